@@ -1,0 +1,865 @@
+/**
+ * The Sogni Supernet wire protocol as Effect Schemas: the socket frame envelope, every server → client
+ * event and every client → server message, plus the REST bodies core and the emulator exchange.
+ *
+ * A socket frame is `{"type": <name>, "data": <base64 of the UTF-8 JSON payload>}`. Decoding is
+ * tolerant the way the official client is: a frame without `data`, with undecodable JSON or of an
+ * unknown type is reported as a {@link FrameSkip} (for a log line), never thrown; top-level `jobID` and
+ * `imgID` are upper-cased.
+ *
+ * @example
+ * ```ts
+ * import { Protocol } from "@effect-sogni/core"
+ *
+ * const wire = Protocol.encodeFrame("changeNetwork", "fast")
+ * const decoded = Protocol.decodeServerFrame('{"type":"changeNetwork","data":"eyJuZXR3b3JrIjoiZmFzdCJ9"}')
+ * ```
+ *
+ * @since 0.1.0
+ */
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+
+// ---------------------------------------------------------------------------------------------
+// Shared pieces
+// ---------------------------------------------------------------------------------------------
+
+/** @since 0.1.0 */
+export const Network = Schema.Literal("fast", "relaxed")
+/** @since 0.1.0 */
+export type Network = typeof Network.Type
+
+/** A decimal amount as the server writes it (`"125.5"`). @since 0.1.0 */
+export const DecimalString = Schema.String
+
+/** @since 0.1.0 */
+export const Balance = Schema.Struct({
+  settled: DecimalString,
+  credit: DecimalString,
+  debit: DecimalString,
+  net: DecimalString,
+  relaxedUnclaimed: Schema.optional(DecimalString),
+  fastUnclaimed: Schema.optional(DecimalString),
+  premiumCredit: Schema.optional(DecimalString)
+})
+/** @since 0.1.0 */
+export type Balance = typeof Balance.Type
+
+/** @since 0.1.0 */
+export const Balances = Schema.Struct({ sogni: Balance, spark: Balance })
+/** @since 0.1.0 */
+export type Balances = typeof Balances.Type
+
+const OptionalNullableNumber = Schema.optional(Schema.NullOr(Schema.Number))
+const OptionalNullableString = Schema.optional(Schema.NullOr(Schema.String))
+
+/** A job inside a recovery snapshot or a project record (socket.md §8.2, rest.md §5.1). @since 0.1.0 */
+export const RecoveredWorkerJob = Schema.Struct(
+  {
+    imgID: Schema.optional(Schema.String),
+    id: Schema.optional(Schema.String),
+    status: Schema.String,
+    reason: OptionalNullableString,
+    performedSteps: OptionalNullableNumber,
+    seedUsed: OptionalNullableNumber,
+    triggeredNSFWFilter: Schema.optional(Schema.NullOr(Schema.Boolean)),
+    worker: Schema.optional(
+      Schema.NullOr(
+        Schema.Struct({ username: Schema.optional(Schema.String), name: Schema.optional(Schema.String) }, {
+          key: Schema.String,
+          value: Schema.Unknown
+        })
+      )
+    ),
+    resultUrl: OptionalNullableString,
+    resultKey: OptionalNullableString,
+    outputFormat: OptionalNullableString,
+    jobIndex: OptionalNullableNumber
+  },
+  { key: Schema.String, value: Schema.Unknown }
+)
+/** @since 0.1.0 */
+export type RecoveredWorkerJob = typeof RecoveredWorkerJob.Type
+
+/** Raw project statuses used by recovery snapshots and project records. @since 0.1.0 */
+export const RawProjectStatus = Schema.Literal(
+  "pending",
+  "authorized",
+  "active",
+  "queued",
+  "assigned",
+  "progress",
+  "completed",
+  "errored",
+  "cancelled"
+)
+/** @since 0.1.0 */
+export type RawProjectStatus = typeof RawProjectStatus.Type
+
+/** A project in `authenticated.activeProjects` / `unclaimedCompletedProjects` (socket.md §8.2). @since 0.1.0 */
+export const RecoveredProject = Schema.Struct(
+  {
+    id: Schema.String,
+    appId: Schema.optional(Schema.String),
+    jobType: Schema.optional(Schema.String),
+    model: Schema.optional(
+      Schema.Struct({ id: Schema.String, name: Schema.optional(Schema.String), type: Schema.optional(Schema.String) }, {
+        key: Schema.String,
+        value: Schema.Unknown
+      })
+    ),
+    imageCount: Schema.optional(Schema.Number),
+    stepCount: Schema.optional(Schema.Number),
+    createTime: Schema.optional(Schema.Number),
+    updateTime: Schema.optional(Schema.Number),
+    endTime: OptionalNullableNumber,
+    status: Schema.String,
+    reason: OptionalNullableString,
+    network: Schema.optional(Schema.String),
+    clientRequestData: Schema.optional(Schema.String),
+    workerJobs: Schema.optional(Schema.Array(RecoveredWorkerJob)),
+    completedWorkerJobs: Schema.optional(Schema.Array(RecoveredWorkerJob)),
+    modelType: Schema.optional(Schema.String)
+  },
+  { key: Schema.String, value: Schema.Unknown }
+)
+/** @since 0.1.0 */
+export type RecoveredProject = typeof RecoveredProject.Type
+
+/** Arrays that are not arrays count as empty, as in the official client. */
+const LenientProjectArray = Schema.optionalWith(Schema.Array(RecoveredProject), { default: () => [] })
+
+// ---------------------------------------------------------------------------------------------
+// Server → client events (socket.md §10)
+// ---------------------------------------------------------------------------------------------
+
+/** @since 0.1.0 */
+export const Authenticated = Schema.Struct({
+  id: Schema.optional(Schema.String),
+  clientType: Schema.optional(Schema.String),
+  username: Schema.optional(Schema.String),
+  address: Schema.optional(Schema.String),
+  SID: Schema.optional(Schema.Number),
+  clientSID: Schema.optional(Schema.Number),
+  addressSID: Schema.optional(Schema.Number),
+  balanceVersion: Schema.optional(Schema.Number),
+  tokens: Schema.optional(Balances),
+  subscriptionEntitlement: Schema.optional(Schema.Unknown),
+  activeProjects: LenientProjectArray,
+  unclaimedCompletedProjects: LenientProjectArray,
+  activeLLMJobIDs: Schema.optional(Schema.Array(Schema.String)),
+  isMainnet: Schema.optional(Schema.Boolean),
+  accountWasMigrated: Schema.optional(Schema.Boolean),
+  hasUnclaimedAirdrop: Schema.optional(Schema.Boolean),
+  firstLoginAfterMigration: Schema.optional(Schema.Boolean),
+  freeSparkLocked: Schema.optional(Schema.Boolean),
+  freeSparkUnlockPath: Schema.optional(Schema.String)
+})
+/** @since 0.1.0 */
+export type Authenticated = typeof Authenticated.Type
+
+/** @since 0.1.0 */
+export const BalanceUpdate = Balances
+/** @since 0.1.0 */
+export type BalanceUpdate = Balances
+
+/** `{modelId: workerCount}` for the connection's network. @since 0.1.0 */
+export const SwarmModels = Schema.Record({ key: Schema.String, value: Schema.Number })
+/** @since 0.1.0 */
+export type SwarmModels = typeof SwarmModels.Type
+
+/** LLM catalog: a worker count (legacy) or a model-info object per id. @since 0.1.0 */
+export const SwarmLLMModels = Schema.Record({
+  key: Schema.String,
+  value: Schema.Union(
+    Schema.Number,
+    Schema.Struct({ workers: Schema.Number }, { key: Schema.String, value: Schema.Unknown })
+  )
+})
+/** @since 0.1.0 */
+export type SwarmLLMModels = typeof SwarmLLMModels.Type
+
+/** @since 0.1.0 */
+export const ChangeNetworkEvent = Schema.Struct({ network: Network })
+/** @since 0.1.0 */
+export type ChangeNetworkEvent = typeof ChangeNetworkEvent.Type
+
+const Preparation = Schema.Struct({ phase: Schema.String }, { key: Schema.String, value: Schema.Unknown })
+
+/** @since 0.1.0 */
+export const JobStateQueued = Schema.Struct({
+  type: Schema.Literal("queued"),
+  jobID: Schema.String,
+  queuePosition: Schema.optional(Schema.Number),
+  estimatedStartSeconds: OptionalNullableNumber,
+  queueStatus: Schema.optional(Schema.String),
+  modelId: Schema.optional(Schema.String),
+  estimatedCost: Schema.optional(Schema.String)
+})
+/** @since 0.1.0 */
+export const JobStatePending = Schema.Struct({
+  type: Schema.Literal("pending"),
+  jobID: Schema.String,
+  modelId: Schema.optional(Schema.String),
+  estimatedCost: Schema.optional(Schema.String)
+})
+/** @since 0.1.0 */
+export const JobStateAssigned = Schema.Struct({
+  type: Schema.Literal("assigned"),
+  jobID: Schema.String,
+  workerName: Schema.optional(Schema.String)
+})
+/** @since 0.1.0 */
+export const JobStateInitiatingModel = Schema.Struct({
+  type: Schema.Literal("initiatingModel"),
+  jobID: Schema.String,
+  imgID: Schema.optional(Schema.String),
+  workerName: Schema.optional(Schema.String),
+  positivePrompt: Schema.optional(Schema.String),
+  negativePrompt: Schema.optional(Schema.String),
+  jobIndex: Schema.optional(Schema.Number),
+  preparation: Schema.optional(Preparation)
+})
+/** @since 0.1.0 */
+export const JobStateJobStarted = Schema.Struct({
+  type: Schema.Literal("jobStarted"),
+  jobID: Schema.String,
+  imgID: Schema.optional(Schema.String),
+  workerName: Schema.optional(Schema.String),
+  positivePrompt: Schema.optional(Schema.String),
+  negativePrompt: Schema.optional(Schema.String),
+  jobIndex: Schema.optional(Schema.Number)
+})
+/** @since 0.1.0 */
+export const JobStateJobCompleted = Schema.Struct({
+  type: Schema.Literal("jobCompleted"),
+  jobID: Schema.String
+})
+
+/** `jobState`, discriminated by `type` (socket.md §10.4). @since 0.1.0 */
+export const JobState = Schema.Union(
+  JobStateQueued,
+  JobStatePending,
+  JobStateAssigned,
+  JobStateInitiatingModel,
+  JobStateJobStarted,
+  JobStateJobCompleted
+)
+/** @since 0.1.0 */
+export type JobState = typeof JobState.Type
+
+/** @since 0.1.0 */
+export const JobProgress = Schema.Struct({
+  jobID: Schema.String,
+  imgID: Schema.optional(Schema.String),
+  step: Schema.optional(Schema.Number),
+  stepCount: Schema.optional(Schema.Number),
+  progress: Schema.optional(Schema.Number),
+  hasImage: Schema.optional(Schema.Boolean),
+  etaSeconds: Schema.optional(Schema.Number),
+  etaMin: Schema.optional(Schema.Number),
+  etaMax: Schema.optional(Schema.Number)
+})
+/** @since 0.1.0 */
+export type JobProgress = typeof JobProgress.Type
+
+/** @since 0.1.0 */
+export const JobETA = Schema.Struct({
+  jobID: Schema.String,
+  imgID: Schema.optional(Schema.String),
+  etaSeconds: Schema.Number
+})
+/** @since 0.1.0 */
+export type JobETA = typeof JobETA.Type
+
+/** @since 0.1.0 */
+export const JobResult = Schema.Struct(
+  {
+    jobID: Schema.String,
+    imgID: Schema.String,
+    performedStepCount: Schema.optional(Schema.Number),
+    lastSeed: Schema.optional(Schema.String),
+    userCanceled: Schema.optional(Schema.Boolean),
+    triggeredNSFWFilter: Schema.optional(Schema.Boolean),
+    nsfwDetected: Schema.optional(Schema.Boolean),
+    nsfwSources: Schema.optional(Schema.Array(Schema.String)),
+    resultUrl: OptionalNullableString,
+    resultKey: OptionalNullableString,
+    lastFrameUrl: OptionalNullableString,
+    lastFrameKey: OptionalNullableString,
+    outputFormat: Schema.optional(Schema.String),
+    videoUrl: OptionalNullableString,
+    videoFile: OptionalNullableString,
+    sha256: Schema.optional(Schema.String)
+  },
+  { key: Schema.String, value: Schema.Unknown }
+)
+/** @since 0.1.0 */
+export type JobResult = typeof JobResult.Type
+
+/** A failure code: numeric or a string tag. @since 0.1.0 */
+export const ErrorCode = Schema.Union(Schema.Number, Schema.String)
+
+/** `jobError` from the server: with `imgID` a job failed, without it the whole project did. @since 0.1.0 */
+export const JobError = Schema.Struct({
+  jobID: Schema.String,
+  imgID: Schema.optional(Schema.String),
+  isFromWorker: Schema.optional(Schema.Boolean),
+  error: ErrorCode,
+  error_message: Schema.optional(Schema.String),
+  subscriptionLimit: Schema.optional(Schema.Unknown),
+  requiredPlans: Schema.optional(Schema.Array(Schema.String)),
+  feature: Schema.optional(Schema.String),
+  limitation: Schema.optional(Schema.String)
+})
+/** @since 0.1.0 */
+export type JobError = typeof JobError.Type
+
+/** @since 0.1.0 */
+export const JobRetry = Schema.Struct({
+  jobID: Schema.String,
+  imgID: Schema.String,
+  jobIndex: Schema.optional(Schema.Number),
+  attempt: Schema.Number,
+  maxAttempts: Schema.Number,
+  isFromWorker: Schema.optional(Schema.Boolean),
+  error: Schema.optional(ErrorCode),
+  error_message: Schema.optional(Schema.String)
+})
+/** @since 0.1.0 */
+export type JobRetry = typeof JobRetry.Type
+
+/** @since 0.1.0 */
+export const ArtistCancelConfirmation = Schema.Struct({
+  jobID: Schema.String,
+  didCancel: Schema.Boolean,
+  error_message: Schema.optional(Schema.String)
+})
+/** @since 0.1.0 */
+export type ArtistCancelConfirmation = typeof ArtistCancelConfirmation.Type
+
+/** @since 0.1.0 */
+export const Usage = Schema.Struct({
+  prompt_tokens: Schema.Number,
+  completion_tokens: Schema.Number,
+  total_tokens: Schema.optional(Schema.Number)
+})
+/** @since 0.1.0 */
+export type Usage = typeof Usage.Type
+
+/** @since 0.1.0 */
+export const ToolCallDelta = Schema.Struct({
+  index: Schema.Number,
+  id: Schema.optional(Schema.String),
+  type: Schema.optional(Schema.String),
+  function: Schema.optional(
+    Schema.Struct({ name: Schema.optional(Schema.String), arguments: Schema.optional(Schema.String) })
+  )
+})
+/** @since 0.1.0 */
+export type ToolCallDelta = typeof ToolCallDelta.Type
+
+/** @since 0.1.0 */
+export const JobTokens = Schema.Struct({
+  jobID: Schema.String,
+  content: Schema.optional(Schema.NullOr(Schema.String)),
+  role: Schema.optional(Schema.NullOr(Schema.String)),
+  finishReason: Schema.optional(Schema.NullOr(Schema.String)),
+  usage: Schema.optional(Usage),
+  tool_calls: Schema.optional(Schema.Array(ToolCallDelta))
+})
+/** @since 0.1.0 */
+export type JobTokens = typeof JobTokens.Type
+
+/** @since 0.1.0 */
+export const LLMJobCost = Schema.Struct({
+  costInUSD: Schema.optional(Schema.String),
+  costInToken: Schema.optional(Schema.String),
+  costInSogni: Schema.optional(Schema.String),
+  costInSpark: Schema.optional(Schema.String),
+  inputTokens: Schema.optional(Schema.Number),
+  outputTokens: Schema.optional(Schema.Number)
+})
+
+/** @since 0.1.0 */
+export const LLMJobResult = Schema.Struct({
+  jobID: Schema.String,
+  usage: Schema.optional(Usage),
+  timeTaken: Schema.optional(Schema.Number),
+  cost: Schema.optional(LLMJobCost),
+  workerName: Schema.optional(Schema.String)
+})
+/** @since 0.1.0 */
+export type LLMJobResult = typeof LLMJobResult.Type
+
+/** @since 0.1.0 */
+export const LLMJobError = Schema.Struct({
+  jobID: Schema.String,
+  error: Schema.String,
+  error_code: Schema.optional(Schema.String),
+  error_message: Schema.optional(Schema.String),
+  workerName: Schema.optional(Schema.String),
+  subscriptionLimit: Schema.optional(Schema.Boolean),
+  requiredPlans: Schema.optional(Schema.Array(Schema.String)),
+  feature: Schema.optional(Schema.String),
+  limitation: Schema.optional(Schema.String)
+})
+/** @since 0.1.0 */
+export type LLMJobError = typeof LLMJobError.Type
+
+/** @since 0.1.0 */
+export const SubscriptionFlags = Schema.Record({ key: Schema.String, value: Schema.Boolean })
+
+/** @since 0.1.0 */
+export const SocketEventSubscriptionsUpdated = Schema.Struct({
+  socketEventSubscriptions: Schema.Record({ key: Schema.String, value: Schema.Boolean })
+})
+/** @since 0.1.0 */
+export type SocketEventSubscriptionsUpdated = typeof SocketEventSubscriptionsUpdated.Type
+
+/** @since 0.1.0 */
+export const ToastMessage = Schema.Struct({
+  type: Schema.String,
+  message: Schema.String,
+  autoClose: Schema.optional(Schema.Number),
+  stickyID: Schema.optional(Schema.Unknown)
+})
+
+/** @since 0.1.0 */
+export const AppAlert = Schema.Struct(
+  { id: Schema.String, kind: Schema.String, severity: Schema.String, title: Schema.String },
+  { key: Schema.String, value: Schema.Unknown }
+)
+
+/** Open-ended account pushes, kept as records. */
+const Opaque = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+
+/**
+ * Every server → client event, by frame `type`.
+ *
+ * @since 0.1.0
+ */
+export const ServerEventSchemas = {
+  authenticated: Authenticated,
+  balanceUpdate: BalanceUpdate,
+  swarmModels: SwarmModels,
+  swarmLLMModels: SwarmLLMModels,
+  changeNetwork: ChangeNetworkEvent,
+  jobState: JobState,
+  jobProgress: JobProgress,
+  jobETA: JobETA,
+  jobResult: JobResult,
+  jobError: JobError,
+  jobRetry: JobRetry,
+  artistCancelConfirmation: ArtistCancelConfirmation,
+  jobTokens: JobTokens,
+  llmJobResult: LLMJobResult,
+  llmJobError: LLMJobError,
+  socketEventSubscriptionsUpdated: SocketEventSubscriptionsUpdated,
+  subscriptionEntitlementUpdated: Opaque,
+  subscriptionLimitNotice: Opaque,
+  toastMessage: ToastMessage,
+  appAlert: AppAlert
+} as const
+
+/** @since 0.1.0 */
+export type ServerEventType = keyof typeof ServerEventSchemas
+
+/** @since 0.1.0 */
+export type ServerEventPayloads = { readonly [K in ServerEventType]: (typeof ServerEventSchemas)[K]["Type"] }
+
+/**
+ * A decoded server event: `{ type, payload }`, discriminated by `type`.
+ *
+ * @since 0.1.0
+ */
+export type ServerEvent = {
+  readonly [K in ServerEventType]: { readonly type: K; readonly payload: ServerEventPayloads[K] }
+}[ServerEventType]
+
+/** @since 0.1.0 */
+export type ServerEventOf<K extends ServerEventType> = Extract<ServerEvent, { readonly type: K }>
+
+// ---------------------------------------------------------------------------------------------
+// Client → server messages (socket.md §9)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * `jobRequest`: the envelope fields core relies on; everything else of media.md §3 passes through.
+ *
+ * @since 0.1.0
+ */
+export const JobRequest = Schema.Struct(
+  {
+    jobID: Schema.String,
+    keyFrames: Schema.Array(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
+    numberOfImages: Schema.Number,
+    previews: Schema.optional(Schema.Number),
+    outputFormat: Schema.optional(Schema.String),
+    disableSafety: Schema.optional(Schema.Boolean),
+    tokenType: Schema.optional(Schema.Literal("sogni", "spark")),
+    network: Schema.optional(Network),
+    appSource: Schema.optional(Schema.String)
+  },
+  { key: Schema.String, value: Schema.Unknown }
+)
+/** @since 0.1.0 */
+export type JobRequest = typeof JobRequest.Type
+
+/** The cancel message (a client `jobError`). @since 0.1.0 */
+export const CancelProject = Schema.Struct({
+  jobID: Schema.String,
+  error: Schema.Literal("artistCanceled"),
+  error_message: Schema.String,
+  isFromWorker: Schema.Literal(false)
+})
+/** @since 0.1.0 */
+export type CancelProject = typeof CancelProject.Type
+
+/** @since 0.1.0 */
+export const NameOrNames = Schema.Union(Schema.String, Schema.Array(Schema.String))
+
+/** @since 0.1.0 */
+export const SetSocketEventSubscriptions = Schema.Struct({
+  subscriptions: Schema.optional(SubscriptionFlags),
+  subscribe: Schema.optional(NameOrNames),
+  unsubscribe: Schema.optional(NameOrNames),
+  reset: Schema.optional(Schema.Boolean),
+  event: Schema.optional(Schema.String),
+  enabled: Schema.optional(Schema.Boolean)
+})
+/** @since 0.1.0 */
+export type SetSocketEventSubscriptions = typeof SetSocketEventSubscriptions.Type
+
+/** `llmJobRequest` (chat.md §2): core checks the envelope; chat owns the rest. @since 0.1.0 */
+export const LLMJobRequest = Schema.Struct(
+  {
+    jobID: Schema.String,
+    type: Schema.Literal("llm"),
+    model: Schema.String,
+    messages: Schema.Array(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+  },
+  { key: Schema.String, value: Schema.Unknown }
+)
+/** @since 0.1.0 */
+export type LLMJobRequest = typeof LLMJobRequest.Type
+
+/** @since 0.1.0 */
+export const LLMJobCancel = Schema.Struct({ jobID: Schema.String })
+/** @since 0.1.0 */
+export type LLMJobCancel = typeof LLMJobCancel.Type
+
+/**
+ * Every client → server message, by frame `type`.
+ *
+ * @since 0.1.0
+ */
+export const ClientMessageSchemas = {
+  jobRequest: JobRequest,
+  jobError: CancelProject,
+  changeNetwork: Network,
+  setSocketEventSubscriptions: SetSocketEventSubscriptions,
+  llmJobRequest: LLMJobRequest,
+  llmJobCancel: LLMJobCancel
+} as const
+
+/** @since 0.1.0 */
+export type ClientMessageType = keyof typeof ClientMessageSchemas
+
+/** @since 0.1.0 */
+export type ClientMessagePayloads = { readonly [K in ClientMessageType]: (typeof ClientMessageSchemas)[K]["Type"] }
+
+/** @since 0.1.0 */
+export type ClientMessage = {
+  readonly [K in ClientMessageType]: { readonly type: K; readonly payload: ClientMessagePayloads[K] }
+}[ClientMessageType]
+
+// ---------------------------------------------------------------------------------------------
+// Envelope codec
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Why an incoming frame was skipped. Frames are never fatal: the socket logs these and moves on.
+ *
+ * @since 0.1.0
+ */
+export interface FrameSkip {
+  readonly _tag: "FrameSkip"
+  readonly reason: "NotJson" | "NoType" | "NoData" | "BadBase64" | "UnknownType" | "InvalidPayload"
+  readonly type?: string | undefined
+  readonly message: string
+}
+
+const skip = (reason: FrameSkip["reason"], message: string, type?: string): FrameSkip => ({
+  _tag: "FrameSkip",
+  reason,
+  type,
+  message
+})
+
+const hasBuffer = typeof globalThis.Buffer === "function"
+const textDecoder = new TextDecoder()
+const textEncoder = new TextEncoder()
+
+/** base64 of the UTF-8 bytes of `text`. @since 0.1.0 */
+export const base64OfText = (text: string): string => {
+  if (hasBuffer) return Buffer.from(text, "utf8").toString("base64")
+  const bytes = textEncoder.encode(text)
+  let binary = ""
+  for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]!)
+  return btoa(binary)
+}
+
+/** UTF-8 text of base64 `data` (standard alphabet, padding optional). @since 0.1.0 */
+export const textOfBase64 = (data: string): string => {
+  if (hasBuffer) return Buffer.from(data, "base64").toString("utf8")
+  const binary = atob(data)
+  const bytes = new Uint8Array(binary.length)
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
+  return textDecoder.decode(bytes)
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
+
+/**
+ * The outer frame text for a payload. Keys whose value is `undefined` are dropped by `JSON.stringify`,
+ * exactly as the protocol expects.
+ *
+ * @since 0.1.0
+ */
+export const encodeFrame = (type: string, payload: unknown): string =>
+  `{"type":${JSON.stringify(type)},"data":"${base64OfText(JSON.stringify(payload))}"}`
+
+/**
+ * Parses the outer frame and its inner JSON, without checking the payload's shape. Top-level `jobID` and
+ * `imgID` strings are upper-cased.
+ *
+ * @since 0.1.0
+ */
+export const decodeEnvelope = (
+  raw: string | Uint8Array
+): Either.Either<{ readonly type: string; readonly payload: unknown }, FrameSkip> => {
+  let outer: unknown
+  try {
+    outer = JSON.parse(typeof raw === "string" ? raw : textDecoder.decode(raw))
+  } catch {
+    return Either.left(skip("NotJson", "frame is not JSON"))
+  }
+  if (typeof outer !== "object" || outer === null) return Either.left(skip("NotJson", "frame is not an object"))
+  const type = (outer as { type?: unknown }).type
+  if (typeof type !== "string" || type.length === 0) return Either.left(skip("NoType", "frame has no type"))
+  const data = (outer as { data?: unknown }).data
+  if (typeof data !== "string" || data.length === 0) return Either.left(skip("NoData", "frame has no data", type))
+  if (!BASE64.test(data)) return Either.left(skip("BadBase64", "data is not base64", type))
+  let payload: unknown
+  try {
+    payload = JSON.parse(textOfBase64(data))
+  } catch {
+    return Either.left(skip("NotJson", "data is not base64 of JSON", type))
+  }
+  if (payload === null) return Either.left(skip("NoData", "data is JSON null", type))
+  return Either.right({ type, payload: normalizeIds(payload) })
+}
+
+/**
+ * Upper-cases top-level `jobID` / `imgID` strings, as the protocol requires of live frames.
+ *
+ * @since 0.1.0
+ */
+export const normalizeIds = (payload: unknown): unknown => {
+  if (typeof payload !== "object" || payload === null || Array.isArray(payload)) return payload
+  const p = payload as Record<string, unknown>
+  const jobID = p.jobID
+  const imgID = p.imgID
+  const upJob = typeof jobID === "string" && jobID !== jobID.toUpperCase()
+  const upImg = typeof imgID === "string" && imgID !== imgID.toUpperCase()
+  if (!upJob && !upImg) return payload
+  const out = { ...p }
+  if (upJob) out.jobID = (jobID as string).toUpperCase()
+  if (upImg) out.imgID = (imgID as string).toUpperCase()
+  return out
+}
+
+const formatIssue = (e: ParseResult.ParseError) => ParseResult.TreeFormatter.formatErrorSync(e)
+
+const serverDecoders: {
+  readonly [K in ServerEventType]: (u: unknown) => Either.Either<ServerEventPayloads[K], ParseResult.ParseError>
+} = Object.fromEntries(
+  Object.entries(ServerEventSchemas).map(([k, s]) => [k, Schema.decodeUnknownEither(s as Schema.Schema<any, any>)])
+) as any
+
+const clientDecoders: {
+  readonly [K in ClientMessageType]: (u: unknown) => Either.Either<ClientMessagePayloads[K], ParseResult.ParseError>
+} = Object.fromEntries(
+  Object.entries(ClientMessageSchemas).map(([k, s]) => [k, Schema.decodeUnknownEither(s as Schema.Schema<any, any>)])
+) as any
+
+const isServerType = (t: string): t is ServerEventType => Object.prototype.hasOwnProperty.call(serverDecoders, t)
+const isClientType = (t: string): t is ClientMessageType => Object.prototype.hasOwnProperty.call(clientDecoders, t)
+
+/**
+ * Decodes the payload of a known server event type.
+ *
+ * @since 0.1.0
+ */
+export const decodeServerPayload = <K extends ServerEventType>(
+  type: K,
+  payload: unknown
+): Either.Either<ServerEventPayloads[K], FrameSkip> =>
+  Either.mapLeft(serverDecoders[type](payload), (e) => skip("InvalidPayload", formatIssue(e), type))
+
+/**
+ * Decodes one server → client frame.
+ *
+ * @since 0.1.0
+ */
+export const decodeServerFrame = (raw: string | Uint8Array): Either.Either<ServerEvent, FrameSkip> =>
+  Either.flatMap(decodeEnvelope(raw), ({ payload, type }) => {
+    if (!isServerType(type)) return Either.left(skip("UnknownType", `unknown event type ${type}`, type))
+    return Either.map(decodeServerPayload(type, payload), (p) => ({ type, payload: p }) as ServerEvent)
+  })
+
+/**
+ * Decodes one client → server frame (used by the emulator).
+ *
+ * @since 0.1.0
+ */
+export const decodeClientFrame = (raw: string | Uint8Array): Either.Either<ClientMessage, FrameSkip> =>
+  Either.flatMap(decodeEnvelope(raw), ({ payload, type }) => {
+    if (!isClientType(type)) return Either.left(skip("UnknownType", `unknown message type ${type}`, type))
+    const decoded: Either.Either<unknown, ParseResult.ParseError> = clientDecoders[type](payload)
+    return Either.mapBoth(decoded, {
+      onLeft: (e) => skip("InvalidPayload", formatIssue(e), type),
+      onRight: (p) => ({ type, payload: p }) as ClientMessage
+    })
+  })
+
+/**
+ * Encodes a client message to its wire text. The payload is checked against its schema first.
+ *
+ * @since 0.1.0
+ */
+export const encodeClientMessage = (message: ClientMessage): Either.Either<string, ParseResult.ParseError> =>
+  Either.map(
+    Schema.encodeUnknownEither(ClientMessageSchemas[message.type] as Schema.Schema<any, any>)(message.payload),
+    (encoded) => encodeFrame(message.type, encoded)
+  )
+
+/**
+ * Encodes a server event to its wire text (used by the emulator).
+ *
+ * @since 0.1.0
+ */
+export const encodeServerEvent = (event: ServerEvent): Either.Either<string, ParseResult.ParseError> =>
+  Either.map(
+    Schema.encodeUnknownEither(ServerEventSchemas[event.type] as Schema.Schema<any, any>)(event.payload),
+    (encoded) => encodeFrame(event.type, encoded)
+  )
+
+/**
+ * Upper-case random UUIDv4, the form the protocol uses for client-minted ids.
+ *
+ * @since 0.1.0
+ */
+export const makeId = (): string => crypto.randomUUID().toUpperCase()
+
+// ---------------------------------------------------------------------------------------------
+// REST bodies (rest.md)
+// ---------------------------------------------------------------------------------------------
+
+/** Error body on both hosts (rest.md §2.3). @since 0.1.0 */
+export const ErrorBody = Schema.Struct({
+  status: Schema.optional(Schema.String),
+  message: Schema.optional(Schema.String),
+  errorCode: Schema.optional(Schema.Number),
+  retryAfter: Schema.optional(Schema.Number),
+  details: Schema.optional(Schema.Unknown)
+})
+/** @since 0.1.0 */
+export type ErrorBody = typeof ErrorBody.Type
+
+/** The REST host's success envelope around `data`. @since 0.1.0 */
+export const Envelope = <A, I, R>(data: Schema.Schema<A, I, R>) =>
+  Schema.Struct({ status: Schema.Literal("success"), data })
+
+/** `GET /v1/account/me`. @since 0.1.0 */
+export const AccountMe = Schema.Struct(
+  {
+    username: Schema.String,
+    walletAddress: Schema.String,
+    currentEmail: Schema.optional(Schema.NullOr(Schema.String))
+  },
+  { key: Schema.String, value: Schema.Unknown }
+)
+/** @since 0.1.0 */
+export type AccountMe = typeof AccountMe.Type
+
+/** `POST /v1/account/nonce`. @since 0.1.0 */
+export const NonceResponse = Schema.Struct({ nonce: Schema.String })
+
+/** `POST /v1/account/login`. @since 0.1.0 */
+export const LoginResponse = Schema.Struct({
+  token: Schema.String,
+  refreshToken: Schema.String,
+  username: Schema.optional(Schema.String)
+})
+/** @since 0.1.0 */
+export type LoginResponse = typeof LoginResponse.Type
+
+/** `POST /v1/account/refresh-token`. @since 0.1.0 */
+export const RefreshResponse = Schema.Struct({ token: Schema.String, refreshToken: Schema.String })
+
+/** `GET /v4/account/balance`. @since 0.1.0 */
+export const AccountBalance = Balances
+
+/** `GET /v1/subscriptions/status`. @since 0.1.0 */
+export const SubscriptionStatus = Schema.Struct({
+  subscription: Schema.Struct(
+    { active: Schema.Boolean, status: Schema.String },
+    { key: Schema.String, value: Schema.Unknown }
+  )
+})
+
+/** `GET /v1/image/downloadUrl`, `GET /v1/media/downloadUrl`. @since 0.1.0 */
+export const DownloadUrl = Schema.Struct({ downloadUrl: Schema.String })
+
+/** `GET /v1/image/uploadUrl`, `GET /v1/media/uploadUrl`. @since 0.1.0 */
+export const UploadUrl = Schema.Struct({ uploadUrl: Schema.String })
+
+/** One entry of `GET /api/v1/models/list` (socket host, raw). @since 0.1.0 */
+export const ModelListEntry = Schema.Struct(
+  {
+    id: Schema.String,
+    name: Schema.String,
+    SID: Schema.Number,
+    tier: Schema.String,
+    media: Schema.String
+  },
+  { key: Schema.String, value: Schema.Unknown }
+)
+/** @since 0.1.0 */
+export type ModelListEntry = typeof ModelListEntry.Type
+
+/** `GET /api/v1/models/list`. @since 0.1.0 */
+export const ModelList = Schema.Array(ModelListEntry)
+
+/** `GET /api/v2/models/tiers`: per-tier options, kept open (media.md §11.1). @since 0.1.0 */
+export const ModelTiers = Schema.Record({
+  key: Schema.String,
+  value: Schema.Record({ key: Schema.String, value: Schema.Unknown })
+})
+
+/** `GET /api/v1/artist/projects/sync`. @since 0.1.0 */
+export const ProjectsSync = Schema.Struct({
+  activeProjects: LenientProjectArray,
+  unclaimedCompletedProjects: LenientProjectArray,
+  serverTime: Schema.optional(Schema.Number)
+})
+/** @since 0.1.0 */
+export type ProjectsSync = typeof ProjectsSync.Type
+
+/** `GET /api/v1/artist/projects/active`. @since 0.1.0 */
+export const ActiveProjects = Schema.Struct({
+  projects: Schema.Array(Schema.Struct({ id: Schema.String }, { key: Schema.String, value: Schema.Unknown }))
+})

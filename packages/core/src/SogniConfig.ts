@@ -1,0 +1,259 @@
+/**
+ * Connection settings shared by every core service.
+ *
+ * Build it in code with {@link make}, or from the environment with {@link layerConfig}:
+ *
+ * | variable | meaning | default |
+ * |---|---|---|
+ * | `SOGNI_APP_ID` | installation id (one live socket per id) | a random UUID |
+ * | `SOGNI_API_KEY` | API key (secret) | none |
+ * | `SOGNI_USERNAME` / `SOGNI_PASSWORD` | account login instead of a key (password is secret) | none |
+ * | `SOGNI_NETWORK` | `fast` or `relaxed` | `fast` |
+ * | `SOGNI_REST_ENDPOINT` | REST host | `https://api.sogni.ai` |
+ * | `SOGNI_SOCKET_ENDPOINT` | socket host | `wss://socket.sogni.ai` |
+ * | `SOGNI_APP_SOURCE` | attribution label | none |
+ * | `SOGNI_TESTNET` | sign logins for the testnet domain | `false` |
+ *
+ * @example
+ * ```ts
+ * import { Redacted } from "effect"
+ * import { SogniConfig } from "@effect-sogni/core"
+ *
+ * const layer = SogniConfig.layer({ appId: "my-app", apiKey: Redacted.make(process.env.KEY!) })
+ * ```
+ *
+ * @since 0.1.0
+ */
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
+
+/** @since 0.1.0 */
+export type Network = "fast" | "relaxed"
+
+/** Production defaults, written once. @since 0.1.0 */
+export const defaults = {
+  restEndpoint: "https://api.sogni.ai",
+  socketEndpoint: "wss://socket.sogni.ai",
+  network: "fast" as Network,
+  /** Opening the WebSocket (TCP + upgrade). */
+  connectTimeout: Duration.seconds(10),
+  /** How long sends wait for `authenticated` after open before going out anyway (older servers). */
+  authenticatedFallback: Duration.seconds(10),
+  /** Overall deadline of one `send` waiting for a usable socket. */
+  sendTimeout: Duration.seconds(30),
+  /** Protocol-level ping period. */
+  keepAlive: Duration.seconds(15),
+  /** First reconnect delay; doubles each attempt. */
+  reconnectBase: Duration.seconds(1),
+  /** Largest reconnect delay. */
+  reconnectCap: Duration.seconds(15),
+  /** Jitter factor: each delay is multiplied by a uniform value in [1 - j, 1 + j]. */
+  reconnectJitter: 0.2,
+  /** Frames held while no socket is usable; a send beyond it waits for room. */
+  sendQueueCapacity: 1024,
+  /** Server events buffered per subscriber before the oldest are dropped for that subscriber. */
+  eventBufferCapacity: 4096,
+  /** One REST request. */
+  requestTimeout: Duration.seconds(30),
+  /** REST retries after the first attempt. */
+  restRetries: 4,
+  restRetryBase: Duration.millis(250),
+  restRetryCap: Duration.seconds(10),
+  /** A server-sent `Retry-After` is honoured up to this bound. */
+  retryAfterCap: Duration.seconds(60),
+  /** Refresh a JWT this long before it expires. */
+  tokenRefreshMargin: Duration.seconds(60),
+  clientName: "Sogni/3.0.0 (effect-sogni) 0.1.0"
+} as const
+
+/**
+ * The resolved settings.
+ *
+ * @since 0.1.0
+ */
+export interface SogniSettings {
+  readonly appId: string
+  readonly apiKey: Option.Option<Redacted.Redacted<string>>
+  readonly username: Option.Option<string>
+  readonly password: Option.Option<Redacted.Redacted<string>>
+  readonly network: Network
+  readonly restEndpoint: string
+  readonly socketEndpoint: string
+  readonly appSource: Option.Option<string>
+  readonly testnet: boolean
+  readonly socketEventSubscriptions: Readonly<Record<string, boolean>>
+  readonly clientName: string
+  readonly connectTimeout: Duration.Duration
+  readonly authenticatedFallback: Duration.Duration
+  readonly sendTimeout: Duration.Duration
+  readonly keepAlive: Duration.Duration
+  readonly reconnectBase: Duration.Duration
+  readonly reconnectCap: Duration.Duration
+  readonly reconnectJitter: number
+  readonly sendQueueCapacity: number
+  readonly eventBufferCapacity: number
+  readonly requestTimeout: Duration.Duration
+  readonly restRetries: number
+  readonly restRetryBase: Duration.Duration
+  readonly restRetryCap: Duration.Duration
+  readonly retryAfterCap: Duration.Duration
+  readonly tokenRefreshMargin: Duration.Duration
+}
+
+/**
+ * What a caller may set; everything else takes {@link defaults}.
+ *
+ * @since 0.1.0
+ */
+export interface SogniSettingsInput {
+  readonly appId?: string | undefined
+  readonly apiKey?: Redacted.Redacted<string> | undefined
+  readonly username?: string | undefined
+  readonly password?: Redacted.Redacted<string> | undefined
+  readonly network?: Network | undefined
+  readonly restEndpoint?: string | undefined
+  readonly socketEndpoint?: string | undefined
+  readonly appSource?: string | undefined
+  readonly testnet?: boolean | undefined
+  readonly socketEventSubscriptions?: Readonly<Record<string, boolean>> | undefined
+  readonly clientName?: string | undefined
+  readonly connectTimeout?: Duration.DurationInput | undefined
+  readonly authenticatedFallback?: Duration.DurationInput | undefined
+  readonly sendTimeout?: Duration.DurationInput | undefined
+  readonly keepAlive?: Duration.DurationInput | undefined
+  readonly reconnectBase?: Duration.DurationInput | undefined
+  readonly reconnectCap?: Duration.DurationInput | undefined
+  readonly reconnectJitter?: number | undefined
+  readonly sendQueueCapacity?: number | undefined
+  readonly eventBufferCapacity?: number | undefined
+  readonly requestTimeout?: Duration.DurationInput | undefined
+  readonly restRetries?: number | undefined
+  readonly restRetryBase?: Duration.DurationInput | undefined
+  readonly restRetryCap?: Duration.DurationInput | undefined
+  readonly retryAfterCap?: Duration.DurationInput | undefined
+  readonly tokenRefreshMargin?: Duration.DurationInput | undefined
+}
+
+/**
+ * The settings service.
+ *
+ * @since 0.1.0
+ */
+export class SogniConfig extends Context.Tag("@effect-sogni/core/SogniConfig")<SogniConfig, SogniSettings>() {}
+
+const trimSlash = (s: string) => s.replace(/\/+$/, "")
+const dur = (d: Duration.DurationInput | undefined, fallback: Duration.Duration) =>
+  d === undefined ? fallback : Duration.decode(d)
+
+/**
+ * Resolves caller input against the defaults.
+ *
+ * @since 0.1.0
+ */
+export const make = (input: SogniSettingsInput = {}): SogniSettings => ({
+  appId: (input.appId ?? crypto.randomUUID()).trim(),
+  apiKey: Option.fromNullable(input.apiKey),
+  username: Option.fromNullable(input.username),
+  password: Option.fromNullable(input.password),
+  network: input.network ?? defaults.network,
+  restEndpoint: trimSlash(input.restEndpoint ?? defaults.restEndpoint),
+  socketEndpoint: trimSlash(input.socketEndpoint ?? defaults.socketEndpoint),
+  appSource: Option.fromNullable(input.appSource?.trim() || undefined),
+  testnet: input.testnet ?? false,
+  socketEventSubscriptions: input.socketEventSubscriptions ?? {},
+  clientName: input.clientName ?? defaults.clientName,
+  connectTimeout: dur(input.connectTimeout, defaults.connectTimeout),
+  authenticatedFallback: dur(input.authenticatedFallback, defaults.authenticatedFallback),
+  sendTimeout: dur(input.sendTimeout, defaults.sendTimeout),
+  keepAlive: dur(input.keepAlive, defaults.keepAlive),
+  reconnectBase: dur(input.reconnectBase, defaults.reconnectBase),
+  reconnectCap: dur(input.reconnectCap, defaults.reconnectCap),
+  reconnectJitter: input.reconnectJitter ?? defaults.reconnectJitter,
+  sendQueueCapacity: input.sendQueueCapacity ?? defaults.sendQueueCapacity,
+  eventBufferCapacity: input.eventBufferCapacity ?? defaults.eventBufferCapacity,
+  requestTimeout: dur(input.requestTimeout, defaults.requestTimeout),
+  restRetries: input.restRetries ?? defaults.restRetries,
+  restRetryBase: dur(input.restRetryBase, defaults.restRetryBase),
+  restRetryCap: dur(input.restRetryCap, defaults.restRetryCap),
+  retryAfterCap: dur(input.retryAfterCap, defaults.retryAfterCap),
+  tokenRefreshMargin: dur(input.tokenRefreshMargin, defaults.tokenRefreshMargin)
+})
+
+/**
+ * A layer from settings given in code.
+ *
+ * @since 0.1.0
+ */
+export const layer = (input: SogniSettingsInput = {}): Layer.Layer<SogniConfig> =>
+  Layer.sync(SogniConfig, () => make(input))
+
+/**
+ * The `Config` description of the environment variables listed in the module doc.
+ *
+ * @since 0.1.0
+ */
+export const config: Config.Config<SogniSettingsInput> = Config.all({
+  appId: Config.option(Config.string("SOGNI_APP_ID")),
+  apiKey: Config.option(Config.redacted("SOGNI_API_KEY")),
+  username: Config.option(Config.string("SOGNI_USERNAME")),
+  password: Config.option(Config.redacted("SOGNI_PASSWORD")),
+  network: Config.literal("fast", "relaxed")("SOGNI_NETWORK").pipe(Config.withDefault(defaults.network)),
+  restEndpoint: Config.string("SOGNI_REST_ENDPOINT").pipe(Config.withDefault(defaults.restEndpoint)),
+  socketEndpoint: Config.string("SOGNI_SOCKET_ENDPOINT").pipe(Config.withDefault(defaults.socketEndpoint)),
+  appSource: Config.option(Config.string("SOGNI_APP_SOURCE")),
+  testnet: Config.boolean("SOGNI_TESTNET").pipe(Config.withDefault(false))
+}).pipe(
+  Config.map((c) => ({
+    appId: Option.getOrUndefined(c.appId),
+    apiKey: Option.getOrUndefined(c.apiKey),
+    username: Option.getOrUndefined(c.username),
+    password: Option.getOrUndefined(c.password),
+    network: c.network,
+    restEndpoint: c.restEndpoint,
+    socketEndpoint: c.socketEndpoint,
+    appSource: Option.getOrUndefined(c.appSource),
+    testnet: c.testnet
+  }))
+)
+
+/**
+ * A layer that reads the environment (see the module doc), with `overrides` applied on top.
+ *
+ * @since 0.1.0
+ */
+export const layerConfig = (overrides: SogniSettingsInput = {}): Layer.Layer<SogniConfig, ConfigError.ConfigError> =>
+  Layer.effect(
+    SogniConfig,
+    Effect.map(config, (fromEnv) => make({ ...fromEnv, ...stripUndefined(overrides) }))
+  )
+
+const stripUndefined = <A extends object>(a: A): Partial<A> =>
+  Object.fromEntries(Object.entries(a).filter(([, v]) => v !== undefined)) as Partial<A>
+
+/**
+ * The HTTP base of the socket host: `wss:` → `https:`, `ws:` → `http:`, anything else → `https:`.
+ *
+ * @since 0.1.0
+ */
+export const socketHttpBase = (socketEndpoint: string): string => {
+  const url = new URL(socketEndpoint)
+  const scheme = url.protocol === "ws:" || url.protocol === "http:" ? "http:" : "https:"
+  return `${scheme}//${url.host}`
+}
+
+/**
+ * The WebSocket base of the socket host (`http:` endpoints become `ws:`).
+ *
+ * @since 0.1.0
+ */
+export const socketWsBase = (socketEndpoint: string): string => {
+  const url = new URL(socketEndpoint)
+  const scheme = url.protocol === "ws:" || url.protocol === "http:" ? "ws:" : "wss:"
+  return `${scheme}//${url.host}`
+}

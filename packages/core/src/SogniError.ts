@@ -1,0 +1,249 @@
+/**
+ * The error union of `@effect-sogni/core`.
+ *
+ * Every failure that crosses core's boundary (socket, REST, decoding, authentication, local validation)
+ * is one of the tagged classes below. Each carries a `reason` that callers can match on, and two
+ * decision helpers used by core's single retry policy:
+ *
+ * - `isRetryable` — whether trying the same request again may succeed;
+ * - `retryAfter` — the delay the server asked for, when it asked for one.
+ *
+ * Secrets never appear in these errors: request descriptions carry only the method and the URL
+ * (whose query never holds credentials in this protocol).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { SogniError } from "@effect-sogni/core"
+ *
+ * const program = Effect.catchTag(someCall, "SogniApiError", (e) =>
+ *   e.reason === "RateLimited" ? Effect.log(`wait ${e.retryAfterMillis} ms`) : Effect.fail(e))
+ * ```
+ *
+ * @since 0.1.0
+ */
+import * as Duration from "effect/Duration"
+import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
+import * as Schema from "effect/Schema"
+
+/** @since 0.1.0 */
+export const TypeId: unique symbol = Symbol.for("@effect-sogni/core/SogniError")
+
+/** @since 0.1.0 */
+export type TypeId = typeof TypeId
+
+/**
+ * True for every error of this union.
+ *
+ * @since 0.1.0
+ */
+export const isSogniError = (u: unknown): u is SogniError => Predicate.hasProperty(u, TypeId)
+
+/**
+ * The connection to a host failed or broke: refused, reset, timed out, closed abnormally.
+ * Always retryable.
+ *
+ * @since 0.1.0
+ */
+export class SogniTransportError extends Schema.TaggedError<SogniTransportError>(
+  "@effect-sogni/core/SogniTransportError"
+)("SogniTransportError", {
+  reason: Schema.Literal("Connect", "Closed", "Timeout", "Write", "Http"),
+  message: Schema.String,
+  closeCode: Schema.optional(Schema.Number),
+  cause: Schema.optional(Schema.Defect)
+}) {
+  /** @since 0.1.0 */
+  readonly [TypeId]: TypeId = TypeId
+  /** @since 0.1.0 */
+  get isRetryable(): boolean {
+    return true
+  }
+  /** @since 0.1.0 */
+  get retryAfter(): Option.Option<Duration.Duration> {
+    return Option.none()
+  }
+}
+
+/**
+ * Credentials were refused or can no longer be used.
+ *
+ * - `InvalidCredentials`: the server refused the key or token (HTTP 401, socket close 4021).
+ * - `AppIdBlocked`: the socket was closed with 4010.
+ * - `SessionExpired`: a token refresh failed; log in again.
+ * - `NotAuthenticated`: an operation needs credentials and none are configured.
+ * - `Rejected`: any other terminal 4xxx socket close.
+ *
+ * @since 0.1.0
+ */
+export class SogniAuthenticationError extends Schema.TaggedError<SogniAuthenticationError>(
+  "@effect-sogni/core/SogniAuthenticationError"
+)("SogniAuthenticationError", {
+  reason: Schema.Literal("InvalidCredentials", "AppIdBlocked", "SessionExpired", "NotAuthenticated", "Rejected"),
+  message: Schema.String,
+  closeCode: Schema.optional(Schema.Number)
+}) {
+  /** @since 0.1.0 */
+  readonly [TypeId]: TypeId = TypeId
+  /** @since 0.1.0 */
+  get isRetryable(): boolean {
+    return false
+  }
+  /** @since 0.1.0 */
+  get retryAfter(): Option.Option<Duration.Duration> {
+    return Option.none()
+  }
+}
+
+/**
+ * Another connection claimed this `appId` (socket close 4015). Reconnecting would only evict the
+ * other one, so the socket stops; build a client with another `appId` to go on.
+ *
+ * @since 0.1.0
+ */
+export class SogniConnectionReplacedError extends Schema.TaggedError<SogniConnectionReplacedError>(
+  "@effect-sogni/core/SogniConnectionReplacedError"
+)("SogniConnectionReplacedError", {
+  appId: Schema.String,
+  message: Schema.String
+}) {
+  /** @since 0.1.0 */
+  readonly [TypeId]: TypeId = TypeId
+  /** @since 0.1.0 */
+  get reason(): "ConnectionReplaced" {
+    return "ConnectionReplaced"
+  }
+  /** @since 0.1.0 */
+  get isRetryable(): boolean {
+    return false
+  }
+  /** @since 0.1.0 */
+  get retryAfter(): Option.Option<Duration.Duration> {
+    return Option.none()
+  }
+}
+
+/**
+ * The server answered with an error status (REST host or socket host).
+ *
+ * @since 0.1.0
+ */
+export class SogniApiError extends Schema.TaggedError<SogniApiError>("@effect-sogni/core/SogniApiError")(
+  "SogniApiError",
+  {
+    reason: Schema.Literal(
+      "BadRequest",
+      "Forbidden",
+      "NotFound",
+      "Conflict",
+      "RateLimited",
+      "ServerError",
+      "Unavailable",
+      "Timeout",
+      "Other"
+    ),
+    status: Schema.Number,
+    errorCode: Schema.optional(Schema.Number),
+    message: Schema.String,
+    method: Schema.String,
+    url: Schema.String,
+    retryAfterMillis: Schema.optional(Schema.Number),
+    details: Schema.optional(Schema.Unknown)
+  }
+) {
+  /** @since 0.1.0 */
+  readonly [TypeId]: TypeId = TypeId
+  /** Statuses that say "try again": 408, 429 and every 5xx. @since 0.1.0 */
+  get isRetryable(): boolean {
+    return this.status === 408 || this.status === 429 || this.status >= 500
+  }
+  /** @since 0.1.0 */
+  get retryAfter(): Option.Option<Duration.Duration> {
+    return this.retryAfterMillis === undefined ? Option.none() : Option.some(Duration.millis(this.retryAfterMillis))
+  }
+}
+
+/**
+ * A response or frame did not have the documented shape.
+ *
+ * @since 0.1.0
+ */
+export class SogniDecodeError extends Schema.TaggedError<SogniDecodeError>("@effect-sogni/core/SogniDecodeError")(
+  "SogniDecodeError",
+  {
+    reason: Schema.Literal("Frame", "Payload", "Body"),
+    message: Schema.String,
+    source: Schema.optional(Schema.String)
+  }
+) {
+  /** @since 0.1.0 */
+  readonly [TypeId]: TypeId = TypeId
+  /** @since 0.1.0 */
+  get isRetryable(): boolean {
+    return false
+  }
+  /** @since 0.1.0 */
+  get retryAfter(): Option.Option<Duration.Duration> {
+    return Option.none()
+  }
+}
+
+/**
+ * Input was refused before anything was sent. `field` names the offending field (a dotted path) and
+ * `rule` the rule it broke.
+ *
+ * @since 0.1.0
+ */
+export class SogniInvalidRequest extends Schema.TaggedError<SogniInvalidRequest>(
+  "@effect-sogni/core/SogniInvalidRequest"
+)("SogniInvalidRequest", {
+  field: Schema.String,
+  rule: Schema.String,
+  message: Schema.String
+}) {
+  /** @since 0.1.0 */
+  readonly [TypeId]: TypeId = TypeId
+  /** @since 0.1.0 */
+  get reason(): "InvalidRequest" {
+    return "InvalidRequest"
+  }
+  /** @since 0.1.0 */
+  get isRetryable(): boolean {
+    return false
+  }
+  /** @since 0.1.0 */
+  get retryAfter(): Option.Option<Duration.Duration> {
+    return Option.none()
+  }
+}
+
+/**
+ * Everything core can fail with.
+ *
+ * @since 0.1.0
+ */
+export type SogniError =
+  | SogniTransportError
+  | SogniAuthenticationError
+  | SogniConnectionReplacedError
+  | SogniApiError
+  | SogniDecodeError
+  | SogniInvalidRequest
+
+/**
+ * Maps an HTTP status to the `reason` of a {@link SogniApiError}.
+ *
+ * @since 0.1.0
+ */
+export const apiReasonFromStatus = (status: number): SogniApiError["reason"] => {
+  if (status === 400 || status === 422) return "BadRequest"
+  if (status === 403) return "Forbidden"
+  if (status === 404) return "NotFound"
+  if (status === 408) return "Timeout"
+  if (status === 409 || status === 423) return "Conflict"
+  if (status === 429) return "RateLimited"
+  if (status === 503) return "Unavailable"
+  if (status >= 500) return "ServerError"
+  return "Other"
+}

@@ -1,0 +1,12 @@
+/**
+ * `@effect-sogni/core`: the Sogni Supernet protocol, socket and REST services for Effect.
+ *
+ * @since 0.1.0
+ */
+
+/** @since 0.1.0 */
+export * as Protocol from "./Protocol.js"
+/** @since 0.1.0 */
+export * as SogniConfig from "./SogniConfig.js"
+/** @since 0.1.0 */
+export * as SogniError from "./SogniError.js"

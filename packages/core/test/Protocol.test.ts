@@ -1,0 +1,143 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Either from "effect/Either"
+import * as FastCheck from "effect/FastCheck"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { isDeepStrictEqual } from "node:util"
+import { Protocol } from "../src/index.js"
+
+const fixturesDir = path.resolve(__dirname, "../../../../shared/protocol/fixtures")
+const fixtures = fs
+  .readdirSync(fixturesDir)
+  .filter((f) => /^\d\d-.*\.json$/.test(f))
+  .map((f) => ({ file: f, ...JSON.parse(fs.readFileSync(path.join(fixturesDir, f), "utf8")) })) as Array<{
+    file: string
+    frame: string
+    direction: "server->client" | "client->server"
+    payload: unknown
+    wire: { type: string; data: string }
+  }>
+
+describe("Protocol fixtures", () => {
+  it("finds all 21 numbered fixtures", () => {
+    expect(fixtures.length).toBe(21)
+  })
+
+  for (const fx of fixtures) {
+    it(`decodes ${fx.file}`, () => {
+      const raw = JSON.stringify(fx.wire)
+      const decoded = fx.direction === "server->client" ? Protocol.decodeServerFrame(raw) : Protocol.decodeClientFrame(raw)
+      if (Either.isLeft(decoded)) throw new Error(`${fx.file}: ${decoded.left.message}`)
+      expect(decoded.right.type).toBe(fx.frame)
+      // the wire data decodes to the documented payload
+      const env = Protocol.decodeEnvelope(raw)
+      expect(Either.getOrThrow(env).payload).toEqual(fx.payload)
+    })
+
+    it(`re-encodes ${fx.file} to the same bytes`, () => {
+      expect(Protocol.encodeFrame(fx.wire.type, fx.payload)).toBe(JSON.stringify(fx.wire))
+    })
+  }
+})
+
+describe("Protocol envelope tolerance", () => {
+  it("skips frames without data, with null data, unknown types and non-JSON", () => {
+    const cases: Array<[string, string]> = [
+      ['{"type":"jobState"}', "NoData"],
+      [`{"type":"jobState","data":"${Buffer.from("null").toString("base64")}"}`, "NoData"],
+      [Protocol.encodeFrame("somethingNew", { a: 1 }), "UnknownType"],
+      ["not json", "NotJson"],
+      ['{"data":"e30="}', "NoType"],
+      ['{"type":"jobState","data":"%%%"}', "BadBase64"],
+      [Protocol.encodeFrame("jobProgress", { imgID: "x" }), "InvalidPayload"]
+    ]
+    for (const [raw, reason] of cases) {
+      const r = Protocol.decodeServerFrame(raw)
+      expect(Either.isLeft(r) && r.left.reason).toBe(reason)
+    }
+  })
+
+  it("upper-cases top-level jobID and imgID only", () => {
+    const raw = Protocol.encodeFrame("jobProgress", { jobID: "ab-cd", imgID: "ef", step: 1, stepCount: 2 })
+    const r = Either.getOrThrow(Protocol.decodeServerFrame(raw))
+    expect(r.type === "jobProgress" && [r.payload.jobID, r.payload.imgID]).toEqual(["AB-CD", "EF"])
+    const nested = Protocol.encodeFrame("authenticated", {
+      activeProjects: [{ id: "lower", status: "progress" }],
+      unclaimedCompletedProjects: []
+    })
+    const a = Either.getOrThrow(Protocol.decodeServerFrame(nested))
+    expect(a.type === "authenticated" && a.payload.activeProjects[0]!.id).toBe("lower")
+  })
+
+  it("reads binary frames as UTF-8", () => {
+    const text = Protocol.encodeFrame("changeNetwork", { network: "relaxed" })
+    const r = Either.getOrThrow(Protocol.decodeServerFrame(new TextEncoder().encode(text)))
+    expect(r).toEqual({ type: "changeNetwork", payload: { network: "relaxed" } })
+  })
+})
+
+describe("Protocol round trips (property)", () => {
+  it("any JSON payload survives encodeFrame → decodeEnvelope", () => {
+    FastCheck.assert(
+      FastCheck.property(FastCheck.string({ minLength: 1 }), FastCheck.jsonValue(), (type, value) => {
+        FastCheck.pre(value !== null)
+        const r = Protocol.decodeEnvelope(Protocol.encodeFrame(type, value))
+        return Either.isRight(r) && r.right.type === type && JSON.stringify(r.right.payload) === JSON.stringify(Protocol.normalizeIds(value))
+      })
+    )
+  })
+
+  it("client messages: encode → decode is the identity", () => {
+    const upperId = FastCheck.uuid().map((s) => s.toUpperCase())
+    const message = FastCheck.oneof(
+      upperId.map((jobID) => ({ type: "llmJobCancel" as const, payload: { jobID } })),
+      upperId.map((jobID) => ({
+        type: "jobError" as const,
+        payload: { jobID, error: "artistCanceled" as const, error_message: "artistCanceled", isFromWorker: false as const }
+      })),
+      FastCheck.constantFrom("fast" as const, "relaxed" as const).map((n) => ({ type: "changeNetwork" as const, payload: n })),
+      FastCheck.dictionary(FastCheck.string({ minLength: 1, maxLength: 12 }), FastCheck.boolean()).map((subscriptions) => ({
+        type: "setSocketEventSubscriptions" as const,
+        payload: { subscriptions }
+      })),
+      FastCheck.record({
+        jobID: upperId,
+        numberOfImages: FastCheck.integer({ min: 1, max: 16 }),
+        outputFormat: FastCheck.constantFrom("png", "jpg", "webp"),
+        keyFrames: FastCheck.array(FastCheck.dictionary(FastCheck.string({ minLength: 1, maxLength: 8 }), FastCheck.jsonValue()), { minLength: 1, maxLength: 1 })
+      }).map((payload) => ({ type: "jobRequest" as const, payload }))
+    )
+    FastCheck.assert(
+      FastCheck.property(message, (m) => {
+        const wire = Either.getOrThrow(Protocol.encodeClientMessage(m as Protocol.ClientMessage))
+        const back = Either.getOrThrow(Protocol.decodeClientFrame(wire))
+        return isDeepStrictEqual(back, JSON.parse(JSON.stringify(m)))
+      })
+    )
+  })
+
+  it("server events: encode → decode is the identity for job frames", () => {
+    const upperId = FastCheck.uuid().map((s) => s.toUpperCase())
+    const event = FastCheck.oneof(
+      FastCheck.record({ jobID: upperId, imgID: upperId, step: FastCheck.nat(), stepCount: FastCheck.nat() }).map((payload) => ({
+        type: "jobProgress" as const,
+        payload
+      })),
+      FastCheck.record({ jobID: upperId, imgID: upperId, etaSeconds: FastCheck.nat() }).map((payload) => ({ type: "jobETA" as const, payload })),
+      FastCheck.record({ jobID: upperId, queuePosition: FastCheck.nat() }).map((p) => ({
+        type: "jobState" as const,
+        payload: { type: "queued" as const, ...p }
+      })),
+      FastCheck.record({ jobID: upperId, didCancel: FastCheck.boolean() }).map((payload) => ({
+        type: "artistCancelConfirmation" as const,
+        payload
+      }))
+    )
+    FastCheck.assert(
+      FastCheck.property(event, (e) => {
+        const wire = Either.getOrThrow(Protocol.encodeServerEvent(e as Protocol.ServerEvent))
+        return isDeepStrictEqual(Either.getOrThrow(Protocol.decodeServerFrame(wire)), e)
+      })
+    )
+  })
+})
