@@ -10,3 +10,7 @@ export * as Protocol from "./Protocol.js"
 export * as SogniConfig from "./SogniConfig.js"
 /** @since 0.1.0 */
 export * as SogniError from "./SogniError.js"
+/** @since 0.1.0 */
+export * as Wallet from "./Wallet.js"
+/** @since 0.1.0 */
+export * as SogniSocket from "./SogniSocket.js"

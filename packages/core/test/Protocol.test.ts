@@ -26,7 +26,9 @@ describe("Protocol fixtures", () => {
   for (const fx of fixtures) {
     it(`decodes ${fx.file}`, () => {
       const raw = JSON.stringify(fx.wire)
-      const decoded = fx.direction === "server->client" ? Protocol.decodeServerFrame(raw) : Protocol.decodeClientFrame(raw)
+      const decoded: Either.Either<{ readonly type: string }, Protocol.FrameSkip> = fx.direction === "server->client"
+        ? Protocol.decodeServerFrame(raw)
+        : Protocol.decodeClientFrame(raw)
       if (Either.isLeft(decoded)) throw new Error(`${fx.file}: ${decoded.left.message}`)
       expect(decoded.right.type).toBe(fx.frame)
       // the wire data decodes to the documented payload

@@ -1,0 +1,683 @@
+/**
+ * The Supernet WebSocket as an Effect service: one long-lived connection per `appId` that
+ * authenticates, keeps itself alive, reconnects on its own and routes typed server events.
+ *
+ * - Connects to the socket host with the query parameters of the protocol (`appId`, `clientName`,
+ *   `clientType`, `forceWorkerId`, `appSource`, `socketEventSubscriptions`) and the credential headers
+ *   of {@link SocketCredentials} (`api-key` or a raw-JWT `Authorization`).
+ * - Holds every send until the current socket has delivered `authenticated` (or has been open for
+ *   `authenticatedFallback`), with an overall `sendTimeout` per send. Sends made while disconnected
+ *   wait in a bounded queue and go out after the next handshake.
+ * - Reconnects after recoverable closes with a configurable `Schedule` (default: 1 s · 2ⁿ capped at
+ *   15 s, ±20 % jitter; the attempt counter resets whenever a socket opens). Close 1000 stops until the
+ *   next send; 4015 (this `appId` connected elsewhere) and every other 4xxx are terminal typed errors.
+ * - Server events are decoded once and routed once: events carrying a `jobID` that someone
+ *   {@link SogniSocketService.route}s go only to that route, everything else to the
+ *   {@link SogniSocketService.events} subscribers. Both outlive reconnects.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Stream } from "effect"
+ * import { SogniSocket } from "@effect-sogni/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const socket = yield* SogniSocket.SogniSocket
+ *   const auth = yield* socket.awaitAuthenticated
+ *   yield* socket.send({ type: "changeNetwork", payload: "relaxed" })
+ *   yield* socket.events.pipe(Stream.take(1), Stream.runForEach(Effect.log))
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ */
+import * as Socket from "@effect/platform/Socket"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Data from "effect/Data"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
+import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
+import * as ScheduleDecision from "effect/ScheduleDecision"
+import * as ScheduleIntervals from "effect/ScheduleIntervals"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as SubscriptionRef from "effect/SubscriptionRef"
+import WS from "ws"
+import * as Protocol from "./Protocol.js"
+import { SogniConfig, type SogniSettings, socketWsBase } from "./SogniConfig.js"
+import {
+  SogniAuthenticationError,
+  SogniConnectionReplacedError,
+  type SogniError,
+  SogniTransportError
+} from "./SogniError.js"
+
+// ---------------------------------------------------------------------------------------------
+// Status
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Where the connection is.
+ *
+ * - `Idle`: no socket, none wanted (before the first connect, or after a normal close 1000); the next
+ *   send opens one.
+ * - `Connecting`: opening attempt `attempt` (0-based since the last open).
+ * - `Open`: the WebSocket is open, `authenticated` has not arrived yet.
+ * - `Authenticated`: ready for work.
+ * - `Reconnecting`: closed with a recoverable code; the next attempt starts after `delay`.
+ * - `Closed`: terminal; `error` says why (none when the service was shut down).
+ *
+ * @since 0.1.0
+ */
+export type ConnectionStatus = Data.TaggedEnum<{
+  Idle: {}
+  Connecting: { readonly attempt: number }
+  Open: {}
+  Authenticated: {}
+  Reconnecting: { readonly attempt: number; readonly delay: Duration.Duration; readonly closeCode: number | undefined }
+  Closed: { readonly error: Option.Option<SogniError> }
+}>
+
+/** @since 0.1.0 */
+export const ConnectionStatus = Data.taggedEnum<ConnectionStatus>()
+
+// ---------------------------------------------------------------------------------------------
+// Close classification (pure)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * What a close code means for the connection loop (socket.md §7).
+ *
+ * @since 0.1.0
+ */
+export type CloseAction =
+  | { readonly _tag: "Normal" }
+  | { readonly _tag: "Reconnect" }
+  | { readonly _tag: "Replaced" }
+  | { readonly _tag: "AuthFailed"; readonly reason: SogniAuthenticationError["reason"] }
+
+/**
+ * Classifies a close code: 1000 normal; 4015 replaced; 4010 app blocked; 4021 and every other 4xxx,
+ * and a missing code, terminal authentication failures; everything else (1001, 1005, 1006, 1011,
+ * 1012, 1013, other 1xxx and 3xxx) recoverable.
+ *
+ * @since 0.1.0
+ */
+export const classifyClose = (code: number | undefined): CloseAction => {
+  if (code === 1000) return { _tag: "Normal" }
+  if (code === 4015) return { _tag: "Replaced" }
+  if (code === 4010) return { _tag: "AuthFailed", reason: "AppIdBlocked" }
+  if (code === 4021) return { _tag: "AuthFailed", reason: "InvalidCredentials" }
+  if (code === undefined || code === 0) return { _tag: "AuthFailed", reason: "Rejected" }
+  if (code >= 4000 && code <= 4999) return { _tag: "AuthFailed", reason: "Rejected" }
+  return { _tag: "Reconnect" }
+}
+
+/**
+ * The default reconnect schedule: `min(base · 2ⁿ, cap)` with each delay multiplied by a uniform
+ * factor in `[1 - jitter, 1 + jitter]`. It never gives up.
+ *
+ * @since 0.1.0
+ */
+export const defaultReconnectSchedule = (
+  settings: Pick<SogniSettings, "reconnectBase" | "reconnectCap" | "reconnectJitter">
+): Schedule.Schedule<Duration.Duration> => {
+  const cap = Duration.toMillis(settings.reconnectCap)
+  return Schedule.exponential(settings.reconnectBase, 2).pipe(
+    Schedule.modifyDelay((d) => Duration.millis(Math.min(Duration.toMillis(d), cap))),
+    Schedule.jitteredWith({ min: 1 - settings.reconnectJitter, max: 1 + settings.reconnectJitter })
+  )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Credentials
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Where the socket gets its upgrade headers, and whom it tells when the server refuses them.
+ *
+ * @since 0.1.0
+ */
+export class SocketCredentials extends Context.Tag("@effect-sogni/core/SocketCredentials")<
+  SocketCredentials,
+  {
+    /** Headers for the upgrade request; values are secrets and only leave as headers. */
+    readonly headers: Effect.Effect<Readonly<Record<string, Redacted.Redacted<string>>>, SogniAuthenticationError>
+    /** Called when the server refused the credential (terminal 4xxx close). */
+    readonly invalidate: (reason: SogniAuthenticationError) => Effect.Effect<void>
+  }
+>() {}
+
+/**
+ * Credentials from the configured API key (`api-key` header).
+ *
+ * @since 0.1.0
+ */
+export const layerCredentialsApiKey: Layer.Layer<SocketCredentials, never, SogniConfig> = Layer.effect(
+  SocketCredentials,
+  Effect.gen(function*() {
+    const settings = yield* SogniConfig
+    const key = yield* Ref.make(settings.apiKey)
+    return {
+      headers: Effect.flatMap(Ref.get(key), (k) =>
+        Option.match(k, {
+          onNone: () =>
+            Effect.fail(
+              new SogniAuthenticationError({ reason: "NotAuthenticated", message: "no API key is configured" })
+            ),
+          onSome: (apiKey) => Effect.succeed({ "api-key": apiKey })
+        })),
+      invalidate: () => Ref.set(key, Option.none())
+    }
+  })
+)
+
+// ---------------------------------------------------------------------------------------------
+// Service
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * @since 0.1.0
+ */
+export interface SogniSocketService {
+  /** Current connection status, observable. */
+  readonly status: SubscriptionRef.SubscriptionRef<ConnectionStatus>
+  /** The latest `authenticated` payload (recovery snapshot, account ids), if any arrived yet. */
+  readonly authenticated: SubscriptionRef.SubscriptionRef<Option.Option<Protocol.Authenticated>>
+  /** Waits for the current connection to be authenticated and returns its `authenticated` payload. */
+  readonly awaitAuthenticated: Effect.Effect<Protocol.Authenticated, SogniError>
+  /** The connection's network as last announced by the server (or configured). */
+  readonly network: SubscriptionRef.SubscriptionRef<Protocol.Network>
+  /** The event-subscription flags sent on every (re)connect: configured, then the server's last snapshot. */
+  readonly eventSubscriptions: Effect.Effect<Readonly<Record<string, boolean>>>
+  /**
+   * Sends a message once a socket is authenticated. Completes when the frame was written; fails with
+   * a `Timeout` transport error after `sendTimeout`, or with the terminal error if the connection
+   * ended for good. A payload that does not match its schema fails without being sent.
+   */
+  readonly send: (message: Protocol.ClientMessage) => Effect.Effect<void, SogniError>
+  /**
+   * Every server event not claimed by a route, from now on, across reconnects. Optionally only the
+   * given types. Each subscriber has a bounded buffer (`eventBufferCapacity`); when a subscriber falls
+   * that far behind, newer events are dropped for it and a warning is logged.
+   */
+  readonly subscribe: (
+    types?: ReadonlyArray<Protocol.ServerEventType>
+  ) => Effect.Effect<Queue.Dequeue<Protocol.ServerEvent>, never, Scope.Scope>
+  /** {@link subscribe} as a Stream. */
+  readonly events: Stream.Stream<Protocol.ServerEvent>
+  /** {@link subscribe} for some types, as a Stream. */
+  readonly eventsOf: <K extends Protocol.ServerEventType>(
+    ...types: ReadonlyArray<K>
+  ) => Stream.Stream<Protocol.ServerEventOf<K>>
+  /**
+   * Claims the events whose payload `jobID` equals `jobID` (case-insensitive) for the lifetime of the
+   * scope. Routed events reach only their route.
+   */
+  readonly route: (jobID: string) => Effect.Effect<Queue.Dequeue<Protocol.ServerEvent>, never, Scope.Scope>
+  /** Changes the default network and waits for the server's confirmation. */
+  readonly switchNetwork: (network: Protocol.Network) => Effect.Effect<Protocol.Network, SogniError>
+  /** Changes event subscriptions at runtime and waits for the server's snapshot. */
+  readonly setEventSubscriptions: (
+    update: Protocol.SetSocketEventSubscriptions
+  ) => Effect.Effect<Readonly<Record<string, boolean>>, SogniError>
+  /** Opens a socket now if none is open or pending (after a normal close, for example). */
+  readonly connect: Effect.Effect<void>
+  /** Closes the current socket with 1000; the next send reconnects. */
+  readonly disconnect: Effect.Effect<void>
+}
+
+/**
+ * @since 0.1.0
+ */
+export class SogniSocket extends Context.Tag("@effect-sogni/core/SogniSocket")<SogniSocket, SogniSocketService>() {}
+
+/**
+ * Builds the connection URL (socket.md §2).
+ *
+ * @since 0.1.0
+ */
+export const connectionUrl = (
+  settings: Pick<SogniSettings, "socketEndpoint" | "appId" | "appSource" | "clientName" | "network">,
+  eventSubscriptions: Readonly<Record<string, boolean>>
+): string => {
+  const params = new URLSearchParams()
+  params.set("appId", settings.appId)
+  if (Option.isSome(settings.appSource)) params.set("appSource", settings.appSource.value)
+  const flags = Object.fromEntries(Object.entries(eventSubscriptions).filter(([, v]) => typeof v === "boolean"))
+  if (Object.keys(flags).length > 0) params.set("socketEventSubscriptions", JSON.stringify(flags))
+  params.set("clientName", settings.clientName)
+  params.set("clientType", "artist")
+  params.set("forceWorkerId", settings.network === "fast" ? "fast" : "")
+  return `${socketWsBase(settings.socketEndpoint)}/?${params.toString()}`
+}
+
+/**
+ * Steps a schedule by hand so the loop can show each delay before sleeping it. `None` = give up.
+ */
+const delayStepper = (schedule: Schedule.Schedule<unknown>): Effect.Effect<Option.Option<Duration.Duration>> => {
+  let state: unknown = schedule.initial
+  return Effect.flatMap(Clock.currentTimeMillis, (now) =>
+    Effect.map(schedule.step(now, undefined, state), ([next, , decision]) => {
+      state = next
+      if (ScheduleDecision.isDone(decision)) return Option.none()
+      return Option.some(Duration.millis(Math.max(0, ScheduleIntervals.start(decision.intervals) - now)))
+    }))
+}
+
+interface Outgoing {
+  readonly text: string
+  readonly done: Deferred.Deferred<void, SogniError>
+}
+
+class CloseOutcome extends Data.TaggedClass("CloseOutcome")<{
+  readonly code: number | undefined
+  readonly opened: boolean
+  readonly cause: unknown
+}> {}
+
+/**
+ * Builds the service in a scope; closing the scope closes the socket and stops every fiber.
+ *
+ * @since 0.1.0
+ */
+export const make = (options?: {
+  readonly reconnectSchedule?: Schedule.Schedule<unknown> | undefined
+}): Effect.Effect<SogniSocketService, never, SogniConfig | SocketCredentials | Scope.Scope> =>
+  Effect.gen(function*() {
+    const settings = yield* SogniConfig
+    const credentials = yield* SocketCredentials
+    const reconnectSchedule = options?.reconnectSchedule ?? defaultReconnectSchedule(settings)
+
+    const status = yield* SubscriptionRef.make<ConnectionStatus>(ConnectionStatus.Idle())
+    const authenticated = yield* SubscriptionRef.make<Option.Option<Protocol.Authenticated>>(Option.none())
+    const network = yield* SubscriptionRef.make<Protocol.Network>(settings.network)
+    const flags = yield* Ref.make<Readonly<Record<string, boolean>>>(settings.socketEventSubscriptions)
+    const outbox = yield* Queue.bounded<Outgoing>(settings.sendQueueCapacity)
+    // frames taken from the outbox whose write failed; sent first on the next connection
+    const retryFirst: Array<Outgoing> = []
+    // completed for each connection once `authenticated` arrived (or the fallback elapsed)
+    let ready = yield* Deferred.make<void, SogniError>()
+    let terminal: Option.Option<SogniError> = Option.none()
+
+    // --- event fan-out -------------------------------------------------------------------------
+    interface Subscriber {
+      readonly queue: Queue.Queue<Protocol.ServerEvent>
+      readonly types: ReadonlySet<string> | undefined
+      dropped: number
+    }
+    const subscribers = new Set<Subscriber>()
+    const routes = new Map<string, Queue.Queue<Protocol.ServerEvent>>()
+
+    const deliver = (event: Protocol.ServerEvent): Effect.Effect<void> | undefined => {
+      const jobID = (event.payload as { jobID?: unknown }).jobID
+      if (typeof jobID === "string") {
+        const route = routes.get(jobID)
+        if (route !== undefined) {
+          route.unsafeOffer(event)
+          return undefined
+        }
+      }
+      let warn: Effect.Effect<void> | undefined
+      for (const sub of subscribers) {
+        if (sub.types !== undefined && !sub.types.has(event.type)) continue
+        if (!sub.queue.unsafeOffer(event)) {
+          sub.dropped++
+          if (sub.dropped === 1 || sub.dropped % 1000 === 0) {
+            warn = Effect.logWarning("SogniSocket: slow event subscriber, events dropped").pipe(
+              Effect.annotateLogs({ dropped: sub.dropped, type: event.type })
+            )
+          }
+        }
+      }
+      return warn
+    }
+
+    const subscribe = (types?: ReadonlyArray<Protocol.ServerEventType>) =>
+      Effect.acquireRelease(
+        Effect.map(Queue.bounded<Protocol.ServerEvent>(settings.eventBufferCapacity), (queue) => {
+          const sub: Subscriber = { queue, types: types && types.length > 0 ? new Set(types) : undefined, dropped: 0 }
+          subscribers.add(sub)
+          return sub
+        }),
+        (sub) => Effect.zipRight(Effect.sync(() => subscribers.delete(sub)), Queue.shutdown(sub.queue))
+      ).pipe(Effect.map((sub): Queue.Dequeue<Protocol.ServerEvent> => sub.queue))
+
+    const route = (jobID: string) =>
+      Effect.acquireRelease(
+        Effect.map(Queue.unbounded<Protocol.ServerEvent>(), (queue) => {
+          routes.set(jobID.toUpperCase(), queue)
+          return queue
+        }),
+        (queue) =>
+          Effect.zipRight(
+            Effect.sync(() => {
+              if (routes.get(jobID.toUpperCase()) === queue) routes.delete(jobID.toUpperCase())
+            }),
+            Queue.shutdown(queue)
+          )
+      ).pipe(Effect.map((q): Queue.Dequeue<Protocol.ServerEvent> => q))
+
+    // --- one connection ------------------------------------------------------------------------
+    const onEvent = (event: Protocol.ServerEvent): Effect.Effect<void> | undefined => {
+      switch (event.type) {
+        case "authenticated": {
+          return Effect.gen(function*() {
+            yield* SubscriptionRef.set(authenticated, Option.some(event.payload))
+            yield* SubscriptionRef.set(status, ConnectionStatus.Authenticated())
+            yield* Deferred.succeed(ready, undefined)
+            const warn = deliver(event)
+            if (warn) yield* warn
+          })
+        }
+        case "changeNetwork":
+          return Effect.zipRight(SubscriptionRef.set(network, event.payload.network), deliver(event) ?? Effect.void)
+        case "socketEventSubscriptionsUpdated": {
+          const snapshot = Object.fromEntries(
+            Object.entries(event.payload.socketEventSubscriptions).filter(([, v]) => typeof v === "boolean")
+          )
+          return Effect.zipRight(Ref.set(flags, snapshot), deliver(event) ?? Effect.void)
+        }
+        default:
+          return deliver(event)
+      }
+    }
+
+    const onFrame = (raw: string | Uint8Array): Effect.Effect<void> | undefined => {
+      const decoded = Protocol.decodeServerFrame(raw)
+      if (Either.isLeft(decoded)) {
+        const skip = decoded.left
+        return Effect.logWarning(`SogniSocket: skipped a server frame (${skip.reason})`).pipe(
+          Effect.annotateLogs({ type: skip.type ?? "?", detail: skip.message.slice(0, 500) })
+        )
+      }
+      return onEvent(decoded.right)
+    }
+
+    const connectOnce = (attempt: number): Effect.Effect<CloseOutcome, SogniAuthenticationError> =>
+      Effect.scoped(
+        Effect.gen(function*() {
+          yield* SubscriptionRef.set(status, ConnectionStatus.Connecting({ attempt }))
+          const headers = yield* credentials.headers
+          const url = connectionUrl({ ...settings, network: yield* SubscriptionRef.get(network) }, yield* Ref.get(flags))
+          let current: WS | undefined
+          const constructor = (u: string) => {
+            const plain: Record<string, string> = {}
+            for (const [k, v] of Object.entries(headers)) plain[k] = Redacted.value(v)
+            current = new WS(u, { headers: plain, perMessageDeflate: false })
+            return current as unknown as globalThis.WebSocket
+          }
+          const socket = yield* Socket.makeWebSocket(url, {
+            closeCodeIsError: (code) => code !== 1000,
+            openTimeout: settings.connectTimeout
+          }).pipe(Effect.provideService(Socket.WebSocketConstructor, constructor))
+          const write = yield* socket.writer
+          currentClose = Effect.ignore(write(new Socket.CloseEvent(1000, "Client disconnected")))
+          yield* Effect.addFinalizer(() => Effect.sync(() => (currentClose = Effect.void)))
+          let opened = false
+          ready = yield* Deferred.make<void, SogniError>()
+          const connectionReady = ready
+
+          const sender = Effect.gen(function*() {
+            // hold sends until `authenticated`, or go ahead after the fallback (older servers)
+            yield* Deferred.await(connectionReady).pipe(
+              Effect.timeout(settings.authenticatedFallback),
+              Effect.ignore
+            )
+            while (retryFirst.length > 0) {
+              const item = retryFirst[0]!
+              if (yield* Deferred.isDone(item.done)) {
+                retryFirst.shift()
+                continue
+              }
+              yield* write(item.text)
+              retryFirst.shift()
+              yield* Deferred.succeed(item.done, undefined)
+            }
+            while (true) {
+              const item = yield* Queue.take(outbox)
+              if (yield* Deferred.isDone(item.done)) continue
+              yield* write(item.text).pipe(
+                Effect.tapError(() => Effect.sync(() => retryFirst.push(item)))
+              )
+              yield* Deferred.succeed(item.done, undefined)
+            }
+          })
+
+          const keepAlive = Effect.sync(() => current?.ping()).pipe(
+            Effect.repeat(Schedule.spaced(settings.keepAlive)),
+            Effect.delay(settings.keepAlive)
+          )
+
+          const connectionScope = yield* Effect.scope
+          const onOpen = Effect.gen(function*() {
+            opened = true
+            yield* SubscriptionRef.set(status, ConnectionStatus.Open())
+            yield* Effect.forkIn(sender, connectionScope)
+            yield* Effect.forkIn(keepAlive, connectionScope)
+          })
+
+          const exit = yield* Effect.exit(socket.runRaw(onFrame, { onOpen }))
+          return Exit.match(exit, {
+            onSuccess: () => new CloseOutcome({ code: 1000, opened, cause: undefined }),
+            onFailure: (cause) => {
+              const error = cause._tag === "Fail" ? cause.error : undefined
+              if (Socket.SocketCloseError.is(error)) {
+                return new CloseOutcome({ code: error.code, opened, cause: error })
+              }
+              // transport failures without a close frame (refused, reset, open timeout) count as 1006
+              return new CloseOutcome({ code: 1006, opened, cause: error ?? cause })
+            }
+          })
+        })
+      )
+
+    const unexpectedStatus = (cause: unknown): number | undefined => {
+      const message = cause instanceof Socket.SocketGenericError ? String((cause.cause as any)?.message ?? "") : ""
+      const match = /Unexpected server response: (\d+)/.exec(message)
+      return match ? Number(match[1]) : undefined
+    }
+
+    const failPending = (error: SogniError) =>
+      Effect.gen(function*() {
+        yield* Deferred.fail(ready, error)
+        for (const item of retryFirst.splice(0)) yield* Deferred.fail(item.done, error)
+        const rest = yield* Queue.takeAll(outbox)
+        for (const item of rest) yield* Deferred.fail(item.done, error)
+      })
+
+    const endTerminally = (error: SogniError) =>
+      Effect.gen(function*() {
+        terminal = Option.some(error)
+        yield* SubscriptionRef.set(status, ConnectionStatus.Closed({ error: Option.some(error) }))
+        yield* failPending(error)
+      })
+
+    // --- the loop ------------------------------------------------------------------------------
+    let currentClose: Effect.Effect<void> = Effect.void
+    let wantedNow = yield* Deferred.make<void>()
+
+    const authError = (reason: SogniAuthenticationError["reason"], detail: string, code: number | undefined) =>
+      new SogniAuthenticationError({
+        reason,
+        message: `the server refused the connection (${detail})`,
+        ...(code !== undefined ? { closeCode: code } : {})
+      })
+
+    const connectionLoop = Effect.gen(function*() {
+      let attempt = 0
+      let nextDelay = delayStepper(reconnectSchedule)
+      // connect on demand: the first send (or `connect`) opens the socket
+      yield* Deferred.await(wantedNow)
+      while (true) {
+        const outcome = yield* Effect.either(connectOnce(attempt))
+        if (Either.isLeft(outcome)) return yield* endTerminally(outcome.left)
+        const { cause, code, opened } = outcome.right
+        if (opened) {
+          attempt = 0
+          nextDelay = delayStepper(reconnectSchedule)
+        }
+        const httpStatus = unexpectedStatus(cause)
+        const action: CloseAction = httpStatus === 401 || httpStatus === 403
+          ? { _tag: "AuthFailed", reason: "InvalidCredentials" }
+          : classifyClose(code)
+        switch (action._tag) {
+          case "Normal": {
+            yield* SubscriptionRef.set(status, ConnectionStatus.Idle())
+            if ((yield* Queue.size(outbox)) === 0 && retryFirst.length === 0) {
+              wantedNow = yield* Deferred.make<void>()
+              yield* Deferred.await(wantedNow)
+            }
+            attempt = 0
+            nextDelay = delayStepper(reconnectSchedule)
+            break
+          }
+          case "Replaced":
+            return yield* endTerminally(
+              new SogniConnectionReplacedError({
+                appId: settings.appId,
+                message: `another connection claimed appId ${settings.appId} (close 4015)`
+              })
+            )
+          case "AuthFailed": {
+            const error = authError(action.reason, httpStatus !== undefined ? `HTTP ${httpStatus}` : `close ${code}`, code)
+            yield* credentials.invalidate(error)
+            return yield* endTerminally(error)
+          }
+          case "Reconnect": {
+            const delay = yield* nextDelay
+            if (Option.isNone(delay)) {
+              return yield* endTerminally(
+                new SogniTransportError({
+                  reason: "Closed",
+                  message: `gave up reconnecting after close ${code}`,
+                  ...(code !== undefined ? { closeCode: code } : {})
+                })
+              )
+            }
+            yield* SubscriptionRef.set(
+              status,
+              ConnectionStatus.Reconnecting({ attempt: attempt + 1, delay: delay.value, closeCode: code })
+            )
+            yield* Effect.sleep(delay.value)
+            attempt++
+            break
+          }
+        }
+      }
+    })
+
+    const loopFiber = yield* Effect.forkScoped(connectionLoop)
+
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function*() {
+        yield* Fiber.interrupt(loopFiber)
+        if (Option.isNone(terminal)) {
+          yield* SubscriptionRef.set(status, ConnectionStatus.Closed({ error: Option.none() }))
+          yield* failPending(new SogniTransportError({ reason: "Closed", message: "the socket service was shut down" }))
+        }
+        yield* Queue.shutdown(outbox)
+        for (const q of routes.values()) yield* Queue.shutdown(q)
+        for (const s of subscribers) yield* Queue.shutdown(s.queue)
+      })
+    )
+
+    const ensureWanted = Effect.suspend(() => Deferred.succeed(wantedNow, undefined))
+
+    const send = (message: Protocol.ClientMessage): Effect.Effect<void, SogniError> =>
+      Effect.gen(function*() {
+        if (Option.isSome(terminal)) return yield* Effect.fail(terminal.value)
+        const encoded = Protocol.encodeClientMessage(message)
+        if (Either.isLeft(encoded)) {
+          return yield* Effect.fail(
+            new SogniTransportError({
+              reason: "Write",
+              message: `refused to send an invalid ${message.type}: ${encoded.left.message.slice(0, 500)}`
+            })
+          )
+        }
+        const done = yield* Deferred.make<void, SogniError>()
+        yield* Queue.offer(outbox, { text: encoded.right, done })
+        yield* ensureWanted
+        yield* Deferred.await(done).pipe(
+          Effect.timeoutFail({
+            duration: settings.sendTimeout,
+            onTimeout: () =>
+              new SogniTransportError({
+                reason: "Timeout",
+                message: `no authenticated socket within ${Duration.format(settings.sendTimeout)} to send ${message.type}`
+              })
+          }),
+          Effect.onInterrupt(() => Deferred.interrupt(done)),
+          Effect.tapError(() => Deferred.interrupt(done))
+        )
+      })
+
+    const awaitAuthenticated = Effect.gen(function*() {
+      yield* ensureWanted
+      while (true) {
+        if (Option.isSome(terminal)) return yield* Effect.fail(terminal.value)
+        const s = yield* SubscriptionRef.get(status)
+        const auth = yield* SubscriptionRef.get(authenticated)
+        if (s._tag === "Authenticated" && Option.isSome(auth)) return auth.value
+        yield* status.changes.pipe(
+          Stream.filter((x) => x._tag === "Authenticated" || x._tag === "Closed"),
+          Stream.take(1),
+          Stream.runDrain
+        )
+      }
+    })
+
+    const eventsOf = <K extends Protocol.ServerEventType>(...types: ReadonlyArray<K>) =>
+      Stream.unwrapScoped(Effect.map(subscribe(types), (q) => Stream.fromQueue(q))) as Stream.Stream<
+        Protocol.ServerEventOf<K>
+      >
+
+    const switchNetwork = (target: Protocol.Network) =>
+      Effect.scoped(
+        Effect.gen(function*() {
+          const confirmations = yield* subscribe(["changeNetwork"])
+          yield* send({ type: "changeNetwork", payload: target })
+          while (true) {
+            const event = yield* Queue.take(confirmations)
+            if (event.type === "changeNetwork") return event.payload.network
+          }
+        })
+      )
+
+    const setEventSubscriptions = (update: Protocol.SetSocketEventSubscriptions) =>
+      Effect.scoped(
+        Effect.gen(function*() {
+          const snapshots = yield* subscribe(["socketEventSubscriptionsUpdated"])
+          yield* send({ type: "setSocketEventSubscriptions", payload: update })
+          yield* Queue.take(snapshots)
+          return yield* Ref.get(flags)
+        })
+      )
+
+    return {
+      status,
+      authenticated,
+      awaitAuthenticated,
+      network,
+      eventSubscriptions: Ref.get(flags),
+      send,
+      subscribe,
+      events: Stream.unwrapScoped(Effect.map(subscribe(), (q) => Stream.fromQueue(q))),
+      eventsOf,
+      route,
+      switchNetwork,
+      setEventSubscriptions,
+      connect: Effect.asVoid(ensureWanted),
+      disconnect: Effect.suspend(() => currentClose)
+    } satisfies SogniSocketService
+  })
