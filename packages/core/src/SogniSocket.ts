@@ -270,7 +270,7 @@ const delayStepper = (schedule: Schedule.Schedule<unknown>): Effect.Effect<Optio
     Effect.map(schedule.step(now, undefined, state), ([next, , decision]) => {
       state = next
       if (ScheduleDecision.isDone(decision)) return Option.none()
-      return Option.some(Duration.millis(Math.max(0, ScheduleIntervals.start(decision.intervals) - now)))
+      return Option.some(Duration.millis(Math.max(0, Math.round(ScheduleIntervals.start(decision.intervals) - now))))
     }))
 }
 
@@ -368,28 +368,33 @@ export const make = (options?: {
       ).pipe(Effect.map((q): Queue.Dequeue<Protocol.ServerEvent> => q))
 
     // --- one connection ------------------------------------------------------------------------
+    // Frames are handled synchronously in arrival order; the few state updates they cause are
+    // applied with `runSync` so that no later frame can overtake them.
     const onEvent = (event: Protocol.ServerEvent): Effect.Effect<void> | undefined => {
       switch (event.type) {
         case "authenticated": {
-          return Effect.gen(function*() {
-            yield* SubscriptionRef.set(authenticated, Option.some(event.payload))
-            yield* SubscriptionRef.set(status, ConnectionStatus.Authenticated())
-            yield* Deferred.succeed(ready, undefined)
-            const warn = deliver(event)
-            if (warn) yield* warn
-          })
+          Effect.runSync(
+            Effect.zipRight(
+              SubscriptionRef.set(authenticated, Option.some(event.payload)),
+              SubscriptionRef.set(status, ConnectionStatus.Authenticated())
+            )
+          )
+          Deferred.unsafeDone(ready, Exit.void)
+          break
         }
-        case "changeNetwork":
-          return Effect.zipRight(SubscriptionRef.set(network, event.payload.network), deliver(event) ?? Effect.void)
+        case "changeNetwork": {
+          Effect.runSync(SubscriptionRef.set(network, event.payload.network))
+          break
+        }
         case "socketEventSubscriptionsUpdated": {
           const snapshot = Object.fromEntries(
             Object.entries(event.payload.socketEventSubscriptions).filter(([, v]) => typeof v === "boolean")
           )
-          return Effect.zipRight(Ref.set(flags, snapshot), deliver(event) ?? Effect.void)
+          Effect.runSync(Ref.set(flags, snapshot))
+          break
         }
-        default:
-          return deliver(event)
       }
+      return deliver(event)
     }
 
     const onFrame = (raw: string | Uint8Array): Effect.Effect<void> | undefined => {
@@ -461,7 +466,8 @@ export const make = (options?: {
           const connectionScope = yield* Effect.scope
           const onOpen = Effect.gen(function*() {
             opened = true
-            yield* SubscriptionRef.set(status, ConnectionStatus.Open())
+            // `authenticated` may already have been handled if it arrived with the upgrade
+            if (!(yield* Deferred.isDone(connectionReady))) yield* SubscriptionRef.set(status, ConnectionStatus.Open())
             yield* Effect.forkIn(sender, connectionScope)
             yield* Effect.forkIn(keepAlive, connectionScope)
           })
@@ -681,3 +687,12 @@ export const make = (options?: {
       disconnect: Effect.suspend(() => currentClose)
     } satisfies SogniSocketService
   })
+
+/**
+ * The socket service; needs settings and a credential source.
+ *
+ * @since 0.1.0
+ */
+export const layer = (options?: {
+  readonly reconnectSchedule?: Schedule.Schedule<unknown> | undefined
+}): Layer.Layer<SogniSocket, never, SogniConfig | SocketCredentials> => Layer.scoped(SogniSocket, make(options))

@@ -1,0 +1,388 @@
+import { assert, describe, expect, it } from "@effect/vitest"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
+import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as SubscriptionRef from "effect/SubscriptionRef"
+import * as Supervisor from "effect/Supervisor"
+import * as TestClock from "effect/TestClock"
+import { SogniConfig, SogniSocket } from "../src/index.js"
+import type { SogniSettingsInput } from "../src/SogniConfig.js"
+import { eventually, makeScriptedServer, realSleep, type ScriptedServer } from "./util/ScriptedServer.js"
+
+const API_KEY = "test-key-123"
+
+/** Builds a socket service in the current scope, with a credential source that records invalidations. */
+const openSocket = (url: string, overrides: SogniSettingsInput = {}) =>
+  Effect.gen(function*() {
+    const invalidated = yield* Ref.make<Array<string>>([])
+    const credentials = Layer.succeed(SogniSocket.SocketCredentials, {
+      headers: Effect.succeed({ "api-key": Redacted.make(API_KEY) }),
+      invalidate: (e) => Ref.update(invalidated, (xs) => [...xs, e.reason])
+    })
+    const config = SogniConfig.layer({ appId: "test-app", socketEndpoint: url, ...overrides })
+    const socket = yield* SogniSocket.make().pipe(
+      Effect.provide(Layer.merge(config, credentials))
+    )
+    return { socket, invalidated }
+  })
+
+const statusTag = (socket: SogniSocket.SogniSocketService) => Effect.map(SubscriptionRef.get(socket.status), (s) => s._tag)
+
+/** Polls the status (in real time) until it has the given tag. */
+const awaitStatus = (
+  socket: SogniSocket.SogniSocketService,
+  tag: SogniSocket.ConnectionStatus["_tag"],
+  attempt?: number
+) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 1000; i++) {
+      const s = yield* SubscriptionRef.get(socket.status)
+      if (s._tag === tag && (attempt === undefined || (s._tag === "Reconnecting" && s.attempt === attempt))) return s
+      yield* realSleep(5)
+    }
+    return yield* Effect.dieMessage(`status never became ${tag}`)
+  })
+
+describe("classifyClose", () => {
+  it("maps every code class as the protocol says", () => {
+    expect(SogniSocket.classifyClose(1000)._tag).toBe("Normal")
+    for (const code of [1001, 1005, 1006, 1011, 1012, 1013, 1002, 3000, 3999]) {
+      expect(SogniSocket.classifyClose(code)._tag).toBe("Reconnect")
+    }
+    expect(SogniSocket.classifyClose(4015)._tag).toBe("Replaced")
+    expect(SogniSocket.classifyClose(4010)).toEqual({ _tag: "AuthFailed", reason: "AppIdBlocked" })
+    expect(SogniSocket.classifyClose(4021)).toEqual({ _tag: "AuthFailed", reason: "InvalidCredentials" })
+    expect(SogniSocket.classifyClose(4000)).toEqual({ _tag: "AuthFailed", reason: "Rejected" })
+    expect(SogniSocket.classifyClose(4999)).toEqual({ _tag: "AuthFailed", reason: "Rejected" })
+    expect(SogniSocket.classifyClose(undefined)).toEqual({ _tag: "AuthFailed", reason: "Rejected" })
+  })
+})
+
+describe("SogniSocket handshake", () => {
+  it.scopedLive("connects with the documented query parameters and the api-key header", () =>
+    Effect.gen(function*() {
+      const server = yield* makeScriptedServer()
+      const { socket } = yield* openSocket(server.url, { appSource: "tests", socketEventSubscriptions: { appAlert: true } })
+      const auth = yield* socket.awaitAuthenticated
+      assert.strictEqual(auth.username, "pixelfox")
+      const conn = server.connections[0]!
+      assert.strictEqual(conn.headers["api-key"], API_KEY)
+      assert.strictEqual(conn.url.pathname, "/")
+      assert.strictEqual(conn.url.searchParams.get("appId"), "test-app")
+      assert.strictEqual(conn.url.searchParams.get("appSource"), "tests")
+      assert.strictEqual(conn.url.searchParams.get("clientType"), "artist")
+      assert.strictEqual(conn.url.searchParams.get("forceWorkerId"), "fast")
+      assert.match(conn.url.searchParams.get("clientName")!, /^Sogni\/3\.0\.0 /)
+      assert.deepStrictEqual(JSON.parse(conn.url.searchParams.get("socketEventSubscriptions")!), { appAlert: true })
+    }))
+
+  it.scopedLive("holds sends until authenticated arrives", () =>
+    Effect.gen(function*() {
+      const server = yield* makeScriptedServer((c) => setTimeout(() => c.authenticate(), 300))
+      const { socket } = yield* openSocket(server.url)
+      const started = Date.now()
+      yield* socket.send({ type: "changeNetwork", payload: "relaxed" })
+      const conn = server.connections[0]!
+      yield* eventually(() => conn.received.length === 1, 5000, "the frame")
+      assert.isDefined(conn.authenticatedAt)
+      assert.isAtLeast(conn.received[0]!.at, conn.authenticatedAt!)
+      assert.isAtLeast(Date.now() - started, 250)
+      assert.deepStrictEqual(conn.received[0]!.payload, "relaxed")
+    }))
+
+  it.scopedLive("sends anyway after the authenticated fallback when the server never authenticates", () =>
+    Effect.gen(function*() {
+      const server = yield* makeScriptedServer(() => {})
+      const { socket } = yield* openSocket(server.url, { authenticatedFallback: "200 millis" })
+      const started = Date.now()
+      yield* socket.send({ type: "llmJobCancel", payload: { jobID: "ABC" } })
+      const elapsed = Date.now() - started
+      yield* eventually(() => server.connections[0]?.received.length === 1, 5000, "the frame")
+      assert.isAtLeast(elapsed, 180)
+      assert.strictEqual(yield* statusTag(socket), "Open")
+    }))
+
+  it.scopedLive("a send times out with a typed error when no socket can be had", () =>
+    Effect.gen(function*() {
+      const { socket } = yield* openSocket("ws://127.0.0.1:1", { sendTimeout: "300 millis" })
+      const result = yield* Effect.either(socket.send({ type: "changeNetwork", payload: "fast" }))
+      assert.isTrue(Either.isLeft(result))
+      if (Either.isLeft(result)) {
+        assert.strictEqual(result.left._tag, "SogniTransportError")
+        assert.strictEqual((result.left as { reason: string }).reason, "Timeout")
+      }
+    }))
+
+  it.scopedLive("refuses a payload that does not match its schema, naming it, without sending", () =>
+    Effect.gen(function*() {
+      const server = yield* makeScriptedServer()
+      const { socket } = yield* openSocket(server.url)
+      yield* socket.awaitAuthenticated
+      const result = yield* Effect.either(
+        socket.send({ type: "changeNetwork", payload: "warp" as unknown as "fast" })
+      )
+      assert.isTrue(Either.isLeft(result) && result.left.message.includes("changeNetwork"))
+      yield* realSleep(50)
+      assert.strictEqual(server.connections[0]!.received.length, 0)
+    }))
+})
+
+describe("SogniSocket events", () => {
+  it.scopedLive("skips malformed frames and keeps the connection", () =>
+    Effect.gen(function*() {
+      const server = yield* makeScriptedServer()
+      const { socket } = yield* openSocket(server.url)
+      const events = yield* socket.subscribe(["balanceUpdate", "swarmModels"])
+      yield* socket.awaitAuthenticated
+      const conn = server.connections[0]!
+      conn.sendRaw("this is not json")
+      conn.sendRaw(JSON.stringify({ type: "swarmModels" }))
+      conn.sendRaw(JSON.stringify({ type: "swarmModels", data: "!!!" }))
+      conn.send("someFutureEvent", { a: 1 })
+      conn.send("swarmModels", { "flux1-schnell-fp8": "many" })
+      conn.send("swarmModels", { "flux1-schnell-fp8": 3 })
+      const first = yield* Queue.take(events)
+      assert.deepStrictEqual(first, { type: "swarmModels", payload: { "flux1-schnell-fp8": 3 } })
+      assert.strictEqual(yield* statusTag(socket), "Authenticated")
+      assert.isFalse(conn.closed)
+    }))
+
+  it.scopedLive("routes job events to their route only, upper-casing ids", () =>
+    Effect.gen(function*() {
+      const server = yield* makeScriptedServer()
+      const { socket } = yield* openSocket(server.url)
+      const all = yield* socket.subscribe()
+      const route = yield* socket.route("aaaa-1111")
+      yield* socket.awaitAuthenticated
+      assert.strictEqual((yield* Queue.take(all)).type, "authenticated")
+      const conn = server.connections[0]!
+      conn.send("jobProgress", { jobID: "aaaa-1111", imgID: "j1", step: 1, stepCount: 4 })
+      conn.send("jobProgress", { jobID: "BBBB-2222", imgID: "j2", step: 1, stepCount: 4 })
+      const routed = yield* Queue.take(route)
+      assert.deepStrictEqual(routed.payload, { jobID: "AAAA-1111", imgID: "J1", step: 1, stepCount: 4 })
+      const unrouted = yield* Queue.take(all)
+      assert.strictEqual((unrouted.payload as { jobID: string }).jobID, "BBBB-2222")
+      assert.strictEqual(yield* Queue.size(all), 0)
+    }))
+})
+
+describe("SogniSocket reconnects (TestClock)", () => {
+  const recoverable = [1001, 1011, 1012, 1013, 3000]
+
+  for (const code of recoverable) {
+    it.scoped(`close ${code}: reconnects after ~1 s (jitter ±20 %) and not before`, () =>
+      Effect.gen(function*() {
+        const server = yield* makeScriptedServer((c) => {
+          c.authenticate()
+          if (server_.connections.length === 1) setTimeout(() => c.ws.close(code), 20)
+        })
+        const server_ = server
+        const { socket } = yield* openSocket(server.url)
+        yield* socket.connect
+        yield* eventually(() => server.connections.length === 1, 5000, "first connection")
+        const status = yield* awaitStatus(socket, "Reconnecting")
+        assert(status._tag === "Reconnecting")
+        const delay = Duration.toMillis(status.delay)
+        assert.isAtLeast(delay, 800)
+        assert.isAtMost(delay, 1200)
+        assert.strictEqual(status.closeCode, code)
+        yield* TestClock.adjust(Duration.millis(delay - 1))
+        yield* realSleep(50)
+        assert.strictEqual(server.connections.length, 1)
+        yield* TestClock.adjust(Duration.millis(1))
+        yield* eventually(() => server.connections.length === 2, 5000, "the reconnect")
+        yield* awaitStatus(socket, "Authenticated")
+      }))
+  }
+
+  it.scoped("an abnormal drop (1006, no close frame) reconnects", () =>
+    Effect.gen(function*() {
+      const server = yield* makeScriptedServer((c) => {
+        c.authenticate()
+        if (server.connections.length === 1) setTimeout(() => c.ws.terminate(), 20)
+      })
+      const { socket } = yield* openSocket(server.url)
+      yield* socket.connect
+      const status = yield* awaitStatus(socket, "Reconnecting")
+      assert(status._tag === "Reconnecting" && status.closeCode === 1006)
+      yield* TestClock.adjust(status.delay)
+      yield* eventually(() => server.connections.length === 2, 5000, "the reconnect")
+    }))
+
+  it.scoped("backs off exponentially while the host refuses connections: ~1, 2, 4, 8, 15, 15 s", () =>
+    Effect.gen(function*() {
+      const { socket } = yield* openSocket("ws://127.0.0.1:1")
+      yield* socket.connect
+      const expected = [1000, 2000, 4000, 8000, 15000, 15000]
+      for (let i = 0; i < expected.length; i++) {
+        const status = yield* awaitStatus(socket, "Reconnecting", i + 1)
+        assert(status._tag === "Reconnecting")
+        const delay = Duration.toMillis(status.delay)
+        assert.isAtLeast(delay, expected[i]! * 0.8 - 1)
+        assert.isAtMost(delay, expected[i]! * 1.2 + 1)
+        // nothing happens one millisecond early
+        yield* TestClock.adjust(Duration.millis(delay - 1))
+        yield* realSleep(20)
+        const still = yield* SubscriptionRef.get(socket.status)
+        assert(still._tag === "Reconnecting" && still.attempt === i + 1)
+        yield* TestClock.adjust(Duration.millis(1))
+      }
+    }))
+
+  it.scoped("close 1000 does not reconnect; the next send reopens the socket", () =>
+    Effect.gen(function*() {
+      const server = yield* makeScriptedServer((c) => {
+        c.authenticate()
+        if (server.connections.length === 1) setTimeout(() => c.ws.close(1000), 20)
+      })
+      const { socket } = yield* openSocket(server.url)
+      yield* socket.connect
+      yield* eventually(() => server.connections[0]?.closed === true, 5000, "close")
+      yield* awaitStatus(socket, "Idle")
+      yield* TestClock.adjust("60 seconds")
+      yield* realSleep(50)
+      assert.strictEqual(server.connections.length, 1)
+      yield* socket.send({ type: "changeNetwork", payload: "fast" })
+      assert.strictEqual(server.connections.length, 2)
+      yield* eventually(() => server.connections[1]!.received.length === 1, 5000, "the frame")
+    }))
+
+  const terminal: Array<[number, string, string]> = [
+    [4015, "SogniConnectionReplacedError", "ConnectionReplaced"],
+    [4021, "SogniAuthenticationError", "InvalidCredentials"],
+    [4010, "SogniAuthenticationError", "AppIdBlocked"],
+    [4003, "SogniAuthenticationError", "Rejected"]
+  ]
+  for (const [code, tag, reason] of terminal) {
+    it.scoped(`close ${code} is terminal (${reason}) and fails pending sends`, () =>
+      Effect.gen(function*() {
+        const server = yield* makeScriptedServer((c) => setTimeout(() => c.ws.close(code), 20))
+        const { invalidated, socket } = yield* openSocket(server.url)
+        const pending = yield* Effect.fork(socket.send({ type: "changeNetwork", payload: "fast" }))
+        const status = yield* awaitStatus(socket, "Closed")
+        assert(status._tag === "Closed" && Option.isSome(status.error))
+        const error = (status as { error: Option.Some<{ _tag: string; reason: string }> }).error.value
+        assert.strictEqual(error._tag, tag)
+        assert.strictEqual(error.reason, reason)
+        const exit = yield* Fiber.await(pending)
+        assert.isTrue(Exit.isFailure(exit))
+        yield* TestClock.adjust("5 minutes")
+        yield* realSleep(50)
+        assert.strictEqual(server.connections.length, 1)
+        // 4015 keeps the credentials (another connection owns the appId); the others clear them
+        assert.deepStrictEqual(yield* Ref.get(invalidated), code === 4015 ? [] : [reason])
+        const late = yield* Effect.either(socket.send({ type: "changeNetwork", payload: "fast" }))
+        assert.isTrue(Either.isLeft(late) && late.left._tag === tag)
+      }))
+  }
+})
+
+describe("SogniSocket across reconnects", () => {
+  it.scopedLive("keeps sends made during a gap and delivers them after the next authenticated", () =>
+    Effect.gen(function*() {
+      const server = yield* makeScriptedServer((c) => {
+        if (server.connections.length === 1) {
+          c.authenticate()
+          setTimeout(() => c.ws.terminate(), 30)
+        } else {
+          setTimeout(() => c.authenticate(), 100)
+        }
+      })
+      const { socket } = yield* openSocket(server.url, { reconnectBase: "50 millis" })
+      yield* socket.awaitAuthenticated
+      yield* awaitStatus(socket, "Reconnecting")
+      yield* socket.send({ type: "llmJobCancel", payload: { jobID: "GAP-1" } })
+      const second = server.connections[1]!
+      yield* eventually(() => second.received.length === 1, 5000, "the frame")
+      assert.isAtLeast(second.received[0]!.at, second.authenticatedAt!)
+    }))
+
+  it.scopedLive("events and routes outlive reconnects; the latest authenticated snapshot is kept", () =>
+    Effect.gen(function*() {
+      const server = yield* makeScriptedServer((c) => {
+        c.authenticate({ clientSID: server.connections.length })
+        if (server.connections.length === 1) setTimeout(() => c.ws.close(1012), 20)
+        else c.send("jobResult", { jobID: "p-1", imgID: "j-1", lastSeed: "7" })
+      })
+      const { socket } = yield* openSocket(server.url, { reconnectBase: "20 millis" })
+      const route = yield* socket.route("P-1")
+      yield* socket.connect
+      const event = yield* Queue.take(route)
+      assert.strictEqual(event.type, "jobResult")
+      const auth = yield* SubscriptionRef.get(socket.authenticated)
+      assert.strictEqual(Option.getOrThrow(auth).clientSID, 2)
+    }))
+
+  it.scopedLive("re-applies the server's event-subscription snapshot and the network on reconnect", () =>
+    Effect.gen(function*() {
+      const server = yield* makeScriptedServer((c) => {
+        c.authenticate()
+        c.ws.on("message", (data) => {
+          const env = JSON.parse(data.toString()) as { type: string }
+          if (env.type === "setSocketEventSubscriptions") {
+            c.send("socketEventSubscriptionsUpdated", { socketEventSubscriptions: { modelAvailability: false } })
+          }
+          if (env.type === "changeNetwork") c.send("changeNetwork", { network: "relaxed" })
+        })
+      })
+      const { socket } = yield* openSocket(server.url, { reconnectBase: "20 millis" })
+      const flags = yield* socket.setEventSubscriptions({ subscriptions: { modelAvailability: false } })
+      assert.deepStrictEqual(flags, { modelAvailability: false })
+      assert.strictEqual(yield* socket.switchNetwork("relaxed"), "relaxed")
+      server.connections[0]!.ws.close(1001)
+      yield* eventually(() => server.connections.length === 2, 5000, "reconnect")
+      const url = server.connections[1]!.url
+      assert.deepStrictEqual(JSON.parse(url.searchParams.get("socketEventSubscriptions")!), { modelAvailability: false })
+      assert.strictEqual(url.searchParams.get("forceWorkerId"), "")
+    }))
+})
+
+describe("SogniSocket resources", () => {
+  it.scopedLive("100 scoped clients opened and closed leave no socket, timer or fiber behind", () =>
+    Effect.gen(function*() {
+      const server: ScriptedServer = yield* makeScriptedServer()
+      const resourceCount = () =>
+        process.getActiveResourcesInfo().filter((r) => r === "Timeout" || r === "TCPSocketWrap").length
+      const baseline = resourceCount()
+      const supervisor = yield* Supervisor.track
+      yield* Effect.forEach(
+        Array.from({ length: 100 }, (_, i) => i),
+        (i) =>
+          Effect.scoped(
+            Effect.gen(function*() {
+              const { socket } = yield* openSocket(server.url, { appId: `app-${i}` })
+              yield* socket.awaitAuthenticated
+              yield* socket.events.pipe(Stream.take(0), Stream.runDrain)
+            })
+          ),
+        { concurrency: 10 }
+      ).pipe(Effect.supervised(supervisor))
+      assert.strictEqual(server.connections.length, 100)
+      yield* eventually(() => server.connections.every((c) => c.closed), 5000, "all server sides closed")
+      yield* eventually(() => resourceCount() <= baseline, 5000, "sockets and timers released")
+      const live = yield* supervisor.value
+      assert.strictEqual(live.length, 0)
+    }))
+
+  it.scopedLive("closing the scope closes the socket with 1000", () =>
+    Effect.gen(function*() {
+      const server = yield* makeScriptedServer()
+      const scope = yield* Scope.make()
+      const { socket } = yield* openSocket(server.url).pipe(Scope.extend(scope))
+      yield* socket.awaitAuthenticated
+      const codes: Array<number> = []
+      server.connections[0]!.ws.on("close", (code) => codes.push(code))
+      yield* Scope.close(scope, Exit.void)
+      yield* eventually(() => codes.length === 1, 5000, "close")
+      assert.deepStrictEqual(codes, [1000])
+    }))
+})
