@@ -14,3 +14,9 @@ export * as SogniError from "./SogniError.js"
 export * as Wallet from "./Wallet.js"
 /** @since 0.1.0 */
 export * as SogniSocket from "./SogniSocket.js"
+/** @since 0.1.0 */
+export * as RetryPolicy from "./RetryPolicy.js"
+/** @since 0.1.0 */
+export * as SogniAuth from "./SogniAuth.js"
+/** @since 0.1.0 */
+export * as SogniRest from "./SogniRest.js"

@@ -1,0 +1,446 @@
+/**
+ * Credentials: which one is in use, the headers that carry it, and the login/refresh/logout flows
+ * (rest.md §3.1, socket.md §3).
+ *
+ * - **API key** (`SogniConfig.apiKey`): header `api-key: <key>` on every request; nothing to refresh.
+ * - **Username/password**: a wallet is derived locally ({@link Wallet}), the server's nonce is signed
+ *   (EIP-712) and exchanged for an access token and a refresh token. Requests carry
+ *   `Authorization: <raw JWT>` (no `Bearer`). The access token is refreshed `tokenRefreshMargin` before it
+ *   expires; concurrent refreshes are coalesced into one request; a refused refresh ends the session
+ *   (`SessionExpired`). When the config holds a username and password but no key, the first call to
+ *   {@link SogniAuthService.headers} logs in.
+ * - A REST 401 or a terminal socket close calls {@link SogniAuthService.invalidate}, which clears the
+ *   credential for good (no automatic re-login).
+ *
+ * The current {@link AuthState} is observable; it never holds secrets. Tokens and keys stay `Redacted`.
+ *
+ * `SogniAuth` talks to the REST host through `@effect/platform`'s `HttpClient` directly (not through
+ * `SogniRest`, which depends on it), sharing the REST boundary (timeouts, retry policy, error mapping)
+ * with `SogniRest`.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Redacted } from "effect"
+ * import { SogniAuth } from "@effect-sogni/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const auth = yield* SogniAuth.SogniAuth
+ *   yield* auth.login("pixelfox", Redacted.make("secret"))
+ *   const me = yield* auth.me
+ *   yield* Effect.log(`logged in as ${me.username}`)
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import * as SubscriptionRef from "effect/SubscriptionRef"
+import * as AuthJwt from "./internal/authJwt.js"
+import * as RestClient from "./internal/restClient.js"
+import * as Protocol from "./Protocol.js"
+import * as RetryPolicy from "./RetryPolicy.js"
+import { SogniConfig } from "./SogniConfig.js"
+import {
+  type SogniApiError,
+  SogniAuthenticationError,
+  SogniDecodeError,
+  type SogniInvalidRequest,
+  type SogniTransportError
+} from "./SogniError.js"
+import * as Wallet from "./Wallet.js"
+
+/**
+ * The credential in use, without secrets.
+ *
+ * - `Unauthenticated`: none (never set, logged out, or cleared after a refusal).
+ * - `ApiKey`: an API key.
+ * - `Token`: a login session; `expiresAt` is the access token's expiry, `refreshExpiresAt` the session's.
+ *
+ * @since 0.1.0
+ */
+export type AuthState = Data.TaggedEnum<{
+  Unauthenticated: {}
+  ApiKey: {}
+  Token: {
+    readonly username: string | undefined
+    readonly expiresAt: Date
+    readonly refreshExpiresAt: Date | undefined
+  }
+}>
+
+/**
+ * Constructors and matchers of {@link AuthState}.
+ *
+ * @since 0.1.0
+ */
+export const AuthState = Data.taggedEnum<AuthState>()
+
+/**
+ * A token pair, e.g. to persist a session and resume it with {@link SogniAuthService.setTokens}.
+ *
+ * @since 0.1.0
+ */
+export interface Tokens {
+  readonly token: Redacted.Redacted<string>
+  readonly refreshToken: Redacted.Redacted<string>
+}
+
+/**
+ * Everything an authenticated call can fail with.
+ *
+ * @since 0.1.0
+ */
+export type AuthError =
+  | SogniAuthenticationError
+  | SogniApiError
+  | SogniTransportError
+  | SogniDecodeError
+  | SogniInvalidRequest
+
+/**
+ * The service.
+ *
+ * @since 0.1.0
+ */
+export interface SogniAuthService {
+  /** The current state. */
+  readonly state: Effect.Effect<AuthState>
+  /** The current state, then every change. */
+  readonly changes: Stream.Stream<AuthState>
+  /**
+   * The headers that carry the current credential (`api-key` or `authorization`), values `Redacted`.
+   * Refreshes the access token first when it is within `tokenRefreshMargin` of expiry, and logs in with the
+   * configured username/password when nothing is set yet. Fails with `NotAuthenticated` when there is no
+   * credential, `SessionExpired` when the refresh was refused.
+   */
+  readonly headers: Effect.Effect<Readonly<Record<string, Redacted.Redacted<string>>>, AuthError>
+  /** Logs in with a username and password (nonce → EIP-712 signature → tokens). */
+  readonly login: (
+    username: string,
+    password: Redacted.Redacted<string>
+  ) => Effect.Effect<AuthState, AuthError>
+  /** Resumes a session from stored tokens. Fails when the access token is not a JWT with `exp`. */
+  readonly setTokens: (tokens: Tokens, username?: string) => Effect.Effect<AuthState, SogniDecodeError>
+  /** The current token pair, to persist it (none unless in a token session). */
+  readonly tokens: Effect.Effect<Option.Option<Tokens>>
+  /** Switches to an API key. */
+  readonly setApiKey: (apiKey: Redacted.Redacted<string>) => Effect.Effect<void>
+  /**
+   * Ends the session: `POST /v1/account/logout` for a token session (failures, 401 included, are logged and
+   * ignored), then clears the credential locally. No automatic re-login afterwards.
+   */
+  readonly logout: Effect.Effect<void>
+  /** Clears the credential because it was refused (REST 401, terminal socket close). No automatic re-login. */
+  readonly invalidate: (reason: SogniAuthenticationError["reason"]) => Effect.Effect<void>
+  /** `GET /v1/account/me`: the account behind the credential. */
+  readonly me: Effect.Effect<Protocol.AccountMe, AuthError>
+}
+
+/**
+ * The service tag.
+ *
+ * @since 0.1.0
+ */
+export class SogniAuth extends Context.Tag("@effect-sogni/core/SogniAuth")<SogniAuth, SogniAuthService>() {}
+
+// ---------------------------------------------------------------------------------------------
+// Implementation
+// ---------------------------------------------------------------------------------------------
+
+type Credential =
+  | { readonly _tag: "None" }
+  | { readonly _tag: "ApiKey"; readonly key: Redacted.Redacted<string> }
+  | {
+    readonly _tag: "Token"
+    readonly token: Redacted.Redacted<string>
+    readonly refreshToken: Redacted.Redacted<string>
+    readonly expiresAt: number
+    readonly refreshExpiresAt: number | undefined
+    readonly username: string | undefined
+  }
+
+interface Session {
+  readonly credential: Credential
+  readonly state: AuthState
+  /** Bumped on every change: a refresh only lands on the session it started from. */
+  readonly generation: number
+  /** Whether the configured username/password may be used to log in on demand. */
+  readonly autoLogin: boolean
+}
+
+const stateOf = (c: Credential): AuthState => {
+  switch (c._tag) {
+    case "None":
+      return AuthState.Unauthenticated()
+    case "ApiKey":
+      return AuthState.ApiKey()
+    case "Token":
+      return AuthState.Token({
+        username: c.username,
+        expiresAt: new Date(c.expiresAt),
+        refreshExpiresAt: c.refreshExpiresAt === undefined ? undefined : new Date(c.refreshExpiresAt)
+      })
+  }
+}
+
+const notAuthenticated = () =>
+  new SogniAuthenticationError({ reason: "NotAuthenticated", message: "no credentials are configured" })
+
+const sessionExpired = (detail: string) =>
+  new SogniAuthenticationError({ reason: "SessionExpired", message: `the session has ended: ${detail}` })
+
+/**
+ * Builds the service from `SogniConfig` and an `HttpClient`.
+ *
+ * @since 0.1.0
+ */
+export const make: Effect.Effect<SogniAuthService, never, HttpClient.HttpClient | SogniConfig> = Effect.gen(
+  function*() {
+    const settings = yield* SogniConfig
+    const client = yield* HttpClient.HttpClient
+    const retry = RetryPolicy.fromSettings(settings)
+    const initial: Credential = Option.match(settings.apiKey, {
+      onNone: () => ({ _tag: "None" }),
+      onSome: (key) => ({ _tag: "ApiKey", key })
+    })
+    const configuredLogin = Option.all({ username: settings.username, password: settings.password })
+    const ref = yield* SubscriptionRef.make<Session>({
+      credential: initial,
+      state: stateOf(initial),
+      generation: 0,
+      autoLogin: Option.isSome(configuredLogin)
+    })
+    // serializes login, refresh and logout; the fast path of `headers` does not take it
+    const lock = yield* Effect.makeSemaphore(1)
+
+    const setCredential = (credential: Credential, autoLogin?: boolean) =>
+      SubscriptionRef.update(ref, (s) => ({
+        credential,
+        state: stateOf(credential),
+        generation: s.generation + 1,
+        autoLogin: autoLogin ?? s.autoLogin
+      }))
+
+    const restCall = <A, I>(
+      method: "GET" | "POST",
+      path: string,
+      schema: Schema.Schema<A, I>,
+      options: {
+        readonly json?: unknown
+        readonly secretHeaders?: Readonly<Record<string, Redacted.Redacted<string>>>
+        readonly on401?: Effect.Effect<void>
+      } = {}
+    ): Effect.Effect<A, AuthError> => {
+      const url = `${settings.restEndpoint}${path}`
+      return RestClient.exchangeText(
+        client,
+        {
+          method,
+          url,
+          json: options.json,
+          secretHeaders: options.secretHeaders,
+          timeout: settings.requestTimeout,
+          retry
+        },
+        options.on401
+      ).pipe(
+        Effect.flatMap(({ body }) => RestClient.parseJsonBody(method, url, body)),
+        Effect.flatMap((json) => RestClient.decodeBody(method, url, "envelope", json, schema))
+      )
+    }
+
+    const tokenCredential = (
+      token: Redacted.Redacted<string>,
+      refreshToken: Redacted.Redacted<string>,
+      username: string | undefined
+    ): Effect.Effect<Credential, SogniDecodeError> =>
+      Option.match(AuthJwt.jwtExpiresAt(Redacted.value(token)), {
+        onNone: () =>
+          Effect.fail(
+            new SogniDecodeError({ reason: "Body", message: "the access token is not a JWT with an exp claim" })
+          ),
+        onSome: (expiresAt) =>
+          Effect.succeed<Credential>({
+            _tag: "Token",
+            token,
+            refreshToken,
+            expiresAt,
+            refreshExpiresAt: Option.getOrUndefined(AuthJwt.jwtExpiresAt(Redacted.value(refreshToken))),
+            username
+          })
+      })
+
+    const headersOf = (c: Credential): Readonly<Record<string, Redacted.Redacted<string>>> =>
+      c._tag === "ApiKey" ? { "api-key": c.key } : c._tag === "Token" ? { authorization: c.token } : {}
+
+    const margin = Duration.toMillis(settings.tokenRefreshMargin)
+
+    const loginUnlocked = (username: string, password: Redacted.Redacted<string>) =>
+      Effect.gen(function*() {
+        const wallet = yield* Effect.sync(() => Wallet.deriveWallet(username, password))
+        const { nonce } = yield* restCall("POST", "/v1/account/nonce", Protocol.NonceResponse, {
+          json: { walletAddress: wallet.address }
+        })
+        const signature = Wallet.signAuthentication(wallet.privateKey, wallet.address, nonce, settings.testnet)
+        const response = yield* restCall("POST", "/v1/account/login", Protocol.LoginResponse, {
+          json: {
+            walletAddress: wallet.address,
+            signature,
+            ...Option.match(settings.appSource, { onNone: () => ({}), onSome: (appSource) => ({ appSource }) }),
+            rememberMe: true
+          }
+        })
+        const credential = yield* tokenCredential(
+          Redacted.make(response.token),
+          Redacted.make(response.refreshToken),
+          response.username ?? username
+        )
+        yield* setCredential(credential, true)
+        return stateOf(credential)
+      }).pipe(Effect.withSpan("SogniAuth.login"))
+
+    const clear = (autoLogin: boolean) => setCredential({ _tag: "None" }, autoLogin)
+
+    /** Refreshes the token session `session` (taken under the lock). */
+    const refreshUnlocked = (
+      session: Session & { readonly credential: Extract<Credential, { _tag: "Token" }> }
+    ) =>
+      Effect.gen(function*() {
+        const c = session.credential
+        const now = yield* Clock.currentTimeMillis
+        if (c.refreshExpiresAt !== undefined && c.refreshExpiresAt <= now) {
+          yield* clear(session.autoLogin)
+          return yield* sessionExpired("the refresh token has expired")
+        }
+        const result = yield* Effect.either(
+          restCall("POST", "/v1/account/refresh-token", Protocol.RefreshResponse, {
+            json: { refreshToken: Redacted.value(c.refreshToken) }
+          }).pipe(
+            Effect.flatMap((r) => tokenCredential(Redacted.make(r.token), Redacted.make(r.refreshToken), c.username))
+          )
+        )
+        const current = yield* SubscriptionRef.get(ref)
+        if (current.generation !== session.generation) {
+          // the session changed meanwhile (logout, invalidate, login): the outcome belongs to nobody
+          return headersOf(current.credential)
+        }
+        if (result._tag === "Right") {
+          yield* setCredential(result.right)
+          return headersOf(result.right)
+        }
+        const error = result.left
+        if (error._tag === "SogniTransportError" || error._tag === "SogniInvalidRequest") {
+          // no answer: the session may still be fine; use the current token while it has not expired
+          if (now < c.expiresAt) {
+            yield* Effect.logWarning("sogni: token refresh failed, using the current token").pipe(
+              Effect.annotateLogs({ error: error.message })
+            )
+            return headersOf(c)
+          }
+          return yield* error
+        }
+        yield* clear(session.autoLogin)
+        yield* Effect.logWarning("sogni: token refresh refused, session cleared").pipe(
+          Effect.annotateLogs({ error: `${error._tag}: ${error.message}` })
+        )
+        return yield* sessionExpired(error.message)
+      }).pipe(Effect.withSpan("SogniAuth.refresh"))
+
+    /** The slow path of `headers`, under the lock: refresh or log in. */
+    const ensureUnlocked: Effect.Effect<Readonly<Record<string, Redacted.Redacted<string>>>, AuthError> = Effect
+      .gen(function*() {
+        const session = yield* SubscriptionRef.get(ref)
+        const c = session.credential
+        const now = yield* Clock.currentTimeMillis
+        switch (c._tag) {
+          case "ApiKey":
+            return headersOf(c)
+          case "Token": {
+            if (now + margin < c.expiresAt) return headersOf(c)
+            return yield* refreshUnlocked({ ...session, credential: c })
+          }
+          case "None": {
+            if (!session.autoLogin || Option.isNone(configuredLogin)) return yield* notAuthenticated()
+            yield* loginUnlocked(configuredLogin.value.username, configuredLogin.value.password)
+            const after = yield* SubscriptionRef.get(ref)
+            return headersOf(after.credential)
+          }
+        }
+      })
+
+    const headers: SogniAuthService["headers"] = Effect.gen(function*() {
+      const { credential: c } = yield* SubscriptionRef.get(ref)
+      if (c._tag === "ApiKey") return headersOf(c)
+      if (c._tag === "Token") {
+        const now = yield* Clock.currentTimeMillis
+        if (now + margin < c.expiresAt) return headersOf(c)
+      }
+      return yield* lock.withPermits(1)(ensureUnlocked)
+    })
+
+    const invalidate = (reason: SogniAuthenticationError["reason"]) =>
+      Effect.gen(function*() {
+        const session = yield* SubscriptionRef.get(ref)
+        if (session.credential._tag === "None" && !session.autoLogin) return
+        yield* clear(false)
+        yield* Effect.logWarning("sogni: credentials cleared").pipe(Effect.annotateLogs({ reason }))
+      })
+
+    const logout: SogniAuthService["logout"] = lock.withPermits(1)(
+      Effect.gen(function*() {
+        const { credential: c } = yield* SubscriptionRef.get(ref)
+        if (c._tag === "Token") {
+          yield* restCall("POST", "/v1/account/logout", Schema.Unknown, {
+            secretHeaders: headersOf(c)
+          }).pipe(
+            Effect.catchAll((e) =>
+              Effect.logDebug("sogni: logout request failed; clearing locally").pipe(
+                Effect.annotateLogs({ error: `${e._tag}: ${e.message}` })
+              )
+            )
+          )
+        }
+        yield* clear(false)
+      })
+    ).pipe(Effect.withSpan("SogniAuth.logout"))
+
+    const me: SogniAuthService["me"] = Effect.flatMap(headers, (h) =>
+      restCall("GET", "/v1/account/me", Protocol.AccountMe, {
+        secretHeaders: h,
+        on401: invalidate("InvalidCredentials")
+      })).pipe(Effect.withSpan("SogniAuth.me"))
+
+    return {
+      state: Effect.map(SubscriptionRef.get(ref), (s) => s.state),
+      changes: Stream.map(ref.changes, (s) => s.state),
+      headers,
+      login: (username, password) => lock.withPermits(1)(loginUnlocked(username, password)),
+      setTokens: (tokens, username) =>
+        Effect.flatMap(tokenCredential(tokens.token, tokens.refreshToken, username), (c) =>
+          Effect.as(setCredential(c), stateOf(c))),
+      tokens: Effect.map(SubscriptionRef.get(ref), ({ credential: c }) =>
+        c._tag === "Token" ? Option.some({ token: c.token, refreshToken: c.refreshToken }) : Option.none()),
+      setApiKey: (key) => setCredential({ _tag: "ApiKey", key }),
+      logout,
+      invalidate,
+      me
+    }
+  }
+)
+
+/**
+ * The service on an `HttpClient` and `SogniConfig`.
+ *
+ * @since 0.1.0
+ */
+export const layer: Layer.Layer<SogniAuth, never, HttpClient.HttpClient | SogniConfig> = Layer.effect(SogniAuth, make)

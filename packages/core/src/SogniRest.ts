@@ -1,0 +1,327 @@
+/**
+ * Typed HTTP calls to both Sogni hosts (rest.md).
+ *
+ * - `"rest"` — the REST host (`SogniConfig.restEndpoint`): bodies are `{status: "success", data}`
+ *   envelopes and the given schema decodes `data` (an empty 2xx body decodes `undefined`).
+ * - `"socket"` — the socket host's HTTP side (`socketHttpBase(socketEndpoint)`, `/api/...` paths): raw JSON
+ *   bodies decoded whole.
+ *
+ * Every call attaches the current credential from {@link SogniAuth} (unless `auth: false`), is bounded by
+ * `requestTimeout`, goes through the one {@link RetryPolicy} (idempotent methods or an idempotency key
+ * only), and fails with core's errors only:
+ *
+ * - a non-2xx answer → `SogniApiError` (message, `errorCode`, `retryAfterMillis` from the body per
+ *   rest.md §2.3; method and URL, never headers);
+ * - **401** → `SogniAuthenticationError` `InvalidCredentials`, and the credential is cleared
+ *   (`SogniAuth.invalidate`), as the official client does;
+ * - no answer (refused, reset, timed out) → `SogniTransportError`;
+ * - an unexpected body → `SogniDecodeError` (paths and kinds only, never values).
+ *
+ * `api-key` and `authorization` are registered as redacted header names, so `@effect/platform`'s spans and
+ * logs show `<redacted>`. This module's spans carry the method, host and path only.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Layer, Redacted } from "effect"
+ * import { Protocol, SogniConfig, SogniRest } from "@effect-sogni/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const rest = yield* SogniRest.SogniRest
+ *   const balance = yield* rest.get("rest", "/v4/account/balance", Protocol.AccountBalance)
+ *   const models = yield* rest.get("socket", "/api/v1/models/list", Protocol.ModelList)
+ *   return { balance, models }
+ * })
+ *
+ * program.pipe(
+ *   Effect.provide(SogniRest.layerFetch.pipe(Layer.provide(SogniConfig.layer({ apiKey: Redacted.make("…") })))),
+ *   Effect.runPromise
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ */
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Redacted from "effect/Redacted"
+import type * as Schema from "effect/Schema"
+import * as RestClient from "./internal/restClient.js"
+import * as RetryPolicy from "./RetryPolicy.js"
+import * as SogniAuth from "./SogniAuth.js"
+import * as SogniConfig from "./SogniConfig.js"
+import type {
+  SogniApiError,
+  SogniAuthenticationError,
+  SogniDecodeError,
+  SogniInvalidRequest,
+  SogniTransportError
+} from "./SogniError.js"
+
+/**
+ * Which host a path lives on.
+ *
+ * @since 0.1.0
+ */
+export type Host = "rest" | "socket"
+
+/**
+ * Everything a call can fail with.
+ *
+ * @since 0.1.0
+ */
+export type RestError =
+  | SogniApiError
+  | SogniTransportError
+  | SogniDecodeError
+  | SogniAuthenticationError
+  | SogniInvalidRequest
+
+/**
+ * Query parameters: `undefined`/`null` members are omitted, other values `String()`-ed.
+ *
+ * @since 0.1.0
+ */
+export type Query = RestClient.Query
+
+/**
+ * Options of one call.
+ *
+ * @since 0.1.0
+ */
+export interface RequestOptions {
+  readonly query?: Query | undefined
+  /** Extra non-secret headers. */
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  /** Sent as `Idempotency-Key`; makes a POST retryable. */
+  readonly idempotencyKey?: string | undefined
+  /** Attach the credential (default `true`). With `false` no auth header is sent and a 401 clears nothing. */
+  readonly auth?: boolean | undefined
+  /** Overrides `requestTimeout` for this call. */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** Overrides the retry policy for this call (`false`: a single attempt). */
+  readonly retry?: Partial<RetryPolicy.Options> | false | undefined
+}
+
+/**
+ * Options of a request to a signed URL (no credentials are sent, the query is kept out of errors and spans).
+ *
+ * @since 0.1.0
+ */
+export interface SignedUrlOptions {
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  readonly timeout?: Duration.DurationInput | undefined
+  readonly retry?: Partial<RetryPolicy.Options> | false | undefined
+}
+
+/**
+ * The service.
+ *
+ * @since 0.1.0
+ */
+export interface SogniRestService {
+  /** `GET` a path of a host; the body (REST host: its `data`) decoded with `schema`. */
+  readonly get: <A, I, R>(
+    host: Host,
+    path: string,
+    schema: Schema.Schema<A, I, R>,
+    options?: RequestOptions
+  ) => Effect.Effect<A, RestError, R>
+  /** `POST` a JSON body (`undefined` sends `{}`). Not retried unless `idempotencyKey` is set. */
+  readonly post: <A, I, R>(
+    host: Host,
+    path: string,
+    body: unknown,
+    schema: Schema.Schema<A, I, R>,
+    options?: RequestOptions
+  ) => Effect.Effect<A, RestError, R>
+  /** `PUT` a JSON body. */
+  readonly put: <A, I, R>(
+    host: Host,
+    path: string,
+    body: unknown,
+    schema: Schema.Schema<A, I, R>,
+    options?: RequestOptions
+  ) => Effect.Effect<A, RestError, R>
+  /** `DELETE` (no body). */
+  readonly delete: <A, I, R>(
+    host: Host,
+    path: string,
+    schema: Schema.Schema<A, I, R>,
+    options?: RequestOptions
+  ) => Effect.Effect<A, RestError, R>
+  /** Downloads a signed or public URL (results, media): the raw bytes. */
+  readonly getBytes: (url: string, options?: SignedUrlOptions) => Effect.Effect<Uint8Array, RestError>
+  /** Uploads bytes to a presigned URL with `PUT` (any 2xx is success). */
+  readonly putBytes: (
+    url: string,
+    bytes: Uint8Array,
+    options?: SignedUrlOptions & { readonly contentType?: string | undefined }
+  ) => Effect.Effect<void, RestError>
+  /** The absolute base URL of a host. */
+  readonly baseUrl: (host: Host) => string
+}
+
+/**
+ * The service tag.
+ *
+ * @since 0.1.0
+ */
+export class SogniRest extends Context.Tag("@effect-sogni/core/SogniRest")<SogniRest, SogniRestService>() {}
+
+/**
+ * Header names registered as redacted while requests run (lower case).
+ *
+ * @since 0.1.0
+ */
+export const redactedHeaderNames: ReadonlyArray<string> = RestClient.redactedHeaderNames
+
+/**
+ * Builds the service.
+ *
+ * @since 0.1.0
+ */
+export const make: Effect.Effect<
+  SogniRestService,
+  never,
+  HttpClient.HttpClient | SogniConfig.SogniConfig | SogniAuth.SogniAuth
+> = Effect.gen(function*() {
+  const settings = yield* SogniConfig.SogniConfig
+  const client = yield* HttpClient.HttpClient
+  const auth = yield* SogniAuth.SogniAuth
+  const basePolicy = RetryPolicy.fromSettings(settings)
+  const bases: Record<Host, string> = {
+    rest: settings.restEndpoint,
+    socket: SogniConfig.socketHttpBase(settings.socketEndpoint)
+  }
+
+  const policyOf = (retry: Partial<RetryPolicy.Options> | false | undefined): RetryPolicy.Options =>
+    retry === false ? { ...basePolicy, retries: 0 } : { ...basePolicy, ...retry }
+  const timeoutOf = (t: Duration.DurationInput | undefined) =>
+    t === undefined ? settings.requestTimeout : Duration.decode(t)
+
+  const call = <A, I, R>(
+    method: "GET" | "POST" | "PUT" | "DELETE",
+    host: Host,
+    path: string,
+    json: unknown,
+    schema: Schema.Schema<A, I, R>,
+    options: RequestOptions = {}
+  ): Effect.Effect<A, RestError, R> => {
+    const url = `${bases[host]}${path.startsWith("/") ? path : `/${path}`}`
+    const withAuth = options.auth !== false
+    return Effect.gen(function*() {
+      const secretHeaders: Readonly<Record<string, Redacted.Redacted<string>>> = withAuth ? yield* auth.headers : {}
+      const { body } = yield* RestClient.exchangeText(
+        client,
+        {
+          method,
+          url,
+          query: options.query,
+          headers: options.headers,
+          secretHeaders,
+          json,
+          idempotencyKey: options.idempotencyKey,
+          timeout: timeoutOf(options.timeout),
+          retry: policyOf(options.retry)
+        },
+        withAuth ? auth.invalidate("InvalidCredentials") : Effect.void
+      )
+      const parsed = yield* RestClient.parseJsonBody(method, url, body)
+      return yield* RestClient.decodeBody(method, url, host === "rest" ? "envelope" : "raw", parsed, schema)
+    }).pipe(
+      Effect.withSpan(`SogniRest.${method}`, {
+        kind: "client",
+        attributes: { "http.request.method": method, "sogni.host": host, "url.path": path.split("?")[0] }
+      })
+    )
+  }
+
+  const signedPath = (url: string) => {
+    try {
+      return new URL(url).pathname
+    } catch {
+      return "(invalid url)"
+    }
+  }
+
+  return {
+    get: (host, path, schema, options) => call("GET", host, path, undefined, schema, options),
+    post: (host, path, body, schema, options) => call("POST", host, path, body, schema, options),
+    put: (host, path, body, schema, options) => call("PUT", host, path, body, schema, options),
+    delete: (host, path, schema, options) => call("DELETE", host, path, undefined, schema, options),
+    getBytes: (url, options = {}) =>
+      RestClient.exchangeBytes(client, {
+        method: "GET",
+        url,
+        headers: { accept: "*/*", ...options.headers },
+        timeout: timeoutOf(options.timeout),
+        retry: policyOf(options.retry),
+        secretQuery: true
+      }).pipe(
+        Effect.map((r) => r.body),
+        Effect.withSpan("SogniRest.getBytes", {
+          kind: "client",
+          attributes: { "http.request.method": "GET", "url.path": signedPath(url) }
+        })
+      ),
+    putBytes: (url, bytes, options = {}) =>
+      RestClient.exchangeBytes(client, {
+        method: "PUT",
+        url,
+        headers: { accept: "*/*", ...options.headers },
+        bytes: { data: bytes, contentType: options.contentType },
+        timeout: timeoutOf(options.timeout),
+        retry: policyOf(options.retry),
+        secretQuery: true
+      }).pipe(
+        Effect.asVoid,
+        Effect.withSpan("SogniRest.putBytes", {
+          kind: "client",
+          attributes: { "http.request.method": "PUT", "url.path": signedPath(url) }
+        })
+      ),
+    baseUrl: (host) => bases[host]
+  }
+})
+
+/**
+ * The service on an `HttpClient`, `SogniConfig` and `SogniAuth`.
+ *
+ * @since 0.1.0
+ */
+export const layer: Layer.Layer<SogniRest, never, HttpClient.HttpClient | SogniConfig.SogniConfig | SogniAuth.SogniAuth> =
+  Layer.effect(SogniRest, make)
+
+/**
+ * `SogniRest` and `SogniAuth` over a given `HttpClient`: needs only `HttpClient` and `SogniConfig`.
+ *
+ * @since 0.1.0
+ */
+export const layerWithAuth: Layer.Layer<
+  SogniRest | SogniAuth.SogniAuth,
+  never,
+  HttpClient.HttpClient | SogniConfig.SogniConfig
+> = layer.pipe(Layer.provideMerge(SogniAuth.layer))
+
+/**
+ * `SogniRest` and `SogniAuth` over the platform's `fetch` client: needs only `SogniConfig`.
+ *
+ * @since 0.1.0
+ */
+export const layerFetch: Layer.Layer<SogniRest | SogniAuth.SogniAuth, never, SogniConfig.SogniConfig> = layerWithAuth
+  .pipe(Layer.provide(FetchHttpClient.layer))
+
+/**
+ * `SogniRest` and `SogniAuth` over `fetch`, with settings read from the environment (see
+ * `SogniConfig.layerConfig`) plus `overrides`. Also provides `SogniConfig`.
+ *
+ * @since 0.1.0
+ */
+export const layerConfig = (
+  overrides: SogniConfig.SogniSettingsInput = {}
+): Layer.Layer<SogniRest | SogniAuth.SogniAuth | SogniConfig.SogniConfig, ConfigError.ConfigError> =>
+  layerFetch.pipe(Layer.provideMerge(SogniConfig.layerConfig(overrides)))

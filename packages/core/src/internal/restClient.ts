@@ -1,0 +1,364 @@
+/**
+ * The REST boundary shared by `SogniRest` and `SogniAuth`: one HTTP exchange with timeout, the single retry
+ * policy, error mapping (rest.md §2.3) and body decoding. It knows nothing about credentials: callers pass
+ * the headers to send and what to do on a 401.
+ *
+ * @internal
+ */
+import * as Headers from "@effect/platform/Headers"
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as RetryPolicy from "../RetryPolicy.js"
+import {
+  apiReasonFromStatus,
+  SogniApiError,
+  SogniAuthenticationError,
+  SogniDecodeError,
+  SogniInvalidRequest,
+  SogniTransportError
+} from "../SogniError.js"
+
+/** Header names whose values are secrets (lower case). */
+export const redactedHeaderNames: ReadonlyArray<string> = ["api-key", "authorization", "cookie", "set-cookie"]
+
+/** Runs `effect` with the secret header names registered for logs and spans of `@effect/platform`. */
+export const withRedactedHeaders = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.locallyWith(effect, Headers.currentRedactedNames, (names) => {
+    const missing = redactedHeaderNames.filter((n) => !names.includes(n))
+    return missing.length === 0 ? names : [...names, ...missing]
+  })
+
+/** Errors of one REST exchange. */
+export type RestError =
+  | SogniApiError
+  | SogniTransportError
+  | SogniDecodeError
+  | SogniAuthenticationError
+  | SogniInvalidRequest
+
+/** Query parameters; `undefined`/`null` members are omitted, other values `String()`-ed (rest.md §2.1). */
+export type Query = Readonly<Record<string, string | number | boolean | null | undefined>>
+
+/** How the body of a success response is read. */
+export type BodyStyle = "envelope" | "raw"
+
+/** One exchange, fully described. */
+export interface Exchange {
+  readonly method: "GET" | "POST" | "PUT" | "DELETE"
+  /** Absolute URL without the query. */
+  readonly url: string
+  readonly query?: Query | undefined
+  /** Secret-bearing headers (credentials); unwrapped only when the request is built. */
+  readonly secretHeaders?: Readonly<Record<string, Redacted.Redacted<string>>> | undefined
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  /** A JSON body (POST/PUT); `undefined` sends `{}` on POST and nothing otherwise. */
+  readonly json?: unknown
+  /** Raw bytes (uploads); wins over `json`. */
+  readonly bytes?: { readonly data: Uint8Array; readonly contentType?: string | undefined } | undefined
+  readonly idempotencyKey?: string | undefined
+  readonly timeout: Duration.Duration
+  readonly retry: RetryPolicy.Options
+  /** Hide the query in errors, logs and spans (signed URLs carry their signature there). */
+  readonly secretQuery?: boolean | undefined
+}
+
+/** A successful response, body read. */
+export interface Received<B> {
+  readonly status: number
+  readonly body: B
+}
+
+const STATUS_TEXT: Readonly<Record<number, string>> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  402: "Payment Required",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  408: "Request Timeout",
+  409: "Conflict",
+  410: "Gone",
+  412: "Precondition Failed",
+  413: "Payload Too Large",
+  415: "Unsupported Media Type",
+  422: "Unprocessable Entity",
+  423: "Locked",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  501: "Not Implemented",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Timeout"
+}
+
+/** The reason phrase of a status (the platform response does not carry one). */
+export const statusText = (status: number): string => STATUS_TEXT[status] ?? `HTTP ${status}`
+
+/** Builds the URL with its query. */
+export const buildUrl = (url: string, query: Query | undefined): string => {
+  if (query === undefined) return url
+  const params = new URLSearchParams()
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null) params.append(k, String(v))
+  const qs = params.toString()
+  return qs === "" ? url : `${url}${url.includes("?") ? "&" : "?"}${qs}`
+}
+
+/** The URL as shown in errors, logs and spans. */
+const shownUrl = (ex: Exchange, full: string): string => (ex.secretQuery ? stripQuery(full) : full)
+
+/** The URL without query and fragment. */
+export const stripQuery = (url: string): string => {
+  const i = url.search(/[?#]/)
+  return i === -1 ? url : url.slice(0, i)
+}
+
+/** The parsed pieces of an error body (rest.md §2.3). */
+export interface ParsedErrorBody {
+  readonly message: string
+  readonly errorCode: number | undefined
+  readonly retryAfter: number | undefined
+  readonly details: unknown
+}
+
+/**
+ * Reads an error body: the JSON error envelope; plain text (trimmed, ≤ 500 chars); HTML → `"<statusText>:
+ * <first 200 chars>"`; empty → the status text. `errorCode` defaults to the HTTP status.
+ */
+export const parseErrorBody = (status: number, text: string, contentType: string | undefined): ParsedErrorBody => {
+  const reason = statusText(status)
+  const trimmed = text.trim()
+  if (trimmed === "") return { message: reason, errorCode: status, retryAfter: undefined, details: undefined }
+  let json: unknown = undefined
+  if (trimmed.startsWith("{")) {
+    try {
+      json = JSON.parse(trimmed)
+    } catch {
+      json = undefined
+    }
+  }
+  if (typeof json === "object" && json !== null && !Array.isArray(json)) {
+    const b = json as Record<string, unknown>
+    const message = typeof b.message === "string" && b.message !== "" ? b.message : reason
+    return {
+      message,
+      errorCode: typeof b.errorCode === "number" ? b.errorCode : status,
+      retryAfter: typeof b.retryAfter === "number" && b.retryAfter >= 0 ? b.retryAfter : undefined,
+      details: b.details
+    }
+  }
+  const html = (contentType ?? "").toLowerCase().includes("html") || /^<(!doctype|html|head|body|\?xml)/i.test(trimmed)
+  if (html) {
+    return { message: `${reason}: ${trimmed.slice(0, 200)}`, errorCode: status, retryAfter: undefined, details: undefined }
+  }
+  return { message: trimmed.slice(0, 500), errorCode: status, retryAfter: undefined, details: undefined }
+}
+
+const transportReason = (error: HttpClientError.HttpClientError): SogniTransportError["reason"] =>
+  error._tag === "RequestError" && error.reason === "Transport" ? "Connect" : "Http"
+
+const mapHttpError = (
+  method: string,
+  url: string
+) =>
+(error: HttpClientError.HttpClientError): SogniTransportError | SogniInvalidRequest => {
+  if (error._tag === "RequestError" && error.reason === "Encode") {
+    return new SogniInvalidRequest({ field: "body", rule: "json", message: "the request body cannot be encoded" })
+  }
+  // the platform error holds the request (headers included): keep only its underlying cause
+  const description = error.description ?? error.reason
+  return new SogniTransportError({
+    reason: transportReason(error),
+    message: `${method} ${url}: ${description}`,
+    ...(error.cause !== undefined ? { cause: error.cause } : {})
+  })
+}
+
+/**
+ * Maps a non-2xx response (its body already read) to the error of the boundary. 401 becomes an
+ * `InvalidCredentials` authentication error.
+ */
+export const errorOfResponse = (
+  method: string,
+  url: string,
+  status: number,
+  text: string,
+  headers: Readonly<Record<string, string>>,
+  nowMillis: number
+): SogniApiError | SogniAuthenticationError => {
+  const parsed = parseErrorBody(status, text, headers["content-type"])
+  if (status === 401) {
+    return new SogniAuthenticationError({
+      reason: "InvalidCredentials",
+      message: `${method} ${url}: ${parsed.message}`
+    })
+  }
+  const after = RetryPolicy.requestedDelayOf({ bodyRetryAfter: parsed.retryAfter, headers }, nowMillis)
+  return new SogniApiError({
+    reason: apiReasonFromStatus(status),
+    status,
+    message: parsed.message,
+    method,
+    url,
+    ...(parsed.errorCode !== undefined ? { errorCode: parsed.errorCode } : {}),
+    ...(Option.isSome(after) ? { retryAfterMillis: Duration.toMillis(after.value) } : {}),
+    ...(parsed.details !== undefined ? { details: parsed.details } : {})
+  })
+}
+
+const buildRequest = (
+  ex: Exchange,
+  fullUrl: string,
+  jsonText: string | undefined
+): HttpClientRequest.HttpClientRequest => {
+  const headers: Record<string, string> = { accept: "application/json", ...ex.headers }
+  if (ex.secretHeaders) for (const [k, v] of Object.entries(ex.secretHeaders)) headers[k] = Redacted.value(v)
+  if (ex.idempotencyKey !== undefined) headers["idempotency-key"] = ex.idempotencyKey
+  const request = HttpClientRequest.make(ex.method)(fullUrl, { headers })
+  if (ex.bytes !== undefined) return HttpClientRequest.bodyUint8Array(request, ex.bytes.data, ex.bytes.contentType)
+  if (jsonText !== undefined) return HttpClientRequest.bodyText(request, jsonText, "application/json")
+  return request
+}
+
+const notJson = () =>
+  new SogniInvalidRequest({ field: "body", rule: "json", message: "the request body is not JSON-serializable" })
+
+/** The JSON text to send: POST defaults to `{}`; PUT/DELETE/GET send a body only when given one. */
+const jsonTextOf = (ex: Exchange): Effect.Effect<string | undefined, SogniInvalidRequest> => {
+  if (ex.bytes !== undefined) return Effect.succeed(undefined)
+  const value = ex.json === undefined ? (ex.method === "POST" ? {} : undefined) : ex.json
+  if (value === undefined) return Effect.succeed(undefined)
+  return Effect.flatMap(
+    // JSON.stringify throws on cycles and BigInt: catch it here instead of inside the client
+    Effect.try({ try: () => JSON.stringify(value) as string | undefined, catch: notJson }),
+    (text) => (text === undefined ? Effect.fail(notJson()) : Effect.succeed(text))
+  )
+}
+
+/**
+ * Performs one exchange (with retries under the policy) and returns the raw response body. Non-2xx
+ * statuses fail with the mapped error; a 401 runs `on401` first.
+ */
+const exchange = (
+  client: HttpClient.HttpClient,
+  ex: Exchange,
+  read: "text" | "bytes",
+  on401: Effect.Effect<void>
+): Effect.Effect<Received<string | Uint8Array>, RestError> => {
+  const fullUrl = buildUrl(ex.url, ex.query)
+  const shown = shownUrl(ex, fullUrl)
+  const method = ex.method
+  const toTransport = mapHttpError(method, shown)
+
+  const readBody = (
+    response: HttpClientResponse.HttpClientResponse
+  ): Effect.Effect<string | Uint8Array, HttpClientError.ResponseError> =>
+    read === "bytes" ? Effect.map(response.arrayBuffer, (b) => new Uint8Array(b)) : response.text
+
+  const attempt = (jsonText: string | undefined): Effect.Effect<Received<string | Uint8Array>, RestError> =>
+    Effect.gen(function*() {
+      const response = yield* Effect.mapError(client.execute(buildRequest(ex, fullUrl, jsonText)), toTransport)
+      const body: string | Uint8Array = yield* Effect.mapError(readBody(response), toTransport)
+      if (response.status >= 200 && response.status < 300) return { status: response.status, body }
+      const text = typeof body === "string" ? body : new TextDecoder().decode(body)
+      const now = yield* Clock.currentTimeMillis
+      const error = errorOfResponse(method, shown, response.status, text, response.headers, now)
+      if (error._tag === "SogniAuthenticationError") yield* on401
+      return yield* error
+    }).pipe(
+      Effect.timeoutFail({
+        duration: ex.timeout,
+        onTimeout: () =>
+          new SogniTransportError({
+            reason: "Timeout",
+            message: `${method} ${shown}: no response within ${Duration.format(ex.timeout)}`
+          })
+      }),
+      Effect.tapError((e) => Effect.logDebug(`sogni: request failed: ${e._tag}: ${e.message}`)),
+      Effect.annotateLogs({ method, url: shown })
+    )
+
+  return jsonTextOf(ex).pipe(
+    Effect.flatMap((jsonText) =>
+      attempt(jsonText).pipe(
+        RetryPolicy.retry({ ...ex.retry, idempotent: RetryPolicy.isIdempotent(method, ex.idempotencyKey) })
+      )
+    ),
+    withRedactedHeaders,
+    (effect) => (ex.secretQuery ? Effect.locally(effect, HttpClient.currentTracerDisabledWhen, () => true) : effect)
+  )
+}
+
+/** {@link exchange} reading the body as text. */
+export const exchangeText = (
+  client: HttpClient.HttpClient,
+  ex: Exchange,
+  on401: Effect.Effect<void> = Effect.void
+): Effect.Effect<Received<string>, RestError> =>
+  exchange(client, ex, "text", on401) as Effect.Effect<Received<string>, RestError>
+
+/** {@link exchange} reading the body as bytes. */
+export const exchangeBytes = (
+  client: HttpClient.HttpClient,
+  ex: Exchange,
+  on401: Effect.Effect<void> = Effect.void
+): Effect.Effect<Received<Uint8Array>, RestError> =>
+  exchange(client, ex, "bytes", on401) as Effect.Effect<Received<Uint8Array>, RestError>
+
+const decodeFailure = (method: string, url: string, message: string) =>
+  new SogniDecodeError({ reason: "Body", message, source: `${method} ${url}` })
+
+/**
+ * Formats a parse error by path and kind only: bodies can hold tokens, so values never reach the message.
+ */
+export const formatIssues = (error: ParseResult.ParseError): string =>
+  ParseResult.ArrayFormatter.formatErrorSync(error)
+    .slice(0, 8)
+    .map((i) => `${i.path.length === 0 ? "(root)" : i.path.map(String).join(".")}: ${i._tag}`)
+    .join("; ")
+
+/** Parses a success body: empty → `undefined`, else JSON. */
+export const parseJsonBody = (
+  method: string,
+  url: string,
+  text: string
+): Effect.Effect<unknown, SogniDecodeError> => {
+  if (text.trim() === "") return Effect.succeed(undefined)
+  return Effect.try({
+    try: () => JSON.parse(text) as unknown,
+    catch: () => decodeFailure(method, url, "the response body is not JSON")
+  })
+}
+
+/** Decodes a parsed success body per host style with `schema`. */
+export const decodeBody = <A, I, R>(
+  method: string,
+  url: string,
+  style: BodyStyle,
+  json: unknown,
+  schema: Schema.Schema<A, I, R>
+): Effect.Effect<A, SogniDecodeError, R> => {
+  let data: unknown = json
+  if (style === "envelope" && json !== undefined) {
+    if (typeof json !== "object" || json === null || Array.isArray(json)) {
+      return Effect.fail(decodeFailure(method, url, "the response is not a {status, data} envelope"))
+    }
+    const env = json as Record<string, unknown>
+    if (env.status !== undefined && env.status !== "success") {
+      return Effect.fail(decodeFailure(method, url, `the envelope status is not "success"`))
+    }
+    data = env.data
+  }
+  return Effect.mapError(
+    Schema.decodeUnknown(schema)(data),
+    (e) => decodeFailure(method, url, `unexpected response shape: ${formatIssues(e)}`)
+  )
+}
