@@ -150,8 +150,12 @@ export const defaultReconnectSchedule = (
 export class SocketCredentials extends Context.Tag("@effect-sogni/core/SocketCredentials")<
   SocketCredentials,
   {
-    /** Headers for the upgrade request; values are secrets and only leave as headers. */
-    readonly headers: Effect.Effect<Readonly<Record<string, Redacted.Redacted<string>>>, SogniAuthenticationError>
+    /**
+     * Headers for the upgrade request; values are secrets and only leave as headers. An authentication
+     * error ends the connection for good; any other error (a login request that could not reach the
+     * host, say) counts as a failed attempt and is retried on the reconnect schedule.
+     */
+    readonly headers: Effect.Effect<Readonly<Record<string, Redacted.Redacted<string>>>, SogniError>
     /** Called when the server refused the credential (terminal 4xxx close). */
     readonly invalidate: (reason: SogniAuthenticationError) => Effect.Effect<void>
   }
@@ -408,11 +412,16 @@ export const make = (options?: {
       return onEvent(decoded.right)
     }
 
-    const connectOnce = (attempt: number): Effect.Effect<CloseOutcome, SogniAuthenticationError> =>
+    const connectOnce = (attempt: number): Effect.Effect<CloseOutcome, SogniAuthenticationError | CloseOutcome> =>
       Effect.scoped(
         Effect.gen(function*() {
           yield* SubscriptionRef.set(status, ConnectionStatus.Connecting({ attempt }))
-          const headers = yield* credentials.headers
+          const headers = yield* credentials.headers.pipe(
+            Effect.catchIf(
+              (e): e is Exclude<SogniError, SogniAuthenticationError> => e._tag !== "SogniAuthenticationError",
+              (cause) => Effect.fail(new CloseOutcome({ code: 1006, opened: false, cause }))
+            )
+          )
           const url = connectionUrl({ ...settings, network: yield* SubscriptionRef.get(network) }, yield* Ref.get(flags))
           let current: WS | undefined
           const constructor = (u: string) => {
@@ -448,17 +457,27 @@ export const make = (options?: {
               retryFirst.shift()
               yield* Deferred.succeed(item.done, undefined)
             }
-            while (true) {
-              const item = yield* Queue.take(outbox)
-              if (yield* Deferred.isDone(item.done)) continue
-              yield* write(item.text).pipe(
-                Effect.tapError(() => Effect.sync(() => retryFirst.push(item)))
-              )
-              yield* Deferred.succeed(item.done, undefined)
-            }
+            // a frame taken from the outbox is either written or put back for the next connection,
+            // even if this connection is interrupted in between
+            const sendNext = Effect.uninterruptibleMask((restore) =>
+              Effect.flatMap(restore(Queue.take(outbox)), (item) =>
+                Effect.flatMap(Deferred.isDone(item.done), (abandoned) =>
+                  abandoned ? Effect.void : restore(write(item.text)).pipe(
+                    Effect.onExit((exit) =>
+                      Exit.isSuccess(exit)
+                        ? Effect.asVoid(Deferred.succeed(item.done, undefined))
+                        : Effect.sync(() => {
+                          retryFirst.push(item)
+                        })
+                    )
+                  )))
+            )
+            yield* Effect.forever(sendNext)
           })
 
-          const keepAlive = Effect.sync(() => current?.ping()).pipe(
+          const keepAlive = Effect.sync(() => {
+            if (current !== undefined && current.readyState === WS.OPEN) current.ping()
+          }).pipe(
             Effect.repeat(Schedule.spaced(settings.keepAlive)),
             Effect.delay(settings.keepAlive)
           )
@@ -526,8 +545,14 @@ export const make = (options?: {
       yield* Deferred.await(wantedNow)
       while (true) {
         const outcome = yield* Effect.either(connectOnce(attempt))
-        if (Either.isLeft(outcome)) return yield* endTerminally(outcome.left)
-        const { cause, code, opened } = outcome.right
+        let closed: CloseOutcome
+        if (Either.isLeft(outcome)) {
+          if (outcome.left._tag === "SogniAuthenticationError") return yield* endTerminally(outcome.left)
+          closed = outcome.left
+        } else {
+          closed = outcome.right
+        }
+        const { cause, code, opened } = closed
         if (opened) {
           attempt = 0
           nextDelay = delayStepper(reconnectSchedule)

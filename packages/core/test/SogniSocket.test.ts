@@ -373,6 +373,20 @@ describe("SogniSocket resources", () => {
       assert.strictEqual(live.length, 0)
     }))
 
+  it.scopedLive("disconnect closes with 1000; the next send opens a new socket", () =>
+    Effect.gen(function*() {
+      const server = yield* makeScriptedServer()
+      const { socket } = yield* openSocket(server.url)
+      yield* socket.awaitAuthenticated
+      const codes: Array<number> = []
+      server.connections[0]!.ws.on("close", (code) => codes.push(code))
+      yield* socket.disconnect
+      yield* awaitStatus(socket, "Idle")
+      assert.deepStrictEqual(codes, [1000])
+      yield* socket.send({ type: "changeNetwork", payload: "relaxed" })
+      yield* eventually(() => server.connections[1]?.received.length === 1, 5000, "the frame on a new socket")
+    }))
+
   it.scopedLive("closing the scope closes the socket with 1000", () =>
     Effect.gen(function*() {
       const server = yield* makeScriptedServer()
