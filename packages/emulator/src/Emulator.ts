@@ -1,0 +1,238 @@
+/**
+ * A local Sogni Supernet on one loopback port: the REST host (`/v1..v4/...`), the socket host's HTTP
+ * paths (`/api/...`) and its WebSocket (`/`), plus signed media downloads and a fault-control RPC.
+ *
+ * Provide {@link layer} (port 0 picks a free port) and read the service for the URLs to point a client
+ * at. Shutting the layer down closes every socket and stops every simulated project.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Emulator } from "@effect-sogni/emulator"
+ *
+ * const program = Effect.gen(function*() {
+ *   const emulator = yield* Emulator.Emulator
+ *   console.log(emulator.url, emulator.wsUrl, emulator.apiKey)
+ *   yield* emulator.control.failRest({ count: 1, status: 503, retryAfterSeconds: 1 })
+ * }).pipe(Effect.provide(Emulator.layer({ port: 0 })))
+ * ```
+ *
+ * @since 0.1.0
+ */
+import { Wallet } from "@effect-sogni/core"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as RpcSerialization from "@effect/rpc/RpcSerialization"
+import * as RpcServer from "@effect/rpc/RpcServer"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as FiberSet from "effect/FiberSet"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Http from "node:http"
+import type { Duplex } from "node:stream"
+import { WebSocketServer } from "ws"
+import { type EmulatorControl, EmulatorRpcs, handlersLayer } from "./EmulatorControl.js"
+import { makeControl } from "./internal/control.js"
+import { makeHttpApp } from "./internal/rest.js"
+import { acceptConnection, CloseCodes } from "./internal/socket.js"
+import type { AccountState, BalanceState, World } from "./internal/state.js"
+import { makeSigner } from "./internal/tokens.js"
+
+/** The API key accepted when none is configured. @since 0.1.0 */
+export const DEFAULT_API_KEY = "sogni-dev-key"
+
+/** The default account's username. @since 0.1.0 */
+export const DEFAULT_USERNAME = "pixelfox"
+
+/** The default account's password (username/password login). @since 0.1.0 */
+export const DEFAULT_PASSWORD = "sogni-dev-password"
+
+/**
+ * An emulator account. The first account owns the layer's `apiKeys`.
+ *
+ * @since 0.1.0
+ */
+export interface AccountOptions {
+  readonly username: string
+  readonly password: string
+  readonly email?: string | undefined
+  /** Extra API keys of this account. */
+  readonly apiKeys?: ReadonlyArray<string> | undefined
+  /** Starting balances (defaults: 1000 Spark, 500 SOGNI). */
+  readonly spark?: number | undefined
+  readonly sogni?: number | undefined
+}
+
+/**
+ * Options of {@link layer}.
+ *
+ * @since 0.1.0
+ */
+export interface Options {
+  /** Port on 127.0.0.1; 0 (default) picks a free one. */
+  readonly port?: number | undefined
+  /** API keys of the first account (default: `["sogni-dev-key"]`). */
+  readonly apiKeys?: ReadonlyArray<string> | undefined
+  /**
+   * Simulation speed. Every simulated delay is divided by it: 1 (default) ≈ 25 ms per diffusion step,
+   * 0.05 ≈ half a second per step (demo pace), 4 ≈ 6 ms per step.
+   */
+  readonly speed?: number | undefined
+  /** Accounts (default: one account `pixelfox` / `sogni-dev-password`). */
+  readonly accounts?: ReadonlyArray<AccountOptions> | undefined
+  /** Lifetime of minted media URLs (default 30 minutes). */
+  readonly mediaUrlTtlMillis?: number | undefined
+  /** Access-token lifetime for username/password sessions (default 1 hour). */
+  readonly accessTokenTtlSeconds?: number | undefined
+}
+
+/**
+ * A running emulator.
+ *
+ * @since 0.1.0
+ */
+export interface Service {
+  /** `http://127.0.0.1:PORT`: use as both `restEndpoint` and the socket host's HTTP base. */
+  readonly url: string
+  /** `ws://127.0.0.1:PORT`: use as `socketEndpoint`. */
+  readonly wsUrl: string
+  readonly port: number
+  /** The first API key. */
+  readonly apiKey: string
+  readonly apiKeys: ReadonlyArray<string>
+  /** Accounts with their derived wallet addresses. */
+  readonly accounts: ReadonlyArray<{ readonly username: string; readonly password: string; readonly walletAddress: string }>
+  /** Fault control, in-process (the same operations as the `/_emulator/rpc` group). */
+  readonly control: EmulatorControl
+}
+
+/**
+ * The emulator service tag.
+ *
+ * @since 0.1.0
+ */
+export class Emulator extends Context.Tag("@effect-sogni/emulator/Emulator")<Emulator, Service>() {}
+
+const makeBalance = (settled: number): BalanceState => ({ settled, credit: 0, debit: 0, premiumCredit: 0 })
+
+const validate = (options: Options) => {
+  const problems: string[] = []
+  const port = options.port ?? 0
+  if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`port must be 0..65535 (got ${port})`)
+  const speed = options.speed ?? 1
+  if (!(speed > 0) || !Number.isFinite(speed)) problems.push(`speed must be a positive number (got ${speed})`)
+  const apiKeys = options.apiKeys !== undefined && options.apiKeys.length > 0 ? options.apiKeys : [DEFAULT_API_KEY]
+  if (apiKeys.some((k) => k.trim().length === 0)) problems.push("API keys must not be empty")
+  const accounts = options.accounts !== undefined && options.accounts.length > 0
+    ? options.accounts
+    : [{ username: DEFAULT_USERNAME, password: DEFAULT_PASSWORD }]
+  return { problems, port, speed, apiKeys, accounts }
+}
+
+/**
+ * Builds the emulator in the current scope: listens, serves, and cleans up when the scope closes.
+ * Invalid options are a defect with a message listing every problem.
+ *
+ * @since 0.1.0
+ */
+export const make = (options: Options = {}): Effect.Effect<Service, never, import("effect/Scope").Scope> =>
+  Effect.gen(function*() {
+    const { accounts: accountOptions, apiKeys, port, problems, speed } = validate(options)
+    if (problems.length > 0) return yield* Effect.dieMessage(`Invalid emulator options: ${problems.join("; ")}`)
+
+    const accounts: AccountState[] = accountOptions.map((a, i) => ({
+      username: a.username,
+      password: a.password,
+      email: a.email ?? `${a.username.toLowerCase()}@example.test`,
+      walletAddress: Wallet.deriveWallet(a.username, Redacted.make(a.password)).address,
+      SID: 48211 + i,
+      addressSID: 3377 + i,
+      balances: { spark: makeBalance(a.spark ?? 1000), sogni: makeBalance(a.sogni ?? 500) }
+    }))
+    const run = yield* FiberSet.makeRuntime<never, unknown, unknown>()
+    const world: World = {
+      settings: {
+        port,
+        host: "127.0.0.1",
+        apiKeys,
+        speed,
+        mediaUrlTtlMillis: options.mediaUrlTtlMillis ?? 30 * 60_000,
+        accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 3600,
+        refreshTokenTtlSeconds: 30 * 24 * 3600
+      },
+      signer: makeSigner(),
+      accounts,
+      accountsByUsername: new Map(accounts.map((a) => [a.username, a])),
+      accountsByApiKey: new Map(),
+      accountsByWallet: new Map(accounts.map((a) => [a.walletAddress.toLowerCase(), a])),
+      connections: new Map(),
+      projects: new Map(),
+      projectsByApp: new Map(),
+      unclaimed: new Map(),
+      images: new Map(),
+      renderCache: new Map(),
+      nonces: new Map(),
+      revokedTokens: new Set(),
+      faults: { delayMillis: 0, duplicate: 0, rest: [] },
+      run: (effect) => run(effect),
+      serial: 100_000,
+      baseUrl: ""
+    }
+    for (const key of apiKeys) world.accountsByApiKey.set(key, accounts[0]!)
+    accountOptions.forEach((a, i) => {
+      for (const key of a.apiKeys ?? []) world.accountsByApiKey.set(key, accounts[i]!)
+    })
+
+    const control = makeControl(world)
+    const rpcApp = yield* RpcServer.toHttpApp(EmulatorRpcs).pipe(
+      Effect.provide([handlersLayer(control), RpcSerialization.layerNdjson])
+    )
+    const app = yield* makeHttpApp(world, rpcApp)
+    const handler = yield* NodeHttpServer.makeHandler(app)
+
+    const wss = new WebSocketServer({ noServer: true })
+    const server = Http.createServer()
+    server.on("request", handler)
+    server.on("upgrade", (request: Http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      const path = new URL(request.url ?? "/", "http://emulator.invalid").pathname
+      if (path !== "/") {
+        socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+        return
+      }
+      wss.handleUpgrade(request, socket, head, (ws) => acceptConnection(world, ws, request))
+    })
+    const boundPort = yield* Effect.acquireRelease(
+      Effect.async<number, never>((resume) => {
+        server.once("error", (error) => resume(Effect.dieMessage(`emulator cannot listen on ${port}: ${error.message}`)))
+        server.listen(port, "127.0.0.1", () => {
+          const address = server.address()
+          resume(Effect.succeed(typeof address === "object" && address !== null ? address.port : port))
+        })
+      }),
+      () =>
+        Effect.async<void>((resume) => {
+          for (const client of wss.clients) client.close(CloseCodes.goingAway, "Emulator shutting down")
+          for (const client of wss.clients) client.terminate()
+          wss.close()
+          server.close(() => resume(Effect.void))
+          server.closeAllConnections()
+        })
+    )
+    world.baseUrl = `http://127.0.0.1:${boundPort}`
+    return {
+      url: world.baseUrl,
+      wsUrl: `ws://127.0.0.1:${boundPort}`,
+      port: boundPort,
+      apiKey: apiKeys[0]!,
+      apiKeys,
+      accounts: accounts.map((a) => ({ username: a.username, password: a.password, walletAddress: a.walletAddress })),
+      control
+    }
+  })
+
+/**
+ * The emulator as a scoped layer.
+ *
+ * @since 0.1.0
+ */
+export const layer = (options?: Options): Layer.Layer<Emulator> => Layer.scoped(Emulator, make(options))

@@ -1,0 +1,239 @@
+/**
+ * The emulator's model catalog: the models it advertises, their tiers (media.md §11.1), size presets
+ * (§11.3), worker counts per network and the emulator's price list.
+ *
+ * @internal
+ */
+import type { Protocol } from "@effect-sogni/core"
+
+/** A catalog entry plus what the simulation needs to know about it. */
+export interface CatalogModel {
+  readonly id: string
+  readonly name: string
+  readonly SID: number
+  readonly tier: string
+  readonly media: "image" | "video" | "audio"
+  /** ComfyUI model class named in `initiatingModel.preparation`. */
+  readonly modelClass: string
+  /** Worker counts per network; absent = not served there. */
+  readonly workers: { readonly fast: number; readonly relaxed?: number }
+  /** Native square size when the request names no size. */
+  readonly defaultSize: number
+  readonly defaultSteps: number
+  readonly maxSteps: number
+  /** Spark per image at the default size and step count. */
+  readonly sparkPerMedia: number
+}
+
+/** Every model the emulator knows. @internal */
+export const models: ReadonlyArray<CatalogModel> = [
+  {
+    id: "flux1-schnell-fp8",
+    name: "Flux.1 Schnell",
+    SID: 101,
+    tier: "flux",
+    media: "image",
+    modelClass: "Flux",
+    workers: { fast: 14, relaxed: 9 },
+    defaultSize: 1024,
+    defaultSteps: 4,
+    maxSteps: 8,
+    sparkPerMedia: 0.6
+  },
+  {
+    id: "z_image_turbo_bf16",
+    name: "Z-Image Turbo",
+    SID: 102,
+    tier: "z_image_turbo",
+    media: "image",
+    modelClass: "ZImage",
+    workers: { fast: 31, relaxed: 4 },
+    defaultSize: 1024,
+    defaultSteps: 8,
+    maxSteps: 16,
+    sparkPerMedia: 0.8
+  },
+  {
+    id: "wan_v2.2-14b-fp8_t2v_lightx2v",
+    name: "WAN 2.2 14B Text-to-Video (LightX2V)",
+    SID: 201,
+    tier: "wan22_t2v_lightx2v",
+    media: "video",
+    modelClass: "WAN21",
+    workers: { fast: 5 },
+    defaultSize: 640,
+    defaultSteps: 4,
+    maxSteps: 8,
+    sparkPerMedia: 12
+  },
+  {
+    id: "ltx23-22b-fp8_t2v_distilled",
+    name: "LTX 2.3 22B Text-to-Video (Distilled)",
+    SID: 202,
+    tier: "ltx23_t2v_distilled",
+    media: "video",
+    modelClass: "LTXAV",
+    workers: { fast: 6 },
+    defaultSize: 768,
+    defaultSteps: 8,
+    maxSteps: 16,
+    sparkPerMedia: 15
+  },
+  {
+    id: "ace_step_1.5_turbo",
+    name: "ACE-Step 1.5 Turbo",
+    SID: 301,
+    tier: "ace_step_15_turbo",
+    media: "audio",
+    modelClass: "ACEStep15",
+    workers: { fast: 4 },
+    defaultSize: 0,
+    defaultSteps: 8,
+    maxSteps: 16,
+    sparkPerMedia: 2
+  }
+]
+
+const byId = new Map(models.map((m) => [m.id, m] as const))
+
+/** O(1) lookup by model id. @internal */
+export const findModel = (id: string): CatalogModel | undefined => byId.get(id)
+
+/** `GET /api/v1/models/list` body. @internal */
+export const modelList = (): Protocol.ModelListEntry[] =>
+  models.map(({ SID, id, media, name, tier }) => ({ id, name, SID, tier, media }))
+
+/** `swarmModels` payload for a network. @internal */
+export const swarmModels = (network: Protocol.Network): Record<string, number> => {
+  const out: Record<string, number> = {}
+  for (const m of models) {
+    const n = m.workers[network]
+    if (n !== undefined && n > 0) out[m.id] = n
+  }
+  return out
+}
+
+/** `GET /api/v1/status/network/{network}/models` body: worker counts keyed by model SID. @internal */
+export const statusByNetwork = (network: Protocol.Network): Record<string, number> => {
+  const out: Record<string, number> = {}
+  for (const m of models) {
+    const n = m.workers[network]
+    if (n !== undefined && n > 0) out[String(m.SID)] = n
+  }
+  return out
+}
+
+const legacySamplers = ["Euler", "Euler a", "DPM++ 2M", "DPM++ 2M SDE", "DPM++ SDE", "Heun", "LMS", "UniPC"]
+const legacySchedulers = ["Simple", "Normal", "Karras", "Exponential", "SGM Uniform", "Beta"]
+const comfySamplers = ["euler", "euler_ancestral", "dpmpp_2m", "dpmpp_2m_sde", "res_multistep", "uni_pc"]
+const comfySchedulers = ["simple", "normal", "karras", "exponential", "sgm_uniform", "beta", "linear_quadratic"]
+
+/** `GET /api/v2/models/tiers` body (media.md §11.1). @internal */
+export const tiers = (): Record<string, Record<string, unknown>> => ({
+  flux: {
+    benchmark: { sec: 1.2, secCN: 0, secMaxPreviews: 0.4 },
+    steps: { min: 1, max: 8, default: 4 },
+    guidance: { min: 0, max: 5, default: 1, decimals: 1 },
+    sampler: { allowed: legacySamplers, default: "Euler" },
+    scheduler: { allowed: legacySchedulers, default: "Simple" }
+  },
+  z_image_turbo: {
+    type: "image",
+    benchmark: { sec: 1.6, secCN: 0, secMaxPreviews: 0.4 },
+    steps: { min: 1, max: 16, default: 8 },
+    guidance: { min: 0, max: 5, default: 1, decimals: 1 },
+    comfySampler: { allowed: comfySamplers, default: "res_multistep" },
+    comfyScheduler: { allowed: comfySchedulers, default: "simple" },
+    defaultSize: 1024
+  },
+  wan22_t2v_lightx2v: {
+    type: "video",
+    benchmark: { sec: 60, secCN: 0, secMaxPreviews: 0 },
+    width: { min: 480, max: 1280, default: 640 },
+    height: { min: 480, max: 1280, default: 640 },
+    steps: { min: 2, max: 8, default: 4 },
+    guidance: { min: 1, max: 5, default: 1, decimals: 1 },
+    fps: { allowed: [16, 32], default: 16 },
+    frames: { min: 17, max: 161, default: 81 },
+    comfySampler: { allowed: comfySamplers, default: "euler" },
+    comfyScheduler: { allowed: comfySchedulers, default: "simple" },
+    shift: { min: 1, max: 10, default: 5, decimals: 1 }
+  },
+  ltx23_t2v_distilled: {
+    type: "video",
+    benchmark: { sec: 45, secCN: 0, secMaxPreviews: 0 },
+    width: { min: 480, max: 1920, default: 768 },
+    height: { min: 480, max: 1920, default: 768 },
+    steps: { min: 4, max: 16, default: 8 },
+    guidance: { min: 1, max: 5, default: 1, decimals: 1 },
+    fps: { allowed: [24, 25, 30, 48, 50, 60], default: 24 },
+    frames: { min: 25, max: 481, default: 121 },
+    comfySampler: { allowed: comfySamplers, default: "euler" },
+    comfyScheduler: { allowed: comfySchedulers, default: "simple" }
+  },
+  ace_step_15_turbo: {
+    type: "audio",
+    benchmark: { sec: 8, secCN: 0, secMaxPreviews: 0 },
+    steps: { min: 4, max: 16, default: 8 },
+    duration: { min: 10, max: 240, default: 30 },
+    bpm: { min: 40, max: 200, default: 120 },
+    timesignature: { allowed: ["2", "3", "4", "6"], default: "4" },
+    language: { allowed: ["en", "es", "fr", "de", "ja", "zh"], default: "en" },
+    keyscale: { allowed: ["C major", "A minor", "G major", "E minor"], default: "C major" },
+    composerMode: { default: false },
+    guidance: { min: 1, max: 10, default: 4, decimals: 1 },
+    comfySampler: { allowed: comfySamplers, default: "euler" },
+    comfyScheduler: { allowed: comfySchedulers, default: "simple" }
+  }
+})
+
+/** One size preset (media.md §11.3). @internal */
+export interface SizePreset {
+  readonly label: string
+  readonly id: string
+  readonly width: number
+  readonly height: number
+  readonly ratio: string
+  readonly aspect: string
+}
+
+const preset = (id: string, label: string, width: number, height: number, ratio: string): SizePreset => ({
+  label,
+  id,
+  width,
+  height,
+  ratio,
+  aspect: (width / height).toFixed(2)
+})
+
+/** The preset list every image model shares. @internal */
+export const sizePresets: ReadonlyArray<SizePreset> = [
+  preset("square", "Square", 512, 512, "1:1"),
+  preset("square_hd", "Square HD", 1024, 1024, "1:1"),
+  preset("portrait_7_9", "Portrait 7:9", 896, 1152, "7:9"),
+  preset("portrait_13_19", "Portrait 13:19", 832, 1216, "13:19"),
+  preset("portrait_4_7", "Portrait 4:7", 768, 1344, "4:7"),
+  preset("portrait_5_12", "Portrait 5:12", 640, 1536, "5:12"),
+  preset("landscape_9_7", "Landscape 9:7", 1152, 896, "9:7"),
+  preset("landscape_19_13", "Landscape 19:13", 1216, 832, "19:13"),
+  preset("landscape_7_4", "Landscape 7:4", 1344, 768, "7:4"),
+  preset("landscape_12_5", "Landscape 12:5", 1536, 640, "12:5")
+]
+
+const presetById = new Map(sizePresets.map((p) => [p.id, p] as const))
+
+/** O(1) preset lookup. @internal */
+export const findPreset = (id: string): SizePreset | undefined => presetById.get(id)
+
+/** Spark a project costs: per media, scaled by steps and pixel count. @internal */
+export const projectCost = (
+  model: CatalogModel,
+  options: { readonly count: number; readonly steps: number; readonly width: number; readonly height: number }
+): number => {
+  const pixels = model.media === "image" ? (options.width * options.height) / (1024 * 1024) : 1
+  const perMedia = model.sparkPerMedia * (options.steps / model.defaultSteps) * Math.max(0.25, pixels)
+  return Math.round(perMedia * options.count * 10_000) / 10_000
+}
+
+/** SOGNI costs twice the Spark amount (the token trades at half a Spark). @internal */
+export const tokenMultiplier = (tokenType: "spark" | "sogni"): number => (tokenType === "sogni" ? 2 : 1)
