@@ -547,8 +547,17 @@ export const make = (options?: {
         const outcome = yield* Effect.either(connectOnce(attempt))
         let closed: CloseOutcome
         if (Either.isLeft(outcome)) {
-          if (outcome.left._tag === "SogniAuthenticationError") return yield* endTerminally(outcome.left)
-          closed = outcome.left
+          const failure = outcome.left
+          if (failure._tag === "SogniAuthenticationError" && failure.reason === "NotAuthenticated") {
+            // nothing to connect with yet (logged out, say): fail what waits, connect again on demand
+            yield* failPending(failure)
+            yield* SubscriptionRef.set(status, ConnectionStatus.Idle())
+            wantedNow = yield* Deferred.make<void>()
+            yield* Deferred.await(wantedNow)
+            continue
+          }
+          if (failure._tag === "SogniAuthenticationError") return yield* endTerminally(failure)
+          closed = failure
         } else {
           closed = outcome.right
         }

@@ -20,3 +20,7 @@ export * as RetryPolicy from "./RetryPolicy.js"
 export * as SogniAuth from "./SogniAuth.js"
 /** @since 0.1.0 */
 export * as SogniRest from "./SogniRest.js"
+/** @since 0.1.0 */
+export * as SogniAccount from "./SogniAccount.js"
+/** @since 0.1.0 */
+export * as Sogni from "./Sogni.js"

@@ -1,0 +1,105 @@
+/**
+ * Everything core offers, composed: settings, authentication, REST, the socket and the account.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Redacted } from "effect"
+ * import { Sogni, SogniAccount } from "@effect-sogni/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const account = yield* SogniAccount.SogniAccount
+ *   return yield* account.currentBalance
+ * })
+ *
+ * Effect.runPromise(Effect.provide(program, Sogni.layer({ appId: "my-app", apiKey: Redacted.make("…") })))
+ * ```
+ *
+ * @since 0.1.0
+ */
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as ConfigError from "effect/ConfigError"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
+import * as SogniAccount from "./SogniAccount.js"
+import * as SogniAuth from "./SogniAuth.js"
+import * as SogniConfig from "./SogniConfig.js"
+import * as SogniRest from "./SogniRest.js"
+import * as SogniSocket from "./SogniSocket.js"
+
+/**
+ * The services {@link layer} provides.
+ *
+ * @since 0.1.0
+ */
+export type Services =
+  | SogniConfig.SogniConfig
+  | SogniAuth.SogniAuth
+  | SogniRest.SogniRest
+  | SogniSocket.SogniSocket
+  | SogniAccount.SogniAccount
+
+/**
+ * The socket's credentials from {@link SogniAuth}: the same header as REST, and a refusal clears it.
+ *
+ * @since 0.1.0
+ */
+export const layerSocketCredentials: Layer.Layer<SogniSocket.SocketCredentials, never, SogniAuth.SogniAuth> = Layer
+  .effect(
+    SogniSocket.SocketCredentials,
+    Effect.map(SogniAuth.SogniAuth, (auth) => ({
+      headers: auth.headers,
+      invalidate: (error) => auth.invalidate(error.reason)
+    }))
+  )
+
+/**
+ * When the credential is cleared (logout, a REST 401), the socket closes with 1000 and stays closed
+ * until the next send, as the protocol describes.
+ */
+const layerCloseOnLogout = Layer.scopedDiscard(
+  Effect.gen(function*() {
+    const auth = yield* SogniAuth.SogniAuth
+    const socket = yield* SogniSocket.SogniSocket
+    yield* auth.changes.pipe(
+      Stream.changesWith((a, b) => a._tag === b._tag),
+      Stream.drop(1),
+      Stream.filter((s) => s._tag === "Unauthenticated"),
+      Stream.runForEach(() => socket.disconnect),
+      Effect.forkScoped
+    )
+  })
+)
+
+/**
+ * Core on a given `HttpClient`, with settings from `SogniConfig`.
+ *
+ * @since 0.1.0
+ */
+export const layerServices: Layer.Layer<
+  Exclude<Services, SogniConfig.SogniConfig>,
+  never,
+  SogniConfig.SogniConfig | HttpClient.HttpClient
+> = Layer.mergeAll(SogniAccount.layer, layerCloseOnLogout).pipe(
+  Layer.provideMerge(SogniSocket.layer().pipe(Layer.provide(layerSocketCredentials))),
+  Layer.provideMerge(SogniRest.layerWithAuth)
+)
+
+/**
+ * Core from settings given in code, over `fetch`.
+ *
+ * @since 0.1.0
+ */
+export const layer = (input: SogniConfig.SogniSettingsInput = {}): Layer.Layer<Services> =>
+  layerServices.pipe(Layer.provide(FetchHttpClient.layer), Layer.provideMerge(SogniConfig.layer(input)))
+
+/**
+ * Core from the environment (see `SogniConfig`), with `overrides` on top, over `fetch`.
+ *
+ * @since 0.1.0
+ */
+export const layerConfig = (
+  overrides: SogniConfig.SogniSettingsInput = {}
+): Layer.Layer<Services, ConfigError.ConfigError> =>
+  layerServices.pipe(Layer.provide(FetchHttpClient.layer), Layer.provideMerge(SogniConfig.layerConfig(overrides)))

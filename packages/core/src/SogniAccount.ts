@@ -1,0 +1,113 @@
+/**
+ * The account behind the credential: who it is and what it can spend.
+ *
+ * Balances are an observable value: seeded and refreshed over REST (`GET /v4/account/balance`) and
+ * replaced wholesale by every `balanceUpdate` the socket delivers, so a caller can render them live.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Stream } from "effect"
+ * import { SogniAccount } from "@effect-sogni/core"
+ *
+ * const watch = Effect.gen(function*() {
+ *   const account = yield* SogniAccount.SogniAccount
+ *   yield* account.balanceChanges.pipe(Stream.runForEach((b) => Effect.log(`spark ${b.spark.net}`)))
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
+import * as Stream from "effect/Stream"
+import * as SubscriptionRef from "effect/SubscriptionRef"
+import * as Protocol from "./Protocol.js"
+import { SogniAuth } from "./SogniAuth.js"
+import type { SogniError } from "./SogniError.js"
+import { SogniRest } from "./SogniRest.js"
+import { SogniSocket } from "./SogniSocket.js"
+
+/**
+ * Who is signed in, as the socket handshake reports it.
+ *
+ * @since 0.1.0
+ */
+export interface Identity {
+  readonly username: string | undefined
+  readonly address: string | undefined
+}
+
+/**
+ * @since 0.1.0
+ */
+export interface SogniAccountService {
+  /** The latest known balances (none until the first REST read or `balanceUpdate`). */
+  readonly balance: SubscriptionRef.SubscriptionRef<Option.Option<Protocol.Balances>>
+  /** Every known balance from now on (the current one first, when there is one). */
+  readonly balanceChanges: Stream.Stream<Protocol.Balances>
+  /** Reads the balances over REST and publishes them. */
+  readonly refreshBalance: Effect.Effect<Protocol.Balances, SogniError>
+  /** The current balances: the known value, or a REST read when none is known yet. */
+  readonly currentBalance: Effect.Effect<Protocol.Balances, SogniError>
+  /** `GET /v1/account/me`. */
+  readonly me: Effect.Effect<Protocol.AccountMe, SogniError>
+  /** The identity from the latest `authenticated` frame. */
+  readonly identity: Effect.Effect<Option.Option<Identity>>
+}
+
+/**
+ * @since 0.1.0
+ */
+export class SogniAccount extends Context.Tag("@effect-sogni/core/SogniAccount")<SogniAccount, SogniAccountService>() {}
+
+/**
+ * Builds the service; its `balanceUpdate` listener lives as long as the scope.
+ *
+ * @since 0.1.0
+ */
+export const make = Effect.gen(function*() {
+  const socket = yield* SogniSocket
+  const rest = yield* SogniRest
+  const auth = yield* SogniAuth
+  const balance = yield* SubscriptionRef.make<Option.Option<Protocol.Balances>>(Option.none())
+
+  // subscribe before any connection exists so the first push is never missed
+  const updates = yield* socket.subscribe(["balanceUpdate"])
+  yield* Effect.forkScoped(
+    Effect.forever(
+      Effect.flatMap(Queue.take(updates), (event) =>
+        event.type === "balanceUpdate" ? SubscriptionRef.set(balance, Option.some(event.payload)) : Effect.void)
+    )
+  )
+
+  const refreshBalance = rest.get("rest", "/v4/account/balance", Protocol.AccountBalance).pipe(
+    Effect.tap((b) => SubscriptionRef.set(balance, Option.some(b))),
+    Effect.withSpan("SogniAccount.refreshBalance")
+  )
+
+  return {
+    balance,
+    balanceChanges: balance.changes.pipe(Stream.filterMap((o) => o)),
+    refreshBalance,
+    currentBalance: Effect.flatMap(SubscriptionRef.get(balance), Option.match({
+      onNone: () => refreshBalance,
+      onSome: Effect.succeed
+    })),
+    me: auth.me,
+    identity: Effect.map(
+      SubscriptionRef.get(socket.authenticated),
+      Option.map((a): Identity => ({ username: a.username, address: a.address }))
+    )
+  } satisfies SogniAccountService
+})
+
+/**
+ * @since 0.1.0
+ */
+export const layer: Layer.Layer<SogniAccount, never, SogniSocket | SogniRest | SogniAuth> = Layer.scoped(
+  SogniAccount,
+  make
+)
