@@ -371,7 +371,11 @@ export const make: Effect.Effect<SogniAuthService, never, HttpClient.HttpClient 
           }
           case "None": {
             if (!session.autoLogin || Option.isNone(configuredLogin)) return yield* notAuthenticated()
-            yield* loginUnlocked(configuredLogin.value.username, configuredLogin.value.password)
+            yield* loginUnlocked(configuredLogin.value.username, configuredLogin.value.password).pipe(
+              // refused credentials will not get better: stop logging in on demand (transport errors may)
+              Effect.tapErrorTag("SogniAuthenticationError", () =>
+                SubscriptionRef.update(ref, (s) => ({ ...s, autoLogin: false })))
+            )
             const after = yield* SubscriptionRef.get(ref)
             return headersOf(after.credential)
           }

@@ -174,7 +174,11 @@ const mapHttpError = (
     return new SogniInvalidRequest({ field: "body", rule: "json", message: "the request body cannot be encoded" })
   }
   // the platform error holds the request (headers included): keep only its underlying cause
-  const description = error.description ?? error.reason
+  const cause: unknown = error.cause
+  const underlying = cause instanceof Error
+    ? (cause.cause instanceof Error ? `${cause.message} (${cause.cause.message})` : cause.message)
+    : undefined
+  const description = error.description ?? underlying ?? error.reason
   return new SogniTransportError({
     reason: transportReason(error),
     message: `${method} ${url}: ${description}`,
