@@ -35,6 +35,8 @@ export interface RawClient {
   readonly sendText: (text: string) => void
   /** Resolves with the close code and reason. */
   readonly closed: Promise<{ readonly code: number; readonly reason: string }>
+  /** Whether the WebSocket upgrade succeeded (the socket opened). */
+  readonly opened: () => boolean
 }
 
 /** Connection options. */
@@ -66,6 +68,10 @@ export const connect = (
         headers: options.headers ?? { "api-key": emulator.apiKey }
       })
       const received: Received[] = []
+      let opened = false
+      ws.once("open", () => {
+        opened = true
+      })
       const taken = new Set<number>()
       const waiters = new Set<() => void>()
       ws.on("message", (data, isBinary) => {
@@ -120,7 +126,8 @@ export const connect = (
           ),
         send: (type, payload) => ws.send(Protocol.encodeFrame(type, payload)),
         sendText: (text) => ws.send(text),
-        closed
+        closed,
+        opened: () => opened
       }
       return new Promise<RawClient>((resolve) => {
         ws.once("open", () => resolve(client))
