@@ -78,7 +78,11 @@ const noJitter = { retry: { jitter: 0 } } as const
 const forkGet = (options: SogniRest.RequestOptions = noJitter) =>
   Effect.flatMap(SogniRest.SogniRest, (rest) => Effect.fork(rest.get("rest", "/v1/thing", Ok, options)))
 
-const settle = Effect.repeatN(Effect.yieldNow(), 20)
+/** Lets forked fibers run, including real promise/IO callbacks (response bodies are read asynchronously). */
+const settle = Effect.repeatN(
+  Effect.zipRight(Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve))), Effect.yieldNow()),
+  10
+)
 
 /** Moves the clock by `ms` and lets the fiber run. */
 const advance = (ms: number) => Effect.zipRight(TestClock.adjust(Duration.millis(ms)), settle)
