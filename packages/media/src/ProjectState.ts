@@ -1,0 +1,732 @@
+/**
+ * The lifecycle of a media project as a pure state machine (media.md §4–§6, §8, §15).
+ *
+ * `transition(state, input)` returns the next state, the {@link ProjectEvent}s a caller sees and the
+ * {@link Command}s the effectful shell must run (mint a result URL, mint a preview URL, resubmit the
+ * request once after a restart refusal). Nothing here touches a socket or a clock: time arrives as
+ * `now` on every input, so the machine is tested with plain values and property tests.
+ *
+ * Guarantees (property-tested):
+ * - terminal states (`completed`, `failed`, `canceled`) absorb every later input;
+ * - reported progress is finite, within 0–100 and never goes down (per job across retries too);
+ * - a worker retry or a silent reassignment keeps the same logical job (matched by `jobIndex`);
+ * - a project completes only when the server said so and at least `numberOfMedia` jobs finished and
+ *   every result URL is known.
+ *
+ * @since 0.1.0
+ */
+import type { Protocol } from "@effect-sogni/core"
+import * as Data from "effect/Data"
+
+// ---------------------------------------------------------------------------------------------
+// Errors and results
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A failure reported by the network, normalized as the official client does: numeric codes kept,
+ * known string tags mapped to 5001–5005, any other string to 5000 with `originalCode`; 0 for local
+ * failures (timeouts, lost projects).
+ *
+ * @since 0.1.0
+ */
+export interface ErrorData {
+  readonly code: number
+  readonly message: string
+  readonly originalCode?: string | undefined
+}
+
+const stringCodes: Record<string, number> = {
+  serverRestarting: 5001,
+  workerDisconnected: 5002,
+  jobTimedOut: 5003,
+  artistCanceled: 5004,
+  workerCancelled: 5005
+}
+
+/**
+ * Maps a wire `error` + `error_message` to {@link ErrorData} (media.md §15).
+ *
+ * @since 0.1.0
+ */
+export const errorData = (error: number | string | undefined, message: string | undefined): ErrorData => {
+  const text = message ?? (error === undefined ? "unknown error" : String(error))
+  if (typeof error === "number") return { code: error, message: text }
+  if (error === undefined) return { code: 5000, message: text }
+  if (/^-?\d+$/.test(error.trim())) return { code: Number(error), message: text }
+  if (error === "sensitiveContent") return { code: 5000, message: "Sensitive content detected.", originalCode: error }
+  return { code: stringCodes[error] ?? 5000, message: text, originalCode: error }
+}
+
+/**
+ * One finished output.
+ *
+ * @since 0.1.0
+ */
+export interface JobResult {
+  readonly jobIndex: number
+  readonly imgID: string
+  /** Download URL: hosted by a vendor, or signed by the REST host (short-lived). None when withheld. */
+  readonly url: string | undefined
+  /** When a signed URL stops working, if known. */
+  readonly urlExpiresAt: number | undefined
+  readonly seed: number | undefined
+  readonly outputFormat: string | undefined
+  /** The safety filter withheld the media. */
+  readonly nsfwWithheld: boolean
+  /** A safety signal fired but the media was delivered (filter off). */
+  readonly nsfwDetected: boolean
+  readonly workerName: string | undefined
+}
+
+// ---------------------------------------------------------------------------------------------
+// State
+// ---------------------------------------------------------------------------------------------
+
+/** @since 0.1.0 */
+export type JobStatus = "pending" | "initiating" | "processing" | "completed" | "failed" | "canceled"
+
+/** @since 0.1.0 */
+export type ProjectStatus = "pending" | "queued" | "processing" | "completed" | "failed" | "canceled"
+
+/**
+ * One logical job (one output slot). Its `imgID` changes when a render moves to another worker.
+ *
+ * @since 0.1.0
+ */
+export interface Job {
+  readonly jobIndex: number | undefined
+  readonly imgID: string
+  readonly status: JobStatus
+  readonly attempt: number
+  readonly step: number
+  readonly stepCount: number
+  /** Reported progress 0–100: the running maximum over the job's life. */
+  readonly percent: number
+  readonly workerName: string | undefined
+  readonly etaSeconds: number | undefined
+  /** When the first ETA of the current attempt arrived (ms), for ETA-based progress. */
+  readonly etaStartedAt: number | undefined
+  /** Absolute ETA (ms epoch). */
+  readonly etaAt: number | undefined
+  /** Waiting for a worker after a retry or reassignment. */
+  readonly awaitingReassignment: boolean
+  readonly result: JobResult | undefined
+  /** A result URL is being minted. */
+  readonly minting: boolean
+  readonly error: ErrorData | undefined
+}
+
+/**
+ * @since 0.1.0
+ */
+export interface ProjectState {
+  readonly id: string
+  readonly numberOfMedia: number
+  readonly stepsHint: number
+  readonly disableSafety: boolean
+  readonly status: ProjectStatus
+  readonly jobs: ReadonlyArray<Job>
+  readonly queuePosition: number | undefined
+  /** The server's `jobCompleted` marker arrived. */
+  readonly serverCompleted: boolean
+  /** Any `jobState` arrived (the request was admitted). */
+  readonly admitted: boolean
+  /** The request was already resubmitted once after a restart refusal. */
+  readonly resubmitted: boolean
+  /** Reported project progress 0–100 (running maximum). */
+  readonly percent: number
+  readonly error: ErrorData | undefined
+}
+
+/**
+ * A fresh project as `create` leaves it.
+ *
+ * @since 0.1.0
+ */
+export const initial = (options: {
+  readonly id: string
+  readonly numberOfMedia: number
+  readonly steps?: number | undefined
+  readonly disableSafety?: boolean | undefined
+}): ProjectState => ({
+  id: options.id,
+  numberOfMedia: Math.max(1, Math.floor(options.numberOfMedia)),
+  stepsHint: options.steps ?? 0,
+  disableSafety: options.disableSafety ?? false,
+  status: "pending",
+  jobs: [],
+  queuePosition: undefined,
+  serverCompleted: false,
+  admitted: false,
+  resubmitted: false,
+  percent: 0,
+  error: undefined
+})
+
+/** @since 0.1.0 */
+export const isTerminal = (status: ProjectStatus | JobStatus): boolean =>
+  status === "completed" || status === "failed" || status === "canceled"
+
+// ---------------------------------------------------------------------------------------------
+// Inputs, events, commands
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * What drives the machine: the project's server events, local requests and the shell's answers.
+ *
+ * @since 0.1.0
+ */
+export type Input =
+  | { readonly _tag: "Server"; readonly event: Protocol.ServerEvent; readonly now: number }
+  | { readonly _tag: "UrlMinted"; readonly imgID: string; readonly url: string | undefined; readonly expiresAt: number | undefined; readonly now: number }
+  | { readonly _tag: "PreviewMinted"; readonly imgID: string; readonly url: string; readonly now: number }
+  | { readonly _tag: "Tick"; readonly now: number }
+  | { readonly _tag: "LocalFailure"; readonly error: ErrorData; readonly now: number }
+  | { readonly _tag: "Recovered"; readonly project: Protocol.RecoveredProject; readonly active: boolean; readonly now: number }
+
+/**
+ * What a caller of `events` sees.
+ *
+ * @since 0.1.0
+ */
+export type ProjectEvent = Data.TaggedEnum<{
+  Queued: { readonly projectId: string; readonly position: number | undefined; readonly estimatedStartSeconds: number | undefined }
+  JobInitiating: { readonly projectId: string; readonly jobIndex: number | undefined; readonly imgID: string; readonly workerName: string | undefined }
+  JobStarted: { readonly projectId: string; readonly jobIndex: number | undefined; readonly imgID: string; readonly workerName: string | undefined }
+  JobProgress: {
+    readonly projectId: string
+    readonly jobIndex: number | undefined
+    readonly imgID: string
+    readonly step: number
+    readonly stepCount: number
+    readonly percent: number
+    readonly etaSeconds: number | undefined
+  }
+  Preview: { readonly projectId: string; readonly jobIndex: number | undefined; readonly imgID: string; readonly url: string }
+  JobRetrying: {
+    readonly projectId: string
+    readonly jobIndex: number | undefined
+    readonly imgID: string
+    readonly attempt: number
+    readonly maxAttempts: number | undefined
+    readonly reason: ErrorData
+  }
+  JobCompleted: { readonly projectId: string; readonly result: JobResult }
+  JobFailed: { readonly projectId: string; readonly jobIndex: number | undefined; readonly imgID: string; readonly error: ErrorData }
+  Progress: { readonly projectId: string; readonly percent: number }
+  CancelRejected: { readonly projectId: string; readonly message: string }
+  Completed: { readonly projectId: string; readonly results: ReadonlyArray<JobResult>; readonly failed: number }
+  Failed: { readonly projectId: string; readonly error: ErrorData }
+  Canceled: { readonly projectId: string }
+}>
+
+/** @since 0.1.0 */
+export const ProjectEvent = Data.taggedEnum<ProjectEvent>()
+
+/**
+ * Work the shell must do on the machine's behalf.
+ *
+ * @since 0.1.0
+ */
+export type Command =
+  | { readonly _tag: "MintUrl"; readonly imgID: string }
+  | { readonly _tag: "MintPreview"; readonly imgID: string }
+  | { readonly _tag: "Resubmit" }
+
+/** @since 0.1.0 */
+export interface Step {
+  readonly state: ProjectState
+  readonly events: ReadonlyArray<ProjectEvent>
+  readonly commands: ReadonlyArray<Command>
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+const clampPercent = (n: number) => (Number.isFinite(n) ? Math.min(100, Math.max(0, Math.round(n))) : 0)
+
+/** Job progress per media.md §6 (before the running maximum). */
+const rawJobPercent = (job: Job, now: number, progressField: number | undefined): number => {
+  if (job.status === "completed") return 100
+  if (progressField !== undefined && Number.isFinite(progressField)) {
+    return clampPercent(progressField <= 1 && progressField >= 0 ? progressField * 100 : progressField)
+  }
+  if (job.stepCount > 0) return clampPercent((job.step / job.stepCount) * 100)
+  if (job.etaAt !== undefined && job.etaStartedAt !== undefined && job.etaAt > job.etaStartedAt) {
+    const fraction = (now - job.etaStartedAt) / (job.etaAt - job.etaStartedAt)
+    return Math.min(95, Math.max(1, clampPercent(fraction * 100)))
+  }
+  return 0
+}
+
+const newJob = (imgID: string, jobIndex: number | undefined, stepsHint: number): Job => ({
+  jobIndex,
+  imgID,
+  status: "pending",
+  attempt: 1,
+  step: 0,
+  stepCount: stepsHint,
+  percent: 0,
+  workerName: undefined,
+  etaSeconds: undefined,
+  etaStartedAt: undefined,
+  etaAt: undefined,
+  awaitingReassignment: false,
+  result: undefined,
+  minting: false,
+  error: undefined
+})
+
+class Builder {
+  state: ProjectState
+  readonly events: Array<ProjectEvent> = []
+  readonly commands: Array<Command> = []
+  constructor(state: ProjectState) {
+    this.state = state
+  }
+  set(patch: Partial<ProjectState>) {
+    this.state = { ...this.state, ...patch }
+  }
+  jobAt(i: number): Job {
+    return this.state.jobs[i]!
+  }
+  setJob(i: number, patch: Partial<Job>) {
+    const jobs = this.state.jobs.slice()
+    jobs[i] = { ...jobs[i]!, ...patch }
+    this.state = { ...this.state, jobs }
+  }
+  /**
+   * Finds the logical job for a frame: by `imgID`; else an unfinished job with the same `jobIndex`
+   * (a reassigned render); else the single job awaiting reassignment when the frame has no index;
+   * else a new job.
+   */
+  locate(imgID: string, jobIndex: number | undefined): number {
+    const jobs = this.state.jobs
+    const byId = jobs.findIndex((j) => j.imgID === imgID)
+    if (byId >= 0) {
+      if (jobIndex !== undefined && jobs[byId]!.jobIndex === undefined) this.setJob(byId, { jobIndex })
+      return byId
+    }
+    let reclaim = -1
+    if (jobIndex !== undefined) {
+      reclaim = jobs.findIndex((j) => j.jobIndex === jobIndex && !isTerminal(j.status))
+    } else {
+      const waiting = jobs.map((j, i) => [j, i] as const).filter(([j]) => j.awaitingReassignment)
+      if (waiting.length === 1) reclaim = waiting[0]![1]
+    }
+    if (reclaim >= 0) {
+      const previous = jobs[reclaim]!
+      this.setJob(reclaim, {
+        imgID,
+        awaitingReassignment: false,
+        attempt: previous.awaitingReassignment ? previous.attempt : previous.attempt + 1,
+        step: 0,
+        etaSeconds: undefined,
+        etaStartedAt: undefined,
+        etaAt: undefined,
+        workerName: undefined
+      })
+      return reclaim
+    }
+    this.set({ jobs: [...jobs, newJob(imgID, jobIndex, this.state.stepsHint)] })
+    return this.state.jobs.length - 1
+  }
+  emit(event: ProjectEvent) {
+    this.events.push(event)
+  }
+  /** Recomputes one job's reported percent (monotonic) and the project's; emits what changed. */
+  progress(i: number, now: number, progressField?: number, force = false) {
+    const job = this.jobAt(i)
+    const percent = Math.max(job.percent, rawJobPercent(job, now, progressField))
+    if (percent !== job.percent || force) {
+      this.setJob(i, { percent })
+      const j = this.jobAt(i)
+      if (j.status !== "completed") {
+        this.emit(ProjectEvent.JobProgress({
+          projectId: this.state.id,
+          jobIndex: j.jobIndex,
+          imgID: j.imgID,
+          step: j.step,
+          stepCount: j.stepCount,
+          percent: j.percent,
+          etaSeconds: j.etaSeconds
+        }))
+      }
+    }
+    this.projectProgress()
+  }
+  projectProgress() {
+    const sum = this.state.jobs.reduce((acc, j) => acc + j.percent, 0)
+    const percent = Math.max(this.state.percent, clampPercent(sum / Math.max(1, this.state.numberOfMedia)))
+    if (percent !== this.state.percent) {
+      this.set({ percent })
+      this.emit(ProjectEvent.Progress({ projectId: this.state.id, percent }))
+    }
+  }
+  fail(error: ErrorData) {
+    this.set({ status: "failed", error })
+    this.emit(ProjectEvent.Failed({ projectId: this.state.id, error }))
+  }
+  /** Completion rule of media.md §4.1/§4.2. */
+  maybeFinish() {
+    const s = this.state
+    if (isTerminal(s.status)) return
+    const finished = s.jobs.filter((j) => isTerminal(j.status))
+    const failed = finished.filter((j) => j.status === "failed")
+    // every job failed (or the only one did): the project fails at once
+    if (failed.length > 0 && failed.length >= s.numberOfMedia && failed.length === s.jobs.length) {
+      return this.fail(failed[failed.length - 1]!.error ?? { code: 5000, message: "all jobs failed" })
+    }
+    if (!s.serverCompleted || finished.length < s.numberOfMedia) return
+    if (s.jobs.some((j) => !isTerminal(j.status) || j.minting)) return
+    const results = s.jobs
+      .flatMap((j) => (j.status === "completed" && j.result !== undefined ? [j.result] : []))
+      .sort((a, b) => a.jobIndex - b.jobIndex)
+    if (results.length === 0 && failed.length > 0) {
+      return this.fail(failed[failed.length - 1]!.error ?? { code: 5000, message: "all jobs failed" })
+    }
+    if (s.percent !== 100) {
+      this.set({ percent: 100 })
+      this.emit(ProjectEvent.Progress({ projectId: s.id, percent: 100 }))
+    }
+    this.set({ status: "completed" })
+    this.emit(ProjectEvent.Completed({ projectId: s.id, results, failed: failed.length }))
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transition
+// ---------------------------------------------------------------------------------------------
+
+const withheld = (r: Protocol.JobResult, disableSafety: boolean) =>
+  !disableSafety && r.triggeredNSFWFilter === true && r.nsfwDetected !== true
+
+const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void => {
+  const s = b.state
+  switch (event.type) {
+    case "jobState": {
+      const p = event.payload
+      b.set({ admitted: true })
+      switch (p.type) {
+        case "queued": {
+          const changed = s.status !== "queued" || s.queuePosition !== p.queuePosition
+          b.set({ status: "queued", queuePosition: p.queuePosition })
+          if (changed) {
+            b.emit(ProjectEvent.Queued({
+              projectId: s.id,
+              position: p.queuePosition,
+              estimatedStartSeconds: p.estimatedStartSeconds ?? undefined
+            }))
+          }
+          return
+        }
+        case "initiatingModel":
+        case "jobStarted": {
+          if (p.imgID === undefined) return
+          const i = b.locate(p.imgID, p.jobIndex)
+          const job = b.jobAt(i)
+          if (isTerminal(job.status)) return
+          const status: JobStatus = p.type === "initiatingModel" ? "initiating" : "processing"
+          b.setJob(i, { status, workerName: p.workerName ?? job.workerName, awaitingReassignment: false })
+          const j = b.jobAt(i)
+          const payload = { projectId: s.id, jobIndex: j.jobIndex, imgID: j.imgID, workerName: j.workerName }
+          b.emit(p.type === "initiatingModel" ? ProjectEvent.JobInitiating(payload) : ProjectEvent.JobStarted(payload))
+          return
+        }
+        case "jobCompleted": {
+          b.set({ serverCompleted: true })
+          return b.maybeFinish()
+        }
+        default:
+          return
+      }
+    }
+    case "jobProgress": {
+      const p = event.payload
+      if (p.imgID === undefined) return
+      const i = b.locate(p.imgID, undefined)
+      const job = b.jobAt(i)
+      if (isTerminal(job.status)) return
+      b.setJob(i, {
+        status: "processing",
+        awaitingReassignment: false,
+        step: Math.max(job.step, p.step ?? 0),
+        stepCount: p.stepCount !== undefined && p.stepCount > 0 ? p.stepCount : job.stepCount,
+        etaSeconds: p.etaSeconds ?? job.etaSeconds
+      })
+      if (s.status === "pending" || s.status === "queued") b.set({ status: "processing" })
+      b.progress(i, now, p.progress, true)
+      if (p.hasImage === true) b.commands.push({ _tag: "MintPreview", imgID: b.jobAt(i).imgID })
+      return
+    }
+    case "jobETA": {
+      const p = event.payload
+      if (p.imgID === undefined) return
+      const i = b.locate(p.imgID, undefined)
+      const job = b.jobAt(i)
+      if (isTerminal(job.status)) return
+      b.setJob(i, {
+        etaSeconds: p.etaSeconds,
+        etaAt: now + p.etaSeconds * 1000,
+        etaStartedAt: job.etaStartedAt ?? now
+      })
+      return b.progress(i, now)
+    }
+    case "jobResult": {
+      const p = event.payload
+      const i = b.locate(p.imgID, undefined)
+      const job = b.jobAt(i)
+      if (isTerminal(job.status)) return
+      if (p.userCanceled === true) {
+        b.setJob(i, { status: "canceled" })
+        return b.maybeFinish()
+      }
+      const hosted = p.resultUrl ?? p.videoUrl ?? p.videoFile ?? undefined
+      const isWithheld = withheld(p, s.disableSafety)
+      const seed = p.lastSeed !== undefined && /^\d+$/.test(p.lastSeed) ? Number(p.lastSeed) : undefined
+      const result: JobResult = {
+        jobIndex: job.jobIndex ?? i,
+        imgID: job.imgID,
+        url: isWithheld ? undefined : hosted,
+        urlExpiresAt: undefined,
+        seed,
+        outputFormat: p.outputFormat,
+        nsfwWithheld: isWithheld,
+        nsfwDetected: p.nsfwDetected === true,
+        workerName: job.workerName
+      }
+      const minting = !isWithheld && hosted === undefined
+      const stepCount = job.stepCount
+      const performed = p.performedStepCount ?? (stepCount > 0 ? stepCount : job.step)
+      b.setJob(i, { status: "completed", result, minting, step: performed, awaitingReassignment: false })
+      if (s.status === "pending" || s.status === "queued") b.set({ status: "processing" })
+      b.progress(i, now)
+      if (minting) b.commands.push({ _tag: "MintUrl", imgID: job.imgID })
+      else b.emit(ProjectEvent.JobCompleted({ projectId: s.id, result }))
+      return b.maybeFinish()
+    }
+    case "jobError": {
+      const p = event.payload
+      const error = errorData(p.error, p.error_message)
+      if (p.imgID === undefined) {
+        // refused while the server restarts, before admission: resubmit once
+        if (error.code === 1001 && !s.admitted && !s.resubmitted) {
+          b.set({ resubmitted: true })
+          b.commands.push({ _tag: "Resubmit" })
+          return
+        }
+        for (let i = 0; i < b.state.jobs.length; i++) {
+          const job = b.jobAt(i)
+          if (!isTerminal(job.status)) b.setJob(i, { status: "failed", error })
+        }
+        return b.fail(error)
+      }
+      const i = b.locate(p.imgID, undefined)
+      const job = b.jobAt(i)
+      if (isTerminal(job.status)) return
+      b.setJob(i, { status: "failed", error, awaitingReassignment: false })
+      b.emit(ProjectEvent.JobFailed({ projectId: s.id, jobIndex: job.jobIndex, imgID: job.imgID, error }))
+      const jobs = b.state.jobs
+      const failed = jobs.filter((j) => j.status === "failed").length
+      if (s.numberOfMedia === 1 || (jobs.length >= s.numberOfMedia && failed === jobs.length)) return b.fail(error)
+      return b.maybeFinish()
+    }
+    case "jobRetry": {
+      const p = event.payload
+      const i = b.locate(p.imgID, p.jobIndex)
+      const job = b.jobAt(i)
+      if (isTerminal(job.status)) return
+      b.setJob(i, {
+        status: "pending",
+        awaitingReassignment: true,
+        attempt: Math.max(job.attempt, p.attempt) + 1,
+        step: 0,
+        etaSeconds: undefined,
+        etaStartedAt: undefined,
+        etaAt: undefined,
+        workerName: undefined
+      })
+      b.emit(ProjectEvent.JobRetrying({
+        projectId: s.id,
+        jobIndex: job.jobIndex ?? p.jobIndex,
+        imgID: job.imgID,
+        attempt: Math.max(job.attempt, p.attempt) + 1,
+        maxAttempts: p.maxAttempts,
+        reason: errorData(p.error, p.error_message)
+      }))
+      return
+    }
+    case "artistCancelConfirmation": {
+      const p = event.payload
+      if (!p.didCancel) {
+        b.emit(ProjectEvent.CancelRejected({ projectId: s.id, message: p.error_message ?? "the server refused to cancel" }))
+        return
+      }
+      for (let i = 0; i < b.state.jobs.length; i++) {
+        if (!isTerminal(b.jobAt(i).status)) b.setJob(i, { status: "canceled", minting: false })
+      }
+      b.set({ status: "canceled" })
+      b.emit(ProjectEvent.Canceled({ projectId: s.id }))
+      return
+    }
+    default:
+      return
+  }
+}
+
+/** Replays a recovery snapshot as the official client does (socket.md §8.3). */
+const recoveredEvents = (project: Protocol.RecoveredProject, active: boolean): Array<Protocol.ServerEvent> => {
+  const id = project.id.toUpperCase()
+  const out: Array<Protocol.ServerEvent> = []
+  const jobs = [...(active ? (project.workerJobs ?? []) : []), ...(project.completedWorkerJobs ?? [])]
+  for (const job of jobs) {
+    const imgID = (job.imgID ?? job.id ?? "").toUpperCase()
+    if (imgID === "") continue
+    const jobIndex = typeof job.jobIndex === "number" ? job.jobIndex : undefined
+    const workerName = job.worker?.username ?? job.worker?.name ?? undefined
+    switch (job.status) {
+      case "jobCompleted":
+        out.push({
+          type: "jobResult",
+          payload: {
+            jobID: id,
+            imgID,
+            ...(job.performedSteps != null ? { performedStepCount: job.performedSteps } : {}),
+            ...(job.seedUsed != null ? { lastSeed: String(job.seedUsed) } : {}),
+            ...(job.triggeredNSFWFilter != null ? { triggeredNSFWFilter: job.triggeredNSFWFilter } : {}),
+            userCanceled: job.reason === "artistCanceled",
+            ...(job.resultUrl != null ? { resultUrl: job.resultUrl } : {}),
+            ...(job.outputFormat != null ? { outputFormat: job.outputFormat } : {})
+          }
+        })
+        break
+      case "jobError":
+        out.push({
+          type: "jobError",
+          payload: { jobID: id, imgID, isFromWorker: true, error: job.reason ?? "genfailure", error_message: job.reason ?? "genfailure" }
+        })
+        break
+      case "assigned":
+      case "initiatingModel":
+        out.push({
+          type: "jobState",
+          payload: { type: "initiatingModel", jobID: id, imgID, ...(jobIndex !== undefined ? { jobIndex } : {}), ...(workerName ? { workerName } : {}) }
+        })
+        break
+      case "jobStarted":
+      case "jobProgress":
+        out.push({
+          type: "jobState",
+          payload: { type: "jobStarted", jobID: id, imgID, ...(jobIndex !== undefined ? { jobIndex } : {}), ...(workerName ? { workerName } : {}) }
+        })
+        out.push({
+          type: "jobProgress",
+          payload: {
+            jobID: id,
+            imgID,
+            step: job.performedSteps ?? 0,
+            ...(project.stepCount !== undefined ? { stepCount: project.stepCount } : {})
+          }
+        })
+        break
+      default:
+        break
+    }
+  }
+  switch (project.status) {
+    case "completed":
+      out.push({ type: "jobState", payload: { type: "jobCompleted", jobID: id } })
+      break
+    case "errored": {
+      const reason = project.reason && project.reason !== "allJobsCompleted" ? project.reason : "genfailure"
+      out.push({ type: "jobError", payload: { jobID: id, isFromWorker: false, error: reason, error_message: reason } })
+      break
+    }
+    case "cancelled":
+      out.push({ type: "artistCancelConfirmation", payload: { jobID: id, didCancel: true } })
+      break
+    case "queued":
+    case "active":
+      out.push({ type: "jobState", payload: { type: "queued", jobID: id } })
+      break
+    default:
+      break
+  }
+  return out
+}
+
+/**
+ * One step of the machine.
+ *
+ * @since 0.1.0
+ */
+export const transition = (state: ProjectState, input: Input): Step => {
+  if (isTerminal(state.status)) return { state, events: [], commands: [] }
+  const b = new Builder(state)
+  switch (input._tag) {
+    case "Server": {
+      // a recovered-frame replay cannot resubmit: only live refusals count
+      applyServer(b, input.event, input.now)
+      break
+    }
+    case "UrlMinted": {
+      const i = b.state.jobs.findIndex((j) => j.imgID === input.imgID)
+      if (i < 0) break
+      const job = b.jobAt(i)
+      if (!job.minting || job.result === undefined) break
+      const result: JobResult = { ...job.result, url: input.url, urlExpiresAt: input.expiresAt }
+      b.setJob(i, { minting: false, result })
+      b.emit(ProjectEvent.JobCompleted({ projectId: b.state.id, result }))
+      b.maybeFinish()
+      break
+    }
+    case "PreviewMinted": {
+      const job = b.state.jobs.find((j) => j.imgID === input.imgID)
+      if (job === undefined || isTerminal(job.status)) break
+      b.emit(ProjectEvent.Preview({ projectId: b.state.id, jobIndex: job.jobIndex, imgID: job.imgID, url: input.url }))
+      break
+    }
+    case "Tick": {
+      for (let i = 0; i < b.state.jobs.length; i++) {
+        const job = b.jobAt(i)
+        if (!isTerminal(job.status) && job.etaAt !== undefined) b.progress(i, input.now)
+      }
+      break
+    }
+    case "LocalFailure": {
+      for (let i = 0; i < b.state.jobs.length; i++) {
+        if (!isTerminal(b.jobAt(i).status)) b.setJob(i, { status: "failed", error: input.error, minting: false })
+      }
+      b.fail(input.error)
+      break
+    }
+    case "Recovered": {
+      let step: Step = { state: b.state, events: [], commands: [] }
+      for (const event of recoveredEvents(input.project, input.active)) {
+        const next = transition(step.state, { _tag: "Server", event, now: input.now })
+        step = { state: next.state, events: [...step.events, ...next.events], commands: [...step.commands, ...next.commands] }
+      }
+      return step
+    }
+  }
+  return { state: b.state, events: b.events, commands: b.commands }
+}
+
+/**
+ * Folds many inputs (handy in tests).
+ *
+ * @since 0.1.0
+ */
+export const run = (state: ProjectState, inputs: Iterable<Input>): Step => {
+  let current = state
+  const events: Array<ProjectEvent> = []
+  const commands: Array<Command> = []
+  for (const input of inputs) {
+    const next = transition(current, input)
+    current = next.state
+    events.push(...next.events)
+    commands.push(...next.commands)
+  }
+  return { state: current, events, commands }
+}
