@@ -167,8 +167,17 @@ export const schedule = (options: Options): Schedule.Schedule<number, unknown> =
   return Schedule.identity<unknown>().pipe(
     Schedule.intersect(Schedule.recurs(Math.max(0, options.retries))),
     Schedule.whileInput(retryable),
+    // only consulted when the schedule goes on, so the log line is true
     Schedule.addDelayEffect(([error, attempt]) =>
-      Effect.map(Random.next, (random) => delayFor(error, attempt, options, random))
+      Effect.flatMap(Random.next, (random) => {
+        const delay = delayFor(error, attempt, options, random)
+        return Effect.as(
+          Effect.logDebug(`sogni: retry ${attempt + 1} in ${Duration.format(delay)}`).pipe(
+            Effect.annotateLogs({ error: describe(error) })
+          ),
+          delay
+        )
+      })
     ),
     Schedule.map(([, attempt]) => attempt + 1)
   )
@@ -196,16 +205,7 @@ export const retry: {
   ): Effect.Effect<A, E, R> =>
     options.idempotent === false || options.retries <= 0
       ? self
-      : Effect.retry(
-        self,
-        schedule(options).pipe(
-          Schedule.tapInput((error) =>
-            Effect.logDebug("sogni: retrying after a transient failure").pipe(
-              Effect.annotateLogs({ error: describe(error) })
-            )
-          )
-        )
-      )
+      : Effect.retry(self, schedule(options))
 )
 
 const describe = (error: unknown): string =>

@@ -368,6 +368,7 @@ describe("SogniRest redaction", () => {
       // retries and failures were logged, so the check below is not vacuous
       assert.isAbove(lines.length, 2)
       assert.isTrue(lines.some((l) => l.includes("/v1/fail")))
+      assert.isTrue(lines.some((l) => l.includes("sogni: retry 2 in")))
       for (const l of lines) assert.notInclude(l, API_KEY)
       assert.notInclude(String(error), API_KEY)
       assert.notInclude(JSON.stringify(error), API_KEY)
