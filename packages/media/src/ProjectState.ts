@@ -475,7 +475,8 @@ const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void
     }
     case "jobResult": {
       const p = event.payload
-      const i = b.locate(p.imgID, undefined)
+      // recovery replays carry the slot; live frames may too
+      const i = b.locate(p.imgID, typeof p.jobIndex === "number" ? p.jobIndex : undefined)
       const job = b.jobAt(i)
       if (isTerminal(job.status)) return
       if (p.userCanceled === true) {
@@ -592,6 +593,7 @@ const recoveredEvents = (project: Protocol.RecoveredProject, active: boolean): A
           payload: {
             jobID: id,
             imgID,
+            ...(jobIndex !== undefined ? { jobIndex } : {}),
             ...(job.performedSteps != null ? { performedStepCount: job.performedSteps } : {}),
             ...(job.seedUsed != null ? { lastSeed: String(job.seedUsed) } : {}),
             ...(job.triggeredNSFWFilter != null ? { triggeredNSFWFilter: job.triggeredNSFWFilter } : {}),
