@@ -1,0 +1,86 @@
+/**
+ * The child-side measurement kit (plain Node, no Effect, so the floor's process stays lean):
+ * a post-GC heap baseline, a ~10 ms heap sampler, and a CPU / wall-clock window.
+ */
+import { performance } from "node:perf_hooks"
+
+/** Marker line a child prints (last) on stdout with its JSON measurement. */
+export const REPORT_PREFIX = "BENCH_REPORT "
+
+/** What a contender process reports to the parent. */
+export interface Measurement {
+  readonly contender: string
+  /** user + system CPU over the measured window, in ms. */
+  readonly cpuMs: number
+  /** wall-clock length of the measured window, in ms. */
+  readonly wallMs: number
+  /** share of the window the event loop was busy (`performance.eventLoopUtilization`). */
+  readonly busy: number
+  /** peak sampled `heapUsed` minus the post-GC baseline, in bytes. */
+  readonly heapBytes: number
+  readonly baselineHeapBytes: number
+  /** frames (or events, or tokens) handled in the window. */
+  readonly count: number
+  /** free-form checks (e.g. per-type counts) shown when something looks off. */
+  readonly detail?: Record<string, unknown>
+}
+
+const gc = (): void => {
+  const g = (globalThis as { gc?: () => void }).gc
+  if (g === undefined) throw new Error("run with --expose-gc")
+  g()
+  g()
+}
+
+/**
+ * Takes the post-GC baseline now and starts sampling `heapUsed` every `intervalMs`; call `start`
+ * right before the work (CPU / wall window) and `stop` right after it.
+ */
+export const makeMeter = (intervalMs = 10) => {
+  gc()
+  const baseline = process.memoryUsage().heapUsed
+  let peak = baseline
+  const sample = () => {
+    const h = process.memoryUsage().heapUsed
+    if (h > peak) peak = h
+  }
+  const timer = setInterval(sample, intervalMs)
+  let cpu0: NodeJS.CpuUsage | undefined
+  let t0 = 0
+  let elu0: ReturnType<typeof performance.eventLoopUtilization> | undefined
+  return {
+    baseline,
+    /** Opens the CPU / wall window. */
+    start: () => {
+      sample()
+      cpu0 = process.cpuUsage()
+      t0 = performance.now()
+      elu0 = performance.eventLoopUtilization()
+    },
+    /** Samples once more as well, for callers that can cheaply sample from the hot path. */
+    sample,
+    /** Closes the window and stops sampling. */
+    stop: (contender: string, count: number, detail?: Record<string, unknown>): Measurement => {
+      const cpu = process.cpuUsage(cpu0)
+      const wallMs = performance.now() - t0
+      const busy = performance.eventLoopUtilization(elu0).utilization
+      sample()
+      clearInterval(timer)
+      return {
+        contender,
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        wallMs,
+        busy,
+        heapBytes: peak - baseline,
+        baselineHeapBytes: baseline,
+        count,
+        ...(detail !== undefined ? { detail } : {})
+      }
+    }
+  }
+}
+
+/** Prints the report line the parent looks for. */
+export const report = (m: Measurement): void => {
+  process.stdout.write(`${REPORT_PREFIX}${JSON.stringify(m)}\n`)
+}
