@@ -140,8 +140,15 @@ export interface SogniAuthService {
    * ignored), then clears the credential locally. No automatic re-login afterwards.
    */
   readonly logout: Effect.Effect<void>
-  /** Clears the credential because it was refused (REST 401, terminal socket close). No automatic re-login. */
-  readonly invalidate: (reason: SogniAuthenticationError["reason"]) => Effect.Effect<void>
+  /**
+   * Clears the credential because it was refused (REST 401, terminal socket close). No automatic re-login.
+   * With `ifSent` (the headers the refused request carried) a credential that has changed since — e.g. a
+   * token refreshed while that request was in flight — is kept.
+   */
+  readonly invalidate: (
+    reason: SogniAuthenticationError["reason"],
+    options?: { readonly ifSent?: Readonly<Record<string, Redacted.Redacted<string>>> | undefined }
+  ) => Effect.Effect<void>
   /** `GET /v1/account/me`: the account behind the credential. */
   readonly me: Effect.Effect<Protocol.AccountMe, AuthError>
 }
@@ -392,10 +399,24 @@ export const make: Effect.Effect<SogniAuthService, never, HttpClient.HttpClient 
       return yield* lock.withPermits(1)(ensureUnlocked)
     })
 
-    const invalidate = (reason: SogniAuthenticationError["reason"]) =>
+    const sameCredential = (
+      current: Readonly<Record<string, Redacted.Redacted<string>>>,
+      sent: Readonly<Record<string, Redacted.Redacted<string>>>
+    ) => {
+      const keys = Object.keys(current)
+      return keys.length > 0 &&
+        keys.every((k) => sent[k] !== undefined && Redacted.value(sent[k]) === Redacted.value(current[k]!))
+    }
+
+    const invalidate: SogniAuthService["invalidate"] = (reason, options) =>
       Effect.gen(function*() {
         const session = yield* SubscriptionRef.get(ref)
         if (session.credential._tag === "None" && !session.autoLogin) return
+        if (options?.ifSent !== undefined && !sameCredential(headersOf(session.credential), options.ifSent)) {
+          return yield* Effect.logDebug("sogni: a refusal of an older credential was ignored").pipe(
+            Effect.annotateLogs({ reason })
+          )
+        }
         yield* clear(false)
         yield* Effect.logWarning("sogni: credentials cleared").pipe(Effect.annotateLogs({ reason }))
       })
@@ -421,7 +442,7 @@ export const make: Effect.Effect<SogniAuthService, never, HttpClient.HttpClient 
     const me: SogniAuthService["me"] = Effect.flatMap(headers, (h) =>
       restCall("GET", "/v1/account/me", Protocol.AccountMe, {
         secretHeaders: h,
-        on401: invalidate("InvalidCredentials")
+        on401: invalidate("InvalidCredentials", { ifSent: h })
       })).pipe(Effect.withSpan("SogniAuth.me"))
 
     return {

@@ -228,7 +228,7 @@ export const make: Effect.Effect<
           timeout: timeoutOf(options.timeout),
           retry: policyOf(options.retry)
         },
-        withAuth ? auth.invalidate("InvalidCredentials") : Effect.void
+        withAuth ? auth.invalidate("InvalidCredentials", { ifSent: secretHeaders }) : Effect.void
       )
       const parsed = yield* RestClient.parseJsonBody(method, url, body)
       return yield* RestClient.decodeBody(method, url, host === "rest" ? "envelope" : "raw", parsed, schema)

@@ -471,6 +471,25 @@ describe("SogniAuth session management", () => {
       )
     }))
 
+  it.scopedLive("a refusal of an older credential does not clear the current one", () =>
+    Effect.gen(function*() {
+      const server = yield* startServer
+      yield* withAuth(
+        server,
+        {},
+        Effect.gen(function*() {
+          const auth = yield* SogniAuth.SogniAuth
+          yield* auth.login(login.username, login.password)
+          const old = yield* auth.headers
+          yield* auth.login(login.username, login.password) // a new token pair
+          yield* auth.invalidate("InvalidCredentials", { ifSent: old })
+          assert.strictEqual((yield* auth.state)._tag, "Token")
+          yield* auth.invalidate("InvalidCredentials", { ifSent: yield* auth.headers })
+          assert.strictEqual((yield* auth.state)._tag, "Unauthenticated")
+        })
+      )
+    }))
+
   it.scopedLive("invalidate clears an API key; setApiKey sets one", () =>
     Effect.gen(function*() {
       const server = yield* startServer
