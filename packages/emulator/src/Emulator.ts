@@ -28,6 +28,7 @@ import * as Effect from "effect/Effect"
 import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
 import * as Http from "node:http"
 import type { Duplex } from "node:stream"
 import { WebSocketServer } from "ws"
@@ -43,6 +44,9 @@ export const DEFAULT_API_KEY = "sogni-dev-key"
 
 /** The default account's username. @since 0.1.0 */
 export const DEFAULT_USERNAME = "pixelfox"
+
+/** How long shutdown keeps serving HTTP after closing the sockets. */
+const SHUTDOWN_GRACE_MILLIS = 60
 
 /** The default account's password (username/password login). @since 0.1.0 */
 export const DEFAULT_PASSWORD = "sogni-dev-password"
@@ -135,7 +139,7 @@ const validate = (options: Options) => {
  *
  * @since 0.1.0
  */
-export const make = (options: Options = {}): Effect.Effect<Service, never, import("effect/Scope").Scope> =>
+export const make = (options: Options = {}): Effect.Effect<Service, never, Scope.Scope> =>
   Effect.gen(function*() {
     const { accounts: accountOptions, apiKeys, port, problems, speed } = validate(options)
     if (problems.length > 0) return yield* Effect.dieMessage(`Invalid emulator options: ${problems.join("; ")}`)
@@ -210,12 +214,17 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, impor
         })
       }),
       () =>
-        Effect.async<void>((resume) => {
+        Effect.gen(function*() {
           for (const client of wss.clients) client.close(CloseCodes.goingAway, "Emulator shutting down")
+          // Keep serving HTTP briefly: a client's last calls (the official client fetches the project
+          // record right after a project ends) should not die with the emulator.
+          yield* Effect.sleep(SHUTDOWN_GRACE_MILLIS)
           for (const client of wss.clients) client.terminate()
           wss.close()
-          server.close(() => resume(Effect.void))
-          server.closeAllConnections()
+          yield* Effect.async<void>((resume) => {
+            server.close(() => resume(Effect.void))
+            server.closeAllConnections()
+          })
         })
     )
     world.baseUrl = `http://127.0.0.1:${boundPort}`

@@ -191,7 +191,8 @@ export const pngInfo = (data: Uint8Array): { readonly isPng: boolean; readonly w
 export const sleep = (millis: number) => Effect.promise(() => new Promise((r) => setTimeout(r, millis)))
 
 /**
- * A live test against a fresh emulator (port 0, fast speed by default), torn down after the test.
+ * A live test against a fresh emulator (port 0, fast speed by default). The test's own resources
+ * (sockets, clients) are released before the emulator shuts down.
  */
 export const emulatorTest = (
   name: string,
@@ -201,6 +202,6 @@ export const emulatorTest = (
 ) =>
   it.scopedLive(
     name,
-    () => body().pipe(Effect.provide(EmulatorModule.layer({ port: 0, speed: 2, ...options }))),
+    () => Effect.scoped(body()).pipe(Effect.provide(EmulatorModule.layer({ port: 0, speed: 2, ...options }))),
     timeout
   )

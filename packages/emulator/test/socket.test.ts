@@ -424,3 +424,24 @@ describe("WebSocket host", () => {
 
 const client_send = (client: { readonly send: (type: string, payload: unknown) => void }, request: unknown) =>
   client.send("jobRequest", request)
+
+describe("lifecycle", () => {
+  it.live("shutting the layer down mid-project leaves no sockets, servers or timers behind", () =>
+    Effect.gen(function*() {
+      // Sockets, servers and timers all show up here (Node ≥ 17).
+      const handles = () => process.getActiveResourcesInfo().filter((r) => r !== "TTYWrap").length
+      const baseline = handles()
+      for (let i = 0; i < 10; i++) {
+        yield* Effect.gen(function*() {
+          const emulator = yield* Emulator.Emulator
+          const client = yield* connect(emulator, { appId: `lifecycle-${i}` })
+          client.send("jobRequest", imageRequest({ prompt: "[[slow]] interrupted", count: 2 }))
+          yield* client.next("jobState", (p) => p.type === "initiatingModel")
+          const [project] = yield* emulator.control.listProjects(`lifecycle-${i}`)
+          assert.strictEqual(project!.status, "progress")
+        }).pipe(Effect.scoped, Effect.provide(Emulator.layer({ port: 0 })))
+      }
+      yield* sleep(100)
+      assert.isAtMost(handles(), baseline + 1)
+    }))
+})
