@@ -621,6 +621,7 @@ export const textOfBase64 = (data: string): string => {
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
+const LOWER = /[a-z]/
 
 /**
  * The outer frame text for a payload. Keys whose value is `undefined` are dropped by `JSON.stringify`,
@@ -651,12 +652,14 @@ export const decodeEnvelope = (
   if (typeof type !== "string" || type.length === 0) return Either.left(skip("NoType", "frame has no type"))
   const data = (outer as { data?: unknown }).data
   if (typeof data !== "string" || data.length === 0) return Either.left(skip("NoData", "frame has no data", type))
-  if (!BASE64.test(data)) return Either.left(skip("BadBase64", "data is not base64", type))
+  // Buffer's decoder skips characters outside the alphabet; only check the alphabet when parsing fails
   let payload: unknown
   try {
     payload = JSON.parse(textOfBase64(data))
   } catch {
-    return Either.left(skip("NotJson", "data is not base64 of JSON", type))
+    return Either.left(
+      BASE64.test(data) ? skip("NotJson", "data is not base64 of JSON", type) : skip("BadBase64", "data is not base64", type)
+    )
   }
   if (payload === null) return Either.left(skip("NoData", "data is JSON null", type))
   return Either.right({ type, payload: normalizeIds(payload) })
@@ -672,8 +675,8 @@ export const normalizeIds = (payload: unknown): unknown => {
   const p = payload as Record<string, unknown>
   const jobID = p.jobID
   const imgID = p.imgID
-  const upJob = typeof jobID === "string" && jobID !== jobID.toUpperCase()
-  const upImg = typeof imgID === "string" && imgID !== imgID.toUpperCase()
+  const upJob = typeof jobID === "string" && LOWER.test(jobID)
+  const upImg = typeof imgID === "string" && LOWER.test(imgID)
   if (!upJob && !upImg) return payload
   const out = { ...p }
   if (upJob) out.jobID = (jobID as string).toUpperCase()
@@ -698,6 +701,53 @@ const clientDecoders: {
 const isServerType = (t: string): t is ServerEventType => Object.prototype.hasOwnProperty.call(serverDecoders, t)
 const isClientType = (t: string): t is ClientMessageType => Object.prototype.hasOwnProperty.call(clientDecoders, t)
 
+// Hot event types get a hand-written shape check that accepts exactly a subset of what their
+// schema accepts (property-tested against the schema); anything it does not accept goes through the
+// schema, which also produces the error message. This keeps per-frame decoding close to a bare
+// `JSON.parse` for the frames that dominate traffic (progress, job states, results, tokens).
+const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+const optString = (u: unknown) => u === undefined || typeof u === "string"
+const optNullString = (u: unknown) => u === undefined || u === null || typeof u === "string"
+const optNumber = (u: unknown) => u === undefined || typeof u === "number"
+const optBoolean = (u: unknown) => u === undefined || typeof u === "boolean"
+const jobStateTypes = new Set(["queued", "pending", "assigned", "initiatingModel", "jobStarted", "jobCompleted"])
+const isUsage = (u: unknown) =>
+  isObject(u) && typeof u.prompt_tokens === "number" && typeof u.completion_tokens === "number" &&
+  optNumber(u.total_tokens)
+const isToolCallDelta = (u: unknown) =>
+  isObject(u) && typeof u.index === "number" && optString(u.id) && optString(u.type) &&
+  (u.function === undefined ||
+    (isObject(u.function) && optString(u.function.name) && optString(u.function.arguments)))
+
+/** @internal */
+export const fastChecks: { readonly [K in ServerEventType]?: (u: unknown) => boolean } = {
+  jobProgress: (u) =>
+    isObject(u) && typeof u.jobID === "string" && optString(u.imgID) && optNumber(u.step) &&
+    optNumber(u.stepCount) && optNumber(u.progress) && optBoolean(u.hasImage) && optNumber(u.etaSeconds) &&
+    optNumber(u.etaMin) && optNumber(u.etaMax),
+  jobETA: (u) => isObject(u) && typeof u.jobID === "string" && optString(u.imgID) && typeof u.etaSeconds === "number",
+  jobState: (u) =>
+    isObject(u) && typeof u.type === "string" && jobStateTypes.has(u.type) && typeof u.jobID === "string" &&
+    optString(u.imgID) && optString(u.workerName) && optString(u.positivePrompt) && optString(u.negativePrompt) &&
+    optNumber(u.jobIndex) && optNumber(u.queuePosition) &&
+    (u.estimatedStartSeconds === undefined || u.estimatedStartSeconds === null ||
+      typeof u.estimatedStartSeconds === "number") &&
+    optString(u.queueStatus) && optString(u.modelId) && optString(u.estimatedCost) &&
+    (u.preparation === undefined || (isObject(u.preparation) && typeof u.preparation.phase === "string")),
+  jobResult: (u) =>
+    isObject(u) && typeof u.jobID === "string" && typeof u.imgID === "string" && optNumber(u.performedStepCount) &&
+    optString(u.lastSeed) && optBoolean(u.userCanceled) && optBoolean(u.triggeredNSFWFilter) &&
+    optBoolean(u.nsfwDetected) &&
+    (u.nsfwSources === undefined || (Array.isArray(u.nsfwSources) && u.nsfwSources.every((x) => typeof x === "string"))) &&
+    optNullString(u.resultUrl) && optNullString(u.resultKey) && optNullString(u.lastFrameUrl) &&
+    optNullString(u.lastFrameKey) && optString(u.outputFormat) && optNullString(u.videoUrl) &&
+    optNullString(u.videoFile) && optString(u.sha256),
+  jobTokens: (u) =>
+    isObject(u) && typeof u.jobID === "string" && optNullString(u.content) && optNullString(u.role) &&
+    optNullString(u.finishReason) && (u.usage === undefined || isUsage(u.usage)) &&
+    (u.tool_calls === undefined || (Array.isArray(u.tool_calls) && u.tool_calls.every(isToolCallDelta)))
+}
+
 /**
  * Decodes the payload of a known server event type.
  *
@@ -706,8 +756,11 @@ const isClientType = (t: string): t is ClientMessageType => Object.prototype.has
 export const decodeServerPayload = <K extends ServerEventType>(
   type: K,
   payload: unknown
-): Either.Either<ServerEventPayloads[K], FrameSkip> =>
-  Either.mapLeft(serverDecoders[type](payload), (e) => skip("InvalidPayload", formatIssue(e), type))
+): Either.Either<ServerEventPayloads[K], FrameSkip> => {
+  const fast = fastChecks[type]
+  if (fast !== undefined && fast(payload)) return Either.right(payload as ServerEventPayloads[K])
+  return Either.mapLeft(serverDecoders[type](payload), (e) => skip("InvalidPayload", formatIssue(e), type))
+}
 
 /**
  * Decodes one server → client frame.

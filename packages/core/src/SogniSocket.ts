@@ -228,6 +228,15 @@ export interface SogniSocketService {
    * scope. Routed events reach only their route.
    */
   readonly route: (jobID: string) => Effect.Effect<Queue.Dequeue<Protocol.ServerEvent>, never, Scope.Scope>
+  /**
+   * Like {@link route}, but hands each event to `onEvent` synchronously, in arrival order, on the
+   * socket's own turn: no queue and no fiber wake-up per event. `onEvent` must be quick and must not
+   * throw; it suits pure state machines (a project's progress) that only occasionally need a fiber.
+   */
+  readonly routeWith: (
+    jobID: string,
+    onEvent: (event: Protocol.ServerEvent) => void
+  ) => Effect.Effect<void, never, Scope.Scope>
   /** Changes the default network and waits for the server's confirmation. */
   readonly switchNetwork: (network: Protocol.Network) => Effect.Effect<Protocol.Network, SogniError>
   /** Changes event subscriptions at runtime and waits for the server's snapshot. */
@@ -320,14 +329,14 @@ export const make = (options?: {
       dropped: number
     }
     const subscribers = new Set<Subscriber>()
-    const routes = new Map<string, Queue.Queue<Protocol.ServerEvent>>()
+    const routes = new Map<string, (event: Protocol.ServerEvent) => void>()
 
     const deliver = (event: Protocol.ServerEvent): Effect.Effect<void> | undefined => {
       const jobID = (event.payload as { jobID?: unknown }).jobID
       if (typeof jobID === "string") {
         const route = routes.get(jobID)
         if (route !== undefined) {
-          route.unsafeOffer(event)
+          route(event)
           return undefined
         }
       }
@@ -356,22 +365,28 @@ export const make = (options?: {
         (sub) => Effect.zipRight(Effect.sync(() => subscribers.delete(sub)), Queue.shutdown(sub.queue))
       ).pipe(Effect.map((sub): Queue.Dequeue<Protocol.ServerEvent> => sub.queue))
 
-    const route = (jobID: string) =>
-      Effect.acquireRelease(
-        Effect.map(Queue.unbounded<Protocol.ServerEvent>(), (queue) => {
-          routes.set(jobID.toUpperCase(), queue)
-          return queue
+    const routeWith = (jobID: string, onEvent: (event: Protocol.ServerEvent) => void) => {
+      const key = jobID.toUpperCase()
+      return Effect.acquireRelease(
+        Effect.sync(() => {
+          routes.set(key, onEvent)
         }),
-        (queue) =>
-          Effect.zipRight(
-            Effect.sync(() => {
-              if (routes.get(jobID.toUpperCase()) === queue) routes.delete(jobID.toUpperCase())
-            }),
-            Queue.shutdown(queue)
-          )
-      ).pipe(Effect.map((q): Queue.Dequeue<Protocol.ServerEvent> => q))
+        () =>
+          Effect.sync(() => {
+            if (routes.get(key) === onEvent) routes.delete(key)
+          })
+      )
+    }
 
-    // --- one connection ------------------------------------------------------------------------
+    const route = (jobID: string) =>
+      Effect.gen(function*() {
+        const queue = yield* Effect.acquireRelease(Queue.unbounded<Protocol.ServerEvent>(), Queue.shutdown)
+        yield* routeWith(jobID, (event) => {
+          queue.unsafeOffer(event)
+        })
+        return queue as Queue.Dequeue<Protocol.ServerEvent>
+      })
+
     // Frames are handled synchronously in arrival order; the few state updates they cause are
     // applied with `runSync` so that no later frame can overtake them.
     const onEvent = (event: Protocol.ServerEvent): Effect.Effect<void> | undefined => {
@@ -626,7 +641,7 @@ export const make = (options?: {
           yield* failPending(new SogniTransportError({ reason: "Closed", message: "the socket service was shut down" }))
         }
         yield* Queue.shutdown(outbox)
-        for (const q of routes.values()) yield* Queue.shutdown(q)
+        routes.clear()
         for (const s of subscribers) yield* Queue.shutdown(s.queue)
       })
     )
@@ -715,6 +730,7 @@ export const make = (options?: {
       events: Stream.unwrapScoped(Effect.map(subscribe(), (q) => Stream.fromQueue(q))),
       eventsOf,
       route,
+      routeWith,
       switchNetwork,
       setEventSubscriptions,
       connect: Effect.asVoid(ensureWanted),

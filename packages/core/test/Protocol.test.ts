@@ -4,6 +4,7 @@ import * as FastCheck from "effect/FastCheck"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { isDeepStrictEqual } from "node:util"
+import * as Schema from "effect/Schema"
 import { Protocol } from "../src/index.js"
 
 const fixturesDir = path.resolve(__dirname, "../../../../shared/protocol/fixtures")
@@ -78,6 +79,10 @@ describe("Protocol envelope tolerance", () => {
   })
 })
 
+/** Object keys; `__proto__` is a JavaScript quirk rather than protocol data, so it is left out. */
+const safeKey = (maxLength: number) =>
+  FastCheck.string({ minLength: 1, maxLength }).filter((k) => k !== "__proto__" && k !== "constructor")
+
 describe("Protocol round trips (property)", () => {
   it("any JSON payload survives encodeFrame → decodeEnvelope", () => {
     FastCheck.assert(
@@ -98,7 +103,7 @@ describe("Protocol round trips (property)", () => {
         payload: { jobID, error: "artistCanceled" as const, error_message: "artistCanceled", isFromWorker: false as const }
       })),
       FastCheck.constantFrom("fast" as const, "relaxed" as const).map((n) => ({ type: "changeNetwork" as const, payload: n })),
-      FastCheck.dictionary(FastCheck.string({ minLength: 1, maxLength: 12 }), FastCheck.boolean()).map((subscriptions) => ({
+      FastCheck.dictionary(safeKey(12), FastCheck.boolean()).map((subscriptions) => ({
         type: "setSocketEventSubscriptions" as const,
         payload: { subscriptions }
       })),
@@ -106,7 +111,7 @@ describe("Protocol round trips (property)", () => {
         jobID: upperId,
         numberOfImages: FastCheck.integer({ min: 1, max: 16 }),
         outputFormat: FastCheck.constantFrom("png", "jpg", "webp"),
-        keyFrames: FastCheck.array(FastCheck.dictionary(FastCheck.string({ minLength: 1, maxLength: 8 }), FastCheck.jsonValue()), { minLength: 1, maxLength: 1 })
+        keyFrames: FastCheck.array(FastCheck.dictionary(safeKey(8), FastCheck.jsonValue()), { minLength: 1, maxLength: 1 })
       }).map((payload) => ({ type: "jobRequest" as const, payload }))
     )
     FastCheck.assert(
@@ -142,4 +147,64 @@ describe("Protocol round trips (property)", () => {
       })
     )
   })
+})
+
+describe("Protocol fast shape checks", () => {
+  const value = FastCheck.oneof(
+    FastCheck.string({ maxLength: 6 }),
+    FastCheck.double(),
+    FastCheck.integer(),
+    FastCheck.boolean(),
+    FastCheck.constant(null),
+    FastCheck.constant(undefined),
+    FastCheck.array(FastCheck.oneof(FastCheck.string({ maxLength: 3 }), FastCheck.integer()), { maxLength: 2 }),
+    FastCheck.dictionary(FastCheck.constantFrom("phase", "prompt_tokens", "completion_tokens", "name", "arguments"), FastCheck.oneof(FastCheck.string({ maxLength: 3 }), FastCheck.integer()))
+  )
+  const fields: Record<string, ReadonlyArray<string>> = {
+    jobProgress: ["jobID", "imgID", "step", "stepCount", "progress", "hasImage", "etaSeconds", "etaMin", "etaMax"],
+    jobETA: ["jobID", "imgID", "etaSeconds"],
+    jobState: ["type", "jobID", "imgID", "workerName", "jobIndex", "queuePosition", "estimatedStartSeconds", "queueStatus", "modelId", "preparation"],
+    jobResult: ["jobID", "imgID", "performedStepCount", "lastSeed", "userCanceled", "triggeredNSFWFilter", "nsfwSources", "resultUrl", "outputFormat", "videoUrl"],
+    jobTokens: ["jobID", "content", "role", "finishReason", "usage", "tool_calls"]
+  }
+  const typical: Record<string, FastCheck.Arbitrary<unknown>> = {
+    type: FastCheck.constantFrom("queued", "jobStarted", "jobCompleted", "initiatingModel", "other"),
+    jobID: FastCheck.constantFrom("ABC", 7),
+    tool_calls: FastCheck.array(FastCheck.record({ index: FastCheck.oneof(FastCheck.integer(), FastCheck.string()), id: FastCheck.string({ maxLength: 3 }) }), { maxLength: 2 })
+  }
+  const num = FastCheck.oneof(FastCheck.integer(), FastCheck.double())
+  const str = FastCheck.string({ maxLength: 4 })
+  const valid: Record<string, FastCheck.Arbitrary<unknown>> = {
+    imgID: str, workerName: str, queueStatus: str, modelId: str, lastSeed: str, outputFormat: str,
+    step: num, stepCount: num, progress: num, etaSeconds: num, etaMin: num, etaMax: num, jobIndex: num,
+    queuePosition: num, performedStepCount: num, estimatedStartSeconds: FastCheck.oneof(num, FastCheck.constant(null)),
+    hasImage: FastCheck.boolean(), userCanceled: FastCheck.boolean(), triggeredNSFWFilter: FastCheck.boolean(),
+    nsfwSources: FastCheck.array(str, { maxLength: 2 }), resultUrl: FastCheck.oneof(str, FastCheck.constant(null)),
+    videoUrl: FastCheck.oneof(str, FastCheck.constant(null)), content: str, role: str, finishReason: str,
+    preparation: FastCheck.record({ phase: FastCheck.oneof(str, FastCheck.integer()) }),
+    usage: FastCheck.record({ prompt_tokens: FastCheck.oneof(num, str), completion_tokens: num }, { requiredKeys: ["completion_tokens"] })
+  }
+  for (const [type, keys] of Object.entries(fields)) {
+    it(`${type}: whatever the fast check accepts, the schema accepts too`, () => {
+      let fastHits = 0
+      const obj = FastCheck.record(
+        Object.fromEntries(keys.map((k) => [k, FastCheck.oneof(
+          { weight: 1, arbitrary: value },
+          { weight: 4, arbitrary: typical[k] ?? valid[k] ?? value }
+        )])),
+        { requiredKeys: [] }
+      )
+      FastCheck.assert(
+        FastCheck.property(obj, (payload) => {
+          const fast = Protocol.fastChecks[type as Protocol.ServerEventType]!(payload)
+          if (!fast) return true
+          fastHits++
+          const viaSchema = Schema.decodeUnknownEither(Protocol.ServerEventSchemas[type as Protocol.ServerEventType] as Schema.Schema<unknown, unknown>)(payload)
+          return Either.isRight(viaSchema)
+        }),
+        { numRuns: 2000 }
+      )
+      expect(fastHits).toBeGreaterThan(0)
+    })
+  }
 })
