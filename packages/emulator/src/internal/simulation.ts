@@ -390,7 +390,30 @@ const settle = (world: World, project: Project) => {
   pushBalance(world, project.account)
 }
 
-/** Marks a project terminal; remembers it as unclaimed when no socket of its appId saw the end. @internal */
+/** How long finished projects (records, recovery entries, media) are kept: the protocol's one hour. @internal */
+export const RETENTION_MILLIS = 60 * 60_000
+
+/** Forgets a finished project and everything keyed by it. @internal */
+const forget = (world: World, project: Project) => {
+  world.projects.delete(project.id)
+  const ids = world.projectsByApp.get(project.appId)
+  ids?.delete(project.id)
+  if (ids !== undefined && ids.size === 0) world.projectsByApp.delete(project.appId)
+  const unclaimed = world.unclaimed.get(project.appId)
+  unclaimed?.delete(project.id)
+  if (unclaimed !== undefined && unclaimed.size === 0) world.unclaimed.delete(project.appId)
+  for (const job of project.jobs) {
+    world.images.delete(job.imgID)
+    for (const extension of ["png", "jpg", "webp"]) world.renderCache.delete(`${job.imgID}.${extension}`)
+  }
+}
+
+/**
+ * Marks a project terminal; remembers it as unclaimed when no socket of its appId saw the end, and
+ * schedules it to be forgotten after {@link RETENTION_MILLIS}.
+ *
+ * @internal
+ */
 const markFinished = (world: World, project: Project) => {
   project.endTime = touch(project)
   if (!world.connections.has(project.appId)) {
@@ -398,6 +421,7 @@ const markFinished = (world: World, project: Project) => {
     if (set === undefined) world.unclaimed.set(project.appId, set = new Set())
     set.add(project.id)
   }
+  world.run(Effect.sleep(RETENTION_MILLIS).pipe(Effect.andThen(Effect.sync(() => forget(world, project)))))
 }
 
 const finishProject = (world: World, project: Project) => {
