@@ -96,12 +96,16 @@ interface Leaf {
   readonly issue: ParseResult.ParseIssue
 }
 
+const isIssueList = (
+  issues: ParseResult.SingleOrNonEmpty<ParseResult.ParseIssue>
+): issues is readonly [ParseResult.ParseIssue, ...Array<ParseResult.ParseIssue>] => Array.isArray(issues)
+
 const leafOf = (issue: ParseResult.ParseIssue, path: ReadonlyArray<PropertyKey>): Leaf => {
   switch (issue._tag) {
     case "Pointer":
       return leafOf(issue.issue, [...path, ...(Array.isArray(issue.path) ? issue.path : [issue.path])])
     case "Composite": {
-      const issues: ReadonlyArray<ParseResult.ParseIssue> = Array.isArray(issue.issues) ? issue.issues : [issue.issues]
+      const issues: ReadonlyArray<ParseResult.ParseIssue> = isIssueList(issue.issues) ? issue.issues : [issue.issues]
       // A value matching no member of a union of plain types (literals, bytes | true): report the union.
       if (AST.isUnion(issue.ast) && issues.every((i) => i._tag === "Type")) {
         const rule = isLiteralChoice(issue.ast) ? "allowed-values" : "type"

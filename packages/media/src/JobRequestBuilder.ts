@@ -1,0 +1,712 @@
+/**
+ * From {@link Params.ProjectParams} to the `jobRequest` the Supernet expects (media.md §2–§3, §9–§11).
+ *
+ * - {@link validate} checks every rule that can be checked before anything is sent: the model's tier
+ *   (sampler / scheduler lists, step and guidance ranges, video sizes and fps), size bounds, context
+ *   image limits, assets per video workflow, vendor reference limits and HTTPS-only URLs, MiniMax H3's
+ *   fixed rules, FlashVSR and audio ranges. A failure is a `SogniInvalidRequest` naming the field
+ *   (dotted path) and the rule (`range`, `required`, `forbidden`, `allowed-values`, `https-only`,
+ *   `max-count`, …).
+ * - {@link build} validates, then produces the request exactly as the official client
+ *   (`@sogni-ai/sogni-client` 5.54.0) does: the legacy template constants, the inverted starting-image
+ *   strength, Comfy vs legacy sampler fields, `sizePreset: "custom"`, the 16 context-image flags, the
+ *   per-asset content-type annotations, computed `frames`, and no key whose value is undefined.
+ * - {@link uploadsFor} / {@link uploadPlan} list the input files to upload for the project id first,
+ *   in the client's order (context images and H3 r2v reference sets in parallel, the rest one by one).
+ *
+ * @example
+ * ```ts
+ * import * as JobRequestBuilder from "@effect-sogni/media/JobRequestBuilder"
+ * import { Protocol } from "@effect-sogni/core"
+ *
+ * const model = { id: "flux1-schnell-fp8", media: "image", tier: rawTiers["flux"] } as const
+ * const request = JobRequestBuilder.build(
+ *   { type: "image", modelId: "flux1-schnell-fp8", positivePrompt: "a lighthouse", numberOfMedia: 2, steps: 4 },
+ *   { projectId: Protocol.makeId(), model }
+ * )
+ * // Either.right({ jobID, keyFrames: [{ modelID: "flux1-schnell-fp8", steps: 4, … }], numberOfImages: 2, … })
+ * ```
+ *
+ * @since 0.1.0
+ */
+import type { Protocol } from "@effect-sogni/core"
+import type { SogniInvalidRequest } from "@effect-sogni/core/SogniError"
+import * as Either from "effect/Either"
+import * as Encoding from "effect/Encoding"
+import * as Option from "effect/Option"
+import * as FrameMath from "./FrameMath.js"
+import type * as Params from "./Params.js"
+import type { Check, ModelDescriptor as Descriptor, ModelOptions as Options } from "./internal/validateCommon.js"
+import { checkChoice, first, has, inRange, invalid, readTier, wireChoice } from "./internal/validateCommon.js"
+import { validateAudio } from "./internal/validateAudio.js"
+import {
+  BIREFNET_ID,
+  GPT_MASK_DATA_URI,
+  GPT_MASK_MAX_BASE64,
+  isComfyModel,
+  isGptImage,
+  isPixal3d,
+  isSegmentation,
+  ORBIT_VIEWS,
+  PIXAL3D_MULTIVIEW_ID,
+  SAM3_ID,
+  validateImage
+} from "./internal/validateImage.js"
+import { h3Slots, validateVideo, videoContextSlots } from "./internal/validateVideo.js"
+import * as Sniff from "./Sniff.js"
+
+// ---------------------------------------------------------------------------------------------
+// Public types
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A catalog entry: `{ id, media }` from `GET /api/v1/models/list` and the raw tier object of that
+ * model from `GET /api/v2/models/tiers`.
+ *
+ * @since 0.1.0
+ */
+export type ModelDescriptor = Descriptor
+
+/**
+ * The controls a model offers, read from its raw tier (sampler / scheduler aliases already applied).
+ *
+ * @since 0.1.0
+ */
+export type ModelOptions = Options
+
+/**
+ * What {@link build} needs besides the parameters.
+ *
+ * @since 0.1.0
+ */
+export interface BuildContext {
+  /** The project id (`jobID`), an upper-case UUID minted before uploading (see `Protocol.makeId`). */
+  readonly projectId: string
+  readonly model: ModelDescriptor
+  /** The connection's app source, used when the params carry none. */
+  readonly appSource?: string
+  /**
+   * Content types of uploaded assets by {@link Upload.key}. For bytes they override the sniffed type;
+   * for an asset passed as `true` they are the only source of its `…ContentType` annotation.
+   */
+  readonly uploadedContentTypes?: Readonly<Record<string, string>>
+}
+
+/**
+ * One input file to upload before the request is sent (media.md §9.1–§9.2).
+ *
+ * @since 0.1.0
+ */
+export interface Upload {
+  /** Unique name of the asset in this project (`startingImage`, `contextImage2`, `referenceAudioIdentity`, `referenceVideo1`). */
+  readonly key: string
+  /** The upload `type` (`startingImage`, `cnImage`, `contextImage3`, `referenceAudio`, `referenceVideo`, …). */
+  readonly slot: string
+  /** `image` → `GET /v1/image/uploadUrl`, `media` → `GET /v1/media/uploadUrl`. */
+  readonly endpoint: "image" | "media"
+  /** `id` query of a media upload (MiniMax H3 r2v `referenceAudio1..3` / `referenceVideo1..3`). */
+  readonly id?: string
+  readonly bytes: Uint8Array
+  /** Sniffed content type (media.md §9.4); none → no `Content-Type` header and no `contentType` query. */
+  readonly contentType: Option.Option<string>
+}
+
+// ---------------------------------------------------------------------------------------------
+// Model options and defaults
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Reads a model's raw tier the way the official client does (legacy image, Comfy image, video or audio
+ * tier, detected structurally). Fails with `unsupported-tier` for a tier of another kind.
+ *
+ * @since 0.1.0
+ */
+export const optionsFor = (model: ModelDescriptor): Either.Either<ModelOptions, SogniInvalidRequest> => {
+  const options = readTier(model.tier)
+  return options === undefined
+    ? Either.left(invalid("modelId", "unsupported-tier", `The tier of ${model.id} is of an unsupported kind`))
+    : Either.right(options)
+}
+
+/**
+ * The server-side defaults a model advertises, plus the output format the request defaults to.
+ *
+ * @since 0.1.0
+ */
+export interface ModelDefaults {
+  readonly steps: Option.Option<number>
+  readonly guidance: Option.Option<number>
+  readonly sampler: Option.Option<string>
+  readonly scheduler: Option.Option<string>
+  readonly fps: Option.Option<number>
+  readonly outputFormat: string
+}
+
+/**
+ * Defaults of a model from its tier (steps, guidance, sampler / scheduler aliases, fps) and its
+ * default output format (`png`, `mp4`, `mp3`; `glb` for Pixal3D).
+ *
+ * @since 0.1.0
+ */
+export const defaultsFor = (model: ModelDescriptor): Either.Either<ModelDefaults, SogniInvalidRequest> =>
+  Either.map(optionsFor(model), (o) => ({
+    steps: Option.fromNullable(o.steps?.default),
+    guidance: Option.fromNullable(o.guidance?.default),
+    sampler: Option.fromNullable(o.sampler.default),
+    scheduler: Option.fromNullable(o.scheduler.default),
+    fps: o.fps?.default !== undefined ? Option.some(o.fps.default) : FrameMath.wireDefaultFps(model.id),
+    outputFormat: isPixal3d(model.id) ? "glb" : o.kind === "audio" ? "mp3" : o.kind === "video" ? "mp4" : "png"
+  }))
+
+// ---------------------------------------------------------------------------------------------
+// Normalization (the official client's create() step 1)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The client-side normalization of `projects.create()` (media.md §2 step 1): segmentation models get 1
+ * output, 0 previews and `png`; Pixal3D 0 previews; a GPT Image mask given as a PNG data URI in
+ * `gptImageMaskUrl` becomes `gptImageMask` bytes (to upload). Other params are returned unchanged.
+ *
+ * @since 0.1.0
+ */
+export const normalize = (params: Params.ProjectParams): Params.ProjectParams => {
+  if (params.type !== "image") return params
+  let p: Params.ImageParams = params
+  if (isSegmentation(p.modelId)) p = { ...p, numberOfMedia: 1, numberOfPreviews: 0, outputFormat: "png" }
+  if (isPixal3d(p.modelId)) p = { ...p, numberOfPreviews: 0 }
+  const maskUrl = p.gptImageMaskUrl
+  if (isGptImage(p.modelId) && maskUrl?.startsWith("data:") && p.gptImageMask === undefined) {
+    const match = GPT_MASK_DATA_URI.exec(maskUrl)
+    const bytes = match !== null && match[1]!.length < GPT_MASK_MAX_BASE64
+      ? Either.getRight(Encoding.decodeBase64(match[1]!))
+      : Option.none()
+    if (Option.isSome(bytes)) {
+      const { gptImageMaskUrl: _dropped, ...rest } = p
+      p = { ...rest, gptImageMask: bytes.value }
+    }
+  }
+  return p
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation
+// ---------------------------------------------------------------------------------------------
+
+const expectedType = (media: ModelDescriptor["media"]): Params.ProjectParams["type"] =>
+  media === "video" ? "video" : media === "audio" ? "audio" : "image"
+
+const checkModel = (p: Params.ProjectParams, model: ModelDescriptor, options: ModelOptions): Check =>
+  first(
+    () =>
+      p.modelId === model.id
+        ? undefined
+        : invalid("modelId", "model-mismatch", `modelId ${p.modelId} does not match the model descriptor ${model.id}`),
+    () =>
+      p.type === options.kind && p.type === expectedType(model.media)
+        ? undefined
+        : invalid("type", "model-type", `Invalid model type. ${model.id} does not support ${p.type} generation`),
+    () =>
+      p.network === "relaxed" && (p.type !== "image" || isGptImage(p.modelId))
+        ? invalid("network", "allowed-values", `${p.type === "image" ? "External-vendor models" : `${p.type} projects`} run on the fast network only`)
+        : undefined,
+    () =>
+      p.tokenType === "sogni" && (isGptImage(p.modelId) || FrameMath.isVendorVideoModel(p.modelId))
+        ? invalid("tokenType", "allowed-values", `${p.modelId} is an external-vendor model and is paid with spark only`)
+        : undefined,
+    () =>
+      (p.loraStrengths?.length ?? 0) > (p.loras?.length ?? 0)
+        ? invalid("loraStrengths", "max-count", "loraStrengths has more entries than loras")
+        : undefined
+  )
+
+const checkTierCommon = (p: Params.ProjectParams, options: ModelOptions): Check =>
+  first(
+    () => inRange("steps", p.steps, options.steps),
+    () => inRange("guidance", p.guidance, options.guidance),
+    () => checkChoice("sampler", p.sampler, options.sampler),
+    () => checkChoice("scheduler", p.scheduler, options.scheduler),
+    () => (p.type === "image" ? checkChoice("vae", p.vae, options.vae) : undefined)
+  )
+
+const checkSpecific = (p: Params.ProjectParams, options: ModelOptions): Check => {
+  switch (p.type) {
+    case "image":
+      return validateImage(p)
+    case "video":
+      return validateVideo(p, options)
+    case "audio":
+      return validateAudio(p, options)
+  }
+}
+
+/**
+ * Checks `params` against the model and its tier before anything is sent (see the module doc). The
+ * params should already be decoded (`Params.decode`) or typed; the result is the normalized params.
+ *
+ * @since 0.1.0
+ */
+export const validate = (
+  params: Params.ProjectParams,
+  model: ModelDescriptor
+): Either.Either<Params.ProjectParams, SogniInvalidRequest> =>
+  Either.flatMap(optionsFor(model), (options) => {
+    const p = normalize(params)
+    const failure = first(
+      () => checkModel(p, model, options),
+      () => checkSpecific(p, options),
+      () => checkTierCommon(p, options)
+    )
+    return failure === undefined ? Either.right(p) : Either.left(failure)
+  })
+
+// ---------------------------------------------------------------------------------------------
+// Building
+// ---------------------------------------------------------------------------------------------
+
+/** The legacy keyframe template (required by Mac workers, per the official client). */
+const keyframeTemplate = (): Record<string, unknown> => ({
+  stepsIsEnabled: true,
+  siRotation: 0,
+  siDragOffsetIsEnabled: true,
+  strength: 0.5,
+  siZoomScaleIsEnabled: true,
+  isEnabled: true,
+  processing: "CPU, GPU",
+  useLastImageAsGuideImageInAnimation: true,
+  guidanceScaleIsEnabled: true,
+  siImageBackgroundColor: "black",
+  cnDragOffset: [0, 0],
+  scheduler: null,
+  timeStepSpacing: null,
+  steps: 20,
+  cnRotation: 0,
+  guidanceScale: 7.5,
+  siZoomScale: 1,
+  modelID: "",
+  cnRotationIsEnabled: true,
+  negativePrompt: "",
+  startingImageZoomPanIsOn: false,
+  seed: undefined,
+  siRotationIsEnabled: true,
+  cnImageBackgroundColor: "clear",
+  strengthIsEnabled: true,
+  siDragOffset: [0, 0],
+  useLastImageAsCNImageInAnimation: false,
+  positivePrompt: "",
+  controlNetZoomPanIsOn: false,
+  cnZoomScaleIsEnabled: true,
+  currentControlNets: null,
+  stylePrompt: "",
+  cnDragOffsetIsEnabled: true,
+  frameIndex: 0,
+  startingImage: null,
+  cnZoomScale: 1
+})
+
+/** The legacy request template (the keyframe is replaced). */
+const requestTemplate = (): Record<string, unknown> => ({
+  selectedUpscalingModel: "OFF",
+  cnVideoFramesSketch: [],
+  cnVideoFramesSegmentedSubject: [],
+  cnVideoFramesFace: [],
+  doCanvasBlending: false,
+  animationIsOn: false,
+  cnVideoFramesBoth: [],
+  cnVideoFramesDepth: [],
+  keyFrames: [],
+  previews: 5,
+  frameRate: 24,
+  generatedVideoSeconds: 10,
+  canvasIsOn: false,
+  cnVideoFrames: [],
+  disableSafety: false,
+  cnVideoFramesSegmentedBackground: [],
+  cnVideoFramesSegmented: [],
+  numberOfImages: 1,
+  cnVideoFramesPose: [],
+  jobID: "",
+  siVideoFrames: []
+})
+
+/** Drops keys whose value is undefined, recursively, keeping key order (what `JSON.stringify` sends). */
+const stripUndefined = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(stripUndefined)
+  if (typeof value === "object" && value !== null && !(value instanceof Uint8Array)) {
+    const out: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = stripUndefined(v)
+    return out
+  }
+  return value
+}
+
+const normalizeReceipt = (r: Params.WorldGenerationReceipt): Record<string, string> =>
+  r.stage === "target_still"
+    ? { stage: r.stage, sourceImageSha256: r.sourceImageSha256.toLowerCase(), selectionHash: r.selectionHash.toLowerCase() }
+    : { stage: r.stage, firstFrameSha256: r.firstFrameSha256.toLowerCase(), lastFrameSha256: r.lastFrameSha256.toLowerCase() }
+
+const normalizeSam3 = (prompt: Params.Sam3Prompt): Record<string, unknown> => {
+  const points = (prompt.points ?? []).map((pt) => ({ x: pt.x, y: pt.y, label: pt.label }))
+  const boxes = (prompt.boxes ?? []).map((b) => ({ x0: b.x0, y0: b.y0, x1: b.x1, y1: b.y1, label: b.label ?? "positive" }))
+  const text = prompt.text?.trim()
+  return {
+    points,
+    boxes,
+    ...(text ? { text } : {}),
+    threshold: prompt.threshold ?? 0.5,
+    ...(points.length > 0 ? { multimask: prompt.multimask ?? true } : {}),
+    applyMask: prompt.applyMask === true,
+    ...(prompt.maxInstances === undefined ? {} : { maxInstances: prompt.maxInstances })
+  }
+}
+
+const controlModes = { balanced: 0, prompt_priority: 1, cn_priority: 2 } as const
+
+const imageControlNet = (cn: Params.ControlNet): Record<string, unknown> => {
+  const out: Record<string, unknown> = { name: cn.name, cnImageState: "original", hasImage: has(cn.image) }
+  if (cn.strength !== undefined) out.controlStrength = cn.strength
+  if (cn.mode) out.controlMode = controlModes[cn.mode]
+  if (cn.guidanceStart !== undefined) out.controlGuidanceStart = cn.guidanceStart
+  if (cn.guidanceEnd !== undefined) out.controlGuidanceEnd = cn.guidanceEnd
+  return out
+}
+
+const nonEmptyUrls = (list: ReadonlyArray<string> | undefined): Array<string> =>
+  (list ?? []).filter((u) => u.trim().length > 0)
+
+const applyImage = (kf: Record<string, unknown>, p: Params.ImageParams, options: ModelOptions): void => {
+  kf.sizePreset = p.sizePreset
+  const contextImages = p.contextImages ?? []
+  for (let i = 1; i <= 16; i++) kf[`hasContextImage${i}`] = has(contextImages[i - 1])
+  if (isComfyModel(p.modelId)) {
+    kf.comfySampler = wireChoice(p.sampler, options.sampler)
+    kf.comfyScheduler = wireChoice(p.scheduler, options.scheduler)
+    kf.vae = wireChoice(p.vae, options.vae)
+  } else {
+    // Legacy (Forge/Mac) models: the sampler travels as `scheduler`, the scheduler as `timeStepSpacing`.
+    kf.scheduler = wireChoice(p.sampler, options.sampler)
+    kf.timeStepSpacing = wireChoice(p.scheduler, options.scheduler)
+  }
+  if (has(p.startingImage)) {
+    kf.hasStartingImage = true
+    kf.strengthIsEnabled = true
+    kf.strength = 1 - (Number(p.startingImageStrength) || 0.5)
+  }
+  if (p.modelId === SAM3_ID && p.sam3Prompt !== undefined) kf.sam3Prompt = normalizeSam3(p.sam3Prompt)
+  if (p.modelId === BIREFNET_ID) kf.applyMask = p.applyMask === true
+  if (p.modelId === PIXAL3D_MULTIVIEW_ID) {
+    for (const [view, slot] of ORBIT_VIEWS) if (has(p[view])) kf[`hasContextImage${slot}`] = true
+  }
+  if (p.templateVariant !== undefined) kf.templateVariant = p.templateVariant
+  for (const key of ["textureSize", "meshTargetFaces", "normalMapSize", "ambientOcclusionSize", "shapeResolution"] as const) {
+    if (p[key] !== undefined) kf[key] = p[key]
+  }
+  if (p.controlNet) kf.currentControlNetsJob = [imageControlNet(p.controlNet)]
+  const preset = p.width && p.height && !p.sizePreset ? "custom" : p.sizePreset
+  kf.sizePreset = preset
+  if (preset === "custom" && p.width && p.height) {
+    kf.width = p.width
+    kf.height = p.height
+  }
+  if (has(p.gptImageMask)) {
+    kf.hasReferenceMask = true
+    kf.referenceMaskContentType = "image/png"
+  }
+  if (p.gptImageMaskUrl !== undefined) kf.gptImageMaskUrl = p.gptImageMaskUrl
+  if (p.gptImageQuality !== undefined) kf.gptImageQuality = p.gptImageQuality
+  if (p.gptImageBackground !== undefined) kf.gptImageBackground = p.gptImageBackground
+  if (p.gptImageOutputCompression !== undefined) kf.gptImageOutputCompression = p.gptImageOutputCompression
+}
+
+const applyVideo = (kf: Record<string, unknown>, p: Params.VideoParams, options: ModelOptions): void => {
+  const family = Option.getOrUndefined(FrameMath.videoFamily(p.modelId))
+  const h3Reference = FrameMath.isH3Reference(p.modelId)
+  if (has(p.referenceImage)) kf.hasReferenceImage = true
+  for (const { slot } of videoContextSlots(p)) kf[`hasContextImage${slot}`] = true
+  const imageUrls = nonEmptyUrls(p.referenceImageUrls)
+  if (imageUrls.length > 0) kf.referenceImageURLs = imageUrls
+  if (has(p.referenceImageEnd)) kf.hasReferenceImageEnd = true
+  if (h3Reference) {
+    for (const { slot } of h3Slots(p.referenceAudio, p.referenceAudios)) kf[`hasReferenceAudio${slot}`] = true
+  } else if (has(p.referenceAudio)) {
+    kf.hasReferenceAudio = true
+  }
+  const audioUrls = nonEmptyUrls(p.referenceAudioUrls)
+  if (audioUrls.length > 0) kf.referenceAudioURLs = audioUrls
+  if (h3Reference) {
+    for (const { slot } of h3Slots(p.referenceVideo, p.referenceVideos)) {
+      kf[`hasReferenceVideo${slot}`] = true
+      const seconds = p.referenceVideoDurations?.[slot - 1]
+      if (seconds !== undefined) kf[`referenceVideo${slot}DurationSeconds`] = seconds
+    }
+  } else if (has(p.referenceVideo)) {
+    kf.hasReferenceVideo = true
+  }
+  if (has(p.referenceMask) && p.controlNet?.name === "inpaint") kf.hasReferenceMask = true
+  const videoUrls = nonEmptyUrls(p.referenceVideoUrls)
+  if (videoUrls.length > 0) kf.referenceVideoURLs = videoUrls
+  if (has(p.referenceAudioIdentity)) kf.hasReferenceAudioIdentity = true
+  if (p.generateAudio !== undefined) kf.generateAudio = p.generateAudio
+  if (p.referenceFileUrl !== undefined) kf.referenceFileURL = p.referenceFileUrl
+  if (p.referenceLinkUrl !== undefined) kf.referenceLinkURL = p.referenceLinkUrl
+  if (p.promptExtend !== undefined) kf.promptExtend = p.promptExtend
+  if (p.watermark !== undefined) kf.watermark = p.watermark
+  if (p.ratio !== undefined) kf.ratio = p.ratio
+  if (p.returnLastFrame !== undefined) kf.returnLastFrame = p.returnLastFrame
+  if (p.seedanceTaskType !== undefined) kf.seedanceTaskType = p.seedanceTaskType
+  if (p.audioIdentityStrength !== undefined) kf.identityGuidanceScale = p.audioIdentityStrength
+  const fps = p.fps ?? Option.getOrUndefined(FrameMath.wireDefaultFps(p.modelId))
+  if (fps !== undefined) kf.fps = fps
+  if (p.frames !== undefined) kf.frames = p.frames
+  if (p.duration !== undefined && !(family === "flashvsr" && p.frames !== undefined)) {
+    kf.frames = FrameMath.framesFor(p.modelId, p.duration, p.fps)
+  }
+  if (p.shift !== undefined) kf.shift = p.shift
+  if (p.teacacheThreshold !== undefined) kf.teacacheThreshold = p.teacacheThreshold
+  if (p.audioStart !== undefined) kf.audioStart = p.audioStart
+  if (p.audioDuration !== undefined) kf.audioDuration = p.audioDuration
+  if (p.videoStart !== undefined) kf.videoStart = p.videoStart
+  if (p.sam2Coordinates !== undefined) kf.sam2Coordinates = JSON.stringify(p.sam2Coordinates)
+  if (p.trimEndFrame) kf.trimEndFrame = true
+  if (p.firstFrameStrength !== undefined) kf.firstFrameStrength = p.firstFrameStrength
+  if (p.lastFrameStrength !== undefined) kf.lastFrameStrength = p.lastFrameStrength
+  if (p.controlNet) {
+    kf.currentControlNetsJob = [
+      p.controlNet.strength !== undefined
+        ? { name: p.controlNet.name, controlStrength: p.controlNet.strength }
+        : { name: p.controlNet.name }
+    ]
+  }
+  if (p.detailerStrength !== undefined) kf.detailerStrength = p.detailerStrength
+  if (p.width && p.height) {
+    kf.width = p.width
+    kf.height = p.height
+  }
+  if (p.outpaintPosition !== undefined) kf.outpaintPosition = p.outpaintPosition
+  kf.comfySampler = wireChoice(p.sampler, options.sampler)
+  kf.comfyScheduler = wireChoice(p.scheduler, options.scheduler)
+  if (family === "flashvsr") {
+    kf.upscaleResolution = p.upscaleResolution ?? Math.min(Number(p.width), Number(p.height))
+    kf.steps = 1
+    kf.seed = p.seed ?? 0
+    kf.detailPreference = p.detailPreference ?? "stable"
+    kf.processingSpeed = p.processingSpeed ?? "stable"
+    kf.generateAudio = true
+    kf.interpolation = "none"
+  }
+}
+
+const applyAudio = (kf: Record<string, unknown>, p: Params.AudioParams, options: ModelOptions): void => {
+  for (
+    const key of [
+      "duration",
+      "bpm",
+      "timesignature",
+      "language",
+      "lyrics",
+      "keyscale",
+      "composerMode",
+      "promptStrength",
+      "creativity",
+      "shift",
+      "speaker",
+      "instruct",
+      "referenceText"
+    ] as const
+  ) {
+    if (p[key] !== undefined) kf[key] = p[key]
+  }
+  if (has(p.referenceAudio)) kf.hasReferenceAudio = true
+  kf.comfySampler = wireChoice(p.sampler, options.sampler)
+  kf.comfyScheduler = wireChoice(p.scheduler, options.scheduler)
+}
+
+type ContentTypeOf = (key: string, media: Params.MediaInput | undefined) => string | undefined
+
+const contentTypeResolver = (uploaded: Readonly<Record<string, string>>): ContentTypeOf => (key, media) =>
+  media === undefined
+    ? undefined
+    : media === true
+    ? uploaded[key]
+    : uploaded[key] ?? Option.getOrUndefined(Sniff.sniff(media))
+
+/** `…ContentType` annotations for uploaded video assets (the client annotates bytes only). */
+const annotateVideo = (kf: Record<string, unknown>, p: Params.VideoParams, ct: ContentTypeOf): void => {
+  const h3Reference = FrameMath.isH3Reference(p.modelId)
+  const set = (field: string, key: string, media: Params.MediaInput | undefined) => {
+    const value = ct(key, media)
+    if (value !== undefined) kf[field] = value
+  }
+  set("referenceImageContentType", "referenceImage", p.referenceImage)
+  set("referenceImageEndContentType", "referenceImageEnd", p.referenceImageEnd)
+  if (!h3Reference) set("referenceAudioContentType", "referenceAudio", p.referenceAudio)
+  if (p.referenceAudioIdentity !== undefined) {
+    const value = ct("referenceAudioIdentity", p.referenceAudioIdentity)
+    if (value !== undefined) {
+      kf.referenceAudioIdentityContentType = value
+      if (kf.referenceAudioContentType === undefined) kf.referenceAudioContentType = value
+    }
+  }
+  if (!h3Reference) set("referenceVideoContentType", "referenceVideo", p.referenceVideo)
+  if (h3Reference) {
+    for (const { media, slot } of h3Slots(p.referenceAudio, p.referenceAudios)) {
+      set(`referenceAudio${slot}ContentType`, `referenceAudio${slot}`, media)
+    }
+    for (const { media, slot } of h3Slots(p.referenceVideo, p.referenceVideos)) {
+      set(`referenceVideo${slot}ContentType`, `referenceVideo${slot}`, media)
+    }
+  }
+  if (p.controlNet?.name === "inpaint") set("referenceMaskContentType", "referenceMask", p.referenceMask)
+}
+
+const assemble = (p: Params.ProjectParams, context: BuildContext, options: ModelOptions): Protocol.JobRequest => {
+  const vendorOrH3Video = p.type === "video" &&
+    (FrameMath.isVendorVideoModel(p.modelId) ||
+      Option.getOrUndefined(FrameMath.videoFamily(p.modelId)) === "minimax-h3")
+  const kf: Record<string, unknown> = {
+    ...keyframeTemplate(),
+    steps: p.steps,
+    guidanceScale: p.guidance,
+    modelID: p.modelId,
+    seed: p.seed,
+    positivePrompt: p.positivePrompt
+  }
+  if (p.type === "image" || (p.type === "video" && !vendorOrH3Video)) {
+    if (p.negativePrompt) kf.negativePrompt = p.negativePrompt
+  }
+  if (p.stylePrompt) kf.stylePrompt = p.stylePrompt
+  if (p.loras && p.loras.length > 0) kf.loras = [...p.loras]
+  if (p.loraStrengths && p.loraStrengths.length > 0) kf.loraStrengths = [...p.loraStrengths]
+  if (p.worldGenerationReceipt) kf.worldGenerationReceipt = normalizeReceipt(p.worldGenerationReceipt)
+  if (p.type === "audio" || vendorOrH3Video) delete kf.negativePrompt
+
+  const ct = contentTypeResolver(context.uploadedContentTypes ?? {})
+  switch (p.type) {
+    case "image":
+      applyImage(kf, p, options)
+      break
+    case "video":
+      applyVideo(kf, p, options)
+      annotateVideo(kf, p, ct)
+      break
+    case "audio": {
+      applyAudio(kf, p, options)
+      const value = ct("referenceAudio", p.referenceAudio)
+      if (value !== undefined) kf.referenceAudioContentType = value
+      break
+    }
+  }
+
+  const segmentation = isSegmentation(p.modelId)
+  const pixal = isPixal3d(p.modelId)
+  const request: Record<string, unknown> = {
+    ...requestTemplate(),
+    keyFrames: [kf],
+    previews: segmentation || pixal ? 0 : p.type === "image" ? p.numberOfPreviews || 0 : 0,
+    numberOfImages: segmentation ? 1 : p.numberOfMedia || 1,
+    jobID: context.projectId,
+    disableSafety: !!p.disableNSFWFilter,
+    tokenType: p.tokenType,
+    billingMode: p.billingMode,
+    outputFormat: pixal
+      ? "glb"
+      : segmentation
+      ? "png"
+      : p.outputFormat || (p.type === "audio" ? "mp3" : p.type === "video" ? "mp4" : "png")
+  }
+  if (p.network) request.network = p.network
+  const appSource = p.appSource || context.appSource
+  if (appSource) request.appSource = appSource
+  return stripUndefined(request) as Protocol.JobRequest
+}
+
+/**
+ * Validates `params` against `context.model` and builds the `jobRequest` payload exactly as the
+ * official client does (media.md §3). The `…ContentType` annotations of video and audio assets come
+ * from `context.uploadedContentTypes`, else from sniffing the bytes.
+ *
+ * @since 0.1.0
+ */
+export const build = (
+  params: Params.ProjectParams,
+  context: BuildContext
+): Either.Either<Protocol.JobRequest, SogniInvalidRequest> =>
+  Either.flatMap(validate(params, context.model), (p) =>
+    Either.map(optionsFor(context.model), (options) => assemble(p, context, options)))
+
+// ---------------------------------------------------------------------------------------------
+// Uploads
+// ---------------------------------------------------------------------------------------------
+
+const upload = (
+  key: string,
+  slot: string,
+  endpoint: "image" | "media",
+  media: Params.MediaInput | undefined,
+  id?: string
+): ReadonlyArray<Upload> =>
+  media === undefined || media === true
+    ? []
+    : [{ key, slot, endpoint, ...(id !== undefined ? { id } : {}), bytes: media, contentType: Sniff.sniff(media) }]
+
+/**
+ * The input files of a project as sequential batches: the uploads of one batch may run in parallel,
+ * batches run one after another (media.md §9.1–§9.2). Image: GPT mask, starting image, ControlNet
+ * image, context images (parallel), Pixal3D orbit views (parallel). Video: reference image, H3 r2v
+ * context images (parallel), end frame, reference audio, audio identity, reference video, H3 r2v
+ * reference audios + videos (parallel), inpaint mask. Audio: voice-clone sample. Assets given as `true`
+ * are skipped (already uploaded).
+ *
+ * @since 0.1.0
+ */
+export const uploadPlan = (params: Params.ProjectParams): ReadonlyArray<ReadonlyArray<Upload>> => {
+  const p = normalize(params)
+  const batches: Array<ReadonlyArray<Upload>> = []
+  const push = (...batch: ReadonlyArray<ReadonlyArray<Upload>>) => {
+    const flat = batch.flat()
+    if (flat.length > 0) batches.push(flat)
+  }
+  switch (p.type) {
+    case "image": {
+      push(upload("referenceMask", "referenceMask", "image", p.gptImageMask))
+      push(upload("startingImage", "startingImage", "image", p.startingImage))
+      push(upload("cnImage", "cnImage", "image", p.controlNet?.image))
+      push(...(p.contextImages ?? []).map((m, i) => upload(`contextImage${i + 1}`, `contextImage${i + 1}`, "image", m)))
+      if (p.modelId === PIXAL3D_MULTIVIEW_ID) {
+        push(...ORBIT_VIEWS.map(([view, slot]) => upload(`contextImage${slot}`, `contextImage${slot}`, "image", p[view])))
+      }
+      break
+    }
+    case "video": {
+      const h3Reference = FrameMath.isH3Reference(p.modelId)
+      push(upload("referenceImage", "referenceImage", "image", p.referenceImage))
+      push(...videoContextSlots(p).map(({ media, slot }) => upload(`contextImage${slot}`, `contextImage${slot}`, "image", media)))
+      push(upload("referenceImageEnd", "referenceImageEnd", "image", p.referenceImageEnd))
+      if (!h3Reference) push(upload("referenceAudio", "referenceAudio", "media", p.referenceAudio))
+      push(upload("referenceAudioIdentity", "referenceAudio", "media", p.referenceAudioIdentity))
+      if (!h3Reference) push(upload("referenceVideo", "referenceVideo", "media", p.referenceVideo))
+      if (h3Reference) {
+        push(
+          ...h3Slots(p.referenceAudio, p.referenceAudios).map(({ media, slot }) =>
+            upload(`referenceAudio${slot}`, "referenceAudio", "media", media, `referenceAudio${slot}`)
+          ),
+          ...h3Slots(p.referenceVideo, p.referenceVideos).map(({ media, slot }) =>
+            upload(`referenceVideo${slot}`, "referenceVideo", "media", media, `referenceVideo${slot}`)
+          )
+        )
+      }
+      if (p.controlNet?.name === "inpaint") push(upload("referenceMask", "referenceMask", "image", p.referenceMask))
+      break
+    }
+    case "audio":
+      push(upload("referenceAudio", "referenceAudio", "media", p.referenceAudio))
+      break
+  }
+  return batches
+}
+
+/**
+ * Every input file of a project, in upload order (the flattening of {@link uploadPlan}).
+ *
+ * @since 0.1.0
+ */
+export const uploadsFor = (params: Params.ProjectParams): ReadonlyArray<Upload> => uploadPlan(params).flat()
