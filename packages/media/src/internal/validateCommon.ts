@@ -85,7 +85,9 @@ export const httpsOnly = (field: string, urls: ReadonlyArray<string> | string | 
   const bad = list.findIndex((url) => !isHttpsUrl(url))
   if (bad < 0) return undefined
   const at = typeof urls === "string" ? field : `${field}[${bad}]`
-  return invalid(at, "https-only", `${at} must be a public HTTPS URL`)
+  return list[bad]!.trim().length === 0
+    ? invalid(at, "required", `${at} must be a non-empty URL`)
+    : invalid(at, "https-only", `${at} must be a public HTTPS URL`)
 }
 
 /** Present in the request: bytes or `true`. @internal */
@@ -226,6 +228,7 @@ const readChoice = (u: unknown, alias: (s: string) => string = (s) => s): TierCh
  * @internal
  */
 export const readTier = (tier: Readonly<Record<string, unknown>>): ModelOptions | undefined => {
+  if (!isRecord(tier)) return undefined
   const type = tier.type
   const kind = !Object.prototype.hasOwnProperty.call(tier, "type")
     ? "image"
