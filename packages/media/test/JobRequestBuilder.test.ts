@@ -365,7 +365,30 @@ describe("JobRequestBuilder: identical to the official client's request", () => 
     ...(r.strength !== undefined ? { startingImage: PNG, startingImageStrength: r.strength } : {})
   }))
 
-  it.prop("random valid params are accepted and produce the official bytes", [FastCheck.oneof(ltxArb, wanArb, vendorArb, imageArb)], ([params]) => {
+  const i2vArb = FastCheck.record({
+    modelId: FastCheck.constantFrom("ltx23-22b-fp8_i2v_distilled", "wan_v2.2-14b-fp8_i2v_lightx2v", "minimax-h3-fl2va-fp8_i2v_turbo"),
+    start: FastCheck.constantFrom<Params.MediaInput | undefined>(PNG, JPEG, true, undefined),
+    end: FastCheck.constantFrom<Params.MediaInput | undefined>(PNG, true, undefined)
+  }).filter((r) => r.start !== undefined || r.end !== undefined).map((r): Params.ProjectParams => ({
+    type: "video",
+    modelId: r.modelId,
+    positivePrompt: "x",
+    ...(r.start !== undefined ? { referenceImage: r.start } : {}),
+    ...(r.end !== undefined ? { referenceImageEnd: r.end } : {})
+  }))
+  const audioArb = FastCheck.record({
+    duration: FastCheck.integer({ min: 10, max: 240 }),
+    bpm: FastCheck.integer({ min: 40, max: 200 }),
+    timesignature: FastCheck.constantFrom("2", "3", "4", "6"),
+    steps: FastCheck.integer({ min: 4, max: 16 }),
+    lyrics: FastCheck.option(FastCheck.string(), { nil: undefined }),
+    outputFormat: FastCheck.constantFrom("mp3" as const, "flac" as const, "wav" as const)
+  }).map((r): Params.ProjectParams => {
+    const { lyrics, ...rest } = r
+    return { type: "audio", modelId: "ace_step_1.5_turbo", positivePrompt: "x", ...rest, ...(lyrics !== undefined ? { lyrics } : {}) }
+  })
+
+  it.prop("random valid params are accepted and produce the official bytes", [FastCheck.oneof(ltxArb, wanArb, vendorArb, imageArb, i2vArb, audioArb)], ([params]) => {
     assert.strictEqual(ourWire(params), officialWire(params))
   }, { fastCheck: { numRuns: 300 } })
 })
