@@ -1,0 +1,553 @@
+/**
+ * Media projects as live, typed values: submit one and get its id at once, then follow it as a
+ * `Stream` of {@link ProjectState.ProjectEvent}s, wait for its results, or cancel it.
+ *
+ * Each project is a small actor: it owns the socket route of its id (events arrive already routed by
+ * core, one `Map` lookup per frame), folds them through the pure {@link ProjectState.transition}, and
+ * runs the commands the machine asks for (mint result and preview URLs over REST, resubmit after a
+ * restart refusal). Reconnects lose nothing: when a new `authenticated` frame arrives, every unfinished
+ * project is reconciled with its recovery snapshot (or, when absent, with the REST project lookup) and
+ * its stream just continues.
+ *
+ * Interrupting {@link ProjectsService.events} or {@link ProjectsService.run} cancels the project upstream
+ * (cancel frame, confirmation awaited within `interruptCancelTimeout`) and releases the route, the
+ * fibers and the timers.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Stream } from "effect"
+ * import { Projects } from "@effect-sogni/media"
+ *
+ * const program = Effect.gen(function*() {
+ *   const projects = yield* Projects.Projects
+ *   yield* projects.events(prepared).pipe(Stream.runForEach(Effect.log))
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ */
+import { Protocol, SogniError, SogniRest, SogniSocket } from "@effect-sogni/core"
+import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as ExecutionStrategy from "effect/ExecutionStrategy"
+import * as Exit from "effect/Exit"
+import * as FiberSet from "effect/FiberSet"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import { SogniProjectError } from "./MediaError.js"
+import * as ProjectState from "./ProjectState.js"
+
+// ---------------------------------------------------------------------------------------------
+// Inputs
+// ---------------------------------------------------------------------------------------------
+
+/** Where an input asset goes (media.md §9.2). @since 0.1.0 */
+export interface UploadSpec {
+  readonly slot: string
+  readonly endpoint: "image" | "media"
+  readonly id?: string | undefined
+  readonly bytes: Uint8Array
+  readonly contentType?: string | undefined
+}
+
+/** @since 0.1.0 */
+export type MediaKind = "image" | "video" | "audio" | "model"
+
+/**
+ * A validated request ready to go: the `jobRequest` payload and what the project needs to know about it.
+ *
+ * @since 0.1.0
+ */
+export interface Prepared {
+  readonly request: Protocol.JobRequest
+  readonly numberOfMedia: number
+  readonly steps?: number | undefined
+  readonly disableSafety?: boolean | undefined
+  readonly kind: MediaKind
+  readonly outputFormat?: string | undefined
+  /** Uploaded in order (context images in parallel) before the request is sent. */
+  readonly uploads?: ReadonlyArray<UploadSpec> | undefined
+}
+
+/** Timing bounds, written once. @since 0.1.0 */
+export const defaults = {
+  /** How long `cancel` waits for the server's confirmation (the server's own deadline is 105 s). */
+  cancelTimeout: Duration.seconds(120),
+  /** How long an interrupted `events`/`run` waits for the cancel confirmation before releasing. */
+  interruptCancelTimeout: Duration.seconds(10),
+  /** How often ETA-only jobs (external APIs) refresh their progress. */
+  etaTick: Duration.seconds(1),
+  /** How long a restart refusal waits for the next connection before resubmitting anyway. */
+  resubmitWait: Duration.seconds(60),
+  /** Signed result URLs are treated as valid for this long (the protocol documents 30–60 minutes). */
+  urlLifetime: Duration.minutes(30)
+} as const
+
+/** @since 0.1.0 */
+export interface ProjectsOptions {
+  readonly cancelTimeout?: Duration.DurationInput | undefined
+  readonly interruptCancelTimeout?: Duration.DurationInput | undefined
+  readonly etaTick?: Duration.DurationInput | undefined
+  readonly resubmitWait?: Duration.DurationInput | undefined
+  readonly urlLifetime?: Duration.DurationInput | undefined
+}
+
+// ---------------------------------------------------------------------------------------------
+// Service
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A running (or finished) project.
+ *
+ * @since 0.1.0
+ */
+export interface Project {
+  readonly id: string
+  /** The current state (status, jobs, progress, results). */
+  readonly state: Effect.Effect<ProjectState.ProjectState>
+  /**
+   * The project's events, ending after the terminal one (`Completed`, `Failed` or `Canceled`). The first
+   * subscriber sees every event since the project was created; later ones see events from when they
+   * subscribe (the current `state` tells them the rest).
+   */
+  readonly events: Stream.Stream<ProjectState.ProjectEvent>
+  /** Waits for the end: the results, or why there are none. */
+  readonly await: Effect.Effect<ReadonlyArray<ProjectState.JobResult>, SogniProjectError>
+  /** Asks the server to cancel and waits for its answer (a no-op once finished). */
+  readonly cancel: Effect.Effect<void, SogniProjectError | SogniError.SogniError>
+}
+
+/**
+ * @since 0.1.0
+ */
+export interface ProjectsService {
+  /** Starts a project and returns it at once; uploads and the send happen in the background. */
+  readonly submit: (prepared: Prepared) => Effect.Effect<Project>
+  /** Submits and follows: interrupting the stream cancels the project. */
+  readonly events: (prepared: Prepared) => Stream.Stream<ProjectState.ProjectEvent>
+  /** Submits and waits for the results: interrupting the fiber cancels the project. */
+  readonly run: (prepared: Prepared) => Effect.Effect<ReadonlyArray<ProjectState.JobResult>, SogniProjectError>
+  /** A project this client is tracking. */
+  readonly get: (id: string) => Effect.Effect<Option.Option<Project>>
+  /** The ids of unfinished projects this client tracks. */
+  readonly active: Effect.Effect<ReadonlyArray<string>>
+}
+
+/**
+ * @since 0.1.0
+ */
+export class Projects extends Context.Tag("@effect-sogni/media/Projects")<Projects, ProjectsService>() {}
+
+// ---------------------------------------------------------------------------------------------
+// Implementation
+// ---------------------------------------------------------------------------------------------
+
+const contentTypeFor = (kind: MediaKind, outputFormat: string | undefined): string | undefined => {
+  const f = outputFormat?.toLowerCase()
+  switch (kind) {
+    case "image":
+      return f === "png" ? "image/png" : f === "jpg" || f === "jpeg" ? "image/jpeg" : f === "webp" ? "image/webp" : undefined
+    case "audio":
+      return f === "flac" ? "audio/flac" : f === "wav" ? "audio/wav" : "audio/mpeg"
+    case "model":
+      return "model/gltf-binary"
+    case "video":
+      return undefined
+  }
+}
+
+/** Normalized `/v2/projects/{id}` statuses back to the raw ones a recovery replay understands. */
+const rawStatus = (status: string): string =>
+  status === "processing" ? "progress" : status === "failed" ? "errored" : status === "canceled" ? "cancelled" : status
+
+const ProjectSnapshot = Schema.Struct({ project: Protocol.RecoveredProject })
+
+interface Tracked {
+  readonly project: Project
+  readonly prepared: Prepared
+  readonly createdAt: number
+  /** The connection generation on which the request was written (undefined until written). */
+  sentOn: number | undefined
+  readonly feed: (input: ProjectState.Input) => Effect.Effect<void>
+  readonly current: () => ProjectState.ProjectState
+  readonly resend: Effect.Effect<void>
+}
+
+/**
+ * Builds the service; its project actors live at most as long as the scope.
+ *
+ * @since 0.1.0
+ */
+export const make = (options: ProjectsOptions = {}) =>
+  Effect.gen(function*() {
+    const socket = yield* SogniSocket.SogniSocket
+    const rest = yield* SogniRest.SogniRest
+    const serviceScope = yield* Effect.scope
+    const cancelTimeout = Duration.decode(options.cancelTimeout ?? defaults.cancelTimeout)
+    const interruptCancelTimeout = Duration.decode(options.interruptCancelTimeout ?? defaults.interruptCancelTimeout)
+    const etaTick = Duration.decode(options.etaTick ?? defaults.etaTick)
+    const resubmitWait = Duration.decode(options.resubmitWait ?? defaults.resubmitWait)
+    const urlLifetime = Duration.toMillis(Duration.decode(options.urlLifetime ?? defaults.urlLifetime))
+
+    const tracked = new Map<string, Tracked>()
+    const serviceFibers = yield* FiberSet.make()
+    const serviceFork = yield* FiberSet.runtime(serviceFibers)<never>()
+    // counts `authenticated` frames: a request written on generation g is known to a snapshot of g + 1 on
+    let generation = 0
+    const generationChanged = yield* Queue.sliding<number>(1)
+
+    const mint = (kind: MediaKind, projectId: string, imgID: string, outputFormat: string | undefined, type: "complete" | "preview") => {
+      const contentType = contentTypeFor(type === "preview" ? "image" : kind, outputFormat)
+      const path = kind === "image" || type === "preview" ? "/v1/image/downloadUrl" : "/v1/media/downloadUrl"
+      const query = kind === "image" || type === "preview"
+        ? { jobId: projectId, imageId: imgID, type, ...(contentType ? { contentType } : {}) }
+        : { jobId: projectId, id: imgID, type, ...(contentType ? { contentType } : {}) }
+      return rest.get("rest", path, Protocol.DownloadUrl, { query }).pipe(Effect.map((r) => r.downloadUrl))
+    }
+
+    const upload = (projectId: string, spec: UploadSpec) =>
+      Effect.gen(function*() {
+        const query = spec.endpoint === "image"
+          ? { imageId: Protocol.makeId(), jobId: projectId, type: spec.slot, ...(spec.contentType ? { contentType: spec.contentType } : {}) }
+          : { jobId: projectId, type: spec.slot, ...(spec.id ? { id: spec.id } : {}), ...(spec.contentType ? { contentType: spec.contentType } : {}) }
+        const { uploadUrl } = yield* rest.get(
+          "rest",
+          spec.endpoint === "image" ? "/v1/image/uploadUrl" : "/v1/media/uploadUrl",
+          Protocol.UploadUrl,
+          { query }
+        )
+        yield* rest.putBytes(uploadUrl, spec.bytes, { contentType: spec.contentType })
+      }).pipe(Effect.withSpan("Projects.upload", { attributes: { slot: spec.slot } }))
+
+    const uploadAll = (projectId: string, uploads: ReadonlyArray<UploadSpec>) => {
+      const parallel = uploads.filter((u) => /^contextImage\d+$/.test(u.slot) || u.id !== undefined)
+      const sequential = uploads.filter((u) => !parallel.includes(u))
+      return Effect.zipRight(
+        Effect.forEach(sequential, (u) => upload(projectId, u), { discard: true }),
+        Effect.forEach(parallel, (u) => upload(projectId, u), { discard: true, concurrency: 4 })
+      )
+    }
+
+    const submit = (prepared: Prepared): Effect.Effect<Project> =>
+      Effect.gen(function*() {
+        const id = prepared.request.jobID.toUpperCase()
+        const request = id === prepared.request.jobID ? prepared.request : { ...prepared.request, jobID: id }
+        const scope = yield* Scope.fork(serviceScope, ExecutionStrategy.sequential)
+        const fibers = yield* FiberSet.make().pipe(Scope.extend(scope))
+        const runFork = yield* FiberSet.runtime(fibers)<never>()
+
+        let state = ProjectState.initial({
+          id,
+          numberOfMedia: prepared.numberOfMedia,
+          steps: prepared.steps,
+          disableSafety: prepared.disableSafety
+        })
+        const subscribers = new Set<Queue.Queue<ProjectState.ProjectEvent>>()
+        let backlog: Array<ProjectState.ProjectEvent> | undefined = []
+        const done = yield* Deferred.make<ProjectState.ProjectState>()
+        const cancelAnswers = new Set<Deferred.Deferred<void, SogniProjectError>>()
+
+        const publish = (event: ProjectState.ProjectEvent) => {
+          if (backlog !== undefined) backlog.push(event)
+          for (const q of subscribers) q.unsafeOffer(event)
+          if (event._tag === "CancelRejected") {
+            for (const d of cancelAnswers) {
+              Deferred.unsafeDone(d, Exit.fail(new SogniProjectError({ reason: "CancelRejected", projectId: id, message: event.message })))
+            }
+          }
+        }
+
+        const runCommand = (command: ProjectState.Command): Effect.Effect<void> => {
+          switch (command._tag) {
+            case "MintUrl":
+              return mint(prepared.kind, id, command.imgID, prepared.outputFormat, "complete").pipe(
+                Effect.map(Option.some),
+                Effect.catchAll((e) =>
+                  Effect.as(Effect.logWarning(`result URL for job ${command.imgID} could not be minted: ${e.message}`), Option.none<string>())
+                ),
+                Effect.flatMap((url) =>
+                  Effect.suspend(() =>
+                    feed({
+                      _tag: "UrlMinted",
+                      imgID: command.imgID,
+                      url: Option.getOrUndefined(url),
+                      expiresAt: Option.isSome(url) ? Date.now() + urlLifetime : undefined,
+                      now: Date.now()
+                    })
+                  )
+                )
+              )
+            case "MintPreview":
+              return mint(prepared.kind, id, command.imgID, "png", "preview").pipe(
+                Effect.flatMap((url) => feed({ _tag: "PreviewMinted", imgID: command.imgID, url, now: Date.now() })),
+                Effect.catchAll((e) => Effect.logWarning(`preview URL for job ${command.imgID} could not be minted: ${e.message}`))
+              )
+            case "Resubmit":
+              return Effect.gen(function*() {
+                // wait for the next connection (the refusing one is going away), then send the same request
+                yield* Queue.take(generationChanged).pipe(Effect.timeout(resubmitWait), Effect.ignore)
+                yield* sendRequest
+              })
+          }
+        }
+
+        /** Applies one input synchronously; returns the commands to run. */
+        const apply = (input: ProjectState.Input): ReadonlyArray<ProjectState.Command> => {
+          if (ProjectState.isTerminal(state.status)) return []
+          const step = ProjectState.transition(state, input)
+          state = step.state
+          for (const event of step.events) publish(event)
+          if (ProjectState.isTerminal(state.status)) {
+            Deferred.unsafeDone(done, Exit.succeed(state))
+            for (const d of cancelAnswers) Deferred.unsafeDone(d, Exit.void)
+            for (const q of subscribers) q.unsafeOffer(terminalMarker)
+            // release the route, timers and command fibers (from outside this project's scope)
+            serviceFork(Effect.interruptible(Effect.suspend(() => {
+              tracked.delete(id)
+              return Scope.close(scope, Exit.void)
+            })))
+            return []
+          }
+          return step.commands
+        }
+
+        const feed = (input: ProjectState.Input): Effect.Effect<void> =>
+          Effect.suspend(() => {
+            const commands = apply(input)
+            return commands.length === 0
+              ? Effect.void
+              : Effect.forEach(commands, (c) => FiberSet.run(fibers, Effect.interruptible(runCommand(c))), { discard: true })
+          })
+
+        // server events are folded on the socket's own turn: no queue, no fiber wake-up per frame
+        const onServerEvent = (event: Protocol.ServerEvent) => {
+          const commands = apply({ _tag: "Server", event, now: Date.now() })
+          for (const c of commands) runFork(Effect.interruptible(runCommand(c)))
+        }
+
+        const sendRequest: Effect.Effect<void> = socket.send({ type: "jobRequest", payload: request }).pipe(
+          Effect.tap(() =>
+            Effect.sync(() => {
+              const t = tracked.get(id)
+              if (t !== undefined) t.sentOn = generation
+            })
+          ),
+          Effect.catchAll((e) =>
+            feed({ _tag: "LocalFailure", error: { code: 0, message: `the request could not be sent: ${e.message}` }, now: Date.now() })
+          )
+        )
+
+        const start = Effect.gen(function*() {
+          if (prepared.uploads !== undefined && prepared.uploads.length > 0) {
+            const uploaded = yield* Effect.either(uploadAll(id, prepared.uploads))
+            if (uploaded._tag === "Left") {
+              return yield* feed({
+                _tag: "LocalFailure",
+                error: { code: 0, message: `an input could not be uploaded: ${uploaded.left.message}` },
+                now: Date.now()
+              })
+            }
+          }
+          yield* sendRequest
+        })
+
+        // ETA-only jobs progress with time
+        const ticks = Effect.suspend(() =>
+          state.jobs.some((j) => j.etaAt !== undefined && !ProjectState.isTerminal(j.status))
+            ? feed({ _tag: "Tick", now: Date.now() })
+            : Effect.void
+        ).pipe(Effect.repeat(Schedule.spaced(etaTick)), Effect.delay(etaTick))
+
+        const project: Project = {
+          id,
+          state: Effect.sync(() => state),
+          events: Stream.unwrapScoped(
+            Effect.map(
+              Effect.acquireRelease(
+                Effect.sync(() => {
+                  const q = Effect.runSync(Queue.unbounded<ProjectState.ProjectEvent>())
+                  if (backlog !== undefined) {
+                    for (const e of backlog) q.unsafeOffer(e)
+                    backlog = undefined
+                  }
+                  if (ProjectState.isTerminal(state.status)) q.unsafeOffer(terminalMarker)
+                  subscribers.add(q)
+                  return q
+                }),
+                (q) => Effect.sync(() => subscribers.delete(q)).pipe(Effect.zipRight(Queue.shutdown(q)))
+              ),
+              (q) => Stream.fromQueue(q).pipe(Stream.takeWhile((e) => e !== terminalMarker))
+            )
+          ),
+          await: Effect.flatMap(Deferred.await(done), (final) => outcome(final)),
+          cancel: Effect.suspend(() => {
+            if (ProjectState.isTerminal(state.status)) return Effect.void
+            return Effect.gen(function*() {
+              const answer = yield* Deferred.make<void, SogniProjectError>()
+              cancelAnswers.add(answer)
+              yield* socket.send({
+                type: "jobError",
+                payload: { jobID: id, error: "artistCanceled", error_message: "artistCanceled", isFromWorker: false }
+              })
+              yield* Deferred.await(answer).pipe(
+                Effect.timeoutFail({
+                  duration: cancelTimeout,
+                  onTimeout: () =>
+                    new SogniProjectError({
+                      reason: "CancelTimeout",
+                      projectId: id,
+                      message: `no cancel confirmation within ${Duration.format(cancelTimeout)}`
+                    })
+                }),
+                Effect.ensuring(Effect.sync(() => cancelAnswers.delete(answer)))
+              )
+            })
+          }).pipe(Effect.withSpan("Projects.cancel", { attributes: { projectId: id } }))
+        }
+
+        tracked.set(id, {
+          project,
+          prepared,
+          createdAt: Date.now(),
+          sentOn: undefined,
+          feed,
+          current: () => state,
+          resend: sendRequest
+        })
+
+        yield* socket.routeWith(id, onServerEvent).pipe(Scope.extend(scope))
+        // `submit` may run inside an uninterruptible acquire (see `events`/`run`): the project's own
+        // fibers must stay interruptible so that closing its scope ends them
+        yield* FiberSet.run(fibers, Effect.interruptible(ticks))
+        yield* FiberSet.run(fibers, Effect.interruptible(start))
+        return project
+      }).pipe(Effect.withSpan("Projects.submit"))
+
+    const outcome = (final: ProjectState.ProjectState): Effect.Effect<ReadonlyArray<ProjectState.JobResult>, SogniProjectError> => {
+      if (final.status === "completed") {
+        return Effect.succeed(
+          final.jobs
+            .flatMap((j) => (j.status === "completed" && j.result !== undefined ? [j.result] : []))
+            .sort((a, b) => a.jobIndex - b.jobIndex)
+        )
+      }
+      if (final.status === "canceled") {
+        return Effect.fail(new SogniProjectError({ reason: "Canceled", projectId: final.id, message: "Project canceled" }))
+      }
+      const error = final.error ?? { code: 0, message: "Project failed" }
+      return Effect.fail(
+        new SogniProjectError({
+          reason: "Failed",
+          projectId: final.id,
+          code: error.code,
+          message: error.message,
+          ...(error.originalCode !== undefined ? { originalCode: error.originalCode } : {})
+        })
+      )
+    }
+
+    /** Cancels when the consumer goes away before the end; bounded so release never hangs. */
+    const cancelOnInterrupt = (project: Project) =>
+      Effect.flatMap(project.state, (s) =>
+        ProjectState.isTerminal(s.status)
+          ? Effect.void
+          : project.cancel.pipe(
+            Effect.timeout(interruptCancelTimeout),
+            Effect.catchAll((e) => Effect.logWarning(`cancel of ${project.id} on interrupt did not complete: ${String(e)}`))
+          ))
+
+    // --- reconnect reconciliation --------------------------------------------------------------
+    const reconcile = (snapshot: Protocol.Authenticated) =>
+      Effect.gen(function*() {
+        const active = new Map(snapshot.activeProjects.map((p) => [p.id.toUpperCase(), p]))
+        const finished = new Map(snapshot.unclaimedCompletedProjects.map((p) => [p.id.toUpperCase(), p]))
+        for (const [id, t] of tracked) {
+          if (ProjectState.isTerminal(t.current().status)) continue
+          if (t.sentOn === undefined || t.sentOn >= generation) continue // not written before this connection
+          const found = active.get(id) ?? finished.get(id)
+          if (found !== undefined) {
+            yield* t.feed({ _tag: "Recovered", project: found, active: active.has(id), now: Date.now() })
+            continue
+          }
+          if (!t.current().admitted) {
+            // written into a socket that died before the server read it: send it once more
+            t.sentOn = undefined
+            yield* Effect.forkIn(t.resend, serviceScope)
+            continue
+          }
+          yield* Effect.forkIn(lookUp(id, t), serviceScope)
+        }
+      })
+
+    const lookUp = (id: string, t: Tracked) =>
+      rest.get("rest", `/v2/projects/${encodeURIComponent(id)}`, ProjectSnapshot).pipe(
+        Effect.flatMap(({ project }) =>
+          t.feed({
+            _tag: "Recovered",
+            project: { ...project, status: rawStatus(project.status) },
+            active: true,
+            now: Date.now()
+          })
+        ),
+        Effect.catchAll((e) =>
+          e._tag === "SogniApiError" && e.status === 404
+            ? t.feed({
+              _tag: "LocalFailure",
+              error: {
+                code: 0,
+                originalCode: "projectLost",
+                message: "The server has no record of this project after the reconnect; submit it again."
+              },
+              now: Date.now()
+            })
+            : Effect.logWarning(`could not look up project ${id} after a reconnect: ${e.message}`)
+        )
+      )
+
+    const handshakes = yield* socket.subscribe(["authenticated"])
+    yield* Effect.forkScoped(
+      Effect.forever(
+        Effect.flatMap(Queue.take(handshakes), (event) =>
+          event.type === "authenticated"
+            ? Effect.suspend(() => {
+              generation++
+              generationChanged.unsafeOffer(generation)
+              return reconcile(event.payload)
+            })
+            : Effect.void)
+      )
+    )
+
+    return {
+      submit,
+      events: (prepared) =>
+        Stream.unwrapScoped(
+          Effect.map(
+            Effect.acquireRelease(submit(prepared), cancelOnInterrupt),
+            (project) => project.events
+          )
+        ),
+      run: (prepared) =>
+        Effect.scoped(
+          Effect.flatMap(Effect.acquireRelease(submit(prepared), cancelOnInterrupt), (project) => project.await)
+        ),
+      get: (id) => Effect.sync(() => Option.map(Option.fromNullable(tracked.get(id.toUpperCase())), (t) => t.project)),
+      active: Effect.sync(() => [...tracked.keys()])
+    } satisfies ProjectsService
+  })
+
+/** Sentinel that ends a subscriber's stream after the terminal event. */
+const terminalMarker = ProjectState.ProjectEvent.Canceled({ projectId: "\u0000end" })
+
+/**
+ * @since 0.1.0
+ */
+export const layer = (options?: ProjectsOptions): Layer.Layer<Projects, never, SogniSocket.SogniSocket | SogniRest.SogniRest> =>
+  Layer.scoped(Projects, make(options))

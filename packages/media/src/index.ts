@@ -1,0 +1,20 @@
+/**
+ * `@effect-sogni/media`: image, video and audio projects as typed Effect Streams.
+ *
+ * @since 0.1.0
+ */
+
+/** @since 0.1.0 */
+export * as MediaError from "./MediaError.js"
+/** @since 0.1.0 */
+export * as Projects from "./Projects.js"
+/** @since 0.1.0 */
+export * as ProjectState from "./ProjectState.js"
+/** @since 0.1.0 */
+export * as Params from "./Params.js"
+/** @since 0.1.0 */
+export * as FrameMath from "./FrameMath.js"
+/** @since 0.1.0 */
+export * as JobRequestBuilder from "./JobRequestBuilder.js"
+/** @since 0.1.0 */
+export * as Sniff from "./Sniff.js"

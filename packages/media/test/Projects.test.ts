@@ -1,0 +1,186 @@
+/**
+ * Projects against the emulator over real loopback sockets.
+ */
+import { assert, describe, layer } from "@effect/vitest"
+import { Protocol, Sogni, SogniRest } from "@effect-sogni/core"
+import { Emulator } from "@effect-sogni/emulator"
+import * as Chunk from "effect/Chunk"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
+import { Projects, ProjectState } from "../src/index.js"
+
+const emulatorLayer = Emulator.layer({ port: 0, speed: 4 })
+
+const connect = (emulator: Emulator.Service, appId = `media-${crypto.randomUUID()}`) =>
+  Effect.map(
+    Layer.build(
+      Projects.layer({ interruptCancelTimeout: "5 seconds" }).pipe(
+        Layer.provideMerge(
+          Sogni.layer({
+            appId,
+            apiKey: Redacted.make(emulator.apiKey),
+            restEndpoint: emulator.url,
+            socketEndpoint: emulator.wsUrl,
+            reconnectBase: "50 millis"
+          })
+        )
+      )
+    ),
+    (ctx) => ({ projects: Context.get(ctx, Projects.Projects), rest: Context.get(ctx, SogniRest.SogniRest), appId })
+  )
+
+const image = (count: number, prompt = "a harbour at dusk", steps = 4): Projects.Prepared => ({
+  request: {
+    jobID: Protocol.makeId(),
+    numberOfImages: count,
+    previews: 0,
+    outputFormat: "png",
+    tokenType: "spark",
+    keyFrames: [{ modelID: "flux1-schnell-fp8", positivePrompt: prompt, steps, guidanceScale: 1, seed: 7 }]
+  },
+  numberOfMedia: count,
+  steps,
+  kind: "image",
+  outputFormat: "png"
+})
+
+const PNG = [0x89, 0x50, 0x4e, 0x47]
+
+describe("Projects against the emulator", () => {
+  layer(emulatorLayer, { timeout: 60_000, excludeTestServices: true })((it) => {
+    it.scoped("events: a 2-image project streams queue, job, progress and completion events; results download as PNGs", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const { projects, rest } = yield* connect(emulator)
+        const events = Chunk.toReadonlyArray(yield* Stream.runCollect(projects.events(image(2))))
+        const tags = events.map((e) => e._tag)
+        assert.include(tags, "Queued")
+        assert.strictEqual(tags.filter((t) => t === "JobStarted").length, 2)
+        assert.strictEqual(tags.filter((t) => t === "JobCompleted").length, 2)
+        assert.strictEqual(tags[tags.length - 1], "Completed")
+        const percents = events.flatMap((e) => (e._tag === "Progress" ? [e.percent] : []))
+        assert.deepStrictEqual(percents, [...percents].sort((a, b) => a - b))
+        assert.strictEqual(percents[percents.length - 1], 100)
+        const done = events[events.length - 1]!
+        assert(done._tag === "Completed")
+        assert.strictEqual(done.results.length, 2)
+        for (const r of done.results) {
+          assert.isString(r.url)
+          const bytes = yield* rest.getBytes(r.url!)
+          assert.deepStrictEqual([...bytes.slice(0, 4)], PNG)
+        }
+      }))
+
+    it.scoped("run: waits for both results; submit returns the id before anything completes", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const { projects } = yield* connect(emulator)
+        const prepared = image(2)
+        const project = yield* projects.submit(prepared)
+        assert.strictEqual(project.id, prepared.request.jobID)
+        assert.isFalse(ProjectState.isTerminal((yield* project.state).status))
+        const results = yield* project.await
+        assert.deepStrictEqual(results.map((r) => r.jobIndex), [0, 1])
+        const viaRun = yield* projects.run(image(1))
+        assert.strictEqual(viaRun.length, 1)
+      }))
+
+    it.scoped("interrupting the stream cancels the project upstream and releases it", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const { projects } = yield* connect(emulator)
+        const prepared = image(2, "a slow river [[slow]]", 8)
+        const fiber = yield* projects.events(prepared).pipe(
+          Stream.takeWhile((e) => e._tag !== "JobProgress"),
+          Stream.runDrain,
+          Effect.fork
+        )
+        yield* Fiber.join(fiber) // ends (and releases) on the first progress event
+        const info = yield* emulator.control.getProject(prepared.request.jobID)
+        assert.strictEqual(info.status, "cancelled")
+        assert.deepStrictEqual(yield* projects.active, [])
+      }))
+
+    it.scoped("cancel: the project ends canceled and run fails with a Canceled error", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const { projects } = yield* connect(emulator)
+        const project = yield* projects.submit(image(2, "a slow glacier [[slow]]", 8))
+        yield* project.events.pipe(Stream.filter((e) => e._tag === "JobStarted"), Stream.take(1), Stream.runDrain)
+        yield* project.cancel
+        const outcome = yield* Effect.either(project.await)
+        assert.isTrue(Either.isLeft(outcome) && outcome.left.reason === "Canceled")
+        assert.strictEqual((yield* project.state).status, "canceled")
+      }))
+
+    it.scoped("[[fail]]: every job fails, the project fails with the network's code", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const { projects } = yield* connect(emulator)
+        const outcome = yield* Effect.either(projects.run(image(2, "a doomed tower [[fail]]")))
+        assert.isTrue(Either.isLeft(outcome))
+        if (Either.isLeft(outcome)) {
+          assert.strictEqual(outcome.left.reason, "Failed")
+          assert.isNumber(outcome.left.code)
+        }
+      }))
+
+    it.scoped("[[retry]]: worker retries keep the logical jobs; both results arrive", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const { projects } = yield* connect(emulator)
+        const events = Chunk.toReadonlyArray(yield* Stream.runCollect(projects.events(image(2, "a stubborn kite [[retry]]"))))
+        assert.isAtLeast(events.filter((e) => e._tag === "JobRetrying").length, 1)
+        const done = events[events.length - 1]!
+        assert(done._tag === "Completed")
+        assert.strictEqual(done.results.length, 2)
+      }))
+
+    it.scoped("[[drop]]: the socket drops mid-project; the project is reconciled and completes", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const { projects } = yield* connect(emulator)
+        const results = yield* projects.run(image(2, "a lighthouse in a storm [[drop]]", 8))
+        assert.strictEqual(results.length, 2)
+        assert.isTrue(results.every((r) => typeof r.url === "string"))
+      }))
+
+    it.scoped("a project that finishes while disconnected completes from the recovery snapshot", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const { appId, projects } = yield* connect(emulator)
+        const project = yield* projects.submit(image(1, "a quick sketch", 4))
+        yield* project.events.pipe(Stream.filter((e) => e._tag === "JobStarted"), Stream.take(1), Stream.runDrain)
+        // refuse the reconnects for a while by dropping repeatedly, so the project finishes in the gap
+        for (let i = 0; i < 5; i++) {
+          yield* emulator.control.dropConnection({ appId, abnormal: true })
+          yield* Effect.sleep("60 millis")
+        }
+        const results = yield* project.await
+        assert.strictEqual(results.length, 1)
+        assert.isString(results[0]!.url)
+      }))
+
+    it.scoped("20 concurrent projects all complete, each with its own results", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const { projects } = yield* connect(emulator)
+        const all = yield* Effect.forEach(
+          Array.from({ length: 20 }, (_, i) => image(2, `scene ${i}`)),
+          (p) => Effect.map(projects.run(p), (results) => [p.request.jobID, results] as const),
+          { concurrency: "unbounded" }
+        )
+        assert.strictEqual(all.length, 20)
+        for (const [, results] of all) assert.strictEqual(results.length, 2)
+        assert.strictEqual(new Set(all.flatMap(([, rs]) => rs.map((r) => r.imgID))).size, 40)
+        assert.deepStrictEqual(yield* projects.active, [])
+        void Option
+      }))
+  })
+})
