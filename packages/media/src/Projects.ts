@@ -26,7 +26,7 @@
  *
  * @since 0.1.0
  */
-import { Protocol, SogniError, SogniRest, SogniSocket } from "@effect-sogni/core"
+import { Protocol, SogniConfig, SogniError, SogniRest, SogniSocket } from "@effect-sogni/core"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
@@ -41,7 +41,10 @@ import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import * as JobRequestBuilder from "./JobRequestBuilder.js"
 import { SogniProjectError } from "./MediaError.js"
+import * as Models from "./Models.js"
+import * as Params from "./Params.js"
 import * as ProjectState from "./ProjectState.js"
 
 // ---------------------------------------------------------------------------------------------
@@ -72,9 +75,19 @@ export interface Prepared {
   readonly disableSafety?: boolean | undefined
   readonly kind: MediaKind
   readonly outputFormat?: string | undefined
-  /** Uploaded in order (context images in parallel) before the request is sent. */
-  readonly uploads?: ReadonlyArray<UploadSpec> | undefined
+  /** Uploaded before the request is sent: batch after batch, the uploads of one batch in parallel. */
+  readonly uploads?: ReadonlyArray<ReadonlyArray<UploadSpec>> | undefined
 }
+
+/**
+ * What project-starting calls accept: parameters (validated and built) or an already prepared request.
+ *
+ * @since 0.1.0
+ */
+export type Input = Params.ProjectParams | Prepared
+
+const isPrepared = (u: Input): u is Prepared =>
+  typeof u === "object" && u !== null && "request" in u && "kind" in u
 
 /** Timing bounds, written once. @since 0.1.0 */
 export const defaults = {
@@ -128,12 +141,24 @@ export interface Project {
  * @since 0.1.0
  */
 export interface ProjectsService {
-  /** Starts a project and returns it at once; uploads and the send happen in the background. */
+  /**
+   * Validates the parameters against the model (nothing is sent when they are invalid: a
+   * `SogniInvalidRequest` names the field and the rule) and builds the `jobRequest`.
+   */
+  readonly prepare: (params: Params.ProjectParams | unknown) => Effect.Effect<Prepared, SogniError.SogniError>
+  /**
+   * Validates, then starts the project and returns it at once with its id: uploads and the send happen
+   * in the background, and their failure ends the project (`Failed`, code 0) rather than losing it.
+   */
+  readonly create: (input: Input) => Effect.Effect<Project, SogniError.SogniError>
+  /** Starts an already prepared project and returns it at once. */
   readonly submit: (prepared: Prepared) => Effect.Effect<Project>
-  /** Submits and follows: interrupting the stream cancels the project. */
-  readonly events: (prepared: Prepared) => Stream.Stream<ProjectState.ProjectEvent>
-  /** Submits and waits for the results: interrupting the fiber cancels the project. */
-  readonly run: (prepared: Prepared) => Effect.Effect<ReadonlyArray<ProjectState.JobResult>, SogniProjectError>
+  /** Creates and follows: interrupting the stream cancels the project. */
+  readonly events: (input: Input) => Stream.Stream<ProjectState.ProjectEvent, SogniError.SogniError>
+  /** Creates and waits for the results: interrupting the fiber cancels the project. */
+  readonly run: (
+    input: Input
+  ) => Effect.Effect<ReadonlyArray<ProjectState.JobResult>, SogniProjectError | SogniError.SogniError>
   /** A project this client is tracking. */
   readonly get: (id: string) => Effect.Effect<Option.Option<Project>>
   /** The ids of unfinished projects this client tracks. */
@@ -189,6 +214,8 @@ export const make = (options: ProjectsOptions = {}) =>
   Effect.gen(function*() {
     const socket = yield* SogniSocket.SogniSocket
     const rest = yield* SogniRest.SogniRest
+    const models = yield* Models.Models
+    const settings = yield* SogniConfig.SogniConfig
     const serviceScope = yield* Effect.scope
     const cancelTimeout = Duration.decode(options.cancelTimeout ?? defaults.cancelTimeout)
     const interruptCancelTimeout = Duration.decode(options.interruptCancelTimeout ?? defaults.interruptCancelTimeout)
@@ -226,14 +253,48 @@ export const make = (options: ProjectsOptions = {}) =>
         yield* rest.putBytes(uploadUrl, spec.bytes, { contentType: spec.contentType })
       }).pipe(Effect.withSpan("Projects.upload", { attributes: { slot: spec.slot } }))
 
-    const uploadAll = (projectId: string, uploads: ReadonlyArray<UploadSpec>) => {
-      const parallel = uploads.filter((u) => /^contextImage\d+$/.test(u.slot) || u.id !== undefined)
-      const sequential = uploads.filter((u) => !parallel.includes(u))
-      return Effect.zipRight(
-        Effect.forEach(sequential, (u) => upload(projectId, u), { discard: true }),
-        Effect.forEach(parallel, (u) => upload(projectId, u), { discard: true, concurrency: 4 })
+    const uploadAll = (projectId: string, batches: ReadonlyArray<ReadonlyArray<UploadSpec>>) =>
+      Effect.forEach(
+        batches,
+        (batch) => Effect.forEach(batch, (u) => upload(projectId, u), { discard: true, concurrency: 4 }),
+        { discard: true }
       )
-    }
+
+    /** Validates parameters against the model and builds the request (nothing is sent). */
+    const prepare = (params: unknown): Effect.Effect<Prepared, SogniError.SogniError> =>
+      Effect.gen(function*() {
+        const decoded = yield* Params.decode(params)
+        const model = yield* models.describe(decoded.modelId)
+        const projectId = Protocol.makeId()
+        const appSource = Option.getOrUndefined(settings.appSource)
+        const request = yield* JobRequestBuilder.build(decoded, {
+          projectId,
+          model,
+          ...(appSource !== undefined ? { appSource } : {})
+        })
+        const keyFrame = request.keyFrames[0] ?? {}
+        const steps = typeof keyFrame.steps === "number" ? keyFrame.steps : undefined
+        return {
+          request,
+          numberOfMedia: request.numberOfImages,
+          steps,
+          disableSafety: request.disableSafety ?? false,
+          kind: model.media,
+          outputFormat: request.outputFormat,
+          uploads: JobRequestBuilder.uploadPlan(JobRequestBuilder.normalize(decoded)).map((batch) =>
+            batch.map((u): UploadSpec => ({
+              slot: u.slot,
+              endpoint: u.endpoint,
+              id: u.id,
+              bytes: u.bytes,
+              contentType: Option.getOrUndefined(u.contentType)
+            }))
+          )
+        } satisfies Prepared
+      }).pipe(Effect.withSpan("Projects.prepare"))
+
+    const prepared = (input: Input): Effect.Effect<Prepared, SogniError.SogniError> =>
+      isPrepared(input) ? Effect.succeed(input) : prepare(input)
 
     const submit = (prepared: Prepared): Effect.Effect<Project> =>
       Effect.gen(function*() {
@@ -526,17 +587,20 @@ export const make = (options: ProjectsOptions = {}) =>
     )
 
     return {
+      prepare,
+      create: (input) => Effect.flatMap(prepared(input), submit),
       submit,
-      events: (prepared) =>
+      events: (input) =>
         Stream.unwrapScoped(
-          Effect.map(
-            Effect.acquireRelease(submit(prepared), cancelOnInterrupt),
-            (project) => project.events
-          )
+          Effect.flatMap(prepared(input), (p) =>
+            Effect.map(Effect.acquireRelease(submit(p), cancelOnInterrupt), (project) => project.events))
         ),
-      run: (prepared) =>
+      run: (input) =>
         Effect.scoped(
-          Effect.flatMap(Effect.acquireRelease(submit(prepared), cancelOnInterrupt), (project) => project.await)
+          Effect.flatMap(
+            prepared(input),
+            (p) => Effect.flatMap(Effect.acquireRelease(submit(p), cancelOnInterrupt), (project) => project.await)
+          )
         ),
       get: (id) => Effect.sync(() => Option.map(Option.fromNullable(tracked.get(id.toUpperCase())), (t) => t.project)),
       active: Effect.sync(() => [...tracked.keys()])
@@ -549,5 +613,7 @@ const terminalMarker = ProjectState.ProjectEvent.Canceled({ projectId: "\u0000en
 /**
  * @since 0.1.0
  */
-export const layer = (options?: ProjectsOptions): Layer.Layer<Projects, never, SogniSocket.SogniSocket | SogniRest.SogniRest> =>
+export const layer = (
+  options?: ProjectsOptions
+): Layer.Layer<Projects, never, SogniSocket.SogniSocket | SogniRest.SogniRest | SogniConfig.SogniConfig | Models.Models> =>
   Layer.scoped(Projects, make(options))

@@ -18,3 +18,9 @@ export * as FrameMath from "./FrameMath.js"
 export * as JobRequestBuilder from "./JobRequestBuilder.js"
 /** @since 0.1.0 */
 export * as Sniff from "./Sniff.js"
+/** @since 0.1.0 */
+export * as Models from "./Models.js"
+/** @since 0.1.0 */
+export * as Results from "./Results.js"
+/** @since 0.1.0 */
+export * as Media from "./Media.js"

@@ -2,7 +2,7 @@
  * Projects against the emulator over real loopback sockets.
  */
 import { assert, describe, layer } from "@effect/vitest"
-import { Protocol, Sogni, SogniRest } from "@effect-sogni/core"
+import { Protocol, SogniRest } from "@effect-sogni/core"
 import { Emulator } from "@effect-sogni/emulator"
 import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
@@ -13,24 +13,20 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
-import { Projects, ProjectState } from "../src/index.js"
+import { Media, Projects, ProjectState } from "../src/index.js"
 
 const emulatorLayer = Emulator.layer({ port: 0, speed: 4 })
 
 const connect = (emulator: Emulator.Service, appId = `media-${crypto.randomUUID()}`) =>
   Effect.map(
     Layer.build(
-      Projects.layer({ interruptCancelTimeout: "5 seconds" }).pipe(
-        Layer.provideMerge(
-          Sogni.layer({
-            appId,
-            apiKey: Redacted.make(emulator.apiKey),
-            restEndpoint: emulator.url,
-            socketEndpoint: emulator.wsUrl,
-            reconnectBase: "50 millis"
-          })
-        )
-      )
+      Media.layer({
+        appId,
+        apiKey: Redacted.make(emulator.apiKey),
+        restEndpoint: emulator.url,
+        socketEndpoint: emulator.wsUrl,
+        reconnectBase: "50 millis"
+      }, { interruptCancelTimeout: "5 seconds" })
     ),
     (ctx) => ({ projects: Context.get(ctx, Projects.Projects), rest: Context.get(ctx, SogniRest.SogniRest), appId })
   )
@@ -126,8 +122,9 @@ describe("Projects against the emulator", () => {
         const outcome = yield* Effect.either(projects.run(image(2, "a doomed tower [[fail]]")))
         assert.isTrue(Either.isLeft(outcome))
         if (Either.isLeft(outcome)) {
+          assert.strictEqual(outcome.left._tag, "SogniProjectError")
           assert.strictEqual(outcome.left.reason, "Failed")
-          assert.isNumber(outcome.left.code)
+          assert.isNumber((outcome.left as { code?: number }).code)
         }
       }))
 

@@ -1,0 +1,380 @@
+/**
+ * What can be generated and what it costs: the model catalog and tiers, live worker counts, LLM model
+ * info, size presets, model options and cost estimates (media.md §11–§12, chat.md §9).
+ *
+ * The catalog (`/api/v1/models/list`) and tiers (`/api/v2/models/tiers`) are read once and cached for
+ * `catalogTtl`; size presets for `presetTtl`. Availability is pushed by the socket (`swarmModels`,
+ * `swarmLLMModels`) and exposed as observable values.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Models } from "@effect-sogni/media"
+ *
+ * const program = Effect.gen(function*() {
+ *   const models = yield* Models.Models
+ *   const available = yield* models.waitForModels()
+ *   const quote = yield* models.estimate({ type: "image", modelId: "flux1-schnell-fp8", numberOfMedia: 2, steps: 4 })
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ */
+import { Protocol, SogniError, SogniRest, SogniSocket } from "@effect-sogni/core"
+import * as Cache from "effect/Cache"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import * as SubscriptionRef from "effect/SubscriptionRef"
+import * as FrameMath from "./FrameMath.js"
+import * as JobRequestBuilder from "./JobRequestBuilder.js"
+import type * as Params from "./Params.js"
+
+/** @since 0.1.0 */
+export type MediaKind = "image" | "video" | "audio" | "model"
+
+/**
+ * A model with workers online now.
+ *
+ * @since 0.1.0
+ */
+export interface AvailableModel {
+  readonly id: string
+  readonly name: string
+  readonly media: MediaKind
+  readonly workerCount: number
+}
+
+/**
+ * An LLM and its limits (chat.md §9); numeric legacy entries become `{ workers }`.
+ *
+ * @since 0.1.0
+ */
+export interface LlmModel {
+  readonly id: string
+  readonly workers: number
+  readonly maxContextLength: number | undefined
+  readonly maxOutputTokens: { readonly min: number; readonly max: number; readonly default: number } | undefined
+  readonly info: Readonly<Record<string, unknown>>
+}
+
+/**
+ * A size preset (media.md §11.3).
+ *
+ * @since 0.1.0
+ */
+export const SizePreset = Schema.Struct({
+  label: Schema.String,
+  id: Schema.String,
+  width: Schema.Number,
+  height: Schema.Number,
+  ratio: Schema.optional(Schema.String),
+  aspect: Schema.optional(Schema.Union(Schema.String, Schema.Number))
+})
+/** @since 0.1.0 */
+export type SizePreset = typeof SizePreset.Type
+
+const EstimateResponse = Schema.Struct({
+  quote: Schema.Struct({
+    project: Schema.Struct({
+      costInToken: Schema.String,
+      costInUSD: Schema.String,
+      costInSpark: Schema.optional(Schema.String),
+      costInSogni: Schema.optional(Schema.String)
+    })
+  }),
+  benchmark: Schema.optional(
+    Schema.Struct({
+      estimatedRenderTimeSec: Schema.optional(Schema.Number),
+      estimatedTotalTimeSec: Schema.optional(Schema.Number)
+    })
+  ),
+  dailyFairUse: Schema.optional(Schema.Struct({ pct: Schema.optional(Schema.Number) }))
+})
+
+/**
+ * A cost quote: decimal strings as the server writes them.
+ *
+ * @since 0.1.0
+ */
+export interface CostEstimate {
+  readonly token: string
+  readonly usd: string
+  readonly spark: string | undefined
+  readonly sogni: string | undefined
+  readonly estimatedRenderSeconds: number | undefined
+  readonly estimatedTotalSeconds: number | undefined
+  readonly dailyFairUsePct: number | undefined
+}
+
+/** Cache lifetimes, written once. @since 0.1.0 */
+export const defaults = {
+  catalogTtl: Duration.hours(24),
+  presetTtl: Duration.minutes(10),
+  waitForModels: Duration.seconds(10)
+} as const
+
+/**
+ * @since 0.1.0
+ */
+export interface ModelsService {
+  /** `GET /api/v1/models/list` (cached). */
+  readonly catalog: Effect.Effect<ReadonlyArray<Protocol.ModelListEntry>, SogniError.SogniError>
+  /** The catalog entry and raw tier of a model; `SogniInvalidRequest` (`modelId`, `unknown-model`) when absent. */
+  readonly describe: (modelId: string) => Effect.Effect<JobRequestBuilder.ModelDescriptor, SogniError.SogniError>
+  /** The controls a model offers (steps, guidance, samplers, schedulers, fps, …). */
+  readonly options: (modelId: string) => Effect.Effect<JobRequestBuilder.ModelOptions, SogniError.SogniError>
+  /** Models with workers on the connection's network, as last pushed by the server. */
+  readonly available: SubscriptionRef.SubscriptionRef<ReadonlyArray<AvailableModel>>
+  /** Every availability change from now on (the current list first). */
+  readonly availableChanges: Stream.Stream<ReadonlyArray<AvailableModel>>
+  /** Waits for the first non-empty availability list (connecting if needed). */
+  readonly waitForModels: (
+    timeout?: Duration.DurationInput
+  ) => Effect.Effect<ReadonlyArray<AvailableModel>, SogniError.SogniError>
+  /** LLM models as last pushed by the server. */
+  readonly llmModels: SubscriptionRef.SubscriptionRef<ReadonlyArray<LlmModel>>
+  /** `GET /api/v1/size-presets/network/{network}/model/{modelId}` (cached). */
+  readonly sizePresets: (
+    modelId: string,
+    network?: Protocol.Network
+  ) => Effect.Effect<ReadonlyArray<SizePreset>, SogniError.SogniError>
+  /** A cost quote for the parameters of a project (image, video or audio). */
+  readonly estimate: (params: Params.ProjectParams) => Effect.Effect<CostEstimate, SogniError.SogniError>
+}
+
+/**
+ * @since 0.1.0
+ */
+export class Models extends Context.Tag("@effect-sogni/media/Models")<Models, ModelsService>() {}
+
+const mediaOf = (entry: Protocol.ModelListEntry | undefined, id: string): MediaKind => {
+  if (id.startsWith("pixal3d_")) return "model"
+  const media = entry?.media
+  if (media === "image" || media === "video" || media === "audio" || media === "model") return media
+  return FrameMath.mediaKindFromId(id)
+}
+
+const fallbackName = (id: string) => id.replace(/-/g, " ")
+
+/**
+ * @since 0.1.0
+ */
+export const make = Effect.gen(function*() {
+  const rest = yield* SogniRest.SogniRest
+  const socket = yield* SogniSocket.SogniSocket
+
+  const catalog = yield* Effect.cachedWithTTL(rest.get("socket", "/api/v1/models/list", Protocol.ModelList), defaults.catalogTtl)
+  const tiers = yield* Effect.cachedWithTTL(rest.get("socket", "/api/v2/models/tiers", Protocol.ModelTiers), defaults.catalogTtl)
+  // failures must not be cached: retry the read on the next call
+  const catalogFresh = Effect.catchAll(catalog, () => rest.get("socket", "/api/v1/models/list", Protocol.ModelList))
+  const tiersFresh = Effect.catchAll(tiers, () => rest.get("socket", "/api/v2/models/tiers", Protocol.ModelTiers))
+
+  const describe = (modelId: string) =>
+    Effect.gen(function*() {
+      const list = yield* catalogFresh
+      const entry = list.find((m) => m.id === modelId)
+      if (entry === undefined) {
+        return yield* Effect.fail(
+          new SogniError.SogniInvalidRequest({
+            field: "modelId",
+            rule: "unknown-model",
+            message: `Model ${modelId} is not in the catalog`
+          })
+        )
+      }
+      const tier = (yield* tiersFresh)[entry.tier]
+      if (tier === undefined) {
+        return yield* Effect.fail(
+          new SogniError.SogniInvalidRequest({
+            field: "modelId",
+            rule: "unsupported-tier",
+            message: `Model ${modelId} has no tier ${entry.tier}`
+          })
+        )
+      }
+      return { id: entry.id, media: mediaOf(entry, entry.id), tier } satisfies JobRequestBuilder.ModelDescriptor
+    })
+
+  const available = yield* SubscriptionRef.make<ReadonlyArray<AvailableModel>>([])
+  const llmModels = yield* SubscriptionRef.make<ReadonlyArray<LlmModel>>([])
+
+  const pushes = yield* socket.subscribe(["swarmModels", "swarmLLMModels", "changeNetwork"])
+  yield* Effect.forkScoped(
+    Effect.forever(
+      Effect.flatMap(Queue.take(pushes), (event) => {
+        switch (event.type) {
+          case "swarmModels":
+            return Effect.flatMap(Effect.either(catalogFresh), (list) => {
+              const byId = new Map(Either.getOrElse(list, () => []).map((m) => [m.id, m] as const))
+              const models = Object.entries(event.payload).map(([id, workerCount]): AvailableModel => {
+                const entry = byId.get(id)
+                return { id, name: entry?.name ?? fallbackName(id), media: mediaOf(entry, id), workerCount }
+              })
+              return SubscriptionRef.set(available, models)
+            })
+          case "swarmLLMModels":
+            return SubscriptionRef.set(
+              llmModels,
+              Object.entries(event.payload).map(([id, value]): LlmModel => {
+                const info = typeof value === "number" ? { workers: value } : value
+                const out = (info as { maxOutputTokens?: unknown }).maxOutputTokens
+                const maxContext = (info as { maxContextLength?: unknown }).maxContextLength
+                return {
+                  id,
+                  workers: info.workers,
+                  maxContextLength: typeof maxContext === "number" ? maxContext : undefined,
+                  maxOutputTokens: typeof out === "object" && out !== null
+                    ? (out as { min: number; max: number; default: number })
+                    : undefined,
+                  info
+                }
+              })
+            )
+          case "changeNetwork":
+            // a network change clears availability until the next push
+            return SubscriptionRef.set(available, [])
+          default:
+            return Effect.void
+        }
+      })
+    )
+  )
+
+  const presetCache = yield* Cache.make({
+    capacity: 256,
+    timeToLive: defaults.presetTtl,
+    lookup: (key: string) => {
+      const [network, modelId] = key.split("\u0000") as [string, string]
+      return rest.get(
+        "socket",
+        `/api/v1/size-presets/network/${encodeURIComponent(network)}/model/${encodeURIComponent(modelId)}`,
+        Schema.Array(SizePreset)
+      )
+    }
+  })
+
+  const sizePresets = (modelId: string, network?: Protocol.Network) =>
+    Effect.gen(function*() {
+      const net = network ?? (yield* SubscriptionRef.get(socket.network))
+      const key = `${net}\u0000${modelId}`
+      return yield* presetCache.get(key).pipe(Effect.tapError(() => presetCache.invalidate(key)))
+    })
+
+  const quote = (path: string, query: Record<string, string | number | undefined>) =>
+    rest.get("socket", path, EstimateResponse, { query }).pipe(
+      Effect.map((r): CostEstimate => ({
+        token: r.quote.project.costInToken,
+        usd: r.quote.project.costInUSD,
+        spark: r.quote.project.costInSpark,
+        sogni: r.quote.project.costInSogni,
+        estimatedRenderSeconds: r.benchmark?.estimatedRenderTimeSec,
+        estimatedTotalSeconds: r.benchmark?.estimatedTotalTimeSec,
+        dailyFairUsePct: r.dailyFairUse?.pct
+      }))
+    )
+
+  const estimate = (params: Params.ProjectParams): Effect.Effect<CostEstimate, SogniError.SogniError> =>
+    Effect.gen(function*() {
+      const tokenType = params.tokenType ?? "spark"
+      const network = params.network ?? (yield* SubscriptionRef.get(socket.network))
+      const count = params.numberOfMedia ?? 1
+      const p = params as Record<string, unknown>
+      const billing = typeof p.billingMode === "string" ? { billingMode: p.billingMode } : {}
+      if (params.type === "video") {
+        const defaults = Either.getOrUndefined(JobRequestBuilder.defaultsFor(yield* describe(params.modelId)))
+        const fps = (p.fps as number | undefined) ?? Option.getOrUndefined(defaults?.fps ?? Option.none()) ?? 16
+        const frames = (p.frames as number | undefined) ??
+          (typeof p.duration === "number" ? FrameMath.framesFor(params.modelId, p.duration, fps) : FrameMath.framesFor(params.modelId, 5, fps))
+        const width = (p.width as number | undefined) ?? 0
+        const height = (p.height as number | undefined) ?? 0
+        const steps = p.steps as number | undefined
+        const tail = steps !== undefined ? `/${steps}/${count}` : count !== 1 ? `/0/${count}` : ""
+        const seg = (x: string | number) => encodeURIComponent(String(x))
+        return yield* quote(
+          `/api/v1/job-video/estimate/${seg(tokenType)}/${seg(params.modelId)}/${seg(width)}/${seg(height)}/${seg(frames)}/${seg(fps)}${tail}`,
+          { network, ...billing }
+        )
+      }
+      if (params.type === "audio") {
+        const duration = (p.duration as number | undefined) ?? 30
+        const steps = (p.steps as number | undefined) ??
+          Option.getOrUndefined(Either.getOrUndefined(JobRequestBuilder.defaultsFor(yield* describe(params.modelId)))?.steps ?? Option.none()) ?? 8
+        return yield* quote(
+          `/api/v1/job-audio/estimate/${tokenType}/${encodeURIComponent(params.modelId)}/${duration}/${steps}/${count}`,
+          { network, ...billing }
+        )
+      }
+      // image: size from the preset when one is named, else the given size, else 0/0
+      let width = (p.width as number | undefined) ?? 0
+      let height = (p.height as number | undefined) ?? 0
+      const presetId = p.sizePreset as string | undefined
+      if (presetId !== undefined && presetId !== "custom") {
+        const preset = (yield* sizePresets(params.modelId, network)).find((x) => x.id === presetId)
+        if (preset !== undefined) {
+          width = preset.width
+          height = preset.height
+        }
+      }
+      const steps = (p.steps as number | undefined) ??
+        Option.getOrUndefined(Either.getOrUndefined(JobRequestBuilder.defaultsFor(yield* describe(params.modelId)))?.steps ?? Option.none()) ?? 20
+      const previews = (p.numberOfPreviews as number | undefined) ?? 0
+      const cn = p.controlNet !== undefined ? 1 : 0
+      const denoise = p.startingImage !== undefined ? 1 - ((p.startingImageStrength as number | undefined) || 0.5) : 0
+      const guidance = (p.guidance as number | undefined) ?? 0
+      const sampler = p.sampler as string | undefined
+      const contextImages = Array.isArray(p.contextImages) ? p.contextImages.length : 0
+      const base = `${tokenType}/${network}/${params.modelId}/${count}/${steps}/${previews}/${cn}/${denoise}/${width}/${height}`
+      const query = {
+        ...(typeof p.gptImageQuality === "string" ? { gptImageQuality: p.gptImageQuality } : {}),
+        ...(typeof p.outputFormat === "string" ? { outputFormat: p.outputFormat } : {}),
+        ...billing
+      }
+      return yield* (sampler !== undefined || contextImages > 0
+        ? quote(`/api/v3/job/estimate/${base}/${guidance}/${sampler ?? "_"}/${contextImages}`, query)
+        : quote(`/api/v2/job/estimate/${base}`, query))
+    }).pipe(Effect.withSpan("Models.estimate", { attributes: { modelId: params.modelId, type: params.type } }))
+
+  return {
+    catalog: catalogFresh,
+    describe,
+    options: (modelId) =>
+      Effect.flatMap(describe(modelId), (d) => JobRequestBuilder.optionsFor(d)),
+    available,
+    availableChanges: available.changes,
+    waitForModels: (timeout = defaults.waitForModels) =>
+      Effect.zipRight(
+        socket.connect,
+        available.changes.pipe(
+          Stream.filter((list) => list.length > 0),
+          Stream.runHead,
+          Effect.map(Option.getOrElse((): ReadonlyArray<AvailableModel> => [])),
+          Effect.timeoutFail({
+            duration: timeout,
+            onTimeout: () =>
+              new SogniError.SogniTransportError({
+                reason: "Timeout",
+                message: `no model availability within ${Duration.format(Duration.decode(timeout))}`
+              })
+          })
+        )
+      ),
+    llmModels,
+    sizePresets,
+    estimate
+  } satisfies ModelsService
+})
+
+/**
+ * @since 0.1.0
+ */
+export const layer: Layer.Layer<Models, never, SogniRest.SogniRest | SogniSocket.SogniSocket> = Layer.scoped(
+  Models,
+  make
+)

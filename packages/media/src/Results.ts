@@ -1,0 +1,120 @@
+/**
+ * Getting finished media: bytes, a byte `Stream`, or a file.
+ *
+ * Result URLs are short-lived (signed by the REST host, about 30 minutes) or hosted by a vendor; each
+ * {@link ProjectState.JobResult} carries `urlExpiresAt` when known. Downloads send no credentials.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Results } from "@effect-sogni/media"
+ *
+ * const save = (result) => Effect.flatMap(Results.Results, (r) => r.save(result, "out/image.png"))
+ * ```
+ *
+ * @since 0.1.0
+ */
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import { SogniError, SogniRest } from "@effect-sogni/core"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
+import type * as ProjectState from "./ProjectState.js"
+
+/**
+ * @since 0.1.0
+ */
+export interface ResultsService {
+  /** The whole file in memory (retried on transient failures). */
+  readonly download: (result: ProjectState.JobResult) => Effect.Effect<Uint8Array, SogniError.SogniError>
+  /** The file as it arrives, chunk by chunk (large videos). */
+  readonly stream: (result: ProjectState.JobResult) => Stream.Stream<Uint8Array, SogniError.SogniError>
+  /** Streams the file to `path`; returns the number of bytes written. */
+  readonly save: (
+    result: ProjectState.JobResult,
+    path: string
+  ) => Effect.Effect<number, SogniError.SogniError, FileSystem.FileSystem>
+}
+
+/**
+ * @since 0.1.0
+ */
+export class Results extends Context.Tag("@effect-sogni/media/Results")<Results, ResultsService>() {}
+
+const urlOf = (result: ProjectState.JobResult): Effect.Effect<string, SogniError.SogniInvalidRequest> => {
+  if (result.url !== undefined) return Effect.succeed(result.url)
+  return Effect.fail(
+    new SogniError.SogniInvalidRequest({
+      field: "result.url",
+      rule: result.nsfwWithheld ? "withheld" : "missing",
+      message: result.nsfwWithheld
+        ? `job ${result.imgID} was withheld by the safety filter: there is nothing to download`
+        : `job ${result.imgID} has no result URL`
+    })
+  )
+}
+
+const expired = (result: ProjectState.JobResult) =>
+  result.urlExpiresAt !== undefined && Date.now() > result.urlExpiresAt
+    ? Effect.logWarning(`the result URL of job ${result.imgID} has probably expired; downloading anyway`)
+    : Effect.void
+
+/**
+ * @since 0.1.0
+ */
+export const make = Effect.gen(function*() {
+  const rest = yield* SogniRest.SogniRest
+  const client = yield* HttpClient.HttpClient
+
+  const transport = (message: string, cause?: unknown) =>
+    new SogniError.SogniTransportError({ reason: "Http", message, ...(cause !== undefined ? { cause } : {}) })
+
+  const stream = (result: ProjectState.JobResult): Stream.Stream<Uint8Array, SogniError.SogniError> =>
+    Stream.unwrapScoped(
+      Effect.gen(function*() {
+        const url = yield* urlOf(result)
+        yield* expired(result)
+        const response = yield* client.execute(HttpClientRequest.get(url)).pipe(
+          Effect.mapError((e) => transport(`download of job ${result.imgID} failed: ${e.message}`))
+        )
+        if (response.status < 200 || response.status >= 300) {
+          return yield* Effect.fail(
+            new SogniError.SogniApiError({
+              reason: SogniError.apiReasonFromStatus(response.status),
+              status: response.status,
+              message: `download of job ${result.imgID} answered ${response.status}`,
+              method: "GET",
+              url: url.split("?")[0]!
+            })
+          )
+        }
+        return response.stream.pipe(
+          Stream.mapError((e) => transport(`download of job ${result.imgID} broke off: ${e.message}`))
+        )
+      })
+    )
+
+  return {
+    download: (result) => Effect.flatMap(urlOf(result), (url) => Effect.zipRight(expired(result), rest.getBytes(url))),
+    stream,
+    save: (result, path) =>
+      Effect.gen(function*() {
+        const fs = yield* FileSystem.FileSystem
+        let written = 0
+        yield* stream(result).pipe(
+          Stream.tap((chunk) => Effect.sync(() => (written += chunk.length))),
+          Stream.run(fs.sink(path)),
+          Effect.mapError((e) => (e._tag === "SystemError" || e._tag === "BadArgument" ? transport(`could not write ${path}: ${e.message}`) : e))
+        )
+        return written
+      })
+  } satisfies ResultsService
+})
+
+/**
+ * @since 0.1.0
+ */
+export const layer: Layer.Layer<Results, never, SogniRest.SogniRest | HttpClient.HttpClient> = Layer.effect(Results, make)

@@ -1,0 +1,122 @@
+/**
+ * The composed media layer against the emulator: parameters validated and built, models and estimates,
+ * and results downloaded as bytes, as a stream and to a file.
+ */
+import { NodeContext } from "@effect/platform-node"
+import * as FileSystem from "@effect/platform/FileSystem"
+import { assert, describe, layer } from "@effect/vitest"
+import { Emulator } from "@effect-sogni/emulator"
+import * as Chunk from "effect/Chunk"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
+import { Media, Models, Projects, Results } from "../src/index.js"
+
+const connect = (emulator: Emulator.Service, appId = `media-${crypto.randomUUID()}`) =>
+  Effect.map(
+    Layer.build(
+      Media.layer({
+        appId,
+        apiKey: Redacted.make(emulator.apiKey),
+        restEndpoint: emulator.url,
+        socketEndpoint: emulator.wsUrl
+      })
+    ),
+    (ctx) => ({
+      appId,
+      projects: Context.get(ctx, Projects.Projects),
+      models: Context.get(ctx, Models.Models),
+      results: Context.get(ctx, Results.Results)
+    })
+  )
+
+const PNG = [0x89, 0x50, 0x4e, 0x47]
+
+describe("media layer against the emulator", () => {
+  layer(Layer.merge(Emulator.layer({ port: 0, speed: 4 }), NodeContext.layer), { timeout: 60_000, excludeTestServices: true })((it) => {
+    it.scoped("run(params): typed parameters are validated, built and rendered", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const { projects, results } = yield* connect(emulator)
+        const done = yield* projects.run({
+          type: "image",
+          modelId: "flux1-schnell-fp8",
+          positivePrompt: "a red kite over dunes",
+          numberOfMedia: 2,
+          steps: 4,
+          guidance: 1,
+          seed: 99,
+          width: 512,
+          height: 384
+        })
+        assert.strictEqual(done.length, 2)
+        const bytes = yield* results.download(done[0]!)
+        assert.deepStrictEqual([...bytes.slice(0, 4)], PNG)
+        // the PNG really is 512×384 (IHDR width/height, big-endian)
+        const view = new DataView(bytes.buffer, bytes.byteOffset)
+        assert.deepStrictEqual([view.getUint32(16), view.getUint32(20)], [512, 384])
+      }))
+
+    it.scoped("invalid parameters fail with a typed error naming the field and rule; nothing is sent", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const { appId, projects } = yield* connect(emulator)
+        const cases: Array<[unknown, string, string]> = [
+          [{ type: "image", modelId: "flux1-schnell-fp8", positivePrompt: "x", steps: 500 }, "steps", "range"],
+          [{ type: "image", modelId: "no-such-model", positivePrompt: "x" }, "modelId", "unknown-model"],
+          [{ type: "image", modelId: "flux1-schnell-fp8", positivePrompt: "x", seed: -3 }, "seed", ""],
+          [{ type: "image", modelId: "flux1-schnell-fp8", positivePrompt: "x", startingImageStrength: 2, startingImage: new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]) }, "startingImageStrength", ""]
+        ]
+        for (const [params, field, rule] of cases) {
+          const result = yield* Effect.either(projects.create(params as Projects.Input))
+          assert.isTrue(Either.isLeft(result), `expected a failure for ${field}`)
+          if (Either.isLeft(result)) {
+            assert.strictEqual(result.left._tag, "SogniInvalidRequest")
+            const e = result.left as { field: string; rule: string }
+            assert.strictEqual(e.field, field)
+            if (rule !== "") assert.strictEqual(e.rule, rule)
+          }
+        }
+        assert.deepStrictEqual(yield* emulator.control.listProjects(appId), [])
+      }))
+
+    it.scoped("models: availability pushed by the socket, options from the tier, presets, estimates", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const { models } = yield* connect(emulator)
+        const available = yield* models.waitForModels()
+        const flux = available.find((m) => m.id === "flux1-schnell-fp8")
+        assert.isDefined(flux)
+        assert.strictEqual(flux!.media, "image")
+        assert.isAbove(flux!.workerCount, 0)
+        const options = yield* models.options("flux1-schnell-fp8")
+        assert.isDefined(options)
+        const presets = yield* models.sizePresets("flux1-schnell-fp8")
+        assert.isTrue(presets.some((p) => p.id === "square_hd" && p.width === 1024))
+        const two = yield* models.estimate({ type: "image", modelId: "flux1-schnell-fp8", numberOfMedia: 2, steps: 4, positivePrompt: "x" })
+        const four = yield* models.estimate({ type: "image", modelId: "flux1-schnell-fp8", numberOfMedia: 4, steps: 4, positivePrompt: "x" })
+        assert.isAbove(Number(four.token), Number(two.token))
+        const unknown = yield* Effect.either(models.describe("nope"))
+        assert.isTrue(Either.isLeft(unknown) && unknown.left._tag === "SogniInvalidRequest")
+      }))
+
+    it.scoped("results: stream and save write the same bytes as download", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const fs = yield* FileSystem.FileSystem
+        const { projects, results } = yield* connect(emulator)
+        const [result] = yield* projects.run({ type: "image", modelId: "flux1-schnell-fp8", positivePrompt: "a teapot", steps: 4 })
+        const bytes = yield* results.download(result!)
+        const chunks = yield* Stream.runCollect(results.stream(result!))
+        const streamed = Chunk.toReadonlyArray(chunks).reduce((n, c) => n + c.length, 0)
+        assert.strictEqual(streamed, bytes.length)
+        const dir = yield* fs.makeTempDirectoryScoped()
+        const written = yield* results.save(result!, `${dir}/teapot.png`)
+        assert.strictEqual(written, bytes.length)
+        assert.deepStrictEqual(yield* fs.readFile(`${dir}/teapot.png`), bytes)
+      }))
+  })
+})
