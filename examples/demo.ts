@@ -1,136 +1,199 @@
 /**
- * The main job: start the embedded emulator, connect through core, print the model catalog and the
- * balance, run a 2-image project over core's raw socket events, and save the PNGs under `./out/`.
+ * The main job: start the embedded emulator, connect, show the models and the balance, then generate
+ * two images, a short video and an audio clip through the media API, each with a live progress bar,
+ * save them under `./out/` and print a summary of files, sizes and cost.
  *
- * Run it with `pnpm demo`. Set `SOGNI_DEMO_SPEED` to slow the emulator down (default 0.1: about a quarter
- * of a second per diffusion step, so the progress is visible).
+ * Run it with `pnpm demo`. `SOGNI_DEMO_SPEED` slows the emulator down or speeds it up (default 0.15).
  */
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
-import { Protocol, Sogni, SogniAccount, SogniRest, SogniSocket } from "@effect-sogni/core"
+import { SogniAccount, SogniSocket } from "@effect-sogni/core"
 import { Emulator } from "@effect-sogni/emulator"
+import { Media, Models, Projects, type ProjectState, Results } from "@effect-sogni/media"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Queue from "effect/Queue"
 import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
 
-const speed = Number(process.env.SOGNI_DEMO_SPEED ?? "0.1")
-const prompts = "a lighthouse on a basalt cliff at dawn, volumetric fog"
+const speed = Number(process.env.SOGNI_DEMO_SPEED ?? "0.15")
+
+interface Job {
+  readonly label: string
+  readonly params: Projects.Input
+  readonly extension: string
+}
+
+const jobs: ReadonlyArray<Job> = [
+  {
+    label: "images",
+    extension: "png",
+    params: {
+      type: "image",
+      modelId: "flux1-schnell-fp8",
+      positivePrompt: "a lighthouse on a basalt cliff at dawn, volumetric fog",
+      numberOfMedia: 2,
+      steps: 4,
+      guidance: 1,
+      seed: 1234567,
+      width: 768,
+      height: 512
+    }
+  },
+  {
+    label: "video",
+    extension: "mp4",
+    params: {
+      type: "video",
+      network: "fast",
+      modelId: "wan_v2.2-14b-fp8_t2v_lightx2v",
+      positivePrompt: "ocean waves rolling in at sunset",
+      numberOfMedia: 1,
+      duration: 2,
+      fps: 16
+    }
+  },
+  {
+    label: "audio",
+    extension: "mp3",
+    params: {
+      type: "audio",
+      modelId: "ace_step_1.5_turbo",
+      positivePrompt: "a calm lo-fi piano loop",
+      numberOfMedia: 1,
+      duration: 10,
+      bpm: 90,
+      outputFormat: "mp3"
+    }
+  }
+]
+
+// --- progress display: one line per project, redrawn in place on a terminal -------------------
+
+const isTty = process.stdout.isTTY === true
+const lines = new Map<string, string>()
+const order: Array<string> = []
+let drawn = 0
 
 const bar = (percent: number) => {
   const filled = Math.round(percent / 5)
   return `[${"#".repeat(filled)}${".".repeat(20 - filled)}] ${String(percent).padStart(3)}%`
 }
 
-/** The raw `jobRequest` for a Flux image project (the media package will build these from typed params). */
-const imageRequest = (jobID: string, count: number, seed: number): Protocol.JobRequest => ({
-  jobID,
-  numberOfImages: count,
-  previews: 0,
-  outputFormat: "png",
-  disableSafety: false,
-  tokenType: "spark",
-  keyFrames: [{
-    modelID: "flux1-schnell-fp8",
-    positivePrompt: prompts,
-    negativePrompt: "",
-    stylePrompt: "",
-    steps: 4,
-    guidanceScale: 1,
-    seed,
-    sizePreset: "custom",
-    width: 768,
-    height: 512
-  }]
-})
+const show = (label: string, text: string) =>
+  Effect.sync(() => {
+    if (!lines.has(label)) order.push(label)
+    if (lines.get(label) === text) return
+    lines.set(label, text)
+    if (!isTty) {
+      process.stdout.write(`  ${label.padEnd(7)} ${text}\n`)
+      return
+    }
+    if (drawn > 0) process.stdout.write(`\x1b[${drawn}A`)
+    for (const l of order) process.stdout.write(`\x1b[2K  ${l.padEnd(7)} ${lines.get(l)}\n`)
+    drawn = order.length
+  })
+
+const describe = (event: ProjectState.ProjectEvent, last: number): [string, number] | undefined => {
+  switch (event._tag) {
+    case "Queued":
+      return [`${bar(last)} queued`, last]
+    case "Progress":
+      // on a pipe, only every quarter, so logs stay short
+      return isTty || event.percent % 25 === 0 || event.percent === 100 ? [bar(event.percent), event.percent] : undefined
+    case "JobRetrying":
+      return [`${bar(last)} retrying on another worker`, last]
+    case "Completed":
+      return [`${bar(100)} done`, 100]
+    case "Failed":
+      return [`failed: ${event.error.message}`, last]
+    case "Canceled":
+      return ["canceled", last]
+    default:
+      return undefined
+  }
+}
+
+// --- the job ------------------------------------------------------------------------------------
 
 const program = Effect.gen(function*() {
   const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
   const socket = yield* SogniSocket.SogniSocket
-  const rest = yield* SogniRest.SogniRest
   const account = yield* SogniAccount.SogniAccount
+  const models = yield* Models.Models
+  const projects = yield* Projects.Projects
+  const results = yield* Results.Results
 
   const hello = yield* socket.awaitAuthenticated
-  yield* Console.log(`connected as ${hello.username} (${hello.address})`)
-
-  const models = yield* rest.get("socket", "/api/v1/models/list", Protocol.ModelList)
-  yield* Console.log(`\nmodels (${models.length}):`)
-  for (const m of models) yield* Console.log(`  ${m.id.padEnd(36)} ${m.media.padEnd(6)} ${m.name}`)
+  yield* Console.log(`connected as ${hello.username}`)
+  const available = yield* models.waitForModels()
+  yield* Console.log(`\nmodels online:`)
+  for (const m of available) yield* Console.log(`  ${m.id.padEnd(34)} ${m.media.padEnd(6)} ${String(m.workerCount).padStart(3)} workers`)
 
   const before = yield* account.refreshBalance
-  yield* Console.log(`\nbalance: spark ${before.spark.net}, sogni ${before.sogni.net}`)
+  yield* Console.log(`\nbalance: ${before.spark.net} spark`)
 
-  // one project, two images, followed over the project's route
-  const jobID = Protocol.makeId()
-  const urls = yield* Effect.scoped(
-    Effect.gen(function*() {
-      const events = yield* socket.route(jobID)
-      yield* socket.send({ type: "jobRequest", payload: imageRequest(jobID, 2, 1234567) })
-      yield* Console.log(`\nproject ${jobID}: 2 images`)
-      const progress = new Map<string, number>()
-      const results: Array<{ imgID: string }> = []
-      const isTty = process.stdout.isTTY === true
-      let lastLine = ""
-      while (true) {
-        const event = yield* Queue.take(events)
-        if (event.type === "jobProgress" && event.payload.imgID !== undefined) {
-          const { imgID, step = 0, stepCount = 1 } = event.payload
-          progress.set(imgID, Math.round((step / Math.max(1, stepCount)) * 100))
-        } else if (event.type === "jobResult") {
-          progress.set(event.payload.imgID, 100)
-          results.push({ imgID: event.payload.imgID })
-        } else if (event.type === "jobState" && event.payload.type === "queued") {
-          yield* Console.log(`  queued (position ${event.payload.queuePosition ?? "?"})`)
-        } else if (event.type === "jobError") {
-          return yield* Effect.fail(new Error(`job failed: ${event.payload.error_message ?? event.payload.error}`))
-        } else if (event.type === "jobState" && event.payload.type === "jobCompleted") {
-          break
-        }
-        const overall = Math.round([...progress.values()].reduce((a, b) => a + b, 0) / 2)
-        const line = `  ${bar(overall)}`
-        if (line !== lastLine) {
-          if (isTty) process.stdout.write(`\r${line}`)
-          else yield* Console.log(line)
-          lastLine = line
-        }
-      }
-      if (isTty) process.stdout.write("\n")
-      return yield* Effect.forEach(results, ({ imgID }) =>
-        rest.get("rest", "/v1/image/downloadUrl", Protocol.DownloadUrl, {
-          query: { jobId: jobID, imageId: imgID, type: "complete", contentType: "image/png" }
-        }).pipe(Effect.map((r) => ({ imgID, url: r.downloadUrl }))))
-    })
-  )
+  const quotes = yield* Effect.forEach(jobs, (job) => models.estimate(job.params as never))
+  yield* Console.log(`estimated: ${quotes.map((q, i) => `${jobs[i]!.label} ${Number(q.spark ?? q.token).toFixed(3)}`).join(", ")} spark\n`)
 
   const outDir = path.resolve("out")
   yield* fs.makeDirectory(outDir, { recursive: true })
-  yield* Console.log("\nresults:")
-  let index = 0
-  for (const { url } of urls) {
-    const bytes = yield* rest.getBytes(url)
-    const file = path.join(outDir, `demo-image-${++index}.png`)
-    yield* fs.writeFile(file, bytes)
-    yield* Console.log(`  ${file}  ${(bytes.length / 1024).toFixed(1)} KiB`)
+
+  // all three projects at once, each followed by its own event stream
+  const finished = yield* Effect.forEach(
+    jobs,
+    (job) =>
+      Effect.gen(function*() {
+        let last = 0
+        let done: ReadonlyArray<ProjectState.JobResult> = []
+        yield* show(job.label, `${bar(0)} submitting`)
+        yield* projects.events(job.params).pipe(
+          Stream.runForEach((event) => {
+            if (event._tag === "Completed") done = event.results
+            const line = describe(event, last)
+            if (line === undefined) return Effect.void
+            last = line[1]
+            return show(job.label, line[0])
+          })
+        )
+        return { job, results: done }
+      }),
+    { concurrency: "unbounded" }
+  )
+
+  const saved: Array<{ file: string; bytes: number }> = []
+  for (const { job, results: rs } of finished) {
+    let n = 0
+    for (const r of rs) {
+      const file = path.join(outDir, `demo-${job.label}-${++n}.${r.outputFormat ?? job.extension}`)
+      saved.push({ file, bytes: yield* results.save(r, file) })
+    }
   }
 
   const after = yield* account.refreshBalance
+  yield* Console.log("\nsaved:")
+  for (const { bytes, file } of saved) {
+    yield* Console.log(`  ${path.relative(process.cwd(), file).padEnd(28)} ${(bytes / 1024).toFixed(1).padStart(8)} KiB`)
+  }
   const spent = Number(before.spark.net) - Number(after.spark.net)
-  yield* Console.log(`\nbalance: spark ${after.spark.net} (spent ${spent.toFixed(4)})`)
+  const estimated = quotes.reduce((sum, q) => sum + Number(q.spark ?? q.token), 0)
+  yield* Console.log(`\ncost: ${spent.toFixed(3)} spark (estimated ${estimated.toFixed(3)}); balance now ${after.spark.net} spark`)
 })
 
 const main = Effect.gen(function*() {
   const emulator = yield* Emulator.Emulator
   yield* Console.log(`emulator at ${emulator.url}`)
   yield* program.pipe(
-    Effect.provide(Sogni.layer({
-      appId: "effect-sogni-demo",
-      apiKey: Redacted.make(emulator.apiKey),
-      restEndpoint: emulator.url,
-      socketEndpoint: emulator.wsUrl
-    }))
+    Effect.provide(
+      Media.layer({
+        appId: "effect-sogni-demo",
+        apiKey: Redacted.make(emulator.apiKey),
+        restEndpoint: emulator.url,
+        socketEndpoint: emulator.wsUrl
+      })
+    )
   )
 })
 
