@@ -136,6 +136,19 @@ describe("SogniSocket handshake", () => {
     }))
 })
 
+describe("SogniSocket keepalive", () => {
+  it.scopedLive("sends protocol ping frames on the keepalive period", () =>
+    Effect.gen(function*() {
+      const server = yield* makeScriptedServer()
+      const { socket } = yield* openSocket(server.url, { keepAlive: "50 millis" })
+      yield* socket.awaitAuthenticated
+      let pings = 0
+      server.connections[0]!.ws.on("ping", () => pings++)
+      yield* eventually(() => pings >= 3, 5000, "three pings")
+      assert.isAtLeast(pings, 3)
+    }))
+})
+
 describe("SogniSocket events", () => {
   it.scopedLive("skips malformed frames and keeps the connection", () =>
     Effect.gen(function*() {
