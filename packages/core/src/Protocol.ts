@@ -210,26 +210,25 @@ export const JobStateAssigned = Schema.Struct({
   jobID: Schema.String,
   workerName: Schema.optional(Schema.String)
 })
-/** @since 0.1.0 */
-export const JobStateInitiatingModel = Schema.Struct({
-  type: Schema.Literal("initiatingModel"),
-  jobID: Schema.String,
-  imgID: Schema.optional(Schema.String),
-  workerName: Schema.optional(Schema.String),
-  positivePrompt: Schema.optional(Schema.String),
-  negativePrompt: Schema.optional(Schema.String),
-  jobIndex: Schema.optional(Schema.Number),
-  preparation: Schema.optional(Preparation)
-})
-/** @since 0.1.0 */
-export const JobStateJobStarted = Schema.Struct({
-  type: Schema.Literal("jobStarted"),
+/** Fields a worker reports when it takes a job (both `initiatingModel` and `jobStarted`). */
+const workerJobFields = {
   jobID: Schema.String,
   imgID: Schema.optional(Schema.String),
   workerName: Schema.optional(Schema.String),
   positivePrompt: Schema.optional(Schema.String),
   negativePrompt: Schema.optional(Schema.String),
   jobIndex: Schema.optional(Schema.Number)
+}
+/** @since 0.1.0 */
+export const JobStateInitiatingModel = Schema.Struct({
+  type: Schema.Literal("initiatingModel"),
+  ...workerJobFields,
+  preparation: Schema.optional(Preparation)
+})
+/** @since 0.1.0 */
+export const JobStateJobStarted = Schema.Struct({
+  type: Schema.Literal("jobStarted"),
+  ...workerJobFields
 })
 /** @since 0.1.0 */
 export const JobStateJobCompleted = Schema.Struct({
