@@ -31,6 +31,7 @@ const jobs: ReadonlyArray<Job> = [
     extension: "png",
     params: {
       type: "image",
+      tokenType: "spark",
       modelId: "flux1-schnell-fp8",
       positivePrompt: "a lighthouse on a basalt cliff at dawn, volumetric fog",
       numberOfMedia: 2,
@@ -46,6 +47,7 @@ const jobs: ReadonlyArray<Job> = [
     extension: "mp4",
     params: {
       type: "video",
+      tokenType: "spark",
       network: "fast",
       modelId: "wan_v2.2-14b-fp8_t2v_lightx2v",
       positivePrompt: "ocean waves rolling in at sunset",
@@ -59,6 +61,7 @@ const jobs: ReadonlyArray<Job> = [
     extension: "mp3",
     params: {
       type: "audio",
+      tokenType: "spark",
       modelId: "ace_step_1.5_turbo",
       positivePrompt: "a calm lo-fi piano loop",
       numberOfMedia: 1,
