@@ -1,0 +1,629 @@
+/**
+ * LLM chat over the Supernet socket as an Effect service: token streams, completions, structured
+ * output and a client-side tool loop (chat.md §1–§8, §12).
+ *
+ * Each job owns the socket route of its id (core hands every frame synchronously to the job's pure
+ * {@link ChatJob} machine: no queue or fiber wake-up per token) and its stream is the machine's output.
+ * Every wait is bounded:
+ *
+ * - `idleTimeout` (default 2 minutes): no frame for the job in that long (from the request on, queueing
+ *   included) fails with `SogniChatJobError { reason: "IdleTimeout" }` and cancels the job upstream;
+ * - after a reconnect, a job missing from the next `authenticated.activeLLMJobIDs` fails at once with
+ *   `reason: "TransportLost"` (retryable); when the server omits the list, the job must show a frame
+ *   within `recoveryGrace` (default 35 s); a connection that ends for good fails it at once;
+ * - interrupting a stream or a completion sends `llmJobCancel { jobID }` (in the background, bounded by
+ *   `cancelTimeout`) and releases the route.
+ *
+ * `<think>…</think>` text is split into `ReasoningDelta`s unless `splitThinking: false`.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Redacted, Schema, Stream } from "effect"
+ * import { Sogni } from "@effect-sogni/core"
+ * import { Chat, Tool } from "@effect-sogni/chat"
+ *
+ * const model = "qwen3.6-35b-a3b-gguf-iq4xs"
+ * const program = Effect.gen(function*() {
+ *   // tokens as they come
+ *   yield* Chat.stream({ model, messages: [{ role: "user", content: "Write a haiku" }] }).pipe(
+ *     Stream.runForEach((c) => c._tag === "TextDelta" ? Effect.sync(() => process.stdout.write(c.text)) : Effect.void)
+ *   )
+ *   // a typed answer
+ *   const { value } = yield* Chat.completeObject(
+ *     { model, messages: [{ role: "user", content: "Name a city and its country" }] },
+ *     Schema.Struct({ city: Schema.String, country: Schema.String })
+ *   )
+ *   // tools resolved locally
+ *   const weather = Tool.make("get_weather", {
+ *     parameters: Schema.Struct({ location: Schema.String }),
+ *     handler: ({ location }) => Effect.succeed({ location, tempF: 91 })
+ *   })
+ *   const answer = yield* Chat.completeWithTools(
+ *     { model, messages: [{ role: "user", content: "Weather in Austin?" }] },
+ *     Tool.toolkit(weather)
+ *   )
+ *   return [value, answer.text]
+ * })
+ *
+ * program.pipe(
+ *   Effect.provide(Chat.layer().pipe(Layer.provideMerge(Sogni.layer({ apiKey: Redacted.make("…") })))),
+ *   Effect.runPromise
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ */
+import { Protocol, SogniConfig, SogniError, SogniRest, SogniSocket } from "@effect-sogni/core"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as FiberSet from "effect/FiberSet"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import * as SchemaAST from "effect/SchemaAST"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as SubscriptionRef from "effect/SubscriptionRef"
+import {
+  type ChatChunk,
+  type ChatCompletion,
+  collect,
+  emptyCollector,
+  toCompletion,
+  ToolEvent,
+  type ToolCompletion,
+  type ToolRound,
+  type ToolStreamChunk
+} from "./ChatChunk.js"
+import { type ChatError, SogniChatJobError, SogniChatOutputError, SogniToolCallError } from "./ChatError.js"
+import * as ChatJob from "./ChatJob.js"
+import * as ChatRequest from "./ChatRequest.js"
+import * as Tool from "./Tool.js"
+import * as Vision from "./Vision.js"
+
+// ---------------------------------------------------------------------------------------------
+// Options
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The defaults, written once.
+ *
+ * @since 0.1.0
+ */
+export const defaults = {
+  idleTimeout: Duration.minutes(2),
+  recoveryGrace: Duration.seconds(35),
+  cancelTimeout: Duration.seconds(5),
+  remoteImageTimeout: Duration.seconds(20),
+  maxToolRounds: 5,
+  toolConcurrency: 4
+} as const
+
+/** Service-wide options. @since 0.1.0 */
+export interface ChatOptions {
+  /** Longest silence (no frame for the job) before a job fails with `IdleTimeout`. */
+  readonly idleTimeout?: Duration.DurationInput | undefined
+  /** After a reconnect whose `authenticated` has no `activeLLMJobIDs`: how long a job has to show a frame. */
+  readonly recoveryGrace?: Duration.DurationInput | undefined
+  /** Bound on sending `llmJobCancel` when a job is abandoned. */
+  readonly cancelTimeout?: Duration.DurationInput | undefined
+  /** Download timeout for trusted remote images (chat.md §10). */
+  readonly remoteImageTimeout?: Duration.DurationInput | undefined
+  /** Split `<think>` blocks into reasoning (default `true`). */
+  readonly splitThinking?: boolean | undefined
+}
+
+/** Per-call options. @since 0.1.0 */
+export interface CallOptions {
+  readonly idleTimeout?: Duration.DurationInput | undefined
+  readonly splitThinking?: boolean | undefined
+}
+
+/** Options of the tool loop. @since 0.1.0 */
+export interface ToolOptions extends CallOptions {
+  /** Model calls that may request tools (default 5); asking for tools again after that fails with `MaxRoundsExceeded`. */
+  readonly maxToolRounds?: number | undefined
+  /** Handlers running at once within a round (default 4). */
+  readonly concurrency?: number | undefined
+  /** A failing handler: send the error back to the model (`"return"`, default) or fail the run (`"fail"`). */
+  readonly onHandlerError?: "return" | "fail" | undefined
+}
+
+/** Options of {@link ChatService.completeObject}. @since 0.1.0 */
+export interface ObjectOptions extends CallOptions {
+  /** `json_schema.name` (default: the schema's identifier annotation, else `"response"`). */
+  readonly name?: string | undefined
+  readonly description?: string | undefined
+}
+
+/** A structured completion: the decoded value next to the completion it came from. @since 0.1.0 */
+export interface ObjectCompletion<A> extends ChatCompletion {
+  readonly value: A
+}
+
+// ---------------------------------------------------------------------------------------------
+// Service
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * @since 0.1.0
+ */
+export interface ChatService {
+  /** Streams one completion: job states, text and reasoning deltas, tool-call deltas, usage, then `Finish`. */
+  readonly stream: (request: ChatRequest.ChatRequest, options?: CallOptions) => Stream.Stream<ChatChunk, ChatError>
+  /** One completion, folded from the same stream. */
+  readonly complete: (request: ChatRequest.ChatRequest, options?: CallOptions) => Effect.Effect<ChatCompletion, ChatError>
+  /**
+   * A completion constrained to `schema` (`response_format: json_schema`, strict) and decoded with it.
+   * Fails with `SogniChatOutputError` (carrying the raw text) when the answer is not JSON or does not decode.
+   */
+  readonly completeObject: <A, I, R>(
+    request: ChatRequest.ChatRequest,
+    schema: Schema.Schema<A, I, R>,
+    options?: ObjectOptions
+  ) => Effect.Effect<ObjectCompletion<A>, ChatError | SogniChatOutputError, R>
+  /**
+   * Streams a conversation that resolves the toolkit's calls locally: each round's chunks, then its
+   * `ToolCall`s (before the handlers run) and `ToolResult`s (as they complete), then the next round,
+   * until the model answers without tools.
+   */
+  readonly streamWithTools: <R>(
+    request: ChatRequest.ChatRequest,
+    toolkit: Tool.Toolkit<R>,
+    options?: ToolOptions
+  ) => Stream.Stream<ToolStreamChunk, ChatError | SogniToolCallError, R>
+  /** {@link streamWithTools} folded: the final answer, every tool round, and the whole conversation. */
+  readonly completeWithTools: <R>(
+    request: ChatRequest.ChatRequest,
+    toolkit: Tool.Toolkit<R>,
+    options?: ToolOptions
+  ) => Effect.Effect<ToolCompletion, ChatError | SogniToolCallError, R>
+}
+
+/**
+ * @since 0.1.0
+ */
+export class Chat extends Context.Tag("@effect-sogni/chat/Chat")<Chat, ChatService>() {}
+
+const lost = (jobID: string, message: string) =>
+  new SogniChatJobError({ reason: "TransportLost", jobID, error: "transport_lost", message })
+
+const stripFence = (text: string): string => {
+  const m = /^```(?:json)?\s*\n?([\s\S]*?)\n?```$/i.exec(text.trim())
+  return m === null ? text.trim() : m[1]!.trim()
+}
+
+const schemaName = (schema: Schema.Schema.Any, name: string | undefined): string => {
+  if (name !== undefined) return name
+  const id = Option.getOrUndefined(
+    Option.orElse(
+      SchemaAST.getIdentifierAnnotation(schema.ast),
+      () => SchemaAST.getTitleAnnotation(schema.ast)
+    )
+  )
+  const clean = id?.replace(/[^a-zA-Z0-9_-]/g, "_").slice(0, 64)
+  return clean !== undefined && clean.length > 0 ? clean : "response"
+}
+
+/**
+ * Builds the service; abandoned jobs are cancelled from the service's scope.
+ *
+ * @since 0.1.0
+ */
+export const make = (
+  options: ChatOptions = {}
+): Effect.Effect<
+  ChatService,
+  never,
+  SogniSocket.SogniSocket | SogniRest.SogniRest | SogniConfig.SogniConfig | Scope.Scope
+> =>
+  Effect.gen(function*() {
+    const socket = yield* SogniSocket.SogniSocket
+    const rest = yield* SogniRest.SogniRest
+    const settings = yield* SogniConfig.SogniConfig
+    const background = yield* FiberSet.make()
+    const runBackground = yield* FiberSet.runtime(background)<never>()
+    const idleDefault = Duration.decode(options.idleTimeout ?? defaults.idleTimeout)
+    const recoveryGrace = Duration.decode(options.recoveryGrace ?? defaults.recoveryGrace)
+    const cancelTimeout = Duration.decode(options.cancelTimeout ?? defaults.cancelTimeout)
+    const remoteImageTimeout = Duration.decode(options.remoteImageTimeout ?? defaults.remoteImageTimeout)
+    const splitDefault = options.splitThinking ?? true
+    const appSource = Option.getOrUndefined(settings.appSource)
+
+    const fetchImage = (url: string) => rest.getBytes(url, { timeout: remoteImageTimeout })
+
+    /** Resolves remote images and builds the payload; nothing is sent. */
+    const prepare = (request: ChatRequest.ChatRequest, stream: boolean | undefined) =>
+      Effect.gen(function*() {
+        const messages = yield* Vision.resolveRemoteImages(request.messages ?? [], fetchImage)
+        return yield* ChatRequest.build(
+          messages === request.messages ? request : { ...request, messages },
+          { jobID: Protocol.makeId(), stream, appSource }
+        )
+      })
+
+    /** Runs one built job as a stream of chunks. */
+    const runJob = (payload: ChatRequest.LLMJobRequestPayload, call: CallOptions | undefined) =>
+      Stream.asyncPush<ChatChunk, ChatError>((emit) =>
+        Effect.gen(function*() {
+          const jobID = payload.jobID.toUpperCase()
+          const idleMillis = Duration.toMillis(Duration.decode(call?.idleTimeout ?? idleDefault))
+          const clock = yield* Effect.clock
+          let state = ChatJob.initial(jobID, { splitThinking: call?.splitThinking ?? splitDefault })
+          // set once the job needs no cancel: it ended, the server forgot it, or it was never sent
+          let settled = false
+          // set once the stream got its ending (end or failure); later endings are ignored
+          let ended = false
+          let frames = 0
+          let lastFrameAt = clock.unsafeCurrentTimeMillis()
+
+          const finishWith = (error: ChatError) => {
+            if (ended) return
+            ended = true
+            emit.fail(error)
+          }
+
+          yield* socket.routeWith(jobID, (event) => {
+            frames++
+            lastFrameAt = clock.unsafeCurrentTimeMillis()
+            const step = ChatJob.transition(state, event)
+            state = step.state
+            for (const chunk of step.chunks) emit.single(chunk)
+            if (step.ending !== undefined && !ended) {
+              settled = true
+              ended = true
+              if (step.ending._tag === "Completed") emit.end()
+              else emit.fail(step.ending.error)
+            }
+          })
+
+          yield* Effect.addFinalizer(() =>
+            settled
+              ? Effect.void
+              : Effect.sync(() => {
+                settled = true
+                runBackground(
+                  socket.send({ type: "llmJobCancel", payload: { jobID } }).pipe(
+                    Effect.timeout(cancelTimeout),
+                    Effect.catchAllCause((cause) => Effect.logDebug("Chat: llmJobCancel not sent", cause))
+                  )
+                )
+              })
+          )
+
+          yield* socket.send({ type: "llmJobRequest", payload }).pipe(
+            Effect.tapError(() => Effect.sync(() => (settled = true)))
+          )
+
+          // idle watchdog: measured from the request, reset by every frame of the job
+          yield* Effect.forkScoped(Effect.gen(function*() {
+            while (true) {
+              const due = lastFrameAt + idleMillis - clock.unsafeCurrentTimeMillis()
+              if (due <= 0) {
+                if (!ended) {
+                  finishWith(
+                    new SogniChatJobError({
+                      reason: "IdleTimeout",
+                      jobID,
+                      error: "idle_timeout",
+                      message: `no frame for job ${jobID} within ${Duration.format(Duration.millis(idleMillis))}`
+                    })
+                  )
+                }
+                return
+              }
+              yield* Effect.sleep(Duration.millis(due))
+            }
+          }))
+
+          // transport watchdog (chat.md §7)
+          let dropped = false
+          const checkRecovered = Effect.gen(function*() {
+            const auth = yield* SubscriptionRef.get(socket.authenticated)
+            const ids = Option.isSome(auth) ? auth.value.activeLLMJobIDs : undefined
+            if (ids === undefined) {
+              const seen = frames
+              yield* Effect.forkScoped(
+                Effect.sleep(recoveryGrace).pipe(
+                  Effect.zipRight(Effect.sync(() => {
+                    if (frames === seen && !ended) {
+                      settled = true
+                      finishWith(lost(jobID, `job ${jobID} showed no sign of life within the recovery grace after a reconnect`))
+                    }
+                  }))
+                )
+              )
+            } else if (!ids.some((id) => id.toUpperCase() === jobID)) {
+              settled = true
+              finishWith(lost(jobID, `the server no longer knows job ${jobID} after a reconnect`))
+            }
+          })
+          yield* Effect.forkScoped(
+            socket.status.changes.pipe(
+              Stream.runForEach((status) => {
+                switch (status._tag) {
+                  case "Authenticated": {
+                    if (!dropped) return Effect.void
+                    dropped = false
+                    return checkRecovered
+                  }
+                  case "Closed":
+                    return Effect.sync(() => {
+                      settled = true
+                      finishWith(
+                        lost(
+                          jobID,
+                          `the connection ended for good${
+                            Option.isSome(status.error) ? `: ${status.error.value.message}` : ""
+                          }`
+                        )
+                      )
+                    })
+                  case "Idle":
+                    // a normal close: reconnect so the server can rebind the job (it waits 30 s)
+                    dropped = true
+                    return socket.connect
+                  default:
+                    dropped = true
+                    return Effect.void
+                }
+              })
+            )
+          )
+        }), { bufferSize: "unbounded" })
+
+    const stream = (request: ChatRequest.ChatRequest, call?: CallOptions, flag: boolean | undefined = true) =>
+      Stream.unwrap(Effect.map(prepare(request, flag), (payload) => runJob(payload, call)))
+
+    const foldCompletion = <E, R>(chunks: Stream.Stream<ChatChunk, E, R>) =>
+      Effect.flatMap(Stream.runFold(chunks, emptyCollector, collect), (c) => {
+        const completion = toCompletion(c)
+        return completion === undefined
+          ? Effect.dieMessage("a chat stream ended without its Finish chunk")
+          : Effect.succeed(completion)
+      })
+
+    const complete = (request: ChatRequest.ChatRequest, call?: CallOptions) =>
+      foldCompletion(stream(request, call, undefined)).pipe(
+        Effect.withSpan("Chat.complete", { attributes: { model: request.model } })
+      )
+
+    const completeObject = <A, I, R>(
+      request: ChatRequest.ChatRequest,
+      schema: Schema.Schema<A, I, R>,
+      call?: ObjectOptions
+    ): Effect.Effect<ObjectCompletion<A>, ChatError | SogniChatOutputError, R> =>
+      Effect.gen(function*() {
+        const jsonSchema = Tool.jsonSchemaOf(schema)
+        const completion = yield* complete({
+          ...request,
+          responseFormat: {
+            type: "json_schema",
+            json_schema: {
+              name: schemaName(schema, call?.name),
+              schema: jsonSchema,
+              strict: true,
+              ...(call?.description !== undefined ? { description: call.description } : {})
+            }
+          }
+        }, call)
+        const raw = completion.text
+        let json: unknown
+        try {
+          json = JSON.parse(stripFence(raw))
+        } catch (e) {
+          return yield* Effect.fail(
+            new SogniChatOutputError({
+              reason: "InvalidJson",
+              jobID: completion.jobID,
+              rawText: raw,
+              message: `the answer is not JSON: ${e instanceof Error ? e.message : String(e)}`
+            })
+          )
+        }
+        const value = yield* Schema.decodeUnknown(schema, { errors: "all" })(json).pipe(
+          Effect.mapError((e) =>
+            new SogniChatOutputError({
+              reason: "SchemaMismatch",
+              jobID: completion.jobID,
+              rawText: raw,
+              message: ParseResult.TreeFormatter.formatErrorSync(e)
+            })
+          )
+        )
+        return { ...completion, value }
+      }).pipe(Effect.withSpan("Chat.completeObject", { attributes: { model: request.model } }))
+
+    const streamRounds = <R>(
+      request: ChatRequest.ChatRequest,
+      kit: Tool.Toolkit<R>,
+      call: ToolOptions | undefined,
+      streaming: boolean
+    ): Stream.Stream<ToolStreamChunk, ChatError | SogniToolCallError, R> => {
+      const maxRounds = call?.maxToolRounds ?? defaults.maxToolRounds
+      const concurrency = call?.concurrency ?? defaults.toolConcurrency
+      const onHandlerError = call?.onHandlerError ?? "return"
+      const badNames = Tool.invalidNames(kit)
+      if (badNames.length > 0) {
+        return Stream.fail(
+          new SogniError.SogniInvalidRequest({
+            field: `toolkit.${badNames[0]}`,
+            rule: "pattern",
+            message: `tool names must match ${ChatRequest.toolNamePattern.source}`
+          })
+        )
+      }
+      const tools = [
+        ...(request.tools ?? []).filter((t) => !kit.tools.has(t.function.name)),
+        ...kit.definitions
+      ]
+      const round = (
+        messages: ReadonlyArray<ChatRequest.ChatMessage>,
+        n: number
+      ): Stream.Stream<ToolStreamChunk, ChatError | SogniToolCallError, R> =>
+        Stream.suspend(() => {
+          let collector = emptyCollector
+          const model = stream({ ...request, messages, tools }, call, streaming).pipe(
+            Stream.tap((chunk) => Effect.sync(() => (collector = collect(collector, chunk))))
+          )
+          const next = Stream.unwrap(Effect.sync((): Stream.Stream<ToolStreamChunk, SogniToolCallError | ChatError, R> => {
+            const finish = collector.finish
+            if (finish === undefined || finish.finishReason !== "tool_calls" || finish.toolCalls.length === 0) {
+              return Stream.empty
+            }
+            if (n + 1 >= maxRounds) {
+              return Stream.fail(
+                new SogniToolCallError({
+                  reason: "MaxRoundsExceeded",
+                  message: `the model still asked for tools after ${maxRounds} rounds`
+                })
+              )
+            }
+            const calls = finish.toolCalls
+            const results = new Map<string, Tool.Resolution>()
+            const announced = Stream.fromIterable(calls.map((c) => ToolEvent.ToolCall({ round: n, call: c })))
+            const resolved = Stream.fromIterable(calls).pipe(
+              Stream.mapEffect((c) => Tool.resolve(kit, c, onHandlerError), { concurrency, unordered: true }),
+              Stream.map((r) => {
+                results.set(r.call.id, r)
+                return ToolEvent.ToolResult({
+                  round: n,
+                  toolCallId: r.call.id,
+                  name: r.call.function.name,
+                  content: r.content,
+                  error: r.error
+                })
+              })
+            )
+            const continued = Stream.suspend(() =>
+              round([
+                ...messages,
+                { role: "assistant", content: collector.text.length > 0 ? collector.text : null, tool_calls: calls },
+                ...calls.map((c): ChatRequest.ChatMessage => ({
+                  role: "tool",
+                  content: results.get(c.id)?.content ?? Tool.failureContent("no result"),
+                  tool_call_id: c.id,
+                  name: c.function.name
+                }))
+              ], n + 1)
+            )
+            return Stream.concat(Stream.concat(announced, resolved), continued)
+          }))
+          return Stream.concat(model, next)
+        })
+      return round(request.messages, 0)
+    }
+
+    const completeWithTools = <R>(
+      request: ChatRequest.ChatRequest,
+      kit: Tool.Toolkit<R>,
+      call?: ToolOptions
+    ): Effect.Effect<ToolCompletion, ChatError | SogniToolCallError, R> =>
+      Effect.gen(function*() {
+        interface Fold {
+          readonly current: typeof emptyCollector
+          readonly rounds: ReadonlyArray<ToolRound>
+          readonly pending: ToolRound | undefined
+        }
+        const folded = yield* Stream.runFold(
+          streamRounds(request, kit, call, false),
+          { current: emptyCollector, rounds: [], pending: undefined } as Fold,
+          (f, chunk): Fold => {
+            switch (chunk._tag) {
+              case "ToolCall":
+                if (f.pending !== undefined) return f
+                return {
+                  current: emptyCollector,
+                  rounds: f.rounds,
+                  pending: { round: chunk.round, completion: toCompletion(f.current)!, toolResults: [] }
+                }
+              case "ToolResult":
+                return f.pending === undefined ? f : {
+                  ...f,
+                  pending: { ...f.pending, toolResults: [...f.pending.toolResults, chunk] }
+                }
+              default: {
+                const rounds = f.pending !== undefined ? [...f.rounds, f.pending] : f.rounds
+                return { current: collect(f.current, chunk), rounds, pending: undefined }
+              }
+            }
+          }
+        )
+        const final = toCompletion(folded.current)
+        if (final === undefined) return yield* Effect.dieMessage("a tool run ended without a final answer")
+        const messages: Array<ChatRequest.ChatMessage> = [...request.messages]
+        for (const r of folded.rounds) {
+          const byId = new Map(r.toolResults.map((t) => [t.toolCallId, t]))
+          messages.push({
+            role: "assistant",
+            content: r.completion.text.length > 0 ? r.completion.text : null,
+            tool_calls: r.completion.toolCalls
+          })
+          for (const c of r.completion.toolCalls) {
+            messages.push({ role: "tool", content: byId.get(c.id)?.content ?? "", tool_call_id: c.id, name: c.function.name })
+          }
+        }
+        messages.push({ role: "assistant", content: final.text })
+        return { ...final, rounds: folded.rounds, messages }
+      }).pipe(Effect.withSpan("Chat.completeWithTools", { attributes: { model: request.model } }))
+
+    return {
+      stream: (request, call) => stream(request, call, true),
+      complete,
+      completeObject,
+      streamWithTools: (request, kit, call) => streamRounds(request, kit, call, true),
+      completeWithTools
+    } satisfies ChatService
+  })
+
+/**
+ * The chat service over core's socket, REST (remote vision images) and settings.
+ *
+ * @since 0.1.0
+ */
+export const layer = (
+  options?: ChatOptions
+): Layer.Layer<Chat, never, SogniSocket.SogniSocket | SogniRest.SogniRest | SogniConfig.SogniConfig> =>
+  Layer.scoped(Chat, make(options))
+
+// ---------------------------------------------------------------------------------------------
+// Accessors
+// ---------------------------------------------------------------------------------------------
+
+/** @since 0.1.0 */
+export const stream = (
+  request: ChatRequest.ChatRequest,
+  options?: CallOptions
+): Stream.Stream<ChatChunk, ChatError, Chat> => Stream.unwrap(Effect.map(Chat, (c) => c.stream(request, options)))
+
+/** @since 0.1.0 */
+export const complete = (
+  request: ChatRequest.ChatRequest,
+  options?: CallOptions
+): Effect.Effect<ChatCompletion, ChatError, Chat> => Effect.flatMap(Chat, (c) => c.complete(request, options))
+
+/** @since 0.1.0 */
+export const completeObject = <A, I, R>(
+  request: ChatRequest.ChatRequest,
+  schema: Schema.Schema<A, I, R>,
+  options?: ObjectOptions
+): Effect.Effect<ObjectCompletion<A>, ChatError | SogniChatOutputError, Chat | R> =>
+  Effect.flatMap(Chat, (c) => c.completeObject(request, schema, options))
+
+/** @since 0.1.0 */
+export const streamWithTools = <R>(
+  request: ChatRequest.ChatRequest,
+  toolkit: Tool.Toolkit<R>,
+  options?: ToolOptions
+): Stream.Stream<ToolStreamChunk, ChatError | SogniToolCallError, Chat | R> =>
+  Stream.unwrap(Effect.map(Chat, (c) => c.streamWithTools(request, toolkit, options)))
+
+/** @since 0.1.0 */
+export const completeWithTools = <R>(
+  request: ChatRequest.ChatRequest,
+  toolkit: Tool.Toolkit<R>,
+  options?: ToolOptions
+): Effect.Effect<ToolCompletion, ChatError | SogniToolCallError, Chat | R> =>
+  Effect.flatMap(Chat, (c) => c.completeWithTools(request, toolkit, options))

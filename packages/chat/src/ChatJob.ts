@@ -1,0 +1,167 @@
+/**
+ * One chat job as a pure state machine: server events in, {@link ChatChunk}s and at most one ending out.
+ *
+ * `transition(state, event)` folds `jobState`, `jobTokens`, `llmJobResult` and `llmJobError` frames
+ * (chat.md §3) through the {@link ChunkAccumulator} and, when thinking is split, the
+ * {@link ThinkSplitter}. The effectful shell (`Chat`) only routes frames here and forwards what comes out;
+ * it never interprets a frame itself. After the ending every input is ignored (frames after the
+ * terminal one are dropped, as chat.md §3.6 requires).
+ *
+ * @example
+ * ```ts
+ * import { ChatJob } from "@effect-sogni/chat"
+ *
+ * const s0 = ChatJob.initial("J", { splitThinking: true })
+ * const { chunks } = ChatJob.transition(s0, { type: "jobTokens", payload: { jobID: "J", content: "Hi" } })
+ * // [ChatChunk.TextDelta({ text: "Hi" })]
+ * ```
+ *
+ * @since 0.1.0
+ */
+import type { Protocol } from "@effect-sogni/core"
+import { ChatChunk } from "./ChatChunk.js"
+import { SogniChatJobError } from "./ChatError.js"
+import * as ChunkAccumulator from "./ChunkAccumulator.js"
+import * as ThinkSplitter from "./ThinkSplitter.js"
+
+/** @since 0.1.0 */
+export interface State {
+  readonly jobID: string
+  readonly acc: ChunkAccumulator.Accumulator
+  /** Absent when thinking is not split (all text is `TextDelta`). */
+  readonly splitter: ThinkSplitter.State | undefined
+  readonly workerName: string | undefined
+  readonly ended: boolean
+}
+
+/** How a job ended. @since 0.1.0 */
+export type Ending =
+  | { readonly _tag: "Completed" }
+  | { readonly _tag: "Failed"; readonly error: SogniChatJobError }
+
+/** @since 0.1.0 */
+export interface Step {
+  readonly state: State
+  readonly chunks: ReadonlyArray<ChatChunk>
+  readonly ending: Ending | undefined
+}
+
+/** @since 0.1.0 */
+export const initial = (jobID: string, options: { readonly splitThinking: boolean }): State => ({
+  jobID: jobID.toUpperCase(),
+  acc: ChunkAccumulator.empty,
+  splitter: options.splitThinking ? ThinkSplitter.initial : undefined,
+  workerName: undefined,
+  ended: false
+})
+
+const textChunks = (out: Array<ChatChunk>, reasoning: string, content: string) => {
+  if (reasoning.length > 0) out.push(ChatChunk.ReasoningDelta({ text: reasoning }))
+  if (content.length > 0) out.push(ChatChunk.TextDelta({ text: content }))
+}
+
+/**
+ * The error of an `llmJobError` frame.
+ *
+ * @since 0.1.0
+ */
+export const jobError = (payload: Protocol.LLMJobError, jobID: string): SogniChatJobError =>
+  new SogniChatJobError({
+    reason: "JobFailed",
+    jobID,
+    error: payload.error,
+    message: payload.error_message ?? payload.error,
+    ...(payload.error_code !== undefined ? { errorCode: payload.error_code } : {}),
+    ...(payload.workerName !== undefined ? { workerName: payload.workerName } : {}),
+    ...(payload.subscriptionLimit !== undefined ? { subscriptionLimit: payload.subscriptionLimit } : {}),
+    ...(payload.requiredPlans !== undefined ? { requiredPlans: payload.requiredPlans } : {}),
+    ...(payload.feature !== undefined ? { feature: payload.feature } : {}),
+    ...(payload.limitation !== undefined ? { limitation: payload.limitation } : {})
+  })
+
+const unchanged = (state: State): Step => ({ state, chunks: [], ending: undefined })
+
+/**
+ * Folds one server event routed to this job.
+ *
+ * @since 0.1.0
+ */
+export const transition = (state: State, event: Protocol.ServerEvent): Step => {
+  if (state.ended) return unchanged(state)
+  switch (event.type) {
+    case "jobState": {
+      const p = event.payload as {
+        readonly type: string
+        readonly queuePosition?: number
+        readonly workerName?: string
+        readonly modelId?: string
+        readonly estimatedCost?: string
+      }
+      return {
+        state: p.workerName !== undefined ? { ...state, workerName: p.workerName } : state,
+        chunks: [ChatChunk.JobState({
+          jobID: state.jobID,
+          state: p.type,
+          queuePosition: p.queuePosition,
+          workerName: p.workerName,
+          modelId: p.modelId,
+          estimatedCost: p.estimatedCost
+        })],
+        ending: undefined
+      }
+    }
+    case "jobTokens": {
+      const t = event.payload
+      const chunks: Array<ChatChunk> = []
+      let splitter = state.splitter
+      const text = t.content ?? ""
+      if (text.length > 0) {
+        if (splitter === undefined) {
+          chunks.push(ChatChunk.TextDelta({ text }))
+        } else {
+          const out = ThinkSplitter.push(splitter, text)
+          splitter = out.state
+          textChunks(chunks, out.reasoning, out.content)
+        }
+      }
+      for (const d of t.tool_calls ?? []) {
+        chunks.push(ChatChunk.ToolCallDelta({
+          index: d.index,
+          id: d.id,
+          name: d.function?.name,
+          arguments: d.function?.arguments ?? ""
+        }))
+      }
+      if (t.usage !== undefined) chunks.push(ChatChunk.Usage({ usage: t.usage }))
+      return { state: { ...state, acc: ChunkAccumulator.step(state.acc, t), splitter }, chunks, ending: undefined }
+    }
+    case "llmJobResult": {
+      const r = event.payload
+      const chunks: Array<ChatChunk> = []
+      if (state.splitter !== undefined) {
+        const out = ThinkSplitter.flush(state.splitter)
+        textChunks(chunks, out.reasoning, out.content)
+      }
+      const result = ChunkAccumulator.result(state.acc, r.usage)
+      chunks.push(ChatChunk.Finish({
+        jobID: state.jobID,
+        role: result.role,
+        finishReason: result.finishReason,
+        usage: result.usage,
+        timeTaken: r.timeTaken ?? 0,
+        workerName: r.workerName ?? state.workerName,
+        cost: r.cost,
+        toolCalls: result.toolCalls
+      }))
+      return { state: { ...state, ended: true }, chunks, ending: { _tag: "Completed" } }
+    }
+    case "llmJobError":
+      return {
+        state: { ...state, ended: true },
+        chunks: [],
+        ending: { _tag: "Failed", error: jobError(event.payload, state.jobID) }
+      }
+    default:
+      return unchanged(state)
+  }
+}
