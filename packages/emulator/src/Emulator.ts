@@ -175,6 +175,8 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
       unclaimed: new Map(),
       images: new Map(),
       renderCache: new Map(),
+      mediaCache: new Map(),
+      uploads: new Map(),
       nonces: new Map(),
       revokedTokens: new Set(),
       faults: { delayMillis: 0, duplicate: 0, rest: [] },

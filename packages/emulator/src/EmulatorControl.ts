@@ -91,7 +91,9 @@ export const ProjectInfo = Schema.Struct({
   imageCount: Schema.Number,
   createTime: Schema.Number,
   endTime: Schema.NullOr(Schema.Number),
-  jobs: Schema.Array(JobInfo)
+  jobs: Schema.Array(JobInfo),
+  /** The decoded `jobRequest` payload exactly as the client sent it (compare what different clients send). */
+  request: Schema.Unknown
 })
 /** @since 0.1.0 */
 export type ProjectInfo = typeof ProjectInfo.Type

@@ -6,6 +6,9 @@
  */
 import type { Protocol } from "@effect-sogni/core"
 
+/** Model families with their own request rules (media.md §10.2.1, §10.3). @internal */
+export type Family = "flux" | "zimage" | "wan" | "ltx" | "seedance" | "acestep"
+
 /** A catalog entry plus what the simulation needs to know about it. */
 export interface CatalogModel {
   readonly id: string
@@ -13,15 +16,21 @@ export interface CatalogModel {
   readonly SID: number
   readonly tier: string
   readonly media: "image" | "video" | "audio"
+  readonly family: Family
+  /** Video workflow from the id (media.md §10.2.1); `t2v` for text-only models. */
+  readonly workflow?: "t2v" | "i2v" | undefined
+  /** Rendered by an external vendor: Spark only, no worker steps, a hosted `resultUrl` (media.md §8.1). */
+  readonly vendor: boolean
   /** ComfyUI model class named in `initiatingModel.preparation`. */
   readonly modelClass: string
   /** Worker counts per network; absent = not served there. */
   readonly workers: { readonly fast: number; readonly relaxed?: number }
-  /** Native square size when the request names no size. */
+  /** Native square size of image models when the request names no size. */
   readonly defaultSize: number
   readonly defaultSteps: number
+  /** Highest step count admitted (the tier's `steps.max`). */
   readonly maxSteps: number
-  /** Spark per image at the default size and step count. */
+  /** Spark per output at the model's defaults (size, steps, frames or duration). */
   readonly sparkPerMedia: number
 }
 
@@ -33,6 +42,8 @@ export const models: ReadonlyArray<CatalogModel> = [
     SID: 101,
     tier: "flux",
     media: "image",
+    family: "flux",
+    vendor: false,
     modelClass: "Flux",
     workers: { fast: 14, relaxed: 9 },
     defaultSize: 1024,
@@ -46,6 +57,8 @@ export const models: ReadonlyArray<CatalogModel> = [
     SID: 102,
     tier: "z_image_turbo",
     media: "image",
+    family: "zimage",
+    vendor: false,
     modelClass: "ZImage",
     workers: { fast: 31, relaxed: 4 },
     defaultSize: 1024,
@@ -59,8 +72,27 @@ export const models: ReadonlyArray<CatalogModel> = [
     SID: 201,
     tier: "wan22_t2v_lightx2v",
     media: "video",
+    family: "wan",
+    workflow: "t2v",
+    vendor: false,
     modelClass: "WAN21",
     workers: { fast: 5 },
+    defaultSize: 640,
+    defaultSteps: 4,
+    maxSteps: 8,
+    sparkPerMedia: 12
+  },
+  {
+    id: "wan_v2.2-14b-fp8_i2v_lightx2v",
+    name: "WAN 2.2 14B Image-to-Video (LightX2V)",
+    SID: 203,
+    tier: "wan22_i2v_lightx2v",
+    media: "video",
+    family: "wan",
+    workflow: "i2v",
+    vendor: false,
+    modelClass: "WAN21",
+    workers: { fast: 4 },
     defaultSize: 640,
     defaultSteps: 4,
     maxSteps: 8,
@@ -72,6 +104,9 @@ export const models: ReadonlyArray<CatalogModel> = [
     SID: 202,
     tier: "ltx23_t2v_distilled",
     media: "video",
+    family: "ltx",
+    workflow: "t2v",
+    vendor: false,
     modelClass: "LTXAV",
     workers: { fast: 6 },
     defaultSize: 768,
@@ -80,11 +115,45 @@ export const models: ReadonlyArray<CatalogModel> = [
     sparkPerMedia: 15
   },
   {
+    id: "ltx23-22b-fp8_i2v_distilled",
+    name: "LTX 2.3 22B Image-to-Video (Distilled)",
+    SID: 204,
+    tier: "ltx23_i2v_distilled",
+    media: "video",
+    family: "ltx",
+    workflow: "i2v",
+    vendor: false,
+    modelClass: "LTXAV",
+    workers: { fast: 6 },
+    defaultSize: 768,
+    defaultSteps: 8,
+    maxSteps: 16,
+    sparkPerMedia: 15
+  },
+  {
+    id: "seedance-2-0",
+    name: "Seedance 2.0",
+    SID: 251,
+    tier: "seedance_2_0",
+    media: "video",
+    family: "seedance",
+    workflow: "t2v",
+    vendor: true,
+    modelClass: "Seedance",
+    workers: { fast: 1 },
+    defaultSize: 1280,
+    defaultSteps: 1,
+    maxSteps: 1,
+    sparkPerMedia: 40
+  },
+  {
     id: "ace_step_1.5_turbo",
     name: "ACE-Step 1.5 Turbo",
     SID: 301,
     tier: "ace_step_15_turbo",
     media: "audio",
+    family: "acestep",
+    vendor: false,
     modelClass: "ACEStep15",
     workers: { fast: 4 },
     defaultSize: 0,
@@ -128,8 +197,48 @@ const legacySchedulers = ["Simple", "Normal", "Karras", "Exponential", "SGM Unif
 const comfySamplers = ["euler", "euler_ancestral", "dpmpp_2m", "dpmpp_2m_sde", "res_multistep", "uni_pc"]
 const comfySchedulers = ["simple", "normal", "karras", "exponential", "sgm_uniform", "beta", "linear_quadratic"]
 
-/** `GET /api/v2/models/tiers` body (media.md §11.1). @internal */
-export const tiers = (): Record<string, Record<string, unknown>> => ({
+/** A numeric tier range (media.md §11.1). @internal */
+export interface Range {
+  readonly min: number
+  readonly max: number
+  readonly default: number
+  readonly decimals?: number
+}
+
+/** A string choice of a tier. @internal */
+export interface Choice {
+  readonly allowed: ReadonlyArray<string | number>
+  readonly default: string | number
+}
+
+const wanTier = (): Record<string, unknown> => ({
+  type: "video",
+  benchmark: { sec: 60, secCN: 0, secMaxPreviews: 0 },
+  width: { min: 480, max: 1280, default: 832 },
+  height: { min: 480, max: 1280, default: 480 },
+  steps: { min: 2, max: 8, default: 4 },
+  guidance: { min: 1, max: 5, default: 1, decimals: 1 },
+  fps: { allowed: [16, 32], default: 16 },
+  frames: { min: 17, max: 161, default: 81 },
+  comfySampler: { allowed: comfySamplers, default: "euler" },
+  comfyScheduler: { allowed: comfySchedulers, default: "simple" },
+  shift: { min: 1, max: 8, default: 5, decimals: 1 }
+})
+
+const ltxTier = (): Record<string, unknown> => ({
+  type: "video",
+  benchmark: { sec: 45, secCN: 0, secMaxPreviews: 0 },
+  width: { min: 480, max: 1920, default: 1280 },
+  height: { min: 480, max: 1920, default: 720 },
+  steps: { min: 4, max: 16, default: 8 },
+  guidance: { min: 1, max: 5, default: 1, decimals: 1 },
+  fps: { allowed: [8, 12, 15, 16, 24, 25, 30, 48, 50, 60], default: 24 },
+  frames: { min: 9, max: 1201, default: 121 },
+  comfySampler: { allowed: comfySamplers, default: "euler" },
+  comfyScheduler: { allowed: comfySchedulers, default: "simple" }
+})
+
+const TIERS: Record<string, Record<string, unknown>> = {
   flux: {
     benchmark: { sec: 1.2, secCN: 0, secMaxPreviews: 0.4 },
     steps: { min: 1, max: 8, default: 4 },
@@ -146,46 +255,50 @@ export const tiers = (): Record<string, Record<string, unknown>> => ({
     comfyScheduler: { allowed: comfySchedulers, default: "simple" },
     defaultSize: 1024
   },
-  wan22_t2v_lightx2v: {
+  wan22_t2v_lightx2v: wanTier(),
+  wan22_i2v_lightx2v: wanTier(),
+  ltx23_t2v_distilled: ltxTier(),
+  ltx23_i2v_distilled: ltxTier(),
+  seedance_2_0: {
     type: "video",
-    benchmark: { sec: 60, secCN: 0, secMaxPreviews: 0 },
-    width: { min: 480, max: 1280, default: 640 },
-    height: { min: 480, max: 1280, default: 640 },
-    steps: { min: 2, max: 8, default: 4 },
-    guidance: { min: 1, max: 5, default: 1, decimals: 1 },
-    fps: { allowed: [16, 32], default: 16 },
-    frames: { min: 17, max: 161, default: 81 },
-    comfySampler: { allowed: comfySamplers, default: "euler" },
-    comfyScheduler: { allowed: comfySchedulers, default: "simple" },
-    shift: { min: 1, max: 10, default: 5, decimals: 1 }
-  },
-  ltx23_t2v_distilled: {
-    type: "video",
-    benchmark: { sec: 45, secCN: 0, secMaxPreviews: 0 },
-    width: { min: 480, max: 1920, default: 768 },
-    height: { min: 480, max: 1920, default: 768 },
-    steps: { min: 4, max: 16, default: 8 },
-    guidance: { min: 1, max: 5, default: 1, decimals: 1 },
-    fps: { allowed: [24, 25, 30, 48, 50, 60], default: 24 },
-    frames: { min: 25, max: 481, default: 121 },
-    comfySampler: { allowed: comfySamplers, default: "euler" },
-    comfyScheduler: { allowed: comfySchedulers, default: "simple" }
+    benchmark: { sec: 90, secCN: 0, secMaxPreviews: 0 },
+    width: { min: 480, max: 1920, default: 1280 },
+    height: { min: 480, max: 1920, default: 720 },
+    fps: { allowed: [24], default: 24 },
+    frames: { min: 97, max: 361, default: 121 }
   },
   ace_step_15_turbo: {
     type: "audio",
     benchmark: { sec: 8, secCN: 0, secMaxPreviews: 0 },
     steps: { min: 4, max: 16, default: 8 },
-    duration: { min: 10, max: 240, default: 30 },
-    bpm: { min: 40, max: 200, default: 120 },
+    duration: { min: 10, max: 600, default: 30 },
+    bpm: { min: 30, max: 300, default: 120 },
     timesignature: { allowed: ["2", "3", "4", "6"], default: "4" },
-    language: { allowed: ["en", "es", "fr", "de", "ja", "zh"], default: "en" },
-    keyscale: { allowed: ["C major", "A minor", "G major", "E minor"], default: "C major" },
-    composerMode: { default: false },
-    guidance: { min: 1, max: 10, default: 4, decimals: 1 },
+    language: { allowed: ["en", "es", "fr", "de", "ja", "zh", "unknown"], default: "en" },
+    keyscale: { allowed: ["C major", "A minor", "G major", "E minor", "D major", "B minor"], default: "C major" },
+    composerMode: { default: true },
+    promptStrength: { min: 0, max: 10, default: 2, decimals: 1 },
+    creativity: { min: 0, max: 2, default: 0.85, decimals: 2 },
+    shift: { min: 1, max: 5, default: 3, decimals: 1 },
     comfySampler: { allowed: comfySamplers, default: "euler" },
     comfyScheduler: { allowed: comfySchedulers, default: "simple" }
   }
-})
+}
+
+/** `GET /api/v2/models/tiers` body (media.md §11.1). @internal */
+export const tiers = (): Record<string, Record<string, unknown>> => TIERS
+
+/** A numeric range of a model's tier, if it has one. @internal */
+export const tierRange = (model: CatalogModel, key: string): Range | undefined => {
+  const value = TIERS[model.tier]?.[key]
+  return typeof value === "object" && value !== null && "min" in value ? (value as Range) : undefined
+}
+
+/** A choice of a model's tier, if it has one. @internal */
+export const tierChoice = (model: CatalogModel, key: string): Choice | undefined => {
+  const value = TIERS[model.tier]?.[key]
+  return typeof value === "object" && value !== null && "allowed" in value ? (value as Choice) : undefined
+}
 
 /** One size preset (media.md §11.3). @internal */
 export interface SizePreset {
@@ -225,15 +338,55 @@ const presetById = new Map(sizePresets.map((p) => [p.id, p] as const))
 /** O(1) preset lookup. @internal */
 export const findPreset = (id: string): SizePreset | undefined => presetById.get(id)
 
-/** Spark a project costs: per media, scaled by steps and pixel count. @internal */
-export const projectCost = (
-  model: CatalogModel,
-  options: { readonly count: number; readonly steps: number; readonly width: number; readonly height: number }
-): number => {
-  const pixels = model.media === "image" ? (options.width * options.height) / (1024 * 1024) : 1
-  const perMedia = model.sparkPerMedia * (options.steps / model.defaultSteps) * Math.max(0.25, pixels)
-  return Math.round(perMedia * options.count * 10_000) / 10_000
+/** What a quote depends on (the request's effective parameters). @internal */
+export interface CostInput {
+  readonly count: number
+  readonly steps: number
+  /** Image or video size in pixels. */
+  readonly width: number
+  readonly height: number
+  /** Video: generated frames. */
+  readonly frames?: number | undefined
+  /** Audio: seconds. */
+  readonly duration?: number | undefined
 }
+
+/** Network price factor: relaxed renders cost half. @internal */
+export const networkMultiplier = (network: "fast" | "relaxed"): number => (network === "relaxed" ? 0.5 : 1)
+
+const round4 = (n: number) => Math.round(n * 10_000) / 10_000
+
+/**
+ * Spark one output costs on the fast network. Images scale with steps and megapixels; worker videos with
+ * steps, pixels and frames; vendor videos with seconds; audio with steps and seconds.
+ *
+ * @internal
+ */
+export const mediaCost = (model: CatalogModel, input: Omit<CostInput, "count">): number => {
+  const stepFactor = model.vendor ? 1 : input.steps / model.defaultSteps
+  switch (model.media) {
+    case "image": {
+      const pixels = (input.width * input.height) / (1024 * 1024)
+      return round4(model.sparkPerMedia * stepFactor * Math.max(0.25, pixels))
+    }
+    case "video": {
+      const width = tierRange(model, "width")?.default ?? 1280
+      const height = tierRange(model, "height")?.default ?? 720
+      const frames = tierRange(model, "frames")?.default ?? 121
+      const pixels = (input.width * input.height) / (width * height)
+      const length = (input.frames ?? frames) / frames
+      return round4(model.sparkPerMedia * stepFactor * (model.vendor ? 1 : Math.max(0.25, pixels)) * length)
+    }
+    case "audio": {
+      const duration = tierRange(model, "duration")?.default ?? 30
+      return round4(model.sparkPerMedia * stepFactor * ((input.duration ?? duration) / duration))
+    }
+  }
+}
+
+/** Spark a whole project costs on a network. @internal */
+export const projectCost = (model: CatalogModel, input: CostInput, network: "fast" | "relaxed" = "fast"): number =>
+  round4(mediaCost(model, input) * input.count * networkMultiplier(network))
 
 /** SOGNI costs twice the Spark amount (the token trades at half a Spark). @internal */
 export const tokenMultiplier = (tokenType: "spark" | "sogni"): number => (tokenType === "sogni" ? 2 : 1)

@@ -60,10 +60,14 @@ const mix = (a: RGB, b: RGB, t: number): RGB => [a[0] + (b[0] - a[0]) * t, a[1] 
 const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v)
 
 /** Output size after applying {@link MAX_EDGE}. @internal */
-export const renderSize = (width: number, height: number): { readonly width: number; readonly height: number } => {
+export const renderSize = (
+  width: number,
+  height: number,
+  maxEdge: number = MAX_EDGE
+): { readonly width: number; readonly height: number } => {
   const w = Math.max(16, Math.round(width))
   const h = Math.max(16, Math.round(height))
-  const scale = Math.min(1, MAX_EDGE / Math.max(w, h))
+  const scale = Math.min(1, maxEdge / Math.max(w, h))
   return { width: Math.max(16, Math.round(w * scale)), height: Math.max(16, Math.round(h * scale)) }
 }
 
@@ -73,15 +77,21 @@ export interface SceneSpec {
   readonly seed: number
   readonly width: number
   readonly height: number
+  /** A colour (e.g. the mean colour of an uploaded starting image) blended over the whole scene. */
+  readonly tint?: { readonly rgb: readonly [number, number, number]; readonly amount: number } | undefined
 }
 
 /**
- * Renders the RGBA pixels of a scene at its {@link renderSize}.
+ * Renders the RGBA pixels of a scene at its {@link renderSize} (`maxEdge` caps the longest edge; video
+ * panoramas pass a larger cap).
  *
  * @internal
  */
-export const renderPixels = (spec: SceneSpec): { readonly width: number; readonly height: number; readonly data: Buffer } => {
-  const { height, width } = renderSize(spec.width, spec.height)
+export const renderPixels = (
+  spec: SceneSpec,
+  maxEdge: number = MAX_EDGE
+): { readonly width: number; readonly height: number; readonly data: Buffer } => {
+  const { height, width } = renderSize(spec.width, spec.height, maxEdge)
   const promptHash = hashString(spec.prompt.trim().toLowerCase())
   const rand = prng(promptHash ^ Math.imul(spec.seed >>> 0, 0x9e3779b1))
   const palette = prng(promptHash)
@@ -187,6 +197,7 @@ export const renderPixels = (spec: SceneSpec): { readonly width: number; readonl
       } else {
         c = sceneAt(y, x)
       }
+      if (spec.tint !== undefined) c = mix(c, spec.tint.rgb, spec.tint.amount)
       const i = (y * width + x) * 4
       data[i] = c[0]
       data[i + 1] = c[1]

@@ -171,7 +171,8 @@ export const projectInfo = (project: Project): ProjectInfo => ({
     attempt: j.attempt,
     performedSteps: j.performedSteps,
     stepCount: project.stepCount
-  }))
+  })),
+  request: project.request
 })
 
 /** Live (non-terminal) projects of an appId. @internal */

@@ -15,18 +15,33 @@ import * as Schema from "effect/Schema"
 import { RPC_PATH } from "../EmulatorControl.js"
 import { accountOfSecret, readCredential } from "./auth.js"
 import {
+  type CatalogModel,
+  type CostInput,
   findModel,
   modelList,
+  networkMultiplier,
   projectCost,
   sizePresets,
   statusByNetwork,
+  tierRange,
   tiers,
   tokenMultiplier
 } from "./catalog.js"
-import { encodeScene, type EncodedImage } from "./landscape.js"
+import { CONTENT_FORMAT, EXTENSION, EXTENSIONS_OF, mediaBytes, mintMediaUrl, verifyMediaUrl } from "./media.js"
 import { liveProjectsOf, rawProject, recoveredProject, statusSnapshot, unclaimedOf } from "./records.js"
 import { type AccountState, balancesOf, formatAmount, isTerminal, type World } from "./state.js"
 import { issueJwt, randomHex, verifyJwt } from "./tokens.js"
+import {
+  ACCEPTED,
+  IMAGE_SLOTS,
+  kindOfSlot,
+  MEDIA_SLOTS,
+  normalizeContentType,
+  SIZE_CAPS,
+  type SlotKind,
+  slotKey,
+  sniff
+} from "./uploads.js"
 
 type Handler = Effect.Effect<
   HttpServerResponse.HttpServerResponse,
@@ -94,49 +109,44 @@ const withBody = <A, I>(
 // Media
 // ---------------------------------------------------------------------------------------------
 
-const EXTENSION: Record<string, string> = { png: "png", jpg: "jpg", jpeg: "jpg", webp: "webp" }
-const CONTENT_FORMAT: Record<string, string> = { "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp" }
-
-const RENDER_CACHE_LIMIT = 48
-
-const signedPath = (world: World, path: string, exp: number) => world.signer.sign(`${path}|${exp}`)
-
-/** Mints a signed URL for a job's result on this emulator. @internal */
-export const mintMediaUrl = (
-  world: World,
-  baseUrl: string,
-  projectId: string,
-  imgID: string,
-  format: string,
-  type: string
-): string => {
-  const path = `/_media/${projectId}/${imgID}.${EXTENSION[format] ?? "png"}`
-  const exp = Date.now() + world.settings.mediaUrlTtlMillis
-  const query = new URLSearchParams({ type, exp: String(exp), sig: signedPath(world, path, exp) })
-  return `${baseUrl}${path}?${query.toString()}`
-}
+const BINARY_HEADERS = { "cache-control": "private, max-age=600" }
 
 const downloadUrl = (world: World, kind: "image" | "media"): Handler =>
   authed(world, (account, url) =>
     Effect.sync(() => {
+      const idName = kind === "image" ? "imageId" : "id"
       const projectId = (url.searchParams.get("jobId") ?? "").toUpperCase()
-      const imgID = (url.searchParams.get(kind === "image" ? "imageId" : "id") ?? "").toUpperCase()
+      const rawId = url.searchParams.get(idName) ?? ""
       const type = url.searchParams.get("type") ?? "complete"
-      if (projectId.length === 0 || imgID.length === 0) {
-        return errorResponse(400, `jobId and ${kind === "image" ? "imageId" : "id"} are required`)
+      if (projectId.length === 0 || rawId.length === 0) return errorResponse(400, `jobId and ${idName} are required`)
+      // An upload slot name as `type`: a URL for what was uploaded to that slot (rest.md §5.3).
+      if (kindOfSlot(type) !== undefined) {
+        const key = kind === "media" && kindOfSlot(rawId) !== undefined ? rawId : type
+        const upload = world.uploads.get(projectId)?.get(key)
+        if (upload === undefined || upload.owner !== account.username) return notFound(`Nothing was uploaded to ${key}`)
+        return ok({ downloadUrl: mintUploadUrl(world, "GET", projectId, key, account.username, upload.imageId) })
       }
+      if (type !== "complete") return notFound(`No ${type} media: the emulator renders no previews`)
+      const imgID = rawId.toUpperCase()
       const project = world.projects.get(projectId)
       const slot = world.images.get(imgID)
       if (project === undefined || project.account !== account || slot === undefined || slot.projectId !== projectId) {
         return notFound("No such result")
       }
       const job = project.jobs[slot.jobIndex]
-      if (job === undefined || job.imgID !== imgID || (type === "complete" && job.status !== "jobCompleted")) {
+      if (job === undefined || job.imgID !== imgID || job.status !== "jobCompleted") {
         return notFound("The result is not available")
       }
       const contentType = url.searchParams.get("contentType")
-      const format = (contentType !== null ? CONTENT_FORMAT[contentType] : undefined) ?? project.outputFormat
-      return ok({ downloadUrl: mintMediaUrl(world, world.baseUrl, projectId, imgID, format, type) })
+      let format = EXTENSION[project.outputFormat] ?? project.outputFormat
+      if (contentType !== null && contentType.length > 0) {
+        const requested = CONTENT_FORMAT[contentType.toLowerCase()]
+        if (requested === undefined || !EXTENSIONS_OF[project.model.media].includes(requested)) {
+          return errorResponse(400, `contentType ${contentType} is not available for a ${project.model.media} result`)
+        }
+        format = requested
+      }
+      return ok({ downloadUrl: mintMediaUrl(world, projectId, imgID, format, type) })
     }))
 
 const media = (world: World): Handler =>
@@ -148,37 +158,194 @@ const media = (world: World): Handler =>
     const dot = file.lastIndexOf(".")
     const imgID = dot > 0 ? file.slice(0, dot) : file
     const extension = dot > 0 ? file.slice(dot + 1) : "png"
-    const exp = Number(url.searchParams.get("exp"))
-    const sig = url.searchParams.get("sig") ?? ""
-    if (!Number.isFinite(exp) || !world.signer.verify(`${url.pathname}|${exp}`, sig)) {
-      return errorResponse(403, "Invalid signature")
-    }
-    if (exp < Date.now()) return errorResponse(403, "The URL has expired")
+    const verdict = verifyMediaUrl(world, url.pathname, Number(url.searchParams.get("exp")), url.searchParams.get("sig") ?? "")
+    if (verdict === "invalid") return errorResponse(403, "Invalid signature")
+    if (verdict === "expired") return errorResponse(403, "The URL has expired")
     const project = world.projects.get(projectId)
     const slot = world.images.get(imgID)
     const job = slot === undefined ? undefined : project?.jobs[slot.jobIndex]
     if (project === undefined || job === undefined || job.imgID !== imgID) return notFound("No such media")
-    const key = `${imgID}.${extension}`
-    let image: EncodedImage | undefined = world.renderCache.get(key)
-    if (image === undefined) {
-      image = yield* Effect.sync(() =>
-        encodeScene({
-          prompt: project.prompt,
-          seed: job.status === "jobCompleted" ? job.seedUsed : project.seed + job.jobIndex,
-          width: project.width,
-          height: project.height
-        }, extension)
+    if (!EXTENSIONS_OF[project.model.media].includes(extension)) return notFound(`No .${extension} rendering of this result`)
+    const encoded = yield* mediaBytes(world, project, job, extension)
+    return HttpServerResponse.uint8Array(encoded.bytes, {
+      contentType: encoded.contentType,
+      headers: { ...BINARY_HEADERS, "content-disposition": `inline; filename="${imgID}.${extension}"` }
+    })
+  })
+
+// ---------------------------------------------------------------------------------------------
+// Uploads (media.md §9, rest.md §5.2)
+// ---------------------------------------------------------------------------------------------
+
+/** Upload URLs live this long ("use immediately"). */
+const UPLOAD_URL_TTL_MILLIS = 15 * 60_000
+
+/** Uploads of projects that were never submitted are dropped after this long. */
+const UPLOAD_RETENTION_MILLIS = 60 * 60_000
+
+const uploadSignature = (
+  world: World,
+  method: "PUT" | "GET",
+  path: string,
+  owner: string,
+  imageId: string,
+  exp: number
+) => world.signer.sign(`${method}|${path}|${owner}|${imageId}|${exp}`)
+
+/** A signed URL to PUT (or GET back) one upload slot of a project. @internal */
+export const mintUploadUrl = (
+  world: World,
+  method: "PUT" | "GET",
+  projectId: string,
+  slot: string,
+  owner: string,
+  imageId: string | undefined
+): string => {
+  const path = `/_uploads/${projectId}/${slot}`
+  const exp = Date.now() + (method === "PUT" ? UPLOAD_URL_TTL_MILLIS : world.settings.mediaUrlTtlMillis)
+  const query = new URLSearchParams({
+    owner,
+    ...(imageId !== undefined ? { imageId } : {}),
+    exp: String(exp),
+    sig: uploadSignature(world, method, path, owner, imageId ?? "", exp)
+  })
+  return `${world.baseUrl}${path}?${query.toString()}`
+}
+
+const checkDeclaredType = (contentType: string | null, kind: SlotKind): string | undefined => {
+  if (contentType === null || contentType.length === 0) return undefined
+  const normalized = normalizeContentType(contentType)
+  return ACCEPTED[kind].has(normalized)
+    ? undefined
+    : `contentType ${contentType} cannot go to a ${kind} slot (accepted: ${[...ACCEPTED[kind]].join(", ")})`
+}
+
+const projectOwnedElsewhere = (world: World, account: AccountState, projectId: string) => {
+  const project = world.projects.get(projectId)
+  return project !== undefined && project.account !== account
+}
+
+const imageUploadUrl = (world: World): Handler =>
+  authed(world, (account, url) =>
+    Effect.sync(() => {
+      const imageId = url.searchParams.get("imageId") ?? ""
+      const projectId = (url.searchParams.get("jobId") ?? "").toUpperCase()
+      const type = url.searchParams.get("type") ?? ""
+      if (imageId.length === 0 || projectId.length === 0 || type.length === 0) {
+        return errorResponse(400, "imageId, jobId and type are required")
+      }
+      if (!IMAGE_SLOTS.has(type)) {
+        return errorResponse(
+          400,
+          `Unknown image upload slot "${type}" (use startingImage, cnImage, contextImage1..16, referenceImage, referenceImageEnd or referenceMask)`
+        )
+      }
+      const typeProblem = checkDeclaredType(url.searchParams.get("contentType"), "image")
+      if (typeProblem !== undefined) return errorResponse(400, typeProblem)
+      if (projectOwnedElsewhere(world, account, projectId)) return errorResponse(403, "The project belongs to another account")
+      return ok({ uploadUrl: mintUploadUrl(world, "PUT", projectId, type, account.username, imageId.toUpperCase()) })
+    }))
+
+const mediaUploadUrl = (world: World): Handler =>
+  authed(world, (account, url) =>
+    Effect.sync(() => {
+      const projectId = (url.searchParams.get("jobId") ?? "").toUpperCase()
+      const type = url.searchParams.get("type") ?? ""
+      const id = url.searchParams.get("id") ?? undefined
+      if (projectId.length === 0 || type.length === 0) return errorResponse(400, "jobId and type are required")
+      const ids = MEDIA_SLOTS[type]
+      if (ids === undefined) {
+        return errorResponse(400, `Unknown media upload slot "${type}" (use referenceAudio or referenceVideo)`)
+      }
+      if (id !== undefined && id.length > 0 && !ids.includes(id)) {
+        return errorResponse(400, `Unknown ${type} slot id "${id}" (use ${ids.join(", ")})`)
+      }
+      const kind = kindOfSlot(type)!
+      const typeProblem = checkDeclaredType(url.searchParams.get("contentType"), kind)
+      if (typeProblem !== undefined) return errorResponse(400, typeProblem)
+      if (projectOwnedElsewhere(world, account, projectId)) return errorResponse(403, "The project belongs to another account")
+      return ok({ uploadUrl: mintUploadUrl(world, "PUT", projectId, slotKey(type, id), account.username, undefined) })
+    }))
+
+/** Reads the signed parameters of an `/_uploads` URL; a response when they do not verify. */
+const verifyUploadUrl = (world: World, method: "PUT" | "GET", url: URL) => {
+  const owner = url.searchParams.get("owner") ?? ""
+  const imageId = url.searchParams.get("imageId") ?? ""
+  const exp = Number(url.searchParams.get("exp"))
+  const sig = url.searchParams.get("sig") ?? ""
+  if (!Number.isFinite(exp) || !world.signer.verify(`${method}|${url.pathname}|${owner}|${imageId}|${exp}`, sig)) {
+    return { problem: errorResponse(403, "Invalid signature") } as const
+  }
+  if (exp < Date.now()) return { problem: errorResponse(403, "The URL has expired") } as const
+  return { owner, imageId: imageId.length > 0 ? imageId : undefined } as const
+}
+
+const putUpload = (world: World): Handler =>
+  Effect.gen(function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const url = urlOf(request)
+    const projectId = yield* param("projectId")
+    const slot = yield* param("slot")
+    const verified = verifyUploadUrl(world, "PUT", url)
+    if ("problem" in verified) return verified.problem
+    const kind = kindOfSlot(slot)
+    if (kind === undefined) return errorResponse(400, `Unknown upload slot "${slot}"`)
+    const cap = SIZE_CAPS[kind]
+    const declaredLength = Number(request.headers["content-length"] ?? "NaN")
+    if (Number.isFinite(declaredLength) && declaredLength > cap) {
+      return errorResponse(413, `A ${kind} upload is limited to ${cap} bytes (got ${declaredLength})`)
+    }
+    const body = yield* request.arrayBuffer.pipe(Effect.either)
+    if (body._tag === "Left") return errorResponse(400, "Could not read the upload body")
+    const bytes = new Uint8Array(body.right)
+    if (bytes.length === 0) return errorResponse(400, "The upload is empty")
+    if (bytes.length > cap) return errorResponse(413, `A ${kind} upload is limited to ${cap} bytes (got ${bytes.length})`)
+    const sniffed = sniff(bytes)
+    if (sniffed === undefined || !ACCEPTED[kind].has(sniffed)) {
+      return errorResponse(
+        415,
+        `The bytes are ${sniffed ?? "not a recognised format"}; slot ${slot} takes ${[...ACCEPTED[kind]].join(", ")}`
       )
-      world.renderCache.set(key, image)
-      if (world.renderCache.size > RENDER_CACHE_LIMIT) {
-        const oldest = world.renderCache.keys().next()
-        if (oldest.done !== true) world.renderCache.delete(oldest.value)
+    }
+    const declared = request.headers["content-type"]
+    if (declared !== undefined && declared.length > 0) {
+      const normalized = normalizeContentType(declared)
+      if (normalized !== "application/octet-stream" && normalized !== sniffed) {
+        return errorResponse(415, `Content-Type ${declared} does not match the bytes, which are ${sniffed}`)
       }
     }
-    return HttpServerResponse.uint8Array(image.bytes, {
-      contentType: image.contentType,
-      headers: { "cache-control": "private, max-age=600", "content-disposition": `inline; filename="${key}"` }
+    let slots = world.uploads.get(projectId)
+    if (slots === undefined) {
+      world.uploads.set(projectId, slots = new Map())
+      // Forget uploads of projects that never arrive (submitted projects are forgotten with the project).
+      world.run(
+        Effect.sleep(UPLOAD_RETENTION_MILLIS).pipe(Effect.andThen(Effect.sync(() => {
+          if (!world.projects.has(projectId)) world.uploads.delete(projectId)
+        })))
+      )
+    }
+    slots.set(slot, {
+      slot,
+      kind,
+      contentType: sniffed,
+      bytes,
+      imageId: verified.imageId,
+      owner: verified.owner,
+      at: Date.now()
     })
+    return HttpServerResponse.empty({ status: 200, headers: { etag: `"${world.signer.sign(`${projectId}|${slot}|${bytes.length}`).slice(0, 16)}"` } })
+  })
+
+const getUpload = (world: World): Handler =>
+  Effect.gen(function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const projectId = yield* param("projectId")
+    const slot = yield* param("slot")
+    const verified = verifyUploadUrl(world, "GET", urlOf(request))
+    if ("problem" in verified) return verified.problem
+    const upload = world.uploads.get(projectId)?.get(slot)
+    if (upload === undefined || upload.owner !== verified.owner) return notFound("No such upload")
+    return HttpServerResponse.uint8Array(upload.bytes, { contentType: upload.contentType, headers: BINARY_HEADERS })
   })
 
 // ---------------------------------------------------------------------------------------------
@@ -331,57 +498,157 @@ const active = (world: World): Handler =>
 
 const isNetwork = (s: string): s is Protocol.Network => s === "fast" || s === "relaxed"
 
+const isTokenType = (s: string): s is "spark" | "sogni" => s === "spark" || s === "sogni"
+
+/** A §12.2 estimate body whose project quote is exactly what admission reserves for the same request. */
 const estimateBody = (
-  model: { readonly id: string; readonly name: string },
-  spark: number,
-  meta: Record<string, unknown>,
-  network: string
-) => ({
-  request: { model: model.id, name: model.name, ...meta, time: new Date().toISOString() },
-  rate: {
-    costPerBaseHQRenderInUSD: "0.0036",
-    tokenMarkePriceUSD: "0.01",
-    costPerRenderSecUSD: "0.0012",
-    costPerRenderSecToken: "0.12",
-    network,
-    networkCostMultiplier: network === "relaxed" ? "0.5" : "1"
-  },
-  quote: {
-    model: { weight: "1", secPerStep: "0.25", secPerPreview: "0.1", secForCN: "0" },
-    job: {},
-    project: {
+  model: CatalogModel,
+  options: {
+    readonly tokenType: "spark" | "sogni"
+    readonly network: Protocol.Network
+    readonly count: number
+    readonly cost: Omit<CostInput, "count">
+    readonly meta: Record<string, unknown>
+  }
+) => {
+  const { count, network, tokenType } = options
+  const perMedia = projectCost(model, { ...options.cost, count: 1 }, network)
+  const total = Math.round(perMedia * count * 10_000) / 10_000
+  const quote = (spark: number) => {
+    const sogni = spark * tokenMultiplier("sogni")
+    return {
       costInRenderSec: formatAmount(spark * 8),
       costInUSD: formatAmount(spark * 0.01),
-      costInToken: formatAmount(spark),
+      costInToken: formatAmount(tokenType === "sogni" ? sogni : spark),
       costInSpark: formatAmount(spark),
-      costInSogni: formatAmount(spark * tokenMultiplier("sogni"))
+      costInSogni: formatAmount(sogni)
     }
   }
-})
+  const benchmarkSec = Number((tiers()[model.tier]?.["benchmark"] as { sec?: number } | undefined)?.sec ?? 1)
+  const renderSeconds = Math.round(benchmarkSec * (perMedia / (model.sparkPerMedia * networkMultiplier(network))) * 10) / 10
+  return {
+    request: { model: model.id, name: model.name, ...options.meta, time: new Date().toISOString() },
+    rate: {
+      costPerBaseHQRenderInUSD: "0.0036",
+      tokenMarkePriceUSD: "0.01",
+      costPerRenderSecUSD: "0.0012",
+      costPerRenderSecToken: "0.12",
+      network,
+      networkCostMultiplier: String(networkMultiplier(network))
+    },
+    quote: {
+      model: { weight: "1", secPerStep: "0.25", secPerPreview: "0.1", secForCN: "0" },
+      job: quote(perMedia),
+      project: quote(total)
+    },
+    benchmark: {
+      estimatedRenderTimeSec: renderSeconds,
+      medianRenderTimeSec: renderSeconds,
+      sampleCount: 120,
+      confidence: 0.9,
+      estimatedWaitTimeSec: 1,
+      estimatedTotalTimeSec: Math.round((renderSeconds + 1) * 10) / 10
+    }
+  }
+}
+
+/** A path segment as a number; `undefined` for absent, empty, `undefined`/`null` or non-numeric text. */
+const segment = (value: string | undefined): number | undefined => {
+  if (value === undefined || value === "" || value === "undefined" || value === "null" || value === "_") return undefined
+  const n = Number(value)
+  return Number.isFinite(n) ? n : undefined
+}
+
+const estimateModel = (
+  p: Readonly<Record<string, string | undefined>>,
+  key: string,
+  media: CatalogModel["media"]
+) => {
+  const model = findModel(decodeURIComponent(p[key] ?? ""))
+  if (model === undefined) return errorResponse(404, `Unknown model ${p[key]}`)
+  if (model.media !== media) return errorResponse(400, `${model.id} is a ${model.media} model, not ${media}`)
+  const tokenType = p["tokenType"] ?? "spark"
+  if (!isTokenType(tokenType)) return errorResponse(400, `tokenType must be spark or sogni (got ${tokenType})`)
+  return { model, tokenType }
+}
+
+const networkOf = (raw: string | null | undefined): Protocol.Network | undefined =>
+  raw === null || raw === undefined || raw === "" ? "fast" : isNetwork(raw) ? raw : undefined
 
 const imageEstimate: Handler = Effect.map(HttpRouter.params, (p) => {
-  const model = findModel(p["model"] ?? "")
-  if (model === undefined) return notFound(`Unknown model ${p["model"]}`)
-  const count = Number(p["imageCount"])
-  const steps = Number(p["stepCount"])
-  let width = Number(p["width"])
-  let height = Number(p["height"])
-  if (!Number.isFinite(count) || !Number.isFinite(steps) || count < 1 || steps < 0) {
-    return errorResponse(400, "imageCount and stepCount must be numbers")
+  const found = estimateModel(p, "model", "image")
+  if (!("model" in found)) return found
+  const { model, tokenType } = found
+  const network = networkOf(p["network"])
+  if (network === undefined) return errorResponse(400, `Unknown network ${p["network"]}`)
+  const count = segment(p["imageCount"])
+  const steps = segment(p["stepCount"])
+  if (count === undefined || !Number.isInteger(count) || count < 1 || steps === undefined || steps < 0) {
+    return errorResponse(400, "imageCount must be a positive integer and stepCount a non-negative number")
   }
+  let width = segment(p["width"]) ?? 0
+  let height = segment(p["height"]) ?? 0
   if (!(width > 0 && height > 0)) width = height = model.defaultSize || 1024
-  const spark = projectCost(model, { count, steps: steps || model.defaultSteps, width, height })
-  return raw(estimateBody(model, spark, { imageCount: count, stepCount: steps }, p["network"] ?? "fast"))
+  return raw(estimateBody(model, {
+    tokenType,
+    network,
+    count,
+    cost: { steps: steps || model.defaultSteps, width, height },
+    meta: {
+      imageCount: count,
+      stepCount: steps,
+      previewCount: segment(p["previewCount"]) ?? 0,
+      cnEnabled: p["cn"] === "1",
+      denoiseStrength: p["denoise"] ?? "0"
+    }
+  }))
 })
 
-const mediaEstimate = (kind: "video" | "audio"): Handler =>
+const videoEstimate: Handler =
+  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+    Effect.map(HttpRouter.params, (p) => {
+      const found = estimateModel(p, "model", "video")
+      if (!("model" in found)) return found
+      const { model, tokenType } = found
+      const network = networkOf(urlOf(request).searchParams.get("network"))
+      if (network === undefined) return errorResponse(400, "Unknown network")
+      if (network === "relaxed") return errorResponse(400, `Video model ${model.id} runs on the fast network only`)
+      const width = segment(p["width"]) || tierRange(model, "width")?.default || 1280
+      const height = segment(p["height"]) || tierRange(model, "height")?.default || 720
+      const frames = segment(p["frames"]) || tierRange(model, "frames")?.default || 81
+      const fps = segment(p["fps"])
+      const steps = segment(p["steps"]) || model.defaultSteps
+      const count = segment(p["numberOfMedia"]) ?? 1
+      if (!Number.isInteger(count) || count < 1) return errorResponse(400, "numberOfMedia must be a positive integer")
+      return raw(estimateBody(model, {
+        tokenType,
+        network,
+        count,
+        cost: { steps, width, height, frames },
+        meta: { width, height, frames, fps: fps ?? null, stepCount: steps, numberOfMedia: count }
+      }))
+    }))
+
+const audioEstimate: Handler = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
   Effect.map(HttpRouter.params, (p) => {
-    const model = findModel(p["model"] ?? "")
-    if (model === undefined || model.media !== kind) return notFound(`Unknown ${kind} model ${p["model"]}`)
-    const count = Number(p["numberOfMedia"] ?? "1") || 1
-    const spark = projectCost(model, { count, steps: model.defaultSteps, width: 1, height: 1 })
-    return raw(estimateBody(model, spark, { numberOfMedia: count }, "fast"))
-  })
+    const found = estimateModel(p, "model", "audio")
+    if (!("model" in found)) return found
+    const { model, tokenType } = found
+    const network = networkOf(urlOf(request).searchParams.get("network"))
+    if (network === undefined) return errorResponse(400, "Unknown network")
+    if (network === "relaxed") return errorResponse(400, `Audio model ${model.id} runs on the fast network only`)
+    const duration = segment(p["duration"]) || tierRange(model, "duration")?.default || 30
+    const steps = segment(p["steps"]) || model.defaultSteps
+    const count = segment(p["numberOfMedia"]) ?? 1
+    if (!Number.isInteger(count) || count < 1) return errorResponse(400, "numberOfMedia must be a positive integer")
+    return raw(estimateBody(model, {
+      tokenType,
+      network,
+      count,
+      cost: { steps, width: 0, height: 0, duration },
+      meta: { duration, stepCount: steps, numberOfMedia: count }
+    }))
+  }))
 
 // ---------------------------------------------------------------------------------------------
 // The app
@@ -412,6 +679,8 @@ export const makeRouter = <E, R>(world: World, rpc: Effect.Effect<HttpServerResp
     // REST host: media and projects
     HttpRouter.get("/v1/image/downloadUrl", downloadUrl(world, "image")),
     HttpRouter.get("/v1/media/downloadUrl", downloadUrl(world, "media")),
+    HttpRouter.get("/v1/image/uploadUrl", imageUploadUrl(world)),
+    HttpRouter.get("/v1/media/uploadUrl", mediaUploadUrl(world)),
     HttpRouter.get("/v1/projects/:projectId", projectRecord(world, false)),
     HttpRouter.get("/v2/projects/:projectId", projectRecord(world, true)),
     HttpRouter.get("/v1/assets/capabilities", Effect.succeed(notFound("Saved uploads are not available"))),
@@ -439,16 +708,18 @@ export const makeRouter = <E, R>(world: World, rpc: Effect.Effect<HttpServerResp
       "/api/v3/job/estimate/:tokenType/:network/:model/:imageCount/:stepCount/:previewCount/:cn/:denoise/:width/:height/:guidance/:sampler/:contextImages",
       imageEstimate
     ),
-    HttpRouter.get("/api/v1/job-video/estimate/:tokenType/:model/:width/:height/:frames/:fps", mediaEstimate("video")),
+    HttpRouter.get("/api/v1/job-video/estimate/:tokenType/:model/:width/:height/:frames/:fps", videoEstimate),
     HttpRouter.get(
       "/api/v1/job-video/estimate/:tokenType/:model/:width/:height/:frames/:fps/:steps/:numberOfMedia",
-      mediaEstimate("video")
+      videoEstimate
     ),
-    HttpRouter.get("/api/v1/job-audio/estimate/:tokenType/:model/:duration/:steps/:numberOfMedia", mediaEstimate("audio")),
+    HttpRouter.get("/api/v1/job-audio/estimate/:tokenType/:model/:duration/:steps/:numberOfMedia", audioEstimate),
     HttpRouter.get("/api/v1/artist/projects/sync", sync(world)),
     HttpRouter.get("/api/v1/artist/projects/active", active(world)),
     // Emulator-only
     HttpRouter.get("/_media/:projectId/:file", media(world)),
+    HttpRouter.put("/_uploads/:projectId/:slot", putUpload(world)),
+    HttpRouter.get("/_uploads/:projectId/:slot", getUpload(world)),
     HttpRouter.post(RPC_PATH, rpc)
   )
 

@@ -9,24 +9,26 @@
 import { Protocol } from "@effect-sogni/core"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
-import { type CatalogModel, findModel, findPreset, projectCost, tokenMultiplier } from "./catalog.js"
+import jpeg from "jpeg-js"
+import { PNG } from "pngjs"
+import { ErrorCodes, planRequest } from "./admission.js"
 import { hashString, prng } from "./landscape.js"
+import { forgetMedia, mintMediaUrl } from "./media.js"
 import {
   type Connection,
   detach,
   type Directives,
   isTerminal,
   type JobSlot,
-  netOf,
   nextSerial,
   type Project,
   pushBalance,
   sendTo,
   sendToApp,
   simMillis,
-  type TokenType,
   type World
 } from "./state.js"
+import { meanColor, type Upload } from "./uploads.js"
 
 /** Timings at speed 1, in milliseconds. Every one is divided by the speed factor. @internal */
 export const Timing = {
@@ -36,16 +38,20 @@ export const Timing = {
   step: 25,
   requeue: 30,
   slowInitiate: 400,
-  slowStep: 600
+  slowStep: 600,
+  videoInitiate: 150,
+  /** Per step of an 81-frame video; longer videos (up to 3×) take longer per step. */
+  videoStep: 250,
+  /** Progress ticks of vendor (external API) videos. */
+  vendorTicks: 6,
+  /** `jobETA` period while a video renders: one simulated second. */
+  etaTick: 1000,
+  audioInitiate: 60,
+  /** Per step of a 30-second track (0.5× to 4× with the duration). */
+  audioStep: 40
 } as const
 
-/** Emulator-chosen numeric error codes for project-level refusals. @internal */
-export const ErrorCodes = {
-  invalidRequest: 4000,
-  unknownModel: 4004,
-  modelUnavailable: 4007,
-  insufficientBalance: 4024
-} as const
+export { ErrorCodes, resolveSize } from "./admission.js"
 
 const DIRECTIVE = /\[\[\s*(slow|fail|retry|drop)\s*\]\]/gi
 
@@ -78,28 +84,24 @@ const stringField = (record: Readonly<Record<string, unknown>>, key: string): st
   return typeof v === "string" ? v : undefined
 }
 
-/** Resolves the output size of an image request (media.md §3.4, §11.3). @internal */
-export const resolveSize = (
-  keyFrame: Readonly<Record<string, unknown>>,
-  model: CatalogModel
-): { readonly width: number; readonly height: number; readonly sizePreset: string | undefined } | string => {
-  const presetId = stringField(keyFrame, "sizePreset")
-  const width = numberField(keyFrame, "width")
-  const height = numberField(keyFrame, "height")
-  if (presetId !== undefined && presetId !== "custom") {
-    const preset = findPreset(presetId)
-    if (preset === undefined) return `Unknown size preset "${presetId}".`
-    return { width: preset.width, height: preset.height, sizePreset: preset.id }
-  }
-  if (width !== undefined && height !== undefined) {
-    if (width < 256 || height < 256 || width > 2560 || height > 2560) {
-      return `Custom size ${width}x${height} is outside 256..2560.`
+/** Decodes an uploaded PNG or JPEG to RGBA (for tinting), or `undefined`. */
+const decodeUpload = (upload: Upload) => {
+  try {
+    if (upload.contentType === "image/png") {
+      const png = PNG.sync.read(Buffer.from(upload.bytes))
+      return { data: png.data, width: png.width, height: png.height }
     }
-    return { width: Math.round(width), height: Math.round(height), sizePreset: "custom" }
+    if (upload.contentType === "image/jpeg") {
+      const image = jpeg.decode(upload.bytes, { useTArray: true, maxMemoryUsageInMB: 256 })
+      return { data: image.data, width: image.width, height: image.height }
+    }
+  } catch {
+    // An undecodable image still counts as uploaded; it just does not tint anything.
   }
-  const side = model.defaultSize || 1024
-  return { width: side, height: side, sizePreset: undefined }
+  return undefined
 }
+
+const TINT_SLOTS = ["startingImage", "referenceImage", "referenceImageEnd", "contextImage1"]
 
 /**
  * Handles a `jobRequest`: validates it, reserves the cost and starts the simulation fiber.
@@ -115,47 +117,15 @@ export const admitProject = (world: World, conn: Connection, request: Protocol.J
         ? refuse(conn, id, ErrorCodes.invalidRequest, `Project ${id} already exists.`)
         : Effect.logDebug(`duplicate jobRequest for live project ${id} ignored`)
     }
-    const keyFrame = request.keyFrames[0]
-    if (keyFrame === undefined) return refuse(conn, id, ErrorCodes.invalidRequest, "jobRequest has no keyFrames.")
-    const modelId = stringField(keyFrame, "modelID")
-    if (modelId === undefined) return refuse(conn, id, ErrorCodes.invalidRequest, "keyFrames[0].modelID is missing.")
-    const model = findModel(modelId)
-    if (model === undefined) return refuse(conn, id, ErrorCodes.unknownModel, `Model ${modelId} is not available.`)
-    const network = request.network ?? conn.network
-    if ((model.workers[network] ?? 0) === 0) {
-      return refuse(conn, id, ErrorCodes.modelUnavailable, `Model ${modelId} is not served on the ${network} network.`)
-    }
-    if (model.media !== "image") {
-      return refuse(
-        conn,
-        id,
-        ErrorCodes.modelUnavailable,
-        `The emulator renders images only; ${model.media} model ${modelId} cannot run here.`
-      )
-    }
-    const count = request.numberOfImages
-    if (!Number.isInteger(count) || count < 1 || count > 16) {
-      return refuse(conn, id, ErrorCodes.invalidRequest, `numberOfImages must be an integer in 1..16 (got ${count}).`)
-    }
-    const size = resolveSize(keyFrame, model)
-    if (typeof size === "string") return refuse(conn, id, ErrorCodes.invalidRequest, size)
-    const requestedSteps = numberField(keyFrame, "steps")
-    const stepCount = requestedSteps === undefined
-      ? model.defaultSteps
-      : Math.min(model.maxSteps, Math.max(1, Math.round(requestedSteps)))
-    const tokenType: TokenType = request.tokenType ?? "sogni"
-    const perMedia = projectCost(model, { count: 1, steps: stepCount, width: size.width, height: size.height }) *
-      tokenMultiplier(tokenType)
-    const cost = perMedia * count
+    const plan = planRequest(world, conn.account, conn.network, request)
+    if (plan._tag === "Refusal") return refuse(conn, id, plan.code, plan.message)
+    const keyFrame = request.keyFrames[0]!
+    const { count, model, network, tokenType } = plan
     const balance = conn.account.balances[tokenType]
-    if (netOf(balance) < cost) {
-      return refuse(
-        conn,
-        id,
-        ErrorCodes.insufficientBalance,
-        `Insufficient ${tokenType} balance: the project costs ${cost} and ${netOf(balance)} is available.`
-      )
-    }
+    const cost = plan.cost
+    const uploads = world.uploads.get(id)
+    const tintSource = TINT_SLOTS.map((slot) => uploads?.get(slot)).find((u) => u !== undefined)
+    const tint = tintSource === undefined ? undefined : meanColor(tintSource, decodeUpload)
     const rawSeed = numberField(keyFrame, "seed")
     const { clean, directives } = parseDirectives(stringField(keyFrame, "positivePrompt") ?? "")
     const now = Date.now()
@@ -170,19 +140,23 @@ export const admitProject = (world: World, conn: Connection, request: Protocol.J
       request,
       clientRequestData: Protocol.base64OfText(JSON.stringify(request)),
       imageCount: count,
-      stepCount,
-      previewCount: request.previews ?? 0,
-      width: size.width,
-      height: size.height,
-      sizePreset: size.sizePreset,
+      stepCount: plan.stepCount,
+      previewCount: model.media === "image" ? request.previews ?? 0 : 0,
+      width: plan.width,
+      height: plan.height,
+      sizePreset: plan.sizePreset,
+      video: plan.video,
+      audio: plan.audio,
+      assets: plan.assets,
+      tint,
       seed: rawSeed === undefined ? (Math.random() * 0xffffffff) >>> 0 : rawSeed >>> 0,
       prompt: clean,
-      outputFormat: request.outputFormat ?? "png",
+      outputFormat: plan.outputFormat,
       network,
       tokenType,
       directives,
       reserved: cost,
-      costPerMedia: perMedia,
+      costPerMedia: plan.perMedia,
       status: "pending",
       reason: null,
       createTime: now,
@@ -215,7 +189,7 @@ export const admitProject = (world: World, conn: Connection, request: Protocol.J
         Effect.catchAllCause((cause) => Effect.logError(`project ${id} simulation failed`, cause))
       )
     )
-    return Effect.logDebug(`project ${id} admitted: ${count} × ${modelId} ${size.width}x${size.height}`)
+    return Effect.logDebug(`project ${id} admitted: ${count} × ${model.id} ${plan.width}x${plan.height}`)
   })
 
 const sleep = (world: World, millis: number) => Effect.sleep(simMillis(world, millis))
@@ -253,58 +227,121 @@ const simulate = (world: World, project: Project): Effect.Effect<void> =>
     finishProject(world, project)
   })
 
+/** How one job of a project is paced (simulated milliseconds). */
+interface Pace {
+  readonly initiate: number
+  readonly step: number
+  /** Steps the job goes through (vendor jobs report progress fractions, not steps). */
+  readonly steps: number
+  /** `jobETA` ticks (video). */
+  readonly eta: boolean
+}
+
+const paceOf = (project: Project): Pace => {
+  const { directives, model, stepCount } = project
+  if (model.media === "video") {
+    const length = Math.min(3, Math.max(1, (project.video?.frames ?? 81) / 81))
+    return {
+      initiate: directives.slow ? Timing.slowInitiate : Timing.videoInitiate,
+      step: directives.slow ? Timing.slowStep : Timing.videoStep * length,
+      steps: model.vendor ? Timing.vendorTicks : stepCount,
+      eta: true
+    }
+  }
+  if (model.media === "audio") {
+    const length = Math.min(4, Math.max(0.5, (project.audio?.duration ?? 30) / 30))
+    return {
+      initiate: directives.slow ? Timing.slowInitiate : Timing.audioInitiate,
+      step: directives.slow ? Timing.slowStep : Timing.audioStep * length,
+      steps: stepCount,
+      eta: false
+    }
+  }
+  return {
+    initiate: directives.slow ? Timing.slowInitiate : Timing.initiate,
+    step: directives.slow ? Timing.slowStep : Timing.step,
+    steps: stepCount,
+    eta: false
+  }
+}
+
+const round1 = (n: number) => Math.round(n * 10) / 10
+
 const runJob = (world: World, project: Project, job: JobSlot): Effect.Effect<void> =>
   Effect.gen(function*() {
-    const { directives, id, stepCount } = project
-    const stepMillis = directives.slow ? Timing.slowStep : Timing.step
+    const { directives, id, model } = project
+    const pace = paceOf(project)
+    const stepCount = pace.steps
     const rand = prng(hashString(id) + job.jobIndex)
     yield* sleep(world, Timing.stagger * job.jobIndex)
     while (true) {
       const imgID = Protocol.makeId()
       job.imgID = imgID
       world.images.set(imgID, { projectId: id, jobIndex: job.jobIndex })
-      job.workerName = WORKERS[Math.floor(rand() * WORKERS.length)]!
-      job.status = "initiatingModel"
+      job.workerName = model.vendor ? `${model.family}-api` : WORKERS[Math.floor(rand() * WORKERS.length)]!
       job.performedSteps = 0
       job.startTime = touch(project, job)
-      sendToApp(world, project.appId, {
-        type: "jobState",
-        payload: {
-          type: "initiatingModel",
-          jobID: id,
-          imgID,
-          workerName: job.workerName,
-          jobIndex: job.jobIndex,
-          preparation: { phase: "loadingModel", model: project.model.modelClass, step: "start" }
-        }
-      })
-      yield* sleep(world, directives.slow ? Timing.slowInitiate : Timing.initiate)
+      if (!model.vendor) {
+        job.status = "initiatingModel"
+        sendToApp(world, project.appId, {
+          type: "jobState",
+          payload: {
+            type: "initiatingModel",
+            jobID: id,
+            imgID,
+            workerName: job.workerName,
+            jobIndex: job.jobIndex,
+            preparation: { phase: "loadingModel", model: model.modelClass, step: "start" }
+          }
+        })
+        yield* sleep(world, pace.initiate)
+      }
       job.status = "jobStarted"
       touch(project, job)
       sendToApp(world, project.appId, {
         type: "jobState",
         payload: { type: "jobStarted", jobID: id, imgID, workerName: job.workerName, jobIndex: job.jobIndex }
       })
+      const total = stepCount * pace.step
+      const remainingSeconds = (elapsed: number) => round1(simMillis(world, total - elapsed) / 1000)
+      const sendEta = (elapsed: number) =>
+        sendToApp(world, project.appId, {
+          type: "jobETA",
+          payload: { jobID: id, imgID, etaSeconds: remainingSeconds(elapsed) }
+        })
+      if (pace.eta) sendEta(0)
       const breakAt = Math.ceil(stepCount / 2)
       const retryThisAttempt = directives.retry && job.attempt === 1
       let broken = false
+      let elapsed = 0
+      let nextTick = Timing.etaTick
       for (let step = 1; step <= stepCount; step++) {
-        yield* sleep(world, stepMillis)
+        const stepEnd = step * pace.step
+        while (pace.eta && nextTick < stepEnd) {
+          yield* sleep(world, nextTick - elapsed)
+          elapsed = nextTick
+          nextTick += Timing.etaTick
+          sendEta(elapsed)
+        }
+        yield* sleep(world, stepEnd - elapsed)
+        elapsed = stepEnd
         job.performedSteps = step
         job.status = "jobProgress"
         touch(project, job)
-        const remaining = (stepCount - step) * simMillis(world, stepMillis) / 1000
+        const remaining = remainingSeconds(elapsed)
         sendToApp(world, project.appId, {
           type: "jobProgress",
-          payload: {
-            jobID: id,
-            imgID,
-            step,
-            stepCount,
-            etaSeconds: Math.round(remaining * 10) / 10,
-            etaMin: Math.round(remaining * 8) / 10,
-            etaMax: Math.round(remaining * 12) / 10
-          }
+          payload: model.vendor
+            ? { jobID: id, imgID, progress: Math.round((step / stepCount) * 1000) / 1000, etaSeconds: remaining }
+            : {
+              jobID: id,
+              imgID,
+              step,
+              stepCount,
+              etaSeconds: remaining,
+              etaMin: round1(remaining * 0.8),
+              etaMax: round1(remaining * 1.2)
+            }
         })
         if (directives.drop && !project.dropped && job.jobIndex === 0 && step === breakAt) {
           project.dropped = true
@@ -331,7 +368,7 @@ const runJob = (world: World, project: Project, job: JobSlot): Effect.Effect<voi
             imgID,
             isFromWorker: true,
             error: "genfailure",
-            error_message: "The worker failed to render this image (requested by [[fail]])."
+            error_message: `The worker failed to render this ${model.media} (requested by [[fail]]).`
           }
         })
         return
@@ -367,13 +404,16 @@ const runJob = (world: World, project: Project, job: JobSlot): Effect.Effect<voi
         payload: {
           jobID: id,
           imgID,
-          performedStepCount: stepCount,
+          ...(model.vendor ? {} : { performedStepCount: stepCount }),
           lastSeed: String(job.seedUsed),
           triggeredNSFWFilter: false,
           nsfwDetected: false,
           nsfwSources: [],
           userCanceled: false,
-          outputFormat: project.outputFormat
+          outputFormat: project.outputFormat,
+          ...(model.vendor
+            ? { resultUrl: mintMediaUrl(world, id, imgID, project.outputFormat, "complete") }
+            : {})
         }
       })
       return
@@ -404,8 +444,9 @@ const forget = (world: World, project: Project) => {
   if (unclaimed !== undefined && unclaimed.size === 0) world.unclaimed.delete(project.appId)
   for (const job of project.jobs) {
     world.images.delete(job.imgID)
-    for (const extension of ["png", "jpg", "webp"]) world.renderCache.delete(`${job.imgID}.${extension}`)
+    forgetMedia(world, job.imgID)
   }
+  world.uploads.delete(project.id)
 }
 
 /**

@@ -17,7 +17,7 @@ import type { MalformedKind } from "../EmulatorControl.js"
 import { readCredential } from "./auth.js"
 import { swarmModels } from "./catalog.js"
 import { liveProjectsOf, recoveredProject, unclaimedOf } from "./records.js"
-import { admitProject, cancelProject } from "./simulation.js"
+import { admitProject, cancelProject, ErrorCodes } from "./simulation.js"
 import { balancesOf, type Connection, detach, isSubscribed, nextSerial, sendTo, type World } from "./state.js"
 import { randomHex } from "./tokens.js"
 
@@ -93,13 +93,39 @@ export const applySubscriptionUpdate = (
   if (update.event !== undefined && update.enabled !== undefined) subscriptions.set(update.event, update.enabled)
 }
 
+/**
+ * A `jobRequest` whose payload does not decode (no `keyFrames`, a non-numeric `numberOfImages` …) is
+ * refused with a project-level `jobError` when it names a `jobID`, as the server would; without one there
+ * is no project to refuse.
+ */
+const refuseMalformedRequest = (conn: Connection, raw: Uint8Array, problem: string): Effect.Effect<void> =>
+  Effect.sync(() => {
+    const envelope = Protocol.decodeEnvelope(raw)
+    if (Either.isLeft(envelope)) return
+    const payload = envelope.right.payload
+    const jobID = typeof payload === "object" && payload !== null ? (payload as { jobID?: unknown }).jobID : undefined
+    if (typeof jobID !== "string" || jobID.length === 0) return
+    sendTo(conn, {
+      type: "jobError",
+      payload: {
+        jobID: jobID.toUpperCase(),
+        isFromWorker: false,
+        error: ErrorCodes.invalidRequest,
+        error_message: `Invalid jobRequest: ${problem.split("\n")[0]}`
+      }
+    })
+  })
+
 const handleClientFrame = (world: World, conn: Connection, raw: Uint8Array): Effect.Effect<void> => {
   const decoded = Protocol.decodeClientFrame(raw)
   if (Either.isLeft(decoded)) {
     const skip = decoded.left
-    return Effect.logWarning(
+    const logged = Effect.logWarning(
       `skipped a client frame from ${conn.appId}: ${skip.reason}${skip.type ? ` (${skip.type})` : ""}: ${skip.message}`
     )
+    return skip.reason === "InvalidPayload" && skip.type === "jobRequest"
+      ? Effect.zipRight(logged, refuseMalformedRequest(conn, raw, skip.message))
+      : logged
   }
   const message = decoded.right
   switch (message.type) {

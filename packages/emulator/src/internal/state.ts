@@ -14,6 +14,7 @@ import type { WebSocket } from "ws"
 import type { CatalogModel } from "./catalog.js"
 import type { EncodedImage } from "./landscape.js"
 import type { Signer } from "./tokens.js"
+import type { Upload } from "./uploads.js"
 
 /** Token types. @internal */
 export type TokenType = "spark" | "sogni"
@@ -97,6 +98,24 @@ export interface Directives {
   readonly drop: boolean
 }
 
+/** Video parameters of a project, as admitted. @internal */
+export interface VideoPlan {
+  /** Frames the model generates (`keyFrames[0].frames`). */
+  readonly frames: number
+  /** Requested frame rate. */
+  readonly fps: number
+  /** Frames in the delivered file (WAN at 32 fps interpolates: 2 × frames − 1). */
+  readonly outputFrames: number
+}
+
+/** Audio parameters of a project, as admitted. @internal */
+export interface AudioPlan {
+  /** Seconds. */
+  readonly duration: number
+  readonly bpm: number
+  readonly beatsPerBar: number
+}
+
 /** A media project. @internal */
 export interface Project {
   readonly id: string
@@ -113,6 +132,12 @@ export interface Project {
   readonly width: number
   readonly height: number
   readonly sizePreset: string | undefined
+  readonly video: VideoPlan | undefined
+  readonly audio: AudioPlan | undefined
+  /** Upload slots the request referenced (all verified present at admission). */
+  readonly assets: ReadonlyArray<string>
+  /** Mean colour of the starting/reference image, blended into renders. */
+  readonly tint: readonly [number, number, number] | undefined
   readonly seed: number
   readonly prompt: string
   readonly outputFormat: string
@@ -131,6 +156,12 @@ export interface Project {
   readonly jobs: JobSlot[]
   dropped: boolean
   fiber: Fiber.RuntimeFiber<void, never> | undefined
+}
+
+/** Encoded media bytes and their content type. @internal */
+export interface EncodedMedia {
+  readonly bytes: Uint8Array
+  readonly contentType: string
 }
 
 /** A pending REST failure injected through the control API. @internal */
@@ -170,6 +201,10 @@ export interface World {
   /** imgID → project id and slot, for download URLs. */
   readonly images: Map<string, { readonly projectId: string; readonly jobIndex: number }>
   readonly renderCache: Map<string, EncodedImage>
+  /** Encoded videos and tracks by `imgID.ext`, shared while encoding. */
+  readonly mediaCache: Map<string, Promise<EncodedMedia>>
+  /** Uploaded input media: project id → slot key → upload. */
+  readonly uploads: Map<string, Map<string, Upload>>
   readonly nonces: Map<string, string>
   readonly revokedTokens: Set<string>
   readonly faults: { delayMillis: number; duplicate: number; rest: RestFault[] }
