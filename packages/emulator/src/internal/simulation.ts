@@ -41,7 +41,7 @@ export const Timing = {
   slowStep: 600,
   videoInitiate: 150,
   /** Per step of an 81-frame video; longer videos (up to 3×) take longer per step. */
-  videoStep: 250,
+  videoStep: 300,
   /** Progress ticks of vendor (external API) videos. */
   vendorTicks: 6,
   /** `jobETA` period while a video renders: one simulated second. */

@@ -93,6 +93,12 @@ export const applySubscriptionUpdate = (
   if (update.event !== undefined && update.enabled !== undefined) subscriptions.set(update.event, update.enabled)
 }
 
+/** The path and complaint of a schema issue tree, on one line (`["keyFrames"] is missing`). */
+const describeIssue = (message: string): string => {
+  const lines = message.split("\n").map((l) => l.replace(/^[\s└├│─]+/, "").trim()).filter((l) => l.length > 0)
+  return lines.length > 1 ? lines.slice(1).join(" ") : lines[0] ?? "the payload does not match the jobRequest shape"
+}
+
 /**
  * A `jobRequest` whose payload does not decode (no `keyFrames`, a non-numeric `numberOfImages` …) is
  * refused with a project-level `jobError` when it names a `jobID`, as the server would; without one there
@@ -111,7 +117,7 @@ const refuseMalformedRequest = (conn: Connection, raw: Uint8Array, problem: stri
         jobID: jobID.toUpperCase(),
         isFromWorker: false,
         error: ErrorCodes.invalidRequest,
-        error_message: `Invalid jobRequest: ${problem.split("\n")[0]}`
+        error_message: `Invalid jobRequest: ${describeIssue(problem)}`
       }
     })
   })
