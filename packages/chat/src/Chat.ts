@@ -374,7 +374,7 @@ export const make = (
           )
         }), { bufferSize: "unbounded" })
 
-    const stream = (request: ChatRequest.ChatRequest, call?: CallOptions, flag: boolean | undefined = true) =>
+    const stream = (request: ChatRequest.ChatRequest, call: CallOptions | undefined, flag: boolean | undefined) =>
       Stream.unwrap(Effect.map(prepare(request, flag), (payload) => runJob(payload, call)))
 
     const foldCompletion = <E, R>(chunks: Stream.Stream<ChatChunk, E, R>) =>
