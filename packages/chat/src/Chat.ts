@@ -18,7 +18,7 @@
  *
  * @example
  * ```ts
- * import { Effect, Redacted, Schema, Stream } from "effect"
+ * import { Effect, Layer, Redacted, Schema, Stream } from "effect"
  * import { Sogni } from "@effect-sogni/core"
  * import { Chat, Tool } from "@effect-sogni/chat"
  *
@@ -266,6 +266,7 @@ export const make = (
           }
 
           yield* socket.routeWith(jobID, (event) => {
+            if (ended) return
             frames++
             lastFrameAt = clock.unsafeCurrentTimeMillis()
             const step = ChatJob.transition(state, event)

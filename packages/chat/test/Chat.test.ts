@@ -330,6 +330,44 @@ describe("Chat over a socket", () => {
       assert.strictEqual(c.text, "Hello")
     }))
 
+  it.scopedLive("without activeLLMJobIDs after a reconnect, a job that shows no frame within the grace is lost", () =>
+    Effect.gen(function*() {
+      const server = yield* makeLLMServer
+      server.script = (r) => {
+        server.play(r, [{ frame: "jobTokens", payload: { content: "Hel", role: "assistant" } }])
+        setTimeout(() => r.conn.ws.terminate(), 30)
+      }
+      const chat = yield* chatFor(server, { recoveryGrace: "200 millis" })
+      const error = yield* Effect.flip(chat.complete(ask("Hi")))
+      assert(error._tag === "SogniChatJobError")
+      assert.strictEqual(error.reason, "TransportLost")
+      assert.strictEqual(server.connections.length, 2)
+    }))
+
+  it.scopedLive("a connection that ends for good (4015: appId connected elsewhere) fails the job at once", () =>
+    Effect.gen(function*() {
+      const server = yield* makeLLMServer
+      server.script = (r) => setTimeout(() => r.conn.ws.close(4015, "replaced"), 20)
+      const chat = yield* chatFor(server)
+      const error = yield* Effect.flip(chat.complete(ask("Hi")))
+      assert(error._tag === "SogniChatJobError")
+      assert.strictEqual(error.reason, "TransportLost")
+      assert.match(error.message, /ended for good/)
+    }))
+
+  it.scopedLive("concurrent jobs on one socket each get only their own frames", () =>
+    Effect.gen(function*() {
+      const server = yield* makeLLMServer
+      server.script = (r) => server.play(r, textFrames([`echo `, String(lastMessage(r).content)]), 3)
+      const chat = yield* chatFor(server)
+      const answers = yield* Effect.forEach(
+        Array.from({ length: 8 }, (_, i) => `q${i}`),
+        (q) => Effect.map(chat.complete(ask(q)), (c) => c.text),
+        { concurrency: "unbounded" }
+      )
+      assert.deepStrictEqual(answers, Array.from({ length: 8 }, (_, i) => `echo q${i}`))
+    }))
+
   it.scopedLive("invalid input is refused with field and rule before anything is sent", () =>
     Effect.gen(function*() {
       const server = yield* makeLLMServer
