@@ -238,6 +238,10 @@ describe("video projects", () => {
       assert.include(result!.resultUrl!, "sig=")
       const info = mp4Info((yield* download(result!.resultUrl!)).data)
       assert.strictEqual(info.sampleCount, 97)
+      const record = yield* json(
+        yield* http(`${emulator.url}/v1/projects/${request.jobID}`, { headers: { "api-key": emulator.apiKey } })
+      )
+      assert.match(record.data.project.completedWorkerJobs[0].resultUrl, /\/_media\//)
       const forged = result!.resultUrl!.replace(/sig=[^&]+/, "sig=forged")
       assert.strictEqual((yield* http(forged)).status, 403)
       // Vendor models are Spark-only.
@@ -345,13 +349,12 @@ describe("uploads", () => {
       const unauthenticated = yield* http(`${emulator.url}/v1/image/uploadUrl?imageId=X&jobId=${jobId}&type=startingImage`)
       assert.strictEqual(unauthenticated.status, 401)
 
+      const maskUrl = (yield* uploadUrl(emulator, "image", { imageId: "M", jobId, type: "referenceMask" })).body.data.uploadUrl
+      const oversized = new Uint8Array(20 * 1024 * 1024 + 1)
+      oversized.set(pngBytes())
+      const tooBig = yield* http(maskUrl, { method: "PUT", body: Buffer.from(oversized), headers: { "content-type": "image/png" } })
+      assert.strictEqual(tooBig.status, 413, "images are capped at 20 MiB")
       const audioUrl = (yield* uploadUrl(emulator, "media", { jobId, type: "referenceAudio" })).body.data.uploadUrl
-      const tooBig = yield* http(audioUrl, {
-        method: "PUT",
-        body: new Uint8Array(51 * 1024 * 1024),
-        headers: { "content-type": "audio/wav" }
-      })
-      assert.strictEqual(tooBig.status, 413)
       assert.strictEqual((yield* put(audioUrl, wav, "audio/wav")).status, 200)
       // Uploaded bytes can be fetched back through a download URL naming the slot.
       const back = yield* http(

@@ -155,8 +155,8 @@ export const rgbaToYuv = (width: number, height: number, rgba: Uint8Array): YuvI
       let r = 0
       let g = 0
       let b = 0
-      for (const [dy, dx] of [[0, 0], [0, 1], [1, 0], [1, 1]] as const) {
-        const i = ((row * 2 + dy) * width + col * 2 + dx) * 4
+      const top = (row * 2 * width + col * 2) * 4
+      for (const i of [top, top + 4, top + width * 4, top + width * 4 + 4]) {
         r += rgba[i]!
         g += rgba[i + 1]!
         b += rgba[i + 2]!
@@ -269,29 +269,30 @@ const writePps = (): Uint8Array => {
 const I_PCM_IN_I = 25
 const I_PCM_IN_P = 30
 
+/** Neighbour states for motion-vector prediction. */
+const OUTSIDE = 0
+const INTRA = 1
+const INTER = 2
+
 /**
- * Motion-vector predictor of a 16×16 partition with reference index 0 (H.264 §8.4.1.3), given the
- * neighbours' vectors (`undefined` = outside the picture, `null` = intra).
+ * One component of the motion-vector predictor of a 16×16 partition with reference index 0 (H.264
+ * §8.4.1.3), from the neighbours A (left), B (above) and C (above-right, or above-left when C lies
+ * outside the picture): their states and that component of their vectors.
  */
-const predictMv = (
-  a: readonly [number, number] | null | undefined,
-  b: readonly [number, number] | null | undefined,
-  c: readonly [number, number] | null | undefined
-): readonly [number, number] => {
-  let nb = b
-  let nc = c
-  if (nb === undefined && nc === undefined && a !== undefined) {
-    nb = a
-    nc = a
+const predictMv = (sa: number, a: number, sb: number, b: number, sc: number, c: number): number => {
+  if (sb === OUTSIDE && sc === OUTSIDE && sa !== OUTSIDE) {
+    sb = sa
+    sc = sa
+    b = a
+    c = a
   }
-  const parts = [a, nb, nc].map((n) => (n === undefined || n === null ? { ref: -1, mv: [0, 0] as const } : { ref: 0, mv: n }))
-  const matching = parts.filter((p) => p.ref === 0)
-  if (matching.length === 1) return matching[0]!.mv
-  const median = (i: 0 | 1) => {
-    const xs = parts.map((p) => p.mv[i]).sort((x, y) => x - y)
-    return xs[1]!
-  }
-  return [median(0), median(1)]
+  // Outside or intra neighbours count as reference index −1 with a zero vector.
+  const va = sa === INTER ? a : 0
+  const vb = sb === INTER ? b : 0
+  const vc = sc === INTER ? c : 0
+  const matches = (sa === INTER ? 1 : 0) + (sb === INTER ? 1 : 0) + (sc === INTER ? 1 : 0)
+  if (matches === 1) return sa === INTER ? va : sb === INTER ? vb : vc
+  return Math.max(Math.min(va, vb), Math.min(Math.max(va, vb), vc))
 }
 
 const withLength = (nals: ReadonlyArray<Uint8Array>): Uint8Array => {
@@ -345,6 +346,9 @@ export const encodePan = (options: PanOptions): EncodedStream => {
       }
     }
   }
+  // In a P picture every inter macroblock carries the same vector and the last column is intra, so a
+  // neighbour's state follows from its position alone.
+  const state = (x: number, y: number) => x < 0 || y < 0 || x >= mbWidth ? OUTSIDE : x === mbWidth - 1 ? INTRA : INTER
   const samples: Uint8Array[] = []
   const sync: boolean[] = []
   let idrCount = 0
@@ -369,8 +373,6 @@ export const encodePan = (options: PanOptions): EncodedStream => {
     }
     w.se(0) // slice_qp_delta
     w.ue(1) // disable_deblocking_filter_idc
-    // Vectors of the macroblocks coded so far in this picture (null = intra).
-    const vectors: Array<readonly [number, number] | null> = []
     for (let mby = 0; mby < mbHeight; mby++) {
       for (let mbx = 0; mbx < mbWidth; mbx++) {
         const intra = idr || mbx === mbWidth - 1
@@ -380,16 +382,15 @@ export const encodePan = (options: PanOptions): EncodedStream => {
           w.alignZero()
           fillPcm(x0, mbx, mby)
           w.bytes(pcm)
-          vectors.push(null)
         } else {
-          const at = (x: number, y: number) => (x < 0 || y < 0 || x >= mbWidth ? undefined : vectors[y * mbWidth + x])
+          const sa = state(mbx - 1, mby)
+          const sb = state(mbx, mby - 1)
           // C is the above-right neighbour, or the above-left one when C lies outside the picture.
-          const c = mby > 0 && mbx + 1 < mbWidth ? at(mbx + 1, mby - 1) : at(mbx - 1, mby - 1)
-          const mvp = predictMv(at(mbx - 1, mby), at(mbx, mby - 1), c)
+          const sc = mby > 0 && mbx + 1 < mbWidth ? state(mbx + 1, mby - 1) : state(mbx - 1, mby - 1)
           w.ue(0) // mb_type P_L0_16x16 (one reference: no ref_idx)
-          w.se(mv[0] - mvp[0]).se(mv[1] - mvp[1])
+          w.se(mv[0] - predictMv(sa, mv[0], sb, mv[0], sc, mv[0]))
+          w.se(mv[1] - predictMv(sa, mv[1], sb, mv[1], sc, mv[1]))
           w.ue(0) // coded_block_pattern 0 (inter mapping): no residual, no mb_qp_delta
-          vectors.push(mv)
         }
       }
     }

@@ -7,6 +7,7 @@
  */
 import type { Protocol } from "@effect-sogni/core"
 import type { ProjectInfo } from "../EmulatorControl.js"
+import { mintMediaUrl } from "./media.js"
 import { formatAmount, isTerminal, type JobSlot, type Project, type World } from "./state.js"
 
 const shownInRecovery = (job: JobSlot) => job.status !== "created" && job.status !== "queued"
@@ -83,7 +84,10 @@ const rawJob = (project: Project, job: JobSlot, world: World) => ({
   costActual: costActual(project, job.status === "jobCompleted" ? 1 : 0),
   network: project.network,
   txId: `emu-tx-${project.SID}-${job.jobIndex}`,
-  resultUrl: null,
+  // Vendor renders are hosted: their record carries the URL (media.md §8.1); worker results are minted.
+  resultUrl: project.model.vendor && job.status === "jobCompleted"
+    ? mintMediaUrl(world, project.id, job.imgID, project.outputFormat, "complete")
+    : null,
   outputFormat: project.outputFormat
 })
 
