@@ -2,7 +2,11 @@
  * The child-side measurement kit (plain Node, no Effect, so the floor's process stays lean):
  * a post-GC heap baseline, a ~10 ms heap sampler, and a CPU / wall-clock window.
  */
+import { writeFileSync } from "node:fs"
+import { Session } from "node:inspector"
+import { join } from "node:path"
 import { performance } from "node:perf_hooks"
+import { getHeapStatistics } from "node:v8"
 
 /** Marker line a child prints (last) on stdout with its JSON measurement. */
 export const REPORT_PREFIX = "BENCH_REPORT "
@@ -33,25 +37,53 @@ const gc = (): void => {
 }
 
 /**
+ * `BENCH_CPU_PROF=<dir>`: each child also records a V8 CPU profile of its measured window (from
+ * `start()` to `stop()`, nothing of the start-up) into `<dir>/<contender>-<pid>.cpuprofile`.
+ */
+const profileDir = process.env.BENCH_CPU_PROF !== undefined && process.env.BENCH_CPU_PROF.length > 0
+  ? process.env.BENCH_CPU_PROF
+  : undefined
+
+const startProfiler = (): Session | undefined => {
+  if (profileDir === undefined) return undefined
+  const session = new Session()
+  session.connect()
+  session.post("Profiler.enable")
+  session.post("Profiler.start")
+  return session
+}
+
+const stopProfiler = (session: Session | undefined, contender: string): void => {
+  if (session === undefined || profileDir === undefined) return
+  session.post("Profiler.stop", (error, result) => {
+    if (error === null) writeFileSync(join(profileDir, `${contender}-${process.pid}.cpuprofile`), JSON.stringify(result.profile))
+    session.disconnect()
+  })
+}
+
+/**
  * Takes the post-GC baseline now and starts sampling `heapUsed` every `intervalMs`; call `start`
  * right before the work (CPU / wall window) and `stop` right after it.
  */
 export const makeMeter = (intervalMs = 10) => {
   gc()
-  const baseline = process.memoryUsage().heapUsed
+  // `used_heap_size` is `process.memoryUsage().heapUsed` without the RSS read: ~7× cheaper per sample
+  const baseline = getHeapStatistics().used_heap_size
   let peak = baseline
   const sample = () => {
-    const h = process.memoryUsage().heapUsed
+    const h = getHeapStatistics().used_heap_size
     if (h > peak) peak = h
   }
   const timer = setInterval(sample, intervalMs)
   let cpu0: NodeJS.CpuUsage | undefined
   let t0 = 0
   let elu0: ReturnType<typeof performance.eventLoopUtilization> | undefined
+  let profiler: Session | undefined
   return {
     baseline,
     /** Opens the CPU / wall window. */
     start: () => {
+      profiler = startProfiler()
       sample()
       cpu0 = process.cpuUsage()
       t0 = performance.now()
@@ -66,6 +98,7 @@ export const makeMeter = (intervalMs = 10) => {
       const busy = performance.eventLoopUtilization(elu0).utilization
       sample()
       clearInterval(timer)
+      stopProfiler(profiler, contender)
       return {
         contender,
         cpuMs: (cpu.user + cpu.system) / 1000,

@@ -7,11 +7,12 @@
  * To add a benchmark: write `src/benchmarks/<name>.ts` exporting a {@link Benchmark} and list it below.
  */
 import type { Benchmark } from "./Benchmark.js"
+import { mediaFanout } from "./benchmarks/mediaFanout.js"
 import { socketFanout } from "./benchmarks/socketFanout.js"
 
 const benchmarks: ReadonlyArray<Benchmark> = [
-  socketFanout
-  // mediaFanout: our media API vs the official client vs the floor, against the local emulator
+  socketFanout,
+  mediaFanout
   // chatStream: a 100k-token chat stream
 ]
 

@@ -1,7 +1,9 @@
 /**
  * socket-fanout: 200 projects × 4 jobs × 50 progress steps, streamed round-robin by one loopback
- * server, received by the raw-`ws` floor and by `SogniSocket` (route + consumer fiber per project),
- * each in its own process, alternating, several times; medians compared.
+ * server, received by the raw-`ws` floor, by `SogniSocket` with a synchronous `routeWith` reducer per
+ * project ("ours", how the media package consumes frames) and by `SogniSocket` with a `route` queue and
+ * a consumer fiber per project ("ours-queue"), each in its own process, alternating, several times;
+ * medians compared.
  *
  * Targets: ours ≤ 3× the floor's CPU and ≤ 2× its heap.
  */
@@ -13,11 +15,12 @@ import { type ContenderArgs, defaultPlan, totalFrames } from "../socketFanout/pl
 
 const contenders = {
   floor: new URL("../socketFanout/floor.ts", import.meta.url),
-  ours: new URL("../socketFanout/ours.ts", import.meta.url)
+  ours: new URL("../socketFanout/ours.ts", import.meta.url),
+  "ours-queue": new URL("../socketFanout/oursQueue.ts", import.meta.url)
 } as const
 type Contender = keyof typeof contenders
 
-/** Runs per contender (alternating order); ~10 s each on a 2-core machine. */
+/** Runs per contender (alternating order); a few seconds each on a 2-core machine. */
 const repetitions = Number(process.env.BENCH_REPS ?? 3)
 
 export const socketFanout: Benchmark = {
@@ -27,18 +30,20 @@ export const socketFanout: Benchmark = {
     const plan = defaultPlan
     const frames = encodeFanout(plan)
     const server = await startFrameServer(frames)
-    const runs: Record<Contender, Array<Measurement>> = { floor: [], ours: [] }
+    const runs: Record<Contender, Array<Measurement>> = { floor: [], ours: [], "ours-queue": [] }
     try {
       const args: ContenderArgs = { url: server.url, plan }
       for (let i = 0; i < repetitions; i++) {
-        const order: ReadonlyArray<Contender> = i % 2 === 0 ? ["floor", "ours"] : ["ours", "floor"]
+        const order: ReadonlyArray<Contender> = i % 2 === 0
+          ? ["floor", "ours", "ours-queue"]
+          : ["ours-queue", "ours", "floor"]
         for (const c of order) {
           const serverCpu0 = process.cpuUsage()
           const m = await runChild(contenders[c], [JSON.stringify(args)], { timeoutMs: 60_000 })
           const serverCpu = process.cpuUsage(serverCpu0)
           runs[c].push(m)
           console.log(
-            `  [${i + 1}/${repetitions}] ${c.padEnd(5)} cpu ${m.cpuMs.toFixed(0).padStart(5)} ms  ` +
+            `  [${i + 1}/${repetitions}] ${c.padEnd(10)} cpu ${m.cpuMs.toFixed(0).padStart(5)} ms  ` +
               `heap ${mb(m.heapBytes).padStart(6)} MB  wall ${m.wallMs.toFixed(0).padStart(5)} ms  ` +
               `loop busy ${(m.busy * 100).toFixed(0).padStart(3)}%  ` +
               `(parent/server cpu ${((serverCpu.user + serverCpu.system) / 1000).toFixed(0)} ms)`
@@ -65,6 +70,7 @@ export const socketFanout: Benchmark = {
     }
     const floor = summary("floor")
     const ours = summary("ours")
+    const oursQueue = summary("ours-queue")
     const row = (name: string, s: ReturnType<typeof summary>) => [
       name,
       s.cpuMs.toFixed(0),
@@ -81,7 +87,11 @@ export const socketFanout: Benchmark = {
     console.log(
       table(
         ["contender", "cpu ms", "cpu range", "heap MB", "base MB", "wall ms", "frames/s"],
-        [row("floor (raw ws)", floor), row("ours (SogniSocket)", ours)]
+        [
+          row("floor (raw ws)", floor),
+          row("ours (SogniSocket routeWith)", ours),
+          row("ours-queue (route + fiber)", oursQueue)
+        ]
       ).replace(/^/gm, "  ")
     )
     const cpuRatio = ours.cpuMs / floor.cpuMs
@@ -89,6 +99,10 @@ export const socketFanout: Benchmark = {
     console.log(
       `\n  targets: cpu ≤ 3.00× (${cpuRatio <= 3 ? "met" : "MISSED"}), heap ≤ 2.00× (${heapRatio <= 2 ? "met" : "MISSED"})`
     )
-    return [`RESULT socket-fanout cpu ours/floor=${cpuRatio.toFixed(2)} heap ours/floor=${heapRatio.toFixed(2)}`]
+    return [
+      `RESULT socket-fanout cpu ours/floor=${cpuRatio.toFixed(2)} heap ours/floor=${heapRatio.toFixed(2)}`,
+      `RESULT socket-fanout cpu ours-queue/floor=${(oursQueue.cpuMs / floor.cpuMs).toFixed(2)} ` +
+      `heap ours-queue/floor=${(oursQueue.heapBytes / floor.heapBytes).toFixed(2)}`
+    ]
   }
 }

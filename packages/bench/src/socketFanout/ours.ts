@@ -1,12 +1,15 @@
 /**
- * Contender "ours": `SogniSocket` with one `route(projectId)` per project and one consumer fiber per
- * project draining its queue (counting events, tracking the last step per job in a Map).
+ * Contender "ours": `SogniSocket` with one synchronous `routeWith(projectId, onEvent)` per project (the
+ * way the media package consumes project frames): each event is folded on the socket's own turn by a
+ * plain reducer (count events, keep the last step per job in a Map) and a per-project Deferred
+ * completes at `jobCompleted`. No queue and no fiber wake-up per event.
  *
  * argv: <json ContenderArgs>
  */
-import { type Protocol, SogniConfig, SogniSocket } from "@effect-sogni/core"
+import { SogniConfig, SogniSocket } from "@effect-sogni/core"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
-import * as Fiber from "effect/Fiber"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Queue from "effect/Queue"
 import * as Redacted from "effect/Redacted"
@@ -24,26 +27,10 @@ import {
 const args = JSON.parse(process.argv[2] ?? "{}") as ContenderArgs
 
 interface ProjectTally {
-  readonly events: number
-  readonly lastStep: ReadonlyMap<string, number>
+  events: number
+  readonly lastStep: Map<string, number>
+  readonly done: Deferred.Deferred<void>
 }
-
-/** What any project consumer does at least: count, keep the last step per job, stop at jobCompleted. */
-const consume = (queue: Queue.Dequeue<Protocol.ServerEvent>): Effect.Effect<ProjectTally> =>
-  Effect.gen(function*() {
-    const lastStep = new Map<string, number>()
-    let events = 0
-    while (true) {
-      const event = yield* Queue.take(queue)
-      events++
-      if (event.type === "jobProgress") {
-        const { imgID, step } = event.payload
-        if (imgID !== undefined && step !== undefined) lastStep.set(imgID, step)
-      } else if (event.type === "jobState" && event.payload.type === "jobCompleted") {
-        return { events, lastStep }
-      }
-    }
-  })
 
 const program = Effect.gen(function*() {
   const socket = yield* SogniSocket.make()
@@ -53,12 +40,25 @@ const program = Effect.gen(function*() {
   meter.start()
 
   const sentinel = yield* socket.subscribe([sentinelType])
-  const consumers = yield* Effect.forEach(
+  const tallies = yield* Effect.forEach(
     Array.from({ length: args.plan.projects }, (_, p) => projectId(p)),
-    (id) => Effect.flatMap(socket.route(id), (queue) => Effect.fork(consume(queue)))
+    (id) =>
+      Effect.gen(function*() {
+        const tally: ProjectTally = { events: 0, lastStep: new Map(), done: yield* Deferred.make<void>() }
+        yield* socket.routeWith(id, (event) => {
+          tally.events++
+          if (event.type === "jobProgress") {
+            const { imgID, step } = event.payload
+            if (imgID !== undefined && step !== undefined) tally.lastStep.set(imgID, step)
+          } else if (event.type === "jobState" && event.payload.type === "jobCompleted") {
+            Deferred.unsafeDone(tally.done, Exit.void)
+          }
+        })
+        return tally
+      })
   )
   yield* socket.send({ type: triggerType, payload: triggerPayload })
-  const tallies = yield* Fiber.join(Fiber.all(consumers))
+  yield* Effect.forEach(tallies, (t) => Deferred.await(t.done), { discard: true })
   yield* Queue.take(sentinel)
 
   const events = tallies.reduce((n, t) => n + t.events, 0)
