@@ -564,7 +564,13 @@ const estimateModel = (
   key: string,
   media: CatalogModel["media"]
 ) => {
-  const model = findModel(decodeURIComponent(p[key] ?? ""))
+  let id = p[key] ?? ""
+  try {
+    id = decodeURIComponent(id)
+  } catch {
+    return errorResponse(400, `Malformed model id ${id}`)
+  }
+  const model = findModel(id)
   if (model === undefined) return errorResponse(404, `Unknown model ${p[key]}`)
   if (model.media !== media) return errorResponse(400, `${model.id} is a ${model.media} model, not ${media}`)
   const tokenType = p["tokenType"] ?? "spark"
