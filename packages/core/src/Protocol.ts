@@ -640,28 +640,34 @@ export const encodeFrame = (type: string, payload: unknown): string =>
 export const decodeEnvelope = (
   raw: string | Uint8Array
 ): Either.Either<{ readonly type: string; readonly payload: unknown }, FrameSkip> => {
+  const result = parseEnvelope(raw)
+  return isFrameSkip(result) ? Either.left(result) : Either.right(result)
+}
+
+const isFrameSkip = (u: unknown): u is FrameSkip => (u as { _tag?: unknown })._tag === "FrameSkip"
+
+/** The envelope parse without `Either` wrappers: one result object per frame on the hot path. */
+const parseEnvelope = (raw: string | Uint8Array): { type: string; payload: unknown } | FrameSkip => {
   let outer: unknown
   try {
     outer = JSON.parse(typeof raw === "string" ? raw : textDecoder.decode(raw))
   } catch {
-    return Either.left(skip("NotJson", "frame is not JSON"))
+    return skip("NotJson", "frame is not JSON")
   }
-  if (typeof outer !== "object" || outer === null) return Either.left(skip("NotJson", "frame is not an object"))
+  if (typeof outer !== "object" || outer === null) return skip("NotJson", "frame is not an object")
   const type = (outer as { type?: unknown }).type
-  if (typeof type !== "string" || type.length === 0) return Either.left(skip("NoType", "frame has no type"))
+  if (typeof type !== "string" || type.length === 0) return skip("NoType", "frame has no type")
   const data = (outer as { data?: unknown }).data
-  if (typeof data !== "string" || data.length === 0) return Either.left(skip("NoData", "frame has no data", type))
+  if (typeof data !== "string" || data.length === 0) return skip("NoData", "frame has no data", type)
   // Buffer's decoder skips characters outside the alphabet; only check the alphabet when parsing fails
   let payload: unknown
   try {
     payload = JSON.parse(textOfBase64(data))
   } catch {
-    return Either.left(
-      BASE64.test(data) ? skip("NotJson", "data is not base64 of JSON", type) : skip("BadBase64", "data is not base64", type)
-    )
+    return BASE64.test(data) ? skip("NotJson", "data is not base64 of JSON", type) : skip("BadBase64", "data is not base64", type)
   }
-  if (payload === null) return Either.left(skip("NoData", "data is JSON null", type))
-  return Either.right({ type, payload: normalizeIds(payload) })
+  if (payload === null) return skip("NoData", "data is JSON null", type)
+  return { type, payload: normalizeIds(payload) }
 }
 
 /**
@@ -766,11 +772,32 @@ export const decodeServerPayload = <K extends ServerEventType>(
  *
  * @since 0.1.0
  */
-export const decodeServerFrame = (raw: string | Uint8Array): Either.Either<ServerEvent, FrameSkip> =>
-  Either.flatMap(decodeEnvelope(raw), ({ payload, type }) => {
-    if (!isServerType(type)) return Either.left(skip("UnknownType", `unknown event type ${type}`, type))
-    return Either.map(decodeServerPayload(type, payload), (p) => ({ type, payload: p }) as ServerEvent)
-  })
+export const decodeServerFrame = (raw: string | Uint8Array): Either.Either<ServerEvent, FrameSkip> => {
+  const result = decodeServerFrameRaw(raw)
+  return isFrameSkip(result) ? Either.left(result) : Either.right(result)
+}
+
+/**
+ * {@link decodeServerFrame} for hot paths: the event or the reason it was skipped, with no wrapper
+ * allocations (the parsed envelope object becomes the event when its payload passes the fast check).
+ *
+ * @since 0.1.0
+ */
+export const decodeServerFrameRaw = (raw: string | Uint8Array): ServerEvent | FrameSkip => {
+  const envelope = parseEnvelope(raw)
+  if (isFrameSkip(envelope)) return envelope
+  const type = envelope.type
+  if (!isServerType(type)) return skip("UnknownType", `unknown event type ${type}`, type)
+  const fast = fastChecks[type]
+  if (fast !== undefined && fast(envelope.payload)) return envelope as ServerEvent
+  const decoded = serverDecoders[type](envelope.payload)
+  if (Either.isLeft(decoded)) return skip("InvalidPayload", formatIssue(decoded.left), type)
+  envelope.payload = decoded.right
+  return envelope as ServerEvent
+}
+
+/** @since 0.1.0 */
+export { isFrameSkip }
 
 /**
  * Decodes one client → server frame (used by the emulator).

@@ -417,14 +417,13 @@ export const make = (options?: {
     }
 
     const onFrame = (raw: string | Uint8Array): Effect.Effect<void> | undefined => {
-      const decoded = Protocol.decodeServerFrame(raw)
-      if (Either.isLeft(decoded)) {
-        const skip = decoded.left
-        return Effect.logWarning(`SogniSocket: skipped a server frame (${skip.reason})`).pipe(
-          Effect.annotateLogs({ type: skip.type ?? "?", detail: skip.message.slice(0, 500) })
+      const decoded = Protocol.decodeServerFrameRaw(raw)
+      if (Protocol.isFrameSkip(decoded)) {
+        return Effect.logWarning(`SogniSocket: skipped a server frame (${decoded.reason})`).pipe(
+          Effect.annotateLogs({ type: decoded.type ?? "?", detail: decoded.message.slice(0, 500) })
         )
       }
-      return onEvent(decoded.right)
+      return onEvent(decoded)
     }
 
     const connectOnce = (attempt: number): Effect.Effect<CloseOutcome, SogniAuthenticationError | CloseOutcome> =>

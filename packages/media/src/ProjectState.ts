@@ -278,23 +278,52 @@ const newJob = (imgID: string, jobIndex: number | undefined, stepsHint: number):
   error: undefined
 })
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
+
+/**
+ * Accumulates one transition. Copy-on-write: the state, its job list and each touched job are copied
+ * at most once per transition, then updated in place (inputs are never mutated).
+ */
 class Builder {
-  state: ProjectState
+  private draft: Mutable<ProjectState> | undefined
+  private jobsCopied = false
+  private readonly ownJobs = new Set<number>()
   readonly events: Array<ProjectEvent> = []
   readonly commands: Array<Command> = []
-  constructor(state: ProjectState) {
-    this.state = state
+  constructor(private readonly original: ProjectState) {}
+  get state(): ProjectState {
+    return this.draft ?? this.original
+  }
+  private writable(): Mutable<ProjectState> {
+    if (this.draft === undefined) this.draft = { ...this.original }
+    return this.draft
   }
   set(patch: Partial<ProjectState>) {
-    this.state = { ...this.state, ...patch }
+    Object.assign(this.writable(), patch)
+  }
+  private writableJobs(): Array<Job> {
+    const draft = this.writable()
+    if (!this.jobsCopied) {
+      draft.jobs = draft.jobs.slice()
+      this.jobsCopied = true
+    }
+    return draft.jobs as Array<Job>
+  }
+  addJob(job: Job) {
+    const jobs = this.writableJobs()
+    this.ownJobs.add(jobs.length)
+    jobs.push(job)
   }
   jobAt(i: number): Job {
     return this.state.jobs[i]!
   }
   setJob(i: number, patch: Partial<Job>) {
-    const jobs = this.state.jobs.slice()
-    jobs[i] = { ...jobs[i]!, ...patch }
-    this.state = { ...this.state, jobs }
+    const jobs = this.writableJobs()
+    if (!this.ownJobs.has(i)) {
+      jobs[i] = { ...jobs[i]! }
+      this.ownJobs.add(i)
+    }
+    Object.assign(jobs[i]!, patch)
   }
   /**
    * Finds the logical job for a frame: by `imgID`; else an unfinished job with the same `jobIndex`
@@ -329,7 +358,7 @@ class Builder {
       })
       return reclaim
     }
-    this.set({ jobs: [...jobs, newJob(imgID, jobIndex, this.state.stepsHint)] })
+    this.addJob(newJob(imgID, jobIndex, this.state.stepsHint))
     return this.state.jobs.length - 1
   }
   emit(event: ProjectEvent) {

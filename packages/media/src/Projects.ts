@@ -103,6 +103,9 @@ export const defaults = {
   urlLifetime: Duration.minutes(30)
 } as const
 
+/** Events held for a subscriber that has not arrived yet (the oldest are dropped beyond it). */
+const backlogLimit = 1024
+
 /** @since 0.1.0 */
 export interface ProjectsOptions {
   readonly cancelTimeout?: Duration.DurationInput | undefined
@@ -127,8 +130,8 @@ export interface Project {
   readonly state: Effect.Effect<ProjectState.ProjectState>
   /**
    * The project's events, ending after the terminal one (`Completed`, `Failed` or `Canceled`). The first
-   * subscriber sees every event since the project was created; later ones see events from when they
-   * subscribe (the current `state` tells them the rest).
+   * subscriber sees the events since the project was created (the latest 1024 of them); later ones see
+   * events from when they subscribe (the current `state` tells them the rest).
    */
   readonly events: Stream.Stream<ProjectState.ProjectEvent>
   /** Waits for the end: the results, or why there are none. */
@@ -296,7 +299,11 @@ export const make = (options: ProjectsOptions = {}) =>
     const prepared = (input: Input): Effect.Effect<Prepared, SogniError.SogniError> =>
       isPrepared(input) ? Effect.succeed(input) : prepare(input)
 
-    const submit = (prepared: Prepared): Effect.Effect<Project> =>
+    /**
+     * `keepBacklog`: hold the events emitted before the first subscriber (up to `backlogLimit`), for
+     * callers that subscribe later; `run` never subscribes, so it keeps none.
+     */
+    const launch = (prepared: Prepared, keepBacklog: boolean): Effect.Effect<Project> =>
       Effect.gen(function*() {
         const id = prepared.request.jobID.toUpperCase()
         const request = id === prepared.request.jobID ? prepared.request : { ...prepared.request, jobID: id }
@@ -311,12 +318,17 @@ export const make = (options: ProjectsOptions = {}) =>
           disableSafety: prepared.disableSafety
         })
         const subscribers = new Set<Queue.Queue<ProjectState.ProjectEvent>>()
-        let backlog: Array<ProjectState.ProjectEvent> | undefined = []
+        let backlog: Array<ProjectState.ProjectEvent> | undefined = keepBacklog ? [] : undefined
+        let ticking = false
+        let startTicks = () => {}
         const done = yield* Deferred.make<ProjectState.ProjectState>()
         const cancelAnswers = new Set<Deferred.Deferred<void, SogniProjectError>>()
 
         const publish = (event: ProjectState.ProjectEvent) => {
-          if (backlog !== undefined) backlog.push(event)
+          if (backlog !== undefined) {
+            if (backlog.length >= backlogLimit) backlog.shift()
+            backlog.push(event)
+          }
           for (const q of subscribers) q.unsafeOffer(event)
           if (event._tag === "CancelRejected") {
             for (const d of cancelAnswers) {
@@ -364,6 +376,7 @@ export const make = (options: ProjectsOptions = {}) =>
           if (ProjectState.isTerminal(state.status)) return []
           const step = ProjectState.transition(state, input)
           state = step.state
+          if (!ticking && input._tag === "Server" && input.event.type === "jobETA") startTicks()
           for (const event of step.events) publish(event)
           if (ProjectState.isTerminal(state.status)) {
             Deferred.unsafeDone(done, Exit.succeed(state))
@@ -420,6 +433,7 @@ export const make = (options: ProjectsOptions = {}) =>
         })
 
         // ETA-only jobs progress with time
+        // started on the first ETA: most projects report steps and never need a clock
         const ticks = Effect.suspend(() =>
           state.jobs.some((j) => j.etaAt !== undefined && !ProjectState.isTerminal(j.status))
             ? feed({ _tag: "Tick", now: Date.now() })
@@ -486,10 +500,15 @@ export const make = (options: ProjectsOptions = {}) =>
         yield* socket.routeWith(id, onServerEvent).pipe(Scope.extend(scope))
         // `submit` may run inside an uninterruptible acquire (see `events`/`run`): the project's own
         // fibers must stay interruptible so that closing its scope ends them
-        yield* FiberSet.run(fibers, Effect.interruptible(ticks))
+        startTicks = () => {
+          ticking = true
+          runFork(Effect.interruptible(ticks))
+        }
         yield* FiberSet.run(fibers, Effect.interruptible(start))
         return project
       }).pipe(Effect.withSpan("Projects.submit"))
+
+    const submit = (prepared: Prepared) => launch(prepared, true)
 
     const outcome = (final: ProjectState.ProjectState): Effect.Effect<ReadonlyArray<ProjectState.JobResult>, SogniProjectError> => {
       if (final.status === "completed") {
@@ -599,7 +618,7 @@ export const make = (options: ProjectsOptions = {}) =>
         Effect.scoped(
           Effect.flatMap(
             prepared(input),
-            (p) => Effect.flatMap(Effect.acquireRelease(submit(p), cancelOnInterrupt), (project) => project.await)
+            (p) => Effect.flatMap(Effect.acquireRelease(launch(p, false), cancelOnInterrupt), (project) => project.await)
           )
         ),
       get: (id) => Effect.sync(() => Option.map(Option.fromNullable(tracked.get(id.toUpperCase())), (t) => t.project)),
