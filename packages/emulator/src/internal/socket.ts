@@ -16,6 +16,7 @@ import { type RawData, WebSocket } from "ws"
 import type { MalformedKind } from "../EmulatorControl.js"
 import { readCredential } from "./auth.js"
 import { swarmModels } from "./catalog.js"
+import { activeLLMJobIDsOf, admitLLMJob, cancelLLMJob, refuseMalformedLLMRequest, sendLLMModels } from "./llm.js"
 import { liveProjectsOf, recoveredProject, unclaimedOf } from "./records.js"
 import { admitProject, cancelProject, ErrorCodes } from "./simulation.js"
 import { balancesOf, type Connection, detach, isSubscribed, nextSerial, sendTo, type World } from "./state.js"
@@ -129,6 +130,14 @@ const handleClientFrame = (world: World, conn: Connection, raw: Uint8Array): Eff
     const logged = Effect.logWarning(
       `skipped a client frame from ${conn.appId}: ${skip.reason}${skip.type ? ` (${skip.type})` : ""}: ${skip.message}`
     )
+    if (skip.reason === "InvalidPayload" && skip.type === "llmJobRequest") {
+      const envelope = Protocol.decodeEnvelope(raw)
+      const payload = Either.isRight(envelope) ? envelope.right.payload : undefined
+      const jobID = typeof payload === "object" && payload !== null ? (payload as { jobID?: unknown }).jobID : undefined
+      return typeof jobID === "string" && jobID.length > 0
+        ? Effect.zipRight(logged, refuseMalformedLLMRequest(conn, jobID, describeIssue(skip.message)))
+        : logged
+    }
     return skip.reason === "InvalidPayload" && skip.type === "jobRequest"
       ? Effect.zipRight(logged, refuseMalformedRequest(conn, raw, skip.message))
       : logged
@@ -138,7 +147,10 @@ const handleClientFrame = (world: World, conn: Connection, raw: Uint8Array): Eff
     case "jobRequest":
       return admitProject(world, conn, message.payload)
     case "jobError":
-      return cancelProject(world, conn, message.payload.jobID)
+      return Effect.flatMap(
+        cancelLLMJob(world, conn, message.payload.jobID, true),
+        (handled) => handled ? Effect.void : cancelProject(world, conn, message.payload.jobID)
+      )
     case "changeNetwork":
       return Effect.sync(() => {
         conn.network = message.payload
@@ -148,26 +160,23 @@ const handleClientFrame = (world: World, conn: Connection, raw: Uint8Array): Eff
     case "setSocketEventSubscriptions":
       return Effect.sync(() => {
         const hadModels = isSubscribed(conn.subscriptions, "swarmModels")
+        const hadLLMModels = isSubscribed(conn.subscriptions, "swarmLLMModels")
         applySubscriptionUpdate(conn.subscriptions, message.payload)
         sendTo(conn, {
           type: "socketEventSubscriptionsUpdated",
           payload: { socketEventSubscriptions: Object.fromEntries(conn.subscriptions) }
         })
         if (!hadModels && isSubscribed(conn.subscriptions, "swarmModels")) sendModels(conn)
+        if (!hadLLMModels && isSubscribed(conn.subscriptions, "swarmLLMModels")) sendLLMModels(conn)
       })
     case "llmJobRequest":
-      return Effect.sync(() => {
-        sendTo(conn, {
-          type: "llmJobError",
-          payload: {
-            jobID: message.payload.jobID,
-            error: "model_unavailable",
-            error_message: `The emulator does not serve LLM model ${message.payload.model} yet.`
-          }
-        })
-      })
+      return admitLLMJob(world, conn, message.payload)
     case "llmJobCancel":
-      return Effect.logDebug(`llmJobCancel ${message.payload.jobID} accepted (no LLM job runs here)`)
+      return Effect.flatMap(
+        cancelLLMJob(world, conn, message.payload.jobID, false),
+        (handled) =>
+          handled ? Effect.void : Effect.logDebug(`llmJobCancel ${message.payload.jobID}: no such running LLM job`)
+      )
   }
 }
 
@@ -233,7 +242,7 @@ export const acceptConnection = (world: World, ws: WebSocket, request: IncomingM
       tokens: balancesOf(account),
       activeProjects: active.map(recoveredProject),
       unclaimedCompletedProjects: unclaimed.map(recoveredProject),
-      activeLLMJobIDs: [],
+      activeLLMJobIDs: activeLLMJobIDsOf(world, appId),
       isMainnet: true,
       accountWasMigrated: false,
       hasUnclaimedAirdrop: false,
@@ -244,6 +253,7 @@ export const acceptConnection = (world: World, ws: WebSocket, request: IncomingM
   sendTo(conn, { type: "balanceUpdate", payload: balancesOf(account) })
   sendTo(conn, { type: "changeNetwork", payload: { network: conn.network } })
   sendModels(conn)
+  sendLLMModels(conn)
 
   ws.on("message", (data) => {
     conn.inbox.unsafeOffer(toBytes(data))

@@ -1,0 +1,519 @@
+/**
+ * The deterministic mock LLM (chat.md §1–§9): the `swarmLLMModels` catalog, `llmJobRequest` admission
+ * and the per-job simulation fiber (`jobState` pending → queued → assigned → jobStarted, `jobTokens`
+ * deltas, then always `llmJobResult` or `llmJobError`), tool calls, thinking, structured output,
+ * cancellation (`llmJobCancel` and `jobError artistCanceled`), the `[[slow]]`/`[[fail]]`/`[[drop]]`/
+ * `[[long]]` directives and recovery (`authenticated.activeLLMJobIDs`).
+ *
+ * @internal
+ */
+import type { Protocol } from "@effect-sogni/core"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import { generateInstance, hash32 } from "./llmSchema.js"
+import {
+  type AccountState,
+  type Connection,
+  detach,
+  formatAmount,
+  pushBalance,
+  sendTo,
+  sendToApp,
+  simMillis,
+  type World
+} from "./state.js"
+
+/** Timings at speed 1, in milliseconds (divided by the speed factor). @internal */
+export const LLMTiming = {
+  pending: 10,
+  queue: 30,
+  assign: 20,
+  start: 20,
+  /** Between two `jobTokens` frames. */
+  token: 12,
+  slowToken: 250,
+  /** How long a job whose socket dropped waits for the appId to reconnect (real time, like the server's 30 s). */
+  rebindMillis: 30_000
+} as const
+
+/** Spark/Sogni charged per prompt token and per completion token. @internal */
+export const LLMPrice = { input: 0.00001, output: 0.00004, usdPerToken: 0.005 } as const
+
+const constraint = (min: number, max: number, def: number, decimals?: number) => ({
+  min,
+  max,
+  default: def,
+  ...(decimals === undefined ? {} : { decimals })
+})
+
+/** The LLM models the emulator serves (LLMModelInfo form, chat.md §9). @internal */
+export const LLM_MODELS: Readonly<Record<string, { readonly workers: number; readonly [k: string]: unknown }>> = {
+  "qwen3.6-35b-a3b-gguf-iq4xs": {
+    workers: 4,
+    maxContextLength: 262144,
+    maxOutputTokens: { min: 1, max: 32768, default: 4096, thinkingComplexDefault: 16384 },
+    temperature: constraint(0, 2, 0.7, 2),
+    top_p: constraint(0, 1, 0.8, 2),
+    top_k: constraint(0, 200, 20),
+    min_p: constraint(0, 1, 0, 2),
+    repetition_penalty: constraint(0.5, 2, 1, 2),
+    frequency_penalty: constraint(-2, 2, 0, 2),
+    presence_penalty: constraint(-2, 2, 0, 2),
+    defaultsThinking: { temperature: 1, top_p: 0.95, top_k: 20, min_p: 0, presence_penalty: 1.5 },
+    defaultsThinkingCoding: { temperature: 0.6, top_p: 0.95, top_k: 20, min_p: 0, presence_penalty: 0 },
+    defaultsNonThinking: { temperature: 0.7, top_p: 0.8, top_k: 20, min_p: 0, presence_penalty: 1.5 },
+    defaultsNonThinkingReasoning: { temperature: 1, top_p: 0.95, top_k: 20, min_p: 0, presence_penalty: 1.5 }
+  },
+  "qwen3-8b-gguf-q4km": {
+    workers: 2,
+    maxContextLength: 32768,
+    maxOutputTokens: { min: 1, max: 8192, default: 2048 },
+    temperature: constraint(0, 2, 0.7, 2),
+    top_p: constraint(0, 1, 0.8, 2)
+  }
+}
+
+/** The `swarmLLMModels` payload. @internal */
+export const swarmLLMModels = (): Protocol.SwarmLLMModels => LLM_MODELS
+
+/** Sends `swarmLLMModels` on a connection (dropped there when `modelAvailability` is off). @internal */
+export const sendLLMModels = (conn: Connection): void => {
+  sendTo(conn, { type: "swarmLLMModels", payload: swarmLLMModels() })
+}
+
+/** A running LLM job. @internal */
+export interface LLMJob {
+  readonly id: string
+  readonly appId: string
+  readonly account: AccountState
+  readonly tokenType: "spark" | "sogni"
+  readonly promptTokens: number
+  completionTokens: number
+  done: boolean
+  dropped: boolean
+  fiber: Fiber.RuntimeFiber<void, never> | undefined
+}
+
+const jobsByWorld = new WeakMap<World, Map<string, LLMJob>>()
+
+/** The live LLM jobs of a world, by upper-case id. @internal */
+export const llmJobsOf = (world: World): Map<string, LLMJob> => {
+  let jobs = jobsByWorld.get(world)
+  if (jobs === undefined) jobsByWorld.set(world, jobs = new Map())
+  return jobs
+}
+
+/** Ids of the still-running LLM jobs of an appId (for `authenticated.activeLLMJobIDs`). @internal */
+export const activeLLMJobIDsOf = (world: World, appId: string): Array<string> =>
+  [...llmJobsOf(world).values()].filter((j) => j.appId === appId && !j.done).map((j) => j.id)
+
+// ---------------------------------------------------------------------------------------------------
+// Conversation reading
+
+type Message = Readonly<Record<string, unknown>>
+
+const textOf = (content: unknown): string => {
+  if (typeof content === "string") return content
+  if (Array.isArray(content)) {
+    return content
+      .map((p) => (typeof p === "object" && p !== null && (p as { type?: unknown }).type === "text" ? String((p as { text?: unknown }).text ?? "") : ""))
+      .filter((t) => t.length > 0)
+      .join(" ")
+  }
+  return ""
+}
+
+const imageCount = (content: unknown): number =>
+  Array.isArray(content)
+    ? content.filter((p) => typeof p === "object" && p !== null && (p as { type?: unknown }).type === "image_url").length
+    : 0
+
+const LLM_DIRECTIVE = /\[\[\s*(slow|fail|drop|long)\s*\]\]/gi
+
+/** LLM prompt directives. @internal */
+export interface LLMDirectives {
+  readonly slow: boolean
+  readonly fail: boolean
+  readonly drop: boolean
+  readonly long: boolean
+}
+
+const parseLLMDirectives = (text: string): { readonly directives: LLMDirectives; readonly clean: string } => {
+  const found = new Set<string>()
+  const clean = text.replace(LLM_DIRECTIVE, (_, name: string) => {
+    found.add(name.toLowerCase())
+    return ""
+  }).replace(/\s{2,}/g, " ").trim()
+  return {
+    directives: { slow: found.has("slow"), fail: found.has("fail"), drop: found.has("drop"), long: found.has("long") },
+    clean
+  }
+}
+
+interface ToolDef {
+  readonly name: string
+  readonly parameters: unknown
+}
+
+const toolsOf = (raw: unknown): ReadonlyArray<ToolDef> => {
+  if (!Array.isArray(raw)) return []
+  const out: ToolDef[] = []
+  for (const t of raw) {
+    if (typeof t !== "object" || t === null) continue
+    const fn = (t as { function?: unknown }).function
+    if (typeof fn !== "object" || fn === null) continue
+    const name = (fn as { name?: unknown }).name
+    if (typeof name === "string" && name.length > 0) out.push({ name, parameters: (fn as { parameters?: unknown }).parameters })
+  }
+  return out
+}
+
+/** What the mock model produces for a request. @internal */
+export type Plan =
+  | { readonly _tag: "Text"; readonly chunks: ReadonlyArray<string> }
+  | { readonly _tag: "Tools"; readonly calls: ReadonlyArray<{ readonly name: string; readonly arguments: string }> }
+
+/** Splits text into word tokens (`" word"`), each one completion token. */
+const wordTokens = (text: string): Array<string> => text.match(/\s*\S+/g) ?? []
+
+/** Splits JSON text into 4-character tokens. */
+const charTokens = (text: string, size = 4): Array<string> => {
+  const out: string[] = []
+  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size))
+  return out
+}
+
+const FILLER = [
+  "The emulator answers deterministically.",
+  "Every reply is derived from the last user message.",
+  "No real model runs here.",
+  "Tokens stream one word at a time.",
+  "The same prompt always yields the same text.",
+  "This sentence pads the answer.",
+  "Ask again and you will read this again."
+]
+
+const quoted = (text: string): string | undefined => /"([^"]{1,200})"/.exec(text)?.[1]
+
+/**
+ * Plans the reply to a conversation: tool calls, or text (thinking block first, JSON for
+ * `response_format`). Pure and deterministic.
+ *
+ * @internal
+ */
+export const planReply = (request: Readonly<Record<string, unknown>>, messages: ReadonlyArray<Message>): {
+  readonly plan: Plan
+  readonly directives: LLMDirectives
+} => {
+  let lastUser = -1
+  for (let i = messages.length - 1; i >= 0; i--) {
+    if (messages[i]!.role === "user") {
+      lastUser = i
+      break
+    }
+  }
+  const userMessage = lastUser >= 0 ? messages[lastUser]! : undefined
+  const { clean: userText, directives } = parseLLMDirectives(userMessage === undefined ? "" : textOf(userMessage.content))
+  const images = userMessage === undefined ? 0 : imageCount(userMessage.content)
+  const toolResults = messages.slice(lastUser + 1).filter((m) => m.role === "tool")
+  const tools = toolsOf(request.tools)
+  const choice = request.tool_choice
+  const seed = userText
+
+  if (toolResults.length === 0 && tools.length > 0 && choice !== "none") {
+    let chosen: ReadonlyArray<ToolDef> = []
+    const forced = typeof choice === "object" && choice !== null
+      ? (choice as { function?: { name?: unknown } }).function?.name
+      : undefined
+    if (typeof forced === "string") chosen = tools.filter((t) => t.name === forced)
+    if (chosen.length === 0) {
+      const lower = userText.toLowerCase()
+      chosen = tools.filter((t) => lower.includes(t.name.toLowerCase()))
+    }
+    if (chosen.length === 0 && choice === "required") chosen = tools.slice(0, 1)
+    if (chosen.length > 0) {
+      const q = quoted(userText)
+      const hints = new Map<string, string>(q === undefined ? [] : [["*", q]])
+      return {
+        directives,
+        plan: {
+          _tag: "Tools",
+          calls: chosen.map((t) => ({
+            name: t.name,
+            arguments: JSON.stringify(
+              generateInstance(t.parameters ?? { type: "object", properties: {} }, `${seed}|${t.name}`, hints) ?? {}
+            )
+          }))
+        }
+      }
+    }
+  }
+
+  const chunks: string[] = []
+  const kwargs = request.chat_template_kwargs
+  const thinking = typeof kwargs === "object" && kwargs !== null &&
+    (kwargs as { enable_thinking?: unknown }).enable_thinking === true
+  if (thinking) {
+    chunks.push(
+      "<think>",
+      ...wordTokens(`\nThe user wrote ${JSON.stringify(userText.slice(0, 80))}. I will answer briefly.\n`),
+      "</think>",
+      "\n\n"
+    )
+  }
+  const format = request.response_format
+  const formatType = typeof format === "object" && format !== null ? (format as { type?: unknown }).type : undefined
+  if (formatType === "json_schema") {
+    const js = (format as { json_schema?: { schema?: unknown } }).json_schema
+    const q = quoted(userText)
+    const value = generateInstance(js?.schema ?? { type: "object" }, seed, new Map(q === undefined ? [] : [["*", q]]))
+    chunks.push(...charTokens(JSON.stringify(value)))
+    return { directives, plan: { _tag: "Text", chunks } }
+  }
+  if (formatType === "json_object") {
+    chunks.push(...charTokens(JSON.stringify({ answer: `You said: ${userText}` })))
+    return { directives, plan: { _tag: "Text", chunks } }
+  }
+  let answer: string
+  if (toolResults.length > 0) {
+    answer = toolResults
+      .map((m) => `The ${typeof m.name === "string" && m.name.length > 0 ? m.name : "tool"} result is: ${textOf(m.content)}.`)
+      .join(" ")
+  } else {
+    answer = userText.length > 0 ? `You said: "${userText}".` : "Hello! How can I help?"
+    if (images > 0) answer += ` I see ${images} image${images === 1 ? "" : "s"}.`
+    const h = hash32(userText)
+    const extra = directives.long ? 60 : 1 + (h % 2)
+    for (let i = 0; i < extra; i++) answer += ` ${FILLER[(h + i) % FILLER.length]}`
+  }
+  chunks.push(...wordTokens(answer))
+  return { directives, plan: { _tag: "Text", chunks } }
+}
+
+const estimateTokens = (messages: ReadonlyArray<Message>): number => {
+  let chars = 0
+  for (const m of messages) {
+    chars += textOf(m.content).length + 4
+    chars += imageCount(m.content) * 1024
+    if (Array.isArray(m.tool_calls)) chars += JSON.stringify(m.tool_calls).length
+  }
+  return Math.max(1, Math.ceil(chars / 4))
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Admission and simulation
+
+const WORKERS = ["llm-orca-05", "llm-puma-11", "llm-ibis-27"]
+
+const llmError = (conn: Connection, jobID: string, error: string, message: string) =>
+  Effect.sync(() => {
+    sendTo(conn, { type: "llmJobError", payload: { jobID, error, error_message: message } })
+  }).pipe(Effect.zipRight(Effect.logDebug(`LLM job ${jobID} refused: ${message}`)))
+
+/** Refuses an `llmJobRequest` whose payload does not decode (no `messages` …). @internal */
+export const refuseMalformedLLMRequest = (conn: Connection, jobID: string, problem: string): Effect.Effect<void> =>
+  llmError(conn, jobID, "invalid_request", `Invalid llmJobRequest: ${problem}`)
+
+/** Handles an `llmJobRequest`: validates it and starts the job's fiber. @internal */
+export const admitLLMJob = (world: World, conn: Connection, request: Protocol.LLMJobRequest): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const id = request.jobID
+    const key = id.toUpperCase()
+    const jobs = llmJobsOf(world)
+    if (jobs.has(key)) return llmError(conn, id, "invalid_request", `LLM job ${id} already exists.`)
+    if (!(request.model in LLM_MODELS)) {
+      return llmError(conn, id, "model_unavailable", `Model ${request.model} is not available.`)
+    }
+    const messages = request.messages as ReadonlyArray<Message>
+    if (messages.length === 0) return llmError(conn, id, "invalid_request", "messages must not be empty.")
+    const maxTokensRaw = request.max_tokens
+    if (maxTokensRaw !== undefined && (typeof maxTokensRaw !== "number" || !(maxTokensRaw >= 1))) {
+      return llmError(conn, id, "invalid_request", "max_tokens must be a positive integer.")
+    }
+    const tokenType = request.tokenType === "spark" ? "spark" : "sogni"
+    const promptTokens = estimateTokens(messages)
+    const job: LLMJob = {
+      id,
+      appId: conn.appId,
+      account: conn.account,
+      tokenType,
+      promptTokens,
+      completionTokens: 0,
+      done: false,
+      dropped: false,
+      fiber: undefined
+    }
+    jobs.set(key, job)
+    job.fiber = world.run(
+      runJob(world, job, request, messages).pipe(
+        Effect.catchAllCause((cause) => Effect.logError(`LLM job ${id} simulation failed`, cause)),
+        Effect.ensuring(Effect.sync(() => {
+          job.done = true
+          jobs.delete(key)
+        }))
+      )
+    )
+    return Effect.logDebug(`LLM job ${id} admitted (${request.model})`)
+  })
+
+const costOf = (job: LLMJob) => job.promptTokens * LLMPrice.input + job.completionTokens * LLMPrice.output
+
+const charge = (world: World, job: LLMJob): number => {
+  const cost = costOf(job)
+  job.account.balances[job.tokenType].settled -= cost
+  pushBalance(world, job.account)
+  return cost
+}
+
+const usageOf = (job: LLMJob) => ({
+  prompt_tokens: job.promptTokens,
+  completion_tokens: job.completionTokens,
+  total_tokens: job.promptTokens + job.completionTokens
+})
+
+/** Waits (real time) for the appId to have a connection again; whether it came back. */
+const awaitRebind = (world: World, appId: string): Effect.Effect<boolean> =>
+  Effect.gen(function*() {
+    const deadline = Date.now() + LLMTiming.rebindMillis
+    while (Date.now() < deadline) {
+      if (world.connections.has(appId)) return true
+      yield* Effect.sleep(20)
+    }
+    return false
+  })
+
+const runJob = (
+  world: World,
+  job: LLMJob,
+  request: Protocol.LLMJobRequest,
+  messages: ReadonlyArray<Message>
+): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    const jobID = job.id
+    const started = Date.now()
+    const send = (event: Protocol.ServerEvent) => sendToApp(world, job.appId, event)
+    const sleep = (ms: number) => Effect.sleep(simMillis(world, ms))
+    const { directives, plan } = planReply(request, messages)
+    const workerName = WORKERS[hash32(jobID) % WORKERS.length]!
+    const modelId = request.model
+    const maxTokens = typeof request.max_tokens === "number" ? Math.floor(request.max_tokens) : undefined
+    const estimatedCost = formatAmount(job.promptTokens * LLMPrice.input + (maxTokens ?? 256) * LLMPrice.output)
+
+    send({ type: "jobState", payload: { type: "pending", jobID, modelId, estimatedCost } })
+    yield* sleep(LLMTiming.pending)
+    send({ type: "jobState", payload: { type: "queued", jobID, queuePosition: 1, modelId, estimatedCost } })
+    yield* sleep(LLMTiming.queue)
+    send({ type: "jobState", payload: { type: "assigned", jobID, workerName } })
+    yield* sleep(LLMTiming.assign)
+    send({ type: "jobState", payload: { type: "jobStarted", jobID, workerName } })
+    yield* sleep(LLMTiming.start)
+
+    const tokenDelay = directives.slow ? LLMTiming.slowToken : LLMTiming.token
+    // Frames carrying the body (content or tool-call deltas), without the final finishReason frame.
+    const frames: Array<Omit<Protocol.JobTokens, "jobID">> = []
+    let finishReason = "stop"
+    if (plan._tag === "Tools") {
+      plan.calls.forEach((call, index) => {
+        const callId = `call_${hash32(`${jobID}#${index}`).toString(16).padStart(8, "0")}${index}`
+        frames.push({
+          ...(index === 0 ? { role: "assistant", content: "" } : {}),
+          tool_calls: [{ index, id: callId, type: "function", function: { name: call.name, arguments: "" } }]
+        })
+        const size = Math.max(4, Math.ceil(call.arguments.length / 3))
+        for (const part of charTokens(call.arguments, size)) {
+          frames.push({ tool_calls: [{ index, function: { arguments: part } }] })
+        }
+      })
+      finishReason = "tool_calls"
+    } else {
+      const chunks = maxTokens !== undefined && plan.chunks.length > maxTokens
+        ? plan.chunks.slice(0, maxTokens)
+        : plan.chunks
+      if (chunks.length < plan.chunks.length) finishReason = "length"
+      chunks.forEach((content, i) => frames.push(i === 0 ? { role: "assistant", content } : { content }))
+      if (frames.length === 0) frames.push({ role: "assistant", content: "" })
+    }
+    const breakAt = Math.max(1, Math.floor(frames.length / 2))
+
+    for (let i = 0; i < frames.length; i++) {
+      send({ type: "jobTokens", payload: { jobID, ...frames[i]! } })
+      job.completionTokens += plan._tag === "Tools" ? (i === 0 ? 1 : 1) : 1
+      if (i + 1 === breakAt && directives.fail) {
+        charge(world, job)
+        send({
+          type: "llmJobError",
+          payload: {
+            jobID,
+            error: "worker_error",
+            error_message: "[[fail]] directive: the worker failed mid-generation",
+            workerName
+          }
+        })
+        return
+      }
+      if (i + 1 === breakAt && directives.drop && !job.dropped) {
+        job.dropped = true
+        const conn = world.connections.get(job.appId)
+        if (conn !== undefined) {
+          yield* Effect.logDebug(`[[drop]]: terminating the socket of ${job.appId} (LLM job ${jobID})`)
+          detach(world, conn)
+          conn.ws.terminate()
+        }
+        const back = yield* awaitRebind(world, job.appId)
+        if (!back) {
+          charge(world, job)
+          return
+        }
+      }
+      yield* sleep(tokenDelay)
+    }
+    const usage = usageOf(job)
+    send({ type: "jobTokens", payload: { jobID, content: "", finishReason, usage } })
+    const cost = costOf(job)
+    job.done = true
+    send({
+      type: "llmJobResult",
+      payload: {
+        jobID,
+        usage,
+        timeTaken: Math.round((Date.now() - started) / 10) / 100,
+        workerName,
+        cost: {
+          costInUSD: formatAmount(cost * LLMPrice.usdPerToken),
+          costInToken: formatAmount(cost),
+          costInSogni: formatAmount(job.tokenType === "sogni" ? cost : 0),
+          costInSpark: formatAmount(job.tokenType === "spark" ? cost : 0),
+          inputTokens: usage.prompt_tokens,
+          outputTokens: usage.completion_tokens
+        }
+      }
+    })
+    charge(world, job)
+  })
+
+/**
+ * Cancels an LLM job of the connection's account: stops its tokens and sends `llmJobError
+ * artistCanceled` (plus `artistCancelConfirmation` when the cancel came as a `jobError`). Returns
+ * whether the id named a live LLM job.
+ *
+ * @internal
+ */
+export const cancelLLMJob = (
+  world: World,
+  conn: Connection,
+  rawId: string,
+  confirm: boolean
+): Effect.Effect<boolean> =>
+  Effect.gen(function*() {
+    const job = llmJobsOf(world).get(rawId.toUpperCase())
+    if (job === undefined || job.account !== conn.account || job.done) return false
+    job.done = true
+    if (job.fiber !== undefined) yield* Fiber.interrupt(job.fiber)
+    if (confirm) sendTo(conn, { type: "artistCancelConfirmation", payload: { jobID: job.id, didCancel: true } })
+    sendToApp(world, job.appId, {
+      type: "llmJobError",
+      payload: { jobID: job.id, error: "artistCanceled", error_message: "Cancelled by user" }
+    })
+    charge(world, job)
+    return true
+  })
