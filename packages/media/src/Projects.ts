@@ -374,7 +374,8 @@ export const make = (options: ProjectsOptions = {}) =>
         /** Applies one input synchronously; returns the commands to run. */
         const apply = (input: ProjectState.Input): ReadonlyArray<ProjectState.Command> => {
           if (ProjectState.isTerminal(state.status)) return []
-          const step = ProjectState.transition(state, input)
+          // the actor owns `state`: update it in place (no per-frame copies to promote and collect)
+          const step = ProjectState.transitionInPlace(state, input)
           state = step.state
           if (!ticking && input._tag === "Server" && input.event.type === "jobETA") startTicks()
           for (const event of step.events) publish(event)
@@ -442,7 +443,7 @@ export const make = (options: ProjectsOptions = {}) =>
 
         const project: Project = {
           id,
-          state: Effect.sync(() => state),
+          state: Effect.sync(() => ProjectState.snapshot(state)),
           events: Stream.unwrapScoped(
             Effect.map(
               Effect.acquireRelease(

@@ -290,3 +290,41 @@ describe("ProjectState: properties", () => {
     }), { numRuns: 300 })
   })
 })
+
+describe("ProjectState: in-place transitions", () => {
+  it("transitionInPlace gives the same states, events and commands as the pure transition", () => {
+    const imgIds = ["A", "B", "C"]
+    const arbInput: FastCheck.Arbitrary<ProjectState.Input> = FastCheck.oneof(
+      FastCheck.record({ imgID: FastCheck.constantFrom(...imgIds), step: FastCheck.nat(8), jobIndex: FastCheck.nat(2) }).chain(({ imgID, jobIndex, step }) =>
+        FastCheck.constantFrom<ProjectState.Input>(
+          { _tag: "Server", event: { type: "jobState", payload: { type: "jobStarted", jobID: P, imgID, jobIndex } }, now: 1 },
+          { _tag: "Server", event: { type: "jobProgress", payload: { jobID: P, imgID, step, stepCount: 8 } }, now: 2 },
+          { _tag: "Server", event: { type: "jobResult", payload: { jobID: P, imgID } }, now: 3 },
+          { _tag: "Server", event: { type: "jobRetry", payload: { jobID: P, imgID, jobIndex, attempt: 1, maxAttempts: 3 } }, now: 4 },
+          { _tag: "Server", event: { type: "jobError", payload: { jobID: P, imgID, error: "genfailure" } }, now: 5 },
+          { _tag: "UrlMinted", imgID, url: `u/${imgID}`, expiresAt: 1, now: 6 },
+          { _tag: "Server", event: { type: "jobState", payload: { type: "jobCompleted", jobID: P } }, now: 7 },
+          { _tag: "Server", event: { type: "jobETA", payload: { jobID: P, imgID, etaSeconds: step } }, now: 8 },
+          { _tag: "Tick", now: 5000 + step * 100 },
+          { _tag: "Server", event: { type: "jobState", payload: { type: "queued", jobID: P, queuePosition: step } }, now: 9 },
+          { _tag: "Server", event: { type: "artistCancelConfirmation", payload: { jobID: P, didCancel: step % 2 === 0 } }, now: 10 },
+          { _tag: "Server", event: { type: "jobError", payload: { jobID: P, error: 1001 } }, now: 11 },
+          { _tag: "Server", event: { type: "jobResult", payload: { jobID: P, imgID, resultUrl: "https://v/x", userCanceled: step === 0 } }, now: 12 }
+        )
+      )
+    )
+    FastCheck.assert(FastCheck.property(FastCheck.integer({ min: 1, max: 3 }), FastCheck.array(arbInput, { maxLength: 40 }), (n, inputs) => {
+      let pure = ProjectState.initial({ id: P, numberOfMedia: n, steps: 8 })
+      const owned = ProjectState.snapshot(pure)
+      for (const input of inputs) {
+        const a = ProjectState.transition(pure, input)
+        const b = ProjectState.transitionInPlace(owned, input)
+        pure = a.state
+        if (JSON.stringify(a.events) !== JSON.stringify(b.events)) return false
+        if (JSON.stringify(a.commands) !== JSON.stringify(b.commands)) return false
+        if (JSON.stringify(a.state) !== JSON.stringify(b.state)) return false
+      }
+      return true
+    }), { numRuns: 300 })
+  })
+})
