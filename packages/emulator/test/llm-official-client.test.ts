@@ -1,0 +1,115 @@
+/**
+ * Fidelity check of the mock LLM with the official `@sogni-ai/sogni-client` (5.54.0):
+ * `chat.waitForModels`, `chat.completions.create` non-streaming and `stream: true`, and a tool-calling
+ * call with `autoExecuteTools` (two socket jobs) all complete against the emulator.
+ */
+import { SogniClient } from "@sogni-ai/sogni-client"
+import { assert, describe } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Emulator from "../src/Emulator.js"
+import { emulatorTest } from "./helpers.js"
+
+const MODEL = "qwen3.6-35b-a3b-gguf-iq4xs"
+
+const officialClient = (appId: string) =>
+  Effect.gen(function*() {
+    const emulator = yield* Emulator.Emulator
+    return yield* Effect.acquireRelease(
+      Effect.promise(() =>
+        SogniClient.createInstance({
+          appId,
+          apiKey: emulator.apiKey,
+          restEndpoint: emulator.url,
+          socketEndpoint: emulator.wsUrl,
+          network: "fast",
+          logLevel: "error"
+        })
+      ),
+      (client) => Effect.sync(() => client.dispose())
+    )
+  })
+
+describe("official client chat", () => {
+  emulatorTest("waitForModels, then a non-streaming completion with usage, cost and worker", () =>
+    Effect.gen(function*() {
+      const client = yield* officialClient("official-chat-1")
+      const models = yield* Effect.promise(() => client.chat.waitForModels())
+      assert.isAbove(models[MODEL]!.workers, 0)
+      const result = yield* Effect.promise(() =>
+        client.chat.completions.create({
+          model: MODEL,
+          messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "Hello emulator" }],
+          max_tokens: 200,
+          tokenType: "spark"
+        })
+      )
+      assert.include(result.content, "Hello emulator")
+      assert.strictEqual(result.finishReason, "stop")
+      assert.strictEqual(result.role, "assistant")
+      assert.isAbove(result.usage.completion_tokens, 0)
+      assert.isAbove(result.timeTaken, 0)
+      assert.isString(result.workerName)
+      assert.isAbove(Number(result.cost?.costInSpark), 0)
+    }))
+
+  emulatorTest("a streaming completion yields chunks and a final result", () =>
+    Effect.gen(function*() {
+      const client = yield* officialClient("official-chat-2")
+      yield* Effect.promise(() => client.chat.waitForModels())
+      const { chunks, stream } = yield* Effect.promise(async () => {
+        const stream = await client.chat.completions.create({
+          model: MODEL,
+          messages: [{ role: "user", content: "Stream to me" }],
+          stream: true,
+          think: true
+        })
+        const chunks: string[] = []
+        for await (const chunk of stream) chunks.push(chunk.content)
+        return { chunks, stream }
+      })
+      assert.isAbove(chunks.length, 3)
+      const text = chunks.join("")
+      assert.match(text, /^<think>/)
+      assert.include(text, "Stream to me")
+      assert.strictEqual(stream.content, text)
+      assert.isNotNull(stream.finalResult)
+      assert.strictEqual(stream.finalResult!.finishReason, "stop")
+    }))
+
+  emulatorTest("autoExecuteTools runs the called tool and answers from its result", () =>
+    Effect.gen(function*() {
+      const client = yield* officialClient("official-chat-3")
+      yield* Effect.promise(() => client.chat.waitForModels())
+      const calls: Array<{ name: string; arguments: string }> = []
+      const result = yield* Effect.promise(() =>
+        client.chat.completions.create({
+          model: MODEL,
+          messages: [{ role: "user", content: "Call get_weather for \"Austin, TX\"" }],
+          tools: [{
+            type: "function",
+            function: {
+              name: "get_weather",
+              description: "Current weather",
+              parameters: {
+                type: "object",
+                properties: { location: { type: "string" } },
+                required: ["location"]
+              }
+            }
+          }],
+          tool_choice: "auto",
+          autoExecuteTools: true,
+          onToolCall: async (toolCall) => {
+            calls.push({ name: toolCall.function.name, arguments: toolCall.function.arguments })
+            return JSON.stringify({ temperature: "31 °C", sky: "sunny" })
+          }
+        })
+      )
+      assert.strictEqual(calls.length, 1)
+      assert.strictEqual(calls[0]!.name, "get_weather")
+      assert.deepStrictEqual(JSON.parse(calls[0]!.arguments), { location: "Austin, TX" })
+      assert.strictEqual(result.finishReason, "stop")
+      assert.include(result.content, "31 °C")
+      assert.isAtLeast(result.toolHistory?.length ?? 0, 1)
+    }))
+})
