@@ -1,0 +1,204 @@
+/**
+ * The chat service against the emulator's mock LLM (a real Supernet stand-in rather than the scripted
+ * `util/LLMServer.ts`): streaming and non-streaming text, thinking, max_tokens, tool rounds, structured
+ * output, failure, cancellation, a dropped socket with `activeLLMJobIDs` recovery and concurrent jobs.
+ * The scripted server stays for what the emulator cannot produce (exact frame scripts, malformed or
+ * missing frames, arbitrary error payloads, custom handshakes).
+ */
+import { Sogni } from "@effect-sogni/core"
+import { assert, describe, it } from "@effect/vitest"
+import * as Chunk from "effect/Chunk"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+// The emulator is a sibling workspace package; imported by path (it is not a declared dependency of chat).
+import { Emulator } from "../../emulator/src/index.js"
+import { Chat, type ChatChunk, type ChatRequest, Tool } from "../src/index.js"
+
+const model = "qwen3.6-35b-a3b-gguf-iq4xs"
+const ask = (content: string, extra: Partial<ChatRequest.ChatRequest> = {}): ChatRequest.ChatRequest => ({
+  model,
+  messages: [{ role: "user", content }],
+  ...extra
+})
+
+let apps = 0
+
+/** Core pointed at the emulator, with the chat service on top (released before the emulator stops). */
+const chatFor = (options: Chat.ChatOptions = {}) =>
+  Effect.gen(function*() {
+    const emulator = yield* Emulator.Emulator
+    const ctx = yield* Layer.build(
+      Chat.layer(options).pipe(
+        Layer.provideMerge(
+          Sogni.layer({
+            appId: `chat-emulator-${++apps}`,
+            apiKey: Redacted.make(emulator.apiKey),
+            restEndpoint: emulator.url,
+            socketEndpoint: emulator.wsUrl,
+            reconnectBase: "20 millis",
+            reconnectCap: "50 millis",
+            reconnectJitter: 0
+          })
+        )
+      )
+    )
+    return Context.get(ctx, Chat.Chat)
+  })
+
+const emulatorTest = (
+  name: string,
+  body: () => Effect.Effect<void, unknown, Emulator.Emulator | Scope.Scope>,
+  timeout?: number
+) =>
+  it.scopedLive(
+    name,
+    () => Effect.scoped(body()).pipe(Effect.provide(Emulator.layer({ port: 0, speed: 4 }))),
+    timeout
+  )
+
+const tags = (chunks: ReadonlyArray<{ readonly _tag: string }>) => chunks.map((c) => c._tag)
+const textOf = (chunks: ReadonlyArray<{ readonly _tag: string }>) =>
+  chunks.flatMap((c) => (c._tag === "TextDelta" ? [(c as Extract<ChatChunk.ChatChunk, { _tag: "TextDelta" }>).text] : [])).join("")
+
+const getWeather = Tool.make("get_weather", {
+  description: "Current weather for a city",
+  parameters: Schema.Struct({ location: Schema.String, unit: Schema.optional(Schema.Literal("C", "F")) }),
+  handler: ({ location }) => Effect.succeed({ location, tempF: 91, sky: "clear" })
+})
+
+describe("Chat against the emulator", () => {
+  emulatorTest("streams job states, text deltas, usage and a Finish with worker, time and cost", () =>
+    Effect.gen(function*() {
+      const chat = yield* chatFor()
+      const chunks = Chunk.toArray(yield* Stream.runCollect(chat.stream(ask("Weather in Austin?"))))
+      const t = tags(chunks)
+      assert.deepStrictEqual(t.slice(0, 4), ["JobState", "JobState", "JobState", "JobState"])
+      assert.isAbove(t.filter((x) => x === "TextDelta").length, 3)
+      assert.strictEqual(t.at(-1), "Finish")
+      assert.include(t, "Usage")
+      assert.match(textOf(chunks), /^You said: "Weather in Austin\?"\./)
+      const finish = chunks.at(-1) as Extract<ChatChunk.ChatChunk, { _tag: "Finish" }>
+      assert.strictEqual(finish.finishReason, "stop")
+      assert.isString(finish.workerName)
+      assert.isAbove(finish.timeTaken, 0)
+      assert.strictEqual(finish.jobID, finish.jobID.toUpperCase())
+    }))
+
+  emulatorTest("completes without streaming; the same prompt gives the same text; max_tokens stops with length", () =>
+    Effect.gen(function*() {
+      const chat = yield* chatFor()
+      const c = yield* chat.complete(ask("Hi", { temperature: 0.2, tokenType: "spark" }))
+      assert.match(c.text, /^You said: "Hi"\./)
+      assert.deepStrictEqual([c.reasoning, c.finishReason, c.role], ["", "stop", "assistant"])
+      assert.isAbove(c.usage.completion_tokens, 0)
+      assert.isAbove(Number(c.cost?.costInSpark), 0)
+      const again = yield* chat.complete(ask("Hi"))
+      assert.strictEqual(again.text, c.text)
+      const cut = yield* chat.complete(ask("Hi", { maxTokens: 2 }))
+      assert.deepStrictEqual([cut.text, cut.finishReason, cut.usage.completion_tokens], ["You said:", "length", 2])
+    }))
+
+  emulatorTest("think: true yields reasoning and text split from the <think> block", () =>
+    Effect.gen(function*() {
+      const chat = yield* chatFor()
+      const chunks = Chunk.toArray(yield* Stream.runCollect(chat.stream(ask("Hello", { think: true }))))
+      const reasoning = chunks.flatMap((c) => (c._tag === "ReasoningDelta" ? [c.text] : [])).join("")
+      assert.include(reasoning, "The user wrote \"Hello\"")
+      assert.match(textOf(chunks), /^You said: "Hello"\./)
+      const raw = yield* chat.complete(ask("Hello", { think: true }), { splitThinking: false })
+      assert.match(raw.text, /^<think>[\s\S]*<\/think>\n\nYou said/)
+    }))
+
+  emulatorTest("resolves a 2-round tool call without streaming, answering from the tool result", () =>
+    Effect.gen(function*() {
+      const chat = yield* chatFor()
+      const result = yield* chat.completeWithTools(
+        ask("Use get_weather for \"Austin, TX\""),
+        Tool.toolkit(getWeather)
+      )
+      assert.include(result.text, "{\"location\":\"Austin, TX\",\"tempF\":91,\"sky\":\"clear\"}")
+      assert.strictEqual(result.rounds.length, 1)
+      assert.strictEqual(result.rounds[0]!.completion.finishReason, "tool_calls")
+      assert.deepStrictEqual(result.messages.map((m) => m.role), ["user", "assistant", "tool", "assistant"])
+    }))
+
+  emulatorTest("resolves tools while streaming: round-1 Finish, ToolCalls, ToolResults, then round-2 text", () =>
+    Effect.gen(function*() {
+      const chat = yield* chatFor()
+      const getTime = Tool.make("get_time", {
+        parameters: Schema.Struct({ zone: Schema.String }),
+        handler: ({ zone }) => Effect.succeed(`noon in ${zone}`)
+      })
+      const chunks = Chunk.toArray(
+        yield* Stream.runCollect(
+          chat.streamWithTools(ask("Call get_weather and get_time for \"Paris\""), Tool.toolkit(getWeather, getTime))
+        )
+      )
+      const t = tags(chunks)
+      const firstCall = t.indexOf("ToolCall")
+      assert.isTrue(t.indexOf("Finish") < firstCall)
+      assert.deepStrictEqual(t.slice(firstCall, firstCall + 4), ["ToolCall", "ToolCall", "ToolResult", "ToolResult"])
+      assert.strictEqual(t.filter((x) => x === "Finish").length, 2)
+      assert.strictEqual(t.at(-1), "Finish")
+      const text = textOf(chunks.slice(firstCall))
+      assert.include(text, "Paris")
+      assert.include(text, "noon in Paris")
+    }))
+
+  const City = Schema.Struct({ city: Schema.String, population: Schema.Number }).annotations({ identifier: "City" })
+
+  emulatorTest("structured output: the json_schema answer decodes", () =>
+    Effect.gen(function*() {
+      const chat = yield* chatFor()
+      const result = yield* chat.completeObject(ask("A city like \"Austin\"?"), City)
+      assert.strictEqual(result.value.city, "Austin")
+      assert.isNumber(result.value.population)
+    }))
+
+  emulatorTest("[[fail]] fails with a typed JobFailed error, without cancelling upstream", () =>
+    Effect.gen(function*() {
+      const chat = yield* chatFor()
+      const error = yield* Effect.flip(chat.complete(ask("[[fail]] Hi")))
+      assert(error._tag === "SogniChatJobError")
+      assert.deepStrictEqual([error.reason, error.error], ["JobFailed", "worker_error"])
+      assert.isFalse(error.isRetryable)
+    }))
+
+  emulatorTest("interrupting a stream cancels the job and a later job works", () =>
+    Effect.gen(function*() {
+      const chat = yield* chatFor()
+      const firstTwo = yield* Stream.runCollect(
+        chat.stream(ask("[[slow]] Go")).pipe(Stream.filter((c) => c._tag === "TextDelta"), Stream.take(2))
+      )
+      assert.strictEqual(Chunk.size(firstTwo), 2)
+      const fiber = yield* Effect.fork(chat.complete(ask("[[slow]] Go")))
+      yield* Effect.sleep("200 millis")
+      yield* Fiber.interrupt(fiber)
+      assert.match((yield* chat.complete(ask("Again"))).text, /^You said: "Again"\./)
+    }))
+
+  emulatorTest("[[drop]]: the job survives a dropped socket through activeLLMJobIDs and completes", () =>
+    Effect.gen(function*() {
+      const chat = yield* chatFor({ idleTimeout: "10 seconds" })
+      const c = yield* chat.complete(ask("[[drop]] keep going"))
+      assert.match(c.text, /^You said: "keep going"\./)
+      assert.strictEqual(c.finishReason, "stop")
+    }), 20_000)
+
+  emulatorTest("concurrent jobs on one socket each get only their own text", () =>
+    Effect.gen(function*() {
+      const chat = yield* chatFor()
+      const answers = yield* Effect.forEach(
+        Array.from({ length: 8 }, (_, i) => `q${i}`),
+        (q) => Effect.map(chat.complete(ask(q)), (c) => c.text),
+        { concurrency: "unbounded" }
+      )
+      answers.forEach((a, i) => assert.match(a, new RegExp(`^You said: "q${i}"\\.`)))
+    }))
+})
