@@ -19,6 +19,8 @@ import * as Stream from "effect/Stream"
 // The emulator is a sibling workspace package; imported by path (it is not a declared dependency of chat).
 import { Emulator } from "../../emulator/src/index.js"
 import { Chat, type ChatChunk, type ChatRequest, Tool } from "../src/index.js"
+import { eventually } from "./util/LLMServer.js"
+import { makeEmulatorTap } from "./util/EmulatorTap.js"
 
 const model = "qwen3.6-35b-a3b-gguf-iq4xs"
 const ask = (content: string, extra: Partial<ChatRequest.ChatRequest> = {}): ChatRequest.ChatRequest => ({
@@ -29,10 +31,14 @@ const ask = (content: string, extra: Partial<ChatRequest.ChatRequest> = {}): Cha
 
 let apps = 0
 
-/** Core pointed at the emulator, with the chat service on top (released before the emulator stops). */
+/**
+ * Core pointed at the emulator through a recording tap, with the chat service on top (released before
+ * the emulator stops). Returns the service and the tap (what the client sent).
+ */
 const chatFor = (options: Chat.ChatOptions = {}) =>
   Effect.gen(function*() {
     const emulator = yield* Emulator.Emulator
+    const tap = yield* makeEmulatorTap(emulator.wsUrl)
     const ctx = yield* Layer.build(
       Chat.layer(options).pipe(
         Layer.provideMerge(
@@ -40,7 +46,7 @@ const chatFor = (options: Chat.ChatOptions = {}) =>
             appId: `chat-emulator-${++apps}`,
             apiKey: Redacted.make(emulator.apiKey),
             restEndpoint: emulator.url,
-            socketEndpoint: emulator.wsUrl,
+            socketEndpoint: tap.url,
             reconnectBase: "20 millis",
             reconnectCap: "50 millis",
             reconnectJitter: 0
@@ -48,7 +54,7 @@ const chatFor = (options: Chat.ChatOptions = {}) =>
         )
       )
     )
-    return Context.get(ctx, Chat.Chat)
+    return { chat: Context.get(ctx, Chat.Chat), tap }
   })
 
 const emulatorTest = (
@@ -75,7 +81,7 @@ const getWeather = Tool.make("get_weather", {
 describe("Chat against the emulator", () => {
   emulatorTest("streams job states, text deltas, usage and a Finish with worker, time and cost", () =>
     Effect.gen(function*() {
-      const chat = yield* chatFor()
+      const { chat, tap } = yield* chatFor()
       const chunks = Chunk.toArray(yield* Stream.runCollect(chat.stream(ask("Weather in Austin?"))))
       const t = tags(chunks)
       assert.deepStrictEqual(t.slice(0, 4), ["JobState", "JobState", "JobState", "JobState"])
@@ -88,16 +94,23 @@ describe("Chat against the emulator", () => {
       assert.isString(finish.workerName)
       assert.isAbove(finish.timeTaken, 0)
       assert.strictEqual(finish.jobID, finish.jobID.toUpperCase())
+      const request = tap.requests[0]!
+      assert.strictEqual(request.stream, true)
+      assert.strictEqual(request.jobID, request.jobID.toUpperCase())
+      assert.strictEqual(finish.jobID, request.jobID)
     }))
 
   emulatorTest("completes without streaming; the same prompt gives the same text; max_tokens stops with length", () =>
     Effect.gen(function*() {
-      const chat = yield* chatFor()
+      const { chat, tap } = yield* chatFor()
       const c = yield* chat.complete(ask("Hi", { temperature: 0.2, tokenType: "spark" }))
       assert.match(c.text, /^You said: "Hi"\./)
       assert.deepStrictEqual([c.reasoning, c.finishReason, c.role], ["", "stop", "assistant"])
       assert.isAbove(c.usage.completion_tokens, 0)
       assert.isAbove(Number(c.cost?.costInSpark), 0)
+      assert.isFalse("stream" in tap.requests[0]!)
+      assert.strictEqual(tap.requests[0]!.temperature, 0.2)
+      assert.strictEqual(tap.requests[0]!.tokenType, "spark")
       const again = yield* chat.complete(ask("Hi"))
       assert.strictEqual(again.text, c.text)
       const cut = yield* chat.complete(ask("Hi", { maxTokens: 2 }))
@@ -106,18 +119,19 @@ describe("Chat against the emulator", () => {
 
   emulatorTest("think: true yields reasoning and text split from the <think> block", () =>
     Effect.gen(function*() {
-      const chat = yield* chatFor()
+      const { chat, tap } = yield* chatFor()
       const chunks = Chunk.toArray(yield* Stream.runCollect(chat.stream(ask("Hello", { think: true }))))
       const reasoning = chunks.flatMap((c) => (c._tag === "ReasoningDelta" ? [c.text] : [])).join("")
       assert.include(reasoning, "The user wrote \"Hello\"")
       assert.match(textOf(chunks), /^You said: "Hello"\./)
+      assert.deepStrictEqual(tap.requests[0]!.chat_template_kwargs, { enable_thinking: true })
       const raw = yield* chat.complete(ask("Hello", { think: true }), { splitThinking: false })
       assert.match(raw.text, /^<think>[\s\S]*<\/think>\n\nYou said/)
     }))
 
   emulatorTest("resolves a 2-round tool call without streaming, answering from the tool result", () =>
     Effect.gen(function*() {
-      const chat = yield* chatFor()
+      const { chat, tap } = yield* chatFor()
       const result = yield* chat.completeWithTools(
         ask("Use get_weather for \"Austin, TX\""),
         Tool.toolkit(getWeather)
@@ -126,11 +140,30 @@ describe("Chat against the emulator", () => {
       assert.strictEqual(result.rounds.length, 1)
       assert.strictEqual(result.rounds[0]!.completion.finishReason, "tool_calls")
       assert.deepStrictEqual(result.messages.map((m) => m.role), ["user", "assistant", "tool", "assistant"])
+      assert.strictEqual(tap.requests.length, 2)
+      const [first, second] = tap.requests as [Record<string, any>, Record<string, any>]
+      assert.strictEqual(first.stream, false)
+      assert.deepStrictEqual(first.tools, [getWeather.definition])
+      assert.deepStrictEqual(second.tools, first.tools)
+      assert.notStrictEqual(second.jobID, first.jobID)
+      const [assistant, tool] = second.messages.slice(1)
+      assert.strictEqual(assistant.content, null)
+      assert.strictEqual(assistant.tool_calls.length, 1)
+      const call = assistant.tool_calls[0]
+      assert.match(call.id, /^call_/)
+      assert.deepStrictEqual([call.type, call.function.name], ["function", "get_weather"])
+      assert.strictEqual(JSON.parse(call.function.arguments).location, "Austin, TX")
+      assert.deepStrictEqual(tool, {
+        role: "tool",
+        content: "{\"location\":\"Austin, TX\",\"tempF\":91,\"sky\":\"clear\"}",
+        tool_call_id: call.id,
+        name: "get_weather"
+      })
     }))
 
   emulatorTest("resolves tools while streaming: round-1 Finish, ToolCalls, ToolResults, then round-2 text", () =>
     Effect.gen(function*() {
-      const chat = yield* chatFor()
+      const { chat, tap } = yield* chatFor()
       const getTime = Tool.make("get_time", {
         parameters: Schema.Struct({ zone: Schema.String }),
         handler: ({ zone }) => Effect.succeed(`noon in ${zone}`)
@@ -149,56 +182,71 @@ describe("Chat against the emulator", () => {
       const text = textOf(chunks.slice(firstCall))
       assert.include(text, "Paris")
       assert.include(text, "noon in Paris")
+      assert.isTrue(tap.requests.every((r) => r.stream === true))
+      // one tool message per call, in index order
+      const calls = tap.requests[1]!.messages[1].tool_calls.map((c: any) => c.id)
+      assert.strictEqual(calls.length, 2)
+      assert.deepStrictEqual(tap.requests[1]!.messages.slice(2).map((m: any) => m.tool_call_id), calls)
     }))
 
   const City = Schema.Struct({ city: Schema.String, population: Schema.Number }).annotations({ identifier: "City" })
 
   emulatorTest("structured output: the json_schema answer decodes", () =>
     Effect.gen(function*() {
-      const chat = yield* chatFor()
+      const { chat, tap } = yield* chatFor()
       const result = yield* chat.completeObject(ask("A city like \"Austin\"?"), City)
       assert.strictEqual(result.value.city, "Austin")
       assert.isNumber(result.value.population)
+      const format = tap.requests[0]!.response_format
+      assert.deepStrictEqual(format, { type: "json_schema", json_schema: { name: "City", schema: Tool.jsonSchemaOf(City), strict: true } })
     }))
 
   emulatorTest("[[fail]] fails with a typed JobFailed error, without cancelling upstream", () =>
     Effect.gen(function*() {
-      const chat = yield* chatFor()
+      const { chat, tap } = yield* chatFor()
       const error = yield* Effect.flip(chat.complete(ask("[[fail]] Hi")))
       assert(error._tag === "SogniChatJobError")
       assert.deepStrictEqual([error.reason, error.error], ["JobFailed", "worker_error"])
       assert.isFalse(error.isRetryable)
+      assert.strictEqual(error.jobID, tap.requests[0]!.jobID)
+      assert.deepStrictEqual(tap.cancels, [])
     }))
 
   emulatorTest("interrupting a stream cancels the job and a later job works", () =>
     Effect.gen(function*() {
-      const chat = yield* chatFor()
+      const { chat, tap } = yield* chatFor()
       const firstTwo = yield* Stream.runCollect(
         chat.stream(ask("[[slow]] Go")).pipe(Stream.filter((c) => c._tag === "TextDelta"), Stream.take(2))
       )
       assert.strictEqual(Chunk.size(firstTwo), 2)
+      yield* eventually(() => tap.cancels.length === 1, 2_000, "first llmJobCancel")
       const fiber = yield* Effect.fork(chat.complete(ask("[[slow]] Go")))
       yield* Effect.sleep("200 millis")
       yield* Fiber.interrupt(fiber)
+      yield* eventually(() => tap.cancels.length === 2, 2_000, "second llmJobCancel")
+      assert.deepStrictEqual(tap.cancels, tap.requests.map((r) => r.jobID))
       assert.match((yield* chat.complete(ask("Again"))).text, /^You said: "Again"\./)
     }))
 
   emulatorTest("[[drop]]: the job survives a dropped socket through activeLLMJobIDs and completes", () =>
     Effect.gen(function*() {
-      const chat = yield* chatFor({ idleTimeout: "10 seconds" })
+      const { chat, tap } = yield* chatFor({ idleTimeout: "10 seconds" })
       const c = yield* chat.complete(ask("[[drop]] keep going"))
       assert.match(c.text, /^You said: "keep going"\./)
       assert.strictEqual(c.finishReason, "stop")
+      assert.strictEqual(tap.connections(), 2)
+      assert.strictEqual(tap.requests.length, 1)
     }), 20_000)
 
   emulatorTest("concurrent jobs on one socket each get only their own text", () =>
     Effect.gen(function*() {
-      const chat = yield* chatFor()
+      const { chat, tap } = yield* chatFor()
       const answers = yield* Effect.forEach(
         Array.from({ length: 8 }, (_, i) => `q${i}`),
         (q) => Effect.map(chat.complete(ask(q)), (c) => c.text),
         { concurrency: "unbounded" }
       )
       answers.forEach((a, i) => assert.match(a, new RegExp(`^You said: "q${i}"\\.`)))
+      assert.strictEqual(new Set(tap.requests.map((r) => r.jobID)).size, 8)
     }))
 })
