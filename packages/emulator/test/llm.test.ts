@@ -149,7 +149,7 @@ describe("mock LLM", () => {
       assert.strictEqual(contentOf(jobFrames(client, again)), text)
     }))
 
-  emulatorTest("refuses unknown models and empty or missing messages", () =>
+  emulatorTest("refuses unknown models, empty or missing messages and an empty balance", () =>
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator
       const client = yield* connect(emulator, { appId: "llm-refuse" })
@@ -166,6 +166,11 @@ describe("mock LLM", () => {
       client.send("llmJobRequest", { ...request(c, "hi"), messages: [] })
       const ec = yield* client.next("llmJobError", (p) => p.jobID === c)
       assert.strictEqual(ec.error, "invalid_request")
+      yield* emulator.control.setBalance({ tokenType: "spark", amount: 0 })
+      const d = newJobID()
+      client.send("llmJobRequest", request(d, "hi", { tokenType: "spark" }))
+      const ed = yield* client.next("llmJobError", (p) => p.jobID === d)
+      assert.strictEqual(ed.error, "insufficient_balance")
     }))
 
   emulatorTest("max_tokens stops with finishReason length and still ends with llmJobResult", () =>

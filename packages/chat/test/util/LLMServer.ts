@@ -1,5 +1,7 @@
 /**
- * A scripted Supernet socket for chat tests (until the emulator grows a mock LLM): a `ws` server on
+ * A scripted Supernet socket for chat tests that need exact frames (fixture replays, chosen text, worker
+ * names and ids, arbitrary error payloads, malformed or missing terminals, custom handshakes); the
+ * emulator's mock LLM covers the rest (`ChatEmulator.test.ts`). A `ws` server on
  * 127.0.0.1:0 that sends `authenticated`, hands every `llmJobRequest` to a replaceable script, records
  * requests and `llmJobCancel`s, and stops a job's timers when it is cancelled (answering with
  * `llmJobError { error: "artistCanceled" }`, as chat.md §8 recommends).

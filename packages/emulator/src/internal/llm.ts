@@ -16,6 +16,7 @@ import {
   type Connection,
   detach,
   formatAmount,
+  netOf,
   pushBalance,
   sendTo,
   sendToApp,
@@ -332,6 +333,10 @@ export const admitLLMJob = (world: World, conn: Connection, request: Protocol.LL
     }
     const tokenType = request.tokenType === "spark" ? "spark" : "sogni"
     const promptTokens = estimateTokens(messages)
+    const minimum = promptTokens * LLMPrice.input + LLMPrice.output
+    if (netOf(conn.account.balances[tokenType]) < minimum) {
+      return llmError(conn, id, "insufficient_balance", `Not enough ${tokenType} tokens for this request.`)
+    }
     const job: LLMJob = {
       id,
       appId: conn.appId,
@@ -437,7 +442,7 @@ const runJob = (
 
     for (let i = 0; i < frames.length; i++) {
       send({ type: "jobTokens", payload: { jobID, ...frames[i]! } })
-      job.completionTokens += plan._tag === "Tools" ? (i === 0 ? 1 : 1) : 1
+      job.completionTokens += 1
       if (i + 1 === breakAt && directives.fail) {
         charge(world, job)
         send({
