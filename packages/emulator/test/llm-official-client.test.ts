@@ -76,6 +76,17 @@ describe("official client chat", () => {
       assert.strictEqual(stream.finalResult!.finishReason, "stop")
     }))
 
+  emulatorTest("a completion survives [[drop]]: recovered through activeLLMJobIDs after the reconnect", () =>
+    Effect.gen(function*() {
+      const client = yield* officialClient("official-chat-drop")
+      yield* Effect.promise(() => client.chat.waitForModels())
+      const result = yield* Effect.promise(() =>
+        client.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "[[drop]] hold on" }] })
+      )
+      assert.match(result.content, /^You said: "hold on"\./)
+      assert.strictEqual(result.finishReason, "stop")
+    }), {}, 30_000)
+
   emulatorTest("autoExecuteTools runs the called tool and answers from its result", () =>
     Effect.gen(function*() {
       const client = yield* officialClient("official-chat-3")

@@ -458,6 +458,8 @@ const runJob = (
       }
       if (i + 1 === breakAt && directives.drop && !job.dropped) {
         job.dropped = true
+        // Let the frames already queued reach the client, so nothing but the socket is lost.
+        yield* Effect.sleep(30)
         const conn = world.connections.get(job.appId)
         if (conn !== undefined) {
           yield* Effect.logDebug(`[[drop]]: terminating the socket of ${job.appId} (LLM job ${jobID})`)
