@@ -388,11 +388,15 @@ export const make = (options?: {
       })
 
     // Frames are handled synchronously in arrival order; the few state updates they cause are
-    // applied with `runSync` so that no later frame can overtake them.
+    // applied at once so that no later frame can overtake them. `runSyncExit` never throws: should a
+    // ref be busy in another fiber, the update simply completes a moment later.
+    const applyNow = (effect: Effect.Effect<void>) => {
+      Effect.runSyncExit(effect)
+    }
     const onEvent = (event: Protocol.ServerEvent): Effect.Effect<void> | undefined => {
       switch (event.type) {
         case "authenticated": {
-          Effect.runSync(
+          applyNow(
             Effect.zipRight(
               SubscriptionRef.set(authenticated, Option.some(event.payload)),
               SubscriptionRef.set(status, ConnectionStatus.Authenticated())
@@ -402,14 +406,14 @@ export const make = (options?: {
           break
         }
         case "changeNetwork": {
-          Effect.runSync(SubscriptionRef.set(network, event.payload.network))
+          applyNow(SubscriptionRef.set(network, event.payload.network))
           break
         }
         case "socketEventSubscriptionsUpdated": {
           const snapshot = Object.fromEntries(
             Object.entries(event.payload.socketEventSubscriptions).filter(([, v]) => typeof v === "boolean")
           )
-          Effect.runSync(Ref.set(flags, snapshot))
+          applyNow(Ref.set(flags, snapshot))
           break
         }
       }
