@@ -19,6 +19,7 @@ import * as Stream from "effect/Stream"
 // The emulator is a sibling workspace package; imported by path (it is not a declared dependency of chat).
 import { Emulator } from "../../emulator/src/index.js"
 import { Chat, type ChatChunk, type ChatRequest, Tool } from "../src/index.js"
+import { dataUri, png } from "./util/fixtures.js"
 import { eventually } from "./util/LLMServer.js"
 import { makeEmulatorTap } from "./util/EmulatorTap.js"
 
@@ -237,6 +238,19 @@ describe("Chat against the emulator", () => {
       assert.strictEqual(tap.connections(), 2)
       assert.strictEqual(tap.requests.length, 1)
     }), 20_000)
+
+  emulatorTest("vision: an image part reaches the model as an image_url data URI", () =>
+    Effect.gen(function*() {
+      const { chat, tap } = yield* chatFor()
+      const image = dataUri("image/png", png(16, 16))
+      const c = yield* chat.complete({
+        model,
+        messages: [{ role: "user", content: [{ type: "text", text: "What is this?" }, { type: "image_url", image_url: { url: image } }] }]
+      })
+      assert.match(c.text, /^You said: "What is this\?"\. I see 1 image\./)
+      const parts = tap.requests[0]!.messages[0].content
+      assert.deepStrictEqual(parts[1], { type: "image_url", image_url: { url: image } })
+    }))
 
   emulatorTest("concurrent jobs on one socket each get only their own text", () =>
     Effect.gen(function*() {
