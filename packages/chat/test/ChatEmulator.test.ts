@@ -17,7 +17,7 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 // The emulator is a sibling workspace package; imported by path (it is not a declared dependency of chat).
-import { Emulator } from "../../emulator/src/index.js"
+import { Emulator } from "@effect-sogni/emulator"
 import { Chat, type ChatChunk, type ChatRequest, Tool } from "../src/index.js"
 import { dataUri, png } from "./util/fixtures.js"
 import { eventually } from "./util/LLMServer.js"
