@@ -1,3 +1,4 @@
+import { SogniClient } from "@sogni-ai/sogni-client"
 /**
  * Test helpers: a raw `ws` client that decodes every server frame with core's schemas and lets a test
  * wait for the next frame of a kind, plus small HTTP and PNG utilities.
@@ -353,3 +354,22 @@ export const flacInfo = (data: Uint8Array) => {
   const totalSamples = (b(13) & 0xf) * 2 ** 32 + ((b(14) << 24) >>> 0) + (b(15) << 16) + (b(16) << 8) + b(17)
   return { marker, sampleRate, channels, bitsPerSample, totalSamples }
 }
+
+/** The official `@sogni-ai/sogni-client` connected to the emulator with its API key; disposed with the scope. */
+export const officialClient = (appId: string) =>
+  Effect.gen(function*() {
+    const emulator = yield* EmulatorModule.Emulator
+    return yield* Effect.acquireRelease(
+      Effect.promise(() =>
+        SogniClient.createInstance({
+          appId,
+          apiKey: emulator.apiKey,
+          restEndpoint: emulator.url,
+          socketEndpoint: emulator.wsUrl,
+          network: "fast",
+          logLevel: "error"
+        })
+      ),
+      (client) => Effect.sync(() => client.dispose())
+    )
+  })

@@ -3,31 +3,12 @@
  * `chat.waitForModels`, `chat.completions.create` non-streaming and `stream: true`, and a tool-calling
  * call with `autoExecuteTools` (two socket jobs) all complete against the emulator.
  */
-import { SogniClient } from "@sogni-ai/sogni-client"
 import { assert, describe } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import * as Emulator from "../src/Emulator.js"
-import { emulatorTest } from "./helpers.js"
+import { emulatorTest, officialClient } from "./helpers.js"
 
 const MODEL = "qwen3.6-35b-a3b-gguf-iq4xs"
 
-const officialClient = (appId: string) =>
-  Effect.gen(function*() {
-    const emulator = yield* Emulator.Emulator
-    return yield* Effect.acquireRelease(
-      Effect.promise(() =>
-        SogniClient.createInstance({
-          appId,
-          apiKey: emulator.apiKey,
-          restEndpoint: emulator.url,
-          socketEndpoint: emulator.wsUrl,
-          network: "fast",
-          logLevel: "error"
-        })
-      ),
-      (client) => Effect.sync(() => client.dispose())
-    )
-  })
 
 describe("official client chat", () => {
   emulatorTest("waitForModels, then a non-streaming completion with usage, cost and worker", () =>

@@ -10,28 +10,10 @@ import { assert, describe } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Emulator from "../src/Emulator.js"
 import { encodeScene } from "../src/internal/landscape.js"
-import { bytes, emulatorTest, http, mp3Info, mp4Info, pngInfo } from "./helpers.js"
+import { bytes, emulatorTest, http, mp3Info, mp4Info, officialClient, pngInfo } from "./helpers.js"
 
 type Project = Awaited<ReturnType<SogniClient["projects"]["create"]>>
 
-/** An official client connected to the emulator; disposed with the scope. */
-const officialClient = (appId: string) =>
-  Effect.gen(function*() {
-    const emulator = yield* Emulator.Emulator
-    return yield* Effect.acquireRelease(
-      Effect.promise(() =>
-        SogniClient.createInstance({
-          appId,
-          apiKey: emulator.apiKey,
-          restEndpoint: emulator.url,
-          socketEndpoint: emulator.wsUrl,
-          network: "fast",
-          logLevel: "error"
-        })
-      ),
-      (client) => Effect.sync(() => client.dispose())
-    )
-  })
 
 const createImages = (client: SogniClient, prompt: string, numberOfMedia = 2) =>
   Effect.promise(() =>
