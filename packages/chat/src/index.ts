@@ -30,3 +30,5 @@ export * as ThinkSplitter from "./ThinkSplitter.js"
 export * as Tool from "./Tool.js"
 /** @since 0.1.0 */
 export * as Vision from "./Vision.js"
+/** @since 0.1.0 */
+export * as SogniTools from "./SogniTools.js"
