@@ -36,7 +36,7 @@
  *
  * @since 0.1.0
  */
-import { type SogniAuth, type SogniConfig, SogniError } from "@effect-sogni/core"
+import { PlatformTools, type SogniAuth, type SogniConfig, SogniError } from "@effect-sogni/core"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Context from "effect/Context"
@@ -65,6 +65,9 @@ export interface HostedChatRequest extends ChatRequest.ChatRequest {
 
 /** Everything a hosted call can fail with. @since 0.1.0 */
 export type HostedChatError = HostedError
+
+/** What {@link HostedChatService.executeTool} can fail with: arguments refused locally, too. @since 0.1.0 */
+export type ExecuteToolError = HostedError | PlatformTools.PlatformToolArgumentError
 
 /** A creative workflow a hosted tool started. @since 0.1.0 */
 export interface CreativeWorkflowRef {
@@ -133,11 +136,16 @@ export interface HostedChatService {
   readonly complete: (request: HostedChatRequest) => Effect.Effect<HostedCompletion, HostedChatError>
   /** Interrupting the stream closes the HTTP response. Fails with `SogniTransportError` `Closed` if it ends before `[DONE]`. */
   readonly stream: (request: HostedChatRequest) => Stream.Stream<HostedChunk, HostedChatError>
+  /**
+   * `POST /v1/creative-agent/tools/execute`. Arguments of a catalog tool are validated first with core's
+   * `PlatformTools` (the protocol's schemas): a refusal is a `PlatformToolArgumentError` naming the field
+   * and rule, and nothing is sent. The server decides which tools it runs directly (chat.md §13.1).
+   */
   readonly executeTool: (
     tool: string,
     args: Readonly<Record<string, unknown>>,
     options?: ExecuteToolOptions
-  ) => Effect.Effect<ToolExecution, HostedChatError>
+  ) => Effect.Effect<ToolExecution, ExecuteToolError>
 }
 
 /** @since 0.1.0 */
@@ -384,12 +392,13 @@ export const make: Effect.Effect<HostedChatService, never, HttpClient.HttpClient
           if (typeof args !== "object" || args === null || Array.isArray(args)) {
             return yield* new SogniError.SogniInvalidRequest({ field: "arguments", rule: "type", message: "arguments must be a JSON object" })
           }
+          const checked = PlatformTools.isHostedToolName(tool) ? yield* PlatformTools.validate(tool, args) : args
           const raw = yield* http.json(
             "POST",
             "/v1/creative-agent/tools/execute",
             defined({
               tool,
-              arguments: args,
+              arguments: checked,
               app_source: options.appSource ?? http.appSource,
               token_type: options.tokenType,
               safe_content_filter: options.safeContentFilter
@@ -432,4 +441,4 @@ export const executeTool = (
   tool: string,
   args: Readonly<Record<string, unknown>>,
   options?: ExecuteToolOptions
-): Effect.Effect<ToolExecution, HostedChatError, HostedChat> => Effect.flatMap(HostedChat, (s) => s.executeTool(tool, args, options))
+): Effect.Effect<ToolExecution, ExecuteToolError, HostedChat> => Effect.flatMap(HostedChat, (s) => s.executeTool(tool, args, options))

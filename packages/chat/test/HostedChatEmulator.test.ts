@@ -141,12 +141,15 @@ describe("HostedChat", () => {
       assert.include(String(executed.result.lyrics), "rainy city")
       assert.strictEqual(executed.message, null)
       const refused = yield* Effect.flip(hosted.executeTool("compose_lyrics", { duration_seconds: 5000 }))
-      assert.strictEqual(refused._tag, "SogniApiError")
-      if (refused._tag === "SogniApiError") {
-        assert.strictEqual(refused.status, 400)
+      assert.strictEqual(refused._tag, "PlatformToolArgumentError")
+      if (refused._tag === "PlatformToolArgumentError") {
+        assert.deepStrictEqual(refused.issues.map((i) => [i.field, i.rule]).sort(), [["duration_seconds", "maximum"], ["prompt", "required"]])
         assert.include(refused.message, "Missing required argument \"prompt\"")
-        assert.deepStrictEqual((refused.details as { problems: string[] }).problems.length, 2)
       }
+      // valid arguments of a tool the endpoint does not run directly: the server's typed 400
+      const notDirect = yield* Effect.flip(hosted.executeTool("generate_image", { prompt: "a fox" }))
+      assert.isTrue(notDirect._tag === "SogniApiError" && notDirect.status === 400)
+      assert.include(notDirect.message, "cannot be executed directly")
       const local = yield* Effect.flip(hosted.executeTool("", {}))
       assert.strictEqual(local._tag, "SogniInvalidRequest")
     }))

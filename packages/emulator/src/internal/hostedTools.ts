@@ -7,7 +7,8 @@
  *
  * @internal
  */
-import { Protocol } from "@effect-sogni/core"
+import { PlatformTools, Protocol } from "@effect-sogni/core"
+import * as Either from "effect/Either"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Queue from "effect/Queue"
@@ -151,16 +152,24 @@ const typeOk = (type: unknown, value: unknown): boolean => {
 }
 
 /**
- * Checks tool arguments against the manifest definition: an object, known tool, required arguments
- * present (`undefined`, `null`, `""` and `[]` count as missing), top-level types, numeric bounds and
- * enums (except `model`, which only hints). Returns the problems in the client validator's wording.
+ * Checks tool arguments. The 30 hosted tools go through core's `PlatformTools` validator (the
+ * protocol's JSON Schemas with tools.md §5 semantics, shared with the SDK); the app tools, which ship
+ * no schema files, are checked against their manifest entry: an object, required arguments present
+ * (`undefined`, `null`, `""` and `[]` count as missing) and top-level types. Returns the problems in
+ * the client validator's wording.
  *
  * @internal
  */
 export const checkArguments = (name: string, args: unknown): ReadonlyArray<string> => {
+  if (PlatformTools.isHostedToolName(name)) {
+    return Either.match(PlatformTools.validateEither(name, args), {
+      onLeft: (e) => e.issues.map((i) => i.message),
+      onRight: () => []
+    })
+  }
   const tool = toolDefinition(name)
   if (tool === undefined) return [`Unknown hosted Sogni tool "${name}"`]
-  if (typeof args !== "object" || args === null || Array.isArray(args)) return ["Arguments must be a JSON object"]
+  if (typeof args !== "object" || args === null || Array.isArray(args)) return ["Tool arguments must be a JSON object"]
   const record = args as Record<string, unknown>
   const params = tool.function.parameters
   const properties = (params.properties ?? {}) as Record<string, Record<string, unknown>>
@@ -173,20 +182,10 @@ export const checkArguments = (name: string, args: unknown): ReadonlyArray<strin
   }
   for (const [key, value] of Object.entries(record)) {
     const schema = properties[key]
-    if (schema === undefined || value === undefined) continue
+    if (schema === undefined || value === undefined || value === null) continue
     if (schema.type !== undefined && !typeOk(schema.type, value)) {
       problems.push(`Argument "${key}" must be of type ${JSON.stringify(schema.type)}`)
-      continue
-    }
-    if (typeof value === "number") {
-      if (typeof schema.minimum === "number" && value < schema.minimum) {
-        problems.push(`Argument "${key}" must be at least ${schema.minimum}`)
-      }
-      if (typeof schema.maximum === "number" && value > schema.maximum) {
-        problems.push(`Argument "${key}" must be at most ${schema.maximum}`)
-      }
-    }
-    if (Array.isArray(schema.enum) && key !== "model" && !schema.enum.includes(value)) {
+    } else if (Array.isArray(schema.enum) && !schema.enum.includes(value)) {
       problems.push(`Argument "${key}" must be one of ${schema.enum.map((e) => JSON.stringify(e)).join(", ")}`)
     }
   }
