@@ -308,7 +308,8 @@ export const planReply = (request: Readonly<Record<string, unknown>>, messages: 
   return { directives, plan: { _tag: "Text", chunks } }
 }
 
-const estimateTokens = (messages: ReadonlyArray<Message>): number => {
+/** Prompt tokens of a conversation (about four characters a token, 256 per image). @internal */
+export const estimateTokens = (messages: ReadonlyArray<Message>): number => {
   let chars = 0
   for (const m of messages) {
     chars += textOf(m.content).length + 4
