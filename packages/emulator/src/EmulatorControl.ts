@@ -182,7 +182,21 @@ export class GetProject extends Rpc.make("GetProject", {
   error: EmulatorControlError
 }) {}
 
-/** Clear every pending fault (delays, duplicates, REST failures). @since 0.1.0 */
+/**
+ * Cut the next server-sent-event responses abruptly (the TCP connection is destroyed mid-body): one entry
+ * of `afterBytes` per response, in order, each the number of body bytes sent before the cut (it may fall
+ * inside a frame). Only responses whose path starts with `pathPrefix` count, when it is given.
+ *
+ * @since 0.1.0
+ */
+export class DropEventStreams extends Rpc.make("DropEventStreams", {
+  payload: {
+    afterBytes: Schema.Array(Schema.NonNegativeInt),
+    pathPrefix: Schema.optional(Schema.String)
+  }
+}) {}
+
+/** Clear every pending fault (delays, duplicates, REST failures, SSE drops). @since 0.1.0 */
 export class ClearFaults extends Rpc.make("ClearFaults") {}
 
 /**
@@ -200,7 +214,8 @@ export class EmulatorRpcs extends RpcGroup.make(
   ListConnections,
   ListProjects,
   GetProject,
-  ClearFaults
+  ClearFaults,
+  DropEventStreams
 ) {}
 
 /**
@@ -224,6 +239,7 @@ export interface EmulatorControl {
   readonly listProjects: (appId?: string | undefined) => Effect.Effect<ReadonlyArray<ProjectInfo>>
   readonly getProject: (id: string) => Effect.Effect<ProjectInfo, EmulatorControlError>
   readonly clearFaults: Effect.Effect<void>
+  readonly dropEventStreams: (options: typeof DropEventStreams.payloadSchema.Type) => Effect.Effect<void>
 }
 
 /**
@@ -242,7 +258,8 @@ export const handlersLayer = (control: EmulatorControl) =>
     ListConnections: () => control.listConnections,
     ListProjects: ({ appId }) => control.listProjects(appId),
     GetProject: ({ id }) => control.getProject(id),
-    ClearFaults: () => control.clearFaults
+    ClearFaults: () => control.clearFaults,
+    DropEventStreams: (p) => control.dropEventStreams(p)
   })
 
 /** A typed RPC client of the control group. @since 0.1.0 */

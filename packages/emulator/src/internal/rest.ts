@@ -31,6 +31,7 @@ import { CONTENT_FORMAT, EXTENSION, EXTENSIONS_OF, mediaBytes, mintMediaUrl, ver
 import { liveProjectsOf, rawProject, recoveredProject, statusSnapshot, unclaimedOf } from "./records.js"
 import { type AccountState, balancesOf, formatAmount, isTerminal, type World } from "./state.js"
 import { issueJwt, randomHex, verifyJwt } from "./tokens.js"
+import { workflowsRouter } from "./workflows.js"
 import {
   ACCEPTED,
   IMAGE_SLOTS,
@@ -727,7 +728,7 @@ export const makeRouter = <E, R>(world: World, rpc: Effect.Effect<HttpServerResp
     HttpRouter.put("/_uploads/:projectId/:slot", putUpload(world)),
     HttpRouter.get("/_uploads/:projectId/:slot", getUpload(world)),
     HttpRouter.post(RPC_PATH, rpc)
-  )
+  ).pipe(HttpRouter.concat(workflowsRouter(world)))
 
 /** Takes the next matching injected REST fault, if any. @internal */
 export const takeRestFault = (world: World, path: string) => {
