@@ -193,7 +193,9 @@ export class DropEventStreams extends Rpc.make("DropEventStreams", {
   payload: {
     afterBytes: Schema.Array(Schema.NonNegativeInt),
     pathPrefix: Schema.optional(Schema.String)
-  }
+  },
+  /** How many cuts are still pending (all prefixes), after adding these. */
+  success: Schema.Struct({ pending: Schema.Number })
 }) {}
 
 /** Clear every pending fault (delays, duplicates, REST failures, SSE drops). @since 0.1.0 */
@@ -239,7 +241,9 @@ export interface EmulatorControl {
   readonly listProjects: (appId?: string | undefined) => Effect.Effect<ReadonlyArray<ProjectInfo>>
   readonly getProject: (id: string) => Effect.Effect<ProjectInfo, EmulatorControlError>
   readonly clearFaults: Effect.Effect<void>
-  readonly dropEventStreams: (options: typeof DropEventStreams.payloadSchema.Type) => Effect.Effect<void>
+  readonly dropEventStreams: (
+    options: typeof DropEventStreams.payloadSchema.Type
+  ) => Effect.Effect<{ readonly pending: number }>
 }
 
 /**

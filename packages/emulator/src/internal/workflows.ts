@@ -368,9 +368,14 @@ export const registryOf = (world: World): Registry => {
  *
  * @internal
  */
-export const dropEventStreams = (world: World, afterBytes: ReadonlyArray<number>, pathPrefix?: string): void => {
+export const dropEventStreams = (
+  world: World,
+  afterBytes: ReadonlyArray<number>,
+  pathPrefix?: string
+): { readonly pending: number } => {
   const registry = registryOf(world)
   for (const n of afterBytes) registry.sseDrops.push({ pathPrefix, afterBytes: Math.max(0, Math.floor(n)) })
+  return { pending: registry.sseDrops.length }
 }
 
 /** Control: forget pending SSE drops. @internal */
