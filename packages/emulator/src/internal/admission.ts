@@ -276,6 +276,10 @@ export const planRequest = (
   if (!Number.isInteger(count) || count < 1 || count > 16) {
     return invalid(`numberOfImages must be an integer in 1..16 (got ${count}).`)
   }
+  const previews = request.previews ?? 0
+  if (!Number.isInteger(previews) || previews < 0) {
+    return invalid(`previews must be a non-negative integer (got ${previews}).`)
+  }
   const network = request.network ?? connectionNetwork
   if (model.media !== "image" && network === "relaxed") {
     return refusal(
