@@ -11,6 +11,8 @@ import { defineConfig } from "tsup"
  * `index.d.cts` for `require` users.
  */
 const dir = path.dirname(fileURLToPath(import.meta.url))
+/** `js` (bundles only), `dts` (declarations only) or anything else (both); set by scripts/build.mjs. */
+const mode = process.env.CLIENT_BUILD_MODE
 const workspace = [/^@effect-sogni\//]
 const common = {
   entry: { index: path.join(dir, "src/index.ts") },
@@ -23,16 +25,22 @@ const common = {
   tsconfig: path.join(dir, "tsconfig.build.json")
 }
 
+const dts = {
+  entry: { index: path.join(dir, "src/index.ts") },
+  only: mode === "dts",
+  compilerOptions: { composite: false, declarationMap: false, stripInternal: true }
+}
+
 export default defineConfig([
   {
     ...common,
     format: ["esm"],
     noExternal: workspace,
-    dts: { entry: { index: path.join(dir, "src/index.ts") }, compilerOptions: { composite: false, declarationMap: false, stripInternal: true } }
+    ...(mode === "js" ? {} : { dts })
   },
-  {
+  ...(mode === "dts" ? [] : [{
     ...common,
-    format: ["cjs"],
+    format: ["cjs" as const],
     noExternal: [...workspace, /^@noble\//]
-  }
+  }])
 ])

@@ -8,6 +8,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const cli = path.join(root, "node_modules/tsup/dist/cli-default.js")
 const config = path.join(root, "tsup.config.ts")
 const mode = process.argv[2]
-const args = ["--config", config, ...(mode === "--js" ? ["--no-dts"] : mode === "--dts" ? ["--dts-only"] : [])]
-execFileSync(process.execPath, [cli, ...args], { cwd: root, stdio: process.env.BUILD_QUIET ? "pipe" : "inherit" })
+execFileSync(process.execPath, [cli, "--config", config], {
+  cwd: root,
+  stdio: process.env.BUILD_QUIET ? "pipe" : "inherit",
+  env: { ...process.env, CLIENT_BUILD_MODE: mode === "--js" ? "js" : mode === "--dts" ? "dts" : "all" }
+})
 if (mode !== "--js") fs.copyFileSync(path.join(root, "dist/index.d.ts"), path.join(root, "dist/index.d.cts"))
