@@ -24,3 +24,5 @@ export * as SogniRest from "./SogniRest.js"
 export * as SogniAccount from "./SogniAccount.js"
 /** @since 0.1.0 */
 export * as Sogni from "./Sogni.js"
+/** @since 0.1.0 */
+export * as PlatformTools from "./PlatformTools.js"

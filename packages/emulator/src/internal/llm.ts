@@ -3,7 +3,7 @@
  * and the per-job simulation fiber (`jobState` pending → queued → assigned → jobStarted, `jobTokens`
  * deltas, then always `llmJobResult` or `llmJobError`), tool calls, thinking, structured output,
  * cancellation (`llmJobCancel` and `jobError artistCanceled`), the `[[slow]]`/`[[fail]]`/`[[drop]]`/
- * `[[long]]` directives and recovery (`authenticated.activeLLMJobIDs`).
+ * `[[long]]`/`[[minimal]]` directives and recovery (`authenticated.activeLLMJobIDs`).
  *
  * @internal
  */
@@ -129,7 +129,7 @@ const imageCount = (content: unknown): number =>
     ? content.filter((p) => typeof p === "object" && p !== null && (p as { type?: unknown }).type === "image_url").length
     : 0
 
-const LLM_DIRECTIVE = /\[\[\s*(slow|fail|drop|long)\s*\]\]/gi
+const LLM_DIRECTIVE = /\[\[\s*(slow|fail|drop|long|minimal)\s*\]\]/gi
 
 /** LLM prompt directives. @internal */
 export interface LLMDirectives {
@@ -137,6 +137,8 @@ export interface LLMDirectives {
   readonly fail: boolean
   readonly drop: boolean
   readonly long: boolean
+  /** Tool-call arguments carry only the required properties (as a terse model sends them). */
+  readonly minimal: boolean
 }
 
 const parseLLMDirectives = (text: string): { readonly directives: LLMDirectives; readonly clean: string } => {
@@ -146,7 +148,7 @@ const parseLLMDirectives = (text: string): { readonly directives: LLMDirectives;
     return ""
   }).replace(/\s{2,}/g, " ").trim()
   return {
-    directives: { slow: found.has("slow"), fail: found.has("fail"), drop: found.has("drop"), long: found.has("long") },
+    directives: { slow: found.has("slow"), fail: found.has("fail"), drop: found.has("drop"), long: found.has("long"), minimal: found.has("minimal") },
     clean
   }
 }
@@ -167,6 +169,17 @@ const toolsOf = (raw: unknown): ReadonlyArray<ToolDef> => {
     if (typeof name === "string" && name.length > 0) out.push({ name, parameters: (fn as { parameters?: unknown }).parameters })
   }
   return out
+}
+
+/** An object schema reduced to its required properties (for `[[minimal]]`). */
+const requiredOnly = (schema: unknown): unknown => {
+  if (typeof schema !== "object" || schema === null) return { type: "object", properties: {} }
+  const s = schema as { properties?: unknown; required?: unknown }
+  const required = Array.isArray(s.required) ? s.required.filter((r): r is string => typeof r === "string") : []
+  const properties = typeof s.properties === "object" && s.properties !== null
+    ? Object.fromEntries(Object.entries(s.properties).filter(([k]) => required.includes(k)))
+    : {}
+  return { ...s, properties }
 }
 
 /** What the mock model produces for a request. @internal */
@@ -242,7 +255,11 @@ export const planReply = (request: Readonly<Record<string, unknown>>, messages: 
           calls: chosen.map((t) => ({
             name: t.name,
             arguments: JSON.stringify(
-              generateInstance(t.parameters ?? { type: "object", properties: {} }, `${seed}|${t.name}`, hints) ?? {}
+              generateInstance(
+                directives.minimal ? requiredOnly(t.parameters) : t.parameters ?? { type: "object", properties: {} },
+                `${seed}|${t.name}`,
+                hints
+              ) ?? {}
             )
           }))
         }
@@ -291,7 +308,8 @@ export const planReply = (request: Readonly<Record<string, unknown>>, messages: 
   return { directives, plan: { _tag: "Text", chunks } }
 }
 
-const estimateTokens = (messages: ReadonlyArray<Message>): number => {
+/** Prompt tokens of a conversation (about four characters a token, 256 per image). @internal */
+export const estimateTokens = (messages: ReadonlyArray<Message>): number => {
   let chars = 0
   for (const m of messages) {
     chars += textOf(m.content).length + 4

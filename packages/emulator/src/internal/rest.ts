@@ -27,6 +27,8 @@ import {
   tiers,
   tokenMultiplier
 } from "./catalog.js"
+import { chatRunsRouter } from "./chatRuns.js"
+import { hostedChatRouter } from "./hostedChat.js"
 import { CONTENT_FORMAT, EXTENSION, EXTENSIONS_OF, mediaBytes, mintMediaUrl, verifyMediaUrl } from "./media.js"
 import { liveProjectsOf, rawProject, recoveredProject, statusSnapshot, unclaimedOf } from "./records.js"
 import { type AccountState, balancesOf, formatAmount, isTerminal, type World } from "./state.js"
@@ -727,6 +729,10 @@ export const makeRouter = <E, R>(world: World, rpc: Effect.Effect<HttpServerResp
     HttpRouter.put("/_uploads/:projectId/:slot", putUpload(world)),
     HttpRouter.get("/_uploads/:projectId/:slot", getUpload(world)),
     HttpRouter.post(RPC_PATH, rpc)
+  ).pipe(
+    // Hosted chat and durable chat runs (chat.md §13, §15)
+    HttpRouter.concat(hostedChatRouter(world)),
+    HttpRouter.concat(chatRunsRouter(world))
   )
 
 /** Takes the next matching injected REST fault, if any. @internal */
