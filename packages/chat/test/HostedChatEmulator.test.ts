@@ -115,6 +115,28 @@ describe("HostedChat", () => {
       assert.isAbove(textAt, resultAt)
     }))
 
+  live("interrupting a hosted stream closes the request and the server cancels the tool's render", () =>
+    Effect.gen(function*() {
+      const { emulator, hosted } = yield* clientsFor()
+      const consumer = yield* Effect.fork(Stream.runDrain(hosted.stream({
+        model,
+        messages: [{ role: "user", content: "generate_video \"waves at night\"" }],
+        sogniToolExecution: true
+      })))
+      let projects: ReadonlyArray<{ readonly status: string }> = []
+      for (let i = 0; i < 200 && projects.length === 0; i++) {
+        yield* Effect.sleep("10 millis")
+        projects = yield* emulator.control.listProjects()
+      }
+      assert.strictEqual(projects.length, 1)
+      yield* Fiber.interrupt(consumer)
+      for (let i = 0; i < 200 && projects[0]!.status !== "cancelled"; i++) {
+        yield* Effect.sleep("10 millis")
+        projects = yield* emulator.control.listProjects()
+      }
+      assert.strictEqual(projects[0]!.status, "cancelled")
+    }), 1)
+
   live("without execution the platform tool call comes back as toolCalls / ToolCallDeltas", () =>
     Effect.gen(function*() {
       const { hosted } = yield* clientsFor()
