@@ -342,6 +342,39 @@ describe("chat runs", () => {
       assert.strictEqual(final.toolResults[0].status, "ok")
     }), { speed: 20 })
 
+  emulatorTest("a budget below the tool's cost pauses the run; declining resolves the call as cancelled", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator
+      const base = `${emulator.url}/v1/chat/runs`
+      const run = (yield* json(
+        yield* post(base, emulator.apiKey, {
+          messages: [{ role: "user", content: "generate_image \"a kite\"" }],
+          max_estimated_capacity_units: 0.01
+        })
+      )).data.run
+      let record: any
+      for (let i = 0; i < 100; i++) {
+        record = (yield* json(yield* get(`${base}/${run.runId}`, emulator.apiKey))).data.run
+        if (record.status === "waiting_for_user") break
+        yield* sleep(20)
+      }
+      const toolCallId = record.waiting.details.toolCallId
+      const wrong = yield* post(`${base}/${run.runId}/confirm-cost`, emulator.apiKey, { tool_call_id: "call_other", decision: "cancel" })
+      assert.strictEqual(wrong.status, 409)
+      const declined = yield* post(`${base}/${run.runId}/confirm-cost`, emulator.apiKey, { tool_call_id: toolCallId, decision: "rejected" })
+      assert.strictEqual(declined.status, 200)
+      const stream = yield* get(`${base}/${run.runId}/events/stream?after=${record.events.length}`, emulator.apiKey)
+      const events = sseFrames(yield* Effect.promise(() => stream.text())).filter((f) => f.id !== undefined).map((f) => JSON.parse(f.data!))
+      assert.deepStrictEqual(events[0].payload, { toolCallId, decision: "cancel" })
+      assert.strictEqual(events.find((e) => e.type === "tool_call_resolved").payload.status, "cancelled")
+      assert.notInclude(events.map((e) => e.type), "tool_call_dispatched")
+      assert.strictEqual(events[events.length - 1].type, "run_completed")
+      const final = (yield* json(yield* get(`${base}/${run.runId}`, emulator.apiKey))).data.run
+      assert.strictEqual(final.toolResults[0].status, "cancelled")
+      assert.deepStrictEqual(final.mediaContext.images, [])
+      assert.strictEqual((yield* emulator.control.listProjects()).length, 0)
+    }), { speed: 20 })
+
   emulatorTest("cancel ends a run with run_cancelled; cancelling again is a 409; unknown runs are 404", () =>
     Effect.gen(function*() {
       const emulator = yield* Emulator
