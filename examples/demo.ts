@@ -16,6 +16,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
+import { runWorkflowDemo } from "./demo-workflow.js"
 
 const speed = Number(process.env.SOGNI_DEMO_SPEED ?? "0.15")
 
@@ -198,6 +199,7 @@ const main = Effect.gen(function*() {
       })
     )
   )
+  yield* runWorkflowDemo
 })
 
 main.pipe(
