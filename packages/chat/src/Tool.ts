@@ -47,10 +47,23 @@ export interface Tool<out R = never> {
   readonly description: string | undefined
   /** The OpenAI function definition sent to the model. */
   readonly definition: ToolDefinition
-  /** Decodes the arguments of a call (already parsed JSON). */
-  readonly decode: (args: unknown) => Either.Either<unknown, string>
+  /**
+   * Decodes the arguments of a call (already parsed JSON). A refusal is its message, or the message
+   * with the typed error behind it (kept as the `cause` of the `InvalidArguments` error).
+   */
+  readonly decode: (args: unknown) => Either.Either<unknown, string | DecodeFailure>
   /** Runs the handler on decoded arguments and renders its value as the `tool` message content. */
   readonly run: (params: unknown, call: ToolCall) => Effect.Effect<string, unknown, R>
+}
+
+/**
+ * Arguments refused with a typed error (e.g. a platform tool's `PlatformToolArgumentError`).
+ *
+ * @since 0.1.0
+ */
+export interface DecodeFailure {
+  readonly message: string
+  readonly cause: unknown
 }
 
 /**
@@ -199,7 +212,12 @@ export const resolve = <R>(
   }
   const args = Either.flatMap(parseArguments(call.function.arguments), tool.decode)
   if (Either.isLeft(args)) {
-    return Effect.succeed(failed("InvalidArguments", `Invalid ${call.function.name} arguments: ${args.left}`))
+    const refusal = args.left
+    return Effect.succeed(
+      typeof refusal === "string"
+        ? failed("InvalidArguments", `Invalid ${call.function.name} arguments: ${refusal}`)
+        : failed("InvalidArguments", `Invalid ${call.function.name} arguments: ${refusal.message}`, refusal.cause)
+    )
   }
   return tool.run(args.right, call).pipe(
     Effect.map((content): Resolution => ({ call, content, error: undefined })),

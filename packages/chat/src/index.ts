@@ -17,10 +17,20 @@ export * as ChatJob from "./ChatJob.js"
 /** @since 0.1.0 */
 export * as ChatRequest from "./ChatRequest.js"
 /** @since 0.1.0 */
+export * as ChatRuns from "./ChatRuns.js"
+/** @since 0.1.0 */
 export * as ChunkAccumulator from "./ChunkAccumulator.js"
+/** @since 0.1.0 */
+export * as HostedChat from "./HostedChat.js"
+/** @since 0.1.0 */
+export * as HostedChatError from "./HostedChatError.js"
 /** @since 0.1.0 */
 export * as ThinkSplitter from "./ThinkSplitter.js"
 /** @since 0.1.0 */
 export * as Tool from "./Tool.js"
 /** @since 0.1.0 */
 export * as Vision from "./Vision.js"
+/** @since 0.1.0 */
+export * as SogniTools from "./SogniTools.js"
+/** @since 0.1.0 */
+export * as AiLanguageModel from "./AiLanguageModel.js"

@@ -604,3 +604,30 @@ export const validate = (
   onLeft: Effect.fail,
   onRight: Effect.succeed
 })
+
+// ---------------------------------------------------------------------------------------------------
+// Catalogs
+
+const AudioCatalogFile = Schema.Struct({
+  default: Schema.String,
+  models: Schema.Record({ key: Schema.String, value: Schema.Struct({ id: Schema.String }) })
+})
+
+const audioCatalog = Schema.decodeUnknownSync(AudioCatalogFile)(protocolFile("catalogs/audio-models.json"))
+
+/**
+ * The protocol's music model selectors (`catalogs/audio-models.json`: `turbo`, `sft`, `music3`) → model
+ * ids; `generate_music` accepts these next to the canonical ids.
+ *
+ * @since 0.1.0
+ */
+export const musicModelSelectors: ReadonlyMap<string, string> = new Map(
+  Object.entries(audioCatalog.models).map(([selector, model]) => [selector, model.id])
+)
+
+/**
+ * The model id of the catalog's default music selector.
+ *
+ * @since 0.1.0
+ */
+export const defaultMusicModel: string = audioCatalog.models[audioCatalog.default]?.id ?? "ace_step_1.5_turbo"

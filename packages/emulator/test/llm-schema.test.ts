@@ -57,6 +57,26 @@ describe("generateInstance", () => {
 })
 
 describe("planReply", () => {
+  it("[[minimal]] makes tool arguments carry only the required properties", () => {
+    const wide = [{
+      type: "function",
+      function: {
+        name: "draw",
+        parameters: {
+          type: "object",
+          properties: { prompt: { type: "string" }, width: { type: "number" }, seed: { type: "integer" } },
+          required: ["prompt"]
+        }
+      }
+    }]
+    const full = planReply({ tools: wide }, [{ role: "user", content: "draw \"a fox\"" }])
+    assert(full.plan._tag === "Tools")
+    assert.deepStrictEqual(Object.keys(JSON.parse(full.plan.calls[0]!.arguments)).sort(), ["prompt", "seed", "width"])
+    const terse = planReply({ tools: wide }, [{ role: "user", content: "draw \"a fox\" [[minimal]]" }])
+    assert(terse.plan._tag === "Tools")
+    assert.deepStrictEqual(JSON.parse(terse.plan.calls[0]!.arguments), { prompt: "a fox" })
+  })
+
   const tools = [{ type: "function", function: { name: "lookup", parameters: { type: "object", properties: { q: { type: "string" } }, required: ["q"] } } }]
 
   it("calls a named tool once, then answers from the results even when tool_choice still forces a call", () => {

@@ -3,7 +3,7 @@
  * and the per-job simulation fiber (`jobState` pending → queued → assigned → jobStarted, `jobTokens`
  * deltas, then always `llmJobResult` or `llmJobError`), tool calls, thinking, structured output,
  * cancellation (`llmJobCancel` and `jobError artistCanceled`), the `[[slow]]`/`[[fail]]`/`[[drop]]`/
- * `[[long]]` directives and recovery (`authenticated.activeLLMJobIDs`).
+ * `[[long]]`/`[[minimal]]` directives and recovery (`authenticated.activeLLMJobIDs`).
  *
  * @internal
  */
@@ -129,7 +129,7 @@ const imageCount = (content: unknown): number =>
     ? content.filter((p) => typeof p === "object" && p !== null && (p as { type?: unknown }).type === "image_url").length
     : 0
 
-const LLM_DIRECTIVE = /\[\[\s*(slow|fail|drop|long)\s*\]\]/gi
+const LLM_DIRECTIVE = /\[\[\s*(slow|fail|drop|long|minimal)\s*\]\]/gi
 
 /** LLM prompt directives. @internal */
 export interface LLMDirectives {
@@ -137,6 +137,8 @@ export interface LLMDirectives {
   readonly fail: boolean
   readonly drop: boolean
   readonly long: boolean
+  /** Tool-call arguments carry only the required properties (as a terse model sends them). */
+  readonly minimal: boolean
 }
 
 const parseLLMDirectives = (text: string): { readonly directives: LLMDirectives; readonly clean: string } => {
@@ -146,7 +148,7 @@ const parseLLMDirectives = (text: string): { readonly directives: LLMDirectives;
     return ""
   }).replace(/\s{2,}/g, " ").trim()
   return {
-    directives: { slow: found.has("slow"), fail: found.has("fail"), drop: found.has("drop"), long: found.has("long") },
+    directives: { slow: found.has("slow"), fail: found.has("fail"), drop: found.has("drop"), long: found.has("long"), minimal: found.has("minimal") },
     clean
   }
 }
@@ -167,6 +169,17 @@ const toolsOf = (raw: unknown): ReadonlyArray<ToolDef> => {
     if (typeof name === "string" && name.length > 0) out.push({ name, parameters: (fn as { parameters?: unknown }).parameters })
   }
   return out
+}
+
+/** An object schema reduced to its required properties (for `[[minimal]]`). */
+const requiredOnly = (schema: unknown): unknown => {
+  if (typeof schema !== "object" || schema === null) return { type: "object", properties: {} }
+  const s = schema as { properties?: unknown; required?: unknown }
+  const required = Array.isArray(s.required) ? s.required.filter((r): r is string => typeof r === "string") : []
+  const properties = typeof s.properties === "object" && s.properties !== null
+    ? Object.fromEntries(Object.entries(s.properties).filter(([k]) => required.includes(k)))
+    : {}
+  return { ...s, properties }
 }
 
 /** What the mock model produces for a request. @internal */
@@ -202,7 +215,11 @@ const quoted = (text: string): string | undefined => /"([^"]{1,200})"/.exec(text
  *
  * @internal
  */
-export const planReply = (request: Readonly<Record<string, unknown>>, messages: ReadonlyArray<Message>): {
+export const planReply = (
+  request: Readonly<Record<string, unknown>>,
+  messages: ReadonlyArray<Message>,
+  options: { readonly longTokens?: number | undefined } = {}
+): {
   readonly plan: Plan
   readonly directives: LLMDirectives
 } => {
@@ -242,7 +259,11 @@ export const planReply = (request: Readonly<Record<string, unknown>>, messages: 
           calls: chosen.map((t) => ({
             name: t.name,
             arguments: JSON.stringify(
-              generateInstance(t.parameters ?? { type: "object", properties: {} }, `${seed}|${t.name}`, hints) ?? {}
+              generateInstance(
+                directives.minimal ? requiredOnly(t.parameters) : t.parameters ?? { type: "object", properties: {} },
+                `${seed}|${t.name}`,
+                hints
+              ) ?? {}
             )
           }))
         }
@@ -287,11 +308,19 @@ export const planReply = (request: Readonly<Record<string, unknown>>, messages: 
     const extra = directives.long ? 60 : 1 + (h % 2)
     for (let i = 0; i < extra; i++) answer += ` ${FILLER[(h + i) % FILLER.length]}`
   }
-  chunks.push(...wordTokens(answer))
+  const words = wordTokens(answer)
+  if (directives.long && options.longTokens !== undefined && toolResults.length === 0) {
+    // exactly `longTokens` answer tokens: the answer, then filler words again and again, cut to length
+    const h = hash32(userText)
+    for (let i = 0; words.length < options.longTokens; i++) words.push(...wordTokens(` ${FILLER[(h + i) % FILLER.length]}`))
+    words.length = options.longTokens
+  }
+  for (const w of words) chunks.push(w)
   return { directives, plan: { _tag: "Text", chunks } }
 }
 
-const estimateTokens = (messages: ReadonlyArray<Message>): number => {
+/** Prompt tokens of a conversation (about four characters a token, 256 per image). @internal */
+export const estimateTokens = (messages: ReadonlyArray<Message>): number => {
   let chars = 0
   for (const m of messages) {
     chars += textOf(m.content).length + 4
@@ -398,7 +427,8 @@ const runJob = (
     const started = Date.now()
     const send = (event: Protocol.ServerEvent) => sendToApp(world, job.appId, event)
     const sleep = (ms: number) => Effect.sleep(simMillis(world, ms))
-    const { directives, plan } = planReply(request, messages)
+    const { directives, plan } = planReply(request, messages, { longTokens: world.settings.llmLongTokens })
+    const perTick = world.settings.llmTokensPerTick ?? 1
     const workerName = WORKERS[hash32(jobID) % WORKERS.length]!
     const modelId = request.model
     const maxTokens = typeof request.max_tokens === "number" ? Math.floor(request.max_tokens) : undefined
@@ -472,7 +502,7 @@ const runJob = (
           return
         }
       }
-      yield* sleep(tokenDelay)
+      if ((i + 1) % perTick === 0 || i + 1 === frames.length) yield* sleep(tokenDelay)
     }
     const usage = usageOf(job)
     send({ type: "jobTokens", payload: { jobID, content: "", finishReason, usage } })

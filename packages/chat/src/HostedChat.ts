@@ -1,0 +1,444 @@
+/**
+ * Hosted REST chat (chat.md §13): `POST /v1/chat/completions` as a typed completion or, with
+ * `stream: true`, a `Stream` of the same {@link ChatChunk} shapes as socket chat (text and `<think>`
+ * reasoning split, tool-call deltas, usage, a final `Finish`) plus `SogniToolResult` elements for tools
+ * the server executed. Platform tools are requested with `sogniTools` (`"creative-tools"`,
+ * `"creative-agent"`, `false`) and run server side with `sogniToolExecution: true`; the completion then
+ * carries `toolResults` (the opaque `sogni_tool_results`) and `creativeWorkflows`.
+ * {@link HostedChatService.executeTool} is the direct synchronous endpoint (§13.1).
+ *
+ * Requests are the camelCase {@link ChatRequest.ChatRequest} (validated by the same rules as socket
+ * chat: a bad field is a `SogniInvalidRequest` naming it and the rule) plus the hosted-only fields;
+ * the wire is snake_case (`billingMode` stays camelCase, as the protocol has it). Credentials and the
+ * retry policy are core's; a 401 clears the credential, as on every REST call.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Layer, Redacted, Stream } from "effect"
+ * import { Sogni } from "@effect-sogni/core"
+ * import { HostedChat } from "@effect-sogni/chat"
+ *
+ * const program = Effect.gen(function*() {
+ *   const answer = yield* HostedChat.complete({
+ *     model: "qwen3.6-35b-a3b-gguf-iq4xs",
+ *     messages: [{ role: "user", content: "generate_image of a lighthouse" }],
+ *     sogniTools: "creative-tools",
+ *     sogniToolExecution: true
+ *   })
+ *   console.log(answer.text, answer.toolResults)
+ * })
+ *
+ * program.pipe(
+ *   Effect.provide(HostedChat.layer.pipe(Layer.provideMerge(Sogni.layer({ apiKey: Redacted.make("…") })))),
+ *   Effect.runPromise
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ */
+import { PlatformTools, type SogniAuth, type SogniConfig, SogniError } from "@effect-sogni/core"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import { ChatChunk, type TokenUsage, zeroUsage } from "./ChatChunk.js"
+import * as ChatRequest from "./ChatRequest.js"
+import { decode, type HostedError, type HostedHttp, make as makeHttp } from "./internal/hostedHttp.js"
+import * as ThinkSplitter from "./ThinkSplitter.js"
+
+/**
+ * A hosted chat request: socket chat's request plus the hosted-only fields.
+ *
+ * @since 0.1.0
+ */
+export interface HostedChatRequest extends ChatRequest.ChatRequest {
+  /** Uploaded media (`{url, type}` descriptors), addressable by negative indices in tool arguments. */
+  readonly mediaReferences?: ReadonlyArray<unknown> | undefined
+  readonly apiMediaReferences?: ReadonlyArray<unknown> | undefined
+  /** Sent as is; wins over `think`. */
+  readonly chatTemplateKwargs?: Readonly<Record<string, unknown>> | undefined
+}
+
+/** Everything a hosted call can fail with. @since 0.1.0 */
+export type HostedChatError = HostedError
+
+/** What {@link HostedChatService.executeTool} can fail with: arguments refused locally, too. @since 0.1.0 */
+export type ExecuteToolError = HostedError | PlatformTools.PlatformToolArgumentError
+
+/** A creative workflow a hosted tool started. @since 0.1.0 */
+export interface CreativeWorkflowRef {
+  readonly workflowId: string
+  readonly status: string
+  readonly url?: string | undefined
+  readonly eventsUrl?: string | undefined
+  readonly streamUrl?: string | undefined
+}
+
+/**
+ * A hosted completion.
+ *
+ * @since 0.1.0
+ */
+export interface HostedCompletion {
+  readonly id: string
+  readonly model: string
+  /** Epoch seconds. */
+  readonly created: number
+  /** The answer without `<think>` reasoning. */
+  readonly text: string
+  readonly reasoning: string
+  readonly role: string
+  readonly finishReason: string
+  readonly usage: TokenUsage
+  /** Calls handed back to the caller (tools that were not executed). */
+  readonly toolCalls: ReadonlyArray<ChatRequest.ToolCall>
+  /** `sogni_tool_results`: what the server executed (opaque objects). */
+  readonly toolResults: ReadonlyArray<Readonly<Record<string, unknown>>>
+  readonly creativeWorkflows: ReadonlyArray<CreativeWorkflowRef>
+  /** The response body as received. */
+  readonly body: unknown
+}
+
+/** A tool result the server reports while streaming. @since 0.1.0 */
+export interface SogniToolResult {
+  readonly _tag: "SogniToolResult"
+  readonly result: Readonly<Record<string, unknown>>
+}
+
+/** An element of a hosted stream. @since 0.1.0 */
+export type HostedChunk = ChatChunk | SogniToolResult
+
+/** Options of a direct tool execution. @since 0.1.0 */
+export interface ExecuteToolOptions {
+  readonly appSource?: string | undefined
+  readonly tokenType?: "sogni" | "spark" | "auto" | undefined
+  readonly safeContentFilter?: boolean | undefined
+}
+
+/** The `data` of a direct tool execution. @since 0.1.0 */
+export interface ToolExecution {
+  readonly toolCallId: string
+  readonly tool: string
+  readonly result: Readonly<Record<string, unknown>>
+  readonly message: string | null
+}
+
+/**
+ * The service.
+ *
+ * @since 0.1.0
+ */
+export interface HostedChatService {
+  readonly complete: (request: HostedChatRequest) => Effect.Effect<HostedCompletion, HostedChatError>
+  /** Interrupting the stream closes the HTTP response. Fails with `SogniTransportError` `Closed` if it ends before `[DONE]`. */
+  readonly stream: (request: HostedChatRequest) => Stream.Stream<HostedChunk, HostedChatError>
+  /**
+   * `POST /v1/creative-agent/tools/execute`. Arguments of a catalog tool are validated first with core's
+   * `PlatformTools` (the protocol's schemas): a refusal is a `PlatformToolArgumentError` naming the field
+   * and rule, and nothing is sent. The server decides which tools it runs directly (chat.md §13.1).
+   */
+  readonly executeTool: (
+    tool: string,
+    args: Readonly<Record<string, unknown>>,
+    options?: ExecuteToolOptions
+  ) => Effect.Effect<ToolExecution, ExecuteToolError>
+}
+
+/** @since 0.1.0 */
+export class HostedChat extends Context.Tag("@effect-sogni/chat/HostedChat")<HostedChat, HostedChatService>() {}
+
+// ---------------------------------------------------------------------------------------------------
+// Wire
+
+const defined = (o: Record<string, unknown>): Record<string, unknown> => {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v
+  return out
+}
+
+/**
+ * The request body of chat.md §13 (snake_case, `billingMode` camelCase, absent fields omitted,
+ * `stream` only when streaming), after the socket request's validation.
+ *
+ * @since 0.1.0
+ */
+export const toWire = (
+  request: HostedChatRequest,
+  options: { readonly appSource?: string | undefined; readonly stream?: boolean | undefined } = {}
+): Either.Either<Record<string, unknown>, SogniError.SogniInvalidRequest> =>
+  Either.flatMap(ChatRequest.build(request, { jobID: "hosted", appSource: options.appSource }), (payload) => {
+    const { appSource, jobID: _j, safeContentFilter, taskProfile, tokenType, type: _t, ...rest } = payload as Record<string, unknown>
+    for (const [field, list] of [["mediaReferences", request.mediaReferences], ["apiMediaReferences", request.apiMediaReferences]] as const) {
+      if (list !== undefined && !Array.isArray(list)) {
+        return Either.left(new SogniError.SogniInvalidRequest({ field, rule: "type", message: `${field} must be an array` }))
+      }
+    }
+    return Either.right(defined({
+      ...rest,
+      app_source: appSource,
+      token_type: tokenType,
+      task_profile: taskProfile,
+      safe_content_filter: safeContentFilter,
+      media_references: request.mediaReferences,
+      api_media_references: request.apiMediaReferences,
+      chat_template_kwargs: request.chatTemplateKwargs ?? rest.chat_template_kwargs,
+      stream: options.stream === true ? true : undefined
+    }))
+  })
+
+const Usage = Schema.Struct({
+  prompt_tokens: Schema.Number,
+  completion_tokens: Schema.Number,
+  total_tokens: Schema.Number
+})
+
+const WireToolCall = Schema.Struct({
+  id: Schema.String,
+  type: Schema.optional(Schema.String),
+  function: Schema.Struct({ name: Schema.String, arguments: Schema.String })
+})
+
+const Opaque = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+
+const CompletionBody = Schema.Struct({
+  id: Schema.String,
+  created: Schema.Number,
+  model: Schema.String,
+  choices: Schema.NonEmptyArray(Schema.Struct({
+    message: Schema.Struct({
+      role: Schema.String,
+      content: Schema.optional(Schema.NullOr(Schema.String)),
+      tool_calls: Schema.optional(Schema.Array(WireToolCall))
+    }),
+    finish_reason: Schema.optional(Schema.NullOr(Schema.String))
+  })),
+  usage: Schema.optional(Usage),
+  creative_workflows: Schema.optional(Schema.Array(Schema.Struct({
+    workflowId: Schema.String,
+    status: Schema.String,
+    url: Schema.optional(Schema.String),
+    eventsUrl: Schema.optional(Schema.String),
+    streamUrl: Schema.optional(Schema.String)
+  }))),
+  sogni_tool_results: Schema.optional(Schema.Array(Opaque))
+})
+
+const ChunkBody = Schema.Struct({
+  id: Schema.String,
+  choices: Schema.Array(Schema.Struct({
+    delta: Schema.Struct({
+      role: Schema.optional(Schema.String),
+      content: Schema.optional(Schema.NullOr(Schema.String)),
+      tool_calls: Schema.optional(Schema.Array(Schema.Struct({
+        index: Schema.Number,
+        id: Schema.optional(Schema.String),
+        function: Schema.optional(Schema.Struct({
+          name: Schema.optional(Schema.String),
+          arguments: Schema.optional(Schema.String)
+        }))
+      })))
+    }),
+    finish_reason: Schema.optional(Schema.NullOr(Schema.String))
+  })),
+  usage: Schema.optional(Schema.NullOr(Usage)),
+  sogni_tool_results: Schema.optional(Schema.Array(Opaque))
+})
+
+const decodeChunk = Schema.decodeUnknownEither(Schema.parseJson(ChunkBody))
+
+const ExecuteBody = Schema.Struct({
+  data: Schema.Struct({
+    toolCallId: Schema.String,
+    tool: Schema.String,
+    result: Opaque,
+    message: Schema.optional(Schema.NullOr(Schema.String))
+  })
+})
+
+const toToolCall = (c: typeof WireToolCall.Type): ChatRequest.ToolCall => ({
+  id: c.id,
+  type: "function",
+  function: { name: c.function.name, arguments: c.function.arguments }
+})
+
+// ---------------------------------------------------------------------------------------------------
+// Service
+
+const CHAT_TIMEOUT = "300 seconds"
+
+const streamOf = (http: HostedHttp, request: HostedChatRequest): Stream.Stream<HostedChunk, HostedChatError> =>
+  Stream.unwrap(Effect.gen(function*() {
+    const body = yield* toWire(request, { appSource: http.appSource, stream: true })
+    const started = Date.now()
+    let splitter = ThinkSplitter.initial
+    let id = ""
+    let role = "assistant"
+    let finishReason = "stop"
+    let usage: TokenUsage = zeroUsage
+    let done = false
+    const calls = new Map<number, { id: string; name: string; arguments: string }>()
+    const textChunks = (out: ThinkSplitter.Output): Array<HostedChunk> => {
+      splitter = out.state
+      const chunks: Array<HostedChunk> = []
+      if (out.reasoning.length > 0) chunks.push(ChatChunk.ReasoningDelta({ text: out.reasoning }))
+      if (out.content.length > 0) chunks.push(ChatChunk.TextDelta({ text: out.content }))
+      return chunks
+    }
+    const events = http.sse("POST", "/v1/chat/completions", body, { invalidateOn401: true, retry: false, timeout: CHAT_TIMEOUT })
+    return events.pipe(
+      Stream.mapConcatEffect((event): Effect.Effect<Array<HostedChunk>> => {
+        if (done) return Effect.succeed([])
+        if (event.data.trim() === "[DONE]") {
+          done = true
+          const finish = ChatChunk.Finish({
+            jobID: id,
+            role,
+            finishReason,
+            usage,
+            timeTaken: (Date.now() - started) / 1000,
+            workerName: undefined,
+            cost: undefined,
+            toolCalls: [...calls.entries()].sort(([a], [b]) => a - b).map(([, c]) => ({
+              id: c.id,
+              type: "function" as const,
+              function: { name: c.name, arguments: c.arguments }
+            }))
+          })
+          return Effect.succeed([...textChunks(ThinkSplitter.flush(splitter)), finish])
+        }
+        const decoded = decodeChunk(event.data)
+        if (Either.isLeft(decoded)) {
+          return Effect.as(Effect.logWarning("sogni: skipped a malformed hosted chat chunk"), [])
+        }
+        const chunk = decoded.right
+        id = chunk.id
+        const out: Array<HostedChunk> = []
+        for (const choice of chunk.choices) {
+          if (choice.delta.role !== undefined) role = choice.delta.role
+          const content = choice.delta.content
+          if (typeof content === "string" && content.length > 0) out.push(...textChunks(ThinkSplitter.push(splitter, content)))
+          for (const call of choice.delta.tool_calls ?? []) {
+            const entry = calls.get(call.index) ?? { id: "", name: "", arguments: "" }
+            if (call.id !== undefined) entry.id = call.id
+            if (call.function?.name !== undefined) entry.name = call.function.name
+            entry.arguments += call.function?.arguments ?? ""
+            calls.set(call.index, entry)
+            out.push(ChatChunk.ToolCallDelta({
+              index: call.index,
+              id: call.id,
+              name: call.function?.name,
+              arguments: call.function?.arguments ?? ""
+            }))
+          }
+          if (choice.finish_reason !== undefined && choice.finish_reason !== null) finishReason = choice.finish_reason
+        }
+        for (const result of chunk.sogni_tool_results ?? []) out.push({ _tag: "SogniToolResult", result })
+        if (chunk.usage !== undefined && chunk.usage !== null) {
+          usage = chunk.usage
+          out.push(ChatChunk.Usage({ usage }))
+        }
+        return Effect.succeed(out)
+      }),
+      Stream.concat(Stream.suspend(() =>
+        done
+          ? Stream.empty
+          : Stream.fail(new SogniError.SogniTransportError({ reason: "Closed", message: "the hosted chat stream ended before [DONE]" }))
+      ))
+    )
+  }))
+
+/**
+ * Builds the service on an `HttpClient`.
+ *
+ * @since 0.1.0
+ */
+export const make: Effect.Effect<HostedChatService, never, HttpClient.HttpClient | SogniAuth.SogniAuth | SogniConfig.SogniConfig> =
+  Effect.gen(function*() {
+    const http = yield* makeHttp
+    const source = `POST ${http.baseUrl}/v1/chat/completions`
+    return {
+      complete: (request) =>
+        Effect.gen(function*() {
+          const body = yield* toWire(request, { appSource: http.appSource })
+          const raw = yield* http.json("POST", "/v1/chat/completions", body, { invalidateOn401: true, retry: false, timeout: CHAT_TIMEOUT })
+          const parsed = yield* decode(CompletionBody, source)(raw)
+          const choice = parsed.choices[0]
+          const { content, reasoning } = ThinkSplitter.split(choice.message.content ?? "")
+          return {
+            id: parsed.id,
+            model: parsed.model,
+            created: parsed.created,
+            text: content,
+            reasoning,
+            role: choice.message.role,
+            finishReason: choice.finish_reason ?? "stop",
+            usage: parsed.usage ?? zeroUsage,
+            toolCalls: (choice.message.tool_calls ?? []).map(toToolCall),
+            toolResults: parsed.sogni_tool_results ?? [],
+            creativeWorkflows: parsed.creative_workflows ?? [],
+            body: raw
+          }
+        }),
+      stream: (request) => streamOf(http, request),
+      executeTool: (tool, args, options = {}) =>
+        Effect.gen(function*() {
+          if (typeof tool !== "string" || tool.trim().length === 0) {
+            return yield* new SogniError.SogniInvalidRequest({ field: "tool", rule: "required", message: "tool must be a non-empty string" })
+          }
+          if (typeof args !== "object" || args === null || Array.isArray(args)) {
+            return yield* new SogniError.SogniInvalidRequest({ field: "arguments", rule: "type", message: "arguments must be a JSON object" })
+          }
+          const checked = PlatformTools.isHostedToolName(tool) ? yield* PlatformTools.validate(tool, args) : args
+          const raw = yield* http.json(
+            "POST",
+            "/v1/creative-agent/tools/execute",
+            defined({
+              tool,
+              arguments: checked,
+              app_source: options.appSource ?? http.appSource,
+              token_type: options.tokenType,
+              safe_content_filter: options.safeContentFilter
+            }),
+            { invalidateOn401: true, retry: false, timeout: CHAT_TIMEOUT }
+          )
+          const { data } = yield* decode(ExecuteBody, `POST ${http.baseUrl}/v1/creative-agent/tools/execute`)(raw)
+          return { toolCallId: data.toolCallId, tool: data.tool, result: data.result, message: data.message ?? null }
+        })
+    }
+  })
+
+/**
+ * The service over a given `HttpClient`.
+ *
+ * @since 0.1.0
+ */
+export const layerWithHttpClient: Layer.Layer<HostedChat, never, HttpClient.HttpClient | SogniAuth.SogniAuth | SogniConfig.SogniConfig> =
+  Layer.effect(HostedChat, make)
+
+/**
+ * The service over `fetch`; needs core's `SogniAuth` and `SogniConfig` (e.g. from `Sogni.layer`).
+ *
+ * @since 0.1.0
+ */
+export const layer: Layer.Layer<HostedChat, never, SogniAuth.SogniAuth | SogniConfig.SogniConfig> = layerWithHttpClient.pipe(
+  Layer.provide(FetchHttpClient.layer)
+)
+
+/** @since 0.1.0 */
+export const complete = (request: HostedChatRequest): Effect.Effect<HostedCompletion, HostedChatError, HostedChat> =>
+  Effect.flatMap(HostedChat, (s) => s.complete(request))
+
+/** @since 0.1.0 */
+export const stream = (request: HostedChatRequest): Stream.Stream<HostedChunk, HostedChatError, HostedChat> =>
+  Stream.unwrap(Effect.map(HostedChat, (s) => s.stream(request)))
+
+/** @since 0.1.0 */
+export const executeTool = (
+  tool: string,
+  args: Readonly<Record<string, unknown>>,
+  options?: ExecuteToolOptions
+): Effect.Effect<ToolExecution, ExecuteToolError, HostedChat> => Effect.flatMap(HostedChat, (s) => s.executeTool(tool, args, options))

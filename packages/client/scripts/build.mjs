@@ -1,0 +1,16 @@
+// Builds dist/: `node scripts/build.mjs` (everything), `--js` (the bundles only), `--dts` (declarations only).
+import { execFileSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
+const cli = path.join(root, "node_modules/tsup/dist/cli-default.js")
+const config = path.join(root, "tsup.config.ts")
+const mode = process.argv[2]
+execFileSync(process.execPath, [cli, "--config", config], {
+  cwd: root,
+  stdio: process.env.BUILD_QUIET ? "pipe" : "inherit",
+  env: { ...process.env, CLIENT_BUILD_MODE: mode === "--js" ? "js" : mode === "--dts" ? "dts" : "all" }
+})
+if (mode !== "--js") fs.copyFileSync(path.join(root, "dist/index.d.ts"), path.join(root, "dist/index.d.cts"))

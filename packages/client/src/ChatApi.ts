@@ -1,0 +1,359 @@
+/**
+ * `sogni.chat`: socket chat completions with the official client's parameter names, over
+ * `@effect-sogni/chat`.
+ *
+ * - `completions.create(params)` resolves with the completion;
+ * - `completions.create({ ...params, stream: true })` resolves with a {@link ChatStream}, an async
+ *   iterable of chunks whose `finalResult` is set once the stream ended;
+ * - with `autoExecuteTools: true` and an `onToolCall` handler, the model's tool calls run locally and
+ *   their results go back to the model until it answers, streaming included (the chat package's tool
+ *   loop; the official client refuses to auto-execute while streaming).
+ *
+ * The content is the model's text as sent (`<think>` blocks included), as in the official client.
+ *
+ * @since 0.1.0
+ */
+import { Chat, type ChatChunk, ChatRequest, type Tool } from "@effect-sogni/chat"
+import { Models } from "@effect-sogni/media"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Stream from "effect/Stream"
+import * as SubscriptionRef from "effect/SubscriptionRef"
+import { SogniSocket } from "@effect-sogni/core"
+import { fromTyped, InvalidRequestError } from "./errors.js"
+import type { CallOptions, Runner } from "./internal/runner.js"
+import type {
+  ChatCompletionChunk,
+  ChatCompletionParams,
+  ChatCompletionResult,
+  LLMJobCost,
+  LLMModelInfo,
+  TokenUsage,
+  ToolCall,
+  ToolExecutionResult,
+  ToolHistoryEntry
+} from "./types.js"
+
+/** @internal */
+export type ChatRequirements = Chat.Chat | Models.Models | SogniSocket.SogniSocket
+
+/** Drops `undefined` fields (the wire and the types treat absent and undefined differently). */
+const strip = <A extends Record<string, unknown>>(a: A): { [K in keyof A]: Exclude<A[K], undefined> } =>
+  Object.fromEntries(Object.entries(a).filter(([, v]) => v !== undefined)) as never
+
+/** The official parameters as the chat package's request (validated there). */
+export const toChatRequest = (p: ChatCompletionParams): ChatRequest.ChatRequest =>
+  strip({
+    model: p.model,
+    messages: p.messages,
+    appSource: p.appSource,
+    maxTokens: p.max_tokens,
+    temperature: p.temperature,
+    topP: p.top_p,
+    topK: p.top_k,
+    minP: p.min_p,
+    repetitionPenalty: p.repetition_penalty,
+    frequencyPenalty: p.frequency_penalty,
+    presencePenalty: p.presence_penalty,
+    stop: p.stop,
+    tokenType: p.tokenType,
+    safeContentFilter: p.safeContentFilter,
+    billingMode: p.billingMode,
+    tools: p.tools,
+    toolChoice: p.tool_choice,
+    sogniTools: p.sogni_tools,
+    sogniToolExecution: p.sogni_tool_execution,
+    taskProfile: p.taskProfile,
+    think: p.think,
+    responseFormat: p.response_format
+  }) as unknown as ChatRequest.ChatRequest
+
+/** The caller's `onToolCall` as a toolkit of the chat package: one tool per declared function. */
+const toolkitOf = (p: ChatCompletionParams): Tool.Toolkit | undefined => {
+  const handler = p.onToolCall
+  if (p.autoExecuteTools !== true || handler === undefined || p.tools === undefined || p.tools.length === 0) return undefined
+  const tools = new Map<string, Tool.Tool>()
+  for (const definition of p.tools) {
+    const name = definition.function.name
+    tools.set(name, {
+      name,
+      description: definition.function.description,
+      definition: definition as Tool.Tool["definition"],
+      // the JSON arguments go to the handler as the model sent them (the official client's contract)
+      decode: (args) => Either.right(args),
+      run: (_params, call) =>
+        Effect.tryPromise({
+          try: async () => {
+            p.onToolProgress?.(call, { status: "processing", percent: 0 })
+            const out = await handler(call)
+            p.onToolProgress?.(call, { status: "completed", percent: 100 })
+            return typeof out === "string" ? out : JSON.stringify(out)
+          },
+          catch: (error) => {
+            p.onToolProgress?.(call, { status: "failed", percent: 100 })
+            return error
+          }
+        })
+    })
+  }
+  return { tools, definitions: p.tools as unknown as Tool.Toolkit["definitions"] }
+}
+
+const callOptions = { splitThinking: false } as const
+
+const toolOptions = (p: ChatCompletionParams) =>
+  strip({ ...callOptions, maxToolRounds: p.maxToolRounds }) as { splitThinking: false; maxToolRounds?: number }
+
+type AnyChunk = ChatChunk.ToolStreamChunk
+
+/**
+ * Folds chunks into official-shaped pieces and the final result; shared by `create` with and without
+ * `stream: true`, so both give the same answer.
+ */
+class Folder {
+  jobID = ""
+  content = ""
+  roundText = ""
+  workerName: string | undefined
+  cost: LLMJobCost | undefined
+  toolCalls: ReadonlyArray<ToolCall> = []
+  finish: Extract<ChatChunk.ChatChunk, { _tag: "Finish" }> | undefined
+  readonly history: Array<{ round: number; toolCalls: Array<ToolCall>; toolResults: Array<ToolExecutionResult> }> = []
+
+  push(chunk: AnyChunk): ReadonlyArray<ChatCompletionChunk> {
+    switch (chunk._tag) {
+      case "JobState":
+        this.jobID = chunk.jobID
+        return []
+      case "TextDelta":
+      case "ReasoningDelta":
+        this.content += chunk.text
+        this.roundText += chunk.text
+        return [{ jobID: this.jobID, content: chunk.text }]
+      case "ToolCallDelta":
+        return [{
+          jobID: this.jobID,
+          content: "",
+          tool_calls: [
+            strip({
+              index: chunk.index,
+              id: chunk.id,
+              type: "function",
+              function: strip({ name: chunk.name, arguments: chunk.arguments })
+            })
+          ]
+        }]
+      case "Usage":
+        return []
+      case "Finish":
+        this.finish = chunk
+        this.jobID = chunk.jobID
+        this.workerName = chunk.workerName
+        this.cost = chunk.cost
+        this.toolCalls = chunk.toolCalls
+        return [{ jobID: chunk.jobID, content: "", role: chunk.role, finishReason: chunk.finishReason, usage: chunk.usage }]
+      case "ToolCall": {
+        const entry = this.entry(chunk.round)
+        entry.toolCalls.push(chunk.call)
+        this.roundText = ""
+        return [{ jobID: this.jobID, content: "", toolCall: chunk.call }]
+      }
+      case "ToolResult": {
+        const result: ToolExecutionResult = strip({
+          toolCallId: chunk.toolCallId,
+          toolName: chunk.name,
+          success: chunk.error === undefined,
+          resultUrls: [],
+          content: chunk.content,
+          error: chunk.error?.message
+        })
+        this.entry(chunk.round).toolResults.push(result)
+        return [{ jobID: this.jobID, content: "", toolResult: result }]
+      }
+    }
+  }
+
+  private entry(round: number) {
+    let e = this.history.find((h) => h.round === round)
+    if (e === undefined) {
+      e = { round, toolCalls: [], toolResults: [] }
+      this.history.push(e)
+    }
+    return e
+  }
+
+  result(): ChatCompletionResult | null {
+    const f = this.finish
+    if (f === undefined) return null
+    return strip({
+      jobID: f.jobID,
+      content: this.history.length > 0 ? this.roundText : this.content,
+      role: f.role,
+      finishReason: f.finishReason,
+      usage: f.usage as TokenUsage,
+      timeTaken: f.timeTaken,
+      workerName: f.workerName,
+      cost: f.cost,
+      tool_calls: f.toolCalls.length > 0 ? f.toolCalls : undefined,
+      toolHistory: this.history.length > 0 ? (this.history as ReadonlyArray<ToolHistoryEntry>) : undefined
+    })
+  }
+}
+
+/**
+ * A streamed completion: iterate it with `for await`; `content`, `finalResult`, `toolCalls`,
+ * `workerName` and `cost` are filled in as it goes. Leaving the loop early (`break`) or aborting the
+ * call's signal cancels the job upstream.
+ *
+ * @since 0.1.0
+ */
+export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
+  private readonly folder = new Folder()
+  private pending: Array<ChatCompletionChunk> = []
+  private started = false
+  private first: Promise<IteratorResult<AnyChunk>> | undefined
+
+  /** @internal */
+  constructor(private readonly source: AsyncIterableIterator<AnyChunk>) {
+    // the job starts now, as in the official client, not when the caller begins to iterate
+    this.first = source.next()
+    // its failure is delivered by the first `next()`; until then it must not count as unhandled
+    this.first.catch(() => undefined)
+  }
+
+  /** The job id (of the latest round, with tools), once the server named it. */
+  get jobID(): string {
+    return this.folder.jobID
+  }
+  /** All text received so far. */
+  get content(): string {
+    return this.folder.content
+  }
+  get workerName(): string | undefined {
+    return this.folder.workerName
+  }
+  get cost(): LLMJobCost | undefined {
+    return this.folder.cost
+  }
+  get toolCalls(): ReadonlyArray<ToolCall> {
+    return this.folder.toolCalls
+  }
+  /** The completion, once the stream ended (null before). */
+  get finalResult(): ChatCompletionResult | null {
+    return this.folder.result()
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<ChatCompletionChunk> {
+    if (this.started) throw new Error("a ChatStream can be iterated only once")
+    this.started = true
+    const source = this.source
+    const folder = this.folder
+    const pending = this.pending
+    return {
+      next: async () => {
+        for (;;) {
+          if (pending.length > 0) return { value: pending.shift()!, done: false }
+          const first = this.first
+          this.first = undefined
+          const item = await (first ?? source.next())
+          if (item.done === true) return { value: undefined, done: true }
+          pending.push(...folder.push(item.value))
+        }
+      },
+      return: async () => {
+        this.pending = []
+        this.first = undefined
+        await source.return?.()
+        return { value: undefined, done: true }
+      }
+    }
+  }
+}
+
+/**
+ * @since 0.1.0
+ */
+export class ChatApi {
+  /** Chat completions over the socket. */
+  readonly completions: {
+    create(params: ChatCompletionParams & { readonly stream: true }, options?: CallOptions): Promise<ChatStream>
+    create(params: ChatCompletionParams & { readonly stream?: false | undefined }, options?: CallOptions): Promise<ChatCompletionResult>
+    create(params: ChatCompletionParams, options?: CallOptions): Promise<ChatStream | ChatCompletionResult>
+  }
+  private llm: Readonly<Record<string, LLMModelInfo>> = {}
+
+  /** @internal */
+  constructor(private readonly runner: Runner<ChatRequirements>, private readonly socketDisabled: boolean) {
+    const create = (params: ChatCompletionParams, options?: CallOptions): Promise<any> =>
+      params.stream === true ? this.createStream(params, options) : this.createCompletion(params, options)
+    this.completions = { create }
+  }
+
+  /** @internal */
+  _setModels(models: Readonly<Record<string, LLMModelInfo>>): void {
+    this.llm = models
+  }
+
+  /** LLM models as last pushed by the server, by id. */
+  get models(): Readonly<Record<string, LLMModelInfo>> {
+    return this.llm
+  }
+
+  /** Waits for the first LLM model list (connecting if needed). `timeout` in ms (default 10 s). */
+  async waitForModels(timeout = 10_000, options?: CallOptions): Promise<Readonly<Record<string, LLMModelInfo>>> {
+    this.requireSocket("chat.waitForModels")
+    const program = Effect.gen(function*() {
+      const socket = yield* SogniSocket.SogniSocket
+      const models = yield* Models.Models
+      yield* socket.connect
+      const list = yield* models.llmModels.changes.pipe(
+        Stream.filter((l) => l.length > 0),
+        Stream.runHead,
+        Effect.timeout(timeout),
+        Effect.catchTag("TimeoutException", () => Effect.succeedNone)
+      )
+      const now = yield* SubscriptionRef.get(models.llmModels)
+      void list
+      return Object.fromEntries(now.map((m) => [m.id, { ...m.info, workers: m.workers } as LLMModelInfo]))
+    })
+    const models = await this.runner.run(program, options?.signal)
+    if (Object.keys(models).length > 0) this.llm = models
+    return models
+  }
+
+  private async createCompletion(params: ChatCompletionParams, options?: CallOptions): Promise<ChatCompletionResult> {
+    this.requireSocket("chat.completions.create")
+    const request = toChatRequest(params)
+    const kit = toolkitOf(params)
+    const stream: Stream.Stream<AnyChunk, unknown, Chat.Chat> = kit === undefined
+      ? Stream.unwrap(Effect.map(Chat.Chat, (c) => c.stream(request, callOptions)))
+      : Stream.unwrap(Effect.map(Chat.Chat, (c) => c.streamWithTools(request, kit, toolOptions(params))))
+    const folder = new Folder()
+    await this.runner.run(Stream.runForEach(stream, (chunk) => Effect.sync(() => folder.push(chunk))), options?.signal)
+    const result = folder.result()
+    if (result === null) throw new InvalidRequestError("the chat stream ended without a result", { reason: "Unexpected", fields: { field: "stream", rule: "no-result" } })
+    return result
+  }
+
+  private async createStream(params: ChatCompletionParams, options?: CallOptions): Promise<ChatStream> {
+    this.requireSocket("chat.completions.create")
+    const request = toChatRequest(params)
+    // refuse invalid requests here, as the official client does, rather than on the first chunk
+    const checked = ChatRequest.validate(request)
+    if (Either.isLeft(checked)) throw fromTyped(checked.left)
+    const kit = toolkitOf(params)
+    const stream: Stream.Stream<AnyChunk, unknown, Chat.Chat> = kit === undefined
+      ? Stream.unwrap(Effect.map(Chat.Chat, (c) => c.stream(request, callOptions)))
+      : Stream.unwrap(Effect.map(Chat.Chat, (c) => c.streamWithTools(request, kit, toolOptions(params))))
+    return new ChatStream(this.runner.iterate(stream, options?.signal))
+  }
+
+  private requireSocket(call: string): void {
+    if (this.socketDisabled) {
+      throw new InvalidRequestError(`${call} needs the socket, and this client was created with disableSocket: true`, {
+        reason: "InvalidRequest",
+        fields: { field: "disableSocket", rule: "socket-required" }
+      })
+    }
+  }
+}

@@ -1,0 +1,491 @@
+/**
+ * A media project and its jobs as event-emitting objects, the official client's `Project` and `Job`.
+ *
+ * Each `Project` wraps a live project of `@effect-sogni/media`: one fiber of the client's runtime
+ * follows its typed event stream and mirrors the project's state (status, progress, jobs, results)
+ * into plain getters, emitting `progress`, `jobStarted`, `jobCompleted`, `jobFailed`, `completed` and
+ * `failed`; each `Job` emits `progress`, `completed` and `failed`. Nothing is tracked twice: the state
+ * shown is the media package's state machine's.
+ *
+ * @example
+ * ```ts
+ * const project = await sogni.projects.create({ type: "image", modelId: "flux1-schnell-fp8", positivePrompt: "a fox", numberOfMedia: 2 })
+ * project.on("progress", (percent) => console.log(`${percent}%`))
+ * project.on("jobCompleted", (job) => console.log(job.id, job.resultUrl))
+ * const urls = await project.waitForCompletion()
+ * ```
+ *
+ * @since 0.1.0
+ */
+import { type Projects, type ProjectState, Results } from "@effect-sogni/media"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
+import { AbortError, DisposedError, ProjectError, type SogniClientError } from "./errors.js"
+import { Emitter } from "./internal/emitter.js"
+import type { CallOptions, Runner } from "./internal/runner.js"
+import type { ErrorData, JobStatus, ProjectParams, ProjectStatus } from "./types.js"
+
+/** Events of a {@link Job}. @since 0.1.0 */
+export interface JobEventMap {
+  /** Percent 0–100. */
+  readonly progress: number
+  /** The result URL. */
+  readonly completed: string
+  readonly failed: ErrorData
+  /** Names of the fields that changed. */
+  readonly updated: ReadonlyArray<string>
+}
+
+/** Events of a {@link Project}. @since 0.1.0 */
+export interface ProjectEventMap {
+  /** Percent 0–100, never decreasing. */
+  readonly progress: number
+  /** The result URLs, by job index. */
+  readonly completed: ReadonlyArray<string>
+  readonly failed: ErrorData
+  readonly jobStarted: Job
+  readonly jobCompleted: Job
+  readonly jobFailed: Job
+  /** Names of the fields that changed. */
+  readonly updated: ReadonlyArray<string>
+}
+
+/** What a project needs from the client. @internal */
+export interface ProjectContext {
+  readonly runner: Runner<Projects.Projects | Results.Results>
+  readonly type: "image" | "video" | "audio"
+  readonly onSettled: (project: Project) => void
+}
+
+const errorDataOf = (e: ProjectState.ErrorData): ErrorData => ({
+  code: e.code,
+  message: e.message,
+  ...(e.originalCode !== undefined ? { originalCode: e.originalCode } : {})
+})
+
+/**
+ * One output of a project.
+ *
+ * @since 0.1.0
+ */
+export class Job extends Emitter<JobEventMap> {
+  private state: ProjectState.Job
+  private preview: string | undefined
+
+  /** @internal */
+  constructor(
+    state: ProjectState.Job,
+    private readonly project: Project,
+    private readonly download: (result: ProjectState.JobResult, signal: AbortSignal | undefined) => Promise<Uint8Array>
+  ) {
+    super()
+    this.state = state
+  }
+
+  /** @internal */
+  _sync(state: ProjectState.Job): void {
+    this.state = state
+  }
+
+  /** @internal */
+  _setPreview(url: string): void {
+    this.preview = url
+  }
+
+  /** The worker's id of this render (changes when the render moves to another worker). */
+  get id(): string {
+    return this.state.imgID
+  }
+  get projectId(): string {
+    return this.project.id
+  }
+  /** This render's stable position in its project. */
+  get jobIndex(): number | undefined {
+    return this.state.jobIndex
+  }
+  get status(): JobStatus {
+    return this.state.status
+  }
+  get finished(): boolean {
+    return this.state.status === "completed" || this.state.status === "failed" || this.state.status === "canceled"
+  }
+  /** Progress 0–100. */
+  get progress(): number {
+    return this.state.percent
+  }
+  get step(): number {
+    return this.state.step
+  }
+  get stepCount(): number {
+    return this.state.stepCount
+  }
+  get seed(): number | undefined {
+    return this.state.result?.seed
+  }
+  get workerName(): string | undefined {
+    return this.state.workerName ?? this.state.result?.workerName
+  }
+  get previewUrl(): string | undefined {
+    return this.preview
+  }
+  /** The result URL; `null` when the job finished without media (withheld, canceled). */
+  get resultUrl(): string | null | undefined {
+    if (this.state.result !== undefined) return this.state.result.url ?? null
+    return this.finished ? null : undefined
+  }
+  /** When a signed result URL stops working (ms since the epoch), if known. */
+  get resultUrlExpiresAt(): number | undefined {
+    return this.state.result?.urlExpiresAt
+  }
+  get error(): ErrorData | undefined {
+    return this.state.error === undefined ? undefined : errorDataOf(this.state.error)
+  }
+  /** The server withheld the media (safety filter on). */
+  get isNSFW(): boolean {
+    return this.state.result?.nsfwWithheld ?? false
+  }
+  get isWithheld(): boolean {
+    return this.isNSFW
+  }
+  /** A safety signal fired on media that was delivered (filter off). */
+  get nsfwDetected(): boolean {
+    return this.state.result?.nsfwDetected ?? false
+  }
+  get hasResultMedia(): boolean {
+    return this.state.result?.url !== undefined
+  }
+  get type(): "image" | "video" | "audio" {
+    return this.project.type
+  }
+  /** Seconds left, when the worker reported an ETA. */
+  get etaSeconds(): number | undefined {
+    return this.state.etaSeconds
+  }
+  get eta(): Date | undefined {
+    return this.state.etaAt === undefined ? undefined : new Date(this.state.etaAt)
+  }
+
+  /** The result URL (already resolved when the job completed). */
+  async getResultUrl(): Promise<string> {
+    const url = this.state.result?.url
+    if (url === undefined) {
+      throw new ProjectError(`job ${this.id} has no result URL`, {
+        reason: "Failed",
+        fields: { projectId: this.project.id, code: 0, originalCode: "noResult" }
+      })
+    }
+    return url
+  }
+
+  /** Downloads the result (no credentials are sent). */
+  async getResultData(options?: CallOptions): Promise<Blob> {
+    const bytes = await this.getResultBytes(options)
+    return new Blob([bytes as Uint8Array<ArrayBuffer>])
+  }
+
+  /** Downloads the result as bytes. */
+  async getResultBytes(options?: CallOptions): Promise<Uint8Array> {
+    const result = this.state.result
+    if (result === undefined) await this.getResultUrl()
+    return this.download(result!, options?.signal)
+  }
+
+  /** @internal */
+  override emit<K extends keyof JobEventMap>(event: K, data: JobEventMap[K]): void {
+    super.emit(event, data)
+  }
+
+  toJSON() {
+    return {
+      id: this.id,
+      projectId: this.projectId,
+      jobIndex: this.jobIndex,
+      status: this.status,
+      step: this.step,
+      stepCount: this.stepCount,
+      progress: this.progress,
+      workerName: this.workerName,
+      seed: this.seed,
+      resultUrl: this.resultUrl,
+      previewUrl: this.previewUrl,
+      error: this.error
+    }
+  }
+}
+
+type Outcome =
+  | { readonly _tag: "Done"; readonly urls: ReadonlyArray<string> }
+  | { readonly _tag: "Error"; readonly error: SogniClientError }
+
+/**
+ * A running (or finished) media project.
+ *
+ * @since 0.1.0
+ */
+export class Project extends Emitter<ProjectEventMap> {
+  private state: ProjectState.ProjectState | undefined
+  private readonly jobList: Array<Job> = []
+  private outcome: Outcome | undefined
+  private readonly waiters = new Set<(o: Outcome) => void>()
+  private lastProgress = -1
+  private readonly startedAtDate = new Date()
+
+  /** @internal */
+  constructor(
+    private readonly handle: Projects.Project,
+    private readonly projectParams: ProjectParams,
+    private readonly context: ProjectContext
+  ) {
+    super()
+  }
+
+  /** @internal Starts mirroring the media project's events. */
+  _start(): void {
+    const follow = this.handle.events.pipe(
+      Stream.runForEach((event) =>
+        Effect.flatMap(this.handle.state, (state) => Effect.sync(() => this.apply(event, state)))
+      ),
+      // the stream ends after the terminal event; make sure the outcome is known even if it was dropped
+      Effect.zipRight(Effect.flatMap(this.handle.state, (state) => Effect.sync(() => this.settleFrom(state)))),
+      Effect.onInterrupt(() =>
+        Effect.sync(() =>
+          this.settle({
+            _tag: "Error",
+            error: new DisposedError(`project ${this.id} is no longer followed: the client was disposed`, {
+              reason: "Disposed"
+            })
+          })
+        )
+      )
+    )
+    this.context.runner.fork(follow, (error) => this.settle({ _tag: "Error", error }))
+  }
+
+  get id(): string {
+    return this.handle.id
+  }
+  get params(): ProjectParams {
+    return this.projectParams
+  }
+  get type(): "image" | "video" | "audio" {
+    return this.context.type
+  }
+  get startedAt(): Date {
+    return this.startedAtDate
+  }
+  get status(): ProjectStatus {
+    return this.state?.status ?? "pending"
+  }
+  get finished(): boolean {
+    const s = this.status
+    return s === "completed" || s === "failed" || s === "canceled"
+  }
+  /** Progress 0–100, never decreasing. */
+  get progress(): number {
+    return this.state?.percent ?? 0
+  }
+  get queuePosition(): number {
+    return this.state?.queuePosition ?? -1
+  }
+  get error(): ErrorData | undefined {
+    return this.state?.error === undefined ? undefined : errorDataOf(this.state.error)
+  }
+  /** Latest ETA over the project's jobs. */
+  get eta(): Date | undefined {
+    const etas = this.jobList.flatMap((j) => (j.eta === undefined ? [] : [j.eta.getTime()]))
+    return etas.length === 0 ? undefined : new Date(Math.max(...etas))
+  }
+  /** The jobs known so far (added as workers pick them up). */
+  get jobs(): ReadonlyArray<Job> {
+    return this.jobList
+  }
+  /** Result URLs of the completed jobs, by job index. */
+  get resultUrls(): ReadonlyArray<string> {
+    return [...this.jobList]
+      .filter((j) => j.status === "completed" && typeof j.resultUrl === "string")
+      .sort((a, b) => (a.jobIndex ?? 0) - (b.jobIndex ?? 0))
+      .map((j) => j.resultUrl as string)
+  }
+
+  /** Finds a job by id. */
+  job(id: string): Job | undefined {
+    return this.jobList.find((j) => j.id === id)
+  }
+
+  /**
+   * Waits for the end: the result URLs, or a `ProjectError` (`Failed` with the network's `code`, or
+   * `Canceled`). Aborting `signal` cancels the project.
+   */
+  waitForCompletion(options?: CallOptions): Promise<ReadonlyArray<string>> {
+    const signal = options?.signal
+    return new Promise((resolve, reject) => {
+      const deliver = (o: Outcome) => (o._tag === "Done" ? resolve(o.urls) : reject(o.error))
+      if (this.outcome !== undefined) return deliver(this.outcome)
+      if (signal?.aborted) {
+        void this.cancel().catch(() => undefined)
+        return reject(new AbortError("The operation was aborted", { reason: "Aborted" }))
+      }
+      const waiter = (o: Outcome) => {
+        signal?.removeEventListener("abort", onAbort)
+        deliver(o)
+      }
+      const onAbort = () => {
+        this.waiters.delete(waiter)
+        void this.cancel().catch(() => undefined)
+        reject(new AbortError("The operation was aborted", { reason: "Aborted" }))
+      }
+      signal?.addEventListener("abort", onAbort, { once: true })
+      this.waiters.add(waiter)
+    })
+  }
+
+  /** Cancels every job; resolves once the server confirmed. */
+  cancel(options?: CallOptions): Promise<void> {
+    return this.context.runner.run(this.handle.cancel, options?.signal)
+  }
+
+  /** A snapshot of the project's data. */
+  toJSON() {
+    return {
+      id: this.id,
+      type: this.type,
+      status: this.status,
+      progress: this.progress,
+      queuePosition: this.queuePosition,
+      startedAt: this.startedAt,
+      error: this.error,
+      jobs: this.jobList.map((j) => j.toJSON())
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private syncJobs(state: ProjectState.ProjectState): void {
+    this.state = state
+    state.jobs.forEach((j, i) => {
+      const existing = this.jobList[i]
+      if (existing === undefined) {
+        this.jobList.push(new Job(j, this, (result, signal) => this.download(result, signal)))
+      } else {
+        existing._sync(j)
+      }
+    })
+  }
+
+  private download(result: ProjectState.JobResult, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    return this.context.runner.run(
+      Effect.flatMap(Results.Results, (r) => r.download(result)),
+      signal
+    )
+  }
+
+  private jobOf(imgID: string, jobIndex?: number | undefined): Job | undefined {
+    return this.jobList.find((j) => j.id === imgID) ??
+      (jobIndex === undefined ? undefined : this.jobList.find((j) => j.jobIndex === jobIndex))
+  }
+
+  private apply(event: ProjectState.ProjectEvent, state: ProjectState.ProjectState): void {
+    this.syncJobs(state)
+    switch (event._tag) {
+      case "Queued":
+        this.emit("updated", ["queuePosition", "status"])
+        break
+      case "JobInitiating":
+        this.emit("updated", ["jobs"])
+        break
+      case "JobStarted": {
+        const job = this.jobOf(event.imgID, event.jobIndex)
+        if (job !== undefined) this.emit("jobStarted", job)
+        break
+      }
+      case "JobProgress": {
+        const job = this.jobOf(event.imgID, event.jobIndex)
+        job?.emit("progress", event.percent)
+        job?.emit("updated", ["step", "progress"])
+        break
+      }
+      case "Preview": {
+        const job = this.jobOf(event.imgID, event.jobIndex)
+        job?._setPreview(event.url)
+        job?.emit("updated", ["previewUrl"])
+        break
+      }
+      case "JobRetrying":
+        this.jobOf(event.imgID, event.jobIndex)?.emit("updated", ["status"])
+        break
+      case "JobCompleted": {
+        const job = this.jobOf(event.result.imgID, event.result.jobIndex)
+        if (job !== undefined) {
+          if (event.result.url !== undefined) job.emit("completed", event.result.url)
+          job.emit("updated", ["status", "resultUrl"])
+          this.emit("jobCompleted", job)
+        }
+        break
+      }
+      case "JobFailed": {
+        const job = this.jobOf(event.imgID, event.jobIndex)
+        if (job !== undefined) {
+          job.emit("failed", errorDataOf(event.error))
+          this.emit("jobFailed", job)
+        }
+        break
+      }
+      case "Progress":
+        if (event.percent > this.lastProgress) {
+          this.lastProgress = event.percent
+          this.emit("progress", event.percent)
+        }
+        break
+      case "CancelRejected":
+        break
+      case "Completed":
+      case "Failed":
+      case "Canceled":
+        this.settleFrom(state)
+        break
+    }
+  }
+
+  private settleFrom(state: ProjectState.ProjectState): void {
+    this.syncJobs(state)
+    if (this.outcome !== undefined) return
+    if (state.status === "completed") {
+      if (this.lastProgress < 100) {
+        this.lastProgress = 100
+        this.emit("progress", 100)
+      }
+      const urls = this.resultUrls
+      this.settle({ _tag: "Done", urls })
+      this.emit("completed", urls)
+    } else if (state.status === "failed") {
+      const data = state.error === undefined ? { code: 0, message: "Project failed" } : errorDataOf(state.error)
+      this.settle({
+        _tag: "Error",
+        error: new ProjectError(data.message, {
+          reason: "Failed",
+          tag: "SogniProjectError",
+          retryable: data.code === 5001 || data.code === 5002 || data.code === 5003 || data.code === 1001,
+          fields: { projectId: this.id, code: data.code, ...(data.originalCode !== undefined ? { originalCode: data.originalCode } : {}) }
+        })
+      })
+      this.emit("failed", data)
+    } else if (state.status === "canceled") {
+      this.settle({
+        _tag: "Error",
+        error: new ProjectError("Project canceled", {
+          reason: "Canceled",
+          tag: "SogniProjectError",
+          fields: { projectId: this.id, code: 5004, originalCode: "artistCanceled" }
+        })
+      })
+    }
+  }
+
+  private settle(outcome: Outcome): void {
+    if (this.outcome !== undefined) return
+    this.outcome = outcome
+    for (const w of [...this.waiters]) w(outcome)
+    this.waiters.clear()
+    this.context.onSettled(this)
+  }
+}

@@ -1,0 +1,263 @@
+/**
+ * `sogni.projects`: image, video and audio projects, models, size presets, model options and cost
+ * estimates, with the official client's method names, over `@effect-sogni/media`.
+ *
+ * @since 0.1.0
+ */
+import { Models, type Params, Projects, type Results } from "@effect-sogni/media"
+import * as Effect from "effect/Effect"
+import { InvalidRequestError } from "./errors.js"
+import { Emitter } from "./internal/emitter.js"
+import type { CallOptions, Runner } from "./internal/runner.js"
+import { Project } from "./Project.js"
+import type {
+  AudioEstimateRequest,
+  AvailableModel,
+  CostEstimation,
+  EstimateRequest,
+  InputMedia,
+  ModelOptions,
+  ProjectParams,
+  SizePreset,
+  SupernetType,
+  VideoEstimateRequest
+} from "./types.js"
+
+/** Events of {@link ProjectsApi}. @since 0.1.0 */
+export interface ProjectsApiEvents {
+  /** The models with workers online changed. */
+  readonly availableModels: ReadonlyArray<AvailableModel>
+}
+
+/** @internal */
+export type ProjectsRequirements = Projects.Projects | Models.Models | Results.Results
+
+const singleMediaFields = [
+  "startingImage",
+  "gptImageMask",
+  "referenceImage",
+  "referenceImageEnd",
+  "referenceAudio",
+  "referenceAudioIdentity",
+  "referenceVideo",
+  "referenceMask",
+  "leftViewImage",
+  "backViewImage",
+  "rightViewImage"
+] as const
+const listMediaFields = ["contextImages", "referenceAudios", "referenceVideos"] as const
+
+const toBytes = async (input: InputMedia | unknown): Promise<unknown> => {
+  if (input === true || input instanceof Uint8Array) return input
+  if (input instanceof ArrayBuffer) return new Uint8Array(input)
+  if (typeof Blob !== "undefined" && input instanceof Blob) return new Uint8Array(await input.arrayBuffer())
+  return input // anything else is left to the media package's validation (a typed error naming the field)
+}
+
+/**
+ * The official parameters as the media package takes them: files read into bytes, the v3 name
+ * `numberOfImages` accepted for `numberOfMedia`. Values are not checked here: the media package
+ * validates everything and names the offending field.
+ */
+export const toMediaParams = async (params: ProjectParams): Promise<Params.ProjectParams> => {
+  const out: Record<string, unknown> = { ...params }
+  const legacy = (params as { numberOfImages?: unknown }).numberOfImages
+  if (out.numberOfMedia === undefined && legacy !== undefined) out.numberOfMedia = legacy
+  delete out.numberOfImages
+  for (const key of singleMediaFields) {
+    if (out[key] !== undefined) out[key] = await toBytes(out[key])
+  }
+  for (const key of listMediaFields) {
+    const list = out[key]
+    if (Array.isArray(list)) out[key] = await Promise.all(list.map(toBytes))
+  }
+  const cn = out.controlNet as { image?: unknown } | undefined
+  if (cn !== undefined && cn.image !== undefined) out.controlNet = { ...cn, image: await toBytes(cn.image) }
+  for (const [k, v] of Object.entries(out)) if (v === undefined) delete out[k]
+  return out as unknown as Params.ProjectParams
+}
+
+const toCost = (e: Models.CostEstimate): CostEstimation => ({
+  token: e.token,
+  usd: e.usd,
+  spark: e.spark,
+  sogni: e.sogni,
+  estimatedRenderSeconds: e.estimatedRenderSeconds,
+  estimatedTotalSeconds: e.estimatedTotalSeconds,
+  dailyFairUsePct: e.dailyFairUsePct
+})
+
+/** Drops `undefined` fields (the wire and the types treat absent and undefined differently). */
+const strip = <A extends Record<string, unknown>>(a: A): { [K in keyof A]: Exclude<A[K], undefined> } =>
+  Object.fromEntries(Object.entries(a).filter(([, v]) => v !== undefined)) as never
+
+/**
+ * @since 0.1.0
+ */
+export class ProjectsApi extends Emitter<ProjectsApiEvents> {
+  private models: ReadonlyArray<AvailableModel> = []
+  private readonly tracked = new Map<string, Project>()
+
+  /** @internal */
+  constructor(
+    private readonly runner: Runner<ProjectsRequirements>,
+    private readonly socketDisabled: boolean
+  ) {
+    super()
+  }
+
+  /** @internal */
+  _setAvailableModels(models: ReadonlyArray<AvailableModel>): void {
+    this.models = models
+    this.emit("availableModels", models)
+  }
+
+  /** Models with workers online on the connection's network, as last pushed by the server. */
+  get availableModels(): ReadonlyArray<AvailableModel> {
+    return this.models
+  }
+
+  /** Projects created by this client that have not finished yet. */
+  get trackedProjects(): ReadonlyArray<Project> {
+    return [...this.tracked.values()]
+  }
+
+  /** Waits for the first list of available models (connecting if needed). `timeout` in ms (default 10 s). */
+  async waitForModels(timeout?: number, options?: CallOptions): Promise<ReadonlyArray<AvailableModel>> {
+    this.requireSocket("waitForModels")
+    return this.runner.run(Effect.flatMap(Models.Models, (m) => m.waitForModels(timeout ?? 10_000)), options?.signal)
+  }
+
+  /** The available models of a network (the current one when it matches, else none until switched). */
+  async getAvailableModels(network?: SupernetType, options?: CallOptions): Promise<ReadonlyArray<AvailableModel>> {
+    void network
+    if (this.models.length > 0) return this.models
+    return this.waitForModels(undefined, options)
+  }
+
+  /**
+   * Starts a project and returns it at once (its id is known before anything is sent). Invalid
+   * parameters reject with an `InvalidRequestError` naming the field and the rule, and nothing is sent.
+   * Aborting `signal` later cancels the project.
+   */
+  async create(params: ProjectParams, options?: CallOptions): Promise<Project> {
+    this.requireSocket("projects.create")
+    const input = await toMediaParams(params)
+    const handle = await this.runner.run(Effect.flatMap(Projects.Projects, (p) => p.create(input)), options?.signal)
+    const project = new Project(handle, params, {
+      runner: this.runner,
+      type: params.type,
+      onSettled: (p) => this.tracked.delete(p.id)
+    })
+    this.tracked.set(project.id, project)
+    project._start()
+    const signal = options?.signal
+    if (signal !== undefined) {
+      const onAbort = () => void project.cancel().catch(() => undefined)
+      signal.addEventListener("abort", onAbort, { once: true })
+      project.once("completed", () => signal.removeEventListener("abort", onAbort))
+      project.once("failed", () => signal.removeEventListener("abort", onAbort))
+    }
+    return project
+  }
+
+  /** Cancels a project this client created. */
+  async cancel(projectId: string, options?: CallOptions): Promise<void> {
+    const project = this.tracked.get(projectId.toUpperCase()) ?? this.tracked.get(projectId)
+    if (project === undefined) return
+    await project.cancel(options)
+  }
+
+  /** Size presets of a model on a network. */
+  getSizePresets(network: SupernetType, modelId: string, _forceRefresh?: boolean, options?: CallOptions): Promise<ReadonlyArray<SizePreset>> {
+    return this.runner.run(Effect.flatMap(Models.Models, (m) => m.sizePresets(modelId, network)), options?.signal)
+  }
+
+  /** The controls a model offers (steps, guidance, samplers, schedulers, sizes, fps, …). */
+  getModelOptions(modelId: string, options?: CallOptions): Promise<ModelOptions> {
+    return this.runner.run(
+      Effect.flatMap(Models.Models, (m) => m.options(modelId)).pipe(
+        Effect.map(({ kind, comfyImageTier: _c, frames: _f, instruct: _i, referenceText: _r, ...rest }) => ({ type: kind, ...rest }) as ModelOptions)
+      ),
+      options?.signal
+    )
+  }
+
+  /** The cost of an image project (the official client's request shape; `tokenType` defaults to `sogni`). */
+  estimateCost(request: EstimateRequest, options?: CallOptions): Promise<CostEstimation> {
+    const params = strip({
+      type: "image" as const,
+      modelId: request.model,
+      numberOfMedia: request.imageCount,
+      steps: request.stepCount,
+      numberOfPreviews: request.previewCount,
+      tokenType: request.tokenType ?? "sogni",
+      network: request.network,
+      billingMode: request.billingMode,
+      controlNet: request.cnEnabled === true ? { name: "canny" as const } : undefined,
+      startingImage: request.startingImageStrength !== undefined ? (true as const) : undefined,
+      startingImageStrength: request.startingImageStrength,
+      sizePreset: request.sizePreset,
+      width: request.width,
+      height: request.height,
+      guidance: request.guidance,
+      sampler: request.sampler,
+      contextImages: request.contextImages !== undefined && request.contextImages > 0
+        ? Array.from({ length: request.contextImages }, () => true as const)
+        : undefined,
+      gptImageQuality: request.gptImageQuality,
+      outputFormat: request.outputFormat
+    })
+    return this.estimate(params as Params.ProjectParams, options)
+  }
+
+  /** The cost of a video project. */
+  estimateVideoCost(request: VideoEstimateRequest, options?: CallOptions): Promise<CostEstimation> {
+    const params = strip({
+      type: "video" as const,
+      modelId: request.model,
+      tokenType: request.tokenType,
+      width: request.width,
+      height: request.height,
+      duration: request.duration,
+      frames: request.frames,
+      fps: request.fps,
+      steps: request.steps,
+      numberOfMedia: request.numberOfMedia,
+      network: request.network,
+      billingMode: request.billingMode
+    })
+    return this.estimate(params as Params.ProjectParams, options)
+  }
+
+  /** The cost of an audio project. */
+  estimateAudioCost(request: AudioEstimateRequest, options?: CallOptions): Promise<CostEstimation> {
+    const params = strip({
+      type: "audio" as const,
+      modelId: request.model,
+      tokenType: request.tokenType,
+      duration: request.duration,
+      steps: request.steps,
+      numberOfMedia: request.numberOfMedia,
+      network: request.network,
+      billingMode: request.billingMode
+    })
+    return this.estimate(params as Params.ProjectParams, options)
+  }
+
+  private estimate(params: Params.ProjectParams, options: CallOptions | undefined): Promise<CostEstimation> {
+    return this.runner.run(
+      Effect.flatMap(Models.Models, (m) => m.estimate(params)).pipe(Effect.map(toCost)),
+      options?.signal
+    )
+  }
+
+  private requireSocket(call: string): void {
+    if (this.socketDisabled) {
+      throw new InvalidRequestError(`${call} needs the socket, and this client was created with disableSocket: true`, {
+        reason: "InvalidRequest",
+        fields: { field: "disableSocket", rule: "socket-required" }
+      })
+    }
+  }
+}

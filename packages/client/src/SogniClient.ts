@@ -1,0 +1,279 @@
+/**
+ * The promise client: `SogniClient.createInstance(config)` with the official client's option names,
+ * over the Effect packages composed in one `ManagedRuntime`. Every method runs as a fiber of that
+ * runtime; `dispose()` interrupts them and releases the socket, timers and fibers.
+ *
+ * @example
+ * ```ts
+ * import { SogniClient } from "@effect-sogni/client"
+ *
+ * const sogni = await SogniClient.createInstance({ appId: "my-app", apiKey: process.env.SOGNI_API_KEY, network: "fast" })
+ * sogni.apiClient.on("connected", ({ network }) => console.log("connected to", network))
+ * const models = await sogni.projects.waitForModels()
+ * const project = await sogni.projects.create({ type: "image", modelId: "flux1-schnell-fp8", positivePrompt: "a fox", steps: 4 })
+ * console.log(await project.waitForCompletion())
+ * await sogni.dispose()
+ * ```
+ *
+ * @since 0.1.0
+ */
+import { Chat } from "@effect-sogni/chat"
+import { type Sogni, SogniAccount, SogniAuth, SogniSocket } from "@effect-sogni/core"
+import { Media, Models } from "@effect-sogni/media"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as EffectLogLevel from "effect/LogLevel"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
+import { AccountApi } from "./AccountApi.js"
+import { ChatApi } from "./ChatApi.js"
+import { Emitter } from "./internal/emitter.js"
+import { Runner } from "./internal/runner.js"
+import { ProjectsApi } from "./ProjectsApi.js"
+import type { Logger as LoggerLike, LogLevel, SupernetType } from "./types.js"
+
+/**
+ * Options of {@link SogniClient.createInstance}: the official client's names.
+ *
+ * @since 0.1.0
+ */
+export interface SogniClientConfig {
+  /** Stable id of this installation (one live socket per id). Optional with `disableSocket`. */
+  readonly appId?: string
+  /** Attribution label sent on the connection and on requests. */
+  readonly appSource?: string
+  /** API key; without one, call `account.login(username, password)`. */
+  readonly apiKey?: string
+  /** `fast` (default) or `relaxed`. */
+  readonly network?: SupernetType
+  readonly restEndpoint?: string
+  readonly socketEndpoint?: string
+  /** Sign logins for the testnet. */
+  readonly testnet?: boolean
+  /** Initial socket event subscriptions (e.g. `{ modelAvailability: false }`). */
+  readonly socketEventSubscriptions?: Readonly<Record<string, boolean>>
+  /** REST only: no socket is opened; projects and socket chat are unavailable. */
+  readonly disableSocket?: boolean
+  /** `debug`, `info`, `warn` (default) or `error`. Ignored when `logger` is given. */
+  readonly logLevel?: LogLevel
+  /** Where log lines go (default: the console). */
+  readonly logger?: LoggerLike
+  /** Accepted for compatibility: API keys and tokens are handled by the credential itself. */
+  readonly authType?: "token" | "cookies" | "apiKey"
+  /** Accepted for compatibility (browser tab sharing); ignored. */
+  readonly multiInstance?: boolean
+}
+
+/** Connection events (the official `apiClient` events). @since 0.1.0 */
+export interface ClientEvents {
+  readonly connecting: { readonly network: SupernetType }
+  readonly connected: { readonly network: SupernetType }
+  readonly disconnected: { readonly code: number; readonly reason: string }
+}
+
+type Services = Sogni.Services | Media.Services | Chat.Chat
+
+const levelOf = (level: LogLevel | undefined) => {
+  switch (level) {
+    case "debug":
+      return EffectLogLevel.Debug
+    case "info":
+      return EffectLogLevel.Info
+    case "error":
+      return EffectLogLevel.Error
+    default:
+      return EffectLogLevel.Warning
+  }
+}
+
+const loggerLayer = (config: SogniClientConfig): Layer.Layer<never> => {
+  const custom = config.logger
+  const minimum = Logger.minimumLogLevel(custom === undefined ? levelOf(config.logLevel) : EffectLogLevel.Debug)
+  if (custom === undefined) return minimum
+  const replaced = Logger.replace(
+    Logger.defaultLogger,
+    Logger.make(({ logLevel, message }) => {
+      const text = (Array.isArray(message) ? message : [message]).map(String).join(" ")
+      if (logLevel._tag === "Error" || logLevel._tag === "Fatal") custom.error(text)
+      else if (logLevel._tag === "Warning") custom.warn(text)
+      else if (logLevel._tag === "Info") custom.info(text)
+      else custom.debug(text)
+    })
+  )
+  return Layer.merge(minimum, replaced)
+}
+
+/**
+ * @since 0.1.0
+ */
+export class SogniClient extends Emitter<ClientEvents> {
+  readonly account: AccountApi
+  readonly projects: ProjectsApi
+  readonly chat: ChatApi
+
+  private constructor(
+    private readonly runner: Runner<Services>,
+    readonly config: SogniClientConfig
+  ) {
+    super()
+    const socketDisabled = config.disableSocket === true
+    this.account = new AccountApi(runner, () => {
+      if (!socketDisabled) void runner.run(Effect.flatMap(SogniSocket.SogniSocket, (s) => s.connect)).catch(() => undefined)
+    })
+    this.projects = new ProjectsApi(runner, socketDisabled)
+    this.chat = new ChatApi(runner, socketDisabled)
+  }
+
+  /** The connection events (`connecting`, `connected`, `disconnected`), as on the official `apiClient`. */
+  get apiClient(): Emitter<ClientEvents> {
+    return this
+  }
+
+  /** Alias of {@link apiClient}. */
+  get client(): Emitter<ClientEvents> {
+    return this
+  }
+
+  /** The account as last seen (balance, identity, connection). */
+  get currentAccount() {
+    return this.account.currentAccount
+  }
+
+  /**
+   * Builds the client: the Effect services in one runtime, connection watchers, and (with an API key
+   * and the socket enabled) the socket connection.
+   */
+  static async createInstance(config: SogniClientConfig): Promise<SogniClient> {
+    const settings = {
+      ...(config.appId !== undefined ? { appId: config.appId } : {}),
+      ...(config.apiKey !== undefined ? { apiKey: Redacted.make(config.apiKey) } : {}),
+      ...(config.network !== undefined ? { network: config.network } : {}),
+      ...(config.restEndpoint !== undefined ? { restEndpoint: config.restEndpoint } : {}),
+      ...(config.socketEndpoint !== undefined ? { socketEndpoint: config.socketEndpoint } : {}),
+      ...(config.appSource !== undefined ? { appSource: config.appSource } : {}),
+      ...(config.testnet !== undefined ? { testnet: config.testnet } : {}),
+      ...(config.socketEventSubscriptions !== undefined ? { socketEventSubscriptions: config.socketEventSubscriptions } : {})
+    }
+    let client: SogniClient | undefined
+    const watchers = Layer.scopedDiscard(
+      Effect.gen(function*() {
+        const socket = yield* SogniSocket.SogniSocket
+        const models = yield* Models.Models
+        const account = yield* SogniAccount.SogniAccount
+        const auth = yield* SogniAuth.SogniAuth
+        const c = () => client
+        // connection events from the socket's observable status
+        let connected = false
+        yield* socket.status.changes.pipe(
+          Stream.runForEach((status) =>
+            Effect.flatMap(socket.network.get, (network) =>
+              Effect.sync(() => {
+                const target = c()
+                if (target === undefined) return
+                switch (status._tag) {
+                  case "Connecting":
+                    target.account._update({ networkStatus: "connecting" })
+                    target.emit("connecting", { network })
+                    break
+                  case "Authenticated":
+                    connected = true
+                    target.account._update({ networkStatus: "connected", network })
+                    target.emit("connected", { network })
+                    break
+                  case "Reconnecting":
+                  case "Closed":
+                  case "Idle":
+                    target.account._update({ networkStatus: "disconnected" })
+                    if (connected) {
+                      connected = false
+                      const code = status._tag === "Reconnecting" ? status.closeCode ?? 1006 : 1000
+                      const reason = status._tag === "Closed"
+                        ? Option.match(status.error, { onNone: () => "closed", onSome: (e) => e.message })
+                        : status._tag === "Reconnecting"
+                        ? "connection lost"
+                        : "closed"
+                      target.emit("disconnected", { code, reason })
+                    }
+                    break
+                  default:
+                    break
+                }
+              })
+            )
+          ),
+          Effect.forkScoped
+        )
+        yield* models.availableChanges.pipe(
+          Stream.runForEach((list) => Effect.sync(() => c()?.projects._setAvailableModels(list))),
+          Effect.forkScoped
+        )
+        yield* models.llmModels.changes.pipe(
+          Stream.runForEach((list) =>
+            Effect.sync(() =>
+              c()?.chat._setModels(Object.fromEntries(list.map((m) => [m.id, { ...m.info, workers: m.workers }])))
+            )
+          ),
+          Effect.forkScoped
+        )
+        yield* account.balanceChanges.pipe(
+          Stream.runForEach((balance) => Effect.sync(() => c()?.account._update({ balance }))),
+          Effect.forkScoped
+        )
+        yield* socket.authenticated.changes.pipe(
+          Stream.runForEach((a) =>
+            Effect.sync(() => {
+              if (Option.isSome(a)) {
+                c()?.account._update({
+                  isAuthenticated: true,
+                  username: a.value.username,
+                  walletAddress: a.value.address,
+                  ...(a.value.tokens !== undefined ? { balance: a.value.tokens } : {})
+                })
+              }
+            })
+          ),
+          Effect.forkScoped
+        )
+        void auth
+      })
+    )
+    const services = Chat.layer().pipe(Layer.provideMerge(Media.layer(settings)))
+    const layer = watchers.pipe(Layer.provideMerge(services)).pipe(
+      Layer.provide(loggerLayer(config)),
+      Layer.merge(loggerLayer(config))
+    )
+    const runtime = ManagedRuntime.make(layer as Layer.Layer<Services>)
+    const runner = new Runner<Services>(runtime)
+    client = new SogniClient(runner, config)
+    await runtime.runtime()
+    if (config.disableSocket !== true && config.apiKey !== undefined) {
+      await runner.run(Effect.flatMap(SogniSocket.SogniSocket, (s) => s.connect))
+    }
+    return client
+  }
+
+  /** Changes socket event subscriptions at runtime (re-applied on every reconnect). */
+  async setSocketEventSubscriptions(update: Readonly<Record<string, boolean>> & { readonly reset?: boolean }): Promise<void> {
+    await this.runner.run(
+      Effect.flatMap(SogniSocket.SogniSocket, (s) => s.setEventSubscriptions(update as never))
+    )
+  }
+
+  /** Whether {@link dispose} was called. */
+  get disposed(): boolean {
+    return this.runner.disposed
+  }
+
+  /**
+   * Interrupts every call in flight, closes the socket and releases everything. Projects still running
+   * keep running on the network (as with the official client); their `waitForCompletion` rejects with
+   * a `DisposedError`.
+   */
+  async dispose(): Promise<void> {
+    await this.runner.dispose()
+    this.removeAllListeners()
+  }
+}

@@ -1,0 +1,404 @@
+/**
+ * Errors of the promise client: plain `Error` subclasses with stable `name`s, one per typed error of
+ * the Effect packages, each carrying that error's fields (`reason`, `status`, `field`, `rule`, `jobID`,
+ * `projectId`, …) plus `retryable` and, when the server asked for a delay, `retryAfter` in seconds
+ * (the official client's unit).
+ *
+ * Use the `isX` guards rather than `instanceof`: they also recognise errors thrown by another copy of
+ * the package (the ESM and the CommonJS builds loaded side by side, for example).
+ *
+ * @example
+ * ```ts
+ * import { isApiError, isInvalidRequestError } from "@effect-sogni/client"
+ *
+ * try {
+ *   await sogni.projects.create({ type: "image", modelId: "flux1-schnell-fp8", steps: -1 })
+ * } catch (error) {
+ *   if (isInvalidRequestError(error)) console.error(`${error.field}: ${error.rule}`)
+ *   else if (isApiError(error) && error.retryAfter !== undefined) setTimeout(retry, error.retryAfter * 1000)
+ *   else throw error
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ */
+import * as Cause from "effect/Cause"
+import * as Duration from "effect/Duration"
+import * as Option from "effect/Option"
+
+const brand: unique symbol = Symbol.for("@effect-sogni/client/SogniClientError") as never
+
+/**
+ * The stable names of the client's errors.
+ *
+ * @since 0.1.0
+ */
+export type ErrorName =
+  | "TransportError"
+  | "AuthenticationError"
+  | "ConnectionReplacedError"
+  | "ApiError"
+  | "DecodeError"
+  | "InvalidRequestError"
+  | "ProjectError"
+  | "ChatJobError"
+  | "ToolCallError"
+  | "ChatOutputError"
+  | "WorkflowError"
+  | "AbortError"
+  | "DisposedError"
+  | "UnexpectedError"
+
+/**
+ * The base of every error this package throws.
+ *
+ * @since 0.1.0
+ */
+export class SogniClientError extends Error {
+  /** @internal */
+  readonly [brand]: true = true
+  /** The `_tag` of the Effect error this one was made from (e.g. `SogniApiError`), when there was one. */
+  readonly tag: string | undefined
+  /** What went wrong, within the error's kind (e.g. `RateLimited`, `Failed`, `TransportLost`). */
+  readonly reason: string
+  /** Whether the same request may succeed when sent again. */
+  readonly retryable: boolean
+  /** Seconds the server asked to wait before trying again, when it said. */
+  readonly retryAfter: number | undefined
+
+  constructor(
+    name: ErrorName,
+    message: string,
+    options: {
+      readonly reason: string
+      readonly tag?: string | undefined
+      readonly retryable?: boolean | undefined
+      readonly retryAfter?: number | undefined
+      readonly cause?: unknown
+    }
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    Object.defineProperty(this, "name", { value: name, enumerable: false, configurable: true, writable: false })
+    this.tag = options.tag
+    this.reason = options.reason
+    this.retryable = options.retryable ?? false
+    this.retryAfter = options.retryAfter
+  }
+}
+
+type Fields = Record<string, unknown>
+
+/** Copies the typed error's own data fields (not `_tag`, `message`, `cause`, `stack`). */
+const fieldsOf = (error: object): Fields => {
+  const out: Fields = {}
+  for (const [k, v] of Object.entries(error)) {
+    if (k === "_tag" || k === "message" || k === "cause" || k === "stack" || k === "name") continue
+    out[k] = v
+  }
+  return out
+}
+
+const retryAfterSeconds = (error: object): number | undefined => {
+  const ms = (error as { retryAfterMillis?: unknown }).retryAfterMillis
+  if (typeof ms === "number") return ms / 1000
+  let r: unknown
+  try {
+    r = (error as { retryAfter?: unknown }).retryAfter
+  } catch {
+    return undefined
+  }
+  if (Option.isOption(r) && Option.isSome(r) && Duration.isDuration(r.value)) return Duration.toMillis(r.value) / 1000
+  return undefined
+}
+
+const define = <const N extends ErrorName, F extends object>(name: N) => {
+  class Named extends SogniClientError {
+    constructor(
+      message: string,
+      options: {
+        readonly reason: string
+        readonly tag?: string | undefined
+        readonly retryable?: boolean | undefined
+        readonly retryAfter?: number | undefined
+        readonly cause?: unknown
+        readonly fields?: F | undefined
+      }
+    ) {
+      super(name, message, options)
+      if (options.fields !== undefined) Object.assign(this, options.fields)
+    }
+  }
+  Object.defineProperty(Named, "name", { value: name })
+  return Named as unknown as new(
+    message: string,
+    options: {
+      readonly reason: string
+      readonly tag?: string | undefined
+      readonly retryable?: boolean | undefined
+      readonly retryAfter?: number | undefined
+      readonly cause?: unknown
+      readonly fields?: F | undefined
+    }
+  ) => SogniClientError & Readonly<F> & { readonly name: N }
+}
+
+const guard = <N extends ErrorName, E>(name: N) => (u: unknown): u is E =>
+  typeof u === "object" && u !== null && (u as { [brand]?: unknown })[brand] === true && (u as Error).name === name
+
+/** The connection to a host failed or broke. Always retryable. @since 0.1.0 */
+export const TransportError = define<"TransportError", { readonly closeCode?: number }>("TransportError")
+/** @since 0.1.0 */
+export type TransportError = InstanceType<typeof TransportError>
+/** @since 0.1.0 */
+export const isTransportError = guard<"TransportError", TransportError>("TransportError")
+
+/** Credentials were refused or are missing (`InvalidCredentials`, `SessionExpired`, `NotAuthenticated`, …). @since 0.1.0 */
+export const AuthenticationError = define<"AuthenticationError", { readonly closeCode?: number }>("AuthenticationError")
+/** @since 0.1.0 */
+export type AuthenticationError = InstanceType<typeof AuthenticationError>
+/** @since 0.1.0 */
+export const isAuthenticationError = guard<"AuthenticationError", AuthenticationError>("AuthenticationError")
+
+/** Another connection took over this `appId` (socket close 4015). @since 0.1.0 */
+export const ConnectionReplacedError = define<"ConnectionReplacedError", { readonly appId: string }>(
+  "ConnectionReplacedError"
+)
+/** @since 0.1.0 */
+export type ConnectionReplacedError = InstanceType<typeof ConnectionReplacedError>
+/** @since 0.1.0 */
+export const isConnectionReplacedError = guard<"ConnectionReplacedError", ConnectionReplacedError>(
+  "ConnectionReplacedError"
+)
+
+/**
+ * The server answered with an error status. `status`, `errorCode`, `details` and `retryAfter` (seconds)
+ * as the server sent them; `payload` mirrors the official client's field of the same name.
+ *
+ * @since 0.1.0
+ */
+export const ApiError = define<"ApiError", {
+  readonly status: number
+  readonly errorCode?: number
+  readonly method: string
+  readonly url: string
+  readonly details?: unknown
+  readonly payload: { readonly status: "error"; readonly errorCode: number; readonly message: string }
+}>("ApiError")
+/** @since 0.1.0 */
+export type ApiError = InstanceType<typeof ApiError>
+/** @since 0.1.0 */
+export const isApiError = guard<"ApiError", ApiError>("ApiError")
+
+/** A response or frame did not have the documented shape. @since 0.1.0 */
+export const DecodeError = define<"DecodeError", { readonly source?: string }>("DecodeError")
+/** @since 0.1.0 */
+export type DecodeError = InstanceType<typeof DecodeError>
+/** @since 0.1.0 */
+export const isDecodeError = guard<"DecodeError", DecodeError>("DecodeError")
+
+/** Input refused before anything was sent: `field` names the field (dotted path), `rule` the rule. @since 0.1.0 */
+export const InvalidRequestError = define<"InvalidRequestError", { readonly field: string; readonly rule: string }>(
+  "InvalidRequestError"
+)
+/** @since 0.1.0 */
+export type InvalidRequestError = InstanceType<typeof InvalidRequestError>
+/** @since 0.1.0 */
+export const isInvalidRequestError = guard<"InvalidRequestError", InvalidRequestError>("InvalidRequestError")
+
+/**
+ * A project did not end with results (`reason` `Failed`, `Canceled`, `CancelRejected`, `CancelTimeout`).
+ * `code`, `originalCode` and `message` are the official client's `ErrorData` fields, so code that reads
+ * `error.code` keeps working.
+ *
+ * @since 0.1.0
+ */
+export const ProjectError = define<"ProjectError", {
+  readonly projectId: string
+  readonly code: number
+  readonly originalCode?: string
+}>("ProjectError")
+/** @since 0.1.0 */
+export type ProjectError = InstanceType<typeof ProjectError>
+/** @since 0.1.0 */
+export const isProjectError = guard<"ProjectError", ProjectError>("ProjectError")
+
+/**
+ * A chat job ended without a result (`JobFailed`, `TransportLost`, `IdleTimeout`). As in the official
+ * client, `errorType` is the server's tag, `code`/`errorCode` the wire code string.
+ *
+ * @since 0.1.0
+ */
+export const ChatJobError = define<"ChatJobError", {
+  readonly jobID: string
+  readonly errorType: string
+  readonly error: string
+  readonly errorCode?: string
+  readonly code?: string
+  readonly workerName?: string
+  readonly subscriptionLimit?: boolean
+  readonly requiredPlans?: ReadonlyArray<string>
+  readonly feature?: string
+  readonly limitation?: string
+}>("ChatJobError")
+/** @since 0.1.0 */
+export type ChatJobError = InstanceType<typeof ChatJobError>
+/** @since 0.1.0 */
+export const isChatJobError = guard<"ChatJobError", ChatJobError>("ChatJobError")
+/** Whether a chat failure may succeed when the request is sent again (the official helper's name). @since 0.1.0 */
+export const isRetryableChatError = (u: unknown): boolean => isChatJobError(u) && u.retryable
+
+/** A tool call could not be resolved, or the tool loop gave up. @since 0.1.0 */
+export const ToolCallError = define<"ToolCallError", { readonly toolName?: string; readonly toolCallId?: string }>(
+  "ToolCallError"
+)
+/** @since 0.1.0 */
+export type ToolCallError = InstanceType<typeof ToolCallError>
+/** @since 0.1.0 */
+export const isToolCallError = guard<"ToolCallError", ToolCallError>("ToolCallError")
+
+/** A structured answer was not JSON or did not match its schema; `rawText` is the answer. @since 0.1.0 */
+export const ChatOutputError = define<"ChatOutputError", { readonly jobID: string; readonly rawText: string }>(
+  "ChatOutputError"
+)
+/** @since 0.1.0 */
+export type ChatOutputError = InstanceType<typeof ChatOutputError>
+/** @since 0.1.0 */
+export const isChatOutputError = guard<"ChatOutputError", ChatOutputError>("ChatOutputError")
+
+/** A workflow, template or replay call failed. @since 0.1.0 */
+export const WorkflowError = define<"WorkflowError", Record<string, unknown>>("WorkflowError")
+/** @since 0.1.0 */
+export type WorkflowError = InstanceType<typeof WorkflowError>
+/** @since 0.1.0 */
+export const isWorkflowError = guard<"WorkflowError", WorkflowError>("WorkflowError")
+
+/** The call's `AbortSignal` fired; the work was interrupted and cancelled upstream. @since 0.1.0 */
+export const AbortError = define<"AbortError", Record<never, never>>("AbortError")
+/** @since 0.1.0 */
+export type AbortError = InstanceType<typeof AbortError>
+/** @since 0.1.0 */
+export const isAbortError = guard<"AbortError", AbortError>("AbortError")
+
+/** The client was disposed before or while the call ran. @since 0.1.0 */
+export const DisposedError = define<"DisposedError", Record<never, never>>("DisposedError")
+/** @since 0.1.0 */
+export type DisposedError = InstanceType<typeof DisposedError>
+/** @since 0.1.0 */
+export const isDisposedError = guard<"DisposedError", DisposedError>("DisposedError")
+
+/** A bug: something failed in a way no typed error describes (the defect is the `cause`). @since 0.1.0 */
+export const UnexpectedError = define<"UnexpectedError", Record<never, never>>("UnexpectedError")
+/** @since 0.1.0 */
+export type UnexpectedError = InstanceType<typeof UnexpectedError>
+/** @since 0.1.0 */
+export const isUnexpectedError = guard<"UnexpectedError", UnexpectedError>("UnexpectedError")
+
+/** True for every error this package throws. @since 0.1.0 */
+export const isSogniClientError = (u: unknown): u is SogniClientError =>
+  typeof u === "object" && u !== null && (u as { [brand]?: unknown })[brand] === true
+
+// ---------------------------------------------------------------------------------------------
+// From the Effect packages' typed errors
+// ---------------------------------------------------------------------------------------------
+
+const retryableOf = (error: object): boolean => {
+  const r = (error as { isRetryable?: unknown }).isRetryable
+  return typeof r === "boolean" ? r : false
+}
+
+/**
+ * Turns a typed error of the Effect packages (anything with a `_tag`) into this package's class.
+ *
+ * @internal
+ */
+export const fromTyped = (error: unknown): SogniClientError => {
+  if (isSogniClientError(error)) return error
+  if (typeof error !== "object" || error === null || typeof (error as { _tag?: unknown })._tag !== "string") {
+    return new UnexpectedError(error instanceof Error ? error.message : String(error), {
+      reason: "Unexpected",
+      cause: error
+    })
+  }
+  const e = error as { readonly _tag: string; readonly message?: unknown; readonly reason?: unknown; readonly cause?: unknown }
+  const tag = e._tag
+  const message = typeof e.message === "string" ? e.message : tag
+  const common = {
+    reason: typeof e.reason === "string" ? e.reason : tag,
+    tag,
+    retryable: retryableOf(e),
+    retryAfter: retryAfterSeconds(e),
+    ...(e.cause !== undefined ? { cause: e.cause } : {})
+  }
+  const fields = fieldsOf(e)
+  switch (tag) {
+    case "SogniTransportError":
+      return new TransportError(message, { ...common, fields })
+    case "SogniAuthenticationError":
+      return new AuthenticationError(message, { ...common, fields })
+    case "SogniConnectionReplacedError":
+      return new ConnectionReplacedError(message, { ...common, reason: "ConnectionReplaced", fields: fields as { appId: string } })
+    case "SogniApiError": {
+      const f = fields as { status: number; errorCode?: number; method: string; url: string; details?: unknown }
+      return new ApiError(message, {
+        ...common,
+        fields: {
+          ...f,
+          payload: { status: "error", errorCode: f.errorCode ?? f.status, message }
+        }
+      })
+    }
+    case "SogniDecodeError":
+      return new DecodeError(message, { ...common, fields })
+    case "SogniInvalidRequest":
+      return new InvalidRequestError(message, {
+        ...common,
+        reason: "InvalidRequest",
+        fields: fields as { field: string; rule: string }
+      })
+    case "SogniProjectError": {
+      const f = fields as { projectId: string; code?: number; originalCode?: string }
+      return new ProjectError(message, {
+        ...common,
+        fields: { ...f, code: f.code ?? (common.reason === "Canceled" ? 5004 : 0) }
+      })
+    }
+    case "SogniChatJobError": {
+      const f = fields as { jobID: string; error: string; errorCode?: string }
+      return new ChatJobError(message, {
+        ...common,
+        fields: { ...f, errorType: f.error, ...(f.errorCode !== undefined ? { code: f.errorCode } : {}) }
+      })
+    }
+    case "SogniToolCallError":
+      return new ToolCallError(message, { ...common, fields })
+    case "SogniChatOutputError":
+      return new ChatOutputError(message, { ...common, fields: fields as { jobID: string; rawText: string } })
+    default:
+      if (tag.startsWith("SogniWorkflow") || tag.startsWith("Workflow")) {
+        return new WorkflowError(message, { ...common, fields })
+      }
+      return new UnexpectedError(message, { ...common, fields })
+  }
+}
+
+/**
+ * Turns the cause of a failed call into the error to throw: the first typed failure, else an
+ * `AbortError` when the call was interrupted, else an `UnexpectedError` around the defect.
+ *
+ * @internal
+ */
+export const fromCause = (cause: Cause.Cause<unknown>, aborted: boolean): SogniClientError => {
+  const failure = Cause.failureOption(cause)
+  if (Option.isSome(failure)) return fromTyped(failure.value)
+  if (aborted || Cause.isInterruptedOnly(cause)) {
+    return aborted
+      ? new AbortError("The operation was aborted", { reason: "Aborted" })
+      : new DisposedError("The operation was interrupted because the client was disposed", { reason: "Disposed" })
+  }
+  const defect = Cause.dieOption(cause)
+  const value = Option.getOrUndefined(defect)
+  return new UnexpectedError(value instanceof Error ? value.message : Cause.pretty(cause), {
+    reason: "Defect",
+    cause: value
+  })
+}

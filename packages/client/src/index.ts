@@ -1,0 +1,37 @@
+/**
+ * `@effect-sogni/client`: the effect-sogni SDK for code that does not use Effect, with the official
+ * `@sogni-ai/sogni-client`'s ergonomics (same class, method, option and parameter names), so code
+ * written for the official client ports by changing its import line.
+ *
+ * It is a thin layer: every call runs the Effect packages (`@effect-sogni/core`, `media`, `chat`) in one
+ * `ManagedRuntime`; promises, event emitters and async iterators are only the surface.
+ *
+ * @since 0.1.0
+ */
+
+/** @since 0.1.0 */
+export { SogniClient } from "./SogniClient.js"
+/** @since 0.1.0 */
+export type { ClientEvents, SogniClientConfig } from "./SogniClient.js"
+/** @since 0.1.0 */
+export { Job, Project } from "./Project.js"
+/** @since 0.1.0 */
+export type { JobEventMap, ProjectEventMap } from "./Project.js"
+/** @since 0.1.0 */
+export { ProjectsApi } from "./ProjectsApi.js"
+/** @since 0.1.0 */
+export type { ProjectsApiEvents } from "./ProjectsApi.js"
+/** @since 0.1.0 */
+export { ChatApi, ChatStream } from "./ChatApi.js"
+/** @since 0.1.0 */
+export { AccountApi } from "./AccountApi.js"
+/** @since 0.1.0 */
+export type { AccountEvents, CurrentAccount } from "./AccountApi.js"
+/** @since 0.1.0 */
+export type { CallOptions } from "./internal/runner.js"
+/** @since 0.1.0 */
+export type { Listener } from "./internal/emitter.js"
+/** @since 0.1.0 */
+export * from "./errors.js"
+/** @since 0.1.0 */
+export type * from "./types.js"

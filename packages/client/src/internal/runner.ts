@@ -1,0 +1,166 @@
+/**
+ * The bridge from the Effect services to promises and async iterators: every call runs as a fiber of
+ * the client's `ManagedRuntime`; an `AbortSignal` interrupts that fiber (whose finalizers cancel the
+ * work upstream); failures become the classes of `errors.ts`.
+ */
+import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import type * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Option from "effect/Option"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import { AbortError, DisposedError, fromCause, fromTyped, type SogniClientError } from "../errors.js"
+
+/** Options every call accepts. */
+export interface CallOptions {
+  /** Aborting interrupts the call; the work it started is cancelled upstream. */
+  readonly signal?: AbortSignal | undefined
+}
+
+const aborted = () => new AbortError("The operation was aborted", { reason: "Aborted" })
+const disposed = () => new DisposedError("The client has been disposed", { reason: "Disposed" })
+
+/** Runs the client's effects. */
+export class Runner<R> {
+  private isDisposed = false
+  private readonly fibers = new Set<Fiber.RuntimeFiber<unknown, unknown>>()
+
+  constructor(readonly runtime: ManagedRuntime.ManagedRuntime<R, never>) {}
+
+  get disposed(): boolean {
+    return this.isDisposed
+  }
+
+  /** Runs an effect to a promise; rejects with a `SogniClientError`. */
+  run<A, E>(effect: Effect.Effect<A, E, R>, signal?: AbortSignal | undefined): Promise<A> {
+    if (this.isDisposed) return Promise.reject(disposed())
+    if (signal?.aborted) return Promise.reject(aborted())
+    return new Promise<A>((resolve, reject) => {
+      const fiber = this.runtime.runFork(effect)
+      this.fibers.add(fiber)
+      const onAbort = () => {
+        this.runtime.runFork(Fiber.interrupt(fiber))
+      }
+      signal?.addEventListener("abort", onAbort, { once: true })
+      fiber.addObserver((exit) => {
+        this.fibers.delete(fiber)
+        signal?.removeEventListener("abort", onAbort)
+        if (Exit.isSuccess(exit)) resolve(exit.value)
+        else reject(this.toError(exit.cause, signal))
+      })
+    })
+  }
+
+  /** Starts a background fiber owned by the client (interrupted on dispose); reports its failure. */
+  fork<E>(effect: Effect.Effect<void, E, R>, onFailure?: (error: SogniClientError) => void): Fiber.RuntimeFiber<void, E> | undefined {
+    if (this.isDisposed) return undefined
+    const fiber = this.runtime.runFork(effect)
+    this.fibers.add(fiber)
+    fiber.addObserver((exit) => {
+      this.fibers.delete(fiber)
+      if (Exit.isFailure(exit) && !Exit.isInterrupted(exit) && onFailure !== undefined) {
+        onFailure(this.toError(exit.cause, undefined))
+      }
+    })
+    return fiber
+  }
+
+  /**
+   * A stream as an async iterator, pulled chunk by chunk (backpressure: nothing is read ahead of the
+   * consumer beyond one chunk). `return()` (a `break` out of `for await`) and an abort close the
+   * stream's scope, which cancels the work upstream.
+   */
+  iterate<A, E>(stream: Stream.Stream<A, E, R>, signal?: AbortSignal | undefined): AsyncIterableIterator<A> {
+    const self = this
+    let scope: Scope.CloseableScope | undefined
+    let pull: Effect.Effect<Chunk.Chunk<A>, Option.Option<E>, R> | undefined
+    let buffer: Array<A> = []
+    let finished = false
+    let closing: Promise<void> | undefined
+
+    const close = (): Promise<void> => {
+      finished = true
+      buffer = []
+      if (closing !== undefined) return closing
+      const s = scope
+      closing = s === undefined || self.isDisposed
+        ? Promise.resolve()
+        : self.runtime.runPromise(Scope.close(s, Exit.void)).then(() => undefined, () => undefined)
+      signal?.removeEventListener("abort", onAbort)
+      return closing
+    }
+    const onAbort = () => {
+      void close()
+    }
+    signal?.addEventListener("abort", onAbort, { once: true })
+
+    const iterator: AsyncIterableIterator<A> = {
+      [Symbol.asyncIterator]() {
+        return iterator
+      },
+      async next(): Promise<IteratorResult<A>> {
+        for (;;) {
+          if (buffer.length > 0) return { value: buffer.shift()!, done: false }
+          if (signal?.aborted) {
+            await close()
+            throw aborted()
+          }
+          if (finished) return { value: undefined, done: true }
+          if (self.isDisposed) throw disposed()
+          if (scope === undefined) {
+            scope = Effect.runSync(Scope.make())
+            const s = scope
+            pull = await self.run(Scope.extend(Stream.toPull(stream), s), signal)
+          }
+          const exit = await new Promise<Exit.Exit<Chunk.Chunk<A>, Option.Option<E>>>((resolve) => {
+            const fiber = self.runtime.runFork(pull!)
+            const stop = () => {
+              self.runtime.runFork(Fiber.interrupt(fiber))
+            }
+            signal?.addEventListener("abort", stop, { once: true })
+            fiber.addObserver((exit) => {
+              signal?.removeEventListener("abort", stop)
+              resolve(exit)
+            })
+          })
+          if (Exit.isSuccess(exit)) {
+            buffer = Chunk.toArray(exit.value)
+            continue
+          }
+          await close()
+          if (signal?.aborted) throw aborted()
+          const failure = Cause.failureOption(exit.cause)
+          if (Option.isSome(failure)) {
+            // a failure of Option.none() is the pull's way of saying the stream ended
+            if (Option.isNone(failure.value)) return { value: undefined, done: true }
+            throw fromTyped(failure.value.value)
+          }
+          throw self.toError(exit.cause, signal)
+        }
+      },
+      async return(): Promise<IteratorResult<A>> {
+        await close()
+        return { value: undefined, done: true }
+      }
+    }
+    return iterator
+  }
+
+  /** Interrupts every call and background fiber, then disposes the runtime. */
+  async dispose(): Promise<void> {
+    if (this.isDisposed) return
+    this.isDisposed = true
+    const fibers = [...this.fibers]
+    this.fibers.clear()
+    await this.runtime.runPromise(Fiber.interruptAll(fibers)).catch(() => undefined)
+    await this.runtime.dispose()
+  }
+
+  private toError(cause: Cause.Cause<unknown>, signal: AbortSignal | undefined): SogniClientError {
+    return fromCause(cause, signal?.aborted === true)
+  }
+}
+

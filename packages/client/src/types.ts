@@ -1,0 +1,495 @@
+/**
+ * The public data types of the promise client, under the official client's names and with its field
+ * names (`modelId`, `positivePrompt`, `numberOfMedia`, `max_tokens`, `tool_choice`, …), so code written
+ * for `@sogni-ai/sogni-client` type-checks against them.
+ *
+ * @since 0.1.0
+ */
+
+/** `fast` (GPU) or `relaxed` (Mac, images only). @since 0.1.0 */
+export type SupernetType = "fast" | "relaxed"
+/** @since 0.1.0 */
+export type TokenType = "sogni" | "spark"
+/** @since 0.1.0 */
+export type BillingMode = "auto" | "subscription" | "tokens"
+/** @since 0.1.0 */
+export type LogLevel = "debug" | "info" | "warn" | "error"
+
+/** A logger with the official client's shape. @since 0.1.0 */
+export interface Logger {
+  error(...args: Array<unknown>): void
+  warn(...args: Array<unknown>): void
+  info(...args: Array<unknown>): void
+  debug(...args: Array<unknown>): void
+}
+
+/**
+ * An input file: a `Buffer`/`Uint8Array`, an `ArrayBuffer`, a `Blob`/`File`, or `true` when it was
+ * already uploaded for this project id.
+ *
+ * @since 0.1.0
+ */
+export type InputMedia = Uint8Array | ArrayBuffer | Blob | true
+
+// ---------------------------------------------------------------------------------------------
+// Projects
+// ---------------------------------------------------------------------------------------------
+
+interface CommonProjectParams {
+  readonly modelId: string
+  readonly positivePrompt?: string
+  readonly negativePrompt?: string
+  readonly stylePrompt?: string
+  readonly numberOfMedia?: number
+  readonly steps?: number
+  readonly guidance?: number
+  readonly network?: SupernetType
+  readonly tokenType?: TokenType
+  readonly billingMode?: BillingMode
+  readonly disableNSFWFilter?: boolean
+  readonly appSource?: string
+  readonly loras?: ReadonlyArray<string>
+  readonly loraStrengths?: ReadonlyArray<number>
+  readonly seed?: number
+  readonly sampler?: string
+  readonly scheduler?: string
+}
+
+/** @since 0.1.0 */
+export type ControlNetName =
+  | "canny"
+  | "depth"
+  | "inpaint"
+  | "instrp2p"
+  | "lineart"
+  | "lineartanime"
+  | "mlsd"
+  | "normalbae"
+  | "openpose"
+  | "scribble"
+  | "segmentation"
+  | "shuffle"
+  | "softedge"
+  | "tile"
+  | "instantid"
+
+/** @since 0.1.0 */
+export interface ControlNetParams {
+  readonly name: ControlNetName
+  readonly image?: InputMedia
+  readonly strength?: number
+  readonly mode?: "balanced" | "prompt_priority" | "cn_priority"
+  readonly guidanceStart?: number
+  readonly guidanceEnd?: number
+}
+
+/** @since 0.1.0 */
+export interface ImageProjectParams extends CommonProjectParams {
+  readonly type: "image"
+  readonly numberOfPreviews?: number
+  readonly startingImage?: InputMedia
+  readonly startingImageStrength?: number
+  readonly contextImages?: ReadonlyArray<InputMedia>
+  readonly vae?: string
+  readonly sizePreset?: string
+  readonly width?: number
+  readonly height?: number
+  readonly controlNet?: ControlNetParams
+  readonly outputFormat?: "png" | "jpg" | "webp"
+  readonly gptImageQuality?: "low" | "medium" | "high" | "standard" | "hd" | "xhigh" | "max"
+  readonly gptImageBackground?: "opaque" | "auto" | "transparent"
+  readonly gptImageOutputCompression?: number
+  readonly gptImageMaskUrl?: string
+  readonly gptImageMask?: InputMedia
+}
+
+/** @since 0.1.0 */
+export interface VideoProjectParams extends CommonProjectParams {
+  readonly type: "video"
+  readonly duration?: number
+  /** @deprecated use `duration` */
+  readonly frames?: number
+  readonly fps?: number
+  readonly width?: number
+  readonly height?: number
+  readonly shift?: number
+  readonly teacacheThreshold?: number
+  readonly referenceImage?: InputMedia
+  readonly referenceImageEnd?: InputMedia
+  readonly referenceAudio?: InputMedia
+  readonly referenceAudioIdentity?: InputMedia
+  readonly audioIdentityStrength?: number
+  readonly referenceVideo?: InputMedia
+  readonly referenceMask?: InputMedia
+  readonly contextImages?: ReadonlyArray<InputMedia>
+  readonly referenceAudios?: ReadonlyArray<InputMedia>
+  readonly referenceVideos?: ReadonlyArray<InputMedia>
+  readonly referenceVideoDurations?: ReadonlyArray<number>
+  readonly referenceImageUrls?: ReadonlyArray<string>
+  readonly referenceVideoUrls?: ReadonlyArray<string>
+  readonly referenceAudioUrls?: ReadonlyArray<string>
+  readonly promptExtend?: boolean
+  readonly watermark?: boolean
+  readonly generateAudio?: boolean
+  readonly ratio?: "adaptive" | "16:9" | "4:3" | "1:1" | "3:4" | "9:16"
+  readonly seedanceTaskType?: "reference" | "edit" | "extend"
+  readonly audioStart?: number
+  readonly audioDuration?: number
+  readonly videoStart?: number
+  readonly firstFrameStrength?: number
+  readonly lastFrameStrength?: number
+  readonly detailerStrength?: number
+  readonly outpaintPosition?: "center" | "top" | "bottom" | "left" | "right"
+  readonly controlNet?: { readonly name: "canny" | "pose" | "depth" | "detailer" | "outpaint" | "inpaint"; readonly strength?: number }
+  readonly sam2Coordinates?: ReadonlyArray<{ readonly x: number; readonly y: number }>
+  readonly trimEndFrame?: boolean
+  readonly outputFormat?: "mp4" | "mov"
+  readonly returnLastFrame?: boolean
+  readonly upscaleResolution?: 1080 | 1440
+}
+
+/** @since 0.1.0 */
+export interface AudioProjectParams extends CommonProjectParams {
+  readonly type: "audio"
+  readonly duration?: number
+  readonly bpm?: number
+  readonly timesignature?: string
+  readonly language?: string
+  readonly lyrics?: string
+  readonly keyscale?: string
+  readonly composerMode?: boolean
+  readonly promptStrength?: number
+  readonly creativity?: number
+  readonly shift?: number
+  readonly outputFormat?: "mp3" | "flac" | "wav"
+  readonly speaker?: string
+  readonly instruct?: string
+  readonly referenceText?: string
+  readonly referenceAudio?: InputMedia
+}
+
+/** @since 0.1.0 */
+export type ProjectParams = ImageProjectParams | VideoProjectParams | AudioProjectParams
+
+/** The official client's failure record. @since 0.1.0 */
+export interface ErrorData {
+  readonly code: number
+  readonly message: string
+  readonly originalCode?: string
+}
+
+/** @since 0.1.0 */
+export type ProjectStatus = "pending" | "queued" | "processing" | "completed" | "failed" | "canceled"
+/** @since 0.1.0 */
+export type JobStatus = "pending" | "initiating" | "processing" | "completed" | "failed" | "canceled"
+
+/** @since 0.1.0 */
+export interface AvailableModel {
+  readonly id: string
+  readonly name: string
+  readonly workerCount: number
+  readonly media: "image" | "video" | "audio" | "model"
+}
+
+/** @since 0.1.0 */
+export interface SizePreset {
+  readonly label: string
+  readonly id: string
+  readonly width: number
+  readonly height: number
+  readonly ratio?: string | undefined
+  readonly aspect?: string | number | undefined
+}
+
+interface NumRange {
+  readonly min: number
+  readonly max: number
+  readonly step: number
+  readonly default?: number
+}
+
+interface Choice<T> {
+  readonly allowed: ReadonlyArray<T>
+  readonly default: T | null | undefined
+}
+
+/** The controls a model offers. @since 0.1.0 */
+export interface ModelOptions {
+  readonly type: "image" | "video" | "audio"
+  readonly steps?: NumRange
+  readonly guidance?: NumRange
+  readonly sampler: Choice<string>
+  readonly scheduler: Choice<string>
+  readonly vae?: Choice<string>
+  readonly width?: NumRange
+  readonly height?: NumRange
+  readonly maxPixels?: number
+  readonly fps?: Choice<number>
+  readonly shift?: NumRange
+  readonly duration?: NumRange
+  readonly bpm?: NumRange
+  readonly timesignature?: Choice<string>
+  readonly language?: Choice<string>
+  readonly keyscale?: Choice<string>
+  readonly speaker?: Choice<string>
+  readonly promptStrength?: NumRange
+  readonly creativity?: NumRange
+  readonly composerMode?: { readonly default: boolean }
+  readonly acceptsReferenceAudio?: boolean
+  readonly requiresReferenceAudio?: boolean
+  readonly task?: string
+}
+
+/** An image cost request (the official client's `EstimateRequest`). @since 0.1.0 */
+export interface EstimateRequest {
+  readonly network?: SupernetType
+  /** @default 'sogni' */
+  readonly tokenType?: TokenType
+  readonly model: string
+  readonly imageCount: number
+  readonly stepCount: number
+  readonly previewCount: number
+  readonly cnEnabled?: boolean
+  readonly startingImageStrength?: number
+  readonly sizePreset?: string
+  readonly width?: number
+  readonly height?: number
+  readonly guidance?: number
+  readonly sampler?: string
+  readonly contextImages?: number
+  readonly gptImageQuality?: ImageProjectParams["gptImageQuality"]
+  readonly outputFormat?: "png" | "jpg" | "webp"
+  readonly billingMode?: BillingMode
+}
+
+/** @since 0.1.0 */
+export interface VideoEstimateRequest {
+  readonly tokenType: TokenType
+  readonly model: string
+  readonly width: number
+  readonly height: number
+  readonly duration: number
+  /** @deprecated use `duration` */
+  readonly frames?: number
+  readonly fps: number
+  readonly steps?: number
+  readonly numberOfMedia: number
+  readonly network?: SupernetType
+  readonly billingMode?: BillingMode
+}
+
+/** @since 0.1.0 */
+export interface AudioEstimateRequest {
+  readonly tokenType: TokenType
+  readonly model: string
+  readonly duration: number
+  readonly steps: number
+  readonly numberOfMedia: number
+  readonly network?: SupernetType
+  readonly billingMode?: BillingMode
+}
+
+/** A cost quote (decimal strings, as the server writes them). @since 0.1.0 */
+export interface CostEstimation {
+  readonly token: string
+  readonly usd: string
+  readonly spark: string | undefined
+  readonly sogni: string | undefined
+  readonly estimatedRenderSeconds?: number | undefined
+  readonly estimatedTotalSeconds?: number | undefined
+  readonly dailyFairUsePct?: number | undefined
+}
+
+// ---------------------------------------------------------------------------------------------
+// Account
+// ---------------------------------------------------------------------------------------------
+
+/** @since 0.1.0 */
+export interface BalanceData {
+  readonly settled: string
+  readonly credit: string
+  readonly debit: string
+  readonly net: string
+  readonly [key: string]: unknown
+}
+
+/** @since 0.1.0 */
+export interface Balances {
+  readonly sogni: BalanceData
+  readonly spark: BalanceData
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chat
+// ---------------------------------------------------------------------------------------------
+
+/** @since 0.1.0 */
+export interface TextContentPart {
+  readonly type: "text"
+  readonly text: string
+}
+/** @since 0.1.0 */
+export interface ImageUrlContentPart {
+  readonly type: "image_url"
+  readonly image_url: { readonly url: string; readonly detail?: "auto" | "low" | "high" }
+}
+/** @since 0.1.0 */
+export type ContentPart = TextContentPart | ImageUrlContentPart
+
+/** @since 0.1.0 */
+export interface ToolCall {
+  readonly id: string
+  readonly type: "function"
+  readonly function: { readonly name: string; readonly arguments: string }
+}
+
+/** @since 0.1.0 */
+export interface ToolCallDelta {
+  readonly index: number
+  readonly id?: string
+  readonly type?: string
+  readonly function?: { readonly name?: string; readonly arguments?: string }
+}
+
+/** @since 0.1.0 */
+export interface ChatMessage {
+  readonly role: "system" | "user" | "assistant" | "tool"
+  readonly content: string | ReadonlyArray<ContentPart> | null
+  readonly tool_calls?: ReadonlyArray<ToolCall>
+  readonly tool_call_id?: string
+  readonly name?: string
+}
+
+/** @since 0.1.0 */
+export interface ToolDefinition {
+  readonly type: "function"
+  readonly function: { readonly name: string; readonly description?: string; readonly parameters?: Record<string, unknown> }
+}
+
+/** @since 0.1.0 */
+export type ToolChoice = "auto" | "none" | "required" | { readonly type: "function"; readonly function: { readonly name: string } }
+
+/** @since 0.1.0 */
+export type ChatResponseFormat =
+  | { readonly type: "text" }
+  | { readonly type: "json_object" }
+  | {
+    readonly type: "json_schema"
+    readonly json_schema: {
+      readonly name: string
+      readonly schema: Record<string, unknown>
+      readonly strict?: boolean
+      readonly description?: string
+    }
+  }
+
+/** @since 0.1.0 */
+export interface TokenUsage {
+  readonly prompt_tokens: number
+  readonly completion_tokens: number
+  readonly total_tokens?: number | undefined
+}
+
+/** @since 0.1.0 */
+export interface LLMJobCost {
+  readonly costInUSD?: string | undefined
+  readonly costInToken?: string | undefined
+  readonly costInSogni?: string | undefined
+  readonly costInSpark?: string | undefined
+  readonly inputTokens?: number | undefined
+  readonly outputTokens?: number | undefined
+}
+
+/** The official client's tool progress (reported for tools run by `onToolCall`: start and end). @since 0.1.0 */
+export interface ToolExecutionProgress {
+  readonly status: "creating" | "queued" | "processing" | "completed" | "failed"
+  readonly percent: number
+  readonly resultUrls?: ReadonlyArray<string>
+}
+
+/** @since 0.1.0 */
+export interface ToolExecutionResult {
+  readonly toolCallId: string
+  readonly toolName: string
+  readonly success: boolean
+  readonly resultUrls: ReadonlyArray<string>
+  readonly content: string
+  readonly error?: string
+}
+
+/** @since 0.1.0 */
+export interface ToolHistoryEntry {
+  readonly round: number
+  readonly toolCalls: ReadonlyArray<ToolCall>
+  readonly toolResults: ReadonlyArray<ToolExecutionResult>
+}
+
+/** @since 0.1.0 */
+export interface ChatCompletionParams {
+  readonly model: string
+  readonly messages: ReadonlyArray<ChatMessage>
+  readonly appSource?: string
+  readonly max_tokens?: number
+  readonly temperature?: number
+  readonly top_p?: number
+  readonly top_k?: number
+  readonly min_p?: number
+  readonly stream?: boolean
+  readonly repetition_penalty?: number
+  readonly frequency_penalty?: number
+  readonly presence_penalty?: number
+  readonly stop?: string | ReadonlyArray<string>
+  readonly tokenType?: TokenType
+  readonly safeContentFilter?: boolean
+  readonly billingMode?: BillingMode
+  readonly tools?: ReadonlyArray<ToolDefinition>
+  readonly tool_choice?: ToolChoice
+  readonly sogni_tools?: boolean | "creative-agent" | "creative-tools" | "rich"
+  readonly sogni_tool_execution?: boolean
+  readonly think?: boolean
+  readonly taskProfile?: "general" | "coding" | "reasoning"
+  readonly response_format?: ChatResponseFormat
+  /** Run the model's tool calls with `onToolCall` and feed the results back (streaming too). */
+  readonly autoExecuteTools?: boolean
+  /** Runs one tool call; its string is sent back to the model as the tool's result. */
+  readonly onToolCall?: (toolCall: ToolCall) => Promise<string> | string
+  readonly onToolProgress?: (toolCall: ToolCall, progress: ToolExecutionProgress) => void
+  /** Model calls that may request tools (default 5). */
+  readonly maxToolRounds?: number
+}
+
+/** One streamed piece. Tool-loop streams also carry `toolCall` / `toolResult` pieces (empty `content`). @since 0.1.0 */
+export interface ChatCompletionChunk {
+  readonly jobID: string
+  readonly content: string
+  readonly role?: string
+  readonly finishReason?: string | null
+  readonly usage?: TokenUsage
+  readonly tool_calls?: ReadonlyArray<ToolCallDelta>
+  /** A complete tool call about to run (auto-executed streams). */
+  readonly toolCall?: ToolCall
+  /** A tool's result, sent back to the model (auto-executed streams). */
+  readonly toolResult?: ToolExecutionResult
+}
+
+/** @since 0.1.0 */
+export interface ChatCompletionResult {
+  readonly jobID: string
+  readonly content: string
+  readonly role: string
+  readonly finishReason: string
+  readonly usage: TokenUsage
+  readonly timeTaken: number
+  readonly workerName?: string
+  readonly cost?: LLMJobCost
+  readonly tool_calls?: ReadonlyArray<ToolCall>
+  readonly toolHistory?: ReadonlyArray<ToolHistoryEntry>
+}
+
+/** An LLM as the server advertises it. @since 0.1.0 */
+export interface LLMModelInfo {
+  readonly workers: number
+  readonly maxContextLength?: number
+  readonly maxOutputTokens?: { readonly min: number; readonly max: number; readonly default: number }
+  readonly [key: string]: unknown
+}

@@ -1,0 +1,41 @@
+/**
+ * The published shape of the package: the declarations build (bundled by tsup's rollup-plugin-dts),
+ * reference no unpublished workspace package, and type-check code written against them from ESM and
+ * from CommonJS (declarations-check/). The JavaScript bundles are built by the global setup and run
+ * by Examples.test.ts and Compare.test.ts.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { execFile } from "node:child_process"
+import { promisify } from "node:util"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
+const tsc = path.resolve(root, "../../node_modules/typescript/bin/tsc")
+
+const run = promisify(execFile)
+
+describe("build", () => {
+  it("emits ESM, CJS and self-contained declarations that type-check a consumer", async () => {
+    // asynchronously: the worker must keep answering vitest while the type-checked build runs
+    await run(process.execPath, [path.join(root, "scripts/build.mjs"), "--dts"], {
+      cwd: root,
+      env: { ...process.env, BUILD_QUIET: "1" }
+    })
+    for (const f of ["index.js", "index.cjs", "index.d.ts", "index.d.cts"]) {
+      assert.isTrue(fs.existsSync(path.join(root, "dist", f)), `dist/${f}`)
+    }
+    const dts = fs.readFileSync(path.join(root, "dist/index.d.ts"), "utf8")
+    assert.notMatch(dts, /from ['"]@effect-sogni\//)
+    assert.notMatch(dts, /from ['"]effect/)
+    assert.include(dts, "declare class SogniClient")
+    // the bundles import only published packages
+    const esm = fs.readFileSync(path.join(root, "dist/index.js"), "utf8")
+    const cjs = fs.readFileSync(path.join(root, "dist/index.cjs"), "utf8")
+    assert.notMatch(esm, /from ['"]@effect-sogni\//)
+    assert.notMatch(cjs, /require\(['"]@effect-sogni\//)
+    assert.notMatch(cjs, /require\(['"]@noble\//)
+    await run(process.execPath, [tsc, "-p", path.join(root, "declarations-check/tsconfig.json")], { cwd: root })
+  }, 180_000)
+})

@@ -1,0 +1,247 @@
+/**
+ * `sogni.chat` against the emulator's mock LLM over real loopback sockets: non-streaming and
+ * streaming completions, tool auto-execution with and without streaming, failures as ChatJobError,
+ * validation before sending, and abort / early break cancelling the job upstream.
+ */
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import {
+  type ChatCompletionChunk,
+  type ChatStream,
+  isAbortError,
+  isChatJobError,
+  isInvalidRequestError,
+  isRetryableChatError,
+  SogniClient,
+  type ToolCall
+} from "../src/index.js"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
+import { type EmulatorTap, makeEmulatorTap } from "../../chat/test/util/EmulatorTap.js"
+import { endpoints, type RunningEmulator, startEmulator } from "./emulator.js"
+
+const MODEL = "qwen3.6-35b-a3b-gguf-iq4xs"
+let emulator: RunningEmulator
+beforeAll(async () => {
+  emulator = await startEmulator()
+})
+afterAll(async () => {
+  await emulator?.stop()
+})
+
+const withClient = async <A>(appId: string, body: (sogni: SogniClient) => Promise<A>): Promise<A> => {
+  const sogni = await SogniClient.createInstance({ appId, logLevel: "error", ...endpoints(emulator) })
+  try {
+    return await body(sogni)
+  } finally {
+    await sogni.dispose()
+  }
+}
+
+const weatherTool = {
+  type: "function" as const,
+  function: {
+    name: "get_weather",
+    description: "Current weather",
+    parameters: { type: "object", properties: { location: { type: "string" } }, required: ["location"] }
+  }
+}
+
+/** A recording proxy in front of the emulator's socket (the chat package's test tap): what went on the wire. */
+const withTap = async <A>(body: (tap: EmulatorTap) => Promise<A>): Promise<A> => {
+  const scope = Effect.runSync(Scope.make())
+  try {
+    const tap = await Effect.runPromise(Scope.extend(makeEmulatorTap(emulator.wsUrl), scope))
+    return await body(tap)
+  } finally {
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+  }
+}
+
+describe("chat", () => {
+  it("waitForModels, then a non-streaming completion with usage, cost and worker", async () => {
+    await withClient("client-chat-1", async (sogni) => {
+      const models = await sogni.chat.waitForModels()
+      assert.isAbove(models[MODEL]!.workers, 0)
+      assert.strictEqual(sogni.chat.models[MODEL]!.workers, models[MODEL]!.workers)
+      const result = await sogni.chat.completions.create({
+        model: MODEL,
+        messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "Hello emulator" }],
+        max_tokens: 200,
+        tokenType: "spark"
+      })
+      assert.include(result.content, "Hello emulator")
+      assert.strictEqual(result.finishReason, "stop")
+      assert.strictEqual(result.role, "assistant")
+      assert.isAbove(result.usage.completion_tokens, 0)
+      assert.isAbove(result.timeTaken, 0)
+      assert.isString(result.workerName)
+      assert.isAbove(Number(result.cost?.costInSpark), 0)
+      assert.match(result.jobID, /^[0-9A-F-]{36}$/)
+    })
+  })
+
+  it("stream: true yields chunks (think text included, as the official client) and a final result", async () => {
+    await withClient("client-chat-2", async (sogni) => {
+      const stream: ChatStream = await sogni.chat.completions.create({
+        model: MODEL,
+        messages: [{ role: "user", content: "Stream to me" }],
+        stream: true,
+        think: true
+      })
+      const chunks: Array<ChatCompletionChunk> = []
+      for await (const chunk of stream) chunks.push(chunk)
+      const text = chunks.map((c) => c.content).join("")
+      assert.isAbove(chunks.length, 3)
+      assert.match(text, /^<think>/)
+      assert.include(text, "Stream to me")
+      assert.strictEqual(stream.content, text)
+      assert.strictEqual(stream.finalResult?.content, text)
+      assert.strictEqual(stream.finalResult?.finishReason, "stop")
+      assert.strictEqual(chunks.at(-1)?.finishReason, "stop")
+      assert.strictEqual(stream.jobID, stream.finalResult?.jobID)
+    })
+  })
+
+  it("autoExecuteTools runs onToolCall and answers from its result, with toolHistory", async () => {
+    await withClient("client-chat-3", async (sogni) => {
+      const calls: Array<ToolCall> = []
+      const progress: Array<string> = []
+      const result = await sogni.chat.completions.create({
+        model: MODEL,
+        messages: [{ role: "user", content: "Call get_weather for \"Austin, TX\"" }],
+        tools: [weatherTool],
+        tool_choice: "auto",
+        autoExecuteTools: true,
+        onToolCall: async (call) => {
+          calls.push(call)
+          return JSON.stringify({ temperature: "31 °C", sky: "sunny" })
+        },
+        onToolProgress: (_call, p) => progress.push(p.status)
+      })
+      assert.strictEqual(calls.length, 1)
+      assert.deepStrictEqual(JSON.parse(calls[0]!.function.arguments), { location: "Austin, TX" })
+      assert.include(result.content, "31 °C")
+      assert.strictEqual(result.finishReason, "stop")
+      assert.strictEqual(result.toolHistory?.length, 1)
+      assert.strictEqual(result.toolHistory![0]!.toolResults[0]!.toolName, "get_weather")
+      assert.isTrue(result.toolHistory![0]!.toolResults[0]!.success)
+      assert.deepStrictEqual(progress, ["processing", "completed"])
+    })
+  })
+
+  it("autoExecuteTools also while streaming: tool call and result pieces, then the answer", async () => {
+    await withClient("client-chat-4", async (sogni) => {
+      const stream = await sogni.chat.completions.create({
+        model: MODEL,
+        messages: [{ role: "user", content: "Call get_weather for \"Paris\"" }],
+        tools: [weatherTool],
+        stream: true,
+        autoExecuteTools: true,
+        onToolCall: async () => "{\"temperature\":\"12 °C\"}"
+      })
+      const kinds: Array<string> = []
+      for await (const chunk of stream) {
+        if (chunk.toolCall !== undefined) kinds.push(`call:${chunk.toolCall.function.name}`)
+        else if (chunk.toolResult !== undefined) kinds.push(`result:${chunk.toolResult.success}`)
+      }
+      assert.deepStrictEqual(kinds, ["call:get_weather", "result:true"])
+      assert.include(stream.finalResult!.content, "12 °C")
+      assert.strictEqual(stream.finalResult!.toolHistory?.length, 1)
+    })
+  })
+
+  it("a tool handler that throws goes back to the model as a failed result", async () => {
+    await withClient("client-chat-5", async (sogni) => {
+      const result = await sogni.chat.completions.create({
+        model: MODEL,
+        messages: [{ role: "user", content: "Call get_weather for \"Oslo\"" }],
+        tools: [weatherTool],
+        autoExecuteTools: true,
+        onToolCall: async () => {
+          throw new Error("weather service down")
+        }
+      })
+      const entry = result.toolHistory![0]!.toolResults[0]!
+      assert.isFalse(entry.success)
+      assert.include(entry.error!, "weather service down")
+      assert.include(result.content, "weather service down")
+    })
+  })
+
+  it("a failing job rejects with ChatJobError carrying errorType; stream failures surface from the loop", async () => {
+    await withClient("client-chat-6", async (sogni) => {
+      const error = await sogni.chat.completions
+        .create({ model: MODEL, messages: [{ role: "user", content: "[[fail]] please" }] })
+        .catch((e) => e)
+      assert.isTrue(isChatJobError(error))
+      assert.strictEqual(error.name, "ChatJobError")
+      assert.strictEqual(error.errorType, "worker_error")
+      assert.match(error.jobID, /^[0-9A-F-]{36}$/)
+      assert.isFalse(isRetryableChatError(error))
+      const stream = await sogni.chat.completions.create({
+        model: MODEL,
+        messages: [{ role: "user", content: "[[fail]] streaming" }],
+        stream: true
+      })
+      const streamed = await (async () => {
+        for await (const _ of stream) {
+          // consume
+        }
+      })().catch((e) => e)
+      assert.isTrue(isChatJobError(streamed))
+    })
+  })
+
+  it("invalid requests reject before anything is sent, streaming or not", async () => {
+    await withClient("client-chat-7", async (sogni) => {
+      const bad = { model: MODEL, messages: [{ role: "user" as const, content: "hi" }], temperature: 5 }
+      const a = await sogni.chat.completions.create(bad).catch((e) => e)
+      assert.isTrue(isInvalidRequestError(a))
+      assert.strictEqual(a.field, "temperature")
+      const b = await sogni.chat.completions.create({ ...bad, stream: true }).catch((e) => e)
+      assert.isTrue(isInvalidRequestError(b))
+      assert.strictEqual(b.field, "temperature")
+    })
+  })
+
+  it("aborting a completion or breaking out of a stream cancels the job upstream (llmJobCancel on the wire)", async () => {
+    await withTap(async (tap) => {
+      const sogni = await SogniClient.createInstance({
+        appId: "client-chat-8",
+        logLevel: "error",
+        ...endpoints(emulator),
+        socketEndpoint: tap.url
+      })
+      try {
+        const controller = new AbortController()
+        const pending = sogni.chat.completions.create(
+          { model: MODEL, messages: [{ role: "user", content: "[[slow]] [[long]] go on" }] },
+          { signal: controller.signal }
+        )
+        setTimeout(() => controller.abort(), 400)
+        const error = await pending.catch((e) => e)
+        assert.isTrue(isAbortError(error))
+        const stream = await sogni.chat.completions.create({
+          model: MODEL,
+          messages: [{ role: "user", content: "[[slow]] [[long]] and on" }],
+          stream: true
+        })
+        let n = 0
+        for await (const _ of stream) {
+          if (++n === 3) break
+        }
+        assert.strictEqual(n, 3)
+        const deadline = Date.now() + 5000
+        while (tap.cancels.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+        assert.strictEqual(tap.requests.length, 2)
+        assert.deepStrictEqual(
+          [...tap.cancels].map((id) => id.toUpperCase()).sort(),
+          tap.requests.map((r) => String(r.jobID).toUpperCase()).sort()
+        )
+      } finally {
+        await sogni.dispose()
+      }
+    })
+  })
+})

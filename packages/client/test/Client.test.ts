@@ -1,0 +1,167 @@
+/**
+ * The client itself against the emulator: connection events across a drop, dispose releasing the
+ * socket and failing followed projects, REST-only mode, username/password login and logout, API
+ * errors with retryAfter in seconds, and a custom logger.
+ */
+import { Emulator } from "@effect-sogni/emulator"
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import {
+  isApiError,
+  isAuthenticationError,
+  isDisposedError,
+  isInvalidRequestError,
+  isSogniClientError,
+  SogniClient
+} from "../src/index.js"
+import { endpoints, type RunningEmulator, startEmulator } from "./emulator.js"
+
+let emulator: RunningEmulator
+beforeAll(async () => {
+  emulator = await startEmulator()
+})
+afterAll(async () => {
+  await emulator?.stop()
+})
+
+const control = () => emulator.service.control
+const connectionsOf = async (appId: string) =>
+  (await Effect.runPromise(control().listConnections)).filter((c) => c.appId === appId).length
+const until = async (check: () => Promise<boolean> | boolean, what: string, ms = 5000) => {
+  const deadline = Date.now() + ms
+  while (Date.now() < deadline) {
+    if (await check()) return
+    await new Promise((r) => setTimeout(r, 25))
+  }
+  assert.fail(`timed out waiting for ${what}`)
+}
+
+describe("client", () => {
+  it("emits connected, then disconnected and connected again when the server drops the socket", async () => {
+    const sogni = await SogniClient.createInstance({ appId: "client-conn-1", logLevel: "error", network: "fast", ...endpoints(emulator) })
+    try {
+      const events: Array<string> = []
+      sogni.apiClient.on("connected", ({ network }) => events.push(`connected:${network}`))
+      sogni.client.on("disconnected", ({ code }) => events.push(`disconnected:${code}`))
+      await sogni.projects.waitForModels()
+      await until(() => sogni.currentAccount.networkStatus === "connected", "the first connection")
+      events.length = 0
+      await Effect.runPromise(control().dropConnection({ appId: "client-conn-1", code: 1001, reason: "restart" }))
+      await until(() => events.includes("connected:fast"), "the reconnection", 10_000)
+      assert.deepStrictEqual(events.slice(0, 2), ["disconnected:1001", "connected:fast"])
+      assert.strictEqual(sogni.currentAccount.network, "fast")
+      assert.isDefined(sogni.currentAccount.balance)
+    } finally {
+      await sogni.dispose()
+    }
+  })
+
+  it("dispose closes the socket and fails followed projects with DisposedError; later calls reject", async () => {
+    const sogni = await SogniClient.createInstance({ appId: "client-conn-2", logLevel: "error", ...endpoints(emulator) })
+    await sogni.projects.waitForModels()
+    assert.strictEqual(await connectionsOf("client-conn-2"), 1)
+    const project = await sogni.projects.create({
+      type: "image",
+      modelId: "flux1-schnell-fp8",
+      positivePrompt: "[[slow]] long",
+      steps: 4
+    })
+    const waiting = project.waitForCompletion().catch((e) => e)
+    await sogni.dispose()
+    assert.isTrue(sogni.disposed)
+    assert.isTrue(isDisposedError(await waiting))
+    await until(async () => (await connectionsOf("client-conn-2")) === 0, "the socket to close")
+    const after = await sogni.account.refreshBalance().catch((e) => e)
+    assert.isTrue(isDisposedError(after))
+  })
+
+  it("disableSocket: REST works, no socket is opened, socket calls reject naming disableSocket", async () => {
+    const sogni = await SogniClient.createInstance({ disableSocket: true, logLevel: "error", ...endpoints(emulator) })
+    try {
+      const balance = await sogni.account.refreshBalance()
+      assert.isAbove(Number(balance.spark.net), 0)
+      const presets = await sogni.projects.getSizePresets("fast", "flux1-schnell-fp8")
+      assert.isAbove(presets.length, 0)
+      const error = await sogni.projects
+        .create({ type: "image", modelId: "flux1-schnell-fp8", positivePrompt: "x" })
+        .catch((e) => e)
+      assert.isTrue(isInvalidRequestError(error))
+      assert.strictEqual(error.field, "disableSocket")
+      const chat = await sogni.chat.completions.create({ model: "m", messages: [] }).catch((e) => e)
+      assert.isTrue(isInvalidRequestError(chat))
+      const connections = await Effect.runPromise(control().listConnections)
+      assert.isFalse(connections.some((c) => c.appId === sogni.config.appId))
+    } finally {
+      await sogni.dispose()
+    }
+  })
+
+  it("username/password: login connects and reads the account; logout ends it; bad passwords are AuthenticationErrors", async () => {
+    const sogni = await SogniClient.createInstance({
+      appId: "client-login-1",
+      logLevel: "error",
+      restEndpoint: emulator.url,
+      socketEndpoint: emulator.wsUrl
+    })
+    try {
+      const refused = await sogni.account.login(Emulator.DEFAULT_USERNAME, "wrong").catch((e) => e)
+      assert.isTrue(isAuthenticationError(refused))
+      const login = await sogni.account.login(Emulator.DEFAULT_USERNAME, Emulator.DEFAULT_PASSWORD)
+      assert.strictEqual(login.username, Emulator.DEFAULT_USERNAME)
+      const models = await sogni.projects.waitForModels()
+      assert.isAbove(models.length, 0)
+      await until(() => sogni.currentAccount.username === Emulator.DEFAULT_USERNAME, "the identity")
+      assert.isTrue(sogni.currentAccount.isAuthenticated)
+      await sogni.account.logout()
+      assert.isFalse(sogni.currentAccount.isAuthenticated)
+      const after = await sogni.account.refreshBalance().catch((e) => e)
+      assert.isTrue(isAuthenticationError(after))
+      assert.strictEqual(after.reason, "NotAuthenticated")
+    } finally {
+      await sogni.dispose()
+    }
+  })
+
+  it("REST failures are ApiErrors with status, retryable and retryAfter in seconds; the logger receives warnings", async () => {
+    const lines: Array<string> = []
+    const logger = {
+      error: (...a: Array<unknown>) => lines.push(`error ${a.join(" ")}`),
+      warn: (...a: Array<unknown>) => lines.push(`warn ${a.join(" ")}`),
+      info: (...a: Array<unknown>) => lines.push(`info ${a.join(" ")}`),
+      debug: (...a: Array<unknown>) => lines.push(`debug ${a.join(" ")}`)
+    }
+    const sogni = await SogniClient.createInstance({ disableSocket: true, logger, ...endpoints(emulator) })
+    try {
+      await Effect.runPromise(
+        control().failRest({ count: 1, status: 400, pathPrefix: "/v4/account/balance", errorCode: 123, message: "nope" })
+      )
+      const bad = await sogni.account.refreshBalance().catch((e) => e)
+      assert.isTrue(isApiError(bad))
+      assert.isTrue(isSogniClientError(bad))
+      assert.strictEqual(bad.name, "ApiError")
+      assert.strictEqual(bad.status, 400)
+      assert.strictEqual(bad.errorCode, 123)
+      assert.strictEqual(bad.payload.errorCode, 123)
+      assert.isFalse(bad.retryable)
+      assert.instanceOf(bad, Error)
+      // 429 with Retry-After: core retries it (the single retry policy); with one failure the call succeeds
+      await Effect.runPromise(control().failRest({ count: 1, status: 429, pathPrefix: "/v4/account/balance", retryAfterSeconds: 1 }))
+      const started = Date.now()
+      const balance = await sogni.account.refreshBalance()
+      assert.isAbove(Number(balance.spark.net), 0)
+      assert.isAtLeast(Date.now() - started, 900)
+      // five 503s exhaust the retries: the error says how long the server asked to wait
+      await Effect.runPromise(control().failRest({ count: 5, status: 503, pathPrefix: "/v4/account/balance", retryAfterSeconds: 0 }))
+      const unavailable = await sogni.account.refreshBalance().catch((e) => e)
+      assert.isTrue(isApiError(unavailable))
+      assert.strictEqual(unavailable.status, 503)
+      assert.isTrue(unavailable.retryable)
+      assert.strictEqual(unavailable.retryAfter, 0)
+      // the runtime's log lines went to the given logger (debug included, as a logger was given)
+      assert.isTrue(lines.some((l) => /^debug sogni: retry 1 in /.test(l)), lines.join("\n"))
+      assert.isFalse(lines.some((l) => l.includes(emulator.apiKey)))
+    } finally {
+      await sogni.dispose()
+    }
+  })
+})

@@ -1,0 +1,182 @@
+/**
+ * `sogni.projects` against the embedded emulator over real loopback sockets: events, results,
+ * downloads, validation, cancel, abort, estimates, presets and model options.
+ */
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { isAbortError, isInvalidRequestError, isProjectError, type Project, SogniClient } from "../src/index.js"
+import { endpoints, type RunningEmulator, startEmulator } from "./emulator.js"
+
+let emulator: RunningEmulator
+beforeAll(async () => {
+  emulator = await startEmulator()
+})
+afterAll(async () => {
+  await emulator?.stop()
+})
+
+const withClient = async <A>(appId: string, body: (sogni: SogniClient) => Promise<A>): Promise<A> => {
+  const sogni = await SogniClient.createInstance({ appId, network: "fast", logLevel: "error", ...endpoints(emulator) })
+  try {
+    return await body(sogni)
+  } finally {
+    await sogni.dispose()
+  }
+}
+
+const image = {
+  type: "image" as const,
+  modelId: "flux1-schnell-fp8",
+  positivePrompt: "A cat wearing a hat",
+  steps: 4,
+  guidance: 1,
+  numberOfMedia: 2,
+  tokenType: "spark" as const,
+  network: "fast" as const
+}
+
+describe("projects", () => {
+  it("waitForModels, then an image project with progress, job and project events, and downloadable results", async () => {
+    await withClient("client-projects-1", async (sogni) => {
+      const models = await sogni.projects.waitForModels()
+      assert.isTrue(models.some((m) => m.id === "flux1-schnell-fp8" && m.workerCount > 0))
+      assert.deepStrictEqual(sogni.projects.availableModels, models)
+      const project: Project = await sogni.projects.create(image)
+      assert.match(project.id, /^[0-9A-F-]{36}$/)
+      const progress: Array<number> = []
+      const started: Array<string> = []
+      const completedJobs: Array<string> = []
+      const jobProgress = new Map<string, number>()
+      let completedUrls: ReadonlyArray<string> | undefined
+      project.on("progress", (p) => progress.push(p))
+      project.on("jobStarted", (job) => {
+        started.push(job.id)
+        job.on("progress", (p) => jobProgress.set(job.id, p))
+      })
+      project.on("jobCompleted", (job) => completedJobs.push(job.resultUrl!))
+      project.on("completed", (urls) => (completedUrls = urls))
+      const urls = await project.waitForCompletion()
+      assert.strictEqual(urls.length, 2)
+      assert.deepStrictEqual(completedUrls, urls)
+      assert.sameMembers([...completedJobs], [...urls])
+      assert.strictEqual(started.length, 2)
+      assert.strictEqual(project.status, "completed")
+      assert.strictEqual(project.progress, 100)
+      assert.strictEqual(progress.at(-1), 100)
+      for (let i = 1; i < progress.length; i++) assert.isAtLeast(progress[i]!, progress[i - 1]!)
+      assert.strictEqual(project.jobs.length, 2)
+      for (const job of project.jobs) {
+        assert.strictEqual(job.status, "completed")
+        assert.strictEqual(job.progress, 100)
+        assert.isNumber(job.seed)
+        assert.isString(job.workerName)
+      }
+      const data = await project.jobs[0]!.getResultData()
+      const bytes = new Uint8Array(await data.arrayBuffer())
+      assert.deepStrictEqual([...bytes.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47])
+      assert.strictEqual(sogni.projects.trackedProjects.length, 0)
+    })
+  })
+
+  it("invalid parameters reject with an InvalidRequestError naming the field and the rule; nothing is tracked", async () => {
+    await withClient("client-projects-2", async (sogni) => {
+      const error = await sogni.projects.create({ ...image, startingImageStrength: 2 }).catch((e) => e)
+      assert.isTrue(isInvalidRequestError(error))
+      assert.strictEqual(error.name, "InvalidRequestError")
+      assert.strictEqual(error.field, "startingImageStrength")
+      assert.strictEqual(error.rule, "range")
+      const unknown = await sogni.projects.create({ ...image, modelId: "no-such-model" }).catch((e) => e)
+      assert.isTrue(isInvalidRequestError(unknown))
+      assert.strictEqual(unknown.field, "modelId")
+      assert.strictEqual(sogni.projects.trackedProjects.length, 0)
+    })
+  })
+
+  it("a failing project rejects waitForCompletion with a ProjectError carrying the network's code, and emits failed", async () => {
+    await withClient("client-projects-3", async (sogni) => {
+      const project = await sogni.projects.create({ ...image, numberOfMedia: 1, positivePrompt: "[[fail]] nope" })
+      let failed: { code: number; message: string } | undefined
+      project.on("failed", (e) => (failed = e))
+      const error = await project.waitForCompletion().catch((e) => e)
+      assert.isTrue(isProjectError(error))
+      assert.strictEqual(error.reason, "Failed")
+      assert.strictEqual(error.projectId, project.id)
+      assert.isDefined(failed)
+      assert.strictEqual(error.code, failed!.code)
+      assert.strictEqual(project.status, "failed")
+    })
+  })
+
+  it("cancel() cancels upstream; waitForCompletion rejects with reason Canceled", async () => {
+    await withClient("client-projects-4", async (sogni) => {
+      const project = await sogni.projects.create({ ...image, positivePrompt: "[[slow]] take your time" })
+      await new Promise<void>((resolve) => project.once("jobStarted", () => resolve()))
+      await project.cancel()
+      const error = await project.waitForCompletion().catch((e) => e)
+      assert.isTrue(isProjectError(error))
+      assert.strictEqual(error.reason, "Canceled")
+      assert.strictEqual(project.status, "canceled")
+    })
+  })
+
+  it("aborting the signal given to create cancels the project upstream", async () => {
+    await withClient("client-projects-5", async (sogni) => {
+      const controller = new AbortController()
+      const project = await sogni.projects.create({ ...image, positivePrompt: "[[slow]] abort me" }, { signal: controller.signal })
+      await new Promise<void>((resolve) => project.once("jobStarted", () => resolve()))
+      controller.abort()
+      const error = await project.waitForCompletion().catch((e) => e)
+      assert.isTrue(isProjectError(error))
+      assert.strictEqual(error.reason, "Canceled")
+    })
+  })
+
+  it("an already aborted signal rejects at once with an AbortError and sends nothing", async () => {
+    await withClient("client-projects-6", async (sogni) => {
+      const error = await sogni.projects.create(image, { signal: AbortSignal.abort() }).catch((e) => e)
+      assert.isTrue(isAbortError(error))
+      assert.strictEqual(error.name, "AbortError")
+      assert.strictEqual(sogni.projects.trackedProjects.length, 0)
+    })
+  })
+
+  it("estimates (image, video, audio) equal what the projects are charged; presets and model options", async () => {
+    await withClient("client-projects-7", async (sogni) => {
+      const presets = await sogni.projects.getSizePresets("fast", "flux1-schnell-fp8")
+      assert.isTrue(presets.some((p) => p.id === "square_hd" && p.width === 1024))
+      const options = await sogni.projects.getModelOptions("flux1-schnell-fp8")
+      assert.strictEqual(options.type, "image")
+      assert.isAbove(options.sampler.allowed.length, 0)
+      const cost = await sogni.projects.estimateCost({
+        model: "flux1-schnell-fp8",
+        imageCount: 2,
+        stepCount: 4,
+        previewCount: 0,
+        tokenType: "spark",
+        network: "fast"
+      })
+      assert.isAbove(Number(cost.token), 0)
+      const before = await sogni.account.refreshBalance()
+      await (await sogni.projects.create(image)).waitForCompletion()
+      const after = await sogni.account.refreshBalance()
+      assert.closeTo(Number(before.spark.net) - Number(after.spark.net), Number(cost.token), 1e-6)
+      const video = await sogni.projects.estimateVideoCost({
+        tokenType: "spark",
+        model: "wan_v2.2-14b-fp8_t2v_lightx2v",
+        width: 512,
+        height: 512,
+        duration: 5,
+        fps: 16,
+        numberOfMedia: 1
+      })
+      assert.isAbove(Number(video.token), 0)
+      const audio = await sogni.projects.estimateAudioCost({
+        tokenType: "spark",
+        model: "ace_step_1.5_turbo",
+        duration: 30,
+        steps: 8,
+        numberOfMedia: 1
+      })
+      assert.isAbove(Number(audio.token), 0)
+    })
+  })
+})

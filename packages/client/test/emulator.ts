@@ -1,0 +1,27 @@
+/**
+ * The embedded emulator for the promise-client tests: started on a free loopback port in a
+ * `ManagedRuntime`, stopped by `stop()`.
+ */
+import { Emulator } from "@effect-sogni/emulator"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+
+export interface RunningEmulator {
+  readonly url: string
+  readonly wsUrl: string
+  readonly apiKey: string
+  readonly service: Emulator.Service
+  readonly stop: () => Promise<void>
+}
+
+export const startEmulator = async (options: Emulator.Options = {}): Promise<RunningEmulator> => {
+  const runtime = ManagedRuntime.make(Emulator.layer({ port: 0, speed: 4, ...options }))
+  const service = await runtime.runPromise(Emulator.Emulator)
+  return { url: service.url, wsUrl: service.wsUrl, apiKey: service.apiKey, service, stop: () => runtime.dispose() }
+}
+
+/** The client options that point at an emulator. */
+export const endpoints = (emulator: RunningEmulator) => ({
+  apiKey: emulator.apiKey,
+  restEndpoint: emulator.url,
+  socketEndpoint: emulator.wsUrl
+})

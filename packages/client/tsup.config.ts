@@ -1,0 +1,46 @@
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { defineConfig } from "tsup"
+
+/**
+ * The workspace packages export TypeScript sources and are not published, so they are bundled into
+ * the client (`noExternal`); npm dependencies stay external (listed in `dependencies`). The CommonJS
+ * build also bundles the ESM-only `@noble/*` packages so `require()` works on every Node ≥ 20.
+ * Declarations are bundled once (rollup-plugin-dts through tsup) into `index.d.ts`; `@internal`
+ * members are stripped, so they reference no workspace package. `scripts/build.mjs` copies them to
+ * `index.d.cts` for `require` users.
+ */
+const dir = path.dirname(fileURLToPath(import.meta.url))
+/** `js` (bundles only), `dts` (declarations only) or anything else (both); set by scripts/build.mjs. */
+const mode = process.env.CLIENT_BUILD_MODE
+const workspace = [/^@effect-sogni\//]
+const common = {
+  entry: { index: path.join(dir, "src/index.ts") },
+  platform: "node" as const,
+  target: "node20",
+  outDir: path.join(dir, "dist"),
+  sourcemap: true,
+  splitting: false,
+  treeshake: true,
+  tsconfig: path.join(dir, "tsconfig.build.json")
+}
+
+const dts = {
+  entry: { index: path.join(dir, "src/index.ts") },
+  only: mode === "dts",
+  compilerOptions: { composite: false, declarationMap: false, stripInternal: true }
+}
+
+export default defineConfig([
+  {
+    ...common,
+    format: ["esm"],
+    noExternal: workspace,
+    ...(mode === "js" ? {} : { dts })
+  },
+  ...(mode === "dts" ? [] : [{
+    ...common,
+    format: ["cjs" as const],
+    noExternal: [...workspace, /^@noble\//]
+  }])
+])
