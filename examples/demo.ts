@@ -19,6 +19,7 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import { runChatDemo } from "./demo-chat.js"
+import { runWorkflowDemo } from "./demo-workflow.js"
 
 const speed = Number(process.env.SOGNI_DEMO_SPEED ?? "0.15")
 
@@ -201,6 +202,7 @@ const main = Effect.gen(function*() {
       })))
     )
   )
+  yield* runWorkflowDemo
 })
 
 main.pipe(
