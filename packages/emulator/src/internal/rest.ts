@@ -51,8 +51,10 @@ import {
   SIZE_CAPS,
   type SlotKind,
   slotKey,
-  sniff
+  sniff,
+  type Upload
 } from "./uploads.js"
+import { assetRouter } from "./assets.js"
 
 type Handler = Effect.Effect<
   HttpServerResponse.HttpServerResponse,
@@ -343,17 +345,7 @@ const putUpload = (world: World): Handler =>
         return errorResponse(415, `Content-Type ${declared} does not match the bytes, which are ${sniffed}`)
       }
     }
-    let slots = world.uploads.get(projectId)
-    if (slots === undefined) {
-      world.uploads.set(projectId, slots = new Map())
-      // Forget uploads of projects that never arrive (submitted projects are forgotten with the project).
-      world.run(
-        Effect.sleep(UPLOAD_RETENTION_MILLIS).pipe(Effect.andThen(Effect.sync(() => {
-          if (!world.projects.has(projectId)) world.uploads.delete(projectId)
-        })))
-      )
-    }
-    slots.set(slot, {
+    storeUpload(world, projectId, {
       slot,
       kind,
       contentType: sniffed,
@@ -364,6 +356,21 @@ const putUpload = (world: World): Handler =>
     })
     return HttpServerResponse.empty({ status: 200, headers: { etag: `"${world.signer.sign(`${projectId}|${slot}|${bytes.length}`).slice(0, 16)}"` } })
   })
+
+/** Stores an upload in a project's slot (PUT, or a saved upload bound to it). @internal */
+export const storeUpload = (world: World, projectId: string, upload: Upload): void => {
+  let slots = world.uploads.get(projectId)
+  if (slots === undefined) {
+    world.uploads.set(projectId, slots = new Map())
+    // Forget uploads of projects that never arrive (submitted projects are forgotten with the project).
+    world.run(
+      Effect.sleep(UPLOAD_RETENTION_MILLIS).pipe(Effect.andThen(Effect.sync(() => {
+        if (!world.projects.has(projectId)) world.uploads.delete(projectId)
+      })))
+    )
+  }
+  slots.set(upload.slot, upload)
+}
 
 const getUpload = (world: World): Handler =>
   Effect.gen(function*() {
@@ -718,7 +725,6 @@ export const makeRouter = <E, R>(world: World, rpc: Effect.Effect<HttpServerResp
     HttpRouter.get("/v1/media/uploadUrl", mediaUploadUrl(world)),
     HttpRouter.get("/v1/projects/:projectId", projectRecord(world, false)),
     HttpRouter.get("/v2/projects/:projectId", projectRecord(world, true)),
-    HttpRouter.get("/v1/assets/capabilities", Effect.succeed(notFound("Saved uploads are not available"))),
     // Socket host (raw bodies)
     HttpRouter.get("/api/v1/models/list", Effect.sync(() => raw(modelList())))
   ).pipe(
@@ -755,7 +761,8 @@ export const makeRouter = <E, R>(world: World, rpc: Effect.Effect<HttpServerResp
     HttpRouter.get("/_media/:projectId/:file", media(world)),
     HttpRouter.put("/_uploads/:projectId/:slot", putUpload(world)),
     HttpRouter.get("/_uploads/:projectId/:slot", getUpload(world)),
-    HttpRouter.post(RPC_PATH, rpc)
+    HttpRouter.post(RPC_PATH, rpc),
+    HttpRouter.concat(assetRouter(world, world.settings.savedUploads))
   )
 
 /** Takes the next matching injected REST fault, if any. @internal */
