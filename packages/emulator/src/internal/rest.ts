@@ -657,6 +657,10 @@ const videoEstimate: Handler =
       if (network === "relaxed") return errorResponse(400, `Video model ${model.id} runs on the fast network only`)
       const width = segment(p["width"]) || tierRange(model, "width")?.default || 1280
       const height = segment(p["height"]) || tierRange(model, "height")?.default || 720
+      // A frame count the client could not compute (e.g. `NaN` from a missing fps) is refused, not defaulted.
+      if (p["frames"] !== undefined && segment(p["frames"]) === undefined && /^nan$/i.test(p["frames"])) {
+        return errorResponse(400, `frames must be a positive integer (got ${p["frames"]}); pass fps or frames`)
+      }
       const frames = segment(p["frames"]) || tierRange(model, "frames")?.default || 81
       const fps = segment(p["fps"])
       const steps = segment(p["steps"]) || model.defaultSteps
