@@ -46,6 +46,7 @@ import { SogniProjectError } from "./MediaError.js"
 import * as Models from "./Models.js"
 import * as Params from "./Params.js"
 import * as ProjectState from "./ProjectState.js"
+import * as SavedUploads from "./SavedUploads.js"
 
 // ---------------------------------------------------------------------------------------------
 // Inputs
@@ -113,6 +114,11 @@ export interface ProjectsOptions {
   readonly etaTick?: Duration.DurationInput | undefined
   readonly resubmitWait?: Duration.DurationInput | undefined
   readonly urlLifetime?: Duration.DurationInput | undefined
+  /**
+   * Upload inputs through the account's saved-upload library when the server offers it (saved once,
+   * bound to each project; media.md §9.1), falling back to the per-project upload. Default false.
+   */
+  readonly savedUploads?: boolean | undefined
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -242,8 +248,14 @@ export const make = (options: ProjectsOptions = {}) =>
       return rest.get("rest", path, Protocol.DownloadUrl, { query }).pipe(Effect.map((r) => r.downloadUrl))
     }
 
+    const library = options.savedUploads === true ? yield* SavedUploads.fromRest(rest) : undefined
+
     const upload = (projectId: string, spec: UploadSpec) =>
       Effect.gen(function*() {
+        if (
+          library !== undefined &&
+          (yield* library.tryBind(spec.bytes, spec.contentType, { projectId, type: spec.slot, id: spec.id }))
+        ) return
         const query = spec.endpoint === "image"
           ? { imageId: Protocol.makeId(), jobId: projectId, type: spec.slot, ...(spec.contentType ? { contentType: spec.contentType } : {}) }
           : { jobId: projectId, type: spec.slot, ...(spec.id ? { id: spec.id } : {}), ...(spec.contentType ? { contentType: spec.contentType } : {}) }
