@@ -49,6 +49,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
 import type * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import * as RestClient from "./internal/restClient.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 import * as SogniAuth from "./SogniAuth.js"
@@ -104,6 +105,11 @@ export interface RequestOptions {
   readonly timeout?: Duration.DurationInput | undefined
   /** Overrides the retry policy for this call (`false`: a single attempt). */
   readonly retry?: Partial<RetryPolicy.Options> | false | undefined
+  /**
+   * How a success body of the REST host is read: `"envelope"` (default) decodes its `data`, `"raw"` the
+   * whole body (surfaces such as replay records answer with bare objects). The socket host is always raw.
+   */
+  readonly body?: "envelope" | "raw" | undefined
 }
 
 /**
@@ -146,6 +152,24 @@ export interface SogniRestService {
     schema: Schema.Schema<A, I, R>,
     options?: RequestOptions
   ) => Effect.Effect<A, RestError, R>
+  /** `PATCH` a JSON body (partial update). Not retried unless `idempotencyKey` is set. */
+  readonly patch: <A, I, R>(
+    host: Host,
+    path: string,
+    body: unknown,
+    schema: Schema.Schema<A, I, R>,
+    options?: RequestOptions
+  ) => Effect.Effect<A, RestError, R>
+  /**
+   * A streaming `GET` (server-sent events and other long bodies): the response body as bytes. Opening it
+   * follows the same auth, timeout, retry and error rules as {@link get} (failures surface as the stream's
+   * error); the body itself is read without a timeout. Interrupting or ending the stream aborts the request.
+   */
+  readonly stream: (
+    host: Host,
+    path: string,
+    options?: RequestOptions
+  ) => Stream.Stream<Uint8Array, RestError>
   /** `DELETE` (no body). */
   readonly delete: <A, I, R>(
     host: Host,
@@ -204,7 +228,7 @@ export const make: Effect.Effect<
     t === undefined ? settings.requestTimeout : Duration.decode(t)
 
   const call = <A, I, R>(
-    method: "GET" | "POST" | "PUT" | "DELETE",
+    method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE",
     host: Host,
     path: string,
     json: unknown,
@@ -231,7 +255,8 @@ export const make: Effect.Effect<
         withAuth ? auth.invalidate("InvalidCredentials", { ifSent: secretHeaders }) : Effect.void
       )
       const parsed = yield* RestClient.parseJsonBody(method, url, body)
-      return yield* RestClient.decodeBody(method, url, host === "rest" ? "envelope" : "raw", parsed, schema)
+      const style = host === "rest" && options.body !== "raw" ? "envelope" : "raw"
+      return yield* RestClient.decodeBody(method, url, style, parsed, schema)
     }).pipe(
       Effect.withSpan(`SogniRest.${method}`, {
         kind: "client",
@@ -252,7 +277,35 @@ export const make: Effect.Effect<
     get: (host, path, schema, options) => call("GET", host, path, undefined, schema, options),
     post: (host, path, body, schema, options) => call("POST", host, path, body, schema, options),
     put: (host, path, body, schema, options) => call("PUT", host, path, body, schema, options),
+    patch: (host, path, body, schema, options) => call("PATCH", host, path, body, schema, options),
     delete: (host, path, schema, options) => call("DELETE", host, path, undefined, schema, options),
+    stream: (host, path, options = {}) => {
+      const url = `${bases[host]}${path.startsWith("/") ? path : `/${path}`}`
+      const withAuth = options.auth !== false
+      return Effect.gen(function*() {
+        const secretHeaders: Readonly<Record<string, Redacted.Redacted<string>>> = withAuth ? yield* auth.headers : {}
+        return yield* RestClient.openStream(
+          client,
+          {
+            method: "GET",
+            url,
+            query: options.query,
+            headers: { accept: "text/event-stream", ...options.headers },
+            secretHeaders,
+            idempotencyKey: options.idempotencyKey,
+            timeout: timeoutOf(options.timeout),
+            retry: policyOf(options.retry)
+          },
+          withAuth ? auth.invalidate("InvalidCredentials", { ifSent: secretHeaders }) : Effect.void
+        )
+      }).pipe(
+        Effect.withSpan("SogniRest.stream", {
+          kind: "client",
+          attributes: { "http.request.method": "GET", "sogni.host": host, "url.path": path.split("?")[0] }
+        }),
+        Stream.unwrap
+      )
+    },
     getBytes: (url, options = {}) =>
       RestClient.exchangeBytes(client, {
         method: "GET",

@@ -182,7 +182,23 @@ export class GetProject extends Rpc.make("GetProject", {
   error: EmulatorControlError
 }) {}
 
-/** Clear every pending fault (delays, duplicates, REST failures). @since 0.1.0 */
+/**
+ * Cut the next server-sent-event responses abruptly (the TCP connection is destroyed mid-body): one entry
+ * of `afterBytes` per response, in order, each the number of body bytes sent before the cut (it may fall
+ * inside a frame). Only responses whose path starts with `pathPrefix` count, when it is given.
+ *
+ * @since 0.1.0
+ */
+export class DropEventStreams extends Rpc.make("DropEventStreams", {
+  payload: {
+    afterBytes: Schema.Array(Schema.NonNegativeInt),
+    pathPrefix: Schema.optional(Schema.String)
+  },
+  /** How many cuts are still pending (all prefixes), after adding these. */
+  success: Schema.Struct({ pending: Schema.Number })
+}) {}
+
+/** Clear every pending fault (delays, duplicates, REST failures, SSE drops). @since 0.1.0 */
 export class ClearFaults extends Rpc.make("ClearFaults") {}
 
 /**
@@ -200,7 +216,8 @@ export class EmulatorRpcs extends RpcGroup.make(
   ListConnections,
   ListProjects,
   GetProject,
-  ClearFaults
+  ClearFaults,
+  DropEventStreams
 ) {}
 
 /**
@@ -224,6 +241,9 @@ export interface EmulatorControl {
   readonly listProjects: (appId?: string | undefined) => Effect.Effect<ReadonlyArray<ProjectInfo>>
   readonly getProject: (id: string) => Effect.Effect<ProjectInfo, EmulatorControlError>
   readonly clearFaults: Effect.Effect<void>
+  readonly dropEventStreams: (
+    options: typeof DropEventStreams.payloadSchema.Type
+  ) => Effect.Effect<{ readonly pending: number }>
 }
 
 /**
@@ -242,7 +262,8 @@ export const handlersLayer = (control: EmulatorControl) =>
     ListConnections: () => control.listConnections,
     ListProjects: ({ appId }) => control.listProjects(appId),
     GetProject: ({ id }) => control.getProject(id),
-    ClearFaults: () => control.clearFaults
+    ClearFaults: () => control.clearFaults,
+    DropEventStreams: (p) => control.dropEventStreams(p)
   })
 
 /** A typed RPC client of the control group. @since 0.1.0 */

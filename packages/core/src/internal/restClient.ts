@@ -17,6 +17,7 @@ import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import * as RetryPolicy from "../RetryPolicy.js"
 import {
   apiReasonFromStatus,
@@ -53,7 +54,7 @@ export type BodyStyle = "envelope" | "raw"
 
 /** One exchange, fully described. */
 export interface Exchange {
-  readonly method: "GET" | "POST" | "PUT" | "DELETE"
+  readonly method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE"
   /** Absolute URL without the query. */
   readonly url: string
   readonly query?: Query | undefined
@@ -235,7 +236,7 @@ const buildRequest = (
 const notJson = () =>
   new SogniInvalidRequest({ field: "body", rule: "json", message: "the request body is not JSON-serializable" })
 
-/** The JSON text to send: POST defaults to `{}`; PUT/DELETE/GET send a body only when given one. */
+/** The JSON text to send: POST defaults to `{}`; PUT/PATCH/DELETE/GET send a body only when given one. */
 const jsonTextOf = (ex: Exchange): Effect.Effect<string | undefined, SogniInvalidRequest> => {
   if (ex.bytes !== undefined) return Effect.succeed(undefined)
   const value = ex.json === undefined ? (ex.method === "POST" ? {} : undefined) : ex.json
@@ -316,6 +317,59 @@ export const exchangeBytes = (
   on401: Effect.Effect<void> = Effect.void
 ): Effect.Effect<Received<Uint8Array>, RestError> =>
   exchange(client, ex, "bytes", on401) as Effect.Effect<Received<Uint8Array>, RestError>
+
+/**
+ * Opens a streaming exchange (SSE and other long bodies): the request goes out under the timeout and the
+ * retry policy like any other, a non-2xx answer fails with the mapped error (its body read in full), and a
+ * 2xx answer hands back its body as a byte `Stream` that is read without any timeout. Ending or interrupting
+ * that stream aborts the request, so the connection is released.
+ */
+export const openStream = (
+  client: HttpClient.HttpClient,
+  ex: Exchange,
+  on401: Effect.Effect<void> = Effect.void
+): Effect.Effect<Stream.Stream<Uint8Array, SogniTransportError>, RestError> => {
+  const fullUrl = buildUrl(ex.url, ex.query)
+  const shown = shownUrl(ex, fullUrl)
+  const method = ex.method
+  const toTransport = mapHttpError(method, shown)
+  const attempt = (jsonText: string | undefined) =>
+    Effect.gen(function*() {
+      const response = yield* Effect.mapError(client.execute(buildRequest(ex, fullUrl, jsonText)), toTransport)
+      if (response.status >= 200 && response.status < 300) {
+        return Stream.mapError(response.stream, (e): SogniTransportError => {
+          const mapped = toTransport(e)
+          return mapped._tag === "SogniTransportError"
+            ? mapped
+            : new SogniTransportError({ reason: "Http", message: mapped.message })
+        })
+      }
+      const text = yield* Effect.mapError(response.text, toTransport)
+      const now = yield* Clock.currentTimeMillis
+      const error = errorOfResponse(method, shown, response.status, text, response.headers, now)
+      if (error._tag === "SogniAuthenticationError") yield* on401
+      return yield* error
+    }).pipe(
+      Effect.timeoutFail({
+        duration: ex.timeout,
+        onTimeout: () =>
+          new SogniTransportError({
+            reason: "Timeout",
+            message: `${method} ${shown}: no response within ${Duration.format(ex.timeout)}`
+          })
+      }),
+      Effect.tapError((e) => Effect.logDebug(`sogni: stream request failed: ${e._tag}: ${e.message}`)),
+      Effect.annotateLogs({ method, url: shown })
+    )
+  return jsonTextOf(ex).pipe(
+    Effect.flatMap((jsonText) =>
+      attempt(jsonText).pipe(
+        RetryPolicy.retry({ ...ex.retry, idempotent: RetryPolicy.isIdempotent(method, ex.idempotencyKey) })
+      )
+    ),
+    withRedactedHeaders
+  )
+}
 
 const decodeFailure = (method: string, url: string, message: string) =>
   new SogniDecodeError({ reason: "Body", message, source: `${method} ${url}` })

@@ -8,6 +8,7 @@ import { type EmulatorControl, EmulatorControlError } from "../EmulatorControl.j
 import { projectInfo } from "./records.js"
 import { malformedFrame, sendRaw } from "./socket.js"
 import { balancesOf, type Connection, detach, pushBalance, type World } from "./state.js"
+import { clearEventStreamDrops, dropEventStreams } from "./workflows.js"
 
 const matching = (world: World, appId: string | undefined): Connection[] => {
   if (appId !== undefined) {
@@ -108,5 +109,7 @@ export const makeControl = (world: World): EmulatorControl => ({
     world.faults.delayMillis = 0
     world.faults.duplicate = 0
     world.faults.rest.length = 0
-  })
+    clearEventStreamDrops(world)
+  }),
+  dropEventStreams: ({ afterBytes, pathPrefix }) => Effect.sync(() => dropEventStreams(world, afterBytes, pathPrefix))
 })

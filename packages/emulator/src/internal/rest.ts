@@ -33,6 +33,7 @@ import { CONTENT_FORMAT, EXTENSION, EXTENSIONS_OF, mediaBytes, mintMediaUrl, ver
 import { liveProjectsOf, rawProject, recoveredProject, statusSnapshot, unclaimedOf } from "./records.js"
 import { type AccountState, balancesOf, formatAmount, isTerminal, type World } from "./state.js"
 import { issueJwt, randomHex, verifyJwt } from "./tokens.js"
+import { workflowsRouter } from "./workflows.js"
 import {
   ACCEPTED,
   IMAGE_SLOTS,
@@ -732,7 +733,8 @@ export const makeRouter = <E, R>(world: World, rpc: Effect.Effect<HttpServerResp
   ).pipe(
     // Hosted chat and durable chat runs (chat.md §13, §15)
     HttpRouter.concat(hostedChatRouter(world)),
-    HttpRouter.concat(chatRunsRouter(world))
+    HttpRouter.concat(chatRunsRouter(world)),
+    HttpRouter.concat(workflowsRouter(world))
   )
 
 /** Takes the next matching injected REST fault, if any. @internal */
