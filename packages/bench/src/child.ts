@@ -44,21 +44,52 @@ const profileDir = process.env.BENCH_CPU_PROF !== undefined && process.env.BENCH
   ? process.env.BENCH_CPU_PROF
   : undefined
 
+/**
+ * `BENCH_HEAP_PROF=<dir>`: each child also records a V8 sampling heap profile of its measured window into
+ * `<dir>/<contender>-<pid>.heapprofile` (Chrome DevTools, Memory tab). `BENCH_HEAP_PROF_KEEP` picks which
+ * allocations it keeps: `live` (default: still alive at the end), `major` (also those a full GC
+ * collected: objects that were promoted to the old space and died there), `all` (also those a
+ * scavenge collected: every allocation, sampled).
+ */
+const heapProfileDir = process.env.BENCH_HEAP_PROF !== undefined && process.env.BENCH_HEAP_PROF.length > 0
+  ? process.env.BENCH_HEAP_PROF
+  : undefined
+const heapProfileKeep = process.env.BENCH_HEAP_PROF_KEEP ?? "live"
+
 const startProfiler = (): Session | undefined => {
-  if (profileDir === undefined) return undefined
+  if (profileDir === undefined && heapProfileDir === undefined) return undefined
   const session = new Session()
   session.connect()
-  session.post("Profiler.enable")
-  session.post("Profiler.start")
+  if (profileDir !== undefined) {
+    session.post("Profiler.enable")
+    session.post("Profiler.start")
+  }
+  if (heapProfileDir !== undefined) {
+    session.post("HeapProfiler.enable")
+    session.post("HeapProfiler.startSampling", {
+      samplingInterval: 4096,
+      includeObjectsCollectedByMajorGC: heapProfileKeep !== "live",
+      includeObjectsCollectedByMinorGC: heapProfileKeep === "all"
+    } as object)
+  }
   return session
 }
 
 const stopProfiler = (session: Session | undefined, contender: string): void => {
-  if (session === undefined || profileDir === undefined) return
-  session.post("Profiler.stop", (error, result) => {
-    if (error === null) writeFileSync(join(profileDir, `${contender}-${process.pid}.cpuprofile`), JSON.stringify(result.profile))
-    session.disconnect()
-  })
+  if (session === undefined) return
+  if (profileDir !== undefined) {
+    session.post("Profiler.stop", (error, result) => {
+      if (error === null) writeFileSync(join(profileDir, `${contender}-${process.pid}.cpuprofile`), JSON.stringify(result.profile))
+    })
+  }
+  if (heapProfileDir !== undefined) {
+    session.post("HeapProfiler.stopSampling", (error, result) => {
+      if (error === null) {
+        writeFileSync(join(heapProfileDir, `${contender}-${process.pid}.heapprofile`), JSON.stringify(result.profile))
+      }
+    })
+  }
+  session.disconnect()
 }
 
 /**

@@ -7,13 +7,14 @@
  * To add a benchmark: write `src/benchmarks/<name>.ts` exporting a {@link Benchmark} and list it below.
  */
 import type { Benchmark } from "./Benchmark.js"
+import { chatStream } from "./benchmarks/chatStream.js"
 import { mediaFanout } from "./benchmarks/mediaFanout.js"
 import { socketFanout } from "./benchmarks/socketFanout.js"
 
 const benchmarks: ReadonlyArray<Benchmark> = [
   socketFanout,
-  mediaFanout
-  // chatStream: a 100k-token chat stream
+  mediaFanout,
+  chatStream
 ]
 
 const only = [...process.argv.slice(2), ...(process.env.BENCH_ONLY ?? "").split(",")]

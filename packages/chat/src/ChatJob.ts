@@ -27,6 +27,10 @@ import * as ThinkSplitter from "./ThinkSplitter.js"
 /** @since 0.1.0 */
 export interface State {
   readonly jobID: string
+  /**
+   * Role, finish reason, usage and tool calls so far ({@link ChunkAccumulator.stepMeta}); `acc.content`
+   * stays empty: the text leaves as chunks, so a long stream is not held a second time here.
+   */
   readonly acc: ChunkAccumulator.Accumulator
   /** Absent when thinking is not split (all text is `TextDelta`). */
   readonly splitter: ThinkSplitter.State | undefined
@@ -55,9 +59,15 @@ export const initial = (jobID: string, options: { readonly splitThinking: boolea
   ended: false
 })
 
+// `ChatChunk.X` is a proxy property that builds a new constructor on every read: read each one once
+const TextDelta = ChatChunk.TextDelta
+const ReasoningDelta = ChatChunk.ReasoningDelta
+const ToolCallDelta = ChatChunk.ToolCallDelta
+const Usage = ChatChunk.Usage
+
 const textChunks = (out: Array<ChatChunk>, reasoning: string, content: string) => {
-  if (reasoning.length > 0) out.push(ChatChunk.ReasoningDelta({ text: reasoning }))
-  if (content.length > 0) out.push(ChatChunk.TextDelta({ text: content }))
+  if (reasoning.length > 0) out.push(ReasoningDelta({ text: reasoning }))
+  if (content.length > 0) out.push(TextDelta({ text: content }))
 }
 
 /**
@@ -111,29 +121,35 @@ export const transition = (state: State, event: Protocol.ServerEvent): Step => {
       }
     }
     case "jobTokens": {
+      // the hot path of a stream (one frame per token): no allocation beyond the chunk, its array and
+      // the step unless something but text changed
       const t = event.payload
       const chunks: Array<ChatChunk> = []
       let splitter = state.splitter
-      const text = t.content ?? ""
-      if (text.length > 0) {
+      const text = t.content
+      if (text !== undefined && text !== null && text.length > 0) {
         if (splitter === undefined) {
-          chunks.push(ChatChunk.TextDelta({ text }))
+          chunks.push(TextDelta({ text }))
         } else {
           const out = ThinkSplitter.push(splitter, text)
           splitter = out.state
           textChunks(chunks, out.reasoning, out.content)
         }
       }
-      for (const d of t.tool_calls ?? []) {
-        chunks.push(ChatChunk.ToolCallDelta({
-          index: d.index,
-          id: d.id,
-          name: d.function?.name,
-          arguments: d.function?.arguments ?? ""
-        }))
+      if (t.tool_calls !== undefined) {
+        for (const d of t.tool_calls) {
+          chunks.push(ToolCallDelta({
+            index: d.index,
+            id: d.id,
+            name: d.function?.name,
+            arguments: d.function?.arguments ?? ""
+          }))
+        }
       }
-      if (t.usage !== undefined) chunks.push(ChatChunk.Usage({ usage: t.usage }))
-      return { state: { ...state, acc: ChunkAccumulator.step(state.acc, t), splitter }, chunks, ending: undefined }
+      if (t.usage !== undefined) chunks.push(Usage({ usage: t.usage }))
+      const acc = ChunkAccumulator.stepMeta(state.acc, t)
+      const next = acc === state.acc && splitter === state.splitter ? state : { ...state, acc, splitter }
+      return { state: next, chunks, ending: undefined }
     }
     case "llmJobResult": {
       const r = event.payload

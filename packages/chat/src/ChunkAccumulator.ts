@@ -91,6 +91,22 @@ export const step = (acc: Accumulator, tokens: Omit<Protocol.JobTokens, "jobID">
   calls: tokens.tool_calls === undefined ? acc.calls : applyToolDeltas(acc.calls, tokens.tool_calls)
 })
 
+/**
+ * {@link step} without the `content` concatenation (the text is left as it was), for callers that
+ * hand the text on as it arrives and need only the role, finish reason, usage and tool calls: a long
+ * stream then holds no second copy of its text. Returns `acc` itself when the payload changes nothing.
+ *
+ * @since 0.1.0
+ */
+export const stepMeta = (acc: Accumulator, tokens: Omit<Protocol.JobTokens, "jobID">): Accumulator => {
+  const role = nonEmpty(tokens.role) && tokens.role !== acc.role ? tokens.role : acc.role
+  const finishReason = nonEmpty(tokens.finishReason) ? tokens.finishReason : acc.finishReason
+  const usage = tokens.usage ?? acc.usage
+  const calls = tokens.tool_calls === undefined ? acc.calls : applyToolDeltas(acc.calls, tokens.tool_calls)
+  if (role === acc.role && finishReason === acc.finishReason && usage === acc.usage && calls === acc.calls) return acc
+  return { content: acc.content, role, finishReason, usage, calls }
+}
+
 /** The accumulated calls sorted by `index`. @since 0.1.0 */
 export const toolCalls = (acc: Accumulator): ReadonlyArray<ToolCall> =>
   [...acc.calls.entries()].sort(([a], [b]) => a - b).map(([, c]) => c)

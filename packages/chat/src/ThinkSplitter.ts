@@ -67,6 +67,12 @@ const trimStart = (text: string, trim: boolean): { readonly text: string; readon
  * @since 0.1.0
  */
 export const push = (state: State, delta: string): Output => {
+  // most deltas hold no `<` and follow no tag: all of it goes to the current side, the state stays
+  if (state.pending.length === 0 && !state.trimLeading && delta.indexOf("<") < 0) {
+    return state.mode === "content"
+      ? { state, reasoning: "", content: delta }
+      : { state, reasoning: delta, content: "" }
+  }
   let buf = state.pending + delta
   let mode = state.mode
   let trim = state.trimLeading

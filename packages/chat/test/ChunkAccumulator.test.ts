@@ -65,6 +65,50 @@ describe("ChunkAccumulator", () => {
   })
 
   it.prop(
+    "stepMeta folds like step except the text, and returns the accumulator itself when nothing but text changed",
+    [
+      FastCheck.array(
+        FastCheck.record(
+          {
+            content: FastCheck.option(FastCheck.string({ maxLength: 6 }), { nil: undefined }),
+            role: FastCheck.option(FastCheck.constantFrom("", "assistant", "tool"), { nil: undefined }),
+            finishReason: FastCheck.option(FastCheck.constantFrom("", "stop", "length", "tool_calls"), { nil: undefined }),
+            usage: FastCheck.option(
+              FastCheck.record({ prompt_tokens: FastCheck.nat(), completion_tokens: FastCheck.nat() }),
+              { nil: undefined }
+            ),
+            tool_calls: FastCheck.option(
+              FastCheck.array(
+                FastCheck.record({
+                  index: FastCheck.nat({ max: 2 }),
+                  id: FastCheck.option(FastCheck.constantFrom("", "c1", "c2"), { nil: undefined }),
+                  function: FastCheck.record({ name: FastCheck.constantFrom("", "f", "g"), arguments: FastCheck.string({ maxLength: 4 }) })
+                }),
+                { maxLength: 2 }
+              ),
+              { nil: undefined }
+            )
+          },
+          { requiredKeys: [] }
+        ),
+        { maxLength: 12 }
+      )
+    ],
+    ([frames]) => {
+      const full = frames.reduce(ChunkAccumulator.step, ChunkAccumulator.empty)
+      let meta = ChunkAccumulator.empty
+      for (const f of frames) {
+        const next = ChunkAccumulator.stepMeta(meta, f)
+        const textOnly = f.role === undefined && f.finishReason === undefined && f.usage === undefined &&
+          f.tool_calls === undefined
+        if (textOnly) assert.strictEqual(next, meta)
+        meta = next
+      }
+      assert.deepStrictEqual(ChunkAccumulator.result(meta), { ...ChunkAccumulator.result(full), content: "" })
+    }
+  )
+
+  it.prop(
     "any fragmentation of several calls' arguments accumulates to the same calls",
     [
       FastCheck.array(FastCheck.tuple(FastCheck.string({ minLength: 1, maxLength: 8 }), FastCheck.json()), { minLength: 1, maxLength: 4 }),

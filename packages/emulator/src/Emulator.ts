@@ -88,6 +88,13 @@ export interface Options {
   readonly mediaUrlTtlMillis?: number | undefined
   /** Access-token lifetime for username/password sessions (default 1 hour). */
   readonly accessTokenTtlSeconds?: number | undefined
+  /** Length in completion tokens of a `[[long]]` LLM reply (default: ~60 filler sentences). */
+  readonly llmLongTokens?: number | undefined
+  /**
+   * `jobTokens` frames an LLM job sends back to back between two token waits (default 1). Large values
+   * stream long replies fast (benchmarks) while keeping one token per frame.
+   */
+  readonly llmTokensPerTick?: number | undefined
 }
 
 /**
@@ -125,6 +132,11 @@ const validate = (options: Options) => {
   if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`port must be 0..65535 (got ${port})`)
   const speed = options.speed ?? 1
   if (!(speed > 0) || !Number.isFinite(speed)) problems.push(`speed must be a positive number (got ${speed})`)
+  for (const [name, value] of [["llmLongTokens", options.llmLongTokens], ["llmTokensPerTick", options.llmTokensPerTick]] as const) {
+    if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
+      problems.push(`${name} must be a positive integer (got ${value})`)
+    }
+  }
   const apiKeys = options.apiKeys !== undefined && options.apiKeys.length > 0 ? options.apiKeys : [DEFAULT_API_KEY]
   if (apiKeys.some((k) => k.trim().length === 0)) problems.push("API keys must not be empty")
   const accounts = options.accounts !== undefined && options.accounts.length > 0
@@ -162,6 +174,8 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
         speed,
         mediaUrlTtlMillis: options.mediaUrlTtlMillis ?? 30 * 60_000,
         accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 3600,
+        llmLongTokens: options.llmLongTokens,
+        llmTokensPerTick: options.llmTokensPerTick ?? 1,
         refreshTokenTtlSeconds: 30 * 24 * 3600
       },
       signer: makeSigner(),

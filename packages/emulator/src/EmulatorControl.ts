@@ -89,6 +89,9 @@ export const ProjectInfo = Schema.Struct({
   network: Schema.Literal("fast", "relaxed"),
   tokenType: TokenType,
   imageCount: Schema.Number,
+  /** The delivered canvas (images and videos; 0 for audio). */
+  width: Schema.Number,
+  height: Schema.Number,
   createTime: Schema.Number,
   endTime: Schema.NullOr(Schema.Number),
   jobs: Schema.Array(JobInfo),

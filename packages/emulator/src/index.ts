@@ -8,3 +8,5 @@
 export * as Emulator from "./Emulator.js"
 /** @since 0.1.0 */
 export * as EmulatorControl from "./EmulatorControl.js"
+/** @since 0.1.0 */
+export * as Samples from "./Samples.js"

@@ -200,6 +200,26 @@ describe("mock LLM", () => {
       assert.notInclude(contentOf(jobFrames(client, id)), "[[long]]")
     }), {}, 30_000)
 
+  emulatorTest("llmLongTokens sets the [[long]] length; llmTokensPerTick streams it in bursts, one token per frame", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const client = yield* connect(emulator, { appId: "llm-long-tokens" })
+      yield* client.next("authenticated")
+      const id = newJobID()
+      const started = Date.now()
+      client.send("llmJobRequest", request(id, "[[long]] essay please"))
+      const end = yield* terminal(client, id, 20_000)
+      assert.isTrue(end.ok)
+      assert.strictEqual((end.p as Protocol.LLMJobResult).usage!.completion_tokens, 5000)
+      const tokens = jobFrames(client, id).filter((e) => e.type === "jobTokens")
+      // 5000 content frames and the final finishReason frame
+      assert.strictEqual(tokens.length, 5001)
+      assert.isTrue(tokens.slice(0, 5000).every((e) => /^\s*\S+$/.test((e.payload as Protocol.JobTokens).content ?? "")))
+      assert.match(contentOf(tokens), /^ ?You said: "essay please"\./)
+      // one wait per 500 frames: 10 waits of 6 ms at speed 2, where one wait per frame would take 30 s
+      assert.isBelow(Date.now() - started, 10_000)
+    }), { llmLongTokens: 5000, llmTokensPerTick: 500 }, 30_000)
+
   emulatorTest("enable_thinking emits a <think> block first", () =>
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator

@@ -3,7 +3,7 @@
  * media API, reach the emulator as the same `jobRequest` (apart from the client-minted project id).
  */
 import { assert, describe, layer } from "@effect/vitest"
-import { Emulator } from "@effect-sogni/emulator"
+import { Emulator, Samples } from "@effect-sogni/emulator"
 import { SogniClient } from "@sogni-ai/sogni-client"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -82,6 +82,37 @@ const cases: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
     fps: 16,
     tokenType: "spark"
   }],
+  ["video, HappyHorse t2v (vendor, progress without steps), 3 s", {
+    type: "video",
+    network: "fast",
+    modelId: "happyhorse-1.1-t2v",
+    positivePrompt: "a horse gallops along a misty shoreline",
+    numberOfMedia: 1,
+    duration: 3,
+    tokenType: "spark"
+  }],
+  ["video, Wan 3 t2v (vendor), 2 s, ratio and seed", {
+    type: "video",
+    network: "fast",
+    modelId: "wan3.0-video",
+    positivePrompt: "a paper crane unfolds in slow motion",
+    numberOfMedia: 1,
+    duration: 2,
+    ratio: "16:9",
+    seed: 77,
+    tokenType: "spark"
+  }],
+  ["video, MiniMax H3 t2v Turbo, grid frames, custom canvas", {
+    type: "video",
+    network: "fast",
+    modelId: "minimax-h3-fl2va-fp8_t2v_turbo",
+    positivePrompt: "a lantern festival over a river",
+    numberOfMedia: 1,
+    duration: 6,
+    width: 672,
+    height: 384,
+    tokenType: "spark"
+  }],
   ["audio, ACE-Step, mp3", {
     type: "audio",
     modelId: "ace_step_1.5_turbo",
@@ -132,6 +163,86 @@ describe("golden: official client and our media API send the same jobRequest", (
         assert.strictEqual((b.keyFrames as Array<Record<string, unknown>>)[0]!.referenceImageContentType, "image/png")
         assert.deepStrictEqual(b, a)
       }))
+
+    /** Cases with uploaded inputs: the official client gets Buffers, ours the same bytes. */
+    const uploadCases: ReadonlyArray<readonly [string, () => Record<string, unknown>]> = [
+      ["video, LTX a2v with an uploaded WAV", () => ({
+        type: "video",
+        network: "fast",
+        numberOfMedia: 1,
+        modelId: "ltx23-22b-fp8_a2v_distilled",
+        positivePrompt: "a singer on a rooftop at night",
+        duration: 2,
+        fps: 24,
+        referenceAudio: Samples.wav({ seconds: 3 }),
+        tokenType: "spark"
+      })],
+      ["video, LTX ia2v with an uploaded image and WAV", () => ({
+        type: "video",
+        network: "fast",
+        numberOfMedia: 1,
+        modelId: "ltx23-22b-fp8_ia2v_distilled",
+        positivePrompt: "the portrait starts to talk",
+        duration: 2,
+        fps: 24,
+        referenceImage: Samples.png({ width: 320, height: 192 }),
+        referenceAudio: Samples.wav({ seconds: 3 }),
+        tokenType: "spark"
+      })],
+      ["video, LTX v2v canny ControlNet with an uploaded MP4", () => ({
+        type: "video",
+        network: "fast",
+        numberOfMedia: 1,
+        modelId: "ltx23-22b-fp8_v2v_distilled",
+        positivePrompt: "the same pan, as a watercolour",
+        duration: 1,
+        fps: 24,
+        referenceVideo: Samples.video({ width: 320, height: 180, frames: 25, fps: 24 }),
+        controlNet: { name: "canny", strength: 0.6 },
+        tokenType: "spark"
+      })],
+      ["video, MiniMax H3 i2v Turbo with an uploaded image", () => ({
+        type: "video",
+        network: "fast",
+        numberOfMedia: 1,
+        modelId: "minimax-h3-fl2va-fp8_i2v_turbo",
+        positivePrompt: "the lighthouse beam sweeps the fog",
+        duration: 5.2,
+        referenceImage: Samples.png({ width: 320, height: 192 }),
+        tokenType: "spark"
+      })],
+      ["video, FlashVSR 1080p upscale of an uploaded 960x540 MP4", () => ({
+        type: "video",
+        network: "fast",
+        numberOfMedia: 1,
+        modelId: "flashvsr_v1.1_tiny_long_bf16",
+        positivePrompt: "",
+        referenceVideo: Samples.video({ width: 960, height: 540, frames: 25, fps: 24 }),
+        upscaleResolution: 1080,
+        tokenType: "spark"
+      })]
+    ]
+
+    for (const [name, make] of uploadCases) {
+      it.scoped(name, () =>
+        Effect.gen(function*() {
+          const emulator = yield* Emulator.Emulator
+          const params = make()
+          const forOfficial = Object.fromEntries(
+            Object.entries(params).map(([k, v]) => [k, v instanceof Uint8Array ? Buffer.from(v) : v])
+          )
+          const client = yield* official(emulator)
+          yield* Effect.promise(() => client.projects.waitForModels())
+          const theirs = yield* Effect.promise(() => client.projects.create(forOfficial as never))
+          yield* Effect.promise(() => theirs.waitForCompletion())
+          const projects = yield* ours(emulator)
+          const mine = yield* projects.create(params as Projects.Input)
+          yield* mine.await
+          const a = yield* received(emulator, theirs.id)
+          const b = yield* received(emulator, mine.id)
+          assert.deepStrictEqual(b, a)
+        }))
+    }
 
     for (const [name, params] of cases) {
       it.scoped(name, () =>

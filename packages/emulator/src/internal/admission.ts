@@ -18,6 +18,7 @@ import {
 } from "./catalog.js"
 import type { AccountState, AudioPlan, TokenType, VideoPlan, World } from "./state.js"
 import { flaggedSlots } from "./uploads.js"
+import { planVideo } from "./videoRules.js"
 
 /** Numeric codes of project-level refusals. @internal */
 export const ErrorCodes = {
@@ -149,79 +150,6 @@ const checkMediaType = (
   return undefined
 }
 
-const FAMILY_FPS: Readonly<Record<string, number>> = { wan: 16, ltx: 24, seedance: 24 }
-
-/** Video rules per family (media.md §10.2.2, §10.2.3). */
-const planVideo = (
-  model: CatalogModel,
-  keyFrame: Readonly<Record<string, unknown>>
-): { readonly video: VideoPlan; readonly width: number; readonly height: number } | Refusal => {
-  const rawWidth = optionalNumber(keyFrame, "width")
-  const rawHeight = optionalNumber(keyFrame, "height")
-  if (isRefusal(rawWidth)) return rawWidth
-  if (isRefusal(rawHeight)) return rawHeight
-  if ((rawWidth === undefined) !== (rawHeight === undefined)) {
-    return invalid("Video width and height must be given together.")
-  }
-  const widthRange = tierRange(model, "width")!
-  const heightRange = tierRange(model, "height")!
-  const width = rawWidth ?? widthRange.default
-  const height = rawHeight ?? heightRange.default
-  for (const [name, value, range] of [["width", width, widthRange], ["height", height, heightRange]] as const) {
-    if (!Number.isInteger(value) || value < range.min || value > range.max) {
-      return invalid(`Video ${name} must be an integer in ${range.min}..${range.max} for ${model.id} (got ${value}).`)
-    }
-  }
-  const rawFps = optionalNumber(keyFrame, "fps")
-  if (isRefusal(rawFps)) return rawFps
-  const fps = rawFps ?? FAMILY_FPS[model.family] ?? 24
-  const rawFrames = optionalNumber(keyFrame, "frames")
-  if (isRefusal(rawFrames)) return rawFrames
-  const rawDuration = optionalNumber(keyFrame, "duration")
-  if (isRefusal(rawDuration)) return rawDuration
-  let frames = rawFrames
-  if (frames === undefined && rawDuration !== undefined) {
-    frames = model.family === "wan" ? Math.round(rawDuration * 16) + 1 : Math.round(rawDuration * fps) + 1
-    if (model.family === "ltx") frames = 8 * Math.round((frames - 1) / 8) + 1
-  }
-  frames ??= tierRange(model, "frames")?.default ?? 81
-  if (!Number.isInteger(frames) || frames < 1) return invalid(`frames must be a positive integer (got ${frames}).`)
-  switch (model.family) {
-    case "wan": {
-      if (fps !== 16 && fps !== 32) return invalid(`WAN 2.2 fps must be 16 or 32 (got ${fps}).`)
-      if (frames < 17 || frames > 161) {
-        return invalid(`WAN 2.2 frames must be in 17..161 (1–10 s at 16 fps, plus one); got ${frames}.`)
-      }
-      break
-    }
-    case "ltx": {
-      if (!Number.isInteger(fps) || fps < 1 || fps > 60) return invalid(`LTX fps must be an integer in 1..60 (got ${fps}).`)
-      if ((frames - 1) % 8 !== 0) return invalid(`LTX frames must be 8n+1 (got ${frames}).`)
-      const seconds = (frames - 1) / fps
-      if (seconds < 1 - 1e-9 || seconds > 20 + 1e-9) {
-        return invalid(`LTX videos last 1–20 s; ${frames} frames at ${fps} fps is ${seconds.toFixed(2)} s.`)
-      }
-      break
-    }
-    case "seedance": {
-      if (fps !== 24) return invalid(`Seedance fps is fixed at 24 (got ${fps}).`)
-      if (frames < 97 || frames > 361) return invalid(`Seedance frames must be in 97..361 (4–15 s at 24 fps); got ${frames}.`)
-      break
-    }
-    default:
-      return invalid(`${model.id} is not a video model the emulator can plan.`)
-  }
-  const hasImage = keyFrame["hasReferenceImage"] === true || keyFrame["hasReferenceImageEnd"] === true
-  if (model.workflow === "i2v" && !hasImage) {
-    return invalid(`${model.id} is image-to-video: it needs a referenceImage or referenceImageEnd upload.`)
-  }
-  if (model.workflow === "t2v" && !model.vendor && hasImage) {
-    return invalid(`${model.id} is text-to-video: reference images are not accepted (use the i2v model).`)
-  }
-  const outputFrames = model.family === "wan" && fps === 32 ? 2 * frames - 1 : frames
-  return { video: { frames, fps, outputFrames }, width, height }
-}
-
 /** Audio rules (media.md §10.3). */
 const planAudio = (model: CatalogModel, keyFrame: Readonly<Record<string, unknown>>): AudioPlan | Refusal => {
   const durationRange = tierRange(model, "duration")!
@@ -276,6 +204,10 @@ export const planRequest = (
   if (!Number.isInteger(count) || count < 1 || count > 16) {
     return invalid(`numberOfImages must be an integer in 1..16 (got ${count}).`)
   }
+  const previews = request.previews ?? 0
+  if (!Number.isInteger(previews) || previews < 0) {
+    return invalid(`previews must be a non-negative integer (got ${previews}).`)
+  }
   const network = request.network ?? connectionNetwork
   if (model.media !== "image" && network === "relaxed") {
     return refusal(
@@ -313,6 +245,8 @@ export const planRequest = (
 
   let width = 0
   let height = 0
+  let billedWidth: number | undefined
+  let billedHeight: number | undefined
   let sizePreset: string | undefined
   let video: VideoPlan | undefined
   let audio: AudioPlan | undefined
@@ -324,9 +258,13 @@ export const planRequest = (
       break
     }
     case "video": {
-      const planned = planVideo(model, keyFrame)
-      if (isRefusal(planned)) return planned
-      ;({ height, video, width } = planned)
+      const planned = planVideo(model, keyFrame, count, world.uploads.get(id))
+      if (typeof planned === "string") return invalid(planned)
+      video = planned.video
+      // Renders are delivered at the output canvas; quotes and charges use the requested one.
+      ;({ outputHeight: height, outputWidth: width } = planned)
+      billedWidth = planned.width
+      billedHeight = planned.height
       break
     }
     case "audio": {
@@ -355,8 +293,8 @@ export const planRequest = (
   const spark = projectCost(model, {
     count: 1,
     steps: stepCount,
-    width,
-    height,
+    width: billedWidth ?? width,
+    height: billedHeight ?? height,
     frames: video?.frames,
     duration: audio?.duration
   }, network)

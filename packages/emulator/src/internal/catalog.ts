@@ -7,7 +7,20 @@
 import type { Protocol } from "@effect-sogni/core"
 
 /** Model families with their own request rules (media.md §10.2.1, §10.3). @internal */
-export type Family = "flux" | "zimage" | "wan" | "ltx" | "seedance" | "acestep"
+export type Family =
+  | "flux"
+  | "zimage"
+  | "wan"
+  | "ltx"
+  | "seedance"
+  | "happyhorse"
+  | "wan3"
+  | "h3"
+  | "flashvsr"
+  | "acestep"
+
+/** Video workflows (media.md §10.2.1, §10.2.3). @internal */
+export type Workflow = "t2v" | "i2v" | "a2v" | "ia2v" | "v2v" | "flf2v" | "flfa2v" | "r2v" | "upscale"
 
 /** A catalog entry plus what the simulation needs to know about it. */
 export interface CatalogModel {
@@ -18,7 +31,7 @@ export interface CatalogModel {
   readonly media: "image" | "video" | "audio"
   readonly family: Family
   /** Video workflow from the id (media.md §10.2.1); `t2v` for text-only models. */
-  readonly workflow?: "t2v" | "i2v" | undefined
+  readonly workflow?: Workflow | undefined
   /** Rendered by an external vendor: Spark only, no worker steps, a hosted `resultUrl` (media.md §8.1). */
   readonly vendor: boolean
   /** ComfyUI model class named in `initiatingModel.preparation`. */
@@ -146,6 +159,93 @@ export const models: ReadonlyArray<CatalogModel> = [
     maxSteps: 1,
     sparkPerMedia: 40
   },
+  ...(["a2v", "ia2v", "v2v"] as const).map((workflow, i): CatalogModel => ({
+    id: `ltx23-22b-fp8_${workflow}_distilled`,
+    name: `LTX 2.3 22B ${{ a2v: "Audio", ia2v: "Image+Audio", v2v: "Video ControlNet" }[workflow]}-to-Video (Distilled)`,
+    SID: 205 + i,
+    tier: "ltx23_distilled",
+    media: "video",
+    family: "ltx",
+    workflow,
+    vendor: false,
+    modelClass: "LTXAV",
+    workers: { fast: 3 },
+    defaultSize: 768,
+    defaultSteps: 8,
+    maxSteps: 16,
+    sparkPerMedia: 15
+  })),
+  ...([
+    ["minimax-h3-fl2va-fp8_t2v_turbo", "t2v", "Text-to-Video Turbo", 4],
+    ["minimax-h3-fl2va-fp8_i2v_turbo", "i2v", "Image-to-Video Turbo", 4],
+    ["minimax-h3-fl2va-fp8_flf2v", "flf2v", "First/Last Frame", 20],
+    ["minimax-h3-ref2va-fp8_r2v_turbo", "r2v", "Reference-to-Video Turbo", 4],
+    ["minimax-h3-fastvideo-int8_a2v_turbo", "a2v", "FastH3 Audio-to-Video Turbo", 4],
+    ["minimax-h3-fastvideo-int8_ia2v_turbo_2stage", "ia2v", "FastH3 Image+Audio-to-Video Turbo (2-stage)", 4]
+  ] as const).map(([id, workflow, label, steps], i): CatalogModel => ({
+    id,
+    name: `MiniMax H3 ${label}`,
+    SID: 261 + i,
+    tier: `h3_${steps}`,
+    media: "video",
+    family: "h3",
+    workflow,
+    vendor: false,
+    modelClass: "MiniMaxH3",
+    workers: { fast: 3 },
+    defaultSize: 672,
+    defaultSteps: steps,
+    maxSteps: steps,
+    sparkPerMedia: steps === 20 ? 30 : 18
+  })),
+  ...(["t2v", "i2v", "r2v"] as const).map((workflow, i): CatalogModel => ({
+    id: `happyhorse-1.1-${workflow}`,
+    name: `HappyHorse 1.1 ${workflow.toUpperCase()}`,
+    SID: 271 + i,
+    tier: "happyhorse_1_1",
+    media: "video",
+    family: "happyhorse",
+    workflow,
+    vendor: true,
+    modelClass: "HappyHorse",
+    workers: { fast: 1 },
+    defaultSize: 1280,
+    defaultSteps: 1,
+    maxSteps: 1,
+    sparkPerMedia: 30
+  })),
+  ...([["wan3.0-video", "Wan 3.0"], ["wan3.0-spicy-video", "Wan 3.0 Enhanced"]] as const).map(([id, name], i): CatalogModel => ({
+    id,
+    name,
+    SID: 281 + i,
+    tier: "wan3_0",
+    media: "video",
+    family: "wan3",
+    workflow: "t2v",
+    vendor: true,
+    modelClass: "Wan3",
+    workers: { fast: 1 },
+    defaultSize: 1280,
+    defaultSteps: 1,
+    maxSteps: 1,
+    sparkPerMedia: 35
+  })),
+  {
+    id: "flashvsr_v1.1_tiny_long_bf16",
+    name: "FlashVSR 1.1 Video Upscaler",
+    SID: 291,
+    tier: "flashvsr_v1_1",
+    media: "video",
+    family: "flashvsr",
+    workflow: "upscale",
+    vendor: false,
+    modelClass: "FlashVSR",
+    workers: { fast: 2 },
+    defaultSize: 1080,
+    defaultSteps: 1,
+    maxSteps: 1,
+    sparkPerMedia: 8
+  },
   {
     id: "ace_step_1.5_turbo",
     name: "ACE-Step 1.5 Turbo",
@@ -238,6 +338,22 @@ const ltxTier = (): Record<string, unknown> => ({
   comfyScheduler: { allowed: comfySchedulers, default: "simple" }
 })
 
+/** MiniMax H3 (media.md §10.2.4): fixed 24 fps, fixed steps, a 32-px grid and a pixel budget. */
+const h3Tier = (steps: number): Record<string, unknown> => ({
+  type: "video",
+  benchmark: { sec: steps === 20 ? 120 : 50, secCN: 0, secMaxPreviews: 0 },
+  width: { min: 256, max: 1344, default: 672, step: 32 },
+  height: { min: 256, max: 1344, default: 384, step: 32 },
+  maxPixels: H3_MAX_PIXELS,
+  steps: { min: steps, max: steps, default: steps },
+  guidance: { min: 1, max: 1, default: 1 },
+  fps: { allowed: [24], default: 24 },
+  frames: { min: 124, max: 362, default: 124 }
+})
+
+/** Largest MiniMax H3 canvas in pixels (media.md §10.2.4). @internal */
+export const H3_MAX_PIXELS = 1_032_192
+
 const TIERS: Record<string, Record<string, unknown>> = {
   flux: {
     benchmark: { sec: 1.2, secCN: 0, secMaxPreviews: 0.4 },
@@ -259,6 +375,37 @@ const TIERS: Record<string, Record<string, unknown>> = {
   wan22_i2v_lightx2v: wanTier(),
   ltx23_t2v_distilled: ltxTier(),
   ltx23_i2v_distilled: ltxTier(),
+  ltx23_distilled: ltxTier(),
+  h3_4: h3Tier(4),
+  h3_20: h3Tier(20),
+  happyhorse_1_1: {
+    type: "video",
+    benchmark: { sec: 80, secCN: 0, secMaxPreviews: 0 },
+    width: { min: 480, max: 1920, default: 1280 },
+    height: { min: 480, max: 1920, default: 720 },
+    fps: { allowed: [24], default: 24 },
+    frames: { min: 73, max: 361, default: 121 }
+  },
+  wan3_0: {
+    type: "video",
+    benchmark: { sec: 100, secCN: 0, secMaxPreviews: 0 },
+    width: { min: 480, max: 1920, default: 1280 },
+    height: { min: 480, max: 1920, default: 720 },
+    fps: { allowed: [30], default: 30 },
+    frames: { min: 61, max: 901, default: 151 }
+  },
+  flashvsr_v1_1: {
+    type: "video",
+    task: "video-upscale",
+    benchmark: { sec: 30, secCN: 0, secMaxPreviews: 0 },
+    width: { min: 480, max: 2560, default: 1920 },
+    height: { min: 480, max: 2560, default: 1080 },
+    steps: { min: 1, max: 1, default: 1 },
+    frames: { min: 1, max: 1800, default: 121 },
+    outputResolutions: [1080, 1440],
+    preservesSourceTiming: true,
+    requiresReferenceVideo: true
+  },
   seedance_2_0: {
     type: "video",
     benchmark: { sec: 90, secCN: 0, secMaxPreviews: 0 },

@@ -2,7 +2,7 @@
  * Procedural landscapes: the emulator's "renders". Each picture is a pure function of (prompt, seed,
  * width, height): a sky gradient whose palette comes from a hash of the prompt, a sun or moon, a few soft
  * cloud bands, four layers of mountains that fade into the haze, and a lake that mirrors the sky on some
- * seeds. PNG through `pngjs`, JPEG through `jpeg-js`; WebP is not encoded (PNG bytes are served).
+ * seeds. PNG through `pngjs`, JPEG through `jpeg-js` here; WebP in `webp.ts` (asynchronous wasm codec).
  *
  * @internal
  */
@@ -234,13 +234,18 @@ export interface EncodedImage {
 }
 
 /**
- * Encodes a scene as `png` (default), `jpg`/`jpeg`, or — not being able to encode WebP — PNG bytes for
- * `webp`.
+ * Encodes a scene as `png` (default) or `jpg`/`jpeg`. WebP goes through `encodeSceneWebp` (webp.ts),
+ * which is asynchronous.
  *
  * @internal
  */
-export const encodeScene = (spec: SceneSpec, format: string): EncodedImage => {
-  const pixels = renderPixels(spec)
+export const encodeScene = (spec: SceneSpec, format: string): EncodedImage => encodePixels(renderPixels(spec), format)
+
+/** Encodes RGBA pixels as `png` (default) or `jpg`/`jpeg`. @internal */
+export const encodePixels = (
+  pixels: { readonly width: number; readonly height: number; readonly data: Buffer },
+  format: string
+): EncodedImage => {
   if (format === "jpg" || format === "jpeg") {
     const out = jpeg.encode({ data: pixels.data, width: pixels.width, height: pixels.height }, 90)
     return { bytes: Buffer.from(out.data), contentType: "image/jpeg", width: pixels.width, height: pixels.height }

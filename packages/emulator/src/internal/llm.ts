@@ -215,7 +215,11 @@ const quoted = (text: string): string | undefined => /"([^"]{1,200})"/.exec(text
  *
  * @internal
  */
-export const planReply = (request: Readonly<Record<string, unknown>>, messages: ReadonlyArray<Message>): {
+export const planReply = (
+  request: Readonly<Record<string, unknown>>,
+  messages: ReadonlyArray<Message>,
+  options: { readonly longTokens?: number | undefined } = {}
+): {
   readonly plan: Plan
   readonly directives: LLMDirectives
 } => {
@@ -304,7 +308,14 @@ export const planReply = (request: Readonly<Record<string, unknown>>, messages: 
     const extra = directives.long ? 60 : 1 + (h % 2)
     for (let i = 0; i < extra; i++) answer += ` ${FILLER[(h + i) % FILLER.length]}`
   }
-  chunks.push(...wordTokens(answer))
+  const words = wordTokens(answer)
+  if (directives.long && options.longTokens !== undefined && toolResults.length === 0) {
+    // exactly `longTokens` answer tokens: the answer, then filler words again and again, cut to length
+    const h = hash32(userText)
+    for (let i = 0; words.length < options.longTokens; i++) words.push(...wordTokens(` ${FILLER[(h + i) % FILLER.length]}`))
+    words.length = options.longTokens
+  }
+  for (const w of words) chunks.push(w)
   return { directives, plan: { _tag: "Text", chunks } }
 }
 
@@ -416,7 +427,8 @@ const runJob = (
     const started = Date.now()
     const send = (event: Protocol.ServerEvent) => sendToApp(world, job.appId, event)
     const sleep = (ms: number) => Effect.sleep(simMillis(world, ms))
-    const { directives, plan } = planReply(request, messages)
+    const { directives, plan } = planReply(request, messages, { longTokens: world.settings.llmLongTokens })
+    const perTick = world.settings.llmTokensPerTick ?? 1
     const workerName = WORKERS[hash32(jobID) % WORKERS.length]!
     const modelId = request.model
     const maxTokens = typeof request.max_tokens === "number" ? Math.floor(request.max_tokens) : undefined
@@ -490,7 +502,7 @@ const runJob = (
           return
         }
       }
-      yield* sleep(tokenDelay)
+      if ((i + 1) % perTick === 0 || i + 1 === frames.length) yield* sleep(tokenDelay)
     }
     const usage = usageOf(job)
     send({ type: "jobTokens", payload: { jobID, content: "", finishReason, usage } })

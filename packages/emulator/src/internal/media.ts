@@ -7,9 +7,10 @@
  */
 import * as Effect from "effect/Effect"
 import { AUDIO_CONTENT_TYPE, encodeAudio } from "./audio.js"
-import { encodeScene } from "./landscape.js"
+import { encodePixels, hashString, prng, renderPixels, type SceneSpec } from "./landscape.js"
 import type { EncodedMedia, JobSlot, Project, World } from "./state.js"
 import { encodeVideo } from "./video.js"
+import { encodeWebp } from "./webp.js"
 
 /** File extension per output format. @internal */
 export const EXTENSION: Readonly<Record<string, string>> = {
@@ -22,6 +23,9 @@ export const EXTENSION: Readonly<Record<string, string>> = {
   wav: "wav",
   flac: "flac"
 }
+
+/** Separates a job id from a preview step in a `/_media` file name (`<imgID>.preview-<step>.<ext>`). @internal */
+export const PREVIEW_MARK = ".preview-"
 
 /** Output format per `contentType` query value of the download-URL endpoints. @internal */
 export const CONTENT_FORMAT: Readonly<Record<string, string>> = {
@@ -78,6 +82,85 @@ const tintOf = (project: Project) => project.tint === undefined ? undefined : { 
 const seedOf = (project: Project, job: JobSlot) =>
   job.status === "jobCompleted" ? job.seedUsed : project.seed + job.jobIndex
 
+const sceneOf = (project: Project, job: JobSlot): SceneSpec => ({
+  prompt: project.prompt,
+  seed: seedOf(project, job),
+  width: project.width,
+  height: project.height,
+  tint: tintOf(project)
+})
+
+type Pixels = { readonly width: number; readonly height: number; readonly data: Buffer }
+
+/** Encodes pixels in an image extension once per cache key: PNG/JPEG at once, WebP through the wasm codec. */
+const imageBytes = (world: World, key: string, pixels: () => Pixels, extension: string): Effect.Effect<EncodedMedia> => {
+  const cached = world.renderCache.get(key)
+  if (cached !== undefined) return Effect.succeed(cached)
+  if (extension === "webp") {
+    return Effect.promise(async () => {
+      const rendered = pixels()
+      const bytes = await encodeWebp(rendered)
+      const image = { bytes: Buffer.from(bytes), contentType: "image/webp", width: rendered.width, height: rendered.height }
+      remember(world.renderCache, key, image, IMAGE_CACHE_LIMIT)
+      return image
+    })
+  }
+  return Effect.sync(() => {
+    const image = encodePixels(pixels(), extension)
+    remember(world.renderCache, key, image, IMAGE_CACHE_LIMIT)
+    return image
+  })
+}
+
+/**
+ * A preview of an image job at a step (media.md §8.1 `type=preview`): the final picture seen through
+ * the denoising noise that is left at that step — mostly noise early, nearly clean late.
+ *
+ * @internal
+ */
+export const previewBytes = (
+  world: World,
+  project: Project,
+  job: JobSlot,
+  step: number,
+  extension: string
+): Effect.Effect<EncodedMedia> =>
+  imageBytes(world, `${job.imgID}.preview-${step}.${extension}`, () => {
+    const clean = renderPixels({ ...sceneOf(project, job), seed: project.seed + job.jobIndex })
+    const done = Math.min(1, Math.max(0, step / Math.max(1, project.stepCount)))
+    const rand = prng(hashString(job.imgID) ^ step)
+    const data = Buffer.alloc(clean.data.length)
+    for (let i = 0; i < data.length; i += 4) {
+      const noise = rand() * 255
+      for (let c = 0; c < 3; c++) data[i + c] = Math.round(clean.data[i + c]! * done + noise * (1 - done))
+      data[i + 3] = 255
+    }
+    return { width: clean.width, height: clean.height, data }
+  }, extension)
+
+/**
+ * The steps whose `jobProgress` carries a preview (`hasImage: true`, media.md §4.1, §8.1): `previews`
+ * evenly spaced steps before the last one (the last step's picture is the result). Fewer when the job
+ * has fewer intermediate steps than requested previews.
+ *
+ * @internal
+ */
+export const previewSteps = (stepCount: number, previews: number): ReadonlySet<number> => {
+  const out = new Set<number>()
+  for (let k = 1; k <= previews; k++) {
+    const step = Math.round((k * stepCount) / (previews + 1))
+    if (step >= 1 && step < stepCount) out.add(step)
+  }
+  return out
+}
+
+/** The latest preview step of a job at or before the steps it has performed, if any. @internal */
+export const latestPreviewStep = (previews: ReadonlySet<number>, performed: number): number | undefined => {
+  let latest: number | undefined
+  for (const step of previews) if (step <= performed && (latest === undefined || step > latest)) latest = step
+  return latest
+}
+
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 /**
@@ -93,19 +176,7 @@ export const mediaBytes = (
 ): Effect.Effect<EncodedMedia> => {
   const key = `${job.imgID}.${extension}`
   if (project.model.media === "image") {
-    return Effect.sync(() => {
-      const cached = world.renderCache.get(key)
-      if (cached !== undefined) return cached
-      const image = encodeScene({
-        prompt: project.prompt,
-        seed: seedOf(project, job),
-        width: project.width,
-        height: project.height,
-        tint: tintOf(project)
-      }, extension)
-      remember(world.renderCache, key, image, IMAGE_CACHE_LIMIT)
-      return image
-    })
+    return imageBytes(world, key, () => renderPixels(sceneOf(project, job)), extension)
   }
   return Effect.promise(() => {
     const cached = world.mediaCache.get(key)
@@ -143,6 +214,6 @@ export const mediaBytes = (
 
 /** Forgets every cached rendering of a job. @internal */
 export const forgetMedia = (world: World, imgID: string): void => {
-  for (const extension of ["png", "jpg", "webp"]) world.renderCache.delete(`${imgID}.${extension}`)
+  for (const key of [...world.renderCache.keys()]) if (key.startsWith(`${imgID}.`)) world.renderCache.delete(key)
   for (const extension of ["mp4", "mp3", "wav", "flac"]) world.mediaCache.delete(`${imgID}.${extension}`)
 }

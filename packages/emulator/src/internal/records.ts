@@ -166,6 +166,8 @@ export const projectInfo = (project: Project): ProjectInfo => ({
   network: project.network,
   tokenType: project.tokenType,
   imageCount: project.imageCount,
+  width: project.width,
+  height: project.height,
   createTime: project.createTime,
   endTime: project.endTime,
   jobs: project.jobs.map((j) => ({

@@ -29,7 +29,18 @@ import {
 } from "./catalog.js"
 import { chatRunsRouter } from "./chatRuns.js"
 import { hostedChatRouter } from "./hostedChat.js"
-import { CONTENT_FORMAT, EXTENSION, EXTENSIONS_OF, mediaBytes, mintMediaUrl, verifyMediaUrl } from "./media.js"
+import {
+  CONTENT_FORMAT,
+  EXTENSION,
+  EXTENSIONS_OF,
+  latestPreviewStep,
+  mediaBytes,
+  mintMediaUrl,
+  PREVIEW_MARK,
+  previewBytes,
+  previewSteps,
+  verifyMediaUrl
+} from "./media.js"
 import { liveProjectsOf, rawProject, recoveredProject, statusSnapshot, unclaimedOf } from "./records.js"
 import { type AccountState, balancesOf, formatAmount, isTerminal, type World } from "./state.js"
 import { issueJwt, randomHex, verifyJwt } from "./tokens.js"
@@ -129,7 +140,7 @@ const downloadUrl = (world: World, kind: "image" | "media"): Handler =>
         if (upload === undefined || upload.owner !== account.username) return notFound(`Nothing was uploaded to ${key}`)
         return ok({ downloadUrl: mintUploadUrl(world, "GET", projectId, key, account.username, upload.imageId) })
       }
-      if (type !== "complete") return notFound(`No ${type} media: the emulator renders no previews`)
+      if (type !== "complete" && type !== "preview") return errorResponse(400, `Unknown download type "${type}"`)
       const imgID = rawId.toUpperCase()
       const project = world.projects.get(projectId)
       const slot = world.images.get(imgID)
@@ -137,6 +148,16 @@ const downloadUrl = (world: World, kind: "image" | "media"): Handler =>
         return notFound("No such result")
       }
       const job = project.jobs[slot.jobIndex]
+      if (type === "preview") {
+        // Previews exist for image jobs that asked for them, from the first preview step on (media.md §8.1).
+        const step = job === undefined || job.imgID !== imgID || project.model.media !== "image"
+          ? undefined
+          : latestPreviewStep(previewSteps(project.stepCount, project.previewCount), job.performedSteps)
+        if (step === undefined) return notFound("No preview of this job (none requested, or none rendered yet)")
+        const requested = CONTENT_FORMAT[(url.searchParams.get("contentType") ?? "").toLowerCase()]
+        const format = requested !== undefined && EXTENSIONS_OF.image.includes(requested) ? requested : "jpg"
+        return ok({ downloadUrl: mintMediaUrl(world, projectId, `${imgID}${PREVIEW_MARK}${step}`, format, "preview") })
+      }
       if (job === undefined || job.imgID !== imgID || job.status !== "jobCompleted") {
         return notFound("The result is not available")
       }
@@ -159,8 +180,11 @@ const media = (world: World): Handler =>
     const projectId = yield* param("projectId")
     const file = yield* param("file")
     const dot = file.lastIndexOf(".")
-    const imgID = dot > 0 ? file.slice(0, dot) : file
+    const name = dot > 0 ? file.slice(0, dot) : file
     const extension = dot > 0 ? file.slice(dot + 1) : "png"
+    const mark = name.lastIndexOf(PREVIEW_MARK)
+    const imgID = mark > 0 ? name.slice(0, mark) : name
+    const previewStep = mark > 0 ? Number(name.slice(mark + PREVIEW_MARK.length)) : undefined
     const verdict = verifyMediaUrl(world, url.pathname, Number(url.searchParams.get("exp")), url.searchParams.get("sig") ?? "")
     if (verdict === "invalid") return errorResponse(403, "Invalid signature")
     if (verdict === "expired") return errorResponse(403, "The URL has expired")
@@ -169,7 +193,12 @@ const media = (world: World): Handler =>
     const job = slot === undefined ? undefined : project?.jobs[slot.jobIndex]
     if (project === undefined || job === undefined || job.imgID !== imgID) return notFound("No such media")
     if (!EXTENSIONS_OF[project.model.media].includes(extension)) return notFound(`No .${extension} rendering of this result`)
-    const encoded = yield* mediaBytes(world, project, job, extension)
+    if (previewStep !== undefined && (project.model.media !== "image" || !Number.isInteger(previewStep))) {
+      return notFound("No such preview")
+    }
+    const encoded = previewStep === undefined
+      ? yield* mediaBytes(world, project, job, extension)
+      : yield* previewBytes(world, project, job, previewStep, extension)
     return HttpServerResponse.uint8Array(encoded.bytes, {
       contentType: encoded.contentType,
       headers: { ...BINARY_HEADERS, "content-disposition": `inline; filename="${imgID}.${extension}"` }
@@ -734,6 +763,7 @@ export const makeRouter = <E, R>(world: World, rpc: Effect.Effect<HttpServerResp
     // Hosted chat and durable chat runs (chat.md §13, §15)
     HttpRouter.concat(hostedChatRouter(world)),
     HttpRouter.concat(chatRunsRouter(world)),
+    // Durable creative workflows, templates and replay records (workflows.md)
     HttpRouter.concat(workflowsRouter(world))
   )
 

@@ -13,7 +13,7 @@ import jpeg from "jpeg-js"
 import { PNG } from "pngjs"
 import { ErrorCodes, planRequest } from "./admission.js"
 import { hashString, prng } from "./landscape.js"
-import { forgetMedia, mintMediaUrl } from "./media.js"
+import { forgetMedia, mintMediaUrl, previewSteps } from "./media.js"
 import {
   type Connection,
   detach,
@@ -267,6 +267,7 @@ const paceOf = (project: Project): Pace => {
 
 const round1 = (n: number) => Math.round(n * 10) / 10
 
+
 const runJob = (world: World, project: Project, job: JobSlot): Effect.Effect<void> =>
   Effect.gen(function*() {
     const { directives, id, model } = project
@@ -310,6 +311,7 @@ const runJob = (world: World, project: Project, job: JobSlot): Effect.Effect<voi
           payload: { jobID: id, imgID, etaSeconds: remainingSeconds(elapsed) }
         })
       if (pace.eta) sendEta(0)
+      const previews = previewSteps(stepCount, project.previewCount)
       const breakAt = Math.ceil(stepCount / 2)
       const retryThisAttempt = directives.retry && job.attempt === 1
       let broken = false
@@ -340,7 +342,8 @@ const runJob = (world: World, project: Project, job: JobSlot): Effect.Effect<voi
               stepCount,
               etaSeconds: remaining,
               etaMin: round1(remaining * 0.8),
-              etaMax: round1(remaining * 1.2)
+              etaMax: round1(remaining * 1.2),
+              ...(previews.has(step) ? { hasImage: true } : {})
             }
         })
         if (directives.drop && !project.dropped && job.jobIndex === 0 && step === breakAt) {

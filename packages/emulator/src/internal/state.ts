@@ -184,6 +184,10 @@ export interface Settings {
   readonly mediaUrlTtlMillis: number
   readonly accessTokenTtlSeconds: number
   readonly refreshTokenTtlSeconds: number
+  /** Completion tokens of a `[[long]]` LLM reply; undefined: the built-in length. */
+  readonly llmLongTokens?: number | undefined
+  /** `jobTokens` frames sent back to back between two token waits. */
+  readonly llmTokensPerTick?: number | undefined
 }
 
 /** Everything the emulator's parts share. @internal */

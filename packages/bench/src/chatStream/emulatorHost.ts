@@ -1,0 +1,40 @@
+/**
+ * The shared source: one `@effect-sogni/emulator` embedded in the parent process whose mock LLM answers
+ * `[[long]]` with exactly `plan.tokens` word tokens (`llmLongTokens`), sent `tokensPerTick` frames back
+ * to back between two token waits (`llmTokensPerTick`), so a 100k-token reply streams in seconds while
+ * each token still travels in its own `jobTokens` frame.
+ */
+import { Emulator } from "@effect-sogni/emulator"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
+import type { ChatPlan } from "./plan.js"
+
+export interface EmulatorHost {
+  readonly url: string
+  readonly wsUrl: string
+  readonly apiKey: string
+  readonly close: () => Promise<void>
+}
+
+export const startEmulator = async (
+  plan: ChatPlan,
+  options: { readonly speed: number; readonly tokensPerTick: number }
+): Promise<EmulatorHost> => {
+  const scope = Effect.runSync(Scope.make())
+  const emulator = await Effect.runPromise(
+    Emulator.make({
+      port: 0,
+      speed: options.speed,
+      llmLongTokens: plan.tokens,
+      llmTokensPerTick: options.tokensPerTick,
+      accounts: [{ username: Emulator.DEFAULT_USERNAME, password: Emulator.DEFAULT_PASSWORD, spark: 1e9, sogni: 1e9 }]
+    }).pipe(Scope.extend(scope))
+  )
+  return {
+    url: emulator.url,
+    wsUrl: emulator.wsUrl,
+    apiKey: emulator.apiKey,
+    close: () => Effect.runPromise(Scope.close(scope, Exit.void))
+  }
+}
