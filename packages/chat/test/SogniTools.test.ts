@@ -7,13 +7,16 @@
  */
 import { PlatformTools, Sogni } from "@effect-sogni/core"
 import { Emulator } from "@effect-sogni/emulator"
-import { Media } from "@effect-sogni/media"
+import { Media, Projects } from "@effect-sogni/media"
 import { assert, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -250,5 +253,26 @@ describe("SogniTools against the emulator", () => {
         JSON.parse(animate.content).error,
         "video_to_video failed: No animate-move video models are available on the network right now"
       )
+    }))
+  emulatorTest("interrupting a running tool cancels its project", () =>
+    Effect.gen(function*() {
+      const { ctx, sogni } = yield* servicesFor()
+      const projects = Context.get(ctx, Projects.Projects)
+      const kit = Tool.toolkit(sogni.generateImage)
+      const fiber = yield* Effect.fork(Tool.resolve(kit, call("generate_image", { prompt: "a slow fox [[slow]]" }), "return"))
+      // wait until the project is running
+      const id = yield* projects.active.pipe(
+        Effect.flatMap((ids) => (ids.length > 0 ? Effect.succeed(ids[0]!) : Effect.fail("none yet"))),
+        Effect.retry(Schedule.spaced("10 millis").pipe(Schedule.upTo("10 seconds")))
+      )
+      const project = Option.getOrThrow(yield* projects.get(id))
+      yield* Fiber.interrupt(fiber)
+      const state = yield* project.state.pipe(
+        Effect.filterOrFail((s) => s.status === "canceled", () => "not canceled yet"),
+        Effect.retry(Schedule.spaced("20 millis").pipe(Schedule.upTo("10 seconds")))
+      )
+      assert.strictEqual(state.status, "canceled")
+      assert.deepStrictEqual(yield* projects.active, [])
+      assert.lengthOf((yield* sogni.generated).image, 0)
     }))
 })
