@@ -236,6 +236,11 @@ describe("SogniTools against the emulator", () => {
       assert.strictEqual(music.model, "ace_step_1.5_turbo")
       const generated = yield* sogni.generated
       assert.deepStrictEqual([generated.image.length, generated.video.length, generated.audio.length], [1, 2, 1])
+      const r2v = yield* Tool.resolve(kit, call("generate_video", { prompt: "x", videoModel: "minimax-h3-r2v" }), "return")
+      assert.strictEqual(
+        JSON.parse(r2v.content).error,
+        "generate_video failed: videoModel 'minimax-h3-r2v' (reference-to-video) needs hosted execution (chat runs)"
+      )
       // v2v from video result 0: Seedance (a vendor model serving v2v) is the emulator's only candidate
       const v2v = JSON.parse(
         (yield* Tool.resolve(kit, call("video_to_video", { prompt: "restyle", videoSourceIndex: 0, controlMode: "canny", duration: 5 }), "return"))
