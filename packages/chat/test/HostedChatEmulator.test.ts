@@ -266,7 +266,7 @@ describe("ChatRuns", () => {
       assert.deepStrictEqual(events, record.events)
       assert.strictEqual(events[events.length - 1]!.type, "run_completed")
       assert.isAbove(events.length, 60)
-    }), 20)
+    }), 20, 60_000)
 
   live("cancel ends the live stream with run_cancelled; cancelling again is a typed 409", () =>
     Effect.gen(function*() {
