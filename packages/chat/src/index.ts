@@ -32,3 +32,5 @@ export * as Tool from "./Tool.js"
 export * as Vision from "./Vision.js"
 /** @since 0.1.0 */
 export * as SogniTools from "./SogniTools.js"
+/** @since 0.1.0 */
+export * as AiLanguageModel from "./AiLanguageModel.js"
