@@ -207,12 +207,16 @@ describe("HostedChat", () => {
 })
 
 describe("shared REST policy", () => {
-  live("GETs retry 503s under core's policy, POSTs do not; a 401 clears the credential for hosted chat but not for runs", () =>
+  live("GETs (the event stream too) retry 503s under core's policy, POSTs do not; a 401 clears the credential for hosted chat but not for runs", () =>
     Effect.gen(function*() {
       const { auth, emulator, hosted, runs } = yield* clientsFor()
       const { run } = yield* runs.create({ messages: [{ role: "user", content: "hi" }] })
       yield* emulator.control.failRest({ count: 2, status: 503, pathPrefix: "/v1/chat/runs/", retryAfterSeconds: 0 })
       assert.strictEqual((yield* runs.get(run.runId)).runId, run.runId)
+      yield* emulator.control.failRest({ count: 3, status: 503, pathPrefix: `/v1/chat/runs/${run.runId}/events/stream`, retryAfterSeconds: 0 })
+      const events = Chunk.toReadonlyArray(yield* Stream.runCollect(runs.events(run.runId)))
+      assert.deepStrictEqual(events.map((e) => e.sequence), events.map((_, i) => i + 1))
+      assert.strictEqual(events[events.length - 1]!.type, "run_completed")
       yield* emulator.control.failRest({ count: 1, status: 503, pathPrefix: "/v1/chat/completions", retryAfterSeconds: 7 })
       const busy = yield* Effect.flip(hosted.complete({ model, messages: [{ role: "user", content: "x" }] }))
       assert.isTrue(busy._tag === "SogniApiError" && busy.status === 503 && busy.retryAfterMillis === 7000)
@@ -266,7 +270,7 @@ describe("ChatRuns", () => {
       assert.deepStrictEqual(events, record.events)
       assert.strictEqual(events[events.length - 1]!.type, "run_completed")
       assert.isAbove(events.length, 60)
-    }), 20)
+    }), 20, 60_000)
 
   live("cancel ends the live stream with run_cancelled; cancelling again is a typed 409", () =>
     Effect.gen(function*() {

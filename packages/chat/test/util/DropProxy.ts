@@ -39,6 +39,8 @@ export const makeDropProxy = (
         sockets.add(client)
         sockets.add(upstream)
         let budget: number | undefined
+        // once a stream is cut nothing more goes to the client: the bytes it got stay a prefix
+        let severed = false
         client.on("data", (chunk: Buffer) => {
           const text = chunk.toString("latin1")
           if (/^GET \/v1\/chat\/runs\/[^ ]+\/events\/stream/m.test(text)) {
@@ -50,6 +52,7 @@ export const makeDropProxy = (
           upstream.write(chunk)
         })
         upstream.on("data", (chunk: Buffer) => {
+          if (severed) return
           if (budget === undefined) {
             client.write(chunk)
             return
@@ -61,6 +64,7 @@ export const makeDropProxy = (
           }
           client.write(chunk.subarray(0, budget))
           budget = undefined
+          severed = true
           cuts++
           // let the partial bytes leave, then reset both sides
           setTimeout(() => {
