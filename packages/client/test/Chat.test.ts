@@ -12,6 +12,7 @@ import {
   isInvalidRequestError,
   isRetryableChatError,
   SogniClient,
+  SogniTools,
   type ToolCall
 } from "../src/index.js"
 import * as Effect from "effect/Effect"
@@ -148,6 +149,33 @@ describe("chat", () => {
       assert.deepStrictEqual(kinds, ["call:get_weather", "result:true"])
       assert.include(stream.finalResult!.content, "12 °C")
       assert.strictEqual(stream.finalResult!.toolHistory?.length, 1)
+    })
+  })
+
+  it("autoExecuteTools runs a Sogni platform tool (generate_image) as a media project of this client", async () => {
+    await withClient("client-chat-platform", async (sogni) => {
+      const calls: Array<string> = []
+      const result = await sogni.chat.completions.create({
+        model: MODEL,
+        messages: [{ role: "user", content: "Please generate_image of \"a red fox in the snow\" and call get_weather for \"Oslo\" [[minimal]]" }],
+        tools: [SogniTools.generateImage, weatherTool],
+        tokenType: "spark",
+        autoExecuteTools: true,
+        onToolCall: async (call) => {
+          calls.push(call.function.name)
+          return "{\"temperature\":\"-3 °C\"}"
+        }
+      })
+      // the custom tool went to onToolCall, the platform tool did not
+      assert.deepStrictEqual(calls, ["get_weather"])
+      const results = result.toolHistory![0]!.toolResults
+      const image = results.find((r) => r.toolName === "generate_image")!
+      assert.isTrue(image.success, image.content)
+      const output = JSON.parse(image.content) as { success: boolean; media_type: string; urls: Array<string> }
+      assert.strictEqual(output.media_type, "image")
+      const png = new Uint8Array(await (await fetch(output.urls[0]!)).arrayBuffer())
+      assert.deepStrictEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47])
+      assert.include(result.content, output.urls[0]!)
     })
   })
 
