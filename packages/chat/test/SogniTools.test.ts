@@ -233,13 +233,13 @@ describe("SogniTools against the emulator", () => {
       assert.strictEqual(music.model, "ace_step_1.5_turbo")
       const generated = yield* sogni.generated
       assert.deepStrictEqual([generated.image.length, generated.video.length, generated.audio.length], [1, 2, 1])
-      // v2v from video result 0: Seedance (a vendor model serving v2v) is the emulator's only candidate
+      // v2v from video result 0 with a canny control: LTX 2.3 v2v (ControlNet) is preferred over Seedance
       const v2v = JSON.parse(
         (yield* Tool.resolve(kit, call("video_to_video", { prompt: "restyle", videoSourceIndex: 0, controlMode: "canny", duration: 5 }), "return"))
           .content
       )
       assert.strictEqual(v2v.success, true, JSON.stringify(v2v))
-      assert.strictEqual(v2v.model, "seedance-2-0")
+      assert.strictEqual(v2v.model, "ltx23-22b-fp8_v2v_distilled")
       // no animate model online: the failure names what was needed
       const animate = yield* Tool.resolve(
         kit,

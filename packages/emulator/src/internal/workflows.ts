@@ -18,7 +18,7 @@
  *
  * @internal
  */
-import { Protocol } from "@effect-sogni/core"
+import { PlatformTools, Protocol } from "@effect-sogni/core"
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
@@ -608,28 +608,27 @@ const validatePlan = (
       })
     }
     const bound = new Set(deps.map((d) => d.targetArgument))
-    const needsPrompt = IMAGE_TOOLS.has(toolName) || VIDEO_TOOLS.has(toolName) || AUDIO_TOOLS.has(toolName)
-    const promptless = new Set([
-      "upscale_image",
-      "remove_background",
-      "segment_image",
-      "upscale_video",
-      "stitch_video",
-      "orbit_video",
-      "dance_montage",
-      "extend_video",
-      "replace_video_segment",
-      "overlay_video",
-      "add_subtitles",
-      "change_angle"
-    ])
-    if (needsPrompt && !promptless.has(toolName) && !bound.has("prompt")) {
-      const prompt = args["prompt"]
-      if (typeof prompt !== "string" || prompt.trim().length === 0) {
-        return problem(`Invalid ${toolName} arguments: Missing required argument "prompt"`, {
-          field: `${at}.arguments.prompt`,
-          stepId: id
-        })
+    if (PlatformTools.isHostedToolName(toolName)) {
+      const properties = PlatformTools.argumentsSchema(toolName)["properties"]
+      for (const target of bound) {
+        if (!isRecord(properties) || !(target in properties)) {
+          return problem(`Invalid ${toolName} arguments: dependsOn targets "${target}", which ${toolName} does not take`, {
+            field: `${at}.dependsOn`,
+            stepId: id
+          })
+        }
+      }
+      // Dependencies are bound before the required check: issues on bound arguments do not count.
+      const checked = PlatformTools.validateEither(toolName, args)
+      if (Either.isLeft(checked)) {
+        const issues = checked.left.issues.filter((i) => !bound.has(i.field.split(/[.[]/)[0]!))
+        if (issues.length > 0) {
+          return problem(`Invalid ${toolName} arguments: ${issues.map((i) => i.message).join("; ")}`, {
+            field: `${at}.arguments${issues[0]!.field === "" ? "" : `.${issues[0]!.field}`}`,
+            rule: issues[0]!.rule,
+            stepId: id
+          })
+        }
       }
     }
     if (toolName === "ask_clarifying_question" && typeof args["question"] !== "string") {

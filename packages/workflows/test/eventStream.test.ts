@@ -1,0 +1,185 @@
+/**
+ * The resumable reader on its own, against an in-memory SSE source that cuts connections at random byte
+ * offsets, splits the bytes into random chunks, re-sends events before the cursor and mixes in heartbeats:
+ * every event comes out exactly once, in order, and the reader ends on the terminal status (also
+ * `partial_failure`). Also: a source that never gets anywhere fails with `WorkflowStreamError`, and a clean
+ * close of a finished workflow ends the stream.
+ */
+import { SogniError } from "@effect-sogni/core"
+import { assert, describe, it } from "@effect/vitest"
+import * as Chunk from "effect/Chunk"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as FastCheck from "effect/FastCheck"
+import * as Fiber from "effect/Fiber"
+import * as Stream from "effect/Stream"
+import * as EventStream from "../src/internal/eventStream.js"
+import type { WorkflowError } from "../src/WorkflowError.js"
+
+const resume: EventStream.ResumeOptions = {
+  maxReconnects: 1000,
+  baseDelay: Duration.millis(0),
+  maxDelay: Duration.millis(0),
+  idleTimeout: Duration.seconds(5)
+}
+
+const frame = (n: number, total: number, terminal: string) => {
+  const status = n === total ? terminal : "running"
+  const type = n === total ? "workflow_completed" : "step_started"
+  return `id: ${n}\nevent: ${type}\ndata: ${JSON.stringify({ id: String(n), sequence: n, type, status })}\n\n`
+}
+
+const encoder = new TextEncoder()
+
+/** Splits bytes into chunks at the given cut points (positions modulo the length). */
+const chunked = (bytes: Uint8Array, cuts: ReadonlyArray<number>) => {
+  const points = [...new Set(cuts.map((c) => (bytes.length === 0 ? 0 : c % bytes.length)))].sort((a, b) => a - b)
+  const out: Uint8Array[] = []
+  let at = 0
+  for (const p of [...points, bytes.length]) {
+    if (p > at) out.push(bytes.subarray(at, p))
+    at = Math.max(at, p)
+  }
+  return out
+}
+
+describe("resumable event reader", () => {
+  it.live.prop(
+    "random cuts, chunking, replays and heartbeats: every event exactly once, in order",
+    {
+      total: FastCheck.integer({ min: 1, max: 40 }),
+      drops: FastCheck.array(FastCheck.integer({ min: 0, max: 3000 }), { maxLength: 25 }),
+      splits: FastCheck.array(FastCheck.nat(), { maxLength: 12 }),
+      replayExtra: FastCheck.boolean(),
+      terminal: FastCheck.constantFrom("completed", "partial_failure", "failed", "cancelled")
+    },
+    ({ drops, replayExtra, splits, terminal, total }) =>
+      Effect.gen(function*() {
+        const budgets = [...drops]
+        let connections = 0
+        const open = (cursor: string | undefined): Stream.Stream<Uint8Array, WorkflowError> => {
+          connections++
+          const from = cursor === undefined ? 1 : Number(cursor) + (replayExtra ? 0 : 1)
+          let text = ": keepalive\n\n"
+          for (let n = Math.max(1, from); n <= total; n++) text += frame(n, total, terminal) + (n % 3 === 0 ? ": keepalive\n\n" : "")
+          let bytes = encoder.encode(text)
+          const budget = budgets.shift()
+          const cut = budget !== undefined && budget < bytes.length
+          if (cut) bytes = bytes.subarray(0, budget)
+          const body = Stream.fromIterable(chunked(bytes, splits))
+          return cut
+            ? Stream.concat(body, Stream.fail(new SogniError.SogniTransportError({ reason: "Http", message: "reset" })))
+            : body
+        }
+        const events = yield* EventStream.resumableEvents({
+          workflowId: "wf_prop",
+          after: undefined,
+          resume,
+          open,
+          status: Effect.succeed(terminal)
+        }).pipe(Stream.runCollect, Effect.map(Chunk.toReadonlyArray))
+        assert.deepStrictEqual(events.map((e) => e.id), Array.from({ length: total }, (_, i) => String(i + 1)))
+        assert.strictEqual(events.at(-1)!.status, terminal)
+        assert.isAtMost(connections, drops.length + 1)
+      }),
+    { fastCheck: { numRuns: 150 } }
+  )
+
+  it.live("gives up with WorkflowStreamError after maxReconnects drops without progress", () =>
+    Effect.gen(function*() {
+      let connections = 0
+      const error = yield* EventStream.resumableEvents({
+        workflowId: "wf_dead",
+        after: "7",
+        resume: { ...resume, maxReconnects: 3 },
+        open: () => {
+          connections++
+          return Stream.fail(new SogniError.SogniTransportError({ reason: "Connect", message: "refused" }))
+        },
+        status: Effect.succeed("running")
+      }).pipe(Stream.runDrain, Effect.flip)
+      assert.strictEqual(error._tag, "WorkflowStreamError")
+      assert.deepInclude(error as object, { reason: "Exhausted", lastEventId: "7", workflowId: "wf_dead" })
+      assert.strictEqual(connections, 4)
+    }))
+
+  it.live("a clean close with nothing new ends the stream once the workflow is terminal; non-retryable errors pass through", () =>
+    Effect.gen(function*() {
+      const events = yield* EventStream.resumableEvents({
+        workflowId: "wf_done",
+        after: "12",
+        resume,
+        open: () => Stream.make(encoder.encode(": keepalive\n\n")),
+        status: Effect.succeed("partial_failure")
+      }).pipe(Stream.runCollect)
+      assert.strictEqual(Chunk.size(events), 0)
+      const auth = yield* EventStream.resumableEvents({
+        workflowId: "wf_auth",
+        after: undefined,
+        resume,
+        open: () => Stream.fail(new SogniError.SogniAuthenticationError({ reason: "InvalidCredentials", message: "401" })),
+        status: Effect.succeed("running")
+      }).pipe(Stream.runDrain, Effect.flip)
+      assert.strictEqual(auth._tag, "SogniAuthenticationError")
+    }))
+
+  it.live("a silent connection is dropped after the idle timeout and resumed", () =>
+    Effect.gen(function*() {
+      let connections = 0
+      const events = yield* EventStream.resumableEvents({
+        workflowId: "wf_idle",
+        after: undefined,
+        resume: { ...resume, idleTimeout: Duration.millis(50) },
+        open: (cursor) => {
+          connections++
+          return cursor === undefined
+            ? Stream.concat(Stream.make(encoder.encode(frame(1, 2, "completed"))), Stream.never)
+            : Stream.make(encoder.encode(frame(2, 2, "completed")))
+        },
+        status: Effect.succeed("running")
+      }).pipe(Stream.runCollect, Effect.map(Chunk.toReadonlyArray))
+      assert.deepStrictEqual(events.map((e) => e.id), ["1", "2"])
+      assert.strictEqual(connections, 2)
+    }))
+
+  it.live("interrupting the consumer closes the open connection", () =>
+    Effect.gen(function*() {
+      let released = 0
+      const fiber = yield* EventStream.resumableEvents({
+        workflowId: "wf_interrupt",
+        after: undefined,
+        resume,
+        open: () =>
+          Stream.concat(Stream.make(encoder.encode(frame(1, 5, "completed"))), Stream.never).pipe(
+            Stream.ensuring(Effect.sync(() => released++))
+          ),
+        status: Effect.succeed("running")
+      }).pipe(Stream.runDrain, Effect.fork)
+      yield* Effect.sleep("30 millis")
+      assert.strictEqual(released, 0)
+      yield* Fiber.interrupt(fiber)
+      assert.strictEqual(released, 1)
+    }))
+
+  it.live("malformed frames are skipped and the cursor still moves past them", () =>
+    Effect.gen(function*() {
+      const cursors: Array<string | undefined> = []
+      const events = yield* EventStream.resumableEvents({
+        workflowId: "wf_bad",
+        after: undefined,
+        resume,
+        open: (cursor) => {
+          cursors.push(cursor)
+          return cursor === undefined
+            ? Stream.concat(
+              Stream.make(encoder.encode(`${frame(1, 3, "completed")}id: 2\nevent: x\ndata: {not json\n\n`)),
+              Stream.fail(new SogniError.SogniTransportError({ reason: "Http", message: "reset" }))
+            )
+            : Stream.make(encoder.encode(frame(3, 3, "completed")))
+        },
+        status: Effect.succeed("running")
+      }).pipe(Stream.runCollect, Effect.map(Chunk.toReadonlyArray))
+      assert.deepStrictEqual(events.map((e) => e.id), ["1", "3"])
+      assert.deepStrictEqual(cursors, [undefined, "2"])
+    }))
+})
