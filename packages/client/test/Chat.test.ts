@@ -262,7 +262,17 @@ describe("chat", () => {
         assert.strictEqual(n, 3)
         const deadline = Date.now() + 5000
         while (tap.cancels.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
-        assert.strictEqual(tap.requests.length, 2)
+        // a stream abandoned without break: dispose releases it, which cancels its job too
+        const abandoned = await sogni.chat.completions.create({
+          model: MODEL,
+          messages: [{ role: "user", content: "[[slow]] [[long]] forgotten" }],
+          stream: true
+        })
+        const it = abandoned[Symbol.asyncIterator]()
+        await it.next()
+        await sogni.dispose()
+        while (tap.cancels.length < 3 && Date.now() < deadline + 5000) await new Promise((r) => setTimeout(r, 50))
+        assert.strictEqual(tap.requests.length, 3)
         assert.deepStrictEqual(
           [...tap.cancels].map((id) => id.toUpperCase()).sort(),
           tap.requests.map((r) => String(r.jobID).toUpperCase()).sort()
