@@ -13,8 +13,9 @@
  *
  * @since 0.1.0
  */
-import { Chat, type ChatChunk, ChatRequest, ChatRuns, HostedChat, type Tool } from "@effect-sogni/chat"
-import { Models } from "@effect-sogni/media"
+import { Chat, type ChatChunk, ChatRequest, ChatRuns, HostedChat, SogniTools, type Tool } from "@effect-sogni/chat"
+import { PlatformTools } from "@effect-sogni/core"
+import { Models, type Projects, type Results } from "@effect-sogni/media"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Stream from "effect/Stream"
@@ -44,7 +45,14 @@ import type {
 } from "./types.js"
 
 /** @internal */
-export type ChatRequirements = Chat.Chat | Models.Models | SogniSocket.SogniSocket | HostedChat.HostedChat | ChatRuns.ChatRuns
+export type ChatRequirements =
+  | Chat.Chat
+  | Models.Models
+  | SogniSocket.SogniSocket
+  | HostedChat.HostedChat
+  | ChatRuns.ChatRuns
+  | Projects.Projects
+  | Results.Results
 
 /** Drops `undefined` fields (the wire and the types treat absent and undefined differently). */
 const strip = <A extends Record<string, unknown>>(a: A): { [K in keyof A]: Exclude<A[K], undefined> } =>
@@ -97,36 +105,73 @@ export const toHostedRequest = (p: HostedChatCompletionParams): HostedChat.Hoste
   }) as unknown as HostedChat.HostedChatRequest
 }
 
-/** The caller's `onToolCall` as a toolkit of the chat package: one tool per declared function. */
-const toolkitOf = (p: ChatCompletionParams): Tool.Toolkit | undefined => {
-  const handler = p.onToolCall
-  if (p.autoExecuteTools !== true || handler === undefined || p.tools === undefined || p.tools.length === 0) return undefined
-  const tools = new Map<string, Tool.Tool>()
-  for (const definition of p.tools) {
-    const name = definition.function.name
-    tools.set(name, {
-      name,
-      description: definition.function.description,
-      definition: definition as Tool.Tool["definition"],
-      // the JSON arguments go to the handler as the model sent them (the official client's contract)
-      decode: (args) => Either.right(args),
-      run: (_params, call) =>
-        Effect.tryPromise({
-          try: async () => {
-            p.onToolProgress?.(call, { status: "processing", percent: 0 })
-            const out = await handler(call)
-            p.onToolProgress?.(call, { status: "completed", percent: 100 })
-            return typeof out === "string" ? out : JSON.stringify(out)
-          },
-          catch: (error) => {
-            p.onToolProgress?.(call, { status: "failed", percent: 100 })
-            return error
-          }
-        })
+/**
+ * The toolkit of an auto-executed completion: the client-executable Sogni platform tools among the
+ * request's `tools` (`generate_image`, `edit_image`, `generate_video`, `sound_to_video`,
+ * `video_to_video`, `generate_music`) run as media projects through the chat package's `SogniTools`, as
+ * the official client runs its platform tools itself; every other declared function runs the caller's
+ * `onToolCall`. None when nothing is to be executed.
+ */
+const toolkitOf = (
+  p: ChatCompletionParams
+): Effect.Effect<Tool.Toolkit | undefined, never, Projects.Projects | Models.Models | Results.Results> =>
+  Effect.gen(function*() {
+    const handler = p.onToolCall
+    if (p.autoExecuteTools !== true || p.tools === undefined || p.tools.length === 0) return undefined
+    const platform = p.tools.filter((t) => PlatformTools.isClientExecutableToolName(t.function.name))
+    const session = platform.length > 0
+      ? yield* SogniTools.make(strip({ tokenType: p.tokenType }))
+      : undefined
+    const byName = new Map((session?.all ?? []).map((t) => [t.name, t] as const))
+    const tools = new Map<string, Tool.Tool>()
+    for (const definition of p.tools) {
+      const name = definition.function.name
+      const builtIn = byName.get(name)
+      if (builtIn !== undefined) {
+        // the caller's definition is what the model sees; the platform tool runs the call
+        tools.set(name, { ...builtIn, definition: definition as Tool.Tool["definition"] })
+        continue
+      }
+      if (handler === undefined) continue
+      tools.set(name, {
+        name,
+        description: definition.function.description,
+        definition: definition as Tool.Tool["definition"],
+        // the JSON arguments go to the handler as the model sent them (the official client's contract)
+        decode: (args) => Either.right(args),
+        run: (_params, call) =>
+          Effect.tryPromise({
+            try: async () => {
+              p.onToolProgress?.(call, { status: "processing", percent: 0 })
+              const out = await handler(call)
+              p.onToolProgress?.(call, { status: "completed", percent: 100 })
+              return typeof out === "string" ? out : JSON.stringify(out)
+            },
+            catch: (error) => {
+              p.onToolProgress?.(call, { status: "failed", percent: 100 })
+              return error
+            }
+          })
+      })
+    }
+    if (tools.size === 0) return undefined
+    return { tools, definitions: p.tools as unknown as Tool.Toolkit["definitions"] }
+  })
+
+/** Streams a completion: with the tool loop when something is to be executed, else a single job. */
+const chatStream = (
+  p: ChatCompletionParams,
+  request: ChatRequest.ChatRequest
+): Stream.Stream<AnyChunk, unknown, ChatRequirements> =>
+  Stream.unwrap(
+    Effect.gen(function*() {
+      const chat = yield* Chat.Chat
+      const kit = yield* toolkitOf(p)
+      return kit === undefined
+        ? chat.stream(request, callOptions) as Stream.Stream<AnyChunk, unknown>
+        : chat.streamWithTools(request, kit, toolOptions(p)) as Stream.Stream<AnyChunk, unknown>
     })
-  }
-  return { tools, definitions: p.tools as unknown as Tool.Toolkit["definitions"] }
-}
+  )
 
 const callOptions = { splitThinking: false } as const
 
@@ -409,12 +454,11 @@ export class ChatApi {
   private async createCompletion(params: ChatCompletionParams, options?: CallOptions): Promise<ChatCompletionResult> {
     this.requireSocket("chat.completions.create")
     const request = toChatRequest(params)
-    const kit = toolkitOf(params)
-    const stream: Stream.Stream<AnyChunk, unknown, Chat.Chat> = kit === undefined
-      ? Stream.unwrap(Effect.map(Chat.Chat, (c) => c.stream(request, callOptions)))
-      : Stream.unwrap(Effect.map(Chat.Chat, (c) => c.streamWithTools(request, kit, toolOptions(params))))
     const folder = new Folder()
-    await this.runner.run(Stream.runForEach(stream, (chunk) => Effect.sync(() => folder.push(chunk))), options?.signal)
+    await this.runner.run(
+      Stream.runForEach(chatStream(params, request), (chunk) => Effect.sync(() => folder.push(chunk))),
+      options?.signal
+    )
     const result = folder.result()
     if (result === null) throw new InvalidRequestError("the chat stream ended without a result", { reason: "Unexpected", fields: { field: "stream", rule: "no-result" } })
     return result
@@ -426,11 +470,7 @@ export class ChatApi {
     // refuse invalid requests here, as the official client does, rather than on the first chunk
     const checked = ChatRequest.validate(request)
     if (Either.isLeft(checked)) throw fromTyped(checked.left)
-    const kit = toolkitOf(params)
-    const stream: Stream.Stream<AnyChunk, unknown, Chat.Chat> = kit === undefined
-      ? Stream.unwrap(Effect.map(Chat.Chat, (c) => c.stream(request, callOptions)))
-      : Stream.unwrap(Effect.map(Chat.Chat, (c) => c.streamWithTools(request, kit, toolOptions(params))))
-    return new ChatStream(this.runner.iterate(stream, options?.signal))
+    return new ChatStream(this.runner.iterate(chatStream(params, request), options?.signal))
   }
 
   private requireSocket(call: string): void {

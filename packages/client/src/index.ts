@@ -28,6 +28,8 @@ export { ReplayApi, WorkflowsApi } from "./WorkflowsApi.js"
 /** @since 0.1.0 */
 export type { TemplatesApi } from "./WorkflowsApi.js"
 /** @since 0.1.0 */
+export { isSogniToolCall, parseToolCallArguments, SogniTools } from "./SogniTools.js"
+/** @since 0.1.0 */
 export { AccountApi } from "./AccountApi.js"
 /** @since 0.1.0 */
 export type { AccountEvents, CurrentAccount } from "./AccountApi.js"

@@ -12,6 +12,7 @@ import {
   isInvalidRequestError,
   isRetryableChatError,
   SogniClient,
+  SogniTools,
   type ToolCall
 } from "../src/index.js"
 import * as Effect from "effect/Effect"
@@ -151,6 +152,33 @@ describe("chat", () => {
     })
   })
 
+  it("autoExecuteTools runs a Sogni platform tool (generate_image) as a media project of this client", async () => {
+    await withClient("client-chat-platform", async (sogni) => {
+      const calls: Array<string> = []
+      const result = await sogni.chat.completions.create({
+        model: MODEL,
+        messages: [{ role: "user", content: "Please generate_image of \"a red fox in the snow\" and call get_weather for \"Oslo\" [[minimal]]" }],
+        tools: [SogniTools.generateImage, weatherTool],
+        tokenType: "spark",
+        autoExecuteTools: true,
+        onToolCall: async (call) => {
+          calls.push(call.function.name)
+          return "{\"temperature\":\"-3 °C\"}"
+        }
+      })
+      // the custom tool went to onToolCall, the platform tool did not
+      assert.deepStrictEqual(calls, ["get_weather"])
+      const results = result.toolHistory![0]!.toolResults
+      const image = results.find((r) => r.toolName === "generate_image")!
+      assert.isTrue(image.success, image.content)
+      const output = JSON.parse(image.content) as { success: boolean; media_type: string; urls: Array<string> }
+      assert.strictEqual(output.media_type, "image")
+      const png = new Uint8Array(await (await fetch(output.urls[0]!)).arrayBuffer())
+      assert.deepStrictEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47])
+      assert.include(result.content, output.urls[0]!)
+    })
+  })
+
   it("a tool handler that throws goes back to the model as a failed result", async () => {
     await withClient("client-chat-5", async (sogni) => {
       const result = await sogni.chat.completions.create({
@@ -234,7 +262,17 @@ describe("chat", () => {
         assert.strictEqual(n, 3)
         const deadline = Date.now() + 5000
         while (tap.cancels.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
-        assert.strictEqual(tap.requests.length, 2)
+        // a stream abandoned without break: dispose releases it, which cancels its job too
+        const abandoned = await sogni.chat.completions.create({
+          model: MODEL,
+          messages: [{ role: "user", content: "[[slow]] [[long]] forgotten" }],
+          stream: true
+        })
+        const it = abandoned[Symbol.asyncIterator]()
+        await it.next()
+        await sogni.dispose()
+        while (tap.cancels.length < 3 && Date.now() < deadline + 5000) await new Promise((r) => setTimeout(r, 50))
+        assert.strictEqual(tap.requests.length, 3)
         assert.deepStrictEqual(
           [...tap.cancels].map((id) => id.toUpperCase()).sort(),
           tap.requests.map((r) => String(r.jobID).toUpperCase()).sort()

@@ -27,6 +27,8 @@ const disposed = () => new DisposedError("The client has been disposed", { reaso
 export class Runner<R> {
   private isDisposed = false
   private readonly fibers = new Set<Fiber.RuntimeFiber<unknown, unknown>>()
+  /** Scopes of iterators still open: closed on dispose, so an abandoned loop releases its stream too. */
+  private readonly openScopes = new Set<Scope.CloseableScope>()
 
   constructor(readonly runtime: ManagedRuntime.ManagedRuntime<R, never>) {}
 
@@ -86,6 +88,7 @@ export class Runner<R> {
       buffer = []
       if (closing !== undefined) return closing
       const s = scope
+      if (s !== undefined) self.openScopes.delete(s)
       closing = s === undefined || self.isDisposed
         ? Promise.resolve()
         : self.runtime.runPromise(Scope.close(s, Exit.void)).then(() => undefined, () => undefined)
@@ -113,6 +116,7 @@ export class Runner<R> {
           if (scope === undefined) {
             scope = Effect.runSync(Scope.make())
             const s = scope
+            self.openScopes.add(s)
             pull = await self.run(Scope.extend(Stream.toPull(stream), s), signal)
           }
           const exit = await new Promise<Exit.Exit<Chunk.Chunk<A>, Option.Option<E>>>((resolve) => {
@@ -155,7 +159,13 @@ export class Runner<R> {
     this.isDisposed = true
     const fibers = [...this.fibers]
     this.fibers.clear()
+    const scopes = [...this.openScopes]
+    this.openScopes.clear()
     await this.runtime.runPromise(Fiber.interruptAll(fibers)).catch(() => undefined)
+    // iterators abandoned without return(): release their streams before the services go away
+    await this.runtime
+      .runPromise(Effect.forEach(scopes, (s) => Scope.close(s, Exit.void), { discard: true }))
+      .catch(() => undefined)
     await this.runtime.dispose()
   }
 
