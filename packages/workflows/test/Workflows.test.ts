@@ -236,6 +236,32 @@ describe("Workflows against the emulator", () => {
       const events = yield* collect(workflows.streamEvents(started.workflowId))
       assert.strictEqual(events.at(-1)!.type, "workflow_cancelled")
 
+      // four 16-image steps (64 units) wait too; confirming lets them run to completion
+      const batch = WorkflowPlan.make("batch")
+        .step("a", "generate_image", { prompt: "tile a", numberOfVariations: 16 })
+        .step("b", "generate_image", { prompt: "tile b", numberOfVariations: 16 })
+        .step("c", "generate_image", { prompt: "tile c", numberOfVariations: 16 })
+        .step("d", "generate_image", { prompt: "tile d", numberOfVariations: 16 })
+      const gated = yield* workflows.start({ input: batch })
+      yield* workflows.streamEvents(gated.workflowId).pipe(
+        Stream.takeUntil((e) => e.status === "waiting_for_user"),
+        Stream.runDrain
+      )
+      const stale = yield* workflows.confirmCost(gated.workflowId, {
+        decision: "confirm",
+        acceptedCostPreview: { estimatedCapacityUnits: 10 }
+      }).pipe(Effect.flip)
+      assert.strictEqual(apiError(stale).reason, "Conflict", "a stale cost preview is refused")
+      const approved = yield* workflows.confirmCost(gated.workflowId, {
+        decision: "confirm",
+        acceptedCostPreview: { estimatedCapacityUnits: 64 }
+      })
+      assert.strictEqual(approved.status, "running")
+      assert.isFalse(approved.awaitingCostApproval)
+      const batchEvents = yield* collect(workflows.streamEvents(gated.workflowId))
+      assertComplete(batchEvents)
+      assert.strictEqual(batchEvents.at(-1)!.status, "completed")
+
       const cheapEnough = yield* workflows.start({ input: stillToClip("cost gate"), confirmCost: true })
       const gate = yield* workflows.confirmCost(cheapEnough.workflowId, { decision: "confirm" }).pipe(Effect.flip)
       assert.strictEqual(apiError(gate).status, 409, "nothing to confirm when no approval is pending")
