@@ -1,7 +1,8 @@
 /**
  * The main job: start the embedded emulator, connect, show the models and the balance, then generate
  * two images, a short video and an audio clip through the media API, each with a live progress bar,
- * save them under `./out/` and print a summary of files, sizes and cost.
+ * save them under `./out/` and print a summary of files, sizes and cost. Then the chat part
+ * (`demo-chat.ts`): a streamed answer and a turn calling a local tool and `generate_image`.
  *
  * Run it with `pnpm demo`. `SOGNI_DEMO_SPEED` slows the emulator down or speeds it up (default 0.15).
  */
@@ -9,6 +10,7 @@ import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import { SogniAccount, SogniSocket } from "@effect-sogni/core"
+import { Chat } from "@effect-sogni/chat"
 import { Emulator } from "@effect-sogni/emulator"
 import { Media, Models, Projects, type ProjectState, Results } from "@effect-sogni/media"
 import * as Console from "effect/Console"
@@ -16,6 +18,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
+import { runChatDemo } from "./demo-chat.js"
 import { runWorkflowDemo } from "./demo-workflow.js"
 
 const speed = Number(process.env.SOGNI_DEMO_SPEED ?? "0.15")
@@ -189,14 +192,14 @@ const program = Effect.gen(function*() {
 const main = Effect.gen(function*() {
   const emulator = yield* Emulator.Emulator
   yield* Console.log(`emulator at ${emulator.url}`)
-  yield* program.pipe(
+  yield* Effect.andThen(program, runChatDemo).pipe(
     Effect.provide(
-      Media.layer({
+      Chat.layer().pipe(Layer.provideMerge(Media.layer({
         appId: "effect-sogni-demo",
         apiKey: Redacted.make(emulator.apiKey),
         restEndpoint: emulator.url,
         socketEndpoint: emulator.wsUrl
-      })
+      })))
     )
   )
   yield* runWorkflowDemo

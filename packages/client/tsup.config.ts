@@ -41,6 +41,8 @@ export default defineConfig([
   ...(mode === "dts" ? [] : [{
     ...common,
     format: ["cjs" as const],
+    // core reads the platform tool catalog through createRequire(import.meta.url): shim it in CommonJS
+    shims: true,
     noExternal: [...workspace, /^@noble\//]
   }])
 ])

@@ -505,6 +505,12 @@ export const make = (
         if (indices(args, "referenceVideoIndices").length > 0 || indices(args, "referenceAudioIndices").length > 0) {
           return yield* fail("referenceVideoIndices/referenceAudioIndices need hosted execution (chat runs)")
         }
+        const selector = str(args, "videoModel")
+        if (selector !== undefined && selector.toLowerCase().includes("r2v")) {
+          // reference-to-video has no direct project route here; falling back to another model would
+          // bill the user for a render they did not ask for
+          return yield* fail(`videoModel '${selector}' (reference-to-video) needs hosted execution (chat runs)`)
+        }
         const images = yield* Effect.forEach(refs, (i, n) => mediaAt("image", i, `referenceImageIndices[${n}]`))
         const workflows = images.length === 2 ? ["flf2v"] : images.length === 1 ? ["i2v"] : ["t2v"]
         const table = images.length > 0 ? imageVideoSelectors : textVideoSelectors
@@ -527,8 +533,8 @@ export const make = (
           positivePrompt: prompt,
           negativePrompt: FrameMath.isVendorVideoModel(modelId) ? undefined : negative,
           numberOfMedia: variations(args, options.numberOfMedia),
-          width: num(args, "width") ?? d.width,
-          height: num(args, "height") ?? d.height,
+          width: Math.round(num(args, "width") ?? d.width),
+          height: Math.round(num(args, "height") ?? d.height),
           fps: d.fps,
           duration: num(args, "duration"),
           referenceImage: images[0],

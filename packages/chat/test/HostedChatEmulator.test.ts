@@ -4,7 +4,7 @@
  * (create → events → terminal, resume through a proxy that cuts the event stream at random points,
  * cancel, cost confirmation, heartbeats).
  */
-import { SogniConfig, SogniError, SogniRest } from "@effect-sogni/core"
+import { SogniAuth, SogniConfig, SogniError, SogniRest } from "@effect-sogni/core"
 import { Emulator } from "@effect-sogni/emulator"
 import { assert, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
@@ -36,7 +36,12 @@ const clientsFor = (restEndpoint?: string, apiKey?: string) =>
         }))
       )
     )
-    return { hosted: Context.get(ctx, HostedChat.HostedChat), runs: Context.get(ctx, ChatRuns.ChatRuns), emulator }
+    return {
+      hosted: Context.get(ctx, HostedChat.HostedChat),
+      runs: Context.get(ctx, ChatRuns.ChatRuns),
+      auth: Context.get(ctx, SogniAuth.SogniAuth),
+      emulator
+    }
   })
 
 const live = (
@@ -115,6 +120,28 @@ describe("HostedChat", () => {
       assert.isAbove(textAt, resultAt)
     }))
 
+  live("interrupting a hosted stream closes the request and the server cancels the tool's render", () =>
+    Effect.gen(function*() {
+      const { emulator, hosted } = yield* clientsFor()
+      const consumer = yield* Effect.fork(Stream.runDrain(hosted.stream({
+        model,
+        messages: [{ role: "user", content: "generate_video \"waves at night\"" }],
+        sogniToolExecution: true
+      })))
+      let projects: ReadonlyArray<{ readonly status: string }> = []
+      for (let i = 0; i < 200 && projects.length === 0; i++) {
+        yield* Effect.sleep("10 millis")
+        projects = yield* emulator.control.listProjects()
+      }
+      assert.strictEqual(projects.length, 1)
+      yield* Fiber.interrupt(consumer)
+      for (let i = 0; i < 200 && projects[0]!.status !== "cancelled"; i++) {
+        yield* Effect.sleep("10 millis")
+        projects = yield* emulator.control.listProjects()
+      }
+      assert.strictEqual(projects[0]!.status, "cancelled")
+    }), 1)
+
   live("without execution the platform tool call comes back as toolCalls / ToolCallDeltas", () =>
     Effect.gen(function*() {
       const { hosted } = yield* clientsFor()
@@ -176,6 +203,27 @@ describe("HostedChat", () => {
       const stranger = yield* clientsFor(undefined, "not-a-key")
       const denied = yield* Effect.flip(stranger.hosted.complete({ model, messages: [{ role: "user", content: "x" }] }))
       assert.instanceOf(denied, SogniError.SogniAuthenticationError)
+    }))
+})
+
+describe("shared REST policy", () => {
+  live("GETs retry 503s under core's policy, POSTs do not; a 401 clears the credential for hosted chat but not for runs", () =>
+    Effect.gen(function*() {
+      const { auth, emulator, hosted, runs } = yield* clientsFor()
+      const { run } = yield* runs.create({ messages: [{ role: "user", content: "hi" }] })
+      yield* emulator.control.failRest({ count: 2, status: 503, pathPrefix: "/v1/chat/runs/", retryAfterSeconds: 0 })
+      assert.strictEqual((yield* runs.get(run.runId)).runId, run.runId)
+      yield* emulator.control.failRest({ count: 1, status: 503, pathPrefix: "/v1/chat/completions", retryAfterSeconds: 7 })
+      const busy = yield* Effect.flip(hosted.complete({ model, messages: [{ role: "user", content: "x" }] }))
+      assert.isTrue(busy._tag === "SogniApiError" && busy.status === 503 && busy.retryAfterMillis === 7000)
+      yield* emulator.control.failRest({ count: 1, status: 401, pathPrefix: "/v1/chat/runs/" })
+      const refusedRun = yield* Effect.flip(runs.get(run.runId))
+      assert.strictEqual(refusedRun._tag, "SogniAuthenticationError")
+      assert.strictEqual((yield* auth.state)._tag, "ApiKey")
+      yield* emulator.control.failRest({ count: 1, status: 401, pathPrefix: "/v1/chat/completions" })
+      const refusedChat = yield* Effect.flip(hosted.complete({ model, messages: [{ role: "user", content: "x" }] }))
+      assert.strictEqual(refusedChat._tag, "SogniAuthenticationError")
+      assert.strictEqual((yield* auth.state)._tag, "Unauthenticated")
     }))
 })
 

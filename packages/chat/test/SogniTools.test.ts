@@ -7,13 +7,16 @@
  */
 import { PlatformTools, Sogni } from "@effect-sogni/core"
 import { Emulator } from "@effect-sogni/emulator"
-import { Media } from "@effect-sogni/media"
+import { Media, Projects } from "@effect-sogni/media"
 import { assert, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -233,6 +236,11 @@ describe("SogniTools against the emulator", () => {
       assert.strictEqual(music.model, "ace_step_1.5_turbo")
       const generated = yield* sogni.generated
       assert.deepStrictEqual([generated.image.length, generated.video.length, generated.audio.length], [1, 2, 1])
+      const r2v = yield* Tool.resolve(kit, call("generate_video", { prompt: "x", videoModel: "minimax-h3-r2v" }), "return")
+      assert.strictEqual(
+        JSON.parse(r2v.content).error,
+        "generate_video failed: videoModel 'minimax-h3-r2v' (reference-to-video) needs hosted execution (chat runs)"
+      )
       // v2v from video result 0 with a canny control: LTX 2.3 v2v (ControlNet) is preferred over Seedance
       const v2v = JSON.parse(
         (yield* Tool.resolve(kit, call("video_to_video", { prompt: "restyle", videoSourceIndex: 0, controlMode: "canny", duration: 5 }), "return"))
@@ -250,5 +258,26 @@ describe("SogniTools against the emulator", () => {
         JSON.parse(animate.content).error,
         "video_to_video failed: No animate-move video models are available on the network right now"
       )
+    }))
+  emulatorTest("interrupting a running tool cancels its project", () =>
+    Effect.gen(function*() {
+      const { ctx, sogni } = yield* servicesFor()
+      const projects = Context.get(ctx, Projects.Projects)
+      const kit = Tool.toolkit(sogni.generateImage)
+      const fiber = yield* Effect.fork(Tool.resolve(kit, call("generate_image", { prompt: "a slow fox [[slow]]" }), "return"))
+      // wait until the project is running
+      const id = yield* projects.active.pipe(
+        Effect.flatMap((ids) => (ids.length > 0 ? Effect.succeed(ids[0]!) : Effect.fail("none yet"))),
+        Effect.retry(Schedule.spaced("10 millis").pipe(Schedule.upTo("10 seconds")))
+      )
+      const project = Option.getOrThrow(yield* projects.get(id))
+      yield* Fiber.interrupt(fiber)
+      const state = yield* project.state.pipe(
+        Effect.filterOrFail((s) => s.status === "canceled", () => "not canceled yet"),
+        Effect.retry(Schedule.spaced("20 millis").pipe(Schedule.upTo("10 seconds")))
+      )
+      assert.strictEqual(state.status, "canceled")
+      assert.deepStrictEqual(yield* projects.active, [])
+      assert.lengthOf((yield* sogni.generated).image, 0)
     }))
 })

@@ -13,7 +13,7 @@
  *
  * @since 0.1.0
  */
-import { Chat, type ChatChunk, ChatRequest, type Tool } from "@effect-sogni/chat"
+import { Chat, type ChatChunk, ChatRequest, ChatRuns, HostedChat, type Tool } from "@effect-sogni/chat"
 import { Models } from "@effect-sogni/media"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -24,6 +24,15 @@ import { fromTyped, InvalidRequestError } from "./errors.js"
 import type { CallOptions, Runner } from "./internal/runner.js"
 import type {
   ChatCompletionChunk,
+  ChatRunEvent,
+  ChatRunRecord,
+  ConfirmChatRunCostParams,
+  HostedChatCompletionParams,
+  HostedChatCompletionResult,
+  HostedToolExecutionParams,
+  HostedToolExecutionResult,
+  StartChatRunParams,
+  StreamChatRunEventsOptions,
   ChatCompletionParams,
   ChatCompletionResult,
   LLMJobCost,
@@ -35,7 +44,7 @@ import type {
 } from "./types.js"
 
 /** @internal */
-export type ChatRequirements = Chat.Chat | Models.Models | SogniSocket.SogniSocket
+export type ChatRequirements = Chat.Chat | Models.Models | SogniSocket.SogniSocket | HostedChat.HostedChat | ChatRuns.ChatRuns
 
 /** Drops `undefined` fields (the wire and the types treat absent and undefined differently). */
 const strip = <A extends Record<string, unknown>>(a: A): { [K in keyof A]: Exclude<A[K], undefined> } =>
@@ -67,6 +76,26 @@ export const toChatRequest = (p: ChatCompletionParams): ChatRequest.ChatRequest 
     think: p.think,
     responseFormat: p.response_format
   }) as unknown as ChatRequest.ChatRequest
+
+/** The official hosted parameters (snake_case or camelCase aliases) as the chat package's hosted request. */
+export const toHostedRequest = (p: HostedChatCompletionParams): HostedChat.HostedChatRequest => {
+  const base = toChatRequest({
+    ...p,
+    ...(p.tokenType ?? p.token_type) !== undefined ? { tokenType: p.tokenType ?? p.token_type } : {},
+    ...(p.taskProfile ?? p.task_profile) !== undefined ? { taskProfile: p.taskProfile ?? p.task_profile } : {},
+    ...(p.appSource ?? p.app_source) !== undefined ? { appSource: p.appSource ?? p.app_source } : {},
+    ...(p.safeContentFilter ?? p.safe_content_filter) !== undefined
+      ? { safeContentFilter: p.safeContentFilter ?? p.safe_content_filter }
+      : {},
+    stream: false
+  } as ChatCompletionParams)
+  return strip({
+    ...base,
+    mediaReferences: p.mediaReferences ?? p.media_references,
+    apiMediaReferences: p.apiMediaReferences ?? p.api_media_references,
+    chatTemplateKwargs: p.chat_template_kwargs
+  }) as unknown as HostedChat.HostedChatRequest
+}
 
 /** The caller's `onToolCall` as a toolkit of the chat package: one tool per declared function. */
 const toolkitOf = (p: ChatCompletionParams): Tool.Toolkit | undefined => {
@@ -280,6 +309,22 @@ export class ChatApi {
     create(params: ChatCompletionParams & { readonly stream?: false | undefined }, options?: CallOptions): Promise<ChatCompletionResult>
     create(params: ChatCompletionParams, options?: CallOptions): Promise<ChatStream | ChatCompletionResult>
   }
+  /** Hosted REST chat (`POST /v1/chat/completions`) and the direct tool endpoint; no socket needed. */
+  readonly hosted: {
+    /** A hosted completion; the result is the server's OpenAI-shaped body. */
+    create(params: HostedChatCompletionParams, options?: CallOptions): Promise<HostedChatCompletionResult>
+    /** Runs one hosted tool directly (its arguments are checked against the platform schemas first). */
+    executeTool(params: HostedToolExecutionParams, options?: CallOptions): Promise<HostedToolExecutionResult>
+  }
+  /** Durable chat runs (`/v1/chat/runs`): the server drives the model and tools; reattach any time. */
+  readonly runs: {
+    create(params: StartChatRunParams, options?: CallOptions): Promise<ChatRunRecord>
+    get(runId: string, options?: CallOptions): Promise<ChatRunRecord>
+    cancel(runId: string, reason?: string, options?: CallOptions): Promise<ChatRunRecord>
+    confirmCost(runId: string, params: ConfirmChatRunCostParams, options?: CallOptions): Promise<ChatRunRecord>
+    /** The run's events to the terminal one, resuming across dropped connections; `break` closes it. */
+    streamEvents(runId: string, options?: StreamChatRunEventsOptions): AsyncIterableIterator<ChatRunEvent>
+  }
   private llm: Readonly<Record<string, LLMModelInfo>> = {}
 
   /** @internal */
@@ -287,6 +332,46 @@ export class ChatApi {
     const create = (params: ChatCompletionParams, options?: CallOptions): Promise<any> =>
       params.stream === true ? this.createStream(params, options) : this.createCompletion(params, options)
     this.completions = { create }
+    this.hosted = {
+      create: (params, options) =>
+        runner.run(
+          Effect.flatMap(HostedChat.HostedChat, (h) => h.complete(toHostedRequest(params))).pipe(
+            Effect.map((c) => c.body as HostedChatCompletionResult)
+          ),
+          options?.signal
+        ),
+      executeTool: (params, options) =>
+        runner.run(
+          Effect.flatMap(HostedChat.HostedChat, (h) =>
+            h.executeTool(params.tool, params.arguments, strip({
+              appSource: params.appSource ?? params.app_source,
+              tokenType: params.tokenType ?? params.token_type,
+              safeContentFilter: params.safeContentFilter ?? params.safe_content_filter
+            }))).pipe(Effect.map((data): HostedToolExecutionResult => ({ status: "success", data }))),
+          options?.signal
+        )
+    }
+    const runs = (f: (r: ChatRuns.ChatRunsService) => Effect.Effect<ChatRuns.ChatRunRecord, unknown>, signal?: AbortSignal) =>
+      runner.run(Effect.flatMap(ChatRuns.ChatRuns, f), signal) as Promise<ChatRunRecord>
+    this.runs = {
+      create: (params, options) =>
+        runner.run(
+          Effect.flatMap(ChatRuns.ChatRuns, (r) => r.create(params as unknown as ChatRuns.CreateRunRequest)).pipe(
+            Effect.map((created) => created.run as unknown as ChatRunRecord)
+          ),
+          options?.signal
+        ),
+      get: (runId, options) => runs((r) => r.get(runId), options?.signal),
+      cancel: (runId, reason, options) => runs((r) => r.cancel(runId, reason), options?.signal),
+      confirmCost: (runId, params, options) =>
+        runs((r) => r.confirmCost(runId, params as unknown as ChatRuns.ConfirmCostRequest), options?.signal),
+      streamEvents: (runId, options) =>
+        runner.iterate(
+          Stream.unwrap(Effect.map(ChatRuns.ChatRuns, (r) =>
+            r.events(runId, strip({ lastEventId: options?.lastEventId })))) as Stream.Stream<ChatRunEvent, unknown, ChatRequirements>,
+          options?.signal
+        )
+    }
   }
 
   /** @internal */

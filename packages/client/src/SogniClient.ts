@@ -17,9 +17,10 @@
  *
  * @since 0.1.0
  */
-import { Chat } from "@effect-sogni/chat"
+import { Chat, ChatRuns, HostedChat } from "@effect-sogni/chat"
 import { type Sogni, SogniAccount, SogniAuth, SogniSocket } from "@effect-sogni/core"
 import { Media, Models } from "@effect-sogni/media"
+import { Workflows } from "@effect-sogni/workflows"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
@@ -33,6 +34,7 @@ import { ChatApi } from "./ChatApi.js"
 import { Emitter } from "./internal/emitter.js"
 import { Runner } from "./internal/runner.js"
 import { ProjectsApi } from "./ProjectsApi.js"
+import { ReplayApi, WorkflowsApi } from "./WorkflowsApi.js"
 import type { Logger as LoggerLike, LogLevel, SupernetType } from "./types.js"
 
 /**
@@ -74,7 +76,13 @@ export interface ClientEvents {
   readonly disconnected: { readonly code: number; readonly reason: string }
 }
 
-type Services = Sogni.Services | Media.Services | Chat.Chat
+type Services =
+  | Sogni.Services
+  | Media.Services
+  | Chat.Chat
+  | HostedChat.HostedChat
+  | ChatRuns.ChatRuns
+  | Workflows.Workflows
 
 const levelOf = (level: LogLevel | undefined) => {
   switch (level) {
@@ -113,6 +121,10 @@ export class SogniClient extends Emitter<ClientEvents> {
   readonly account: AccountApi
   readonly projects: ProjectsApi
   readonly chat: ChatApi
+  /** Durable creative workflows and their templates (REST; no socket needed). */
+  readonly workflows: WorkflowsApi
+  /** Replay records (REST). */
+  readonly replay: ReplayApi
 
   private constructor(
     private readonly runner: Runner<Services>,
@@ -125,6 +137,8 @@ export class SogniClient extends Emitter<ClientEvents> {
     })
     this.projects = new ProjectsApi(runner, socketDisabled)
     this.chat = new ChatApi(runner, socketDisabled)
+    this.workflows = new WorkflowsApi(runner)
+    this.replay = new ReplayApi(runner)
   }
 
   /** The connection events (`connecting`, `connected`, `disconnected`), as on the official `apiClient`. */
@@ -240,7 +254,9 @@ export class SogniClient extends Emitter<ClientEvents> {
         void auth
       })
     )
-    const services = Chat.layer().pipe(Layer.provideMerge(Media.layer(settings)))
+    const services = Layer.mergeAll(Chat.layer(), HostedChat.layer, ChatRuns.layer, Workflows.layer()).pipe(
+      Layer.provideMerge(Media.layer(settings))
+    )
     const layer = watchers.pipe(Layer.provideMerge(services)).pipe(
       Layer.provide(loggerLayer(config)),
       Layer.merge(loggerLayer(config))

@@ -197,7 +197,14 @@ export type DecodeError = InstanceType<typeof DecodeError>
 export const isDecodeError = guard<"DecodeError", DecodeError>("DecodeError")
 
 /** Input refused before anything was sent: `field` names the field (dotted path), `rule` the rule. @since 0.1.0 */
-export const InvalidRequestError = define<"InvalidRequestError", { readonly field: string; readonly rule: string }>(
+export const InvalidRequestError = define<"InvalidRequestError", {
+  readonly field: string
+  readonly rule: string
+  /** The workflow step, for plans refused locally. */
+  readonly stepId?: string
+  /** The platform tool, for tool arguments refused locally. */
+  readonly tool?: string
+}>(
   "InvalidRequestError"
 )
 /** @since 0.1.0 */
@@ -230,6 +237,8 @@ export const isProjectError = guard<"ProjectError", ProjectError>("ProjectError"
  */
 export const ChatJobError = define<"ChatJobError", {
   readonly jobID: string
+  /** The HTTP status, for hosted chat and chat runs. */
+  readonly status?: number
   readonly errorType: string
   readonly error: string
   readonly errorCode?: string
@@ -350,11 +359,32 @@ export const fromTyped = (error: unknown): SogniClientError => {
     case "SogniDecodeError":
       return new DecodeError(message, { ...common, fields })
     case "SogniInvalidRequest":
+    case "WorkflowInvalidRequest":
       return new InvalidRequestError(message, {
         ...common,
         reason: "InvalidRequest",
         fields: fields as { field: string; rule: string }
       })
+    case "PlatformToolArgumentError":
+      // a platform tool's arguments refused locally, before anything was sent
+      return new InvalidRequestError(message, { ...common, fields: fields as { field: string; rule: string } })
+    case "WorkflowApiError": {
+      const f = fields as { status: number; errorCode?: number; operation: string; details?: unknown }
+      const [method = "", url = ""] = f.operation.split(" ")
+      return new ApiError(message, {
+        ...common,
+        fields: { ...f, method, url, payload: { status: "error", errorCode: f.errorCode ?? f.status, message } }
+      })
+    }
+    case "SogniHostedChatError": {
+      // the official client reports hosted chat and chat-run refusals as ChatJobError
+      const f = fields as { status: number; error: string; errorCode?: string }
+      return new ChatJobError(message, {
+        ...common,
+        reason: "JobFailed",
+        fields: { ...f, jobID: "", errorType: f.error, ...(f.errorCode !== undefined ? { code: f.errorCode } : {}) }
+      })
+    }
     case "SogniProjectError": {
       const f = fields as { projectId: string; code?: number; originalCode?: string }
       return new ProjectError(message, {

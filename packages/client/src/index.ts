@@ -24,6 +24,10 @@ export type { ProjectsApiEvents } from "./ProjectsApi.js"
 /** @since 0.1.0 */
 export { ChatApi, ChatStream } from "./ChatApi.js"
 /** @since 0.1.0 */
+export { ReplayApi, WorkflowsApi } from "./WorkflowsApi.js"
+/** @since 0.1.0 */
+export type { TemplatesApi } from "./WorkflowsApi.js"
+/** @since 0.1.0 */
 export { AccountApi } from "./AccountApi.js"
 /** @since 0.1.0 */
 export type { AccountEvents, CurrentAccount } from "./AccountApi.js"

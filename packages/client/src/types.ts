@@ -493,3 +493,348 @@ export interface LLMModelInfo {
   readonly maxOutputTokens?: { readonly min: number; readonly max: number; readonly default: number }
   readonly [key: string]: unknown
 }
+
+// ---------------------------------------------------------------------------------------------
+// Hosted chat and chat runs
+// ---------------------------------------------------------------------------------------------
+
+/** Hosted REST chat parameters: the socket parameters plus the hosted-only fields (either spelling). @since 0.1.0 */
+export type HostedChatCompletionParams =
+  & Omit<ChatCompletionParams, "stream" | "autoExecuteTools" | "onToolCall" | "onToolProgress" | "maxToolRounds">
+  & {
+    readonly stream?: false
+    readonly app_source?: string
+    readonly token_type?: TokenType
+    readonly task_profile?: "general" | "coding" | "reasoning"
+    readonly chat_template_kwargs?: Record<string, unknown>
+    readonly media_references?: ReadonlyArray<unknown>
+    readonly mediaReferences?: ReadonlyArray<unknown>
+    readonly api_media_references?: ReadonlyArray<unknown>
+    readonly apiMediaReferences?: ReadonlyArray<unknown>
+    readonly safe_content_filter?: boolean
+  }
+
+/** The hosted completion as the server sends it (OpenAI shape plus Sogni fields). @since 0.1.0 */
+export interface HostedChatCompletionResult {
+  readonly id: string
+  readonly object: "chat.completion"
+  readonly created: number
+  readonly model: string
+  readonly choices: ReadonlyArray<{
+    readonly index: number
+    readonly message: { readonly role: string; readonly content: string | null; readonly tool_calls?: ReadonlyArray<ToolCall> }
+    readonly finish_reason: string | null
+  }>
+  readonly usage?: TokenUsage
+  readonly creative_workflows?: ReadonlyArray<Record<string, unknown>>
+  readonly sogni_tool_results?: ReadonlyArray<Record<string, unknown>>
+}
+
+/** @since 0.1.0 */
+export interface HostedToolExecutionParams {
+  readonly tool: string
+  readonly arguments: Record<string, unknown>
+  readonly app_source?: string
+  readonly appSource?: string
+  readonly token_type?: "sogni" | "spark" | "auto"
+  readonly tokenType?: "sogni" | "spark" | "auto"
+  readonly safe_content_filter?: boolean
+  readonly safeContentFilter?: boolean
+}
+
+/** @since 0.1.0 */
+export interface HostedToolExecutionResult {
+  readonly status: "success"
+  readonly data: {
+    readonly toolCallId: string
+    readonly tool: string
+    readonly result: Readonly<Record<string, unknown>>
+    readonly message: string | null
+  }
+}
+
+/** @since 0.1.0 */
+export type ChatRunStatus = "queued" | "running" | "waiting_for_user" | "completed" | "partial_failure" | "failed" | "cancelled"
+
+/** @since 0.1.0 */
+export interface ChatRunEvent {
+  readonly sequence: number
+  readonly type: string
+  readonly at: string
+  readonly payload?: Readonly<Record<string, unknown>>
+}
+
+/** A durable chat run (fields beyond these are kept). @since 0.1.0 */
+export interface ChatRunRecord {
+  readonly runId: string
+  readonly status: ChatRunStatus
+  readonly schemaVersion: string
+  readonly scope: { readonly ownerWalletAddress: string; readonly tokenType?: string; readonly appSource?: string }
+  readonly request: Readonly<Record<string, unknown>>
+  readonly messages: ReadonlyArray<unknown>
+  readonly toolCalls: ReadonlyArray<unknown>
+  readonly toolResults: ReadonlyArray<unknown>
+  readonly mediaContext: { readonly images: ReadonlyArray<string>; readonly videos: ReadonlyArray<string>; readonly audio: ReadonlyArray<string> }
+  readonly artifacts: ReadonlyArray<unknown>
+  readonly events?: ReadonlyArray<ChatRunEvent>
+  readonly finalResponse?: { readonly content?: string; readonly finishReason?: string }
+  readonly waiting?: {
+    readonly reason: string
+    readonly message?: string
+    readonly details?: {
+      readonly toolCallId?: string
+      readonly pendingToolCallIds?: ReadonlyArray<string>
+      readonly costApprovalPreview?: ChatRunCostApprovalPreview
+      readonly [key: string]: unknown
+    }
+  }
+  readonly failureReason?: string
+  readonly cancellationReason?: string
+  readonly timestamps: { readonly createdAt: string; readonly updatedAt: string; readonly completedAt?: string }
+  readonly [key: string]: unknown
+}
+
+/** @since 0.1.0 */
+export interface ChatRunCostApprovalPreview {
+  readonly totalEstimatedCapacityUnits: number
+  readonly tokenType: string
+  readonly validityUntil: string
+  readonly perToolBreakdown?: ReadonlyArray<{ readonly toolCallId: string; readonly toolName: string; readonly capacityUnits: number }>
+  readonly [key: string]: unknown
+}
+
+/** @since 0.1.0 */
+export interface StartChatRunParams {
+  readonly messages: ReadonlyArray<ChatMessage>
+  readonly tools?: ReadonlyArray<ToolDefinition>
+  readonly toolChoice?: ToolChoice
+  readonly model?: string
+  readonly sampling?: Readonly<Record<string, unknown>>
+  readonly mediaReferences?: ReadonlyArray<{ readonly url: string; readonly type?: string; readonly [k: string]: unknown }>
+  readonly mediaContext?: {
+    readonly images: ReadonlyArray<string>
+    readonly videos: ReadonlyArray<string>
+    readonly audio: ReadonlyArray<string>
+    readonly uploadedImages?: ReadonlyArray<string>
+    readonly uploadedVideos?: ReadonlyArray<string>
+    readonly uploadedAudio?: ReadonlyArray<string>
+  }
+  readonly maxEstimatedCapacityUnits?: number
+  readonly confirmCost?: boolean
+  readonly sessionId?: string
+  readonly clientMessageId?: string
+  readonly tokenType?: TokenType
+  readonly billingMode?: BillingMode
+  readonly appSource?: string
+  readonly idempotencyKey?: string
+  readonly runtimeConfig?: {
+    readonly qualityTier?: "fast" | "hq" | "pro"
+    readonly safeContentFilter?: boolean
+    readonly personaNames?: ReadonlyArray<string>
+    readonly requireJobConfirmation?: boolean
+    readonly jobConfirmationThresholdUsd?: number
+  }
+}
+
+/** @since 0.1.0 */
+export interface ConfirmChatRunCostParams {
+  readonly toolCallId: string
+  readonly decision: "confirm" | "cancel"
+  readonly acceptedCostPreview?: ChatRunCostApprovalPreview
+  readonly overrides?: Readonly<Record<string, unknown>>
+  readonly reason?: string
+  readonly idempotencyKey?: string
+}
+
+/** @since 0.1.0 */
+export interface StreamChatRunEventsOptions {
+  /** Resume after this event sequence. */
+  readonly lastEventId?: number
+  /** Aborting closes the stream (and its connection). */
+  readonly signal?: AbortSignal
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workflows and replay
+// ---------------------------------------------------------------------------------------------
+
+/** @since 0.1.0 */
+export type CreativeWorkflowStatus =
+  | "queued"
+  | "running"
+  | "completed"
+  | "partial_failure"
+  | "waiting_for_user"
+  | "failed"
+  | "cancelled"
+
+/** @since 0.1.0 */
+export interface CreativeWorkflowEvent {
+  readonly id?: string | number
+  readonly event?: string
+  readonly type?: string
+  readonly status?: CreativeWorkflowStatus
+  readonly message?: string
+  readonly timestamp?: number
+  readonly data?: unknown
+  readonly [key: string]: unknown
+}
+
+/** A workflow record (fields beyond these are kept). @since 0.1.0 */
+export interface CreativeWorkflowRecord {
+  readonly workflowId: string
+  readonly status?: CreativeWorkflowStatus
+  readonly title?: string
+  readonly waitingReason?: string
+  readonly awaitingCostApproval?: boolean
+  readonly steps?: ReadonlyArray<Readonly<Record<string, unknown>>>
+  readonly artifacts?: ReadonlyArray<Readonly<Record<string, unknown>>>
+  readonly error?: unknown
+  readonly [key: string]: unknown
+}
+
+/** One server-sent event of a workflow: `event` is its type, `data` its body. @since 0.1.0 */
+export interface CreativeWorkflowSseEvent {
+  readonly id?: string
+  readonly event: string
+  readonly data: unknown
+  readonly raw: string
+}
+
+/** @since 0.1.0 */
+export interface StartCreativeWorkflowDependency {
+  readonly sourceStepId: string
+  readonly targetArgument: string
+  readonly transform:
+    | "artifact_url"
+    | "artifact_data_uri"
+    | "image_url"
+    | "video_url"
+    | "audio_url"
+    | "image_index"
+    | "video_index"
+    | "audio_index"
+    | "subtitle_cues"
+    | "subtitle_srt"
+    | "overlay_items"
+    | "asset_ref"
+  readonly sourceArtifactId?: string
+  readonly sourceArtifactIndex?: number
+  readonly mediaType?: "image" | "video" | "audio"
+  readonly required?: boolean
+}
+
+/** @since 0.1.0 */
+export interface StartCreativeWorkflowStep {
+  readonly id?: string
+  readonly toolName: string
+  readonly arguments: Record<string, unknown>
+  readonly dependsOn?: ReadonlyArray<StartCreativeWorkflowDependency>
+}
+
+/** Start parameters; `workflowId` names a saved template (with `inputs`). Either spelling is accepted. @since 0.1.0 */
+export interface StartCreativeWorkflowParams {
+  readonly input?: { readonly title?: string; readonly steps: ReadonlyArray<StartCreativeWorkflowStep> }
+  readonly workflowId?: string
+  readonly inputs?: Record<string, unknown>
+  readonly tokenType?: TokenType
+  readonly billingMode?: BillingMode
+  readonly appSource?: string
+  readonly idempotencyKey?: string
+  readonly mediaReferences?: ReadonlyArray<{ readonly url: string; readonly type: "image" | "video" | "audio"; readonly [k: string]: unknown }>
+  readonly maxEstimatedCapacityUnits?: number
+  readonly confirmCost?: boolean
+  readonly safeContentFilter?: boolean
+  readonly workflow_id?: string
+  readonly token_type?: TokenType
+  readonly billing_mode?: BillingMode
+  readonly app_source?: string
+  readonly idempotency_key?: string
+  readonly media_references?: ReadonlyArray<{ readonly url: string; readonly type: "image" | "video" | "audio"; readonly [k: string]: unknown }>
+  readonly max_estimated_capacity_units?: number
+  readonly confirm_cost?: boolean
+  readonly safe_content_filter?: boolean
+}
+
+/** @since 0.1.0 */
+export interface ResumeCreativeWorkflowParams {
+  readonly tokenType?: TokenType
+  readonly billingMode?: BillingMode
+  readonly appSource?: string
+  readonly token_type?: TokenType
+  readonly billing_mode?: BillingMode
+  readonly app_source?: string
+}
+
+/** @since 0.1.0 */
+export interface ResumeCreativeWorkflowResult {
+  readonly workflow: CreativeWorkflowRecord
+  readonly resumed: boolean
+}
+
+/** @since 0.1.0 */
+export interface ReseedCreativeWorkflowParams extends ResumeCreativeWorkflowParams {
+  readonly seedOverrides?: Record<string, number>
+  readonly seed_overrides?: Record<string, number>
+  readonly idempotencyKey?: string
+}
+
+/** @since 0.1.0 */
+export interface ReseedCreativeWorkflowResult {
+  readonly workflow: CreativeWorkflowRecord
+  readonly idempotent?: boolean
+  readonly reseed: { readonly clonedFromRunId: string; readonly steps: ReadonlyArray<unknown> }
+}
+
+/** @since 0.1.0 */
+export interface StreamCreativeWorkflowEventsOptions {
+  readonly after?: string | number
+  readonly lastEventId?: string | number
+  /** Aborting closes the stream. */
+  readonly signal?: AbortSignal
+}
+
+/** @since 0.1.0 */
+export interface WorkflowTemplate {
+  readonly id: string
+  readonly name: string
+  readonly version?: string
+  readonly description?: string
+  readonly [key: string]: unknown
+}
+
+/** @since 0.1.0 */
+export interface ListWorkflowTemplatesOptions {
+  readonly visibility?: "own" | "public" | "all"
+  readonly offset?: number
+  readonly limit?: number
+  readonly signal?: AbortSignal
+}
+
+/** A replay record (snake_case, as stored). @since 0.1.0 */
+export interface RunRecord {
+  readonly run_id: string
+  readonly schema_version?: number | string
+  readonly [key: string]: unknown
+}
+
+/** @since 0.1.0 */
+export interface ReplayWriteResult {
+  readonly runId: string
+  readonly schemaVersion: number | string
+  readonly redacted: boolean
+  readonly createTime: number
+  readonly updateTime: number
+}
+
+/** @since 0.1.0 */
+export interface ReplayRecordSummary {
+  readonly runId: string
+  readonly schemaVersion: number | string
+  readonly createTime: number
+  readonly updateTime: number
+  readonly userRequest?: string
+  readonly finalResponse?: unknown
+  readonly modelId?: string
+  readonly rounds: number
+}

@@ -46,4 +46,23 @@ describe("the same scenario through the official client and through the adapter"
       (await Effect.runPromise(emulator.service.control.getProject(id))).request as Record<string, unknown>
     assert.deepStrictEqual(stripIds(await sent(adapter.projectId)), stripIds(await sent(official.projectId)))
   }, 90_000)
+
+  it("gives the same outcome on the REST surfaces: hosted chat, tool execution, chat runs, workflows", async () => {
+    const { scenarioRest } = await import(pathToFileURL(path.resolve(here, "../../../examples/client/scenario-rest.mjs")).href)
+    const ours: typeof ClientModule = await import(pathToFileURL(path.resolve(here, "../dist/index.js")).href)
+    const options = { apiKey: emulator.apiKey, restEndpoint: emulator.url }
+
+    const official = await scenarioRest(OfficialClient, options, "official")
+    const adapter = await scenarioRest(ours.SogniClient, options, "adapter")
+
+    // the ids differ (two runs, two workflows); everything else must match
+    assert.deepStrictEqual(adapter, official)
+    assert.strictEqual(official.hosted.object, "chat.completion")
+    assert.strictEqual(official.hostedError.status, 502)
+    assert.strictEqual(official.run.final, "completed")
+    assert.strictEqual(official.run.events.at(-1), "run_completed")
+    assert.strictEqual(official.workflow.final, "completed")
+    assert.sameMembers(official.workflow.artifacts, ["image", "video"])
+    assert.strictEqual(official.workflow.resumed[0], String(Number(official.workflow.frames[2].split(" ")[0]) + 1))
+  }, 120_000)
 })

@@ -87,6 +87,17 @@ describe.concurrent("examples (plain node, built package)", () => {
     assert.isAbove(Number(r.cost.costInToken), 0)
   }, 60_000)
 
+  it("workflows.mjs (REST only): start, streamEvents to the terminal event, get; a PNG then an MP4", async () => {
+    const r = await run("workflows.mjs")
+    assert.strictEqual(r.status, "completed")
+    assert.strictEqual(r.events.at(-1).event, "workflow_completed")
+    assert.deepStrictEqual(r.events.map((e: { id: string }) => e.id), r.events.map((_: unknown, i: number) => String(i + 1)))
+    const image = r.artifacts.find((a: { kind: string }) => a.kind === "image")
+    const video = r.artifacts.find((a: { kind: string }) => a.kind === "video")
+    assert.deepStrictEqual([...(await download(image.url)).subarray(1, 4)], [0x50, 0x4e, 0x47])
+    assert.strictEqual(new TextDecoder().decode((await download(video.url)).subarray(4, 8)), "ftyp")
+  }, 60_000)
+
   it("chat-tools.cjs (require): the model calls get_weather, the handler runs, the answer quotes it", async () => {
     const r = await run("chat-tools.cjs")
     assert.deepStrictEqual(r.calls, [{ location: "Austin" }])

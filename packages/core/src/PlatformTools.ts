@@ -29,7 +29,7 @@
  *
  * @since 0.1.0
  */
-import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js"
+import type { Ajv2020, ErrorObject, ValidateFunction } from "ajv/dist/2020.js"
 import type { SchemaValidateFunction } from "ajv/dist/types/index.js"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -37,8 +37,8 @@ import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 import { createRequire } from "node:module"
 
-const requireJson = createRequire(import.meta.url)
-const protocolFile = (path: string): unknown => requireJson(`@sogni-ai/sogni-protocol/${path}`)
+const requireFromCore = createRequire(import.meta.url)
+const protocolFile = (path: string): unknown => requireFromCore(`@sogni-ai/sogni-protocol/${path}`)
 
 // ---------------------------------------------------------------------------------------------------
 // Names
@@ -412,7 +412,9 @@ const usableRequired: SchemaValidateFunction = Object.assign(
 )
 
 const makeAjv = (): Ajv2020 => {
-  const ajv = new Ajv2020({ allErrors: true, strict: true, strictTypes: false })
+  // loaded on first validation, so importing core does not pay for the validator
+  const { Ajv2020: Ajv } = requireFromCore("ajv/dist/2020.js") as typeof import("ajv/dist/2020.js")
+  const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false })
   ajv.addKeyword({ keyword: "schemaVersion", schemaType: "string" })
   ajv.addKeyword({ keyword: USABLE_REQUIRED, type: "object", schemaType: "array", errors: true, validate: usableRequired })
   return ajv

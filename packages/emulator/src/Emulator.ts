@@ -86,6 +86,11 @@ export interface Options {
   readonly accounts?: ReadonlyArray<AccountOptions> | undefined
   /** Lifetime of minted media URLs (default 30 minutes). */
   readonly mediaUrlTtlMillis?: number | undefined
+  /**
+   * Serve saved uploads (`/v1/assets`, rest.md §5.6): capabilities say `{enabled: true}` and clients
+   * may upload inputs once and bind them to projects. Default false (every `/v1/assets` path is 404).
+   */
+  readonly savedUploads?: boolean | undefined
   /** Access-token lifetime for username/password sessions (default 1 hour). */
   readonly accessTokenTtlSeconds?: number | undefined
   /** Length in completion tokens of a `[[long]]` LLM reply (default: ~60 filler sentences). */
@@ -173,6 +178,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
         apiKeys,
         speed,
         mediaUrlTtlMillis: options.mediaUrlTtlMillis ?? 30 * 60_000,
+        savedUploads: options.savedUploads ?? false,
         accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 3600,
         llmLongTokens: options.llmLongTokens,
         llmTokensPerTick: options.llmTokensPerTick ?? 1,

@@ -106,6 +106,77 @@ describe("hosted chat", () => {
       assert.deepStrictEqual(body.sogni_media_context.images, result.urls)
     }), { speed: 20 })
 
+  emulatorTest("media context: tools of one turn address earlier results by index, uploads by negative index", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator
+      const body = yield* json(
+        yield* post(`${emulator.url}/v1/chat/completions`, emulator.apiKey, {
+          model: MODEL,
+          messages: [{ role: "user", content: "generate_image then analyze_image of \"a blue heron\"" }],
+          sogni_tool_execution: true
+        })
+      )
+      const [generated, analysed] = body.sogni_tool_results as Array<any>
+      assert.strictEqual(generated.name, "generate_image")
+      assert.strictEqual(analysed.name, "analyze_image")
+      assert.strictEqual(analysed.result.url, generated.result.urls[0])
+      assert.include(analysed.result.answer, "a blue heron")
+      const uploaded = yield* json(
+        yield* post(`${emulator.url}/v1/chat/completions`, emulator.apiKey, {
+          model: MODEL,
+          messages: [{ role: "user", content: "analyze_image \"what is this\"" }],
+          media_references: [{ url: "https://cdn.example.com/u/1.png", type: "image/png" }],
+          sogni_tool_execution: true
+        })
+      )
+      const upload = (uploaded.sogni_tool_results as Array<any>)[0]
+      assert.strictEqual(upload.status, "ok")
+      assert.strictEqual(upload.result.url, "https://cdn.example.com/u/1.png")
+      assert.deepStrictEqual(uploaded.sogni_media_context.uploadedImages, ["https://cdn.example.com/u/1.png"])
+      const nothing = yield* json(
+        yield* post(`${emulator.url}/v1/chat/completions`, emulator.apiKey, {
+          model: MODEL,
+          messages: [{ role: "user", content: "analyze_image \"what is this\"" }],
+          sogni_tool_execution: true
+        })
+      )
+      const missing = (nothing.sogni_tool_results as Array<any>)[0]
+      assert.strictEqual(missing.status, "err")
+      assert.strictEqual(missing.result.error_type, "ASSET_NOT_FOUND")
+    }), { speed: 20 })
+
+  emulatorTest("closing the request mid-tool cancels the render and releases the reservation", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator
+      const controller = new AbortController()
+      const pending = fetch(`${emulator.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "api-key": emulator.apiKey },
+        body: JSON.stringify({
+          model: MODEL,
+          messages: [{ role: "user", content: "generate_video \"waves at night\"" }],
+          sogni_tool_execution: true,
+          stream: true
+        }),
+        signal: controller.signal
+      }).then((r) => r.text()).catch((e: Error) => e.name)
+      let projects: ReadonlyArray<{ status: string; modelId: string }> = []
+      for (let i = 0; i < 100 && projects.length === 0; i++) {
+        yield* sleep(20)
+        projects = yield* emulator.control.listProjects()
+      }
+      assert.strictEqual(projects[0]!.modelId, "ltx23-22b-fp8_t2v_distilled")
+      controller.abort()
+      assert.strictEqual(yield* Effect.promise(() => pending), "AbortError")
+      for (let i = 0; i < 100 && projects[0]!.status !== "cancelled"; i++) {
+        yield* sleep(20)
+        projects = yield* emulator.control.listProjects()
+      }
+      assert.strictEqual(projects[0]!.status, "cancelled")
+      const balance = yield* json(yield* get(`${emulator.url}/v4/account/balance`, emulator.apiKey))
+      assert.strictEqual(balance.data.spark.debit, "0")
+    }), { speed: 1 })
+
   emulatorTest("without sogni_tool_execution the platform tool call comes back to the caller", () =>
     Effect.gen(function*() {
       const emulator = yield* Emulator
@@ -271,6 +342,39 @@ describe("chat runs", () => {
       assert.strictEqual(final.toolResults[0].status, "ok")
     }), { speed: 20 })
 
+  emulatorTest("a budget below the tool's cost pauses the run; declining resolves the call as cancelled", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator
+      const base = `${emulator.url}/v1/chat/runs`
+      const run = (yield* json(
+        yield* post(base, emulator.apiKey, {
+          messages: [{ role: "user", content: "generate_image \"a kite\"" }],
+          max_estimated_capacity_units: 0.01
+        })
+      )).data.run
+      let record: any
+      for (let i = 0; i < 100; i++) {
+        record = (yield* json(yield* get(`${base}/${run.runId}`, emulator.apiKey))).data.run
+        if (record.status === "waiting_for_user") break
+        yield* sleep(20)
+      }
+      const toolCallId = record.waiting.details.toolCallId
+      const wrong = yield* post(`${base}/${run.runId}/confirm-cost`, emulator.apiKey, { tool_call_id: "call_other", decision: "cancel" })
+      assert.strictEqual(wrong.status, 409)
+      const declined = yield* post(`${base}/${run.runId}/confirm-cost`, emulator.apiKey, { tool_call_id: toolCallId, decision: "rejected" })
+      assert.strictEqual(declined.status, 200)
+      const stream = yield* get(`${base}/${run.runId}/events/stream?after=${record.events.length}`, emulator.apiKey)
+      const events = sseFrames(yield* Effect.promise(() => stream.text())).filter((f) => f.id !== undefined).map((f) => JSON.parse(f.data!))
+      assert.deepStrictEqual(events[0].payload, { toolCallId, decision: "cancel" })
+      assert.strictEqual(events.find((e) => e.type === "tool_call_resolved").payload.status, "cancelled")
+      assert.notInclude(events.map((e) => e.type), "tool_call_dispatched")
+      assert.strictEqual(events[events.length - 1].type, "run_completed")
+      const final = (yield* json(yield* get(`${base}/${run.runId}`, emulator.apiKey))).data.run
+      assert.strictEqual(final.toolResults[0].status, "cancelled")
+      assert.deepStrictEqual(final.mediaContext.images, [])
+      assert.strictEqual((yield* emulator.control.listProjects()).length, 0)
+    }), { speed: 20 })
+
   emulatorTest("cancel ends a run with run_cancelled; cancelling again is a 409; unknown runs are 404", () =>
     Effect.gen(function*() {
       const emulator = yield* Emulator
@@ -293,6 +397,26 @@ describe("chat runs", () => {
       assert.strictEqual(dataUri.status, 400)
       assert.include((yield* json(dataUri)).message, "messages[0].content[0].image_url.url")
     }))
+
+  emulatorTest("cancelling a run while its tool renders cancels the project", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator
+      const base = `${emulator.url}/v1/chat/runs`
+      const run = (yield* json(
+        yield* post(base, emulator.apiKey, { messages: [{ role: "user", content: "generate_video \"a slow tide\"" }] })
+      )).data.run
+      let projects: ReadonlyArray<{ status: string }> = []
+      for (let i = 0; i < 100 && projects.length === 0; i++) {
+        yield* sleep(20)
+        projects = yield* emulator.control.listProjects()
+      }
+      const cancelled = (yield* json(yield* post(`${base}/${run.runId}/cancel`, emulator.apiKey, {}))).data.run
+      assert.strictEqual(cancelled.status, "cancelled")
+      assert.strictEqual((yield* emulator.control.listProjects())[0]!.status, "cancelled")
+      const types = cancelled.events.map((e: { type: string }) => e.type)
+      assert.include(types, "tool_call_dispatched")
+      assert.notInclude(types, "tool_call_resolved")
+    }), { speed: 1 })
 
   emulatorTest("an idle stream carries heartbeat comment frames", () =>
     Effect.gen(function*() {

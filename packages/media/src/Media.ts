@@ -22,9 +22,10 @@ import * as Layer from "effect/Layer"
 import * as Models from "./Models.js"
 import * as Projects from "./Projects.js"
 import * as Results from "./Results.js"
+import * as SavedUploads from "./SavedUploads.js"
 
 /** @since 0.1.0 */
-export type Services = Models.Models | Projects.Projects | Results.Results
+export type Services = Models.Models | Projects.Projects | Results.Results | SavedUploads.SavedUploads
 
 /**
  * Media services over core's services (which the caller provides).
@@ -34,7 +35,8 @@ export type Services = Models.Models | Projects.Projects | Results.Results
 export const layerServices = (options?: Projects.ProjectsOptions) =>
   Projects.layer(options).pipe(
     Layer.provideMerge(Models.layer),
-    Layer.merge(Results.layer.pipe(Layer.provide(FetchHttpClient.layer)))
+    Layer.merge(Results.layer.pipe(Layer.provide(FetchHttpClient.layer))),
+    Layer.merge(SavedUploads.layer)
   )
 
 /**

@@ -35,6 +35,7 @@ import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
 import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
+import * as MutableQueue from "effect/MutableQueue"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Schedule from "effect/Schedule"
@@ -46,6 +47,7 @@ import { SogniProjectError } from "./MediaError.js"
 import * as Models from "./Models.js"
 import * as Params from "./Params.js"
 import * as ProjectState from "./ProjectState.js"
+import * as SavedUploads from "./SavedUploads.js"
 
 // ---------------------------------------------------------------------------------------------
 // Inputs
@@ -100,7 +102,9 @@ export const defaults = {
   /** How long a restart refusal waits for the next connection before resubmitting anyway. */
   resubmitWait: Duration.seconds(60),
   /** Signed result URLs are treated as valid for this long (the protocol documents 30–60 minutes). */
-  urlLifetime: Duration.minutes(30)
+  urlLifetime: Duration.minutes(30),
+  /** URL mints (REST) in flight at once across all projects; the others wait in a queue. */
+  mintConcurrency: 16
 } as const
 
 /** Events held for a subscriber that has not arrived yet (the oldest are dropped beyond it). */
@@ -113,6 +117,17 @@ export interface ProjectsOptions {
   readonly etaTick?: Duration.DurationInput | undefined
   readonly resubmitWait?: Duration.DurationInput | undefined
   readonly urlLifetime?: Duration.DurationInput | undefined
+  /**
+   * Upload inputs through the account's saved-upload library when the server offers it (saved once,
+   * bound to each project; media.md §9.1), falling back to the per-project upload. Default false.
+   */
+  readonly savedUploads?: boolean | undefined
+  /**
+   * URL mints in flight at once across all projects (default 16): a burst of results (hundreds of jobs
+   * ending together) queues its mints instead of starting hundreds of requests, fibers and
+   * connections in one go.
+   */
+  readonly mintConcurrency?: number | undefined
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -229,6 +244,41 @@ export const make = (options: ProjectsOptions = {}) =>
     const tracked = new Map<string, Tracked>()
     const serviceFibers = yield* FiberSet.make()
     const serviceFork = yield* FiberSet.runtime(serviceFibers)<never>()
+
+    // --- mint work -----------------------------------------------------------------------------
+    // Result and preview URLs are minted by a few worker fibers of the service, fed by a queue: a
+    // `jobResult` only enqueues (on the socket's turn), and however many jobs end at once, at most
+    // `mintConcurrency` requests (with their fibers, timers and connections) are alive.
+    const mintConcurrency = Math.max(1, Math.floor(options.mintConcurrency ?? defaults.mintConcurrency))
+    interface MintWork {
+      /** False once the project ended or was released: its mints are skipped. */
+      readonly wanted: () => boolean
+      readonly run: Effect.Effect<void>
+    }
+    const mintQueue = MutableQueue.unbounded<MintWork>()
+    let workers = 0
+    const mintWorker: Effect.Effect<void> = Effect.suspend(function loop(): Effect.Effect<void> {
+      const work = MutableQueue.poll(mintQueue, undefined)
+      if (work === undefined) {
+        workers--
+        return Effect.void
+      }
+      return work.wanted()
+        ? Effect.zipRight(
+          Effect.catchAllCause(work.run, (cause) => Effect.logWarning("a URL mint failed", cause)),
+          Effect.suspend(loop)
+        )
+        : Effect.suspend(loop)
+    })
+    /** Queues a mint; starts a worker when fewer than `mintConcurrency` are running. */
+    const enqueueMint = (work: MintWork): void => {
+      MutableQueue.offer(mintQueue, work)
+      if (workers < mintConcurrency) {
+        workers++
+        serviceFork(mintWorker)
+      }
+    }
+
     // counts `authenticated` frames: a request written on generation g is known to a snapshot of g + 1 on
     let generation = 0
     const generationChanged = yield* Queue.sliding<number>(1)
@@ -242,8 +292,14 @@ export const make = (options: ProjectsOptions = {}) =>
       return rest.get("rest", path, Protocol.DownloadUrl, { query }).pipe(Effect.map((r) => r.downloadUrl))
     }
 
+    const library = options.savedUploads === true ? yield* SavedUploads.fromRest(rest) : undefined
+
     const upload = (projectId: string, spec: UploadSpec) =>
       Effect.gen(function*() {
+        if (
+          library !== undefined &&
+          (yield* library.tryBind(spec.bytes, spec.contentType, { projectId, type: spec.slot, id: spec.id }))
+        ) return
         const query = spec.endpoint === "image"
           ? { imageId: Protocol.makeId(), jobId: projectId, type: spec.slot, ...(spec.contentType ? { contentType: spec.contentType } : {}) }
           : { jobId: projectId, type: spec.slot, ...(spec.id ? { id: spec.id } : {}), ...(spec.contentType ? { contentType: spec.contentType } : {}) }
@@ -310,6 +366,9 @@ export const make = (options: ProjectsOptions = {}) =>
         const scope = yield* Scope.fork(serviceScope, ExecutionStrategy.sequential)
         const fibers = yield* FiberSet.make().pipe(Scope.extend(scope))
         const runFork = yield* FiberSet.runtime(fibers)<never>()
+        // set when the project's scope closes: its queued mints are dropped
+        let released = false
+        yield* Scope.addFinalizer(scope, Effect.sync(() => (released = true)))
 
         let state = ProjectState.initial({
           id,
@@ -393,18 +452,20 @@ export const make = (options: ProjectsOptions = {}) =>
           return step.commands
         }
 
+        /** Mints go to the service's mint queue; other commands run in the project's own fibers. */
+        const dispatch = (command: ProjectState.Command): void => {
+          if (command._tag === "Resubmit") runFork(Effect.interruptible(runCommand(command)))
+          else enqueueMint({ wanted: () => !released, run: runCommand(command) })
+        }
+
         const feed = (input: ProjectState.Input): Effect.Effect<void> =>
-          Effect.suspend(() => {
-            const commands = apply(input)
-            return commands.length === 0
-              ? Effect.void
-              : Effect.forEach(commands, (c) => FiberSet.run(fibers, Effect.interruptible(runCommand(c))), { discard: true })
+          Effect.sync(() => {
+            for (const c of apply(input)) dispatch(c)
           })
 
         // server events are folded on the socket's own turn: no queue, no fiber wake-up per frame
         const onServerEvent = (event: Protocol.ServerEvent) => {
-          const commands = apply({ _tag: "Server", event, now: Date.now() })
-          for (const c of commands) runFork(Effect.interruptible(runCommand(c)))
+          for (const c of apply({ _tag: "Server", event, now: Date.now() })) dispatch(c)
         }
 
         const sendRequest: Effect.Effect<void> = socket.send({ type: "jobRequest", payload: request }).pipe(

@@ -24,3 +24,5 @@ export * as Models from "./Models.js"
 export * as Results from "./Results.js"
 /** @since 0.1.0 */
 export * as Media from "./Media.js"
+/** @since 0.1.0 */
+export * as SavedUploads from "./SavedUploads.js"

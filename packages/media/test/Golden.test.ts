@@ -211,6 +211,39 @@ describe("golden: official client and our media API send the same jobRequest", (
         referenceImage: Samples.png({ width: 320, height: 192 }),
         tokenType: "spark"
       })],
+      ["video, MiniMax H3 r2v Turbo with a reference set (images, a video, an audio; numbered slots)", () => ({
+        type: "video",
+        network: "fast",
+        numberOfMedia: 1,
+        modelId: "minimax-h3-ref2va-fp8_r2v_turbo",
+        positivePrompt: "the two characters meet on the pier",
+        duration: 5.2,
+        referenceImage: Samples.png({ width: 320, height: 192, prompt: "a sailor" }),
+        contextImages: [Samples.png({ width: 320, height: 192, prompt: "a fisherwoman" })],
+        referenceVideo: Samples.video({ width: 320, height: 180, frames: 48, fps: 24 }),
+        referenceAudio: Samples.wav({ seconds: 3 }),
+        tokenType: "spark"
+      })],
+      ["video, HappyHorse i2v with an uploaded image (vendor)", () => ({
+        type: "video",
+        network: "fast",
+        numberOfMedia: 1,
+        modelId: "happyhorse-1.1-i2v",
+        positivePrompt: "the horse turns its head",
+        duration: 3,
+        referenceImage: Samples.png({ width: 320, height: 192, prompt: "a horse" }),
+        tokenType: "spark"
+      })],
+      ["video, Wan 3 with https reference image URLs (vendor)", () => ({
+        type: "video",
+        network: "fast",
+        numberOfMedia: 1,
+        modelId: "wan3.0-video",
+        positivePrompt: "a city street at night",
+        duration: 2,
+        referenceImageUrls: ["https://cdn.sogni.ai/examples/a.png", "https://cdn.sogni.ai/examples/b.png"],
+        tokenType: "spark"
+      })],
       ["video, FlashVSR 1080p upscale of an uploaded 960x540 MP4", () => ({
         type: "video",
         network: "fast",

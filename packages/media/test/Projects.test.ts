@@ -17,7 +17,11 @@ import { Media, Projects, ProjectState } from "../src/index.js"
 
 const emulatorLayer = Emulator.layer({ port: 0, speed: 4 })
 
-const connect = (emulator: Emulator.Service, appId = `media-${crypto.randomUUID()}`) =>
+const connect = (
+  emulator: Emulator.Service,
+  appId = `media-${crypto.randomUUID()}`,
+  options: Projects.ProjectsOptions = {}
+) =>
   Effect.map(
     Layer.build(
       Media.layer({
@@ -26,7 +30,7 @@ const connect = (emulator: Emulator.Service, appId = `media-${crypto.randomUUID(
         restEndpoint: emulator.url,
         socketEndpoint: emulator.wsUrl,
         reconnectBase: "50 millis"
-      }, { interruptCancelTimeout: "5 seconds" })
+      }, { interruptCancelTimeout: "5 seconds", ...options })
     ),
     (ctx) => ({ projects: Context.get(ctx, Projects.Projects), rest: Context.get(ctx, SogniRest.SogniRest), appId })
   )
@@ -50,6 +54,23 @@ const PNG = [0x89, 0x50, 0x4e, 0x47]
 
 describe("Projects against the emulator", () => {
   layer(emulatorLayer, { timeout: 60_000, excludeTestServices: true })((it) => {
+    it.scoped("mints queue behind mintConcurrency: 5 projects × 3 images through one mint at a time all get their URLs", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const { projects, rest } = yield* connect(emulator, undefined, { mintConcurrency: 1 })
+        const results = yield* Effect.forEach(
+          Array.from({ length: 5 }, (_, i) => image(3, `queue ${i}`, 2)),
+          (p) => projects.run(p),
+          { concurrency: "unbounded" }
+        )
+        assert.deepStrictEqual(results.map((r) => r.length), [3, 3, 3, 3, 3])
+        const urls = results.flat().map((r) => r.url)
+        assert.isTrue(urls.every((u) => typeof u === "string" && u.startsWith(emulator.url)))
+        assert.strictEqual(new Set(urls).size, 15)
+        const bytes = yield* rest.getBytes(urls[14]!)
+        assert.deepStrictEqual([...bytes.slice(0, 4)], PNG)
+      }))
+
     it.scoped("events: a 2-image project streams queue, job, progress and completion events; results download as PNGs", () =>
       Effect.gen(function*() {
         const emulator = yield* Emulator.Emulator

@@ -249,6 +249,29 @@ const jsonTextOf = (ex: Exchange): Effect.Effect<string | undefined, SogniInvali
 }
 
 /**
+ * `RetryPolicy.retry`, with its schedule built only once the first attempt failed: the first failure is
+ * replayed into it, so the policy sees exactly the attempts it would have seen. Most exchanges succeed
+ * at once and never pay for the schedule.
+ */
+const retryAfterFirstFailure = <A, E, R>(
+  self: Effect.Effect<A, E, R>,
+  options: RetryPolicy.Options & { readonly idempotent?: boolean | undefined }
+): Effect.Effect<A, E, R> =>
+  options.idempotent === false || options.retries <= 0
+    ? self
+    : Effect.catchAll(self, (first) => {
+      let replay = true
+      return RetryPolicy.retry(
+        Effect.suspend(() => {
+          if (!replay) return self
+          replay = false
+          return Effect.fail(first)
+        }),
+        options
+      )
+    })
+
+/**
  * Performs one exchange (with retries under the policy) and returns the raw response body. Non-2xx
  * statuses fail with the mapped error; a 401 runs `on401` first.
  */
@@ -287,15 +310,19 @@ const exchange = (
             message: `${method} ${shown}: no response within ${Duration.format(ex.timeout)}`
           })
       }),
-      Effect.tapError((e) => Effect.logDebug(`sogni: request failed: ${e._tag}: ${e.message}`)),
-      Effect.annotateLogs({ method, url: shown })
+      // annotated here rather than around the attempt: a FiberRef update per request costs a copy of
+      // the fiber's refs, and this line is the only log of the exchange
+      Effect.tapError((e) =>
+        Effect.logDebug(`sogni: request failed: ${e._tag}: ${e.message}`).pipe(Effect.annotateLogs({ method, url: shown }))
+      )
     )
 
   return jsonTextOf(ex).pipe(
     Effect.flatMap((jsonText) =>
-      attempt(jsonText).pipe(
-        RetryPolicy.retry({ ...ex.retry, idempotent: RetryPolicy.isIdempotent(method, ex.idempotencyKey) })
-      )
+      retryAfterFirstFailure(attempt(jsonText), {
+        ...ex.retry,
+        idempotent: RetryPolicy.isIdempotent(method, ex.idempotencyKey)
+      })
     ),
     withRedactedHeaders,
     (effect) => (ex.secretQuery ? Effect.locally(effect, HttpClient.currentTracerDisabledWhen, () => true) : effect)

@@ -619,7 +619,9 @@ const eventsStream = (world: World) =>
         Stream.concat(Stream.unfoldEffect(after, (cursor) =>
           Effect.gen(function*() {
             if (cursor === DONE) return Option.none()
-            const pending = run.events.filter((e) => e.sequence > cursor)
+            // Taken before looking, so an event appended in between still wakes this reader.
+            const signal = run.signal
+            const pending = run.events.slice(cursor)
             if (pending.length > 0) {
               const last = pending[pending.length - 1]!
               const ended = pending.findIndex((e) => TERMINAL_EVENTS.has(e.type))
@@ -627,7 +629,7 @@ const eventsStream = (world: World) =>
               return Option.some([sent.map(frame).join(""), ended === -1 ? last.sequence : DONE] as const)
             }
             if (TERMINAL_STATUS.has(run.status)) return Option.none()
-            const woke = yield* Deferred.await(run.signal).pipe(Effect.timeout(heartbeat), Effect.option)
+            const woke = yield* Deferred.await(signal).pipe(Effect.timeout(heartbeat), Effect.option)
             return Option.some([Option.isNone(woke) ? ": keepalive\n\n" : "", cursor] as const)
           }))),
         Stream.filter((text) => text.length > 0),

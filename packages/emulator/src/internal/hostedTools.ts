@@ -19,7 +19,7 @@ import { planRequest } from "./admission.js"
 import { findModel, projectCost } from "./catalog.js"
 import { hash32 } from "./llmSchema.js"
 import { mintMediaUrl } from "./media.js"
-import { admitProject } from "./simulation.js"
+import { admitProject, cancelProject } from "./simulation.js"
 import { type AccountState, type Connection, type Outgoing, type TokenType, type World } from "./state.js"
 
 // ---------------------------------------------------------------------------------------------------
@@ -432,14 +432,16 @@ const runMedia = (world: World, caller: Caller, name: string, plan: MediaPlan, c
     }
     const outbox = yield* Queue.unbounded<Outgoing>()
     const inbox = yield* Queue.unbounded<Uint8Array>()
-    yield* admitProject(world, headlessConnection(world, caller, outbox, inbox), plan.request)
+    const conn = headlessConnection(world, caller, outbox, inbox)
+    yield* admitProject(world, conn, plan.request)
     const id = plan.request.jobID.toUpperCase()
     const project = world.projects.get(id)
     if (project === undefined) return failure(`the ${plan.kind} project was not admitted`, "UNKNOWN_ERROR")
-    // Interrupting the caller (a cancelled run, a closed request) cancels the render too.
+    // Interrupting the caller (a cancelled run, a closed request) cancels the render like a client
+    // cancel would: jobs stopped, reservation released, completed jobs charged.
     yield* Effect.onInterrupt(
       project.fiber === undefined ? Effect.void : Fiber.await(project.fiber),
-      () => project.fiber === undefined ? Effect.void : Fiber.interrupt(project.fiber)
+      () => cancelProject(world, conn, id)
     )
     const done = project.jobs.filter((j) => j.status === "jobCompleted")
     if (done.length === 0) {

@@ -54,8 +54,10 @@ import {
   SIZE_CAPS,
   type SlotKind,
   slotKey,
-  sniff
+  sniff,
+  type Upload
 } from "./uploads.js"
+import { assetRouter } from "./assets.js"
 
 type Handler = Effect.Effect<
   HttpServerResponse.HttpServerResponse,
@@ -346,17 +348,7 @@ const putUpload = (world: World): Handler =>
         return errorResponse(415, `Content-Type ${declared} does not match the bytes, which are ${sniffed}`)
       }
     }
-    let slots = world.uploads.get(projectId)
-    if (slots === undefined) {
-      world.uploads.set(projectId, slots = new Map())
-      // Forget uploads of projects that never arrive (submitted projects are forgotten with the project).
-      world.run(
-        Effect.sleep(UPLOAD_RETENTION_MILLIS).pipe(Effect.andThen(Effect.sync(() => {
-          if (!world.projects.has(projectId)) world.uploads.delete(projectId)
-        })))
-      )
-    }
-    slots.set(slot, {
+    storeUpload(world, projectId, {
       slot,
       kind,
       contentType: sniffed,
@@ -367,6 +359,21 @@ const putUpload = (world: World): Handler =>
     })
     return HttpServerResponse.empty({ status: 200, headers: { etag: `"${world.signer.sign(`${projectId}|${slot}|${bytes.length}`).slice(0, 16)}"` } })
   })
+
+/** Stores an upload in a project's slot (PUT, or a saved upload bound to it). @internal */
+export const storeUpload = (world: World, projectId: string, upload: Upload): void => {
+  let slots = world.uploads.get(projectId)
+  if (slots === undefined) {
+    world.uploads.set(projectId, slots = new Map())
+    // Forget uploads of projects that never arrive (submitted projects are forgotten with the project).
+    world.run(
+      Effect.sleep(UPLOAD_RETENTION_MILLIS).pipe(Effect.andThen(Effect.sync(() => {
+        if (!world.projects.has(projectId)) world.uploads.delete(projectId)
+      })))
+    )
+  }
+  slots.set(upload.slot, upload)
+}
 
 const getUpload = (world: World): Handler =>
   Effect.gen(function*() {
@@ -653,6 +660,10 @@ const videoEstimate: Handler =
       if (network === "relaxed") return errorResponse(400, `Video model ${model.id} runs on the fast network only`)
       const width = segment(p["width"]) || tierRange(model, "width")?.default || 1280
       const height = segment(p["height"]) || tierRange(model, "height")?.default || 720
+      // A frame count the client could not compute (e.g. `NaN` from a missing fps) is refused, not defaulted.
+      if (p["frames"] !== undefined && segment(p["frames"]) === undefined && /^nan$/i.test(p["frames"])) {
+        return errorResponse(400, `frames must be a positive integer (got ${p["frames"]}); pass fps or frames`)
+      }
       const frames = segment(p["frames"]) || tierRange(model, "frames")?.default || 81
       const fps = segment(p["fps"])
       const steps = segment(p["steps"]) || model.defaultSteps
@@ -721,7 +732,6 @@ export const makeRouter = <E, R>(world: World, rpc: Effect.Effect<HttpServerResp
     HttpRouter.get("/v1/media/uploadUrl", mediaUploadUrl(world)),
     HttpRouter.get("/v1/projects/:projectId", projectRecord(world, false)),
     HttpRouter.get("/v2/projects/:projectId", projectRecord(world, true)),
-    HttpRouter.get("/v1/assets/capabilities", Effect.succeed(notFound("Saved uploads are not available"))),
     // Socket host (raw bodies)
     HttpRouter.get("/api/v1/models/list", Effect.sync(() => raw(modelList())))
   ).pipe(
@@ -764,7 +774,9 @@ export const makeRouter = <E, R>(world: World, rpc: Effect.Effect<HttpServerResp
     HttpRouter.concat(hostedChatRouter(world)),
     HttpRouter.concat(chatRunsRouter(world)),
     // Durable creative workflows, templates and replay records (workflows.md)
-    HttpRouter.concat(workflowsRouter(world))
+    HttpRouter.concat(workflowsRouter(world)),
+    // Saved uploads (/v1/assets)
+    HttpRouter.concat(assetRouter(world, world.settings.savedUploads))
   )
 
 /** Takes the next matching injected REST fault, if any. @internal */

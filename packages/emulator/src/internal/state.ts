@@ -182,6 +182,8 @@ export interface Settings {
   /** Simulation speed: every simulated delay is divided by it. */
   readonly speed: number
   readonly mediaUrlTtlMillis: number
+  /** Whether `/v1/assets` (saved uploads) is on. */
+  readonly savedUploads: boolean
   readonly accessTokenTtlSeconds: number
   readonly refreshTokenTtlSeconds: number
   /** Completion tokens of a `[[long]]` LLM reply; undefined: the built-in length. */

@@ -257,8 +257,13 @@ const checkControlNet = (model: CatalogModel, workflow: Workflow, keyFrame: KeyF
     if (raw !== undefined && raw !== null) refuse(`keyFrames[0].currentControlNetsJob is for LTX v2v only, not ${model.id}.`)
     return
   }
+  // The docs do not say v2v must carry a ControlNet, so a plain video-to-video request is admitted.
+  if (raw === undefined || raw === null) {
+    if (a.mask) refuse("referenceMask is only used by the inpaint ControlNet.")
+    return
+  }
   if (!Array.isArray(raw) || raw.length !== 1 || typeof raw[0] !== "object" || raw[0] === null) {
-    return refuse(`${model.id} needs keyFrames[0].currentControlNetsJob: [{name, controlStrength?}].`)
+    return refuse(`keyFrames[0].currentControlNetsJob must be [{name, controlStrength?}] for ${model.id}.`)
   }
   const cn = raw[0] as Record<string, unknown>
   oneOf(cn, "name", CONTROL_NETS)

@@ -1,0 +1,203 @@
+/**
+ * `sogni.workflows` (durable creative workflows and their templates) and `sogni.replay` (replay
+ * records), with the official client's method names and parameter spellings, over
+ * `@effect-sogni/workflows`. `streamEvents` is an async iterator that resumes by itself after a dropped
+ * connection and ends after the terminal event; leaving the loop (or aborting) closes the connection.
+ *
+ * @since 0.1.0
+ */
+import { Workflow, Workflows } from "@effect-sogni/workflows"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import type { CallOptions, Runner } from "./internal/runner.js"
+import type {
+  CreativeWorkflowEvent,
+  CreativeWorkflowRecord,
+  CreativeWorkflowSseEvent,
+  ListWorkflowTemplatesOptions,
+  ReplayRecordSummary,
+  ReplayWriteResult,
+  ReseedCreativeWorkflowParams,
+  ReseedCreativeWorkflowResult,
+  ResumeCreativeWorkflowParams,
+  ResumeCreativeWorkflowResult,
+  RunRecord,
+  StartCreativeWorkflowParams,
+  StreamCreativeWorkflowEventsOptions,
+  WorkflowTemplate
+} from "./types.js"
+
+/** @internal */
+export type WorkflowsRequirements = Workflows.Workflows
+
+const strip = <A extends Record<string, unknown>>(a: A): { [K in keyof A]: Exclude<A[K], undefined> } =>
+  Object.fromEntries(Object.entries(a).filter(([, v]) => v !== undefined)) as never
+
+const encodeEvent = Schema.encodeSync(Workflow.WorkflowEvent)
+
+/** A decoded event as the official client's SSE event: `event` is its type, `data` its wire body. */
+const toSseEvent = (e: Workflow.WorkflowEvent): CreativeWorkflowSseEvent => {
+  const data = encodeEvent(e)
+  return { id: e.id, event: e.type, data, raw: `id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(data)}` }
+}
+
+const billing = (p: ResumeCreativeWorkflowParams | undefined) =>
+  strip({
+    tokenType: p?.tokenType ?? p?.token_type,
+    billingMode: p?.billingMode ?? p?.billing_mode,
+    appSource: p?.appSource ?? p?.app_source
+  })
+
+/** The official start parameters (either spelling; `workflowId` names a saved template) as the package's request. */
+export const toStartRequest = (p: StartCreativeWorkflowParams): Workflows.StartRequest => {
+  const common = strip({
+    ...billing(p),
+    idempotencyKey: p.idempotencyKey ?? p.idempotency_key,
+    mediaReferences: p.mediaReferences ?? p.media_references,
+    maxEstimatedCapacityUnits: p.maxEstimatedCapacityUnits ?? p.max_estimated_capacity_units,
+    confirmCost: p.confirmCost ?? p.confirm_cost,
+    safeContentFilter: p.safeContentFilter ?? p.safe_content_filter
+  })
+  const templateId = p.workflowId ?? p.workflow_id
+  return (templateId !== undefined && p.input === undefined
+    ? { ...common, templateId, ...(p.inputs !== undefined ? { inputs: p.inputs } : {}) }
+    : { ...common, input: p.input }) as unknown as Workflows.StartRequest
+}
+
+const record = (r: Workflow.WorkflowRecord): CreativeWorkflowRecord => r as unknown as CreativeWorkflowRecord
+
+/**
+ * Saved workflow templates.
+ *
+ * @since 0.1.0
+ */
+export interface TemplatesApi {
+  list(options?: ListWorkflowTemplatesOptions): Promise<{ readonly templates: ReadonlyArray<WorkflowTemplate>; readonly nextCursor: number | null }>
+  get(id: string, options?: CallOptions): Promise<WorkflowTemplate>
+  create(template: WorkflowTemplate, options?: CallOptions): Promise<WorkflowTemplate>
+  update(id: string, patch: Partial<WorkflowTemplate>, options?: CallOptions): Promise<WorkflowTemplate>
+  delete(id: string, options?: CallOptions): Promise<void>
+  fork(id: string, body?: { readonly newName?: string }, options?: CallOptions): Promise<WorkflowTemplate>
+}
+
+/**
+ * @since 0.1.0
+ */
+export class WorkflowsApi {
+  readonly templates: TemplatesApi
+
+  /** @internal */
+  constructor(private readonly runner: Runner<WorkflowsRequirements>) {
+    const t = <A>(f: (s: Workflows.TemplatesService) => Effect.Effect<A, unknown>, signal?: AbortSignal) =>
+      runner.run(Effect.flatMap(Workflows.Workflows, (w) => f(w.templates)), signal)
+    this.templates = {
+      list: (options) =>
+        t((s) => s.list(strip({ visibility: options?.visibility, offset: options?.offset, limit: options?.limit })), options?.signal)
+          .then((page) => ({ templates: page.templates as unknown as ReadonlyArray<WorkflowTemplate>, nextCursor: page.next ?? null })),
+      get: (id, options) => t((s) => s.get(id), options?.signal) as Promise<WorkflowTemplate>,
+      create: (template, options) => t((s) => s.create(template as never), options?.signal) as Promise<WorkflowTemplate>,
+      update: (id, patch, options) => t((s) => s.update(id, patch), options?.signal) as Promise<WorkflowTemplate>,
+      delete: (id, options) => t((s) => s.delete(id), options?.signal),
+      fork: (id, body, options) =>
+        t((s) => s.fork(id, strip({ newName: body?.newName })), options?.signal) as Promise<WorkflowTemplate>
+    }
+  }
+
+  private run<A>(f: (w: Workflows.WorkflowsService) => Effect.Effect<A, unknown>, signal: AbortSignal | undefined): Promise<A> {
+    return this.runner.run(Effect.flatMap(Workflows.Workflows, f), signal)
+  }
+
+  /** Starts a workflow from an inline plan (`input`) or a saved template (`workflowId` + `inputs`). Plans are checked locally first. */
+  async start(params: StartCreativeWorkflowParams, options?: CallOptions): Promise<CreativeWorkflowRecord> {
+    return record(await this.run((w) => w.start(toStartRequest(params)), options?.signal))
+  }
+
+  async list(options?: { readonly limit?: number; readonly offset?: number } & CallOptions): Promise<ReadonlyArray<CreativeWorkflowRecord>> {
+    const page = await this.run((w) => w.list(strip({ limit: options?.limit, offset: options?.offset })), options?.signal)
+    return page.workflows.map(record)
+  }
+
+  async get(workflowId: string, options?: CallOptions): Promise<CreativeWorkflowRecord> {
+    return record(await this.run((w) => w.get(workflowId), options?.signal))
+  }
+
+  /** The event history. */
+  async events(workflowId: string, options?: CallOptions): Promise<ReadonlyArray<CreativeWorkflowEvent>> {
+    const events = await this.run((w) => w.events(workflowId), options?.signal)
+    return events.map((e) => encodeEvent(e) as unknown as CreativeWorkflowEvent)
+  }
+
+  /**
+   * Live events to the terminal one, resuming by itself after a drop (each event once, in order).
+   * `after` / `lastEventId` resume after a known event id.
+   */
+  streamEvents(workflowId: string, options?: StreamCreativeWorkflowEventsOptions): AsyncIterableIterator<CreativeWorkflowSseEvent> {
+    const after = options?.after ?? options?.lastEventId
+    const stream = Stream.unwrap(
+      Effect.map(Workflows.Workflows, (w) =>
+        w.streamEvents(workflowId, after !== undefined ? { after: String(after) } : {}))
+    ).pipe(Stream.map(toSseEvent))
+    return this.runner.iterate(stream, options?.signal)
+  }
+
+  async resume(workflowId: string, params?: ResumeCreativeWorkflowParams, options?: CallOptions): Promise<ResumeCreativeWorkflowResult> {
+    const r = await this.run((w) => w.resume(workflowId, billing(params)), options?.signal)
+    return { workflow: record(r.workflow), resumed: r.resumed }
+  }
+
+  async reseed(workflowId: string, params?: ReseedCreativeWorkflowParams, options?: CallOptions): Promise<ReseedCreativeWorkflowResult> {
+    const r = await this.run(
+      (w) =>
+        w.reseed(workflowId, strip({
+          ...billing(params),
+          seedOverrides: params?.seedOverrides ?? params?.seed_overrides,
+          idempotencyKey: params?.idempotencyKey
+        })),
+      options?.signal
+    )
+    return { workflow: record(r.workflow), idempotent: r.idempotent, reseed: { clonedFromRunId: r.clonedFromRunId, steps: r.steps } }
+  }
+
+  /** Asks the server to stop the workflow (cooperative); resolves with the record. */
+  async cancel(workflowId: string, options?: CallOptions): Promise<CreativeWorkflowRecord> {
+    return record((await this.run((w) => w.cancel(workflowId), options?.signal)).workflow)
+  }
+
+  /** Approves or declines the cost of a workflow paused for cost approval. */
+  async confirmCost(
+    workflowId: string,
+    params: { readonly decision: "confirm" | "cancel"; readonly acceptedCostPreview?: Record<string, unknown>; readonly idempotencyKey?: string },
+    options?: CallOptions
+  ): Promise<CreativeWorkflowRecord> {
+    return record(await this.run((w) => w.confirmCost(workflowId, params), options?.signal))
+  }
+}
+
+/**
+ * Replay records (`/v1/replay/records`).
+ *
+ * @since 0.1.0
+ */
+export class ReplayApi {
+  /** @internal */
+  constructor(private readonly runner: Runner<WorkflowsRequirements>) {}
+
+  private run<A>(f: (r: Workflows.ReplayService) => Effect.Effect<A, unknown>, signal: AbortSignal | undefined): Promise<A> {
+    return this.runner.run(Effect.flatMap(Workflows.Workflows, (w) => f(w.replay)), signal)
+  }
+
+  write(record: RunRecord, options?: CallOptions): Promise<ReplayWriteResult> {
+    return this.run((r) => r.write(record as unknown as Workflow.RunRecord), options?.signal) as Promise<ReplayWriteResult>
+  }
+
+  async list(options?: { readonly limit?: number } & CallOptions): Promise<{ readonly records: ReadonlyArray<ReplayRecordSummary> }> {
+    const records = await this.run((r) => r.list(strip({ limit: options?.limit })), options?.signal)
+    return { records: records as unknown as ReadonlyArray<ReplayRecordSummary> }
+  }
+
+  async get(runId: string, options?: CallOptions): Promise<{ readonly record: RunRecord; readonly createTime: number }> {
+    const got = await this.run((r) => r.get(runId), options?.signal)
+    return got as unknown as { readonly record: RunRecord; readonly createTime: number }
+  }
+}
