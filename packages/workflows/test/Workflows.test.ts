@@ -58,7 +58,8 @@ describe("Workflows against the emulator", () => {
         types.filter((t) => t.startsWith("step_")),
         ["step_started", "step_completed", "step_started", "step_completed"]
       )
-      assert.isTrue(types.includes("workflow_progress"))
+      const progress = events.filter((e) => e.type === "workflow_progress").map((e) => (e.data as any).progress)
+      assert.deepStrictEqual(progress, [0.25, 0.5, 0.75, 0.25, 0.5, 0.75], "each media step reports the same milestones")
 
       const record = yield* workflows.get(started.workflowId)
       assert.strictEqual(record.status, "completed")
