@@ -134,4 +134,71 @@ describe("official client: durable workflows", () => {
       const missing = yield* Effect.promise(() => client.workflows.get("wf_nope").then(() => undefined, (e: unknown) => e))
       assert.strictEqual((missing as { status?: number }).status, 404)
     }), { speed: 4 }, 60_000)
+
+  emulatorTest("resume after waiting_for_user, reseed, templates and replay records through the official client", () =>
+    Effect.gen(function*() {
+      const client = yield* officialClient("official-workflows-more")
+      const asked = yield* Effect.promise(() =>
+        client.workflows.start({
+          input: {
+            title: "ask first",
+            steps: [
+              { id: "ask", toolName: "ask_clarifying_question", arguments: { question: "Which colour?" } },
+              { id: "img", toolName: "generate_image", arguments: { prompt: "a blue boat", seed: 5 } }
+            ]
+          }
+        })
+      )
+      const frames: Array<Frame> = []
+      const reading = yield* Effect.fork(
+        Effect.promise(async () => {
+          for await (const frame of client.workflows.streamEvents(asked.workflowId) as AsyncIterable<Frame>) {
+            frames.push(frame)
+          }
+        })
+      )
+      while (!frames.some((f) => statusOf(f) === "waiting_for_user")) yield* Effect.sleep("20 millis")
+      const waiting = yield* Effect.promise(() => client.workflows.get(asked.workflowId))
+      assert.strictEqual(waiting.waitingReason, "ask_clarifying_question")
+      const resumed = yield* Effect.promise(() => client.workflows.resume(asked.workflowId, { tokenType: "spark" }))
+      assert.isTrue(resumed.resumed)
+      yield* reading.await
+      assert.strictEqual(statusOf(frames.filter((f) => f.id !== undefined).at(-1)!), "completed")
+
+      const take = yield* Effect.promise(() =>
+        client.workflows.reseed(asked.workflowId, { seedOverrides: { img: 99 }, idempotencyKey: "official-take" })
+      )
+      assert.strictEqual(take.reseed.clonedFromRunId, asked.workflowId)
+      assert.notStrictEqual(take.workflow.workflowId, asked.workflowId)
+      const same = yield* Effect.promise(() =>
+        client.workflows.reseed(asked.workflowId, { seedOverrides: { img: 99 }, idempotencyKey: "official-take" })
+      )
+      assert.isTrue(same.idempotent)
+      assert.strictEqual(same.workflow.workflowId, take.workflow.workflowId)
+      yield* Effect.promise(() => client.workflows.cancel(take.workflow.workflowId))
+
+      const templates = client.workflows.templates
+      const listed = yield* Effect.promise(() => templates.list({ visibility: "public" }))
+      assert.include(listed.templates.map((t) => t.id), "tpl_still_to_clip")
+      const created = yield* Effect.promise(() =>
+        templates.create({ id: "", name: "Poster", version: "1.0.0", description: "a poster" })
+      )
+      assert.strictEqual(created.name, "Poster")
+      const updated = yield* Effect.promise(() => templates.update(created.id, { description: "a bold poster" }))
+      assert.strictEqual(updated.description, "a bold poster")
+      const fork = yield* Effect.promise(() => templates.fork("tpl_still_to_clip", { newName: "Mine" }))
+      assert.strictEqual(fork.name, "Mine")
+      yield* Effect.promise(() => templates.delete(created.id))
+      const own = yield* Effect.promise(() => templates.list({ visibility: "own" }))
+      assert.deepStrictEqual(own.templates.map((t) => t.id), [fork.id])
+
+      const written = yield* Effect.promise(() =>
+        client.replay.write({ run_id: "official-run", schema_version: 1, user_request: "hello", rounds: [{}, {}] })
+      )
+      assert.strictEqual(written.runId, "official-run")
+      const records = yield* Effect.promise(() => client.replay.list({ limit: 5 }))
+      assert.deepStrictEqual(records.records.map((r) => [r.runId, r.rounds]), [["official-run", 2]])
+      const got = yield* Effect.promise(() => client.replay.get("official-run"))
+      assert.strictEqual(got.record.user_request, "hello")
+    }), { speed: 4 }, 60_000)
 })

@@ -16,7 +16,7 @@
  * import { Effect } from "effect"
  * import { Workflows } from "@effect-sogni/workflows"
  *
- * const program = Workflows.start({ input: plan }).pipe(
+ * const program = Effect.flatMap(Workflows.Workflows, (workflows) => workflows.start({ input: plan })).pipe(
  *   Effect.catchTag("WorkflowApiError", (e) =>
  *     e.reason === "TooManyActiveWorkflows" ? Effect.log(`busy: ${e.message}`) : Effect.fail(e))
  * )

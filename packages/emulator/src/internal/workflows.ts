@@ -52,7 +52,7 @@ export const HEARTBEAT_MILLIS = 4000
 /** Simulated milliseconds a text/analysis step takes. */
 const TEXT_STEP_MILLIS = 120
 
-/** How often a running media step reports progress (simulated milliseconds). */
+/** How often a running media step's progress is polled (simulated milliseconds). */
 const PROGRESS_POLL_MILLIS = 80
 
 /** The 34 tools allowed as durable workflow steps (protocol `durable-workflow-run.schema.json`). @internal */
@@ -987,10 +987,11 @@ const runMediaStep = (
     const progress = watchProgress(world, wf, step, project)
     yield* Effect.raceFirst(
       Fiber.await(project.fiber!),
-      Effect.forever(progress).pipe(Effect.as(undefined as never))
+      Effect.forever(progress.tick).pipe(Effect.as(undefined as never))
     ).pipe(
       Effect.onInterrupt(() => cancelProject(world, conn, projectId))
     )
+    progress.settle()
     const done = project.jobs.filter((j) => j.status === "jobCompleted")
     if (done.length === 0) {
       const reason = project.jobs.find((j) => j.reason !== null)?.reason ?? "genfailure"
@@ -1018,20 +1019,36 @@ const runMediaStep = (
 
 const nextArtifactId = (world: World) => `art_${(++registryOf(world).serial).toString(36)}_${randomHex(3)}`
 
-/** One progress tick: records a `workflow_progress` event when the project's step count moved. */
+/** The progress fractions a media step reports, each exactly once: the event count never depends on timing. */
+const PROGRESS_MILESTONES: ReadonlyArray<number> = [0.25, 0.5, 0.75]
+
+/**
+ * Progress of a media step: `tick` records a `workflow_progress` event for every milestone the project has
+ * reached (polled, so several may be recorded at once); `settle` runs once the project is over, so a
+ * completed step reports every milestone however the polls fell.
+ */
 const watchProgress = (world: World, wf: WorkflowState, step: StepState, project: Project) => {
-  let last = -1
-  return Effect.sleep(simMillis(world, PROGRESS_POLL_MILLIS)).pipe(
-    Effect.zipRight(Effect.sync(() => {
-      const total = project.jobs.length * Math.max(1, project.stepCount)
-      const performed = project.jobs.reduce((n, j) => n + (j.status === "jobCompleted" ? project.stepCount : j.performedSteps), 0)
-      const fraction = Math.min(1, Math.round((performed / total) * 1000) / 1000)
-      if (fraction > last && fraction > 0 && fraction < 1) {
-        last = fraction
-        record(wf, "workflow_progress", { data: { stepId: step.id, toolName: step.toolName, progress: fraction } })
-      }
-    }))
-  )
+  let next = 0
+  const reach = (fraction: number) => {
+    while (next < PROGRESS_MILESTONES.length && fraction >= PROGRESS_MILESTONES[next]!) {
+      record(wf, "workflow_progress", {
+        data: { stepId: step.id, toolName: step.toolName, progress: PROGRESS_MILESTONES[next]! }
+      })
+      next++
+    }
+  }
+  const fraction = () => {
+    const total = project.jobs.length * Math.max(1, project.stepCount)
+    const performed = project.jobs.reduce(
+      (n, j) => n + (j.status === "jobCompleted" ? project.stepCount : Math.min(project.stepCount, j.performedSteps)),
+      0
+    )
+    return performed / total
+  }
+  return {
+    tick: Effect.zipRight(Effect.sleep(simMillis(world, PROGRESS_POLL_MILLIS)), Effect.sync(() => reach(fraction()))),
+    settle: () => reach(fraction())
+  }
 }
 
 const storeBlob = (world: World, value: unknown, contentType: string): string => {
