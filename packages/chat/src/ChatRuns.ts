@@ -32,6 +32,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type { ChatMessage, ToolChoice, ToolDefinition } from "./ChatRequest.js"
@@ -216,7 +217,7 @@ export interface EventsOptions {
   readonly lastEventId?: number | undefined
   /** A connection that sends nothing (not even a heartbeat) for this long counts as dropped (default 60 s). */
   readonly idleTimeout?: Duration.DurationInput | undefined
-  /** Reconnect attempts in a row without a new event before failing (default: core's `restRetries`, at least 5). */
+  /** Reconnect attempts in a row in which no frame arrived (not even the status snapshot) before failing (default: core's `restRetries`, at least 5). */
   readonly maxReconnects?: number | undefined
 }
 
@@ -359,21 +360,27 @@ const eventsOf = (
         idle: options.idleTimeout ?? "60 seconds"
       })
     ).pipe(
-      Stream.mapConcatEffect((event): Effect.Effect<ReadonlyArray<ChatRunEvent>> => {
-        if (finished || event.event === "run_status") return Effect.succeed([])
+      // Every frame that arrives is passed on (as `None` when it carries no new event), so the
+      // reconnect budget below counts consecutive connections that delivered nothing at all: a stream
+      // that keeps making progress between drops is never given up on.
+      Stream.mapEffect((event): Effect.Effect<Option.Option<ChatRunEvent>> => {
+        if (finished || event.event === "run_status") return Effect.succeed(Option.none())
         const decoded = decodeEvent(event.data)
-        if (Either.isLeft(decoded)) return Effect.as(Effect.logWarning(`sogni: skipped a malformed chat run event (${source})`), [])
+        if (Either.isLeft(decoded)) {
+          return Effect.as(Effect.logWarning(`sogni: skipped a malformed chat run event (${source})`), Option.none())
+        }
         const e = decoded.right
         // Replayed after a reconnect: already delivered.
-        if (e.sequence <= cursor) return Effect.succeed([])
+        if (e.sequence <= cursor) return Effect.succeed(Option.none())
         cursor = e.sequence
         if (terminalEventTypes.has(e.type)) finished = true
-        return Effect.succeed([e])
+        return Effect.succeed(Option.some(e))
       }),
       Stream.concat(Stream.suspend(() => (finished ? Stream.empty : Stream.fail(dropped(runId)))))
     )
     return connection.pipe(
       Stream.retry(RetryPolicy.schedule({ ...policy, retries })),
+      Stream.filterMap((e) => e),
       Stream.takeUntil(() => finished)
     )
   })

@@ -272,6 +272,18 @@ describe("ChatRuns", () => {
       assert.isAbove(events.length, 60)
     }), 20, 60_000)
 
+  live("the reconnect budget counts drops in a row without any frame: 6 drops with maxReconnects 1 still complete", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const proxy = yield* makeDropProxy(emulator.port, { drops: 6, seed: 7, minBytes: 600, maxBytes: 2500 })
+      const { runs } = yield* clientsFor(proxy.url)
+      const { run } = yield* runs.create({ messages: [{ role: "user", content: "[[long]] tell me everything" }] })
+      const events = Chunk.toReadonlyArray(yield* Stream.runCollect(runs.events(run.runId, { maxReconnects: 1 })))
+      assert.strictEqual(proxy.cuts(), 6)
+      assert.deepStrictEqual(events.map((e) => e.sequence), events.map((_, i) => i + 1))
+      assert.strictEqual(events[events.length - 1]!.type, "run_completed")
+    }), 20, 60_000)
+
   live("cancel ends the live stream with run_cancelled; cancelling again is a typed 409", () =>
     Effect.gen(function*() {
       const { runs } = yield* clientsFor()
