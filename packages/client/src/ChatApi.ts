@@ -18,6 +18,8 @@ import { PlatformTools } from "@effect-sogni/core"
 import { Models, type Projects, type Results } from "@effect-sogni/media"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import { SogniSocket } from "@effect-sogni/core"
@@ -180,11 +182,28 @@ const toolOptions = (p: ChatCompletionParams) =>
 
 type AnyChunk = ChatChunk.ToolStreamChunk
 
+/** The names of the request's tools that run as Sogni media projects when auto-executed. */
+const platformToolNames = (p: ChatCompletionParams): ReadonlySet<string> =>
+  new Set(
+    p.autoExecuteTools === true
+      ? (p.tools ?? []).map((t) => t.function.name).filter((name) => PlatformTools.isClientExecutableToolName(name))
+      : []
+  )
+
+/** A media tool's JSON result (`{"success":true,"media_type":…,"urls":[…],…}`) as its URLs. */
+const ToolOutputUrls = Schema.parseJson(Schema.Struct({ urls: Schema.Array(Schema.String) }))
+const decodeToolOutputUrls = Schema.decodeUnknownOption(ToolOutputUrls)
+const urlsOf = (content: string): ReadonlyArray<string> =>
+  Option.match(decodeToolOutputUrls(content), { onNone: () => [], onSome: (o) => o.urls })
+
 /**
  * Folds chunks into official-shaped pieces and the final result; shared by `create` with and without
  * `stream: true`, so both give the same answer.
  */
 class Folder {
+  /** @param platformTools the names of the calls run as media projects (their results carry `urls`) */
+  constructor(private readonly platformTools: ReadonlySet<string> = new Set()) {}
+
   jobID = ""
   content = ""
   roundText = ""
@@ -237,7 +256,7 @@ class Folder {
           toolCallId: chunk.toolCallId,
           toolName: chunk.name,
           success: chunk.error === undefined,
-          resultUrls: [],
+          resultUrls: chunk.error === undefined && this.platformTools.has(chunk.name) ? urlsOf(chunk.content) : [],
           content: chunk.content,
           error: chunk.error?.message
         })
@@ -282,13 +301,14 @@ class Folder {
  * @since 0.1.0
  */
 export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
-  private readonly folder = new Folder()
+  private readonly folder: Folder
   private pending: Array<ChatCompletionChunk> = []
   private started = false
   private first: Promise<IteratorResult<AnyChunk>> | undefined
 
   /** @internal */
-  constructor(private readonly source: AsyncIterableIterator<AnyChunk>) {
+  constructor(private readonly source: AsyncIterableIterator<AnyChunk>, platformTools?: ReadonlySet<string>) {
+    this.folder = new Folder(platformTools)
     // the job starts now, as in the official client, not when the caller begins to iterate
     this.first = source.next()
     // its failure is delivered by the first `next()`; until then it must not count as unhandled
@@ -454,7 +474,7 @@ export class ChatApi {
   private async createCompletion(params: ChatCompletionParams, options?: CallOptions): Promise<ChatCompletionResult> {
     this.requireSocket("chat.completions.create")
     const request = toChatRequest(params)
-    const folder = new Folder()
+    const folder = new Folder(platformToolNames(params))
     await this.runner.run(
       Stream.runForEach(chatStream(params, request), (chunk) => Effect.sync(() => folder.push(chunk))),
       options?.signal
@@ -470,7 +490,7 @@ export class ChatApi {
     // refuse invalid requests here, as the official client does, rather than on the first chunk
     const checked = ChatRequest.validate(request)
     if (Either.isLeft(checked)) throw fromTyped(checked.left)
-    return new ChatStream(this.runner.iterate(chatStream(params, request), options?.signal))
+    return new ChatStream(this.runner.iterate(chatStream(params, request), options?.signal), platformToolNames(params))
   }
 
   private requireSocket(call: string): void {

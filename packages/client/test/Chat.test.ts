@@ -176,6 +176,34 @@ describe("chat", () => {
       const png = new Uint8Array(await (await fetch(output.urls[0]!)).arrayBuffer())
       assert.deepStrictEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47])
       assert.include(result.content, output.urls[0]!)
+      // the media's URLs are on the result too, as the official client reports them; none for onToolCall's
+      assert.deepStrictEqual(image.resultUrls, output.urls)
+      assert.deepStrictEqual(results.find((r) => r.toolName === "get_weather")!.resultUrls, [])
+    })
+  })
+
+  it("a streamed platform tool result carries the media's resultUrls", async () => {
+    await withClient("client-chat-platform-stream", async (sogni) => {
+      const stream = await sogni.chat.completions.create({
+        model: MODEL,
+        messages: [{ role: "user", content: "Please generate_image of \"a lighthouse at dusk\" [[minimal]]" }],
+        tools: [SogniTools.generateImage],
+        tokenType: "spark",
+        stream: true,
+        autoExecuteTools: true
+      })
+      const streamed: Array<ReadonlyArray<string>> = []
+      for await (const chunk of stream) {
+        if (chunk.toolResult !== undefined) streamed.push(chunk.toolResult.resultUrls)
+      }
+      const entry = stream.finalResult!.toolHistory![0]!.toolResults[0]!
+      assert.isTrue(entry.success, entry.content)
+      const output = JSON.parse(entry.content) as { urls: Array<string> }
+      assert.strictEqual(output.urls.length, 1)
+      assert.deepStrictEqual(streamed, [output.urls])
+      assert.deepStrictEqual(entry.resultUrls, output.urls)
+      const png = new Uint8Array(await (await fetch(entry.resultUrls[0]!)).arrayBuffer())
+      assert.deepStrictEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47])
     })
   })
 
