@@ -9,6 +9,7 @@ import {
   type ChatStream,
   isAbortError,
   isChatJobError,
+  isDisposedError,
   isInvalidRequestError,
   isRetryableChatError,
   SogniClient,
@@ -304,6 +305,55 @@ describe("chat", () => {
         assert.deepStrictEqual(
           [...tap.cancels].map((id) => id.toUpperCase()).sort(),
           tap.requests.map((r) => String(r.jobID).toUpperCase()).sort()
+        )
+      } finally {
+        await sogni.dispose()
+      }
+    })
+  })
+
+  it("dispose() during a pending next() settles the iterator and cancels the job upstream", async () => {
+    await withTap(async (tap) => {
+      const sogni = await SogniClient.createInstance({
+        appId: "client-chat-dispose",
+        logLevel: "error",
+        ...endpoints(emulator),
+        socketEndpoint: tap.url
+      })
+      try {
+        const stream = await sogni.chat.completions.create({
+          model: MODEL,
+          messages: [{ role: "user", content: "[[slow]] [[long]] until disposed" }],
+          stream: true
+        })
+        const it = stream[Symbol.asyncIterator]()
+        const first = await it.next()
+        assert.isFalse(first.done)
+        // pull until a next() is left waiting on the wire
+        const waiting = Symbol("waiting")
+        let next = it.next()
+        while ((await Promise.race([next, new Promise((r) => setTimeout(() => r(waiting), 30))])) !== waiting) {
+          next = it.next()
+        }
+        const pending = next.then(
+          (r) => ({ settled: "value" as const, done: r.done === true }),
+          (e: unknown) => ({ settled: "error" as const, disposed: isDisposedError(e) })
+        )
+        await sogni.dispose()
+        const outcome = await Promise.race([
+          pending,
+          new Promise<{ settled: "hung" }>((r) => setTimeout(() => r({ settled: "hung" }), 5000))
+        ])
+        assert.notStrictEqual(outcome.settled, "hung")
+        if (outcome.settled === "error") assert.isTrue(outcome.disposed)
+        // later calls end the loop
+        assert.isTrue((await it.next().catch((e: unknown) => ({ done: isDisposedError(e) }))).done)
+        const deadline = Date.now() + 5000
+        while (tap.cancels.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+        assert.strictEqual(tap.requests.length, 1)
+        assert.deepStrictEqual(
+          [...tap.cancels].map((id) => id.toUpperCase()),
+          [String(tap.requests[0]!.jobID).toUpperCase()]
         )
       } finally {
         await sogni.dispose()
