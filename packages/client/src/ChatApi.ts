@@ -394,8 +394,16 @@ export class ChatApi {
 
   /** @internal */
   constructor(private readonly runner: Runner<ChatRequirements>, private readonly socketDisabled: boolean) {
-    const create = (params: ChatCompletionParams, options?: CallOptions): Promise<any> =>
-      params.stream === true ? this.createStream(params, options) : this.createCompletion(params, options)
+    const api = this
+    function create(params: ChatCompletionParams & { readonly stream: true }, options?: CallOptions): Promise<ChatStream>
+    function create(
+      params: ChatCompletionParams & { readonly stream?: false | undefined },
+      options?: CallOptions
+    ): Promise<ChatCompletionResult>
+    function create(params: ChatCompletionParams, options?: CallOptions): Promise<ChatStream | ChatCompletionResult>
+    function create(params: ChatCompletionParams, options?: CallOptions): Promise<ChatStream | ChatCompletionResult> {
+      return params.stream === true ? api.createStream(params, options) : api.createCompletion(params, options)
+    }
     this.completions = { create }
     this.hosted = {
       create: (params, options) =>

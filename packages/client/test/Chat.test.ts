@@ -3,10 +3,12 @@
  * streaming completions, tool auto-execution with and without streaming, failures as ChatJobError,
  * validation before sending, and abort / early break cancelling the job upstream.
  */
-import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { afterAll, assert, beforeAll, describe, expectTypeOf, it } from "@effect/vitest"
 import {
+  type ChatCompletionParams,
+  type ChatCompletionResult,
   type ChatCompletionChunk,
-  type ChatStream,
+  ChatStream,
   isAbortError,
   isChatJobError,
   isDisposedError,
@@ -80,6 +82,12 @@ describe("chat", () => {
       assert.isString(result.workerName)
       assert.isAbove(Number(result.cost?.costInSpark), 0)
       assert.match(result.jobID, /^[0-9A-F-]{36}$/)
+      // with `stream` only known at run time the answer is typed as either shape (checked by tsc)
+      const dynamic: ChatCompletionParams = { model: MODEL, messages: [{ role: "user", content: "either" }], stream: Math.random() > 2 }
+      const either = await sogni.chat.completions.create(dynamic)
+      expectTypeOf(either).toEqualTypeOf<ChatStream | ChatCompletionResult>()
+      assert.isFalse(either instanceof ChatStream)
+      assert.include((either as ChatCompletionResult).content, "either")
     })
   })
 
