@@ -14,14 +14,13 @@
  * @since 0.1.0
  */
 import { Chat, type ChatChunk, ChatRequest, ChatRuns, HostedChat, SogniTools, type Tool } from "@effect-sogni/chat"
-import { PlatformTools } from "@effect-sogni/core"
+import { PlatformTools, SogniError } from "@effect-sogni/core"
 import { Models, type Projects, type Results } from "@effect-sogni/media"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import * as SubscriptionRef from "effect/SubscriptionRef"
 import { SogniSocket } from "@effect-sogni/core"
 import { fromTyped, InvalidRequestError } from "./errors.js"
 import type { CallOptions, Runner } from "./internal/runner.js"
@@ -457,7 +456,11 @@ export class ChatApi {
     return this.llm
   }
 
-  /** Waits for the first LLM model list (connecting if needed). `timeout` in ms (default 10 s). */
+  /**
+   * Waits for the first non-empty LLM model list (connecting if needed). `timeout` in ms (default
+   * 10 s); when no model shows up in time it rejects with a `TransportError` (reason `Timeout`), as
+   * `projects.waitForModels` does and as the official client rejects.
+   */
   async waitForModels(timeout = 10_000, options?: CallOptions): Promise<Readonly<Record<string, LLMModelInfo>>> {
     this.requireSocket("chat.waitForModels")
     const program = Effect.gen(function*() {
@@ -467,12 +470,21 @@ export class ChatApi {
       const list = yield* models.llmModels.changes.pipe(
         Stream.filter((l) => l.length > 0),
         Stream.runHead,
-        Effect.timeout(timeout),
-        Effect.catchTag("TimeoutException", () => Effect.succeedNone)
+        Effect.flatMap(Option.match({
+          // the list stream only ends when the client goes away
+          onNone: () => Effect.interrupt,
+          onSome: Effect.succeed
+        })),
+        Effect.timeoutFail({
+          duration: timeout,
+          onTimeout: () =>
+            new SogniError.SogniTransportError({
+              reason: "Timeout",
+              message: `no LLM model availability within ${timeout} ms`
+            })
+        })
       )
-      const now = yield* SubscriptionRef.get(models.llmModels)
-      void list
-      return Object.fromEntries(now.map((m) => [m.id, { ...m.info, workers: m.workers } as LLMModelInfo]))
+      return Object.fromEntries(list.map((m) => [m.id, { ...m.info, workers: m.workers } as LLMModelInfo]))
     })
     const models = await this.runner.run(program, options?.signal)
     if (Object.keys(models).length > 0) this.llm = models

@@ -14,6 +14,7 @@ import {
   isDisposedError,
   isInvalidRequestError,
   isRetryableChatError,
+  isTransportError,
   SogniClient,
   SogniTools,
   type ToolCall
@@ -89,6 +90,27 @@ describe("chat", () => {
       assert.isFalse(either instanceof ChatStream)
       assert.include((either as ChatCompletionResult).content, "either")
     })
+  })
+
+  it("waitForModels rejects with a TransportError (Timeout) when no LLM model shows up in time", async () => {
+    const control = emulator.service.control
+    // every server frame (the LLM model list included) is held back for 3 s
+    await Effect.runPromise(control.delayFrames(3000))
+    try {
+      await withClient("client-chat-models-timeout", async (sogni) => {
+        const started = Date.now()
+        const error = await sogni.chat.waitForModels(300).catch((e) => e)
+        assert.isTrue(isTransportError(error), String(error))
+        assert.strictEqual(error.reason, "Timeout")
+        assert.isBelow(Date.now() - started, 2500)
+        assert.deepStrictEqual(sogni.chat.models, {})
+        await Effect.runPromise(control.clearFaults)
+        const models = await sogni.chat.waitForModels()
+        assert.isAbove(models[MODEL]!.workers, 0)
+      })
+    } finally {
+      await Effect.runPromise(control.clearFaults)
+    }
   })
 
   it("stream: true yields chunks (think text included, as the official client) and a final result", async () => {
