@@ -14,12 +14,13 @@
  * @since 0.1.0
  */
 import { Chat, type ChatChunk, ChatRequest, ChatRuns, HostedChat, SogniTools, type Tool } from "@effect-sogni/chat"
-import { PlatformTools } from "@effect-sogni/core"
+import { PlatformTools, SogniError } from "@effect-sogni/core"
 import { Models, type Projects, type Results } from "@effect-sogni/media"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import * as SubscriptionRef from "effect/SubscriptionRef"
 import { SogniSocket } from "@effect-sogni/core"
 import { fromTyped, InvalidRequestError } from "./errors.js"
 import type { CallOptions, Runner } from "./internal/runner.js"
@@ -180,11 +181,28 @@ const toolOptions = (p: ChatCompletionParams) =>
 
 type AnyChunk = ChatChunk.ToolStreamChunk
 
+/** The names of the request's tools that run as Sogni media projects when auto-executed. */
+const platformToolNames = (p: ChatCompletionParams): ReadonlySet<string> =>
+  new Set(
+    p.autoExecuteTools === true
+      ? (p.tools ?? []).map((t) => t.function.name).filter((name) => PlatformTools.isClientExecutableToolName(name))
+      : []
+  )
+
+/** A media tool's JSON result (`{"success":true,"media_type":…,"urls":[…],…}`) as its URLs. */
+const ToolOutputUrls = Schema.parseJson(Schema.Struct({ urls: Schema.Array(Schema.String) }))
+const decodeToolOutputUrls = Schema.decodeUnknownOption(ToolOutputUrls)
+const urlsOf = (content: string): ReadonlyArray<string> =>
+  Option.match(decodeToolOutputUrls(content), { onNone: () => [], onSome: (o) => o.urls })
+
 /**
  * Folds chunks into official-shaped pieces and the final result; shared by `create` with and without
  * `stream: true`, so both give the same answer.
  */
 class Folder {
+  /** @param platformTools the names of the calls run as media projects (their results carry `urls`) */
+  constructor(private readonly platformTools: ReadonlySet<string> = new Set()) {}
+
   jobID = ""
   content = ""
   roundText = ""
@@ -237,7 +255,7 @@ class Folder {
           toolCallId: chunk.toolCallId,
           toolName: chunk.name,
           success: chunk.error === undefined,
-          resultUrls: [],
+          resultUrls: chunk.error === undefined && this.platformTools.has(chunk.name) ? urlsOf(chunk.content) : [],
           content: chunk.content,
           error: chunk.error?.message
         })
@@ -282,13 +300,14 @@ class Folder {
  * @since 0.1.0
  */
 export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
-  private readonly folder = new Folder()
+  private readonly folder: Folder
   private pending: Array<ChatCompletionChunk> = []
   private started = false
   private first: Promise<IteratorResult<AnyChunk>> | undefined
 
   /** @internal */
-  constructor(private readonly source: AsyncIterableIterator<AnyChunk>) {
+  constructor(private readonly source: AsyncIterableIterator<AnyChunk>, platformTools?: ReadonlySet<string>) {
+    this.folder = new Folder(platformTools)
     // the job starts now, as in the official client, not when the caller begins to iterate
     this.first = source.next()
     // its failure is delivered by the first `next()`; until then it must not count as unhandled
@@ -374,8 +393,16 @@ export class ChatApi {
 
   /** @internal */
   constructor(private readonly runner: Runner<ChatRequirements>, private readonly socketDisabled: boolean) {
-    const create = (params: ChatCompletionParams, options?: CallOptions): Promise<any> =>
-      params.stream === true ? this.createStream(params, options) : this.createCompletion(params, options)
+    const api = this
+    function create(params: ChatCompletionParams & { readonly stream: true }, options?: CallOptions): Promise<ChatStream>
+    function create(
+      params: ChatCompletionParams & { readonly stream?: false | undefined },
+      options?: CallOptions
+    ): Promise<ChatCompletionResult>
+    function create(params: ChatCompletionParams, options?: CallOptions): Promise<ChatStream | ChatCompletionResult>
+    function create(params: ChatCompletionParams, options?: CallOptions): Promise<ChatStream | ChatCompletionResult> {
+      return params.stream === true ? api.createStream(params, options) : api.createCompletion(params, options)
+    }
     this.completions = { create }
     this.hosted = {
       create: (params, options) =>
@@ -429,7 +456,11 @@ export class ChatApi {
     return this.llm
   }
 
-  /** Waits for the first LLM model list (connecting if needed). `timeout` in ms (default 10 s). */
+  /**
+   * Waits for the first non-empty LLM model list (connecting if needed). `timeout` in ms (default
+   * 10 s); when no model shows up in time it rejects with a `TransportError` (reason `Timeout`), as
+   * `projects.waitForModels` does and as the official client rejects.
+   */
   async waitForModels(timeout = 10_000, options?: CallOptions): Promise<Readonly<Record<string, LLMModelInfo>>> {
     this.requireSocket("chat.waitForModels")
     const program = Effect.gen(function*() {
@@ -439,12 +470,21 @@ export class ChatApi {
       const list = yield* models.llmModels.changes.pipe(
         Stream.filter((l) => l.length > 0),
         Stream.runHead,
-        Effect.timeout(timeout),
-        Effect.catchTag("TimeoutException", () => Effect.succeedNone)
+        Effect.flatMap(Option.match({
+          // the list stream only ends when the client goes away
+          onNone: () => Effect.interrupt,
+          onSome: Effect.succeed
+        })),
+        Effect.timeoutFail({
+          duration: timeout,
+          onTimeout: () =>
+            new SogniError.SogniTransportError({
+              reason: "Timeout",
+              message: `no LLM model availability within ${timeout} ms`
+            })
+        })
       )
-      const now = yield* SubscriptionRef.get(models.llmModels)
-      void list
-      return Object.fromEntries(now.map((m) => [m.id, { ...m.info, workers: m.workers } as LLMModelInfo]))
+      return Object.fromEntries(list.map((m) => [m.id, { ...m.info, workers: m.workers } as LLMModelInfo]))
     })
     const models = await this.runner.run(program, options?.signal)
     if (Object.keys(models).length > 0) this.llm = models
@@ -454,7 +494,7 @@ export class ChatApi {
   private async createCompletion(params: ChatCompletionParams, options?: CallOptions): Promise<ChatCompletionResult> {
     this.requireSocket("chat.completions.create")
     const request = toChatRequest(params)
-    const folder = new Folder()
+    const folder = new Folder(platformToolNames(params))
     await this.runner.run(
       Stream.runForEach(chatStream(params, request), (chunk) => Effect.sync(() => folder.push(chunk))),
       options?.signal
@@ -470,7 +510,7 @@ export class ChatApi {
     // refuse invalid requests here, as the official client does, rather than on the first chunk
     const checked = ChatRequest.validate(request)
     if (Either.isLeft(checked)) throw fromTyped(checked.left)
-    return new ChatStream(this.runner.iterate(chatStream(params, request), options?.signal))
+    return new ChatStream(this.runner.iterate(chatStream(params, request), options?.signal), platformToolNames(params))
   }
 
   private requireSocket(call: string): void {

@@ -155,8 +155,12 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
     if (signal !== undefined) {
       const onAbort = () => void project.cancel().catch(() => undefined)
       signal.addEventListener("abort", onAbort, { once: true })
-      project.once("completed", () => signal.removeEventListener("abort", onAbort))
-      project.once("failed", () => signal.removeEventListener("abort", onAbort))
+      // whatever ends the project (completed, failed, canceled, client disposed) drops the listener, so
+      // a long-lived signal does not keep the project alive
+      const release = () => signal.removeEventListener("abort", onAbort)
+      project.waitForCompletion().then(release, release)
+      // an abort that landed after the create call resolved and before the listener was added
+      if (signal.aborted) onAbort()
     }
     return project
   }

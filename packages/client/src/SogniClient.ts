@@ -59,7 +59,10 @@ export interface SogniClientConfig {
   readonly socketEventSubscriptions?: Readonly<Record<string, boolean>>
   /** REST only: no socket is opened; projects and socket chat are unavailable. */
   readonly disableSocket?: boolean
-  /** `debug`, `info`, `warn` (default) or `error`. Ignored when `logger` is given. */
+  /**
+   * `debug`, `info`, `warn` (default) or `error`. With `logger` too, it filters what reaches that
+   * logger; a `logger` alone receives every level, as in the official client.
+   */
   readonly logLevel?: LogLevel
   /** Where log lines go (default: the console). */
   readonly logger?: LoggerLike
@@ -99,7 +102,11 @@ const levelOf = (level: LogLevel | undefined) => {
 
 const loggerLayer = (config: SogniClientConfig): Layer.Layer<never> => {
   const custom = config.logger
-  const minimum = Logger.minimumLogLevel(custom === undefined ? levelOf(config.logLevel) : EffectLogLevel.Debug)
+  // a custom logger alone gets every level (the official client hands it all and lets it filter); with
+  // a logLevel too, that level filters what reaches it
+  const minimum = Logger.minimumLogLevel(
+    custom !== undefined && config.logLevel === undefined ? EffectLogLevel.Debug : levelOf(config.logLevel)
+  )
   if (custom === undefined) return minimum
   const replaced = Logger.replace(
     Logger.defaultLogger,

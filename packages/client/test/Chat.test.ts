@@ -3,14 +3,18 @@
  * streaming completions, tool auto-execution with and without streaming, failures as ChatJobError,
  * validation before sending, and abort / early break cancelling the job upstream.
  */
-import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { afterAll, assert, beforeAll, describe, expectTypeOf, it } from "@effect/vitest"
 import {
+  type ChatCompletionParams,
+  type ChatCompletionResult,
   type ChatCompletionChunk,
-  type ChatStream,
+  ChatStream,
   isAbortError,
   isChatJobError,
+  isDisposedError,
   isInvalidRequestError,
   isRetryableChatError,
+  isTransportError,
   SogniClient,
   SogniTools,
   type ToolCall
@@ -79,7 +83,34 @@ describe("chat", () => {
       assert.isString(result.workerName)
       assert.isAbove(Number(result.cost?.costInSpark), 0)
       assert.match(result.jobID, /^[0-9A-F-]{36}$/)
+      // with `stream` only known at run time the answer is typed as either shape (checked by tsc)
+      const dynamic: ChatCompletionParams = { model: MODEL, messages: [{ role: "user", content: "either" }], stream: Math.random() > 2 }
+      const either = await sogni.chat.completions.create(dynamic)
+      expectTypeOf(either).toEqualTypeOf<ChatStream | ChatCompletionResult>()
+      assert.isFalse(either instanceof ChatStream)
+      assert.include((either as ChatCompletionResult).content, "either")
     })
+  })
+
+  it("waitForModels rejects with a TransportError (Timeout) when no LLM model shows up in time", async () => {
+    const control = emulator.service.control
+    // every server frame (the LLM model list included) is held back for 3 s
+    await Effect.runPromise(control.delayFrames(3000))
+    try {
+      await withClient("client-chat-models-timeout", async (sogni) => {
+        const started = Date.now()
+        const error = await sogni.chat.waitForModels(300).catch((e) => e)
+        assert.isTrue(isTransportError(error), String(error))
+        assert.strictEqual(error.reason, "Timeout")
+        assert.isBelow(Date.now() - started, 2500)
+        assert.deepStrictEqual(sogni.chat.models, {})
+        await Effect.runPromise(control.clearFaults)
+        const models = await sogni.chat.waitForModels()
+        assert.isAbove(models[MODEL]!.workers, 0)
+      })
+    } finally {
+      await Effect.runPromise(control.clearFaults)
+    }
   })
 
   it("stream: true yields chunks (think text included, as the official client) and a final result", async () => {
@@ -176,6 +207,34 @@ describe("chat", () => {
       const png = new Uint8Array(await (await fetch(output.urls[0]!)).arrayBuffer())
       assert.deepStrictEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47])
       assert.include(result.content, output.urls[0]!)
+      // the media's URLs are on the result too, as the official client reports them; none for onToolCall's
+      assert.deepStrictEqual(image.resultUrls, output.urls)
+      assert.deepStrictEqual(results.find((r) => r.toolName === "get_weather")!.resultUrls, [])
+    })
+  })
+
+  it("a streamed platform tool result carries the media's resultUrls", async () => {
+    await withClient("client-chat-platform-stream", async (sogni) => {
+      const stream = await sogni.chat.completions.create({
+        model: MODEL,
+        messages: [{ role: "user", content: "Please generate_image of \"a lighthouse at dusk\" [[minimal]]" }],
+        tools: [SogniTools.generateImage],
+        tokenType: "spark",
+        stream: true,
+        autoExecuteTools: true
+      })
+      const streamed: Array<ReadonlyArray<string>> = []
+      for await (const chunk of stream) {
+        if (chunk.toolResult !== undefined) streamed.push(chunk.toolResult.resultUrls)
+      }
+      const entry = stream.finalResult!.toolHistory![0]!.toolResults[0]!
+      assert.isTrue(entry.success, entry.content)
+      const output = JSON.parse(entry.content) as { urls: Array<string> }
+      assert.strictEqual(output.urls.length, 1)
+      assert.deepStrictEqual(streamed, [output.urls])
+      assert.deepStrictEqual(entry.resultUrls, output.urls)
+      const png = new Uint8Array(await (await fetch(entry.resultUrls[0]!)).arrayBuffer())
+      assert.deepStrictEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47])
     })
   })
 
@@ -276,6 +335,55 @@ describe("chat", () => {
         assert.deepStrictEqual(
           [...tap.cancels].map((id) => id.toUpperCase()).sort(),
           tap.requests.map((r) => String(r.jobID).toUpperCase()).sort()
+        )
+      } finally {
+        await sogni.dispose()
+      }
+    })
+  })
+
+  it("dispose() during a pending next() settles the iterator and cancels the job upstream", async () => {
+    await withTap(async (tap) => {
+      const sogni = await SogniClient.createInstance({
+        appId: "client-chat-dispose",
+        logLevel: "error",
+        ...endpoints(emulator),
+        socketEndpoint: tap.url
+      })
+      try {
+        const stream = await sogni.chat.completions.create({
+          model: MODEL,
+          messages: [{ role: "user", content: "[[slow]] [[long]] until disposed" }],
+          stream: true
+        })
+        const it = stream[Symbol.asyncIterator]()
+        const first = await it.next()
+        assert.isFalse(first.done)
+        // pull until a next() is left waiting on the wire
+        const waiting = Symbol("waiting")
+        let next = it.next()
+        while ((await Promise.race([next, new Promise((r) => setTimeout(() => r(waiting), 30))])) !== waiting) {
+          next = it.next()
+        }
+        const pending = next.then(
+          (r) => ({ settled: "value" as const, done: r.done === true }),
+          (e: unknown) => ({ settled: "error" as const, disposed: isDisposedError(e) })
+        )
+        await sogni.dispose()
+        const outcome = await Promise.race([
+          pending,
+          new Promise<{ settled: "hung" }>((r) => setTimeout(() => r({ settled: "hung" }), 5000))
+        ])
+        assert.notStrictEqual(outcome.settled, "hung")
+        if (outcome.settled === "error") assert.isTrue(outcome.disposed)
+        // later calls end the loop
+        assert.isTrue((await it.next().catch((e: unknown) => ({ done: isDisposedError(e) }))).done)
+        const deadline = Date.now() + 5000
+        while (tap.cancels.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+        assert.strictEqual(tap.requests.length, 1)
+        assert.deepStrictEqual(
+          [...tap.cancels].map((id) => id.toUpperCase()),
+          [String(tap.requests[0]!.jobID).toUpperCase()]
         )
       } finally {
         await sogni.dispose()

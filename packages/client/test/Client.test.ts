@@ -164,4 +164,35 @@ describe("client", () => {
       await sogni.dispose()
     }
   })
+
+  it("a logger with a logLevel gets only that level and above; a logger alone gets debug too", async () => {
+    const run = async (logLevel: "warn" | undefined) => {
+      const lines: Array<string> = []
+      const logger = {
+        error: (...a: Array<unknown>) => lines.push(`error ${a.join(" ")}`),
+        warn: (...a: Array<unknown>) => lines.push(`warn ${a.join(" ")}`),
+        info: (...a: Array<unknown>) => lines.push(`info ${a.join(" ")}`),
+        debug: (...a: Array<unknown>) => lines.push(`debug ${a.join(" ")}`)
+      }
+      const sogni = await SogniClient.createInstance({
+        disableSocket: true,
+        logger,
+        ...(logLevel !== undefined ? { logLevel } : {}),
+        ...endpoints(emulator)
+      })
+      try {
+        // a 429 is retried by core, which logs the retry at debug level
+        await Effect.runPromise(control().failRest({ count: 1, status: 429, pathPrefix: "/v4/account/balance", retryAfterSeconds: 0 }))
+        const balance = await sogni.account.refreshBalance()
+        assert.isAbove(Number(balance.spark.net), 0)
+      } finally {
+        await sogni.dispose()
+      }
+      return lines
+    }
+    const all = await run(undefined)
+    assert.isTrue(all.some((l) => /^debug sogni: retry 1 in /.test(l)), all.join("\n"))
+    const filtered = await run("warn")
+    assert.isFalse(filtered.some((l) => /^(debug|info) /.test(l)), filtered.join("\n"))
+  })
 })

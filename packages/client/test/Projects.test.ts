@@ -4,6 +4,7 @@
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { isAbortError, isInvalidRequestError, isProjectError, type Project, SogniClient } from "../src/index.js"
+import { getEventListeners } from "node:events"
 import { endpoints, type RunningEmulator, startEmulator } from "./emulator.js"
 
 let emulator: RunningEmulator
@@ -127,6 +128,45 @@ describe("projects", () => {
       const error = await project.waitForCompletion().catch((e) => e)
       assert.isTrue(isProjectError(error))
       assert.strictEqual(error.reason, "Canceled")
+    })
+  })
+
+  it("a project canceled by other means releases the signal's listener", async () => {
+    await withClient("client-projects-8", async (sogni) => {
+      const controller = new AbortController()
+      const project = await sogni.projects.create({ ...image, positivePrompt: "[[slow]] cancel me" }, { signal: controller.signal })
+      assert.strictEqual(getEventListeners(controller.signal, "abort").length, 1)
+      await new Promise<void>((resolve) => project.once("jobStarted", () => resolve()))
+      await sogni.projects.cancel(project.id)
+      const error = await project.waitForCompletion().catch((e) => e)
+      assert.strictEqual(error.reason, "Canceled")
+      await new Promise((r) => setTimeout(r, 0))
+      assert.strictEqual(getEventListeners(controller.signal, "abort").length, 0)
+    })
+  })
+
+  it("an abort landing between the create call resolving and the listener being added still cancels", async () => {
+    await withClient("client-projects-9", async (sogni) => {
+      const controller = new AbortController()
+      const signal = controller.signal
+      // the create call drops its own abort listener as it resolves: abort right then, when nothing listens
+      const remove = signal.removeEventListener.bind(signal)
+      let armed = true
+      signal.removeEventListener = ((...args: Parameters<AbortSignal["removeEventListener"]>) => {
+        remove(...args)
+        if (armed && args[0] === "abort") {
+          armed = false
+          controller.abort()
+        }
+      }) as AbortSignal["removeEventListener"]
+      const project = await sogni.projects.create({ ...image, positivePrompt: "[[slow]] too late to listen" }, { signal })
+      assert.isFalse(armed)
+      const error = await project.waitForCompletion().catch((e) => e)
+      assert.isTrue(isProjectError(error))
+      assert.strictEqual(error.reason, "Canceled")
+      assert.strictEqual(project.status, "canceled")
+      await new Promise((r) => setTimeout(r, 0))
+      assert.strictEqual(getEventListeners(signal, "abort").length, 0)
     })
   })
 

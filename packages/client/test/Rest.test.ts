@@ -10,6 +10,7 @@ import {
   isAbortError,
   isApiError,
   isChatJobError,
+  isDisposedError,
   isInvalidRequestError,
   SogniClient
 } from "../src/index.js"
@@ -109,6 +110,43 @@ describe("chat runs", () => {
       assert.isTrue(isChatJobError(missing) || isApiError(missing))
       assert.strictEqual(missing.status, 404)
     })
+  })
+  it("dispose() while a run's event stream waits: the pending next() settles with a DisposedError", async () => {
+    const sogni = await SogniClient.createInstance({
+      apiKey: emulator.apiKey,
+      restEndpoint: emulator.url,
+      disableSocket: true,
+      logLevel: "error"
+    })
+    try {
+      const run = await sogni.chat.runs.create({
+        messages: [{ role: "user", content: "generate_image \"a quiet harbour\"" }],
+        runtimeConfig: { qualityTier: "fast", requireJobConfirmation: true }
+      })
+      const events = sogni.chat.runs.streamEvents(run.runId)
+      for (;;) {
+        const r = await events.next()
+        assert.isFalse(r.done)
+        if (r.value.type === "run_waiting_for_user") break
+      }
+      // nothing more comes until the cost is confirmed: this pull waits on the open SSE
+      const pending = events.next().then(
+        (r) => ({ settled: "value" as const, done: r.done === true }),
+        (e: unknown) => ({ settled: "error" as const, disposed: isDisposedError(e) })
+      )
+      await new Promise((r) => setTimeout(r, 100))
+      const disposing = sogni.dispose()
+      const outcome = await Promise.race([
+        pending,
+        new Promise<{ settled: "hung" }>((r) => setTimeout(() => r({ settled: "hung" }), 5000))
+      ])
+      assert.notStrictEqual(outcome.settled, "hung")
+      assert.deepStrictEqual(outcome, { settled: "error", disposed: true })
+      await disposing
+      assert.isTrue((await events.next().catch((e: unknown) => ({ done: isDisposedError(e) }))).done)
+    } finally {
+      await sogni.dispose()
+    }
   })
 })
 

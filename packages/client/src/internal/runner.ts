@@ -89,9 +89,11 @@ export class Runner<R> {
       if (closing !== undefined) return closing
       const s = scope
       if (s !== undefined) self.openScopes.delete(s)
-      closing = s === undefined || self.isDisposed
+      // closing a scope needs no service, so it also works once the runtime is being (or was) disposed
+      // (closing twice is a no-op; dispose may close the same scope)
+      closing = s === undefined
         ? Promise.resolve()
-        : self.runtime.runPromise(Scope.close(s, Exit.void)).then(() => undefined, () => undefined)
+        : Effect.runPromise(Scope.close(s, Exit.void)).then(() => undefined, () => undefined)
       signal?.removeEventListener("abort", onAbort)
       return closing
     }
@@ -119,13 +121,20 @@ export class Runner<R> {
             self.openScopes.add(s)
             pull = await self.run(Scope.extend(Stream.toPull(stream), s), signal)
           }
+          if (self.isDisposed) {
+            await close()
+            throw disposed()
+          }
           const exit = await new Promise<Exit.Exit<Chunk.Chunk<A>, Option.Option<E>>>((resolve) => {
             const fiber = self.runtime.runFork(pull!)
+            // tracked like every call, so dispose() interrupts a pull that waits on the wire
+            self.fibers.add(fiber)
             const stop = () => {
               self.runtime.runFork(Fiber.interrupt(fiber))
             }
             signal?.addEventListener("abort", stop, { once: true })
             fiber.addObserver((exit) => {
+              self.fibers.delete(fiber)
               signal?.removeEventListener("abort", stop)
               resolve(exit)
             })
@@ -136,6 +145,7 @@ export class Runner<R> {
           }
           await close()
           if (signal?.aborted) throw aborted()
+          if (self.isDisposed && Exit.isInterrupted(exit)) throw disposed()
           const failure = Cause.failureOption(exit.cause)
           if (Option.isSome(failure)) {
             // a failure of Option.none() is the pull's way of saying the stream ended
@@ -153,7 +163,11 @@ export class Runner<R> {
     return iterator
   }
 
-  /** Interrupts every call and background fiber, then disposes the runtime. */
+  /**
+   * Interrupts every call, background fiber and pending iterator pull, closes the scopes of the
+   * iterators still open (their finalizers cancel the work upstream), then disposes the runtime. A
+   * pending `next()` settles: with the end of its stream or a `DisposedError`.
+   */
   async dispose(): Promise<void> {
     if (this.isDisposed) return
     this.isDisposed = true
@@ -161,11 +175,14 @@ export class Runner<R> {
     this.fibers.clear()
     const scopes = [...this.openScopes]
     this.openScopes.clear()
-    await this.runtime.runPromise(Fiber.interruptAll(fibers)).catch(() => undefined)
-    // iterators abandoned without return(): release their streams before the services go away
-    await this.runtime
-      .runPromise(Effect.forEach(scopes, (s) => Scope.close(s, Exit.void), { discard: true }))
-      .catch(() => undefined)
+    // interrupt the pulls and close the scopes together: a pull blocked on the stream's producer is
+    // released either by its own interruption or by the producer's, whichever comes first
+    await Effect.runPromise(
+      Effect.all([
+        Fiber.interruptAll(fibers),
+        Effect.forEach(scopes, (s) => Scope.close(s, Exit.void), { discard: true, concurrency: "unbounded" })
+      ], { concurrency: "unbounded", discard: true })
+    ).catch(() => undefined)
     await this.runtime.dispose()
   }
 
