@@ -190,6 +190,43 @@ export class Chat extends Context.Tag("@effect-sogni/chat/Chat")<Chat, ChatServi
 const lost = (jobID: string, message: string) =>
   new SogniChatJobError({ reason: "TransportLost", jobID, error: "transport_lost", message })
 
+/**
+ * A chunk stream ended without its `Finish`: there is no completion to return.
+ *
+ * @since 0.1.0
+ */
+export const incomplete = (jobID: string | undefined, message: string): SogniChatJobError =>
+  new SogniChatJobError({ reason: "Incomplete", jobID: jobID ?? "unknown", error: "incomplete_stream", message })
+
+/** The job a chunk names, if any. */
+const jobOf = (chunk: ChatChunk): string | undefined =>
+  chunk._tag === "JobState" || chunk._tag === "Finish" ? chunk.jobID : undefined
+
+/**
+ * Folds a chunk stream into its completion; a stream that ends without `Finish` fails with
+ * `SogniChatJobError { reason: "Incomplete" }`.
+ *
+ * @since 0.1.0
+ */
+export const foldCompletion = <E, R>(
+  chunks: Stream.Stream<ChatChunk, E, R>
+): Effect.Effect<ChatCompletion, E | SogniChatJobError, R> =>
+  Effect.suspend(() => {
+  let jobID: string | undefined
+  return Effect.flatMap(
+    Stream.runFold(chunks, emptyCollector, (c, chunk) => {
+      jobID = jobOf(chunk) ?? jobID
+      return collect(c, chunk)
+    }),
+    (c) => {
+      const completion = toCompletion(c)
+      return completion === undefined
+        ? Effect.fail(incomplete(jobID, `the chat stream of job ${jobID ?? "unknown"} ended without its Finish chunk`))
+        : Effect.succeed(completion)
+    }
+  )
+  })
+
 const stripFence = (text: string): string => {
   const m = /^```(?:json)?\s*\n?([\s\S]*?)\n?```$/i.exec(text.trim())
   return m === null ? text.trim() : m[1]!.trim()
@@ -378,14 +415,6 @@ export const make = (
     const stream = (request: ChatRequest.ChatRequest, call: CallOptions | undefined, flag: boolean | undefined) =>
       Stream.unwrap(Effect.map(prepare(request, flag), (payload) => runJob(payload, call)))
 
-    const foldCompletion = <E, R>(chunks: Stream.Stream<ChatChunk, E, R>) =>
-      Effect.flatMap(Stream.runFold(chunks, emptyCollector, collect), (c) => {
-        const completion = toCompletion(c)
-        return completion === undefined
-          ? Effect.dieMessage("a chat stream ended without its Finish chunk")
-          : Effect.succeed(completion)
-      })
-
     const complete = (request: ChatRequest.ChatRequest, call?: CallOptions) =>
       foldCompletion(stream(request, call, undefined)).pipe(
         Effect.withSpan("Chat.complete", { attributes: { model: request.model } })
@@ -553,7 +582,10 @@ export const make = (
           }
         )
         const final = toCompletion(folded.current)
-        if (final === undefined) return yield* Effect.dieMessage("a tool run ended without a final answer")
+        if (final === undefined) {
+          const last = folded.pending?.completion.jobID ?? folded.rounds.at(-1)?.completion.jobID
+          return yield* Effect.fail(incomplete(last, "a tool run ended without a final answer"))
+        }
         const messages: Array<ChatRequest.ChatMessage> = [...request.messages]
         for (const r of folded.rounds) {
           const byId = new Map(r.toolResults.map((t) => [t.toolCallId, t]))

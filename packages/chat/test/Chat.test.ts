@@ -8,6 +8,7 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import { ChatChunk as ChatChunkCtor } from "../src/ChatChunk.js"
 import { Chat, type ChatChunk, type ChatRequest, Tool } from "../src/index.js"
 import { frames as fixtureFrames } from "./util/fixtures.js"
 import { eventually, lastMessage, type LLMRequest, type LLMServer, makeLLMServer, textFrames, toolCallFrames } from "./util/LLMServer.js"
@@ -199,6 +200,22 @@ describe("Chat over a socket", () => {
       assert(error._tag === "SogniToolCallError")
       assert.strictEqual(error.reason, "MaxRoundsExceeded")
       assert.strictEqual(server.requests.length, 2)
+    }))
+
+  it.effect("a chunk stream that ends without Finish folds into a typed Incomplete job error", () =>
+    Effect.gen(function*() {
+      const chunks = Stream.make<Array<ChatChunk.ChatChunk>>(
+        ChatChunkCtor.JobState({ jobID: "JOB1", state: "jobStarted", queuePosition: undefined, workerName: undefined, modelId: model, estimatedCost: undefined }),
+        ChatChunkCtor.TextDelta({ text: "half an ans" })
+      )
+      const error = yield* Effect.flip(Chat.foldCompletion(chunks))
+      assert.strictEqual(error._tag, "SogniChatJobError")
+      assert.strictEqual(error.reason, "Incomplete")
+      assert.strictEqual(error.jobID, "JOB1")
+      assert.strictEqual(error.error, "incomplete_stream")
+      assert.isFalse(error.isRetryable)
+      const none = yield* Effect.flip(Chat.foldCompletion(Stream.empty))
+      assert.strictEqual(none.jobID, "unknown")
     }))
 
   const City = Schema.Struct({ city: Schema.String, population: Schema.Number }).annotations({ identifier: "City" })
