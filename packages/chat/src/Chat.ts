@@ -123,7 +123,11 @@ export interface CallOptions {
 
 /** Options of the tool loop. @since 0.1.0 */
 export interface ToolOptions extends CallOptions {
-  /** Model calls that may request tools (default 5); asking for tools again after that fails with `MaxRoundsExceeded`. */
+  /**
+   * Model calls that may request tools (default 5, an integer ≥ 1). The tools each of them asks for are run;
+   * when the last allowed call still asks for tools, those run too and the loop then fails with
+   * `MaxRoundsExceeded` instead of calling the model again (as the official client's `maxToolRounds`).
+   */
   readonly maxToolRounds?: number | undefined
   /** Handlers running at once within a round (default 4). */
   readonly concurrency?: number | undefined
@@ -475,6 +479,15 @@ export const make = (
       const maxRounds = call?.maxToolRounds ?? defaults.maxToolRounds
       const concurrency = call?.concurrency ?? defaults.toolConcurrency
       const onHandlerError = call?.onHandlerError ?? "return"
+      if (!Number.isInteger(maxRounds) || maxRounds < 1) {
+        return Stream.fail(
+          new SogniError.SogniInvalidRequest({
+            field: "maxToolRounds",
+            rule: "minimum",
+            message: `maxToolRounds must be an integer of at least 1 (got ${maxRounds})`
+          })
+        )
+      }
       const badNames = Tool.invalidNames(kit)
       if (badNames.length > 0) {
         return Stream.fail(
@@ -503,14 +516,6 @@ export const make = (
             if (finish === undefined || finish.finishReason !== "tool_calls" || finish.toolCalls.length === 0) {
               return Stream.empty
             }
-            if (n + 1 >= maxRounds) {
-              return Stream.fail(
-                new SogniToolCallError({
-                  reason: "MaxRoundsExceeded",
-                  message: `the model still asked for tools after ${maxRounds} rounds`
-                })
-              )
-            }
             const calls = finish.toolCalls
             const results = new Map<string, Tool.Resolution>()
             const announced = Stream.fromIterable(calls.map((c) => ToolEvent.ToolCall({ round: n, call: c })))
@@ -527,18 +532,26 @@ export const make = (
                 })
               })
             )
-            const continued = Stream.suspend(() =>
-              round([
-                ...messages,
-                { role: "assistant", content: collector.text.length > 0 ? collector.text : null, tool_calls: calls },
-                ...calls.map((c): ChatRequest.ChatMessage => ({
-                  role: "tool",
-                  content: results.get(c.id)?.content ?? Tool.failureContent("no result"),
-                  tool_call_id: c.id,
-                  name: c.function.name
-                }))
-              ], n + 1)
-            )
+            // like the official client: the tools of the last allowed round still run, then the loop gives up
+            const continued = n + 1 >= maxRounds
+              ? Stream.fail(
+                new SogniToolCallError({
+                  reason: "MaxRoundsExceeded",
+                  message: `the model still asked for tools after ${maxRounds} rounds`
+                })
+              )
+              : Stream.suspend(() =>
+                round([
+                  ...messages,
+                  { role: "assistant", content: collector.text.length > 0 ? collector.text : null, tool_calls: calls },
+                  ...calls.map((c): ChatRequest.ChatMessage => ({
+                    role: "tool",
+                    content: results.get(c.id)?.content ?? Tool.failureContent("no result"),
+                    tool_call_id: c.id,
+                    name: c.function.name
+                  }))
+                ], n + 1)
+              )
             return Stream.concat(Stream.concat(announced, resolved), continued)
           }))
           return Stream.concat(model, next)

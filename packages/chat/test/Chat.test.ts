@@ -196,10 +196,45 @@ describe("Chat over a socket", () => {
       const server = yield* makeLLMServer
       server.script = (r) => server.play(r, toolCallFrames([{ id: `call_${server.requests.length}`, name: "get_weather", args: ["{\"location\":\"X\"}"] }]))
       const chat = yield* chatFor(server)
+      let ran = 0
+      const counted = Tool.make("get_weather", {
+        description: "Current weather for a city",
+        parameters: Schema.Struct({ location: Schema.String }),
+        handler: ({ location }) => Effect.sync(() => ({ location, run: ++ran }))
+      })
+      // like the official client: maxToolRounds model calls, the tools of each (the last included) run, then it fails
+      for (const maxToolRounds of [1, 2]) {
+        const before = server.requests.length
+        ran = 0
+        const events: Array<string> = []
+        const error = yield* Effect.flip(
+          chat.streamWithTools(ask("Loop"), Tool.toolkit(counted), { maxToolRounds }).pipe(
+            Stream.runForEach((c) => Effect.sync(() => events.push(c._tag)))
+          )
+        )
+        assert(error._tag === "SogniToolCallError")
+        assert.strictEqual(error.reason, "MaxRoundsExceeded")
+        assert.strictEqual(server.requests.length - before, maxToolRounds)
+        assert.strictEqual(ran, maxToolRounds)
+        assert.strictEqual(events.filter((t) => t === "ToolResult").length, maxToolRounds)
+      }
       const error = yield* Effect.flip(chat.completeWithTools(ask("Loop"), Tool.toolkit(getWeather), { maxToolRounds: 2 }))
       assert(error._tag === "SogniToolCallError")
       assert.strictEqual(error.reason, "MaxRoundsExceeded")
-      assert.strictEqual(server.requests.length, 2)
+    }))
+
+  it.scopedLive("maxToolRounds below 1 is refused before anything is sent", () =>
+    Effect.gen(function*() {
+      const server = yield* makeLLMServer
+      server.script = (r) => server.play(r, textFrames(["never"]))
+      const chat = yield* chatFor(server)
+      for (const maxToolRounds of [0, -1, 1.5]) {
+        const error = yield* Effect.flip(chat.completeWithTools(ask("Loop"), Tool.toolkit(getWeather), { maxToolRounds }))
+        assert(error._tag === "SogniInvalidRequest")
+        assert.strictEqual(error.field, "maxToolRounds")
+        assert.strictEqual(error.rule, "minimum")
+      }
+      assert.strictEqual(server.requests.length, 0)
     }))
 
   it.effect("a chunk stream that ends without Finish folds into a typed Incomplete job error", () =>
