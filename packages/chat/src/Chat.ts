@@ -54,12 +54,14 @@
  * @since 0.1.0
  */
 import { Protocol, SogniConfig, SogniError, SogniRest, SogniSocket } from "@effect-sogni/core"
+import * as Models from "@effect-sogni/media/Models"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as SchemaAST from "effect/SchemaAST"
@@ -98,7 +100,8 @@ export const defaults = {
   cancelTimeout: Duration.seconds(5),
   remoteImageTimeout: Duration.seconds(20),
   maxToolRounds: 5,
-  toolConcurrency: 4
+  toolConcurrency: 4,
+  modelCatalogWait: Duration.seconds(3)
 } as const
 
 /** Service-wide options. @since 0.1.0 */
@@ -113,6 +116,11 @@ export interface ChatOptions {
   readonly remoteImageTimeout?: Duration.DurationInput | undefined
   /** Split `<think>` blocks into reasoning (default `true`). */
   readonly splitThinking?: boolean | undefined
+  /**
+   * How long a request waits for the first LLM model list (`swarmLLMModels`) to default and check
+   * `maxTokens`; without it by then, requests go out without a default (default 3 s, waited once).
+   */
+  readonly modelCatalogWait?: Duration.DurationInput | undefined
 }
 
 /** Per-call options. @since 0.1.0 */
@@ -155,6 +163,14 @@ export interface ObjectCompletion<A> extends ChatCompletion {
  * @since 0.1.0
  */
 export interface ChatService {
+  /**
+   * The LLM models and their limits, from the network's `swarmLLMModels` pushes (empty until the first).
+   * A request without `maxTokens` gets its model's `maxOutputTokens.default`; one above
+   * `maxOutputTokens.max` is refused (`SogniInvalidRequest { field: "maxTokens", rule: "maximum" }`).
+   */
+  readonly models: SubscriptionRef.SubscriptionRef<ReadonlyArray<Models.LlmModel>>
+  /** The limits of one model, waiting (bounded by `modelCatalogWait`) for the first list. */
+  readonly modelInfo: (model: string) => Effect.Effect<Option.Option<Models.LlmModel>>
   /** Streams one completion: job states, text and reasoning deltas, tool-call deltas, usage, then `Finish`. */
   readonly stream: (request: ChatRequest.ChatRequest, options?: CallOptions) => Stream.Stream<ChatChunk, ChatError>
   /** One completion, folded from the same stream. */
@@ -275,12 +291,60 @@ export const make = (
 
     const fetchImage = (url: string) => rest.getBytes(url, { timeout: remoteImageTimeout })
 
+    const models = yield* SubscriptionRef.make<ReadonlyArray<Models.LlmModel>>([])
+    let catalogSeen = false
+    const pushes = yield* socket.subscribe(["swarmLLMModels"])
+    yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.take(pushes), (event) =>
+      event.type === "swarmLLMModels"
+        ? Effect.zipRight(
+          Effect.sync(() => (catalogSeen = true)),
+          SubscriptionRef.set(models, Models.llmModelsOf(event.payload))
+        )
+        : Effect.void)))
+    const catalogWait = Duration.decode(options.modelCatalogWait ?? defaults.modelCatalogWait)
+    // waited for once: a network that sends no list does not slow every request down
+    let catalogWaited = false
+    const modelInfo = (model: string): Effect.Effect<Option.Option<Models.LlmModel>> =>
+      Effect.gen(function*() {
+        if (!catalogSeen && !catalogWaited) {
+          catalogWaited = true
+          yield* socket.connect
+          yield* models.changes.pipe(
+            Stream.filter(() => catalogSeen),
+            Stream.runHead,
+            Effect.timeout(catalogWait),
+            Effect.ignore
+          )
+        }
+        return Option.fromNullable((yield* SubscriptionRef.get(models)).find((m) => m.id === model))
+      })
+
+    /** Defaults `maxTokens` from the model and refuses values above its maximum. */
+    const withModelLimits = (request: ChatRequest.ChatRequest) =>
+      Effect.gen(function*() {
+        const info = yield* modelInfo(request.model)
+        const limits = Option.isSome(info) ? info.value.maxOutputTokens : undefined
+        if (limits === undefined) return request
+        if (request.maxTokens === undefined) return { ...request, maxTokens: limits.default }
+        if (request.maxTokens > limits.max) {
+          return yield* Effect.fail(
+            new SogniError.SogniInvalidRequest({
+              field: "maxTokens",
+              rule: "maximum",
+              message: `maxTokens must be at most ${limits.max} for ${request.model} (got ${request.maxTokens})`
+            })
+          )
+        }
+        return request
+      })
+
     /** Resolves remote images and builds the payload; nothing is sent. */
     const prepare = (request: ChatRequest.ChatRequest, stream: boolean | undefined) =>
       Effect.gen(function*() {
-        const messages = yield* Vision.resolveRemoteImages(request.messages ?? [], fetchImage)
+        const limited = yield* withModelLimits(request)
+        const messages = yield* Vision.resolveRemoteImages(limited.messages ?? [], fetchImage)
         return yield* ChatRequest.build(
-          messages === request.messages ? request : { ...request, messages },
+          messages === limited.messages ? limited : { ...limited, messages },
           { jobID: Protocol.makeId(), stream, appSource }
         )
       })
@@ -620,7 +684,9 @@ export const make = (
       complete,
       completeObject,
       streamWithTools: (request, kit, call) => streamRounds(request, kit, call, true),
-      completeWithTools
+      completeWithTools,
+      models,
+      modelInfo
     } satisfies ChatService
   })
 

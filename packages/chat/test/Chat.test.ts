@@ -5,6 +5,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
@@ -20,11 +21,14 @@ const ask = (content: string, extra: Partial<ChatRequest.ChatRequest> = {}): Cha
   ...extra
 })
 
-/** Core pointed at the scripted server, with the chat service on top. */
+/**
+ * Core pointed at the scripted server, with the chat service on top. The scripted server pushes no LLM
+ * model list, so the wait for it is off unless a test sets it.
+ */
 const chatFor = (server: LLMServer, options: Chat.ChatOptions = {}) =>
   Effect.map(
     Layer.build(
-      Chat.layer(options).pipe(
+      Chat.layer({ modelCatalogWait: 0, ...options }).pipe(
         Layer.provideMerge(
           Sogni.layer({
             appId: "chat-tests",
@@ -235,6 +239,23 @@ describe("Chat over a socket", () => {
         assert.strictEqual(error.rule, "minimum")
       }
       assert.strictEqual(server.requests.length, 0)
+    }))
+
+  it.scopedLive("without a model list, the first request waits a bounded time, then goes out without max_tokens", () =>
+    Effect.gen(function*() {
+      const server = yield* makeLLMServer
+      server.script = (r) => server.play(r, textFrames(["ok"]))
+      const chat = yield* chatFor(server, { modelCatalogWait: "300 millis" })
+      const started = Date.now()
+      yield* chat.complete(ask("Hi"))
+      assert.isAtLeast(Date.now() - started, 280)
+      assert.isFalse("max_tokens" in server.requests[0]!)
+      assert.isTrue(Option.isNone(yield* chat.modelInfo(model)))
+      // waited once: the next request does not wait again
+      const again = Date.now()
+      yield* chat.complete(ask("Hi", { maxTokens: 100_000 }))
+      assert.isBelow(Date.now() - again, 280)
+      assert.strictEqual(server.requests[1]!.max_tokens, 100_000)
     }))
 
   it.effect("a chunk stream that ends without Finish folds into a typed Incomplete job error", () =>
