@@ -54,12 +54,14 @@
  * @since 0.1.0
  */
 import { Protocol, SogniConfig, SogniError, SogniRest, SogniSocket } from "@effect-sogni/core"
+import * as Models from "@effect-sogni/media/Models"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as SchemaAST from "effect/SchemaAST"
@@ -98,7 +100,8 @@ export const defaults = {
   cancelTimeout: Duration.seconds(5),
   remoteImageTimeout: Duration.seconds(20),
   maxToolRounds: 5,
-  toolConcurrency: 4
+  toolConcurrency: 4,
+  modelCatalogWait: Duration.seconds(3)
 } as const
 
 /** Service-wide options. @since 0.1.0 */
@@ -113,6 +116,11 @@ export interface ChatOptions {
   readonly remoteImageTimeout?: Duration.DurationInput | undefined
   /** Split `<think>` blocks into reasoning (default `true`). */
   readonly splitThinking?: boolean | undefined
+  /**
+   * How long a request waits for the first LLM model list (`swarmLLMModels`) to default and check
+   * `maxTokens`; without it by then, requests go out without a default (default 3 s, waited once).
+   */
+  readonly modelCatalogWait?: Duration.DurationInput | undefined
 }
 
 /** Per-call options. @since 0.1.0 */
@@ -123,7 +131,11 @@ export interface CallOptions {
 
 /** Options of the tool loop. @since 0.1.0 */
 export interface ToolOptions extends CallOptions {
-  /** Model calls that may request tools (default 5); asking for tools again after that fails with `MaxRoundsExceeded`. */
+  /**
+   * Model calls that may request tools (default 5, an integer ≥ 1). The tools each of them asks for are run;
+   * when the last allowed call still asks for tools, those run too and the loop then fails with
+   * `MaxRoundsExceeded` instead of calling the model again (as the official client's `maxToolRounds`).
+   */
   readonly maxToolRounds?: number | undefined
   /** Handlers running at once within a round (default 4). */
   readonly concurrency?: number | undefined
@@ -151,6 +163,14 @@ export interface ObjectCompletion<A> extends ChatCompletion {
  * @since 0.1.0
  */
 export interface ChatService {
+  /**
+   * The LLM models and their limits, from the network's `swarmLLMModels` pushes (empty until the first).
+   * A request without `maxTokens` gets its model's `maxOutputTokens.default`; one above
+   * `maxOutputTokens.max` is refused (`SogniInvalidRequest { field: "maxTokens", rule: "maximum" }`).
+   */
+  readonly models: SubscriptionRef.SubscriptionRef<ReadonlyArray<Models.LlmModel>>
+  /** The limits of one model, waiting (bounded by `modelCatalogWait`) for the first list. */
+  readonly modelInfo: (model: string) => Effect.Effect<Option.Option<Models.LlmModel>>
   /** Streams one completion: job states, text and reasoning deltas, tool-call deltas, usage, then `Finish`. */
   readonly stream: (request: ChatRequest.ChatRequest, options?: CallOptions) => Stream.Stream<ChatChunk, ChatError>
   /** One completion, folded from the same stream. */
@@ -189,6 +209,43 @@ export class Chat extends Context.Tag("@effect-sogni/chat/Chat")<Chat, ChatServi
 
 const lost = (jobID: string, message: string) =>
   new SogniChatJobError({ reason: "TransportLost", jobID, error: "transport_lost", message })
+
+/**
+ * A chunk stream ended without its `Finish`: there is no completion to return.
+ *
+ * @since 0.1.0
+ */
+export const incomplete = (jobID: string | undefined, message: string): SogniChatJobError =>
+  new SogniChatJobError({ reason: "Incomplete", jobID: jobID ?? "unknown", error: "incomplete_stream", message })
+
+/** The job a chunk names, if any. */
+const jobOf = (chunk: ChatChunk): string | undefined =>
+  chunk._tag === "JobState" || chunk._tag === "Finish" ? chunk.jobID : undefined
+
+/**
+ * Folds a chunk stream into its completion; a stream that ends without `Finish` fails with
+ * `SogniChatJobError { reason: "Incomplete" }`.
+ *
+ * @since 0.1.0
+ */
+export const foldCompletion = <E, R>(
+  chunks: Stream.Stream<ChatChunk, E, R>
+): Effect.Effect<ChatCompletion, E | SogniChatJobError, R> =>
+  Effect.suspend(() => {
+  let jobID: string | undefined
+  return Effect.flatMap(
+    Stream.runFold(chunks, emptyCollector, (c, chunk) => {
+      jobID = jobOf(chunk) ?? jobID
+      return collect(c, chunk)
+    }),
+    (c) => {
+      const completion = toCompletion(c)
+      return completion === undefined
+        ? Effect.fail(incomplete(jobID, `the chat stream of job ${jobID ?? "unknown"} ended without its Finish chunk`))
+        : Effect.succeed(completion)
+    }
+  )
+  })
 
 const stripFence = (text: string): string => {
   const m = /^```(?:json)?\s*\n?([\s\S]*?)\n?```$/i.exec(text.trim())
@@ -234,12 +291,60 @@ export const make = (
 
     const fetchImage = (url: string) => rest.getBytes(url, { timeout: remoteImageTimeout })
 
+    const models = yield* SubscriptionRef.make<ReadonlyArray<Models.LlmModel>>([])
+    let catalogSeen = false
+    const pushes = yield* socket.subscribe(["swarmLLMModels"])
+    yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.take(pushes), (event) =>
+      event.type === "swarmLLMModels"
+        ? Effect.zipRight(
+          Effect.sync(() => (catalogSeen = true)),
+          SubscriptionRef.set(models, Models.llmModelsOf(event.payload))
+        )
+        : Effect.void)))
+    const catalogWait = Duration.decode(options.modelCatalogWait ?? defaults.modelCatalogWait)
+    // waited for once: a network that sends no list does not slow every request down
+    let catalogWaited = false
+    const modelInfo = (model: string): Effect.Effect<Option.Option<Models.LlmModel>> =>
+      Effect.gen(function*() {
+        if (!catalogSeen && !catalogWaited) {
+          catalogWaited = true
+          yield* socket.connect
+          yield* models.changes.pipe(
+            Stream.filter(() => catalogSeen),
+            Stream.runHead,
+            Effect.timeout(catalogWait),
+            Effect.ignore
+          )
+        }
+        return Option.fromNullable((yield* SubscriptionRef.get(models)).find((m) => m.id === model))
+      })
+
+    /** Defaults `maxTokens` from the model and refuses values above its maximum. */
+    const withModelLimits = (request: ChatRequest.ChatRequest) =>
+      Effect.gen(function*() {
+        const info = yield* modelInfo(request.model)
+        const limits = Option.isSome(info) ? info.value.maxOutputTokens : undefined
+        if (limits === undefined) return request
+        if (request.maxTokens === undefined) return { ...request, maxTokens: limits.default }
+        if (request.maxTokens > limits.max) {
+          return yield* Effect.fail(
+            new SogniError.SogniInvalidRequest({
+              field: "maxTokens",
+              rule: "maximum",
+              message: `maxTokens must be at most ${limits.max} for ${request.model} (got ${request.maxTokens})`
+            })
+          )
+        }
+        return request
+      })
+
     /** Resolves remote images and builds the payload; nothing is sent. */
     const prepare = (request: ChatRequest.ChatRequest, stream: boolean | undefined) =>
       Effect.gen(function*() {
-        const messages = yield* Vision.resolveRemoteImages(request.messages ?? [], fetchImage)
+        const limited = yield* withModelLimits(request)
+        const messages = yield* Vision.resolveRemoteImages(limited.messages ?? [], fetchImage)
         return yield* ChatRequest.build(
-          messages === request.messages ? request : { ...request, messages },
+          messages === limited.messages ? limited : { ...limited, messages },
           { jobID: Protocol.makeId(), stream, appSource }
         )
       })
@@ -378,14 +483,6 @@ export const make = (
     const stream = (request: ChatRequest.ChatRequest, call: CallOptions | undefined, flag: boolean | undefined) =>
       Stream.unwrap(Effect.map(prepare(request, flag), (payload) => runJob(payload, call)))
 
-    const foldCompletion = <E, R>(chunks: Stream.Stream<ChatChunk, E, R>) =>
-      Effect.flatMap(Stream.runFold(chunks, emptyCollector, collect), (c) => {
-        const completion = toCompletion(c)
-        return completion === undefined
-          ? Effect.dieMessage("a chat stream ended without its Finish chunk")
-          : Effect.succeed(completion)
-      })
-
     const complete = (request: ChatRequest.ChatRequest, call?: CallOptions) =>
       foldCompletion(stream(request, call, undefined)).pipe(
         Effect.withSpan("Chat.complete", { attributes: { model: request.model } })
@@ -446,6 +543,15 @@ export const make = (
       const maxRounds = call?.maxToolRounds ?? defaults.maxToolRounds
       const concurrency = call?.concurrency ?? defaults.toolConcurrency
       const onHandlerError = call?.onHandlerError ?? "return"
+      if (!Number.isInteger(maxRounds) || maxRounds < 1) {
+        return Stream.fail(
+          new SogniError.SogniInvalidRequest({
+            field: "maxToolRounds",
+            rule: "minimum",
+            message: `maxToolRounds must be an integer of at least 1 (got ${maxRounds})`
+          })
+        )
+      }
       const badNames = Tool.invalidNames(kit)
       if (badNames.length > 0) {
         return Stream.fail(
@@ -474,14 +580,6 @@ export const make = (
             if (finish === undefined || finish.finishReason !== "tool_calls" || finish.toolCalls.length === 0) {
               return Stream.empty
             }
-            if (n + 1 >= maxRounds) {
-              return Stream.fail(
-                new SogniToolCallError({
-                  reason: "MaxRoundsExceeded",
-                  message: `the model still asked for tools after ${maxRounds} rounds`
-                })
-              )
-            }
             const calls = finish.toolCalls
             const results = new Map<string, Tool.Resolution>()
             const announced = Stream.fromIterable(calls.map((c) => ToolEvent.ToolCall({ round: n, call: c })))
@@ -498,18 +596,26 @@ export const make = (
                 })
               })
             )
-            const continued = Stream.suspend(() =>
-              round([
-                ...messages,
-                { role: "assistant", content: collector.text.length > 0 ? collector.text : null, tool_calls: calls },
-                ...calls.map((c): ChatRequest.ChatMessage => ({
-                  role: "tool",
-                  content: results.get(c.id)?.content ?? Tool.failureContent("no result"),
-                  tool_call_id: c.id,
-                  name: c.function.name
-                }))
-              ], n + 1)
-            )
+            // like the official client: the tools of the last allowed round still run, then the loop gives up
+            const continued = n + 1 >= maxRounds
+              ? Stream.fail(
+                new SogniToolCallError({
+                  reason: "MaxRoundsExceeded",
+                  message: `the model still asked for tools after ${maxRounds} rounds`
+                })
+              )
+              : Stream.suspend(() =>
+                round([
+                  ...messages,
+                  { role: "assistant", content: collector.text.length > 0 ? collector.text : null, tool_calls: calls },
+                  ...calls.map((c): ChatRequest.ChatMessage => ({
+                    role: "tool",
+                    content: results.get(c.id)?.content ?? Tool.failureContent("no result"),
+                    tool_call_id: c.id,
+                    name: c.function.name
+                  }))
+                ], n + 1)
+              )
             return Stream.concat(Stream.concat(announced, resolved), continued)
           }))
           return Stream.concat(model, next)
@@ -553,7 +659,10 @@ export const make = (
           }
         )
         const final = toCompletion(folded.current)
-        if (final === undefined) return yield* Effect.dieMessage("a tool run ended without a final answer")
+        if (final === undefined) {
+          const last = folded.pending?.completion.jobID ?? folded.rounds.at(-1)?.completion.jobID
+          return yield* Effect.fail(incomplete(last, "a tool run ended without a final answer"))
+        }
         const messages: Array<ChatRequest.ChatMessage> = [...request.messages]
         for (const r of folded.rounds) {
           const byId = new Map(r.toolResults.map((t) => [t.toolCallId, t]))
@@ -575,7 +684,9 @@ export const make = (
       complete,
       completeObject,
       streamWithTools: (request, kit, call) => streamRounds(request, kit, call, true),
-      completeWithTools
+      completeWithTools,
+      models,
+      modelInfo
     } satisfies ChatService
   })
 

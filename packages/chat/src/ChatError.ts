@@ -47,13 +47,15 @@ export const retryableErrorTags: ReadonlySet<string> = new Set(["server_restarti
  *   `transport_lost`, chat.md §7), or the connection ended for good. Retryable.
  * - `IdleTimeout`: no frame for the job within the idle timeout (`error` is `idle_timeout`); the job was
  *   cancelled upstream. Retryable.
+ * - `Incomplete`: the chunk stream ended without its `Finish` (`error` is `incomplete_stream`): a completion
+ *   or a tool run has no final answer to return. `jobID` is `"unknown"` when no chunk named the job.
  *
  * @since 0.1.0
  */
 export class SogniChatJobError extends Schema.TaggedError<SogniChatJobError>("@effect-sogni/chat/SogniChatJobError")(
   "SogniChatJobError",
   {
-    reason: Schema.Literal("JobFailed", "TransportLost", "IdleTimeout"),
+    reason: Schema.Literal("JobFailed", "TransportLost", "IdleTimeout", "Incomplete"),
     jobID: Schema.String,
     /** Machine tag: the wire `error` (e.g. `insufficient_balance`), or `transport_lost` / `idle_timeout`. */
     error: Schema.String,

@@ -115,7 +115,7 @@ export interface ChatRequest {
   readonly model: string
   readonly messages: ReadonlyArray<ChatMessage>
   readonly appSource?: string | undefined
-  /** `max_tokens`: a positive integer. */
+  /** `max_tokens`: a positive integer. The Chat service defaults it to the model's `maxOutputTokens.default` and refuses values above its `max` (from `swarmLLMModels`). */
   readonly maxTokens?: number | undefined
   /** 0–2. */
   readonly temperature?: number | undefined

@@ -129,16 +129,17 @@ export interface Toolkit<out R = never> {
 }
 
 /** The handler requirements of a list of tools. @since 0.1.0 */
-export type Requirements<T extends ReadonlyArray<Tool<any>>> = T[number] extends Tool<infer R> ? R : never
+export type Requirements<T extends ReadonlyArray<Tool<unknown>>> = T[number] extends Tool<infer R> ? R : never
 
 /**
  * Groups tools. A later tool with the same name replaces an earlier one.
  *
  * @since 0.1.0
  */
-export const toolkit = <const T extends ReadonlyArray<Tool<any>>>(...tools: T): Toolkit<Requirements<T>> => {
+export const toolkit = <const T extends ReadonlyArray<Tool<unknown>>>(...tools: T): Toolkit<Requirements<T>> => {
   const map = new Map<string, Tool<Requirements<T>>>()
-  for (const t of tools) map.set(t.name, t)
+  // each tool needs a part of Requirements<T>, which TypeScript cannot see through the generic
+  for (const t of tools) map.set(t.name, t as Tool<Requirements<T>>)
   return { tools: map, definitions: [...map.values()].map((t) => t.definition) }
 }
 
@@ -147,7 +148,7 @@ export const toolkit = <const T extends ReadonlyArray<Tool<any>>>(...tools: T): 
  *
  * @since 0.1.0
  */
-export const invalidNames = (kit: Toolkit<any>): ReadonlyArray<string> =>
+export const invalidNames = <R>(kit: Toolkit<R>): ReadonlyArray<string> =>
   [...kit.tools.keys()].filter((n) => !toolNamePattern.test(n))
 
 /**

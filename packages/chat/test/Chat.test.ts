@@ -5,9 +5,11 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import { ChatChunk as ChatChunkCtor } from "../src/ChatChunk.js"
 import { Chat, type ChatChunk, type ChatRequest, Tool } from "../src/index.js"
 import { frames as fixtureFrames } from "./util/fixtures.js"
 import { eventually, lastMessage, type LLMRequest, type LLMServer, makeLLMServer, textFrames, toolCallFrames } from "./util/LLMServer.js"
@@ -19,11 +21,14 @@ const ask = (content: string, extra: Partial<ChatRequest.ChatRequest> = {}): Cha
   ...extra
 })
 
-/** Core pointed at the scripted server, with the chat service on top. */
+/**
+ * Core pointed at the scripted server, with the chat service on top. The scripted server pushes no LLM
+ * model list, so the wait for it is off unless a test sets it.
+ */
 const chatFor = (server: LLMServer, options: Chat.ChatOptions = {}) =>
   Effect.map(
     Layer.build(
-      Chat.layer(options).pipe(
+      Chat.layer({ modelCatalogWait: 0, ...options }).pipe(
         Layer.provideMerge(
           Sogni.layer({
             appId: "chat-tests",
@@ -195,10 +200,78 @@ describe("Chat over a socket", () => {
       const server = yield* makeLLMServer
       server.script = (r) => server.play(r, toolCallFrames([{ id: `call_${server.requests.length}`, name: "get_weather", args: ["{\"location\":\"X\"}"] }]))
       const chat = yield* chatFor(server)
+      let ran = 0
+      const counted = Tool.make("get_weather", {
+        description: "Current weather for a city",
+        parameters: Schema.Struct({ location: Schema.String }),
+        handler: ({ location }) => Effect.sync(() => ({ location, run: ++ran }))
+      })
+      // like the official client: maxToolRounds model calls, the tools of each (the last included) run, then it fails
+      for (const maxToolRounds of [1, 2]) {
+        const before = server.requests.length
+        ran = 0
+        const events: Array<string> = []
+        const error = yield* Effect.flip(
+          chat.streamWithTools(ask("Loop"), Tool.toolkit(counted), { maxToolRounds }).pipe(
+            Stream.runForEach((c) => Effect.sync(() => events.push(c._tag)))
+          )
+        )
+        assert(error._tag === "SogniToolCallError")
+        assert.strictEqual(error.reason, "MaxRoundsExceeded")
+        assert.strictEqual(server.requests.length - before, maxToolRounds)
+        assert.strictEqual(ran, maxToolRounds)
+        assert.strictEqual(events.filter((t) => t === "ToolResult").length, maxToolRounds)
+      }
       const error = yield* Effect.flip(chat.completeWithTools(ask("Loop"), Tool.toolkit(getWeather), { maxToolRounds: 2 }))
       assert(error._tag === "SogniToolCallError")
       assert.strictEqual(error.reason, "MaxRoundsExceeded")
-      assert.strictEqual(server.requests.length, 2)
+    }))
+
+  it.scopedLive("maxToolRounds below 1 is refused before anything is sent", () =>
+    Effect.gen(function*() {
+      const server = yield* makeLLMServer
+      server.script = (r) => server.play(r, textFrames(["never"]))
+      const chat = yield* chatFor(server)
+      for (const maxToolRounds of [0, -1, 1.5]) {
+        const error = yield* Effect.flip(chat.completeWithTools(ask("Loop"), Tool.toolkit(getWeather), { maxToolRounds }))
+        assert(error._tag === "SogniInvalidRequest")
+        assert.strictEqual(error.field, "maxToolRounds")
+        assert.strictEqual(error.rule, "minimum")
+      }
+      assert.strictEqual(server.requests.length, 0)
+    }))
+
+  it.scopedLive("without a model list, the first request waits a bounded time, then goes out without max_tokens", () =>
+    Effect.gen(function*() {
+      const server = yield* makeLLMServer
+      server.script = (r) => server.play(r, textFrames(["ok"]))
+      const chat = yield* chatFor(server, { modelCatalogWait: "300 millis" })
+      const started = Date.now()
+      yield* chat.complete(ask("Hi"))
+      assert.isAtLeast(Date.now() - started, 280)
+      assert.isFalse("max_tokens" in server.requests[0]!)
+      assert.isTrue(Option.isNone(yield* chat.modelInfo(model)))
+      // waited once: the next request does not wait again
+      const again = Date.now()
+      yield* chat.complete(ask("Hi", { maxTokens: 100_000 }))
+      assert.isBelow(Date.now() - again, 280)
+      assert.strictEqual(server.requests[1]!.max_tokens, 100_000)
+    }))
+
+  it.effect("a chunk stream that ends without Finish folds into a typed Incomplete job error", () =>
+    Effect.gen(function*() {
+      const chunks = Stream.make<Array<ChatChunk.ChatChunk>>(
+        ChatChunkCtor.JobState({ jobID: "JOB1", state: "jobStarted", queuePosition: undefined, workerName: undefined, modelId: model, estimatedCost: undefined }),
+        ChatChunkCtor.TextDelta({ text: "half an ans" })
+      )
+      const error = yield* Effect.flip(Chat.foldCompletion(chunks))
+      assert.strictEqual(error._tag, "SogniChatJobError")
+      assert.strictEqual(error.reason, "Incomplete")
+      assert.strictEqual(error.jobID, "JOB1")
+      assert.strictEqual(error.error, "incomplete_stream")
+      assert.isFalse(error.isRetryable)
+      const none = yield* Effect.flip(Chat.foldCompletion(Stream.empty))
+      assert.strictEqual(none.jobID, "unknown")
     }))
 
   const City = Schema.Struct({ city: Schema.String, population: Schema.Number }).annotations({ identifier: "City" })

@@ -12,10 +12,12 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import * as SubscriptionRef from "effect/SubscriptionRef"
 // The emulator is a sibling workspace package; imported by path (it is not a declared dependency of chat).
 import { Emulator } from "@effect-sogni/emulator"
 import { Chat, type ChatChunk, type ChatRequest, Tool } from "../src/index.js"
@@ -80,6 +82,35 @@ const getWeather = Tool.make("get_weather", {
 })
 
 describe("Chat against the emulator", () => {
+  emulatorTest("model limits: maxTokens defaults to the model's, too large is refused before sending, the mock obeys it", () =>
+    Effect.gen(function*() {
+      const { chat, tap } = yield* chatFor()
+      const tooLarge = yield* Effect.flip(chat.complete(ask("Hi", { maxTokens: 40_000 })))
+      assert(tooLarge._tag === "SogniInvalidRequest")
+      assert.strictEqual(tooLarge.field, "maxTokens")
+      assert.strictEqual(tooLarge.rule, "maximum")
+      assert.strictEqual(tap.requests.length, 0)
+      const info = yield* chat.modelInfo(model)
+      assert.isTrue(Option.isSome(info))
+      assert.deepStrictEqual(Option.getOrThrow(info).maxOutputTokens, { min: 1, max: 32768, default: 4096, thinkingComplexDefault: 16384 } as never)
+      assert.isTrue((yield* SubscriptionRef.get(chat.models)).some((m) => m.id === "qwen3-8b-gguf-q4km"))
+
+      yield* chat.complete(ask("Weather in Austin?"))
+      assert.strictEqual(tap.requests[0]!.max_tokens, 4096)
+      yield* chat.complete(ask("Weather in Austin?", { model: "qwen3-8b-gguf-q4km" }))
+      assert.strictEqual(tap.requests[1]!.max_tokens, 2048)
+      const small = yield* Effect.flip(chat.complete(ask("Hi", { model: "qwen3-8b-gguf-q4km", maxTokens: 8193 })))
+      assert(small._tag === "SogniInvalidRequest")
+      assert.strictEqual(small.field, "maxTokens")
+      assert.strictEqual(tap.requests.length, 2)
+
+      // an explicit value within the limit goes out as is and the mock LLM stops there
+      const short = yield* chat.complete(ask("Weather in Austin?", { maxTokens: 3 }))
+      assert.strictEqual(tap.requests[2]!.max_tokens, 3)
+      assert.strictEqual(short.finishReason, "length")
+      assert.isAtMost(short.usage.completion_tokens, 3)
+    }))
+
   emulatorTest("streams job states, text deltas, usage and a Finish with worker, time and cost", () =>
     Effect.gen(function*() {
       const { chat, tap } = yield* chatFor()

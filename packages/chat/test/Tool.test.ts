@@ -1,4 +1,5 @@
-import { assert, describe, it } from "@effect/vitest"
+import { assert, describe, expectTypeOf, it } from "@effect/vitest"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { Tool } from "../src/index.js"
@@ -26,7 +27,22 @@ const echo = Tool.make("echo", {
 const kit = Tool.toolkit(getWeather, failing, echo)
 const call = (name: string, args: string) => ({ id: `call_${name}`, type: "function" as const, function: { name, arguments: args } })
 
+class Weather extends Context.Tag("test/Weather")<Weather, { readonly tempF: number }>() {}
+
 describe("Tool", () => {
+  it("invalidNames takes a toolkit with any requirements (typed, no any) and lists refused names", () => {
+    const needsWeather = Tool.make("today's weather", {
+      parameters: Schema.Struct({}),
+      handler: () => Effect.map(Weather, (w) => w.tempF)
+    })
+    const withWeather = Tool.toolkit(needsWeather, getWeather)
+    expectTypeOf(withWeather).toEqualTypeOf<Tool.Toolkit<Weather>>()
+    expectTypeOf(kit).toEqualTypeOf<Tool.Toolkit<never>>()
+    expectTypeOf(Tool.invalidNames<Weather>).parameter(0).toEqualTypeOf<Tool.Toolkit<Weather>>()
+    assert.deepStrictEqual(Tool.invalidNames(withWeather), ["today's weather"])
+    assert.deepStrictEqual(Tool.invalidNames(kit), [])
+  })
+
   it("derives the OpenAI definition from the parameters schema", () => {
     assert.deepStrictEqual(getWeather.definition, {
       type: "function",

@@ -198,11 +198,23 @@ const ToolNamesFile = Schema.Struct({
 
 const VersionFile = Schema.Struct({ protocolVersion: Schema.String })
 
+/** Differences between the installed protocol package and this SDK, found while loading this module. */
+const drift: Array<string> = []
+
 const sameSet = (label: string, actual: ReadonlyArray<string>, expected: ReadonlyArray<string>): void => {
   const a = [...actual].sort().join(",")
   const e = [...expected].sort().join(",")
-  if (a !== e) throw new Error(`@sogni-ai/sogni-protocol ${label} tool names differ from this SDK's: ${a}`)
+  if (a !== e) drift.push(`@sogni-ai/sogni-protocol ${label} tool names differ from this SDK's: ${a}`)
 }
+
+/**
+ * How the installed `@sogni-ai/sogni-protocol` differs from what this SDK was written against (tool-name
+ * sets, enums the client patches extend); empty when they agree. Importing never throws on drift: the
+ * test suite asserts this is empty, and a patch that cannot apply leaves the protocol's schema as is.
+ *
+ * @since 0.1.0
+ */
+export const protocolDrift: ReadonlyArray<string> = drift
 
 /**
  * A client-side compatibility patch: values appended to a property's `enum` (tools.md §1.2).
@@ -257,7 +269,9 @@ const patchSchema = (tool: string, schema: JsonSchemaObject): JsonSchemaObject =
   for (const patch of patches) {
     const property = properties[patch.property]
     if (!isObject(property) || !Array.isArray(property.enum)) {
-      throw new Error(`@sogni-ai/sogni-protocol: ${tool}.${patch.property} has no enum to patch`)
+      const message = `@sogni-ai/sogni-protocol: ${tool}.${patch.property} has no enum to patch`
+      if (!drift.includes(message)) drift.push(message)
+      continue
     }
     const known: ReadonlyArray<unknown> = property.enum
     const values = [...known, ...patch.values.filter((v) => !known.includes(v))]

@@ -56,6 +56,11 @@ const refusal = (name: string, args: unknown): PlatformTools.PlatformToolArgumen
 }
 
 describe("PlatformTools catalog", () => {
+  it("the installed protocol package matches this SDK (no drift: names, patchable enums)", () => {
+    // importing never throws on drift; this is where a protocol update that breaks the invariants shows
+    assert.deepStrictEqual(PlatformTools.protocolDrift, [])
+  })
+
   it("has the 30 hosted tools of the protocol package, in the manifest and the name enums", () => {
     assert.strictEqual(PlatformTools.manifest.length, 30)
     assert.deepStrictEqual([...PlatformTools.hostedToolNames].sort(), [...toolNames.hosted!].sort())

@@ -65,6 +65,27 @@ export interface LlmModel {
 }
 
 /**
+ * The models of a `swarmLLMModels` push (chat.md §9).
+ *
+ * @since 0.1.0
+ */
+export const llmModelsOf = (payload: Protocol.SwarmLLMModels): ReadonlyArray<LlmModel> =>
+  Object.entries(payload).map(([id, value]): LlmModel => {
+    const info = typeof value === "number" ? { workers: value } : value
+    const out = (info as { maxOutputTokens?: unknown }).maxOutputTokens
+    const maxContext = (info as { maxContextLength?: unknown }).maxContextLength
+    return {
+      id,
+      workers: info.workers,
+      maxContextLength: typeof maxContext === "number" ? maxContext : undefined,
+      maxOutputTokens: typeof out === "object" && out !== null
+        ? (out as { min: number; max: number; default: number })
+        : undefined,
+      info
+    }
+  })
+
+/**
  * A size preset (media.md §11.3).
  *
  * @since 0.1.0
@@ -220,23 +241,7 @@ export const make = Effect.gen(function*() {
               return SubscriptionRef.set(available, models)
             })
           case "swarmLLMModels":
-            return SubscriptionRef.set(
-              llmModels,
-              Object.entries(event.payload).map(([id, value]): LlmModel => {
-                const info = typeof value === "number" ? { workers: value } : value
-                const out = (info as { maxOutputTokens?: unknown }).maxOutputTokens
-                const maxContext = (info as { maxContextLength?: unknown }).maxContextLength
-                return {
-                  id,
-                  workers: info.workers,
-                  maxContextLength: typeof maxContext === "number" ? maxContext : undefined,
-                  maxOutputTokens: typeof out === "object" && out !== null
-                    ? (out as { min: number; max: number; default: number })
-                    : undefined,
-                  info
-                }
-              })
-            )
+            return SubscriptionRef.set(llmModels, llmModelsOf(event.payload))
           case "changeNetwork":
             // a network change clears availability until the next push
             return SubscriptionRef.set(available, [])

@@ -16,6 +16,7 @@
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { SogniError, SogniRest } from "@effect-sogni/core"
 import * as Context from "effect/Context"
@@ -57,6 +58,24 @@ const urlOf = (result: ProjectState.JobResult): Effect.Effect<string, SogniError
   )
 }
 
+/** The URL without query and fragment: signed result URLs carry their signature in the query. */
+const withoutQuery = (url: string): string => {
+  const i = url.search(/[?#]/)
+  return i === -1 ? url : url.slice(0, i)
+}
+
+/**
+ * What went wrong, without the platform error's own message: that message quotes the request URL with its
+ * query (the signature of a signed URL). Only the underlying cause is kept.
+ */
+const describeHttpError = (e: HttpClientError.HttpClientError): { readonly text: string; readonly cause: unknown } => {
+  const cause: unknown = e.cause
+  const underlying = cause instanceof Error
+    ? (cause.cause instanceof Error ? `${cause.message} (${cause.cause.message})` : cause.message)
+    : undefined
+  return { text: e.description ?? underlying ?? e.reason, cause }
+}
+
 const expired = (result: ProjectState.JobResult) =>
   result.urlExpiresAt !== undefined && Date.now() > result.urlExpiresAt
     ? Effect.logWarning(`the result URL of job ${result.imgID} has probably expired; downloading anyway`)
@@ -71,6 +90,10 @@ export const make = Effect.gen(function*() {
 
   const transport = (message: string, cause?: unknown) =>
     new SogniError.SogniTransportError({ reason: "Http", message, ...(cause !== undefined ? { cause } : {}) })
+  const httpFailure = (what: string, url: string, e: HttpClientError.HttpClientError) => {
+    const { cause, text } = describeHttpError(e)
+    return transport(`${what} (GET ${withoutQuery(url)}): ${text}`, cause)
+  }
 
   const stream = (result: ProjectState.JobResult): Stream.Stream<Uint8Array, SogniError.SogniError> =>
     Stream.unwrapScoped(
@@ -78,7 +101,7 @@ export const make = Effect.gen(function*() {
         const url = yield* urlOf(result)
         yield* expired(result)
         const response = yield* client.execute(HttpClientRequest.get(url)).pipe(
-          Effect.mapError((e) => transport(`download of job ${result.imgID} failed: ${e.message}`))
+          Effect.mapError((e) => httpFailure(`download of job ${result.imgID} failed`, url, e))
         )
         if (response.status < 200 || response.status >= 300) {
           return yield* Effect.fail(
@@ -87,12 +110,12 @@ export const make = Effect.gen(function*() {
               status: response.status,
               message: `download of job ${result.imgID} answered ${response.status}`,
               method: "GET",
-              url: url.split("?")[0]!
+              url: withoutQuery(url)
             })
           )
         }
         return response.stream.pipe(
-          Stream.mapError((e) => transport(`download of job ${result.imgID} broke off: ${e.message}`))
+          Stream.mapError((e) => httpFailure(`download of job ${result.imgID} broke off`, url, e))
         )
       })
     )

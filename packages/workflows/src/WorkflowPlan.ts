@@ -82,12 +82,16 @@ export const StepToolName: Schema.Literal<typeof stepToolNames> = Schema.Literal
 const stepToolSet: ReadonlySet<string> = new Set(stepToolNames)
 const appToolSet: ReadonlySet<string> = new Set(PlatformTools.appToolNames)
 
-// Every step tool is either a hosted tool with a schema or an app tool of the protocol package.
-for (const name of stepToolNames) {
-  if (!PlatformTools.isHostedToolName(name) && !appToolSet.has(name)) {
-    throw new Error(`@effect-sogni/workflows: ${name} is not a tool of @sogni-ai/sogni-protocol`)
-  }
-}
+/**
+ * Step tools that are neither a hosted tool with a schema nor an app tool of the installed
+ * `@sogni-ai/sogni-protocol` (empty when the package matches; the test suite asserts it). Importing never
+ * throws on drift.
+ *
+ * @since 0.1.0
+ */
+export const unknownStepTools: ReadonlyArray<StepToolName> = stepToolNames.filter(
+  (name) => !PlatformTools.isHostedToolName(name) && !appToolSet.has(name)
+)
 
 /**
  * Dependency transforms (what value is injected into `targetArgument`).
@@ -424,6 +428,14 @@ export const validateEither = (plan: unknown, options: ValidateOptions = {}): Ei
         `${at}.toolName`,
         "enum",
         `Step ${id}: ${JSON.stringify(toolName)} cannot run as a durable workflow step`,
+        id
+      ))
+    }
+    if ((unknownStepTools as ReadonlyArray<string>).includes(toolName)) {
+      return Either.left(invalid(
+        `${at}.toolName`,
+        "protocol",
+        `Step ${id}: ${toolName} is not a tool of the installed @sogni-ai/sogni-protocol`,
         id
       ))
     }

@@ -20,6 +20,10 @@ const refusal = (plan: unknown, options?: WorkflowPlan.ValidateOptions) => {
 }
 
 describe("WorkflowPlan", () => {
+  it("every step tool is a tool of the installed protocol package (no drift)", () => {
+    assert.deepStrictEqual(WorkflowPlan.unknownStepTools, [])
+  })
+
   it("builds the wire shape (camelCase, dependencies verbatim)", () => {
     const plan = WorkflowPlan.make("Still to clip")
       .step("still", "generate_image", { prompt: "a fox" })

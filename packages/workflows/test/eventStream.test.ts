@@ -12,7 +12,9 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as FastCheck from "effect/FastCheck"
 import * as Fiber from "effect/Fiber"
+import * as Random from "effect/Random"
 import * as Stream from "effect/Stream"
+import * as TestClock from "effect/TestClock"
 import * as EventStream from "../src/internal/eventStream.js"
 import type { WorkflowError } from "../src/WorkflowError.js"
 
@@ -44,6 +46,33 @@ const chunked = (bytes: Uint8Array, cuts: ReadonlyArray<number>) => {
 }
 
 describe("resumable event reader", () => {
+  it.effect("the reconnect delay is the backoff times a jitter factor drawn from Effect's Random", () =>
+    Effect.gen(function*() {
+      // Random.fixed([u]) draws u, so nextRange(0.8, 1.2) is 0.8 + 0.4·u
+      for (const [u, expected] of [[0, 800], [0.75, 1100]] as const) {
+        let connections = 0
+        const open = (): Stream.Stream<Uint8Array, WorkflowError> => {
+          connections++
+          return connections === 1
+            ? Stream.fail(new SogniError.SogniTransportError({ reason: "Http", message: "reset" }))
+            : Stream.make(encoder.encode(frame(1, 1, "completed")))
+        }
+        const fiber = yield* EventStream.resumableEvents({
+          workflowId: "wf_jitter",
+          after: undefined,
+          resume: { ...resume, baseDelay: Duration.seconds(1), maxDelay: Duration.seconds(10) },
+          open,
+          status: Effect.succeed("completed")
+        }).pipe(Stream.runCollect, Effect.withRandom(Random.fixed([u])), Effect.fork)
+        yield* TestClock.adjust(Duration.millis(expected - 1))
+        assert.strictEqual(connections, 1, `no reconnect before ${expected} ms`)
+        yield* TestClock.adjust(Duration.millis(1))
+        const events = yield* Fiber.join(fiber)
+        assert.strictEqual(connections, 2)
+        assert.strictEqual(Chunk.size(events), 1)
+      }
+    }))
+
   it.live.prop(
     "random cuts, chunking, replays and heartbeats: every event exactly once, in order",
     {

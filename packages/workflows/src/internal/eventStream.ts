@@ -7,6 +7,7 @@
 import * as Sse from "@effect/experimental/Sse"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Random from "effect/Random"
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
@@ -147,7 +148,8 @@ export const resumableEvents = (options: {
           )
           return Stream.fromEffect(
             Effect.logDebug(`workflow ${workflowId}: event stream dropped; resuming after ${cursor ?? "the start"}`).pipe(
-              Effect.zipRight(Effect.sleep(Duration.times(delay, 0.8 + Math.random() * 0.4)))
+              // ±20 % jitter from Effect's Random service, so tests can fix it
+              Effect.zipRight(Effect.flatMap(Random.nextRange(0.8, 1.2), (factor) => Effect.sleep(Duration.times(delay, factor))))
             )
           ).pipe(Stream.drain, Stream.concat(Stream.suspend(() => loop(attempt))))
         })
