@@ -104,7 +104,8 @@ export const gcSummary = (gcs: Readonly<Record<string, number>>): string =>
 /** The legend printed under every table that has both heap figures. */
 export const heapLegend = (): string =>
   `heap = peak sampled heapUsed − post-GC baseline (includes young-generation garbage); ` +
-  `retained = peak heapUsed right after a GC − baseline.\n  V8 young generation: ${youngGeneration.label}.`
+  `retained = peak heapUsed right after a GC − baseline\n  (live objects plus promoted garbage awaiting a ` +
+  `mark-compact); end = heapUsed after a full GC once the window closed − baseline.\n  V8 young generation: ${youngGeneration.label}.`
 
 export const mb = (bytes: number): string => (bytes / (1024 * 1024)).toFixed(1)
 

@@ -33,6 +33,12 @@ export interface Measurement {
    * young generation's dead objects. 0 when no such collection ran in the window.
    */
   readonly retainedBytes: number
+  /**
+   * `heapUsed` after a full GC right after the window closed (outside the CPU figures), minus the
+   * baseline, in bytes: what the contender still holds at the end (old-space garbage included in
+   * `retainedBytes` is gone here).
+   */
+  readonly endBytes: number
   /** collections during the window, by V8 type (`Scavenge`, `MarkSweepCompact`, ...). */
   readonly gcs: Record<string, number>
   readonly baselineHeapBytes: number
@@ -159,6 +165,8 @@ export const makeMeter = (intervalMs = 10) => {
         if (!collecting.has(c.gcType)) continue
         if (c.afterGC.heapStatistics.usedHeapSize > retainedPeak) retainedPeak = c.afterGC.heapStatistics.usedHeapSize
       }
+      gc()
+      const end = getHeapStatistics().used_heap_size
       return {
         contender,
         cpuMs: (cpu.user + cpu.system) / 1000,
@@ -166,6 +174,7 @@ export const makeMeter = (intervalMs = 10) => {
         busy,
         heapBytes: peak - baseline,
         retainedBytes: collections.length === 0 ? 0 : retainedPeak - baseline,
+        endBytes: end - baseline,
         gcs,
         baselineHeapBytes: baseline,
         count,

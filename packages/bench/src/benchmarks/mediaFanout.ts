@@ -71,6 +71,7 @@ export const mediaFanout: Benchmark = {
           console.log(
             `  [${i + 1}/${repetitions}] ${c.padEnd(8)} cpu ${m.cpuMs.toFixed(0).padStart(5)} ms  ` +
               `heap ${mb(m.heapBytes).padStart(6)} MB  retained ${mb(m.retainedBytes).padStart(6)} MB  ` +
+              `end ${mb(m.endBytes).padStart(5)} MB  ` +
               `gc ${gcSummary(m.gcs)}  wall ${m.wallMs.toFixed(0).padStart(6)} ms  ` +
               `loop busy ${(m.busy * 100).toFixed(0).padStart(3)}%  ` +
               `(emulator cpu ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms)`
@@ -89,6 +90,7 @@ export const mediaFanout: Benchmark = {
         cpuMax: Math.max(...rs.map((r) => r.cpuMs)),
         heapBytes: median(rs.map((r) => r.heapBytes)),
         retainedBytes: median(rs.map((r) => r.retainedBytes)),
+        endBytes: median(rs.map((r) => r.endBytes)),
         baselineBytes: median(rs.map((r) => r.baselineHeapBytes)),
         wallMs: median(rs.map((r) => r.wallMs)),
         serverMs: median(serverCpu[c])
@@ -104,6 +106,7 @@ export const mediaFanout: Benchmark = {
       (s[c].heapBytes / s.floor.heapBytes).toFixed(2),
       mb(s[c].retainedBytes),
       (s[c].retainedBytes / s.floor.retainedBytes).toFixed(2),
+      mb(s[c].endBytes),
       mb(s[c].baselineBytes),
       s[c].wallMs.toFixed(0),
       s[c].serverMs.toFixed(0)
@@ -116,7 +119,7 @@ export const mediaFanout: Benchmark = {
     )
     console.log(
       table(
-        ["contender", "cpu ms", "cpu range", "×floor", "heap MB", "×floor", "retained MB", "×floor", "base MB", "wall ms", "emulator cpu ms"],
+        ["contender", "cpu ms", "cpu range", "×floor", "heap MB", "×floor", "retained MB", "×floor", "end MB", "base MB", "wall ms", "emulator cpu ms"],
         (["floor", "ours", "official"] as const).map(row)
       ).replace(/^/gm, "  ")
     )

@@ -45,6 +45,7 @@ export const socketFanout: Benchmark = {
           console.log(
             `  [${i + 1}/${repetitions}] ${c.padEnd(10)} cpu ${m.cpuMs.toFixed(0).padStart(5)} ms  ` +
               `heap ${mb(m.heapBytes).padStart(6)} MB  retained ${mb(m.retainedBytes).padStart(6)} MB  ` +
+              `end ${mb(m.endBytes).padStart(5)} MB  ` +
               `gc ${gcSummary(m.gcs)}  wall ${m.wallMs.toFixed(0).padStart(5)} ms  ` +
               `loop busy ${(m.busy * 100).toFixed(0).padStart(3)}%  ` +
               `(parent/server cpu ${((serverCpu.user + serverCpu.system) / 1000).toFixed(0)} ms)`
@@ -63,6 +64,7 @@ export const socketFanout: Benchmark = {
         cpuMs,
         heapBytes: median(rs.map((r) => r.heapBytes)),
         retainedBytes: median(rs.map((r) => r.retainedBytes)),
+        endBytes: median(rs.map((r) => r.endBytes)),
         baselineBytes: median(rs.map((r) => r.baselineHeapBytes)),
         wallMs,
         cpuMin: Math.min(...rs.map((r) => r.cpuMs)),
@@ -79,6 +81,7 @@ export const socketFanout: Benchmark = {
       `${s.cpuMin.toFixed(0)}–${s.cpuMax.toFixed(0)}`,
       mb(s.heapBytes),
       mb(s.retainedBytes),
+      mb(s.endBytes),
       mb(s.baselineBytes),
       s.wallMs.toFixed(0),
       Math.round(s.framesPerSecond).toLocaleString("en-US")
@@ -89,7 +92,7 @@ export const socketFanout: Benchmark = {
     )
     console.log(
       table(
-        ["contender", "cpu ms", "cpu range", "heap MB", "retained MB", "base MB", "wall ms", "frames/s"],
+        ["contender", "cpu ms", "cpu range", "heap MB", "retained MB", "end MB", "base MB", "wall ms", "frames/s"],
         [
           row("floor (raw ws)", floor),
           row("ours (SogniSocket routeWith)", ours),
