@@ -47,8 +47,8 @@ export const youngGeneration: { readonly flags: ReadonlyArray<string>; readonly 
 
 /**
  * Runs `script` (a TypeScript file, through tsx) in a fresh `node --expose-gc` process with the
- * {@link youngGeneration} flags and returns the measurement it reported. Its stderr is passed through; a non-zero exit, a missing report or
- * `timeoutMs` elapsing rejects.
+ * {@link youngGeneration} flags and returns the measurement it reported. Its stderr is passed
+ * through; a non-zero exit, a missing report or `timeoutMs` elapsing rejects.
  */
 export const runChild = (
   script: URL,

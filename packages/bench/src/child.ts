@@ -27,8 +27,7 @@ export interface Measurement {
   readonly heapBytes: number
   /**
    * peak `heapUsed` right after a garbage collection (scavenge or mark-compact; not after an
-   * incremental-marking step, which frees nothing) during the window,
-   * minus the baseline, in bytes: what survived the collection (live objects, plus objects already
+   * incremental-marking step, which frees nothing) during the window, minus the baseline, in bytes: what survived the collection (live objects, plus objects already
    * promoted to the old space that died there and wait for the next mark-compact), without the
    * young generation's dead objects. 0 when no such collection ran in the window.
    */
