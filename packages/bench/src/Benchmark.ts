@@ -21,9 +21,34 @@ export interface Benchmark {
 export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url))
 
 /**
- * Runs `script` (a TypeScript file, through tsx) in a fresh `node --expose-gc` process and returns the
- * measurement it reported. Its stderr is passed through; a non-zero exit, a missing report or
- * `timeoutMs` elapsing rejects.
+ * The V8 young-generation settings every child runs with, chosen once per `pnpm bench`.
+ *
+ * V8 sizes the young generation per process: it grows while much survives (loading Effect or the
+ * official client) and does not shrink back while the process is busy, so a plain-`ws` floor keeps
+ * a 1–3 MB semi-space while the other contenders open their window with a 16 MB one, and the sampled
+ * heap peak (which includes the garbage between two scavenges) differs by about that much for
+ * reasons that have nothing to do with retention. Fixing `--min-semi-space-size` and
+ * `--max-semi-space-size` to the same N for every child gives every contender the same garbage
+ * allowance. `BENCH_SEMI_SPACE_MB=<N>` (default 16, what the larger processes reach on their own)
+ * picks N; `BENCH_SEMI_SPACE_MB=off` leaves V8's per-process sizing alone.
+ */
+export const youngGeneration: { readonly flags: ReadonlyArray<string>; readonly label: string } = (() => {
+  const raw = (process.env.BENCH_SEMI_SPACE_MB ?? "16").trim()
+  if (raw === "off") {
+    return { flags: [], label: "V8's default young generation, sized per process (BENCH_SEMI_SPACE_MB=off)" }
+  }
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < 1 || n > 1024) {
+    throw new Error(`BENCH_SEMI_SPACE_MB: expected an integer number of MB in 1..1024 or "off", got ${JSON.stringify(raw)}`)
+  }
+  const flags = [`--min-semi-space-size=${n}`, `--max-semi-space-size=${n}`]
+  return { flags, label: `every contender runs with ${flags.join(" ")}` }
+})()
+
+/**
+ * Runs `script` (a TypeScript file, through tsx) in a fresh `node --expose-gc` process with the
+ * {@link youngGeneration} flags and returns the measurement it reported. Its stderr is passed
+ * through; a non-zero exit, a missing report or `timeoutMs` elapsing rejects.
  */
 export const runChild = (
   script: URL,
@@ -33,7 +58,7 @@ export const runChild = (
   new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", "--expose-gc", fileURLToPath(script), ...args],
+      ["--import", "tsx", "--expose-gc", ...youngGeneration.flags, fileURLToPath(script), ...args],
       { cwd: repoRoot, stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, NODE_ENV: "production" } }
     )
     let stdout = ""
@@ -71,6 +96,16 @@ export const median = (xs: ReadonlyArray<number>): number => {
   const mid = s.length >> 1
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
 }
+
+/** `12 Scavenge, 1 MarkSweepCompact`-style counts of the collections a child reported. */
+export const gcSummary = (gcs: Readonly<Record<string, number>>): string =>
+  Object.entries(gcs).map(([type, n]) => `${n} ${type}`).join(", ") || "none"
+
+/** The legend printed under every table that has both heap figures. */
+export const heapLegend = (): string =>
+  `heap = peak sampled heapUsed − post-GC baseline (includes young-generation garbage); ` +
+  `retained = peak heapUsed right after a GC − baseline\n  (live objects plus promoted garbage awaiting a ` +
+  `mark-compact); end = heapUsed after a full GC once the window closed − baseline.\n  V8 young generation: ${youngGeneration.label}.`
 
 export const mb = (bytes: number): string => (bytes / (1024 * 1024)).toFixed(1)
 

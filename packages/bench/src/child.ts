@@ -6,7 +6,7 @@ import { writeFileSync } from "node:fs"
 import { Session } from "node:inspector"
 import { join } from "node:path"
 import { performance } from "node:perf_hooks"
-import { getHeapStatistics } from "node:v8"
+import { GCProfiler, getHeapStatistics } from "node:v8"
 
 /** Marker line a child prints (last) on stdout with its JSON measurement. */
 export const REPORT_PREFIX = "BENCH_REPORT "
@@ -20,8 +20,26 @@ export interface Measurement {
   readonly wallMs: number
   /** share of the window the event loop was busy (`performance.eventLoopUtilization`). */
   readonly busy: number
-  /** peak sampled `heapUsed` minus the post-GC baseline, in bytes. */
+  /**
+   * peak sampled `heapUsed` minus the post-GC baseline, in bytes: includes the young generation's
+   * garbage between two scavenges, so it grows with the semi-space size.
+   */
   readonly heapBytes: number
+  /**
+   * peak `heapUsed` right after a garbage collection (scavenge or mark-compact; not after an
+   * incremental-marking step, which frees nothing) during the window, minus the baseline, in bytes: what survived the collection (live objects, plus objects already
+   * promoted to the old space that died there and wait for the next mark-compact), without the
+   * young generation's dead objects. 0 when no such collection ran in the window.
+   */
+  readonly retainedBytes: number
+  /**
+   * `heapUsed` after a full GC right after the window closed (outside the CPU figures), minus the
+   * baseline, in bytes: what the contender still holds at the end (old-space garbage included in
+   * `retainedBytes` is gone here).
+   */
+  readonly endBytes: number
+  /** collections during the window, by V8 type (`Scavenge`, `MarkSweepCompact`, ...). */
+  readonly gcs: Record<string, number>
   readonly baselineHeapBytes: number
   /** frames (or events, or tokens) handled in the window. */
   readonly count: number
@@ -92,6 +110,9 @@ const stopProfiler = (session: Session | undefined, contender: string): void => 
   session.disconnect()
 }
 
+/** `GCProfiler` types of the collections after which `retainedBytes` looks at `heapUsed`. */
+const collecting: ReadonlySet<string> = new Set(["Scavenge", "MinorMarkSweep", "MinorMarkCompact", "MarkSweepCompact"])
+
 /**
  * Takes the post-GC baseline now and starts sampling `heapUsed` every `intervalMs`; call `start`
  * right before the work (CPU / wall window) and `stop` right after it.
@@ -110,12 +131,16 @@ export const makeMeter = (intervalMs = 10) => {
   let t0 = 0
   let elu0: ReturnType<typeof performance.eventLoopUtilization> | undefined
   let profiler: Session | undefined
+  // V8 records the heap statistics before and after every collection from inside the GC epilogue,
+  // so the "after" figure is exact, not delayed to whenever a callback next runs
+  const gcProfiler = new GCProfiler()
   return {
     baseline,
     /** Opens the CPU / wall window. */
     start: () => {
       profiler = startProfiler()
       sample()
+      gcProfiler.start()
       cpu0 = process.cpuUsage()
       t0 = performance.now()
       elu0 = performance.eventLoopUtilization()
@@ -129,13 +154,27 @@ export const makeMeter = (intervalMs = 10) => {
       const busy = performance.eventLoopUtilization(elu0).utilization
       sample()
       clearInterval(timer)
+      const collections = gcProfiler.stop()?.statistics ?? []
       stopProfiler(profiler, contender)
+      let retainedPeak = baseline
+      const gcs: Record<string, number> = {}
+      for (const c of collections) {
+        gcs[c.gcType] = (gcs[c.gcType] ?? 0) + 1
+        // only the types that free memory: an incremental-marking step or weak-callback pass does not
+        if (!collecting.has(c.gcType)) continue
+        if (c.afterGC.heapStatistics.usedHeapSize > retainedPeak) retainedPeak = c.afterGC.heapStatistics.usedHeapSize
+      }
+      gc()
+      const end = getHeapStatistics().used_heap_size
       return {
         contender,
         cpuMs: (cpu.user + cpu.system) / 1000,
         wallMs,
         busy,
         heapBytes: peak - baseline,
+        retainedBytes: collections.length === 0 ? 0 : retainedPeak - baseline,
+        endBytes: end - baseline,
+        gcs,
         baselineHeapBytes: baseline,
         count,
         ...(detail !== undefined ? { detail } : {})

@@ -6,7 +6,7 @@
  *
  * To add a benchmark: write `src/benchmarks/<name>.ts` exporting a {@link Benchmark} and list it below.
  */
-import type { Benchmark } from "./Benchmark.js"
+import { type Benchmark, youngGeneration } from "./Benchmark.js"
 import { chatStream } from "./benchmarks/chatStream.js"
 import { mediaFanout } from "./benchmarks/mediaFanout.js"
 import { socketFanout } from "./benchmarks/socketFanout.js"
@@ -26,6 +26,7 @@ if (selected.length === 0) {
   process.exit(2)
 }
 
+console.log(`V8 young generation: ${youngGeneration.label}`)
 const results: Array<string> = []
 let failed = false
 const started = performance.now()
@@ -38,6 +39,6 @@ for (const b of selected) {
     console.error(`${b.name} failed:`, error)
   }
 }
-console.log(`\n== results (${((performance.now() - started) / 1000).toFixed(1)} s)`)
+console.log(`\n== results (${((performance.now() - started) / 1000).toFixed(1)} s; ${youngGeneration.label})`)
 for (const line of results) console.log(line)
 if (failed) process.exitCode = 1

@@ -10,7 +10,7 @@
  * Targets: ours ≤ 1.5× the floor's CPU and heap.
  */
 import { loadavg } from "node:os"
-import { type Benchmark, mb, median, runChild, table } from "../Benchmark.js"
+import { type Benchmark, gcSummary, heapLegend, mb, median, runChild, table } from "../Benchmark.js"
 import type { Measurement } from "../child.js"
 import { startEmulator } from "../chatStream/emulatorHost.js"
 import { type ChatDetail, type ContenderArgs, defaultPlan } from "../chatStream/plan.js"
@@ -78,7 +78,9 @@ export const chatStream: Benchmark = {
           serverCpu[c].push((cpu.user + cpu.system) / 1000)
           console.log(
             `  [${i + 1}/${repetitions}] ${c.padEnd(8)} cpu ${m.cpuMs.toFixed(0).padStart(5)} ms  ` +
-              `heap ${mb(m.heapBytes).padStart(6)} MB  wall ${m.wallMs.toFixed(0).padStart(6)} ms  ` +
+              `heap ${mb(m.heapBytes).padStart(6)} MB  retained ${mb(m.retainedBytes).padStart(6)} MB  ` +
+              `end ${mb(m.endBytes).padStart(5)} MB  ` +
+              `gc ${gcSummary(m.gcs)}  wall ${m.wallMs.toFixed(0).padStart(6)} ms  ` +
               `loop busy ${(m.busy * 100).toFixed(0).padStart(3)}%  ` +
               `(emulator cpu ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms)`
           )
@@ -95,6 +97,8 @@ export const chatStream: Benchmark = {
         cpuMin: Math.min(...rs.map((r) => r.cpuMs)),
         cpuMax: Math.max(...rs.map((r) => r.cpuMs)),
         heapBytes: median(rs.map((r) => r.heapBytes)),
+        retainedBytes: median(rs.map((r) => r.retainedBytes)),
+        endBytes: median(rs.map((r) => r.endBytes)),
         baselineBytes: median(rs.map((r) => r.baselineHeapBytes)),
         wallMs: median(rs.map((r) => r.wallMs)),
         serverMs: median(serverCpu[c])
@@ -108,6 +112,9 @@ export const chatStream: Benchmark = {
       (s[c].cpuMs / s.floor.cpuMs).toFixed(2),
       mb(s[c].heapBytes),
       (s[c].heapBytes / s.floor.heapBytes).toFixed(2),
+      mb(s[c].retainedBytes),
+      (s[c].retainedBytes / s.floor.retainedBytes).toFixed(2),
+      mb(s[c].endBytes),
       mb(s[c].baselineBytes),
       s[c].wallMs.toFixed(0),
       s[c].serverMs.toFixed(0)
@@ -119,21 +126,25 @@ export const chatStream: Benchmark = {
     )
     console.log(
       table(
-        ["contender", "cpu ms", "cpu range", "×floor", "heap MB", "×floor", "base MB", "wall ms", "emulator cpu ms"],
+        ["contender", "cpu ms", "cpu range", "×floor", "heap MB", "×floor", "retained MB", "×floor", "end MB", "base MB", "wall ms", "emulator cpu ms"],
         (["floor", "ours", "official"] as const).map(row)
       ).replace(/^/gm, "  ")
     )
+    console.log(`\n  ${heapLegend()}`)
     const cpuVsOfficial = s.ours.cpuMs / s.official.cpuMs
     const cpuVsFloor = s.ours.cpuMs / s.floor.cpuMs
     const heapVsOfficial = s.ours.heapBytes / s.official.heapBytes
     const heapVsFloor = s.ours.heapBytes / s.floor.heapBytes
+    const retainedVsOfficial = s.ours.retainedBytes / s.official.retainedBytes
+    const retainedVsFloor = s.ours.retainedBytes / s.floor.retainedBytes
     console.log(
       `\n  targets vs the floor: cpu ≤ 1.50× (${cpuVsFloor <= 1.5 ? "met" : "MISSED"}), ` +
-        `heap ≤ 1.50× (${heapVsFloor <= 1.5 ? "met" : "MISSED"})`
+        `heap ≤ 1.50× (${heapVsFloor <= 1.5 ? "met" : "MISSED"}; retained ${retainedVsFloor.toFixed(2)}×)`
     )
     return [
       `RESULT chat-stream cpu ours/official=${cpuVsOfficial.toFixed(2)} ours/floor=${cpuVsFloor.toFixed(2)}`,
-      `RESULT chat-stream heap ours/official=${heapVsOfficial.toFixed(2)} ours/floor=${heapVsFloor.toFixed(2)}`
+      `RESULT chat-stream heap ours/official=${heapVsOfficial.toFixed(2)} ours/floor=${heapVsFloor.toFixed(2)} ` +
+      `retained ours/official=${retainedVsOfficial.toFixed(2)} ours/floor=${retainedVsFloor.toFixed(2)}`
     ]
   }
 }

@@ -8,7 +8,7 @@
  * Targets: ours ≤ 3× the floor's CPU and ≤ 2× its heap.
  */
 import { loadavg } from "node:os"
-import { type Benchmark, mb, median, runChild, table } from "../Benchmark.js"
+import { type Benchmark, gcSummary, heapLegend, mb, median, runChild, table } from "../Benchmark.js"
 import type { Measurement } from "../child.js"
 import { encodeFanout, startFrameServer } from "../socketFanout/frameServer.js"
 import { type ContenderArgs, defaultPlan, totalFrames } from "../socketFanout/plan.js"
@@ -44,7 +44,9 @@ export const socketFanout: Benchmark = {
           runs[c].push(m)
           console.log(
             `  [${i + 1}/${repetitions}] ${c.padEnd(10)} cpu ${m.cpuMs.toFixed(0).padStart(5)} ms  ` +
-              `heap ${mb(m.heapBytes).padStart(6)} MB  wall ${m.wallMs.toFixed(0).padStart(5)} ms  ` +
+              `heap ${mb(m.heapBytes).padStart(6)} MB  retained ${mb(m.retainedBytes).padStart(6)} MB  ` +
+              `end ${mb(m.endBytes).padStart(5)} MB  ` +
+              `gc ${gcSummary(m.gcs)}  wall ${m.wallMs.toFixed(0).padStart(5)} ms  ` +
               `loop busy ${(m.busy * 100).toFixed(0).padStart(3)}%  ` +
               `(parent/server cpu ${((serverCpu.user + serverCpu.system) / 1000).toFixed(0)} ms)`
           )
@@ -61,6 +63,8 @@ export const socketFanout: Benchmark = {
       return {
         cpuMs,
         heapBytes: median(rs.map((r) => r.heapBytes)),
+        retainedBytes: median(rs.map((r) => r.retainedBytes)),
+        endBytes: median(rs.map((r) => r.endBytes)),
         baselineBytes: median(rs.map((r) => r.baselineHeapBytes)),
         wallMs,
         cpuMin: Math.min(...rs.map((r) => r.cpuMs)),
@@ -76,6 +80,8 @@ export const socketFanout: Benchmark = {
       s.cpuMs.toFixed(0),
       `${s.cpuMin.toFixed(0)}–${s.cpuMax.toFixed(0)}`,
       mb(s.heapBytes),
+      mb(s.retainedBytes),
+      mb(s.endBytes),
       mb(s.baselineBytes),
       s.wallMs.toFixed(0),
       Math.round(s.framesPerSecond).toLocaleString("en-US")
@@ -86,7 +92,7 @@ export const socketFanout: Benchmark = {
     )
     console.log(
       table(
-        ["contender", "cpu ms", "cpu range", "heap MB", "base MB", "wall ms", "frames/s"],
+        ["contender", "cpu ms", "cpu range", "heap MB", "retained MB", "end MB", "base MB", "wall ms", "frames/s"],
         [
           row("floor (raw ws)", floor),
           row("ours (SogniSocket routeWith)", ours),
@@ -94,15 +100,19 @@ export const socketFanout: Benchmark = {
         ]
       ).replace(/^/gm, "  ")
     )
+    console.log(`\n  ${heapLegend()}`)
     const cpuRatio = ours.cpuMs / floor.cpuMs
     const heapRatio = ours.heapBytes / floor.heapBytes
+    const retainedRatio = ours.retainedBytes / floor.retainedBytes
     console.log(
-      `\n  targets: cpu ≤ 3.00× (${cpuRatio <= 3 ? "met" : "MISSED"}), heap ≤ 2.00× (${heapRatio <= 2 ? "met" : "MISSED"})`
+      `\n  targets: cpu ≤ 3.00× (${cpuRatio <= 3 ? "met" : "MISSED"}), heap ≤ 2.00× (${heapRatio <= 2 ? "met" : "MISSED"}; retained ${retainedRatio.toFixed(2)}×)`
     )
     return [
-      `RESULT socket-fanout cpu ours/floor=${cpuRatio.toFixed(2)} heap ours/floor=${heapRatio.toFixed(2)}`,
+      `RESULT socket-fanout cpu ours/floor=${cpuRatio.toFixed(2)} heap ours/floor=${heapRatio.toFixed(2)} ` +
+      `retained ours/floor=${retainedRatio.toFixed(2)}`,
       `RESULT socket-fanout cpu ours-queue/floor=${(oursQueue.cpuMs / floor.cpuMs).toFixed(2)} ` +
-      `heap ours-queue/floor=${(oursQueue.heapBytes / floor.heapBytes).toFixed(2)}`
+      `heap ours-queue/floor=${(oursQueue.heapBytes / floor.heapBytes).toFixed(2)} ` +
+      `retained ours-queue/floor=${(oursQueue.retainedBytes / floor.retainedBytes).toFixed(2)}`
     ]
   }
 }
