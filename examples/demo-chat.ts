@@ -82,6 +82,8 @@ export const runChatDemo = Effect.gen(function*() {
   const request = "What time is it in \"Lisbon\"? Use get_local_time, then draw the city with generate_image. [[minimal]]"
   yield* Console.log(`\n  > ${request.replace(" [[minimal]]", "")}`)
   let answering = false
+  // Result URLs are signed: show them without their query string.
+  const unsigned = (text: string) => text.replace(/(https?:\/\/[^"\s?]+)\?[^"\s]*/g, "$1?…")
   yield* chat.streamWithTools(
     { model, messages: [{ role: "user", content: request }], tokenType: "spark" },
     Tool.toolkit(getLocalTime, sogni.generateImage)
@@ -91,10 +93,10 @@ export const runChatDemo = Effect.gen(function*() {
         case "ToolCall":
           return Console.log(`  → ${chunk.call.function.name}(${chunk.call.function.arguments})`)
         case "ToolResult":
-          return Console.log(`  ← ${chunk.name}: ${chunk.content}${chunk.error === undefined ? "" : ` [${chunk.error.reason}]`}`)
+          return Console.log(`  ← ${chunk.name}: ${unsigned(chunk.content)}${chunk.error === undefined ? "" : ` [${chunk.error.reason}]`}`)
         case "TextDelta":
           return Effect.zipRight(answering ? Effect.void : write("  < "), Effect.sync(() => (answering = true))).pipe(
-            Effect.zipRight(write(chunk.text))
+            Effect.zipRight(write(unsigned(chunk.text)))
           )
         default:
           return Effect.void
