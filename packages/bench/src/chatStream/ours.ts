@@ -29,6 +29,8 @@ const program = Effect.gen(function*() {
   yield* Chat.stream({
     model: plan.model,
     messages: [{ role: "user", content: plan.prompt }],
+    // the whole reply: above the model's default output limit (raised for the bench in emulatorHost.ts)
+    maxTokens: plan.tokens,
     tokenType: "spark"
   }).pipe(
     Stream.runForEach((chunk) =>
