@@ -116,3 +116,54 @@ export const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<Readonl
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ")
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n")
 }
+
+/** One contender's measurements reduced to medians (and the CPU spread), with the source's CPU. */
+export interface Summary {
+  readonly cpuMs: number
+  readonly cpuMin: number
+  readonly cpuMax: number
+  readonly heapBytes: number
+  readonly retainedBytes: number
+  readonly endBytes: number
+  readonly baselineBytes: number
+  readonly wallMs: number
+  readonly serverMs: number
+}
+
+/** Medians over a contender's runs; `serverCpuMs` is what the shared source spent during each run. */
+export const summarize = (runs: ReadonlyArray<Measurement>, serverCpuMs: ReadonlyArray<number>): Summary => ({
+  cpuMs: median(runs.map((r) => r.cpuMs)),
+  cpuMin: Math.min(...runs.map((r) => r.cpuMs)),
+  cpuMax: Math.max(...runs.map((r) => r.cpuMs)),
+  heapBytes: median(runs.map((r) => r.heapBytes)),
+  retainedBytes: median(runs.map((r) => r.retainedBytes)),
+  endBytes: median(runs.map((r) => r.endBytes)),
+  baselineBytes: median(runs.map((r) => r.baselineHeapBytes)),
+  wallMs: median(runs.map((r) => r.wallMs)),
+  serverMs: median(serverCpuMs)
+})
+
+/** A table row for `s`, with CPU, heap and retained ratios against `floor`. */
+export const summaryRow = (label: string, s: Summary, floor: Summary): ReadonlyArray<string> => [
+  label,
+  s.cpuMs.toFixed(0),
+  `${s.cpuMin.toFixed(0)}–${s.cpuMax.toFixed(0)}`,
+  (s.cpuMs / floor.cpuMs).toFixed(2),
+  mb(s.heapBytes),
+  (s.heapBytes / floor.heapBytes).toFixed(2),
+  mb(s.retainedBytes),
+  (s.retainedBytes / floor.retainedBytes).toFixed(2),
+  mb(s.endBytes),
+  mb(s.baselineBytes),
+  s.wallMs.toFixed(0),
+  s.serverMs.toFixed(0)
+]
+
+/** The progress line printed after each contender run of an emulator-backed benchmark. */
+export const runLine = (i: number, repetitions: number, contender: string, m: Measurement, serverCpuMs: number): string =>
+  `  [${i + 1}/${repetitions}] ${contender.padEnd(8)} cpu ${m.cpuMs.toFixed(0).padStart(5)} ms  ` +
+  `heap ${mb(m.heapBytes).padStart(6)} MB  retained ${mb(m.retainedBytes).padStart(6)} MB  ` +
+  `end ${mb(m.endBytes).padStart(5)} MB  ` +
+  `gc ${gcSummary(m.gcs)}  wall ${m.wallMs.toFixed(0).padStart(6)} ms  ` +
+  `loop busy ${(m.busy * 100).toFixed(0).padStart(3)}%  ` +
+  `(emulator cpu ${serverCpuMs.toFixed(0)} ms)`

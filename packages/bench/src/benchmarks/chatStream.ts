@@ -10,7 +10,7 @@
  * Targets: ours ≤ 1.5× the floor's CPU and heap.
  */
 import { loadavg } from "node:os"
-import { type Benchmark, gcSummary, heapLegend, mb, median, runChild, table } from "../Benchmark.js"
+import { type Benchmark, heapLegend, runChild, runLine, summarize, summaryRow, table } from "../Benchmark.js"
 import type { Measurement } from "../child.js"
 import { startEmulator } from "../chatStream/emulatorHost.js"
 import { type ChatDetail, type ContenderArgs, defaultPlan } from "../chatStream/plan.js"
@@ -76,49 +76,16 @@ export const chatStream: Benchmark = {
           }
           runs[c].push(m)
           serverCpu[c].push((cpu.user + cpu.system) / 1000)
-          console.log(
-            `  [${i + 1}/${repetitions}] ${c.padEnd(8)} cpu ${m.cpuMs.toFixed(0).padStart(5)} ms  ` +
-              `heap ${mb(m.heapBytes).padStart(6)} MB  retained ${mb(m.retainedBytes).padStart(6)} MB  ` +
-              `end ${mb(m.endBytes).padStart(5)} MB  ` +
-              `gc ${gcSummary(m.gcs)}  wall ${m.wallMs.toFixed(0).padStart(6)} ms  ` +
-              `loop busy ${(m.busy * 100).toFixed(0).padStart(3)}%  ` +
-              `(emulator cpu ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms)`
-          )
+          console.log(runLine(i, repetitions, c, m, (cpu.user + cpu.system) / 1000))
         }
       }
     } finally {
       await emulator.close()
     }
 
-    const summary = (c: Contender) => {
-      const rs = runs[c]
-      return {
-        cpuMs: median(rs.map((r) => r.cpuMs)),
-        cpuMin: Math.min(...rs.map((r) => r.cpuMs)),
-        cpuMax: Math.max(...rs.map((r) => r.cpuMs)),
-        heapBytes: median(rs.map((r) => r.heapBytes)),
-        retainedBytes: median(rs.map((r) => r.retainedBytes)),
-        endBytes: median(rs.map((r) => r.endBytes)),
-        baselineBytes: median(rs.map((r) => r.baselineHeapBytes)),
-        wallMs: median(rs.map((r) => r.wallMs)),
-        serverMs: median(serverCpu[c])
-      }
-    }
+    const summary = (c: Contender) => summarize(runs[c], serverCpu[c])
     const s = { floor: summary("floor"), ours: summary("ours"), official: summary("official") }
-    const row = (c: Contender) => [
-      labels[c],
-      s[c].cpuMs.toFixed(0),
-      `${s[c].cpuMin.toFixed(0)}–${s[c].cpuMax.toFixed(0)}`,
-      (s[c].cpuMs / s.floor.cpuMs).toFixed(2),
-      mb(s[c].heapBytes),
-      (s[c].heapBytes / s.floor.heapBytes).toFixed(2),
-      mb(s[c].retainedBytes),
-      (s[c].retainedBytes / s.floor.retainedBytes).toFixed(2),
-      mb(s[c].endBytes),
-      mb(s[c].baselineBytes),
-      s[c].wallMs.toFixed(0),
-      s[c].serverMs.toFixed(0)
-    ]
+    const row = (c: Contender) => summaryRow(labels[c], s[c], s.floor)
     console.log(
       `\n  ${plan.tokens.toLocaleString("en-US")} tokens (${reference?.chars.toLocaleString("en-US")} characters), ` +
         `medians of ${repetitions} (load average ${loadavg()[0]!.toFixed(1)}; cpu = user + system from ` +
