@@ -219,6 +219,44 @@ export class SogniInvalidRequest extends Schema.TaggedError<SogniInvalidRequest>
 }
 
 /**
+ * A feature the provided platform does not offer (tool calling on Sage, audio on ZelAI…), refused before
+ * anything was sent. `feature` names the feature and `provider` the platform.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { SogniError } from "@effect-sogni/core"
+ *
+ * const refused = Effect.fail(new SogniError.SogniUnsupported({ feature: "tools", provider: "sage", message: "Sage has no tool calling" }))
+ * ```
+ *
+ * @since 0.2.0
+ */
+export class SogniUnsupported extends Schema.TaggedError<SogniUnsupported>("@effect-sogni/core/SogniUnsupported")(
+  "SogniUnsupported",
+  {
+    feature: Schema.String,
+    provider: Schema.String,
+    message: Schema.String
+  }
+) {
+  /** @since 0.2.0 */
+  readonly [TypeId]: TypeId = TypeId
+  /** @since 0.2.0 */
+  get reason(): "Unsupported" {
+    return "Unsupported"
+  }
+  /** @since 0.2.0 */
+  get isRetryable(): boolean {
+    return false
+  }
+  /** @since 0.2.0 */
+  get retryAfter(): Option.Option<Duration.Duration> {
+    return Option.none()
+  }
+}
+
+/**
  * Everything core can fail with.
  *
  * @since 0.1.0
@@ -230,6 +268,7 @@ export type SogniError =
   | SogniApiError
   | SogniDecodeError
   | SogniInvalidRequest
+  | SogniUnsupported
 
 /**
  * Maps an HTTP status to the `reason` of a {@link SogniApiError}.
