@@ -32,7 +32,7 @@
  *
  * @since 0.1.0
  */
-import type { SogniInvalidRequest } from "@effect-sogni/core/SogniError"
+import { SogniInvalidRequest } from "@effect-sogni/core/SogniError"
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import {
@@ -43,6 +43,7 @@ import {
   intBetween,
   NonBlank,
   Positive,
+  RuleId,
   Sha256,
   toInvalidRequest,
   upTo
@@ -92,18 +93,42 @@ export type WorldGenerationReceipt = typeof WorldGenerationReceipt.Type
 
 const Unit = between(0, 1)
 
+/**
+ * Bounds checked before anything is sent.
+ *
+ * - `maxNumberOfMedia`: outputs per project; the platform caps variations at 16 (media.md §10.1) and
+ *   refuses a larger `numberOfImages`.
+ * - `maxPromptLength`: characters in a prompt, negative or style prompt, or lyrics. The protocol names no
+ *   limit; this one keeps a runaway string (megabytes) from going out in a frame.
+ *
+ * @since 0.1.0
+ */
+export const limits = {
+  maxNumberOfMedia: 16,
+  maxPromptLength: 20_000
+} as const
+
+/** Free text up to {@link limits}`.maxPromptLength` characters. */
+const PromptText = Schema.String.pipe(
+  Schema.filter((s) => s.length <= limits.maxPromptLength, {
+    [RuleId]: "max-length",
+    message: (issue) =>
+      `must be at most ${limits.maxPromptLength} characters, got ${typeof issue.actual === "string" ? issue.actual.length : "?"}`
+  })
+)
+
 /** Fields every project type shares. */
 const common = {
   /** Model id from the catalog, e.g. `flux1-schnell-fp8`. */
   modelId: NonBlank,
-  /** Outputs to render (default 1). */
-  numberOfMedia: Schema.optional(intAtLeast(1)),
+  /** Outputs to render (default 1, at most {@link limits}`.maxNumberOfMedia`). */
+  numberOfMedia: Schema.optional(intBetween(1, limits.maxNumberOfMedia)),
   /** The prompt; may be empty (promptless models). Absent from the request when not given. */
-  positivePrompt: Schema.optional(Schema.String),
+  positivePrompt: Schema.optional(PromptText),
   /** Sent only when non-empty; never for audio, vendor video or MiniMax H3. */
-  negativePrompt: Schema.optional(Schema.String),
+  negativePrompt: Schema.optional(PromptText),
   /** Sent only when non-empty. */
-  stylePrompt: Schema.optional(Schema.String),
+  stylePrompt: Schema.optional(PromptText),
   /** Sampling steps (tier range). */
   steps: Schema.optional(intAtLeast(1)),
   /** Guidance scale (tier range). */
@@ -381,7 +406,7 @@ export const AudioParams = Schema.Struct({
   /** Lyrics language (`en`, `unknown` = auto, …). */
   language: Schema.optional(Schema.String),
   /** Omit for instrumental. */
-  lyrics: Schema.optional(Schema.String),
+  lyrics: Schema.optional(PromptText),
   /** E.g. `"C major"`, `"A minor"`. */
   keyscale: Schema.optional(Schema.String),
   composerMode: Schema.optional(Schema.Boolean),
@@ -428,4 +453,6 @@ const decodeEither = Schema.decodeUnknownEither(ProjectParams, { onExcessPropert
  * @since 0.1.0
  */
 export const decode = (input: unknown): Either.Either<ProjectParams, SogniInvalidRequest> =>
-  Either.mapLeft(decodeEither(input), (error) => toInvalidRequest(error))
+  Array.isArray(input)
+    ? Either.left(new SogniInvalidRequest({ field: "params", rule: "type", message: "params must be an object, got an array" }))
+    : Either.mapLeft(decodeEither(input), (error) => toInvalidRequest(error))

@@ -48,6 +48,7 @@ import * as Models from "./Models.js"
 import * as Params from "./Params.js"
 import * as ProjectState from "./ProjectState.js"
 import * as SavedUploads from "./SavedUploads.js"
+import * as Sniff from "./Sniff.js"
 
 // ---------------------------------------------------------------------------------------------
 // Inputs
@@ -89,7 +90,7 @@ export interface Prepared {
 export type Input = Params.ProjectParams | Prepared
 
 const isPrepared = (u: Input): u is Prepared =>
-  typeof u === "object" && u !== null && "request" in u && "kind" in u
+  typeof u === "object" && u !== null && Object.hasOwn(u, "request") && Object.hasOwn(u, "kind")
 
 /** Timing bounds, written once. @since 0.1.0 */
 export const defaults = {
@@ -212,6 +213,26 @@ const rawStatus = (status: string): string =>
 
 const ProjectSnapshot = Schema.Struct({ project: Protocol.RecoveredProject })
 
+/** Upload formats the platform documents per kind (media.md §9.3), by detected content type. */
+const formatKinds: Readonly<Record<string, "image" | "audio" | "video">> = {
+  "image/png": "image",
+  "image/jpeg": "image",
+  "image/webp": "image",
+  "audio/mpeg": "audio",
+  "audio/wav": "audio",
+  "audio/mp4": "audio",
+  "audio/flac": "audio",
+  "video/mp4": "video",
+  "video/quicktime": "video"
+}
+const uploadFormats = { image: "PNG, JPEG or WebP", audio: "MP3, M4A, WAV or FLAC", video: "MP4 or MOV" } as const
+
+/** The content type of input bytes by their magic numbers: the upload sniffer's, plus FLAC. */
+const detectFormat = (bytes: Uint8Array): string | undefined => {
+  if (bytes.length >= 4 && bytes[0] === 0x66 && bytes[1] === 0x4c && bytes[2] === 0x61 && bytes[3] === 0x43) return "audio/flac"
+  return Option.getOrUndefined(Sniff.sniff(bytes))
+}
+
 interface Tracked {
   readonly project: Project
   readonly prepared: Prepared
@@ -319,6 +340,46 @@ export const make = (options: ProjectsOptions = {}) =>
         { discard: true }
       )
 
+    /** A named `sizePreset` must be one the model offers on the project's network (`custom` always is). */
+    const checkSizePreset = (params: Params.ImageParams, modelId: string) => {
+      const preset = params.sizePreset
+      if (preset === undefined || preset === "custom") return Effect.void
+      return models.sizePresets(modelId, params.network).pipe(
+        Effect.matchEffect({
+          // the list could not be read: the server stays the judge of the preset
+          onFailure: (e) => Effect.logDebug(`size presets of ${modelId} unavailable, ${preset} not checked: ${e.message}`),
+          onSuccess: (presets) =>
+            presets.some((p) => p.id === preset)
+              ? Effect.void
+              : Effect.fail(
+                new SogniError.SogniInvalidRequest({
+                  field: "sizePreset",
+                  rule: "allowed-values",
+                  message: `sizePreset ${JSON.stringify(preset)} is not offered by ${modelId}; use one of ${
+                    presets.map((p) => p.id).join(", ")
+                  } or "custom" with width and height`
+                })
+              )
+        })
+      )
+    }
+
+    /** Input bytes must be a file of the slot's kind (by magic bytes) before anything is uploaded. */
+    const checkUploadFormat = (u: JobRequestBuilder.Upload): Effect.Effect<void, SogniError.SogniInvalidRequest> => {
+      const expected = u.endpoint === "image" ? "image" : u.slot === "referenceVideo" ? "video" : "audio"
+      const found = detectFormat(u.bytes)
+      if (found !== undefined && Object.hasOwn(formatKinds, found) && formatKinds[found] === expected) return Effect.void
+      return Effect.fail(
+        new SogniError.SogniInvalidRequest({
+          field: u.key,
+          rule: "format",
+          message: found === undefined
+            ? `${u.key} is not a recognised ${expected} file (${uploadFormats[expected]})`
+            : `${u.key} must be ${expected === "image" ? "an" : "a"} ${expected} file (${uploadFormats[expected]}), got ${found}`
+        })
+      )
+    }
+
     /** Validates parameters against the model and builds the request (nothing is sent). */
     const prepare = (params: unknown): Effect.Effect<Prepared, SogniError.SogniError> =>
       Effect.gen(function*() {
@@ -331,6 +392,9 @@ export const make = (options: ProjectsOptions = {}) =>
           model,
           ...(appSource !== undefined ? { appSource } : {})
         })
+        if (decoded.type === "image" && model.media === "image") yield* checkSizePreset(decoded, model.id)
+        const plan = JobRequestBuilder.uploadPlan(JobRequestBuilder.normalize(decoded))
+        for (const batch of plan) for (const u of batch) yield* checkUploadFormat(u)
         const keyFrame = request.keyFrames[0] ?? {}
         const steps = typeof keyFrame.steps === "number" ? keyFrame.steps : undefined
         return {
@@ -340,7 +404,7 @@ export const make = (options: ProjectsOptions = {}) =>
           disableSafety: request.disableSafety ?? false,
           kind: model.media,
           outputFormat: request.outputFormat,
-          uploads: JobRequestBuilder.uploadPlan(JobRequestBuilder.normalize(decoded)).map((batch) =>
+          uploads: plan.map((batch) =>
             batch.map((u): UploadSpec => ({
               slot: u.slot,
               endpoint: u.endpoint,

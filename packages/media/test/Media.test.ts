@@ -5,7 +5,7 @@
 import { NodeContext } from "@effect/platform-node"
 import * as FileSystem from "@effect/platform/FileSystem"
 import { assert, describe, layer } from "@effect/vitest"
-import { Emulator } from "@effect-sogni/emulator"
+import { Emulator, Samples } from "@effect-sogni/emulator"
 import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -80,6 +80,55 @@ describe("media layer against the emulator", () => {
             if (rule !== "") assert.strictEqual(e.rule, rule)
           }
         }
+        assert.deepStrictEqual(yield* emulator.control.listProjects(appId), [])
+      }))
+
+    it.scoped("hostile and oversized input fails typed before anything is uploaded or sent", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const { appId, projects } = yield* connect(emulator)
+        const base = { type: "image", modelId: "flux1-schnell-fp8", positivePrompt: "x", steps: 4 }
+        const garbage = new Uint8Array(64).map((_, i) => (i * 37 + 11) & 0xff)
+        const cases: Array<[unknown, string, string]> = [
+          [null, "params", "type"],
+          ["a fox", "params", "type"],
+          [42, "params", "type"],
+          [{ ...base, toString: 1 }, "toString", "unknown-field"],
+          [{ ...base, constructor: "x" }, "constructor", "unknown-field"],
+          [{ ...base, hasOwnProperty: true }, "hasOwnProperty", "unknown-field"],
+          [JSON.parse(`{"type":"image","modelId":"flux1-schnell-fp8","positivePrompt":"x","__proto__":{"steps":1}}`), "__proto__", "unknown-field"],
+          [{ ...base, outputScale: 2 }, "outputScale", "retired"],
+          [{ ...base, numberOfMedia: 17 }, "numberOfMedia", "range"],
+          [{ ...base, numberOfMedia: 1e9 }, "numberOfMedia", "range"],
+          [{ ...base, sizePreset: "no_such_preset" }, "sizePreset", "allowed-values"],
+          [{ ...base, positivePrompt: "a".repeat(10 * 1024 * 1024) }, "positivePrompt", "max-length"],
+          [{ ...base, negativePrompt: "b".repeat(20_001) }, "negativePrompt", "max-length"],
+          [{ ...base, startingImage: garbage }, "startingImage", "format"],
+          [
+            { type: "video", modelId: "wan_v2.2-14b-fp8_i2v_lightx2v", positivePrompt: "waves", duration: 2, referenceImage: garbage },
+            "referenceImage",
+            "format"
+          ],
+          [
+            { type: "video", modelId: "wan_v2.2-14b-fp8_i2v_lightx2v", positivePrompt: "waves", duration: 2, referenceImage: Samples.wav({ seconds: 1 }) },
+            "referenceImage",
+            "format"
+          ]
+        ]
+        for (const [params, field, rule] of cases) {
+          const result = yield* Effect.either(projects.create(params as Projects.Input))
+          assert.isTrue(Either.isLeft(result), `expected a failure for ${field}/${rule}`)
+          if (Either.isLeft(result)) {
+            assert.strictEqual(result.left._tag, "SogniInvalidRequest", `${field}: ${result.left.message}`)
+            const e = result.left as { field: string; rule: string; message: string }
+            assert.strictEqual(e.field, field, e.message)
+            assert.strictEqual(e.rule, rule, e.message)
+            assert.isString(e.message)
+          }
+        }
+        // the valid neighbours still pass: a preset the model offers and the largest count
+        const ok = yield* projects.prepare({ ...base, sizePreset: "square_hd", numberOfMedia: 16 })
+        assert.strictEqual(ok.numberOfMedia, 16)
         assert.deepStrictEqual(yield* emulator.control.listProjects(appId), [])
       }))
 

@@ -56,6 +56,26 @@ describe("Params.decode: accepting", () => {
 })
 
 describe("Params.decode: refusing with field and rule", () => {
+  it("keys named like Object.prototype members are unknown fields, never a crash; non-objects fail typed", () => {
+    for (const key of ["toString", "constructor", "valueOf", "hasOwnProperty", "isPrototypeOf", "__defineGetter__"]) {
+      rejects({ ...image, [key]: 1 }, key, "unknown-field")
+    }
+    rejects(JSON.parse(`{"type":"image","modelId":"m","__proto__":{"x":1}}`), "__proto__", "unknown-field")
+    rejects({ ...video, smartDuration: true }, "smartDuration", "retired")
+    for (const input of [null, undefined, "image", 7, true, []]) rejects(input, "params", "type")
+  })
+
+  it("counts and text lengths have platform bounds", () => {
+    rejects({ ...image, numberOfMedia: Params.limits.maxNumberOfMedia + 1 }, "numberOfMedia", "range")
+    rejects({ ...audio, numberOfMedia: 1e9 }, "numberOfMedia", "range")
+    assert.isTrue(Either.isRight(Params.decode({ ...image, numberOfMedia: Params.limits.maxNumberOfMedia })))
+    const long = "x".repeat(Params.limits.maxPromptLength + 1)
+    rejects({ ...image, positivePrompt: long }, "positivePrompt", "max-length")
+    rejects({ ...video, stylePrompt: long }, "stylePrompt", "max-length")
+    rejects({ ...audio, lyrics: long }, "lyrics", "max-length")
+    assert.isTrue(Either.isRight(Params.decode({ ...image, positivePrompt: long.slice(1) })))
+  })
+
   it("static ranges name the dotted field", () => {
     rejects({ ...image, startingImageStrength: 1.5 }, "startingImageStrength", "range")
     rejects({ ...image, controlNet: { name: "canny", strength: 2 } }, "controlNet.strength", "range")

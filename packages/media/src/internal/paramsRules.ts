@@ -73,12 +73,16 @@ export const Sha256 = Schema.String.pipe(
   Schema.filter((s) => /^[a-f0-9]{64}$/i.test(s), rule("format", () => "must be a SHA-256 hex digest"))
 )
 
-/** Keys that were removed from the protocol and are refused with rule `retired`. @internal */
-export const retiredKeys: Readonly<Record<string, string>> = {
-  outputScale:
-    "outputScale is no longer supported; for MiniMax H3 1080p or 2K output use the _2stage model ids.",
-  smartDuration: "Wan 3 smartDuration has been retired; send an explicit duration between 2 and 30 seconds."
-}
+/**
+ * Keys that were removed from the protocol and are refused with rule `retired`. A `Map`, not an object
+ * literal: a caller's key such as `toString`, `constructor` or `__proto__` must not find an inherited entry.
+ *
+ * @internal
+ */
+export const retiredKeys: ReadonlyMap<string, string> = new Map([
+  ["outputScale", "outputScale is no longer supported; for MiniMax H3 1080p or 2K output use the _2stage model ids."],
+  ["smartDuration", "Wan 3 smartDuration has been retired; send an explicit duration between 2 and 30 seconds."]
+])
 
 const formatPath = (path: ReadonlyArray<PropertyKey>): string =>
   path.reduce<string>(
@@ -124,7 +128,7 @@ const leafOf = (issue: ParseResult.ParseIssue, path: ReadonlyArray<PropertyKey>)
       return { path, rule: "required", issue }
     case "Unexpected": {
       const key = path[path.length - 1]
-      return { path, rule: typeof key === "string" && key in retiredKeys ? "retired" : "unknown-field", issue }
+      return { path, rule: typeof key === "string" && retiredKeys.has(key) ? "retired" : "unknown-field", issue }
     }
     case "Forbidden":
       return { path, rule: "forbidden", issue }
@@ -145,8 +149,9 @@ export const toInvalidRequest = (error: ParseResult.ParseError, root = "params")
   const leaf = leafOf(error.issue, [])
   const field = leaf.path.length === 0 ? root : formatPath(leaf.path)
   const key = leaf.path[leaf.path.length - 1]
-  if (leaf.rule === "retired" && typeof key === "string") {
-    return new SogniInvalidRequest({ field, rule: leaf.rule, message: retiredKeys[key]! })
+  const retired = typeof key === "string" ? retiredKeys.get(key) : undefined
+  if (leaf.rule === "retired" && retired !== undefined) {
+    return new SogniInvalidRequest({ field, rule: leaf.rule, message: retired })
   }
   let detail: string
   if (leaf.rule === "unknown-field") detail = "is not a known parameter"
