@@ -24,13 +24,16 @@ export type TypeId = typeof TypeId
  * - `CancelRejected`: the server refused to cancel (a paid vendor job past its cancel point); the
  *   project keeps running.
  * - `CancelTimeout`: no confirmation within the bound; the project may still be running.
+ * - `Timeout`: the project outlived its overall deadline, or went silent past its idle deadline and the
+ *   REST lookup could not show it alive or finished (`originalCode` `projectTimeout` / `idleTimeout`); a
+ *   cancel was sent.
  *
  * @since 0.1.0
  */
 export class SogniProjectError extends Schema.TaggedError<SogniProjectError>("@effect-sogni/media/SogniProjectError")(
   "SogniProjectError",
   {
-    reason: Schema.Literal("Failed", "Canceled", "CancelRejected", "CancelTimeout"),
+    reason: Schema.Literal("Failed", "Canceled", "CancelRejected", "CancelTimeout", "Timeout"),
     projectId: Schema.String,
     code: Schema.optional(Schema.Number),
     originalCode: Schema.optional(Schema.String),

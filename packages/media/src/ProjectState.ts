@@ -9,7 +9,9 @@
  * Guarantees (property-tested):
  * - terminal states (`completed`, `failed`, `canceled`) absorb every later input;
  * - reported progress is finite, within 0–100 and never goes down (per job across retries too);
- * - a worker retry or a silent reassignment keeps the same logical job (matched by `jobIndex`);
+ * - a worker retry or a silent reassignment keeps the same logical job (matched by `jobIndex`); once
+ *   every worker slot has a job, a frame for an unknown `imgID` is a new attempt of one of them (its
+ *   `jobRetry` was lost), never an extra job;
  * - a project completes only when the server said so and at least `numberOfMedia` jobs finished and
  *   every result URL is known.
  *
@@ -114,6 +116,8 @@ export interface Job {
   /** A result URL is being minted. */
   readonly minting: boolean
   readonly error: ErrorData | undefined
+  /** When a frame last named this job (ms): the job that stopped hearing is the one a retry replaced. */
+  readonly lastFrameAt: number
 }
 
 /**
@@ -133,6 +137,8 @@ export interface ProjectState {
   readonly admitted: boolean
   /** The request was already resubmitted once after a restart refusal. */
   readonly resubmitted: boolean
+  /** An "already exists" refusal was already answered with a lookup. */
+  readonly existenceChecked: boolean
   /** Reported project progress 0–100 (running maximum). */
   readonly percent: number
   readonly error: ErrorData | undefined
@@ -159,6 +165,7 @@ export const initial = (options: {
   serverCompleted: false,
   admitted: false,
   resubmitted: false,
+  existenceChecked: false,
   percent: 0,
   error: undefined
 })
@@ -232,6 +239,8 @@ export type Command =
   | { readonly _tag: "MintUrl"; readonly imgID: string }
   | { readonly _tag: "MintPreview"; readonly imgID: string }
   | { readonly _tag: "Resubmit" }
+  /** The server says the project already exists: look it up (REST) and fail with `error` only if it is unknown. */
+  | { readonly _tag: "LookUp"; readonly error: ErrorData }
 
 /** @since 0.1.0 */
 export interface Step {
@@ -260,7 +269,7 @@ const rawJobPercent = (job: Job, now: number, progressField: number | undefined)
   return 0
 }
 
-const newJob = (imgID: string, jobIndex: number | undefined, stepsHint: number): Job => ({
+const newJob = (imgID: string, jobIndex: number | undefined, stepsHint: number, now: number): Job => ({
   jobIndex,
   imgID,
   status: "pending",
@@ -275,7 +284,8 @@ const newJob = (imgID: string, jobIndex: number | undefined, stepsHint: number):
   awaitingReassignment: false,
   result: undefined,
   minting: false,
-  error: undefined
+  error: undefined,
+  lastFrameAt: now
 })
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
@@ -332,13 +342,16 @@ class Builder {
   /**
    * Finds the logical job for a frame: by `imgID`; else an unfinished job with the same `jobIndex`
    * (a reassigned render); else the single job awaiting reassignment when the frame has no index;
-   * else a new job.
+   * else, while a worker slot is free, a new job. Once every slot (`numberOfMedia`) has a job, the frame
+   * belongs to a new attempt of one of them whose `jobRetry` was lost: the unfinished job that heard
+   * nothing for longest (one awaiting reassignment first). With no unfinished job left to replace the
+   * frame is stale: `undefined`, and the caller ignores it.
    */
-  locate(imgID: string, jobIndex: number | undefined): number {
+  locate(imgID: string, jobIndex: number | undefined, now: number): number | undefined {
     const jobs = this.state.jobs
     const byId = jobs.findIndex((j) => j.imgID === imgID)
     if (byId >= 0) {
-      if (jobIndex !== undefined && jobs[byId]!.jobIndex === undefined) this.setJob(byId, { jobIndex })
+      this.setJob(byId, jobIndex !== undefined && jobs[byId]!.jobIndex === undefined ? { jobIndex, lastFrameAt: now } : { lastFrameAt: now })
       return byId
     }
     let reclaim = -1
@@ -347,6 +360,10 @@ class Builder {
     } else {
       const waiting = jobs.map((j, i) => [j, i] as const).filter(([j]) => j.awaitingReassignment)
       if (waiting.length === 1) reclaim = waiting[0]![1]
+    }
+    if (reclaim < 0 && jobs.length >= this.state.numberOfMedia) {
+      reclaim = this.replaced(jobIndex)
+      if (reclaim < 0) return undefined
     }
     if (reclaim >= 0) {
       const previous = jobs[reclaim]!
@@ -358,12 +375,36 @@ class Builder {
         etaSeconds: undefined,
         etaStartedAt: undefined,
         etaAt: undefined,
-        workerName: undefined
+        workerName: undefined,
+        lastFrameAt: now,
+        ...(jobIndex !== undefined ? { jobIndex } : {})
       })
       return reclaim
     }
-    this.addJob(newJob(imgID, jobIndex, this.state.stepsHint))
+    this.addJob(newJob(imgID, jobIndex, this.state.stepsHint, now))
     return this.state.jobs.length - 1
+  }
+  /**
+   * The job a new attempt replaces when every slot is taken: an unfinished job whose index does not
+   * contradict the frame's, awaiting reassignment first, then the one silent for longest; -1 if none.
+   */
+  private replaced(jobIndex: number | undefined): number {
+    const jobs = this.state.jobs
+    let best = -1
+    for (let i = 0; i < jobs.length; i++) {
+      const j = jobs[i]!
+      if (isTerminal(j.status)) continue
+      if (jobIndex !== undefined && j.jobIndex !== undefined && j.jobIndex !== jobIndex) continue
+      if (best < 0) {
+        best = i
+        continue
+      }
+      const b = jobs[best]!
+      if (j.awaitingReassignment !== b.awaitingReassignment) {
+        if (j.awaitingReassignment) best = i
+      } else if (j.lastFrameAt < b.lastFrameAt) best = i
+    }
+    return best
   }
   emit(event: ProjectEvent) {
     this.events.push(event)
@@ -457,7 +498,8 @@ const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void
         case "initiatingModel":
         case "jobStarted": {
           if (p.imgID === undefined) return
-          const i = b.locate(p.imgID, p.jobIndex)
+          const i = b.locate(p.imgID, p.jobIndex, now)
+          if (i === undefined) return
           const job = b.jobAt(i)
           if (isTerminal(job.status)) return
           const status: JobStatus = p.type === "initiatingModel" ? "initiating" : "processing"
@@ -478,7 +520,8 @@ const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void
     case "jobProgress": {
       const p = event.payload
       if (p.imgID === undefined) return
-      const i = b.locate(p.imgID, undefined)
+      const i = b.locate(p.imgID, undefined, now)
+      if (i === undefined) return
       const job = b.jobAt(i)
       if (isTerminal(job.status)) return
       b.setJob(i, {
@@ -496,7 +539,8 @@ const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void
     case "jobETA": {
       const p = event.payload
       if (p.imgID === undefined) return
-      const i = b.locate(p.imgID, undefined)
+      const i = b.locate(p.imgID, undefined, now)
+      if (i === undefined) return
       const job = b.jobAt(i)
       if (isTerminal(job.status)) return
       b.setJob(i, {
@@ -509,7 +553,8 @@ const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void
     case "jobResult": {
       const p = event.payload
       // recovery replays carry the slot; live frames may too
-      const i = b.locate(p.imgID, typeof p.jobIndex === "number" ? p.jobIndex : undefined)
+      const i = b.locate(p.imgID, typeof p.jobIndex === "number" ? p.jobIndex : undefined, now)
+      if (i === undefined) return
       const job = b.jobAt(i)
       if (isTerminal(job.status)) return
       if (p.userCanceled === true) {
@@ -550,13 +595,20 @@ const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void
           b.commands.push({ _tag: "Resubmit" })
           return
         }
+        // a resend of a project the server already has (it may even have finished it): look it up
+        if (!s.existenceChecked && /already exists/i.test(error.message)) {
+          b.set({ existenceChecked: true })
+          b.commands.push({ _tag: "LookUp", error })
+          return
+        }
         for (let i = 0; i < b.state.jobs.length; i++) {
           const job = b.jobAt(i)
           if (!isTerminal(job.status)) b.setJob(i, { status: "failed", error })
         }
         return b.fail(error)
       }
-      const i = b.locate(p.imgID, undefined)
+      const i = b.locate(p.imgID, undefined, now)
+      if (i === undefined) return
       const job = b.jobAt(i)
       if (isTerminal(job.status)) return
       b.setJob(i, { status: "failed", error, awaitingReassignment: false })
@@ -568,7 +620,8 @@ const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void
     }
     case "jobRetry": {
       const p = event.payload
-      const i = b.locate(p.imgID, p.jobIndex)
+      const i = b.locate(p.imgID, p.jobIndex, now)
+      if (i === undefined) return
       const job = b.jobAt(i)
       if (isTerminal(job.status)) return
       const attempt = Math.max(job.attempt, p.attempt) + 1
@@ -760,6 +813,27 @@ const step = (state: ProjectState, input: Input, inPlace: boolean): Step => {
       for (const event of recoveredEvents(input.project, input.active)) {
         const next = step(acc.state, { _tag: "Server", event, now: input.now }, inPlace)
         acc = { state: next.state, events: [...acc.events, ...next.events], commands: [...acc.commands, ...next.commands] }
+      }
+      if (input.project.status === "completed" && !isTerminal(acc.state.status)) {
+        // the server finished the project: an unfinished job it does not know is a stale identity (an
+        // attempt replaced while frames were lost); it must not hold the project open
+        const known = new Set(
+          [...(input.project.workerJobs ?? []), ...(input.project.completedWorkerJobs ?? [])]
+            .map((j) => (j.imgID ?? j.id ?? "").toUpperCase())
+        )
+        const settle = new Builder(acc.state, inPlace)
+        for (let i = 0; i < settle.state.jobs.length; i++) {
+          const job = settle.jobAt(i)
+          if (!isTerminal(job.status) && !known.has(job.imgID.toUpperCase())) {
+            settle.setJob(i, { status: "canceled", awaitingReassignment: false, minting: false })
+          }
+        }
+        settle.maybeFinish()
+        acc = {
+          state: settle.state,
+          events: [...acc.events, ...settle.events],
+          commands: [...acc.commands, ...settle.commands]
+        }
       }
       return acc
     }

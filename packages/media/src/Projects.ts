@@ -10,8 +10,13 @@
  * its stream just continues.
  *
  * Interrupting {@link ProjectsService.events} or {@link ProjectsService.run} cancels the project upstream
- * (cancel frame, confirmation awaited within `interruptCancelTimeout`) and releases the route, the
- * fibers and the timers.
+ * (cancel frame, confirmation awaited within `interruptCancelTimeout`, also when the server is silent)
+ * and releases the route, the fibers and the timers.
+ *
+ * Every project ends: completed, failed, canceled, or failed with a `Timeout` {@link SogniProjectError}
+ * when it outlives `projectTimeout`, or when nothing was heard of it for `idleTimeout` and the REST
+ * lookup (`GET /v2/projects/{id}`) cannot show it alive. A lookup that finds it finished ends it with
+ * the server's outcome instead.
  *
  * @example
  * ```ts
@@ -94,6 +99,18 @@ const isPrepared = (u: Input): u is Prepared =>
 
 /** Timing bounds, written once. @since 0.1.0 */
 export const defaults = {
+  /**
+   * The longest a project may run from `create` to its end, uploads included; then it is looked up,
+   * and unless the server finished it, canceled upstream and failed with reason `Timeout`. The
+   * protocol's job runtime budgets reach 90 min for videos on the fast network.
+   */
+  projectTimeout: Duration.hours(3),
+  /**
+   * Silence (no frame for the project) after which it is looked up over REST: finished → its outcome;
+   * still listed → waiting goes on; unknown or unreadable → failed with reason `Timeout`. The protocol's
+   * own staleness check uses 2 minutes.
+   */
+  idleTimeout: Duration.minutes(2),
   /** How long `cancel` waits for the server's confirmation (the server's own deadline is 105 s). */
   cancelTimeout: Duration.seconds(120),
   /** How long an interrupted `events`/`run` waits for the cancel confirmation before releasing. */
@@ -113,6 +130,10 @@ const backlogLimit = 1024
 
 /** @since 0.1.0 */
 export interface ProjectsOptions {
+  /** Overall deadline of a project (default {@link defaults}`.projectTimeout`). */
+  readonly projectTimeout?: Duration.DurationInput | undefined
+  /** Silence before a project is looked up, and failed if the lookup cannot show it alive (default {@link defaults}`.idleTimeout`). */
+  readonly idleTimeout?: Duration.DurationInput | undefined
   readonly cancelTimeout?: Duration.DurationInput | undefined
   readonly interruptCancelTimeout?: Duration.DurationInput | undefined
   readonly etaTick?: Duration.DurationInput | undefined
@@ -213,6 +234,10 @@ const rawStatus = (status: string): string =>
 
 const ProjectSnapshot = Schema.Struct({ project: Protocol.RecoveredProject })
 
+/** A snapshot (raw statuses) of a project the server has ended. */
+const isFinished = (project: Protocol.RecoveredProject): boolean =>
+  project.status === "completed" || project.status === "errored" || project.status === "cancelled"
+
 /** Upload formats the platform documents per kind (media.md §9.3), by detected content type. */
 const formatKinds: Readonly<Record<string, "image" | "audio" | "video">> = {
   "image/png": "image",
@@ -256,6 +281,11 @@ export const make = (options: ProjectsOptions = {}) =>
     const models = yield* Models.Models
     const settings = yield* SogniConfig.SogniConfig
     const serviceScope = yield* Effect.scope
+    const clock = yield* Effect.clock
+    /** Milliseconds from the Effect `Clock` (synchronous: frames are folded on the socket's turn). */
+    const now = () => clock.unsafeCurrentTimeMillis()
+    const projectTimeout = Duration.decode(options.projectTimeout ?? defaults.projectTimeout)
+    const idleTimeout = Duration.decode(options.idleTimeout ?? defaults.idleTimeout)
     const cancelTimeout = Duration.decode(options.cancelTimeout ?? defaults.cancelTimeout)
     const interruptCancelTimeout = Duration.decode(options.interruptCancelTimeout ?? defaults.interruptCancelTimeout)
     const etaTick = Duration.decode(options.etaTick ?? defaults.etaTick)
@@ -338,6 +368,16 @@ export const make = (options: ProjectsOptions = {}) =>
         batches,
         (batch) => Effect.forEach(batch, (u) => upload(projectId, u), { discard: true, concurrency: 4 }),
         { discard: true }
+      )
+
+    /** The server's view of a project (`GET /v2/projects/{id}`) as a recovery snapshot; none when it is unknown (404). */
+    const findProject = (id: string): Effect.Effect<Option.Option<Protocol.RecoveredProject>, SogniError.SogniError> =>
+      rest.get("rest", `/v2/projects/${encodeURIComponent(id)}`, ProjectSnapshot).pipe(
+        Effect.map(({ project }) => Option.some({ ...project, status: rawStatus(project.status) })),
+        Effect.catchIf(
+          (e): e is SogniError.SogniApiError => e._tag === "SogniApiError" && e.status === 404,
+          () => Effect.succeed(Option.none())
+        )
       )
 
     /** A named `sizePreset` must be one the model offers on the project's network (`custom` always is). */
@@ -474,15 +514,15 @@ export const make = (options: ProjectsOptions = {}) =>
                       _tag: "UrlMinted",
                       imgID: command.imgID,
                       url: Option.getOrUndefined(url),
-                      expiresAt: Option.isSome(url) ? Date.now() + urlLifetime : undefined,
-                      now: Date.now()
+                      expiresAt: Option.isSome(url) ? now() + urlLifetime : undefined,
+                      now: now()
                     })
                   )
                 )
               )
             case "MintPreview":
               return mint(prepared.kind, id, command.imgID, "png", "preview").pipe(
-                Effect.flatMap((url) => feed({ _tag: "PreviewMinted", imgID: command.imgID, url, now: Date.now() })),
+                Effect.flatMap((url) => feed({ _tag: "PreviewMinted", imgID: command.imgID, url, now: now() })),
                 Effect.catchAll((e) => Effect.logWarning(`preview URL for job ${command.imgID} could not be minted: ${e.message}`))
               )
             case "Resubmit":
@@ -491,6 +531,20 @@ export const make = (options: ProjectsOptions = {}) =>
                 yield* Queue.take(generationChanged).pipe(Effect.timeout(resubmitWait), Effect.ignore)
                 yield* sendRequest
               })
+            case "LookUp":
+              // "already exists": the server has it (a resend of a project it already took, maybe finished)
+              return findProject(id).pipe(
+                Effect.flatMap(Option.match({
+                  onNone: () => feed({ _tag: "LocalFailure", error: command.error, now: now() }),
+                  onSome: (found) => feed({ _tag: "Recovered", project: found, active: true, now: now() })
+                })),
+                Effect.catchAll((e) =>
+                  Effect.zipRight(
+                    Effect.logWarning(`could not look up project ${id} after "already exists": ${e.message}`),
+                    feed({ _tag: "LocalFailure", error: command.error, now: now() })
+                  )
+                )
+              )
           }
         }
 
@@ -518,7 +572,7 @@ export const make = (options: ProjectsOptions = {}) =>
 
         /** Mints go to the service's mint queue; other commands run in the project's own fibers. */
         const dispatch = (command: ProjectState.Command): void => {
-          if (command._tag === "Resubmit") runFork(Effect.interruptible(runCommand(command)))
+          if (command._tag === "Resubmit" || command._tag === "LookUp") runFork(Effect.interruptible(runCommand(command)))
           else enqueueMint({ wanted: () => !released, run: runCommand(command) })
         }
 
@@ -528,8 +582,13 @@ export const make = (options: ProjectsOptions = {}) =>
           })
 
         // server events are folded on the socket's own turn: no queue, no fiber wake-up per frame
+        // when the project was last heard of (a frame, or the request going out): the idle deadline's origin
+        let lastHeard = now()
+        let sent = false
         const onServerEvent = (event: Protocol.ServerEvent) => {
-          for (const c of apply({ _tag: "Server", event, now: Date.now() })) dispatch(c)
+          const at = now()
+          lastHeard = at
+          for (const c of apply({ _tag: "Server", event, now: at })) dispatch(c)
         }
 
         const sendRequest: Effect.Effect<void> = socket.send({ type: "jobRequest", payload: request }).pipe(
@@ -537,10 +596,12 @@ export const make = (options: ProjectsOptions = {}) =>
             Effect.sync(() => {
               const t = tracked.get(id)
               if (t !== undefined) t.sentOn = generation
+              sent = true
+              lastHeard = now()
             })
           ),
           Effect.catchAll((e) =>
-            feed({ _tag: "LocalFailure", error: { code: 0, message: `the request could not be sent: ${e.message}` }, now: Date.now() })
+            feed({ _tag: "LocalFailure", error: { code: 0, message: `the request could not be sent: ${e.message}` }, now: now() })
           )
         )
 
@@ -551,7 +612,7 @@ export const make = (options: ProjectsOptions = {}) =>
               return yield* feed({
                 _tag: "LocalFailure",
                 error: { code: 0, message: `an input could not be uploaded: ${uploaded.left.message}` },
-                now: Date.now()
+                now: now()
               })
             }
           }
@@ -562,9 +623,64 @@ export const make = (options: ProjectsOptions = {}) =>
         // started on the first ETA: most projects report steps and never need a clock
         const ticks = Effect.suspend(() =>
           state.jobs.some((j) => j.etaAt !== undefined && !ProjectState.isTerminal(j.status))
-            ? feed({ _tag: "Tick", now: Date.now() })
+            ? feed({ _tag: "Tick", now: now() })
             : Effect.void
         ).pipe(Effect.repeat(Schedule.spaced(etaTick)), Effect.delay(etaTick))
+
+        const createdAt = now()
+        const deadlineAt = createdAt + Duration.toMillis(projectTimeout)
+        const idleMillis = Duration.toMillis(idleTimeout)
+
+        /** Ends the project with a `Timeout` failure unless a lookup shows the server finished it. */
+        const expire = (originalCode: "projectTimeout" | "idleTimeout", message: string) =>
+          Effect.gen(function*() {
+            const found = yield* Effect.option(findProject(id))
+            const snapshot = Option.flatten(found)
+            if (Option.isSome(snapshot) && isFinished(snapshot.value)) {
+              yield* feed({ _tag: "Recovered", project: snapshot.value, active: true, now: now() })
+              // the URLs of what it finished may still be minting: the project ends when they arrive
+              if (ProjectState.isTerminal(state.status) || state.jobs.some((j) => j.minting)) return
+            }
+            if (ProjectState.isTerminal(state.status)) return
+            // tell the server too (no confirmation awaited), as the official client's watchdog does
+            serviceFork(
+              socket.send(cancelFrame).pipe(Effect.timeout(interruptCancelTimeout), Effect.ignore)
+            )
+            yield* feed({ _tag: "LocalFailure", error: { code: 0, originalCode, message }, now: now() })
+          })
+
+        /** The overall and idle deadlines of the project, in one fiber that sleeps until the nearer one. */
+        const watchdog: Effect.Effect<void> = Effect.suspend(function loop(): Effect.Effect<void> {
+          if (ProjectState.isTerminal(state.status)) return Effect.void
+          const at = now()
+          if (at >= deadlineAt) {
+            return expire("projectTimeout", `Project ${id} did not end within ${Duration.format(projectTimeout)}`)
+          }
+          const idleAt = sent ? lastHeard + idleMillis : Number.POSITIVE_INFINITY
+          if (at >= idleAt) {
+            return findProject(id).pipe(
+              Effect.flatMap(Option.match({
+                onNone: () => expire("idleTimeout", `Project ${id} was silent for ${Duration.format(idleTimeout)} and the server does not know it`),
+                onSome: (found) =>
+                  isFinished(found)
+                    ? expire("idleTimeout", `Project ${id} was silent for ${Duration.format(idleTimeout)}`)
+                    : Effect.sync(() => (lastHeard = now())) // alive on the server: keep waiting
+              })),
+              Effect.catchAll((e) =>
+                expire("idleTimeout", `Project ${id} was silent for ${Duration.format(idleTimeout)} and could not be looked up: ${e.message}`)
+              ),
+              // the next look is one idle period later (also while a finished project's URLs are minted)
+              Effect.zipRight(Effect.sync(() => (lastHeard = now()))),
+              Effect.zipRight(Effect.suspend(loop))
+            )
+          }
+          return Effect.zipRight(Effect.sleep(Duration.millis(Math.max(1, Math.min(deadlineAt, idleAt) - at))), Effect.suspend(loop))
+        })
+
+        const cancelFrame = {
+          type: "jobError",
+          payload: { jobID: id, error: "artistCanceled", error_message: "artistCanceled", isFromWorker: false }
+        } as const
 
         const project: Project = {
           id,
@@ -593,10 +709,7 @@ export const make = (options: ProjectsOptions = {}) =>
             return Effect.gen(function*() {
               const answer = yield* Deferred.make<void, SogniProjectError>()
               cancelAnswers.add(answer)
-              yield* socket.send({
-                type: "jobError",
-                payload: { jobID: id, error: "artistCanceled", error_message: "artistCanceled", isFromWorker: false }
-              })
+              yield* socket.send(cancelFrame)
               yield* Deferred.await(answer).pipe(
                 Effect.timeoutFail({
                   duration: cancelTimeout,
@@ -616,7 +729,7 @@ export const make = (options: ProjectsOptions = {}) =>
         tracked.set(id, {
           project,
           prepared,
-          createdAt: Date.now(),
+          createdAt,
           sentOn: undefined,
           feed,
           current: () => state,
@@ -631,6 +744,7 @@ export const make = (options: ProjectsOptions = {}) =>
           runFork(Effect.interruptible(ticks))
         }
         yield* FiberSet.run(fibers, Effect.interruptible(start))
+        runFork(Effect.interruptible(watchdog))
         return project
       }).pipe(Effect.withSpan("Projects.submit"))
 
@@ -648,9 +762,10 @@ export const make = (options: ProjectsOptions = {}) =>
         return Effect.fail(new SogniProjectError({ reason: "Canceled", projectId: final.id, message: "Project canceled" }))
       }
       const error = final.error ?? { code: 0, message: "Project failed" }
+      const timedOut = error.code === 0 && (error.originalCode === "projectTimeout" || error.originalCode === "idleTimeout")
       return Effect.fail(
         new SogniProjectError({
-          reason: "Failed",
+          reason: timedOut ? "Timeout" : "Failed",
           projectId: final.id,
           code: error.code,
           message: error.message,
@@ -659,14 +774,27 @@ export const make = (options: ProjectsOptions = {}) =>
       )
     }
 
-    /** Cancels when the consumer goes away before the end; bounded so release never hangs. */
+    /**
+     * Cancels when the consumer goes away before the end; bounded so release never hangs. A release runs
+     * uninterruptibly, so the cancel is made interruptible (else `timeout` could not stop it) and
+     * disconnected (the release returns at the deadline while the interrupted cancel winds down apart).
+     */
     const cancelOnInterrupt = (project: Project) =>
       Effect.flatMap(project.state, (s) =>
         ProjectState.isTerminal(s.status)
           ? Effect.void
-          : project.cancel.pipe(
-            Effect.timeout(interruptCancelTimeout),
-            Effect.catchAll((e) => Effect.logWarning(`cancel of ${project.id} on interrupt did not complete: ${String(e)}`))
+          : Effect.interruptible(project.cancel).pipe(
+            Effect.disconnect,
+            Effect.timeoutFail({
+              duration: interruptCancelTimeout,
+              onTimeout: () =>
+                new SogniProjectError({
+                  reason: "CancelTimeout",
+                  projectId: project.id,
+                  message: `no cancel confirmation within ${Duration.format(interruptCancelTimeout)}`
+                })
+            }),
+            Effect.catchAll((e) => Effect.logWarning(`cancel of ${project.id} on interrupt did not complete: ${e.message}`))
           ))
 
     // --- reconnect reconciliation --------------------------------------------------------------
@@ -679,42 +807,47 @@ export const make = (options: ProjectsOptions = {}) =>
           if (t.sentOn === undefined || t.sentOn >= generation) continue // not written before this connection
           const found = active.get(id) ?? finished.get(id)
           if (found !== undefined) {
-            yield* t.feed({ _tag: "Recovered", project: found, active: active.has(id), now: Date.now() })
+            yield* t.feed({ _tag: "Recovered", project: found, active: active.has(id), now: now() })
             continue
           }
           if (!t.current().admitted) {
-            // written into a socket that died before the server read it: send it once more
+            // nothing heard of it: the socket may have died before the server read it, or after the server
+            // took (and maybe finished) it and before its frames arrived; only the lookup tells
             t.sentOn = undefined
-            yield* Effect.forkIn(t.resend, serviceScope)
+            yield* Effect.forkIn(lookUpOrResend(id, t), serviceScope)
             continue
           }
           yield* Effect.forkIn(lookUp(id, t), serviceScope)
         }
       })
 
+    /** Resends a project the server does not know; feeds the server's snapshot of one it knows. */
+    const lookUpOrResend = (id: string, t: Tracked) =>
+      findProject(id).pipe(
+        Effect.flatMap(Option.match({
+          onNone: () => t.resend,
+          onSome: (found) => t.feed({ _tag: "Recovered", project: found, active: true, now: now() })
+        })),
+        // unreadable: resend; an "already exists" refusal then asks for the lookup again
+        Effect.catchAll((e) => Effect.zipRight(Effect.logWarning(`could not look up project ${id} before resending it: ${e.message}`), t.resend))
+      )
+
     const lookUp = (id: string, t: Tracked) =>
-      rest.get("rest", `/v2/projects/${encodeURIComponent(id)}`, ProjectSnapshot).pipe(
-        Effect.flatMap(({ project }) =>
-          t.feed({
-            _tag: "Recovered",
-            project: { ...project, status: rawStatus(project.status) },
-            active: true,
-            now: Date.now()
-          })
-        ),
-        Effect.catchAll((e) =>
-          e._tag === "SogniApiError" && e.status === 404
-            ? t.feed({
+      findProject(id).pipe(
+        Effect.flatMap(Option.match({
+          onSome: (found) => t.feed({ _tag: "Recovered", project: found, active: true, now: now() }),
+          onNone: () =>
+            t.feed({
               _tag: "LocalFailure",
               error: {
                 code: 0,
                 originalCode: "projectLost",
                 message: "The server has no record of this project after the reconnect; submit it again."
               },
-              now: Date.now()
+              now: now()
             })
-            : Effect.logWarning(`could not look up project ${id} after a reconnect: ${e.message}`)
-        )
+        })),
+        Effect.catchAll((e) => Effect.logWarning(`could not look up project ${id} after a reconnect: ${e.message}`))
       )
 
     const handshakes = yield* socket.subscribe(["authenticated"])

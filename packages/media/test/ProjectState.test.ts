@@ -111,6 +111,60 @@ describe("ProjectState: documented sequences", () => {
     assert.strictEqual(s.state.status, "completed")
   })
 
+  it("a lost jobRetry: the next attempt's index-less frames replace the silent job instead of adding one", () => {
+    // A and B run; B's worker fails, and its jobRetry and the new attempt's jobState frames are lost in a drop:
+    // the first frame of B2 is a jobProgress without jobIndex
+    const s = ProjectState.run(ProjectState.initial({ id: P, numberOfMedia: 2, steps: 4 }), [
+      started("A", 0), started("B", 1), progress("B", 2), progress("A", 1), progress("A", 2),
+      progress("B2", 1), progress("A", 3), progress("B2", 2), result("A"), result("B2"), completed(), minted("A"), minted("B2")
+    ])
+    assert.deepStrictEqual(s.state.jobs.map((j) => [j.jobIndex, j.imgID]), [[0, "A"], [1, "B2"]])
+    assert.strictEqual(s.state.status, "completed")
+    const done = s.events.find((e) => e._tag === "Completed")
+    assert(done?._tag === "Completed")
+    assert.deepStrictEqual(done.results.map((r) => r.imgID), ["A", "B2"])
+  })
+
+  it("a lost jobRetry seen only in the server's finished snapshot: the stale attempt no longer holds the project", () => {
+    // B's retry was lost; B2 then ran and finished while the socket was down
+    const live = ProjectState.run(ProjectState.initial({ id: P, numberOfMedia: 2, steps: 4 }), [
+      started("A", 0), started("B", 1), progress("B", 2), result("A"), minted("A")
+    ])
+    assert.strictEqual(live.state.status, "processing")
+    const snapshot: Protocol.RecoveredProject = {
+      id: P,
+      status: "completed",
+      imageCount: 2,
+      stepCount: 4,
+      completedWorkerJobs: [
+        { imgID: "A", status: "jobCompleted", performedSteps: 4, seedUsed: 42 },
+        { imgID: "B2", status: "jobCompleted", performedSteps: 4, seedUsed: 9 }
+      ]
+    }
+    const s = ProjectState.run(live.state, [{ _tag: "Recovered", project: snapshot, active: false, now: clock }, minted("B2")])
+    assert.strictEqual(s.state.jobs.length, 2)
+    assert.strictEqual(s.state.status, "completed")
+    const done = s.events.find((e) => e._tag === "Completed")
+    assert(done?._tag === "Completed")
+    assert.deepStrictEqual(done.results.map((r) => r.imgID), ["A", "B2"])
+  })
+
+  it("a frame for an unknown job when every slot has finished is ignored, not a new job", () => {
+    const s = ProjectState.run(ProjectState.initial({ id: P, numberOfMedia: 1, steps: 4 }), [
+      started("A", 0), result("A", { resultUrl: "https://vendor/a.png" }), progress("Z", 1)
+    ])
+    assert.strictEqual(s.state.jobs.length, 1)
+  })
+
+  it("'already exists' asks for a lookup once instead of failing; a second refusal fails", () => {
+    const exists = () => server({ type: "jobError", payload: { jobID: P, isFromWorker: false, error: 4000, error_message: `Project ${P} already exists.` } })
+    const first = ProjectState.run(ProjectState.initial({ id: P, numberOfMedia: 1 }), [exists()])
+    assert.strictEqual(first.state.status, "pending")
+    assert.deepStrictEqual(first.commands.map((c) => c._tag), ["LookUp"])
+    const second = ProjectState.run(first.state, [exists()])
+    assert.strictEqual(second.state.status, "failed")
+  })
+
   it("silent reassignment (queued again, new imgID, same jobIndex) reclaims the job", () => {
     const s = ProjectState.run(ProjectState.initial({ id: P, numberOfMedia: 1 }), [
       started("A", 0), progress("A", 1), queued(), started("Z", 0), result("Z"), minted("Z"), completed()
@@ -272,6 +326,13 @@ describe("ProjectState: properties", () => {
       const finished = state.jobs.filter((j) => ProjectState.isTerminal(j.status)).length
       return finished >= n && done.results.every((r) => r.url !== undefined || r.nsfwWithheld)
     }), { numRuns: 300 })
+  })
+
+  it("a project never tracks more jobs than it has worker slots", () => {
+    FastCheck.assert(FastCheck.property(arbRun, ([n, inputs]) => {
+      const { state } = ProjectState.run(ProjectState.initial({ id: P, numberOfMedia: n }), inputs)
+      return state.jobs.length <= n
+    }), { numRuns: 500 })
   })
 
   it("no job ever leaves a terminal status", () => {
