@@ -656,7 +656,8 @@ export const make = (options: ProjectsOptions = {}) =>
           if (at >= deadlineAt) {
             return expire("projectTimeout", `Project ${id} did not end within ${Duration.format(projectTimeout)}`)
           }
-          const idleAt = sent ? lastHeard + idleMillis : Number.POSITIVE_INFINITY
+          // before the request is out (uploads) only the overall deadline counts; look again an idle period later
+          const idleAt = (sent ? lastHeard : at) + idleMillis
           if (at >= idleAt) {
             return findProject(id).pipe(
               Effect.flatMap(Option.match({
@@ -776,15 +777,15 @@ export const make = (options: ProjectsOptions = {}) =>
 
     /**
      * Cancels when the consumer goes away before the end; bounded so release never hangs. A release runs
-     * uninterruptibly, so the cancel is made interruptible (else `timeout` could not stop it) and
-     * disconnected (the release returns at the deadline while the interrupted cancel winds down apart).
+     * uninterruptibly, and `timeout` runs its effect in a child fiber with the caller's interruptibility:
+     * the cancel is marked interruptible there, else the timeout could not stop it. (The child is a fresh
+     * fiber, so the interruption that triggered the release does not reach it; the timeout's does.)
      */
     const cancelOnInterrupt = (project: Project) =>
       Effect.flatMap(project.state, (s) =>
         ProjectState.isTerminal(s.status)
           ? Effect.void
           : Effect.interruptible(project.cancel).pipe(
-            Effect.disconnect,
             Effect.timeoutFail({
               duration: interruptCancelTimeout,
               onTimeout: () =>

@@ -1,0 +1,154 @@
+/**
+ * Projects under faults, against the emulator over real loopback sockets: frames withheld by the server
+ * (`delayFrames`), sockets dropped at chosen moments, a server that stops answering. Each test has its
+ * own emulator: the faults are global to an emulator.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Protocol } from "@effect-sogni/core"
+import { Emulator } from "@effect-sogni/emulator"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
+import { Media, Projects, ProjectState } from "../src/index.js"
+
+const connect = (emulator: Emulator.Service, options: Projects.ProjectsOptions = {}) => {
+  const appId = `faults-${crypto.randomUUID()}`
+  return Effect.map(
+    Layer.build(
+      Media.layer({
+        appId,
+        apiKey: Redacted.make(emulator.apiKey),
+        restEndpoint: emulator.url,
+        socketEndpoint: emulator.wsUrl,
+        reconnectBase: "50 millis"
+      }, options)
+    ),
+    (ctx) => ({ projects: Context.get(ctx, Projects.Projects), appId })
+  )
+}
+
+const image = (count: number, prompt: string, steps = 4): Projects.Prepared => ({
+  request: {
+    jobID: Protocol.makeId(),
+    numberOfImages: count,
+    previews: 0,
+    outputFormat: "png",
+    tokenType: "spark",
+    keyFrames: [{ modelID: "flux1-schnell-fp8", positivePrompt: prompt, steps, guidanceScale: 1, seed: 11 }]
+  },
+  numberOfMedia: count,
+  steps,
+  kind: "image",
+  outputFormat: "png"
+})
+
+/** Polls the emulator until the project reached `status` (bounded by the test's timeout). */
+const untilStatus = (emulator: Emulator.Service, id: string, status: string) =>
+  emulator.control.getProject(id).pipe(
+    Effect.flatMap((info) => (info.status === status ? Effect.void : Effect.fail("not yet" as const))),
+    Effect.retry(Schedule.spaced("25 millis")),
+    Effect.orDie
+  )
+
+/** The emulator for one test, with every fault cleared when it ends. */
+const withEmulator = <A, E, R>(body: (emulator: Emulator.Service) => Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const emulator = yield* Emulator.Emulator
+    return yield* Effect.ensuring(body(emulator), emulator.control.clearFaults)
+  }).pipe(Effect.provide(Emulator.layer({ port: 0, speed: 4 })))
+
+describe("Projects under faults", () => {
+  it.scopedLive("frames lost after the server finished: the idle deadline looks the project up and completes it", () =>
+    withEmulator((emulator) =>
+      Effect.gen(function*() {
+        const { projects } = yield* connect(emulator, { idleTimeout: "400 millis" })
+        assert.strictEqual((yield* projects.run(image(1, "warm-up"))).length, 1) // connected and authenticated
+        // from now on the server's frames are held for a minute: the client hears nothing of the project
+        yield* emulator.control.delayFrames(60_000)
+        const prepared = image(2, "an unheard harbour")
+        const results = yield* projects.run(prepared)
+        assert.deepStrictEqual(results.map((r) => r.jobIndex), [0, 1])
+        assert.isTrue(results.every((r) => typeof r.url === "string" && r.url.startsWith(emulator.url)))
+        assert.strictEqual((yield* emulator.control.getProject(prepared.request.jobID)).status, "completed")
+      })
+    ), { timeout: 30_000 })
+
+  it.scopedLive("a project outliving projectTimeout fails with reason Timeout and is canceled upstream", () =>
+    withEmulator((emulator) =>
+      Effect.gen(function*() {
+        const { projects } = yield* connect(emulator, { projectTimeout: "700 millis" })
+        const prepared = image(2, "an endless glacier [[slow]]", 8)
+        const outcome = yield* Effect.either(projects.run(prepared))
+        assert.isTrue(Either.isLeft(outcome), "the project must not complete")
+        if (Either.isLeft(outcome)) {
+          assert.strictEqual(outcome.left._tag, "SogniProjectError")
+          assert.strictEqual(outcome.left.reason, "Timeout")
+          assert.strictEqual(outcome.left.originalCode, "projectTimeout")
+        }
+        yield* untilStatus(emulator, prepared.request.jobID, "cancelled")
+        assert.deepStrictEqual(yield* projects.active, [])
+      })
+    ), { timeout: 30_000 })
+
+  it.scopedLive("reconnect: a project the server finished while its frames died is looked up, not resent and failed", () =>
+    withEmulator((emulator) =>
+      Effect.gen(function*() {
+        const { appId, projects } = yield* connect(emulator)
+        assert.strictEqual((yield* projects.run(image(1, "warm-up"))).length, 1)
+        // the server takes and finishes the project, but every frame about it waits in the outbox…
+        yield* emulator.control.delayFrames(5_000)
+        const prepared = image(1, "a quick sketch", 2)
+        const project = yield* projects.submit(prepared)
+        yield* untilStatus(emulator, prepared.request.jobID, "completed")
+        // …and dies with the socket: the next handshake lists nothing (the end was sent to a live socket)
+        yield* emulator.control.dropConnection({ appId, abnormal: true })
+        yield* emulator.control.clearFaults
+        const results = yield* project.await
+        assert.strictEqual(results.length, 1)
+        assert.isString(results[0]!.url)
+        assert.strictEqual((yield* project.state).status, "completed")
+      })
+    ), { timeout: 30_000 })
+
+  it.scopedLive("interrupting a project on a silent server returns within interruptCancelTimeout", () =>
+    withEmulator((emulator) =>
+      Effect.gen(function*() {
+        const { projects } = yield* connect(emulator, { interruptCancelTimeout: "300 millis" })
+        const prepared = image(2, "a slow river [[slow]]", 8)
+        const started = yield* Effect.makeLatch(false)
+        const fiber = yield* projects.events(prepared).pipe(
+          Stream.tap((e) => (e._tag === "JobStarted" ? started.open : Effect.void)),
+          Stream.runDrain,
+          Effect.fork
+        )
+        yield* started.await
+        // the server goes silent: no cancel confirmation (nor anything else) will arrive
+        yield* emulator.control.delayFrames(120_000)
+        const exit = yield* Fiber.interrupt(fiber)
+        assert.isTrue(Exit.isInterrupted(exit))
+        // the cancel frame did reach the server (client → server is not delayed)
+        yield* untilStatus(emulator, prepared.request.jobID, "cancelled")
+      })
+    ), { timeout: 30_000 })
+
+  it.scopedLive("a silent project the server still runs keeps waiting through idle lookups and completes", () =>
+    withEmulator((emulator) =>
+      Effect.gen(function*() {
+        const { projects } = yield* connect(emulator, { idleTimeout: "150 millis" })
+        assert.strictEqual((yield* projects.run(image(1, "warm-up"))).length, 1)
+        // frames held for 2 s while a [[slow]] project runs longer than several idle periods
+        yield* emulator.control.delayFrames(2_000)
+        const project = yield* projects.submit(image(1, "a patient heron [[slow]]", 6))
+        const results = yield* project.await
+        assert.strictEqual(results.length, 1)
+        assert.strictEqual((yield* project.state).status, "completed")
+        void ProjectState
+      })
+    ), { timeout: 30_000 })
+})
