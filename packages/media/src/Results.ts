@@ -4,6 +4,10 @@
  * Result URLs are short-lived (signed by the REST host, about 30 minutes) or hosted by a vendor; each
  * {@link ProjectState.JobResult} carries `urlExpiresAt` when known. Downloads send no credentials.
  *
+ * `save` needs nothing more than the layer on Node: it writes through the `FileSystem` of the caller's
+ * context when there is one (`NodeContext.layer`, `BunContext.layer`, a test double), else through
+ * Node's own `fs`. Missing parent directories are created.
+ *
  * @example
  * ```ts
  * import { Effect } from "effect"
@@ -19,10 +23,13 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { SogniError, SogniRest } from "@effect-sogni/core"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
+import * as NodeFile from "./internal/nodeFile.js"
 import type * as ProjectState from "./ProjectState.js"
 
 /**
@@ -33,11 +40,11 @@ export interface ResultsService {
   readonly download: (result: ProjectState.JobResult) => Effect.Effect<Uint8Array, SogniError.SogniError>
   /** The file as it arrives, chunk by chunk (large videos). */
   readonly stream: (result: ProjectState.JobResult) => Stream.Stream<Uint8Array, SogniError.SogniError>
-  /** Streams the file to `path`; returns the number of bytes written. */
-  readonly save: (
-    result: ProjectState.JobResult,
-    path: string
-  ) => Effect.Effect<number, SogniError.SogniError, FileSystem.FileSystem>
+  /**
+   * Streams the file to `path` (creating missing parent directories); returns the number of bytes
+   * written. Uses the context's `FileSystem` when provided, else Node's `fs`.
+   */
+  readonly save: (result: ProjectState.JobResult, path: string) => Effect.Effect<number, SogniError.SogniError>
 }
 
 /**
@@ -77,9 +84,10 @@ const describeHttpError = (e: HttpClientError.HttpClientError): { readonly text:
 }
 
 const expired = (result: ProjectState.JobResult) =>
-  result.urlExpiresAt !== undefined && Date.now() > result.urlExpiresAt
-    ? Effect.logWarning(`the result URL of job ${result.imgID} has probably expired; downloading anyway`)
-    : Effect.void
+  Effect.flatMap(Clock.currentTimeMillis, (now) =>
+    result.urlExpiresAt !== undefined && now > result.urlExpiresAt
+      ? Effect.logWarning(`the result URL of job ${result.imgID} has probably expired; downloading anyway`)
+      : Effect.void)
 
 /**
  * @since 0.1.0
@@ -125,15 +133,26 @@ export const make = Effect.gen(function*() {
     stream,
     save: (result, path) =>
       Effect.gen(function*() {
-        const fs = yield* FileSystem.FileSystem
+        // check the URL before touching the disk: a withheld result creates no empty file
+        yield* urlOf(result)
+        const provided = yield* Effect.serviceOption(FileSystem.FileSystem)
+        if (Option.isNone(provided)) {
+          return yield* NodeFile.writeStream(path, stream(result), (message, cause) => transport(message, cause))
+        }
+        const fs = provided.value
+        const parent = NodeFile.parentOf(path)
         let written = 0
-        yield* stream(result).pipe(
-          Stream.tap((chunk) => Effect.sync(() => (written += chunk.length))),
-          Stream.run(fs.sink(path)),
+        yield* (parent === undefined ? Effect.void : fs.makeDirectory(parent, { recursive: true })).pipe(
+          Effect.zipRight(
+            stream(result).pipe(
+              Stream.tap((chunk) => Effect.sync(() => (written += chunk.length))),
+              Stream.run(fs.sink(path))
+            )
+          ),
           Effect.mapError((e) => (e._tag === "SystemError" || e._tag === "BadArgument" ? transport(`could not write ${path}: ${e.message}`) : e))
         )
         return written
-      })
+      }).pipe(Effect.withSpan("Results.save"))
   } satisfies ResultsService
 })
 

@@ -2,6 +2,9 @@
  * The composed media layer against the emulator: parameters validated and built, models and estimates,
  * and results downloaded as bytes, as a stream and to a file.
  */
+import * as NodeFs from "node:fs/promises"
+import * as NodeOs from "node:os"
+import * as NodePath from "node:path"
 import { NodeContext } from "@effect/platform-node"
 import * as FileSystem from "@effect/platform/FileSystem"
 import { assert, describe, layer } from "@effect/vitest"
@@ -166,6 +169,31 @@ describe("media layer against the emulator", () => {
         const written = yield* results.save(result!, `${dir}/teapot.png`)
         assert.strictEqual(written, bytes.length)
         assert.deepStrictEqual(yield* fs.readFile(`${dir}/teapot.png`), bytes)
+      }))
+  })
+})
+
+describe("media layer alone (no platform layer), as the README's snippet runs it", () => {
+  layer(Emulator.layer({ port: 0, speed: 4 }), { timeout: 60_000, excludeTestServices: true })((it) => {
+    it.scoped("Results.save writes the file with nothing but Media.layer, creating missing directories", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const { projects, results } = yield* connect(emulator)
+        const [result] = yield* projects.run({ type: "image", modelId: "flux1-schnell-fp8", positivePrompt: "a kettle", steps: 4 })
+        const bytes = yield* results.download(result!)
+        const dir = yield* Effect.acquireRelease(
+          Effect.promise(() => NodeFs.mkdtemp(NodePath.join(NodeOs.tmpdir(), "media-save-"))),
+          (d) => Effect.promise(() => NodeFs.rm(d, { recursive: true, force: true }))
+        )
+        const file = NodePath.join(dir, "out", "nested", "kettle.png")
+        const written = yield* results.save(result!, file)
+        assert.strictEqual(written, bytes.length)
+        assert.deepStrictEqual(new Uint8Array(yield* Effect.promise(() => NodeFs.readFile(file))), bytes)
+        // a result without a URL fails typed and leaves no file behind
+        const withheld = { ...result!, url: undefined, nsfwWithheld: true }
+        const refused = yield* Effect.flip(results.save(withheld, NodePath.join(dir, "withheld.png")))
+        assert.strictEqual(refused._tag, "SogniInvalidRequest")
+        assert.isFalse(yield* Effect.promise(() => NodeFs.access(NodePath.join(dir, "withheld.png")).then(() => true, () => false)))
       }))
   })
 })

@@ -87,9 +87,10 @@ describe("Projects under faults", () => {
         const outcome = yield* Effect.either(projects.run(prepared))
         assert.isTrue(Either.isLeft(outcome), "the project must not complete")
         if (Either.isLeft(outcome)) {
-          assert.strictEqual(outcome.left._tag, "SogniProjectError")
-          assert.strictEqual(outcome.left.reason, "Timeout")
-          assert.strictEqual(outcome.left.originalCode, "projectTimeout")
+          const error = outcome.left
+          assert(error._tag === "SogniProjectError", `unexpected ${error._tag}: ${error.message}`)
+          assert.strictEqual(error.reason, "Timeout")
+          assert.strictEqual(error.originalCode, "projectTimeout")
         }
         yield* untilStatus(emulator, prepared.request.jobID, "cancelled")
         assert.deepStrictEqual(yield* projects.active, [])
