@@ -60,6 +60,8 @@ const toBytes = async (input: InputMedia | unknown): Promise<unknown> => {
  * validates everything and names the offending field.
  */
 export const toMediaParams = async (params: ProjectParams): Promise<Params.ProjectParams> => {
+  // not an object (null, a string, an array): the media package refuses it with a typed error
+  if (typeof params !== "object" || params === null || Array.isArray(params)) return params as unknown as Params.ProjectParams
   const out: Record<string, unknown> = { ...params }
   const legacy = (params as { numberOfImages?: unknown }).numberOfImages
   if (out.numberOfMedia === undefined && legacy !== undefined) out.numberOfMedia = legacy
@@ -71,8 +73,8 @@ export const toMediaParams = async (params: ProjectParams): Promise<Params.Proje
     const list = out[key]
     if (Array.isArray(list)) out[key] = await Promise.all(list.map(toBytes))
   }
-  const cn = out.controlNet as { image?: unknown } | undefined
-  if (cn !== undefined && cn.image !== undefined) out.controlNet = { ...cn, image: await toBytes(cn.image) }
+  const cn = out.controlNet as { image?: unknown } | null | undefined
+  if (typeof cn === "object" && cn !== null && cn.image !== undefined) out.controlNet = { ...cn, image: await toBytes(cn.image) }
   for (const [k, v] of Object.entries(out)) if (v === undefined) delete out[k]
   return out as unknown as Params.ProjectParams
 }

@@ -92,6 +92,27 @@ describe("projects", () => {
     })
   })
 
+  it("null, non-object and prototype-named parameters reject with an InvalidRequestError, never a TypeError", async () => {
+    await withClient("client-projects-hostile", async (sogni) => {
+      const cases: Array<[unknown, string, string]> = [
+        [null, "params", "type"],
+        ["an image", "params", "type"],
+        [[image], "params", "type"],
+        [{ ...image, toString: 1 }, "toString", "unknown-field"],
+        [{ ...image, constructor: "x" }, "constructor", "unknown-field"],
+        [{ ...image, controlNet: null }, "controlNet", "type"],
+        [{ ...image, numberOfMedia: 17 }, "numberOfMedia", "range"]
+      ]
+      for (const [params, field, rule] of cases) {
+        const error = await sogni.projects.create(params as typeof image).catch((e) => e)
+        assert.isTrue(isInvalidRequestError(error), `${field}: ${String(error)}`)
+        assert.strictEqual(error.field, field)
+        assert.strictEqual(error.rule, rule)
+      }
+      assert.strictEqual(sogni.projects.trackedProjects.length, 0)
+    })
+  })
+
   it("a failing project rejects waitForCompletion with a ProjectError carrying the network's code, and emits failed", async () => {
     await withClient("client-projects-3", async (sogni) => {
       const project = await sogni.projects.create({ ...image, numberOfMedia: 1, positivePrompt: "[[fail]] nope" })
