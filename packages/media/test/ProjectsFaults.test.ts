@@ -117,6 +117,25 @@ describe("Projects under faults", () => {
       })
     ), { timeout: 30_000 })
 
+  it.scopedLive("reconnect: when the lookup fails and the resend is refused with 'already exists', the project is looked up, not failed", () =>
+    withEmulator((emulator) =>
+      Effect.gen(function*() {
+        const { appId, projects } = yield* connect(emulator)
+        assert.strictEqual((yield* projects.run(image(1, "warm-up"))).length, 1)
+        yield* emulator.control.delayFrames(5_000)
+        const prepared = image(1, "a second sketch", 2)
+        const project = yield* projects.submit(prepared)
+        yield* untilStatus(emulator, prepared.request.jobID, "completed")
+        // the lookup before the resend is refused (not retried), so the request goes out again
+        yield* emulator.control.failRest({ count: 1, status: 400, pathPrefix: "/v2/projects", message: "lookup refused" })
+        yield* emulator.control.dropConnection({ appId, abnormal: true })
+        yield* emulator.control.delayFrames(0)
+        const results = yield* project.await
+        assert.strictEqual(results.length, 1)
+        assert.isString(results[0]!.url)
+      })
+    ), { timeout: 30_000 })
+
   it.scopedLive("interrupting a project on a silent server returns within interruptCancelTimeout", () =>
     withEmulator((emulator) =>
       Effect.gen(function*() {
