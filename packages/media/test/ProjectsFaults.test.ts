@@ -79,6 +79,31 @@ describe("Projects under faults", () => {
       })
     ), { timeout: 30_000 })
 
+  it.scopedLive("lost jobRetry frames: the server's record of the new attempts completes the project, no extra jobs", () =>
+    withEmulator((emulator) =>
+      Effect.gen(function*() {
+        const { appId, projects } = yield* connect(emulator)
+        const prepared = image(2, "a stubborn kite [[retry]] [[slow]]", 8)
+        const project = yield* projects.submit(prepared)
+        // both first attempts are running and known to the client…
+        yield* project.events.pipe(Stream.filter((e) => e._tag === "JobStarted"), Stream.take(2), Stream.runDrain)
+        // …then every frame is held: the jobRetry notices, the new attempts, the results and the end
+        yield* emulator.control.delayFrames(20_000)
+        yield* untilStatus(emulator, prepared.request.jobID, "completed")
+        const info = yield* emulator.control.getProject(prepared.request.jobID)
+        assert.isTrue(info.jobs.every((j) => j.attempt === 2), "every job was retried once")
+        // the held frames die with the socket; the next handshake does not list the project (it ended
+        // while a socket was attached), so the client reads the server's record of it
+        yield* emulator.control.dropConnection({ appId, abnormal: true })
+        yield* emulator.control.delayFrames(0)
+        const results = yield* project.await
+        assert.strictEqual(results.length, 2)
+        assert.deepStrictEqual(new Set(results.map((r) => r.imgID)), new Set(info.jobs.map((j) => j.imgID)))
+        assert.isTrue(results.every((r) => typeof r.url === "string"))
+        assert.strictEqual((yield* project.state).jobs.length, 2)
+      })
+    ), { timeout: 30_000 })
+
   it.scopedLive("a project outliving projectTimeout fails with reason Timeout and is canceled upstream", () =>
     withEmulator((emulator) =>
       Effect.gen(function*() {
