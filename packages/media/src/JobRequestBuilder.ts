@@ -522,12 +522,16 @@ const applyAudio = (kf: Record<string, unknown>, p: Params.AudioParams, options:
 
 type ContentTypeOf = (key: string, media: Params.MediaInput | undefined) => string | undefined
 
-const contentTypeResolver = (uploaded: Readonly<Record<string, string>>): ContentTypeOf => (key, media) =>
-  media === undefined
-    ? undefined
-    : media === true
-    ? uploaded[key]
-    : uploaded[key] ?? Option.getOrUndefined(Sniff.sniff(media))
+const contentTypeResolver = (uploaded: Readonly<Record<string, string>>): ContentTypeOf => {
+  // own keys only: a caller's record must not answer through Object.prototype
+  const declared = (key: string) => (Object.hasOwn(uploaded, key) ? uploaded[key] : undefined)
+  return (key, media) =>
+    media === undefined
+      ? undefined
+      : media === true
+      ? declared(key)
+      : declared(key) ?? Option.getOrUndefined(Sniff.sniff(media))
+}
 
 /** `…ContentType` annotations for uploaded video assets (the client annotates bytes only). */
 const annotateVideo = (kf: Record<string, unknown>, p: Params.VideoParams, ct: ContentTypeOf): void => {
