@@ -213,7 +213,8 @@ export type InvalidRequestError = InstanceType<typeof InvalidRequestError>
 export const isInvalidRequestError = guard<"InvalidRequestError", InvalidRequestError>("InvalidRequestError")
 
 /**
- * A project did not end with results (`reason` `Failed`, `Canceled`, `CancelRejected`, `CancelTimeout`).
+ * A project did not end with results (`reason` `Failed`, `Canceled`, `CancelRejected`, `CancelTimeout`,
+ * `Timeout`).
  * `code`, `originalCode` and `message` are the official client's `ErrorData` fields, so code that reads
  * `error.code` keeps working.
  *
