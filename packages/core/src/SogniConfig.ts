@@ -49,6 +49,21 @@ export const defaults = {
   sendTimeout: Duration.seconds(30),
   /** Protocol-level ping period. */
   keepAlive: Duration.seconds(15),
+  /**
+   * Liveness window: a socket that has delivered no frame and no pong for this long is taken for
+   * black-holed, closed and reconnected. Checked on every keepalive tick.
+   */
+  livenessTimeout: Duration.seconds(30),
+  /** Overall deadline of `awaitAuthenticated`: connecting (every attempt) until `authenticated` arrives. */
+  authenticateTimeout: Duration.seconds(30),
+  /** How long a change the server confirms (`switchNetwork`, `setEventSubscriptions`) may take. */
+  confirmTimeout: Duration.seconds(15),
+  /** Largest inbound socket frame; a larger one closes the connection (1009) and it reconnects. */
+  maxFrameBytes: 8 * 1024 * 1024,
+  /** At most this many "skipped a server frame" warnings per `decodeWarningInterval`… */
+  decodeWarningLimit: 10,
+  /** …after which a single line per interval counts the frames skipped without a warning. */
+  decodeWarningInterval: Duration.seconds(10),
   /** First reconnect delay; doubles each attempt. */
   reconnectBase: Duration.seconds(1),
   /** Largest reconnect delay. */
@@ -93,6 +108,12 @@ export interface SogniSettings {
   readonly authenticatedFallback: Duration.Duration
   readonly sendTimeout: Duration.Duration
   readonly keepAlive: Duration.Duration
+  readonly livenessTimeout: Duration.Duration
+  readonly authenticateTimeout: Duration.Duration
+  readonly confirmTimeout: Duration.Duration
+  readonly maxFrameBytes: number
+  readonly decodeWarningLimit: number
+  readonly decodeWarningInterval: Duration.Duration
   readonly reconnectBase: Duration.Duration
   readonly reconnectCap: Duration.Duration
   readonly reconnectJitter: number
@@ -127,6 +148,12 @@ export interface SogniSettingsInput {
   readonly authenticatedFallback?: Duration.DurationInput | undefined
   readonly sendTimeout?: Duration.DurationInput | undefined
   readonly keepAlive?: Duration.DurationInput | undefined
+  readonly livenessTimeout?: Duration.DurationInput | undefined
+  readonly authenticateTimeout?: Duration.DurationInput | undefined
+  readonly confirmTimeout?: Duration.DurationInput | undefined
+  readonly maxFrameBytes?: number | undefined
+  readonly decodeWarningLimit?: number | undefined
+  readonly decodeWarningInterval?: Duration.DurationInput | undefined
   readonly reconnectBase?: Duration.DurationInput | undefined
   readonly reconnectCap?: Duration.DurationInput | undefined
   readonly reconnectJitter?: number | undefined
@@ -172,6 +199,12 @@ export const make = (input: SogniSettingsInput = {}): SogniSettings => ({
   authenticatedFallback: dur(input.authenticatedFallback, defaults.authenticatedFallback),
   sendTimeout: dur(input.sendTimeout, defaults.sendTimeout),
   keepAlive: dur(input.keepAlive, defaults.keepAlive),
+  livenessTimeout: dur(input.livenessTimeout, defaults.livenessTimeout),
+  authenticateTimeout: dur(input.authenticateTimeout, defaults.authenticateTimeout),
+  confirmTimeout: dur(input.confirmTimeout, defaults.confirmTimeout),
+  maxFrameBytes: input.maxFrameBytes ?? defaults.maxFrameBytes,
+  decodeWarningLimit: input.decodeWarningLimit ?? defaults.decodeWarningLimit,
+  decodeWarningInterval: dur(input.decodeWarningInterval, defaults.decodeWarningInterval),
   reconnectBase: dur(input.reconnectBase, defaults.reconnectBase),
   reconnectCap: dur(input.reconnectCap, defaults.reconnectCap),
   reconnectJitter: input.reconnectJitter ?? defaults.reconnectJitter,
