@@ -1,7 +1,11 @@
 /**
  * Connection settings shared by every core service.
  *
- * Build it in code with {@link make}, or from the environment with {@link layerConfig}:
+ * Build it in code with {@link layer}, or from the environment with {@link layerConfig}. Endpoints follow
+ * one rule in both: an endpoint given in code wins, else `SOGNI_REST_ENDPOINT` / `SOGNI_SOCKET_ENDPOINT`,
+ * else the production hosts. {@link layerConfig} reads every variable below; {@link layer} only the two
+ * endpoint variables ({@link make} reads none).
+ *
  *
  * | variable | meaning | default |
  * |---|---|---|
@@ -219,12 +223,43 @@ export const make = (input: SogniSettingsInput = {}): SogniSettings => ({
 })
 
 /**
- * A layer from settings given in code.
+ * The endpoint variables alone (`SOGNI_REST_ENDPOINT`, `SOGNI_SOCKET_ENDPOINT`); an empty value counts
+ * as unset.
+ *
+ * @since 0.1.0
+ */
+export const endpointsConfig: Config.Config<Pick<SogniSettingsInput, "restEndpoint" | "socketEndpoint">> = Config
+  .all({
+    restEndpoint: Config.option(Config.string("SOGNI_REST_ENDPOINT")),
+    socketEndpoint: Config.option(Config.string("SOGNI_SOCKET_ENDPOINT"))
+  }).pipe(
+    Config.map((c) => ({
+      restEndpoint: Option.getOrUndefined(Option.filter(c.restEndpoint, (s) => s.trim().length > 0)),
+      socketEndpoint: Option.getOrUndefined(Option.filter(c.socketEndpoint, (s) => s.trim().length > 0))
+    }))
+  )
+
+/**
+ * A layer from settings given in code. Endpoints follow the one rule every layer follows: an endpoint
+ * given here wins, else `SOGNI_REST_ENDPOINT` / `SOGNI_SOCKET_ENDPOINT` from the environment (the
+ * current `ConfigProvider`), else the production host in {@link defaults}. No other variable is read.
  *
  * @since 0.1.0
  */
 export const layer = (input: SogniSettingsInput = {}): Layer.Layer<SogniConfig> =>
-  Layer.sync(SogniConfig, () => make(input))
+  Layer.effect(
+    SogniConfig,
+    endpointsConfig.pipe(
+      // a plain string variable cannot be malformed; only a failing custom provider lands here
+      Effect.catchAll((error) =>
+        Effect.as(
+          Effect.logWarning(`SogniConfig: could not read the endpoint variables (${error}); using the defaults`),
+          {}
+        )
+      ),
+      Effect.map((fromEnv) => make({ ...stripUndefined(fromEnv), ...stripUndefined(input) }))
+    )
+  )
 
 /**
  * The `Config` description of the environment variables listed in the module doc.
