@@ -14,6 +14,13 @@
  * - Server events are decoded once and routed once: events carrying a `jobID` that someone
  *   {@link SogniSocketService.route}s go only to that route, everything else to the
  *   {@link SogniSocketService.events} subscribers. Both outlive reconnects.
+ * - State the server pushes (models, balances) is kept as current values
+ *   ({@link SogniSocketService.latest}, {@link SogniSocketService.watch}).
+ * - Hostile input is bounded: frames above `maxFrameBytes` close the connection (1009), a frame that
+ *   fails to decode (however nested) is skipped with a rate-limited warning, and nothing thrown while
+ *   handling a frame escapes the handler. Pings every `keepAlive`; a socket silent for
+ *   `livenessTimeout` is dropped and replaced. `awaitAuthenticated`, `switchNetwork` and
+ *   `setEventSubscriptions` have deadlines.
  *
  * @example
  * ```ts
@@ -23,6 +30,8 @@
  * const program = Effect.gen(function*() {
  *   const socket = yield* SogniSocket.SogniSocket
  *   const auth = yield* socket.awaitAuthenticated
+ *   const models = yield* socket.watch("swarmModels").pipe(Stream.runHead)
+ *   yield* Effect.log(auth.username, models)
  *   yield* socket.send({ type: "changeNetwork", payload: "relaxed" })
  *   yield* socket.events.pipe(Stream.take(1), Stream.runForEach(Effect.log))
  * })
