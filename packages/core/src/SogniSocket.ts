@@ -611,9 +611,7 @@ export const make = (options?: {
               Effect.map(Option.isSome)
             )
             if (!authenticatedInTime && !(yield* Deferred.isDone(heardOnce))) {
-              yield* Effect.sync(() => {
-                if (current !== undefined && current.readyState === WS.OPEN) current.ping()
-              })
+              yield* ping
               yield* Deferred.await(heardOnce)
             }
             while (retryFirst.length > 0) {
@@ -648,8 +646,13 @@ export const make = (options?: {
           // taken for black-holed: it is dropped (1006) and the loop reconnects
           const keepAliveMillis = Duration.toMillis(settings.keepAlive)
           const livenessMillis = Duration.toMillis(settings.livenessTimeout)
+          const ping = Effect.sync(() => {
+            if (current !== undefined && current.readyState === WS.OPEN) current.ping()
+          })
           const keepAlive = Effect.gen(function*() {
             let silentMillis = 0
+            // a first ping at open, so that every liveness period has asked the server something
+            yield* ping
             while (true) {
               yield* Effect.sleep(settings.keepAlive)
               silentMillis = heard ? 0 : silentMillis + keepAliveMillis
@@ -661,9 +664,7 @@ export const make = (options?: {
                 yield* Effect.sync(() => current?.terminate())
                 return
               }
-              yield* Effect.sync(() => {
-                if (current !== undefined && current.readyState === WS.OPEN) current.ping()
-              })
+              yield* ping
             }
           })
 
