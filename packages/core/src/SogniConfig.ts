@@ -36,6 +36,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
+import { SogniInvalidRequest } from "./SogniError.js"
 
 /** @since 0.1.0 */
 export type Network = "fast" | "relaxed"
@@ -304,24 +305,60 @@ export const layerConfig = (overrides: SogniSettingsInput = {}): Layer.Layer<Sog
 const stripUndefined = <A extends object>(a: A): Partial<A> =>
   Object.fromEntries(Object.entries(a).filter(([, v]) => v !== undefined)) as Partial<A>
 
+const parseUrl = (s: string): URL | undefined => {
+  try {
+    return new URL(s)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Checks an endpoint setting: an absolute `http:`, `https:`, `ws:` or `wss:` URL with a host. Returns
+ * a typed error naming the setting and the rule, or `None` when the endpoint is usable.
+ *
+ * @since 0.1.0
+ */
+export const checkEndpoint = (
+  field: "restEndpoint" | "socketEndpoint",
+  value: string
+): Option.Option<SogniInvalidRequest> => {
+  const url = parseUrl(value)
+  const ok = url !== undefined && url.host.length > 0 &&
+    ["http:", "https:", "ws:", "wss:"].includes(url.protocol)
+  return ok ? Option.none() : Option.some(
+    new SogniInvalidRequest({
+      field,
+      rule: "url",
+      message: `${field} must be an absolute http(s):// or ws(s):// URL with a host, got ${
+        JSON.stringify(value.slice(0, 200))
+      }`
+    })
+  )
+}
+
 /**
  * The HTTP base of the socket host: `wss:` → `https:`, `ws:` → `http:`, anything else → `https:`.
+ * An endpoint that is not a URL is returned as it is ({@link checkEndpoint} reports it).
  *
  * @since 0.1.0
  */
 export const socketHttpBase = (socketEndpoint: string): string => {
-  const url = new URL(socketEndpoint)
+  const url = parseUrl(socketEndpoint)
+  if (url === undefined) return socketEndpoint
   const scheme = url.protocol === "ws:" || url.protocol === "http:" ? "http:" : "https:"
   return `${scheme}//${url.host}`
 }
 
 /**
- * The WebSocket base of the socket host (`http:` endpoints become `ws:`).
+ * The WebSocket base of the socket host (`http:` endpoints become `ws:`). An endpoint that is not a
+ * URL is returned as it is ({@link checkEndpoint} reports it).
  *
  * @since 0.1.0
  */
 export const socketWsBase = (socketEndpoint: string): string => {
-  const url = new URL(socketEndpoint)
+  const url = parseUrl(socketEndpoint)
+  if (url === undefined) return socketEndpoint
   const scheme = url.protocol === "ws:" || url.protocol === "http:" ? "ws:" : "wss:"
   return `${scheme}//${url.host}`
 }

@@ -63,12 +63,13 @@ import * as SubscriptionRef from "effect/SubscriptionRef"
 import WS from "ws"
 import * as Issues from "./internal/issues.js"
 import * as Protocol from "./Protocol.js"
-import { SogniConfig, type SogniSettings, socketWsBase } from "./SogniConfig.js"
+import { checkEndpoint, SogniConfig, type SogniSettings, socketWsBase } from "./SogniConfig.js"
 import {
   isSogniError,
   SogniAuthenticationError,
   SogniConnectionReplacedError,
   type SogniError,
+  type SogniInvalidRequest,
   SogniTransportError
 } from "./SogniError.js"
 
@@ -562,9 +563,15 @@ export const make = (options?: {
       }
     }
 
-    const connectOnce = (attempt: number): Effect.Effect<CloseOutcome, SogniAuthenticationError | CloseOutcome> =>
+    const endpointProblem = checkEndpoint("socketEndpoint", settings.socketEndpoint)
+
+    const connectOnce = (
+      attempt: number
+    ): Effect.Effect<CloseOutcome, SogniAuthenticationError | SogniInvalidRequest | CloseOutcome> =>
       Effect.scoped(
         Effect.gen(function*() {
+          // an endpoint that is not a URL can never connect: a terminal typed error, not a defect
+          if (Option.isSome(endpointProblem)) return yield* Effect.fail(endpointProblem.value)
           yield* SubscriptionRef.set(status, ConnectionStatus.Connecting({ attempt }))
           const headers = yield* credentials.headers.pipe(
             Effect.catchIf(
@@ -746,7 +753,9 @@ export const make = (options?: {
             yield* Deferred.await(wantedNow)
             continue
           }
-          if (failure._tag === "SogniAuthenticationError") return yield* endTerminally(failure)
+          if (failure._tag === "SogniAuthenticationError" || failure._tag === "SogniInvalidRequest") {
+            return yield* endTerminally(failure)
+          }
           closed = failure
         } else {
           closed = outcome.right

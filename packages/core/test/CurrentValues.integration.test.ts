@@ -14,7 +14,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
-import { Sogni, SogniConfig, SogniSocket } from "../src/index.js"
+import { Protocol, Sogni, SogniConfig, SogniRest, SogniSocket } from "../src/index.js"
 
 const emulatorLayer = Emulator.layer({ port: 0, speed: 4 })
 
@@ -65,6 +65,34 @@ describe("SogniConfig endpoints: code, then environment, then defaults", () => {
     assert.strictEqual(s.restEndpoint, "http://10.0.0.5:9000")
     assert.strictEqual(s.socketEndpoint, "wss://socket.example")
   })
+})
+
+describe("endpoints that are not URLs", () => {
+  it.scopedLive("fail the socket and REST calls with a typed error naming the setting, not the layer with a defect", () =>
+    Effect.gen(function*() {
+      const ctx = yield* Layer.build(
+        Sogni.layer({ appId: "bad-endpoints", apiKey: Redacted.make("k"), restEndpoint: "api.example" })
+      ).pipe(
+        // the socket endpoint comes from the environment this time
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["SOGNI_SOCKET_ENDPOINT", "socket host"]])))
+      )
+      const socket = Context.get(ctx, SogniSocket.SogniSocket)
+      const rest = Context.get(ctx, SogniRest.SogniRest)
+      const connected = yield* Effect.either(socket.awaitAuthenticated.pipe(Effect.timeout("20 seconds")))
+      assert.isTrue(Either.isLeft(connected))
+      if (Either.isLeft(connected)) {
+        assert.strictEqual(connected.left._tag, "SogniInvalidRequest")
+        assert.strictEqual((connected.left as { field: string }).field, "socketEndpoint")
+      }
+      for (const host of ["rest", "socket"] as const) {
+        const called = yield* Effect.either(rest.get(host, "/v1/account/me", Protocol.AccountMe))
+        assert.isTrue(Either.isLeft(called))
+        if (Either.isLeft(called)) {
+          assert.strictEqual(called.left._tag, "SogniInvalidRequest")
+          assert.strictEqual((called.left as { field: string }).field, `${host}Endpoint`)
+        }
+      }
+    }))
 })
 
 describe("current values against the emulator", () => {
