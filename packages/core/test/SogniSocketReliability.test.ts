@@ -201,14 +201,20 @@ describe("bounded waits", () => {
       })
       const server_ = server
       const { lines, socket } = yield* openSocket(server.url, {
-        keepAlive: "50 millis",
-        livenessTimeout: "200 millis",
+        keepAlive: "100 millis",
+        livenessTimeout: "400 millis",
         reconnectBase: "20 millis"
       })
       yield* socket.awaitAuthenticated
       yield* eventually(() => server.connections.length === 2, 10_000, "a second connection")
       yield* socket.send({ type: "changeNetwork", payload: "relaxed" })
-      yield* eventually(() => server.connections[1]!.received.length === 1, 5000, "the frame on the new connection")
+      // on a loaded machine a later connection may replace the second one: any replacement will do
+      yield* eventually(
+        () => server.connections.slice(1).some((c) => c.received.length === 1),
+        5000,
+        "the frame on a new connection"
+      )
+      assert.strictEqual(server.connections[0]!.received.length, 0)
       assert.isTrue(lines.some((l) => l.message.includes("no frame or pong from the server")))
     }))
 
