@@ -20,6 +20,7 @@
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import * as Issues from "./internal/issues.js"
 
 // ---------------------------------------------------------------------------------------------
 // Shared pieces
@@ -689,7 +690,8 @@ export const normalizeIds = (payload: unknown): unknown => {
   return out
 }
 
-const formatIssue = (e: ParseResult.ParseError) => ParseResult.TreeFormatter.formatErrorSync(e)
+// iterative and bounded: a deeply nested payload must not overflow the stack while it is described
+const formatIssue = (e: ParseResult.ParseError) => Issues.formatIssue(e.issue)
 
 const serverDecoders: {
   readonly [K in ServerEventType]: (u: unknown) => Either.Either<ServerEventPayloads[K], ParseResult.ParseError>

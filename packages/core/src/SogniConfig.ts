@@ -1,7 +1,11 @@
 /**
  * Connection settings shared by every core service.
  *
- * Build it in code with {@link make}, or from the environment with {@link layerConfig}:
+ * Build it in code with {@link layer}, or from the environment with {@link layerConfig}. Endpoints follow
+ * one rule in both: an endpoint given in code wins, else `SOGNI_REST_ENDPOINT` / `SOGNI_SOCKET_ENDPOINT`,
+ * else the production hosts. {@link layerConfig} reads every variable below; {@link layer} only the two
+ * endpoint variables ({@link make} reads none).
+ *
  *
  * | variable | meaning | default |
  * |---|---|---|
@@ -32,6 +36,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
+import { SogniInvalidRequest } from "./SogniError.js"
 
 /** @since 0.1.0 */
 export type Network = "fast" | "relaxed"
@@ -49,6 +54,21 @@ export const defaults = {
   sendTimeout: Duration.seconds(30),
   /** Protocol-level ping period. */
   keepAlive: Duration.seconds(15),
+  /**
+   * Liveness window: a socket that has delivered no frame and no pong for this long is taken for
+   * black-holed, closed and reconnected. Checked on every keepalive tick.
+   */
+  livenessTimeout: Duration.seconds(30),
+  /** Overall deadline of `awaitAuthenticated`: connecting (every attempt) until `authenticated` arrives. */
+  authenticateTimeout: Duration.seconds(30),
+  /** How long a change the server confirms (`switchNetwork`, `setEventSubscriptions`) may take. */
+  confirmTimeout: Duration.seconds(15),
+  /** Largest inbound socket frame; a larger one closes the connection (1009) and it reconnects. */
+  maxFrameBytes: 8 * 1024 * 1024,
+  /** At most this many "skipped a server frame" warnings per `decodeWarningInterval`… */
+  decodeWarningLimit: 10,
+  /** …after which a single line per interval counts the frames skipped without a warning. */
+  decodeWarningInterval: Duration.seconds(10),
   /** First reconnect delay; doubles each attempt. */
   reconnectBase: Duration.seconds(1),
   /** Largest reconnect delay. */
@@ -93,6 +113,12 @@ export interface SogniSettings {
   readonly authenticatedFallback: Duration.Duration
   readonly sendTimeout: Duration.Duration
   readonly keepAlive: Duration.Duration
+  readonly livenessTimeout: Duration.Duration
+  readonly authenticateTimeout: Duration.Duration
+  readonly confirmTimeout: Duration.Duration
+  readonly maxFrameBytes: number
+  readonly decodeWarningLimit: number
+  readonly decodeWarningInterval: Duration.Duration
   readonly reconnectBase: Duration.Duration
   readonly reconnectCap: Duration.Duration
   readonly reconnectJitter: number
@@ -127,6 +153,12 @@ export interface SogniSettingsInput {
   readonly authenticatedFallback?: Duration.DurationInput | undefined
   readonly sendTimeout?: Duration.DurationInput | undefined
   readonly keepAlive?: Duration.DurationInput | undefined
+  readonly livenessTimeout?: Duration.DurationInput | undefined
+  readonly authenticateTimeout?: Duration.DurationInput | undefined
+  readonly confirmTimeout?: Duration.DurationInput | undefined
+  readonly maxFrameBytes?: number | undefined
+  readonly decodeWarningLimit?: number | undefined
+  readonly decodeWarningInterval?: Duration.DurationInput | undefined
   readonly reconnectBase?: Duration.DurationInput | undefined
   readonly reconnectCap?: Duration.DurationInput | undefined
   readonly reconnectJitter?: number | undefined
@@ -172,6 +204,12 @@ export const make = (input: SogniSettingsInput = {}): SogniSettings => ({
   authenticatedFallback: dur(input.authenticatedFallback, defaults.authenticatedFallback),
   sendTimeout: dur(input.sendTimeout, defaults.sendTimeout),
   keepAlive: dur(input.keepAlive, defaults.keepAlive),
+  livenessTimeout: dur(input.livenessTimeout, defaults.livenessTimeout),
+  authenticateTimeout: dur(input.authenticateTimeout, defaults.authenticateTimeout),
+  confirmTimeout: dur(input.confirmTimeout, defaults.confirmTimeout),
+  maxFrameBytes: input.maxFrameBytes ?? defaults.maxFrameBytes,
+  decodeWarningLimit: input.decodeWarningLimit ?? defaults.decodeWarningLimit,
+  decodeWarningInterval: dur(input.decodeWarningInterval, defaults.decodeWarningInterval),
   reconnectBase: dur(input.reconnectBase, defaults.reconnectBase),
   reconnectCap: dur(input.reconnectCap, defaults.reconnectCap),
   reconnectJitter: input.reconnectJitter ?? defaults.reconnectJitter,
@@ -186,12 +224,43 @@ export const make = (input: SogniSettingsInput = {}): SogniSettings => ({
 })
 
 /**
- * A layer from settings given in code.
+ * The endpoint variables alone (`SOGNI_REST_ENDPOINT`, `SOGNI_SOCKET_ENDPOINT`); an empty value counts
+ * as unset.
+ *
+ * @since 0.1.0
+ */
+export const endpointsConfig: Config.Config<Pick<SogniSettingsInput, "restEndpoint" | "socketEndpoint">> = Config
+  .all({
+    restEndpoint: Config.option(Config.string("SOGNI_REST_ENDPOINT")),
+    socketEndpoint: Config.option(Config.string("SOGNI_SOCKET_ENDPOINT"))
+  }).pipe(
+    Config.map((c) => ({
+      restEndpoint: Option.getOrUndefined(Option.filter(c.restEndpoint, (s) => s.trim().length > 0)),
+      socketEndpoint: Option.getOrUndefined(Option.filter(c.socketEndpoint, (s) => s.trim().length > 0))
+    }))
+  )
+
+/**
+ * A layer from settings given in code. Endpoints follow the one rule every layer follows: an endpoint
+ * given here wins, else `SOGNI_REST_ENDPOINT` / `SOGNI_SOCKET_ENDPOINT` from the environment (the
+ * current `ConfigProvider`), else the production host in {@link defaults}. No other variable is read.
  *
  * @since 0.1.0
  */
 export const layer = (input: SogniSettingsInput = {}): Layer.Layer<SogniConfig> =>
-  Layer.sync(SogniConfig, () => make(input))
+  Layer.effect(
+    SogniConfig,
+    endpointsConfig.pipe(
+      // a plain string variable cannot be malformed; only a failing custom provider lands here
+      Effect.catchAll((error) =>
+        Effect.as(
+          Effect.logWarning(`SogniConfig: could not read the endpoint variables (${error}); using the defaults`),
+          {}
+        )
+      ),
+      Effect.map((fromEnv) => make({ ...stripUndefined(fromEnv), ...stripUndefined(input) }))
+    )
+  )
 
 /**
  * The `Config` description of the environment variables listed in the module doc.
@@ -236,24 +305,60 @@ export const layerConfig = (overrides: SogniSettingsInput = {}): Layer.Layer<Sog
 const stripUndefined = <A extends object>(a: A): Partial<A> =>
   Object.fromEntries(Object.entries(a).filter(([, v]) => v !== undefined)) as Partial<A>
 
+const parseUrl = (s: string): URL | undefined => {
+  try {
+    return new URL(s)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Checks an endpoint setting: an absolute `http:`, `https:`, `ws:` or `wss:` URL with a host. Returns
+ * a typed error naming the setting and the rule, or `None` when the endpoint is usable.
+ *
+ * @since 0.1.0
+ */
+export const checkEndpoint = (
+  field: "restEndpoint" | "socketEndpoint",
+  value: string
+): Option.Option<SogniInvalidRequest> => {
+  const url = parseUrl(value)
+  const ok = url !== undefined && url.host.length > 0 &&
+    ["http:", "https:", "ws:", "wss:"].includes(url.protocol)
+  return ok ? Option.none() : Option.some(
+    new SogniInvalidRequest({
+      field,
+      rule: "url",
+      message: `${field} must be an absolute http(s):// or ws(s):// URL with a host, got ${
+        JSON.stringify(value.slice(0, 200))
+      }`
+    })
+  )
+}
+
 /**
  * The HTTP base of the socket host: `wss:` → `https:`, `ws:` → `http:`, anything else → `https:`.
+ * An endpoint that is not a URL is returned as it is ({@link checkEndpoint} reports it).
  *
  * @since 0.1.0
  */
 export const socketHttpBase = (socketEndpoint: string): string => {
-  const url = new URL(socketEndpoint)
+  const url = parseUrl(socketEndpoint)
+  if (url === undefined) return socketEndpoint
   const scheme = url.protocol === "ws:" || url.protocol === "http:" ? "http:" : "https:"
   return `${scheme}//${url.host}`
 }
 
 /**
- * The WebSocket base of the socket host (`http:` endpoints become `ws:`).
+ * The WebSocket base of the socket host (`http:` endpoints become `ws:`). An endpoint that is not a
+ * URL is returned as it is ({@link checkEndpoint} reports it).
  *
  * @since 0.1.0
  */
 export const socketWsBase = (socketEndpoint: string): string => {
-  const url = new URL(socketEndpoint)
+  const url = parseUrl(socketEndpoint)
+  if (url === undefined) return socketEndpoint
   const scheme = url.protocol === "ws:" || url.protocol === "http:" ? "ws:" : "wss:"
   return `${scheme}//${url.host}`
 }

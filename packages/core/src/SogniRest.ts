@@ -47,6 +47,7 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import type * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
@@ -221,6 +222,11 @@ export const make: Effect.Effect<
     rest: settings.restEndpoint,
     socket: SogniConfig.socketHttpBase(settings.socketEndpoint)
   }
+  // an endpoint that is not a URL fails each call with a typed error, not the layer with a defect
+  const endpointProblems: Record<Host, Option.Option<SogniInvalidRequest>> = {
+    rest: SogniConfig.checkEndpoint("restEndpoint", settings.restEndpoint),
+    socket: SogniConfig.checkEndpoint("socketEndpoint", settings.socketEndpoint)
+  }
 
   const policyOf = (retry: Partial<RetryPolicy.Options> | false | undefined): RetryPolicy.Options =>
     retry === false ? { ...basePolicy, retries: 0 } : { ...basePolicy, ...retry }
@@ -238,6 +244,8 @@ export const make: Effect.Effect<
     const url = `${bases[host]}${path.startsWith("/") ? path : `/${path}`}`
     const withAuth = options.auth !== false
     return Effect.gen(function*() {
+      const badEndpoint = endpointProblems[host]
+      if (Option.isSome(badEndpoint)) return yield* Effect.fail(badEndpoint.value)
       const secretHeaders: Readonly<Record<string, Redacted.Redacted<string>>> = withAuth ? yield* auth.headers : {}
       const { body } = yield* RestClient.exchangeText(
         client,
@@ -285,6 +293,8 @@ export const make: Effect.Effect<
       const url = `${bases[host]}${path.startsWith("/") ? path : `/${path}`}`
       const withAuth = options.auth !== false
       return Effect.gen(function*() {
+        const badEndpoint = endpointProblems[host]
+        if (Option.isSome(badEndpoint)) return yield* Effect.fail(badEndpoint.value)
         const secretHeaders: Readonly<Record<string, Redacted.Redacted<string>>> = withAuth ? yield* auth.headers : {}
         return yield* RestClient.openStream(
           client,

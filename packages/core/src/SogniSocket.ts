@@ -14,6 +14,13 @@
  * - Server events are decoded once and routed once: events carrying a `jobID` that someone
  *   {@link SogniSocketService.route}s go only to that route, everything else to the
  *   {@link SogniSocketService.events} subscribers. Both outlive reconnects.
+ * - State the server pushes (models, balances) is kept as current values
+ *   ({@link SogniSocketService.latest}, {@link SogniSocketService.watch}).
+ * - Hostile input is bounded: frames above `maxFrameBytes` close the connection (1009), a frame that
+ *   fails to decode (however nested) is skipped with a rate-limited warning, and nothing thrown while
+ *   handling a frame escapes the handler. Pings every `keepAlive`; a socket silent for
+ *   `livenessTimeout` is dropped and replaced. `awaitAuthenticated`, `switchNetwork` and
+ *   `setEventSubscriptions` have deadlines.
  *
  * @example
  * ```ts
@@ -23,6 +30,8 @@
  * const program = Effect.gen(function*() {
  *   const socket = yield* SogniSocket.SogniSocket
  *   const auth = yield* socket.awaitAuthenticated
+ *   const models = yield* socket.watch("swarmModels").pipe(Stream.runHead)
+ *   yield* Effect.log(auth.username, models)
  *   yield* socket.send({ type: "changeNetwork", payload: "relaxed" })
  *   yield* socket.events.pipe(Stream.take(1), Stream.runForEach(Effect.log))
  * })
@@ -52,12 +61,15 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import WS from "ws"
+import * as Issues from "./internal/issues.js"
 import * as Protocol from "./Protocol.js"
-import { SogniConfig, type SogniSettings, socketWsBase } from "./SogniConfig.js"
+import { checkEndpoint, SogniConfig, type SogniSettings, socketWsBase } from "./SogniConfig.js"
 import {
+  isSogniError,
   SogniAuthenticationError,
   SogniConnectionReplacedError,
   type SogniError,
+  type SogniInvalidRequest,
   SogniTransportError
 } from "./SogniError.js"
 
@@ -197,8 +209,26 @@ export interface SogniSocketService {
   readonly status: SubscriptionRef.SubscriptionRef<ConnectionStatus>
   /** The latest `authenticated` payload (recovery snapshot, account ids), if any arrived yet. */
   readonly authenticated: SubscriptionRef.SubscriptionRef<Option.Option<Protocol.Authenticated>>
-  /** Waits for the current connection to be authenticated and returns its `authenticated` payload. */
+  /**
+   * Waits for the current connection to be authenticated (connecting if needed) and returns its
+   * `authenticated` payload. Fails at once with the terminal error when the server refused the
+   * connection (4021, 4010, 4015…), and with a `Timeout` transport error after `authenticateTimeout`
+   * otherwise; that error's `cause` is the last reason a connection attempt failed.
+   */
   readonly awaitAuthenticated: Effect.Effect<Protocol.Authenticated, SogniError>
+  /**
+   * The latest payload of each server push that describes current state rather than an occurrence
+   * (`swarmModels`, `swarmLLMModels`, `balanceUpdate`): `None` until the first one arrives. Kept
+   * across reconnects; the pushes still reach {@link events} subscribers as well.
+   */
+  readonly latest: LatestRefs
+  /**
+   * The current value of a {@link latest} push followed by every new one, as a Stream: it starts
+   * with the value already known (the model list arrives once, at the handshake, so a subscriber that
+   * only listened for new pushes could wait forever). Connects if needed, and fails with the terminal
+   * error when the connection ends for good.
+   */
+  readonly watch: <K extends LatestEventType>(type: K) => Stream.Stream<Protocol.ServerEventPayloads[K], SogniError>
   /** The connection's network as last announced by the server (or configured). */
   readonly network: SubscriptionRef.SubscriptionRef<Protocol.Network>
   /** The event-subscription flags sent on every (re)connect: configured, then the server's last snapshot. */
@@ -237,9 +267,9 @@ export interface SogniSocketService {
     jobID: string,
     onEvent: (event: Protocol.ServerEvent) => void
   ) => Effect.Effect<void, never, Scope.Scope>
-  /** Changes the default network and waits for the server's confirmation. */
+  /** Changes the default network and waits for the server's confirmation (at most `confirmTimeout`). */
   readonly switchNetwork: (network: Protocol.Network) => Effect.Effect<Protocol.Network, SogniError>
-  /** Changes event subscriptions at runtime and waits for the server's snapshot. */
+  /** Changes event subscriptions at runtime and waits for the server's snapshot (at most `confirmTimeout`). */
   readonly setEventSubscriptions: (
     update: Protocol.SetSocketEventSubscriptions
   ) => Effect.Effect<Readonly<Record<string, boolean>>, SogniError>
@@ -248,6 +278,23 @@ export interface SogniSocketService {
   /** Closes the current socket with 1000; the next send reconnects. */
   readonly disconnect: Effect.Effect<void>
 }
+
+/**
+ * The server pushes whose latest payload {@link SogniSocketService.latest} keeps.
+ *
+ * @since 0.1.0
+ */
+export const latestEventTypes = ["swarmModels", "swarmLLMModels", "balanceUpdate"] as const
+
+/** @since 0.1.0 */
+export type LatestEventType = (typeof latestEventTypes)[number]
+
+/** @since 0.1.0 */
+export type LatestRefs = {
+  readonly [K in LatestEventType]: SubscriptionRef.SubscriptionRef<Option.Option<Protocol.ServerEventPayloads[K]>>
+}
+
+const isLatestType = (type: string): type is LatestEventType => (latestEventTypes as ReadonlyArray<string>).includes(type)
 
 /**
  * @since 0.1.0
@@ -287,6 +334,34 @@ const delayStepper = (schedule: Schedule.Schedule<unknown>): Effect.Effect<Optio
     }))
 }
 
+const describeThrown = (error: unknown): string => {
+  try {
+    if (error instanceof Error) return `${error.name}: ${error.message}`
+    return typeof error === "string" ? error : "a value that is not an Error was thrown"
+  } catch {
+    return "an exception"
+  }
+}
+
+/** Why a connection attempt or a connection ended, in words fit for a log line or an error (no secrets). */
+const describeClose = (closed: CloseOutcome): string => {
+  const cause = closed.cause
+  if (Socket.SocketCloseError.is(cause)) {
+    return `closed with ${cause.code}${cause.closeReason ? ` (${cause.closeReason.slice(0, 200)})` : ""}`
+  }
+  if (cause instanceof Socket.SocketGenericError) {
+    const inner = (cause.cause as { message?: unknown } | undefined)?.message
+    const what = cause.reason === "OpenTimeout"
+      ? "opening timed out"
+      : cause.reason === "Open"
+      ? "could not open the socket"
+      : "the connection broke"
+    return typeof inner === "string" && inner.length > 0 ? `${what}: ${inner.slice(0, 200)}` : what
+  }
+  if (isSogniError(cause)) return cause.message
+  return `closed with ${closed.code ?? "no code"}`
+}
+
 interface Outgoing {
   readonly text: string
   readonly done: Deferred.Deferred<void, SogniError>
@@ -315,6 +390,18 @@ export const make = (options?: {
     const authenticated = yield* SubscriptionRef.make<Option.Option<Protocol.Authenticated>>(Option.none())
     const network = yield* SubscriptionRef.make<Protocol.Network>(settings.network)
     const flags = yield* Ref.make<Readonly<Record<string, boolean>>>(settings.socketEventSubscriptions)
+    const latest: LatestRefs = {
+      swarmModels: yield* SubscriptionRef.make<Option.Option<Protocol.ServerEventPayloads["swarmModels"]>>(Option.none()),
+      swarmLLMModels: yield* SubscriptionRef.make<Option.Option<Protocol.ServerEventPayloads["swarmLLMModels"]>>(
+        Option.none()
+      ),
+      balanceUpdate: yield* SubscriptionRef.make<Option.Option<Protocol.ServerEventPayloads["balanceUpdate"]>>(
+        Option.none()
+      )
+    }
+    // why the last connection attempt (or connection) ended, for the error of a wait that gives up
+    let lastFailure: Option.Option<SogniTransportError> = Option.none()
+    const serviceScope = yield* Effect.scope
     const outbox = yield* Queue.bounded<Outgoing>(settings.sendQueueCapacity)
     // frames taken from the outbox whose write failed; sent first on the next connection
     const retryFirst: Array<Outgoing> = []
@@ -416,23 +503,75 @@ export const make = (options?: {
           applyNow(Ref.set(flags, snapshot))
           break
         }
+        default: {
+          if (isLatestType(event.type)) {
+            const ref = latest[event.type] as SubscriptionRef.SubscriptionRef<Option.Option<unknown>>
+            applyNow(SubscriptionRef.set(ref, Option.some(event.payload)))
+          }
+        }
       }
       return deliver(event)
     }
 
+    // --- skipped frames: a warning each, at most `decodeWarningLimit` per interval, then a count ---
+    const warnIntervalMillis = Duration.toMillis(settings.decodeWarningInterval)
+    let warnWindowStart = Number.NEGATIVE_INFINITY
+    let warnedInWindow = 0
+    let suppressed = 0
+    const flushSuppressed = Effect.suspend(() => {
+      if (suppressed === 0) return Effect.void
+      const count = suppressed
+      suppressed = 0
+      return Effect.logWarning(`SogniSocket: skipped ${count} malformed frames (warnings suppressed)`).pipe(
+        Effect.annotateLogs({ skipped: count, interval: Duration.format(settings.decodeWarningInterval) })
+      )
+    })
+    const reportSkip = (reason: string, type: string | undefined, detail: string): Effect.Effect<void> =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        let summary: Effect.Effect<void> = Effect.void
+        if (now - warnWindowStart >= warnIntervalMillis) {
+          summary = flushSuppressed
+          warnWindowStart = now
+          warnedInWindow = 0
+        }
+        if (warnedInWindow < settings.decodeWarningLimit) {
+          warnedInWindow++
+          return Effect.zipRight(
+            summary,
+            Effect.logWarning(`SogniSocket: skipped a server frame (${reason})`).pipe(
+              Effect.annotateLogs({ type: type ?? "?", detail: detail.slice(0, 500) })
+            )
+          )
+        }
+        suppressed++
+        // the first suppressed frame of a window schedules the count for the window's end, so it is
+        // reported even when no further bad frame arrives
+        if (suppressed > 1) return summary
+        const windowEnd = Duration.millis(Math.max(0, warnWindowStart + warnIntervalMillis - now))
+        return Effect.zipRight(summary, Effect.asVoid(Effect.forkIn(Effect.delay(flushSuppressed, windowEnd), serviceScope)))
+      })
+
+    // Total: whatever a frame holds, and whatever a route does with it, ends here as a log line at
+    // worst. An exception must never reach ws's listener (it would end the process or stall the socket).
     const onFrame = (raw: string | Uint8Array): Effect.Effect<void> | undefined => {
-      const decoded = Protocol.decodeServerFrameRaw(raw)
-      if (Protocol.isFrameSkip(decoded)) {
-        return Effect.logWarning(`SogniSocket: skipped a server frame (${decoded.reason})`).pipe(
-          Effect.annotateLogs({ type: decoded.type ?? "?", detail: decoded.message.slice(0, 500) })
-        )
+      try {
+        const decoded = Protocol.decodeServerFrameRaw(raw)
+        if (Protocol.isFrameSkip(decoded)) return reportSkip(decoded.reason, decoded.type, decoded.message)
+        return onEvent(decoded)
+      } catch (error) {
+        return reportSkip("Exception", undefined, describeThrown(error))
       }
-      return onEvent(decoded)
     }
 
-    const connectOnce = (attempt: number): Effect.Effect<CloseOutcome, SogniAuthenticationError | CloseOutcome> =>
+    const endpointProblem = checkEndpoint("socketEndpoint", settings.socketEndpoint)
+
+    const connectOnce = (
+      attempt: number
+    ): Effect.Effect<CloseOutcome, SogniAuthenticationError | SogniInvalidRequest | CloseOutcome> =>
       Effect.scoped(
         Effect.gen(function*() {
+          // an endpoint that is not a URL can never connect: a terminal typed error, not a defect
+          if (Option.isSome(endpointProblem)) return yield* Effect.fail(endpointProblem.value)
           yield* SubscriptionRef.set(status, ConnectionStatus.Connecting({ attempt }))
           const headers = yield* credentials.headers.pipe(
             Effect.catchIf(
@@ -442,10 +581,20 @@ export const make = (options?: {
           )
           const url = connectionUrl({ ...settings, network: yield* SubscriptionRef.get(network) }, yield* Ref.get(flags))
           let current: WS | undefined
+          // liveness: set by every frame, pong or ping from the server; read and reset by the keepalive
+          let heard = false
+          let livenessFailure: SogniTransportError | undefined
+          const heardOnce = yield* Deferred.make<void>()
+          const markHeard = () => {
+            heard = true
+            Deferred.unsafeDone(heardOnce, Exit.void)
+          }
           const constructor = (u: string) => {
             const plain: Record<string, string> = {}
             for (const [k, v] of Object.entries(headers)) plain[k] = Redacted.value(v)
-            current = new WS(u, { headers: plain, perMessageDeflate: false })
+            current = new WS(u, { headers: plain, perMessageDeflate: false, maxPayload: settings.maxFrameBytes })
+            current.on("pong", markHeard)
+            current.on("ping", markHeard)
             return current as unknown as globalThis.WebSocket
           }
           const socket = yield* Socket.makeWebSocket(url, {
@@ -460,11 +609,18 @@ export const make = (options?: {
           const connectionReady = ready
 
           const sender = Effect.gen(function*() {
-            // hold sends until `authenticated`, or go ahead after the fallback (older servers)
-            yield* Deferred.await(connectionReady).pipe(
+            // hold sends until `authenticated`, or go ahead after the fallback (older servers) once
+            // the server has shown it is there: a frame or an answer to a ping. Nothing is written
+            // into a socket that has never answered.
+            const authenticatedInTime = yield* Deferred.await(connectionReady).pipe(
               Effect.timeout(settings.authenticatedFallback),
-              Effect.ignore
+              Effect.option,
+              Effect.map(Option.isSome)
             )
+            if (!authenticatedInTime && !(yield* Deferred.isDone(heardOnce))) {
+              yield* ping
+              yield* Deferred.await(heardOnce)
+            }
             while (retryFirst.length > 0) {
               const item = retryFirst[0]!
               if (yield* Deferred.isDone(item.done)) {
@@ -493,12 +649,31 @@ export const make = (options?: {
             yield* Effect.forever(sendNext)
           })
 
-          const keepAlive = Effect.sync(() => {
+          // pings every `keepAlive`; a socket silent (no frame, no pong) for `livenessTimeout` is
+          // taken for black-holed: it is dropped (1006) and the loop reconnects
+          const keepAliveMillis = Duration.toMillis(settings.keepAlive)
+          const livenessMillis = Duration.toMillis(settings.livenessTimeout)
+          const ping = Effect.sync(() => {
             if (current !== undefined && current.readyState === WS.OPEN) current.ping()
-          }).pipe(
-            Effect.repeat(Schedule.spaced(settings.keepAlive)),
-            Effect.delay(settings.keepAlive)
-          )
+          })
+          const keepAlive = Effect.gen(function*() {
+            let silentMillis = 0
+            // a first ping at open, so that every liveness period has asked the server something
+            yield* ping
+            while (true) {
+              yield* Effect.sleep(settings.keepAlive)
+              silentMillis = heard ? 0 : silentMillis + keepAliveMillis
+              heard = false
+              if (silentMillis >= livenessMillis) {
+                const message = `no frame or pong from the server for ${Duration.format(Duration.millis(silentMillis))}`
+                livenessFailure = new SogniTransportError({ reason: "Timeout", message })
+                yield* Effect.logWarning(`SogniSocket: ${message}; dropping the connection`)
+                yield* Effect.sync(() => current?.terminate())
+                return
+              }
+              yield* ping
+            }
+          })
 
           const connectionScope = yield* Effect.scope
           const onOpen = Effect.gen(function*() {
@@ -509,10 +684,14 @@ export const make = (options?: {
             yield* Effect.forkIn(keepAlive, connectionScope)
           })
 
-          const exit = yield* Effect.exit(socket.runRaw(onFrame, { onOpen }))
+          const exit = yield* Effect.exit(socket.runRaw((raw) => {
+            markHeard()
+            return onFrame(raw)
+          }, { onOpen }))
           return Exit.match(exit, {
             onSuccess: () => new CloseOutcome({ code: 1000, opened, cause: undefined }),
             onFailure: (cause) => {
+              if (livenessFailure !== undefined) return new CloseOutcome({ code: 1006, opened, cause: livenessFailure })
               const error = cause._tag === "Fail" ? cause.error : undefined
               if (Socket.SocketCloseError.is(error)) {
                 return new CloseOutcome({ code: error.code, opened, cause: error })
@@ -574,12 +753,21 @@ export const make = (options?: {
             yield* Deferred.await(wantedNow)
             continue
           }
-          if (failure._tag === "SogniAuthenticationError") return yield* endTerminally(failure)
+          if (failure._tag === "SogniAuthenticationError" || failure._tag === "SogniInvalidRequest") {
+            return yield* endTerminally(failure)
+          }
           closed = failure
         } else {
           closed = outcome.right
         }
         const { cause, code, opened } = closed
+        lastFailure = Option.some(
+          new SogniTransportError({
+            reason: opened ? "Closed" : "Connect",
+            message: describeClose(closed),
+            ...(code !== undefined ? { closeCode: code } : {})
+          })
+        )
         if (opened) {
           attempt = 0
           nextDelay = delayStepper(reconnectSchedule)
@@ -626,6 +814,9 @@ export const make = (options?: {
               status,
               ConnectionStatus.Reconnecting({ attempt: attempt + 1, delay: delay.value, closeCode: code })
             )
+            yield* Effect.logInfo(
+              `SogniSocket: reconnect attempt ${attempt + 1} in ${Duration.format(delay.value)} (${describeClose(closed)})`
+            ).pipe(Effect.annotateLogs({ attempt: attempt + 1, delay: Duration.format(delay.value) }))
             yield* Effect.sleep(delay.value)
             attempt++
             break
@@ -659,7 +850,7 @@ export const make = (options?: {
           return yield* Effect.fail(
             new SogniTransportError({
               reason: "Write",
-              message: `refused to send an invalid ${message.type}: ${encoded.left.message.slice(0, 500)}`
+              message: `refused to send an invalid ${message.type}: ${Issues.formatIssue(encoded.left.issue)}`
             })
           )
         }
@@ -680,7 +871,7 @@ export const make = (options?: {
         )
       })
 
-    const awaitAuthenticated = Effect.gen(function*() {
+    const untilAuthenticated = Effect.gen(function*() {
       yield* ensureWanted
       while (true) {
         if (Option.isSome(terminal)) return yield* Effect.fail(terminal.value)
@@ -695,13 +886,63 @@ export const make = (options?: {
       }
     })
 
+    const awaitAuthenticated: Effect.Effect<Protocol.Authenticated, SogniError> = untilAuthenticated.pipe(
+      Effect.timeout(settings.authenticateTimeout),
+      Effect.catchTag("TimeoutException", () =>
+        Effect.flatMap(SubscriptionRef.get(status), (s) => {
+          const last = s._tag === "Open"
+            ? Option.some(
+              new SogniTransportError({ reason: "Timeout", message: "the socket is open but the server sent no authenticated" })
+            )
+            : lastFailure
+          return Effect.fail(
+            new SogniTransportError({
+              reason: "Timeout",
+              message: `not connected within ${Duration.format(settings.authenticateTimeout)}${
+                Option.match(last, { onNone: () => "", onSome: (e) => `; last: ${e.message}` })
+              }`,
+              ...Option.match(last, { onNone: () => ({}), onSome: (e) => ({ cause: e }) })
+            })
+          )
+        }))
+    )
+
+    /** Fails with the terminal error once the connection ends for good; ends on a plain shutdown. */
+    const terminalFailure: Stream.Stream<never, SogniError> = status.changes.pipe(
+      Stream.filter((s) => s._tag === "Closed"),
+      Stream.take(1),
+      Stream.flatMap((s) =>
+        s._tag === "Closed" && Option.isSome(s.error) ? Stream.fail(s.error.value) : Stream.empty
+      )
+    )
+
+    const watch = <K extends LatestEventType>(type: K): Stream.Stream<Protocol.ServerEventPayloads[K], SogniError> => {
+      const ref = latest[type] as SubscriptionRef.SubscriptionRef<Option.Option<Protocol.ServerEventPayloads[K]>>
+      return Stream.merge(
+        Stream.filterMap(ref.changes, (o) => o),
+        terminalFailure,
+        { haltStrategy: "either" }
+      ).pipe(Stream.onStart(ensureWanted))
+    }
+
+    /** Bounds a wait for a server confirmation by `confirmTimeout`. */
+    const confirmed = <A>(what: string, wait: Effect.Effect<A, SogniError>) =>
+      Effect.timeoutFail(wait, {
+        duration: settings.confirmTimeout,
+        onTimeout: () =>
+          new SogniTransportError({
+            reason: "Timeout",
+            message: `the server did not confirm ${what} within ${Duration.format(settings.confirmTimeout)}`
+          })
+      })
+
     const eventsOf = <K extends Protocol.ServerEventType>(...types: ReadonlyArray<K>) =>
       Stream.unwrapScoped(Effect.map(subscribe(types), (q) => Stream.fromQueue(q))) as Stream.Stream<
         Protocol.ServerEventOf<K>
       >
 
     const switchNetwork = (target: Protocol.Network) =>
-      Effect.scoped(
+      confirmed(`the network change to ${target}`, Effect.scoped(
         Effect.gen(function*() {
           const confirmations = yield* subscribe(["changeNetwork"])
           yield* send({ type: "changeNetwork", payload: target })
@@ -710,22 +951,24 @@ export const make = (options?: {
             if (event.type === "changeNetwork") return event.payload.network
           }
         })
-      )
+      ))
 
     const setEventSubscriptions = (update: Protocol.SetSocketEventSubscriptions) =>
-      Effect.scoped(
+      confirmed("the event-subscription change", Effect.scoped(
         Effect.gen(function*() {
           const snapshots = yield* subscribe(["socketEventSubscriptionsUpdated"])
           yield* send({ type: "setSocketEventSubscriptions", payload: update })
           yield* Queue.take(snapshots)
           return yield* Ref.get(flags)
         })
-      )
+      ))
 
     return {
       status,
       authenticated,
       awaitAuthenticated,
+      latest,
+      watch,
       network,
       eventSubscriptions: Ref.get(flags),
       send,

@@ -19,6 +19,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as RetryPolicy from "../RetryPolicy.js"
+import * as Issues from "./issues.js"
 import {
   apiReasonFromStatus,
   SogniApiError,
@@ -404,11 +405,7 @@ const decodeFailure = (method: string, url: string, message: string) =>
 /**
  * Formats a parse error by path and kind only: bodies can hold tokens, so values never reach the message.
  */
-export const formatIssues = (error: ParseResult.ParseError): string =>
-  ParseResult.ArrayFormatter.formatErrorSync(error)
-    .slice(0, 8)
-    .map((i) => `${i.path.length === 0 ? "(root)" : i.path.map(String).join(".")}: ${i._tag}`)
-    .join("; ")
+export const formatIssues = (error: ParseResult.ParseError): string => Issues.formatIssuePaths(error.issue)
 
 /** Parses a success body: empty → `undefined`, else JSON. */
 export const parseJsonBody = (
