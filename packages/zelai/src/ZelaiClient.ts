@@ -150,6 +150,11 @@ export type LlmPart = Data.TaggedEnum<{
 /** @since 0.2.0 */
 export const LlmPart = Data.taggedEnum<LlmPart>()
 
+/** A non-streamed LLM answer: the result and the id of its request. @since 0.2.0 */
+export interface LlmAnswer extends ZelaiProtocol.LlmResult {
+  readonly requestId: string
+}
+
 /** A generated file on the CDN. @since 0.2.0 */
 export interface CdnFile {
   readonly id: string
@@ -185,8 +190,8 @@ export interface ZelaiClientService {
   readonly upscale: (
     request: ZelaiProtocol.UpscaleRequest
   ) => Stream.Stream<GenerationEvent<ZelaiProtocol.ImageResult>, ZelaiError>
-  /** One LLM answer (with `jsonFormat`, its parsed `json`). */
-  readonly llm: (request: ZelaiProtocol.LlmRequest) => Effect.Effect<ZelaiProtocol.LlmResult, ZelaiError>
+  /** One LLM answer (with `jsonFormat`, its parsed `json`) and the id of its request. */
+  readonly llm: (request: ZelaiProtocol.LlmRequest) => Effect.Effect<LlmAnswer, ZelaiError>
   /** One LLM answer as it is written. Structured output is refused here (before sending). */
   readonly llmStream: (request: ZelaiProtocol.LlmRequest) => Stream.Stream<LlmPart, ZelaiError>
   /** The key's status, limits and current usage. */
@@ -455,7 +460,7 @@ export const make = (options: Options) =>
     const lastOf = (stream: Stream.Stream<LlmPart, ZelaiError>, operation: string) =>
       Effect.flatMap(Stream.runLast(stream), (last) =>
         Option.isSome(last) && last.value._tag === "Done"
-          ? Effect.succeed(last.value.result)
+          ? Effect.succeed({ ...last.value.result, requestId: last.value.requestId })
           : Effect.fail(new SogniError.SogniDecodeError({ reason: "Payload", message: `${operation} ended without a result` })))
 
     const cdnUrl = (file: CdnFile) =>

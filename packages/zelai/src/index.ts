@@ -11,3 +11,7 @@ export * as ZelaiProtocol from "./ZelaiProtocol.js"
 export * as ZelaiError from "./ZelaiError.js"
 /** @since 0.2.0 */
 export * as ZelaiClient from "./ZelaiClient.js"
+/** @since 0.2.0 */
+export * as ZelaiChat from "./ZelaiChat.js"
+/** @since 0.2.0 */
+export * as ZelaiGeneration from "./ZelaiGeneration.js"
