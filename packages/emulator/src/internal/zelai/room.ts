@@ -64,8 +64,8 @@ export interface ZelaiControl {
   readonly apiKey: string
   /** Every generation billed so far, in order. */
   readonly billed: () => ReadonlyArray<ZelaiBilling>
-  /** Every client frame received (`type` and `requestId`), in order. */
-  readonly received: () => ReadonlyArray<{ readonly type: string; readonly requestId: string | undefined }>
+  /** Every client frame received (`type`, `requestId`, `data` — the key of `auth` replaced), in order. */
+  readonly received: () => ReadonlyArray<{ readonly type: string; readonly requestId: string | undefined; readonly data: unknown }>
   /** Jobs running now. */
   readonly running: () => number
   /** Jobs stopped by a `cancel` (or a disconnect with `onDisconnect: "cancel"`). */
@@ -175,7 +175,7 @@ export const makeRoom = (world: World, options: ZelaiOptions = {}): ZelaiRoom =>
   const jobs = new Map<string, Job>()
   const store = new Map<string, Stored>()
   const billed: ZelaiBilling[] = []
-  const received: Array<{ type: string; requestId: string | undefined }> = []
+  const received: Array<{ type: string; requestId: string | undefined; data: unknown }> = []
   const cancelled: string[] = []
   const directiveUses = new Map<string, number>()
   const faults = { delayMillis: 0, fail: [] as Array<{ remaining: number; code: string; message: string; details: unknown }> }
@@ -437,7 +437,7 @@ export const makeRoom = (world: World, options: ZelaiOptions = {}): ZelaiRoom =>
     }
     const { data, requestId, type } = frame as { type: string; requestId?: unknown; data?: unknown }
     const id = typeof requestId === "string" ? requestId : undefined
-    received.push({ type, requestId: id })
+    received.push({ type, requestId: id, data: type === "auth" ? { apiKey: "<redacted>" } : data })
     if (type === "auth") {
       const apiKey = (data as { apiKey?: unknown } | undefined)?.apiKey
       if (typeof apiKey === "string" && keys.has(apiKey)) {
