@@ -314,7 +314,7 @@ const timeoutError = (operation: string, requestId: string, bound: Duration.Dura
     code: "TIMEOUT",
     operation,
     requestId,
-    message: `${operation} ${requestId} had no answer within ${Duration.format(bound)}; a cancel was sent`
+    message: `${operation} ${requestId} had no answer within ${Duration.format(bound)}; it was cancelled (a cancel frame goes out when the socket is up)`
   })
 
 /**

@@ -77,7 +77,9 @@ describe("ZelAI behind the neutral services", () => {
           Effect.provide(Toolkit.make(GetWeather).toLayer({ get_weather: () => Effect.succeed("sunny") }))
         )
       )
-      assert.include(JSON.stringify(refused), "tools")
+      assert.strictEqual(refused._tag, "UnknownError")
+      const cause = (refused as { cause?: unknown }).cause as { _tag?: string; feature?: string; provider?: string }
+      assert.deepStrictEqual([cause._tag, cause.feature, cause.provider], ["SogniUnsupported", "tools", "zelai"])
       assert.strictEqual(emulator.zelai.received().length, before)
     }))
 

@@ -244,6 +244,9 @@ export const make = (settings: ConnectionSettings): Effect.Effect<Connection, ne
                   Deferred.unsafeDone(authFailed, Exit.succeed(error))
                   return undefined
                 }
+                if (frame.requestId === undefined) {
+                  return Effect.logWarning(`zelai: the server reported an error for no request (${frame.error.code}: ${frame.error.message})`)
+                }
                 return deliver(frame, frame.requestId)
               }
               default:
