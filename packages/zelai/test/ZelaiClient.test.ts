@@ -16,6 +16,9 @@ import * as LogLevel from "effect/LogLevel"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import * as SubscriptionRef from "effect/SubscriptionRef"
+import * as TestClock from "effect/TestClock"
+import * as Duration from "effect/Duration"
 import { ZelaiClient, type ZelaiProtocol } from "../src/index.js"
 
 const clientFor = (emulator: Emulator.Service, options: Partial<ZelaiClient.Options> = {}) =>
@@ -325,4 +328,47 @@ describe("ZelaiClient", () => {
       assert.isTrue(logs.some((l) => l.includes("unknown type emulator_unknown_frame")))
       assert.isAbove(emulator.zelai.received().filter((r) => r.type === "ping").length, 0)
     }))
+
+  zelaiTest("a generation with no answer within generationTimeout fails typed and is cancelled on the emulator", (emulator) =>
+    Effect.gen(function*() {
+      const zelai = yield* clientFor(emulator, { generationTimeout: "300 millis" })
+      const error = yield* Effect.flip(Stream.runDrain(zelai.image({ prompt: "[[slow]] a long night", width: 320, height: 320 })))
+      assert(error._tag === "ZelaiRequestError")
+      assert.strictEqual(error.reason, "Timeout")
+      const sent = emulator.zelai.received().filter((r) => r.type === "generate_image")
+      assert.strictEqual(error.requestId, sent[0]!.requestId)
+      yield* Effect.sleep("100 millis")
+      assert.deepStrictEqual(emulator.zelai.cancelled(), [error.requestId!])
+      assert.strictEqual(emulator.zelai.running(), 0)
+    }))
+
+  it.scoped("reconnect delays follow core's schedule: 1 s · 2ⁿ capped at 30 s (jitter off here)", () =>
+    Effect.gen(function*() {
+      const ctx = yield* Layer.build(
+        ZelaiClient.layer({
+          apiKey: Redacted.make("zelai_pk_nobody_home"),
+          baseUrl: "http://127.0.0.1:1",
+          reconnectJitter: 0,
+          settingsTimeout: "1 hour"
+        })
+      )
+      const zelai = Context.get(ctx, ZelaiClient.ZelaiClient)
+      yield* Effect.fork(zelai.settings)
+      const delays: Array<number> = []
+      for (let attempt = 1; attempt <= 7; attempt++) {
+        const status = yield* zelai.status.changes.pipe(
+          Stream.filter((s) => s._tag === "Reconnecting" && s.attempt === attempt),
+          Stream.runHead,
+          Effect.flatten
+        )
+        if (status._tag !== "Reconnecting") return assert.fail("not reconnecting")
+        delays.push(Duration.toSeconds(status.delay))
+        yield* TestClock.adjust(status.delay)
+      }
+      assert.deepStrictEqual(delays, [1, 2, 4, 8, 16, 30, 30])
+      assert.strictEqual((yield* SubscriptionRef.get(zelai.status))._tag, "Reconnecting")
+      assert.strictEqual(Duration.toMillis(ZelaiClient.defaults.reconnectBase), 1000)
+      assert.strictEqual(Duration.toMillis(ZelaiClient.defaults.reconnectCap), 30_000)
+      assert.strictEqual(Duration.toMillis(ZelaiClient.defaults.pingInterval), 30_000)
+    }), 30_000)
 })
