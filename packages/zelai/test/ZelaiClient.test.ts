@@ -329,6 +329,27 @@ describe("ZelaiClient", () => {
       assert.isAbove(emulator.zelai.received().filter((r) => r.type === "ping").length, 0)
     }))
 
+  zelaiTest("the emulator's fault control: injected failures are typed with their code; delayed frames still arrive", (emulator) =>
+    Effect.gen(function*() {
+      const zelai = yield* clientFor(emulator)
+      emulator.zelai.failNext({ count: 2, code: "GENERATION_FAILED", message: "GPU fell over" })
+      const first = yield* Effect.flip(Stream.runDrain(zelai.image({ prompt: "a heron" })))
+      assert(first._tag === "ZelaiRequestError")
+      assert.deepStrictEqual([first.reason, first.code, first.isRetryable], ["GenerationFailed", "GENERATION_FAILED", true])
+      const second = yield* Effect.flip(zelai.llm({ prompt: "hi" }))
+      assert(second._tag === "ZelaiRequestError")
+      assert.strictEqual(second.code, "GENERATION_FAILED")
+      emulator.zelai.failNext({ count: 1, code: "SHINY_NEW_CODE" })
+      const unknown = yield* Effect.flip(zelai.llm({ prompt: "hi" }))
+      assert(unknown._tag === "ZelaiRequestError")
+      assert.deepStrictEqual([unknown.reason, unknown.code, unknown.isRetryable], ["Unknown", "SHINY_NEW_CODE", false])
+      emulator.zelai.delayFrames(40)
+      const answer = yield* zelai.llm({ prompt: "still there?" })
+      assert.include(answer.text, "still there?")
+      emulator.zelai.delayFrames(0)
+      assert.strictEqual(emulator.zelai.billed().length, 1)
+    }))
+
   zelaiTest("a generation with no answer within generationTimeout fails typed and is cancelled on the emulator", (emulator) =>
     Effect.gen(function*() {
       const zelai = yield* clientFor(emulator, { generationTimeout: "300 millis" })
