@@ -37,7 +37,13 @@ import { makeControl } from "./internal/control.js"
 import { makeHttpApp } from "./internal/rest.js"
 import { acceptConnection, CloseCodes } from "./internal/socket.js"
 import type { AccountState, BalanceState, World } from "./internal/state.js"
+import { makeRoom as makeZelaiRoom, type ZelaiControl, type ZelaiOptions } from "./internal/zelai/room.js"
 import { makeSigner } from "./internal/tokens.js"
+
+export type { ZelaiBilling, ZelaiControl, ZelaiMalformedKind, ZelaiOptions } from "./internal/zelai/room.js"
+
+/** The ZelAI key accepted when none is configured (`zelai.apiKeys`). @since 0.2.0 */
+export { DEFAULT_ZELAI_KEY } from "./internal/zelai/room.js"
 
 /** The API key accepted when none is configured. @since 0.1.0 */
 export const DEFAULT_API_KEY = "sogni-dev-key"
@@ -100,6 +106,8 @@ export interface Options {
    * stream long replies fast (benchmarks) while keeping one token per frame.
    */
   readonly llmTokensPerTick?: number | undefined
+  /** The ZelAI side (`/ws/generation` and the CDN on the same port). */
+  readonly zelai?: ZelaiOptions | undefined
 }
 
 /**
@@ -120,6 +128,8 @@ export interface Service {
   readonly accounts: ReadonlyArray<{ readonly username: string; readonly password: string; readonly walletAddress: string }>
   /** Fault control, in-process (the same operations as the `/_emulator/rpc` group). */
   readonly control: EmulatorControl
+  /** The ZelAI side: its dev key, billing record, fault control. Its REST base is {@link url}. */
+  readonly zelai: ZelaiControl
 }
 
 /**
@@ -216,11 +226,18 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
     const app = yield* makeHttpApp(world, rpcApp)
     const handler = yield* NodeHttpServer.makeHandler(app)
 
+    const zelai = makeZelaiRoom(world, options.zelai)
     const wss = new WebSocketServer({ noServer: true })
     const server = Http.createServer()
-    server.on("request", handler)
+    server.on("request", (request: Http.IncomingMessage, response: Http.ServerResponse) => {
+      if (!zelai.serveHttp(request, response)) handler(request, response)
+    })
     server.on("upgrade", (request: Http.IncomingMessage, socket: Duplex, head: Buffer) => {
       const path = new URL(request.url ?? "/", "http://emulator.invalid").pathname
+      if (path === "/ws/generation") {
+        wss.handleUpgrade(request, socket, head, (ws) => zelai.accept(ws))
+        return
+      }
       if (path !== "/") {
         socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
         return
@@ -257,7 +274,8 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
       apiKey: apiKeys[0]!,
       apiKeys,
       accounts: accounts.map((a) => ({ username: a.username, password: a.password, walletAddress: a.walletAddress })),
-      control
+      control,
+      zelai: zelai.control
     }
   })
 

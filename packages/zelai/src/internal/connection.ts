@@ -1,0 +1,403 @@
+/**
+ * The one ZelAI socket: lazy connect, `auth` first, JSON pings, reconnect on core's schedule, request
+ * routing by `requestId`, and the rules for what survives a dropped socket.
+ *
+ * - A request whose frame was never written is simply written on the next socket.
+ * - A read-only settings call that was written is written again (it changes nothing, bills nothing).
+ * - A generation that was written is never written again: after the next `auth_success` it has
+ *   `resumeGrace` to show a frame on the new socket; otherwise it fails with `ZelaiConnectionLost`
+ *   (its `requestId`, "may have been billed").
+ * - `AUTH_ERROR` ends the connection for good and fails every waiter at once.
+ *
+ * @internal
+ */
+import * as Socket from "@effect/platform/Socket"
+import { SogniError, SogniSocket } from "@effect-sogni/core"
+import * as Clock from "effect/Clock"
+import * as Data from "effect/Data"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as ScheduleDecision from "effect/ScheduleDecision"
+import * as ScheduleIntervals from "effect/ScheduleIntervals"
+import type * as Scope from "effect/Scope"
+import * as SubscriptionRef from "effect/SubscriptionRef"
+import WS from "ws"
+import * as ZelaiProtocol from "../ZelaiProtocol.js"
+import { type ZelaiError, ZelaiConnectionLost } from "../ZelaiError.js"
+
+/** @internal */
+export interface ConnectionSettings {
+  readonly apiKey: Redacted.Redacted<string>
+  readonly url: string
+  readonly connectTimeout: Duration.Duration
+  readonly authTimeout: Duration.Duration
+  readonly pingInterval: Duration.Duration
+  readonly reconnectBase: Duration.Duration
+  readonly reconnectCap: Duration.Duration
+  readonly reconnectJitter: number
+  readonly resumeGrace: Duration.Duration
+  readonly cancelTimeout: Duration.Duration
+}
+
+/**
+ * The connection's state: `Idle` until the first request, then `Connecting` / `Ready` /
+ * `Reconnecting`, or `Failed` for good (refused key).
+ *
+ * @internal
+ */
+export type Status = Data.TaggedEnum<{
+  Idle: {}
+  Connecting: { readonly attempt: number }
+  Ready: { readonly connection: number }
+  Reconnecting: { readonly attempt: number; readonly delay: Duration.Duration; readonly closeCode: number | undefined }
+  Failed: { readonly error: SogniError.SogniError }
+}>
+
+/** @internal */
+export const Status = Data.taggedEnum<Status>()
+
+/** What a request's subscriber receives. @internal */
+export type Item =
+  | { readonly _tag: "Frame"; readonly frame: ZelaiProtocol.ServerFrame }
+  | { readonly _tag: "Fail"; readonly error: ZelaiError }
+
+interface Pending {
+  readonly requestId: string
+  readonly operation: string
+  /** Safe to write again after a reconnect (read-only settings calls). */
+  readonly replayable: boolean
+  readonly text: string
+  readonly queue: Queue.Queue<Item>
+  /** The connection number it was written on. */
+  sentOn: number | undefined
+  /** Written on a connection that closed, and nothing heard of it since. */
+  lost: { readonly closeCode: number | undefined } | undefined
+}
+
+/** A registered request. @internal */
+export interface Handle {
+  readonly requestId: string
+  readonly items: Queue.Queue<Item>
+}
+
+/** @internal */
+export interface Connection {
+  readonly status: SubscriptionRef.SubscriptionRef<Status>
+  /**
+   * Registers a request and queues its frame; the scope's end (after a terminal frame, a failure or an
+   * interruption) drops the route, and sends `cancel` when the request was written and not finished.
+   */
+  readonly request: (options: {
+    readonly type: string
+    readonly operation: string
+    readonly data: unknown
+    readonly replayable: boolean
+  }) => Effect.Effect<Handle, SogniError.SogniError, Scope.Scope>
+  /** Marks a request finished (its terminal frame arrived): later frames for it are dropped. */
+  readonly finish: (requestId: string) => Effect.Effect<void>
+  /** Requests registered and not finished. */
+  readonly inFlight: Effect.Effect<number>
+}
+
+let counter = 0
+
+/**
+ * A fresh request id: `req_<ms>_<random>` like the official SDK's, plus a process counter so two ids
+ * made in the same millisecond never collide. ASCII, under 64 characters.
+ *
+ * @internal
+ */
+export const makeRequestId = (): string =>
+  `req_${Date.now()}_${(counter = (counter + 1) % 1_000_000).toString(36)}${Math.random().toString(36).slice(2, 11)}`
+
+const stepper = (schedule: Schedule.Schedule<unknown>) => {
+  let state: unknown = schedule.initial
+  return Effect.flatMap(Clock.currentTimeMillis, (now) =>
+    Effect.map(schedule.step(now, undefined, state), ([next, , decision]) => {
+      state = next
+      if (ScheduleDecision.isDone(decision)) return Option.none<Duration.Duration>()
+      return Option.some(Duration.millis(Math.max(0, Math.round(ScheduleIntervals.start(decision.intervals) - now))))
+    }))
+}
+
+class Closed extends Data.TaggedError("Closed")<{ readonly code: number | undefined; readonly authenticated: boolean }> {}
+
+/** @internal */
+export const make = (settings: ConnectionSettings): Effect.Effect<Connection, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const status = yield* SubscriptionRef.make<Status>(Status.Idle())
+    const pending = new Map<string, Pending>()
+    const outbox = yield* Queue.unbounded<Pending>()
+    const wanted = yield* Deferred.make<void>()
+    let terminal: SogniError.SogniError | undefined
+    let connectionNumber = 0
+    let currentWrite: ((text: string) => Effect.Effect<void, Socket.SocketError>) | undefined
+
+    const failAll = (error: SogniError.SogniError) =>
+      Effect.gen(function*() {
+        for (const p of [...pending.values()]) {
+          pending.delete(p.requestId)
+          yield* Queue.offer(p.queue, { _tag: "Fail", error })
+        }
+        yield* Queue.takeAll(outbox)
+      })
+
+    const deliver = (frame: ZelaiProtocol.ServerFrame, requestId: string | undefined): Effect.Effect<void> => {
+      if (requestId === undefined) return Effect.void
+      const p = pending.get(requestId)
+      if (p === undefined) {
+        return Effect.logDebug("zelai: dropped a frame for a request that is no longer waiting").pipe(
+          Effect.annotateLogs({ requestId, frame: frame._tag })
+        )
+      }
+      p.lost = undefined
+      p.queue.unsafeOffer({ _tag: "Frame", frame })
+      return Effect.void
+    }
+
+    // One connection: open, authenticate, route frames until it closes.
+    const connectOnce = (attempt: number, authFailed: Deferred.Deferred<SogniError.SogniError>) =>
+      Effect.scoped(
+        Effect.gen(function*() {
+          yield* SubscriptionRef.set(status, Status.Connecting({ attempt }))
+          const number = ++connectionNumber
+          let authenticated = false
+          let rejected: SogniError.SogniError | undefined
+          const authenticatedNow = yield* Deferred.make<void>()
+          const constructor = (u: string) => new WS(u, { perMessageDeflate: false }) as unknown as globalThis.WebSocket
+          const socket = yield* Socket.makeWebSocket(settings.url, {
+            closeCodeIsError: () => true,
+            openTimeout: settings.connectTimeout
+          }).pipe(Effect.provideService(Socket.WebSocketConstructor, constructor))
+          const write = yield* socket.writer
+          const scope = yield* Effect.scope
+
+          const writer = Effect.forever(
+            Effect.uninterruptibleMask((restore) =>
+              Effect.flatMap(restore(Queue.take(outbox)), (p) =>
+                pending.get(p.requestId) !== p
+                  ? Effect.void
+                  : restore(write(p.text)).pipe(
+                    Effect.onExit((exit) =>
+                      Effect.sync(() => {
+                        if (Exit.isSuccess(exit)) p.sentOn = number
+                        else outbox.unsafeOffer(p)
+                      })
+                    ),
+                    Effect.ignore
+                  ))
+            )
+          )
+          const pinger = write(JSON.stringify({ type: "ping" })).pipe(
+            Effect.ignore,
+            Effect.repeat(Schedule.spaced(settings.pingInterval)),
+            Effect.delay(settings.pingInterval)
+          )
+
+          const onAuthenticated = Effect.gen(function*() {
+            currentWrite = write
+            // read-only calls written on an earlier socket go out again; generations get a grace period
+            for (const p of pending.values()) {
+              if (p.sentOn !== undefined && p.sentOn !== number && p.replayable) {
+                p.sentOn = undefined
+                p.lost = undefined
+                yield* Queue.offer(outbox, p)
+              } else if (p.lost !== undefined) {
+                yield* Effect.forkIn(expireLost(p), scope)
+              }
+            }
+            yield* SubscriptionRef.set(status, Status.Ready({ connection: number }))
+            yield* Deferred.succeed(authenticatedNow, undefined)
+            yield* Effect.forkIn(writer, scope)
+            yield* Effect.forkIn(pinger, scope)
+          })
+
+          const onFrame = (raw: string | Uint8Array): Effect.Effect<void> | undefined => {
+            const text = typeof raw === "string" ? raw : new TextDecoder().decode(raw)
+            const frame = ZelaiProtocol.decodeServerFrame(text)
+            switch (frame._tag) {
+              case "Skip":
+                return Effect.logWarning(`zelai: skipped a malformed server frame (${frame.reason})`).pipe(
+                  Effect.annotateLogs({ frame: text.slice(0, 200) })
+                )
+              case "AuthSuccess":
+                if (authenticated) return undefined
+                authenticated = true
+                return onAuthenticated
+              case "Pong":
+                return undefined
+              case "Unknown":
+                return Effect.logDebug(`zelai: ignored a frame of unknown type ${frame.type}`)
+              case "Error": {
+                if (frame.error.code === "AUTH_ERROR" || (!authenticated && frame.requestId === undefined)) {
+                  const error = new SogniError.SogniAuthenticationError({
+                    reason: "InvalidCredentials",
+                    message: `ZelAI refused the API key (${frame.error.code}: ${frame.error.message || "no message"})`
+                  })
+                  rejected = error
+                  Deferred.unsafeDone(authFailed, Exit.succeed(error))
+                  return undefined
+                }
+                if (frame.requestId === undefined) {
+                  return Effect.logWarning(`zelai: the server reported an error for no request (${frame.error.code}: ${frame.error.message})`)
+                }
+                return deliver(frame, frame.requestId)
+              }
+              default:
+                return deliver(frame, frame.requestId)
+            }
+          }
+
+          const authTimeout = Deferred.await(authenticatedNow).pipe(
+            Effect.timeoutFail({
+              duration: settings.authTimeout,
+              onTimeout: () => new Closed({ code: undefined, authenticated: false })
+            })
+          )
+          const onOpen = Effect.gen(function*() {
+            yield* write(JSON.stringify({ type: "auth", data: { apiKey: Redacted.value(settings.apiKey) } })).pipe(
+              Effect.ignore
+            )
+          })
+          const run = socket.runRaw(onFrame, { onOpen }).pipe(
+            Effect.mapError((e) =>
+              new Closed({ code: Socket.SocketCloseError.is(e) ? e.code : 1006, authenticated })
+            ),
+            Effect.zipRight(Effect.fail(new Closed({ code: 1000, authenticated })))
+          )
+          const ended = yield* Effect.raceFirst(
+            run,
+            Effect.zipRight(
+              Effect.raceFirst(
+                Effect.zipRight(authTimeout, Effect.never),
+                Effect.flatMap(Deferred.await(authFailed), (e) => Effect.fail(e))
+              ),
+              Effect.never
+            )
+          ).pipe(Effect.flip)
+          if (rejected !== undefined) return rejected
+          return ended._tag === "Closed" ? new Closed({ code: ended.code, authenticated }) : ended
+        })
+      ).pipe(
+        Effect.ensuring(Effect.sync(() => {
+          currentWrite = undefined
+          for (const p of pending.values()) {
+            if (p.sentOn !== undefined && !p.replayable && p.lost === undefined) p.lost = { closeCode: undefined }
+          }
+        }))
+      )
+
+    const expireLost = (p: Pending): Effect.Effect<void> =>
+      Effect.sleep(settings.resumeGrace).pipe(
+        Effect.zipRight(Effect.suspend(() => {
+          if (pending.get(p.requestId) !== p || p.lost === undefined) return Effect.void
+          pending.delete(p.requestId)
+          return Queue.offer(
+            p.queue,
+            {
+              _tag: "Fail",
+              error: new ZelaiConnectionLost({
+                requestId: p.requestId,
+                operation: p.operation,
+                mayHaveBeenBilled: true,
+                ...(p.lost.closeCode !== undefined ? { closeCode: p.lost.closeCode } : {}),
+                message:
+                  `the connection dropped while ${p.operation} ${p.requestId} was running and no answer came after reconnecting; ` +
+                  "it was not sent again, but the server may have run it, so it may have been billed"
+              })
+            }
+          )
+        }))
+      )
+
+    const loop = Effect.gen(function*() {
+      yield* Deferred.await(wanted)
+      const schedule = SogniSocket.defaultReconnectSchedule({
+        reconnectBase: settings.reconnectBase,
+        reconnectCap: settings.reconnectCap,
+        reconnectJitter: settings.reconnectJitter
+      })
+      let next = stepper(schedule)
+      let attempt = 0
+      while (true) {
+        const authFailed = yield* Deferred.make<SogniError.SogniError>()
+        const outcome = yield* connectOnce(attempt, authFailed)
+        if (outcome._tag !== "Closed") {
+          terminal = outcome
+          yield* SubscriptionRef.set(status, Status.Failed({ error: outcome }))
+          yield* failAll(outcome)
+          return
+        }
+        for (const p of pending.values()) if (p.lost !== undefined && p.lost.closeCode === undefined) p.lost = { closeCode: outcome.code }
+        if (outcome.authenticated) {
+          attempt = 0
+          next = stepper(schedule)
+        }
+        const delay = Option.getOrElse(yield* next, () => settings.reconnectCap)
+        yield* SubscriptionRef.set(status, Status.Reconnecting({ attempt: attempt + 1, delay, closeCode: outcome.code }))
+        yield* Effect.logDebug(`zelai: socket closed (${outcome.code ?? "no close code"}); reconnecting in ${Duration.format(delay)}`)
+        yield* Effect.sleep(delay)
+        attempt++
+      }
+    })
+    yield* Effect.forkScoped(loop)
+    yield* Effect.addFinalizer(() =>
+      failAll(new SogniError.SogniTransportError({ reason: "Closed", message: "the ZelAI client was closed" }))
+    )
+
+    const sendCancel = (requestId: string) =>
+      Effect.suspend(() => {
+        const write = currentWrite
+        if (write === undefined) return Effect.void
+        return write(JSON.stringify({ type: "cancel", requestId })).pipe(
+          Effect.timeout(settings.cancelTimeout),
+          Effect.ignore
+        )
+      })
+
+    const request: Connection["request"] = (options) =>
+      Effect.gen(function*() {
+        if (terminal !== undefined) return yield* Effect.fail(terminal)
+        const requestId = makeRequestId()
+        const queue = yield* Queue.unbounded<Item>()
+        const p: Pending = {
+          requestId,
+          operation: options.operation,
+          replayable: options.replayable,
+          text: JSON.stringify(
+            options.data === undefined ? { type: options.type, requestId } : { type: options.type, requestId, data: options.data }
+          ),
+          queue,
+          sentOn: undefined,
+          lost: undefined
+        }
+        yield* Effect.acquireRelease(
+          Effect.sync(() => {
+            pending.set(requestId, p)
+            outbox.unsafeOffer(p)
+          }),
+          () =>
+            Effect.suspend(() => {
+              if (pending.get(requestId) !== p) return Queue.shutdown(queue)
+              pending.delete(requestId)
+              // still running: stop it upstream (late frames for it are dropped from now on)
+              return Effect.zipRight(p.sentOn !== undefined ? sendCancel(requestId) : Effect.void, Queue.shutdown(queue))
+            })
+        )
+        yield* Deferred.succeed(wanted, undefined)
+        return { requestId, items: queue }
+      })
+
+    return {
+      status,
+      request,
+      finish: (requestId) => Effect.sync(() => void pending.delete(requestId)),
+      inFlight: Effect.sync(() => pending.size)
+    } satisfies Connection
+  })
