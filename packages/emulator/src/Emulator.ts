@@ -35,6 +35,8 @@ import { WebSocketServer } from "ws"
 import { type EmulatorControl, EmulatorRpcs, handlersLayer } from "./EmulatorControl.js"
 import { makeControl } from "./internal/control.js"
 import { makeHttpApp } from "./internal/rest.js"
+import { makeSageRoom, type SageControl, type SageOptions, sageOptionProblems } from "./internal/sage/room.js"
+import { withSage } from "./internal/sage/router.js"
 import { acceptConnection, CloseCodes } from "./internal/socket.js"
 import type { AccountState, BalanceState, World } from "./internal/state.js"
 import { makeSigner } from "./internal/tokens.js"
@@ -100,7 +102,22 @@ export interface Options {
    * stream long replies fast (benchmarks) while keeping one token per frame.
    */
   readonly llmTokensPerTick?: number | undefined
+  /** The Sage LLM routes (`/sage_llm/*`, `/api/sage_llm/*`): response shape and mock providers. */
+  readonly sage?: SageOptions | undefined
 }
+
+export type {
+  /** @since 0.2.0 */
+  SageControl,
+  /** @since 0.2.0 */
+  SageDisconnect,
+  /** @since 0.2.0 */
+  SageGateStats,
+  /** @since 0.2.0 */
+  SageOptions,
+  /** @since 0.2.0 */
+  SageRequestRecord
+} from "./internal/sage/room.js"
 
 /**
  * A running emulator.
@@ -120,6 +137,8 @@ export interface Service {
   readonly accounts: ReadonlyArray<{ readonly username: string; readonly password: string; readonly walletAddress: string }>
   /** Fault control, in-process (the same operations as the `/_emulator/rpc` group). */
   readonly control: EmulatorControl
+  /** The Sage routes' controls: response shape, providers, requests seen, closed streams, the gate. */
+  readonly sage: SageControl
 }
 
 /**
@@ -142,6 +161,7 @@ const validate = (options: Options) => {
       problems.push(`${name} must be a positive integer (got ${value})`)
     }
   }
+  problems.push(...sageOptionProblems(options.sage))
   const apiKeys = options.apiKeys !== undefined && options.apiKeys.length > 0 ? options.apiKeys : [DEFAULT_API_KEY]
   if (apiKeys.some((k) => k.trim().length === 0)) problems.push("API keys must not be empty")
   const accounts = options.accounts !== undefined && options.accounts.length > 0
@@ -213,7 +233,8 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
     const rpcApp = yield* RpcServer.toHttpApp(EmulatorRpcs).pipe(
       Effect.provide([handlersLayer(control), RpcSerialization.layerNdjson])
     )
-    const app = yield* makeHttpApp(world, rpcApp)
+    const sage = makeSageRoom(options.sage, speed)
+    const app = withSage(sage, yield* makeHttpApp(world, rpcApp))
     const handler = yield* NodeHttpServer.makeHandler(app)
 
     const wss = new WebSocketServer({ noServer: true })
@@ -257,7 +278,8 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
       apiKey: apiKeys[0]!,
       apiKeys,
       accounts: accounts.map((a) => ({ username: a.username, password: a.password, walletAddress: a.walletAddress })),
-      control
+      control,
+      sage: sage.control
     }
   })
 
