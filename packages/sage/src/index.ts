@@ -8,6 +8,8 @@
  */
 
 /** @since 0.2.0 */
+export * as SageChat from "./SageChat.js"
+/** @since 0.2.0 */
 export * as SageClient from "./SageClient.js"
 /** @since 0.2.0 */
 export * as SageError from "./SageError.js"
