@@ -169,7 +169,15 @@ export const toSageRequest = (
 > => {
   const refused = unsupportedFeature(request)
   if (refused !== undefined) return Either.left(refused)
-  const valid = ChatRequest.validate(request)
+  // chat's own rules, without its image rules (Sogni's formats and caps): Sage's are checked below
+  const valid = ChatRequest.validate({
+    ...request,
+    messages: request.messages.map((m) =>
+      m.content === null || typeof m.content === "string"
+        ? m
+        : { ...m, content: m.content.map((p) => (p.type === "image_url" ? { type: "text" as const, text: "(image)" } : p)) }
+    )
+  })
   if (Either.isLeft(valid)) return Either.left(valid.left)
   const images: Array<string> = []
   for (let i = 0; i < request.messages.length; i++) {

@@ -215,7 +215,23 @@ describe("SageChat", () => {
           messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "data:image/bmp;base64,Qk0=" } }] }]
         }))
         assert.strictEqual(bad._tag, "SogniInvalidRequest")
+        if (bad._tag === "SogniInvalidRequest") {
+          assert.deepStrictEqual([bad.field, bad.rule], ["messages[0].content[0].image_url.url", "format"])
+        }
         assert.strictEqual(emulator.sage.requests().length, 1)
+        // Sage's formats, not Sogni's: a WebP (and a GIF) data URL is sent
+        const webp = yield* Chat.complete({
+          model: "lmstudio/gemma-3-4b-it",
+          messages: [{
+            role: "user",
+            content: [
+              { type: "text", text: "Compare them" },
+              { type: "image_url", image_url: { url: "data:image/webp;base64,UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==" } },
+              { type: "image_url", image_url: { url: "data:image/gif;base64,R0lGODlhAQABAAAAACw=" } }
+            ]
+          }]
+        })
+        assert.match(webp.text, /I see 2 images\./)
       })
     ))
 
