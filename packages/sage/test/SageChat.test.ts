@@ -246,6 +246,8 @@ describe("SageChat", () => {
         }
         const empty = yield* Effect.flip(Chat.complete({ model: "qwen2.5:7b", messages: [{ role: "user", content: "Go [[empty]]" }] }))
         assert.isTrue(empty._tag === "SogniChatJobError" && empty.error === "empty_response")
+        const cut = yield* Effect.flip(Chat.complete({ model: "qwen2.5:7b", messages: [{ role: "user", content: "Go [[drop]]" }] }))
+        assert.isTrue(cut._tag === "SogniChatJobError" && cut.reason === "Incomplete")
         emulator.sage.setProvider("ollama", { available: false })
         // the stream route refuses with an error event: a job failure carrying the code
         const off = yield* Effect.flip(Chat.complete({ model: "qwen2.5:7b", messages: [{ role: "user", content: "Hi" }] }))

@@ -280,6 +280,19 @@ describe("SageClient: failures", () => {
       }))
   }
 
+  it.scopedLive("a stream the server ends without a final event fails as Incomplete", () =>
+    Effect.gen(function*() {
+      const { client } = yield* setup("S1")
+      const seen: Array<string> = []
+      const error = yield* Effect.flip(
+        client.generateStream({ model: "qwen2.5:7b", prompt: "Cut me off [[drop]]" }).pipe(
+          Stream.runForEach((e) => Effect.sync(() => e._tag === "TextDelta" && seen.push(e.text)))
+        )
+      )
+      assert.isTrue(seen.length > 0)
+      assert.isTrue(error._tag === "SageError" && error.reason === "Incomplete")
+    }))
+
   it.scopedLive("a silent stream fails with a Timeout after idleTimeout", () =>
     Effect.gen(function*() {
       const { client } = yield* setup("S1", { idleTimeout: "60 millis" })

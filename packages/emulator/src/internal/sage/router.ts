@@ -8,7 +8,8 @@
  *
  * Prompt directives: `[[slow]]` (250 ms between events), `[[fail]]` (the generation fails half-way: an
  * error event, or HTTP 500 on the non-streaming routes) and `[[empty]]` (the provider "fails silently":
- * HTTP 200 with an empty `response`, or a final event with an empty `full_response`).
+ * HTTP 200 with an empty `response`, or a final event with an empty `full_response`) and `[[drop]]` (a
+ * stream ends half-way without any final event).
  *
  * @internal
  */
@@ -339,7 +340,7 @@ const answerOf = (g: Generation) => {
   const limit = typeof limitRaw === "number" && limitRaw >= 1 ? Math.floor(limitRaw) : undefined
   if (limit !== undefined && pieces.length > limit) pieces = pieces.slice(0, limit)
   if (empty) pieces = []
-  return { pieces, full: pieces.join("").trim(), slow: directives.slow, fail: directives.fail }
+  return { pieces, full: pieces.join("").trim(), slow: directives.slow, fail: directives.fail, drop: directives.drop }
 }
 
 const encoder = new TextEncoder()
@@ -387,7 +388,7 @@ const streamBody = (room: SageRoom, g: Generation) =>
     const answer = answerOf(g)
     const delay = delayOf(room, answer.slow)
     const texts = textEvents(room, g, answer.pieces)
-    const failAt = answer.fail ? Math.max(1, Math.floor(texts.length / 2)) : undefined
+    const failAt = answer.fail || answer.drop ? Math.max(1, Math.floor(texts.length / 2)) : undefined
     const events: Array<{ readonly event: Json; readonly text: boolean }> = []
     if (room.mode === "S2" && g.provider === "lmstudio") {
       events.push(
@@ -400,7 +401,9 @@ const streamBody = (room: SageRoom, g: Generation) =>
       events.push({ event: texts[i]!, text: true })
       if (failAt !== undefined && i + 1 === failAt) break
     }
-    if (failAt !== undefined) {
+    if (answer.drop) {
+      // the server ends the response half-way without a final event (a crashed handler)
+    } else if (failAt !== undefined) {
       events.push({ event: errorEvent(room.mode, generationFailed(g)), text: false })
     } else {
       // S1's Ollama path forwards Ollama's own final record first (the "double done", §A.5 rule 1)
