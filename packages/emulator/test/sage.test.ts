@@ -142,7 +142,12 @@ describe("Sage routes", () => {
       const emulator = yield* Emulator
       const answers = yield* Effect.forEach(
         [0, 1, 2, 3],
-        (i) => Effect.flatMap(post(`${emulator.url}/api/sage_llm/generate`, { provider: "ollama", model: "qwen2.5:7b", prompt: `Q${i}` }), json),
+        (i) =>
+          Effect.flatMap(
+            // the first one is slow, so the others surely arrive while it runs
+            post(`${emulator.url}/api/sage_llm/generate`, { provider: "ollama", model: "qwen2.5:7b", prompt: `Q${i}${i === 0 ? " [[slow]]" : ""}` }),
+            json
+          ),
         { concurrency: "unbounded" }
       )
       answers.forEach((a, i) => assert.include(a.data.response, `"Q${i}"`))

@@ -367,7 +367,12 @@ describe("SageClient: interruption and the queue", () => {
       const racing = yield* SageClient.make({ baseUrl: `${emulator.url}/api`, concurrency: 6 }).pipe(
         Effect.provide(FetchHttpClient.layer)
       )
-      yield* Effect.forEach(prompts, (prompt) => racing.generate({ model: "qwen2.5:7b", prompt }), { concurrency: "unbounded" })
+      // the first one is slow, so the others surely arrive while it runs
+      yield* Effect.forEach(
+        prompts,
+        (prompt, i) => racing.generate({ model: "qwen2.5:7b", prompt: i === 0 ? `${prompt} [[slow]]` : prompt }),
+        { concurrency: "unbounded" }
+      )
       assert.strictEqual(emulator.sage.gate().maxActive, 1)
       assert.isAtLeast(emulator.sage.gate().maxWaiting, 2)
     }))
