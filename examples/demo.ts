@@ -2,8 +2,9 @@
  * The main job: start the embedded emulator, connect, show the models and the balance, then generate
  * two images, a short video and an audio clip through the media API, each with a live progress bar,
  * save them under `./out/` and print a summary of files, sizes and cost. Then the chat part
- * (`demo-chat.ts`): a streamed answer and a turn calling a local tool and `generate_image`. Last, the
+ * (`demo-chat.ts`): a streamed answer and a turn calling a local tool and `generate_image`. Then the
  * ZelAI part (`demo-zelai.ts`): an image, its 2× upscale and a streamed chat through the same services.
+ * Last, the Sage part (`demo-sage.ts`): a local model's streamed answer through the same chat service.
  *
  * Run it with `pnpm demo`. `SOGNI_DEMO_SPEED` slows the emulator down or speeds it up (default 0.15).
  */
@@ -20,6 +21,7 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import { runChatDemo } from "./demo-chat.js"
+import { runSageDemo } from "./demo-sage.js"
 import { runWorkflowDemo } from "./demo-workflow.js"
 import { runZelaiDemo } from "./demo-zelai.js"
 
@@ -206,6 +208,8 @@ const main = Effect.gen(function*() {
   )
   yield* runWorkflowDemo
   yield* runZelaiDemo
+  // the same chat service on a local model through the Sage LLM routes of the same emulator
+  yield* runSageDemo(`${emulator.url}/api`)
 })
 
 main.pipe(

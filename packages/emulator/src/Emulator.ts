@@ -35,6 +35,8 @@ import { WebSocketServer } from "ws"
 import { type EmulatorControl, EmulatorRpcs, handlersLayer } from "./EmulatorControl.js"
 import { makeControl } from "./internal/control.js"
 import { makeHttpApp } from "./internal/rest.js"
+import { makeSageRoom, type SageControl, type SageOptions, sageOptionProblems } from "./internal/sage/room.js"
+import { withSage } from "./internal/sage/router.js"
 import { acceptConnection, CloseCodes } from "./internal/socket.js"
 import type { AccountState, BalanceState, World } from "./internal/state.js"
 import { makeRoom as makeZelaiRoom, type ZelaiControl, type ZelaiOptions } from "./internal/zelai/room.js"
@@ -108,7 +110,22 @@ export interface Options {
   readonly llmTokensPerTick?: number | undefined
   /** The ZelAI side (`/ws/generation` and the CDN on the same port). */
   readonly zelai?: ZelaiOptions | undefined
+  /** The Sage LLM routes (`/sage_llm/*`, `/api/sage_llm/*`): response shape and mock providers. */
+  readonly sage?: SageOptions | undefined
 }
+
+export type {
+  /** @since 0.2.0 */
+  SageControl,
+  /** @since 0.2.0 */
+  SageDisconnect,
+  /** @since 0.2.0 */
+  SageGateStats,
+  /** @since 0.2.0 */
+  SageOptions,
+  /** @since 0.2.0 */
+  SageRequestRecord
+} from "./internal/sage/room.js"
 
 /**
  * A running emulator.
@@ -130,6 +147,8 @@ export interface Service {
   readonly control: EmulatorControl
   /** The ZelAI side: its dev key, billing record, fault control. Its REST base is {@link url}. */
   readonly zelai: ZelaiControl
+  /** The Sage routes' controls: response shape, providers, requests seen, closed streams, the gate. */
+  readonly sage: SageControl
 }
 
 /**
@@ -152,6 +171,7 @@ const validate = (options: Options) => {
       problems.push(`${name} must be a positive integer (got ${value})`)
     }
   }
+  problems.push(...sageOptionProblems(options.sage))
   const apiKeys = options.apiKeys !== undefined && options.apiKeys.length > 0 ? options.apiKeys : [DEFAULT_API_KEY]
   if (apiKeys.some((k) => k.trim().length === 0)) problems.push("API keys must not be empty")
   const accounts = options.accounts !== undefined && options.accounts.length > 0
@@ -223,7 +243,8 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
     const rpcApp = yield* RpcServer.toHttpApp(EmulatorRpcs).pipe(
       Effect.provide([handlersLayer(control), RpcSerialization.layerNdjson])
     )
-    const app = yield* makeHttpApp(world, rpcApp)
+    const sage = makeSageRoom(options.sage, speed)
+    const app = withSage(sage, yield* makeHttpApp(world, rpcApp))
     const handler = yield* NodeHttpServer.makeHandler(app)
 
     const zelai = makeZelaiRoom(world, options.zelai)
@@ -275,7 +296,8 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
       apiKeys,
       accounts: accounts.map((a) => ({ username: a.username, password: a.password, walletAddress: a.walletAddress })),
       control,
-      zelai: zelai.control
+      zelai: zelai.control,
+      sage: sage.control
     }
   })
 
