@@ -51,7 +51,7 @@ import * as ScheduleIntervals from "effect/ScheduleIntervals"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
-import WS from "ws"
+import * as WebSocketTransport from "./internal/webSocketTransport.js"
 import * as Protocol from "./Protocol.js"
 import { SogniConfig, type SogniSettings, socketWsBase } from "./SogniConfig.js"
 import {
@@ -441,12 +441,12 @@ export const make = (options?: {
             )
           )
           const url = connectionUrl({ ...settings, network: yield* SubscriptionRef.get(network) }, yield* Ref.get(flags))
-          let current: WS | undefined
+          let current: globalThis.WebSocket | undefined
           const constructor = (u: string) => {
             const plain: Record<string, string> = {}
             for (const [k, v] of Object.entries(headers)) plain[k] = Redacted.value(v)
-            current = new WS(u, { headers: plain, perMessageDeflate: false })
-            return current as unknown as globalThis.WebSocket
+            current = WebSocketTransport.open(u, plain)
+            return current
           }
           const socket = yield* Socket.makeWebSocket(url, {
             closeCodeIsError: (code) => code !== 1000,
@@ -494,7 +494,7 @@ export const make = (options?: {
           })
 
           const keepAlive = Effect.sync(() => {
-            if (current !== undefined && current.readyState === WS.OPEN) current.ping()
+            if (current !== undefined) WebSocketTransport.ping(current)
           }).pipe(
             Effect.repeat(Schedule.spaced(settings.keepAlive)),
             Effect.delay(settings.keepAlive)
