@@ -9,6 +9,7 @@ import { Chat } from "@effect-sogni/chat"
 import { Media, Projects } from "@effect-sogni/media"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 
@@ -39,9 +40,9 @@ const program = Effect.gen(function*() {
         }
       })
     ),
-    Stream.filterMap((event) => event._tag === "Completed" && event.results[0]?.url !== undefined
-      ? { _tag: "Some", value: event.results[0].url } as const
-      : { _tag: "None" } as const),
+    Stream.filterMap((event) =>
+      event._tag === "Completed" ? Option.fromNullable(event.results[0]?.url) : Option.none()
+    ),
     Stream.runHead,
     Effect.flatten
   )

@@ -12,7 +12,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { runNode } from "./emulator.js"
+import { runNode } from "../../e2e/test/emulator.js"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 
