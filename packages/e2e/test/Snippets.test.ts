@@ -52,7 +52,7 @@ describe("README snippets compile", () => {
   }
 })
 
-describe("README snippets run against the emulator", () => {
+describe.concurrent("README snippets run against the emulator", () => {
   let emulator: RunningEmulator
   beforeAll(async () => {
     emulator = await startEmulator(e2e.app, ["--speed", "10"])

@@ -74,13 +74,19 @@ export default async function setup(project: TestProject) {
   fs.mkdirSync(packs)
   const tarballs: Record<string, string> = {}
   await timed(timings, "pack", async () => {
+    // one recursive pack of the published packages (workspace: versions and publishConfig applied)
+    await run("npx", [
+      "--yes",
+      "pnpm@12.21.0",
+      "-r",
+      ...published.flatMap((name) => ["--filter", `./packages/${name}`]),
+      "pack",
+      "--pack-destination",
+      packs
+    ], { cwd: root, env, maxBuffer: 64 << 20 })
     for (const name of published) {
-      const { stdout } = await run("npx", ["--yes", "pnpm@12.21.0", "pack", "--pack-destination", packs], {
-        cwd: path.join(root, "packages", name),
-        env
-      })
-      const file = stdout.trim().split("\n").at(-1)!.trim()
-      if (!file.endsWith(".tgz") || !fs.existsSync(file)) throw new Error(`pnpm pack of ${name} printed ${stdout}`)
+      const file = path.join(packs, `effect-sogni-${name}-${JSON.parse(fs.readFileSync(path.join(root, "packages", name, "package.json"), "utf8")).version}.tgz`)
+      if (!fs.existsSync(file)) throw new Error(`pnpm pack wrote no ${file}`)
       tarballs[name] = file
     }
   })
