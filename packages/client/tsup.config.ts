@@ -13,7 +13,9 @@ import { defineConfig } from "tsup"
 const dir = path.dirname(fileURLToPath(import.meta.url))
 /** `js` (bundles only), `dts` (declarations only) or anything else (both); set by scripts/build.mjs. */
 const mode = process.env.CLIENT_BUILD_MODE
-const workspace = [/^@effect-sogni\//]
+// the protocol package's JSON (tool manifest and schemas) is inlined: an external JSON import would lose
+// its `with { type: "json" }` attribute in the bundle, which Node's ESM loader requires
+const workspace = [/^@effect-sogni\//, /^@sogni-ai\/sogni-protocol\//]
 const common = {
   entry: { index: path.join(dir, "src/index.ts") },
   platform: "node" as const,

@@ -29,16 +29,20 @@
  *
  * @since 0.1.0
  */
-import type { Ajv2020, ErrorObject, ValidateFunction } from "ajv/dist/2020.js"
+import type { ErrorObject, ValidateFunction } from "ajv/dist/2020.js"
+import { Ajv2020 } from "ajv/dist/2020.js"
 import type { SchemaValidateFunction } from "ajv/dist/types/index.js"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
-import { createRequire } from "node:module"
+// Static imports (not `require`), so bundlers include the protocol artifacts and the validator.
+import audioModelsFile from "@sogni-ai/sogni-protocol/catalogs/audio-models.json" with { type: "json" }
+import toolNamesJson from "@sogni-ai/sogni-protocol/enums/tool-names.json" with { type: "json" }
+import openAiToolsFile from "@sogni-ai/sogni-protocol/manifests/openai-tools.json" with { type: "json" }
+import versionFile from "@sogni-ai/sogni-protocol/version.json" with { type: "json" }
+import { toolSchemaFiles } from "./internal/toolSchemas.js"
 
-const requireFromCore = createRequire(import.meta.url)
-const protocolFile = (path: string): unknown => requireFromCore(`@sogni-ai/sogni-protocol/${path}`)
 
 // ---------------------------------------------------------------------------------------------------
 // Names
@@ -280,8 +284,8 @@ const patchSchema = (tool: string, schema: JsonSchemaObject): JsonSchemaObject =
   return { ...schema, properties }
 }
 
-const manifestFile = Schema.decodeUnknownSync(ManifestFile)(protocolFile("manifests/openai-tools.json"))
-const toolNamesFile = Schema.decodeUnknownSync(ToolNamesFile)(protocolFile("enums/tool-names.json"))
+const manifestFile = Schema.decodeUnknownSync(ManifestFile)(openAiToolsFile as unknown)
+const toolNamesFile = Schema.decodeUnknownSync(ToolNamesFile)(toolNamesJson as unknown)
 sameSet("hosted", toolNamesFile.hosted, hostedToolNames)
 sameSet("app", toolNamesFile.app, appToolNames)
 sameSet("chatLocal", toolNamesFile.chatLocal, chatLocalToolNames)
@@ -292,7 +296,7 @@ sameSet("manifest", manifestFile.tools.map((t) => t.function.name), hostedToolNa
  *
  * @since 0.1.0
  */
-export const protocolVersion: string = Schema.decodeUnknownSync(VersionFile)(protocolFile("version.json"))
+export const protocolVersion: string = Schema.decodeUnknownSync(VersionFile)(versionFile as unknown)
   .protocolVersion
 
 /**
@@ -344,7 +348,7 @@ const schemaCache = new Map<string, JsonSchemaObject>()
 export const argumentsSchema = (name: SchemaToolName): JsonSchemaObject => {
   let schema = schemaCache.get(name)
   if (schema === undefined) {
-    const raw = Schema.decodeUnknownSync(JsonObject)(protocolFile(`schemas/tools/${name}.schema.json`))
+    const raw = Schema.decodeUnknownSync(JsonObject)(toolSchemaFiles[name])
     schema = patchSchema(name, raw)
     schemaCache.set(name, schema)
   }
@@ -426,9 +430,8 @@ const usableRequired: SchemaValidateFunction = Object.assign(
 )
 
 const makeAjv = (): Ajv2020 => {
-  // loaded on first validation, so importing core does not pay for the validator
-  const { Ajv2020: Ajv } = requireFromCore("ajv/dist/2020.js") as typeof import("ajv/dist/2020.js")
-  const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false })
+  // made on first validation, so a program that never validates tool arguments never compiles a schema
+  const ajv = new Ajv2020({ allErrors: true, strict: true, strictTypes: false })
   ajv.addKeyword({ keyword: "schemaVersion", schemaType: "string" })
   ajv.addKeyword({ keyword: USABLE_REQUIRED, type: "object", schemaType: "array", errors: true, validate: usableRequired })
   return ajv
@@ -629,7 +632,7 @@ const AudioCatalogFile = Schema.Struct({
   models: Schema.Record({ key: Schema.String, value: Schema.Struct({ id: Schema.String }) })
 })
 
-const audioCatalog = Schema.decodeUnknownSync(AudioCatalogFile)(protocolFile("catalogs/audio-models.json"))
+const audioCatalog = Schema.decodeUnknownSync(AudioCatalogFile)(audioModelsFile as unknown)
 
 /**
  * The protocol's music model selectors (`catalogs/audio-models.json`: `turbo`, `sft`, `music3`) → model

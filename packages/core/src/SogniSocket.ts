@@ -60,8 +60,8 @@ import * as ScheduleIntervals from "effect/ScheduleIntervals"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
-import WS from "ws"
 import * as Issues from "./internal/issues.js"
+import * as WebSocketTransport from "./internal/webSocketTransport.js"
 import * as Protocol from "./Protocol.js"
 import { checkEndpoint, SogniConfig, type SogniSettings, socketWsBase } from "./SogniConfig.js"
 import {
@@ -580,7 +580,7 @@ export const make = (options?: {
             )
           )
           const url = connectionUrl({ ...settings, network: yield* SubscriptionRef.get(network) }, yield* Ref.get(flags))
-          let current: WS | undefined
+          let current: globalThis.WebSocket | undefined
           // liveness: set by every frame, pong or ping from the server; read and reset by the keepalive
           let heard = false
           let livenessFailure: SogniTransportError | undefined
@@ -592,10 +592,8 @@ export const make = (options?: {
           const constructor = (u: string) => {
             const plain: Record<string, string> = {}
             for (const [k, v] of Object.entries(headers)) plain[k] = Redacted.value(v)
-            current = new WS(u, { headers: plain, perMessageDeflate: false, maxPayload: settings.maxFrameBytes })
-            current.on("pong", markHeard)
-            current.on("ping", markHeard)
-            return current as unknown as globalThis.WebSocket
+            current = WebSocketTransport.open(u, plain, { maxPayload: settings.maxFrameBytes, onHeard: markHeard })
+            return current
           }
           const socket = yield* Socket.makeWebSocket(url, {
             closeCodeIsError: (code) => code !== 1000,
@@ -654,7 +652,7 @@ export const make = (options?: {
           const keepAliveMillis = Duration.toMillis(settings.keepAlive)
           const livenessMillis = Duration.toMillis(settings.livenessTimeout)
           const ping = Effect.sync(() => {
-            if (current !== undefined && current.readyState === WS.OPEN) current.ping()
+            if (current !== undefined) WebSocketTransport.ping(current)
           })
           const keepAlive = Effect.gen(function*() {
             let silentMillis = 0
@@ -664,11 +662,12 @@ export const make = (options?: {
               yield* Effect.sleep(settings.keepAlive)
               silentMillis = heard ? 0 : silentMillis + keepAliveMillis
               heard = false
-              if (silentMillis >= livenessMillis) {
+              // a browser socket cannot ping, so its silence may be an idle line: no liveness verdict there
+              if (silentMillis >= livenessMillis && current !== undefined && WebSocketTransport.canPing(current)) {
                 const message = `no frame or pong from the server for ${Duration.format(Duration.millis(silentMillis))}`
                 livenessFailure = new SogniTransportError({ reason: "Timeout", message })
                 yield* Effect.logWarning(`SogniSocket: ${message}; dropping the connection`)
-                yield* Effect.sync(() => current?.terminate())
+                yield* Effect.sync(() => current !== undefined && WebSocketTransport.terminate(current))
                 return
               }
               yield* ping

@@ -7,7 +7,7 @@ import { isDeepStrictEqual } from "node:util"
 import * as Schema from "effect/Schema"
 import { Protocol } from "../src/index.js"
 
-const fixturesDir = path.resolve(__dirname, "../../../../shared/protocol/fixtures")
+const fixturesDir = path.resolve(__dirname, "../../../fixtures/protocol")
 const fixtures = fs
   .readdirSync(fixturesDir)
   .filter((f) => /^\d\d-.*\.json$/.test(f))

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * Command line: `pnpm emulator [--port <P>] [--api-key <K>]... [--speed <factor>]`.
  *

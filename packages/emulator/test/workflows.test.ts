@@ -13,7 +13,7 @@ import { emulatorTest, http, json } from "./helpers.js"
 const BASE = "/v1/creative-agent/workflows"
 
 const fixture = JSON.parse(
-  readFileSync(new URL("../../../../shared/protocol/fixtures/workflow-start-request.json", import.meta.url), "utf8")
+  readFileSync(new URL("../../../fixtures/protocol/workflow-start-request.json", import.meta.url), "utf8")
 )
 
 const post = (emulator: Emulator.Service, path: string, body: unknown, headers: Record<string, string> = {}) =>
@@ -67,7 +67,7 @@ describe("emulator: durable workflows over HTTP", () => {
       const wf = created.data.workflow
       assert.match(wf.workflowId, /^wf_/)
       assert.strictEqual(wf.status, "queued")
-      assert.strictEqual(wf.title, "Product still to scored clip")
+      assert.strictEqual(wf.title, "Poster to narrated teaser")
       assert.isTrue(wf.safeContentFilter)
       assert.deepStrictEqual(wf.input, body.input, "input is kept verbatim")
       assert.deepStrictEqual(wf.steps.map((s: any) => [s.id, s.sequence, s.toolName, s.status]), [

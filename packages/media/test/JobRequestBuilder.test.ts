@@ -185,10 +185,10 @@ const ourWire = (params: Params.ProjectParams, appSource?: string): string => {
 // Golden
 // ---------------------------------------------------------------------------------------------
 
-describe("JobRequestBuilder: golden fixture 04 (2-image Flux project)", () => {
+describe("JobRequestBuilder: golden fixture 04 (2-image Flux project, recorded from the official client)", () => {
   const fixture = JSON.parse(
-    fs.readFileSync(path.join("/work/shared/protocol/fixtures", "04-jobRequest-image.json"), "utf8")
-  ) as { payload: Record<string, unknown> }
+    fs.readFileSync(new URL("../../../fixtures/protocol/04-jobRequest-image.json", import.meta.url), "utf8")
+  ) as { payload: Record<string, unknown> & { jobID: string } }
   const params: Params.ProjectParams = {
     type: "image",
     modelId: "flux1-schnell-fp8",
@@ -215,7 +215,8 @@ describe("JobRequestBuilder: golden fixture 04 (2-image Flux project)", () => {
   })
 
   it("serializes to the fixture's exact bytes (key order included) with the fixture's id", () => {
-    assert.strictEqual(ourWire(params), JSON.stringify(fixture.payload))
+    const ours = build(params, { projectId: fixture.payload.jobID })
+    assert.strictEqual(JSON.stringify(Either.getOrThrow(ours)), JSON.stringify(fixture.payload))
   })
 
   it("appSource falls back to the connection's", () => {

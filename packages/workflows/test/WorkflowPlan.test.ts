@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs"
 import * as WorkflowPlan from "../src/WorkflowPlan.js"
 
 const fixture = JSON.parse(
-  readFileSync(new URL("../../../../shared/protocol/fixtures/workflow-start-request.json", import.meta.url), "utf8")
+  readFileSync(new URL("../../../fixtures/protocol/workflow-start-request.json", import.meta.url), "utf8")
 )
 
 const refusal = (plan: unknown, options?: WorkflowPlan.ValidateOptions) => {

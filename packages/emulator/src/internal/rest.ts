@@ -301,8 +301,17 @@ const mediaUploadUrl = (world: World): Handler =>
       return ok({ uploadUrl: mintUploadUrl(world, "PUT", projectId, slotKey(type, id), account.username, undefined) })
     }))
 
+/**
+ * The outcome of checking an upload URL. Declared (not inferred): inferred object literals get a
+ * `problem?: undefined` member added when `exactOptionalPropertyTypes` is off, which defeats the
+ * `"problem" in` narrowing under a plain strict tsconfig.
+ */
+type UploadUrlCheck =
+  | { readonly problem: HttpServerResponse.HttpServerResponse }
+  | { readonly owner: string; readonly imageId: string | undefined }
+
 /** Reads the signed parameters of an `/_uploads` URL; a response when they do not verify. */
-const verifyUploadUrl = (world: World, method: "PUT" | "GET", url: URL) => {
+const verifyUploadUrl = (world: World, method: "PUT" | "GET", url: URL): UploadUrlCheck => {
   const owner = url.searchParams.get("owner") ?? ""
   const imageId = url.searchParams.get("imageId") ?? ""
   const exp = Number(url.searchParams.get("exp"))

@@ -17,6 +17,16 @@ interface WebpEncoder {
   ) => Promise<ArrayBuffer>
 }
 
+/**
+ * The one part of the `WebAssembly` global used here, typed locally so the module compiles under a
+ * tsconfig whose `lib` has no `WebAssembly` declarations (ES2022 without DOM, no @types/node).
+ */
+interface WasmModuleConstructor {
+  new(bytes: Uint8Array): object
+}
+const WasmModule = (globalThis as unknown as { readonly WebAssembly: { readonly Module: WasmModuleConstructor } })
+  .WebAssembly.Module
+
 const codecDir = () => {
   const require = createRequire(import.meta.url)
   return join(dirname(require.resolve("@jsquash/webp/package.json")), "codec")
@@ -32,9 +42,9 @@ const loadEncoder = async (): Promise<WebpEncoder> => {
   let lastError: unknown
   for (const file of ["webp_enc_simd.wasm", "webp_enc.wasm"]) {
     try {
-      const module = new WebAssembly.Module(await readFile(join(dir, "enc", file)))
+      const module = new WasmModule(await readFile(join(dir, "enc", file)))
       // `init` accepts a precompiled module at run time; its declaration only names the options form.
-      await (init as unknown as (module: WebAssembly.Module) => Promise<unknown>)(module)
+      await (init as unknown as (module: object) => Promise<unknown>)(module)
       return {
         encode: (image, options) => encode(image as unknown as Parameters<typeof encode>[0], options)
       }
