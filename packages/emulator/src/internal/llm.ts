@@ -554,3 +554,61 @@ export const cancelLLMJob = (
     charge(world, job)
     return true
   })
+
+/** A quote of `GET /api/v1/job-llm/estimate/{tokenType}/{model}/{inputTokens}/{maxOutputTokens}` (chat.md §11). @internal */
+export type LLMEstimate =
+  | { readonly _tag: "Quote"; readonly body: Record<string, unknown> }
+  | { readonly _tag: "Refused"; readonly status: 400 | 404; readonly message: string }
+
+const wholeSegment = (value: string | undefined): number | undefined => {
+  if (value === undefined || !/^\d+$/.test(value)) return undefined
+  const n = Number(value)
+  return Number.isSafeInteger(n) ? n : undefined
+}
+
+/**
+ * Quotes the most a chat completion can cost: every input token at the prompt price and the whole output
+ * budget at the completion price, in the token type asked for. A finished job is charged the same prices
+ * for the tokens it really used, so its charge never exceeds the quote.
+ *
+ * @internal
+ */
+export const llmEstimate = (segments: {
+  readonly tokenType: string | undefined
+  readonly model: string | undefined
+  readonly inputTokens: string | undefined
+  readonly maxOutputTokens: string | undefined
+}): LLMEstimate => {
+  const refused = (status: 400 | 404, message: string): LLMEstimate => ({ _tag: "Refused", status, message })
+  const tokenType = segments.tokenType ?? ""
+  if (tokenType !== "spark" && tokenType !== "sogni") return refused(400, `tokenType must be spark or sogni (got ${tokenType})`)
+  const model = segments.model ?? ""
+  const info = LLM_MODELS[model] as { readonly maxOutputTokens?: { readonly max?: number } } | undefined
+  if (info === undefined) return refused(404, `Unknown LLM model ${model}`)
+  const inputTokens = wholeSegment(segments.inputTokens)
+  if (inputTokens === undefined) {
+    return refused(400, `inputTokens must be a non-negative integer (got ${segments.inputTokens})`)
+  }
+  const maxOutputTokens = wholeSegment(segments.maxOutputTokens)
+  const ceiling = info.maxOutputTokens?.max ?? Number.MAX_SAFE_INTEGER
+  if (maxOutputTokens === undefined || maxOutputTokens < 1 || maxOutputTokens > ceiling) {
+    return refused(400, `maxOutputTokens must be an integer in 1..${ceiling} for ${model} (got ${segments.maxOutputTokens})`)
+  }
+  const cost = inputTokens * LLMPrice.input + maxOutputTokens * LLMPrice.output
+  const amount = (n: number) => Number(formatAmount(n))
+  return {
+    _tag: "Quote",
+    body: {
+      request: { model, inputTokens, maxOutputTokens, tokenType, time: new Date().toISOString() },
+      quote: {
+        costInUSD: amount(cost * LLMPrice.usdPerToken),
+        // LLM jobs are charged the same amount whichever token pays (see `charge`).
+        costInSogni: amount(cost),
+        costInSpark: amount(cost),
+        costInToken: amount(cost),
+        inputTokens,
+        outputTokens: maxOutputTokens
+      }
+    }
+  }
+}
