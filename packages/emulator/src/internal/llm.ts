@@ -10,7 +10,7 @@
 import type { Protocol } from "@effect-sogni/core"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
-import { generateInstance, hash32 } from "./llmSchema.js"
+import { generateInstance, hash32, toolArguments } from "./llmSchema.js"
 import {
   type AccountState,
   type Connection,
@@ -172,15 +172,6 @@ const toolsOf = (raw: unknown): ReadonlyArray<ToolDef> => {
 }
 
 /** An object schema reduced to its required properties (for `[[minimal]]`). */
-const requiredOnly = (schema: unknown): unknown => {
-  if (typeof schema !== "object" || schema === null) return { type: "object", properties: {} }
-  const s = schema as { properties?: unknown; required?: unknown }
-  const required = Array.isArray(s.required) ? s.required.filter((r): r is string => typeof r === "string") : []
-  const properties = typeof s.properties === "object" && s.properties !== null
-    ? Object.fromEntries(Object.entries(s.properties).filter(([k]) => required.includes(k)))
-    : {}
-  return { ...s, properties }
-}
 
 /** What the mock model produces for a request. @internal */
 export type Plan =
@@ -195,6 +186,73 @@ const charTokens = (text: string, size = 4): Array<string> => {
   const out: string[] = []
   for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size))
   return out
+}
+
+/**
+ * Platform tools and the words that ask for them, in groups: the first tool of a group whose words the
+ * message uses is picked, one per group. A video request suppresses the plain image and music tools (a
+ * picture named there is the video's source, music its soundtrack).
+ */
+const INTENT_GROUPS: ReadonlyArray<ReadonlyArray<readonly [string, RegExp]>> = [
+  [
+    ["upscale_video", /\b(upscale|upscaling|sharpen|enhance)\b.*\b(video|clip|footage)\b/],
+    ["sound_to_video", /\b(lip[- ]?sync|sound[- ]to[- ]video|music video|sings?|singing)\b/],
+    ["video_to_video", /\b(restyle|video[- ]to[- ]video)\b/],
+    ["animate_photo", /\banimate\b.*\b(photo|picture|image|portrait)\b/],
+    ["generate_video", /\b(video|videos|animate|animated|animation|clip|clips|movie|film|footage)\b/]
+  ],
+  [
+    ["remove_background", /\b(remove|cut out|drop)\b.*\bbackground\b|\btransparent background\b/],
+    ["upscale_image", /\b(upscale|upscaling|higher resolution|super[- ]resolution)\b/],
+    ["restore_photo", /\b(restore|repair|fix)\b.*\b(photo|picture|image)\b/],
+    ["edit_image", /\b(edit|retouch|modify)\b|\b(change|replace|recolou?r)\b.*\b(photo|picture|image)\b/],
+    ["change_angle", /\b(another|different|new) (angle|viewpoint)\b/],
+    ["generate_image", /\b(draw|drawing|paint|painting|sketch|picture|pictures|image|images|photo|photos|illustration|illustrate|render|portrait|logo|wallpaper|poster)\b/]
+  ],
+  [
+    ["generate_speech", /\b(say|speak|read (it |this )?aloud|voice[- ]?over|narrate|narration|text[- ]to[- ]speech|tts)\b/],
+    ["compose_lyrics", /\blyrics\b/],
+    ["generate_music", /\b(song|songs|music|tune|melody|soundtrack|jingle|beat|instrumental)\b/]
+  ]
+]
+
+/** Words that name no intent on their own ("get_weather" is about the weather, not about getting). */
+const GENERIC_WORDS = new Set(["get", "set", "fetch", "make", "create", "generate", "do", "run", "call", "tool", "the", "a", "of", "for", "to", "by", "list", "current"])
+
+const nameWords = (name: string): ReadonlyArray<string> =>
+  name.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase().split(/[^a-z0-9]+/).filter((w) => w.length >= 3 && !GENERIC_WORDS.has(w))
+
+/**
+ * The tools a message asks for: those it names; else the platform tools its intent words point to; else
+ * the caller's own tools one of whose name words it uses ("weather" → `get_weather`), with arithmetic
+ * picking a calculator.
+ *
+ * @internal
+ */
+export const pickTools = <T extends { readonly name: string }>(tools: ReadonlyArray<T>, text: string): ReadonlyArray<T> => {
+  const lower = text.toLowerCase()
+  const named = tools.filter((t) => lower.includes(t.name.toLowerCase()))
+  if (named.length > 0) return named
+  const byName = new Map(tools.map((t) => [t.name, t] as const))
+  const picked: T[] = []
+  let video = false
+  INTENT_GROUPS.forEach((group, i) => {
+    const hit = group.find(([name, words]) => byName.has(name) && words.test(lower))
+    if (hit === undefined) return
+    if (i === 0) video = true
+    if (video && (hit[0] === "generate_image" || hit[0] === "generate_music")) return
+    picked.push(byName.get(hit[0])!)
+  })
+  if (picked.length > 0) return picked
+  const words = new Set(lower.split(/[^a-z0-9]+/))
+  const stems = [...words].map((w) => w.replace(/(ing|es|s)$/, ""))
+  const arithmetic = /\d\s*[-+*/^%]\s*\(?\s*\d/.test(text)
+  return tools.filter((t) => {
+    if (byName.get(t.name) !== t) return false
+    const own = nameWords(t.name)
+    if (own.some((w) => words.has(w) || stems.includes(w.replace(/(ing|es|s)$/, "")))) return true
+    return arithmetic && own.some((w) => /^(calc|calculate|calculator|math|compute|evaluate|eval|arithmetic)$/.test(w))
+  })
 }
 
 const FILLER = [
@@ -244,14 +302,9 @@ export const planReply = (
       ? (choice as { function?: { name?: unknown } }).function?.name
       : undefined
     if (typeof forced === "string") chosen = tools.filter((t) => t.name === forced)
-    if (chosen.length === 0) {
-      const lower = userText.toLowerCase()
-      chosen = tools.filter((t) => lower.includes(t.name.toLowerCase()))
-    }
+    if (chosen.length === 0) chosen = pickTools(tools, userText)
     if (chosen.length === 0 && choice === "required") chosen = tools.slice(0, 1)
     if (chosen.length > 0) {
-      const q = quoted(userText)
-      const hints = new Map<string, string>(q === undefined ? [] : [["*", q]])
       return {
         directives,
         plan: {
@@ -259,11 +312,9 @@ export const planReply = (
           calls: chosen.map((t) => ({
             name: t.name,
             arguments: JSON.stringify(
-              generateInstance(
-                directives.minimal ? requiredOnly(t.parameters) : t.parameters ?? { type: "object", properties: {} },
-                `${seed}|${t.name}`,
-                hints
-              ) ?? {}
+              toolArguments(t.parameters ?? { type: "object", properties: {} }, userText, `${seed}|${t.name}`, {
+                requiredOnly: directives.minimal
+              })
             )
           }))
         }
