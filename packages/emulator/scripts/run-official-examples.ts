@@ -66,7 +66,7 @@ const RUNS: ReadonlyArray<Run> = [
   { name: "chat streaming", file: "workflow_text_chat_streaming.mjs", args: ["Tell me a joke"] },
   { name: "chat multi-turn", file: "workflow_text_chat_multi_turn.mjs", args: [], input: ["Hello", "What did I just say?", "/exit", "exit", "quit"] },
   { name: "chat tool calling", file: "workflow_text_chat_tool_calling.mjs", args: ["What's the weather in Paris?"] },
-  { name: "chat vision", file: "workflow_text_chat_vision.mjs", args: ["--image", IMG, "What is in this image?"] },
+  { name: "chat vision", file: "workflow_text_chat_vision.mjs", args: ["--image", IMG], input: ["What is in this image?", "exit", "quit"] },
   { name: "chat sogni tools", file: "workflow_text_chat_sogni_tools.mjs", args: ["Draw a red fox in the snow"] },
   { name: "creative agent tools", file: "workflow_creative_agent_tools.mjs", args: ["Create a 4-shot product video concept for a red sneaker"] },
   { name: "creative agent cli", file: "workflow_creative_agent_cli.mjs", args: ["Create an image of an apple using Chroma Flash model"], input: ["exit", "/exit", "quit"] },
@@ -179,7 +179,7 @@ const runOne = (work: string, run: Run, env: NodeJS.ProcessEnv, timeoutSeconds: 
         result: timedOut ? "timeout" : code === 0 ? "ok" : "failed",
         code,
         seconds: Math.round((Date.now() - started) / 100) / 10,
-        note: (code === 0 && !timedOut ? tail.at(-1) : errorLine ?? tail.at(-1) ?? "").slice(0, 140).replace(/\|/g, "/")
+        note: ((code === 0 && !timedOut ? tail.at(-1) : errorLine ?? tail.at(-1)) ?? "").slice(0, 140).replace(/\|/g, "/")
       })
     })
   })

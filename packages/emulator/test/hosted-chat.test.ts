@@ -102,7 +102,7 @@ describe("hosted chat", () => {
       const image = yield* bytes(yield* http(result.urls[0]))
       assert.isTrue(pngInfo(image).isPng)
       assert.include(body.choices[0].message.content, "The generate_image result is:")
-      assert.include(body.choices[0].message.content, result.urls[0])
+      assert.include(body.choices[0].message.content, `[image 1](${result.urls[0]})`, "a Markdown link per result")
       assert.deepStrictEqual(body.sogni_media_context.images, result.urls)
     }), { speed: 20 })
 
@@ -179,6 +179,48 @@ describe("hosted chat", () => {
       assert.strictEqual(result.arguments.prompt, "a green parrot")
       assert.isTrue(pngInfo(yield* bytes(yield* http(result.result.urls[0]))).isPng)
       assert.strictEqual(executed.choices[0].finish_reason, "stop")
+      // A caller schema in snake_case, arguments spelled out as JSON: run with the platform's names.
+      const snake = {
+        type: "function",
+        function: {
+          name: "generate_video",
+          parameters: {
+            type: "object",
+            properties: {
+              prompt: { type: "string" },
+              model: { type: "string" },
+              duration: { type: "number" },
+              number_of_variations: { type: "integer" },
+              expand_prompt: { type: "boolean" }
+            },
+            required: ["prompt"]
+          }
+        }
+      }
+      const spelled = yield* json(
+        yield* post(`${emulator.url}/v1/chat/completions`, emulator.apiKey, {
+          model: MODEL,
+          messages: [{
+            role: "user",
+            content: `Call the tool with exactly these arguments: ${
+              JSON.stringify({ prompt: "a glass whale", model: "seedance-2-0-mini", duration: 4, number_of_variations: 1, expand_prompt: true })
+            }`
+          }],
+          tools: [snake],
+          tool_choice: { type: "function", function: { name: "generate_video" } },
+          sogni_tool_execution: true
+        })
+      )
+      const [video] = spelled.sogni_tool_results as Array<any>
+      assert.strictEqual(video.status, "ok")
+      assert.deepStrictEqual(video.arguments, {
+        prompt: "a glass whale",
+        videoModel: "seedance2-mini",
+        duration: 4,
+        numberOfVariations: 1,
+        expandPrompt: true
+      })
+      assert.strictEqual(video.result.model, "seedance-2-0-mini")
       // Without server execution the call comes back to the caller.
       const returned = yield* run(false)
       assert.strictEqual(returned.choices[0].finish_reason, "tool_calls")

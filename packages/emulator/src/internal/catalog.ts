@@ -762,7 +762,14 @@ AUDIO_MORE.forEach(([id, name, steps, spark], i) => {
     ...TIERS["ace_step_15_turbo"],
     benchmark: { sec: 4 + steps[2], secCN: 0, secMaxPreviews: 0 },
     steps: range(steps),
-    ...(steps[2] > 16 ? { guidance: { min: 1, max: 15, default: 7, decimals: 1 } } : {})
+    // The SFT checkpoints take CFG guidance and sample with er_sde on a linear-quadratic schedule.
+    ...(steps[2] > 16
+      ? {
+        guidance: { min: 1, max: 15, default: 7, decimals: 1 },
+        comfySampler: { allowed: [...comfySamplers, "er_sde"], default: "er_sde" },
+        comfyScheduler: { allowed: comfySchedulers, default: "linear_quadratic" }
+      }
+      : {})
   }
 })
 

@@ -24,6 +24,7 @@ import {
   emptyMediaContext,
   executeTool,
   mediaContextJson,
+  platformArguments,
   surfaceOf,
   surfaceTools,
   type ToolDefinition
@@ -203,12 +204,15 @@ const runTurn = (world: World, turn: Turn, emit: (event: TurnEvent) => Effect.Ef
         } catch {
           args = undefined
         }
-        const outcome = yield* executeTool(world, turn.caller, c.name, args, ctx)
+        // A platform tool the caller declared under its own schema runs with the platform's argument names.
+        const mapped = turn.injected.has(c.name) ? { args, ignored: [] } : platformArguments(c.name, args)
+        const outcome = yield* executeTool(world, turn.caller, c.name, mapped.args, ctx)
         const result = {
           tool_call_id: c.id,
           name: c.name,
           status: outcome.ok ? "ok" : "err",
-          arguments: args,
+          arguments: mapped.args,
+          ...(mapped.ignored.length > 0 ? { ignored_arguments: mapped.ignored } : {}),
           result: outcome.result
         }
         toolResults.push(result)

@@ -160,6 +160,47 @@ const typeOk = (type: unknown, value: unknown): boolean => {
  *
  * @internal
  */
+/**
+ * Arguments of a platform tool the caller declared under its own schema, in the platform's vocabulary:
+ * snake_case keys become the platform's camelCase ones (`number_of_variations` → `numberOfVariations`),
+ * a video tool's `model` becomes `videoModel`, and keys the platform tool does not take are set aside
+ * (returned in `ignored`) rather than failing the call.
+ *
+ * @internal
+ */
+export const platformArguments = (
+  name: string,
+  args: unknown
+): { readonly args: unknown; readonly ignored: ReadonlyArray<string> } => {
+  const tool = toolDefinition(name)
+  if (tool === undefined || typeof args !== "object" || args === null || Array.isArray(args)) return { args, ignored: [] }
+  const properties = (tool.function.parameters.properties ?? {}) as Record<string, unknown>
+  const out: Record<string, unknown> = {}
+  const ignored: string[] = []
+  for (const [key, value] of Object.entries(args as Record<string, unknown>)) {
+    const camel = key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())
+    const target = key in properties
+      ? key
+      : camel in properties
+      ? camel
+      : key === "model" && "videoModel" in properties
+      ? "videoModel"
+      : undefined
+    const schema = target === undefined ? undefined : properties[target] as { enum?: ReadonlyArray<unknown> } | undefined
+    if (target === undefined) {
+      ignored.push(key)
+    } else if (Array.isArray(schema?.enum) && !schema.enum.includes(value)) {
+      // A canonical model id where the platform takes a selector: the selector that routes to it.
+      const selector = Object.entries({ ...IMAGE_MODELS, ...VIDEO_MODELS, ...MUSIC_MODELS }).find(([, id]) => id === value)?.[0]
+      if (selector !== undefined && schema.enum.includes(selector)) out[target] = selector
+      else ignored.push(key)
+    } else {
+      out[target] = value
+    }
+  }
+  return { args: out, ignored }
+}
+
 export const checkArguments = (name: string, args: unknown): ReadonlyArray<string> => {
   if (PlatformTools.isHostedToolName(name)) {
     return Either.match(PlatformTools.validateEither(name, args), {

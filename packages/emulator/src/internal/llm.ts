@@ -255,6 +255,21 @@ export const pickTools = <T extends { readonly name: string }>(tools: ReadonlyAr
   })
 }
 
+/** Markdown links to the media URLs a tool result lists (`urls`, with its `media_type`). */
+const mediaLinks = (content: string): ReadonlyArray<string> => {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(content)
+  } catch {
+    return []
+  }
+  if (typeof parsed !== "object" || parsed === null) return []
+  const { media_type, urls } = parsed as { media_type?: unknown; urls?: unknown }
+  if (!Array.isArray(urls)) return []
+  const kind = typeof media_type === "string" ? media_type : "result"
+  return urls.filter((u): u is string => typeof u === "string").map((u, i) => `[${kind} ${i + 1}](${u})`)
+}
+
 const FILLER = [
   "The emulator answers deterministically.",
   "Every reply is derived from the last user message.",
@@ -352,6 +367,9 @@ export const planReply = (
     answer = toolResults
       .map((m) => `The ${typeof m.name === "string" && m.name.length > 0 ? m.name : "tool"} result is: ${textOf(m.content)}.`)
       .join(" ")
+    // Like a model presenting media it made: a Markdown link per generated URL.
+    const links = toolResults.flatMap((m) => mediaLinks(textOf(m.content)))
+    if (links.length > 0) answer += `\n\n${links.join("\n")}`
   } else {
     answer = userText.length > 0 ? `You said: "${userText}".` : "Hello! How can I help?"
     if (images > 0) answer += ` I see ${images} image${images === 1 ? "" : "s"}.`

@@ -202,6 +202,8 @@ interface Facts {
   readonly lower: string
   readonly prompt: string
   readonly quoted: string | undefined
+  /** A JSON object the message spells out ("use these arguments: {…}"). */
+  readonly embedded: Readonly<Record<string, unknown>> | undefined
   readonly size: readonly [number, number] | undefined
   readonly seconds: number | undefined
   readonly count: number | undefined
@@ -214,8 +216,21 @@ interface Facts {
   readonly numbers: ReadonlyArray<number>
 }
 
+const embeddedObject = (text: string): Readonly<Record<string, unknown>> | undefined => {
+  const start = text.indexOf("{")
+  const end = text.lastIndexOf("}")
+  if (start < 0 || end <= start) return undefined
+  try {
+    const parsed: unknown = JSON.parse(text.slice(start, end + 1))
+    return isRecord(parsed) ? parsed : undefined
+  } catch {
+    return undefined
+  }
+}
+
 const factsOf = (text: string): Facts => {
   const lower = text.toLowerCase()
+  const embedded = embeddedObject(text)
   const quoted = /"([^"]{1,400})"/.exec(text)?.[1]
   const size = /\b(\d{2,5})\s*[x×]\s*(\d{2,5})\b/.exec(text)
   const seconds = /\b(\d+(?:\.\d+)?)[\s-]*(?:s|sec|secs|second|seconds)\b/i.exec(text)
@@ -234,8 +249,9 @@ const factsOf = (text: string): Facts => {
   return {
     text,
     lower,
-    prompt: (quoted ?? text).trim(),
-    quoted,
+    prompt: (typeof embedded?.["prompt"] === "string" ? embedded["prompt"] : quoted ?? text).trim(),
+    quoted: embedded !== undefined ? undefined : quoted,
+    embedded,
     size: size === null ? undefined : [Number(size[1]), Number(size[2])],
     seconds: seconds === null ? undefined : Number(seconds[1]) * (isMinutes ? 60 : 1),
     count: countValue,
@@ -344,7 +360,8 @@ export const toolArguments = (
     if (!isRecord(sub)) continue
     const must = required.has(key)
     if (!must && options.requiredOnly === true) continue
-    let value = statedValue(key, sub, facts)
+    // Arguments the message spells out as JSON are passed as given, like a model told to use them exactly.
+    let value = facts.embedded !== undefined && key in facts.embedded ? facts.embedded[key] : statedValue(key, sub, facts)
     if (typeof value === "number") value = fitNumber(key, sub, value)
     if (value === undefined && must) {
       const fallback = defaultOf(sub)
