@@ -49,6 +49,11 @@ describe("official client chat", () => {
       const tooLong = yield* get(`/api/v1/job-llm/estimate/spark/${MODEL}/10/999999`)
       assert.strictEqual(tooLong.status, 400)
       assert.match(JSON.stringify(yield* json(tooLong)), /maxOutputTokens must be an integer in 1\.\.32768/)
+      // The model seed 000's chat documentation names is served too.
+      const older = yield* Effect.promise(() =>
+        client.chat.estimateCost({ model: "qwen3.5-35b-a3b-gguf-q4km", messages, tokenType: "spark" })
+      )
+      assert.strictEqual(older.outputTokens, 4096)
       const noAuth = yield* http(`${emulator.url}/api/v1/job-llm/estimate/spark/${MODEL}/10/100`)
       assert.strictEqual(noAuth.status, 401)
     }))

@@ -65,6 +65,17 @@ export const LLM_MODELS: Readonly<Record<string, { readonly workers: number; rea
     defaultsNonThinking: { temperature: 0.7, top_p: 0.8, top_k: 20, min_p: 0, presence_penalty: 1.5 },
     defaultsNonThinkingReasoning: { temperature: 1, top_p: 0.95, top_k: 20, min_p: 0, presence_penalty: 1.5 }
   },
+  // The id seed 000's chat documentation uses (the generation before qwen3.6).
+  "qwen3.5-35b-a3b-gguf-q4km": {
+    workers: 2,
+    maxContextLength: 131072,
+    maxOutputTokens: { min: 1, max: 32768, default: 4096, thinkingComplexDefault: 16384 },
+    temperature: constraint(0, 2, 0.7, 2),
+    top_p: constraint(0, 1, 0.8, 2),
+    top_k: constraint(0, 200, 20),
+    min_p: constraint(0, 1, 0, 2),
+    presence_penalty: constraint(-2, 2, 0, 2)
+  },
   "qwen3-8b-gguf-q4km": {
     workers: 2,
     maxContextLength: 32768,
