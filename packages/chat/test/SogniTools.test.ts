@@ -248,16 +248,16 @@ describe("SogniTools against the emulator", () => {
       )
       assert.strictEqual(v2v.success, true, JSON.stringify(v2v))
       assert.strictEqual(v2v.model, "ltx23-22b-fp8_v2v_distilled")
-      // no animate model online: the failure names what was needed
-      const animate = yield* Tool.resolve(
-        kit,
-        call("video_to_video", { prompt: "dance", videoSourceIndex: 0, sourceImageIndex: 0, controlMode: "animate-move" }),
-        "return"
+      // WAN 2.2 animate-move is served: the image drives the motion of video result 0
+      const animate = JSON.parse(
+        (yield* Tool.resolve(
+          kit,
+          call("video_to_video", { prompt: "dance", videoSourceIndex: 0, sourceImageIndex: 0, controlMode: "animate-move" }),
+          "return"
+        )).content
       )
-      assert.strictEqual(
-        JSON.parse(animate.content).error,
-        "video_to_video failed: No animate-move video models are available on the network right now"
-      )
+      assert.strictEqual(animate.success, true, JSON.stringify(animate))
+      assert.strictEqual(animate.model, "wan_v2.2-14b-fp8_animate-move_lightx2v")
     }))
   emulatorTest("interrupting a running tool cancels its project", () =>
     Effect.gen(function*() {

@@ -102,8 +102,129 @@ describe("hosted chat", () => {
       const image = yield* bytes(yield* http(result.urls[0]))
       assert.isTrue(pngInfo(image).isPng)
       assert.include(body.choices[0].message.content, "The generate_image result is:")
-      assert.include(body.choices[0].message.content, result.urls[0])
+      assert.include(body.choices[0].message.content, `[image 1](${result.urls[0]})`, "a Markdown link per result")
       assert.deepStrictEqual(body.sogni_media_context.images, result.urls)
+    }), { speed: 20 })
+
+  emulatorTest("picks tools by intent words and fills their arguments from the message, then renders them", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator
+      const ask = (content: string, extra: Record<string, unknown> = {}) =>
+        Effect.flatMap(
+          post(`${emulator.url}/v1/chat/completions`, emulator.apiKey, {
+            model: MODEL,
+            messages: [{ role: "user", content }],
+            sogni_tool_execution: true,
+            ...extra
+          }),
+          json
+        )
+      const picture = yield* ask("Can you draw me 2 pictures of a lighthouse at dusk, 640x480?")
+      const [image] = picture.sogni_tool_results as Array<any>
+      assert.strictEqual(image.name, "generate_image")
+      assert.strictEqual(image.status, "ok")
+      assert.deepStrictEqual(
+        [image.arguments.width, image.arguments.height, image.arguments.numberOfVariations],
+        [640, 480, 2]
+      )
+      assert.include(image.arguments.prompt, "lighthouse at dusk")
+      assert.strictEqual(image.result.urls.length, 2)
+      const png = pngInfo(yield* bytes(yield* http(image.result.urls[0])))
+      assert.deepStrictEqual([png.isPng, png.width, png.height], [true, 640, 480])
+
+      const clip = yield* ask("Make a 3 second video of a paper boat on a river")
+      const [video] = clip.sogni_tool_results as Array<any>
+      assert.strictEqual(video.name, "generate_video")
+      assert.strictEqual(video.status, "ok")
+      assert.strictEqual(video.arguments.duration, 3)
+      assert.strictEqual(video.result.media_type, "video")
+
+      const song = yield* ask("Write a short song about autumn leaves, 20 seconds, 90 bpm")
+      const [music] = song.sogni_tool_results as Array<any>
+      assert.strictEqual(music.name, "generate_music")
+      assert.strictEqual(music.status, "ok")
+      assert.deepStrictEqual([music.arguments.duration, music.arguments.bpm], [20, 90])
+
+      const chat = yield* ask("How are you today?")
+      assert.deepStrictEqual(chat.sogni_tool_results, [])
+      assert.isString(chat.choices[0].message.content)
+    }), { speed: 20 })
+
+  emulatorTest("runs a platform tool the request declares itself when sogni_tool_execution is on", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator
+      const declared = {
+        type: "function",
+        function: {
+          name: "generate_image",
+          description: "Make a picture",
+          parameters: { type: "object", properties: { prompt: { type: "string" } }, required: ["prompt"] }
+        }
+      }
+      const run = (execute: boolean) =>
+        Effect.flatMap(
+          post(`${emulator.url}/v1/chat/completions`, emulator.apiKey, {
+            model: MODEL,
+            messages: [{ role: "user", content: "A picture of \"a green parrot\", please" }],
+            tools: [declared],
+            sogni_tools: false,
+            sogni_tool_execution: execute
+          }),
+          json
+        )
+      const executed = yield* run(true)
+      const [result] = executed.sogni_tool_results as Array<any>
+      assert.strictEqual(result.name, "generate_image")
+      assert.strictEqual(result.status, "ok")
+      assert.strictEqual(result.arguments.prompt, "a green parrot")
+      assert.isTrue(pngInfo(yield* bytes(yield* http(result.result.urls[0]))).isPng)
+      assert.strictEqual(executed.choices[0].finish_reason, "stop")
+      // A caller schema in snake_case, arguments spelled out as JSON: run with the platform's names.
+      const snake = {
+        type: "function",
+        function: {
+          name: "generate_video",
+          parameters: {
+            type: "object",
+            properties: {
+              prompt: { type: "string" },
+              model: { type: "string" },
+              duration: { type: "number" },
+              number_of_variations: { type: "integer" },
+              expand_prompt: { type: "boolean" }
+            },
+            required: ["prompt"]
+          }
+        }
+      }
+      const spelled = yield* json(
+        yield* post(`${emulator.url}/v1/chat/completions`, emulator.apiKey, {
+          model: MODEL,
+          messages: [{
+            role: "user",
+            content: `Call the tool with exactly these arguments: ${
+              JSON.stringify({ prompt: "a glass whale", model: "seedance-2-0-mini", duration: 4, number_of_variations: 1, expand_prompt: true })
+            }`
+          }],
+          tools: [snake],
+          tool_choice: { type: "function", function: { name: "generate_video" } },
+          sogni_tool_execution: true
+        })
+      )
+      const [video] = spelled.sogni_tool_results as Array<any>
+      assert.strictEqual(video.status, "ok")
+      assert.deepStrictEqual(video.arguments, {
+        prompt: "a glass whale",
+        videoModel: "seedance2-mini",
+        duration: 4,
+        numberOfVariations: 1,
+        expandPrompt: true
+      })
+      assert.strictEqual(video.result.model, "seedance-2-0-mini")
+      // Without server execution the call comes back to the caller.
+      const returned = yield* run(false)
+      assert.strictEqual(returned.choices[0].finish_reason, "tool_calls")
+      assert.strictEqual(returned.choices[0].message.tool_calls[0].function.name, "generate_image")
     }), { speed: 20 })
 
   emulatorTest("media context: tools of one turn address earlier results by index, uploads by negative index", () =>

@@ -57,7 +57,7 @@ describe("generateInstance", () => {
 })
 
 describe("planReply", () => {
-  it("[[minimal]] makes tool arguments carry only the required properties", () => {
+  it("tool arguments carry the required properties and the ones the message states; [[minimal]] only the required", () => {
     const wide = [{
       type: "function",
       function: {
@@ -69,10 +69,10 @@ describe("planReply", () => {
         }
       }
     }]
-    const full = planReply({ tools: wide }, [{ role: "user", content: "draw \"a fox\"" }])
+    const full = planReply({ tools: wide }, [{ role: "user", content: "draw \"a fox\" at 640x480" }])
     assert(full.plan._tag === "Tools")
-    assert.deepStrictEqual(Object.keys(JSON.parse(full.plan.calls[0]!.arguments)).sort(), ["prompt", "seed", "width"])
-    const terse = planReply({ tools: wide }, [{ role: "user", content: "draw \"a fox\" [[minimal]]" }])
+    assert.deepStrictEqual(JSON.parse(full.plan.calls[0]!.arguments), { prompt: "a fox", width: 640 })
+    const terse = planReply({ tools: wide }, [{ role: "user", content: "draw \"a fox\" at 640x480 [[minimal]]" }])
     assert(terse.plan._tag === "Tools")
     assert.deepStrictEqual(JSON.parse(terse.plan.calls[0]!.arguments), { prompt: "a fox" })
   })

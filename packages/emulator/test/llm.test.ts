@@ -281,7 +281,7 @@ describe("mock LLM", () => {
       const emulator = yield* Emulator.Emulator
       const client = yield* connect(emulator, { appId: "llm-tools" })
       yield* client.next("authenticated")
-      const user = { role: "user", content: "Use get_weather for \"Austin, TX\" please" }
+      const user = { role: "user", content: "Use get_weather for \"Austin, TX\" in celsius for the next 3 days please" }
       const a = newJobID()
       client.send("llmJobRequest", {
         jobID: a,
@@ -304,8 +304,8 @@ describe("mock LLM", () => {
       assert.match(calls[0]!.id, /^call_/)
       const args = JSON.parse(calls[0]!.arguments)
       assert.strictEqual(args.location, "Austin, TX")
-      assert.include(["celsius", "fahrenheit"], args.unit)
-      assert.isTrue(Number.isInteger(args.days) && args.days >= 1 && args.days <= 7)
+      // Optional arguments are the ones the message states, nothing invented.
+      assert.deepStrictEqual(args, { location: "Austin, TX", unit: "celsius", days: 3 })
 
       const b = newJobID()
       client.send("llmJobRequest", {

@@ -437,7 +437,33 @@ describe("admission", () => {
         ["t2v with an image", videoRequest({ extra: { hasReferenceImage: true } }), 4000, /text-to-video/],
         ["audio too short", audioRequest({ duration: 3 }), 4000, /duration must be 10–600/],
         ["audio bpm", audioRequest({ bpm: 900 }), 4000, /bpm/],
-        ["audio format", audioRequest({ outputFormat: "ogg" }), 4000, /Unknown outputFormat "ogg"/]
+        ["audio format", audioRequest({ outputFormat: "ogg" }), 4000, /Unknown outputFormat "ogg"/],
+        ["too many context images", {
+          jobID: Protocol.makeId(),
+          keyFrames: [{
+            modelID: "qwen_image_edit_2511_fp8_lightning",
+            positivePrompt: "merge",
+            ...Object.fromEntries([1, 2, 3, 4].map((i) => [`hasContextImage${i}`, true]))
+          }],
+          numberOfImages: 1,
+          tokenType: "spark"
+        }, 4000, /at most 3 context images/],
+        ["upscaler without a starting image", {
+          jobID: Protocol.makeId(),
+          keyFrames: [{ modelID: "rtx_vsr_pro", positivePrompt: "", steps: 1 }],
+          numberOfImages: 1,
+          tokenType: "spark"
+        }, 4000, /rtx_vsr_pro transforms a starting image/],
+        ["custom size beyond the model", {
+          jobID: Protocol.makeId(),
+          keyFrames: [{ modelID: "krea2_identity_edit_v1_2", positivePrompt: "x", sizePreset: "custom", width: 2560, height: 1024 }],
+          numberOfImages: 1,
+          tokenType: "spark"
+        }, 4000, /outside 512\.\.2048/],
+        ["WAN s2v without audio", videoRequest({ modelId: "wan_v2.2-14b-fp8_s2v_lightx2v", frames: 33, extra: { hasReferenceImage: true } }), 4000, /sound-to-video: it requires a referenceAudio/],
+        ["WAN animate past 321 frames", videoRequest({ modelId: "wan_v2.2-14b-fp8_animate-move_lightx2v", frames: 337 }), 4000, /17\.\.321/],
+        ["LTX 2.5 distilled steps are fixed", videoRequest({ modelId: "ltx25-22b-int8_t2v_distilled", steps: 12, width: 1920, height: 1088 }), 4000, /steps must be an integer in 8\.\.8/],
+        ["H3 standard steps are fixed", videoRequest({ modelId: "minimax-h3-fl2va-fp8_t2v", steps: 4, frames: 124, fps: 24, width: 672, height: 384 }), 4000, /fixed 20 steps|8\.\.|20\.\.20/]
       ]
       for (const [name, request, code, message] of cases) {
         const refused = yield* refusalOf(client, request as { jobID: string })

@@ -95,8 +95,9 @@ export const resolveSize = (
     return { width: preset.width, height: preset.height, sizePreset: preset.id }
   }
   if (width !== undefined && height !== undefined) {
-    if (width < 256 || height < 256 || width > 2560 || height > 2560) {
-      return `Custom size ${width}x${height} is outside 256..2560.`
+    const { max, min } = model.sizeBounds ?? { min: 256, max: 2560 }
+    if (width < min || height < min || width > max || height > max) {
+      return `Custom size ${width}x${height} is outside ${min}..${max} for ${model.id}.`
     }
     return { width: Math.round(width), height: Math.round(height), sizePreset: "custom" }
   }
@@ -173,6 +174,18 @@ const planAudio = (model: CatalogModel, keyFrame: Readonly<Record<string, unknow
     return invalid(`timesignature must be one of ${allowed.allowed.join(", ")} (got ${JSON.stringify(signature)}).`)
   }
   return { duration, bpm, beatsPerBar: signatureText === "6" ? 6 : Number(signatureText) }
+}
+
+/** Context images and starting images of image models (edit models read up to `maxContextImages`). */
+const checkImageInputs = (model: CatalogModel, keyFrame: Readonly<Record<string, unknown>>): Refusal | undefined => {
+  const context = Array.from({ length: 16 }, (_, i) => keyFrame[`hasContextImage${i + 1}`] === true).filter(Boolean).length
+  // Models that declare no context-image budget keep the earlier behaviour (uploads accepted, unused).
+  const most = model.maxContextImages
+  if (most !== undefined && context > most) return invalid(`${model.id} reads at most ${most} context images (got ${context}).`)
+  if (model.needsStartingImage === true && keyFrame["hasStartingImage"] !== true) {
+    return invalid(`${model.id} transforms a starting image: keyFrames[0].hasStartingImage must be set and the image uploaded.`)
+  }
+  return undefined
 }
 
 const OUTPUT_FORMATS: Readonly<Record<string, ReadonlyArray<string>>> = {
@@ -255,6 +268,8 @@ export const planRequest = (
       const size = resolveSize(keyFrame, model)
       if (typeof size === "string") return invalid(size)
       ;({ height, sizePreset, width } = size)
+      const images = checkImageInputs(model, keyFrame)
+      if (images !== undefined) return images
       break
     }
     case "video": {

@@ -18,9 +18,24 @@ export type Family =
   | "h3"
   | "flashvsr"
   | "acestep"
+  | "image-edit"
+  | "image-upscale"
+  | "vendor-image"
 
 /** Video workflows (media.md §10.2.1, §10.2.3). @internal */
-export type Workflow = "t2v" | "i2v" | "a2v" | "ia2v" | "v2v" | "flf2v" | "flfa2v" | "r2v" | "upscale"
+export type Workflow =
+  | "t2v"
+  | "i2v"
+  | "a2v"
+  | "ia2v"
+  | "v2v"
+  | "flf2v"
+  | "flfa2v"
+  | "r2v"
+  | "upscale"
+  | "s2v"
+  | "animate-move"
+  | "animate-replace"
 
 /** A catalog entry plus what the simulation needs to know about it. */
 export interface CatalogModel {
@@ -45,10 +60,16 @@ export interface CatalogModel {
   readonly maxSteps: number
   /** Spark per output at the model's defaults (size, steps, frames or duration). */
   readonly sparkPerMedia: number
+  /** Image models: the custom-size bounds (each side); 256..2560 when absent. */
+  readonly sizeBounds?: { readonly min: number; readonly max: number } | undefined
+  /** Image models: how many context images (`contextImages`) the model reads; 0 when absent. */
+  readonly maxContextImages?: number | undefined
+  /** Image models that transform a `startingImage` and cannot run without one. */
+  readonly needsStartingImage?: boolean | undefined
 }
 
-/** Every model the emulator knows. @internal */
-export const models: ReadonlyArray<CatalogModel> = [
+/** The first models of the catalog (their tiers are shared, below); the rest come from the tables further down. */
+const coreModels: ReadonlyArray<CatalogModel> = [
   {
     id: "flux1-schnell-fp8",
     name: "Flux.1 Schnell",
@@ -263,35 +284,6 @@ export const models: ReadonlyArray<CatalogModel> = [
   }
 ]
 
-const byId = new Map(models.map((m) => [m.id, m] as const))
-
-/** O(1) lookup by model id. @internal */
-export const findModel = (id: string): CatalogModel | undefined => byId.get(id)
-
-/** `GET /api/v1/models/list` body. @internal */
-export const modelList = (): Protocol.ModelListEntry[] =>
-  models.map(({ SID, id, media, name, tier }) => ({ id, name, SID, tier, media }))
-
-/** `swarmModels` payload for a network. @internal */
-export const swarmModels = (network: Protocol.Network): Record<string, number> => {
-  const out: Record<string, number> = {}
-  for (const m of models) {
-    const n = m.workers[network]
-    if (n !== undefined && n > 0) out[m.id] = n
-  }
-  return out
-}
-
-/** `GET /api/v1/status/network/{network}/models` body: worker counts keyed by model SID. @internal */
-export const statusByNetwork = (network: Protocol.Network): Record<string, number> => {
-  const out: Record<string, number> = {}
-  for (const m of models) {
-    const n = m.workers[network]
-    if (n !== undefined && n > 0) out[String(m.SID)] = n
-  }
-  return out
-}
-
 const legacySamplers = ["Euler", "Euler a", "DPM++ 2M", "DPM++ 2M SDE", "DPM++ SDE", "Heun", "LMS", "UniPC"]
 const legacySchedulers = ["Simple", "Normal", "Karras", "Exponential", "SGM Uniform", "Beta"]
 const comfySamplers = ["euler", "euler_ancestral", "dpmpp_2m", "dpmpp_2m_sde", "res_multistep", "uni_pc"]
@@ -431,6 +423,390 @@ const TIERS: Record<string, Record<string, unknown>> = {
     comfyScheduler: { allowed: comfySchedulers, default: "simple" }
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The rest of the catalog: every model the official client's own code names (its model-id tables,
+// per-model limits and the examples' model menus), each with its own tier. Numbers are the client's:
+// step, guidance and size limits and defaults; prices are the emulator's, in the same pricing class as
+// the family's other members (a 30-step base model costs about four times its 8-step turbo sibling).
+// ---------------------------------------------------------------------------------------------
+
+/** `[min, max, default]` of a numeric control. */
+type Triple = readonly [number, number, number]
+
+const range = ([min, max, value]: Triple, decimals?: number): Range =>
+  decimals === undefined ? { min, max, default: value } : { min, max, default: value, decimals }
+
+/** Comfy samplers and schedulers of the newer checkpoints (LTX 2.5 adds `manual_sigmas`). */
+const comfySamplersWide = [...comfySamplers, "euler_ancestral_cfg_pp", "dpmpp_3m_sde", "ddim", "lcm"]
+const comfySchedulersWide = [...comfySchedulers, "manual_sigmas"]
+
+interface ImageSpec {
+  readonly id: string
+  readonly name: string
+  readonly family: Family
+  readonly steps: Triple
+  readonly guidance?: Triple | undefined
+  readonly sampler: string
+  readonly workers: number
+  readonly spark: number
+  readonly vendor?: boolean
+  readonly sizeBounds?: { readonly min: number; readonly max: number }
+  readonly maxContextImages?: number
+  readonly needsStartingImage?: boolean
+  readonly modelClass: string
+}
+
+const IMAGE_SPECS: ReadonlyArray<ImageSpec> = [
+  { id: "krea2_turbo_fp8_scaled", name: "Krea 2 Turbo", family: "zimage", steps: [4, 12, 8], guidance: [0.6, 1.6, 1], sampler: "euler", workers: 22, spark: 0.8, modelClass: "Krea2" },
+  { id: "z_image_bf16", name: "Z-Image", family: "zimage", steps: [20, 50, 25], guidance: [1, 7, 4], sampler: "res_multistep", workers: 9, spark: 2.4, modelClass: "ZImage" },
+  { id: "chroma-v.46-flash_fp8", name: "Chroma v.46 Flash", family: "zimage", steps: [10, 20, 10], guidance: [1, 2.5, 1], sampler: "euler", workers: 6, spark: 1, modelClass: "Chroma" },
+  { id: "chroma-v48-detail-svd_fp8", name: "Chroma v48 Detail SVD", family: "zimage", steps: [20, 40, 25], guidance: [3, 8, 5], sampler: "euler", workers: 4, spark: 2.4, modelClass: "Chroma" },
+  { id: "chroma1-hd_fp8_scaled", name: "Chroma1 HD", family: "zimage", steps: [20, 50, 26], guidance: [1, 8, 3.8], sampler: "euler", workers: 5, spark: 2.5, modelClass: "Chroma" },
+  { id: "qwen_image_2512_fp8_lightning", name: "Qwen Image 2512 Lightning", family: "zimage", steps: [4, 8, 4], guidance: [0.6, 1.6, 1], sampler: "euler", workers: 8, spark: 0.9, modelClass: "QwenImage" },
+  { id: "qwen_image_2512_fp8", name: "Qwen Image 2512", family: "zimage", steps: [20, 50, 25], guidance: [3, 6, 4], sampler: "euler", workers: 5, spark: 3, modelClass: "QwenImage" },
+  { id: "dark_beast_z_image_turbo_v9_bf16", name: "Dark Beast Z-Image Turbo v9", family: "zimage", steps: [4, 12, 8], guidance: [1, 1, 1], sampler: "res_multistep", workers: 6, spark: 0.8, modelClass: "ZImage" },
+  { id: "dark_beast_krea2_fp8", name: "Dark Beast Krea 2", family: "zimage", steps: [8, 20, 16], guidance: [1, 1, 1], sampler: "euler", workers: 5, spark: 1.6, modelClass: "Krea2" },
+  { id: "one_obsession_v22_fp16", name: "One Obsession v2.2", family: "zimage", steps: [20, 35, 28], guidance: [3, 10, 6], sampler: "euler", workers: 4, spark: 1.4, modelClass: "SDXL" },
+  { id: "qwen_image_edit_2511_fp8_lightning", name: "Qwen Image Edit 2511 Lightning", family: "image-edit", steps: [4, 8, 4], guidance: [0.6, 1.6, 1], sampler: "euler", workers: 10, spark: 1.2, maxContextImages: 3, modelClass: "QwenImageEdit" },
+  { id: "qwen_image_edit_2511_fp8", name: "Qwen Image Edit 2511", family: "image-edit", steps: [20, 50, 20], guidance: [2.5, 5, 4], sampler: "euler", workers: 4, spark: 3.5, maxContextImages: 3, modelClass: "QwenImageEdit" },
+  { id: "krea2_identity_edit_v1_2", name: "Krea 2 Identity Edit 1.2", family: "image-edit", steps: [8, 12, 10], guidance: [0.6, 1.6, 1], sampler: "euler", workers: 4, spark: 1.4, sizeBounds: { min: 512, max: 2048 }, maxContextImages: 2, modelClass: "Krea2" },
+  { id: "dark_beast_krea2_identity_edit_v1_2", name: "Dark Beast Krea 2 Identity Edit 1.2", family: "image-edit", steps: [8, 12, 10], guidance: [0.6, 1.6, 1], sampler: "euler", workers: 3, spark: 1.4, sizeBounds: { min: 512, max: 2048 }, maxContextImages: 2, modelClass: "Krea2" },
+  // Deterministic super-resolution of a starting image: one fixed step, no guidance, up to a 16K edge.
+  { id: "rtx_vsr_pro", name: "RTX Video Super Resolution Pro", family: "image-upscale", steps: [1, 1, 1], sampler: "euler", workers: 6, spark: 0.5, sizeBounds: { min: 512, max: 15360 }, needsStartingImage: true, modelClass: "RTXVSR" },
+  // OpenAI's image models, rendered by the vendor (Spark only); edits read up to 16 context images.
+  ...([["gpt-image-2", "GPT Image 2"], ["gpt-image-2.5-sunburst", "GPT Image 2.5 Sunburst"], ["gpt-image-2.5-flare", "GPT Image 2.5 Flare"]] as const)
+    .map(([id, name]): ImageSpec => ({ id, name, family: "vendor-image", steps: [1, 1, 1], sampler: "euler", workers: 1, spark: 6, vendor: true, sizeBounds: { min: 256, max: 3840 }, maxContextImages: 16, modelClass: "GptImage" }))
+]
+
+interface VideoSpec {
+  readonly id: string
+  readonly name: string
+  readonly family: Family
+  readonly workflow: Workflow
+  readonly steps: Triple
+  readonly guidance: Triple
+  readonly width: Triple
+  readonly height: Triple
+  readonly frames: Triple
+  readonly fps: ReadonlyArray<number>
+  readonly fpsDefault: number
+  readonly sampler: string
+  readonly scheduler: string
+  readonly workers: number
+  readonly spark: number
+  readonly modelClass: string
+}
+
+const WAN_FPS = [16, 32]
+const LTX_FPS = [8, 12, 15, 16, 24, 25, 30, 48, 50, 60]
+
+const wanSpec = (id: string, name: string, workflow: Workflow, steps: Triple, guidance: Triple, longForm: boolean, sampler: string): VideoSpec => ({
+  id,
+  name,
+  family: "wan",
+  workflow,
+  steps,
+  guidance,
+  // Sound-to-video and animate default to 832x480 and run up to 20 s (321 frames at 16 fps).
+  width: longForm ? [480, 1536, 832] : [480, 1536, 640],
+  height: longForm ? [480, 1536, 480] : [480, 1536, 640],
+  frames: longForm ? [17, 321, 81] : [17, 161, 81],
+  fps: WAN_FPS,
+  fpsDefault: 16,
+  sampler,
+  scheduler: "simple",
+  workers: 3,
+  spark: steps[2] > 8 ? 40 : 12,
+  modelClass: "WAN21"
+})
+
+const LTX_WORKFLOW_LABEL: Readonly<Record<string, string>> = {
+  t2v: "Text-to-Video",
+  i2v: "Image-to-Video",
+  a2v: "Audio-to-Video",
+  ia2v: "Image+Audio-to-Video",
+  v2v: "Video-to-Video (ControlNet)"
+}
+
+const ltxSpec = (
+  id: string,
+  name: string,
+  workflow: Workflow,
+  steps: Triple,
+  guidance: Triple,
+  sampler: string,
+  scheduler: string
+): VideoSpec => ({
+  id,
+  name: `${name} ${LTX_WORKFLOW_LABEL[workflow] ?? workflow}`,
+  family: "ltx",
+  workflow,
+  steps,
+  guidance,
+  width: [640, 3840, 1920],
+  height: [640, 3840, 1088],
+  frames: [25, 505, 97],
+  fps: LTX_FPS,
+  fpsDefault: workflow === "v2v" && id.startsWith("ltx23-") ? 25 : 24,
+  sampler,
+  scheduler,
+  workers: 3,
+  spark: steps[2] >= 15 ? 45 : 15,
+  modelClass: "LTXAV"
+})
+
+const LTX_FLOWS = ["t2v", "i2v", "a2v", "ia2v", "v2v"] as const
+
+const VIDEO_SPECS: ReadonlyArray<VideoSpec> = [
+  wanSpec("wan_v2.2-14b-fp8_t2v", "WAN 2.2 14B Text-to-Video", "t2v", [20, 40, 20], [1.5, 8, 3.5], false, "euler"),
+  wanSpec("wan_v2.2-14b-fp8_i2v", "WAN 2.2 14B Image-to-Video", "i2v", [20, 40, 20], [1.5, 8, 4], false, "euler"),
+  wanSpec("wan_v2.2-14b-fp8_s2v_lightx2v", "WAN 2.2 14B Sound-to-Video (LightX2V)", "s2v", [4, 8, 4], [0.7, 1.6, 1], true, "uni_pc"),
+  wanSpec("wan_v2.2-14b-fp8_s2v", "WAN 2.2 14B Sound-to-Video", "s2v", [20, 40, 20], [1.5, 8, 6], true, "uni_pc"),
+  wanSpec("wan_v2.2-14b-fp8_animate-move_lightx2v", "WAN 2.2 14B Animate Move (LightX2V)", "animate-move", [4, 8, 6], [0.7, 1.6, 1], true, "euler"),
+  wanSpec("wan_v2.2-14b-fp8_animate-replace_lightx2v", "WAN 2.2 14B Animate Replace (LightX2V)", "animate-replace", [4, 8, 6], [0.7, 1.6, 1], true, "euler"),
+  // LTX 2.3 dev checkpoints (the distilled ones are above).
+  ...LTX_FLOWS.map((flow) =>
+    ltxSpec(`ltx23-22b-fp8_${flow}_dev`, "LTX 2.3 22B Dev", flow, flow === "v2v" ? [10, 50, 30] : [15, 50, 30], flow === "v2v" ? [1, 7, 3] : [1, 10, 3], "euler", flow === "v2v" ? "simple" : "normal")
+  ),
+  ltxSpec("ltx23-22b-10eros-v1.4-fp8mixed_i2v", "LTX 2.3 22B 10Eros 1.4", "i2v", [9, 9, 9], [1, 1, 1], "euler_ancestral", "manual_sigmas"),
+  // LTX 2.5: a fixed 8-step distilled checkpoint and a dev checkpoint with a speed LoRA.
+  ...LTX_FLOWS.flatMap((flow) => [
+    ltxSpec(`ltx25-22b-int8_${flow}_distilled`, "LTX 2.5 22B INT8 Distilled", flow, [8, 8, 8], [1, 2, 1], "euler_ancestral", "manual_sigmas"),
+    ltxSpec(`ltx25-22b-int8_${flow}_dev`, "LTX 2.5 22B INT8 Dev", flow, [15, 50, 30], [2, 7, 3], "euler_ancestral", "manual_sigmas")
+  ]),
+  // LTX 2 ids the server still accepts (it maps them onto LTX 2.3).
+  ...LTX_FLOWS.flatMap((flow) => [
+    ltxSpec(`ltx2-19b-fp8_${flow}_distilled`, "LTX 2 19B Distilled", flow, [4, 12, 8], [1, 2, 1], "euler", "normal"),
+    ltxSpec(`ltx2-19b-fp8_${flow}`, "LTX 2 19B", flow, [15, 50, 30], [1, 10, 3], "euler", "normal")
+  ])
+]
+
+/** MiniMax H3 ids beyond the six above: standard (20 steps), balanced (8) and the other turbo paths (4). */
+const H3_MORE: ReadonlyArray<readonly [string, Workflow, string]> = [
+  ["minimax-h3-fl2va-fp8_t2v", "t2v", "Text-to-Video"],
+  ["minimax-h3-fl2va-fp8_i2v", "i2v", "Image-to-Video"],
+  ["minimax-h3-ref2va-fp8_r2v", "r2v", "Reference-to-Video"],
+  ["minimax-h3-ref2va-fp8_r2v_2stage", "r2v", "Reference-to-Video (2-stage)"],
+  ["minimax-h3-fl2va-fp8_flf2v_turbo", "flf2v", "First/Last Frame Turbo"],
+  ["minimax-h3-fastvideo-int8_t2v_turbo", "t2v", "FastH3 Text-to-Video Turbo"],
+  ["minimax-h3-fastvideo-int8_i2v_turbo", "i2v", "FastH3 Image-to-Video Turbo"],
+  ["minimax-h3-fastvideo-int8_flf2v_turbo", "flf2v", "FastH3 First/Last Frame Turbo"],
+  ["minimax-h3-fastvideo-int8_t2v_turbo_2stage", "t2v", "FastH3 Text-to-Video Turbo (2-stage)"],
+  ["minimax-h3-fastvideo-int8_i2v_turbo_2stage", "i2v", "FastH3 Image-to-Video Turbo (2-stage)"],
+  ["minimax-h3-fastvideo-int8_flf2v_turbo_2stage", "flf2v", "FastH3 First/Last Frame Turbo (2-stage)"],
+  ["minimax-h3-fastvideo-int8_ia2v_turbo", "ia2v", "FastH3 Image+Audio-to-Video Turbo"],
+  ["minimax-h3-fastvideo-int8_flfa2v_turbo", "flfa2v", "FastH3 First/Last Frame+Audio Turbo"],
+  ["minimax-h3-fastvideo-int8_flfa2v_turbo_2stage", "flfa2v", "FastH3 First/Last Frame+Audio Turbo (2-stage)"],
+  ["minimax-h3-fastvideo-int8_a2v_turbo_2stage", "a2v", "FastH3 Audio-to-Video Turbo (2-stage)"],
+  ["minimax-h3-fl2va-fp8_t2v_balanced", "t2v", "Text-to-Video Balanced"],
+  ["minimax-h3-fl2va-fp8_i2v_balanced", "i2v", "Image-to-Video Balanced"],
+  ["minimax-h3-fl2va-fp8_flf2v_balanced", "flf2v", "First/Last Frame Balanced"],
+  ["minimax-h3-ref2va-fp8_r2v_balanced", "r2v", "Reference-to-Video Balanced"],
+  ["minimax-h3-ref2va-fp8_r2v_balanced_2stage", "r2v", "Reference-to-Video Balanced (2-stage)"]
+]
+
+/** Fixed MiniMax H3 step count of an id: turbo 4, balanced 8, standard 20. @internal */
+export const h3Steps = (id: string): number => (id.includes("_turbo") ? 4 : id.includes("_balanced") ? 8 : 20)
+
+/** Seedance generations: Mini (and the retired Fast id) cap at 720p; 2.5 runs up to 30 s below 1080p... */
+const SEEDANCE_MORE: ReadonlyArray<readonly [string, string, number, number, number]> = [
+  // id, name, longest side, most frames (24 fps), Spark per default clip
+  ["seedance-2-0-mini", "Seedance 2.0 Mini", 1280, 361, 18],
+  ["seedance-2-0-fast", "Seedance 2.0 Fast", 1280, 361, 22],
+  ["seedance-2-5", "Seedance 2.5", 1920, 721, 45]
+]
+
+/** ACE-Step checkpoints beyond the turbo one: XL turbo, and the SFT models (CFG, many more steps). */
+const AUDIO_MORE: ReadonlyArray<readonly [string, string, Triple, number]> = [
+  ["ace_step_1.5_xl_turbo", "ACE-Step 1.5 XL Turbo", [4, 16, 8], 3],
+  ["ace_step_1.5_sft", "ACE-Step 1.5 SFT", [10, 200, 50], 8],
+  ["ace_step_1.5_xl_sft", "ACE-Step 1.5 XL SFT", [10, 200, 50], 10]
+]
+
+const imageTierOf = (spec: ImageSpec): Record<string, unknown> => ({
+  type: "image",
+  benchmark: { sec: Math.max(1, spec.steps[2] * 0.2), secCN: 0, secMaxPreviews: 0.4 },
+  steps: range(spec.steps),
+  ...(spec.guidance === undefined ? {} : { guidance: range(spec.guidance, 1) }),
+  comfySampler: { allowed: comfySamplers, default: spec.sampler },
+  comfyScheduler: { allowed: comfySchedulers, default: "simple" },
+  defaultSize: 1024,
+  ...(spec.maxContextImages === undefined ? {} : { maxContextImages: spec.maxContextImages })
+})
+
+const videoTierOf = (spec: VideoSpec): Record<string, unknown> => ({
+  type: "video",
+  benchmark: { sec: 20 + spec.steps[2] * 4, secCN: 0, secMaxPreviews: 0 },
+  width: range(spec.width),
+  height: range(spec.height),
+  steps: range(spec.steps),
+  guidance: range(spec.guidance, 1),
+  fps: { allowed: spec.fps, default: spec.fpsDefault },
+  frames: range(spec.frames),
+  comfySampler: { allowed: comfySamplersWide, default: spec.sampler },
+  comfyScheduler: { allowed: comfySchedulersWide, default: spec.scheduler }
+})
+
+const extraModels: Array<CatalogModel> = []
+const extraTiers: Record<string, Record<string, unknown>> = {}
+
+IMAGE_SPECS.forEach((spec, i) => {
+  extraModels.push({
+    id: spec.id,
+    name: spec.name,
+    SID: 111 + i,
+    tier: spec.id,
+    media: "image",
+    family: spec.family,
+    vendor: spec.vendor === true,
+    modelClass: spec.modelClass,
+    workers: spec.vendor === true ? { fast: spec.workers } : { fast: spec.workers, relaxed: Math.ceil(spec.workers / 3) },
+    defaultSize: 1024,
+    defaultSteps: spec.steps[2],
+    maxSteps: spec.steps[1],
+    sparkPerMedia: spec.spark,
+    sizeBounds: spec.sizeBounds,
+    maxContextImages: spec.maxContextImages,
+    needsStartingImage: spec.needsStartingImage
+  })
+  extraTiers[spec.id] = imageTierOf(spec)
+})
+
+VIDEO_SPECS.forEach((spec, i) => {
+  extraModels.push({
+    id: spec.id,
+    name: spec.name,
+    SID: 401 + i,
+    tier: spec.id,
+    media: "video",
+    family: spec.family,
+    workflow: spec.workflow,
+    vendor: false,
+    modelClass: spec.modelClass,
+    workers: { fast: spec.workers },
+    defaultSize: spec.width[2],
+    defaultSteps: spec.steps[2],
+    maxSteps: spec.steps[1],
+    sparkPerMedia: spec.spark
+  })
+  extraTiers[spec.id] = videoTierOf(spec)
+})
+
+H3_MORE.forEach(([id, workflow, label], i) => {
+  const steps = h3Steps(id)
+  const tier = `h3_${steps}`
+  extraModels.push({
+    id,
+    name: `MiniMax H3 ${label}`,
+    SID: 461 + i,
+    tier,
+    media: "video",
+    family: "h3",
+    workflow,
+    vendor: false,
+    modelClass: "MiniMaxH3",
+    workers: { fast: 2 },
+    defaultSize: 672,
+    defaultSteps: steps,
+    maxSteps: steps,
+    sparkPerMedia: steps === 20 ? 30 : steps === 8 ? 24 : 18
+  })
+  extraTiers[tier] ??= h3Tier(steps)
+})
+
+SEEDANCE_MORE.forEach(([id, name, side, maxFrames, spark], i) => {
+  extraModels.push({
+    id,
+    name,
+    SID: 491 + i,
+    tier: id,
+    media: "video",
+    family: "seedance",
+    workflow: "t2v",
+    vendor: true,
+    modelClass: "Seedance",
+    workers: { fast: 1 },
+    defaultSize: 1280,
+    defaultSteps: 1,
+    maxSteps: 1,
+    sparkPerMedia: spark
+  })
+  extraTiers[id] = {
+    type: "video",
+    benchmark: { sec: 90, secCN: 0, secMaxPreviews: 0 },
+    width: { min: 480, max: side, default: 1280 },
+    height: { min: 480, max: side, default: 720 },
+    fps: { allowed: [24], default: 24 },
+    frames: { min: 97, max: maxFrames, default: 121 }
+  }
+})
+
+AUDIO_MORE.forEach(([id, name, steps, spark], i) => {
+  extraModels.push({
+    id,
+    name,
+    SID: 311 + i,
+    tier: id,
+    media: "audio",
+    family: "acestep",
+    vendor: false,
+    modelClass: "ACEStep15",
+    workers: { fast: 3 },
+    defaultSize: 0,
+    defaultSteps: steps[2],
+    maxSteps: steps[1],
+    sparkPerMedia: spark
+  })
+  extraTiers[id] = {
+    ...TIERS["ace_step_15_turbo"],
+    benchmark: { sec: 4 + steps[2], secCN: 0, secMaxPreviews: 0 },
+    steps: range(steps),
+    // The SFT checkpoints take CFG guidance and sample with er_sde on a linear-quadratic schedule.
+    ...(steps[2] > 16
+      ? {
+        guidance: { min: 1, max: 15, default: 7, decimals: 1 },
+        comfySampler: { allowed: [...comfySamplers, "er_sde"], default: "er_sde" },
+        comfyScheduler: { allowed: comfySchedulers, default: "linear_quadratic" }
+      }
+      : {})
+  }
+})
+
+Object.assign(TIERS, extraTiers)
+
+/** Every model the emulator knows. @internal */
+export const models: ReadonlyArray<CatalogModel> = [...coreModels, ...extraModels]
+
+const byId = new Map(models.map((m) => [m.id, m] as const))
+
+/** O(1) lookup by model id. @internal */
+export const findModel = (id: string): CatalogModel | undefined => byId.get(id)
+
+/** `GET /api/v1/models/list` body. @internal */
+export const modelList = (): Protocol.ModelListEntry[] =>
+  models.map(({ SID, id, media, name, tier }) => ({ id, name, SID, tier, media }))
+
+/** `swarmModels` payload for a network. @internal */
+export const swarmModels = (network: Protocol.Network): Record<string, number> => {
+  const out: Record<string, number> = {}
+  for (const m of models) {
+    const n = m.workers[network]
+    if (n !== undefined && n > 0) out[m.id] = n
+  }
+  return out
+}
+
+/** `GET /api/v1/status/network/{network}/models` body: worker counts keyed by model SID. @internal */
+export const statusByNetwork = (network: Protocol.Network): Record<string, number> => {
+  const out: Record<string, number> = {}
+  for (const m of models) {
+    const n = m.workers[network]
+    if (n !== undefined && n > 0) out[String(m.SID)] = n
+  }
+  return out
+}
+
 
 /** `GET /api/v2/models/tiers` body (media.md §11.1). @internal */
 export const tiers = (): Record<string, Record<string, unknown>> => TIERS

@@ -8,6 +8,7 @@
  *
  * @internal
  */
+import { PlatformTools } from "@effect-sogni/core"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
@@ -23,7 +24,7 @@ import {
   emptyMediaContext,
   executeTool,
   mediaContextJson,
-  minimalDefinition,
+  platformArguments,
   surfaceOf,
   surfaceTools,
   type ToolDefinition
@@ -126,6 +127,8 @@ interface Turn {
   readonly messages: Array<Json>
   readonly callerTools: ReadonlyArray<ToolDefinition>
   readonly injected: ReadonlyMap<string, ToolDefinition>
+  /** Tools the server runs itself when `sogni_tool_execution` is on: the injected ones and any platform tool the caller declares. */
+  readonly executable: ReadonlySet<string>
   readonly execute: boolean
   readonly maxTokens: number | undefined
   readonly mediaReferences: ReadonlyArray<unknown>
@@ -154,7 +157,8 @@ const runTurn = (world: World, turn: Turn, emit: (event: TurnEvent) => Effect.Ef
     const ctx = emptyMediaContext()
     addReferences(ctx, turn.mediaReferences)
     const messages = [...turn.messages]
-    const tools = [...turn.callerTools, ...[...turn.injected.values()].map(minimalDefinition)]
+    // The full definitions: the model fills the required arguments and the optional ones the message states.
+    const tools = [...turn.callerTools, ...turn.injected.values()]
     const toolResults: Json[] = []
     let promptTokens = 0
     let completionTokens = 0
@@ -181,7 +185,7 @@ const runTurn = (world: World, turn: Turn, emit: (event: TurnEvent) => Effect.Ef
       }
       const planned = plan.calls.map((c, i) => ({ id: callId(`${turn.id}|${round}`, i), name: c.name, arguments: c.arguments }))
       for (const c of planned) completionTokens += argumentTokens(c.arguments)
-      const serverSide = turn.execute && planned.every((c) => turn.injected.has(c.name))
+      const serverSide = turn.execute && planned.every((c) => turn.executable.has(c.name))
       if (!serverSide) {
         calls = planned
         finishReason = "tool_calls"
@@ -200,12 +204,15 @@ const runTurn = (world: World, turn: Turn, emit: (event: TurnEvent) => Effect.Ef
         } catch {
           args = undefined
         }
-        const outcome = yield* executeTool(world, turn.caller, c.name, args, ctx)
+        // A platform tool the caller declared under its own schema runs with the platform's argument names.
+        const mapped = turn.injected.has(c.name) ? { args, ignored: [] } : platformArguments(c.name, args)
+        const outcome = yield* executeTool(world, turn.caller, c.name, mapped.args, ctx)
         const result = {
           tool_call_id: c.id,
           name: c.name,
           status: outcome.ok ? "ok" : "err",
-          arguments: args,
+          arguments: mapped.args,
+          ...(mapped.ignored.length > 0 ? { ignored_arguments: mapped.ignored } : {}),
           result: outcome.result
         }
         toolResults.push(result)
@@ -277,6 +284,7 @@ const readTurn = (account: AccountState, body: Json, headers: Readonly<Record<st
     messages,
     callerTools,
     injected,
+    executable: new Set([...injected.keys(), ...[...callerNames].filter(PlatformTools.isHostedToolName)]),
     execute: body.sogni_tool_execution === true,
     maxTokens: typeof maxTokens === "number" ? maxTokens : undefined,
     mediaReferences: Array.isArray(body.media_references) ? body.media_references : []

@@ -160,6 +160,47 @@ const typeOk = (type: unknown, value: unknown): boolean => {
  *
  * @internal
  */
+/**
+ * Arguments of a platform tool the caller declared under its own schema, in the platform's vocabulary:
+ * snake_case keys become the platform's camelCase ones (`number_of_variations` → `numberOfVariations`),
+ * a video tool's `model` becomes `videoModel`, and keys the platform tool does not take are set aside
+ * (returned in `ignored`) rather than failing the call.
+ *
+ * @internal
+ */
+export const platformArguments = (
+  name: string,
+  args: unknown
+): { readonly args: unknown; readonly ignored: ReadonlyArray<string> } => {
+  const tool = toolDefinition(name)
+  if (tool === undefined || typeof args !== "object" || args === null || Array.isArray(args)) return { args, ignored: [] }
+  const properties = (tool.function.parameters.properties ?? {}) as Record<string, unknown>
+  const out: Record<string, unknown> = {}
+  const ignored: string[] = []
+  for (const [key, value] of Object.entries(args as Record<string, unknown>)) {
+    const camel = key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())
+    const target = key in properties
+      ? key
+      : camel in properties
+      ? camel
+      : key === "model" && "videoModel" in properties
+      ? "videoModel"
+      : undefined
+    const schema = target === undefined ? undefined : properties[target] as { enum?: ReadonlyArray<unknown> } | undefined
+    if (target === undefined) {
+      ignored.push(key)
+    } else if (Array.isArray(schema?.enum) && !schema.enum.includes(value)) {
+      // A canonical model id where the platform takes a selector: the selector that routes to it.
+      const selector = Object.entries({ ...IMAGE_MODELS, ...VIDEO_MODELS, ...MUSIC_MODELS }).find(([, id]) => id === value)?.[0]
+      if (selector !== undefined && schema.enum.includes(selector)) out[target] = selector
+      else ignored.push(key)
+    } else {
+      out[target] = value
+    }
+  }
+  return { args: out, ignored }
+}
+
 export const checkArguments = (name: string, args: unknown): ReadonlyArray<string> => {
   if (PlatformTools.isHostedToolName(name)) {
     return Either.match(PlatformTools.validateEither(name, args), {
@@ -330,12 +371,55 @@ const headlessConnection = (world: World, caller: Caller, outbox: Queue.Queue<Ou
   closed: true
 })
 
-/** The image models a `model` selector maps to (a small part of the server's routing, tools.md §2). */
+/** The model ids the tools' `model` / `videoModel` selectors name (the part of the server's routing the catalog serves). */
 const IMAGE_MODELS: Readonly<Record<string, string>> = {
   "z-turbo": "z_image_turbo_bf16",
-  "z-image": "z_image_turbo_bf16",
+  "z-image": "z_image_bf16",
   "flux": "flux1-schnell-fp8",
-  "flux-schnell": "flux1-schnell-fp8"
+  "flux-schnell": "flux1-schnell-fp8",
+  "krea-2-turbo": "krea2_turbo_fp8_scaled",
+  "dark-beast-krea2": "dark_beast_krea2_fp8",
+  "dark-beast-z-turbo": "dark_beast_z_image_turbo_v9_bf16",
+  "chroma-v46-flash": "chroma-v.46-flash_fp8",
+  "chroma1-hd": "chroma1-hd_fp8_scaled",
+  "chroma-detail": "chroma-v48-detail-svd_fp8",
+  "qwen-2512": "qwen_image_2512_fp8",
+  "qwen-2512-lightning": "qwen_image_2512_fp8_lightning",
+  "one-obsession-v22": "one_obsession_v22_fp16"
+}
+
+const VIDEO_MODELS: Readonly<Record<string, string>> = {
+  ltx25: "ltx25-22b-int8_t2v_distilled",
+  ltx23: "ltx23-22b-fp8_t2v_distilled",
+  wan22: "wan_v2.2-14b-fp8_t2v_lightx2v",
+  seedance2: "seedance-2-0",
+  "seedance2-mini": "seedance-2-0-mini",
+  "seedance2-5": "seedance-2-5",
+  "minimax-h3-t2v": "minimax-h3-fl2va-fp8_t2v",
+  "minimax-h3-t2v-turbo": "minimax-h3-fl2va-fp8_t2v_turbo",
+  "minimax-h3-fasth3-t2v-turbo": "minimax-h3-fastvideo-int8_t2v_turbo",
+  "minimax-h3-fasth3-t2v-turbo-2stage": "minimax-h3-fastvideo-int8_t2v_turbo_2stage",
+  "happyhorse-1.1-t2v": "happyhorse-1.1-t2v",
+  "wan3.0-video": "wan3.0-video",
+  "wan3.0-spicy-video": "wan3.0-spicy-video"
+}
+
+const MUSIC_MODELS: Readonly<Record<string, string>> = { turbo: "ace_step_1.5_turbo", sft: "ace_step_1.5_sft" }
+
+/** Shortest and longest clip (seconds) per video family, so a tool call's duration lands in range. */
+const VIDEO_SECONDS: Readonly<Record<string, readonly [number, number]>> = {
+  wan: [1, 10],
+  ltx: [1, 20],
+  seedance: [4, 15],
+  happyhorse: [3, 15],
+  wan3: [2, 30],
+  h3: [5.2, 15]
+}
+
+const selected = (selector: string | undefined, table: Readonly<Record<string, string>>, media: string, fallback: string) => {
+  if (selector === undefined) return fallback
+  const id = table[selector] ?? selector
+  return findModel(id)?.media === media ? id : fallback
 }
 
 const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined)
@@ -353,8 +437,7 @@ const mediaPlan = (name: string, args: Record<string, unknown>, caller: Caller):
   const base = { jobID: Protocol.makeId(), numberOfImages: count, previews: 0, tokenType: caller.tokenType, network: "fast" as const }
   switch (name) {
     case "generate_image": {
-      const selector = str(args.model)
-      const modelId = selector === undefined ? "z_image_turbo_bf16" : IMAGE_MODELS[selector] ?? (findModel(selector)?.media === "image" ? selector : "z_image_turbo_bf16")
+      const modelId = selected(str(args.model), IMAGE_MODELS, "image", "z_image_turbo_bf16")
       const width = num(args.width)
       const height = num(args.height)
       const format = str(args.outputFormat)
@@ -376,13 +459,15 @@ const mediaPlan = (name: string, args: Record<string, unknown>, caller: Caller):
       }
     }
     case "generate_video": {
-      const duration = Math.max(2, Math.min(20, num(args.duration) ?? 5))
+      const modelId = selected(str(args.videoModel), VIDEO_MODELS, "video", "ltx23-22b-fp8_t2v_distilled")
+      const [shortest, longest] = VIDEO_SECONDS[findModel(modelId)?.family ?? "ltx"] ?? [1, 20]
+      const duration = Math.max(shortest, Math.min(longest, num(args.duration) ?? 5))
       return {
         kind: "video",
         request: {
           ...base,
           keyFrames: [{
-            modelID: "ltx23-22b-fp8_t2v_distilled",
+            modelID: modelId,
             positivePrompt: prompt,
             negativePrompt: str(args.negativePrompt) ?? "",
             seed,
@@ -399,7 +484,7 @@ const mediaPlan = (name: string, args: Record<string, unknown>, caller: Caller):
         request: {
           ...base,
           keyFrames: [{
-            modelID: "ace_step_1.5_turbo",
+            modelID: selected(str(args.model), MUSIC_MODELS, "audio", "ace_step_1.5_turbo"),
             positivePrompt: prompt,
             seed,
             duration,

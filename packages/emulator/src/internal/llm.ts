@@ -10,7 +10,7 @@
 import type { Protocol } from "@effect-sogni/core"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
-import { generateInstance, hash32 } from "./llmSchema.js"
+import { generateInstance, hash32, toolArguments } from "./llmSchema.js"
 import {
   type AccountState,
   type Connection,
@@ -64,6 +64,17 @@ export const LLM_MODELS: Readonly<Record<string, { readonly workers: number; rea
     defaultsThinkingCoding: { temperature: 0.6, top_p: 0.95, top_k: 20, min_p: 0, presence_penalty: 0 },
     defaultsNonThinking: { temperature: 0.7, top_p: 0.8, top_k: 20, min_p: 0, presence_penalty: 1.5 },
     defaultsNonThinkingReasoning: { temperature: 1, top_p: 0.95, top_k: 20, min_p: 0, presence_penalty: 1.5 }
+  },
+  // The id seed 000's chat documentation uses (the generation before qwen3.6).
+  "qwen3.5-35b-a3b-gguf-q4km": {
+    workers: 2,
+    maxContextLength: 131072,
+    maxOutputTokens: { min: 1, max: 32768, default: 4096, thinkingComplexDefault: 16384 },
+    temperature: constraint(0, 2, 0.7, 2),
+    top_p: constraint(0, 1, 0.8, 2),
+    top_k: constraint(0, 200, 20),
+    min_p: constraint(0, 1, 0, 2),
+    presence_penalty: constraint(-2, 2, 0, 2)
   },
   "qwen3-8b-gguf-q4km": {
     workers: 2,
@@ -172,15 +183,6 @@ const toolsOf = (raw: unknown): ReadonlyArray<ToolDef> => {
 }
 
 /** An object schema reduced to its required properties (for `[[minimal]]`). */
-const requiredOnly = (schema: unknown): unknown => {
-  if (typeof schema !== "object" || schema === null) return { type: "object", properties: {} }
-  const s = schema as { properties?: unknown; required?: unknown }
-  const required = Array.isArray(s.required) ? s.required.filter((r): r is string => typeof r === "string") : []
-  const properties = typeof s.properties === "object" && s.properties !== null
-    ? Object.fromEntries(Object.entries(s.properties).filter(([k]) => required.includes(k)))
-    : {}
-  return { ...s, properties }
-}
 
 /** What the mock model produces for a request. @internal */
 export type Plan =
@@ -195,6 +197,88 @@ const charTokens = (text: string, size = 4): Array<string> => {
   const out: string[] = []
   for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size))
   return out
+}
+
+/**
+ * Platform tools and the words that ask for them, in groups: the first tool of a group whose words the
+ * message uses is picked, one per group. A video request suppresses the plain image and music tools (a
+ * picture named there is the video's source, music its soundtrack).
+ */
+const INTENT_GROUPS: ReadonlyArray<ReadonlyArray<readonly [string, RegExp]>> = [
+  [
+    ["upscale_video", /\b(upscale|upscaling|sharpen|enhance)\b.*\b(video|clip|footage)\b/],
+    ["sound_to_video", /\b(lip[- ]?sync|sound[- ]to[- ]video|music video|sings?|singing)\b/],
+    ["video_to_video", /\b(restyle|video[- ]to[- ]video)\b/],
+    ["animate_photo", /\banimate\b.*\b(photo|picture|image|portrait)\b/],
+    ["generate_video", /\b(video|videos|animate|animated|animation|clip|clips|movie|film|footage)\b/]
+  ],
+  [
+    ["remove_background", /\b(remove|cut out|drop)\b.*\bbackground\b|\btransparent background\b/],
+    ["upscale_image", /\b(upscale|upscaling|higher resolution|super[- ]resolution)\b/],
+    ["restore_photo", /\b(restore|repair|fix)\b.*\b(photo|picture|image)\b/],
+    ["edit_image", /\b(edit|retouch|modify)\b|\b(change|replace|recolou?r)\b.*\b(photo|picture|image)\b/],
+    ["change_angle", /\b(another|different|new) (angle|viewpoint)\b/],
+    ["generate_image", /\b(draw|drawing|paint|painting|sketch|picture|pictures|image|images|photo|photos|illustration|illustrate|render|portrait|logo|wallpaper|poster)\b/]
+  ],
+  [
+    ["generate_speech", /\b(say|speak|read (it |this )?aloud|voice[- ]?over|narrate|narration|text[- ]to[- ]speech|tts)\b/],
+    ["compose_lyrics", /\blyrics\b/],
+    ["generate_music", /\b(song|songs|music|tune|melody|soundtrack|jingle|beat|instrumental)\b/]
+  ]
+]
+
+/** Words that name no intent on their own ("get_weather" is about the weather, not about getting). */
+const GENERIC_WORDS = new Set(["get", "set", "fetch", "make", "create", "generate", "do", "run", "call", "tool", "the", "a", "of", "for", "to", "by", "list", "current"])
+
+const nameWords = (name: string): ReadonlyArray<string> =>
+  name.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase().split(/[^a-z0-9]+/).filter((w) => w.length >= 3 && !GENERIC_WORDS.has(w))
+
+/**
+ * The tools a message asks for: those it names; else the platform tools its intent words point to; else
+ * the caller's own tools one of whose name words it uses ("weather" → `get_weather`), with arithmetic
+ * picking a calculator.
+ *
+ * @internal
+ */
+export const pickTools = <T extends { readonly name: string }>(tools: ReadonlyArray<T>, text: string): ReadonlyArray<T> => {
+  const lower = text.toLowerCase()
+  const named = tools.filter((t) => lower.includes(t.name.toLowerCase()))
+  if (named.length > 0) return named
+  const byName = new Map(tools.map((t) => [t.name, t] as const))
+  const picked: T[] = []
+  let video = false
+  INTENT_GROUPS.forEach((group, i) => {
+    const hit = group.find(([name, words]) => byName.has(name) && words.test(lower))
+    if (hit === undefined) return
+    if (i === 0) video = true
+    if (video && (hit[0] === "generate_image" || hit[0] === "generate_music")) return
+    picked.push(byName.get(hit[0])!)
+  })
+  if (picked.length > 0) return picked
+  const words = new Set(lower.split(/[^a-z0-9]+/))
+  const stems = [...words].map((w) => w.replace(/(ing|es|s)$/, ""))
+  const arithmetic = /\d\s*[-+*/^%]\s*\(?\s*\d/.test(text)
+  return tools.filter((t) => {
+    if (byName.get(t.name) !== t) return false
+    const own = nameWords(t.name)
+    if (own.some((w) => words.has(w) || stems.includes(w.replace(/(ing|es|s)$/, "")))) return true
+    return arithmetic && own.some((w) => /^(calc|calculate|calculator|math|compute|evaluate|eval|arithmetic)$/.test(w))
+  })
+}
+
+/** Markdown links to the media URLs a tool result lists (`urls`, with its `media_type`). */
+const mediaLinks = (content: string): ReadonlyArray<string> => {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(content)
+  } catch {
+    return []
+  }
+  if (typeof parsed !== "object" || parsed === null) return []
+  const { media_type, urls } = parsed as { media_type?: unknown; urls?: unknown }
+  if (!Array.isArray(urls)) return []
+  const kind = typeof media_type === "string" ? media_type : "result"
+  return urls.filter((u): u is string => typeof u === "string").map((u, i) => `[${kind} ${i + 1}](${u})`)
 }
 
 const FILLER = [
@@ -244,14 +328,9 @@ export const planReply = (
       ? (choice as { function?: { name?: unknown } }).function?.name
       : undefined
     if (typeof forced === "string") chosen = tools.filter((t) => t.name === forced)
-    if (chosen.length === 0) {
-      const lower = userText.toLowerCase()
-      chosen = tools.filter((t) => lower.includes(t.name.toLowerCase()))
-    }
+    if (chosen.length === 0) chosen = pickTools(tools, userText)
     if (chosen.length === 0 && choice === "required") chosen = tools.slice(0, 1)
     if (chosen.length > 0) {
-      const q = quoted(userText)
-      const hints = new Map<string, string>(q === undefined ? [] : [["*", q]])
       return {
         directives,
         plan: {
@@ -259,11 +338,9 @@ export const planReply = (
           calls: chosen.map((t) => ({
             name: t.name,
             arguments: JSON.stringify(
-              generateInstance(
-                directives.minimal ? requiredOnly(t.parameters) : t.parameters ?? { type: "object", properties: {} },
-                `${seed}|${t.name}`,
-                hints
-              ) ?? {}
+              toolArguments(t.parameters ?? { type: "object", properties: {} }, userText, `${seed}|${t.name}`, {
+                requiredOnly: directives.minimal
+              })
             )
           }))
         }
@@ -301,6 +378,9 @@ export const planReply = (
     answer = toolResults
       .map((m) => `The ${typeof m.name === "string" && m.name.length > 0 ? m.name : "tool"} result is: ${textOf(m.content)}.`)
       .join(" ")
+    // Like a model presenting media it made: a Markdown link per generated URL.
+    const links = toolResults.flatMap((m) => mediaLinks(textOf(m.content)))
+    if (links.length > 0) answer += `\n\n${links.join("\n")}`
   } else {
     answer = userText.length > 0 ? `You said: "${userText}".` : "Hello! How can I help?"
     if (images > 0) answer += ` I see ${images} image${images === 1 ? "" : "s"}.`
@@ -554,3 +634,61 @@ export const cancelLLMJob = (
     charge(world, job)
     return true
   })
+
+/** A quote of `GET /api/v1/job-llm/estimate/{tokenType}/{model}/{inputTokens}/{maxOutputTokens}` (chat.md §11). @internal */
+export type LLMEstimate =
+  | { readonly _tag: "Quote"; readonly body: Record<string, unknown> }
+  | { readonly _tag: "Refused"; readonly status: 400 | 404; readonly message: string }
+
+const wholeSegment = (value: string | undefined): number | undefined => {
+  if (value === undefined || !/^\d+$/.test(value)) return undefined
+  const n = Number(value)
+  return Number.isSafeInteger(n) ? n : undefined
+}
+
+/**
+ * Quotes the most a chat completion can cost: every input token at the prompt price and the whole output
+ * budget at the completion price, in the token type asked for. A finished job is charged the same prices
+ * for the tokens it really used, so its charge never exceeds the quote.
+ *
+ * @internal
+ */
+export const llmEstimate = (segments: {
+  readonly tokenType: string | undefined
+  readonly model: string | undefined
+  readonly inputTokens: string | undefined
+  readonly maxOutputTokens: string | undefined
+}): LLMEstimate => {
+  const refused = (status: 400 | 404, message: string): LLMEstimate => ({ _tag: "Refused", status, message })
+  const tokenType = segments.tokenType ?? ""
+  if (tokenType !== "spark" && tokenType !== "sogni") return refused(400, `tokenType must be spark or sogni (got ${tokenType})`)
+  const model = segments.model ?? ""
+  const info = LLM_MODELS[model] as { readonly maxOutputTokens?: { readonly max?: number } } | undefined
+  if (info === undefined) return refused(404, `Unknown LLM model ${model}`)
+  const inputTokens = wholeSegment(segments.inputTokens)
+  if (inputTokens === undefined) {
+    return refused(400, `inputTokens must be a non-negative integer (got ${segments.inputTokens})`)
+  }
+  const maxOutputTokens = wholeSegment(segments.maxOutputTokens)
+  const ceiling = info.maxOutputTokens?.max ?? Number.MAX_SAFE_INTEGER
+  if (maxOutputTokens === undefined || maxOutputTokens < 1 || maxOutputTokens > ceiling) {
+    return refused(400, `maxOutputTokens must be an integer in 1..${ceiling} for ${model} (got ${segments.maxOutputTokens})`)
+  }
+  const cost = inputTokens * LLMPrice.input + maxOutputTokens * LLMPrice.output
+  const amount = (n: number) => Number(formatAmount(n))
+  return {
+    _tag: "Quote",
+    body: {
+      request: { model, inputTokens, maxOutputTokens, tokenType, time: new Date().toISOString() },
+      quote: {
+        costInUSD: amount(cost * LLMPrice.usdPerToken),
+        // LLM jobs are charged the same amount whichever token pays (see `charge`).
+        costInSogni: amount(cost),
+        costInSpark: amount(cost),
+        costInToken: amount(cost),
+        inputTokens,
+        outputTokens: maxOutputTokens
+      }
+    }
+  }
+}

@@ -29,6 +29,7 @@ import {
 } from "./catalog.js"
 import { chatRunsRouter } from "./chatRuns.js"
 import { hostedChatRouter } from "./hostedChat.js"
+import { llmEstimate } from "./llm.js"
 import {
   CONTENT_FORMAT,
   EXTENSION,
@@ -771,6 +772,26 @@ export const makeRouter = <E, R>(world: World, rpc: Effect.Effect<HttpServerResp
       videoEstimate
     ),
     HttpRouter.get("/api/v1/job-audio/estimate/:tokenType/:model/:duration/:steps/:numberOfMedia", audioEstimate),
+    HttpRouter.get(
+      "/api/v1/job-llm/estimate/:tokenType/:model/:inputTokens/:maxOutputTokens",
+      authed(world, () =>
+        Effect.map(HttpRouter.params, (p) => {
+          const decoded = (key: string) => {
+            try {
+              return decodeURIComponent(p[key] ?? "")
+            } catch {
+              return p[key]
+            }
+          }
+          const estimate = llmEstimate({
+            tokenType: decoded("tokenType"),
+            model: decoded("model"),
+            inputTokens: decoded("inputTokens"),
+            maxOutputTokens: decoded("maxOutputTokens")
+          })
+          return estimate._tag === "Quote" ? raw(estimate.body) : errorResponse(estimate.status, estimate.message)
+        }))
+    ),
     HttpRouter.get("/api/v1/artist/projects/sync", sync(world)),
     HttpRouter.get("/api/v1/artist/projects/active", active(world)),
     // Emulator-only

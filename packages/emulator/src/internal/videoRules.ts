@@ -113,7 +113,12 @@ const ASSET_TABLE: Readonly<Record<Exclude<Workflow, "t2v" | "i2v">, Readonly<Re
   a2v: { referenceImage: "F", referenceImageEnd: "F", referenceAudio: "R", referenceAudioIdentity: "F", referenceVideo: "F", referenceMask: "F" },
   v2v: { referenceImage: "O", referenceImageEnd: "F", referenceAudio: "F", referenceAudioIdentity: "O", referenceVideo: "R", referenceMask: "O" },
   r2v: { referenceImage: "O", referenceImageEnd: "F", referenceAudio: "O", referenceAudioIdentity: "F", referenceVideo: "O", referenceMask: "F" },
-  upscale: { referenceImage: "F", referenceImageEnd: "F", referenceAudio: "F", referenceAudioIdentity: "F", referenceVideo: "R", referenceMask: "F" }
+  upscale: { referenceImage: "F", referenceImageEnd: "F", referenceAudio: "F", referenceAudioIdentity: "F", referenceVideo: "R", referenceMask: "F" },
+  // WAN 2.2 sound-to-video: a portrait and the sound that drives it.
+  s2v: { referenceImage: "R", referenceImageEnd: "F", referenceAudio: "R", referenceAudioIdentity: "F", referenceVideo: "F", referenceMask: "F" },
+  // WAN 2.2 animate: a character image and the motion video it follows (move) or is placed into (replace).
+  "animate-move": { referenceImage: "R", referenceImageEnd: "F", referenceAudio: "F", referenceAudioIdentity: "F", referenceVideo: "R", referenceMask: "F" },
+  "animate-replace": { referenceImage: "R", referenceImageEnd: "F", referenceAudio: "F", referenceAudioIdentity: "F", referenceVideo: "R", referenceMask: "F" }
 }
 
 const WORKFLOW_NAME: Readonly<Record<Workflow, string>> = {
@@ -125,7 +130,10 @@ const WORKFLOW_NAME: Readonly<Record<Workflow, string>> = {
   flf2v: "first/last-frame-to-video",
   flfa2v: "first/last-frame+audio-to-video",
   r2v: "reference-to-video",
-  upscale: "video upscale"
+  upscale: "video upscale",
+  s2v: "sound-to-video",
+  "animate-move": "animate (move)",
+  "animate-replace": "animate (replace)"
 }
 
 const checkAssets = (model: CatalogModel, workflow: Workflow, a: Assets) => {
@@ -386,7 +394,7 @@ const planOrThrow = (
   const workflow: Workflow = model.workflow ?? "t2v"
   const assets = assetsOf(keyFrame)
   if (present(keyFrame, "outputScale")) refuse("keyFrames[0].outputScale is retired and not accepted.")
-  if (present(keyFrame, "sam2Coordinates")) refuse(`keyFrames[0].sam2Coordinates is for WAN animate-replace only, not ${model.id}.`)
+  if (present(keyFrame, "sam2Coordinates") && workflow !== "animate-replace") refuse(`keyFrames[0].sam2Coordinates is for WAN animate-replace only, not ${model.id}.`)
   if (!URL_FAMILIES.has(model.family) && assets.imageUrls.length + assets.videoUrls.length + assets.audioUrls.length > 0) {
     refuse(`${model.id} does not take URL references (referenceImageURLs/referenceVideoURLs/referenceAudioURLs); upload the files.`)
   }
@@ -427,7 +435,10 @@ const planOrThrow = (
   switch (model.family) {
     case "wan": {
       if (fps !== 16 && fps !== 32) refuse(`WAN 2.2 fps must be 16 or 32 (got ${fps}).`)
-      if (frames < 17 || frames > 161) refuse(`WAN 2.2 frames must be in 17..161 (1–10 s at 16 fps, plus one); got ${frames}.`)
+      const most = tierRange(model, "frames")?.max ?? 161
+      if (frames < 17 || frames > most) {
+        refuse(`WAN 2.2 frames must be in 17..${most} (1–${(most - 1) / 16} s at 16 fps, plus one) for ${model.id}; got ${frames}.`)
+      }
       break
     }
     case "ltx": {
@@ -437,11 +448,18 @@ const planOrThrow = (
       if (seconds < 1 - 1e-9 || seconds > 20 + 1e-9) {
         refuse(`LTX videos last 1–20 s; ${frames} frames at ${fps} fps is ${seconds.toFixed(2)} s.`)
       }
+      const frameRange = tierRange(model, "frames")
+      if (frameRange !== undefined && (frames < frameRange.min || frames > frameRange.max)) {
+        refuse(`LTX frames must be in ${frameRange.min}..${frameRange.max} for ${model.id} (got ${frames}).`)
+      }
       break
     }
     case "seedance": {
       if (fps !== 24) refuse(`Seedance fps is fixed at 24 (got ${fps}).`)
-      if (frames < 97 || frames > 361) refuse(`Seedance frames must be in 97..361 (4–15 s at 24 fps); got ${frames}.`)
+      const most = tierRange(model, "frames")?.max ?? 361
+      if (frames < 97 || frames > most) {
+        refuse(`Seedance frames must be in 97..${most} (4–${Math.round((most - 1) / 24)} s at 24 fps) for ${model.id}; got ${frames}.`)
+      }
       break
     }
     case "happyhorse": {

@@ -1,0 +1,231 @@
+/**
+ * Runs the official client's published examples, unchanged, against an in-process emulator and prints a
+ * result table (Markdown).
+ *
+ *   npx tsx packages/emulator/scripts/run-official-examples.ts --examples <sogni-client>/examples \
+ *     [--client-package <dir>] [--client-dist <dir>] [--only <name,...>] [--timeout <seconds>] [--speed <factor>] [--deps <dir>]
+ *
+ * `--examples` is the `examples/` folder of a checkout of github.com/Sogni-AI/sogni-client; nothing of it
+ * is kept in this repository. The folder is copied to a scratch directory whose `dist/` (the examples
+ * import `../dist/index.js`) points at `--client-dist`: by default the `dist/` of the pinned
+ * `@sogni-ai/sogni-client`, or any directory with a drop-in `index.js` (the promise adapter's build);
+ * examples that import `@sogni-ai/sogni-client` by name get `--client-package` (default: the pinned one).
+ * The examples' own dependencies (dotenv, image-size, sharp) come from the checkout's `node_modules`
+ * when present, else from `npm install` into `--deps` (default: a cache folder under the OS temp dir).
+ * Only the endpoints and the API key are set, through the environment the examples read
+ * (`SOGNI_SOCKET_ENDPOINT`, `SOGNI_REST_ENDPOINT`, `SOGNI_API_KEY`, `SOGNI_TOKEN_TYPE`).
+ */
+import { spawn, spawnSync } from "node:child_process"
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs"
+import { createRequire } from "node:module"
+import { tmpdir } from "node:os"
+import { dirname, join, resolve } from "node:path"
+import * as Effect from "effect/Effect"
+import * as Emulator from "../src/Emulator.js"
+
+interface Run {
+  readonly name: string
+  readonly file: string
+  readonly args: ReadonlyArray<string>
+  /** Lines typed at the example's prompts, in order (defaults are taken with an empty line). */
+  readonly input?: ReadonlyArray<string>
+  /** Why a failure is expected whatever the server does (shown in the table). */
+  readonly known?: string
+}
+
+const FIXED_HOSTS = "builds its client without socketEndpoint/restEndpoint: always the production hosts"
+
+const IMG = "test-assets/placeholder.jpg"
+const IMG2 = "test-assets/placeholder2.jpg"
+const AUDIO = "test-assets/placeholder.m4a"
+const VIDEO = "test-assets/placeholder.mp4"
+
+/** Every example, with the arguments its own usage text shows for a non-interactive run. */
+const RUNS: ReadonlyArray<Run> = [
+  { name: "promise_based", file: "promise_based.mjs", args: [], known: FIXED_HOSTS },
+  { name: "event_driven", file: "event_driven.js", args: [], known: "uses require() in a folder whose package.json says type: module" },
+  { name: "t2i (default z-turbo)", file: "workflow_text_to_image.mjs", args: ["a lighthouse at dusk", "--no-interactive"] },
+  { name: "t2i krea-2-turbo", file: "workflow_text_to_image.mjs", args: ["a lighthouse at dusk", "--model", "krea-2-turbo", "--no-interactive"] },
+  { name: "t2i chroma-hd", file: "workflow_text_to_image.mjs", args: ["a lighthouse at dusk", "--model", "chroma-hd", "--no-interactive"] },
+  { name: "image edit (qwen-lightning)", file: "workflow_image_edit.mjs", args: ["portrait in this style", "--context", IMG, "--no-interactive"] },
+  { name: "multiple angles", file: "workflow_multiple_angles.mjs", args: ["--image", IMG, "--no-interactive"] },
+  { name: "upscale image (rtx_vsr_pro)", file: "workflow_upscale_image.mjs", args: ["--image", IMG, "--scale", "2", "--no-interactive"] },
+  { name: "t2v (wan lightx2v)", file: "workflow_text_to_video.mjs", args: ["waves on a pebble beach", "--duration", "2", "--no-interactive"] },
+  { name: "i2v (wan lightx2v)", file: "workflow_image_to_video.mjs", args: ["slow zoom in", "--image", IMG, "--duration", "2", "--no-interactive"] },
+  { name: "s2v", file: "workflow_sound_to_video.mjs", args: ["the portrait sings", "--image", IMG, "--audio", AUDIO, "--duration", "2", "--no-interactive"] },
+  { name: "v2v (ltx25 default)", file: "workflow_video_to_video.mjs", args: ["an oil painting", "--video", VIDEO, "--control-type", "canny", "--duration", "2", "--no-interactive"] },
+  { name: "v2v animate (image + video)", file: "workflow_video_to_video.mjs", args: ["a dancing character", "--image", IMG, "--video", VIDEO, "--duration", "2", "--no-interactive"] },
+  { name: "batch i2v", file: "workflow_batch_i2v.mjs", args: ["--folder", "test-assets", "--duration", "2", "--no-interactive"] },
+  { name: "MiniMax H3", file: "workflow_minimax_h3_video.mjs", args: ["a paper boat on a river", "--no-interactive"] },
+  { name: "seedance t2v", file: "workflow_partner_seedance_video.mjs", args: ["A glass whale swimming through a neon city", "--duration", "4", "--no-interactive"] },
+  { name: "seedance mini", file: "workflow_partner_seedance_video.mjs", args: ["A glass whale swimming through a neon city", "--mini", "--duration", "4", "--no-audio", "--no-interactive"] },
+  { name: "seedance i2v", file: "workflow_partner_seedance_video.mjs", args: ["slow cinematic reveal", "--mode", "i2v", "--image", IMG, "--end-image", IMG2, "--duration", "4", "--no-interactive"] },
+  { name: "music (xl turbo)", file: "workflow_text_to_music.mjs", args: ["jazz ballad", "--duration", "10", "--no-interactive"] },
+  { name: "music (sft)", file: "workflow_text_to_music.mjs", args: ["rock anthem", "--model", "ace_step_1.5_sft", "--duration", "10", "--no-interactive"] },
+  { name: "krea2 lora stack", file: "workflow_krea2_lora_stack.mjs", args: [], known: FIXED_HOSTS },
+  { name: "lora examples strip", file: "lora_examples_strip.mjs", args: [], known: FIXED_HOSTS },
+  { name: "lora order test", file: "lora_order_test.mjs", args: [], known: FIXED_HOSTS },
+  { name: "benchmark t2i", file: "benchmark_text_to_image.mjs", args: ["--runs", "1", "--warmup", "0", "--no-download"] },
+  { name: "chat", file: "workflow_text_chat.mjs", args: ["Hello there"] },
+  { name: "chat streaming", file: "workflow_text_chat_streaming.mjs", args: ["Tell me a joke"] },
+  { name: "chat multi-turn", file: "workflow_text_chat_multi_turn.mjs", args: [], input: ["Hello", "What did I just say?", "/exit", "exit", "quit"] },
+  { name: "chat tool calling", file: "workflow_text_chat_tool_calling.mjs", args: ["What's the weather in Paris?"] },
+  { name: "chat vision", file: "workflow_text_chat_vision.mjs", args: ["--image", IMG], input: ["What is in this image?", "exit", "quit"] },
+  { name: "chat sogni tools", file: "workflow_text_chat_sogni_tools.mjs", args: ["Draw a red fox in the snow"] },
+  { name: "creative agent tools", file: "workflow_creative_agent_tools.mjs", args: ["Create a 4-shot product video concept for a red sneaker"] },
+  { name: "creative agent cli", file: "workflow_creative_agent_cli.mjs", args: ["Create an image of an apple using Chroma Flash model"], input: ["exit", "/exit", "quit"] },
+  { name: "creative workflows", file: "workflow_creative_agent_workflows.mjs", args: ["A chrome monorail gliding over neon gardens", "--watch"] },
+  { name: "direct creative tool", file: "workflow_direct_creative_tool.mjs", args: ["A cinematic portrait of a glass robot"], known: FIXED_HOSTS },
+  { name: "direct tool compose_script", file: "workflow_direct_creative_tool.mjs", args: ["--tool", "compose_script", "Make this a 5s LTX video prompt"], known: FIXED_HOSTS }
+]
+
+interface Options {
+  readonly examples: string
+  readonly clientDist: string
+  readonly clientPackage: string
+  readonly only: ReadonlyArray<string> | undefined
+  readonly timeoutSeconds: number
+  readonly speed: number
+  readonly deps: string
+}
+
+const parseOptions = (argv: ReadonlyArray<string>): Options => {
+  const value = (flag: string) => {
+    const i = argv.indexOf(flag)
+    return i >= 0 ? argv[i + 1] : undefined
+  }
+  const examples = value("--examples")
+  if (examples === undefined) {
+    console.error("--examples <path to sogni-client/examples> is required")
+    process.exit(2)
+  }
+  const require = createRequire(import.meta.url)
+  const officialPackage = dirname(require.resolve("@sogni-ai/sogni-client/package.json"))
+  const clientPackage = resolve(value("--client-package") ?? officialPackage)
+  return {
+    examples: resolve(examples),
+    clientPackage,
+    clientDist: resolve(value("--client-dist") ?? join(clientPackage, "dist")),
+    only: value("--only")?.split(",").map((s) => s.trim()),
+    timeoutSeconds: Number(value("--timeout") ?? 120),
+    speed: Number(value("--speed") ?? 4),
+    deps: resolve(value("--deps") ?? join(tmpdir(), "sogni-examples-deps"))
+  }
+}
+
+/** A scratch copy of the examples with `../dist` linked to the client under test, and its dependencies. */
+const prepare = (options: Options): string => {
+  const root = mkdtempSync(join(tmpdir(), "sogni-examples-"))
+  const work = join(root, "examples")
+  cpSync(options.examples, work, {
+    recursive: true,
+    filter: (path) => !/[\\/](node_modules|output)([\\/]|$)/.test(path.slice(options.examples.length))
+  })
+  symlinkSync(options.clientDist, join(root, "dist"), "dir")
+  // Examples that import the package by name find it in the scratch root's node_modules.
+  mkdirSync(join(root, "node_modules", "@sogni-ai"), { recursive: true })
+  symlinkSync(options.clientPackage, join(root, "node_modules", "@sogni-ai", "sogni-client"), "dir")
+  const own = join(options.examples, "node_modules")
+  let modules = own
+  if (!existsSync(own)) {
+    modules = join(options.deps, "node_modules")
+    if (!existsSync(join(modules, "sharp"))) {
+      mkdirSync(options.deps, { recursive: true })
+      cpSync(join(options.examples, "package.json"), join(options.deps, "package.json"))
+      const lock = join(options.examples, "package-lock.json")
+      if (existsSync(lock)) cpSync(lock, join(options.deps, "package-lock.json"))
+      const installed = spawnSync("npm", ["install", "--no-audit", "--no-fund"], { cwd: options.deps, stdio: "inherit" })
+      if (installed.status !== 0) throw new Error("npm install of the examples' dependencies failed")
+    }
+  }
+  symlinkSync(modules, join(work, "node_modules"), "dir")
+  return work
+}
+
+interface Outcome {
+  readonly name: string
+  readonly result: "ok" | "failed" | "timeout"
+  readonly code: number | null
+  readonly seconds: number
+  readonly note: string
+}
+
+const lastLines = (text: string, n: number) =>
+  text.split("\n").map((l) => l.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").trim()).filter((l) => l.length > 0).slice(-n)
+
+const runOne = (work: string, run: Run, env: NodeJS.ProcessEnv, timeoutSeconds: number): Promise<Outcome> =>
+  new Promise((done) => {
+    const started = Date.now()
+    const child = spawn(process.execPath, [run.file, ...run.args], { cwd: work, env, stdio: ["pipe", "pipe", "pipe"] })
+    let output = ""
+    child.stdout.on("data", (d: Buffer) => (output += d.toString("utf8")))
+    child.stderr.on("data", (d: Buffer) => (output += d.toString("utf8")))
+    // Answers typed at prompts; after them, empty lines take each prompt's default.
+    const lines = [...(run.input ?? []), ...Array.from({ length: 40 }, () => "")]
+    let typed = 0
+    const typer = setInterval(() => {
+      if (typed < lines.length && child.stdin.writable) child.stdin.write(`${lines[typed++]}\n`)
+      else if (child.stdin.writable) child.stdin.end()
+    }, 250)
+    let timedOut = false
+    const timer = setTimeout(() => {
+      timedOut = true
+      child.kill("SIGKILL")
+    }, timeoutSeconds * 1000)
+    child.stdin.on("error", () => undefined)
+    child.on("close", (code) => {
+      clearInterval(typer)
+      clearTimeout(timer)
+      const tail = lastLines(output, 40)
+      const errorLine = [...tail].reverse().find((l) => /error|fail|❌|✗|cannot|unable|invalid|not (available|supported)/i.test(l))
+      done({
+        name: run.name,
+        result: timedOut ? "timeout" : code === 0 ? "ok" : "failed",
+        code,
+        seconds: Math.round((Date.now() - started) / 100) / 10,
+        note: ((code === 0 && !timedOut ? tail.at(-1) : errorLine ?? tail.at(-1)) ?? "").slice(0, 140).replace(/\|/g, "/")
+      })
+    })
+  })
+
+const main = Effect.gen(function*() {
+  const options = parseOptions(process.argv.slice(2))
+  const work = prepare(options)
+  const emulator = yield* Emulator.Emulator
+  const env = {
+    ...process.env,
+    SOGNI_API_KEY: emulator.apiKey,
+    // The http:// form: the client opens its WebSocket from it, and examples that derive the socket host's
+    // REST base by rewriting ws:// to https:// (text-to-image's estimate) reach the emulator as well.
+    SOGNI_SOCKET_ENDPOINT: emulator.url,
+    SOGNI_REST_ENDPOINT: emulator.url,
+    SOGNI_TOKEN_TYPE: "spark",
+    SOGNI_TESTNET: "false",
+    FORCE_COLOR: "0"
+  }
+  const runs = options.only === undefined ? RUNS : RUNS.filter((r) => options.only!.some((o) => r.name.includes(o) || r.file.includes(o)))
+  const outcomes: Outcome[] = []
+  for (const run of runs) {
+    const outcome = yield* Effect.promise(() => runOne(work, run, env, options.timeoutSeconds))
+    outcomes.push(outcome)
+    console.error(`${outcome.result.padEnd(7)} ${outcome.seconds.toString().padStart(6)}s  ${run.name}  ${outcome.note}`)
+  }
+  const client = options.clientDist.includes("sogni-client") ? "@sogni-ai/sogni-client" : options.clientDist
+  console.log(`\n| example | file | result (${client}) | s | last line / error | known limitation of the example |\n|---|---|---|---|---|---|`)
+  for (const [i, o] of outcomes.entries()) {
+    const code = o.code !== 0 && o.code !== null ? ` (${o.code})` : ""
+    console.log(`| ${o.name} | ${runs[i]!.file} | ${o.result}${code} | ${o.seconds} | ${o.note} | ${runs[i]!.known ?? ""} |`)
+  }
+  const passed = outcomes.filter((o) => o.result === "ok").length
+  console.log(`\n${passed} of ${outcomes.length} runs completed.`)
+  rmSync(dirname(work), { recursive: true, force: true })
+})
+
+Effect.runPromise(
+  Effect.scoped(main).pipe(
+    Effect.provide(Emulator.layer({ port: 0, speed: Number(process.argv[process.argv.indexOf("--speed") + 1] ?? 4) || 4 }))
+  )
+).catch((error) => {
+  console.error(error)
+  process.exit(1)
+})
