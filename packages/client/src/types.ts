@@ -183,6 +183,65 @@ export type ProjectStatus = "pending" | "queued" | "processing" | "completed" | 
 /** @since 0.1.0 */
 export type JobStatus = "pending" | "initiating" | "processing" | "completed" | "failed" | "canceled"
 
+/**
+ * A project-level event of `sogni.projects.on("project", …)`, as the official client emits it.
+ *
+ * @since 0.1.0
+ */
+export type ProjectEvent =
+  | {
+    readonly type: "queued"
+    readonly projectId: string
+    readonly queuePosition: number
+    readonly estimatedStartSeconds?: number | null
+    readonly queueStatus?: "waiting" | "no-workers"
+  }
+  | { readonly type: "completed"; readonly projectId: string }
+  | { readonly type: "error"; readonly projectId: string; readonly error: ErrorData }
+
+/**
+ * A job-level event of `sogni.projects.on("job", …)`, as the official client emits it (`jobId` is the
+ * worker's id of the render).
+ *
+ * @since 0.1.0
+ */
+export type JobEvent =
+  | {
+    readonly type: "initiating" | "started"
+    readonly projectId: string
+    readonly jobId: string
+    readonly workerName: string
+    readonly positivePrompt?: string
+    readonly negativePrompt?: string
+    readonly jobIndex?: number
+  }
+  | {
+    readonly type: "progress"
+    readonly projectId: string
+    readonly jobId: string
+    readonly step?: number
+    readonly stepCount?: number
+    readonly progress?: number
+    readonly etaSeconds?: number
+  }
+  | { readonly type: "jobETA"; readonly projectId: string; readonly jobId: string; readonly etaSeconds: number }
+  | { readonly type: "preview"; readonly projectId: string; readonly jobId: string; readonly url: string }
+  | {
+    readonly type: "completed"
+    readonly projectId: string
+    readonly jobId: string
+    readonly steps?: number
+    readonly seed?: number
+    readonly resultUrl: string | null
+    readonly lastFrameUrl?: string
+    readonly outputFormat?: string
+    readonly isNSFW: boolean
+    readonly nsfwDetected: boolean
+    readonly nsfwSources: Array<string>
+    readonly userCanceled: boolean
+  }
+  | { readonly type: "error"; readonly projectId: string; readonly jobId: string; readonly error: ErrorData }
+
 /** @since 0.1.0 */
 export interface AvailableModel {
   readonly id: string
@@ -484,6 +543,28 @@ export interface ChatCompletionResult {
   readonly cost?: LLMJobCost
   readonly tool_calls?: ReadonlyArray<ToolCall>
   readonly toolHistory?: ReadonlyArray<ToolHistoryEntry>
+}
+
+/** A chat job's lifecycle frame, as `sogni.chat.on("jobState", …)` receives it. @since 0.1.0 */
+export interface ChatJobStateEvent {
+  readonly jobID: string
+  readonly type: string
+  readonly workerName?: string
+  readonly queuePosition?: number
+  /** Present in `pending` and `queued`. */
+  readonly modelId?: string
+  /** Decimal string in the requested token type (`pending`, `queued`). */
+  readonly estimatedCost?: string
+}
+
+/** The quote of `chat.estimateCost`. @since 0.1.0 */
+export interface LLMCostEstimation {
+  readonly costInUSD: number
+  readonly costInSogni: number
+  readonly costInSpark: number
+  readonly costInToken: number
+  readonly inputTokens: number
+  readonly outputTokens: number
 }
 
 /** An LLM as the server advertises it. @since 0.1.0 */

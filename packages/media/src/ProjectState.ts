@@ -190,8 +190,21 @@ export type Input =
  * @since 0.1.0
  */
 export type ProjectEvent = Data.TaggedEnum<{
-  Queued: { readonly projectId: string; readonly position: number | undefined; readonly estimatedStartSeconds: number | undefined }
-  JobInitiating: { readonly projectId: string; readonly jobIndex: number | undefined; readonly imgID: string; readonly workerName: string | undefined }
+  Queued: {
+    readonly projectId: string
+    readonly position: number | undefined
+    readonly estimatedStartSeconds: number | undefined
+    /** `waiting`, or `no-workers` when nothing connected can run the model (as the server said). */
+    readonly queueStatus?: string | undefined
+  }
+  JobInitiating: {
+    readonly projectId: string
+    readonly jobIndex: number | undefined
+    readonly imgID: string
+    readonly workerName: string | undefined
+    /** What the worker is preparing (model download, …), as the server said. */
+    readonly preparation?: Extract<Protocol.JobState, { readonly type: "initiatingModel" }>["preparation"] | undefined
+  }
   JobStarted: { readonly projectId: string; readonly jobIndex: number | undefined; readonly imgID: string; readonly workerName: string | undefined }
   JobProgress: {
     readonly projectId: string
@@ -201,6 +214,9 @@ export type ProjectEvent = Data.TaggedEnum<{
     readonly stepCount: number
     readonly percent: number
     readonly etaSeconds: number | undefined
+    /** The worker's ETA interval in seconds, when the frame carried one. */
+    readonly etaMin?: number | undefined
+    readonly etaMax?: number | undefined
   }
   Preview: { readonly projectId: string; readonly jobIndex: number | undefined; readonly imgID: string; readonly url: string }
   JobRetrying: {
@@ -369,7 +385,13 @@ class Builder {
     this.events.push(event)
   }
   /** Recomputes one job's reported percent (monotonic) and the project's; emits what changed. */
-  progress(i: number, now: number, progressField?: number, force = false) {
+  progress(
+    i: number,
+    now: number,
+    progressField?: number,
+    force = false,
+    interval?: { readonly etaMin: number | undefined; readonly etaMax: number | undefined }
+  ) {
     const job = this.jobAt(i)
     const percent = Math.max(job.percent, rawJobPercent(job, now, progressField))
     if (percent !== job.percent || force) {
@@ -383,7 +405,9 @@ class Builder {
           step: j.step,
           stepCount: j.stepCount,
           percent: j.percent,
-          etaSeconds: j.etaSeconds
+          etaSeconds: j.etaSeconds,
+          etaMin: interval?.etaMin,
+          etaMax: interval?.etaMax
         }))
       }
     }
@@ -449,7 +473,8 @@ const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void
             b.emit(ProjectEvent.Queued({
               projectId: s.id,
               position: p.queuePosition,
-              estimatedStartSeconds: p.estimatedStartSeconds ?? undefined
+              estimatedStartSeconds: p.estimatedStartSeconds ?? undefined,
+              queueStatus: p.queueStatus
             }))
           }
           return
@@ -464,7 +489,11 @@ const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void
           b.setJob(i, { status, workerName: p.workerName ?? job.workerName, awaitingReassignment: false })
           const j = b.jobAt(i)
           const payload = { projectId: s.id, jobIndex: j.jobIndex, imgID: j.imgID, workerName: j.workerName }
-          b.emit(p.type === "initiatingModel" ? ProjectEvent.JobInitiating(payload) : ProjectEvent.JobStarted(payload))
+          b.emit(
+            p.type === "initiatingModel"
+              ? ProjectEvent.JobInitiating({ ...payload, preparation: p.preparation })
+              : ProjectEvent.JobStarted(payload)
+          )
           return
         }
         case "jobCompleted": {
@@ -489,7 +518,7 @@ const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void
         etaSeconds: p.etaSeconds ?? job.etaSeconds
       })
       if (s.status === "pending" || s.status === "queued") b.set({ status: "processing" })
-      b.progress(i, now, p.progress, true)
+      b.progress(i, now, p.progress, true, { etaMin: p.etaMin, etaMax: p.etaMax })
       if (p.hasImage === true) b.commands.push({ _tag: "MintPreview", imgID: b.jobAt(i).imgID })
       return
     }
