@@ -276,9 +276,20 @@ class Folder {
     private readonly emit: ChatEmit = () => undefined
   ) {}
 
+  /** Whether the current job's first piece went out (it carries the `role`, as the first token frame). */
+  private roleSent = false
+
   /** Folds one chunk and emits the official events it stands for. */
   push(chunk: AnyChunk): ReadonlyArray<ChatCompletionChunk> {
-    const pieces = this.fold(chunk)
+    const folded = this.fold(chunk)
+    const pieces = folded.map((piece) => {
+      if (this.roleSent || piece.toolCall !== undefined || piece.toolResult !== undefined || piece.finishReason !== undefined) {
+        return piece
+      }
+      this.roleSent = true
+      return { ...piece, role: "assistant" }
+    })
+    if (chunk._tag === "Finish") this.roleSent = false
     if (chunk._tag === "JobState") {
       this.emit("jobState", strip({
         jobID: chunk.jobID,
@@ -337,7 +348,7 @@ class Folder {
         this.workerName = chunk.workerName
         this.cost = chunk.cost
         this.toolCalls = chunk.toolCalls
-        return [{ jobID: chunk.jobID, content: "", role: chunk.role, finishReason: chunk.finishReason, usage: chunk.usage }]
+        return [{ jobID: chunk.jobID, content: "", finishReason: chunk.finishReason, usage: chunk.usage }]
       case "ToolCall": {
         const entry = this.entry(chunk.round)
         entry.toolCalls.push(chunk.call)

@@ -281,6 +281,7 @@ export class Project extends Emitter<ProjectEventMap> {
       error: { code: data.code, message: data.message }
     }
     this.emit("updated", ["status", "error"])
+    this.reportProgress()
     this.settle({ _tag: "Error", error })
     this.emit("failed", data)
     this.context.emitProject({ type: "error", projectId: this.id, error: data })
@@ -474,6 +475,8 @@ export class Project extends Emitter<ProjectEventMap> {
         job?.emit("progress", event.percent)
         job?.emit("updated", ["step", "progress"])
         this.reportProgress()
+        // progress moved by an ETA frame is reported by the "jobETA" event that follows
+        if (event.fromEta === true) break
         this.context.emitJob({
           type: "progress",
           projectId,
@@ -486,6 +489,10 @@ export class Project extends Emitter<ProjectEventMap> {
         })
         break
       }
+      case "JobEta":
+        this.ensureJob(event.imgID, event.jobIndex)
+        this.context.emitJob({ type: "jobETA", projectId, jobId: event.imgID, etaSeconds: event.etaSeconds })
+        break
       case "Preview": {
         const job = this.ensureJob(event.imgID, event.jobIndex)
         job?._setPreview(event.url)

@@ -217,7 +217,11 @@ export type ProjectEvent = Data.TaggedEnum<{
     /** The worker's ETA interval in seconds, when the frame carried one. */
     readonly etaMin?: number | undefined
     readonly etaMax?: number | undefined
+    /** The progress moved because of a `jobETA` frame (time-based progress), not a step. */
+    readonly fromEta?: boolean | undefined
   }
+  /** The worker sent a new time-remaining estimate (`jobETA`), after any progress it moved. */
+  JobEta: { readonly projectId: string; readonly jobIndex: number | undefined; readonly imgID: string; readonly etaSeconds: number }
   Preview: { readonly projectId: string; readonly jobIndex: number | undefined; readonly imgID: string; readonly url: string }
   JobRetrying: {
     readonly projectId: string
@@ -390,7 +394,8 @@ class Builder {
     now: number,
     progressField?: number,
     force = false,
-    interval?: { readonly etaMin: number | undefined; readonly etaMax: number | undefined }
+    interval?: { readonly etaMin: number | undefined; readonly etaMax: number | undefined },
+    fromEta = false
   ) {
     const job = this.jobAt(i)
     const percent = Math.max(job.percent, rawJobPercent(job, now, progressField))
@@ -407,7 +412,8 @@ class Builder {
           percent: j.percent,
           etaSeconds: j.etaSeconds,
           etaMin: interval?.etaMin,
-          etaMax: interval?.etaMax
+          etaMax: interval?.etaMax,
+          ...(fromEta ? { fromEta } : {})
         }))
       }
     }
@@ -533,7 +539,10 @@ const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void
         etaAt: now + p.etaSeconds * 1000,
         etaStartedAt: job.etaStartedAt ?? now
       })
-      return b.progress(i, now)
+      b.progress(i, now, undefined, false, undefined, true)
+      const j = b.jobAt(i)
+      b.emit(ProjectEvent.JobEta({ projectId: s.id, jobIndex: j.jobIndex, imgID: j.imgID, etaSeconds: p.etaSeconds }))
+      return
     }
     case "jobResult": {
       const p = event.payload
