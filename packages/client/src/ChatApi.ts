@@ -25,6 +25,7 @@ import { SogniSocket } from "@effect-sogni/core"
 import { fromTyped, InvalidRequestError, isChatJobError } from "./errors.js"
 import { Emitter } from "./internal/emitter.js"
 import type { CallOptions, Runner } from "./internal/runner.js"
+import { failOnRefusal } from "./ProjectsApi.js"
 import type {
   ChatCompletionChunk,
   ChatRunEvent,
@@ -624,7 +625,7 @@ export class ChatApi extends Emitter<ChatApiEvents> {
    */
   async waitForModels(timeout = 10_000, options?: CallOptions): Promise<Readonly<Record<string, LLMModelInfo>>> {
     this.requireSocket("chat.waitForModels")
-    const program = Effect.gen(function*() {
+    const program = failOnRefusal(Effect.gen(function*() {
       const socket = yield* SogniSocket.SogniSocket
       const models = yield* Models.Models
       yield* socket.connect
@@ -646,7 +647,7 @@ export class ChatApi extends Emitter<ChatApiEvents> {
         })
       )
       return Object.fromEntries(list.map((m) => [m.id, { ...m.info, workers: m.workers } as LLMModelInfo]))
-    })
+    }))
     const models = await this.runner.run(program, options?.signal)
     if (Object.keys(models).length > 0) this.llm = models
     return models

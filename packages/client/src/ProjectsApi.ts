@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import { SogniSocket } from "@effect-sogni/core"
 import { Models, type Params, Projects, ProjectState, type Results } from "@effect-sogni/media"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
@@ -37,7 +38,7 @@ export interface ProjectsApiEvents {
 }
 
 /** @internal */
-export type ProjectsRequirements = Projects.Projects | Models.Models | Results.Results
+export type ProjectsRequirements = Projects.Projects | Models.Models | Results.Results | SogniSocket.SogniSocket
 
 const singleMediaFields = [
   "startingImage",
@@ -94,6 +95,18 @@ const toCost = (e: Models.CostEstimate): CostEstimation => ({
   estimatedTotalSeconds: e.estimatedTotalSeconds,
   dailyFairUsePct: e.dailyFairUsePct
 })
+
+/**
+ * Fails `wait` as soon as the connection is refused for good (a refused API key: the
+ * `AuthenticationError`), instead of letting it run to its own timeout.
+ *
+ * @internal
+ */
+export const failOnRefusal = <A, E, R>(wait: Effect.Effect<A, E, R>) =>
+  Effect.raceFirst(
+    wait,
+    Effect.flatMap(SogniSocket.SogniSocket, (socket) => Effect.zipRight(socket.awaitAuthenticated, Effect.never))
+  )
 
 /** The fields without which a call is not a project request: refusing them rejects `create` itself. */
 const shapeFields = new Set(["params", "type", "modelId"])
@@ -166,7 +179,10 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
   /** Waits for the first list of available models (connecting if needed). `timeout` in ms (default 10 s). */
   async waitForModels(timeout?: number, options?: CallOptions): Promise<ReadonlyArray<AvailableModel>> {
     this.requireSocket("waitForModels")
-    return this.runner.run(Effect.flatMap(Models.Models, (m) => m.waitForModels(timeout ?? 10_000)), options?.signal)
+    return this.runner.run(
+      failOnRefusal(Effect.flatMap(Models.Models, (m) => m.waitForModels(timeout ?? 10_000))),
+      options?.signal
+    )
   }
 
   /** The available models of a network (the current one when it matches, else none until switched). */

@@ -60,7 +60,7 @@ export interface SogniClientConfig {
   /** REST only: no socket is opened; projects and socket chat are unavailable. */
   readonly disableSocket?: boolean
   /**
-   * `debug`, `info`, `warn` (default) or `error`. With `logger` too, it filters what reaches that
+   * `debug`, `info`, `warn` (default), `error` or `silent` (nothing at all). With `logger` too, it filters what reaches that
    * logger; a `logger` alone receives every level, as in the official client.
    */
   readonly logLevel?: LogLevel
@@ -95,6 +95,8 @@ const levelOf = (level: LogLevel | undefined) => {
       return EffectLogLevel.Info
     case "error":
       return EffectLogLevel.Error
+    case "silent":
+      return EffectLogLevel.None
     default:
       return EffectLogLevel.Warning
   }
@@ -133,11 +135,19 @@ export class SogniClient extends Emitter<ClientEvents> {
   /** Replay records (REST). */
   readonly replay: ReplayApi
 
+  /**
+   * The options the client was created with, without the API key: the key lives only inside the
+   * runtime as a `Redacted` value, so neither this object nor `util.inspect(client)` shows it.
+   */
+  readonly config: Omit<SogniClientConfig, "apiKey">
+
   private constructor(
     private readonly runner: Runner<Services>,
-    readonly config: SogniClientConfig
+    config: SogniClientConfig
   ) {
     super()
+    const { apiKey: _secret, ...visible } = config
+    this.config = Object.freeze(visible)
     const socketDisabled = config.disableSocket === true
     this.account = new AccountApi(runner, () => {
       if (!socketDisabled) void runner.run(Effect.flatMap(SogniSocket.SogniSocket, (s) => s.connect)).catch(() => undefined)

@@ -12,8 +12,8 @@ export type SupernetType = "fast" | "relaxed"
 export type TokenType = "sogni" | "spark"
 /** @since 0.1.0 */
 export type BillingMode = "auto" | "subscription" | "tokens"
-/** @since 0.1.0 */
-export type LogLevel = "debug" | "info" | "warn" | "error"
+/** The official levels, plus `silent` (nothing is logged), which programs pass and the official client honours. @since 0.1.0 */
+export type LogLevel = "debug" | "info" | "warn" | "error" | "silent"
 
 /** A logger with the official client's shape. @since 0.1.0 */
 export interface Logger {
