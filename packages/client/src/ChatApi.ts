@@ -623,8 +623,9 @@ export class ChatApi extends Emitter<ChatApiEvents> {
    * 10 s); when no model shows up in time it rejects with a `TransportError` (reason `Timeout`), as
    * `projects.waitForModels` does and as the official client rejects.
    */
-  async waitForModels(timeout = 10_000, options?: CallOptions): Promise<Readonly<Record<string, LLMModelInfo>>> {
+  async waitForModels(wait?: number | undefined, options?: CallOptions): Promise<Readonly<Record<string, LLMModelInfo>>> {
     this.requireSocket("chat.waitForModels")
+    const timeout = wait ?? 10_000
     const program = failOnRefusal(Effect.gen(function*() {
       const socket = yield* SogniSocket.SogniSocket
       const models = yield* Models.Models

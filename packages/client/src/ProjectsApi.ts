@@ -73,7 +73,9 @@ export const toMediaParams = async (params: ProjectParams): Promise<Params.Proje
   if (out.numberOfMedia === undefined && legacy !== undefined) out.numberOfMedia = legacy
   delete out.numberOfImages
   for (const key of singleMediaFields) {
-    if (out[key] !== undefined) out[key] = await toBytes(out[key])
+    // `false` is "no media", as in the official client
+    if (out[key] === false) delete out[key]
+    else if (out[key] !== undefined) out[key] = await toBytes(out[key])
   }
   for (const key of listMediaFields) {
     const list = out[key]

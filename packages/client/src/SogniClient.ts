@@ -35,7 +35,7 @@ import { Emitter } from "./internal/emitter.js"
 import { Runner } from "./internal/runner.js"
 import { ProjectsApi } from "./ProjectsApi.js"
 import { ReplayApi, WorkflowsApi } from "./WorkflowsApi.js"
-import type { Logger as LoggerLike, LogLevel, SupernetType } from "./types.js"
+import type { Logger as LoggerLike, LogLevel, SocketEventSubscriptionInput, SupernetType } from "./types.js"
 
 /**
  * Options of {@link SogniClient.createInstance}: the official client's names.
@@ -56,7 +56,7 @@ export interface SogniClientConfig {
   /** Sign logins for the testnet. */
   readonly testnet?: boolean
   /** Initial socket event subscriptions (e.g. `{ modelAvailability: false }`). */
-  readonly socketEventSubscriptions?: Readonly<Record<string, boolean>>
+  readonly socketEventSubscriptions?: Readonly<Record<string, boolean | undefined>>
   /** REST only: no socket is opened; projects and socket chat are unavailable. */
   readonly disableSocket?: boolean
   /**
@@ -186,7 +186,13 @@ export class SogniClient extends Emitter<ClientEvents> {
       ...(config.socketEndpoint !== undefined ? { socketEndpoint: config.socketEndpoint } : {}),
       ...(config.appSource !== undefined ? { appSource: config.appSource } : {}),
       ...(config.testnet !== undefined ? { testnet: config.testnet } : {}),
-      ...(config.socketEventSubscriptions !== undefined ? { socketEventSubscriptions: config.socketEventSubscriptions } : {})
+      ...(config.socketEventSubscriptions !== undefined
+        ? {
+          socketEventSubscriptions: Object.fromEntries(
+            Object.entries(config.socketEventSubscriptions).filter((e): e is [string, boolean] => typeof e[1] === "boolean")
+          )
+        }
+        : {})
     }
     let client: SogniClient | undefined
     const watchers = Layer.scopedDiscard(
@@ -289,9 +295,12 @@ export class SogniClient extends Emitter<ClientEvents> {
   }
 
   /** Changes socket event subscriptions at runtime (re-applied on every reconnect). */
-  async setSocketEventSubscriptions(update: Readonly<Record<string, boolean>> & { readonly reset?: boolean }): Promise<void> {
+  async setSocketEventSubscriptions(update: SocketEventSubscriptionInput): Promise<void> {
+    // flat flags (`{ modelAvailability: false }`) or an update (`{ subscribe, unsubscribe, reset, … }`)
+    const updateKeys = ["subscriptions", "subscribe", "unsubscribe", "reset", "event", "enabled"]
+    const wire = Object.keys(update).some((k) => updateKeys.includes(k)) ? update : { subscriptions: update }
     await this.runner.run(
-      Effect.flatMap(SogniSocket.SogniSocket, (s) => s.setEventSubscriptions(update as never))
+      Effect.flatMap(SogniSocket.SogniSocket, (s) => s.setEventSubscriptions(wire as never))
     )
   }
 

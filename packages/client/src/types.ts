@@ -15,6 +15,21 @@ export type BillingMode = "auto" | "subscription" | "tokens"
 /** The official levels, plus `silent` (nothing is logged), which programs pass and the official client honours. @since 0.1.0 */
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent"
 
+/** Socket event subscription flags by event or group name. @since 0.1.0 */
+export type SocketEventSubscriptions = Readonly<Record<string, boolean | undefined>>
+
+/** A change of the socket event subscriptions. @since 0.1.0 */
+export interface SocketEventSubscriptionUpdate {
+  readonly subscriptions?: SocketEventSubscriptions
+  readonly subscribe?: string | ReadonlyArray<string>
+  readonly unsubscribe?: string | ReadonlyArray<string>
+  /** Clear the server-side overrides first. */
+  readonly reset?: boolean
+}
+
+/** What `setSocketEventSubscriptions` takes: flat flags or an update. @since 0.1.0 */
+export type SocketEventSubscriptionInput = SocketEventSubscriptions | SocketEventSubscriptionUpdate
+
 /** A logger with the official client's shape. @since 0.1.0 */
 export interface Logger {
   error(...args: Array<unknown>): void
@@ -24,12 +39,12 @@ export interface Logger {
 }
 
 /**
- * An input file: a `Buffer`/`Uint8Array`, an `ArrayBuffer`, a `Blob`/`File`, or `true` when it was
- * already uploaded for this project id.
+ * An input file: a `Buffer`/`Uint8Array`, an `ArrayBuffer`, a `Blob`/`File`, `true` when it was
+ * already uploaded for this project id, or `false` for none (as in the official client).
  *
  * @since 0.1.0
  */
-export type InputMedia = Uint8Array | ArrayBuffer | Blob | true
+export type InputMedia = Uint8Array | ArrayBuffer | Blob | boolean
 
 // ---------------------------------------------------------------------------------------------
 // Projects
@@ -96,7 +111,7 @@ export interface ImageProjectParams extends CommonProjectParams {
   readonly height?: number
   readonly controlNet?: ControlNetParams
   readonly outputFormat?: "png" | "jpg" | "webp"
-  readonly gptImageQuality?: "low" | "medium" | "high" | "standard" | "hd" | "xhigh" | "max"
+  readonly gptImageQuality?: "low" | "medium" | "high" | "standard" | "hd" | "xhigh" | "max" | "auto"
   readonly gptImageBackground?: "opaque" | "auto" | "transparent"
   readonly gptImageOutputCompression?: number
   readonly gptImageMaskUrl?: string
@@ -463,7 +478,7 @@ export interface LLMJobCost {
 export interface ToolExecutionProgress {
   readonly status: "creating" | "queued" | "processing" | "completed" | "failed"
   readonly percent: number
-  readonly resultUrls?: ReadonlyArray<string>
+  readonly resultUrls?: Array<string>
 }
 
 /** @since 0.1.0 */
