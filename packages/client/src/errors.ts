@@ -12,7 +12,8 @@
  * import { isApiError, isInvalidRequestError } from "@effect-sogni/client"
  *
  * try {
- *   await sogni.projects.create({ type: "image", modelId: "flux1-schnell-fp8", steps: -1 })
+ *   const project = await sogni.projects.create({ type: "image", modelId: "flux1-schnell-fp8", steps: -1 })
+ *   await project.waitForCompletion()
  * } catch (error) {
  *   if (isInvalidRequestError(error)) console.error(`${error.field}: ${error.rule}`)
  *   else if (isApiError(error) && error.retryAfter !== undefined) setTimeout(retry, error.retryAfter * 1000)
