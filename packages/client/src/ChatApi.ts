@@ -14,7 +14,7 @@
  * @since 0.1.0
  */
 import { Chat, type ChatChunk, ChatRequest, ChatRuns, HostedChat, SogniTools, type Tool } from "@effect-sogni/chat"
-import { PlatformTools, SogniError } from "@effect-sogni/core"
+import { PlatformTools, SogniError, SogniRest } from "@effect-sogni/core"
 import { Models, type Projects, type Results } from "@effect-sogni/media"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -22,8 +22,10 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { SogniSocket } from "@effect-sogni/core"
-import { fromTyped, InvalidRequestError } from "./errors.js"
+import { fromTyped, InvalidRequestError, isChatJobError } from "./errors.js"
+import { Emitter } from "./internal/emitter.js"
 import type { CallOptions, Runner } from "./internal/runner.js"
+import { failOnRefusal } from "./ProjectsApi.js"
 import type {
   ChatCompletionChunk,
   ChatRunEvent,
@@ -37,6 +39,8 @@ import type {
   StreamChatRunEventsOptions,
   ChatCompletionParams,
   ChatCompletionResult,
+  ChatJobStateEvent,
+  LLMCostEstimation,
   LLMJobCost,
   LLMModelInfo,
   TokenUsage,
@@ -45,11 +49,48 @@ import type {
   ToolHistoryEntry
 } from "./types.js"
 
+/**
+ * Events of `sogni.chat`, as the official client emits them: `jobState` for each lifecycle frame,
+ * `token` for each streamed piece, `completed` with the result, `error` when a job fails, and
+ * `modelsUpdated` with the LLM list.
+ *
+ * @since 0.1.0
+ */
+export interface ChatApiEvents {
+  readonly token: ChatCompletionChunk
+  readonly completed: ChatCompletionResult
+  readonly error: {
+    readonly jobID: string
+    readonly error: string
+    readonly errorCode?: string
+    readonly message: string
+    readonly workerName?: string
+  }
+  readonly jobState: ChatJobStateEvent
+  readonly modelsUpdated: Readonly<Record<string, LLMModelInfo>>
+}
+
+/** Where a fold reports what the official client emits on `sogni.chat`. @internal */
+type ChatEmit = <K extends keyof ChatApiEvents>(event: K, data: ChatApiEvents[K]) => void
+
+/** Reports a failed chat job as the official `error` event. */
+const emitFailure = (emit: ChatEmit, error: unknown): void => {
+  if (!isChatJobError(error)) return
+  emit("error", strip({
+    jobID: error.jobID,
+    error: error.error ?? error.errorType,
+    errorCode: error.errorCode ?? error.code,
+    message: error.message,
+    workerName: error.workerName
+  }))
+}
+
 /** @internal */
 export type ChatRequirements =
   | Chat.Chat
   | Models.Models
   | SogniSocket.SogniSocket
+  | SogniRest.SogniRest
   | HostedChat.HostedChat
   | ChatRuns.ChatRuns
   | Projects.Projects
@@ -58,6 +99,33 @@ export type ChatRequirements =
 /** Drops `undefined` fields (the wire and the types treat absent and undefined differently). */
 const strip = <A extends Record<string, unknown>>(a: A): { [K in keyof A]: Exclude<A[K], undefined> } =>
   Object.fromEntries(Object.entries(a).filter(([, v]) => v !== undefined)) as never
+
+/** The estimate endpoint's answer (a bare body, no envelope); the SDK returns its `quote`. */
+const LlmEstimate = Schema.Struct({
+  quote: Schema.Struct({
+    costInUSD: Schema.Number,
+    costInSogni: Schema.Number,
+    costInSpark: Schema.Number,
+    costInToken: Schema.Number,
+    inputTokens: Schema.Number,
+    outputTokens: Schema.Number
+  })
+})
+
+/** The messages with every image's data replaced by `[image]` (images must not count as text tokens). */
+const withoutImageData = (messages: ChatCompletionParams["messages"]): unknown =>
+  messages.map((m) =>
+    Array.isArray(m.content)
+      ? {
+        ...m,
+        content: m.content.map((part: { readonly type?: unknown; readonly image_url?: { readonly detail?: unknown } }) =>
+          part.type === "image_url"
+            ? { type: "image_url", image_url: { url: "[image]", ...(part.image_url?.detail !== undefined ? { detail: part.image_url.detail } : {}) } }
+            : part
+        )
+      }
+      : m
+  )
 
 /** The official parameters as the chat package's request (validated there). */
 export const toChatRequest = (p: ChatCompletionParams): ChatRequest.ChatRequest =>
@@ -200,8 +268,46 @@ const urlsOf = (content: string): ReadonlyArray<string> =>
  * `stream: true`, so both give the same answer.
  */
 class Folder {
-  /** @param platformTools the names of the calls run as media projects (their results carry `urls`) */
-  constructor(private readonly platformTools: ReadonlySet<string> = new Set()) {}
+  /**
+   * @param platformTools the names of the calls run as media projects (their results carry `urls`)
+   * @param emit where the official `sogni.chat` events go
+   */
+  constructor(
+    private readonly platformTools: ReadonlySet<string> = new Set(),
+    private readonly emit: ChatEmit = () => undefined
+  ) {}
+
+  /** Whether the current job's first piece went out (it carries the `role`, as the first token frame). */
+  private roleSent = false
+
+  /** Folds one chunk and emits the official events it stands for. */
+  push(chunk: AnyChunk): ReadonlyArray<ChatCompletionChunk> {
+    const folded = this.fold(chunk)
+    const pieces = folded.map((piece) => {
+      if (this.roleSent || piece.toolCall !== undefined || piece.toolResult !== undefined || piece.finishReason !== undefined) {
+        return piece
+      }
+      this.roleSent = true
+      return { ...piece, role: "assistant" }
+    })
+    if (chunk._tag === "Finish") this.roleSent = false
+    if (chunk._tag === "JobState") {
+      this.emit("jobState", strip({
+        jobID: chunk.jobID,
+        type: chunk.state,
+        workerName: chunk.workerName,
+        queuePosition: chunk.queuePosition,
+        modelId: chunk.modelId,
+        estimatedCost: chunk.estimatedCost
+      }))
+    }
+    for (const piece of pieces) if (piece.toolCall === undefined && piece.toolResult === undefined) this.emit("token", piece)
+    if (chunk._tag === "Finish") {
+      const result = this.roundResult(chunk)
+      this.emit("completed", result)
+    }
+    return pieces
+  }
 
   jobID = ""
   content = ""
@@ -212,7 +318,7 @@ class Folder {
   finish: Extract<ChatChunk.ChatChunk, { _tag: "Finish" }> | undefined
   readonly history: Array<{ round: number; toolCalls: Array<ToolCall>; toolResults: Array<ToolExecutionResult> }> = []
 
-  push(chunk: AnyChunk): ReadonlyArray<ChatCompletionChunk> {
+  private fold(chunk: AnyChunk): ReadonlyArray<ChatCompletionChunk> {
     switch (chunk._tag) {
       case "JobState":
         this.jobID = chunk.jobID
@@ -243,7 +349,7 @@ class Folder {
         this.workerName = chunk.workerName
         this.cost = chunk.cost
         this.toolCalls = chunk.toolCalls
-        return [{ jobID: chunk.jobID, content: "", role: chunk.role, finishReason: chunk.finishReason, usage: chunk.usage }]
+        return [{ jobID: chunk.jobID, content: "", finishReason: chunk.finishReason, usage: chunk.usage }]
       case "ToolCall": {
         const entry = this.entry(chunk.round)
         entry.toolCalls.push(chunk.call)
@@ -272,6 +378,21 @@ class Folder {
       this.history.push(e)
     }
     return e
+  }
+
+  /** One job's result, as the official client's `completed` event carries it. */
+  private roundResult(f: Extract<ChatChunk.ChatChunk, { _tag: "Finish" }>): ChatCompletionResult {
+    return strip({
+      jobID: f.jobID,
+      content: this.history.length > 0 ? this.roundText : this.content,
+      role: f.role,
+      finishReason: f.finishReason,
+      usage: f.usage as TokenUsage,
+      timeTaken: f.timeTaken,
+      workerName: f.workerName,
+      cost: f.cost,
+      tool_calls: f.toolCalls.length > 0 ? f.toolCalls : undefined
+    })
   }
 
   result(): ChatCompletionResult | null {
@@ -306,8 +427,12 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
   private first: Promise<IteratorResult<AnyChunk>> | undefined
 
   /** @internal */
-  constructor(private readonly source: AsyncIterableIterator<AnyChunk>, platformTools?: ReadonlySet<string>) {
-    this.folder = new Folder(platformTools)
+  constructor(
+    private readonly source: AsyncIterableIterator<AnyChunk>,
+    platformTools?: ReadonlySet<string>,
+    private readonly emit: ChatEmit = () => undefined
+  ) {
+    this.folder = new Folder(platformTools, emit)
     // the job starts now, as in the official client, not when the caller begins to iterate
     this.first = source.next()
     // its failure is delivered by the first `next()`; until then it must not count as unhandled
@@ -348,7 +473,10 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
           if (pending.length > 0) return { value: pending.shift()!, done: false }
           const first = this.first
           this.first = undefined
-          const item = await (first ?? source.next())
+          const item = await (first ?? source.next()).catch((error: unknown) => {
+            emitFailure(this.emit, error)
+            throw error
+          })
           if (item.done === true) return { value: undefined, done: true }
           pending.push(...folder.push(item.value))
         }
@@ -366,7 +494,7 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
 /**
  * @since 0.1.0
  */
-export class ChatApi {
+export class ChatApi extends Emitter<ChatApiEvents> {
   /** Chat completions over the socket. */
   readonly completions: {
     create(params: ChatCompletionParams & { readonly stream: true }, options?: CallOptions): Promise<ChatStream>
@@ -393,6 +521,7 @@ export class ChatApi {
 
   /** @internal */
   constructor(private readonly runner: Runner<ChatRequirements>, private readonly socketDisabled: boolean) {
+    super()
     const api = this
     function create(params: ChatCompletionParams & { readonly stream: true }, options?: CallOptions): Promise<ChatStream>
     function create(
@@ -449,6 +578,39 @@ export class ChatApi {
   /** @internal */
   _setModels(models: Readonly<Record<string, LLMModelInfo>>): void {
     this.llm = models
+    this.emit("modelsUpdated", models)
+  }
+
+  /**
+   * The cost of a completion before sending it (the official client's estimate): the input tokens are
+   * counted as a quarter of the messages' JSON length (image data replaced by `[image]`), the output
+   * as `max_tokens`, else the model's thinking or default output limit, else 4096.
+   */
+  async estimateCost(params: ChatCompletionParams, options?: CallOptions): Promise<LLMCostEstimation> {
+    const request = toChatRequest(params)
+    const checked = ChatRequest.validate(request)
+    if (Either.isLeft(checked)) throw fromTyped(checked.left)
+    const inputTokens = Math.ceil(JSON.stringify(withoutImageData(params.messages)).length / 4)
+    const path = [params.tokenType ?? "sogni", params.model, inputTokens, this.maxOutputTokens(params)]
+      .map((p) => encodeURIComponent(String(p)))
+      .join("/")
+    const response = await this.runner.run(
+      Effect.flatMap(SogniRest.SogniRest, (rest) =>
+        rest.get("socket", `/api/v1/job-llm/estimate/${path}`, LlmEstimate, { body: "raw" })),
+      options?.signal
+    )
+    return response.quote
+  }
+
+  private maxOutputTokens(params: ChatCompletionParams): number {
+    if (typeof params.max_tokens === "number" && Number.isFinite(params.max_tokens)) return params.max_tokens
+    const limits = this.llm[params.model]?.maxOutputTokens as
+      | { readonly default?: unknown; readonly thinkingComplexDefault?: unknown }
+      | undefined
+    const complex = params.think === true && (params.taskProfile === "coding" || params.taskProfile === "reasoning")
+    if (complex && typeof limits?.thinkingComplexDefault === "number") return limits.thinkingComplexDefault
+    if (typeof limits?.default === "number") return limits.default
+    return 4096
   }
 
   /** LLM models as last pushed by the server, by id. */
@@ -461,9 +623,10 @@ export class ChatApi {
    * 10 s); when no model shows up in time it rejects with a `TransportError` (reason `Timeout`), as
    * `projects.waitForModels` does and as the official client rejects.
    */
-  async waitForModels(timeout = 10_000, options?: CallOptions): Promise<Readonly<Record<string, LLMModelInfo>>> {
+  async waitForModels(wait?: number | undefined, options?: CallOptions): Promise<Readonly<Record<string, LLMModelInfo>>> {
     this.requireSocket("chat.waitForModels")
-    const program = Effect.gen(function*() {
+    const timeout = wait ?? 10_000
+    const program = failOnRefusal(Effect.gen(function*() {
       const socket = yield* SogniSocket.SogniSocket
       const models = yield* Models.Models
       yield* socket.connect
@@ -485,7 +648,7 @@ export class ChatApi {
         })
       )
       return Object.fromEntries(list.map((m) => [m.id, { ...m.info, workers: m.workers } as LLMModelInfo]))
-    })
+    }))
     const models = await this.runner.run(program, options?.signal)
     if (Object.keys(models).length > 0) this.llm = models
     return models
@@ -494,11 +657,14 @@ export class ChatApi {
   private async createCompletion(params: ChatCompletionParams, options?: CallOptions): Promise<ChatCompletionResult> {
     this.requireSocket("chat.completions.create")
     const request = toChatRequest(params)
-    const folder = new Folder(platformToolNames(params))
+    const folder = new Folder(platformToolNames(params), (event, data) => this.emit(event, data))
     await this.runner.run(
       Stream.runForEach(chatStream(params, request), (chunk) => Effect.sync(() => folder.push(chunk))),
       options?.signal
-    )
+    ).catch((error: unknown) => {
+      emitFailure((event, data) => this.emit(event, data), error)
+      throw error
+    })
     const result = folder.result()
     if (result === null) throw new InvalidRequestError("the chat stream ended without a result", { reason: "Unexpected", fields: { field: "stream", rule: "no-result" } })
     return result
@@ -510,7 +676,11 @@ export class ChatApi {
     // refuse invalid requests here, as the official client does, rather than on the first chunk
     const checked = ChatRequest.validate(request)
     if (Either.isLeft(checked)) throw fromTyped(checked.left)
-    return new ChatStream(this.runner.iterate(chatStream(params, request), options?.signal), platformToolNames(params))
+    return new ChatStream(
+      this.runner.iterate(chatStream(params, request), options?.signal),
+      platformToolNames(params),
+      (event, data) => this.emit(event, data)
+    )
   }
 
   private requireSocket(call: string): void {

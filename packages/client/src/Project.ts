@@ -17,13 +17,13 @@
  *
  * @since 0.1.0
  */
-import { type Projects, type ProjectState, Results } from "@effect-sogni/media"
+import { type Projects, ProjectState, Results } from "@effect-sogni/media"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
-import { AbortError, DisposedError, ProjectError, type SogniClientError } from "./errors.js"
+import { AbortError, DisposedError, type InvalidRequestError, ProjectError, type SogniClientError } from "./errors.js"
 import { Emitter } from "./internal/emitter.js"
 import type { CallOptions, Runner } from "./internal/runner.js"
-import type { ErrorData, JobStatus, ProjectParams, ProjectStatus } from "./types.js"
+import type { ErrorData, JobEvent, JobStatus, ProjectEvent, ProjectParams, ProjectStatus } from "./types.js"
 
 /** Events of a {@link Job}. @since 0.1.0 */
 export interface JobEventMap {
@@ -55,7 +55,13 @@ export interface ProjectContext {
   readonly runner: Runner<Projects.Projects | Results.Results>
   readonly type: "image" | "video" | "audio"
   readonly onSettled: (project: Project) => void
+  /** Re-emits a project-level event on `sogni.projects` (`"project"`). */
+  readonly emitProject: (event: ProjectEvent) => void
+  /** Re-emits a job-level event on `sogni.projects` (`"job"`). */
+  readonly emitJob: (event: JobEvent) => void
 }
+
+const ProjectStateInitial = (id: string) => ProjectState.initial({ id, numberOfMedia: 1 })
 
 const errorDataOf = (e: ProjectState.ErrorData): ErrorData => ({
   code: e.code,
@@ -261,6 +267,26 @@ export class Project extends Emitter<ProjectEventMap> {
     this.context.runner.fork(follow, (error) => this.settle({ _tag: "Error", error }))
   }
 
+  /**
+   * @internal Fails a project whose parameters were refused before anything was sent, as the official
+   * client fails one the server refuses: code 4000, the `failed` event, then the `"project"` `error`
+   * event; `waitForCompletion` rejects with the `InvalidRequestError`.
+   */
+  _refuse(error: InvalidRequestError): void {
+    if (this.outcome !== undefined) return
+    const data: ErrorData = { code: 4000, message: error.message }
+    this.state = {
+      ...ProjectStateInitial(this.id),
+      status: "failed",
+      error: { code: data.code, message: data.message }
+    }
+    this.emit("updated", ["status", "error"])
+    this.reportProgress()
+    this.settle({ _tag: "Error", error })
+    this.emit("failed", data)
+    this.context.emitProject({ type: "error", projectId: this.id, error: data })
+  }
+
   get id(): string {
     return this.handle.id
   }
@@ -360,16 +386,46 @@ export class Project extends Emitter<ProjectEventMap> {
 
   // -------------------------------------------------------------------------------------------
 
+  /** Mirrors the state into the jobs already known (a job appears when an event first names it). */
   private syncJobs(state: ProjectState.ProjectState): void {
     this.state = state
-    state.jobs.forEach((j, i) => {
-      const existing = this.jobList[i]
-      if (existing === undefined) {
-        this.jobList.push(new Job(j, this, (result, signal) => this.download(result, signal)))
-      } else {
-        existing._sync(j)
-      }
-    })
+    state.jobs.forEach((j, i) => this.jobList[i]?._sync(j))
+  }
+
+  /**
+   * The job an event names, added (with the jobs before it in the project) when it is new: as in the
+   * official client, a job is "started" for its project when the first frame names it.
+   */
+  private ensureJob(imgID: string, jobIndex: number | undefined): Job | undefined {
+    const state = this.state
+    if (state === undefined) return undefined
+    const at = state.jobs.findIndex((j) => j.imgID === imgID)
+    const i = at >= 0 ? at : jobIndex === undefined ? -1 : state.jobs.findIndex((j) => j.jobIndex === jobIndex)
+    if (i < 0) return this.jobOf(imgID, jobIndex)
+    while (this.jobList.length <= i) {
+      const job = new Job(state.jobs[this.jobList.length]!, this, (result, signal) => this.download(result, signal))
+      this.jobList.push(job)
+      this.emit("jobStarted", job)
+    }
+    return this.jobList[i]
+  }
+
+  /** Emits the project's progress when it went up (before the event that moved it, as the official client). */
+  private reportProgress(): void {
+    const percent = this.state?.percent ?? 0
+    if (percent > this.lastProgress) {
+      this.lastProgress = percent
+      this.emit("progress", percent)
+    }
+  }
+
+  /** Jobs whose end was reported (`jobCompleted` / `jobFailed`). */
+  private reportedEnds = 0
+
+  /** Settles a finished project once every job's end was reported. */
+  private settleWhenReported(state: ProjectState.ProjectState): void {
+    const ends = state.jobs.filter((j) => j.status === "completed" || j.status === "failed").length
+    if (state.status === "completed" && this.reportedEnds >= ends) this.settleFrom(state)
   }
 
   private download(result: ProjectState.JobResult, signal: AbortSignal | undefined): Promise<Uint8Array> {
@@ -386,60 +442,120 @@ export class Project extends Emitter<ProjectEventMap> {
 
   private apply(event: ProjectState.ProjectEvent, state: ProjectState.ProjectState): void {
     this.syncJobs(state)
+    const projectId = this.id
     switch (event._tag) {
       case "Queued":
+        this.reportProgress()
         this.emit("updated", ["queuePosition", "status"])
+        this.context.emitProject({
+          type: "queued",
+          projectId,
+          queuePosition: event.position ?? 0,
+          ...(event.estimatedStartSeconds !== undefined ? { estimatedStartSeconds: event.estimatedStartSeconds } : {}),
+          ...(event.queueStatus === "waiting" || event.queueStatus === "no-workers" ? { queueStatus: event.queueStatus } : {})
+        })
         break
       case "JobInitiating":
-        this.emit("updated", ["jobs"])
-        break
       case "JobStarted": {
-        const job = this.jobOf(event.imgID, event.jobIndex)
-        if (job !== undefined) this.emit("jobStarted", job)
+        const job = this.ensureJob(event.imgID, event.jobIndex)
+        job?.emit("updated", ["status", "workerName"])
+        this.emit("updated", ["jobs"])
+        this.context.emitJob({
+          type: event._tag === "JobInitiating" ? "initiating" : "started",
+          projectId,
+          jobId: event.imgID,
+          workerName: event.workerName ?? "",
+          ...(event.jobIndex !== undefined ? { jobIndex: event.jobIndex } : {}),
+          ...(event._tag === "JobInitiating" && event.preparation !== undefined ? { preparation: event.preparation } : {})
+        })
         break
       }
       case "JobProgress": {
-        const job = this.jobOf(event.imgID, event.jobIndex)
+        const job = this.ensureJob(event.imgID, event.jobIndex)
         job?.emit("progress", event.percent)
         job?.emit("updated", ["step", "progress"])
+        this.reportProgress()
+        // progress moved by an ETA frame is reported by the "jobETA" event that follows
+        if (event.fromEta === true) break
+        this.context.emitJob({
+          type: "progress",
+          projectId,
+          jobId: event.imgID,
+          step: event.step,
+          stepCount: event.stepCount,
+          ...(event.etaSeconds !== undefined ? { etaSeconds: event.etaSeconds } : {}),
+          ...(event.etaMin !== undefined ? { etaMin: event.etaMin } : {}),
+          ...(event.etaMax !== undefined ? { etaMax: event.etaMax } : {})
+        })
         break
       }
+      case "JobEta":
+        this.ensureJob(event.imgID, event.jobIndex)
+        this.context.emitJob({ type: "jobETA", projectId, jobId: event.imgID, etaSeconds: event.etaSeconds })
+        break
       case "Preview": {
-        const job = this.jobOf(event.imgID, event.jobIndex)
+        const job = this.ensureJob(event.imgID, event.jobIndex)
         job?._setPreview(event.url)
         job?.emit("updated", ["previewUrl"])
+        this.context.emitJob({ type: "preview", projectId, jobId: event.imgID, url: event.url })
         break
       }
       case "JobRetrying":
+        // the official client keeps a retry inside its own state and emits no job event for it
         this.jobOf(event.imgID, event.jobIndex)?.emit("updated", ["status"])
         break
       case "JobCompleted": {
-        const job = this.jobOf(event.result.imgID, event.result.jobIndex)
+        const r = event.result
+        const job = this.ensureJob(r.imgID, r.jobIndex)
+        this.reportedEnds++
         if (job !== undefined) {
-          if (event.result.url !== undefined) job.emit("completed", event.result.url)
           job.emit("updated", ["status", "resultUrl"])
+          if (r.url !== undefined) job.emit("completed", r.url)
           this.emit("jobCompleted", job)
         }
+        // the last result completes the project before its "job" event, as in the official client
+        this.settleWhenReported(state)
+        this.context.emitJob({
+          type: "completed",
+          projectId,
+          jobId: r.imgID,
+          ...(job !== undefined ? { steps: job.step } : {}),
+          ...(r.seed !== undefined ? { seed: r.seed } : {}),
+          resultUrl: r.url ?? null,
+          ...(r.outputFormat !== undefined ? { outputFormat: r.outputFormat } : {}),
+          isNSFW: r.nsfwWithheld,
+          nsfwDetected: r.nsfwDetected,
+          nsfwSources: [],
+          userCanceled: false
+        })
         break
       }
       case "JobFailed": {
-        const job = this.jobOf(event.imgID, event.jobIndex)
+        const job = this.ensureJob(event.imgID, event.jobIndex)
+        this.reportedEnds++
         if (job !== undefined) {
           job.emit("failed", errorDataOf(event.error))
           this.emit("jobFailed", job)
         }
+        this.context.emitJob({ type: "error", projectId, jobId: event.imgID, error: errorDataOf(event.error) })
         break
       }
       case "Progress":
-        if (event.percent > this.lastProgress) {
-          this.lastProgress = event.percent
-          this.emit("progress", event.percent)
-        }
+        this.reportProgress()
         break
       case "CancelRejected":
         break
       case "Completed":
+        this.settleFrom(state)
+        this.context.emitProject({ type: "completed", projectId })
+        break
       case "Failed":
+        this.settleFrom(state)
+        // a job's failure was already reported as a "job" error; the project-level one is the server's
+        if (!state.jobs.some((j) => j.status === "failed" && j.error?.code === event.error.code && j.error.message === event.error.message)) {
+          this.context.emitProject({ type: "error", projectId, error: errorDataOf(event.error) })
+        }
+        break
       case "Canceled":
         this.settleFrom(state)
         break
@@ -449,6 +565,7 @@ export class Project extends Emitter<ProjectEventMap> {
   private settleFrom(state: ProjectState.ProjectState): void {
     this.syncJobs(state)
     if (this.outcome !== undefined) return
+    state.jobs.forEach((j) => this.ensureJob(j.imgID, j.jobIndex))
     if (state.status === "completed") {
       if (this.lastProgress < 100) {
         this.lastProgress = 100

@@ -4,9 +4,11 @@
  *
  * @since 0.1.0
  */
-import { Models, type Params, Projects, type Results } from "@effect-sogni/media"
+import { SogniSocket } from "@effect-sogni/core"
+import { Models, type Params, Projects, ProjectState, type Results } from "@effect-sogni/media"
 import * as Effect from "effect/Effect"
-import { InvalidRequestError } from "./errors.js"
+import * as Stream from "effect/Stream"
+import { InvalidRequestError, isInvalidRequestError } from "./errors.js"
 import { Emitter } from "./internal/emitter.js"
 import type { CallOptions, Runner } from "./internal/runner.js"
 import { Project } from "./Project.js"
@@ -16,6 +18,8 @@ import type {
   CostEstimation,
   EstimateRequest,
   InputMedia,
+  JobEvent,
+  ProjectEvent,
   ModelOptions,
   ProjectParams,
   SizePreset,
@@ -27,10 +31,14 @@ import type {
 export interface ProjectsApiEvents {
   /** The models with workers online changed. */
   readonly availableModels: ReadonlyArray<AvailableModel>
+  /** A project of this client was queued, completed or failed (after the project's own events). */
+  readonly project: ProjectEvent
+  /** A job of one of this client's projects changed (after the project's and the job's own events). */
+  readonly job: JobEvent
 }
 
 /** @internal */
-export type ProjectsRequirements = Projects.Projects | Models.Models | Results.Results
+export type ProjectsRequirements = Projects.Projects | Models.Models | Results.Results | SogniSocket.SogniSocket
 
 const singleMediaFields = [
   "startingImage",
@@ -67,7 +75,9 @@ export const toMediaParams = async (params: ProjectParams): Promise<Params.Proje
   if (out.numberOfMedia === undefined && legacy !== undefined) out.numberOfMedia = legacy
   delete out.numberOfImages
   for (const key of singleMediaFields) {
-    if (out[key] !== undefined) out[key] = await toBytes(out[key])
+    // `false` is "no media", as in the official client
+    if (out[key] === false) delete out[key]
+    else if (out[key] !== undefined) out[key] = await toBytes(out[key])
   }
   for (const key of listMediaFields) {
     const list = out[key]
@@ -75,7 +85,8 @@ export const toMediaParams = async (params: ProjectParams): Promise<Params.Proje
   }
   const cn = out.controlNet as { image?: unknown } | null | undefined
   if (typeof cn === "object" && cn !== null && cn.image !== undefined) out.controlNet = { ...cn, image: await toBytes(cn.image) }
-  for (const [k, v] of Object.entries(out)) if (v === undefined) delete out[k]
+  // `null` means "the model's default", as in the official client (e.g. `guidance: null`)
+  for (const [k, v] of Object.entries(out)) if (v === undefined || v === null) delete out[k]
   return out as unknown as Params.ProjectParams
 }
 
@@ -88,6 +99,51 @@ const toCost = (e: Models.CostEstimate): CostEstimation => ({
   estimatedTotalSeconds: e.estimatedTotalSeconds,
   dailyFairUsePct: e.dailyFairUsePct
 })
+
+/**
+ * Fails `wait` as soon as the connection is refused for good (a refused API key: the
+ * `AuthenticationError`), instead of letting it run to its own timeout.
+ *
+ * @internal
+ */
+export const failOnRefusal = <A, E, R>(wait: Effect.Effect<A, E, R>) =>
+  Effect.raceFirst(
+    wait,
+    Effect.flatMap(SogniSocket.SogniSocket, (socket) => Effect.zipRight(socket.awaitAuthenticated, Effect.never))
+  )
+
+/** The fields without which a call is not a project request: refusing them rejects `create` itself. */
+const shapeFields = new Set(["params", "type", "modelId"])
+
+const notAProject = (field: string, rule: string, message: string) =>
+  new InvalidRequestError(message, { reason: "InvalidRequest", fields: { field, rule } })
+
+/** Refuses, with a typed error, a value that is not a project request at all (`null`, a string, …). */
+const checkShape = (params: unknown): void => {
+  if (params === null || typeof params !== "object" || Array.isArray(params)) {
+    throw notAProject("params", "object", `projects.create expects the project parameters as an object, got ${params === null ? "null" : Array.isArray(params) ? "an array" : typeof params}`)
+  }
+  const p = params as { readonly type?: unknown; readonly modelId?: unknown }
+  if (p.type !== "image" && p.type !== "video" && p.type !== "audio") {
+    throw notAProject("type", "one-of", `type must be "image", "video" or "audio", got ${JSON.stringify(p.type) ?? "undefined"}`)
+  }
+  if (typeof p.modelId !== "string" || p.modelId.length === 0) {
+    throw notAProject("modelId", "non-empty-string", "modelId must be a non-empty string")
+  }
+}
+
+/** The media handle of a project refused before anything was sent: it never runs. */
+const refusedHandle = (): Projects.Project => {
+  const id = crypto.randomUUID().toUpperCase()
+  const state = ProjectState.initial({ id, numberOfMedia: 1 })
+  return {
+    id,
+    state: Effect.succeed(state),
+    events: Stream.empty,
+    await: Effect.succeed([]),
+    cancel: Effect.void
+  }
+}
 
 /** Drops `undefined` fields (the wire and the types treat absent and undefined differently). */
 const strip = <A extends Record<string, unknown>>(a: A): { [K in keyof A]: Exclude<A[K], undefined> } =>
@@ -127,7 +183,10 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
   /** Waits for the first list of available models (connecting if needed). `timeout` in ms (default 10 s). */
   async waitForModels(timeout?: number, options?: CallOptions): Promise<ReadonlyArray<AvailableModel>> {
     this.requireSocket("waitForModels")
-    return this.runner.run(Effect.flatMap(Models.Models, (m) => m.waitForModels(timeout ?? 10_000)), options?.signal)
+    return this.runner.run(
+      failOnRefusal(Effect.flatMap(Models.Models, (m) => m.waitForModels(timeout ?? 10_000))),
+      options?.signal
+    )
   }
 
   /** The available models of a network (the current one when it matches, else none until switched). */
@@ -138,19 +197,39 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
   }
 
   /**
-   * Starts a project and returns it at once (its id is known before anything is sent). Invalid
-   * parameters reject with an `InvalidRequestError` naming the field and the rule, and nothing is sent.
-   * Aborting `signal` later cancels the project.
+   * Starts a project and returns it at once (its id is known before anything is sent). Parameters the
+   * network would refuse (a value out of the model's range, an unknown option) are reported as the
+   * official client reports the server's refusal: the returned project fails with code 4000 (its
+   * `failed` event, a `"project"` `error` event here, and `waitForCompletion` rejecting with an
+   * `InvalidRequestError` naming the field and the rule); nothing is sent. A call that is not a
+   * project at all (`null`, no `type` or `modelId`) rejects with an `InvalidRequestError`. Aborting
+   * `signal` later cancels the project.
    */
   async create(params: ProjectParams, options?: CallOptions): Promise<Project> {
     this.requireSocket("projects.create")
+    checkShape(params)
     const input = await toMediaParams(params)
-    const handle = await this.runner.run(Effect.flatMap(Projects.Projects, (p) => p.create(input)), options?.signal)
-    const project = new Project(handle, params, {
+    const created = await this.runner
+      .run(Effect.flatMap(Projects.Projects, (p) => p.create(input)), options?.signal)
+      .then((handle) => ({ handle, refused: undefined }), (error: unknown) => {
+        if (isInvalidRequestError(error) && !shapeFields.has(String(error.field))) {
+          return { handle: refusedHandle(), refused: error }
+        }
+        throw error
+      })
+    const project = new Project(created.handle, params, {
       runner: this.runner,
       type: params.type,
-      onSettled: (p) => this.tracked.delete(p.id)
+      onSettled: (p) => this.tracked.delete(p.id),
+      emitProject: (event) => this.emit("project", event),
+      emitJob: (event) => this.emit("job", event)
     })
+    if (created.refused !== undefined) {
+      // the caller attaches its listeners after this call resolves: report the refusal after that
+      const refused = created.refused
+      setTimeout(() => project._refuse(refused), 0)
+      return project
+    }
     this.tracked.set(project.id, project)
     project._start()
     const signal = options?.signal

@@ -35,7 +35,7 @@ import { Emitter } from "./internal/emitter.js"
 import { Runner } from "./internal/runner.js"
 import { ProjectsApi } from "./ProjectsApi.js"
 import { ReplayApi, WorkflowsApi } from "./WorkflowsApi.js"
-import type { Logger as LoggerLike, LogLevel, SupernetType } from "./types.js"
+import type { Logger as LoggerLike, LogLevel, SocketEventSubscriptionInput, SupernetType } from "./types.js"
 
 /**
  * Options of {@link SogniClient.createInstance}: the official client's names.
@@ -56,11 +56,11 @@ export interface SogniClientConfig {
   /** Sign logins for the testnet. */
   readonly testnet?: boolean
   /** Initial socket event subscriptions (e.g. `{ modelAvailability: false }`). */
-  readonly socketEventSubscriptions?: Readonly<Record<string, boolean>>
+  readonly socketEventSubscriptions?: Readonly<Record<string, boolean | undefined>>
   /** REST only: no socket is opened; projects and socket chat are unavailable. */
   readonly disableSocket?: boolean
   /**
-   * `debug`, `info`, `warn` (default) or `error`. With `logger` too, it filters what reaches that
+   * `debug`, `info`, `warn` (default), `error` or `silent` (nothing at all). With `logger` too, it filters what reaches that
    * logger; a `logger` alone receives every level, as in the official client.
    */
   readonly logLevel?: LogLevel
@@ -95,6 +95,8 @@ const levelOf = (level: LogLevel | undefined) => {
       return EffectLogLevel.Info
     case "error":
       return EffectLogLevel.Error
+    case "silent":
+      return EffectLogLevel.None
     default:
       return EffectLogLevel.Warning
   }
@@ -133,11 +135,19 @@ export class SogniClient extends Emitter<ClientEvents> {
   /** Replay records (REST). */
   readonly replay: ReplayApi
 
+  /**
+   * The options the client was created with, without the API key: the key lives only inside the
+   * runtime as a `Redacted` value, so neither this object nor `util.inspect(client)` shows it.
+   */
+  readonly config: Omit<SogniClientConfig, "apiKey">
+
   private constructor(
     private readonly runner: Runner<Services>,
-    readonly config: SogniClientConfig
+    config: SogniClientConfig
   ) {
     super()
+    const { apiKey: _secret, ...visible } = config
+    this.config = Object.freeze(visible)
     const socketDisabled = config.disableSocket === true
     this.account = new AccountApi(runner, () => {
       if (!socketDisabled) void runner.run(Effect.flatMap(SogniSocket.SogniSocket, (s) => s.connect)).catch(() => undefined)
@@ -176,7 +186,13 @@ export class SogniClient extends Emitter<ClientEvents> {
       ...(config.socketEndpoint !== undefined ? { socketEndpoint: config.socketEndpoint } : {}),
       ...(config.appSource !== undefined ? { appSource: config.appSource } : {}),
       ...(config.testnet !== undefined ? { testnet: config.testnet } : {}),
-      ...(config.socketEventSubscriptions !== undefined ? { socketEventSubscriptions: config.socketEventSubscriptions } : {})
+      ...(config.socketEventSubscriptions !== undefined
+        ? {
+          socketEventSubscriptions: Object.fromEntries(
+            Object.entries(config.socketEventSubscriptions).filter((e): e is [string, boolean] => typeof e[1] === "boolean")
+          )
+        }
+        : {})
     }
     let client: SogniClient | undefined
     const watchers = Layer.scopedDiscard(
@@ -279,9 +295,12 @@ export class SogniClient extends Emitter<ClientEvents> {
   }
 
   /** Changes socket event subscriptions at runtime (re-applied on every reconnect). */
-  async setSocketEventSubscriptions(update: Readonly<Record<string, boolean>> & { readonly reset?: boolean }): Promise<void> {
+  async setSocketEventSubscriptions(update: SocketEventSubscriptionInput): Promise<void> {
+    // flat flags (`{ modelAvailability: false }`) or an update (`{ subscribe, unsubscribe, reset, … }`)
+    const updateKeys = ["subscriptions", "subscribe", "unsubscribe", "reset", "event", "enabled"]
+    const wire = Object.keys(update).some((k) => updateKeys.includes(k)) ? update : { subscriptions: update }
     await this.runner.run(
-      Effect.flatMap(SogniSocket.SogniSocket, (s) => s.setEventSubscriptions(update as never))
+      Effect.flatMap(SogniSocket.SogniSocket, (s) => s.setEventSubscriptions(wire as never))
     )
   }
 

@@ -10,6 +10,7 @@ import { Workflow, Workflows } from "@effect-sogni/workflows"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import { Emitter } from "./internal/emitter.js"
 import type { CallOptions, Runner } from "./internal/runner.js"
 import type {
   CreativeWorkflowEvent,
@@ -68,6 +69,13 @@ export const toStartRequest = (p: StartCreativeWorkflowParams): Workflows.StartR
 const record = (r: Workflow.WorkflowRecord): CreativeWorkflowRecord => r as unknown as CreativeWorkflowRecord
 
 /**
+ * The official client's REST groups are event emitters without events; these keep the same listener API.
+ *
+ * @since 0.1.0
+ */
+export type NoEvents = Record<never, never>
+
+/**
  * Saved workflow templates.
  *
  * @since 0.1.0
@@ -84,24 +92,25 @@ export interface TemplatesApi {
 /**
  * @since 0.1.0
  */
-export class WorkflowsApi {
-  readonly templates: TemplatesApi
+export class WorkflowsApi extends Emitter<NoEvents> {
+  readonly templates: TemplatesApi & Emitter<NoEvents>
 
   /** @internal */
   constructor(private readonly runner: Runner<WorkflowsRequirements>) {
+    super()
     const t = <A>(f: (s: Workflows.TemplatesService) => Effect.Effect<A, unknown>, signal?: AbortSignal) =>
       runner.run(Effect.flatMap(Workflows.Workflows, (w) => f(w.templates)), signal)
-    this.templates = {
-      list: (options) =>
+    this.templates = Object.assign(new Emitter<NoEvents>(), {
+      list: (options?: ListWorkflowTemplatesOptions) =>
         t((s) => s.list(strip({ visibility: options?.visibility, offset: options?.offset, limit: options?.limit })), options?.signal)
           .then((page) => ({ templates: page.templates as unknown as ReadonlyArray<WorkflowTemplate>, nextCursor: page.next ?? null })),
-      get: (id, options) => t((s) => s.get(id), options?.signal) as Promise<WorkflowTemplate>,
-      create: (template, options) => t((s) => s.create(template as never), options?.signal) as Promise<WorkflowTemplate>,
-      update: (id, patch, options) => t((s) => s.update(id, patch), options?.signal) as Promise<WorkflowTemplate>,
-      delete: (id, options) => t((s) => s.delete(id), options?.signal),
-      fork: (id, body, options) =>
+      get: (id: string, options?: CallOptions) => t((s) => s.get(id), options?.signal) as Promise<WorkflowTemplate>,
+      create: (template: WorkflowTemplate, options?: CallOptions) => t((s) => s.create(template as never), options?.signal) as Promise<WorkflowTemplate>,
+      update: (id: string, patch: Partial<WorkflowTemplate>, options?: CallOptions) => t((s) => s.update(id, patch), options?.signal) as Promise<WorkflowTemplate>,
+      delete: (id: string, options?: CallOptions) => t((s) => s.delete(id), options?.signal),
+      fork: (id: string, body?: { readonly newName?: string }, options?: CallOptions) =>
         t((s) => s.fork(id, strip({ newName: body?.newName })), options?.signal) as Promise<WorkflowTemplate>
-    }
+    } satisfies TemplatesApi)
   }
 
   private run<A>(f: (w: Workflows.WorkflowsService) => Effect.Effect<A, unknown>, signal: AbortSignal | undefined): Promise<A> {
@@ -179,9 +188,11 @@ export class WorkflowsApi {
  *
  * @since 0.1.0
  */
-export class ReplayApi {
+export class ReplayApi extends Emitter<NoEvents> {
   /** @internal */
-  constructor(private readonly runner: Runner<WorkflowsRequirements>) {}
+  constructor(private readonly runner: Runner<WorkflowsRequirements>) {
+    super()
+  }
 
   private run<A>(f: (r: Workflows.ReplayService) => Effect.Effect<A, unknown>, signal: AbortSignal | undefined): Promise<A> {
     return this.runner.run(Effect.flatMap(Workflows.Workflows, (w) => f(w.replay)), signal)

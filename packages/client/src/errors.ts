@@ -12,7 +12,8 @@
  * import { isApiError, isInvalidRequestError } from "@effect-sogni/client"
  *
  * try {
- *   await sogni.projects.create({ type: "image", modelId: "flux1-schnell-fp8", steps: -1 })
+ *   const project = await sogni.projects.create({ type: "image", modelId: "flux1-schnell-fp8", steps: -1 })
+ *   await project.waitForCompletion()
  * } catch (error) {
  *   if (isInvalidRequestError(error)) console.error(`${error.field}: ${error.rule}`)
  *   else if (isApiError(error) && error.retryAfter !== undefined) setTimeout(retry, error.retryAfter * 1000)
@@ -87,6 +88,10 @@ export class SogniClientError extends Error {
 }
 
 type Fields = Record<string, unknown>
+
+/** The server's structured error context, when it sent an object. */
+const recordOrUndefined = (u: unknown): Record<string, unknown> | undefined =>
+  typeof u === "object" && u !== null && !Array.isArray(u) ? (u as Record<string, unknown>) : undefined
 
 /** Copies the typed error's own data fields (not `_tag`, `message`, `cause`, `stack`). */
 const fieldsOf = (error: object): Fields => {
@@ -181,7 +186,7 @@ export const ApiError = define<"ApiError", {
   readonly errorCode?: number
   readonly method: string
   readonly url: string
-  readonly details?: unknown
+  readonly details?: Record<string, unknown> | undefined
   readonly payload: { readonly status: "error"; readonly errorCode: number; readonly message: string }
 }>("ApiError")
 /** @since 0.1.0 */
@@ -353,6 +358,7 @@ export const fromTyped = (error: unknown): SogniClientError => {
         ...common,
         fields: {
           ...f,
+          details: recordOrUndefined(f.details),
           payload: { status: "error", errorCode: f.errorCode ?? f.status, message }
         }
       })
@@ -374,7 +380,13 @@ export const fromTyped = (error: unknown): SogniClientError => {
       const [method = "", url = ""] = f.operation.split(" ")
       return new ApiError(message, {
         ...common,
-        fields: { ...f, method, url, payload: { status: "error", errorCode: f.errorCode ?? f.status, message } }
+        fields: {
+          ...f,
+          details: recordOrUndefined(f.details),
+          method,
+          url,
+          payload: { status: "error", errorCode: f.errorCode ?? f.status, message }
+        }
       })
     }
     case "SogniHostedChatError": {

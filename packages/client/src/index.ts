@@ -24,6 +24,8 @@ export type { ProjectsApiEvents } from "./ProjectsApi.js"
 /** @since 0.1.0 */
 export { ChatApi, ChatStream } from "./ChatApi.js"
 /** @since 0.1.0 */
+export type { ChatApiEvents } from "./ChatApi.js"
+/** @since 0.1.0 */
 export { ReplayApi, WorkflowsApi } from "./WorkflowsApi.js"
 /** @since 0.1.0 */
 export type { TemplatesApi } from "./WorkflowsApi.js"

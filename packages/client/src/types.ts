@@ -12,8 +12,23 @@ export type SupernetType = "fast" | "relaxed"
 export type TokenType = "sogni" | "spark"
 /** @since 0.1.0 */
 export type BillingMode = "auto" | "subscription" | "tokens"
-/** @since 0.1.0 */
-export type LogLevel = "debug" | "info" | "warn" | "error"
+/** The official levels, plus `silent` (nothing is logged), which programs pass and the official client honours. @since 0.1.0 */
+export type LogLevel = "debug" | "info" | "warn" | "error" | "silent"
+
+/** Socket event subscription flags by event or group name. @since 0.1.0 */
+export type SocketEventSubscriptions = Readonly<Record<string, boolean | undefined>>
+
+/** A change of the socket event subscriptions. @since 0.1.0 */
+export interface SocketEventSubscriptionUpdate {
+  readonly subscriptions?: SocketEventSubscriptions
+  readonly subscribe?: string | ReadonlyArray<string>
+  readonly unsubscribe?: string | ReadonlyArray<string>
+  /** Clear the server-side overrides first. */
+  readonly reset?: boolean
+}
+
+/** What `setSocketEventSubscriptions` takes: flat flags or an update. @since 0.1.0 */
+export type SocketEventSubscriptionInput = SocketEventSubscriptions | SocketEventSubscriptionUpdate
 
 /** A logger with the official client's shape. @since 0.1.0 */
 export interface Logger {
@@ -24,12 +39,12 @@ export interface Logger {
 }
 
 /**
- * An input file: a `Buffer`/`Uint8Array`, an `ArrayBuffer`, a `Blob`/`File`, or `true` when it was
- * already uploaded for this project id.
+ * An input file: a `Buffer`/`Uint8Array`, an `ArrayBuffer`, a `Blob`/`File`, `true` when it was
+ * already uploaded for this project id, or `false` for none (as in the official client).
  *
  * @since 0.1.0
  */
-export type InputMedia = Uint8Array | ArrayBuffer | Blob | true
+export type InputMedia = Uint8Array | ArrayBuffer | Blob | boolean
 
 // ---------------------------------------------------------------------------------------------
 // Projects
@@ -96,7 +111,7 @@ export interface ImageProjectParams extends CommonProjectParams {
   readonly height?: number
   readonly controlNet?: ControlNetParams
   readonly outputFormat?: "png" | "jpg" | "webp"
-  readonly gptImageQuality?: "low" | "medium" | "high" | "standard" | "hd" | "xhigh" | "max"
+  readonly gptImageQuality?: "low" | "medium" | "high" | "standard" | "hd" | "xhigh" | "max" | "auto"
   readonly gptImageBackground?: "opaque" | "auto" | "transparent"
   readonly gptImageOutputCompression?: number
   readonly gptImageMaskUrl?: string
@@ -182,6 +197,65 @@ export interface ErrorData {
 export type ProjectStatus = "pending" | "queued" | "processing" | "completed" | "failed" | "canceled"
 /** @since 0.1.0 */
 export type JobStatus = "pending" | "initiating" | "processing" | "completed" | "failed" | "canceled"
+
+/**
+ * A project-level event of `sogni.projects.on("project", …)`, as the official client emits it.
+ *
+ * @since 0.1.0
+ */
+export type ProjectEvent =
+  | {
+    readonly type: "queued"
+    readonly projectId: string
+    readonly queuePosition: number
+    readonly estimatedStartSeconds?: number | null
+    readonly queueStatus?: "waiting" | "no-workers"
+  }
+  | { readonly type: "completed"; readonly projectId: string }
+  | { readonly type: "error"; readonly projectId: string; readonly error: ErrorData }
+
+/**
+ * A job-level event of `sogni.projects.on("job", …)`, as the official client emits it (`jobId` is the
+ * worker's id of the render).
+ *
+ * @since 0.1.0
+ */
+export type JobEvent =
+  | {
+    readonly type: "initiating" | "started"
+    readonly projectId: string
+    readonly jobId: string
+    readonly workerName: string
+    readonly positivePrompt?: string
+    readonly negativePrompt?: string
+    readonly jobIndex?: number
+  }
+  | {
+    readonly type: "progress"
+    readonly projectId: string
+    readonly jobId: string
+    readonly step?: number
+    readonly stepCount?: number
+    readonly progress?: number
+    readonly etaSeconds?: number
+  }
+  | { readonly type: "jobETA"; readonly projectId: string; readonly jobId: string; readonly etaSeconds: number }
+  | { readonly type: "preview"; readonly projectId: string; readonly jobId: string; readonly url: string }
+  | {
+    readonly type: "completed"
+    readonly projectId: string
+    readonly jobId: string
+    readonly steps?: number
+    readonly seed?: number
+    readonly resultUrl: string | null
+    readonly lastFrameUrl?: string
+    readonly outputFormat?: string
+    readonly isNSFW: boolean
+    readonly nsfwDetected: boolean
+    readonly nsfwSources: Array<string>
+    readonly userCanceled: boolean
+  }
+  | { readonly type: "error"; readonly projectId: string; readonly jobId: string; readonly error: ErrorData }
 
 /** @since 0.1.0 */
 export interface AvailableModel {
@@ -404,7 +478,7 @@ export interface LLMJobCost {
 export interface ToolExecutionProgress {
   readonly status: "creating" | "queued" | "processing" | "completed" | "failed"
   readonly percent: number
-  readonly resultUrls?: ReadonlyArray<string>
+  readonly resultUrls?: Array<string>
 }
 
 /** @since 0.1.0 */
@@ -484,6 +558,28 @@ export interface ChatCompletionResult {
   readonly cost?: LLMJobCost
   readonly tool_calls?: ReadonlyArray<ToolCall>
   readonly toolHistory?: ReadonlyArray<ToolHistoryEntry>
+}
+
+/** A chat job's lifecycle frame, as `sogni.chat.on("jobState", …)` receives it. @since 0.1.0 */
+export interface ChatJobStateEvent {
+  readonly jobID: string
+  readonly type: string
+  readonly workerName?: string
+  readonly queuePosition?: number
+  /** Present in `pending` and `queued`. */
+  readonly modelId?: string
+  /** Decimal string in the requested token type (`pending`, `queued`). */
+  readonly estimatedCost?: string
+}
+
+/** The quote of `chat.estimateCost`. @since 0.1.0 */
+export interface LLMCostEstimation {
+  readonly costInUSD: number
+  readonly costInSogni: number
+  readonly costInSpark: number
+  readonly costInToken: number
+  readonly inputTokens: number
+  readonly outputTokens: number
 }
 
 /** An LLM as the server advertises it. @since 0.1.0 */

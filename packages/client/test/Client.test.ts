@@ -6,6 +6,7 @@
 import { Emulator } from "@effect-sogni/emulator"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import { inspect } from "node:util"
 import {
   isApiError,
   isAuthenticationError,
@@ -194,5 +195,80 @@ describe("client", () => {
     assert.isTrue(all.some((l) => /^debug sogni: retry 1 in /.test(l)), all.join("\n"))
     const filtered = await run("warn")
     assert.isFalse(filtered.some((l) => /^(debug|info) /.test(l)), filtered.join("\n"))
+  })
+
+  it("the API key is not readable on the client: not in util.inspect, not on client.config", async () => {
+    const sogni = await SogniClient.createInstance({ appId: "client-secret", logLevel: "error", ...endpoints(emulator) })
+    try {
+      await sogni.projects.waitForModels()
+      const shown = inspect(sogni, { depth: 8, showHidden: false })
+      assert.notInclude(shown, emulator.apiKey)
+      assert.notInclude(JSON.stringify(sogni.config), emulator.apiKey)
+      assert.isUndefined((sogni.config as { apiKey?: unknown }).apiKey)
+      // the rest of the configuration is still there
+      assert.strictEqual(sogni.config.appId, "client-secret")
+    } finally {
+      await sogni.dispose()
+    }
+  })
+
+  it("logLevel 'silent' prints nothing, not even the warning of a refused key", async () => {
+    const printed: Array<string> = []
+    const original = { log: console.log, warn: console.warn, error: console.error, info: console.info, debug: console.debug }
+    const capture = (...a: Array<unknown>) => void printed.push(a.map(String).join(" "))
+    const out = process.stdout.write.bind(process.stdout)
+    const err = process.stderr.write.bind(process.stderr)
+    Object.assign(console, { log: capture, warn: capture, error: capture, info: capture, debug: capture })
+    process.stdout.write = ((chunk: string | Uint8Array) => (printed.push(String(chunk)), true)) as typeof process.stdout.write
+    process.stderr.write = ((chunk: string | Uint8Array) => (printed.push(String(chunk)), true)) as typeof process.stderr.write
+    try {
+      const sogni = await SogniClient.createInstance({
+        appId: "client-silent",
+        logLevel: "silent",
+        ...endpoints(emulator),
+        apiKey: "refused-key"
+      }).catch((e) => e)
+      if (sogni instanceof SogniClient) {
+        await sogni.projects.waitForModels().catch(() => undefined)
+        await sogni.dispose()
+      }
+    } finally {
+      Object.assign(console, original)
+      process.stdout.write = out
+      process.stderr.write = err
+    }
+    assert.deepStrictEqual(printed, [])
+  })
+
+  it("a refused API key: waitForModels rejects at once with the AuthenticationError, and no rejection goes unhandled", async () => {
+    const unhandled: Array<unknown> = []
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason)
+    process.on("unhandledRejection", onUnhandled)
+    try {
+      const sogni = await SogniClient.createInstance({
+        appId: "client-refused",
+        logLevel: "error",
+        ...endpoints(emulator),
+        apiKey: "refused-key"
+      }).catch((e) => e)
+      // like the official client, createInstance resolves: the refusal surfaces on the calls that need the socket
+      assert.isTrue(sogni instanceof SogniClient, String(sogni))
+      const client = sogni as SogniClient
+      try {
+        const started = Date.now()
+        const error = await client.projects.waitForModels().catch((e) => e)
+        const elapsed = Date.now() - started
+        assert.isTrue(isAuthenticationError(error), String(error))
+        assert.isBelow(elapsed, 1000, "rejected within a second")
+        const again = await client.chat.waitForModels().catch((e) => e)
+        assert.isTrue(isAuthenticationError(again), String(again))
+      } finally {
+        await client.dispose()
+      }
+      await new Promise((r) => setTimeout(r, 100))
+      assert.deepStrictEqual(unhandled, [])
+    } finally {
+      process.off("unhandledRejection", onUnhandled)
+    }
   })
 })

@@ -3,6 +3,7 @@
  * downloads, validation, cancel, abort, estimates, presets and model options.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
 import { isAbortError, isInvalidRequestError, isProjectError, type Project, SogniClient } from "../src/index.js"
 import { getEventListeners } from "node:events"
 import { endpoints, type RunningEmulator, startEmulator } from "./emulator.js"
@@ -78,13 +79,42 @@ describe("projects", () => {
     })
   })
 
-  it("invalid parameters reject with an InvalidRequestError naming the field and the rule; nothing is tracked", async () => {
+  it("null options mean the model's default (guidance: null, seed: null), as in the official client", async () => {
+    await withClient("client-projects-null", async (sogni) => {
+      const project = await sogni.projects.create({ ...image, numberOfMedia: 1, guidance: null, seed: null } as never)
+      const urls = await project.waitForCompletion()
+      assert.strictEqual(urls.length, 1)
+      const sent = await Effect.runPromise(emulator.service.control.getProject(project.id))
+      const keyFrame = (sent.request as { keyFrames: ReadonlyArray<Record<string, unknown>> }).keyFrames[0]!
+      assert.notStrictEqual(keyFrame.guidance, null)
+    })
+  })
+
+  it("an out-of-range value fails the project through its events (as the server's refusal would), naming the field; nothing is sent or tracked", async () => {
     await withClient("client-projects-2", async (sogni) => {
-      const error = await sogni.projects.create({ ...image, startingImageStrength: 2 }).catch((e) => e)
+      const seen: Array<string> = []
+      sogni.projects.on("project", (e) => seen.push(`project:${e.type}:${e.type === "error" ? e.error.code : ""}`))
+      const project = await sogni.projects.create({ ...image, startingImageStrength: 2 })
+      project.on("failed", (e) => seen.push(`failed:${e.code}`))
+      const error = await project.waitForCompletion().catch((e) => e)
       assert.isTrue(isInvalidRequestError(error))
       assert.strictEqual(error.name, "InvalidRequestError")
       assert.strictEqual(error.field, "startingImageStrength")
       assert.strictEqual(error.rule, "range")
+      await new Promise((r) => setTimeout(r, 20))
+      assert.deepStrictEqual(seen, ["failed:4000", "project:error:4000"])
+      assert.strictEqual(project.status, "failed")
+      assert.strictEqual(project.error?.code, 4000)
+      const sent = await Effect.runPromise(Effect.either(emulator.service.control.getProject(project.id)))
+      assert.isTrue(sent._tag === "Left", "nothing reached the server")
+      // not a project request at all: create itself rejects, typed, instead of crashing
+      for (const bad of [null, "image", { type: "image" }, { type: "gif", modelId: "m" }]) {
+        const refused = await sogni.projects.create(bad as never).catch((e) => e)
+        assert.isTrue(isInvalidRequestError(refused), String(bad))
+      }
+      const nullError = await sogni.projects.create(null as never).catch((e) => e)
+      assert.strictEqual(nullError.field, "params")
+      assert.strictEqual(nullError.rule, "object")
       const unknown = await sogni.projects.create({ ...image, modelId: "no-such-model" }).catch((e) => e)
       assert.isTrue(isInvalidRequestError(unknown))
       assert.strictEqual(unknown.field, "modelId")
@@ -100,7 +130,6 @@ describe("projects", () => {
         [[image], "params", "type"],
         [{ ...image, toString: 1 }, "toString", "unknown-field"],
         [{ ...image, constructor: "x" }, "constructor", "unknown-field"],
-        [{ ...image, controlNet: null }, "controlNet", "type"],
         [{ ...image, numberOfMedia: 17 }, "numberOfMedia", "range"]
       ]
       for (const [params, field, rule] of cases) {

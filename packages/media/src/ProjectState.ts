@@ -197,8 +197,21 @@ export type Input =
  * @since 0.1.0
  */
 export type ProjectEvent = Data.TaggedEnum<{
-  Queued: { readonly projectId: string; readonly position: number | undefined; readonly estimatedStartSeconds: number | undefined }
-  JobInitiating: { readonly projectId: string; readonly jobIndex: number | undefined; readonly imgID: string; readonly workerName: string | undefined }
+  Queued: {
+    readonly projectId: string
+    readonly position: number | undefined
+    readonly estimatedStartSeconds: number | undefined
+    /** `waiting`, or `no-workers` when nothing connected can run the model (as the server said). */
+    readonly queueStatus?: string | undefined
+  }
+  JobInitiating: {
+    readonly projectId: string
+    readonly jobIndex: number | undefined
+    readonly imgID: string
+    readonly workerName: string | undefined
+    /** What the worker is preparing (model download, …), as the server said. */
+    readonly preparation?: Extract<Protocol.JobState, { readonly type: "initiatingModel" }>["preparation"] | undefined
+  }
   JobStarted: { readonly projectId: string; readonly jobIndex: number | undefined; readonly imgID: string; readonly workerName: string | undefined }
   JobProgress: {
     readonly projectId: string
@@ -208,7 +221,14 @@ export type ProjectEvent = Data.TaggedEnum<{
     readonly stepCount: number
     readonly percent: number
     readonly etaSeconds: number | undefined
+    /** The worker's ETA interval in seconds, when the frame carried one. */
+    readonly etaMin?: number | undefined
+    readonly etaMax?: number | undefined
+    /** The progress moved because of a `jobETA` frame (time-based progress), not a step. */
+    readonly fromEta?: boolean | undefined
   }
+  /** The worker sent a new time-remaining estimate (`jobETA`), after any progress it moved. */
+  JobEta: { readonly projectId: string; readonly jobIndex: number | undefined; readonly imgID: string; readonly etaSeconds: number }
   Preview: { readonly projectId: string; readonly jobIndex: number | undefined; readonly imgID: string; readonly url: string }
   JobRetrying: {
     readonly projectId: string
@@ -410,7 +430,14 @@ class Builder {
     this.events.push(event)
   }
   /** Recomputes one job's reported percent (monotonic) and the project's; emits what changed. */
-  progress(i: number, now: number, progressField?: number, force = false) {
+  progress(
+    i: number,
+    now: number,
+    progressField?: number,
+    force = false,
+    interval?: { readonly etaMin: number | undefined; readonly etaMax: number | undefined },
+    fromEta = false
+  ) {
     const job = this.jobAt(i)
     const percent = Math.max(job.percent, rawJobPercent(job, now, progressField))
     if (percent !== job.percent || force) {
@@ -424,7 +451,10 @@ class Builder {
           step: j.step,
           stepCount: j.stepCount,
           percent: j.percent,
-          etaSeconds: j.etaSeconds
+          etaSeconds: j.etaSeconds,
+          etaMin: interval?.etaMin,
+          etaMax: interval?.etaMax,
+          ...(fromEta ? { fromEta } : {})
         }))
       }
     }
@@ -490,7 +520,8 @@ const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void
             b.emit(ProjectEvent.Queued({
               projectId: s.id,
               position: p.queuePosition,
-              estimatedStartSeconds: p.estimatedStartSeconds ?? undefined
+              estimatedStartSeconds: p.estimatedStartSeconds ?? undefined,
+              queueStatus: p.queueStatus
             }))
           }
           return
@@ -506,7 +537,11 @@ const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void
           b.setJob(i, { status, workerName: p.workerName ?? job.workerName, awaitingReassignment: false })
           const j = b.jobAt(i)
           const payload = { projectId: s.id, jobIndex: j.jobIndex, imgID: j.imgID, workerName: j.workerName }
-          b.emit(p.type === "initiatingModel" ? ProjectEvent.JobInitiating(payload) : ProjectEvent.JobStarted(payload))
+          b.emit(
+            p.type === "initiatingModel"
+              ? ProjectEvent.JobInitiating({ ...payload, preparation: p.preparation })
+              : ProjectEvent.JobStarted(payload)
+          )
           return
         }
         case "jobCompleted": {
@@ -532,7 +567,7 @@ const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void
         etaSeconds: p.etaSeconds ?? job.etaSeconds
       })
       if (s.status === "pending" || s.status === "queued") b.set({ status: "processing" })
-      b.progress(i, now, p.progress, true)
+      b.progress(i, now, p.progress, true, { etaMin: p.etaMin, etaMax: p.etaMax })
       if (p.hasImage === true) b.commands.push({ _tag: "MintPreview", imgID: b.jobAt(i).imgID })
       return
     }
@@ -548,7 +583,10 @@ const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void
         etaAt: now + p.etaSeconds * 1000,
         etaStartedAt: job.etaStartedAt ?? now
       })
-      return b.progress(i, now)
+      b.progress(i, now, undefined, false, undefined, true)
+      const j = b.jobAt(i)
+      b.emit(ProjectEvent.JobEta({ projectId: s.id, jobIndex: j.jobIndex, imgID: j.imgID, etaSeconds: p.etaSeconds }))
+      return
     }
     case "jobResult": {
       const p = event.payload
