@@ -158,7 +158,7 @@ const runChild = (url: string, expected: number, timeoutMs: number) =>
     (resolve) => {
       const child = spawn(
         process.execPath,
-        ["--import", "tsx", fileURLToPath(new URL("./malformedChild.ts", import.meta.url)), JSON.stringify({ url, expected, timeoutMs: timeoutMs - 5_000 })],
+        ["--import", "tsx", fileURLToPath(new URL("./malformedChild.ts", import.meta.url)), JSON.stringify({ url, expected, timeoutMs: Math.max(5_000, timeoutMs - 30_000) })],
         { stdio: ["ignore", "pipe", "pipe"] }
       )
       let stdout = ""

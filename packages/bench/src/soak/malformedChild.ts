@@ -17,6 +17,9 @@ import { type ChildReport, END_MARK, REPORT_PREFIX, TRIGGER } from "./malformed.
 
 const args = JSON.parse(process.argv[2] ?? "{}") as { url: string; expected: number; timeoutMs: number }
 
+/** How long without a valid event before the child stops waiting. */
+const IDLE_MS = 15_000
+
 let uncaught = 0
 let unhandled = 0
 process.on("uncaughtException", () => void uncaught++)
@@ -37,7 +40,10 @@ const program = Effect.gen(function*() {
   let endSeen = false
   yield* Effect.gen(function*() {
     while (true) {
-      const event = yield* Queue.take(toasts)
+      // a stream that stalls (no valid event for IDLE_MS) will not recover: stop waiting
+      const next = yield* Queue.take(toasts).pipe(Effect.timeout(Duration.millis(IDLE_MS)), Effect.option)
+      if (next._tag === "None") return
+      const event = next.value
       if (event.type !== "toastMessage") continue
       const message = (event.payload as { message?: unknown }).message
       if (message === END_MARK) {
