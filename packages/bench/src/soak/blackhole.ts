@@ -88,7 +88,10 @@ const timed = <A, E extends { readonly _tag: string }>(effect: Effect.Effect<A, 
     if (exit._tag === "Success") return { seconds, ended: "result (recovered)", ok: true }
     const failure = exit.cause._tag === "Fail" ? exit.cause.error : undefined
     if (failure?._tag === "TimeoutException") return { seconds: `>${Duration.toSeconds(cap)}`, ended: "nothing (hung)", ok: false }
-    if (failure !== undefined) return { seconds, ended: `typed ${failure._tag}`, ok: true }
+    if (failure !== undefined) {
+      const message = String((failure as { readonly message?: unknown }).message ?? "").slice(0, 70)
+      return { seconds, ended: `typed ${failure._tag}: ${message}`, ok: true }
+    }
     return { seconds, ended: `defect/interrupt`, ok: false }
   })
 

@@ -159,7 +159,8 @@ const runChild = (url: string, expected: number, timeoutMs: number) =>
       const child = spawn(
         process.execPath,
         ["--import", "tsx", fileURLToPath(new URL("./malformedChild.ts", import.meta.url)), JSON.stringify({ url, expected, timeoutMs: Math.max(5_000, timeoutMs - 30_000) })],
-        { stdio: ["ignore", "pipe", "pipe"] }
+        // from the repository root, where `tsx` resolves
+        { stdio: ["ignore", "pipe", "pipe"], cwd: fileURLToPath(new URL("../../../../", import.meta.url)) }
       )
       let stdout = ""
       let stderr = ""
