@@ -138,7 +138,7 @@ export const invalidScenario: Effect.Effect<ScenarioReport> = Effect.scoped(Effe
     const writesBefore = tap.writes()
     const outcome = yield* Effect.promise(() => settle(attempt))
     // let anything the call queued reach the proxy before counting
-    yield* Effect.sleep("150 millis")
+    yield* Effect.sleep("400 millis")
     const sent = tap.workFrames() - framesBefore + (tap.writes() - writesBefore)
     const ok = outcome.typed && sent === 0
     if (ok) passed++

@@ -31,6 +31,11 @@ const nested = (depth: number, leaf: unknown): unknown => {
 
 const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64")
 
+// the expensive frames, built once and sent many times
+const deepPayload = Protocol.encodeFrame("jobProgress", { jobID: "A", step: nested(3000, 1) })
+const deepEnvelope = `{"type":"jobState","data":${JSON.stringify(nested(3000, 0))}}`
+const hugeString = Protocol.encodeFrame("jobProgress", { jobID: "x".repeat(256 * 1024) })
+
 /** The kinds, each a builder of one frame. Weighted: huge frames are rarer. */
 export const kinds: ReadonlyArray<{ readonly name: string; readonly weight: number; readonly make: (i: number) => string | Buffer }> = [
   { name: "not JSON", weight: 10, make: (i) => `not json ${i}` },
@@ -47,9 +52,9 @@ export const kinds: ReadonlyArray<{ readonly name: string; readonly weight: numb
   { name: "payload null", weight: 5, make: () => Protocol.encodeFrame("jobState", null) },
   { name: "toastMessage wrong shape", weight: 5, make: () => Protocol.encodeFrame("toastMessage", { type: 1, message: [] }) },
   { name: "prototype keys", weight: 5, make: () => `{"type":"__proto__","data":"${b64("{\"__proto__\":{\"polluted\":1}}")}"}` },
-  { name: "nested 3,000 deep (payload)", weight: 2, make: () => Protocol.encodeFrame("jobProgress", { jobID: "A", step: nested(3000, 1) }) },
-  { name: "nested 3,000 deep (envelope)", weight: 2, make: () => `{"type":"jobState","data":${JSON.stringify(nested(3000, 0))}}` },
-  { name: "huge string (256 KiB)", weight: 0.2, make: () => Protocol.encodeFrame("jobProgress", { jobID: "x".repeat(256 * 1024) }) },
+  { name: "nested 3,000 deep (payload)", weight: 2, make: () => deepPayload },
+  { name: "nested 3,000 deep (envelope)", weight: 2, make: () => deepEnvelope },
+  { name: "huge string (256 KiB)", weight: 0.2, make: () => hugeString },
   { name: "binary garbage", weight: 5, make: (i) => Buffer.from([0xff, 0xfe, 0x00, i & 0xff, 0x80, 0x81]) }
 ]
 

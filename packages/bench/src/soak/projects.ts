@@ -47,7 +47,11 @@ const emptyTally = (): Tally => ({
   faults: new Map()
 })
 
-const bump = (m: Map<string, number>, key: string) => m.set(key, (m.get(key) ?? 0) + 1)
+/** Counts `key`, with ids replaced so one kind of error is one line. */
+const bump = (m: Map<string, number>, key: string) => {
+  const general = key.replace(/[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/g, "<id>")
+  m.set(general, (m.get(general) ?? 0) + 1)
+}
 
 const IMAGES = 2
 const MODEL = "flux1-schnell-fp8"
