@@ -65,7 +65,7 @@ const scenarios: ReadonlyArray<Scenario> = [
     bound: Duration.seconds(150),
     run: Effect.promise(() => malformedScenario({ frames, validEvery: 10, seed, timeoutMs: 140_000 }))
   },
-  { key: "streams", bound: Duration.seconds(150), run: streamsScenario({ cuts, seed, speed: 20, streamTimeout: "60 seconds" }) },
+  { key: "streams", bound: Duration.seconds(200), run: streamsScenario({ cuts, seed, speed: 20, streamTimeout: "20 seconds" }) },
   { key: "invalid", bound: Duration.seconds(60), run: invalidScenario },
   {
     key: "blackhole",
