@@ -58,6 +58,7 @@ import * as Models from "@effect-sogni/media/Models"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -117,8 +118,9 @@ export interface ChatOptions {
   /** Split `<think>` blocks into reasoning (default `true`). */
   readonly splitThinking?: boolean | undefined
   /**
-   * How long a request waits for the first LLM model list (`swarmLLMModels`) to default and check
-   * `maxTokens`; without it by then, requests go out without a default (default 3 s, waited once).
+   * How long a request waits for the first LLM model list (`swarmLLMModels`) to check the model and
+   * default and check `maxTokens`; without it by then, requests go out unchecked and without a default
+   * (default 3 s, waited once).
    */
   readonly modelCatalogWait?: Duration.DurationInput | undefined
 }
@@ -159,6 +161,12 @@ export interface ObjectCompletion<A> extends ChatCompletion {
 // Service
 // ---------------------------------------------------------------------------------------------
 
+/** The model of a request for span attributes, safe on a request that is not an object. */
+const modelOf = (request: ChatRequest.ChatRequest): string => {
+  const input: unknown = request
+  return typeof input === "object" && input !== null && typeof request.model === "string" ? request.model : "(invalid)"
+}
+
 /**
  * @since 0.1.0
  */
@@ -166,7 +174,8 @@ export interface ChatService {
   /**
    * The LLM models and their limits, from the network's `swarmLLMModels` pushes (empty until the first).
    * A request without `maxTokens` gets its model's `maxOutputTokens.default`; one above
-   * `maxOutputTokens.max` is refused (`SogniInvalidRequest { field: "maxTokens", rule: "maximum" }`).
+   * `maxOutputTokens.max` is refused (`SogniInvalidRequest { field: "maxTokens", rule: "maximum" }`), and
+   * once a list is known, a model missing from it is refused before sending (`field: "model"`, `rule: "unknown"`).
    */
   readonly models: SubscriptionRef.SubscriptionRef<ReadonlyArray<Models.LlmModel>>
   /** The limits of one model, waiting (bounded by `modelCatalogWait`) for the first list. */
@@ -319,10 +328,27 @@ export const make = (
         return Option.fromNullable((yield* SubscriptionRef.get(models)).find((m) => m.id === model))
       })
 
-    /** Defaults `maxTokens` from the model and refuses values above its maximum. */
+    /**
+     * Refuses a model the network's list does not hold (once a list is known), defaults `maxTokens`
+     * from the model and refuses values above its maximum.
+     */
     const withModelLimits = (request: ChatRequest.ChatRequest) =>
       Effect.gen(function*() {
         const info = yield* modelInfo(request.model)
+        if (Option.isNone(info) && catalogSeen) {
+          const known = yield* SubscriptionRef.get(models)
+          if (known.length > 0) {
+            return yield* Effect.fail(
+              new SogniError.SogniInvalidRequest({
+                field: "model",
+                rule: "unknown",
+                message: `${request.model} is not an LLM model of this network (known: ${
+                  known.slice(0, 8).map((m) => m.id).join(", ")
+                }${known.length > 8 ? ", …" : ""})`
+              })
+            )
+          }
+        }
         const limits = Option.isSome(info) ? info.value.maxOutputTokens : undefined
         if (limits === undefined) return request
         if (request.maxTokens === undefined) return { ...request, maxTokens: limits.default }
@@ -338,9 +364,11 @@ export const make = (
         return request
       })
 
-    /** Resolves remote images and builds the payload; nothing is sent. */
+    /** Checks the request's shape, resolves remote images and builds the payload; nothing is sent. */
     const prepare = (request: ChatRequest.ChatRequest, stream: boolean | undefined) =>
       Effect.gen(function*() {
+        // shape first: the model lookup and the image resolution below read its fields
+        yield* ChatRequest.validateShape(request)
         const limited = yield* withModelLimits(request)
         const messages = yield* Vision.resolveRemoteImages(limited.messages ?? [], fetchImage)
         return yield* ChatRequest.build(
@@ -485,7 +513,7 @@ export const make = (
 
     const complete = (request: ChatRequest.ChatRequest, call?: CallOptions) =>
       foldCompletion(stream(request, call, undefined)).pipe(
-        Effect.withSpan("Chat.complete", { attributes: { model: request.model } })
+        Effect.withSpan("Chat.complete", { attributes: { model: modelOf(request) } })
       )
 
     const completeObject = <A, I, R>(
@@ -494,6 +522,7 @@ export const make = (
       call?: ObjectOptions
     ): Effect.Effect<ObjectCompletion<A>, ChatError | SogniChatOutputError, R> =>
       Effect.gen(function*() {
+        yield* ChatRequest.validateShape(request)
         const jsonSchema = Tool.jsonSchemaOf(schema)
         const completion = yield* complete({
           ...request,
@@ -532,7 +561,7 @@ export const make = (
           )
         )
         return { ...completion, value }
-      }).pipe(Effect.withSpan("Chat.completeObject", { attributes: { model: request.model } }))
+      }).pipe(Effect.withSpan("Chat.completeObject", { attributes: { model: modelOf(request) } }))
 
     const streamRounds = <R>(
       request: ChatRequest.ChatRequest,
@@ -543,6 +572,8 @@ export const make = (
       const maxRounds = call?.maxToolRounds ?? defaults.maxToolRounds
       const concurrency = call?.concurrency ?? defaults.toolConcurrency
       const onHandlerError = call?.onHandlerError ?? "return"
+      const shape = ChatRequest.validateShape(request)
+      if (Either.isLeft(shape)) return Stream.fail(shape.left)
       if (!Number.isInteger(maxRounds) || maxRounds < 1) {
         return Stream.fail(
           new SogniError.SogniInvalidRequest({
@@ -677,7 +708,7 @@ export const make = (
         }
         messages.push({ role: "assistant", content: final.text })
         return { ...final, rounds: folded.rounds, messages }
-      }).pipe(Effect.withSpan("Chat.completeWithTools", { attributes: { model: request.model } }))
+      }).pipe(Effect.withSpan("Chat.completeWithTools", { attributes: { model: modelOf(request) } }))
 
     return {
       stream: (request, call) => stream(request, call, true),

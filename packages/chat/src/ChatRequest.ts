@@ -12,6 +12,9 @@
  * - `sogniTools: "rich"` (any case, surrounding spaces) is rewritten to `"creative-tools"`.
  * - `appSource` falls back to the configured one; both are trimmed and dropped when empty.
  * - Image parts must be data URIs that pass the vision rules ({@link Vision}).
+ * - The text of a conversation (string contents, text parts and tool-call arguments, summed) is at most
+ *   {@link limits}`.maxTextLength` characters (`field: "messages"`, `rule: "max-length"`): more than any
+ *   model's context window, so a runaway prompt fails here instead of travelling to the network.
  *
  * @example
  * ```ts
@@ -156,6 +159,17 @@ export type LLMJobRequestPayload = Protocol.LLMJobRequest
 
 type Check = Either.Either<void, SogniError.SogniInvalidRequest>
 
+/**
+ * Request-wide limits checked before anything is sent. `maxTextLength` counts characters of message text
+ * (string contents, text parts and tool-call arguments) across the whole conversation: 1 MiCharacters,
+ * above the largest context window of the network's models (about 262k tokens).
+ *
+ * @since 0.1.0
+ */
+export const limits = {
+  maxTextLength: 1_048_576
+} as const
+
 const ok: Check = Either.void
 const fail = (field: string, rule: string, message: string): Check =>
   Either.left(new SogniError.SogniInvalidRequest({ field, rule, message }))
@@ -244,23 +258,67 @@ const all = (checks: ReadonlyArray<() => Check>): Check => {
   return ok
 }
 
+/** Characters of text in a conversation, counting stops once `budget` is passed. */
+const textLength = (messages: ReadonlyArray<ChatMessage>, budget: number): number => {
+  let n = 0
+  for (const m of messages) {
+    if (typeof m.content === "string") n += m.content.length
+    else if (Array.isArray(m.content)) {
+      for (const part of m.content as ReadonlyArray<ContentPart>) if (part.type === "text") n += part.text.length
+    }
+    for (const c of m.tool_calls ?? []) n += c.function.arguments.length
+    if (n > budget) return n
+  }
+  return n
+}
+
 /**
- * Validates a request without building it. Rules named in errors: `required`, `min-items`, `type`,
- * `allowed-values`, `finite`, `integer`, `minimum`, `maximum`, `pattern`, `unique`, `exists`, `role`,
- * and the vision rules of {@link Vision.validateMessages}.
+ * Checks everything {@link validate} checks except the bytes of image parts (remote images are not
+ * resolved yet): that the request is an object, `model`, the shape of every message, the text length
+ * ({@link limits}) and every option. Safe on any input (`null`, wrong types): it never throws.
+ *
+ * @since 0.1.0
+ */
+export const validateShape = (request: ChatRequest): Check => {
+  const input: unknown = request
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    return fail("request", "type", `the request must be an object with model and messages (got ${input === null ? "null" : Array.isArray(input) ? "an array" : typeof input})`)
+  }
+  return all([
+    () => typeof request.model === "string" && request.model.trim().length > 0
+      ? ok
+      : fail("model", "required", "model must be a non-empty string"),
+    () => Array.isArray(request.messages)
+      ? ok
+      : fail("messages", "type", `messages must be an array of messages (got ${request.messages === null ? "null" : typeof request.messages})`),
+    () => request.messages.length > 0 ? ok : fail("messages", "min-items", "messages must hold at least one message"),
+    () => all(request.messages.map((m, i) => () => checkMessage(m, i))),
+    () => {
+      const length = textLength(request.messages, limits.maxTextLength)
+      return length <= limits.maxTextLength
+        ? ok
+        : fail("messages", "max-length", `the conversation's text must be at most ${limits.maxTextLength} characters (got more than ${limits.maxTextLength})`)
+    },
+    () => options(request)
+  ])
+}
+
+/**
+ * Validates a request without building it. Rules named in errors: `type` (also `field: "request"` when
+ * the request is not an object), `required`, `min-items`, `max-length`, `allowed-values`, `finite`,
+ * `integer`, `minimum`, `maximum`, `pattern`, `unique`, `exists`, `role`, and the vision rules of
+ * {@link Vision.validateMessages}. Shape first: the image checks run only on a well-formed conversation.
  *
  * @since 0.1.0
  */
 export const validate = (request: ChatRequest): Check =>
   all([
-    () => typeof request.model === "string" && request.model.trim().length > 0
-      ? ok
-      : fail("model", "required", "model must be a non-empty string"),
-    () => Array.isArray(request.messages) && request.messages.length > 0
-      ? ok
-      : fail("messages", "min-items", "messages must hold at least one message"),
-    () => all(request.messages.map((m, i) => () => checkMessage(m, i))),
-    () => Vision.validateMessages(request.messages),
+    () => validateShape(request),
+    () => Vision.validateMessages(request.messages)
+  ])
+
+const options = (request: ChatRequest): Check =>
+  all([
     () => checkNumber("maxTokens", request.maxTokens, { integer: true, min: 1 }),
     () => checkNumber("temperature", request.temperature, { min: 0, max: 2 }),
     () => checkNumber("topP", request.topP, { min: 0, max: 1 }),

@@ -69,10 +69,12 @@ export const imageParts = (
   messages: ReadonlyArray<ChatMessage>
 ): Array<{ readonly field: string; readonly message: number; readonly part: number; readonly url: string }> => {
   const out: Array<{ field: string; message: number; part: number; url: string }> = []
+  // not a conversation (a caller's mistake ChatRequest.validateShape names): no image parts to find
+  if (!Array.isArray(messages)) return out
   messages.forEach((m, i) => {
-    if (!Array.isArray(m.content)) return
+    if (typeof m !== "object" || m === null || !Array.isArray(m.content)) return
     ;(m.content as ReadonlyArray<ContentPart>).forEach((p, j) => {
-      if (p.type === "image_url") {
+      if (typeof p === "object" && p !== null && p.type === "image_url" && typeof p.image_url?.url === "string") {
         out.push({ field: `messages[${i}].content[${j}].image_url.url`, message: i, part: j, url: p.image_url.url })
       }
     })

@@ -111,6 +111,36 @@ describe("Chat against the emulator", () => {
       assert.isAtMost(short.usage.completion_tokens, 3)
     }))
 
+  emulatorTest("bad requests fail typed before anything is sent: not an object, messages not an array, 10 MB of text, an unknown model", () =>
+    Effect.gen(function*() {
+      const { chat, tap } = yield* chatFor()
+      const refusal = (effect: Effect.Effect<unknown, { readonly _tag: string }>) =>
+        Effect.map(Effect.flip(effect), (e) => {
+          assert(e._tag === "SogniInvalidRequest", `expected SogniInvalidRequest, got ${e._tag}`)
+          const invalid = e as unknown as { readonly field: string; readonly rule: string }
+          return [invalid.field, invalid.rule]
+        })
+      const notObject = null as unknown as ChatRequest.ChatRequest
+      const stringMessages = { model, messages: "hi" } as unknown as ChatRequest.ChatRequest
+      assert.deepStrictEqual(yield* refusal(chat.complete(notObject)), ["request", "type"])
+      assert.deepStrictEqual(yield* refusal(chat.complete(stringMessages)), ["messages", "type"])
+      assert.deepStrictEqual(yield* refusal(Stream.runDrain(chat.stream(stringMessages))), ["messages", "type"])
+      assert.deepStrictEqual(
+        yield* refusal(chat.completeObject(notObject, Schema.Struct({ a: Schema.String }))),
+        ["request", "type"]
+      )
+      assert.deepStrictEqual(
+        yield* refusal(chat.completeWithTools(stringMessages, Tool.toolkit(getWeather))),
+        ["messages", "type"]
+      )
+      assert.deepStrictEqual(yield* refusal(chat.complete(ask("x".repeat(10 * 1024 * 1024)))), ["messages", "max-length"])
+      assert.deepStrictEqual(yield* refusal(chat.complete(ask("Hi", { model: "no-such-llm" }))), ["model", "unknown"])
+      assert.strictEqual(tap.requests.length, 0)
+      // the known model still goes out
+      yield* chat.complete(ask("Hi"))
+      assert.strictEqual(tap.requests.length, 1)
+    }))
+
   emulatorTest("streams job states, text deltas, usage and a Finish with worker, time and cost", () =>
     Effect.gen(function*() {
       const { chat, tap } = yield* chatFor()

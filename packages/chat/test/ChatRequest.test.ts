@@ -169,6 +169,42 @@ describe("ChatRequest.build", () => {
       .toEqual({ field: "messages[0].content[0].image_url.url", rule: "trusted-host" })
   })
 
+  it("refuses a request that is not an object, or whose messages are not an array, typed and without throwing", () => {
+    const asRequest = (value: unknown) => value as ChatRequest.ChatRequest
+    expect(invalid(asRequest(null))).toEqual({ field: "request", rule: "type" })
+    expect(invalid(asRequest("hi"))).toEqual({ field: "request", rule: "type" })
+    expect(invalid(asRequest([]))).toEqual({ field: "request", rule: "type" })
+    expect(invalid(asRequest({ model: "m", messages: "hi" }))).toEqual({ field: "messages", rule: "type" })
+    expect(invalid(asRequest({ model: "m" }))).toEqual({ field: "messages", rule: "type" })
+    expect(invalid(asRequest({ model: "m", messages: [null] }))).toEqual({ field: "messages[0]", rule: "type" })
+    expect(invalid(asRequest({ model: "m", messages: [{ role: "user", content: [null] }] }))).toEqual({
+      field: "messages[0].content[0].type",
+      rule: "allowed-values"
+    })
+    expect(invalid(asRequest({ model: 7, messages: [{ role: "user", content: "x" }] }))).toEqual({ field: "model", rule: "required" })
+  })
+
+  it("refuses more text than limits.maxTextLength across the conversation, counted over strings, parts and tool arguments", () => {
+    const max = ChatRequest.limits.maxTextLength
+    const at = (n: number): ChatRequest.ChatRequest => ({ model: "m", messages: [{ role: "user", content: "x".repeat(n) }] })
+    assert.isTrue(Either.isRight(ChatRequest.validate(at(max))))
+    expect(invalid(at(max + 1))).toEqual({ field: "messages", rule: "max-length" })
+    expect(invalid(at(10 * 1024 * 1024))).toEqual({ field: "messages", rule: "max-length" })
+    const split: ChatRequest.ChatRequest = {
+      model: "m",
+      messages: [
+        { role: "user", content: [{ type: "text", text: "a".repeat(max / 2) }] },
+        {
+          role: "assistant",
+          content: null,
+          tool_calls: [{ id: "c1", type: "function", function: { name: "f", arguments: "b".repeat(max / 2) } }]
+        },
+        { role: "tool", tool_call_id: "c1", content: "c" }
+      ]
+    }
+    expect(invalid(split)).toEqual({ field: "messages", rule: "max-length" })
+  })
+
   const optionalNumber = (min: number, max: number) =>
     FastCheck.option(FastCheck.double({ min, max, noNaN: true }), { nil: undefined })
 

@@ -20,6 +20,7 @@
  * @since 0.1.0
  */
 import { Wallet } from "@effect-sogni/core"
+import * as Headers from "@effect/platform/Headers"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as RpcSerialization from "@effect/rpc/RpcSerialization"
 import * as RpcServer from "@effect/rpc/RpcServer"
@@ -34,6 +35,7 @@ import type { Duplex } from "node:stream"
 import { WebSocketServer } from "ws"
 import { type EmulatorControl, EmulatorRpcs, handlersLayer } from "./EmulatorControl.js"
 import { makeControl } from "./internal/control.js"
+import { guardRequests } from "./internal/httpGuard.js"
 import { makeHttpApp } from "./internal/rest.js"
 import { makeSageRoom, type SageControl, type SageOptions, sageOptionProblems } from "./internal/sage/room.js"
 import { withSage } from "./internal/sage/router.js"
@@ -112,6 +114,15 @@ export interface Options {
   readonly zelai?: ZelaiOptions | undefined
   /** The Sage LLM routes (`/sage_llm/*`, `/api/sage_llm/*`): response shape and mock providers. */
   readonly sage?: SageOptions | undefined
+  /**
+   * Largest request body accepted, in bytes (default 16 MiB); larger ones are answered `413` without
+   * being read. The upload routes use {@link Options.maxUploadBytes} instead.
+   */
+  readonly maxBodyBytes?: number | undefined
+  /** Largest body of an upload route (`/_uploads/…`, `/_assets/…`), in bytes (default 100 MiB). */
+  readonly maxUploadBytes?: number | undefined
+  /** How long a client has to send a whole request body (default 30 s); then `408`. */
+  readonly bodyTimeoutMillis?: number | undefined
 }
 
 export type {
@@ -126,6 +137,28 @@ export type {
   /** @since 0.2.0 */
   SageRequestRecord
 } from "./internal/sage/room.js"
+
+/** The request-body defaults of {@link Options}. @since 0.1.0 */
+export const bodyDefaults = {
+  maxBodyBytes: 16 * 1024 * 1024,
+  maxUploadBytes: 100 * 1024 * 1024,
+  bodyTimeoutMillis: 30_000
+} as const
+
+/**
+ * Header names whose values never reach the emulator's `http.server` span attributes in clear: the
+ * platform's defaults plus the Sogni credential headers.
+ *
+ * @since 0.1.0
+ */
+export const redactedHeaderNames: ReadonlyArray<string> = [
+  "authorization",
+  "cookie",
+  "set-cookie",
+  "x-api-key",
+  "api-key",
+  "proxy-authorization"
+]
 
 /**
  * A running emulator.
@@ -166,7 +199,15 @@ const validate = (options: Options) => {
   if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`port must be 0..65535 (got ${port})`)
   const speed = options.speed ?? 1
   if (!(speed > 0) || !Number.isFinite(speed)) problems.push(`speed must be a positive number (got ${speed})`)
-  for (const [name, value] of [["llmLongTokens", options.llmLongTokens], ["llmTokensPerTick", options.llmTokensPerTick]] as const) {
+  for (
+    const [name, value] of [
+      ["llmLongTokens", options.llmLongTokens],
+      ["llmTokensPerTick", options.llmTokensPerTick],
+      ["maxBodyBytes", options.maxBodyBytes],
+      ["maxUploadBytes", options.maxUploadBytes],
+      ["bodyTimeoutMillis", options.bodyTimeoutMillis]
+    ] as const
+  ) {
     if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
       problems.push(`${name} must be a positive integer (got ${value})`)
     }
@@ -245,14 +286,26 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
     )
     const sage = makeSageRoom(options.sage, speed)
     const app = withSage(sage, yield* makeHttpApp(world, rpcApp))
-    const handler = yield* NodeHttpServer.makeHandler(app)
+    // the handler's runtime carries the redacted names into every request's server span
+    const handler = yield* Effect.locally(
+      NodeHttpServer.makeHandler(app),
+      Headers.currentRedactedNames,
+      redactedHeaderNames
+    )
 
     const zelai = makeZelaiRoom(world, options.zelai)
     const wss = new WebSocketServer({ noServer: true })
     const server = Http.createServer()
-    server.on("request", (request: Http.IncomingMessage, response: Http.ServerResponse) => {
-      if (!zelai.serveHttp(request, response)) handler(request, response)
-    })
+    server.on(
+      "request",
+      guardRequests({
+        maxBodyBytes: options.maxBodyBytes ?? bodyDefaults.maxBodyBytes,
+        maxUploadBytes: options.maxUploadBytes ?? bodyDefaults.maxUploadBytes,
+        bodyTimeoutMillis: options.bodyTimeoutMillis ?? bodyDefaults.bodyTimeoutMillis
+      }, (request, response) => {
+        if (!zelai.serveHttp(request, response)) handler(request, response)
+      })
+    )
     server.on("upgrade", (request: Http.IncomingMessage, socket: Duplex, head: Buffer) => {
       const path = new URL(request.url ?? "/", "http://emulator.invalid").pathname
       if (path === "/ws/generation") {

@@ -12,7 +12,7 @@
  * import { EmulatorControl } from "@effect-sogni/emulator"
  *
  * const program = Effect.gen(function*() {
- *   const control = yield* EmulatorControl.client("http://127.0.0.1:8787")
+ *   const control = yield* EmulatorControl.client("http://127.0.0.1:8787", "sogni-dev-key")
  *   yield* control.FailRest({ count: 2, status: 503, retryAfterSeconds: 1 })
  *   const projects = yield* control.ListProjects({})
  * }).pipe(Effect.scoped)
@@ -21,6 +21,8 @@
  * @since 0.1.0
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Rpc from "@effect/rpc/Rpc"
 import * as RpcClient from "@effect/rpc/RpcClient"
 import type * as RpcClientError from "@effect/rpc/RpcClientError"
@@ -28,6 +30,7 @@ import * as RpcGroup from "@effect/rpc/RpcGroup"
 import * as RpcSerialization from "@effect/rpc/RpcSerialization"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 
@@ -274,14 +277,26 @@ export type Client = RpcClient.RpcClient<RpcGroup.Rpcs<typeof EmulatorRpcs>, Rpc
 
 /**
  * A control client for the emulator at `url` (its base URL, e.g. `Emulator.url`), over HTTP with the
- * fetch client. Scoped: the client is released with the scope.
+ * fetch client, authenticated with one of the emulator's API keys (`Emulator.apiKey`): the RPC path
+ * answers 401 without it. Scoped: the client is released with the scope.
  *
  * @since 0.1.0
  */
-export const client = (url: string): Effect.Effect<Client, never, Scope.Scope> =>
+export const client = (url: string, apiKey: string | Redacted.Redacted<string>): Effect.Effect<Client, never, Scope.Scope> =>
   RpcClient.make(EmulatorRpcs).pipe(
     Effect.provide(
-      RpcClient.layerProtocolHttp({ url: new URL(RPC_PATH, url).toString() }).pipe(
+      RpcClient.layerProtocolHttp({
+        url: new URL(RPC_PATH, url).toString(),
+        // a refused call (401, 400) fails the call instead of leaving it waiting for an answer
+        transformClient: (http) =>
+          http.pipe(
+            HttpClient.mapRequest(
+              HttpClientRequest.setHeader("api-key", Redacted.isRedacted(apiKey) ? Redacted.value(apiKey) : apiKey)
+            ),
+            HttpClient.filterStatusOk
+            // the protocol maps every client error to RpcClientError; its signature just keeps E as is
+          ) as unknown as typeof http
+      }).pipe(
         Layer.provide([FetchHttpClient.layer, RpcSerialization.layerNdjson])
       )
     )

@@ -257,7 +257,7 @@ describe("REST host", () => {
   emulatorTest("injects REST failures with Retry-After through the RPC control client", () =>
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator
-      const control = yield* EmulatorControl.client(emulator.url)
+      const control = yield* EmulatorControl.client(emulator.url, emulator.apiKey)
       yield* control.FailRest({ count: 2, status: 503, retryAfterSeconds: 3, pathPrefix: "/v1/account" })
       // Other paths are untouched.
       assert.strictEqual((yield* get(emulator, "/v4/account/balance")).status, 200)

@@ -248,6 +248,52 @@ export const make = (title?: string): PlanBuilder<never> => new PlanBuilder<neve
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
+/**
+ * Size limits a plan passes before it is sent. `maxArgumentsLength` bounds the text of one step's
+ * arguments (string values and keys, counted in characters, plus a few per number or literal): 1 Mi
+ * characters, far above any prompt or caption, so a runaway value fails here instead of being uploaded.
+ * `maxArgumentsDepth` bounds how deeply arguments nest (JSON objects and arrays).
+ *
+ * @since 0.1.0
+ */
+export const limits = {
+  maxArgumentsLength: 1_048_576,
+  maxArgumentsDepth: 64
+} as const
+
+/**
+ * Measures a JSON-like value without recursion: its size in characters (stopping once past `budget`),
+ * its depth (stopping once past `maxDepth`), and whether it refers to itself.
+ */
+const measure = (
+  value: unknown,
+  budget: number,
+  maxDepth: number
+): { readonly size: number; readonly depth: number; readonly cyclic: boolean } => {
+  let size = 0
+  let depth = 0
+  const stack: Array<{ readonly value: unknown; readonly depth: number }> = [{ value, depth: 0 }]
+  const seen = new Set<object>()
+  while (stack.length > 0) {
+    const item = stack.pop()!
+    const v = item.value
+    if (typeof v === "string") size += v.length + 2
+    else if (typeof v === "object" && v !== null) {
+      if (seen.has(v)) return { size, depth, cyclic: true }
+      seen.add(v)
+      depth = Math.max(depth, item.depth + 1)
+      if (depth > maxDepth) return { size, depth, cyclic: false }
+      const entries = Array.isArray(v) ? v.map((x) => ["", x] as const) : Object.entries(v)
+      for (const [k, x] of entries) {
+        size += k.length + 4
+        stack.push({ value: x, depth: item.depth + 1 })
+      }
+    } else size += 8
+    if (size > budget) break
+  }
+  return { size, depth, cyclic: false }
+}
+
 const PLACEHOLDER_URL = "https://placeholder.invalid/bound-artifact"
 
 /** A stand-in value of the right shape for an argument a dependency fills. */
@@ -441,6 +487,26 @@ export const validateEither = (plan: unknown, options: ValidateOptions = {}): Ei
     }
     const args = raw["arguments"] ?? {}
     if (!isRecord(args)) return Either.left(invalid(`${at}.arguments`, "type", `Step ${id}: arguments must be an object`, id))
+    const measured = measure(args, limits.maxArgumentsLength, limits.maxArgumentsDepth)
+    if (measured.cyclic) {
+      return Either.left(invalid(`${at}.arguments`, "json", `Step ${id}: arguments refer to themselves and cannot be sent as JSON`, id))
+    }
+    if (measured.depth > limits.maxArgumentsDepth) {
+      return Either.left(invalid(
+        `${at}.arguments`,
+        "maxDepth",
+        `Step ${id}: arguments nest deeper than ${limits.maxArgumentsDepth} levels`,
+        id
+      ))
+    }
+    if (measured.size > limits.maxArgumentsLength) {
+      return Either.left(invalid(
+        `${at}.arguments`,
+        "maxLength",
+        `Step ${id}: arguments must be at most ${limits.maxArgumentsLength} characters of text (got more)`,
+        id
+      ))
+    }
     const rawDeps = raw["dependsOn"] ?? []
     if (!Array.isArray(rawDeps)) {
       return Either.left(invalid(`${at}.dependsOn`, "type", `Step ${id}: dependsOn must be an array`, id))

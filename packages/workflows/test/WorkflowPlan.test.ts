@@ -114,6 +114,31 @@ describe("WorkflowPlan", () => {
     assert.deepInclude(refusal({ steps: [{ id: "$x", toolName: "generate_image", arguments: {} }] }), { field: "input.steps[0].id" })
   })
 
+  it("refuses arguments past limits: 10 MB of text, 3,000-deep nesting, a cycle (without recursing or throwing)", () => {
+    const huge = "x".repeat(10 * 1024 * 1024)
+    assert.deepInclude(
+      refusal(WorkflowPlan.make().step("i", "generate_image", { prompt: huge }).build()),
+      { stepId: "i", field: "input.steps[0].arguments", rule: "maxLength" }
+    )
+    // app tools have no argument schema: the size limit still applies
+    assert.deepInclude(
+      refusal({ steps: [{ id: "l", toolName: "label_asset", arguments: { labels: Array.from({ length: 200 }, () => huge.slice(0, 10_000)) } }] }),
+      { stepId: "l", field: "input.steps[0].arguments", rule: "maxLength" }
+    )
+    let deep: unknown = "leaf"
+    for (let i = 0; i < 3000; i++) deep = [deep]
+    assert.deepInclude(
+      refusal({ steps: [{ id: "d", toolName: "label_asset", arguments: { labels: deep } }] }),
+      { stepId: "d", rule: "maxDepth" }
+    )
+    const cyclic: Record<string, unknown> = { prompt: "x" }
+    cyclic["self"] = cyclic
+    assert.deepInclude(refusal({ steps: [{ id: "c", toolName: "label_asset", arguments: cyclic }] }), { stepId: "c", rule: "json" })
+    // right at the limit passes
+    const fits = "y".repeat(WorkflowPlan.limits.maxArgumentsLength - 100)
+    assert.isTrue(Either.isRight(WorkflowPlan.validateEither({ steps: [{ id: "ok", toolName: "label_asset", arguments: { note: fits } }] })))
+  })
+
   it("counts dependency-filled arguments as present (stitch_video needs videoIndices)", () => {
     const plan = WorkflowPlan.make()
       .step("clip", "generate_video", { prompt: "x" })

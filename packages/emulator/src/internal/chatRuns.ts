@@ -38,6 +38,7 @@ import { estimateTokens, LLM_MODELS, LLMPrice, LLMTiming, planReply } from "./ll
 import { errorResponse } from "./rest.js"
 import { type AccountState, netOf, pushBalance, simMillis, type TokenType, type World } from "./state.js"
 import { randomHex } from "./tokens.js"
+import { withEventStreamDrop } from "./workflows.js"
 
 type Json = Record<string, unknown>
 
@@ -635,7 +636,12 @@ const eventsStream = (world: World) =>
         Stream.filter((text) => text.length > 0),
         Stream.map((text) => encoder.encode(text))
       )
-      return HttpServerResponse.stream(body, { contentType: "text/event-stream", headers: SSE_HEADERS })
+      // the DropEventStreams fault cuts these streams too
+      const path = new URL(request.url, "http://emulator.invalid").pathname
+      return HttpServerResponse.stream(withEventStreamDrop(world, request, path, body), {
+        contentType: "text/event-stream",
+        headers: SSE_HEADERS
+      })
     }))
 
 const eventsJson = (world: World) =>

@@ -798,7 +798,7 @@ export const makeRouter = <E, R>(world: World, rpc: Effect.Effect<HttpServerResp
     HttpRouter.get("/_media/:projectId/:file", media(world)),
     HttpRouter.put("/_uploads/:projectId/:slot", putUpload(world)),
     HttpRouter.get("/_uploads/:projectId/:slot", getUpload(world)),
-    HttpRouter.post(RPC_PATH, rpc)
+    HttpRouter.post(RPC_PATH, guardRpc(world, rpc))
   ).pipe(
     // Hosted chat and durable chat runs (chat.md §13, §15)
     HttpRouter.concat(hostedChatRouter(world)),
@@ -808,6 +808,45 @@ export const makeRouter = <E, R>(world: World, rpc: Effect.Effect<HttpServerResp
     // Saved uploads (/v1/assets)
     HttpRouter.concat(assetRouter(world, world.settings.savedUploads))
   )
+
+const RPC_MESSAGE_TAGS: ReadonlySet<string> = new Set(["Request", "Ack", "Interrupt", "Ping", "Eof"])
+
+/** The first problem of an ndjson RPC body, or `undefined` when every line is an RPC message. */
+const rpcBodyProblem = (text: string): string | undefined => {
+  const lines = text.split("\n").filter((l) => l.trim().length > 0)
+  if (lines.length === 0) return "the body holds no RPC message (ndjson, one message per line)"
+  for (const [i, line] of lines.entries()) {
+    let message: unknown
+    try {
+      message = JSON.parse(line)
+    } catch {
+      return `line ${i + 1} is not JSON`
+    }
+    const tag = typeof message === "object" && message !== null ? (message as { readonly _tag?: unknown })._tag : undefined
+    if (typeof tag !== "string" || !RPC_MESSAGE_TAGS.has(tag)) return `line ${i + 1} is not an RPC message (no known _tag)`
+  }
+  return undefined
+}
+
+/**
+ * The control RPC behind the emulator's API key (`api-key` or `Authorization: Bearer`; access tokens of
+ * username sessions do not count) and a well-formed ndjson body: 401 and 400 envelopes otherwise.
+ */
+const guardRpc = <E, R>(world: World, rpc: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
+  Effect.gen(function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const key = request.headers["api-key"] ?? request.headers["authorization"]?.replace(/^Bearer\s+/i, "")
+    if (key === undefined || key.trim().length === 0) {
+      return errorResponse(401, "The control RPC needs the emulator's API key (api-key header)", { errorCode: 4021 })
+    }
+    if (!world.accountsByApiKey.has(key.trim())) return errorResponse(401, "Invalid API key", { errorCode: 4021 })
+    // read once here; the RPC server reads the same cached text
+    const text = yield* Effect.either(request.text)
+    if (text._tag === "Left") return errorResponse(400, "Could not read the RPC body")
+    const problem = rpcBodyProblem(text.right)
+    if (problem !== undefined) return errorResponse(400, `Malformed RPC body: ${problem}`)
+    return yield* rpc
+  })
 
 /** Takes the next matching injected REST fault, if any. @internal */
 export const takeRestFault = (world: World, path: string) => {

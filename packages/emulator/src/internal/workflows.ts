@@ -391,6 +391,40 @@ const takeDrop = (world: World, path: string): number | undefined => {
   return drop!.afterBytes
 }
 
+/**
+ * Applies the next pending SSE drop for `path` (if any) to an event-stream body: the response is cut
+ * abruptly after the drop's byte budget. Shared by the other SSE routes (chat runs).
+ *
+ * @internal
+ */
+export const withEventStreamDrop = (
+  world: World,
+  request: HttpServerRequest.HttpServerRequest,
+  path: string,
+  body: Stream.Stream<Uint8Array>
+): Stream.Stream<Uint8Array> => {
+  const budget = takeDrop(world, path)
+  if (budget === undefined) return body
+  let left = budget
+  const response = NodeHttpServerRequest.toServerResponse(request)
+  const cut = Stream.fromEffect(
+    Effect.zipRight(Effect.sleep(10), Effect.sync(() => response.destroy()))
+  ).pipe(Stream.drain, Stream.concat(Stream.never))
+  return body.pipe(
+    Stream.map((bytes) => {
+      if (bytes.length <= left) {
+        left -= bytes.length
+        return bytes
+      }
+      const part = bytes.subarray(0, left)
+      left = 0
+      return part
+    }),
+    Stream.takeUntil(() => left <= 0),
+    Stream.concat(Stream.suspend(() => (left <= 0 ? cut : Stream.empty)))
+  )
+}
+
 // ---------------------------------------------------------------------------------------------
 // Rendering records
 // ---------------------------------------------------------------------------------------------
