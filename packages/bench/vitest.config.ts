@@ -3,7 +3,7 @@ import { defineProject } from "vitest/config"
 export default defineProject({
   test: {
     include: ["test/**/*.test.ts"],
-    testTimeout: 30_000,
+    testTimeout: 60_000,
     hookTimeout: 30_000
   }
 })

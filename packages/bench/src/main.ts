@@ -10,11 +10,13 @@ import { type Benchmark, youngGeneration } from "./Benchmark.js"
 import { chatStream } from "./benchmarks/chatStream.js"
 import { mediaFanout } from "./benchmarks/mediaFanout.js"
 import { socketFanout } from "./benchmarks/socketFanout.js"
+import { startup } from "./benchmarks/startup.js"
 
 const benchmarks: ReadonlyArray<Benchmark> = [
   socketFanout,
   mediaFanout,
-  chatStream
+  chatStream,
+  startup
 ]
 
 const only = [...process.argv.slice(2), ...(process.env.BENCH_ONLY ?? "").split(",")]

@@ -53,6 +53,7 @@ import * as Models from "./Models.js"
 import * as Params from "./Params.js"
 import * as ProjectState from "./ProjectState.js"
 import * as SavedUploads from "./SavedUploads.js"
+import { EventBuffer } from "./internal/eventBuffer.js"
 import * as Sniff from "./Sniff.js"
 
 // ---------------------------------------------------------------------------------------------
@@ -127,6 +128,13 @@ export const defaults = {
 
 /** Events held for a subscriber that has not arrived yet (the oldest are dropped beyond it). */
 const backlogLimit = 1024
+
+/**
+ * Events waiting in one subscriber's buffer before the overflow policy drops the oldest `JobProgress`
+ * (a later progress of the same job supersedes it; lifecycle events are never dropped): see
+ * `internal/eventBuffer.ts`.
+ */
+const eventBufferCapacity = 1024
 
 /** @since 0.1.0 */
 export interface ProjectsOptions {
@@ -480,7 +488,7 @@ export const make = (options: ProjectsOptions = {}) =>
           steps: prepared.steps,
           disableSafety: prepared.disableSafety
         })
-        const subscribers = new Set<Queue.Queue<ProjectState.ProjectEvent>>()
+        const subscribers = new Set<EventBuffer>()
         let backlog: Array<ProjectState.ProjectEvent> | undefined = keepBacklog ? [] : undefined
         let ticking = false
         let startTicks = () => {}
@@ -492,7 +500,7 @@ export const make = (options: ProjectsOptions = {}) =>
             if (backlog.length >= backlogLimit) backlog.shift()
             backlog.push(event)
           }
-          for (const q of subscribers) q.unsafeOffer(event)
+          for (const b of subscribers) b.offer(event)
           if (event._tag === "CancelRejected") {
             for (const d of cancelAnswers) {
               Deferred.unsafeDone(d, Exit.fail(new SogniProjectError({ reason: "CancelRejected", projectId: id, message: event.message })))
@@ -559,7 +567,7 @@ export const make = (options: ProjectsOptions = {}) =>
           if (ProjectState.isTerminal(state.status)) {
             Deferred.unsafeDone(done, Exit.succeed(state))
             for (const d of cancelAnswers) Deferred.unsafeDone(d, Exit.void)
-            for (const q of subscribers) q.unsafeOffer(terminalMarker)
+            for (const b of subscribers) b.end()
             // release the route, timers and command fibers (from outside this project's scope)
             serviceFork(Effect.interruptible(Effect.suspend(() => {
               tracked.delete(id)
@@ -686,22 +694,24 @@ export const make = (options: ProjectsOptions = {}) =>
         const project: Project = {
           id,
           state: Effect.sync(() => ProjectState.snapshot(state)),
+          // each subscriber pulls from its own bounded buffer (overflow policy: internal/eventBuffer.ts);
+          // the reducer only appends to it, and a consumer wakes once per batch it pulls
           events: Stream.unwrapScoped(
             Effect.map(
               Effect.acquireRelease(
                 Effect.sync(() => {
-                  const q = Effect.runSync(Queue.unbounded<ProjectState.ProjectEvent>())
+                  const b = new EventBuffer(eventBufferCapacity)
                   if (backlog !== undefined) {
-                    for (const e of backlog) q.unsafeOffer(e)
+                    for (const e of backlog) b.offer(e)
                     backlog = undefined
                   }
-                  if (ProjectState.isTerminal(state.status)) q.unsafeOffer(terminalMarker)
-                  subscribers.add(q)
-                  return q
+                  if (ProjectState.isTerminal(state.status)) b.end()
+                  subscribers.add(b)
+                  return b
                 }),
-                (q) => Effect.sync(() => subscribers.delete(q)).pipe(Effect.zipRight(Queue.shutdown(q)))
+                (b) => Effect.sync(() => subscribers.delete(b))
               ),
-              (q) => Stream.fromQueue(q).pipe(Stream.takeWhile((e) => e !== terminalMarker))
+              (b) => Stream.repeatEffectChunkOption(b.pull)
             )
           ),
           await: Effect.flatMap(Deferred.await(done), (final) => outcome(final)),
@@ -887,7 +897,6 @@ export const make = (options: ProjectsOptions = {}) =>
   })
 
 /** Sentinel that ends a subscriber's stream after the terminal event. */
-const terminalMarker = ProjectState.ProjectEvent.Canceled({ projectId: "\u0000end" })
 
 /**
  * @since 0.1.0

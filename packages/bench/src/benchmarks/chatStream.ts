@@ -5,12 +5,14 @@
  *
  * - floor: raw `ws` (decode every frame, count the job's deltas and characters);
  * - ours: `@effect-sogni/chat` `Chat.stream` + `Stream.runForEach`;
+ * - adapter: `@effect-sogni/client` `chat.completions.create({ stream: true })` + `for await`;
  * - official: `@sogni-ai/sogni-client` `chat.completions.create({ stream: true })` + `for await`.
  *
- * Targets: ours ≤ 1.5× the floor's CPU and heap.
+ * Targets (issue 15): ours and the adapter ≤ 0.6× the official client's CPU, ≤ 1.0× its heap, ≤ 1.5× the
+ * floor's CPU, and the same chunk count as the official client.
  */
 import { loadavg } from "node:os"
-import { type Benchmark, heapLegend, runChild, runLine, summarize, summaryRow, table } from "../Benchmark.js"
+import { type Benchmark, heapLegend, median, runChild, runLine, summarize, summaryRow, table } from "../Benchmark.js"
 import type { Measurement } from "../child.js"
 import { startEmulator } from "../chatStream/emulatorHost.js"
 import { type ChatDetail, type ContenderArgs, defaultPlan } from "../chatStream/plan.js"
@@ -18,12 +20,14 @@ import { type ChatDetail, type ContenderArgs, defaultPlan } from "../chatStream/
 const contenders = {
   floor: new URL("../chatStream/floor.ts", import.meta.url),
   ours: new URL("../chatStream/ours.ts", import.meta.url),
+  adapter: new URL("../chatStream/adapter.ts", import.meta.url),
   official: new URL("../chatStream/official.ts", import.meta.url)
 } as const
 type Contender = keyof typeof contenders
 const labels: Record<Contender, string> = {
   floor: "floor (raw ws)",
   ours: "ours (Chat.stream)",
+  adapter: "adapter (effect-sogni/client)",
   official: "official (sogni-client)"
 }
 
@@ -46,15 +50,15 @@ export const chatStream: Benchmark = {
   run: async () => {
     const plan = defaultPlan
     const emulator = await startEmulator(plan, { speed, tokensPerTick })
-    const runs: Record<Contender, Array<Measurement>> = { floor: [], ours: [], official: [] }
-    const serverCpu: Record<Contender, Array<number>> = { floor: [], ours: [], official: [] }
+    const runs: Record<Contender, Array<Measurement>> = { floor: [], ours: [], adapter: [], official: [] }
+    const serverCpu: Record<Contender, Array<number>> = { floor: [], ours: [], adapter: [], official: [] }
     const session = `${process.pid.toString(36)}${Date.now().toString(36)}`
     let reference: ChatDetail | undefined
     try {
       for (let i = 0; i < repetitions; i++) {
         const order: ReadonlyArray<Contender> = i % 2 === 0
-          ? ["floor", "ours", "official"]
-          : ["official", "ours", "floor"]
+          ? ["floor", "ours", "adapter", "official"]
+          : ["official", "adapter", "ours", "floor"]
         for (const c of order) {
           const args: ContenderArgs = {
             url: emulator.url,
@@ -84,7 +88,7 @@ export const chatStream: Benchmark = {
     }
 
     const summary = (c: Contender) => summarize(runs[c], serverCpu[c])
-    const s = { floor: summary("floor"), ours: summary("ours"), official: summary("official") }
+    const s = { floor: summary("floor"), ours: summary("ours"), adapter: summary("adapter"), official: summary("official") }
     const row = (c: Contender) => summaryRow(labels[c], s[c], s.floor)
     console.log(
       `\n  ${plan.tokens.toLocaleString("en-US")} tokens (${reference?.chars.toLocaleString("en-US")} characters), ` +
@@ -94,24 +98,29 @@ export const chatStream: Benchmark = {
     console.log(
       table(
         ["contender", "cpu ms", "cpu range", "×floor", "heap MB", "×floor", "retained MB", "×floor", "end MB", "base MB", "wall ms", "emulator cpu ms"],
-        (["floor", "ours", "official"] as const).map(row)
+        (["floor", "ours", "adapter", "official"] as const).map(row)
       ).replace(/^/gm, "  ")
     )
     console.log(`\n  ${heapLegend()}`)
-    const cpuVsOfficial = s.ours.cpuMs / s.official.cpuMs
-    const cpuVsFloor = s.ours.cpuMs / s.floor.cpuMs
-    const heapVsOfficial = s.ours.heapBytes / s.official.heapBytes
-    const heapVsFloor = s.ours.heapBytes / s.floor.heapBytes
-    const retainedVsOfficial = s.ours.retainedBytes / s.official.retainedBytes
-    const retainedVsFloor = s.ours.retainedBytes / s.floor.retainedBytes
-    console.log(
-      `\n  targets vs the floor: cpu ≤ 1.50× (${cpuVsFloor <= 1.5 ? "met" : "MISSED"}), ` +
-        `heap ≤ 1.50× (${heapVsFloor <= 1.5 ? "met" : "MISSED"}; retained ${retainedVsFloor.toFixed(2)}×)`
-    )
+    const r = (a: number, b: number) => (a / b).toFixed(2)
+    const verdict = (value: number, bound: number) => `${value.toFixed(2)} ≤ ${bound.toFixed(2)} ${value <= bound ? "met" : "MISSED"}`
+    const chunks = (c: Contender) => median(runs[c].map((m) => m.count))
+    for (const c of ["ours", "adapter"] as const) {
+      console.log(
+        `\n  targets (${c}): cpu/official ${verdict(s[c].cpuMs / s.official.cpuMs, 0.6)}, ` +
+          `heap/official ${verdict(s[c].heapBytes / s.official.heapBytes, 1)}, cpu/floor ${verdict(s[c].cpuMs / s.floor.cpuMs, 1.5)}, ` +
+          `chunks ${chunks(c)} vs official ${chunks("official")} (${chunks(c) === chunks("official") ? "met" : "MISSED"})`
+      )
+    }
     return [
-      `RESULT chat-stream cpu ours/official=${cpuVsOfficial.toFixed(2)} ours/floor=${cpuVsFloor.toFixed(2)}`,
-      `RESULT chat-stream heap ours/official=${heapVsOfficial.toFixed(2)} ours/floor=${heapVsFloor.toFixed(2)} ` +
-      `retained ours/official=${retainedVsOfficial.toFixed(2)} ours/floor=${retainedVsFloor.toFixed(2)}`
+      `RESULT chat-stream cpu ours/official=${r(s.ours.cpuMs, s.official.cpuMs)} ours/floor=${r(s.ours.cpuMs, s.floor.cpuMs)} ` +
+      `adapter/official=${r(s.adapter.cpuMs, s.official.cpuMs)} adapter/floor=${r(s.adapter.cpuMs, s.floor.cpuMs)}`,
+      `RESULT chat-stream heap ours/official=${r(s.ours.heapBytes, s.official.heapBytes)} ours/floor=${r(s.ours.heapBytes, s.floor.heapBytes)} ` +
+      `adapter/official=${r(s.adapter.heapBytes, s.official.heapBytes)} ` +
+      `retained ours/official=${r(s.ours.retainedBytes, s.official.retainedBytes)} ours/floor=${r(s.ours.retainedBytes, s.floor.retainedBytes)} ` +
+      `adapter/official=${r(s.adapter.retainedBytes, s.official.retainedBytes)}`,
+      `RESULT chat-stream chunks official=${chunks("official")} ours=${chunks("ours")} adapter=${chunks("adapter")} ` +
+      `ours-adapter-match=${chunks("ours") === chunks("official") && chunks("adapter") === chunks("official")}`
     ]
   }
 }

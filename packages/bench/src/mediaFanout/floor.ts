@@ -4,6 +4,9 @@
  * `jobResult`, mints the signed result URL with a plain `fetch` of `GET /v1/image/downloadUrl`. Done when
  * every project got `jobState jobCompleted` and every URL arrived. Plain Node on purpose.
  *
+ * With `mint: false` in its arguments it is the decode-only floor: every `jobResult` counts as done
+ * without a request, so the figure is the socket and decoding alone.
+ *
  * argv: <json ContenderArgs>
  */
 import { randomUUID } from "node:crypto"
@@ -13,6 +16,8 @@ import { type ContenderArgs, promptOf } from "./plan.js"
 
 const args = JSON.parse(process.argv[2] ?? "{}") as ContenderArgs
 const { plan } = args
+const mintUrls = args.mint !== false
+const contender = mintUrls ? "floor" : "floor-decode"
 const meter = makeMeter()
 
 interface ProjectTally {
@@ -32,14 +37,14 @@ const frame = (type: string, payload: unknown): string =>
   `{"type":${JSON.stringify(type)},"data":"${Buffer.from(JSON.stringify(payload), "utf8").toString("base64")}"}`
 
 const fail = (message: string): never => {
-  console.error(`floor: ${message}`)
+  console.error(`${contender}: ${message}`)
   process.exit(1)
 }
 
 const finishIfDone = () => {
   if (finished || completedProjects < plan.projects || urlsMinted < expectedUrls) return
   finished = true
-  const m = meter.stop("floor", frames)
+  const m = meter.stop(contender, frames)
   let short = 0
   for (const t of projects.values()) {
     if (t.jobs.size !== plan.imagesPerProject || [...t.jobs.values()].some((s) => s !== plan.steps)) short++
@@ -114,7 +119,13 @@ ws.on("message", (data: Buffer) => {
       if (payload.imgID !== undefined && payload.step !== undefined) tally.jobs.set(payload.imgID, payload.step)
       break
     case "jobResult":
-      if (payload.imgID !== undefined) mint(jobID, payload.imgID, tally)
+      if (payload.imgID === undefined) break
+      if (mintUrls) {
+        mint(jobID, payload.imgID, tally)
+      } else {
+        urlsMinted++
+        finishIfDone()
+      }
       break
     case "jobState":
       if (payload.type === "jobCompleted" && !tally.completed) {

@@ -32,4 +32,6 @@ export interface ContenderArgs {
   /** Distinct per run: the emulator allows one live connection per appId. */
   readonly appId: string
   readonly plan: MediaPlan
+  /** The floor only: `false` skips the URL mints (the decode-only floor). Default `true`. */
+  readonly mint?: boolean
 }

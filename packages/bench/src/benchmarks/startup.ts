@@ -1,0 +1,110 @@
+/**
+ * startup: the minimal image program (`src/startup/programs/*.ts`: connect, one image project, its URLs) on
+ * the official client, the Effect API and the promise adapter.
+ *
+ * - bundle: esbuild bundle + minify (dynamic imports inlined: everything the program can load), and its gzip
+ *   (see `startup/bundle.ts`; `test/bundleSize.test.ts` holds the sizes to `bundle-budget.json`);
+ * - cold import: a fresh `node` process imports that bundle (the program's `main` is not run) and reports
+ *   its wall time since process start, its CPU (user + system) and its RSS right after the import;
+ *   `BENCH_COLD_RUNS` runs per program (default 7), alternating, medians.
+ *
+ * Targets (issue 15): Effect API and adapter ≤ 1.0× the official client's cold-import CPU and RSS (on the
+ * way to 0.5×), bundle (min + gzip) ≤ 0.7× official.
+ */
+import { spawn } from "node:child_process"
+import { mkdtempSync, rmSync } from "node:fs"
+import { loadavg, tmpdir } from "node:os"
+import { join } from "node:path"
+import { type Benchmark, median, table } from "../Benchmark.js"
+import { bundle, type BundleFigures, type Program } from "../startup/bundle.js"
+
+const runs = Number(process.env.BENCH_COLD_RUNS ?? 7)
+const order: ReadonlyArray<Program> = ["official", "effect", "adapter"]
+
+interface ColdImport {
+  readonly wallMs: number
+  readonly cpuMs: number
+  readonly rssBytes: number
+}
+
+const importer = `
+const { pathToFileURL } = await import("node:url")
+await import(pathToFileURL(process.argv[1]).href)
+const cpu = process.cpuUsage()
+const wallMs = performance.now()
+process.stdout.write(JSON.stringify({ wallMs, cpuMs: (cpu.user + cpu.system) / 1000, rssBytes: process.memoryUsage().rss }))
+`
+
+const coldImport = (file: string): Promise<ColdImport> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--input-type=module", "-e", importer, file], { stdio: ["ignore", "pipe", "inherit"] })
+    let out = ""
+    child.stdout.setEncoding("utf8")
+    child.stdout.on("data", (chunk: string) => {
+      out += chunk
+    })
+    child.on("error", reject)
+    child.on("close", (code) => {
+      if (code !== 0) return reject(new Error(`cold import of ${file} exited with ${code}`))
+      resolve(JSON.parse(out) as ColdImport)
+    })
+  })
+
+const kb = (bytes: number): string => (bytes / 1024).toFixed(0)
+const mb = (bytes: number): string => (bytes / (1024 * 1024)).toFixed(1)
+const ratio = (a: number, b: number): string => (a / b).toFixed(2)
+
+export const startup: Benchmark = {
+  name: "startup",
+  description: `minimal image program: bundle size (esbuild min + gzip) and cold import (${runs} runs, medians)`,
+  run: async () => {
+    const dir = mkdtempSync(join(tmpdir(), "effect-sogni-startup-"))
+    try {
+      const sizes = {} as Record<Program, BundleFigures>
+      for (const p of order) sizes[p] = await bundle(p, dir)
+      const cold = { official: [], effect: [], adapter: [] } as Record<Program, Array<ColdImport>>
+      for (let i = 0; i < runs; i++) {
+        for (const p of i % 2 === 0 ? order : [...order].reverse()) cold[p].push(await coldImport(sizes[p].file!))
+      }
+      const m = (p: Program, k: keyof ColdImport) => median(cold[p].map((c) => c[k]))
+      console.log(`\n  load average ${loadavg()[0]!.toFixed(1)}; cold import = a fresh node process importing the minified bundle\n`)
+      console.log(
+        table(
+          ["program", "min KB", "gzip KB", "×official", "import wall ms", "import cpu ms", "×official", "rss MB", "×official"],
+          order.map((p) => [
+            p,
+            kb(sizes[p].bytes),
+            kb(sizes[p].gzipBytes),
+            ratio(sizes[p].gzipBytes, sizes.official.gzipBytes),
+            m(p, "wallMs").toFixed(0),
+            m(p, "cpuMs").toFixed(0),
+            ratio(m(p, "cpuMs"), m("official", "cpuMs")),
+            mb(m(p, "rssBytes")),
+            ratio(m(p, "rssBytes"), m("official", "rssBytes"))
+          ])
+        ).replace(/^/gm, "  ")
+      )
+      const verdict = (value: number, bound: number) => `${value.toFixed(2)} ≤ ${bound.toFixed(2)} ${value <= bound ? "met" : "MISSED"}`
+      for (const p of ["effect", "adapter"] as const) {
+        console.log(
+          `\n  targets (${p}): import cpu ${verdict(m(p, "cpuMs") / m("official", "cpuMs"), 1)}, ` +
+            `rss ${verdict(m(p, "rssBytes") / m("official", "rssBytes"), 1)}, ` +
+            `bundle gzip ${verdict(sizes[p].gzipBytes / sizes.official.gzipBytes, 0.7)}`
+        )
+      }
+      return [
+        `RESULT startup import-cpu effect/official=${ratio(m("effect", "cpuMs"), m("official", "cpuMs"))} ` +
+        `adapter/official=${ratio(m("adapter", "cpuMs"), m("official", "cpuMs"))} ` +
+        `wall effect/official=${ratio(m("effect", "wallMs"), m("official", "wallMs"))} ` +
+        `adapter/official=${ratio(m("adapter", "wallMs"), m("official", "wallMs"))}`,
+        `RESULT startup import-rss effect/official=${ratio(m("effect", "rssBytes"), m("official", "rssBytes"))} ` +
+        `adapter/official=${ratio(m("adapter", "rssBytes"), m("official", "rssBytes"))}`,
+        `RESULT startup bundle-gzip effect/official=${ratio(sizes.effect.gzipBytes, sizes.official.gzipBytes)} ` +
+        `adapter/official=${ratio(sizes.adapter.gzipBytes, sizes.official.gzipBytes)} ` +
+        `(KB official=${kb(sizes.official.gzipBytes)} effect=${kb(sizes.effect.gzipBytes)} adapter=${kb(sizes.adapter.gzipBytes)})`
+      ]
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+}

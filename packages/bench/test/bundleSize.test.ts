@@ -1,0 +1,21 @@
+import { readFileSync } from "node:fs"
+import { describe, expect, it } from "vitest"
+import { bundle, type Program } from "../src/startup/bundle.js"
+
+const budget = JSON.parse(readFileSync(new URL("../bundle-budget.json", import.meta.url), "utf8")) as {
+  readonly gzipBytes: Readonly<Record<string, number>>
+}
+
+// sizes are deterministic for fixed sources and dependencies (times are not, and are never asserted)
+describe("minimal image program bundle (esbuild min + gzip)", () => {
+  for (const program of ["effect", "adapter"] as const satisfies ReadonlyArray<Program>) {
+    it(`${program} stays within bundle-budget.json`, async () => {
+      const limit = budget.gzipBytes[program]
+      expect(limit, `bundle-budget.json has no gzipBytes.${program}`).toBeTypeOf("number")
+      const figures = await bundle(program)
+      // a bundle that failed to pull in its client would be tiny: the program must really be in it
+      expect(figures.bytes).toBeGreaterThan(100_000)
+      expect(figures.gzipBytes, `${program}: ${figures.gzipBytes} gzip bytes, budget ${limit}`).toBeLessThanOrEqual(limit!)
+    })
+  }
+})
