@@ -261,6 +261,44 @@ const stripFence = (text: string): string => {
   return m === null ? text.trim() : m[1]!.trim()
 }
 
+/**
+ * Decodes a structured-output completion: the answer's text (a Markdown fence around it is tolerated) as
+ * JSON, then with `schema`. Fails with `SogniChatOutputError` carrying the raw text (`InvalidJson` or
+ * `SchemaMismatch`). Every provider's `completeObject` ends here.
+ *
+ * @since 0.2.0
+ */
+export const decodeObjectAnswer = <A, I, R>(
+  completion: ChatCompletion,
+  schema: Schema.Schema<A, I, R>
+): Effect.Effect<ObjectCompletion<A>, SogniChatOutputError, R> => {
+  const raw = completion.text
+  return Effect.try({
+    try: () => JSON.parse(stripFence(raw)) as unknown,
+    catch: (e) =>
+      new SogniChatOutputError({
+        reason: "InvalidJson",
+        jobID: completion.jobID,
+        rawText: raw,
+        message: `the answer is not JSON: ${e instanceof Error ? e.message : String(e)}`
+      })
+  }).pipe(
+    Effect.flatMap((json) =>
+      Schema.decodeUnknown(schema, { errors: "all" })(json).pipe(
+        Effect.mapError((e) =>
+          new SogniChatOutputError({
+            reason: "SchemaMismatch",
+            jobID: completion.jobID,
+            rawText: raw,
+            message: ParseResult.TreeFormatter.formatErrorSync(e)
+          })
+        )
+      )
+    ),
+    Effect.map((value) => ({ ...completion, value }))
+  )
+}
+
 const schemaName = (schema: Schema.Schema.Any, name: string | undefined): string => {
   if (name !== undefined) return name
   const id = Option.getOrUndefined(
@@ -536,31 +574,7 @@ export const make = (
             }
           }
         }, call)
-        const raw = completion.text
-        let json: unknown
-        try {
-          json = JSON.parse(stripFence(raw))
-        } catch (e) {
-          return yield* Effect.fail(
-            new SogniChatOutputError({
-              reason: "InvalidJson",
-              jobID: completion.jobID,
-              rawText: raw,
-              message: `the answer is not JSON: ${e instanceof Error ? e.message : String(e)}`
-            })
-          )
-        }
-        const value = yield* Schema.decodeUnknown(schema, { errors: "all" })(json).pipe(
-          Effect.mapError((e) =>
-            new SogniChatOutputError({
-              reason: "SchemaMismatch",
-              jobID: completion.jobID,
-              rawText: raw,
-              message: ParseResult.TreeFormatter.formatErrorSync(e)
-            })
-          )
-        )
-        return { ...completion, value }
+        return yield* decodeObjectAnswer(completion, schema)
       }).pipe(Effect.withSpan("Chat.completeObject", { attributes: { model: modelOf(request) } }))
 
     const streamRounds = <R>(

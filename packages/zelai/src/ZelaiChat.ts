@@ -37,7 +37,6 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
@@ -286,28 +285,7 @@ export const make = Effect.gen(function*() {
           json_schema: { name: call?.name ?? "response", schema: Tool.jsonSchemaOf(schema), strict: true }
         }
       })
-      const raw = completion.text
-      const json = yield* Effect.try({
-        try: () => JSON.parse(raw) as unknown,
-        catch: (e) =>
-          new SogniChatOutputError({
-            reason: "InvalidJson",
-            jobID: completion.jobID,
-            rawText: raw,
-            message: `the answer is not JSON: ${e instanceof Error ? e.message : String(e)}`
-          })
-      })
-      const value = yield* Schema.decodeUnknown(schema, { errors: "all" })(json).pipe(
-        Effect.mapError((e) =>
-          new SogniChatOutputError({
-            reason: "SchemaMismatch",
-            jobID: completion.jobID,
-            rawText: raw,
-            message: ParseResult.TreeFormatter.formatErrorSync(e)
-          })
-        )
-      )
-      return { ...completion, value }
+      return yield* Chat.decodeObjectAnswer(completion, schema)
     })
 
   const noTools = unsupported("tools", "tool calling is not offered by ZelAI's LLM")
