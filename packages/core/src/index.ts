@@ -26,3 +26,5 @@ export * as SogniAccount from "./SogniAccount.js"
 export * as Sogni from "./Sogni.js"
 /** @since 0.1.0 */
 export * as PlatformTools from "./PlatformTools.js"
+/** @since 0.1.0 */
+export * as Subscriptions from "./Subscriptions.js"

@@ -58,6 +58,7 @@ import {
   type Upload
 } from "./uploads.js"
 import { assetRouter } from "./assets.js"
+import { subscriptionsRouter } from "./subscriptions.js"
 
 type Handler = Effect.Effect<
   HttpServerResponse.HttpServerResponse,
@@ -719,10 +720,6 @@ export const makeRouter = <E, R>(world: World, rpc: Effect.Effect<HttpServerResp
     HttpRouter.get(
       "/v4/account/balance",
       authed(world, (account) => Effect.succeed(ok(balancesOf(account, true))))
-    ),
-    HttpRouter.get(
-      "/v1/subscriptions/status",
-      authed(world, () => Effect.succeed(ok({ subscription: { active: false, status: "none" } })))
     )
   ).pipe(
     // REST host: media and projects
@@ -776,7 +773,9 @@ export const makeRouter = <E, R>(world: World, rpc: Effect.Effect<HttpServerResp
     // Durable creative workflows, templates and replay records (workflows.md)
     HttpRouter.concat(workflowsRouter(world)),
     // Saved uploads (/v1/assets)
-    HttpRouter.concat(assetRouter(world, world.settings.savedUploads))
+    HttpRouter.concat(assetRouter(world, world.settings.savedUploads)),
+    // Subscriptions (/v1/subscriptions, Stripe links)
+    HttpRouter.concat(subscriptionsRouter(world))
   )
 
 /** Takes the next matching injected REST fault, if any. @internal */
