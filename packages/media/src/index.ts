@@ -26,3 +26,5 @@ export * as Results from "./Results.js"
 export * as Media from "./Media.js"
 /** @since 0.1.0 */
 export * as SavedUploads from "./SavedUploads.js"
+/** @since 0.1.0 */
+export * as Loras from "./Loras.js"

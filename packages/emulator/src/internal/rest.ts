@@ -59,6 +59,7 @@ import {
 } from "./uploads.js"
 import { assetRouter } from "./assets.js"
 import { subscriptionsRouter } from "./subscriptions.js"
+import { lorasRouter } from "./loras.js"
 
 type Handler = Effect.Effect<
   HttpServerResponse.HttpServerResponse,
@@ -775,7 +776,9 @@ export const makeRouter = <E, R>(world: World, rpc: Effect.Effect<HttpServerResp
     // Saved uploads (/v1/assets)
     HttpRouter.concat(assetRouter(world, world.settings.savedUploads)),
     // Subscriptions (/v1/subscriptions, Stripe links)
-    HttpRouter.concat(subscriptionsRouter(world))
+    HttpRouter.concat(subscriptionsRouter(world)),
+    // LoRA catalog and personal LoRAs (/v1/loras)
+    HttpRouter.concat(lorasRouter(world))
   )
 
 /** Takes the next matching injected REST fault, if any. @internal */
