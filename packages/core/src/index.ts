@@ -28,3 +28,5 @@ export * as Sogni from "./Sogni.js"
 export * as PlatformTools from "./PlatformTools.js"
 /** @since 0.1.0 */
 export * as Subscriptions from "./Subscriptions.js"
+/** @since 0.1.0 */
+export * as Announcements from "./Announcements.js"

@@ -60,6 +60,7 @@ import {
 import { assetRouter } from "./assets.js"
 import { subscriptionsRouter } from "./subscriptions.js"
 import { lorasRouter } from "./loras.js"
+import { announcementsRouter } from "./announcements.js"
 
 type Handler = Effect.Effect<
   HttpServerResponse.HttpServerResponse,
@@ -778,7 +779,9 @@ export const makeRouter = <E, R>(world: World, rpc: Effect.Effect<HttpServerResp
     // Subscriptions (/v1/subscriptions, Stripe links)
     HttpRouter.concat(subscriptionsRouter(world)),
     // LoRA catalog and personal LoRAs (/v1/loras)
-    HttpRouter.concat(lorasRouter(world))
+    HttpRouter.concat(lorasRouter(world)),
+    // Announcements (/v1/announcements)
+    HttpRouter.concat(announcementsRouter(world))
   )
 
 /** Takes the next matching injected REST fault, if any. @internal */
