@@ -30,3 +30,5 @@ export * as PlatformTools from "./PlatformTools.js"
 export * as Subscriptions from "./Subscriptions.js"
 /** @since 0.1.0 */
 export * as Announcements from "./Announcements.js"
+/** @since 0.1.0 */
+export * as Rewards from "./Rewards.js"

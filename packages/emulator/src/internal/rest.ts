@@ -61,6 +61,7 @@ import { assetRouter } from "./assets.js"
 import { subscriptionsRouter } from "./subscriptions.js"
 import { lorasRouter } from "./loras.js"
 import { announcementsRouter } from "./announcements.js"
+import { rewardsRouter } from "./rewards.js"
 
 type Handler = Effect.Effect<
   HttpServerResponse.HttpServerResponse,
@@ -781,7 +782,9 @@ export const makeRouter = <E, R>(world: World, rpc: Effect.Effect<HttpServerResp
     // LoRA catalog and personal LoRAs (/v1/loras)
     HttpRouter.concat(lorasRouter(world)),
     // Announcements (/v1/announcements)
-    HttpRouter.concat(announcementsRouter(world))
+    HttpRouter.concat(announcementsRouter(world)),
+    // Rewards and transaction history
+    HttpRouter.concat(rewardsRouter(world))
   )
 
 /** Takes the next matching injected REST fault, if any. @internal */
