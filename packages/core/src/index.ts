@@ -26,3 +26,9 @@ export * as SogniAccount from "./SogniAccount.js"
 export * as Sogni from "./Sogni.js"
 /** @since 0.1.0 */
 export * as PlatformTools from "./PlatformTools.js"
+/** @since 0.1.0 */
+export * as Subscriptions from "./Subscriptions.js"
+/** @since 0.1.0 */
+export * as Announcements from "./Announcements.js"
+/** @since 0.1.0 */
+export * as Rewards from "./Rewards.js"

@@ -28,3 +28,5 @@ export * as Media from "./Media.js"
 export * as SavedUploads from "./SavedUploads.js"
 /** @since 0.2.0 */
 export * as Generation from "./Generation.js"
+/** @since 0.2.0 */
+export * as Loras from "./Loras.js"

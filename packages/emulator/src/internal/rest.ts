@@ -59,6 +59,10 @@ import {
   type Upload
 } from "./uploads.js"
 import { assetRouter } from "./assets.js"
+import { subscriptionsRouter } from "./subscriptions.js"
+import { lorasRouter } from "./loras.js"
+import { announcementsRouter } from "./announcements.js"
+import { rewardsRouter } from "./rewards.js"
 
 type Handler = Effect.Effect<
   HttpServerResponse.HttpServerResponse,
@@ -729,10 +733,6 @@ export const makeRouter = <E, R>(world: World, rpc: Effect.Effect<HttpServerResp
     HttpRouter.get(
       "/v4/account/balance",
       authed(world, (account) => Effect.succeed(ok(balancesOf(account, true))))
-    ),
-    HttpRouter.get(
-      "/v1/subscriptions/status",
-      authed(world, () => Effect.succeed(ok({ subscription: { active: false, status: "none" } })))
     )
   ).pipe(
     // REST host: media and projects
@@ -806,7 +806,15 @@ export const makeRouter = <E, R>(world: World, rpc: Effect.Effect<HttpServerResp
     // Durable creative workflows, templates and replay records (workflows.md)
     HttpRouter.concat(workflowsRouter(world)),
     // Saved uploads (/v1/assets)
-    HttpRouter.concat(assetRouter(world, world.settings.savedUploads))
+    HttpRouter.concat(assetRouter(world, world.settings.savedUploads)),
+    // Subscriptions (/v1/subscriptions, Stripe links)
+    HttpRouter.concat(subscriptionsRouter(world)),
+    // LoRA catalog and personal LoRAs (/v1/loras)
+    HttpRouter.concat(lorasRouter(world)),
+    // Announcements (/v1/announcements)
+    HttpRouter.concat(announcementsRouter(world)),
+    // Rewards and transaction history
+    HttpRouter.concat(rewardsRouter(world))
   )
 
 const RPC_MESSAGE_TAGS: ReadonlySet<string> = new Set(["Request", "Ack", "Interrupt", "Ping", "Eof"])
