@@ -121,7 +121,7 @@ const notAProject = (field: string, rule: string, message: string) =>
 /** Refuses, with a typed error, a value that is not a project request at all (`null`, a string, …). */
 const checkShape = (params: unknown): void => {
   if (params === null || typeof params !== "object" || Array.isArray(params)) {
-    throw notAProject("params", "object", `projects.create expects the project parameters as an object, got ${params === null ? "null" : Array.isArray(params) ? "an array" : typeof params}`)
+    throw notAProject("params", "type", `projects.create expects the project parameters as an object, got ${params === null ? "null" : Array.isArray(params) ? "an array" : typeof params}`)
   }
   const p = params as { readonly type?: unknown; readonly modelId?: unknown }
   if (p.type !== "image" && p.type !== "video" && p.type !== "audio") {

@@ -114,7 +114,7 @@ describe("projects", () => {
       }
       const nullError = await sogni.projects.create(null as never).catch((e) => e)
       assert.strictEqual(nullError.field, "params")
-      assert.strictEqual(nullError.rule, "object")
+      assert.strictEqual(nullError.rule, "type")
       const unknown = await sogni.projects.create({ ...image, modelId: "no-such-model" }).catch((e) => e)
       assert.isTrue(isInvalidRequestError(unknown))
       assert.strictEqual(unknown.field, "modelId")
