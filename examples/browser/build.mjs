@@ -17,6 +17,8 @@ export const build = () =>
     minify: true,
     sourcemap: true,
     metafile: true,
+    // Results.save's fallback loads Node's fs lazily, only when a file is written (never in a page)
+    external: ["node:fs/promises", "node:path"],
     logLevel: "warning"
   })
 

@@ -20,7 +20,7 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 const root = path.resolve(here, "../../..")
 
 /** The packages a user installs. */
-export const published = ["core", "media", "chat", "workflows", "emulator", "client"] as const
+export const published = ["core", "media", "chat", "workflows", "zelai", "sage", "emulator", "client"] as const
 
 export interface E2eContext {
   /** The user's project (package.json, node_modules, src/, out/). */

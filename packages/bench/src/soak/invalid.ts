@@ -126,8 +126,10 @@ export const invalidScenario: Effect.Effect<ScenarioReport> = Effect.scoped(Effe
     ["workflows", "arguments refer to themselves", effectCase(workflows.start({ input: { steps: [{ id: "c", toolName: "label_asset", arguments: cyclic }] } as unknown as WorkflowPlan.Plan }))],
     ["workflows", "null plan", effectCase(workflows.start({ input: null as unknown as WorkflowPlan.Plan }))],
     ["adapter", "projects.create(null)", () => sogni.projects.create(null as never)],
-    ["adapter", "numberOfMedia 17", () => sogni.projects.create({ ...image, numberOfMedia: 17 })],
-    ["adapter", "10 MB prompt", () => sogni.projects.create({ ...image, positivePrompt: huge })],
+    // like the official client, the adapter reports a refused value through the project (its 'error' event
+    // and waitForCompletion's rejection), not by throwing from create
+    ["adapter", "numberOfMedia 17", () => sogni.projects.create({ ...image, numberOfMedia: 17 }).then((p) => p.waitForCompletion())],
+    ["adapter", "10 MB prompt", () => sogni.projects.create({ ...image, positivePrompt: huge }).then((p) => p.waitForCompletion())],
     ["adapter", "chat messages: \"hi\"", () => sogni.chat.completions.create({ model, messages: "hi" } as never)]
   ]
 
