@@ -114,6 +114,47 @@ describe("resumable event reader", () => {
     { fastCheck: { numRuns: 150 } }
   )
 
+  it.effect("cuts shorter than the next frame are drops without progress: the delay doubles to the cap, and the next new event resets it", () =>
+    Effect.gen(function*() {
+      // The soak's failure mode: event 2 is a large frame and the next six connections are cut before its end,
+      // so nothing new arrives; the seventh connection delivers it. Random.fixed([0.5]) makes the jitter 1.0.
+      const big = `id: 2\nevent: artifact_created\ndata: ${
+        JSON.stringify({ id: "2", sequence: 2, type: "artifact_created", status: "running", note: "x".repeat(900) })
+      }\n\n`
+      const body = encoder.encode(`: keepalive\n\n${frame(1, 3, "completed")}${big}${frame(3, 3, "completed")}`)
+      const heartbeatAndFirst = `: keepalive\n\n${frame(1, 3, "completed")}`.length
+      const opens: Array<number> = []
+      const open = (cursor: string | undefined): Stream.Stream<Uint8Array, WorkflowError> =>
+        Effect.map(TestClock.currentTimeMillis, (now) => {
+          opens.push(now)
+          const skip = cursor === undefined ? 0 : heartbeatAndFirst
+          const bytes = body.subarray(skip)
+          const n = opens.length
+          // 1st: heartbeat + event 1, cut inside event 2; 2nd..7th: cut inside event 2; 8th: the rest
+          const cut = n === 1 ? heartbeatAndFirst + 40 : n <= 7 ? 13 + 40 * n : bytes.length
+          const part = bytes.subarray(0, Math.min(cut, bytes.length))
+          return cut >= bytes.length
+            ? Stream.make(part)
+            : Stream.concat(
+              Stream.make(part),
+              Stream.fail(new SogniError.SogniTransportError({ reason: "Closed", message: "cut" }))
+            )
+        }).pipe(Stream.unwrap)
+      const fiber = yield* EventStream.resumableEvents({
+        workflowId: "wf_cuts",
+        after: undefined,
+        resume: { ...resume, baseDelay: Duration.millis(100), maxDelay: Duration.millis(1000) },
+        open,
+        status: Effect.succeed("running")
+      }).pipe(Stream.runCollect, Effect.withRandom(Random.fixed([0.5])), Effect.fork)
+      yield* TestClock.adjust(Duration.seconds(10))
+      const events = yield* Fiber.join(fiber)
+      assert.deepStrictEqual(Chunk.toArray(events).map((e) => e.id), ["1", "2", "3"])
+      const gaps = opens.slice(1).map((t, i) => t - opens[i]!)
+      // after event 1 (progress): 100; then six drops in a row with nothing new: 200, 400, 800, 1000 (cap), 1000, 1000
+      assert.deepStrictEqual(gaps, [100, 200, 400, 800, 1000, 1000, 1000])
+    }))
+
   it.live("gives up with WorkflowStreamError after maxReconnects drops without progress", () =>
     Effect.gen(function*() {
       let connections = 0

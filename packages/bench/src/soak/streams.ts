@@ -57,7 +57,12 @@ export const streamsScenario = (options: StreamsOptions): Effect.Effect<Scenario
   Effect.scoped(Effect.gen(function*() {
     const emulator = yield* Emulator.make({ port: 0, speed: options.speed })
     const ctx = yield* Layer.build(
-      Layer.mergeAll(Workflows.layer({ maxReconnects: 1_000 }), ChatRuns.layer).pipe(
+      // The workflow reader's reconnect pacing is set like the REST retry pacing below (which the chat-run
+      // reader follows): the soak measures what arrives, not the default 100 ms → 5 s backoff.
+      Layer.mergeAll(
+        Workflows.layer({ maxReconnects: 1_000, reconnectDelay: "10 millis", maxReconnectDelay: "50 millis" }),
+        ChatRuns.layer
+      ).pipe(
         Layer.provideMerge(SogniRest.layerFetch),
         Layer.provideMerge(SogniConfig.layer({
           appId: "soak-streams",
@@ -84,7 +89,10 @@ export const streamsScenario = (options: StreamsOptions): Effect.Effect<Scenario
       const started = yield* Effect.orDie(workflows.start({ input: plan }))
       const wanted = Math.min(30, options.cuts - wf.cuts)
       yield* emulator.control.dropEventStreams({
-        afterBytes: budgets(wanted, 600),
+        // up to 1,200 bytes: a step_completed frame with two artifacts is about 1 KB, and a cut that is always
+        // shorter than the next frame can never deliver it (every later cut of the batch would be a drop
+        // without progress)
+        afterBytes: budgets(wanted, 1_200),
         pathPrefix: `/v1/creative-agent/workflows/${started.workflowId}`
       })
       const streamed = yield* workflows.streamEvents(started.workflowId).pipe(
