@@ -120,6 +120,12 @@ export const defaults = {
   etaTick: Duration.seconds(1),
   /** How long a restart refusal waits for the next connection before resubmitting anyway. */
   resubmitWait: Duration.seconds(60),
+  /**
+   * After a reconnect, every unfinished project is looked up once more this long later: frames lost
+   * around a reconnect (a project the handshake listed as running, then finished while its frames
+   * died) would otherwise hold it open until the idle deadline.
+   */
+  reconnectCheck: Duration.seconds(5),
   /** Signed result URLs are treated as valid for this long (the protocol documents 30–60 minutes). */
   urlLifetime: Duration.minutes(30),
   /** URL mints (REST) in flight at once across all projects; the others wait in a queue. */
@@ -146,6 +152,8 @@ export interface ProjectsOptions {
   readonly interruptCancelTimeout?: Duration.DurationInput | undefined
   readonly etaTick?: Duration.DurationInput | undefined
   readonly resubmitWait?: Duration.DurationInput | undefined
+  /** Delay of the lookup that follows each reconnect for unfinished projects (default {@link defaults}`.reconnectCheck`). */
+  readonly reconnectCheck?: Duration.DurationInput | undefined
   readonly urlLifetime?: Duration.DurationInput | undefined
   /**
    * Upload inputs through the account's saved-upload library when the server offers it (saved once,
@@ -298,6 +306,7 @@ export const make = (options: ProjectsOptions = {}) =>
     const interruptCancelTimeout = Duration.decode(options.interruptCancelTimeout ?? defaults.interruptCancelTimeout)
     const etaTick = Duration.decode(options.etaTick ?? defaults.etaTick)
     const resubmitWait = Duration.decode(options.resubmitWait ?? defaults.resubmitWait)
+    const reconnectCheck = Duration.decode(options.reconnectCheck ?? defaults.reconnectCheck)
     const urlLifetime = Duration.toMillis(Duration.decode(options.urlLifetime ?? defaults.urlLifetime))
 
     const tracked = new Map<string, Tracked>()
@@ -815,6 +824,8 @@ export const make = (options: ProjectsOptions = {}) =>
         const finished = new Map(snapshot.unclaimedCompletedProjects.map((p) => [p.id.toUpperCase(), p]))
         for (const [id, t] of tracked) {
           if (ProjectState.isTerminal(t.current().status)) continue
+          // whatever the handshake says, frames may have died around it: look once more a little later
+          yield* Effect.forkIn(checkAfterReconnect(id, t), serviceScope)
           if (t.sentOn === undefined || t.sentOn >= generation) continue // not written before this connection
           const found = active.get(id) ?? finished.get(id)
           if (found !== undefined) {
@@ -831,6 +842,27 @@ export const make = (options: ProjectsOptions = {}) =>
           yield* Effect.forkIn(lookUp(id, t), serviceScope)
         }
       })
+
+    /**
+     * A project still open `reconnectCheck` after a reconnect is looked up; when the server finished it
+     * (its end was lost with a socket), the server's record ends it now rather than at the idle deadline.
+     */
+    const checkAfterReconnect = (id: string, t: Tracked) =>
+      Effect.sleep(reconnectCheck).pipe(
+        Effect.zipRight(Effect.suspend(() =>
+          ProjectState.isTerminal(t.current().status) || t.sentOn === undefined
+            ? Effect.void
+            : findProject(id).pipe(
+              Effect.flatMap((found) =>
+                Option.isSome(found) && isFinished(found.value) && !ProjectState.isTerminal(t.current().status)
+                  ? t.feed({ _tag: "Recovered", project: found.value, active: true, now: now() })
+                  : Effect.void
+              ),
+              // unreadable: the idle deadline stays the backstop
+              Effect.catchAll((e) => Effect.logDebug(`could not check project ${id} after a reconnect: ${e.message}`))
+            )
+        ))
+      )
 
     /** Resends a project the server does not know; feeds the server's snapshot of one it knows. */
     const lookUpOrResend = (id: string, t: Tracked) =>

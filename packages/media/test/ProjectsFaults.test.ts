@@ -142,6 +142,36 @@ describe("Projects under faults", () => {
       })
     ), { timeout: 30_000 })
 
+  it.scopedLive("reconnect: a project the handshake listed as running, whose end was then lost, ends at reconnectCheck (not the idle deadline)", () =>
+    withEmulator((emulator) =>
+      Effect.gen(function*() {
+        // the idle deadline stays at its 2-minute default: only the post-reconnect check can end it in time
+        const { appId, projects } = yield* connect(emulator, { reconnectCheck: "4 seconds" })
+        assert.strictEqual((yield* projects.run(image(1, "warm-up"))).length, 1)
+        const prepared = image(2, "a lantern in fog [[slow]]", 8)
+        const project = yield* projects.submit(prepared)
+        yield* project.events.pipe(Stream.filter((e) => e._tag === "JobStarted"), Stream.take(1), Stream.runDrain)
+        // the socket dies mid-run; the next handshake lists the project as running…
+        const before = (yield* emulator.control.listConnections).filter((c) => c.appId === appId).map((c) => c.connectionId)
+        yield* emulator.control.dropConnection({ appId, abnormal: true })
+        yield* emulator.control.listConnections.pipe(
+          Effect.flatMap((cs) =>
+            cs.some((c) => c.appId === appId && !before.includes(c.connectionId)) ? Effect.void : Effect.fail("not yet" as const)
+          ),
+          Effect.retry(Schedule.spaced("10 millis")),
+          Effect.orDie
+        )
+        yield* Effect.sleep("50 millis") // the handshake is written
+        // …and every later frame about it is held: the client never hears the end
+        yield* emulator.control.delayFrames(60_000)
+        yield* untilStatus(emulator, prepared.request.jobID, "completed")
+        const results = yield* project.await
+        assert.strictEqual(results.length, 2)
+        assert.isTrue(results.every((r) => typeof r.url === "string"))
+        assert.strictEqual((yield* project.state).status, "completed")
+      })
+    ), { timeout: 30_000 })
+
   it.scopedLive("reconnect: when the lookup fails and the resend is refused with 'already exists', the project is looked up, not failed", () =>
     withEmulator((emulator) =>
       Effect.gen(function*() {
