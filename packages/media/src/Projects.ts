@@ -864,12 +864,23 @@ export const make = (options: ProjectsOptions = {}) =>
         ))
       )
 
-    /** Resends a project the server does not know; feeds the server's snapshot of one it knows. */
+    /**
+     * Resends a project the server does not know; feeds the server's snapshot of one it knows. Either
+     * way the project counts as written again (`sentOn`): a found project that stayed unmarked would be
+     * skipped by every later reconcile and reconnect check, so an end lost with a later socket could
+     * only be found by the idle deadline.
+     */
     const lookUpOrResend = (id: string, t: Tracked) =>
       findProject(id).pipe(
         Effect.flatMap(Option.match({
           onNone: () => t.resend,
-          onSome: (found) => t.feed({ _tag: "Recovered", project: found, active: true, now: now() })
+          onSome: (found) =>
+            Effect.zipRight(
+              Effect.sync(() => {
+                if (t.sentOn === undefined) t.sentOn = generation
+              }),
+              t.feed({ _tag: "Recovered", project: found, active: true, now: now() })
+            )
         })),
         // unreadable: resend; an "already exists" refusal then asks for the lookup again
         Effect.catchAll((e) => Effect.zipRight(Effect.logWarning(`could not look up project ${id} before resending it: ${e.message}`), t.resend))

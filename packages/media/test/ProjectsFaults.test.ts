@@ -7,6 +7,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Protocol } from "@effect-sogni/core"
 import { Emulator } from "@effect-sogni/emulator"
 import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
@@ -17,7 +18,11 @@ import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { Media, Projects, ProjectState } from "../src/index.js"
 
-const connect = (emulator: Emulator.Service, options: Projects.ProjectsOptions = {}) => {
+const connect = (
+  emulator: Emulator.Service,
+  options: Projects.ProjectsOptions = {},
+  socket: { readonly authenticatedFallback?: Duration.DurationInput } = {}
+) => {
   const appId = `faults-${crypto.randomUUID()}`
   return Effect.map(
     Layer.build(
@@ -26,7 +31,8 @@ const connect = (emulator: Emulator.Service, options: Projects.ProjectsOptions =
         apiKey: Redacted.make(emulator.apiKey),
         restEndpoint: emulator.url,
         socketEndpoint: emulator.wsUrl,
-        reconnectBase: "50 millis"
+        reconnectBase: "50 millis",
+        ...socket
       }, options)
     ),
     (ctx) => ({ projects: Context.get(ctx, Projects.Projects), appId })
@@ -165,6 +171,48 @@ describe("Projects under faults", () => {
         // …and every later frame about it is held: the client never hears the end
         yield* emulator.control.delayFrames(60_000)
         yield* untilStatus(emulator, prepared.request.jobID, "completed")
+        const results = yield* project.await
+        assert.strictEqual(results.length, 2)
+        assert.isTrue(results.every((r) => typeof r.url === "string"))
+        assert.strictEqual((yield* project.state).status, "completed")
+      })
+    ), { timeout: 30_000 })
+
+  it.scopedLive("reconnect: a project written before the handshake was counted, found by the lookup, still ends when its end frames are lost", () =>
+    withEmulator((emulator) =>
+      Effect.gen(function*() {
+        // the socket writes held requests once the server answered a ping, 200 ms into a connection
+        // whose `authenticated` has not arrived yet (the soak's race between the writer and the
+        // handshake, made deterministic)
+        const { appId, projects } = yield* connect(emulator, {}, { authenticatedFallback: "200 millis" })
+        assert.strictEqual((yield* projects.run(image(1, "warm-up"))).length, 1)
+        // the next handshake is held 1.5 s: the request goes out on the new connection before it
+        yield* emulator.control.delayFrames(1_500)
+        const before = (yield* emulator.control.listConnections).filter((c) => c.appId === appId).map((c) => c.connectionId)
+        yield* emulator.control.dropConnection({ appId, abnormal: true })
+        yield* emulator.control.listConnections.pipe(
+          Effect.flatMap((cs) =>
+            cs.some((c) => c.appId === appId && !before.includes(c.connectionId)) ? Effect.void : Effect.fail("not yet" as const)
+          ),
+          Effect.retry(Schedule.spaced("10 millis")),
+          Effect.orDie
+        )
+        const prepared = image(2, "a late ferry [[slow]]", 8)
+        const project = yield* projects.submit(prepared)
+        // the handshake (taken before the request arrived) does not list it: the reconcile looks it
+        // up, finds it running and replays the server's record
+        yield* project.state.pipe(
+          Effect.flatMap((s) => (s.admitted ? Effect.void : Effect.fail("not yet" as const))),
+          Effect.retry(Schedule.spaced("25 millis")),
+          Effect.orDie
+        )
+        // from now on nothing reaches the client, and the end dies with the socket; the next handshake
+        // does not list the project (it ended while a socket was attached)
+        yield* emulator.control.delayFrames(60_000)
+        yield* untilStatus(emulator, prepared.request.jobID, "completed")
+        yield* emulator.control.dropConnection({ appId, abnormal: true })
+        yield* emulator.control.delayFrames(0)
+        // the idle deadline stays at its 2-minute default: the reconnect must find the end
         const results = yield* project.await
         assert.strictEqual(results.length, 2)
         assert.isTrue(results.every((r) => typeof r.url === "string"))
