@@ -11,7 +11,9 @@
  *   header (milliseconds), else `Retry-After` (delta-seconds or an HTTP-date) — all folded into
  *   `SogniApiError.retryAfterMillis` by the REST boundary — capped at `retryAfterCap` (60 s by default);
  * - otherwise exponential backoff `base · 2ⁿ` capped at `cap`, with ± `jitter` (a factor in [0, 1]);
- * - at most `retries` retries after the first attempt.
+ * - at most `retries` retries after the first attempt, and none for a failure that arrives later than
+ *   `window` after the first attempt began (a host that leaves a whole request timeout unanswered is
+ *   not asked again and again).
  *
  * @example
  * ```ts
@@ -27,6 +29,7 @@
  *
  * @since 0.1.0
  */
+import type * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
@@ -55,6 +58,12 @@ export interface Options {
   readonly jitter: number
   /** Overrides which failures are retried (default {@link isRetryable}). */
   readonly while?: ((error: unknown) => boolean) | undefined
+  /**
+   * A failure that arrives later than this after the first attempt began is not retried (a wait the
+   * server asked for is not counted against it: the decision is taken when the failure arrives).
+   * Unbounded when absent.
+   */
+  readonly window?: Duration.Duration | undefined
 }
 
 /**
@@ -67,12 +76,13 @@ export const defaults: Options = {
   base: SogniConfig.defaults.restRetryBase,
   cap: SogniConfig.defaults.restRetryCap,
   retryAfterCap: SogniConfig.defaults.retryAfterCap,
-  jitter: 0.2
+  jitter: 0.2,
+  window: SogniConfig.defaults.restRetryWindow
 }
 
 /**
  * The policy configured by `SogniConfig` (`restRetries`, `restRetryBase`, `restRetryCap`,
- * `retryAfterCap`), with optional overrides.
+ * `restRetryWindow`, `retryAfterCap`), with optional overrides.
  *
  * @since 0.1.0
  */
@@ -85,6 +95,7 @@ export const fromSettings = (
   cap: settings.restRetryCap,
   retryAfterCap: settings.retryAfterCap,
   jitter: defaults.jitter,
+  window: settings.restRetryWindow,
   ...overrides
 })
 
@@ -205,8 +216,32 @@ export const retry: {
   ): Effect.Effect<A, E, R> =>
     options.idempotent === false || options.retries <= 0
       ? self
-      : Effect.retry(self, schedule(options))
+      : options.window === undefined
+      ? Effect.retry(self, schedule(options))
+      : Effect.clockWith((clock) => Effect.retry(self, schedule(withinWindow(options, clock, clock.unsafeCurrentTimeMillis()))))
 )
+
+/**
+ * `options` with its `window` folded into `while`: a failure is retried only if it arrived less than
+ * `window` after `startedAt` (milliseconds of `clock`). Used by {@link retry}; a caller that runs the
+ * first attempt itself passes when that attempt began.
+ *
+ * @since 0.1.0
+ */
+export const withinWindow = (
+  options: Options,
+  clock: Clock.Clock,
+  startedAt: number
+): Options => {
+  if (options.window === undefined) return options
+  const windowMillis = Duration.toMillis(options.window)
+  const retryable = options.while ?? isRetryable
+  return {
+    ...options,
+    window: undefined,
+    while: (error) => retryable(error) && clock.unsafeCurrentTimeMillis() - startedAt < windowMillis
+  }
+}
 
 const describe = (error: unknown): string =>
   Predicate.hasProperty(error, "_tag") && Predicate.hasProperty(error, "message")

@@ -85,6 +85,12 @@ export const defaults = {
   restRetries: 4,
   restRetryBase: Duration.millis(250),
   restRetryCap: Duration.seconds(10),
+  /**
+   * No retry is started for a failure that arrives later than this after the request's first attempt
+   * began: a host that left a whole `requestTimeout` unanswered is not asked four more times (a REST
+   * call against a black-holed host ends in about `requestTimeout`, not five of them).
+   */
+  restRetryWindow: Duration.seconds(30),
   /** A server-sent `Retry-After` is honoured up to this bound. */
   retryAfterCap: Duration.seconds(60),
   /** Refresh a JWT this long before it expires. */
@@ -128,6 +134,7 @@ export interface SogniSettings {
   readonly restRetries: number
   readonly restRetryBase: Duration.Duration
   readonly restRetryCap: Duration.Duration
+  readonly restRetryWindow: Duration.Duration
   readonly retryAfterCap: Duration.Duration
   readonly tokenRefreshMargin: Duration.Duration
 }
@@ -168,6 +175,8 @@ export interface SogniSettingsInput {
   readonly restRetries?: number | undefined
   readonly restRetryBase?: Duration.DurationInput | undefined
   readonly restRetryCap?: Duration.DurationInput | undefined
+  /** See {@link defaults}`.restRetryWindow`. */
+  readonly restRetryWindow?: Duration.DurationInput | undefined
   readonly retryAfterCap?: Duration.DurationInput | undefined
   readonly tokenRefreshMargin?: Duration.DurationInput | undefined
 }
@@ -219,6 +228,7 @@ export const make = (input: SogniSettingsInput = {}): SogniSettings => ({
   restRetries: input.restRetries ?? defaults.restRetries,
   restRetryBase: dur(input.restRetryBase, defaults.restRetryBase),
   restRetryCap: dur(input.restRetryCap, defaults.restRetryCap),
+  restRetryWindow: dur(input.restRetryWindow, defaults.restRetryWindow),
   retryAfterCap: dur(input.retryAfterCap, defaults.retryAfterCap),
   tokenRefreshMargin: dur(input.tokenRefreshMargin, defaults.tokenRefreshMargin)
 })

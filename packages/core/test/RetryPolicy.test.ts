@@ -199,6 +199,36 @@ describe("RetryPolicy with SogniRest", () => {
     }).pipe(Effect.provide(restLayer(layer, { requestTimeout: "1 second" })))
   })
 
+  it.effect("no retry for a failure later than restRetryWindow after the first attempt began", () => {
+    const { layer, recorder } = fakeClient(() => "hang")
+    return Effect.gen(function*() {
+      const fiber = yield* forkGet()
+      yield* advance(1000) // attempt 1 times out at 1.0 s: inside the window, retried after 100 ms
+      yield* advance(100)
+      assert.strictEqual(recorder.attempts, 2)
+      yield* advance(1000) // attempt 2 times out at 2.1 s: still inside, retried after 200 ms
+      yield* advance(200)
+      assert.strictEqual(recorder.attempts, 3)
+      yield* advance(1000) // attempt 3 times out at 3.3 s: past the window, so it is the last one
+      const error = yield* Effect.flip(Fiber.join(fiber))
+      assert.strictEqual(error._tag, "SogniTransportError")
+      if (error._tag === "SogniTransportError") assert.strictEqual(error.reason, "Timeout")
+      yield* advance(60_000)
+      assert.strictEqual(recorder.attempts, 3)
+    }).pipe(Effect.provide(restLayer(layer, { requestTimeout: "1 second", restRetryWindow: "2500 millis" })))
+  })
+
+  it.effect("with the default window, a host that never answers costs one requestTimeout, not five", () => {
+    const { layer, recorder } = fakeClient(() => "hang")
+    return Effect.gen(function*() {
+      const fiber = yield* forkGet()
+      yield* advance(30_000)
+      const error = yield* Effect.flip(Fiber.join(fiber))
+      assert.strictEqual(error._tag, "SogniTransportError")
+      assert.strictEqual(recorder.attempts, 1)
+    }).pipe(Effect.provide(restLayer(layer)))
+  })
+
   it.effect("a timeout fails with SogniTransportError Timeout", () => {
     const { layer } = fakeClient(() => "hang")
     return Effect.gen(function*() {

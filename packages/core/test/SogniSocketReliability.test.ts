@@ -16,6 +16,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
+import * as Net from "node:net"
 import type { Socket as NetSocket } from "node:net"
 import { Protocol, SogniConfig, SogniSocket } from "../src/index.js"
 import * as Issues from "../src/internal/issues.js"
@@ -247,6 +248,53 @@ describe("bounded waits", () => {
         assert.strictEqual(error.reason, "Timeout")
         assert.include(error.cause?.message ?? "", "sent no authenticated")
       }
+    }))
+
+  it.scopedLive("a host that accepts TCP and never answers the upgrade: each open fails at connectTimeout and is closed; waiters fail typed", () =>
+    Effect.gen(function*() {
+      // a raw TCP listener: the upgrade request is read and never answered
+      const accepted: Array<NetSocket> = []
+      const closed: Array<NetSocket> = []
+      const server = yield* Effect.acquireRelease(
+        Effect.async<Net.Server>((resume) => {
+          const srv = Net.createServer((c) => {
+            accepted.push(c)
+            c.on("error", () => {})
+            c.resume() // read (and ignore) the upgrade request, so that the client's FIN is seen
+            c.on("close", () => closed.push(c))
+          })
+          srv.listen(0, "127.0.0.1", () => resume(Effect.succeed(srv)))
+        }),
+        (srv) =>
+          Effect.async<void>((resume) => {
+            for (const c of accepted) c.destroy()
+            srv.close(() => resume(Effect.void))
+          })
+      )
+      const port = (server.address() as Net.AddressInfo).port
+      const { lines, socket } = yield* openSocket(`ws://127.0.0.1:${port}`, {
+        connectTimeout: "300 millis",
+        reconnectBase: "20 millis",
+        reconnectCap: "50 millis",
+        authenticateTimeout: "2 seconds",
+        sendTimeout: "2 seconds"
+      })
+      const [auth, send] = yield* Effect.all([
+        Effect.either(socket.awaitAuthenticated),
+        Effect.either(socket.send({ type: "changeNetwork", payload: "fast" }))
+      ], { concurrency: 2 }).pipe(Effect.timeout("20 seconds"))
+      for (const error of [Either.getLeft(auth), Either.getLeft(send)]) {
+        assert.isTrue(Option.isSome(error), "the wait must fail")
+        if (Option.isSome(error)) {
+          assert.strictEqual(error.value._tag, "SogniTransportError")
+          assert.strictEqual((error.value as { reason: string }).reason, "Timeout")
+        }
+      }
+      // every open was given up at connectTimeout (the log says so) and reconnected
+      assert.isAtLeast(accepted.length, 2)
+      assert.isTrue(lines.some((l) => /reconnect attempt \d+ in .*opening timed out/.test(l.message)))
+      // and the client closed each abandoned TCP connection itself (all but a last one still opening)
+      yield* eventually(() => closed.length >= accepted.length - 1, 5000, "the client closing its abandoned connections")
     }))
 
   it.scopedLive("awaitAuthenticated with no host: a typed timeout carrying the last cause; attempts logged at Info", () =>

@@ -191,11 +191,18 @@ export const make = Effect.gen(function*() {
   const rest = yield* SogniRest.SogniRest
   const socket = yield* SogniSocket.SogniSocket
 
-  const catalog = yield* Effect.cachedWithTTL(rest.get("socket", "/api/v1/models/list", Protocol.ModelList), defaults.catalogTtl)
-  const tiers = yield* Effect.cachedWithTTL(rest.get("socket", "/api/v2/models/tiers", Protocol.ModelTiers), defaults.catalogTtl)
-  // failures must not be cached: retry the read on the next call
-  const catalogFresh = Effect.catchAll(catalog, () => rest.get("socket", "/api/v1/models/list", Protocol.ModelList))
-  const tiersFresh = Effect.catchAll(tiers, () => rest.get("socket", "/api/v2/models/tiers", Protocol.ModelTiers))
+  const [catalog, dropCatalog] = yield* Effect.cachedInvalidateWithTTL(
+    rest.get("socket", "/api/v1/models/list", Protocol.ModelList),
+    defaults.catalogTtl
+  )
+  const [tiers, dropTiers] = yield* Effect.cachedInvalidateWithTTL(
+    rest.get("socket", "/api/v2/models/tiers", Protocol.ModelTiers),
+    defaults.catalogTtl
+  )
+  // failures are not cached: the next call reads again. (Not this call: the read already went through
+  // the REST retry policy, and reading again at once doubled the wait on a silent host.)
+  const catalogFresh = Effect.tapError(catalog, () => dropCatalog)
+  const tiersFresh = Effect.tapError(tiers, () => dropTiers)
 
   const describe = (modelId: string) =>
     Effect.gen(function*() {

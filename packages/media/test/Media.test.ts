@@ -155,6 +155,29 @@ describe("media layer against the emulator", () => {
         assert.isTrue(Either.isLeft(unknown) && unknown.left._tag === "SogniInvalidRequest")
       }))
 
+    it.scoped("models: a failed catalog read fails that call once (no second read on top of the REST retries); the next call reads again", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const ctx = yield* Layer.build(
+          Media.layer({
+            appId: `media-${crypto.randomUUID()}`,
+            apiKey: Redacted.make(emulator.apiKey),
+            restEndpoint: emulator.url,
+            socketEndpoint: emulator.wsUrl,
+            restRetries: 0
+          })
+        )
+        const models = Context.get(ctx, Models.Models)
+        // the socket is not connected yet (nothing asked for it), so nothing else reads the catalog
+        yield* emulator.control.failRest({ count: 1, status: 503, pathPrefix: "/api/v1/models/list" })
+        const first = yield* Effect.either(models.describe("flux1-schnell-fp8"))
+        assert.isTrue(Either.isLeft(first), "the failed read must fail the call, not be read again at once")
+        if (Either.isLeft(first)) assert.strictEqual(first.left._tag, "SogniApiError")
+        // the failure was not cached
+        const second = yield* models.describe("flux1-schnell-fp8")
+        assert.strictEqual(second.media, "image")
+      }).pipe(Effect.ensuring(Effect.flatMap(Emulator.Emulator, (e) => e.control.clearFaults))))
+
     it.scoped("results: stream and save write the same bytes as download", () =>
       Effect.gen(function*() {
         const emulator = yield* Emulator.Emulator

@@ -260,16 +260,20 @@ const retryAfterFirstFailure = <A, E, R>(
 ): Effect.Effect<A, E, R> =>
   options.idempotent === false || options.retries <= 0
     ? self
-    : Effect.catchAll(self, (first) => {
-      let replay = true
-      return RetryPolicy.retry(
-        Effect.suspend(() => {
-          if (!replay) return self
-          replay = false
-          return Effect.fail(first)
-        }),
-        options
-      )
+    : Effect.clockWith((clock) => {
+      // the retry window counts from the first attempt, not from its failure
+      const startedAt = clock.unsafeCurrentTimeMillis()
+      return Effect.catchAll(self, (first) => {
+        let replay = true
+        return RetryPolicy.retry(
+          Effect.suspend(() => {
+            if (!replay) return self
+            replay = false
+            return Effect.fail(first)
+          }),
+          RetryPolicy.withinWindow(options, clock, startedAt)
+        )
+      })
     })
 
 /**
