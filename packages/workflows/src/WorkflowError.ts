@@ -24,8 +24,8 @@
  *
  * @since 0.1.0
  */
-import type { SogniError } from "@effect-sogni/core"
-import * as Duration from "effect/Duration"
+import { SogniError } from "@effect-sogni/core"
+import type * as Duration from "effect/Duration"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
@@ -120,19 +120,20 @@ export class WorkflowApiError extends Schema.TaggedError<WorkflowApiError>("@eff
 ) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
-  /** 408, 429 and 5xx. @since 0.1.0 */
+  /** Core's rule: 408, 429 and 5xx. @since 0.1.0 */
   get isRetryable(): boolean {
-    return this.status === 408 || this.status === 429 || this.status >= 500
+    return SogniError.isRetryableStatus(this.status)
   }
   /** @since 0.1.0 */
   get retryAfter(): Option.Option<Duration.Duration> {
-    return this.retryAfterMillis === undefined ? Option.none() : Option.some(Duration.millis(this.retryAfterMillis))
+    return SogniError.retryAfterOf(this.retryAfterMillis)
   }
 }
 
 /**
- * An event stream gave up: `Exhausted` after too many reconnects without a new event, `Idle` when the
- * server sent nothing (not even a heartbeat) for the idle timeout on every attempt.
+ * An event stream gave up: `Exhausted` after too many drops in a row without a single frame, or drops
+ * that went on for the reconnect window without a new event; `Idle` when the last connection was dropped
+ * because the server sent nothing (not even a heartbeat) for the idle timeout.
  *
  * @since 0.1.0
  */
