@@ -82,7 +82,7 @@ export const isHeartbeat = (frame: Frame): boolean =>
 
 /**
  * An incremental parser: feed it text in pieces of any size, get the frames completed so far. Lines end
- * with `\n`, `\r\n` or `\r` (a `\r` at the end of a piece waits for the next one); a leading BOM is
+ * with `\n`, `\r\n` or `\r` (a `\r\n` split between two pieces counts once); a leading BOM is
  * dropped; one space after a field's colon is removed; `retry` and unknown fields are ignored. A block that
  * was not closed by a blank line is never emitted: a cut connection cannot produce a truncated event.
  *
@@ -99,6 +99,7 @@ export interface Parser {
  */
 export const makeParser = (): Parser => {
   let buffer = ""
+  let skipLf = false
   let started = false
   let id: string | undefined
   let event: string | undefined
@@ -144,25 +145,28 @@ export const makeParser = (): Parser => {
   return {
     feed: (text) => {
       buffer += text
+      if (skipLf && buffer.length > 0) {
+        // the previous piece ended with "\r": a "\n" starting this one belongs to it
+        if (buffer[0] === "\n") buffer = buffer.slice(1)
+        skipLf = false
+      }
       if (!started && buffer.length > 0) {
         started = true
         if (buffer.charCodeAt(0) === 0xfeff) buffer = buffer.slice(1)
       }
       const out: Array<Frame> = []
       let at = 0
-      while (at < buffer.length) {
+      for (;;) {
         let end = at
         while (end < buffer.length && buffer[end] !== "\n" && buffer[end] !== "\r") end++
         if (end === buffer.length) break
-        if (buffer[end] === "\r") {
-          // a "\r" that ends the piece may be the first half of "\r\n"
-          if (end + 1 === buffer.length) break
-          line(buffer.slice(at, end), out)
-          at = buffer[end + 1] === "\n" ? end + 2 : end + 1
-        } else {
-          line(buffer.slice(at, end), out)
+        line(buffer.slice(at, end), out)
+        if (buffer[end] === "\r" && end + 1 === buffer.length) {
+          skipLf = true
           at = end + 1
+          break
         }
+        at = buffer[end] === "\r" && buffer[end + 1] === "\n" ? end + 2 : end + 1
       }
       buffer = buffer.slice(at)
       return out

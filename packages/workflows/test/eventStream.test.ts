@@ -155,6 +155,66 @@ describe("resumable event reader", () => {
       assert.deepStrictEqual(gaps, [100, 200, 400, 800, 1000, 1000, 1000])
     }))
 
+  it.effect("the soak's failure: connections cut after a heartbeat keep the stream alive (the backoff stays at the base), however small maxReconnects", () =>
+    Effect.gen(function*() {
+      // Before the shared reader, only a NEW event renewed the budget: twelve heartbeat-only connections in a
+      // row exhausted maxReconnects 2 although the server answered every time.
+      const opens: Array<number> = []
+      const open = (cursor: string | undefined): Stream.Stream<Uint8Array, WorkflowError> =>
+        Effect.map(TestClock.currentTimeMillis, (now) => {
+          opens.push(now)
+          if (opens.length === 1) {
+            return Stream.concat(
+              Stream.make(encoder.encode(frame(1, 2, "completed"))),
+              Stream.fail(new SogniError.SogniTransportError({ reason: "Closed", message: "cut" }))
+            )
+          }
+          assert.strictEqual(cursor, "1")
+          return opens.length <= 12
+            ? Stream.concat(
+              Stream.make(encoder.encode(": keepalive\n\n")),
+              Stream.fail(new SogniError.SogniTransportError({ reason: "Closed", message: "cut" }))
+            )
+            : Stream.make(encoder.encode(frame(2, 2, "completed")))
+        }).pipe(Stream.unwrap)
+      const fiber = yield* EventStream.resumableEvents({
+        workflowId: "wf_heartbeats",
+        after: undefined,
+        resume: { ...resume, maxReconnects: 2, baseDelay: Duration.millis(100), maxDelay: Duration.millis(1000) },
+        open,
+        status: Effect.succeed("running")
+      }).pipe(Stream.runCollect, Effect.withRandom(Random.fixed([0.5])), Effect.fork)
+      yield* TestClock.adjust(Duration.seconds(5))
+      const events = yield* Fiber.join(fiber)
+      assert.deepStrictEqual(Chunk.toArray(events).map((e) => e.id), ["1", "2"])
+      assert.deepStrictEqual(opens.slice(1).map((t, i) => t - opens[i]!), Array.from({ length: 12 }, () => 100))
+    }))
+
+  it.effect("drops after heartbeats are bounded by reconnectWindow: the stream fails Exhausted with the last id", () =>
+    Effect.gen(function*() {
+      let connections = 0
+      const fiber = yield* EventStream.resumableEvents({
+        workflowId: "wf_window",
+        after: "4",
+        resume: { ...resume, maxReconnects: 2, baseDelay: Duration.seconds(1), maxDelay: Duration.seconds(1), reconnectWindow: Duration.minutes(1) },
+        open: () => {
+          connections++
+          return Stream.concat(
+            Stream.make(encoder.encode(": keepalive\n\n")),
+            Stream.fail(new SogniError.SogniTransportError({ reason: "Closed", message: "cut" }))
+          )
+        },
+        status: Effect.succeed("running")
+      }).pipe(Stream.runDrain, Effect.flip, Effect.withRandom(Random.fixed([0.5])), Effect.fork)
+      yield* TestClock.adjust(Duration.seconds(59))
+      assert.isNull(fiber.unsafePoll())
+      yield* TestClock.adjust(Duration.seconds(2))
+      const error = yield* Fiber.join(fiber)
+      assert.strictEqual(error._tag, "WorkflowStreamError")
+      assert.deepInclude(error as object, { reason: "Exhausted", lastEventId: "4", workflowId: "wf_window" })
+      assert.strictEqual(connections, 61)
+    }))
+
   it.live("gives up with WorkflowStreamError after maxReconnects drops without progress", () =>
     Effect.gen(function*() {
       let connections = 0
