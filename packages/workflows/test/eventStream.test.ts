@@ -45,6 +45,13 @@ const chunked = (bytes: Uint8Array, cuts: ReadonlyArray<number>) => {
   return out
 }
 
+/** The bytes of `text`, then the connection breaks. */
+const cutAfter = (text: string): Stream.Stream<Uint8Array, WorkflowError> =>
+  Stream.concat(
+    Stream.make(encoder.encode(text)),
+    Stream.fail(new SogniError.SogniTransportError({ reason: "Closed", message: "cut" }))
+  )
+
 describe("resumable event reader", () => {
   it.effect("the reconnect delay is the backoff times a jitter factor drawn from Effect's Random", () =>
     Effect.gen(function*() {
@@ -163,19 +170,9 @@ describe("resumable event reader", () => {
       const open = (cursor: string | undefined): Stream.Stream<Uint8Array, WorkflowError> =>
         Effect.map(TestClock.currentTimeMillis, (now) => {
           opens.push(now)
-          if (opens.length === 1) {
-            return Stream.concat(
-              Stream.make(encoder.encode(frame(1, 2, "completed"))),
-              Stream.fail(new SogniError.SogniTransportError({ reason: "Closed", message: "cut" }))
-            )
-          }
+          if (opens.length === 1) return cutAfter(frame(1, 2, "completed"))
           assert.strictEqual(cursor, "1")
-          return opens.length <= 12
-            ? Stream.concat(
-              Stream.make(encoder.encode(": keepalive\n\n")),
-              Stream.fail(new SogniError.SogniTransportError({ reason: "Closed", message: "cut" }))
-            )
-            : Stream.make(encoder.encode(frame(2, 2, "completed")))
+          return opens.length <= 12 ? cutAfter(": keepalive\n\n") : Stream.make(encoder.encode(frame(2, 2, "completed")))
         }).pipe(Stream.unwrap)
       const fiber = yield* EventStream.resumableEvents({
         workflowId: "wf_heartbeats",
@@ -199,10 +196,7 @@ describe("resumable event reader", () => {
         resume: { ...resume, maxReconnects: 2, baseDelay: Duration.seconds(1), maxDelay: Duration.seconds(1), reconnectWindow: Duration.minutes(1) },
         open: () => {
           connections++
-          return Stream.concat(
-            Stream.make(encoder.encode(": keepalive\n\n")),
-            Stream.fail(new SogniError.SogniTransportError({ reason: "Closed", message: "cut" }))
-          )
+          return cutAfter(": keepalive\n\n")
         },
         status: Effect.succeed("running")
       }).pipe(Stream.runDrain, Effect.flip, Effect.withRandom(Random.fixed([0.5])), Effect.fork)
