@@ -186,19 +186,8 @@ const looksLikeCapacity = (message: string, details: unknown): boolean => {
  */
 export const fromApiError = (error: SogniError.SogniApiError, operation: string): WorkflowApiError => {
   const { details, message, status } = error
-  let reason: ApiReason
-  if (status === 400 || status === 422) {
-    reason = /capacity units|ceiling/i.test(message) ? "CostCeilingExceeded" : "InvalidRequest"
-  } else if (status === 402) reason = "InsufficientCredit"
-  else if (status === 403) reason = "Forbidden"
-  else if (status === 404) reason = "NotFound"
-  else if (status === 409) reason = looksLikeCapacity(message, details) ? "TooManyActiveWorkflows" : "Conflict"
-  else if (status === 429) reason = "RateLimited"
-  else if (status === 503) reason = "Unavailable"
-  else if (status >= 500) reason = "ServerError"
-  else reason = "Other"
   return new WorkflowApiError({
-    reason,
+    reason: workflowReason(error),
     status,
     errorCode: error.errorCode ?? status,
     message,
@@ -206,4 +195,24 @@ export const fromApiError = (error: SogniError.SogniApiError, operation: string)
     ...(error.retryAfterMillis !== undefined ? { retryAfterMillis: error.retryAfterMillis } : {}),
     ...(details !== undefined ? { details } : {})
   })
+}
+
+/** Core's reasons in this module's words (the workflow-specific ones are decided first). */
+const fromCoreReason: { readonly [K in SogniError.SogniApiError["reason"]]: ApiReason } = {
+  BadRequest: "InvalidRequest",
+  Forbidden: "Forbidden",
+  NotFound: "NotFound",
+  Conflict: "Conflict",
+  RateLimited: "RateLimited",
+  ServerError: "ServerError",
+  Unavailable: "Unavailable",
+  Timeout: "Other",
+  Other: "Other"
+}
+
+const workflowReason = ({ details, message, reason, status }: SogniError.SogniApiError): ApiReason => {
+  if ((status === 400 || status === 422) && /capacity units|ceiling/i.test(message)) return "CostCeilingExceeded"
+  if (status === 402) return "InsufficientCredit"
+  if (status === 409 && looksLikeCapacity(message, details)) return "TooManyActiveWorkflows"
+  return fromCoreReason[reason]
 }
