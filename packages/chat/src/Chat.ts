@@ -53,8 +53,7 @@
  *
  * @since 0.1.0
  */
-import { Protocol, SogniConfig, SogniError, SogniRest, SogniSocket } from "@effect-sogni/core"
-import * as Models from "@effect-sogni/media/Models"
+import { LlmModels, Protocol, SogniConfig, SogniError, SogniRest, SogniSocket } from "@effect-sogni/core"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -62,7 +61,6 @@ import * as Either from "effect/Either"
 import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Queue from "effect/Queue"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as SchemaAST from "effect/SchemaAST"
@@ -177,9 +175,9 @@ export interface ChatService {
    * `maxOutputTokens.max` is refused (`SogniInvalidRequest { field: "maxTokens", rule: "maximum" }`), and
    * once a list is known, a model missing from it is refused before sending (`field: "model"`, `rule: "unknown"`).
    */
-  readonly models: SubscriptionRef.SubscriptionRef<ReadonlyArray<Models.LlmModel>>
+  readonly models: SubscriptionRef.SubscriptionRef<ReadonlyArray<LlmModels.LlmModel>>
   /** The limits of one model, waiting (bounded by `modelCatalogWait`) for the first list. */
-  readonly modelInfo: (model: string) => Effect.Effect<Option.Option<Models.LlmModel>>
+  readonly modelInfo: (model: string) => Effect.Effect<Option.Option<LlmModels.LlmModel>>
   /** Streams one completion: job states, text and reasoning deltas, tool-call deltas, usage, then `Finish`. */
   readonly stream: (request: ChatRequest.ChatRequest, options?: CallOptions) => Stream.Stream<ChatChunk, ChatError>
   /** One completion, folded from the same stream. */
@@ -338,32 +336,25 @@ export const make = (
 
     const fetchImage = (url: string) => rest.getBytes(url, { timeout: remoteImageTimeout })
 
-    const models = yield* SubscriptionRef.make<ReadonlyArray<Models.LlmModel>>([])
-    let catalogSeen = false
-    const pushes = yield* socket.subscribe(["swarmLLMModels"])
-    yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.take(pushes), (event) =>
-      event.type === "swarmLLMModels"
-        ? Effect.zipRight(
-          Effect.sync(() => (catalogSeen = true)),
-          SubscriptionRef.set(models, Models.llmModelsOf(event.payload))
-        )
-        : Effect.void)))
+    // the list is the socket's latest push (core's LlmModels); `models` follows it
+    const models = yield* LlmModels.follow(socket)
     const catalogWait = Duration.decode(options.modelCatalogWait ?? defaults.modelCatalogWait)
     // waited for once: a network that sends no list does not slow every request down
     let catalogWaited = false
-    const modelInfo = (model: string): Effect.Effect<Option.Option<Models.LlmModel>> =>
+    const modelInfo = (model: string): Effect.Effect<Option.Option<LlmModels.LlmModel>> =>
       Effect.gen(function*() {
-        if (!catalogSeen && !catalogWaited) {
+        if (!(yield* LlmModels.known(socket)) && !catalogWaited) {
           catalogWaited = true
           yield* socket.connect
-          yield* models.changes.pipe(
-            Stream.filter(() => catalogSeen),
+          yield* socket.latest.swarmLLMModels.changes.pipe(
+            Stream.filter(Option.isSome),
             Stream.runHead,
             Effect.timeout(catalogWait),
             Effect.ignore
           )
         }
-        return Option.fromNullable((yield* SubscriptionRef.get(models)).find((m) => m.id === model))
+        const latest = yield* SubscriptionRef.get(socket.latest.swarmLLMModels)
+        return Option.flatMap(latest, (payload) => Option.fromNullable(LlmModels.fromPayload(payload).find((m) => m.id === model)))
       })
 
     /**
@@ -373,8 +364,11 @@ export const make = (
     const withModelLimits = (request: ChatRequest.ChatRequest) =>
       Effect.gen(function*() {
         const info = yield* modelInfo(request.model)
-        if (Option.isNone(info) && catalogSeen) {
-          const known = yield* SubscriptionRef.get(models)
+        if (Option.isNone(info)) {
+          const known = Option.match(yield* SubscriptionRef.get(socket.latest.swarmLLMModels), {
+            onNone: () => [],
+            onSome: LlmModels.fromPayload
+          })
           if (known.length > 0) {
             return yield* Effect.fail(
               new SogniError.SogniInvalidRequest({

@@ -1,10 +1,12 @@
 /**
  * Durable chat runs (chat.md §15): `create`, `get`, `cancel`, `confirmCost`, and {@link ChatRunsService.events},
- * a `Stream` of the run's events over SSE that survives dropped connections: it reconnects with
- * `Last-Event-ID` set to the last sequence it delivered (core's retry policy paces the attempts, and
- * the budget renews whenever events flow again), drops anything it already delivered, absorbs
+ * a `Stream` of the run's events over SSE that survives dropped connections (core's `Sse.resumable`: it
+ * reconnects with `Last-Event-ID` set to the last sequence it delivered, core's retry policy paces the
+ * attempts and any frame heard renews the budget), drops anything it already delivered, absorbs
  * heartbeats and `run_status` snapshots, and ends after the terminal event (`run_completed`,
  * `run_partial_failure`, `run_failed`, `run_cancelled`). Every event arrives exactly once, in order.
+ * Requests go through core's `SogniRest` (credentials, timeouts, retries, error mapping); chat error
+ * bodies become `SogniHostedChatError`.
  *
  * Requests are camelCase and go out snake_case as §15.1 lists (the inner keys of `mediaContext` and
  * `runtimeConfig` stay camelCase, as on the wire). Media must be `http(s)` URLs; anything else is a
@@ -24,11 +26,11 @@
  *
  * @since 0.1.0
  */
-import { RetryPolicy, type SogniAuth, SogniConfig, SogniError } from "@effect-sogni/core"
+import { RetryPolicy, type SogniAuth, SogniConfig, SogniError, SogniRest, Sse } from "@effect-sogni/core"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Context from "effect/Context"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
@@ -36,7 +38,7 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type { ChatMessage, ToolChoice, ToolDefinition } from "./ChatRequest.js"
-import { decode, type HostedError, type HostedHttp, make as makeHttp } from "./internal/hostedHttp.js"
+import { fromApiError, type HostedError } from "./HostedChatError.js"
 
 // ---------------------------------------------------------------------------------------------------
 // Model
@@ -217,8 +219,13 @@ export interface EventsOptions {
   readonly lastEventId?: number | undefined
   /** A connection that sends nothing (not even a heartbeat) for this long counts as dropped (default 60 s). */
   readonly idleTimeout?: Duration.DurationInput | undefined
-  /** Reconnect attempts in a row in which no frame arrived (not even the status snapshot) before failing (default: core's `restRetries`, at least 5). */
+  /**
+   * Drops in a row before failing (default: core's `restRetries`, at least 5); a connection on which any
+   * frame arrived (a heartbeat too) starts the count again.
+   */
   readonly maxReconnects?: number | undefined
+  /** Drops that keep coming without a new event fail the stream after this long (default 10 minutes). */
+  readonly reconnectWindow?: Duration.DurationInput | undefined
 }
 
 /** Everything a run call can fail with. @since 0.1.0 */
@@ -326,9 +333,7 @@ export const createBody = (
     }))
 }
 
-const RunEnvelope = Schema.Struct({ data: Schema.Struct({ run: ChatRunRecord, idempotent: Schema.optional(Schema.Boolean) }) })
-
-const decodeEvent = Schema.decodeUnknownEither(Schema.parseJson(ChatRunEvent))
+const RunData = Schema.Struct({ data: Schema.Struct({ run: ChatRunRecord, idempotent: Schema.optional(Schema.Boolean) }) })
 
 const runPath = (runId: string) => `/v1/chat/runs/${encodeURIComponent(runId)}`
 
@@ -337,92 +342,68 @@ const checkRunId = (runId: string) =>
     ? Effect.void
     : Effect.fail(invalid("runId", "required", "runId must be a non-empty string"))
 
-/** A connection ended before the terminal event (retried with `Last-Event-ID`). */
-const dropped = (runId: string) =>
-  new SogniError.SogniTransportError({ reason: "Closed", message: `the event stream of ${runId} ended before its terminal event` })
-
-const eventsOf = (
-  http: HostedHttp,
-  retries: number,
-  policy: RetryPolicy.Options,
-  runId: string,
-  options: EventsOptions
-): Stream.Stream<ChatRunEvent, ChatRunsError> =>
-  Stream.suspend(() => {
-    let cursor = options.lastEventId ?? 0
-    let finished = false
-    const source = `GET ${http.baseUrl}${runPath(runId)}/events/stream`
-    const connection = Stream.suspend(() =>
-      http.sse("GET", `${runPath(runId)}/events/stream`, undefined, {
-        invalidateOn401: false,
-        retry: false,
-        headers: cursor > 0 ? { "last-event-id": String(cursor) } : {},
-        idle: options.idleTimeout ?? "60 seconds"
-      })
-    ).pipe(
-      // Every frame that arrives is passed on (as `None` when it carries no new event), so the
-      // reconnect budget below counts consecutive connections that delivered nothing at all: a stream
-      // that keeps making progress between drops is never given up on.
-      Stream.mapEffect((event): Effect.Effect<Option.Option<ChatRunEvent>> => {
-        if (finished || event.event === "run_status") return Effect.succeed(Option.none())
-        const decoded = decodeEvent(event.data)
-        if (Either.isLeft(decoded)) {
-          return Effect.as(Effect.logWarning(`sogni: skipped a malformed chat run event (${source})`), Option.none())
-        }
-        const e = decoded.right
-        // Replayed after a reconnect: already delivered.
-        if (e.sequence <= cursor) return Effect.succeed(Option.none())
-        cursor = e.sequence
-        if (terminalEventTypes.has(e.type)) finished = true
-        return Effect.succeed(Option.some(e))
-      }),
-      Stream.concat(Stream.suspend(() => (finished ? Stream.empty : Stream.fail(dropped(runId)))))
-    )
-    return connection.pipe(
-      Stream.retry(RetryPolicy.schedule({ ...policy, retries })),
-      Stream.filterMap((e) => e),
-      Stream.takeUntil(() => finished)
-    )
-  })
+/** Frames that carry run events: not a comment-led block (chat.md §15.3), not a `run_status` snapshot. */
+const isRunEvent = (frame: Sse.Frame): boolean =>
+  frame.data !== undefined && !frame.leadingComment && frame.event !== "run_status"
 
 /**
- * Builds the service on an `HttpClient`.
+ * Builds the service on core's `SogniRest`.
  *
  * @since 0.1.0
  */
-export const make: Effect.Effect<ChatRunsService, never, HttpClient.HttpClient | SogniAuth.SogniAuth | SogniConfig.SogniConfig> =
+export const make: Effect.Effect<ChatRunsService, never, SogniRest.SogniRest | SogniConfig.SogniConfig> =
   Effect.gen(function*() {
-    const http = yield* makeHttp
+    const rest = yield* SogniRest.SogniRest
     const settings = yield* SogniConfig.SogniConfig
     const policy = RetryPolicy.fromSettings(settings)
-    const recordOf = (path: string, raw: unknown) => Effect.map(decode(RunEnvelope, `${http.baseUrl}${path}`)(raw), (b) => b.data.run)
+    const appSource = Option.getOrUndefined(settings.appSource)
+    // a 401 here leaves the credential alone (chat.md §15.5)
+    const keep = { body: "raw", invalidateOn401: false } as const
+    const record = (call: Effect.Effect<typeof RunData.Type, SogniRest.RestError>) =>
+      Effect.mapBoth(call, { onFailure: fromApiError, onSuccess: (b) => b.data.run })
+
+    const events = (runId: string, options: EventsOptions): Stream.Stream<ChatRunEvent, ChatRunsError> =>
+      Sse.resumable({
+        label: `chat run ${runId}`,
+        cursor: options.lastEventId ?? 0,
+        open: (after) =>
+          rest.stream("rest", `${runPath(runId)}/events/stream`, {
+            ...keep,
+            retry: false,
+            headers: after > 0 ? { "last-event-id": String(after) } : {}
+          }).pipe(Stream.mapError(fromApiError)),
+        schema: ChatRunEvent,
+        accept: isRunEvent,
+        advance: (after, event) => (event.sequence > after ? Option.some(event.sequence) : Option.none()),
+        isTerminal: (event) => terminalEventTypes.has(event.type),
+        giveUp: ({ cause }): ChatRunsError =>
+          cause._tag !== "Dropped" ? cause : cause.kind === "Idle"
+          ? new SogniError.SogniTransportError({ reason: "Timeout", message: `the event stream of ${runId} went silent` })
+          : new SogniError.SogniTransportError({
+            reason: "Closed",
+            message: `the event stream of ${runId} ended before its terminal event`
+          }),
+        settings: Sse.settings(
+          { ...policy, retries: options.maxReconnects ?? Math.max(5, settings.restRetries) },
+          { idleTimeout: options.idleTimeout, reconnectWindow: options.reconnectWindow }
+        )
+      })
+
     return {
       create: (request) =>
         Effect.gen(function*() {
-          const body = yield* createBody(request, http.appSource)
-          const raw = yield* http.json("POST", "/v1/chat/runs", body, {
-            invalidateOn401: false,
-            retry: request.idempotencyKey !== undefined,
+          const body = yield* createBody(request, appSource)
+          const { data } = yield* rest.post("rest", "/v1/chat/runs", body, RunData, {
+            ...keep,
             idempotencyKey: request.idempotencyKey
-          })
-          const { data } = yield* decode(RunEnvelope, `POST ${http.baseUrl}/v1/chat/runs`)(raw)
+          }).pipe(Effect.mapError(fromApiError))
           return { run: data.run, idempotent: data.idempotent === true }
         }),
-      get: (runId) =>
-        Effect.zipRight(
-          checkRunId(runId),
-          Effect.flatMap(
-            http.json("GET", runPath(runId), undefined, { invalidateOn401: false, retry: true }),
-            (raw) => recordOf(runPath(runId), raw)
-          )
-        ),
+      get: (runId) => Effect.zipRight(checkRunId(runId), record(rest.get("rest", runPath(runId), RunData, keep))),
       cancel: (runId, reason) =>
         Effect.zipRight(
           checkRunId(runId),
-          Effect.flatMap(
-            http.json("POST", `${runPath(runId)}/cancel`, reason === undefined ? {} : { reason }, { invalidateOn401: false, retry: false }),
-            (raw) => recordOf(`${runPath(runId)}/cancel`, raw)
-          )
+          record(rest.post("rest", `${runPath(runId)}/cancel`, reason === undefined ? {} : { reason }, RunData, keep))
         ),
       confirmCost: (runId, request) =>
         Effect.gen(function*() {
@@ -436,20 +417,17 @@ export const make: Effect.Effect<ChatRunsService, never, HttpClient.HttpClient |
           if (request.decision === "confirm" && request.acceptedCostPreview === undefined) {
             return yield* invalid("acceptedCostPreview", "required", "confirming needs the preview the user accepted")
           }
-          const path = `${runPath(runId)}/confirm-cost`
-          const raw = yield* http.json(
-            "POST",
-            path,
-            defined({
-              tool_call_id: request.toolCallId,
-              decision: request.decision,
-              acceptedCostPreview: request.acceptedCostPreview,
-              overrides: request.overrides,
-              reason: request.reason
-            }),
-            { invalidateOn401: false, retry: request.idempotencyKey !== undefined, idempotencyKey: request.idempotencyKey }
-          )
-          return yield* recordOf(path, raw)
+          const body = defined({
+            tool_call_id: request.toolCallId,
+            decision: request.decision,
+            acceptedCostPreview: request.acceptedCostPreview,
+            overrides: request.overrides,
+            reason: request.reason
+          })
+          return yield* record(rest.post("rest", `${runPath(runId)}/confirm-cost`, body, RunData, {
+            ...keep,
+            idempotencyKey: request.idempotencyKey
+          }))
         }),
       events: (runId, options = {}) => {
         const last = options.lastEventId
@@ -457,10 +435,17 @@ export const make: Effect.Effect<ChatRunsService, never, HttpClient.HttpClient |
           return Stream.fail(invalid("lastEventId", "integer", "lastEventId must be a non-negative integer"))
         }
         if (typeof runId !== "string" || runId.length === 0) return Stream.fail(invalid("runId", "required", "runId must be a non-empty string"))
-        return eventsOf(http, options.maxReconnects ?? Math.max(5, settings.restRetries), policy, runId, options)
+        return events(runId, options)
       }
     }
   })
+
+/**
+ * The service on a given `SogniRest` (shares its credential and HTTP client).
+ *
+ * @since 0.2.0
+ */
+export const layerRest: Layer.Layer<ChatRuns, never, SogniRest.SogniRest | SogniConfig.SogniConfig> = Layer.effect(ChatRuns, make)
 
 /**
  * The service over a given `HttpClient`.
@@ -468,7 +453,7 @@ export const make: Effect.Effect<ChatRunsService, never, HttpClient.HttpClient |
  * @since 0.1.0
  */
 export const layerWithHttpClient: Layer.Layer<ChatRuns, never, HttpClient.HttpClient | SogniAuth.SogniAuth | SogniConfig.SogniConfig> =
-  Layer.effect(ChatRuns, make)
+  layerRest.pipe(Layer.provide(SogniRest.layer))
 
 /**
  * The service over `fetch`; needs core's `SogniAuth` and `SogniConfig` (e.g. from `Sogni.layer`).

@@ -36,18 +36,22 @@
  *
  * @since 0.1.0
  */
-import { PlatformTools, type SogniAuth, type SogniConfig, SogniError } from "@effect-sogni/core"
+import { PlatformTools, type SogniAuth, SogniConfig, SogniError, SogniRest, Sse } from "@effect-sogni/core"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { ChatChunk, type TokenUsage, zeroUsage } from "./ChatChunk.js"
 import * as ChatRequest from "./ChatRequest.js"
-import { decode, type HostedError, type HostedHttp, make as makeHttp } from "./internal/hostedHttp.js"
+import * as ChunkAccumulator from "./ChunkAccumulator.js"
+import { fromApiError, type HostedError } from "./HostedChatError.js"
 import * as ThinkSplitter from "./ThinkSplitter.js"
 
 /**
@@ -270,17 +274,23 @@ const toToolCall = (c: typeof WireToolCall.Type): ChatRequest.ToolCall => ({
 
 const CHAT_TIMEOUT = "300 seconds"
 
-const streamOf = (http: HostedHttp, request: HostedChatRequest): Stream.Stream<HostedChunk, HostedChatError> =>
+/** Completions answer bare bodies; the call is never repeated (a POST without key); a 401 clears the credential. */
+const chatCall = { body: "raw", retry: false, timeout: CHAT_TIMEOUT } as const
+
+interface Hosted {
+  readonly rest: SogniRest.SogniRestService
+  readonly appSource: string | undefined
+}
+
+const streamOf = ({ appSource, rest }: Hosted, request: HostedChatRequest): Stream.Stream<HostedChunk, HostedChatError> =>
   Stream.unwrap(Effect.gen(function*() {
-    const body = yield* toWire(request, { appSource: http.appSource, stream: true })
-    const started = Date.now()
+    const body = yield* toWire(request, { appSource, stream: true })
+    const started = yield* Clock.currentTimeMillis
     let splitter = ThinkSplitter.initial
     let id = ""
-    let role = "assistant"
-    let finishReason = "stop"
-    let usage: TokenUsage = zeroUsage
     let done = false
-    const calls = new Map<number, { id: string; name: string; arguments: string }>()
+    // role, finish reason, usage and tool calls fold exactly as socket chat's jobTokens do
+    let acc = ChunkAccumulator.empty
     const textChunks = (out: ThinkSplitter.Output): Array<HostedChunk> => {
       splitter = out.state
       const chunks: Array<HostedChunk> = []
@@ -288,60 +298,63 @@ const streamOf = (http: HostedHttp, request: HostedChatRequest): Stream.Stream<H
       if (out.content.length > 0) chunks.push(ChatChunk.TextDelta({ text: out.content }))
       return chunks
     }
-    const events = http.sse("POST", "/v1/chat/completions", body, { invalidateOn401: true, retry: false, timeout: CHAT_TIMEOUT })
-    return events.pipe(
-      Stream.mapConcatEffect((event): Effect.Effect<Array<HostedChunk>> => {
-        if (done) return Effect.succeed([])
-        if (event.data.trim() === "[DONE]") {
-          done = true
-          const finish = ChatChunk.Finish({
-            jobID: id,
-            role,
-            finishReason,
-            usage,
-            timeTaken: (Date.now() - started) / 1000,
-            workerName: undefined,
-            cost: undefined,
-            toolCalls: [...calls.entries()].sort(([a], [b]) => a - b).map(([, c]) => ({
-              id: c.id,
-              type: "function" as const,
-              function: { name: c.name, arguments: c.arguments }
-            }))
-          })
-          return Effect.succeed([...textChunks(ThinkSplitter.flush(splitter)), finish])
+    const finish = (now: number): Array<HostedChunk> => {
+      const result = ChunkAccumulator.result(acc)
+      return [
+        ...textChunks(ThinkSplitter.flush(splitter)),
+        ChatChunk.Finish({
+          jobID: id,
+          role: result.role,
+          finishReason: result.finishReason,
+          usage: result.usage,
+          timeTaken: (now - started) / 1000,
+          workerName: undefined,
+          cost: undefined,
+          toolCalls: result.toolCalls
+        })
+      ]
+    }
+    const onChunk = (chunk: typeof ChunkBody.Type): Array<HostedChunk> => {
+      id = chunk.id
+      const out: Array<HostedChunk> = []
+      for (const choice of chunk.choices) {
+        const { content, role, tool_calls } = choice.delta
+        acc = ChunkAccumulator.stepMeta(acc, {
+          ...(role !== undefined ? { role } : {}),
+          ...(choice.finish_reason !== undefined && choice.finish_reason !== null ? { finishReason: choice.finish_reason } : {}),
+          ...(tool_calls !== undefined ? { tool_calls } : {})
+        })
+        if (typeof content === "string" && content.length > 0) out.push(...textChunks(ThinkSplitter.push(splitter, content)))
+        for (const call of tool_calls ?? []) {
+          out.push(ChatChunk.ToolCallDelta({
+            index: call.index,
+            id: call.id,
+            name: call.function?.name,
+            arguments: call.function?.arguments ?? ""
+          }))
         }
-        const decoded = decodeChunk(event.data)
+      }
+      for (const result of chunk.sogni_tool_results ?? []) out.push({ _tag: "SogniToolResult", result })
+      if (chunk.usage !== undefined && chunk.usage !== null) {
+        acc = ChunkAccumulator.stepMeta(acc, { usage: chunk.usage })
+        out.push(ChatChunk.Usage({ usage: chunk.usage }))
+      }
+      return out
+    }
+    const events = Sse.frames(rest.stream("rest", "/v1/chat/completions", { ...chatCall, method: "POST", json: body }))
+    return events.pipe(
+      Stream.mapError(fromApiError),
+      Stream.mapConcatEffect((frame): Effect.Effect<Array<HostedChunk>> => {
+        if (done || frame.data === undefined) return Effect.succeed([])
+        if (frame.data.trim() === "[DONE]") {
+          done = true
+          return Effect.map(Clock.currentTimeMillis, finish)
+        }
+        const decoded = decodeChunk(frame.data)
         if (Either.isLeft(decoded)) {
           return Effect.as(Effect.logWarning("sogni: skipped a malformed hosted chat chunk"), [])
         }
-        const chunk = decoded.right
-        id = chunk.id
-        const out: Array<HostedChunk> = []
-        for (const choice of chunk.choices) {
-          if (choice.delta.role !== undefined) role = choice.delta.role
-          const content = choice.delta.content
-          if (typeof content === "string" && content.length > 0) out.push(...textChunks(ThinkSplitter.push(splitter, content)))
-          for (const call of choice.delta.tool_calls ?? []) {
-            const entry = calls.get(call.index) ?? { id: "", name: "", arguments: "" }
-            if (call.id !== undefined) entry.id = call.id
-            if (call.function?.name !== undefined) entry.name = call.function.name
-            entry.arguments += call.function?.arguments ?? ""
-            calls.set(call.index, entry)
-            out.push(ChatChunk.ToolCallDelta({
-              index: call.index,
-              id: call.id,
-              name: call.function?.name,
-              arguments: call.function?.arguments ?? ""
-            }))
-          }
-          if (choice.finish_reason !== undefined && choice.finish_reason !== null) finishReason = choice.finish_reason
-        }
-        for (const result of chunk.sogni_tool_results ?? []) out.push({ _tag: "SogniToolResult", result })
-        if (chunk.usage !== undefined && chunk.usage !== null) {
-          usage = chunk.usage
-          out.push(ChatChunk.Usage({ usage }))
-        }
-        return Effect.succeed(out)
+        return Effect.succeed(onChunk(decoded.right))
       }),
       Stream.concat(Stream.suspend(() =>
         done
@@ -352,20 +365,36 @@ const streamOf = (http: HostedHttp, request: HostedChatRequest): Stream.Stream<H
   }))
 
 /**
- * Builds the service on an `HttpClient`.
+ * Builds the service on core's `SogniRest`.
  *
  * @since 0.1.0
  */
-export const make: Effect.Effect<HostedChatService, never, HttpClient.HttpClient | SogniAuth.SogniAuth | SogniConfig.SogniConfig> =
+export const make: Effect.Effect<HostedChatService, never, SogniRest.SogniRest | SogniConfig.SogniConfig> =
   Effect.gen(function*() {
-    const http = yield* makeHttp
-    const source = `POST ${http.baseUrl}/v1/chat/completions`
+    const rest = yield* SogniRest.SogniRest
+    const appSource = Option.getOrUndefined((yield* SogniConfig.SogniConfig).appSource)
     return {
       complete: (request) =>
         Effect.gen(function*() {
-          const body = yield* toWire(request, { appSource: http.appSource })
-          const raw = yield* http.json("POST", "/v1/chat/completions", body, { invalidateOn401: true, retry: false, timeout: CHAT_TIMEOUT })
-          const parsed = yield* decode(CompletionBody, source)(raw)
+          const body = yield* toWire(request, { appSource })
+          const raw = yield* rest.post("rest", "/v1/chat/completions", body, Schema.Unknown, chatCall).pipe(
+            Effect.mapError(fromApiError)
+          )
+          const parsed = yield* Schema.decodeUnknown(CompletionBody)(raw).pipe(
+            Effect.mapError((e) =>
+              new SogniError.SogniDecodeError({
+                reason: "Body",
+                // paths and kinds only: a body can echo the prompt
+                message: `unexpected response shape: ${
+                  ParseResult.ArrayFormatter.formatErrorSync(e)
+                    .slice(0, 8)
+                    .map((i) => `${i.path.length === 0 ? "(root)" : i.path.map(String).join(".")}: ${i._tag}`)
+                    .join("; ")
+                }`,
+                source: "POST /v1/chat/completions"
+              })
+            )
+          )
           const choice = parsed.choices[0]
           const { content, reasoning } = ThinkSplitter.split(choice.message.content ?? "")
           return {
@@ -383,7 +412,7 @@ export const make: Effect.Effect<HostedChatService, never, HttpClient.HttpClient
             body: raw
           }
         }),
-      stream: (request) => streamOf(http, request),
+      stream: (request) => streamOf({ rest, appSource }, request),
       executeTool: (tool, args, options = {}) =>
         Effect.gen(function*() {
           if (typeof tool !== "string" || tool.trim().length === 0) {
@@ -393,23 +422,30 @@ export const make: Effect.Effect<HostedChatService, never, HttpClient.HttpClient
             return yield* new SogniError.SogniInvalidRequest({ field: "arguments", rule: "type", message: "arguments must be a JSON object" })
           }
           const checked = PlatformTools.isHostedToolName(tool) ? yield* PlatformTools.validate(tool, args) : args
-          const raw = yield* http.json(
-            "POST",
-            "/v1/creative-agent/tools/execute",
-            defined({
-              tool,
-              arguments: checked,
-              app_source: options.appSource ?? http.appSource,
-              token_type: options.tokenType,
-              safe_content_filter: options.safeContentFilter
-            }),
-            { invalidateOn401: true, retry: false, timeout: CHAT_TIMEOUT }
+          const body = defined({
+            tool,
+            arguments: checked,
+            app_source: options.appSource ?? appSource,
+            token_type: options.tokenType,
+            safe_content_filter: options.safeContentFilter
+          })
+          const { data } = yield* rest.post("rest", "/v1/creative-agent/tools/execute", body, ExecuteBody, chatCall).pipe(
+            Effect.mapError(fromApiError)
           )
-          const { data } = yield* decode(ExecuteBody, `POST ${http.baseUrl}/v1/creative-agent/tools/execute`)(raw)
           return { toolCallId: data.toolCallId, tool: data.tool, result: data.result, message: data.message ?? null }
         })
     }
   })
+
+/**
+ * The service on a given `SogniRest` (shares its credential and HTTP client).
+ *
+ * @since 0.2.0
+ */
+export const layerRest: Layer.Layer<HostedChat, never, SogniRest.SogniRest | SogniConfig.SogniConfig> = Layer.effect(
+  HostedChat,
+  make
+)
 
 /**
  * The service over a given `HttpClient`.
@@ -417,7 +453,7 @@ export const make: Effect.Effect<HostedChatService, never, HttpClient.HttpClient
  * @since 0.1.0
  */
 export const layerWithHttpClient: Layer.Layer<HostedChat, never, HttpClient.HttpClient | SogniAuth.SogniAuth | SogniConfig.SogniConfig> =
-  Layer.effect(HostedChat, make)
+  layerRest.pipe(Layer.provide(SogniRest.layer))
 
 /**
  * The service over `fetch`; needs core's `SogniAuth` and `SogniConfig` (e.g. from `Sogni.layer`).

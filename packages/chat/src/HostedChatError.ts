@@ -16,7 +16,8 @@
  *
  * @since 0.1.0
  */
-import * as Duration from "effect/Duration"
+import { SogniError } from "@effect-sogni/core"
+import type * as Duration from "effect/Duration"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { TypeId } from "./ChatError.js"
@@ -45,17 +46,69 @@ export class SogniHostedChatError extends Schema.TaggedError<SogniHostedChatErro
 }) {
   /** @since 0.1.0 */
   readonly [TypeId]: typeof TypeId = TypeId
-  /** 408, 429 and 5xx may succeed when sent again. @since 0.1.0 */
+  /** Core's rule: 408, 429 and 5xx may succeed when sent again. @since 0.1.0 */
   get isRetryable(): boolean {
-    return this.status === 408 || this.status === 429 || this.status >= 500
+    return SogniError.isRetryableStatus(this.status)
   }
   /** @since 0.1.0 */
   get retryAfter(): Option.Option<Duration.Duration> {
-    return this.retryAfterMillis === undefined ? Option.none() : Option.some(Duration.millis(this.retryAfterMillis))
+    return SogniError.retryAfterOf(this.retryAfterMillis)
   }
   /** The subscription error code 4078–4081 as a number, when the error is one. @since 0.1.0 */
   get subscriptionErrorCode(): Option.Option<number> {
     const code = Number(this.errorCode)
     return code >= 4078 && code <= 4081 ? Option.some(code) : Option.none()
   }
+}
+
+/**
+ * Everything a hosted chat or chat run call can fail with.
+ *
+ * @since 0.2.0
+ */
+export type HostedError = SogniError.SogniError | SogniHostedChatError
+
+type Json = Readonly<Record<string, unknown>>
+
+const isRecord = (u: unknown): u is Json => typeof u === "object" && u !== null && !Array.isArray(u)
+
+const text = (u: unknown): string | undefined => (typeof u === "string" && u.length > 0 ? u : undefined)
+
+/**
+ * Reads core's `SogniApiError` as a chat error when its body is one of the chat error shapes (chat.md §13):
+ * the OpenAI envelope `{error: {message, type, code, subscription?}}` or the flat
+ * `{error, error_code, error_message}`. Any other error is returned unchanged.
+ *
+ * @since 0.2.0
+ */
+export const fromApiError = <E>(error: E): E | SogniHostedChatError => {
+  if (!(error instanceof SogniError.SogniApiError) || !isRecord(error.body)) return error
+  const body = error.body
+  const common = {
+    status: error.status,
+    ...(error.retryAfterMillis !== undefined ? { retryAfterMillis: error.retryAfterMillis } : {})
+  }
+  const nested = body.error
+  if (isRecord(nested) && typeof nested.message === "string") {
+    const sub = isRecord(nested.subscription) ? nested.subscription : {}
+    return new SogniHostedChatError({
+      ...common,
+      error: text(nested.type) ?? "error",
+      ...(nested.code !== undefined && nested.code !== null ? { errorCode: String(nested.code) } : {}),
+      message: nested.message,
+      ...(typeof sub.subscriptionLimit === "boolean" ? { subscriptionLimit: sub.subscriptionLimit } : {}),
+      ...(Array.isArray(sub.requiredPlans) ? { requiredPlans: sub.requiredPlans.map(String) } : {}),
+      ...(typeof sub.feature === "string" ? { feature: sub.feature } : {}),
+      ...(typeof sub.limitation === "string" ? { limitation: sub.limitation } : {})
+    })
+  }
+  if (typeof nested === "string" && (body.error_code !== undefined || body.error_message !== undefined)) {
+    return new SogniHostedChatError({
+      ...common,
+      error: nested,
+      ...(body.error_code !== undefined && body.error_code !== null ? { errorCode: String(body.error_code) } : {}),
+      message: text(body.error_message) ?? nested
+    })
+  }
+  return error
 }

@@ -8,7 +8,7 @@
  * - or an `https` URL on a trusted host (`*.sogni.ai`, S3, CloudFront; no credentials), which
  *   {@link resolveRemoteImages} downloads, checks the same way and replaces with a data URI.
  *
- * The byte-level checks are `@effect-sogni/media`'s `Sniff.parseDataUri` and
+ * The byte-level checks are `@effect-sogni/core`'s `Sniff.parseDataUri` and
  * `Sniff.isTrustedRemoteMediaUrl`: the same validator the media package applies to inline media, so the
  * two packages cannot drift apart.
  *
@@ -23,7 +23,7 @@
  * @since 0.1.0
  */
 import { SogniError } from "@effect-sogni/core"
-import * as Sniff from "@effect-sogni/media/Sniff"
+import * as Sniff from "@effect-sogni/core/Sniff"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Encoding from "effect/Encoding"

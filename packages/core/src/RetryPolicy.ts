@@ -38,6 +38,7 @@ import * as Predicate from "effect/Predicate"
 import * as Random from "effect/Random"
 import * as Schedule from "effect/Schedule"
 import * as SogniConfig from "./SogniConfig.js"
+import * as SogniError from "./SogniError.js"
 import { isSogniError } from "./SogniError.js"
 
 /**
@@ -114,8 +115,7 @@ export const isIdempotent = (method: string, idempotencyKey?: string | undefined
  *
  * @since 0.1.0
  */
-export const isRetryableStatus = (status: number): boolean =>
-  status === 408 || status === 429 || (status >= 500 && status <= 599)
+export const isRetryableStatus: (status: number) => boolean = SogniError.isRetryableStatus
 
 /**
  * Whether a failure is worth retrying: a Sogni error whose `isRetryable` is true (transport errors, API

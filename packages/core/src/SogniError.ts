@@ -41,6 +41,23 @@ export type TypeId = typeof TypeId
 export const isSogniError = (u: unknown): u is SogniError => Predicate.hasProperty(u, TypeId)
 
 /**
+ * HTTP statuses that say "try again": 408, 429 and every 5xx. The one rule behind `isRetryable` of every
+ * API error class of the SDK (this one, chat's `SogniHostedChatError`, workflows' `WorkflowApiError`).
+ *
+ * @since 0.2.0
+ */
+export const isRetryableStatus = (status: number): boolean =>
+  status === 408 || status === 429 || (status >= 500 && status <= 599)
+
+/**
+ * A server-requested delay in milliseconds as the `retryAfter` of an error.
+ *
+ * @since 0.2.0
+ */
+export const retryAfterOf = (millis: number | undefined): Option.Option<Duration.Duration> =>
+  millis === undefined ? Option.none() : Option.some(Duration.millis(millis))
+
+/**
  * The connection to a host failed or broke: refused, reset, timed out, closed abnormally.
  * Always retryable.
  *
@@ -149,18 +166,20 @@ export class SogniApiError extends Schema.TaggedError<SogniApiError>("@effect-so
     method: Schema.String,
     url: Schema.String,
     retryAfterMillis: Schema.optional(Schema.Number),
-    details: Schema.optional(Schema.Unknown)
+    details: Schema.optional(Schema.Unknown),
+    /** The error body when it was a JSON object (surfaces with their own error shapes read it: chat.md §13). */
+    body: Schema.optional(Schema.Unknown)
   }
 ) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
-  /** Statuses that say "try again": 408, 429 and every 5xx. @since 0.1.0 */
+  /** Statuses that say "try again" ({@link isRetryableStatus}). @since 0.1.0 */
   get isRetryable(): boolean {
-    return this.status === 408 || this.status === 429 || this.status >= 500
+    return isRetryableStatus(this.status)
   }
   /** @since 0.1.0 */
   get retryAfter(): Option.Option<Duration.Duration> {
-    return this.retryAfterMillis === undefined ? Option.none() : Option.some(Duration.millis(this.retryAfterMillis))
+    return retryAfterOf(this.retryAfterMillis)
   }
 }
 

@@ -55,13 +55,7 @@ import * as RestClient from "./internal/restClient.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 import * as SogniAuth from "./SogniAuth.js"
 import * as SogniConfig from "./SogniConfig.js"
-import type {
-  SogniApiError,
-  SogniAuthenticationError,
-  SogniDecodeError,
-  SogniInvalidRequest,
-  SogniTransportError
-} from "./SogniError.js"
+import type { SogniInvalidRequest } from "./SogniError.js"
 
 /**
  * Which host a path lives on.
@@ -75,12 +69,7 @@ export type Host = "rest" | "socket"
  *
  * @since 0.1.0
  */
-export type RestError =
-  | SogniApiError
-  | SogniTransportError
-  | SogniDecodeError
-  | SogniAuthenticationError
-  | SogniInvalidRequest
+export type RestError = RestClient.RestError
 
 /**
  * Query parameters: `undefined`/`null` members are omitted, other values `String()`-ed.
@@ -102,6 +91,11 @@ export interface RequestOptions {
   readonly idempotencyKey?: string | undefined
   /** Attach the credential (default `true`). With `false` no auth header is sent and a 401 clears nothing. */
   readonly auth?: boolean | undefined
+  /**
+   * Clear the credential when the server answers 401 (default `true`, as the official client does). Chat
+   * runs keep it (chat.md §15.5): the call still fails with `SogniAuthenticationError`.
+   */
+  readonly invalidateOn401?: boolean | undefined
   /** Overrides `requestTimeout` for this call. */
   readonly timeout?: Duration.DurationInput | undefined
   /** Overrides the retry policy for this call (`false`: a single attempt). */
@@ -111,6 +105,18 @@ export interface RequestOptions {
    * whole body (surfaces such as replay records answer with bare objects). The socket host is always raw.
    */
   readonly body?: "envelope" | "raw" | undefined
+}
+
+/**
+ * Options of a streaming request.
+ *
+ * @since 0.2.0
+ */
+export interface StreamOptions extends RequestOptions {
+  /** `GET` (default) or `POST`. */
+  readonly method?: "GET" | "POST" | undefined
+  /** The JSON body of a `POST` (`undefined` sends `{}`). */
+  readonly json?: unknown
 }
 
 /**
@@ -162,14 +168,15 @@ export interface SogniRestService {
     options?: RequestOptions
   ) => Effect.Effect<A, RestError, R>
   /**
-   * A streaming `GET` (server-sent events and other long bodies): the response body as bytes. Opening it
-   * follows the same auth, timeout, retry and error rules as {@link get} (failures surface as the stream's
-   * error); the body itself is read without a timeout. Interrupting or ending the stream aborts the request.
+   * A streaming request (server-sent events and other long bodies), `GET` unless `options.method` says
+   * `POST` (with `options.body` as JSON): the response body as bytes. Opening it follows the same auth,
+   * timeout, retry and error rules as {@link get} / {@link post} (failures surface as the stream's error);
+   * the body itself is read without a timeout. Interrupting or ending the stream aborts the request.
    */
   readonly stream: (
     host: Host,
     path: string,
-    options?: RequestOptions
+    options?: StreamOptions
   ) => Stream.Stream<Uint8Array, RestError>
   /** `DELETE` (no body). */
   readonly delete: <A, I, R>(
@@ -233,6 +240,9 @@ export const make: Effect.Effect<
   const timeoutOf = (t: Duration.DurationInput | undefined) =>
     t === undefined ? settings.requestTimeout : Duration.decode(t)
 
+  const on401 = (invalidate: boolean, sent: Readonly<Record<string, Redacted.Redacted<string>>>) =>
+    invalidate ? auth.invalidate("InvalidCredentials", { ifSent: sent }) : Effect.void
+
   const call = <A, I, R>(
     method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE",
     host: Host,
@@ -260,7 +270,7 @@ export const make: Effect.Effect<
           timeout: timeoutOf(options.timeout),
           retry: policyOf(options.retry)
         },
-        withAuth ? auth.invalidate("InvalidCredentials", { ifSent: secretHeaders }) : Effect.void
+        on401(withAuth && options.invalidateOn401 !== false, secretHeaders)
       )
       const parsed = yield* RestClient.parseJsonBody(method, url, body)
       const style = host === "rest" && options.body !== "raw" ? "envelope" : "raw"
@@ -292,6 +302,7 @@ export const make: Effect.Effect<
     stream: (host, path, options = {}) => {
       const url = `${bases[host]}${path.startsWith("/") ? path : `/${path}`}`
       const withAuth = options.auth !== false
+      const method = options.method ?? "GET"
       return Effect.gen(function*() {
         const badEndpoint = endpointProblems[host]
         if (Option.isSome(badEndpoint)) return yield* Effect.fail(badEndpoint.value)
@@ -299,21 +310,22 @@ export const make: Effect.Effect<
         return yield* RestClient.openStream(
           client,
           {
-            method: "GET",
+            method,
             url,
             query: options.query,
             headers: { accept: "text/event-stream", ...options.headers },
             secretHeaders,
+            json: method === "POST" ? options.json : undefined,
             idempotencyKey: options.idempotencyKey,
             timeout: timeoutOf(options.timeout),
             retry: policyOf(options.retry)
           },
-          withAuth ? auth.invalidate("InvalidCredentials", { ifSent: secretHeaders }) : Effect.void
+          on401(withAuth && options.invalidateOn401 !== false, secretHeaders)
         )
       }).pipe(
         Effect.withSpan("SogniRest.stream", {
           kind: "client",
-          attributes: { "http.request.method": "GET", "sogni.host": host, "url.path": path.split("?")[0] }
+          attributes: { "http.request.method": method, "sogni.host": host, "url.path": path.split("?")[0] }
         }),
         Stream.unwrap
       )

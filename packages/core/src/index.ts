@@ -32,3 +32,9 @@ export * as Subscriptions from "./Subscriptions.js"
 export * as Announcements from "./Announcements.js"
 /** @since 0.1.0 */
 export * as Rewards from "./Rewards.js"
+/** @since 0.2.0 */
+export * as Sniff from "./Sniff.js"
+/** @since 0.2.0 */
+export * as LlmModels from "./LlmModels.js"
+/** @since 0.2.0 */
+export * as Sse from "./Sse.js"

@@ -20,7 +20,7 @@
  *
  * @since 0.1.0
  */
-import { Protocol, SogniError, SogniRest, SogniSocket } from "@effect-sogni/core"
+import { LlmModels, Protocol, SogniError, SogniRest, SogniSocket } from "@effect-sogni/core"
 import * as Cache from "effect/Cache"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
@@ -52,38 +52,18 @@ export interface AvailableModel {
 }
 
 /**
- * An LLM and its limits (chat.md §9); numeric legacy entries become `{ workers }`.
+ * An LLM and its limits (chat.md §9); the type lives in core's `LlmModels`.
  *
  * @since 0.1.0
  */
-export interface LlmModel {
-  readonly id: string
-  readonly workers: number
-  readonly maxContextLength: number | undefined
-  readonly maxOutputTokens: { readonly min: number; readonly max: number; readonly default: number } | undefined
-  readonly info: Readonly<Record<string, unknown>>
-}
+export type LlmModel = LlmModels.LlmModel
 
 /**
- * The models of a `swarmLLMModels` push (chat.md §9).
+ * The models of a `swarmLLMModels` push (chat.md §9): core's `LlmModels.fromPayload`.
  *
  * @since 0.1.0
  */
-export const llmModelsOf = (payload: Protocol.SwarmLLMModels): ReadonlyArray<LlmModel> =>
-  Object.entries(payload).map(([id, value]): LlmModel => {
-    const info = typeof value === "number" ? { workers: value } : value
-    const out = (info as { maxOutputTokens?: unknown }).maxOutputTokens
-    const maxContext = (info as { maxContextLength?: unknown }).maxContextLength
-    return {
-      id,
-      workers: info.workers,
-      maxContextLength: typeof maxContext === "number" ? maxContext : undefined,
-      maxOutputTokens: typeof out === "object" && out !== null
-        ? (out as { min: number; max: number; default: number })
-        : undefined,
-      info
-    }
-  })
+export const llmModelsOf: (payload: Protocol.SwarmLLMModels) => ReadonlyArray<LlmModel> = LlmModels.fromPayload
 
 /**
  * A size preset (media.md §11.3).
@@ -231,9 +211,10 @@ export const make = Effect.gen(function*() {
     })
 
   const available = yield* SubscriptionRef.make<ReadonlyArray<AvailableModel>>([])
-  const llmModels = yield* SubscriptionRef.make<ReadonlyArray<LlmModel>>([])
+  // the LLM list is the socket's latest push, followed (not re-tracked) here
+  const llmModels = yield* LlmModels.follow(socket)
 
-  const pushes = yield* socket.subscribe(["swarmModels", "swarmLLMModels", "changeNetwork"])
+  const pushes = yield* socket.subscribe(["swarmModels", "changeNetwork"])
   yield* Effect.forkScoped(
     Effect.forever(
       Effect.flatMap(Queue.take(pushes), (event) => {
@@ -247,8 +228,6 @@ export const make = Effect.gen(function*() {
               })
               return SubscriptionRef.set(available, models)
             })
-          case "swarmLLMModels":
-            return SubscriptionRef.set(llmModels, llmModelsOf(event.payload))
           case "changeNetwork":
             // a network change clears availability until the next push
             return SubscriptionRef.set(available, [])

@@ -24,8 +24,8 @@
  *
  * @since 0.1.0
  */
-import type { SogniError } from "@effect-sogni/core"
-import * as Duration from "effect/Duration"
+import { SogniError } from "@effect-sogni/core"
+import type * as Duration from "effect/Duration"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
@@ -120,19 +120,20 @@ export class WorkflowApiError extends Schema.TaggedError<WorkflowApiError>("@eff
 ) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
-  /** 408, 429 and 5xx. @since 0.1.0 */
+  /** Core's rule: 408, 429 and 5xx. @since 0.1.0 */
   get isRetryable(): boolean {
-    return this.status === 408 || this.status === 429 || this.status >= 500
+    return SogniError.isRetryableStatus(this.status)
   }
   /** @since 0.1.0 */
   get retryAfter(): Option.Option<Duration.Duration> {
-    return this.retryAfterMillis === undefined ? Option.none() : Option.some(Duration.millis(this.retryAfterMillis))
+    return SogniError.retryAfterOf(this.retryAfterMillis)
   }
 }
 
 /**
- * An event stream gave up: `Exhausted` after too many reconnects without a new event, `Idle` when the
- * server sent nothing (not even a heartbeat) for the idle timeout on every attempt.
+ * An event stream gave up: `Exhausted` after too many drops in a row without a single frame, or drops
+ * that went on for the reconnect window without a new event; `Idle` when the last connection was dropped
+ * because the server sent nothing (not even a heartbeat) for the idle timeout.
  *
  * @since 0.1.0
  */
@@ -185,19 +186,8 @@ const looksLikeCapacity = (message: string, details: unknown): boolean => {
  */
 export const fromApiError = (error: SogniError.SogniApiError, operation: string): WorkflowApiError => {
   const { details, message, status } = error
-  let reason: ApiReason
-  if (status === 400 || status === 422) {
-    reason = /capacity units|ceiling/i.test(message) ? "CostCeilingExceeded" : "InvalidRequest"
-  } else if (status === 402) reason = "InsufficientCredit"
-  else if (status === 403) reason = "Forbidden"
-  else if (status === 404) reason = "NotFound"
-  else if (status === 409) reason = looksLikeCapacity(message, details) ? "TooManyActiveWorkflows" : "Conflict"
-  else if (status === 429) reason = "RateLimited"
-  else if (status === 503) reason = "Unavailable"
-  else if (status >= 500) reason = "ServerError"
-  else reason = "Other"
   return new WorkflowApiError({
-    reason,
+    reason: workflowReason(error),
     status,
     errorCode: error.errorCode ?? status,
     message,
@@ -205,4 +195,24 @@ export const fromApiError = (error: SogniError.SogniApiError, operation: string)
     ...(error.retryAfterMillis !== undefined ? { retryAfterMillis: error.retryAfterMillis } : {}),
     ...(details !== undefined ? { details } : {})
   })
+}
+
+/** Core's reasons in this module's words (the workflow-specific ones are decided first). */
+const fromCoreReason: { readonly [K in SogniError.SogniApiError["reason"]]: ApiReason } = {
+  BadRequest: "InvalidRequest",
+  Forbidden: "Forbidden",
+  NotFound: "NotFound",
+  Conflict: "Conflict",
+  RateLimited: "RateLimited",
+  ServerError: "ServerError",
+  Unavailable: "Unavailable",
+  Timeout: "Other",
+  Other: "Other"
+}
+
+const workflowReason = ({ details, message, reason, status }: SogniError.SogniApiError): ApiReason => {
+  if ((status === 400 || status === 422) && /capacity units|ceiling/i.test(message)) return "CostCeilingExceeded"
+  if (status === 402) return "InsufficientCredit"
+  if (status === 409 && looksLikeCapacity(message, details)) return "TooManyActiveWorkflows"
+  return fromCoreReason[reason]
 }

@@ -255,13 +255,21 @@ export class Workflows extends Context.Tag("@effect-sogni/workflows/Workflows")<
  * @since 0.1.0
  */
 export interface Options {
-  /** Consecutive dropped connections without a new event before the stream fails (default 8). */
+  /**
+   * Drops in a row before the stream fails (default 8). A connection on which any frame was heard (a
+   * heartbeat too) proves the server reachable and starts the count again.
+   */
   readonly maxReconnects?: number
   /** First reconnect delay (default 100 ms), doubling up to `maxReconnectDelay` (default 5 s). */
   readonly reconnectDelay?: Duration.DurationInput
   readonly maxReconnectDelay?: Duration.DurationInput
   /** Silence (not even a heartbeat) after which a connection is dropped and resumed (default 60 s). */
   readonly idleTimeout?: Duration.DurationInput
+  /**
+   * How long drops may keep coming without a new event before the stream fails with `WorkflowStreamError`
+   * (default 10 minutes). A connection that hears a heartbeat resets the backoff but not this bound.
+   */
+  readonly reconnectWindow?: Duration.DurationInput
 }
 
 /**
@@ -273,7 +281,8 @@ export const defaults = {
   maxReconnects: 8,
   reconnectDelay: Duration.millis(100),
   maxReconnectDelay: Duration.seconds(5),
-  idleTimeout: Duration.seconds(60)
+  idleTimeout: Duration.seconds(60),
+  reconnectWindow: Duration.minutes(10)
 } as const
 
 // ---------------------------------------------------------------------------------------------
@@ -390,7 +399,8 @@ export const make = (options: Options = {}): Effect.Effect<WorkflowsService, nev
       maxReconnects: options.maxReconnects ?? defaults.maxReconnects,
       baseDelay: Duration.decode(options.reconnectDelay ?? defaults.reconnectDelay),
       maxDelay: Duration.decode(options.maxReconnectDelay ?? defaults.maxReconnectDelay),
-      idleTimeout: Duration.decode(options.idleTimeout ?? defaults.idleTimeout)
+      idleTimeout: Duration.decode(options.idleTimeout ?? defaults.idleTimeout),
+      reconnectWindow: Duration.decode(options.reconnectWindow ?? defaults.reconnectWindow)
     }
 
     const span = (name: string) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
@@ -432,12 +442,18 @@ export const make = (options: Options = {}): Effect.Effect<WorkflowsService, nev
         workflowId,
         after: streamOptions.after,
         resume,
+        // one attempt per connection: the reader paces the reconnects (core's policy, never stacked)
         open: (cursor) =>
           rest.stream("rest", `${BASE}/${segment(workflowId)}/events/stream`, {
+            retry: false,
             ...(cursor !== undefined ? { query: { after: cursor }, headers: { "last-event-id": cursor } } : {})
-          }).pipe(Stream.mapError(classify(`GET ${BASE}/:id/events/stream`))),
+          }),
         status: Effect.map(get(workflowId), (w) => w.status)
-      })
+      }).pipe(
+        Stream.mapError((e): WorkflowError =>
+          e._tag === "SogniApiError" ? fromApiError(e, `GET ${BASE}/:id/events/stream`) : e
+        )
+      )
 
     const templates: TemplatesService = {
       list: (o = {}) => {

@@ -45,6 +45,13 @@ const chunked = (bytes: Uint8Array, cuts: ReadonlyArray<number>) => {
   return out
 }
 
+/** The bytes of `text`, then the connection breaks. */
+const cutAfter = (text: string): Stream.Stream<Uint8Array, WorkflowError> =>
+  Stream.concat(
+    Stream.make(encoder.encode(text)),
+    Stream.fail(new SogniError.SogniTransportError({ reason: "Closed", message: "cut" }))
+  )
+
 describe("resumable event reader", () => {
   it.effect("the reconnect delay is the backoff times a jitter factor drawn from Effect's Random", () =>
     Effect.gen(function*() {
@@ -153,6 +160,53 @@ describe("resumable event reader", () => {
       const gaps = opens.slice(1).map((t, i) => t - opens[i]!)
       // after event 1 (progress): 100; then six drops in a row with nothing new: 200, 400, 800, 1000 (cap), 1000, 1000
       assert.deepStrictEqual(gaps, [100, 200, 400, 800, 1000, 1000, 1000])
+    }))
+
+  it.effect("the soak's failure: connections cut after a heartbeat keep the stream alive (the backoff stays at the base), however small maxReconnects", () =>
+    Effect.gen(function*() {
+      // Before the shared reader, only a NEW event renewed the budget: twelve heartbeat-only connections in a
+      // row exhausted maxReconnects 2 although the server answered every time.
+      const opens: Array<number> = []
+      const open = (cursor: string | undefined): Stream.Stream<Uint8Array, WorkflowError> =>
+        Effect.map(TestClock.currentTimeMillis, (now) => {
+          opens.push(now)
+          if (opens.length === 1) return cutAfter(frame(1, 2, "completed"))
+          assert.strictEqual(cursor, "1")
+          return opens.length <= 12 ? cutAfter(": keepalive\n\n") : Stream.make(encoder.encode(frame(2, 2, "completed")))
+        }).pipe(Stream.unwrap)
+      const fiber = yield* EventStream.resumableEvents({
+        workflowId: "wf_heartbeats",
+        after: undefined,
+        resume: { ...resume, maxReconnects: 2, baseDelay: Duration.millis(100), maxDelay: Duration.millis(1000) },
+        open,
+        status: Effect.succeed("running")
+      }).pipe(Stream.runCollect, Effect.withRandom(Random.fixed([0.5])), Effect.fork)
+      yield* TestClock.adjust(Duration.seconds(5))
+      const events = yield* Fiber.join(fiber)
+      assert.deepStrictEqual(Chunk.toArray(events).map((e) => e.id), ["1", "2"])
+      assert.deepStrictEqual(opens.slice(1).map((t, i) => t - opens[i]!), Array.from({ length: 12 }, () => 100))
+    }))
+
+  it.effect("drops after heartbeats are bounded by reconnectWindow: the stream fails Exhausted with the last id", () =>
+    Effect.gen(function*() {
+      let connections = 0
+      const fiber = yield* EventStream.resumableEvents({
+        workflowId: "wf_window",
+        after: "4",
+        resume: { ...resume, maxReconnects: 2, baseDelay: Duration.seconds(1), maxDelay: Duration.seconds(1), reconnectWindow: Duration.minutes(1) },
+        open: () => {
+          connections++
+          return cutAfter(": keepalive\n\n")
+        },
+        status: Effect.succeed("running")
+      }).pipe(Stream.runDrain, Effect.flip, Effect.withRandom(Random.fixed([0.5])), Effect.fork)
+      yield* TestClock.adjust(Duration.seconds(59))
+      assert.isNull(fiber.unsafePoll())
+      yield* TestClock.adjust(Duration.seconds(2))
+      const error = yield* Fiber.join(fiber)
+      assert.strictEqual(error._tag, "WorkflowStreamError")
+      assert.deepInclude(error as object, { reason: "Exhausted", lastEventId: "4", workflowId: "wf_window" })
+      assert.strictEqual(connections, 61)
     }))
 
   it.live("gives up with WorkflowStreamError after maxReconnects drops without progress", () =>

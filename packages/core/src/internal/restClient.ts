@@ -129,6 +129,8 @@ export interface ParsedErrorBody {
   readonly errorCode: number | undefined
   readonly retryAfter: number | undefined
   readonly details: unknown
+  /** The body when it is a JSON object. */
+  readonly json: Readonly<Record<string, unknown>> | undefined
 }
 
 /**
@@ -138,7 +140,7 @@ export interface ParsedErrorBody {
 export const parseErrorBody = (status: number, text: string, contentType: string | undefined): ParsedErrorBody => {
   const reason = statusText(status)
   const trimmed = text.trim()
-  if (trimmed === "") return { message: reason, errorCode: status, retryAfter: undefined, details: undefined }
+  if (trimmed === "") return { message: reason, errorCode: status, retryAfter: undefined, details: undefined, json: undefined }
   let json: unknown = undefined
   if (trimmed.startsWith("{")) {
     try {
@@ -154,14 +156,21 @@ export const parseErrorBody = (status: number, text: string, contentType: string
       message,
       errorCode: typeof b.errorCode === "number" ? b.errorCode : status,
       retryAfter: typeof b.retryAfter === "number" && b.retryAfter >= 0 ? b.retryAfter : undefined,
-      details: b.details
+      details: b.details,
+      json: b
     }
   }
   const html = (contentType ?? "").toLowerCase().includes("html") || /^<(!doctype|html|head|body|\?xml)/i.test(trimmed)
   if (html) {
-    return { message: `${reason}: ${trimmed.slice(0, 200)}`, errorCode: status, retryAfter: undefined, details: undefined }
+    return {
+      message: `${reason}: ${trimmed.slice(0, 200)}`,
+      errorCode: status,
+      retryAfter: undefined,
+      details: undefined,
+      json: undefined
+    }
   }
-  return { message: trimmed.slice(0, 500), errorCode: status, retryAfter: undefined, details: undefined }
+  return { message: trimmed.slice(0, 500), errorCode: status, retryAfter: undefined, details: undefined, json: undefined }
 }
 
 const transportReason = (error: HttpClientError.HttpClientError): SogniTransportError["reason"] =>
@@ -216,7 +225,8 @@ export const errorOfResponse = (
     url,
     ...(parsed.errorCode !== undefined ? { errorCode: parsed.errorCode } : {}),
     ...(Option.isSome(after) ? { retryAfterMillis: Duration.toMillis(after.value) } : {}),
-    ...(parsed.details !== undefined ? { details: parsed.details } : {})
+    ...(parsed.details !== undefined ? { details: parsed.details } : {}),
+    ...(parsed.json !== undefined ? { body: parsed.json } : {})
   })
 }
 

@@ -1,160 +1,84 @@
 /**
- * The resumable SSE reader behind `Workflows.streamEvents`: one connection after another, each resuming
- * after the last delivered id (`?after=` + `Last-Event-ID`), until the workflow's terminal event.
+ * `Workflows.streamEvents` on core's resumable SSE reader (`Sse.resumable`): the workflows-specific parts
+ * only. The cursor is the last delivered frame id (sent back as `?after=` + `Last-Event-ID`, workflows.md
+ * §8.4); replays are recognised by the event's `sequence` (or a numeric id); the stream ends on a terminal
+ * `status`; a clean close that delivered nothing ends it when the record says the workflow is over.
  *
  * @internal
  */
-import * as Sse from "@effect/experimental/Sse"
+import { RetryPolicy, Sse } from "@effect-sogni/core"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Random from "effect/Random"
-import * as Either from "effect/Either"
-import * as Schema from "effect/Schema"
-import * as Stream from "effect/Stream"
+import * as Option from "effect/Option"
+import type * as Schema from "effect/Schema"
+import type * as Stream from "effect/Stream"
 import * as Workflow from "../Workflow.js"
-import { type WorkflowError, WorkflowStreamError } from "../WorkflowError.js"
+import { WorkflowStreamError } from "../WorkflowError.js"
 
 /** Reconnection settings. @internal */
 export interface ResumeOptions {
-  /** Consecutive failed connections (no new event in between) before giving up. */
+  /** Drops in a row before giving up; a connection that heard any frame (a heartbeat too) counts as the first. */
   readonly maxReconnects: number
-  /** First reconnect delay; doubles per consecutive failure up to `maxDelay`. */
+  /** First reconnect delay; doubles per drop in a row up to `maxDelay`, back to this after any frame. */
   readonly baseDelay: Duration.Duration
   readonly maxDelay: Duration.Duration
   /** A connection that sends nothing at all (not even a heartbeat) for this long is dropped and resumed. */
   readonly idleTimeout: Duration.Duration
+  /** Drops that keep coming without a new event fail the stream after this long (default `Sse.defaults`). */
+  readonly reconnectWindow?: Duration.Duration | undefined
 }
 
-/** Why one connection ended without the terminal event. */
-class Interrupted {
-  readonly _tag = "Interrupted"
-  constructor(readonly cause: unknown, readonly idle: boolean) {}
+/** The reader's position: the id to send back and the highest sequence delivered. */
+interface Cursor {
+  readonly id: string | undefined
+  readonly sequence: number
 }
 
-const decodeEvent = Schema.decodeUnknownEither(Schema.parseJson(Workflow.WorkflowEvent))
-
-/** Whether an error of one connection is worth a reconnect. */
-const resumable = (error: WorkflowError): boolean => {
-  switch (error._tag) {
-    case "SogniTransportError":
-      return true
-    case "WorkflowApiError":
-      return error.isRetryable
-    default:
-      return false
-  }
-}
+const numeric = (id: string | undefined): number | undefined => (id !== undefined && /^\d+$/.test(id) ? Number(id) : undefined)
 
 /**
  * Events of one workflow, resuming after drops.
  *
  * @internal
  */
-export const resumableEvents = (options: {
+export const resumableEvents = <E, E2>(options: {
   readonly workflowId: string
   readonly after: string | undefined
   readonly resume: ResumeOptions
-  /** Opens one SSE connection from a cursor. */
-  readonly open: (cursor: string | undefined) => Stream.Stream<Uint8Array, WorkflowError>
+  /** Opens one SSE connection from a cursor (a single attempt). */
+  readonly open: (cursor: string | undefined) => Stream.Stream<Uint8Array, E>
   /** Reads the record's status (used when a connection closes cleanly without a terminal event). */
-  readonly status: Effect.Effect<string | undefined, WorkflowError>
-}): Stream.Stream<Workflow.WorkflowEvent, WorkflowError> =>
-  Stream.suspend(() => {
-    const { resume, workflowId } = options
-    let cursor = options.after
-    let lastSequence = cursor !== undefined && /^\d+$/.test(cursor) ? Number(cursor) : -1
-    let finished = false
-
-    /** One connection: parsed, decoded, deduplicated events; ends after the terminal event. */
-    const connection = (): Stream.Stream<Workflow.WorkflowEvent, WorkflowError | Interrupted> =>
-      Stream.suspend(() => {
-        let delivered = 0
-        const parsed: Array<Sse.Event> = []
-        const parser = Sse.makeParser((event) => {
-          if (event._tag === "Event") parsed.push(event)
-        })
-        const frames = options.open(cursor).pipe(
-          Stream.timeoutFail(() => new Interrupted("idle", true), resume.idleTimeout),
-          Stream.decodeText(),
-          Stream.mapConcatEffect((text) =>
-            Effect.suspend(() => {
-              const error = parser.feed(text)
-              const out = parsed.splice(0, parsed.length)
-              return error === undefined ? Effect.succeed(out) : Effect.fail(new Interrupted(error, false))
-            })
-          )
-        )
-        const events = frames.pipe(
-          Stream.mapConcatEffect((frame) => {
-            const decoded = decodeEvent(frame.data)
-            if (Either.isLeft(decoded)) {
-              if (frame.id !== undefined) cursor = frame.id
-              return Effect.as(
-                Effect.logWarning(`workflow ${workflowId}: skipped a malformed event frame (id ${frame.id ?? "none"})`),
-                []
-              )
-            }
-            const event = decoded.right
-            const id = frame.id ?? event.id
-            const sequence = event.sequence ?? (/^\d+$/.test(id) ? Number(id) : undefined)
-            if (sequence !== undefined && sequence <= lastSequence) return Effect.succeed([])
-            if (sequence !== undefined) lastSequence = sequence
-            if (id !== "") cursor = id
-            delivered++
-            if (Workflow.isTerminal(event.status)) finished = true
-            return Effect.succeed([event])
-          }),
-          Stream.takeUntil(() => finished)
-        )
-        // A clean close before the terminal event: resume, unless the workflow is over and nothing was missed.
-        const afterClose = Stream.unwrap(Effect.suspend(() => {
-          if (finished) return Effect.succeed(Stream.empty)
-          if (delivered > 0) return Effect.succeed(Stream.fail(new Interrupted("closed", false)))
-          return Effect.map(options.status, (status) =>
-            Workflow.isTerminal(status) ? Stream.empty : Stream.fail(new Interrupted("closed", false)))
-        }))
-        return Stream.concat(events, afterClose)
-      })
-
-    const loop = (failures: number): Stream.Stream<Workflow.WorkflowEvent, WorkflowError> => {
-      const before = lastSequence
-      const beforeCursor = cursor
-      return connection().pipe(
-        Stream.catchAll((error) => {
-          const progressed = lastSequence !== before || cursor !== beforeCursor
-          const attempt = progressed ? 1 : failures + 1
-          const giveUp = (message: string, cause: unknown, idle = false) =>
-            Stream.fail(
-              new WorkflowStreamError({
-                reason: idle ? "Idle" : "Exhausted",
-                workflowId,
-                ...(cursor !== undefined ? { lastEventId: cursor } : {}),
-                message,
-                cause
-              })
-            )
-          if (!(error instanceof Interrupted) && !resumable(error)) return Stream.fail(error)
-          if (attempt > resume.maxReconnects) {
-            const idle = error instanceof Interrupted && error.idle
-            return giveUp(
-              `workflow ${workflowId}: the event stream dropped ${attempt} times in a row without a new event`,
-              error instanceof Interrupted ? error.cause : error,
-              idle
-            )
-          }
-          const delay = Duration.min(
-            Duration.times(resume.baseDelay, 2 ** (attempt - 1)),
-            resume.maxDelay
-          )
-          return Stream.fromEffect(
-            Effect.logDebug(`workflow ${workflowId}: event stream dropped; resuming after ${cursor ?? "the start"}`).pipe(
-              // ±20 % jitter from Effect's Random service, so tests can fix it
-              Effect.zipRight(Effect.flatMap(Random.nextRange(0.8, 1.2), (factor) => Effect.sleep(Duration.times(delay, factor))))
-            )
-          ).pipe(Stream.drain, Stream.concat(Stream.suspend(() => loop(attempt))))
-        })
-      )
+  readonly status: Effect.Effect<string | undefined, E2>
+}): Stream.Stream<Workflow.WorkflowEvent, E | E2 | WorkflowStreamError> => {
+  const { resume, workflowId } = options
+  return Sse.resumable<Workflow.WorkflowEvent, Schema.Schema.Encoded<typeof Workflow.WorkflowEvent>, Cursor, E | E2, WorkflowStreamError, never>({
+    label: `workflow ${workflowId}`,
+    cursor: { id: options.after, sequence: numeric(options.after) ?? -1 },
+    open: (cursor) => options.open(cursor.id),
+    schema: Workflow.WorkflowEvent,
+    advance: (cursor, event, frame) => {
+      const id = frame.id ?? (event.id === undefined ? "" : String(event.id))
+      const sequence = event.sequence ?? numeric(id)
+      if (sequence !== undefined && sequence <= cursor.sequence) return Option.none()
+      return Option.some({ id: id !== "" ? id : cursor.id, sequence: sequence ?? cursor.sequence })
+    },
+    skip: (cursor, frame) => (frame.id !== undefined ? { ...cursor, id: frame.id } : cursor),
+    isTerminal: (event) => Workflow.isTerminal(event.status),
+    // a clean close that delivered events resumes; one that delivered nothing asks the record
+    onCleanClose: (delivered) =>
+      delivered > 0 ? Effect.succeed(false) : Effect.map(options.status, Workflow.isTerminal),
+    giveUp: (exhausted) =>
+      new WorkflowStreamError({
+        reason: exhausted.reason,
+        workflowId,
+        ...(exhausted.cursor.id !== undefined ? { lastEventId: exhausted.cursor.id } : {}),
+        message: exhausted.message,
+        cause: exhausted.cause
+      }),
+    settings: {
+      policy: { ...RetryPolicy.defaults, retries: resume.maxReconnects, base: resume.baseDelay, cap: resume.maxDelay },
+      idleTimeout: resume.idleTimeout,
+      reconnectWindow: resume.reconnectWindow ?? Sse.defaults.reconnectWindow
     }
-
-    return loop(0)
   })
+}
