@@ -33,53 +33,18 @@ import { WorkflowInvalidRequest } from "./WorkflowError.js"
 /**
  * The 34 tools allowed as durable workflow steps (protocol `durable-workflow-run.schema.json`): the 24
  * hosted generation tools and the 10 app tools. Composition tools (`enhance_prompt`, `compose_*`) are not.
+ * Derived from core's `PlatformTools`.
  *
  * @since 0.1.0
  */
-export const stepToolNames = [
-  "generate_image",
-  "generate_video",
-  "generate_music",
-  "generate_speech",
-  "edit_image",
-  "apply_style",
-  "restore_photo",
-  "upscale_image",
-  "image_to_3d",
-  "remove_background",
-  "segment_image",
-  "upscale_video",
-  "refine_result",
-  "animate_photo",
-  "change_angle",
-  "video_to_video",
-  "stitch_video",
-  "orbit_video",
-  "dance_montage",
-  "sound_to_video",
-  "extend_video",
-  "replace_video_segment",
-  "overlay_video",
-  "add_subtitles",
-  "analyze_image",
-  "analyze_video",
-  "extract_metadata",
-  "ask_clarifying_question",
-  "finalize_response",
-  "create_asset_manifest",
-  "inspect_asset",
-  "label_asset",
-  "map_assets_for_model",
-  "validate_asset_references"
-] as const
+export const stepToolNames = PlatformTools.stepToolNames
 
 /** @since 0.1.0 */
-export type StepToolName = typeof stepToolNames[number]
+export type StepToolName = PlatformTools.StepToolName
 
 /** @since 0.1.0 */
 export const StepToolName: Schema.Literal<typeof stepToolNames> = Schema.Literal(...stepToolNames)
 
-const stepToolSet: ReadonlySet<string> = new Set(stepToolNames)
 const appToolSet: ReadonlySet<string> = new Set(PlatformTools.appToolNames)
 
 /**
@@ -469,7 +434,7 @@ export const validateEither = (plan: unknown, options: ValidateOptions = {}): Ei
     }
     if (earlier.has(id)) return Either.left(invalid(`${at}.id`, "unique", `Step id "${id}" is used twice`, id))
     const toolName = raw["toolName"]
-    if (typeof toolName !== "string" || !stepToolSet.has(toolName)) {
+    if (!PlatformTools.isStepToolName(toolName)) {
       return Either.left(invalid(
         `${at}.toolName`,
         "enum",

@@ -13,7 +13,7 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { RPC_PATH } from "../EmulatorControl.js"
-import { accountOfSecret, readCredential } from "./auth.js"
+import { accountOfSecret } from "./auth.js"
 import {
   type CatalogModel,
   type CostInput,
@@ -29,6 +29,8 @@ import {
 } from "./catalog.js"
 import { chatRunsRouter } from "./chatRuns.js"
 import { hostedChatRouter } from "./hostedChat.js"
+import { withAccount } from "./http/guard.js"
+import { errorResponse, type Handler, notFound, ok, param, raw, schemaBody, urlOf } from "./http/response.js"
 import { llmEstimate } from "./llm.js"
 import {
   CONTENT_FORMAT,
@@ -45,7 +47,7 @@ import {
 import { liveProjectsOf, rawProject, recoveredProject, statusSnapshot, unclaimedOf } from "./records.js"
 import { type AccountState, balancesOf, formatAmount, isTerminal, type World } from "./state.js"
 import { issueJwt, randomHex, verifyJwt } from "./tokens.js"
-import { workflowsRouter } from "./workflows.js"
+import { workflowsRouter } from "./workflows/router.js"
 import {
   ACCEPTED,
   IMAGE_SLOTS,
@@ -56,7 +58,7 @@ import {
   type SlotKind,
   slotKey,
   sniff,
-  type Upload
+  storeUpload
 } from "./uploads.js"
 import { assetRouter } from "./assets.js"
 import { subscriptionsRouter } from "./subscriptions.js"
@@ -64,67 +66,19 @@ import { lorasRouter } from "./loras.js"
 import { announcementsRouter } from "./announcements.js"
 import { rewardsRouter } from "./rewards.js"
 
-type Handler = Effect.Effect<
-  HttpServerResponse.HttpServerResponse,
-  never,
-  HttpServerRequest.HttpServerRequest | HttpRouter.RouteContext
->
+/** The error envelope, for routers that still import it from here; new code imports `./http/response.js`. @internal */
+export { errorResponse } from "./http/response.js"
 
-/** The error envelope (rest.md §2.3). @internal */
-export const errorResponse = (
-  status: number,
-  message: string,
-  options?: { readonly errorCode?: number | undefined; readonly retryAfterSeconds?: number | undefined }
-): HttpServerResponse.HttpServerResponse => {
-  const retryAfter = options?.retryAfterSeconds
-  return HttpServerResponse.unsafeJson(
-    {
-      status: "error",
-      message,
-      errorCode: options?.errorCode ?? status,
-      ...(retryAfter !== undefined ? { retryAfter } : {})
-    },
-    { status, ...(retryAfter !== undefined ? { headers: { "retry-after": String(retryAfter) } } : {}) }
-  )
-}
-
-const ok = (data: unknown) => HttpServerResponse.unsafeJson({ status: "success", data })
-const raw = (body: unknown) => HttpServerResponse.unsafeJson(body)
-const notFound = (what = "Not found") => errorResponse(404, what)
-
-const urlOf = (request: HttpServerRequest.HttpServerRequest) => new URL(request.url, "http://emulator.invalid")
-
-/** Runs `f` with the caller's account, or answers 401 for missing/invalid credentials. */
+/** Runs `f` with the caller's account and the request URL, or answers 401. */
 const authed = (
   world: World,
   f: (account: AccountState, url: URL) => Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpRouter.RouteContext>
-): Handler =>
-  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
-    const credential = readCredential(world, request.headers)
-    switch (credential._tag) {
-      case "None":
-        return Effect.succeed(errorResponse(401, "Authentication required", { errorCode: 4021 }))
-      case "Invalid":
-        return Effect.succeed(errorResponse(401, "Invalid API key or token", { errorCode: 4021 }))
-      case "Valid":
-        return f(credential.account, urlOf(request))
-    }
-  })
-
-const param = (name: string) => Effect.map(HttpRouter.params, (p) => p[name] ?? "")
-
-/** A JSON body decoded with a schema, or a 400 envelope. */
-const body = <A, I>(schema: Schema.Schema<A, I>) =>
-  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
-    request.json.pipe(
-      Effect.flatMap(Schema.decodeUnknown(schema)),
-      Effect.mapError((e) => errorResponse(400, `Invalid request body: ${e.message.split("\n")[0]}`))
-    ))
+): Handler => withAccount(world, (account, request) => f(account, urlOf(request)))
 
 const withBody = <A, I>(
   schema: Schema.Schema<A, I>,
   f: (a: A) => Effect.Effect<HttpServerResponse.HttpServerResponse>
-): Handler => Effect.matchEffect(body(schema), { onFailure: Effect.succeed, onSuccess: f })
+): Handler => Effect.matchEffect(schemaBody(schema), { onFailure: Effect.succeed, onSuccess: f })
 
 // ---------------------------------------------------------------------------------------------
 // Media
@@ -218,9 +172,6 @@ const media = (world: World): Handler =>
 
 /** Upload URLs live this long ("use immediately"). */
 const UPLOAD_URL_TTL_MILLIS = 15 * 60_000
-
-/** Uploads of projects that were never submitted are dropped after this long. */
-const UPLOAD_RETENTION_MILLIS = 60 * 60_000
 
 const uploadSignature = (
   world: World,
@@ -373,21 +324,6 @@ const putUpload = (world: World): Handler =>
     })
     return HttpServerResponse.empty({ status: 200, headers: { etag: `"${world.signer.sign(`${projectId}|${slot}|${bytes.length}`).slice(0, 16)}"` } })
   })
-
-/** Stores an upload in a project's slot (PUT, or a saved upload bound to it). @internal */
-export const storeUpload = (world: World, projectId: string, upload: Upload): void => {
-  let slots = world.uploads.get(projectId)
-  if (slots === undefined) {
-    world.uploads.set(projectId, slots = new Map())
-    // Forget uploads of projects that never arrive (submitted projects are forgotten with the project).
-    world.run(
-      Effect.sleep(UPLOAD_RETENTION_MILLIS).pipe(Effect.andThen(Effect.sync(() => {
-        if (!world.projects.has(projectId)) world.uploads.delete(projectId)
-      })))
-    )
-  }
-  slots.set(upload.slot, upload)
-}
 
 const getUpload = (world: World): Handler =>
   Effect.gen(function*() {
@@ -745,7 +681,7 @@ export const makeRouter = <E, R>(world: World, rpc: Effect.Effect<HttpServerResp
     // Socket host (raw bodies)
     HttpRouter.get("/api/v1/models/list", Effect.sync(() => raw(modelList())))
   ).pipe(
-    HttpRouter.get("/api/v2/models/tiers", Effect.sync(() => raw(tiers()))),
+    HttpRouter.get("/api/v2/models/tiers", Effect.sync(() => raw(world.catalog.tiers))),
     HttpRouter.get(
       "/api/v1/size-presets/network/:network/model/:modelId",
       Effect.map(HttpRouter.params, (p) => {
@@ -783,7 +719,7 @@ export const makeRouter = <E, R>(world: World, rpc: Effect.Effect<HttpServerResp
               return p[key]
             }
           }
-          const estimate = llmEstimate({
+          const estimate = llmEstimate(world.catalog.llmModels, {
             tokenType: decoded("tokenType"),
             model: decoded("model"),
             inputTokens: decoded("inputTokens"),

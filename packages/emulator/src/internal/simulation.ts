@@ -29,6 +29,7 @@ import {
   type World
 } from "./state.js"
 import { meanColor, type Upload } from "./uploads.js"
+import { randomSeed } from "./tokens.js"
 
 /** Timings at speed 1, in milliseconds. Every one is divided by the speed factor. @internal */
 export const Timing = {
@@ -109,7 +110,7 @@ const TINT_SLOTS = ["startingImage", "referenceImage", "referenceImageEnd", "con
  * @internal
  */
 export const admitProject = (world: World, conn: Connection, request: Protocol.JobRequest): Effect.Effect<void> =>
-  Effect.suspend(() => {
+  Effect.flatMap(randomSeed, (drawnSeed) => {
     const id = request.jobID.toUpperCase()
     const existing = world.projects.get(id)
     if (existing !== undefined) {
@@ -149,7 +150,7 @@ export const admitProject = (world: World, conn: Connection, request: Protocol.J
       audio: plan.audio,
       assets: plan.assets,
       tint,
-      seed: rawSeed === undefined ? (Math.random() * 0xffffffff) >>> 0 : rawSeed >>> 0,
+      seed: rawSeed === undefined ? drawnSeed : rawSeed >>> 0,
       prompt: clean,
       outputFormat: plan.outputFormat,
       network,
