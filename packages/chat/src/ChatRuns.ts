@@ -24,7 +24,7 @@
  *
  * @since 0.1.0
  */
-import { RetryPolicy, type SogniAuth, SogniConfig, SogniError } from "@effect-sogni/core"
+import { Protocol, RetryPolicy, type SogniAuth, SogniConfig, SogniError } from "@effect-sogni/core"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Context from "effect/Context"
@@ -42,28 +42,15 @@ import { decode, type HostedError, type HostedHttp, make as makeHttp } from "./i
 // Model
 
 /** @since 0.1.0 */
-export const ChatRunStatus = Schema.Literal(
-  "queued",
-  "running",
-  "waiting_for_user",
-  "completed",
-  "partial_failure",
-  "failed",
-  "cancelled"
-)
+export const ChatRunStatus = Protocol.ChatRunStatus
 /** @since 0.1.0 */
-export type ChatRunStatus = typeof ChatRunStatus.Type
+export type ChatRunStatus = Protocol.ChatRunStatus
 
 /** Statuses a run never leaves. @since 0.1.0 */
-export const terminalStatuses: ReadonlySet<ChatRunStatus> = new Set(["completed", "partial_failure", "failed", "cancelled"])
+export const terminalStatuses: ReadonlySet<ChatRunStatus> = Protocol.chatRunTerminalStatuses
 
 /** Event types that end a run's stream. @since 0.1.0 */
-export const terminalEventTypes: ReadonlySet<string> = new Set([
-  "run_completed",
-  "run_partial_failure",
-  "run_failed",
-  "run_cancelled"
-])
+export const terminalEventTypes: ReadonlySet<string> = Protocol.chatRunTerminalEvents
 
 const Opaque = Schema.Record({ key: Schema.String, value: Schema.Unknown })
 

@@ -950,5 +950,6 @@ export const ActiveProjects = Schema.Struct({
 // ---------------------------------------------------------------------------------------------
 
 export * from "./internal/protocol/chatRuns.js"
+export * from "./internal/protocol/runStatus.js"
 export * from "./internal/protocol/workflows.js"
 export * from "./internal/protocol/savedUploads.js"

@@ -23,7 +23,7 @@
  *
  * @since 0.1.0
  */
-import { PlatformTools } from "@effect-sogni/core"
+import { PlatformTools, Protocol } from "@effect-sogni/core"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import { pipeArguments, type Pipeable } from "effect/Pipeable"
@@ -63,20 +63,7 @@ export const unknownStepTools: ReadonlyArray<StepToolName> = stepToolNames.filte
  *
  * @since 0.1.0
  */
-export const Transform = Schema.Literal(
-  "artifact_url",
-  "artifact_data_uri",
-  "image_url",
-  "video_url",
-  "audio_url",
-  "image_index",
-  "video_index",
-  "audio_index",
-  "subtitle_cues",
-  "subtitle_srt",
-  "overlay_items",
-  "asset_ref"
-)
+export const Transform = Schema.Literal(...Protocol.creativeWorkflowTransforms)
 
 /** @since 0.1.0 */
 export type Transform = typeof Transform.Type

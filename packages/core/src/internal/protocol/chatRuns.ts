@@ -6,29 +6,17 @@
  * @internal
  */
 import * as Schema from "effect/Schema"
+import { DurableRunStatus, durableRunTerminalStatuses } from "./runStatus.js"
 
 const Json = Schema.Record({ key: Schema.String, value: Schema.Unknown })
 
 /** Run statuses (protocol `enums/chat-run-status.json`). @since 0.2.0 */
-export const ChatRunStatus = Schema.Literal(
-  "queued",
-  "running",
-  "waiting_for_user",
-  "completed",
-  "partial_failure",
-  "failed",
-  "cancelled"
-)
+export const ChatRunStatus = DurableRunStatus
 /** @since 0.2.0 */
-export type ChatRunStatus = typeof ChatRunStatus.Type
+export type ChatRunStatus = DurableRunStatus
 
 /** Statuses a run never leaves. @since 0.2.0 */
-export const chatRunTerminalStatuses: ReadonlySet<ChatRunStatus> = new Set([
-  "completed",
-  "partial_failure",
-  "failed",
-  "cancelled"
-])
+export const chatRunTerminalStatuses: ReadonlySet<ChatRunStatus> = durableRunTerminalStatuses
 
 /** Event types that end a run (chat.md §15.3). @since 0.2.0 */
 export const chatRunTerminalEvents: ReadonlySet<string> = new Set([

@@ -6,29 +6,37 @@
  * @internal
  */
 import * as Schema from "effect/Schema"
+import { DurableRunStatus, durableRunTerminalStatuses } from "./runStatus.js"
 
 const Json = Schema.Record({ key: Schema.String, value: Schema.Unknown })
 
-/** Workflow statuses (workflows.md §6). @since 0.2.0 */
-export const CreativeWorkflowStatus = Schema.Literal(
-  "queued",
-  "running",
-  "completed",
-  "partial_failure",
-  "waiting_for_user",
-  "failed",
-  "cancelled"
-)
+/** Workflow statuses (workflows.md §6): the durable-run statuses. @since 0.2.0 */
+export const CreativeWorkflowStatus = DurableRunStatus
 /** @since 0.2.0 */
-export type CreativeWorkflowStatus = typeof CreativeWorkflowStatus.Type
+export type CreativeWorkflowStatus = DurableRunStatus
 
 /** Statuses a workflow never leaves. @since 0.2.0 */
-export const creativeWorkflowTerminalStatuses: ReadonlySet<CreativeWorkflowStatus> = new Set([
-  "completed",
-  "partial_failure",
-  "failed",
-  "cancelled"
-])
+export const creativeWorkflowTerminalStatuses: ReadonlySet<CreativeWorkflowStatus> = durableRunTerminalStatuses
+
+/**
+ * Dependency transforms: what value a dependency injects into its `targetArgument` (workflows.md §4).
+ *
+ * @since 0.2.0
+ */
+export const creativeWorkflowTransforms = [
+  "artifact_url",
+  "artifact_data_uri",
+  "image_url",
+  "video_url",
+  "audio_url",
+  "image_index",
+  "video_index",
+  "audio_index",
+  "subtitle_cues",
+  "subtitle_srt",
+  "overlay_items",
+  "asset_ref"
+] as const
 
 /** Step statuses inside a record. @since 0.2.0 */
 export const CreativeWorkflowStepStatus = Schema.Literal(

@@ -84,6 +84,21 @@ export const getTemplate = (world: World): Handler =>
         : ok({ template: renderTemplate(template) })
     }))
 
+/** Saves a new private template of the caller (its id, author and creation time win over `fields`); 201. */
+const saveNew = (world: World, account: AccountState, fields: Record<string, unknown>) => {
+  const now = Date.now()
+  const id = `tpl_${randomHex(6)}`
+  const template: Template = {
+    id,
+    owner: account.username,
+    createdAt: now,
+    updatedAt: now,
+    body: { ...fields, id, author: { userId: account.username, displayName: account.username }, createdAt: iso(now) }
+  }
+  world.workflows.templates.set(id, template)
+  return ok({ template: renderTemplate(template) }, 201)
+}
+
 /** @internal */
 export const createTemplate = (world: World): Handler =>
   withAccount(world, (account, request) =>
@@ -91,25 +106,7 @@ export const createTemplate = (world: World): Handler =>
       Effect.sync(() => {
         const invalid = templateProblem(body, false)
         if (invalid !== undefined) return errorResponse(400, invalid, { errorCode: 4000 })
-        const now = Date.now()
-        const id = `tpl_${randomHex(6)}`
-        const template: Template = {
-          id,
-          owner: account.username,
-          createdAt: now,
-          updatedAt: now,
-          body: {
-            version: "1.0.0",
-            description: "",
-            visibility: "private",
-            ...body,
-            id,
-            author: { userId: account.username, displayName: account.username },
-            createdAt: iso(now)
-          }
-        }
-        world.workflows.templates.set(id, template)
-        return ok({ template: renderTemplate(template) }, 201)
+        return saveNew(world, account, { version: "1.0.0", description: "", visibility: "private", ...body })
       })))
 
 const ownTemplate = (world: World, account: AccountState, id: string | undefined) => {
@@ -161,25 +158,12 @@ export const forkTemplate = (world: World): Handler =>
         if (newName !== undefined && (typeof newName !== "string" || newName.trim().length === 0)) {
           return errorResponse(400, "newName must be a non-empty string", { errorCode: 4000 })
         }
-        const now = Date.now()
-        const id = `tpl_${randomHex(6)}`
-        const template: Template = {
-          id,
-          owner: account.username,
-          createdAt: now,
-          updatedAt: now,
-          body: {
-            ...structuredClone(source.body),
-            id,
-            name: typeof newName === "string" ? newName : `${String(source.body["name"])} (fork)`,
-            visibility: "private",
-            author: { userId: account.username, displayName: account.username },
-            forkedFrom: source.id,
-            createdAt: iso(now)
-          }
-        }
-        world.workflows.templates.set(id, template)
-        return ok({ template: renderTemplate(template) }, 201)
+        return saveNew(world, account, {
+          ...structuredClone(source.body),
+          name: typeof newName === "string" ? newName : `${String(source.body["name"])} (fork)`,
+          visibility: "private",
+          forkedFrom: source.id
+        })
       })))
 
 const TEMPLATE_INPUT = /^\$inputs\.([A-Za-z0-9_-]{1,64})$/

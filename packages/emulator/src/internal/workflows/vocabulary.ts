@@ -25,20 +25,7 @@ export const PROGRESS_POLL_MILLIS = 80
 export const STEP_TOOL_NAMES: ReadonlySet<string> = new Set(PlatformTools.stepToolNames)
 
 /** Dependency transforms (workflows.md §4). @internal */
-export const TRANSFORMS: ReadonlySet<string> = new Set([
-  "artifact_url",
-  "artifact_data_uri",
-  "image_url",
-  "video_url",
-  "audio_url",
-  "image_index",
-  "video_index",
-  "audio_index",
-  "subtitle_cues",
-  "subtitle_srt",
-  "overlay_items",
-  "asset_ref"
-])
+export const TRANSFORMS: ReadonlySet<string> = new Set(Protocol.creativeWorkflowTransforms)
 
 /** Step tools that render images (one emulator image project each). @internal */
 export const IMAGE_TOOLS: ReadonlySet<string> = new Set([
