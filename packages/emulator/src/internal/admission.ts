@@ -59,11 +59,13 @@ export interface Plan {
 const refusal = (code: number, message: string): Refusal => ({ _tag: "Refusal", code, message })
 const invalid = (message: string): Refusal => refusal(ErrorCodes.invalidRequest, message)
 
-const numberField = (record: Readonly<Record<string, unknown>>, key: string): number | undefined => {
+/** A finite number field of a request record, if present. @internal */
+export const numberField = (record: Readonly<Record<string, unknown>>, key: string): number | undefined => {
   const v = record[key]
   return typeof v === "number" && Number.isFinite(v) ? v : undefined
 }
-const stringField = (record: Readonly<Record<string, unknown>>, key: string): string | undefined => {
+/** A string field of a request record, if present. @internal */
+export const stringField = (record: Readonly<Record<string, unknown>>, key: string): string | undefined => {
   const v = record[key]
   return typeof v === "string" ? v : undefined
 }

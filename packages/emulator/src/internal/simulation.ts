@@ -11,7 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import jpeg from "jpeg-js"
 import { PNG } from "pngjs"
-import { ErrorCodes, planRequest } from "./admission.js"
+import { ErrorCodes, numberField, planRequest, stringField } from "./admission.js"
 import { hashString, prng } from "./landscape.js"
 import { forgetMedia, mintMediaUrl, previewSteps } from "./media.js"
 import {
@@ -76,14 +76,6 @@ const refuse = (conn: Connection, jobID: string, error: number | string, message
     sendTo(conn, { type: "jobError", payload: { jobID, isFromWorker: false, error, error_message: message } })
   }).pipe(Effect.zipRight(Effect.logDebug(`project ${jobID} refused: ${message}`)))
 
-const numberField = (record: Readonly<Record<string, unknown>>, key: string): number | undefined => {
-  const v = record[key]
-  return typeof v === "number" && Number.isFinite(v) ? v : undefined
-}
-const stringField = (record: Readonly<Record<string, unknown>>, key: string): string | undefined => {
-  const v = record[key]
-  return typeof v === "string" ? v : undefined
-}
 
 /** Decodes an uploaded PNG or JPEG to RGBA (for tinting), or `undefined`. */
 const decodeUpload = (upload: Upload) => {
