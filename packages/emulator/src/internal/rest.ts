@@ -691,7 +691,7 @@ export const makeRouter = <E, R>(world: World, rpc: Effect.Effect<HttpServerResp
     HttpRouter.get(
       "/api/v1/size-presets/network/:network/model/:modelId",
       Effect.map(HttpRouter.params, (p) => {
-        const model = findModel(p["modelId"] ?? "")
+        const model = world.catalog.findModel(p["modelId"] ?? "")
         if (model === undefined || !isNetwork(p["network"] ?? "")) return notFound("Unknown network or model")
         return raw(model.media === "image" ? sizePresets : [])
       })
