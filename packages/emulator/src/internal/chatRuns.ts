@@ -33,7 +33,7 @@ import {
   type ToolDefinition
 } from "./hostedTools.js"
 import { estimateTokens, LLMPrice, LLMTiming, planReply } from "./llm.js"
-import { appendEvent, type EventLog, eventLogResponse, makeEventLog, readCursor } from "./http/eventLog.js"
+import { appendEvent, type EventLog, eventLogResponse, makeEventLog, strictCursor } from "./http/eventLog.js"
 import { withAccount } from "./http/guard.js"
 import { errorResponse, ok } from "./http/response.js"
 import { encodeWire } from "./http/wire.js"
@@ -579,8 +579,7 @@ const canonical = (value: unknown): unknown =>
     : value
 
 /** `Last-Event-ID` header, else `?after=`; a problem message when not a non-negative integer. */
-const resumePoint = (request: HttpServerRequest.HttpServerRequest) =>
-  readCursor(request, { prefer: "last-event-id", strict: true })
+const resumePoint = strictCursor
 
 const frame = (event: RunEvent) => `id: ${event.sequence}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`
 

@@ -6,8 +6,8 @@
  * preamble (a heartbeat comment or a status snapshot), then every event after the resume cursor, then
  * live events as they are appended, a `: keepalive` comment whenever a heartbeat period passes without
  * one, and the end of the body right after the first terminal event (at once when the log is finished
- * and nothing is left after the cursor). {@link readCursor} reads the cursor from `Last-Event-ID` or
- * `?after=`. The control API's drop budgets ({@link dropEventStreams}) cut the next matching responses
+ * and nothing is left after the cursor). {@link lenientCursor} and {@link strictCursor} read the
+ * cursor from `?after=` or `Last-Event-ID`. The control API's drop budgets ({@link dropEventStreams}) cut the next matching responses
  * abruptly after a number of body bytes. Hosted-chat streams, which are not logs, share
  * {@link sseResponse} (headers and encoding) but not the drop budgets.
  *
@@ -133,30 +133,40 @@ const droppable = (
   return budget === undefined ? bytes : cutAfter(request, budget, bytes)
 }
 
-/**
- * Reads the resume cursor: the last sequence the client has. `prefer` says which of `?after=` and
- * `Last-Event-ID` wins when both are sent; `strict` refuses a value that is not a non-negative integer
- * (a problem message), otherwise such a value means "from the start".
- *
- * @internal
- */
-export const readCursor = (
+/** The cursor text of a request: `?after=` or `Last-Event-ID`, whichever `prefer` names winning when both are sent. */
+const cursorText = (
   request: HttpServerRequest.HttpServerRequest,
-  options: { readonly prefer: "after" | "last-event-id"; readonly strict: boolean }
-): number | { readonly problem: string } => {
+  prefer: "after" | "last-event-id"
+): string | undefined => {
   const header = request.headers["last-event-id"]
   const fromHeader = typeof header === "string" && header.trim().length > 0 ? header.trim() : undefined
   const fromQuery = urlOf(request).searchParams.get("after") ?? undefined
-  const rawCursor = options.prefer === "after" ? fromQuery ?? fromHeader : fromHeader ?? fromQuery
-  if (rawCursor === undefined || rawCursor.length === 0) return 0
-  if (!options.strict) {
-    const parsed = Number.parseInt(rawCursor, 10)
-    return Number.isFinite(parsed) ? Math.max(0, parsed) : 0
-  }
-  const n = Number(rawCursor)
-  return Number.isInteger(n) && n >= 0
-    ? n
-    : { problem: `Last-Event-ID / after must be a non-negative integer (got ${rawCursor})` }
+  const text = prefer === "after" ? fromQuery ?? fromHeader : fromHeader ?? fromQuery
+  return text === undefined || text.length === 0 ? undefined : text
+}
+
+/**
+ * The resume cursor (the last sequence the client has), read leniently: `?after=` wins over
+ * `Last-Event-ID`, and a value that is not a number means "from the start" (workflows.md §8).
+ *
+ * @internal
+ */
+export const lenientCursor = (request: HttpServerRequest.HttpServerRequest): number => {
+  const parsed = Number.parseInt(cursorText(request, "after") ?? "", 10)
+  return Number.isFinite(parsed) ? Math.max(0, parsed) : 0
+}
+
+/**
+ * The resume cursor read strictly: `Last-Event-ID` wins over `?after=`, and a value that is not a
+ * non-negative integer is a problem message (chat.md §15.3).
+ *
+ * @internal
+ */
+export const strictCursor = (request: HttpServerRequest.HttpServerRequest): number | { readonly problem: string } => {
+  const text = cursorText(request, "last-event-id")
+  if (text === undefined) return 0
+  const n = Number(text)
+  return Number.isInteger(n) && n >= 0 ? n : { problem: `Last-Event-ID / after must be a non-negative integer (got ${text})` }
 }
 
 /** What {@link eventLogResponse} follows. @internal */

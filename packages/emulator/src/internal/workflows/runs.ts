@@ -10,7 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
 import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { eventLogResponse, KEEPALIVE, makeEventLog, readCursor } from "../http/eventLog.js"
+import { eventLogResponse, KEEPALIVE, lenientCursor, makeEventLog } from "../http/eventLog.js"
 import { errorResponse, type Handler, ok, urlOf } from "../http/response.js"
 import { type AccountState, simMillis, type World } from "../state.js"
 import { randomHex, randomSeed } from "../tokens.js"
@@ -241,10 +241,9 @@ export const streamEvents = (world: World): Handler =>
     Effect.sync(() => {
       const wf = ownWorkflow(world, account, params["workflowId"])
       if (wf === undefined) return notFoundWorkflow(params["workflowId"])
-      const after = readCursor(request, { prefer: "after", strict: false }) as number
       return eventLogResponse(world, request, {
         log: wf.log,
-        after,
+        after: lenientCursor(request),
         preamble: KEEPALIVE,
         frame: frameOf,
         ends: (e) => TERMINAL.has(e.status),
