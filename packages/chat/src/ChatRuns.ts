@@ -121,11 +121,7 @@ export const ChatRunRecord = Schema.Struct(
     })),
     failureReason: Schema.optional(Schema.String),
     cancellationReason: Schema.optional(Schema.String),
-    timestamps: Schema.Struct({
-      createdAt: Schema.String,
-      updatedAt: Schema.String,
-      completedAt: Schema.optional(Schema.String)
-    })
+    timestamps: Protocol.ChatRunTimestamps
   },
   { key: Schema.String, value: Schema.Unknown }
 )

@@ -599,28 +599,45 @@ const imageEstimate: Handler = Effect.map(HttpRouter.params, (p) => {
   }))
 })
 
-/** An estimate of a fast-network-only medium: the model, token type and network checks, then `f`. */
+/**
+ * An estimate of a fast-network-only medium: the model, token type and network checks, then `f` (the
+ * medium's own sizes, or a refusal), then `numberOfMedia`.
+ */
 const fastOnlyEstimate = (
   media: "video" | "audio",
   f: (
     model: CatalogModel,
-    tokenType: "spark" | "sogni",
     p: Readonly<Record<string, string | undefined>>
-  ) => HttpServerResponse.HttpServerResponse
+  ) => HttpServerResponse.HttpServerResponse | {
+    readonly cost: Omit<CostInput, "steps" | "count">
+    readonly meta: Record<string, unknown>
+  }
 ): Handler =>
   Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
     Effect.map(HttpRouter.params, (p) => {
       const found = estimateModel(p, "model", media)
       if (!("model" in found)) return found
+      const { model, tokenType } = found
       const network = networkOf(urlOf(request).searchParams.get("network"))
       if (network === undefined) return errorResponse(400, "Unknown network")
       if (network === "relaxed") {
-        return errorResponse(400, `${media === "video" ? "Video" : "Audio"} model ${found.model.id} runs on the fast network only`)
+        return errorResponse(400, `${media === "video" ? "Video" : "Audio"} model ${model.id} runs on the fast network only`)
       }
-      return f(found.model, found.tokenType, p)
+      const sized = f(model, p)
+      if (HttpServerResponse.isServerResponse(sized)) return sized
+      const steps = segment(p["steps"]) || model.defaultSteps
+      const count = segment(p["numberOfMedia"]) ?? 1
+      if (!Number.isInteger(count) || count < 1) return errorResponse(400, "numberOfMedia must be a positive integer")
+      return raw(estimateBody(model, {
+        tokenType,
+        network,
+        count,
+        cost: { steps, ...sized.cost },
+        meta: { ...sized.meta, stepCount: steps, numberOfMedia: count }
+      }))
     }))
 
-const videoEstimate: Handler = fastOnlyEstimate("video", (model, tokenType, p) => {
+const videoEstimate: Handler = fastOnlyEstimate("video", (model, p) => {
   const width = segment(p["width"]) || tierRange(model, "width")?.default || 1280
   const height = segment(p["height"]) || tierRange(model, "height")?.default || 720
   // A frame count the client could not compute (e.g. `NaN` from a missing fps) is refused, not defaulted.
@@ -629,30 +646,12 @@ const videoEstimate: Handler = fastOnlyEstimate("video", (model, tokenType, p) =
   }
   const frames = segment(p["frames"]) || tierRange(model, "frames")?.default || 81
   const fps = segment(p["fps"])
-  const steps = segment(p["steps"]) || model.defaultSteps
-  const count = segment(p["numberOfMedia"]) ?? 1
-  if (!Number.isInteger(count) || count < 1) return errorResponse(400, "numberOfMedia must be a positive integer")
-  return raw(estimateBody(model, {
-    tokenType,
-    network: "fast",
-    count,
-    cost: { steps, width, height, frames },
-    meta: { width, height, frames, fps: fps ?? null, stepCount: steps, numberOfMedia: count }
-  }))
+  return { cost: { width, height, frames }, meta: { width, height, frames, fps: fps ?? null } }
 })
 
-const audioEstimate: Handler = fastOnlyEstimate("audio", (model, tokenType, p) => {
+const audioEstimate: Handler = fastOnlyEstimate("audio", (model, p) => {
   const duration = segment(p["duration"]) || tierRange(model, "duration")?.default || 30
-  const steps = segment(p["steps"]) || model.defaultSteps
-  const count = segment(p["numberOfMedia"]) ?? 1
-  if (!Number.isInteger(count) || count < 1) return errorResponse(400, "numberOfMedia must be a positive integer")
-  return raw(estimateBody(model, {
-    tokenType,
-    network: "fast",
-    count,
-    cost: { steps, width: 0, height: 0, duration },
-    meta: { duration, stepCount: steps, numberOfMedia: count }
-  }))
+  return { cost: { width: 0, height: 0, duration }, meta: { duration } }
 })
 
 // ---------------------------------------------------------------------------------------------

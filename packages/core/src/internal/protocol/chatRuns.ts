@@ -48,6 +48,13 @@ export const ChatRunMediaContext = Schema.Struct({
 /** @since 0.2.0 */
 export type ChatRunMediaContext = typeof ChatRunMediaContext.Type
 
+/** When a run was created, last changed and ended. @since 0.2.0 */
+export const ChatRunTimestamps = Schema.Struct({
+  createdAt: Schema.String,
+  updatedAt: Schema.String,
+  completedAt: Schema.optional(Schema.String)
+})
+
 /** The run record (chat.md §15.2). @since 0.2.0 */
 export const ChatRunRecord = Schema.Struct({
   runId: Schema.String,
@@ -79,11 +86,7 @@ export const ChatRunRecord = Schema.Struct({
   billingPreviews: Schema.optional(Schema.Array(Json)),
   failureReason: Schema.optional(Schema.String),
   cancellationReason: Schema.optional(Schema.String),
-  timestamps: Schema.Struct({
-    createdAt: Schema.String,
-    updatedAt: Schema.String,
-    completedAt: Schema.optional(Schema.String)
-  })
+  timestamps: ChatRunTimestamps
 })
 /** @since 0.2.0 */
 export type ChatRunRecord = typeof ChatRunRecord.Type
