@@ -425,6 +425,8 @@ const mediaPlan = (name: string, args: Record<string, unknown>, caller: Caller):
   const seed = num(args.seed) ?? hash32(`${name}|${prompt}`)
   const count = Math.max(1, Math.min(16, Math.floor(num(args.numberOfVariations) ?? 1)))
   const base = { jobID: Protocol.makeId(), numberOfImages: count, previews: 0, tokenType: caller.tokenType, network: "fast" as const }
+  /** The keyframe fields every media tool sends: model, prompts and seed. */
+  const prompted = (modelID: string) => ({ modelID, positivePrompt: prompt, negativePrompt: str(args.negativePrompt) ?? "", seed })
   switch (name) {
     case "generate_image": {
       const modelId = selected(str(args.model), IMAGE_MODELS, "image", "z_image_turbo_bf16")
@@ -436,10 +438,7 @@ const mediaPlan = (name: string, args: Record<string, unknown>, caller: Caller):
         request: {
           ...base,
           keyFrames: [{
-            modelID: modelId,
-            positivePrompt: prompt,
-            negativePrompt: str(args.negativePrompt) ?? "",
-            seed,
+            ...prompted(modelId),
             ...(num(args.guidance) !== undefined ? { guidanceScale: num(args.guidance) } : {}),
             sizePreset: width !== undefined && height !== undefined ? "custom" : "square",
             ...(width !== undefined && height !== undefined ? { width, height } : {})
@@ -456,13 +455,7 @@ const mediaPlan = (name: string, args: Record<string, unknown>, caller: Caller):
         kind: "video",
         request: {
           ...base,
-          keyFrames: [{
-            modelID: modelId,
-            positivePrompt: prompt,
-            negativePrompt: str(args.negativePrompt) ?? "",
-            seed,
-            duration
-          }],
+          keyFrames: [{ ...prompted(modelId), duration }],
           outputFormat: "mp4"
         }
       }
