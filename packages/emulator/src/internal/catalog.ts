@@ -343,6 +343,20 @@ const h3Tier = (steps: number): Record<string, unknown> => ({
   frames: { min: 124, max: 362, default: 124 }
 })
 
+/** The tier of a vendor video model: 480..1920 sides (1280×720 default), one frame rate, a frame range. */
+const vendorVideoTier = (
+  benchmarkSec: number,
+  fps: number,
+  [min, max, def]: readonly [number, number, number]
+): Record<string, unknown> => ({
+  type: "video",
+  benchmark: { sec: benchmarkSec, secCN: 0, secMaxPreviews: 0 },
+  width: { min: 480, max: 1920, default: 1280 },
+  height: { min: 480, max: 1920, default: 720 },
+  fps: { allowed: [fps], default: fps },
+  frames: { min, max, default: def }
+})
+
 /** Largest MiniMax H3 canvas in pixels (media.md §10.2.4). @internal */
 export const H3_MAX_PIXELS = 1_032_192
 
@@ -370,22 +384,8 @@ const TIERS: Record<string, Record<string, unknown>> = {
   ltx23_distilled: ltxTier(),
   h3_4: h3Tier(4),
   h3_20: h3Tier(20),
-  happyhorse_1_1: {
-    type: "video",
-    benchmark: { sec: 80, secCN: 0, secMaxPreviews: 0 },
-    width: { min: 480, max: 1920, default: 1280 },
-    height: { min: 480, max: 1920, default: 720 },
-    fps: { allowed: [24], default: 24 },
-    frames: { min: 73, max: 361, default: 121 }
-  },
-  wan3_0: {
-    type: "video",
-    benchmark: { sec: 100, secCN: 0, secMaxPreviews: 0 },
-    width: { min: 480, max: 1920, default: 1280 },
-    height: { min: 480, max: 1920, default: 720 },
-    fps: { allowed: [30], default: 30 },
-    frames: { min: 61, max: 901, default: 151 }
-  },
+  happyhorse_1_1: vendorVideoTier(80, 24, [73, 361, 121]),
+  wan3_0: vendorVideoTier(100, 30, [61, 901, 151]),
   flashvsr_v1_1: {
     type: "video",
     task: "video-upscale",
@@ -398,14 +398,7 @@ const TIERS: Record<string, Record<string, unknown>> = {
     preservesSourceTiming: true,
     requiresReferenceVideo: true
   },
-  seedance_2_0: {
-    type: "video",
-    benchmark: { sec: 90, secCN: 0, secMaxPreviews: 0 },
-    width: { min: 480, max: 1920, default: 1280 },
-    height: { min: 480, max: 1920, default: 720 },
-    fps: { allowed: [24], default: 24 },
-    frames: { min: 97, max: 361, default: 121 }
-  },
+  seedance_2_0: vendorVideoTier(90, 24, [97, 361, 121]),
   ace_step_15_turbo: {
     type: "audio",
     benchmark: { sec: 8, secCN: 0, secMaxPreviews: 0 },
