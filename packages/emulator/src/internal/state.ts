@@ -1,7 +1,10 @@
 /**
  * The emulator's in-memory world: accounts and balances, live connections (one per appId), projects
- * (keyed by upper-case id, O(1)), unclaimed finished projects per appId, rendered-image cache and the
- * fault switches of the control API. Also the one place frames leave the emulator ({@link sendTo}).
+ * (keyed by upper-case id, O(1)), unclaimed finished projects per appId, rendered-image cache, the
+ * fault switches of the control API, this emulator's model catalog, and the state of every subsystem
+ * (LLM jobs, workflows, chat runs, saved uploads, LoRAs, rewards, announcements, subscriptions) as
+ * explicit fields, so one emulator never shares state with another in the same process. Also the one
+ * place frames leave the emulator ({@link sendTo}).
  *
  * @internal
  */
