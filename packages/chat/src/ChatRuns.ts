@@ -26,7 +26,7 @@
  *
  * @since 0.1.0
  */
-import { RetryPolicy, type SogniAuth, SogniConfig, SogniError, SogniRest, Sse } from "@effect-sogni/core"
+import { Protocol, RetryPolicy, type SogniAuth, SogniConfig, SogniError, SogniRest, Sse } from "@effect-sogni/core"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Context from "effect/Context"
@@ -44,28 +44,15 @@ import { fromApiError, type HostedError } from "./HostedChatError.js"
 // Model
 
 /** @since 0.1.0 */
-export const ChatRunStatus = Schema.Literal(
-  "queued",
-  "running",
-  "waiting_for_user",
-  "completed",
-  "partial_failure",
-  "failed",
-  "cancelled"
-)
+export const ChatRunStatus = Protocol.ChatRunStatus
 /** @since 0.1.0 */
-export type ChatRunStatus = typeof ChatRunStatus.Type
+export type ChatRunStatus = Protocol.ChatRunStatus
 
 /** Statuses a run never leaves. @since 0.1.0 */
-export const terminalStatuses: ReadonlySet<ChatRunStatus> = new Set(["completed", "partial_failure", "failed", "cancelled"])
+export const terminalStatuses: ReadonlySet<ChatRunStatus> = Protocol.chatRunTerminalStatuses
 
 /** Event types that end a run's stream. @since 0.1.0 */
-export const terminalEventTypes: ReadonlySet<string> = new Set([
-  "run_completed",
-  "run_partial_failure",
-  "run_failed",
-  "run_cancelled"
-])
+export const terminalEventTypes: ReadonlySet<string> = Protocol.chatRunTerminalEvents
 
 const Opaque = Schema.Record({ key: Schema.String, value: Schema.Unknown })
 
@@ -136,11 +123,7 @@ export const ChatRunRecord = Schema.Struct(
     })),
     failureReason: Schema.optional(Schema.String),
     cancellationReason: Schema.optional(Schema.String),
-    timestamps: Schema.Struct({
-      createdAt: Schema.String,
-      updatedAt: Schema.String,
-      completedAt: Schema.optional(Schema.String)
-    })
+    timestamps: Protocol.ChatRunTimestamps
   },
   { key: Schema.String, value: Schema.Unknown }
 )

@@ -155,6 +155,45 @@ export const ClientExecutableToolName: Schema.Literal<typeof clientExecutableToo
 /** Tools that have an argument schema file. @since 0.1.0 */
 export type SchemaToolName = HostedToolName | ChatLocalToolName
 
+/**
+ * The hosted tools that write text (prompts, scripts, lyrics, workflow plans) rather than render media:
+ * run directly (`/v1/creative-agent/tools/execute`), never as durable workflow steps.
+ *
+ * @since 0.2.0
+ */
+export const compositionToolNames = [
+  "compose_instrumental",
+  "compose_lyrics",
+  "compose_script",
+  "compose_workflow",
+  "compose_workflow_template",
+  "enhance_prompt"
+] as const satisfies ReadonlyArray<HostedToolName>
+
+/** @since 0.2.0 */
+export type CompositionToolName = typeof compositionToolNames[number]
+
+/** @since 0.2.0 */
+export type StepToolName = Exclude<HostedToolName, CompositionToolName> | AppToolName
+
+const compositionSet: ReadonlySet<string> = new Set(compositionToolNames)
+
+/**
+ * The tools allowed as durable workflow steps (protocol `durable-workflow-run.schema.json`): every app
+ * tool, then every hosted tool except the {@link compositionToolNames}.
+ *
+ * @since 0.2.0
+ */
+export const stepToolNames: readonly [StepToolName, ...Array<StepToolName>] = [
+  ...appToolNames,
+  ...hostedToolNames.filter((name): name is Exclude<HostedToolName, CompositionToolName> => !compositionSet.has(name))
+]
+
+const stepSet: ReadonlySet<string> = new Set(stepToolNames)
+
+/** Whether a name is a durable workflow step tool. @since 0.2.0 */
+export const isStepToolName = (u: unknown): u is StepToolName => typeof u === "string" && stepSet.has(u)
+
 const hostedSet: ReadonlySet<string> = new Set(hostedToolNames)
 const chatLocalSet: ReadonlySet<string> = new Set(chatLocalToolNames)
 const clientExecutableSet: ReadonlySet<string> = new Set(clientExecutableToolNames)

@@ -944,3 +944,12 @@ export type ProjectsSync = typeof ProjectsSync.Type
 export const ActiveProjects = Schema.Struct({
   projects: Schema.Array(Schema.Struct({ id: Schema.String }, { key: Schema.String, value: Schema.Unknown }))
 })
+
+// ---------------------------------------------------------------------------------------------
+// Durable workflows and chat runs (REST bodies and SSE events, as the server sends them)
+// ---------------------------------------------------------------------------------------------
+
+export * from "./internal/protocol/chatRuns.js"
+export * from "./internal/protocol/runStatus.js"
+export * from "./internal/protocol/workflows.js"
+export * from "./internal/protocol/savedUploads.js"

@@ -102,6 +102,18 @@ describe("PlatformTools catalog", () => {
     assert.include(enumOf("generate_music", "model"), "turbo")
   })
 
+  it("derives the durable workflow step tools: the protocol's step enum, without composition tools", () => {
+    const run = requireJson("@sogni-ai/sogni-protocol/schemas/workflows/durable-workflow-run.schema.json") as {
+      properties: { steps: { items: { properties: { toolName: { enum: Array<string> } } } } }
+    }
+    const protocolSteps = run.properties.steps.items.properties.toolName.enum
+    assert.sameMembers([...PlatformTools.stepToolNames], protocolSteps)
+    assert.strictEqual(new Set(PlatformTools.stepToolNames).size, PlatformTools.stepToolNames.length)
+    for (const name of PlatformTools.compositionToolNames) assert.isFalse(PlatformTools.isStepToolName(name), name)
+    for (const name of PlatformTools.appToolNames) assert.isTrue(PlatformTools.isStepToolName(name), name)
+    assert.isFalse(PlatformTools.isStepToolName(42))
+  })
+
   it("hands out manifest entries by name", () => {
     const picked = PlatformTools.tools("generate_image", "generate_music")
     assert.deepStrictEqual(picked.map((t) => t.function.name), ["generate_image", "generate_music"])

@@ -34,7 +34,11 @@ import * as Http from "node:http"
 import type { Duplex } from "node:stream"
 import { WebSocketServer } from "ws"
 import { type EmulatorControl, EmulatorRpcs, handlersLayer } from "./EmulatorControl.js"
+import { makeAnnouncementState } from "./internal/announcements.js"
+import { type CatalogOverrides, catalogOverrideProblems, makeCatalog } from "./internal/catalog.js"
+import { makeChatRunStore } from "./internal/chatRuns.js"
 import { makeControl } from "./internal/control.js"
+import { LLM_MODELS } from "./internal/llm.js"
 import { guardRequests } from "./internal/httpGuard.js"
 import { makeHttpApp } from "./internal/rest.js"
 import { makeSageRoom, type SageControl, type SageOptions, sageOptionProblems } from "./internal/sage/room.js"
@@ -42,7 +46,9 @@ import { withSage } from "./internal/sage/router.js"
 import { acceptConnection, CloseCodes } from "./internal/socket.js"
 import type { AccountState, BalanceState, World } from "./internal/state.js"
 import { makeRoom as makeZelaiRoom, type ZelaiControl, type ZelaiOptions } from "./internal/zelai/room.js"
+import { makeSubscriptionState } from "./internal/subscriptions.js"
 import { makeSigner } from "./internal/tokens.js"
+import { makeWorkflowRegistry } from "./internal/workflows/state.js"
 
 export type { ZelaiBilling, ZelaiControl, ZelaiMalformedKind, ZelaiOptions } from "./internal/zelai/room.js"
 
@@ -123,7 +129,16 @@ export interface Options {
   readonly maxUploadBytes?: number | undefined
   /** How long a client has to send a whole request body (default 30 s); then `408`. */
   readonly bodyTimeoutMillis?: number | undefined
+  /**
+   * Changes to the built-in model catalog for this emulator only, e.g. a higher `maxSteps` for a media
+   * model (its tier serves the same `steps.max`) or a higher `maxOutputTokens` for an LLM model.
+   * Unknown ids and limits that are not positive integers are invalid options.
+   */
+  readonly catalog?: CatalogOverrides | undefined
 }
+
+/** Changes to the built-in model catalog ({@link Options.catalog}). @since 0.2.0 */
+export type { CatalogOverrides } from "./internal/catalog.js"
 
 export type {
   /** @since 0.2.0 */
@@ -213,6 +228,7 @@ const validate = (options: Options) => {
     }
   }
   problems.push(...sageOptionProblems(options.sage))
+  problems.push(...catalogOverrideProblems(options.catalog, LLM_MODELS))
   const apiKeys = options.apiKeys !== undefined && options.apiKeys.length > 0 ? options.apiKeys : [DEFAULT_API_KEY]
   if (apiKeys.some((k) => k.trim().length === 0)) problems.push("API keys must not be empty")
   const accounts = options.accounts !== undefined && options.accounts.length > 0
@@ -271,6 +287,16 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
       nonces: new Map(),
       revokedTokens: new Set(),
       faults: { delayMillis: 0, duplicate: 0, rest: [] },
+      sseDrops: [],
+      catalog: makeCatalog(options.catalog, LLM_MODELS),
+      llmJobs: new Map(),
+      workflows: makeWorkflowRegistry(),
+      chatRuns: makeChatRunStore(),
+      savedAssets: new Map(),
+      personalLoras: new Map(),
+      rewardClaims: new Map(),
+      announcements: makeAnnouncementState(),
+      subscriptions: makeSubscriptionState(),
       run: (effect) => run(effect),
       serial: 100_000,
       baseUrl: ""

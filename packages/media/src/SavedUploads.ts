@@ -24,7 +24,7 @@
  *
  * @since 0.1.0
  */
-import { SogniError, SogniRest } from "@effect-sogni/core"
+import { Protocol, SogniError, SogniRest } from "@effect-sogni/core"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -34,21 +34,8 @@ import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Sniff from "./Sniff.js"
 
-/** Content types the library takes (media.md §9.1). @since 0.1.0 */
-export const contentTypes: ReadonlySet<string> = new Set([
-  "image/png",
-  "image/jpeg",
-  "image/webp",
-  "video/mp4",
-  "video/quicktime",
-  "video/webm",
-  "audio/mp4",
-  "audio/mpeg",
-  "audio/flac",
-  "audio/wav",
-  "audio/x-wav",
-  "audio/wave"
-])
+/** Content types the library takes (media.md §9.1; the protocol's list). @since 0.1.0 */
+export const contentTypes: ReadonlySet<string> = Protocol.savedUploadContentTypes
 
 /** Largest saved file: 100 MiB. @since 0.1.0 */
 export const maxBytes = 100 * 1024 * 1024

@@ -17,6 +17,7 @@
  *
  * @since 0.1.0
  */
+import { Protocol } from "@effect-sogni/core"
 import * as Schema from "effect/Schema"
 
 /**
@@ -24,20 +25,12 @@ import * as Schema from "effect/Schema"
  *
  * @since 0.1.0
  */
-export const WorkflowStatus = Schema.Literal(
-  "queued",
-  "running",
-  "completed",
-  "partial_failure",
-  "waiting_for_user",
-  "failed",
-  "cancelled"
-)
+export const WorkflowStatus = Protocol.CreativeWorkflowStatus
 
 /** @since 0.1.0 */
-export type WorkflowStatus = typeof WorkflowStatus.Type
+export type WorkflowStatus = Protocol.CreativeWorkflowStatus
 
-const TERMINAL: ReadonlySet<string> = new Set(["completed", "partial_failure", "failed", "cancelled"])
+const TERMINAL: ReadonlySet<string> = Protocol.creativeWorkflowTerminalStatuses
 
 /**
  * Whether a status is final: `completed`, `partial_failure`, `failed` or `cancelled`.

@@ -23,7 +23,7 @@
  *
  * @since 0.1.0
  */
-import { PlatformTools } from "@effect-sogni/core"
+import { PlatformTools, Protocol } from "@effect-sogni/core"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import { pipeArguments, type Pipeable } from "effect/Pipeable"
@@ -33,53 +33,18 @@ import { WorkflowInvalidRequest } from "./WorkflowError.js"
 /**
  * The 34 tools allowed as durable workflow steps (protocol `durable-workflow-run.schema.json`): the 24
  * hosted generation tools and the 10 app tools. Composition tools (`enhance_prompt`, `compose_*`) are not.
+ * Derived from core's `PlatformTools`.
  *
  * @since 0.1.0
  */
-export const stepToolNames = [
-  "generate_image",
-  "generate_video",
-  "generate_music",
-  "generate_speech",
-  "edit_image",
-  "apply_style",
-  "restore_photo",
-  "upscale_image",
-  "image_to_3d",
-  "remove_background",
-  "segment_image",
-  "upscale_video",
-  "refine_result",
-  "animate_photo",
-  "change_angle",
-  "video_to_video",
-  "stitch_video",
-  "orbit_video",
-  "dance_montage",
-  "sound_to_video",
-  "extend_video",
-  "replace_video_segment",
-  "overlay_video",
-  "add_subtitles",
-  "analyze_image",
-  "analyze_video",
-  "extract_metadata",
-  "ask_clarifying_question",
-  "finalize_response",
-  "create_asset_manifest",
-  "inspect_asset",
-  "label_asset",
-  "map_assets_for_model",
-  "validate_asset_references"
-] as const
+export const stepToolNames = PlatformTools.stepToolNames
 
 /** @since 0.1.0 */
-export type StepToolName = typeof stepToolNames[number]
+export type StepToolName = PlatformTools.StepToolName
 
 /** @since 0.1.0 */
 export const StepToolName: Schema.Literal<typeof stepToolNames> = Schema.Literal(...stepToolNames)
 
-const stepToolSet: ReadonlySet<string> = new Set(stepToolNames)
 const appToolSet: ReadonlySet<string> = new Set(PlatformTools.appToolNames)
 
 /**
@@ -98,20 +63,7 @@ export const unknownStepTools: ReadonlyArray<StepToolName> = stepToolNames.filte
  *
  * @since 0.1.0
  */
-export const Transform = Schema.Literal(
-  "artifact_url",
-  "artifact_data_uri",
-  "image_url",
-  "video_url",
-  "audio_url",
-  "image_index",
-  "video_index",
-  "audio_index",
-  "subtitle_cues",
-  "subtitle_srt",
-  "overlay_items",
-  "asset_ref"
-)
+export const Transform = Schema.Literal(...Protocol.creativeWorkflowTransforms)
 
 /** @since 0.1.0 */
 export type Transform = typeof Transform.Type
@@ -469,7 +421,7 @@ export const validateEither = (plan: unknown, options: ValidateOptions = {}): Ei
     }
     if (earlier.has(id)) return Either.left(invalid(`${at}.id`, "unique", `Step id "${id}" is used twice`, id))
     const toolName = raw["toolName"]
-    if (typeof toolName !== "string" || !stepToolSet.has(toolName)) {
+    if (!PlatformTools.isStepToolName(toolName)) {
       return Either.left(invalid(
         `${at}.toolName`,
         "enum",

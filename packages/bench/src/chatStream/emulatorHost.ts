@@ -4,15 +4,14 @@
  * to back between two token waits (`llmTokensPerTick`), so a 100k-token reply streams in seconds while
  * each token still travels in its own `jobTokens` frame.
  *
- * A 100k-token reply is longer than the model's output limit (32k), which our SDK enforces, so this
- * process's copy of the emulator's LLM catalog raises that limit to `plan.tokens` (an in-memory tweak of
- * an internal table, as media-fanout does for steps; every contender checks the token count it got).
+ * A 100k-token reply is longer than the model's output limit (32k), which our SDK enforces, so the
+ * emulator's `catalog` option raises that limit to `plan.tokens` (as media-fanout does for steps; every
+ * contender checks the token count it got).
  */
 import { Emulator } from "@effect-sogni/emulator"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
-import { LLM_MODELS } from "../../../emulator/src/internal/llm.js"
 import type { ChatPlan } from "./plan.js"
 
 export interface EmulatorHost {
@@ -26,9 +25,6 @@ export const startEmulator = async (
   plan: ChatPlan,
   options: { readonly speed: number; readonly tokensPerTick: number }
 ): Promise<EmulatorHost> => {
-  const model = LLM_MODELS[plan.model] as { maxOutputTokens?: { max: number } } | undefined
-  if (model?.maxOutputTokens === undefined) throw new Error(`the emulator serves no LLM model ${plan.model}`)
-  if (model.maxOutputTokens.max < plan.tokens) model.maxOutputTokens.max = plan.tokens
   const scope = Effect.runSync(Scope.make())
   const emulator = await Effect.runPromise(
     Emulator.make({
@@ -36,6 +32,7 @@ export const startEmulator = async (
       speed: options.speed,
       llmLongTokens: plan.tokens,
       llmTokensPerTick: options.tokensPerTick,
+      catalog: { llmModels: { [plan.model]: { maxOutputTokens: plan.tokens } } },
       accounts: [{ username: Emulator.DEFAULT_USERNAME, password: Emulator.DEFAULT_PASSWORD, spark: 1e9, sogni: 1e9 }]
     }).pipe(Scope.extend(scope))
   )

@@ -9,7 +9,6 @@
 import type { Protocol } from "@effect-sogni/core"
 import {
   type CatalogModel,
-  findModel,
   findPreset,
   projectCost,
   tierChoice,
@@ -60,11 +59,13 @@ export interface Plan {
 const refusal = (code: number, message: string): Refusal => ({ _tag: "Refusal", code, message })
 const invalid = (message: string): Refusal => refusal(ErrorCodes.invalidRequest, message)
 
-const numberField = (record: Readonly<Record<string, unknown>>, key: string): number | undefined => {
+/** A finite number field of a request record, if present. @internal */
+export const numberField = (record: Readonly<Record<string, unknown>>, key: string): number | undefined => {
   const v = record[key]
   return typeof v === "number" && Number.isFinite(v) ? v : undefined
 }
-const stringField = (record: Readonly<Record<string, unknown>>, key: string): string | undefined => {
+/** A string field of a request record, if present. @internal */
+export const stringField = (record: Readonly<Record<string, unknown>>, key: string): string | undefined => {
   const v = record[key]
   return typeof v === "string" ? v : undefined
 }
@@ -211,7 +212,7 @@ export const planRequest = (
   if (keyFrame === undefined) return invalid("jobRequest has no keyFrames.")
   const modelId = stringField(keyFrame, "modelID")
   if (modelId === undefined || modelId.length === 0) return invalid("keyFrames[0].modelID is missing.")
-  const model = findModel(modelId)
+  const model = world.catalog.findModel(modelId)
   if (model === undefined) return refusal(ErrorCodes.unknownModel, `Model ${modelId} is not available.`)
   const count = request.numberOfImages
   if (!Number.isInteger(count) || count < 1 || count > 16) {
@@ -247,8 +248,8 @@ export const planRequest = (
   if (isRefusal(rawSteps)) return rawSteps
   let stepCount = model.defaultSteps
   if (!model.vendor) {
-    const tier = tierRange(model, "steps")!
-    // The catalog's maxSteps equals the tier maximum; a process may raise it (benchmarks do).
+    const tier = world.catalog.tierRange(model, "steps")!
+    // The catalog keeps maxSteps and the tier maximum equal (the `catalog` option changes both).
     const range = { ...tier, max: Math.max(tier.max, model.maxSteps) }
     if (rawSteps !== undefined && (!Number.isInteger(rawSteps) || rawSteps < range.min || rawSteps > range.max)) {
       return invalid(`steps must be an integer in ${range.min}..${range.max} for ${model.id} (got ${rawSteps}).`)

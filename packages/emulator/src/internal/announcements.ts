@@ -8,13 +8,11 @@
  * @internal
  */
 import * as HttpRouter from "@effect/platform/HttpRouter"
-import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-import { readCredential } from "./auth.js"
-import { errorResponse } from "./rest.js"
-import { isSubscribed, sendTo, type World } from "./state.js"
+import { withAccount } from "./http/guard.js"
+import { errorResponse, ok, schemaBody, urlOf } from "./http/response.js"
+import { entryOf, isSubscribed, sendTo, type World } from "./state.js"
 import { randomHex } from "./tokens.js"
 
 const PublishBody = Schema.Struct({
@@ -55,17 +53,16 @@ interface Announcement {
   readonly platforms: ReadonlyArray<string> | undefined
 }
 
-interface State {
+/** The announcements of one emulator and who dismissed which. @internal */
+export interface AnnouncementState {
   readonly announcements: Map<string, Announcement>
   readonly dismissed: Map<string, Set<string>>
 }
 
-const states = new WeakMap<World, State>()
-const stateOf = (world: World): State => {
-  let s = states.get(world)
-  if (s === undefined) states.set(world, s = { announcements: new Map(), dismissed: new Map() })
-  return s
-}
+/** No announcements yet. @internal */
+export const makeAnnouncementState = (): AnnouncementState => ({ announcements: new Map(), dismissed: new Map() })
+
+const stateOf = (world: World): AnnouncementState => world.announcements
 
 const isLive = (a: Announcement, now: number) => a.alert.startsAt <= now && (a.alert.endsAt === undefined || a.alert.endsAt > now)
 const appliesTo = (a: Announcement, platform: string | undefined) =>
@@ -73,51 +70,40 @@ const appliesTo = (a: Announcement, platform: string | undefined) =>
 
 const TOAST_TYPE = { info: "info", success: "success", warn: "warning", danger: "error" } as const
 
-const ok = (data: unknown) => HttpServerResponse.unsafeJson({ status: "success", data })
-
 /** The announcement routes. @internal */
 export const announcementsRouter = (world: World) =>
   HttpRouter.empty.pipe(
     HttpRouter.get(
       "/v1/announcements/active",
-      Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
-        const credential = readCredential(world, request.headers)
-        if (credential._tag !== "Valid") return errorResponse(401, "Authentication required", { errorCode: 4021 })
-        const platform = new URL(request.url, "http://emulator.invalid").searchParams.get("platform") ?? undefined
+      withAccount(world, (account, request) => {
+        const platform = urlOf(request).searchParams.get("platform") ?? undefined
         const state = stateOf(world)
-        const dismissed = state.dismissed.get(credential.account.username) ?? new Set()
+        const dismissed = state.dismissed.get(account.username) ?? new Set()
         const now = Date.now()
         const announcements = [...state.announcements.values()]
           .filter((a) => isLive(a, now) && appliesTo(a, platform) && !dismissed.has(a.alert.id))
           .map((a) => a.alert)
-        return ok({ announcements })
+        return Effect.succeed(ok({ announcements }))
       })
     ),
     HttpRouter.post(
       "/v1/announcements/:id/dismiss",
-      Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+      withAccount(world, (account) =>
         Effect.map(HttpRouter.params, (p) => {
-          const credential = readCredential(world, request.headers)
-          if (credential._tag !== "Valid") return errorResponse(401, "Authentication required", { errorCode: 4021 })
           const id = p["id"] ?? ""
           const state = stateOf(world)
           const announcement = state.announcements.get(id)
           if (announcement === undefined) return errorResponse(404, `No announcement ${id}`)
           if (!announcement.alert.dismissible) return ok({ dismissed: false, id })
-          const username = credential.account.username
-          let set = state.dismissed.get(username)
-          if (set === undefined) state.dismissed.set(username, set = new Set())
-          set.add(id)
+          entryOf(state.dismissed, account.username, () => new Set<string>()).add(id)
           return ok({ dismissed: true, id })
         }))
     ),
     HttpRouter.post(
       "/_emulator/announcements",
-      Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
-        request.json.pipe(
-          Effect.flatMap(Schema.decodeUnknown(PublishBody)),
+      schemaBody(PublishBody, "Invalid announcement").pipe(
           Effect.match({
-            onFailure: (e) => errorResponse(400, `Invalid announcement: ${e.message.split("\n")[0]}`),
+            onFailure: (response) => response,
             onSuccess: ({ platforms, ...body }) => {
               const alert: Announcement["alert"] = {
                 ...body,
@@ -149,6 +135,6 @@ export const announcementsRouter = (world: World) =>
               return ok({ id: alert.id, alerts, toasts })
             }
           })
-        ))
+        )
     )
   )

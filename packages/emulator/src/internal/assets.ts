@@ -8,32 +8,20 @@
  *
  * @internal
  */
+import { Protocol } from "@effect-sogni/core"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { createHash, randomUUID } from "node:crypto"
-import { readCredential } from "./auth.js"
-import { errorResponse, storeUpload } from "./rest.js"
-import type { AccountState, World } from "./state.js"
-import { ACCEPTED, IMAGE_SLOTS, kindOfSlot, MEDIA_SLOTS, normalizeContentType, sniff } from "./uploads.js"
+import { withAccount } from "./http/guard.js"
+import { errorResponse, type Handler, ok, schemaBody, urlOf } from "./http/response.js"
+import { type AccountState, entryOf, type World } from "./state.js"
+import { ACCEPTED, IMAGE_SLOTS, kindOfSlot, MEDIA_SLOTS, normalizeContentType, sniff, storeUpload } from "./uploads.js"
 
-/** Content types a saved upload may have (media.md §9.1). @internal */
-export const SAVED_CONTENT_TYPES: ReadonlySet<string> = new Set([
-  "image/png",
-  "image/jpeg",
-  "image/webp",
-  "video/mp4",
-  "video/quicktime",
-  "video/webm",
-  "audio/mp4",
-  "audio/mpeg",
-  "audio/flac",
-  "audio/wav",
-  "audio/x-wav",
-  "audio/wave"
-])
+/** Content types a saved upload may have (media.md §9.1): the protocol's list. @internal */
+export const SAVED_CONTENT_TYPES: ReadonlySet<string> = Protocol.savedUploadContentTypes
 
 /** Library limits of every account (advertised by `GET /v1/assets`). @internal */
 export const LIMITS = {
@@ -51,7 +39,8 @@ export const QUOTA_MESSAGE = "Your saved upload library is full."
 const DAY = 24 * 60 * 60_000
 const PUT_URL_TTL_MILLIS = 15 * 60_000
 
-interface SavedAsset {
+/** One saved upload. @internal */
+export interface SavedAsset {
   readonly id: string
   readonly owner: string
   readonly name: string
@@ -64,16 +53,8 @@ interface SavedAsset {
   data: Uint8Array | undefined
 }
 
-/** Each world's libraries, by username; kept beside the world rather than in it. */
-const libraries = new WeakMap<World, Map<string, Map<string, SavedAsset>>>()
-
-const libraryOf = (world: World, username: string): Map<string, SavedAsset> => {
-  let byUser = libraries.get(world)
-  if (byUser === undefined) libraries.set(world, byUser = new Map())
-  let library = byUser.get(username)
-  if (library === undefined) byUser.set(username, library = new Map())
-  return library
-}
+const libraryOf = (world: World, username: string): Map<string, SavedAsset> =>
+  entryOf(world.savedAssets, username, () => new Map())
 
 const iso = (millis: number) => new Date(millis).toISOString()
 
@@ -92,42 +73,29 @@ const sweep = (library: Map<string, SavedAsset>, now: number) => {
   for (const [id, asset] of library) if (asset.lastUsedAt + LIMITS.idleDays * DAY < now) library.delete(id)
 }
 
-const ok = (data: unknown) => HttpServerResponse.unsafeJson({ status: "success", data })
-
-const urlOf = (request: HttpServerRequest.HttpServerRequest) => new URL(request.url, "http://emulator.invalid")
-
-type Handler = Effect.Effect<
-  HttpServerResponse.HttpServerResponse,
-  never,
-  HttpServerRequest.HttpServerRequest | HttpRouter.RouteContext
->
 
 /** Runs `f` for the caller's account when saved uploads are on; 404 when off, else 401 without credentials. */
 const withLibrary = (
   world: World,
   enabled: boolean,
-  f: (account: AccountState, library: Map<string, SavedAsset>, request: HttpServerRequest.HttpServerRequest) => Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpRouter.RouteContext>
+  f: (
+    account: AccountState,
+    library: Map<string, SavedAsset>,
+    request: HttpServerRequest.HttpServerRequest
+  ) => Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest | HttpRouter.RouteContext>
 ): Handler =>
-  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
-    // Off: every path 404s, as before this feature existed (the official client then uploads per project).
-    if (!enabled) return Effect.succeed(errorResponse(404, "Saved uploads are not available"))
-    const credential = readCredential(world, request.headers)
-    if (credential._tag !== "Valid") {
-      return Effect.succeed(errorResponse(401, credential._tag === "None" ? "Authentication required" : "Invalid API key or token", { errorCode: 4021 }))
-    }
-    const library = libraryOf(world, credential.account.username)
-    sweep(library, Date.now())
-    return f(credential.account, library, request)
-  })
+  // Off: every path 404s, as before this feature existed (the official client then uploads per project).
+  !enabled
+    ? Effect.succeed(errorResponse(404, "Saved uploads are not available"))
+    : withAccount(world, (account, request) => {
+      const library = libraryOf(world, account.username)
+      sweep(library, Date.now())
+      return f(account, library, request)
+    })
 
 const assetParam = Effect.map(HttpRouter.params, (p) => p["assetId"] ?? "")
 
-const jsonBody = <A, I>(request: HttpServerRequest.HttpServerRequest, schema: Schema.Schema<A, I>) =>
-  request.json.pipe(
-    Effect.flatMap(Schema.decodeUnknown(schema, { onExcessProperty: "ignore" })),
-    Effect.mapError((e) => errorResponse(400, `Invalid request body: ${e.message.split("\n")[0]}`)),
-    Effect.either
-  )
+const jsonBody = <A, I>(schema: Schema.Schema<A, I>) => Effect.either(schemaBody(schema))
 
 const PrepareBody = Schema.Struct({
   sha256: Schema.String,
@@ -145,9 +113,9 @@ const BindBody = Schema.Struct({
 const putSignature = (world: World, id: string, exp: number) => world.signer.sign(`asset|${id}|${exp}`)
 
 const prepare = (world: World, enabled: boolean): Handler =>
-  withLibrary(world, enabled, (account, library, request) =>
+  withLibrary(world, enabled, (account, library) =>
     Effect.gen(function*() {
-      const decoded = yield* jsonBody(request, PrepareBody)
+      const decoded = yield* jsonBody(PrepareBody)
       if (decoded._tag === "Left") return decoded.left
       const { bytes, contentType, name, sha256 } = decoded.right
       if (!/^[0-9a-f]{64}$/.test(sha256)) return errorResponse(400, "sha256 must be 64 lower-case hex digits")
@@ -200,7 +168,7 @@ const uploadTarget = (world: World, id: string) => {
 }
 
 const findAsset = (world: World, id: string): SavedAsset | undefined => {
-  for (const library of libraries.get(world)?.values() ?? []) {
+  for (const library of world.savedAssets.values()) {
     const asset = library.get(id)
     if (asset !== undefined) return asset
   }
@@ -267,12 +235,12 @@ const verify = (asset: SavedAsset, data: Uint8Array): string | undefined => {
 }
 
 const bind = (world: World, enabled: boolean): Handler =>
-  withLibrary(world, enabled, (account, library, request) =>
+  withLibrary(world, enabled, (account, library) =>
     Effect.gen(function*() {
       const asset = library.get(yield* assetParam)
       if (asset === undefined) return errorResponse(404, "No such saved upload")
       if (asset.state !== "ready" || asset.data === undefined) return errorResponse(409, "The saved upload is not ready: finalize it first")
-      const decoded = yield* jsonBody(request, BindBody)
+      const decoded = yield* jsonBody(BindBody)
       if (decoded._tag === "Left") return decoded.left
       const { id, type } = decoded.right
       const projectId = decoded.right.projectId.toUpperCase()

@@ -7,6 +7,7 @@
  * @internal
  */
 import { Mp3Encoder } from "@breezystack/lamejs"
+import { concatBytes } from "./bytes.js"
 import { hashString, prng } from "./landscape.js"
 
 /** Sample rate of every emulator track (MP3: MPEG-2 Layer III). @internal */
@@ -199,13 +200,7 @@ export const encodeMp3 = async (samples: Int16Array, yieldEvery: () => Promise<v
     await yieldEvery()
   }
   parts.push(encoder.flush())
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
+  return concatBytes(parts)
 }
 
 /** Content type of each audio format. @internal */

@@ -343,6 +343,20 @@ const h3Tier = (steps: number): Record<string, unknown> => ({
   frames: { min: 124, max: 362, default: 124 }
 })
 
+/** The tier of a vendor video model: 480..1920 sides (1280×720 default), one frame rate, a frame range. */
+const vendorVideoTier = (
+  benchmarkSec: number,
+  fps: number,
+  [min, max, def]: readonly [number, number, number]
+): Record<string, unknown> => ({
+  type: "video",
+  benchmark: { sec: benchmarkSec, secCN: 0, secMaxPreviews: 0 },
+  width: { min: 480, max: 1920, default: 1280 },
+  height: { min: 480, max: 1920, default: 720 },
+  fps: { allowed: [fps], default: fps },
+  frames: { min, max, default: def }
+})
+
 /** Largest MiniMax H3 canvas in pixels (media.md §10.2.4). @internal */
 export const H3_MAX_PIXELS = 1_032_192
 
@@ -370,22 +384,8 @@ const TIERS: Record<string, Record<string, unknown>> = {
   ltx23_distilled: ltxTier(),
   h3_4: h3Tier(4),
   h3_20: h3Tier(20),
-  happyhorse_1_1: {
-    type: "video",
-    benchmark: { sec: 80, secCN: 0, secMaxPreviews: 0 },
-    width: { min: 480, max: 1920, default: 1280 },
-    height: { min: 480, max: 1920, default: 720 },
-    fps: { allowed: [24], default: 24 },
-    frames: { min: 73, max: 361, default: 121 }
-  },
-  wan3_0: {
-    type: "video",
-    benchmark: { sec: 100, secCN: 0, secMaxPreviews: 0 },
-    width: { min: 480, max: 1920, default: 1280 },
-    height: { min: 480, max: 1920, default: 720 },
-    fps: { allowed: [30], default: 30 },
-    frames: { min: 61, max: 901, default: 151 }
-  },
+  happyhorse_1_1: vendorVideoTier(80, 24, [73, 361, 121]),
+  wan3_0: vendorVideoTier(100, 30, [61, 901, 151]),
   flashvsr_v1_1: {
     type: "video",
     task: "video-upscale",
@@ -398,14 +398,7 @@ const TIERS: Record<string, Record<string, unknown>> = {
     preservesSourceTiming: true,
     requiresReferenceVideo: true
   },
-  seedance_2_0: {
-    type: "video",
-    benchmark: { sec: 90, secCN: 0, secMaxPreviews: 0 },
-    width: { min: 480, max: 1920, default: 1280 },
-    height: { min: 480, max: 1920, default: 720 },
-    fps: { allowed: [24], default: 24 },
-    frames: { min: 97, max: 361, default: 121 }
-  },
+  seedance_2_0: vendorVideoTier(90, 24, [97, 361, 121]),
   ace_step_15_turbo: {
     type: "audio",
     benchmark: { sec: 8, secCN: 0, secMaxPreviews: 0 },
@@ -811,11 +804,13 @@ export const statusByNetwork = (network: Protocol.Network): Record<string, numbe
 /** `GET /api/v2/models/tiers` body (media.md §11.1). @internal */
 export const tiers = (): Record<string, Record<string, unknown>> => TIERS
 
-/** A numeric range of a model's tier, if it has one. @internal */
-export const tierRange = (model: CatalogModel, key: string): Range | undefined => {
-  const value = TIERS[model.tier]?.[key]
+const rangeIn = (tierTable: Readonly<Record<string, Record<string, unknown>>>, model: CatalogModel, key: string) => {
+  const value = tierTable[model.tier]?.[key]
   return typeof value === "object" && value !== null && "min" in value ? (value as Range) : undefined
 }
+
+/** A numeric range of a model's tier in the built-in catalog, if it has one. @internal */
+export const tierRange = (model: CatalogModel, key: string): Range | undefined => rangeIn(TIERS, model, key)
 
 /** A choice of a model's tier, if it has one. @internal */
 export const tierChoice = (model: CatalogModel, key: string): Choice | undefined => {
@@ -913,3 +908,98 @@ export const projectCost = (model: CatalogModel, input: CostInput, network: "fas
 
 /** SOGNI costs twice the Spark amount (the token trades at half a Spark). @internal */
 export const tokenMultiplier = (tokenType: "spark" | "sogni"): number => (tokenType === "sogni" ? 2 : 1)
+
+// ---------------------------------------------------------------------------------------------
+// One emulator's catalog
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Changes to the built-in catalog for one emulator (benchmarks raise limits this way).
+ *
+ * @internal
+ */
+export interface CatalogOverrides {
+  /**
+   * Media models by id. `maxSteps` raises (or lowers) the highest step count admitted; the model's tier
+   * then serves the same `steps.max` from `/api/v2/models/tiers`, so clients that validate against the
+   * tiers agree.
+   */
+  readonly models?: Readonly<Record<string, { readonly maxSteps?: number | undefined }>> | undefined
+  /** LLM models by id. `maxOutputTokens` sets the output-token ceiling (`maxOutputTokens.max`). */
+  readonly llmModels?: Readonly<Record<string, { readonly maxOutputTokens?: number | undefined }>> | undefined
+}
+
+/** An LLM model as `swarmLLMModels` describes it (LLMModelInfo form, chat.md §9). @internal */
+export type LLMModelInfo = { readonly workers: number; readonly [k: string]: unknown }
+
+/** The models one emulator serves. @internal */
+export interface Catalog {
+  readonly findModel: (id: string) => CatalogModel | undefined
+  /** The `GET /api/v2/models/tiers` body. */
+  readonly tiers: Readonly<Record<string, Record<string, unknown>>>
+  /** A numeric range of a model's tier, if it has one. */
+  readonly tierRange: (model: CatalogModel, key: string) => Range | undefined
+  /** The LLM models by id. */
+  readonly llmModels: Readonly<Record<string, LLMModelInfo>>
+}
+
+/** Problems of a {@link CatalogOverrides} value (unknown ids, limits that are not positive integers). @internal */
+export const catalogOverrideProblems = (
+  overrides: CatalogOverrides | undefined,
+  llmModels: Readonly<Record<string, LLMModelInfo>>
+): Array<string> => {
+  const problems: Array<string> = []
+  const positive = (what: string, value: number | undefined) => {
+    if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
+      problems.push(`${what} must be a positive integer (got ${value})`)
+    }
+  }
+  for (const [id, change] of Object.entries(overrides?.models ?? {})) {
+    const model = byId.get(id)
+    if (model === undefined) problems.push(`catalog.models.${id} names no model of the catalog`)
+    else if (model.vendor && change.maxSteps !== undefined) problems.push(`catalog.models.${id} is a vendor model without steps`)
+    positive(`catalog.models.${id}.maxSteps`, change.maxSteps)
+  }
+  for (const [id, change] of Object.entries(overrides?.llmModels ?? {})) {
+    if (!(id in llmModels)) problems.push(`catalog.llmModels.${id} names no LLM model of the catalog`)
+    positive(`catalog.llmModels.${id}.maxOutputTokens`, change.maxOutputTokens)
+  }
+  return problems
+}
+
+/**
+ * The built-in catalog with `overrides` applied. The built-in tables are never changed: overridden
+ * models, tiers and LLM entries are copies owned by this catalog.
+ *
+ * @internal
+ */
+export const makeCatalog = (
+  overrides: CatalogOverrides | undefined,
+  llmModels: Readonly<Record<string, LLMModelInfo>>
+): Catalog => {
+  const ownModels = new Map(byId)
+  const ownTiers: Record<string, Record<string, unknown>> = { ...TIERS }
+  for (const [id, change] of Object.entries(overrides?.models ?? {})) {
+    const model = byId.get(id)
+    if (model === undefined || change.maxSteps === undefined) continue
+    ownModels.set(id, { ...model, maxSteps: change.maxSteps })
+    const tier = ownTiers[model.tier]
+    const steps = tier?.["steps"]
+    if (tier !== undefined && typeof steps === "object" && steps !== null) {
+      ownTiers[model.tier] = { ...tier, steps: { ...steps, max: change.maxSteps } }
+    }
+  }
+  const ownLlm: Record<string, LLMModelInfo> = { ...llmModels }
+  for (const [id, change] of Object.entries(overrides?.llmModels ?? {})) {
+    const info = llmModels[id]
+    const limits = info?.["maxOutputTokens"]
+    if (info === undefined || change.maxOutputTokens === undefined || typeof limits !== "object" || limits === null) continue
+    ownLlm[id] = { ...info, maxOutputTokens: { ...limits, max: change.maxOutputTokens } }
+  }
+  return {
+    findModel: (id) => ownModels.get(id),
+    tiers: ownTiers,
+    tierRange: (model, key) => rangeIn(ownTiers, model, key),
+    llmModels: ownLlm
+  }
+}

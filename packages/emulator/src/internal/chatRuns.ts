@@ -12,16 +12,14 @@
  *
  * @internal
  */
+import { Protocol } from "@effect-sogni/core"
 import * as HttpRouter from "@effect/platform/HttpRouter"
-import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
-import * as FiberId from "effect/FiberId"
-import * as Option from "effect/Option"
-import * as Stream from "effect/Stream"
-import { argumentTokens, callId, jsonObject, messageProblems, normalizeMessages, SSE_HEADERS, tokenTypeOf, withAccount } from "./hostedChat.js"
+import { argumentTokens, callId, jsonObject, messageProblems, normalizeMessages, tokenTypeOf } from "./hostedChat.js"
 import {
   addReferences,
   type Caller,
@@ -34,11 +32,13 @@ import {
   surfaceTools,
   type ToolDefinition
 } from "./hostedTools.js"
-import { estimateTokens, LLM_MODELS, LLMPrice, LLMTiming, planReply } from "./llm.js"
-import { errorResponse } from "./rest.js"
+import { estimateTokens, LLMPrice, LLMTiming, planReply } from "./llm.js"
+import { appendEvent, type EventLog, eventLogResponse, makeEventLog, strictCursor } from "./http/eventLog.js"
+import { withAccount } from "./http/guard.js"
+import { errorResponse, ok } from "./http/response.js"
+import { encodeWire } from "./http/wire.js"
 import { type AccountState, netOf, pushBalance, simMillis, type TokenType, type World } from "./state.js"
 import { randomHex } from "./tokens.js"
-import { withEventStreamDrop } from "./workflows.js"
 
 type Json = Record<string, unknown>
 
@@ -47,21 +47,17 @@ const isRecord = (u: unknown): u is Json => typeof u === "object" && u !== null 
 /** The sibling schema version constant. @internal */
 export const SCHEMA_VERSION = "2026-05-14.1"
 
-/** Run statuses (protocol `enums/chat-run-status.json`). @internal */
-export type RunStatus = "queued" | "running" | "waiting_for_user" | "completed" | "partial_failure" | "failed" | "cancelled"
+type RunStatus = Protocol.ChatRunStatus
 
-const TERMINAL_STATUS: ReadonlySet<RunStatus> = new Set(["completed", "partial_failure", "failed", "cancelled"])
+type RunEvent = Protocol.ChatRunEvent
 
-/** Event types that end a run (chat.md §15.3). @internal */
-export const TERMINAL_EVENTS: ReadonlySet<string> = new Set(["run_completed", "run_failed", "run_cancelled", "run_partial_failure"])
+const TERMINAL_STATUS = Protocol.chatRunTerminalStatuses
 
-/** One run event. @internal */
-export interface RunEvent {
-  readonly sequence: number
-  readonly type: string
-  readonly at: string
-  readonly payload: Json
-}
+const TERMINAL_EVENTS = Protocol.chatRunTerminalEvents
+
+const encodeEvent = encodeWire(Protocol.ChatRunEvent, "chat run event")
+
+const encodeRecord = encodeWire(Protocol.ChatRunRecord, "chat run record")
 
 interface CostGate {
   readonly toolCallId: string
@@ -84,7 +80,8 @@ interface Run {
   readonly toolResults: Array<Json>
   readonly artifacts: Array<Json>
   readonly billingPreviews: Array<Json>
-  readonly events: Array<RunEvent>
+  /** The run's events (sequences 1, 2, 3…) and the signal its streams wait on. */
+  readonly log: EventLog<RunEvent>
   readonly confirmKeys: Set<string>
   status: RunStatus
   waiting: Json | undefined
@@ -92,39 +89,32 @@ interface Run {
   failureReason: string | undefined
   cancellationReason: string | undefined
   gate: CostGate | undefined
-  /** Completed when an event is appended; replaced right after. */
-  signal: Deferred.Deferred<void>
   fiber: Fiber.RuntimeFiber<void, never> | undefined
   readonly createdAt: number
   updatedAt: number
   completedAt: number | undefined
 }
 
-interface Store {
+/** The chat runs of one emulator. @internal */
+export interface ChatRunStore {
   readonly runs: Map<string, Run>
   /** `username|Idempotency-Key` → runId. */
   readonly idempotency: Map<string, string>
 }
 
-const stores = new WeakMap<World, Store>()
+/** No runs yet. @internal */
+export const makeChatRunStore = (): ChatRunStore => ({ runs: new Map(), idempotency: new Map() })
 
-const storeOf = (world: World): Store => {
-  let store = stores.get(world)
-  if (store === undefined) stores.set(world, store = { runs: new Map(), idempotency: new Map() })
-  return store
-}
+const storeOf = (world: World): ChatRunStore => world.chatRuns
 
 const iso = (millis: number) => new Date(millis).toISOString()
 
 /** Appends an event and wakes every stream of the run. */
 const emit = (run: Run, type: string, payload: Json = {}): RunEvent => {
   const now = Date.now()
-  const event: RunEvent = { sequence: run.events.length + 1, type, at: iso(now), payload }
-  run.events.push(event)
+  const event = encodeEvent({ sequence: run.log.events.length + 1, type, at: iso(now), payload })
   run.updatedAt = now
-  const signal = run.signal
-  run.signal = Deferred.unsafeMake<void>(FiberId.none)
-  Deferred.unsafeDone(signal, Effect.void)
+  appendEvent(run.log, event)
   return event
 }
 
@@ -137,7 +127,7 @@ const finish = (run: Run, status: RunStatus, type: string, payload: Json) => {
 }
 
 /** The run record (chat.md §15.2). @internal */
-const recordOf = (run: Run) => ({
+const recordOf = (run: Run): Protocol.ChatRunRecord => encodeRecord({
   runId: run.runId,
   status: run.status,
   schemaVersion: SCHEMA_VERSION,
@@ -160,7 +150,7 @@ const recordOf = (run: Run) => ({
   toolResults: run.toolResults,
   mediaContext: mediaContextJson(run.ctx),
   artifacts: run.artifacts,
-  events: run.events,
+  events: run.log.events,
   ...(run.finalResponse !== undefined ? { finalResponse: run.finalResponse } : {}),
   ...(run.waiting !== undefined ? { waiting: run.waiting } : {}),
   ...(run.billingPreviews.length > 0
@@ -174,8 +164,6 @@ const recordOf = (run: Run) => ({
     ...(run.completedAt !== undefined ? { completedAt: iso(run.completedAt) } : {})
   }
 })
-
-const ok = (data: unknown, status = 200) => HttpServerResponse.unsafeJson({ status: "success", data }, { status })
 
 // ---------------------------------------------------------------------------------------------------
 // The run fiber
@@ -433,7 +421,7 @@ const create = (world: World) =>
       const problems = createProblems(body)
       if (problems.length > 0) return errorResponse(400, problems.join("; "))
       const model = typeof body.model === "string" ? body.model : DEFAULT_MODEL
-      if (!(model in LLM_MODELS)) return errorResponse(404, `Model ${model} is not available.`)
+      if (!(model in world.catalog.llmModels)) return errorResponse(404, `Model ${model} is not available.`)
       const store = storeOf(world)
       const key = request.headers["idempotency-key"]
       const idemKey = key !== undefined && key.length > 0 ? `${account.username}|${key}` : undefined
@@ -471,7 +459,7 @@ const create = (world: World) =>
         toolResults: [],
         artifacts: [],
         billingPreviews: [],
-        events: [],
+        log: makeEventLog(),
         confirmKeys: new Set(),
         status: "queued",
         waiting: undefined,
@@ -479,7 +467,6 @@ const create = (world: World) =>
         failureReason: undefined,
         cancellationReason: undefined,
         gate: undefined,
-        signal: Deferred.unsafeMake<void>(FiberId.none),
         fiber: undefined,
         createdAt: now,
         updatedAt: now,
@@ -592,16 +579,7 @@ const canonical = (value: unknown): unknown =>
     : value
 
 /** `Last-Event-ID` header, else `?after=`; a problem message when not a non-negative integer. */
-const resumePoint = (request: HttpServerRequest.HttpServerRequest): number | { readonly problem: string } => {
-  const header = request.headers["last-event-id"]
-  const query = new URL(request.url, "http://emulator.invalid").searchParams.get("after")
-  const raw = header !== undefined && header.trim().length > 0 ? header.trim() : query ?? undefined
-  if (raw === undefined || raw.length === 0) return 0
-  const n = Number(raw)
-  return Number.isInteger(n) && n >= 0 ? n : { problem: `Last-Event-ID / after must be a non-negative integer (got ${raw})` }
-}
-
-const encoder = new TextEncoder()
+const resumePoint = strictCursor
 
 const frame = (event: RunEvent) => `id: ${event.sequence}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`
 
@@ -613,34 +591,15 @@ const eventsStream = (world: World) =>
     Effect.sync(() => {
       const after = resumePoint(request)
       if (typeof after === "object") return errorResponse(400, after.problem)
-      const DONE = -1
-      const heartbeat = heartbeatMillis(world)
-      const status = `event: run_status\ndata: ${JSON.stringify({ status: run.status })}\n\n`
-      const body = Stream.make(status).pipe(
-        Stream.concat(Stream.unfoldEffect(after, (cursor) =>
-          Effect.gen(function*() {
-            if (cursor === DONE) return Option.none()
-            // Taken before looking, so an event appended in between still wakes this reader.
-            const signal = run.signal
-            const pending = run.events.slice(cursor)
-            if (pending.length > 0) {
-              const last = pending[pending.length - 1]!
-              const ended = pending.findIndex((e) => TERMINAL_EVENTS.has(e.type))
-              const sent = ended === -1 ? pending : pending.slice(0, ended + 1)
-              return Option.some([sent.map(frame).join(""), ended === -1 ? last.sequence : DONE] as const)
-            }
-            if (TERMINAL_STATUS.has(run.status)) return Option.none()
-            const woke = yield* Deferred.await(signal).pipe(Effect.timeout(heartbeat), Effect.option)
-            return Option.some([Option.isNone(woke) ? ": keepalive\n\n" : "", cursor] as const)
-          }))),
-        Stream.filter((text) => text.length > 0),
-        Stream.map((text) => encoder.encode(text))
-      )
       // the DropEventStreams fault cuts these streams too
-      const path = new URL(request.url, "http://emulator.invalid").pathname
-      return HttpServerResponse.stream(withEventStreamDrop(world, request, path, body), {
-        contentType: "text/event-stream",
-        headers: SSE_HEADERS
+      return eventLogResponse(world, request, {
+        log: run.log,
+        after,
+        preamble: `event: run_status\ndata: ${JSON.stringify({ status: run.status })}\n\n`,
+        frame,
+        ends: (e) => TERMINAL_EVENTS.has(e.type),
+        finished: () => TERMINAL_STATUS.has(run.status),
+        heartbeatMillis: heartbeatMillis(world)
       })
     }))
 
@@ -649,7 +608,7 @@ const eventsJson = (world: World) =>
     Effect.sync(() => {
       const after = resumePoint(request)
       if (typeof after === "object") return errorResponse(400, after.problem)
-      return ok({ events: run.events.filter((e) => e.sequence > after), status: run.status })
+      return ok({ events: run.log.events.filter((e) => e.sequence > after), status: run.status })
     }))
 
 /** The chat-run routes. @internal */

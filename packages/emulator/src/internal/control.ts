@@ -8,7 +8,7 @@ import { type EmulatorControl, EmulatorControlError } from "../EmulatorControl.j
 import { projectInfo } from "./records.js"
 import { malformedFrame, sendRaw } from "./socket.js"
 import { balancesOf, type Connection, detach, pushBalance, type World } from "./state.js"
-import { clearEventStreamDrops, dropEventStreams } from "./workflows.js"
+import { clearEventStreamDrops, dropEventStreams } from "./http/eventLog.js"
 
 const matching = (world: World, appId: string | undefined): Connection[] => {
   if (appId !== undefined) {

@@ -10,12 +10,14 @@
  */
 import { PlatformTools } from "@effect-sogni/core"
 import * as HttpRouter from "@effect/platform/HttpRouter"
-import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
 import * as Queue from "effect/Queue"
 import * as Stream from "effect/Stream"
-import { readCredential } from "./auth.js"
+import { sseResponse } from "./http/eventLog.js"
+import { withAccount } from "./http/guard.js"
+import { errorResponse, type Handler } from "./http/response.js"
 import {
   addReferences,
   type Caller,
@@ -29,17 +31,10 @@ import {
   surfaceTools,
   type ToolDefinition
 } from "./hostedTools.js"
-import { estimateTokens, LLM_MODELS, LLMPrice, LLMTiming, planReply } from "./llm.js"
+import { estimateTokens, LLMPrice, LLMTiming, planReply } from "./llm.js"
 import { hash32 } from "./llmSchema.js"
-import { errorResponse } from "./rest.js"
 import { type AccountState, netOf, pushBalance, simMillis, type TokenType, type World } from "./state.js"
 import { randomHex } from "./tokens.js"
-
-type Handler = Effect.Effect<
-  HttpServerResponse.HttpServerResponse,
-  never,
-  HttpServerRequest.HttpServerRequest | HttpRouter.RouteContext
->
 
 type Json = Record<string, unknown>
 
@@ -52,23 +47,6 @@ export const openAiError = (status: number, message: string, type: string, code:
 /** Flat chat error body (chat.md §13, recognised shape 2). @internal */
 export const flatError = (status: number, error: string, errorCode: string, message: string) =>
   HttpServerResponse.unsafeJson({ error, error_code: errorCode, error_message: message }, { status })
-
-/** The caller's account, or the 401 envelope. @internal */
-export const withAccount = (
-  world: World,
-  f: (account: AccountState, request: HttpServerRequest.HttpServerRequest) => Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpRouter.RouteContext>
-): Handler =>
-  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
-    const credential = readCredential(world, request.headers)
-    switch (credential._tag) {
-      case "None":
-        return Effect.succeed(errorResponse(401, "Authentication required", { errorCode: 4021 }))
-      case "Invalid":
-        return Effect.succeed(errorResponse(401, "Invalid API key or token", { errorCode: 4021 }))
-      case "Valid":
-        return f(credential.account, request)
-    }
-  })
 
 /** The JSON object body, or a 400 envelope. @internal */
 export const jsonObject = (request: HttpServerRequest.HttpServerRequest) =>
@@ -240,7 +218,7 @@ const wireCalls = (calls: ReadonlyArray<PlannedCall>) =>
   calls.map((c) => ({ id: c.id, type: "function", function: { name: c.name, arguments: c.arguments } }))
 
 /** Reads and checks a completions body; a ready error response when it is refused. */
-const readTurn = (account: AccountState, body: Json, headers: Readonly<Record<string, string | undefined>>): Turn | HttpServerResponse.HttpServerResponse => {
+const readTurn = (world: World, account: AccountState, body: Json, headers: Readonly<Record<string, string | undefined>>): Turn | HttpServerResponse.HttpServerResponse => {
   const model = body.model
   if (typeof model !== "string" || model.length === 0) return errorResponse(400, "model must be a non-empty string")
   const problems = [...messageProblems(body.messages)]
@@ -265,7 +243,7 @@ const readTurn = (account: AccountState, body: Json, headers: Readonly<Record<st
     problems.push(...addReferences(emptyMediaContext(), body.media_references))
   }
   if (problems.length > 0) return errorResponse(400, problems.join("; "))
-  if (!(model in LLM_MODELS)) return openAiError(404, `Model ${model} is not available.`, "model_unavailable", "model_unavailable")
+  if (!(model in world.catalog.llmModels)) return openAiError(404, `Model ${model} is not available.`, "model_unavailable", "model_unavailable")
   const callerTools = (Array.isArray(body.tools) ? body.tools : []) as ReadonlyArray<ToolDefinition>
   const callerNames = new Set(callerTools.map((t) => t?.function?.name))
   const injected = new Map(
@@ -308,9 +286,6 @@ const completionBody = (turn: Turn, result: TurnResult) => ({
 })
 
 const encoder = new TextEncoder()
-
-/** SSE headers for event streams. @internal */
-export const SSE_HEADERS = { "cache-control": "no-cache", "x-accel-buffering": "no" }
 
 const streamResponse = (world: World, turn: Turn) => {
   const chunk = (delta: Json, finishReason: string | null, extra: Json = {}) =>
@@ -355,7 +330,7 @@ const streamResponse = (world: World, turn: Turn) => {
       Stream.map((s) => encoder.encode(s))
     )
   }))
-  return HttpServerResponse.stream(body, { contentType: "text/event-stream", headers: SSE_HEADERS })
+  return sseResponse(body)
 }
 
 /** Refuses up front what the model would refuse (directives) or the balance cannot pay. */
@@ -375,7 +350,7 @@ const completions = (world: World): Handler =>
   withAccount(world, (account, request) =>
     Effect.gen(function*() {
       const body = yield* jsonObject(request)
-      const turn = readTurn(account, body, request.headers)
+      const turn = readTurn(world, account, body, request.headers)
       if (HttpServerResponse.isServerResponse(turn)) return turn
       const refused = precheck(turn)
       if (refused !== undefined) return refused

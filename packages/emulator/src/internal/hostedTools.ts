@@ -47,15 +47,12 @@ let manifests: { readonly hosted: ReadonlyArray<ToolDefinition>; readonly app: R
 
 const loaded = () => manifests ??= { hosted: loadManifest("manifests/openai-tools.json"), app: loadManifest("manifests/app-tools.json") }
 
-/** Hosted tools that only the `creative-agent` surface carries. */
-const AGENT_ONLY = new Set([
-  "ask_clarifying_question",
-  "finalize_response",
-  "create_asset_manifest",
-  "inspect_asset",
-  "label_asset",
-  "map_assets_for_model",
-  "validate_asset_references",
+/** App tools every surface carries (the rest of the app tools are agent-only). */
+const ANALYSIS_TOOLS: ReadonlySet<string> = new Set(["analyze_image", "analyze_video", "extract_metadata"])
+
+/** Tools that only the `creative-agent` surface carries: the app tools but analysis, and workflow composition. */
+const AGENT_ONLY: ReadonlySet<string> = new Set([
+  ...PlatformTools.appToolNames.filter((name) => !ANALYSIS_TOOLS.has(name)),
   "compose_workflow",
   "compose_workflow_template"
 ])
@@ -91,14 +88,7 @@ export const toolDefinition = (name: string): ToolDefinition | undefined =>
   [...loaded().hosted, ...loaded().app].find((t) => t.function.name === name)
 
 /** Tools `/v1/creative-agent/tools/execute` runs (chat.md §13.1). @internal */
-export const DIRECT_TOOLS: ReadonlySet<string> = new Set([
-  "enhance_prompt",
-  "compose_script",
-  "compose_lyrics",
-  "compose_instrumental",
-  "compose_workflow",
-  "compose_workflow_template"
-])
+export const DIRECT_TOOLS: ReadonlySet<string> = new Set(PlatformTools.compositionToolNames)
 
 /**
  * The definition the mock model sees for an injected tool: only its required parameters, so that the
@@ -435,6 +425,8 @@ const mediaPlan = (name: string, args: Record<string, unknown>, caller: Caller):
   const seed = num(args.seed) ?? hash32(`${name}|${prompt}`)
   const count = Math.max(1, Math.min(16, Math.floor(num(args.numberOfVariations) ?? 1)))
   const base = { jobID: Protocol.makeId(), numberOfImages: count, previews: 0, tokenType: caller.tokenType, network: "fast" as const }
+  /** The keyframe fields every media tool sends: model, prompts and seed. */
+  const prompted = (modelID: string) => ({ modelID, positivePrompt: prompt, negativePrompt: str(args.negativePrompt) ?? "", seed })
   switch (name) {
     case "generate_image": {
       const modelId = selected(str(args.model), IMAGE_MODELS, "image", "z_image_turbo_bf16")
@@ -446,10 +438,7 @@ const mediaPlan = (name: string, args: Record<string, unknown>, caller: Caller):
         request: {
           ...base,
           keyFrames: [{
-            modelID: modelId,
-            positivePrompt: prompt,
-            negativePrompt: str(args.negativePrompt) ?? "",
-            seed,
+            ...prompted(modelId),
             ...(num(args.guidance) !== undefined ? { guidanceScale: num(args.guidance) } : {}),
             sizePreset: width !== undefined && height !== undefined ? "custom" : "square",
             ...(width !== undefined && height !== undefined ? { width, height } : {})
@@ -466,13 +455,7 @@ const mediaPlan = (name: string, args: Record<string, unknown>, caller: Caller):
         kind: "video",
         request: {
           ...base,
-          keyFrames: [{
-            modelID: modelId,
-            positivePrompt: prompt,
-            negativePrompt: str(args.negativePrompt) ?? "",
-            seed,
-            duration
-          }],
+          keyFrames: [{ ...prompted(modelId), duration }],
           outputFormat: "mp4"
         }
       }

@@ -10,6 +10,7 @@
 import type { Protocol } from "@effect-sogni/core"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import type { LLMModelInfo } from "./catalog.js"
 import { generateInstance, hash32, toolArguments } from "./llmSchema.js"
 import {
   type AccountState,
@@ -48,7 +49,7 @@ const constraint = (min: number, max: number, def: number, decimals?: number) =>
 })
 
 /** The LLM models the emulator serves (LLMModelInfo form, chat.md §9). @internal */
-export const LLM_MODELS: Readonly<Record<string, { readonly workers: number; readonly [k: string]: unknown }>> = {
+export const LLM_MODELS: Readonly<Record<string, LLMModelInfo>> = {
   "qwen3.6-35b-a3b-gguf-iq4xs": {
     workers: 4,
     maxContextLength: 262144,
@@ -85,12 +86,9 @@ export const LLM_MODELS: Readonly<Record<string, { readonly workers: number; rea
   }
 }
 
-/** The `swarmLLMModels` payload. @internal */
-export const swarmLLMModels = (): Protocol.SwarmLLMModels => LLM_MODELS
-
-/** Sends `swarmLLMModels` on a connection (dropped there when `modelAvailability` is off). @internal */
-export const sendLLMModels = (conn: Connection): void => {
-  sendTo(conn, { type: "swarmLLMModels", payload: swarmLLMModels() })
+/** Sends the world's `swarmLLMModels` on a connection (dropped there when `modelAvailability` is off). @internal */
+export const sendLLMModels = (world: World, conn: Connection): void => {
+  sendTo(conn, { type: "swarmLLMModels", payload: world.catalog.llmModels })
 }
 
 /** A running LLM job. @internal */
@@ -106,14 +104,8 @@ export interface LLMJob {
   fiber: Fiber.RuntimeFiber<void, never> | undefined
 }
 
-const jobsByWorld = new WeakMap<World, Map<string, LLMJob>>()
-
 /** The live LLM jobs of a world, by upper-case id. @internal */
-export const llmJobsOf = (world: World): Map<string, LLMJob> => {
-  let jobs = jobsByWorld.get(world)
-  if (jobs === undefined) jobsByWorld.set(world, jobs = new Map())
-  return jobs
-}
+export const llmJobsOf = (world: World): Map<string, LLMJob> => world.llmJobs
 
 /** Ids of the still-running LLM jobs of an appId (for `authenticated.activeLLMJobIDs`). @internal */
 export const activeLLMJobIDsOf = (world: World, appId: string): Array<string> =>
@@ -431,7 +423,7 @@ export const admitLLMJob = (world: World, conn: Connection, request: Protocol.LL
     const key = id.toUpperCase()
     const jobs = llmJobsOf(world)
     if (jobs.has(key)) return llmError(conn, id, "invalid_request", `LLM job ${id} already exists.`)
-    if (!(request.model in LLM_MODELS)) {
+    if (!(request.model in world.catalog.llmModels)) {
       return llmError(conn, id, "model_unavailable", `Model ${request.model} is not available.`)
     }
     const messages = request.messages as ReadonlyArray<Message>
@@ -653,7 +645,7 @@ const wholeSegment = (value: string | undefined): number | undefined => {
  *
  * @internal
  */
-export const llmEstimate = (segments: {
+export const llmEstimate = (llmModels: Readonly<Record<string, LLMModelInfo>>, segments: {
   readonly tokenType: string | undefined
   readonly model: string | undefined
   readonly inputTokens: string | undefined
@@ -663,7 +655,7 @@ export const llmEstimate = (segments: {
   const tokenType = segments.tokenType ?? ""
   if (tokenType !== "spark" && tokenType !== "sogni") return refused(400, `tokenType must be spark or sogni (got ${tokenType})`)
   const model = segments.model ?? ""
-  const info = LLM_MODELS[model] as { readonly maxOutputTokens?: { readonly max?: number } } | undefined
+  const info = llmModels[model] as { readonly maxOutputTokens?: { readonly max?: number } } | undefined
   if (info === undefined) return refused(404, `Unknown LLM model ${model}`)
   const inputTokens = wholeSegment(segments.inputTokens)
   if (inputTokens === undefined) {

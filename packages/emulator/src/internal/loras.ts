@@ -9,12 +9,11 @@
  */
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-import { readCredential } from "./auth.js"
-import { errorResponse } from "./rest.js"
-import type { AccountState, World } from "./state.js"
+import { withAccount } from "./http/guard.js"
+import { errorResponse, ok, schemaBody, urlOf } from "./http/response.js"
+import { entryOf, type World } from "./state.js"
 import { randomHex } from "./tokens.js"
 
 const ui = (o: {
@@ -81,7 +80,8 @@ export const CONSTRAINTS = { maxPerRequest: 4, minStrength: -4, maxStrength: 4 }
 /** Personal library limits. @internal */
 export const PERSONAL_LIMITS = { entries: 20, fileBytes: 512 * 1024 * 1024, importsPerDay: 10, perGeneration: 2 }
 
-interface PersonalLora {
+/** One personal LoRA. @internal */
+export interface PersonalLora {
   readonly id: string
   readonly name: string
   readonly modelId: string
@@ -89,15 +89,8 @@ interface PersonalLora {
   readonly createdAt: number
 }
 
-const libraries = new WeakMap<World, Map<string, Map<string, PersonalLora>>>()
-
-const libraryOf = (world: World, username: string) => {
-  let byUser = libraries.get(world)
-  if (byUser === undefined) libraries.set(world, byUser = new Map())
-  let library = byUser.get(username)
-  if (library === undefined) byUser.set(username, library = new Map())
-  return library
-}
+const libraryOf = (world: World, username: string): Map<string, PersonalLora> =>
+  entryOf(world.personalLoras, username, () => new Map())
 
 const view = (l: PersonalLora) => ({
   id: l.id,
@@ -121,19 +114,6 @@ const asEntry = (l: PersonalLora) => ({
   ui: ui({ min: CONSTRAINTS.minStrength, max: CONSTRAINTS.maxStrength, default: 1, category: "personal" })
 })
 
-const ok = (data: unknown) => HttpServerResponse.unsafeJson({ status: "success", data })
-
-const withAccount = (
-  world: World,
-  f: (account: AccountState) => Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest | HttpRouter.RouteContext>
-) =>
-  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
-    const credential = readCredential(world, request.headers)
-    return credential._tag === "Valid"
-      ? f(credential.account)
-      : Effect.succeed(errorResponse(401, "Authentication required", { errorCode: 4021 }))
-  })
-
 const ImportBody = Schema.Struct({
   url: Schema.String,
   name: Schema.String,
@@ -147,7 +127,7 @@ export const lorasRouter = (world: World) =>
     HttpRouter.get(
       "/v1/loras/comfy",
       Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
-        const modelId = new URL(request.url, "http://emulator.invalid").searchParams.get("modelId")
+        const modelId = urlOf(request).searchParams.get("modelId")
         const loras = modelId === null || modelId.length === 0
           ? CATALOG
           : CATALOG.filter((l) => l.modelIds.includes(modelId))
@@ -189,11 +169,9 @@ export const lorasRouter = (world: World) =>
     HttpRouter.post(
       "/v1/loras/personal",
       withAccount(world, (account) =>
-        Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
-          request.json.pipe(
-            Effect.flatMap(Schema.decodeUnknown(ImportBody)),
+        schemaBody(ImportBody).pipe(
             Effect.match({
-              onFailure: (e) => errorResponse(400, `Invalid request body: ${e.message.split("\n")[0]}`),
+              onFailure: (response) => response,
               onSuccess: (body) => {
                 if (!body.rightsConfirmed) return errorResponse(400, "rightsConfirmed must be true")
                 if (!/^https?:\/\/[^/]+/i.test(body.url)) return errorResponse(400, "url must be an http(s) URL")
@@ -215,6 +193,6 @@ export const lorasRouter = (world: World) =>
                 return ok(view(lora))
               }
             })
-          )))
+          ))
     )
   )

@@ -4,6 +4,7 @@
  *
  * @internal
  */
+import { concatBytes } from "./bytes.js"
 import type { EncodedStream } from "./h264.js"
 
 const ascii = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0))
@@ -13,15 +14,7 @@ const u16 = (value: number) => u8((value >>> 8) & 0xff, value & 0xff)
 const u32 = (value: number) => u8((value >>> 24) & 0xff, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff)
 const zeros = (n: number) => new Uint8Array(n)
 
-const concat = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
-}
+const concat = concatBytes
 
 const box = (type: string, ...payload: ReadonlyArray<Uint8Array>): Uint8Array => {
   const body = concat(payload)

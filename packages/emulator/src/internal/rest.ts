@@ -13,7 +13,7 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { RPC_PATH } from "../EmulatorControl.js"
-import { accountOfSecret, readCredential } from "./auth.js"
+import { accountOfSecret } from "./auth.js"
 import {
   type CatalogModel,
   type CostInput,
@@ -29,6 +29,8 @@ import {
 } from "./catalog.js"
 import { chatRunsRouter } from "./chatRuns.js"
 import { hostedChatRouter } from "./hostedChat.js"
+import { withAccount } from "./http/guard.js"
+import { errorResponse, type Handler, notFound, ok, param, raw, schemaBody, urlOf } from "./http/response.js"
 import { llmEstimate } from "./llm.js"
 import {
   CONTENT_FORMAT,
@@ -45,7 +47,7 @@ import {
 import { liveProjectsOf, rawProject, recoveredProject, statusSnapshot, unclaimedOf } from "./records.js"
 import { type AccountState, balancesOf, formatAmount, isTerminal, type World } from "./state.js"
 import { issueJwt, randomHex, verifyJwt } from "./tokens.js"
-import { workflowsRouter } from "./workflows.js"
+import { workflowsRouter } from "./workflows/router.js"
 import {
   ACCEPTED,
   IMAGE_SLOTS,
@@ -56,7 +58,7 @@ import {
   type SlotKind,
   slotKey,
   sniff,
-  type Upload
+  storeUpload
 } from "./uploads.js"
 import { assetRouter } from "./assets.js"
 import { subscriptionsRouter } from "./subscriptions.js"
@@ -64,67 +66,19 @@ import { lorasRouter } from "./loras.js"
 import { announcementsRouter } from "./announcements.js"
 import { rewardsRouter } from "./rewards.js"
 
-type Handler = Effect.Effect<
-  HttpServerResponse.HttpServerResponse,
-  never,
-  HttpServerRequest.HttpServerRequest | HttpRouter.RouteContext
->
+/** The error envelope, for routers that still import it from here; new code imports `./http/response.js`. @internal */
+export { errorResponse } from "./http/response.js"
 
-/** The error envelope (rest.md §2.3). @internal */
-export const errorResponse = (
-  status: number,
-  message: string,
-  options?: { readonly errorCode?: number | undefined; readonly retryAfterSeconds?: number | undefined }
-): HttpServerResponse.HttpServerResponse => {
-  const retryAfter = options?.retryAfterSeconds
-  return HttpServerResponse.unsafeJson(
-    {
-      status: "error",
-      message,
-      errorCode: options?.errorCode ?? status,
-      ...(retryAfter !== undefined ? { retryAfter } : {})
-    },
-    { status, ...(retryAfter !== undefined ? { headers: { "retry-after": String(retryAfter) } } : {}) }
-  )
-}
-
-const ok = (data: unknown) => HttpServerResponse.unsafeJson({ status: "success", data })
-const raw = (body: unknown) => HttpServerResponse.unsafeJson(body)
-const notFound = (what = "Not found") => errorResponse(404, what)
-
-const urlOf = (request: HttpServerRequest.HttpServerRequest) => new URL(request.url, "http://emulator.invalid")
-
-/** Runs `f` with the caller's account, or answers 401 for missing/invalid credentials. */
+/** Runs `f` with the caller's account and the request URL, or answers 401. */
 const authed = (
   world: World,
   f: (account: AccountState, url: URL) => Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpRouter.RouteContext>
-): Handler =>
-  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
-    const credential = readCredential(world, request.headers)
-    switch (credential._tag) {
-      case "None":
-        return Effect.succeed(errorResponse(401, "Authentication required", { errorCode: 4021 }))
-      case "Invalid":
-        return Effect.succeed(errorResponse(401, "Invalid API key or token", { errorCode: 4021 }))
-      case "Valid":
-        return f(credential.account, urlOf(request))
-    }
-  })
-
-const param = (name: string) => Effect.map(HttpRouter.params, (p) => p[name] ?? "")
-
-/** A JSON body decoded with a schema, or a 400 envelope. */
-const body = <A, I>(schema: Schema.Schema<A, I>) =>
-  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
-    request.json.pipe(
-      Effect.flatMap(Schema.decodeUnknown(schema)),
-      Effect.mapError((e) => errorResponse(400, `Invalid request body: ${e.message.split("\n")[0]}`))
-    ))
+): Handler => withAccount(world, (account, request) => f(account, urlOf(request)))
 
 const withBody = <A, I>(
   schema: Schema.Schema<A, I>,
   f: (a: A) => Effect.Effect<HttpServerResponse.HttpServerResponse>
-): Handler => Effect.matchEffect(body(schema), { onFailure: Effect.succeed, onSuccess: f })
+): Handler => Effect.matchEffect(schemaBody(schema), { onFailure: Effect.succeed, onSuccess: f })
 
 // ---------------------------------------------------------------------------------------------
 // Media
@@ -218,9 +172,6 @@ const media = (world: World): Handler =>
 
 /** Upload URLs live this long ("use immediately"). */
 const UPLOAD_URL_TTL_MILLIS = 15 * 60_000
-
-/** Uploads of projects that were never submitted are dropped after this long. */
-const UPLOAD_RETENTION_MILLIS = 60 * 60_000
 
 const uploadSignature = (
   world: World,
@@ -373,21 +324,6 @@ const putUpload = (world: World): Handler =>
     })
     return HttpServerResponse.empty({ status: 200, headers: { etag: `"${world.signer.sign(`${projectId}|${slot}|${bytes.length}`).slice(0, 16)}"` } })
   })
-
-/** Stores an upload in a project's slot (PUT, or a saved upload bound to it). @internal */
-export const storeUpload = (world: World, projectId: string, upload: Upload): void => {
-  let slots = world.uploads.get(projectId)
-  if (slots === undefined) {
-    world.uploads.set(projectId, slots = new Map())
-    // Forget uploads of projects that never arrive (submitted projects are forgotten with the project).
-    world.run(
-      Effect.sleep(UPLOAD_RETENTION_MILLIS).pipe(Effect.andThen(Effect.sync(() => {
-        if (!world.projects.has(projectId)) world.uploads.delete(projectId)
-      })))
-    )
-  }
-  slots.set(upload.slot, upload)
-}
 
 const getUpload = (world: World): Handler =>
   Effect.gen(function*() {
@@ -663,23 +599,32 @@ const imageEstimate: Handler = Effect.map(HttpRouter.params, (p) => {
   }))
 })
 
-const videoEstimate: Handler =
+/**
+ * An estimate of a fast-network-only medium: the model, token type and network checks, then `f` (the
+ * medium's own sizes, or a refusal), then `numberOfMedia`.
+ */
+const fastOnlyEstimate = (
+  media: "video" | "audio",
+  f: (
+    model: CatalogModel,
+    p: Readonly<Record<string, string | undefined>>
+  ) => HttpServerResponse.HttpServerResponse | {
+    readonly cost: Omit<CostInput, "steps" | "count">
+    readonly meta: Record<string, unknown>
+  }
+): Handler =>
   Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
     Effect.map(HttpRouter.params, (p) => {
-      const found = estimateModel(p, "model", "video")
+      const found = estimateModel(p, "model", media)
       if (!("model" in found)) return found
       const { model, tokenType } = found
       const network = networkOf(urlOf(request).searchParams.get("network"))
       if (network === undefined) return errorResponse(400, "Unknown network")
-      if (network === "relaxed") return errorResponse(400, `Video model ${model.id} runs on the fast network only`)
-      const width = segment(p["width"]) || tierRange(model, "width")?.default || 1280
-      const height = segment(p["height"]) || tierRange(model, "height")?.default || 720
-      // A frame count the client could not compute (e.g. `NaN` from a missing fps) is refused, not defaulted.
-      if (p["frames"] !== undefined && segment(p["frames"]) === undefined && /^nan$/i.test(p["frames"])) {
-        return errorResponse(400, `frames must be a positive integer (got ${p["frames"]}); pass fps or frames`)
+      if (network === "relaxed") {
+        return errorResponse(400, `${media === "video" ? "Video" : "Audio"} model ${model.id} runs on the fast network only`)
       }
-      const frames = segment(p["frames"]) || tierRange(model, "frames")?.default || 81
-      const fps = segment(p["fps"])
+      const sized = f(model, p)
+      if (HttpServerResponse.isServerResponse(sized)) return sized
       const steps = segment(p["steps"]) || model.defaultSteps
       const count = segment(p["numberOfMedia"]) ?? 1
       if (!Number.isInteger(count) || count < 1) return errorResponse(400, "numberOfMedia must be a positive integer")
@@ -687,31 +632,27 @@ const videoEstimate: Handler =
         tokenType,
         network,
         count,
-        cost: { steps, width, height, frames },
-        meta: { width, height, frames, fps: fps ?? null, stepCount: steps, numberOfMedia: count }
+        cost: { steps, ...sized.cost },
+        meta: { ...sized.meta, stepCount: steps, numberOfMedia: count }
       }))
     }))
 
-const audioEstimate: Handler = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
-  Effect.map(HttpRouter.params, (p) => {
-    const found = estimateModel(p, "model", "audio")
-    if (!("model" in found)) return found
-    const { model, tokenType } = found
-    const network = networkOf(urlOf(request).searchParams.get("network"))
-    if (network === undefined) return errorResponse(400, "Unknown network")
-    if (network === "relaxed") return errorResponse(400, `Audio model ${model.id} runs on the fast network only`)
-    const duration = segment(p["duration"]) || tierRange(model, "duration")?.default || 30
-    const steps = segment(p["steps"]) || model.defaultSteps
-    const count = segment(p["numberOfMedia"]) ?? 1
-    if (!Number.isInteger(count) || count < 1) return errorResponse(400, "numberOfMedia must be a positive integer")
-    return raw(estimateBody(model, {
-      tokenType,
-      network,
-      count,
-      cost: { steps, width: 0, height: 0, duration },
-      meta: { duration, stepCount: steps, numberOfMedia: count }
-    }))
-  }))
+const videoEstimate: Handler = fastOnlyEstimate("video", (model, p) => {
+  const width = segment(p["width"]) || tierRange(model, "width")?.default || 1280
+  const height = segment(p["height"]) || tierRange(model, "height")?.default || 720
+  // A frame count the client could not compute (e.g. `NaN` from a missing fps) is refused, not defaulted.
+  if (p["frames"] !== undefined && segment(p["frames"]) === undefined && /^nan$/i.test(p["frames"])) {
+    return errorResponse(400, `frames must be a positive integer (got ${p["frames"]}); pass fps or frames`)
+  }
+  const frames = segment(p["frames"]) || tierRange(model, "frames")?.default || 81
+  const fps = segment(p["fps"])
+  return { cost: { width, height, frames }, meta: { width, height, frames, fps: fps ?? null } }
+})
+
+const audioEstimate: Handler = fastOnlyEstimate("audio", (model, p) => {
+  const duration = segment(p["duration"]) || tierRange(model, "duration")?.default || 30
+  return { cost: { width: 0, height: 0, duration }, meta: { duration } }
+})
 
 // ---------------------------------------------------------------------------------------------
 // The app
@@ -745,11 +686,11 @@ export const makeRouter = <E, R>(world: World, rpc: Effect.Effect<HttpServerResp
     // Socket host (raw bodies)
     HttpRouter.get("/api/v1/models/list", Effect.sync(() => raw(modelList())))
   ).pipe(
-    HttpRouter.get("/api/v2/models/tiers", Effect.sync(() => raw(tiers()))),
+    HttpRouter.get("/api/v2/models/tiers", Effect.sync(() => raw(world.catalog.tiers))),
     HttpRouter.get(
       "/api/v1/size-presets/network/:network/model/:modelId",
       Effect.map(HttpRouter.params, (p) => {
-        const model = findModel(p["modelId"] ?? "")
+        const model = world.catalog.findModel(p["modelId"] ?? "")
         if (model === undefined || !isNetwork(p["network"] ?? "")) return notFound("Unknown network or model")
         return raw(model.media === "image" ? sizePresets : [])
       })
@@ -783,7 +724,7 @@ export const makeRouter = <E, R>(world: World, rpc: Effect.Effect<HttpServerResp
               return p[key]
             }
           }
-          const estimate = llmEstimate({
+          const estimate = llmEstimate(world.catalog.llmModels, {
             tokenType: decoded("tokenType"),
             model: decoded("model"),
             inputTokens: decoded("inputTokens"),

@@ -6,33 +6,26 @@
  * @internal
  */
 import * as HttpRouter from "@effect/platform/HttpRouter"
-import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-import { readCredential } from "./auth.js"
-import { errorResponse } from "./rest.js"
-import { type AccountState, isTerminal, pushBalance, type World } from "./state.js"
+import { withAccount } from "./http/guard.js"
+import { errorResponse, ok, schemaBody, urlOf } from "./http/response.js"
+import { type AccountState, entryOf, isTerminal, pushBalance, type World } from "./state.js"
 
 const REWARDS = [
   { id: "welcome", title: "Welcome bonus", description: "Once per account", amount: 50, every: -1 },
   { id: "daily", title: "Daily boost", description: "Once a day", amount: 5, every: 86_400 }
 ] as const
 
-interface Claim {
+/** One claimed reward. @internal */
+export interface RewardClaim {
   readonly id: string
   readonly amount: number
   readonly at: number
 }
 
-const claims = new WeakMap<World, Map<string, Claim[]>>()
-const claimsOf = (world: World, username: string) => {
-  let byUser = claims.get(world)
-  if (byUser === undefined) claims.set(world, byUser = new Map())
-  let list = byUser.get(username)
-  if (list === undefined) byUser.set(username, list = [])
-  return list
-}
+const claimsOf = (world: World, username: string): Array<RewardClaim> =>
+  entryOf(world.rewardClaims, username, () => [])
 
 const rewardsOf = (world: World, account: AccountState) => {
   const now = Date.now()
@@ -55,19 +48,6 @@ const rewardsOf = (world: World, account: AccountState) => {
   })
 }
 
-const ok = (data: unknown) => HttpServerResponse.unsafeJson({ status: "success", data })
-
-const withAccount = (
-  world: World,
-  f: (account: AccountState, url: URL) => Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest>
-) =>
-  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
-    const credential = readCredential(world, request.headers)
-    return credential._tag === "Valid"
-      ? f(credential.account, new URL(request.url, "http://emulator.invalid"))
-      : Effect.succeed(errorResponse(401, "Authentication required", { errorCode: 4021 }))
-  })
-
 const ClaimBody = Schema.Struct({ claims: Schema.Array(Schema.String), provider: Schema.optional(Schema.String) })
 
 /** The reward and transaction routes. @internal */
@@ -80,11 +60,9 @@ export const rewardsRouter = (world: World) =>
     HttpRouter.post(
       "/v3/account/reward/claim",
       withAccount(world, (account) =>
-        Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
-          request.json.pipe(
-            Effect.flatMap(Schema.decodeUnknown(ClaimBody)),
+        schemaBody(ClaimBody).pipe(
             Effect.match({
-              onFailure: (e) => errorResponse(400, `Invalid request body: ${e.message.split("\n")[0]}`),
+              onFailure: (response) => response,
               onSuccess: (body) => {
                 const current = rewardsOf(world, account)
                 for (const id of body.claims) {
@@ -101,12 +79,13 @@ export const rewardsRouter = (world: World) =>
                 return ok({ claimed: [...new Set(body.claims)] })
               }
             })
-          )))
+          ))
     ),
     HttpRouter.get(
       "/v1/transactions/list",
-      withAccount(world, (account, url) =>
+      withAccount(world, (account, request) =>
         Effect.sync(() => {
+          const url = urlOf(request)
           const address = url.searchParams.get("address")
           if (address !== null && address.toLowerCase() !== account.walletAddress.toLowerCase()) {
             return errorResponse(403, "address is not this account's wallet")

@@ -11,7 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import jpeg from "jpeg-js"
 import { PNG } from "pngjs"
-import { ErrorCodes, planRequest } from "./admission.js"
+import { ErrorCodes, numberField, planRequest, stringField } from "./admission.js"
 import { hashString, prng } from "./landscape.js"
 import { forgetMedia, mintMediaUrl, previewSteps } from "./media.js"
 import {
@@ -29,6 +29,7 @@ import {
   type World
 } from "./state.js"
 import { meanColor, type Upload } from "./uploads.js"
+import { randomSeed } from "./tokens.js"
 
 /** Timings at speed 1, in milliseconds. Every one is divided by the speed factor. @internal */
 export const Timing = {
@@ -75,14 +76,6 @@ const refuse = (conn: Connection, jobID: string, error: number | string, message
     sendTo(conn, { type: "jobError", payload: { jobID, isFromWorker: false, error, error_message: message } })
   }).pipe(Effect.zipRight(Effect.logDebug(`project ${jobID} refused: ${message}`)))
 
-const numberField = (record: Readonly<Record<string, unknown>>, key: string): number | undefined => {
-  const v = record[key]
-  return typeof v === "number" && Number.isFinite(v) ? v : undefined
-}
-const stringField = (record: Readonly<Record<string, unknown>>, key: string): string | undefined => {
-  const v = record[key]
-  return typeof v === "string" ? v : undefined
-}
 
 /** Decodes an uploaded PNG or JPEG to RGBA (for tinting), or `undefined`. */
 const decodeUpload = (upload: Upload) => {
@@ -109,7 +102,7 @@ const TINT_SLOTS = ["startingImage", "referenceImage", "referenceImageEnd", "con
  * @internal
  */
 export const admitProject = (world: World, conn: Connection, request: Protocol.JobRequest): Effect.Effect<void> =>
-  Effect.suspend(() => {
+  Effect.flatMap(randomSeed, (drawnSeed) => {
     const id = request.jobID.toUpperCase()
     const existing = world.projects.get(id)
     if (existing !== undefined) {
@@ -149,7 +142,7 @@ export const admitProject = (world: World, conn: Connection, request: Protocol.J
       audio: plan.audio,
       assets: plan.assets,
       tint,
-      seed: rawSeed === undefined ? (Math.random() * 0xffffffff) >>> 0 : rawSeed >>> 0,
+      seed: rawSeed === undefined ? drawnSeed : rawSeed >>> 0,
       prompt: clean,
       outputFormat: plan.outputFormat,
       network,

@@ -167,7 +167,7 @@ const handleClientFrame = (world: World, conn: Connection, raw: Uint8Array): Eff
           payload: { socketEventSubscriptions: Object.fromEntries(conn.subscriptions) }
         })
         if (!hadModels && isSubscribed(conn.subscriptions, "swarmModels")) sendModels(conn)
-        if (!hadLLMModels && isSubscribed(conn.subscriptions, "swarmLLMModels")) sendLLMModels(conn)
+        if (!hadLLMModels && isSubscribed(conn.subscriptions, "swarmLLMModels")) sendLLMModels(world, conn)
       })
     case "llmJobRequest":
       return admitLLMJob(world, conn, message.payload)
@@ -253,7 +253,7 @@ export const acceptConnection = (world: World, ws: WebSocket, request: IncomingM
   sendTo(conn, { type: "balanceUpdate", payload: balancesOf(account) })
   sendTo(conn, { type: "changeNetwork", payload: { network: conn.network } })
   sendModels(conn)
-  sendLLMModels(conn)
+  sendLLMModels(world, conn)
 
   ws.on("message", (data) => {
     conn.inbox.unsafeOffer(toBytes(data))

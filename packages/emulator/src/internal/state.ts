@@ -1,7 +1,10 @@
 /**
  * The emulator's in-memory world: accounts and balances, live connections (one per appId), projects
- * (keyed by upper-case id, O(1)), unclaimed finished projects per appId, rendered-image cache and the
- * fault switches of the control API. Also the one place frames leave the emulator ({@link sendTo}).
+ * (keyed by upper-case id, O(1)), unclaimed finished projects per appId, rendered-image cache, the
+ * fault switches of the control API, this emulator's model catalog, and the state of every subsystem
+ * (LLM jobs, workflows, chat runs, saved uploads, LoRAs, rewards, announcements, subscriptions) as
+ * explicit fields, so one emulator never shares state with another in the same process. Also the one
+ * place frames leave the emulator ({@link sendTo}).
  *
  * @internal
  */
@@ -11,10 +14,19 @@ import * as Either from "effect/Either"
 import type * as Fiber from "effect/Fiber"
 import type * as Queue from "effect/Queue"
 import type { WebSocket } from "ws"
-import type { CatalogModel } from "./catalog.js"
+import type { AnnouncementState } from "./announcements.js"
+import type { SavedAsset } from "./assets.js"
+import type { Catalog, CatalogModel } from "./catalog.js"
+import type { ChatRunStore } from "./chatRuns.js"
+import type { SseDrop } from "./http/eventLog.js"
 import type { EncodedImage } from "./landscape.js"
+import type { LLMJob } from "./llm.js"
+import type { PersonalLora } from "./loras.js"
+import type { RewardClaim } from "./rewards.js"
+import type { SubscriptionState } from "./subscriptions.js"
 import type { Signer } from "./tokens.js"
 import type { Upload } from "./uploads.js"
+import type { WorkflowRegistry } from "./workflows/state.js"
 
 /** Token types. @internal */
 export type TokenType = "spark" | "sogni"
@@ -214,11 +226,36 @@ export interface World {
   readonly nonces: Map<string, string>
   readonly revokedTokens: Set<string>
   readonly faults: { delayMillis: number; duplicate: number; rest: RestFault[] }
+  /** Pending SSE drop budgets (control API `dropEventStreams`), taken in order. */
+  readonly sseDrops: Array<SseDrop>
+  /** The models this emulator serves (the built-in catalog with the `catalog` option's overrides). */
+  readonly catalog: Catalog
+  /** Live LLM jobs by upper-case id. */
+  readonly llmJobs: Map<string, LLMJob>
+  /** Durable workflows, their templates, replay records and stored artifacts. */
+  readonly workflows: WorkflowRegistry
+  /** Durable chat runs. */
+  readonly chatRuns: ChatRunStore
+  /** Saved uploads (`/v1/assets`): username → asset id → asset. */
+  readonly savedAssets: Map<string, Map<string, SavedAsset>>
+  /** Personal LoRAs: username → LoRA id → LoRA. */
+  readonly personalLoras: Map<string, Map<string, PersonalLora>>
+  /** Reward claims by username. */
+  readonly rewardClaims: Map<string, Array<RewardClaim>>
+  readonly announcements: AnnouncementState
+  readonly subscriptions: SubscriptionState
   /** Forks an effect into the emulator's scope (interrupted when the emulator shuts down). */
   readonly run: <A, E>(effect: Effect.Effect<A, E, never>) => Fiber.RuntimeFiber<A, E>
   serial: number
   /** `http://127.0.0.1:PORT`, known once the server listens. */
   baseUrl: string
+}
+
+/** The value of `key` in `map`, created with `make` on first use. @internal */
+export const entryOf = <K, V>(map: Map<K, V>, key: K, make: () => V): V => {
+  let value = map.get(key)
+  if (value === undefined) map.set(key, value = make())
+  return value
 }
 
 /** Next server serial id. @internal */

@@ -18,9 +18,9 @@ import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-import { readCredential } from "./auth.js"
-import { errorResponse } from "./rest.js"
-import { type AccountState, sendTo, type World } from "./state.js"
+import { withAccount as guarded } from "./http/guard.js"
+import { errorResponse, type Handler, ok, schemaBody } from "./http/response.js"
+import { type AccountState, entryOf, sendTo, type World } from "./state.js"
 import { randomHex } from "./tokens.js"
 
 /** The plans on offer (`GET /v1/subscriptions/plans`). @internal */
@@ -73,30 +73,22 @@ interface Checkout {
   readonly startTrial: boolean
 }
 
-interface State {
+/** Billing of one emulator: per-account plans, open checkouts and portal sessions. @internal */
+export interface SubscriptionState {
   readonly billing: Map<string, Billing>
   readonly checkouts: Map<string, Checkout>
   readonly portals: Map<string, string>
 }
 
-/** Each world's billing, kept beside the world rather than in it. */
-const states = new WeakMap<World, State>()
+/** No plans, checkouts or portals yet. @internal */
+export const makeSubscriptionState = (): SubscriptionState => ({ billing: new Map(), checkouts: new Map(), portals: new Map() })
 
-const stateOf = (world: World): State => {
-  let state = states.get(world)
-  if (state === undefined) states.set(world, state = { billing: new Map(), checkouts: new Map(), portals: new Map() })
-  return state
-}
+const stateOf = (world: World): SubscriptionState => world.subscriptions
 
-const billingOf = (world: World, username: string): Billing => {
-  const { billing } = stateOf(world)
-  let b = billing.get(username)
-  if (b === undefined) billing.set(username, b = { plan: undefined, trialUsed: false, version: 0 })
-  return b
-}
+const billingOf = (world: World, username: string): Billing =>
+  entryOf(world.subscriptions.billing, username, () => ({ plan: undefined, trialUsed: false, version: 0 }))
 
 const iso = (millis: number) => new Date(millis).toISOString()
-const ok = (data: unknown) => HttpServerResponse.unsafeJson({ status: "success", data })
 
 const isActive = (plan: Plan, now: number) => plan.periodEnd > now
 
@@ -185,12 +177,6 @@ const pushEntitlement = (world: World, account: AccountState) => {
   pushToAccount(world, account, { type: "subscriptionEntitlementUpdated", payload: entitlementOf(world, account) })
 }
 
-type Handler = Effect.Effect<
-  HttpServerResponse.HttpServerResponse,
-  never,
-  HttpServerRequest.HttpServerRequest | HttpRouter.RouteContext
->
-
 /** Runs `f` for the caller's account; `session` refuses API keys with 403 (Stripe calls). */
 const withAccount = (
   world: World,
@@ -200,17 +186,10 @@ const withAccount = (
   ) => Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest>,
   options: { readonly session?: boolean } = {}
 ): Handler =>
-  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
-    const credential = readCredential(world, request.headers)
-    if (credential._tag === "None") return Effect.succeed(errorResponse(401, "Authentication required", { errorCode: 4021 }))
-    if (credential._tag === "Invalid") {
-      return Effect.succeed(errorResponse(401, "Invalid API key or token", { errorCode: 4021 }))
-    }
-    if (options.session === true && request.headers["api-key"] !== undefined) {
-      return Effect.succeed(errorResponse(403, "This action needs a login session; API keys are not accepted"))
-    }
-    return f(credential.account, request)
-  })
+  guarded(world, (account, request) =>
+    options.session === true && request.headers["api-key"] !== undefined
+      ? Effect.succeed(errorResponse(403, "This action needs a login session; API keys are not accepted"))
+      : f(account, request))
 
 const CheckoutBody = Schema.Struct({
   planId: Schema.Literal("unlimited", "unlimited_pro"),
@@ -230,12 +209,7 @@ const LimitNoticeBody = Schema.Struct({
   requiredPlans: Schema.optional(Schema.Array(Schema.Literal("unlimited", "unlimited_pro")))
 })
 
-const decodeBody = <A, I>(schema: Schema.Schema<A, I>) =>
-  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
-    request.json.pipe(
-      Effect.flatMap(Schema.decodeUnknown(schema)),
-      Effect.mapError((e) => errorResponse(400, `Invalid request body: ${e.message.split("\n")[0]}`))
-    ))
+const decodeBody = <A, I>(schema: Schema.Schema<A, I>) => schemaBody(schema)
 
 /** The subscription routes. @internal */
 export const subscriptionsRouter = (world: World) =>

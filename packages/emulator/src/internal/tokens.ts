@@ -4,6 +4,8 @@
  *
  * @internal
  */
+import * as Effect from "effect/Effect"
+import * as Random from "effect/Random"
 import * as Crypto from "node:crypto"
 
 /** A per-instance signer. @internal */
@@ -69,3 +71,6 @@ export const looksLikeJwt = (token: string): boolean => /^[A-Za-z0-9_-]+\.[A-Za-
 
 /** A random hex id. @internal */
 export const randomHex = (bytes: number): string => Crypto.randomBytes(bytes).toString("hex")
+
+/** A random 32-bit render seed, from the fiber's `Random` service (tests may provide a seeded one). @internal */
+export const randomSeed: Effect.Effect<number> = Effect.map(Random.next, (n) => (n * 0xffffffff) >>> 0)

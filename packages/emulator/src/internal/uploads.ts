@@ -5,6 +5,8 @@
  *
  * @internal
  */
+import * as Effect from "effect/Effect"
+import type { World } from "./state.js"
 
 /** What a slot holds. @internal */
 export type SlotKind = "image" | "audio" | "video"
@@ -173,4 +175,22 @@ export const meanColor = (
     n++
   }
   return [r / n, g / n, b / n]
+}
+
+/** Uploads of projects that were never submitted are dropped after this long. */
+const UPLOAD_RETENTION_MILLIS = 60 * 60_000
+
+/** Stores an upload in a project's slot (PUT, or a saved upload bound to it). @internal */
+export const storeUpload = (world: World, projectId: string, upload: Upload): void => {
+  let slots = world.uploads.get(projectId)
+  if (slots === undefined) {
+    world.uploads.set(projectId, slots = new Map())
+    // Forget uploads of projects that never arrive (submitted projects are forgotten with the project).
+    world.run(
+      Effect.sleep(UPLOAD_RETENTION_MILLIS).pipe(Effect.andThen(Effect.sync(() => {
+        if (!world.projects.has(projectId)) world.uploads.delete(projectId)
+      })))
+    )
+  }
+  slots.set(upload.slot, upload)
 }
