@@ -328,7 +328,10 @@ export const createBody = (
 
 const RunEnvelope = Schema.Struct({ data: Schema.Struct({ run: ChatRunRecord, idempotent: Schema.optional(Schema.Boolean) }) })
 
-const decodeEvent = Schema.decodeUnknownEither(Schema.parseJson(ChatRunEvent))
+// compiled on first use, not at import
+let decodeEventCompiled: ReturnType<typeof makeDecodeEvent> | undefined
+const makeDecodeEvent = () => Schema.decodeUnknownEither(Schema.parseJson(ChatRunEvent))
+const decodeEvent = (u: unknown) => (decodeEventCompiled ??= makeDecodeEvent())(u)
 
 const runPath = (runId: string) => `/v1/chat/runs/${encodeURIComponent(runId)}`
 

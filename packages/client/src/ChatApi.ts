@@ -259,7 +259,10 @@ const platformToolNames = (p: ChatCompletionParams): ReadonlySet<string> =>
 
 /** A media tool's JSON result (`{"success":true,"media_type":…,"urls":[…],…}`) as its URLs. */
 const ToolOutputUrls = Schema.parseJson(Schema.Struct({ urls: Schema.Array(Schema.String) }))
-const decodeToolOutputUrls = Schema.decodeUnknownOption(ToolOutputUrls)
+// compiled on first use, not at import
+let decodeToolOutputUrlsCompiled: ReturnType<typeof makeDecodeToolOutputUrls> | undefined
+const makeDecodeToolOutputUrls = () => Schema.decodeUnknownOption(ToolOutputUrls)
+const decodeToolOutputUrls = (u: unknown) => (decodeToolOutputUrlsCompiled ??= makeDecodeToolOutputUrls())(u)
 const urlsOf = (content: string): ReadonlyArray<string> =>
   Option.match(decodeToolOutputUrls(content), { onNone: () => [], onSome: (o) => o.urls })
 

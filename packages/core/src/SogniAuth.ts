@@ -57,7 +57,6 @@ import {
   type SogniInvalidRequest,
   type SogniTransportError
 } from "./SogniError.js"
-import * as Wallet from "./Wallet.js"
 
 /**
  * The credential in use, without secrets.
@@ -294,6 +293,9 @@ export const make: Effect.Effect<SogniAuthService, never, HttpClient.HttpClient 
 
     const loginUnlocked = (username: string, password: Redacted.Redacted<string>) =>
       Effect.gen(function*() {
+        // the wallet crypto (secp256k1, keccak, PBKDF2) loads on the first credential login, not at import:
+        // programs that authenticate with an API key or a token never pay its start-up cost
+        const Wallet = yield* Effect.promise(() => import("./Wallet.js"))
         const wallet = yield* Effect.sync(() => Wallet.deriveWallet(username, password))
         const { nonce } = yield* restCall("POST", "/v1/account/nonce", Protocol.NonceResponse, {
           json: { walletAddress: wallet.address }

@@ -31,7 +31,10 @@ class Interrupted {
   constructor(readonly cause: unknown, readonly idle: boolean) {}
 }
 
-const decodeEvent = Schema.decodeUnknownEither(Schema.parseJson(Workflow.WorkflowEvent))
+// compiled on first use, not at import
+let decodeEventCompiled: ReturnType<typeof makeDecodeEvent> | undefined
+const makeDecodeEvent = () => Schema.decodeUnknownEither(Schema.parseJson(Workflow.WorkflowEvent))
+const decodeEvent = (u: unknown) => (decodeEventCompiled ??= makeDecodeEvent())(u)
 
 /** Whether an error of one connection is worth a reconnect. */
 const resumable = (error: WorkflowError): boolean => {
