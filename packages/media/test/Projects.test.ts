@@ -119,6 +119,28 @@ describe("Projects against the emulator", () => {
         assert.strictEqual(Chunk.size(later), 0)
       }))
 
+    it.scoped("listen: a listener that throws is removed; the project and the other listeners go on", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const { projects } = yield* connect(emulator)
+        const project = yield* projects.submit(image(1))
+        let thrown = 0
+        const seen: Array<string> = []
+        const ended = yield* Effect.makeLatch(false)
+        project.listen(() => {
+          thrown++
+          throw new Error("a listener's own bug")
+        })
+        project.listen((event) => {
+          seen.push(event._tag)
+          if (event._tag === "Completed") ended.unsafeOpen()
+        })
+        yield* ended.await
+        assert.strictEqual(thrown, 1)
+        assert.strictEqual(seen[seen.length - 1], "Completed")
+        assert.strictEqual((yield* project.await).length, 1)
+      }))
+
     it.scoped("events: a 2-image project streams queue, job, progress and completion events; results download as PNGs", () =>
       Effect.gen(function*() {
         const emulator = yield* Emulator.Emulator
