@@ -252,7 +252,10 @@ const ChunkBody = Schema.Struct({
   sogni_tool_results: Schema.optional(Schema.Array(Opaque))
 })
 
-const decodeChunk = Schema.decodeUnknownEither(Schema.parseJson(ChunkBody))
+// compiled on first use, not at import
+let decodeChunkCompiled: ReturnType<typeof makeDecodeChunk> | undefined
+const makeDecodeChunk = () => Schema.decodeUnknownEither(Schema.parseJson(ChunkBody))
+const decodeChunk = (u: unknown) => (decodeChunkCompiled ??= makeDecodeChunk())(u)
 
 const ExecuteBody = Schema.Struct({
   data: Schema.Struct({

@@ -259,7 +259,10 @@ const platformToolNames = (p: ChatCompletionParams): ReadonlySet<string> =>
 
 /** A media tool's JSON result (`{"success":true,"media_type":…,"urls":[…],…}`) as its URLs. */
 const ToolOutputUrls = Schema.parseJson(Schema.Struct({ urls: Schema.Array(Schema.String) }))
-const decodeToolOutputUrls = Schema.decodeUnknownOption(ToolOutputUrls)
+// compiled on first use, not at import
+let decodeToolOutputUrlsCompiled: ReturnType<typeof makeDecodeToolOutputUrls> | undefined
+const makeDecodeToolOutputUrls = () => Schema.decodeUnknownOption(ToolOutputUrls)
+const decodeToolOutputUrls = (u: unknown) => (decodeToolOutputUrlsCompiled ??= makeDecodeToolOutputUrls())(u)
 const urlsOf = (content: string): ReadonlyArray<string> =>
   Option.match(decodeToolOutputUrls(content), { onNone: () => [], onSome: (o) => o.urls })
 
@@ -311,7 +314,12 @@ class Folder {
 
   jobID = ""
   content = ""
-  roundText = ""
+  /** Where the current tool round's text starts in {@link content} (one copy of the text, not two). */
+  private roundStart = 0
+  /** The text of the current tool round. */
+  get roundText(): string {
+    return this.roundStart === 0 ? this.content : this.content.slice(this.roundStart)
+  }
   workerName: string | undefined
   cost: LLMJobCost | undefined
   toolCalls: ReadonlyArray<ToolCall> = []
@@ -326,7 +334,6 @@ class Folder {
       case "TextDelta":
       case "ReasoningDelta":
         this.content += chunk.text
-        this.roundText += chunk.text
         return [{ jobID: this.jobID, content: chunk.text }]
       case "ToolCallDelta":
         return [{
@@ -353,7 +360,7 @@ class Folder {
       case "ToolCall": {
         const entry = this.entry(chunk.round)
         entry.toolCalls.push(chunk.call)
-        this.roundText = ""
+        this.roundStart = this.content.length
         return [{ jobID: this.jobID, content: "", toolCall: chunk.call }]
       }
       case "ToolResult": {

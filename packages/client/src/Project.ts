@@ -1,9 +1,9 @@
 /**
  * A media project and its jobs as event-emitting objects, the official client's `Project` and `Job`.
  *
- * Each `Project` wraps a live project of `@effect-sogni/media`: one fiber of the client's runtime
- * follows its typed event stream and mirrors the project's state (status, progress, jobs, results)
- * into plain getters, emitting `progress`, `jobStarted`, `jobCompleted`, `jobFailed`, `completed` and
+ * Each `Project` wraps a live project of `@effect-sogni/media`: a synchronous listener on the project's
+ * reducer mirrors its state (status, progress, jobs, results) into plain getters as each event is
+ * applied, emitting `progress`, `jobStarted`, `jobCompleted`, `jobFailed`, `completed` and
  * `failed`; each `Job` emits `progress`, `completed` and `failed`. Nothing is tracked twice: the state
  * shown is the media package's state machine's.
  *
@@ -19,7 +19,6 @@
  */
 import { type Projects, ProjectState, Results } from "@effect-sogni/media"
 import * as Effect from "effect/Effect"
-import * as Stream from "effect/Stream"
 import { AbortError, DisposedError, type InvalidRequestError, ProjectError, type SogniClientError } from "./errors.js"
 import { Emitter } from "./internal/emitter.js"
 import type { CallOptions, Runner } from "./internal/runner.js"
@@ -245,26 +244,52 @@ export class Project extends Emitter<ProjectEventMap> {
     super()
   }
 
-  /** @internal Starts mirroring the media project's events. */
+  /** Removes the project's listener and dispose hook once it settled. */
+  private detach: () => void = () => {}
+
+  /**
+   * @internal Starts mirroring the media project: a synchronous listener on its reducer, called on the
+   * turn each event is applied (no fiber, stream or state copy per event). The client's disposal
+   * settles a project still running with a `DisposedError`.
+   */
   _start(): void {
-    const follow = this.handle.events.pipe(
-      Stream.runForEach((event) =>
-        Effect.flatMap(this.handle.state, (state) => Effect.sync(() => this.apply(event, state)))
-      ),
-      // the stream ends after the terminal event; make sure the outcome is known even if it was dropped
-      Effect.zipRight(Effect.flatMap(this.handle.state, (state) => Effect.sync(() => this.settleFrom(state)))),
-      Effect.onInterrupt(() =>
-        Effect.sync(() =>
-          this.settle({
-            _tag: "Error",
-            error: new DisposedError(`project ${this.id} is no longer followed: the client was disposed`, {
-              reason: "Disposed"
-            })
-          })
-        )
-      )
-    )
-    this.context.runner.fork(follow, (error) => this.settle({ _tag: "Error", error }))
+    if (this.context.runner.disposed) return this.settleDisposed()
+    let ended = false
+    let stopListening: () => void = () => {}
+    const removeHook = this.context.runner.onDispose(() => {
+      this.detach()
+      this.settleDisposed()
+    })
+    this.detach = () => {
+      stopListening()
+      removeHook()
+    }
+    stopListening = this.handle.listen((event, state) => {
+      this.apply(event, state)
+      // the terminal event is the project's last: nothing more to follow (the outcome may have been
+      // settled earlier, by the last job's result, and the terminal event still reports the project)
+      if (event._tag === "Completed" || event._tag === "Failed" || event._tag === "Canceled") {
+        ended = true
+        this.detach()
+      }
+    })
+    // the events held since creation ended it already
+    if (ended) return this.detach()
+    // ended before this listener and its events already went to another subscriber: settle from the state
+    const now = Effect.runSync(this.handle.state)
+    if (ProjectState.isTerminal(now.status)) {
+      this.detach()
+      this.settleFrom(now)
+    }
+  }
+
+  private settleDisposed(): void {
+    this.settle({
+      _tag: "Error",
+      error: new DisposedError(`project ${this.id} is no longer followed: the client was disposed`, {
+        reason: "Disposed"
+      })
+    })
   }
 
   /**

@@ -140,6 +140,7 @@ const refusedHandle = (): Projects.Project => {
     id,
     state: Effect.succeed(state),
     events: Stream.empty,
+    listen: () => () => {},
     await: Effect.succeed([]),
     cancel: Effect.void
   }

@@ -35,7 +35,10 @@ export type WorkflowsRequirements = Workflows.Workflows
 const strip = <A extends Record<string, unknown>>(a: A): { [K in keyof A]: Exclude<A[K], undefined> } =>
   Object.fromEntries(Object.entries(a).filter(([, v]) => v !== undefined)) as never
 
-const encodeEvent = Schema.encodeSync(Workflow.WorkflowEvent)
+// compiled on first use, not at import
+let encodeEventCompiled: ReturnType<typeof makeEncodeEvent> | undefined
+const makeEncodeEvent = () => Schema.encodeSync(Workflow.WorkflowEvent)
+const encodeEvent = (event: Workflow.WorkflowEvent) => (encodeEventCompiled ??= makeEncodeEvent())(event)
 
 /** A decoded event as the official client's SSE event: `event` is its type, `data` its wire body. */
 const toSseEvent = (e: Workflow.WorkflowEvent): CreativeWorkflowSseEvent => {

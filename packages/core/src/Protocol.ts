@@ -693,17 +693,31 @@ export const normalizeIds = (payload: unknown): unknown => {
 // iterative and bounded: a deeply nested payload must not overflow the stack while it is described
 const formatIssue = (e: ParseResult.ParseError) => Issues.formatIssue(e.issue)
 
-const serverDecoders: {
-  readonly [K in ServerEventType]: (u: unknown) => Either.Either<ServerEventPayloads[K], ParseResult.ParseError>
-} = Object.fromEntries(
-  Object.entries(ServerEventSchemas).map(([k, s]) => [k, Schema.decodeUnknownEither(s as Schema.Schema<any, any>)])
-) as any
+/**
+ * One decoder per message type, compiled on first use: building the parsers of the whole protocol at
+ * import would cost every program the start-up time of message types it never sees.
+ */
+const lazyDecoders = <K extends string, P extends Record<K, unknown>>(
+  schemas: { readonly [T in K]: Schema.Schema<any, any> }
+): { readonly [T in K]: (u: unknown) => Either.Either<P[T], ParseResult.ParseError> } => {
+  const compiled = new Map<string, (u: unknown) => Either.Either<unknown, ParseResult.ParseError>>()
+  const decoders: Record<string, (u: unknown) => Either.Either<unknown, ParseResult.ParseError>> = {}
+  for (const type of Object.keys(schemas)) {
+    decoders[type] = (u) => {
+      let decode = compiled.get(type)
+      if (decode === undefined) {
+        decode = Schema.decodeUnknownEither(schemas[type as K])
+        compiled.set(type, decode)
+      }
+      return decode(u)
+    }
+  }
+  return decoders as never
+}
 
-const clientDecoders: {
-  readonly [K in ClientMessageType]: (u: unknown) => Either.Either<ClientMessagePayloads[K], ParseResult.ParseError>
-} = Object.fromEntries(
-  Object.entries(ClientMessageSchemas).map(([k, s]) => [k, Schema.decodeUnknownEither(s as Schema.Schema<any, any>)])
-) as any
+const serverDecoders = lazyDecoders<ServerEventType, ServerEventPayloads>(ServerEventSchemas)
+
+const clientDecoders = lazyDecoders<ClientMessageType, ClientMessagePayloads>(ClientMessageSchemas)
 
 const isServerType = (t: string): t is ServerEventType => Object.prototype.hasOwnProperty.call(serverDecoders, t)
 const isClientType = (t: string): t is ClientMessageType => Object.prototype.hasOwnProperty.call(clientDecoders, t)

@@ -57,7 +57,6 @@ import {
   type SogniInvalidRequest,
   type SogniTransportError
 } from "./SogniError.js"
-import * as Wallet from "./Wallet.js"
 
 /**
  * The credential in use, without secrets.
@@ -294,11 +293,18 @@ export const make: Effect.Effect<SogniAuthService, never, HttpClient.HttpClient 
 
     const loginUnlocked = (username: string, password: Redacted.Redacted<string>) =>
       Effect.gen(function*() {
-        const wallet = yield* Effect.sync(() => Wallet.deriveWallet(username, password))
+        // the wallet crypto (secp256k1, keccak, PBKDF2) loads on the first credential login, not at import:
+        // programs that authenticate with an API key or a token never pay its start-up cost
+        const WalletCrypto = yield* Effect.promise(() => import("./internal/walletCrypto.js"))
+        const wallet = yield* Effect.sync(() => {
+          const key = WalletCrypto.derivePrivateKey(username, Redacted.value(password))
+          return { address: WalletCrypto.addressOfPrivateKey(key), privateKey: key }
+        })
         const { nonce } = yield* restCall("POST", "/v1/account/nonce", Protocol.NonceResponse, {
           json: { walletAddress: wallet.address }
         })
-        const signature = Wallet.signAuthentication(wallet.privateKey, wallet.address, nonce, settings.testnet)
+        const signature = WalletCrypto.signAuthentication(wallet.privateKey, wallet.address, nonce, settings.testnet)
+        wallet.privateKey.fill(0)
         const response = yield* restCall("POST", "/v1/account/login", Protocol.LoginResponse, {
           json: {
             walletAddress: wallet.address,

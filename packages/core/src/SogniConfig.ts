@@ -77,7 +77,10 @@ export const defaults = {
   reconnectJitter: 0.2,
   /** Frames held while no socket is usable; a send beyond it waits for room. */
   sendQueueCapacity: 1024,
-  /** Server events buffered per subscriber before the oldest are dropped for that subscriber. */
+  /**
+   * Server events buffered per `subscribe`r (beyond it the newest are dropped for that subscriber) and
+   * per queued `route` (beyond it the oldest are dropped), with a warning either way.
+   */
   eventBufferCapacity: 4096,
   /** One REST request. */
   requestTimeout: Duration.seconds(30),

@@ -255,7 +255,9 @@ export interface SogniSocketService {
   ) => Stream.Stream<Protocol.ServerEventOf<K>>
   /**
    * Claims the events whose payload `jobID` equals `jobID` (case-insensitive) for the lifetime of the
-   * scope. Routed events reach only their route.
+   * scope. Routed events reach only their route. The queue holds at most `eventBufferCapacity` events;
+   * beyond that the oldest waiting event is dropped for the newest (a sliding buffer: the latest frames
+   * of a job, its end among them, matter most) and a warning is logged.
    */
   readonly route: (jobID: string) => Effect.Effect<Queue.Dequeue<Protocol.ServerEvent>, never, Scope.Scope>
   /**
@@ -416,16 +418,15 @@ export const make = (options?: {
       dropped: number
     }
     const subscribers = new Set<Subscriber>()
-    const routes = new Map<string, (event: Protocol.ServerEvent) => void>()
+    /** A route's handler; it may return a warning to log (a queued route that dropped events). */
+    type RouteHandler = (event: Protocol.ServerEvent) => Effect.Effect<void> | undefined
+    const routes = new Map<string, RouteHandler>()
 
     const deliver = (event: Protocol.ServerEvent): Effect.Effect<void> | undefined => {
       const jobID = (event.payload as { jobID?: unknown }).jobID
       if (typeof jobID === "string") {
         const route = routes.get(jobID)
-        if (route !== undefined) {
-          route(event)
-          return undefined
-        }
+        if (route !== undefined) return route(event)
       }
       let warn: Effect.Effect<void> | undefined
       for (const sub of subscribers) {
@@ -452,24 +453,44 @@ export const make = (options?: {
         (sub) => Effect.zipRight(Effect.sync(() => subscribers.delete(sub)), Queue.shutdown(sub.queue))
       ).pipe(Effect.map((sub): Queue.Dequeue<Protocol.ServerEvent> => sub.queue))
 
-    const routeWith = (jobID: string, onEvent: (event: Protocol.ServerEvent) => void) => {
+    const addRoute = (jobID: string, handler: RouteHandler) => {
       const key = jobID.toUpperCase()
       return Effect.acquireRelease(
         Effect.sync(() => {
-          routes.set(key, onEvent)
+          routes.set(key, handler)
         }),
         () =>
           Effect.sync(() => {
-            if (routes.get(key) === onEvent) routes.delete(key)
+            if (routes.get(key) === handler) routes.delete(key)
           })
       )
     }
 
+    const routeWith = (jobID: string, onEvent: (event: Protocol.ServerEvent) => void) =>
+      addRoute(jobID, (event) => {
+        onEvent(event)
+        return undefined
+      })
+
+    // Overflow policy of a queued route (`eventBufferCapacity` events waiting): the OLDEST waiting
+    // event is dropped to make room (a sliding buffer), counted, with a warning at the first drop and
+    // every 1000th. A route carries one job's frames, whose latest ones (the current step, the end)
+    // matter more than stale progress; the producer is the socket's turn, which never waits.
     const route = (jobID: string) =>
       Effect.gen(function*() {
-        const queue = yield* Effect.acquireRelease(Queue.unbounded<Protocol.ServerEvent>(), Queue.shutdown)
-        yield* routeWith(jobID, (event) => {
-          queue.unsafeOffer(event)
+        const capacity = Math.max(1, settings.eventBufferCapacity)
+        const queue = yield* Effect.acquireRelease(Queue.bounded<Protocol.ServerEvent>(capacity), Queue.shutdown)
+        let dropped = 0
+        yield* addRoute(jobID, (event) => {
+          if (queue.unsafeOffer(event)) return undefined
+          // full (or shut down, when the poll finds nothing to drop): make room at the old end, once
+          if (Option.isNone(Effect.runSync(Queue.poll(queue))) || !queue.unsafeOffer(event)) return undefined
+          dropped++
+          return dropped === 1 || dropped % 1000 === 0
+            ? Effect.logWarning("SogniSocket: slow route consumer, oldest events dropped").pipe(
+              Effect.annotateLogs({ dropped, jobID, type: event.type })
+            )
+            : undefined
         })
         return queue as Queue.Dequeue<Protocol.ServerEvent>
       })

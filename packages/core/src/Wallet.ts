@@ -10,7 +10,8 @@
  *   domain `{name: "Sogni AI", version: "1", chainId: 8453, verifyingContract: 0xCcCC…cccC}` (testnet:
  *   `Sogni-testnet`, `84532`).
  *
- * Everything here is pure and synchronous, built on the audited `@noble/curves` and `@noble/hashes`.
+ * Everything here is pure and synchronous, built on the audited `@noble/curves` and `@noble/hashes`
+ * (in `internal/walletCrypto.ts`, which `SogniAuth` loads only on a credential login).
  * Private keys only travel as `Redacted<Uint8Array>`, so they never show up in logs or errors.
  *
  * @example
@@ -27,53 +28,37 @@
  *
  * @since 0.1.0
  */
-import { secp256k1 } from "@noble/curves/secp256k1.js"
-import { pbkdf2 } from "@noble/hashes/pbkdf2.js"
-import { sha256 } from "@noble/hashes/sha2.js"
-import { keccak_256 } from "@noble/hashes/sha3.js"
-import { bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from "@noble/hashes/utils.js"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Crypto from "./internal/walletCrypto.js"
 
 /**
  * Key-derivation parameters, written once.
  *
  * @since 0.1.0
  */
-export const derivation = {
-  salt: "sogni-salt-value",
-  iterations: 10_000,
-  keyLength: 32
-} as const
+export const derivation: typeof Crypto.derivation = Crypto.derivation
 
 /**
  * The fixed `verifyingContract` of both signing domains.
  *
  * @since 0.1.0
  */
-export const verifyingContract = "0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC"
+export const verifyingContract: typeof Crypto.verifyingContract = Crypto.verifyingContract
 
 /**
  * An EIP-712 domain of the Sogni login signatures.
  *
  * @since 0.1.0
  */
-export interface SigningDomain {
-  readonly name: string
-  readonly version: string
-  readonly chainId: number
-  readonly verifyingContract: string
-}
+export type SigningDomain = Crypto.SigningDomain
 
 /**
  * The signing domain: mainnet (Base, chain 8453) or testnet (Base Sepolia, chain 84532).
  *
  * @since 0.1.0
  */
-export const signingDomain = (testnet: boolean): SigningDomain =>
-  testnet
-    ? { name: "Sogni-testnet", version: "1", chainId: 84532, verifyingContract }
-    : { name: "Sogni AI", version: "1", chainId: 8453, verifyingContract }
+export const signingDomain: (testnet: boolean) => SigningDomain = Crypto.signingDomain
 
 /**
  * The EIP-712 type of a login signature.
@@ -108,16 +93,8 @@ export interface DerivedWallet {
  * @since 0.1.0
  */
 export const deriveWallet = (username: string, password: Redacted.Redacted<string>): DerivedWallet => {
-  const secret = utf8ToBytes(username.toLowerCase() + Redacted.value(password))
-  const key = pbkdf2(sha256, secret, utf8ToBytes(derivation.salt), {
-    c: derivation.iterations,
-    dkLen: derivation.keyLength
-  })
-  secret.fill(0)
-  if (!secp256k1.utils.isValidSecretKey(key)) {
-    throw new RangeError("derived bytes are not a valid secp256k1 private key")
-  }
-  return { address: addressOfPrivateKey(Redacted.make(key)), privateKey: Redacted.make(key) }
+  const key = Crypto.derivePrivateKey(username, Redacted.value(password))
+  return { address: Crypto.addressOfPrivateKey(key), privateKey: Redacted.make(key) }
 }
 
 /**
@@ -126,25 +103,7 @@ export const deriveWallet = (username: string, password: Redacted.Redacted<strin
  * @since 0.1.0
  */
 export const addressOfPrivateKey = (privateKey: Redacted.Redacted<Uint8Array>): string =>
-  addressOfPublicKey(secp256k1.getPublicKey(Redacted.value(privateKey), false))
-
-const addressOfPublicKey = (publicKey: Uint8Array): string => {
-  const uncompressed =
-    publicKey.length === 65 ? publicKey : secp256k1.Point.fromBytes(publicKey).toBytes(false)
-  return checksumHex(bytesToHex(keccak_256(uncompressed.subarray(1)).subarray(12)))
-}
-
-const checksumHex = (lowerHex: string): string => {
-  const hash = bytesToHex(keccak_256(utf8ToBytes(lowerHex)))
-  let out = "0x"
-  for (let i = 0; i < 40; i++) {
-    const c = lowerHex[i]!
-    out += parseInt(hash[i]!, 16) >= 8 ? c.toUpperCase() : c
-  }
-  return out
-}
-
-const ADDRESS = /^0x[0-9a-fA-F]{40}$/
+  Crypto.addressOfPrivateKey(Redacted.value(privateKey))
 
 /**
  * The EIP-55 form of a 20-byte hex address, or `None` when it is not one. Mixed-case input must already
@@ -152,44 +111,15 @@ const ADDRESS = /^0x[0-9a-fA-F]{40}$/
  *
  * @since 0.1.0
  */
-export const toChecksumAddress = (address: string): Option.Option<string> => {
-  if (!ADDRESS.test(address)) return Option.none()
-  const body = address.slice(2)
-  const checksummed = checksumHex(body.toLowerCase())
-  const mixed = body !== body.toLowerCase() && body !== body.toUpperCase()
-  if (mixed && checksummed.slice(2) !== body) return Option.none()
-  return Option.some(checksummed)
-}
-
-const word = (n: bigint): Uint8Array => hexToBytes(n.toString(16).padStart(64, "0"))
-const addressWord = (address: string): Uint8Array => concatBytes(new Uint8Array(12), hexToBytes(address.slice(2)))
-const keccakText = (s: string): Uint8Array => keccak_256(utf8ToBytes(s))
-
-const DOMAIN_TYPEHASH = keccakText(
-  "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
-)
-const AUTHENTICATION_TYPEHASH = keccakText("Authentication(address walletAddress,string nonce)")
+export const toChecksumAddress = (address: string): Option.Option<string> =>
+  Option.fromNullable(Crypto.toChecksumAddress(address))
 
 /**
  * The EIP-712 domain separator of a signing domain.
  *
  * @since 0.1.0
  */
-export const domainSeparator = (domain: SigningDomain): Uint8Array =>
-  keccak_256(
-    concatBytes(
-      DOMAIN_TYPEHASH,
-      keccakText(domain.name),
-      keccakText(domain.version),
-      word(BigInt(domain.chainId)),
-      addressWord(domain.verifyingContract)
-    )
-  )
-
-const domainSeparators = {
-  mainnet: domainSeparator(signingDomain(false)),
-  testnet: domainSeparator(signingDomain(true))
-}
+export const domainSeparator: (domain: SigningDomain) => Uint8Array = Crypto.domainSeparator
 
 /**
  * The 32-byte EIP-712 digest of `Authentication {walletAddress, nonce}` (what `ethers`'
@@ -197,19 +127,8 @@ const domainSeparators = {
  *
  * @since 0.1.0
  */
-export const hashAuthentication = (walletAddress: string, nonce: string, testnet: boolean): Uint8Array => {
-  if (!ADDRESS.test(walletAddress)) throw new TypeError("walletAddress is not a 20-byte hex address")
-  const structHash = keccak_256(
-    concatBytes(AUTHENTICATION_TYPEHASH, addressWord(walletAddress), keccakText(nonce))
-  )
-  return keccak_256(
-    concatBytes(
-      new Uint8Array([0x19, 0x01]),
-      testnet ? domainSeparators.testnet : domainSeparators.mainnet,
-      structHash
-    )
-  )
-}
+export const hashAuthentication: (walletAddress: string, nonce: string, testnet: boolean) => Uint8Array =
+  Crypto.hashAuthentication
 
 /**
  * Signs a login nonce: returns the `0x`-prefixed 65-byte signature `r ‖ s ‖ v` with `v ∈ {27, 28}` and a
@@ -222,14 +141,7 @@ export const signAuthentication = (
   walletAddress: string,
   nonce: string,
   testnet: boolean
-): string => {
-  const digest = hashAuthentication(walletAddress, nonce, testnet)
-  const recovered = secp256k1.sign(digest, Redacted.value(privateKey), { prehash: false, format: "recovered" })
-  // noble's "recovered" layout is recovery ‖ r ‖ s; Ethereum's is r ‖ s ‖ v.
-  return `0x${bytesToHex(recovered.subarray(1))}${(27 + recovered[0]!).toString(16)}`
-}
-
-const SIGNATURE = /^0x[0-9a-fA-F]{130}$/
+): string => Crypto.signAuthentication(Redacted.value(privateKey), walletAddress, nonce, testnet)
 
 /**
  * Recovers the checksummed address that signed `Authentication {walletAddress, nonce}`. `None` when the
@@ -245,21 +157,8 @@ export const recoverAuthenticationSigner = (
   walletAddress: string,
   nonce: string,
   testnet: boolean
-): Option.Option<string> => {
-  if (!SIGNATURE.test(signature) || !ADDRESS.test(walletAddress)) return Option.none()
-  const bytes = hexToBytes(signature.slice(2))
-  const v = bytes[64]!
-  const recovery = v >= 27 ? v - 27 : v
-  if (recovery !== 0 && recovery !== 1) return Option.none()
-  const digest = hashAuthentication(walletAddress, nonce, testnet)
-  try {
-    const sig = secp256k1.Signature.fromBytes(bytes.subarray(0, 64), "compact").addRecoveryBit(recovery)
-    const point = sig.recoverPublicKey(digest)
-    return Option.some(addressOfPublicKey(point.toBytes(false)))
-  } catch {
-    return Option.none()
-  }
-}
+): Option.Option<string> =>
+  Option.fromNullable(Crypto.recoverAuthenticationSigner(signature, walletAddress, nonce, testnet))
 
 /**
  * True when `signature` is a login signature of `walletAddress` (by its own key) over `nonce`.

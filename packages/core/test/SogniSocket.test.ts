@@ -186,6 +186,24 @@ describe("SogniSocket events", () => {
       assert.strictEqual((unrouted.payload as { jobID: string }).jobID, "BBBB-2222")
       assert.strictEqual(yield* Queue.size(all), 0)
     }))
+
+  it.scopedLive("a queued route holds at most eventBufferCapacity events: the oldest are dropped for the newest", () =>
+    Effect.gen(function*() {
+      const server = yield* makeScriptedServer()
+      const { socket } = yield* openSocket(server.url, { eventBufferCapacity: 3 })
+      const route = yield* socket.route("cccc-3333")
+      const last = yield* socket.subscribe(["toastMessage"])
+      yield* socket.awaitAuthenticated
+      const conn = server.connections[0]!
+      for (let step = 1; step <= 5; step++) conn.send("jobProgress", { jobID: "cccc-3333", imgID: "j1", step, stepCount: 5 })
+      conn.send("jobResult", { jobID: "cccc-3333", imgID: "j1", performedSteps: 5 })
+      // frames are handled in order: once this one arrived, every routed frame before it has been offered
+      conn.send("toastMessage", { type: "info", message: "marker" })
+      yield* Queue.take(last)
+      const held = yield* Queue.takeAll(route)
+      const seen = [...held].map((e) => (e.type === "jobProgress" ? `progress ${(e.payload as { step: number }).step}` : e.type))
+      assert.deepStrictEqual(seen, ["progress 4", "progress 5", "jobResult"])
+    }))
 })
 
 describe("SogniSocket reconnects (TestClock)", () => {

@@ -34,6 +34,7 @@
  */
 import { SogniInvalidRequest } from "@effect-sogni/core/SogniError"
 import * as Either from "effect/Either"
+import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import {
   atLeast,
@@ -443,7 +444,10 @@ export const ProjectParams = Schema.Union(ImageParams, VideoParams, AudioParams)
 /** @since 0.1.0 */
 export type ProjectParams = typeof ProjectParams.Type
 
-const decodeEither = Schema.decodeUnknownEither(ProjectParams, { onExcessProperty: "error", errors: "first" })
+// compiled on first use, not at import (start-up cost for programs that pass prepared requests)
+let decodeCompiled: ((u: unknown) => Either.Either<ProjectParams, ParseResult.ParseError>) | undefined
+const decodeEither = (u: unknown): Either.Either<ProjectParams, ParseResult.ParseError> =>
+  (decodeCompiled ??= Schema.decodeUnknownEither(ProjectParams, { onExcessProperty: "error", errors: "first" }))(u)
 
 /**
  * Decodes untrusted input into {@link ProjectParams}. Unknown keys are refused (`unknown-field`;

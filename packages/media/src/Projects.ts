@@ -129,7 +129,14 @@ export const defaults = {
   /** Signed result URLs are treated as valid for this long (the protocol documents 30–60 minutes). */
   urlLifetime: Duration.minutes(30),
   /** URL mints (REST) in flight at once across all projects; the others wait in a queue. */
-  mintConcurrency: 16
+  mintConcurrency: 16,
+  /**
+   * Mints waiting for a free slot, at most. Overflow policy: a mint that finds the queue full starts at
+   * once in its own fiber, past `mintConcurrency` (a result is never lost for want of room), and a
+   * warning is logged at the first overflow and every 100th. A queue this long means thousands of jobs
+   * ended within one mint's time.
+   */
+  mintQueueCapacity: 4096
 } as const
 
 /** Events held for a subscriber that has not arrived yet (the oldest are dropped beyond it). */
@@ -166,6 +173,8 @@ export interface ProjectsOptions {
    * connections in one go.
    */
   readonly mintConcurrency?: number | undefined
+  /** Mints waiting for a slot before the overflow policy applies (default {@link defaults}`.mintQueueCapacity`). */
+  readonly mintQueueCapacity?: number | undefined
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -187,11 +196,28 @@ export interface Project {
    * events from when they subscribe (the current `state` tells them the rest).
    */
   readonly events: Stream.Stream<ProjectState.ProjectEvent>
+  /**
+   * Calls `listener` with each event and the project's live state, synchronously, on the turn the
+   * project's reducer applies the event: no fiber, queue or stream per event (what an adapter that
+   * mirrors a project into plain objects needs). The first listener or {@link events} subscriber
+   * receives the events held since the project was created, as `events` does. Returns the function
+   * that removes the listener. `listener` must be quick; it must not keep `state` (it keeps changing:
+   * use {@link state} for a snapshot); a listener that throws is removed and the error logged.
+   */
+  readonly listen: (listener: ProjectListener) => () => void
   /** Waits for the end: the results, or why there are none. */
   readonly await: Effect.Effect<ReadonlyArray<ProjectState.JobResult>, SogniProjectError>
   /** Asks the server to cancel and waits for its answer (a no-op once finished). */
   readonly cancel: Effect.Effect<void, SogniProjectError | SogniError.SogniError>
 }
+
+/**
+ * A synchronous observer of one project: each event with the state right after it (see
+ * {@link Project.listen}).
+ *
+ * @since 0.1.0
+ */
+export type ProjectListener = (event: ProjectState.ProjectEvent, state: ProjectState.ProjectState) => void
 
 /**
  * @since 0.1.0
@@ -323,7 +349,9 @@ export const make = (options: ProjectsOptions = {}) =>
       readonly wanted: () => boolean
       readonly run: Effect.Effect<void>
     }
-    const mintQueue = MutableQueue.unbounded<MintWork>()
+    const mintQueueCapacity = Math.max(1, Math.floor(options.mintQueueCapacity ?? defaults.mintQueueCapacity))
+    const mintQueue = MutableQueue.bounded<MintWork>(mintQueueCapacity)
+    let overflowed = 0
     let workers = 0
     const mintWorker: Effect.Effect<void> = Effect.suspend(function loop(): Effect.Effect<void> {
       const work = MutableQueue.poll(mintQueue, undefined)
@@ -340,7 +368,17 @@ export const make = (options: ProjectsOptions = {}) =>
     })
     /** Queues a mint; starts a worker when fewer than `mintConcurrency` are running. */
     const enqueueMint = (work: MintWork): void => {
-      MutableQueue.offer(mintQueue, work)
+      if (!MutableQueue.offer(mintQueue, work)) {
+        // full: the overflow policy (see `defaults.mintQueueCapacity`) runs it now, in its own fiber
+        overflowed++
+        const warn = overflowed === 1 || overflowed % 100 === 0
+          ? Effect.logWarning(`URL mint queue full (${mintQueueCapacity}): a mint started past the concurrency limit`).pipe(
+            Effect.annotateLogs({ overflowed })
+          )
+          : Effect.void
+        serviceFork(Effect.zipRight(warn, Effect.catchAllCause(work.run, (cause) => Effect.logWarning("a URL mint failed", cause))))
+        return
+      }
       if (workers < mintConcurrency) {
         workers++
         serviceFork(mintWorker)
@@ -498,6 +536,7 @@ export const make = (options: ProjectsOptions = {}) =>
           disableSafety: prepared.disableSafety
         })
         const subscribers = new Set<EventBuffer>()
+        const listeners = new Set<ProjectListener>()
         let backlog: Array<ProjectState.ProjectEvent> | undefined = keepBacklog ? [] : undefined
         let ticking = false
         let startTicks = () => {}
@@ -510,11 +549,29 @@ export const make = (options: ProjectsOptions = {}) =>
             backlog.push(event)
           }
           for (const b of subscribers) b.offer(event)
+          for (const listener of listeners) call(listener, event)
           if (event._tag === "CancelRejected") {
             for (const d of cancelAnswers) {
               Deferred.unsafeDone(d, Exit.fail(new SogniProjectError({ reason: "CancelRejected", projectId: id, message: event.message })))
             }
           }
+        }
+
+        /** Calls one listener; one that throws is removed (it would throw again) and the error logged. */
+        const call = (listener: ProjectListener, event: ProjectState.ProjectEvent): void => {
+          try {
+            listener(event, state)
+          } catch (error) {
+            listeners.delete(listener)
+            serviceFork(Effect.logWarning(`a listener of project ${id} threw and was removed`, error))
+          }
+        }
+
+        /** The events held since creation go to the first subscriber or listener; later ones start now. */
+        const takeBacklog = (): ReadonlyArray<ProjectState.ProjectEvent> => {
+          const held = backlog ?? []
+          backlog = undefined
+          return held
         }
 
         const runCommand = (command: ProjectState.Command): Effect.Effect<void> => {
@@ -710,10 +767,7 @@ export const make = (options: ProjectsOptions = {}) =>
               Effect.acquireRelease(
                 Effect.sync(() => {
                   const b = new EventBuffer(eventBufferCapacity)
-                  if (backlog !== undefined) {
-                    for (const e of backlog) b.offer(e)
-                    backlog = undefined
-                  }
+                  for (const e of takeBacklog()) b.offer(e)
                   if (ProjectState.isTerminal(state.status)) b.end()
                   subscribers.add(b)
                   return b
@@ -723,6 +777,16 @@ export const make = (options: ProjectsOptions = {}) =>
               (b) => Stream.repeatEffectChunkOption(b.pull)
             )
           ),
+          listen: (listener) => {
+            listeners.add(listener)
+            for (const e of takeBacklog()) {
+              if (!listeners.has(listener)) break
+              call(listener, e)
+            }
+            return () => {
+              listeners.delete(listener)
+            }
+          },
           await: Effect.flatMap(Deferred.await(done), (final) => outcome(final)),
           cancel: Effect.suspend(() => {
             if (ProjectState.isTerminal(state.status)) return Effect.void

@@ -71,6 +71,76 @@ describe("Projects against the emulator", () => {
         assert.deepStrictEqual([...bytes.slice(0, 4)], PNG)
       }))
 
+    it.scoped("mint queue overflow: with room for one waiting mint, every result still gets its URL (the overflow runs past the limit)", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const { projects } = yield* connect(emulator, undefined, { mintConcurrency: 1, mintQueueCapacity: 1 })
+        const results = yield* Effect.forEach(
+          Array.from({ length: 5 }, (_, i) => image(3, `overflow ${i}`, 2)),
+          (p) => projects.run(p),
+          { concurrency: "unbounded" }
+        )
+        const urls = results.flat().map((r) => r.url)
+        assert.strictEqual(urls.length, 15)
+        assert.isTrue(urls.every((u) => typeof u === "string" && u.startsWith(emulator.url)))
+        assert.strictEqual(new Set(urls).size, 15)
+      }))
+
+    it.scoped("listen: a synchronous listener gets every event since creation, each with the state right after it", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const { projects } = yield* connect(emulator)
+        const project = yield* projects.submit(image(2))
+        const seen: Array<string> = []
+        const mismatches: Array<string> = []
+        let finalStatus = ""
+        const ended = yield* Effect.makeLatch(false)
+        const stop = project.listen((event, state) => {
+          seen.push(event._tag)
+          if (event._tag === "JobProgress") {
+            const job = state.jobs.find((j) => j.imgID === event.imgID)
+            if (job?.step !== event.step) mismatches.push(`${event.imgID} step ${event.step} vs state ${job?.step}`)
+          }
+          if (ProjectState.isTerminal(state.status)) {
+            finalStatus = state.status
+            ended.unsafeOpen()
+          }
+        })
+        yield* ended.await
+        stop()
+        assert.deepStrictEqual(mismatches, [])
+        assert.strictEqual(finalStatus, "completed")
+        assert.strictEqual(seen[seen.length - 1], "Completed")
+        assert.strictEqual(seen.filter((t) => t === "JobStarted").length, 2)
+        assert.strictEqual(seen.filter((t) => t === "JobCompleted").length, 2)
+        assert.isAbove(seen.filter((t) => t === "JobProgress").length, 0)
+        // the backlog went to this listener: a later subscriber starts from now (the project has ended)
+        const later = yield* Stream.runCollect(project.events)
+        assert.strictEqual(Chunk.size(later), 0)
+      }))
+
+    it.scoped("listen: a listener that throws is removed; the project and the other listeners go on", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const { projects } = yield* connect(emulator)
+        const project = yield* projects.submit(image(1))
+        let thrown = 0
+        const seen: Array<string> = []
+        const ended = yield* Effect.makeLatch(false)
+        project.listen(() => {
+          thrown++
+          throw new Error("a listener's own bug")
+        })
+        project.listen((event) => {
+          seen.push(event._tag)
+          if (event._tag === "Completed") ended.unsafeOpen()
+        })
+        yield* ended.await
+        assert.strictEqual(thrown, 1)
+        assert.strictEqual(seen[seen.length - 1], "Completed")
+        assert.strictEqual((yield* project.await).length, 1)
+      }))
+
     it.scoped("events: a 2-image project streams queue, job, progress and completion events; results download as PNGs", () =>
       Effect.gen(function*() {
         const emulator = yield* Emulator.Emulator

@@ -340,7 +340,10 @@ const ReplayGetBody = Schema.Struct({ record: Workflow.RunRecord, createTime: Sc
 
 const templateOf = (body: typeof TemplateBody.Type) => ("data" in body ? body.data.template : body.template)
 
-const isTemplate = Schema.is(Workflow.WorkflowTemplate)
+// compiled on first use, not at import
+let isTemplateCompiled: ReturnType<typeof makeIsTemplate> | undefined
+const makeIsTemplate = () => Schema.is(Workflow.WorkflowTemplate)
+const isTemplate = (u: unknown): u is Workflow.WorkflowTemplate => (isTemplateCompiled ??= makeIsTemplate())(u)
 
 /** The `Idempotency-Key` of a start: the caller's, or a fresh one. */
 const keyOf = (given: string | undefined) => given ?? `effect-sogni-${crypto.randomUUID()}`

@@ -29,6 +29,8 @@ export class Runner<R> {
   private readonly fibers = new Set<Fiber.RuntimeFiber<unknown, unknown>>()
   /** Scopes of iterators still open: closed on dispose, so an abandoned loop releases its stream too. */
   private readonly openScopes = new Set<Scope.CloseableScope>()
+  /** Called once when the client is disposed (objects that follow work without a fiber of their own). */
+  private readonly disposeHooks = new Set<() => void>()
 
   constructor(readonly runtime: ManagedRuntime.ManagedRuntime<R, never>) {}
 
@@ -54,6 +56,17 @@ export class Runner<R> {
         else reject(this.toError(exit.cause, signal))
       })
     })
+  }
+
+  /**
+   * Registers `hook` to run once when the client is disposed (before the runtime goes); returns a
+   * function that removes it. A hook that throws does not stop the others.
+   */
+  onDispose(hook: () => void): () => void {
+    this.disposeHooks.add(hook)
+    return () => {
+      this.disposeHooks.delete(hook)
+    }
   }
 
   /** Starts a background fiber owned by the client (interrupted on dispose); reports its failure. */
@@ -175,6 +188,15 @@ export class Runner<R> {
     this.fibers.clear()
     const scopes = [...this.openScopes]
     this.openScopes.clear()
+    const hooks = [...this.disposeHooks]
+    this.disposeHooks.clear()
+    for (const hook of hooks) {
+      try {
+        hook()
+      } catch {
+        // a hook only settles its own object; one failing must not keep the client alive
+      }
+    }
     // interrupt the pulls and close the scopes together: a pull blocked on the stream's producer is
     // released either by its own interruption or by the producer's, whichever comes first
     await Effect.runPromise(
