@@ -312,7 +312,21 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
       network: request.network,
       billingMode: request.billingMode
     })
-    return this.estimate(params as Params.ProjectParams, options)
+    // as the official client: only what the request states (the estimate-only signals imply video input)
+    const hasVideoInput = request.hasVideoInput === true || Boolean(request.referenceVideo) ||
+      (Array.isArray(request.referenceVideoUrls) && request.referenceVideoUrls.length > 0)
+    const counted = (n: number | undefined) => (n !== undefined && Number.isFinite(n) && n >= 0 ? n : undefined)
+    const floored = (n: number | undefined) => (counted(n) === undefined ? undefined : Math.floor(n!))
+    const inputs = strip({
+      hasVideoInput,
+      referenceImageCount: floored(request.referenceImageCount),
+      referenceVideoCount: floored(request.referenceVideoCount),
+      referenceVideoDurationSeconds: counted(request.referenceVideoDurationSeconds),
+      ...(request.sourceWidth !== undefined && request.sourceHeight !== undefined
+        ? { sourceWidth: request.sourceWidth, sourceHeight: request.sourceHeight }
+        : {})
+    }) as Models.VideoEstimateInputs
+    return this.estimate(params as Params.ProjectParams, options, inputs)
   }
 
   /** The cost of an audio project. */
@@ -330,9 +344,13 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
     return this.estimate(params as Params.ProjectParams, options)
   }
 
-  private estimate(params: Params.ProjectParams, options: CallOptions | undefined): Promise<CostEstimation> {
+  private estimate(
+    params: Params.ProjectParams,
+    options: CallOptions | undefined,
+    videoInputs?: Models.VideoEstimateInputs
+  ): Promise<CostEstimation> {
     return this.runner.run(
-      Effect.flatMap(Models.Models, (m) => m.estimate(params)).pipe(Effect.map(toCost)),
+      Effect.flatMap(Models.Models, (m) => m.estimate(params, videoInputs)).pipe(Effect.map(toCost)),
       options?.signal
     )
   }

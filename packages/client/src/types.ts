@@ -350,6 +350,21 @@ export interface VideoEstimateRequest {
   readonly numberOfMedia: number
   readonly network?: SupernetType
   readonly billingMode?: BillingMode
+  /** FlashVSR source geometry: the quote bills the source upscaled to the target short edge. */
+  readonly sourceWidth?: number
+  readonly sourceHeight?: number
+  /** Price a Seedance quote in its video-input band. */
+  readonly hasVideoInput?: boolean
+  /** Image references the job will submit (models whose price ignores them ignore it). */
+  readonly referenceImageCount?: number
+  /** Reference videos of a MiniMax H3 r2v job. */
+  readonly referenceVideoCount?: number
+  /** Combined seconds of a MiniMax H3 r2v job's reference videos, billed at the output's rate. */
+  readonly referenceVideoDurationSeconds?: number
+  /** Estimate-only signal: its presence implies `hasVideoInput`. */
+  readonly referenceVideo?: unknown
+  /** Estimate-only signal: a non-empty list implies `hasVideoInput`. */
+  readonly referenceVideoUrls?: ReadonlyArray<string>
 }
 
 /** @since 0.1.0 */

@@ -63,6 +63,7 @@ import { subscriptionsRouter } from "./subscriptions.js"
 import { lorasRouter } from "./loras.js"
 import { announcementsRouter } from "./announcements.js"
 import { rewardsRouter } from "./rewards.js"
+import { estimateExtras, inputFactor } from "./videoPricing.js"
 
 type Handler = Effect.Effect<
   HttpServerResponse.HttpServerResponse,
@@ -562,10 +563,12 @@ const estimateBody = (
     readonly count: number
     readonly cost: Omit<CostInput, "count">
     readonly meta: Record<string, unknown>
+    /** Input-dependent factor on one output's price (videoPricing.ts). */
+    readonly factor?: number
   }
 ) => {
   const { count, network, tokenType } = options
-  const perMedia = projectCost(model, { ...options.cost, count: 1 }, network)
+  const perMedia = Math.round(projectCost(model, { ...options.cost, count: 1 }, network) * (options.factor ?? 1) * 10_000) / 10_000
   const total = Math.round(perMedia * count * 10_000) / 10_000
   const quote = (spark: number) => {
     const sogni = spark * tokenMultiplier("sogni")
@@ -683,12 +686,16 @@ const videoEstimate: Handler =
       const steps = segment(p["steps"]) || model.defaultSteps
       const count = segment(p["numberOfMedia"]) ?? 1
       if (!Number.isInteger(count) || count < 1) return errorResponse(400, "numberOfMedia must be a positive integer")
+      const extras = estimateExtras(model, urlOf(request).searchParams, { width, height })
+      if (typeof extras === "string") return errorResponse(400, extras)
+      const billed = extras.canvas ?? { width, height }
       return raw(estimateBody(model, {
         tokenType,
         network,
         count,
-        cost: { steps, width, height, frames },
-        meta: { width, height, frames, fps: fps ?? null, stepCount: steps, numberOfMedia: count }
+        cost: { steps, width: billed.width, height: billed.height, frames },
+        meta: { width, height, frames, fps: fps ?? null, stepCount: steps, numberOfMedia: count, ...extras.meta },
+        factor: inputFactor(model, extras.inputs, frames)
       }))
     }))
 
