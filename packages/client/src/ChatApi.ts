@@ -112,21 +112,6 @@ const LlmEstimate = Schema.Struct({
   })
 })
 
-/** The messages with every image's data replaced by `[image]` (images must not count as text tokens). */
-const withoutImageData = (messages: ChatCompletionParams["messages"]): unknown =>
-  messages.map((m) =>
-    Array.isArray(m.content)
-      ? {
-        ...m,
-        content: m.content.map((part: { readonly type?: unknown; readonly image_url?: { readonly detail?: unknown } }) =>
-          part.type === "image_url"
-            ? { type: "image_url", image_url: { url: "[image]", ...(part.image_url?.detail !== undefined ? { detail: part.image_url.detail } : {}) } }
-            : part
-        )
-      }
-      : m
-  )
-
 /** The official parameters as the chat package's request (validated there). */
 export const toChatRequest = (p: ChatCompletionParams): ChatRequest.ChatRequest =>
   strip({
@@ -590,8 +575,13 @@ export class ChatApi extends Emitter<ChatApiEvents> {
     const request = toChatRequest(params)
     const checked = ChatRequest.validate(request)
     if (Either.isLeft(checked)) throw fromTyped(checked.left)
-    const inputTokens = Math.ceil(JSON.stringify(withoutImageData(params.messages)).length / 4)
-    const path = [params.tokenType ?? "sogni", params.model, inputTokens, this.maxOutputTokens(params)]
+    // the chat package's rules; the limits from the models this client has seen (no socket needed)
+    const inputTokens = Chat.estimatedInputTokens(params.messages)
+    const outputTokens = Chat.estimatedOutputTokens(
+      strip({ maxTokens: params.max_tokens, think: params.think, taskProfile: params.taskProfile }),
+      this.llm[params.model]?.maxOutputTokens
+    )
+    const path = [params.tokenType ?? "sogni", params.model, inputTokens, outputTokens]
       .map((p) => encodeURIComponent(String(p)))
       .join("/")
     const response = await this.runner.run(
@@ -600,17 +590,6 @@ export class ChatApi extends Emitter<ChatApiEvents> {
       options?.signal
     )
     return response.quote
-  }
-
-  private maxOutputTokens(params: ChatCompletionParams): number {
-    if (typeof params.max_tokens === "number" && Number.isFinite(params.max_tokens)) return params.max_tokens
-    const limits = this.llm[params.model]?.maxOutputTokens as
-      | { readonly default?: unknown; readonly thinkingComplexDefault?: unknown }
-      | undefined
-    const complex = params.think === true && (params.taskProfile === "coding" || params.taskProfile === "reasoning")
-    if (complex && typeof limits?.thinkingComplexDefault === "number") return limits.thinkingComplexDefault
-    if (typeof limits?.default === "number") return limits.default
-    return 4096
   }
 
   /** LLM models as last pushed by the server, by id. */
