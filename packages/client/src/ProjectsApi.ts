@@ -189,9 +189,14 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
     )
   }
 
-  /** The available models of a network (the current one when it matches, else none until switched). */
+  /**
+   * The models with workers on `network` now, asked over REST (any network, whichever the connection is
+   * on; no socket needed). Without a network: the connection's list, waiting for the first one.
+   */
   async getAvailableModels(network?: SupernetType, options?: CallOptions): Promise<ReadonlyArray<AvailableModel>> {
-    void network
+    if (network !== undefined) {
+      return this.runner.run(Effect.flatMap(Models.Models, (m) => m.availableOn(network)), options?.signal)
+    }
     if (this.models.length > 0) return this.models
     return this.waitForModels(undefined, options)
   }

@@ -32,3 +32,5 @@ export * as Subscriptions from "./Subscriptions.js"
 export * as Announcements from "./Announcements.js"
 /** @since 0.1.0 */
 export * as Rewards from "./Rewards.js"
+/** @since 0.1.0 */
+export * as Attribution from "./Attribution.js"

@@ -228,6 +228,11 @@ export interface ModelsService {
   readonly available: SubscriptionRef.SubscriptionRef<ReadonlyArray<AvailableModel>>
   /** Every availability change from now on (the current list first). */
   readonly availableChanges: Stream.Stream<ReadonlyArray<AvailableModel>>
+  /**
+   * The models with workers on `network` now, asked over REST (`GET /api/v1/status/network/{network}/models`,
+   * worker counts by model SID, named from the catalog): any network, no socket needed.
+   */
+  readonly availableOn: (network: Protocol.Network) => Effect.Effect<ReadonlyArray<AvailableModel>, SogniError.SogniError>
   /** Waits for the first non-empty availability list (connecting if needed). */
   readonly waitForModels: (
     timeout?: Duration.DurationInput
@@ -432,8 +437,27 @@ export const make = Effect.gen(function*() {
         : quote(`/api/v2/job/estimate/${base}`, query))
     }).pipe(Effect.withSpan("Models.estimate", { attributes: { modelId: params.modelId, type: params.type } }))
 
+  const availableOn = (network: Protocol.Network) =>
+    Effect.gen(function*() {
+      if (network !== "fast" && network !== "relaxed") {
+        return yield* Effect.fail(
+          new SogniError.SogniInvalidRequest({ field: "network", rule: "one-of", message: `network must be fast or relaxed (got ${String(network)})` })
+        )
+      }
+      const counts = yield* rest.get("socket", `/api/v1/status/network/${network}/models`, Schema.Record({ key: Schema.String, value: Schema.Number }))
+      const list = yield* catalogFresh
+      const bySid = new Map(list.flatMap((m) => (m.SID !== undefined ? [[String(m.SID), m] as const] : [])))
+      return Object.entries(counts).map(([sid, workerCount]): AvailableModel => {
+        const entry = bySid.get(sid)
+        return entry === undefined
+          ? { id: sid, name: fallbackName(sid), media: "image", workerCount }
+          : { id: entry.id, name: entry.name, media: mediaOf(entry, entry.id), workerCount }
+      })
+    }).pipe(Effect.withSpan("Models.availableOn", { attributes: { network } }))
+
   return {
     catalog: catalogFresh,
+    availableOn,
     describe,
     options: (modelId) =>
       Effect.flatMap(describe(modelId), (d) => JobRequestBuilder.optionsFor(d)),
