@@ -80,7 +80,7 @@ export interface SogniClientConfig {
    */
   readonly attribution?: {
     readonly connection?: Attribution.ConnectionAttribution
-    readonly workload?: Readonly<Record<string, unknown>>
+    readonly workload?: object
   }
   /** Accepted for compatibility (browser tab sharing); ignored. */
   readonly multiInstance?: boolean
