@@ -4,8 +4,8 @@
  *
  * @since 0.1.0
  */
-import { SogniSocket } from "@effect-sogni/core"
-import { Models, type Params, Projects, ProjectState, type Results } from "@effect-sogni/media"
+import { type Protocol, type SogniConfig, type SogniRest, SogniSocket } from "@effect-sogni/core"
+import { Models, type Params, Projects, ProjectState, ProjectSync, type Results } from "@effect-sogni/media"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { InvalidRequestError, isInvalidRequestError } from "./errors.js"
@@ -38,7 +38,13 @@ export interface ProjectsApiEvents {
 }
 
 /** @internal */
-export type ProjectsRequirements = Projects.Projects | Models.Models | Results.Results | SogniSocket.SogniSocket
+export type ProjectsRequirements =
+  | Projects.Projects
+  | Models.Models
+  | Results.Results
+  | SogniSocket.SogniSocket
+  | SogniRest.SogniRest
+  | SogniConfig.SogniConfig
 
 const singleMediaFields = [
   "startingImage",
@@ -249,6 +255,14 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
       if (signal.aborted) onAbort()
     }
     return project
+  }
+
+  /**
+   * In-flight projects of this account running under another `appId` (another app, device or headless
+   * client): read-only and untracked, as in the official client. Needs no socket.
+   */
+  listProjectsElsewhere(options?: CallOptions): Promise<ReadonlyArray<Protocol.RecoveredProject>> {
+    return this.runner.run(ProjectSync.elsewhere, options?.signal)
   }
 
   /** Cancels a project this client created. */

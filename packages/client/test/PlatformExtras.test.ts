@@ -150,6 +150,60 @@ describe("platform extras, adapter and official client side by side", () => {
     }
   })
 
+  it("walletBalance and validateUsername answer as the official client's", async () => {
+    await both("extras-account", async (adapter, official) => {
+      const me = await official.account.me()
+      for (const [address, provider] of [
+        [me.walletAddress, "base"],
+        [me.walletAddress, "etherlink"],
+        ["0x000000000000000000000000000000000000dEaD", "base"]
+      ] as const) {
+        const ours = await adapter.account.walletBalance(address, provider)
+        const theirs = await official.account.walletBalance(address, provider)
+        assert.deepStrictEqual(ours, theirs, `${address} on ${provider}`)
+      }
+      assert.isAbove(Number((await adapter.account.walletBalance(me.walletAddress)).sogni), 0, "the account's own wallet holds SOGNI")
+      const bad = await adapter.account.walletBalance("0x123").catch((e) => e)
+      assert.isTrue(isInvalidRequestError(bad))
+      assert.strictEqual((bad as { field?: unknown }).field, "walletAddress")
+
+      for (const name of [Emulator.DEFAULT_USERNAME, Emulator.DEFAULT_USERNAME.toUpperCase(), "fresh_name_42"]) {
+        const ours = await adapter.account.validateUsername(name)
+        const theirs = await official.account.validateUsername(name) as { status: string; errorCode?: number }
+        assert.strictEqual(ours.status, theirs.status, name)
+        assert.strictEqual("errorCode" in ours ? ours.errorCode : undefined, theirs.errorCode, name)
+      }
+      assert.strictEqual((await adapter.account.validateUsername(Emulator.DEFAULT_USERNAME)).status, "error")
+      assert.strictEqual((await adapter.account.validateUsername("fresh_name_42")).status, "success")
+    })
+  }, 30_000)
+
+  it("listProjectsElsewhere lists a project running under another appId, as the official client does", async () => {
+    await both("extras-elsewhere", async (adapter, official) => {
+      await official.projects.waitForModels()
+      const project = await official.projects.create({
+        type: "video",
+        network: "fast",
+        modelId: "wan_v2.2-14b-fp8_t2v_lightx2v",
+        positivePrompt: "a slow river at night",
+        numberOfMedia: 1,
+        duration: 5,
+        tokenType: "spark"
+      } as never)
+      // the adapter is another installation of the same account
+      const ours = await adapter.projects.listProjectsElsewhere()
+      const seen = ours.find((p) => p.id === project.id)
+      assert.isDefined(seen, "the official client's project is listed")
+      assert.strictEqual(seen!.appId, "extras-elsewhere-official")
+      // and the official client does not list its own project as elsewhere
+      const theirs = await official.projects.listProjectsElsewhere()
+      assert.isUndefined(theirs.find((p) => p.id === project.id))
+      await project.waitForCompletion()
+      const after = await adapter.projects.listProjectsElsewhere()
+      assert.isUndefined(after.find((p) => p.id === project.id), "a finished project is no longer in flight")
+    })
+  }, 60_000)
+
   it("connection attribution reaches the server as the official client sends it (invalid values dropped)", async () => {
     const attribution = {
       connection: {

@@ -34,3 +34,5 @@ export * as Announcements from "./Announcements.js"
 export * as Rewards from "./Rewards.js"
 /** @since 0.1.0 */
 export * as Attribution from "./Attribution.js"
+/** @since 0.1.0 */
+export * as AccountChecks from "./AccountChecks.js"

@@ -64,6 +64,7 @@ import { lorasRouter } from "./loras.js"
 import { announcementsRouter } from "./announcements.js"
 import { rewardsRouter } from "./rewards.js"
 import { estimateExtras, inputFactor } from "./videoPricing.js"
+import { accountChecksRouter } from "./accountChecks.js"
 
 type Handler = Effect.Effect<
   HttpServerResponse.HttpServerResponse,
@@ -821,7 +822,9 @@ export const makeRouter = <E, R>(world: World, rpc: Effect.Effect<HttpServerResp
     // Announcements (/v1/announcements)
     HttpRouter.concat(announcementsRouter(world)),
     // Rewards and transaction history
-    HttpRouter.concat(rewardsRouter(world))
+    HttpRouter.concat(rewardsRouter(world)),
+    // Username checks and on-chain wallet balances
+    HttpRouter.concat(accountChecksRouter(world))
   )
 
 const RPC_MESSAGE_TAGS: ReadonlySet<string> = new Set(["Request", "Ack", "Interrupt", "Ping", "Eof"])
