@@ -98,11 +98,11 @@ export class AccountApi extends Emitter<AccountEvents> {
    */
   walletBalance(
     walletAddress: string,
-    provider: "base" | "etherlink" = "base",
+    provider?: "base" | "etherlink",
     options?: CallOptions
   ): Promise<{ sogni: string; spark: string; ether: string }> {
     return this.runner.run(
-      AccountChecks.walletBalance(walletAddress, provider).pipe(Effect.map((b) => ({ ...b }))),
+      AccountChecks.walletBalance(walletAddress, provider ?? "base").pipe(Effect.map((b) => ({ ...b }))),
       options?.signal
     )
   }
