@@ -496,6 +496,18 @@ export interface ToolExecutionProgress {
   readonly resultUrls?: Array<string>
 }
 
+/**
+ * Options of `chat.tools.execute` / `executeAll`: billing and network of the media projects the tools
+ * start, and outputs per call.
+ *
+ * @since 0.1.0
+ */
+export interface ToolExecutionOptions {
+  readonly tokenType?: "sogni" | "spark"
+  readonly network?: SupernetType
+  readonly numberOfMedia?: number
+}
+
 /** @since 0.1.0 */
 export interface ToolExecutionResult {
   readonly toolCallId: string

@@ -204,6 +204,29 @@ describe("platform extras, adapter and official client side by side", () => {
     })
   }, 60_000)
 
+  it("chat.tools.execute / executeAll run platform tool calls as projects, others through onToolCall", async () => {
+    await both("extras-tools", async (adapter, official) => {
+      await adapter.projects.waitForModels()
+      await official.projects.waitForModels()
+      const image = { id: "call_1", type: "function" as const, function: { name: "generate_image", arguments: JSON.stringify({ prompt: "a red kite over a beach" }) } }
+      const local = { id: "call_2", type: "function" as const, function: { name: "lookup_weather", arguments: "{\"city\":\"Nice\"}" } }
+      const broken = { id: "call_3", type: "function" as const, function: { name: "generate_image", arguments: "{not json" } }
+      const options = { tokenType: "spark" as const, onToolCall: async () => JSON.stringify({ sunny: true }) }
+      const ours = await adapter.chat.tools.executeAll([image, local, broken], options)
+      const theirs = await official.chat.tools.executeAll([image, local, broken] as never, options as never)
+      const shape = (r: { toolCallId: string; toolName: string; success: boolean; resultUrls: ReadonlyArray<string> }) =>
+        [r.toolCallId, r.toolName, r.success, r.resultUrls.length]
+      assert.deepStrictEqual(ours.map(shape), theirs.map(shape))
+      assert.deepStrictEqual(ours.map((r) => r.success), [true, true, false])
+      assert.strictEqual(ours[1]!.content, JSON.stringify({ sunny: true }))
+      const png = new Uint8Array(await (await fetch(ours[0]!.resultUrls[0]!)).arrayBuffer())
+      assert.deepStrictEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47], "a PNG from the tool's project")
+      const one = await adapter.chat.tools.execute(image, { tokenType: "spark" })
+      assert.isTrue(one.success)
+      assert.strictEqual(one.resultUrls.length, 1)
+    })
+  }, 60_000)
+
   it("connection attribution reaches the server as the official client sends it (invalid values dropped)", async () => {
     const attribution = {
       connection: {
