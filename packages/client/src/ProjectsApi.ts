@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { type Protocol, type SogniConfig, type SogniRest, SogniSocket } from "@effect-sogni/core"
+import { type SogniConfig, type SogniRest, SogniSocket } from "@effect-sogni/core"
 import { Models, type Params, Projects, ProjectState, ProjectSync, type Results } from "@effect-sogni/media"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
@@ -14,6 +14,7 @@ import type { CallOptions, Runner } from "./internal/runner.js"
 import { Project } from "./Project.js"
 import type {
   AudioEstimateRequest,
+  RecoveredProject,
   AvailableModel,
   CostEstimation,
   EstimateRequest,
@@ -261,8 +262,8 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
    * In-flight projects of this account running under another `appId` (another app, device or headless
    * client): read-only and untracked, as in the official client. Needs no socket.
    */
-  listProjectsElsewhere(options?: CallOptions): Promise<ReadonlyArray<Protocol.RecoveredProject>> {
-    return this.runner.run(ProjectSync.elsewhere, options?.signal)
+  listProjectsElsewhere(options?: CallOptions): Promise<ReadonlyArray<RecoveredProject>> {
+    return this.runner.run(ProjectSync.elsewhere, options?.signal) as Promise<ReadonlyArray<RecoveredProject>>
   }
 
   /** Cancels a project this client created. */

@@ -36,7 +36,13 @@ import { Emitter } from "./internal/emitter.js"
 import { Runner } from "./internal/runner.js"
 import { ProjectsApi } from "./ProjectsApi.js"
 import { ReplayApi, WorkflowsApi } from "./WorkflowsApi.js"
-import type { Logger as LoggerLike, LogLevel, SocketEventSubscriptionInput, SupernetType } from "./types.js"
+import type {
+  ConnectionAttribution,
+  Logger as LoggerLike,
+  LogLevel,
+  SocketEventSubscriptionInput,
+  SupernetType
+} from "./types.js"
 
 /**
  * Options of {@link SogniClient.createInstance}: the official client's names.
@@ -79,7 +85,7 @@ export interface SogniClientConfig {
    * Per-job `workload` attribution is not sent by this client; giving it logs a warning.
    */
   readonly attribution?: {
-    readonly connection?: Attribution.ConnectionAttribution
+    readonly connection?: ConnectionAttribution
     readonly workload?: object
   }
   /** Accepted for compatibility (browser tab sharing); ignored. */

@@ -961,3 +961,46 @@ export interface ReplayRecordSummary {
   readonly modelId?: string
   readonly rounds: number
 }
+
+/**
+ * Connection attribution (the official `ConnectionAttribution`): sent on the socket URL; values that
+ * break a rule are dropped.
+ *
+ * @since 0.1.0
+ */
+export interface ConnectionAttribution {
+  readonly interactionKind?: "human_ui" | "external_agent" | "service" | "unknown"
+  readonly agentFramework?: string
+  readonly agentFrameworkVersion?: string
+  readonly agentSurface?:
+    | "native_web"
+    | "native_mobile"
+    | "native_desktop"
+    | "plugin"
+    | "personal_skill"
+    | "mcp"
+    | "cli"
+    | "sdk"
+    | "openai_compatible"
+    | "direct_api"
+    | "unknown"
+  readonly agentSurfaceVersion?: string
+  readonly executionMode?: "browser" | "durable" | "server" | "unknown"
+}
+
+/**
+ * A project as the server's recovery snapshot lists it (`listProjectsElsewhere`), with the fields the
+ * platform sends beyond these kept.
+ *
+ * @since 0.1.0
+ */
+export interface RecoveredProject {
+  readonly id: string
+  readonly appId?: string | undefined
+  readonly appSource?: string | undefined
+  readonly jobType?: string | undefined
+  readonly status?: string | undefined
+  readonly createTime?: number | undefined
+  readonly model?: { readonly id: string; readonly name?: string | undefined; readonly type?: string | undefined } | undefined
+  readonly [field: string]: unknown
+}
