@@ -123,6 +123,76 @@ export interface ChatOptions {
   readonly modelCatalogWait?: Duration.DurationInput | undefined
 }
 
+/**
+ * An LLM cost quote (`GET /api/v1/job-llm/estimate/…`, chat.md §11): amounts as numbers, with the
+ * token counts the quote assumed.
+ *
+ * @since 0.1.0
+ */
+export interface LlmCostEstimate {
+  readonly costInUSD: number
+  readonly costInSogni: number
+  readonly costInSpark: number
+  readonly costInToken: number
+  readonly inputTokens: number
+  readonly outputTokens: number
+}
+
+const LlmEstimateBody = Schema.Struct({
+  quote: Schema.Struct({
+    costInUSD: Schema.Number,
+    costInSogni: Schema.Number,
+    costInSpark: Schema.Number,
+    costInToken: Schema.Number,
+    inputTokens: Schema.Number,
+    outputTokens: Schema.Number
+  })
+})
+
+/**
+ * The input-token count an LLM quote assumes (chat.md §11): a quarter of the messages' JSON length,
+ * rounded up, with every image's data replaced by `[image]` (images are not text tokens).
+ *
+ * @since 0.1.0
+ */
+export const estimatedInputTokens = (messages: ReadonlyArray<unknown>): number => {
+  const shown = messages.map((m) => {
+    const content = typeof m === "object" && m !== null ? (m as { readonly content?: unknown }).content : undefined
+    return Array.isArray(content)
+      ? {
+        ...(m as object),
+        content: content.map((part: { readonly type?: unknown; readonly image_url?: { readonly detail?: unknown } }) =>
+          part.type === "image_url"
+            ? { type: "image_url", image_url: { url: "[image]", ...(part.image_url?.detail !== undefined ? { detail: part.image_url.detail } : {}) } }
+            : part
+        )
+      }
+      : m
+  })
+  return Math.ceil(JSON.stringify(shown).length / 4)
+}
+
+/**
+ * The output budget an LLM quote assumes (chat.md §11): `maxTokens`; else, thinking on a `coding` or
+ * `reasoning` task, the model's `maxOutputTokens.thinkingComplexDefault`; else its default; else 4096.
+ * `modelLimits` is the model's `maxOutputTokens` record as the network advertises it.
+ *
+ * @since 0.1.0
+ */
+export const estimatedOutputTokens = (
+  request: Pick<ChatRequest.ChatRequest, "maxTokens" | "think" | "taskProfile">,
+  modelLimits: unknown
+): number => {
+  if (typeof request.maxTokens === "number" && Number.isFinite(request.maxTokens)) return request.maxTokens
+  const limits = typeof modelLimits === "object" && modelLimits !== null
+    ? modelLimits as { readonly default?: unknown; readonly thinkingComplexDefault?: unknown }
+    : undefined
+  const complex = request.think === true && (request.taskProfile === "coding" || request.taskProfile === "reasoning")
+  if (complex && typeof limits?.thinkingComplexDefault === "number") return limits.thinkingComplexDefault
+  if (typeof limits?.default === "number") return limits.default
+  return 4096
+}
+
 /** Per-call options. @since 0.1.0 */
 export interface CallOptions {
   readonly idleTimeout?: Duration.DurationInput | undefined
@@ -213,6 +283,36 @@ export interface ChatService {
  * @since 0.1.0
  */
 export class Chat extends Context.Tag("@effect-sogni/chat/Chat")<Chat, ChatService>() {}
+
+/**
+ * What a completion would cost before sending it (`GET /api/v1/job-llm/estimate/…` on the socket host):
+ * the request is validated like a completion, then quoted for {@link estimatedInputTokens} in and
+ * {@link estimatedOutputTokens} out, with the model's limits from {@link ChatService.modelInfo}
+ * (`tokenType` defaults to `sogni`, as in the official client).
+ *
+ * @example
+ * ```ts
+ * const quote = yield* Chat.estimate({ model: "qwen3.6-35b-a3b-gguf-iq4xs", messages: [{ role: "user", content: "Hi" }], tokenType: "spark" })
+ * console.log(quote.costInSpark, quote.outputTokens)
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const estimate = (
+  request: ChatRequest.ChatRequest
+): Effect.Effect<LlmCostEstimate, SogniError.SogniError, Chat | SogniRest.SogniRest> =>
+  Effect.gen(function*() {
+    const checked = ChatRequest.validate(request)
+    if (Either.isLeft(checked)) return yield* Effect.fail(checked.left)
+    const chat = yield* Chat
+    const rest = yield* SogniRest.SogniRest
+    const info = yield* chat.modelInfo(request.model)
+    const path = [request.tokenType ?? "sogni", request.model, estimatedInputTokens(request.messages), estimatedOutputTokens(request, Option.getOrUndefined(info)?.info["maxOutputTokens"])]
+      .map((p) => encodeURIComponent(String(p)))
+      .join("/")
+    const body = yield* rest.get("socket", `/api/v1/job-llm/estimate/${path}`, LlmEstimateBody, { body: "raw" })
+    return body.quote
+  }).pipe(Effect.withSpan("Chat.estimate", { attributes: { model: modelOf(request) } }))
 
 const lost = (jobID: string, message: string) =>
   new SogniChatJobError({ reason: "TransportLost", jobID, error: "transport_lost", message })

@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { SogniAccount, SogniAuth, SogniSocket } from "@effect-sogni/core"
+import { AccountChecks, SogniAccount, SogniAuth, type SogniRest, SogniSocket } from "@effect-sogni/core"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import type { CallOptions, Runner } from "./internal/runner.js"
@@ -12,7 +12,7 @@ import { Emitter } from "./internal/emitter.js"
 import type { Balances, SupernetType } from "./types.js"
 
 /** @internal */
-export type AccountRequirements = SogniAccount.SogniAccount | SogniAuth.SogniAuth | SogniSocket.SogniSocket
+export type AccountRequirements = SogniAccount.SogniAccount | SogniAuth.SogniAuth | SogniSocket.SogniSocket | SogniRest.SogniRest
 
 /** The account as last seen (the official client's `CurrentAccount` fields). @since 0.1.0 */
 export interface CurrentAccount {
@@ -90,6 +90,36 @@ export class AccountApi extends Emitter<AccountEvents> {
   /** The account behind the credential (`GET /v1/account/me`). */
   me(options?: CallOptions): Promise<Readonly<Record<string, unknown>>> {
     return this.runner.run(Effect.flatMap(SogniAccount.SogniAccount, (a) => a.me), options?.signal)
+  }
+
+  /**
+   * A wallet's on-chain balances (`GET /v2/wallet/balance`) on `provider` (`base` by default): SOGNI,
+   * Spark and ETH as decimal strings.
+   */
+  walletBalance(
+    walletAddress: string,
+    provider?: "base" | "etherlink",
+    options?: CallOptions
+  ): Promise<{ sogni: string; spark: string; ether: string }> {
+    return this.runner.run(
+      AccountChecks.walletBalance(walletAddress, provider ?? "base").pipe(Effect.map((b) => ({ ...b }))),
+      options?.signal
+    )
+  }
+
+  /**
+   * Whether a username is free before signup, as the official client answers: the success body
+   * (`{ status: "success" }`) when it is, the server's error payload (`errorCode` 108) when it is taken;
+   * other refusals reject.
+   */
+  async validateUsername(
+    username: string,
+    options?: CallOptions
+  ): Promise<{ status: "success"; data: undefined } | { status: "error"; message: string; errorCode: number }> {
+    const check = await this.runner.run(AccountChecks.validateUsername(username), options?.signal)
+    return check._tag === "Available"
+      ? { status: "success", data: undefined }
+      : { status: "error", message: check.message, errorCode: AccountChecks.USERNAME_TAKEN }
   }
 
   /** Changes the connection's network; resolves with the network the server confirmed. */

@@ -13,7 +13,7 @@
  *
  * @since 0.1.0
  */
-import { Chat, type ChatChunk, ChatRequest, ChatRuns, HostedChat, SogniTools, type Tool } from "@effect-sogni/chat"
+import { Chat, type ChatChunk, ChatRequest, ChatRuns, HostedChat, SogniTools, Tool } from "@effect-sogni/chat"
 import { PlatformTools, SogniError, SogniRest } from "@effect-sogni/core"
 import { Models, type Projects, type Results } from "@effect-sogni/media"
 import * as Effect from "effect/Effect"
@@ -45,6 +45,8 @@ import type {
   LLMModelInfo,
   TokenUsage,
   ToolCall,
+  ToolExecutionOptions,
+  ToolExecutionProgress,
   ToolExecutionResult,
   ToolHistoryEntry
 } from "./types.js"
@@ -111,21 +113,6 @@ const LlmEstimate = Schema.Struct({
     outputTokens: Schema.Number
   })
 })
-
-/** The messages with every image's data replaced by `[image]` (images must not count as text tokens). */
-const withoutImageData = (messages: ChatCompletionParams["messages"]): unknown =>
-  messages.map((m) =>
-    Array.isArray(m.content)
-      ? {
-        ...m,
-        content: m.content.map((part: { readonly type?: unknown; readonly image_url?: { readonly detail?: unknown } }) =>
-          part.type === "image_url"
-            ? { type: "image_url", image_url: { url: "[image]", ...(part.image_url?.detail !== undefined ? { detail: part.image_url.detail } : {}) } }
-            : part
-        )
-      }
-      : m
-  )
 
 /** The official parameters as the chat package's request (validated there). */
 export const toChatRequest = (p: ChatCompletionParams): ChatRequest.ChatRequest =>
@@ -524,12 +511,69 @@ export class ChatApi extends Emitter<ChatApiEvents> {
     /** The run's events to the terminal one, resuming across dropped connections; `break` closes it. */
     streamEvents(runId: string, options?: StreamChatRunEventsOptions): AsyncIterableIterator<ChatRunEvent>
   }
+  /**
+   * Runs Sogni platform tool calls (`generate_image`, `edit_image`, `generate_video`, `sound_to_video`,
+   * `video_to_video`, `generate_music`) as media projects of this client, as the official
+   * `chat.tools` does. A call that fails (unknown tool, bad arguments, a failed project) resolves with
+   * `success: false` and its `error`; it never rejects. `executeAll` runs the calls one after another in
+   * one session (so media indices refer to what earlier calls generated) and hands calls of other
+   * functions to `onToolCall`.
+   */
+  readonly tools: {
+    execute(toolCall: ToolCall, options?: ToolExecutionOptions): Promise<ToolExecutionResult>
+    executeAll(
+      toolCalls: ReadonlyArray<ToolCall>,
+      options?: ToolExecutionOptions & {
+        readonly onToolCall?: (toolCall: ToolCall) => Promise<string>
+        readonly onToolProgress?: (toolCall: ToolCall, progress: ToolExecutionProgress) => void
+      }
+    ): Promise<Array<ToolExecutionResult>>
+  }
   private llm: Readonly<Record<string, LLMModelInfo>> = {}
 
   /** @internal */
   constructor(private readonly runner: Runner<ChatRequirements>, private readonly socketDisabled: boolean) {
     super()
     const api = this
+    const resultOf = (call: ToolCall, content: string, error: string | undefined, platform: boolean): ToolExecutionResult =>
+      strip({
+        toolCallId: call.id,
+        toolName: call.function.name,
+        success: error === undefined,
+        resultUrls: error === undefined && platform ? [...urlsOf(content)] : [],
+        content,
+        error
+      })
+    const runAll = (
+      calls: ReadonlyArray<ToolCall>,
+      options: ToolExecutionOptions & {
+        readonly onToolCall?: (toolCall: ToolCall) => Promise<string>
+        readonly onToolProgress?: (toolCall: ToolCall, progress: ToolExecutionProgress) => void
+      }
+    ) =>
+      Effect.gen(function*() {
+        const session = yield* SogniTools.make(strip({ tokenType: options.tokenType, network: options.network, numberOfMedia: options.numberOfMedia }))
+        const kit = Tool.toolkit(...session.all)
+        const out: Array<ToolExecutionResult> = []
+        for (const call of calls) {
+          const platform = PlatformTools.isClientExecutableToolName(call.function.name)
+          if (!platform && options.onToolCall !== undefined) {
+            const handler = options.onToolCall
+            options.onToolProgress?.(call, { status: "processing", percent: 0 })
+            const handled = yield* Effect.either(Effect.tryPromise(() => handler(call)))
+            // the handler's answer is the tool message content as is
+            const result = handled._tag === "Right"
+              ? resultOf(call, handled.right, undefined, false)
+              : resultOf(call, Tool.failureContent(String(handled.left.error)), `${call.function.name} failed: ${String(handled.left.error)}`, false)
+            options.onToolProgress?.(call, { status: result.success ? "completed" : "failed", percent: 100 })
+            out.push(result)
+            continue
+          }
+          const resolution = yield* Tool.resolve(kit, call, "return")
+          out.push(resultOf(call, resolution.content, resolution.error?.message, platform))
+        }
+        return out
+      })
     function create(params: ChatCompletionParams & { readonly stream: true }, options?: CallOptions): Promise<ChatStream>
     function create(
       params: ChatCompletionParams & { readonly stream?: false | undefined },
@@ -561,6 +605,11 @@ export class ChatApi extends Emitter<ChatApiEvents> {
     }
     const runs = (f: (r: ChatRuns.ChatRunsService) => Effect.Effect<ChatRuns.ChatRunRecord, unknown>, signal?: AbortSignal) =>
       runner.run(Effect.flatMap(ChatRuns.ChatRuns, f), signal) as Promise<ChatRunRecord>
+    this.tools = {
+      execute: (toolCall, options) =>
+        runner.run(runAll([toolCall], options ?? {})).then((results) => results[0]!),
+      executeAll: (toolCalls, options) => runner.run(runAll(toolCalls, options ?? {}))
+    }
     this.runs = {
       create: (params, options) =>
         runner.run(
@@ -597,8 +646,13 @@ export class ChatApi extends Emitter<ChatApiEvents> {
     const request = toChatRequest(params)
     const checked = ChatRequest.validate(request)
     if (Either.isLeft(checked)) throw fromTyped(checked.left)
-    const inputTokens = Math.ceil(JSON.stringify(withoutImageData(params.messages)).length / 4)
-    const path = [params.tokenType ?? "sogni", params.model, inputTokens, this.maxOutputTokens(params)]
+    // the chat package's rules; the limits from the models this client has seen (no socket needed)
+    const inputTokens = Chat.estimatedInputTokens(params.messages)
+    const outputTokens = Chat.estimatedOutputTokens(
+      strip({ maxTokens: params.max_tokens, think: params.think, taskProfile: params.taskProfile }),
+      this.llm[params.model]?.maxOutputTokens
+    )
+    const path = [params.tokenType ?? "sogni", params.model, inputTokens, outputTokens]
       .map((p) => encodeURIComponent(String(p)))
       .join("/")
     const response = await this.runner.run(
@@ -607,17 +661,6 @@ export class ChatApi extends Emitter<ChatApiEvents> {
       options?.signal
     )
     return response.quote
-  }
-
-  private maxOutputTokens(params: ChatCompletionParams): number {
-    if (typeof params.max_tokens === "number" && Number.isFinite(params.max_tokens)) return params.max_tokens
-    const limits = this.llm[params.model]?.maxOutputTokens as
-      | { readonly default?: unknown; readonly thinkingComplexDefault?: unknown }
-      | undefined
-    const complex = params.think === true && (params.taskProfile === "coding" || params.taskProfile === "reasoning")
-    if (complex && typeof limits?.thinkingComplexDefault === "number") return limits.thinkingComplexDefault
-    if (typeof limits?.default === "number") return limits.default
-    return 4096
   }
 
   /** LLM models as last pushed by the server, by id. */

@@ -4,8 +4,8 @@
  *
  * @since 0.1.0
  */
-import { SogniSocket } from "@effect-sogni/core"
-import { Models, type Params, Projects, ProjectState, type Results } from "@effect-sogni/media"
+import { type SogniConfig, type SogniRest, SogniSocket } from "@effect-sogni/core"
+import { Models, type Params, Projects, ProjectState, ProjectSync, type Results } from "@effect-sogni/media"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { InvalidRequestError, isInvalidRequestError } from "./errors.js"
@@ -14,6 +14,7 @@ import type { CallOptions, Runner } from "./internal/runner.js"
 import { Project } from "./Project.js"
 import type {
   AudioEstimateRequest,
+  RecoveredProject,
   AvailableModel,
   CostEstimation,
   EstimateRequest,
@@ -38,7 +39,13 @@ export interface ProjectsApiEvents {
 }
 
 /** @internal */
-export type ProjectsRequirements = Projects.Projects | Models.Models | Results.Results | SogniSocket.SogniSocket
+export type ProjectsRequirements =
+  | Projects.Projects
+  | Models.Models
+  | Results.Results
+  | SogniSocket.SogniSocket
+  | SogniRest.SogniRest
+  | SogniConfig.SogniConfig
 
 const singleMediaFields = [
   "startingImage",
@@ -190,9 +197,14 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
     )
   }
 
-  /** The available models of a network (the current one when it matches, else none until switched). */
+  /**
+   * The models with workers on `network` now, asked over REST (any network, whichever the connection is
+   * on; no socket needed). Without a network: the connection's list, waiting for the first one.
+   */
   async getAvailableModels(network?: SupernetType, options?: CallOptions): Promise<ReadonlyArray<AvailableModel>> {
-    void network
+    if (network !== undefined) {
+      return this.runner.run(Effect.flatMap(Models.Models, (m) => m.availableOn(network)), options?.signal)
+    }
     if (this.models.length > 0) return this.models
     return this.waitForModels(undefined, options)
   }
@@ -245,6 +257,14 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
       if (signal.aborted) onAbort()
     }
     return project
+  }
+
+  /**
+   * In-flight projects of this account running under another `appId` (another app, device or headless
+   * client): read-only and untracked, as in the official client. Needs no socket.
+   */
+  listProjectsElsewhere(options?: CallOptions): Promise<ReadonlyArray<RecoveredProject>> {
+    return this.runner.run(ProjectSync.elsewhere, options?.signal) as Promise<ReadonlyArray<RecoveredProject>>
   }
 
   /** Cancels a project this client created. */
@@ -313,7 +333,21 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
       network: request.network,
       billingMode: request.billingMode
     })
-    return this.estimate(params as Params.ProjectParams, options)
+    // as the official client: only what the request states (the estimate-only signals imply video input)
+    const hasVideoInput = request.hasVideoInput === true || Boolean(request.referenceVideo) ||
+      (Array.isArray(request.referenceVideoUrls) && request.referenceVideoUrls.length > 0)
+    const counted = (n: number | undefined) => (n !== undefined && Number.isFinite(n) && n >= 0 ? n : undefined)
+    const floored = (n: number | undefined) => (counted(n) === undefined ? undefined : Math.floor(n!))
+    const inputs = strip({
+      hasVideoInput,
+      referenceImageCount: floored(request.referenceImageCount),
+      referenceVideoCount: floored(request.referenceVideoCount),
+      referenceVideoDurationSeconds: counted(request.referenceVideoDurationSeconds),
+      ...(request.sourceWidth !== undefined && request.sourceHeight !== undefined
+        ? { sourceWidth: request.sourceWidth, sourceHeight: request.sourceHeight }
+        : {})
+    }) as Models.VideoEstimateInputs
+    return this.estimate(params as Params.ProjectParams, options, inputs)
   }
 
   /** The cost of an audio project. */
@@ -331,9 +365,13 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
     return this.estimate(params as Params.ProjectParams, options)
   }
 
-  private estimate(params: Params.ProjectParams, options: CallOptions | undefined): Promise<CostEstimation> {
+  private estimate(
+    params: Params.ProjectParams,
+    options: CallOptions | undefined,
+    videoInputs?: Models.VideoEstimateInputs
+  ): Promise<CostEstimation> {
     return this.runner.run(
-      Effect.flatMap(Models.Models, (m) => m.estimate(params)).pipe(Effect.map(toCost)),
+      Effect.flatMap(Models.Models, (m) => m.estimate(params, videoInputs)).pipe(Effect.map(toCost)),
       options?.signal
     )
   }

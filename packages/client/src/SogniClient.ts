@@ -18,7 +18,7 @@
  * @since 0.1.0
  */
 import { Chat, ChatRuns, HostedChat } from "@effect-sogni/chat"
-import { type Sogni, SogniAccount, SogniAuth, SogniSocket } from "@effect-sogni/core"
+import { Attribution, type Sogni, SogniAccount, SogniAuth, SogniSocket } from "@effect-sogni/core"
 import { Media, Models } from "@effect-sogni/media"
 import { Workflows } from "@effect-sogni/workflows"
 import * as Effect from "effect/Effect"
@@ -31,11 +31,18 @@ import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import { AccountApi } from "./AccountApi.js"
 import { ChatApi } from "./ChatApi.js"
+import { InvalidRequestError } from "./errors.js"
 import { Emitter } from "./internal/emitter.js"
 import { Runner } from "./internal/runner.js"
 import { ProjectsApi } from "./ProjectsApi.js"
 import { ReplayApi, WorkflowsApi } from "./WorkflowsApi.js"
-import type { Logger as LoggerLike, LogLevel, SocketEventSubscriptionInput, SupernetType } from "./types.js"
+import type {
+  ConnectionAttribution,
+  Logger as LoggerLike,
+  LogLevel,
+  SocketEventSubscriptionInput,
+  SupernetType
+} from "./types.js"
 
 /**
  * Options of {@link SogniClient.createInstance}: the official client's names.
@@ -66,8 +73,21 @@ export interface SogniClientConfig {
   readonly logLevel?: LogLevel
   /** Where log lines go (default: the console). */
   readonly logger?: LoggerLike
-  /** Accepted for compatibility: API keys and tokens are handled by the credential itself. */
+  /**
+   * `token` (default: `account.login` or `setTokens`) or `apiKey` (with `apiKey`). `cookies` (an httpOnly
+   * session cookie on a `*.sogni.ai` page) is refused by `createInstance` with an `InvalidRequestError`:
+   * this client keeps the credential inside its runtime and has no cookie session.
+   */
   readonly authType?: "token" | "cookies" | "apiKey"
+  /**
+   * Attribution defaults (the official `SogniAttributionConfig`). `connection` goes on the socket URL
+   * (`interactionKind`, `agentFramework`, …; invalid values dropped, as in the official client).
+   * Per-job `workload` attribution is not sent by this client; giving it logs a warning.
+   */
+  readonly attribution?: {
+    readonly connection?: ConnectionAttribution
+    readonly workload?: object
+  }
   /** Accepted for compatibility (browser tab sharing); ignored. */
   readonly multiInstance?: boolean
 }
@@ -140,6 +160,7 @@ export class SogniClient extends Emitter<ClientEvents> {
    * runtime as a `Redacted` value, so neither this object nor `util.inspect(client)` shows it.
    */
   readonly config: Omit<SogniClientConfig, "apiKey">
+  private readonly hasApiKey: boolean
 
   private constructor(
     private readonly runner: Runner<Services>,
@@ -148,6 +169,7 @@ export class SogniClient extends Emitter<ClientEvents> {
     super()
     const { apiKey: _secret, ...visible } = config
     this.config = Object.freeze(visible)
+    this.hasApiKey = config.apiKey !== undefined
     const socketDisabled = config.disableSocket === true
     this.account = new AccountApi(runner, () => {
       if (!socketDisabled) void runner.run(Effect.flatMap(SogniSocket.SogniSocket, (s) => s.connect)).catch(() => undefined)
@@ -178,7 +200,20 @@ export class SogniClient extends Emitter<ClientEvents> {
    * and the socket enabled) the socket connection.
    */
   static async createInstance(config: SogniClientConfig): Promise<SogniClient> {
+    if (config.authType === "cookies") {
+      throw new InvalidRequestError(
+        "authType 'cookies' is not supported: it relies on a browser's httpOnly session cookie for *.sogni.ai, and this client keeps its credential inside the runtime. Use apiKey, or authType 'token' with account.login() or setTokens().",
+        { reason: "InvalidRequest", fields: { field: "authType", rule: "unsupported" } }
+      )
+    }
+    if (config.authType === "token" && config.apiKey !== undefined) {
+      throw new InvalidRequestError("authType 'token' and an apiKey were both given; pick one", {
+        reason: "InvalidRequest",
+        fields: { field: "authType", rule: "conflict" }
+      })
+    }
     const settings = {
+      ...(config.attribution?.connection !== undefined ? { connectionAttribution: config.attribution.connection } : {}),
       ...(config.appId !== undefined ? { appId: config.appId } : {}),
       ...(config.apiKey !== undefined ? { apiKey: Redacted.make(config.apiKey) } : {}),
       ...(config.network !== undefined ? { network: config.network } : {}),
@@ -288,10 +323,64 @@ export class SogniClient extends Emitter<ClientEvents> {
     const runner = new Runner<Services>(runtime)
     client = new SogniClient(runner, config)
     await runtime.runtime()
+    if (config.attribution?.workload !== undefined) {
+      await runner.run(Effect.logWarning("attribution.workload is not sent by this client; connection attribution is"))
+    }
+    const dropped = Attribution.connectionProblems(config.attribution?.connection)
+    if (dropped.length > 0) {
+      await runner.run(Effect.logWarning(
+        `attribution.connection: dropped ${dropped.map((p) => `${p.field} (must be ${p.rule})`).join(", ")}`
+      ))
+    }
     if (config.disableSocket !== true && config.apiKey !== undefined) {
       await runner.run(Effect.flatMap(SogniSocket.SogniSocket, (s) => s.connect))
     }
     return client
+  }
+
+  /**
+   * Resumes a session from stored tokens (token authentication): the access token is checked (a JWT with
+   * `exp`), the account is read (`GET /v1/account/me`) and the socket connects. Rejects with an
+   * `InvalidRequestError` on a client created with an API key, as the official client refuses it.
+   */
+  async setTokens(tokens: { readonly token: string; readonly refreshToken: string }): Promise<void> {
+    if (this.config.authType === "apiKey" || this.hasApiKey) {
+      throw new InvalidRequestError("setTokens can only be used with token authentication (this client has an API key)", {
+        reason: "InvalidRequest",
+        fields: { field: "authType", rule: "token-required" }
+      })
+    }
+    if (typeof tokens?.token !== "string" || typeof tokens.refreshToken !== "string") {
+      throw new InvalidRequestError("setTokens needs { token, refreshToken } strings", {
+        reason: "InvalidRequest",
+        fields: { field: "tokens", rule: "type" }
+      })
+    }
+    await this.runner.run(
+      Effect.flatMap(SogniAuth.SogniAuth, (auth) =>
+        auth.setTokens({ token: Redacted.make(tokens.token), refreshToken: Redacted.make(tokens.refreshToken) }))
+    )
+    const me = await this.account.me()
+    this.account._update({
+      isAuthenticated: true,
+      ...(typeof me["username"] === "string" ? { username: me["username"] } : {}),
+      ...(typeof me["walletAddress"] === "string" ? { walletAddress: me["walletAddress"] } : {})
+    })
+    if (this.config.disableSocket !== true) {
+      await this.runner.run(Effect.flatMap(SogniSocket.SogniSocket, (s) => s.connect))
+    }
+  }
+
+  /**
+   * The official client's cookie-session probe. Cookie authentication is refused at `createInstance`,
+   * so this always rejects with an `InvalidRequestError`, as the official client does for a client
+   * that does not use cookies.
+   */
+  async checkAuth(): Promise<boolean> {
+    throw new InvalidRequestError("checkAuth is for cookie authentication, which this client does not support", {
+      reason: "InvalidRequest",
+      fields: { field: "authType", rule: "cookies-required" }
+    })
   }
 
   /** Changes socket event subscriptions at runtime (re-applied on every reconnect). */

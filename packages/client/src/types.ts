@@ -350,6 +350,21 @@ export interface VideoEstimateRequest {
   readonly numberOfMedia: number
   readonly network?: SupernetType
   readonly billingMode?: BillingMode
+  /** FlashVSR source geometry: the quote bills the source upscaled to the target short edge. */
+  readonly sourceWidth?: number
+  readonly sourceHeight?: number
+  /** Price a Seedance quote in its video-input band. */
+  readonly hasVideoInput?: boolean
+  /** Image references the job will submit (models whose price ignores them ignore it). */
+  readonly referenceImageCount?: number
+  /** Reference videos of a MiniMax H3 r2v job. */
+  readonly referenceVideoCount?: number
+  /** Combined seconds of a MiniMax H3 r2v job's reference videos, billed at the output's rate. */
+  readonly referenceVideoDurationSeconds?: number
+  /** Estimate-only signal: its presence implies `hasVideoInput`. */
+  readonly referenceVideo?: unknown
+  /** Estimate-only signal: a non-empty list implies `hasVideoInput`. */
+  readonly referenceVideoUrls?: ReadonlyArray<string>
 }
 
 /** @since 0.1.0 */
@@ -479,6 +494,18 @@ export interface ToolExecutionProgress {
   readonly status: "creating" | "queued" | "processing" | "completed" | "failed"
   readonly percent: number
   readonly resultUrls?: Array<string>
+}
+
+/**
+ * Options of `chat.tools.execute` / `executeAll`: billing and network of the media projects the tools
+ * start, and outputs per call.
+ *
+ * @since 0.1.0
+ */
+export interface ToolExecutionOptions {
+  readonly tokenType?: "sogni" | "spark"
+  readonly network?: SupernetType
+  readonly numberOfMedia?: number
 }
 
 /** @since 0.1.0 */
@@ -933,4 +960,47 @@ export interface ReplayRecordSummary {
   readonly finalResponse?: unknown
   readonly modelId?: string
   readonly rounds: number
+}
+
+/**
+ * Connection attribution (the official `ConnectionAttribution`): sent on the socket URL; values that
+ * break a rule are dropped.
+ *
+ * @since 0.1.0
+ */
+export interface ConnectionAttribution {
+  readonly interactionKind?: "human_ui" | "external_agent" | "service" | "unknown"
+  readonly agentFramework?: string
+  readonly agentFrameworkVersion?: string
+  readonly agentSurface?:
+    | "native_web"
+    | "native_mobile"
+    | "native_desktop"
+    | "plugin"
+    | "personal_skill"
+    | "mcp"
+    | "cli"
+    | "sdk"
+    | "openai_compatible"
+    | "direct_api"
+    | "unknown"
+  readonly agentSurfaceVersion?: string
+  readonly executionMode?: "browser" | "durable" | "server" | "unknown"
+}
+
+/**
+ * A project as the server's recovery snapshot lists it (`listProjectsElsewhere`), with the fields the
+ * platform sends beyond these kept.
+ *
+ * @since 0.1.0
+ */
+export interface RecoveredProject {
+  readonly id: string
+  readonly appId?: string | undefined
+  readonly appSource?: string | undefined
+  readonly jobType?: string | undefined
+  readonly status?: string | undefined
+  readonly createTime?: number | undefined
+  readonly model?: { readonly id: string; readonly name?: string | undefined; readonly type?: string | undefined } | undefined
+  readonly [field: string]: unknown
 }

@@ -210,6 +210,46 @@ export const imageDimensions = (bytes: Uint8Array): Option.Option<ImageDimension
   return format === "png" ? pngDimensions(bytes) : format === "jpeg" ? jpegDimensions(bytes) : Option.none()
 }
 
+const ISO_CONTAINERS: ReadonlySet<string> = new Set(["moov", "trak"])
+
+/**
+ * The display size of an MP4/MOV's first visual track, from its `tkhd` box (16.16 fixed-point width and
+ * height at the box's end); audio tracks (0×0) are skipped. Only box headers are walked. None when the
+ * file has no readable visual track.
+ *
+ * @since 0.1.0
+ */
+export const videoDimensions = (bytes: Uint8Array): Option.Option<ImageDimensions> => {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const walk = (from: number, to: number): ImageDimensions | undefined => {
+    let at = from
+    while (at + 8 <= to) {
+      let size = view.getUint32(at)
+      let header = 8
+      if (size === 1 && at + 16 <= to) {
+        size = Number(view.getBigUint64(at + 8))
+        header = 16
+      } else if (size === 0) {
+        size = to - at
+      }
+      if (size < header || at + size > to) return undefined
+      const name = asciiAt(bytes, at + 4, 4)
+      if (ISO_CONTAINERS.has(name)) {
+        const found = walk(at + header, at + size)
+        if (found !== undefined) return found
+      } else if (name === "tkhd" && size >= header + 80) {
+        const end = at + size
+        const width = Math.round(view.getUint32(end - 8) / 0x10000)
+        const height = Math.round(view.getUint32(end - 4) / 0x10000)
+        if (width > 0 && height > 0) return { width, height }
+      }
+      at += size
+    }
+    return undefined
+  }
+  return detectIsoBmff(bytes) === undefined ? Option.none() : Option.fromNullable(walk(0, bytes.length))
+}
+
 /** A validated inline data URI. @since 0.1.0 */
 export interface ParsedDataUri {
   /** Declared MIME type, lower-cased. */

@@ -36,6 +36,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
+import * as Attribution from "./Attribution.js"
 import { SogniInvalidRequest } from "./SogniError.js"
 
 /** @since 0.1.0 */
@@ -115,6 +116,8 @@ export interface SogniSettings {
   readonly restEndpoint: string
   readonly socketEndpoint: string
   readonly appSource: Option.Option<string>
+  /** Connection attribution query fields, already normalised (Attribution.ts); empty when none. */
+  readonly connectionAttribution: Readonly<Record<string, string>>
   readonly testnet: boolean
   readonly socketEventSubscriptions: Readonly<Record<string, boolean>>
   readonly clientName: string
@@ -156,6 +159,8 @@ export interface SogniSettingsInput {
   readonly restEndpoint?: string | undefined
   readonly socketEndpoint?: string | undefined
   readonly appSource?: string | undefined
+  /** How this connection reaches Sogni (`interactionKind`, agent framework/surface…); invalid values are dropped. */
+  readonly connectionAttribution?: Attribution.ConnectionAttribution | undefined
   readonly testnet?: boolean | undefined
   readonly socketEventSubscriptions?: Readonly<Record<string, boolean>> | undefined
   readonly clientName?: string | undefined
@@ -209,6 +214,7 @@ export const make = (input: SogniSettingsInput = {}): SogniSettings => ({
   restEndpoint: trimSlash(input.restEndpoint ?? defaults.restEndpoint),
   socketEndpoint: trimSlash(input.socketEndpoint ?? defaults.socketEndpoint),
   appSource: Option.fromNullable(input.appSource?.trim() || undefined),
+  connectionAttribution: Attribution.normalizeConnection(input.connectionAttribution),
   testnet: input.testnet ?? false,
   socketEventSubscriptions: input.socketEventSubscriptions ?? {},
   clientName: input.clientName ?? defaults.clientName,

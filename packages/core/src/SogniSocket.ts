@@ -309,12 +309,15 @@ export class SogniSocket extends Context.Tag("@effect-sogni/core/SogniSocket")<S
  * @since 0.1.0
  */
 export const connectionUrl = (
-  settings: Pick<SogniSettings, "socketEndpoint" | "appId" | "appSource" | "clientName" | "network">,
+  settings: Pick<SogniSettings, "socketEndpoint" | "appId" | "appSource" | "clientName" | "network"> & {
+    readonly connectionAttribution?: Readonly<Record<string, string>> | undefined
+  },
   eventSubscriptions: Readonly<Record<string, boolean>>
 ): string => {
   const params = new URLSearchParams()
   params.set("appId", settings.appId)
   if (Option.isSome(settings.appSource)) params.set("appSource", settings.appSource.value)
+  for (const [field, value] of Object.entries(settings.connectionAttribution ?? {})) params.set(field, value)
   const flags = Object.fromEntries(Object.entries(eventSubscriptions).filter(([, v]) => typeof v === "boolean"))
   if (Object.keys(flags).length > 0) params.set("socketEventSubscriptions", JSON.stringify(flags))
   params.set("clientName", settings.clientName)

@@ -38,3 +38,7 @@ export * as Sniff from "./Sniff.js"
 export * as LlmModels from "./LlmModels.js"
 /** @since 0.2.0 */
 export * as Sse from "./Sse.js"
+/** @since 0.1.0 */
+export * as Attribution from "./Attribution.js"
+/** @since 0.1.0 */
+export * as AccountChecks from "./AccountChecks.js"

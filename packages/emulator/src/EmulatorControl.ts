@@ -64,7 +64,9 @@ export const ConnectionInfo = Schema.Struct({
   username: Schema.String,
   network: Schema.Literal("fast", "relaxed"),
   subscriptions: Schema.Record({ key: Schema.String, value: Schema.Boolean }),
-  connectedAt: Schema.Number
+  connectedAt: Schema.Number,
+  /** Connection attribution the client sent (`interactionKind`, `agentFramework`…), invalid values dropped. */
+  attribution: Schema.optionalWith(Schema.Record({ key: Schema.String, value: Schema.String }), { default: () => ({}) })
 })
 /** @since 0.1.0 */
 export type ConnectionInfo = typeof ConnectionInfo.Type

@@ -43,6 +43,8 @@ const WAN_IDS: ReadonlySet<string> = new Set([
   "wan_v2.2-14b-fp8_t2v_lightx2v",
   "wan_v2.2-14b-fp8_i2v_lightx2v",
   "wan_v2.2-14b-fp8_s2v_lightx2v",
+  // the full-step sound-to-video checkpoint: WAN 2.2's 16 fps frame math, like its LightX2V sibling
+  "wan_v2.2-14b-fp8_s2v",
   "wan_v2.2-14b-fp8_animate-move_lightx2v",
   "wan_v2.2-14b-fp8_animate-replace_lightx2v"
 ])

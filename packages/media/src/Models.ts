@@ -35,6 +35,7 @@ import * as SubscriptionRef from "effect/SubscriptionRef"
 import * as FrameMath from "./FrameMath.js"
 import * as JobRequestBuilder from "./JobRequestBuilder.js"
 import type * as Params from "./Params.js"
+import * as Sniff from "./Sniff.js"
 
 /** @since 0.1.0 */
 export type MediaKind = "image" | "video" | "audio" | "model"
@@ -114,6 +115,78 @@ export interface CostEstimate {
   readonly dailyFairUsePct: number | undefined
 }
 
+/**
+ * Estimate-only facts of a video quote (media.md §12.1), each derived from the project parameters when
+ * not given: `hasVideoInput` from `referenceVideo`/`referenceVideos`/`referenceVideoUrls` (Seedance's
+ * video-input band), `referenceImageCount` from the image references, `referenceVideoCount` and
+ * `referenceVideoDurationSeconds` from MiniMax H3 r2v's reference videos and their duration hints, and
+ * `sourceWidth`/`sourceHeight` from the `referenceVideo` bytes (FlashVSR bills the upscaled source).
+ *
+ * @since 0.1.0
+ */
+export interface VideoEstimateInputs {
+  readonly hasVideoInput?: boolean | undefined
+  readonly referenceImageCount?: number | undefined
+  readonly referenceVideoCount?: number | undefined
+  readonly referenceVideoDurationSeconds?: number | undefined
+  readonly sourceWidth?: number | undefined
+  readonly sourceHeight?: number | undefined
+}
+
+/**
+ * The query of a video estimate: the given inputs, else those derived from the parameters; fails with
+ * `SogniInvalidRequest` naming the field for a negative or fractional count, a negative duration, or a
+ * source size given on one side only.
+ *
+ * @since 0.1.0
+ */
+export const videoEstimateQuery = (
+  params: Params.VideoParams,
+  given: VideoEstimateInputs = {}
+): Either.Either<Readonly<Record<string, string>>, SogniError.SogniInvalidRequest> => {
+  const invalid = (field: string, rule: string, message: string) =>
+    Either.left(new SogniError.SogniInvalidRequest({ field, rule, message }))
+  const length = (xs: ReadonlyArray<unknown> | undefined) => xs?.length ?? 0
+  const videos = (params.referenceVideo !== undefined ? 1 : 0) + length(params.referenceVideos) + length(params.referenceVideoUrls)
+  const images = (params.referenceImage !== undefined ? 1 : 0) + (params.referenceImageEnd !== undefined ? 1 : 0) +
+    length(params.contextImages) + length(params.referenceImageUrls)
+  const durations = params.referenceVideoDurations?.reduce((a, b) => a + b, 0)
+  const source = params.referenceVideo instanceof Uint8Array
+    ? Option.getOrUndefined(Sniff.videoDimensions(params.referenceVideo))
+    : undefined
+  const hasVideoInput = given.hasVideoInput ?? videos > 0
+  const referenceImageCount = given.referenceImageCount ?? (images > 0 ? images : undefined)
+  const referenceVideoCount = given.referenceVideoCount ?? (videos > 0 ? videos : undefined)
+  const referenceVideoDurationSeconds = given.referenceVideoDurationSeconds ?? durations
+  const sourceWidth = given.sourceWidth ?? (given.sourceHeight === undefined ? source?.width : undefined)
+  const sourceHeight = given.sourceHeight ?? (given.sourceWidth === undefined ? source?.height : undefined)
+  for (const [field, value] of [["referenceImageCount", referenceImageCount], ["referenceVideoCount", referenceVideoCount]] as const) {
+    if (value !== undefined && !(Number.isInteger(value) && value >= 0)) {
+      return invalid(field, "non-negative-integer", `${field} must be a non-negative integer (got ${value})`)
+    }
+  }
+  if (referenceVideoDurationSeconds !== undefined && !(Number.isFinite(referenceVideoDurationSeconds) && referenceVideoDurationSeconds >= 0)) {
+    return invalid("referenceVideoDurationSeconds", "non-negative", `referenceVideoDurationSeconds must be a non-negative number (got ${referenceVideoDurationSeconds})`)
+  }
+  if ((sourceWidth === undefined) !== (sourceHeight === undefined)) {
+    return invalid("sourceWidth", "together", "sourceWidth and sourceHeight are given together or not at all")
+  }
+  for (const [field, value] of [["sourceWidth", sourceWidth], ["sourceHeight", sourceHeight]] as const) {
+    if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
+      return invalid(field, "positive-integer", `${field} must be a positive integer (got ${value})`)
+    }
+  }
+  return Either.right({
+    ...(sourceWidth !== undefined && sourceHeight !== undefined
+      ? { sourceWidth: String(sourceWidth), sourceHeight: String(sourceHeight) }
+      : {}),
+    ...(hasVideoInput ? { hasVideoInput: "1" } : {}),
+    ...(referenceImageCount !== undefined ? { referenceImageCount: String(referenceImageCount) } : {}),
+    ...(referenceVideoCount !== undefined ? { referenceVideoCount: String(referenceVideoCount) } : {}),
+    ...(referenceVideoDurationSeconds !== undefined ? { referenceVideoDurationSeconds: String(referenceVideoDurationSeconds) } : {})
+  })
+}
+
 /** Cache lifetimes, written once. @since 0.1.0 */
 export const defaults = {
   catalogTtl: Duration.hours(24),
@@ -135,6 +208,11 @@ export interface ModelsService {
   readonly available: SubscriptionRef.SubscriptionRef<ReadonlyArray<AvailableModel>>
   /** Every availability change from now on (the current list first). */
   readonly availableChanges: Stream.Stream<ReadonlyArray<AvailableModel>>
+  /**
+   * The models with workers on `network` now, asked over REST (`GET /api/v1/status/network/{network}/models`,
+   * worker counts by model SID, named from the catalog): any network, no socket needed.
+   */
+  readonly availableOn: (network: Protocol.Network) => Effect.Effect<ReadonlyArray<AvailableModel>, SogniError.SogniError>
   /** Waits for the first non-empty availability list (connecting if needed). */
   readonly waitForModels: (
     timeout?: Duration.DurationInput
@@ -146,8 +224,14 @@ export interface ModelsService {
     modelId: string,
     network?: Protocol.Network
   ) => Effect.Effect<ReadonlyArray<SizePreset>, SogniError.SogniError>
-  /** A cost quote for the parameters of a project (image, video or audio). */
-  readonly estimate: (params: Params.ProjectParams) => Effect.Effect<CostEstimate, SogniError.SogniError>
+  /**
+   * A cost quote for the parameters of a project (image, video or audio). Video quotes carry the
+   * estimate-only inputs of {@link VideoEstimateInputs} (given, else derived from the parameters).
+   */
+  readonly estimate: (
+    params: Params.ProjectParams,
+    videoInputs?: VideoEstimateInputs
+  ) => Effect.Effect<CostEstimate, SogniError.SogniError>
 }
 
 /**
@@ -271,7 +355,10 @@ export const make = Effect.gen(function*() {
       }))
     )
 
-  const estimate = (params: Params.ProjectParams): Effect.Effect<CostEstimate, SogniError.SogniError> =>
+  const estimate = (
+    params: Params.ProjectParams,
+    videoInputs?: VideoEstimateInputs
+  ): Effect.Effect<CostEstimate, SogniError.SogniError> =>
     Effect.gen(function*() {
       const tokenType = params.tokenType ?? "spark"
       const network = params.network ?? (yield* SubscriptionRef.get(socket.network))
@@ -283,14 +370,18 @@ export const make = Effect.gen(function*() {
         const fps = (p.fps as number | undefined) ?? Option.getOrUndefined(defaults?.fps ?? Option.none()) ?? 16
         const frames = (p.frames as number | undefined) ??
           (typeof p.duration === "number" ? FrameMath.framesFor(params.modelId, p.duration, fps) : FrameMath.framesFor(params.modelId, 5, fps))
-        const width = (p.width as number | undefined) ?? 0
-        const height = (p.height as number | undefined) ?? 0
+        const extras = yield* videoEstimateQuery(params, videoInputs)
+        // FlashVSR without a canvas: the target short edge on a 16:9 frame, as admission assumes
+        const target = params.upscaleResolution
+        const flash = Option.getOrUndefined(FrameMath.videoFamily(params.modelId)) === "flashvsr" && target !== undefined
+        const width = params.width ?? (flash ? Math.round((target * 16) / 9 / 2) * 2 : 0)
+        const height = params.height ?? (flash ? target : 0)
         const steps = p.steps as number | undefined
         const tail = steps !== undefined ? `/${steps}/${count}` : count !== 1 ? `/0/${count}` : ""
         const seg = (x: string | number) => encodeURIComponent(String(x))
         return yield* quote(
           `/api/v1/job-video/estimate/${seg(tokenType)}/${seg(params.modelId)}/${seg(width)}/${seg(height)}/${seg(frames)}/${seg(fps)}${tail}`,
-          { network, ...billing }
+          { ...extras, network, ...billing }
         )
       }
       if (params.type === "audio") {
@@ -332,8 +423,27 @@ export const make = Effect.gen(function*() {
         : quote(`/api/v2/job/estimate/${base}`, query))
     }).pipe(Effect.withSpan("Models.estimate", { attributes: { modelId: params.modelId, type: params.type } }))
 
+  const availableOn = (network: Protocol.Network) =>
+    Effect.gen(function*() {
+      if (network !== "fast" && network !== "relaxed") {
+        return yield* Effect.fail(
+          new SogniError.SogniInvalidRequest({ field: "network", rule: "one-of", message: `network must be fast or relaxed (got ${String(network)})` })
+        )
+      }
+      const counts = yield* rest.get("socket", `/api/v1/status/network/${network}/models`, Schema.Record({ key: Schema.String, value: Schema.Number }))
+      const list = yield* catalogFresh
+      const bySid = new Map(list.flatMap((m) => (m.SID !== undefined ? [[String(m.SID), m] as const] : [])))
+      return Object.entries(counts).map(([sid, workerCount]): AvailableModel => {
+        const entry = bySid.get(sid)
+        return entry === undefined
+          ? { id: sid, name: fallbackName(sid), media: "image", workerCount }
+          : { id: entry.id, name: entry.name, media: mediaOf(entry, entry.id), workerCount }
+      })
+    }).pipe(Effect.withSpan("Models.availableOn", { attributes: { network } }))
+
   return {
     catalog: catalogFresh,
+    availableOn,
     describe,
     options: (modelId) =>
       Effect.flatMap(describe(modelId), (d) => JobRequestBuilder.optionsFor(d)),

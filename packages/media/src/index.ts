@@ -30,3 +30,5 @@ export * as SavedUploads from "./SavedUploads.js"
 export * as Generation from "./Generation.js"
 /** @since 0.2.0 */
 export * as Loras from "./Loras.js"
+/** @since 0.1.0 */
+export * as ProjectSync from "./ProjectSync.js"

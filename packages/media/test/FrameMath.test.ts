@@ -22,6 +22,9 @@ describe("FrameMath: worked examples (media.md §10.2.2, §3.7, §12.1)", () => 
   it("WAN 5 s → 81 whatever the fps (generation is always 16 fps)", () => {
     assert.strictEqual(FrameMath.framesFor(WAN, 5), 81)
     assert.strictEqual(FrameMath.framesFor(WAN, 5, 32), 81)
+    // the full-step s2v id is WAN 2.2 too (it once fell through to round(d·24)+1 = 49 for 2 s)
+    assert.strictEqual(FrameMath.framesFor("wan_v2.2-14b-fp8_s2v", 2), 33)
+    assert.strictEqual(FrameMath.framesFor("wan_v2.2-14b-fp8_s2v", 2, 24), 33)
   })
 
   it("vendor models: round(d·24)+1 (Seedance, HappyHorse), Wan 3 round(d·30)+1", () => {
@@ -101,6 +104,7 @@ describe("FrameMath: families and workflows (media.md §10.2.1)", () => {
   const cases: ReadonlyArray<readonly [string, FrameMath.VideoFamily, FrameMath.VideoWorkflow | undefined]> = [
     ["wan_v2.2-14b-fp8_i2v", "wan22", "i2v"],
     ["wan_v2.2-14b-fp8_s2v_lightx2v", "wan22", "s2v"],
+    ["wan_v2.2-14b-fp8_s2v", "wan22", "s2v"],
     ["wan_v2.2-14b-fp8_animate-move_lightx2v", "wan22", "animate-move"],
     ["wan_v2.2-14b-fp8_animate-replace_lightx2v", "wan22", "animate-replace"],
     ["ltx2-19b-fp8_a2v", "ltx2", "a2v"],

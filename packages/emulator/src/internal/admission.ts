@@ -7,6 +7,7 @@
  * @internal
  */
 import type { Protocol } from "@effect-sogni/core"
+import { inputFactor, jobInputs } from "./videoPricing.js"
 import {
   type CatalogModel,
   findPreset,
@@ -279,8 +280,9 @@ export const planRequest = (
       video = planned.video
       // Renders are delivered at the output canvas; quotes and charges use the requested one.
       ;({ outputHeight: height, outputWidth: width } = planned)
-      billedWidth = planned.width
-      billedHeight = planned.height
+      // FlashVSR bills the delivered canvas (its source scaled to the target), like its quote
+      billedWidth = model.family === "flashvsr" ? planned.outputWidth : planned.width
+      billedHeight = model.family === "flashvsr" ? planned.outputHeight : planned.height
       break
     }
     case "audio": {
@@ -306,14 +308,15 @@ export const planRequest = (
     assets.push(slot)
   }
 
-  const spark = projectCost(model, {
+  const factor = video !== undefined ? inputFactor(model, jobInputs(keyFrame), video.frames) : 1
+  const spark = Math.round(projectCost(model, {
     count: 1,
     steps: stepCount,
     width: billedWidth ?? width,
     height: billedHeight ?? height,
     frames: video?.frames,
     duration: audio?.duration
-  }, network)
+  }, network) * factor * 10_000) / 10_000
   const perMedia = spark * tokenMultiplier(tokenType)
   const cost = Math.round(perMedia * count * 10_000) / 10_000
   const balance = account.balances[tokenType]

@@ -85,7 +85,8 @@ export const makeControl = (world: World): EmulatorControl => ({
       username: c.account.username,
       network: c.network,
       subscriptions: Object.fromEntries(c.subscriptions),
-      connectedAt: c.connectedAt
+      connectedAt: c.connectedAt,
+      attribution: c.attribution ?? {}
     }))
   ),
   listProjects: (appId) =>

@@ -65,9 +65,9 @@ import { subscriptionsRouter } from "./subscriptions.js"
 import { lorasRouter } from "./loras.js"
 import { announcementsRouter } from "./announcements.js"
 import { rewardsRouter } from "./rewards.js"
+import { estimateExtras, inputFactor } from "./videoPricing.js"
+import { accountChecksRouter } from "./accountChecks.js"
 
-/** The error envelope, for routers that still import it from here; new code imports `./http/response.js`. @internal */
-export { errorResponse } from "./http/response.js"
 
 /** Runs `f` with the caller's account and the request URL, or answers 401. */
 const authed = (
@@ -498,10 +498,12 @@ const estimateBody = (
     readonly count: number
     readonly cost: Omit<CostInput, "count">
     readonly meta: Record<string, unknown>
+    /** Input-dependent factor on one output's price (videoPricing.ts). */
+    readonly factor?: number
   }
 ) => {
   const { count, network, tokenType } = options
-  const perMedia = projectCost(model, { ...options.cost, count: 1 }, network)
+  const perMedia = Math.round(projectCost(model, { ...options.cost, count: 1 }, network) * (options.factor ?? 1) * 10_000) / 10_000
   const total = Math.round(perMedia * count * 10_000) / 10_000
   const quote = (spark: number) => {
     const sogni = spark * tokenMultiplier("sogni")
@@ -607,10 +609,13 @@ const fastOnlyEstimate = (
   media: "video" | "audio",
   f: (
     model: CatalogModel,
-    p: Readonly<Record<string, string | undefined>>
+    p: Readonly<Record<string, string | undefined>>,
+    url: URL
   ) => HttpServerResponse.HttpServerResponse | {
     readonly cost: Omit<CostInput, "steps" | "count">
     readonly meta: Record<string, unknown>
+    /** Input-dependent factor on one output's price (videoPricing.ts). */
+    readonly factor?: number
   }
 ): Handler =>
   Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
@@ -623,7 +628,7 @@ const fastOnlyEstimate = (
       if (network === "relaxed") {
         return errorResponse(400, `${media === "video" ? "Video" : "Audio"} model ${model.id} runs on the fast network only`)
       }
-      const sized = f(model, p)
+      const sized = f(model, p, urlOf(request))
       if (HttpServerResponse.isServerResponse(sized)) return sized
       const steps = segment(p["steps"]) || model.defaultSteps
       const count = segment(p["numberOfMedia"]) ?? 1
@@ -633,11 +638,12 @@ const fastOnlyEstimate = (
         network,
         count,
         cost: { steps, ...sized.cost },
-        meta: { ...sized.meta, stepCount: steps, numberOfMedia: count }
+        meta: { ...sized.meta, stepCount: steps, numberOfMedia: count },
+        ...(sized.factor !== undefined ? { factor: sized.factor } : {})
       }))
     }))
 
-const videoEstimate: Handler = fastOnlyEstimate("video", (model, p) => {
+const videoEstimate: Handler = fastOnlyEstimate("video", (model, p, url) => {
   const width = segment(p["width"]) || tierRange(model, "width")?.default || 1280
   const height = segment(p["height"]) || tierRange(model, "height")?.default || 720
   // A frame count the client could not compute (e.g. `NaN` from a missing fps) is refused, not defaulted.
@@ -646,7 +652,15 @@ const videoEstimate: Handler = fastOnlyEstimate("video", (model, p) => {
   }
   const frames = segment(p["frames"]) || tierRange(model, "frames")?.default || 81
   const fps = segment(p["fps"])
-  return { cost: { width, height, frames }, meta: { width, height, frames, fps: fps ?? null } }
+  // Video inputs (Seedance video input, reference counts and seconds, FlashVSR source size) price the job.
+  const extras = estimateExtras(model, url.searchParams, { width, height })
+  if (typeof extras === "string") return errorResponse(400, extras)
+  const billed = extras.canvas ?? { width, height }
+  return {
+    cost: { width: billed.width, height: billed.height, frames },
+    meta: { width, height, frames, fps: fps ?? null, ...extras.meta },
+    factor: inputFactor(model, extras.inputs, frames)
+  }
 })
 
 const audioEstimate: Handler = fastOnlyEstimate("audio", (model, p) => {
@@ -755,7 +769,9 @@ export const makeRouter = <E, R>(world: World, rpc: Effect.Effect<HttpServerResp
     // Announcements (/v1/announcements)
     HttpRouter.concat(announcementsRouter(world)),
     // Rewards and transaction history
-    HttpRouter.concat(rewardsRouter(world))
+    HttpRouter.concat(rewardsRouter(world)),
+    // Username checks and on-chain wallet balances
+    HttpRouter.concat(accountChecksRouter(world))
   )
 
 const RPC_MESSAGE_TAGS: ReadonlySet<string> = new Set(["Request", "Ack", "Interrupt", "Ping", "Eof"])

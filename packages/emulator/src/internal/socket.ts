@@ -6,7 +6,7 @@
  *
  * @internal
  */
-import { Protocol } from "@effect-sogni/core"
+import { Attribution, Protocol } from "@effect-sogni/core"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
@@ -215,6 +215,7 @@ export const acceptConnection = (world: World, ws: WebSocket, request: IncomingM
     ws,
     connectedAt: Date.now(),
     appSource: appSource !== undefined && appSource.length > 0 ? appSource : undefined,
+    attribution: Attribution.normalizeConnection(Object.fromEntries(url.searchParams)),
     clientSID: nextSerial(world),
     network: url.searchParams.get("forceWorkerId") === "fast" ? "fast" : "relaxed",
     subscriptions: parseSubscriptions(url.searchParams.get("socketEventSubscriptions")),

@@ -65,6 +65,8 @@ export interface Connection {
   readonly ws: WebSocket
   readonly connectedAt: number
   readonly appSource: string | undefined
+  /** Connection attribution from the query (`interactionKind`, `agentFramework`…), invalid values dropped. */
+  readonly attribution?: Readonly<Record<string, string>> | undefined
   readonly clientSID: number
   network: Protocol.Network
   /** Explicit overrides from the query parameter and `setSocketEventSubscriptions`. */
