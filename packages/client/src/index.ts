@@ -10,7 +10,7 @@
  */
 
 /** @since 0.1.0 */
-export { SogniClient } from "./SogniClient.js"
+export { ApiClient, SogniClient } from "./SogniClient.js"
 /** @since 0.1.0 */
 export type { ClientEvents, SogniClientConfig } from "./SogniClient.js"
 /** @since 0.1.0 */
@@ -32,9 +32,11 @@ export type { TemplatesApi } from "./WorkflowsApi.js"
 /** @since 0.1.0 */
 export { isSogniToolCall, parseToolCallArguments, SogniTools } from "./SogniTools.js"
 /** @since 0.1.0 */
-export { AccountApi } from "./AccountApi.js"
+export { AccountApi, CurrentAccount } from "./AccountApi.js"
 /** @since 0.1.0 */
-export type { AccountEvents, CurrentAccount } from "./AccountApi.js"
+export type { AccountData, AccountEvents, CurrentAccountEvents } from "./AccountApi.js"
+/** @since 0.1.0 */
+export { AnnouncementsApi } from "./AnnouncementsApi.js"
 /** @since 0.1.0 */
 export type { CallOptions } from "./internal/runner.js"
 /** @since 0.1.0 */

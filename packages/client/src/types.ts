@@ -5,6 +5,8 @@
  *
  * @since 0.1.0
  */
+import type * as Protocol from "@effect-sogni/core/Protocol"
+import type * as Subscriptions from "@effect-sogni/core/Subscriptions"
 
 /** `fast` (GPU) or `relaxed` (Mac, images only). @since 0.1.0 */
 export type SupernetType = "fast" | "relaxed"
@@ -378,19 +380,190 @@ export interface CostEstimation {
 // Account
 // ---------------------------------------------------------------------------------------------
 
-/** @since 0.1.0 */
-export interface BalanceData {
-  readonly settled: string
-  readonly credit: string
-  readonly debit: string
-  readonly net: string
-  readonly [key: string]: unknown
-}
+/** One token's balance (decimal strings, as the server writes them). @since 0.1.0 */
+export type BalanceData = Protocol.Balance
+
+/** The Spark balance, with the premium credit (zero when the server does not send it). @since 0.1.0 */
+export type SparkBalanceData = Protocol.Balance & { readonly premiumCredit: string }
 
 /** @since 0.1.0 */
 export interface Balances {
   readonly sogni: BalanceData
-  readonly spark: BalanceData
+  readonly spark: SparkBalanceData
+}
+
+/** Balances with every optional amount filled in (`account.accountBalance()`). @since 0.1.0 */
+export interface FullBalances {
+  readonly sogni: Required<BalanceData>
+  readonly spark: Required<SparkBalanceData>
+}
+
+/** @since 0.1.0 */
+export type SubscriptionStatus = Subscriptions.StatusValue
+/** @since 0.1.0 */
+export type SubscriptionPlanId = Subscriptions.PlanId
+/** @since 0.1.0 */
+export type SubscriptionTerm = Subscriptions.Term
+/** @since 0.1.0 */
+export type SubscriptionPlanInterval = "month" | "year"
+/** @since 0.1.0 */
+export type SubscriptionRedirectType = Subscriptions.RedirectType
+/** A trial eligibility reason: `eligible`, `not_eligible` or a server-defined code. @since 0.1.0 */
+export type TrialReasonCode = "eligible" | "not_eligible" | (string & {})
+
+/** The fair-use throttle of an unlimited plan. @since 0.1.0 */
+export interface SubscriptionFairUseState {
+  readonly limited: true
+  readonly usageSpark: number
+  readonly usageUsd: number
+  readonly planPriceUsd: number
+  readonly resetAt: string
+  readonly fastRenderingPaused: true
+  readonly relaxedUnrestricted: true
+  readonly upgradeAvailable: boolean
+}
+
+/** The account's subscription as last seen (REST status or socket push). @since 0.1.0 */
+export interface SubscriptionEntitlementSnapshot {
+  readonly active: boolean
+  readonly status: SubscriptionStatus
+  readonly tier?: SubscriptionPlanId | string
+  readonly term?: SubscriptionTerm | string
+  readonly provider?: string
+  readonly currentPeriodStart?: string
+  readonly currentPeriodEnd?: string
+  readonly cancelAtPeriodEnd?: boolean
+  readonly scheduledTier?: SubscriptionPlanId | string
+  readonly scheduledTerm?: SubscriptionTerm | string
+  readonly scheduledChangeAt?: string
+  readonly capabilities?: Readonly<Record<string, boolean>>
+  readonly paymentPending?: boolean
+  readonly fairUse?: SubscriptionFairUseState
+  readonly frontierDiscountBps?: number
+}
+
+/** This period's renders and trial credits. @since 0.1.0 */
+export interface SubscriptionUsage {
+  readonly periodRenderSpark: number
+  readonly periodJobs: number
+  readonly trialEndsAt?: string
+  readonly trialCreditsLimit?: number
+  readonly trialCreditsUsed?: number
+}
+
+/** @since 0.1.0 */
+export interface TrialEligibility {
+  readonly eligible: boolean
+  readonly reasonCode: TrialReasonCode
+}
+
+/** A plan on sale. @since 0.1.0 */
+export interface SubscriptionPlan extends Omit<Subscriptions.Plan, "tier"> {
+  readonly tier: SubscriptionPlanId
+}
+
+/** @since 0.1.0 */
+export interface CreateSubscriptionCheckoutOptions {
+  readonly redirectType?: SubscriptionRedirectType
+  readonly appSource?: string
+  readonly startTrial?: boolean
+  readonly deviceId?: string
+}
+
+/** @since 0.1.0 */
+export interface SubscriptionCheckoutResult {
+  readonly message?: string
+  readonly url: string
+}
+
+/** @since 0.1.0 */
+export interface SubscriptionPortalSession {
+  readonly url: string
+}
+
+/** @since 0.1.0 */
+export type RewardCantClaimReason = "already_claimed" | "requires_verification" | "over_free_cap"
+
+/** A reward the account can claim (or has claimed). @since 0.1.0 */
+export interface Reward {
+  readonly id: string
+  readonly type: "instant" | "conditioned"
+  readonly title: string
+  readonly description: string
+  readonly amount: string
+  readonly tokenType: TokenType
+  readonly claimed: boolean
+  readonly canClaim: boolean
+  readonly cantClaimReason?: RewardCantClaimReason | null
+  readonly lastClaim: Date
+  readonly nextClaim: Date | null
+  readonly provider?: string
+}
+
+/** @since 0.1.0 */
+export interface RewardsQuery {
+  readonly provider?: string
+}
+
+/** @since 0.1.0 */
+export interface ClaimOptions {
+  readonly turnstileToken?: string
+  readonly provider?: string
+}
+
+/** @since 0.1.0 */
+export interface TxHistoryParams {
+  readonly status: "completed"
+  readonly address: string
+  readonly limit: number
+  readonly provider?: string
+  readonly offset?: number
+}
+
+/** One completed transaction. @since 0.1.0 */
+export interface TxHistoryEntry {
+  readonly id: string
+  readonly address: string
+  readonly createTime: Date
+  readonly updateTime: Date
+  readonly status: "completed"
+  readonly role: "artist" | "worker"
+  readonly amount: number
+  readonly tokenType: TokenType
+  readonly description: string
+  readonly source: "project" | string
+  readonly endTime: Date
+  readonly type: "debit" | string
+  readonly billingMode?: BillingMode
+  readonly paymentModel?: string
+  readonly subscriptionTier?: string | null
+  readonly subscriptionTrialing?: boolean
+  readonly subscriptionThrottled?: boolean
+}
+
+/** @since 0.1.0 */
+export interface AppAlertAction {
+  readonly label: string
+  readonly href: string
+  readonly external?: boolean
+}
+
+/** A platform announcement (a toast or a banner). @since 0.1.0 */
+export interface AppAlert {
+  readonly [key: string]: unknown
+  readonly id: string
+  readonly kind: "toast" | "banner"
+  readonly severity: "info" | "success" | "warn" | "danger"
+  readonly icon?: string
+  readonly accent?: string
+  readonly title: string
+  readonly bodyMarkdown: string
+  readonly pinned: boolean
+  readonly dismissible: boolean
+  readonly autoCloseMs?: number
+  readonly actions?: ReadonlyArray<AppAlertAction>
+  readonly startsAt: number
+  readonly endsAt?: number
 }
 
 // ---------------------------------------------------------------------------------------------

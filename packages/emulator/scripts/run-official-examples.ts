@@ -194,8 +194,9 @@ const runOne = (work: string, run: Run, env: NodeJS.ProcessEnv, timeoutSeconds: 
     let output = ""
     child.stdout.on("data", (d: Buffer) => (output += d.toString("utf8")))
     child.stderr.on("data", (d: Buffer) => (output += d.toString("utf8")))
-    // Answers typed at prompts; after them, empty lines take each prompt's default.
-    const lines = [...(run.input ?? []), ...Array.from({ length: 40 }, () => "")]
+    // Answers typed at prompts; after them, empty lines take each prompt's default, for as long as the run
+    // may last (a slower client reaches its prompts later; an ended stdin would leave a prompt hanging)
+    const lines = [...(run.input ?? []), ...Array.from({ length: timeoutSeconds * 4 }, () => "")]
     let typed = 0
     const typer = setInterval(() => {
       if (typed < lines.length && child.stdin.writable) child.stdin.write(`${lines[typed++]}\n`)
