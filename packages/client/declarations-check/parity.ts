@@ -83,7 +83,8 @@ export const compareDeclarations = (clientRoot: string): ReadonlyArray<Finding> 
       const t = element(target)
       return s !== undefined && t !== undefined && assignable(s, t, depth + 1)
     }
-    const objects = (source.flags & ts.TypeFlags.Object) !== 0 && (target.flags & ts.TypeFlags.Object) !== 0
+    const objectLike = (t: ts.Type) => (t.flags & (ts.TypeFlags.Object | ts.TypeFlags.Intersection)) !== 0
+    const objects = objectLike(source) && objectLike(target)
     if (!objects || callable(source) || callable(target)) return false
     return checker.getPropertiesOfType(target).every((property) => {
       const counterpart = checker.getPropertyOfType(source, property.name)
@@ -99,7 +100,7 @@ export const compareDeclarations = (clientRoot: string): ReadonlyArray<Finding> 
       const t = checker.getIndexTypeOfType(target, ts.IndexKind.Number)
       return s !== undefined && t !== undefined ? explain(s, t, depth) : ""
     }
-    if (depth > 2 || (target.flags & ts.TypeFlags.Object) === 0 || callable(target)) return ""
+    if (depth > 2 || (target.flags & (ts.TypeFlags.Object | ts.TypeFlags.Intersection)) === 0 || callable(target)) return ""
     const parts: Array<string> = []
     for (const property of checker.getPropertiesOfType(target)) {
       const counterpart = checker.getPropertyOfType(source, property.name)
@@ -127,7 +128,15 @@ export const compareDeclarations = (clientRoot: string): ReadonlyArray<Finding> 
 
   // --- exports -----------------------------------------------------------------------------------
   const ourExports = new Map(checker.getExportsOfModule(ours).map((s) => [s.name, s] as const))
+  // `export type { X }` (or an `import type` re-exported) offers no value, whatever X is
+  const typeOnly = (s: ts.Symbol) =>
+    s.declarations?.some((d) =>
+      (ts.isExportSpecifier(d) && (d.isTypeOnly || d.parent.parent.isTypeOnly)) ||
+      (ts.isImportSpecifier(d) && (d.isTypeOnly || d.parent.parent.isTypeOnly)) ||
+      (ts.isImportClause(d) && d.isTypeOnly)
+    ) ?? false
   const isValue = (s: ts.Symbol) => {
+    if (typeOnly(s)) return false
     const target = s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s
     return (target.flags & ts.SymbolFlags.Value) !== 0
   }
@@ -214,11 +223,15 @@ export const compareDeclarations = (clientRoot: string): ReadonlyArray<Finding> 
     for (const signature of theirs.getCallSignatures()) {
       const params = signature.getParameters()
       // some overload of ours must take every parameter the official one takes, at its type
+      // a parameter of ours that is optional (`?` or a default) takes `undefined` as well
+      const optional = (s: ts.Symbol) =>
+        s.declarations?.some((d) => ts.isParameter(d) && (d.questionToken !== undefined || d.initializer !== undefined)) ?? false
       const fits = (candidate: ts.Signature) =>
         params.every((p, i) => {
           const mineParam = candidate.getParameters()[i]
           if (mineParam === undefined) return false
-          return assignable(checker.getTypeOfSymbol(p), checker.getTypeOfSymbol(mineParam))
+          const theirType = checker.getTypeOfSymbol(p)
+          return assignable(optional(mineParam) ? checker.getNonNullableType(theirType) : theirType, checker.getTypeOfSymbol(mineParam))
         })
       if (!mySignatures.some(fits)) {
         const first = mySignatures[0]!

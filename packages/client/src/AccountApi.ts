@@ -82,9 +82,11 @@ export class CurrentAccount extends Emitter<CurrentAccountEvents> {
   /** @internal */
   _update(delta: Partial<AccountData> & { readonly isAuthenticated?: boolean }): ReadonlyArray<string> {
     const { isAuthenticated, ...fields } = delta
-    const changed = Object.keys(fields).filter((k) =>
-      (this.data as unknown as Record<string, unknown>)[k] !== (fields as Record<string, unknown>)[k]
-    )
+    // objects (balance, subscription) compare by value: the same balance read twice is no change
+    const same = (a: unknown, b: unknown) =>
+      a === b || (typeof a === "object" && typeof b === "object" && JSON.stringify(a) === JSON.stringify(b))
+    const before = new Map<string, unknown>(Object.entries(this.data))
+    const changed = Object.entries(fields).filter(([k, v]) => !same(before.get(k), v)).map(([k]) => k)
     if (isAuthenticated !== undefined) this.authenticated = isAuthenticated
     if (changed.length === 0) return changed
     this.data = { ...this.data, ...fields }
@@ -249,10 +251,15 @@ export class AccountApi extends Emitter<AccountEvents> {
   /** The balances with every amount present (the unclaimed worker earnings read as zero when not sent). */
   async accountBalance(options?: CallOptions): Promise<FullBalances> {
     const b = await this.refreshBalance(options)
-    const full = <B extends BalanceData>(d: B) => ({ relaxedUnclaimed: "0", fastUnclaimed: "0", premiumCredit: "0", ...d })
-    const sogni = full(b.sogni)
-    const { premiumCredit: _none, ...sogniOnly } = sogni
-    return { sogni: sogniOnly as Required<BalanceData>, spark: full(b.spark) as FullBalances["spark"] }
+    const full = (d: BalanceData) => ({
+      settled: d.settled,
+      credit: d.credit,
+      debit: d.debit,
+      net: d.net,
+      relaxedUnclaimed: d.relaxedUnclaimed ?? "0",
+      fastUnclaimed: d.fastUnclaimed ?? "0"
+    })
+    return { sogni: full(b.sogni), spark: { ...full(b.spark), premiumCredit: b.spark.premiumCredit } }
   }
 
   /** The account behind the credential (`GET /v1/account/me`). */
@@ -369,7 +376,7 @@ export class AccountApi extends Emitter<AccountEvents> {
   /** Whether the account may start a free trial. */
   async getTrialEligibility(options?: CallOptions): Promise<TrialEligibility> {
     const t = await this.runner.run(Effect.flatMap(Subscriptions.Subscriptions, (s) => s.trialEligibility), options?.signal)
-    return { eligible: t.eligible, reasonCode: t.reasonCode ?? (t.eligible ? "eligible" : "not_eligible") }
+    return { eligible: t.eligible, reasonCode: t.reasonCode }
   }
 
   /** The plans on sale. */

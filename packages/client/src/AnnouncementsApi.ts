@@ -7,6 +7,7 @@
 import * as Announcements from "@effect-sogni/core/Announcements"
 import * as Effect from "effect/Effect"
 import { defined } from "./internal/defined.js"
+import { Emitter } from "./internal/emitter.js"
 import type { CallOptions, Runner } from "./internal/runner.js"
 import type { AppAlert } from "./types.js"
 
@@ -24,9 +25,11 @@ export const toAppAlert = (a: Announcements.Alert): AppAlert => {
 /**
  * @since 0.1.0
  */
-export class AnnouncementsApi {
+export class AnnouncementsApi extends Emitter<Record<never, never>> {
   /** @internal */
-  constructor(private readonly runner: Runner<Announcements.Announcements>) {}
+  constructor(private readonly runner: Runner<Announcements.Announcements>) {
+    super()
+  }
 
   /** Live announcements the account has not dismissed; `platform` (the app's `appSource`) adds the alerts scoped to it. */
   async active(platform?: string, options?: CallOptions): Promise<Array<AppAlert>> {

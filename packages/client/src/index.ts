@@ -26,7 +26,13 @@ export { ChatApi, ChatStream } from "./ChatApi.js"
 /** @since 0.1.0 */
 export type { ChatApiEvents } from "./ChatApi.js"
 /** @since 0.1.0 */
-export { ReplayApi, WorkflowsApi } from "./WorkflowsApi.js"
+export { CreativeWorkflowTemplatesApi, parseCreativeWorkflowSseChunk, ReplayApi, WorkflowsApi } from "./WorkflowsApi.js"
+/** The official client's name of {@link WorkflowsApi}. @since 0.1.0 */
+export { WorkflowsApi as CreativeWorkflowsApi } from "./WorkflowsApi.js"
+/** @since 0.1.0 */
+export { Assets, PersonalLoras } from "./LorasApi.js"
+/** The official client's name of the emitter base of its data classes. @since 0.1.0 */
+export type { Emitter as DataEntity } from "./internal/emitter.js"
 /** @since 0.1.0 */
 export type { TemplatesApi } from "./WorkflowsApi.js"
 /** @since 0.1.0 */
@@ -45,3 +51,5 @@ export type { Listener } from "./internal/emitter.js"
 export * from "./errors.js"
 /** @since 0.1.0 */
 export type * from "./types.js"
+/** @since 0.1.0 */
+export * from "./models.js"

@@ -7,6 +7,9 @@
  */
 import type * as Protocol from "@effect-sogni/core/Protocol"
 import type * as Subscriptions from "@effect-sogni/core/Subscriptions"
+import type * as Loras from "@effect-sogni/media/Loras"
+import type * as Workflow from "@effect-sogni/workflows/Workflow"
+import type * as SavedUploads from "@effect-sogni/media/SavedUploads"
 
 /** `fast` (GPU) or `relaxed` (Mac, images only). @since 0.1.0 */
 export type SupernetType = "fast" | "relaxed"
@@ -187,6 +190,66 @@ export interface AudioProjectParams extends CommonProjectParams {
 
 /** @since 0.1.0 */
 export type ProjectParams = ImageProjectParams | VideoProjectParams | AudioProjectParams
+
+/** A LoRA's strength control and presentation. @since 0.1.0 */
+export type LoraUi = Loras.LoraUi
+
+/** One LoRA of the catalog. @since 0.1.0 */
+export interface LoraCatalogEntry {
+  readonly loraId: string
+  readonly slug: string
+  readonly name: string
+  readonly description: string
+  readonly relatedLoraIds: Array<string>
+  readonly ui: LoraUi
+  readonly modelIds: Array<string>
+}
+
+/** @since 0.1.0 */
+export type LoraConstraints = Loras.Constraints
+
+/** The LoRA catalog (`projects.availableLoras`). @since 0.1.0 */
+export interface LoraCatalog {
+  readonly lastUpdated?: string
+  readonly loras: Array<LoraCatalogEntry>
+  readonly models: Array<string>
+  readonly constraints: LoraConstraints
+}
+
+/** @since 0.1.0 */
+export interface AvailableLorasParams {
+  /** Adds the account's ready personal LoRAs. */
+  readonly includePersonal?: boolean
+  /** Only the LoRAs this model accepts. */
+  readonly modelId?: string
+  /** Accepted for compatibility: the catalog is read fresh on every call. */
+  readonly forceRefresh?: boolean
+}
+
+/** An imported (personal) LoRA. @since 0.1.0 */
+export interface PersonalLora extends Omit<Loras.PersonalLora, "modelIds" | "requirements"> {
+  readonly modelIds: Array<string>
+  readonly requirements: Array<string>
+}
+
+/** @since 0.1.0 */
+export interface PersonalLoraLibrary {
+  readonly loras: Array<PersonalLora>
+  readonly models: Array<string>
+  readonly limits: Loras.PersonalLibrary["limits"]
+}
+
+/** @since 0.1.0 */
+export type ImportPersonalLoraParams = Loras.ImportRequest
+
+/** A file of the saved-upload library (times in ms since the epoch). @since 0.1.0 */
+export interface SavedUpload extends Omit<SavedUploads.SavedUpload, "createdAt" | "expiresAt"> {
+  readonly createdAt: number
+  readonly expiresAt: number
+}
+
+/** Where a saved file is copied: a project and an upload slot. @since 0.1.0 */
+export type SavedUploadBinding = SavedUploads.Binding
 
 /** The official client's failure record. @since 0.1.0 */
 export interface ErrorData {
@@ -394,8 +457,18 @@ export interface Balances {
 
 /** Balances with every optional amount filled in (`account.accountBalance()`). @since 0.1.0 */
 export interface FullBalances {
-  readonly sogni: Required<BalanceData>
-  readonly spark: Required<SparkBalanceData>
+  readonly sogni: FullBalanceData
+  readonly spark: FullBalanceData & { readonly premiumCredit: string }
+}
+
+/** A balance with the unclaimed worker earnings present. @since 0.1.0 */
+export interface FullBalanceData {
+  readonly settled: string
+  readonly credit: string
+  readonly debit: string
+  readonly net: string
+  readonly relaxedUnclaimed: string
+  readonly fastUnclaimed: string
 }
 
 /** @since 0.1.0 */
@@ -454,7 +527,8 @@ export interface SubscriptionUsage {
 /** @since 0.1.0 */
 export interface TrialEligibility {
   readonly eligible: boolean
-  readonly reasonCode: TrialReasonCode
+  /** `null` when the server gives no reason (the official client passes it through too). */
+  readonly reasonCode: TrialReasonCode | null
 }
 
 /** A plan on sale. @since 0.1.0 */
@@ -952,15 +1026,18 @@ export interface CreativeWorkflowEvent {
 /** A workflow record (fields beyond these are kept). @since 0.1.0 */
 export interface CreativeWorkflowRecord {
   readonly workflowId: string
-  readonly status?: CreativeWorkflowStatus
-  readonly title?: string
-  readonly waitingReason?: string
-  readonly awaitingCostApproval?: boolean
-  readonly steps?: ReadonlyArray<Readonly<Record<string, unknown>>>
-  readonly artifacts?: ReadonlyArray<Readonly<Record<string, unknown>>>
+  readonly status?: CreativeWorkflowStatus | undefined
+  readonly title?: string | undefined
+  readonly waitingReason?: CreativeWorkflowWaitingReason | undefined
+  readonly awaitingCostApproval?: boolean | undefined
+  readonly steps?: ReadonlyArray<Readonly<Record<string, unknown>>> | undefined
+  readonly artifacts?: ReadonlyArray<Readonly<Record<string, unknown>>> | undefined
   readonly error?: unknown
   readonly [key: string]: unknown
 }
+
+/** Why a workflow waits (an unknown reason reads as `other`). @since 0.1.0 */
+export type CreativeWorkflowWaitingReason = Workflow.WaitingReason
 
 /** One server-sent event of a workflow: `event` is its type, `data` its body. @since 0.1.0 */
 export interface CreativeWorkflowSseEvent {
@@ -1065,11 +1142,21 @@ export interface StreamCreativeWorkflowEventsOptions {
 
 /** @since 0.1.0 */
 export interface WorkflowTemplate {
+  readonly [key: string]: unknown
   readonly id: string
   readonly name: string
-  readonly version?: string
-  readonly description?: string
-  readonly [key: string]: unknown
+  /** The template's version (empty when the server sent none). */
+  readonly version: string
+  /** Empty when the server sent none. */
+  readonly description: string
+  readonly category?: string
+  readonly stability?: string
+  readonly visibility?: string
+  readonly inputs?: ReadonlyArray<unknown>
+  readonly stages?: ReadonlyArray<unknown>
+  readonly tags?: ReadonlyArray<string>
+  readonly createdAt?: number | string
+  readonly updatedAt?: number | string
 }
 
 /** @since 0.1.0 */
@@ -1080,30 +1167,11 @@ export interface ListWorkflowTemplatesOptions {
   readonly signal?: AbortSignal
 }
 
-/** A replay record (snake_case, as stored). @since 0.1.0 */
-export interface RunRecord {
-  readonly run_id: string
-  readonly schema_version?: number | string
-  readonly [key: string]: unknown
-}
+/** A replay record (its own snake_case field names, sent verbatim). @since 0.1.0 */
+export type RunRecord = Workflow.RunRecord
 
-/** @since 0.1.0 */
-export interface ReplayWriteResult {
-  readonly runId: string
-  readonly schemaVersion: number | string
-  readonly redacted: boolean
-  readonly createTime: number
-  readonly updateTime: number
-}
+/** The answer to a replay write. @since 0.1.0 */
+export type ReplayWriteResult = Workflow.ReplayWriteResult
 
-/** @since 0.1.0 */
-export interface ReplayRecordSummary {
-  readonly runId: string
-  readonly schemaVersion: number | string
-  readonly createTime: number
-  readonly updateTime: number
-  readonly userRequest?: string
-  readonly finalResponse?: unknown
-  readonly modelId?: string
-  readonly rounds: number
-}
+/** One entry of the replay list (`rounds` is a count there). @since 0.1.0 */
+export type ReplayRecordSummary = Workflow.ReplaySummary
