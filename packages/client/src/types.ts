@@ -1175,3 +1175,42 @@ export type ReplayWriteResult = Workflow.ReplayWriteResult
 
 /** One entry of the replay list (`rounds` is a count there). @since 0.1.0 */
 export type ReplayRecordSummary = Workflow.ReplaySummary
+
+// ---------------------------------------------------------------------------------------------
+// The official client's names for shapes declared above
+// ---------------------------------------------------------------------------------------------
+
+/** @since 0.1.0 */
+export type ChatTokenUsage = TokenUsage
+/** The abort signal of a REST call. @since 0.1.0 */
+export interface ReplayRequestOptions {
+  readonly signal?: AbortSignal
+}
+/** @since 0.1.0 */
+export type WorkflowTemplateRequestOptions = ReplayRequestOptions
+/** @since 0.1.0 */
+export interface ListReplayRecordsOptions extends ReplayRequestOptions {
+  readonly limit?: number
+}
+/** @since 0.1.0 */
+export interface ListReplayRecordsResult {
+  readonly records: ReadonlyArray<ReplayRecordSummary>
+}
+/** @since 0.1.0 */
+export interface GetReplayRecordResult {
+  readonly record: RunRecord
+  readonly createTime: number
+}
+/** @since 0.1.0 */
+export interface ListWorkflowTemplatesResult {
+  readonly templates: Array<WorkflowTemplate>
+  readonly nextCursor: number | null
+}
+/** @since 0.1.0 */
+export interface ForkWorkflowTemplateBody {
+  readonly newName?: string
+}
+/** Which templates a listing returns. @since 0.1.0 */
+export type WorkflowTemplateVisibilityFilter = "own" | "public" | "all"
+/** Image output formats. @since 0.1.0 */
+export type ImageOutputFormat = "png" | "jpg" | "webp"
