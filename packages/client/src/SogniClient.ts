@@ -143,7 +143,7 @@ export class ApiClient extends Emitter<ClientEvents> {
   /** @internal */
   constructor(
     private readonly owner: { readonly setSocketEventSubscriptions: (u: SocketEventSubscriptionInput) => Promise<void>; readonly dispose: () => Promise<void> },
-    private readonly config: SogniClientConfig,
+    private readonly config: Omit<SogniClientConfig, "apiKey">,
     private readonly authenticated: () => boolean
   ) {
     super()
@@ -216,7 +216,8 @@ export class SogniClient extends Emitter<ClientEvents> {
     this.workflows = new WorkflowsApi(runner)
     this.replay = new ReplayApi(runner)
     this.announcements = new AnnouncementsApi(runner)
-    this.apiClient = new ApiClient(this, config, () => this.account.currentAccount.isAuthenticated)
+    // the visible settings only: the API key never leaves the runtime
+    this.apiClient = new ApiClient(this, this.config, () => this.account.currentAccount.isAuthenticated)
   }
 
   /** Alias of {@link apiClient}. */
