@@ -192,15 +192,33 @@ const runOne = (work: string, run: Run, env: NodeJS.ProcessEnv, timeoutSeconds: 
     const started = Date.now()
     const child = spawn(process.execPath, [run.file, ...run.args], { cwd: work, env, stdio: ["pipe", "pipe", "pipe"] })
     let output = ""
-    child.stdout.on("data", (d: Buffer) => (output += d.toString("utf8")))
-    child.stderr.on("data", (d: Buffer) => (output += d.toString("utf8")))
-    // Answers typed at prompts; after them, empty lines take each prompt's default, for as long as the run
-    // may last (a slower client reaches its prompts later; an ended stdin would leave a prompt hanging)
-    const lines = [...(run.input ?? []), ...Array.from({ length: timeoutSeconds * 4 }, () => "")]
+    // Answers typed at prompts: the given lines, then empty lines (each prompt's default), one every
+    // 250 ms for the first ten seconds. A prompt that shows up later (a slower client reaches it later)
+    // gets an empty line when it appears. Once nothing is left to type and the example has printed
+    // nothing for ten seconds, stdin is closed, so an example that waits for its input to end can exit.
+    const lines = [...(run.input ?? []), ...Array.from({ length: 40 }, () => "")]
     let typed = 0
+    let quiet: ReturnType<typeof setTimeout> | undefined
+    const closeWhenQuiet = () => {
+      clearTimeout(quiet)
+      quiet = setTimeout(() => {
+        if (typed >= lines.length && child.stdin.writable) child.stdin.end()
+      }, 10_000)
+    }
+    const onOutput = (d: Buffer) => {
+      output += d.toString("utf8")
+      const last = output.slice(output.lastIndexOf("\n") + 1)
+      if (typed >= lines.length && child.stdin.writable && /[:?>\]]\s*$/.test(last)) child.stdin.write("\n")
+      closeWhenQuiet()
+    }
+    child.stdout.on("data", onOutput)
+    child.stderr.on("data", onOutput)
     const typer = setInterval(() => {
       if (typed < lines.length && child.stdin.writable) child.stdin.write(`${lines[typed++]}\n`)
-      else if (child.stdin.writable) child.stdin.end()
+      else {
+        clearInterval(typer)
+        closeWhenQuiet()
+      }
     }, 250)
     let timedOut = false
     const timer = setTimeout(() => {
@@ -210,6 +228,7 @@ const runOne = (work: string, run: Run, env: NodeJS.ProcessEnv, timeoutSeconds: 
     child.stdin.on("error", () => undefined)
     child.on("close", (code) => {
       clearInterval(typer)
+      clearTimeout(quiet)
       clearTimeout(timer)
       const tail = lastLines(output, 40)
       const errorLine = [...tail].reverse().find((l) => /error|fail|❌|✗|cannot|unable|invalid|not (available|supported)/i.test(l))
