@@ -200,7 +200,7 @@ export class WorkflowsApi extends Emitter<NoEvents> {
   /** The event history. */
   async events(workflowId: string, options?: CallOptions): Promise<ReadonlyArray<CreativeWorkflowEvent>> {
     const events = await this.run((w) => w.events(workflowId), options?.signal)
-    return events.map((e) => encodeEvent(e) as unknown as CreativeWorkflowEvent)
+    return events.map((e): CreativeWorkflowEvent => encodeEvent(e))
   }
 
   /**

@@ -1013,12 +1013,12 @@ export type CreativeWorkflowStatus =
 
 /** @since 0.1.0 */
 export interface CreativeWorkflowEvent {
-  readonly id?: string | number
-  readonly event?: string
-  readonly type?: string
-  readonly status?: CreativeWorkflowStatus
-  readonly message?: string
-  readonly timestamp?: number
+  readonly id?: string | number | undefined
+  readonly event?: string | undefined
+  readonly type?: string | undefined
+  readonly status?: CreativeWorkflowStatus | undefined
+  readonly message?: string | undefined
+  readonly timestamp?: number | string | undefined
   readonly data?: unknown
   readonly [key: string]: unknown
 }
