@@ -5,6 +5,7 @@
  */
 import { SogniClient as OfficialClient } from "@sogni-ai/sogni-client"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import * as Ours from "../src/index.js"
 import { isSubscriptionLimitError, parseCreativeWorkflowSseChunk, SogniClient, SUBSCRIPTION_ERROR_CODES } from "../src/index.js"
 import { type RunningEmulator, startEmulator } from "./emulator.js"
 
@@ -99,6 +100,45 @@ describe("account groups, same data as the official client", () => {
       assert.strictEqual(isSubscriptionLimitError(input), official.isSubscriptionLimitError(input as never), String(input))
     }
     assert.deepStrictEqual({ ...SUBSCRIPTION_ERROR_CODES }, { ...official.SUBSCRIPTION_ERROR_CODES })
+    const ids = [
+      "wan_v2.2-14b-fp8_t2v_lightx2v",
+      "ltx2-19b-fp8_t2v_distilled",
+      "seedance-2-0-mini",
+      "minimax-h3-fastvideo-int8_ia2v_turbo",
+      "minimax-h3-fastvideo-int8_a2v_turbo_2stage",
+      "flashvsr_v1.1_tiny_long_bf16",
+      "ace_step_1.5_xl_turbo",
+      "minimax_music3",
+      "pixal3d_int8_i23d",
+      "pixal3d_multiview_int8_i23d",
+      "sam3_image_segment_bf16",
+      "birefnet_image_background_removal_fp16",
+      "z_image_turbo_bf16",
+      "flux1-schnell-fp8"
+    ]
+    const predicates = [
+      "isVideoModel",
+      "isVideoUpscaleModel",
+      "isAudioModel",
+      "isPixal3dModel",
+      "isPixal3dMultiViewModel",
+      "isModelArtifactModel",
+      "isSegmentationModel",
+      "requiresStartingImage",
+      "isMinimaxH3AudioGuideModel"
+    ] as const
+    for (const name of predicates) {
+      for (const id of ids) assert.strictEqual(Ours[name](id), official[name](id), `${name}(${id})`)
+    }
+    for (const seconds of [0.5, 5, 141 / 24, 6, 15, 30]) {
+      assert.strictEqual(Ours.getMinimaxH3FramesForAudioDuration(seconds), official.getMinimaxH3FramesForAudioDuration(seconds))
+    }
+    assert.throws(() => Ours.getMinimaxH3FramesForAudioDuration(0), RangeError)
+    const views = { backViewImage: Buffer.from([1]), leftViewImage: Buffer.from([2]), rightViewImage: false as const }
+    assert.deepStrictEqual(Ours.getPixal3dOrbitViewSlots(views), official.getPixal3dOrbitViewSlots(views))
+    for (const name of ["FLASHVSR_VIDEO_UPSCALE_MODEL_ID", "PIXAL3D_IMAGE_TO_3D_MODEL_ID", "SAM3_IMAGE_SEGMENT_MODEL_ID", "MINIMAX_H3_FASTH3_A2V_MODEL_ID"] as const) {
+      assert.strictEqual(Ours[name], official[name])
+    }
     const chunk = "id: 1\nevent: step\ndata: {\"a\":1}\n\n: comment\n\ndata: plain\ndata: text\n\nevent:\ndata: \n\n"
     assert.deepStrictEqual(parseCreativeWorkflowSseChunk(chunk), official.parseCreativeWorkflowSseChunk(chunk))
   })
