@@ -192,29 +192,37 @@ const runOne = (work: string, run: Run, env: NodeJS.ProcessEnv, timeoutSeconds: 
     const started = Date.now()
     const child = spawn(process.execPath, [run.file, ...run.args], { cwd: work, env, stdio: ["pipe", "pipe", "pipe"] })
     let output = ""
-    // Answers typed at prompts: the given lines, then empty lines (each prompt's default), one every
-    // 250 ms for the first ten seconds. A prompt that shows up later (a slower client reaches it later)
-    // gets an empty line when it appears. Once nothing is left to type and the example has printed
-    // nothing for ten seconds, stdin is closed, so an example that waits for its input to end can exit.
+    // Answers typed at prompts. A run with its own lines (`input`) types them one per prompt as the
+    // prompts appear, then empty lines (each prompt's default), so a slower client that shows its first
+    // prompt later still gets them in order. Other runs get empty lines, one every 250 ms for the first
+    // ten seconds, and one at each prompt after that. Once nothing is left to type and the example has
+    // printed nothing for ten seconds, stdin is closed, so an example that waits for its input to end
+    // can exit.
+    const promptDriven = run.input !== undefined
     const lines = [...(run.input ?? []), ...Array.from({ length: 40 }, () => "")]
     let typed = 0
+    let answeredAt = -1
     let quiet: ReturnType<typeof setTimeout> | undefined
     const closeWhenQuiet = () => {
       clearTimeout(quiet)
       quiet = setTimeout(() => {
-        if (typed >= lines.length && child.stdin.writable) child.stdin.end()
+        if ((promptDriven || typed >= lines.length) && child.stdin.writable) child.stdin.end()
       }, 10_000)
     }
     const onOutput = (d: Buffer) => {
       output += d.toString("utf8")
       const last = output.slice(output.lastIndexOf("\n") + 1)
-      if (typed >= lines.length && child.stdin.writable && /[:?>\]]\s*$/.test(last)) child.stdin.write("\n")
+      const atPrompt = /[:?>\]]\s*$/.test(last) && answeredAt !== output.length
+      if (atPrompt && child.stdin.writable && (promptDriven || typed >= lines.length)) {
+        answeredAt = output.length
+        child.stdin.write(`${promptDriven ? lines[typed++] ?? "" : ""}\n`)
+      }
       closeWhenQuiet()
     }
     child.stdout.on("data", onOutput)
     child.stderr.on("data", onOutput)
     const typer = setInterval(() => {
-      if (typed < lines.length && child.stdin.writable) child.stdin.write(`${lines[typed++]}\n`)
+      if (!promptDriven && typed < lines.length && child.stdin.writable) child.stdin.write(`${lines[typed++]}\n`)
       else {
         clearInterval(typer)
         closeWhenQuiet()
