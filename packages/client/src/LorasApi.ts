@@ -15,7 +15,8 @@ import type {
   PersonalLora,
   PersonalLoraLibrary,
   SavedUpload,
-  SavedUploadBinding
+  SavedUploadBinding,
+  SavedUploadLimits
 } from "./types.js"
 
 /** A catalog row as the official type (the wire's optional fields left out when absent). @internal */
@@ -88,7 +89,7 @@ export class Assets {
   constructor(private readonly runner: Runner<SavedUploads.SavedUploads>) {}
 
   /** The saved files and the library's limits. */
-  async list(options?: CallOptions): Promise<{ assets: Array<SavedUpload>; limits: SavedUploads.Limits }> {
+  async list(options?: CallOptions): Promise<{ assets: Array<SavedUpload>; limits: SavedUploadLimits }> {
     const library = await this.runner.run(Effect.flatMap(SavedUploads.SavedUploads, (s) => s.list), options?.signal)
     return { assets: library.assets.map(toSavedUpload), limits: { ...library.limits } }
   }

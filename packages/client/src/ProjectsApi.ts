@@ -5,9 +5,9 @@
  * @since 0.1.0
  */
 import { SogniSocket } from "@effect-sogni/core"
-import { Models, type Params, Projects, ProjectState, type Results } from "@effect-sogni/media"
+import { Models, type Params, Projects, ProjectState, type Results, type SavedUploads } from "@effect-sogni/media"
 import * as Loras from "@effect-sogni/media/Loras"
-import type * as SavedUploads from "@effect-sogni/media/SavedUploads"
+
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { InvalidRequestError, isInvalidRequestError } from "./errors.js"

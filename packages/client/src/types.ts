@@ -5,11 +5,6 @@
  *
  * @since 0.1.0
  */
-import type * as Protocol from "@effect-sogni/core/Protocol"
-import type * as Subscriptions from "@effect-sogni/core/Subscriptions"
-import type * as Loras from "@effect-sogni/media/Loras"
-import type * as Workflow from "@effect-sogni/workflows/Workflow"
-import type * as SavedUploads from "@effect-sogni/media/SavedUploads"
 
 /** `fast` (GPU) or `relaxed` (Mac, images only). @since 0.1.0 */
 export type SupernetType = "fast" | "relaxed"
@@ -192,7 +187,26 @@ export interface AudioProjectParams extends CommonProjectParams {
 export type ProjectParams = ImageProjectParams | VideoProjectParams | AudioProjectParams
 
 /** A LoRA's strength control and presentation. @since 0.1.0 */
-export type LoraUi = Loras.LoraUi
+export interface LoraUi {
+  readonly [key: string]: unknown
+  readonly min: number
+  readonly max: number
+  readonly default: number
+  readonly step: number
+  readonly recommendedMin: number
+  readonly recommendedMax: number
+  readonly rangeLabels?: { readonly min: string; readonly max: string } | undefined
+  readonly category: string
+  readonly section?: { readonly id: string; readonly label: string; readonly order: number } | undefined
+  readonly nsfw: boolean
+  readonly sexual: boolean
+  readonly creator: string
+  readonly sourceUrl: string
+  readonly license?: string | undefined
+  readonly licenseUrl?: string | undefined
+  readonly examplePrompt?: string | undefined
+  readonly exampleNegativePrompt?: string | undefined
+}
 
 /** One LoRA of the catalog. @since 0.1.0 */
 export interface LoraCatalogEntry {
@@ -206,7 +220,11 @@ export interface LoraCatalogEntry {
 }
 
 /** @since 0.1.0 */
-export type LoraConstraints = Loras.Constraints
+export interface LoraConstraints {
+  readonly maxPerRequest: number
+  readonly minStrength: number
+  readonly maxStrength: number
+}
 
 /** The LoRA catalog (`projects.availableLoras`). @since 0.1.0 */
 export interface LoraCatalog {
@@ -227,8 +245,18 @@ export interface AvailableLorasParams {
 }
 
 /** An imported (personal) LoRA. @since 0.1.0 */
-export interface PersonalLora extends Omit<Loras.PersonalLora, "modelIds" | "requirements"> {
+export interface PersonalLora {
+  readonly id: string
+  readonly name: string
+  readonly modelId: string
   readonly modelIds: Array<string>
+  readonly source: string
+  readonly status: "queued" | "validating" | "review" | "ready" | "rejected" | "revoked"
+  readonly createdAt: number
+  readonly updatedAt: number
+  readonly bytes?: number
+  readonly reason?: string
+  readonly failureCode?: "source_access" | "subscription_required" | "catalog_duplicate" | "invalid_artifact"
   readonly requirements: Array<string>
 }
 
@@ -236,20 +264,49 @@ export interface PersonalLora extends Omit<Loras.PersonalLora, "modelIds" | "req
 export interface PersonalLoraLibrary {
   readonly loras: Array<PersonalLora>
   readonly models: Array<string>
-  readonly limits: Loras.PersonalLibrary["limits"]
+  readonly limits: {
+    readonly entries: number
+    readonly fileBytes: number | null
+    readonly importsPerDay: number
+    readonly perGeneration: number
+  }
 }
 
 /** @since 0.1.0 */
-export type ImportPersonalLoraParams = Loras.ImportRequest
+export interface ImportPersonalLoraParams {
+  readonly url: string
+  readonly name: string
+  readonly modelId: string
+  readonly rightsConfirmed: boolean
+}
 
 /** A file of the saved-upload library (times in ms since the epoch). @since 0.1.0 */
-export interface SavedUpload extends Omit<SavedUploads.SavedUpload, "createdAt" | "expiresAt"> {
+export interface SavedUpload {
+  readonly id: string
+  readonly name: string
+  readonly bytes: number
+  readonly contentType: string
+  readonly state: "uploading" | "ready"
   readonly createdAt: number
   readonly expiresAt: number
 }
 
+/** The saved-upload library's limits. @since 0.1.0 */
+export interface SavedUploadLimits {
+  readonly entries: number
+  readonly bytes: number
+  readonly fileBytes: number
+  readonly idleDays: number
+  readonly copyBytesPerDay: number
+  readonly bindingsPerDay: number
+}
+
 /** Where a saved file is copied: a project and an upload slot. @since 0.1.0 */
-export type SavedUploadBinding = SavedUploads.Binding
+export interface SavedUploadBinding {
+  readonly projectId: string
+  readonly type: string
+  readonly id?: string | undefined
+}
 
 /** The official client's failure record. @since 0.1.0 */
 export interface ErrorData {
@@ -444,10 +501,18 @@ export interface CostEstimation {
 // ---------------------------------------------------------------------------------------------
 
 /** One token's balance (decimal strings, as the server writes them). @since 0.1.0 */
-export type BalanceData = Protocol.Balance
+export interface BalanceData {
+  readonly settled: string
+  readonly credit: string
+  readonly debit: string
+  readonly net: string
+  readonly relaxedUnclaimed?: string | undefined
+  readonly fastUnclaimed?: string | undefined
+  readonly premiumCredit?: string | undefined
+}
 
 /** The Spark balance, with the premium credit (zero when the server does not send it). @since 0.1.0 */
-export type SparkBalanceData = Protocol.Balance & { readonly premiumCredit: string }
+export type SparkBalanceData = BalanceData & { readonly premiumCredit: string }
 
 /** @since 0.1.0 */
 export interface Balances {
@@ -472,15 +537,25 @@ export interface FullBalanceData {
 }
 
 /** @since 0.1.0 */
-export type SubscriptionStatus = Subscriptions.StatusValue
+export type SubscriptionStatus =
+  | "none"
+  | "trialing"
+  | "active"
+  | "grace_period"
+  | "past_due"
+  | "paused"
+  | "cancel_at_period_end"
+  | "canceled"
+  | "expired"
+  | "refunded"
 /** @since 0.1.0 */
-export type SubscriptionPlanId = Subscriptions.PlanId
+export type SubscriptionPlanId = "unlimited" | "unlimited_pro"
 /** @since 0.1.0 */
-export type SubscriptionTerm = Subscriptions.Term
+export type SubscriptionTerm = "monthly" | "annual"
 /** @since 0.1.0 */
 export type SubscriptionPlanInterval = "month" | "year"
 /** @since 0.1.0 */
-export type SubscriptionRedirectType = Subscriptions.RedirectType
+export type SubscriptionRedirectType = "web" | "app" | "dashboard" | "photobooth" | "chat"
 /** A trial eligibility reason: `eligible`, `not_eligible` or a server-defined code. @since 0.1.0 */
 export type TrialReasonCode = "eligible" | "not_eligible" | (string & {})
 
@@ -532,8 +607,15 @@ export interface TrialEligibility {
 }
 
 /** A plan on sale. @since 0.1.0 */
-export interface SubscriptionPlan extends Omit<Subscriptions.Plan, "tier"> {
+export interface SubscriptionPlan {
+  readonly planId: SubscriptionPlanId
   readonly tier: SubscriptionPlanId
+  readonly term: SubscriptionTerm
+  readonly interval: SubscriptionPlanInterval
+  readonly priceUsd: number
+  readonly displayName: string
+  readonly google?: { readonly productId: string } | undefined
+  readonly vendorDiscountBps: number
 }
 
 /** @since 0.1.0 */
@@ -1037,7 +1119,16 @@ export interface CreativeWorkflowRecord {
 }
 
 /** Why a workflow waits (an unknown reason reads as `other`). @since 0.1.0 */
-export type CreativeWorkflowWaitingReason = Workflow.WaitingReason
+export type CreativeWorkflowWaitingReason =
+  | "ask_clarifying_question"
+  | "select_media_required"
+  | "cost_approval_required"
+  | "cost_reauthorization_required"
+  | "safety_review_required"
+  | "workflow_user_input_required"
+  | "insufficient_credit"
+  | "permission_required"
+  | "other"
 
 /** One server-sent event of a workflow: `event` is its type, `data` its body. @since 0.1.0 */
 export interface CreativeWorkflowSseEvent {
@@ -1168,13 +1259,38 @@ export interface ListWorkflowTemplatesOptions {
 }
 
 /** A replay record (its own snake_case field names, sent verbatim). @since 0.1.0 */
-export type RunRecord = Workflow.RunRecord
+export interface RunRecord {
+  readonly [key: string]: unknown
+  readonly run_id: string
+  readonly schema_version?: number | string | undefined
+  readonly session_id?: string | undefined
+  readonly account_id?: string | undefined
+  readonly model_id?: string | undefined
+  readonly rounds?: ReadonlyArray<unknown> | undefined
+  readonly user_request?: string | undefined
+  readonly final_response?: unknown
+}
 
 /** The answer to a replay write. @since 0.1.0 */
-export type ReplayWriteResult = Workflow.ReplayWriteResult
+export interface ReplayWriteResult {
+  readonly runId: string
+  readonly schemaVersion: number | string
+  readonly redacted: boolean
+  readonly createTime: number
+  readonly updateTime: number
+}
 
 /** One entry of the replay list (`rounds` is a count there). @since 0.1.0 */
-export type ReplayRecordSummary = Workflow.ReplaySummary
+export interface ReplayRecordSummary {
+  readonly runId: string
+  readonly schemaVersion: number | string
+  readonly createTime: number
+  readonly updateTime: number
+  readonly userRequest?: string | undefined
+  readonly finalResponse?: unknown
+  readonly modelId?: string | undefined
+  readonly rounds: number
+}
 
 // ---------------------------------------------------------------------------------------------
 // The official client's names for shapes declared above
