@@ -54,21 +54,89 @@ export const compareDeclarations = (clientRoot: string): ReadonlyArray<Finding> 
   const add = (key: string, detail: string) => findings.push({ key, detail })
   const show = (t: ts.Type) => checker.typeToString(t, undefined, ts.TypeFormatFlags.NoTruncation).slice(0, 300)
 
-  // readonly-insensitive assignability: try as is, then with readonly arrays/tuples of the source read
-  // as their mutable counterparts (the checker has no switch for it; the string forms are compared)
-  const assignable = (source: ts.Type, target: ts.Type): boolean => {
+  // The classes the walk below compares member by member: an official class with private members is
+  // nominal (nothing declared elsewhere is assignable to it), so a result or payload of one of these
+  // classes counts as matching when the adapter's has the class of the same name; its members are
+  // compared where the walk reaches the class itself.
+  const walked = new Set(["SogniClient", "Project", "Job", "ChatStream", "CurrentAccount"])
+  const isArrayLike = (t: ts.Type) => checker.isArrayType(t) || checker.isTupleType(t)
+  const promised = (t: ts.Type) =>
+    t.getSymbol()?.name === "Promise" ? checker.getTypeArguments(t as ts.TypeReference)[0] : undefined
+
+  // readonly-insensitive assignability: the checker's own answer first; failing that, a structural
+  // comparison that reads a readonly array or property as its mutable counterpart (the checker has no
+  // switch for it) and descends through unions, promises, arrays and object properties
+  const assignable = (source: ts.Type, target: ts.Type, depth = 0): boolean => {
     if (checker.isTypeAssignableTo(source, target)) return true
-    // two declarations of one name print alike and say nothing about each other: no fallback then
-    const a = show(source)
-    const b = show(target)
-    if (a === b) return false
-    const plain = (text: string) => text.replace(/\breadonly\s+/g, "").replace(/ReadonlyArray<([^<>]+)>/g, "$1[]")
-    return plain(a) === plain(b)
+    if (depth > 8) return false
+    if (source.isUnion()) return source.types.every((s) => assignable(s, target, depth + 1))
+    if (target.isUnion()) return target.types.some((t) => assignable(source, t, depth + 1))
+    const sourcePromise = promised(source)
+    const targetPromise = promised(target)
+    if (sourcePromise !== undefined && targetPromise !== undefined) return assignable(sourcePromise, targetPromise, depth + 1)
+    const name = target.getSymbol()?.name
+    if (name !== undefined && walked.has(name) && source.getSymbol()?.name === name) return true
+    if (isArrayLike(target) || isArrayLike(source)) {
+      if (!isArrayLike(target) || !isArrayLike(source)) return false
+      const element = (t: ts.Type) => checker.getIndexTypeOfType(t, ts.IndexKind.Number)
+      const s = element(source)
+      const t = element(target)
+      return s !== undefined && t !== undefined && assignable(s, t, depth + 1)
+    }
+    const objectLike = (t: ts.Type) => (t.flags & (ts.TypeFlags.Object | ts.TypeFlags.Intersection)) !== 0
+    const objects = objectLike(source) && objectLike(target)
+    if (!objects || callable(source) || callable(target)) return false
+    return checker.getPropertiesOfType(target).every((property) => {
+      const counterpart = checker.getPropertyOfType(source, property.name)
+      if (counterpart === undefined) return (property.flags & ts.SymbolFlags.Optional) !== 0
+      return assignable(checker.getTypeOfSymbol(counterpart), checker.getTypeOfSymbol(property), depth + 1)
+    })
+  }
+
+  /** Which properties of the official (target) type the adapter's (source) type lacks or types differently. */
+  const explain = (source: ts.Type, target: ts.Type, depth = 0): string => {
+    if (isArrayLike(source) && isArrayLike(target)) {
+      const s = checker.getIndexTypeOfType(source, ts.IndexKind.Number)
+      const t = checker.getIndexTypeOfType(target, ts.IndexKind.Number)
+      return s !== undefined && t !== undefined ? explain(s, t, depth) : ""
+    }
+    if (depth > 2 || (target.flags & (ts.TypeFlags.Object | ts.TypeFlags.Intersection)) === 0 || callable(target)) return ""
+    const parts: Array<string> = []
+    for (const property of checker.getPropertiesOfType(target)) {
+      const counterpart = checker.getPropertyOfType(source, property.name)
+      const theirType = checker.getTypeOfSymbol(property)
+      if (counterpart === undefined) {
+        if ((property.flags & ts.SymbolFlags.Optional) === 0) parts.push(`${property.name} missing`)
+        continue
+      }
+      const myType = checker.getTypeOfSymbol(counterpart)
+      if (!assignable(myType, theirType)) {
+        const inner = explain(checker.getNonNullableType(myType), checker.getNonNullableType(theirType), depth + 1)
+        parts.push(inner !== "" ? `${property.name}.{${inner}}` : `${property.name}: ${show(theirType)} vs ${show(myType)}`)
+      }
+    }
+    return parts.slice(0, 6).join("; ")
+  }
+  const why = (source: ts.Type, target: ts.Type) => {
+    const unwrap = (t: ts.Type) => {
+      const args = checker.getTypeArguments(t as ts.TypeReference)
+      return t.getSymbol()?.name === "Promise" && args.length === 1 ? args[0]! : t
+    }
+    const text = explain(unwrap(source), unwrap(target))
+    return text === "" ? "" : ` [${text}]`
   }
 
   // --- exports -----------------------------------------------------------------------------------
   const ourExports = new Map(checker.getExportsOfModule(ours).map((s) => [s.name, s] as const))
+  // `export type { X }` (or an `import type` re-exported) offers no value, whatever X is
+  const typeOnly = (s: ts.Symbol) =>
+    s.declarations?.some((d) =>
+      (ts.isExportSpecifier(d) && (d.isTypeOnly || d.parent.parent.isTypeOnly)) ||
+      (ts.isImportSpecifier(d) && (d.isTypeOnly || d.parent.parent.isTypeOnly)) ||
+      (ts.isImportClause(d) && d.isTypeOnly)
+    ) ?? false
   const isValue = (s: ts.Symbol) => {
+    if (typeOnly(s)) return false
     const target = s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s
     return (target.flags & ts.SymbolFlags.Value) !== 0
   }
@@ -120,7 +188,7 @@ export const compareDeclarations = (clientRoot: string): ReadonlyArray<Finding> 
         const mineType = ourEvents.get(name)
         if (mineType === undefined) add(`event ${where}:${name}`, "the adapter's emitter has no such event")
         else if (!assignable(mineType, payload)) {
-          add(`payload ${where}:${name}`, `official ${show(payload)}; adapter ${show(mineType)}`)
+          add(`payload ${where}:${name}`, `official ${show(payload)}; adapter ${show(mineType)}${why(mineType, payload)}`)
         }
       }
     }
@@ -141,7 +209,7 @@ export const compareDeclarations = (clientRoot: string): ReadonlyArray<Finding> 
       } else if (isApiObject(theirType) && depth < MAX_DEPTH) {
         compareObjects(at, theirType, myType, depth + 1)
       } else if (!assignable(myType, theirType)) {
-        add(`type ${at}`, `official ${show(theirType)}; adapter ${show(myType)}`)
+        add(`type ${at}`, `official ${show(theirType)}; adapter ${show(myType)}${why(myType, theirType)}`)
       }
     }
   }
@@ -155,11 +223,15 @@ export const compareDeclarations = (clientRoot: string): ReadonlyArray<Finding> 
     for (const signature of theirs.getCallSignatures()) {
       const params = signature.getParameters()
       // some overload of ours must take every parameter the official one takes, at its type
+      // a parameter of ours that is optional (`?` or a default) takes `undefined` as well
+      const optional = (s: ts.Symbol) =>
+        s.declarations?.some((d) => ts.isParameter(d) && (d.questionToken !== undefined || d.initializer !== undefined)) ?? false
       const fits = (candidate: ts.Signature) =>
         params.every((p, i) => {
           const mineParam = candidate.getParameters()[i]
           if (mineParam === undefined) return false
-          return assignable(checker.getTypeOfSymbol(p), checker.getTypeOfSymbol(mineParam))
+          const theirType = checker.getTypeOfSymbol(p)
+          return assignable(optional(mineParam) ? checker.getNonNullableType(theirType) : theirType, checker.getTypeOfSymbol(mineParam))
         })
       if (!mySignatures.some(fits)) {
         const first = mySignatures[0]!
@@ -171,7 +243,9 @@ export const compareDeclarations = (clientRoot: string): ReadonlyArray<Finding> 
         const myParam = first.getParameters()[bad]
         add(
           `param ${at}#${bad}`,
-          `official ${theirParam ? show(checker.getTypeOfSymbol(theirParam)) : "?"}; adapter ${myParam ? show(checker.getTypeOfSymbol(myParam)) : "none"}`
+          `official ${theirParam ? show(checker.getTypeOfSymbol(theirParam)) : "?"}; adapter ${myParam ? show(checker.getTypeOfSymbol(myParam)) : "none"}${
+            theirParam && myParam ? why(checker.getTypeOfSymbol(theirParam), checker.getTypeOfSymbol(myParam)) : ""
+          }`
         )
         continue
       }
@@ -180,7 +254,7 @@ export const compareDeclarations = (clientRoot: string): ReadonlyArray<Finding> 
       const myReturn = best.getReturnType()
       // a `void` result promises nothing a caller can use
       if ((theirReturn.flags & ts.TypeFlags.Void) === 0 && !assignable(myReturn, theirReturn)) {
-        add(`return ${at}`, `official ${show(theirReturn)}; adapter ${show(myReturn)}`)
+        add(`return ${at}`, `official ${show(theirReturn)}; adapter ${show(myReturn)}${why(myReturn, theirReturn)}`)
       }
     }
   }

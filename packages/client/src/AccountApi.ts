@@ -5,23 +5,156 @@
  * @since 0.1.0
  */
 import { AccountChecks, SogniAccount, SogniAuth, type SogniRest, SogniSocket } from "@effect-sogni/core"
+import * as Rewards from "@effect-sogni/core/Rewards"
+import * as Subscriptions from "@effect-sogni/core/Subscriptions"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import type { CallOptions, Runner } from "./internal/runner.js"
+import { defined } from "./internal/defined.js"
 import { Emitter } from "./internal/emitter.js"
-import type { Balances, SupernetType } from "./types.js"
+import type {
+  BalanceData,
+  Balances,
+  ClaimOptions,
+  CreateSubscriptionCheckoutOptions,
+  FullBalances,
+  Reward,
+  RewardsQuery,
+  SubscriptionCheckoutResult,
+  SubscriptionEntitlementSnapshot,
+  SubscriptionPlan,
+  SubscriptionPlanId,
+  SubscriptionPortalSession,
+  SubscriptionTerm,
+  SubscriptionUsage,
+  SupernetType,
+  TokenType,
+  TrialEligibility,
+  TxHistoryEntry,
+  TxHistoryParams
+} from "./types.js"
 
 /** @internal */
-export type AccountRequirements = SogniAccount.SogniAccount | SogniAuth.SogniAuth | SogniSocket.SogniSocket | SogniRest.SogniRest
+export type AccountRequirements =
+  | SogniAccount.SogniAccount
+  | SogniAuth.SogniAuth
+  | SogniSocket.SogniSocket
+  | SogniRest.SogniRest
+  | Subscriptions.Subscriptions
+  | Rewards.Rewards
 
-/** The account as last seen (the official client's `CurrentAccount` fields). @since 0.1.0 */
-export interface CurrentAccount {
-  readonly isAuthenticated: boolean
-  readonly networkStatus: "connected" | "disconnected" | "connecting"
+/** What {@link CurrentAccount} holds (the official client's `AccountData`). @since 0.1.0 */
+export interface AccountData {
+  readonly networkStatus: "connected" | "disconnected" | "connecting" | "switching"
   readonly network: SupernetType | null
-  readonly balance: Balances | undefined
-  readonly username: string | undefined
-  readonly walletAddress: string | undefined
+  readonly balance: Balances
+  readonly walletAddress?: string | undefined
+  readonly username?: string | undefined
+  readonly email?: string | undefined
+  readonly subscription?: SubscriptionEntitlementSnapshot | undefined
+  readonly freeSparkLocked?: boolean | undefined
+  readonly freeSparkUnlockPath?: "trial" | "purchase" | undefined
+}
+
+/** Events of {@link CurrentAccount}: `updated` lists the fields that changed. @since 0.1.0 */
+export interface CurrentAccountEvents {
+  readonly updated: Array<string>
+}
+
+const zero: BalanceData = { settled: "0", credit: "0", debit: "0", net: "0" }
+const zeroBalances: Balances = { sogni: zero, spark: { ...zero, premiumCredit: "0" } }
+
+/** Reads the wire balances as the official type (a Spark balance without premium credit has none). @internal */
+export const toBalances = (b: { readonly sogni: BalanceData; readonly spark: BalanceData }): Balances => ({
+  sogni: b.sogni,
+  spark: { ...b.spark, premiumCredit: b.spark.premiumCredit ?? "0" }
+})
+
+/**
+ * The account as last seen: balance, identity, connection and subscription, kept up to date from the
+ * socket; `updated` fires with the names of the fields that changed.
+ *
+ * @since 0.1.0
+ */
+export class CurrentAccount extends Emitter<CurrentAccountEvents> {
+  private data: AccountData = { networkStatus: "disconnected", network: null, balance: zeroBalances }
+  private authenticated = false
+
+  /** @internal */
+  _update(delta: Partial<AccountData> & { readonly isAuthenticated?: boolean }): ReadonlyArray<string> {
+    const { isAuthenticated, ...fields } = delta
+    // objects (balance, subscription) compare by value: the same balance read twice is no change
+    const same = (a: unknown, b: unknown) =>
+      a === b || (typeof a === "object" && typeof b === "object" && JSON.stringify(a) === JSON.stringify(b))
+    const before = new Map<string, unknown>(Object.entries(this.data))
+    const changed = Object.entries(fields).filter(([k, v]) => !same(before.get(k), v)).map(([k]) => k)
+    if (isAuthenticated !== undefined) this.authenticated = isAuthenticated
+    if (changed.length === 0) return changed
+    this.data = { ...this.data, ...fields }
+    this.emit("updated", changed)
+    return changed
+  }
+
+  /** @internal */
+  _clear(): void {
+    this.authenticated = false
+    this._update({
+      balance: zeroBalances,
+      walletAddress: undefined,
+      username: undefined,
+      email: undefined,
+      subscription: undefined,
+      freeSparkLocked: undefined,
+      freeSparkUnlockPath: undefined
+    })
+  }
+
+  /** Whether the client is logged in (an API key counts once the socket authenticated). */
+  get isAuthenticated(): boolean {
+    return this.authenticated || this.data.walletAddress !== undefined
+  }
+
+  /** The official client's (misspelt) name of {@link isAuthenticated}. */
+  get isAuthenicated(): boolean {
+    return this.isAuthenticated
+  }
+  get networkStatus(): AccountData["networkStatus"] {
+    return this.data.networkStatus
+  }
+  get network(): SupernetType | null {
+    return this.data.network
+  }
+  /** The balances (zeros until the first balance is known). */
+  get balance(): Balances {
+    return this.data.balance
+  }
+  get walletAddress(): string | undefined {
+    return this.data.walletAddress
+  }
+  get username(): string | undefined {
+    return this.data.username
+  }
+  get email(): string | undefined {
+    return this.data.email
+  }
+  get subscription(): SubscriptionEntitlementSnapshot | undefined {
+    return this.data.subscription
+  }
+  get freeSparkLocked(): boolean | undefined {
+    return this.data.freeSparkLocked
+  }
+  get freeSparkUnlockPath(): "trial" | "purchase" | undefined {
+    return this.data.freeSparkUnlockPath
+  }
+  /** Whether an unlimited plan is active. */
+  get isUnlimited(): boolean {
+    const sub = this.data.subscription
+    return sub !== undefined && sub.active && (sub.tier === "unlimited" || sub.tier === "unlimited_pro")
+  }
+  /** A copy of the account's data. */
+  toJSON(): AccountData {
+    return structuredClone(this.data)
+  }
 }
 
 /** Events of {@link AccountApi}. @since 0.1.0 */
@@ -29,20 +162,55 @@ export interface AccountEvents {
   readonly balance: Balances
 }
 
-const zero = { settled: "0", credit: "0", debit: "0", net: "0" }
+const isoOf = (seconds: number | null | undefined) =>
+  typeof seconds === "number" ? new Date(seconds * 1000).toISOString() : undefined
+const orUndefined = <A>(a: A | null | undefined): A | undefined => a ?? undefined
+
+/** The REST status record as the official snapshot. @internal */
+export const snapshotOfStatus = (s: Subscriptions.SubscriptionInfo): SubscriptionEntitlementSnapshot =>
+  defined({
+    active: s.active,
+    status: s.status,
+    tier: s.tier,
+    term: s.term,
+    provider: s.provider,
+    currentPeriodStart: s.currentPeriodStart,
+    currentPeriodEnd: s.currentPeriodEnd,
+    cancelAtPeriodEnd: s.cancelAtPeriodEnd,
+    scheduledTier: orUndefined(s.scheduledTier),
+    scheduledTerm: orUndefined(s.scheduledTerm),
+    scheduledChangeAt: orUndefined(s.scheduledChangeAt),
+    paymentPending: s.paymentPending,
+    frontierDiscountBps: s.frontierDiscountBps
+  })
+
+/** A `subscriptionEntitlementUpdated` push as the official snapshot. @internal */
+export const snapshotOfEntitlement = (e: Subscriptions.Entitlement): SubscriptionEntitlementSnapshot => {
+  const plan = e.subscription
+  return defined({
+    active: e.active,
+    status: Subscriptions.statusOfEntitlement(e),
+    tier: plan?.tier,
+    term: plan?.term,
+    provider: plan?.provider,
+    currentPeriodStart: isoOf(plan?.periodStart),
+    currentPeriodEnd: isoOf(plan?.periodEnd),
+    cancelAtPeriodEnd: plan?.cancelAtPeriodEnd,
+    scheduledTier: orUndefined(plan?.scheduledTier),
+    scheduledTerm: orUndefined(plan?.scheduledTerm),
+    scheduledChangeAt: isoOf(plan?.scheduledChangeAt),
+    paymentPending: plan?.paymentPending
+  })
+}
+
+const tokenTypeOf = (t: string): TokenType => (t === "sogni" ? "sogni" : "spark")
 
 /**
  * @since 0.1.0
  */
 export class AccountApi extends Emitter<AccountEvents> {
-  private current: CurrentAccount = {
-    isAuthenticated: false,
-    networkStatus: "disconnected",
-    network: null,
-    balance: undefined,
-    username: undefined,
-    walletAddress: undefined
-  }
+  /** The account as last seen: balance, identity, connection and subscription. */
+  readonly currentAccount = new CurrentAccount()
 
   /** @internal */
   constructor(private readonly runner: Runner<AccountRequirements>, private readonly onLogin: () => void) {
@@ -50,14 +218,9 @@ export class AccountApi extends Emitter<AccountEvents> {
   }
 
   /** @internal */
-  _update(patch: Partial<CurrentAccount>): void {
-    this.current = { ...this.current, ...patch }
-    if (patch.balance !== undefined) this.emit("balance", patch.balance)
-  }
-
-  /** The account as last seen: balance, identity and connection. */
-  get currentAccount(): CurrentAccount {
-    return { ...this.current, balance: this.current.balance ?? { sogni: zero, spark: zero } }
+  _update(patch: Partial<AccountData> & { readonly isAuthenticated?: boolean }): void {
+    const changed = this.currentAccount._update(patch)
+    if (patch.balance !== undefined && changed.includes("balance")) this.emit("balance", patch.balance)
   }
 
   /** Logs in with a username and password (wallet signature), then connects the socket. */
@@ -74,17 +237,30 @@ export class AccountApi extends Emitter<AccountEvents> {
   /** Ends the session and closes the socket. */
   async logout(options?: CallOptions): Promise<void> {
     await this.runner.run(Effect.flatMap(SogniAuth.SogniAuth, (auth) => auth.logout), options?.signal)
-    this._update({ isAuthenticated: false, username: undefined, walletAddress: undefined, balance: undefined })
+    this.currentAccount._clear()
   }
 
   /** Reads the balances now (REST) and publishes them. */
   async refreshBalance(options?: CallOptions): Promise<Balances> {
-    const balance = await this.runner.run(
-      Effect.flatMap(SogniAccount.SogniAccount, (a) => a.refreshBalance),
-      options?.signal
+    const balance = toBalances(
+      await this.runner.run(Effect.flatMap(SogniAccount.SogniAccount, (a) => a.refreshBalance), options?.signal)
     )
     this._update({ balance })
     return balance
+  }
+
+  /** The balances with every amount present (the unclaimed worker earnings read as zero when not sent). */
+  async accountBalance(options?: CallOptions): Promise<FullBalances> {
+    const b = await this.refreshBalance(options)
+    const full = (d: BalanceData) => ({
+      settled: d.settled,
+      credit: d.credit,
+      debit: d.debit,
+      net: d.net,
+      relaxedUnclaimed: d.relaxedUnclaimed ?? "0",
+      fastUnclaimed: d.fastUnclaimed ?? "0"
+    })
+    return { sogni: full(b.sogni), spark: { ...full(b.spark), premiumCredit: b.spark.premiumCredit } }
   }
 
   /** The account behind the credential (`GET /v1/account/me`). */
@@ -124,11 +300,139 @@ export class AccountApi extends Emitter<AccountEvents> {
 
   /** Changes the connection's network; resolves with the network the server confirmed. */
   async switchNetwork(network: SupernetType, options?: CallOptions): Promise<SupernetType> {
+    this._update({ networkStatus: "switching" })
     const confirmed = await this.runner.run(
       Effect.flatMap(SogniSocket.SogniSocket, (s) => s.switchNetwork(network)),
       options?.signal
-    )
+    ).finally(() => {
+      if (this.currentAccount.networkStatus === "switching") this._update({ networkStatus: "connected" })
+    })
     this._update({ network: confirmed })
     return confirmed
+  }
+
+  /** One page of the account's completed transactions; `next` asks for the following page. */
+  async transactionHistory(
+    params: TxHistoryParams,
+    options?: CallOptions
+  ): Promise<{ entries: Array<TxHistoryEntry>; next: TxHistoryParams }> {
+    const page = await this.runner.run(
+      Effect.flatMap(Rewards.Rewards, (r) =>
+        r.transactions({ address: params.address, limit: params.limit, offset: params.offset })),
+      options?.signal
+    )
+    const at = (ms: unknown) => new Date(typeof ms === "number" ? ms : 0)
+    const entries = page.transactions.map((tx): TxHistoryEntry =>
+      defined({
+        id: tx.id,
+        address: typeof tx["address"] === "string" ? tx["address"] : params.address,
+        createTime: at(tx["createTime"]),
+        updateTime: at(tx["updateTime"]),
+        status: "completed" as const,
+        role: tx.role,
+        amount: tx.amount,
+        tokenType: tokenTypeOf(tx.tokenType),
+        description: tx.description,
+        source: tx.source,
+        endTime: at(tx["endTime"]),
+        type: tx.type,
+        billingMode: tx["billingMode"] as TxHistoryEntry["billingMode"],
+        paymentModel: tx.paymentModel,
+        subscriptionTier: tx["subscriptionTier"] as string | null | undefined,
+        subscriptionTrialing: tx["subscriptionTrialing"] as boolean | undefined,
+        subscriptionThrottled: tx["subscriptionThrottled"] as boolean | undefined
+      })
+    )
+    return { entries, next: { ...params, offset: page.next } }
+  }
+
+  /** The rewards the account can claim or has claimed. */
+  async rewards(query: RewardsQuery = {}, options?: CallOptions): Promise<Array<Reward>> {
+    const list = await this.runner.run(
+      Effect.flatMap(Rewards.Rewards, (r) => r.list({ provider: query.provider })),
+      options?.signal
+    )
+    return list.map((raw): Reward => ({
+      id: raw.id,
+      type: raw.type,
+      title: raw.title,
+      description: raw.description,
+      amount: String(raw.amount),
+      tokenType: tokenTypeOf(raw.tokenType),
+      claimed: raw.claimed === 1,
+      canClaim: raw.canClaim === 1,
+      cantClaimReason: raw.cantClaimReason ?? null,
+      lastClaim: new Date(raw.lastClaimTimestamp * 1000),
+      nextClaim: raw.lastClaimTimestamp > 0 && raw.claimResetFrequencySec > -1
+        ? new Date((raw.lastClaimTimestamp + raw.claimResetFrequencySec) * 1000)
+        : null,
+      provider: query.provider ?? "base"
+    }))
+  }
+
+  /** Claims rewards by id. */
+  async claimRewards(rewardIds: ReadonlyArray<string>, claim: ClaimOptions = {}, options?: CallOptions): Promise<void> {
+    await this.runner.run(
+      Effect.flatMap(Rewards.Rewards, (r) =>
+        r.claim(rewardIds, { provider: claim.provider, turnstileToken: claim.turnstileToken })),
+      options?.signal
+    )
+  }
+
+  /** The subscription now (REST); it also becomes `currentAccount.subscription`. */
+  async getSubscriptionStatus(options?: CallOptions): Promise<SubscriptionEntitlementSnapshot> {
+    const status = await this.runner.run(Effect.flatMap(Subscriptions.Subscriptions, (s) => s.status), options?.signal)
+    const subscription = snapshotOfStatus(status.subscription)
+    this._update({ subscription })
+    return subscription
+  }
+
+  /** Same as {@link getSubscriptionStatus}. */
+  refreshSubscription(options?: CallOptions): Promise<SubscriptionEntitlementSnapshot> {
+    return this.getSubscriptionStatus(options)
+  }
+
+  /** This period's renders and trial credits. */
+  async getSubscriptionUsage(options?: CallOptions): Promise<SubscriptionUsage> {
+    const u = await this.runner.run(Effect.flatMap(Subscriptions.Subscriptions, (s) => s.usage), options?.signal)
+    return defined({
+      periodRenderSpark: u.periodRenderSpark,
+      periodJobs: u.periodJobs,
+      trialEndsAt: orUndefined(u.trialEndsAt),
+      trialCreditsLimit: orUndefined(u.trialCreditsLimit),
+      trialCreditsUsed: orUndefined(u.trialCreditsUsed)
+    })
+  }
+
+  /** Whether the account may start a free trial. */
+  async getTrialEligibility(options?: CallOptions): Promise<TrialEligibility> {
+    const t = await this.runner.run(Effect.flatMap(Subscriptions.Subscriptions, (s) => s.trialEligibility), options?.signal)
+    return { eligible: t.eligible, reasonCode: t.reasonCode }
+  }
+
+  /** The plans on sale. */
+  async getSubscriptionPlans(options?: CallOptions): Promise<Array<SubscriptionPlan>> {
+    const plans = await this.runner.run(Effect.flatMap(Subscriptions.Subscriptions, (s) => s.plans), options?.signal)
+    const planIds: ReadonlyArray<string> = Subscriptions.PlanId.literals
+    return plans.map((p) => ({ ...p, tier: planIds.includes(p.tier) ? p.tier as SubscriptionPlanId : p.planId }))
+  }
+
+  /** A checkout page for a plan (login sessions only: the platform refuses API keys here). */
+  createSubscriptionCheckout(
+    planId: SubscriptionPlanId,
+    term: SubscriptionTerm,
+    checkout: CreateSubscriptionCheckoutOptions = {},
+    options?: CallOptions
+  ): Promise<SubscriptionCheckoutResult> {
+    return this.runner.run(
+      Effect.flatMap(Subscriptions.Subscriptions, (s) => s.checkout({ planId, term, ...checkout })),
+      options?.signal
+    ).then((link) => defined({ url: link.url, message: link.message }))
+  }
+
+  /** The billing portal page (login sessions only). */
+  createSubscriptionPortalSession(options?: CallOptions): Promise<SubscriptionPortalSession> {
+    return this.runner.run(Effect.flatMap(Subscriptions.Subscriptions, (s) => s.portal), options?.signal)
+      .then((link) => ({ url: link.url }))
   }
 }

@@ -68,6 +68,13 @@ const errorDataOf = (e: ProjectState.ErrorData): ErrorData => ({
   ...(e.originalCode !== undefined ? { originalCode: e.originalCode } : {})
 })
 
+/** The wall-clock time `seconds` from now (for display, like the official client's queue estimate). */
+const secondsFromNow = (seconds: number): Date => {
+  const at = new Date()
+  at.setTime(at.getTime() + seconds * 1000)
+  return at
+}
+
 /**
  * One output of a project.
  *
@@ -76,6 +83,7 @@ const errorDataOf = (e: ProjectState.ErrorData): ErrorData => ({
 export class Job extends Emitter<JobEventMap> {
   private state: ProjectState.Job
   private preview: string | undefined
+  private range: { min: number; max: number } | undefined
 
   /** @internal */
   constructor(
@@ -90,6 +98,11 @@ export class Job extends Emitter<JobEventMap> {
   /** @internal */
   _sync(state: ProjectState.Job): void {
     this.state = state
+  }
+
+  /** @internal */
+  _setEtaRange(range: { min: number; max: number } | undefined): void {
+    this.range = range
   }
 
   /** @internal */
@@ -161,6 +174,14 @@ export class Job extends Emitter<JobEventMap> {
   }
   get type(): "image" | "video" | "audio" {
     return this.project.type
+  }
+  /** The worker's interval for the seconds left (`min`–`max`), once it reported one. */
+  get etaRange(): { min: number; max: number } | undefined {
+    return this.range === undefined ? undefined : { ...this.range }
+  }
+  /** The official client's older name of {@link resultUrl}. */
+  get imageUrl(): string | undefined {
+    return this.resultUrl ?? undefined
   }
   /** Seconds left, when the worker reported an ETA. */
   get etaSeconds(): number | undefined {
@@ -234,6 +255,7 @@ export class Project extends Emitter<ProjectEventMap> {
   private readonly waiters = new Set<(o: Outcome) => void>()
   private lastProgress = -1
   private readonly startedAtDate = new Date()
+  private queueInfo: { readonly estimatedStartAt?: Date; readonly queueStatus?: "waiting" | "no-workers" } = {}
 
   /** @internal */
   constructor(
@@ -334,6 +356,18 @@ export class Project extends Emitter<ProjectEventMap> {
   /** Progress 0–100, never decreasing. */
   get progress(): number {
     return this.state?.percent ?? 0
+  }
+  /** When the queue expects the project to start (from the last `queued` event); cleared once a worker takes it. */
+  get estimatedStartAt(): Date | undefined {
+    return this.queueInfo.estimatedStartAt
+  }
+  /** Why the project waits (`waiting`, or `no-workers` when no worker can serve it); cleared once a worker takes it. */
+  get queueStatus(): "waiting" | "no-workers" | undefined {
+    return this.queueInfo.queueStatus
+  }
+  /** Whether this client adopted the project from the server rather than creating it: never, here (projects are this client's own). */
+  get recovered(): boolean {
+    return false
   }
   get queuePosition(): number {
     return this.state?.queuePosition ?? -1
@@ -470,6 +504,10 @@ export class Project extends Emitter<ProjectEventMap> {
     const projectId = this.id
     switch (event._tag) {
       case "Queued":
+        this.queueInfo = {
+          ...(event.estimatedStartSeconds !== undefined ? { estimatedStartAt: secondsFromNow(event.estimatedStartSeconds) } : {}),
+          ...(event.queueStatus === "waiting" || event.queueStatus === "no-workers" ? { queueStatus: event.queueStatus } : {})
+        }
         this.reportProgress()
         this.emit("updated", ["queuePosition", "status"])
         this.context.emitProject({
@@ -482,6 +520,8 @@ export class Project extends Emitter<ProjectEventMap> {
         break
       case "JobInitiating":
       case "JobStarted": {
+        // a worker took the project: the queue wait is over
+        this.queueInfo = {}
         const job = this.ensureJob(event.imgID, event.jobIndex)
         job?.emit("updated", ["status", "workerName"])
         this.emit("updated", ["jobs"])
@@ -497,6 +537,10 @@ export class Project extends Emitter<ProjectEventMap> {
       }
       case "JobProgress": {
         const job = this.ensureJob(event.imgID, event.jobIndex)
+        // workers send 0–0 until they have an interval
+        if (event.etaMin !== undefined && event.etaMax !== undefined && event.etaMax > 0) {
+          job?._setEtaRange({ min: event.etaMin, max: event.etaMax })
+        }
         job?.emit("progress", event.percent)
         job?.emit("updated", ["step", "progress"])
         this.reportProgress()

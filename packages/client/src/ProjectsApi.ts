@@ -5,14 +5,21 @@
  * @since 0.1.0
  */
 import { type SogniConfig, type SogniRest, SogniSocket } from "@effect-sogni/core"
-import { Models, type Params, Projects, ProjectState, ProjectSync, type Results } from "@effect-sogni/media"
+import { Models, type Params, Projects, ProjectState, ProjectSync, type Results, type SavedUploads } from "@effect-sogni/media"
+import * as Loras from "@effect-sogni/media/Loras"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { InvalidRequestError, isInvalidRequestError } from "./errors.js"
 import { Emitter } from "./internal/emitter.js"
 import type { CallOptions, Runner } from "./internal/runner.js"
+import { Assets, PersonalLoras, toCatalogEntry } from "./LorasApi.js"
+import { isAudioModel, isModelArtifactModel, isVideoModel } from "./models.js"
 import { Project } from "./Project.js"
 import type {
+  AvailableLorasParams,
+  LoraCatalog,
+  LoraCatalogEntry,
+  LoraConstraints,
   AudioEstimateRequest,
   RecoveredProject,
   AvailableModel,
@@ -46,6 +53,8 @@ export type ProjectsRequirements =
   | SogniSocket.SogniSocket
   | SogniRest.SogniRest
   | SogniConfig.SogniConfig
+  | Loras.Loras
+  | SavedUploads.SavedUploads
 
 const singleMediaFields = [
   "startingImage",
@@ -163,6 +172,10 @@ const strip = <A extends Record<string, unknown>>(a: A): { [K in keyof A]: Exclu
 export class ProjectsApi extends Emitter<ProjectsApiEvents> {
   private models: ReadonlyArray<AvailableModel> = []
   private readonly tracked = new Map<string, Project>()
+  /** The account's imported LoRAs. */
+  readonly personalLoras: PersonalLoras
+  /** The saved-upload library. */
+  readonly assets: Assets
 
   /** @internal */
   constructor(
@@ -170,6 +183,63 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
     private readonly socketDisabled: boolean
   ) {
     super()
+    this.personalLoras = new PersonalLoras(runner)
+    this.assets = new Assets(runner)
+  }
+
+  /** Whether the id is a video model. */
+  isVideoModelId(modelId: string): boolean {
+    return isVideoModel(modelId)
+  }
+
+  /** Whether the id is an audio model. */
+  isAudioModelId(modelId: string): boolean {
+    return isAudioModel(modelId)
+  }
+
+  /** Whether the model's result is a 3D model file. */
+  isModelArtifactModelId(modelId: string): boolean {
+    return isModelArtifactModel(modelId)
+  }
+
+  /**
+   * The LoRA catalog, optionally only what one model accepts; `includePersonal` adds the account's
+   * ready imported LoRAs (and the models they serve).
+   */
+  async availableLoras(params: AvailableLorasParams = {}, options?: CallOptions): Promise<LoraCatalog> {
+    const modelId = params.modelId
+    const catalog = await this.runner.run(Effect.flatMap(Loras.Loras, (l) => l.catalog({ modelId })), options?.signal)
+    const base: LoraCatalog = {
+      ...(catalog.lastUpdated !== undefined ? { lastUpdated: catalog.lastUpdated } : {}),
+      loras: catalog.loras.map(toCatalogEntry),
+      models: [...catalog.models],
+      constraints: { ...catalog.constraints }
+    }
+    if (params.includePersonal !== true) return base
+    const personal = await this.personalLoras.catalog(modelId !== undefined ? { modelId } : {}, options)
+    return {
+      ...base,
+      loras: [...base.loras, ...personal.loras],
+      models: [...new Set([...base.models, ...personal.loras.flatMap((l) => l.modelIds)])].sort()
+    }
+  }
+
+  /** One LoRA by id (a `personal-…` id is looked up in the account's library); `undefined` when unknown. */
+  async getLora(loraId: string, options?: CallOptions): Promise<LoraCatalogEntry | undefined> {
+    const { loras } = loraId.startsWith("personal-")
+      ? await this.personalLoras.catalog({}, options)
+      : await this.availableLoras({}, options)
+    return loras.find((l) => l.loraId === loraId)
+  }
+
+  /** Whether the model accepts LoRAs. */
+  async supportsLoras(modelId: string, options?: CallOptions): Promise<boolean> {
+    return (await this.availableLoras({}, options)).models.includes(modelId)
+  }
+
+  /** How many LoRAs a request may carry and the strength bounds. */
+  async loraConstraints(options?: CallOptions): Promise<LoraConstraints> {
+    return (await this.availableLoras({}, options)).constraints
   }
 
   /** @internal */

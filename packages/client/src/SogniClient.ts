@@ -19,7 +19,11 @@
  */
 import { Chat, ChatRuns, HostedChat } from "@effect-sogni/chat"
 import { Attribution, type Sogni, SogniAccount, SogniAuth, SogniSocket } from "@effect-sogni/core"
+import * as Announcements from "@effect-sogni/core/Announcements"
+import * as Rewards from "@effect-sogni/core/Rewards"
+import * as Subscriptions from "@effect-sogni/core/Subscriptions"
 import { Media, Models } from "@effect-sogni/media"
+import * as Loras from "@effect-sogni/media/Loras"
 import { Workflows } from "@effect-sogni/workflows"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -29,7 +33,8 @@ import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
-import { AccountApi } from "./AccountApi.js"
+import { AccountApi, type CurrentAccount, snapshotOfEntitlement, toBalances } from "./AccountApi.js"
+import { AnnouncementsApi } from "./AnnouncementsApi.js"
 import { ChatApi } from "./ChatApi.js"
 import { InvalidRequestError } from "./errors.js"
 import { Emitter } from "./internal/emitter.js"
@@ -106,6 +111,10 @@ type Services =
   | HostedChat.HostedChat
   | ChatRuns.ChatRuns
   | Workflows.Workflows
+  | Subscriptions.Subscriptions
+  | Rewards.Rewards
+  | Announcements.Announcements
+  | Loras.Loras
 
 const levelOf = (level: LogLevel | undefined) => {
   switch (level) {
@@ -144,6 +153,52 @@ const loggerLayer = (config: SogniClientConfig): Layer.Layer<never> => {
 }
 
 /**
+ * `sogni.apiClient`: the connection's events (`connecting`, `connected`, `disconnected`, with the
+ * official payloads) and settings. The transport itself (socket, REST, credentials) stays inside the
+ * runtime.
+ *
+ * @since 0.1.0
+ */
+export class ApiClient extends Emitter<ClientEvents> {
+  /** @internal */
+  constructor(
+    private readonly owner: { readonly setSocketEventSubscriptions: (u: SocketEventSubscriptionInput) => Promise<void>; readonly dispose: () => Promise<void> },
+    private readonly config: Omit<SogniClientConfig, "apiKey">,
+    private readonly authenticated: () => boolean
+  ) {
+    super()
+  }
+  /** The installation id the client was created with (empty for a REST-only client without one). */
+  get appId(): string {
+    return this.config.appId ?? ""
+  }
+  /** The attribution label sent on the connection and on requests. */
+  get appSource(): string | undefined {
+    return this.config.appSource
+  }
+  /** Where log lines go. */
+  get logger(): LoggerLike {
+    return this.config.logger ?? console
+  }
+  /** Whether the client holds a working credential (the socket authenticated, or a login). */
+  get isAuthenticated(): boolean {
+    return this.authenticated()
+  }
+  /** Whether a socket is used (false with `disableSocket`). */
+  get socketEnabled(): boolean {
+    return this.config.disableSocket !== true
+  }
+  /** Changes socket event subscriptions (as `SogniClient.setSocketEventSubscriptions`). */
+  setSocketEventSubscriptions(update: SocketEventSubscriptionInput): Promise<void> {
+    return this.owner.setSocketEventSubscriptions(update)
+  }
+  /** Closes the connection and releases everything (as `SogniClient.dispose`). */
+  dispose(): Promise<void> {
+    return this.owner.dispose()
+  }
+}
+
+/**
  * @since 0.1.0
  */
 export class SogniClient extends Emitter<ClientEvents> {
@@ -154,6 +209,10 @@ export class SogniClient extends Emitter<ClientEvents> {
   readonly workflows: WorkflowsApi
   /** Replay records (REST). */
   readonly replay: ReplayApi
+  /** Platform announcements (REST). */
+  readonly announcements: AnnouncementsApi
+  /** The connection's events and settings. */
+  readonly apiClient: ApiClient
 
   /**
    * The options the client was created with, without the API key: the key lives only inside the
@@ -178,21 +237,25 @@ export class SogniClient extends Emitter<ClientEvents> {
     this.chat = new ChatApi(runner, socketDisabled)
     this.workflows = new WorkflowsApi(runner)
     this.replay = new ReplayApi(runner)
-  }
-
-  /** The connection events (`connecting`, `connected`, `disconnected`), as on the official `apiClient`. */
-  get apiClient(): Emitter<ClientEvents> {
-    return this
+    this.announcements = new AnnouncementsApi(runner)
+    // the visible settings only: the API key never leaves the runtime
+    this.apiClient = new ApiClient(this, this.config, () => this.account.currentAccount.isAuthenticated)
   }
 
   /** Alias of {@link apiClient}. */
-  get client(): Emitter<ClientEvents> {
-    return this
+  get client(): ApiClient {
+    return this.apiClient
   }
 
-  /** The account as last seen (balance, identity, connection). */
-  get currentAccount() {
+  /** The account as last seen (balance, identity, connection, subscription). */
+  get currentAccount(): CurrentAccount {
     return this.account.currentAccount
+  }
+
+  /** A connection event, on `apiClient` (as in the official client) and on the client itself. @internal */
+  _connection<K extends keyof ClientEvents>(event: K, data: ClientEvents[K]): void {
+    this.apiClient.emit(event, data)
+    this.emit(event, data)
   }
 
   /**
@@ -236,6 +299,7 @@ export class SogniClient extends Emitter<ClientEvents> {
         const models = yield* Models.Models
         const account = yield* SogniAccount.SogniAccount
         const auth = yield* SogniAuth.SogniAuth
+        const subscriptions = yield* Subscriptions.Subscriptions
         const c = () => client
         // connection events from the socket's observable status
         let connected = false
@@ -248,12 +312,12 @@ export class SogniClient extends Emitter<ClientEvents> {
                 switch (status._tag) {
                   case "Connecting":
                     target.account._update({ networkStatus: "connecting" })
-                    target.emit("connecting", { network })
+                    target._connection("connecting", { network })
                     break
                   case "Authenticated":
                     connected = true
                     target.account._update({ networkStatus: "connected", network })
-                    target.emit("connected", { network })
+                    target._connection("connected", { network })
                     break
                   case "Reconnecting":
                   case "Closed":
@@ -267,7 +331,7 @@ export class SogniClient extends Emitter<ClientEvents> {
                         : status._tag === "Reconnecting"
                         ? "connection lost"
                         : "closed"
-                      target.emit("disconnected", { code, reason })
+                      target._connection("disconnected", { code, reason })
                     }
                     break
                   default:
@@ -291,7 +355,21 @@ export class SogniClient extends Emitter<ClientEvents> {
           Effect.forkScoped
         )
         yield* account.balanceChanges.pipe(
-          Stream.runForEach((balance) => Effect.sync(() => c()?.account._update({ balance }))),
+          Stream.runForEach((balance) => Effect.sync(() => c()?.account._update({ balance: toBalances(balance) }))),
+          Effect.forkScoped
+        )
+        yield* subscriptions.entitlementUpdates.pipe(
+          Stream.runForEach((e) =>
+            Effect.sync(() =>
+              c()?.account._update({
+                subscription: snapshotOfEntitlement(e),
+                ...(e.freeSparkLocked !== undefined ? { freeSparkLocked: e.freeSparkLocked } : {}),
+                ...(e.freeSparkUnlockPath === "trial" || e.freeSparkUnlockPath === "purchase"
+                  ? { freeSparkUnlockPath: e.freeSparkUnlockPath }
+                  : {})
+              })
+            )
+          ),
           Effect.forkScoped
         )
         yield* socket.authenticated.changes.pipe(
@@ -302,7 +380,7 @@ export class SogniClient extends Emitter<ClientEvents> {
                   isAuthenticated: true,
                   username: a.value.username,
                   walletAddress: a.value.address,
-                  ...(a.value.tokens !== undefined ? { balance: a.value.tokens } : {})
+                  ...(a.value.tokens !== undefined ? { balance: toBalances(a.value.tokens) } : {})
                 })
               }
             })
@@ -312,7 +390,16 @@ export class SogniClient extends Emitter<ClientEvents> {
         void auth
       })
     )
-    const services = Layer.mergeAll(Chat.layer(), HostedChat.layer, ChatRuns.layer, Workflows.layer()).pipe(
+    const services = Layer.mergeAll(
+      Chat.layer(),
+      HostedChat.layer,
+      ChatRuns.layer,
+      Workflows.layer(),
+      Subscriptions.layer,
+      Rewards.layer,
+      Announcements.layer,
+      Loras.layer
+    ).pipe(
       Layer.provideMerge(Media.layer(settings))
     )
     const layer = watchers.pipe(Layer.provideMerge(services)).pipe(

@@ -22,7 +22,7 @@
 import { PlatformTools } from "@effect-sogni/core"
 import type { ToolCall, ToolDefinition } from "./types.js"
 
-const definition = (name: PlatformTools.HostedToolName): ToolDefinition => PlatformTools.tool(name) as unknown as ToolDefinition
+const definition = (name: PlatformTools.HostedToolName): ToolDefinition => PlatformTools.tool(name)
 
 /**
  * The platform tool definitions.
@@ -41,7 +41,7 @@ export const SogniTools: {
   readonly videoToVideo: ToolDefinition
   readonly generateMusic: ToolDefinition
 } = {
-  all: PlatformTools.manifest as unknown as ReadonlyArray<ToolDefinition>,
+  all: PlatformTools.manifest,
   clientExecutable: PlatformTools.clientExecutableToolNames.map((n) => definition(n as PlatformTools.HostedToolName)),
   generateImage: definition("generate_image"),
   editImage: definition("edit_image"),

@@ -10,6 +10,7 @@ import { Workflow, Workflows } from "@effect-sogni/workflows"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import { defined } from "./internal/defined.js"
 import { Emitter } from "./internal/emitter.js"
 import type { CallOptions, Runner } from "./internal/runner.js"
 import type {
@@ -69,7 +70,49 @@ export const toStartRequest = (p: StartCreativeWorkflowParams): Workflows.StartR
     : { ...common, input: p.input }) as unknown as Workflows.StartRequest
 }
 
-const record = (r: Workflow.WorkflowRecord): CreativeWorkflowRecord => r as unknown as CreativeWorkflowRecord
+/** A template as the official type: `version` and `description` are always there (empty when not sent). */
+const toTemplate = (t: Workflow.WorkflowTemplate): WorkflowTemplate =>
+  defined({ ...t, version: t.version ?? "", description: t.description ?? "" })
+
+const isWaitingReason = Schema.is(Workflow.WaitingReason)
+
+/** A record as the official type: a waiting reason this SDK does not know reads as `other`. */
+const record = (r: Workflow.WorkflowRecord): CreativeWorkflowRecord => {
+  const { waitingReason, ...rest } = r
+  return waitingReason === undefined ? rest : { ...rest, waitingReason: isWaitingReason(waitingReason) ? waitingReason : "other" }
+}
+
+/**
+ * Splits a chunk of a server-sent event stream into its events (blank-line separated blocks); `data`
+ * is parsed as JSON when it is JSON, else kept as text. Comments and unknown fields are skipped.
+ *
+ * @since 0.1.0
+ */
+export const parseCreativeWorkflowSseChunk = (chunk: string): Array<CreativeWorkflowSseEvent> =>
+  chunk.split(/\r?\n\r?\n/).map((block) => block.trim()).filter((block) => block.length > 0).map((raw) => {
+    let id: string | undefined
+    let event = "message"
+    const data: Array<string> = []
+    for (const line of raw.split(/\r?\n/)) {
+      if (line === "" || line.startsWith(":")) continue
+      const colon = line.indexOf(":")
+      const field = colon < 0 ? line : line.slice(0, colon)
+      const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "")
+      if (field === "id") id = value
+      else if (field === "event") event = value === "" ? "message" : value
+      else if (field === "data") data.push(value)
+    }
+    const text = data.join("\n")
+    let parsed: unknown = null
+    if (text !== "") {
+      try {
+        parsed = JSON.parse(text)
+      } catch {
+        parsed = text
+      }
+    }
+    return { ...(id !== undefined ? { id } : {}), event, data: parsed, raw }
+  })
 
 /**
  * The official client's REST groups are event emitters without events; these keep the same listener API.
@@ -79,41 +122,64 @@ const record = (r: Workflow.WorkflowRecord): CreativeWorkflowRecord => r as unkn
 export type NoEvents = Record<never, never>
 
 /**
- * Saved workflow templates.
+ * Saved workflow templates (`sogni.workflows.templates`).
  *
  * @since 0.1.0
  */
-export interface TemplatesApi {
-  list(options?: ListWorkflowTemplatesOptions): Promise<{ readonly templates: ReadonlyArray<WorkflowTemplate>; readonly nextCursor: number | null }>
-  get(id: string, options?: CallOptions): Promise<WorkflowTemplate>
-  create(template: WorkflowTemplate, options?: CallOptions): Promise<WorkflowTemplate>
-  update(id: string, patch: Partial<WorkflowTemplate>, options?: CallOptions): Promise<WorkflowTemplate>
-  delete(id: string, options?: CallOptions): Promise<void>
-  fork(id: string, body?: { readonly newName?: string }, options?: CallOptions): Promise<WorkflowTemplate>
+export class CreativeWorkflowTemplatesApi extends Emitter<NoEvents> {
+  /** @internal */
+  constructor(private readonly runner: Runner<WorkflowsRequirements>) {
+    super()
+  }
+
+  private run<A>(f: (s: Workflows.TemplatesService) => Effect.Effect<A, unknown>, signal: AbortSignal | undefined): Promise<A> {
+    return this.runner.run(Effect.flatMap(Workflows.Workflows, (w) => f(w.templates)), signal)
+  }
+
+  /** One page of templates (`visibility`: own, public or all). */
+  async list(options?: ListWorkflowTemplatesOptions): Promise<{ templates: Array<WorkflowTemplate>; nextCursor: number | null }> {
+    const page = await this.run(
+      (s) => s.list(strip({ visibility: options?.visibility, offset: options?.offset, limit: options?.limit })),
+      options?.signal
+    )
+    return { templates: page.templates.map(toTemplate), nextCursor: page.next ?? null }
+  }
+
+  get(id: string, options?: CallOptions): Promise<WorkflowTemplate> {
+    return this.run((s) => s.get(id), options?.signal).then(toTemplate)
+  }
+
+  create(template: WorkflowTemplate, options?: CallOptions): Promise<WorkflowTemplate> {
+    return this.run((s) => s.create(template), options?.signal).then(toTemplate)
+  }
+
+  update(id: string, patch: Partial<WorkflowTemplate>, options?: CallOptions): Promise<WorkflowTemplate> {
+    return this.run((s) => s.update(id, patch), options?.signal).then(toTemplate)
+  }
+
+  async delete(id: string, options?: CallOptions): Promise<void> {
+    await this.run((s) => s.delete(id), options?.signal)
+  }
+
+  /** Copies a template into the account's own (optionally renamed). */
+  fork(id: string, body?: { readonly newName?: string }, options?: CallOptions): Promise<WorkflowTemplate> {
+    return this.run((s) => s.fork(id, strip({ newName: body?.newName })), options?.signal).then(toTemplate)
+  }
 }
+
+/** The template calls (the class's shape). @since 0.1.0 */
+export type TemplatesApi = Pick<CreativeWorkflowTemplatesApi, "list" | "get" | "create" | "update" | "delete" | "fork">
 
 /**
  * @since 0.1.0
  */
 export class WorkflowsApi extends Emitter<NoEvents> {
-  readonly templates: TemplatesApi & Emitter<NoEvents>
+  readonly templates: CreativeWorkflowTemplatesApi
 
   /** @internal */
   constructor(private readonly runner: Runner<WorkflowsRequirements>) {
     super()
-    const t = <A>(f: (s: Workflows.TemplatesService) => Effect.Effect<A, unknown>, signal?: AbortSignal) =>
-      runner.run(Effect.flatMap(Workflows.Workflows, (w) => f(w.templates)), signal)
-    this.templates = Object.assign(new Emitter<NoEvents>(), {
-      list: (options?: ListWorkflowTemplatesOptions) =>
-        t((s) => s.list(strip({ visibility: options?.visibility, offset: options?.offset, limit: options?.limit })), options?.signal)
-          .then((page) => ({ templates: page.templates as unknown as ReadonlyArray<WorkflowTemplate>, nextCursor: page.next ?? null })),
-      get: (id: string, options?: CallOptions) => t((s) => s.get(id), options?.signal) as Promise<WorkflowTemplate>,
-      create: (template: WorkflowTemplate, options?: CallOptions) => t((s) => s.create(template as never), options?.signal) as Promise<WorkflowTemplate>,
-      update: (id: string, patch: Partial<WorkflowTemplate>, options?: CallOptions) => t((s) => s.update(id, patch), options?.signal) as Promise<WorkflowTemplate>,
-      delete: (id: string, options?: CallOptions) => t((s) => s.delete(id), options?.signal),
-      fork: (id: string, body?: { readonly newName?: string }, options?: CallOptions) =>
-        t((s) => s.fork(id, strip({ newName: body?.newName })), options?.signal) as Promise<WorkflowTemplate>
-    } satisfies TemplatesApi)
+    this.templates = new CreativeWorkflowTemplatesApi(runner)
   }
 
   private run<A>(f: (w: Workflows.WorkflowsService) => Effect.Effect<A, unknown>, signal: AbortSignal | undefined): Promise<A> {
@@ -137,7 +203,7 @@ export class WorkflowsApi extends Emitter<NoEvents> {
   /** The event history. */
   async events(workflowId: string, options?: CallOptions): Promise<ReadonlyArray<CreativeWorkflowEvent>> {
     const events = await this.run((w) => w.events(workflowId), options?.signal)
-    return events.map((e) => encodeEvent(e) as unknown as CreativeWorkflowEvent)
+    return events.map((e): CreativeWorkflowEvent => encodeEvent(e))
   }
 
   /**
@@ -202,16 +268,15 @@ export class ReplayApi extends Emitter<NoEvents> {
   }
 
   write(record: RunRecord, options?: CallOptions): Promise<ReplayWriteResult> {
-    return this.run((r) => r.write(record as unknown as Workflow.RunRecord), options?.signal) as Promise<ReplayWriteResult>
+    return this.run((r) => r.write(record), options?.signal)
   }
 
   async list(options?: { readonly limit?: number } & CallOptions): Promise<{ readonly records: ReadonlyArray<ReplayRecordSummary> }> {
     const records = await this.run((r) => r.list(strip({ limit: options?.limit })), options?.signal)
-    return { records: records as unknown as ReadonlyArray<ReplayRecordSummary> }
+    return { records }
   }
 
-  async get(runId: string, options?: CallOptions): Promise<{ readonly record: RunRecord; readonly createTime: number }> {
-    const got = await this.run((r) => r.get(runId), options?.signal)
-    return got as unknown as { readonly record: RunRecord; readonly createTime: number }
+  get(runId: string, options?: CallOptions): Promise<{ readonly record: RunRecord; readonly createTime: number }> {
+    return this.run((r) => r.get(runId), options?.signal)
   }
 }

@@ -23,6 +23,7 @@
  *
  * @since 0.1.0
  */
+import * as ChatError from "@effect-sogni/chat/ChatError"
 import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Option from "effect/Option"
@@ -444,4 +445,45 @@ export const fromCause = (cause: Cause.Cause<unknown>, aborted: boolean): SogniC
     reason: "Defect",
     cause: value
   })
+}
+
+/**
+ * The chat error types that may succeed when the request is sent again (the connection was lost or
+ * the server restarted, or the job went silent); `isRetryableChatError` answers the same for an error.
+ *
+ * @since 0.1.0
+ */
+export const RETRYABLE_CHAT_ERROR_TYPES: ReadonlyArray<string> = Object.freeze([...ChatError.retryableErrorTags])
+
+/**
+ * Socket error codes of subscription billing: no entitlement covers the job (4078), the plan's queue
+ * cap (4079), the billing-grace window (4080), and a feature the plan does not include (4081).
+ *
+ * @since 0.1.0
+ */
+export const SUBSCRIPTION_ERROR_CODES = {
+  NOT_ENTITLED: 4078,
+  QUEUE_CAP: 4079,
+  GRACE_RETRY: 4080,
+  SUBSCRIPTION_FEATURE_REQUIRES_UPGRADE: 4081
+} as const
+
+/** @since 0.1.0 */
+export type SubscriptionErrorCode = (typeof SUBSCRIPTION_ERROR_CODES)[keyof typeof SUBSCRIPTION_ERROR_CODES]
+
+/**
+ * Whether a code, or an error carrying one (`code`, or `subscriptionLimit: true`), says the account's
+ * plan does not include the feature (4081): the caller should offer an upgrade rather than retry.
+ *
+ * @since 0.1.0
+ */
+export const isSubscriptionLimitError = (codeOrError: unknown): boolean => {
+  const isFeatureCode = (code: unknown) =>
+    (typeof code === "number" || typeof code === "string") &&
+    Number(code) === SUBSCRIPTION_ERROR_CODES.SUBSCRIPTION_FEATURE_REQUIRES_UPGRADE
+  if (typeof codeOrError === "object" && codeOrError !== null) {
+    const record = codeOrError as { readonly subscriptionLimit?: unknown; readonly code?: unknown }
+    return record.subscriptionLimit === true || isFeatureCode(record.code)
+  }
+  return isFeatureCode(codeOrError)
 }

@@ -10,7 +10,7 @@
  */
 
 /** @since 0.1.0 */
-export { SogniClient } from "./SogniClient.js"
+export { ApiClient, SogniClient } from "./SogniClient.js"
 /** @since 0.1.0 */
 export type { ClientEvents, SogniClientConfig } from "./SogniClient.js"
 /** @since 0.1.0 */
@@ -26,15 +26,23 @@ export { ChatApi, ChatStream } from "./ChatApi.js"
 /** @since 0.1.0 */
 export type { ChatApiEvents } from "./ChatApi.js"
 /** @since 0.1.0 */
-export { ReplayApi, WorkflowsApi } from "./WorkflowsApi.js"
+export { CreativeWorkflowTemplatesApi, parseCreativeWorkflowSseChunk, ReplayApi, WorkflowsApi } from "./WorkflowsApi.js"
+/** The official client's name of {@link WorkflowsApi}. @since 0.1.0 */
+export { WorkflowsApi as CreativeWorkflowsApi } from "./WorkflowsApi.js"
+/** @since 0.1.0 */
+export { Assets, PersonalLoras } from "./LorasApi.js"
+/** The official client's name of the emitter base of its data classes. @since 0.1.0 */
+export type { Emitter as DataEntity } from "./internal/emitter.js"
 /** @since 0.1.0 */
 export type { TemplatesApi } from "./WorkflowsApi.js"
 /** @since 0.1.0 */
 export { isSogniToolCall, parseToolCallArguments, SogniTools } from "./SogniTools.js"
 /** @since 0.1.0 */
-export { AccountApi } from "./AccountApi.js"
+export { AccountApi, CurrentAccount } from "./AccountApi.js"
 /** @since 0.1.0 */
-export type { AccountEvents, CurrentAccount } from "./AccountApi.js"
+export type { AccountData, AccountEvents, CurrentAccountEvents } from "./AccountApi.js"
+/** @since 0.1.0 */
+export { AnnouncementsApi } from "./AnnouncementsApi.js"
 /** @since 0.1.0 */
 export type { CallOptions } from "./internal/runner.js"
 /** @since 0.1.0 */
@@ -43,3 +51,5 @@ export type { Listener } from "./internal/emitter.js"
 export * from "./errors.js"
 /** @since 0.1.0 */
 export type * from "./types.js"
+/** @since 0.1.0 */
+export * from "./models.js"

@@ -186,6 +186,128 @@ export interface AudioProjectParams extends CommonProjectParams {
 /** @since 0.1.0 */
 export type ProjectParams = ImageProjectParams | VideoProjectParams | AudioProjectParams
 
+/** A LoRA's strength control and presentation. @since 0.1.0 */
+export interface LoraUi {
+  readonly [key: string]: unknown
+  readonly min: number
+  readonly max: number
+  readonly default: number
+  readonly step: number
+  readonly recommendedMin: number
+  readonly recommendedMax: number
+  readonly rangeLabels?: { readonly min: string; readonly max: string } | undefined
+  readonly category: string
+  readonly section?: { readonly id: string; readonly label: string; readonly order: number } | undefined
+  readonly nsfw: boolean
+  readonly sexual: boolean
+  readonly creator: string
+  readonly sourceUrl: string
+  readonly license?: string | undefined
+  readonly licenseUrl?: string | undefined
+  readonly examplePrompt?: string | undefined
+  readonly exampleNegativePrompt?: string | undefined
+}
+
+/** One LoRA of the catalog. @since 0.1.0 */
+export interface LoraCatalogEntry {
+  readonly loraId: string
+  readonly slug: string
+  readonly name: string
+  readonly description: string
+  readonly relatedLoraIds: Array<string>
+  readonly ui: LoraUi
+  readonly modelIds: Array<string>
+}
+
+/** @since 0.1.0 */
+export interface LoraConstraints {
+  readonly maxPerRequest: number
+  readonly minStrength: number
+  readonly maxStrength: number
+}
+
+/** The LoRA catalog (`projects.availableLoras`). @since 0.1.0 */
+export interface LoraCatalog {
+  readonly lastUpdated?: string
+  readonly loras: Array<LoraCatalogEntry>
+  readonly models: Array<string>
+  readonly constraints: LoraConstraints
+}
+
+/** @since 0.1.0 */
+export interface AvailableLorasParams {
+  /** Adds the account's ready personal LoRAs. */
+  readonly includePersonal?: boolean
+  /** Only the LoRAs this model accepts. */
+  readonly modelId?: string
+  /** Accepted for compatibility: the catalog is read fresh on every call. */
+  readonly forceRefresh?: boolean
+}
+
+/** An imported (personal) LoRA. @since 0.1.0 */
+export interface PersonalLora {
+  readonly id: string
+  readonly name: string
+  readonly modelId: string
+  readonly modelIds: Array<string>
+  readonly source: string
+  readonly status: "queued" | "validating" | "review" | "ready" | "rejected" | "revoked"
+  readonly createdAt: number
+  readonly updatedAt: number
+  readonly bytes?: number
+  readonly reason?: string
+  readonly failureCode?: "source_access" | "subscription_required" | "catalog_duplicate" | "invalid_artifact"
+  readonly requirements: Array<string>
+}
+
+/** @since 0.1.0 */
+export interface PersonalLoraLibrary {
+  readonly loras: Array<PersonalLora>
+  readonly models: Array<string>
+  readonly limits: {
+    readonly entries: number
+    readonly fileBytes: number | null
+    readonly importsPerDay: number
+    readonly perGeneration: number
+  }
+}
+
+/** @since 0.1.0 */
+export interface ImportPersonalLoraParams {
+  readonly url: string
+  readonly name: string
+  readonly modelId: string
+  readonly rightsConfirmed: boolean
+}
+
+/** A file of the saved-upload library (times in ms since the epoch). @since 0.1.0 */
+export interface SavedUpload {
+  readonly id: string
+  readonly name: string
+  readonly bytes: number
+  readonly contentType: string
+  readonly state: "uploading" | "ready"
+  readonly createdAt: number
+  readonly expiresAt: number
+}
+
+/** The saved-upload library's limits. @since 0.1.0 */
+export interface SavedUploadLimits {
+  readonly entries: number
+  readonly bytes: number
+  readonly fileBytes: number
+  readonly idleDays: number
+  readonly copyBytesPerDay: number
+  readonly bindingsPerDay: number
+}
+
+/** Where a saved file is copied: a project and an upload slot. @since 0.1.0 */
+export interface SavedUploadBinding {
+  readonly projectId: string
+  readonly type: string
+  readonly id?: string | undefined
+}
+
 /** The official client's failure record. @since 0.1.0 */
 export interface ErrorData {
   readonly code: number
@@ -393,19 +515,226 @@ export interface CostEstimation {
 // Account
 // ---------------------------------------------------------------------------------------------
 
-/** @since 0.1.0 */
+/** One token's balance (decimal strings, as the server writes them). @since 0.1.0 */
 export interface BalanceData {
   readonly settled: string
   readonly credit: string
   readonly debit: string
   readonly net: string
-  readonly [key: string]: unknown
+  readonly relaxedUnclaimed?: string | undefined
+  readonly fastUnclaimed?: string | undefined
+  readonly premiumCredit?: string | undefined
 }
+
+/** The Spark balance, with the premium credit (zero when the server does not send it). @since 0.1.0 */
+export type SparkBalanceData = BalanceData & { readonly premiumCredit: string }
 
 /** @since 0.1.0 */
 export interface Balances {
   readonly sogni: BalanceData
-  readonly spark: BalanceData
+  readonly spark: SparkBalanceData
+}
+
+/** Balances with every optional amount filled in (`account.accountBalance()`). @since 0.1.0 */
+export interface FullBalances {
+  readonly sogni: FullBalanceData
+  readonly spark: FullBalanceData & { readonly premiumCredit: string }
+}
+
+/** A balance with the unclaimed worker earnings present. @since 0.1.0 */
+export interface FullBalanceData {
+  readonly settled: string
+  readonly credit: string
+  readonly debit: string
+  readonly net: string
+  readonly relaxedUnclaimed: string
+  readonly fastUnclaimed: string
+}
+
+/** @since 0.1.0 */
+export type SubscriptionStatus =
+  | "none"
+  | "trialing"
+  | "active"
+  | "grace_period"
+  | "past_due"
+  | "paused"
+  | "cancel_at_period_end"
+  | "canceled"
+  | "expired"
+  | "refunded"
+/** @since 0.1.0 */
+export type SubscriptionPlanId = "unlimited" | "unlimited_pro"
+/** @since 0.1.0 */
+export type SubscriptionTerm = "monthly" | "annual"
+/** @since 0.1.0 */
+export type SubscriptionPlanInterval = "month" | "year"
+/** @since 0.1.0 */
+export type SubscriptionRedirectType = "web" | "app" | "dashboard" | "photobooth" | "chat"
+/** A trial eligibility reason: `eligible`, `not_eligible` or a server-defined code. @since 0.1.0 */
+export type TrialReasonCode = "eligible" | "not_eligible" | (string & {})
+
+/** The fair-use throttle of an unlimited plan. @since 0.1.0 */
+export interface SubscriptionFairUseState {
+  readonly limited: true
+  readonly usageSpark: number
+  readonly usageUsd: number
+  readonly planPriceUsd: number
+  readonly resetAt: string
+  readonly fastRenderingPaused: true
+  readonly relaxedUnrestricted: true
+  readonly upgradeAvailable: boolean
+}
+
+/** The account's subscription as last seen (REST status or socket push). @since 0.1.0 */
+export interface SubscriptionEntitlementSnapshot {
+  readonly active: boolean
+  readonly status: SubscriptionStatus
+  readonly tier?: SubscriptionPlanId | string
+  readonly term?: SubscriptionTerm | string
+  readonly provider?: string
+  readonly currentPeriodStart?: string
+  readonly currentPeriodEnd?: string
+  readonly cancelAtPeriodEnd?: boolean
+  readonly scheduledTier?: SubscriptionPlanId | string
+  readonly scheduledTerm?: SubscriptionTerm | string
+  readonly scheduledChangeAt?: string
+  readonly capabilities?: Readonly<Record<string, boolean>>
+  readonly paymentPending?: boolean
+  readonly fairUse?: SubscriptionFairUseState
+  readonly frontierDiscountBps?: number
+}
+
+/** This period's renders and trial credits. @since 0.1.0 */
+export interface SubscriptionUsage {
+  readonly periodRenderSpark: number
+  readonly periodJobs: number
+  readonly trialEndsAt?: string
+  readonly trialCreditsLimit?: number
+  readonly trialCreditsUsed?: number
+}
+
+/** @since 0.1.0 */
+export interface TrialEligibility {
+  readonly eligible: boolean
+  /** `null` when the server gives no reason (the official client passes it through too). */
+  readonly reasonCode: TrialReasonCode | null
+}
+
+/** A plan on sale. @since 0.1.0 */
+export interface SubscriptionPlan {
+  readonly planId: SubscriptionPlanId
+  readonly tier: SubscriptionPlanId
+  readonly term: SubscriptionTerm
+  readonly interval: SubscriptionPlanInterval
+  readonly priceUsd: number
+  readonly displayName: string
+  readonly google?: { readonly productId: string } | undefined
+  readonly vendorDiscountBps: number
+}
+
+/** @since 0.1.0 */
+export interface CreateSubscriptionCheckoutOptions {
+  readonly redirectType?: SubscriptionRedirectType
+  readonly appSource?: string
+  readonly startTrial?: boolean
+  readonly deviceId?: string
+}
+
+/** @since 0.1.0 */
+export interface SubscriptionCheckoutResult {
+  readonly message?: string
+  readonly url: string
+}
+
+/** @since 0.1.0 */
+export interface SubscriptionPortalSession {
+  readonly url: string
+}
+
+/** @since 0.1.0 */
+export type RewardCantClaimReason = "already_claimed" | "requires_verification" | "over_free_cap"
+
+/** A reward the account can claim (or has claimed). @since 0.1.0 */
+export interface Reward {
+  readonly id: string
+  readonly type: "instant" | "conditioned"
+  readonly title: string
+  readonly description: string
+  readonly amount: string
+  readonly tokenType: TokenType
+  readonly claimed: boolean
+  readonly canClaim: boolean
+  readonly cantClaimReason?: RewardCantClaimReason | null
+  readonly lastClaim: Date
+  readonly nextClaim: Date | null
+  readonly provider?: string
+}
+
+/** @since 0.1.0 */
+export interface RewardsQuery {
+  readonly provider?: string
+}
+
+/** @since 0.1.0 */
+export interface ClaimOptions {
+  readonly turnstileToken?: string
+  readonly provider?: string
+}
+
+/** @since 0.1.0 */
+export interface TxHistoryParams {
+  readonly status: "completed"
+  readonly address: string
+  readonly limit: number
+  readonly provider?: string
+  readonly offset?: number
+}
+
+/** One completed transaction. @since 0.1.0 */
+export interface TxHistoryEntry {
+  readonly id: string
+  readonly address: string
+  readonly createTime: Date
+  readonly updateTime: Date
+  readonly status: "completed"
+  readonly role: "artist" | "worker"
+  readonly amount: number
+  readonly tokenType: TokenType
+  readonly description: string
+  readonly source: "project" | string
+  readonly endTime: Date
+  readonly type: "debit" | string
+  readonly billingMode?: BillingMode
+  readonly paymentModel?: string
+  readonly subscriptionTier?: string | null
+  readonly subscriptionTrialing?: boolean
+  readonly subscriptionThrottled?: boolean
+}
+
+/** @since 0.1.0 */
+export interface AppAlertAction {
+  readonly label: string
+  readonly href: string
+  readonly external?: boolean
+}
+
+/** A platform announcement (a toast or a banner). @since 0.1.0 */
+export interface AppAlert {
+  readonly [key: string]: unknown
+  readonly id: string
+  readonly kind: "toast" | "banner"
+  readonly severity: "info" | "success" | "warn" | "danger"
+  readonly icon?: string
+  readonly accent?: string
+  readonly title: string
+  readonly bodyMarkdown: string
+  readonly pinned: boolean
+  readonly dismissible: boolean
+  readonly autoCloseMs?: number
+  readonly actions?: ReadonlyArray<AppAlertAction>
+  readonly startsAt: number
+  readonly endsAt?: number
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -793,12 +1122,12 @@ export type CreativeWorkflowStatus =
 
 /** @since 0.1.0 */
 export interface CreativeWorkflowEvent {
-  readonly id?: string | number
-  readonly event?: string
-  readonly type?: string
-  readonly status?: CreativeWorkflowStatus
-  readonly message?: string
-  readonly timestamp?: number
+  readonly id?: string | number | undefined
+  readonly event?: string | undefined
+  readonly type?: string | undefined
+  readonly status?: CreativeWorkflowStatus | undefined
+  readonly message?: string | undefined
+  readonly timestamp?: number | string | undefined
   readonly data?: unknown
   readonly [key: string]: unknown
 }
@@ -806,15 +1135,27 @@ export interface CreativeWorkflowEvent {
 /** A workflow record (fields beyond these are kept). @since 0.1.0 */
 export interface CreativeWorkflowRecord {
   readonly workflowId: string
-  readonly status?: CreativeWorkflowStatus
-  readonly title?: string
-  readonly waitingReason?: string
-  readonly awaitingCostApproval?: boolean
-  readonly steps?: ReadonlyArray<Readonly<Record<string, unknown>>>
-  readonly artifacts?: ReadonlyArray<Readonly<Record<string, unknown>>>
+  readonly status?: CreativeWorkflowStatus | undefined
+  readonly title?: string | undefined
+  readonly waitingReason?: CreativeWorkflowWaitingReason | undefined
+  readonly awaitingCostApproval?: boolean | undefined
+  readonly steps?: ReadonlyArray<Readonly<Record<string, unknown>>> | undefined
+  readonly artifacts?: ReadonlyArray<Readonly<Record<string, unknown>>> | undefined
   readonly error?: unknown
   readonly [key: string]: unknown
 }
+
+/** Why a workflow waits (an unknown reason reads as `other`). @since 0.1.0 */
+export type CreativeWorkflowWaitingReason =
+  | "ask_clarifying_question"
+  | "select_media_required"
+  | "cost_approval_required"
+  | "cost_reauthorization_required"
+  | "safety_review_required"
+  | "workflow_user_input_required"
+  | "insufficient_credit"
+  | "permission_required"
+  | "other"
 
 /** One server-sent event of a workflow: `event` is its type, `data` its body. @since 0.1.0 */
 export interface CreativeWorkflowSseEvent {
@@ -919,11 +1260,21 @@ export interface StreamCreativeWorkflowEventsOptions {
 
 /** @since 0.1.0 */
 export interface WorkflowTemplate {
+  readonly [key: string]: unknown
   readonly id: string
   readonly name: string
-  readonly version?: string
-  readonly description?: string
-  readonly [key: string]: unknown
+  /** The template's version (empty when the server sent none). */
+  readonly version: string
+  /** Empty when the server sent none. */
+  readonly description: string
+  readonly category?: string
+  readonly stability?: string
+  readonly visibility?: string
+  readonly inputs?: ReadonlyArray<unknown>
+  readonly stages?: ReadonlyArray<unknown>
+  readonly tags?: ReadonlyArray<string>
+  readonly createdAt?: number | string
+  readonly updatedAt?: number | string
 }
 
 /** @since 0.1.0 */
@@ -934,14 +1285,20 @@ export interface ListWorkflowTemplatesOptions {
   readonly signal?: AbortSignal
 }
 
-/** A replay record (snake_case, as stored). @since 0.1.0 */
+/** A replay record (its own snake_case field names, sent verbatim). @since 0.1.0 */
 export interface RunRecord {
-  readonly run_id: string
-  readonly schema_version?: number | string
   readonly [key: string]: unknown
+  readonly run_id: string
+  readonly schema_version?: number | string | undefined
+  readonly session_id?: string | undefined
+  readonly account_id?: string | undefined
+  readonly model_id?: string | undefined
+  readonly rounds?: ReadonlyArray<unknown> | undefined
+  readonly user_request?: string | undefined
+  readonly final_response?: unknown
 }
 
-/** @since 0.1.0 */
+/** The answer to a replay write. @since 0.1.0 */
 export interface ReplayWriteResult {
   readonly runId: string
   readonly schemaVersion: number | string
@@ -950,15 +1307,15 @@ export interface ReplayWriteResult {
   readonly updateTime: number
 }
 
-/** @since 0.1.0 */
+/** One entry of the replay list (`rounds` is a count there). @since 0.1.0 */
 export interface ReplayRecordSummary {
   readonly runId: string
   readonly schemaVersion: number | string
   readonly createTime: number
   readonly updateTime: number
-  readonly userRequest?: string
+  readonly userRequest?: string | undefined
   readonly finalResponse?: unknown
-  readonly modelId?: string
+  readonly modelId?: string | undefined
   readonly rounds: number
 }
 
@@ -1004,3 +1361,42 @@ export interface RecoveredProject {
   readonly model?: { readonly id: string; readonly name?: string | undefined; readonly type?: string | undefined } | undefined
   readonly [field: string]: unknown
 }
+
+// ---------------------------------------------------------------------------------------------
+// The official client's names for shapes declared above
+// ---------------------------------------------------------------------------------------------
+
+/** @since 0.1.0 */
+export type ChatTokenUsage = TokenUsage
+/** The abort signal of a REST call. @since 0.1.0 */
+export interface ReplayRequestOptions {
+  readonly signal?: AbortSignal
+}
+/** @since 0.1.0 */
+export type WorkflowTemplateRequestOptions = ReplayRequestOptions
+/** @since 0.1.0 */
+export interface ListReplayRecordsOptions extends ReplayRequestOptions {
+  readonly limit?: number
+}
+/** @since 0.1.0 */
+export interface ListReplayRecordsResult {
+  readonly records: ReadonlyArray<ReplayRecordSummary>
+}
+/** @since 0.1.0 */
+export interface GetReplayRecordResult {
+  readonly record: RunRecord
+  readonly createTime: number
+}
+/** @since 0.1.0 */
+export interface ListWorkflowTemplatesResult {
+  readonly templates: Array<WorkflowTemplate>
+  readonly nextCursor: number | null
+}
+/** @since 0.1.0 */
+export interface ForkWorkflowTemplateBody {
+  readonly newName?: string
+}
+/** Which templates a listing returns. @since 0.1.0 */
+export type WorkflowTemplateVisibilityFilter = "own" | "public" | "all"
+/** Image output formats. @since 0.1.0 */
+export type ImageOutputFormat = "png" | "jpg" | "webp"

@@ -177,6 +177,7 @@ describe("workflows", () => {
       const created = await sogni.workflows.templates.create({
         id: "",
         name: "Poster",
+        version: "1.0.0",
         description: "A poster from a subject",
         inputs: [{ name: "subject", type: "text", required: true }],
         stages: [{ type: "fixed", id: "poster", tool: "generate_image", args: { prompt: "$inputs.subject" } }]

@@ -3,7 +3,13 @@
  * result table (Markdown).
  *
  *   npx tsx packages/emulator/scripts/run-official-examples.ts --examples <sogni-client>/examples \
- *     [--client-package <dir>] [--client-dist <dir>] [--only <name,...>] [--timeout <seconds>] [--speed <factor>] [--deps <dir>]
+ *     [--client official|adapter|both] [--client-package <dir>] [--client-dist <dir>] [--only <name,...>]
+ *     [--timeout <seconds>] [--speed <factor>] [--deps <dir>]
+ *
+ * `--client adapter` swaps in `@effect-sogni/client` (the promise adapter) for `@sogni-ai/sogni-client`:
+ * its bundles are built first (`packages/client/scripts/build.mjs --js`) and linked where the examples look
+ * for the official client, so the examples run unchanged. `--client both` runs every example with each
+ * client in turn against the same emulator and prints the results side by side.
  *
  * `--examples` is the `examples/` folder of a checkout of github.com/Sogni-AI/sogni-client; nothing of it
  * is kept in this repository. The folder is copied to a scratch directory whose `dist/` (the examples
@@ -20,6 +26,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 
 import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
 import * as Effect from "effect/Effect"
 import * as Emulator from "../src/Emulator.js"
 
@@ -79,10 +86,16 @@ const RUNS: ReadonlyArray<Run> = [
   { name: "direct tool compose_script", file: "workflow_direct_creative_tool.mjs", args: ["--tool", "compose_script", "Make this a 5s LTX video prompt"], known: FIXED_HOSTS }
 ]
 
+/** The client an example runs with: where `../dist` and `@sogni-ai/sogni-client` point. */
+interface Client {
+  readonly label: string
+  readonly dist: string
+  readonly pkg: string
+}
+
 interface Options {
   readonly examples: string
-  readonly clientDist: string
-  readonly clientPackage: string
+  readonly clients: ReadonlyArray<Client>
   readonly only: ReadonlyArray<string> | undefined
   readonly timeoutSeconds: number
   readonly speed: number
@@ -102,10 +115,20 @@ const parseOptions = (argv: ReadonlyArray<string>): Options => {
   const require = createRequire(import.meta.url)
   const officialPackage = dirname(require.resolve("@sogni-ai/sogni-client/package.json"))
   const clientPackage = resolve(value("--client-package") ?? officialPackage)
+  const official: Client = {
+    label: clientPackage === officialPackage ? "@sogni-ai/sogni-client" : clientPackage,
+    pkg: clientPackage,
+    dist: resolve(value("--client-dist") ?? join(clientPackage, "dist"))
+  }
+  const which = value("--client") ?? "official"
+  if (!["official", "adapter", "both"].includes(which)) {
+    console.error("--client must be official, adapter or both")
+    process.exit(2)
+  }
+  const clients = which === "official" ? [official] : which === "adapter" ? [adapterClient()] : [official, adapterClient()]
   return {
     examples: resolve(examples),
-    clientPackage,
-    clientDist: resolve(value("--client-dist") ?? join(clientPackage, "dist")),
+    clients,
     only: value("--only")?.split(",").map((s) => s.trim()),
     timeoutSeconds: Number(value("--timeout") ?? 120),
     speed: Number(value("--speed") ?? 4),
@@ -113,18 +136,29 @@ const parseOptions = (argv: ReadonlyArray<string>): Options => {
   }
 }
 
+/** The promise adapter, freshly bundled (the examples load JavaScript, not the TypeScript sources). */
+const adapterClient = (): Client => {
+  const pkg = resolve(dirname(fileURLToPath(import.meta.url)), "../../client")
+  const built = spawnSync(process.execPath, [join(pkg, "scripts/build.mjs"), "--js"], {
+    cwd: pkg,
+    stdio: ["ignore", "ignore", "inherit"]
+  })
+  if (built.status !== 0) throw new Error("building @effect-sogni/client failed")
+  return { label: "@effect-sogni/client", pkg, dist: join(pkg, "dist") }
+}
+
 /** A scratch copy of the examples with `../dist` linked to the client under test, and its dependencies. */
-const prepare = (options: Options): string => {
+const prepare = (options: Options, client: Client): string => {
   const root = mkdtempSync(join(tmpdir(), "sogni-examples-"))
   const work = join(root, "examples")
   cpSync(options.examples, work, {
     recursive: true,
     filter: (path) => !/[\\/](node_modules|output)([\\/]|$)/.test(path.slice(options.examples.length))
   })
-  symlinkSync(options.clientDist, join(root, "dist"), "dir")
+  symlinkSync(client.dist, join(root, "dist"), "dir")
   // Examples that import the package by name find it in the scratch root's node_modules.
   mkdirSync(join(root, "node_modules", "@sogni-ai"), { recursive: true })
-  symlinkSync(options.clientPackage, join(root, "node_modules", "@sogni-ai", "sogni-client"), "dir")
+  symlinkSync(client.pkg, join(root, "node_modules", "@sogni-ai", "sogni-client"), "dir")
   const own = join(options.examples, "node_modules")
   let modules = own
   if (!existsSync(own)) {
@@ -158,14 +192,41 @@ const runOne = (work: string, run: Run, env: NodeJS.ProcessEnv, timeoutSeconds: 
     const started = Date.now()
     const child = spawn(process.execPath, [run.file, ...run.args], { cwd: work, env, stdio: ["pipe", "pipe", "pipe"] })
     let output = ""
-    child.stdout.on("data", (d: Buffer) => (output += d.toString("utf8")))
-    child.stderr.on("data", (d: Buffer) => (output += d.toString("utf8")))
-    // Answers typed at prompts; after them, empty lines take each prompt's default.
+    // Answers typed at prompts. A run with its own lines (`input`) types them one per prompt as the
+    // prompts appear, then empty lines (each prompt's default), so a slower client that shows its first
+    // prompt later still gets them in order. Other runs get empty lines, one every 250 ms for the first
+    // ten seconds, and one at each prompt after that. Once nothing is left to type and the example has
+    // printed nothing for ten seconds, stdin is closed, so an example that waits for its input to end
+    // can exit.
+    const promptDriven = run.input !== undefined
     const lines = [...(run.input ?? []), ...Array.from({ length: 40 }, () => "")]
     let typed = 0
+    let answeredAt = -1
+    let quiet: ReturnType<typeof setTimeout> | undefined
+    const closeWhenQuiet = () => {
+      clearTimeout(quiet)
+      quiet = setTimeout(() => {
+        if ((promptDriven || typed >= lines.length) && child.stdin.writable) child.stdin.end()
+      }, 10_000)
+    }
+    const onOutput = (d: Buffer) => {
+      output += d.toString("utf8")
+      const last = output.slice(output.lastIndexOf("\n") + 1)
+      const atPrompt = /[:?>\]]\s*$/.test(last) && answeredAt !== output.length
+      if (atPrompt && child.stdin.writable && (promptDriven || typed >= lines.length)) {
+        answeredAt = output.length
+        child.stdin.write(`${promptDriven ? lines[typed++] ?? "" : ""}\n`)
+      }
+      closeWhenQuiet()
+    }
+    child.stdout.on("data", onOutput)
+    child.stderr.on("data", onOutput)
     const typer = setInterval(() => {
-      if (typed < lines.length && child.stdin.writable) child.stdin.write(`${lines[typed++]}\n`)
-      else if (child.stdin.writable) child.stdin.end()
+      if (!promptDriven && typed < lines.length && child.stdin.writable) child.stdin.write(`${lines[typed++]}\n`)
+      else {
+        clearInterval(typer)
+        closeWhenQuiet()
+      }
     }, 250)
     let timedOut = false
     const timer = setTimeout(() => {
@@ -175,6 +236,7 @@ const runOne = (work: string, run: Run, env: NodeJS.ProcessEnv, timeoutSeconds: 
     child.stdin.on("error", () => undefined)
     child.on("close", (code) => {
       clearInterval(typer)
+      clearTimeout(quiet)
       clearTimeout(timer)
       const tail = lastLines(output, 40)
       const errorLine = [...tail].reverse().find((l) => /error|fail|❌|✗|cannot|unable|invalid|not (available|supported)/i.test(l))
@@ -190,7 +252,6 @@ const runOne = (work: string, run: Run, env: NodeJS.ProcessEnv, timeoutSeconds: 
 
 const main = Effect.gen(function*() {
   const options = parseOptions(process.argv.slice(2))
-  const work = prepare(options)
   const emulator = yield* Emulator.Emulator
   const env = {
     ...process.env,
@@ -204,21 +265,32 @@ const main = Effect.gen(function*() {
     FORCE_COLOR: "0"
   }
   const runs = options.only === undefined ? RUNS : RUNS.filter((r) => options.only!.some((o) => r.name.includes(o) || r.file.includes(o)))
-  const outcomes: Outcome[] = []
+  const works = options.clients.map((client) => prepare(options, client))
+  // outcomes[run][client]
+  const outcomes: Array<Array<Outcome>> = []
   for (const run of runs) {
-    const outcome = yield* Effect.promise(() => runOne(work, run, env, options.timeoutSeconds))
-    outcomes.push(outcome)
-    console.error(`${outcome.result.padEnd(7)} ${outcome.seconds.toString().padStart(6)}s  ${run.name}  ${outcome.note}`)
+    const row: Array<Outcome> = []
+    for (const [i, client] of options.clients.entries()) {
+      const outcome = yield* Effect.promise(() => runOne(works[i]!, run, env, options.timeoutSeconds))
+      row.push(outcome)
+      console.error(`${outcome.result.padEnd(7)} ${outcome.seconds.toString().padStart(6)}s  ${client.label.padEnd(22)} ${run.name}  ${outcome.note}`)
+    }
+    outcomes.push(row)
   }
-  const client = options.clientDist.includes("sogni-client") ? "@sogni-ai/sogni-client" : options.clientDist
-  console.log(`\n| example | file | result (${client}) | s | last line / error | known limitation of the example |\n|---|---|---|---|---|---|`)
-  for (const [i, o] of outcomes.entries()) {
-    const code = o.code !== 0 && o.code !== null ? ` (${o.code})` : ""
-    console.log(`| ${o.name} | ${runs[i]!.file} | ${o.result}${code} | ${o.seconds} | ${o.note} | ${runs[i]!.known ?? ""} |`)
+  const cell = (o: Outcome) => `${o.result}${o.code !== 0 && o.code !== null ? ` (${o.code})` : ""}, ${o.seconds} s`
+  const header = options.clients.map((c) => `${c.label} | last line / error (${c.label})`).join(" | ")
+  console.log(`\n| example | file | ${header} | known limitation of the example |`)
+  console.log(`|---|---|${options.clients.map(() => "---|---|").join("")}---|`)
+  for (const [i, row] of outcomes.entries()) {
+    const cells = row.map((o) => `${cell(o)} | ${o.note}`).join(" | ")
+    console.log(`| ${runs[i]!.name} | ${runs[i]!.file} | ${cells} | ${runs[i]!.known ?? ""} |`)
   }
-  const passed = outcomes.filter((o) => o.result === "ok").length
-  console.log(`\n${passed} of ${outcomes.length} runs completed.`)
-  rmSync(dirname(work), { recursive: true, force: true })
+  console.log("")
+  for (const [i, client] of options.clients.entries()) {
+    const passed = outcomes.filter((row) => row[i]!.result === "ok").length
+    console.log(`${client.label}: ${passed} of ${outcomes.length} runs completed.`)
+  }
+  for (const work of works) rmSync(dirname(work), { recursive: true, force: true })
 })
 
 Effect.runPromise(

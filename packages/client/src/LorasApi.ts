@@ -1,0 +1,133 @@
+/**
+ * `sogni.projects.personalLoras` and `sogni.projects.assets`: the account's imported LoRAs and its
+ * saved-upload library, over media's `Loras` and `SavedUploads`, with the official client's names.
+ *
+ * @since 0.1.0
+ */
+import * as Loras from "@effect-sogni/media/Loras"
+import * as SavedUploads from "@effect-sogni/media/SavedUploads"
+import * as Effect from "effect/Effect"
+import { defined } from "./internal/defined.js"
+import type { CallOptions, Runner } from "./internal/runner.js"
+import type {
+  ImportPersonalLoraParams,
+  LoraCatalogEntry,
+  PersonalLora,
+  PersonalLoraLibrary,
+  SavedUpload,
+  SavedUploadBinding,
+  SavedUploadLimits
+} from "./types.js"
+
+/** A catalog row as the official type (the wire's optional fields left out when absent). @internal */
+export const toCatalogEntry = (entry: Loras.LoraEntry): LoraCatalogEntry => ({
+  ...entry,
+  relatedLoraIds: [...entry.relatedLoraIds],
+  modelIds: [...entry.modelIds],
+  ui: defined(entry.ui)
+})
+
+const toPersonal = (lora: Loras.PersonalLora): PersonalLora =>
+  defined({ ...lora, modelIds: [...lora.modelIds], requirements: [...lora.requirements] })
+
+/**
+ * The account's imported (personal) LoRAs.
+ *
+ * @since 0.1.0
+ */
+export class PersonalLoras {
+  /** @internal */
+  constructor(private readonly runner: Runner<Loras.Loras>) {}
+
+  /** The library: every imported LoRA, the models they serve and the library's limits. */
+  async list(options?: CallOptions): Promise<PersonalLoraLibrary> {
+    const library = await this.runner.run(Effect.flatMap(Loras.Loras, (l) => l.personal), options?.signal)
+    return { loras: library.loras.map(toPersonal), models: [...library.models], limits: { ...library.limits } }
+  }
+
+  /** One imported LoRA. */
+  async get(id: string, options?: CallOptions): Promise<PersonalLora> {
+    return toPersonal(await this.runner.run(Effect.flatMap(Loras.Loras, (l) => l.personalLora(id)), options?.signal))
+  }
+
+  /** Imports a LoRA from a URL (`rightsConfirmed` must be `true`). */
+  async import(params: ImportPersonalLoraParams, options?: CallOptions): Promise<PersonalLora> {
+    return toPersonal(await this.runner.run(Effect.flatMap(Loras.Loras, (l) => l.importPersonal(params)), options?.signal))
+  }
+
+  /** Removes an imported LoRA. */
+  async remove(id: string, options?: CallOptions): Promise<void> {
+    await this.runner.run(Effect.flatMap(Loras.Loras, (l) => l.removePersonal(id)), options?.signal)
+  }
+
+  /** The ready imported LoRAs as catalog rows, optionally only those a model accepts. */
+  async catalog(params: { readonly modelId?: string } = {}, options?: CallOptions): Promise<{ loras: Array<LoraCatalogEntry> }> {
+    const rows = await this.runner.run(Effect.flatMap(Loras.Loras, (l) => l.personalCatalog), options?.signal)
+    const modelId = params.modelId
+    return { loras: rows.filter((r) => modelId === undefined || r.modelIds.includes(modelId)).map(toCatalogEntry) }
+  }
+}
+
+const epochMs = (value: string | number): number => (typeof value === "number" ? value : Date.parse(value))
+
+const toSavedUpload = (u: SavedUploads.SavedUpload): SavedUpload => ({
+  ...u,
+  createdAt: epochMs(u.createdAt),
+  expiresAt: epochMs(u.expiresAt)
+})
+
+const bytesOf = async (file: Blob | Uint8Array): Promise<Uint8Array> =>
+  file instanceof Uint8Array ? file : new Uint8Array(await file.arrayBuffer())
+
+/**
+ * The saved-upload library: files kept on the server and copied into projects without a new transfer.
+ *
+ * @since 0.1.0
+ */
+export class Assets {
+  /** @internal */
+  constructor(private readonly runner: Runner<SavedUploads.SavedUploads>) {}
+
+  /** The saved files and the library's limits. */
+  async list(options?: CallOptions): Promise<{ assets: Array<SavedUpload>; limits: SavedUploadLimits }> {
+    const library = await this.runner.run(Effect.flatMap(SavedUploads.SavedUploads, (s) => s.list), options?.signal)
+    return { assets: library.assets.map(toSavedUpload), limits: { ...library.limits } }
+  }
+
+  /** Removes a saved file. */
+  async remove(id: string, options?: CallOptions): Promise<void> {
+    await this.runner.run(Effect.flatMap(SavedUploads.SavedUploads, (s) => s.remove(id)), options?.signal)
+  }
+
+  /** Copies a saved file into a project's upload slot (before the project's request is sent). */
+  async bind(id: string, binding: SavedUploadBinding, options?: CallOptions): Promise<void> {
+    await this.runner.run(Effect.flatMap(SavedUploads.SavedUploads, (s) => s.bind(id, binding)), options?.signal)
+  }
+
+  /** Saves a file; one already saved is returned without a transfer. */
+  async upload(file: Blob | Uint8Array, contentType: string, name?: string, options?: CallOptions): Promise<SavedUpload> {
+    const bytes = await bytesOf(file)
+    const saved = await this.runner.run(
+      Effect.flatMap(SavedUploads.SavedUploads, (s) => s.save(bytes, { contentType, name })),
+      options?.signal
+    )
+    return toSavedUpload(saved)
+  }
+
+  /**
+   * Saves and binds a project's file when the library is on and takes it (`true`), or says to use the
+   * ordinary per-project upload (`false`).
+   */
+  async tryBindFile(
+    file: Blob | Uint8Array,
+    contentType: string | undefined,
+    binding: SavedUploadBinding,
+    options?: CallOptions
+  ): Promise<boolean> {
+    const bytes = await bytesOf(file)
+    return this.runner.run(
+      Effect.flatMap(SavedUploads.SavedUploads, (s) => s.tryBind(bytes, contentType, binding)),
+      options?.signal
+    )
+  }
+}
