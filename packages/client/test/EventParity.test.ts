@@ -139,8 +139,10 @@ const expectSameInterleaved = (
   mustInclude: ReadonlyArray<string>
 ) => {
   const distinct = (lines: ReadonlyArray<string>) => [...new Set(lines)].sort()
+  // project-level progress follows whichever job's frame arrived last, so how many progress lines a run
+  // holds depends on timing (seen 5 vs 6 under load): runs are folded like the job lines
   const projectLevel = (lines: ReadonlyArray<string>) =>
-    lines.filter((l) => (l.startsWith("projects project:") || l.startsWith("project ")) && !l.startsWith("project job"))
+    fold(lines.filter((l) => (l.startsWith("projects project:") || l.startsWith("project ")) && !l.startsWith("project job")))
   assert.deepStrictEqual(distinct(result.adapter), distinct(result.official))
   assert.deepStrictEqual(projectLevel(result.adapter), projectLevel(result.official))
   for (const line of mustInclude) {

@@ -55,7 +55,7 @@ import * as RestClient from "./internal/restClient.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 import * as SogniAuth from "./SogniAuth.js"
 import * as SogniConfig from "./SogniConfig.js"
-import type { SogniInvalidRequest } from "./SogniError.js"
+import type { SogniApiError, SogniAuthenticationError, SogniDecodeError, SogniInvalidRequest, SogniTransportError } from "./SogniError.js"
 
 /**
  * Which host a path lives on.
@@ -69,7 +69,12 @@ export type Host = "rest" | "socket"
  *
  * @since 0.1.0
  */
-export type RestError = RestClient.RestError
+export type RestError =
+  | SogniApiError
+  | SogniTransportError
+  | SogniDecodeError
+  | SogniAuthenticationError
+  | SogniInvalidRequest
 
 /**
  * Query parameters: `undefined`/`null` members are omitted, other values `String()`-ed.

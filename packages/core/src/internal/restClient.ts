@@ -39,13 +39,9 @@ export const withRedactedHeaders = <A, E, R>(effect: Effect.Effect<A, E, R>): Ef
     return missing.length === 0 ? names : [...names, ...missing]
   })
 
-/** Errors of one REST exchange. */
-export type RestError =
-  | SogniApiError
-  | SogniTransportError
-  | SogniDecodeError
-  | SogniAuthenticationError
-  | SogniInvalidRequest
+/** Errors of one REST exchange (declared in the public module so emitted declarations name it there). */
+export type { RestError } from "../SogniRest.js"
+import type { RestError } from "../SogniRest.js"
 
 /** Query parameters; `undefined`/`null` members are omitted, other values `String()`-ed (rest.md §2.1). */
 export type Query = Readonly<Record<string, string | number | boolean | null | undefined>>
