@@ -210,6 +210,42 @@ export const imageDimensions = (bytes: Uint8Array): Option.Option<ImageDimension
   return format === "png" ? pngDimensions(bytes) : format === "jpeg" ? jpegDimensions(bytes) : Option.none()
 }
 
+/**
+ * One box of an ISO-BMFF (MP4/MOV) file: its four-character type, where its body starts and where it ends.
+ *
+ * @since 0.2.0
+ */
+export interface IsoBox {
+  readonly type: string
+  readonly body: number
+  readonly end: number
+}
+
+/**
+ * The boxes between `from` and `to`, one level deep (walk into a container by calling again with its
+ * `body` and `end`). 64-bit sizes and a last box sized 0 ("to the end") are read; the walk stops at the
+ * first box whose size does not fit.
+ *
+ * @since 0.2.0
+ */
+export function* isoBoxes(bytes: Uint8Array, from = 0, to = bytes.length): Generator<IsoBox> {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  let at = from
+  while (at + 8 <= to) {
+    let size = view.getUint32(at)
+    let header = 8
+    if (size === 1 && at + 16 <= to) {
+      size = Number(view.getBigUint64(at + 8))
+      header = 16
+    } else if (size === 0) {
+      size = to - at
+    }
+    if (size < header || at + size > to) return
+    yield { type: asciiAt(bytes, at + 4, 4), body: at + header, end: at + size }
+    at += size
+  }
+}
+
 const ISO_CONTAINERS: ReadonlySet<string> = new Set(["moov", "trak"])
 
 /**
@@ -222,28 +258,15 @@ const ISO_CONTAINERS: ReadonlySet<string> = new Set(["moov", "trak"])
 export const videoDimensions = (bytes: Uint8Array): Option.Option<ImageDimensions> => {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const walk = (from: number, to: number): ImageDimensions | undefined => {
-    let at = from
-    while (at + 8 <= to) {
-      let size = view.getUint32(at)
-      let header = 8
-      if (size === 1 && at + 16 <= to) {
-        size = Number(view.getBigUint64(at + 8))
-        header = 16
-      } else if (size === 0) {
-        size = to - at
-      }
-      if (size < header || at + size > to) return undefined
-      const name = asciiAt(bytes, at + 4, 4)
-      if (ISO_CONTAINERS.has(name)) {
-        const found = walk(at + header, at + size)
+    for (const box of isoBoxes(bytes, from, to)) {
+      if (ISO_CONTAINERS.has(box.type)) {
+        const found = walk(box.body, box.end)
         if (found !== undefined) return found
-      } else if (name === "tkhd" && size >= header + 80) {
-        const end = at + size
-        const width = Math.round(view.getUint32(end - 8) / 0x10000)
-        const height = Math.round(view.getUint32(end - 4) / 0x10000)
+      } else if (box.type === "tkhd" && box.end - box.body >= 80) {
+        const width = Math.round(view.getUint32(box.end - 8) / 0x10000)
+        const height = Math.round(view.getUint32(box.end - 4) / 0x10000)
         if (width > 0 && height > 0) return { width, height }
       }
-      at += size
     }
     return undefined
   }

@@ -165,3 +165,24 @@ describe("Sniff: remote media", () => {
     assert.isTrue(Option.isNone(Sniff.normalizeMimeType("video", "text/html", wav)))
   })
 })
+
+describe("isoBoxes", () => {
+  const list = (data: Uint8Array, from?: number, to?: number) =>
+    [...Sniff.isoBoxes(data, from, to)].map((b) => `${b.type}@${b.body}-${b.end}`)
+
+  it("reads 32-bit, 64-bit and to-the-end sizes, one level deep", () => {
+    const data = bytes(
+      be32(12), "ftyp", "isom",
+      be32(1), "moov", be32(0), be32(24), be32(8), "trak",
+      be32(0), "mdat", [1, 2, 3]
+    )
+    assert.deepStrictEqual(list(data), ["ftyp@8-12", "moov@28-36", "mdat@44-47"])
+    assert.deepStrictEqual(list(data, 28, 36), ["trak@36-36"])
+  })
+
+  it("stops at a box whose size is smaller than its header or runs past the end", () => {
+    assert.deepStrictEqual(list(bytes(be32(8), "free", be32(4), "bad!", be32(8), "free")), ["free@8-8"])
+    assert.deepStrictEqual(list(bytes(be32(8), "free", be32(99), "long", [0, 0])), ["free@8-8"])
+    assert.deepStrictEqual(list(bytes("abc")), [])
+  })
+})

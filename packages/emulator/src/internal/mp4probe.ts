@@ -6,6 +6,7 @@
  *
  * @internal
  */
+import { Sniff } from "@effect-sogni/core"
 
 /** What a source video is, as far as admission cares. @internal */
 export interface VideoProbe {
@@ -29,33 +30,21 @@ export const probeMp4 = (data: Uint8Array): VideoProbe | undefined => {
   let trak: { width?: number; height?: number; frames?: number; seconds?: number; video?: boolean } | undefined
   let found: VideoProbe | undefined
   const walk = (from: number, to: number): void => {
-    let at = from
-    while (found === undefined && at + 8 <= to) {
-      let size = view.getUint32(at)
-      let header = 8
-      if (size === 1 && at + 16 <= to) {
-        size = Number(view.getBigUint64(at + 8))
-        header = 16
-      } else if (size === 0) {
-        size = to - at
-      }
-      if (size < header || at + size > to) return
-      const name = type(at + 4)
-      const body = at + header
+    for (const { type: name, body, end } of Sniff.isoBoxes(data, from, to)) {
+      if (found !== undefined) return
       if (name === "trak") {
         trak = {}
-        walk(body, at + size)
+        walk(body, end)
         const t = trak
         if (t.video === true && t.width && t.height && t.frames && t.seconds) {
           found = { width: t.width, height: t.height, frames: t.frames, seconds: t.seconds, fps: t.frames / t.seconds }
         }
         trak = undefined
       } else if (CONTAINERS.has(name)) {
-        walk(body, at + size)
+        walk(body, end)
       } else if (trak !== undefined) {
         const version = data[body]!
-        if (name === "tkhd" && at + size >= body + (version === 1 ? 92 : 80)) {
-          const end = at + size
+        if (name === "tkhd" && end >= body + (version === 1 ? 92 : 80)) {
           trak.width = Math.round(view.getUint32(end - 8) / 0x10000)
           trak.height = Math.round(view.getUint32(end - 4) / 0x10000)
         } else if (name === "mdhd") {
@@ -68,7 +57,6 @@ export const probeMp4 = (data: Uint8Array): VideoProbe | undefined => {
           trak.frames = view.getUint32(body + 8)
         }
       }
-      at += size
     }
   }
   try {
