@@ -281,6 +281,19 @@ class Folder {
 
   /** Folds one chunk and emits the official events it stands for. */
   push(chunk: AnyChunk): ReadonlyArray<ChatCompletionChunk> {
+    // the hot path (one chunk per token): one piece and one array, no event but `token`
+    if (chunk._tag === "TextDelta" || chunk._tag === "ReasoningDelta") {
+      this.content += chunk.text
+      let piece: ChatCompletionChunk
+      if (this.roleSent) {
+        piece = { jobID: this.jobID, content: chunk.text }
+      } else {
+        this.roleSent = true
+        piece = { jobID: this.jobID, content: chunk.text, role: "assistant" }
+      }
+      this.emit("token", piece)
+      return [piece]
+    }
     const folded = this.fold(chunk)
     const pieces = folded.map((piece) => {
       if (this.roleSent || piece.toolCall !== undefined || piece.toolResult !== undefined || piece.finishReason !== undefined) {
