@@ -18,4 +18,17 @@ describe("minimal image program bundle (esbuild min + gzip)", () => {
       expect(figures.gzipBytes, `${program}: ${figures.gzipBytes} gzip bytes, budget ${limit}`).toBeLessThanOrEqual(limit!)
     })
   }
+
+  // the protocol's tool manifest, argument schemas and ajv load on the first platform-tool call only
+  it("the adapter's program leaves the tool catalog and its validator to dynamic imports", async () => {
+    const figures = await bundle("adapter")
+    const lazy = new Set(figures.lazy.map((l) => l.specifier))
+    expect(lazy).toContain("@effect-sogni/chat/SogniTools")
+    expect(lazy).toContain("@effect-sogni/core/PlatformTools")
+    // PlatformTools' own ajv keyword, and an error message of ajv itself
+    expect(figures.contains("sogniRequired")).toBe(false)
+    expect(figures.contains("schema with key or id")).toBe(false)
+    const tools = figures.lazy.find((l) => l.specifier === "@effect-sogni/core/PlatformTools")!
+    expect(tools.bytes).toBeGreaterThan(500_000)
+  })
 })

@@ -82,6 +82,7 @@ import { type ChatError, SogniChatJobError, SogniChatOutputError, SogniToolCallE
 import * as ChatJob from "./ChatJob.js"
 import * as ChatRequest from "./ChatRequest.js"
 import * as Tool from "./Tool.js"
+import * as ChunkBuffer from "./internal/chunkBuffer.js"
 import * as Vision from "./Vision.js"
 
 // ---------------------------------------------------------------------------------------------
@@ -100,7 +101,8 @@ export const defaults = {
   remoteImageTimeout: Duration.seconds(20),
   maxToolRounds: 5,
   toolConcurrency: 4,
-  modelCatalogWait: Duration.seconds(3)
+  modelCatalogWait: Duration.seconds(3),
+  streamBufferSize: ChunkBuffer.defaultCapacity
 } as const
 
 /** Service-wide options. @since 0.1.0 */
@@ -121,6 +123,15 @@ export interface ChatOptions {
    * (default 3 s, waited once).
    */
   readonly modelCatalogWait?: Duration.DurationInput | undefined
+  /**
+   * Chunks of one stream that wait for its consumer before they are merged (default 4096; values below 2
+   * count as 2). The socket hands every frame over at once and cannot wait for one slow consumer, so
+   * once this many wait, new text is merged into the newest waiting delta of its kind (a slow consumer
+   * gets the same text in fewer, longer deltas; nothing is dropped); a chunk that merges with nothing is
+   * still appended, and at twice this many the stream fails with `SogniChatJobError { reason:
+   * "BufferOverflow" }`.
+   */
+  readonly streamBufferSize?: number | undefined
 }
 
 /**
@@ -510,10 +521,24 @@ export const make = (
       })
 
     /** Runs one built job as a stream of chunks. */
+    const bufferSize = Math.max(2, Math.floor(options.streamBufferSize ?? defaults.streamBufferSize))
+
+    /**
+     * Runs one built job as a stream of chunks: the socket's turn folds each frame through the job's
+     * machine into a bounded {@link ChunkBuffer} (its overflow policy merges text rather than dropping
+     * it; see `streamBufferSize`), and the consumer takes everything waiting in one pull.
+     */
     const runJob = (payload: ChatRequest.LLMJobRequestPayload, call: CallOptions | undefined) =>
-      Stream.asyncPush<ChatChunk, ChatError>((emit) =>
+      Stream.unwrapScoped(
         Effect.gen(function*() {
           const jobID = payload.jobID.toUpperCase()
+          const emit = ChunkBuffer.make(bufferSize, (waiting) =>
+            new SogniChatJobError({
+              reason: "BufferOverflow",
+              jobID,
+              error: "buffer_overflow",
+              message: `the consumer of job ${jobID} fell ${waiting} chunks behind (streamBufferSize ${bufferSize})`
+            }))
           const idleMillis = Duration.toMillis(Duration.decode(call?.idleTimeout ?? idleDefault))
           const clock = yield* Effect.clock
           let state = ChatJob.initial(jobID, { splitThinking: call?.splitThinking ?? splitDefault })
@@ -536,7 +561,7 @@ export const make = (
             lastFrameAt = clock.unsafeCurrentTimeMillis()
             const step = ChatJob.transition(state, event)
             state = step.state
-            for (const chunk of step.chunks) emit.single(chunk)
+            for (const chunk of step.chunks) emit.offer(chunk)
             if (step.ending !== undefined && !ended) {
               settled = true
               ended = true
@@ -638,7 +663,9 @@ export const make = (
               })
             )
           )
-        }), { bufferSize: "unbounded" })
+          return Stream.repeatEffectChunkOption(emit.take)
+        })
+      )
 
     const stream = (request: ChatRequest.ChatRequest, call: CallOptions | undefined, flag: boolean | undefined) =>
       Stream.unwrap(Effect.map(prepare(request, flag), (payload) => runJob(payload, call)))

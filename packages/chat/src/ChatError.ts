@@ -49,13 +49,16 @@ export const retryableErrorTags: ReadonlySet<string> = new Set(["server_restarti
  *   cancelled upstream. Retryable.
  * - `Incomplete`: the chunk stream ended without its `Finish` (`error` is `incomplete_stream`): a completion
  *   or a tool run has no final answer to return. `jobID` is `"unknown"` when no chunk named the job.
+ * - `BufferOverflow`: the stream's consumer fell so far behind that even merging the waiting text could
+ *   not keep the job's buffer within twice `streamBufferSize` chunks (`error` is `buffer_overflow`; see
+ *   `Chat.ChatOptions.streamBufferSize`); the job was cancelled upstream.
  *
  * @since 0.1.0
  */
 export class SogniChatJobError extends Schema.TaggedError<SogniChatJobError>("@effect-sogni/chat/SogniChatJobError")(
   "SogniChatJobError",
   {
-    reason: Schema.Literal("JobFailed", "TransportLost", "IdleTimeout", "Incomplete"),
+    reason: Schema.Literal("JobFailed", "TransportLost", "IdleTimeout", "Incomplete", "BufferOverflow"),
     jobID: Schema.String,
     /** Machine tag: the wire `error` (e.g. `insufficient_balance`), or `transport_lost` / `idle_timeout`. */
     error: Schema.String,

@@ -36,7 +36,7 @@
  *
  * @since 0.1.0
  */
-import { PlatformTools, type SogniAuth, SogniConfig, SogniError, SogniRest, Sse } from "@effect-sogni/core"
+import { PlatformToolNames, type PlatformTools, type SogniAuth, SogniConfig, SogniError, SogniRest, Sse } from "@effect-sogni/core"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Clock from "effect/Clock"
@@ -157,6 +157,14 @@ export class HostedChat extends Context.Tag("@effect-sogni/chat/HostedChat")<Hos
 
 // ---------------------------------------------------------------------------------------------------
 // Wire
+
+/**
+ * Core's `PlatformTools` (the protocol's argument schemas and ajv) loads on the first `executeTool` of a
+ * hosted tool, not with this module.
+ */
+const loadPlatformTools: Effect.Effect<typeof import("@effect-sogni/core/PlatformTools")> = Effect.promise(() =>
+  import("@effect-sogni/core/PlatformTools")
+)
 
 const defined = (o: Record<string, unknown>): Record<string, unknown> => {
   const out: Record<string, unknown> = {}
@@ -424,7 +432,9 @@ export const make: Effect.Effect<HostedChatService, never, SogniRest.SogniRest |
           if (typeof args !== "object" || args === null || Array.isArray(args)) {
             return yield* new SogniError.SogniInvalidRequest({ field: "arguments", rule: "type", message: "arguments must be a JSON object" })
           }
-          const checked = PlatformTools.isHostedToolName(tool) ? yield* PlatformTools.validate(tool, args) : args
+          const checked = PlatformToolNames.isHostedToolName(tool)
+            ? yield* Effect.flatMap(loadPlatformTools, (tools) => tools.validate(tool, args))
+            : args
           const body = defined({
             tool,
             arguments: checked,

@@ -324,4 +324,27 @@ describe("Chat against the emulator", () => {
       answers.forEach((a, i) => assert.match(a, new RegExp(`^You said: "q${i}"\\.`)))
       assert.strictEqual(new Set(tap.requests.map((r) => r.jobID)).size, 8)
     }))
+
+  // the job's buffer is bounded (streamBufferSize): a consumer that falls behind gets the same text in
+  // fewer, longer deltas, never a shorter answer
+  it.scopedLive("a slow consumer of a long reply gets all of its text, merged into fewer deltas", () =>
+    Effect.gen(function*() {
+      const { chat } = yield* chatFor({ streamBufferSize: 2 })
+      const request = ask("[[long]] tell me everything", { maxTokens: 2000 })
+      const reference = yield* chat.complete(request)
+      let stalled = false
+      const chunks = yield* chat.stream(request).pipe(
+        Stream.tap((c) =>
+          c._tag === "TextDelta" && !stalled ? Effect.zipRight(Effect.sync(() => (stalled = true)), Effect.sleep("300 millis")) : Effect.void
+        ),
+        Stream.runCollect,
+        Effect.map(Chunk.toReadonlyArray)
+      )
+      const finish = chunks.at(-1)
+      assert(finish?._tag === "Finish")
+      assert.strictEqual(finish.usage.completion_tokens, 2000)
+      assert.strictEqual(textOf(chunks), reference.text)
+      const deltas = chunks.filter((c) => c._tag === "TextDelta").length
+      assert.isBelow(deltas, 2000, "the tokens that arrived while the consumer slept were merged")
+    }).pipe(Effect.provide(Emulator.layer({ port: 0, speed: 12, llmLongTokens: 2000, llmTokensPerTick: 200 }))), 60_000)
 })

@@ -13,8 +13,8 @@
  *
  * @since 0.1.0
  */
-import { Chat, type ChatChunk, ChatRequest, ChatRuns, HostedChat, SogniTools, Tool } from "@effect-sogni/chat"
-import { PlatformTools, SogniError, SogniRest } from "@effect-sogni/core"
+import { Chat, type ChatChunk, ChatRequest, ChatRuns, HostedChat, Tool } from "@effect-sogni/chat"
+import { PlatformToolNames, SogniError, SogniRest } from "@effect-sogni/core"
 import { Models, type Projects, type Results } from "@effect-sogni/media"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -162,6 +162,15 @@ export const toHostedRequest = (p: HostedChatCompletionParams): HostedChat.Hoste
 }
 
 /**
+ * The chat package's `SogniTools` (and with it the protocol's tool manifest, argument schemas and ajv) is
+ * loaded on the first auto-executed platform tool, not when the client loads: a program that never runs
+ * a platform tool never loads them.
+ */
+const loadSogniTools: Effect.Effect<typeof import("@effect-sogni/chat/SogniTools")> = Effect.promise(() =>
+  import("@effect-sogni/chat/SogniTools")
+)
+
+/**
  * The toolkit of an auto-executed completion: the client-executable Sogni platform tools among the
  * request's `tools` (`generate_image`, `edit_image`, `generate_video`, `sound_to_video`,
  * `video_to_video`, `generate_music`) run as media projects through the chat package's `SogniTools`, as
@@ -174,9 +183,9 @@ const toolkitOf = (
   Effect.gen(function*() {
     const handler = p.onToolCall
     if (p.autoExecuteTools !== true || p.tools === undefined || p.tools.length === 0) return undefined
-    const platform = p.tools.filter((t) => PlatformTools.isClientExecutableToolName(t.function.name))
+    const platform = p.tools.filter((t) => PlatformToolNames.isClientExecutableToolName(t.function.name))
     const session = platform.length > 0
-      ? yield* SogniTools.make(strip({ tokenType: p.tokenType }))
+      ? yield* Effect.flatMap(loadSogniTools, (SogniTools) => SogniTools.make(strip({ tokenType: p.tokenType })))
       : undefined
     const byName = new Map((session?.all ?? []).map((t) => [t.name, t] as const))
     const tools = new Map<string, Tool.Tool>()
@@ -240,7 +249,7 @@ type AnyChunk = ChatChunk.ToolStreamChunk
 const platformToolNames = (p: ChatCompletionParams): ReadonlySet<string> =>
   new Set(
     p.autoExecuteTools === true
-      ? (p.tools ?? []).map((t) => t.function.name).filter((name) => PlatformTools.isClientExecutableToolName(name))
+      ? (p.tools ?? []).map((t) => t.function.name).filter((name) => PlatformToolNames.isClientExecutableToolName(name))
       : []
   )
 
@@ -272,6 +281,19 @@ class Folder {
 
   /** Folds one chunk and emits the official events it stands for. */
   push(chunk: AnyChunk): ReadonlyArray<ChatCompletionChunk> {
+    // the hot path (one chunk per token): one piece and one array, no event but `token`
+    if (chunk._tag === "TextDelta" || chunk._tag === "ReasoningDelta") {
+      this.content += chunk.text
+      let piece: ChatCompletionChunk
+      if (this.roleSent) {
+        piece = { jobID: this.jobID, content: chunk.text }
+      } else {
+        this.roleSent = true
+        piece = { jobID: this.jobID, content: chunk.text, role: "assistant" }
+      }
+      this.emit("token", piece)
+      return [piece]
+    }
     const folded = this.fold(chunk)
     const pieces = folded.map((piece) => {
       if (this.roleSent || piece.toolCall !== undefined || piece.toolResult !== undefined || piece.finishReason !== undefined) {
@@ -552,11 +574,11 @@ export class ChatApi extends Emitter<ChatApiEvents> {
       }
     ) =>
       Effect.gen(function*() {
-        const session = yield* SogniTools.make(strip({ tokenType: options.tokenType, network: options.network, numberOfMedia: options.numberOfMedia }))
+        const session = yield* Effect.flatMap(loadSogniTools, (SogniTools) => SogniTools.make(strip({ tokenType: options.tokenType, network: options.network, numberOfMedia: options.numberOfMedia })))
         const kit = Tool.toolkit(...session.all)
         const out: Array<ToolExecutionResult> = []
         for (const call of calls) {
-          const platform = PlatformTools.isClientExecutableToolName(call.function.name)
+          const platform = PlatformToolNames.isClientExecutableToolName(call.function.name)
           if (!platform && options.onToolCall !== undefined) {
             const handler = options.onToolCall
             options.onToolProgress?.(call, { status: "processing", percent: 0 })

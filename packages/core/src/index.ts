@@ -26,6 +26,8 @@ export * as SogniAccount from "./SogniAccount.js"
 export * as Sogni from "./Sogni.js"
 /** @since 0.1.0 */
 export * as PlatformTools from "./PlatformTools.js"
+/** @since 0.2.0 */
+export * as PlatformToolNames from "./PlatformToolNames.js"
 /** @since 0.1.0 */
 export * as Subscriptions from "./Subscriptions.js"
 /** @since 0.1.0 */

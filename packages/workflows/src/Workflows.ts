@@ -49,7 +49,13 @@ import * as Stream from "effect/Stream"
 import * as EventStream from "./internal/eventStream.js"
 import * as Workflow from "./Workflow.js"
 import { fromApiError, type WorkflowError, WorkflowInvalidRequest } from "./WorkflowError.js"
-import * as WorkflowPlan from "./WorkflowPlan.js"
+import type * as WorkflowPlan from "./WorkflowPlan.js"
+
+/**
+ * The plan checker (and with it core's `PlatformTools`: the protocol's argument schemas and ajv) loads on
+ * the first start from an inline plan, not with the service.
+ */
+const loadWorkflowPlan: Effect.Effect<typeof import("./WorkflowPlan.js")> = Effect.promise(() => import("./WorkflowPlan.js"))
 
 // ---------------------------------------------------------------------------------------------
 // Requests
@@ -430,8 +436,9 @@ export const make = (options: Options = {}): Effect.Effect<WorkflowsService, nev
         yield* checkMediaReferences(refs)
         let plan: WorkflowPlan.Plan | undefined
         if (hasInput) {
-          const raw = request.input instanceof WorkflowPlan.PlanBuilder ? request.input.build() : request.input
-          plan = yield* WorkflowPlan.validate(raw, { mediaReferences: refs })
+          const plans = yield* loadWorkflowPlan
+          const raw = request.input instanceof plans.PlanBuilder ? request.input.build() : request.input
+          plan = yield* plans.validate(raw, { mediaReferences: refs })
         }
         const body = startBody(request, plan, appSource)
         return yield* rest.post("rest", BASE, body, RecordData, {

@@ -120,7 +120,8 @@ export const chatStream: Benchmark = {
       `retained ours/official=${r(s.ours.retainedBytes, s.official.retainedBytes)} ours/floor=${r(s.ours.retainedBytes, s.floor.retainedBytes)} ` +
       `adapter/official=${r(s.adapter.retainedBytes, s.official.retainedBytes)}`,
       `RESULT chat-stream chunks official=${chunks("official")} ours=${chunks("ours")} adapter=${chunks("adapter")} ` +
-      `ours-adapter-match=${chunks("ours") === chunks("official") && chunks("adapter") === chunks("official")}`
+      `ours-adapter-match=${chunks("ours") === chunks("official") && chunks("adapter") === chunks("official")} ` +
+      `ours-by-tag=${JSON.stringify((runs.ours.at(-1)?.detail as { byTag?: unknown } | undefined)?.byTag ?? {})}`
     ]
   }
 }

@@ -26,6 +26,10 @@ const program = Effect.gen(function*() {
   let chars = 0
   let completionTokens = -1
   let chunks = 0
+  // by tag: the official client yields one chunk per jobTokens frame; this stream also carries the
+  // job's lifecycle (JobState) and its Finish (usage, cost, worker), which the official client gives as
+  // events and `finalResult` instead
+  const byTag: Record<string, number> = {}
   yield* Chat.stream({
     model: plan.model,
     messages: [{ role: "user", content: plan.prompt }],
@@ -36,6 +40,7 @@ const program = Effect.gen(function*() {
     Stream.runForEach((chunk) =>
       Effect.sync(() => {
         chunks++
+        byTag[chunk._tag] = (byTag[chunk._tag] ?? 0) + 1
         if (chunk._tag === "TextDelta") {
           deltas++
           chars += chunk.text.length
@@ -46,7 +51,7 @@ const program = Effect.gen(function*() {
     )
   )
   const detail: ChatDetail = { deltas, chars, completionTokens }
-  report(meter.stop("ours", chunks, { ...detail }))
+  report(meter.stop("ours", chunks, { ...detail, byTag }))
 })
 
 const layer = Chat.layer().pipe(

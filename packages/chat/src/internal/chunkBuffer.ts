@@ -1,0 +1,148 @@
+/**
+ * The buffer between a chat job's socket route and its stream's consumer: the route's handler offers
+ * chunks synchronously on the socket's turn (it cannot wait, and the socket is shared by every job, so
+ * it cannot be paused for one slow consumer); the consumer takes everything waiting in one pull.
+ *
+ * Overflow policy (nothing is dropped):
+ *
+ * 1. Up to `capacity` chunks wait as they came.
+ * 2. When `capacity` chunks wait, a new chunk is merged into the newest waiting one when they carry the
+ *    same kind of text — `TextDelta` + `TextDelta`, `ReasoningDelta` + `ReasoningDelta`, or argument
+ *    fragments of the same tool call (`ToolCallDelta` with the same `index` and no new `id`/`name`) —
+ *    so a slow consumer gets the same text in fewer, longer deltas. A `Usage` replaces a waiting newest
+ *    `Usage` (the counts are cumulative: the newer one holds the older), and text that arrives after a
+ *    waiting `Usage` merges into the text before it (the `Usage` stays the newest chunk, and the next
+ *    `Usage` or the `Finish` carries the final counts).
+ * 3. A chunk that merges with nothing (a lifecycle `JobState`, a new tool call, a switch between text
+ *    and reasoning) is appended past `capacity`; at `2 × capacity` waiting chunks the stream fails with
+ *    `SogniChatJobError { reason: "BufferOverflow" }` instead of growing further (and the job is
+ *    cancelled upstream like any abandoned job).
+ *
+ * @internal
+ */
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import { ChatChunk } from "../ChatChunk.js"
+import type { ChatError } from "../ChatError.js"
+
+/** The default number of chunks that wait before the overflow policy applies. @internal */
+export const defaultCapacity = 4096
+
+// `ChatChunk.X` builds a new constructor on every read: read each one once
+const TextDelta = ChatChunk.TextDelta
+const ReasoningDelta = ChatChunk.ReasoningDelta
+const ToolCallDelta = ChatChunk.ToolCallDelta
+
+/** `next` folded into `last` when rule 2 allows it, else `undefined`. @internal */
+export const merge = (last: ChatChunk, next: ChatChunk): ChatChunk | undefined => {
+  switch (next._tag) {
+    case "TextDelta":
+      return last._tag === "TextDelta" ? TextDelta({ text: last.text + next.text }) : undefined
+    case "ReasoningDelta":
+      return last._tag === "ReasoningDelta" ? ReasoningDelta({ text: last.text + next.text }) : undefined
+    case "ToolCallDelta":
+      return last._tag === "ToolCallDelta" && last.index === next.index && next.id === undefined &&
+          next.name === undefined
+        ? ToolCallDelta({ index: last.index, id: last.id, name: last.name, arguments: last.arguments + next.arguments })
+        : undefined
+    case "Usage":
+      return last._tag === "Usage" ? next : undefined
+    default:
+      return undefined
+  }
+}
+
+/** @internal */
+export interface ChunkBuffer {
+  /** Hands a chunk to the consumer (the socket's turn; never waits). */
+  readonly offer: (chunk: ChatChunk) => void
+  /** Ends the stream after the waiting chunks. Later offers and endings are ignored. */
+  readonly end: () => void
+  /** Fails the stream after the waiting chunks. Later offers and endings are ignored. */
+  readonly fail: (error: ChatError) => void
+  /** Everything waiting, in order; waits when nothing is; `None` at the end. */
+  readonly take: Effect.Effect<Chunk.Chunk<ChatChunk>, Option.Option<ChatError>>
+  /** Chunks waiting now. */
+  readonly size: () => number
+}
+
+/**
+ * A buffer with the overflow policy above; `onOverflow` builds the error of rule 3.
+ *
+ * @internal
+ */
+export const make = (capacity: number, onOverflow: (waiting: number) => ChatError): ChunkBuffer => {
+  let waiting: Array<ChatChunk> = []
+  let ended = false
+  let failure: ChatError | undefined
+  let wake: ((effect: Effect.Effect<void>) => void) | undefined
+
+  const notify = () => {
+    if (wake === undefined) return
+    const resume = wake
+    wake = undefined
+    resume(Effect.void)
+  }
+
+  const fail = (error: ChatError) => {
+    if (ended) return
+    ended = true
+    failure = error
+    notify()
+  }
+
+  const offer = (chunk: ChatChunk) => {
+    if (ended) return
+    const n = waiting.length
+    if (n < capacity) {
+      waiting.push(chunk)
+      return notify()
+    }
+    const last = waiting[n - 1]!
+    const merged = merge(last, chunk)
+    if (merged !== undefined) {
+      waiting[n - 1] = merged
+      return
+    }
+    if (last._tag === "Usage" && n >= 2) {
+      const before = merge(waiting[n - 2]!, chunk)
+      if (before !== undefined) {
+        waiting[n - 2] = before
+        return
+      }
+    }
+    if (n >= 2 * capacity) return fail(onOverflow(n))
+    waiting.push(chunk)
+  }
+
+  const take: Effect.Effect<Chunk.Chunk<ChatChunk>, Option.Option<ChatError>> = Effect.suspend(() => {
+    if (waiting.length > 0) {
+      const out = waiting
+      waiting = []
+      return Effect.succeed(Chunk.unsafeFromArray(out))
+    }
+    if (ended) return Effect.fail(failure === undefined ? Option.none() : Option.some(failure))
+    return Effect.zipRight(
+      Effect.async<void>((resume) => {
+        wake = resume
+        return Effect.sync(() => {
+          if (wake === resume) wake = undefined
+        })
+      }),
+      take
+    )
+  })
+
+  return {
+    offer,
+    end: () => {
+      if (ended) return
+      ended = true
+      notify()
+    },
+    fail,
+    take,
+    size: () => waiting.length
+  }
+}

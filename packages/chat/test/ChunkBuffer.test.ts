@@ -1,0 +1,165 @@
+/**
+ * The bounded buffer between a chat job's socket route and its consumer (`internal/chunkBuffer.ts`):
+ * order below capacity, the overflow policy (text merged, never dropped; usage superseded; a typed
+ * failure at twice the capacity), waiting and waking, and endings after the waiting chunks.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import { ChatChunk } from "../src/ChatChunk.js"
+import { SogniChatJobError } from "../src/ChatError.js"
+import * as ChunkBuffer from "../src/internal/chunkBuffer.js"
+
+const overflow = (waiting: number) =>
+  new SogniChatJobError({ reason: "BufferOverflow", jobID: "J", error: "buffer_overflow", message: `${waiting} waiting` })
+
+const text = (t: string) => ChatChunk.TextDelta({ text: t })
+const reasoning = (t: string) => ChatChunk.ReasoningDelta({ text: t })
+const usage = (n: number) => ChatChunk.Usage({ usage: { prompt_tokens: 1, completion_tokens: n, total_tokens: n + 1 } })
+const state = (s: string) =>
+  ChatChunk.JobState({ jobID: "J", state: s, queuePosition: undefined, workerName: undefined, modelId: undefined, estimatedCost: undefined })
+
+/** Takes until the end (or the failure), in order. */
+const drain = (buffer: ChunkBuffer.ChunkBuffer) =>
+  Effect.gen(function*() {
+    const out: Array<ChatChunk> = []
+    while (true) {
+      const taken = yield* Effect.either(buffer.take)
+      if (taken._tag === "Left") return { chunks: out, error: Option.getOrUndefined(taken.left) }
+      out.push(...Chunk.toReadonlyArray(taken.right))
+    }
+  })
+
+const joined = (chunks: ReadonlyArray<ChatChunk>, tag: "TextDelta" | "ReasoningDelta") =>
+  chunks.flatMap((c) => (c._tag === tag ? [c.text] : [])).join("")
+
+describe("ChunkBuffer", () => {
+  it.effect("below capacity every chunk waits as it came and one take returns them all", () =>
+    Effect.gen(function*() {
+      const buffer = ChunkBuffer.make(8, overflow)
+      const offered = [state("queued"), text("a"), text("b"), usage(2)]
+      for (const c of offered) buffer.offer(c)
+      buffer.end()
+      const first = yield* buffer.take
+      assert.deepStrictEqual(Chunk.toReadonlyArray(first), offered)
+      assert.deepStrictEqual(yield* Effect.flip(buffer.take), Option.none())
+    }))
+
+  it.effect("at capacity new text merges into the newest delta of its kind; nothing is dropped", () =>
+    Effect.gen(function*() {
+      const buffer = ChunkBuffer.make(2, overflow)
+      buffer.offer(state("jobStarted"))
+      for (const t of ["a", "b", "c", "d"]) buffer.offer(text(t))
+      assert.strictEqual(buffer.size(), 2)
+      buffer.end()
+      const { chunks, error } = yield* drain(buffer)
+      assert.isUndefined(error)
+      assert.deepStrictEqual(chunks, [state("jobStarted"), text("abcd")])
+    }))
+
+  it.effect("a newer Usage replaces the waiting one, and text after it merges into the text before it", () =>
+    Effect.gen(function*() {
+      const buffer = ChunkBuffer.make(2, overflow)
+      buffer.offer(text("a"))
+      buffer.offer(usage(1))
+      buffer.offer(text("b"))
+      buffer.offer(usage(2))
+      buffer.end()
+      const { chunks } = yield* drain(buffer)
+      assert.deepStrictEqual(chunks, [text("ab"), usage(2)])
+    }))
+
+  it.effect("tool-call argument fragments of one call merge; a new call is kept apart", () =>
+    Effect.gen(function*() {
+      const buffer = ChunkBuffer.make(1, overflow)
+      const delta = (index: number, args: string, id?: string, name?: string) =>
+        ChatChunk.ToolCallDelta({ index, id, name, arguments: args })
+      buffer.offer(delta(0, "", "call_0", "get_weather"))
+      buffer.offer(delta(0, "{\"loc"))
+      buffer.offer(delta(0, "ation\":1}"))
+      buffer.offer(delta(1, "", "call_1", "get_time"))
+      buffer.end()
+      const { chunks } = yield* drain(buffer)
+      assert.deepStrictEqual(chunks, [delta(0, "{\"location\":1}", "call_0", "get_weather"), delta(1, "", "call_1", "get_time")])
+    }))
+
+  it.effect("chunks that merge with nothing go past capacity; at twice it the stream fails after what waits", () =>
+    Effect.gen(function*() {
+      const buffer = ChunkBuffer.make(2, overflow)
+      // text and reasoning alternating never merge with their neighbour
+      const offered = [text("1"), reasoning("2"), text("3"), reasoning("4")]
+      for (const c of offered) buffer.offer(c)
+      assert.strictEqual(buffer.size(), 4)
+      buffer.offer(text("5"))
+      buffer.offer(text("ignored after the failure"))
+      buffer.end()
+      const { chunks, error } = yield* drain(buffer)
+      assert.deepStrictEqual(chunks, offered)
+      assert(error?._tag === "SogniChatJobError")
+      assert.strictEqual(error.reason, "BufferOverflow")
+      assert.strictEqual(error.error, "buffer_overflow")
+    }))
+
+  it.effect("any interleaving through a small buffer keeps all text, all reasoning, the lifecycle and the last usage", () =>
+    Effect.gen(function*() {
+      // a deterministic pseudo-random walk over many sequences (no Math.random in tests)
+      let seed = 7
+      const next = (n: number) => {
+        seed = (seed * 1103515245 + 12345) % 2147483648
+        return seed % n
+      }
+      for (let run = 0; run < 200; run++) {
+        const buffer = ChunkBuffer.make(2 + next(6), overflow)
+        const offered: Array<ChatChunk> = [state("pending"), state("jobStarted")]
+        let n = 0
+        for (let i = 0; i < 50; i++) {
+          const k = next(10)
+          if (k < 7) offered.push(text(`t${i}`))
+          else if (k < 8) offered.push(usage(++n))
+          else offered.push(k === 8 && i % 10 === 0 ? reasoning(`r${i}`) : text(`u${i}`))
+        }
+        for (const c of offered) buffer.offer(c)
+        buffer.end()
+        const { chunks, error } = yield* drain(buffer)
+        if (error !== undefined) {
+          // the only allowed loss: none — a failure ends the stream loudly, and only past twice the capacity
+          assert(error._tag === "SogniChatJobError" && error.reason === "BufferOverflow")
+          continue
+        }
+        assert.strictEqual(joined(chunks, "TextDelta"), joined(offered, "TextDelta"))
+        assert.strictEqual(joined(chunks, "ReasoningDelta"), joined(offered, "ReasoningDelta"))
+        assert.deepStrictEqual(chunks.filter((c) => c._tag === "JobState"), offered.filter((c) => c._tag === "JobState"))
+        const lastUsage = (cs: ReadonlyArray<ChatChunk>) => cs.filter((c) => c._tag === "Usage").at(-1)
+        assert.deepStrictEqual(lastUsage(chunks), lastUsage(offered))
+      }
+    }))
+
+  it.effect("take waits while nothing waits and wakes on the next offer; a failure comes after the waiting chunks", () =>
+    Effect.gen(function*() {
+      const buffer = ChunkBuffer.make(4, overflow)
+      const fiber = yield* Effect.fork(buffer.take)
+      yield* Effect.yieldNow()
+      assert.isNull(fiber.unsafePoll())
+      buffer.offer(text("x"))
+      assert.deepStrictEqual(Chunk.toReadonlyArray(yield* Fiber.join(fiber)), [text("x")])
+      buffer.offer(text("y"))
+      buffer.fail(overflow(0))
+      assert.deepStrictEqual(Chunk.toReadonlyArray(yield* buffer.take), [text("y")])
+      const exit = yield* Effect.exit(buffer.take)
+      assert.isTrue(Exit.isFailure(exit))
+    }))
+
+  it.effect("an interrupted take leaves no waiter behind", () =>
+    Effect.gen(function*() {
+      const buffer = ChunkBuffer.make(4, overflow)
+      const fiber = yield* Effect.fork(buffer.take)
+      yield* Effect.yieldNow()
+      yield* Fiber.interrupt(fiber)
+      buffer.offer(text("z"))
+      buffer.end()
+      assert.deepStrictEqual((yield* drain(buffer)).chunks, [text("z")])
+    }))
+})
