@@ -35,8 +35,10 @@ import * as Schema from "effect/Schema"
  * Reasons, from the wire `code`: `RateLimited` (`RATE_LIMIT_EXCEEDED`), `ConcurrentLimit`
  * (`CONCURRENT_LIMIT_EXCEEDED`), `InvalidRequest` (`INVALID_REQUEST`), `NotFound` (`RESOURCE_NOT_FOUND`),
  * `GenerationFailed` (`GENERATION_FAILED`), `Internal` (`INTERNAL_ERROR`), `AuthRequired`
- * (`AUTH_REQUIRED`), `Timeout` (no answer within the configured bound; a `cancel` was sent) and `Unknown`
- * (any other code, kept in `code`).
+ * (`AUTH_REQUIRED`), `Timeout` (no answer within the configured bound; a `cancel` was sent), `Overflow`
+ * (`CLIENT_BUFFER_FULL`: the consumer fell `frameBufferCapacity` frames behind a stream; a `cancel` was
+ * sent) and `Unknown` (any other code, kept in `code`). A refusal before sending because `maxInFlight`
+ * requests are already running is `ConcurrentLimit` with code `CLIENT_MAX_IN_FLIGHT`.
  *
  * @since 0.2.0
  */
@@ -52,6 +54,7 @@ export class ZelaiRequestError extends Schema.TaggedError<ZelaiRequestError>("@e
       "Internal",
       "AuthRequired",
       "Timeout",
+      "Overflow",
       "Unknown"
     ),
     code: Schema.String,
