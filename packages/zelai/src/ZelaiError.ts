@@ -87,7 +87,7 @@ export class ZelaiRequestError extends Schema.TaggedError<ZelaiRequestError>("@e
  *
  * @since 0.2.0
  */
-export class ZelaiConnectionLost extends Schema.TaggedError<ZelaiConnectionLost>("@effect-sogni/zelai/ZelaiConnectionLost")(
+export class ZelaiConnectionLost extends SogniError.neverRetried(Schema.TaggedError<ZelaiConnectionLost>("@effect-sogni/zelai/ZelaiConnectionLost")(
   "ZelaiConnectionLost",
   {
     requestId: Schema.String,
@@ -96,17 +96,9 @@ export class ZelaiConnectionLost extends Schema.TaggedError<ZelaiConnectionLost>
     closeCode: Schema.optional(Schema.Number),
     message: Schema.String
   }
-) {
+)) {
   /** @since 0.2.0 */
   readonly [SogniError.TypeId]: SogniError.TypeId = SogniError.TypeId
-  /** Not retried automatically: running it again may bill it again. @since 0.2.0 */
-  get isRetryable(): boolean {
-    return false
-  }
-  /** @since 0.2.0 */
-  get retryAfter(): Option.Option<Duration.Duration> {
-    return Option.none()
-  }
 }
 
 /**
