@@ -23,7 +23,7 @@
  *
  * @since 0.1.0
  */
-import type { SogniError } from "@effect-sogni/core"
+import { SogniError } from "@effect-sogni/core"
 import * as Duration from "effect/Duration"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
@@ -34,6 +34,17 @@ export const TypeId: unique symbol = Symbol.for("@effect-sogni/chat/ChatError")
 
 /** @since 0.1.0 */
 export type TypeId = typeof TypeId
+
+/**
+ * A wire `error_code` as a subscription error code (4078–4081), when it is one: the `subscriptionErrorCode`
+ * of {@link SogniChatJobError} and `SogniHostedChatError`.
+ *
+ * @since 0.2.0
+ */
+export const subscriptionErrorCodeOf = (errorCode: string | undefined): Option.Option<number> => {
+  const code = Number(errorCode)
+  return code >= 4078 && code <= 4081 ? Option.some(code) : Option.none()
+}
 
 /** Wire error tags that say "submit the same request again" (chat.md §3.4). @since 0.1.0 */
 export const retryableErrorTags: ReadonlySet<string> = new Set(["server_restarting", "transport_lost", "idle_timeout"])
@@ -84,8 +95,7 @@ export class SogniChatJobError extends Schema.TaggedError<SogniChatJobError>("@e
   }
   /** The subscription error code 4078–4081 as a number, when the error is one. @since 0.1.0 */
   get subscriptionErrorCode(): Option.Option<number> {
-    const code = Number(this.errorCode)
-    return code >= 4078 && code <= 4081 ? Option.some(code) : Option.none()
+    return subscriptionErrorCodeOf(this.errorCode)
   }
 }
 
@@ -102,7 +112,7 @@ export class SogniChatJobError extends Schema.TaggedError<SogniChatJobError>("@e
  *
  * @since 0.1.0
  */
-export class SogniToolCallError extends Schema.TaggedError<SogniToolCallError>("@effect-sogni/chat/SogniToolCallError")(
+export class SogniToolCallError extends SogniError.neverRetried(Schema.TaggedError<SogniToolCallError>("@effect-sogni/chat/SogniToolCallError")(
   "SogniToolCallError",
   {
     reason: Schema.Literal("UnknownTool", "InvalidArguments", "HandlerFailed", "MaxRoundsExceeded"),
@@ -111,43 +121,28 @@ export class SogniToolCallError extends Schema.TaggedError<SogniToolCallError>("
     message: Schema.String,
     cause: Schema.optional(Schema.Unknown)
   }
-) {
+)) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
-  /** @since 0.1.0 */
-  get isRetryable(): boolean {
-    return false
-  }
-  /** @since 0.1.0 */
-  get retryAfter(): Option.Option<Duration.Duration> {
-    return Option.none()
-  }
 }
 
 /**
  * A structured answer could not be used: `InvalidJson` (not JSON) or `SchemaMismatch` (JSON that does
- * not decode with the requested schema). `rawText` is the model's answer as received.
+ * not decode with the requested schema). `rawText` is the model's answer as received. Retryable: sampling
+ * may produce a valid answer next time.
  *
  * @since 0.1.0
  */
-export class SogniChatOutputError extends Schema.TaggedError<SogniChatOutputError>(
+export class SogniChatOutputError extends SogniError.alwaysRetried(Schema.TaggedError<SogniChatOutputError>(
   "@effect-sogni/chat/SogniChatOutputError"
 )("SogniChatOutputError", {
   reason: Schema.Literal("InvalidJson", "SchemaMismatch"),
   jobID: Schema.String,
   rawText: Schema.String,
   message: Schema.String
-}) {
+})) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
-  /** Sampling may produce a valid answer next time. @since 0.1.0 */
-  get isRetryable(): boolean {
-    return true
-  }
-  /** @since 0.1.0 */
-  get retryAfter(): Option.Option<Duration.Duration> {
-    return Option.none()
-  }
 }
 
 /**

@@ -27,7 +27,6 @@
  * @since 0.1.0
  */
 import { Protocol, RetryPolicy, type SogniAuth, SogniConfig, SogniError, SogniRest, Sse } from "@effect-sogni/core"
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
@@ -430,22 +429,22 @@ export const make: Effect.Effect<ChatRunsService, never, SogniRest.SogniRest | S
  */
 export const layerRest: Layer.Layer<ChatRuns, never, SogniRest.SogniRest | SogniConfig.SogniConfig> = Layer.effect(ChatRuns, make)
 
+const restLayers = SogniRest.layersOn(layerRest)
+
 /**
  * The service over a given `HttpClient`.
  *
  * @since 0.1.0
  */
 export const layerWithHttpClient: Layer.Layer<ChatRuns, never, HttpClient.HttpClient | SogniAuth.SogniAuth | SogniConfig.SogniConfig> =
-  layerRest.pipe(Layer.provide(SogniRest.layer))
+  restLayers.layerWithHttpClient
 
 /**
  * The service over `fetch`; needs core's `SogniAuth` and `SogniConfig` (e.g. from `Sogni.layer`).
  *
  * @since 0.1.0
  */
-export const layer: Layer.Layer<ChatRuns, never, SogniAuth.SogniAuth | SogniConfig.SogniConfig> = layerWithHttpClient.pipe(
-  Layer.provide(FetchHttpClient.layer)
-)
+export const layer: Layer.Layer<ChatRuns, never, SogniAuth.SogniAuth | SogniConfig.SogniConfig> = restLayers.layer
 
 /** @since 0.1.0 */
 export const create = (request: CreateRunRequest): Effect.Effect<CreatedRun, ChatRunsError, ChatRuns> =>

@@ -37,7 +37,6 @@
  * @since 0.1.0
  */
 import { PlatformToolNames, type PlatformTools, type SogniAuth, SogniConfig, SogniError, SogniRest, Sse } from "@effect-sogni/core"
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
@@ -460,22 +459,22 @@ export const layerRest: Layer.Layer<HostedChat, never, SogniRest.SogniRest | Sog
   make
 )
 
+const restLayers = SogniRest.layersOn(layerRest)
+
 /**
  * The service over a given `HttpClient`.
  *
  * @since 0.1.0
  */
 export const layerWithHttpClient: Layer.Layer<HostedChat, never, HttpClient.HttpClient | SogniAuth.SogniAuth | SogniConfig.SogniConfig> =
-  layerRest.pipe(Layer.provide(SogniRest.layer))
+  restLayers.layerWithHttpClient
 
 /**
  * The service over `fetch`; needs core's `SogniAuth` and `SogniConfig` (e.g. from `Sogni.layer`).
  *
  * @since 0.1.0
  */
-export const layer: Layer.Layer<HostedChat, never, SogniAuth.SogniAuth | SogniConfig.SogniConfig> = layerWithHttpClient.pipe(
-  Layer.provide(FetchHttpClient.layer)
-)
+export const layer: Layer.Layer<HostedChat, never, SogniAuth.SogniAuth | SogniConfig.SogniConfig> = restLayers.layer
 
 /** @since 0.1.0 */
 export const complete = (request: HostedChatRequest): Effect.Effect<HostedCompletion, HostedChatError, HostedChat> =>

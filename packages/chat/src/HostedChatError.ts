@@ -17,17 +17,16 @@
  * @since 0.1.0
  */
 import { SogniError } from "@effect-sogni/core"
-import type * as Duration from "effect/Duration"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import { TypeId } from "./ChatError.js"
+import { subscriptionErrorCodeOf, TypeId } from "./ChatError.js"
 
 /**
  * A refused hosted chat request.
  *
  * @since 0.1.0
  */
-export class SogniHostedChatError extends Schema.TaggedError<SogniHostedChatError>(
+export class SogniHostedChatError extends SogniError.retriedByStatus(Schema.TaggedError<SogniHostedChatError>(
   "@effect-sogni/chat/SogniHostedChatError"
 )("SogniHostedChatError", {
   /** The HTTP status. */
@@ -43,21 +42,12 @@ export class SogniHostedChatError extends Schema.TaggedError<SogniHostedChatErro
   limitation: Schema.optional(Schema.String),
   /** From the body's `retryAfter` or the `Retry-After` header. */
   retryAfterMillis: Schema.optional(Schema.Number)
-}) {
+})) {
   /** @since 0.1.0 */
   readonly [TypeId]: typeof TypeId = TypeId
-  /** Core's rule: 408, 429 and 5xx may succeed when sent again. @since 0.1.0 */
-  get isRetryable(): boolean {
-    return SogniError.isRetryableStatus(this.status)
-  }
-  /** @since 0.1.0 */
-  get retryAfter(): Option.Option<Duration.Duration> {
-    return SogniError.retryAfterOf(this.retryAfterMillis)
-  }
   /** The subscription error code 4078–4081 as a number, when the error is one. @since 0.1.0 */
   get subscriptionErrorCode(): Option.Option<number> {
-    const code = Number(this.errorCode)
-    return code >= 4078 && code <= 4081 ? Option.some(code) : Option.none()
+    return subscriptionErrorCodeOf(this.errorCode)
   }
 }
 

@@ -463,20 +463,35 @@ export const ServerEventSchemas = {
   appAlert: AppAlert
 } as const
 
+/**
+ * The decoded payload of each frame type of a table of schemas (`ServerEventSchemas`,
+ * `ClientMessageSchemas`).
+ *
+ * @since 0.2.0
+ */
+export type PayloadsOf<T extends Readonly<Record<string, Schema.Schema.Any>>> = { readonly [K in keyof T]: T[K]["Type"] }
+
+/**
+ * The `{ type, payload }` frames of a table of schemas, discriminated by `type`.
+ *
+ * @since 0.2.0
+ */
+export type FramesOf<T extends Readonly<Record<string, Schema.Schema.Any>>> = {
+  readonly [K in keyof T]: { readonly type: K; readonly payload: PayloadsOf<T>[K] }
+}[keyof T]
+
 /** @since 0.1.0 */
 export type ServerEventType = keyof typeof ServerEventSchemas
 
 /** @since 0.1.0 */
-export type ServerEventPayloads = { readonly [K in ServerEventType]: (typeof ServerEventSchemas)[K]["Type"] }
+export type ServerEventPayloads = PayloadsOf<typeof ServerEventSchemas>
 
 /**
  * A decoded server event: `{ type, payload }`, discriminated by `type`.
  *
  * @since 0.1.0
  */
-export type ServerEvent = {
-  readonly [K in ServerEventType]: { readonly type: K; readonly payload: ServerEventPayloads[K] }
-}[ServerEventType]
+export type ServerEvent = FramesOf<typeof ServerEventSchemas>
 
 /** @since 0.1.0 */
 export type ServerEventOf<K extends ServerEventType> = Extract<ServerEvent, { readonly type: K }>
@@ -568,12 +583,10 @@ export const ClientMessageSchemas = {
 export type ClientMessageType = keyof typeof ClientMessageSchemas
 
 /** @since 0.1.0 */
-export type ClientMessagePayloads = { readonly [K in ClientMessageType]: (typeof ClientMessageSchemas)[K]["Type"] }
+export type ClientMessagePayloads = PayloadsOf<typeof ClientMessageSchemas>
 
 /** @since 0.1.0 */
-export type ClientMessage = {
-  readonly [K in ClientMessageType]: { readonly type: K; readonly payload: ClientMessagePayloads[K] }
-}[ClientMessageType]
+export type ClientMessage = FramesOf<typeof ClientMessageSchemas>
 
 // ---------------------------------------------------------------------------------------------
 // Envelope codec

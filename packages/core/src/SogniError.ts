@@ -57,30 +57,102 @@ export const isRetryableStatus = (status: number): boolean =>
 export const retryAfterOf = (millis: number | undefined): Option.Option<Duration.Duration> =>
   millis === undefined ? Option.none() : Option.some(Duration.millis(millis))
 
+// ---------------------------------------------------------------------------------------------
+// Retry advice, written once
+// ---------------------------------------------------------------------------------------------
+//
+// Every error class of the SDK answers core's retry policy with `isRetryable` and `retryAfter`. The
+// mixins below are the one home of those getters (and of a constant `reason`): an error class extends
+// one of them applied to its `Schema.TaggedError` base, e.g.
+// `class E extends SogniError.neverRetried(Schema.TaggedError<E>()("E", {...})) {}`. The getters live on
+// the prototype, so they stay out of the error's fields, its equality and its JSON.
+
+/**
+ * The constructor an advice mixin extends. `any[]` is the one parameter list TypeScript accepts for a
+ * mixin's base; the resulting class keeps the base's own constructor signature.
+ *
+ * @since 0.2.0
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type ErrorConstructor<A = object> = new(...args: Array<any>) => A
+
+const fixedAdvice = (retryable: boolean) => <C extends ErrorConstructor>(Base: C) =>
+  class extends Base {
+    /** The class's fixed answer: whether trying the same request again may succeed. @since 0.1.0 */
+    get isRetryable(): boolean {
+      return retryable
+    }
+    /** No delay was asked for. @since 0.1.0 */
+    get retryAfter(): Option.Option<Duration.Duration> {
+      return Option.none()
+    }
+  }
+
+/**
+ * `isRetryable` false and no `retryAfter`: the same request would fail the same way.
+ *
+ * @since 0.2.0
+ */
+export const neverRetried = fixedAdvice(false)
+
+/**
+ * `isRetryable` true and no `retryAfter`: trying again may succeed, and no delay was asked for.
+ *
+ * @since 0.2.0
+ */
+export const alwaysRetried = fixedAdvice(true)
+
+/**
+ * The advice of an HTTP answer: `isRetryable` from its `status` ({@link isRetryableStatus}) and
+ * `retryAfter` from its `retryAfterMillis` ({@link retryAfterOf}). Used by every API error class
+ * (`SogniApiError`, workflows' `WorkflowApiError`, chat's `SogniHostedChatError`).
+ *
+ * @since 0.2.0
+ */
+export const retriedByStatus = <
+  C extends ErrorConstructor<{ readonly status: number; readonly retryAfterMillis?: number | undefined }>
+>(Base: C) =>
+  class extends Base {
+    /** Statuses that say "try again": 408, 429 and 5xx ({@link isRetryableStatus}). @since 0.1.0 */
+    get isRetryable(): boolean {
+      return isRetryableStatus(this.status)
+    }
+    /** The delay the server asked for, when it asked for one. @since 0.1.0 */
+    get retryAfter(): Option.Option<Duration.Duration> {
+      return retryAfterOf(this.retryAfterMillis)
+    }
+  }
+
+/**
+ * {@link neverRetried} with a constant `reason`, for error classes that have a single one (refused input,
+ * an unsupported feature, a replaced connection).
+ *
+ * @since 0.2.0
+ */
+export const refusedAs = <const R extends string>(reason: R) => <C extends ErrorConstructor>(Base: C) =>
+  class extends neverRetried(Base) {
+    /** The one reason of this class. @since 0.1.0 */
+    get reason(): R {
+      return reason
+    }
+  }
+
 /**
  * The connection to a host failed or broke: refused, reset, timed out, closed abnormally.
  * Always retryable.
  *
  * @since 0.1.0
  */
-export class SogniTransportError extends Schema.TaggedError<SogniTransportError>(
+export class SogniTransportError extends alwaysRetried(Schema.TaggedError<SogniTransportError>(
   "@effect-sogni/core/SogniTransportError"
 )("SogniTransportError", {
   reason: Schema.Literal("Connect", "Closed", "Timeout", "Write", "Http"),
   message: Schema.String,
   closeCode: Schema.optional(Schema.Number),
   cause: Schema.optional(Schema.Defect)
-}) {
+})) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
-  /** @since 0.1.0 */
-  get isRetryable(): boolean {
-    return true
-  }
-  /** @since 0.1.0 */
-  get retryAfter(): Option.Option<Duration.Duration> {
-    return Option.none()
-  }
 }
 
 /**
@@ -94,23 +166,15 @@ export class SogniTransportError extends Schema.TaggedError<SogniTransportError>
  *
  * @since 0.1.0
  */
-export class SogniAuthenticationError extends Schema.TaggedError<SogniAuthenticationError>(
+export class SogniAuthenticationError extends neverRetried(Schema.TaggedError<SogniAuthenticationError>(
   "@effect-sogni/core/SogniAuthenticationError"
 )("SogniAuthenticationError", {
   reason: Schema.Literal("InvalidCredentials", "AppIdBlocked", "SessionExpired", "NotAuthenticated", "Rejected"),
   message: Schema.String,
   closeCode: Schema.optional(Schema.Number)
-}) {
+})) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
-  /** @since 0.1.0 */
-  get isRetryable(): boolean {
-    return false
-  }
-  /** @since 0.1.0 */
-  get retryAfter(): Option.Option<Duration.Duration> {
-    return Option.none()
-  }
 }
 
 /**
@@ -119,26 +183,14 @@ export class SogniAuthenticationError extends Schema.TaggedError<SogniAuthentica
  *
  * @since 0.1.0
  */
-export class SogniConnectionReplacedError extends Schema.TaggedError<SogniConnectionReplacedError>(
+export class SogniConnectionReplacedError extends refusedAs("ConnectionReplaced")(Schema.TaggedError<SogniConnectionReplacedError>(
   "@effect-sogni/core/SogniConnectionReplacedError"
 )("SogniConnectionReplacedError", {
   appId: Schema.String,
   message: Schema.String
-}) {
+})) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
-  /** @since 0.1.0 */
-  get reason(): "ConnectionReplaced" {
-    return "ConnectionReplaced"
-  }
-  /** @since 0.1.0 */
-  get isRetryable(): boolean {
-    return false
-  }
-  /** @since 0.1.0 */
-  get retryAfter(): Option.Option<Duration.Duration> {
-    return Option.none()
-  }
 }
 
 /**
@@ -146,7 +198,7 @@ export class SogniConnectionReplacedError extends Schema.TaggedError<SogniConnec
  *
  * @since 0.1.0
  */
-export class SogniApiError extends Schema.TaggedError<SogniApiError>("@effect-sogni/core/SogniApiError")(
+export class SogniApiError extends retriedByStatus(Schema.TaggedError<SogniApiError>("@effect-sogni/core/SogniApiError")(
   "SogniApiError",
   {
     reason: Schema.Literal(
@@ -170,17 +222,9 @@ export class SogniApiError extends Schema.TaggedError<SogniApiError>("@effect-so
     /** The error body when it was a JSON object (surfaces with their own error shapes read it: chat.md §13). */
     body: Schema.optional(Schema.Unknown)
   }
-) {
+)) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
-  /** Statuses that say "try again" ({@link isRetryableStatus}). @since 0.1.0 */
-  get isRetryable(): boolean {
-    return isRetryableStatus(this.status)
-  }
-  /** @since 0.1.0 */
-  get retryAfter(): Option.Option<Duration.Duration> {
-    return retryAfterOf(this.retryAfterMillis)
-  }
 }
 
 /**
@@ -188,24 +232,16 @@ export class SogniApiError extends Schema.TaggedError<SogniApiError>("@effect-so
  *
  * @since 0.1.0
  */
-export class SogniDecodeError extends Schema.TaggedError<SogniDecodeError>("@effect-sogni/core/SogniDecodeError")(
+export class SogniDecodeError extends neverRetried(Schema.TaggedError<SogniDecodeError>("@effect-sogni/core/SogniDecodeError")(
   "SogniDecodeError",
   {
     reason: Schema.Literal("Frame", "Payload", "Body"),
     message: Schema.String,
     source: Schema.optional(Schema.String)
   }
-) {
+)) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
-  /** @since 0.1.0 */
-  get isRetryable(): boolean {
-    return false
-  }
-  /** @since 0.1.0 */
-  get retryAfter(): Option.Option<Duration.Duration> {
-    return Option.none()
-  }
 }
 
 /**
@@ -214,27 +250,15 @@ export class SogniDecodeError extends Schema.TaggedError<SogniDecodeError>("@eff
  *
  * @since 0.1.0
  */
-export class SogniInvalidRequest extends Schema.TaggedError<SogniInvalidRequest>(
+export class SogniInvalidRequest extends refusedAs("InvalidRequest")(Schema.TaggedError<SogniInvalidRequest>(
   "@effect-sogni/core/SogniInvalidRequest"
 )("SogniInvalidRequest", {
   field: Schema.String,
   rule: Schema.String,
   message: Schema.String
-}) {
+})) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
-  /** @since 0.1.0 */
-  get reason(): "InvalidRequest" {
-    return "InvalidRequest"
-  }
-  /** @since 0.1.0 */
-  get isRetryable(): boolean {
-    return false
-  }
-  /** @since 0.1.0 */
-  get retryAfter(): Option.Option<Duration.Duration> {
-    return Option.none()
-  }
 }
 
 /**
@@ -251,28 +275,16 @@ export class SogniInvalidRequest extends Schema.TaggedError<SogniInvalidRequest>
  *
  * @since 0.2.0
  */
-export class SogniUnsupported extends Schema.TaggedError<SogniUnsupported>("@effect-sogni/core/SogniUnsupported")(
+export class SogniUnsupported extends refusedAs("Unsupported")(Schema.TaggedError<SogniUnsupported>("@effect-sogni/core/SogniUnsupported")(
   "SogniUnsupported",
   {
     feature: Schema.String,
     provider: Schema.String,
     message: Schema.String
   }
-) {
+)) {
   /** @since 0.2.0 */
   readonly [TypeId]: TypeId = TypeId
-  /** @since 0.2.0 */
-  get reason(): "Unsupported" {
-    return "Unsupported"
-  }
-  /** @since 0.2.0 */
-  get isRetryable(): boolean {
-    return false
-  }
-  /** @since 0.2.0 */
-  get retryAfter(): Option.Option<Duration.Duration> {
-    return Option.none()
-  }
 }
 
 /**

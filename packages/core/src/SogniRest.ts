@@ -390,6 +390,21 @@ export const layerWithAuth: Layer.Layer<
 > = layer.pipe(Layer.provideMerge(SogniAuth.layer))
 
 /**
+ * The two layers a service built on `SogniRest` exports besides its `layerRest`, written once: the service
+ * over a given `HttpClient` (`layerWithHttpClient`, needs `SogniAuth` and `SogniConfig`) and over the
+ * platform's `fetch` (`layer`).
+ *
+ * @since 0.2.0
+ */
+export const layersOn = <I, E>(layerRest: Layer.Layer<I, E, SogniRest | SogniConfig.SogniConfig>): {
+  readonly layerWithHttpClient: Layer.Layer<I, E, HttpClient.HttpClient | SogniAuth.SogniAuth | SogniConfig.SogniConfig>
+  readonly layer: Layer.Layer<I, E, SogniAuth.SogniAuth | SogniConfig.SogniConfig>
+} => {
+  const layerWithHttpClient = layerRest.pipe(Layer.provide(layer))
+  return { layerWithHttpClient, layer: layerWithHttpClient.pipe(Layer.provide(FetchHttpClient.layer)) }
+}
+
+/**
  * `SogniRest` and `SogniAuth` over the platform's `fetch` client: needs only `SogniConfig`.
  *
  * @since 0.1.0

@@ -25,8 +25,6 @@
  * @since 0.1.0
  */
 import { SogniError } from "@effect-sogni/core"
-import type * as Duration from "effect/Duration"
-import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 
@@ -49,7 +47,7 @@ export const isWorkflowError = (u: unknown): u is WorkflowInvalidRequest | Workf
  *
  * @since 0.1.0
  */
-export class WorkflowInvalidRequest extends Schema.TaggedError<WorkflowInvalidRequest>(
+export class WorkflowInvalidRequest extends SogniError.refusedAs("InvalidRequest")(Schema.TaggedError<WorkflowInvalidRequest>(
   "@effect-sogni/workflows/WorkflowInvalidRequest"
 )("WorkflowInvalidRequest", {
   /** The plan step at fault, when the problem is inside a step. */
@@ -59,21 +57,9 @@ export class WorkflowInvalidRequest extends Schema.TaggedError<WorkflowInvalidRe
   /** The rule it broke (`required`, `maximum`, `unknownStep`, `exactlyOne`…). */
   rule: Schema.String,
   message: Schema.String
-}) {
+})) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
-  /** @since 0.1.0 */
-  get reason(): "InvalidRequest" {
-    return "InvalidRequest"
-  }
-  /** @since 0.1.0 */
-  get isRetryable(): boolean {
-    return false
-  }
-  /** @since 0.1.0 */
-  get retryAfter(): Option.Option<Duration.Duration> {
-    return Option.none()
-  }
 }
 
 /**
@@ -103,7 +89,7 @@ export type ApiReason = typeof ApiReason.Type
  *
  * @since 0.1.0
  */
-export class WorkflowApiError extends Schema.TaggedError<WorkflowApiError>("@effect-sogni/workflows/WorkflowApiError")(
+export class WorkflowApiError extends SogniError.retriedByStatus(Schema.TaggedError<WorkflowApiError>("@effect-sogni/workflows/WorkflowApiError")(
   "WorkflowApiError",
   {
     reason: ApiReason,
@@ -117,17 +103,9 @@ export class WorkflowApiError extends Schema.TaggedError<WorkflowApiError>("@eff
     retryAfterMillis: Schema.optional(Schema.Number),
     details: Schema.optional(Schema.Unknown)
   }
-) {
+)) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
-  /** Core's rule: 408, 429 and 5xx. @since 0.1.0 */
-  get isRetryable(): boolean {
-    return SogniError.isRetryableStatus(this.status)
-  }
-  /** @since 0.1.0 */
-  get retryAfter(): Option.Option<Duration.Duration> {
-    return SogniError.retryAfterOf(this.retryAfterMillis)
-  }
 }
 
 /**
@@ -137,7 +115,7 @@ export class WorkflowApiError extends Schema.TaggedError<WorkflowApiError>("@eff
  *
  * @since 0.1.0
  */
-export class WorkflowStreamError extends Schema.TaggedError<WorkflowStreamError>(
+export class WorkflowStreamError extends SogniError.alwaysRetried(Schema.TaggedError<WorkflowStreamError>(
   "@effect-sogni/workflows/WorkflowStreamError"
 )("WorkflowStreamError", {
   reason: Schema.Literal("Exhausted", "Idle"),
@@ -146,17 +124,9 @@ export class WorkflowStreamError extends Schema.TaggedError<WorkflowStreamError>
   lastEventId: Schema.optional(Schema.String),
   message: Schema.String,
   cause: Schema.optional(Schema.Defect)
-}) {
+})) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
-  /** @since 0.1.0 */
-  get isRetryable(): boolean {
-    return true
-  }
-  /** @since 0.1.0 */
-  get retryAfter(): Option.Option<Duration.Duration> {
-    return Option.none()
-  }
 }
 
 /**

@@ -33,6 +33,7 @@ import { ChatChunk } from "@effect-sogni/chat/ChatChunk"
 import { type ChatError, SogniChatJobError, SogniChatOutputError } from "@effect-sogni/chat/ChatError"
 import { SogniError } from "@effect-sogni/core"
 import type * as Models from "@effect-sogni/media/Models"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
@@ -197,13 +198,13 @@ const usageOf = (result: ZelaiProtocol.LlmResult): ChatChunkNs.TokenUsage => {
   return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: result.tokensUsed }
 }
 
-const finish = (requestId: string, result: ZelaiProtocol.LlmResult, startedAt: number) =>
+const finish = (requestId: string, result: ZelaiProtocol.LlmResult, seconds: number) =>
   ChatChunk.Finish({
     jobID: requestId,
     role: "assistant",
     finishReason: "stop",
     usage: usageOf(result),
-    timeTaken: (Date.now() - startedAt) / 1000,
+    timeTaken: seconds,
     workerName: undefined,
     cost: undefined,
     toolCalls: []
@@ -223,8 +224,9 @@ export const make = Effect.gen(function*() {
     Either.match(toLlmRequest(request, { stream: true }), {
       onLeft: (e) => Stream.fail(e),
       onRight: (llm) =>
-        Stream.suspend(() => {
-          const startedAt = Date.now()
+        Stream.unwrap(Effect.map(Effect.clock, (clock) => {
+          // the fiber's clock, read synchronously per frame (TestClock in tests)
+          const startedAt = clock.unsafeCurrentTimeMillis()
           let started = false
           return zelai.llmStream(llm).pipe(
             Stream.mapError(toChatError),
@@ -242,10 +244,14 @@ export const make = Effect.gen(function*() {
               started = true
               return part._tag === "Delta"
                 ? [...head, ChatChunk.TextDelta({ text: part.text })]
-                : [...head, ChatChunk.Usage({ usage: usageOf(part.result) }), finish(part.requestId, part.result, startedAt)]
+                : [
+                  ...head,
+                  ChatChunk.Usage({ usage: usageOf(part.result) }),
+                  finish(part.requestId, part.result, (clock.unsafeCurrentTimeMillis() - startedAt) / 1000)
+                ]
             })
           )
-        })
+        }))
     })
 
   const complete = (request: ChatRequest.ChatRequest): Effect.Effect<ChatChunkNs.ChatCompletion, ChatError> => {
@@ -253,8 +259,9 @@ export const make = Effect.gen(function*() {
     if (format === undefined || format.type === "text") return Chat.foldCompletion(stream(request))
     return Effect.gen(function*() {
       const llm = yield* toLlmRequest(request, { stream: false })
-      const startedAt = Date.now()
+      const startedAt = yield* Clock.currentTimeMillis
       const result = yield* zelai.llm(llm).pipe(Effect.mapError(toChatError))
+      const endedAt = yield* Clock.currentTimeMillis
       // prefer the parsed `json` (the text may be empty or hold the same JSON)
       const text = result.json !== undefined ? JSON.stringify(result.json) : result.text
       return {
@@ -264,7 +271,7 @@ export const make = Effect.gen(function*() {
         role: "assistant",
         finishReason: "stop",
         usage: usageOf(result),
-        timeTaken: (Date.now() - startedAt) / 1000,
+        timeTaken: (endedAt - startedAt) / 1000,
         workerName: undefined,
         cost: undefined,
         toolCalls: []

@@ -86,7 +86,18 @@ export const defaults = {
   /** A CDN download. */
   downloadTimeout: Duration.seconds(60),
   /** Longest LLM prompt accepted (characters, the documented `llm.maxPromptLength`). */
-  maxPromptLength: ZelaiProtocol.LIMITS.maxPromptLength
+  maxPromptLength: ZelaiProtocol.LIMITS.maxPromptLength,
+  /**
+   * Requests in flight at once, at most; one more fails at once with `ZelaiRequestError` `ConcurrentLimit`
+   * (code `CLIENT_MAX_IN_FLIGHT`, retryable). Far above the server's own concurrency limits.
+   */
+  maxInFlight: 1024,
+  /**
+   * Frames one request buffers while its consumer does not read, at most. Beyond it a `progress` frame is
+   * dropped (a later one supersedes it) and any other frame fails the request with `ZelaiRequestError`
+   * `Overflow` (code `CLIENT_BUFFER_FULL`) and cancels it.
+   */
+  frameBufferCapacity: 4096
 } as const
 
 /**
@@ -111,6 +122,8 @@ export interface Options {
   readonly cancelTimeout?: Duration.DurationInput | undefined
   readonly downloadTimeout?: Duration.DurationInput | undefined
   readonly maxPromptLength?: number | undefined
+  readonly maxInFlight?: number | undefined
+  readonly frameBufferCapacity?: number | undefined
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -269,9 +282,15 @@ export const resolve = (options: Options): Either.Either<Connection.ConnectionSe
   }
   const jitter = options.reconnectJitter ?? defaults.reconnectJitter
   if (!(jitter >= 0 && jitter <= 1)) return Either.left(invalid("reconnectJitter", "range", "reconnectJitter must be in [0, 1]"))
-  const maxPromptLength = options.maxPromptLength ?? defaults.maxPromptLength
-  if (!Number.isInteger(maxPromptLength) || maxPromptLength < 1) {
-    return Either.left(invalid("maxPromptLength", "positive-integer", "maxPromptLength must be a positive integer"))
+  const counts = {
+    maxPromptLength: options.maxPromptLength ?? defaults.maxPromptLength,
+    maxInFlight: options.maxInFlight ?? defaults.maxInFlight,
+    frameBufferCapacity: options.frameBufferCapacity ?? defaults.frameBufferCapacity
+  }
+  for (const [name, value] of Object.entries(counts)) {
+    if (!Number.isInteger(value) || value < 1) {
+      return Either.left(invalid(name, "positive-integer", `${name} must be a positive integer`))
+    }
   }
   return Either.right({
     apiKey: options.apiKey,
@@ -289,7 +308,7 @@ export const resolve = (options: Options): Either.Either<Connection.ConnectionSe
     resumeGrace: decoded.resumeGrace!,
     cancelTimeout: decoded.cancelTimeout!,
     downloadTimeout: decoded.downloadTimeout!,
-    maxPromptLength
+    ...counts
   })
 }
 

@@ -35,8 +35,10 @@ import * as Schema from "effect/Schema"
  * Reasons, from the wire `code`: `RateLimited` (`RATE_LIMIT_EXCEEDED`), `ConcurrentLimit`
  * (`CONCURRENT_LIMIT_EXCEEDED`), `InvalidRequest` (`INVALID_REQUEST`), `NotFound` (`RESOURCE_NOT_FOUND`),
  * `GenerationFailed` (`GENERATION_FAILED`), `Internal` (`INTERNAL_ERROR`), `AuthRequired`
- * (`AUTH_REQUIRED`), `Timeout` (no answer within the configured bound; a `cancel` was sent) and `Unknown`
- * (any other code, kept in `code`).
+ * (`AUTH_REQUIRED`), `Timeout` (no answer within the configured bound; a `cancel` was sent), `Overflow`
+ * (`CLIENT_BUFFER_FULL`: the consumer fell `frameBufferCapacity` frames behind a stream; a `cancel` was
+ * sent) and `Unknown` (any other code, kept in `code`). A refusal before sending because `maxInFlight`
+ * requests are already running is `ConcurrentLimit` with code `CLIENT_MAX_IN_FLIGHT`.
  *
  * @since 0.2.0
  */
@@ -52,6 +54,7 @@ export class ZelaiRequestError extends Schema.TaggedError<ZelaiRequestError>("@e
       "Internal",
       "AuthRequired",
       "Timeout",
+      "Overflow",
       "Unknown"
     ),
     code: Schema.String,
@@ -84,7 +87,7 @@ export class ZelaiRequestError extends Schema.TaggedError<ZelaiRequestError>("@e
  *
  * @since 0.2.0
  */
-export class ZelaiConnectionLost extends Schema.TaggedError<ZelaiConnectionLost>("@effect-sogni/zelai/ZelaiConnectionLost")(
+export class ZelaiConnectionLost extends SogniError.neverRetried(Schema.TaggedError<ZelaiConnectionLost>("@effect-sogni/zelai/ZelaiConnectionLost")(
   "ZelaiConnectionLost",
   {
     requestId: Schema.String,
@@ -93,17 +96,9 @@ export class ZelaiConnectionLost extends Schema.TaggedError<ZelaiConnectionLost>
     closeCode: Schema.optional(Schema.Number),
     message: Schema.String
   }
-) {
+)) {
   /** @since 0.2.0 */
   readonly [SogniError.TypeId]: SogniError.TypeId = SogniError.TypeId
-  /** Not retried automatically: running it again may bill it again. @since 0.2.0 */
-  get isRetryable(): boolean {
-    return false
-  }
-  /** @since 0.2.0 */
-  get retryAfter(): Option.Option<Duration.Duration> {
-    return Option.none()
-  }
 }
 
 /**

@@ -13,12 +13,15 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import * as TestClock from "effect/TestClock"
 import * as Duration from "effect/Duration"
+import * as Connection from "../src/internal/connection.js"
 import { ZelaiClient, type ZelaiProtocol } from "../src/index.js"
 
 const clientFor = (emulator: Emulator.Service, options: Partial<ZelaiClient.Options> = {}) =>
@@ -361,6 +364,73 @@ describe("ZelaiClient", () => {
       yield* Effect.sleep("100 millis")
       assert.deepStrictEqual(emulator.zelai.cancelled(), [error.requestId!])
       assert.strictEqual(emulator.zelai.running(), 0)
+    }))
+
+  const eventually = (check: () => boolean) =>
+    Effect.repeat(Effect.sync(check), { until: (ok) => ok, schedule: Schedule.spaced("20 millis") }).pipe(
+      Effect.timeout("10 seconds")
+    )
+
+  zelaiTest("at most maxInFlight requests at once: one more is refused before sending, retryable", (emulator) =>
+    Effect.gen(function*() {
+      const bad = yield* Effect.flip(clientFor(emulator, { maxInFlight: 0 }))
+      assert.strictEqual(bad.field, "maxInFlight")
+      assert.strictEqual(bad.rule, "positive-integer")
+      const zelai = yield* clientFor(emulator, { maxInFlight: 1 })
+      const pull = yield* Stream.toPull(zelai.image({ prompt: "[[slow]] a lighthouse", width: 320, height: 320 }))
+      yield* pull
+      const refused = yield* Effect.flip(zelai.llm({ prompt: "hello" }))
+      assert(refused._tag === "ZelaiRequestError")
+      assert.strictEqual(refused.reason, "ConcurrentLimit")
+      assert.strictEqual(refused.code, "CLIENT_MAX_IN_FLIGHT")
+      assert.isTrue(refused.isRetryable)
+      assert.strictEqual(emulator.zelai.received().filter((r) => r.type === "generate_llm").length, 0)
+      const rest = yield* Effect.flip(Effect.forever(pull))
+      assert(Option.isNone(rest), "the image finishes")
+      const answer = yield* zelai.llm({ prompt: "hello" })
+      assert.isString(answer.text)
+    }))
+
+  zelaiTest("a consumer frameBufferCapacity frames behind: progress is dropped; an LLM stream fails Overflow and is cancelled", (emulator) =>
+    Effect.gen(function*() {
+      const bad = yield* Effect.flip(clientFor(emulator, { frameBufferCapacity: 1.5 }))
+      assert.strictEqual(bad.field, "frameBufferCapacity")
+      const zelai = yield* clientFor(emulator, { frameBufferCapacity: 1 })
+      // an image whose consumer reads nothing until the job is over: stale progress dropped, result kept
+      const image = yield* Stream.toPull(zelai.image({ prompt: "[[slow]] a harbor", width: 320, height: 320 }))
+      const started = Chunk.toArray(yield* image)
+      assert.strictEqual(started[0]!._tag, "Started")
+      yield* eventually(() => emulator.zelai.billed().length === 1)
+      const events: Array<ZelaiClient.GenerationEvent<unknown>> = []
+      const end = yield* Effect.flip(Effect.forever(Effect.map(image, (c) => events.push(...c))))
+      assert(Option.isNone(end))
+      assert.strictEqual(events.filter((e) => e._tag === "Progress").length, 1)
+      assert.strictEqual(events[events.length - 1]!._tag, "Completed")
+      // an LLM stream: a chunk cannot be dropped, so the request fails and is cancelled upstream
+      const llm = yield* Stream.toPull(zelai.llmStream({ prompt: "[[slow]] tell me a long story" }))
+      const first = Chunk.toArray(yield* llm)
+      assert.strictEqual(first[0]!._tag, "Delta")
+      yield* eventually(() => emulator.zelai.cancelled().length === 1)
+      const failed = yield* Effect.flip(Effect.forever(llm))
+      assert(Option.isSome(failed) && failed.value._tag === "ZelaiRequestError")
+      assert.strictEqual(failed.value.reason, "Overflow")
+      assert.strictEqual(failed.value.code, "CLIENT_BUFFER_FULL")
+      assert.isFalse(failed.value.isRetryable)
+      const sent = emulator.zelai.received().filter((r) => r.type === "generate_llm")
+      assert.strictEqual(failed.value.requestId, sent[0]!.requestId!)
+      assert.deepStrictEqual(emulator.zelai.cancelled(), [sent[0]!.requestId!])
+      assert.strictEqual(emulator.zelai.billed().length, 1)
+    }))
+
+  it.effect("request ids read the fiber's Clock and Random", () =>
+    Effect.gen(function*() {
+      yield* TestClock.adjust("1234 millis")
+      const a = yield* Connection.makeRequestId
+      const b = yield* Connection.makeRequestId
+      assert.match(a, /^req_1234_[0-9a-z]+$/)
+      assert.match(b, /^req_1234_[0-9a-z]+$/)
+      assert.notStrictEqual(a, b)
+      assert.isBelow(a.length, 64)
     }))
 
   it.scoped("reconnect delays follow core's schedule: 1 s · 2ⁿ capped at 30 s (jitter off here)", () =>

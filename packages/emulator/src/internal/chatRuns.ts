@@ -35,14 +35,10 @@ import {
 import { estimateTokens, LLMPrice, LLMTiming, planReply } from "./llm.js"
 import { appendEvent, type EventLog, eventLogResponse, makeEventLog, strictCursor } from "./http/eventLog.js"
 import { withAccount } from "./http/guard.js"
-import { errorResponse, ok } from "./http/response.js"
+import { errorResponse, isRecord, type Json, ok } from "./http/response.js"
 import { encodeWire } from "./http/wire.js"
 import { type AccountState, netOf, pushBalance, simMillis, type TokenType, type World } from "./state.js"
 import { randomHex } from "./tokens.js"
-
-type Json = Record<string, unknown>
-
-const isRecord = (u: unknown): u is Json => typeof u === "object" && u !== null && !Array.isArray(u)
 
 /** The sibling schema version constant. @internal */
 export const SCHEMA_VERSION = "2026-05-14.1"

@@ -17,7 +17,7 @@ import * as Queue from "effect/Queue"
 import * as Stream from "effect/Stream"
 import { sseResponse } from "./http/eventLog.js"
 import { withAccount } from "./http/guard.js"
-import { errorResponse, type Handler } from "./http/response.js"
+import { errorResponse, type Handler, isRecord, type Json } from "./http/response.js"
 import {
   addReferences,
   type Caller,
@@ -35,10 +35,6 @@ import { estimateTokens, LLMPrice, LLMTiming, planReply } from "./llm.js"
 import { hash32 } from "./llmSchema.js"
 import { type AccountState, netOf, pushBalance, simMillis, type TokenType, type World } from "./state.js"
 import { randomHex } from "./tokens.js"
-
-type Json = Record<string, unknown>
-
-const isRecord = (u: unknown): u is Json => typeof u === "object" && u !== null && !Array.isArray(u)
 
 /** OpenAI-style error body (chat.md §13, recognised shape 1). @internal */
 export const openAiError = (status: number, message: string, type: string, code: string) =>

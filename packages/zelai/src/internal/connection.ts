@@ -9,6 +9,17 @@
  *   (its `requestId`, "may have been billed").
  * - `AUTH_ERROR` ends the connection for good and fails every waiter at once.
  *
+ * Nothing is buffered without a bound:
+ * - at most `maxInFlight` requests are registered at once; one more fails at once with
+ *   `ZelaiRequestError { reason: "ConcurrentLimit", code: "CLIENT_MAX_IN_FLIGHT" }` (retryable: core's
+ *   retry policy tries it again once a slot is free). The frames waiting to be written are a subset of the
+ *   registered requests, so the outbox is bounded by the same number.
+ * - each request buffers at most `frameBufferCapacity` frames its consumer has not read yet, plus its final
+ *   item (a terminal frame or a failure). Overflow policy, when the buffer is full: a `progress` frame is
+ *   dropped (progress is a running maximum; the next one, or the result, supersedes it); any other frame
+ *   (an LLM chunk) cannot be dropped without corrupting the answer, so the request fails with
+ *   `ZelaiRequestError { reason: "Overflow", code: "CLIENT_BUFFER_FULL" }` and is cancelled upstream.
+ *
  * @internal
  */
 import * as Socket from "@effect/platform/Socket"
@@ -21,6 +32,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
+import * as Random from "effect/Random"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as ScheduleDecision from "effect/ScheduleDecision"
@@ -29,7 +41,7 @@ import type * as Scope from "effect/Scope"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import WS from "ws"
 import * as ZelaiProtocol from "../ZelaiProtocol.js"
-import { type ZelaiError, ZelaiConnectionLost } from "../ZelaiError.js"
+import { type ZelaiError, ZelaiConnectionLost, ZelaiRequestError } from "../ZelaiError.js"
 
 /** @internal */
 export interface ConnectionSettings {
@@ -43,6 +55,10 @@ export interface ConnectionSettings {
   readonly reconnectJitter: number
   readonly resumeGrace: Duration.Duration
   readonly cancelTimeout: Duration.Duration
+  /** Requests registered at once, at most (the overflow policy is in the module's doc). */
+  readonly maxInFlight: number
+  /** Unread frames one request buffers, at most (the overflow policy is in the module's doc). */
+  readonly frameBufferCapacity: number
 }
 
 /**
@@ -74,6 +90,10 @@ interface Pending {
   readonly replayable: boolean
   readonly text: string
   readonly queue: Queue.Queue<Item>
+  /** A terminal frame or a failure was queued: later frames for it are dropped. */
+  ended: boolean
+  /** `progress` frames dropped by the overflow policy. */
+  droppedProgress: number
   /** The connection number it was written on. */
   sentOn: number | undefined
   /** Written on a connection that closed, and nothing heard of it since. */
@@ -98,7 +118,7 @@ export interface Connection {
     readonly operation: string
     readonly data: unknown
     readonly replayable: boolean
-  }) => Effect.Effect<Handle, SogniError.SogniError, Scope.Scope>
+  }) => Effect.Effect<Handle, SogniError.SogniError | ZelaiRequestError, Scope.Scope>
   /** Marks a request finished (its terminal frame arrived): later frames for it are dropped. */
   readonly finish: (requestId: string) => Effect.Effect<void>
   /** Requests registered and not finished. */
@@ -109,12 +129,21 @@ let counter = 0
 
 /**
  * A fresh request id: `req_<ms>_<random>` like the official SDK's, plus a process counter so two ids
- * made in the same millisecond never collide. ASCII, under 64 characters.
+ * made in the same millisecond never collide. ASCII, under 64 characters. Time and randomness come from
+ * the fiber's `Clock` and `Random` (deterministic under `TestClock` / `TestRandom`).
  *
  * @internal
  */
-export const makeRequestId = (): string =>
-  `req_${Date.now()}_${(counter = (counter + 1) % 1_000_000).toString(36)}${Math.random().toString(36).slice(2, 11)}`
+export const makeRequestId: Effect.Effect<string> = Effect.gen(function*() {
+  const now = yield* Clock.currentTimeMillis
+  const random = yield* Random.nextIntBetween(0, 36 ** 9)
+  counter = (counter + 1) % 1_000_000
+  return `req_${now}_${counter.toString(36)}${random.toString(36)}`
+})
+
+/** Whether a frame ends its request (nothing more comes for it). */
+const isTerminal = (frame: ZelaiProtocol.ServerFrame): boolean =>
+  frame._tag === "Complete" || frame._tag === "SettingsResponse" || frame._tag === "Error"
 
 const stepper = (schedule: Schedule.Schedule<unknown>) => {
   let state: unknown = schedule.initial
@@ -132,21 +161,45 @@ class Closed extends Data.TaggedError("Closed")<{ readonly code: number | undefi
 export const make = (settings: ConnectionSettings): Effect.Effect<Connection, never, Scope.Scope> =>
   Effect.gen(function*() {
     const status = yield* SubscriptionRef.make<Status>(Status.Idle())
+    const connectionScope = yield* Effect.scope
     const pending = new Map<string, Pending>()
-    const outbox = yield* Queue.unbounded<Pending>()
+    // Requests waiting to be written, in order: always a subset of `pending` (so bounded by
+    // `maxInFlight`); a released request leaves it at once. `outboxSignal` wakes the writer: a sliding
+    // queue of one, since one wake-up covers any number of additions.
+    const outbox = new Set<Pending>()
+    const outboxSignal = yield* Queue.sliding<void>(1)
+    const enqueue = (p: Pending): void => {
+      outbox.add(p)
+      outboxSignal.unsafeOffer(undefined)
+    }
+    const nextToWrite: Effect.Effect<Pending> = Effect.suspend(() => {
+      const first = outbox.values().next()
+      if (first.done !== true) {
+        outbox.delete(first.value)
+        return Effect.succeed(first.value)
+      }
+      return Effect.zipRight(Queue.take(outboxSignal), nextToWrite)
+    })
     const wanted = yield* Deferred.make<void>()
     let terminal: SogniError.SogniError | undefined
     let connectionNumber = 0
     let currentWrite: ((text: string) => Effect.Effect<void, Socket.SocketError>) | undefined
 
     const failAll = (error: SogniError.SogniError) =>
-      Effect.gen(function*() {
+      Effect.sync(() => {
         for (const p of [...pending.values()]) {
           pending.delete(p.requestId)
-          yield* Queue.offer(p.queue, { _tag: "Fail", error })
+          fail(p, error)
         }
-        yield* Queue.takeAll(outbox)
+        outbox.clear()
       })
+
+    // the final item of a request: always fits (the queue keeps room for it beyond the frame buffer)
+    const fail = (p: Pending, error: ZelaiError): void => {
+      if (p.ended) return
+      p.ended = true
+      p.queue.unsafeOffer({ _tag: "Fail", error })
+    }
 
     const deliver = (frame: ZelaiProtocol.ServerFrame, requestId: string | undefined): Effect.Effect<void> => {
       if (requestId === undefined) return Effect.void
@@ -157,8 +210,45 @@ export const make = (settings: ConnectionSettings): Effect.Effect<Connection, ne
         )
       }
       p.lost = undefined
-      p.queue.unsafeOffer({ _tag: "Frame", frame })
-      return Effect.void
+      if (p.ended) return Effect.void
+      if (isTerminal(frame)) {
+        p.ended = true
+        p.queue.unsafeOffer({ _tag: "Frame", frame })
+        return Effect.void
+      }
+      if (p.queue.unsafeSize().pipe(Option.getOrElse(() => 0)) < settings.frameBufferCapacity) {
+        p.queue.unsafeOffer({ _tag: "Frame", frame })
+        return Effect.void
+      }
+      // the overflow policy (module doc): stale progress is dropped, anything else fails the request
+      if (frame._tag === "Progress") {
+        p.droppedProgress++
+        return p.droppedProgress === 1
+          ? Effect.logDebug("zelai: dropped progress frames for a request whose consumer is behind").pipe(
+            Effect.annotateLogs({ requestId, frameBufferCapacity: settings.frameBufferCapacity })
+          )
+          : Effect.void
+      }
+      pending.delete(requestId)
+      outbox.delete(p)
+      fail(
+        p,
+        new ZelaiRequestError({
+          reason: "Overflow",
+          code: "CLIENT_BUFFER_FULL",
+          requestId,
+          operation: p.operation,
+          message:
+            `${p.operation} ${requestId} was cancelled: its consumer fell ${settings.frameBufferCapacity} frames behind ` +
+            "(frameBufferCapacity) and the next one could not be dropped"
+        })
+      )
+      return Effect.zipRight(
+        Effect.logWarning("zelai: a request's frame buffer is full; the request is cancelled").pipe(
+          Effect.annotateLogs({ requestId, frameBufferCapacity: settings.frameBufferCapacity })
+        ),
+        p.sentOn !== undefined ? Effect.forkIn(sendCancel(requestId), connectionScope) : Effect.void
+      ).pipe(Effect.asVoid)
     }
 
     // One connection: open, authenticate, route frames until it closes.
@@ -180,14 +270,14 @@ export const make = (settings: ConnectionSettings): Effect.Effect<Connection, ne
 
           const writer = Effect.forever(
             Effect.uninterruptibleMask((restore) =>
-              Effect.flatMap(restore(Queue.take(outbox)), (p) =>
+              Effect.flatMap(restore(nextToWrite), (p) =>
                 pending.get(p.requestId) !== p
                   ? Effect.void
                   : restore(write(p.text)).pipe(
                     Effect.onExit((exit) =>
                       Effect.sync(() => {
                         if (Exit.isSuccess(exit)) p.sentOn = number
-                        else outbox.unsafeOffer(p)
+                        else if (pending.get(p.requestId) === p) enqueue(p)
                       })
                     ),
                     Effect.ignore
@@ -207,7 +297,7 @@ export const make = (settings: ConnectionSettings): Effect.Effect<Connection, ne
               if (p.sentOn !== undefined && p.sentOn !== number && p.replayable) {
                 p.sentOn = undefined
                 p.lost = undefined
-                yield* Queue.offer(outbox, p)
+                enqueue(p)
               } else if (p.lost !== undefined) {
                 yield* Effect.forkIn(expireLost(p), scope)
               }
@@ -296,22 +386,22 @@ export const make = (settings: ConnectionSettings): Effect.Effect<Connection, ne
     const expireLost = (p: Pending): Effect.Effect<void> =>
       Effect.sleep(settings.resumeGrace).pipe(
         Effect.zipRight(Effect.suspend(() => {
-          if (pending.get(p.requestId) !== p || p.lost === undefined) return Effect.void
+          const lost = p.lost
+          if (pending.get(p.requestId) !== p || lost === undefined) return Effect.void
           pending.delete(p.requestId)
-          return Queue.offer(
-            p.queue,
-            {
-              _tag: "Fail",
-              error: new ZelaiConnectionLost({
+          return Effect.sync(() =>
+            fail(
+              p,
+              new ZelaiConnectionLost({
                 requestId: p.requestId,
                 operation: p.operation,
                 mayHaveBeenBilled: true,
-                ...(p.lost.closeCode !== undefined ? { closeCode: p.lost.closeCode } : {}),
+                ...(lost.closeCode !== undefined ? { closeCode: lost.closeCode } : {}),
                 message:
                   `the connection dropped while ${p.operation} ${p.requestId} was running and no answer came after reconnecting; ` +
                   "it was not sent again, but the server may have run it, so it may have been billed"
               })
-            }
+            )
           )
         }))
       )
@@ -364,8 +454,19 @@ export const make = (settings: ConnectionSettings): Effect.Effect<Connection, ne
     const request: Connection["request"] = (options) =>
       Effect.gen(function*() {
         if (terminal !== undefined) return yield* Effect.fail(terminal)
-        const requestId = makeRequestId()
-        const queue = yield* Queue.unbounded<Item>()
+        const requestId = yield* makeRequestId
+        if (pending.size >= settings.maxInFlight) {
+          return yield* Effect.fail(
+            new ZelaiRequestError({
+              reason: "ConcurrentLimit",
+              code: "CLIENT_MAX_IN_FLIGHT",
+              operation: options.operation,
+              message: `${options.operation} was not sent: ${settings.maxInFlight} requests are already in flight (maxInFlight)`
+            })
+          )
+        }
+        // the frame buffer, one slot for the terminal frame and one for a failure that may race it
+        const queue = yield* Queue.bounded<Item>(settings.frameBufferCapacity + 2)
         const p: Pending = {
           requestId,
           operation: options.operation,
@@ -374,16 +475,19 @@ export const make = (settings: ConnectionSettings): Effect.Effect<Connection, ne
             options.data === undefined ? { type: options.type, requestId } : { type: options.type, requestId, data: options.data }
           ),
           queue,
+          ended: false,
+          droppedProgress: 0,
           sentOn: undefined,
           lost: undefined
         }
         yield* Effect.acquireRelease(
           Effect.sync(() => {
             pending.set(requestId, p)
-            outbox.unsafeOffer(p)
+            enqueue(p)
           }),
           () =>
             Effect.suspend(() => {
+              outbox.delete(p)
               if (pending.get(requestId) !== p) return Queue.shutdown(queue)
               pending.delete(requestId)
               // still running: stop it upstream (late frames for it are dropped from now on)

@@ -92,7 +92,11 @@ export const schemaBody = <A, I>(
       Effect.mapError((e) => errorResponse(400, `${label}: ${e.message.split("\n")[0]}`))
     ))
 
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+/** A decoded JSON object. @internal */
+export type Json = Record<string, unknown>
+
+/** Whether a decoded JSON value is an object (not null, not an array). @internal */
+export const isRecord = (u: unknown): u is Json => typeof u === "object" && u !== null && !Array.isArray(u)
 
 /** A JSON object body (`{}` when the body is empty); a 400 envelope otherwise. @internal */
 export const objectBody = (

@@ -1,0 +1,36 @@
+/**
+ * Chat's errors take their retry advice from core's mixins, and read subscription codes one way.
+ */
+import { SogniError } from "@effect-sogni/core"
+import { assert, describe, it } from "@effect/vitest"
+import * as Duration from "effect/Duration"
+import * as Option from "effect/Option"
+import { SogniChatJobError, SogniChatOutputError, SogniToolCallError } from "../src/ChatError.js"
+import { fromApiError, SogniHostedChatError } from "../src/HostedChatError.js"
+
+describe("ChatError advice", () => {
+  it("hosted chat refusals follow the status and name their subscription code", () => {
+    const body = { error: "subscription_unavailable", error_code: 4079, error_message: "upgrade your plan" }
+    const core = new SogniError.SogniApiError({ reason: "Forbidden", status: 403, message: "m", method: "POST", url: "/v1/chat", body })
+    const refusal = fromApiError(core)
+    assert(refusal instanceof SogniHostedChatError)
+    assert.isFalse(refusal.isRetryable)
+    assert.deepStrictEqual(refusal.subscriptionErrorCode, Option.some(4079))
+    const busy = new SogniHostedChatError({ status: 429, error: "rate_limited", message: "m", retryAfterMillis: 800 })
+    assert.isTrue(busy.isRetryable)
+    assert.deepStrictEqual(busy.retryAfter, Option.some(Duration.millis(800)))
+    assert.deepStrictEqual(busy.subscriptionErrorCode, Option.none())
+  })
+
+  it("job, tool and output errors keep their rules", () => {
+    const lost = new SogniChatJobError({ reason: "TransportLost", jobID: "j", error: "transport_lost", message: "m", errorCode: "4081" })
+    assert.isTrue(lost.isRetryable)
+    assert.deepStrictEqual(lost.subscriptionErrorCode, Option.some(4081))
+    const failed = new SogniChatJobError({ reason: "JobFailed", jobID: "j", error: "insufficient_balance", message: "m" })
+    assert.isFalse(failed.isRetryable)
+    assert.isFalse(new SogniToolCallError({ reason: "UnknownTool", message: "m" }).isRetryable)
+    const output = new SogniChatOutputError({ reason: "InvalidJson", jobID: "j", rawText: "{", message: "m" })
+    assert.isTrue(output.isRetryable)
+    assert.deepStrictEqual(output.retryAfter, Option.none())
+  })
+})
