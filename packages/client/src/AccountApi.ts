@@ -18,6 +18,7 @@ import type {
   ClaimOptions,
   CreateSubscriptionCheckoutOptions,
   FullBalances,
+  MeData,
   Reward,
   RewardsQuery,
   SubscriptionCheckoutResult,
@@ -263,9 +264,14 @@ export class AccountApi extends Emitter<AccountEvents> {
     return { sogni: full(b.sogni), spark: { ...full(b.spark), premiumCredit: b.spark.premiumCredit } }
   }
 
-  /** The account behind the credential (`GET /v1/account/me`). */
-  me(options?: CallOptions): Promise<Readonly<Record<string, unknown>>> {
-    return this.runner.run(Effect.flatMap(SogniAccount.SogniAccount, (a) => a.me), options?.signal)
+  /**
+   * The account behind the credential (`GET /v1/account/me`); its username, e-mail and wallet also
+   * become `currentAccount`'s, as in the official client.
+   */
+  async me(options?: CallOptions): Promise<MeData> {
+    const me = await this.runner.run(Effect.flatMap(SogniAccount.SogniAccount, (a) => a.me), options?.signal)
+    this._update({ username: me.username, email: me.currentEmail === "" ? undefined : me.currentEmail, walletAddress: me.walletAddress })
+    return { ...me }
   }
 
   /**

@@ -382,6 +382,7 @@ export class SogniClient extends Emitter<ClientEvents> {
                   walletAddress: a.value.address,
                   ...(a.value.tokens !== undefined ? { balance: toBalances(a.value.tokens) } : {})
                 })
+                c()?.projects._authenticated(a.value)
               }
             })
           ),

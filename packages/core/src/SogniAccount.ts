@@ -21,12 +21,14 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
 import * as Queue from "effect/Queue"
+import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import * as Protocol from "./Protocol.js"
 import { SogniAuth } from "./SogniAuth.js"
-import type { SogniError } from "./SogniError.js"
+import { SogniDecodeError, type SogniError } from "./SogniError.js"
 import { SogniRest } from "./SogniRest.js"
 import { SogniSocket } from "./SogniSocket.js"
 
@@ -40,6 +42,35 @@ export interface Identity {
   readonly address: string | undefined
 }
 
+/** Text the server may leave out or send as `null`: read as empty text. */
+const Text = Schema.optionalWith(Schema.String, { nullable: true, default: () => "" })
+/** A flag the server may leave out or send as `null`: read as not set. */
+const Flag = Schema.optionalWith(Schema.Boolean, { nullable: true, default: () => false })
+
+/**
+ * `GET /v1/account/me` decoded (rest.md §3): who the credential belongs to, its e-mail and its Discord
+ * link. `username` and `walletAddress` are required; the other text fields read as `""` and the flags
+ * as `false` when the server leaves them out or sends `null` (no e-mail change pending, no Discord
+ * account linked).
+ *
+ * @since 0.1.0
+ */
+export const MeData = Schema.Struct({
+  username: Schema.String,
+  walletAddress: Schema.String,
+  currentEmail: Text,
+  emailVerified: Flag,
+  requestedUpdatedEmail: Text,
+  discord2FA: Flag,
+  discordLinked: Flag,
+  discordServerMember: Flag,
+  discordUsername: Text
+})
+/** @since 0.1.0 */
+export type MeData = typeof MeData.Type
+
+const decodeMe = Schema.decodeUnknown(MeData)
+
 /**
  * @since 0.1.0
  */
@@ -52,8 +83,8 @@ export interface SogniAccountService {
   readonly refreshBalance: Effect.Effect<Protocol.Balances, SogniError>
   /** The current balances: the known value, or a REST read when none is known yet. */
   readonly currentBalance: Effect.Effect<Protocol.Balances, SogniError>
-  /** `GET /v1/account/me`. */
-  readonly me: Effect.Effect<Protocol.AccountMe, SogniError>
+  /** `GET /v1/account/me`, decoded as {@link MeData}. */
+  readonly me: Effect.Effect<MeData, SogniError>
   /** The identity from the latest `authenticated` frame. */
   readonly identity: Effect.Effect<Option.Option<Identity>>
 }
@@ -96,7 +127,17 @@ export const make = Effect.gen(function*() {
       onNone: () => refreshBalance,
       onSome: Effect.succeed
     })),
-    me: auth.me,
+    me: auth.me.pipe(
+      Effect.flatMap((raw) =>
+        Effect.mapError(decodeMe(raw), (e) =>
+          new SogniDecodeError({
+            reason: "Body",
+            message: `GET /v1/account/me: ${ParseResult.TreeFormatter.formatErrorSync(e)}`,
+            source: "/v1/account/me"
+          }))
+      ),
+      Effect.withSpan("SogniAccount.me")
+    ),
     identity: Effect.map(
       SubscriptionRef.get(socket.authenticated),
       Option.map((a): Identity => ({ username: a.username, address: a.address }))
