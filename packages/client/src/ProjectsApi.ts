@@ -235,6 +235,11 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
   private readonly sentAt = new Map<string, number>()
   /** Finished projects already announced by `completedProjectsRecovered` (once per client). */
   private readonly announced = new Set<string>()
+  /**
+   * Projects a sync found that this client did not create: later syncs report them under
+   * `active`/`completed`/`lost` as the official client does for the projects it rehydrates (upper-case ids).
+   */
+  private readonly recovered = new Map<string, { readonly createdAt: number; finished: boolean }>()
   /** Reconciliations run one at a time, in order. */
   private syncChain: Promise<unknown> = Promise.resolve()
   /** The account's imported LoRAs. */
@@ -458,8 +463,9 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
    * preceded by `activeProjectsRecovered` / `completedProjectsRecovered` when the server lists projects
    * this client does not track. Tracked projects missing from the snapshot (and older than 5 s) are
    * looked up as {@link resolveMissing} does. The tracked projects themselves are brought up to date by
-   * the media package's own reconnect handling; projects found here that this client does not track are
-   * reported, not adopted.
+   * the media package's own reconnect handling. Projects found here that this client did not create are
+   * remembered, so later syncs report them under `active` / `completed` / `lost` as the official client
+   * does, but no `Project` object is built for them and no `project` / `job` events follow.
    */
   sync(reason: ProjectSyncReason = "manual", options?: CallOptions): Promise<ProjectSyncResult> {
     if (!syncReasons.includes(reason)) {
@@ -499,7 +505,10 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
     wire: WireSnapshot & { readonly serverTime?: number | undefined },
     options?: CallOptions
   ): Promise<ProjectSyncResult> {
-    const tracked = [...this.tracked.values()].map((p) => ({ id: p.id, finished: p.finished, createdAt: this.sentAt.get(p.id) ?? 0 }))
+    const tracked = [
+      ...[...this.tracked.values()].map((p) => ({ id: p.id, finished: p.finished, createdAt: this.sentAt.get(p.id) ?? 0 })),
+      ...[...this.recovered.entries()].filter(([id]) => !this.tracked.has(id)).map(([id, r]) => ({ id, ...r }))
+    ]
     const announced = this.announced
     const found = await this.runner.run(
       Effect.gen(function*() {
@@ -539,6 +548,12 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
         announced.add(project.id.toUpperCase())
         return { ...toRecovered(project), resultUrls: [...urls] }
       })
+    }
+    for (const p of result.recoveredActive) this.recovered.set(p.id.toUpperCase(), { createdAt: p.createTime, finished: false })
+    for (const p of result.recoveredCompleted) this.recovered.set(p.id.toUpperCase(), { createdAt: p.createTime, finished: true })
+    for (const id of [...result.completed, ...result.lost]) {
+      const known = this.recovered.get(id.toUpperCase())
+      if (known !== undefined) known.finished = true
     }
     if (result.recoveredActive.length > 0) this.emit("activeProjectsRecovered", result.recoveredActive)
     if (result.recoveredCompleted.length > 0) this.emit("completedProjectsRecovered", result.recoveredCompleted)
