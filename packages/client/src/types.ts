@@ -530,6 +530,22 @@ export interface BalanceData {
 export type SparkBalanceData = BalanceData & { readonly premiumCredit: string }
 
 /**
+ * A new account (`account.create`): the turnstile token is the anti-bot proof of the platform's signup
+ * form; `appSource` defaults to the client's.
+ *
+ * @since 0.1.0
+ */
+export interface AccountCreateParams {
+  readonly username: string
+  readonly email: string
+  readonly password: string
+  readonly subscribe: boolean
+  readonly turnstileToken: string
+  readonly referralCode?: string | undefined
+  readonly appSource?: string | undefined
+}
+
+/**
  * The account behind the credential (`account.me()`): who it is, its e-mail and its Discord link. Text the
  * server leaves out or sends as `null` reads as `""`, flags as `false`.
  *
