@@ -259,6 +259,11 @@ export class AccountApi extends Emitter<AccountEvents> {
     return this.runner.run(SogniAccount.nonce(walletAddress), options?.signal)
   }
 
+  /** Associates an opaque host-application device id with the signed-in account. */
+  async setDeviceId(deviceId: string, options?: CallOptions): Promise<void> {
+    await this.runner.run(SogniAccount.setDeviceId(deviceId), options?.signal)
+  }
+
   /** Ends the session and closes the socket. */
   async logout(options?: CallOptions): Promise<void> {
     await this.runner.run(Effect.flatMap(SogniAuth.SogniAuth, (auth) => auth.logout), options?.signal)

@@ -2,7 +2,7 @@
  * Signup next to the official client (5.54.0), both against one emulator over real loopback sockets:
  * `account.create` on each client, each new account then logged into by the *other* client (so the
  * wallet derivation and the EIP-712 signatures agree), the taken-username refusal, `getNonce`, typed
- * refusals of bad input. (The signature itself is checked against `ethers` in core's Signup.test.ts.)
+ * refusals of bad input; `setDeviceId` accepted and refused as on the official client. (The signature itself is checked against `ethers` in core's Signup.test.ts.)
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Wallet as CoreWallet } from "@effect-sogni/core"
@@ -29,6 +29,8 @@ const config = (appId: string) => ({
 })
 
 const stamp = () => Math.round(performance.now() * 1000).toString(36)
+
+const statusOf = (e: unknown) => (e as { status?: unknown }).status
 
 const errorCodeOf = (e: unknown) => (e as { payload?: { errorCode?: unknown } }).payload?.errorCode
 
@@ -92,4 +94,37 @@ describe("signup, adapter and official client side by side", () => {
       official.dispose()
     }
   }, 60_000)
+
+  it("setDeviceId is accepted for a signed-in account and refused without one, on both clients", async () => {
+    const suffix = stamp()
+    const signedIn = { ...config(`device-${suffix}`), apiKey: emulator.apiKey }
+    const adapter = await SogniClient.createInstance(signedIn)
+    const official = await OfficialClient.createInstance(signedIn as never)
+    const anonymous = await SogniClient.createInstance(config(`device-anon-${suffix}`))
+    const officialAnonymous = await OfficialClient.createInstance(config(`device-anon-official-${suffix}`) as never)
+    try {
+      assert.deepStrictEqual(
+        await Promise.all([adapter.account.setDeviceId(`device-${suffix}`), official.account.setDeviceId(`device-${suffix}`)]),
+        [undefined, undefined]
+      )
+      const refused = await Promise.all([
+        anonymous.account.setDeviceId("device-x").catch((e: unknown) => e),
+        officialAnonymous.account.setDeviceId("device-x").catch((e: unknown) => e)
+      ])
+      for (const e of refused) assert.instanceOf(e, Error)
+      // the official client sends an empty id and the server refuses it (400); the adapter refuses it first
+      const [empty, theirEmpty] = [
+        await adapter.account.setDeviceId(" ").catch((e: unknown) => e),
+        await official.account.setDeviceId(" ").catch((e: unknown) => e)
+      ]
+      assert.isTrue(isInvalidRequestError(empty))
+      assert.strictEqual((empty as { field?: unknown }).field, "deviceId")
+      assert.strictEqual(statusOf(theirEmpty), 400)
+    } finally {
+      await adapter.dispose()
+      official.dispose()
+      await anonymous.dispose()
+      officialAnonymous.dispose()
+    }
+  }, 30_000)
 })

@@ -284,3 +284,17 @@ export const nonce = (walletAddress: string): Effect.Effect<string, SogniError, 
         Effect.map((body) => body.nonce),
         Effect.withSpan("SogniAccount.nonce")
       )
+
+/**
+ * Associates an opaque host-application device id with the signed-in account
+ * (`POST /v1/account/device-id`).
+ *
+ * @since 0.1.0
+ */
+export const setDeviceId = (deviceId: string): Effect.Effect<void, SogniError, SogniRest> =>
+  typeof deviceId !== "string" || deviceId.trim().length === 0
+    ? Effect.fail(invalid("deviceId", "non-empty", "deviceId must be a non-empty string"))
+    : Effect.flatMap(SogniRest, (rest) => rest.post("rest", "/v1/account/device-id", { deviceId }, Schema.Unknown)).pipe(
+      Effect.asVoid,
+      Effect.withSpan("SogniAccount.setDeviceId")
+    )

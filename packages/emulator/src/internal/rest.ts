@@ -47,6 +47,7 @@ import {
 import { liveProjectsOf, rawProject, recoveredProject, statusSnapshot, unclaimedOf } from "./records.js"
 import { type AccountState, balancesOf, formatAmount, isTerminal, type World } from "./state.js"
 import { issueJwt, randomHex, verifyJwt } from "./tokens.js"
+import { deviceIdRouter } from "./deviceId.js"
 import { signupRouter } from "./signup.js"
 import { workflowsRouter } from "./workflows/router.js"
 import {
@@ -774,7 +775,9 @@ export const makeRouter = <E, R>(world: World, rpc: Effect.Effect<HttpServerResp
     // Username checks and on-chain wallet balances
     HttpRouter.concat(accountChecksRouter(world)),
     // Signup (/v1/account/create)
-    HttpRouter.concat(signupRouter(world, issueTokens))
+    HttpRouter.concat(signupRouter(world, issueTokens)),
+    // Host-application device id (/v1/account/device-id)
+    HttpRouter.concat(deviceIdRouter(world))
   )
 
 const RPC_MESSAGE_TAGS: ReadonlySet<string> = new Set(["Request", "Ack", "Interrupt", "Ping", "Eof"])
