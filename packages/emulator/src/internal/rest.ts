@@ -48,6 +48,7 @@ import { liveProjectsOf, rawProject, recoveredProject, statusSnapshot, unclaimed
 import { type AccountState, balancesOf, formatAmount, isTerminal, type World } from "./state.js"
 import { issueJwt, randomHex, verifyJwt } from "./tokens.js"
 import { deviceIdRouter } from "./deviceId.js"
+import { leaderboardRouter } from "./leaderboard.js"
 import { signupRouter } from "./signup.js"
 import { workflowsRouter } from "./workflows/router.js"
 import {
@@ -777,7 +778,9 @@ export const makeRouter = <E, R>(world: World, rpc: Effect.Effect<HttpServerResp
     // Signup (/v1/account/create)
     HttpRouter.concat(signupRouter(world, issueTokens)),
     // Host-application device id (/v1/account/device-id)
-    HttpRouter.concat(deviceIdRouter(world))
+    HttpRouter.concat(deviceIdRouter(world)),
+    // Leaderboards (/v1/leaderboard/)
+    HttpRouter.concat(leaderboardRouter(world))
   )
 
 const RPC_MESSAGE_TAGS: ReadonlySet<string> = new Set(["Request", "Ack", "Interrupt", "Ping", "Eof"])
