@@ -126,7 +126,12 @@ export const strictly = (
       if (Either.isRight(decoded)) out.push(decoded.right)
       else {
         yield* Effect.logWarning(
-          `recovery snapshot: skipped project ${raw.id}: ${ParseResult.TreeFormatter.formatErrorSync(decoded.left)}`
+          `recovery snapshot: skipped project ${raw.id}: ${
+            ParseResult.ArrayFormatter.formatErrorSync(decoded.left)
+              .slice(0, 3)
+              .map((issue) => `${issue.path.join(".") || "(entry)"}: ${issue.message}`)
+              .join("; ")
+          }`
         )
       }
     }
