@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { AccountChecks, SogniAccount, SogniAuth, type SogniRest, SogniSocket } from "@effect-sogni/core"
+import { AccountChecks, SogniAccount, SogniAuth, type SogniConfig, type SogniRest, SogniSocket } from "@effect-sogni/core"
 import * as Rewards from "@effect-sogni/core/Rewards"
 import * as Subscriptions from "@effect-sogni/core/Subscriptions"
 import * as Effect from "effect/Effect"
@@ -13,11 +13,13 @@ import type { CallOptions, Runner } from "./internal/runner.js"
 import { defined } from "./internal/defined.js"
 import { Emitter } from "./internal/emitter.js"
 import type {
+  AccountCreateParams,
   BalanceData,
   Balances,
   ClaimOptions,
   CreateSubscriptionCheckoutOptions,
   FullBalances,
+  MeData,
   Reward,
   RewardsQuery,
   SubscriptionCheckoutResult,
@@ -40,6 +42,7 @@ export type AccountRequirements =
   | SogniAuth.SogniAuth
   | SogniSocket.SogniSocket
   | SogniRest.SogniRest
+  | SogniConfig.SogniConfig
   | Subscriptions.Subscriptions
   | Rewards.Rewards
 
@@ -234,6 +237,33 @@ export class AccountApi extends Emitter<AccountEvents> {
     return { username }
   }
 
+  /**
+   * Signs up a new account and logs it in (the session's tokens stay inside the client, as with
+   * {@link login}); then connects the socket. The password never leaves the process: the signup is signed
+   * with the wallet derived from it. A taken username rejects with the server's `ApiError` (`errorCode`
+   * 108); a missing or malformed field with an `InvalidRequestError` naming it.
+   */
+  async create(params: AccountCreateParams, rememberMe?: boolean, options?: CallOptions): Promise<{ readonly username: string; readonly walletAddress: string }> {
+    const password = typeof params === "object" && params !== null && typeof params.password === "string" ? params.password : ""
+    const created = await this.runner.run(
+      SogniAccount.signup({ ...params, password: Redacted.make(password), rememberMe }),
+      options?.signal
+    )
+    this._update({ isAuthenticated: true, username: created.username, walletAddress: created.walletAddress })
+    this.onLogin()
+    return created
+  }
+
+  /** The nonce the server issues for a wallet address (step one of a login or signup). */
+  getNonce(walletAddress: string, options?: CallOptions): Promise<string> {
+    return this.runner.run(SogniAccount.nonce(walletAddress), options?.signal)
+  }
+
+  /** Associates an opaque host-application device id with the signed-in account. */
+  async setDeviceId(deviceId: string, options?: CallOptions): Promise<void> {
+    await this.runner.run(SogniAccount.setDeviceId(deviceId), options?.signal)
+  }
+
   /** Ends the session and closes the socket. */
   async logout(options?: CallOptions): Promise<void> {
     await this.runner.run(Effect.flatMap(SogniAuth.SogniAuth, (auth) => auth.logout), options?.signal)
@@ -263,9 +293,14 @@ export class AccountApi extends Emitter<AccountEvents> {
     return { sogni: full(b.sogni), spark: { ...full(b.spark), premiumCredit: b.spark.premiumCredit } }
   }
 
-  /** The account behind the credential (`GET /v1/account/me`). */
-  me(options?: CallOptions): Promise<Readonly<Record<string, unknown>>> {
-    return this.runner.run(Effect.flatMap(SogniAccount.SogniAccount, (a) => a.me), options?.signal)
+  /**
+   * The account behind the credential (`GET /v1/account/me`); its username, e-mail and wallet also
+   * become `currentAccount`'s, as in the official client.
+   */
+  async me(options?: CallOptions): Promise<MeData> {
+    const me = await this.runner.run(Effect.flatMap(SogniAccount.SogniAccount, (a) => a.me), options?.signal)
+    this._update({ username: me.username, email: me.currentEmail === "" ? undefined : me.currentEmail, walletAddress: me.walletAddress })
+    return { ...me }
   }
 
   /**

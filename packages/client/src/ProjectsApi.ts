@@ -4,9 +4,10 @@
  *
  * @since 0.1.0
  */
-import { type SogniConfig, type SogniRest, SogniSocket } from "@effect-sogni/core"
+import { type Protocol, type SogniConfig, type SogniRest, SogniSocket } from "@effect-sogni/core"
 import { Models, type Params, Projects, ProjectState, ProjectSync, type Results, type SavedUploads } from "@effect-sogni/media"
 import * as Loras from "@effect-sogni/media/Loras"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { InvalidRequestError, isInvalidRequestError } from "./errors.js"
@@ -16,6 +17,14 @@ import { Assets, PersonalLoras, toCatalogEntry } from "./LorasApi.js"
 import { isAudioModel, isModelArtifactModel, isVideoModel } from "./models.js"
 import { Project } from "./Project.js"
 import type {
+  CompletedRecoveredProject,
+  ProjectRecoverySnapshot,
+  ProjectResolution,
+  ProjectStatusSnapshot,
+  ProjectSyncReason,
+  ProjectSyncResult,
+  RawJob,
+  RawProject,
   AvailableLorasParams,
   LoraCatalog,
   LoraCatalogEntry,
@@ -43,6 +52,12 @@ export interface ProjectsApiEvents {
   readonly project: ProjectEvent
   /** A job of one of this client's projects changed (after the project's and the job's own events). */
   readonly job: JobEvent
+  /** After every reconciliation with the server: each `authenticated` handshake and each `sync()`. */
+  readonly projectsSynced: ProjectSyncResult
+  /** In-flight projects of this appId the server listed that this client does not track. */
+  readonly activeProjectsRecovered: Array<RecoveredProject>
+  /** Projects of this appId that finished while no client was connected (each announced once). */
+  readonly completedProjectsRecovered: Array<CompletedRecoveredProject>
 }
 
 /** @internal */
@@ -162,6 +177,50 @@ const refusedHandle = (): Projects.Project => {
   }
 }
 
+const copyJobs = (jobs: ReadonlyArray<ProjectSync.RecordJob>): Array<RawJob> => jobs.map((j) => ({ ...j }))
+
+/** The media package's record as the adapter's (mutable lists, as the official type declares them). */
+const toRawProject = (p: ProjectSync.ProjectRecord): RawProject => ({
+  ...p,
+  model: { ...p.model },
+  workerJobs: copyJobs(p.workerJobs),
+  completedWorkerJobs: copyJobs(p.completedWorkerJobs)
+})
+
+const toStatusSnapshot = (p: ProjectSync.StatusSnapshot): ProjectStatusSnapshot => ({
+  ...p,
+  workerJobs: copyJobs(p.workerJobs),
+  completedWorkerJobs: copyJobs(p.completedWorkerJobs)
+})
+
+const toResolution = (r: ProjectSync.Resolution): ProjectResolution => {
+  switch (r.state) {
+    case "finished":
+      return { state: "finished", project: toRawProject(r.project) }
+    case "terminal":
+      return { state: "terminal", project: { ...toStatusSnapshot(r.project), status: r.project.status, finished: true } }
+    default:
+      return r
+  }
+}
+
+const toRecovered = (p: ProjectSync.RunningProject): RecoveredProject => ({ ...p })
+
+const badArgument = (field: string, rule: string, message: string) =>
+  new InvalidRequestError(message, { reason: "InvalidRequest", fields: { field, rule } })
+
+const checkProjectId = (projectId: unknown, field = "projectId"): string => {
+  if (typeof projectId !== "string" || projectId.trim().length === 0) {
+    throw badArgument(field, "non-empty-string", `${field} must be a non-empty string`)
+  }
+  return projectId
+}
+
+/** The two lists of a recovery snapshot, as the `authenticated` frame and the sync route carry them. */
+type WireSnapshot = Pick<Protocol.ProjectsSync, "activeProjects" | "unclaimedCompletedProjects">
+
+const syncReasons: ReadonlyArray<ProjectSyncReason> = ["authenticated", "connected", "manual", "recheck"]
+
 /** Drops `undefined` fields (the wire and the types treat absent and undefined differently). */
 const strip = <A extends Record<string, unknown>>(a: A): { [K in keyof A]: Exclude<A[K], undefined> } =>
   Object.fromEntries(Object.entries(a).filter(([, v]) => v !== undefined)) as never
@@ -172,6 +231,17 @@ const strip = <A extends Record<string, unknown>>(a: A): { [K in keyof A]: Exclu
 export class ProjectsApi extends Emitter<ProjectsApiEvents> {
   private models: ReadonlyArray<AvailableModel> = []
   private readonly tracked = new Map<string, Project>()
+  /** When each tracked project was sent (a sync judges an unlisted project only after a grace). */
+  private readonly sentAt = new Map<string, number>()
+  /** Finished projects already announced by `completedProjectsRecovered` (once per client). */
+  private readonly announced = new Set<string>()
+  /**
+   * Projects a sync found that this client did not create: later syncs report them under
+   * `active`/`completed`/`lost` as the official client does for the projects it rehydrates (upper-case ids).
+   */
+  private readonly recovered = new Map<string, { readonly createdAt: number; finished: boolean }>()
+  /** Reconciliations run one at a time, in order. */
+  private syncChain: Promise<unknown> = Promise.resolve()
   /** The account's imported LoRAs. */
   readonly personalLoras: PersonalLoras
   /** The saved-upload library. */
@@ -303,7 +373,10 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
     const project = new Project(created.handle, params, {
       runner: this.runner,
       type: params.type,
-      onSettled: (p) => this.tracked.delete(p.id),
+      onSettled: (p) => {
+        this.tracked.delete(p.id)
+        this.sentAt.delete(p.id)
+      },
       emitProject: (event) => this.emit("project", event),
       emitJob: (event) => this.emit("job", event)
     })
@@ -314,6 +387,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
       return project
     }
     this.tracked.set(project.id, project)
+    this.sentAt.set(project.id, Date.now())
     project._start()
     const signal = options?.signal
     if (signal !== undefined) {
@@ -333,8 +407,158 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
    * In-flight projects of this account running under another `appId` (another app, device or headless
    * client): read-only and untracked, as in the official client. Needs no socket.
    */
-  listProjectsElsewhere(options?: CallOptions): Promise<ReadonlyArray<RecoveredProject>> {
-    return this.runner.run(ProjectSync.elsewhere, options?.signal) as Promise<ReadonlyArray<RecoveredProject>>
+  async listProjectsElsewhere(options?: CallOptions): Promise<Array<RecoveredProject>> {
+    return [...await this.runner.run(ProjectSync.elsewhere, options?.signal)]
+  }
+
+  /**
+   * The stored record of a finished project (`GET /v1/projects/{id}`). The platform stores a project only
+   * once it has finished: before that this rejects with an `ApiError` of status 404 (use
+   * {@link getStatus} for a project still queued or rendering).
+   */
+  async get(projectId: string, options?: CallOptions): Promise<RawProject> {
+    const id = checkProjectId(projectId)
+    return toRawProject(await this.runner.run(ProjectSync.record(id), options?.signal))
+  }
+
+  /**
+   * The live state of one of this account's projects (`GET /v2/projects/{id}`), also while it is queued or
+   * rendering. An unknown project or another account's rejects with status 404; 503 means the server
+   * cannot tell yet and the call can be retried.
+   */
+  async getStatus(projectId: string, options?: CallOptions): Promise<ProjectStatusSnapshot> {
+    const id = checkProjectId(projectId)
+    return toStatusSnapshot(await this.runner.run(ProjectSync.status(id), options?.signal))
+  }
+
+  /**
+   * Looks up projects a snapshot did not list: the stored record, re-read `attempts` times (default 4)
+   * `delayMs` apart (default 2500) while it answers 404; then the socket's live list; then the owner's
+   * live lookup. Each id gets a verdict: `finished`, `terminal`, `active`, `lost` or `unknown`.
+   */
+  async resolveMissing(
+    projectIds: ReadonlyArray<string>,
+    resolve: { readonly attempts?: number | undefined; readonly delayMs?: number | undefined } = {},
+    options?: CallOptions
+  ): Promise<Record<string, ProjectResolution>> {
+    if (!Array.isArray(projectIds)) throw badArgument("projectIds", "array", "projectIds must be an array of project ids")
+    projectIds.forEach((id, i) => checkProjectId(id, `projectIds[${i}]`))
+    const { attempts, delayMs } = resolve ?? {}
+    if (attempts !== undefined && !(Number.isInteger(attempts) && attempts >= 1)) {
+      throw badArgument("attempts", "positive-integer", `attempts must be a positive integer, got ${String(attempts)}`)
+    }
+    if (delayMs !== undefined && !(Number.isFinite(delayMs) && delayMs >= 0)) {
+      throw badArgument("delayMs", "non-negative-number", `delayMs must be a non-negative number, got ${String(delayMs)}`)
+    }
+    const verdicts = await this.runner.run(
+      ProjectSync.resolveMissing(projectIds, { attempts, delay: delayMs === undefined ? undefined : Duration.millis(delayMs) }),
+      options?.signal
+    )
+    return Object.fromEntries(Object.entries(verdicts).map(([id, r]) => [id, toResolution(r)]))
+  }
+
+  /**
+   * Reconciles this client's projects with the server's snapshot of this appId
+   * (`GET /api/v1/artist/projects/sync`) and reports it; the result is also the `projectsSynced` event,
+   * preceded by `activeProjectsRecovered` / `completedProjectsRecovered` when the server lists projects
+   * this client does not track. Tracked projects missing from the snapshot (and older than 5 s) are
+   * looked up as {@link resolveMissing} does. The tracked projects themselves are brought up to date by
+   * the media package's own reconnect handling. Projects found here that this client did not create are
+   * remembered, so later syncs report them under `active` / `completed` / `lost` as the official client
+   * does, but no `Project` object is built for them and no `project` / `job` events follow.
+   */
+  sync(reason: ProjectSyncReason = "manual", options?: CallOptions): Promise<ProjectSyncResult> {
+    if (!syncReasons.includes(reason)) {
+      throw badArgument("reason", "one-of", `reason must be one of ${syncReasons.join(", ")}, got ${String(reason)}`)
+    }
+    return this.queueSync(reason, () => this.runner.run(ProjectSync.snapshot, options?.signal), options)
+  }
+
+  /** @internal The `authenticated` frame carries the same snapshot: reconcile against it. */
+  _authenticated(frame: WireSnapshot & { readonly clientType?: string | undefined }): void {
+    // a frame for another kind of client carries no projects of this one (socket.md §5.1)
+    if (frame.clientType !== undefined && frame.clientType !== "artist") return
+    const snapshot: WireSnapshot = {
+      activeProjects: frame.activeProjects,
+      unclaimedCompletedProjects: frame.unclaimedCompletedProjects
+    }
+    this.queueSync("authenticated", () => Promise.resolve(snapshot)).catch((error: unknown) =>
+      this.runner.run(Effect.logWarning("project reconciliation after authenticated failed", error)).catch(() => undefined)
+    )
+  }
+
+  private queueSync(
+    reason: ProjectSyncReason,
+    read: () => Promise<WireSnapshot & { readonly serverTime?: number | undefined }>,
+    options?: CallOptions
+  ): Promise<ProjectSyncResult> {
+    const next = this.syncChain.then(async () => {
+      const snapshot = await read()
+      return this.reconcile(reason, snapshot, options)
+    })
+    this.syncChain = next.catch(() => undefined)
+    return next
+  }
+
+  private async reconcile(
+    reason: ProjectSyncReason,
+    wire: WireSnapshot & { readonly serverTime?: number | undefined },
+    options?: CallOptions
+  ): Promise<ProjectSyncResult> {
+    const tracked = [
+      ...[...this.tracked.values()].map((p) => ({ id: p.id, finished: p.finished, createdAt: this.sentAt.get(p.id) ?? 0 })),
+      ...[...this.recovered.entries()].filter(([id]) => !this.tracked.has(id)).map(([id, r]) => ({ id, ...r }))
+    ]
+    const announced = this.announced
+    const found = await this.runner.run(
+      Effect.gen(function*() {
+        const activeProjects = yield* ProjectSync.strictly(wire.activeProjects)
+        const unclaimedCompletedProjects = yield* ProjectSync.strictly(wire.unclaimedCompletedProjects)
+        const plan = ProjectSync.reconcile({ activeProjects, unclaimedCompletedProjects }, tracked, { now: Date.now() })
+        const verdicts = plan.missing.length > 0 ? yield* ProjectSync.resolveMissing(plan.missing) : {}
+        const fresh = plan.untrackedCompleted.filter((p) => !announced.has(p.id.toUpperCase()))
+        const completed = yield* Effect.forEach(fresh, (p) =>
+          ProjectSync.resultUrls(p).pipe(
+            Effect.map((urls) => ({ project: p, urls })),
+            Effect.catchAll((error) =>
+              Effect.as(Effect.logWarning(`result URLs of recovered project ${p.id}`, error), { project: p, urls: [] as ReadonlyArray<string> })
+            )
+          ))
+        return { activeProjects, unclaimedCompletedProjects, plan, verdicts, completed }
+      }),
+      options?.signal
+    )
+    const { plan, verdicts } = found
+    const byVerdict = (...states: ReadonlyArray<ProjectSync.Resolution["state"]>) =>
+      plan.missing.filter((id) => verdicts[id] !== undefined && states.includes(verdicts[id]!.state))
+    const snapshot: ProjectRecoverySnapshot = {
+      activeProjects: found.activeProjects.map(toRecovered),
+      unclaimedCompletedProjects: found.unclaimedCompletedProjects.map(toRecovered),
+      ...(typeof wire.serverTime === "number" ? { serverTime: wire.serverTime } : {})
+    }
+    const result: ProjectSyncResult = {
+      reason,
+      snapshot,
+      active: [...plan.active, ...byVerdict("active")],
+      completed: [...plan.completed, ...byVerdict("finished", "terminal")],
+      lost: byVerdict("lost"),
+      unverified: plan.missing.filter((id) => verdicts[id] === undefined || verdicts[id]!.state === "unknown"),
+      recoveredActive: plan.untrackedActive.map(toRecovered),
+      recoveredCompleted: found.completed.map(({ project, urls }): CompletedRecoveredProject => {
+        announced.add(project.id.toUpperCase())
+        return { ...toRecovered(project), resultUrls: [...urls] }
+      })
+    }
+    for (const p of result.recoveredActive) this.recovered.set(p.id.toUpperCase(), { createdAt: p.createTime, finished: false })
+    for (const p of result.recoveredCompleted) this.recovered.set(p.id.toUpperCase(), { createdAt: p.createTime, finished: true })
+    for (const id of [...result.completed, ...result.lost]) {
+      const known = this.recovered.get(id.toUpperCase())
+      if (known !== undefined) known.finished = true
+    }
+    if (result.recoveredActive.length > 0) this.emit("activeProjectsRecovered", result.recoveredActive)
+    if (result.recoveredCompleted.length > 0) this.emit("completedProjectsRecovered", result.recoveredCompleted)
+    this.emit("projectsSynced", result)
+    return result
   }
 
   /** Cancels a project this client created. */

@@ -35,6 +35,7 @@ import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import { AccountApi, type CurrentAccount, snapshotOfEntitlement, toBalances } from "./AccountApi.js"
 import { AnnouncementsApi } from "./AnnouncementsApi.js"
+import { StatsApi } from "./StatsApi.js"
 import { ChatApi } from "./ChatApi.js"
 import { InvalidRequestError } from "./errors.js"
 import { Emitter } from "./internal/emitter.js"
@@ -211,6 +212,8 @@ export class SogniClient extends Emitter<ClientEvents> {
   readonly replay: ReplayApi
   /** Platform announcements (REST). */
   readonly announcements: AnnouncementsApi
+  /** Leaderboards (REST). */
+  readonly stats: StatsApi
   /** The connection's events and settings. */
   readonly apiClient: ApiClient
 
@@ -238,6 +241,7 @@ export class SogniClient extends Emitter<ClientEvents> {
     this.workflows = new WorkflowsApi(runner)
     this.replay = new ReplayApi(runner)
     this.announcements = new AnnouncementsApi(runner)
+    this.stats = new StatsApi(runner)
     // the visible settings only: the API key never leaves the runtime
     this.apiClient = new ApiClient(this, this.config, () => this.account.currentAccount.isAuthenticated)
   }
@@ -382,6 +386,7 @@ export class SogniClient extends Emitter<ClientEvents> {
                   walletAddress: a.value.address,
                   ...(a.value.tokens !== undefined ? { balance: toBalances(a.value.tokens) } : {})
                 })
+                c()?.projects._authenticated(a.value)
               }
             })
           ),

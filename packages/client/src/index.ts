@@ -43,6 +43,8 @@ export { AccountApi, CurrentAccount } from "./AccountApi.js"
 export type { AccountData, AccountEvents, CurrentAccountEvents } from "./AccountApi.js"
 /** @since 0.1.0 */
 export { AnnouncementsApi } from "./AnnouncementsApi.js"
+export { StatsApi } from "./StatsApi.js"
+export type { LeaderboardItem, LeaderboardParams, LeaderboardType } from "./StatsApi.js"
 /** @since 0.1.0 */
 export type { CallOptions } from "./internal/runner.js"
 /** @since 0.1.0 */

@@ -529,6 +529,40 @@ export interface BalanceData {
 /** The Spark balance, with the premium credit (zero when the server does not send it). @since 0.1.0 */
 export type SparkBalanceData = BalanceData & { readonly premiumCredit: string }
 
+/**
+ * A new account (`account.create`): the turnstile token is the anti-bot proof of the platform's signup
+ * form; `appSource` defaults to the client's.
+ *
+ * @since 0.1.0
+ */
+export interface AccountCreateParams {
+  readonly username: string
+  readonly email: string
+  readonly password: string
+  readonly subscribe: boolean
+  readonly turnstileToken: string
+  readonly referralCode?: string | undefined
+  readonly appSource?: string | undefined
+}
+
+/**
+ * The account behind the credential (`account.me()`): who it is, its e-mail and its Discord link. Text the
+ * server leaves out or sends as `null` reads as `""`, flags as `false`.
+ *
+ * @since 0.1.0
+ */
+export interface MeData {
+  readonly currentEmail: string
+  readonly discord2FA: boolean
+  readonly discordLinked: boolean
+  readonly discordServerMember: boolean
+  readonly discordUsername: string
+  readonly emailVerified: boolean
+  readonly requestedUpdatedEmail: string
+  readonly username: string
+  readonly walletAddress: string
+}
+
 /** @since 0.1.0 */
 export interface Balances {
   readonly sogni: BalanceData
@@ -1345,22 +1379,188 @@ export interface ConnectionAttribution {
   readonly executionMode?: "browser" | "durable" | "server" | "unknown"
 }
 
+/** Server status of a project in recovery payloads. @since 0.1.0 */
+export type RecoveredProjectStatus =
+  | "pending"
+  | "authorized"
+  | "active"
+  | "queued"
+  | "assigned"
+  | "progress"
+  | "completed"
+  | "errored"
+  | "cancelled"
+
+/** Status of a worker job in recovery payloads. @since 0.1.0 */
+export type RecoveredWorkerJobStatus =
+  | "created"
+  | "queued"
+  | "assigned"
+  | "initiatingModel"
+  | "jobStarted"
+  | "jobProgress"
+  | "jobCompleted"
+  | "jobError"
+
 /**
- * A project as the server's recovery snapshot lists it (`listProjectsElsewhere`), with the fields the
- * platform sends beyond these kept.
+ * A worker job of a {@link RecoveredProject}: `imgID` is the job's identity (`id` is the project's),
+ * with the fields the platform sends beyond these kept.
+ *
+ * @since 0.1.0
+ */
+export interface RecoveredWorkerJob {
+  readonly id: string
+  readonly imgID: string
+  readonly status: RecoveredWorkerJobStatus
+  readonly reason?: string
+  readonly performedSteps?: number
+  readonly seedUsed?: number
+  readonly triggeredNSFWFilter?: boolean
+  readonly createTime?: number
+  readonly updateTime?: number
+  readonly network?: string
+  readonly [field: string]: unknown
+}
+
+/**
+ * A project as the server's recovery snapshot lists it (`listProjectsElsewhere`): the fields the
+ * protocol guarantees are present, the rest of the record is kept as sent.
  *
  * @since 0.1.0
  */
 export interface RecoveredProject {
   readonly id: string
-  readonly appId?: string | undefined
-  readonly appSource?: string | undefined
-  readonly jobType?: string | undefined
-  readonly status?: string | undefined
-  readonly createTime?: number | undefined
-  readonly model?: { readonly id: string; readonly name?: string | undefined; readonly type?: string | undefined } | undefined
+  readonly appId?: string
+  readonly appSource?: string
+  readonly jobType?: string
+  readonly model: {
+    readonly id: string
+    readonly SID?: number
+    readonly name?: string
+    readonly type?: string
+    readonly [field: string]: unknown
+  }
+  readonly imageCount: number
+  readonly stepCount: number
+  readonly createTime: number
+  readonly updateTime: number
+  readonly endTime?: number | null
+  readonly status: RecoveredProjectStatus
+  readonly reason?: string | null
+  readonly network?: string
+  readonly clientRequestData?: string
+  readonly workerJobs?: ReadonlyArray<RecoveredWorkerJob>
+  readonly completedWorkerJobs?: ReadonlyArray<RecoveredWorkerJob>
   readonly [field: string]: unknown
 }
+
+/** Body of `GET /api/v1/artist/projects/sync`, entries read strictly. @since 0.1.0 */
+export interface ProjectRecoverySnapshot {
+  readonly activeProjects: Array<RecoveredProject>
+  readonly unclaimedCompletedProjects: Array<RecoveredProject>
+  readonly serverTime?: number
+}
+
+/** A project that finished while this client was away, with its download URLs in job order. @since 0.1.0 */
+export interface CompletedRecoveredProject extends RecoveredProject {
+  readonly resultUrls: Array<string>
+}
+
+/** What asked for a reconciliation. @since 0.1.0 */
+export type ProjectSyncReason = "authenticated" | "connected" | "manual" | "recheck"
+
+/**
+ * One reconciliation of this client's projects with the server (`projects.sync()` and the
+ * `projectsSynced` event). The id lists name projects this client tracks; the `recovered*` lists hold the
+ * server's projects it does not track.
+ *
+ * @since 0.1.0
+ */
+export interface ProjectSyncResult {
+  readonly reason: ProjectSyncReason
+  /** The server's snapshot as read. */
+  readonly snapshot: ProjectRecoverySnapshot
+  /** Tracked projects the server lists in flight. */
+  readonly active: Array<string>
+  /** Tracked projects the server lists (or the lookups found) finished. */
+  readonly completed: Array<string>
+  /** Tracked projects nothing on the server knows. */
+  readonly lost: Array<string>
+  /** Tracked projects whose state could not be verified (a transport error, or a record not stored yet). */
+  readonly unverified: Array<string>
+  /** In-flight projects of this appId this client does not track (listed, not adopted). */
+  readonly recoveredActive: Array<RecoveredProject>
+  /** Projects of this appId that finished while no client was connected, with their download URLs. */
+  readonly recoveredCompleted: Array<CompletedRecoveredProject>
+}
+
+/** A worker job of a stored project record. @since 0.1.0 */
+export interface RawJob {
+  readonly id: string
+  readonly imgID?: string
+  readonly status: RecoveredWorkerJobStatus
+  readonly reason?: string
+  readonly performedSteps?: number
+  readonly seedUsed?: number
+  readonly triggeredNSFWFilter?: boolean
+  readonly resultUrl?: string | null
+  readonly createTime?: number
+  readonly updateTime?: number
+  readonly endTime?: number | null
+  readonly [field: string]: unknown
+}
+
+/**
+ * A finished project as the platform stores it (`projects.get`): the fields the protocol guarantees are
+ * present, the rest of the record is kept as sent.
+ *
+ * @since 0.1.0
+ */
+export interface RawProject {
+  readonly id: string
+  readonly SID?: number
+  readonly model: { readonly id: string; readonly SID?: number; readonly name?: string; readonly [field: string]: unknown }
+  readonly imageCount: number
+  readonly stepCount: number
+  readonly createTime: number
+  readonly updateTime: number
+  readonly endTime?: number | null
+  readonly status: RecoveredProjectStatus
+  readonly reason?: string | null
+  readonly network?: string
+  readonly workerJobs: Array<RawJob>
+  readonly completedWorkerJobs: Array<RawJob>
+  readonly [field: string]: unknown
+}
+
+/** The live lookup's normalized project statuses. @since 0.1.0 */
+export type ProjectLookupStatus = "pending" | "queued" | "processing" | "completed" | "failed" | "canceled"
+
+/**
+ * One of this account's projects as the live lookup reports it (`projects.getStatus`), also while queued
+ * or rendering; `finished` is set for completed, failed and canceled projects.
+ *
+ * @since 0.1.0
+ */
+export interface ProjectStatusSnapshot {
+  readonly id: string
+  readonly status: ProjectLookupStatus
+  readonly finished: boolean
+  readonly workerJobs: Array<RawJob>
+  readonly completedWorkerJobs: Array<RawJob>
+  readonly [field: string]: unknown
+}
+
+/** The verdict of `projects.resolveMissing` on one project. @since 0.1.0 */
+export type ProjectResolution =
+  | { readonly state: "finished"; readonly project: RawProject }
+  | {
+    readonly state: "terminal"
+    readonly project: ProjectStatusSnapshot & { readonly status: "failed" | "canceled"; readonly finished: true }
+  }
+  | { readonly state: "active" }
+  | { readonly state: "lost" }
+  | { readonly state: "unknown"; readonly error: unknown }
 
 // ---------------------------------------------------------------------------------------------
 // The official client's names for shapes declared above

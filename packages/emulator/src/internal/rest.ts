@@ -47,6 +47,9 @@ import {
 import { liveProjectsOf, rawProject, recoveredProject, statusSnapshot, unclaimedOf } from "./records.js"
 import { type AccountState, balancesOf, formatAmount, isTerminal, type World } from "./state.js"
 import { issueJwt, randomHex, verifyJwt } from "./tokens.js"
+import { deviceIdRouter } from "./deviceId.js"
+import { leaderboardRouter } from "./leaderboard.js"
+import { signupRouter } from "./signup.js"
 import { workflowsRouter } from "./workflows/router.js"
 import {
   ACCEPTED,
@@ -771,7 +774,13 @@ export const makeRouter = <E, R>(world: World, rpc: Effect.Effect<HttpServerResp
     // Rewards and transaction history
     HttpRouter.concat(rewardsRouter(world)),
     // Username checks and on-chain wallet balances
-    HttpRouter.concat(accountChecksRouter(world))
+    HttpRouter.concat(accountChecksRouter(world)),
+    // Signup (/v1/account/create)
+    HttpRouter.concat(signupRouter(world, issueTokens)),
+    // Host-application device id (/v1/account/device-id)
+    HttpRouter.concat(deviceIdRouter(world)),
+    // Leaderboards (/v1/leaderboard/)
+    HttpRouter.concat(leaderboardRouter(world))
   )
 
 const RPC_MESSAGE_TAGS: ReadonlySet<string> = new Set(["Request", "Ack", "Interrupt", "Ping", "Eof"])

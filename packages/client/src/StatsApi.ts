@@ -1,0 +1,72 @@
+/**
+ * `sogni.stats`: the platform's leaderboards, over core's `Stats`.
+ *
+ * @since 0.1.0
+ */
+import * as Stats from "@effect-sogni/core/Stats"
+import type { SogniRest } from "@effect-sogni/core"
+import { Emitter } from "./internal/emitter.js"
+import type { CallOptions, Runner } from "./internal/runner.js"
+
+/** The leaderboards the platform keeps. @since 0.1.0 */
+export type LeaderboardType =
+  | "renderUSDCompleteWorker"
+  | "renderUSDCompleteArtist"
+  | "renderSecCompleteWorker"
+  | "renderSecCompleteArtist"
+  | "renderTokenCompleteWorker"
+  | "renderTokenCompleteWorker2"
+  | "renderTokenCompleteArtist"
+  | "renderTokenCompleteArtist2"
+  | "jobCompleteWorker"
+  | "jobCompleteArtist"
+  | "projectCompleteArtist"
+  | "uloginWorker"
+  | "uloginArtist"
+  | "tokenVolume"
+  | "referral"
+
+/**
+ * A leaderboard query (the official `LeaderboardParams`): `period` `day` (the UTC day of `date`, epoch
+ * ms) or `lifetime`; `page` counts from 1.
+ *
+ * @since 0.1.0
+ */
+export interface LeaderboardParams {
+  readonly type: LeaderboardType
+  readonly period: "day" | "lifetime"
+  readonly username?: string | undefined
+  readonly network?: "fast" | "relaxed" | "all" | undefined
+  readonly page?: number | undefined
+  readonly limit?: number | undefined
+  readonly date?: number | undefined
+  readonly address?: string | undefined
+}
+
+/** One row of a leaderboard (the official `LeaderboardItem`). @since 0.1.0 */
+export interface LeaderboardItem {
+  readonly rank: number
+  readonly username: string
+  readonly address: string
+  readonly country: string
+  readonly value: string
+  readonly role: string
+}
+
+/**
+ * @since 0.1.0
+ */
+export class StatsApi extends Emitter<Record<never, never>> {
+  /** @internal */
+  constructor(private readonly runner: Runner<SogniRest.SogniRest>) {
+    super()
+  }
+
+  /**
+   * One page of a leaderboard. A query the platform would refuse (an unknown `type`, a `page` below 1…)
+   * rejects with an `InvalidRequestError` naming the field.
+   */
+  async leaderboard(params: LeaderboardParams, options?: CallOptions): Promise<Array<LeaderboardItem>> {
+    return [...await this.runner.run(Stats.leaderboard(params), options?.signal)]
+  }
+}
