@@ -8,6 +8,7 @@ import { type Protocol, type SogniConfig, type SogniRest, SogniSocket } from "@e
 import { Models, type Params, Projects, ProjectState, ProjectSync, type Results, type SavedUploads } from "@effect-sogni/media"
 import * as Loras from "@effect-sogni/media/Loras"
 import * as Duration from "effect/Duration"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { InvalidRequestError, isInvalidRequestError } from "./errors.js"
@@ -232,7 +233,6 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
   private models: ReadonlyArray<AvailableModel> = []
   private readonly tracked = new Map<string, Project>()
   /** When each tracked project was sent (a sync judges an unlisted project only after a grace). */
-  private readonly sentAt = new Map<string, number>()
   /** Finished projects already announced by `completedProjectsRecovered` (once per client). */
   private readonly announced = new Set<string>()
   /**
@@ -375,7 +375,6 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
       type: params.type,
       onSettled: (p) => {
         this.tracked.delete(p.id)
-        this.sentAt.delete(p.id)
       },
       emitProject: (event) => this.emit("project", event),
       emitJob: (event) => this.emit("job", event)
@@ -387,7 +386,6 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
       return project
     }
     this.tracked.set(project.id, project)
-    this.sentAt.set(project.id, Date.now())
     project._start()
     const signal = options?.signal
     if (signal !== undefined) {
@@ -506,7 +504,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
     options?: CallOptions
   ): Promise<ProjectSyncResult> {
     const tracked = [
-      ...[...this.tracked.values()].map((p) => ({ id: p.id, finished: p.finished, createdAt: this.sentAt.get(p.id) ?? 0 })),
+      ...[...this.tracked.values()].map((p) => ({ id: p.id, finished: p.finished, createdAt: p.startedAt.getTime() })),
       ...[...this.recovered.entries()].filter(([id]) => !this.tracked.has(id)).map(([id, r]) => ({ id, ...r }))
     ]
     const announced = this.announced
@@ -514,7 +512,8 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
       Effect.gen(function*() {
         const activeProjects = yield* ProjectSync.strictly(wire.activeProjects)
         const unclaimedCompletedProjects = yield* ProjectSync.strictly(wire.unclaimedCompletedProjects)
-        const plan = ProjectSync.reconcile({ activeProjects, unclaimedCompletedProjects }, tracked, { now: Date.now() })
+        const now = yield* Clock.currentTimeMillis
+        const plan = ProjectSync.reconcile({ activeProjects, unclaimedCompletedProjects }, tracked, { now })
         const verdicts = plan.missing.length > 0 ? yield* ProjectSync.resolveMissing(plan.missing) : {}
         const fresh = plan.untrackedCompleted.filter((p) => !announced.has(p.id.toUpperCase()))
         const completed = yield* Effect.forEach(fresh, (p) =>

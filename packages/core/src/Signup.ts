@@ -6,12 +6,14 @@
  * over the same domain as logins. The password never leaves the process.
  *
  * The signing and recovery functions here are pure (the server side uses {@link verifySignup}); the
- * network steps are `SogniAccount.create`.
+ * network steps are `SogniAccount.create`. A deep import only (not in the package index): the curve code
+ * loads when a program signs up, not with every program that imports core.
  *
  * @example
  * ```ts
  * import { Redacted } from "effect"
- * import { Signup, Wallet } from "@effect-sogni/core"
+ * import { Wallet } from "@effect-sogni/core"
+ * import * as Signup from "@effect-sogni/core/Signup"
  *
  * const wallet = Wallet.deriveWallet("newcomer", Redacted.make("a long passphrase"))
  * const message = { appid: "my-app", username: "newcomer", email: "n@example.test", subscribe: 0, walletAddress: wallet.address, nonce: "n-1" } as const

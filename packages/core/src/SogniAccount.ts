@@ -32,7 +32,6 @@ import { SogniAuth } from "./SogniAuth.js"
 import { SogniConfig } from "./SogniConfig.js"
 import { SogniDecodeError, type SogniError, SogniInvalidRequest } from "./SogniError.js"
 import { SogniRest } from "./SogniRest.js"
-import * as Wallet from "./Wallet.js"
 import { SogniSocket } from "./SogniSocket.js"
 
 /**
@@ -233,7 +232,7 @@ export const signup = (
     const auth = yield* SogniAuth
     const settings = yield* SogniConfig
     // the curve and hash tables are loaded on the first signup only, as for logins
-    const Signup = yield* Effect.promise(() => import("./Signup.js"))
+    const [Signup, Wallet] = yield* Effect.promise(() => Promise.all([import("./Signup.js"), import("./Wallet.js")]))
     const username = checked.username.trim()
     const wallet = Wallet.deriveWallet(username, checked.password)
     const { nonce } = yield* rest.post("rest", "/v1/account/nonce", { walletAddress: wallet.address }, Protocol.NonceResponse, {

@@ -45,6 +45,4 @@ export * as Attribution from "./Attribution.js"
 /** @since 0.1.0 */
 export * as AccountChecks from "./AccountChecks.js"
 /** @since 0.1.0 */
-export * as Signup from "./Signup.js"
-/** @since 0.1.0 */
 export * as Stats from "./Stats.js"
