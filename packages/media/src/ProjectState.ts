@@ -315,12 +315,16 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] }
  * at most once per transition, then updated in place (inputs are never mutated). In `inPlace` mode (an
  * owner that holds the only reference, see {@link transitionInPlace}) nothing is copied.
  */
+const noCommands: ReadonlyArray<Command> = Object.freeze([])
+
 class Builder {
   private draft: Mutable<ProjectState> | undefined
   private jobsCopied: boolean
-  private readonly ownJobs = new Set<number>()
+  /** Jobs already copied in this transition (copy-on-write mode only: in place, none is needed). */
+  private ownJobs: Set<number> | undefined
   readonly events: Array<ProjectEvent> = []
-  readonly commands: Array<Command> = []
+  /** Most transitions ask for nothing: the shared empty list until the first command. */
+  commands: ReadonlyArray<Command> = noCommands
   constructor(private readonly original: ProjectState, private readonly inPlace: boolean) {
     if (inPlace) this.draft = original as Mutable<ProjectState>
     this.jobsCopied = inPlace
@@ -345,7 +349,7 @@ class Builder {
   }
   addJob(job: Job) {
     const jobs = this.writableJobs()
-    this.ownJobs.add(jobs.length)
+    if (!this.inPlace) (this.ownJobs ??= new Set()).add(jobs.length)
     jobs.push(job)
   }
   jobAt(i: number): Job {
@@ -353,9 +357,12 @@ class Builder {
   }
   setJob(i: number, patch: Partial<Job>) {
     const jobs = this.writableJobs()
-    if (!this.inPlace && !this.ownJobs.has(i)) {
-      jobs[i] = { ...jobs[i]! }
-      this.ownJobs.add(i)
+    if (!this.inPlace) {
+      const own = (this.ownJobs ??= new Set())
+      if (!own.has(i)) {
+        jobs[i] = { ...jobs[i]! }
+        own.add(i)
+      }
     }
     Object.assign(jobs[i]!, patch)
   }
@@ -428,6 +435,10 @@ class Builder {
   }
   emit(event: ProjectEvent) {
     this.events.push(event)
+  }
+  command(command: Command) {
+    if (this.commands === noCommands) this.commands = [command]
+    else (this.commands as Array<Command>).push(command)
   }
   /** Recomputes one job's reported percent (monotonic) and the project's; emits what changed. */
   progress(
@@ -568,7 +579,7 @@ const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void
       })
       if (s.status === "pending" || s.status === "queued") b.set({ status: "processing" })
       b.progress(i, now, p.progress, true, { etaMin: p.etaMin, etaMax: p.etaMax })
-      if (p.hasImage === true) b.commands.push({ _tag: "MintPreview", imgID: b.jobAt(i).imgID })
+      if (p.hasImage === true) b.command({ _tag: "MintPreview", imgID: b.jobAt(i).imgID })
       return
     }
     case "jobETA": {
@@ -619,7 +630,7 @@ const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void
       b.setJob(i, { status: "completed", result, minting, step: performed, awaitingReassignment: false })
       if (s.status === "pending" || s.status === "queued") b.set({ status: "processing" })
       b.progress(i, now)
-      if (minting) b.commands.push({ _tag: "MintUrl", imgID: job.imgID })
+      if (minting) b.command({ _tag: "MintUrl", imgID: job.imgID })
       else b.emit(ProjectEvent.JobCompleted({ projectId: s.id, result }))
       return b.maybeFinish()
     }
@@ -630,13 +641,13 @@ const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void
         // refused while the server restarts, before admission: resubmit once
         if (error.code === 1001 && !s.admitted && !s.resubmitted) {
           b.set({ resubmitted: true })
-          b.commands.push({ _tag: "Resubmit" })
+          b.command({ _tag: "Resubmit" })
           return
         }
         // a resend of a project the server already has (it may even have finished it): look it up
         if (!s.existenceChecked && /already exists/i.test(error.message)) {
           b.set({ existenceChecked: true })
-          b.commands.push({ _tag: "LookUp", error })
+          b.command({ _tag: "LookUp", error })
           return
         }
         for (let i = 0; i < b.state.jobs.length; i++) {
