@@ -2,10 +2,13 @@
  * Media projects as live, typed values: submit one and get its id at once, then follow it as a
  * `Stream` of {@link ProjectState.ProjectEvent}s, wait for its results, or cancel it.
  *
- * Each project is a small actor: it owns the socket route of its id (events arrive already routed by
- * core, one `Map` lookup per frame), folds them through the pure {@link ProjectState.transition}, and
- * runs the commands the machine asks for (mint result and preview URLs over REST, resubmit after a
- * restart refusal). Reconnects lose nothing: when a new `authenticated` frame arrives, every unfinished
+ * Each project is a small actor (`internal/projectActor.ts`, built on explicit dependencies: the socket
+ * route, the send, URL minting, the REST lookup, uploads and the `Clock`): it owns the socket route of
+ * its id (events arrive already routed by core, one `Map` lookup per frame), folds them on the socket's
+ * turn through the pure {@link ProjectState.transition} (no queue, fiber or stream per frame; an input
+ * fed re-entrantly waits in a bounded mailbox whose overflow drops the oldest progress frame), and runs
+ * the commands the machine asks for (mint result and preview URLs over REST, through one bounded queue
+ * for the whole service; resubmit after a restart refusal). Reconnects lose nothing: when a new `authenticated` frame arrives, every unfinished
  * project is reconciled with its recovery snapshot (or, when absent, with the REST project lookup) and
  * its stream just continues.
  *
