@@ -251,6 +251,27 @@ export type ProjectEvent = Data.TaggedEnum<{
 export const ProjectEvent = Data.taggedEnum<ProjectEvent>()
 
 /**
+ * The constructors, read once: each property read of the `taggedEnum` proxy builds a new constructor
+ * function, which the reducer would otherwise pay for on every event.
+ */
+const Ev = {
+  Queued: ProjectEvent.Queued,
+  JobInitiating: ProjectEvent.JobInitiating,
+  JobStarted: ProjectEvent.JobStarted,
+  JobProgress: ProjectEvent.JobProgress,
+  JobEta: ProjectEvent.JobEta,
+  Preview: ProjectEvent.Preview,
+  JobRetrying: ProjectEvent.JobRetrying,
+  JobCompleted: ProjectEvent.JobCompleted,
+  JobFailed: ProjectEvent.JobFailed,
+  Progress: ProjectEvent.Progress,
+  CancelRejected: ProjectEvent.CancelRejected,
+  Completed: ProjectEvent.Completed,
+  Failed: ProjectEvent.Failed,
+  Canceled: ProjectEvent.Canceled,
+} as const
+
+/**
  * Work the shell must do on the machine's behalf.
  *
  * @since 0.1.0
@@ -455,7 +476,7 @@ class Builder {
       this.setJob(i, { percent })
       const j = this.jobAt(i)
       if (j.status !== "completed") {
-        this.emit(ProjectEvent.JobProgress({
+        this.emit(Ev.JobProgress({
           projectId: this.state.id,
           jobIndex: j.jobIndex,
           imgID: j.imgID,
@@ -476,12 +497,12 @@ class Builder {
     const percent = Math.max(this.state.percent, clampPercent(sum / Math.max(1, this.state.numberOfMedia)))
     if (percent !== this.state.percent) {
       this.set({ percent })
-      this.emit(ProjectEvent.Progress({ projectId: this.state.id, percent }))
+      this.emit(Ev.Progress({ projectId: this.state.id, percent }))
     }
   }
   fail(error: ErrorData) {
     this.set({ status: "failed", error })
-    this.emit(ProjectEvent.Failed({ projectId: this.state.id, error }))
+    this.emit(Ev.Failed({ projectId: this.state.id, error }))
   }
   /** Completion rule of media.md §4.1/§4.2. */
   maybeFinish() {
@@ -503,10 +524,10 @@ class Builder {
     }
     if (s.percent !== 100) {
       this.set({ percent: 100 })
-      this.emit(ProjectEvent.Progress({ projectId: s.id, percent: 100 }))
+      this.emit(Ev.Progress({ projectId: s.id, percent: 100 }))
     }
     this.set({ status: "completed" })
-    this.emit(ProjectEvent.Completed({ projectId: s.id, results, failed: failed.length }))
+    this.emit(Ev.Completed({ projectId: s.id, results, failed: failed.length }))
   }
 }
 
@@ -528,7 +549,7 @@ const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void
           const changed = s.status !== "queued" || s.queuePosition !== p.queuePosition
           b.set({ status: "queued", queuePosition: p.queuePosition })
           if (changed) {
-            b.emit(ProjectEvent.Queued({
+            b.emit(Ev.Queued({
               projectId: s.id,
               position: p.queuePosition,
               estimatedStartSeconds: p.estimatedStartSeconds ?? undefined,
@@ -550,8 +571,8 @@ const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void
           const payload = { projectId: s.id, jobIndex: j.jobIndex, imgID: j.imgID, workerName: j.workerName }
           b.emit(
             p.type === "initiatingModel"
-              ? ProjectEvent.JobInitiating({ ...payload, preparation: p.preparation })
-              : ProjectEvent.JobStarted(payload)
+              ? Ev.JobInitiating({ ...payload, preparation: p.preparation })
+              : Ev.JobStarted(payload)
           )
           return
         }
@@ -596,7 +617,7 @@ const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void
       })
       b.progress(i, now, undefined, false, undefined, true)
       const j = b.jobAt(i)
-      b.emit(ProjectEvent.JobEta({ projectId: s.id, jobIndex: j.jobIndex, imgID: j.imgID, etaSeconds: p.etaSeconds }))
+      b.emit(Ev.JobEta({ projectId: s.id, jobIndex: j.jobIndex, imgID: j.imgID, etaSeconds: p.etaSeconds }))
       return
     }
     case "jobResult": {
@@ -631,7 +652,7 @@ const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void
       if (s.status === "pending" || s.status === "queued") b.set({ status: "processing" })
       b.progress(i, now)
       if (minting) b.command({ _tag: "MintUrl", imgID: job.imgID })
-      else b.emit(ProjectEvent.JobCompleted({ projectId: s.id, result }))
+      else b.emit(Ev.JobCompleted({ projectId: s.id, result }))
       return b.maybeFinish()
     }
     case "jobError": {
@@ -661,7 +682,7 @@ const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void
       const job = b.jobAt(i)
       if (isTerminal(job.status)) return
       b.setJob(i, { status: "failed", error, awaitingReassignment: false })
-      b.emit(ProjectEvent.JobFailed({ projectId: s.id, jobIndex: job.jobIndex, imgID: job.imgID, error }))
+      b.emit(Ev.JobFailed({ projectId: s.id, jobIndex: job.jobIndex, imgID: job.imgID, error }))
       const jobs = b.state.jobs
       const failed = jobs.filter((j) => j.status === "failed").length
       if (s.numberOfMedia === 1 || (jobs.length >= s.numberOfMedia && failed === jobs.length)) return b.fail(error)
@@ -684,7 +705,7 @@ const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void
         etaAt: undefined,
         workerName: undefined
       })
-      b.emit(ProjectEvent.JobRetrying({
+      b.emit(Ev.JobRetrying({
         projectId: s.id,
         jobIndex: job.jobIndex ?? p.jobIndex,
         imgID: job.imgID,
@@ -697,14 +718,14 @@ const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void
     case "artistCancelConfirmation": {
       const p = event.payload
       if (!p.didCancel) {
-        b.emit(ProjectEvent.CancelRejected({ projectId: s.id, message: p.error_message ?? "the server refused to cancel" }))
+        b.emit(Ev.CancelRejected({ projectId: s.id, message: p.error_message ?? "the server refused to cancel" }))
         return
       }
       for (let i = 0; i < b.state.jobs.length; i++) {
         if (!isTerminal(b.jobAt(i).status)) b.setJob(i, { status: "canceled", minting: false })
       }
       b.set({ status: "canceled" })
-      b.emit(ProjectEvent.Canceled({ projectId: s.id }))
+      b.emit(Ev.Canceled({ projectId: s.id }))
       return
     }
     default:
@@ -833,14 +854,14 @@ const step = (state: ProjectState, input: Input, inPlace: boolean): Step => {
       if (!job.minting || job.result === undefined) break
       const result: JobResult = { ...job.result, url: input.url, urlExpiresAt: input.expiresAt }
       b.setJob(i, { minting: false, result })
-      b.emit(ProjectEvent.JobCompleted({ projectId: b.state.id, result }))
+      b.emit(Ev.JobCompleted({ projectId: b.state.id, result }))
       b.maybeFinish()
       break
     }
     case "PreviewMinted": {
       const job = b.state.jobs.find((j) => j.imgID === input.imgID)
       if (job === undefined || isTerminal(job.status)) break
-      b.emit(ProjectEvent.Preview({ projectId: b.state.id, jobIndex: job.jobIndex, imgID: job.imgID, url: input.url }))
+      b.emit(Ev.Preview({ projectId: b.state.id, jobIndex: job.jobIndex, imgID: job.imgID, url: input.url }))
       break
     }
     case "Tick": {
