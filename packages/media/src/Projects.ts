@@ -660,13 +660,13 @@ export const make = (options: ProjectsOptions = {}) =>
           Effect.flatMap(prepared(input), (p) =>
             Effect.map(Effect.acquireRelease(submit(p), cancelOnInterrupt), (project) => project.events))
         ),
+      // as `acquireRelease` in a scope, without the scope and the fiber-refs diff its release costs per
+      // project: started uninterruptibly, awaited interruptibly, canceled when the wait ends unfinished
       run: (input) =>
-        Effect.scoped(
-          Effect.flatMap(
-            prepared(input),
-            (p) => Effect.flatMap(Effect.acquireRelease(launch(p, false), cancelOnInterrupt), (project) => project.await)
-          )
-        ),
+        Effect.flatMap(prepared(input), (p) =>
+          Effect.uninterruptibleMask((restore) =>
+            Effect.flatMap(launch(p, false), (project) => Effect.ensuring(restore(project.await), cancelOnInterrupt(project)))
+          )),
       get: (id) => Effect.sync(() => Option.map(Option.fromNullable(tracked.get(id.toUpperCase())), (t) => t.project)),
       active: Effect.sync(() => [...tracked.keys()])
     } satisfies ProjectsService

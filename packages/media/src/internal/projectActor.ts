@@ -23,8 +23,9 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
-import * as FiberSet from "effect/FiberSet"
+import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
+import * as Runtime from "effect/Runtime"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -144,11 +145,27 @@ export const make = (
     const id = prepared.request.jobID.toUpperCase()
     const request = id === prepared.request.jobID ? prepared.request : { ...prepared.request, jobID: id }
     const scope = yield* Scope.fork(parent, ExecutionStrategy.sequential)
-    const fibers = yield* FiberSet.make().pipe(Scope.extend(scope))
-    const runFork = yield* FiberSet.runtime(fibers)<never>()
-    // set when the project's scope closes: its queued mints are dropped
+    // The project's own fibers (start, deadlines, ETA ticks, lookups), forked with the caller's runtime
+    // and interrupted when the scope closes. Kept in a plain set with a plain scope finalizer rather
+    // than a `FiberSet`: its `acquireRelease` diffs the fiber's refs (the whole context) at release, a
+    // cost every project paid once more at its end.
+    const fork = Runtime.runFork(yield* Effect.runtime<never>())
+    const live = new Set<Fiber.RuntimeFiber<void>>()
+    // set when the project's scope closes: its queued mints are dropped and nothing more is forked
     let released = false
-    yield* Scope.addFinalizer(scope, Effect.sync(() => (released = true)))
+    const runFork = (effect: Effect.Effect<void>): void => {
+      if (released) return
+      const fiber = fork(effect)
+      live.add(fiber)
+      fiber.addObserver(() => live.delete(fiber))
+    }
+    yield* Scope.addFinalizer(
+      scope,
+      Effect.suspend(() => {
+        released = true
+        return live.size === 0 ? Effect.void : Fiber.interruptAll([...live])
+      })
+    )
     const wanted = () => !released
 
     let state = ProjectState.initial({
@@ -476,7 +493,7 @@ export const make = (
 
     deps.track(actor)
     yield* deps.route(id, onServerEvent).pipe(Scope.extend(scope))
-    yield* FiberSet.run(fibers, Effect.interruptible(start))
+    runFork(Effect.interruptible(start))
     runFork(Effect.interruptible(watchdog))
     return actor
   })
