@@ -57,7 +57,7 @@ import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as ScheduleIntervals from "effect/ScheduleIntervals"
-import type * as Scope from "effect/Scope"
+import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import * as Issues from "./internal/issues.js"
@@ -456,17 +456,19 @@ export const make = (options?: {
         (sub) => Effect.zipRight(Effect.sync(() => subscribers.delete(sub)), Queue.shutdown(sub.queue))
       ).pipe(Effect.map((sub): Queue.Dequeue<Protocol.ServerEvent> => sub.queue))
 
+    // a plain scope finalizer, not `acquireRelease`: its release diffs the fiber's refs (the whole
+    // context), which every project route would pay at its end
     const addRoute = (jobID: string, handler: RouteHandler) => {
       const key = jobID.toUpperCase()
-      return Effect.acquireRelease(
-        Effect.sync(() => {
-          routes.set(key, handler)
-        }),
-        () =>
+      return Effect.flatMap(Effect.scope, (scope) => {
+        routes.set(key, handler)
+        return Scope.addFinalizer(
+          scope,
           Effect.sync(() => {
             if (routes.get(key) === handler) routes.delete(key)
           })
-      )
+        )
+      })
     }
 
     const routeWith = (jobID: string, onEvent: (event: Protocol.ServerEvent) => void) =>

@@ -251,6 +251,27 @@ export type ProjectEvent = Data.TaggedEnum<{
 export const ProjectEvent = Data.taggedEnum<ProjectEvent>()
 
 /**
+ * The constructors, read once: each property read of the `taggedEnum` proxy builds a new constructor
+ * function, which the reducer would otherwise pay for on every event.
+ */
+const Ev = {
+  Queued: ProjectEvent.Queued,
+  JobInitiating: ProjectEvent.JobInitiating,
+  JobStarted: ProjectEvent.JobStarted,
+  JobProgress: ProjectEvent.JobProgress,
+  JobEta: ProjectEvent.JobEta,
+  Preview: ProjectEvent.Preview,
+  JobRetrying: ProjectEvent.JobRetrying,
+  JobCompleted: ProjectEvent.JobCompleted,
+  JobFailed: ProjectEvent.JobFailed,
+  Progress: ProjectEvent.Progress,
+  CancelRejected: ProjectEvent.CancelRejected,
+  Completed: ProjectEvent.Completed,
+  Failed: ProjectEvent.Failed,
+  Canceled: ProjectEvent.Canceled,
+} as const
+
+/**
  * Work the shell must do on the machine's behalf.
  *
  * @since 0.1.0
@@ -315,12 +336,16 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] }
  * at most once per transition, then updated in place (inputs are never mutated). In `inPlace` mode (an
  * owner that holds the only reference, see {@link transitionInPlace}) nothing is copied.
  */
+const noCommands: ReadonlyArray<Command> = Object.freeze([])
+
 class Builder {
   private draft: Mutable<ProjectState> | undefined
   private jobsCopied: boolean
-  private readonly ownJobs = new Set<number>()
+  /** Jobs already copied in this transition (copy-on-write mode only: in place, none is needed). */
+  private ownJobs: Set<number> | undefined
   readonly events: Array<ProjectEvent> = []
-  readonly commands: Array<Command> = []
+  /** Most transitions ask for nothing: the shared empty list until the first command. */
+  commands: ReadonlyArray<Command> = noCommands
   constructor(private readonly original: ProjectState, private readonly inPlace: boolean) {
     if (inPlace) this.draft = original as Mutable<ProjectState>
     this.jobsCopied = inPlace
@@ -345,7 +370,7 @@ class Builder {
   }
   addJob(job: Job) {
     const jobs = this.writableJobs()
-    this.ownJobs.add(jobs.length)
+    if (!this.inPlace) (this.ownJobs ??= new Set()).add(jobs.length)
     jobs.push(job)
   }
   jobAt(i: number): Job {
@@ -353,9 +378,12 @@ class Builder {
   }
   setJob(i: number, patch: Partial<Job>) {
     const jobs = this.writableJobs()
-    if (!this.inPlace && !this.ownJobs.has(i)) {
-      jobs[i] = { ...jobs[i]! }
-      this.ownJobs.add(i)
+    if (!this.inPlace) {
+      const own = (this.ownJobs ??= new Set())
+      if (!own.has(i)) {
+        jobs[i] = { ...jobs[i]! }
+        own.add(i)
+      }
     }
     Object.assign(jobs[i]!, patch)
   }
@@ -429,6 +457,10 @@ class Builder {
   emit(event: ProjectEvent) {
     this.events.push(event)
   }
+  command(command: Command) {
+    if (this.commands === noCommands) this.commands = [command]
+    else (this.commands as Array<Command>).push(command)
+  }
   /** Recomputes one job's reported percent (monotonic) and the project's; emits what changed. */
   progress(
     i: number,
@@ -444,7 +476,7 @@ class Builder {
       this.setJob(i, { percent })
       const j = this.jobAt(i)
       if (j.status !== "completed") {
-        this.emit(ProjectEvent.JobProgress({
+        this.emit(Ev.JobProgress({
           projectId: this.state.id,
           jobIndex: j.jobIndex,
           imgID: j.imgID,
@@ -465,12 +497,12 @@ class Builder {
     const percent = Math.max(this.state.percent, clampPercent(sum / Math.max(1, this.state.numberOfMedia)))
     if (percent !== this.state.percent) {
       this.set({ percent })
-      this.emit(ProjectEvent.Progress({ projectId: this.state.id, percent }))
+      this.emit(Ev.Progress({ projectId: this.state.id, percent }))
     }
   }
   fail(error: ErrorData) {
     this.set({ status: "failed", error })
-    this.emit(ProjectEvent.Failed({ projectId: this.state.id, error }))
+    this.emit(Ev.Failed({ projectId: this.state.id, error }))
   }
   /** Completion rule of media.md §4.1/§4.2. */
   maybeFinish() {
@@ -492,10 +524,10 @@ class Builder {
     }
     if (s.percent !== 100) {
       this.set({ percent: 100 })
-      this.emit(ProjectEvent.Progress({ projectId: s.id, percent: 100 }))
+      this.emit(Ev.Progress({ projectId: s.id, percent: 100 }))
     }
     this.set({ status: "completed" })
-    this.emit(ProjectEvent.Completed({ projectId: s.id, results, failed: failed.length }))
+    this.emit(Ev.Completed({ projectId: s.id, results, failed: failed.length }))
   }
 }
 
@@ -517,7 +549,7 @@ const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void
           const changed = s.status !== "queued" || s.queuePosition !== p.queuePosition
           b.set({ status: "queued", queuePosition: p.queuePosition })
           if (changed) {
-            b.emit(ProjectEvent.Queued({
+            b.emit(Ev.Queued({
               projectId: s.id,
               position: p.queuePosition,
               estimatedStartSeconds: p.estimatedStartSeconds ?? undefined,
@@ -539,8 +571,8 @@ const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void
           const payload = { projectId: s.id, jobIndex: j.jobIndex, imgID: j.imgID, workerName: j.workerName }
           b.emit(
             p.type === "initiatingModel"
-              ? ProjectEvent.JobInitiating({ ...payload, preparation: p.preparation })
-              : ProjectEvent.JobStarted(payload)
+              ? Ev.JobInitiating({ ...payload, preparation: p.preparation })
+              : Ev.JobStarted(payload)
           )
           return
         }
@@ -568,7 +600,7 @@ const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void
       })
       if (s.status === "pending" || s.status === "queued") b.set({ status: "processing" })
       b.progress(i, now, p.progress, true, { etaMin: p.etaMin, etaMax: p.etaMax })
-      if (p.hasImage === true) b.commands.push({ _tag: "MintPreview", imgID: b.jobAt(i).imgID })
+      if (p.hasImage === true) b.command({ _tag: "MintPreview", imgID: b.jobAt(i).imgID })
       return
     }
     case "jobETA": {
@@ -585,7 +617,7 @@ const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void
       })
       b.progress(i, now, undefined, false, undefined, true)
       const j = b.jobAt(i)
-      b.emit(ProjectEvent.JobEta({ projectId: s.id, jobIndex: j.jobIndex, imgID: j.imgID, etaSeconds: p.etaSeconds }))
+      b.emit(Ev.JobEta({ projectId: s.id, jobIndex: j.jobIndex, imgID: j.imgID, etaSeconds: p.etaSeconds }))
       return
     }
     case "jobResult": {
@@ -619,8 +651,8 @@ const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void
       b.setJob(i, { status: "completed", result, minting, step: performed, awaitingReassignment: false })
       if (s.status === "pending" || s.status === "queued") b.set({ status: "processing" })
       b.progress(i, now)
-      if (minting) b.commands.push({ _tag: "MintUrl", imgID: job.imgID })
-      else b.emit(ProjectEvent.JobCompleted({ projectId: s.id, result }))
+      if (minting) b.command({ _tag: "MintUrl", imgID: job.imgID })
+      else b.emit(Ev.JobCompleted({ projectId: s.id, result }))
       return b.maybeFinish()
     }
     case "jobError": {
@@ -630,13 +662,13 @@ const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void
         // refused while the server restarts, before admission: resubmit once
         if (error.code === 1001 && !s.admitted && !s.resubmitted) {
           b.set({ resubmitted: true })
-          b.commands.push({ _tag: "Resubmit" })
+          b.command({ _tag: "Resubmit" })
           return
         }
         // a resend of a project the server already has (it may even have finished it): look it up
         if (!s.existenceChecked && /already exists/i.test(error.message)) {
           b.set({ existenceChecked: true })
-          b.commands.push({ _tag: "LookUp", error })
+          b.command({ _tag: "LookUp", error })
           return
         }
         for (let i = 0; i < b.state.jobs.length; i++) {
@@ -650,7 +682,7 @@ const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void
       const job = b.jobAt(i)
       if (isTerminal(job.status)) return
       b.setJob(i, { status: "failed", error, awaitingReassignment: false })
-      b.emit(ProjectEvent.JobFailed({ projectId: s.id, jobIndex: job.jobIndex, imgID: job.imgID, error }))
+      b.emit(Ev.JobFailed({ projectId: s.id, jobIndex: job.jobIndex, imgID: job.imgID, error }))
       const jobs = b.state.jobs
       const failed = jobs.filter((j) => j.status === "failed").length
       if (s.numberOfMedia === 1 || (jobs.length >= s.numberOfMedia && failed === jobs.length)) return b.fail(error)
@@ -673,7 +705,7 @@ const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void
         etaAt: undefined,
         workerName: undefined
       })
-      b.emit(ProjectEvent.JobRetrying({
+      b.emit(Ev.JobRetrying({
         projectId: s.id,
         jobIndex: job.jobIndex ?? p.jobIndex,
         imgID: job.imgID,
@@ -686,14 +718,14 @@ const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void
     case "artistCancelConfirmation": {
       const p = event.payload
       if (!p.didCancel) {
-        b.emit(ProjectEvent.CancelRejected({ projectId: s.id, message: p.error_message ?? "the server refused to cancel" }))
+        b.emit(Ev.CancelRejected({ projectId: s.id, message: p.error_message ?? "the server refused to cancel" }))
         return
       }
       for (let i = 0; i < b.state.jobs.length; i++) {
         if (!isTerminal(b.jobAt(i).status)) b.setJob(i, { status: "canceled", minting: false })
       }
       b.set({ status: "canceled" })
-      b.emit(ProjectEvent.Canceled({ projectId: s.id }))
+      b.emit(Ev.Canceled({ projectId: s.id }))
       return
     }
     default:
@@ -822,14 +854,14 @@ const step = (state: ProjectState, input: Input, inPlace: boolean): Step => {
       if (!job.minting || job.result === undefined) break
       const result: JobResult = { ...job.result, url: input.url, urlExpiresAt: input.expiresAt }
       b.setJob(i, { minting: false, result })
-      b.emit(ProjectEvent.JobCompleted({ projectId: b.state.id, result }))
+      b.emit(Ev.JobCompleted({ projectId: b.state.id, result }))
       b.maybeFinish()
       break
     }
     case "PreviewMinted": {
       const job = b.state.jobs.find((j) => j.imgID === input.imgID)
       if (job === undefined || isTerminal(job.status)) break
-      b.emit(ProjectEvent.Preview({ projectId: b.state.id, jobIndex: job.jobIndex, imgID: job.imgID, url: input.url }))
+      b.emit(Ev.Preview({ projectId: b.state.id, jobIndex: job.jobIndex, imgID: job.imgID, url: input.url }))
       break
     }
     case "Tick": {

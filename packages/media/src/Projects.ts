@@ -2,10 +2,13 @@
  * Media projects as live, typed values: submit one and get its id at once, then follow it as a
  * `Stream` of {@link ProjectState.ProjectEvent}s, wait for its results, or cancel it.
  *
- * Each project is a small actor: it owns the socket route of its id (events arrive already routed by
- * core, one `Map` lookup per frame), folds them through the pure {@link ProjectState.transition}, and
- * runs the commands the machine asks for (mint result and preview URLs over REST, resubmit after a
- * restart refusal). Reconnects lose nothing: when a new `authenticated` frame arrives, every unfinished
+ * Each project is a small actor (`internal/projectActor.ts`, built on explicit dependencies: the socket
+ * route, the send, URL minting, the REST lookup, uploads and the `Clock`): it owns the socket route of
+ * its id (events arrive already routed by core, one `Map` lookup per frame), folds them on the socket's
+ * turn through the pure {@link ProjectState.transition} (no queue, fiber or stream per frame; an input
+ * fed re-entrantly waits in a bounded mailbox whose overflow drops the oldest progress frame), and runs
+ * the commands the machine asks for (mint result and preview URLs over REST, through one bounded queue
+ * for the whole service; resubmit after a restart refusal). Reconnects lose nothing: when a new `authenticated` frame arrives, every unfinished
  * project is reconciled with its recovery snapshot (or, when absent, with the REST project lookup) and
  * its stream just continues.
  *
@@ -33,19 +36,14 @@
  */
 import { Protocol, SogniConfig, SogniError, SogniRest, SogniSocket } from "@effect-sogni/core"
 import * as Context from "effect/Context"
-import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as ExecutionStrategy from "effect/ExecutionStrategy"
-import * as Exit from "effect/Exit"
 import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
 import * as MutableQueue from "effect/MutableQueue"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
-import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
-import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as JobRequestBuilder from "./JobRequestBuilder.js"
 import { SogniProjectError } from "./MediaError.js"
@@ -53,7 +51,7 @@ import * as Models from "./Models.js"
 import * as Params from "./Params.js"
 import * as ProjectState from "./ProjectState.js"
 import * as SavedUploads from "./SavedUploads.js"
-import { EventBuffer } from "./internal/eventBuffer.js"
+import * as ProjectActor from "./internal/projectActor.js"
 import * as Sniff from "./Sniff.js"
 
 // ---------------------------------------------------------------------------------------------
@@ -138,16 +136,6 @@ export const defaults = {
    */
   mintQueueCapacity: 4096
 } as const
-
-/** Events held for a subscriber that has not arrived yet (the oldest are dropped beyond it). */
-const backlogLimit = 1024
-
-/**
- * Events waiting in one subscriber's buffer before the overflow policy drops the oldest `JobProgress`
- * (a later progress of the same job supersedes it; lifecycle events are never dropped): see
- * `internal/eventBuffer.ts`.
- */
-const eventBufferCapacity = 1024
 
 /** @since 0.1.0 */
 export interface ProjectsOptions {
@@ -276,10 +264,6 @@ const rawStatus = (status: string): string =>
 
 const ProjectSnapshot = Schema.Struct({ project: Protocol.RecoveredProject })
 
-/** A snapshot (raw statuses) of a project the server has ended. */
-const isFinished = (project: Protocol.RecoveredProject): boolean =>
-  project.status === "completed" || project.status === "errored" || project.status === "cancelled"
-
 /** Upload formats the platform documents per kind (media.md §9.3), by detected content type. */
 const formatKinds: Readonly<Record<string, "image" | "audio" | "video">> = {
   "image/png": "image",
@@ -298,17 +282,6 @@ const uploadFormats = { image: "PNG, JPEG or WebP", audio: "MP3, M4A, WAV or FLA
 const detectFormat = (bytes: Uint8Array): string | undefined => {
   if (bytes.length >= 4 && bytes[0] === 0x66 && bytes[1] === 0x4c && bytes[2] === 0x61 && bytes[3] === 0x43) return "audio/flac"
   return Option.getOrUndefined(Sniff.sniff(bytes))
-}
-
-interface Tracked {
-  readonly project: Project
-  readonly prepared: Prepared
-  readonly createdAt: number
-  /** The connection generation on which the request was written (undefined until written). */
-  sentOn: number | undefined
-  readonly feed: (input: ProjectState.Input) => Effect.Effect<void>
-  readonly current: () => ProjectState.ProjectState
-  readonly resend: Effect.Effect<void>
 }
 
 /**
@@ -335,7 +308,7 @@ export const make = (options: ProjectsOptions = {}) =>
     const reconnectCheck = Duration.decode(options.reconnectCheck ?? defaults.reconnectCheck)
     const urlLifetime = Duration.toMillis(Duration.decode(options.urlLifetime ?? defaults.urlLifetime))
 
-    const tracked = new Map<string, Tracked>()
+    const tracked = new Map<string, ProjectActor.ProjectActor>()
     const serviceFibers = yield* FiberSet.make()
     const serviceFork = yield* FiberSet.runtime(serviceFibers)<never>()
 
@@ -514,349 +487,45 @@ export const make = (options: ProjectsOptions = {}) =>
     const prepared = (input: Input): Effect.Effect<Prepared, SogniError.SogniError> =>
       isPrepared(input) ? Effect.succeed(input) : prepare(input)
 
+    const actorDeps: ProjectActor.ActorDeps = {
+      route: socket.routeWith,
+      send: socket.send,
+      mintUrl: mint,
+      findProject,
+      uploadAll,
+      clock,
+      enqueueMint,
+      fork: serviceFork,
+      generation: () => generation,
+      nextConnection: (timeout) => Queue.take(generationChanged).pipe(Effect.timeout(timeout), Effect.ignore),
+      track: (actor) => {
+        tracked.set(actor.project.id, actor)
+      },
+      untrack: (id) => {
+        tracked.delete(id)
+      },
+      timing: {
+        projectTimeout,
+        idleTimeout,
+        cancelTimeout,
+        interruptCancelTimeout,
+        etaTick,
+        resubmitWait,
+        urlLifetimeMillis: urlLifetime
+      }
+    }
+
     /**
      * `keepBacklog`: hold the events emitted before the first subscriber (up to `backlogLimit`), for
      * callers that subscribe later; `run` never subscribes, so it keeps none.
      */
     const launch = (prepared: Prepared, keepBacklog: boolean): Effect.Effect<Project> =>
-      Effect.gen(function*() {
-        const id = prepared.request.jobID.toUpperCase()
-        const request = id === prepared.request.jobID ? prepared.request : { ...prepared.request, jobID: id }
-        const scope = yield* Scope.fork(serviceScope, ExecutionStrategy.sequential)
-        const fibers = yield* FiberSet.make().pipe(Scope.extend(scope))
-        const runFork = yield* FiberSet.runtime(fibers)<never>()
-        // set when the project's scope closes: its queued mints are dropped
-        let released = false
-        yield* Scope.addFinalizer(scope, Effect.sync(() => (released = true)))
-
-        let state = ProjectState.initial({
-          id,
-          numberOfMedia: prepared.numberOfMedia,
-          steps: prepared.steps,
-          disableSafety: prepared.disableSafety
-        })
-        const subscribers = new Set<EventBuffer>()
-        const listeners = new Set<ProjectListener>()
-        let backlog: Array<ProjectState.ProjectEvent> | undefined = keepBacklog ? [] : undefined
-        let ticking = false
-        let startTicks = () => {}
-        const done = yield* Deferred.make<ProjectState.ProjectState>()
-        const cancelAnswers = new Set<Deferred.Deferred<void, SogniProjectError>>()
-
-        const publish = (event: ProjectState.ProjectEvent) => {
-          if (backlog !== undefined) {
-            if (backlog.length >= backlogLimit) backlog.shift()
-            backlog.push(event)
-          }
-          for (const b of subscribers) b.offer(event)
-          for (const listener of listeners) call(listener, event)
-          if (event._tag === "CancelRejected") {
-            for (const d of cancelAnswers) {
-              Deferred.unsafeDone(d, Exit.fail(new SogniProjectError({ reason: "CancelRejected", projectId: id, message: event.message })))
-            }
-          }
-        }
-
-        /** Calls one listener; one that throws is removed (it would throw again) and the error logged. */
-        const call = (listener: ProjectListener, event: ProjectState.ProjectEvent): void => {
-          try {
-            listener(event, state)
-          } catch (error) {
-            listeners.delete(listener)
-            serviceFork(Effect.logWarning(`a listener of project ${id} threw and was removed`, error))
-          }
-        }
-
-        /** The events held since creation go to the first subscriber or listener; later ones start now. */
-        const takeBacklog = (): ReadonlyArray<ProjectState.ProjectEvent> => {
-          const held = backlog ?? []
-          backlog = undefined
-          return held
-        }
-
-        const runCommand = (command: ProjectState.Command): Effect.Effect<void> => {
-          switch (command._tag) {
-            case "MintUrl":
-              return mint(prepared.kind, id, command.imgID, prepared.outputFormat, "complete").pipe(
-                Effect.map(Option.some),
-                Effect.catchAll((e) =>
-                  Effect.as(Effect.logWarning(`result URL for job ${command.imgID} could not be minted: ${e.message}`), Option.none<string>())
-                ),
-                Effect.flatMap((url) =>
-                  Effect.suspend(() =>
-                    feed({
-                      _tag: "UrlMinted",
-                      imgID: command.imgID,
-                      url: Option.getOrUndefined(url),
-                      expiresAt: Option.isSome(url) ? now() + urlLifetime : undefined,
-                      now: now()
-                    })
-                  )
-                )
-              )
-            case "MintPreview":
-              return mint(prepared.kind, id, command.imgID, "png", "preview").pipe(
-                Effect.flatMap((url) => feed({ _tag: "PreviewMinted", imgID: command.imgID, url, now: now() })),
-                Effect.catchAll((e) => Effect.logWarning(`preview URL for job ${command.imgID} could not be minted: ${e.message}`))
-              )
-            case "Resubmit":
-              return Effect.gen(function*() {
-                // wait for the next connection (the refusing one is going away), then send the same request
-                yield* Queue.take(generationChanged).pipe(Effect.timeout(resubmitWait), Effect.ignore)
-                yield* sendRequest
-              })
-            case "LookUp":
-              // "already exists": the server has it (a resend of a project it already took, maybe finished)
-              return findProject(id).pipe(
-                Effect.flatMap(Option.match({
-                  onNone: () => feed({ _tag: "LocalFailure", error: command.error, now: now() }),
-                  onSome: (found) => feed({ _tag: "Recovered", project: found, active: true, now: now() })
-                })),
-                Effect.catchAll((e) =>
-                  Effect.zipRight(
-                    Effect.logWarning(`could not look up project ${id} after "already exists": ${e.message}`),
-                    feed({ _tag: "LocalFailure", error: command.error, now: now() })
-                  )
-                )
-              )
-          }
-        }
-
-        /** Applies one input synchronously; returns the commands to run. */
-        const apply = (input: ProjectState.Input): ReadonlyArray<ProjectState.Command> => {
-          if (ProjectState.isTerminal(state.status)) return []
-          // the actor owns `state`: update it in place (no per-frame copies to promote and collect)
-          const step = ProjectState.transitionInPlace(state, input)
-          state = step.state
-          if (!ticking && input._tag === "Server" && input.event.type === "jobETA") startTicks()
-          for (const event of step.events) publish(event)
-          if (ProjectState.isTerminal(state.status)) {
-            Deferred.unsafeDone(done, Exit.succeed(state))
-            for (const d of cancelAnswers) Deferred.unsafeDone(d, Exit.void)
-            for (const b of subscribers) b.end()
-            // release the route, timers and command fibers (from outside this project's scope)
-            serviceFork(Effect.interruptible(Effect.suspend(() => {
-              tracked.delete(id)
-              return Scope.close(scope, Exit.void)
-            })))
-            return []
-          }
-          return step.commands
-        }
-
-        /** Mints go to the service's mint queue; other commands run in the project's own fibers. */
-        const dispatch = (command: ProjectState.Command): void => {
-          if (command._tag === "Resubmit" || command._tag === "LookUp") runFork(Effect.interruptible(runCommand(command)))
-          else enqueueMint({ wanted: () => !released, run: runCommand(command) })
-        }
-
-        const feed = (input: ProjectState.Input): Effect.Effect<void> =>
-          Effect.sync(() => {
-            for (const c of apply(input)) dispatch(c)
-          })
-
-        // server events are folded on the socket's own turn: no queue, no fiber wake-up per frame
-        // when the project was last heard of (a frame, or the request going out): the idle deadline's origin
-        let lastHeard = now()
-        let sent = false
-        const onServerEvent = (event: Protocol.ServerEvent) => {
-          const at = now()
-          lastHeard = at
-          for (const c of apply({ _tag: "Server", event, now: at })) dispatch(c)
-        }
-
-        const sendRequest: Effect.Effect<void> = socket.send({ type: "jobRequest", payload: request }).pipe(
-          Effect.tap(() =>
-            Effect.sync(() => {
-              const t = tracked.get(id)
-              if (t !== undefined) t.sentOn = generation
-              sent = true
-              lastHeard = now()
-            })
-          ),
-          Effect.catchAll((e) =>
-            feed({ _tag: "LocalFailure", error: { code: 0, message: `the request could not be sent: ${e.message}` }, now: now() })
-          )
-        )
-
-        const start = Effect.gen(function*() {
-          if (prepared.uploads !== undefined && prepared.uploads.length > 0) {
-            const uploaded = yield* Effect.either(uploadAll(id, prepared.uploads))
-            if (uploaded._tag === "Left") {
-              return yield* feed({
-                _tag: "LocalFailure",
-                error: { code: 0, message: `an input could not be uploaded: ${uploaded.left.message}` },
-                now: now()
-              })
-            }
-          }
-          yield* sendRequest
-        })
-
-        // ETA-only jobs progress with time
-        // started on the first ETA: most projects report steps and never need a clock
-        const ticks = Effect.suspend(() =>
-          state.jobs.some((j) => j.etaAt !== undefined && !ProjectState.isTerminal(j.status))
-            ? feed({ _tag: "Tick", now: now() })
-            : Effect.void
-        ).pipe(Effect.repeat(Schedule.spaced(etaTick)), Effect.delay(etaTick))
-
-        const createdAt = now()
-        const deadlineAt = createdAt + Duration.toMillis(projectTimeout)
-        const idleMillis = Duration.toMillis(idleTimeout)
-
-        /** Ends the project with a `Timeout` failure unless a lookup shows the server finished it. */
-        const expire = (originalCode: "projectTimeout" | "idleTimeout", message: string) =>
-          Effect.gen(function*() {
-            const found = yield* Effect.option(findProject(id))
-            const snapshot = Option.flatten(found)
-            if (Option.isSome(snapshot) && isFinished(snapshot.value)) {
-              yield* feed({ _tag: "Recovered", project: snapshot.value, active: true, now: now() })
-              // the URLs of what it finished may still be minting: the project ends when they arrive
-              if (ProjectState.isTerminal(state.status) || state.jobs.some((j) => j.minting)) return
-            }
-            if (ProjectState.isTerminal(state.status)) return
-            // tell the server too (no confirmation awaited), as the official client's watchdog does
-            serviceFork(
-              socket.send(cancelFrame).pipe(Effect.timeout(interruptCancelTimeout), Effect.ignore)
-            )
-            yield* feed({ _tag: "LocalFailure", error: { code: 0, originalCode, message }, now: now() })
-          })
-
-        /** The overall and idle deadlines of the project, in one fiber that sleeps until the nearer one. */
-        const watchdog: Effect.Effect<void> = Effect.suspend(function loop(): Effect.Effect<void> {
-          if (ProjectState.isTerminal(state.status)) return Effect.void
-          const at = now()
-          if (at >= deadlineAt) {
-            return expire("projectTimeout", `Project ${id} did not end within ${Duration.format(projectTimeout)}`)
-          }
-          // before the request is out (uploads) only the overall deadline counts; look again an idle period later
-          const idleAt = (sent ? lastHeard : at) + idleMillis
-          if (at >= idleAt) {
-            return findProject(id).pipe(
-              Effect.flatMap(Option.match({
-                onNone: () => expire("idleTimeout", `Project ${id} was silent for ${Duration.format(idleTimeout)} and the server does not know it`),
-                onSome: (found) =>
-                  isFinished(found)
-                    ? expire("idleTimeout", `Project ${id} was silent for ${Duration.format(idleTimeout)}`)
-                    : Effect.sync(() => (lastHeard = now())) // alive on the server: keep waiting
-              })),
-              Effect.catchAll((e) =>
-                expire("idleTimeout", `Project ${id} was silent for ${Duration.format(idleTimeout)} and could not be looked up: ${e.message}`)
-              ),
-              // the next look is one idle period later (also while a finished project's URLs are minted)
-              Effect.zipRight(Effect.sync(() => (lastHeard = now()))),
-              Effect.zipRight(Effect.suspend(loop))
-            )
-          }
-          return Effect.zipRight(Effect.sleep(Duration.millis(Math.max(1, Math.min(deadlineAt, idleAt) - at))), Effect.suspend(loop))
-        })
-
-        const cancelFrame = {
-          type: "jobError",
-          payload: { jobID: id, error: "artistCanceled", error_message: "artistCanceled", isFromWorker: false }
-        } as const
-
-        const project: Project = {
-          id,
-          state: Effect.sync(() => ProjectState.snapshot(state)),
-          // each subscriber pulls from its own bounded buffer (overflow policy: internal/eventBuffer.ts);
-          // the reducer only appends to it, and a consumer wakes once per batch it pulls
-          events: Stream.unwrapScoped(
-            Effect.map(
-              Effect.acquireRelease(
-                Effect.sync(() => {
-                  const b = new EventBuffer(eventBufferCapacity)
-                  for (const e of takeBacklog()) b.offer(e)
-                  if (ProjectState.isTerminal(state.status)) b.end()
-                  subscribers.add(b)
-                  return b
-                }),
-                (b) => Effect.sync(() => subscribers.delete(b))
-              ),
-              (b) => Stream.repeatEffectChunkOption(b.pull)
-            )
-          ),
-          listen: (listener) => {
-            listeners.add(listener)
-            for (const e of takeBacklog()) {
-              if (!listeners.has(listener)) break
-              call(listener, e)
-            }
-            return () => {
-              listeners.delete(listener)
-            }
-          },
-          await: Effect.flatMap(Deferred.await(done), (final) => outcome(final)),
-          cancel: Effect.suspend(() => {
-            if (ProjectState.isTerminal(state.status)) return Effect.void
-            return Effect.gen(function*() {
-              const answer = yield* Deferred.make<void, SogniProjectError>()
-              cancelAnswers.add(answer)
-              yield* socket.send(cancelFrame)
-              yield* Deferred.await(answer).pipe(
-                Effect.timeoutFail({
-                  duration: cancelTimeout,
-                  onTimeout: () =>
-                    new SogniProjectError({
-                      reason: "CancelTimeout",
-                      projectId: id,
-                      message: `no cancel confirmation within ${Duration.format(cancelTimeout)}`
-                    })
-                }),
-                Effect.ensuring(Effect.sync(() => cancelAnswers.delete(answer)))
-              )
-            })
-          }).pipe(Effect.withSpan("Projects.cancel", { attributes: { projectId: id } }))
-        }
-
-        tracked.set(id, {
-          project,
-          prepared,
-          createdAt,
-          sentOn: undefined,
-          feed,
-          current: () => state,
-          resend: sendRequest
-        })
-
-        yield* socket.routeWith(id, onServerEvent).pipe(Scope.extend(scope))
-        // `submit` may run inside an uninterruptible acquire (see `events`/`run`): the project's own
-        // fibers must stay interruptible so that closing its scope ends them
-        startTicks = () => {
-          ticking = true
-          runFork(Effect.interruptible(ticks))
-        }
-        yield* FiberSet.run(fibers, Effect.interruptible(start))
-        runFork(Effect.interruptible(watchdog))
-        return project
-      }).pipe(Effect.withSpan("Projects.submit"))
+      Effect.map(
+        ProjectActor.make(actorDeps, serviceScope, prepared, keepBacklog),
+        (actor) => actor.project
+      ).pipe(Effect.withSpan("Projects.submit"))
 
     const submit = (prepared: Prepared) => launch(prepared, true)
-
-    const outcome = (final: ProjectState.ProjectState): Effect.Effect<ReadonlyArray<ProjectState.JobResult>, SogniProjectError> => {
-      if (final.status === "completed") {
-        return Effect.succeed(
-          final.jobs
-            .flatMap((j) => (j.status === "completed" && j.result !== undefined ? [j.result] : []))
-            .sort((a, b) => a.jobIndex - b.jobIndex)
-        )
-      }
-      if (final.status === "canceled") {
-        return Effect.fail(new SogniProjectError({ reason: "Canceled", projectId: final.id, message: "Project canceled" }))
-      }
-      const error = final.error ?? { code: 0, message: "Project failed" }
-      const timedOut = error.code === 0 && (error.originalCode === "projectTimeout" || error.originalCode === "idleTimeout")
-      return Effect.fail(
-        new SogniProjectError({
-          reason: timedOut ? "Timeout" : "Failed",
-          projectId: final.id,
-          code: error.code,
-          message: error.message,
-          ...(error.originalCode !== undefined ? { originalCode: error.originalCode } : {})
-        })
-      )
-    }
 
     /**
      * Cancels when the consumer goes away before the end; bounded so release never hangs. A release runs
@@ -911,14 +580,14 @@ export const make = (options: ProjectsOptions = {}) =>
      * A project still open `reconnectCheck` after a reconnect is looked up; when the server finished it
      * (its end was lost with a socket), the server's record ends it now rather than at the idle deadline.
      */
-    const checkAfterReconnect = (id: string, t: Tracked) =>
+    const checkAfterReconnect = (id: string, t: ProjectActor.ProjectActor) =>
       Effect.sleep(reconnectCheck).pipe(
         Effect.zipRight(Effect.suspend(() =>
           ProjectState.isTerminal(t.current().status) || t.sentOn === undefined
             ? Effect.void
             : findProject(id).pipe(
               Effect.flatMap((found) =>
-                Option.isSome(found) && isFinished(found.value) && !ProjectState.isTerminal(t.current().status)
+                Option.isSome(found) && ProjectActor.isFinished(found.value) && !ProjectState.isTerminal(t.current().status)
                   ? t.feed({ _tag: "Recovered", project: found.value, active: true, now: now() })
                   : Effect.void
               ),
@@ -934,7 +603,7 @@ export const make = (options: ProjectsOptions = {}) =>
      * skipped by every later reconcile and reconnect check, so an end lost with a later socket could
      * only be found by the idle deadline.
      */
-    const lookUpOrResend = (id: string, t: Tracked) =>
+    const lookUpOrResend = (id: string, t: ProjectActor.ProjectActor) =>
       findProject(id).pipe(
         Effect.flatMap(Option.match({
           onNone: () => t.resend,
@@ -950,7 +619,7 @@ export const make = (options: ProjectsOptions = {}) =>
         Effect.catchAll((e) => Effect.zipRight(Effect.logWarning(`could not look up project ${id} before resending it: ${e.message}`), t.resend))
       )
 
-    const lookUp = (id: string, t: Tracked) =>
+    const lookUp = (id: string, t: ProjectActor.ProjectActor) =>
       findProject(id).pipe(
         Effect.flatMap(Option.match({
           onSome: (found) => t.feed({ _tag: "Recovered", project: found, active: true, now: now() }),
@@ -991,19 +660,17 @@ export const make = (options: ProjectsOptions = {}) =>
           Effect.flatMap(prepared(input), (p) =>
             Effect.map(Effect.acquireRelease(submit(p), cancelOnInterrupt), (project) => project.events))
         ),
+      // as `acquireRelease` in a scope, without the scope and the fiber-refs diff its release costs per
+      // project: started uninterruptibly, awaited interruptibly, canceled when the wait ends unfinished
       run: (input) =>
-        Effect.scoped(
-          Effect.flatMap(
-            prepared(input),
-            (p) => Effect.flatMap(Effect.acquireRelease(launch(p, false), cancelOnInterrupt), (project) => project.await)
-          )
-        ),
+        Effect.flatMap(prepared(input), (p) =>
+          Effect.uninterruptibleMask((restore) =>
+            Effect.flatMap(launch(p, false), (project) => Effect.ensuring(restore(project.await), cancelOnInterrupt(project)))
+          )),
       get: (id) => Effect.sync(() => Option.map(Option.fromNullable(tracked.get(id.toUpperCase())), (t) => t.project)),
       active: Effect.sync(() => [...tracked.keys()])
     } satisfies ProjectsService
   })
-
-/** Sentinel that ends a subscriber's stream after the terminal event. */
 
 /**
  * @since 0.1.0

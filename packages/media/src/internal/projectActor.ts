@@ -1,0 +1,526 @@
+/**
+ * One media project as an actor: it owns the project's state, folds every input through the pure
+ * {@link ProjectState.transitionInPlace}, publishes the events to its subscribers and listeners, and
+ * runs the commands the machine asks for. Everything it touches outside itself comes in through
+ * {@link ActorDeps}: the socket route, the send, URL minting, the REST lookup, uploads, the clock, and
+ * the service's fork and mint queue. `Projects` builds one per project and keeps the map of them.
+ *
+ * **Mailbox.** Inputs are applied synchronously by whoever delivers them (the socket's turn for server
+ * frames, a command's fiber for mint results and lookups): no queue and no fiber per frame. An input
+ * that arrives while the actor is already applying one (a listener that feeds it, re-entrantly) waits in
+ * a bounded mailbox and is applied, in order, right after. Overflow policy of that mailbox (at
+ * {@link mailboxCapacity} inputs waiting): the oldest waiting server `jobProgress` frame is dropped (a
+ * later one of the same job supersedes it); every other input is kept, as the project emits a bounded
+ * number of them (a handful per job and attempt). Drops are counted and logged at the first and every
+ * 100th.
+ *
+ * @internal
+ */
+import type { Protocol, SogniError } from "@effect-sogni/core"
+import type * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as ExecutionStrategy from "effect/ExecutionStrategy"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as Runtime from "effect/Runtime"
+import * as Schedule from "effect/Schedule"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import { SogniProjectError } from "../MediaError.js"
+import type { MediaKind, Prepared, Project, ProjectListener, UploadSpec } from "../Projects.js"
+import * as ProjectState from "../ProjectState.js"
+import { EventBuffer } from "./eventBuffer.js"
+
+/** Events held for a subscriber that has not arrived yet (the oldest are dropped beyond it). */
+export const backlogLimit = 1024
+
+/**
+ * Events waiting in one subscriber's buffer before the overflow policy drops the oldest `JobProgress`
+ * (a later progress of the same job supersedes it; lifecycle events are never dropped): see
+ * `eventBuffer.ts`.
+ */
+export const eventBufferCapacity = 1024
+
+/** Inputs waiting in the re-entrancy mailbox before its overflow policy applies (see the module note). */
+export const mailboxCapacity = 1024
+
+/** A URL mint handed to the service's mint queue. */
+export interface MintWork {
+  /** False once the project ended or was released: its mints are skipped. */
+  readonly wanted: () => boolean
+  readonly run: Effect.Effect<void>
+}
+
+/** The timing bounds an actor works with (already decoded). */
+export interface ActorTiming {
+  readonly projectTimeout: Duration.Duration
+  readonly idleTimeout: Duration.Duration
+  readonly cancelTimeout: Duration.Duration
+  readonly interruptCancelTimeout: Duration.Duration
+  readonly etaTick: Duration.Duration
+  readonly resubmitWait: Duration.Duration
+  /** Milliseconds a minted result URL is taken to stay valid. */
+  readonly urlLifetimeMillis: number
+}
+
+/** Everything an actor uses outside itself. */
+export interface ActorDeps {
+  /** Claims the socket route of a project id for the scope: each event is handed over synchronously. */
+  readonly route: (id: string, onEvent: (event: Protocol.ServerEvent) => void) => Effect.Effect<void, never, Scope.Scope>
+  readonly send: (message: Protocol.ClientMessage) => Effect.Effect<void, SogniError.SogniError>
+  /** Mints a result (`complete`) or preview URL of one job. */
+  readonly mintUrl: (
+    kind: MediaKind,
+    projectId: string,
+    imgID: string,
+    outputFormat: string | undefined,
+    type: "complete" | "preview"
+  ) => Effect.Effect<string, SogniError.SogniError>
+  /** The server's view of a project as a recovery snapshot; none when it does not know it. */
+  readonly findProject: (id: string) => Effect.Effect<Option.Option<Protocol.RecoveredProject>, SogniError.SogniError>
+  readonly uploadAll: (
+    projectId: string,
+    batches: ReadonlyArray<ReadonlyArray<UploadSpec>>
+  ) => Effect.Effect<void, SogniError.SogniError>
+  readonly clock: Clock.Clock
+  /** Queues a URL mint on the service's bounded mint queue. */
+  readonly enqueueMint: (work: MintWork) => void
+  /** Runs an effect in a fiber of the service (outlives the project). */
+  readonly fork: (effect: Effect.Effect<void>) => void
+  /** The current connection generation (counts `authenticated` frames). */
+  readonly generation: () => number
+  /** Waits for the next connection, at most `timeout`. */
+  readonly nextConnection: (timeout: Duration.Duration) => Effect.Effect<void>
+  /** Registers a new actor with the service, before its route is claimed and its request sent. */
+  readonly track: (actor: ProjectActor) => void
+  /** Called once when the project ended, before its scope closes. */
+  readonly untrack: (id: string) => void
+  readonly timing: ActorTiming
+}
+
+/** A running project actor, as the service tracks it. */
+export interface ProjectActor {
+  readonly project: Project
+  readonly prepared: Prepared
+  readonly createdAt: number
+  /** The connection generation on which the request was written (undefined until written). */
+  sentOn: number | undefined
+  /** Applies one input (through the mailbox) and runs the commands it yields. */
+  readonly feed: (input: ProjectState.Input) => Effect.Effect<void>
+  readonly current: () => ProjectState.ProjectState
+  readonly resend: Effect.Effect<void>
+}
+
+/** A snapshot (raw statuses) of a project the server has ended. */
+export const isFinished = (project: Protocol.RecoveredProject): boolean =>
+  project.status === "completed" || project.status === "errored" || project.status === "cancelled"
+
+const cancelFrameOf = (id: string) =>
+  ({
+    type: "jobError",
+    payload: { jobID: id, error: "artistCanceled", error_message: "artistCanceled", isFromWorker: false }
+  }) as const
+
+/** Whether a later input makes this one stale (what the mailbox's overflow policy may drop). */
+const supersedableInput = (input: ProjectState.Input): boolean =>
+  input._tag === "Server" && input.event.type === "jobProgress"
+
+/**
+ * Starts the actor of one project in a scope forked from `parent`: claims its route, starts the uploads
+ * and the send, and its deadlines. `keepBacklog` holds the events emitted before the first subscriber (up
+ * to {@link backlogLimit}); a caller that never subscribes (`run`) keeps none.
+ */
+export const make = (
+  deps: ActorDeps,
+  parent: Scope.Scope,
+  prepared: Prepared,
+  keepBacklog: boolean
+): Effect.Effect<ProjectActor> =>
+  Effect.gen(function*() {
+    const { clock, timing } = deps
+    const now = () => clock.unsafeCurrentTimeMillis()
+    const id = prepared.request.jobID.toUpperCase()
+    const request = id === prepared.request.jobID ? prepared.request : { ...prepared.request, jobID: id }
+    const scope = yield* Scope.fork(parent, ExecutionStrategy.sequential)
+    // The project's own fibers (start, deadlines, ETA ticks, lookups), forked with the caller's runtime
+    // and interrupted when the scope closes. Kept in a plain set with a plain scope finalizer rather
+    // than a `FiberSet`: its `acquireRelease` diffs the fiber's refs (the whole context) at release, a
+    // cost every project paid once more at its end.
+    const fork = Runtime.runFork(yield* Effect.runtime<never>())
+    const live = new Set<Fiber.RuntimeFiber<void>>()
+    // set when the project's scope closes: its queued mints are dropped and nothing more is forked
+    let released = false
+    const runFork = (effect: Effect.Effect<void>): void => {
+      if (released) return
+      const fiber = fork(effect)
+      live.add(fiber)
+      fiber.addObserver(() => live.delete(fiber))
+    }
+    yield* Scope.addFinalizer(
+      scope,
+      Effect.suspend(() => {
+        released = true
+        return live.size === 0 ? Effect.void : Fiber.interruptAll([...live])
+      })
+    )
+    const wanted = () => !released
+
+    let state = ProjectState.initial({
+      id,
+      numberOfMedia: prepared.numberOfMedia,
+      steps: prepared.steps,
+      disableSafety: prepared.disableSafety
+    })
+    const subscribers = new Set<EventBuffer>()
+    const listeners = new Set<ProjectListener>()
+    let backlog: Array<ProjectState.ProjectEvent> | undefined = keepBacklog ? [] : undefined
+    let ticking = false
+    const done = yield* Deferred.make<ProjectState.ProjectState>()
+    const cancelAnswers = new Set<Deferred.Deferred<void, SogniProjectError>>()
+    const cancelFrame = cancelFrameOf(id)
+
+    /** Calls one listener; one that throws is removed (it would throw again) and the error logged. */
+    const call = (listener: ProjectListener, event: ProjectState.ProjectEvent): void => {
+      try {
+        listener(event, state)
+      } catch (error) {
+        listeners.delete(listener)
+        deps.fork(Effect.logWarning(`a listener of project ${id} threw and was removed`, error))
+      }
+    }
+
+    const publish = (event: ProjectState.ProjectEvent) => {
+      if (backlog !== undefined) {
+        if (backlog.length >= backlogLimit) backlog.shift()
+        backlog.push(event)
+      }
+      if (subscribers.size > 0) for (const b of subscribers) b.offer(event)
+      if (listeners.size > 0) for (const listener of listeners) call(listener, event)
+      if (event._tag === "CancelRejected" && cancelAnswers.size > 0) {
+        for (const d of cancelAnswers) {
+          Deferred.unsafeDone(d, Exit.fail(new SogniProjectError({ reason: "CancelRejected", projectId: id, message: event.message })))
+        }
+      }
+    }
+
+    /** The events held since creation go to the first subscriber or listener; later ones start now. */
+    const takeBacklog = (): ReadonlyArray<ProjectState.ProjectEvent> => {
+      const held = backlog ?? []
+      backlog = undefined
+      return held
+    }
+
+    // --- mailbox ---------------------------------------------------------------------------------
+    let applying = false
+    const mailbox: Array<ProjectState.Input> = []
+    let mailboxDropped = 0
+
+    /** Applies `input` now, or queues it when an input is being applied (re-entrancy). */
+    const offer = (input: ProjectState.Input): void => {
+      if (applying) {
+        if (mailbox.length >= mailboxCapacity) {
+          const stale = mailbox.findIndex(supersedableInput)
+          if (stale >= 0) {
+            mailbox.splice(stale, 1)
+            mailboxDropped++
+            if (mailboxDropped === 1 || mailboxDropped % 100 === 0) {
+              deps.fork(
+                Effect.logWarning(`project ${id}: mailbox full (${mailboxCapacity}), oldest progress dropped`).pipe(
+                  Effect.annotateLogs({ dropped: mailboxDropped })
+                )
+              )
+            }
+          }
+        }
+        mailbox.push(input)
+        return
+      }
+      applying = true
+      try {
+        apply(input)
+        // inputs offered while applying, in arrival order (almost always none)
+        while (mailbox.length > 0) apply(mailbox.shift()!)
+      } finally {
+        mailbox.length = 0
+        applying = false
+      }
+    }
+
+    /** Applies one input synchronously and dispatches the commands it yields. */
+    const apply = (input: ProjectState.Input): void => {
+      if (ProjectState.isTerminal(state.status)) return
+      // the actor owns `state`: update it in place (no per-frame copies to promote and collect)
+      const step = ProjectState.transitionInPlace(state, input)
+      state = step.state
+      if (!ticking && input._tag === "Server" && input.event.type === "jobETA") startTicks()
+      const events = step.events
+      for (let i = 0; i < events.length; i++) publish(events[i]!)
+      if (ProjectState.isTerminal(state.status)) {
+        Deferred.unsafeDone(done, Exit.succeed(state))
+        for (const d of cancelAnswers) Deferred.unsafeDone(d, Exit.void)
+        for (const b of subscribers) b.end()
+        // release the route, timers and command fibers (from outside this project's scope)
+        deps.fork(Effect.interruptible(Effect.suspend(() => {
+          deps.untrack(id)
+          return Scope.close(scope, Exit.void)
+        })))
+        return
+      }
+      const commands = step.commands
+      for (let i = 0; i < commands.length; i++) dispatch(commands[i]!)
+    }
+
+    const feed = (input: ProjectState.Input): Effect.Effect<void> => Effect.sync(() => offer(input))
+
+    // --- commands --------------------------------------------------------------------------------
+    const runCommand = (command: ProjectState.Command): Effect.Effect<void> => {
+      switch (command._tag) {
+        case "MintUrl":
+          return deps.mintUrl(prepared.kind, id, command.imgID, prepared.outputFormat, "complete").pipe(
+            Effect.map(Option.some),
+            Effect.catchAll((e) =>
+              Effect.as(Effect.logWarning(`result URL for job ${command.imgID} could not be minted: ${e.message}`), Option.none<string>())
+            ),
+            Effect.flatMap((url) =>
+              Effect.sync(() =>
+                offer({
+                  _tag: "UrlMinted",
+                  imgID: command.imgID,
+                  url: Option.getOrUndefined(url),
+                  expiresAt: Option.isSome(url) ? now() + timing.urlLifetimeMillis : undefined,
+                  now: now()
+                })
+              )
+            )
+          )
+        case "MintPreview":
+          return deps.mintUrl(prepared.kind, id, command.imgID, "png", "preview").pipe(
+            Effect.flatMap((url) => feed({ _tag: "PreviewMinted", imgID: command.imgID, url, now: now() })),
+            Effect.catchAll((e) => Effect.logWarning(`preview URL for job ${command.imgID} could not be minted: ${e.message}`))
+          )
+        case "Resubmit":
+          // wait for the next connection (the refusing one is going away), then send the same request
+          return Effect.zipRight(deps.nextConnection(timing.resubmitWait), sendRequest)
+        case "LookUp":
+          // "already exists": the server has it (a resend of a project it already took, maybe finished)
+          return deps.findProject(id).pipe(
+            Effect.flatMap(Option.match({
+              onNone: () => feed({ _tag: "LocalFailure", error: command.error, now: now() }),
+              onSome: (found) => feed({ _tag: "Recovered", project: found, active: true, now: now() })
+            })),
+            Effect.catchAll((e) =>
+              Effect.zipRight(
+                Effect.logWarning(`could not look up project ${id} after "already exists": ${e.message}`),
+                feed({ _tag: "LocalFailure", error: command.error, now: now() })
+              )
+            )
+          )
+      }
+    }
+
+    /** Mints go to the service's mint queue; other commands run in the project's own fibers. */
+    const dispatch = (command: ProjectState.Command): void => {
+      if (command._tag === "Resubmit" || command._tag === "LookUp") runFork(Effect.interruptible(runCommand(command)))
+      else deps.enqueueMint({ wanted, run: runCommand(command) })
+    }
+
+    // server events are folded on the socket's own turn: no queue, no fiber wake-up per frame
+    // when the project was last heard of (a frame, or the request going out): the idle deadline's origin
+    let lastHeard = now()
+    let sent = false
+    const onServerEvent = (event: Protocol.ServerEvent) => {
+      const at = now()
+      lastHeard = at
+      offer({ _tag: "Server", event, now: at })
+    }
+
+    const sendRequest: Effect.Effect<void> = deps.send({ type: "jobRequest", payload: request }).pipe(
+      Effect.tap(() =>
+        Effect.sync(() => {
+          actor.sentOn = deps.generation()
+          sent = true
+          lastHeard = now()
+        })
+      ),
+      Effect.catchAll((e) =>
+        feed({ _tag: "LocalFailure", error: { code: 0, message: `the request could not be sent: ${e.message}` }, now: now() })
+      )
+    )
+
+    const start = Effect.gen(function*() {
+      if (prepared.uploads !== undefined && prepared.uploads.length > 0) {
+        const uploaded = yield* Effect.either(deps.uploadAll(id, prepared.uploads))
+        if (uploaded._tag === "Left") {
+          return yield* feed({
+            _tag: "LocalFailure",
+            error: { code: 0, message: `an input could not be uploaded: ${uploaded.left.message}` },
+            now: now()
+          })
+        }
+      }
+      yield* sendRequest
+    })
+
+    // ETA-only jobs progress with time
+    // started on the first ETA: most projects report steps and never need a clock
+    const ticks = Effect.suspend(() =>
+      state.jobs.some((j) => j.etaAt !== undefined && !ProjectState.isTerminal(j.status))
+        ? feed({ _tag: "Tick", now: now() })
+        : Effect.void
+    ).pipe(Effect.repeat(Schedule.spaced(timing.etaTick)), Effect.delay(timing.etaTick))
+    // `submit` may run inside an uninterruptible acquire (see `Projects.events`/`run`): the project's own
+    // fibers must stay interruptible so that closing its scope ends them
+    const startTicks = () => {
+      ticking = true
+      runFork(Effect.interruptible(ticks))
+    }
+
+    const createdAt = now()
+    const deadlineAt = createdAt + Duration.toMillis(timing.projectTimeout)
+    const idleMillis = Duration.toMillis(timing.idleTimeout)
+    const idleText = Duration.format(timing.idleTimeout)
+
+    /** Ends the project with a `Timeout` failure unless a lookup shows the server finished it. */
+    const expire = (originalCode: "projectTimeout" | "idleTimeout", message: string) =>
+      Effect.gen(function*() {
+        const found = yield* Effect.option(deps.findProject(id))
+        const snapshot = Option.flatten(found)
+        if (Option.isSome(snapshot) && isFinished(snapshot.value)) {
+          offer({ _tag: "Recovered", project: snapshot.value, active: true, now: now() })
+          // the URLs of what it finished may still be minting: the project ends when they arrive
+          if (ProjectState.isTerminal(state.status) || state.jobs.some((j) => j.minting)) return
+        }
+        if (ProjectState.isTerminal(state.status)) return
+        // tell the server too (no confirmation awaited), as the official client's watchdog does
+        deps.fork(deps.send(cancelFrame).pipe(Effect.timeout(timing.interruptCancelTimeout), Effect.ignore))
+        offer({ _tag: "LocalFailure", error: { code: 0, originalCode, message }, now: now() })
+      })
+
+    /** The overall and idle deadlines of the project, in one fiber that sleeps until the nearer one. */
+    const watchdog: Effect.Effect<void> = Effect.suspend(function loop(): Effect.Effect<void> {
+      if (ProjectState.isTerminal(state.status)) return Effect.void
+      const at = now()
+      if (at >= deadlineAt) {
+        return expire("projectTimeout", `Project ${id} did not end within ${Duration.format(timing.projectTimeout)}`)
+      }
+      // before the request is out (uploads) only the overall deadline counts; look again an idle period later
+      const idleAt = (sent ? lastHeard : at) + idleMillis
+      if (at >= idleAt) {
+        return deps.findProject(id).pipe(
+          Effect.flatMap(Option.match({
+            onNone: () => expire("idleTimeout", `Project ${id} was silent for ${idleText} and the server does not know it`),
+            onSome: (found) =>
+              isFinished(found)
+                ? expire("idleTimeout", `Project ${id} was silent for ${idleText}`)
+                : Effect.sync(() => (lastHeard = now())) // alive on the server: keep waiting
+          })),
+          Effect.catchAll((e) =>
+            expire("idleTimeout", `Project ${id} was silent for ${idleText} and could not be looked up: ${e.message}`)
+          ),
+          // the next look is one idle period later (also while a finished project's URLs are minted)
+          Effect.zipRight(Effect.sync(() => (lastHeard = now()))),
+          Effect.zipRight(Effect.suspend(loop))
+        )
+      }
+      return Effect.zipRight(Effect.sleep(Duration.millis(Math.max(1, Math.min(deadlineAt, idleAt) - at))), Effect.suspend(loop))
+    })
+
+    const project: Project = {
+      id,
+      state: Effect.sync(() => ProjectState.snapshot(state)),
+      // each subscriber pulls from its own bounded buffer (overflow policy: eventBuffer.ts); the reducer
+      // only appends to it, and a consumer wakes once per batch it pulls
+      events: Stream.unwrapScoped(
+        Effect.map(
+          Effect.acquireRelease(
+            Effect.sync(() => {
+              const b = new EventBuffer(eventBufferCapacity)
+              for (const e of takeBacklog()) b.offer(e)
+              if (ProjectState.isTerminal(state.status)) b.end()
+              subscribers.add(b)
+              return b
+            }),
+            (b) => Effect.sync(() => subscribers.delete(b))
+          ),
+          (b) => Stream.repeatEffectChunkOption(b.pull)
+        )
+      ),
+      listen: (listener) => {
+        listeners.add(listener)
+        for (const e of takeBacklog()) {
+          if (!listeners.has(listener)) break
+          call(listener, e)
+        }
+        return () => {
+          listeners.delete(listener)
+        }
+      },
+      await: Effect.flatMap(Deferred.await(done), outcome),
+      cancel: Effect.suspend(() => {
+        if (ProjectState.isTerminal(state.status)) return Effect.void
+        return Effect.gen(function*() {
+          const answer = yield* Deferred.make<void, SogniProjectError>()
+          cancelAnswers.add(answer)
+          yield* deps.send(cancelFrame)
+          yield* Deferred.await(answer).pipe(
+            Effect.timeoutFail({
+              duration: timing.cancelTimeout,
+              onTimeout: () =>
+                new SogniProjectError({
+                  reason: "CancelTimeout",
+                  projectId: id,
+                  message: `no cancel confirmation within ${Duration.format(timing.cancelTimeout)}`
+                })
+            }),
+            Effect.ensuring(Effect.sync(() => cancelAnswers.delete(answer)))
+          )
+        })
+      }).pipe(Effect.withSpan("Projects.cancel", { attributes: { projectId: id } }))
+    }
+
+    const actor: ProjectActor = {
+      project,
+      prepared,
+      createdAt,
+      sentOn: undefined,
+      feed,
+      current: () => state,
+      resend: sendRequest
+    }
+
+    deps.track(actor)
+    yield* deps.route(id, onServerEvent).pipe(Scope.extend(scope))
+    runFork(Effect.interruptible(start))
+    runFork(Effect.interruptible(watchdog))
+    return actor
+  })
+
+/** The results of a finished project, or why there are none. */
+export const outcome = (
+  final: ProjectState.ProjectState
+): Effect.Effect<ReadonlyArray<ProjectState.JobResult>, SogniProjectError> => {
+  if (final.status === "completed") {
+    return Effect.succeed(
+      final.jobs
+        .flatMap((j) => (j.status === "completed" && j.result !== undefined ? [j.result] : []))
+        .sort((a, b) => a.jobIndex - b.jobIndex)
+    )
+  }
+  if (final.status === "canceled") {
+    return Effect.fail(new SogniProjectError({ reason: "Canceled", projectId: final.id, message: "Project canceled" }))
+  }
+  const error = final.error ?? { code: 0, message: "Project failed" }
+  const timedOut = error.code === 0 && (error.originalCode === "projectTimeout" || error.originalCode === "idleTimeout")
+  return Effect.fail(
+    new SogniProjectError({
+      reason: timedOut ? "Timeout" : "Failed",
+      projectId: final.id,
+      code: error.code,
+      message: error.message,
+      ...(error.originalCode !== undefined ? { originalCode: error.originalCode } : {})
+    })
+  )
+}

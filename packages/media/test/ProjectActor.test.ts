@@ -1,0 +1,150 @@
+import { assert, describe, it } from "@effect/vitest"
+import type { Protocol } from "@effect-sogni/core"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as TestClock from "effect/TestClock"
+import * as ProjectActor from "../src/internal/projectActor.js"
+import type * as Projects from "../src/Projects.js"
+
+const P = "3F2B8C1E-7A4D-4E2B-9C61-0D5E8A7B4C21"
+
+const prepared: Projects.Prepared = {
+  request: {
+    jobID: P,
+    numberOfImages: 1,
+    previews: 0,
+    outputFormat: "png",
+    tokenType: "spark",
+    network: "fast",
+    keyFrames: [{ modelID: "m", positivePrompt: "p", steps: 4 }]
+  } as Protocol.JobRequest,
+  numberOfMedia: 1,
+  steps: 4,
+  kind: "image",
+  outputFormat: "png"
+}
+
+const progress = (step: number): Protocol.ServerEvent => ({
+  type: "jobProgress",
+  payload: { jobID: P, imgID: "A", step, stepCount: 4 }
+})
+const started: Protocol.ServerEvent = { type: "jobState", payload: { type: "jobStarted", jobID: P, imgID: "A", workerName: "w", jobIndex: 0 } }
+const result: Protocol.ServerEvent = { type: "jobResult", payload: { jobID: P, imgID: "A", performedStepCount: 4, lastSeed: "7" } }
+const completed: Protocol.ServerEvent = { type: "jobState", payload: { type: "jobCompleted", jobID: P } }
+
+/** An actor on fake dependencies: the route hands back its handler, sends and mints are recorded. */
+const harness = Effect.gen(function*() {
+  const scope = yield* Effect.scope
+  const clock = yield* Effect.clock
+  let deliver: ((event: Protocol.ServerEvent) => void) | undefined
+  const sent: Array<Protocol.ClientMessage> = []
+  const mints: Array<string> = []
+  const tracked = new Map<string, ProjectActor.ProjectActor>()
+  const deps: ProjectActor.ActorDeps = {
+    route: (_id, onEvent) => Effect.sync(() => void (deliver = onEvent)),
+    send: (message) => Effect.sync(() => void sent.push(message)),
+    mintUrl: (_kind, projectId, imgID, format, type) =>
+      Effect.sync(() => {
+        mints.push(`${type}:${imgID}`)
+        return `http://mint/${projectId}/${imgID}.${format ?? "bin"}`
+      }),
+    findProject: () => Effect.succeed(Option.none()),
+    uploadAll: () => Effect.void,
+    clock,
+    enqueueMint: (work) => Effect.runFork(work.run),
+    fork: (effect) => void Effect.runFork(effect),
+    generation: () => 1,
+    nextConnection: () => Effect.void,
+    track: (actor) => void tracked.set(actor.project.id, actor),
+    untrack: (id) => void tracked.delete(id),
+    timing: {
+      projectTimeout: Duration.hours(1),
+      idleTimeout: Duration.minutes(2),
+      cancelTimeout: Duration.seconds(5),
+      interruptCancelTimeout: Duration.seconds(1),
+      etaTick: Duration.seconds(1),
+      resubmitWait: Duration.seconds(1),
+      urlLifetimeMillis: 60_000
+    }
+  }
+  const actor = yield* ProjectActor.make(deps, scope, prepared, true)
+  // let the start fiber write the request
+  yield* TestClock.adjust(Duration.millis(1))
+  return { actor, deliver: (e: Protocol.ServerEvent) => deliver!(e), sent, mints, tracked }
+})
+
+describe("projectActor", () => {
+  it.scoped("folds routed frames synchronously, mints through the mint dependency, ends and untracks", () =>
+    Effect.gen(function*() {
+      const h = yield* harness
+      assert.strictEqual(h.sent.length, 1)
+      assert.strictEqual(h.sent[0]!.type, "jobRequest")
+      assert.strictEqual(h.actor.sentOn, 1)
+      assert.isTrue(h.tracked.has(P))
+      const seen: Array<string> = []
+      h.actor.project.listen((e) => void seen.push(e._tag))
+      h.deliver(started)
+      h.deliver(progress(2))
+      // applied on the caller's turn, before anything yields
+      assert.deepStrictEqual(seen, ["JobStarted", "JobProgress", "Progress"])
+      h.deliver(result)
+      h.deliver(completed)
+      const results = yield* h.actor.project.await
+      assert.deepStrictEqual(h.mints, ["complete:A"])
+      assert.strictEqual(results[0]!.url, `http://mint/${P}/A.png`)
+      assert.strictEqual(seen.at(-1), "Completed")
+      yield* TestClock.adjust(Duration.millis(1))
+      assert.isFalse(h.tracked.has(P))
+    }))
+
+  it.scoped("mailbox: an input fed while one is applied waits and follows it, in order", () =>
+    Effect.gen(function*() {
+      const h = yield* harness
+      const seen: Array<string> = []
+      let fedInside = false
+      h.actor.project.listen((e, state) => {
+        seen.push(`${e._tag}@${state.jobs[0]?.step ?? "-"}`)
+        if (e._tag === "JobStarted" && !fedInside) {
+          fedInside = true
+          // re-entrant: must not run inside this listener call, but right after the current input
+          Effect.runSync(h.actor.feed({ _tag: "Server", event: progress(3), now: 0 }))
+          seen.push("fed")
+        }
+      })
+      h.deliver(started)
+      // without the mailbox the progress would have been applied inside the listener, before "fed"
+      assert.isTrue(seen[0]!.startsWith("JobStarted@"))
+      assert.deepStrictEqual(seen.slice(1), ["fed", "JobProgress@3", "Progress@3"])
+    }))
+
+  it.scoped("mailbox overflow: the oldest waiting progress frames are dropped, lifecycle inputs kept", () =>
+    Effect.gen(function*() {
+      const h = yield* harness
+      const progressSteps: Array<number> = []
+      let results = 0
+      h.actor.project.listen((e) => {
+        if (e._tag === "JobProgress") progressSteps.push(e.step)
+        if (e._tag === "JobCompleted") results++
+        if (e._tag === "JobStarted") {
+          // a burst far beyond the mailbox, then the result, all re-entrant
+          const burst = ProjectActor.mailboxCapacity + 100
+          for (let i = 1; i <= burst; i++) {
+            Effect.runSync(h.actor.feed({ _tag: "Server", event: { type: "jobProgress", payload: { jobID: P, imgID: "A", step: i, stepCount: burst } }, now: 0 }))
+          }
+          Effect.runSync(h.actor.feed({ _tag: "Server", event: result, now: 0 }))
+          Effect.runSync(h.actor.feed({ _tag: "Server", event: completed, now: 0 }))
+        }
+      })
+      h.deliver(started)
+      // 102 inputs beyond the capacity (100 progress frames, the result, the completion): the 102 oldest
+      // progress frames made room; the rest arrived in order, and so did the lifecycle inputs
+      assert.strictEqual(progressSteps[0], 103)
+      assert.strictEqual(progressSteps.length, ProjectActor.mailboxCapacity - 2)
+      assert.strictEqual(progressSteps.at(-1), ProjectActor.mailboxCapacity + 100)
+      const out = yield* h.actor.project.await
+      assert.strictEqual(out.length, 1)
+      assert.strictEqual(results, 1)
+    }))
+})
+
