@@ -286,7 +286,7 @@ describe("Workflows against the emulator", () => {
       yield* Effect.forEach(running, (id) => workflows.cancel(id), { discard: true })
       const after = yield* workflows.start({ input: slow })
       yield* workflows.cancel(after.workflowId)
-    }), {}, 60_000)
+    }), { speed: 0.05 }, 60_000) // a slow step takes ~19 s here: none ends while the cap fills, however loaded the machine
 
   emulatorTest("reseed clones a finished run with new seeds; the same key returns the same take", () =>
     Effect.gen(function*() {
