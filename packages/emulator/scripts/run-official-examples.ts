@@ -4,7 +4,7 @@
  *
  *   npx tsx packages/emulator/scripts/run-official-examples.ts --examples <sogni-client>/examples \
  *     [--client official|adapter|both] [--client-package <dir>] [--client-dist <dir>] [--only <name,...>]
- *     [--timeout <seconds>] [--speed <factor>] [--deps <dir>]
+ *     [--timeout <seconds>] [--speed <factor>] [--deps <dir>] [--log <dir>]
  *
  * `--client adapter` swaps in `@effect-sogni/client` (the promise adapter) for `@sogni-ai/sogni-client`:
  * its bundles are built first (`packages/client/scripts/build.mjs --js`) and linked where the examples look
@@ -20,9 +20,11 @@
  * when present, else from `npm install` into `--deps` (default: a cache folder under the OS temp dir).
  * Only the endpoints and the API key are set, through the environment the examples read
  * (`SOGNI_SOCKET_ENDPOINT`, `SOGNI_REST_ENDPOINT`, `SOGNI_API_KEY`, `SOGNI_TOKEN_TYPE`).
+ * `--log <dir>` keeps each run's whole output (stdout and stderr interleaved, what was typed marked
+ * `<<< `) as `<dir>/<client>/<example>.log`; the table shows only one line of it.
  */
 import { spawn, spawnSync } from "node:child_process"
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs"
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
@@ -75,9 +77,16 @@ const RUNS: ReadonlyArray<Run> = [
   { name: "benchmark t2i", file: "benchmark_text_to_image.mjs", args: ["--runs", "1", "--warmup", "0", "--no-download"] },
   { name: "chat", file: "workflow_text_chat.mjs", args: ["Hello there"] },
   { name: "chat streaming", file: "workflow_text_chat_streaming.mjs", args: ["Tell me a joke"] },
-  { name: "chat multi-turn", file: "workflow_text_chat_multi_turn.mjs", args: [], input: ["Hello", "What did I just say?", "/exit", "exit", "quit"] },
+  { name: "chat multi-turn", file: "workflow_text_chat_multi_turn.mjs", args: [], input: ["", "Hello", "What did I just say?", "exit"] },
   { name: "chat tool calling", file: "workflow_text_chat_tool_calling.mjs", args: ["What's the weather in Paris?"] },
-  { name: "chat vision", file: "workflow_text_chat_vision.mjs", args: ["--image", IMG], input: ["What is in this image?", "exit", "quit"] },
+  { name: "chat vision", file: "workflow_text_chat_vision.mjs", args: ["--image", IMG2], input: ["What is in this image?", "exit"] },
+  {
+    name: "chat vision (1280px asset)",
+    file: "workflow_text_chat_vision.mjs",
+    args: ["--image", IMG],
+    input: ["What is in this image?", "exit"],
+    known: "placeholder.jpg is 1280x720: both clients refuse inline images over 1024px before sending (the example prints the error and carries on)"
+  },
   { name: "chat sogni tools", file: "workflow_text_chat_sogni_tools.mjs", args: ["Draw a red fox in the snow"] },
   { name: "creative agent tools", file: "workflow_creative_agent_tools.mjs", args: ["Create a 4-shot product video concept for a red sneaker"] },
   { name: "creative agent cli", file: "workflow_creative_agent_cli.mjs", args: ["Create an image of an apple using Chroma Flash model"], input: ["exit", "/exit", "quit"] },
@@ -100,6 +109,7 @@ interface Options {
   readonly timeoutSeconds: number
   readonly speed: number
   readonly deps: string
+  readonly log: string | undefined
 }
 
 const parseOptions = (argv: ReadonlyArray<string>): Options => {
@@ -132,7 +142,8 @@ const parseOptions = (argv: ReadonlyArray<string>): Options => {
     only: value("--only")?.split(",").map((s) => s.trim()),
     timeoutSeconds: Number(value("--timeout") ?? 120),
     speed: Number(value("--speed") ?? 4),
-    deps: resolve(value("--deps") ?? join(tmpdir(), "sogni-examples-deps"))
+    deps: resolve(value("--deps") ?? join(tmpdir(), "sogni-examples-deps")),
+    log: value("--log") === undefined ? undefined : resolve(value("--log")!)
   }
 }
 
@@ -182,22 +193,33 @@ interface Outcome {
   readonly code: number | null
   readonly seconds: number
   readonly note: string
+  /** Everything the example printed, with the lines typed at it. */
+  readonly transcript: string
 }
 
 const lastLines = (text: string, n: number) =>
   text.split("\n").map((l) => l.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").trim()).filter((l) => l.length > 0).slice(-n)
+
+/** How long a prompt-like last line must stay last before it is answered. */
+const PROMPT_SETTLE_MS = 400
+
+/** Labels a chat example prints before streaming a reply: never prompts. */
+const REPLY_LABEL = /^\s*(Assistant|AI|Model|Agent|Sogni)\s*:\s*$/i
 
 const runOne = (work: string, run: Run, env: NodeJS.ProcessEnv, timeoutSeconds: number): Promise<Outcome> =>
   new Promise((done) => {
     const started = Date.now()
     const child = spawn(process.execPath, [run.file, ...run.args], { cwd: work, env, stdio: ["pipe", "pipe", "pipe"] })
     let output = ""
+    let transcript = ""
     // Answers typed at prompts. A run with its own lines (`input`) types them one per prompt as the
     // prompts appear, then empty lines (each prompt's default), so a slower client that shows its first
     // prompt later still gets them in order. Other runs get empty lines, one every 250 ms for the first
-    // ten seconds, and one at each prompt after that. Once nothing is left to type and the example has
-    // printed nothing for ten seconds, stdin is closed, so an example that waits for its input to end
-    // can exit.
+    // ten seconds, and one at each prompt after that. A prompt is a last line ending in `:`, `?`, `>` or
+    // `]` that stays the last line for PROMPT_SETTLE_MS (a streamed reply's `Assistant: ` label is
+    // followed by its tokens, a prompt by silence); a reply label is never answered. Once nothing is
+    // left to type and the example has printed nothing for ten seconds, stdin is closed, so an example
+    // that waits for its input to end can exit.
     const promptDriven = run.input !== undefined
     const lines = [...(run.input ?? []), ...Array.from({ length: 40 }, () => "")]
     let typed = 0
@@ -209,20 +231,31 @@ const runOne = (work: string, run: Run, env: NodeJS.ProcessEnv, timeoutSeconds: 
         if ((promptDriven || typed >= lines.length) && child.stdin.writable) child.stdin.end()
       }, 10_000)
     }
-    const onOutput = (d: Buffer) => {
-      output += d.toString("utf8")
+    let settle: ReturnType<typeof setTimeout> | undefined
+    const answerIfPrompt = () => {
       const last = output.slice(output.lastIndexOf("\n") + 1)
-      const atPrompt = /[:?>\]]\s*$/.test(last) && answeredAt !== output.length
+      const atPrompt = /[:?>\]]\s*$/.test(last) && !REPLY_LABEL.test(last) && answeredAt !== output.length
       if (atPrompt && child.stdin.writable && (promptDriven || typed >= lines.length)) {
         answeredAt = output.length
-        child.stdin.write(`${promptDriven ? lines[typed++] ?? "" : ""}\n`)
+        const line = promptDriven ? lines[typed++] ?? "" : ""
+        transcript += `<<< ${line}\n`
+        child.stdin.write(`${line}\n`)
       }
+    }
+    const onOutput = (d: Buffer) => {
+      output += d.toString("utf8")
+      transcript += d.toString("utf8")
+      clearTimeout(settle)
+      settle = setTimeout(answerIfPrompt, PROMPT_SETTLE_MS)
       closeWhenQuiet()
     }
     child.stdout.on("data", onOutput)
     child.stderr.on("data", onOutput)
     const typer = setInterval(() => {
-      if (!promptDriven && typed < lines.length && child.stdin.writable) child.stdin.write(`${lines[typed++]}\n`)
+      if (!promptDriven && typed < lines.length && child.stdin.writable) {
+        transcript += `<<< ${lines[typed]}\n`
+        child.stdin.write(`${lines[typed++]}\n`)
+      }
       else {
         clearInterval(typer)
         closeWhenQuiet()
@@ -235,6 +268,7 @@ const runOne = (work: string, run: Run, env: NodeJS.ProcessEnv, timeoutSeconds: 
     }, timeoutSeconds * 1000)
     child.stdin.on("error", () => undefined)
     child.on("close", (code) => {
+      clearTimeout(settle)
       clearInterval(typer)
       clearTimeout(quiet)
       clearTimeout(timer)
@@ -245,7 +279,8 @@ const runOne = (work: string, run: Run, env: NodeJS.ProcessEnv, timeoutSeconds: 
         result: timedOut ? "timeout" : code === 0 ? "ok" : "failed",
         code,
         seconds: Math.round((Date.now() - started) / 100) / 10,
-        note: ((code === 0 && !timedOut ? tail.at(-1) : errorLine ?? tail.at(-1)) ?? "").slice(0, 140).replace(/\|/g, "/")
+        note: ((code === 0 && !timedOut ? tail.at(-1) : errorLine ?? tail.at(-1)) ?? "").slice(0, 140).replace(/\|/g, "/"),
+        transcript: `${transcript}\n--- ${timedOut ? "killed after the timeout" : `exit code ${code}`}\n`
       })
     })
   })
@@ -273,6 +308,11 @@ const main = Effect.gen(function*() {
     for (const [i, client] of options.clients.entries()) {
       const outcome = yield* Effect.promise(() => runOne(works[i]!, run, env, options.timeoutSeconds))
       row.push(outcome)
+      if (options.log !== undefined) {
+        const dir = join(options.log, client.label.replace(/[^\w.-]+/g, "_"))
+        mkdirSync(dir, { recursive: true })
+        writeFileSync(join(dir, `${run.name.replace(/[^\w.-]+/g, "_")}.log`), outcome.transcript)
+      }
       console.error(`${outcome.result.padEnd(7)} ${outcome.seconds.toString().padStart(6)}s  ${client.label.padEnd(22)} ${run.name}  ${outcome.note}`)
     }
     outcomes.push(row)
