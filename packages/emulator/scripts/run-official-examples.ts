@@ -4,7 +4,7 @@
  *
  *   npx tsx packages/emulator/scripts/run-official-examples.ts --examples <sogni-client>/examples \
  *     [--client official|adapter|both] [--client-package <dir>] [--client-dist <dir>] [--only <name,...>]
- *     [--timeout <seconds>] [--speed <factor>] [--deps <dir>] [--log <dir>]
+ *     [--timeout <seconds>] [--speed <factor>] [--deps <dir>] [--log <dir>] [--no-route]
  *
  * `--client adapter` swaps in `@effect-sogni/client` (the promise adapter) for `@sogni-ai/sogni-client`:
  * its bundles are built first (`packages/client/scripts/build.mjs --js`) and linked where the examples look
@@ -20,7 +20,9 @@
  * when present, else from `npm install` into `--deps` (default: a cache folder under the OS temp dir).
  * Only the endpoints and the API key are set, through the environment the examples read
  * (`SOGNI_SOCKET_ENDPOINT`, `SOGNI_REST_ENDPOINT`, `SOGNI_API_KEY`, `SOGNI_TOKEN_TYPE`).
- * `--log <dir>` keeps each run's whole output (stdout and stderr interleaved, what was typed marked
+ * Examples that build their client without endpoints (always the production hosts) are routed to the
+ * emulator by a preload that rewrites the two production origins (see ROUTE_PRELOAD); `--no-route`
+ * turns that off. `--log <dir>` keeps each run's whole output (stdout and stderr interleaved, what was typed marked
  * `<<< `) as `<dir>/<client>/<example>.log`; the table shows only one line of it.
  */
 import { spawn, spawnSync } from "node:child_process"
@@ -42,7 +44,55 @@ interface Run {
   readonly known?: string
 }
 
-const FIXED_HOSTS = "builds its client without socketEndpoint/restEndpoint: always the production hosts"
+/** A prompt file the runner writes into the scratch copy (lora_order_test.mjs reads its prompt from one). */
+const PROMPT_FILE = "runner-prompt.txt"
+
+/** The placeholder credentials promise_based.mjs logs in with, registered as an emulator account. */
+const PLACEHOLDER_ACCOUNT = { username: "your-username", password: "your-password" }
+
+const FIXED_HOSTS = "builds its client without socketEndpoint/restEndpoint (production hosts): reaches the emulator only through the runner's host routing"
+
+/**
+ * Preloaded into every example (`node --require`) unless `--no-route`: the production origins
+ * (`https://api.sogni.ai`, `wss://socket.sogni.ai`) are sent to the emulator, the way a hosts-file entry
+ * would, by wrapping `fetch` and the `ws` / `isomorphic-ws` WebSocket class. Examples that build their
+ * client without endpoints then run against the emulator too, still unchanged. Other URLs are untouched.
+ */
+const ROUTE_PRELOAD = `"use strict"
+const Module = require("node:module")
+const target = new URL(process.env.SOGNI_EXAMPLES_EMULATOR_ORIGIN)
+const HOSTS = new Set(["api.sogni.ai", "socket.sogni.ai"])
+const reroute = (address) => {
+  let url
+  try { url = new URL(String(address)) } catch { return undefined }
+  if (!HOSTS.has(url.hostname)) return undefined
+  url.protocol = url.protocol === "wss:" || url.protocol === "ws:" ? "ws:" : "http:"
+  url.host = target.host
+  return url.toString()
+}
+const realFetch = globalThis.fetch
+globalThis.fetch = function (input, init) {
+  const plain = typeof input === "string" || input instanceof URL
+  const to = reroute(plain ? input : input.url)
+  if (to === undefined) return realFetch(input, init)
+  return realFetch(plain ? to : new Request(to, input), init)
+}
+const routed = new Map()
+const load = Module._load
+Module._load = function (request) {
+  const loaded = load.apply(this, arguments)
+  if (request !== "ws" && request !== "isomorphic-ws") return loaded
+  if (!routed.has(loaded)) {
+    const Base = loaded
+    const Routed = class extends Base {
+      constructor(address, ...rest) { super(reroute(address) ?? address, ...rest) }
+    }
+    // statics (OPEN, Server…) are inherited through the constructor chain
+    routed.set(loaded, Routed)
+  }
+  return routed.get(loaded)
+}
+`
 
 const IMG = "test-assets/placeholder.jpg"
 const IMG2 = "test-assets/placeholder2.jpg"
@@ -51,7 +101,12 @@ const VIDEO = "test-assets/placeholder.mp4"
 
 /** Every example, with the arguments its own usage text shows for a non-interactive run. */
 const RUNS: ReadonlyArray<Run> = [
-  { name: "promise_based", file: "promise_based.mjs", args: [], known: FIXED_HOSTS },
+  {
+    name: "promise_based",
+    file: "promise_based.mjs",
+    args: [],
+    known: `${FIXED_HOSTS}; logs in with its placeholder credentials, which the runner registers as an emulator account`
+  },
   { name: "event_driven", file: "event_driven.js", args: [], known: "uses require() in a folder whose package.json says type: module" },
   { name: "t2i (default z-turbo)", file: "workflow_text_to_image.mjs", args: ["a lighthouse at dusk", "--no-interactive"] },
   { name: "t2i krea-2-turbo", file: "workflow_text_to_image.mjs", args: ["a lighthouse at dusk", "--model", "krea-2-turbo", "--no-interactive"] },
@@ -72,8 +127,18 @@ const RUNS: ReadonlyArray<Run> = [
   { name: "music (xl turbo)", file: "workflow_text_to_music.mjs", args: ["jazz ballad", "--duration", "10", "--no-interactive"] },
   { name: "music (sft)", file: "workflow_text_to_music.mjs", args: ["rock anthem", "--model", "ace_step_1.5_sft", "--duration", "10", "--no-interactive"] },
   { name: "krea2 lora stack", file: "workflow_krea2_lora_stack.mjs", args: [], known: FIXED_HOSTS },
-  { name: "lora examples strip", file: "lora_examples_strip.mjs", args: [], known: FIXED_HOSTS },
-  { name: "lora order test", file: "lora_order_test.mjs", args: [], known: FIXED_HOSTS },
+  {
+    name: "lora examples strip",
+    file: "lora_examples_strip.mjs",
+    args: ["--prompt", "a portrait on expired film", "--out", "output/lora-strip"],
+    known: FIXED_HOSTS
+  },
+  {
+    name: "lora order test",
+    file: "lora_order_test.mjs",
+    args: ["--prompt-file", PROMPT_FILE, "--out", "output/lora-order"],
+    known: `${FIXED_HOSTS}; its --prompt-file is written by the runner`
+  },
   { name: "benchmark t2i", file: "benchmark_text_to_image.mjs", args: ["--runs", "1", "--warmup", "0", "--no-download"] },
   { name: "chat", file: "workflow_text_chat.mjs", args: ["Hello there"] },
   { name: "chat streaming", file: "workflow_text_chat_streaming.mjs", args: ["Tell me a joke"] },
@@ -110,6 +175,7 @@ interface Options {
   readonly speed: number
   readonly deps: string
   readonly log: string | undefined
+  readonly route: boolean
 }
 
 const parseOptions = (argv: ReadonlyArray<string>): Options => {
@@ -143,7 +209,8 @@ const parseOptions = (argv: ReadonlyArray<string>): Options => {
     timeoutSeconds: Number(value("--timeout") ?? 120),
     speed: Number(value("--speed") ?? 4),
     deps: resolve(value("--deps") ?? join(tmpdir(), "sogni-examples-deps")),
-    log: value("--log") === undefined ? undefined : resolve(value("--log")!)
+    log: value("--log") === undefined ? undefined : resolve(value("--log")!),
+    route: !argv.includes("--no-route")
   }
 }
 
@@ -184,6 +251,8 @@ const prepare = (options: Options, client: Client): string => {
     }
   }
   symlinkSync(modules, join(work, "node_modules"), "dir")
+  writeFileSync(join(root, "route-production-hosts.cjs"), ROUTE_PRELOAD)
+  writeFileSync(join(work, PROMPT_FILE), "a lighthouse keeper's portrait, overcast light\n")
   return work
 }
 
@@ -306,7 +375,14 @@ const main = Effect.gen(function*() {
   for (const run of runs) {
     const row: Array<Outcome> = []
     for (const [i, client] of options.clients.entries()) {
-      const outcome = yield* Effect.promise(() => runOne(works[i]!, run, env, options.timeoutSeconds))
+      const routed = options.route
+        ? {
+          ...env,
+          SOGNI_EXAMPLES_EMULATOR_ORIGIN: emulator.url,
+          NODE_OPTIONS: `${env.NODE_OPTIONS ?? ""} --require ${join(dirname(works[i]!), "route-production-hosts.cjs")}`.trim()
+        }
+        : env
+      const outcome = yield* Effect.promise(() => runOne(works[i]!, run, routed, options.timeoutSeconds))
       row.push(outcome)
       if (options.log !== undefined) {
         const dir = join(options.log, client.label.replace(/[^\w.-]+/g, "_"))
@@ -335,7 +411,12 @@ const main = Effect.gen(function*() {
 
 Effect.runPromise(
   Effect.scoped(main).pipe(
-    Effect.provide(Emulator.layer({ port: 0, speed: Number(process.argv[process.argv.indexOf("--speed") + 1] ?? 4) || 4 }))
+    Effect.provide(Emulator.layer({
+      port: 0,
+      speed: Number(process.argv[process.argv.indexOf("--speed") + 1] ?? 4) || 4,
+      // the default account first (it owns the API key), then promise_based.mjs's placeholder login
+      accounts: [{ username: Emulator.DEFAULT_USERNAME, password: Emulator.DEFAULT_PASSWORD }, PLACEHOLDER_ACCOUNT]
+    }))
   )
 ).catch((error) => {
   console.error(error)
