@@ -44,6 +44,9 @@ interface Run {
   readonly known?: string
 }
 
+/** Starting Spark and SOGNI of the runner's accounts (the default 1000 Spark runs out halfway through). */
+const RUN_BALANCE = 1_000_000
+
 /** A prompt file the runner writes into the scratch copy (lora_order_test.mjs reads its prompt from one). */
 const PROMPT_FILE = "runner-prompt.txt"
 
@@ -342,7 +345,7 @@ const runOne = (work: string, run: Run, env: NodeJS.ProcessEnv, timeoutSeconds: 
       clearTimeout(quiet)
       clearTimeout(timer)
       const tail = lastLines(output, 40)
-      const errorLine = [...tail].reverse().find((l) => /error|fail|❌|✗|cannot|unable|invalid|not (available|supported)/i.test(l))
+      const errorLine = [...tail].reverse().find((l) => /error|fail|❌|✗|cannot|unable|invalid|not (available|supported)|^message:/i.test(l))
       done({
         name: run.name,
         result: timedOut ? "timeout" : code === 0 ? "ok" : "failed",
@@ -415,7 +418,11 @@ Effect.runPromise(
       port: 0,
       speed: Number(process.argv[process.argv.indexOf("--speed") + 1] ?? 4) || 4,
       // the default account first (it owns the API key), then promise_based.mjs's placeholder login
-      accounts: [{ username: Emulator.DEFAULT_USERNAME, password: Emulator.DEFAULT_PASSWORD }, PLACEHOLDER_ACCOUNT]
+      // every run of both clients spends from the same account: a balance that a whole run cannot exhaust
+      accounts: [
+        { username: Emulator.DEFAULT_USERNAME, password: Emulator.DEFAULT_PASSWORD, spark: RUN_BALANCE, sogni: RUN_BALANCE },
+        { ...PLACEHOLDER_ACCOUNT, spark: RUN_BALANCE, sogni: RUN_BALANCE }
+      ]
     }))
   )
 ).catch((error) => {
