@@ -8,6 +8,7 @@ import { assert, describe } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { readFileSync } from "node:fs"
 import * as Emulator from "../src/Emulator.js"
+import * as Samples from "../src/Samples.js"
 import { emulatorTest, http, json } from "./helpers.js"
 
 const BASE = "/v1/creative-agent/workflows"
@@ -174,6 +175,71 @@ describe("emulator: durable workflows over HTTP", () => {
       assert.deepStrictEqual(strangerList.data.workflows, [])
       yield* post(emulator, `${BASE}/${id}/cancel`, undefined)
     }), { accounts: [{ username: "pixelfox", password: "pw-1" }, { username: "otter", password: "pw-2", apiKeys: ["second-key"] }] })
+
+  emulatorTest("partner-video steps in the platform's legacy argument form (the official Seedance example's i2v request)", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      // the example uploads its images through the presigned image slots and passes the download URLs
+      const upload = (type: string) =>
+        Effect.gen(function*() {
+          const query = `jobId=seedance-example-${type}&type=${type}&contentType=image/png&imageId=${type}-1`
+          const slot = yield* json(yield* get(emulator, `/v1/image/uploadUrl?${query}`))
+          const put = yield* http(slot.data.uploadUrl, {
+            method: "PUT",
+            headers: { "content-type": "image/png" },
+            body: Buffer.from(Samples.png({ width: 512, height: 512, prompt: type }))
+          })
+          assert.strictEqual(put.status, 200)
+          return (yield* json(yield* get(emulator, `/v1/image/downloadUrl?${query}`))).data.downloadUrl as string
+        })
+      const first = yield* upload("referenceImage")
+      const last = yield* upload("referenceImageEnd")
+      const args = {
+        prompt: "slow cinematic reveal",
+        expand_prompt: true,
+        model: "seedance-2-0",
+        duration: 4,
+        width: 1280,
+        height: 720,
+        number_of_variations: 1,
+        fps: 24,
+        reference_image_url: first,
+        reference_image_end_url: last,
+        first_frame_strength: 1,
+        last_frame_strength: 1
+      }
+      const started = (a: Record<string, unknown>) =>
+        post(emulator, BASE, {
+          token_type: "spark",
+          input: { title: "Seedance I2V example", steps: [{ id: "seedance_i2v", toolName: "generate_video", arguments: a }] }
+        })
+      const response = yield* started(args)
+      const created = yield* json(response)
+      assert.strictEqual(response.status, 201, JSON.stringify(created))
+      const wf = created.data.workflow
+      assert.deepStrictEqual(wf.steps[0].arguments, args, "the arguments are recorded as sent")
+      const live = yield* sse(emulator, wf.workflowId)
+      assert.strictEqual(live.frames.at(-1)!.event, "workflow_completed")
+      const record = yield* json(yield* get(emulator, `${BASE}/${wf.workflowId}`))
+      assert.strictEqual(record.data.workflow.status, "completed")
+      const [artifact] = record.data.workflow.artifacts
+      assert.strictEqual(artifact.kind, "video")
+      assert.isAtLeast(artifact.durationSeconds, 4, "the Seedance floor of 4 seconds")
+
+      // a name neither the schema nor the legacy form knows is still refused, and so is a legacy field of the wrong type
+      const typo = yield* started({ ...args, expand_promt: true })
+      assert.strictEqual(typo.status, 400)
+      const typoBody = yield* json(typo)
+      assert.strictEqual(typoBody.details.field, "input.steps[0].arguments.expand_promt")
+      assert.match(typoBody.message, /Unknown argument "expand_promt"/)
+      const notUrl = yield* started({ ...args, reference_image_url: "placeholder.jpg" })
+      assert.strictEqual(notUrl.status, 400)
+      assert.strictEqual((yield* json(notUrl)).details.field, "input.steps[0].arguments.reference_image_url")
+      // the schema's own rules still apply to a snake_case spelling
+      const tooMany = yield* started({ ...args, number_of_variations: 40 })
+      assert.strictEqual(tooMany.status, 400)
+      assert.match((yield* json(tooMany)).message, /numberOfVariations/)
+    }))
 
   emulatorTest("media steps are charged like the projects they run", () =>
     Effect.gen(function*() {

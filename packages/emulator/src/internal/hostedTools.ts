@@ -142,15 +142,6 @@ const typeOk = (type: unknown, value: unknown): boolean => {
 }
 
 /**
- * Checks tool arguments. The 30 hosted tools go through core's `PlatformTools` validator (the
- * protocol's JSON Schemas with tools.md §5 semantics, shared with the SDK); the app tools, which ship
- * no schema files, are checked against their manifest entry: an object, required arguments present
- * (`undefined`, `null`, `""` and `[]` count as missing) and top-level types. Returns the problems in
- * the client validator's wording.
- *
- * @internal
- */
-/**
  * Arguments of a platform tool the caller declared under its own schema, in the platform's vocabulary:
  * snake_case keys become the platform's camelCase ones (`number_of_variations` → `numberOfVariations`),
  * a video tool's `model` becomes `videoModel`, and keys the platform tool does not take are set aside
@@ -191,6 +182,148 @@ export const platformArguments = (
   return { args: out, ignored }
 }
 
+/** How the platform checks one of its legacy arguments. */
+type LegacyRule = "url" | "urls" | "number" | "integer"
+
+/**
+ * The legacy argument names the platform still reads for its partner-video tools, next to the schema's
+ * own (tools.md §2, "Argument-name mismatch"; the official client's `workflow_partner_seedance_video.mjs`
+ * example sends exactly these as durable workflow step arguments): inline media as http(s) URLs instead
+ * of indices, frame and voice-identity strengths, `fps`, `seed`, and sizes on the tools whose schema has
+ * none. The schema files forbid unknown keys, but the manifest's generation tools do not, which is how
+ * the platform accepts these.
+ */
+const LEGACY_ARGUMENTS: Readonly<Record<string, Readonly<Record<string, LegacyRule>>>> = {
+  generate_video: {
+    reference_image_url: "url",
+    reference_image_end_url: "url",
+    reference_image_urls: "urls",
+    reference_video_urls: "urls",
+    reference_audio_urls: "urls",
+    reference_audio_identity_url: "url",
+    audio_identity_strength: "number",
+    first_frame_strength: "number",
+    last_frame_strength: "number",
+    fps: "number",
+    seed: "integer"
+  },
+  sound_to_video: {
+    reference_audio_url: "url",
+    reference_audio_urls: "urls",
+    reference_image_url: "url",
+    reference_image_end_url: "url",
+    reference_image_urls: "urls",
+    reference_video_urls: "urls",
+    width: "number",
+    height: "number",
+    seed: "integer"
+  },
+  video_to_video: {
+    reference_video_url: "url",
+    reference_video_urls: "urls",
+    reference_image_url: "url",
+    reference_image_urls: "urls",
+    reference_audio_urls: "urls",
+    reference_audio_identity_url: "url",
+    audio_identity_strength: "number",
+    video_start: "number",
+    detailer_strength: "number",
+    width: "number",
+    height: "number",
+    seed: "integer"
+  }
+}
+
+/** Whether a tool takes `name` as one of the platform's legacy arguments. @internal */
+export const isLegacyArgument = (tool: string, name: string): boolean => LEGACY_ARGUMENTS[tool]?.[name] !== undefined
+
+const isHttpUrl = (v: unknown): boolean => typeof v === "string" && /^https?:\/\/\S+$/i.test(v)
+
+const legacyProblem = (key: string, rule: LegacyRule, value: unknown): string | undefined => {
+  switch (rule) {
+    case "url":
+      return isHttpUrl(value) ? undefined : `Argument "${key}" must be an http(s) URL`
+    case "urls":
+      return Array.isArray(value) && value.length > 0 && value.every(isHttpUrl)
+        ? undefined
+        : `Argument "${key}" must be a non-empty array of http(s) URLs`
+    case "number":
+      return typeof value === "number" && Number.isFinite(value) ? undefined : `Argument "${key}" must be number`
+    case "integer":
+      return typeof value === "number" && Number.isInteger(value) ? undefined : `Argument "${key}" must be integer`
+  }
+}
+
+/**
+ * A step's (or call's) arguments split the way the platform reads them: `args` in the tool schema's own
+ * vocabulary, `legacy` the legacy arguments it also accepts ({@link LEGACY_ARGUMENTS}) and `problems`
+ * with those (in the validator's wording).
+ *
+ * For the partner-video tools, a snake_case spelling of a schema argument (`expand_prompt`,
+ * `number_of_variations`, `generate_audio`, `control_mode`, `audio_start`) is read as the camelCase one
+ * (camelCase wins when both are set), and `model` as `videoModel`: a selector as is, a canonical model id
+ * (`seedance-2-0`) as the selector that routes to it, any other string kept as a legacy model id. Every
+ * other tool, and every name neither form knows, passes through unchanged, so the schema check still
+ * refuses an unknown argument.
+ *
+ * @internal
+ */
+export const platformForm = (
+  name: string,
+  args: Record<string, unknown>
+): {
+  readonly args: Record<string, unknown>
+  readonly legacy: Record<string, unknown>
+  readonly problems: ReadonlyArray<{ readonly field: string; readonly message: string }>
+} => {
+  const rules = LEGACY_ARGUMENTS[name]
+  if (rules === undefined || !PlatformTools.isHostedToolName(name)) return { args, legacy: {}, problems: [] }
+  const properties = (PlatformTools.argumentsSchema(name)["properties"] ?? {}) as Record<string, { enum?: ReadonlyArray<unknown> }>
+  const out: Record<string, unknown> = {}
+  const legacy: Record<string, unknown> = {}
+  const problems: Array<{ field: string; message: string }> = []
+  for (const [key, value] of Object.entries(args)) {
+    if (key in properties) {
+      out[key] = value
+      continue
+    }
+    const camel = key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())
+    if (camel !== key && camel in properties) {
+      if (!(camel in args)) out[camel] = value
+      continue
+    }
+    if (key === "model" && "videoModel" in properties && !("videoModel" in args)) {
+      const choices = properties.videoModel?.enum ?? []
+      const selector = choices.includes(value)
+        ? value
+        : Object.entries(VIDEO_MODELS).find(([s, id]) => id === value && choices.includes(s))?.[0]
+      if (selector !== undefined) out.videoModel = selector
+      else if (typeof value === "string" && value.length > 0) legacy.model = value
+      else problems.push({ field: key, message: `Argument "${key}" must be string` })
+      continue
+    }
+    const rule = rules[key]
+    if (rule === undefined) {
+      out[key] = value
+      continue
+    }
+    if (value === null || value === undefined) continue
+    const problem = legacyProblem(key, rule, value)
+    if (problem !== undefined) problems.push({ field: key, message: problem })
+    else legacy[key] = value
+  }
+  return { args: out, legacy, problems }
+}
+
+/**
+ * Checks tool arguments. The 30 hosted tools go through core's `PlatformTools` validator (the
+ * protocol's JSON Schemas with tools.md §5 semantics, shared with the SDK); the app tools, which ship
+ * no schema files, are checked against their manifest entry: an object, required arguments present
+ * (`undefined`, `null`, `""` and `[]` count as missing) and top-level types. Returns the problems in
+ * the client validator's wording.
+ *
+ * @internal
+ */
 export const checkArguments = (name: string, args: unknown): ReadonlyArray<string> => {
   if (PlatformTools.isHostedToolName(name)) {
     return Either.match(PlatformTools.validateEither(name, args), {

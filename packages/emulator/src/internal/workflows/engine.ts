@@ -9,12 +9,14 @@
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import { platformForm } from "../hostedTools.js"
 import { simMillis, type World } from "../state.js"
 import { record, renderArtifact } from "./records.js"
 import type { Blob, StepError, StepState, WorkflowState } from "./state.js"
 import {
   bindArgument,
   directivesOf,
+  legacyReference,
   resolveDependency,
   runMediaStep,
   runTextStep,
@@ -79,6 +81,10 @@ const runStep = (world: World, wf: WorkflowState, step: StepState): Effect.Effec
       }
     }
     step.boundArguments = args
+    // Legacy inline-media arguments (`reference_image_url`…) are read like the schema's own.
+    const form = platformForm(step.toolName, args)
+    const execArgs = { ...form.args, ...form.legacy }
+    reference ??= legacyReference(world, execArgs)
     const { fail, slow } = directivesOf(args)
     if (step.toolName === "ask_clarifying_question") {
       step.status = "waiting_for_user"
@@ -101,7 +107,7 @@ const runStep = (world: World, wf: WorkflowState, step: StepState): Effect.Effec
     const isMedia = IMAGE_TOOLS.has(step.toolName) || VIDEO_TOOLS.has(step.toolName) || AUDIO_TOOLS.has(step.toolName)
     const outcome = yield* Effect.either(
       isMedia
-        ? runMediaStep(world, wf, step, args, referenceBlob)
+        ? runMediaStep(world, wf, step, execArgs, referenceBlob)
         : fail
         ? Effect.zipRight(
           Effect.sleep(simMillis(world, TEXT_STEP_MILLIS)),

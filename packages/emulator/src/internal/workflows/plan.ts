@@ -6,6 +6,7 @@
  */
 import { PlatformTools } from "@effect-sogni/core"
 import * as Either from "effect/Either"
+import { isLegacyArgument, platformForm } from "../hostedTools.js"
 import type { Dependency } from "./state.js"
 import { AUDIO_TOOLS, IMAGE_TOOLS, isRecord, STEP_TOOL_NAMES, TRANSFORMS, VIDEO_TOOLS } from "./vocabulary.js"
 
@@ -112,24 +113,25 @@ export const validatePlan = (
     if (PlatformTools.isHostedToolName(toolName)) {
       const properties = PlatformTools.argumentsSchema(toolName)["properties"]
       for (const target of bound) {
-        if (!isRecord(properties) || !(target in properties)) {
+        if (!(isRecord(properties) && target in properties) && !isLegacyArgument(toolName, target)) {
           return problem(`Invalid ${toolName} arguments: dependsOn targets "${target}", which ${toolName} does not take`, {
             field: `${at}.dependsOn`,
             stepId: id
           })
         }
       }
+      // The platform also reads the partner-video tools' legacy argument names (hostedTools.platformForm).
+      const form = platformForm(toolName, args)
       // Dependencies are bound before the required check: issues on bound arguments do not count.
-      const checked = PlatformTools.validateEither(toolName, args)
-      if (Either.isLeft(checked)) {
-        const issues = checked.left.issues.filter((i) => !bound.has(i.field.split(/[.[]/)[0]!))
-        if (issues.length > 0) {
-          return problem(`Invalid ${toolName} arguments: ${issues.map((i) => i.message).join("; ")}`, {
-            field: `${at}.arguments${issues[0]!.field === "" ? "" : `.${issues[0]!.field}`}`,
-            rule: issues[0]!.rule,
-            stepId: id
-          })
-        }
+      const checked = PlatformTools.validateEither(toolName, form.args)
+      const issues = [...(Either.isLeft(checked) ? checked.left.issues : []), ...form.problems.map((p) => ({ ...p, rule: "type" }))]
+        .filter((i) => !bound.has(i.field.split(/[.[]/)[0]!))
+      if (issues.length > 0) {
+        return problem(`Invalid ${toolName} arguments: ${issues.map((i) => i.message).join("; ")}`, {
+          field: `${at}.arguments${issues[0]!.field === "" ? "" : `.${issues[0]!.field}`}`,
+          rule: issues[0]!.rule,
+          stepId: id
+        })
       }
     }
     if (toolName === "ask_clarifying_question" && typeof args["question"] !== "string") {

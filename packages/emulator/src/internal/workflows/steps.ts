@@ -103,6 +103,22 @@ const referenceBytes = (world: World, url: string): Effect.Effect<Blob | undefin
       }
     }).pipe(Effect.orElseSucceed(() => undefined)))
 
+/**
+ * The reference image a partner-video step names by URL (`reference_image_url`, else the first of
+ * `reference_image_urls`), fetched like a bound `$input_media` reference; `undefined` when it names none.
+ *
+ * @internal
+ */
+export const legacyReference = (world: World, args: Record<string, unknown>): Effect.Effect<Blob | undefined> | undefined => {
+  const list = args["reference_image_urls"]
+  const url = typeof args["reference_image_url"] === "string"
+    ? args["reference_image_url"]
+    : Array.isArray(list) && typeof list[0] === "string"
+    ? list[0]
+    : undefined
+  return url === undefined ? undefined : referenceBytes(world, url)
+}
+
 /** A value bound into a step argument, and the media it carries for execution. @internal */
 export interface Binding {
   readonly value: unknown
@@ -198,6 +214,13 @@ const stringArg = (args: Record<string, unknown>, key: string): string | undefin
   return typeof v === "string" && v.length > 0 ? v : undefined
 }
 
+/** The Seedance model each `videoModel` selector routes to. */
+const SEEDANCE_MODELS: Readonly<Record<string, string>> = {
+  seedance2: "seedance-2-0",
+  "seedance2-mini": "seedance-2-0-mini",
+  "seedance2-5": "seedance-2-5"
+}
+
 /** The `jobRequest` a hosted media step becomes. */
 const jobRequestOf = (
   wf: WorkflowState,
@@ -263,8 +286,10 @@ const jobRequestOf = (
   const withImage = reference !== undefined && kindOfMime(reference.contentType) === "image"
   const duration = Math.max(1, Math.min(10, numberArg(args, "duration") ?? 2))
   let keyFrame: Record<string, unknown>
-  if (selector.startsWith("seedance")) {
-    keyFrame = { modelID: "seedance-2-0", steps: 1, fps: 24, duration: Math.max(4, duration) }
+  const legacyModel = stringArg(args, "model") ?? ""
+  if (selector.startsWith("seedance") || legacyModel.startsWith("seedance")) {
+    const modelID = SEEDANCE_MODELS[selector] ?? (legacyModel.startsWith("seedance") ? legacyModel : "seedance-2-0")
+    keyFrame = { modelID, steps: 1, fps: 24, duration: Math.max(4, duration) }
   } else if (selector.startsWith("ltx")) {
     keyFrame = {
       modelID: withImage ? "ltx23-22b-fp8_i2v_distilled" : "ltx23-22b-fp8_t2v_distilled",
