@@ -11,6 +11,7 @@
  *
  * @internal
  */
+import { Stats } from "@effect-sogni/core"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as Effect from "effect/Effect"
@@ -18,23 +19,8 @@ import { readCredential } from "./auth.js"
 import { errorResponse, ok } from "./http/response.js"
 import { formatAmount, isTerminal, type World } from "./state.js"
 
-const TYPES = new Set([
-  "renderUSDCompleteWorker",
-  "renderUSDCompleteArtist",
-  "renderSecCompleteWorker",
-  "renderSecCompleteArtist",
-  "renderTokenCompleteWorker",
-  "renderTokenCompleteWorker2",
-  "renderTokenCompleteArtist",
-  "renderTokenCompleteArtist2",
-  "jobCompleteWorker",
-  "jobCompleteArtist",
-  "projectCompleteArtist",
-  "uloginWorker",
-  "uloginArtist",
-  "tokenVolume",
-  "referral"
-])
+/** The platform's leaderboard names, as core declares them. */
+const TYPES: ReadonlySet<string> = new Set(Stats.LeaderboardType.literals)
 const DAY_MILLIS = 24 * 3600_000
 
 interface Row {
