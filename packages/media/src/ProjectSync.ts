@@ -75,6 +75,25 @@ export const RunningJob = Schema.Struct({
 /** @since 0.1.0 */
 export type RunningJob = typeof RunningJob.Type
 
+/** The model fields both project shapes carry. */
+const modelFields = {
+  id: Schema.String,
+  SID: Schema.optionalWith(Schema.Number, { exact: true }),
+  name: Schema.optionalWith(Schema.String, { exact: true })
+}
+
+/** Counts, times, status and network, as both the live list and the stored record carry them. */
+const projectFields = {
+  imageCount: Schema.Number,
+  stepCount: Schema.Number,
+  createTime: Schema.Number,
+  updateTime: Schema.Number,
+  endTime: Schema.optionalWith(Schema.NullOr(Schema.Number), { exact: true }),
+  status: Protocol.RawProjectStatus,
+  reason: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true }),
+  network: Schema.optionalWith(Schema.String, { exact: true })
+}
+
 /**
  * A project of a recovery snapshot read strictly: the fields socket.md §8.2 guarantees (`id`, `model`,
  * `imageCount`, `stepCount`, `createTime`, `updateTime`, `status`) are required, so a caller can rely on
@@ -88,19 +107,10 @@ export const RunningProject = Schema.Struct({
   appSource: Schema.optionalWith(Schema.String, { exact: true }),
   jobType: Schema.optionalWith(Schema.String, { exact: true }),
   model: Schema.Struct({
-    id: Schema.String,
-    SID: Schema.optionalWith(Schema.Number, { exact: true }),
-    name: Schema.optionalWith(Schema.String, { exact: true }),
+    ...modelFields,
     type: Schema.optionalWith(Schema.String, { exact: true })
   }, open),
-  imageCount: Schema.Number,
-  stepCount: Schema.Number,
-  createTime: Schema.Number,
-  updateTime: Schema.Number,
-  endTime: Schema.optionalWith(Schema.NullOr(Schema.Number), { exact: true }),
-  status: Protocol.RawProjectStatus,
-  reason: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true }),
-  network: Schema.optionalWith(Schema.String, { exact: true }),
+  ...projectFields,
   clientRequestData: Schema.optionalWith(Schema.String, { exact: true }),
   workerJobs: Schema.optionalWith(Schema.Array(RunningJob), { exact: true }),
   completedWorkerJobs: Schema.optionalWith(Schema.Array(RunningJob), { exact: true })
@@ -196,18 +206,9 @@ export const ProjectRecord = Schema.Struct({
   id: Schema.String,
   SID: Schema.optionalWith(Schema.Number, { exact: true }),
   model: Schema.Struct({
-    id: Schema.String,
-    SID: Schema.optionalWith(Schema.Number, { exact: true }),
-    name: Schema.optionalWith(Schema.String, { exact: true })
+    ...modelFields
   }, open),
-  imageCount: Schema.Number,
-  stepCount: Schema.Number,
-  createTime: Schema.Number,
-  updateTime: Schema.Number,
-  endTime: Schema.optionalWith(Schema.NullOr(Schema.Number), { exact: true }),
-  status: Protocol.RawProjectStatus,
-  reason: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true }),
-  network: Schema.optionalWith(Schema.String, { exact: true }),
+  ...projectFields,
   workerJobs: Schema.Array(RecordJob),
   completedWorkerJobs: Schema.Array(RecordJob)
 }, open)

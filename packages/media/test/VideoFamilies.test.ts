@@ -5,47 +5,12 @@
  * progress up to 100.
  */
 import { assert, describe, layer } from "@effect/vitest"
-import { SogniRest } from "@effect-sogni/core"
 import { Emulator, Samples } from "@effect-sogni/emulator"
 import * as Chunk from "effect/Chunk"
-import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
-import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
-import { Media, Models, Projects } from "../src/index.js"
-
-const connect = (emulator: Emulator.Service) =>
-  Effect.map(
-    Layer.build(
-      Media.layer({
-        appId: `families-${crypto.randomUUID()}`,
-        apiKey: Redacted.make(emulator.apiKey),
-        restEndpoint: emulator.url,
-        socketEndpoint: emulator.wsUrl
-      })
-    ),
-    (ctx) => ({
-      projects: Context.get(ctx, Projects.Projects),
-      models: Context.get(ctx, Models.Models),
-      rest: Context.get(ctx, SogniRest.SogniRest)
-    })
-  )
-
-const sparkBalance = (emulator: Emulator.Service) =>
-  Effect.promise(async () => {
-    const body = await fetch(`${emulator.url}/v4/account/balance`, { headers: { "api-key": emulator.apiKey } })
-      .then((r) => r.json() as Promise<{ data: { spark: { net: string } } }>)
-    return Number(body.data.spark.net)
-  })
-
-/** The sample count of an MP4's first track (`stsz`). */
-const mp4Frames = (data: Uint8Array): number => {
-  const text = String.fromCharCode(...data.subarray(0, Math.min(data.length, 64 * 1024)))
-  const at = text.indexOf("stsz")
-  assert.isAbove(at, 0, "an stsz box")
-  return new DataView(data.buffer, data.byteOffset).getUint32(at + 12)
-}
+import { Projects } from "../src/index.js"
+import { connect, mp4Frames, sparkBalance } from "./videoHarness.js"
 
 const cases: ReadonlyArray<readonly [string, () => Record<string, unknown>, number]> = [
   ["HappyHorse t2v, 3 s at 24 fps", () => ({ modelId: "happyhorse-1.1-t2v", duration: 3 }), 73],
@@ -65,7 +30,7 @@ describe("video families through the media API", () => {
       it.scoped(`${name}: charged as estimated, ${frames} frames`, () =>
         Effect.gen(function*() {
           const emulator = yield* Emulator.Emulator
-          const { models, projects, rest } = yield* connect(emulator)
+          const { models, projects, rest } = yield* connect(emulator, "families")
           const params = {
             type: "video",
             network: "fast",

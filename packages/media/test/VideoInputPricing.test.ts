@@ -6,49 +6,14 @@
  * Seedance 2.0 Fast, WAN animate-replace, and the full-step WAN s2v id on its 16 fps frame math).
  */
 import { assert, describe, it, layer } from "@effect/vitest"
-import { SogniRest } from "@effect-sogni/core"
 import { Emulator, Samples } from "@effect-sogni/emulator"
 import * as Chunk from "effect/Chunk"
-import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
-import { Media, Models, Projects, Sniff } from "../src/index.js"
-
-const connect = (emulator: Emulator.Service) =>
-  Effect.map(
-    Layer.build(
-      Media.layer({
-        appId: `video-inputs-${crypto.randomUUID()}`,
-        apiKey: Redacted.make(emulator.apiKey),
-        restEndpoint: emulator.url,
-        socketEndpoint: emulator.wsUrl
-      })
-    ),
-    (ctx) => ({
-      projects: Context.get(ctx, Projects.Projects),
-      models: Context.get(ctx, Models.Models),
-      rest: Context.get(ctx, SogniRest.SogniRest)
-    })
-  )
-
-const sparkBalance = (emulator: Emulator.Service) =>
-  Effect.promise(async () => {
-    const body = await fetch(`${emulator.url}/v4/account/balance`, { headers: { "api-key": emulator.apiKey } })
-      .then((r) => r.json() as Promise<{ data: { spark: { net: string } } }>)
-    return Number(body.data.spark.net)
-  })
-
-/** The sample count of an MP4's first track (`stsz`). */
-const mp4Frames = (data: Uint8Array): number => {
-  const text = String.fromCharCode(...data.subarray(0, Math.min(data.length, 64 * 1024)))
-  const at = text.indexOf("stsz")
-  assert.isAbove(at, 0, "an stsz box")
-  return new DataView(data.buffer, data.byteOffset).getUint32(at + 12)
-}
+import { Models, Sniff } from "../src/index.js"
+import { connect, mp4Frames, sparkBalance } from "./videoHarness.js"
 
 type Deps = Effect.Effect.Success<ReturnType<typeof connect>>
 
@@ -106,7 +71,7 @@ describe("video input pricing against the emulator", () => {
     it.scoped("Seedance: the video-input band is quoted and charged", () =>
       Effect.gen(function*() {
         const emulator = yield* Emulator.Emulator
-        const deps = yield* connect(emulator)
+        const deps = yield* connect(emulator, "video-inputs")
         const plain = { ...base, modelId: "seedance-2-0-fast", positivePrompt: "a paper crane takes off", duration: 4 }
         const withVideo = { ...plain, referenceVideoUrls: ["https://cdn.sogni.ai/samples/crane.mp4"] }
         const textQuote = yield* deps.models.estimate(plain as never)
@@ -123,7 +88,7 @@ describe("video input pricing against the emulator", () => {
     it.scoped("FlashVSR: the quote bills the source upscaled to the target, read from the MP4", () =>
       Effect.gen(function*() {
         const emulator = yield* Emulator.Emulator
-        const deps = yield* connect(emulator)
+        const deps = yield* connect(emulator, "video-inputs")
         const params = {
           ...base,
           modelId: "flashvsr_v1.1_tiny_long_bf16",
@@ -150,7 +115,7 @@ describe("video input pricing against the emulator", () => {
     it.scoped("MiniMax H3 r2v: reference-video seconds are billed at the output's rate", () =>
       Effect.gen(function*() {
         const emulator = yield* Emulator.Emulator
-        const deps = yield* connect(emulator)
+        const deps = yield* connect(emulator, "video-inputs")
         const params = {
           ...base,
           modelId: "minimax-h3-ref2va-fp8_r2v_turbo",
@@ -193,7 +158,7 @@ describe("video input pricing against the emulator", () => {
       it.scoped(`${name}: charged as quoted, ${frames} frames`, () =>
         Effect.gen(function*() {
           const emulator = yield* Emulator.Emulator
-          const deps = yield* connect(emulator)
+          const deps = yield* connect(emulator, "video-inputs")
           const run = yield* chargedRun(emulator, deps, { ...base, positivePrompt: "a kite over the dunes", ...make() })
           assert.closeTo(run.charged, Number(run.quote.spark), 1e-3)
           assert.strictEqual(mp4Frames(run.data), frames)
