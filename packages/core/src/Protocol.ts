@@ -21,6 +21,7 @@ import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Issues from "./internal/issues.js"
+import { TokenType } from "./internal/protocol/billing.js"
 
 // ---------------------------------------------------------------------------------------------
 // Shared pieces
@@ -513,7 +514,7 @@ export const JobRequest = Schema.Struct(
     previews: Schema.optional(Schema.Number),
     outputFormat: Schema.optional(Schema.String),
     disableSafety: Schema.optional(Schema.Boolean),
-    tokenType: Schema.optional(Schema.Literal("sogni", "spark")),
+    tokenType: Schema.optional(TokenType),
     network: Schema.optional(Network),
     appSource: Schema.optional(Schema.String)
   },
@@ -976,6 +977,7 @@ export const ActiveProjects = Schema.Struct({
 // Durable workflows and chat runs (REST bodies and SSE events, as the server sends them)
 // ---------------------------------------------------------------------------------------------
 
+export * from "./internal/protocol/billing.js"
 export * from "./internal/protocol/chatRuns.js"
 export * from "./internal/protocol/runStatus.js"
 export * from "./internal/protocol/workflows.js"
