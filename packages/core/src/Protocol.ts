@@ -974,11 +974,12 @@ export const ActiveProjects = Schema.Struct({
 })
 
 // ---------------------------------------------------------------------------------------------
-// Durable workflows and chat runs (REST bodies and SSE events, as the server sends them)
+// Durable workflows, chat runs, LoRAs and saved uploads (REST bodies and SSE events)
 // ---------------------------------------------------------------------------------------------
 
 export * from "./internal/protocol/billing.js"
 export * from "./internal/protocol/chatRuns.js"
+export * from "./internal/protocol/loras.js"
 export * from "./internal/protocol/runStatus.js"
 export * from "./internal/protocol/workflows.js"
 export * from "./internal/protocol/savedUploads.js"
