@@ -250,6 +250,12 @@ const imageOptions = (args: Args): Record<string, unknown> => {
   return out
 }
 
+/** The container and the last-frame still every video tool may ask for. */
+const videoOutput = (args: Args): Record<string, unknown> => ({
+  outputFormat: str(args, "outputFormat"),
+  returnLastFrame: bool(args, "returnLastFrame")
+})
+
 const defined = <A extends Record<string, unknown>>(o: A): A =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as A
 
@@ -307,6 +313,10 @@ export const make = (
 
     const optionalMedia = (kind: GeneratedKind, args: Args, argument: string) =>
       args[argument] === undefined ? Effect.succeed(undefined) : mediaAt(kind, args[argument], argument)
+
+    /** The media a tool cannot run without (its schema leaves the index optional). */
+    const requiredMedia = (tool: string, kind: GeneratedKind, args: Args, argument: string) =>
+      args[argument] === undefined ? fail(`${tool} needs ${argument}`) : mediaAt(kind, args[argument], argument)
 
     /** Runs the project and records its results; the model's JSON result. */
     const execute = (kind: GeneratedKind, modelId: string, prompt: string, params: Record<string, unknown>) =>
@@ -424,8 +434,7 @@ export const make = (
           referenceImage: images[0],
           referenceImageEnd: images[1],
           generateAudio: bool(args, "generateAudio"),
-          outputFormat: str(args, "outputFormat"),
-          returnLastFrame: bool(args, "returnLastFrame"),
+          ...videoOutput(args),
           ...billing
         }))
       })
@@ -433,8 +442,7 @@ export const make = (
     const soundToVideo = (args: Args) =>
       Effect.gen(function*() {
         const prompt = str(args, "prompt")!
-        if (args.audioSourceIndex === undefined) return yield* fail("sound_to_video needs audioSourceIndex")
-        const audio = yield* mediaAt("audio", args.audioSourceIndex, "audioSourceIndex")
+        const audio = yield* requiredMedia("sound_to_video", "audio", args, "audioSourceIndex")
         const first = yield* optionalMedia("image", args, "sourceImageIndex")
         const last = yield* optionalMedia("image", args, "endImageIndex")
         if (last !== undefined && first === undefined) {
@@ -470,8 +478,7 @@ export const make = (
           fps: h3 ? 24 : d.fps,
           ...(h3 ? { frames } : { duration, audioDuration: duration, generateAudio: bool(args, "generateAudio") }),
           audioStart: num(args, "audioStart"),
-          outputFormat: str(args, "outputFormat"),
-          returnLastFrame: bool(args, "returnLastFrame"),
+          ...videoOutput(args),
           ...billing
         }))
       })
@@ -479,8 +486,7 @@ export const make = (
     const videoToVideo = (args: Args) =>
       Effect.gen(function*() {
         const prompt = str(args, "prompt")!
-        if (args.videoSourceIndex === undefined) return yield* fail("video_to_video needs videoSourceIndex")
-        const video = yield* mediaAt("video", args.videoSourceIndex, "videoSourceIndex")
+        const video = yield* requiredMedia("video_to_video", "video", args, "videoSourceIndex")
         const mode = str(args, "controlMode") ?? "animate-move"
         const animate = mode === "animate-move" || mode === "animate-replace"
         const image = yield* optionalMedia("image", args, "sourceImageIndex")
@@ -519,8 +525,7 @@ export const make = (
           generateAudio: bool(args, "generateAudio"),
           controlNet,
           outpaintPosition: mode === "outpaint" ? str(args, "outpaintPosition") : undefined,
-          outputFormat: str(args, "outputFormat"),
-          returnLastFrame: bool(args, "returnLastFrame"),
+          ...videoOutput(args),
           ...billing
         }))
       })
