@@ -1,9 +1,9 @@
 /**
  * The Sogni platform tool catalog, read from `@sogni-ai/sogni-protocol` 1.0.0-alpha.45 (tools.md §1–§5).
  *
- * Nothing here re-types the protocol's schemas: the OpenAI tool manifest (`manifests/openai-tools.json`,
- * the 30 hosted creative tools) and the per-tool argument schemas (`schemas/tools/<name>.schema.json`)
- * are loaded from the package as JSON. On top of them this module applies the official client's local
+ * Nothing here re-types the protocol's schemas: the OpenAI tool manifests (`manifests/openai-tools.json`,
+ * the 30 hosted creative tools; `manifests/app-tools.json`, the 10 chat-app tools) and the per-tool
+ * argument schemas (`schemas/tools/<name>.schema.json`) are loaded from the package as JSON. On top of them this module applies the official client's local
  * patches (tools.md §1.2: extra MiniMax H3 `videoModel` selectors, canonical `generate_music` model ids),
  * accepting both vocabularies, and offers an argument validator (ajv, JSON Schema 2020-12) with the
  * client's semantics (tools.md §5):
