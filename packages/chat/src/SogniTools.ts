@@ -137,126 +137,10 @@ export interface SogniTools {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Model selection (selector tables: the official client's routing facts, tools.md §2)
-
-const gptAliases = ["gpt", "gpt-image", "gpt-image-2", "gpt-image2", "gptimage2", "gpt-image-2.0", "chatgpt", "openai"]
-
-const imageSelectors: Readonly<Record<string, string>> = {
-  ...Object.fromEntries(gptAliases.map((a) => [a, "gpt-image-2"])),
-  "gpt-image-2.5-sunburst": "gpt-image-2.5-sunburst",
-  "gpt-image-2.5-flare": "gpt-image-2.5-flare",
-  "gpt-image-2.5": "gpt-image-2.5-flare",
-  "z-turbo": "z_image_turbo_bf16",
-  "z-image": "z_image_bf16",
-  "krea-2-turbo": "krea2_turbo_fp8_scaled",
-  "dark-beast-krea2": "dark_beast_krea2_fp8",
-  "dark-beast-z-turbo": "dark_beast_z_image_turbo_v9_bf16",
-  "chroma-v46-flash": "chroma-v.46-flash_fp8",
-  "chroma1-hd": "chroma1-hd_fp8_scaled",
-  "chroma-detail": "chroma-v48-detail-svd_fp8",
-  "pony-v7": "coreml-cyberrealisticPony_v7",
-  "qwen-2512": "qwen_image_2512_fp8",
-  "qwen-2512-lightning": "qwen_image_2512_fp8_lightning",
-  "albedo-xl": "coreml-albedobaseXL_v31Large",
-  "animagine-xl": "coreml-animagineXL40_v4Opt",
-  "one-obsession-v22": "one_obsession_v22_fp16",
-  "anima-pencil-xl": "coreml-animaPencilXL_v500",
-  "art-universe-xl": "coreml-artUniverse_sdxlV60",
-  "hyphoria-real": "coreml-hyphoriaRealIllu_v05",
-  "analog-madness-xl": "coreml-analogMadnessSDXL_xl2",
-  "cyberrealistic-xl": "coreml-cyberrealisticXL_v60",
-  "real-dream-xl": "coreml-realDream_sdxlPony11",
-  "faetastic-xl": "coreml-sdxlFaetastic_v24",
-  "zavychroma-xl": "coreml-zavychromaxl_v80",
-  "pony-faetality": "coreml-ponyFaetality_v11",
-  "dreamshaper-xl": "coreml-DreamShaper-XL1-Alpha2"
-}
-
-const editSelectors: Readonly<Record<string, string>> = {
-  ...Object.fromEntries(gptAliases.map((a) => [a, "gpt-image-2"])),
-  "gpt-image-2.5-sunburst": "gpt-image-2.5-sunburst",
-  "gpt-image-2.5-flare": "gpt-image-2.5-flare",
-  "qwen-lightning": "qwen_image_edit_2511_fp8_lightning",
-  qwen: "qwen_image_edit_2511_fp8",
-  "krea-identity-edit": "krea2_identity_edit_v1_2",
-  "dark-beast-krea2-identity-edit": "dark_beast_krea2_identity_edit_v1_2"
-}
+// Model selection (the selector tables are core's: PlatformTools, tools.md §2)
 
 const isEditModel = (id: string): boolean =>
   id.startsWith("gpt-image") || id.includes("_edit") || id.includes("identity_edit") || id.includes("kontext")
-
-const textVideoSelectors: Readonly<Record<string, string>> = {
-  ltx25: "ltx25-22b-int8_t2v_distilled",
-  ltx23: "ltx23-22b-fp8_t2v_distilled",
-  wan22: "wan_v2.2-14b-fp8_t2v_lightx2v",
-  seedance2: "seedance-2-0",
-  "seedance2-mini": "seedance-2-0-mini",
-  "seedance2-5": "seedance-2-5",
-  "minimax-h3-t2v": "minimax-h3-fl2va-fp8_t2v",
-  "minimax-h3-turbo": "minimax-h3-fl2va-fp8_t2v_turbo",
-  "minimax-h3-t2v-turbo": "minimax-h3-fl2va-fp8_t2v_turbo",
-  "minimax-h3-fasth3-turbo": "minimax-h3-fastvideo-int8_t2v_turbo",
-  "minimax-h3-fasth3-t2v-turbo": "minimax-h3-fastvideo-int8_t2v_turbo",
-  "minimax-h3-fasth3-turbo-2stage": "minimax-h3-fastvideo-int8_t2v_turbo_2stage",
-  "minimax-h3-fasth3-t2v-turbo-2stage": "minimax-h3-fastvideo-int8_t2v_turbo_2stage",
-  "minimax-h3-balanced": "minimax-h3-fl2va-fp8_t2v_balanced",
-  "minimax-h3-t2v-balanced": "minimax-h3-fl2va-fp8_t2v_balanced",
-  "happyhorse-1.1-t2v": "happyhorse-1.1-t2v",
-  "wan3.0-video": "wan3.0-video",
-  "wan3.0-spicy-video": "wan3.0-spicy-video"
-}
-
-const imageVideoSelectors: Readonly<Record<string, string>> = {
-  ltx25: "ltx25-22b-int8_i2v_distilled",
-  ltx23: "ltx23-22b-fp8_i2v_distilled",
-  wan22: "wan_v2.2-14b-fp8_i2v_lightx2v",
-  seedance2: "seedance-2-0",
-  "seedance2-mini": "seedance-2-0-mini",
-  "seedance2-5": "seedance-2-5",
-  "minimax-h3-turbo": "minimax-h3-fl2va-fp8_i2v_turbo",
-  "minimax-h3-fasth3-turbo": "minimax-h3-fastvideo-int8_i2v_turbo",
-  "minimax-h3-fasth3-turbo-2stage": "minimax-h3-fastvideo-int8_i2v_turbo_2stage",
-  "minimax-h3-balanced": "minimax-h3-fl2va-fp8_i2v_balanced",
-  "happyhorse-1.1-i2v": "happyhorse-1.1-i2v",
-  "wan3.0-video": "wan3.0-video",
-  "wan3.0-spicy-video": "wan3.0-spicy-video"
-}
-
-const soundVideoSelectors: Readonly<Record<string, string>> = {
-  "wan-s2v": "wan_v2.2-14b-fp8_s2v_lightx2v",
-  seedance2: "seedance-2-0",
-  "seedance2-mini": "seedance-2-0-mini",
-  "seedance2-5": "seedance-2-5",
-  "ltx25-ia2v": "ltx25-22b-int8_ia2v_distilled",
-  "ltx25-a2v": "ltx25-22b-int8_a2v_distilled",
-  "ltx23-ia2v": "ltx23-22b-fp8_ia2v_distilled",
-  "ltx23-a2v": "ltx23-22b-fp8_a2v_distilled",
-  "minimax-h3-fasth3-ia2v-turbo": "minimax-h3-fastvideo-int8_ia2v_turbo",
-  "minimax-h3-fasth3-ia2v-turbo-2stage": "minimax-h3-fastvideo-int8_ia2v_turbo_2stage",
-  "minimax-h3-fasth3-flfa2v-turbo": "minimax-h3-fastvideo-int8_flfa2v_turbo",
-  "minimax-h3-fasth3-flfa2v-turbo-2stage": "minimax-h3-fastvideo-int8_flfa2v_turbo_2stage",
-  "minimax-h3-fasth3-a2v-turbo": "minimax-h3-fastvideo-int8_a2v_turbo",
-  "minimax-h3-fasth3-a2v-turbo-2stage": "minimax-h3-fastvideo-int8_a2v_turbo_2stage",
-  "wan3.0-video": "wan3.0-video",
-  "wan3.0-spicy-video": "wan3.0-spicy-video"
-}
-
-const videoToVideoSelectors: Readonly<Record<string, string>> = {
-  "ltx25-v2v": "ltx25-22b-int8_v2v_distilled",
-  "ltx23-v2v": "ltx23-22b-fp8_v2v_distilled",
-  "wan22-animate": "wan_v2.2-14b-fp8_animate-move_lightx2v",
-  seedance2: "seedance-2-0",
-  "seedance2-mini": "seedance-2-0-mini",
-  "seedance2-5": "seedance-2-5"
-}
-
-const selectorKey = (value: string): string => value.trim().toLowerCase().replace(/[_\s]+/g, "-")
-
-/** A selector from a table, or the value itself when it is already a model id. */
-const resolveSelector = (table: Readonly<Record<string, string>>, value: unknown): string | undefined => {
-  if (typeof value !== "string" || value.trim().length === 0) return undefined
-  return table[selectorKey(value)] ?? value.trim()
-}
 
 /** A failure inside a tool (the tool's name is added at the boundary). */
 class ToolRunError {
@@ -366,6 +250,12 @@ const imageOptions = (args: Args): Record<string, unknown> => {
   return out
 }
 
+/** The container and the last-frame still every video tool may ask for. */
+const videoOutput = (args: Args): Record<string, unknown> => ({
+  outputFormat: str(args, "outputFormat"),
+  returnLastFrame: bool(args, "returnLastFrame")
+})
+
 const defined = <A extends Record<string, unknown>>(o: A): A =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as A
 
@@ -424,6 +314,10 @@ export const make = (
     const optionalMedia = (kind: GeneratedKind, args: Args, argument: string) =>
       args[argument] === undefined ? Effect.succeed(undefined) : mediaAt(kind, args[argument], argument)
 
+    /** The media a tool cannot run without (its schema leaves the index optional). */
+    const requiredMedia = (tool: string, kind: GeneratedKind, args: Args, argument: string) =>
+      args[argument] === undefined ? fail(`${tool} needs ${argument}`) : mediaAt(kind, args[argument], argument)
+
     /** Runs the project and records its results; the model's JSON result. */
     const execute = (kind: GeneratedKind, modelId: string, prompt: string, params: Record<string, unknown>) =>
       Effect.gen(function*() {
@@ -451,7 +345,7 @@ export const make = (
         const prompt = str(args, "prompt")!
         const modelId = yield* select({
           media: "image",
-          requested: resolveSelector(imageSelectors, args.model),
+          requested: PlatformTools.resolveModelSelector(PlatformTools.imageModelSelectors, args.model),
           preferred: ["flux1-schnell-fp8", "z_image_turbo_bf16"]
         })
         const startingImage = yield* optionalMedia("image", args, "sourceImageIndex")
@@ -480,7 +374,7 @@ export const make = (
         const source = yield* mediaAt("image", args.sourceImageIndex ?? -1, "sourceImageIndex")
         const modelId = yield* select({
           media: "image",
-          requested: resolveSelector(editSelectors, args.model),
+          requested: PlatformTools.resolveModelSelector(PlatformTools.editModelSelectors, args.model),
           accept: isEditModel,
           preferred: ["gpt-image-2", "qwen_image_edit_2511_fp8_lightning"],
           need: "image editing"
@@ -513,10 +407,10 @@ export const make = (
         }
         const images = yield* Effect.forEach(refs, (i, n) => mediaAt("image", i, `referenceImageIndices[${n}]`))
         const workflows = images.length === 2 ? ["flf2v"] : images.length === 1 ? ["i2v"] : ["t2v"]
-        const table = images.length > 0 ? imageVideoSelectors : textVideoSelectors
+        const table = images.length > 0 ? PlatformTools.imageToVideoSelectors : PlatformTools.textToVideoSelectors
         const modelId = yield* select({
           media: "video",
-          requested: resolveSelector(table, args.videoModel),
+          requested: PlatformTools.resolveModelSelector(table, args.videoModel),
           accept: acceptWorkflows(workflows),
           preferred: images.length > 0 ? ["ltx23-22b-fp8_i2v_distilled"] : ["ltx23-22b-fp8_t2v_distilled"],
           need: `${workflows[0]} video`
@@ -540,8 +434,7 @@ export const make = (
           referenceImage: images[0],
           referenceImageEnd: images[1],
           generateAudio: bool(args, "generateAudio"),
-          outputFormat: str(args, "outputFormat"),
-          returnLastFrame: bool(args, "returnLastFrame"),
+          ...videoOutput(args),
           ...billing
         }))
       })
@@ -549,8 +442,7 @@ export const make = (
     const soundToVideo = (args: Args) =>
       Effect.gen(function*() {
         const prompt = str(args, "prompt")!
-        if (args.audioSourceIndex === undefined) return yield* fail("sound_to_video needs audioSourceIndex")
-        const audio = yield* mediaAt("audio", args.audioSourceIndex, "audioSourceIndex")
+        const audio = yield* requiredMedia("sound_to_video", "audio", args, "audioSourceIndex")
         const first = yield* optionalMedia("image", args, "sourceImageIndex")
         const last = yield* optionalMedia("image", args, "endImageIndex")
         if (last !== undefined && first === undefined) {
@@ -559,7 +451,7 @@ export const make = (
         const workflows = last !== undefined ? ["flfa2v"] : first !== undefined ? ["ia2v", "s2v"] : ["a2v"]
         const modelId = yield* select({
           media: "video",
-          requested: resolveSelector(soundVideoSelectors, args.videoModel),
+          requested: PlatformTools.resolveModelSelector(PlatformTools.soundToVideoSelectors, args.videoModel),
           accept: acceptWorkflows(workflows),
           preferred: first !== undefined
             ? ["ltx23-22b-fp8_ia2v_distilled", "wan_v2.2-14b-fp8_s2v_lightx2v"]
@@ -586,8 +478,7 @@ export const make = (
           fps: h3 ? 24 : d.fps,
           ...(h3 ? { frames } : { duration, audioDuration: duration, generateAudio: bool(args, "generateAudio") }),
           audioStart: num(args, "audioStart"),
-          outputFormat: str(args, "outputFormat"),
-          returnLastFrame: bool(args, "returnLastFrame"),
+          ...videoOutput(args),
           ...billing
         }))
       })
@@ -595,8 +486,7 @@ export const make = (
     const videoToVideo = (args: Args) =>
       Effect.gen(function*() {
         const prompt = str(args, "prompt")!
-        if (args.videoSourceIndex === undefined) return yield* fail("video_to_video needs videoSourceIndex")
-        const video = yield* mediaAt("video", args.videoSourceIndex, "videoSourceIndex")
+        const video = yield* requiredMedia("video_to_video", "video", args, "videoSourceIndex")
         const mode = str(args, "controlMode") ?? "animate-move"
         const animate = mode === "animate-move" || mode === "animate-replace"
         const image = yield* optionalMedia("image", args, "sourceImageIndex")
@@ -605,7 +495,7 @@ export const make = (
         const workflows = animate ? [mode] : ["v2v"]
         const modelId = yield* select({
           media: "video",
-          requested: resolveSelector(videoToVideoSelectors, args.videoModel),
+          requested: PlatformTools.resolveModelSelector(PlatformTools.videoToVideoSelectors, args.videoModel),
           accept: acceptWorkflows(workflows),
           preferred: animate
             ? [`wan_v2.2-14b-fp8_${mode}_lightx2v`]
@@ -635,8 +525,7 @@ export const make = (
           generateAudio: bool(args, "generateAudio"),
           controlNet,
           outpaintPosition: mode === "outpaint" ? str(args, "outpaintPosition") : undefined,
-          outputFormat: str(args, "outputFormat"),
-          returnLastFrame: bool(args, "returnLastFrame"),
+          ...videoOutput(args),
           ...billing
         }))
       })

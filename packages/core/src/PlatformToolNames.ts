@@ -26,35 +26,11 @@ import * as Schema from "effect/Schema"
  * @since 0.1.0
  */
 export const hostedToolNames = [
-  "add_subtitles",
-  "animate_photo",
-  "apply_style",
-  "change_angle",
-  "compose_instrumental",
-  "compose_lyrics",
-  "compose_script",
-  "compose_workflow",
-  "compose_workflow_template",
-  "dance_montage",
-  "edit_image",
-  "enhance_prompt",
-  "extend_video",
-  "generate_image",
-  "generate_music",
-  "generate_speech",
-  "generate_video",
-  "image_to_3d",
-  "orbit_video",
-  "overlay_video",
-  "refine_result",
-  "remove_background",
-  "replace_video_segment",
-  "restore_photo",
-  "segment_image",
-  "sound_to_video",
-  "stitch_video",
-  "upscale_image",
-  "upscale_video",
+  "add_subtitles", "animate_photo", "apply_style", "change_angle", "compose_instrumental", "compose_lyrics",
+  "compose_script", "compose_workflow", "compose_workflow_template", "dance_montage", "edit_image",
+  "enhance_prompt", "extend_video", "generate_image", "generate_music", "generate_speech", "generate_video",
+  "image_to_3d", "orbit_video", "overlay_video", "refine_result", "remove_background", "replace_video_segment",
+  "restore_photo", "segment_image", "sound_to_video", "stitch_video", "upscale_image", "upscale_video",
   "video_to_video"
 ] as const
 
@@ -70,16 +46,8 @@ export const HostedToolName: Schema.Literal<typeof hostedToolNames> = Schema.Lit
  * @since 0.1.0
  */
 export const appToolNames = [
-  "analyze_image",
-  "analyze_video",
-  "ask_clarifying_question",
-  "create_asset_manifest",
-  "extract_metadata",
-  "finalize_response",
-  "inspect_asset",
-  "label_asset",
-  "map_assets_for_model",
-  "validate_asset_references"
+  "analyze_image", "analyze_video", "ask_clarifying_question", "create_asset_manifest", "extract_metadata",
+  "finalize_response", "inspect_asset", "label_asset", "map_assets_for_model", "validate_asset_references"
 ] as const
 
 /** @since 0.1.0 */
@@ -108,12 +76,7 @@ export const ChatLocalToolName: Schema.Literal<typeof chatLocalToolNames> = Sche
  * @since 0.1.0
  */
 export const clientExecutableToolNames = [
-  "generate_image",
-  "edit_image",
-  "generate_video",
-  "sound_to_video",
-  "video_to_video",
-  "generate_music"
+  "generate_image", "edit_image", "generate_video", "sound_to_video", "video_to_video", "generate_music"
 ] as const satisfies ReadonlyArray<HostedToolName>
 
 /** @since 0.1.0 */
@@ -134,11 +97,7 @@ export type SchemaToolName = HostedToolName | ChatLocalToolName
  * @since 0.2.0
  */
 export const compositionToolNames = [
-  "compose_instrumental",
-  "compose_lyrics",
-  "compose_script",
-  "compose_workflow",
-  "compose_workflow_template",
+  "compose_instrumental", "compose_lyrics", "compose_script", "compose_workflow", "compose_workflow_template",
   "enhance_prompt"
 ] as const satisfies ReadonlyArray<HostedToolName>
 

@@ -1,9 +1,9 @@
 /**
  * The Sogni platform tool catalog, read from `@sogni-ai/sogni-protocol` 1.0.0-alpha.45 (tools.md §1–§5).
  *
- * Nothing here re-types the protocol's schemas: the OpenAI tool manifest (`manifests/openai-tools.json`,
- * the 30 hosted creative tools) and the per-tool argument schemas (`schemas/tools/<name>.schema.json`)
- * are loaded from the package as JSON. On top of them this module applies the official client's local
+ * Nothing here re-types the protocol's schemas: the OpenAI tool manifests (`manifests/openai-tools.json`,
+ * the 30 hosted creative tools; `manifests/app-tools.json`, the 10 chat-app tools) and the per-tool
+ * argument schemas (`schemas/tools/<name>.schema.json`) are loaded from the package as JSON. On top of them this module applies the official client's local
  * patches (tools.md §1.2: extra MiniMax H3 `videoModel` selectors, canonical `generate_music` model ids),
  * accepting both vocabularies, and offers an argument validator (ajv, JSON Schema 2020-12) with the
  * client's semantics (tools.md §5):
@@ -39,6 +39,7 @@ import * as Schema from "effect/Schema"
 // Static imports (not `require`), so bundlers include the protocol artifacts and the validator.
 import audioModelsFile from "@sogni-ai/sogni-protocol/catalogs/audio-models.json" with { type: "json" }
 import toolNamesJson from "@sogni-ai/sogni-protocol/enums/tool-names.json" with { type: "json" }
+import appToolsFile from "@sogni-ai/sogni-protocol/manifests/app-tools.json" with { type: "json" }
 import openAiToolsFile from "@sogni-ai/sogni-protocol/manifests/openai-tools.json" with { type: "json" }
 import versionFile from "@sogni-ai/sogni-protocol/version.json" with { type: "json" }
 import { toolSchemaFiles } from "./internal/toolSchemas.js"
@@ -53,6 +54,9 @@ import {
 
 /** The tool names and their predicates (the light part of this module). @since 0.1.0 */
 export * from "./PlatformToolNames.js"
+
+/** The tools' model selector tables (plain data, like the names). @since 0.2.0 */
+export * from "./PlatformToolModels.js"
 
 // ---------------------------------------------------------------------------------------------------
 // Manifest
@@ -173,11 +177,13 @@ const patchSchema = (tool: string, schema: JsonSchemaObject): JsonSchemaObject =
 }
 
 const manifestFile = Schema.decodeUnknownSync(ManifestFile)(openAiToolsFile as unknown)
+const appManifestFile = Schema.decodeUnknownSync(ManifestFile)(appToolsFile as unknown)
 const toolNamesFile = Schema.decodeUnknownSync(ToolNamesFile)(toolNamesJson as unknown)
 sameSet("hosted", toolNamesFile.hosted, hostedToolNames)
 sameSet("app", toolNamesFile.app, appToolNames)
 sameSet("chatLocal", toolNamesFile.chatLocal, chatLocalToolNames)
 sameSet("manifest", manifestFile.tools.map((t) => t.function.name), hostedToolNames)
+sameSet("app manifest", appManifestFile.tools.map((t) => t.function.name), appToolNames)
 
 /**
  * `version.json#protocolVersion` of the installed protocol package.
@@ -208,6 +214,14 @@ export const manifest: ReadonlyArray<OpenAiTool> = manifestFile.tools.map((t) =>
     parameters: patchSchema(t.function.name, t.function.parameters)
   }
 }))
+
+/**
+ * The 10 chat-app tools (`manifests/app-tools.json`) as OpenAI function tools, for a server or a chat
+ * app that offers them; the SDK never executes them.
+ *
+ * @since 0.2.0
+ */
+export const appManifest: ReadonlyArray<OpenAiTool> = appManifestFile.tools
 
 const manifestByName: ReadonlyMap<string, OpenAiTool> = new Map(manifest.map((t) => [t.function.name, t]))
 

@@ -21,6 +21,7 @@ import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Issues from "./internal/issues.js"
+import { TokenType } from "./internal/protocol/billing.js"
 
 // ---------------------------------------------------------------------------------------------
 // Shared pieces
@@ -301,6 +302,22 @@ export type JobResult = typeof JobResult.Type
 /** A failure code: numeric or a string tag. @since 0.1.0 */
 export const ErrorCode = Schema.Union(Schema.Number, Schema.String)
 
+/**
+ * What a refusal adds when the account's plan is the reason (socket.md §10.8, chat.md §3): whether a
+ * feature gate refused it (`subscriptionLimit`), the plans that would allow it, the feature and a
+ * sentence for the user. Socket and chat job errors carry these fields.
+ *
+ * @since 0.2.0
+ */
+export const PlanLimit = Schema.Struct({
+  subscriptionLimit: Schema.optional(Schema.Boolean),
+  requiredPlans: Schema.optional(Schema.Array(Schema.String)),
+  feature: Schema.optional(Schema.String),
+  limitation: Schema.optional(Schema.String)
+})
+/** @since 0.2.0 */
+export type PlanLimit = typeof PlanLimit.Type
+
 /** `jobError` from the server: with `imgID` a job failed, without it the whole project did. @since 0.1.0 */
 export const JobError = Schema.Struct({
   jobID: Schema.String,
@@ -308,10 +325,9 @@ export const JobError = Schema.Struct({
   isFromWorker: Schema.optional(Schema.Boolean),
   error: ErrorCode,
   error_message: Schema.optional(Schema.String),
-  subscriptionLimit: Schema.optional(Schema.Unknown),
-  requiredPlans: Schema.optional(Schema.Array(Schema.String)),
-  feature: Schema.optional(Schema.String),
-  limitation: Schema.optional(Schema.String)
+  ...PlanLimit.fields,
+  // socket.md leaves its type open: read whatever the server sends
+  subscriptionLimit: Schema.optional(Schema.Unknown)
 })
 /** @since 0.1.0 */
 export type JobError = typeof JobError.Type
@@ -400,10 +416,7 @@ export const LLMJobError = Schema.Struct({
   error_code: Schema.optional(Schema.String),
   error_message: Schema.optional(Schema.String),
   workerName: Schema.optional(Schema.String),
-  subscriptionLimit: Schema.optional(Schema.Boolean),
-  requiredPlans: Schema.optional(Schema.Array(Schema.String)),
-  feature: Schema.optional(Schema.String),
-  limitation: Schema.optional(Schema.String)
+  ...PlanLimit.fields
 })
 /** @since 0.1.0 */
 export type LLMJobError = typeof LLMJobError.Type
@@ -513,7 +526,7 @@ export const JobRequest = Schema.Struct(
     previews: Schema.optional(Schema.Number),
     outputFormat: Schema.optional(Schema.String),
     disableSafety: Schema.optional(Schema.Boolean),
-    tokenType: Schema.optional(Schema.Literal("sogni", "spark")),
+    tokenType: Schema.optional(TokenType),
     network: Schema.optional(Network),
     appSource: Schema.optional(Schema.String)
   },
@@ -973,10 +986,12 @@ export const ActiveProjects = Schema.Struct({
 })
 
 // ---------------------------------------------------------------------------------------------
-// Durable workflows and chat runs (REST bodies and SSE events, as the server sends them)
+// Durable workflows, chat runs, LoRAs and saved uploads (REST bodies and SSE events)
 // ---------------------------------------------------------------------------------------------
 
+export * from "./internal/protocol/billing.js"
 export * from "./internal/protocol/chatRuns.js"
+export * from "./internal/protocol/loras.js"
 export * from "./internal/protocol/runStatus.js"
 export * from "./internal/protocol/workflows.js"
 export * from "./internal/protocol/savedUploads.js"

@@ -124,6 +124,62 @@ describe("PlatformTools catalog", () => {
   })
 })
 
+describe("PlatformTools app manifest and model selectors", () => {
+  it("carries the 10 app tools of the protocol's app manifest", () => {
+    const raw = requireJson("@sogni-ai/sogni-protocol/manifests/app-tools.json") as {
+      tools: Array<{ function: { name: string; description: string; parameters: Record<string, unknown> } }>
+    }
+    assert.sameMembers(PlatformTools.appManifest.map((t) => t.function.name), [...PlatformTools.appToolNames])
+    for (const t of raw.tools) {
+      const ours = PlatformTools.appManifest.find((a) => a.function.name === t.function.name)!
+      assert.deepStrictEqual(ours.function, t.function, t.function.name)
+    }
+  })
+
+  it("has a model for every selector the manifest offers (reference-to-video aside)", () => {
+    const enumOf = (tool: PlatformTools.HostedToolName, property: string): Array<string> =>
+      (PlatformTools.tool(tool).function.parameters.properties as Record<string, { enum: Array<string> }>)[property]!.enum
+    const covered = (tables: ReadonlyArray<PlatformTools.ModelSelectors>, selectors: ReadonlyArray<string>) => {
+      for (const s of selectors) assert.isTrue(tables.some((t) => t[s] !== undefined), s)
+    }
+    covered([PlatformTools.imageModelSelectors], enumOf("generate_image", "model"))
+    covered([PlatformTools.editModelSelectors], enumOf("edit_image", "model"))
+    covered(
+      [PlatformTools.textToVideoSelectors, PlatformTools.imageToVideoSelectors],
+      enumOf("generate_video", "videoModel").filter((s) => !s.includes("r2v"))
+    )
+    covered([PlatformTools.soundToVideoSelectors], enumOf("sound_to_video", "videoModel"))
+    covered([PlatformTools.videoToVideoSelectors], enumOf("video_to_video", "videoModel"))
+  })
+
+  it("resolves selectors loosely and takes anything else as a model id", () => {
+    assert.strictEqual(
+      PlatformTools.resolveModelSelector(PlatformTools.textToVideoSelectors, "LTX23"),
+      "ltx23-22b-fp8_t2v_distilled"
+    )
+    assert.strictEqual(
+      PlatformTools.resolveModelSelector(PlatformTools.imageToVideoSelectors, "ltx23"),
+      "ltx23-22b-fp8_i2v_distilled"
+    )
+    assert.strictEqual(PlatformTools.resolveModelSelector(PlatformTools.imageModelSelectors, " Z_Turbo "), "z_image_turbo_bf16")
+    assert.strictEqual(PlatformTools.resolveModelSelector(PlatformTools.imageModelSelectors, "ChatGPT"), "gpt-image-2")
+    assert.strictEqual(
+      PlatformTools.resolveModelSelector(PlatformTools.imageModelSelectors, " my_model_fp8 "),
+      "my_model_fp8"
+    )
+    assert.isUndefined(PlatformTools.resolveModelSelector(PlatformTools.imageModelSelectors, "  "))
+    assert.isUndefined(PlatformTools.resolveModelSelector(PlatformTools.imageModelSelectors, 42))
+  })
+
+  it("names a model by the protocol's selector before the client's alias", () => {
+    assert.deepStrictEqual(
+      PlatformTools.selectorsOf(PlatformTools.textToVideoSelectors, "minimax-h3-fl2va-fp8_t2v_turbo"),
+      ["minimax-h3-t2v-turbo", "minimax-h3-turbo"]
+    )
+    assert.deepStrictEqual(PlatformTools.selectorsOf(PlatformTools.textToVideoSelectors, "no-such-model"), [])
+  })
+})
+
 describe("PlatformTools.validate", () => {
   it("accepts the minimal valid arguments of every tool", () => {
     for (const name of schemaTools) {

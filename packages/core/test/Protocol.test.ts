@@ -208,3 +208,26 @@ describe("Protocol fast shape checks", () => {
     })
   }
 })
+
+describe("Protocol plan-limit fields", () => {
+  const plan = { requiredPlans: ["unlimited_pro"], feature: "video_4k_render", limitation: "4K needs Pro." }
+
+  it("socket and chat job errors carry the same plan-limit fields", () => {
+    const socket = Schema.decodeUnknownSync(Protocol.JobError)({ jobID: "J", error: 4081, subscriptionLimit: true, ...plan })
+    const chat = Schema.decodeUnknownSync(Protocol.LLMJobError)({ jobID: "J", error: "subscription_unavailable", subscriptionLimit: true, ...plan })
+    const picked = (e: Protocol.PlanLimit) => ({
+      subscriptionLimit: e.subscriptionLimit,
+      requiredPlans: e.requiredPlans,
+      feature: e.feature,
+      limitation: e.limitation
+    })
+    expect(picked(chat)).toEqual({ subscriptionLimit: true, ...plan })
+    expect(picked({ ...socket, subscriptionLimit: socket.subscriptionLimit === true })).toEqual(picked(chat))
+  })
+
+  it("a chat job error's subscriptionLimit is a boolean; a socket jobError's is read whatever it is", () => {
+    expect(Either.isLeft(Schema.decodeUnknownEither(Protocol.LLMJobError)({ jobID: "J", error: "x", subscriptionLimit: "yes" }))).toBe(true)
+    const socket = Schema.decodeUnknownSync(Protocol.JobError)({ jobID: "J", error: 4081, subscriptionLimit: { plan: "pro" } })
+    expect(socket.subscriptionLimit).toEqual({ plan: "pro" })
+  })
+})

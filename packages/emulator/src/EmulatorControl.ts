@@ -20,6 +20,7 @@
  *
  * @since 0.1.0
  */
+import { Protocol } from "@effect-sogni/core"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -49,8 +50,8 @@ export class EmulatorControlError extends Schema.TaggedError<EmulatorControlErro
   message: Schema.String
 }) {}
 
-/** @since 0.1.0 */
-export const TokenType = Schema.Literal("spark", "sogni")
+/** The token a project is billed in (core's `Protocol.TokenType`). @since 0.1.0 */
+export const TokenType = Protocol.TokenType
 
 /** Which malformed frame to send. @since 0.1.0 */
 export const MalformedKind = Schema.Literal("noData", "badBase64", "notJson", "unknownType", "invalidPayload")
@@ -62,7 +63,7 @@ export const ConnectionInfo = Schema.Struct({
   connectionId: Schema.String,
   appId: Schema.String,
   username: Schema.String,
-  network: Schema.Literal("fast", "relaxed"),
+  network: Protocol.Network,
   subscriptions: Schema.Record({ key: Schema.String, value: Schema.Boolean }),
   connectedAt: Schema.Number,
   /** Connection attribution the client sent (`interactionKind`, `agentFramework`…), invalid values dropped. */
@@ -91,7 +92,7 @@ export const ProjectInfo = Schema.Struct({
   modelId: Schema.String,
   status: Schema.String,
   reason: Schema.NullOr(Schema.String),
-  network: Schema.Literal("fast", "relaxed"),
+  network: Protocol.Network,
   tokenType: TokenType,
   imageCount: Schema.Number,
   /** The delivered canvas (images and videos; 0 for audio). */
@@ -106,13 +107,8 @@ export const ProjectInfo = Schema.Struct({
 /** @since 0.1.0 */
 export type ProjectInfo = typeof ProjectInfo.Type
 
-/** A balance as decimal strings (the `balanceUpdate` shape). @since 0.1.0 */
-export const BalanceInfo = Schema.Struct({
-  settled: Schema.String,
-  credit: Schema.String,
-  debit: Schema.String,
-  net: Schema.String
-})
+/** A balance as decimal strings: the four totals of the `balanceUpdate` shape. @since 0.1.0 */
+export const BalanceInfo = Protocol.Balance.pick("settled", "credit", "debit", "net")
 
 /** Both balances of an account. @since 0.1.0 */
 export const BalancesInfo = Schema.Struct({ spark: BalanceInfo, sogni: BalanceInfo })

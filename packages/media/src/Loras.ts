@@ -17,70 +17,33 @@
  *
  * @since 0.1.0
  */
-import { SogniError, SogniRest } from "@effect-sogni/core"
+import { Protocol, SogniError, SogniRest } from "@effect-sogni/core"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
+import {
+  LoraCatalogResponse as CatalogResponse,
+  LoraConstraints as Constraints,
+  LoraEntry,
+  LoraImportRequest as ImportRequest,
+  LoraUi,
+  PersonalLora,
+  PersonalLoraLibrary as PersonalLibrary
+} from "@effect-sogni/core/Protocol"
 
-/** The artist-facing strength contract and presentation of one LoRA. @since 0.1.0 */
-export const LoraUi = Schema.Struct(
-  {
-    min: Schema.Number,
-    max: Schema.Number,
-    default: Schema.Number,
-    step: Schema.Number,
-    recommendedMin: Schema.Number,
-    recommendedMax: Schema.Number,
-    rangeLabels: Schema.optional(Schema.Struct({ min: Schema.String, max: Schema.String })),
-    category: Schema.String,
-    section: Schema.optional(Schema.Struct({ id: Schema.String, label: Schema.String, order: Schema.Number })),
-    nsfw: Schema.Boolean,
-    sexual: Schema.Boolean,
-    creator: Schema.String,
-    sourceUrl: Schema.String,
-    license: Schema.optional(Schema.String),
-    licenseUrl: Schema.optional(Schema.String),
-    examplePrompt: Schema.optional(Schema.String),
-    exampleNegativePrompt: Schema.optional(Schema.String)
-  },
-  { key: Schema.String, value: Schema.Unknown }
-)
-/** @since 0.1.0 */
-export type LoraUi = typeof LoraUi.Type
-
-/** One catalog row: the id to pass in `loras`, and the models that accept it. @since 0.1.0 */
-export const LoraEntry = Schema.Struct({
-  loraId: Schema.String,
-  slug: Schema.String,
-  name: Schema.String,
-  description: Schema.String,
-  relatedLoraIds: Schema.Array(Schema.String),
-  modelIds: Schema.Array(Schema.String),
-  ui: LoraUi
-})
-/** @since 0.1.0 */
-export type LoraEntry = typeof LoraEntry.Type
-
-/** Limits of every LoRA request. @since 0.1.0 */
-export const Constraints = Schema.Struct({
-  maxPerRequest: Schema.Number,
-  minStrength: Schema.Number,
-  maxStrength: Schema.Number
-})
-/** @since 0.1.0 */
-export type Constraints = typeof Constraints.Type
+/**
+ * The LoRA wire shapes, declared once in core's `Protocol` (where the emulator encodes with them):
+ * `LoraUi`, `LoraEntry`, `Constraints` (`Protocol.LoraConstraints`), `CatalogResponse`
+ * (`GET /v1/loras/comfy` as sent), `PersonalLora`, `PersonalLibrary` (`GET /v1/loras/personal`) and
+ * `ImportRequest` (the `POST /v1/loras/personal` body).
+ *
+ * @since 0.1.0
+ */
+export { CatalogResponse, Constraints, ImportRequest, LoraEntry, LoraUi, PersonalLibrary, PersonalLora }
 
 /** The defaults when the server sends no constraints. @since 0.1.0 */
 export const defaultConstraints: Constraints = { maxPerRequest: 8, minStrength: -100, maxStrength: 100 }
-
-/** `GET /v1/loras/comfy` as sent. @since 0.1.0 */
-export const CatalogResponse = Schema.Struct({
-  lastUpdated: Schema.optional(Schema.String),
-  loras: Schema.Array(LoraEntry),
-  models: Schema.optional(Schema.Array(Schema.String)),
-  constraints: Schema.optional(Constraints)
-})
 
 /** The catalog, with the defaults filled in. @since 0.1.0 */
 export interface Catalog {
@@ -90,50 +53,6 @@ export interface Catalog {
   readonly models: ReadonlyArray<string>
   readonly constraints: Constraints
 }
-
-/** An imported LoRA of the account (ids start with `personal-`). @since 0.1.0 */
-export const PersonalLora = Schema.Struct({
-  id: Schema.String,
-  name: Schema.String,
-  modelId: Schema.String,
-  modelIds: Schema.Array(Schema.String),
-  source: Schema.String,
-  status: Schema.Literal("queued", "validating", "review", "ready", "rejected", "revoked"),
-  createdAt: Schema.Number,
-  updatedAt: Schema.Number,
-  bytes: Schema.optional(Schema.Number),
-  reason: Schema.optional(Schema.String),
-  failureCode: Schema.optional(
-    Schema.Literal("source_access", "subscription_required", "catalog_duplicate", "invalid_artifact")
-  ),
-  requirements: Schema.Array(Schema.String)
-})
-/** @since 0.1.0 */
-export type PersonalLora = typeof PersonalLora.Type
-
-/** `GET /v1/loras/personal`. @since 0.1.0 */
-export const PersonalLibrary = Schema.Struct({
-  loras: Schema.Array(PersonalLora),
-  models: Schema.Array(Schema.String),
-  limits: Schema.Struct({
-    entries: Schema.Number,
-    fileBytes: Schema.NullOr(Schema.Number),
-    importsPerDay: Schema.Number,
-    perGeneration: Schema.Number
-  })
-})
-/** @since 0.1.0 */
-export type PersonalLibrary = typeof PersonalLibrary.Type
-
-/** `POST /v1/loras/personal` body. @since 0.1.0 */
-export const ImportRequest = Schema.Struct({
-  url: Schema.String,
-  name: Schema.String,
-  modelId: Schema.String,
-  rightsConfirmed: Schema.Boolean
-})
-/** @since 0.1.0 */
-export type ImportRequest = typeof ImportRequest.Type
 
 /**
  * Checks a LoRA selection for a model against a catalog: at most `maxPerRequest` ids, each one known and
@@ -232,11 +151,7 @@ export const make = Effect.gen(function*() {
         Effect.asVoid,
         Effect.withSpan("Loras.removePersonal")
       ),
-    personalCatalog: rest.get(
-      "rest",
-      "/v1/loras/personal/catalog",
-      Schema.Struct({ loras: Schema.Array(LoraEntry) })
-    ).pipe(Effect.map((r) => r.loras), Effect.withSpan("Loras.personalCatalog"))
+    personalCatalog: rest.get("rest", "/v1/loras/personal/catalog", Protocol.PersonalLoraCatalog).pipe(Effect.map((r) => r.loras), Effect.withSpan("Loras.personalCatalog"))
   } satisfies LorasService
 })
 

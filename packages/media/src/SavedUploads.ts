@@ -32,6 +32,11 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
+import {
+  SavedUpload,
+  SavedUploadLibrary as Library,
+  SavedUploadLimits as Limits
+} from "@effect-sogni/core/Protocol"
 import * as Sniff from "./Sniff.js"
 
 /** Content types the library takes (media.md §9.1; the protocol's list). @since 0.1.0 */
@@ -40,44 +45,14 @@ export const contentTypes: ReadonlySet<string> = Protocol.savedUploadContentType
 /** Largest saved file: 100 MiB. @since 0.1.0 */
 export const maxBytes = 100 * 1024 * 1024
 
-/** A file in the library. @since 0.1.0 */
-export const SavedUpload = Schema.Struct({
-  id: Schema.String,
-  name: Schema.String,
-  bytes: Schema.Number,
-  contentType: Schema.String,
-  state: Schema.Literal("uploading", "ready"),
-  createdAt: Schema.String,
-  expiresAt: Schema.String
-})
-/** @since 0.1.0 */
-export type SavedUpload = typeof SavedUpload.Type
-
-/** The library's limits. @since 0.1.0 */
-export const Limits = Schema.Struct({
-  entries: Schema.Number,
-  bytes: Schema.Number,
-  fileBytes: Schema.Number,
-  idleDays: Schema.Number,
-  copyBytesPerDay: Schema.Number,
-  bindingsPerDay: Schema.Number
-})
-/** @since 0.1.0 */
-export type Limits = typeof Limits.Type
-
-/** `GET /v1/assets`. @since 0.1.0 */
-export const Library = Schema.Struct({ assets: Schema.Array(SavedUpload), limits: Limits })
-/** @since 0.1.0 */
-export type Library = typeof Library.Type
-
-const Prepared = Schema.Struct({
-  ...SavedUpload.fields,
-  reused: Schema.optional(Schema.Boolean),
-  uploadUrl: Schema.optional(Schema.String),
-  uploadHeaders: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String }))
-})
-
-const Capabilities = Schema.Struct({ enabled: Schema.Boolean })
+/**
+ * The library's wire shapes, declared once in core's `Protocol` (where the emulator encodes with them):
+ * `SavedUpload` (a file in the library), `Limits` (`Protocol.SavedUploadLimits`) and `Library`
+ * (`GET /v1/assets`, `Protocol.SavedUploadLibrary`).
+ *
+ * @since 0.1.0
+ */
+export { Library, Limits, SavedUpload }
 
 /** Where a saved file goes: a project id and an upload slot (`id`: MiniMax H3 r2v media slot ids). @since 0.1.0 */
 export interface Binding {
@@ -145,7 +120,7 @@ class PrepareRefused {
 export const fromRest = (rest: SogniRest.SogniRestService): Effect.Effect<SavedUploadsService> =>
   Effect.gen(function*() {
     const enabled = yield* Effect.cachedWithTTL(
-      rest.get("rest", "/v1/assets/capabilities", Capabilities).pipe(
+      rest.get("rest", "/v1/assets/capabilities", Protocol.SavedUploadCapabilities).pipe(
         Effect.map((c) => c.enabled),
         Effect.catchIf((e) => isApiError(e, [403, 404, 503]), () => Effect.succeed(false))
       ),
@@ -169,7 +144,12 @@ export const fromRest = (rest: SogniRest.SogniRestService): Effect.Effect<SavedU
         }
         const digest = yield* Effect.promise(() => globalThis.crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>))
         const prepared = yield* retryBusy(
-          rest.post("rest", "/v1/assets/prepare", { sha256: hex(digest), bytes: bytes.length, contentType, name: options.name ?? "Saved upload" }, Prepared)
+          rest.post("rest", "/v1/assets/prepare", {
+            sha256: hex(digest),
+            bytes: bytes.length,
+            contentType,
+            name: options.name ?? "Saved upload"
+          } satisfies Protocol.SavedUploadPrepareRequest, Protocol.SavedUploadPrepared)
         ).pipe(Effect.mapError((e) => new PrepareRefused(e)))
         if (prepared.state === "ready") return toSaved(prepared)
         if (prepared.uploadUrl === undefined || prepared.uploadHeaders === undefined) {
@@ -200,7 +180,7 @@ export const fromRest = (rest: SogniRest.SogniRestService): Effect.Effect<SavedU
         projectId: binding.projectId,
         type: binding.type,
         ...(binding.id !== undefined ? { id: binding.id } : {})
-      }, Ignore)).pipe(Effect.asVoid, Effect.withSpan("SavedUploads.bind"))
+      } satisfies Protocol.SavedUploadBindRequest, Ignore)).pipe(Effect.asVoid, Effect.withSpan("SavedUploads.bind"))
 
     const tryBind: SavedUploadsService["tryBind"] = (bytes, contentType, binding) =>
       Effect.gen(function*() {
@@ -227,7 +207,7 @@ export const fromRest = (rest: SogniRest.SogniRestService): Effect.Effect<SavedU
     }
   })
 
-const toSaved = (p: typeof Prepared.Type): SavedUpload => ({
+const toSaved = (p: Protocol.SavedUploadPrepared): SavedUpload => ({
   id: p.id,
   name: p.name,
   bytes: p.bytes,

@@ -16,6 +16,7 @@ import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { createHash, randomUUID } from "node:crypto"
 import { withAccount } from "./http/guard.js"
+import { encodeWire } from "./http/wire.js"
 import { errorResponse, type Handler, ok, schemaBody, urlOf } from "./http/response.js"
 import { type AccountState, entryOf, type World } from "./state.js"
 import { ACCEPTED, IMAGE_SLOTS, kindOfSlot, MEDIA_SLOTS, normalizeContentType, sniff, storeUpload } from "./uploads.js"
@@ -24,14 +25,14 @@ import { ACCEPTED, IMAGE_SLOTS, kindOfSlot, MEDIA_SLOTS, normalizeContentType, s
 export const SAVED_CONTENT_TYPES: ReadonlySet<string> = Protocol.savedUploadContentTypes
 
 /** Library limits of every account (advertised by `GET /v1/assets`). @internal */
-export const LIMITS = {
+export const LIMITS: Protocol.SavedUploadLimits = {
   entries: 50,
   bytes: 1024 * 1024 * 1024,
   fileBytes: 100 * 1024 * 1024,
   idleDays: 30,
   copyBytesPerDay: 10 * 1024 * 1024 * 1024,
   bindingsPerDay: 1000
-} as const
+}
 
 /** The library's message when full; the official client keys its fallback on this prefix. @internal */
 export const QUOTA_MESSAGE = "Your saved upload library is full."
@@ -58,7 +59,11 @@ const libraryOf = (world: World, username: string): Map<string, SavedAsset> =>
 
 const iso = (millis: number) => new Date(millis).toISOString()
 
-const view = (asset: SavedAsset) => ({
+const encodeUpload = encodeWire(Protocol.SavedUpload, "saved upload")
+const encodePrepared = encodeWire(Protocol.SavedUploadPrepared, "prepared saved upload")
+const encodeLibrary = encodeWire(Protocol.SavedUploadLibrary, "saved upload library")
+
+const view = (asset: SavedAsset): Protocol.SavedUpload => encodeUpload({
   id: asset.id,
   name: asset.name,
   bytes: asset.bytes,
@@ -97,25 +102,13 @@ const assetParam = Effect.map(HttpRouter.params, (p) => p["assetId"] ?? "")
 
 const jsonBody = <A, I>(schema: Schema.Schema<A, I>) => Effect.either(schemaBody(schema))
 
-const PrepareBody = Schema.Struct({
-  sha256: Schema.String,
-  bytes: Schema.Number,
-  contentType: Schema.String,
-  name: Schema.String
-})
-
-const BindBody = Schema.Struct({
-  projectId: Schema.String,
-  type: Schema.String,
-  id: Schema.optional(Schema.String)
-})
 
 const putSignature = (world: World, id: string, exp: number) => world.signer.sign(`asset|${id}|${exp}`)
 
 const prepare = (world: World, enabled: boolean): Handler =>
   withLibrary(world, enabled, (account, library) =>
     Effect.gen(function*() {
-      const decoded = yield* jsonBody(PrepareBody)
+      const decoded = yield* jsonBody(Protocol.SavedUploadPrepareRequest)
       if (decoded._tag === "Left") return decoded.left
       const { bytes, contentType, name, sha256 } = decoded.right
       if (!/^[0-9a-f]{64}$/.test(sha256)) return errorResponse(400, "sha256 must be 64 lower-case hex digits")
@@ -131,10 +124,10 @@ const prepare = (world: World, enabled: boolean): Handler =>
       const known = [...library.values()].find((a) => a.sha256 === sha256 && a.bytes === bytes && a.contentType === contentType)
       if (known !== undefined && known.state === "ready") {
         known.lastUsedAt = now
-        return ok({ ...view(known), reused: true })
+        return ok(encodePrepared({ ...view(known), reused: true }))
       }
       if (known !== undefined) {
-        return ok({ ...view(known), reused: true, ...uploadTarget(world, known.id) })
+        return ok(encodePrepared({ ...view(known), reused: true, ...uploadTarget(world, known.id) }))
       }
       const used = [...library.values()].reduce((n, a) => n + a.bytes, 0)
       if (library.size >= LIMITS.entries || used + bytes > LIMITS.bytes) {
@@ -153,7 +146,7 @@ const prepare = (world: World, enabled: boolean): Handler =>
         data: undefined
       }
       library.set(asset.id, asset)
-      return ok({ ...view(asset), reused: false, ...uploadTarget(world, asset.id) })
+      return ok(encodePrepared({ ...view(asset), reused: false, ...uploadTarget(world, asset.id) }))
     }))
 
 /** The signed write-once PUT target of an asset and the exact headers to send with it. */
@@ -240,7 +233,7 @@ const bind = (world: World, enabled: boolean): Handler =>
       const asset = library.get(yield* assetParam)
       if (asset === undefined) return errorResponse(404, "No such saved upload")
       if (asset.state !== "ready" || asset.data === undefined) return errorResponse(409, "The saved upload is not ready: finalize it first")
-      const decoded = yield* jsonBody(BindBody)
+      const decoded = yield* jsonBody(Protocol.SavedUploadBindRequest)
       if (decoded._tag === "Left") return decoded.left
       const { id, type } = decoded.right
       const projectId = decoded.right.projectId.toUpperCase()
@@ -279,14 +272,17 @@ const bind = (world: World, enabled: boolean): Handler =>
  */
 export const assetRouter = (world: World, enabled: boolean) =>
   HttpRouter.empty.pipe(
-    HttpRouter.get("/v1/assets/capabilities", withLibrary(world, enabled, () => Effect.succeed(ok({ enabled: true })))),
+    HttpRouter.get(
+      "/v1/assets/capabilities",
+      withLibrary(world, enabled, () => Effect.succeed(ok({ enabled: true } satisfies Protocol.SavedUploadCapabilities)))
+    ),
     HttpRouter.get(
       "/v1/assets",
       withLibrary(world, enabled, (_account, library) =>
-        Effect.succeed(ok({
+        Effect.succeed(ok(encodeLibrary({
           assets: [...library.values()].filter((a) => a.state === "ready").map(view),
           limits: LIMITS
-        })))
+        }))))
     ),
     HttpRouter.post("/v1/assets/prepare", prepare(world, enabled)),
     HttpRouter.post("/v1/assets/:assetId/finalize", finalize(world, enabled)),

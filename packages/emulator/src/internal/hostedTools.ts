@@ -12,8 +12,6 @@ import * as Either from "effect/Either"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Queue from "effect/Queue"
-import { readFileSync } from "node:fs"
-import { createRequire } from "node:module"
 import type { WebSocket } from "ws"
 import { planRequest } from "./admission.js"
 import { findModel, projectCost } from "./catalog.js"
@@ -35,17 +33,10 @@ export interface ToolDefinition {
   }
 }
 
-const requireFromHere = createRequire(import.meta.url)
+/** The hosted tools, then the app tools: core's manifests (the protocol's, client patches applied). */
+const allTools: ReadonlyArray<ToolDefinition> = [...PlatformTools.manifest, ...PlatformTools.appManifest]
 
-const loadManifest = (path: string): ReadonlyArray<ToolDefinition> => {
-  const file = requireFromHere.resolve(`@sogni-ai/sogni-protocol/${path}`)
-  const parsed = JSON.parse(readFileSync(file, "utf8")) as { readonly tools: ReadonlyArray<ToolDefinition> }
-  return parsed.tools
-}
-
-let manifests: { readonly hosted: ReadonlyArray<ToolDefinition>; readonly app: ReadonlyArray<ToolDefinition> } | undefined
-
-const loaded = () => manifests ??= { hosted: loadManifest("manifests/openai-tools.json"), app: loadManifest("manifests/app-tools.json") }
+const toolsByName: ReadonlyMap<string, ToolDefinition> = new Map(allTools.map((t) => [t.function.name, t]))
 
 /** App tools every surface carries (the rest of the app tools are agent-only). */
 const ANALYSIS_TOOLS: ReadonlySet<string> = new Set(["analyze_image", "analyze_video", "extract_metadata"])
@@ -78,14 +69,11 @@ export const surfaceOf = (value: unknown): Surface | { readonly problem: string 
 /** The tools a surface injects (tools.md §4). @internal */
 export const surfaceTools = (surface: Surface): ReadonlyArray<ToolDefinition> => {
   if (surface === "none") return []
-  const { app, hosted } = loaded()
-  const all = [...hosted, ...app]
-  return surface === "creative-agent" ? all : all.filter((t) => !AGENT_ONLY.has(t.function.name))
+  return surface === "creative-agent" ? allTools : allTools.filter((t) => !AGENT_ONLY.has(t.function.name))
 }
 
 /** Every hosted or app tool by name. @internal */
-export const toolDefinition = (name: string): ToolDefinition | undefined =>
-  [...loaded().hosted, ...loaded().app].find((t) => t.function.name === name)
+export const toolDefinition = (name: string): ToolDefinition | undefined => toolsByName.get(name)
 
 /** Tools `/v1/creative-agent/tools/execute` runs (chat.md §13.1). @internal */
 export const DIRECT_TOOLS: ReadonlySet<string> = new Set(PlatformTools.compositionToolNames)
@@ -172,8 +160,11 @@ export const platformArguments = (
       ignored.push(key)
     } else if (Array.isArray(schema?.enum) && !schema.enum.includes(value)) {
       // A canonical model id where the platform takes a selector: the selector that routes to it.
-      const selector = Object.entries({ ...IMAGE_MODELS, ...VIDEO_MODELS, ...MUSIC_MODELS }).find(([, id]) => id === value)?.[0]
-      if (selector !== undefined && schema.enum.includes(selector)) out[target] = selector
+      const choices = schema.enum
+      const selector = typeof value === "string"
+        ? PlatformTools.selectorsOf({ ...IMAGE_MODELS, ...VIDEO_MODELS, ...MUSIC_MODELS }, value).find((s) => choices.includes(s))
+        : undefined
+      if (selector !== undefined) out[target] = selector
       else ignored.push(key)
     } else {
       out[target] = value
@@ -296,7 +287,9 @@ export const platformForm = (
       const choices = properties.videoModel?.enum ?? []
       const selector = choices.includes(value)
         ? value
-        : Object.entries(VIDEO_MODELS).find(([s, id]) => id === value && choices.includes(s))?.[0]
+        : typeof value === "string"
+        ? PlatformTools.selectorsOf(VIDEO_MODELS, value).find((s) => choices.includes(s))
+        : undefined
       if (selector !== undefined) out.videoModel = selector
       else if (typeof value === "string" && value.length > 0) legacy.model = value
       else problems.push({ field: key, message: `Argument "${key}" must be string` })
@@ -494,40 +487,19 @@ const headlessConnection = (world: World, caller: Caller, outbox: Queue.Queue<Ou
   closed: true
 })
 
-/** The model ids the tools' `model` / `videoModel` selectors name (the part of the server's routing the catalog serves). */
-const IMAGE_MODELS: Readonly<Record<string, string>> = {
-  "z-turbo": "z_image_turbo_bf16",
-  "z-image": "z_image_bf16",
-  "flux": "flux1-schnell-fp8",
-  "flux-schnell": "flux1-schnell-fp8",
-  "krea-2-turbo": "krea2_turbo_fp8_scaled",
-  "dark-beast-krea2": "dark_beast_krea2_fp8",
-  "dark-beast-z-turbo": "dark_beast_z_image_turbo_v9_bf16",
-  "chroma-v46-flash": "chroma-v.46-flash_fp8",
-  "chroma1-hd": "chroma1-hd_fp8_scaled",
-  "chroma-detail": "chroma-v48-detail-svd_fp8",
-  "qwen-2512": "qwen_image_2512_fp8",
-  "qwen-2512-lightning": "qwen_image_2512_fp8_lightning",
-  "one-obsession-v22": "one_obsession_v22_fp16"
+/**
+ * The selectors the media tools take (core's tables), plus the emulator's own Flux names for the image
+ * model its catalog serves first.
+ */
+const IMAGE_MODELS: PlatformTools.ModelSelectors = {
+  ...PlatformTools.imageModelSelectors,
+  flux: "flux1-schnell-fp8",
+  "flux-schnell": "flux1-schnell-fp8"
 }
 
-const VIDEO_MODELS: Readonly<Record<string, string>> = {
-  ltx25: "ltx25-22b-int8_t2v_distilled",
-  ltx23: "ltx23-22b-fp8_t2v_distilled",
-  wan22: "wan_v2.2-14b-fp8_t2v_lightx2v",
-  seedance2: "seedance-2-0",
-  "seedance2-mini": "seedance-2-0-mini",
-  "seedance2-5": "seedance-2-5",
-  "minimax-h3-t2v": "minimax-h3-fl2va-fp8_t2v",
-  "minimax-h3-t2v-turbo": "minimax-h3-fl2va-fp8_t2v_turbo",
-  "minimax-h3-fasth3-t2v-turbo": "minimax-h3-fastvideo-int8_t2v_turbo",
-  "minimax-h3-fasth3-t2v-turbo-2stage": "minimax-h3-fastvideo-int8_t2v_turbo_2stage",
-  "happyhorse-1.1-t2v": "happyhorse-1.1-t2v",
-  "wan3.0-video": "wan3.0-video",
-  "wan3.0-spicy-video": "wan3.0-spicy-video"
-}
+const VIDEO_MODELS: PlatformTools.ModelSelectors = PlatformTools.textToVideoSelectors
 
-const MUSIC_MODELS: Readonly<Record<string, string>> = { turbo: "ace_step_1.5_turbo", sft: "ace_step_1.5_sft" }
+const MUSIC_MODELS: PlatformTools.ModelSelectors = Object.fromEntries(PlatformTools.musicModelSelectors)
 
 /** Shortest and longest clip (seconds) per video family, so a tool call's duration lands in range. */
 const VIDEO_SECONDS: Readonly<Record<string, readonly [number, number]>> = {
@@ -539,10 +511,9 @@ const VIDEO_SECONDS: Readonly<Record<string, readonly [number, number]>> = {
   h3: [5.2, 15]
 }
 
-const selected = (selector: string | undefined, table: Readonly<Record<string, string>>, media: string, fallback: string) => {
-  if (selector === undefined) return fallback
-  const id = table[selector] ?? selector
-  return findModel(id)?.media === media ? id : fallback
+const selected = (selector: unknown, table: PlatformTools.ModelSelectors, media: string, fallback: string) => {
+  const id = PlatformTools.resolveModelSelector(table, selector)
+  return id !== undefined && findModel(id)?.media === media ? id : fallback
 }
 
 const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined)
@@ -562,7 +533,7 @@ const mediaPlan = (name: string, args: Record<string, unknown>, caller: Caller):
   const prompted = (modelID: string) => ({ modelID, positivePrompt: prompt, negativePrompt: str(args.negativePrompt) ?? "", seed })
   switch (name) {
     case "generate_image": {
-      const modelId = selected(str(args.model), IMAGE_MODELS, "image", "z_image_turbo_bf16")
+      const modelId = selected(args.model, IMAGE_MODELS, "image", "z_image_turbo_bf16")
       const width = num(args.width)
       const height = num(args.height)
       const format = str(args.outputFormat)
@@ -581,7 +552,7 @@ const mediaPlan = (name: string, args: Record<string, unknown>, caller: Caller):
       }
     }
     case "generate_video": {
-      const modelId = selected(str(args.videoModel), VIDEO_MODELS, "video", "ltx23-22b-fp8_t2v_distilled")
+      const modelId = selected(args.videoModel, VIDEO_MODELS, "video", "ltx23-22b-fp8_t2v_distilled")
       const [shortest, longest] = VIDEO_SECONDS[findModel(modelId)?.family ?? "ltx"] ?? [1, 20]
       const duration = Math.max(shortest, Math.min(longest, num(args.duration) ?? 5))
       return {
@@ -600,7 +571,7 @@ const mediaPlan = (name: string, args: Record<string, unknown>, caller: Caller):
         request: {
           ...base,
           keyFrames: [{
-            modelID: selected(str(args.model), MUSIC_MODELS, "audio", "ace_step_1.5_turbo"),
+            modelID: selected(args.model, MUSIC_MODELS, "audio", "ace_step_1.5_turbo"),
             positivePrompt: prompt,
             seed,
             duration,

@@ -7,11 +7,12 @@
  *
  * @internal
  */
+import { Protocol } from "@effect-sogni/core"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as Effect from "effect/Effect"
-import * as Schema from "effect/Schema"
 import { withAccount } from "./http/guard.js"
+import { encodeWire } from "./http/wire.js"
 import { errorResponse, ok, schemaBody, urlOf } from "./http/response.js"
 import { entryOf, type World } from "./state.js"
 import { randomHex } from "./tokens.js"
@@ -22,7 +23,7 @@ const ui = (o: {
   default: number
   category: string
   rangeLabels?: { min: string; max: string }
-}) => ({
+}): Protocol.LoraUi => ({
   step: 0.05,
   recommendedMin: Math.max(o.min, o.default - 0.5),
   recommendedMax: Math.min(o.max, o.default + 0.5),
@@ -35,7 +36,7 @@ const ui = (o: {
 })
 
 /** The public catalog. @internal */
-export const CATALOG = [
+export const CATALOG: ReadonlyArray<Protocol.LoraEntry> = [
   {
     loraId: "film-grain",
     slug: "film-grain",
@@ -75,10 +76,10 @@ export const CATALOG = [
 export const LORA_MODELS: ReadonlyArray<string> = [...new Set(CATALOG.flatMap((l) => l.modelIds))].sort()
 
 /** The request limits the catalog advertises. @internal */
-export const CONSTRAINTS = { maxPerRequest: 4, minStrength: -4, maxStrength: 4 }
+export const CONSTRAINTS: Protocol.LoraConstraints = { maxPerRequest: 4, minStrength: -4, maxStrength: 4 }
 
 /** Personal library limits. @internal */
-export const PERSONAL_LIMITS = { entries: 20, fileBytes: 512 * 1024 * 1024, importsPerDay: 10, perGeneration: 2 }
+export const PERSONAL_LIMITS: Protocol.PersonalLoraLibrary["limits"] = { entries: 20, fileBytes: 512 * 1024 * 1024, importsPerDay: 10, perGeneration: 2 }
 
 /** One personal LoRA. @internal */
 export interface PersonalLora {
@@ -92,7 +93,12 @@ export interface PersonalLora {
 const libraryOf = (world: World, username: string): Map<string, PersonalLora> =>
   entryOf(world.personalLoras, username, () => new Map())
 
-const view = (l: PersonalLora) => ({
+const encodeCatalog = encodeWire(Protocol.LoraCatalogResponse, "LoRA catalog")
+const encodePersonal = encodeWire(Protocol.PersonalLora, "personal LoRA")
+const encodeLibrary = encodeWire(Protocol.PersonalLoraLibrary, "personal LoRA library")
+const encodePersonalCatalog = encodeWire(Protocol.PersonalLoraCatalog, "personal LoRA catalog")
+
+const view = (l: PersonalLora): Protocol.PersonalLora => encodePersonal({
   id: l.id,
   name: l.name,
   modelId: l.modelId,
@@ -104,7 +110,7 @@ const view = (l: PersonalLora) => ({
   requirements: []
 })
 
-const asEntry = (l: PersonalLora) => ({
+const asEntry = (l: PersonalLora): Protocol.LoraEntry => ({
   loraId: l.id,
   slug: l.id,
   name: l.name,
@@ -112,13 +118,6 @@ const asEntry = (l: PersonalLora) => ({
   relatedLoraIds: [],
   modelIds: [l.modelId],
   ui: ui({ min: CONSTRAINTS.minStrength, max: CONSTRAINTS.maxStrength, default: 1, category: "personal" })
-})
-
-const ImportBody = Schema.Struct({
-  url: Schema.String,
-  name: Schema.String,
-  modelId: Schema.String,
-  rightsConfirmed: Schema.Boolean
 })
 
 /** The LoRA routes. @internal */
@@ -131,24 +130,24 @@ export const lorasRouter = (world: World) =>
         const loras = modelId === null || modelId.length === 0
           ? CATALOG
           : CATALOG.filter((l) => l.modelIds.includes(modelId))
-        return ok({ lastUpdated: "2026-11-01T00:00:00.000Z", loras, models: LORA_MODELS, constraints: CONSTRAINTS })
+        return ok(encodeCatalog({ lastUpdated: "2026-11-01T00:00:00.000Z", loras, models: LORA_MODELS, constraints: CONSTRAINTS }))
       })
     ),
     HttpRouter.get(
       "/v1/loras/personal",
       withAccount(world, (account) =>
         Effect.succeed(
-          ok({
+          ok(encodeLibrary({
             loras: [...libraryOf(world, account.username).values()].map(view),
             models: LORA_MODELS,
             limits: PERSONAL_LIMITS
-          })
+          }))
         ))
     ),
     HttpRouter.get(
       "/v1/loras/personal/catalog",
       withAccount(world, (account) =>
-        Effect.succeed(ok({ loras: [...libraryOf(world, account.username).values()].map(asEntry) })))
+        Effect.succeed(ok(encodePersonalCatalog({ loras: [...libraryOf(world, account.username).values()].map(asEntry) }))))
     ),
     HttpRouter.get(
       "/v1/loras/personal/:id",
@@ -169,7 +168,7 @@ export const lorasRouter = (world: World) =>
     HttpRouter.post(
       "/v1/loras/personal",
       withAccount(world, (account) =>
-        schemaBody(ImportBody).pipe(
+        schemaBody(Protocol.LoraImportRequest).pipe(
             Effect.match({
               onFailure: (response) => response,
               onSuccess: (body) => {

@@ -6,6 +6,7 @@
  * @internal
  */
 import * as Schema from "effect/Schema"
+import { TokenType } from "./billing.js"
 import { DurableRunStatus, durableRunTerminalStatuses } from "./runStatus.js"
 
 const Json = Schema.Record({ key: Schema.String, value: Schema.Unknown })
@@ -62,7 +63,7 @@ export const ChatRunRecord = Schema.Struct({
   schemaVersion: Schema.String,
   scope: Schema.Struct({
     ownerWalletAddress: Schema.String,
-    tokenType: Schema.Literal("spark", "sogni"),
+    tokenType: TokenType,
     appSource: Schema.optional(Schema.String)
   }),
   request: Schema.Struct({

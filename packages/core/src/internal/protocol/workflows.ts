@@ -6,6 +6,7 @@
  * @internal
  */
 import * as Schema from "effect/Schema"
+import { TokenType } from "./billing.js"
 import { DurableRunStatus, durableRunTerminalStatuses } from "./runStatus.js"
 
 const Json = Schema.Record({ key: Schema.String, value: Schema.Unknown })
@@ -157,13 +158,13 @@ export const CreativeWorkflowRecord = Schema.Struct({
   steps: Schema.Array(CreativeWorkflowStep),
   events: Schema.Array(CreativeWorkflowEvent),
   artifacts: Schema.Array(CreativeWorkflowArtifact),
-  tokenType: Schema.Literal("spark", "sogni"),
+  tokenType: TokenType,
   billingMode: Schema.optional(Schema.String),
   appSource: Schema.optional(Schema.String),
   billingPreview: Schema.Struct({
     estimatedCapacityUnits: Schema.Number,
     maxEstimatedCapacityUnits: Schema.optional(Schema.Number),
-    tokenType: Schema.Literal("spark", "sogni")
+    tokenType: TokenType
   }),
   recovery: Schema.Struct({ resumeCount: Schema.Int }),
   error: Schema.optional(CreativeWorkflowError),

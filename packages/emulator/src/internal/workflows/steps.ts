@@ -6,7 +6,7 @@
  *
  * @internal
  */
-import { Protocol } from "@effect-sogni/core"
+import { PlatformTools, Protocol } from "@effect-sogni/core"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
@@ -214,13 +214,6 @@ const stringArg = (args: Record<string, unknown>, key: string): string | undefin
   return typeof v === "string" && v.length > 0 ? v : undefined
 }
 
-/** The Seedance model each `videoModel` selector routes to. */
-const SEEDANCE_MODELS: Readonly<Record<string, string>> = {
-  seedance2: "seedance-2-0",
-  "seedance2-mini": "seedance-2-0-mini",
-  "seedance2-5": "seedance-2-5"
-}
-
 /** The `jobRequest` a hosted media step becomes. */
 const jobRequestOf = (
   wf: WorkflowState,
@@ -288,7 +281,9 @@ const jobRequestOf = (
   let keyFrame: Record<string, unknown>
   const legacyModel = stringArg(args, "model") ?? ""
   if (selector.startsWith("seedance") || legacyModel.startsWith("seedance")) {
-    const modelID = SEEDANCE_MODELS[selector] ?? (legacyModel.startsWith("seedance") ? legacyModel : "seedance-2-0")
+    // the Seedance selectors name one model id whatever the workflow (core's selector tables)
+    const modelID = PlatformTools.textToVideoSelectors[selector] ??
+      (legacyModel.startsWith("seedance") ? legacyModel : "seedance-2-0")
     keyFrame = { modelID, steps: 1, fps: 24, duration: Math.max(4, duration) }
   } else if (selector.startsWith("ltx")) {
     keyFrame = {
