@@ -6,7 +6,8 @@
  *
  * @since 0.1.0
  */
-import { Workflow, Workflows } from "@effect-sogni/workflows"
+import * as Workflow from "@effect-sogni/workflows/Workflow"
+import * as Workflows from "@effect-sogni/workflows/Workflows"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"

@@ -16,7 +16,9 @@
  *
  * @since 0.1.0
  */
-import { Protocol, SogniConfig, SogniRest } from "@effect-sogni/core"
+import * as Protocol from "@effect-sogni/core/Protocol"
+import * as SogniConfig from "@effect-sogni/core/SogniConfig"
+import * as SogniRest from "@effect-sogni/core/SogniRest"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
