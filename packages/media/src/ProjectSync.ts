@@ -120,7 +120,10 @@ export const RunningProject = Schema.Struct({
 /** @since 0.1.0 */
 export type RunningProject = typeof RunningProject.Type
 
-const decodeRunning = Schema.decodeUnknownEither(RunningProject)
+// compiled on first use, not at import
+let decodeRunningCompiled: ((u: unknown) => Either.Either<RunningProject, ParseResult.ParseError>) | undefined
+const decodeRunning = (u: unknown): Either.Either<RunningProject, ParseResult.ParseError> =>
+  (decodeRunningCompiled ??= Schema.decodeUnknownEither(RunningProject))(u)
 
 /**
  * The snapshot's entries read as {@link RunningProject}s; an entry that lacks a guaranteed field is
