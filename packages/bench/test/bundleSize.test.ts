@@ -31,4 +31,30 @@ describe("minimal image program bundle (esbuild min + gzip)", () => {
     const tools = figures.lazy.find((l) => l.specifier === "@effect-sogni/core/PlatformTools")!
     expect(tools.bytes).toBeGreaterThan(500_000)
   })
+
+  // a barrel import (`import { Protocol } from "@effect-sogni/core"`) makes esbuild keep the whole
+  // namespace object, so every schema re-exported by Protocol landed in image-only programs
+  it("the Effect API's image program carries no chat-run or workflow protocol schemas", async () => {
+    const figures = await bundle("effect")
+    // field names of internal/protocol/chatRuns.ts and workflows.ts
+    expect(figures.contains("maxEstimatedCapacityUnits")).toBe(false)
+    expect(figures.contains("ownerWalletAddress")).toBe(false)
+  })
+
+  // the wallet checksum (keccak) behind AccountChecks.walletBalance loads on its first call
+  it("the adapter's program leaves the wallet hash code to a dynamic import", async () => {
+    const figures = await bundle("adapter")
+    expect(figures.lazy.map((l) => l.specifier)).toContain("./Wallet.js")
+    // the method name of @noble/hashes' Keccak class (survives minification)
+    expect(figures.contains("keccak(){")).toBe(false)
+  })
+
+  // the floor bundles the libraries alone; it must stay well below the SDK programs it bounds
+  it("the floor program bundles without the SDK", async () => {
+    const floor = await bundle("floor")
+    const effect = await bundle("effect")
+    expect(floor.bytes).toBeGreaterThan(100_000)
+    expect(floor.contains("@effect-sogni")).toBe(false)
+    expect(floor.gzipBytes).toBeLessThan(effect.gzipBytes)
+  })
 })

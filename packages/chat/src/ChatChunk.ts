@@ -23,7 +23,7 @@
  *
  * @since 0.1.0
  */
-import type { Protocol } from "@effect-sogni/core"
+import type * as Protocol from "@effect-sogni/core/Protocol"
 import * as Data from "effect/Data"
 import type { SogniToolCallError } from "./ChatError.js"
 import type { ChatMessage, ToolCall } from "./ChatRequest.js"

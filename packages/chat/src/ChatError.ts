@@ -23,7 +23,7 @@
  *
  * @since 0.1.0
  */
-import { SogniError } from "@effect-sogni/core"
+import * as SogniError from "@effect-sogni/core/SogniError"
 import * as Duration from "effect/Duration"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"

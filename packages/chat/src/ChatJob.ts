@@ -18,7 +18,7 @@
  *
  * @since 0.1.0
  */
-import type { Protocol } from "@effect-sogni/core"
+import type * as Protocol from "@effect-sogni/core/Protocol"
 import { ChatChunk } from "./ChatChunk.js"
 import { SogniChatJobError } from "./ChatError.js"
 import * as ChunkAccumulator from "./ChunkAccumulator.js"

@@ -30,7 +30,8 @@
  *
  * @since 0.1.0
  */
-import { type Protocol, SogniError } from "@effect-sogni/core"
+import type * as Protocol from "@effect-sogni/core/Protocol"
+import * as SogniError from "@effect-sogni/core/SogniError"
 import * as Either from "effect/Either"
 import * as Vision from "./Vision.js"
 

@@ -26,7 +26,13 @@
  *
  * @since 0.1.0
  */
-import { Protocol, RetryPolicy, type SogniAuth, SogniConfig, SogniError, SogniRest, Sse } from "@effect-sogni/core"
+import * as Protocol from "@effect-sogni/core/Protocol"
+import * as RetryPolicy from "@effect-sogni/core/RetryPolicy"
+import type * as SogniAuth from "@effect-sogni/core/SogniAuth"
+import * as SogniConfig from "@effect-sogni/core/SogniConfig"
+import * as SogniError from "@effect-sogni/core/SogniError"
+import * as SogniRest from "@effect-sogni/core/SogniRest"
+import * as Sse from "@effect-sogni/core/Sse"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"

@@ -24,7 +24,7 @@
  *
  * @since 0.1.0
  */
-import type { Protocol } from "@effect-sogni/core"
+import type * as Protocol from "@effect-sogni/core/Protocol"
 import { type TokenUsage, zeroUsage } from "./ChatChunk.js"
 import type { ToolCall } from "./ChatRequest.js"
 

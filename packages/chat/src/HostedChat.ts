@@ -36,7 +36,13 @@
  *
  * @since 0.1.0
  */
-import { PlatformToolNames, type PlatformTools, type SogniAuth, SogniConfig, SogniError, SogniRest, Sse } from "@effect-sogni/core"
+import * as PlatformToolNames from "@effect-sogni/core/PlatformToolNames"
+import type * as PlatformTools from "@effect-sogni/core/PlatformTools"
+import type * as SogniAuth from "@effect-sogni/core/SogniAuth"
+import * as SogniConfig from "@effect-sogni/core/SogniConfig"
+import * as SogniError from "@effect-sogni/core/SogniError"
+import * as SogniRest from "@effect-sogni/core/SogniRest"
+import * as Sse from "@effect-sogni/core/Sse"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"

@@ -16,7 +16,7 @@
  *
  * @since 0.1.0
  */
-import { SogniError } from "@effect-sogni/core"
+import * as SogniError from "@effect-sogni/core/SogniError"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { subscriptionErrorCodeOf, TypeId } from "./ChatError.js"

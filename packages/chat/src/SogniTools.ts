@@ -38,8 +38,13 @@
  *
  * @since 0.1.0
  */
-import { PlatformTools } from "@effect-sogni/core"
-import { FrameMath, Models, type Params, Projects, type ProjectState, Results } from "@effect-sogni/media"
+import * as PlatformTools from "@effect-sogni/core/PlatformTools"
+import * as FrameMath from "@effect-sogni/media/FrameMath"
+import * as Models from "@effect-sogni/media/Models"
+import type * as Params from "@effect-sogni/media/Params"
+import * as Projects from "@effect-sogni/media/Projects"
+import type * as ProjectState from "@effect-sogni/media/ProjectState"
+import * as Results from "@effect-sogni/media/Results"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"

@@ -22,7 +22,7 @@
  *
  * @since 0.1.0
  */
-import { SogniError } from "@effect-sogni/core"
+import * as SogniError from "@effect-sogni/core/SogniError"
 import * as Sniff from "@effect-sogni/core/Sniff"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"

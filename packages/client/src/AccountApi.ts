@@ -4,7 +4,12 @@
  *
  * @since 0.1.0
  */
-import { AccountChecks, SogniAccount, SogniAuth, type SogniConfig, type SogniRest, SogniSocket } from "@effect-sogni/core"
+import * as AccountChecks from "@effect-sogni/core/AccountChecks"
+import * as SogniAccount from "@effect-sogni/core/SogniAccount"
+import * as SogniAuth from "@effect-sogni/core/SogniAuth"
+import type * as SogniConfig from "@effect-sogni/core/SogniConfig"
+import type * as SogniRest from "@effect-sogni/core/SogniRest"
+import * as SogniSocket from "@effect-sogni/core/SogniSocket"
 import * as Rewards from "@effect-sogni/core/Rewards"
 import * as Subscriptions from "@effect-sogni/core/Subscriptions"
 import * as Effect from "effect/Effect"

@@ -17,7 +17,9 @@
  *
  * @since 0.1.0
  */
-import { type Projects, ProjectState, Results } from "@effect-sogni/media"
+import type * as Projects from "@effect-sogni/media/Projects"
+import * as ProjectState from "@effect-sogni/media/ProjectState"
+import * as Results from "@effect-sogni/media/Results"
 import * as Effect from "effect/Effect"
 import { AbortError, DisposedError, type InvalidRequestError, ProjectError, type SogniClientError } from "./errors.js"
 import { Emitter } from "./internal/emitter.js"

@@ -4,8 +4,17 @@
  *
  * @since 0.1.0
  */
-import { type Protocol, type SogniConfig, type SogniRest, SogniSocket } from "@effect-sogni/core"
-import { Models, type Params, Projects, ProjectState, ProjectSync, type Results, type SavedUploads } from "@effect-sogni/media"
+import type * as Protocol from "@effect-sogni/core/Protocol"
+import type * as SogniConfig from "@effect-sogni/core/SogniConfig"
+import type * as SogniRest from "@effect-sogni/core/SogniRest"
+import * as SogniSocket from "@effect-sogni/core/SogniSocket"
+import * as Models from "@effect-sogni/media/Models"
+import type * as Params from "@effect-sogni/media/Params"
+import * as Projects from "@effect-sogni/media/Projects"
+import * as ProjectState from "@effect-sogni/media/ProjectState"
+import * as ProjectSync from "@effect-sogni/media/ProjectSync"
+import type * as Results from "@effect-sogni/media/Results"
+import type * as SavedUploads from "@effect-sogni/media/SavedUploads"
 import * as Loras from "@effect-sogni/media/Loras"
 import * as Duration from "effect/Duration"
 import * as Clock from "effect/Clock"

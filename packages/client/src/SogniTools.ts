@@ -19,7 +19,7 @@
  *
  * @since 0.1.0
  */
-import { PlatformTools } from "@effect-sogni/core"
+import * as PlatformTools from "@effect-sogni/core/PlatformTools"
 import type { ToolCall, ToolDefinition } from "./types.js"
 
 const definition = (name: PlatformTools.HostedToolName): ToolDefinition => PlatformTools.tool(name)

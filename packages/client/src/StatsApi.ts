@@ -4,7 +4,7 @@
  * @since 0.1.0
  */
 import * as Stats from "@effect-sogni/core/Stats"
-import type { SogniRest } from "@effect-sogni/core"
+import type * as SogniRest from "@effect-sogni/core/SogniRest"
 import { Emitter } from "./internal/emitter.js"
 import type { CallOptions, Runner } from "./internal/runner.js"
 

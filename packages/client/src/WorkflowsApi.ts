@@ -6,7 +6,8 @@
  *
  * @since 0.1.0
  */
-import { Workflow, Workflows } from "@effect-sogni/workflows"
+import * as Workflow from "@effect-sogni/workflows/Workflow"
+import * as Workflows from "@effect-sogni/workflows/Workflows"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
@@ -74,7 +75,9 @@ export const toStartRequest = (p: StartCreativeWorkflowParams): Workflows.StartR
 const toTemplate = (t: Workflow.WorkflowTemplate): WorkflowTemplate =>
   defined({ ...t, version: t.version ?? "", description: t.description ?? "" })
 
-const isWaitingReason = Schema.is(Workflow.WaitingReason)
+// compiled on first use, not at import
+let waitingReasonGuard: ((u: unknown) => u is Workflow.WaitingReason) | undefined
+const isWaitingReason = (u: unknown): u is Workflow.WaitingReason => (waitingReasonGuard ??= Schema.is(Workflow.WaitingReason))(u)
 
 /** A record as the official type: a waiting reason this SDK does not know reads as `other`. */
 const record = (r: Workflow.WorkflowRecord): CreativeWorkflowRecord => {

@@ -22,7 +22,6 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { SogniInvalidRequest } from "./SogniError.js"
 import { type RestError, SogniRest } from "./SogniRest.js"
-import * as Wallet from "./Wallet.js"
 
 /** The server's code for a username that is already taken. @since 0.1.0 */
 export const USERNAME_TAKEN = 108
@@ -81,7 +80,9 @@ export const walletBalance = (
   provider: Provider = "base"
 ): Effect.Effect<WalletBalance, RestError | SogniInvalidRequest, SogniRest> =>
   Effect.gen(function*() {
-    if (typeof walletAddress !== "string" || Option.isNone(Wallet.toChecksumAddress(walletAddress))) {
+    // the checksum code (keccak) loads on the first call, not with every program that imports this module
+    const wallet = typeof walletAddress === "string" ? yield* Effect.promise(() => import("./Wallet.js")) : undefined
+    if (wallet === undefined || Option.isNone(wallet.toChecksumAddress(walletAddress))) {
       return yield* Effect.fail(
         new SogniInvalidRequest({ field: "walletAddress", rule: "address", message: `walletAddress must be a 0x-prefixed 20-byte hex address (got ${String(walletAddress)})` })
       )

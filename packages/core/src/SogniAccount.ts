@@ -71,7 +71,10 @@ export const MeData = Schema.Struct({
 /** @since 0.1.0 */
 export type MeData = typeof MeData.Type
 
-const decodeMe = Schema.decodeUnknown(MeData)
+// compiled on first use: a module-level decoder compiles its parser at import
+let decodeMeCompiled: ((u: unknown) => Effect.Effect<MeData, ParseResult.ParseError>) | undefined
+const decodeMe = (u: unknown): Effect.Effect<MeData, ParseResult.ParseError> =>
+  (decodeMeCompiled ??= Schema.decodeUnknown(MeData))(u)
 
 /**
  * @since 0.1.0

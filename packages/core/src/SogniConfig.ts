@@ -286,7 +286,12 @@ export const layer = (input: SogniSettingsInput = {}): Layer.Layer<SogniConfig> 
  *
  * @since 0.1.0
  */
-export const config: Config.Config<SogniSettingsInput> = Config.all({
+export const config: Config.Config<SogniSettingsInput> = Config.suspend(() => (configBuilt ??= buildConfig()))
+
+// built when a layer first reads it (`Config.suspend`), not at import: programs given their settings in
+// code never build the environment description
+let configBuilt: Config.Config<SogniSettingsInput> | undefined
+const buildConfig = (): Config.Config<SogniSettingsInput> => Config.all({
   appId: Config.option(Config.string("SOGNI_APP_ID")),
   apiKey: Config.option(Config.redacted("SOGNI_API_KEY")),
   username: Config.option(Config.string("SOGNI_USERNAME")),

@@ -65,6 +65,42 @@ describe("SogniConfig endpoints: code, then environment, then defaults", () => {
     assert.strictEqual(s.restEndpoint, "http://10.0.0.5:9000")
     assert.strictEqual(s.socketEndpoint, "wss://socket.example")
   })
+
+  // `config` is built on its first read (not at import); every read sees the environment of that read
+  it("layerConfig reads every variable of the environment description, on each build", () => {
+    const read = (vars: Record<string, string>) =>
+      Effect.runSync(
+        Effect.map(Layer.build(SogniConfig.layerConfig()), (ctx) => Context.get(ctx, SogniConfig.SogniConfig)).pipe(
+          Effect.scoped,
+          Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(vars))))
+        )
+      )
+    const first = read({
+      SOGNI_APP_ID: "app-1",
+      SOGNI_API_KEY: "key-1",
+      SOGNI_NETWORK: "relaxed",
+      SOGNI_TESTNET: "true",
+      SOGNI_APP_SOURCE: "cli"
+    })
+    assert.strictEqual(first.appId, "app-1")
+    assert.strictEqual(Option.map(first.apiKey, Redacted.value).pipe(Option.getOrUndefined), "key-1")
+    assert.strictEqual(first.network, "relaxed")
+    assert.isTrue(first.testnet)
+    assert.strictEqual(first.restEndpoint, SogniConfig.defaults.restEndpoint)
+    const second = read({ SOGNI_APP_ID: "app-2" })
+    assert.strictEqual(second.appId, "app-2")
+    assert.isTrue(Option.isNone(second.apiKey))
+    assert.strictEqual(second.network, SogniConfig.defaults.network)
+    assert.isFalse(second.testnet)
+    // a malformed variable is a ConfigError naming it, as before
+    const bad = Effect.runSync(
+      Effect.either(Layer.build(SogniConfig.layerConfig())).pipe(
+        Effect.scoped,
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["SOGNI_NETWORK", "slow"]])))
+      )
+    )
+    assert.isTrue(Either.isLeft(bad) && String(bad.left).includes("SOGNI_NETWORK"))
+  })
 })
 
 describe("endpoints that are not URLs", () => {

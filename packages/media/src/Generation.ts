@@ -30,7 +30,7 @@
  * @since 0.2.0
  */
 import type * as FileSystem from "@effect/platform/FileSystem"
-import { SogniError } from "@effect-sogni/core"
+import * as SogniError from "@effect-sogni/core/SogniError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"

@@ -29,7 +29,7 @@
  *
  * @since 0.1.0
  */
-import type { Protocol } from "@effect-sogni/core"
+import type * as Protocol from "@effect-sogni/core/Protocol"
 import type { SogniInvalidRequest } from "@effect-sogni/core/SogniError"
 import * as Either from "effect/Either"
 import * as Encoding from "effect/Encoding"

@@ -17,7 +17,9 @@
  *
  * @since 0.1.0
  */
-import { Protocol, SogniError, SogniRest } from "@effect-sogni/core"
+import * as Protocol from "@effect-sogni/core/Protocol"
+import * as SogniError from "@effect-sogni/core/SogniError"
+import * as SogniRest from "@effect-sogni/core/SogniRest"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"

@@ -17,7 +17,8 @@
  * @since 0.1.0
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import { Sogni, type SogniConfig } from "@effect-sogni/core"
+import * as Sogni from "@effect-sogni/core/Sogni"
+import type * as SogniConfig from "@effect-sogni/core/SogniConfig"
 import * as Layer from "effect/Layer"
 import * as Models from "./Models.js"
 import * as Projects from "./Projects.js"

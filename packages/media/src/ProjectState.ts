@@ -17,7 +17,7 @@
  *
  * @since 0.1.0
  */
-import type { Protocol } from "@effect-sogni/core"
+import type * as Protocol from "@effect-sogni/core/Protocol"
 import * as Data from "effect/Data"
 
 // ---------------------------------------------------------------------------------------------

@@ -16,7 +16,9 @@
  *
  * @since 0.1.0
  */
-import { Protocol, SogniConfig, SogniRest } from "@effect-sogni/core"
+import * as Protocol from "@effect-sogni/core/Protocol"
+import * as SogniConfig from "@effect-sogni/core/SogniConfig"
+import * as SogniRest from "@effect-sogni/core/SogniRest"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -118,7 +120,10 @@ export const RunningProject = Schema.Struct({
 /** @since 0.1.0 */
 export type RunningProject = typeof RunningProject.Type
 
-const decodeRunning = Schema.decodeUnknownEither(RunningProject)
+// compiled on first use, not at import
+let decodeRunningCompiled: ((u: unknown) => Either.Either<RunningProject, ParseResult.ParseError>) | undefined
+const decodeRunning = (u: unknown): Either.Either<RunningProject, ParseResult.ParseError> =>
+  (decodeRunningCompiled ??= Schema.decodeUnknownEither(RunningProject))(u)
 
 /**
  * The snapshot's entries read as {@link RunningProject}s; an entry that lacks a guaranteed field is

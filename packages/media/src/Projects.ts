@@ -34,7 +34,11 @@
  *
  * @since 0.1.0
  */
-import { Protocol, SogniConfig, SogniError, SogniRest, SogniSocket } from "@effect-sogni/core"
+import * as Protocol from "@effect-sogni/core/Protocol"
+import * as SogniConfig from "@effect-sogni/core/SogniConfig"
+import * as SogniError from "@effect-sogni/core/SogniError"
+import * as SogniRest from "@effect-sogni/core/SogniRest"
+import * as SogniSocket from "@effect-sogni/core/SogniSocket"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"

@@ -24,7 +24,9 @@
  *
  * @since 0.1.0
  */
-import { Protocol, SogniError, SogniRest } from "@effect-sogni/core"
+import * as Protocol from "@effect-sogni/core/Protocol"
+import * as SogniError from "@effect-sogni/core/SogniError"
+import * as SogniRest from "@effect-sogni/core/SogniRest"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"

@@ -17,7 +17,7 @@
  *
  * @since 0.1.0
  */
-import { Protocol } from "@effect-sogni/core"
+import * as Protocol from "@effect-sogni/core/Protocol"
 import * as Schema from "effect/Schema"
 
 /**

@@ -24,7 +24,7 @@
  *
  * @since 0.1.0
  */
-import { SogniError } from "@effect-sogni/core"
+import * as SogniError from "@effect-sogni/core/SogniError"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 

@@ -23,7 +23,8 @@
  *
  * @since 0.1.0
  */
-import { PlatformTools, Protocol } from "@effect-sogni/core"
+import * as PlatformTools from "@effect-sogni/core/PlatformTools"
+import * as Protocol from "@effect-sogni/core/Protocol"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import { pipeArguments, type Pipeable } from "effect/Pipeable"

@@ -38,7 +38,9 @@
  *
  * @since 0.1.0
  */
-import { SogniConfig, type SogniError, SogniRest } from "@effect-sogni/core"
+import * as SogniConfig from "@effect-sogni/core/SogniConfig"
+import type * as SogniError from "@effect-sogni/core/SogniError"
+import * as SogniRest from "@effect-sogni/core/SogniRest"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"

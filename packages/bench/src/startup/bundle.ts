@@ -16,9 +16,13 @@ import { fileURLToPath } from "node:url"
 import { gzipSync } from "node:zlib"
 import { build, type Plugin } from "esbuild"
 
-/** The three programs measured, by contender name. */
+/**
+ * The programs measured, by contender name: the official client, the Effect API, the adapter, and the
+ * floor (the libraries the SDK is built on, without it: what neither SDK program can go below).
+ */
 export const programs = {
   official: new URL("./programs/official.ts", import.meta.url),
+  floor: new URL("./programs/floor.ts", import.meta.url),
   effect: new URL("./programs/effect.ts", import.meta.url),
   adapter: new URL("./programs/adapter.ts", import.meta.url)
 } as const

@@ -16,7 +16,8 @@
  *
  * @internal
  */
-import type { Protocol, SogniError } from "@effect-sogni/core"
+import type * as Protocol from "@effect-sogni/core/Protocol"
+import type * as SogniError from "@effect-sogni/core/SogniError"
 import type * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"

@@ -6,7 +6,8 @@
  *
  * @internal
  */
-import { RetryPolicy, Sse } from "@effect-sogni/core"
+import * as RetryPolicy from "@effect-sogni/core/RetryPolicy"
+import * as Sse from "@effect-sogni/core/Sse"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
