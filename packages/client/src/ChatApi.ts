@@ -139,7 +139,7 @@ export const toChatRequest = (p: ChatCompletionParams): ChatRequest.ChatRequest 
     taskProfile: p.taskProfile,
     think: p.think,
     responseFormat: p.response_format
-  }) as unknown as ChatRequest.ChatRequest
+  })
 
 /** The official hosted parameters (snake_case or camelCase aliases) as the chat package's hosted request. */
 export const toHostedRequest = (p: HostedChatCompletionParams): HostedChat.HostedChatRequest => {
@@ -158,7 +158,7 @@ export const toHostedRequest = (p: HostedChatCompletionParams): HostedChat.Hoste
     mediaReferences: p.mediaReferences ?? p.media_references,
     apiMediaReferences: p.apiMediaReferences ?? p.api_media_references,
     chatTemplateKwargs: p.chat_template_kwargs
-  }) as unknown as HostedChat.HostedChatRequest
+  })
 }
 
 /**
@@ -220,7 +220,7 @@ const toolkitOf = (
       })
     }
     if (tools.size === 0) return undefined
-    return { tools, definitions: p.tools as unknown as Tool.Toolkit["definitions"] }
+    return { tools, definitions: p.tools }
   })
 
 /** Streams a completion: with the tool loop when something is to be executed, else a single job. */
