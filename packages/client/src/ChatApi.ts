@@ -23,6 +23,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { SogniSocket } from "@effect-sogni/core"
 import { fromTyped, InvalidRequestError, isChatJobError } from "./errors.js"
+import { deepDefined } from "./internal/defined.js"
 import { Emitter } from "./internal/emitter.js"
 import type { CallOptions, Runner } from "./internal/runner.js"
 import { failOnRefusal } from "./ProjectsApi.js"
@@ -625,25 +626,21 @@ export class ChatApi extends Emitter<ChatApiEvents> {
           options?.signal
         )
     }
-    const runs = (f: (r: ChatRuns.ChatRunsService) => Effect.Effect<ChatRuns.ChatRunRecord, unknown>, signal?: AbortSignal) =>
-      runner.run(Effect.flatMap(ChatRuns.ChatRuns, f), signal) as Promise<ChatRunRecord>
+    const runs = (
+      f: (r: ChatRuns.ChatRunsService) => Effect.Effect<ChatRuns.ChatRunRecord, unknown>,
+      signal?: AbortSignal
+    ): Promise<ChatRunRecord> => runner.run(Effect.map(Effect.flatMap(ChatRuns.ChatRuns, f), deepDefined), signal)
     this.tools = {
       execute: (toolCall, options) =>
         runner.run(runAll([toolCall], options ?? {})).then((results) => results[0]!),
       executeAll: (toolCalls, options) => runner.run(runAll(toolCalls, options ?? {}))
     }
     this.runs = {
-      create: (params, options) =>
-        runner.run(
-          Effect.flatMap(ChatRuns.ChatRuns, (r) => r.create(params as unknown as ChatRuns.CreateRunRequest)).pipe(
-            Effect.map((created) => created.run as unknown as ChatRunRecord)
-          ),
-          options?.signal
-        ),
+      create: (params, options) => runs((r) => Effect.map(r.create(params), (created) => created.run), options?.signal),
       get: (runId, options) => runs((r) => r.get(runId), options?.signal),
       cancel: (runId, reason, options) => runs((r) => r.cancel(runId, reason), options?.signal),
       confirmCost: (runId, params, options) =>
-        runs((r) => r.confirmCost(runId, params as unknown as ChatRuns.ConfirmCostRequest), options?.signal),
+        runs((r) => r.confirmCost(runId, params), options?.signal),
       streamEvents: (runId, options) =>
         runner.iterate(
           Stream.unwrap(Effect.map(ChatRuns.ChatRuns, (r) =>

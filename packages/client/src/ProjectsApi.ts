@@ -4,12 +4,13 @@
  *
  * @since 0.1.0
  */
-import { type Protocol, type SogniConfig, type SogniRest, SogniSocket } from "@effect-sogni/core"
-import { Models, type Params, Projects, ProjectState, ProjectSync, type Results, type SavedUploads } from "@effect-sogni/media"
+import { type Protocol, type SogniConfig, type SogniError, type SogniRest, SogniSocket } from "@effect-sogni/core"
+import { Models, Params, Projects, ProjectState, ProjectSync, type Results, type SavedUploads } from "@effect-sogni/media"
 import * as Loras from "@effect-sogni/media/Loras"
 import * as Duration from "effect/Duration"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import type * as Either from "effect/Either"
 import * as Stream from "effect/Stream"
 import { InvalidRequestError, isInvalidRequestError } from "./errors.js"
 import { Emitter } from "./internal/emitter.js"
@@ -96,12 +97,14 @@ const toBytes = async (input: InputMedia | unknown): Promise<unknown> => {
 
 /**
  * The official parameters as the media package takes them: files read into bytes, the v3 name
- * `numberOfImages` accepted for `numberOfMedia`. Values are not checked here: the media package
- * validates everything and names the offending field.
+ * `numberOfImages` accepted for `numberOfMedia`, then decoded by the media package's `Params.decode`,
+ * which checks every value and names the offending field in its `SogniInvalidRequest`.
  */
-export const toMediaParams = async (params: ProjectParams): Promise<Params.ProjectParams> => {
-  // not an object (null, a string, an array): the media package refuses it with a typed error
-  if (typeof params !== "object" || params === null || Array.isArray(params)) return params as unknown as Params.ProjectParams
+export const toMediaParams = async (
+  params: ProjectParams
+): Promise<Either.Either<Params.ProjectParams, SogniError.SogniInvalidRequest>> => {
+  // not an object (null, a string, an array): the decoder refuses it with a typed error
+  if (typeof params !== "object" || params === null || Array.isArray(params)) return Params.decode(params)
   const out: Record<string, unknown> = { ...params }
   const legacy = (params as { numberOfImages?: unknown }).numberOfImages
   if (out.numberOfMedia === undefined && legacy !== undefined) out.numberOfMedia = legacy
@@ -119,7 +122,7 @@ export const toMediaParams = async (params: ProjectParams): Promise<Params.Proje
   if (typeof cn === "object" && cn !== null && cn.image !== undefined) out.controlNet = { ...cn, image: await toBytes(cn.image) }
   // `null` means "the model's default", as in the official client (e.g. `guidance: null`)
   for (const [k, v] of Object.entries(out)) if (v === undefined || v === null) delete out[k]
-  return out as unknown as Params.ProjectParams
+  return Params.decode(out)
 }
 
 const toCost = (e: Models.CostEstimate): CostEstimation => ({
@@ -363,7 +366,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
     checkShape(params)
     const input = await toMediaParams(params)
     const created = await this.runner
-      .run(Effect.flatMap(Projects.Projects, (p) => p.create(input)), options?.signal)
+      .run(Effect.flatMap(Projects.Projects, (p) => Effect.flatMap(input, (params) => p.create(params))), options?.signal)
       .then((handle) => ({ handle, refused: undefined }), (error: unknown) => {
         if (isInvalidRequestError(error) && !shapeFields.has(String(error.field))) {
           return { handle: refusedHandle(), refused: error }
