@@ -68,24 +68,25 @@ export class SogniClientError extends Error {
   /** Seconds the server asked to wait before trying again, when it said. */
   readonly retryAfter: number | undefined
 
-  constructor(
-    name: ErrorName,
-    message: string,
-    options: {
-      readonly reason: string
-      readonly tag?: string | undefined
-      readonly retryable?: boolean | undefined
-      readonly retryAfter?: number | undefined
-      readonly cause?: unknown
-    }
-  ) {
+  constructor(name: ErrorName, message: string, options: ClientErrorOptions<object>) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     Object.defineProperty(this, "name", { value: name, enumerable: false, configurable: true, writable: false })
     this.tag = options.tag
     this.reason = options.reason
     this.retryable = options.retryable ?? false
     this.retryAfter = options.retryAfter
+    if (options.fields !== undefined) Object.assign(this, options.fields)
   }
+}
+
+/** What an error is made with: the common fields, and `fields`, the data fields of its kind (copied onto it). */
+interface ClientErrorOptions<F extends object> {
+  readonly reason: string
+  readonly tag?: string | undefined
+  readonly retryable?: boolean | undefined
+  readonly retryAfter?: number | undefined
+  readonly cause?: unknown
+  readonly fields?: F | undefined
 }
 
 type Fields = Record<string, unknown>
@@ -117,107 +118,92 @@ const retryAfterSeconds = (error: object): number | undefined => {
   return undefined
 }
 
+/**
+ * The base class of one error kind: its `name` is `N` and it is made with the data fields `F`. Each
+ * kind's class extends it, and an interface of the same name adds `F` to the instance type.
+ */
 const define = <const N extends ErrorName, F extends object>(name: N) => {
   class Named extends SogniClientError {
-    constructor(
-      message: string,
-      options: {
-        readonly reason: string
-        readonly tag?: string | undefined
-        readonly retryable?: boolean | undefined
-        readonly retryAfter?: number | undefined
-        readonly cause?: unknown
-        readonly fields?: F | undefined
-      }
-    ) {
+    declare readonly name: N
+    constructor(message: string, options: ClientErrorOptions<F>) {
       super(name, message, options)
-      if (options.fields !== undefined) Object.assign(this, options.fields)
     }
   }
   Object.defineProperty(Named, "name", { value: name })
-  return Named as unknown as new(
-    message: string,
-    options: {
-      readonly reason: string
-      readonly tag?: string | undefined
-      readonly retryable?: boolean | undefined
-      readonly retryAfter?: number | undefined
-      readonly cause?: unknown
-      readonly fields?: F | undefined
-    }
-  ) => SogniClientError & Readonly<F> & { readonly name: N }
+  return Named
 }
 
 const guard = <N extends ErrorName, E>(name: N) => (u: unknown): u is E =>
   typeof u === "object" && u !== null && (u as { [brand]?: unknown })[brand] === true && (u as Error).name === name
 
+type TransportErrorFields = { readonly closeCode?: number }
 /** The connection to a host failed or broke. Always retryable. @since 0.1.0 */
-export const TransportError = define<"TransportError", { readonly closeCode?: number }>("TransportError")
-/** @since 0.1.0 */
-export type TransportError = InstanceType<typeof TransportError>
+export interface TransportError extends TransportErrorFields {}
+export class TransportError extends define<"TransportError", TransportErrorFields>("TransportError") {}
 /** @since 0.1.0 */
 export const isTransportError = guard<"TransportError", TransportError>("TransportError")
 
+type AuthenticationErrorFields = { readonly closeCode?: number }
 /** Credentials were refused or are missing (`InvalidCredentials`, `SessionExpired`, `NotAuthenticated`, …). @since 0.1.0 */
-export const AuthenticationError = define<"AuthenticationError", { readonly closeCode?: number }>("AuthenticationError")
-/** @since 0.1.0 */
-export type AuthenticationError = InstanceType<typeof AuthenticationError>
+export interface AuthenticationError extends AuthenticationErrorFields {}
+export class AuthenticationError extends define<"AuthenticationError", AuthenticationErrorFields>("AuthenticationError") {}
 /** @since 0.1.0 */
 export const isAuthenticationError = guard<"AuthenticationError", AuthenticationError>("AuthenticationError")
 
+type ConnectionReplacedErrorFields = { readonly appId: string }
 /** Another connection took over this `appId` (socket close 4015). @since 0.1.0 */
-export const ConnectionReplacedError = define<"ConnectionReplacedError", { readonly appId: string }>(
-  "ConnectionReplacedError"
-)
-/** @since 0.1.0 */
-export type ConnectionReplacedError = InstanceType<typeof ConnectionReplacedError>
+export interface ConnectionReplacedError extends ConnectionReplacedErrorFields {}
+export class ConnectionReplacedError extends define<"ConnectionReplacedError", ConnectionReplacedErrorFields>("ConnectionReplacedError") {}
 /** @since 0.1.0 */
 export const isConnectionReplacedError = guard<"ConnectionReplacedError", ConnectionReplacedError>(
   "ConnectionReplacedError"
 )
 
-/**
- * The server answered with an error status. `status`, `errorCode`, `details` and `retryAfter` (seconds)
- * as the server sent them; `payload` mirrors the official client's field of the same name.
- *
- * @since 0.1.0
- */
-export const ApiError = define<"ApiError", {
+type ApiErrorFields = {
   readonly status: number
   readonly errorCode?: number
   readonly method: string
   readonly url: string
   readonly details?: Record<string, unknown> | undefined
   readonly payload: { readonly status: "error"; readonly errorCode: number; readonly message: string }
-}>("ApiError")
-/** @since 0.1.0 */
-export type ApiError = InstanceType<typeof ApiError>
+}
+/**
+ * The server answered with an error status. `status`, `errorCode`, `details` and `retryAfter` (seconds)
+ * as the server sent them; `payload` mirrors the official client's field of the same name.
+ *
+ * @since 0.1.0
+ */
+export interface ApiError extends ApiErrorFields {}
+export class ApiError extends define<"ApiError", ApiErrorFields>("ApiError") {}
 /** @since 0.1.0 */
 export const isApiError = guard<"ApiError", ApiError>("ApiError")
 
+type DecodeErrorFields = { readonly source?: string }
 /** A response or frame did not have the documented shape. @since 0.1.0 */
-export const DecodeError = define<"DecodeError", { readonly source?: string }>("DecodeError")
-/** @since 0.1.0 */
-export type DecodeError = InstanceType<typeof DecodeError>
+export interface DecodeError extends DecodeErrorFields {}
+export class DecodeError extends define<"DecodeError", DecodeErrorFields>("DecodeError") {}
 /** @since 0.1.0 */
 export const isDecodeError = guard<"DecodeError", DecodeError>("DecodeError")
 
-/** Input refused before anything was sent: `field` names the field (dotted path), `rule` the rule. @since 0.1.0 */
-export const InvalidRequestError = define<"InvalidRequestError", {
+type InvalidRequestErrorFields = {
   readonly field: string
   readonly rule: string
   /** The workflow step, for plans refused locally. */
   readonly stepId?: string
   /** The platform tool, for tool arguments refused locally. */
   readonly tool?: string
-}>(
-  "InvalidRequestError"
-)
-/** @since 0.1.0 */
-export type InvalidRequestError = InstanceType<typeof InvalidRequestError>
+}
+/** Input refused before anything was sent: `field` names the field (dotted path), `rule` the rule. @since 0.1.0 */
+export interface InvalidRequestError extends InvalidRequestErrorFields {}
+export class InvalidRequestError extends define<"InvalidRequestError", InvalidRequestErrorFields>("InvalidRequestError") {}
 /** @since 0.1.0 */
 export const isInvalidRequestError = guard<"InvalidRequestError", InvalidRequestError>("InvalidRequestError")
 
+type ProjectErrorFields = {
+  readonly projectId: string
+  readonly code: number
+  readonly originalCode?: string
+}
 /**
  * A project did not end with results (`reason` `Failed`, `Canceled`, `CancelRejected`, `CancelTimeout`,
  * `Timeout`).
@@ -226,23 +212,12 @@ export const isInvalidRequestError = guard<"InvalidRequestError", InvalidRequest
  *
  * @since 0.1.0
  */
-export const ProjectError = define<"ProjectError", {
-  readonly projectId: string
-  readonly code: number
-  readonly originalCode?: string
-}>("ProjectError")
-/** @since 0.1.0 */
-export type ProjectError = InstanceType<typeof ProjectError>
+export interface ProjectError extends ProjectErrorFields {}
+export class ProjectError extends define<"ProjectError", ProjectErrorFields>("ProjectError") {}
 /** @since 0.1.0 */
 export const isProjectError = guard<"ProjectError", ProjectError>("ProjectError")
 
-/**
- * A chat job ended without a result (`JobFailed`, `TransportLost`, `IdleTimeout`). As in the official
- * client, `errorType` is the server's tag, `code`/`errorCode` the wire code string.
- *
- * @since 0.1.0
- */
-export const ChatJobError = define<"ChatJobError", {
+type ChatJobErrorFields = {
   readonly jobID: string
   /** The HTTP status, for hosted chat and chat runs. */
   readonly status?: number
@@ -255,57 +230,53 @@ export const ChatJobError = define<"ChatJobError", {
   readonly requiredPlans?: ReadonlyArray<string>
   readonly feature?: string
   readonly limitation?: string
-}>("ChatJobError")
-/** @since 0.1.0 */
-export type ChatJobError = InstanceType<typeof ChatJobError>
+}
+/**
+ * A chat job ended without a result (`JobFailed`, `TransportLost`, `IdleTimeout`). As in the official
+ * client, `errorType` is the server's tag, `code`/`errorCode` the wire code string.
+ *
+ * @since 0.1.0
+ */
+export interface ChatJobError extends ChatJobErrorFields {}
+export class ChatJobError extends define<"ChatJobError", ChatJobErrorFields>("ChatJobError") {}
 /** @since 0.1.0 */
 export const isChatJobError = guard<"ChatJobError", ChatJobError>("ChatJobError")
 /** Whether a chat failure may succeed when the request is sent again (the official helper's name). @since 0.1.0 */
 export const isRetryableChatError = (u: unknown): boolean => isChatJobError(u) && u.retryable
 
+type ToolCallErrorFields = { readonly toolName?: string; readonly toolCallId?: string }
 /** A tool call could not be resolved, or the tool loop gave up. @since 0.1.0 */
-export const ToolCallError = define<"ToolCallError", { readonly toolName?: string; readonly toolCallId?: string }>(
-  "ToolCallError"
-)
-/** @since 0.1.0 */
-export type ToolCallError = InstanceType<typeof ToolCallError>
+export interface ToolCallError extends ToolCallErrorFields {}
+export class ToolCallError extends define<"ToolCallError", ToolCallErrorFields>("ToolCallError") {}
 /** @since 0.1.0 */
 export const isToolCallError = guard<"ToolCallError", ToolCallError>("ToolCallError")
 
+type ChatOutputErrorFields = { readonly jobID: string; readonly rawText: string }
 /** A structured answer was not JSON or did not match its schema; `rawText` is the answer. @since 0.1.0 */
-export const ChatOutputError = define<"ChatOutputError", { readonly jobID: string; readonly rawText: string }>(
-  "ChatOutputError"
-)
-/** @since 0.1.0 */
-export type ChatOutputError = InstanceType<typeof ChatOutputError>
+export interface ChatOutputError extends ChatOutputErrorFields {}
+export class ChatOutputError extends define<"ChatOutputError", ChatOutputErrorFields>("ChatOutputError") {}
 /** @since 0.1.0 */
 export const isChatOutputError = guard<"ChatOutputError", ChatOutputError>("ChatOutputError")
 
+type WorkflowErrorFields = Record<string, unknown>
 /** A workflow, template or replay call failed. @since 0.1.0 */
-export const WorkflowError = define<"WorkflowError", Record<string, unknown>>("WorkflowError")
-/** @since 0.1.0 */
-export type WorkflowError = InstanceType<typeof WorkflowError>
+export interface WorkflowError extends WorkflowErrorFields {}
+export class WorkflowError extends define<"WorkflowError", WorkflowErrorFields>("WorkflowError") {}
 /** @since 0.1.0 */
 export const isWorkflowError = guard<"WorkflowError", WorkflowError>("WorkflowError")
 
 /** The call's `AbortSignal` fired; the work was interrupted and cancelled upstream. @since 0.1.0 */
-export const AbortError = define<"AbortError", Record<never, never>>("AbortError")
-/** @since 0.1.0 */
-export type AbortError = InstanceType<typeof AbortError>
+export class AbortError extends define<"AbortError", Record<never, never>>("AbortError") {}
 /** @since 0.1.0 */
 export const isAbortError = guard<"AbortError", AbortError>("AbortError")
 
 /** The client was disposed before or while the call ran. @since 0.1.0 */
-export const DisposedError = define<"DisposedError", Record<never, never>>("DisposedError")
-/** @since 0.1.0 */
-export type DisposedError = InstanceType<typeof DisposedError>
+export class DisposedError extends define<"DisposedError", Record<never, never>>("DisposedError") {}
 /** @since 0.1.0 */
 export const isDisposedError = guard<"DisposedError", DisposedError>("DisposedError")
 
 /** A bug: something failed in a way no typed error describes (the defect is the `cause`). @since 0.1.0 */
-export const UnexpectedError = define<"UnexpectedError", Record<never, never>>("UnexpectedError")
-/** @since 0.1.0 */
-export type UnexpectedError = InstanceType<typeof UnexpectedError>
+export class UnexpectedError extends define<"UnexpectedError", Record<never, never>>("UnexpectedError") {}
 /** @since 0.1.0 */
 export const isUnexpectedError = guard<"UnexpectedError", UnexpectedError>("UnexpectedError")
 
