@@ -27,10 +27,29 @@ const common = {
   tsconfig: path.join(dir, "tsconfig.build.json")
 }
 
+/**
+ * Workspace modules of plain TypeScript types that the adapter's public types alias (`ChatMessage` is
+ * the chat package's, …): their declarations are inlined into `index.d.ts` (TypeScript `paths` point the
+ * declarations build at their sources, which makes them internal to the bundle), so a change there
+ * reaches the adapter's types without a copy, and the published declarations still import nothing
+ * unpublished. Every other workspace import stays external and, referenced by no public declaration, is
+ * dropped (Build.test.ts asserts none is left).
+ */
+const inlinedTypes = ["core/Attribution", "core/Stats", "chat/ChatRequest"]
+
 const dts = {
   entry: { index: path.join(dir, "src/index.ts") },
   only: mode === "dts",
-  compilerOptions: { composite: false, declarationMap: false, stripInternal: true }
+  compilerOptions: {
+    composite: false,
+    declarationMap: false,
+    stripInternal: true,
+    rootDir: path.join(dir, ".."),
+    paths: Object.fromEntries(inlinedTypes.map((m) => {
+      const [pkg, file] = m.split("/")
+      return [`@effect-sogni/${m}`, [path.join(dir, `../${pkg}/src/${file}.ts`)]]
+    }))
+  }
 }
 
 export default defineConfig([

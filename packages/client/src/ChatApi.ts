@@ -48,8 +48,7 @@ import type {
   ToolCall,
   ToolExecutionOptions,
   ToolExecutionProgress,
-  ToolExecutionResult,
-  ToolHistoryEntry
+  ToolExecutionResult
 } from "./types.js"
 
 /**
@@ -415,18 +414,8 @@ class Folder {
   result(): ChatCompletionResult | null {
     const f = this.finish
     if (f === undefined) return null
-    return strip({
-      jobID: f.jobID,
-      content: this.history.length > 0 ? this.roundText : this.content,
-      role: f.role,
-      finishReason: f.finishReason,
-      usage: f.usage as TokenUsage,
-      timeTaken: f.timeTaken,
-      workerName: f.workerName,
-      cost: f.cost,
-      tool_calls: f.toolCalls.length > 0 ? f.toolCalls : undefined,
-      toolHistory: this.history.length > 0 ? (this.history as ReadonlyArray<ToolHistoryEntry>) : undefined
-    })
+    const result = this.roundResult(f)
+    return this.history.length > 0 ? { ...result, toolHistory: this.history } : result
   }
 }
 

@@ -125,6 +125,11 @@ export const toMediaParams = async (
   return Params.decode(out)
 }
 
+/** The fields every cost request shares, under the media package's names (`tokenType` defaults to `sogni`). */
+const estimateBase = (
+  r: Pick<EstimateRequest, "model" | "tokenType" | "network" | "billingMode">
+) => ({ modelId: r.model, tokenType: r.tokenType ?? "sogni", network: r.network, billingMode: r.billingMode })
+
 const toCost = (e: Models.CostEstimate): CostEstimation => ({
   token: e.token,
   usd: e.usd,
@@ -589,13 +594,10 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
   estimateCost(request: EstimateRequest, options?: CallOptions): Promise<CostEstimation> {
     const params = strip({
       type: "image" as const,
-      modelId: request.model,
+      ...estimateBase(request),
       numberOfMedia: request.imageCount,
       steps: request.stepCount,
       numberOfPreviews: request.previewCount,
-      tokenType: request.tokenType ?? "sogni",
-      network: request.network,
-      billingMode: request.billingMode,
       controlNet: request.cnEnabled === true ? { name: "canny" as const } : undefined,
       startingImage: request.startingImageStrength !== undefined ? (true as const) : undefined,
       startingImageStrength: request.startingImageStrength,
@@ -617,17 +619,14 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
   estimateVideoCost(request: VideoEstimateRequest, options?: CallOptions): Promise<CostEstimation> {
     const params = strip({
       type: "video" as const,
-      modelId: request.model,
-      tokenType: request.tokenType,
+      ...estimateBase(request),
       width: request.width,
       height: request.height,
       duration: request.duration,
       frames: request.frames,
       fps: request.fps,
       steps: request.steps,
-      numberOfMedia: request.numberOfMedia,
-      network: request.network,
-      billingMode: request.billingMode
+      numberOfMedia: request.numberOfMedia
     })
     // as the official client: only what the request states (the estimate-only signals imply video input)
     const hasVideoInput = request.hasVideoInput === true || Boolean(request.referenceVideo) ||
@@ -650,13 +649,10 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
   estimateAudioCost(request: AudioEstimateRequest, options?: CallOptions): Promise<CostEstimation> {
     const params = strip({
       type: "audio" as const,
-      modelId: request.model,
-      tokenType: request.tokenType,
+      ...estimateBase(request),
       duration: request.duration,
       steps: request.steps,
-      numberOfMedia: request.numberOfMedia,
-      network: request.network,
-      billingMode: request.billingMode
+      numberOfMedia: request.numberOfMedia
     })
     return this.estimate(params as Params.ProjectParams, options)
   }

@@ -5,6 +5,8 @@
  *
  * @since 0.1.0
  */
+import type * as ChatRequest from "@effect-sogni/chat/ChatRequest"
+import type * as Attribution from "@effect-sogni/core/Attribution"
 
 /** `fast` (GPU) or `relaxed` (Mac, images only). @since 0.1.0 */
 export type SupernetType = "fast" | "relaxed"
@@ -775,25 +777,15 @@ export interface AppAlert {
 // Chat
 // ---------------------------------------------------------------------------------------------
 
+/** A text part of a multimodal message (the chat package's). @since 0.1.0 */
+export type TextContentPart = ChatRequest.TextPart
+/** An image part: a data URI, or an https URL (the chat package's). @since 0.1.0 */
+export type ImageUrlContentPart = ChatRequest.ImagePart
 /** @since 0.1.0 */
-export interface TextContentPart {
-  readonly type: "text"
-  readonly text: string
-}
-/** @since 0.1.0 */
-export interface ImageUrlContentPart {
-  readonly type: "image_url"
-  readonly image_url: { readonly url: string; readonly detail?: "auto" | "low" | "high" }
-}
-/** @since 0.1.0 */
-export type ContentPart = TextContentPart | ImageUrlContentPart
+export type ContentPart = ChatRequest.ContentPart
 
-/** @since 0.1.0 */
-export interface ToolCall {
-  readonly id: string
-  readonly type: "function"
-  readonly function: { readonly name: string; readonly arguments: string }
-}
+/** A complete tool call (the chat package's). @since 0.1.0 */
+export type ToolCall = ChatRequest.ToolCall
 
 /** @since 0.1.0 */
 export interface ToolCallDelta {
@@ -803,37 +795,17 @@ export interface ToolCallDelta {
   readonly function?: { readonly name?: string; readonly arguments?: string }
 }
 
-/** @since 0.1.0 */
-export interface ChatMessage {
-  readonly role: "system" | "user" | "assistant" | "tool"
-  readonly content: string | ReadonlyArray<ContentPart> | null
-  readonly tool_calls?: ReadonlyArray<ToolCall>
-  readonly tool_call_id?: string
-  readonly name?: string
-}
+/** One conversation turn, in the OpenAI wire shape (the chat package's). @since 0.1.0 */
+export type ChatMessage = ChatRequest.ChatMessage
+
+/** An OpenAI function tool definition (the chat package's). @since 0.1.0 */
+export type ToolDefinition = ChatRequest.ToolDefinition
 
 /** @since 0.1.0 */
-export interface ToolDefinition {
-  readonly type: "function"
-  readonly function: { readonly name: string; readonly description?: string; readonly parameters?: Record<string, unknown> }
-}
+export type ToolChoice = ChatRequest.ToolChoice
 
 /** @since 0.1.0 */
-export type ToolChoice = "auto" | "none" | "required" | { readonly type: "function"; readonly function: { readonly name: string } }
-
-/** @since 0.1.0 */
-export type ChatResponseFormat =
-  | { readonly type: "text" }
-  | { readonly type: "json_object" }
-  | {
-    readonly type: "json_schema"
-    readonly json_schema: {
-      readonly name: string
-      readonly schema: Record<string, unknown>
-      readonly strict?: boolean
-      readonly description?: string
-    }
-  }
+export type ChatResponseFormat = ChatRequest.ResponseFormat
 
 /** @since 0.1.0 */
 export interface TokenUsage {
@@ -1359,25 +1331,7 @@ export interface ReplayRecordSummary {
  *
  * @since 0.1.0
  */
-export interface ConnectionAttribution {
-  readonly interactionKind?: "human_ui" | "external_agent" | "service" | "unknown"
-  readonly agentFramework?: string
-  readonly agentFrameworkVersion?: string
-  readonly agentSurface?:
-    | "native_web"
-    | "native_mobile"
-    | "native_desktop"
-    | "plugin"
-    | "personal_skill"
-    | "mcp"
-    | "cli"
-    | "sdk"
-    | "openai_compatible"
-    | "direct_api"
-    | "unknown"
-  readonly agentSurfaceVersion?: string
-  readonly executionMode?: "browser" | "durable" | "server" | "unknown"
-}
+export type ConnectionAttribution = Attribution.ConnectionAttribution
 
 /** Server status of a project in recovery payloads. @since 0.1.0 */
 export type RecoveredProjectStatus =
