@@ -68,7 +68,7 @@ export class SogniClientError extends Error {
   /** Seconds the server asked to wait before trying again, when it said. */
   readonly retryAfter: number | undefined
 
-  constructor(name: ErrorName, message: string, options: ClientErrorOptions<object>) {
+  constructor(name: ErrorName, message: string, options: ClientErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     Object.defineProperty(this, "name", { value: name, enumerable: false, configurable: true, writable: false })
     this.tag = options.tag
@@ -80,13 +80,13 @@ export class SogniClientError extends Error {
 }
 
 /** What an error is made with: the common fields, and `fields`, the data fields of its kind (copied onto it). */
-interface ClientErrorOptions<F extends object> {
+interface ClientErrorOptions {
   readonly reason: string
   readonly tag?: string | undefined
   readonly retryable?: boolean | undefined
   readonly retryAfter?: number | undefined
   readonly cause?: unknown
-  readonly fields?: F | undefined
+  readonly fields?: object | undefined
 }
 
 type Fields = Record<string, unknown>
@@ -119,13 +119,13 @@ const retryAfterSeconds = (error: object): number | undefined => {
 }
 
 /**
- * The base class of one error kind: its `name` is `N` and it is made with the data fields `F`. Each
- * kind's class extends it, and an interface of the same name adds `F` to the instance type.
+ * The base class of one error kind, named `N`: each kind's class extends it, and an interface of the
+ * same name declares the kind's data fields (copied from `fields` onto the error).
  */
-const define = <const N extends ErrorName, F extends object>(name: N) => {
+const define = <const N extends ErrorName>(name: N) => {
   class Named extends SogniClientError {
     declare readonly name: N
-    constructor(message: string, options: ClientErrorOptions<F>) {
+    constructor(message: string, options: ClientErrorOptions) {
       super(name, message, options)
     }
   }
@@ -136,30 +136,33 @@ const define = <const N extends ErrorName, F extends object>(name: N) => {
 const guard = <N extends ErrorName, E>(name: N) => (u: unknown): u is E =>
   typeof u === "object" && u !== null && (u as { [brand]?: unknown })[brand] === true && (u as Error).name === name
 
-type TransportErrorFields = { readonly closeCode?: number }
 /** The connection to a host failed or broke. Always retryable. @since 0.1.0 */
-export interface TransportError extends TransportErrorFields {}
-export class TransportError extends define<"TransportError", TransportErrorFields>("TransportError") {}
+export interface TransportError { readonly closeCode?: number }
+export class TransportError extends define("TransportError") {}
 /** @since 0.1.0 */
 export const isTransportError = guard<"TransportError", TransportError>("TransportError")
 
-type AuthenticationErrorFields = { readonly closeCode?: number }
 /** Credentials were refused or are missing (`InvalidCredentials`, `SessionExpired`, `NotAuthenticated`, …). @since 0.1.0 */
-export interface AuthenticationError extends AuthenticationErrorFields {}
-export class AuthenticationError extends define<"AuthenticationError", AuthenticationErrorFields>("AuthenticationError") {}
+export interface AuthenticationError { readonly closeCode?: number }
+export class AuthenticationError extends define("AuthenticationError") {}
 /** @since 0.1.0 */
 export const isAuthenticationError = guard<"AuthenticationError", AuthenticationError>("AuthenticationError")
 
-type ConnectionReplacedErrorFields = { readonly appId: string }
 /** Another connection took over this `appId` (socket close 4015). @since 0.1.0 */
-export interface ConnectionReplacedError extends ConnectionReplacedErrorFields {}
-export class ConnectionReplacedError extends define<"ConnectionReplacedError", ConnectionReplacedErrorFields>("ConnectionReplacedError") {}
+export interface ConnectionReplacedError { readonly appId: string }
+export class ConnectionReplacedError extends define("ConnectionReplacedError") {}
 /** @since 0.1.0 */
 export const isConnectionReplacedError = guard<"ConnectionReplacedError", ConnectionReplacedError>(
   "ConnectionReplacedError"
 )
 
-type ApiErrorFields = {
+/**
+ * The server answered with an error status. `status`, `errorCode`, `details` and `retryAfter` (seconds)
+ * as the server sent them; `payload` mirrors the official client's field of the same name.
+ *
+ * @since 0.1.0
+ */
+export interface ApiError {
   readonly status: number
   readonly errorCode?: number
   readonly method: string
@@ -167,25 +170,18 @@ type ApiErrorFields = {
   readonly details?: Record<string, unknown> | undefined
   readonly payload: { readonly status: "error"; readonly errorCode: number; readonly message: string }
 }
-/**
- * The server answered with an error status. `status`, `errorCode`, `details` and `retryAfter` (seconds)
- * as the server sent them; `payload` mirrors the official client's field of the same name.
- *
- * @since 0.1.0
- */
-export interface ApiError extends ApiErrorFields {}
-export class ApiError extends define<"ApiError", ApiErrorFields>("ApiError") {}
+export class ApiError extends define("ApiError") {}
 /** @since 0.1.0 */
 export const isApiError = guard<"ApiError", ApiError>("ApiError")
 
-type DecodeErrorFields = { readonly source?: string }
 /** A response or frame did not have the documented shape. @since 0.1.0 */
-export interface DecodeError extends DecodeErrorFields {}
-export class DecodeError extends define<"DecodeError", DecodeErrorFields>("DecodeError") {}
+export interface DecodeError { readonly source?: string }
+export class DecodeError extends define("DecodeError") {}
 /** @since 0.1.0 */
 export const isDecodeError = guard<"DecodeError", DecodeError>("DecodeError")
 
-type InvalidRequestErrorFields = {
+/** Input refused before anything was sent: `field` names the field (dotted path), `rule` the rule. @since 0.1.0 */
+export interface InvalidRequestError {
   readonly field: string
   readonly rule: string
   /** The workflow step, for plans refused locally. */
@@ -193,17 +189,10 @@ type InvalidRequestErrorFields = {
   /** The platform tool, for tool arguments refused locally. */
   readonly tool?: string
 }
-/** Input refused before anything was sent: `field` names the field (dotted path), `rule` the rule. @since 0.1.0 */
-export interface InvalidRequestError extends InvalidRequestErrorFields {}
-export class InvalidRequestError extends define<"InvalidRequestError", InvalidRequestErrorFields>("InvalidRequestError") {}
+export class InvalidRequestError extends define("InvalidRequestError") {}
 /** @since 0.1.0 */
 export const isInvalidRequestError = guard<"InvalidRequestError", InvalidRequestError>("InvalidRequestError")
 
-type ProjectErrorFields = {
-  readonly projectId: string
-  readonly code: number
-  readonly originalCode?: string
-}
 /**
  * A project did not end with results (`reason` `Failed`, `Canceled`, `CancelRejected`, `CancelTimeout`,
  * `Timeout`).
@@ -212,12 +201,22 @@ type ProjectErrorFields = {
  *
  * @since 0.1.0
  */
-export interface ProjectError extends ProjectErrorFields {}
-export class ProjectError extends define<"ProjectError", ProjectErrorFields>("ProjectError") {}
+export interface ProjectError {
+  readonly projectId: string
+  readonly code: number
+  readonly originalCode?: string
+}
+export class ProjectError extends define("ProjectError") {}
 /** @since 0.1.0 */
 export const isProjectError = guard<"ProjectError", ProjectError>("ProjectError")
 
-type ChatJobErrorFields = {
+/**
+ * A chat job ended without a result (`JobFailed`, `TransportLost`, `IdleTimeout`). As in the official
+ * client, `errorType` is the server's tag, `code`/`errorCode` the wire code string.
+ *
+ * @since 0.1.0
+ */
+export interface ChatJobError {
   readonly jobID: string
   /** The HTTP status, for hosted chat and chat runs. */
   readonly status?: number
@@ -231,52 +230,44 @@ type ChatJobErrorFields = {
   readonly feature?: string
   readonly limitation?: string
 }
-/**
- * A chat job ended without a result (`JobFailed`, `TransportLost`, `IdleTimeout`). As in the official
- * client, `errorType` is the server's tag, `code`/`errorCode` the wire code string.
- *
- * @since 0.1.0
- */
-export interface ChatJobError extends ChatJobErrorFields {}
-export class ChatJobError extends define<"ChatJobError", ChatJobErrorFields>("ChatJobError") {}
+export class ChatJobError extends define("ChatJobError") {}
 /** @since 0.1.0 */
 export const isChatJobError = guard<"ChatJobError", ChatJobError>("ChatJobError")
 /** Whether a chat failure may succeed when the request is sent again (the official helper's name). @since 0.1.0 */
 export const isRetryableChatError = (u: unknown): boolean => isChatJobError(u) && u.retryable
 
-type ToolCallErrorFields = { readonly toolName?: string; readonly toolCallId?: string }
 /** A tool call could not be resolved, or the tool loop gave up. @since 0.1.0 */
-export interface ToolCallError extends ToolCallErrorFields {}
-export class ToolCallError extends define<"ToolCallError", ToolCallErrorFields>("ToolCallError") {}
+export interface ToolCallError { readonly toolName?: string; readonly toolCallId?: string }
+export class ToolCallError extends define("ToolCallError") {}
 /** @since 0.1.0 */
 export const isToolCallError = guard<"ToolCallError", ToolCallError>("ToolCallError")
 
-type ChatOutputErrorFields = { readonly jobID: string; readonly rawText: string }
 /** A structured answer was not JSON or did not match its schema; `rawText` is the answer. @since 0.1.0 */
-export interface ChatOutputError extends ChatOutputErrorFields {}
-export class ChatOutputError extends define<"ChatOutputError", ChatOutputErrorFields>("ChatOutputError") {}
+export interface ChatOutputError { readonly jobID: string; readonly rawText: string }
+export class ChatOutputError extends define("ChatOutputError") {}
 /** @since 0.1.0 */
 export const isChatOutputError = guard<"ChatOutputError", ChatOutputError>("ChatOutputError")
 
-type WorkflowErrorFields = Record<string, unknown>
 /** A workflow, template or replay call failed. @since 0.1.0 */
-export interface WorkflowError extends WorkflowErrorFields {}
-export class WorkflowError extends define<"WorkflowError", WorkflowErrorFields>("WorkflowError") {}
+export interface WorkflowError {
+  readonly [field: string]: unknown
+}
+export class WorkflowError extends define("WorkflowError") {}
 /** @since 0.1.0 */
 export const isWorkflowError = guard<"WorkflowError", WorkflowError>("WorkflowError")
 
 /** The call's `AbortSignal` fired; the work was interrupted and cancelled upstream. @since 0.1.0 */
-export class AbortError extends define<"AbortError", Record<never, never>>("AbortError") {}
+export class AbortError extends define("AbortError") {}
 /** @since 0.1.0 */
 export const isAbortError = guard<"AbortError", AbortError>("AbortError")
 
 /** The client was disposed before or while the call ran. @since 0.1.0 */
-export class DisposedError extends define<"DisposedError", Record<never, never>>("DisposedError") {}
+export class DisposedError extends define("DisposedError") {}
 /** @since 0.1.0 */
 export const isDisposedError = guard<"DisposedError", DisposedError>("DisposedError")
 
 /** A bug: something failed in a way no typed error describes (the defect is the `cause`). @since 0.1.0 */
-export class UnexpectedError extends define<"UnexpectedError", Record<never, never>>("UnexpectedError") {}
+export class UnexpectedError extends define("UnexpectedError") {}
 /** @since 0.1.0 */
 export const isUnexpectedError = guard<"UnexpectedError", UnexpectedError>("UnexpectedError")
 
@@ -323,7 +314,7 @@ export const fromTyped = (error: unknown): SogniClientError => {
     case "SogniAuthenticationError":
       return new AuthenticationError(message, { ...common, fields })
     case "SogniConnectionReplacedError":
-      return new ConnectionReplacedError(message, { ...common, reason: "ConnectionReplaced", fields: fields as { appId: string } })
+      return new ConnectionReplacedError(message, { ...common, reason: "ConnectionReplaced", fields })
     case "SogniApiError": {
       const f = fields as { status: number; errorCode?: number; method: string; url: string; details?: unknown }
       return new ApiError(message, {
@@ -339,14 +330,10 @@ export const fromTyped = (error: unknown): SogniClientError => {
       return new DecodeError(message, { ...common, fields })
     case "SogniInvalidRequest":
     case "WorkflowInvalidRequest":
-      return new InvalidRequestError(message, {
-        ...common,
-        reason: "InvalidRequest",
-        fields: fields as { field: string; rule: string }
-      })
+      return new InvalidRequestError(message, { ...common, reason: "InvalidRequest", fields })
     case "PlatformToolArgumentError":
       // a platform tool's arguments refused locally, before anything was sent
-      return new InvalidRequestError(message, { ...common, fields: fields as { field: string; rule: string } })
+      return new InvalidRequestError(message, { ...common, fields })
     case "WorkflowApiError": {
       const f = fields as { status: number; errorCode?: number; operation: string; details?: unknown }
       const [method = "", url = ""] = f.operation.split(" ")
@@ -387,7 +374,7 @@ export const fromTyped = (error: unknown): SogniClientError => {
     case "SogniToolCallError":
       return new ToolCallError(message, { ...common, fields })
     case "SogniChatOutputError":
-      return new ChatOutputError(message, { ...common, fields: fields as { jobID: string; rawText: string } })
+      return new ChatOutputError(message, { ...common, fields })
     default:
       if (tag.startsWith("SogniWorkflow") || tag.startsWith("Workflow")) {
         return new WorkflowError(message, { ...common, fields })
