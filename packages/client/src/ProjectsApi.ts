@@ -125,10 +125,15 @@ export const toMediaParams = async (
   return Params.decode(out)
 }
 
-/** The fields every cost request shares, under the media package's names (`tokenType` defaults to `sogni`). */
-const estimateBase = (
-  r: Pick<EstimateRequest, "model" | "tokenType" | "network" | "billingMode">
-) => ({ modelId: r.model, tokenType: r.tokenType ?? "sogni", network: r.network, billingMode: r.billingMode })
+/** The named fields of `a` (as they are, `undefined` included). */
+const pick = <A extends object, K extends keyof A>(a: A, keys: ReadonlyArray<K>): Pick<A, K> =>
+  Object.fromEntries(keys.map((k) => [k, a[k]])) as Pick<A, K>
+
+/** The fields every cost request shares, under the media package's names. */
+const estimateBase = (r: Pick<EstimateRequest, "model" | "tokenType" | "network" | "billingMode">) => ({
+  modelId: r.model,
+  ...pick(r, ["tokenType", "network", "billingMode"])
+})
 
 const toCost = (e: Models.CostEstimate): CostEstimation => ({
   token: e.token,
@@ -595,22 +600,25 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
     const params = strip({
       type: "image" as const,
       ...estimateBase(request),
+      tokenType: request.tokenType ?? "sogni",
       numberOfMedia: request.imageCount,
       steps: request.stepCount,
       numberOfPreviews: request.previewCount,
       controlNet: request.cnEnabled === true ? { name: "canny" as const } : undefined,
       startingImage: request.startingImageStrength !== undefined ? (true as const) : undefined,
-      startingImageStrength: request.startingImageStrength,
-      sizePreset: request.sizePreset,
-      width: request.width,
-      height: request.height,
-      guidance: request.guidance,
-      sampler: request.sampler,
       contextImages: request.contextImages !== undefined && request.contextImages > 0
         ? Array.from({ length: request.contextImages }, () => true as const)
         : undefined,
-      gptImageQuality: request.gptImageQuality,
-      outputFormat: request.outputFormat
+      ...pick(request, [
+        "startingImageStrength",
+        "sizePreset",
+        "width",
+        "height",
+        "guidance",
+        "sampler",
+        "gptImageQuality",
+        "outputFormat"
+      ])
     })
     return this.estimate(params as Params.ProjectParams, options)
   }
@@ -620,13 +628,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
     const params = strip({
       type: "video" as const,
       ...estimateBase(request),
-      width: request.width,
-      height: request.height,
-      duration: request.duration,
-      frames: request.frames,
-      fps: request.fps,
-      steps: request.steps,
-      numberOfMedia: request.numberOfMedia
+      ...pick(request, ["width", "height", "duration", "frames", "fps", "steps", "numberOfMedia"])
     })
     // as the official client: only what the request states (the estimate-only signals imply video input)
     const hasVideoInput = request.hasVideoInput === true || Boolean(request.referenceVideo) ||
@@ -650,9 +652,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
     const params = strip({
       type: "audio" as const,
       ...estimateBase(request),
-      duration: request.duration,
-      steps: request.steps,
-      numberOfMedia: request.numberOfMedia
+      ...pick(request, ["duration", "steps", "numberOfMedia"])
     })
     return this.estimate(params as Params.ProjectParams, options)
   }
