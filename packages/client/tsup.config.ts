@@ -35,7 +35,7 @@ const common = {
  * unpublished. Every other workspace import stays external and, referenced by no public declaration, is
  * dropped (Build.test.ts asserts none is left).
  */
-const inlinedTypes = ["core/Attribution", "core/Stats", "chat/ChatRequest"]
+const inlinedTypes = ["core/Attribution", "core/Stats", "chat/ChatRequest", "media/ProjectSync"]
 
 const dts = {
   entry: { index: path.join(dir, "src/index.ts") },

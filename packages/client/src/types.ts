@@ -7,6 +7,7 @@
  */
 import type * as ChatRequest from "@effect-sogni/chat/ChatRequest"
 import type * as Attribution from "@effect-sogni/core/Attribution"
+import type * as ProjectSync from "@effect-sogni/media/ProjectSync"
 
 /** `fast` (GPU) or `relaxed` (Mac, images only). @since 0.1.0 */
 export type SupernetType = "fast" | "relaxed"
@@ -1345,16 +1346,8 @@ export type RecoveredProjectStatus =
   | "errored"
   | "cancelled"
 
-/** Status of a worker job in recovery payloads. @since 0.1.0 */
-export type RecoveredWorkerJobStatus =
-  | "created"
-  | "queued"
-  | "assigned"
-  | "initiatingModel"
-  | "jobStarted"
-  | "jobProgress"
-  | "jobCompleted"
-  | "jobError"
+/** Status of a worker job in recovery payloads (the media package's list). @since 0.1.0 */
+export type RecoveredWorkerJobStatus = (typeof ProjectSync.workerJobStatuses)[number]
 
 /**
  * A worker job of a {@link RecoveredProject}: `imgID` is the job's identity (`id` is the project's),
