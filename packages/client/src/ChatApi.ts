@@ -194,14 +194,14 @@ const toolkitOf = (
       const builtIn = byName.get(name)
       if (builtIn !== undefined) {
         // the caller's definition is what the model sees; the platform tool runs the call
-        tools.set(name, { ...builtIn, definition: definition as Tool.Tool["definition"] })
+        tools.set(name, { ...builtIn, definition })
         continue
       }
       if (handler === undefined) continue
       tools.set(name, {
         name,
         description: definition.function.description,
-        definition: definition as Tool.Tool["definition"],
+        definition,
         // the JSON arguments go to the handler as the model sent them (the official client's contract)
         decode: (args) => Either.right(args),
         run: (_params, call) =>
