@@ -118,11 +118,17 @@ const retryAfterSeconds = (error: object): number | undefined => {
   return undefined
 }
 
+/** The constructor of one error kind (its statics are not part of the declarations). */
+interface ErrorKind<N extends ErrorName> {
+  new(message: string, options: ClientErrorOptions): SogniClientError & { readonly name: N }
+  readonly prototype: SogniClientError
+}
+
 /**
  * The base class of one error kind, named `N`: each kind's class extends it, and an interface of the
  * same name declares the kind's data fields (copied from `fields` onto the error).
  */
-const define = <const N extends ErrorName>(name: N) => {
+const define = <const N extends ErrorName>(name: N): ErrorKind<N> => {
   class Named extends SogniClientError {
     declare readonly name: N
     constructor(message: string, options: ClientErrorOptions) {
