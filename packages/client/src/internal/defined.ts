@@ -20,7 +20,10 @@ export const defined = <A extends object>(a: A): Defined<A> =>
  * @internal
  */
 export type DeepDefined<A> = A extends ReadonlyArray<infer E> ? ReadonlyArray<DeepDefined<E>>
-  : A extends object ? { readonly [K in keyof A]: DeepDefined<Exclude<A[K], undefined>> }
+  : A extends Date | ((...args: ReadonlyArray<never>) => unknown) ? A
+  : A extends object ?
+      & { readonly [K in keyof A as undefined extends A[K] ? never : K]: DeepDefined<A[K]> }
+      & { readonly [K in keyof A as undefined extends A[K] ? K : never]?: DeepDefined<Exclude<A[K], undefined>> }
   : A
 
 const dropUndefined = (u: unknown): unknown =>
