@@ -6,9 +6,10 @@ import { defineConfig } from "tsup"
  * The workspace packages export TypeScript sources and are not published, so they are bundled into
  * the client (`noExternal`); npm dependencies stay external (listed in `dependencies`). The CommonJS
  * build also bundles the ESM-only `@noble/*` packages so `require()` works on every Node ≥ 20.
- * Declarations are bundled once (rollup-plugin-dts through tsup) into `index.d.ts`; `@internal`
- * members are stripped, so they reference no workspace package. `scripts/build.mjs` copies them to
- * `index.d.cts` for `require` users.
+ * Declarations are bundled once (rollup-plugin-dts through tsup) into `index.d.ts`: `@internal`
+ * members are stripped, and the workspace modules the public types alias are inlined (`inlinedTypes`
+ * below), so they reference no workspace package. `scripts/build.mjs` drops those modules' own module
+ * docs and copies the result to `index.d.cts` for `require` users.
  */
 const dir = path.dirname(fileURLToPath(import.meta.url))
 /** `js` (bundles only), `dts` (declarations only) or anything else (both); set by scripts/build.mjs. */
@@ -35,7 +36,7 @@ const common = {
  * unpublished. Every other workspace import stays external and, referenced by no public declaration, is
  * dropped (Build.test.ts asserts none is left).
  */
-const inlinedTypes = ["core/Attribution", "core/Stats", "chat/ChatRequest", "media/ProjectSync"]
+const inlinedTypes = ["core/Attribution", "core/Stats", "chat/ChatRequest", "chat/ChatChunk", "media/ProjectSync"]
 
 const dts = {
   entry: { index: path.join(dir, "src/index.ts") },

@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import type * as ChatChunk from "@effect-sogni/chat/ChatChunk"
 import type * as ChatRequest from "@effect-sogni/chat/ChatRequest"
 import type * as Attribution from "@effect-sogni/core/Attribution"
 import type * as ProjectSync from "@effect-sogni/media/ProjectSync"
@@ -815,15 +816,8 @@ export interface TokenUsage {
   readonly total_tokens?: number | undefined
 }
 
-/** @since 0.1.0 */
-export interface LLMJobCost {
-  readonly costInUSD?: string | undefined
-  readonly costInToken?: string | undefined
-  readonly costInSogni?: string | undefined
-  readonly costInSpark?: string | undefined
-  readonly inputTokens?: number | undefined
-  readonly outputTokens?: number | undefined
-}
+/** The settled cost of a job; the amounts are decimal strings (the chat package's). @since 0.1.0 */
+export type LLMJobCost = ChatChunk.LLMJobCost
 
 /** The official client's tool progress (reported for tools run by `onToolCall`: start and end). @since 0.1.0 */
 export interface ToolExecutionProgress {
