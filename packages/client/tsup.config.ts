@@ -6,9 +6,10 @@ import { defineConfig } from "tsup"
  * The workspace packages export TypeScript sources and are not published, so they are bundled into
  * the client (`noExternal`); npm dependencies stay external (listed in `dependencies`). The CommonJS
  * build also bundles the ESM-only `@noble/*` packages so `require()` works on every Node ≥ 20.
- * Declarations are bundled once (rollup-plugin-dts through tsup) into `index.d.ts`; `@internal`
- * members are stripped, so they reference no workspace package. `scripts/build.mjs` copies them to
- * `index.d.cts` for `require` users.
+ * Declarations are bundled once (rollup-plugin-dts through tsup) into `index.d.ts`: `@internal`
+ * members are stripped, and the workspace modules the public types alias are inlined (`inlinedTypes`
+ * below), so they reference no workspace package. `scripts/build.mjs` drops those modules' own module
+ * docs and copies the result to `index.d.cts` for `require` users.
  */
 const dir = path.dirname(fileURLToPath(import.meta.url))
 /** `js` (bundles only), `dts` (declarations only) or anything else (both); set by scripts/build.mjs. */
@@ -27,10 +28,29 @@ const common = {
   tsconfig: path.join(dir, "tsconfig.build.json")
 }
 
+/**
+ * Workspace modules of plain TypeScript types that the adapter's public types alias (`ChatMessage` is
+ * the chat package's, …): their declarations are inlined into `index.d.ts` (TypeScript `paths` point the
+ * declarations build at their sources, which makes them internal to the bundle), so a change there
+ * reaches the adapter's types without a copy, and the published declarations still import nothing
+ * unpublished. Every other workspace import stays external and, referenced by no public declaration, is
+ * dropped (Build.test.ts asserts none is left).
+ */
+const inlinedTypes = ["core/Attribution", "core/Stats", "chat/ChatRequest", "chat/ChatChunk", "media/ProjectSync"]
+
 const dts = {
   entry: { index: path.join(dir, "src/index.ts") },
   only: mode === "dts",
-  compilerOptions: { composite: false, declarationMap: false, stripInternal: true }
+  compilerOptions: {
+    composite: false,
+    declarationMap: false,
+    stripInternal: true,
+    rootDir: path.join(dir, ".."),
+    paths: Object.fromEntries(inlinedTypes.map((m) => {
+      const [pkg, file] = m.split("/")
+      return [`@effect-sogni/${m}`, [path.join(dir, `../${pkg}/src/${file}.ts`)]]
+    }))
+  }
 }
 
 export default defineConfig([

@@ -13,4 +13,12 @@ execFileSync(process.execPath, [cli, "--config", config], {
   stdio: process.env.BUILD_QUIET ? "pipe" : "inherit",
   env: { ...process.env, CLIENT_BUILD_MODE: mode === "--js" ? "js" : mode === "--dts" ? "dts" : "all" }
 })
-if (mode !== "--js") fs.copyFileSync(path.join(root, "dist/index.d.ts"), path.join(root, "dist/index.d.cts"))
+if (mode !== "--js") {
+  // the module docs of the workspace modules whose types are inlined (tsup.config.ts) show imports of
+  // those unpublished packages (and of Effect): no use to this package's users, so they are left out
+  const dts = path.join(root, "dist/index.d.ts")
+  const workspaceImport = /from ["'](?:@effect-sogni\/(?!client["'])|effect)/
+  const text = fs.readFileSync(dts, "utf8").replace(/\/\*\*[\s\S]*?\*\/\n*/g, (doc) => workspaceImport.test(doc) ? "" : doc)
+  fs.writeFileSync(dts, text)
+  fs.copyFileSync(dts, path.join(root, "dist/index.d.cts"))
+}

@@ -32,6 +32,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as SogniSocket from "@effect-sogni/core/SogniSocket"
 import { fromTyped, InvalidRequestError, isChatJobError } from "./errors.js"
+import { deepDefined } from "./internal/defined.js"
 import { Emitter } from "./internal/emitter.js"
 import type { CallOptions, Runner } from "./internal/runner.js"
 import { failOnRefusal } from "./ProjectsApi.js"
@@ -56,8 +57,7 @@ import type {
   ToolCall,
   ToolExecutionOptions,
   ToolExecutionProgress,
-  ToolExecutionResult,
-  ToolHistoryEntry
+  ToolExecutionResult
 } from "./types.js"
 
 /**
@@ -148,7 +148,7 @@ export const toChatRequest = (p: ChatCompletionParams): ChatRequest.ChatRequest 
     taskProfile: p.taskProfile,
     think: p.think,
     responseFormat: p.response_format
-  }) as unknown as ChatRequest.ChatRequest
+  })
 
 /** The official hosted parameters (snake_case or camelCase aliases) as the chat package's hosted request. */
 export const toHostedRequest = (p: HostedChatCompletionParams): HostedChat.HostedChatRequest => {
@@ -167,7 +167,7 @@ export const toHostedRequest = (p: HostedChatCompletionParams): HostedChat.Hoste
     mediaReferences: p.mediaReferences ?? p.media_references,
     apiMediaReferences: p.apiMediaReferences ?? p.api_media_references,
     chatTemplateKwargs: p.chat_template_kwargs
-  }) as unknown as HostedChat.HostedChatRequest
+  })
 }
 
 /**
@@ -203,14 +203,14 @@ const toolkitOf = (
       const builtIn = byName.get(name)
       if (builtIn !== undefined) {
         // the caller's definition is what the model sees; the platform tool runs the call
-        tools.set(name, { ...builtIn, definition: definition as Tool.Tool["definition"] })
+        tools.set(name, { ...builtIn, definition })
         continue
       }
       if (handler === undefined) continue
       tools.set(name, {
         name,
         description: definition.function.description,
-        definition: definition as Tool.Tool["definition"],
+        definition,
         // the JSON arguments go to the handler as the model sent them (the official client's contract)
         decode: (args) => Either.right(args),
         run: (_params, call) =>
@@ -229,7 +229,7 @@ const toolkitOf = (
       })
     }
     if (tools.size === 0) return undefined
-    return { tools, definitions: p.tools as unknown as Tool.Toolkit["definitions"] }
+    return { tools, definitions: p.tools }
   })
 
 /** Streams a completion: with the tool loop when something is to be executed, else a single job. */
@@ -423,18 +423,8 @@ class Folder {
   result(): ChatCompletionResult | null {
     const f = this.finish
     if (f === undefined) return null
-    return strip({
-      jobID: f.jobID,
-      content: this.history.length > 0 ? this.roundText : this.content,
-      role: f.role,
-      finishReason: f.finishReason,
-      usage: f.usage as TokenUsage,
-      timeTaken: f.timeTaken,
-      workerName: f.workerName,
-      cost: f.cost,
-      tool_calls: f.toolCalls.length > 0 ? f.toolCalls : undefined,
-      toolHistory: this.history.length > 0 ? (this.history as ReadonlyArray<ToolHistoryEntry>) : undefined
-    })
+    const result = this.roundResult(f)
+    return this.history.length > 0 ? { ...result, toolHistory: this.history } : result
   }
 }
 
@@ -634,25 +624,21 @@ export class ChatApi extends Emitter<ChatApiEvents> {
           options?.signal
         )
     }
-    const runs = (f: (r: ChatRuns.ChatRunsService) => Effect.Effect<ChatRuns.ChatRunRecord, unknown>, signal?: AbortSignal) =>
-      runner.run(Effect.flatMap(ChatRuns.ChatRuns, f), signal) as Promise<ChatRunRecord>
+    const runs = (
+      f: (r: ChatRuns.ChatRunsService) => Effect.Effect<ChatRuns.ChatRunRecord, unknown>,
+      signal?: AbortSignal
+    ): Promise<ChatRunRecord> => runner.run(Effect.map(Effect.flatMap(ChatRuns.ChatRuns, f), deepDefined), signal)
     this.tools = {
       execute: (toolCall, options) =>
         runner.run(runAll([toolCall], options ?? {})).then((results) => results[0]!),
       executeAll: (toolCalls, options) => runner.run(runAll(toolCalls, options ?? {}))
     }
     this.runs = {
-      create: (params, options) =>
-        runner.run(
-          Effect.flatMap(ChatRuns.ChatRuns, (r) => r.create(params as unknown as ChatRuns.CreateRunRequest)).pipe(
-            Effect.map((created) => created.run as unknown as ChatRunRecord)
-          ),
-          options?.signal
-        ),
+      create: (params, options) => runs((r) => Effect.map(r.create(params), (created) => created.run), options?.signal),
       get: (runId, options) => runs((r) => r.get(runId), options?.signal),
       cancel: (runId, reason, options) => runs((r) => r.cancel(runId, reason), options?.signal),
       confirmCost: (runId, params, options) =>
-        runs((r) => r.confirmCost(runId, params as unknown as ChatRuns.ConfirmCostRequest), options?.signal),
+        runs((r) => r.confirmCost(runId, params), options?.signal),
       streamEvents: (runId, options) =>
         runner.iterate(
           Stream.unwrap(Effect.map(ChatRuns.ChatRuns, (r) =>

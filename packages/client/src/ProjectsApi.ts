@@ -6,10 +6,11 @@
  */
 import type * as Protocol from "@effect-sogni/core/Protocol"
 import type * as SogniConfig from "@effect-sogni/core/SogniConfig"
+import type * as SogniError from "@effect-sogni/core/SogniError"
 import type * as SogniRest from "@effect-sogni/core/SogniRest"
 import * as SogniSocket from "@effect-sogni/core/SogniSocket"
 import * as Models from "@effect-sogni/media/Models"
-import type * as Params from "@effect-sogni/media/Params"
+import * as Params from "@effect-sogni/media/Params"
 import * as Projects from "@effect-sogni/media/Projects"
 import * as ProjectState from "@effect-sogni/media/ProjectState"
 import * as ProjectSync from "@effect-sogni/media/ProjectSync"
@@ -19,6 +20,7 @@ import * as Loras from "@effect-sogni/media/Loras"
 import * as Duration from "effect/Duration"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import type * as Either from "effect/Either"
 import * as Stream from "effect/Stream"
 import { InvalidRequestError, isInvalidRequestError } from "./errors.js"
 import { Emitter } from "./internal/emitter.js"
@@ -105,12 +107,14 @@ const toBytes = async (input: InputMedia | unknown): Promise<unknown> => {
 
 /**
  * The official parameters as the media package takes them: files read into bytes, the v3 name
- * `numberOfImages` accepted for `numberOfMedia`. Values are not checked here: the media package
- * validates everything and names the offending field.
+ * `numberOfImages` accepted for `numberOfMedia`, then decoded by the media package's `Params.decode`,
+ * which checks every value and names the offending field in its `SogniInvalidRequest`.
  */
-export const toMediaParams = async (params: ProjectParams): Promise<Params.ProjectParams> => {
-  // not an object (null, a string, an array): the media package refuses it with a typed error
-  if (typeof params !== "object" || params === null || Array.isArray(params)) return params as unknown as Params.ProjectParams
+export const toMediaParams = async (
+  params: ProjectParams
+): Promise<Either.Either<Params.ProjectParams, SogniError.SogniInvalidRequest>> => {
+  // not an object (null, a string, an array): the decoder refuses it with a typed error
+  if (typeof params !== "object" || params === null || Array.isArray(params)) return Params.decode(params)
   const out: Record<string, unknown> = { ...params }
   const legacy = (params as { numberOfImages?: unknown }).numberOfImages
   if (out.numberOfMedia === undefined && legacy !== undefined) out.numberOfMedia = legacy
@@ -128,8 +132,18 @@ export const toMediaParams = async (params: ProjectParams): Promise<Params.Proje
   if (typeof cn === "object" && cn !== null && cn.image !== undefined) out.controlNet = { ...cn, image: await toBytes(cn.image) }
   // `null` means "the model's default", as in the official client (e.g. `guidance: null`)
   for (const [k, v] of Object.entries(out)) if (v === undefined || v === null) delete out[k]
-  return out as unknown as Params.ProjectParams
+  return Params.decode(out)
 }
+
+/** The named fields of `a` (as they are, `undefined` included). */
+const pick = <A extends object, K extends keyof A>(a: A, keys: ReadonlyArray<K>): Pick<A, K> =>
+  Object.fromEntries(keys.map((k) => [k, a[k]])) as Pick<A, K>
+
+/** The fields every cost request shares, under the media package's names. */
+const estimateBase = (r: Pick<EstimateRequest, "model" | "tokenType" | "network" | "billingMode">) => ({
+  modelId: r.model,
+  ...pick(r, ["tokenType", "network", "billingMode"])
+})
 
 const toCost = (e: Models.CostEstimate): CostEstimation => ({
   token: e.token,
@@ -372,7 +386,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
     checkShape(params)
     const input = await toMediaParams(params)
     const created = await this.runner
-      .run(Effect.flatMap(Projects.Projects, (p) => p.create(input)), options?.signal)
+      .run(Effect.flatMap(Projects.Projects, (p) => Effect.flatMap(input, (params) => p.create(params))), options?.signal)
       .then((handle) => ({ handle, refused: undefined }), (error: unknown) => {
         if (isInvalidRequestError(error) && !shapeFields.has(String(error.field))) {
           return { handle: refusedHandle(), refused: error }
@@ -595,26 +609,26 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
   estimateCost(request: EstimateRequest, options?: CallOptions): Promise<CostEstimation> {
     const params = strip({
       type: "image" as const,
-      modelId: request.model,
+      ...estimateBase(request),
+      tokenType: request.tokenType ?? "sogni",
       numberOfMedia: request.imageCount,
       steps: request.stepCount,
       numberOfPreviews: request.previewCount,
-      tokenType: request.tokenType ?? "sogni",
-      network: request.network,
-      billingMode: request.billingMode,
       controlNet: request.cnEnabled === true ? { name: "canny" as const } : undefined,
       startingImage: request.startingImageStrength !== undefined ? (true as const) : undefined,
-      startingImageStrength: request.startingImageStrength,
-      sizePreset: request.sizePreset,
-      width: request.width,
-      height: request.height,
-      guidance: request.guidance,
-      sampler: request.sampler,
       contextImages: request.contextImages !== undefined && request.contextImages > 0
         ? Array.from({ length: request.contextImages }, () => true as const)
         : undefined,
-      gptImageQuality: request.gptImageQuality,
-      outputFormat: request.outputFormat
+      ...pick(request, [
+        "startingImageStrength",
+        "sizePreset",
+        "width",
+        "height",
+        "guidance",
+        "sampler",
+        "gptImageQuality",
+        "outputFormat"
+      ])
     })
     return this.estimate(params as Params.ProjectParams, options)
   }
@@ -623,17 +637,8 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
   estimateVideoCost(request: VideoEstimateRequest, options?: CallOptions): Promise<CostEstimation> {
     const params = strip({
       type: "video" as const,
-      modelId: request.model,
-      tokenType: request.tokenType,
-      width: request.width,
-      height: request.height,
-      duration: request.duration,
-      frames: request.frames,
-      fps: request.fps,
-      steps: request.steps,
-      numberOfMedia: request.numberOfMedia,
-      network: request.network,
-      billingMode: request.billingMode
+      ...estimateBase(request),
+      ...pick(request, ["width", "height", "duration", "frames", "fps", "steps", "numberOfMedia"])
     })
     // as the official client: only what the request states (the estimate-only signals imply video input)
     const hasVideoInput = request.hasVideoInput === true || Boolean(request.referenceVideo) ||
@@ -656,13 +661,8 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
   estimateAudioCost(request: AudioEstimateRequest, options?: CallOptions): Promise<CostEstimation> {
     const params = strip({
       type: "audio" as const,
-      modelId: request.model,
-      tokenType: request.tokenType,
-      duration: request.duration,
-      steps: request.steps,
-      numberOfMedia: request.numberOfMedia,
-      network: request.network,
-      billingMode: request.billingMode
+      ...estimateBase(request),
+      ...pick(request, ["duration", "steps", "numberOfMedia"])
     })
     return this.estimate(params as Params.ProjectParams, options)
   }

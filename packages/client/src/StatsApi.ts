@@ -8,40 +8,16 @@ import type * as SogniRest from "@effect-sogni/core/SogniRest"
 import { Emitter } from "./internal/emitter.js"
 import type { CallOptions, Runner } from "./internal/runner.js"
 
-/** The leaderboards the platform keeps. @since 0.1.0 */
-export type LeaderboardType =
-  | "renderUSDCompleteWorker"
-  | "renderUSDCompleteArtist"
-  | "renderSecCompleteWorker"
-  | "renderSecCompleteArtist"
-  | "renderTokenCompleteWorker"
-  | "renderTokenCompleteWorker2"
-  | "renderTokenCompleteArtist"
-  | "renderTokenCompleteArtist2"
-  | "jobCompleteWorker"
-  | "jobCompleteArtist"
-  | "projectCompleteArtist"
-  | "uloginWorker"
-  | "uloginArtist"
-  | "tokenVolume"
-  | "referral"
+/** The leaderboards the platform keeps (core's). @since 0.1.0 */
+export type LeaderboardType = Stats.LeaderboardParams["type"]
 
 /**
- * A leaderboard query (the official `LeaderboardParams`): `period` `day` (the UTC day of `date`, epoch
- * ms) or `lifetime`; `page` counts from 1.
+ * A leaderboard query (the official `LeaderboardParams`, core's): `period` `day` (the UTC day of `date`,
+ * epoch ms) or `lifetime`; `page` counts from 1.
  *
  * @since 0.1.0
  */
-export interface LeaderboardParams {
-  readonly type: LeaderboardType
-  readonly period: "day" | "lifetime"
-  readonly username?: string | undefined
-  readonly network?: "fast" | "relaxed" | "all" | undefined
-  readonly page?: number | undefined
-  readonly limit?: number | undefined
-  readonly date?: number | undefined
-  readonly address?: string | undefined
-}
+export type LeaderboardParams = Stats.LeaderboardParams
 
 /** One row of a leaderboard (the official `LeaderboardItem`). @since 0.1.0 */
 export interface LeaderboardItem {

@@ -7,6 +7,7 @@
  * @since 0.1.0
  */
 import * as Workflow from "@effect-sogni/workflows/Workflow"
+import type * as WorkflowError from "@effect-sogni/workflows/WorkflowError"
 import * as Workflows from "@effect-sogni/workflows/Workflows"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
@@ -55,8 +56,23 @@ const billing = (p: ResumeCreativeWorkflowParams | undefined) =>
     appSource: p?.appSource ?? p?.app_source
   })
 
-/** The official start parameters (either spelling; `workflowId` names a saved template) as the package's request. */
-export const toStartRequest = (p: StartCreativeWorkflowParams): Workflows.StartRequest => {
+/**
+ * The plan checker is loaded with the first inline plan, as the workflows package loads it (it brings
+ * the platform's tool schemas).
+ */
+const loadWorkflowPlan: Effect.Effect<typeof import("@effect-sogni/workflows/WorkflowPlan")> = Effect.promise(() =>
+  import("@effect-sogni/workflows/WorkflowPlan")
+)
+
+/**
+ * The official start parameters (either spelling; `workflowId` names a saved template) as the package's
+ * request. An inline plan is checked with the package's `WorkflowPlan.validate` (the official type leaves
+ * step ids and tool names open; the package's plan does not), which fails with a
+ * `WorkflowInvalidRequest` naming the step field and the rule.
+ */
+export const toStartRequest = (
+  p: StartCreativeWorkflowParams
+): Effect.Effect<Workflows.StartRequest, WorkflowError.WorkflowInvalidRequest> => {
   const common = strip({
     ...billing(p),
     idempotencyKey: p.idempotencyKey ?? p.idempotency_key,
@@ -66,9 +82,13 @@ export const toStartRequest = (p: StartCreativeWorkflowParams): Workflows.StartR
     safeContentFilter: p.safeContentFilter ?? p.safe_content_filter
   })
   const templateId = p.workflowId ?? p.workflow_id
-  return (templateId !== undefined && p.input === undefined
-    ? { ...common, templateId, ...(p.inputs !== undefined ? { inputs: p.inputs } : {}) }
-    : { ...common, input: p.input }) as unknown as Workflows.StartRequest
+  if (templateId !== undefined && p.input === undefined) {
+    return Effect.succeed({ ...common, templateId, ...(p.inputs !== undefined ? { inputs: p.inputs } : {}) })
+  }
+  return Effect.map(
+    Effect.flatMap(loadWorkflowPlan, (plans) => plans.validate(p.input, { mediaReferences: common.mediaReferences ?? [] })),
+    (input) => ({ ...common, input })
+  )
 }
 
 /** A template as the official type: `version` and `description` are always there (empty when not sent). */
@@ -191,7 +211,7 @@ export class WorkflowsApi extends Emitter<NoEvents> {
 
   /** Starts a workflow from an inline plan (`input`) or a saved template (`workflowId` + `inputs`). Plans are checked locally first. */
   async start(params: StartCreativeWorkflowParams, options?: CallOptions): Promise<CreativeWorkflowRecord> {
-    return record(await this.run((w) => w.start(toStartRequest(params)), options?.signal))
+    return record(await this.run((w) => Effect.flatMap(toStartRequest(params), w.start), options?.signal))
   }
 
   async list(options?: { readonly limit?: number; readonly offset?: number } & CallOptions): Promise<ReadonlyArray<CreativeWorkflowRecord>> {

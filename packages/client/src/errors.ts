@@ -68,24 +68,25 @@ export class SogniClientError extends Error {
   /** Seconds the server asked to wait before trying again, when it said. */
   readonly retryAfter: number | undefined
 
-  constructor(
-    name: ErrorName,
-    message: string,
-    options: {
-      readonly reason: string
-      readonly tag?: string | undefined
-      readonly retryable?: boolean | undefined
-      readonly retryAfter?: number | undefined
-      readonly cause?: unknown
-    }
-  ) {
+  constructor(name: ErrorName, message: string, options: ClientErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     Object.defineProperty(this, "name", { value: name, enumerable: false, configurable: true, writable: false })
     this.tag = options.tag
     this.reason = options.reason
     this.retryable = options.retryable ?? false
     this.retryAfter = options.retryAfter
+    if (options.fields !== undefined) Object.assign(this, options.fields)
   }
+}
+
+/** What an error is made with: the common fields, and `fields`, the data fields of its kind (copied onto it). */
+interface ClientErrorOptions {
+  readonly reason: string
+  readonly tag?: string | undefined
+  readonly retryable?: boolean | undefined
+  readonly retryAfter?: number | undefined
+  readonly cause?: unknown
+  readonly fields?: object | undefined
 }
 
 type Fields = Record<string, unknown>
@@ -117,60 +118,45 @@ const retryAfterSeconds = (error: object): number | undefined => {
   return undefined
 }
 
-const define = <const N extends ErrorName, F extends object>(name: N) => {
+/** The constructor of one error kind (its statics are not part of the declarations). */
+interface ErrorKind<N extends ErrorName> {
+  new(message: string, options: ClientErrorOptions): SogniClientError & { readonly name: N }
+  readonly prototype: SogniClientError
+}
+
+/**
+ * The base class of one error kind, named `N`: each kind's class extends it, and an interface of the
+ * same name declares the kind's data fields (copied from `fields` onto the error).
+ */
+const define = <const N extends ErrorName>(name: N): ErrorKind<N> => {
   class Named extends SogniClientError {
-    constructor(
-      message: string,
-      options: {
-        readonly reason: string
-        readonly tag?: string | undefined
-        readonly retryable?: boolean | undefined
-        readonly retryAfter?: number | undefined
-        readonly cause?: unknown
-        readonly fields?: F | undefined
-      }
-    ) {
+    declare readonly name: N
+    constructor(message: string, options: ClientErrorOptions) {
       super(name, message, options)
-      if (options.fields !== undefined) Object.assign(this, options.fields)
     }
   }
   Object.defineProperty(Named, "name", { value: name })
-  return Named as unknown as new(
-    message: string,
-    options: {
-      readonly reason: string
-      readonly tag?: string | undefined
-      readonly retryable?: boolean | undefined
-      readonly retryAfter?: number | undefined
-      readonly cause?: unknown
-      readonly fields?: F | undefined
-    }
-  ) => SogniClientError & Readonly<F> & { readonly name: N }
+  return Named
 }
 
 const guard = <N extends ErrorName, E>(name: N) => (u: unknown): u is E =>
   typeof u === "object" && u !== null && (u as { [brand]?: unknown })[brand] === true && (u as Error).name === name
 
 /** The connection to a host failed or broke. Always retryable. @since 0.1.0 */
-export const TransportError = define<"TransportError", { readonly closeCode?: number }>("TransportError")
-/** @since 0.1.0 */
-export type TransportError = InstanceType<typeof TransportError>
+export interface TransportError { readonly closeCode?: number }
+export class TransportError extends define("TransportError") {}
 /** @since 0.1.0 */
 export const isTransportError = guard<"TransportError", TransportError>("TransportError")
 
 /** Credentials were refused or are missing (`InvalidCredentials`, `SessionExpired`, `NotAuthenticated`, …). @since 0.1.0 */
-export const AuthenticationError = define<"AuthenticationError", { readonly closeCode?: number }>("AuthenticationError")
-/** @since 0.1.0 */
-export type AuthenticationError = InstanceType<typeof AuthenticationError>
+export interface AuthenticationError { readonly closeCode?: number }
+export class AuthenticationError extends define("AuthenticationError") {}
 /** @since 0.1.0 */
 export const isAuthenticationError = guard<"AuthenticationError", AuthenticationError>("AuthenticationError")
 
 /** Another connection took over this `appId` (socket close 4015). @since 0.1.0 */
-export const ConnectionReplacedError = define<"ConnectionReplacedError", { readonly appId: string }>(
-  "ConnectionReplacedError"
-)
-/** @since 0.1.0 */
-export type ConnectionReplacedError = InstanceType<typeof ConnectionReplacedError>
+export interface ConnectionReplacedError { readonly appId: string }
+export class ConnectionReplacedError extends define("ConnectionReplacedError") {}
 /** @since 0.1.0 */
 export const isConnectionReplacedError = guard<"ConnectionReplacedError", ConnectionReplacedError>(
   "ConnectionReplacedError"
@@ -182,39 +168,34 @@ export const isConnectionReplacedError = guard<"ConnectionReplacedError", Connec
  *
  * @since 0.1.0
  */
-export const ApiError = define<"ApiError", {
+export interface ApiError {
   readonly status: number
   readonly errorCode?: number
   readonly method: string
   readonly url: string
   readonly details?: Record<string, unknown> | undefined
   readonly payload: { readonly status: "error"; readonly errorCode: number; readonly message: string }
-}>("ApiError")
-/** @since 0.1.0 */
-export type ApiError = InstanceType<typeof ApiError>
+}
+export class ApiError extends define("ApiError") {}
 /** @since 0.1.0 */
 export const isApiError = guard<"ApiError", ApiError>("ApiError")
 
 /** A response or frame did not have the documented shape. @since 0.1.0 */
-export const DecodeError = define<"DecodeError", { readonly source?: string }>("DecodeError")
-/** @since 0.1.0 */
-export type DecodeError = InstanceType<typeof DecodeError>
+export interface DecodeError { readonly source?: string }
+export class DecodeError extends define("DecodeError") {}
 /** @since 0.1.0 */
 export const isDecodeError = guard<"DecodeError", DecodeError>("DecodeError")
 
 /** Input refused before anything was sent: `field` names the field (dotted path), `rule` the rule. @since 0.1.0 */
-export const InvalidRequestError = define<"InvalidRequestError", {
+export interface InvalidRequestError {
   readonly field: string
   readonly rule: string
   /** The workflow step, for plans refused locally. */
   readonly stepId?: string
   /** The platform tool, for tool arguments refused locally. */
   readonly tool?: string
-}>(
-  "InvalidRequestError"
-)
-/** @since 0.1.0 */
-export type InvalidRequestError = InstanceType<typeof InvalidRequestError>
+}
+export class InvalidRequestError extends define("InvalidRequestError") {}
 /** @since 0.1.0 */
 export const isInvalidRequestError = guard<"InvalidRequestError", InvalidRequestError>("InvalidRequestError")
 
@@ -226,13 +207,12 @@ export const isInvalidRequestError = guard<"InvalidRequestError", InvalidRequest
  *
  * @since 0.1.0
  */
-export const ProjectError = define<"ProjectError", {
+export interface ProjectError {
   readonly projectId: string
   readonly code: number
   readonly originalCode?: string
-}>("ProjectError")
-/** @since 0.1.0 */
-export type ProjectError = InstanceType<typeof ProjectError>
+}
+export class ProjectError extends define("ProjectError") {}
 /** @since 0.1.0 */
 export const isProjectError = guard<"ProjectError", ProjectError>("ProjectError")
 
@@ -242,7 +222,7 @@ export const isProjectError = guard<"ProjectError", ProjectError>("ProjectError"
  *
  * @since 0.1.0
  */
-export const ChatJobError = define<"ChatJobError", {
+export interface ChatJobError {
   readonly jobID: string
   /** The HTTP status, for hosted chat and chat runs. */
   readonly status?: number
@@ -255,57 +235,45 @@ export const ChatJobError = define<"ChatJobError", {
   readonly requiredPlans?: ReadonlyArray<string>
   readonly feature?: string
   readonly limitation?: string
-}>("ChatJobError")
-/** @since 0.1.0 */
-export type ChatJobError = InstanceType<typeof ChatJobError>
+}
+export class ChatJobError extends define("ChatJobError") {}
 /** @since 0.1.0 */
 export const isChatJobError = guard<"ChatJobError", ChatJobError>("ChatJobError")
 /** Whether a chat failure may succeed when the request is sent again (the official helper's name). @since 0.1.0 */
 export const isRetryableChatError = (u: unknown): boolean => isChatJobError(u) && u.retryable
 
 /** A tool call could not be resolved, or the tool loop gave up. @since 0.1.0 */
-export const ToolCallError = define<"ToolCallError", { readonly toolName?: string; readonly toolCallId?: string }>(
-  "ToolCallError"
-)
-/** @since 0.1.0 */
-export type ToolCallError = InstanceType<typeof ToolCallError>
+export interface ToolCallError { readonly toolName?: string; readonly toolCallId?: string }
+export class ToolCallError extends define("ToolCallError") {}
 /** @since 0.1.0 */
 export const isToolCallError = guard<"ToolCallError", ToolCallError>("ToolCallError")
 
 /** A structured answer was not JSON or did not match its schema; `rawText` is the answer. @since 0.1.0 */
-export const ChatOutputError = define<"ChatOutputError", { readonly jobID: string; readonly rawText: string }>(
-  "ChatOutputError"
-)
-/** @since 0.1.0 */
-export type ChatOutputError = InstanceType<typeof ChatOutputError>
+export interface ChatOutputError { readonly jobID: string; readonly rawText: string }
+export class ChatOutputError extends define("ChatOutputError") {}
 /** @since 0.1.0 */
 export const isChatOutputError = guard<"ChatOutputError", ChatOutputError>("ChatOutputError")
 
 /** A workflow, template or replay call failed. @since 0.1.0 */
-export const WorkflowError = define<"WorkflowError", Record<string, unknown>>("WorkflowError")
-/** @since 0.1.0 */
-export type WorkflowError = InstanceType<typeof WorkflowError>
+export interface WorkflowError {
+  readonly [field: string]: unknown
+}
+export class WorkflowError extends define("WorkflowError") {}
 /** @since 0.1.0 */
 export const isWorkflowError = guard<"WorkflowError", WorkflowError>("WorkflowError")
 
 /** The call's `AbortSignal` fired; the work was interrupted and cancelled upstream. @since 0.1.0 */
-export const AbortError = define<"AbortError", Record<never, never>>("AbortError")
-/** @since 0.1.0 */
-export type AbortError = InstanceType<typeof AbortError>
+export class AbortError extends define("AbortError") {}
 /** @since 0.1.0 */
 export const isAbortError = guard<"AbortError", AbortError>("AbortError")
 
 /** The client was disposed before or while the call ran. @since 0.1.0 */
-export const DisposedError = define<"DisposedError", Record<never, never>>("DisposedError")
-/** @since 0.1.0 */
-export type DisposedError = InstanceType<typeof DisposedError>
+export class DisposedError extends define("DisposedError") {}
 /** @since 0.1.0 */
 export const isDisposedError = guard<"DisposedError", DisposedError>("DisposedError")
 
 /** A bug: something failed in a way no typed error describes (the defect is the `cause`). @since 0.1.0 */
-export const UnexpectedError = define<"UnexpectedError", Record<never, never>>("UnexpectedError")
-/** @since 0.1.0 */
-export type UnexpectedError = InstanceType<typeof UnexpectedError>
+export class UnexpectedError extends define("UnexpectedError") {}
 /** @since 0.1.0 */
 export const isUnexpectedError = guard<"UnexpectedError", UnexpectedError>("UnexpectedError")
 
@@ -352,7 +320,7 @@ export const fromTyped = (error: unknown): SogniClientError => {
     case "SogniAuthenticationError":
       return new AuthenticationError(message, { ...common, fields })
     case "SogniConnectionReplacedError":
-      return new ConnectionReplacedError(message, { ...common, reason: "ConnectionReplaced", fields: fields as { appId: string } })
+      return new ConnectionReplacedError(message, { ...common, reason: "ConnectionReplaced", fields })
     case "SogniApiError": {
       const f = fields as { status: number; errorCode?: number; method: string; url: string; details?: unknown }
       return new ApiError(message, {
@@ -368,14 +336,10 @@ export const fromTyped = (error: unknown): SogniClientError => {
       return new DecodeError(message, { ...common, fields })
     case "SogniInvalidRequest":
     case "WorkflowInvalidRequest":
-      return new InvalidRequestError(message, {
-        ...common,
-        reason: "InvalidRequest",
-        fields: fields as { field: string; rule: string }
-      })
+      return new InvalidRequestError(message, { ...common, reason: "InvalidRequest", fields })
     case "PlatformToolArgumentError":
       // a platform tool's arguments refused locally, before anything was sent
-      return new InvalidRequestError(message, { ...common, fields: fields as { field: string; rule: string } })
+      return new InvalidRequestError(message, { ...common, fields })
     case "WorkflowApiError": {
       const f = fields as { status: number; errorCode?: number; operation: string; details?: unknown }
       const [method = "", url = ""] = f.operation.split(" ")
@@ -416,7 +380,7 @@ export const fromTyped = (error: unknown): SogniClientError => {
     case "SogniToolCallError":
       return new ToolCallError(message, { ...common, fields })
     case "SogniChatOutputError":
-      return new ChatOutputError(message, { ...common, fields: fields as { jobID: string; rawText: string } })
+      return new ChatOutputError(message, { ...common, fields })
     default:
       if (tag.startsWith("SogniWorkflow") || tag.startsWith("Workflow")) {
         return new WorkflowError(message, { ...common, fields })

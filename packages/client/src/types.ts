@@ -5,6 +5,10 @@
  *
  * @since 0.1.0
  */
+import type * as ChatChunk from "@effect-sogni/chat/ChatChunk"
+import type * as ChatRequest from "@effect-sogni/chat/ChatRequest"
+import type * as Attribution from "@effect-sogni/core/Attribution"
+import type * as ProjectSync from "@effect-sogni/media/ProjectSync"
 
 /** `fast` (GPU) or `relaxed` (Mac, images only). @since 0.1.0 */
 export type SupernetType = "fast" | "relaxed"
@@ -775,25 +779,15 @@ export interface AppAlert {
 // Chat
 // ---------------------------------------------------------------------------------------------
 
+/** A text part of a multimodal message (the chat package's). @since 0.1.0 */
+export type TextContentPart = ChatRequest.TextPart
+/** An image part: a data URI, or an https URL (the chat package's). @since 0.1.0 */
+export type ImageUrlContentPart = ChatRequest.ImagePart
 /** @since 0.1.0 */
-export interface TextContentPart {
-  readonly type: "text"
-  readonly text: string
-}
-/** @since 0.1.0 */
-export interface ImageUrlContentPart {
-  readonly type: "image_url"
-  readonly image_url: { readonly url: string; readonly detail?: "auto" | "low" | "high" }
-}
-/** @since 0.1.0 */
-export type ContentPart = TextContentPart | ImageUrlContentPart
+export type ContentPart = ChatRequest.ContentPart
 
-/** @since 0.1.0 */
-export interface ToolCall {
-  readonly id: string
-  readonly type: "function"
-  readonly function: { readonly name: string; readonly arguments: string }
-}
+/** A complete tool call (the chat package's). @since 0.1.0 */
+export type ToolCall = ChatRequest.ToolCall
 
 /** @since 0.1.0 */
 export interface ToolCallDelta {
@@ -803,37 +797,17 @@ export interface ToolCallDelta {
   readonly function?: { readonly name?: string; readonly arguments?: string }
 }
 
-/** @since 0.1.0 */
-export interface ChatMessage {
-  readonly role: "system" | "user" | "assistant" | "tool"
-  readonly content: string | ReadonlyArray<ContentPart> | null
-  readonly tool_calls?: ReadonlyArray<ToolCall>
-  readonly tool_call_id?: string
-  readonly name?: string
-}
+/** One conversation turn, in the OpenAI wire shape (the chat package's). @since 0.1.0 */
+export type ChatMessage = ChatRequest.ChatMessage
+
+/** An OpenAI function tool definition (the chat package's). @since 0.1.0 */
+export type ToolDefinition = ChatRequest.ToolDefinition
 
 /** @since 0.1.0 */
-export interface ToolDefinition {
-  readonly type: "function"
-  readonly function: { readonly name: string; readonly description?: string; readonly parameters?: Record<string, unknown> }
-}
+export type ToolChoice = ChatRequest.ToolChoice
 
 /** @since 0.1.0 */
-export type ToolChoice = "auto" | "none" | "required" | { readonly type: "function"; readonly function: { readonly name: string } }
-
-/** @since 0.1.0 */
-export type ChatResponseFormat =
-  | { readonly type: "text" }
-  | { readonly type: "json_object" }
-  | {
-    readonly type: "json_schema"
-    readonly json_schema: {
-      readonly name: string
-      readonly schema: Record<string, unknown>
-      readonly strict?: boolean
-      readonly description?: string
-    }
-  }
+export type ChatResponseFormat = ChatRequest.ResponseFormat
 
 /** @since 0.1.0 */
 export interface TokenUsage {
@@ -842,15 +816,8 @@ export interface TokenUsage {
   readonly total_tokens?: number | undefined
 }
 
-/** @since 0.1.0 */
-export interface LLMJobCost {
-  readonly costInUSD?: string | undefined
-  readonly costInToken?: string | undefined
-  readonly costInSogni?: string | undefined
-  readonly costInSpark?: string | undefined
-  readonly inputTokens?: number | undefined
-  readonly outputTokens?: number | undefined
-}
+/** The settled cost of a job; the amounts are decimal strings (the chat package's). @since 0.1.0 */
+export type LLMJobCost = ChatChunk.LLMJobCost
 
 /** The official client's tool progress (reported for tools run by `onToolCall`: start and end). @since 0.1.0 */
 export interface ToolExecutionProgress {
@@ -1359,25 +1326,7 @@ export interface ReplayRecordSummary {
  *
  * @since 0.1.0
  */
-export interface ConnectionAttribution {
-  readonly interactionKind?: "human_ui" | "external_agent" | "service" | "unknown"
-  readonly agentFramework?: string
-  readonly agentFrameworkVersion?: string
-  readonly agentSurface?:
-    | "native_web"
-    | "native_mobile"
-    | "native_desktop"
-    | "plugin"
-    | "personal_skill"
-    | "mcp"
-    | "cli"
-    | "sdk"
-    | "openai_compatible"
-    | "direct_api"
-    | "unknown"
-  readonly agentSurfaceVersion?: string
-  readonly executionMode?: "browser" | "durable" | "server" | "unknown"
-}
+export type ConnectionAttribution = Attribution.ConnectionAttribution
 
 /** Server status of a project in recovery payloads. @since 0.1.0 */
 export type RecoveredProjectStatus =
@@ -1391,16 +1340,8 @@ export type RecoveredProjectStatus =
   | "errored"
   | "cancelled"
 
-/** Status of a worker job in recovery payloads. @since 0.1.0 */
-export type RecoveredWorkerJobStatus =
-  | "created"
-  | "queued"
-  | "assigned"
-  | "initiatingModel"
-  | "jobStarted"
-  | "jobProgress"
-  | "jobCompleted"
-  | "jobError"
+/** Status of a worker job in recovery payloads (the media package's list). @since 0.1.0 */
+export type RecoveredWorkerJobStatus = (typeof ProjectSync.workerJobStatuses)[number]
 
 /**
  * A worker job of a {@link RecoveredProject}: `imgID` is the job's identity (`id` is the project's),

@@ -17,8 +17,13 @@ import * as Schema from "effect/Schema"
 import { SogniInvalidRequest } from "./SogniError.js"
 import { type RestError, SogniRest } from "./SogniRest.js"
 
-/** The leaderboards the platform keeps. @since 0.1.0 */
-export const LeaderboardType = Schema.Literal(
+/**
+ * The leaderboards the platform keeps, as a plain list (the promise client's declarations inline the
+ * types of this module without Effect's).
+ *
+ * @since 0.1.0
+ */
+export const leaderboardTypes = [
   "renderUSDCompleteWorker",
   "renderUSDCompleteArtist",
   "renderSecCompleteWorker",
@@ -34,9 +39,16 @@ export const LeaderboardType = Schema.Literal(
   "uloginArtist",
   "tokenVolume",
   "referral"
-)
+] as const
+
+// a name of its own: `LeaderboardType` is also the schema, which the client's declarations cannot carry
+type Board = (typeof leaderboardTypes)[number]
+
 /** @since 0.1.0 */
-export type LeaderboardType = typeof LeaderboardType.Type
+export type LeaderboardType = Board
+
+/** The leaderboards the platform keeps. @since 0.1.0 */
+export const LeaderboardType: Schema.Literal<typeof leaderboardTypes> = Schema.Literal(...leaderboardTypes)
 
 /**
  * A leaderboard query: `period` `day` (the UTC day of `date`, epoch ms, today by default) or `lifetime`;
@@ -45,7 +57,7 @@ export type LeaderboardType = typeof LeaderboardType.Type
  * @since 0.1.0
  */
 export interface LeaderboardParams {
-  readonly type: LeaderboardType
+  readonly type: Board
   readonly period: "day" | "lifetime"
   readonly username?: string | undefined
   readonly network?: "fast" | "relaxed" | "all" | undefined

@@ -42,8 +42,13 @@ const open = { key: Schema.String, value: Schema.Unknown } as const
 /** Optional on the wire, and `null` read as absent. */
 const optionalText = Schema.optionalWith(Schema.String, { nullable: true, exact: true })
 
-/** Statuses of a worker job in a recovery snapshot (socket.md §8.2). @since 0.1.0 */
-export const WorkerJobStatus = Schema.Literal(
+/**
+ * Statuses of a worker job in a recovery snapshot (socket.md §8.2), as a plain list (the promise
+ * client's declarations inline its type without Effect's).
+ *
+ * @since 0.1.0
+ */
+export const workerJobStatuses = [
   "created",
   "queued",
   "assigned",
@@ -52,9 +57,12 @@ export const WorkerJobStatus = Schema.Literal(
   "jobProgress",
   "jobCompleted",
   "jobError"
-)
+] as const
+
+/** Statuses of a worker job in a recovery snapshot (socket.md §8.2). @since 0.1.0 */
+export const WorkerJobStatus: Schema.Literal<typeof workerJobStatuses> = Schema.Literal(...workerJobStatuses)
 /** @since 0.1.0 */
-export type WorkerJobStatus = typeof WorkerJobStatus.Type
+export type WorkerJobStatus = (typeof workerJobStatuses)[number]
 
 /**
  * A worker job of a {@link RunningProject}, with the fields socket.md §8.2 guarantees (`id`, `imgID`,
