@@ -208,6 +208,13 @@ export const estimatedOutputTokens = (
 export interface CallOptions {
   readonly idleTimeout?: Duration.DurationInput | undefined
   readonly splitThinking?: boolean | undefined
+  /**
+   * Include the job's lifecycle in the stream: one `JobState` chunk per `jobState` frame (pending,
+   * queued with its position and quote, assigned, jobStarted with the worker), before the text. Off by
+   * default: the stream then holds what the model produced and the `Finish`, one element per token frame
+   * as the official client yields them (the worker still reaches `Finish.workerName`).
+   */
+  readonly jobStates?: boolean | undefined
 }
 
 /** Options of the tool loop. @since 0.1.0 */
@@ -259,7 +266,11 @@ export interface ChatService {
   readonly models: SubscriptionRef.SubscriptionRef<ReadonlyArray<LlmModels.LlmModel>>
   /** The limits of one model, waiting (bounded by `modelCatalogWait`) for the first list. */
   readonly modelInfo: (model: string) => Effect.Effect<Option.Option<LlmModels.LlmModel>>
-  /** Streams one completion: job states, text and reasoning deltas, tool-call deltas, usage, then `Finish`. */
+  /**
+   * Streams one completion: text and reasoning deltas, tool-call deltas, mid-stream usage, then `Finish`
+   * (finish reason, final usage, cost, worker, tool calls); with `jobStates: true`, the job's lifecycle
+   * frames first.
+   */
   readonly stream: (request: ChatRequest.ChatRequest, options?: CallOptions) => Stream.Stream<ChatChunk, ChatError>
   /** One completion, folded from the same stream. */
   readonly complete: (request: ChatRequest.ChatRequest, options?: CallOptions) => Effect.Effect<ChatCompletion, ChatError>
@@ -541,7 +552,10 @@ export const make = (
             }))
           const idleMillis = Duration.toMillis(Duration.decode(call?.idleTimeout ?? idleDefault))
           const clock = yield* Effect.clock
-          let state = ChatJob.initial(jobID, { splitThinking: call?.splitThinking ?? splitDefault })
+          let state = ChatJob.initial(jobID, {
+            splitThinking: call?.splitThinking ?? splitDefault,
+            jobStates: call?.jobStates
+          })
           // set once the job needs no cancel: it ended, the server forgot it, or it was never sent
           let settled = false
           // set once the stream got its ending (end or failure); later endings are ignored
@@ -559,14 +573,13 @@ export const make = (
             if (ended) return
             frames++
             lastFrameAt = clock.unsafeCurrentTimeMillis()
-            const step = ChatJob.transition(state, event)
-            state = step.state
-            for (const chunk of step.chunks) emit.offer(chunk)
-            if (step.ending !== undefined && !ended) {
+            state = ChatJob.feed(state, event, emit.offer)
+            const ending = state.ending
+            if (ending !== undefined && !ended) {
               settled = true
               ended = true
-              if (step.ending._tag === "Completed") emit.end()
-              else emit.fail(step.ending.error)
+              if (ending._tag === "Completed") emit.end()
+              else emit.fail(ending.error)
             }
           })
 

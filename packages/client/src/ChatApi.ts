@@ -238,10 +238,11 @@ const chatStream = (
     })
   )
 
-const callOptions = { splitThinking: false } as const
+// the content as sent (`<think>` included); the job states feed the `jobState` events and name the job early
+const callOptions = { splitThinking: false, jobStates: true } as const
 
 const toolOptions = (p: ChatCompletionParams) =>
-  strip({ ...callOptions, maxToolRounds: p.maxToolRounds }) as { splitThinking: false; maxToolRounds?: number }
+  strip({ ...callOptions, maxToolRounds: p.maxToolRounds }) as typeof callOptions & { maxToolRounds?: number }
 
 type AnyChunk = ChatChunk.ToolStreamChunk
 
