@@ -83,15 +83,28 @@ export const initial = (jobID: string, options: Options): State => ({
 
 // `ChatChunk.X` is a proxy property that builds a new constructor on every read: read each one once
 const TextDelta = ChatChunk.TextDelta
-const ReasoningDelta = ChatChunk.ReasoningDelta
 const ToolCallDelta = ChatChunk.ToolCallDelta
 const Usage = ChatChunk.Usage
 const JobState = ChatChunk.JobState
 const Finish = ChatChunk.Finish
 
+/**
+ * `TextDelta({ text })` / `ReasoningDelta({ text })` without the argument object: the same structural
+ * value (`Data`'s prototype, own `text` then `_tag`), built with no object literal on the per-token path.
+ * V8 pretenures an object literal whose earlier instances it saw survive a scavenge, and the copied-away
+ * argument object then went straight to the old space on every token, as garbage for the next full GC.
+ */
+const structural: object = Object.getPrototypeOf(TextDelta({ text: "" }))
+const textDelta = (tag: "TextDelta" | "ReasoningDelta", text: string): ChatChunk => {
+  const chunk = Object.create(structural) as { text: string; _tag: string }
+  chunk.text = text
+  chunk._tag = tag
+  return chunk as ChatChunk
+}
+
 const textChunks = (emit: (chunk: ChatChunk) => void, reasoning: string, content: string) => {
-  if (reasoning.length > 0) emit(ReasoningDelta({ text: reasoning }))
-  if (content.length > 0) emit(TextDelta({ text: content }))
+  if (reasoning.length > 0) emit(textDelta("ReasoningDelta", reasoning))
+  if (content.length > 0) emit(textDelta("TextDelta", content))
 }
 
 const nonEmpty = (s: string | null | undefined): s is string => typeof s === "string" && s.length > 0
@@ -159,10 +172,10 @@ export const feed = (state: State, event: Protocol.ServerEvent, emit: (chunk: Ch
       const text = t.content
       if (text !== undefined && text !== null && text.length > 0) {
         if (splitter === undefined) {
-          emit(TextDelta({ text }))
+          emit(textDelta("TextDelta", text))
         } else if (splitter.pending.length === 0 && !splitter.trimLeading && text.indexOf("<") < 0) {
           // ThinkSplitter.push's own shortcut, without its output object: no tag can start here
-          emit(splitter.mode === "content" ? TextDelta({ text }) : ReasoningDelta({ text }))
+          emit(textDelta(splitter.mode === "content" ? "TextDelta" : "ReasoningDelta", text))
         } else {
           const out = ThinkSplitter.push(splitter, text)
           splitter = out.state
