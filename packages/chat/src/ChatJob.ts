@@ -89,10 +89,9 @@ const JobState = ChatChunk.JobState
 const Finish = ChatChunk.Finish
 
 /**
- * `TextDelta({ text })` / `ReasoningDelta({ text })` without the argument object: the same structural
- * value (`Data`'s prototype, own `text` then `_tag`), built with no object literal on the per-token path.
- * V8 pretenures an object literal whose earlier instances it saw survive a scavenge, and the copied-away
- * argument object then went straight to the old space on every token, as garbage for the next full GC.
+ * `TextDelta({ text })` / `ReasoningDelta({ text })` without the argument object `Data`'s constructor
+ * copies from: the same structural value (`Data`'s prototype, own `text` then `_tag`), one allocation
+ * per token instead of two and no `Object.assign`.
  */
 const structural: object = Object.getPrototypeOf(TextDelta({ text: "" }))
 const textDelta = (tag: "TextDelta" | "ReasoningDelta", text: string): ChatChunk => {

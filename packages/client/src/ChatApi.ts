@@ -265,18 +265,6 @@ const urlsOf = (content: string): ReadonlyArray<string> =>
   Option.match(decodeToolOutputUrls(content), { onNone: () => [], onSome: (o) => o.urls })
 
 /**
- * `{ jobID, content }` built without an object literal: V8 pretenures a literal whose recent instances
- * it saw survive a scavenge, after which every per-token piece would be allocated in the old space and
- * linger there as garbage until a full collection.
- */
-const textPiece = (jobID: string, content: string): ChatCompletionChunk => {
-  const piece = Object.create(Object.prototype) as { jobID: string; content: string }
-  piece.jobID = jobID
-  piece.content = content
-  return piece
-}
-
-/**
  * Folds chunks into official-shaped pieces and the final result; shared by `create` with and without
  * `stream: true`, so both give the same answer.
  */
@@ -302,7 +290,7 @@ class Folder {
     this.content += text
     let piece: ChatCompletionChunk
     if (this.roleSent) {
-      piece = textPiece(this.jobID, text)
+      piece = { jobID: this.jobID, content: text }
     } else {
       this.roleSent = true
       piece = { jobID: this.jobID, content: text, role: "assistant" }
