@@ -279,7 +279,8 @@ export const make = (options: Options): Effect.Effect<LanguageModel.Service, nev
       streamText: (provider) =>
         Stream.unwrap(
           Effect.map(request(provider), (req) =>
-            chat.stream(req).pipe(
+            // the job states give the response metadata (the job id) before the first text
+            chat.stream(req, { jobStates: true }).pipe(
               Stream.mapError(fromChatError("streamText")),
               Stream.mapAccum(initialState, (s, chunk) => {
                 const [next, parts, calls] = step(options.model, s, chunk)

@@ -213,6 +213,13 @@ export const estimatedOutputTokens = (
 export interface CallOptions {
   readonly idleTimeout?: Duration.DurationInput | undefined
   readonly splitThinking?: boolean | undefined
+  /**
+   * Include the job's lifecycle in the stream: one `JobState` chunk per `jobState` frame (pending,
+   * queued with its position and quote, assigned, jobStarted with the worker), before the text. Off by
+   * default: the stream then holds what the model produced and the `Finish`, one element per token frame
+   * as the official client yields them (the worker still reaches `Finish.workerName`).
+   */
+  readonly jobStates?: boolean | undefined
 }
 
 /** Options of the tool loop. @since 0.1.0 */
@@ -264,7 +271,11 @@ export interface ChatService {
   readonly models: SubscriptionRef.SubscriptionRef<ReadonlyArray<LlmModels.LlmModel>>
   /** The limits of one model, waiting (bounded by `modelCatalogWait`) for the first list. */
   readonly modelInfo: (model: string) => Effect.Effect<Option.Option<LlmModels.LlmModel>>
-  /** Streams one completion: job states, text and reasoning deltas, tool-call deltas, usage, then `Finish`. */
+  /**
+   * Streams one completion: text and reasoning deltas, tool-call deltas, mid-stream usage, then `Finish`
+   * (finish reason, final usage, cost, worker, tool calls); with `jobStates: true`, the job's lifecycle
+   * frames first.
+   */
   readonly stream: (request: ChatRequest.ChatRequest, options?: CallOptions) => Stream.Stream<ChatChunk, ChatError>
   /** One completion, folded from the same stream. */
   readonly complete: (request: ChatRequest.ChatRequest, options?: CallOptions) => Effect.Effect<ChatCompletion, ChatError>
@@ -529,151 +540,153 @@ export const make = (
     const bufferSize = Math.max(2, Math.floor(options.streamBufferSize ?? defaults.streamBufferSize))
 
     /**
-     * Runs one built job as a stream of chunks: the socket's turn folds each frame through the job's
-     * machine into a bounded {@link ChunkBuffer} (its overflow policy merges text rather than dropping
-     * it; see `streamBufferSize`), and the consumer takes everything waiting in one pull.
+     * Starts one built job in the current scope and returns its stream of chunks: the socket's turn
+     * folds each frame through the job's machine into a bounded {@link ChunkBuffer} (its overflow policy
+     * merges text rather than dropping it; see `streamBufferSize`), and the consumer takes everything
+     * waiting in one pull.
      */
     const runJob = (payload: ChatRequest.LLMJobRequestPayload, call: CallOptions | undefined) =>
-      Stream.unwrapScoped(
-        Effect.gen(function*() {
-          const jobID = payload.jobID.toUpperCase()
-          const emit = ChunkBuffer.make(bufferSize, (waiting) =>
-            new SogniChatJobError({
-              reason: "BufferOverflow",
-              jobID,
-              error: "buffer_overflow",
-              message: `the consumer of job ${jobID} fell ${waiting} chunks behind (streamBufferSize ${bufferSize})`
-            }))
-          const idleMillis = Duration.toMillis(Duration.decode(call?.idleTimeout ?? idleDefault))
-          const clock = yield* Effect.clock
-          let state = ChatJob.initial(jobID, { splitThinking: call?.splitThinking ?? splitDefault })
-          // set once the job needs no cancel: it ended, the server forgot it, or it was never sent
-          let settled = false
-          // set once the stream got its ending (end or failure); later endings are ignored
-          let ended = false
-          let frames = 0
-          let lastFrameAt = clock.unsafeCurrentTimeMillis()
-
-          const finishWith = (error: ChatError) => {
-            if (ended) return
-            ended = true
-            emit.fail(error)
-          }
-
-          yield* socket.routeWith(jobID, (event) => {
-            if (ended) return
-            frames++
-            lastFrameAt = clock.unsafeCurrentTimeMillis()
-            const step = ChatJob.transition(state, event)
-            state = step.state
-            for (const chunk of step.chunks) emit.offer(chunk)
-            if (step.ending !== undefined && !ended) {
-              settled = true
-              ended = true
-              if (step.ending._tag === "Completed") emit.end()
-              else emit.fail(step.ending.error)
-            }
-          })
-
-          yield* Effect.addFinalizer(() =>
-            settled
-              ? Effect.void
-              : Effect.sync(() => {
-                settled = true
-                runBackground(
-                  socket.send({ type: "llmJobCancel", payload: { jobID } }).pipe(
-                    Effect.timeout(cancelTimeout),
-                    Effect.catchAllCause((cause) => Effect.logDebug("Chat: llmJobCancel not sent", cause))
-                  )
-                )
-              })
-          )
-
-          yield* socket.send({ type: "llmJobRequest", payload }).pipe(
-            Effect.tapError(() => Effect.sync(() => (settled = true)))
-          )
-
-          // idle watchdog: measured from the request, reset by every frame of the job
-          yield* Effect.forkScoped(Effect.gen(function*() {
-            while (true) {
-              const due = lastFrameAt + idleMillis - clock.unsafeCurrentTimeMillis()
-              if (due <= 0) {
-                if (!ended) {
-                  finishWith(
-                    new SogniChatJobError({
-                      reason: "IdleTimeout",
-                      jobID,
-                      error: "idle_timeout",
-                      message: `no frame for job ${jobID} within ${Duration.format(Duration.millis(idleMillis))}`
-                    })
-                  )
-                }
-                return
-              }
-              yield* Effect.sleep(Duration.millis(due))
-            }
+      Effect.gen(function*() {
+        const jobID = payload.jobID.toUpperCase()
+        const emit = ChunkBuffer.make(bufferSize, (waiting) =>
+          new SogniChatJobError({
+            reason: "BufferOverflow",
+            jobID,
+            error: "buffer_overflow",
+            message: `the consumer of job ${jobID} fell ${waiting} chunks behind (streamBufferSize ${bufferSize})`
           }))
+        const idleMillis = Duration.toMillis(Duration.decode(call?.idleTimeout ?? idleDefault))
+        const clock = yield* Effect.clock
+        let state = ChatJob.initial(jobID, {
+          splitThinking: call?.splitThinking ?? splitDefault,
+          jobStates: call?.jobStates
+        })
+        // set once the job needs no cancel: it ended, the server forgot it, or it was never sent
+        let settled = false
+        // set once the stream got its ending (end or failure); later endings are ignored
+        let ended = false
+        let frames = 0
+        let lastFrameAt = clock.unsafeCurrentTimeMillis()
 
-          // transport watchdog (chat.md §7)
-          let dropped = false
-          const checkRecovered = Effect.gen(function*() {
-            const auth = yield* SubscriptionRef.get(socket.authenticated)
-            const ids = Option.isSome(auth) ? auth.value.activeLLMJobIDs : undefined
-            if (ids === undefined) {
-              const seen = frames
-              yield* Effect.forkScoped(
-                Effect.sleep(recoveryGrace).pipe(
-                  Effect.zipRight(Effect.sync(() => {
-                    if (frames === seen && !ended) {
-                      settled = true
-                      finishWith(lost(jobID, `job ${jobID} showed no sign of life within the recovery grace after a reconnect`))
-                    }
-                  }))
+        const finishWith = (error: ChatError) => {
+          if (ended) return
+          ended = true
+          emit.fail(error)
+        }
+
+        yield* socket.routeWith(jobID, (event) => {
+          if (ended) return
+          frames++
+          lastFrameAt = clock.unsafeCurrentTimeMillis()
+          state = ChatJob.feed(state, event, emit.offer)
+          const ending = state.ending
+          if (ending !== undefined && !ended) {
+            settled = true
+            ended = true
+            if (ending._tag === "Completed") emit.end()
+            else emit.fail(ending.error)
+          }
+        })
+
+        yield* Effect.addFinalizer(() =>
+          settled
+            ? Effect.void
+            : Effect.sync(() => {
+              settled = true
+              runBackground(
+                socket.send({ type: "llmJobCancel", payload: { jobID } }).pipe(
+                  Effect.timeout(cancelTimeout),
+                  Effect.catchAllCause((cause) => Effect.logDebug("Chat: llmJobCancel not sent", cause))
                 )
               )
-            } else if (!ids.some((id) => id.toUpperCase() === jobID)) {
-              settled = true
-              finishWith(lost(jobID, `the server no longer knows job ${jobID} after a reconnect`))
-            }
-          })
-          yield* Effect.forkScoped(
-            socket.status.changes.pipe(
-              Stream.runForEach((status) => {
-                switch (status._tag) {
-                  case "Authenticated": {
-                    if (!dropped) return Effect.void
-                    dropped = false
-                    return checkRecovered
-                  }
-                  case "Closed":
-                    return Effect.sync(() => {
-                      settled = true
-                      finishWith(
-                        lost(
-                          jobID,
-                          `the connection ended for good${
-                            Option.isSome(status.error) ? `: ${status.error.value.message}` : ""
-                          }`
-                        )
-                      )
-                    })
-                  case "Idle":
-                    // a normal close: reconnect so the server can rebind the job (it waits 30 s)
-                    dropped = true
-                    return socket.connect
-                  default:
-                    dropped = true
-                    return Effect.void
-                }
-              })
-            )
-          )
-          return Stream.repeatEffectChunkOption(emit.take)
-        })
-      )
+            })
+        )
 
+        yield* socket.send({ type: "llmJobRequest", payload }).pipe(
+          Effect.tapError(() => Effect.sync(() => (settled = true)))
+        )
+
+        // idle watchdog: measured from the request, reset by every frame of the job
+        yield* Effect.forkScoped(Effect.gen(function*() {
+          while (true) {
+            const due = lastFrameAt + idleMillis - clock.unsafeCurrentTimeMillis()
+            if (due <= 0) {
+              if (!ended) {
+                finishWith(
+                  new SogniChatJobError({
+                    reason: "IdleTimeout",
+                    jobID,
+                    error: "idle_timeout",
+                    message: `no frame for job ${jobID} within ${Duration.format(Duration.millis(idleMillis))}`
+                  })
+                )
+              }
+              return
+            }
+            yield* Effect.sleep(Duration.millis(due))
+          }
+        }))
+
+        // transport watchdog (chat.md §7)
+        let dropped = false
+        const checkRecovered = Effect.gen(function*() {
+          const auth = yield* SubscriptionRef.get(socket.authenticated)
+          const ids = Option.isSome(auth) ? auth.value.activeLLMJobIDs : undefined
+          if (ids === undefined) {
+            const seen = frames
+            yield* Effect.forkScoped(
+              Effect.sleep(recoveryGrace).pipe(
+                Effect.zipRight(Effect.sync(() => {
+                  if (frames === seen && !ended) {
+                    settled = true
+                    finishWith(lost(jobID, `job ${jobID} showed no sign of life within the recovery grace after a reconnect`))
+                  }
+                }))
+              )
+            )
+          } else if (!ids.some((id) => id.toUpperCase() === jobID)) {
+            settled = true
+            finishWith(lost(jobID, `the server no longer knows job ${jobID} after a reconnect`))
+          }
+        })
+        yield* Effect.forkScoped(
+          socket.status.changes.pipe(
+            Stream.runForEach((status) => {
+              switch (status._tag) {
+                case "Authenticated": {
+                  if (!dropped) return Effect.void
+                  dropped = false
+                  return checkRecovered
+                }
+                case "Closed":
+                  return Effect.sync(() => {
+                    settled = true
+                    finishWith(
+                      lost(
+                        jobID,
+                        `the connection ended for good${
+                          Option.isSome(status.error) ? `: ${status.error.value.message}` : ""
+                        }`
+                      )
+                    )
+                  })
+                case "Idle":
+                  // a normal close: reconnect so the server can rebind the job (it waits 30 s)
+                  dropped = true
+                  return socket.connect
+                default:
+                  dropped = true
+                  return Effect.void
+              }
+            })
+          )
+        )
+        return Stream.repeatEffectChunkOption(emit.take)
+      })
+
+    // one layer around the job's pull (each `unwrap` adds a channel step to every batch)
     const stream = (request: ChatRequest.ChatRequest, call: CallOptions | undefined, flag: boolean | undefined) =>
-      Stream.unwrap(Effect.map(prepare(request, flag), (payload) => runJob(payload, call)))
+      Stream.unwrapScoped(Effect.flatMap(prepare(request, flag), (payload) => runJob(payload, call)))
 
     const complete = (request: ChatRequest.ChatRequest, call?: CallOptions) =>
       foldCompletion(stream(request, call, undefined)).pipe(

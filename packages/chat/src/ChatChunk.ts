@@ -1,10 +1,13 @@
 /**
  * What a chat stream emits, and the completion a whole stream folds into.
  *
- * A job's stream is, in order: optional `JobState`s (pending, queued, assigned, jobStarted), then per
- * `jobTokens` frame its `ReasoningDelta` / `TextDelta` (after the `<think>` split), `ToolCallDelta`s (raw,
- * keyed by `index`) and `Usage`, and finally exactly one `Finish` carrying the finish reason, usage, cost,
- * worker and the accumulated tool calls. {@link collect} folds such a stream into a {@link ChatCompletion};
+ * A job's stream is, in order: its `JobState`s (pending, queued, assigned, jobStarted) when the call
+ * asked for them (`jobStates: true`), then per `jobTokens` frame its `ReasoningDelta` / `TextDelta`
+ * (after the `<think>` split), `ToolCallDelta`s (raw, keyed by `index`) and `Usage`, and finally exactly
+ * one `Finish` carrying the finish reason, usage, cost, worker and the accumulated tool calls. The frame
+ * that carries the finish reason (the reply's last) reports its usage through that `Finish`, not a
+ * `Usage` of its own: a reply of N text frames and a closing frame is N `TextDelta`s and a `Finish`,
+ * as many elements as the official client's chunks. {@link collect} folds such a stream into a {@link ChatCompletion};
  * `Chat.complete` is exactly that fold.
  *
  * The tool loop adds {@link ToolEvent}s between rounds: each `ToolCall` before its handler runs, each
@@ -50,7 +53,10 @@ export const zeroUsage: TokenUsage = { prompt_tokens: 0, completion_tokens: 0, t
  * @since 0.1.0
  */
 export type ChatChunk = Data.TaggedEnum<{
-  /** A lifecycle frame (`pending`, `queued`, `assigned`, `jobStarted`, …), with the quote when queued. */
+  /**
+   * A lifecycle frame (`pending`, `queued`, `assigned`, `jobStarted`, …), with the quote when queued; only
+   * in streams that asked for them (`jobStates: true`).
+   */
   JobState: {
     readonly jobID: string
     readonly state: string
@@ -70,7 +76,7 @@ export type ChatChunk = Data.TaggedEnum<{
     readonly name: string | undefined
     readonly arguments: string
   }
-  /** Usage reported by a `jobTokens` frame (the final one comes with `Finish`). */
+  /** Usage reported by a `jobTokens` frame before the last (the last one's comes with `Finish`). */
   Usage: { readonly usage: TokenUsage }
   /** The terminal success (`llmJobResult`). */
   Finish: {

@@ -3,8 +3,9 @@
  *
  * `transition(state, event)` folds `jobState`, `jobTokens`, `llmJobResult` and `llmJobError` frames
  * (chat.md §3) through the {@link ChunkAccumulator} and, when thinking is split, the
- * {@link ThinkSplitter}. The effectful shell (`Chat`) only routes frames here and forwards what comes out;
- * it never interprets a frame itself. After the ending every input is ignored (frames after the
+ * {@link ThinkSplitter}; `feed(state, event, emit)` is the same fold handing each chunk to `emit` (what the
+ * socket's turn runs: nothing allocated per frame but the chunks). The effectful shell (`Chat`) only
+ * routes frames here and forwards what comes out; it never interprets a frame itself. After the ending every input is ignored (frames after the
  * terminal one are dropped, as chat.md §3.6 requires).
  *
  * @example
@@ -35,7 +36,11 @@ export interface State {
   /** Absent when thinking is not split (all text is `TextDelta`). */
   readonly splitter: ThinkSplitter.State | undefined
   readonly workerName: string | undefined
+  /** Whether `jobState` frames come out as `JobState` chunks (else they only update `workerName`). */
+  readonly jobStates: boolean
   readonly ended: boolean
+  /** How the job ended, once it did. */
+  readonly ending: Ending | undefined
 }
 
 /** How a job ended. @since 0.1.0 */
@@ -50,25 +55,60 @@ export interface Step {
   readonly ending: Ending | undefined
 }
 
+/**
+ * Options of a job's machine.
+ *
+ * - `splitThinking`: `<think>` text becomes `ReasoningDelta`s;
+ * - `jobStates` (default `false`): each `jobState` frame also comes out as a `JobState` chunk. Off, the
+ *   stream holds what the model produced (text, reasoning, tool-call deltas, mid-stream usage) and its
+ *   `Finish`, one element per `jobTokens` frame as the official client yields them.
+ *
+ * @since 0.1.0
+ */
+export interface Options {
+  readonly splitThinking: boolean
+  readonly jobStates?: boolean | undefined
+}
+
 /** @since 0.1.0 */
-export const initial = (jobID: string, options: { readonly splitThinking: boolean }): State => ({
+export const initial = (jobID: string, options: Options): State => ({
   jobID: jobID.toUpperCase(),
   acc: ChunkAccumulator.empty,
   splitter: options.splitThinking ? ThinkSplitter.initial : undefined,
   workerName: undefined,
-  ended: false
+  jobStates: options.jobStates === true,
+  ended: false,
+  ending: undefined
 })
 
 // `ChatChunk.X` is a proxy property that builds a new constructor on every read: read each one once
 const TextDelta = ChatChunk.TextDelta
-const ReasoningDelta = ChatChunk.ReasoningDelta
 const ToolCallDelta = ChatChunk.ToolCallDelta
 const Usage = ChatChunk.Usage
+const JobState = ChatChunk.JobState
+const Finish = ChatChunk.Finish
 
-const textChunks = (out: Array<ChatChunk>, reasoning: string, content: string) => {
-  if (reasoning.length > 0) out.push(ReasoningDelta({ text: reasoning }))
-  if (content.length > 0) out.push(TextDelta({ text: content }))
+/**
+ * `TextDelta({ text })` / `ReasoningDelta({ text })` without the argument object `Data`'s constructor
+ * copies from: the same structural value (`Data`'s prototype, own `text` then `_tag`), one allocation
+ * per token instead of two and no `Object.assign`.
+ */
+const structural: object = Object.getPrototypeOf(TextDelta({ text: "" }))
+const textDelta = (tag: "TextDelta" | "ReasoningDelta", text: string): ChatChunk => {
+  const chunk = Object.create(structural) as { text: string; _tag: string }
+  chunk.text = text
+  chunk._tag = tag
+  return chunk as ChatChunk
 }
+
+const textChunks = (emit: (chunk: ChatChunk) => void, reasoning: string, content: string) => {
+  if (reasoning.length > 0) emit(textDelta("ReasoningDelta", reasoning))
+  if (content.length > 0) emit(textDelta("TextDelta", content))
+}
+
+const nonEmpty = (s: string | null | undefined): s is string => typeof s === "string" && s.length > 0
+
+const completed: Ending = { _tag: "Completed" }
 
 /**
  * The error of an `llmJobError` frame.
@@ -89,15 +129,21 @@ export const jobError = (payload: Protocol.LLMJobError, jobID: string): SogniCha
     ...(payload.limitation !== undefined ? { limitation: payload.limitation } : {})
   })
 
-const unchanged = (state: State): Step => ({ state, chunks: [], ending: undefined })
-
 /**
- * Folds one server event routed to this job.
+ * Folds one server event routed to this job, handing each chunk to `emit` as it is made, and returns the
+ * next state (`ended` and `ending` set by the event that ended the job; later events return the state
+ * as it is). The hot path of a stream (one `jobTokens` frame per token) allocates the chunk and nothing
+ * else unless something but text changed: no array, no step object per frame.
  *
- * @since 0.1.0
+ * Usage: a `jobTokens` frame's `usage` comes out as a `Usage` chunk, except on the frame that carries the
+ * `finishReason` (the last of the reply): its usage is reported by the `Finish` that follows (which
+ * takes `llmJobResult.usage`, else the last token usage), so the end of a reply is one element, as the
+ * official client's last chunk carries the finish reason and the usage.
+ *
+ * @since 0.3.0
  */
-export const transition = (state: State, event: Protocol.ServerEvent): Step => {
-  if (state.ended) return unchanged(state)
+export const feed = (state: State, event: Protocol.ServerEvent, emit: (chunk: ChatChunk) => void): State => {
+  if (state.ended) return state
   switch (event.type) {
     case "jobState": {
       const p = event.payload as {
@@ -107,38 +153,37 @@ export const transition = (state: State, event: Protocol.ServerEvent): Step => {
         readonly modelId?: string
         readonly estimatedCost?: string
       }
-      return {
-        state: p.workerName !== undefined ? { ...state, workerName: p.workerName } : state,
-        chunks: [ChatChunk.JobState({
+      if (state.jobStates) {
+        emit(JobState({
           jobID: state.jobID,
           state: p.type,
           queuePosition: p.queuePosition,
           workerName: p.workerName,
           modelId: p.modelId,
           estimatedCost: p.estimatedCost
-        })],
-        ending: undefined
+        }))
       }
+      return p.workerName !== undefined ? { ...state, workerName: p.workerName } : state
     }
     case "jobTokens": {
-      // the hot path of a stream (one frame per token): no allocation beyond the chunk, its array and
-      // the step unless something but text changed
       const t = event.payload
-      const chunks: Array<ChatChunk> = []
       let splitter = state.splitter
       const text = t.content
       if (text !== undefined && text !== null && text.length > 0) {
         if (splitter === undefined) {
-          chunks.push(TextDelta({ text }))
+          emit(textDelta("TextDelta", text))
+        } else if (splitter.pending.length === 0 && !splitter.trimLeading && text.indexOf("<") < 0) {
+          // ThinkSplitter.push's own shortcut, without its output object: no tag can start here
+          emit(textDelta(splitter.mode === "content" ? "TextDelta" : "ReasoningDelta", text))
         } else {
           const out = ThinkSplitter.push(splitter, text)
           splitter = out.state
-          textChunks(chunks, out.reasoning, out.content)
+          textChunks(emit, out.reasoning, out.content)
         }
       }
       if (t.tool_calls !== undefined) {
         for (const d of t.tool_calls) {
-          chunks.push(ToolCallDelta({
+          emit(ToolCallDelta({
             index: d.index,
             id: d.id,
             name: d.function?.name,
@@ -146,20 +191,18 @@ export const transition = (state: State, event: Protocol.ServerEvent): Step => {
           }))
         }
       }
-      if (t.usage !== undefined) chunks.push(Usage({ usage: t.usage }))
+      if (t.usage !== undefined && !nonEmpty(t.finishReason)) emit(Usage({ usage: t.usage }))
       const acc = ChunkAccumulator.stepMeta(state.acc, t)
-      const next = acc === state.acc && splitter === state.splitter ? state : { ...state, acc, splitter }
-      return { state: next, chunks, ending: undefined }
+      return acc === state.acc && splitter === state.splitter ? state : { ...state, acc, splitter }
     }
     case "llmJobResult": {
       const r = event.payload
-      const chunks: Array<ChatChunk> = []
       if (state.splitter !== undefined) {
         const out = ThinkSplitter.flush(state.splitter)
-        textChunks(chunks, out.reasoning, out.content)
+        textChunks(emit, out.reasoning, out.content)
       }
       const result = ChunkAccumulator.result(state.acc, r.usage)
-      chunks.push(ChatChunk.Finish({
+      emit(Finish({
         jobID: state.jobID,
         role: result.role,
         finishReason: result.finishReason,
@@ -169,15 +212,24 @@ export const transition = (state: State, event: Protocol.ServerEvent): Step => {
         cost: r.cost,
         toolCalls: result.toolCalls
       }))
-      return { state: { ...state, ended: true }, chunks, ending: { _tag: "Completed" } }
+      return { ...state, ended: true, ending: completed }
     }
     case "llmJobError":
-      return {
-        state: { ...state, ended: true },
-        chunks: [],
-        ending: { _tag: "Failed", error: jobError(event.payload, state.jobID) }
-      }
+      return { ...state, ended: true, ending: { _tag: "Failed", error: jobError(event.payload, state.jobID) } }
     default:
-      return unchanged(state)
+      return state
   }
+}
+
+/**
+ * Folds one server event routed to this job: {@link feed} with the chunks collected in an array.
+ *
+ * @since 0.1.0
+ */
+export const transition = (state: State, event: Protocol.ServerEvent): Step => {
+  const chunks: Array<ChatChunk> = []
+  const next = feed(state, event, (chunk) => {
+    chunks.push(chunk)
+  })
+  return { state: next, chunks, ending: next.ending !== state.ending ? next.ending : undefined }
 }

@@ -67,17 +67,27 @@ const toolScript = (server: LLMServer, calls?: (r: LLMRequest) => Parameters<typ
 const tags = (chunks: ReadonlyArray<{ readonly _tag: string }>) => chunks.map((c) => c._tag)
 
 describe("Chat over a socket", () => {
-  it.scopedLive("streams text chunks with job states, usage and a Finish carrying cost", () =>
+  it.scopedLive("streams text chunks and a Finish carrying usage and cost; job states when asked for", () =>
     Effect.gen(function*() {
       const server = yield* makeLLMServer
       server.script = (r) => server.play(r, fixtureReplay("chat-streaming-text-sequence.json"), 5)
       const chat = yield* chatFor(server)
+      const withStates = Chunk.toArray(yield* Stream.runCollect(chat.stream(ask("Weather?"), { jobStates: true })))
+      assert.deepStrictEqual(tags(withStates), ["JobState", "JobState", "TextDelta", "TextDelta", "TextDelta", "Finish"])
+      const queued = withStates[0] as Extract<ChatChunk.ChatChunk, { _tag: "JobState" }>
+      assert.deepStrictEqual([queued.state, queued.queuePosition, queued.estimatedCost], ["queued", 1, "0.0498"])
       const chunks = Chunk.toArray(yield* Stream.runCollect(chat.stream(ask("Weather?"))))
-      assert.deepStrictEqual(tags(chunks), ["JobState", "JobState", "TextDelta", "TextDelta", "TextDelta", "Usage", "Finish"])
+      // the last token frame carries the finish reason and usage: the Finish reports them
+      assert.deepStrictEqual(tags(chunks), ["TextDelta", "TextDelta", "TextDelta", "Finish"])
+      assert.deepStrictEqual((chunks.at(-1) as Extract<ChatChunk.ChatChunk, { _tag: "Finish" }>).usage, {
+        prompt_tokens: 260,
+        completion_tokens: 11,
+        total_tokens: 271
+      })
       assert.strictEqual(chunks.flatMap((c) => (c._tag === "TextDelta" ? [c.text] : [])).join(""), "It's 91°F and clear in Austin.")
       const finish = chunks.at(-1) as Extract<ChatChunk.ChatChunk, { _tag: "Finish" }>
       assert.deepStrictEqual([finish.finishReason, finish.workerName, finish.timeTaken], ["stop", "worker-beta", 0.41])
-      const request = server.requests[0]!
+      const request = server.requests[1]!
       assert.strictEqual(request.stream, true)
       assert.strictEqual(request.jobID, request.jobID.toUpperCase())
       assert.strictEqual(finish.jobID, request.jobID)

@@ -141,18 +141,18 @@ describe("Chat against the emulator", () => {
       assert.strictEqual(tap.requests.length, 1)
     }))
 
-  emulatorTest("streams job states, text deltas, usage and a Finish with worker, time and cost", () =>
+  emulatorTest("streams one element per token frame: text deltas, then a Finish with the usage, worker, time and cost", () =>
     Effect.gen(function*() {
       const { chat, tap } = yield* chatFor()
       const chunks = Chunk.toArray(yield* Stream.runCollect(chat.stream(ask("Weather in Austin?"))))
       const t = tags(chunks)
-      assert.deepStrictEqual(t.slice(0, 4), ["JobState", "JobState", "JobState", "JobState"])
       assert.isAbove(t.filter((x) => x === "TextDelta").length, 3)
-      assert.strictEqual(t.at(-1), "Finish")
-      assert.include(t, "Usage")
+      // the job's lifecycle is not in the stream unless asked for; the closing frame's usage is the Finish's
+      assert.deepStrictEqual([...new Set(t)], ["TextDelta", "Finish"])
       assert.match(textOf(chunks), /^You said: "Weather in Austin\?"\./)
       const finish = chunks.at(-1) as Extract<ChatChunk.ChatChunk, { _tag: "Finish" }>
       assert.strictEqual(finish.finishReason, "stop")
+      assert.isAbove(finish.usage.completion_tokens, 0)
       assert.isString(finish.workerName)
       assert.isAbove(finish.timeTaken, 0)
       assert.strictEqual(finish.jobID, finish.jobID.toUpperCase())
@@ -160,6 +160,26 @@ describe("Chat against the emulator", () => {
       assert.strictEqual(request.stream, true)
       assert.strictEqual(request.jobID, request.jobID.toUpperCase())
       assert.strictEqual(finish.jobID, request.jobID)
+      // as many elements as the official client yields chunks: one per jobTokens frame
+      const sent = tap.jobFrames.get(request.jobID) ?? []
+      assert.strictEqual(chunks.length, sent.filter((type) => type === "jobTokens").length)
+    }))
+
+  emulatorTest("with jobStates: true, streams the job states first, one per jobState frame", () =>
+    Effect.gen(function*() {
+      const { chat, tap } = yield* chatFor()
+      const chunks = Chunk.toArray(yield* Stream.runCollect(chat.stream(ask("Weather in Austin?"), { jobStates: true })))
+      const t = tags(chunks)
+      const sent = tap.jobFrames.get(tap.requests[0]!.jobID) ?? []
+      const states = sent.filter((type) => type === "jobState").length
+      assert.isAbove(states, 0)
+      assert.deepStrictEqual(t.slice(0, states), Array.from({ length: states }, () => "JobState"))
+      assert.deepStrictEqual([...new Set(t.slice(states))], ["TextDelta", "Finish"])
+      const started = chunks.find((c) => c._tag === "JobState" && c.state === "jobStarted") as
+        | Extract<ChatChunk.ChatChunk, { _tag: "JobState" }>
+        | undefined
+      assert.isString(started?.workerName)
+      assert.strictEqual(started?.workerName, (chunks.at(-1) as Extract<ChatChunk.ChatChunk, { _tag: "Finish" }>).workerName)
     }))
 
   emulatorTest("completes without streaming; the same prompt gives the same text; max_tokens stops with length", () =>

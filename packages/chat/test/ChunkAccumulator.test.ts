@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+import type { Protocol } from "@effect-sogni/core"
 import * as FastCheck from "effect/FastCheck"
 import { ChatChunk, ChatJob, ChunkAccumulator } from "../src/index.js"
 import { fixture, frames } from "./util/fixtures.js"
@@ -149,8 +150,8 @@ describe("ChunkAccumulator", () => {
 })
 
 describe("ChatJob", () => {
-  const run = (name: string, split = true) => {
-    let state = ChatJob.initial(fixture(name).request_jobID.toLowerCase(), { splitThinking: split })
+  const run = (name: string, split = true, jobStates = true) => {
+    let state = ChatJob.initial(fixture(name).request_jobID.toLowerCase(), { splitThinking: split, jobStates })
     const chunks: Array<ChatChunk.ChatChunk> = []
     const endings: Array<ChatJob.Ending> = []
     for (const f of frames(name)) {
@@ -162,9 +163,13 @@ describe("ChatJob", () => {
     return { chunks, endings, state }
   }
 
-  it("turns the text fixture into job states, deltas, usage and one Finish", () => {
+  it("turns the text fixture into job states, deltas and one Finish with the closing frame's usage", () => {
     const { chunks, endings } = run("chat-streaming-text-sequence.json")
-    assert.deepStrictEqual(chunks.map((c) => c._tag), ["JobState", "JobState", "TextDelta", "TextDelta", "TextDelta", "Usage", "Finish"])
+    assert.deepStrictEqual(chunks.map((c) => c._tag), ["JobState", "JobState", "TextDelta", "TextDelta", "TextDelta", "Finish"])
+    assert.deepStrictEqual(
+      run("chat-streaming-text-sequence.json", true, false).chunks.map((c) => c._tag),
+      ["TextDelta", "TextDelta", "TextDelta", "Finish"]
+    )
     const expected = fixture("chat-streaming-text-sequence.json").expected_sdk_result
     const completion = ChatChunk.toCompletion(chunks.reduce(ChatChunk.collect, ChatChunk.emptyCollector))!
     assert.strictEqual(completion.text, expected.content)
@@ -185,6 +190,40 @@ describe("ChatJob", () => {
     assert.deepStrictEqual(completion.toolCalls, expected.tool_calls)
     assert.deepStrictEqual(completion.cost, expected.cost)
     assert.strictEqual(completion.finishReason, "tool_calls")
+  })
+
+  it("reports usage of frames before the closing one as Usage chunks; the closing frame's through Finish", () => {
+    const usage = (n: number) => ({ prompt_tokens: 5, completion_tokens: n, total_tokens: 5 + n })
+    const events: Array<Protocol.ServerEvent> = [
+      { type: "jobTokens", payload: { jobID: "J", content: "a", usage: usage(1) } },
+      { type: "jobTokens", payload: { jobID: "J", content: "b", usage: usage(2) } },
+      { type: "jobTokens", payload: { jobID: "J", content: "", finishReason: "length", usage: usage(3) } },
+      { type: "llmJobResult", payload: { jobID: "J", timeTaken: 1 } }
+    ] as any
+    let state = ChatJob.initial("j", { splitThinking: true })
+    const chunks: Array<ChatChunk.ChatChunk> = []
+    for (const event of events) state = ChatJob.feed(state, event, (c) => chunks.push(c))
+    assert.deepStrictEqual(chunks.map((c) => c._tag), ["TextDelta", "Usage", "TextDelta", "Usage", "Finish"])
+    const finish = chunks.at(-1) as Extract<ChatChunk.ChatChunk, { _tag: "Finish" }>
+    assert.deepStrictEqual([finish.finishReason, finish.usage], ["length", usage(3)])
+    assert.deepStrictEqual(state.ending, { _tag: "Completed" })
+    // after the ending nothing comes out and the state stays as it is
+    const after = ChatJob.feed(state, events[0]!, (c) => chunks.push(c))
+    assert.strictEqual(after, state)
+    assert.strictEqual(chunks.length, 5)
+  })
+
+  it("feed and transition agree, and text without a tag allocates no new state", () => {
+    const s0 = ChatJob.initial("J", { splitThinking: true, jobStates: true })
+    const s1 = ChatJob.transition(s0, { type: "jobTokens", payload: { jobID: "J", content: "Hi", role: "assistant" } } as any).state
+    const fed: Array<ChatChunk.ChatChunk> = []
+    const s2 = ChatJob.feed(s1, { type: "jobTokens", payload: { jobID: "J", content: " there" } } as any, (c) => fed.push(c))
+    assert.strictEqual(s2, s1)
+    assert.deepStrictEqual(fed, ChatJob.transition(s1, { type: "jobTokens", payload: { jobID: "J", content: " there" } } as any).chunks)
+    // inside <think>, plain text is reasoning without going through the splitter's output
+    const t = ChatJob.transition(s1, { type: "jobTokens", payload: { jobID: "J", content: "<think>" } } as any)
+    const r = ChatJob.transition(t.state, { type: "jobTokens", payload: { jobID: "J", content: "hmm" } } as any)
+    assert.deepStrictEqual(r.chunks, [ChatChunk.ChatChunk.ReasoningDelta({ text: "hmm" })])
   })
 
   it("maps llmJobError to a typed error with its fields and ignores frames after the ending", () => {

@@ -32,6 +32,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as SogniSocket from "@effect-sogni/core/SogniSocket"
 import { fromTyped, InvalidRequestError, isChatJobError } from "./errors.js"
+import { type BatchSource, batches } from "./internal/batchSource.js"
 import { deepDefined } from "./internal/defined.js"
 import { Emitter } from "./internal/emitter.js"
 import type { CallOptions, Runner } from "./internal/runner.js"
@@ -247,10 +248,11 @@ const chatStream = (
     })
   )
 
-const callOptions = { splitThinking: false } as const
+// the content as sent (`<think>` included); the job states feed the `jobState` events and name the job early
+const callOptions = { splitThinking: false, jobStates: true } as const
 
 const toolOptions = (p: ChatCompletionParams) =>
-  strip({ ...callOptions, maxToolRounds: p.maxToolRounds }) as { splitThinking: false; maxToolRounds?: number }
+  strip({ ...callOptions, maxToolRounds: p.maxToolRounds }) as typeof callOptions & { maxToolRounds?: number }
 
 type AnyChunk = ChatChunk.ToolStreamChunk
 
@@ -289,20 +291,25 @@ class Folder {
   private roleSent = false
 
   /** Folds one chunk and emits the official events it stands for. */
-  push(chunk: AnyChunk): ReadonlyArray<ChatCompletionChunk> {
-    // the hot path (one chunk per token): one piece and one array, no event but `token`
-    if (chunk._tag === "TextDelta" || chunk._tag === "ReasoningDelta") {
-      this.content += chunk.text
-      let piece: ChatCompletionChunk
-      if (this.roleSent) {
-        piece = { jobID: this.jobID, content: chunk.text }
-      } else {
-        this.roleSent = true
-        piece = { jobID: this.jobID, content: chunk.text, role: "assistant" }
-      }
-      this.emit("token", piece)
-      return [piece]
+  /**
+   * Folds one text or reasoning delta (the hot path: one chunk per token) into its piece, with no event
+   * but `token`.
+   */
+  pushText(text: string): ChatCompletionChunk {
+    this.content += text
+    let piece: ChatCompletionChunk
+    if (this.roleSent) {
+      piece = { jobID: this.jobID, content: text }
+    } else {
+      this.roleSent = true
+      piece = { jobID: this.jobID, content: text, role: "assistant" }
     }
+    this.emit("token", piece)
+    return piece
+  }
+
+  push(chunk: AnyChunk): ReadonlyArray<ChatCompletionChunk> {
+    if (chunk._tag === "TextDelta" || chunk._tag === "ReasoningDelta") return [this.pushText(chunk.text)]
     const folded = this.fold(chunk)
     const pieces = folded.map((piece) => {
       if (this.roleSent || piece.toolCall !== undefined || piece.toolResult !== undefined || piece.finishReason !== undefined) {
@@ -437,19 +444,24 @@ class Folder {
  */
 export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
   private readonly folder: Folder
-  private pending: Array<ChatCompletionChunk> = []
+  /** The batch being handed out, and where in it. */
+  private batch: ReadonlyArray<AnyChunk> = []
+  private index = 0
+  /** Pieces of a chunk that folds into more than one, still to hand out. */
+  private pending: ReadonlyArray<ChatCompletionChunk> = []
+  private pendingIndex = 0
   private started = false
-  private first: Promise<IteratorResult<AnyChunk>> | undefined
+  private first: Promise<ReadonlyArray<AnyChunk> | undefined> | undefined
 
   /** @internal */
   constructor(
-    private readonly source: AsyncIterableIterator<AnyChunk>,
+    private readonly source: BatchSource<AnyChunk>,
     platformTools?: ReadonlySet<string>,
     private readonly emit: ChatEmit = () => undefined
   ) {
     this.folder = new Folder(platformTools, emit)
     // the job starts now, as in the official client, not when the caller begins to iterate
-    this.first = source.next()
+    this.first = source.pull()
     // its failure is delivered by the first `next()`; until then it must not count as unhandled
     this.first.catch(() => undefined)
   }
@@ -476,30 +488,52 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
     return this.folder.result()
   }
 
+  /**
+   * The next piece, from the batch at hand when there is one (a resolved promise, no wait), else after
+   * pulling the next batch: one wait per batch of chunks, however many pieces it holds.
+   */
+  private next(): Promise<IteratorResult<ChatCompletionChunk>> {
+    for (;;) {
+      if (this.pendingIndex < this.pending.length) {
+        return Promise.resolve({ value: this.pending[this.pendingIndex++]!, done: false })
+      }
+      if (this.index < this.batch.length) {
+        const chunk = this.batch[this.index++]!
+        // the hot path (one chunk per token): one piece, no array
+        if (chunk._tag === "TextDelta" || chunk._tag === "ReasoningDelta") {
+          return Promise.resolve({ value: this.folder.pushText(chunk.text), done: false })
+        }
+        this.pending = this.folder.push(chunk)
+        this.pendingIndex = 0
+        continue
+      }
+      const first = this.first
+      this.first = undefined
+      return (first ?? this.source.pull()).then(
+        (batch): Promise<IteratorResult<ChatCompletionChunk>> | IteratorResult<ChatCompletionChunk> => {
+          if (batch === undefined) return { value: undefined, done: true }
+          this.batch = batch
+          this.index = 0
+          return this.next()
+        },
+        (error: unknown) => {
+          emitFailure(this.emit, error)
+          throw error
+        }
+      )
+    }
+  }
+
   [Symbol.asyncIterator](): AsyncIterator<ChatCompletionChunk> {
     if (this.started) throw new Error("a ChatStream can be iterated only once")
     this.started = true
-    const source = this.source
-    const folder = this.folder
-    const pending = this.pending
     return {
-      next: async () => {
-        for (;;) {
-          if (pending.length > 0) return { value: pending.shift()!, done: false }
-          const first = this.first
-          this.first = undefined
-          const item = await (first ?? source.next()).catch((error: unknown) => {
-            emitFailure(this.emit, error)
-            throw error
-          })
-          if (item.done === true) return { value: undefined, done: true }
-          pending.push(...folder.push(item.value))
-        }
-      },
+      next: () => this.next(),
       return: async () => {
+        this.batch = []
         this.pending = []
         this.first = undefined
-        await source.return?.()
+        await this.source.close()
         return { value: undefined, done: true }
       }
     }
@@ -726,7 +760,10 @@ export class ChatApi extends Emitter<ChatApiEvents> {
     const request = toChatRequest(params)
     const folder = new Folder(platformToolNames(params), (event, data) => this.emit(event, data))
     await this.runner.run(
-      Stream.runForEach(chatStream(params, request), (chunk) => Effect.sync(() => folder.push(chunk))),
+      Stream.runForEachChunk(chatStream(params, request), (chunk) =>
+        Effect.sync(() => {
+          for (const c of chunk) folder.push(c)
+        })),
       options?.signal
     ).catch((error: unknown) => {
       emitFailure((event, data) => this.emit(event, data), error)
@@ -744,7 +781,7 @@ export class ChatApi extends Emitter<ChatApiEvents> {
     const checked = ChatRequest.validate(request)
     if (Either.isLeft(checked)) throw fromTyped(checked.left)
     return new ChatStream(
-      this.runner.iterate(chatStream(params, request), options?.signal),
+      batches(this.runner, chatStream(params, request), options?.signal),
       platformToolNames(params),
       (event, data) => this.emit(event, data)
     )

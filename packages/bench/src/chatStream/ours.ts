@@ -26,9 +26,9 @@ const program = Effect.gen(function*() {
   let chars = 0
   let completionTokens = -1
   let chunks = 0
-  // by tag: the official client yields one chunk per jobTokens frame; this stream also carries the
-  // job's lifecycle (JobState) and its Finish (usage, cost, worker), which the official client gives as
-  // events and `finalResult` instead
+  // by tag: the official client yields one chunk per jobTokens frame, the last carrying the finish reason
+  // and usage; this stream (the default: no `jobStates`) yields a TextDelta per text frame and, for the
+  // closing frame with `llmJobResult`, one Finish (finish reason, usage, cost, worker)
   const byTag: Record<string, number> = {}
   yield* Chat.stream({
     model: plan.model,

@@ -1,7 +1,8 @@
 /**
  * A recording WebSocket proxy in front of the emulator: every connection is piped both ways to the
  * emulator's socket host (same path, query and credentials), and the client's `llmJobRequest` and
- * `llmJobCancel` payloads are recorded, so emulator-backed chat tests can assert what went on the wire.
+ * `llmJobCancel` payloads are recorded, and the type of every frame the emulator sent about a job, so
+ * emulator-backed chat tests can assert what went on the wire.
  * An abnormal close upstream (the emulator's `[[drop]]`) is passed on as an abnormal close.
  */
 import { Protocol } from "@effect-sogni/core"
@@ -13,6 +14,8 @@ export interface EmulatorTap {
   readonly url: string
   readonly requests: Array<Record<string, any>>
   readonly cancels: Array<string>
+  /** The frame types the emulator sent, by the (upper-case) job they name. */
+  readonly jobFrames: Map<string, Array<string>>
   /** Connections made through the tap so far. */
   readonly connections: () => number
 }
@@ -31,6 +34,7 @@ export const makeEmulatorTap = (target: string): Effect.Effect<EmulatorTap, neve
         url: "",
         requests: [] as Array<Record<string, any>>,
         cancels: [] as Array<string>,
+        jobFrames: new Map<string, Array<string>>(),
         connections: () => count
       }
       wss.on("connection", (client, request) => {
@@ -61,6 +65,15 @@ export const makeEmulatorTap = (target: string): Effect.Effect<EmulatorTap, neve
           else pending.push({ data, binary })
         })
         upstream.on("message", (data, binary) => {
+          const env = Protocol.decodeEnvelope((data as Buffer).toString())
+          if (env._tag === "Right") {
+            const jobID = (env.right.payload as { jobID?: unknown }).jobID
+            if (typeof jobID === "string") {
+              const seen = tap.jobFrames.get(jobID) ?? []
+              seen.push(env.right.type)
+              tap.jobFrames.set(jobID, seen)
+            }
+          }
           if (client.readyState === WS.OPEN) client.send(data as Buffer, { binary })
         })
         upstream.on("close", (code, reason) => {

@@ -1,0 +1,128 @@
+/**
+ * A stream as batches for a plain-JS consumer, driven by one fiber for the stream's whole life (the
+ * runner's `iterate` forks a fiber per pull): the fiber runs `Stream.runForEachChunk` and hands each
+ * chunk over as an array, then waits until the consumer asks for the next one. So a consumer pays one
+ * promise per batch, not per element, and nothing is read ahead of it beyond the batch it holds
+ * (backpressure as in `iterate`).
+ *
+ * Ending: `pull` resolves `undefined` once the stream ended; rejects with the stream's failure as a
+ * `SogniClientError`, with `AbortError` once `signal` aborted, or `DisposedError` once the client was
+ * disposed. `close` interrupts the fiber (its stream's finalizers cancel the work upstream) and resolves
+ * once it is released; the client's `dispose` interrupts it too (the runner tracks it).
+ */
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Stream from "effect/Stream"
+import { AbortError, DisposedError, fromCause, type SogniClientError } from "../errors.js"
+import type { Runner } from "./runner.js"
+
+/** Batches of a stream; see the module comment. */
+export interface BatchSource<A> {
+  /** The next batch (never empty), or `undefined` at the end. One pull at a time. */
+  readonly pull: () => Promise<ReadonlyArray<A> | undefined>
+  /** Stops the stream and releases it; later pulls resolve `undefined`. */
+  readonly close: () => Promise<void>
+}
+
+const aborted = () => new AbortError("The operation was aborted", { reason: "Aborted" })
+const disposed = () => new DisposedError("The client has been disposed", { reason: "Disposed" })
+
+/** Runs `stream` on `runner` lazily (from the first `pull`) as a {@link BatchSource}. */
+export const batches = <A, E, R>(
+  runner: Runner<R>,
+  stream: Stream.Stream<A, E, R>,
+  signal?: AbortSignal | undefined
+): BatchSource<A> => {
+  let fiber: Fiber.RuntimeFiber<void, E> | undefined
+  // a batch handed over before the consumer asked (the first one, while nobody waits)
+  let ready: ReadonlyArray<A> | undefined
+  // the consumer waiting for a batch
+  let waiter: { readonly resolve: (batch: ReadonlyArray<A> | undefined) => void; readonly reject: (e: SogniClientError) => void } | undefined
+  // the fiber waiting for demand, once it handed a batch over
+  let demand: ((effect: Effect.Effect<void>) => void) | undefined
+  let ended = false
+  let failure: SogniClientError | undefined
+  let closing: Promise<void> | undefined
+
+  const settle = (error: SogniClientError | undefined) => {
+    if (ended) return
+    ended = true
+    failure = error
+    signal?.removeEventListener("abort", onAbort)
+    const w = waiter
+    waiter = undefined
+    if (w === undefined) return
+    if (error === undefined) w.resolve(undefined)
+    else w.reject(error)
+  }
+
+  const handOver = (chunk: Chunk.Chunk<A>): Effect.Effect<void> =>
+    Effect.async<void>((resume) => {
+      if (Chunk.isEmpty(chunk)) return resume(Effect.void)
+      const batch = Chunk.toReadonlyArray(chunk)
+      demand = resume
+      const w = waiter
+      if (w === undefined) {
+        ready = batch
+      } else {
+        waiter = undefined
+        w.resolve(batch)
+      }
+      return Effect.sync(() => {
+        if (demand === resume) demand = undefined
+      })
+    })
+
+  const start = (): void => {
+    const forked = runner.fork(Stream.runForEachChunk(stream, handOver))
+    if (forked === undefined) return settle(disposed())
+    fiber = forked
+    forked.addObserver((exit) => {
+      if (Exit.isSuccess(exit)) return settle(undefined)
+      if (signal?.aborted === true) return settle(aborted())
+      if (runner.disposed && Exit.isInterrupted(exit)) return settle(disposed())
+      settle(fromCause(exit.cause, false))
+    })
+  }
+
+  const close = (): Promise<void> => {
+    if (closing !== undefined) return closing
+    const f = fiber
+    ready = undefined
+    settle(signal?.aborted === true ? aborted() : undefined)
+    closing = f === undefined ? Promise.resolve() : Effect.runPromise(Fiber.interrupt(f)).then(() => undefined, () => undefined)
+    return closing
+  }
+  const onAbort = () => {
+    void close()
+  }
+  signal?.addEventListener("abort", onAbort, { once: true })
+
+  const pull = (): Promise<ReadonlyArray<A> | undefined> => {
+    const batch = ready
+    if (batch !== undefined) {
+      ready = undefined
+      return Promise.resolve(batch)
+    }
+    if (ended) return failure === undefined ? Promise.resolve(undefined) : Promise.reject(failure)
+    if (signal?.aborted === true) {
+      void close()
+      return Promise.reject(aborted())
+    }
+    if (runner.disposed) {
+      settle(disposed())
+      return Promise.reject(failure)
+    }
+    return new Promise((resolve, reject) => {
+      waiter = { resolve, reject }
+      if (fiber === undefined) return start()
+      const resume = demand
+      demand = undefined
+      resume?.(Effect.void)
+    })
+  }
+
+  return { pull, close }
+}
