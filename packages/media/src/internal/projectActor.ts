@@ -261,7 +261,9 @@ export const make = (
     const apply = (input: ProjectState.Input): void => {
       if (ProjectState.isTerminal(state.status)) return
       // the actor owns `state`: update it in place (no per-frame copies to promote and collect)
-      const step = ProjectState.transitionInPlace(state, input)
+      // nobody observes progress (a `run`): the reducer builds no progress events
+      const quiet = backlog === undefined && subscribers.size === 0 && listeners.size === 0
+      const step = ProjectState.transitionInPlace(state, input, quiet)
       state = step.state
       if (!ticking && input._tag === "Server" && input.event.type === "jobETA") startTicks()
       const events = step.events
