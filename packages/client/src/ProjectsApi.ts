@@ -377,7 +377,8 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
         this.tracked.delete(p.id)
       },
       emitProject: (event) => this.emit("project", event),
-      emitJob: (event) => this.emit("job", event)
+      emitJob: (event) => this.emit("job", event),
+      wantsJob: () => this.listenerCount("job") > 0
     })
     if (created.refused !== undefined) {
       // the caller attaches its listeners after this call resolves: report the refusal after that
