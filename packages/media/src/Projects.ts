@@ -165,6 +165,12 @@ export interface ProjectsOptions {
   readonly mintConcurrency?: number | undefined
   /** Mints waiting for a slot before the overflow policy applies (default {@link defaults}`.mintQueueCapacity`). */
   readonly mintQueueCapacity?: number | undefined
+  /**
+   * Adopt the in-flight projects of this appId that an `authenticated` frame lists and this client does
+   * not track (started by an earlier process or connection): see {@link ProjectsService.adopt}.
+   * Default true.
+   */
+  readonly adoptRecovered?: boolean | undefined
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -231,6 +237,15 @@ export interface ProjectsService {
   readonly run: (
     input: Input
   ) => Effect.Effect<ReadonlyArray<ProjectState.JobResult>, SogniProjectError | SogniError.SogniError>
+  /**
+   * Follows a project this process did not start, from its recovery snapshot (an `authenticated`
+   * frame's `activeProjects` / `unclaimedCompletedProjects`, or the sync route's): the same kind of
+   * {@link Project}, with the same events, as one started here. Nothing is sent; the snapshot is
+   * replayed and the project's frames followed from there (result URLs minted as usual). A project
+   * already tracked is returned as it is. With `adoptRecovered` (the default) the projects an
+   * `authenticated` frame lists as in flight are adopted as the handshake arrives.
+   */
+  readonly adopt: (project: Protocol.RecoveredProject, active: boolean) => Effect.Effect<Project>
   /** A project this client is tracking. */
   readonly get: (id: string) => Effect.Effect<Option.Option<Project>>
   /** The ids of unfinished projects this client tracks. */
@@ -259,6 +274,10 @@ const contentTypeFor = (kind: MediaKind, outputFormat: string | undefined): stri
       return undefined
   }
 }
+
+/** LLM jobs share the recovery lists; they are chat's, not media projects. */
+const isLlmProject = (p: Protocol.RecoveredProject): boolean =>
+  p.jobType === "llm" || p.modelType === "llm" || p.model?.type === "llm"
 
 /** Normalized `/v2/projects/{id}` statuses back to the raw ones a recovery replay understands. */
 const rawStatus = (status: string): string =>
@@ -534,6 +553,18 @@ export const make = (options: ProjectsOptions = {}) =>
 
     const submit = (prepared: Prepared) => launch(prepared, true)
 
+    /** Adopts a project known from a recovery snapshot, unless it is tracked already. */
+    const adopt = (recovered: Protocol.RecoveredProject, active: boolean): Effect.Effect<Project> =>
+      Effect.suspend(() => {
+        const known = tracked.get(recovered.id.toUpperCase())
+        if (known !== undefined) return Effect.succeed(known.project)
+        return Effect.map(
+          ProjectActor.make(actorDeps, serviceScope, ProjectActor.preparedOfRecovered(recovered), true, { project: recovered, active }),
+          (actor) => actor.project
+        )
+      }).pipe(Effect.withSpan("Projects.adopt", { attributes: { projectId: recovered.id } }))
+    const adoptRecovered = options.adoptRecovered !== false
+
     /**
      * Cancels when the consumer goes away before the end; bounded so release never hangs. A release runs
      * uninterruptibly, and `timeout` runs its effect in a child fiber with the caller's interruptibility:
@@ -580,6 +611,12 @@ export const make = (options: ProjectsOptions = {}) =>
             continue
           }
           yield* Effect.forkIn(lookUp(id, t), serviceScope)
+        }
+        if (!adoptRecovered) return
+        // in flight under this appId but not tracked here (an earlier process or connection started it)
+        for (const [id, p] of active) {
+          if (tracked.has(id) || isLlmProject(p)) continue
+          yield* adopt(p, true)
         }
       })
 
@@ -674,6 +711,7 @@ export const make = (options: ProjectsOptions = {}) =>
           Effect.uninterruptibleMask((restore) =>
             Effect.flatMap(launch(p, false), (project) => Effect.ensuring(restore(project.await), cancelOnInterrupt(project)))
           )),
+      adopt,
       get: (id) => Effect.sync(() => Option.map(Option.fromNullable(tracked.get(id.toUpperCase())), (t) => t.project)),
       active: Effect.sync(() => [...tracked.keys()])
     } satisfies ProjectsService

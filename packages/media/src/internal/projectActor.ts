@@ -122,6 +122,41 @@ export interface ProjectActor {
   readonly resend: Effect.Effect<void>
 }
 
+/**
+ * A project this process did not start, known from a recovery snapshot (an `authenticated` frame or the
+ * sync route): its actor sends nothing, replays the snapshot and follows the project's frames from there.
+ */
+export interface Adopted {
+  readonly project: Protocol.RecoveredProject
+  /** Listed as in flight (`activeProjects`) rather than finished. */
+  readonly active: boolean
+}
+
+/** The media kind of a recovered project, from its model type (images unless it says otherwise). */
+const kindOfRecovered = (project: Protocol.RecoveredProject): MediaKind => {
+  const type = typeof project.modelType === "string" ? project.modelType : project.model?.type
+  return type === "video" ? "video" : type === "audio" || type === "music" ? "audio" : type === "model" ? "model" : "image"
+}
+
+/**
+ * What an adopted project's actor knows of it: the id, the media count and steps of the snapshot (the
+ * request itself stays on the server; the adopted actor never sends one).
+ */
+export const preparedOfRecovered = (project: Protocol.RecoveredProject): Prepared => {
+  const listed = (project.workerJobs?.length ?? 0) + (project.completedWorkerJobs?.length ?? 0)
+  const numberOfMedia = Math.max(1, project.imageCount ?? listed)
+  return {
+    request: {
+      jobID: project.id.toUpperCase(),
+      numberOfImages: numberOfMedia,
+      keyFrames: project.model?.id !== undefined ? [{ modelID: project.model.id }] : []
+    },
+    numberOfMedia,
+    steps: project.stepCount,
+    kind: kindOfRecovered(project)
+  }
+}
+
 /** A snapshot (raw statuses) of a project the server has ended. */
 export const isFinished = (project: Protocol.RecoveredProject): boolean =>
   project.status === "completed" || project.status === "errored" || project.status === "cancelled"
@@ -145,7 +180,8 @@ export const make = (
   deps: ActorDeps,
   parent: Scope.Scope,
   prepared: Prepared,
-  keepBacklog: boolean
+  keepBacklog: boolean,
+  adopted?: Adopted | undefined
 ): Effect.Effect<ProjectActor> =>
   Effect.gen(function*() {
     const { clock, timing } = deps
@@ -501,12 +537,26 @@ export const make = (
       sentOn: undefined,
       feed,
       current: () => state,
-      resend: sendRequest
+      // an adopted project has no request here to send again: one the server no longer knows is lost
+      resend: adopted === undefined ? sendRequest : Effect.sync(() =>
+        offer({
+          _tag: "LocalFailure",
+          error: { code: 0, originalCode: "projectLost", message: `The server has no record of recovered project ${id}.` },
+          now: now()
+        })
+      )
     }
 
     deps.track(actor)
     yield* deps.route(id, onServerEvent).pipe(Scope.extend(scope))
-    runFork(Effect.interruptible(start))
+    if (adopted === undefined) {
+      runFork(Effect.interruptible(start))
+    } else {
+      // already on the server: counted as written on this connection, brought up to date by its snapshot
+      actor.sentOn = deps.generation()
+      sent = true
+      offer({ _tag: "Recovered", project: adopted.project, active: adopted.active, now: now() })
+    }
     runFork(Effect.interruptible(watchdog))
     return actor
   })
