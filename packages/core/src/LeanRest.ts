@@ -185,7 +185,13 @@ export const make: Effect.Effect<
       settled = true
       clearTimeout(timer)
       controllers.delete(controller)
-      if (!closed) k(result)
+      if (closed) return
+      try {
+        k(result)
+      } catch (defect) {
+        // a throwing callback must not become an unhandled rejection of the fetch promise
+        runFork(Effect.logError("sogni: a REST answer's callback threw", defect))
+      }
     }
     const timer = setTimeout(() => {
       settle(Either.left(new SogniTransportError({ reason: "Timeout", message: `GET ${url}: no response within ${timeoutText}` })))
