@@ -60,6 +60,8 @@ export interface ProjectContext {
   readonly emitProject: (event: ProjectEvent) => void
   /** Re-emits a job-level event on `sogni.projects` (`"job"`). */
   readonly emitJob: (event: JobEvent) => void
+  /** Whether anything listens to `"job"` on `sogni.projects` (no payload is built otherwise). */
+  readonly wantsJob: () => boolean
 }
 
 const ProjectStateInitial = (id: string) => ProjectState.initial({ id, numberOfMedia: 1 })
@@ -450,7 +452,8 @@ export class Project extends Emitter<ProjectEventMap> {
   /** Mirrors the state into the jobs already known (a job appears when an event first names it). */
   private syncJobs(state: ProjectState.ProjectState): void {
     this.state = state
-    state.jobs.forEach((j, i) => this.jobList[i]?._sync(j))
+    const jobs = state.jobs
+    for (let i = 0; i < jobs.length && i < this.jobList.length; i++) this.jobList[i]!._sync(jobs[i]!)
   }
 
   /**
@@ -525,9 +528,9 @@ export class Project extends Emitter<ProjectEventMap> {
         // a worker took the project: the queue wait is over
         this.queueInfo = {}
         const job = this.ensureJob(event.imgID, event.jobIndex)
-        job?.emit("updated", ["status", "workerName"])
-        this.emit("updated", ["jobs"])
-        this.context.emitJob({
+        if (job !== undefined && job.listenerCount("updated") > 0) job.emit("updated", ["status", "workerName"])
+        if (this.listenerCount("updated") > 0) this.emit("updated", ["jobs"])
+        if (this.context.wantsJob()) this.context.emitJob({
           type: event._tag === "JobInitiating" ? "initiating" : "started",
           projectId,
           jobId: event.imgID,
@@ -543,11 +546,13 @@ export class Project extends Emitter<ProjectEventMap> {
         if (event.etaMin !== undefined && event.etaMax !== undefined && event.etaMax > 0) {
           job?._setEtaRange({ min: event.etaMin, max: event.etaMax })
         }
-        job?.emit("progress", event.percent)
-        job?.emit("updated", ["step", "progress"])
+        if (job !== undefined) {
+          job.emit("progress", event.percent)
+          if (job.listenerCount("updated") > 0) job.emit("updated", ["step", "progress"])
+        }
         this.reportProgress()
         // progress moved by an ETA frame is reported by the "jobETA" event that follows
-        if (event.fromEta === true) break
+        if (event.fromEta === true || !this.context.wantsJob()) break
         this.context.emitJob({
           type: "progress",
           projectId,
@@ -562,7 +567,7 @@ export class Project extends Emitter<ProjectEventMap> {
       }
       case "JobEta":
         this.ensureJob(event.imgID, event.jobIndex)
-        this.context.emitJob({ type: "jobETA", projectId, jobId: event.imgID, etaSeconds: event.etaSeconds })
+        if (this.context.wantsJob()) this.context.emitJob({ type: "jobETA", projectId, jobId: event.imgID, etaSeconds: event.etaSeconds })
         break
       case "Preview": {
         const job = this.ensureJob(event.imgID, event.jobIndex)
@@ -580,13 +585,13 @@ export class Project extends Emitter<ProjectEventMap> {
         const job = this.ensureJob(r.imgID, r.jobIndex)
         this.reportedEnds++
         if (job !== undefined) {
-          job.emit("updated", ["status", "resultUrl"])
+          if (job.listenerCount("updated") > 0) job.emit("updated", ["status", "resultUrl"])
           if (r.url !== undefined) job.emit("completed", r.url)
           this.emit("jobCompleted", job)
         }
         // the last result completes the project before its "job" event, as in the official client
         this.settleWhenReported(state)
-        this.context.emitJob({
+        if (this.context.wantsJob()) this.context.emitJob({
           type: "completed",
           projectId,
           jobId: r.imgID,

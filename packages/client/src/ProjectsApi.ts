@@ -230,6 +230,21 @@ const toResolution = (r: ProjectSync.Resolution): ProjectResolution => {
 
 const toRecovered = (p: ProjectSync.RunningProject): RecoveredProject => ({ ...p })
 
+/** The parameters of a recovered project, as far as its snapshot tells them (the official client's reading). */
+const paramsOfRecovered = (p: ProjectSync.RunningProject): ProjectParams => {
+  const modelType = typeof p.modelType === "string" ? p.modelType : p.model?.type
+  const type = modelType === "video" ? "video" : modelType === "audio" || modelType === "music" ? "audio" : "image"
+  const listed = (p.workerJobs?.length ?? 0) + (p.completedWorkerJobs?.length ?? 0)
+  return {
+    type,
+    modelId: p.model?.id ?? "",
+    positivePrompt: "",
+    numberOfMedia: Math.max(1, p.imageCount ?? listed),
+    ...(typeof p.stepCount === "number" && p.stepCount > 0 ? { steps: p.stepCount } : {}),
+    ...(p.network === "fast" || p.network === "relaxed" ? { network: p.network } : {})
+  }
+}
+
 const badArgument = (field: string, rule: string, message: string) =>
   new InvalidRequestError(message, { reason: "InvalidRequest", fields: { field, rule } })
 
@@ -393,15 +408,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
         }
         throw error
       })
-    const project = new Project(created.handle, params, {
-      runner: this.runner,
-      type: params.type,
-      onSettled: (p) => {
-        this.tracked.delete(p.id)
-      },
-      emitProject: (event) => this.emit("project", event),
-      emitJob: (event) => this.emit("job", event)
-    })
+    const project = this.mirror(created.handle, params)
     if (created.refused !== undefined) {
       // the caller attaches its listeners after this call resolves: report the refusal after that
       const refused = created.refused
@@ -571,6 +578,8 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
         return { ...toRecovered(project), resultUrls: [...urls] }
       })
     }
+    // followed from now on, before the events that announce them (as the official client rehydrates first)
+    await this.adoptRecovered(plan.untrackedActive, options)
     for (const p of result.recoveredActive) this.recovered.set(p.id.toUpperCase(), { createdAt: p.createTime, finished: false })
     for (const p of result.recoveredCompleted) this.recovered.set(p.id.toUpperCase(), { createdAt: p.createTime, finished: true })
     for (const id of [...result.completed, ...result.lost]) {
@@ -676,6 +685,42 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
       Effect.flatMap(Models.Models, (m) => m.estimate(params, videoInputs)).pipe(Effect.map(toCost)),
       options?.signal
     )
+  }
+
+  /** The adapter's `Project` over a media project (its events re-emitted on `"project"` / `"job"`). */
+  private mirror(handle: Projects.Project, params: ProjectParams): Project {
+    return new Project(handle, params, {
+      runner: this.runner,
+      type: params.type,
+      onSettled: (p) => {
+        this.tracked.delete(p.id)
+      },
+      emitProject: (event) => this.emit("project", event),
+      emitJob: (event) => this.emit("job", event),
+      wantsJob: () => this.listenerCount("job") > 0
+    })
+  }
+
+  /**
+   * Follows in-flight projects a snapshot listed that this client does not track (started by an earlier
+   * process or connection of the appId): media's project actor adopts each (the same project as one
+   * created here), and a `Project` mirrors it, tracked as the official client tracks a rehydrated one.
+   * Needs the socket (a REST-only client reports them only).
+   */
+  private async adoptRecovered(list: ReadonlyArray<ProjectSync.RunningProject>, options?: CallOptions): Promise<void> {
+    if (this.socketDisabled || list.length === 0) return
+    const fresh = list.filter((p) => !this.tracked.has(p.id.toUpperCase()) && !this.tracked.has(p.id))
+    if (fresh.length === 0) return
+    const handles = await this.runner.run(
+      Effect.flatMap(Projects.Projects, (projects) => Effect.forEach(fresh, (p) => projects.adopt(p, true))),
+      options?.signal
+    )
+    handles.forEach((handle, i) => {
+      if (this.tracked.has(handle.id)) return
+      const project = this.mirror(handle, paramsOfRecovered(fresh[i]!))
+      this.tracked.set(project.id, project)
+      project._start()
+    })
   }
 
   private requireSocket(call: string): void {

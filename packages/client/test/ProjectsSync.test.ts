@@ -197,6 +197,48 @@ describe("projects reconciliation and lookups, adapter and official client side 
     }
   }, 120_000)
 
+  it("a project in flight when a new client connects is followed as a Project: progress, results and job events", async () => {
+    for (const which of ["adapter", "official"] as const) {
+      const appId = unique(`sync-adopt-${which}`)
+      // the creator renders, then goes away mid-render (nothing canceled)
+      const creator = await OfficialClient.createInstance(config(appId) as never)
+      await creator.projects.waitForModels()
+      const running = await creator.projects.create(video as never)
+      await new Promise<void>((resolve) => running.on("progress", () => resolve()))
+      creator.dispose()
+
+      const client = which === "adapter"
+        ? await SogniClient.createInstance(config(appId))
+        : await OfficialClient.createInstance(config(appId) as never)
+      const projects = client.projects as unknown as {
+        on(event: string, listener: (payload: never) => void): unknown
+        readonly trackedProjects: ReadonlyArray<{ readonly id: string; waitForCompletion(): Promise<ReadonlyArray<string>> }>
+      }
+      const jobEvents: Array<string> = []
+      projects.on("job", (e: { readonly type: string; readonly projectId: string }) => {
+        if (e.projectId === running.id) jobEvents.push(e.type)
+      })
+      const recovered = new Promise<ReadonlyArray<{ readonly id: string }>>((resolve) =>
+        projects.on("activeProjectsRecovered", (list: ReadonlyArray<{ readonly id: string }>) => resolve(list))
+      )
+      try {
+        await client.projects.waitForModels()
+        assert.deepStrictEqual((await recovered).map((p) => p.id), [running.id], which)
+        const adopted = projects.trackedProjects.find((p) => p.id === running.id)
+        assert.isDefined(adopted, `${which}: the recovered project is tracked`)
+        const urls = await adopted!.waitForCompletion()
+        assert.strictEqual(urls.length, 1, which)
+        const bytes = new Uint8Array(await (await fetch(urls[0]!)).arrayBuffer())
+        assert.deepStrictEqual([...bytes.subarray(4, 8)], [0x66, 0x74, 0x79, 0x70], `${which}: an MP4 (ftyp)`)
+        assert.include(jobEvents, "progress", which)
+        assert.strictEqual(jobEvents.at(-1), "completed", which)
+      } finally {
+        if (client instanceof SogniClient) await client.dispose()
+        else client.dispose()
+      }
+    }
+  }, 120_000)
+
   it("the authenticated handshake reconciles on its own and announces what finished while away", async () => {
     const seen: Record<string, { readonly reasons: ReadonlyArray<string>; readonly completed: ReadonlyArray<string> }> = {}
     for (const which of ["adapter", "official"] as const) {

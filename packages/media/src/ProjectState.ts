@@ -337,16 +337,23 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] }
  * owner that holds the only reference, see {@link transitionInPlace}) nothing is copied.
  */
 const noCommands: ReadonlyArray<Command> = Object.freeze([])
+const noEvents: ReadonlyArray<ProjectEvent> = Object.freeze([])
 
 class Builder {
   private draft: Mutable<ProjectState> | undefined
   private jobsCopied: boolean
   /** Jobs already copied in this transition (copy-on-write mode only: in place, none is needed). */
   private ownJobs: Set<number> | undefined
-  readonly events: Array<ProjectEvent> = []
+  /** The shared empty list until the first event. */
+  events: ReadonlyArray<ProjectEvent> = noEvents
   /** Most transitions ask for nothing: the shared empty list until the first command. */
   commands: ReadonlyArray<Command> = noCommands
-  constructor(private readonly original: ProjectState, private readonly inPlace: boolean) {
+  constructor(
+    private readonly original: ProjectState,
+    private readonly inPlace: boolean,
+    /** Nobody observes progress: `JobProgress`, `Progress` and `JobEta` events are not built. */
+    readonly quiet = false
+  ) {
     if (inPlace) this.draft = original as Mutable<ProjectState>
     this.jobsCopied = inPlace
   }
@@ -376,7 +383,8 @@ class Builder {
   jobAt(i: number): Job {
     return this.state.jobs[i]!
   }
-  setJob(i: number, patch: Partial<Job>) {
+  /** Job `i`, writable (copied first in copy-on-write mode): updates without a patch object. */
+  mutableJob(i: number): Mutable<Job> {
     const jobs = this.writableJobs()
     if (!this.inPlace) {
       const own = (this.ownJobs ??= new Set())
@@ -385,7 +393,10 @@ class Builder {
         own.add(i)
       }
     }
-    Object.assign(jobs[i]!, patch)
+    return jobs[i] as Mutable<Job>
+  }
+  setJob(i: number, patch: Partial<Job>) {
+    Object.assign(this.mutableJob(i), patch)
   }
   /**
    * Finds the logical job for a frame: by `imgID`; else an unfinished job with the same `jobIndex`
@@ -397,10 +408,12 @@ class Builder {
    */
   locate(imgID: string, jobIndex: number | undefined, now: number): number | undefined {
     const jobs = this.state.jobs
-    const byId = jobs.findIndex((j) => j.imgID === imgID)
-    if (byId >= 0) {
-      this.setJob(byId, jobIndex !== undefined && jobs[byId]!.jobIndex === undefined ? { jobIndex, lastFrameAt: now } : { lastFrameAt: now })
-      return byId
+    for (let i = 0; i < jobs.length; i++) {
+      if (jobs[i]!.imgID !== imgID) continue
+      const job = this.mutableJob(i)
+      if (jobIndex !== undefined && job.jobIndex === undefined) job.jobIndex = jobIndex
+      job.lastFrameAt = now
+      return i
     }
     let reclaim = -1
     if (jobIndex !== undefined) {
@@ -455,7 +468,8 @@ class Builder {
     return best
   }
   emit(event: ProjectEvent) {
-    this.events.push(event)
+    if (this.events === noEvents) this.events = [event]
+    else (this.events as Array<ProjectEvent>).push(event)
   }
   command(command: Command) {
     if (this.commands === noCommands) this.commands = [command]
@@ -467,16 +481,17 @@ class Builder {
     now: number,
     progressField?: number,
     force = false,
-    interval?: { readonly etaMin: number | undefined; readonly etaMax: number | undefined },
+    etaMin?: number,
+    etaMax?: number,
     fromEta = false
   ) {
     const job = this.jobAt(i)
     const percent = Math.max(job.percent, rawJobPercent(job, now, progressField))
     if (percent !== job.percent || force) {
-      this.setJob(i, { percent })
-      const j = this.jobAt(i)
-      if (j.status !== "completed") {
-        this.emit(Ev.JobProgress({
+      const j = this.mutableJob(i)
+      j.percent = percent
+      if (j.status !== "completed" && !this.quiet) {
+        const fields = {
           projectId: this.state.id,
           jobIndex: j.jobIndex,
           imgID: j.imgID,
@@ -484,20 +499,22 @@ class Builder {
           stepCount: j.stepCount,
           percent: j.percent,
           etaSeconds: j.etaSeconds,
-          etaMin: interval?.etaMin,
-          etaMax: interval?.etaMax,
-          ...(fromEta ? { fromEta } : {})
-        }))
+          etaMin,
+          etaMax
+        }
+        this.emit(Ev.JobProgress(fromEta ? { ...fields, fromEta } : fields))
       }
     }
     this.projectProgress()
   }
   projectProgress() {
-    const sum = this.state.jobs.reduce((acc, j) => acc + j.percent, 0)
+    const jobs = this.state.jobs
+    let sum = 0
+    for (let i = 0; i < jobs.length; i++) sum += jobs[i]!.percent
     const percent = Math.max(this.state.percent, clampPercent(sum / Math.max(1, this.state.numberOfMedia)))
     if (percent !== this.state.percent) {
-      this.set({ percent })
-      this.emit(Ev.Progress({ projectId: this.state.id, percent }))
+      this.writable().percent = percent
+      if (!this.quiet) this.emit(Ev.Progress({ projectId: this.state.id, percent }))
     }
   }
   fail(error: ErrorData) {
@@ -524,7 +541,7 @@ class Builder {
     }
     if (s.percent !== 100) {
       this.set({ percent: 100 })
-      this.emit(Ev.Progress({ projectId: s.id, percent: 100 }))
+      if (!this.quiet) this.emit(Ev.Progress({ projectId: s.id, percent: 100 }))
     }
     this.set({ status: "completed" })
     this.emit(Ev.Completed({ projectId: s.id, results, failed: failed.length }))
@@ -589,17 +606,15 @@ const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void
       if (p.imgID === undefined) return
       const i = b.locate(p.imgID, undefined, now)
       if (i === undefined) return
-      const job = b.jobAt(i)
-      if (isTerminal(job.status)) return
-      b.setJob(i, {
-        status: "processing",
-        awaitingReassignment: false,
-        step: Math.max(job.step, p.step ?? 0),
-        stepCount: p.stepCount !== undefined && p.stepCount > 0 ? p.stepCount : job.stepCount,
-        etaSeconds: p.etaSeconds ?? job.etaSeconds
-      })
+      if (isTerminal(b.jobAt(i).status)) return
+      const job = b.mutableJob(i)
+      job.status = "processing"
+      job.awaitingReassignment = false
+      job.step = Math.max(job.step, p.step ?? 0)
+      if (p.stepCount !== undefined && p.stepCount > 0) job.stepCount = p.stepCount
+      if (p.etaSeconds != null) job.etaSeconds = p.etaSeconds
       if (s.status === "pending" || s.status === "queued") b.set({ status: "processing" })
-      b.progress(i, now, p.progress, true, { etaMin: p.etaMin, etaMax: p.etaMax })
+      b.progress(i, now, p.progress, true, p.etaMin, p.etaMax)
       if (p.hasImage === true) b.command({ _tag: "MintPreview", imgID: b.jobAt(i).imgID })
       return
     }
@@ -615,7 +630,8 @@ const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void
         etaAt: now + p.etaSeconds * 1000,
         etaStartedAt: job.etaStartedAt ?? now
       })
-      b.progress(i, now, undefined, false, undefined, true)
+      b.progress(i, now, undefined, false, undefined, undefined, true)
+      if (b.quiet) return
       const j = b.jobAt(i)
       b.emit(Ev.JobEta({ projectId: s.id, jobIndex: j.jobIndex, imgID: j.imgID, etaSeconds: p.etaSeconds }))
       return
@@ -825,11 +841,14 @@ export const transition = (state: ProjectState, input: Input): Step => step(stat
 /**
  * {@link transition} for an owner that holds the only reference to `state` (a project actor): the
  * state and its jobs are updated in place instead of copied, so per-frame updates allocate almost
- * nothing. The logic is the same function; a property test checks both give equal results.
+ * nothing. The logic is the same function; a property test checks both give equal results. With
+ * `quiet` (nobody observes the project's progress) the progress events (`JobProgress`, `Progress`,
+ * `JobEta`) are not built; the state is the same.
  *
  * @since 0.1.0
  */
-export const transitionInPlace = (state: ProjectState, input: Input): Step => step(state, input, true)
+export const transitionInPlace = (state: ProjectState, input: Input, quiet = false): Step =>
+  step(state, input, true, quiet)
 
 /**
  * A deep-enough copy of a state for callers outside its owner (jobs and the top level are copied).
@@ -838,9 +857,9 @@ export const transitionInPlace = (state: ProjectState, input: Input): Step => st
  */
 export const snapshot = (state: ProjectState): ProjectState => ({ ...state, jobs: state.jobs.map((j) => ({ ...j })) })
 
-const step = (state: ProjectState, input: Input, inPlace: boolean): Step => {
-  if (isTerminal(state.status)) return { state, events: [], commands: [] }
-  const b = new Builder(state, inPlace)
+const step = (state: ProjectState, input: Input, inPlace: boolean, quiet = false): Step => {
+  if (isTerminal(state.status)) return { state, events: noEvents, commands: noCommands }
+  const b = new Builder(state, inPlace, quiet)
   switch (input._tag) {
     case "Server": {
       // a recovered-frame replay cannot resubmit: only live refusals count
@@ -881,7 +900,7 @@ const step = (state: ProjectState, input: Input, inPlace: boolean): Step => {
     case "Recovered": {
       let acc: Step = { state: b.state, events: [], commands: [] }
       for (const event of recoveredEvents(input.project, input.active)) {
-        const next = step(acc.state, { _tag: "Server", event, now: input.now }, inPlace)
+        const next = step(acc.state, { _tag: "Server", event, now: input.now }, inPlace, quiet)
         acc = { state: next.state, events: [...acc.events, ...next.events], commands: [...acc.commands, ...next.commands] }
       }
       if (input.project.status === "completed" && !isTerminal(acc.state.status)) {
@@ -891,7 +910,7 @@ const step = (state: ProjectState, input: Input, inPlace: boolean): Step => {
           [...(input.project.workerJobs ?? []), ...(input.project.completedWorkerJobs ?? [])]
             .map((j) => (j.imgID ?? j.id ?? "").toUpperCase())
         )
-        const settle = new Builder(acc.state, inPlace)
+        const settle = new Builder(acc.state, inPlace, quiet)
         for (let i = 0; i < settle.state.jobs.length; i++) {
           const job = settle.jobAt(i)
           if (!isTerminal(job.status) && !known.has(job.imgID.toUpperCase())) {

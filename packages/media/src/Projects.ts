@@ -34,7 +34,9 @@
  *
  * @since 0.1.0
  */
+import * as LeanRest from "@effect-sogni/core/LeanRest"
 import * as Protocol from "@effect-sogni/core/Protocol"
+import type * as SogniAuth from "@effect-sogni/core/SogniAuth"
 import * as SogniConfig from "@effect-sogni/core/SogniConfig"
 import * as SogniError from "@effect-sogni/core/SogniError"
 import * as SogniRest from "@effect-sogni/core/SogniRest"
@@ -42,6 +44,7 @@ import * as SogniSocket from "@effect-sogni/core/SogniSocket"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
 import * as MutableQueue from "effect/MutableQueue"
@@ -167,6 +170,12 @@ export interface ProjectsOptions {
   readonly mintConcurrency?: number | undefined
   /** Mints waiting for a slot before the overflow policy applies (default {@link defaults}`.mintQueueCapacity`). */
   readonly mintQueueCapacity?: number | undefined
+  /**
+   * Adopt the in-flight projects of this appId that an `authenticated` frame lists and this client does
+   * not track (started by an earlier process or connection): see {@link ProjectsService.adopt}.
+   * Default true.
+   */
+  readonly adoptRecovered?: boolean | undefined
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -233,6 +242,15 @@ export interface ProjectsService {
   readonly run: (
     input: Input
   ) => Effect.Effect<ReadonlyArray<ProjectState.JobResult>, SogniProjectError | SogniError.SogniError>
+  /**
+   * Follows a project this process did not start, from its recovery snapshot (an `authenticated`
+   * frame's `activeProjects` / `unclaimedCompletedProjects`, or the sync route's): the same kind of
+   * {@link Project}, with the same events, as one started here. Nothing is sent; the snapshot is
+   * replayed and the project's frames followed from there (result URLs minted as usual). A project
+   * already tracked is returned as it is. With `adoptRecovered` (the default) the projects an
+   * `authenticated` frame lists as in flight are adopted as the handshake arrives.
+   */
+  readonly adopt: (project: Protocol.RecoveredProject, active: boolean) => Effect.Effect<Project>
   /** A project this client is tracking. */
   readonly get: (id: string) => Effect.Effect<Option.Option<Project>>
   /** The ids of unfinished projects this client tracks. */
@@ -262,11 +280,19 @@ const contentTypeFor = (kind: MediaKind, outputFormat: string | undefined): stri
   }
 }
 
+/** LLM jobs share the recovery lists; they are chat's, not media projects. */
+const isLlmProject = (p: Protocol.RecoveredProject): boolean =>
+  p.jobType === "llm" || p.modelType === "llm" || p.model?.type === "llm"
+
 /** Normalized `/v2/projects/{id}` statuses back to the raw ones a recovery replay understands. */
 const rawStatus = (status: string): string =>
   status === "processing" ? "progress" : status === "failed" ? "errored" : status === "canceled" ? "cancelled" : status
 
 const ProjectSnapshot = Schema.Struct({ project: Protocol.RecoveredProject })
+
+const downloadUrlBody = LeanRest.decoder(Protocol.DownloadUrl)
+/** The `downloadUrl` of a mint answer. */
+const decodeDownloadUrl: LeanRest.Decoder<string> = (data) => Either.map(downloadUrlBody(data), (body) => body.downloadUrl)
 
 /** Upload formats the platform documents per kind (media.md §9.3), by detected content type. */
 const formatKinds: Readonly<Record<string, "image" | "audio" | "video">> = {
@@ -317,48 +343,48 @@ export const make = (options: ProjectsOptions = {}) =>
     const serviceFork = yield* FiberSet.runtime(serviceFibers)<never>()
 
     // --- mint work -----------------------------------------------------------------------------
-    // Result and preview URLs are minted by a few worker fibers of the service, fed by a queue: a
-    // `jobResult` only enqueues (on the socket's turn), and however many jobs end at once, at most
-    // `mintConcurrency` requests (with their fibers, timers and connections) are alive.
+    // Result and preview URLs are minted over core's lean REST path (plain `fetch` with callbacks, the
+    // retry policy, timeout and typed errors of `SogniRest`), fed by a bounded queue: a `jobResult` only
+    // enqueues (on the socket's turn), at most `mintConcurrency` requests are in flight, and each answer
+    // is folded into its project on the turn it arrives. No fiber, `Deferred` or HttpClient pipeline per
+    // mint.
     const mintConcurrency = Math.max(1, Math.floor(options.mintConcurrency ?? defaults.mintConcurrency))
-    interface MintWork {
-      /** False once the project ended or was released: its mints are skipped. */
-      readonly wanted: () => boolean
-      readonly run: Effect.Effect<void>
-    }
     const mintQueueCapacity = Math.max(1, Math.floor(options.mintQueueCapacity ?? defaults.mintQueueCapacity))
-    const mintQueue = MutableQueue.bounded<MintWork>(mintQueueCapacity)
+    const mintQueue = MutableQueue.bounded<ProjectActor.MintWork>(mintQueueCapacity)
     let overflowed = 0
-    let workers = 0
-    const mintWorker: Effect.Effect<void> = Effect.suspend(function loop(): Effect.Effect<void> {
-      const work = MutableQueue.poll(mintQueue, undefined)
-      if (work === undefined) {
-        workers--
-        return Effect.void
+    let minting = 0
+    const startMint = (work: ProjectActor.MintWork): void => {
+      minting++
+      let finished = false
+      work.start(() => {
+        if (finished) return
+        finished = true
+        minting--
+        pumpMints()
+      })
+    }
+    /** Starts queued mints while fewer than `mintConcurrency` are in flight (skipping released projects'). */
+    const pumpMints = (): void => {
+      while (minting < mintConcurrency) {
+        const work = MutableQueue.poll(mintQueue, undefined)
+        if (work === undefined) return
+        if (work.wanted()) startMint(work)
       }
-      return work.wanted()
-        ? Effect.zipRight(
-          Effect.catchAllCause(work.run, (cause) => Effect.logWarning("a URL mint failed", cause)),
-          Effect.suspend(loop)
-        )
-        : Effect.suspend(loop)
-    })
-    /** Queues a mint; starts a worker when fewer than `mintConcurrency` are running. */
-    const enqueueMint = (work: MintWork): void => {
+    }
+    /** Starts a mint now when a slot is free, else queues it. */
+    const enqueueMint = (work: ProjectActor.MintWork): void => {
+      if (minting < mintConcurrency && MutableQueue.isEmpty(mintQueue)) return startMint(work)
       if (!MutableQueue.offer(mintQueue, work)) {
-        // full: the overflow policy (see `defaults.mintQueueCapacity`) runs it now, in its own fiber
+        // full: the overflow policy (see `defaults.mintQueueCapacity`) starts it now, past the limit
         overflowed++
-        const warn = overflowed === 1 || overflowed % 100 === 0
-          ? Effect.logWarning(`URL mint queue full (${mintQueueCapacity}): a mint started past the concurrency limit`).pipe(
-            Effect.annotateLogs({ overflowed })
+        if (overflowed === 1 || overflowed % 100 === 0) {
+          serviceFork(
+            Effect.logWarning(`URL mint queue full (${mintQueueCapacity}): a mint started past the concurrency limit`).pipe(
+              Effect.annotateLogs({ overflowed })
+            )
           )
-          : Effect.void
-        serviceFork(Effect.zipRight(warn, Effect.catchAllCause(work.run, (cause) => Effect.logWarning("a URL mint failed", cause))))
-        return
-      }
-      if (workers < mintConcurrency) {
-        workers++
-        serviceFork(mintWorker)
+        }
+        startMint(work)
       }
     }
 
@@ -366,13 +392,14 @@ export const make = (options: ProjectsOptions = {}) =>
     let generation = 0
     const generationChanged = yield* Queue.sliding<number>(1)
 
-    const mint = (kind: MediaKind, projectId: string, imgID: string, outputFormat: string | undefined, type: "complete" | "preview") => {
+    const lean = yield* LeanRest.make
+    const mint: ProjectActor.ActorDeps["mintUrl"] = (kind, projectId, imgID, outputFormat, type, done) => {
       const contentType = contentTypeFor(type === "preview" ? "image" : kind, outputFormat)
-      const path = kind === "image" || type === "preview" ? "/v1/image/downloadUrl" : "/v1/media/downloadUrl"
-      const query = kind === "image" || type === "preview"
+      const imagePath = kind === "image" || type === "preview"
+      const query = imagePath
         ? { jobId: projectId, imageId: imgID, type, ...(contentType ? { contentType } : {}) }
         : { jobId: projectId, id: imgID, type, ...(contentType ? { contentType } : {}) }
-      return rest.get("rest", path, Protocol.DownloadUrl, { query }).pipe(Effect.map((r) => r.downloadUrl))
+      lean.get(imagePath ? "/v1/image/downloadUrl" : "/v1/media/downloadUrl", query, decodeDownloadUrl, done)
     }
 
     const library = options.savedUploads === true ? yield* SavedUploads.fromRest(rest) : undefined
@@ -531,6 +558,18 @@ export const make = (options: ProjectsOptions = {}) =>
 
     const submit = (prepared: Prepared) => launch(prepared, true)
 
+    /** Adopts a project known from a recovery snapshot, unless it is tracked already. */
+    const adopt = (recovered: Protocol.RecoveredProject, active: boolean): Effect.Effect<Project> =>
+      Effect.suspend(() => {
+        const known = tracked.get(recovered.id.toUpperCase())
+        if (known !== undefined) return Effect.succeed(known.project)
+        return Effect.map(
+          ProjectActor.make(actorDeps, serviceScope, ProjectActor.preparedOfRecovered(recovered), true, { project: recovered, active }),
+          (actor) => actor.project
+        )
+      }).pipe(Effect.withSpan("Projects.adopt", { attributes: { projectId: recovered.id } }))
+    const adoptRecovered = options.adoptRecovered !== false
+
     /**
      * Cancels when the consumer goes away before the end; bounded so release never hangs. A release runs
      * uninterruptibly, and `timeout` runs its effect in a child fiber with the caller's interruptibility:
@@ -577,6 +616,12 @@ export const make = (options: ProjectsOptions = {}) =>
             continue
           }
           yield* Effect.forkIn(lookUp(id, t), serviceScope)
+        }
+        if (!adoptRecovered) return
+        // in flight under this appId but not tracked here (an earlier process or connection started it)
+        for (const [id, p] of active) {
+          if (tracked.has(id) || isLlmProject(p)) continue
+          yield* adopt(p, true)
         }
       })
 
@@ -671,6 +716,7 @@ export const make = (options: ProjectsOptions = {}) =>
           Effect.uninterruptibleMask((restore) =>
             Effect.flatMap(launch(p, false), (project) => Effect.ensuring(restore(project.await), cancelOnInterrupt(project)))
           )),
+      adopt,
       get: (id) => Effect.sync(() => Option.map(Option.fromNullable(tracked.get(id.toUpperCase())), (t) => t.project)),
       active: Effect.sync(() => [...tracked.keys()])
     } satisfies ProjectsService
@@ -681,5 +727,9 @@ export const make = (options: ProjectsOptions = {}) =>
  */
 export const layer = (
   options?: ProjectsOptions
-): Layer.Layer<Projects, never, SogniSocket.SogniSocket | SogniRest.SogniRest | SogniConfig.SogniConfig | Models.Models> =>
+): Layer.Layer<
+  Projects,
+  never,
+  SogniSocket.SogniSocket | SogniRest.SogniRest | SogniAuth.SogniAuth | SogniConfig.SogniConfig | Models.Models
+> =>
   Layer.scoped(Projects, make(options))

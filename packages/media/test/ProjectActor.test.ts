@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import type { Protocol } from "@effect-sogni/core"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as TestClock from "effect/TestClock"
 import * as ProjectActor from "../src/internal/projectActor.js"
@@ -44,15 +45,14 @@ const harness = Effect.gen(function*() {
   const deps: ProjectActor.ActorDeps = {
     route: (_id, onEvent) => Effect.sync(() => void (deliver = onEvent)),
     send: (message) => Effect.sync(() => void sent.push(message)),
-    mintUrl: (_kind, projectId, imgID, format, type) =>
-      Effect.sync(() => {
-        mints.push(`${type}:${imgID}`)
-        return `http://mint/${projectId}/${imgID}.${format ?? "bin"}`
-      }),
+    mintUrl: (_kind, projectId, imgID, format, type, done) => {
+      mints.push(`${type}:${imgID}`)
+      done(Either.right(`http://mint/${projectId}/${imgID}.${format ?? "bin"}`))
+    },
     findProject: () => Effect.succeed(Option.none()),
     uploadAll: () => Effect.void,
     clock,
-    enqueueMint: (work) => Effect.runFork(work.run),
+    enqueueMint: (work) => work.start(() => {}),
     fork: (effect) => void Effect.runFork(effect),
     generation: () => 1,
     nextConnection: () => Effect.void,

@@ -353,7 +353,7 @@ describe("ProjectState: properties", () => {
 })
 
 describe("ProjectState: in-place transitions", () => {
-  it("transitionInPlace gives the same states, events and commands as the pure transition", () => {
+  it("transitionInPlace gives the same states, events and commands as the pure transition (quiet: without progress events)", () => {
     const imgIds = ["A", "B", "C"]
     const arbInput: FastCheck.Arbitrary<ProjectState.Input> = FastCheck.oneof(
       FastCheck.record({ imgID: FastCheck.constantFrom(...imgIds), step: FastCheck.nat(8), jobIndex: FastCheck.nat(2) }).chain(({ imgID, jobIndex, step }) =>
@@ -377,13 +377,20 @@ describe("ProjectState: in-place transitions", () => {
     FastCheck.assert(FastCheck.property(FastCheck.integer({ min: 1, max: 3 }), FastCheck.array(arbInput, { maxLength: 40 }), (n, inputs) => {
       let pure = ProjectState.initial({ id: P, numberOfMedia: n, steps: 8 })
       const owned = ProjectState.snapshot(pure)
+      // quiet: nobody observes progress; the same states and commands, the events without progress ones
+      const quiet = ProjectState.snapshot(pure)
+      const progressTags = new Set(["JobProgress", "Progress", "JobEta"])
       for (const input of inputs) {
         const a = ProjectState.transition(pure, input)
         const b = ProjectState.transitionInPlace(owned, input)
+        const c = ProjectState.transitionInPlace(quiet, input, true)
         pure = a.state
         if (JSON.stringify(a.events) !== JSON.stringify(b.events)) return false
         if (JSON.stringify(a.commands) !== JSON.stringify(b.commands)) return false
         if (JSON.stringify(a.state) !== JSON.stringify(b.state)) return false
+        if (JSON.stringify(a.events.filter((e) => !progressTags.has(e._tag))) !== JSON.stringify(c.events)) return false
+        if (JSON.stringify(a.commands) !== JSON.stringify(c.commands)) return false
+        if (JSON.stringify(a.state) !== JSON.stringify(c.state)) return false
       }
       return true
     }), { numRuns: 300 })

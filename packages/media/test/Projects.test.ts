@@ -2,16 +2,19 @@
  * Projects against the emulator over real loopback sockets.
  */
 import { assert, describe, layer } from "@effect/vitest"
-import { Protocol, SogniRest } from "@effect-sogni/core"
+import { Protocol, SogniRest, SogniSocket } from "@effect-sogni/core"
 import { Emulator } from "@effect-sogni/emulator"
 import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { Media, Projects, ProjectState } from "../src/index.js"
 
@@ -32,7 +35,12 @@ const connect = (
         reconnectBase: "50 millis"
       }, { interruptCancelTimeout: "5 seconds", ...options })
     ),
-    (ctx) => ({ projects: Context.get(ctx, Projects.Projects), rest: Context.get(ctx, SogniRest.SogniRest), appId })
+    (ctx) => ({
+      projects: Context.get(ctx, Projects.Projects),
+      rest: Context.get(ctx, SogniRest.SogniRest),
+      socket: Context.get(ctx, SogniSocket.SogniSocket),
+      appId
+    })
   )
 
 const image = (count: number, prompt = "a harbour at dusk", steps = 4): Projects.Prepared => ({
@@ -251,6 +259,56 @@ describe("Projects against the emulator", () => {
           yield* Effect.sleep("60 millis")
         }
         const results = yield* project.await
+        assert.strictEqual(results.length, 1)
+        assert.isString(results[0]!.url)
+      }))
+
+    it.scoped("a new process adopts a project an earlier one started: progress and results arrive on the adopted project", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const appId = `media-${crypto.randomUUID()}`
+        // the first process starts a slow 2-image project and goes away while it runs (nothing canceled)
+        const firstScope = yield* Scope.make()
+        const first = yield* connect(emulator, appId).pipe(Scope.extend(firstScope))
+        const started = yield* first.projects.submit(image(2, "[[slow]] a lighthouse in fog", 8))
+        yield* started.events.pipe(Stream.filter((e) => e._tag === "JobProgress"), Stream.take(1), Stream.runDrain)
+        yield* Scope.close(firstScope, Exit.void)
+        // a new process with the same appId: the handshake lists the project in flight and it is adopted
+        const second = yield* connect(emulator, appId)
+        yield* second.socket.awaitAuthenticated
+        const adopted = yield* second.projects.get(started.id).pipe(
+          Effect.flatMap(Effect.orElseFail(() => "not adopted yet")),
+          Effect.retry(Schedule.spaced("20 millis").pipe(Schedule.upTo("10 seconds")))
+        )
+        assert.strictEqual(adopted.id, started.id)
+        const seen: Array<string> = []
+        adopted.listen((e) => void seen.push(e._tag))
+        const results = yield* adopted.await
+        assert.strictEqual(results.length, 2)
+        for (const r of results) assert.isTrue(typeof r.url === "string" && r.url.startsWith(emulator.url))
+        assert.include(seen, "JobProgress")
+        assert.include(seen, "JobCompleted")
+        assert.strictEqual(seen.at(-1), "Completed")
+      }))
+
+    it.scoped("adopt: a project known from a snapshot of another connection is followed to its end", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const appId = `media-${crypto.randomUUID()}`
+        const firstScope = yield* Scope.make()
+        const first = yield* connect(emulator, appId).pipe(Scope.extend(firstScope))
+        const started = yield* first.projects.submit(image(1, "[[slow]] a kite over dunes", 8))
+        yield* started.events.pipe(Stream.filter((e) => e._tag === "JobStarted"), Stream.take(1), Stream.runDrain)
+        yield* Scope.close(firstScope, Exit.void)
+        // automatic adoption off: the caller adopts from the handshake's snapshot itself
+        const second = yield* connect(emulator, appId, { adoptRecovered: false })
+        const handshake = yield* second.socket.awaitAuthenticated
+        assert.isTrue(Option.isNone(yield* second.projects.get(started.id)))
+        const listed = handshake.activeProjects.find((p) => p.id.toUpperCase() === started.id)
+        assert.isDefined(listed)
+        const adopted = yield* second.projects.adopt(listed!, true)
+        assert.strictEqual(yield* second.projects.adopt(listed!, true), adopted)
+        const results = yield* adopted.await
         assert.strictEqual(results.length, 1)
         assert.isString(results[0]!.url)
       }))

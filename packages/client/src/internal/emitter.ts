@@ -50,7 +50,18 @@ export class Emitter<E extends { readonly [K in keyof E]: unknown }> {
   /** @internal */
   emit<K extends keyof E>(event: K, data: E[K]): void {
     const set = this.listeners.get(event)
-    if (set === undefined) return
+    if (set === undefined || set.size === 0) return
+    if (set.size === 1) {
+      // the common case: one listener, called without copying the set (one it adds is not called now)
+      const listener = set.values().next().value as Listener<E[K]>
+      try {
+        listener(data)
+      } catch (error) {
+        this.onError(error, String(event))
+      }
+      return
+    }
+    // a copy: a listener may add or remove listeners while they are called
     for (const listener of [...set]) {
       try {
         listener(data)

@@ -21,6 +21,7 @@ import type * as SogniError from "@effect-sogni/core/SogniError"
 import type * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
+import * as Either from "effect/Either"
 import * as Effect from "effect/Effect"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
@@ -48,11 +49,14 @@ export const eventBufferCapacity = 1024
 /** Inputs waiting in the re-entrancy mailbox before its overflow policy applies (see the module note). */
 export const mailboxCapacity = 1024
 
-/** A URL mint handed to the service's mint queue. */
+/**
+ * A URL mint handed to the service's mint queue: plain callbacks, no fiber or effect per mint.
+ */
 export interface MintWork {
-  /** False once the project ended or was released: its mints are skipped. */
+  /** False once the project was released: its queued mints are skipped and late answers dropped. */
   readonly wanted: () => boolean
-  readonly run: Effect.Effect<void>
+  /** Starts the mint; it calls `finish` exactly once, when the answer (or the final failure) arrived. */
+  readonly start: (finish: () => void) => void
 }
 
 /** The timing bounds an actor works with (already decoded). */
@@ -72,14 +76,18 @@ export interface ActorDeps {
   /** Claims the socket route of a project id for the scope: each event is handed over synchronously. */
   readonly route: (id: string, onEvent: (event: Protocol.ServerEvent) => void) => Effect.Effect<void, never, Scope.Scope>
   readonly send: (message: Protocol.ClientMessage) => Effect.Effect<void, SogniError.SogniError>
-  /** Mints a result (`complete`) or preview URL of one job. */
+  /**
+   * Mints a result (`complete`) or preview URL of one job and calls `done` once with the URL or the
+   * typed error (retries included), on the turn the answer arrives.
+   */
   readonly mintUrl: (
     kind: MediaKind,
     projectId: string,
     imgID: string,
     outputFormat: string | undefined,
-    type: "complete" | "preview"
-  ) => Effect.Effect<string, SogniError.SogniError>
+    type: "complete" | "preview",
+    done: (result: Either.Either<string, SogniError.SogniError>) => void
+  ) => void
   /** The server's view of a project as a recovery snapshot; none when it does not know it. */
   readonly findProject: (id: string) => Effect.Effect<Option.Option<Protocol.RecoveredProject>, SogniError.SogniError>
   readonly uploadAll: (
@@ -115,6 +123,41 @@ export interface ProjectActor {
   readonly resend: Effect.Effect<void>
 }
 
+/**
+ * A project this process did not start, known from a recovery snapshot (an `authenticated` frame or the
+ * sync route): its actor sends nothing, replays the snapshot and follows the project's frames from there.
+ */
+export interface Adopted {
+  readonly project: Protocol.RecoveredProject
+  /** Listed as in flight (`activeProjects`) rather than finished. */
+  readonly active: boolean
+}
+
+/** The media kind of a recovered project, from its model type (images unless it says otherwise). */
+const kindOfRecovered = (project: Protocol.RecoveredProject): MediaKind => {
+  const type = typeof project.modelType === "string" ? project.modelType : project.model?.type
+  return type === "video" ? "video" : type === "audio" || type === "music" ? "audio" : type === "model" ? "model" : "image"
+}
+
+/**
+ * What an adopted project's actor knows of it: the id, the media count and steps of the snapshot (the
+ * request itself stays on the server; the adopted actor never sends one).
+ */
+export const preparedOfRecovered = (project: Protocol.RecoveredProject): Prepared => {
+  const listed = (project.workerJobs?.length ?? 0) + (project.completedWorkerJobs?.length ?? 0)
+  const numberOfMedia = Math.max(1, project.imageCount ?? listed)
+  return {
+    request: {
+      jobID: project.id.toUpperCase(),
+      numberOfImages: numberOfMedia,
+      keyFrames: project.model?.id !== undefined ? [{ modelID: project.model.id }] : []
+    },
+    numberOfMedia,
+    steps: project.stepCount,
+    kind: kindOfRecovered(project)
+  }
+}
+
 /** A snapshot (raw statuses) of a project the server has ended. */
 export const isFinished = (project: Protocol.RecoveredProject): boolean =>
   project.status === "completed" || project.status === "errored" || project.status === "cancelled"
@@ -138,7 +181,8 @@ export const make = (
   deps: ActorDeps,
   parent: Scope.Scope,
   prepared: Prepared,
-  keepBacklog: boolean
+  keepBacklog: boolean,
+  adopted?: Adopted | undefined
 ): Effect.Effect<ProjectActor> =>
   Effect.gen(function*() {
     const { clock, timing } = deps
@@ -254,7 +298,9 @@ export const make = (
     const apply = (input: ProjectState.Input): void => {
       if (ProjectState.isTerminal(state.status)) return
       // the actor owns `state`: update it in place (no per-frame copies to promote and collect)
-      const step = ProjectState.transitionInPlace(state, input)
+      // nobody observes progress (a `run`): the reducer builds no progress events
+      const quiet = backlog === undefined && subscribers.size === 0 && listeners.size === 0
+      const step = ProjectState.transitionInPlace(state, input, quiet)
       state = step.state
       if (!ticking && input._tag === "Server" && input.event.type === "jobETA") startTicks()
       const events = step.events
@@ -277,31 +323,34 @@ export const make = (
     const feed = (input: ProjectState.Input): Effect.Effect<void> => Effect.sync(() => offer(input))
 
     // --- commands --------------------------------------------------------------------------------
-    const runCommand = (command: ProjectState.Command): Effect.Effect<void> => {
-      switch (command._tag) {
-        case "MintUrl":
-          return deps.mintUrl(prepared.kind, id, command.imgID, prepared.outputFormat, "complete").pipe(
-            Effect.map(Option.some),
-            Effect.catchAll((e) =>
-              Effect.as(Effect.logWarning(`result URL for job ${command.imgID} could not be minted: ${e.message}`), Option.none<string>())
-            ),
-            Effect.flatMap((url) =>
-              Effect.sync(() =>
-                offer({
-                  _tag: "UrlMinted",
-                  imgID: command.imgID,
-                  url: Option.getOrUndefined(url),
-                  expiresAt: Option.isSome(url) ? now() + timing.urlLifetimeMillis : undefined,
-                  now: now()
-                })
-              )
+    /** A URL mint as queue work: the answer is folded on the turn it arrives. */
+    const mintWork = (command: ProjectState.Command & { readonly _tag: "MintUrl" | "MintPreview" }): MintWork => ({
+      wanted,
+      start: (finish) => {
+        const preview = command._tag === "MintPreview"
+        deps.mintUrl(prepared.kind, id, command.imgID, preview ? "png" : prepared.outputFormat, preview ? "preview" : "complete", (result) => {
+          finish()
+          if (released) return
+          const at = now()
+          if (Either.isRight(result)) {
+            offer(
+              preview
+                ? { _tag: "PreviewMinted", imgID: command.imgID, url: result.right, now: at }
+                : { _tag: "UrlMinted", imgID: command.imgID, url: result.right, expiresAt: at + timing.urlLifetimeMillis, now: at }
             )
-          )
-        case "MintPreview":
-          return deps.mintUrl(prepared.kind, id, command.imgID, "png", "preview").pipe(
-            Effect.flatMap((url) => feed({ _tag: "PreviewMinted", imgID: command.imgID, url, now: now() })),
-            Effect.catchAll((e) => Effect.logWarning(`preview URL for job ${command.imgID} could not be minted: ${e.message}`))
-          )
+            return
+          }
+          deps.fork(Effect.logWarning(
+            `${preview ? "preview" : "result"} URL for job ${command.imgID} could not be minted: ${result.left.message}`
+          ))
+          // a result without its URL still ends its job (the URL stays undefined); a preview is just skipped
+          if (!preview) offer({ _tag: "UrlMinted", imgID: command.imgID, url: undefined, expiresAt: undefined, now: at })
+        })
+      }
+    })
+
+    const runCommand = (command: ProjectState.Command & { readonly _tag: "Resubmit" | "LookUp" }): Effect.Effect<void> => {
+      switch (command._tag) {
         case "Resubmit":
           // wait for the next connection (the refusing one is going away), then send the same request
           return Effect.zipRight(deps.nextConnection(timing.resubmitWait), sendRequest)
@@ -325,7 +374,7 @@ export const make = (
     /** Mints go to the service's mint queue; other commands run in the project's own fibers. */
     const dispatch = (command: ProjectState.Command): void => {
       if (command._tag === "Resubmit" || command._tag === "LookUp") runFork(Effect.interruptible(runCommand(command)))
-      else deps.enqueueMint({ wanted, run: runCommand(command) })
+      else deps.enqueueMint(mintWork(command))
     }
 
     // server events are folded on the socket's own turn: no queue, no fiber wake-up per frame
@@ -489,12 +538,26 @@ export const make = (
       sentOn: undefined,
       feed,
       current: () => state,
-      resend: sendRequest
+      // an adopted project has no request here to send again: one the server no longer knows is lost
+      resend: adopted === undefined ? sendRequest : Effect.sync(() =>
+        offer({
+          _tag: "LocalFailure",
+          error: { code: 0, originalCode: "projectLost", message: `The server has no record of recovered project ${id}.` },
+          now: now()
+        })
+      )
     }
 
     deps.track(actor)
     yield* deps.route(id, onServerEvent).pipe(Scope.extend(scope))
-    runFork(Effect.interruptible(start))
+    if (adopted === undefined) {
+      runFork(Effect.interruptible(start))
+    } else {
+      // already on the server: counted as written on this connection, brought up to date by its snapshot
+      actor.sentOn = deps.generation()
+      sent = true
+      offer({ _tag: "Recovered", project: adopted.project, active: adopted.active, now: now() })
+    }
     runFork(Effect.interruptible(watchdog))
     return actor
   })

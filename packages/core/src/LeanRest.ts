@@ -1,0 +1,323 @@
+/**
+ * A lean `GET` path to the REST host for many small requests (signed URL mints): one plain `fetch` per
+ * request with callbacks, no fiber and no `HttpClient` pipeline per request. It keeps the semantics of
+ * {@link SogniRest.SogniRestService.get}:
+ *
+ * - the session's credential headers (`SogniAuth.headers`, read once and reused for
+ *   {@link headersReuseMillis}; a 401 drops them and invalidates the credential as `SogniRest` does);
+ * - the request deadline `requestTimeout` (the request is aborted; `SogniTransportError` reason `Timeout`);
+ * - the one retry policy (`RetryPolicy`, from `SogniConfig`): the first attempt runs lean, a retryable
+ *   failure hands the request to `RetryPolicy.retry` with that failure replayed into it, so the policy sees
+ *   exactly the attempts it would have seen (retries are rare; they run in a fiber);
+ * - the same typed errors (`SogniApiError` with the parsed error body, `SogniTransportError`,
+ *   `SogniDecodeError` naming only paths, `SogniAuthenticationError`, `SogniInvalidRequest` for a bad
+ *   endpoint); secrets never reach an error or a log line (headers are not shown, values of the body
+ *   are not quoted).
+ *
+ * The transport is the `fetch` of `FetchHttpClient.Fetch` (and its `RequestInit`) when the context holds
+ * one, else the global `fetch`: the transport `FetchHttpClient.layer` uses. No span is recorded per
+ * request; a failure is logged at debug level as `SogniRest` logs it.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import * as LeanRest from "@effect-sogni/core/LeanRest"
+ *
+ * const program = Effect.gen(function*() {
+ *   const lean = yield* LeanRest.make
+ *   const decode = LeanRest.decoder(Schema.Struct({ downloadUrl: Schema.String }))
+ *   lean.get("/v1/image/downloadUrl", { jobId, imageId, type: "complete" }, decode, (result) => console.log(result))
+ * })
+ * ```
+ *
+ * @since 0.2.0
+ */
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as Cause from "effect/Cause"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Runtime from "effect/Runtime"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import * as RestClient from "./internal/restClient.js"
+import * as RetryPolicy from "./RetryPolicy.js"
+import * as SogniAuth from "./SogniAuth.js"
+import * as SogniConfig from "./SogniConfig.js"
+import { SogniDecodeError, SogniTransportError } from "./SogniError.js"
+import type { Query, RestError } from "./SogniRest.js"
+
+/**
+ * How long credential headers read from `SogniAuth` are reused for further requests (a token is
+ * refreshed `tokenRefreshMargin` before it expires, so a reused header is never a stale one).
+ *
+ * @since 0.2.0
+ */
+export const headersReuseMillis = 1000
+
+/**
+ * Reads the `data` of a success envelope into `A`, or says why it cannot (paths and kinds only).
+ *
+ * @since 0.2.0
+ */
+export type Decoder<A> = (data: unknown) => Either.Either<A, string>
+
+/**
+ * A {@link Decoder} from a schema (decoded synchronously; the schema must need no services).
+ *
+ * @since 0.2.0
+ */
+export const decoder = <A, I>(schema: Schema.Schema<A, I, never>): Decoder<A> => {
+  const decode = Schema.decodeUnknownEither(schema)
+  return (data) => Either.mapLeft(decode(data), RestClient.formatIssues)
+}
+
+/**
+ * The service.
+ *
+ * @since 0.2.0
+ */
+export interface LeanRestService {
+  /**
+   * `GET`s `path` of the REST host with `query` and the session's credential, and calls `done` exactly
+   * once with the envelope's `data` read by `decode`, or the typed error (after the retry policy gave
+   * up). `done` runs on the turn the answer arrives and must not throw. Nothing is called once the
+   * scope that built the service closed (its requests are aborted).
+   */
+  readonly get: <A>(
+    path: string,
+    query: Query,
+    decode: Decoder<A>,
+    done: (result: Either.Either<A, RestError>) => void
+  ) => void
+}
+
+type Headers = Readonly<Record<string, Redacted.Redacted<string>>>
+
+/**
+ * Builds the service; requests still running when the scope closes are aborted.
+ *
+ * @since 0.2.0
+ */
+export const make: Effect.Effect<
+  LeanRestService,
+  never,
+  SogniConfig.SogniConfig | SogniAuth.SogniAuth | Scope.Scope
+> = Effect.gen(function*() {
+  const settings = yield* SogniConfig.SogniConfig
+  const auth = yield* SogniAuth.SogniAuth
+  const runtime = yield* Effect.runtime<never>()
+  const clock = yield* Effect.clock
+  const fetchFn = Option.getOrElse(yield* Effect.serviceOption(FetchHttpClient.Fetch), () => globalThis.fetch)
+  const init = Option.getOrUndefined(yield* Effect.serviceOption(FetchHttpClient.RequestInit))
+  const policy = RetryPolicy.fromSettings(settings)
+  const timeoutMillis = Duration.toMillis(settings.requestTimeout)
+  const timeoutText = Duration.format(settings.requestTimeout)
+  const base = settings.restEndpoint
+  const badEndpoint = SogniConfig.checkEndpoint("restEndpoint", base)
+  const runFork = Runtime.runFork(runtime)
+
+  // everything alive, for the scope's end
+  let closed = false
+  const controllers = new Set<AbortController>()
+  const fibers = new Set<Fiber.RuntimeFiber<unknown, unknown>>()
+  yield* Effect.addFinalizer(() =>
+    Effect.suspend(() => {
+      closed = true
+      for (const c of controllers) c.abort()
+      controllers.clear()
+      return fibers.size === 0 ? Effect.void : Fiber.interruptAll([...fibers])
+    })
+  )
+  const track = <A, E>(effect: Effect.Effect<A, E>, onExit: (exit: Exit.Exit<A, E>) => void): void => {
+    if (closed) return
+    const fiber = runFork(effect)
+    fibers.add(fiber)
+    fiber.addObserver((exit) => {
+      fibers.delete(fiber)
+      if (!closed) onExit(exit)
+    })
+  }
+
+  // --- credential headers, read once per `headersReuseMillis` ------------------------------------
+  let cached: { readonly headers: Headers; readonly at: number } | undefined
+  let waiting: Array<(result: Either.Either<Headers, RestError>) => void> | undefined
+  const withHeaders = (k: (result: Either.Either<Headers, RestError>) => void): void => {
+    const now = clock.unsafeCurrentTimeMillis()
+    if (cached !== undefined && now - cached.at < headersReuseMillis) return k(Either.right(cached.headers))
+    if (waiting !== undefined) {
+      waiting.push(k)
+      return
+    }
+    const ks = [k]
+    waiting = ks
+    track(auth.headers, (exit) => {
+      waiting = undefined
+      const result: Either.Either<Headers, RestError> = Exit.isSuccess(exit)
+        ? Either.right(exit.value)
+        : Either.left(
+          Option.getOrElse(
+            Cause.failureOption(exit.cause),
+            () => new SogniTransportError({ reason: "Http", message: "the credential could not be read" })
+          )
+        )
+      if (Either.isRight(result)) cached = { headers: result.right, at: clock.unsafeCurrentTimeMillis() }
+      for (const each of ks) each(result)
+    })
+  }
+
+  // --- one attempt, as a promise with callbacks ----------------------------------------------------
+  const attempt = <A>(
+    url: string,
+    headers: Headers,
+    decode: Decoder<A>,
+    k: (result: Either.Either<A, RestError>) => void
+  ): void => {
+    const controller = new AbortController()
+    controllers.add(controller)
+    let settled = false
+    const settle = (result: Either.Either<A, RestError>) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      controllers.delete(controller)
+      if (closed) return
+      try {
+        k(result)
+      } catch (defect) {
+        // a throwing callback must not become an unhandled rejection of the fetch promise
+        runFork(Effect.logError("sogni: a REST answer's callback threw", defect))
+      }
+    }
+    const timer = setTimeout(() => {
+      settle(Either.left(new SogniTransportError({ reason: "Timeout", message: `GET ${url}: no response within ${timeoutText}` })))
+      controller.abort()
+    }, timeoutMillis)
+    const plain: Record<string, string> = { accept: "application/json" }
+    for (const name in headers) plain[name] = Redacted.value(headers[name]!)
+    const requestHeaders = init?.headers === undefined ? plain : mergeHeaders(init.headers, plain)
+    let status = 0
+    let responseHeaders: Record<string, string> = {}
+    fetchFn(url, { ...init, method: "GET", headers: requestHeaders, signal: controller.signal })
+      .then((response) => {
+        status = response.status
+        if (status < 200 || status >= 300) {
+          responseHeaders = {}
+          response.headers.forEach((value, name) => (responseHeaders[name] = value))
+        }
+        return response.text()
+      })
+      .then(
+        (text) => {
+          if (settled) return
+          if (status >= 200 && status < 300) return settle(readBody(url, text, decode))
+          const error = RestClient.errorOfResponse("GET", url, status, text, responseHeaders, clock.unsafeCurrentTimeMillis())
+          if (error._tag === "SogniAuthenticationError") {
+            cached = undefined
+            track(auth.invalidate("InvalidCredentials", { ifSent: headers }), () => {})
+          }
+          settle(Either.left(error))
+        },
+        (cause: unknown) => {
+          if (settled) return
+          settle(Either.left(transportError(url, cause)))
+        }
+      )
+  }
+
+  const attemptEffect = <A>(url: string, headers: Headers, decode: Decoder<A>): Effect.Effect<A, RestError> =>
+    Effect.async<A, RestError>((resume) => {
+      attempt(url, headers, decode, (result) => resume(Either.isRight(result) ? Effect.succeed(result.right) : Effect.fail(result.left)))
+    })
+
+  const logFailure = (url: string, error: RestError) =>
+    runFork(
+      Effect.logDebug(`sogni: request failed: ${error._tag}: ${error.message}`).pipe(
+        Effect.annotateLogs({ method: "GET", url })
+      )
+    )
+
+  const get: LeanRestService["get"] = (path, query, decode, done) => {
+    if (closed) return
+    if (Option.isSome(badEndpoint)) return done(Either.left(badEndpoint.value))
+    const url = RestClient.buildUrl(`${base}${path.startsWith("/") ? path : `/${path}`}`, query)
+    withHeaders((headersResult) => {
+      if (Either.isLeft(headersResult)) return done(Either.left(headersResult.left))
+      const headers = headersResult.right
+      const startedAt = clock.unsafeCurrentTimeMillis()
+      attempt(url, headers, decode, (first) => {
+        if (Either.isRight(first)) return done(first)
+        logFailure(url, first.left)
+        if (policy.retries <= 0 || !(policy.while ?? RetryPolicy.isRetryable)(first.left)) return done(first)
+        // the rare path: the policy's schedule with the first failure replayed into it
+        let replay = true
+        const again = Effect.suspend(() => {
+          if (!replay) {
+            return Effect.tapError(attemptEffect(url, headers, decode), (e) => Effect.sync(() => logFailure(url, e)))
+          }
+          replay = false
+          return Effect.fail(first.left)
+        })
+        track(
+          RetryPolicy.retry(again, RetryPolicy.withinWindow(policy, clock, startedAt)),
+          (exit) => done(Exit.isSuccess(exit) ? Either.right(exit.value) : Either.left(failureOf(exit, first.left)))
+        )
+      })
+    })
+  }
+
+  return { get } satisfies LeanRestService
+})
+
+const failureOf = <A>(exit: Exit.Exit<A, RestError>, fallback: RestError): RestError =>
+  Exit.isFailure(exit) ? Option.getOrElse(Cause.failureOption(exit.cause), () => fallback) : fallback
+
+const mergeHeaders = (extra: HeadersInit, own: Record<string, string>): Record<string, string> => {
+  const merged: Record<string, string> = {}
+  new globalThis.Headers(extra).forEach((value, name) => (merged[name] = value))
+  for (const name in own) merged[name.toLowerCase()] = own[name]!
+  return merged
+}
+
+/** A fetch rejection as the REST boundary reports it (the underlying cause's message, never the request). */
+const transportError = (url: string, cause: unknown): SogniTransportError => {
+  const description = cause instanceof Error
+    ? (cause.cause instanceof Error ? `${cause.message} (${cause.cause.message})` : cause.message)
+    : "Transport"
+  return new SogniTransportError({
+    reason: "Connect",
+    message: `GET ${url}: ${description}`,
+    ...(cause !== undefined ? { cause } : {})
+  })
+}
+
+/** A success body: JSON, a `{status: "success", data}` envelope, `data` read by `decode`. */
+const readBody = <A>(url: string, text: string, decode: Decoder<A>): Either.Either<A, RestError> => {
+  const failure = (message: string) =>
+    Either.left(new SogniDecodeError({ reason: "Body", message, source: `GET ${url}` }))
+  let json: unknown = undefined
+  if (text.trim() !== "") {
+    try {
+      json = JSON.parse(text)
+    } catch {
+      return failure("the response body is not JSON")
+    }
+  }
+  let data: unknown = json
+  if (json !== undefined) {
+    if (typeof json !== "object" || json === null || Array.isArray(json)) {
+      return failure("the response is not a {status, data} envelope")
+    }
+    const envelope = json as Record<string, unknown>
+    if (envelope.status !== undefined && envelope.status !== "success") {
+      return failure(`the envelope status is not "success"`)
+    }
+    data = envelope.data
+  }
+  const decoded = decode(data)
+  return Either.isRight(decoded) ? Either.right(decoded.right) : failure(`unexpected response shape: ${decoded.left}`)
+}
