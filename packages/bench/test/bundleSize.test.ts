@@ -41,6 +41,19 @@ describe("minimal image program bundle (esbuild min + gzip)", () => {
     expect(figures.contains("ownerWalletAddress")).toBe(false)
   })
 
+  // Projects.prepare loads the video and audio rule sets (media internal/kindChecks) on the first video or
+  // audio project; JobRequestBuilder.validate keeps them static for direct callers, which these programs are not
+  it("the image programs leave the video and audio validation to a dynamic import", async () => {
+    for (const program of ["effect", "adapter"] as const) {
+      const figures = await bundle(program)
+      expect(figures.lazy.map((l) => l.specifier)).toContain("./internal/kindChecks.js")
+      // messages of media internal/validateVideo.ts and validateAudio.ts
+      expect(figures.contains("upload the files instead"), program).toBe(false)
+      expect(figures.contains("Video upscaling preserves the complete source video"), program).toBe(false)
+      expect(figures.contains("keyscale must look like"), program).toBe(false)
+    }
+  })
+
   // the wallet checksum (keccak) behind AccountChecks.walletBalance loads on its first call
   it("the adapter's program leaves the wallet hash code to a dynamic import", async () => {
     const figures = await bundle("adapter")

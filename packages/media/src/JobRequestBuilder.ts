@@ -228,16 +228,40 @@ const checkTierCommon = (p: Params.ProjectParams, options: ModelOptions): Check 
     () => (p.type === "image" ? checkChoice("vae", p.vae, options.vae) : undefined)
   )
 
-const checkSpecific = (p: Params.ProjectParams, options: ModelOptions): Check => {
-  switch (p.type) {
-    case "image":
-      return validateImage(p)
-    case "video":
-      return validateVideo(p, options)
-    case "audio":
-      return validateAudio(p, options)
-  }
+/**
+ * The video and audio rule sets. They are a parameter of {@link buildWith} so that `Projects.prepare`
+ * can load them on the first video or audio project: an image-only program never carries them.
+ *
+ * @internal
+ */
+export interface KindChecks {
+  readonly validateVideo: (p: Params.VideoParams, options: ModelOptions) => Check
+  readonly validateAudio: (p: Params.AudioParams, options: ModelOptions) => Check
 }
+
+const staticKindChecks: KindChecks = { validateVideo, validateAudio }
+
+const checkSpecific = (p: Params.ProjectParams, options: ModelOptions, kinds: KindChecks | undefined): Check => {
+  if (p.type === "image") return validateImage(p)
+  // only reachable through buildWith called without the rules of a video or audio project
+  if (kinds === undefined) return invalid("type", "model-type", `the ${p.type} rules were not loaded`)
+  return p.type === "video" ? kinds.validateVideo(p, options) : kinds.validateAudio(p, options)
+}
+
+const validateWith = (
+  params: Params.ProjectParams,
+  model: ModelDescriptor,
+  kinds: KindChecks | undefined
+): Either.Either<Params.ProjectParams, SogniInvalidRequest> =>
+  Either.flatMap(optionsFor(model), (options) => {
+    const p = normalize(params)
+    const failure = first(
+      () => checkModel(p, model, options),
+      () => checkSpecific(p, options, kinds),
+      () => checkTierCommon(p, options)
+    )
+    return failure === undefined ? Either.right(p) : Either.left(failure)
+  })
 
 /**
  * Checks `params` against the model and its tier before anything is sent (see the module doc). The
@@ -248,16 +272,7 @@ const checkSpecific = (p: Params.ProjectParams, options: ModelOptions): Check =>
 export const validate = (
   params: Params.ProjectParams,
   model: ModelDescriptor
-): Either.Either<Params.ProjectParams, SogniInvalidRequest> =>
-  Either.flatMap(optionsFor(model), (options) => {
-    const p = normalize(params)
-    const failure = first(
-      () => checkModel(p, model, options),
-      () => checkSpecific(p, options),
-      () => checkTierCommon(p, options)
-    )
-    return failure === undefined ? Either.right(p) : Either.left(failure)
-  })
+): Either.Either<Params.ProjectParams, SogniInvalidRequest> => validateWith(params, model, staticKindChecks)
 
 // ---------------------------------------------------------------------------------------------
 // Building
@@ -633,8 +648,20 @@ const assemble = (p: Params.ProjectParams, context: BuildContext, options: Model
 export const build = (
   params: Params.ProjectParams,
   context: BuildContext
+): Either.Either<Protocol.JobRequest, SogniInvalidRequest> => buildWith(params, context, staticKindChecks)
+
+/**
+ * {@link build} with the video and audio rules given by the caller (`undefined` for an image project,
+ * whose rules are always here; a video or audio project then fails with `type` / `model-type`).
+ *
+ * @internal
+ */
+export const buildWith = (
+  params: Params.ProjectParams,
+  context: BuildContext,
+  kinds: KindChecks | undefined
 ): Either.Either<Protocol.JobRequest, SogniInvalidRequest> =>
-  Either.flatMap(validate(params, context.model), (p) =>
+  Either.flatMap(validateWith(params, context.model, kinds), (p) =>
     Either.map(optionsFor(context.model), (options) => assemble(p, context, options)))
 
 // ---------------------------------------------------------------------------------------------

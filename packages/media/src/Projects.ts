@@ -295,6 +295,11 @@ const downloadUrlBody = LeanRest.decoder(Protocol.DownloadUrl)
 const decodeDownloadUrl: LeanRest.Decoder<string> = (data) => Either.map(downloadUrlBody(data), (body) => body.downloadUrl)
 
 /** Upload formats the platform documents per kind (media.md §9.3), by detected content type. */
+/** The video and audio rules, loaded on the first video or audio project (image programs never carry them). */
+const loadKindChecks: Effect.Effect<JobRequestBuilder.KindChecks> = Effect.promise(() => import("./internal/kindChecks.js")).pipe(
+  Effect.map((m) => m.kindChecks)
+)
+
 const formatKinds: Readonly<Record<string, "image" | "audio" | "video">> = {
   "image/png": "image",
   "image/jpeg": "image",
@@ -486,11 +491,12 @@ export const make = (options: ProjectsOptions = {}) =>
         const model = yield* models.describe(decoded.modelId)
         const projectId = Protocol.makeId()
         const appSource = Option.getOrUndefined(settings.appSource)
-        const request = yield* JobRequestBuilder.build(decoded, {
+        const kinds = decoded.type === "image" ? undefined : yield* loadKindChecks
+        const request = yield* JobRequestBuilder.buildWith(decoded, {
           projectId,
           model,
           ...(appSource !== undefined ? { appSource } : {})
-        })
+        }, kinds)
         if (decoded.type === "image" && model.media === "image") yield* checkSizePreset(decoded, model.id)
         const plan = JobRequestBuilder.uploadPlan(JobRequestBuilder.normalize(decoded))
         for (const batch of plan) for (const u of batch) yield* checkUploadFormat(u)

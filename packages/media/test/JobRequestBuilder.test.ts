@@ -5,6 +5,7 @@ import * as Option from "effect/Option"
 import * as fs from "node:fs"
 import { createRequire } from "node:module"
 import * as path from "node:path"
+import { SogniInvalidRequest } from "@effect-sogni/core/SogniError"
 import * as JobRequestBuilder from "../src/JobRequestBuilder.js"
 import type * as Params from "../src/Params.js"
 
@@ -896,5 +897,33 @@ describe("JobRequestBuilder: defaults and options", () => {
     assert.deepStrictEqual([v.fps, v.outputFormat], [Option.some(24), "mp4"])
     const o = Either.getOrThrow(JobRequestBuilder.optionsFor(model("z_image_turbo_bf16", "comfyImage", "image")))
     assert.deepStrictEqual([o.kind, o.comfyImageTier, o.guidance?.step], ["image", true, 0.1])
+  })
+})
+
+// Projects.prepare passes the video and audio rules it loaded on first use (undefined for an image project)
+describe("JobRequestBuilder.buildWith: the rules of a project kind given by the caller", () => {
+  const context = (p: Params.ProjectParams) => ({ projectId: P, model: descriptorFor(p) })
+  // stand-in rules: the video one refuses everything, the audio one accepts everything
+  const kinds: JobRequestBuilder.KindChecks = {
+    validateVideo: () => new SogniInvalidRequest({ field: "positivePrompt", rule: "stand-in", message: "video rules ran" }),
+    validateAudio: () => undefined
+  }
+  it("builds an image project without the video and audio rules, as build does", () => {
+    const p: Params.ImageParams = { type: "image", modelId: "flux1-schnell-fp8", positivePrompt: "a kite", steps: 4 }
+    assert.deepStrictEqual(JobRequestBuilder.buildWith(p, context(p), undefined), build(p))
+  })
+  it("checks video and audio projects with the given rules", () => {
+    const audio = aud("ace_step_1.5_turbo", { keyscale: "A minor" })
+    assert.deepStrictEqual(JobRequestBuilder.buildWith(audio, context(audio), kinds), build(audio))
+    const video = vid("wan_v2.2-14b-fp8_t2v")
+    const refused = JobRequestBuilder.buildWith(video, context(video), kinds)
+    assert.isTrue(Either.isLeft(refused) && refused.left.rule === "stand-in")
+  })
+  it("refuses a video or audio project whose rules were not given, naming the type", () => {
+    for (const p of [vid("wan_v2.2-14b-fp8_t2v"), aud("ace_step_1.5_turbo")]) {
+      const r = JobRequestBuilder.buildWith(p, context(p), undefined)
+      assert.isTrue(Either.isLeft(r))
+      if (Either.isLeft(r)) assert.deepStrictEqual([r.left._tag, r.left.field, r.left.rule], ["SogniInvalidRequest", "type", "model-type"])
+    }
   })
 })

@@ -86,6 +86,33 @@ describe("media layer against the emulator", () => {
         assert.deepStrictEqual(yield* emulator.control.listProjects(appId), [])
       }))
 
+    // the video and audio rule sets load on the first video or audio project (image programs leave them out)
+    it.scoped("prepare: video and audio projects are checked by their own rules, loaded on first use", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const { appId, projects } = yield* connect(emulator)
+        const cases: Array<[unknown, string, string, RegExp]> = [
+          [{ type: "video", modelId: "minimax-h3-fl2va-fp8_t2v_turbo", positivePrompt: "waves", fps: 30 }, "fps", "fixed", /MiniMax H3 fps is fixed at 24/],
+          [{ type: "audio", modelId: "ace_step_1.5_turbo", positivePrompt: "a waltz", keyscale: "Z major" }, "keyscale", "", /keyscale/]
+        ]
+        for (const [params, field, rule, message] of cases) {
+          const result = yield* Effect.either(projects.prepare(params))
+          assert.isTrue(Either.isLeft(result), `expected a failure for ${field}`)
+          if (Either.isLeft(result)) {
+            assert.strictEqual(result.left._tag, "SogniInvalidRequest", result.left.message)
+            const e = result.left as { field: string; rule: string; message: string }
+            assert.strictEqual(e.field, field, e.message)
+            if (rule !== "") assert.strictEqual(e.rule, rule, e.message)
+            assert.match(e.message, message)
+          }
+        }
+        const video = yield* projects.prepare({ type: "video", modelId: "minimax-h3-fl2va-fp8_t2v_turbo", positivePrompt: "waves", fps: 24 })
+        assert.strictEqual(video.kind, "video")
+        const audio = yield* projects.prepare({ type: "audio", modelId: "ace_step_1.5_turbo", positivePrompt: "a waltz", keyscale: "A minor" })
+        assert.strictEqual(audio.kind, "audio")
+        assert.deepStrictEqual(yield* emulator.control.listProjects(appId), [])
+      }))
+
     it.scoped("hostile and oversized input fails typed before anything is uploaded or sent", () =>
       Effect.gen(function*() {
         const emulator = yield* Emulator.Emulator
