@@ -77,6 +77,7 @@ import {
   type ChatCompletion,
   collect,
   emptyCollector,
+  type LlmCostEstimate as ChunkCostEstimate,
   toCompletion,
   ToolEvent,
   type ToolCompletion,
@@ -140,19 +141,11 @@ export interface ChatOptions {
 }
 
 /**
- * An LLM cost quote (`GET /api/v1/job-llm/estimate/…`, chat.md §11): amounts as numbers, with the
- * token counts the quote assumed.
+ * An LLM cost quote (`GET /api/v1/job-llm/estimate/…`, chat.md §11); declared with the chunk types.
  *
  * @since 0.1.0
  */
-export interface LlmCostEstimate {
-  readonly costInUSD: number
-  readonly costInSogni: number
-  readonly costInSpark: number
-  readonly costInToken: number
-  readonly inputTokens: number
-  readonly outputTokens: number
-}
+export type LlmCostEstimate = ChunkCostEstimate
 
 const LlmEstimateBody = Schema.Struct({
   quote: Schema.Struct({
@@ -164,6 +157,25 @@ const LlmEstimateBody = Schema.Struct({
     outputTokens: Schema.Number
   })
 })
+
+/**
+ * Asks the estimate endpoint for a quote of the given token counts (chat.md §11). `estimate` computes
+ * the counts from a request; the promise adapter computes them from its own model list.
+ *
+ * @since 0.1.0
+ */
+export const quote = (parts: {
+  readonly tokenType: Protocol.TokenType
+  readonly model: string
+  readonly inputTokens: number
+  readonly outputTokens: number
+}): Effect.Effect<LlmCostEstimate, SogniError.SogniError, SogniRest.SogniRest> =>
+  Effect.flatMap(SogniRest.SogniRest, (rest) => {
+    const path = [parts.tokenType, parts.model, parts.inputTokens, parts.outputTokens]
+      .map((p) => encodeURIComponent(String(p)))
+      .join("/")
+    return rest.get("socket", `/api/v1/job-llm/estimate/${path}`, LlmEstimateBody, { body: "raw" })
+  }).pipe(Effect.map((body) => body.quote))
 
 /**
  * The input-token count an LLM quote assumes (chat.md §11): a quarter of the messages' JSON length,
@@ -332,13 +344,13 @@ export const estimate = (
     const checked = ChatRequest.validate(request)
     if (Either.isLeft(checked)) return yield* Effect.fail(checked.left)
     const chat = yield* Chat
-    const rest = yield* SogniRest.SogniRest
     const info = yield* chat.modelInfo(request.model)
-    const path = [request.tokenType ?? "sogni", request.model, estimatedInputTokens(request.messages), estimatedOutputTokens(request, Option.getOrUndefined(info)?.info["maxOutputTokens"])]
-      .map((p) => encodeURIComponent(String(p)))
-      .join("/")
-    const body = yield* rest.get("socket", `/api/v1/job-llm/estimate/${path}`, LlmEstimateBody, { body: "raw" })
-    return body.quote
+    return yield* quote({
+      tokenType: request.tokenType ?? "sogni",
+      model: request.model,
+      inputTokens: estimatedInputTokens(request.messages),
+      outputTokens: estimatedOutputTokens(request, Option.getOrUndefined(info)?.info["maxOutputTokens"])
+    })
   }).pipe(Effect.withSpan("Chat.estimate", { attributes: { model: modelOf(request) } }))
 
 const lost = (jobID: string, message: string) =>

@@ -44,6 +44,21 @@ export interface LLMJobCost {
   readonly outputTokens?: number | undefined
 }
 
+/**
+ * An LLM cost quote (`GET /api/v1/job-llm/estimate/…`, chat.md §11): amounts as numbers, with the
+ * token counts the quote assumed.
+ *
+ * @since 0.1.0
+ */
+export interface LlmCostEstimate {
+  readonly costInUSD: number
+  readonly costInSogni: number
+  readonly costInSpark: number
+  readonly costInToken: number
+  readonly inputTokens: number
+  readonly outputTokens: number
+}
+
 /** @since 0.1.0 */
 export const zeroUsage: TokenUsage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 }
 

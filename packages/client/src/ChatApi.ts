@@ -112,18 +112,6 @@ export type ChatRequirements =
 const strip = <A extends Record<string, unknown>>(a: A): { [K in keyof A]: Exclude<A[K], undefined> } =>
   Object.fromEntries(Object.entries(a).filter(([, v]) => v !== undefined)) as never
 
-/** The estimate endpoint's answer (a bare body, no envelope); the SDK returns its `quote`. */
-const LlmEstimate = Schema.Struct({
-  quote: Schema.Struct({
-    costInUSD: Schema.Number,
-    costInSogni: Schema.Number,
-    costInSpark: Schema.Number,
-    costInToken: Schema.Number,
-    inputTokens: Schema.Number,
-    outputTokens: Schema.Number
-  })
-})
-
 /** The official parameters as the chat package's request (validated there). */
 export const toChatRequest = (p: ChatCompletionParams): ChatRequest.ChatRequest =>
   strip({
@@ -703,15 +691,10 @@ export class ChatApi extends Emitter<ChatApiEvents> {
       strip({ maxTokens: params.max_tokens, think: params.think, taskProfile: params.taskProfile }),
       this.llm[params.model]?.maxOutputTokens
     )
-    const path = [params.tokenType ?? "sogni", params.model, inputTokens, outputTokens]
-      .map((p) => encodeURIComponent(String(p)))
-      .join("/")
-    const response = await this.runner.run(
-      Effect.flatMap(SogniRest.SogniRest, (rest) =>
-        rest.get("socket", `/api/v1/job-llm/estimate/${path}`, LlmEstimate, { body: "raw" })),
+    return this.runner.run(
+      Chat.quote({ tokenType: params.tokenType ?? "sogni", model: params.model, inputTokens, outputTokens }),
       options?.signal
     )
-    return response.quote
   }
 
   /** LLM models as last pushed by the server, by id. */

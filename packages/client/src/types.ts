@@ -930,14 +930,7 @@ export interface ChatJobStateEvent {
 }
 
 /** The quote of `chat.estimateCost`. @since 0.1.0 */
-export interface LLMCostEstimation {
-  readonly costInUSD: number
-  readonly costInSogni: number
-  readonly costInSpark: number
-  readonly costInToken: number
-  readonly inputTokens: number
-  readonly outputTokens: number
-}
+export type LLMCostEstimation = ChatChunk.LlmCostEstimate
 
 /** An LLM as the server advertises it. @since 0.1.0 */
 export interface LLMModelInfo {

@@ -64,6 +64,27 @@ const withTap = async <A>(body: (tap: EmulatorTap) => Promise<A>): Promise<A> =>
 }
 
 describe("chat", () => {
+  it("estimateCost quotes the emulator's estimate endpoint with the official client's token counts", async () => {
+    await withClient("client-chat-estimate", async (sogni) => {
+      await sogni.chat.waitForModels()
+      const messages = [{ role: "user" as const, content: "How many legs does a heron have?" }]
+      const byDefault = await sogni.chat.estimateCost({ model: MODEL, messages, tokenType: "spark" })
+      assert.strictEqual(byDefault.inputTokens, Math.ceil(JSON.stringify(messages).length / 4))
+      assert.strictEqual(byDefault.outputTokens, 4096, "the model's default output limit")
+      assert.isAbove(byDefault.costInSpark, 0)
+      const thinking = await sogni.chat.estimateCost({ model: MODEL, messages, think: true, taskProfile: "reasoning", tokenType: "spark" })
+      assert.strictEqual(thinking.outputTokens, 16384, "the thinking limit for reasoning")
+      assert.isAbove(thinking.costInToken, byDefault.costInToken)
+      const bounded = await sogni.chat.estimateCost({ model: MODEL, messages, max_tokens: 300, tokenType: "spark" })
+      assert.strictEqual(bounded.outputTokens, 300)
+      const refused = await sogni.chat.estimateCost({ model: MODEL, messages: [], tokenType: "spark" }).then(
+        () => undefined,
+        (e: unknown) => e
+      )
+      assert.isTrue(isInvalidRequestError(refused), String(refused))
+    })
+  })
+
   it("waitForModels, then a non-streaming completion with usage, cost and worker", async () => {
     await withClient("client-chat-1", async (sogni) => {
       const models = await sogni.chat.waitForModels()
