@@ -1,6 +1,6 @@
 /**
  * Hosted platform tools (tools.md §2–§4, §7): the tool definitions the server injects for a
- * `sogni_tools` surface (read from `@sogni-ai/sogni-protocol`'s manifests), argument checks, and
+ * `sogni_tools` surface (core's `PlatformTools` manifests), argument checks, and
  * server-side execution against a per-request (or per-run) media context. Generation tools run real
  * emulated media projects (the same admission and simulation as a socket `jobRequest`), so a
  * `generate_image` call ends with signed `/_media` URLs that download real PNGs.
