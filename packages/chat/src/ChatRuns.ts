@@ -28,10 +28,12 @@
  */
 import * as Protocol from "@effect-sogni/core/Protocol"
 import * as RetryPolicy from "@effect-sogni/core/RetryPolicy"
+import type * as SogniAuth from "@effect-sogni/core/SogniAuth"
 import * as SogniConfig from "@effect-sogni/core/SogniConfig"
 import * as SogniError from "@effect-sogni/core/SogniError"
 import * as SogniRest from "@effect-sogni/core/SogniRest"
 import * as Sse from "@effect-sogni/core/Sse"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -433,13 +435,22 @@ export const make: Effect.Effect<ChatRunsService, never, SogniRest.SogniRest | S
  */
 export const layerRest: Layer.Layer<ChatRuns, never, SogniRest.SogniRest | SogniConfig.SogniConfig> = Layer.effect(ChatRuns, make)
 
+const restLayers = SogniRest.layersOn(layerRest)
+
 /**
- * The service over `fetch` (`layer`; needs core's `SogniAuth` and `SogniConfig`, e.g. from `Sogni.layer`),
- * or over a given `HttpClient` (`layerWithHttpClient`).
+ * The service over a given `HttpClient`.
  *
  * @since 0.1.0
  */
-export const { layer, layerWithHttpClient } = SogniRest.layersOn(layerRest)
+export const layerWithHttpClient: Layer.Layer<ChatRuns, never, HttpClient.HttpClient | SogniAuth.SogniAuth | SogniConfig.SogniConfig> =
+  restLayers.layerWithHttpClient
+
+/**
+ * The service over `fetch`; needs core's `SogniAuth` and `SogniConfig` (e.g. from `Sogni.layer`).
+ *
+ * @since 0.1.0
+ */
+export const layer: Layer.Layer<ChatRuns, never, SogniAuth.SogniAuth | SogniConfig.SogniConfig> = restLayers.layer
 
 /** @since 0.1.0 */
 export const create = (request: CreateRunRequest): Effect.Effect<CreatedRun, ChatRunsError, ChatRuns> =>

@@ -38,10 +38,12 @@
  */
 import * as PlatformToolNames from "@effect-sogni/core/PlatformToolNames"
 import type * as PlatformTools from "@effect-sogni/core/PlatformTools"
+import type * as SogniAuth from "@effect-sogni/core/SogniAuth"
 import * as SogniConfig from "@effect-sogni/core/SogniConfig"
 import * as SogniError from "@effect-sogni/core/SogniError"
 import * as SogniRest from "@effect-sogni/core/SogniRest"
 import * as Sse from "@effect-sogni/core/Sse"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -463,13 +465,22 @@ export const layerRest: Layer.Layer<HostedChat, never, SogniRest.SogniRest | Sog
   make
 )
 
+const restLayers = SogniRest.layersOn(layerRest)
+
 /**
- * The service over `fetch` (`layer`; needs core's `SogniAuth` and `SogniConfig`, e.g. from `Sogni.layer`),
- * or over a given `HttpClient` (`layerWithHttpClient`).
+ * The service over a given `HttpClient`.
  *
  * @since 0.1.0
  */
-export const { layer, layerWithHttpClient } = SogniRest.layersOn(layerRest)
+export const layerWithHttpClient: Layer.Layer<HostedChat, never, HttpClient.HttpClient | SogniAuth.SogniAuth | SogniConfig.SogniConfig> =
+  restLayers.layerWithHttpClient
+
+/**
+ * The service over `fetch`; needs core's `SogniAuth` and `SogniConfig` (e.g. from `Sogni.layer`).
+ *
+ * @since 0.1.0
+ */
+export const layer: Layer.Layer<HostedChat, never, SogniAuth.SogniAuth | SogniConfig.SogniConfig> = restLayers.layer
 
 /** @since 0.1.0 */
 export const complete = (request: HostedChatRequest): Effect.Effect<HostedCompletion, HostedChatError, HostedChat> =>
