@@ -43,6 +43,25 @@ const video = {
 
 const statusOf = (e: unknown) => (e as { status?: unknown }).status
 
+/** A project the official client starts and leaves mid-render (its socket closed, nothing canceled). */
+const abandonedRender = async (appId: string) => {
+  const creator = await OfficialClient.createInstance(config(appId) as never)
+  await creator.projects.waitForModels()
+  const running = await creator.projects.create(video as never)
+  await new Promise<void>((resolve) => running.on("progress", () => resolve()))
+  creator.dispose()
+  return running
+}
+
+/** The adapter or the official client on the same settings. */
+const clientOf = (which: "adapter" | "official", settings: ReturnType<typeof config>) =>
+  which === "adapter" ? SogniClient.createInstance(settings) : OfficialClient.createInstance(settings as never)
+
+const disposeClient = async (client: Awaited<ReturnType<typeof clientOf>>) => {
+  if (client instanceof SogniClient) await client.dispose()
+  else client.dispose()
+}
+
 /** Polls the emulator until the project has ended. */
 const untilFinished = async (id: string) => {
   for (let i = 0; i < 600; i++) {
@@ -143,16 +162,10 @@ describe("projects reconciliation and lookups, adapter and official client side 
     for (const which of ["adapter", "official"] as const) {
       const appId = unique(`sync-recover-${which}`)
       // the creator renders, then goes away mid-render
-      const creator = await OfficialClient.createInstance(config(appId) as never)
-      await creator.projects.waitForModels()
-      const running = await creator.projects.create(video as never)
-      await new Promise<void>((resolve) => running.on("progress", () => resolve()))
-      creator.dispose()
+      const running = await abandonedRender(appId)
 
       // a REST-only client of the same installation sees it in flight
-      const client = which === "adapter"
-        ? await SogniClient.createInstance(config(appId, { disableSocket: true }))
-        : await OfficialClient.createInstance(config(appId, { disableSocket: true }) as never)
+      const client = await clientOf(which, config(appId, { disableSocket: true }))
       const recovered: Array<ReadonlyArray<{ readonly id: string }>> = []
       const completed: Array<ReadonlyArray<{ readonly id: string; readonly resultUrls: ReadonlyArray<string> }>> = []
       const projects = client.projects as unknown as {
@@ -171,9 +184,7 @@ describe("projects reconciliation and lookups, adapter and official client side 
         await untilFinished(running.id)
         const second = await projects.sync()
         assert.deepStrictEqual([second.completed, second.recoveredCompleted], [[running.id], []], which)
-        const fresh = which === "adapter"
-          ? await SogniClient.createInstance(config(appId, { disableSocket: true }))
-          : await OfficialClient.createInstance(config(appId, { disableSocket: true }) as never)
+        const fresh = await clientOf(which, config(appId, { disableSocket: true }))
         const freshProjects = fresh.projects as unknown as typeof projects
         freshProjects.on("completedProjectsRecovered", (list: ReadonlyArray<{ id: string; resultUrls: ReadonlyArray<string> }>) => completed.push(list))
         try {
@@ -187,12 +198,10 @@ describe("projects reconciliation and lookups, adapter and official client side 
           assert.deepStrictEqual([fourth.recoveredCompleted, fourth.completed], [[], []], `${which}: announced once per client`)
           assert.strictEqual(completed.length, 1, which)
         } finally {
-          if (fresh instanceof SogniClient) await fresh.dispose()
-          else fresh.dispose()
+          await disposeClient(fresh)
         }
       } finally {
-        if (client instanceof SogniClient) await client.dispose()
-        else client.dispose()
+        await disposeClient(client)
       }
     }
   }, 120_000)
@@ -201,15 +210,9 @@ describe("projects reconciliation and lookups, adapter and official client side 
     for (const which of ["adapter", "official"] as const) {
       const appId = unique(`sync-adopt-${which}`)
       // the creator renders, then goes away mid-render (nothing canceled)
-      const creator = await OfficialClient.createInstance(config(appId) as never)
-      await creator.projects.waitForModels()
-      const running = await creator.projects.create(video as never)
-      await new Promise<void>((resolve) => running.on("progress", () => resolve()))
-      creator.dispose()
+      const running = await abandonedRender(appId)
 
-      const client = which === "adapter"
-        ? await SogniClient.createInstance(config(appId))
-        : await OfficialClient.createInstance(config(appId) as never)
+      const client = await clientOf(which, config(appId))
       const projects = client.projects as unknown as {
         on(event: string, listener: (payload: never) => void): unknown
         readonly trackedProjects: ReadonlyArray<{ readonly id: string; waitForCompletion(): Promise<ReadonlyArray<string>> }>
@@ -233,8 +236,7 @@ describe("projects reconciliation and lookups, adapter and official client side 
         assert.include(jobEvents, "progress", which)
         assert.strictEqual(jobEvents.at(-1), "completed", which)
       } finally {
-        if (client instanceof SogniClient) await client.dispose()
-        else client.dispose()
+        await disposeClient(client)
       }
     }
   }, 120_000)
@@ -243,16 +245,10 @@ describe("projects reconciliation and lookups, adapter and official client side 
     const seen: Record<string, { readonly reasons: ReadonlyArray<string>; readonly completed: ReadonlyArray<string> }> = {}
     for (const which of ["adapter", "official"] as const) {
       const appId = unique(`sync-auth-${which}`)
-      const creator = await OfficialClient.createInstance(config(appId) as never)
-      await creator.projects.waitForModels()
-      const running = await creator.projects.create(video as never)
-      await new Promise<void>((resolve) => running.on("progress", () => resolve()))
-      creator.dispose()
+      const running = await abandonedRender(appId)
       await untilFinished(running.id)
 
-      const client = which === "adapter"
-        ? await SogniClient.createInstance(config(appId))
-        : await OfficialClient.createInstance(config(appId) as never)
+      const client = await clientOf(which, config(appId))
       const projects = client.projects as unknown as { on(event: string, listener: (payload: never) => void): unknown }
       const reasons: Array<string> = []
       const completed: Array<string> = []
@@ -270,8 +266,7 @@ describe("projects reconciliation and lookups, adapter and official client side 
         assert.deepStrictEqual(completed, [running.id], which)
         seen[which] = { reasons, completed: completed.map((id) => id === running.id ? "the project" : id) }
       } finally {
-        if (client instanceof SogniClient) await client.dispose()
-        else client.dispose()
+        await disposeClient(client)
       }
     }
     assert.deepStrictEqual(seen["adapter"], seen["official"])
