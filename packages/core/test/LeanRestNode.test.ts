@@ -1,0 +1,196 @@
+/**
+ * LeanRest over Node's own http (no `FetchHttpClient.Fetch` in the context), against a real HTTP server on
+ * a loopback port: credential header and query, kept-alive connections, the retry policy, the request
+ * timeout (the request is abandoned on the wire), an answer cut short, a refused connection, and every
+ * connection released when the service's scope closes.
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
+import type { AddressInfo, Socket } from "node:net"
+import * as LeanRest from "../src/LeanRest.js"
+import { SogniConfig, SogniRest } from "../src/index.js"
+
+const API_KEY = "sk-live-lean-node-0123456789-SECRET"
+
+interface Host {
+  readonly url: string
+  /** requests seen, in order: path with query, and the credential header. */
+  readonly seen: Array<{ readonly url: string; readonly apiKey: string | undefined }>
+  /** connections accepted so far, and those still open. */
+  readonly accepted: () => number
+  readonly open: () => number
+  /** requests whose client went away before an answer. */
+  readonly abandoned: () => number
+}
+
+/** A loopback HTTP server answering with `handle` (nth request, 0-based), closed with the scope. */
+const host = (handle: (n: number, req: IncomingMessage, res: ServerResponse) => void) =>
+  Effect.acquireRelease(
+    Effect.async<{ readonly host: Host; readonly close: () => Promise<void> }>((resume) => {
+      const seen: Array<{ readonly url: string; readonly apiKey: string | undefined }> = []
+      const sockets = new Set<Socket>()
+      let accepted = 0
+      let abandoned = 0
+      const server = createServer((req, res) => {
+        const n = seen.length
+        seen.push({ url: req.url ?? "", apiKey: req.headers["api-key"] as string | undefined })
+        res.on("close", () => {
+          if (!res.writableFinished) abandoned++
+        })
+        handle(n, req, res)
+      })
+      server.on("connection", (socket: Socket) => {
+        accepted++
+        sockets.add(socket)
+        socket.on("close", () => sockets.delete(socket))
+      })
+      server.listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as AddressInfo
+        resume(Effect.succeed({
+          host: {
+            url: `http://127.0.0.1:${port}`,
+            seen,
+            accepted: () => accepted,
+            open: () => sockets.size,
+            abandoned: () => abandoned
+          },
+          close: () =>
+            new Promise<void>((done) => {
+              server.closeAllConnections()
+              server.close(() => done())
+            })
+        }))
+      })
+    }),
+    ({ close }) => Effect.promise(close)
+  ).pipe(Effect.map(({ host }) => host))
+
+const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+  res.writeHead(status, { "content-type": "application/json", ...headers })
+  res.end(JSON.stringify(body))
+}
+
+const layer = (restEndpoint: string, settings: SogniConfig.SogniSettingsInput = {}) =>
+  SogniRest.layerWithAuth.pipe(
+    Layer.provide(Layer.succeed(HttpClient.HttpClient, HttpClient.make(() => Effect.die("no HttpClient call expected")))),
+    Layer.provideMerge(
+      SogniConfig.layer({
+        apiKey: Redacted.make(API_KEY),
+        restEndpoint,
+        socketEndpoint: "ws://socket.test:9000",
+        restRetries: 2,
+        restRetryBase: "1 millis",
+        restRetryCap: "5 millis",
+        ...settings
+      })
+    )
+  )
+
+const Body = Schema.Struct({ downloadUrl: Schema.String })
+
+/** One lean GET as an effect, on a service built by the caller. */
+const getWith = (lean: LeanRest.LeanRestService, imageId: string) =>
+  Effect.async<Either.Either<{ readonly downloadUrl: string }, SogniRest.RestError>>((resume) => {
+    lean.get("/v1/image/downloadUrl", { jobId: "P", imageId, type: "complete" }, LeanRest.decoder(Body), (r) =>
+      resume(Effect.succeed(r)))
+  })
+
+/** Runs `body` with a service over Node's http pointed at `url`, in a scope of its own. */
+const withLean = <A, E>(
+  url: string,
+  body: (lean: LeanRest.LeanRestService) => Effect.Effect<A, E>,
+  settings?: SogniConfig.SogniSettingsInput
+) => Effect.flatMap(LeanRest.make, body).pipe(Effect.provide(layer(url, settings)), Effect.scoped)
+
+const errorOf = <A>(result: Either.Either<A, SogniRest.RestError>) => Either.isLeft(result) ? result.left : undefined
+
+describe("LeanRest over Node's http", () => {
+  it.scopedLive("reads the envelope's data with the credential header and keeps one connection alive across requests", () =>
+    Effect.gen(function*() {
+      const h = yield* host((n, _req, res) => json(res, 200, { status: "success", data: { downloadUrl: `https://m/${n}.png` } }))
+      const results = yield* withLean(h.url, (lean) =>
+        Effect.gen(function*() {
+          const out = []
+          for (let i = 0; i < 3; i++) out.push(yield* getWith(lean, `I${i}`))
+          return out
+        }))
+      assert.deepStrictEqual(results, [0, 1, 2].map((n) => Either.right({ downloadUrl: `https://m/${n}.png` })))
+      assert.deepStrictEqual(h.seen.map((s) => s.url), [0, 1, 2].map((n) => `/v1/image/downloadUrl?jobId=P&imageId=I${n}&type=complete`))
+      assert.isTrue(h.seen.every((s) => s.apiKey === API_KEY))
+      assert.strictEqual(h.accepted(), 1)
+    }))
+
+  it.scopedLive("closing the service's scope closes its kept-alive connections", () =>
+    Effect.gen(function*() {
+      const h = yield* host((_n, _req, res) => json(res, 200, { status: "success", data: { downloadUrl: "https://m/x.png" } }))
+      yield* withLean(h.url, (lean) =>
+        Effect.gen(function*() {
+          yield* getWith(lean, "A")
+          assert.strictEqual(h.open(), 1)
+        }))
+      // the server sees the close shortly after the scope ended
+      for (let i = 0; i < 100 && h.open() > 0; i++) yield* Effect.sleep("10 millis")
+      assert.strictEqual(h.open(), 0)
+    }))
+
+  it.scopedLive("retries a 503 under the policy and reads an error body and its headers when it gives up", () =>
+    Effect.gen(function*() {
+      const h = yield* host((n, _req, res) =>
+        n < 1
+          ? json(res, 503, { status: "error", message: "busy" })
+          : n === 1
+          ? json(res, 200, { status: "success", data: { downloadUrl: "https://m/ok.png" } })
+          : json(res, 429, { status: "error", message: "slow down", errorCode: 7 }, { "retry-after": "0" })
+      )
+      const [ok, limited] = yield* withLean(h.url, (lean) =>
+        Effect.all([getWith(lean, "A"), getWith(lean, "B")]), { restRetries: 1 })
+      assert.deepStrictEqual(ok, Either.right({ downloadUrl: "https://m/ok.png" }))
+      const error = errorOf(limited)
+      assert.strictEqual(error?._tag, "SogniApiError")
+      assert.strictEqual((error as { status?: number }).status, 429)
+      assert.strictEqual(error!.message, "slow down")
+      assert.strictEqual(h.seen.length, 4) // 503 then 200; 429 twice (restRetries: 1)
+    }))
+
+  it.scopedLive("a host that never answers fails with a Timeout within requestTimeout and the request is dropped on the wire", () =>
+    Effect.gen(function*() {
+      const h = yield* host(() => {}) // never answers
+      const result = yield* withLean(h.url, (lean) => getWith(lean, "A"), { requestTimeout: "50 millis", restRetries: 0 })
+      const error = errorOf(result)
+      assert.strictEqual(error?._tag, "SogniTransportError")
+      assert.strictEqual((error as { reason?: string }).reason, "Timeout")
+      assert.notInclude(error!.message, API_KEY)
+      for (let i = 0; i < 100 && h.abandoned() === 0; i++) yield* Effect.sleep("10 millis")
+      assert.strictEqual(h.abandoned(), 1)
+    }))
+
+  it.scopedLive("an answer cut short is a transport error, retried under the policy", () =>
+    Effect.gen(function*() {
+      const h = yield* host((n, _req, res) => {
+        if (n > 0) return json(res, 200, { status: "success", data: { downloadUrl: "https://m/again.png" } })
+        res.writeHead(200, { "content-type": "application/json", "content-length": "100" })
+        res.write("{\"status\":\"succ")
+        setTimeout(() => res.destroy(), 10)
+      })
+      const result = yield* withLean(h.url, (lean) => getWith(lean, "A"))
+      assert.deepStrictEqual(result, Either.right({ downloadUrl: "https://m/again.png" }))
+      assert.strictEqual(h.seen.length, 2)
+    }))
+
+  it.live("a refused connection is a transport error after the policy's retries", () =>
+    Effect.gen(function*() {
+      // a port that was just free: listen, note it, close
+      const h = yield* Effect.scoped(host(() => {}))
+      const result = yield* withLean(h.url, (lean) => getWith(lean, "A"))
+      const error = errorOf(result)
+      assert.strictEqual(error?._tag, "SogniTransportError")
+      assert.include(error!.message, "ECONNREFUSED")
+      assert.notInclude(error!.message, API_KEY)
+    }))
+})
