@@ -717,10 +717,15 @@ export const make = (options: ProjectsOptions = {}) =>
         ),
       // as `acquireRelease` in a scope, without the scope and the fiber-refs diff its release costs per
       // project: started uninterruptibly, awaited interruptibly, canceled when the wait ends unfinished
+      // the caller's fiber sends the request itself (no start fiber per project)
       run: (input) =>
         Effect.flatMap(prepared(input), (p) =>
           Effect.uninterruptibleMask((restore) =>
-            Effect.flatMap(launch(p, false), (project) => Effect.ensuring(restore(project.await), cancelOnInterrupt(project)))
+            Effect.flatMap(
+              ProjectActor.make(actorDeps, serviceScope, p, false, undefined, true).pipe(Effect.withSpan("Projects.submit")),
+              (actor) =>
+                Effect.ensuring(restore(Effect.zipRight(actor.start, actor.project.await)), cancelOnInterrupt(actor.project))
+            )
           )),
       adopt,
       get: (id) => Effect.sync(() => Option.map(Option.fromNullable(tracked.get(id.toUpperCase())), (t) => t.project)),

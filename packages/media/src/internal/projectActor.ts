@@ -121,6 +121,11 @@ export interface ProjectActor {
   readonly feed: (input: ProjectState.Input) => Effect.Effect<void>
   readonly current: () => ProjectState.ProjectState
   readonly resend: Effect.Effect<void>
+  /**
+   * The uploads and the send, when the actor was made with `startInCaller` (the caller runs it in its
+   * own fiber, saving a fiber per project); `Effect.void` otherwise (the actor forked it itself).
+   */
+  readonly start: Effect.Effect<void>
 }
 
 /**
@@ -182,7 +187,8 @@ export const make = (
   parent: Scope.Scope,
   prepared: Prepared,
   keepBacklog: boolean,
-  adopted?: Adopted | undefined
+  adopted?: Adopted | undefined,
+  startInCaller = false
 ): Effect.Effect<ProjectActor> =>
   Effect.gen(function*() {
     const { clock, timing } = deps
@@ -545,13 +551,14 @@ export const make = (
           error: { code: 0, originalCode: "projectLost", message: `The server has no record of recovered project ${id}.` },
           now: now()
         })
-      )
+      ),
+      start: adopted === undefined && startInCaller ? start : Effect.void
     }
 
     deps.track(actor)
     yield* deps.route(id, onServerEvent).pipe(Scope.extend(scope))
     if (adopted === undefined) {
-      runFork(Effect.interruptible(start))
+      if (!startInCaller) runFork(Effect.interruptible(start))
     } else {
       // already on the server: counted as written on this connection, brought up to date by its snapshot
       actor.sentOn = deps.generation()
