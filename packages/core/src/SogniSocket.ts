@@ -49,11 +49,13 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as FiberId from "effect/FiberId"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
+import * as Runtime from "effect/Runtime"
 import * as Schedule from "effect/Schedule"
 import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as ScheduleIntervals from "effect/ScheduleIntervals"
@@ -407,6 +409,8 @@ export const make = (options?: {
     // why the last connection attempt (or connection) ended, for the error of a wait that gives up
     let lastFailure: Option.Option<SogniTransportError> = Option.none()
     const serviceScope = yield* Effect.scope
+    // forks a send's deadline timer: one plain fiber, interrupted when the send ends (see `send`)
+    const forkTimer = Runtime.runFork(yield* Effect.runtime<never>())
     const outbox = yield* Queue.bounded<Outgoing>(settings.sendQueueCapacity)
     // frames taken from the outbox whose write failed; sent first on the next connection
     const retryFirst: Array<Outgoing> = []
@@ -882,17 +886,25 @@ export const make = (options?: {
         const done = yield* Deferred.make<void, SogniError>()
         yield* Queue.offer(outbox, { text: encoded.right, done })
         yield* ensureWanted
+        // The deadline fails `done` itself (the sender then skips the abandoned frame): one timer fiber
+        // per send, interrupted as soon as the send ends, instead of `timeoutFail`'s race of two forked
+        // fibers joined back into the caller (a context diff per send).
+        const timer = forkTimer(
+          Effect.flatMap(
+            Effect.sleep(settings.sendTimeout),
+            () =>
+              Deferred.fail(
+                done,
+                new SogniTransportError({
+                  reason: "Timeout",
+                  message: `no authenticated socket within ${Duration.format(settings.sendTimeout)} to send ${message.type}`
+                })
+              )
+          )
+        )
         yield* Deferred.await(done).pipe(
-          Effect.timeoutFail({
-            duration: settings.sendTimeout,
-            onTimeout: () =>
-              new SogniTransportError({
-                reason: "Timeout",
-                message: `no authenticated socket within ${Duration.format(settings.sendTimeout)} to send ${message.type}`
-              })
-          }),
           Effect.onInterrupt(() => Deferred.interrupt(done)),
-          Effect.tapError(() => Deferred.interrupt(done))
+          Effect.ensuring(Effect.sync(() => timer.unsafeInterruptAsFork(FiberId.none)))
         )
       })
 
