@@ -348,7 +348,7 @@ export const make = (options: ProjectsOptions = {}) =>
     const serviceFork = yield* FiberSet.runtime(serviceFibers)<never>()
 
     // --- mint work -----------------------------------------------------------------------------
-    // Result and preview URLs are minted over core's lean REST path (plain `fetch` with callbacks, the
+    // Result and preview URLs are minted over core's lean REST path (one plain request with callbacks, the
     // retry policy, timeout and typed errors of `SogniRest`), fed by a bounded queue: a `jobResult` only
     // enqueues (on the socket's turn), at most `mintConcurrency` requests are in flight, and each answer
     // is folded into its project on the turn it arrives. No fiber, `Deferred` or HttpClient pipeline per
