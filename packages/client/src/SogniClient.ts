@@ -206,10 +206,11 @@ export class ApiClient extends Emitter<ClientEvents> {
 export class SogniClient extends Emitter<ClientEvents> {
   readonly account: AccountApi
   readonly projects: ProjectsApi
+  /** Chat completions, hosted chat, chat runs and tools; the chat code loads on the first call. */
   readonly chat: ChatApi
-  /** Durable creative workflows and their templates (REST; no socket needed). */
+  /** Durable creative workflows and their templates (REST; no socket needed); loaded on the first call. */
   readonly workflows: WorkflowsApi
-  /** Replay records (REST). */
+  /** Replay records (REST); loaded on the first call. */
   readonly replay: ReplayApi
   /** Platform announcements (REST). */
   readonly announcements: AnnouncementsApi

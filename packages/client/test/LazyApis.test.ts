@@ -106,6 +106,20 @@ describe("LazyRuntimes", () => {
     await runner.dispose()
   })
 
+  it("a group whose layer dies rejects with an UnexpectedError naming the defect", async () => {
+    const runner = base()
+    const lazy = new LazyRuntimes(runner, Layer.empty)
+    const get = lazy.group(async () => ({
+      layer: Layer.effectDiscard(Effect.dieMessage("layer broke")),
+      make: (r: Runner<never>) => r
+    }))
+    const error = await get().then(() => undefined, (e: unknown) => e)
+    assert.isTrue(isUnexpectedError(error))
+    assert.include((error as Error).message, "layer broke")
+    await lazy.dispose()
+    await runner.dispose()
+  })
+
   it("dispose releases a built group's layers and refuses later loads", async () => {
     const runner = base()
     const lazy = new LazyRuntimes(runner, Layer.empty)

@@ -76,8 +76,17 @@ export class LazyRuntimes<R> {
     )
     const runner = new Runner<R | ROut>(ManagedRuntime.make(layer))
     this.runners.add(runner)
-    // the group's layers run their constructors here (no I/O: they read services of the client)
-    await runner.runtime.runtime()
+    // the group's layers run their constructors here (no I/O: they read services of the client); they
+    // cannot fail, so a failure is a defect
+    const built = await runner.runtime.runtime().then(() => undefined, (error: unknown) => error)
+    if (built !== undefined) {
+      this.runners.delete(runner)
+      await runner.dispose()
+      throw new UnexpectedError(`a part of the client could not be started: ${built instanceof Error ? built.message : String(built)}`, {
+        reason: "Defect",
+        cause: built
+      })
+    }
     if (this.isDisposed) {
       await runner.dispose()
       throw disposed()
