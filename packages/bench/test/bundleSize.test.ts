@@ -62,6 +62,22 @@ describe("minimal image program bundle (esbuild min + gzip)", () => {
     expect(figures.contains("keccak(){")).toBe(false)
   })
 
+  // sogni.chat, sogni.workflows and sogni.replay are facades that import their code and services on the
+  // first call (client internal/lazyApis.ts): an image program carries neither
+  it("the adapter's program leaves chat, workflows and replay to dynamic imports", async () => {
+    const figures = await bundle("adapter")
+    const lazy = figures.lazy.map((l) => l.specifier)
+    expect(lazy).toContain("./internal/chatGroup.js")
+    expect(lazy).toContain("./internal/workflowsGroup.js")
+    // REST paths of @effect-sogni/chat (HostedChat, ChatRuns) and @effect-sogni/workflows
+    expect(figures.contains("/v1/chat/completions")).toBe(false)
+    expect(figures.contains("/v1/chat/runs")).toBe(false)
+    expect(figures.contains("/v1/creative-agent")).toBe(false)
+    expect(figures.contains("/v1/replay")).toBe(false)
+    // a message of the adapter's ChatApi
+    expect(figures.contains("the chat stream ended without a result")).toBe(false)
+  })
+
   // the floor bundles the libraries alone; it must stay well below the SDK programs it bounds
   it("the floor program bundles without the SDK", async () => {
     const floor = await bundle("floor")

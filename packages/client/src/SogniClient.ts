@@ -17,9 +17,6 @@
  *
  * @since 0.1.0
  */
-import * as Chat from "@effect-sogni/chat/Chat"
-import * as ChatRuns from "@effect-sogni/chat/ChatRuns"
-import * as HostedChat from "@effect-sogni/chat/HostedChat"
 import * as Attribution from "@effect-sogni/core/Attribution"
 import type * as Sogni from "@effect-sogni/core/Sogni"
 import * as SogniAccount from "@effect-sogni/core/SogniAccount"
@@ -31,7 +28,6 @@ import * as Subscriptions from "@effect-sogni/core/Subscriptions"
 import * as Media from "@effect-sogni/media/Media"
 import * as Models from "@effect-sogni/media/Models"
 import * as Loras from "@effect-sogni/media/Loras"
-import * as Workflows from "@effect-sogni/workflows/Workflows"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
@@ -43,12 +39,14 @@ import * as Stream from "effect/Stream"
 import { AccountApi, type CurrentAccount, snapshotOfEntitlement, toBalances } from "./AccountApi.js"
 import { AnnouncementsApi } from "./AnnouncementsApi.js"
 import { StatsApi } from "./StatsApi.js"
-import { ChatApi } from "./ChatApi.js"
+import type { ChatApi, ChatRequirements } from "./ChatApi.js"
 import { InvalidRequestError } from "./errors.js"
 import { Emitter } from "./internal/emitter.js"
+import { type PublicOf, LazyChatApi, LazyReplayApi, LazyWorkflowsApi } from "./internal/lazyApis.js"
+import { LazyRuntimes } from "./internal/lazyRuntime.js"
 import { Runner } from "./internal/runner.js"
 import { ProjectsApi } from "./ProjectsApi.js"
-import { ReplayApi, WorkflowsApi } from "./WorkflowsApi.js"
+import type { ReplayApi, WorkflowsApi, WorkflowsRequirements } from "./WorkflowsApi.js"
 import type {
   ConnectionAttribution,
   Logger as LoggerLike,
@@ -115,10 +113,6 @@ export interface ClientEvents {
 type Services =
   | Sogni.Services
   | Media.Services
-  | Chat.Chat
-  | HostedChat.HostedChat
-  | ChatRuns.ChatRuns
-  | Workflows.Workflows
   | Subscriptions.Subscriptions
   | Rewards.Rewards
   | Announcements.Announcements
@@ -212,10 +206,11 @@ export class ApiClient extends Emitter<ClientEvents> {
 export class SogniClient extends Emitter<ClientEvents> {
   readonly account: AccountApi
   readonly projects: ProjectsApi
+  /** Chat completions, hosted chat, chat runs and tools; the chat code loads on the first call. */
   readonly chat: ChatApi
-  /** Durable creative workflows and their templates (REST; no socket needed). */
+  /** Durable creative workflows and their templates (REST; no socket needed); loaded on the first call. */
   readonly workflows: WorkflowsApi
-  /** Replay records (REST). */
+  /** Replay records (REST); loaded on the first call. */
   readonly replay: ReplayApi
   /** Platform announcements (REST). */
   readonly announcements: AnnouncementsApi
@@ -230,6 +225,8 @@ export class SogniClient extends Emitter<ClientEvents> {
    */
   readonly config: Omit<SogniClientConfig, "apiKey">
   private readonly hasApiKey: boolean
+  /** `chat`, `workflows` and `replay` load their code and services on their first call. */
+  private readonly lazy: LazyRuntimes<Services>
 
   private constructor(
     private readonly runner: Runner<Services>,
@@ -244,9 +241,20 @@ export class SogniClient extends Emitter<ClientEvents> {
       if (!socketDisabled) void runner.run(Effect.flatMap(SogniSocket.SogniSocket, (s) => s.connect)).catch(() => undefined)
     })
     this.projects = new ProjectsApi(runner, socketDisabled)
-    this.chat = new ChatApi(runner, socketDisabled)
-    this.workflows = new WorkflowsApi(runner)
-    this.replay = new ReplayApi(runner)
+    this.lazy = new LazyRuntimes(runner, loggerLayer(config))
+    // facades with the classes' public members (their private ones belong to the loaded classes)
+    const chat = this.lazy.group(() =>
+      import("./internal/chatGroup.js").then((m) => ({ layer: m.layer, make: (r: Runner<Services | ChatRequirements>) => new m.ChatApi(r, socketDisabled) }))
+    )
+    this.chat = new LazyChatApi(chat) as PublicOf<ChatApi> as ChatApi
+    const workflows = this.lazy.group(() =>
+      import("./internal/workflowsGroup.js").then((m) => ({
+        layer: m.layer,
+        make: (r: Runner<Services | WorkflowsRequirements>) => ({ workflows: new m.WorkflowsApi(r), replay: new m.ReplayApi(r) })
+      }))
+    )
+    this.workflows = new LazyWorkflowsApi(() => workflows().then((g) => g.workflows)) as PublicOf<WorkflowsApi> as WorkflowsApi
+    this.replay = new LazyReplayApi(() => workflows().then((g) => g.replay)) as PublicOf<ReplayApi> as ReplayApi
     this.announcements = new AnnouncementsApi(runner)
     this.stats = new StatsApi(runner)
     // the visible settings only: the API key never leaves the runtime
@@ -403,10 +411,6 @@ export class SogniClient extends Emitter<ClientEvents> {
       })
     )
     const services = Layer.mergeAll(
-      Chat.layer(),
-      HostedChat.layer,
-      ChatRuns.layer,
-      Workflows.layer(),
       Subscriptions.layer,
       Rewards.layer,
       Announcements.layer,
@@ -503,6 +507,8 @@ export class SogniClient extends Emitter<ClientEvents> {
    * a `DisposedError`.
    */
   async dispose(): Promise<void> {
+    // the loaded groups first: their fibers and streams use the client's services
+    await this.lazy.dispose()
     await this.runner.dispose()
     this.removeAllListeners()
   }

@@ -417,7 +417,11 @@ export const fromCause = (cause: Cause.Cause<unknown>, aborted: boolean): SogniC
  *
  * @since 0.1.0
  */
-export const RETRYABLE_CHAT_ERROR_TYPES: ReadonlyArray<string> = Object.freeze([...ChatError.retryableErrorTags])
+export const RETRYABLE_CHAT_ERROR_TYPES: ReadonlyArray<string> = /* @__PURE__ */ Object.freeze(
+  // pure (no spread: it would call the set's iterator), so a program that never reads this constant (an
+  // image program) drops it and, with it, the chat error module (its error classes are built at import)
+  /* @__PURE__ */ Array.from(ChatError.retryableErrorTags)
+)
 
 /**
  * Socket error codes of subscription billing: no entitlement covers the job (4078), the plan's queue

@@ -19,6 +19,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Lazy from "./Lazy.js"
 import * as Schema from "effect/Schema"
 import { SogniInvalidRequest } from "./SogniError.js"
 import { type RestError, SogniRest } from "./SogniRest.js"
@@ -62,7 +63,7 @@ export const validateUsername = (
   }).pipe(Effect.withSpan("AccountChecks.validateUsername"))
 
 /** On-chain balances of a wallet, decimal strings. @since 0.1.0 */
-export const WalletBalance = Schema.Struct({ sogni: Schema.String, spark: Schema.String, ether: Schema.String })
+export const WalletBalance = Lazy.schema(() => Schema.Struct({ sogni: Schema.String, spark: Schema.String, ether: Schema.String }))
 /** @since 0.1.0 */
 export type WalletBalance = typeof WalletBalance.Type
 

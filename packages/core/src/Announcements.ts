@@ -24,6 +24,7 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Lazy from "./Lazy.js"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type { SogniError } from "./SogniError.js"
@@ -33,49 +34,55 @@ import { SogniSocket } from "./SogniSocket.js"
 import { decodedPushes } from "./Subscriptions.js"
 
 /** A link button of an alert. @since 0.1.0 */
-export const AlertAction = Schema.Struct({
-  label: Schema.String,
-  href: Schema.String,
-  external: Schema.optional(Schema.Boolean)
-})
+export const AlertAction = Lazy.schema(() =>
+  Schema.Struct({
+    label: Schema.String,
+    href: Schema.String,
+    external: Schema.optional(Schema.Boolean)
+  })
+)
 
 /** An announcement (`appAlert` push, `GET /v1/announcements/active` entry); times are epoch ms. @since 0.1.0 */
-export const Alert = Schema.Struct(
-  {
-    id: Schema.String,
-    kind: Schema.Literal("toast", "banner"),
-    severity: Schema.Literal("info", "success", "warn", "danger"),
-    icon: Schema.optional(Schema.String),
-    accent: Schema.optional(Schema.String),
-    title: Schema.String,
-    bodyMarkdown: Schema.String,
-    pinned: Schema.Boolean,
-    dismissible: Schema.Boolean,
-    autoCloseMs: Schema.optional(Schema.NullOr(Schema.Number)),
-    actions: Schema.optional(Schema.Array(AlertAction)),
-    startsAt: Schema.Number,
-    endsAt: Schema.optional(Schema.NullOr(Schema.Number))
-  },
-  { key: Schema.String, value: Schema.Unknown }
+export const Alert = Lazy.schema(() =>
+  Schema.Struct(
+    {
+      id: Schema.String,
+      kind: Schema.Literal("toast", "banner"),
+      severity: Schema.Literal("info", "success", "warn", "danger"),
+      icon: Schema.optional(Schema.String),
+      accent: Schema.optional(Schema.String),
+      title: Schema.String,
+      bodyMarkdown: Schema.String,
+      pinned: Schema.Boolean,
+      dismissible: Schema.Boolean,
+      autoCloseMs: Schema.optional(Schema.NullOr(Schema.Number)),
+      actions: Schema.optional(Schema.Array(AlertAction)),
+      startsAt: Schema.Number,
+      endsAt: Schema.optional(Schema.NullOr(Schema.Number))
+    },
+    { key: Schema.String, value: Schema.Unknown }
+  )
 )
 /** @since 0.1.0 */
 export type Alert = typeof Alert.Type
 
 /** A `toastMessage` push: the plain rendering of an announcement. @since 0.1.0 */
-export const Toast = Schema.Struct({
-  type: Schema.Literal("info", "success", "warning", "error"),
-  message: Schema.String,
-  autoClose: Schema.optional(Schema.Number),
-  stickyID: Schema.optional(Schema.Unknown)
-})
+export const Toast = Lazy.schema(() =>
+  Schema.Struct({
+    type: Schema.Literal("info", "success", "warning", "error"),
+    message: Schema.String,
+    autoClose: Schema.optional(Schema.Number),
+    stickyID: Schema.optional(Schema.Unknown)
+  })
+)
 /** @since 0.1.0 */
 export type Toast = typeof Toast.Type
 
 /** `GET /v1/announcements/active`. @since 0.1.0 */
-export const ActiveResponse = Schema.Struct({ announcements: Schema.Array(Alert) })
+export const ActiveResponse = Lazy.schema(() => Schema.Struct({ announcements: Schema.Array(Alert) }))
 
 /** `POST /v1/announcements/{id}/dismiss`. @since 0.1.0 */
-export const DismissResponse = Schema.Struct({ dismissed: Schema.Boolean, id: Schema.String })
+export const DismissResponse = Lazy.schema(() => Schema.Struct({ dismissed: Schema.Boolean, id: Schema.String }))
 /** @since 0.1.0 */
 export type DismissResponse = typeof DismissResponse.Type
 

@@ -42,6 +42,7 @@ import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
+import type * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Runtime from "effect/Runtime"
 import * as Schema from "effect/Schema"
@@ -75,8 +76,9 @@ export type Decoder<A> = (data: unknown) => Either.Either<A, string>
  * @since 0.2.0
  */
 export const decoder = <A, I>(schema: Schema.Schema<A, I, never>): Decoder<A> => {
-  const decode = Schema.decodeUnknownEither(schema)
-  return (data) => Either.mapLeft(decode(data), RestClient.formatIssues)
+  // compiled on the first answer, not where the decoder is declared (often at a module's top level)
+  let decode: ((u: unknown) => Either.Either<A, ParseResult.ParseError>) | undefined
+  return (data) => Either.mapLeft((decode ??= Schema.decodeUnknownEither(schema))(data), RestClient.formatIssues)
 }
 
 /**

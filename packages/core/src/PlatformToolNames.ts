@@ -15,6 +15,7 @@
  *
  * @since 0.2.0
  */
+import * as Lazy from "./Lazy.js"
 import * as Schema from "effect/Schema"
 // ---------------------------------------------------------------------------------------------------
 // Names
@@ -38,7 +39,7 @@ export const hostedToolNames = [
 export type HostedToolName = typeof hostedToolNames[number]
 
 /** @since 0.1.0 */
-export const HostedToolName: Schema.Literal<typeof hostedToolNames> = Schema.Literal(...hostedToolNames)
+export const HostedToolName: Schema.Literal<typeof hostedToolNames> = Lazy.schema(() => Schema.Literal(...hostedToolNames))
 
 /**
  * The 10 chat-app tools (`enums/tool-names.json#app`): manifest only, never executed by the SDK.
@@ -54,7 +55,7 @@ export const appToolNames = [
 export type AppToolName = typeof appToolNames[number]
 
 /** @since 0.1.0 */
-export const AppToolName: Schema.Literal<typeof appToolNames> = Schema.Literal(...appToolNames)
+export const AppToolName: Schema.Literal<typeof appToolNames> = Lazy.schema(() => Schema.Literal(...appToolNames))
 
 /**
  * The 3 tools executed inside the Sogni chat app (`enums/tool-names.json#chatLocal`); they have schema
@@ -68,7 +69,7 @@ export const chatLocalToolNames = ["manage_memory", "resolve_personas", "set_con
 export type ChatLocalToolName = typeof chatLocalToolNames[number]
 
 /** @since 0.1.0 */
-export const ChatLocalToolName: Schema.Literal<typeof chatLocalToolNames> = Schema.Literal(...chatLocalToolNames)
+export const ChatLocalToolName: Schema.Literal<typeof chatLocalToolNames> = Lazy.schema(() => Schema.Literal(...chatLocalToolNames))
 
 /**
  * The hosted tools a client can run itself by dispatching media projects (column L of tools.md §2).
@@ -83,8 +84,10 @@ export const clientExecutableToolNames = [
 export type ClientExecutableToolName = typeof clientExecutableToolNames[number]
 
 /** @since 0.1.0 */
-export const ClientExecutableToolName: Schema.Literal<typeof clientExecutableToolNames> = Schema.Literal(
-  ...clientExecutableToolNames
+export const ClientExecutableToolName: Schema.Literal<typeof clientExecutableToolNames> = Lazy.schema(() =>
+  Schema.Literal(
+    ...clientExecutableToolNames
+  )
 )
 
 /** Tools that have an argument schema file. @since 0.1.0 */

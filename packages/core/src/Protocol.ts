@@ -19,6 +19,7 @@
  */
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
+import * as Lazy from "./Lazy.js"
 import * as Schema from "effect/Schema"
 import * as Issues from "./internal/issues.js"
 import { TokenType } from "./internal/protocol/billing.js"
@@ -28,7 +29,7 @@ import { TokenType } from "./internal/protocol/billing.js"
 // ---------------------------------------------------------------------------------------------
 
 /** @since 0.1.0 */
-export const Network = Schema.Literal("fast", "relaxed")
+export const Network = Lazy.schema(() => Schema.Literal("fast", "relaxed"))
 /** @since 0.1.0 */
 export type Network = typeof Network.Type
 
@@ -36,128 +37,138 @@ export type Network = typeof Network.Type
 export const DecimalString = Schema.String
 
 /** @since 0.1.0 */
-export const Balance = Schema.Struct({
-  settled: DecimalString,
-  credit: DecimalString,
-  debit: DecimalString,
-  net: DecimalString,
-  relaxedUnclaimed: Schema.optional(DecimalString),
-  fastUnclaimed: Schema.optional(DecimalString),
-  premiumCredit: Schema.optional(DecimalString)
-})
+export const Balance = Lazy.schema(() =>
+  Schema.Struct({
+    settled: DecimalString,
+    credit: DecimalString,
+    debit: DecimalString,
+    net: DecimalString,
+    relaxedUnclaimed: Schema.optional(DecimalString),
+    fastUnclaimed: Schema.optional(DecimalString),
+    premiumCredit: Schema.optional(DecimalString)
+  })
+)
 /** @since 0.1.0 */
 export type Balance = typeof Balance.Type
 
 /** @since 0.1.0 */
-export const Balances = Schema.Struct({ sogni: Balance, spark: Balance })
+export const Balances = Lazy.schema(() => Schema.Struct({ sogni: Balance, spark: Balance }))
 /** @since 0.1.0 */
 export type Balances = typeof Balances.Type
 
-const OptionalNullableNumber = Schema.optional(Schema.NullOr(Schema.Number))
-const OptionalNullableString = Schema.optional(Schema.NullOr(Schema.String))
+const OptionalNullableNumber = Lazy.schema(() => Schema.optional(Schema.NullOr(Schema.Number)))
+const OptionalNullableString = Lazy.schema(() => Schema.optional(Schema.NullOr(Schema.String)))
 
 /** A job inside a recovery snapshot or a project record (socket.md §8.2, rest.md §5.1). @since 0.1.0 */
-export const RecoveredWorkerJob = Schema.Struct(
-  {
-    imgID: Schema.optional(Schema.String),
-    id: Schema.optional(Schema.String),
-    status: Schema.String,
-    reason: OptionalNullableString,
-    performedSteps: OptionalNullableNumber,
-    seedUsed: OptionalNullableNumber,
-    triggeredNSFWFilter: Schema.optional(Schema.NullOr(Schema.Boolean)),
-    worker: Schema.optional(
-      Schema.NullOr(
-        Schema.Struct({ username: Schema.optional(Schema.String), name: Schema.optional(Schema.String) }, {
-          key: Schema.String,
-          value: Schema.Unknown
-        })
-      )
-    ),
-    resultUrl: OptionalNullableString,
-    resultKey: OptionalNullableString,
-    outputFormat: OptionalNullableString,
-    jobIndex: OptionalNullableNumber
-  },
-  { key: Schema.String, value: Schema.Unknown }
+export const RecoveredWorkerJob = Lazy.schema(() =>
+  Schema.Struct(
+    {
+      imgID: Schema.optional(Schema.String),
+      id: Schema.optional(Schema.String),
+      status: Schema.String,
+      reason: OptionalNullableString,
+      performedSteps: OptionalNullableNumber,
+      seedUsed: OptionalNullableNumber,
+      triggeredNSFWFilter: Schema.optional(Schema.NullOr(Schema.Boolean)),
+      worker: Schema.optional(
+        Schema.NullOr(
+          Schema.Struct({ username: Schema.optional(Schema.String), name: Schema.optional(Schema.String) }, {
+            key: Schema.String,
+            value: Schema.Unknown
+          })
+        )
+      ),
+      resultUrl: OptionalNullableString,
+      resultKey: OptionalNullableString,
+      outputFormat: OptionalNullableString,
+      jobIndex: OptionalNullableNumber
+    },
+    { key: Schema.String, value: Schema.Unknown }
+  )
 )
 /** @since 0.1.0 */
 export type RecoveredWorkerJob = typeof RecoveredWorkerJob.Type
 
 /** Raw project statuses used by recovery snapshots and project records. @since 0.1.0 */
-export const RawProjectStatus = Schema.Literal(
-  "pending",
-  "authorized",
-  "active",
-  "queued",
-  "assigned",
-  "progress",
-  "completed",
-  "errored",
-  "cancelled"
+export const RawProjectStatus = Lazy.schema(() =>
+  Schema.Literal(
+    "pending",
+    "authorized",
+    "active",
+    "queued",
+    "assigned",
+    "progress",
+    "completed",
+    "errored",
+    "cancelled"
+  )
 )
 /** @since 0.1.0 */
 export type RawProjectStatus = typeof RawProjectStatus.Type
 
 /** A project in `authenticated.activeProjects` / `unclaimedCompletedProjects` (socket.md §8.2). @since 0.1.0 */
-export const RecoveredProject = Schema.Struct(
-  {
-    id: Schema.String,
-    appId: Schema.optional(Schema.String),
-    jobType: Schema.optional(Schema.String),
-    model: Schema.optional(
-      Schema.Struct({ id: Schema.String, name: Schema.optional(Schema.String), type: Schema.optional(Schema.String) }, {
-        key: Schema.String,
-        value: Schema.Unknown
-      })
-    ),
-    imageCount: Schema.optional(Schema.Number),
-    stepCount: Schema.optional(Schema.Number),
-    createTime: Schema.optional(Schema.Number),
-    updateTime: Schema.optional(Schema.Number),
-    endTime: OptionalNullableNumber,
-    status: Schema.String,
-    reason: OptionalNullableString,
-    network: Schema.optional(Schema.String),
-    clientRequestData: Schema.optional(Schema.String),
-    workerJobs: Schema.optional(Schema.Array(RecoveredWorkerJob)),
-    completedWorkerJobs: Schema.optional(Schema.Array(RecoveredWorkerJob)),
-    modelType: Schema.optional(Schema.String)
-  },
-  { key: Schema.String, value: Schema.Unknown }
+export const RecoveredProject = Lazy.schema(() =>
+  Schema.Struct(
+    {
+      id: Schema.String,
+      appId: Schema.optional(Schema.String),
+      jobType: Schema.optional(Schema.String),
+      model: Schema.optional(
+        Schema.Struct({ id: Schema.String, name: Schema.optional(Schema.String), type: Schema.optional(Schema.String) }, {
+          key: Schema.String,
+          value: Schema.Unknown
+        })
+      ),
+      imageCount: Schema.optional(Schema.Number),
+      stepCount: Schema.optional(Schema.Number),
+      createTime: Schema.optional(Schema.Number),
+      updateTime: Schema.optional(Schema.Number),
+      endTime: OptionalNullableNumber,
+      status: Schema.String,
+      reason: OptionalNullableString,
+      network: Schema.optional(Schema.String),
+      clientRequestData: Schema.optional(Schema.String),
+      workerJobs: Schema.optional(Schema.Array(RecoveredWorkerJob)),
+      completedWorkerJobs: Schema.optional(Schema.Array(RecoveredWorkerJob)),
+      modelType: Schema.optional(Schema.String)
+    },
+    { key: Schema.String, value: Schema.Unknown }
+  )
 )
 /** @since 0.1.0 */
 export type RecoveredProject = typeof RecoveredProject.Type
 
 /** Arrays that are not arrays count as empty, as in the official client. */
-const LenientProjectArray = Schema.optionalWith(Schema.Array(RecoveredProject), { default: () => [] })
+const LenientProjectArray = Lazy.schema(() => Schema.optionalWith(Schema.Array(RecoveredProject), { default: () => [] }))
 
 // ---------------------------------------------------------------------------------------------
 // Server → client events (socket.md §10)
 // ---------------------------------------------------------------------------------------------
 
 /** @since 0.1.0 */
-export const Authenticated = Schema.Struct({
-  id: Schema.optional(Schema.String),
-  clientType: Schema.optional(Schema.String),
-  username: Schema.optional(Schema.String),
-  address: Schema.optional(Schema.String),
-  SID: Schema.optional(Schema.Number),
-  clientSID: Schema.optional(Schema.Number),
-  addressSID: Schema.optional(Schema.Number),
-  balanceVersion: Schema.optional(Schema.Number),
-  tokens: Schema.optional(Balances),
-  subscriptionEntitlement: Schema.optional(Schema.Unknown),
-  activeProjects: LenientProjectArray,
-  unclaimedCompletedProjects: LenientProjectArray,
-  activeLLMJobIDs: Schema.optional(Schema.Array(Schema.String)),
-  isMainnet: Schema.optional(Schema.Boolean),
-  accountWasMigrated: Schema.optional(Schema.Boolean),
-  hasUnclaimedAirdrop: Schema.optional(Schema.Boolean),
-  firstLoginAfterMigration: Schema.optional(Schema.Boolean),
-  freeSparkLocked: Schema.optional(Schema.Boolean),
-  freeSparkUnlockPath: Schema.optional(Schema.String)
-})
+export const Authenticated = Lazy.schema(() =>
+  Schema.Struct({
+    id: Schema.optional(Schema.String),
+    clientType: Schema.optional(Schema.String),
+    username: Schema.optional(Schema.String),
+    address: Schema.optional(Schema.String),
+    SID: Schema.optional(Schema.Number),
+    clientSID: Schema.optional(Schema.Number),
+    addressSID: Schema.optional(Schema.Number),
+    balanceVersion: Schema.optional(Schema.Number),
+    tokens: Schema.optional(Balances),
+    subscriptionEntitlement: Schema.optional(Schema.Unknown),
+    activeProjects: LenientProjectArray,
+    unclaimedCompletedProjects: LenientProjectArray,
+    activeLLMJobIDs: Schema.optional(Schema.Array(Schema.String)),
+    isMainnet: Schema.optional(Schema.Boolean),
+    accountWasMigrated: Schema.optional(Schema.Boolean),
+    hasUnclaimedAirdrop: Schema.optional(Schema.Boolean),
+    firstLoginAfterMigration: Schema.optional(Schema.Boolean),
+    freeSparkLocked: Schema.optional(Schema.Boolean),
+    freeSparkUnlockPath: Schema.optional(Schema.String)
+  })
+)
 /** @since 0.1.0 */
 export type Authenticated = typeof Authenticated.Type
 
@@ -167,51 +178,59 @@ export const BalanceUpdate = Balances
 export type BalanceUpdate = Balances
 
 /** `{modelId: workerCount}` for the connection's network. @since 0.1.0 */
-export const SwarmModels = Schema.Record({ key: Schema.String, value: Schema.Number })
+export const SwarmModels = Lazy.schema(() => Schema.Record({ key: Schema.String, value: Schema.Number }))
 /** @since 0.1.0 */
 export type SwarmModels = typeof SwarmModels.Type
 
 /** LLM catalog: a worker count (legacy) or a model-info object per id. @since 0.1.0 */
-export const SwarmLLMModels = Schema.Record({
-  key: Schema.String,
-  value: Schema.Union(
-    Schema.Number,
-    Schema.Struct({ workers: Schema.Number }, { key: Schema.String, value: Schema.Unknown })
-  )
-})
+export const SwarmLLMModels = Lazy.schema(() =>
+  Schema.Record({
+    key: Schema.String,
+    value: Schema.Union(
+      Schema.Number,
+      Schema.Struct({ workers: Schema.Number }, { key: Schema.String, value: Schema.Unknown })
+    )
+  })
+)
 /** @since 0.1.0 */
 export type SwarmLLMModels = typeof SwarmLLMModels.Type
 
 /** @since 0.1.0 */
-export const ChangeNetworkEvent = Schema.Struct({ network: Network })
+export const ChangeNetworkEvent = Lazy.schema(() => Schema.Struct({ network: Network }))
 /** @since 0.1.0 */
 export type ChangeNetworkEvent = typeof ChangeNetworkEvent.Type
 
-const Preparation = Schema.Struct({ phase: Schema.String }, { key: Schema.String, value: Schema.Unknown })
+const Preparation = Lazy.schema(() => Schema.Struct({ phase: Schema.String }, { key: Schema.String, value: Schema.Unknown }))
 
 /** @since 0.1.0 */
-export const JobStateQueued = Schema.Struct({
-  type: Schema.Literal("queued"),
-  jobID: Schema.String,
-  queuePosition: Schema.optional(Schema.Number),
-  estimatedStartSeconds: OptionalNullableNumber,
-  queueStatus: Schema.optional(Schema.String),
-  modelId: Schema.optional(Schema.String),
-  estimatedCost: Schema.optional(Schema.String)
-})
+export const JobStateQueued = Lazy.schema(() =>
+  Schema.Struct({
+    type: Schema.Literal("queued"),
+    jobID: Schema.String,
+    queuePosition: Schema.optional(Schema.Number),
+    estimatedStartSeconds: OptionalNullableNumber,
+    queueStatus: Schema.optional(Schema.String),
+    modelId: Schema.optional(Schema.String),
+    estimatedCost: Schema.optional(Schema.String)
+  })
+)
 /** @since 0.1.0 */
-export const JobStatePending = Schema.Struct({
-  type: Schema.Literal("pending"),
-  jobID: Schema.String,
-  modelId: Schema.optional(Schema.String),
-  estimatedCost: Schema.optional(Schema.String)
-})
+export const JobStatePending = Lazy.schema(() =>
+  Schema.Struct({
+    type: Schema.Literal("pending"),
+    jobID: Schema.String,
+    modelId: Schema.optional(Schema.String),
+    estimatedCost: Schema.optional(Schema.String)
+  })
+)
 /** @since 0.1.0 */
-export const JobStateAssigned = Schema.Struct({
-  type: Schema.Literal("assigned"),
-  jobID: Schema.String,
-  workerName: Schema.optional(Schema.String)
-})
+export const JobStateAssigned = Lazy.schema(() =>
+  Schema.Struct({
+    type: Schema.Literal("assigned"),
+    jobID: Schema.String,
+    workerName: Schema.optional(Schema.String)
+  })
+)
 /** Fields a worker reports when it takes a job (both `initiatingModel` and `jobStarted`). */
 const workerJobFields = {
   jobID: Schema.String,
@@ -222,85 +241,99 @@ const workerJobFields = {
   jobIndex: Schema.optional(Schema.Number)
 }
 /** @since 0.1.0 */
-export const JobStateInitiatingModel = Schema.Struct({
-  type: Schema.Literal("initiatingModel"),
-  ...workerJobFields,
-  preparation: Schema.optional(Preparation)
-})
+export const JobStateInitiatingModel = Lazy.schema(() =>
+  Schema.Struct({
+    type: Schema.Literal("initiatingModel"),
+    ...workerJobFields,
+    preparation: Schema.optional(Preparation)
+  })
+)
 /** @since 0.1.0 */
-export const JobStateJobStarted = Schema.Struct({
-  type: Schema.Literal("jobStarted"),
-  ...workerJobFields
-})
+export const JobStateJobStarted = Lazy.schema(() =>
+  Schema.Struct({
+    type: Schema.Literal("jobStarted"),
+    ...workerJobFields
+  })
+)
 /** @since 0.1.0 */
-export const JobStateJobCompleted = Schema.Struct({
-  type: Schema.Literal("jobCompleted"),
-  jobID: Schema.String
-})
+export const JobStateJobCompleted = Lazy.schema(() =>
+  Schema.Struct({
+    type: Schema.Literal("jobCompleted"),
+    jobID: Schema.String
+  })
+)
 
 /** `jobState`, discriminated by `type` (socket.md §10.4). @since 0.1.0 */
-export const JobState = Schema.Union(
-  JobStateQueued,
-  JobStatePending,
-  JobStateAssigned,
-  JobStateInitiatingModel,
-  JobStateJobStarted,
-  JobStateJobCompleted
+export const JobState = Lazy.schema(() =>
+  Schema.Union(
+    JobStateQueued,
+    JobStatePending,
+    JobStateAssigned,
+    JobStateInitiatingModel,
+    JobStateJobStarted,
+    JobStateJobCompleted
+  )
 )
 /** @since 0.1.0 */
 export type JobState = typeof JobState.Type
 
 /** @since 0.1.0 */
-export const JobProgress = Schema.Struct({
-  jobID: Schema.String,
-  imgID: Schema.optional(Schema.String),
-  step: Schema.optional(Schema.Number),
-  stepCount: Schema.optional(Schema.Number),
-  progress: Schema.optional(Schema.Number),
-  hasImage: Schema.optional(Schema.Boolean),
-  etaSeconds: Schema.optional(Schema.Number),
-  etaMin: Schema.optional(Schema.Number),
-  etaMax: Schema.optional(Schema.Number)
-})
+export const JobProgress = Lazy.schema(() =>
+  Schema.Struct({
+    jobID: Schema.String,
+    imgID: Schema.optional(Schema.String),
+    step: Schema.optional(Schema.Number),
+    stepCount: Schema.optional(Schema.Number),
+    progress: Schema.optional(Schema.Number),
+    hasImage: Schema.optional(Schema.Boolean),
+    etaSeconds: Schema.optional(Schema.Number),
+    etaMin: Schema.optional(Schema.Number),
+    etaMax: Schema.optional(Schema.Number)
+  })
+)
 /** @since 0.1.0 */
 export type JobProgress = typeof JobProgress.Type
 
 /** @since 0.1.0 */
-export const JobETA = Schema.Struct({
-  jobID: Schema.String,
-  imgID: Schema.optional(Schema.String),
-  etaSeconds: Schema.Number
-})
+export const JobETA = Lazy.schema(() =>
+  Schema.Struct({
+    jobID: Schema.String,
+    imgID: Schema.optional(Schema.String),
+    etaSeconds: Schema.Number
+  })
+)
 /** @since 0.1.0 */
 export type JobETA = typeof JobETA.Type
 
 /** @since 0.1.0 */
-export const JobResult = Schema.Struct(
-  {
-    jobID: Schema.String,
-    imgID: Schema.String,
-    performedStepCount: Schema.optional(Schema.Number),
-    lastSeed: Schema.optional(Schema.String),
-    userCanceled: Schema.optional(Schema.Boolean),
-    triggeredNSFWFilter: Schema.optional(Schema.Boolean),
-    nsfwDetected: Schema.optional(Schema.Boolean),
-    nsfwSources: Schema.optional(Schema.Array(Schema.String)),
-    resultUrl: OptionalNullableString,
-    resultKey: OptionalNullableString,
-    lastFrameUrl: OptionalNullableString,
-    lastFrameKey: OptionalNullableString,
-    outputFormat: Schema.optional(Schema.String),
-    videoUrl: OptionalNullableString,
-    videoFile: OptionalNullableString,
-    sha256: Schema.optional(Schema.String)
-  },
-  { key: Schema.String, value: Schema.Unknown }
+export const JobResult = Lazy.schema(() =>
+  Schema.Struct(
+    {
+      jobID: Schema.String,
+      imgID: Schema.String,
+      performedStepCount: Schema.optional(Schema.Number),
+      lastSeed: Schema.optional(Schema.String),
+      userCanceled: Schema.optional(Schema.Boolean),
+      triggeredNSFWFilter: Schema.optional(Schema.Boolean),
+      nsfwDetected: Schema.optional(Schema.Boolean),
+      nsfwSources: Schema.optional(Schema.Array(Schema.String)),
+      resultUrl: OptionalNullableString,
+      resultKey: OptionalNullableString,
+      lastFrameUrl: OptionalNullableString,
+      lastFrameKey: OptionalNullableString,
+      outputFormat: Schema.optional(Schema.String),
+      videoUrl: OptionalNullableString,
+      videoFile: OptionalNullableString,
+      sha256: Schema.optional(Schema.String)
+    },
+    { key: Schema.String, value: Schema.Unknown }
+  )
 )
 /** @since 0.1.0 */
 export type JobResult = typeof JobResult.Type
 
 /** A failure code: numeric or a string tag. @since 0.1.0 */
-export const ErrorCode = Schema.Union(Schema.Number, Schema.String)
+export const ErrorCode = Lazy.schema(() => Schema.Union(Schema.Number, Schema.String))
 
 /**
  * What a refusal adds when the account's plan is the reason (socket.md §10.8, chat.md §3): whether a
@@ -309,144 +342,170 @@ export const ErrorCode = Schema.Union(Schema.Number, Schema.String)
  *
  * @since 0.2.0
  */
-export const PlanLimit = Schema.Struct({
-  subscriptionLimit: Schema.optional(Schema.Boolean),
-  requiredPlans: Schema.optional(Schema.Array(Schema.String)),
-  feature: Schema.optional(Schema.String),
-  limitation: Schema.optional(Schema.String)
-})
+export const PlanLimit = Lazy.schema(() =>
+  Schema.Struct({
+    subscriptionLimit: Schema.optional(Schema.Boolean),
+    requiredPlans: Schema.optional(Schema.Array(Schema.String)),
+    feature: Schema.optional(Schema.String),
+    limitation: Schema.optional(Schema.String)
+  })
+)
 /** @since 0.2.0 */
 export type PlanLimit = typeof PlanLimit.Type
 
 /** `jobError` from the server: with `imgID` a job failed, without it the whole project did. @since 0.1.0 */
-export const JobError = Schema.Struct({
-  jobID: Schema.String,
-  imgID: Schema.optional(Schema.String),
-  isFromWorker: Schema.optional(Schema.Boolean),
-  error: ErrorCode,
-  error_message: Schema.optional(Schema.String),
-  ...PlanLimit.fields,
-  // socket.md leaves its type open: read whatever the server sends
-  subscriptionLimit: Schema.optional(Schema.Unknown)
-})
+export const JobError = Lazy.schema(() =>
+  Schema.Struct({
+    jobID: Schema.String,
+    imgID: Schema.optional(Schema.String),
+    isFromWorker: Schema.optional(Schema.Boolean),
+    error: ErrorCode,
+    error_message: Schema.optional(Schema.String),
+    ...PlanLimit.fields,
+    // socket.md leaves its type open: read whatever the server sends
+    subscriptionLimit: Schema.optional(Schema.Unknown)
+  })
+)
 /** @since 0.1.0 */
 export type JobError = typeof JobError.Type
 
 /** @since 0.1.0 */
-export const JobRetry = Schema.Struct({
-  jobID: Schema.String,
-  imgID: Schema.String,
-  jobIndex: Schema.optional(Schema.Number),
-  attempt: Schema.Number,
-  maxAttempts: Schema.Number,
-  isFromWorker: Schema.optional(Schema.Boolean),
-  error: Schema.optional(ErrorCode),
-  error_message: Schema.optional(Schema.String)
-})
+export const JobRetry = Lazy.schema(() =>
+  Schema.Struct({
+    jobID: Schema.String,
+    imgID: Schema.String,
+    jobIndex: Schema.optional(Schema.Number),
+    attempt: Schema.Number,
+    maxAttempts: Schema.Number,
+    isFromWorker: Schema.optional(Schema.Boolean),
+    error: Schema.optional(ErrorCode),
+    error_message: Schema.optional(Schema.String)
+  })
+)
 /** @since 0.1.0 */
 export type JobRetry = typeof JobRetry.Type
 
 /** @since 0.1.0 */
-export const ArtistCancelConfirmation = Schema.Struct({
-  jobID: Schema.String,
-  didCancel: Schema.Boolean,
-  error_message: Schema.optional(Schema.String)
-})
+export const ArtistCancelConfirmation = Lazy.schema(() =>
+  Schema.Struct({
+    jobID: Schema.String,
+    didCancel: Schema.Boolean,
+    error_message: Schema.optional(Schema.String)
+  })
+)
 /** @since 0.1.0 */
 export type ArtistCancelConfirmation = typeof ArtistCancelConfirmation.Type
 
 /** @since 0.1.0 */
-export const Usage = Schema.Struct({
-  prompt_tokens: Schema.Number,
-  completion_tokens: Schema.Number,
-  total_tokens: Schema.optional(Schema.Number)
-})
+export const Usage = Lazy.schema(() =>
+  Schema.Struct({
+    prompt_tokens: Schema.Number,
+    completion_tokens: Schema.Number,
+    total_tokens: Schema.optional(Schema.Number)
+  })
+)
 /** @since 0.1.0 */
 export type Usage = typeof Usage.Type
 
 /** @since 0.1.0 */
-export const ToolCallDelta = Schema.Struct({
-  index: Schema.Number,
-  id: Schema.optional(Schema.String),
-  type: Schema.optional(Schema.String),
-  function: Schema.optional(
-    Schema.Struct({ name: Schema.optional(Schema.String), arguments: Schema.optional(Schema.String) })
-  )
-})
+export const ToolCallDelta = Lazy.schema(() =>
+  Schema.Struct({
+    index: Schema.Number,
+    id: Schema.optional(Schema.String),
+    type: Schema.optional(Schema.String),
+    function: Schema.optional(
+      Schema.Struct({ name: Schema.optional(Schema.String), arguments: Schema.optional(Schema.String) })
+    )
+  })
+)
 /** @since 0.1.0 */
 export type ToolCallDelta = typeof ToolCallDelta.Type
 
 /** @since 0.1.0 */
-export const JobTokens = Schema.Struct({
-  jobID: Schema.String,
-  content: Schema.optional(Schema.NullOr(Schema.String)),
-  role: Schema.optional(Schema.NullOr(Schema.String)),
-  finishReason: Schema.optional(Schema.NullOr(Schema.String)),
-  usage: Schema.optional(Usage),
-  tool_calls: Schema.optional(Schema.Array(ToolCallDelta))
-})
+export const JobTokens = Lazy.schema(() =>
+  Schema.Struct({
+    jobID: Schema.String,
+    content: Schema.optional(Schema.NullOr(Schema.String)),
+    role: Schema.optional(Schema.NullOr(Schema.String)),
+    finishReason: Schema.optional(Schema.NullOr(Schema.String)),
+    usage: Schema.optional(Usage),
+    tool_calls: Schema.optional(Schema.Array(ToolCallDelta))
+  })
+)
 /** @since 0.1.0 */
 export type JobTokens = typeof JobTokens.Type
 
 /** @since 0.1.0 */
-export const LLMJobCost = Schema.Struct({
-  costInUSD: Schema.optional(Schema.String),
-  costInToken: Schema.optional(Schema.String),
-  costInSogni: Schema.optional(Schema.String),
-  costInSpark: Schema.optional(Schema.String),
-  inputTokens: Schema.optional(Schema.Number),
-  outputTokens: Schema.optional(Schema.Number)
-})
+export const LLMJobCost = Lazy.schema(() =>
+  Schema.Struct({
+    costInUSD: Schema.optional(Schema.String),
+    costInToken: Schema.optional(Schema.String),
+    costInSogni: Schema.optional(Schema.String),
+    costInSpark: Schema.optional(Schema.String),
+    inputTokens: Schema.optional(Schema.Number),
+    outputTokens: Schema.optional(Schema.Number)
+  })
+)
 
 /** @since 0.1.0 */
-export const LLMJobResult = Schema.Struct({
-  jobID: Schema.String,
-  usage: Schema.optional(Usage),
-  timeTaken: Schema.optional(Schema.Number),
-  cost: Schema.optional(LLMJobCost),
-  workerName: Schema.optional(Schema.String)
-})
+export const LLMJobResult = Lazy.schema(() =>
+  Schema.Struct({
+    jobID: Schema.String,
+    usage: Schema.optional(Usage),
+    timeTaken: Schema.optional(Schema.Number),
+    cost: Schema.optional(LLMJobCost),
+    workerName: Schema.optional(Schema.String)
+  })
+)
 /** @since 0.1.0 */
 export type LLMJobResult = typeof LLMJobResult.Type
 
 /** @since 0.1.0 */
-export const LLMJobError = Schema.Struct({
-  jobID: Schema.String,
-  error: Schema.String,
-  error_code: Schema.optional(Schema.String),
-  error_message: Schema.optional(Schema.String),
-  workerName: Schema.optional(Schema.String),
-  ...PlanLimit.fields
-})
+export const LLMJobError = Lazy.schema(() =>
+  Schema.Struct({
+    jobID: Schema.String,
+    error: Schema.String,
+    error_code: Schema.optional(Schema.String),
+    error_message: Schema.optional(Schema.String),
+    workerName: Schema.optional(Schema.String),
+    ...PlanLimit.fields
+  })
+)
 /** @since 0.1.0 */
 export type LLMJobError = typeof LLMJobError.Type
 
 /** @since 0.1.0 */
-export const SubscriptionFlags = Schema.Record({ key: Schema.String, value: Schema.Boolean })
+export const SubscriptionFlags = Lazy.schema(() => Schema.Record({ key: Schema.String, value: Schema.Boolean }))
 
 /** @since 0.1.0 */
-export const SocketEventSubscriptionsUpdated = Schema.Struct({
-  socketEventSubscriptions: Schema.Record({ key: Schema.String, value: Schema.Boolean })
-})
+export const SocketEventSubscriptionsUpdated = Lazy.schema(() =>
+  Schema.Struct({
+    socketEventSubscriptions: Schema.Record({ key: Schema.String, value: Schema.Boolean })
+  })
+)
 /** @since 0.1.0 */
 export type SocketEventSubscriptionsUpdated = typeof SocketEventSubscriptionsUpdated.Type
 
 /** @since 0.1.0 */
-export const ToastMessage = Schema.Struct({
-  type: Schema.String,
-  message: Schema.String,
-  autoClose: Schema.optional(Schema.Number),
-  stickyID: Schema.optional(Schema.Unknown)
-})
+export const ToastMessage = Lazy.schema(() =>
+  Schema.Struct({
+    type: Schema.String,
+    message: Schema.String,
+    autoClose: Schema.optional(Schema.Number),
+    stickyID: Schema.optional(Schema.Unknown)
+  })
+)
 
 /** @since 0.1.0 */
-export const AppAlert = Schema.Struct(
-  { id: Schema.String, kind: Schema.String, severity: Schema.String, title: Schema.String },
-  { key: Schema.String, value: Schema.Unknown }
+export const AppAlert = Lazy.schema(() =>
+  Schema.Struct(
+    { id: Schema.String, kind: Schema.String, severity: Schema.String, title: Schema.String },
+    { key: Schema.String, value: Schema.Unknown }
+  )
 )
 
 /** Open-ended account pushes, kept as records. */
-const Opaque = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+const Opaque = Lazy.schema(() => Schema.Record({ key: Schema.String, value: Schema.Unknown }))
 
 /**
  * Every server → client event, by frame `type`.
@@ -518,63 +577,71 @@ export type ServerEventOf<K extends ServerEventType> = Extract<ServerEvent, { re
  *
  * @since 0.1.0
  */
-export const JobRequest = Schema.Struct(
-  {
-    jobID: Schema.String,
-    keyFrames: Schema.Array(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
-    numberOfImages: Schema.Number,
-    previews: Schema.optional(Schema.Number),
-    outputFormat: Schema.optional(Schema.String),
-    disableSafety: Schema.optional(Schema.Boolean),
-    tokenType: Schema.optional(TokenType),
-    network: Schema.optional(Network),
-    appSource: Schema.optional(Schema.String)
-  },
-  { key: Schema.String, value: Schema.Unknown }
+export const JobRequest = Lazy.schema(() =>
+  Schema.Struct(
+    {
+      jobID: Schema.String,
+      keyFrames: Schema.Array(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
+      numberOfImages: Schema.Number,
+      previews: Schema.optional(Schema.Number),
+      outputFormat: Schema.optional(Schema.String),
+      disableSafety: Schema.optional(Schema.Boolean),
+      tokenType: Schema.optional(TokenType),
+      network: Schema.optional(Network),
+      appSource: Schema.optional(Schema.String)
+    },
+    { key: Schema.String, value: Schema.Unknown }
+  )
 )
 /** @since 0.1.0 */
 export type JobRequest = typeof JobRequest.Type
 
 /** The cancel message (a client `jobError`). @since 0.1.0 */
-export const CancelProject = Schema.Struct({
-  jobID: Schema.String,
-  error: Schema.Literal("artistCanceled"),
-  error_message: Schema.String,
-  isFromWorker: Schema.Literal(false)
-})
+export const CancelProject = Lazy.schema(() =>
+  Schema.Struct({
+    jobID: Schema.String,
+    error: Schema.Literal("artistCanceled"),
+    error_message: Schema.String,
+    isFromWorker: Schema.Literal(false)
+  })
+)
 /** @since 0.1.0 */
 export type CancelProject = typeof CancelProject.Type
 
 /** @since 0.1.0 */
-export const NameOrNames = Schema.Union(Schema.String, Schema.Array(Schema.String))
+export const NameOrNames = Lazy.schema(() => Schema.Union(Schema.String, Schema.Array(Schema.String)))
 
 /** @since 0.1.0 */
-export const SetSocketEventSubscriptions = Schema.Struct({
-  subscriptions: Schema.optional(SubscriptionFlags),
-  subscribe: Schema.optional(NameOrNames),
-  unsubscribe: Schema.optional(NameOrNames),
-  reset: Schema.optional(Schema.Boolean),
-  event: Schema.optional(Schema.String),
-  enabled: Schema.optional(Schema.Boolean)
-})
+export const SetSocketEventSubscriptions = Lazy.schema(() =>
+  Schema.Struct({
+    subscriptions: Schema.optional(SubscriptionFlags),
+    subscribe: Schema.optional(NameOrNames),
+    unsubscribe: Schema.optional(NameOrNames),
+    reset: Schema.optional(Schema.Boolean),
+    event: Schema.optional(Schema.String),
+    enabled: Schema.optional(Schema.Boolean)
+  })
+)
 /** @since 0.1.0 */
 export type SetSocketEventSubscriptions = typeof SetSocketEventSubscriptions.Type
 
 /** `llmJobRequest` (chat.md §2): core checks the envelope; chat owns the rest. @since 0.1.0 */
-export const LLMJobRequest = Schema.Struct(
-  {
-    jobID: Schema.String,
-    type: Schema.Literal("llm"),
-    model: Schema.String,
-    messages: Schema.Array(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
-  },
-  { key: Schema.String, value: Schema.Unknown }
+export const LLMJobRequest = Lazy.schema(() =>
+  Schema.Struct(
+    {
+      jobID: Schema.String,
+      type: Schema.Literal("llm"),
+      model: Schema.String,
+      messages: Schema.Array(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+    },
+    { key: Schema.String, value: Schema.Unknown }
+  )
 )
 /** @since 0.1.0 */
 export type LLMJobRequest = typeof LLMJobRequest.Type
 
 /** @since 0.1.0 */
-export const LLMJobCancel = Schema.Struct({ jobID: Schema.String })
+export const LLMJobCancel = Lazy.schema(() => Schema.Struct({ jobID: Schema.String }))
 /** @since 0.1.0 */
 export type LLMJobCancel = typeof LLMJobCancel.Type
 
@@ -890,13 +957,15 @@ export const makeId = (): string => crypto.randomUUID().toUpperCase()
 // ---------------------------------------------------------------------------------------------
 
 /** Error body on both hosts (rest.md §2.3). @since 0.1.0 */
-export const ErrorBody = Schema.Struct({
-  status: Schema.optional(Schema.String),
-  message: Schema.optional(Schema.String),
-  errorCode: Schema.optional(Schema.Number),
-  retryAfter: Schema.optional(Schema.Number),
-  details: Schema.optional(Schema.Unknown)
-})
+export const ErrorBody = Lazy.schema(() =>
+  Schema.Struct({
+    status: Schema.optional(Schema.String),
+    message: Schema.optional(Schema.String),
+    errorCode: Schema.optional(Schema.Number),
+    retryAfter: Schema.optional(Schema.Number),
+    details: Schema.optional(Schema.Unknown)
+  })
+)
 /** @since 0.1.0 */
 export type ErrorBody = typeof ErrorBody.Type
 
@@ -905,85 +974,99 @@ export const Envelope = <A, I, R>(data: Schema.Schema<A, I, R>) =>
   Schema.Struct({ status: Schema.Literal("success"), data })
 
 /** `GET /v1/account/me`. @since 0.1.0 */
-export const AccountMe = Schema.Struct(
-  {
-    username: Schema.String,
-    walletAddress: Schema.String,
-    currentEmail: Schema.optional(Schema.NullOr(Schema.String))
-  },
-  { key: Schema.String, value: Schema.Unknown }
+export const AccountMe = Lazy.schema(() =>
+  Schema.Struct(
+    {
+      username: Schema.String,
+      walletAddress: Schema.String,
+      currentEmail: Schema.optional(Schema.NullOr(Schema.String))
+    },
+    { key: Schema.String, value: Schema.Unknown }
+  )
 )
 /** @since 0.1.0 */
 export type AccountMe = typeof AccountMe.Type
 
 /** `POST /v1/account/nonce`. @since 0.1.0 */
-export const NonceResponse = Schema.Struct({ nonce: Schema.String })
+export const NonceResponse = Lazy.schema(() => Schema.Struct({ nonce: Schema.String }))
 
 /** `POST /v1/account/login`. @since 0.1.0 */
-export const LoginResponse = Schema.Struct({
-  token: Schema.String,
-  refreshToken: Schema.String,
-  username: Schema.optional(Schema.String)
-})
+export const LoginResponse = Lazy.schema(() =>
+  Schema.Struct({
+    token: Schema.String,
+    refreshToken: Schema.String,
+    username: Schema.optional(Schema.String)
+  })
+)
 /** @since 0.1.0 */
 export type LoginResponse = typeof LoginResponse.Type
 
 /** `POST /v1/account/refresh-token`. @since 0.1.0 */
-export const RefreshResponse = Schema.Struct({ token: Schema.String, refreshToken: Schema.String })
+export const RefreshResponse = Lazy.schema(() => Schema.Struct({ token: Schema.String, refreshToken: Schema.String }))
 
 /** `GET /v4/account/balance`. @since 0.1.0 */
 export const AccountBalance = Balances
 
 /** `GET /v1/subscriptions/status`. @since 0.1.0 */
-export const SubscriptionStatus = Schema.Struct({
-  subscription: Schema.Struct(
-    { active: Schema.Boolean, status: Schema.String },
-    { key: Schema.String, value: Schema.Unknown }
-  )
-})
+export const SubscriptionStatus = Lazy.schema(() =>
+  Schema.Struct({
+    subscription: Schema.Struct(
+      { active: Schema.Boolean, status: Schema.String },
+      { key: Schema.String, value: Schema.Unknown }
+    )
+  })
+)
 
 /** `GET /v1/image/downloadUrl`, `GET /v1/media/downloadUrl`. @since 0.1.0 */
-export const DownloadUrl = Schema.Struct({ downloadUrl: Schema.String })
+export const DownloadUrl = Lazy.schema(() => Schema.Struct({ downloadUrl: Schema.String }))
 
 /** `GET /v1/image/uploadUrl`, `GET /v1/media/uploadUrl`. @since 0.1.0 */
-export const UploadUrl = Schema.Struct({ uploadUrl: Schema.String })
+export const UploadUrl = Lazy.schema(() => Schema.Struct({ uploadUrl: Schema.String }))
 
 /** One entry of `GET /api/v1/models/list` (socket host, raw). @since 0.1.0 */
-export const ModelListEntry = Schema.Struct(
-  {
-    id: Schema.String,
-    name: Schema.String,
-    SID: Schema.Number,
-    tier: Schema.String,
-    media: Schema.String
-  },
-  { key: Schema.String, value: Schema.Unknown }
+export const ModelListEntry = Lazy.schema(() =>
+  Schema.Struct(
+    {
+      id: Schema.String,
+      name: Schema.String,
+      SID: Schema.Number,
+      tier: Schema.String,
+      media: Schema.String
+    },
+    { key: Schema.String, value: Schema.Unknown }
+  )
 )
 /** @since 0.1.0 */
 export type ModelListEntry = typeof ModelListEntry.Type
 
 /** `GET /api/v1/models/list`. @since 0.1.0 */
-export const ModelList = Schema.Array(ModelListEntry)
+export const ModelList = Lazy.schema(() => Schema.Array(ModelListEntry))
 
 /** `GET /api/v2/models/tiers`: per-tier options, kept open (media.md §11.1). @since 0.1.0 */
-export const ModelTiers = Schema.Record({
-  key: Schema.String,
-  value: Schema.Record({ key: Schema.String, value: Schema.Unknown })
-})
+export const ModelTiers = Lazy.schema(() =>
+  Schema.Record({
+    key: Schema.String,
+    value: Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  })
+)
 
 /** `GET /api/v1/artist/projects/sync`. @since 0.1.0 */
-export const ProjectsSync = Schema.Struct({
-  activeProjects: LenientProjectArray,
-  unclaimedCompletedProjects: LenientProjectArray,
-  serverTime: Schema.optional(Schema.Number)
-})
+export const ProjectsSync = Lazy.schema(() =>
+  Schema.Struct({
+    activeProjects: LenientProjectArray,
+    unclaimedCompletedProjects: LenientProjectArray,
+    serverTime: Schema.optional(Schema.Number)
+  })
+)
 /** @since 0.1.0 */
 export type ProjectsSync = typeof ProjectsSync.Type
 
 /** `GET /api/v1/artist/projects/active`. @since 0.1.0 */
-export const ActiveProjects = Schema.Struct({
-  projects: Schema.Array(Schema.Struct({ id: Schema.String }, { key: Schema.String, value: Schema.Unknown }))
-})
+export const ActiveProjects = Lazy.schema(() =>
+  Schema.Struct({
+    projects: Schema.Array(Schema.Struct({ id: Schema.String }, { key: Schema.String, value: Schema.Unknown }))
+  })
+)
 
 // ---------------------------------------------------------------------------------------------
 // Durable workflows, chat runs, LoRAs and saved uploads (REST bodies and SSE events)

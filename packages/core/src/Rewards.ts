@@ -19,54 +19,59 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Lazy from "./Lazy.js"
 import * as Schema from "effect/Schema"
 import { SogniInvalidRequest } from "./SogniError.js"
 import { type RestError, SogniRest } from "./SogniRest.js"
 
 /** One reward of `GET /v4/account/rewards`. @since 0.1.0 */
-export const Reward = Schema.Struct(
-  {
-    id: Schema.String,
-    type: Schema.Literal("instant", "conditioned"),
-    title: Schema.String,
-    description: Schema.String,
-    amount: Schema.Union(Schema.String, Schema.Number),
-    tokenType: Schema.String,
-    claimed: Schema.Literal(0, 1),
-    canClaim: Schema.Literal(0, 1),
-    cantClaimReason: Schema.optional(
-      Schema.NullOr(Schema.Literal("already_claimed", "requires_verification", "over_free_cap"))
-    ),
-    lastClaimTimestamp: Schema.Number,
-    claimResetFrequencySec: Schema.Number
-  },
-  { key: Schema.String, value: Schema.Unknown }
+export const Reward = Lazy.schema(() =>
+  Schema.Struct(
+    {
+      id: Schema.String,
+      type: Schema.Literal("instant", "conditioned"),
+      title: Schema.String,
+      description: Schema.String,
+      amount: Schema.Union(Schema.String, Schema.Number),
+      tokenType: Schema.String,
+      claimed: Schema.Literal(0, 1),
+      canClaim: Schema.Literal(0, 1),
+      cantClaimReason: Schema.optional(
+        Schema.NullOr(Schema.Literal("already_claimed", "requires_verification", "over_free_cap"))
+      ),
+      lastClaimTimestamp: Schema.Number,
+      claimResetFrequencySec: Schema.Number
+    },
+    { key: Schema.String, value: Schema.Unknown }
+  )
 )
 /** @since 0.1.0 */
 export type Reward = typeof Reward.Type
 
 /** One entry of `GET /v1/transactions/list` (times epoch ms). @since 0.1.0 */
-export const Transaction = Schema.Struct(
-  {
-    id: Schema.String,
-    status: Schema.String,
-    role: Schema.Literal("artist", "worker"),
-    amount: Schema.Number,
-    description: Schema.String,
-    source: Schema.String,
-    type: Schema.String,
-    tokenType: Schema.String,
-    createTime: Schema.Number,
-    endTime: Schema.optional(Schema.NullOr(Schema.Number)),
-    paymentModel: Schema.optional(Schema.String)
-  },
-  { key: Schema.String, value: Schema.Unknown }
+export const Transaction = Lazy.schema(() =>
+  Schema.Struct(
+    {
+      id: Schema.String,
+      status: Schema.String,
+      role: Schema.Literal("artist", "worker"),
+      amount: Schema.Number,
+      description: Schema.String,
+      source: Schema.String,
+      type: Schema.String,
+      tokenType: Schema.String,
+      createTime: Schema.Number,
+      endTime: Schema.optional(Schema.NullOr(Schema.Number)),
+      paymentModel: Schema.optional(Schema.String)
+    },
+    { key: Schema.String, value: Schema.Unknown }
+  )
 )
 /** @since 0.1.0 */
 export type Transaction = typeof Transaction.Type
 
 /** A page of transactions; `next` is the offset of the following page. @since 0.1.0 */
-export const TransactionPage = Schema.Struct({ transactions: Schema.Array(Transaction), next: Schema.Number })
+export const TransactionPage = Lazy.schema(() => Schema.Struct({ transactions: Schema.Array(Transaction), next: Schema.Number }))
 /** @since 0.1.0 */
 export type TransactionPage = typeof TransactionPage.Type
 

@@ -24,6 +24,7 @@ import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Queue from "effect/Queue"
 import * as Redacted from "effect/Redacted"
+import * as Lazy from "./Lazy.js"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
@@ -45,9 +46,9 @@ export interface Identity {
 }
 
 /** Text the server may leave out or send as `null`: read as empty text. */
-const Text = Schema.optionalWith(Schema.String, { nullable: true, default: () => "" })
+const Text = Lazy.schema(() => Schema.optionalWith(Schema.String, { nullable: true, default: () => "" }))
 /** A flag the server may leave out or send as `null`: read as not set. */
-const Flag = Schema.optionalWith(Schema.Boolean, { nullable: true, default: () => false })
+const Flag = Lazy.schema(() => Schema.optionalWith(Schema.Boolean, { nullable: true, default: () => false }))
 
 /**
  * `GET /v1/account/me` decoded (rest.md §3): who the credential belongs to, its e-mail and its Discord
@@ -57,17 +58,19 @@ const Flag = Schema.optionalWith(Schema.Boolean, { nullable: true, default: () =
  *
  * @since 0.1.0
  */
-export const MeData = Schema.Struct({
-  username: Schema.String,
-  walletAddress: Schema.String,
-  currentEmail: Text,
-  emailVerified: Flag,
-  requestedUpdatedEmail: Text,
-  discord2FA: Flag,
-  discordLinked: Flag,
-  discordServerMember: Flag,
-  discordUsername: Text
-})
+export const MeData = Lazy.schema(() =>
+  Schema.Struct({
+    username: Schema.String,
+    walletAddress: Schema.String,
+    currentEmail: Text,
+    emailVerified: Flag,
+    requestedUpdatedEmail: Text,
+    discord2FA: Flag,
+    discordLinked: Flag,
+    discordServerMember: Flag,
+    discordUsername: Text
+  })
+)
 /** @since 0.1.0 */
 export type MeData = typeof MeData.Type
 
@@ -215,7 +218,7 @@ const checkSignup = (params: SignupParams): Effect.Effect<SignupParams, SogniInv
   return Effect.succeed(params)
 }
 
-const CreateResponse = Schema.Struct({ token: Schema.String, refreshToken: Schema.String })
+const CreateResponse = Lazy.schema(() => Schema.Struct({ token: Schema.String, refreshToken: Schema.String }))
 
 /**
  * Signs up a new account (rest.md §3.1) and starts its session, as a login would: the wallet is derived

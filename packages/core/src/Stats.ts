@@ -13,6 +13,7 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
+import * as Lazy from "./Lazy.js"
 import * as Schema from "effect/Schema"
 import { SogniInvalidRequest } from "./SogniError.js"
 import { type RestError, SogniRest } from "./SogniRest.js"
@@ -48,7 +49,7 @@ type Board = (typeof leaderboardTypes)[number]
 export type LeaderboardType = Board
 
 /** The leaderboards the platform keeps. @since 0.1.0 */
-export const LeaderboardType: Schema.Literal<typeof leaderboardTypes> = Schema.Literal(...leaderboardTypes)
+export const LeaderboardType: Schema.Literal<typeof leaderboardTypes> = Lazy.schema(() => Schema.Literal(...leaderboardTypes))
 
 /**
  * A leaderboard query: `period` `day` (the UTC day of `date`, epoch ms, today by default) or `lifetime`;
@@ -68,22 +69,24 @@ export interface LeaderboardParams {
 }
 
 /** One row of a leaderboard; `value` is a decimal string. @since 0.1.0 */
-export const LeaderboardItem = Schema.Struct({
-  rank: Schema.Number,
-  username: Schema.String,
-  address: Schema.String,
-  country: Schema.String,
-  value: Schema.String,
-  role: Schema.String
-})
+export const LeaderboardItem = Lazy.schema(() =>
+  Schema.Struct({
+    rank: Schema.Number,
+    username: Schema.String,
+    address: Schema.String,
+    country: Schema.String,
+    value: Schema.String,
+    role: Schema.String
+  })
+)
 /** @since 0.1.0 */
 export type LeaderboardItem = typeof LeaderboardItem.Type
 
-const types: ReadonlyArray<string> = LeaderboardType.literals
 const invalid = (field: string, rule: string, message: string) => new SogniInvalidRequest({ field, rule, message })
 
 const check = (p: LeaderboardParams): SogniInvalidRequest | undefined => {
   if (typeof p !== "object" || p === null) return invalid("params", "type", "leaderboard needs { type, period }")
+  const types: ReadonlyArray<string> = LeaderboardType.literals
   if (!types.includes(p.type)) return invalid("type", "one-of", `type must be one of ${types.join(", ")}`)
   if (p.period !== "day" && p.period !== "lifetime") return invalid("period", "one-of", "period must be day or lifetime")
   if (p.network !== undefined && !["fast", "relaxed", "all"].includes(p.network)) {

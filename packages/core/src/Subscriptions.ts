@@ -28,6 +28,7 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
+import * as Lazy from "./Lazy.js"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type { SogniError } from "./SogniError.js"
@@ -40,195 +41,215 @@ import { SogniSocket } from "./SogniSocket.js"
 // ---------------------------------------------------------------------------------------------
 
 /** Subscription status values of the REST status call. @since 0.1.0 */
-export const StatusValue = Schema.Literal(
-  "none",
-  "trialing",
-  "active",
-  "grace_period",
-  "past_due",
-  "paused",
-  "cancel_at_period_end",
-  "canceled",
-  "expired",
-  "refunded"
+export const StatusValue = Lazy.schema(() =>
+  Schema.Literal(
+    "none",
+    "trialing",
+    "active",
+    "grace_period",
+    "past_due",
+    "paused",
+    "cancel_at_period_end",
+    "canceled",
+    "expired",
+    "refunded"
+  )
 )
 /** @since 0.1.0 */
 export type StatusValue = typeof StatusValue.Type
 
 /** Plan ids. @since 0.1.0 */
-export const PlanId = Schema.Literal("unlimited", "unlimited_pro")
+export const PlanId = Lazy.schema(() => Schema.Literal("unlimited", "unlimited_pro"))
 /** @since 0.1.0 */
 export type PlanId = typeof PlanId.Type
 
 /** Billing terms. @since 0.1.0 */
-export const Term = Schema.Literal("monthly", "annual")
+export const Term = Lazy.schema(() => Schema.Literal("monthly", "annual"))
 /** @since 0.1.0 */
 export type Term = typeof Term.Type
 
 /** Fair-use state of a plan (the push form: times are epoch ms). @since 0.1.0 */
-export const FairUse = Schema.Struct(
-  {
-    limited: Schema.Boolean,
-    usageSpark: Schema.optional(Schema.Number),
-    usageUsd: Schema.optional(Schema.Number),
-    planPriceUsd: Schema.optional(Schema.Number),
-    resetAt: Schema.optional(Schema.Number),
-    fastRenderingPaused: Schema.optional(Schema.Boolean),
-    relaxedUnrestricted: Schema.optional(Schema.Boolean),
-    upgradeAvailable: Schema.optional(Schema.Boolean)
-  },
-  { key: Schema.String, value: Schema.Unknown }
+export const FairUse = Lazy.schema(() =>
+  Schema.Struct(
+    {
+      limited: Schema.Boolean,
+      usageSpark: Schema.optional(Schema.Number),
+      usageUsd: Schema.optional(Schema.Number),
+      planPriceUsd: Schema.optional(Schema.Number),
+      resetAt: Schema.optional(Schema.Number),
+      fastRenderingPaused: Schema.optional(Schema.Boolean),
+      relaxedUnrestricted: Schema.optional(Schema.Boolean),
+      upgradeAvailable: Schema.optional(Schema.Boolean)
+    },
+    { key: Schema.String, value: Schema.Unknown }
+  )
 )
 /** @since 0.1.0 */
 export type FairUse = typeof FairUse.Type
 
 /** `GET /v1/subscriptions/status`: the account's subscription (times are ISO strings). @since 0.1.0 */
-export const SubscriptionInfo = Schema.Struct(
-  {
-    active: Schema.Boolean,
-    status: StatusValue,
-    tier: Schema.optional(Schema.String),
-    term: Schema.optional(Schema.String),
-    provider: Schema.optional(Schema.String),
-    currentPeriodStart: Schema.optional(Schema.String),
-    currentPeriodEnd: Schema.optional(Schema.String),
-    cancelAtPeriodEnd: Schema.optional(Schema.Boolean),
-    scheduledTier: Schema.optional(Schema.NullOr(Schema.String)),
-    scheduledTerm: Schema.optional(Schema.NullOr(Schema.String)),
-    scheduledChangeAt: Schema.optional(Schema.NullOr(Schema.String)),
-    paymentPending: Schema.optional(Schema.Boolean),
-    frontierDiscountBps: Schema.optional(Schema.Number)
-  },
-  { key: Schema.String, value: Schema.Unknown }
+export const SubscriptionInfo = Lazy.schema(() =>
+  Schema.Struct(
+    {
+      active: Schema.Boolean,
+      status: StatusValue,
+      tier: Schema.optional(Schema.String),
+      term: Schema.optional(Schema.String),
+      provider: Schema.optional(Schema.String),
+      currentPeriodStart: Schema.optional(Schema.String),
+      currentPeriodEnd: Schema.optional(Schema.String),
+      cancelAtPeriodEnd: Schema.optional(Schema.Boolean),
+      scheduledTier: Schema.optional(Schema.NullOr(Schema.String)),
+      scheduledTerm: Schema.optional(Schema.NullOr(Schema.String)),
+      scheduledChangeAt: Schema.optional(Schema.NullOr(Schema.String)),
+      paymentPending: Schema.optional(Schema.Boolean),
+      frontierDiscountBps: Schema.optional(Schema.Number)
+    },
+    { key: Schema.String, value: Schema.Unknown }
+  )
 )
 /** @since 0.1.0 */
 export type SubscriptionInfo = typeof SubscriptionInfo.Type
 
 /** @since 0.1.0 */
-export const StatusResponse = Schema.Struct({ subscription: SubscriptionInfo })
+export const StatusResponse = Lazy.schema(() => Schema.Struct({ subscription: SubscriptionInfo }))
 /** @since 0.1.0 */
 export type StatusResponse = typeof StatusResponse.Type
 
 /** `GET /v1/subscriptions/usage`. @since 0.1.0 */
-export const Usage = Schema.Struct({
-  periodRenderSpark: Schema.Number,
-  periodJobs: Schema.Number,
-  trialEndsAt: Schema.optional(Schema.NullOr(Schema.String)),
-  trialCreditsLimit: Schema.optional(Schema.NullOr(Schema.Number)),
-  trialCreditsUsed: Schema.optional(Schema.NullOr(Schema.Number))
-})
+export const Usage = Lazy.schema(() =>
+  Schema.Struct({
+    periodRenderSpark: Schema.Number,
+    periodJobs: Schema.Number,
+    trialEndsAt: Schema.optional(Schema.NullOr(Schema.String)),
+    trialCreditsLimit: Schema.optional(Schema.NullOr(Schema.Number)),
+    trialCreditsUsed: Schema.optional(Schema.NullOr(Schema.Number))
+  })
+)
 /** @since 0.1.0 */
 export type Usage = typeof Usage.Type
 
 /** @since 0.1.0 */
-export const UsageResponse = Schema.Struct({ usage: Usage })
+export const UsageResponse = Lazy.schema(() => Schema.Struct({ usage: Usage }))
 
 /** `GET /v1/subscriptions/trial-eligibility`. @since 0.1.0 */
-export const TrialEligibility = Schema.Struct({ eligible: Schema.Boolean, reasonCode: Schema.NullOr(Schema.String) })
+export const TrialEligibility = Lazy.schema(() => Schema.Struct({ eligible: Schema.Boolean, reasonCode: Schema.NullOr(Schema.String) }))
 /** @since 0.1.0 */
 export type TrialEligibility = typeof TrialEligibility.Type
 
 /** One plan of `GET /v1/subscriptions/plans`. @since 0.1.0 */
-export const Plan = Schema.Struct({
-  planId: PlanId,
-  tier: Schema.String,
-  term: Term,
-  interval: Schema.Literal("month", "year"),
-  priceUsd: Schema.Number,
-  displayName: Schema.String,
-  google: Schema.optional(Schema.Struct({ productId: Schema.String })),
-  vendorDiscountBps: Schema.Number
-})
+export const Plan = Lazy.schema(() =>
+  Schema.Struct({
+    planId: PlanId,
+    tier: Schema.String,
+    term: Term,
+    interval: Schema.Literal("month", "year"),
+    priceUsd: Schema.Number,
+    displayName: Schema.String,
+    google: Schema.optional(Schema.Struct({ productId: Schema.String })),
+    vendorDiscountBps: Schema.Number
+  })
+)
 /** @since 0.1.0 */
 export type Plan = typeof Plan.Type
 
 /** @since 0.1.0 */
-export const PlansResponse = Schema.Struct({ plans: Schema.Array(Plan) })
+export const PlansResponse = Lazy.schema(() => Schema.Struct({ plans: Schema.Array(Plan) }))
 
 /** Where the checkout page sends the user back to. @since 0.1.0 */
-export const RedirectType = Schema.Literal("web", "app", "dashboard", "photobooth", "chat")
+export const RedirectType = Lazy.schema(() => Schema.Literal("web", "app", "dashboard", "photobooth", "chat"))
 /** @since 0.1.0 */
 export type RedirectType = typeof RedirectType.Type
 
 /** `POST /v1/iap/stripe/subscribe` body. @since 0.1.0 */
-export const CheckoutRequest = Schema.Struct({
-  planId: PlanId,
-  term: Term,
-  redirectType: Schema.optional(RedirectType),
-  appSource: Schema.optional(Schema.String),
-  startTrial: Schema.optional(Schema.Boolean),
-  deviceId: Schema.optional(Schema.String)
-})
+export const CheckoutRequest = Lazy.schema(() =>
+  Schema.Struct({
+    planId: PlanId,
+    term: Term,
+    redirectType: Schema.optional(RedirectType),
+    appSource: Schema.optional(Schema.String),
+    startTrial: Schema.optional(Schema.Boolean),
+    deviceId: Schema.optional(Schema.String)
+  })
+)
 /** @since 0.1.0 */
 export type CheckoutRequest = typeof CheckoutRequest.Type
 
 /** A page to send the user to (checkout or billing portal). @since 0.1.0 */
-export const Link = Schema.Struct({ url: Schema.String, message: Schema.optional(Schema.String) })
+export const Link = Lazy.schema(() => Schema.Struct({ url: Schema.String, message: Schema.optional(Schema.String) }))
 /** @since 0.1.0 */
 export type Link = typeof Link.Type
 
 /** Entitlement status values of the socket push (socket.md §15). @since 0.1.0 */
-export const EntitlementStatus = Schema.Literal(
-  "trialing",
-  "active",
-  "grace",
-  "cancelled",
-  "expired",
-  "revoked",
-  "needs_reconciliation"
+export const EntitlementStatus = Lazy.schema(() =>
+  Schema.Literal(
+    "trialing",
+    "active",
+    "grace",
+    "cancelled",
+    "expired",
+    "revoked",
+    "needs_reconciliation"
+  )
 )
 
 /** The plan inside an entitlement push (times are epoch ms, `version` a numeric string). @since 0.1.0 */
-export const EntitlementPlan = Schema.Struct(
-  {
-    provider: Schema.String,
-    tier: Schema.String,
-    term: Schema.String,
-    status: EntitlementStatus,
-    periodStart: Schema.NullOr(Schema.Number),
-    periodEnd: Schema.NullOr(Schema.Number),
-    graceEnd: Schema.NullOr(Schema.Number),
-    trialEnd: Schema.NullOr(Schema.Number),
-    version: Schema.String,
-    cancelAtPeriodEnd: Schema.optional(Schema.Boolean),
-    scheduledTier: Schema.optional(Schema.NullOr(Schema.String)),
-    scheduledTerm: Schema.optional(Schema.NullOr(Schema.String)),
-    scheduledChangeAt: Schema.optional(Schema.NullOr(Schema.Number)),
-    paymentPending: Schema.optional(Schema.Boolean),
-    fairUse: Schema.optional(Schema.NullOr(FairUse))
-  },
-  { key: Schema.String, value: Schema.Unknown }
+export const EntitlementPlan = Lazy.schema(() =>
+  Schema.Struct(
+    {
+      provider: Schema.String,
+      tier: Schema.String,
+      term: Schema.String,
+      status: EntitlementStatus,
+      periodStart: Schema.NullOr(Schema.Number),
+      periodEnd: Schema.NullOr(Schema.Number),
+      graceEnd: Schema.NullOr(Schema.Number),
+      trialEnd: Schema.NullOr(Schema.Number),
+      version: Schema.String,
+      cancelAtPeriodEnd: Schema.optional(Schema.Boolean),
+      scheduledTier: Schema.optional(Schema.NullOr(Schema.String)),
+      scheduledTerm: Schema.optional(Schema.NullOr(Schema.String)),
+      scheduledChangeAt: Schema.optional(Schema.NullOr(Schema.Number)),
+      paymentPending: Schema.optional(Schema.Boolean),
+      fairUse: Schema.optional(Schema.NullOr(FairUse))
+    },
+    { key: Schema.String, value: Schema.Unknown }
+  )
 )
 
 /** `subscriptionEntitlementUpdated` (also `authenticated.subscriptionEntitlement`). @since 0.1.0 */
-export const Entitlement = Schema.Struct(
-  {
-    active: Schema.Boolean,
-    trialing: Schema.Boolean,
-    trialCapped: Schema.Boolean,
-    subscription: Schema.NullOr(EntitlementPlan),
-    freeSparkLocked: Schema.optional(Schema.Boolean),
-    freeSparkUnlockPath: Schema.optional(Schema.NullOr(Schema.String))
-  },
-  { key: Schema.String, value: Schema.Unknown }
+export const Entitlement = Lazy.schema(() =>
+  Schema.Struct(
+    {
+      active: Schema.Boolean,
+      trialing: Schema.Boolean,
+      trialCapped: Schema.Boolean,
+      subscription: Schema.NullOr(EntitlementPlan),
+      freeSparkLocked: Schema.optional(Schema.Boolean),
+      freeSparkUnlockPath: Schema.optional(Schema.NullOr(Schema.String))
+    },
+    { key: Schema.String, value: Schema.Unknown }
+  )
 )
 /** @since 0.1.0 */
 export type Entitlement = typeof Entitlement.Type
 
 /** `subscriptionLimitNotice`: a plan limit was hit (opt-in push). @since 0.1.0 */
-export const LimitNotice = Schema.Struct(
-  {
-    version: Schema.Union(Schema.String, Schema.Number),
-    reason: Schema.String,
-    severity: Schema.Literal("info", "warning", "error"),
-    code: Schema.String,
-    message: Schema.String,
-    currentPlan: Schema.optional(Schema.NullOr(Schema.String)),
-    subscriptionTier: Schema.optional(Schema.NullOr(Schema.String)),
-    fairUse: Schema.optional(Schema.NullOr(FairUse)),
-    requiredPlans: Schema.optional(Schema.Array(PlanId))
-  },
-  { key: Schema.String, value: Schema.Unknown }
+export const LimitNotice = Lazy.schema(() =>
+  Schema.Struct(
+    {
+      version: Schema.Union(Schema.String, Schema.Number),
+      reason: Schema.String,
+      severity: Schema.Literal("info", "warning", "error"),
+      code: Schema.String,
+      message: Schema.String,
+      currentPlan: Schema.optional(Schema.NullOr(Schema.String)),
+      subscriptionTier: Schema.optional(Schema.NullOr(Schema.String)),
+      fairUse: Schema.optional(Schema.NullOr(FairUse)),
+      requiredPlans: Schema.optional(Schema.Array(PlanId))
+    },
+    { key: Schema.String, value: Schema.Unknown }
+  )
 )
 /** @since 0.1.0 */
 export type LimitNotice = typeof LimitNotice.Type

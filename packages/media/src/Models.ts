@@ -33,6 +33,7 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
+import * as Lazy from "@effect-sogni/core/Lazy"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
@@ -75,34 +76,38 @@ export const llmModelsOf: (payload: Protocol.SwarmLLMModels) => ReadonlyArray<Ll
  *
  * @since 0.1.0
  */
-export const SizePreset = Schema.Struct({
-  label: Schema.String,
-  id: Schema.String,
-  width: Schema.Number,
-  height: Schema.Number,
-  ratio: Schema.optional(Schema.String),
-  aspect: Schema.optional(Schema.Union(Schema.String, Schema.Number))
-})
+export const SizePreset = Lazy.schema(() =>
+  Schema.Struct({
+    label: Schema.String,
+    id: Schema.String,
+    width: Schema.Number,
+    height: Schema.Number,
+    ratio: Schema.optional(Schema.String),
+    aspect: Schema.optional(Schema.Union(Schema.String, Schema.Number))
+  })
+)
 /** @since 0.1.0 */
 export type SizePreset = typeof SizePreset.Type
 
-const EstimateResponse = Schema.Struct({
-  quote: Schema.Struct({
-    project: Schema.Struct({
-      costInToken: Schema.String,
-      costInUSD: Schema.String,
-      costInSpark: Schema.optional(Schema.String),
-      costInSogni: Schema.optional(Schema.String)
-    })
-  }),
-  benchmark: Schema.optional(
-    Schema.Struct({
-      estimatedRenderTimeSec: Schema.optional(Schema.Number),
-      estimatedTotalTimeSec: Schema.optional(Schema.Number)
-    })
-  ),
-  dailyFairUse: Schema.optional(Schema.Struct({ pct: Schema.optional(Schema.Number) }))
-})
+const EstimateResponse = Lazy.schema(() =>
+  Schema.Struct({
+    quote: Schema.Struct({
+      project: Schema.Struct({
+        costInToken: Schema.String,
+        costInUSD: Schema.String,
+        costInSpark: Schema.optional(Schema.String),
+        costInSogni: Schema.optional(Schema.String)
+      })
+    }),
+    benchmark: Schema.optional(
+      Schema.Struct({
+        estimatedRenderTimeSec: Schema.optional(Schema.Number),
+        estimatedTotalTimeSec: Schema.optional(Schema.Number)
+      })
+    ),
+    dailyFairUse: Schema.optional(Schema.Struct({ pct: Schema.optional(Schema.Number) }))
+  })
+)
 
 /**
  * A cost quote: decimal strings as the server writes them.

@@ -35,6 +35,7 @@
 import { SogniInvalidRequest } from "@effect-sogni/core/SogniError"
 import * as Either from "effect/Either"
 import type * as ParseResult from "effect/ParseResult"
+import * as Lazy from "@effect-sogni/core/Lazy"
 import * as Schema from "effect/Schema"
 import {
   atLeast,
@@ -59,40 +60,44 @@ import {
  *
  * @since 0.1.0
  */
-export const MediaInput = Schema.Union(Schema.Uint8ArrayFromSelf, Schema.Literal(true)).annotations({
-  identifier: "MediaInput",
-  description: "Uint8Array bytes, or true when already uploaded for this project id"
-})
+export const MediaInput = Lazy.schema(() =>
+  Schema.Union(Schema.Uint8ArrayFromSelf, Schema.Literal(true)).annotations({
+    identifier: "MediaInput",
+    description: "Uint8Array bytes, or true when already uploaded for this project id"
+  })
+)
 /** @since 0.1.0 */
 export type MediaInput = typeof MediaInput.Type
 
 /** `sogni` (native token) or `spark` (purchased credits). @since 0.1.0 */
-export const TokenType = Schema.Literal("sogni", "spark")
+export const TokenType = Lazy.schema(() => Schema.Literal("sogni", "spark"))
 /** @since 0.1.0 */
 export type TokenType = typeof TokenType.Type
 
 /** `auto` (plan first), `subscription` (plan only), `tokens` (never the plan). @since 0.1.0 */
-export const BillingMode = Schema.Literal("auto", "subscription", "tokens")
+export const BillingMode = Lazy.schema(() => Schema.Literal("auto", "subscription", "tokens"))
 /** @since 0.1.0 */
 export type BillingMode = typeof BillingMode.Type
 
 /** `fast` (GPU servers; required for video) or `relaxed` (Macs; images only). @since 0.1.0 */
-export const Network = Schema.Literal("fast", "relaxed")
+export const Network = Lazy.schema(() => Schema.Literal("fast", "relaxed"))
 /** @since 0.1.0 */
 export type Network = typeof Network.Type
 
 /** An unsigned 32-bit seed. @since 0.1.0 */
-export const Seed = intBetween(0, 4_294_967_295)
+export const Seed = Lazy.schema(() => intBetween(0, 4_294_967_295))
 
 /** Provenance receipt for world-generation requests (hashes lower-cased on the wire). @since 0.1.0 */
-export const WorldGenerationReceipt = Schema.Union(
-  Schema.Struct({ stage: Schema.Literal("target_still"), sourceImageSha256: Sha256, selectionHash: Sha256 }),
-  Schema.Struct({ stage: Schema.Literal("transition"), firstFrameSha256: Sha256, lastFrameSha256: Sha256 })
+export const WorldGenerationReceipt = Lazy.schema(() =>
+  Schema.Union(
+    Schema.Struct({ stage: Schema.Literal("target_still"), sourceImageSha256: Sha256, selectionHash: Sha256 }),
+    Schema.Struct({ stage: Schema.Literal("transition"), firstFrameSha256: Sha256, lastFrameSha256: Sha256 })
+  )
 )
 /** @since 0.1.0 */
 export type WorldGenerationReceipt = typeof WorldGenerationReceipt.Type
 
-const Unit = between(0, 1)
+const Unit = Lazy.schema(() => between(0, 1))
 
 /**
  * Bounds checked before anything is sent.
@@ -110,65 +115,69 @@ export const limits = {
 } as const
 
 /** Free text up to {@link limits}`.maxPromptLength` characters. */
-const PromptText = Schema.String.pipe(
-  Schema.filter((s) => s.length <= limits.maxPromptLength, {
-    [RuleId]: "max-length",
-    message: (issue) =>
-      `must be at most ${limits.maxPromptLength} characters, got ${typeof issue.actual === "string" ? issue.actual.length : "?"}`
-  })
+const PromptText = Lazy.schema(() =>
+  Schema.String.pipe(
+    Schema.filter((s) => s.length <= limits.maxPromptLength, {
+      [RuleId]: "max-length",
+      message: (issue) =>
+        `must be at most ${limits.maxPromptLength} characters, got ${typeof issue.actual === "string" ? issue.actual.length : "?"}`
+    })
+  )
 )
 
 /** Fields every project type shares. */
-const common = {
-  /** Model id from the catalog, e.g. `flux1-schnell-fp8`. */
-  modelId: NonBlank,
-  /** Outputs to render (default 1, at most {@link limits}`.maxNumberOfMedia`). */
-  numberOfMedia: Schema.optional(intBetween(1, limits.maxNumberOfMedia)),
-  /** The prompt; may be empty (promptless models). Absent from the request when not given. */
-  positivePrompt: Schema.optional(PromptText),
-  /** Sent only when non-empty; never for audio, vendor video or MiniMax H3. */
-  negativePrompt: Schema.optional(PromptText),
-  /** Sent only when non-empty. */
-  stylePrompt: Schema.optional(PromptText),
-  /** Sampling steps (tier range). */
-  steps: Schema.optional(intAtLeast(1)),
-  /** Guidance scale (tier range). */
-  guidance: Schema.optional(atLeast(0)),
-  network: Schema.optional(Network),
-  tokenType: Schema.optional(TokenType),
-  billingMode: Schema.optional(BillingMode),
-  /** Ask for the NSFW filter off (`disableSafety`); the server stays authoritative. */
-  disableNSFWFilter: Schema.optional(Schema.Boolean),
-  /** Overrides the connection's app source for this project. */
-  appSource: Schema.optional(Schema.String),
-  worldGenerationReceipt: Schema.optional(WorldGenerationReceipt),
-  /** LoRA ids, in order (≤ 8). */
-  loras: Schema.optional(upTo(NonBlank, 8)),
-  /** Positional strengths for `loras` (may be negative for bipolar LoRAs). */
-  loraStrengths: Schema.optional(upTo(FiniteNumber, 8))
-}
+const common = Lazy.memo(() => ({
+    /** Model id from the catalog, e.g. `flux1-schnell-fp8`. */
+    modelId: NonBlank,
+    /** Outputs to render (default 1, at most {@link limits}`.maxNumberOfMedia`). */
+    numberOfMedia: Schema.optional(intBetween(1, limits.maxNumberOfMedia)),
+    /** The prompt; may be empty (promptless models). Absent from the request when not given. */
+    positivePrompt: Schema.optional(PromptText),
+    /** Sent only when non-empty; never for audio, vendor video or MiniMax H3. */
+    negativePrompt: Schema.optional(PromptText),
+    /** Sent only when non-empty. */
+    stylePrompt: Schema.optional(PromptText),
+    /** Sampling steps (tier range). */
+    steps: Schema.optional(intAtLeast(1)),
+    /** Guidance scale (tier range). */
+    guidance: Schema.optional(atLeast(0)),
+    network: Schema.optional(Network),
+    tokenType: Schema.optional(TokenType),
+    billingMode: Schema.optional(BillingMode),
+    /** Ask for the NSFW filter off (`disableSafety`); the server stays authoritative. */
+    disableNSFWFilter: Schema.optional(Schema.Boolean),
+    /** Overrides the connection's app source for this project. */
+    appSource: Schema.optional(Schema.String),
+    worldGenerationReceipt: Schema.optional(WorldGenerationReceipt),
+    /** LoRA ids, in order (≤ 8). */
+    loras: Schema.optional(upTo(NonBlank, 8)),
+    /** Positional strengths for `loras` (may be negative for bipolar LoRAs). */
+    loraStrengths: Schema.optional(upTo(FiniteNumber, 8))
+  }))
 
 // ---------------------------------------------------------------------------------------------
 // Image
 // ---------------------------------------------------------------------------------------------
 
 /** ControlNet types for image models (media.md §10.1.4). @since 0.1.0 */
-export const ControlNetName = Schema.Literal(
-  "canny",
-  "depth",
-  "inpaint",
-  "instrp2p",
-  "lineart",
-  "lineartanime",
-  "mlsd",
-  "normalbae",
-  "openpose",
-  "scribble",
-  "segmentation",
-  "shuffle",
-  "softedge",
-  "tile",
-  "instantid"
+export const ControlNetName = Lazy.schema(() =>
+  Schema.Literal(
+    "canny",
+    "depth",
+    "inpaint",
+    "instrp2p",
+    "lineart",
+    "lineartanime",
+    "mlsd",
+    "normalbae",
+    "openpose",
+    "scribble",
+    "segmentation",
+    "shuffle",
+    "softedge",
+    "tile",
+    "instantid"
+  )
 )
 /** @since 0.1.0 */
 export type ControlNetName = typeof ControlNetName.Type
@@ -179,24 +188,26 @@ export type ControlNetName = typeof ControlNetName.Type
  *
  * @since 0.1.0
  */
-export const ControlNet = Schema.Struct({
-  name: ControlNetName,
-  image: Schema.optional(MediaInput),
-  strength: Schema.optional(Unit),
-  mode: Schema.optional(Schema.Literal("balanced", "prompt_priority", "cn_priority")),
-  guidanceStart: Schema.optional(Unit),
-  guidanceEnd: Schema.optional(Unit)
-})
+export const ControlNet = Lazy.schema(() =>
+  Schema.Struct({
+    name: ControlNetName,
+    image: Schema.optional(MediaInput),
+    strength: Schema.optional(Unit),
+    mode: Schema.optional(Schema.Literal("balanced", "prompt_priority", "cn_priority")),
+    guidanceStart: Schema.optional(Unit),
+    guidanceEnd: Schema.optional(Unit)
+  })
+)
 /** @since 0.1.0 */
 export type ControlNet = typeof ControlNet.Type
 
-const Sam3Label = Schema.Literal("positive", "negative")
+const Sam3Label = Lazy.schema(() => Schema.Literal("positive", "negative"))
 
 /** SAM 3 point: normalized coordinates. @since 0.1.0 */
-export const Sam3Point = Schema.Struct({ x: Unit, y: Unit, label: Sam3Label })
+export const Sam3Point = Lazy.schema(() => Schema.Struct({ x: Unit, y: Unit, label: Sam3Label }))
 
 /** SAM 3 box: normalized corners with `x0 < x1`, `y0 < y1`; label defaults to `positive`. @since 0.1.0 */
-export const Sam3Box = Schema.Struct({ x0: Unit, y0: Unit, x1: Unit, y1: Unit, label: Schema.optional(Sam3Label) })
+export const Sam3Box = Lazy.schema(() => Schema.Struct({ x0: Unit, y0: Unit, x1: Unit, y1: Unit, label: Schema.optional(Sam3Label) }))
 
 /**
  * SAM 3 segmentation prompt (media.md §10.1.5). Cross-field rules (at least one of points / boxes /
@@ -204,20 +215,22 @@ export const Sam3Box = Schema.Struct({ x0: Unit, y0: Unit, x1: Unit, y1: Unit, l
  *
  * @since 0.1.0
  */
-export const Sam3Prompt = Schema.Struct({
-  points: Schema.optional(upTo(Sam3Point, 32)),
-  boxes: Schema.optional(upTo(Sam3Box, 16)),
-  text: Schema.optional(Schema.String),
-  threshold: Schema.optional(Unit),
-  multimask: Schema.optional(Schema.Boolean),
-  applyMask: Schema.optional(Schema.Boolean),
-  maxInstances: Schema.optional(intBetween(1, 16))
-})
+export const Sam3Prompt = Lazy.schema(() =>
+  Schema.Struct({
+    points: Schema.optional(upTo(Sam3Point, 32)),
+    boxes: Schema.optional(upTo(Sam3Box, 16)),
+    text: Schema.optional(Schema.String),
+    threshold: Schema.optional(Unit),
+    multimask: Schema.optional(Schema.Boolean),
+    applyMask: Schema.optional(Schema.Boolean),
+    maxInstances: Schema.optional(intBetween(1, 16))
+  })
+)
 /** @since 0.1.0 */
 export type Sam3Prompt = typeof Sam3Prompt.Type
 
 /** GPT Image quality (`xhigh`/`max` on 2.5 only; `auto` is refused). @since 0.1.0 */
-export const GptImageQuality = Schema.Literal("low", "medium", "high", "standard", "hd", "xhigh", "max")
+export const GptImageQuality = Lazy.schema(() => Schema.Literal("low", "medium", "high", "standard", "hd", "xhigh", "max"))
 
 /**
  * Parameters of an image project (media.md §10.1), including GPT Image, ControlNet, SAM 3, BiRefNet and
@@ -225,56 +238,58 @@ export const GptImageQuality = Schema.Literal("low", "medium", "high", "standard
  *
  * @since 0.1.0
  */
-export const ImageParams = Schema.Struct({
-  type: Schema.Literal("image"),
-  ...common,
-  seed: Schema.optional(Seed),
-  /** Preview images per output (cost extra; default 0). */
-  numberOfPreviews: Schema.optional(intAtLeast(0)),
-  /** Init image (img2img); also the source for SAM 3, BiRefNet and Pixal3D. */
-  startingImage: Schema.optional(MediaInput),
-  /** How much of the starting image to keep, 0–1 (default 0.5; the wire carries `1 − value`). */
-  startingImageStrength: Schema.optional(Unit),
-  /** Reference images (default max 3; GPT Image 16; Qwen 3; Kontext / Krea identity 2). */
-  contextImages: Schema.optional(Schema.Array(MediaInput)),
-  /** Sampler alias (media.md §11.2), must be in the tier's list. */
-  sampler: Schema.optional(Schema.String),
-  /** Scheduler alias (media.md §11.2), must be in the tier's list. */
-  scheduler: Schema.optional(Schema.String),
-  /** VAE file (Comfy models offering a choice). */
-  vae: Schema.optional(Schema.String),
-  /** Size preset id (`square_hd`, …) or `custom`. */
-  sizePreset: Schema.optional(NonBlank),
-  /** Custom width (with `height`; bounds per model). */
-  width: Schema.optional(intAtLeast(1)),
-  /** Custom height (with `width`; bounds per model). */
-  height: Schema.optional(intAtLeast(1)),
-  controlNet: Schema.optional(ControlNet),
-  outputFormat: Schema.optional(Schema.Literal("png", "jpg", "webp")),
-  gptImageQuality: Schema.optional(GptImageQuality),
-  gptImageBackground: Schema.optional(Schema.Literal("opaque", "auto", "transparent")),
-  /** 0–100, only with `jpg`/`webp`. */
-  gptImageOutputCompression: Schema.optional(intBetween(0, 100)),
-  /** Hosted mask URL, or a PNG data URI (< 50 MB) which is uploaded instead. */
-  gptImageMaskUrl: Schema.optional(Schema.String),
-  /** Mask image (GPT Image; needs a first context image). */
-  gptImageMask: Schema.optional(MediaInput),
-  /** SAM 3 only. */
-  sam3Prompt: Schema.optional(Sam3Prompt),
-  /** BiRefNet only: carry the matte as the source's alpha channel. */
-  applyMask: Schema.optional(Schema.Boolean),
-  /** Pixal3D single-view only. */
-  templateVariant: Schema.optional(Schema.Literal("i23d-birefnet")),
-  textureSize: Schema.optional(intBetween(1024, 4096)),
-  meshTargetFaces: Schema.optional(intBetween(5000, 700_000)),
-  normalMapSize: Schema.optional(intBetween(512, 2048)),
-  ambientOcclusionSize: Schema.optional(intBetween(256, 1024)),
-  shapeResolution: Schema.optional(intBetween(1024, 1536)),
-  /** Pixal3D multi-view orbit views (slots contextImage1/2/3). */
-  leftViewImage: Schema.optional(MediaInput),
-  backViewImage: Schema.optional(MediaInput),
-  rightViewImage: Schema.optional(MediaInput)
-}).annotations({ identifier: "ImageParams" })
+export const ImageParams = Lazy.schema(() =>
+  Schema.Struct({
+    type: Schema.Literal("image"),
+    ...common(),
+    seed: Schema.optional(Seed),
+    /** Preview images per output (cost extra; default 0). */
+    numberOfPreviews: Schema.optional(intAtLeast(0)),
+    /** Init image (img2img); also the source for SAM 3, BiRefNet and Pixal3D. */
+    startingImage: Schema.optional(MediaInput),
+    /** How much of the starting image to keep, 0–1 (default 0.5; the wire carries `1 − value`). */
+    startingImageStrength: Schema.optional(Unit),
+    /** Reference images (default max 3; GPT Image 16; Qwen 3; Kontext / Krea identity 2). */
+    contextImages: Schema.optional(Schema.Array(MediaInput)),
+    /** Sampler alias (media.md §11.2), must be in the tier's list. */
+    sampler: Schema.optional(Schema.String),
+    /** Scheduler alias (media.md §11.2), must be in the tier's list. */
+    scheduler: Schema.optional(Schema.String),
+    /** VAE file (Comfy models offering a choice). */
+    vae: Schema.optional(Schema.String),
+    /** Size preset id (`square_hd`, …) or `custom`. */
+    sizePreset: Schema.optional(NonBlank),
+    /** Custom width (with `height`; bounds per model). */
+    width: Schema.optional(intAtLeast(1)),
+    /** Custom height (with `width`; bounds per model). */
+    height: Schema.optional(intAtLeast(1)),
+    controlNet: Schema.optional(ControlNet),
+    outputFormat: Schema.optional(Schema.Literal("png", "jpg", "webp")),
+    gptImageQuality: Schema.optional(GptImageQuality),
+    gptImageBackground: Schema.optional(Schema.Literal("opaque", "auto", "transparent")),
+    /** 0–100, only with `jpg`/`webp`. */
+    gptImageOutputCompression: Schema.optional(intBetween(0, 100)),
+    /** Hosted mask URL, or a PNG data URI (< 50 MB) which is uploaded instead. */
+    gptImageMaskUrl: Schema.optional(Schema.String),
+    /** Mask image (GPT Image; needs a first context image). */
+    gptImageMask: Schema.optional(MediaInput),
+    /** SAM 3 only. */
+    sam3Prompt: Schema.optional(Sam3Prompt),
+    /** BiRefNet only: carry the matte as the source's alpha channel. */
+    applyMask: Schema.optional(Schema.Boolean),
+    /** Pixal3D single-view only. */
+    templateVariant: Schema.optional(Schema.Literal("i23d-birefnet")),
+    textureSize: Schema.optional(intBetween(1024, 4096)),
+    meshTargetFaces: Schema.optional(intBetween(5000, 700_000)),
+    normalMapSize: Schema.optional(intBetween(512, 2048)),
+    ambientOcclusionSize: Schema.optional(intBetween(256, 1024)),
+    shapeResolution: Schema.optional(intBetween(1024, 1536)),
+    /** Pixal3D multi-view orbit views (slots contextImage1/2/3). */
+    leftViewImage: Schema.optional(MediaInput),
+    backViewImage: Schema.optional(MediaInput),
+    rightViewImage: Schema.optional(MediaInput)
+  }).annotations({ identifier: "ImageParams" })
+)
 /** @since 0.1.0 */
 export type ImageParams = typeof ImageParams.Type
 
@@ -283,15 +298,15 @@ export type ImageParams = typeof ImageParams.Type
 // ---------------------------------------------------------------------------------------------
 
 /** Video control types (LTX v2v, media.md §10.2.6). @since 0.1.0 */
-export const VideoControlNetName = Schema.Literal("canny", "pose", "depth", "detailer", "outpaint", "inpaint")
+export const VideoControlNetName = Lazy.schema(() => Schema.Literal("canny", "pose", "depth", "detailer", "outpaint", "inpaint"))
 
 /** `{name, strength?}` → `currentControlNetsJob: [{name, controlStrength?}]`. @since 0.1.0 */
-export const VideoControlNet = Schema.Struct({ name: VideoControlNetName, strength: Schema.optional(Unit) })
+export const VideoControlNet = Lazy.schema(() => Schema.Struct({ name: VideoControlNetName, strength: Schema.optional(Unit) }))
 /** @since 0.1.0 */
 export type VideoControlNet = typeof VideoControlNet.Type
 
 /** Wan 3 aspect ratio. @since 0.1.0 */
-export const Wan3Ratio = Schema.Literal("adaptive", "16:9", "4:3", "1:1", "3:4", "9:16")
+export const Wan3Ratio = Lazy.schema(() => Schema.Literal("adaptive", "16:9", "4:3", "1:1", "3:4", "9:16"))
 
 /**
  * Parameters of a video project (media.md §10.2): WAN 2.2, LTX 2.x, Seedance, HappyHorse, Wan 3,
@@ -299,89 +314,91 @@ export const Wan3Ratio = Schema.Literal("adaptive", "16:9", "4:3", "1:1", "3:4",
  *
  * @since 0.1.0
  */
-export const VideoParams = Schema.Struct({
-  type: Schema.Literal("video"),
-  ...common,
-  /** uint32; FlashVSR also accepts −1 (random), Wan 3 caps at 2147483647. */
-  seed: Schema.optional(intBetween(-1, 4_294_967_295)),
-  /** Seconds; `frames` is computed from it per family (media.md §10.2.2). */
-  duration: Schema.optional(Positive),
-  /** Deprecated: explicit frame count (overwritten when `duration` is given, except FlashVSR). */
-  frames: Schema.optional(intAtLeast(1)),
-  /** Frame rate: WAN 16/32, LTX 1–60, Seedance/HappyHorse/H3 24, Wan 3 30. */
-  fps: Schema.optional(Positive),
-  width: Schema.optional(intAtLeast(1)),
-  height: Schema.optional(intAtLeast(1)),
-  sampler: Schema.optional(Schema.String),
-  scheduler: Schema.optional(Schema.String),
-  /** 1.0–8.0 unless the tier says otherwise. */
-  shift: Schema.optional(Positive),
-  /** 0–1 (0 = off). */
-  teacacheThreshold: Schema.optional(Unit),
-  /** First frame / subject / reference image. */
-  referenceImage: Schema.optional(MediaInput),
-  /** Last frame. */
-  referenceImageEnd: Schema.optional(MediaInput),
-  /** Driving audio (s2v, ia2v, a2v, H3 audio guide; first H3 r2v audio). */
-  referenceAudio: Schema.optional(MediaInput),
-  /** LTX 2.3 ID-LoRA voice identity. */
-  referenceAudioIdentity: Schema.optional(MediaInput),
-  /** 0–10 (default 3), sent as `identityGuidanceScale`. */
-  audioIdentityStrength: Schema.optional(between(0, 10)),
-  /** Source video (v2v, animate, FlashVSR; first H3 r2v video). */
-  referenceVideo: Schema.optional(MediaInput),
-  /** LTX v2v inpaint mask. */
-  referenceMask: Schema.optional(MediaInput),
-  /** MiniMax H3 r2v extra reference images. */
-  contextImages: Schema.optional(Schema.Array(MediaInput)),
-  /** MiniMax H3 r2v extra reference audios. */
-  referenceAudios: Schema.optional(Schema.Array(MediaInput)),
-  /** MiniMax H3 r2v extra reference videos. */
-  referenceVideos: Schema.optional(Schema.Array(MediaInput)),
-  /** MiniMax H3 r2v duration hints, one per reference video (2–15 s each, ≤ 15 s total). */
-  referenceVideoDurations: Schema.optional(Schema.Array(FiniteNumber)),
-  /** HTTPS image references (Seedance, HappyHorse, Wan 3). */
-  referenceImageUrls: Schema.optional(Schema.Array(NonBlank)),
-  /** HTTPS video references (Seedance, Wan 3). */
-  referenceVideoUrls: Schema.optional(Schema.Array(NonBlank)),
-  /** HTTPS audio references (Seedance, Wan 3). */
-  referenceAudioUrls: Schema.optional(Schema.Array(NonBlank)),
-  /** Wan 3 document reference (HTTPS; not on Enhanced). */
-  referenceFileUrl: Schema.optional(Schema.String),
-  /** Wan 3 web page reference (HTTPS; not on Enhanced). */
-  referenceLinkUrl: Schema.optional(Schema.String),
-  promptExtend: Schema.optional(Schema.Boolean),
-  watermark: Schema.optional(Schema.Boolean),
-  generateAudio: Schema.optional(Schema.Boolean),
-  ratio: Schema.optional(Wan3Ratio),
-  /** Seedance 2.5 loose-reference mode. */
-  seedanceTaskType: Schema.optional(Schema.Literal("reference", "edit", "extend")),
-  /** Seconds into the driving audio. */
-  audioStart: Schema.optional(atLeast(0)),
-  /** Seconds of driving audio (not MiniMax H3). */
-  audioDuration: Schema.optional(Positive),
-  /** Seconds into the source video (animate workflows). */
-  videoStart: Schema.optional(atLeast(0)),
-  /** LTX 2.3 keyframe strengths, 0–1. */
-  firstFrameStrength: Schema.optional(Unit),
-  lastFrameStrength: Schema.optional(Unit),
-  /** LTX v2v detailer strength, 0–1. */
-  detailerStrength: Schema.optional(Unit),
-  outpaintPosition: Schema.optional(Schema.Literal("center", "top", "bottom", "left", "right")),
-  controlNet: Schema.optional(VideoControlNet),
-  /** Subject points for animate-replace (sent as a JSON string). */
-  sam2Coordinates: Schema.optional(Schema.Array(Schema.Struct({ x: FiniteNumber, y: FiniteNumber }))),
-  /** Drop the last frame (seamless stitching). */
-  trimEndFrame: Schema.optional(Schema.Boolean),
-  /** `mp4` (default) or `mov` (Seedance 2.5 only). */
-  outputFormat: Schema.optional(Schema.Literal("mp4", "mov")),
-  /** Seedance 2.5 only. */
-  returnLastFrame: Schema.optional(Schema.Boolean),
-  /** FlashVSR target (else `min(width, height)`). */
-  upscaleResolution: Schema.optional(Schema.Literal(1080, 1440)),
-  detailPreference: Schema.optional(Schema.Literal("stable", "sharper")),
-  processingSpeed: Schema.optional(Schema.Literal("stable", "faster"))
-}).annotations({ identifier: "VideoParams" })
+export const VideoParams = Lazy.schema(() =>
+  Schema.Struct({
+    type: Schema.Literal("video"),
+    ...common(),
+    /** uint32; FlashVSR also accepts −1 (random), Wan 3 caps at 2147483647. */
+    seed: Schema.optional(intBetween(-1, 4_294_967_295)),
+    /** Seconds; `frames` is computed from it per family (media.md §10.2.2). */
+    duration: Schema.optional(Positive),
+    /** Deprecated: explicit frame count (overwritten when `duration` is given, except FlashVSR). */
+    frames: Schema.optional(intAtLeast(1)),
+    /** Frame rate: WAN 16/32, LTX 1–60, Seedance/HappyHorse/H3 24, Wan 3 30. */
+    fps: Schema.optional(Positive),
+    width: Schema.optional(intAtLeast(1)),
+    height: Schema.optional(intAtLeast(1)),
+    sampler: Schema.optional(Schema.String),
+    scheduler: Schema.optional(Schema.String),
+    /** 1.0–8.0 unless the tier says otherwise. */
+    shift: Schema.optional(Positive),
+    /** 0–1 (0 = off). */
+    teacacheThreshold: Schema.optional(Unit),
+    /** First frame / subject / reference image. */
+    referenceImage: Schema.optional(MediaInput),
+    /** Last frame. */
+    referenceImageEnd: Schema.optional(MediaInput),
+    /** Driving audio (s2v, ia2v, a2v, H3 audio guide; first H3 r2v audio). */
+    referenceAudio: Schema.optional(MediaInput),
+    /** LTX 2.3 ID-LoRA voice identity. */
+    referenceAudioIdentity: Schema.optional(MediaInput),
+    /** 0–10 (default 3), sent as `identityGuidanceScale`. */
+    audioIdentityStrength: Schema.optional(between(0, 10)),
+    /** Source video (v2v, animate, FlashVSR; first H3 r2v video). */
+    referenceVideo: Schema.optional(MediaInput),
+    /** LTX v2v inpaint mask. */
+    referenceMask: Schema.optional(MediaInput),
+    /** MiniMax H3 r2v extra reference images. */
+    contextImages: Schema.optional(Schema.Array(MediaInput)),
+    /** MiniMax H3 r2v extra reference audios. */
+    referenceAudios: Schema.optional(Schema.Array(MediaInput)),
+    /** MiniMax H3 r2v extra reference videos. */
+    referenceVideos: Schema.optional(Schema.Array(MediaInput)),
+    /** MiniMax H3 r2v duration hints, one per reference video (2–15 s each, ≤ 15 s total). */
+    referenceVideoDurations: Schema.optional(Schema.Array(FiniteNumber)),
+    /** HTTPS image references (Seedance, HappyHorse, Wan 3). */
+    referenceImageUrls: Schema.optional(Schema.Array(NonBlank)),
+    /** HTTPS video references (Seedance, Wan 3). */
+    referenceVideoUrls: Schema.optional(Schema.Array(NonBlank)),
+    /** HTTPS audio references (Seedance, Wan 3). */
+    referenceAudioUrls: Schema.optional(Schema.Array(NonBlank)),
+    /** Wan 3 document reference (HTTPS; not on Enhanced). */
+    referenceFileUrl: Schema.optional(Schema.String),
+    /** Wan 3 web page reference (HTTPS; not on Enhanced). */
+    referenceLinkUrl: Schema.optional(Schema.String),
+    promptExtend: Schema.optional(Schema.Boolean),
+    watermark: Schema.optional(Schema.Boolean),
+    generateAudio: Schema.optional(Schema.Boolean),
+    ratio: Schema.optional(Wan3Ratio),
+    /** Seedance 2.5 loose-reference mode. */
+    seedanceTaskType: Schema.optional(Schema.Literal("reference", "edit", "extend")),
+    /** Seconds into the driving audio. */
+    audioStart: Schema.optional(atLeast(0)),
+    /** Seconds of driving audio (not MiniMax H3). */
+    audioDuration: Schema.optional(Positive),
+    /** Seconds into the source video (animate workflows). */
+    videoStart: Schema.optional(atLeast(0)),
+    /** LTX 2.3 keyframe strengths, 0–1. */
+    firstFrameStrength: Schema.optional(Unit),
+    lastFrameStrength: Schema.optional(Unit),
+    /** LTX v2v detailer strength, 0–1. */
+    detailerStrength: Schema.optional(Unit),
+    outpaintPosition: Schema.optional(Schema.Literal("center", "top", "bottom", "left", "right")),
+    controlNet: Schema.optional(VideoControlNet),
+    /** Subject points for animate-replace (sent as a JSON string). */
+    sam2Coordinates: Schema.optional(Schema.Array(Schema.Struct({ x: FiniteNumber, y: FiniteNumber }))),
+    /** Drop the last frame (seamless stitching). */
+    trimEndFrame: Schema.optional(Schema.Boolean),
+    /** `mp4` (default) or `mov` (Seedance 2.5 only). */
+    outputFormat: Schema.optional(Schema.Literal("mp4", "mov")),
+    /** Seedance 2.5 only. */
+    returnLastFrame: Schema.optional(Schema.Boolean),
+    /** FlashVSR target (else `min(width, height)`). */
+    upscaleResolution: Schema.optional(Schema.Literal(1080, 1440)),
+    detailPreference: Schema.optional(Schema.Literal("stable", "sharper")),
+    processingSpeed: Schema.optional(Schema.Literal("stable", "faster"))
+  }).annotations({ identifier: "VideoParams" })
+)
 /** @since 0.1.0 */
 export type VideoParams = typeof VideoParams.Type
 
@@ -394,40 +411,42 @@ export type VideoParams = typeof VideoParams.Type
  *
  * @since 0.1.0
  */
-export const AudioParams = Schema.Struct({
-  type: Schema.Literal("audio"),
-  ...common,
-  seed: Schema.optional(Seed),
-  /** Seconds (ACE-Step 10–600, MiniMax Music 10–300). */
-  duration: Schema.optional(Positive),
-  /** Tempo (ACE-Step 30–300). */
-  bpm: Schema.optional(Positive),
-  /** `"2"`, `"3"`, `"4"` or `"6"` (2/4, 3/4, 4/4, 6/8). */
-  timesignature: Schema.optional(Schema.String),
-  /** Lyrics language (`en`, `unknown` = auto, …). */
-  language: Schema.optional(Schema.String),
-  /** Omit for instrumental. */
-  lyrics: Schema.optional(PromptText),
-  /** E.g. `"C major"`, `"A minor"`. */
-  keyscale: Schema.optional(Schema.String),
-  composerMode: Schema.optional(Schema.Boolean),
-  /** 0–10. */
-  promptStrength: Schema.optional(between(0, 10)),
-  /** 0–2. */
-  creativity: Schema.optional(between(0, 2)),
-  shift: Schema.optional(Positive),
-  sampler: Schema.optional(Schema.String),
-  scheduler: Schema.optional(Schema.String),
-  outputFormat: Schema.optional(Schema.Literal("mp3", "flac", "wav")),
-  /** qwen3 TTS voice. */
-  speaker: Schema.optional(Schema.String),
-  /** qwen3 TTS voice design instruction. */
-  instruct: Schema.optional(Schema.String),
-  /** qwen3 TTS transcript of `referenceAudio`. */
-  referenceText: Schema.optional(Schema.String),
-  /** qwen3 TTS voice clone sample (3–30 s). */
-  referenceAudio: Schema.optional(MediaInput)
-}).annotations({ identifier: "AudioParams" })
+export const AudioParams = Lazy.schema(() =>
+  Schema.Struct({
+    type: Schema.Literal("audio"),
+    ...common(),
+    seed: Schema.optional(Seed),
+    /** Seconds (ACE-Step 10–600, MiniMax Music 10–300). */
+    duration: Schema.optional(Positive),
+    /** Tempo (ACE-Step 30–300). */
+    bpm: Schema.optional(Positive),
+    /** `"2"`, `"3"`, `"4"` or `"6"` (2/4, 3/4, 4/4, 6/8). */
+    timesignature: Schema.optional(Schema.String),
+    /** Lyrics language (`en`, `unknown` = auto, …). */
+    language: Schema.optional(Schema.String),
+    /** Omit for instrumental. */
+    lyrics: Schema.optional(PromptText),
+    /** E.g. `"C major"`, `"A minor"`. */
+    keyscale: Schema.optional(Schema.String),
+    composerMode: Schema.optional(Schema.Boolean),
+    /** 0–10. */
+    promptStrength: Schema.optional(between(0, 10)),
+    /** 0–2. */
+    creativity: Schema.optional(between(0, 2)),
+    shift: Schema.optional(Positive),
+    sampler: Schema.optional(Schema.String),
+    scheduler: Schema.optional(Schema.String),
+    outputFormat: Schema.optional(Schema.Literal("mp3", "flac", "wav")),
+    /** qwen3 TTS voice. */
+    speaker: Schema.optional(Schema.String),
+    /** qwen3 TTS voice design instruction. */
+    instruct: Schema.optional(Schema.String),
+    /** qwen3 TTS transcript of `referenceAudio`. */
+    referenceText: Schema.optional(Schema.String),
+    /** qwen3 TTS voice clone sample (3–30 s). */
+    referenceAudio: Schema.optional(MediaInput)
+  }).annotations({ identifier: "AudioParams" })
+)
 /** @since 0.1.0 */
 export type AudioParams = typeof AudioParams.Type
 
@@ -440,7 +459,7 @@ export type AudioParams = typeof AudioParams.Type
  *
  * @since 0.1.0
  */
-export const ProjectParams = Schema.Union(ImageParams, VideoParams, AudioParams)
+export const ProjectParams = Lazy.schema(() => Schema.Union(ImageParams, VideoParams, AudioParams))
 /** @since 0.1.0 */
 export type ProjectParams = typeof ProjectParams.Type
 

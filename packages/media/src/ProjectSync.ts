@@ -23,6 +23,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
+import * as Lazy from "@effect-sogni/core/Lazy"
 import * as Schema from "effect/Schema"
 
 /**
@@ -40,7 +41,7 @@ export const snapshot: Effect.Effect<Protocol.ProjectsSync, SogniRest.RestError,
 
 const open = { key: Schema.String, value: Schema.Unknown } as const
 /** Optional on the wire, and `null` read as absent. */
-const optionalText = Schema.optionalWith(Schema.String, { nullable: true, exact: true })
+const optionalText = Lazy.schema(() => Schema.optionalWith(Schema.String, { nullable: true, exact: true }))
 
 /**
  * Statuses of a worker job in a recovery snapshot (socket.md §8.2), as a plain list (the promise
@@ -60,7 +61,7 @@ export const workerJobStatuses = [
 ] as const
 
 /** Statuses of a worker job in a recovery snapshot (socket.md §8.2). @since 0.1.0 */
-export const WorkerJobStatus: Schema.Literal<typeof workerJobStatuses> = Schema.Literal(...workerJobStatuses)
+export const WorkerJobStatus: Schema.Literal<typeof workerJobStatuses> = Lazy.schema(() => Schema.Literal(...workerJobStatuses))
 /** @since 0.1.0 */
 export type WorkerJobStatus = (typeof workerJobStatuses)[number]
 
@@ -70,18 +71,20 @@ export type WorkerJobStatus = (typeof workerJobStatuses)[number]
  *
  * @since 0.1.0
  */
-export const RunningJob = Schema.Struct({
-  id: Schema.String,
-  imgID: Schema.String,
-  status: WorkerJobStatus,
-  reason: optionalText,
-  performedSteps: Schema.optionalWith(Schema.Number, { exact: true }),
-  seedUsed: Schema.optionalWith(Schema.Number, { exact: true }),
-  triggeredNSFWFilter: Schema.optionalWith(Schema.Boolean, { exact: true }),
-  createTime: Schema.optionalWith(Schema.Number, { exact: true }),
-  updateTime: Schema.optionalWith(Schema.Number, { exact: true }),
-  network: Schema.optionalWith(Schema.String, { exact: true })
-}, open)
+export const RunningJob = Lazy.schema(() =>
+  Schema.Struct({
+    id: Schema.String,
+    imgID: Schema.String,
+    status: WorkerJobStatus,
+    reason: optionalText,
+    performedSteps: Schema.optionalWith(Schema.Number, { exact: true }),
+    seedUsed: Schema.optionalWith(Schema.Number, { exact: true }),
+    triggeredNSFWFilter: Schema.optionalWith(Schema.Boolean, { exact: true }),
+    createTime: Schema.optionalWith(Schema.Number, { exact: true }),
+    updateTime: Schema.optionalWith(Schema.Number, { exact: true }),
+    network: Schema.optionalWith(Schema.String, { exact: true })
+  }, open)
+)
 /** @since 0.1.0 */
 export type RunningJob = typeof RunningJob.Type
 
@@ -111,20 +114,22 @@ const projectFields = {
  *
  * @since 0.1.0
  */
-export const RunningProject = Schema.Struct({
-  id: Schema.String,
-  appId: Schema.optionalWith(Schema.String, { exact: true }),
-  appSource: Schema.optionalWith(Schema.String, { exact: true }),
-  jobType: Schema.optionalWith(Schema.String, { exact: true }),
-  model: Schema.Struct({
-    ...modelFields,
-    type: Schema.optionalWith(Schema.String, { exact: true })
-  }, open),
-  ...projectFields,
-  clientRequestData: Schema.optionalWith(Schema.String, { exact: true }),
-  workerJobs: Schema.optionalWith(Schema.Array(RunningJob), { exact: true }),
-  completedWorkerJobs: Schema.optionalWith(Schema.Array(RunningJob), { exact: true })
-}, open)
+export const RunningProject = Lazy.schema(() =>
+  Schema.Struct({
+    id: Schema.String,
+    appId: Schema.optionalWith(Schema.String, { exact: true }),
+    appSource: Schema.optionalWith(Schema.String, { exact: true }),
+    jobType: Schema.optionalWith(Schema.String, { exact: true }),
+    model: Schema.Struct({
+      ...modelFields,
+      type: Schema.optionalWith(Schema.String, { exact: true })
+    }, open),
+    ...projectFields,
+    clientRequestData: Schema.optionalWith(Schema.String, { exact: true }),
+    workerJobs: Schema.optionalWith(Schema.Array(RunningJob), { exact: true }),
+    completedWorkerJobs: Schema.optionalWith(Schema.Array(RunningJob), { exact: true })
+  }, open)
+)
 /** @since 0.1.0 */
 export type RunningProject = typeof RunningProject.Type
 
@@ -193,19 +198,21 @@ export const elsewhere: Effect.Effect<
  *
  * @since 0.1.0
  */
-export const RecordJob = Schema.Struct({
-  id: Schema.String,
-  imgID: Schema.optionalWith(Schema.String, { exact: true }),
-  status: WorkerJobStatus,
-  reason: optionalText,
-  performedSteps: Schema.optionalWith(Schema.Number, { exact: true }),
-  seedUsed: Schema.optionalWith(Schema.Number, { exact: true }),
-  triggeredNSFWFilter: Schema.optionalWith(Schema.Boolean, { exact: true }),
-  resultUrl: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true }),
-  createTime: Schema.optionalWith(Schema.Number, { exact: true }),
-  updateTime: Schema.optionalWith(Schema.Number, { exact: true }),
-  endTime: Schema.optionalWith(Schema.NullOr(Schema.Number), { exact: true })
-}, open)
+export const RecordJob = Lazy.schema(() =>
+  Schema.Struct({
+    id: Schema.String,
+    imgID: Schema.optionalWith(Schema.String, { exact: true }),
+    status: WorkerJobStatus,
+    reason: optionalText,
+    performedSteps: Schema.optionalWith(Schema.Number, { exact: true }),
+    seedUsed: Schema.optionalWith(Schema.Number, { exact: true }),
+    triggeredNSFWFilter: Schema.optionalWith(Schema.Boolean, { exact: true }),
+    resultUrl: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true }),
+    createTime: Schema.optionalWith(Schema.Number, { exact: true }),
+    updateTime: Schema.optionalWith(Schema.Number, { exact: true }),
+    endTime: Schema.optionalWith(Schema.NullOr(Schema.Number), { exact: true })
+  }, open)
+)
 /** @since 0.1.0 */
 export type RecordJob = typeof RecordJob.Type
 
@@ -215,21 +222,23 @@ export type RecordJob = typeof RecordJob.Type
  *
  * @since 0.1.0
  */
-export const ProjectRecord = Schema.Struct({
-  id: Schema.String,
-  SID: Schema.optionalWith(Schema.Number, { exact: true }),
-  model: Schema.Struct({
-    ...modelFields
-  }, open),
-  ...projectFields,
-  workerJobs: Schema.Array(RecordJob),
-  completedWorkerJobs: Schema.Array(RecordJob)
-}, open)
+export const ProjectRecord = Lazy.schema(() =>
+  Schema.Struct({
+    id: Schema.String,
+    SID: Schema.optionalWith(Schema.Number, { exact: true }),
+    model: Schema.Struct({
+      ...modelFields
+    }, open),
+    ...projectFields,
+    workerJobs: Schema.Array(RecordJob),
+    completedWorkerJobs: Schema.Array(RecordJob)
+  }, open)
+)
 /** @since 0.1.0 */
 export type ProjectRecord = typeof ProjectRecord.Type
 
 /** The normalized statuses of the owner's live lookup (media.md §8). @since 0.1.0 */
-export const LookupStatus = Schema.Literal("pending", "queued", "processing", "completed", "failed", "canceled")
+export const LookupStatus = Lazy.schema(() => Schema.Literal("pending", "queued", "processing", "completed", "failed", "canceled"))
 /** @since 0.1.0 */
 export type LookupStatus = typeof LookupStatus.Type
 
@@ -239,13 +248,15 @@ export type LookupStatus = typeof LookupStatus.Type
  *
  * @since 0.1.0
  */
-export const StatusSnapshot = Schema.Struct({
-  id: Schema.String,
-  status: LookupStatus,
-  finished: Schema.Boolean,
-  workerJobs: Schema.Array(RecordJob),
-  completedWorkerJobs: Schema.Array(RecordJob)
-}, open)
+export const StatusSnapshot = Lazy.schema(() =>
+  Schema.Struct({
+    id: Schema.String,
+    status: LookupStatus,
+    finished: Schema.Boolean,
+    workerJobs: Schema.Array(RecordJob),
+    completedWorkerJobs: Schema.Array(RecordJob)
+  }, open)
+)
 /** @since 0.1.0 */
 export type StatusSnapshot = typeof StatusSnapshot.Type
 

@@ -50,6 +50,7 @@ import * as Layer from "effect/Layer"
 import * as MutableQueue from "effect/MutableQueue"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
+import * as Lazy from "@effect-sogni/core/Lazy"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as JobRequestBuilder from "./JobRequestBuilder.js"
@@ -288,7 +289,7 @@ const isLlmProject = (p: Protocol.RecoveredProject): boolean =>
 const rawStatus = (status: string): string =>
   status === "processing" ? "progress" : status === "failed" ? "errored" : status === "canceled" ? "cancelled" : status
 
-const ProjectSnapshot = Schema.Struct({ project: Protocol.RecoveredProject })
+const ProjectSnapshot = Lazy.schema(() => Schema.Struct({ project: Protocol.RecoveredProject }))
 
 const downloadUrlBody = LeanRest.decoder(Protocol.DownloadUrl)
 /** The `downloadUrl` of a mint answer. */

@@ -6,6 +6,7 @@
  */
 import { SogniInvalidRequest } from "@effect-sogni/core/SogniError"
 import * as ParseResult from "effect/ParseResult"
+import * as Lazy from "@effect-sogni/core/Lazy"
 import * as Schema from "effect/Schema"
 import * as AST from "effect/SchemaAST"
 
@@ -20,13 +21,17 @@ const rule = (id: string, message: (actual: unknown) => string) => ({
 const show = (u: unknown): string => (typeof u === "number" || typeof u === "boolean" ? String(u) : JSON.stringify(u))
 
 /** A finite number. @internal */
-export const FiniteNumber = Schema.Number.pipe(
-  Schema.filter((n) => Number.isFinite(n), rule("type", (a) => `must be a finite number, got ${show(a)}`))
+export const FiniteNumber = Lazy.schema(() =>
+  Schema.Number.pipe(
+    Schema.filter((n) => Number.isFinite(n), rule("type", (a) => `must be a finite number, got ${show(a)}`))
+  )
 )
 
 /** A safe integer. @internal */
-export const Int = FiniteNumber.pipe(
-  Schema.filter((n) => Number.isSafeInteger(n), rule("integer", (a) => `must be an integer, got ${show(a)}`))
+export const Int = Lazy.schema(() =>
+  FiniteNumber.pipe(
+    Schema.filter((n) => Number.isSafeInteger(n), rule("integer", (a) => `must be an integer, got ${show(a)}`))
+  )
 )
 
 /** A number within `[min, max]`. @internal */
@@ -46,8 +51,10 @@ export const atLeast = (min: number) =>
   FiniteNumber.pipe(Schema.filter((n) => n >= min, rule("range", (a) => `must be at least ${min}, got ${show(a)}`)))
 
 /** A number > 0. @internal */
-export const Positive = FiniteNumber.pipe(
-  Schema.filter((n) => n > 0, rule("range", (a) => `must be greater than 0, got ${show(a)}`))
+export const Positive = Lazy.schema(() =>
+  FiniteNumber.pipe(
+    Schema.filter((n) => n > 0, rule("range", (a) => `must be greater than 0, got ${show(a)}`))
+  )
 )
 
 /** An integer ≥ `min`. @internal */
@@ -55,8 +62,10 @@ export const intAtLeast = (min: number) =>
   Int.pipe(Schema.filter((n) => n >= min, rule("range", (a) => `must be at least ${min}, got ${show(a)}`)))
 
 /** A string with visible content. @internal */
-export const NonBlank = Schema.String.pipe(
-  Schema.filter((s) => s.trim().length > 0, rule("required", () => "must not be empty"))
+export const NonBlank = Lazy.schema(() =>
+  Schema.String.pipe(
+    Schema.filter((s) => s.trim().length > 0, rule("required", () => "must not be empty"))
+  )
 )
 
 /** An array of at most `n` items. @internal */
@@ -69,8 +78,10 @@ export const upTo = <S extends Schema.Schema.Any>(item: S, n: number) =>
   )
 
 /** A 64-digit hex SHA-256 digest. @internal */
-export const Sha256 = Schema.String.pipe(
-  Schema.filter((s) => /^[a-f0-9]{64}$/i.test(s), rule("format", () => "must be a SHA-256 hex digest"))
+export const Sha256 = Lazy.schema(() =>
+  Schema.String.pipe(
+    Schema.filter((s) => /^[a-f0-9]{64}$/i.test(s), rule("format", () => "must be a SHA-256 hex digest"))
+  )
 )
 
 /**

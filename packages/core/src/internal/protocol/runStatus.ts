@@ -4,17 +4,20 @@
  *
  * @internal
  */
+import * as Lazy from "../../Lazy.js"
 import * as Schema from "effect/Schema"
 
 /** A durable run's status. @since 0.2.0 */
-export const DurableRunStatus = Schema.Literal(
-  "queued",
-  "running",
-  "waiting_for_user",
-  "completed",
-  "partial_failure",
-  "failed",
-  "cancelled"
+export const DurableRunStatus = Lazy.schema(() =>
+  Schema.Literal(
+    "queued",
+    "running",
+    "waiting_for_user",
+    "completed",
+    "partial_failure",
+    "failed",
+    "cancelled"
+  )
 )
 /** @since 0.2.0 */
 export type DurableRunStatus = typeof DurableRunStatus.Type

@@ -5,6 +5,7 @@
  *
  * @internal
  */
+import * as Lazy from "../../Lazy.js"
 import * as Schema from "effect/Schema"
 
 /** Content types a saved upload may have (media.md §9.1). @since 0.2.0 */
@@ -24,47 +25,53 @@ export const savedUploadContentTypes: ReadonlySet<string> = new Set([
 ])
 
 /** A file in the library. @since 0.2.0 */
-export const SavedUpload = Schema.Struct({
-  id: Schema.String,
-  name: Schema.String,
-  bytes: Schema.Number,
-  contentType: Schema.String,
-  state: Schema.Literal("uploading", "ready"),
-  createdAt: Schema.String,
-  expiresAt: Schema.String
-})
+export const SavedUpload = Lazy.schema(() =>
+  Schema.Struct({
+    id: Schema.String,
+    name: Schema.String,
+    bytes: Schema.Number,
+    contentType: Schema.String,
+    state: Schema.Literal("uploading", "ready"),
+    createdAt: Schema.String,
+    expiresAt: Schema.String
+  })
+)
 /** @since 0.2.0 */
 export type SavedUpload = typeof SavedUpload.Type
 
 /** The library's limits. @since 0.2.0 */
-export const SavedUploadLimits = Schema.Struct({
-  entries: Schema.Number,
-  bytes: Schema.Number,
-  fileBytes: Schema.Number,
-  idleDays: Schema.Number,
-  copyBytesPerDay: Schema.Number,
-  bindingsPerDay: Schema.Number
-})
+export const SavedUploadLimits = Lazy.schema(() =>
+  Schema.Struct({
+    entries: Schema.Number,
+    bytes: Schema.Number,
+    fileBytes: Schema.Number,
+    idleDays: Schema.Number,
+    copyBytesPerDay: Schema.Number,
+    bindingsPerDay: Schema.Number
+  })
+)
 /** @since 0.2.0 */
 export type SavedUploadLimits = typeof SavedUploadLimits.Type
 
 /** `GET /v1/assets`. @since 0.2.0 */
-export const SavedUploadLibrary = Schema.Struct({ assets: Schema.Array(SavedUpload), limits: SavedUploadLimits })
+export const SavedUploadLibrary = Lazy.schema(() => Schema.Struct({ assets: Schema.Array(SavedUpload), limits: SavedUploadLimits }))
 /** @since 0.2.0 */
 export type SavedUploadLibrary = typeof SavedUploadLibrary.Type
 
 /** `GET /v1/assets/capabilities`. @since 0.2.0 */
-export const SavedUploadCapabilities = Schema.Struct({ enabled: Schema.Boolean })
+export const SavedUploadCapabilities = Lazy.schema(() => Schema.Struct({ enabled: Schema.Boolean }))
 /** @since 0.2.0 */
 export type SavedUploadCapabilities = typeof SavedUploadCapabilities.Type
 
 /** `POST /v1/assets/prepare` body: the file's digest, size, type and name. @since 0.2.0 */
-export const SavedUploadPrepareRequest = Schema.Struct({
-  sha256: Schema.String,
-  bytes: Schema.Number,
-  contentType: Schema.String,
-  name: Schema.String
-})
+export const SavedUploadPrepareRequest = Lazy.schema(() =>
+  Schema.Struct({
+    sha256: Schema.String,
+    bytes: Schema.Number,
+    contentType: Schema.String,
+    name: Schema.String
+  })
+)
 /** @since 0.2.0 */
 export type SavedUploadPrepareRequest = typeof SavedUploadPrepareRequest.Type
 
@@ -74,20 +81,24 @@ export type SavedUploadPrepareRequest = typeof SavedUploadPrepareRequest.Type
  *
  * @since 0.2.0
  */
-export const SavedUploadPrepared = Schema.Struct({
-  ...SavedUpload.fields,
-  reused: Schema.optional(Schema.Boolean),
-  uploadUrl: Schema.optional(Schema.String),
-  uploadHeaders: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String }))
-})
+export const SavedUploadPrepared = Lazy.schema(() =>
+  Schema.Struct({
+    ...SavedUpload.fields,
+    reused: Schema.optional(Schema.Boolean),
+    uploadUrl: Schema.optional(Schema.String),
+    uploadHeaders: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String }))
+  })
+)
 /** @since 0.2.0 */
 export type SavedUploadPrepared = typeof SavedUploadPrepared.Type
 
 /** `POST /v1/assets/{id}/bind` body: the project and its upload slot (`id`: a media slot id). @since 0.2.0 */
-export const SavedUploadBindRequest = Schema.Struct({
-  projectId: Schema.String,
-  type: Schema.String,
-  id: Schema.optional(Schema.String)
-})
+export const SavedUploadBindRequest = Lazy.schema(() =>
+  Schema.Struct({
+    projectId: Schema.String,
+    type: Schema.String,
+    id: Schema.optional(Schema.String)
+  })
+)
 /** @since 0.2.0 */
 export type SavedUploadBindRequest = typeof SavedUploadBindRequest.Type

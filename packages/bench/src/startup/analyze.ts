@@ -1,0 +1,148 @@
+/**
+ * Where a minimal image program's start-up goes: `npx tsx packages/bench/src/startup/analyze.ts [program]`
+ * (`effect` by default; `adapter`, `official`, `floor`).
+ *
+ * - bundle: minified bytes per package (esbuild metafile), and each library module the program pulls
+ *   beyond the floor program (`programs/floor.ts`: Effect, `@effect/platform`, `ws` without the SDK),
+ *   with the SDK module that imports it (why it is there);
+ * - import: the program bundled without minifying, each module's top-level code timed (a mark is put
+ *   where esbuild starts each module, and the time to the next mark is that module's); medians of
+ *   `ANALYZE_RUNS` fresh processes (default 5). Module code runs in bundle order, so a module that
+ *   first touches a shared library also pays for that library's first use (JIT warm-up).
+ *
+ * Dynamic imports stay out, as in `bundle.ts`. For a CPU profile of the same import, run the printed
+ * bundle under `node --cpu-prof`.
+ */
+import { execFileSync } from "node:child_process"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { build, type Metafile, type Plugin } from "esbuild"
+import { median } from "../Benchmark.js"
+import { type Program, programs } from "./bundle.js"
+
+const program = (process.argv[2] ?? "effect") as Program
+if (!(program in programs)) throw new Error(`unknown program ${program}; one of ${Object.keys(programs).join(", ")}`)
+const runs = Number(process.env.ANALYZE_RUNS ?? 5)
+
+const external: Plugin = {
+  name: "dynamic-imports-external",
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, (args) => (args.kind === "dynamic-import" ? { path: args.path, external: true } : undefined))
+  }
+}
+
+const options = (p: Program, minify: boolean) => ({
+  entryPoints: [fileURLToPath(programs[p])],
+  bundle: true,
+  minify,
+  platform: "node" as const,
+  target: "node20",
+  format: "esm" as const,
+  write: false,
+  metafile: true,
+  logLevel: "silent" as const,
+  plugins: [external],
+  banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" }
+})
+
+/** `effect/dist/esm/Stream.js`, `@effect-sogni/core/src/Protocol.ts`: the path from the package on. */
+const short = (path: string): string =>
+  path.includes("node_modules/")
+    ? path.replace(/^.*node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?/, "")
+    : path.replace(/^(?:\.\.\/)*(?:packages\/)?/, "@effect-sogni/")
+const packageOf = (path: string): string => {
+  const parts = short(path).split("/")
+  return parts[0]!.startsWith("@") ? `${parts[0]}/${parts[1]}` : parts[0]!
+}
+const isSdk = (path: string) => short(path).startsWith("@effect-sogni/")
+
+const bytesByInput = (meta: Metafile): Map<string, number> => {
+  const out = Object.values(meta.outputs)[0]!
+  return new Map(Object.entries(out.inputs).map(([k, v]) => [k, v.bytesInOutput]))
+}
+
+const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`
+
+const main = async () => {
+  const [minified, floor] = await Promise.all([build(options(program, true)), build(options("floor", true))])
+  const bytes = bytesByInput(minified.metafile!)
+  const floorInputs = new Set(bytesByInput(floor.metafile!).keys())
+  const byPackage = new Map<string, number>()
+  for (const [input, n] of bytes) byPackage.set(packageOf(input), (byPackage.get(packageOf(input)) ?? 0) + n)
+  console.log(`\n${program}: ${kb(minified.outputFiles![0]!.contents.length)} minified; by package:`)
+  for (const [p, n] of [...byPackage].sort((a, b) => b[1] - a[1])) console.log(`  ${kb(n).padStart(9)}  ${p}`)
+
+  // who imports each library module the floor does not have: the nearest SDK module up the import graph
+  const importers = new Map<string, Array<string>>()
+  for (const [input, { imports }] of Object.entries(minified.metafile!.inputs)) {
+    // modules esbuild parsed but left out (tree-shaken) import nothing into the program
+    if ((bytes.get(input) ?? 0) === 0) continue
+    for (const i of imports) importers.set(i.path, [...(importers.get(i.path) ?? []), input])
+  }
+  const sdkImporters = (input: string): Array<string> => {
+    const found = new Set<string>()
+    const seen = new Set<string>([input])
+    let frontier = [input]
+    while (frontier.length > 0 && found.size === 0) {
+      const next: Array<string> = []
+      for (const f of frontier) {
+        for (const by of importers.get(f) ?? []) {
+          if (seen.has(by)) continue
+          seen.add(by)
+          if (isSdk(by)) found.add(short(by))
+          else next.push(by)
+        }
+      }
+      frontier = next
+    }
+    return [...found]
+  }
+  const extra = [...bytes].filter(([input, n]) => !floorInputs.has(input) && !isSdk(input) && n > 0).sort((a, b) => b[1] - a[1])
+  console.log(`\nlibrary modules beyond the floor (${kb(extra.reduce((a, [, n]) => a + n, 0))}), imported by:`)
+  for (const [input, n] of extra.slice(0, 25)) {
+    console.log(`  ${kb(n).padStart(9)}  ${short(input)}  <- ${sdkImporters(input).slice(0, 3).join(", ") || "?"}`)
+  }
+
+  // top-level evaluation time per module, from marks at esbuild's module boundaries
+  const plain = await build({ ...options(program, false), metafile: false })
+  const lines = plain.outputFiles![0]!.text.split("\n")
+  const marked: Array<string> = []
+  for (const line of lines) {
+    marked.push(line)
+    const m = /^\/\/ (\S+\.(?:ts|js|mjs|cjs))$/.exec(line)
+    if (m) marked.push(`globalThis.__mark(${JSON.stringify(m[1])});`)
+  }
+  marked.splice(1, 0, "globalThis.__marks=[];globalThis.__mark=(n)=>globalThis.__marks.push([n,performance.now()]);")
+  marked.push(`globalThis.__mark("(end)");`)
+  const dir = mkdtempSync(join(tmpdir(), "effect-sogni-analyze-"))
+  try {
+    const file = join(dir, `${program}.mjs`)
+    writeFileSync(file, marked.join("\n"))
+    writeFileSync(join(dir, `${program}.plain.mjs`), plain.outputFiles![0]!.text)
+    const reader =
+      `await import(${JSON.stringify(file)});const m=globalThis.__marks,o={};` +
+      `for(let i=0;i<m.length-1;i++)o[m[i][0]]=(o[m[i][0]]??0)+m[i+1][1]-m[i][1];process.stdout.write(JSON.stringify(o))`
+    const samples = new Map<string, Array<number>>()
+    for (let r = 0; r < runs; r++) {
+      const times = JSON.parse(execFileSync(process.execPath, ["--input-type=module", "-e", reader]).toString()) as Record<string, number>
+      for (const [k, v] of Object.entries(times)) samples.set(k, [...(samples.get(k) ?? []), v])
+    }
+    const ms = [...samples].map(([k, v]) => [k, median(v)] as const)
+    const perPackage = new Map<string, number>()
+    for (const [k, v] of ms) perPackage.set(packageOf(k), (perPackage.get(packageOf(k)) ?? 0) + v)
+    const total = ms.reduce((a, [, v]) => a + v, 0)
+    console.log(`\nimport: top-level code ${total.toFixed(1)} ms (median of ${runs}; unminified), by package:`)
+    for (const [p, v] of [...perPackage].sort((a, b) => b[1] - a[1])) console.log(`  ${v.toFixed(1).padStart(7)} ms  ${p}`)
+    console.log(`\nSDK modules (top-level ms):`)
+    for (const [k, v] of ms.filter(([k]) => isSdk(k)).sort((a, b) => b[1] - a[1]).slice(0, 20)) {
+      console.log(`  ${v.toFixed(2).padStart(7)}  ${short(k)}`)
+    }
+    console.log(`\n(the unminified bundle for node --cpu-prof: rerun with ANALYZE_KEEP=1 to keep ${dir})`)
+  } finally {
+    if (process.env.ANALYZE_KEEP !== "1") rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+await main()

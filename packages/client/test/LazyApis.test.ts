@@ -1,0 +1,139 @@
+/**
+ * `sogni.chat`, `sogni.workflows` and `sogni.replay` load their code and services on the first call
+ * (client `internal/lazyApis.ts`, `internal/lazyRuntime.ts`): listeners and the LLM model list work
+ * before the load, events reach listeners added before it, the loaded services share the client's
+ * connection, a failed load is an `UnexpectedError` tried again on the next call, and `dispose` releases
+ * what was loaded and refuses later loads. Against the emulator over real loopback sockets.
+ */
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import { type ChatCompletionChunk, type ChatCompletionResult, isDisposedError, isUnexpectedError, SogniClient } from "../src/index.js"
+import { LazyRuntimes } from "../src/internal/lazyRuntime.js"
+import { Runner } from "../src/internal/runner.js"
+import { endpoints, type RunningEmulator, startEmulator } from "./emulator.js"
+
+const MODEL = "qwen3.6-35b-a3b-gguf-iq4xs"
+let emulator: RunningEmulator
+beforeAll(async () => {
+  emulator = await startEmulator()
+})
+afterAll(async () => {
+  await emulator?.stop()
+})
+
+describe("lazily loaded client groups", () => {
+  it("chat: models and listeners before the load; events of the loaded chat reach listeners added before it", async () => {
+    const sogni = await SogniClient.createInstance({ appId: "lazy-chat-events", logLevel: "error", ...endpoints(emulator) })
+    try {
+      const updates: Array<number> = []
+      const tokens: Array<ChatCompletionChunk> = []
+      const completed: Array<ChatCompletionResult> = []
+      sogni.chat.on("modelsUpdated", (models) => updates.push(Object.keys(models).length))
+      sogni.chat.on("token", (chunk) => tokens.push(chunk))
+      sogni.chat.on("completed", (result) => completed.push(result))
+      assert.strictEqual(sogni.chat.listenerCount("token"), 1)
+      // the model list the server pushes reaches the facade without loading the chat code
+      await sogni.projects.waitForModels()
+      const models = await sogni.chat.waitForModels()
+      assert.isAbove(Object.keys(models).length, 0)
+      assert.deepStrictEqual(Object.keys(sogni.chat.models).sort(), Object.keys(models).sort())
+
+      const result = await sogni.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "hello there" }] })
+      assert.isAbove(result.content.length, 0)
+      assert.strictEqual(completed.length, 1)
+      assert.strictEqual(completed[0]!.content, result.content)
+      assert.isAbove(tokens.length, 0)
+      assert.strictEqual(tokens.map((t) => t.content).join(""), result.content)
+      assert.isAbove(updates.length, 0)
+    } finally {
+      await sogni.dispose()
+    }
+  })
+
+  it("workflows and replay load together and answer over the client's REST session", async () => {
+    const sogni = await SogniClient.createInstance({ appId: "lazy-workflows", logLevel: "error", ...endpoints(emulator) })
+    try {
+      const [workflows, replay, templates] = await Promise.all([
+        sogni.workflows.list({ limit: 5 }),
+        sogni.replay.list({ limit: 5 }),
+        sogni.workflows.templates.list({ limit: 5 })
+      ])
+      assert.isArray(workflows)
+      assert.isArray(replay.records)
+      assert.isArray(templates.templates)
+    } finally {
+      await sogni.dispose()
+    }
+  })
+
+  it("after dispose, chat, workflows, replay and their iterators reject with DisposedError, loaded or not", async () => {
+    const sogni = await SogniClient.createInstance({ appId: "lazy-dispose", logLevel: "error", ...endpoints(emulator) })
+    await sogni.workflows.list({ limit: 1 })
+    await sogni.dispose()
+    const outcomes = await Promise.all([
+      sogni.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "hi" }] }).then(() => "resolved", (e) => e),
+      sogni.chat.estimateCost({ model: MODEL, messages: [{ role: "user", content: "hi" }] }).then(() => "resolved", (e) => e),
+      sogni.workflows.get("wf-1").then(() => "resolved", (e) => e),
+      sogni.replay.list().then(() => "resolved", (e) => e),
+      sogni.chat.runs.streamEvents("run-1").next().then(() => "resolved", (e) => e),
+      sogni.workflows.streamEvents("wf-1").next().then(() => "resolved", (e) => e)
+    ])
+    for (const outcome of outcomes) assert.isTrue(isDisposedError(outcome), String(outcome))
+  })
+})
+
+describe("LazyRuntimes", () => {
+  const base = () => new Runner<never>(ManagedRuntime.make(Layer.empty))
+
+  it("a load that fails rejects with an UnexpectedError and is tried again on the next call", async () => {
+    const runner = base()
+    const lazy = new LazyRuntimes(runner, Layer.empty)
+    let attempts = 0
+    const get = lazy.group(async () => {
+      attempts++
+      if (attempts === 1) throw new Error("module not found")
+      return { layer: Layer.empty, make: (r: Runner<never>) => ({ r }) }
+    })
+    const first = await get().then(() => undefined, (e: unknown) => e)
+    assert.isTrue(isUnexpectedError(first))
+    assert.include((first as Error).message, "module not found")
+    const second = await get()
+    assert.strictEqual(await get(), second)
+    assert.strictEqual(attempts, 2)
+    await lazy.dispose()
+    await runner.dispose()
+  })
+
+  it("a group whose layer dies rejects with an UnexpectedError naming the defect", async () => {
+    const runner = base()
+    const lazy = new LazyRuntimes(runner, Layer.empty)
+    const get = lazy.group(async () => ({
+      layer: Layer.effectDiscard(Effect.dieMessage("layer broke")),
+      make: (r: Runner<never>) => r
+    }))
+    const error = await get().then(() => undefined, (e: unknown) => e)
+    assert.isTrue(isUnexpectedError(error))
+    assert.include((error as Error).message, "layer broke")
+    await lazy.dispose()
+    await runner.dispose()
+  })
+
+  it("dispose releases a built group's layers and refuses later loads", async () => {
+    const runner = base()
+    const lazy = new LazyRuntimes(runner, Layer.empty)
+    let released = 0
+    const get = lazy.group(async () => ({
+      layer: Layer.scopedDiscard(Effect.addFinalizer(() => Effect.sync(() => void released++))),
+      make: (r: Runner<never>) => r
+    }))
+    const group = await get()
+    assert.strictEqual(await group.run(Effect.succeed(1)), 1)
+    await lazy.dispose()
+    assert.strictEqual(released, 1)
+    assert.isTrue(group.disposed)
+    assert.isTrue(isDisposedError(await get().then(() => undefined, (e: unknown) => e)))
+    await runner.dispose()
+  })
+})
