@@ -249,16 +249,9 @@ export const make: Effect.Effect<
         logFailure(url, first.left)
         if (policy.retries <= 0 || !(policy.while ?? RetryPolicy.isRetryable)(first.left)) return done(first)
         // the rare path: the policy's schedule with the first failure replayed into it
-        let replay = true
-        const again = Effect.suspend(() => {
-          if (!replay) {
-            return Effect.tapError(attemptEffect(url, headers, decode), (e) => Effect.sync(() => logFailure(url, e)))
-          }
-          replay = false
-          return Effect.fail(first.left)
-        })
+        const again = Effect.tapError(attemptEffect(url, headers, decode), (e) => Effect.sync(() => logFailure(url, e)))
         track(
-          RetryPolicy.retry(again, RetryPolicy.withinWindow(policy, clock, startedAt)),
+          RestClient.retryAfterFailure(first.left, again, policy, clock, startedAt),
           (exit) => done(Exit.isSuccess(exit) ? Either.right(exit.value) : Either.left(failureOf(exit, first.left)))
         )
       })

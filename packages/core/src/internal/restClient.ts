@@ -270,9 +270,31 @@ const jsonTextOf = (ex: Exchange): Effect.Effect<string | undefined, SogniInvali
 }
 
 /**
- * `RetryPolicy.retry`, with its schedule built only once the first attempt failed: the first failure is
- * replayed into it, so the policy sees exactly the attempts it would have seen. Most exchanges succeed
- * at once and never pay for the schedule.
+ * The retries after a first attempt that already failed with `first`: `RetryPolicy.retry` over `again`,
+ * with `first` replayed as its first attempt, so the policy sees exactly the attempts it would have seen
+ * had it run the first one itself. The retry window counts from `startedAt` (the first attempt's start).
+ */
+export const retryAfterFailure = <A, E, R>(
+  first: E,
+  again: Effect.Effect<A, E, R>,
+  options: RetryPolicy.Options,
+  clock: Clock.Clock,
+  startedAt: number
+): Effect.Effect<A, E, R> => {
+  let replay = true
+  return RetryPolicy.retry(
+    Effect.suspend(() => {
+      if (!replay) return again
+      replay = false
+      return Effect.fail(first)
+    }),
+    RetryPolicy.withinWindow(options, clock, startedAt)
+  )
+}
+
+/**
+ * `RetryPolicy.retry`, with its schedule built only once the first attempt failed (see
+ * {@link retryAfterFailure}). Most exchanges succeed at once and never pay for the schedule.
  */
 const retryAfterFirstFailure = <A, E, R>(
   self: Effect.Effect<A, E, R>,
@@ -283,17 +305,7 @@ const retryAfterFirstFailure = <A, E, R>(
     : Effect.clockWith((clock) => {
       // the retry window counts from the first attempt, not from its failure
       const startedAt = clock.unsafeCurrentTimeMillis()
-      return Effect.catchAll(self, (first) => {
-        let replay = true
-        return RetryPolicy.retry(
-          Effect.suspend(() => {
-            if (!replay) return self
-            replay = false
-            return Effect.fail(first)
-          }),
-          RetryPolicy.withinWindow(options, clock, startedAt)
-        )
-      })
+      return Effect.catchAll(self, (first) => retryAfterFailure(first, self, options, clock, startedAt))
     })
 
 /**
