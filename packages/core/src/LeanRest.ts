@@ -52,7 +52,7 @@ import * as RestClient from "./internal/restClient.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 import * as SogniAuth from "./SogniAuth.js"
 import * as SogniConfig from "./SogniConfig.js"
-import { SogniDecodeError, SogniTransportError } from "./SogniError.js"
+import { SogniTransportError } from "./SogniError.js"
 import type { Query, RestError } from "./SogniRest.js"
 
 /**
@@ -202,7 +202,7 @@ export const make: Effect.Effect<
       }
     }
     const timer = setTimeout(() => {
-      settle(Either.left(new SogniTransportError({ reason: "Timeout", message: `GET ${url}: no response within ${timeoutText}` })))
+      settle(Either.left(RestClient.timeoutError("GET", url, timeoutText)))
       abort?.()
     }, timeoutMillis)
     const plain: Record<string, string> = { accept: "application/json" }
@@ -235,12 +235,7 @@ export const make: Effect.Effect<
       attempt(url, headers, decode, (result) => resume(Either.isRight(result) ? Effect.succeed(result.right) : Effect.fail(result.left)))
     })
 
-  const logFailure = (url: string, error: RestError) =>
-    runFork(
-      Effect.logDebug(`sogni: request failed: ${error._tag}: ${error.message}`).pipe(
-        Effect.annotateLogs({ method: "GET", url })
-      )
-    )
+  const logFailure = (url: string, error: RestError) => runFork(RestClient.logRequestFailure("GET", url, error))
 
   const get: LeanRestService["get"] = (path, query, decode, done) => {
     if (closed) return
@@ -255,16 +250,9 @@ export const make: Effect.Effect<
         logFailure(url, first.left)
         if (policy.retries <= 0 || !(policy.while ?? RetryPolicy.isRetryable)(first.left)) return done(first)
         // the rare path: the policy's schedule with the first failure replayed into it
-        let replay = true
-        const again = Effect.suspend(() => {
-          if (!replay) {
-            return Effect.tapError(attemptEffect(url, headers, decode), (e) => Effect.sync(() => logFailure(url, e)))
-          }
-          replay = false
-          return Effect.fail(first.left)
-        })
+        const again = Effect.tapError(attemptEffect(url, headers, decode), (e) => Effect.sync(() => logFailure(url, e)))
         track(
-          RetryPolicy.retry(again, RetryPolicy.withinWindow(policy, clock, startedAt)),
+          RestClient.retryAfterFailure(first.left, again, policy, clock, startedAt),
           (exit) => done(Exit.isSuccess(exit) ? Either.right(exit.value) : Either.left(failureOf(exit, first.left)))
         )
       })
@@ -285,40 +273,17 @@ const mergeHeaders = (extra: HeadersInit, own: Record<string, string>): Record<s
 }
 
 /** A fetch rejection as the REST boundary reports it (the underlying cause's message, never the request). */
-const transportError = (url: string, cause: unknown): SogniTransportError => {
-  const description = cause instanceof Error
-    ? (cause.cause instanceof Error ? `${cause.message} (${cause.cause.message})` : cause.message)
-    : "Transport"
-  return new SogniTransportError({
+const transportError = (url: string, cause: unknown): SogniTransportError =>
+  new SogniTransportError({
     reason: "Connect",
-    message: `GET ${url}: ${description}`,
+    message: `GET ${url}: ${RestClient.describeFetchFailure(cause) ?? "Transport"}`,
     ...(cause !== undefined ? { cause } : {})
   })
-}
 
 /** A success body: JSON, a `{status: "success", data}` envelope, `data` read by `decode`. */
-const readBody = <A>(url: string, text: string, decode: Decoder<A>): Either.Either<A, RestError> => {
-  const failure = (message: string) =>
-    Either.left(new SogniDecodeError({ reason: "Body", message, source: `GET ${url}` }))
-  let json: unknown = undefined
-  if (text.trim() !== "") {
-    try {
-      json = JSON.parse(text)
-    } catch {
-      return failure("the response body is not JSON")
-    }
-  }
-  let data: unknown = json
-  if (json !== undefined) {
-    if (typeof json !== "object" || json === null || Array.isArray(json)) {
-      return failure("the response is not a {status, data} envelope")
-    }
-    const envelope = json as Record<string, unknown>
-    if (envelope.status !== undefined && envelope.status !== "success") {
-      return failure(`the envelope status is not "success"`)
-    }
-    data = envelope.data
-  }
-  const decoded = decode(data)
-  return Either.isRight(decoded) ? Either.right(decoded.right) : failure(`unexpected response shape: ${decoded.left}`)
-}
+const readBody = <A>(url: string, text: string, decode: Decoder<A>): Either.Either<A, RestError> =>
+  RestClient.parseJsonText(text).pipe(
+    Either.flatMap(RestClient.envelopeData),
+    Either.flatMap((data) => Either.mapLeft(decode(data), (shape) => `unexpected response shape: ${shape}`)),
+    Either.mapLeft((problem) => RestClient.decodeFailure("GET", url, problem))
+  )

@@ -37,20 +37,36 @@ const fakeFetch = (replies: ReadonlyArray<(signal: AbortSignal) => Promise<Respo
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) => () =>
   Promise.resolve(new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } }))
 
+const config = (settings: SogniConfig.SogniSettingsInput = {}) =>
+  SogniConfig.layer({
+    apiKey: Redacted.make(API_KEY),
+    restEndpoint: "http://rest.test",
+    socketEndpoint: "ws://socket.test:9000",
+    restRetries: 2,
+    restRetryBase: "1 millis",
+    restRetryCap: "5 millis",
+    ...settings
+  })
+
 const layer = (settings: SogniConfig.SogniSettingsInput = {}) =>
   SogniRest.layerWithAuth.pipe(
     Layer.provide(Layer.succeed(HttpClient.HttpClient, HttpClient.make(() => Effect.die("no HttpClient call expected")))),
-    Layer.provideMerge(
-      SogniConfig.layer({
-        apiKey: Redacted.make(API_KEY),
-        restEndpoint: "http://rest.test",
-        socketEndpoint: "ws://socket.test:9000",
-        restRetries: 2,
-        restRetryBase: "1 millis",
-        restRetryCap: "5 millis",
-        ...settings
-      })
-    )
+    Layer.provideMerge(config(settings))
+  )
+
+/** The same GET through SogniRest over `FetchHttpClient` with the same fetch: its failure. */
+const viaSogniRest = (fetch: typeof globalThis.fetch, settings?: SogniConfig.SogniSettingsInput) =>
+  Effect.flip(
+    Effect.flatMap(SogniRest.SogniRest, (rest) =>
+      rest.get("rest", "/v1/image/downloadUrl", Body, { query: { jobId: "P", imageId: "I", type: "complete" } })).pipe(
+        Effect.provide(
+          SogniRest.layerWithAuth.pipe(
+            Layer.provide(FetchHttpClient.layer),
+            Layer.provide(Layer.succeed(FetchHttpClient.Fetch, fetch)),
+            Layer.provide(config(settings))
+          )
+        )
+      )
   )
 
 const Body = Schema.Struct({ downloadUrl: Schema.String })
@@ -146,6 +162,29 @@ describe("LeanRest", () => {
       const notJson = fakeFetch([() => Promise.resolve(new Response("<html>oops</html>", { status: 200 }))])
       const second = yield* getOnce(notJson.fetch)
       assert.strictEqual(Either.isLeft(second) && second.left._tag, "SogniDecodeError")
+    }))
+
+  it.live("the same answers fail the same way on the lean path and on SogniRest (one set of helpers words them)", () =>
+    Effect.gen(function*() {
+      const cases: ReadonlyArray<readonly [string, (signal: AbortSignal) => Promise<Response>, string]> = [
+        ["not JSON", () => Promise.resolve(new Response("<html>oops</html>", { status: 200 })), "SogniDecodeError"],
+        ["not an envelope", json(200, [1, 2]), "SogniDecodeError"],
+        ["envelope status", json(200, { status: "pending", data: {} }), "SogniDecodeError"],
+        ["data shape", json(200, { status: "success", data: { downloadUrl: 7 } }), "SogniDecodeError"],
+        ["refused", () => Promise.reject(new TypeError("fetch failed", { cause: new Error("ECONNREFUSED") })), "SogniTransportError"],
+        ["API error", json(404, { status: "error", message: "no such job", errorCode: 44 }), "SogniApiError"],
+        ["timeout", (signal) => new Promise<Response>((_, reject) => signal.addEventListener("abort", () => reject(new Error("aborted")))), "SogniTransportError"]
+      ]
+      const settings = { requestTimeout: "40 millis", restRetries: 0 } as const
+      for (const [name, reply, tag] of cases) {
+        const lean = yield* getOnce(fakeFetch([reply]).fetch, settings)
+        const viaRest = yield* viaSogniRest(fakeFetch([reply]).fetch, settings)
+        assert(Either.isLeft(lean), name)
+        assert.strictEqual(lean.left._tag, tag, name)
+        assert.strictEqual(viaRest._tag, tag, name)
+        assert.strictEqual(lean.left.message, viaRest.message, name)
+        assert.notInclude(lean.left.message, API_KEY, name)
+      }
     }))
 
   it.live("a refused connection is a transport error after the policy's retries", () =>

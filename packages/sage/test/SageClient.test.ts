@@ -396,9 +396,11 @@ describe("SageClient: interruption and the queue", () => {
 
   it.scopedLive("a wait longer than queueTimeout fails with QueueTimeout", () =>
     Effect.gen(function*() {
-      const { client } = yield* setup("S1", { queueTimeout: "100 millis" })
+      const { client, emulator } = yield* setup("S1", { queueTimeout: "100 millis" })
       const slow = yield* Effect.fork(client.generate({ model: "qwen2.5:7b", prompt: "Hold the slot [[slow]]" }))
-      yield* Effect.sleep(30)
+      // the slot is held once the emulator has the first request (a fixed sleep let a loaded machine send
+      // the second call first, which then held the slot itself)
+      assert.isTrue(yield* eventually(() => emulator.sage.requests().length === 1))
       const error = yield* Effect.flip(client.generate({ model: "qwen2.5:7b", prompt: "Me next" }))
       assert.isTrue(error._tag === "SageError" && error.reason === "QueueTimeout")
       yield* Fiber.join(slow)

@@ -12,6 +12,7 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
@@ -102,7 +103,11 @@ describe("ZelaiProtocol", () => {
       ].map(Effect.either), { concurrency: "unbounded" })
       const { stream: _, ...llm } = fixture("generate_llm_stream").frame.data!
       yield* Stream.runDrain(zelai.llmStream(llm as never).pipe(Stream.take(1)))
-      yield* Effect.sleep("50 millis")
+      // the cancel the early end sends reaches the emulator on a later turn (later still under load)
+      yield* Effect.repeat(Effect.sync(() => emulator.zelai.received().some((r) => r.type === "cancel")), {
+        until: (seen) => seen,
+        schedule: Schedule.spaced("20 millis")
+      }).pipe(Effect.timeout("10 seconds"))
       const received = emulator.zelai.received()
       assert.deepStrictEqual(received[0], { type: "auth", requestId: undefined, data: { apiKey: "<redacted>" } })
       for (const name of ["generate_image", "generate_image_edit_dual", "generate_video", "generate_upscale", "generate_llm_stream", "get_usage"]) {

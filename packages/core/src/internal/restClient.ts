@@ -13,6 +13,7 @@ import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
@@ -169,6 +170,23 @@ export const parseErrorBody = (status: number, text: string, contentType: string
   return { message: trimmed.slice(0, 500), errorCode: status, retryAfter: undefined, details: undefined, json: undefined }
 }
 
+/**
+ * What a failed `fetch` says, for an error message: its message and, when it wraps one (undici puts the
+ * socket's error there), the underlying one's. Never the request: its headers hold the credential.
+ */
+export const describeFetchFailure = (cause: unknown): string | undefined =>
+  cause instanceof Error
+    ? (cause.cause instanceof Error ? `${cause.message} (${cause.cause.message})` : cause.message)
+    : undefined
+
+/** A request that got no answer within its deadline (`within` is the formatted deadline). */
+export const timeoutError = (method: string, url: string, within: string): SogniTransportError =>
+  new SogniTransportError({ reason: "Timeout", message: `${method} ${url}: no response within ${within}` })
+
+/** The one debug line of a failed request (annotated with the method and the URL as shown). */
+export const logRequestFailure = (method: string, url: string, error: RestError): Effect.Effect<void> =>
+  Effect.logDebug(`sogni: request failed: ${error._tag}: ${error.message}`).pipe(Effect.annotateLogs({ method, url }))
+
 const transportReason = (error: HttpClientError.HttpClientError): SogniTransportError["reason"] =>
   error._tag === "RequestError" && error.reason === "Transport" ? "Connect" : "Http"
 
@@ -181,11 +199,7 @@ const mapHttpError = (
     return new SogniInvalidRequest({ field: "body", rule: "json", message: "the request body cannot be encoded" })
   }
   // the platform error holds the request (headers included): keep only its underlying cause
-  const cause: unknown = error.cause
-  const underlying = cause instanceof Error
-    ? (cause.cause instanceof Error ? `${cause.message} (${cause.cause.message})` : cause.message)
-    : undefined
-  const description = error.description ?? underlying ?? error.reason
+  const description = error.description ?? describeFetchFailure(error.cause) ?? error.reason
   return new SogniTransportError({
     reason: transportReason(error),
     message: `${method} ${url}: ${description}`,
@@ -256,9 +270,31 @@ const jsonTextOf = (ex: Exchange): Effect.Effect<string | undefined, SogniInvali
 }
 
 /**
- * `RetryPolicy.retry`, with its schedule built only once the first attempt failed: the first failure is
- * replayed into it, so the policy sees exactly the attempts it would have seen. Most exchanges succeed
- * at once and never pay for the schedule.
+ * The retries after a first attempt that already failed with `first`: `RetryPolicy.retry` over `again`,
+ * with `first` replayed as its first attempt, so the policy sees exactly the attempts it would have seen
+ * had it run the first one itself. The retry window counts from `startedAt` (the first attempt's start).
+ */
+export const retryAfterFailure = <A, E, R>(
+  first: E,
+  again: Effect.Effect<A, E, R>,
+  options: RetryPolicy.Options,
+  clock: Clock.Clock,
+  startedAt: number
+): Effect.Effect<A, E, R> => {
+  let replay = true
+  return RetryPolicy.retry(
+    Effect.suspend(() => {
+      if (!replay) return again
+      replay = false
+      return Effect.fail(first)
+    }),
+    RetryPolicy.withinWindow(options, clock, startedAt)
+  )
+}
+
+/**
+ * `RetryPolicy.retry`, with its schedule built only once the first attempt failed (see
+ * {@link retryAfterFailure}). Most exchanges succeed at once and never pay for the schedule.
  */
 const retryAfterFirstFailure = <A, E, R>(
   self: Effect.Effect<A, E, R>,
@@ -269,17 +305,7 @@ const retryAfterFirstFailure = <A, E, R>(
     : Effect.clockWith((clock) => {
       // the retry window counts from the first attempt, not from its failure
       const startedAt = clock.unsafeCurrentTimeMillis()
-      return Effect.catchAll(self, (first) => {
-        let replay = true
-        return RetryPolicy.retry(
-          Effect.suspend(() => {
-            if (!replay) return self
-            replay = false
-            return Effect.fail(first)
-          }),
-          RetryPolicy.withinWindow(options, clock, startedAt)
-        )
-      })
+      return Effect.catchAll(self, (first) => retryAfterFailure(first, self, options, clock, startedAt))
     })
 
 /**
@@ -315,17 +341,11 @@ const exchange = (
     }).pipe(
       Effect.timeoutFail({
         duration: ex.timeout,
-        onTimeout: () =>
-          new SogniTransportError({
-            reason: "Timeout",
-            message: `${method} ${shown}: no response within ${Duration.format(ex.timeout)}`
-          })
+        onTimeout: () => timeoutError(method, shown, Duration.format(ex.timeout))
       }),
       // annotated here rather than around the attempt: a FiberRef update per request costs a copy of
       // the fiber's refs, and this line is the only log of the exchange
-      Effect.tapError((e) =>
-        Effect.logDebug(`sogni: request failed: ${e._tag}: ${e.message}`).pipe(Effect.annotateLogs({ method, url: shown }))
-      )
+      Effect.tapError((e) => logRequestFailure(method, shown, e))
     )
 
   return jsonTextOf(ex).pipe(
@@ -390,11 +410,7 @@ export const openStream = (
     }).pipe(
       Effect.timeoutFail({
         duration: ex.timeout,
-        onTimeout: () =>
-          new SogniTransportError({
-            reason: "Timeout",
-            message: `${method} ${shown}: no response within ${Duration.format(ex.timeout)}`
-          })
+        onTimeout: () => timeoutError(method, shown, Duration.format(ex.timeout))
       }),
       Effect.tapError((e) => Effect.logDebug(`sogni: stream request failed: ${e._tag}: ${e.message}`)),
       Effect.annotateLogs({ method, url: shown })
@@ -409,8 +425,35 @@ export const openStream = (
   )
 }
 
-const decodeFailure = (method: string, url: string, message: string) =>
+/** A success body the boundary cannot read (the message names only kinds and paths, never values). */
+export const decodeFailure = (method: string, url: string, message: string): SogniDecodeError =>
   new SogniDecodeError({ reason: "Body", message, source: `${method} ${url}` })
+
+/** A success body's text as JSON (empty → `undefined`); `Left` is the problem, for {@link decodeFailure}. */
+export const parseJsonText = (text: string): Either.Either<unknown, string> => {
+  if (text.trim() === "") return Either.right(undefined)
+  try {
+    return Either.right(JSON.parse(text) as unknown)
+  } catch {
+    return Either.left("the response body is not JSON")
+  }
+}
+
+/**
+ * The `data` of a `{status, data}` success envelope (no status counts as success; an empty body has no
+ * data); `Left` is the problem, for {@link decodeFailure}.
+ */
+export const envelopeData = (json: unknown): Either.Either<unknown, string> => {
+  if (json === undefined) return Either.right(undefined)
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    return Either.left("the response is not a {status, data} envelope")
+  }
+  const envelope = json as Record<string, unknown>
+  if (envelope.status !== undefined && envelope.status !== "success") {
+    return Either.left(`the envelope status is not "success"`)
+  }
+  return Either.right(envelope.data)
+}
 
 /**
  * Formats a parse error by path and kind only: bodies can hold tokens, so values never reach the message.
@@ -422,13 +465,11 @@ export const parseJsonBody = (
   method: string,
   url: string,
   text: string
-): Effect.Effect<unknown, SogniDecodeError> => {
-  if (text.trim() === "") return Effect.succeed(undefined)
-  return Effect.try({
-    try: () => JSON.parse(text) as unknown,
-    catch: () => decodeFailure(method, url, "the response body is not JSON")
+): Effect.Effect<unknown, SogniDecodeError> =>
+  Either.match(parseJsonText(text), {
+    onLeft: (problem) => Effect.fail(decodeFailure(method, url, problem)),
+    onRight: Effect.succeed
   })
-}
 
 /** Decodes a parsed success body per host style with `schema`. */
 export const decodeBody = <A, I, R>(
@@ -438,19 +479,10 @@ export const decodeBody = <A, I, R>(
   json: unknown,
   schema: Schema.Schema<A, I, R>
 ): Effect.Effect<A, SogniDecodeError, R> => {
-  let data: unknown = json
-  if (style === "envelope" && json !== undefined) {
-    if (typeof json !== "object" || json === null || Array.isArray(json)) {
-      return Effect.fail(decodeFailure(method, url, "the response is not a {status, data} envelope"))
-    }
-    const env = json as Record<string, unknown>
-    if (env.status !== undefined && env.status !== "success") {
-      return Effect.fail(decodeFailure(method, url, `the envelope status is not "success"`))
-    }
-    data = env.data
-  }
+  const data = style === "envelope" ? envelopeData(json) : Either.right(json)
+  if (Either.isLeft(data)) return Effect.fail(decodeFailure(method, url, data.left))
   return Effect.mapError(
-    Schema.decodeUnknown(schema)(data),
+    Schema.decodeUnknown(schema)(data.right),
     (e) => decodeFailure(method, url, `unexpected response shape: ${formatIssues(e)}`)
   )
 }
