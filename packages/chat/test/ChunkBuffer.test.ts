@@ -162,4 +162,35 @@ describe("ChunkBuffer", () => {
       buffer.end()
       assert.deepStrictEqual((yield* drain(buffer)).chunks, [text("z")])
     }))
+  it.effect("a plain-JS consumer polls what waits, is called back once per wake, and sees the failure after the chunks", () =>
+    Effect.gen(function*() {
+      const buffer = ChunkBuffer.make(8, overflow)
+      assert.isUndefined(buffer.poll())
+      let calls = 0
+      buffer.onReady(() => calls++)
+      buffer.offer(text("a"))
+      buffer.offer(text("b"))
+      // one callback for the wake, none for the chunk that joined it
+      assert.strictEqual(calls, 1)
+      assert.deepStrictEqual(buffer.poll(), [text("a"), text("b")])
+      assert.isUndefined(buffer.poll())
+      // registering while something waits calls back at once
+      buffer.offer(text("c"))
+      buffer.onReady(() => calls++)
+      assert.strictEqual(calls, 2)
+      const endWaiter = yield* Effect.fork(buffer.awaitEnd)
+      const error = overflow(0)
+      buffer.fail(error)
+      yield* Fiber.join(endWaiter)
+      assert.isTrue(buffer.ended())
+      assert.strictEqual(buffer.failure(), error)
+      // the chunk before the failure is still handed out, then nothing
+      assert.deepStrictEqual(buffer.poll(), [text("c")])
+      assert.isUndefined(buffer.poll())
+      buffer.onReady(() => calls++)
+      assert.strictEqual(calls, 3)
+      // later offers are ignored
+      buffer.offer(text("d"))
+      assert.isUndefined(buffer.poll())
+    }))
 })

@@ -65,6 +65,21 @@ export interface ChunkBuffer {
   readonly take: Effect.Effect<Chunk.Chunk<ChatChunk>, Option.Option<ChatError>>
   /** Chunks waiting now. */
   readonly size: () => number
+  /**
+   * For a plain-JS consumer: everything waiting, in order (never empty), or `undefined` when nothing
+   * waits. Never waits itself.
+   */
+  readonly poll: () => ReadonlyArray<ChatChunk> | undefined
+  /** Whether the stream ended (chunks may still wait); with the failure, if it failed. */
+  readonly ended: () => boolean
+  readonly failure: () => ChatError | undefined
+  /**
+   * For a plain-JS consumer: `f` runs once, on the next offer or ending (at once when something waits
+   * or the stream ended). One callback at a time: a new one replaces the last.
+   */
+  readonly onReady: (f: () => void) => void
+  /** Completes once the stream ended (its chunks may still wait for the consumer). */
+  readonly awaitEnd: Effect.Effect<void>
 }
 
 /**
@@ -76,20 +91,37 @@ export const make = (capacity: number, onOverflow: (waiting: number) => ChatErro
   let waiting: Array<ChatChunk> = []
   let ended = false
   let failure: ChatError | undefined
+  // the fiber waiting in `take`, the plain-JS consumer waiting in `onReady`, fibers waiting for the end
   let wake: ((effect: Effect.Effect<void>) => void) | undefined
+  let ready: (() => void) | undefined
+  let endWaiters: Array<(effect: Effect.Effect<void>) => void> | undefined
 
   const notify = () => {
-    if (wake === undefined) return
-    const resume = wake
-    wake = undefined
-    resume(Effect.void)
+    if (wake !== undefined) {
+      const resume = wake
+      wake = undefined
+      resume(Effect.void)
+    }
+    if (ready !== undefined) {
+      const f = ready
+      ready = undefined
+      f()
+    }
+  }
+
+  const finish = () => {
+    notify()
+    if (endWaiters === undefined) return
+    const waiters = endWaiters
+    endWaiters = undefined
+    for (const resume of waiters) resume(Effect.void)
   }
 
   const fail = (error: ChatError) => {
     if (ended) return
     ended = true
     failure = error
-    notify()
+    finish()
   }
 
   const offer = (chunk: ChatChunk) => {
@@ -116,6 +148,13 @@ export const make = (capacity: number, onOverflow: (waiting: number) => ChatErro
     waiting.push(chunk)
   }
 
+  const poll = (): ReadonlyArray<ChatChunk> | undefined => {
+    if (waiting.length === 0) return undefined
+    const out = waiting
+    waiting = []
+    return out
+  }
+
   const take: Effect.Effect<Chunk.Chunk<ChatChunk>, Option.Option<ChatError>> = Effect.suspend(() => {
     if (waiting.length > 0) {
       const out = waiting
@@ -134,15 +173,36 @@ export const make = (capacity: number, onOverflow: (waiting: number) => ChatErro
     )
   })
 
+  const awaitEnd: Effect.Effect<void> = Effect.suspend(() =>
+    ended ? Effect.void : Effect.async<void>((resume) => {
+      ;(endWaiters ??= []).push(resume)
+      return Effect.sync(() => {
+        const i = endWaiters?.indexOf(resume) ?? -1
+        if (i >= 0) endWaiters!.splice(i, 1)
+      })
+    })
+  )
+
   return {
     offer,
     end: () => {
       if (ended) return
       ended = true
-      notify()
+      finish()
     },
     fail,
     take,
-    size: () => waiting.length
+    size: () => waiting.length,
+    poll,
+    ended: () => ended,
+    failure: () => failure,
+    onReady: (f) => {
+      if (waiting.length > 0 || ended) {
+        ready = undefined
+        return f()
+      }
+      ready = f
+    },
+    awaitEnd
   }
 }
