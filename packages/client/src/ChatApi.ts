@@ -294,7 +294,7 @@ class Folder {
    * but `token`.
    */
   pushText(text: string): ChatCompletionChunk {
-    this.content += text
+    this.parts.push(text)
     let piece: ChatCompletionChunk
     if (this.roleSent) {
       piece = { jobID: this.jobID, content: text }
@@ -336,7 +336,25 @@ class Folder {
   }
 
   jobID = ""
-  content = ""
+  /**
+   * The text so far: {@link flat} followed by the pieces of the current batch, joined into it once per
+   * batch ({@link flush}) rather than one string concatenation per token (each token would stay
+   * reachable as a node of the concatenated string).
+   */
+  private flat = ""
+  private readonly parts: Array<string> = []
+  /** Joins the current batch's pieces into the text; the stream calls it once per batch. */
+  flush(): void {
+    if (this.parts.length === 0) return
+    this.flat += this.parts.length === 1 ? this.parts[0]! : this.parts.join("")
+    // one array for the stream's life, not one per batch
+    this.parts.length = 0
+  }
+  /** All text so far. */
+  get content(): string {
+    this.flush()
+    return this.flat
+  }
   /** Where the current tool round's text starts in {@link content} (one copy of the text, not two). */
   private roundStart = 0
   /** The text of the current tool round. */
@@ -356,7 +374,7 @@ class Folder {
         return []
       case "TextDelta":
       case "ReasoningDelta":
-        this.content += chunk.text
+        this.parts.push(chunk.text)
         return [{ jobID: this.jobID, content: chunk.text }]
       case "ToolCallDelta":
         return [{
@@ -505,6 +523,8 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
         this.pendingIndex = 0
         continue
       }
+      // the batch is used up: its text joins the content in one piece
+      this.folder.flush()
       const first = this.first
       this.first = undefined
       return (first ?? this.source.pull()).then(
@@ -756,6 +776,7 @@ export class ChatApi extends Emitter<ChatApiEvents> {
       Stream.runForEachChunk(chatStream(params, request), (chunk) =>
         Effect.sync(() => {
           for (const c of chunk) folder.push(c)
+          folder.flush()
         })),
       options?.signal
     ).catch((error: unknown) => {
