@@ -87,7 +87,11 @@ export interface ChunkBuffer {
  *
  * @internal
  */
-export const make = (capacity: number, onOverflow: (waiting: number) => ChatError): ChunkBuffer => {
+export const make = (
+  capacity: number,
+  onOverflow: (waiting: number) => ChatError,
+  coalesceMillis = 0
+): ChunkBuffer => {
   let waiting: Array<ChatChunk> = []
   let ended = false
   let failure: ChatError | undefined
@@ -95,8 +99,16 @@ export const make = (capacity: number, onOverflow: (waiting: number) => ChatErro
   let wake: ((effect: Effect.Effect<void>) => void) | undefined
   let ready: (() => void) | undefined
   let endWaiters: Array<(effect: Effect.Effect<void>) => void> | undefined
+  // wake coalescing: when the consumer was last woken, and the timer of a deferred wake
+  let lastWake = Number.NEGATIVE_INFINITY
+  let timer: ReturnType<typeof setTimeout> | undefined
 
-  const notify = () => {
+  const wakeNow = () => {
+    if (timer !== undefined) {
+      clearTimeout(timer)
+      timer = undefined
+    }
+    if (coalesceMillis > 0) lastWake = Date.now()
     if (wake !== undefined) {
       const resume = wake
       wake = undefined
@@ -109,8 +121,23 @@ export const make = (capacity: number, onOverflow: (waiting: number) => ChatErro
     }
   }
 
+  const onTimer = () => {
+    timer = undefined
+    wakeNow()
+  }
+
+  // a consumer waits (or will): wake it now, unless it was woken less than `coalesceMillis` ago; then
+  // once that much time has passed since, with whatever arrived meanwhile
+  const notify = () => {
+    if ((wake === undefined && ready === undefined) || timer !== undefined) return
+    if (coalesceMillis <= 0) return wakeNow()
+    const since = Date.now() - lastWake
+    if (since >= coalesceMillis) return wakeNow()
+    timer = setTimeout(onTimer, coalesceMillis - since)
+  }
+
   const finish = () => {
-    notify()
+    wakeNow()
     if (endWaiters === undefined) return
     const waiters = endWaiters
     endWaiters = undefined
@@ -166,7 +193,12 @@ export const make = (capacity: number, onOverflow: (waiting: number) => ChatErro
       Effect.async<void>((resume) => {
         wake = resume
         return Effect.sync(() => {
-          if (wake === resume) wake = undefined
+          if (wake !== resume) return
+          wake = undefined
+          if (timer !== undefined && ready === undefined) {
+            clearTimeout(timer)
+            timer = undefined
+          }
         })
       }),
       take
