@@ -46,6 +46,12 @@ export const youngGeneration: { readonly flags: ReadonlyArray<string>; readonly 
 })()
 
 /**
+ * `BENCH_NODE_FLAGS="<flags>"`: extra Node / V8 flags for every child (split on spaces), for diagnosis
+ * (`--trace-pretenuring`, `--no-allocation-site-pretenuring`, ...); unset in a measured run.
+ */
+const extraNodeFlags: ReadonlyArray<string> = (process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter((f) => f.length > 0)
+
+/**
  * Runs `script` (a TypeScript file, through tsx) in a fresh `node --expose-gc` process with the
  * {@link youngGeneration} flags and returns the measurement it reported. Its stderr is passed
  * through; a non-zero exit, a missing report or `timeoutMs` elapsing rejects.
@@ -58,7 +64,7 @@ export const runChild = (
   new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", "--expose-gc", ...youngGeneration.flags, fileURLToPath(script), ...args],
+      ["--import", "tsx", "--expose-gc", ...youngGeneration.flags, ...extraNodeFlags, fileURLToPath(script), ...args],
       { cwd: repoRoot, stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, NODE_ENV: "production" } }
     )
     let stdout = ""

@@ -108,8 +108,12 @@ export const defaults = {
   maxToolRounds: 5,
   toolConcurrency: 4,
   modelCatalogWait: Duration.seconds(3),
-  streamBufferSize: ChunkBuffer.defaultCapacity
+  streamBufferSize: ChunkBuffer.defaultCapacity,
+  streamCoalesce: Duration.millis(4)
 } as const
+
+/** The longest `streamCoalesce` honoured. */
+const maxStreamCoalesceMillis = 1000
 
 /** Service-wide options. @since 0.1.0 */
 export interface ChatOptions {
@@ -138,6 +142,15 @@ export interface ChatOptions {
    * "BufferOverflow" }`.
    */
   readonly streamBufferSize?: number | undefined
+  /**
+   * How often, at most, a stream's consumer is woken for new chunks (default 4 ms; 0 wakes it for every
+   * socket read). A chunk that arrives after a quiet spell is handed over at once; while tokens arrive
+   * faster than this, those of the interval come together as one batch, no later than this after the
+   * previous one. The consumer's per-batch cost (a fiber wake-up and a stream step, or a promise in the
+   * promise adapter) is then paid once per interval rather than once per read. Values above 1 s count
+   * as 1 s.
+   */
+  readonly streamCoalesce?: Duration.DurationInput | undefined
 }
 
 /**
@@ -289,6 +302,13 @@ export interface ChatService {
    * frames first.
    */
   readonly stream: (request: ChatRequest.ChatRequest, options?: CallOptions) => Stream.Stream<ChatChunk, ChatError>
+  /**
+   * The chunks of {@link stream} for a plain-JS consumer (the promise adapter): the job starts in the
+   * current scope (closing it before the job ended cancels the job upstream) and its chunks wait in
+   * the same bounded buffer, taken a batch at a time without a fiber in between. Optional: a provider
+   * without it is consumed through `stream`.
+   */
+  readonly batches?: (request: ChatRequest.ChatRequest, options?: CallOptions) => Effect.Effect<ChunkBatches, ChatError, Scope.Scope>
   /** One completion, folded from the same stream. */
   readonly complete: (request: ChatRequest.ChatRequest, options?: CallOptions) => Effect.Effect<ChatCompletion, ChatError>
   /**
@@ -316,6 +336,28 @@ export interface ChatService {
     toolkit: Tool.Toolkit<R>,
     options?: ToolOptions
   ) => Effect.Effect<ToolCompletion, ChatError | SogniToolCallError, R>
+}
+
+/**
+ * One job's chunks for a plain-JS consumer ({@link ChatService.batches}): what `stream` would emit, in the
+ * same order and with the same buffer bound (`streamBufferSize`).
+ *
+ * @since 0.3.0
+ */
+export interface ChunkBatches {
+  /** Everything waiting, in order (never empty), or `undefined` when nothing waits; never waits. */
+  readonly poll: () => ReadonlyArray<ChatChunk> | undefined
+  /** Whether the job's stream ended (chunks may still wait for `poll`). */
+  readonly ended: () => boolean
+  /** The stream's failure, once it ended with one. */
+  readonly failure: () => ChatError | undefined
+  /**
+   * `f` runs once, on the next chunk or the ending (at once when a chunk waits or the stream ended); one
+   * callback at a time, a new one replaces the last.
+   */
+  readonly onReady: (f: () => void) => void
+  /** Completes once the stream ended (its last chunks may still wait for `poll`). */
+  readonly awaitEnd: Effect.Effect<void>
 }
 
 /**
@@ -550,14 +592,19 @@ export const make = (
 
     /** Runs one built job as a stream of chunks. */
     const bufferSize = Math.max(2, Math.floor(options.streamBufferSize ?? defaults.streamBufferSize))
+    // bounded: an infinite or huge interval would hold text back indefinitely
+    const coalesceMillis = Math.min(
+      maxStreamCoalesceMillis,
+      Math.max(0, Duration.toMillis(Duration.decode(options.streamCoalesce ?? defaults.streamCoalesce)))
+    )
 
     /**
-     * Starts one built job in the current scope and returns its stream of chunks: the socket's turn
-     * folds each frame through the job's machine into a bounded {@link ChunkBuffer} (its overflow policy
-     * merges text rather than dropping it; see `streamBufferSize`), and the consumer takes everything
-     * waiting in one pull.
+     * Starts one built job in the current scope and returns its buffer: the socket's turn folds each
+     * frame through the job's machine into a bounded {@link ChunkBuffer} (its overflow policy merges text
+     * rather than dropping it; see `streamBufferSize`), and the consumer takes everything waiting in one
+     * pull (a fiber through `take`, plain JS through `poll` / `onReady`).
      */
-    const runJob = (payload: ChatRequest.LLMJobRequestPayload, call: CallOptions | undefined) =>
+    const startJob = (payload: ChatRequest.LLMJobRequestPayload, call: CallOptions | undefined) =>
       Effect.gen(function*() {
         const jobID = payload.jobID.toUpperCase()
         const emit = ChunkBuffer.make(bufferSize, (waiting) =>
@@ -566,7 +613,9 @@ export const make = (
             jobID,
             error: "buffer_overflow",
             message: `the consumer of job ${jobID} fell ${waiting} chunks behind (streamBufferSize ${bufferSize})`
-          }))
+          }), coalesceMillis)
+        // ends the buffer when the job's scope closes, which also clears a pending coalesced wake-up
+        yield* Effect.addFinalizer(() => Effect.sync(emit.end))
         const idleMillis = Duration.toMillis(Duration.decode(call?.idleTimeout ?? idleDefault))
         const clock = yield* Effect.clock
         let state = ChatJob.initial(jobID, {
@@ -693,12 +742,15 @@ export const make = (
             })
           )
         )
-        return Stream.repeatEffectChunkOption(emit.take)
+        return emit
       })
+
+    const open = (request: ChatRequest.ChatRequest, call: CallOptions | undefined, flag: boolean | undefined) =>
+      Effect.flatMap(prepare(request, flag), (payload) => startJob(payload, call))
 
     // one layer around the job's pull (each `unwrap` adds a channel step to every batch)
     const stream = (request: ChatRequest.ChatRequest, call: CallOptions | undefined, flag: boolean | undefined) =>
-      Stream.unwrapScoped(Effect.flatMap(prepare(request, flag), (payload) => runJob(payload, call)))
+      Stream.unwrapScoped(Effect.map(open(request, call, flag), (buffer) => Stream.repeatEffectChunkOption(buffer.take)))
 
     const complete = (request: ChatRequest.ChatRequest, call?: CallOptions) =>
       foldCompletion(stream(request, call, undefined)).pipe(
@@ -877,6 +929,7 @@ export const make = (
 
     return {
       stream: (request, call) => stream(request, call, true),
+      batches: (request, call) => open(request, call, true),
       complete,
       completeObject,
       streamWithTools: (request, kit, call) => streamRounds(request, kit, call, true),

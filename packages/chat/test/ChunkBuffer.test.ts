@@ -162,4 +162,80 @@ describe("ChunkBuffer", () => {
       buffer.end()
       assert.deepStrictEqual((yield* drain(buffer)).chunks, [text("z")])
     }))
+  it.effect("a plain-JS consumer polls what waits, is called back once per wake, and sees the failure after the chunks", () =>
+    Effect.gen(function*() {
+      const buffer = ChunkBuffer.make(8, overflow)
+      assert.isUndefined(buffer.poll())
+      let calls = 0
+      buffer.onReady(() => calls++)
+      buffer.offer(text("a"))
+      buffer.offer(text("b"))
+      // one callback for the wake, none for the chunk that joined it
+      assert.strictEqual(calls, 1)
+      assert.deepStrictEqual(buffer.poll(), [text("a"), text("b")])
+      assert.isUndefined(buffer.poll())
+      // registering while something waits calls back at once
+      buffer.offer(text("c"))
+      buffer.onReady(() => calls++)
+      assert.strictEqual(calls, 2)
+      const endWaiter = yield* Effect.fork(buffer.awaitEnd)
+      const error = overflow(0)
+      buffer.fail(error)
+      yield* Fiber.join(endWaiter)
+      assert.isTrue(buffer.ended())
+      assert.strictEqual(buffer.failure(), error)
+      // the chunk before the failure is still handed out, then nothing
+      assert.deepStrictEqual(buffer.poll(), [text("c")])
+      assert.isUndefined(buffer.poll())
+      buffer.onReady(() => calls++)
+      assert.strictEqual(calls, 3)
+      // later offers are ignored
+      buffer.offer(text("d"))
+      assert.isUndefined(buffer.poll())
+    }))
+  it.live("coalescing: the first chunk after a quiet spell wakes at once, later ones come together after the interval", () =>
+    Effect.gen(function*() {
+      const buffer = ChunkBuffer.make(8, overflow, 30)
+      let wakes = 0
+      buffer.onReady(() => wakes++)
+      buffer.offer(text("a"))
+      // woken at once: nothing was handed over in the last 30 ms
+      assert.strictEqual(wakes, 1)
+      assert.deepStrictEqual(buffer.poll(), [text("a")])
+      buffer.onReady(() => wakes++)
+      buffer.offer(text("b"))
+      buffer.offer(text("c"))
+      // within the interval: the wake waits for its end, with both chunks
+      assert.strictEqual(wakes, 1)
+      yield* Effect.promise(() => new Promise<void>((resolve) => buffer.onReady(resolve)))
+      assert.strictEqual(wakes, 1)
+      assert.deepStrictEqual(buffer.poll(), [text("b"), text("c")])
+      // the ending is handed over at once, and clears a pending wake
+      buffer.offer(text("d"))
+      let endWake = false
+      buffer.onReady(() => (endWake = true))
+      buffer.end()
+      assert.isTrue(endWake)
+      assert.deepStrictEqual(buffer.poll(), [text("d")])
+    }))
+
+  it.live("coalescing: a fiber waiting in take is woken once per interval with everything that came", () =>
+    Effect.gen(function*() {
+      const buffer = ChunkBuffer.make(64, overflow, 200)
+      const consumer = yield* Effect.fork(drain(buffer))
+      const batches: Array<number> = []
+      // 10 bursts of 3 chunks, 2 ms apart: 30 chunks in ~20 ms reach the consumer in two or three takes
+      for (let i = 0; i < 10; i++) {
+        for (let j = 0; j < 3; j++) buffer.offer(text(`${i}.${j} `))
+        yield* Effect.sleep("2 millis")
+        batches.push(buffer.size())
+      }
+      buffer.end()
+      const { chunks, error } = yield* Fiber.join(consumer)
+      assert.isUndefined(error)
+      assert.strictEqual(chunks.length, 30)
+      assert.strictEqual(joined(chunks, "TextDelta"), Array.from({ length: 30 }, (_, k) => `${Math.floor(k / 3)}.${k % 3} `).join(""))
+      // chunks piled up between wakes (without coalescing each burst would be taken at once)
+      assert.isTrue(batches.some((n) => n >= 3), `waiting after each burst: ${batches.join(",")}`)
+    }))
 })

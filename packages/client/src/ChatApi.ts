@@ -32,7 +32,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as SogniSocket from "@effect-sogni/core/SogniSocket"
 import { fromTyped, InvalidRequestError, isChatJobError } from "./errors.js"
-import { type BatchSource, batches } from "./internal/batchSource.js"
+import { type BatchSource, batches, scopedBatches } from "./internal/batchSource.js"
 import { deepDefined } from "./internal/defined.js"
 import { Emitter } from "./internal/emitter.js"
 import type { CallOptions, Runner } from "./internal/runner.js"
@@ -168,6 +168,10 @@ const loadSogniTools: Effect.Effect<typeof import("@effect-sogni/chat/SogniTools
   import("@effect-sogni/chat/SogniTools")
 )
 
+/** Whether the completion runs tools itself (the chat package's tool loop) rather than a single job. */
+const executesTools = (p: ChatCompletionParams): boolean =>
+  p.autoExecuteTools === true && p.tools !== undefined && p.tools.length > 0
+
 /**
  * The toolkit of an auto-executed completion: the client-executable Sogni platform tools among the
  * request's `tools` (`generate_image`, `edit_image`, `generate_video`, `sound_to_video`,
@@ -180,7 +184,7 @@ const toolkitOf = (
 ): Effect.Effect<Tool.Toolkit | undefined, never, Projects.Projects | Models.Models | Results.Results> =>
   Effect.gen(function*() {
     const handler = p.onToolCall
-    if (p.autoExecuteTools !== true || p.tools === undefined || p.tools.length === 0) return undefined
+    if (!executesTools(p) || p.tools === undefined) return undefined
     const platform = p.tools.filter((t) => PlatformToolNames.isClientExecutableToolName(t.function.name))
     const session = platform.length > 0
       ? yield* Effect.flatMap(loadSogniTools, (SogniTools) => SogniTools.make(strip({ tokenType: p.tokenType })))
@@ -236,6 +240,12 @@ const chatStream = (
     })
   )
 
+/** One job's chunks as batches; the client's chat service (the chat package's) always offers them. */
+const singleJob = (chat: Chat.ChatService, request: ChatRequest.ChatRequest) =>
+  chat.batches !== undefined
+    ? chat.batches(request, callOptions)
+    : Effect.dieMessage("the chat service offers no ChunkBatches (the client runs on the chat package's Chat)")
+
 // the content as sent (`<think>` included); the job states feed the `jobState` events and name the job early
 const callOptions = { splitThinking: false, jobStates: true } as const
 
@@ -284,7 +294,7 @@ class Folder {
    * but `token`.
    */
   pushText(text: string): ChatCompletionChunk {
-    this.content += text
+    this.parts.push(text)
     let piece: ChatCompletionChunk
     if (this.roleSent) {
       piece = { jobID: this.jobID, content: text }
@@ -326,7 +336,25 @@ class Folder {
   }
 
   jobID = ""
-  content = ""
+  /**
+   * The text so far: {@link flat} followed by the pieces of the current batch, joined into it once per
+   * batch ({@link flush}) rather than one string concatenation per token (each token would stay
+   * reachable as a node of the concatenated string).
+   */
+  private flat = ""
+  private readonly parts: Array<string> = []
+  /** Joins the current batch's pieces into the text; the stream calls it once per batch. */
+  flush(): void {
+    if (this.parts.length === 0) return
+    this.flat += this.parts.length === 1 ? this.parts[0]! : this.parts.join("")
+    // one array for the stream's life, not one per batch
+    this.parts.length = 0
+  }
+  /** All text so far. */
+  get content(): string {
+    this.flush()
+    return this.flat
+  }
   /** Where the current tool round's text starts in {@link content} (one copy of the text, not two). */
   private roundStart = 0
   /** The text of the current tool round. */
@@ -346,7 +374,7 @@ class Folder {
         return []
       case "TextDelta":
       case "ReasoningDelta":
-        this.content += chunk.text
+        this.parts.push(chunk.text)
         return [{ jobID: this.jobID, content: chunk.text }]
       case "ToolCallDelta":
         return [{
@@ -495,6 +523,8 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
         this.pendingIndex = 0
         continue
       }
+      // the batch is used up: its text joins the content in one piece
+      this.folder.flush()
       const first = this.first
       this.first = undefined
       return (first ?? this.source.pull()).then(
@@ -746,6 +776,7 @@ export class ChatApi extends Emitter<ChatApiEvents> {
       Stream.runForEachChunk(chatStream(params, request), (chunk) =>
         Effect.sync(() => {
           for (const c of chunk) folder.push(c)
+          folder.flush()
         })),
       options?.signal
     ).catch((error: unknown) => {
@@ -763,8 +794,13 @@ export class ChatApi extends Emitter<ChatApiEvents> {
     // refuse invalid requests here, as the official client does, rather than on the first chunk
     const checked = ChatRequest.validate(request)
     if (Either.isLeft(checked)) throw fromTyped(checked.left)
+    // a single job (the usual case) is read straight from its buffer: one promise per batch and no
+    // fiber or stream step in between; the tool loop runs as a stream
+    const source = executesTools(params)
+      ? batches(this.runner, chatStream(params, request), options?.signal)
+      : scopedBatches(this.runner, Effect.flatMap(Chat.Chat, (chat) => singleJob(chat, request)), options?.signal)
     return new ChatStream(
-      batches(this.runner, chatStream(params, request), options?.signal),
+      source,
       platformToolNames(params),
       (event, data) => this.emit(event, data)
     )

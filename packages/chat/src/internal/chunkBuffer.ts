@@ -65,6 +65,21 @@ export interface ChunkBuffer {
   readonly take: Effect.Effect<Chunk.Chunk<ChatChunk>, Option.Option<ChatError>>
   /** Chunks waiting now. */
   readonly size: () => number
+  /**
+   * For a plain-JS consumer: everything waiting, in order (never empty), or `undefined` when nothing
+   * waits. Never waits itself.
+   */
+  readonly poll: () => ReadonlyArray<ChatChunk> | undefined
+  /** Whether the stream ended (chunks may still wait); with the failure, if it failed. */
+  readonly ended: () => boolean
+  readonly failure: () => ChatError | undefined
+  /**
+   * For a plain-JS consumer: `f` runs once, on the next offer or ending (at once when something waits
+   * or the stream ended). One callback at a time: a new one replaces the last.
+   */
+  readonly onReady: (f: () => void) => void
+  /** Completes once the stream ended (its chunks may still wait for the consumer). */
+  readonly awaitEnd: Effect.Effect<void>
 }
 
 /**
@@ -72,24 +87,68 @@ export interface ChunkBuffer {
  *
  * @internal
  */
-export const make = (capacity: number, onOverflow: (waiting: number) => ChatError): ChunkBuffer => {
+export const make = (
+  capacity: number,
+  onOverflow: (waiting: number) => ChatError,
+  coalesceMillis = 0
+): ChunkBuffer => {
   let waiting: Array<ChatChunk> = []
   let ended = false
   let failure: ChatError | undefined
+  // the fiber waiting in `take`, the plain-JS consumer waiting in `onReady`, fibers waiting for the end
   let wake: ((effect: Effect.Effect<void>) => void) | undefined
+  let ready: (() => void) | undefined
+  let endWaiters: Array<(effect: Effect.Effect<void>) => void> | undefined
+  // wake coalescing: when the consumer was last woken, and the timer of a deferred wake
+  let lastWake = Number.NEGATIVE_INFINITY
+  let timer: ReturnType<typeof setTimeout> | undefined
 
+  const wakeNow = () => {
+    if (timer !== undefined) {
+      clearTimeout(timer)
+      timer = undefined
+    }
+    if (coalesceMillis > 0) lastWake = Date.now()
+    if (wake !== undefined) {
+      const resume = wake
+      wake = undefined
+      resume(Effect.void)
+    }
+    if (ready !== undefined) {
+      const f = ready
+      ready = undefined
+      f()
+    }
+  }
+
+  const onTimer = () => {
+    timer = undefined
+    wakeNow()
+  }
+
+  // a consumer waits (or will): wake it now, unless it was woken less than `coalesceMillis` ago; then
+  // once that much time has passed since, with whatever arrived meanwhile
   const notify = () => {
-    if (wake === undefined) return
-    const resume = wake
-    wake = undefined
-    resume(Effect.void)
+    if ((wake === undefined && ready === undefined) || timer !== undefined) return
+    if (coalesceMillis <= 0) return wakeNow()
+    const since = Date.now() - lastWake
+    if (since >= coalesceMillis) return wakeNow()
+    timer = setTimeout(onTimer, coalesceMillis - since)
+  }
+
+  const finish = () => {
+    wakeNow()
+    if (endWaiters === undefined) return
+    const waiters = endWaiters
+    endWaiters = undefined
+    for (const resume of waiters) resume(Effect.void)
   }
 
   const fail = (error: ChatError) => {
     if (ended) return
     ended = true
     failure = error
-    notify()
+    finish()
   }
 
   const offer = (chunk: ChatChunk) => {
@@ -116,6 +175,13 @@ export const make = (capacity: number, onOverflow: (waiting: number) => ChatErro
     waiting.push(chunk)
   }
 
+  const poll = (): ReadonlyArray<ChatChunk> | undefined => {
+    if (waiting.length === 0) return undefined
+    const out = waiting
+    waiting = []
+    return out
+  }
+
   const take: Effect.Effect<Chunk.Chunk<ChatChunk>, Option.Option<ChatError>> = Effect.suspend(() => {
     if (waiting.length > 0) {
       const out = waiting
@@ -127,22 +193,48 @@ export const make = (capacity: number, onOverflow: (waiting: number) => ChatErro
       Effect.async<void>((resume) => {
         wake = resume
         return Effect.sync(() => {
-          if (wake === resume) wake = undefined
+          if (wake !== resume) return
+          wake = undefined
+          if (timer !== undefined && ready === undefined) {
+            clearTimeout(timer)
+            timer = undefined
+          }
         })
       }),
       take
     )
   })
 
+  const awaitEnd: Effect.Effect<void> = Effect.suspend(() =>
+    ended ? Effect.void : Effect.async<void>((resume) => {
+      ;(endWaiters ??= []).push(resume)
+      return Effect.sync(() => {
+        const i = endWaiters?.indexOf(resume) ?? -1
+        if (i >= 0) endWaiters!.splice(i, 1)
+      })
+    })
+  )
+
   return {
     offer,
     end: () => {
       if (ended) return
       ended = true
-      notify()
+      finish()
     },
     fail,
     take,
-    size: () => waiting.length
+    size: () => waiting.length,
+    poll,
+    ended: () => ended,
+    failure: () => failure,
+    onReady: (f) => {
+      if (waiting.length > 0 || ended) {
+        ready = undefined
+        return f()
+      }
+      ready = f
+    },
+    awaitEnd
   }
 }

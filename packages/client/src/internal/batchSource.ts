@@ -14,6 +14,7 @@ import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { AbortError, DisposedError, fromCause, type SogniClientError } from "../errors.js"
 import type { Runner } from "./runner.js"
@@ -121,6 +122,119 @@ export const batches = <A, E, R>(
       const resume = demand
       demand = undefined
       resume?.(Effect.void)
+    })
+  }
+
+  return { pull, close }
+}
+
+/**
+ * What {@link scopedBatches} reads: a producer's buffer a plain-JS consumer polls (chat's `ChunkBatches`).
+ */
+export interface Polled<A, E> {
+  /** Everything waiting (never empty), or `undefined` when nothing waits. */
+  readonly poll: () => ReadonlyArray<A> | undefined
+  /** The producer's failure, once it ended with one. */
+  readonly failure: () => E | undefined
+  /** `f` runs once, on the next item or the ending (at once when something waits or it ended). */
+  readonly onReady: (f: () => void) => void
+  /** Completes once the producer ended (its last items may still wait). */
+  readonly awaitEnd: Effect.Effect<void>
+}
+
+/**
+ * A {@link BatchSource} read straight from a producer's buffer: one fiber opens it (`open`, in a scope
+ * the fiber holds until the producer ended) and waits for its end; the consumer polls the buffer and
+ * waits for it with one promise per batch, with no fiber, channel or `Effect` in between. Nothing is
+ * read ahead beyond what the producer's own (bounded) buffer holds.
+ *
+ * Ending as in {@link batches}: the producer's failure comes after the items before it; `close`
+ * interrupts the fiber, whose scope's finalizers cancel the work upstream.
+ */
+export const scopedBatches = <A, E, E2, R>(
+  runner: Runner<R>,
+  open: Effect.Effect<Polled<A, E2>, E, R | Scope.Scope>,
+  signal?: AbortSignal | undefined
+): BatchSource<A> => {
+  let fiber: Fiber.RuntimeFiber<void, E | E2> | undefined
+  let buffer: Polled<A, E2> | undefined
+  let waiter: { readonly resolve: (batch: ReadonlyArray<A> | undefined) => void; readonly reject: (e: SogniClientError) => void } | undefined
+  let ended = false
+  let failure: SogniClientError | undefined
+  let closing: Promise<void> | undefined
+
+  const settle = (error: SogniClientError | undefined) => {
+    if (ended) return
+    ended = true
+    failure = error
+    signal?.removeEventListener("abort", onAbort)
+    const w = waiter
+    waiter = undefined
+    if (w === undefined) return
+    if (error === undefined) w.resolve(undefined)
+    else w.reject(error)
+  }
+
+  // the buffer's readiness callback: hands the waiting items over; at the end (nothing waits) the
+  // fiber's exit settles the waiter
+  const onReady = () => {
+    const w = waiter
+    if (w === undefined || buffer === undefined) return
+    const batch = buffer.poll()
+    if (batch === undefined) return
+    waiter = undefined
+    w.resolve(batch)
+  }
+
+  const start = (): void => {
+    const run = Effect.scoped(Effect.flatMap(open, (b) => {
+      buffer = b
+      if (waiter !== undefined) b.onReady(onReady)
+      return Effect.flatMap(b.awaitEnd, () => {
+        const error = b.failure()
+        return error === undefined ? Effect.void : Effect.fail(error)
+      })
+    }))
+    const forked = runner.fork(run)
+    if (forked === undefined) return settle(disposed())
+    fiber = forked
+    forked.addObserver((exit) => {
+      if (Exit.isSuccess(exit)) return settle(undefined)
+      if (signal?.aborted === true) return settle(aborted())
+      if (runner.disposed && Exit.isInterrupted(exit)) return settle(disposed())
+      settle(fromCause(exit.cause, false))
+    })
+  }
+
+  const close = (): Promise<void> => {
+    if (closing !== undefined) return closing
+    const f = fiber
+    buffer = undefined
+    settle(signal?.aborted === true ? aborted() : undefined)
+    closing = f === undefined ? Promise.resolve() : Effect.runPromise(Fiber.interrupt(f)).then(() => undefined, () => undefined)
+    return closing
+  }
+  const onAbort = () => {
+    void close()
+  }
+  signal?.addEventListener("abort", onAbort, { once: true })
+
+  const pull = (): Promise<ReadonlyArray<A> | undefined> => {
+    const batch = buffer?.poll()
+    if (batch !== undefined) return Promise.resolve(batch)
+    if (ended) return failure === undefined ? Promise.resolve(undefined) : Promise.reject(failure)
+    if (signal?.aborted === true) {
+      void close()
+      return Promise.reject(aborted())
+    }
+    if (runner.disposed) {
+      settle(disposed())
+      return Promise.reject(failure)
+    }
+    return new Promise((resolve, reject) => {
+      waiter = { resolve, reject }
+      if (fiber === undefined) return start()
+      buffer?.onReady(onReady)
     })
   }
 
