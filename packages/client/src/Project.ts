@@ -87,7 +87,9 @@ const secondsFromNow = (seconds: number): Date => {
 export class Job extends Emitter<JobEventMap> {
   private state: ProjectState.Job
   private preview: string | undefined
-  private range: { min: number; max: number } | undefined
+  /** The worker's ETA interval (seconds), kept as two numbers: it moves with every progress frame. */
+  private etaMin = 0
+  private etaMax = -1
 
   /** @internal */
   constructor(
@@ -105,8 +107,9 @@ export class Job extends Emitter<JobEventMap> {
   }
 
   /** @internal */
-  _setEtaRange(range: { min: number; max: number } | undefined): void {
-    this.range = range
+  _setEtaRange(min: number, max: number): void {
+    this.etaMin = min
+    this.etaMax = max
   }
 
   /** @internal */
@@ -181,7 +184,7 @@ export class Job extends Emitter<JobEventMap> {
   }
   /** The worker's interval for the seconds left (`min`–`max`), once it reported one. */
   get etaRange(): { min: number; max: number } | undefined {
-    return this.range === undefined ? undefined : { ...this.range }
+    return this.etaMax < 0 ? undefined : { min: this.etaMin, max: this.etaMax }
   }
   /** The official client's older name of {@link resultUrl}. */
   get imageUrl(): string | undefined {
@@ -463,8 +466,18 @@ export class Project extends Emitter<ProjectEventMap> {
   private ensureJob(imgID: string, jobIndex: number | undefined): Job | undefined {
     const state = this.state
     if (state === undefined) return undefined
-    const at = state.jobs.findIndex((j) => j.imgID === imgID)
-    const i = at >= 0 ? at : jobIndex === undefined ? -1 : state.jobs.findIndex((j) => j.jobIndex === jobIndex)
+    const jobs = state.jobs
+    // the job already mirrored under this id (every frame after a job's first): no search of the state
+    const n = this.jobList.length
+    for (let k = 0; k < n; k++) if (jobs[k]?.imgID === imgID) return this.jobList[k]
+    let i = -1
+    for (let k = n; k < jobs.length; k++) {
+      if (jobs[k]!.imgID === imgID) {
+        i = k
+        break
+      }
+    }
+    if (i < 0 && jobIndex !== undefined) i = jobs.findIndex((j) => j.jobIndex === jobIndex)
     if (i < 0) return this.jobOf(imgID, jobIndex)
     while (this.jobList.length <= i) {
       const job = new Job(state.jobs[this.jobList.length]!, this, (result, signal) => this.download(result, signal))
@@ -544,7 +557,7 @@ export class Project extends Emitter<ProjectEventMap> {
         const job = this.ensureJob(event.imgID, event.jobIndex)
         // workers send 0–0 until they have an interval
         if (event.etaMin !== undefined && event.etaMax !== undefined && event.etaMax > 0) {
-          job?._setEtaRange({ min: event.etaMin, max: event.etaMax })
+          job?._setEtaRange(event.etaMin, event.etaMax)
         }
         if (job !== undefined) {
           job.emit("progress", event.percent)
