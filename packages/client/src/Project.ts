@@ -182,8 +182,12 @@ export class Job extends Emitter<JobEventMap> {
   get type(): "image" | "video" | "audio" {
     return this.project.type
   }
-  /** The worker's interval for the seconds left (`min`–`max`), once it reported one. */
+  /**
+   * The worker's interval for the seconds left (`min`–`max`), once it reported one. It comes with the
+   * progress frames, which the project follows once anything reads it (or listens to progress).
+   */
   get etaRange(): { min: number; max: number } | undefined {
+    this.project._followProgress()
     return this.etaMax < 0 ? undefined : { min: this.etaMin, max: this.etaMax }
   }
   /** The official client's older name of {@link resultUrl}. */
@@ -273,6 +277,30 @@ export class Project extends Emitter<ProjectEventMap> {
     super()
   }
 
+  /** Someone read a job's `etaRange`: progress frames are followed from now on. */
+  private progressRead = false
+
+  /** @internal A job's `etaRange` was read: it moves with the progress frames, follow them from now on. */
+  _followProgress(): void {
+    this.progressRead = true
+  }
+
+  /**
+   * Whether anything needs the progress frames' events now: a `progress` or `updated` listener here or
+   * on a job, a `"job"` listener on `sogni.projects`, or a read of a job's `etaRange`. While nothing does,
+   * media's reducer builds no progress events for this project (its state moves all the same: `progress`,
+   * `step` and the jobs' getters read it).
+   */
+  private readonly wantsProgress = (): boolean => {
+    if (this.progressRead || this.listenerCount("progress") > 0 || this.listenerCount("updated") > 0) return true
+    if (this.context.wantsJob()) return true
+    for (let i = 0; i < this.jobList.length; i++) {
+      const job = this.jobList[i]!
+      if (job.listenerCount("progress") > 0 || job.listenerCount("updated") > 0) return true
+    }
+    return false
+  }
+
   /** Removes the project's listener and dispose hook once it settled. */
   private detach: () => void = () => {}
 
@@ -301,7 +329,7 @@ export class Project extends Emitter<ProjectEventMap> {
         ended = true
         this.detach()
       }
-    })
+    }, { wantsProgress: this.wantsProgress })
     // the events held since creation ended it already
     if (ended) return this.detach()
     // ended before this listener and its events already went to another subscriber: settle from the state

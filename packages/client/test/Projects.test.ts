@@ -79,6 +79,42 @@ describe("projects", () => {
     })
   })
 
+  it("a project nobody follows the progress of still ends with its jobs at their last step; a progress listener added later gets the progress from then on", async () => {
+    await withClient("client-projects-quiet", async (sogni) => {
+      const params = { ...image, steps: 6 }
+      // nothing listens: media's reducer builds no progress events, the state moves all the same
+      const quiet = await sogni.projects.create(params)
+      const quietStarted: Array<string> = []
+      quiet.on("jobStarted", (job) => quietStarted.push(job.id))
+      const quietUrls = await quiet.waitForCompletion()
+      assert.strictEqual(quietUrls.length, 2)
+      assert.strictEqual(quiet.progress, 100)
+      assert.strictEqual(quietStarted.length, 2)
+      for (const job of quiet.jobs) {
+        assert.strictEqual(job.status, "completed")
+        assert.strictEqual(job.step, 6)
+        assert.strictEqual(job.stepCount, 6)
+        assert.strictEqual(job.progress, 100)
+      }
+      // the listeners come once the project runs: the progress events follow from then on
+      const later = await sogni.projects.create(params)
+      const progress: Array<number> = []
+      const jobSteps: Array<number> = []
+      later.on("jobStarted", (job) => {
+        if (later.jobs.length === 1) {
+          later.on("progress", (p) => progress.push(p))
+          job.on("progress", () => jobSteps.push(job.step))
+        }
+      })
+      await later.waitForCompletion()
+      assert.isAbove(progress.length, 1)
+      assert.strictEqual(progress.at(-1), 100)
+      for (let i = 1; i < progress.length; i++) assert.isAbove(progress[i]!, progress[i - 1]!)
+      assert.strictEqual(jobSteps.at(-1), 6)
+      for (let i = 1; i < jobSteps.length; i++) assert.isAtLeast(jobSteps[i]!, jobSteps[i - 1]!)
+    })
+  })
+
   it("null options mean the model's default (guidance: null, seed: null), as in the official client", async () => {
     await withClient("client-projects-null", async (sogni) => {
       const project = await sogni.projects.create({ ...image, numberOfMedia: 1, guidance: null, seed: null } as never)
