@@ -227,9 +227,10 @@ export type ProjectListener = (event: ProjectState.ProjectEvent, state: ProjectS
  */
 export interface ListenOptions {
   /**
-   * Asked as each input is applied: while it answers `false` the listener does without the progress
+   * Asked as each input is applied: while it answers `false` the listener does not need the progress
    * events (`JobProgress`, `Progress`, `JobEta`), and when nothing else observes the project the reducer
-   * does not build them (the state's progress moves either way). Without it the listener gets them all.
+   * does not build them (the state's progress moves either way); when something else does, this listener
+   * receives them too. Without it the listener needs them all.
    */
   readonly wantsProgress?: (() => boolean) | undefined
 }
