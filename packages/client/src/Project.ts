@@ -270,12 +270,22 @@ export class Project extends Emitter<ProjectEventMap> {
 
   /** @internal */
   constructor(
-    private readonly handle: Projects.Project,
+    handle: Projects.Project,
     private readonly projectParams: ProjectParams,
     private readonly context: ProjectContext
   ) {
     super()
+    this.handle = handle
+    this.projectId = handle.id
   }
+
+  private readonly projectId: string
+  /**
+   * The media project, until its terminal event (or the client's disposal): then dropped, so a finished
+   * `Project` the caller keeps holds its own state only, not the actor behind it (its request, scope
+   * and fibers' closures).
+   */
+  private handle: Projects.Project | undefined
 
   /** Someone read a job's `etaRange`: progress frames are followed from now on. */
   private progressRead = false
@@ -320,8 +330,9 @@ export class Project extends Emitter<ProjectEventMap> {
     this.detach = () => {
       stopListening()
       removeHook()
+      this.handle = undefined
     }
-    stopListening = this.handle.listen((event, state) => {
+    stopListening = this.handle!.listen((event, state) => {
       this.apply(event, state)
       // the terminal event is the project's last: nothing more to follow (the outcome may have been
       // settled earlier, by the last job's result, and the terminal event still reports the project)
@@ -333,7 +344,7 @@ export class Project extends Emitter<ProjectEventMap> {
     // the events held since creation ended it already
     if (ended) return this.detach()
     // ended before this listener and its events already went to another subscriber: settle from the state
-    const now = Effect.runSync(this.handle.state)
+    const now = Effect.runSync(this.handle!.state)
     if (ProjectState.isTerminal(now.status)) {
       this.detach()
       this.settleFrom(now)
@@ -370,7 +381,7 @@ export class Project extends Emitter<ProjectEventMap> {
   }
 
   get id(): string {
-    return this.handle.id
+    return this.projectId
   }
   get params(): ProjectParams {
     return this.projectParams
@@ -461,7 +472,8 @@ export class Project extends Emitter<ProjectEventMap> {
 
   /** Cancels every job; resolves once the server confirmed. */
   cancel(options?: CallOptions): Promise<void> {
-    return this.context.runner.run(this.handle.cancel, options?.signal)
+    // a project that ended has nothing to cancel (the client's disposal still rejects, as every call)
+    return this.context.runner.run(this.handle?.cancel ?? Effect.void, options?.signal)
   }
 
   /** A snapshot of the project's data. */
