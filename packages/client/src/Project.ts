@@ -72,6 +72,8 @@ const errorDataOf = (e: ProjectState.ErrorData): ErrorData => ({
   ...(e.originalCode !== undefined ? { originalCode: e.originalCode } : {})
 })
 
+const noop = (): void => {}
+
 /** The wall-clock time `seconds` from now (for display, like the official client's queue estimate). */
 const secondsFromNow = (seconds: number): Date => {
   const at = new Date()
@@ -312,7 +314,7 @@ export class Project extends Emitter<ProjectEventMap> {
   }
 
   /** Removes the project's listener and dispose hook once it settled. */
-  private detach: () => void = () => {}
+  private detach: () => void = noop
 
   /**
    * @internal Starts mirroring the media project: a synchronous listener on its reducer, called on the
@@ -328,6 +330,8 @@ export class Project extends Emitter<ProjectEventMap> {
       this.settleDisposed()
     })
     this.detach = () => {
+      // once: the closures that reach the actor (its listen's remover) are let go with the handle
+      this.detach = noop
       stopListening()
       removeHook()
       this.handle = undefined
