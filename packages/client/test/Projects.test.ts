@@ -6,6 +6,8 @@ import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { isAbortError, isInvalidRequestError, isProjectError, type Project, SogniClient } from "../src/index.js"
 import { getEventListeners } from "node:events"
+import { setFlagsFromString } from "node:v8"
+import { runInNewContext } from "node:vm"
 import { endpoints, type RunningEmulator, startEmulator } from "./emulator.js"
 
 let emulator: RunningEmulator
@@ -112,6 +114,27 @@ describe("projects", () => {
       for (let i = 1; i < progress.length; i++) assert.isAbove(progress[i]!, progress[i - 1]!)
       assert.strictEqual(jobSteps.at(-1), 6)
       for (let i = 1; i < jobSteps.length; i++) assert.isAtLeast(jobSteps[i]!, jobSteps[i - 1]!)
+    })
+  })
+
+  it("a finished project the caller keeps lets go of the media project behind it", async () => {
+    setFlagsFromString("--expose-gc")
+    const gc = runInNewContext("gc") as () => void
+    await withClient("client-projects-release", async (sogni) => {
+      const project = await sogni.projects.create({ ...image, numberOfMedia: 1 })
+      const handle = new WeakRef((project as unknown as { handle: object }).handle)
+      await project.waitForCompletion()
+      let released = false
+      // a WeakRef's target outlives the turn that read it: collect over a few turns
+      for (let i = 0; i < 50 && !released; i++) {
+        await new Promise((r) => setTimeout(r, 20))
+        gc()
+        released = handle.deref() === undefined
+      }
+      assert.isTrue(released, "the media project is collectable once the Project finished")
+      assert.strictEqual(project.status, "completed")
+      assert.strictEqual(project.jobs[0]!.status, "completed")
+      await project.cancel()
     })
   })
 
