@@ -72,6 +72,8 @@ const errorDataOf = (e: ProjectState.ErrorData): ErrorData => ({
   ...(e.originalCode !== undefined ? { originalCode: e.originalCode } : {})
 })
 
+const noop = (): void => {}
+
 /** The wall-clock time `seconds` from now (for display, like the official client's queue estimate). */
 const secondsFromNow = (seconds: number): Date => {
   const at = new Date()
@@ -87,7 +89,9 @@ const secondsFromNow = (seconds: number): Date => {
 export class Job extends Emitter<JobEventMap> {
   private state: ProjectState.Job
   private preview: string | undefined
-  private range: { min: number; max: number } | undefined
+  /** The worker's ETA interval (seconds), kept as two numbers: it moves with every progress frame. */
+  private etaMin = 0
+  private etaMax = -1
 
   /** @internal */
   constructor(
@@ -105,8 +109,9 @@ export class Job extends Emitter<JobEventMap> {
   }
 
   /** @internal */
-  _setEtaRange(range: { min: number; max: number } | undefined): void {
-    this.range = range
+  _setEtaRange(min: number, max: number): void {
+    this.etaMin = min
+    this.etaMax = max
   }
 
   /** @internal */
@@ -179,9 +184,13 @@ export class Job extends Emitter<JobEventMap> {
   get type(): "image" | "video" | "audio" {
     return this.project.type
   }
-  /** The worker's interval for the seconds left (`min`–`max`), once it reported one. */
+  /**
+   * The worker's interval for the seconds left (`min`–`max`), once it reported one. It comes with the
+   * progress frames, which the project follows once anything reads it (or listens to progress).
+   */
   get etaRange(): { min: number; max: number } | undefined {
-    return this.range === undefined ? undefined : { ...this.range }
+    this.project._followProgress()
+    return this.etaMax < 0 ? undefined : { min: this.etaMin, max: this.etaMax }
   }
   /** The official client's older name of {@link resultUrl}. */
   get imageUrl(): string | undefined {
@@ -263,15 +272,49 @@ export class Project extends Emitter<ProjectEventMap> {
 
   /** @internal */
   constructor(
-    private readonly handle: Projects.Project,
+    handle: Projects.Project,
     private readonly projectParams: ProjectParams,
     private readonly context: ProjectContext
   ) {
     super()
+    this.handle = handle
+    this.projectId = handle.id
+  }
+
+  private readonly projectId: string
+  /**
+   * The media project, until its terminal event (or the client's disposal): then dropped, so a finished
+   * `Project` the caller keeps holds its own state only, not the actor behind it (its request, scope
+   * and fibers' closures).
+   */
+  private handle: Projects.Project | undefined
+
+  /** Someone read a job's `etaRange`: progress frames are followed from now on. */
+  private progressRead = false
+
+  /** @internal A job's `etaRange` was read: it moves with the progress frames, follow them from now on. */
+  _followProgress(): void {
+    this.progressRead = true
+  }
+
+  /**
+   * Whether anything needs the progress frames' events now: a `progress` or `updated` listener here or
+   * on a job, a `"job"` listener on `sogni.projects`, or a read of a job's `etaRange`. While nothing does,
+   * media's reducer builds no progress events for this project (its state moves all the same: `progress`,
+   * `step` and the jobs' getters read it).
+   */
+  private readonly wantsProgress = (): boolean => {
+    if (this.progressRead || this.listenerCount("progress") > 0 || this.listenerCount("updated") > 0) return true
+    if (this.context.wantsJob()) return true
+    for (let i = 0; i < this.jobList.length; i++) {
+      const job = this.jobList[i]!
+      if (job.listenerCount("progress") > 0 || job.listenerCount("updated") > 0) return true
+    }
+    return false
   }
 
   /** Removes the project's listener and dispose hook once it settled. */
-  private detach: () => void = () => {}
+  private detach: () => void = noop
 
   /**
    * @internal Starts mirroring the media project: a synchronous listener on its reducer, called on the
@@ -287,10 +330,13 @@ export class Project extends Emitter<ProjectEventMap> {
       this.settleDisposed()
     })
     this.detach = () => {
+      // once: the closures that reach the actor (its listen's remover) are let go with the handle
+      this.detach = noop
       stopListening()
       removeHook()
+      this.handle = undefined
     }
-    stopListening = this.handle.listen((event, state) => {
+    stopListening = this.handle!.listen((event, state) => {
       this.apply(event, state)
       // the terminal event is the project's last: nothing more to follow (the outcome may have been
       // settled earlier, by the last job's result, and the terminal event still reports the project)
@@ -298,11 +344,11 @@ export class Project extends Emitter<ProjectEventMap> {
         ended = true
         this.detach()
       }
-    })
+    }, { wantsProgress: this.wantsProgress })
     // the events held since creation ended it already
     if (ended) return this.detach()
     // ended before this listener and its events already went to another subscriber: settle from the state
-    const now = Effect.runSync(this.handle.state)
+    const now = Effect.runSync(this.handle!.state)
     if (ProjectState.isTerminal(now.status)) {
       this.detach()
       this.settleFrom(now)
@@ -339,7 +385,7 @@ export class Project extends Emitter<ProjectEventMap> {
   }
 
   get id(): string {
-    return this.handle.id
+    return this.projectId
   }
   get params(): ProjectParams {
     return this.projectParams
@@ -430,7 +476,8 @@ export class Project extends Emitter<ProjectEventMap> {
 
   /** Cancels every job; resolves once the server confirmed. */
   cancel(options?: CallOptions): Promise<void> {
-    return this.context.runner.run(this.handle.cancel, options?.signal)
+    // a project that ended has nothing to cancel (the client's disposal still rejects, as every call)
+    return this.context.runner.run(this.handle?.cancel ?? Effect.void, options?.signal)
   }
 
   /** A snapshot of the project's data. */
@@ -463,8 +510,18 @@ export class Project extends Emitter<ProjectEventMap> {
   private ensureJob(imgID: string, jobIndex: number | undefined): Job | undefined {
     const state = this.state
     if (state === undefined) return undefined
-    const at = state.jobs.findIndex((j) => j.imgID === imgID)
-    const i = at >= 0 ? at : jobIndex === undefined ? -1 : state.jobs.findIndex((j) => j.jobIndex === jobIndex)
+    const jobs = state.jobs
+    // the job already mirrored under this id (every frame after a job's first): no search of the state
+    const n = this.jobList.length
+    for (let k = 0; k < n; k++) if (jobs[k]?.imgID === imgID) return this.jobList[k]
+    let i = -1
+    for (let k = n; k < jobs.length; k++) {
+      if (jobs[k]!.imgID === imgID) {
+        i = k
+        break
+      }
+    }
+    if (i < 0 && jobIndex !== undefined) i = jobs.findIndex((j) => j.jobIndex === jobIndex)
     if (i < 0) return this.jobOf(imgID, jobIndex)
     while (this.jobList.length <= i) {
       const job = new Job(state.jobs[this.jobList.length]!, this, (result, signal) => this.download(result, signal))
@@ -544,7 +601,7 @@ export class Project extends Emitter<ProjectEventMap> {
         const job = this.ensureJob(event.imgID, event.jobIndex)
         // workers send 0–0 until they have an interval
         if (event.etaMin !== undefined && event.etaMax !== undefined && event.etaMax > 0) {
-          job?._setEtaRange({ min: event.etaMin, max: event.etaMax })
+          job?._setEtaRange(event.etaMin, event.etaMax)
         }
         if (job !== undefined) {
           job.emit("progress", event.percent)

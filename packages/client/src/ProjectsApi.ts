@@ -6,11 +6,10 @@
  */
 import type * as Protocol from "@effect-sogni/core/Protocol"
 import type * as SogniConfig from "@effect-sogni/core/SogniConfig"
-import type * as SogniError from "@effect-sogni/core/SogniError"
 import type * as SogniRest from "@effect-sogni/core/SogniRest"
 import * as SogniSocket from "@effect-sogni/core/SogniSocket"
 import * as Models from "@effect-sogni/media/Models"
-import * as Params from "@effect-sogni/media/Params"
+import type * as Params from "@effect-sogni/media/Params"
 import * as Projects from "@effect-sogni/media/Projects"
 import * as ProjectState from "@effect-sogni/media/ProjectState"
 import * as ProjectSync from "@effect-sogni/media/ProjectSync"
@@ -20,7 +19,6 @@ import * as Loras from "@effect-sogni/media/Loras"
 import * as Duration from "effect/Duration"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import type * as Either from "effect/Either"
 import * as Stream from "effect/Stream"
 import { InvalidRequestError, isInvalidRequestError } from "./errors.js"
 import { Emitter } from "./internal/emitter.js"
@@ -106,23 +104,24 @@ const toBytes = async (input: InputMedia | unknown): Promise<unknown> => {
 }
 
 /**
- * The official parameters as the media package takes them: files read into bytes, the v3 name
- * `numberOfImages` accepted for `numberOfMedia`, then decoded by the media package's `Params.decode`,
- * which checks every value and names the offending field in its `SogniInvalidRequest`.
+ * The official parameters under the media package's names, not yet checked: files read into bytes, the
+ * v3 name `numberOfImages` accepted for `numberOfMedia`, `false` media and `null` values dropped. The
+ * media package's `Params.decode` (run by `Projects.prepare`) then checks every value and names the
+ * offending field in its `SogniInvalidRequest`.
  */
-export const toMediaParams = async (
-  params: ProjectParams
-): Promise<Either.Either<Params.ProjectParams, SogniError.SogniInvalidRequest>> => {
+const toMediaInput = async (params: ProjectParams): Promise<unknown> => {
   // not an object (null, a string, an array): the decoder refuses it with a typed error
-  if (typeof params !== "object" || params === null || Array.isArray(params)) return Params.decode(params)
+  if (typeof params !== "object" || params === null || Array.isArray(params)) return params
   const out: Record<string, unknown> = { ...params }
   const legacy = (params as { numberOfImages?: unknown }).numberOfImages
   if (out.numberOfMedia === undefined && legacy !== undefined) out.numberOfMedia = legacy
   delete out.numberOfImages
   for (const key of singleMediaFields) {
+    const value = out[key]
+    if (value === undefined) continue
     // `false` is "no media", as in the official client
-    if (out[key] === false) delete out[key]
-    else if (out[key] !== undefined) out[key] = await toBytes(out[key])
+    if (value === false) delete out[key]
+    else if (value !== true && value !== null) out[key] = await toBytes(value)
   }
   for (const key of listMediaFields) {
     const list = out[key]
@@ -131,8 +130,8 @@ export const toMediaParams = async (
   const cn = out.controlNet as { image?: unknown } | null | undefined
   if (typeof cn === "object" && cn !== null && cn.image !== undefined) out.controlNet = { ...cn, image: await toBytes(cn.image) }
   // `null` means "the model's default", as in the official client (e.g. `guidance: null`)
-  for (const [k, v] of Object.entries(out)) if (v === undefined || v === null) delete out[k]
-  return Params.decode(out)
+  for (const k in out) if (out[k] === undefined || out[k] === null) delete out[k]
+  return out
 }
 
 /** The named fields of `a` (as they are, `undefined` included). */
@@ -399,9 +398,10 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
   async create(params: ProjectParams, options?: CallOptions): Promise<Project> {
     this.requireSocket("projects.create")
     checkShape(params)
-    const input = await toMediaParams(params)
+    const input = await toMediaInput(params)
+    // `prepare` decodes the parameters once (a typed error naming the field), then the project starts
     const created = await this.runner
-      .run(Effect.flatMap(Projects.Projects, (p) => Effect.flatMap(input, (params) => p.create(params))), options?.signal)
+      .runNow(Effect.flatMap(Projects.Projects, (p) => Effect.flatMap(p.prepare(input), p.submit)), options?.signal)
       .then((handle) => ({ handle, refused: undefined }), (error: unknown) => {
         if (isInvalidRequestError(error) && !shapeFields.has(String(error.field))) {
           return { handle: refusedHandle(), refused: error }

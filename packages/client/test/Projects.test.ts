@@ -6,6 +6,8 @@ import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { isAbortError, isInvalidRequestError, isProjectError, type Project, SogniClient } from "../src/index.js"
 import { getEventListeners } from "node:events"
+import { setFlagsFromString } from "node:v8"
+import { runInNewContext } from "node:vm"
 import { endpoints, type RunningEmulator, startEmulator } from "./emulator.js"
 
 let emulator: RunningEmulator
@@ -76,6 +78,63 @@ describe("projects", () => {
       const bytes = new Uint8Array(await data.arrayBuffer())
       assert.deepStrictEqual([...bytes.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47])
       assert.strictEqual(sogni.projects.trackedProjects.length, 0)
+    })
+  })
+
+  it("a project nobody follows the progress of still ends with its jobs at their last step; a progress listener added later gets the progress from then on", async () => {
+    await withClient("client-projects-quiet", async (sogni) => {
+      const params = { ...image, steps: 6 }
+      // nothing listens: media's reducer builds no progress events, the state moves all the same
+      const quiet = await sogni.projects.create(params)
+      const quietStarted: Array<string> = []
+      quiet.on("jobStarted", (job) => quietStarted.push(job.id))
+      const quietUrls = await quiet.waitForCompletion()
+      assert.strictEqual(quietUrls.length, 2)
+      assert.strictEqual(quiet.progress, 100)
+      assert.strictEqual(quietStarted.length, 2)
+      for (const job of quiet.jobs) {
+        assert.strictEqual(job.status, "completed")
+        assert.strictEqual(job.step, 6)
+        assert.strictEqual(job.stepCount, 6)
+        assert.strictEqual(job.progress, 100)
+      }
+      // the listeners come once the project runs: the progress events follow from then on
+      const later = await sogni.projects.create(params)
+      const progress: Array<number> = []
+      const jobSteps: Array<number> = []
+      later.on("jobStarted", (job) => {
+        if (later.jobs.length === 1) {
+          later.on("progress", (p) => progress.push(p))
+          job.on("progress", () => jobSteps.push(job.step))
+        }
+      })
+      await later.waitForCompletion()
+      assert.isAbove(progress.length, 1)
+      assert.strictEqual(progress.at(-1), 100)
+      for (let i = 1; i < progress.length; i++) assert.isAbove(progress[i]!, progress[i - 1]!)
+      assert.strictEqual(jobSteps.at(-1), 6)
+      for (let i = 1; i < jobSteps.length; i++) assert.isAtLeast(jobSteps[i]!, jobSteps[i - 1]!)
+    })
+  })
+
+  it("a finished project the caller keeps lets go of the media project behind it", async () => {
+    setFlagsFromString("--expose-gc")
+    const gc = runInNewContext("gc") as () => void
+    await withClient("client-projects-release", async (sogni) => {
+      const project = await sogni.projects.create({ ...image, numberOfMedia: 1 })
+      const handle = new WeakRef((project as unknown as { handle: object }).handle)
+      await project.waitForCompletion()
+      let released = false
+      // a WeakRef's target outlives the turn that read it: collect over a few turns
+      for (let i = 0; i < 50 && !released; i++) {
+        await new Promise((r) => setTimeout(r, 20))
+        gc()
+        released = handle.deref() === undefined
+      }
+      assert.isTrue(released, "the media project is collectable once the Project finished")
+      assert.strictEqual(project.status, "completed")
+      assert.strictEqual(project.jobs[0]!.status, "completed")
+      await project.cancel()
     })
   })
 

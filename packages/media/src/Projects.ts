@@ -206,7 +206,7 @@ export interface Project {
    * that removes the listener. `listener` must be quick; it must not keep `state` (it keeps changing:
    * use {@link state} for a snapshot); a listener that throws is removed and the error logged.
    */
-  readonly listen: (listener: ProjectListener) => () => void
+  readonly listen: (listener: ProjectListener, options?: ListenOptions) => () => void
   /** Waits for the end: the results, or why there are none. */
   readonly await: Effect.Effect<ReadonlyArray<ProjectState.JobResult>, SogniProjectError>
   /** Asks the server to cancel and waits for its answer (a no-op once finished). */
@@ -220,6 +220,21 @@ export interface Project {
  * @since 0.1.0
  */
 export type ProjectListener = (event: ProjectState.ProjectEvent, state: ProjectState.ProjectState) => void
+
+/**
+ * How a {@link Project.listen} listener follows its project.
+ *
+ * @since 0.1.0
+ */
+export interface ListenOptions {
+  /**
+   * Asked as each input is applied: while it answers `false` the listener does not need the progress
+   * events (`JobProgress`, `Progress`, `JobEta`), and when nothing else observes the project the reducer
+   * does not build them (the state's progress moves either way); when something else does, this listener
+   * receives them too. Without it the listener needs them all.
+   */
+  readonly wantsProgress?: (() => boolean) | undefined
+}
 
 /**
  * @since 0.1.0

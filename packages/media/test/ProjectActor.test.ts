@@ -148,3 +148,32 @@ describe("projectActor", () => {
     }))
 })
 
+
+describe("projectActor listen options", () => {
+  it.scoped("a listener whose wantsProgress answers false gets the lifecycle events only, the state moves all the same; true brings the progress events back", () =>
+    Effect.gen(function*() {
+      const h = yield* harness
+      const seen: Array<string> = []
+      let wants = false
+      h.actor.project.listen((e) => void seen.push(e._tag), { wantsProgress: () => wants })
+      h.deliver(started)
+      h.deliver(progress(1))
+      h.deliver(progress(2))
+      assert.deepStrictEqual(seen, ["JobStarted"])
+      assert.strictEqual(h.actor.current().jobs[0]!.step, 2)
+      assert.strictEqual(h.actor.current().percent, 50)
+      wants = true
+      h.deliver(progress(3))
+      assert.deepStrictEqual(seen, ["JobStarted", "JobProgress", "Progress"])
+      // another listener without the option wants everything
+      wants = false
+      const other: Array<string> = []
+      h.actor.project.listen((e) => void other.push(e._tag))
+      h.deliver(progress(4))
+      assert.deepStrictEqual(other, ["JobProgress", "Progress"])
+      h.deliver(result)
+      h.deliver(completed)
+      yield* h.actor.project.await
+      assert.strictEqual(seen.at(-1), "Completed")
+    }))
+})

@@ -10,6 +10,7 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import type * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
+import * as Scheduler from "effect/Scheduler"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { AbortError, DisposedError, fromCause, fromTyped, type SogniClientError } from "../errors.js"
@@ -42,8 +43,31 @@ export class Runner<R> {
   run<A, E>(effect: Effect.Effect<A, E, R>, signal?: AbortSignal | undefined): Promise<A> {
     if (this.isDisposed) return Promise.reject(disposed())
     if (signal?.aborted) return Promise.reject(aborted())
+    return this.settle(() => this.runtime.runFork(effect), signal)
+  }
+
+  /**
+   * As {@link run}, but the effect starts on the caller's turn and runs as far as it can without waiting
+   * (its fibers' first steps too, on a synchronous scheduler, as `Effect.runSync` does): an effect that
+   * never waits settles before this returns, and its short-lived fiber and intermediate values die young
+   * instead of outliving many calls started together (`projects.create` × N). What waits (a socket
+   * write, a REST answer) goes on on the default scheduler; the promise settles when it ends.
+   */
+  runNow<A, E>(effect: Effect.Effect<A, E, R>, signal?: AbortSignal | undefined): Promise<A> {
+    if (this.isDisposed) return Promise.reject(disposed())
+    if (signal?.aborted) return Promise.reject(aborted())
+    const scheduler = new Scheduler.SyncScheduler()
+    const fiber = this.runtime.runFork(effect, { scheduler })
+    scheduler.flush()
+    const exit = fiber.unsafePoll()
+    if (exit !== null) return Exit.isSuccess(exit) ? Promise.resolve(exit.value) : Promise.reject(this.toError(exit.cause, signal))
+    return this.settle(() => fiber, signal)
+  }
+
+  /** The promise of a running fiber: tracked (dispose interrupts it), interrupted when `signal` aborts. */
+  private settle<A, E>(start: () => Fiber.RuntimeFiber<A, E>, signal: AbortSignal | undefined): Promise<A> {
     return new Promise<A>((resolve, reject) => {
-      const fiber = this.runtime.runFork(effect)
+      const fiber = start()
       this.fibers.add(fiber)
       const onAbort = () => {
         this.runtime.runFork(Fiber.interrupt(fiber))

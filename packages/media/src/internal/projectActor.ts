@@ -32,7 +32,7 @@ import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { SogniProjectError } from "../MediaError.js"
-import type { MediaKind, Prepared, Project, ProjectListener, UploadSpec } from "../Projects.js"
+import type { ListenOptions, MediaKind, Prepared, Project, ProjectListener, UploadSpec } from "../Projects.js"
 import * as ProjectState from "../ProjectState.js"
 import { EventBuffer } from "./eventBuffer.js"
 
@@ -227,6 +227,16 @@ export const make = (
     })
     const subscribers = new Set<EventBuffer>()
     const listeners = new Set<ProjectListener>()
+    /** The listeners that said when they need progress events (`ListenOptions.wantsProgress`). */
+    const progressWanted = new Map<ProjectListener, () => boolean>()
+    /** Whether no listener needs the progress events now. */
+    const listenersQuiet = (): boolean => {
+      for (const listener of listeners) {
+        const wants = progressWanted.get(listener)
+        if (wants === undefined || wants()) return false
+      }
+      return true
+    }
     let backlog: Array<ProjectState.ProjectEvent> | undefined = keepBacklog ? [] : undefined
     let ticking = false
     const done = yield* Deferred.make<ProjectState.ProjectState>()
@@ -239,6 +249,7 @@ export const make = (
         listener(event, state)
       } catch (error) {
         listeners.delete(listener)
+        progressWanted.delete(listener)
         deps.fork(Effect.logWarning(`a listener of project ${id} threw and was removed`, error))
       }
     }
@@ -305,7 +316,7 @@ export const make = (
       if (ProjectState.isTerminal(state.status)) return
       // the actor owns `state`: update it in place (no per-frame copies to promote and collect)
       // nobody observes progress (a `run`): the reducer builds no progress events
-      const quiet = backlog === undefined && subscribers.size === 0 && listeners.size === 0
+      const quiet = backlog === undefined && subscribers.size === 0 && (listeners.size === 0 || listenersQuiet())
       const step = ProjectState.transitionInPlace(state, input, quiet)
       state = step.state
       if (!ticking && input._tag === "Server" && input.event.type === "jobETA") startTicks()
@@ -504,14 +515,16 @@ export const make = (
           (b) => Stream.repeatEffectChunkOption(b.pull)
         )
       ),
-      listen: (listener) => {
+      listen: (listener, options?: ListenOptions) => {
         listeners.add(listener)
+        if (options?.wantsProgress !== undefined) progressWanted.set(listener, options.wantsProgress)
         for (const e of takeBacklog()) {
           if (!listeners.has(listener)) break
           call(listener, e)
         }
         return () => {
           listeners.delete(listener)
+          progressWanted.delete(listener)
         }
       },
       await: Effect.flatMap(Deferred.await(done), outcome),
