@@ -107,6 +107,11 @@ export interface ActorDeps {
   readonly track: (actor: ProjectActor) => void
   /** Called once when the project ended, before its scope closes. */
   readonly untrack: (id: string) => void
+  /**
+   * True when the service checks the actor's deadlines from one fiber of its own (through
+   * {@link ProjectActor.check}); otherwise (or once a deadline is due) the actor runs a watchdog fiber.
+   */
+  readonly sharedWatchdog?: boolean | undefined
   readonly timing: ActorTiming
 }
 
@@ -126,6 +131,12 @@ export interface ProjectActor {
    * own fiber, saving a fiber per project); `Effect.void` otherwise (the actor forked it itself).
    */
   readonly start: Effect.Effect<void>
+  /**
+   * The service watchdog's look at the project's deadlines at `now` (milliseconds): when one is due, the
+   * actor takes its deadlines over in a watchdog fiber of its own (lookups, expiry) and answers `Infinity`
+   * from then on, as it does once ended; otherwise it answers when to look again.
+   */
+  readonly check: (now: number) => number
 }
 
 /**
@@ -484,6 +495,18 @@ export const make = (
       return Effect.zipRight(Effect.sleep(Duration.millis(Math.max(1, Math.min(deadlineAt, idleAt) - at))), Effect.suspend(loop))
     })
 
+    // with a service watchdog, nothing per project waits on a timer until a deadline is actually due
+    let ownWatchdog = false
+    const check = (at: number): number => {
+      if (ownWatchdog || ProjectState.isTerminal(state.status)) return Infinity
+      const idleAt = (sent ? lastHeard : at) + idleMillis
+      if (at < deadlineAt && at < idleAt) return Math.min(deadlineAt, idleAt)
+      // due: the lookup, the expiry and the looks after them run in this project's own watchdog fiber
+      ownWatchdog = true
+      runFork(Effect.interruptible(watchdog))
+      return Infinity
+    }
+
     const project: Project = {
       id,
       state: Effect.sync(() => ProjectState.snapshot(state)),
@@ -552,7 +575,8 @@ export const make = (
           now: now()
         })
       ),
-      start: adopted === undefined && startInCaller ? start : Effect.void
+      start: adopted === undefined && startInCaller ? start : Effect.void,
+      check
     }
 
     deps.track(actor)
@@ -565,7 +589,10 @@ export const make = (
       sent = true
       offer({ _tag: "Recovered", project: adopted.project, active: adopted.active, now: now() })
     }
-    runFork(Effect.interruptible(watchdog))
+    if (deps.sharedWatchdog !== true) {
+      ownWatchdog = true
+      runFork(Effect.interruptible(watchdog))
+    }
     return actor
   })
 
