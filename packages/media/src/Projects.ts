@@ -745,14 +745,23 @@ export const make = (options: ProjectsOptions = {}) =>
         ),
       // as `acquireRelease` in a scope, without the scope and the fiber-refs diff its release costs per
       // project: started uninterruptibly, awaited interruptibly, canceled when the wait ends unfinished
-      // the caller's fiber sends the request itself (no start fiber per project)
+      // the caller's fiber sends the request itself (no start fiber per project) and, once the project
+      // ended, closes its scope (no closing fiber per project)
       run: (input) =>
         Effect.flatMap(prepared(input), (p) =>
           Effect.uninterruptibleMask((restore) =>
             Effect.flatMap(
               ProjectActor.make(actorDeps, serviceScope, p, false, undefined, true).pipe(Effect.withSpan("Projects.submit")),
               (actor) =>
-                Effect.ensuring(restore(Effect.zipRight(actor.start, actor.project.await)), cancelOnInterrupt(actor.project))
+                Effect.ensuring(
+                  restore(Effect.zipRight(actor.start, actor.project.await)),
+                  // ended (the usual case): close its scope here; else cancel it first
+                  Effect.suspend(() =>
+                    ProjectState.isTerminal(actor.current().status)
+                      ? actor.finish
+                      : Effect.zipRight(cancelOnInterrupt(actor.project), actor.finish)
+                  )
+                )
             )
           )),
       adopt,

@@ -137,6 +137,11 @@ export interface ProjectActor {
    * from then on, as it does once ended; otherwise it answers when to look again.
    */
   readonly check: (now: number) => number
+  /**
+   * For the caller that started the actor with `startInCaller`, once it stops waiting: closes the
+   * project's scope now when it ended, else leaves that to the end (in a service fiber).
+   */
+  readonly finish: Effect.Effect<void>
 }
 
 /**
@@ -326,11 +331,10 @@ export const make = (
         Deferred.unsafeDone(done, Exit.succeed(state))
         for (const d of cancelAnswers) Deferred.unsafeDone(d, Exit.void)
         for (const b of subscribers) b.end()
-        // release the route, timers and command fibers (from outside this project's scope)
-        deps.fork(Effect.interruptible(Effect.suspend(() => {
-          deps.untrack(id)
-          return Scope.close(scope, Exit.void)
-        })))
+        deps.untrack(id)
+        // release the route, timers and command fibers: from outside this project's scope, in a service
+        // fiber, or in the caller's own fiber when it still waits for the end (`run`, see `finish`)
+        if (!closeInCaller) deps.fork(Effect.interruptible(release))
         return
       }
       const commands = step.commands
@@ -338,6 +342,11 @@ export const make = (
     }
 
     const feed = (input: ProjectState.Input): Effect.Effect<void> => Effect.sync(() => offer(input))
+
+    // `run` closes an ended project's scope in its own fiber after the wait (no fiber forked for it);
+    // once it stopped waiting (`finish`), a later end is closed by a service fiber as for other callers
+    let closeInCaller = startInCaller && adopted === undefined
+    const release = Effect.suspend(() => Scope.close(scope, Exit.void))
 
     // --- commands --------------------------------------------------------------------------------
     /** A URL mint as queue work: the answer is folded on the turn it arrives. */
@@ -576,7 +585,12 @@ export const make = (
         })
       ),
       start: adopted === undefined && startInCaller ? start : Effect.void,
-      check
+      check,
+      finish: Effect.suspend(() => {
+        if (!closeInCaller) return Effect.void
+        closeInCaller = false
+        return ProjectState.isTerminal(state.status) ? release : Effect.void
+      })
     }
 
     deps.track(actor)
