@@ -413,6 +413,29 @@ export const make = (options: ProjectsOptions = {}) =>
     let generation = 0
     const generationChanged = yield* Queue.sliding<number>(1)
 
+    // --- deadlines ------------------------------------------------------------------------------
+    // One fiber watches every project's overall and idle deadlines instead of a fiber and a timer per
+    // project: it sleeps until the nearest one, asks each tracked actor (`check`), and a project whose
+    // deadline is due takes it over in a watchdog fiber of its own (lookup, expiry). A project tracked
+    // while the fiber sleeps never needs waking it: its first deadline is at least min(projectTimeout,
+    // idleTimeout) away, and the fiber's wake-up is no later than that from when it went to sleep. With
+    // nothing to watch, the fiber waits for the next `track`.
+    let watchIdle = false
+    const watchWake = yield* Queue.sliding<void>(1)
+    yield* Effect.forkScoped(Effect.forever(Effect.suspend(() => {
+      const at = now()
+      let next = Infinity
+      for (const t of tracked.values()) {
+        const due = t.check(at)
+        if (due < next) next = due
+      }
+      if (next === Infinity) {
+        watchIdle = true
+        return Queue.take(watchWake)
+      }
+      return Effect.sleep(Duration.millis(Math.max(1, next - at)))
+    })))
+
     const lean = yield* LeanRest.make
     const mint: ProjectActor.ActorDeps["mintUrl"] = (kind, projectId, imgID, outputFormat, type, done) => {
       const contentType = contentTypeFor(type === "preview" ? "image" : kind, outputFormat)
@@ -553,7 +576,12 @@ export const make = (options: ProjectsOptions = {}) =>
       nextConnection: (timeout) => Queue.take(generationChanged).pipe(Effect.timeout(timeout), Effect.ignore),
       track: (actor) => {
         tracked.set(actor.project.id, actor)
+        if (watchIdle) {
+          watchIdle = false
+          watchWake.unsafeOffer(undefined)
+        }
       },
+      sharedWatchdog: true,
       untrack: (id) => {
         tracked.delete(id)
       },
@@ -733,14 +761,23 @@ export const make = (options: ProjectsOptions = {}) =>
         ),
       // as `acquireRelease` in a scope, without the scope and the fiber-refs diff its release costs per
       // project: started uninterruptibly, awaited interruptibly, canceled when the wait ends unfinished
-      // the caller's fiber sends the request itself (no start fiber per project)
+      // the caller's fiber sends the request itself (no start fiber per project) and, once the project
+      // ended, closes its scope (no closing fiber per project)
       run: (input) =>
         Effect.flatMap(prepared(input), (p) =>
           Effect.uninterruptibleMask((restore) =>
             Effect.flatMap(
               ProjectActor.make(actorDeps, serviceScope, p, false, undefined, true).pipe(Effect.withSpan("Projects.submit")),
               (actor) =>
-                Effect.ensuring(restore(Effect.zipRight(actor.start, actor.project.await)), cancelOnInterrupt(actor.project))
+                Effect.ensuring(
+                  restore(Effect.zipRight(actor.start, actor.project.await)),
+                  // ended (the usual case): close its scope here; else cancel it first
+                  Effect.suspend(() =>
+                    ProjectState.isTerminal(actor.current().status)
+                      ? actor.finish
+                      : Effect.zipRight(cancelOnInterrupt(actor.project), actor.finish)
+                  )
+                )
             )
           )),
       adopt,

@@ -34,16 +34,22 @@ const started: Protocol.ServerEvent = { type: "jobState", payload: { type: "jobS
 const result: Protocol.ServerEvent = { type: "jobResult", payload: { jobID: P, imgID: "A", performedStepCount: 4, lastSeed: "7" } }
 const completed: Protocol.ServerEvent = { type: "jobState", payload: { type: "jobCompleted", jobID: P } }
 
-/** An actor on fake dependencies: the route hands back its handler, sends and mints are recorded. */
-const harness = Effect.gen(function*() {
+/**
+ * An actor on fake dependencies: the route hands back its handler (and records its release), sends and
+ * mints are recorded. `sharedWatchdog`: the deadlines are left to `check` calls (as `Projects` does);
+ * `startInCaller`: the test runs `start` and `finish` itself (as `Projects.run` does).
+ */
+const harnessWith = (options: { readonly sharedWatchdog?: boolean; readonly startInCaller?: boolean }) => Effect.gen(function*() {
   const scope = yield* Effect.scope
+  const route = { released: false }
   const clock = yield* Effect.clock
   let deliver: ((event: Protocol.ServerEvent) => void) | undefined
   const sent: Array<Protocol.ClientMessage> = []
   const mints: Array<string> = []
   const tracked = new Map<string, ProjectActor.ProjectActor>()
   const deps: ProjectActor.ActorDeps = {
-    route: (_id, onEvent) => Effect.sync(() => void (deliver = onEvent)),
+    route: (_id, onEvent) =>
+      Effect.acquireRelease(Effect.sync(() => void (deliver = onEvent)), () => Effect.sync(() => void (route.released = true))),
     send: (message) => Effect.sync(() => void sent.push(message)),
     mintUrl: (_kind, projectId, imgID, format, type, done) => {
       mints.push(`${type}:${imgID}`)
@@ -58,6 +64,7 @@ const harness = Effect.gen(function*() {
     nextConnection: () => Effect.void,
     track: (actor) => void tracked.set(actor.project.id, actor),
     untrack: (id) => void tracked.delete(id),
+    sharedWatchdog: options.sharedWatchdog,
     timing: {
       projectTimeout: Duration.hours(1),
       idleTimeout: Duration.minutes(2),
@@ -68,11 +75,13 @@ const harness = Effect.gen(function*() {
       urlLifetimeMillis: 60_000
     }
   }
-  const actor = yield* ProjectActor.make(deps, scope, prepared, true)
+  const actor = yield* ProjectActor.make(deps, scope, prepared, true, undefined, options.startInCaller === true)
+  if (options.startInCaller === true) yield* actor.start
   // let the start fiber write the request
-  yield* TestClock.adjust(Duration.millis(1))
-  return { actor, deliver: (e: Protocol.ServerEvent) => deliver!(e), sent, mints, tracked }
+  else yield* TestClock.adjust(Duration.millis(1))
+  return { actor, deliver: (e: Protocol.ServerEvent) => deliver!(e), sent, mints, tracked, route }
 })
+const harness = harnessWith({})
 
 describe("projectActor", () => {
   it.scoped("folds routed frames synchronously, mints through the mint dependency, ends and untracks", () =>
@@ -96,6 +105,56 @@ describe("projectActor", () => {
       assert.strictEqual(seen.at(-1), "Completed")
       yield* TestClock.adjust(Duration.millis(1))
       assert.isFalse(h.tracked.has(P))
+    }))
+
+  it.scoped("service watchdog: check answers the nearer deadline; a due one is handed to the actor's own fiber", () =>
+    Effect.gen(function*() {
+      const h = yield* harnessWith({ sharedWatchdog: true })
+      const clock = yield* Effect.clock
+      // the request went out at 0 (the TestClock's start); the idle deadline 2 minutes later is nearer than the hour
+      assert.strictEqual(h.actor.check(clock.unsafeCurrentTimeMillis()), Duration.toMillis(Duration.minutes(2)))
+      yield* TestClock.adjust(Duration.minutes(3))
+      // nothing of its own waits on a timer: past the deadline, the project runs until it is checked
+      assert.strictEqual(h.actor.current().status, "pending")
+      assert.strictEqual(h.actor.check(clock.unsafeCurrentTimeMillis()), Infinity)
+      // the server does not know it (findProject: none): it ends as an idle timeout
+      const outcome = yield* Effect.either(h.actor.project.await)
+      assert.isTrue(Either.isLeft(outcome))
+      if (Either.isLeft(outcome)) {
+        assert.strictEqual(outcome.left.reason, "Timeout")
+        assert.strictEqual(outcome.left.originalCode, "idleTimeout")
+      }
+      // the actor keeps its deadlines from then on; the service no longer looks
+      assert.strictEqual(h.actor.check(clock.unsafeCurrentTimeMillis()), Infinity)
+    }))
+
+  it.scoped("started in the caller: the end untracks at once, and finish closes the scope in the caller's fiber", () =>
+    Effect.gen(function*() {
+      const h = yield* harnessWith({ startInCaller: true })
+      assert.strictEqual(h.sent[0]!.type, "jobRequest")
+      h.deliver(started)
+      h.deliver(result)
+      h.deliver(completed)
+      yield* h.actor.project.await
+      assert.isFalse(h.tracked.has(P))
+      // no fiber was forked to close it: the route is held until the caller finishes
+      yield* TestClock.adjust(Duration.millis(1))
+      assert.isFalse(h.route.released)
+      yield* h.actor.finish
+      assert.isTrue(h.route.released)
+    }))
+
+  it.scoped("started in the caller: a project that ends after the caller stopped waiting is closed by a service fiber", () =>
+    Effect.gen(function*() {
+      const h = yield* harnessWith({ startInCaller: true })
+      yield* h.actor.finish
+      assert.isFalse(h.route.released)
+      h.deliver(started)
+      h.deliver(result)
+      h.deliver(completed)
+      yield* h.actor.project.await
+      yield* TestClock.adjust(Duration.millis(1))
+      assert.isTrue(h.route.released)
     }))
 
   it.scoped("mailbox: an input fed while one is applied waits and follows it, in order", () =>

@@ -107,6 +107,11 @@ export interface ActorDeps {
   readonly track: (actor: ProjectActor) => void
   /** Called once when the project ended, before its scope closes. */
   readonly untrack: (id: string) => void
+  /**
+   * True when the service checks the actor's deadlines from one fiber of its own (through
+   * {@link ProjectActor.check}); otherwise (or once a deadline is due) the actor runs a watchdog fiber.
+   */
+  readonly sharedWatchdog?: boolean | undefined
   readonly timing: ActorTiming
 }
 
@@ -126,6 +131,17 @@ export interface ProjectActor {
    * own fiber, saving a fiber per project); `Effect.void` otherwise (the actor forked it itself).
    */
   readonly start: Effect.Effect<void>
+  /**
+   * The service watchdog's look at the project's deadlines at `now` (milliseconds): when one is due, the
+   * actor takes its deadlines over in a watchdog fiber of its own (lookups, expiry) and answers `Infinity`
+   * from then on, as it does once ended; otherwise it answers when to look again.
+   */
+  readonly check: (now: number) => number
+  /**
+   * For the caller that started the actor with `startInCaller`, once it stops waiting: closes the
+   * project's scope now when it ended, else leaves that to the end (in a service fiber).
+   */
+  readonly finish: Effect.Effect<void>
 }
 
 /**
@@ -326,11 +342,10 @@ export const make = (
         Deferred.unsafeDone(done, Exit.succeed(state))
         for (const d of cancelAnswers) Deferred.unsafeDone(d, Exit.void)
         for (const b of subscribers) b.end()
-        // release the route, timers and command fibers (from outside this project's scope)
-        deps.fork(Effect.interruptible(Effect.suspend(() => {
-          deps.untrack(id)
-          return Scope.close(scope, Exit.void)
-        })))
+        deps.untrack(id)
+        // release the route, timers and command fibers: from outside this project's scope, in a service
+        // fiber, or in the caller's own fiber when it still waits for the end (`run`, see `finish`)
+        if (!closeInCaller) deps.fork(Effect.interruptible(release))
         return
       }
       const commands = step.commands
@@ -338,6 +353,11 @@ export const make = (
     }
 
     const feed = (input: ProjectState.Input): Effect.Effect<void> => Effect.sync(() => offer(input))
+
+    // `run` closes an ended project's scope in its own fiber after the wait (no fiber forked for it);
+    // once it stopped waiting (`finish`), a later end is closed by a service fiber as for other callers
+    let closeInCaller = startInCaller && adopted === undefined
+    const release = Effect.suspend(() => Scope.close(scope, Exit.void))
 
     // --- commands --------------------------------------------------------------------------------
     /** A URL mint as queue work: the answer is folded on the turn it arrives. */
@@ -495,6 +515,18 @@ export const make = (
       return Effect.zipRight(Effect.sleep(Duration.millis(Math.max(1, Math.min(deadlineAt, idleAt) - at))), Effect.suspend(loop))
     })
 
+    // with a service watchdog, nothing per project waits on a timer until a deadline is actually due
+    let ownWatchdog = false
+    const check = (at: number): number => {
+      if (ownWatchdog || ProjectState.isTerminal(state.status)) return Infinity
+      const idleAt = (sent ? lastHeard : at) + idleMillis
+      if (at < deadlineAt && at < idleAt) return Math.min(deadlineAt, idleAt)
+      // due: the lookup, the expiry and the looks after them run in this project's own watchdog fiber
+      ownWatchdog = true
+      runFork(Effect.interruptible(watchdog))
+      return Infinity
+    }
+
     const project: Project = {
       id,
       state: Effect.sync(() => ProjectState.snapshot(state)),
@@ -565,7 +597,13 @@ export const make = (
           now: now()
         })
       ),
-      start: adopted === undefined && startInCaller ? start : Effect.void
+      start: adopted === undefined && startInCaller ? start : Effect.void,
+      check,
+      finish: Effect.suspend(() => {
+        if (!closeInCaller) return Effect.void
+        closeInCaller = false
+        return ProjectState.isTerminal(state.status) ? release : Effect.void
+      })
     }
 
     deps.track(actor)
@@ -578,7 +616,10 @@ export const make = (
       sent = true
       offer({ _tag: "Recovered", project: adopted.project, active: adopted.active, now: now() })
     }
-    runFork(Effect.interruptible(watchdog))
+    if (deps.sharedWatchdog !== true) {
+      ownWatchdog = true
+      runFork(Effect.interruptible(watchdog))
+    }
     return actor
   })
 
