@@ -8,14 +8,20 @@
  * - adapter: `@effect-sogni/client` `chat.completions.create({ stream: true })` + `for await`;
  * - official: `@sogni-ai/sogni-client` `chat.completions.create({ stream: true })` + `for await`.
  *
+ * Two sources: `paced` (the emulator itself, at the pace below) and `saturating` (a stub that answers the
+ * `llmJobRequest` with the emulator's recorded reply as fast as the socket drains, 100 frames per turn,
+ * corked; REST proxied to the emulator): see `chatStream/saturatingHost.ts`. `BENCH_CHAT_SOURCES=paced` (or
+ * `saturating`) runs one source only.
+ *
  * Targets (issue 15): ours and the adapter ≤ 0.6× the official client's CPU, ≤ 1.0× its heap, ≤ 1.5× the
  * floor's CPU, and the same chunk count as the official client.
  */
 import { loadavg } from "node:os"
 import { type Benchmark, heapLegend, median, runChild, runLine, summarize, summaryRow, table } from "../Benchmark.js"
 import type { Measurement } from "../child.js"
-import { startEmulator } from "../chatStream/emulatorHost.js"
+import { type EmulatorHost, startEmulator } from "../chatStream/emulatorHost.js"
 import { type ChatDetail, type ContenderArgs, defaultPlan } from "../chatStream/plan.js"
+import { startSaturating } from "../chatStream/saturatingHost.js"
 
 const contenders = {
   floor: new URL("../chatStream/floor.ts", import.meta.url),
@@ -43,85 +49,110 @@ const repetitions = Number(process.env.BENCH_REPS ?? 3)
 const speed = Number(process.env.BENCH_CHAT_SPEED ?? 12)
 const tokensPerTick = Number(process.env.BENCH_CHAT_BURST ?? 100)
 
+type Source = "saturating" | "paced"
+const sources: ReadonlyArray<Source> = (process.env.BENCH_CHAT_SOURCES ?? "saturating,paced")
+  .split(",")
+  .map((x) => x.trim())
+  .filter((x): x is Source => x === "saturating" || x === "paced")
+
+const runSource = async (source: Source, emulator: EmulatorHost): Promise<ReadonlyArray<string>> => {
+  const plan = defaultPlan
+  const host = source === "paced" ? emulator : await startSaturating(emulator, plan)
+  const runs: Record<Contender, Array<Measurement>> = { floor: [], ours: [], adapter: [], official: [] }
+  const serverCpu: Record<Contender, Array<number>> = { floor: [], ours: [], adapter: [], official: [] }
+  const session = `${process.pid.toString(36)}${Date.now().toString(36)}`
+  let reference: ChatDetail | undefined
+  console.log(
+    `\n  -- source: ${
+      source === "paced"
+        ? `the emulator (bursts of ${tokensPerTick} frames, speed ${speed})`
+        : "saturating stub (the emulator's recorded reply, 100 frames per turn, corked)"
+    }`
+  )
+  try {
+    for (let i = 0; i < repetitions; i++) {
+      const order: ReadonlyArray<Contender> = i % 2 === 0
+        ? ["floor", "ours", "adapter", "official"]
+        : ["official", "adapter", "ours", "floor"]
+      for (const c of order) {
+        const args: ContenderArgs = {
+          url: host.url,
+          wsUrl: host.wsUrl,
+          apiKey: host.apiKey,
+          appId: `bench-chat-${c}-${source}-${session}-${i}`,
+          plan
+        }
+        const cpu0 = process.cpuUsage()
+        const m = await runChild(contenders[c], [JSON.stringify(args)], { timeoutMs: 120_000 })
+        const cpu = process.cpuUsage(cpu0)
+        const detail = m.detail as unknown as ChatDetail
+        if (detail.completionTokens !== plan.tokens || detail.deltas !== plan.tokens) {
+          throw new Error(`${source} ${c}: ${detail.deltas} deltas, ${detail.completionTokens} completion tokens; expected ${plan.tokens}`)
+        }
+        reference ??= detail
+        if (detail.chars !== reference.chars) {
+          throw new Error(`${source} ${c}: ${detail.chars} characters of text where another contender got ${reference.chars}`)
+        }
+        runs[c].push(m)
+        serverCpu[c].push((cpu.user + cpu.system) / 1000)
+        console.log(runLine(i, repetitions, c, m, (cpu.user + cpu.system) / 1000))
+      }
+    }
+  } finally {
+    if (host !== emulator) await host.close()
+  }
+
+  const summary = (c: Contender) => summarize(runs[c], serverCpu[c])
+  const s = { floor: summary("floor"), ours: summary("ours"), adapter: summary("adapter"), official: summary("official") }
+  const row = (c: Contender) => summaryRow(labels[c], s[c], s.floor)
+  console.log(
+    `\n  ${source}: ${plan.tokens.toLocaleString("en-US")} tokens (${reference?.chars.toLocaleString("en-US")} characters), ` +
+      `medians of ${repetitions} (load average ${loadavg()[0]!.toFixed(1)}; cpu = user + system from ` +
+      `connected to the end of the stream):\n`
+  )
+  console.log(
+    table(
+      ["contender", "cpu ms", "cpu range", "×floor", "heap MB", "×floor", "retained MB", "×floor", "end MB", "base MB", "wall ms", "source cpu ms"],
+      (["floor", "ours", "adapter", "official"] as const).map(row)
+    ).replace(/^/gm, "  ")
+  )
+  console.log(`\n  ${heapLegend()}`)
+  const r = (a: number, b: number) => (a / b).toFixed(2)
+  const verdict = (value: number, bound: number) => `${value.toFixed(2)} ≤ ${bound.toFixed(2)} ${value <= bound ? "met" : "MISSED"}`
+  const chunks = (c: Contender) => median(runs[c].map((m) => m.count))
+  for (const c of ["ours", "adapter"] as const) {
+    console.log(
+      `\n  targets (${source}, ${c}): cpu/official ${verdict(s[c].cpuMs / s.official.cpuMs, 0.6)}, ` +
+        `heap/official ${verdict(s[c].heapBytes / s.official.heapBytes, 1)}, cpu/floor ${verdict(s[c].cpuMs / s.floor.cpuMs, 1.5)}, ` +
+        `chunks ${chunks(c)} vs official ${chunks("official")} (${chunks(c) === chunks("official") ? "met" : "MISSED"})`
+    )
+  }
+  const name = source === "paced" ? "chat-stream" : "chat-stream-saturating"
+  return [
+    `RESULT ${name} cpu ours/official=${r(s.ours.cpuMs, s.official.cpuMs)} ours/floor=${r(s.ours.cpuMs, s.floor.cpuMs)} ` +
+    `adapter/official=${r(s.adapter.cpuMs, s.official.cpuMs)} adapter/floor=${r(s.adapter.cpuMs, s.floor.cpuMs)}`,
+    `RESULT ${name} heap ours/official=${r(s.ours.heapBytes, s.official.heapBytes)} ours/floor=${r(s.ours.heapBytes, s.floor.heapBytes)} ` +
+    `adapter/official=${r(s.adapter.heapBytes, s.official.heapBytes)} ` +
+    `retained ours/official=${r(s.ours.retainedBytes, s.official.retainedBytes)} ours/floor=${r(s.ours.retainedBytes, s.floor.retainedBytes)} ` +
+    `adapter/official=${r(s.adapter.retainedBytes, s.official.retainedBytes)}`,
+    `RESULT ${name} chunks official=${chunks("official")} ours=${chunks("ours")} adapter=${chunks("adapter")} ` +
+    `ours-adapter-match=${chunks("ours") === chunks("official") && chunks("adapter") === chunks("official")} ` +
+    `ours-by-tag=${JSON.stringify((runs.ours.at(-1)?.detail as { byTag?: unknown } | undefined)?.byTag ?? {})}`
+  ]
+}
+
 export const chatStream: Benchmark = {
   name: "chat-stream",
-  description: `one ${defaultPlan.tokens.toLocaleString("en-US")}-token chat stream from the emulator's mock LLM ` +
-    `(bursts of ${tokensPerTick} frames, speed ${speed})`,
+  description: `one ${defaultPlan.tokens.toLocaleString("en-US")}-token chat stream from the emulator's mock LLM, ` +
+    `from ${sources.join(" and ")} (paced: bursts of ${tokensPerTick} frames, speed ${speed})`,
   run: async () => {
-    const plan = defaultPlan
-    const emulator = await startEmulator(plan, { speed, tokensPerTick })
-    const runs: Record<Contender, Array<Measurement>> = { floor: [], ours: [], adapter: [], official: [] }
-    const serverCpu: Record<Contender, Array<number>> = { floor: [], ours: [], adapter: [], official: [] }
-    const session = `${process.pid.toString(36)}${Date.now().toString(36)}`
-    let reference: ChatDetail | undefined
+    const emulator = await startEmulator(defaultPlan, { speed, tokensPerTick })
+    const results: Array<string> = []
     try {
-      for (let i = 0; i < repetitions; i++) {
-        const order: ReadonlyArray<Contender> = i % 2 === 0
-          ? ["floor", "ours", "adapter", "official"]
-          : ["official", "adapter", "ours", "floor"]
-        for (const c of order) {
-          const args: ContenderArgs = {
-            url: emulator.url,
-            wsUrl: emulator.wsUrl,
-            apiKey: emulator.apiKey,
-            appId: `bench-chat-${c}-${session}-${i}`,
-            plan
-          }
-          const cpu0 = process.cpuUsage()
-          const m = await runChild(contenders[c], [JSON.stringify(args)], { timeoutMs: 120_000 })
-          const cpu = process.cpuUsage(cpu0)
-          const detail = m.detail as unknown as ChatDetail
-          if (detail.completionTokens !== plan.tokens || detail.deltas !== plan.tokens) {
-            throw new Error(`${c}: ${detail.deltas} deltas, ${detail.completionTokens} completion tokens; expected ${plan.tokens}`)
-          }
-          reference ??= detail
-          if (detail.chars !== reference.chars) {
-            throw new Error(`${c}: ${detail.chars} characters of text where another contender got ${reference.chars}`)
-          }
-          runs[c].push(m)
-          serverCpu[c].push((cpu.user + cpu.system) / 1000)
-          console.log(runLine(i, repetitions, c, m, (cpu.user + cpu.system) / 1000))
-        }
-      }
+      for (const source of sources) results.push(...(await runSource(source, emulator)))
     } finally {
       await emulator.close()
     }
-
-    const summary = (c: Contender) => summarize(runs[c], serverCpu[c])
-    const s = { floor: summary("floor"), ours: summary("ours"), adapter: summary("adapter"), official: summary("official") }
-    const row = (c: Contender) => summaryRow(labels[c], s[c], s.floor)
-    console.log(
-      `\n  ${plan.tokens.toLocaleString("en-US")} tokens (${reference?.chars.toLocaleString("en-US")} characters), ` +
-        `medians of ${repetitions} (load average ${loadavg()[0]!.toFixed(1)}; cpu = user + system from ` +
-        `connected to the end of the stream):\n`
-    )
-    console.log(
-      table(
-        ["contender", "cpu ms", "cpu range", "×floor", "heap MB", "×floor", "retained MB", "×floor", "end MB", "base MB", "wall ms", "emulator cpu ms"],
-        (["floor", "ours", "adapter", "official"] as const).map(row)
-      ).replace(/^/gm, "  ")
-    )
-    console.log(`\n  ${heapLegend()}`)
-    const r = (a: number, b: number) => (a / b).toFixed(2)
-    const verdict = (value: number, bound: number) => `${value.toFixed(2)} ≤ ${bound.toFixed(2)} ${value <= bound ? "met" : "MISSED"}`
-    const chunks = (c: Contender) => median(runs[c].map((m) => m.count))
-    for (const c of ["ours", "adapter"] as const) {
-      console.log(
-        `\n  targets (${c}): cpu/official ${verdict(s[c].cpuMs / s.official.cpuMs, 0.6)}, ` +
-          `heap/official ${verdict(s[c].heapBytes / s.official.heapBytes, 1)}, cpu/floor ${verdict(s[c].cpuMs / s.floor.cpuMs, 1.5)}, ` +
-          `chunks ${chunks(c)} vs official ${chunks("official")} (${chunks(c) === chunks("official") ? "met" : "MISSED"})`
-      )
-    }
-    return [
-      `RESULT chat-stream cpu ours/official=${r(s.ours.cpuMs, s.official.cpuMs)} ours/floor=${r(s.ours.cpuMs, s.floor.cpuMs)} ` +
-      `adapter/official=${r(s.adapter.cpuMs, s.official.cpuMs)} adapter/floor=${r(s.adapter.cpuMs, s.floor.cpuMs)}`,
-      `RESULT chat-stream heap ours/official=${r(s.ours.heapBytes, s.official.heapBytes)} ours/floor=${r(s.ours.heapBytes, s.floor.heapBytes)} ` +
-      `adapter/official=${r(s.adapter.heapBytes, s.official.heapBytes)} ` +
-      `retained ours/official=${r(s.ours.retainedBytes, s.official.retainedBytes)} ours/floor=${r(s.ours.retainedBytes, s.floor.retainedBytes)} ` +
-      `adapter/official=${r(s.adapter.retainedBytes, s.official.retainedBytes)}`,
-      `RESULT chat-stream chunks official=${chunks("official")} ours=${chunks("ours")} adapter=${chunks("adapter")} ` +
-      `ours-adapter-match=${chunks("ours") === chunks("official") && chunks("adapter") === chunks("official")} ` +
-      `ours-by-tag=${JSON.stringify((runs.ours.at(-1)?.detail as { byTag?: unknown } | undefined)?.byTag ?? {})}`
-    ]
+    return results
   }
 }
