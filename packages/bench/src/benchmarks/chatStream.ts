@@ -55,13 +55,21 @@ const sources: ReadonlyArray<Source> = (process.env.BENCH_CHAT_SOURCES ?? "satur
   .map((x) => x.trim())
   .filter((x): x is Source => x === "saturating" || x === "paced")
 
-const runSource = async (source: Source, emulator: EmulatorHost): Promise<ReadonlyArray<string>> => {
+/**
+ * Runs every contender against one source. `reference.chars` is the reply's length in characters: the
+ * first run sets it, every later run (of either source) must match it.
+ */
+const runSource = async (
+  source: Source,
+  emulator: EmulatorHost,
+  reference: { chars?: number }
+): Promise<ReadonlyArray<string>> => {
   const plan = defaultPlan
   const host = source === "paced" ? emulator : await startSaturating(emulator, plan)
   const runs: Record<Contender, Array<Measurement>> = { floor: [], ours: [], adapter: [], official: [] }
   const serverCpu: Record<Contender, Array<number>> = { floor: [], ours: [], adapter: [], official: [] }
   const session = `${process.pid.toString(36)}${Date.now().toString(36)}`
-  let reference: ChatDetail | undefined
+  const deltas: Record<Contender, Array<number>> = { floor: [], ours: [], adapter: [], official: [] }
   console.log(
     `\n  -- source: ${
       source === "paced"
@@ -86,13 +94,22 @@ const runSource = async (source: Source, emulator: EmulatorHost): Promise<Readon
         const m = await runChild(contenders[c], [JSON.stringify(args)], { timeoutMs: 120_000 })
         const cpu = process.cpuUsage(cpu0)
         const detail = m.detail as unknown as ChatDetail
-        if (detail.completionTokens !== plan.tokens || detail.deltas !== plan.tokens) {
+        // the text and the token count must be the same everywhere (hard check); the number of deltas
+        // may be smaller only for ours and the adapter, whose chat buffer merges text deltas once the
+        // consumer falls `streamBufferSize` chunks behind (packages/chat/src/internal/chunkBuffer.ts):
+        // that is reported (`deltas`, the chunk-count target), not thrown
+        const mayMerge = c === "ours" || c === "adapter"
+        if (detail.completionTokens !== plan.tokens || (mayMerge ? detail.deltas > plan.tokens : detail.deltas !== plan.tokens)) {
           throw new Error(`${source} ${c}: ${detail.deltas} deltas, ${detail.completionTokens} completion tokens; expected ${plan.tokens}`)
         }
-        reference ??= detail
-        if (detail.chars !== reference.chars) {
-          throw new Error(`${source} ${c}: ${detail.chars} characters of text where another contender got ${reference.chars}`)
+        if (detail.deltas !== plan.tokens) {
+          console.log(`  ${source} ${c}: ${detail.deltas} text deltas for ${plan.tokens} tokens (the chat buffer merged deltas: its consumer fell behind)`)
         }
+        reference.chars ??= detail.chars
+        if (detail.chars !== reference.chars) {
+          throw new Error(`${source} ${c}: ${detail.chars} characters of text where another run got ${reference.chars}`)
+        }
+        deltas[c].push(detail.deltas)
         runs[c].push(m)
         serverCpu[c].push((cpu.user + cpu.system) / 1000)
         console.log(runLine(i, repetitions, c, m, (cpu.user + cpu.system) / 1000))
@@ -106,7 +123,7 @@ const runSource = async (source: Source, emulator: EmulatorHost): Promise<Readon
   const s = { floor: summary("floor"), ours: summary("ours"), adapter: summary("adapter"), official: summary("official") }
   const row = (c: Contender) => summaryRow(labels[c], s[c], s.floor)
   console.log(
-    `\n  ${source}: ${plan.tokens.toLocaleString("en-US")} tokens (${reference?.chars.toLocaleString("en-US")} characters), ` +
+    `\n  ${source}: ${plan.tokens.toLocaleString("en-US")} tokens (${reference.chars?.toLocaleString("en-US")} characters), ` +
       `medians of ${repetitions} (load average ${loadavg()[0]!.toFixed(1)}; cpu = user + system from ` +
       `connected to the end of the stream):\n`
   )
@@ -137,6 +154,7 @@ const runSource = async (source: Source, emulator: EmulatorHost): Promise<Readon
     `adapter/official=${r(s.adapter.retainedBytes, s.official.retainedBytes)}`,
     `RESULT ${name} chunks official=${chunks("official")} ours=${chunks("ours")} adapter=${chunks("adapter")} ` +
     `ours-adapter-match=${chunks("ours") === chunks("official") && chunks("adapter") === chunks("official")} ` +
+    `deltas official=${median(deltas.official)} ours=${median(deltas.ours)} adapter=${median(deltas.adapter)} ` +
     `ours-by-tag=${JSON.stringify((runs.ours.at(-1)?.detail as { byTag?: unknown } | undefined)?.byTag ?? {})}`
   ]
 }
@@ -148,8 +166,9 @@ export const chatStream: Benchmark = {
   run: async () => {
     const emulator = await startEmulator(defaultPlan, { speed, tokensPerTick })
     const results: Array<string> = []
+    const reference: { chars?: number } = {}
     try {
-      for (const source of sources) results.push(...(await runSource(source, emulator)))
+      for (const source of sources) results.push(...(await runSource(source, emulator, reference)))
     } finally {
       await emulator.close()
     }
