@@ -639,7 +639,7 @@ export const make = (
           if (ended) return
           frames++
           lastFrameAt = clock.unsafeCurrentTimeMillis()
-          state = ChatJob.feed(state, event, emit.offer)
+          state = ChatJob.feed(state, event, emit.offer, emit.offerText)
           const ending = state.ending
           if (ending !== undefined && !ended) {
             settled = true
