@@ -604,8 +604,9 @@ export const make = (
     /**
      * Starts one built job in the current scope and returns its buffer: the socket's turn folds each
      * frame through the job's machine into a bounded {@link ChunkBuffer} (its overflow policy merges text
-     * rather than dropping it; see `streamBufferSize`; text waits as bare strings), and the consumer takes what waits (up to 256) in one
-     * pull (a fiber through `take`, plain JS through `poll` / `onReady`).
+     * rather than dropping it; see `streamBufferSize`; text waits as bare strings), and the consumer
+     * takes what waits (up to 256) in one pull (a fiber through `take`, plain JS through `poll` /
+     * `onReady`).
      */
     const startJob = (payload: ChatRequest.LLMJobRequestPayload, call: CallOptions | undefined) =>
       Effect.gen(function*() {
