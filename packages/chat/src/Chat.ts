@@ -345,7 +345,10 @@ export interface ChatService {
  * @since 0.3.0
  */
 export interface ChunkBatches {
-  /** Everything waiting, in order (never empty), or `undefined` when nothing waits; never waits. */
+  /**
+   * What waits, in order (never empty; at most 256 chunks a call, the rest at the next call), or
+   * `undefined` when nothing waits; never waits.
+   */
   readonly poll: () => ReadonlyArray<ChatChunk> | undefined
   /** Whether the job's stream ended (chunks may still wait for `poll`). */
   readonly ended: () => boolean
@@ -601,8 +604,9 @@ export const make = (
     /**
      * Starts one built job in the current scope and returns its buffer: the socket's turn folds each
      * frame through the job's machine into a bounded {@link ChunkBuffer} (its overflow policy merges text
-     * rather than dropping it; see `streamBufferSize`), and the consumer takes everything waiting in one
-     * pull (a fiber through `take`, plain JS through `poll` / `onReady`).
+     * rather than dropping it; see `streamBufferSize`; text waits as bare strings), and the consumer
+     * takes what waits (up to 256) in one pull (a fiber through `take`, plain JS through `poll` /
+     * `onReady`).
      */
     const startJob = (payload: ChatRequest.LLMJobRequestPayload, call: CallOptions | undefined) =>
       Effect.gen(function*() {
@@ -639,7 +643,7 @@ export const make = (
           if (ended) return
           frames++
           lastFrameAt = clock.unsafeCurrentTimeMillis()
-          state = ChatJob.feed(state, event, emit.offer)
+          state = ChatJob.feed(state, event, emit.offer, emit.offerText)
           const ending = state.ending
           if (ending !== undefined && !ended) {
             settled = true

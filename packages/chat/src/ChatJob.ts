@@ -101,9 +101,14 @@ const textDelta = (tag: "TextDelta" | "ReasoningDelta", text: string): ChatChunk
   return chunk as ChatChunk
 }
 
-const textChunks = (emit: (chunk: ChatChunk) => void, reasoning: string, content: string) => {
+const textChunks = (
+  emit: (chunk: ChatChunk) => void,
+  emitText: (text: string) => void,
+  reasoning: string,
+  content: string
+) => {
   if (reasoning.length > 0) emit(textDelta("ReasoningDelta", reasoning))
-  if (content.length > 0) emit(textDelta("TextDelta", content))
+  if (content.length > 0) emitText(content)
 }
 
 const nonEmpty = (s: string | null | undefined): s is string => typeof s === "string" && s.length > 0
@@ -140,10 +145,20 @@ export const jobError = (payload: Protocol.LLMJobError, jobID: string): SogniCha
  * takes `llmJobResult.usage`, else the last token usage), so the end of a reply is one element, as the
  * official client's last chunk carries the finish reason and the usage.
  *
+ * `emitText`, when given, receives the text of each `TextDelta` instead of `emit` receiving the chunk:
+ * a buffer that holds text until its consumer pulls can keep the string alone and build the
+ * `TextDelta` then (the same element, in the same place among the others).
+ *
  * @since 0.3.0
  */
-export const feed = (state: State, event: Protocol.ServerEvent, emit: (chunk: ChatChunk) => void): State => {
+export const feed = (
+  state: State,
+  event: Protocol.ServerEvent,
+  emit: (chunk: ChatChunk) => void,
+  emitText?: ((text: string) => void) | undefined
+): State => {
   if (state.ended) return state
+  const text = emitText ?? ((t: string) => emit(textDelta("TextDelta", t)))
   switch (event.type) {
     case "jobState": {
       const p = event.payload as {
@@ -168,17 +183,18 @@ export const feed = (state: State, event: Protocol.ServerEvent, emit: (chunk: Ch
     case "jobTokens": {
       const t = event.payload
       let splitter = state.splitter
-      const text = t.content
-      if (text !== undefined && text !== null && text.length > 0) {
+      const content = t.content
+      if (content !== undefined && content !== null && content.length > 0) {
         if (splitter === undefined) {
-          emit(textDelta("TextDelta", text))
-        } else if (splitter.pending.length === 0 && !splitter.trimLeading && text.indexOf("<") < 0) {
+          text(content)
+        } else if (splitter.pending.length === 0 && !splitter.trimLeading && content.indexOf("<") < 0) {
           // ThinkSplitter.push's own shortcut, without its output object: no tag can start here
-          emit(textDelta(splitter.mode === "content" ? "TextDelta" : "ReasoningDelta", text))
+          if (splitter.mode === "content") text(content)
+          else emit(textDelta("ReasoningDelta", content))
         } else {
-          const out = ThinkSplitter.push(splitter, text)
+          const out = ThinkSplitter.push(splitter, content)
           splitter = out.state
-          textChunks(emit, out.reasoning, out.content)
+          textChunks(emit, text, out.reasoning, out.content)
         }
       }
       if (t.tool_calls !== undefined) {
@@ -199,7 +215,7 @@ export const feed = (state: State, event: Protocol.ServerEvent, emit: (chunk: Ch
       const r = event.payload
       if (state.splitter !== undefined) {
         const out = ThinkSplitter.flush(state.splitter)
-        textChunks(emit, out.reasoning, out.content)
+        textChunks(emit, text, out.reasoning, out.content)
       }
       const result = ChunkAccumulator.result(state.acc, r.usage)
       emit(Finish({

@@ -226,6 +226,33 @@ describe("ChatJob", () => {
     assert.deepStrictEqual(r.chunks, [ChatChunk.ChatChunk.ReasoningDelta({ text: "hmm" })])
   })
 
+  it("feed with emitText hands each TextDelta's text there, in its place among the other chunks", () => {
+    const contents = ["Hi", " <thi", "nk>plan", "</think>", "  ok", "<b>", " done"]
+    const events = [
+      ...contents.map((content) => ({ type: "jobTokens", payload: { jobID: "J", content } })),
+      { type: "jobTokens", payload: { jobID: "J", content: "", usage: { prompt_tokens: 1, completion_tokens: 7, total_tokens: 8 } } },
+      { type: "llmJobResult", payload: { jobID: "J" } }
+    ] as any
+    for (const splitThinking of [true, false]) {
+      let a = ChatJob.initial("J", { splitThinking })
+      let b = a
+      const plain: Array<ChatChunk.ChatChunk> = []
+      const mixed: Array<ChatChunk.ChatChunk | string> = []
+      for (const event of events) {
+        a = ChatJob.feed(a, event, (c) => plain.push(c))
+        b = ChatJob.feed(b, event, (c) => mixed.push(c), (t) => mixed.push(t))
+      }
+      assert.deepStrictEqual(b, a)
+      assert.deepStrictEqual(
+        mixed.map((c) => typeof c === "string" ? ChatChunk.ChatChunk.TextDelta({ text: c }) : c),
+        plain
+      )
+      // the strings stand exactly for the TextDeltas
+      assert.strictEqual(mixed.filter((c) => typeof c === "string").length, plain.filter((c) => c._tag === "TextDelta").length)
+      assert.isTrue(mixed.every((c) => typeof c === "string" || c._tag !== "TextDelta"))
+    }
+  })
+
   it("maps llmJobError to a typed error with its fields and ignores frames after the ending", () => {
     const error = fixture("chat-streaming-text-sequence.json").error_variant.payload
     let state = ChatJob.initial(error.jobID, { splitThinking: true })

@@ -238,4 +238,85 @@ describe("ChunkBuffer", () => {
       // chunks piled up between wakes (without coalescing each burst would be taken at once)
       assert.isTrue(batches.some((n) => n >= 3), `waiting after each burst: ${batches.join(",")}`)
     }))
+  it.effect("text offered as a string comes out as the same TextDelta, merged and ordered as an offered TextDelta", () =>
+    Effect.gen(function*() {
+      // the same pseudo-random sequences through two buffers: one offered elements, one strings for text
+      let seed = 11
+      const next = (n: number) => {
+        seed = (seed * 1103515245 + 12345) % 2147483648
+        return seed % n
+      }
+      for (let run = 0; run < 200; run++) {
+        const capacity = 2 + next(6)
+        const asElements = ChunkBuffer.make(capacity, overflow)
+        const asText = ChunkBuffer.make(capacity, overflow)
+        const offered: Array<ChatChunk> = [state("pending")]
+        let n = 0
+        for (let i = 0; i < 40; i++) {
+          const k = next(10)
+          offered.push(k < 6 ? text(`t${i}`) : k < 8 ? usage(++n) : k < 9 ? reasoning(`r${i}`) : state(`s${i}`))
+        }
+        for (const c of offered) {
+          asElements.offer(c)
+          if (c._tag === "TextDelta") asText.offerText(c.text)
+          else asText.offer(c)
+          assert.strictEqual(asText.size(), asElements.size())
+        }
+        asElements.end()
+        asText.end()
+        const a = yield* drain(asElements)
+        const b = yield* drain(asText)
+        assert.deepStrictEqual(b.chunks, a.chunks)
+        assert.deepStrictEqual(b.error, a.error)
+        // a TextDelta made from a string equals one made by the constructor (Equal.equals and structure)
+        for (const c of b.chunks) if (c._tag === "TextDelta") assert.deepStrictEqual(c, text(c.text))
+      }
+    }))
+
+  it.effect("a pull hands over at most maxPull elements; the rest follow in order without a new offer", () =>
+    Effect.gen(function*() {
+      const total = ChunkBuffer.maxPull * 5 + 3
+      const buffer = ChunkBuffer.make(total + 10, overflow)
+      for (let i = 0; i < total; i++) {
+        if (i % 100 === 0) buffer.offer(state(`s${i}`))
+        else buffer.offerText(`${i},`)
+      }
+      const sizes: Array<number> = []
+      const taken: Array<ChatChunk> = []
+      // the plain-JS side first, then fibers: both read the same queue
+      const polled = buffer.poll()!
+      sizes.push(polled.length)
+      taken.push(...polled)
+      assert.strictEqual(buffer.size(), total - ChunkBuffer.maxPull)
+      buffer.end()
+      const { chunks, error } = yield* drain(buffer)
+      assert.isUndefined(error)
+      taken.push(...chunks)
+      assert.strictEqual(sizes[0], ChunkBuffer.maxPull)
+      assert.strictEqual(taken.length, total)
+      taken.forEach((c, i) => {
+        if (i % 100 === 0) assert.deepStrictEqual(c, state(`s${i}`))
+        else assert.deepStrictEqual(c, text(`${i},`))
+      })
+    }))
+
+  it.effect("with a backlog past maxPull, overflow still merges string text into the newest waiting text", () =>
+    Effect.gen(function*() {
+      const capacity = ChunkBuffer.maxPull + 4
+      const buffer = ChunkBuffer.make(capacity, overflow)
+      for (let i = 0; i < capacity; i++) buffer.offerText("a")
+      // part of the backlog leaves; what is left waits past the handed-over slots
+      assert.strictEqual(buffer.poll()!.length, ChunkBuffer.maxPull)
+      for (let i = 0; i < capacity - 4; i++) buffer.offerText("b")
+      assert.strictEqual(buffer.size(), capacity)
+      buffer.offerText("c")
+      buffer.offer(usage(1))
+      buffer.offerText("d")
+      assert.strictEqual(buffer.size(), capacity + 1)
+      buffer.end()
+      const { chunks } = yield* drain(buffer)
+      assert.deepStrictEqual(chunks.at(-1), usage(1))
+      assert.deepStrictEqual(chunks.at(-2), text("bcd"))
+      assert.strictEqual(joined(chunks, "TextDelta"), "a".repeat(4) + "b".repeat(capacity - 4) + "cd")
+    }))
 })

@@ -18,6 +18,12 @@
  *    `SogniChatJobError { reason: "BufferOverflow" }` instead of growing further (and the job is
  *    cancelled upstream like any abandoned job).
  *
+ * Waiting is made cheap: a `TextDelta` waits as its text alone (`offerText`, or `offer` of a
+ * `TextDelta`), and its element is built when the consumer pulls. A pull takes at most
+ * {@link maxPull} elements, so the elements built by one pull are few and short-lived: a long backlog
+ * waits as strings rather than as elements that the young generation's collections would copy and
+ * then promote to the old space.
+ *
  * @internal
  */
 import * as Chunk from "effect/Chunk"
@@ -33,6 +39,23 @@ export const defaultCapacity = 4096
 const TextDelta = ChatChunk.TextDelta
 const ReasoningDelta = ChatChunk.ReasoningDelta
 const ToolCallDelta = ChatChunk.ToolCallDelta
+
+// `TextDelta({ text })` without the argument object `Data`'s constructor copies from (as `ChatJob`
+// builds it): the same structural value, one allocation
+const structural: object = Object.getPrototypeOf(TextDelta({ text: "" }))
+const textDelta = (text: string): ChatChunk => {
+  const chunk = Object.create(structural) as { text: string; _tag: string }
+  chunk.text = text
+  chunk._tag = "TextDelta"
+  return chunk as ChatChunk
+}
+const element = (entry: ChatChunk | string): ChatChunk => typeof entry === "string" ? textDelta(entry) : entry
+
+/**
+ * The most elements one `take` or `poll` hands over (the rest wait for the next pull, which does not
+ * wait for a wake-up). @internal
+ */
+export const maxPull = 256
 
 /** `next` folded into `last` when rule 2 allows it, else `undefined`. @internal */
 export const merge = (last: ChatChunk, next: ChatChunk): ChatChunk | undefined => {
@@ -57,17 +80,19 @@ export const merge = (last: ChatChunk, next: ChatChunk): ChatChunk | undefined =
 export interface ChunkBuffer {
   /** Hands a chunk to the consumer (the socket's turn; never waits). */
   readonly offer: (chunk: ChatChunk) => void
+  /** `offer(TextDelta({ text }))`, keeping only the string until the consumer pulls. */
+  readonly offerText: (text: string) => void
   /** Ends the stream after the waiting chunks. Later offers and endings are ignored. */
   readonly end: () => void
   /** Fails the stream after the waiting chunks. Later offers and endings are ignored. */
   readonly fail: (error: ChatError) => void
-  /** Everything waiting, in order; waits when nothing is; `None` at the end. */
+  /** Everything waiting (at most {@link maxPull}), in order; waits when nothing is; `None` at the end. */
   readonly take: Effect.Effect<Chunk.Chunk<ChatChunk>, Option.Option<ChatError>>
   /** Chunks waiting now. */
   readonly size: () => number
   /**
-   * For a plain-JS consumer: everything waiting, in order (never empty), or `undefined` when nothing
-   * waits. Never waits itself.
+   * For a plain-JS consumer: everything waiting (at most {@link maxPull}), in order (never empty), or
+   * `undefined` when nothing waits. Never waits itself.
    */
   readonly poll: () => ReadonlyArray<ChatChunk> | undefined
   /** Whether the stream ended (chunks may still wait); with the failure, if it failed. */
@@ -92,7 +117,9 @@ export const make = (
   onOverflow: (waiting: number) => ChatError,
   coalesceMillis = 0
 ): ChunkBuffer => {
-  let waiting: Array<ChatChunk> = []
+  // a string is a waiting `TextDelta`'s text; `head` is the first entry not yet handed over
+  let waiting: Array<ChatChunk | string> = []
+  let head = 0
   let ended = false
   let failure: ChatError | undefined
   // the fiber waiting in `take`, the plain-JS consumer waiting in `onReady`, fibers waiting for the end
@@ -151,23 +178,57 @@ export const make = (
     finish()
   }
 
-  const offer = (chunk: ChatChunk) => {
+  const offerText = (text: string) => {
     if (ended) return
-    const n = waiting.length
+    const n = waiting.length - head
+    if (n < capacity) {
+      waiting.push(text)
+      return notify()
+    }
+    const i = waiting.length - 1
+    const last = waiting[i]!
+    if (typeof last === "string") {
+      waiting[i] = last + text
+      return
+    }
+    if (last._tag === "TextDelta") {
+      waiting[i] = last.text + text
+      return
+    }
+    if (last._tag === "Usage" && n >= 2) {
+      const before = waiting[i - 1]!
+      if (typeof before === "string") {
+        waiting[i - 1] = before + text
+        return
+      }
+      if (before._tag === "TextDelta") {
+        waiting[i - 1] = before.text + text
+        return
+      }
+    }
+    if (n >= 2 * capacity) return fail(onOverflow(n))
+    waiting.push(text)
+  }
+
+  const offer = (chunk: ChatChunk) => {
+    if (chunk._tag === "TextDelta") return offerText(chunk.text)
+    if (ended) return
+    const n = waiting.length - head
     if (n < capacity) {
       waiting.push(chunk)
       return notify()
     }
-    const last = waiting[n - 1]!
+    const i = waiting.length - 1
+    const last = element(waiting[i]!)
     const merged = merge(last, chunk)
     if (merged !== undefined) {
-      waiting[n - 1] = merged
+      waiting[i] = merged
       return
     }
     if (last._tag === "Usage" && n >= 2) {
-      const before = merge(waiting[n - 2]!, chunk)
+      const before = merge(element(waiting[i - 1]!), chunk)
       if (before !== undefined) {
-        waiting[n - 2] = before
+        waiting[i - 1] = before
         return
       }
     }
@@ -175,19 +236,36 @@ export const make = (
     waiting.push(chunk)
   }
 
-  const poll = (): ReadonlyArray<ChatChunk> | undefined => {
-    if (waiting.length === 0) return undefined
-    const out = waiting
-    waiting = []
+  // the next at most `maxPull` waiting elements, built from their waiting form (`undefined` when none)
+  const pull = (): Array<ChatChunk> | undefined => {
+    const available = waiting.length - head
+    if (available === 0) return undefined
+    const n = available < maxPull ? available : maxPull
+    const out: Array<ChatChunk> = new Array(n)
+    for (let k = 0; k < n; k++) {
+      const entry = waiting[head + k]!
+      out[k] = typeof entry === "string" ? textDelta(entry) : entry
+    }
+    if (n === available) {
+      waiting = []
+      head = 0
+    } else {
+      // drop the handed-over strings' slots at once; compact the array once half of it is spent
+      for (let k = head; k < head + n; k++) waiting[k] = ""
+      head += n
+      if (head >= 1024 && head * 2 >= waiting.length) {
+        waiting = waiting.slice(head)
+        head = 0
+      }
+    }
     return out
   }
 
+  const poll = (): ReadonlyArray<ChatChunk> | undefined => pull()
+
   const take: Effect.Effect<Chunk.Chunk<ChatChunk>, Option.Option<ChatError>> = Effect.suspend(() => {
-    if (waiting.length > 0) {
-      const out = waiting
-      waiting = []
-      return Effect.succeed(Chunk.unsafeFromArray(out))
-    }
+    const out = pull()
+    if (out !== undefined) return Effect.succeed(Chunk.unsafeFromArray(out))
     if (ended) return Effect.fail(failure === undefined ? Option.none() : Option.some(failure))
     return Effect.zipRight(
       Effect.async<void>((resume) => {
@@ -223,13 +301,14 @@ export const make = (
       finish()
     },
     fail,
+    offerText,
     take,
-    size: () => waiting.length,
+    size: () => waiting.length - head,
     poll,
     ended: () => ended,
     failure: () => failure,
     onReady: (f) => {
-      if (waiting.length > 0 || ended) {
+      if (waiting.length > head || ended) {
         ready = undefined
         return f()
       }
