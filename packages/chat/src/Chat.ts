@@ -611,17 +611,17 @@ export const make = (
     const startJob = (payload: ChatRequest.LLMJobRequestPayload, call: CallOptions | undefined) =>
       Effect.gen(function*() {
         const jobID = payload.jobID.toUpperCase()
+        const clock = yield* Effect.clock
         const emit = ChunkBuffer.make(bufferSize, (waiting) =>
           new SogniChatJobError({
             reason: "BufferOverflow",
             jobID,
             error: "buffer_overflow",
             message: `the consumer of job ${jobID} fell ${waiting} chunks behind (streamBufferSize ${bufferSize})`
-          }), coalesceMillis)
+          }), coalesceMillis, () => clock.unsafeCurrentTimeMillis())
         // ends the buffer when the job's scope closes, which also clears a pending coalesced wake-up
         yield* Effect.addFinalizer(() => Effect.sync(emit.end))
         const idleMillis = Duration.toMillis(Duration.decode(call?.idleTimeout ?? idleDefault))
-        const clock = yield* Effect.clock
         let state = ChatJob.initial(jobID, {
           splitThinking: call?.splitThinking ?? splitDefault,
           jobStates: call?.jobStates

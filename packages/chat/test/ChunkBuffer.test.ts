@@ -195,7 +195,7 @@ describe("ChunkBuffer", () => {
     }))
   it.live("coalescing: the first chunk after a quiet spell wakes at once, later ones come together after the interval", () =>
     Effect.gen(function*() {
-      const buffer = ChunkBuffer.make(8, overflow, 30)
+      const buffer = ChunkBuffer.make(64, overflow, 30)
       let wakes = 0
       buffer.onReady(() => wakes++)
       buffer.offer(text("a"))
@@ -216,6 +216,36 @@ describe("ChunkBuffer", () => {
       buffer.onReady(() => (endWake = true))
       buffer.end()
       assert.isTrue(endWake)
+      assert.deepStrictEqual(buffer.poll(), [text("d")])
+    }))
+
+  it.effect("coalescing: a backlog of a quarter of the capacity wakes the consumer inside the interval", () =>
+    Effect.sync(() => {
+      let now = 1_000
+      // capacity 8: two waiting chunks are a backlog
+      const buffer = ChunkBuffer.make(8, overflow, 1_000, () => now)
+      let wakes = 0
+      buffer.onReady(() => wakes++)
+      buffer.offer(text("a"))
+      assert.strictEqual(wakes, 1)
+      assert.deepStrictEqual(buffer.poll(), [text("a")])
+      buffer.onReady(() => wakes++)
+      now += 10
+      buffer.offer(text("b"))
+      // one chunk, 10 ms into the 1 s interval: the wake waits
+      assert.strictEqual(wakes, 1)
+      buffer.offer(text("c"))
+      // two: woken now, with both, and the pending timer is gone
+      assert.strictEqual(wakes, 2)
+      assert.deepStrictEqual(buffer.poll(), [text("b"), text("c")])
+      // the interval restarts from this wake, read through the given clock
+      buffer.onReady(() => wakes++)
+      now += 999
+      buffer.offer(text("d"))
+      assert.strictEqual(wakes, 2)
+      now += 1
+      buffer.end()
+      assert.strictEqual(wakes, 3)
       assert.deepStrictEqual(buffer.poll(), [text("d")])
     }))
 

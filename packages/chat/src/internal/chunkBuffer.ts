@@ -115,8 +115,13 @@ export interface ChunkBuffer {
 export const make = (
   capacity: number,
   onOverflow: (waiting: number) => ChatError,
-  coalesceMillis = 0
+  coalesceMillis = 0,
+  now: () => number = () => 0
 ): ChunkBuffer => {
+  // a backlog this long wakes the consumer at once, inside a coalescing interval too: a fast source can
+  // put thousands of chunks between two timer turns, and waking early keeps them short of `capacity`
+  // (where rule 2 would start merging text)
+  const backlog = Math.max(1, Math.floor(capacity / 4))
   // a string is a waiting `TextDelta`'s text; `head` is the first entry not yet handed over
   let waiting: Array<ChatChunk | string> = []
   let head = 0
@@ -135,7 +140,7 @@ export const make = (
       clearTimeout(timer)
       timer = undefined
     }
-    if (coalesceMillis > 0) lastWake = Date.now()
+    if (coalesceMillis > 0) lastWake = now()
     if (wake !== undefined) {
       const resume = wake
       wake = undefined
@@ -156,9 +161,10 @@ export const make = (
   // a consumer waits (or will): wake it now, unless it was woken less than `coalesceMillis` ago; then
   // once that much time has passed since, with whatever arrived meanwhile
   const notify = () => {
-    if ((wake === undefined && ready === undefined) || timer !== undefined) return
-    if (coalesceMillis <= 0) return wakeNow()
-    const since = Date.now() - lastWake
+    if (wake === undefined && ready === undefined) return
+    if (coalesceMillis <= 0 || waiting.length - head >= backlog) return wakeNow()
+    if (timer !== undefined) return
+    const since = now() - lastWake
     if (since >= coalesceMillis) return wakeNow()
     timer = setTimeout(onTimer, coalesceMillis - since)
   }
