@@ -297,6 +297,13 @@ const contentTypeFor = (kind: MediaKind, outputFormat: string | undefined): stri
 }
 
 /** LLM jobs share the recovery lists; they are chat's, not media projects. */
+/**
+ * Options of the spans opened for every project (`Projects.prepare`, `Projects.submit`): no stack trace.
+ * A captured trace is an `Error` held by the span, and the span by every fiber the project forks (it is
+ * their parent), so each project in flight would keep one alive; the span names the call site already.
+ */
+const perProjectSpan = { captureStackTrace: false } as const
+
 const isLlmProject = (p: Protocol.RecoveredProject): boolean =>
   p.jobType === "llm" || p.modelType === "llm" || p.model?.type === "llm"
 
@@ -464,7 +471,7 @@ export const make = (options: ProjectsOptions = {}) =>
           { query }
         )
         yield* rest.putBytes(uploadUrl, spec.bytes, { contentType: spec.contentType })
-      }).pipe(Effect.withSpan("Projects.upload", { attributes: { slot: spec.slot } }))
+      }).pipe(Effect.withSpan("Projects.upload", { attributes: { slot: spec.slot }, captureStackTrace: false }))
 
     const uploadAll = (projectId: string, batches: ReadonlyArray<ReadonlyArray<UploadSpec>>) =>
       Effect.forEach(
@@ -558,7 +565,7 @@ export const make = (options: ProjectsOptions = {}) =>
             }))
           )
         } satisfies Prepared
-      }).pipe(Effect.withSpan("Projects.prepare"))
+      }).pipe(Effect.withSpan("Projects.prepare", perProjectSpan))
 
     const prepared = (input: Input): Effect.Effect<Prepared, SogniError.SogniError> =>
       isPrepared(input) ? Effect.succeed(input) : prepare(input)
@@ -604,7 +611,7 @@ export const make = (options: ProjectsOptions = {}) =>
       Effect.map(
         ProjectActor.make(actorDeps, serviceScope, prepared, keepBacklog),
         (actor) => actor.project
-      ).pipe(Effect.withSpan("Projects.submit"))
+      ).pipe(Effect.withSpan("Projects.submit", perProjectSpan))
 
     const submit = (prepared: Prepared) => launch(prepared, true)
 
@@ -617,7 +624,7 @@ export const make = (options: ProjectsOptions = {}) =>
           ProjectActor.make(actorDeps, serviceScope, ProjectActor.preparedOfRecovered(recovered), true, { project: recovered, active }),
           (actor) => actor.project
         )
-      }).pipe(Effect.withSpan("Projects.adopt", { attributes: { projectId: recovered.id } }))
+      }).pipe(Effect.withSpan("Projects.adopt", { attributes: { projectId: recovered.id }, captureStackTrace: false }))
     const adoptRecovered = options.adoptRecovered !== false
 
     /**
@@ -767,7 +774,7 @@ export const make = (options: ProjectsOptions = {}) =>
         Effect.flatMap(prepared(input), (p) =>
           Effect.uninterruptibleMask((restore) =>
             Effect.flatMap(
-              ProjectActor.make(actorDeps, serviceScope, p, false, undefined, true).pipe(Effect.withSpan("Projects.submit")),
+              ProjectActor.make(actorDeps, serviceScope, p, false, undefined, true).pipe(Effect.withSpan("Projects.submit", perProjectSpan)),
               (actor) =>
                 Effect.ensuring(
                   restore(Effect.zipRight(actor.start, actor.project.await)),

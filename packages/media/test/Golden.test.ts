@@ -48,6 +48,12 @@ const received = (emulator: Emulator.Service, id: string) =>
     return rest
   })
 
+/** The same request, and in the same key order: what each client wrote is the same JSON text. */
+const assertSameWire = (ours: Record<string, unknown>, theirs: Record<string, unknown>) => {
+  assert.deepStrictEqual(ours, theirs)
+  assert.strictEqual(JSON.stringify(ours), JSON.stringify(theirs))
+}
+
 const cases: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
   ["image, 2 outputs, preset, seed", {
     type: "image",
@@ -161,7 +167,7 @@ describe("golden: official client and our media API send the same jobRequest", (
         const a = yield* received(emulator, theirs.id)
         const b = yield* received(emulator, mine.id)
         assert.strictEqual((b.keyFrames as Array<Record<string, unknown>>)[0]!.referenceImageContentType, "image/png")
-        assert.deepStrictEqual(b, a)
+        assertSameWire(b, a)
       }))
 
     /** Cases with uploaded inputs: the official client gets Buffers, ours the same bytes. */
@@ -273,7 +279,7 @@ describe("golden: official client and our media API send the same jobRequest", (
           yield* mine.await
           const a = yield* received(emulator, theirs.id)
           const b = yield* received(emulator, mine.id)
-          assert.deepStrictEqual(b, a)
+          assertSameWire(b, a)
         }))
     }
 
@@ -290,7 +296,7 @@ describe("golden: official client and our media API send the same jobRequest", (
           yield* mine.await
           const a = yield* received(emulator, theirs.id)
           const b = yield* received(emulator, mine.id)
-          assert.deepStrictEqual(b, a)
+          assertSameWire(b, a)
         }))
     }
   })

@@ -118,7 +118,6 @@ export interface ActorDeps {
 /** A running project actor, as the service tracks it. */
 export interface ProjectActor {
   readonly project: Project
-  readonly prepared: Prepared
   readonly createdAt: number
   /** The connection generation on which the request was written (undefined until written). */
   sentOn: number | undefined
@@ -197,6 +196,10 @@ const supersedableInput = (input: ProjectState.Input): boolean =>
  * Starts the actor of one project in a scope forked from `parent`: claims its route, starts the uploads
  * and the send, and its deadlines. `keepBacklog` holds the events emitted before the first subscriber (up
  * to {@link backlogLimit}); a caller that never subscribes (`run`) keeps none.
+ *
+ * What it keeps of `prepared` for the project's life is what a resend and the URL mints need (the request,
+ * the media kind and output format): no closure refers to `prepared` itself, and the input bytes to upload
+ * are let go once the uploads ran.
  */
 export const make = (
   deps: ActorDeps,
@@ -205,12 +208,16 @@ export const make = (
   keepBacklog: boolean,
   adopted?: Adopted | undefined,
   startInCaller = false
-): Effect.Effect<ProjectActor> =>
-  Effect.gen(function*() {
+): Effect.Effect<ProjectActor> => {
+  // read here, outside every closure: the closures below capture these fields, never `prepared`
+  const given = prepared.request
+  const { disableSafety, kind, numberOfMedia, outputFormat, steps } = prepared
+  let uploads = prepared.uploads
+  return Effect.gen(function*() {
     const { clock, timing } = deps
     const now = () => clock.unsafeCurrentTimeMillis()
-    const id = prepared.request.jobID.toUpperCase()
-    const request = id === prepared.request.jobID ? prepared.request : { ...prepared.request, jobID: id }
+    const id = given.jobID.toUpperCase()
+    const request = id === given.jobID ? given : { ...given, jobID: id }
     const scope = yield* Scope.fork(parent, ExecutionStrategy.sequential)
     // The project's own fibers (start, deadlines, ETA ticks, lookups), forked with the caller's runtime
     // and interrupted when the scope closes. Kept in a plain set with a plain scope finalizer rather
@@ -237,9 +244,9 @@ export const make = (
 
     let state = ProjectState.initial({
       id,
-      numberOfMedia: prepared.numberOfMedia,
-      steps: prepared.steps,
-      disableSafety: prepared.disableSafety
+      numberOfMedia,
+      steps,
+      disableSafety
     })
     const subscribers = new Set<EventBuffer>()
     const listeners = new Set<ProjectListener>()
@@ -365,7 +372,7 @@ export const make = (
       wanted,
       start: (finish) => {
         const preview = command._tag === "MintPreview"
-        deps.mintUrl(prepared.kind, id, command.imgID, preview ? "png" : prepared.outputFormat, preview ? "preview" : "complete", (result) => {
+        deps.mintUrl(kind, id, command.imgID, preview ? "png" : outputFormat, preview ? "preview" : "complete", (result) => {
           finish()
           if (released) return
           const at = now()
@@ -438,8 +445,11 @@ export const make = (
     )
 
     const start = Effect.gen(function*() {
-      if (prepared.uploads !== undefined && prepared.uploads.length > 0) {
-        const uploaded = yield* Effect.either(deps.uploadAll(id, prepared.uploads))
+      // the input bytes are needed once: a resend only writes the request again
+      const batches = uploads
+      uploads = undefined
+      if (batches !== undefined && batches.length > 0) {
+        const uploaded = yield* Effect.either(deps.uploadAll(id, batches))
         if (uploaded._tag === "Left") {
           return yield* feed({
             _tag: "LocalFailure",
@@ -579,12 +589,11 @@ export const make = (
             Effect.ensuring(Effect.sync(() => cancelAnswers.delete(answer)))
           )
         })
-      }).pipe(Effect.withSpan("Projects.cancel", { attributes: { projectId: id } }))
+      }).pipe(Effect.withSpan("Projects.cancel", { attributes: { projectId: id }, captureStackTrace: false }))
     }
 
     const actor: ProjectActor = {
       project,
-      prepared,
       createdAt,
       sentOn: undefined,
       feed,
@@ -622,6 +631,7 @@ export const make = (
     }
     return actor
   })
+}
 
 /** The results of a finished project, or why there are none. */
 export const outcome = (
