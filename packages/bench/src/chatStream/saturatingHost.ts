@@ -14,38 +14,20 @@
  * Only the pace changes: the frames are the emulator's, byte for byte apart from the job id.
  */
 import { randomUUID } from "node:crypto"
-import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http"
-import type { Socket } from "node:net"
+import { createServer } from "node:http"
 import { Protocol } from "@effect-sogni/core"
 import WS, { WebSocketServer } from "ws"
+import { BURST, closeAll, decodeRecorded, GREETING_MS, HIGH_WATER, listenLoopback, proxyTo, type Recorded, tcpOf } from "../saturatingStub.js"
 import type { EmulatorHost } from "./emulatorHost.js"
 import type { ChatPlan } from "./plan.js"
 
-/** Frames written per event-loop turn (corked together). */
-const BURST = 100
-/** Wait for the socket's `drain` once more than this is queued. */
-const HIGH_WATER = 1 << 20
-/** How long the recording connection listens after `authenticated` for the rest of the greeting. */
-const GREETING_MS = 400
 /** Bound on the recording of the reply (the emulator streams it at its own pace). */
 const RECORD_TIMEOUT_MS = 120_000
-
-interface Recorded {
-  readonly type: string
-  /** The payload's JSON text. */
-  readonly text: string
-}
 
 interface Recording {
   readonly greeting: ReadonlyArray<Buffer>
   readonly jobID: string
   readonly frames: ReadonlyArray<Recorded>
-}
-
-const decode = (data: WS.RawData): Recorded | undefined => {
-  const envelope = Protocol.decodeEnvelope(data as Buffer)
-  if (envelope._tag === "Left") return undefined
-  return { type: envelope.right.type, text: JSON.stringify(envelope.right.payload) }
 }
 
 /** Records the emulator's greeting and one whole reply to `plan.prompt` over a raw socket. */
@@ -78,7 +60,7 @@ const record = (emulator: EmulatorHost, plan: ChatPlan): Promise<Recording> =>
       )
     }
     ws.on("message", (data: WS.RawData) => {
-      const frame = decode(data)
+      const frame = decodeRecorded(data)
       if (frame === undefined) return
       if (phase === "greeting") {
         greeting.push(Buffer.from(Protocol.encodeFrame(frame.type, JSON.parse(frame.text)), "utf8"))
@@ -129,27 +111,13 @@ export const startSaturating = async (emulator: EmulatorHost, plan: ChatPlan): P
   const recording = await record(emulator, plan)
   const upstream = new URL(emulator.url)
 
-  const proxy = (req: IncomingMessage, res: ServerResponse) => {
-    const forward = httpRequest(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers)
-        answer.pipe(res)
-      }
-    )
-    forward.on("error", () => {
-      res.writeHead(502)
-      res.end()
-    })
-    req.pipe(forward)
-  }
+  const proxy = proxyTo(upstream)
 
   const server = createServer(proxy)
   const wss = new WebSocketServer({ server, perMessageDeflate: false })
 
   wss.on("connection", (ws) => {
-    // `ws` has no public cork; its TCP socket is the one field we need
-    const tcp = (ws as unknown as { _socket: Socket })._socket
+    const tcp = tcpOf(ws)
     /** Replies still being written, in request order. */
     const live: Array<{ readonly frames: ReadonlyArray<Buffer>; next: number }> = []
     let scheduled = false
@@ -184,22 +152,12 @@ export const startSaturating = async (emulator: EmulatorHost, plan: ChatPlan): P
     for (const frame of recording.greeting) ws.send(frame, { binary: true })
   })
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => resolve())
-  })
-  const address = server.address()
-  const port = typeof address === "object" && address !== null ? address.port : 0
+  const port = await listenLoopback(server)
   return {
     url: `http://127.0.0.1:${port}`,
     wsUrl: `ws://127.0.0.1:${port}`,
     apiKey: emulator.apiKey,
     framesPerReply: recording.frames.length,
-    close: () =>
-      new Promise<void>((done) => {
-        for (const client of wss.clients) client.terminate()
-        wss.close(() => server.close(() => done()))
-        server.closeAllConnections()
-      })
+    close: () => closeAll(server, wss)
   }
 }
