@@ -59,6 +59,8 @@ import * as SogniConfig from "@effect-sogni/core/SogniConfig"
 import * as SogniError from "@effect-sogni/core/SogniError"
 import * as SogniRest from "@effect-sogni/core/SogniRest"
 import * as SogniSocket from "@effect-sogni/core/SogniSocket"
+import * as Channel from "effect/Channel"
+import type * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -69,7 +71,7 @@ import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as SchemaAST from "effect/SchemaAST"
-import type * as Scope from "effect/Scope"
+import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import {
@@ -494,6 +496,18 @@ const schemaName = (schema: Schema.Schema.Any, name: string | undefined): string
 }
 
 /**
+ * A job buffer's batches as a channel: pull, write, repeat, until the buffer ends (or fails with its
+ * error). Done-value `flatMap`s only, so the executor runs it as one loop.
+ */
+const pullLoop = (buffer: ChunkBuffer.ChunkBuffer): Channel.Channel<Chunk.Chunk<ChatChunk>, unknown, ChatError> => {
+  const loop: Channel.Channel<Chunk.Chunk<ChatChunk>, unknown, ChatError> = Channel.flatMap(
+    Channel.fromEffect(buffer.next),
+    (batch) => batch === undefined ? Channel.void : Channel.flatMap(Channel.write(batch), () => loop)
+  )
+  return loop
+}
+
+/**
  * Builds the service; abandoned jobs are cancelled from the service's scope.
  *
  * @since 0.1.0
@@ -752,9 +766,23 @@ export const make = (
     const open = (request: ChatRequest.ChatRequest, call: CallOptions | undefined, flag: boolean | undefined) =>
       Effect.flatMap(prepare(request, flag), (payload) => startJob(payload, call))
 
-    // one layer around the job's pull (each `unwrap` adds a channel step to every batch)
-    const stream = (request: ChatRequest.ChatRequest, call: CallOptions | undefined, flag: boolean | undefined) =>
-      Stream.unwrapScoped(Effect.map(open(request, call, flag), (buffer) => Stream.repeatEffectChunkOption(buffer.take)))
+    // One channel: the job's scope around a loop of pulls. `Stream.unwrapScoped` (or `unwrap`) would run
+    // the pull loop as a stream inside a stream (`flatMap`), and every batch would pass the outer
+    // executor's sub-executor hop as well; that hop also left objects of each batch reachable from
+    // promoted ones, so they outlived young-generation collections (measured: ~0.6 MB copied and then
+    // promoted per scavenge at saturation, against ~10 KB for this loop).
+    const stream = (
+      request: ChatRequest.ChatRequest,
+      call: CallOptions | undefined,
+      flag: boolean | undefined
+    ): Stream.Stream<ChatChunk, ChatError> =>
+      Stream.fromChannel(
+        Channel.acquireUseRelease(
+          Scope.make(),
+          (scope) => Channel.flatMap(Channel.fromEffect(Scope.extend(open(request, call, flag), scope)), pullLoop),
+          (scope, exit) => Scope.close(scope, exit)
+        )
+      )
 
     const complete = (request: ChatRequest.ChatRequest, call?: CallOptions) =>
       foldCompletion(stream(request, call, undefined)).pipe(
@@ -961,7 +989,10 @@ export const layer = (
 export const stream = (
   request: ChatRequest.ChatRequest,
   options?: CallOptions
-): Stream.Stream<ChatChunk, ChatError, Chat> => Stream.unwrap(Effect.map(Chat, (c) => c.stream(request, options)))
+): Stream.Stream<ChatChunk, ChatError, Chat> =>
+  // `Channel.unwrap`, not `Stream.unwrap`: the service's stream runs as this stream's own channel rather
+  // than as an inner stream that every batch is forwarded from
+  Stream.fromChannel(Channel.unwrap(Effect.map(Chat, (c) => Stream.toChannel(c.stream(request, options)))))
 
 /** @since 0.1.0 */
 export const complete = (

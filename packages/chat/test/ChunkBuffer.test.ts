@@ -152,6 +152,27 @@ describe("ChunkBuffer", () => {
       assert.isTrue(Exit.isFailure(exit))
     }))
 
+  it.effect("next waits like take, ends with undefined after the waiting chunks, and fails with the error itself", () =>
+    Effect.gen(function*() {
+      const ended = ChunkBuffer.make(4, overflow)
+      const fiber = yield* Effect.fork(ended.next)
+      yield* Effect.yieldNow()
+      assert.isNull(fiber.unsafePoll())
+      ended.offer(text("x"))
+      assert.deepStrictEqual(Chunk.toReadonlyArray((yield* Fiber.join(fiber))!), [text("x")])
+      ended.offer(text("y"))
+      ended.end()
+      assert.deepStrictEqual(Chunk.toReadonlyArray((yield* ended.next)!), [text("y")])
+      assert.isUndefined(yield* ended.next)
+      assert.isUndefined(yield* ended.next)
+
+      const failed = ChunkBuffer.make(4, overflow)
+      failed.offer(text("z"))
+      failed.fail(overflow(7))
+      assert.deepStrictEqual(Chunk.toReadonlyArray((yield* failed.next)!), [text("z")])
+      assert.deepStrictEqual(yield* Effect.flip(failed.next), overflow(7))
+    }))
+
   it.effect("an interrupted take leaves no waiter behind", () =>
     Effect.gen(function*() {
       const buffer = ChunkBuffer.make(4, overflow)

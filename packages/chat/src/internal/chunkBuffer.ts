@@ -88,6 +88,11 @@ export interface ChunkBuffer {
   readonly fail: (error: ChatError) => void
   /** Everything waiting (at most {@link maxPull}), in order; waits when nothing is; `None` at the end. */
   readonly take: Effect.Effect<Chunk.Chunk<ChatChunk>, Option.Option<ChatError>>
+  /**
+   * {@link take} with the end as `undefined` and the failure as itself (no `Option` around it): what a
+   * channel's pull loop reads.
+   */
+  readonly next: Effect.Effect<Chunk.Chunk<ChatChunk> | undefined, ChatError>
   /** Chunks waiting now. */
   readonly size: () => number
   /**
@@ -269,24 +274,31 @@ export const make = (
 
   const poll = (): ReadonlyArray<ChatChunk> | undefined => pull()
 
+  // waits for the next offer or ending (coalesced, see `notify`)
+  const waitReady = Effect.async<void>((resume) => {
+    wake = resume
+    return Effect.sync(() => {
+      if (wake !== resume) return
+      wake = undefined
+      if (timer !== undefined && ready === undefined) {
+        clearTimeout(timer)
+        timer = undefined
+      }
+    })
+  })
+
   const take: Effect.Effect<Chunk.Chunk<ChatChunk>, Option.Option<ChatError>> = Effect.suspend(() => {
     const out = pull()
     if (out !== undefined) return Effect.succeed(Chunk.unsafeFromArray(out))
     if (ended) return Effect.fail(failure === undefined ? Option.none() : Option.some(failure))
-    return Effect.zipRight(
-      Effect.async<void>((resume) => {
-        wake = resume
-        return Effect.sync(() => {
-          if (wake !== resume) return
-          wake = undefined
-          if (timer !== undefined && ready === undefined) {
-            clearTimeout(timer)
-            timer = undefined
-          }
-        })
-      }),
-      take
-    )
+    return Effect.zipRight(waitReady, take)
+  })
+
+  const next: Effect.Effect<Chunk.Chunk<ChatChunk> | undefined, ChatError> = Effect.suspend(() => {
+    const out = pull()
+    if (out !== undefined) return Effect.succeed(Chunk.unsafeFromArray(out))
+    if (ended) return failure === undefined ? Effect.succeed(undefined) : Effect.fail(failure)
+    return Effect.zipRight(waitReady, next)
   })
 
   const awaitEnd: Effect.Effect<void> = Effect.suspend(() =>
@@ -309,6 +321,7 @@ export const make = (
     fail,
     offerText,
     take,
+    next,
     size: () => waiting.length - head,
     poll,
     ended: () => ended,
