@@ -646,6 +646,14 @@ export const make = (
         let ended = false
         let frames = 0
         let lastFrameAt = clock.unsafeCurrentTimeMillis()
+        // the idle clock is read once per socket turn, not once per frame: the first frame of a turn
+        // queues a microtask that stamps the time when the turn's frames are all handled (a turn of a
+        // fast stream carries hundreds of token frames; the stamp is at most that turn's length late)
+        let stamping = false
+        const stamp = () => {
+          stamping = false
+          lastFrameAt = clock.unsafeCurrentTimeMillis()
+        }
 
         const finishWith = (error: ChatError) => {
           if (ended) return
@@ -656,7 +664,10 @@ export const make = (
         yield* socket.routeWith(jobID, (event) => {
           if (ended) return
           frames++
-          lastFrameAt = clock.unsafeCurrentTimeMillis()
+          if (!stamping) {
+            stamping = true
+            queueMicrotask(stamp)
+          }
           state = ChatJob.feed(state, event, emit.offer, emit.offerText)
           const ending = state.ending
           if (ending !== undefined && !ended) {

@@ -357,6 +357,19 @@ describe("Chat over a socket", () => {
       assert.deepStrictEqual(server.cancels, [server.requests[0]!.jobID])
     }))
 
+  it.scopedLive("frames closer together than idleTimeout keep a job alive for longer than idleTimeout", () =>
+    Effect.gen(function*() {
+      const server = yield* makeLLMServer
+      // ten tokens 80 ms apart (then the result): 800 ms in all, never 250 ms without a frame
+      server.script = (r) => server.play(r, textFrames(Array.from({ length: 10 }, (_, i) => `t${i} `)), 80)
+      const chat = yield* chatFor(server, { idleTimeout: "250 millis" })
+      const started = Date.now()
+      const completion = yield* chat.complete(ask("Hi"))
+      assert.strictEqual(completion.text, Array.from({ length: 10 }, (_, i) => `t${i} `).join(""))
+      assert.isAtLeast(Date.now() - started, 500)
+      assert.deepStrictEqual(server.cancels, [])
+    }))
+
   it.scopedLive("interrupting a stream sends llmJobCancel and releases the route", () =>
     Effect.gen(function*() {
       const server = yield* makeLLMServer
