@@ -352,6 +352,14 @@ export interface ChunkBatches {
    * `undefined` when nothing waits; never waits.
    */
   readonly poll: () => ReadonlyArray<ChatChunk> | undefined
+  /**
+   * `poll` with every `TextDelta` as its text alone (a string in its place): the same order, batches
+   * and bound, without building the elements a consumer would only read the text of. Optional (a
+   * provider without it is read through `poll`).
+   *
+   * @since 0.3.0
+   */
+  readonly pollText?: (() => ReadonlyArray<ChatChunk | string> | undefined) | undefined
   /** Whether the job's stream ended (chunks may still wait for `poll`). */
   readonly ended: () => boolean
   /** The stream's failure, once it ended with one. */

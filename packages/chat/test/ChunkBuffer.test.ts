@@ -173,6 +173,36 @@ describe("ChunkBuffer", () => {
       assert.deepStrictEqual(yield* Effect.flip(failed.next), overflow(7))
     }))
 
+  it.effect("pollText hands text deltas over as their text, in place, with the same merging and bound as poll", () =>
+    Effect.gen(function*() {
+      const fill = (buffer: ChunkBuffer.ChunkBuffer) => {
+        buffer.offer(state("jobStarted"))
+        buffer.offerText("a")
+        buffer.offer(reasoning("r"))
+        buffer.offer(text("b"))
+        // at capacity (4): merged into the newest text, as `poll` sees it
+        buffer.offerText("c")
+        buffer.offer(usage(3))
+        buffer.end()
+      }
+      const polled = ChunkBuffer.make(4, overflow)
+      const raw = ChunkBuffer.make(4, overflow)
+      fill(polled)
+      fill(raw)
+      const elements = polled.poll()!
+      const entries = raw.pollText()!
+      assert.deepStrictEqual(entries, [state("jobStarted"), "a", reasoning("r"), "bc", usage(3)])
+      assert.deepStrictEqual(elements, entries.map((e) => typeof e === "string" ? text(e) : e))
+      assert.isUndefined(raw.pollText())
+      assert.isTrue(raw.ended())
+
+      // at most maxPull a call, the rest at the next
+      const long = ChunkBuffer.make(4 * ChunkBuffer.maxPull, overflow)
+      for (let i = 0; i < ChunkBuffer.maxPull + 3; i++) long.offerText(`t${i}`)
+      assert.strictEqual(long.pollText()!.length, ChunkBuffer.maxPull)
+      assert.deepStrictEqual(long.pollText(), [`t${ChunkBuffer.maxPull}`, `t${ChunkBuffer.maxPull + 1}`, `t${ChunkBuffer.maxPull + 2}`])
+    }))
+
   it.effect("an interrupted take leaves no waiter behind", () =>
     Effect.gen(function*() {
       const buffer = ChunkBuffer.make(4, overflow)

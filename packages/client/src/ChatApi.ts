@@ -32,7 +32,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as SogniSocket from "@effect-sogni/core/SogniSocket"
 import { fromTyped, InvalidRequestError, isChatJobError } from "./errors.js"
-import { type BatchSource, batches, scopedBatches } from "./internal/batchSource.js"
+import { type BatchSource, batches, type Polled, scopedBatches } from "./internal/batchSource.js"
 import { deepDefined } from "./internal/defined.js"
 import { Emitter } from "./internal/emitter.js"
 import type { CallOptions, Runner } from "./internal/runner.js"
@@ -240,10 +240,17 @@ const chatStream = (
     })
   )
 
-/** One job's chunks as batches; the client's chat service (the chat package's) always offers them. */
+/**
+ * One job's chunks as batches; the client's chat service (the chat package's) always offers them. Text
+ * deltas come as their bare text where the service can hand them over so (`pollText`): the stream
+ * builds its own piece from the text, so the element would only be read once and dropped.
+ */
 const singleJob = (chat: Chat.ChatService, request: ChatRequest.ChatRequest) =>
   chat.batches !== undefined
-    ? chat.batches(request, callOptions)
+    ? Effect.map(chat.batches(request, callOptions), (b): Polled<AnyChunk | string, unknown> => {
+      const pollText = b.pollText
+      return pollText === undefined ? b : { poll: pollText, failure: b.failure, onReady: b.onReady, awaitEnd: b.awaitEnd }
+    })
     : Effect.dieMessage("the chat service offers no ChunkBatches (the client runs on the chat package's Chat)")
 
 // the content as sent (`<think>` included); the job states feed the `jobState` events and name the job early
@@ -460,18 +467,18 @@ class Folder {
  */
 export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
   private readonly folder: Folder
-  /** The batch being handed out, and where in it. */
-  private batch: ReadonlyArray<AnyChunk> = []
+  /** The batch being handed out (a string is a text delta's text), and where in it. */
+  private batch: ReadonlyArray<AnyChunk | string> = []
   private index = 0
   /** Pieces of a chunk that folds into more than one, still to hand out. */
   private pending: ReadonlyArray<ChatCompletionChunk> = []
   private pendingIndex = 0
   private started = false
-  private first: Promise<ReadonlyArray<AnyChunk> | undefined> | undefined
+  private first: Promise<ReadonlyArray<AnyChunk | string> | undefined> | undefined
 
   /** @internal */
   constructor(
-    private readonly source: BatchSource<AnyChunk>,
+    private readonly source: BatchSource<AnyChunk | string>,
     platformTools?: ReadonlySet<string>,
     private readonly emit: ChatEmit = () => undefined
   ) {
@@ -516,6 +523,7 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
       if (this.index < this.batch.length) {
         const chunk = this.batch[this.index++]!
         // the hot path (one chunk per token): one piece, no array
+        if (typeof chunk === "string") return Promise.resolve({ value: this.folder.pushText(chunk), done: false })
         if (chunk._tag === "TextDelta" || chunk._tag === "ReasoningDelta") {
           return Promise.resolve({ value: this.folder.pushText(chunk.text), done: false })
         }

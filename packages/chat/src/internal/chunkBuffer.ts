@@ -100,6 +100,11 @@ export interface ChunkBuffer {
    * `undefined` when nothing waits. Never waits itself.
    */
   readonly poll: () => ReadonlyArray<ChatChunk> | undefined
+  /**
+   * {@link poll} with each `TextDelta` handed over as its text alone (a string), for a consumer that
+   * only wants the text: no element is built for it.
+   */
+  readonly pollText: () => ReadonlyArray<ChatChunk | string> | undefined
   /** Whether the stream ended (chunks may still wait); with the failure, if it failed. */
   readonly ended: () => boolean
   readonly failure: () => ChatError | undefined
@@ -247,15 +252,16 @@ export const make = (
     waiting.push(chunk)
   }
 
-  // the next at most `maxPull` waiting elements, built from their waiting form (`undefined` when none)
-  const pull = (): Array<ChatChunk> | undefined => {
+  // the next at most `maxPull` waiting elements, built from their waiting form (`undefined` when none);
+  // with `raw`, a `TextDelta` stays its text
+  const pullWith = <A>(raw: boolean): Array<A> | undefined => {
     const available = waiting.length - head
     if (available === 0) return undefined
     const n = available < maxPull ? available : maxPull
-    const out: Array<ChatChunk> = new Array(n)
+    const out: Array<A> = new Array(n)
     for (let k = 0; k < n; k++) {
       const entry = waiting[head + k]!
-      out[k] = typeof entry === "string" ? textDelta(entry) : entry
+      out[k] = (raw || typeof entry !== "string" ? entry : textDelta(entry)) as A
     }
     if (n === available) {
       waiting = []
@@ -272,7 +278,11 @@ export const make = (
     return out
   }
 
+  const pull = (): Array<ChatChunk> | undefined => pullWith<ChatChunk>(false)
+
   const poll = (): ReadonlyArray<ChatChunk> | undefined => pull()
+
+  const pollText = (): ReadonlyArray<ChatChunk | string> | undefined => pullWith<ChatChunk | string>(true)
 
   // waits for the next offer or ending (coalesced, see `notify`)
   const waitReady = Effect.async<void>((resume) => {
@@ -324,6 +334,7 @@ export const make = (
     next,
     size: () => waiting.length - head,
     poll,
+    pollText,
     ended: () => ended,
     failure: () => failure,
     onReady: (f) => {
