@@ -51,10 +51,12 @@ export interface ProjectEventMap {
   readonly updated: ReadonlyArray<string>
 }
 
-/** What a project needs from the client. @internal */
+/**
+ * What a project needs from the client: one object per `sogni.projects`, shared by all its projects
+ * (no closures made per project). @internal
+ */
 export interface ProjectContext {
   readonly runner: Runner<Projects.Projects | Results.Results>
-  readonly type: "image" | "video" | "audio"
   readonly onSettled: (project: Project) => void
   /** Re-emits a project-level event on `sogni.projects` (`"project"`). */
   readonly emitProject: (event: ProjectEvent) => void
@@ -94,13 +96,14 @@ export class Job extends Emitter<JobEventMap> {
   private etaMax = -1
 
   /** @internal */
-  constructor(
-    state: ProjectState.Job,
-    private readonly project: Project,
-    private readonly download: (result: ProjectState.JobResult, signal: AbortSignal | undefined) => Promise<Uint8Array>
-  ) {
+  constructor(state: ProjectState.Job, private readonly project: Project) {
     super()
     this.state = state
+  }
+
+  /** A `progress` or `updated` listener here makes the project follow the progress frames. */
+  protected override listenersChanged(event: keyof JobEventMap, delta: number): void {
+    if (event === "progress" || event === "updated") this.project._progressInterest(delta)
   }
 
   /** @internal */
@@ -226,7 +229,7 @@ export class Job extends Emitter<JobEventMap> {
   async getResultBytes(options?: CallOptions): Promise<Uint8Array> {
     const result = this.state.result
     if (result === undefined) await this.getResultUrl()
-    return this.download(result!, options?.signal)
+    return this.project._download(result!, options?.signal)
   }
 
   /** @internal */
@@ -274,6 +277,7 @@ export class Project extends Emitter<ProjectEventMap> {
   constructor(
     handle: Projects.Project,
     private readonly projectParams: ProjectParams,
+    private readonly projectType: "image" | "video" | "audio",
     private readonly context: ProjectContext
   ) {
     super()
@@ -292,6 +296,21 @@ export class Project extends Emitter<ProjectEventMap> {
   /** Someone read a job's `etaRange`: progress frames are followed from now on. */
   private progressRead = false
 
+  /**
+   * `progress` and `updated` listeners on this project and its jobs, counted as they are added and
+   * removed (the reducer asks {@link wantsProgress} on every frame: no lookup of listener sets there).
+   */
+  private progressListeners = 0
+
+  /** @internal A job's `progress` / `updated` listeners changed by `delta`. */
+  _progressInterest(delta: number): void {
+    this.progressListeners += delta
+  }
+
+  protected override listenersChanged(event: keyof ProjectEventMap, delta: number): void {
+    if (event === "progress" || event === "updated") this.progressListeners += delta
+  }
+
   /** @internal A job's `etaRange` was read: it moves with the progress frames, follow them from now on. */
   _followProgress(): void {
     this.progressRead = true
@@ -303,15 +322,8 @@ export class Project extends Emitter<ProjectEventMap> {
    * media's reducer builds no progress events for this project (its state moves all the same: `progress`,
    * `step` and the jobs' getters read it).
    */
-  private readonly wantsProgress = (): boolean => {
-    if (this.progressRead || this.listenerCount("progress") > 0 || this.listenerCount("updated") > 0) return true
-    if (this.context.wantsJob()) return true
-    for (let i = 0; i < this.jobList.length; i++) {
-      const job = this.jobList[i]!
-      if (job.listenerCount("progress") > 0 || job.listenerCount("updated") > 0) return true
-    }
-    return false
-  }
+  private readonly wantsProgress = (): boolean =>
+    this.progressRead || this.progressListeners > 0 || this.context.wantsJob()
 
   /** Removes the project's listener and dispose hook once it settled. */
   private detach: () => void = noop
@@ -391,7 +403,7 @@ export class Project extends Emitter<ProjectEventMap> {
     return this.projectParams
   }
   get type(): "image" | "video" | "audio" {
-    return this.context.type
+    return this.projectType
   }
   get startedAt(): Date {
     return this.startedAtDate
@@ -524,7 +536,7 @@ export class Project extends Emitter<ProjectEventMap> {
     if (i < 0 && jobIndex !== undefined) i = jobs.findIndex((j) => j.jobIndex === jobIndex)
     if (i < 0) return this.jobOf(imgID, jobIndex)
     while (this.jobList.length <= i) {
-      const job = new Job(state.jobs[this.jobList.length]!, this, (result, signal) => this.download(result, signal))
+      const job = new Job(state.jobs[this.jobList.length]!, this)
       this.jobList.push(job)
       this.emit("jobStarted", job)
     }
@@ -549,7 +561,8 @@ export class Project extends Emitter<ProjectEventMap> {
     if (state.status === "completed" && this.reportedEnds >= ends) this.settleFrom(state)
   }
 
-  private download(result: ProjectState.JobResult, signal: AbortSignal | undefined): Promise<Uint8Array> {
+  /** @internal A job's result, downloaded in the client's runtime. */
+  _download(result: ProjectState.JobResult, signal: AbortSignal | undefined): Promise<Uint8Array> {
     return this.context.runner.run(
       Effect.flatMap(Results.Results, (r) => r.download(result)),
       signal

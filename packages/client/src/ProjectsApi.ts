@@ -25,7 +25,7 @@ import { Emitter } from "./internal/emitter.js"
 import type { CallOptions, Runner } from "./internal/runner.js"
 import { Assets, PersonalLoras, toCatalogEntry } from "./LorasApi.js"
 import { isAudioModel, isModelArtifactModel, isVideoModel } from "./models.js"
-import { Project } from "./Project.js"
+import { Project, type ProjectContext } from "./Project.js"
 import type {
   CompletedRecoveredProject,
   ProjectRecoverySnapshot,
@@ -284,6 +284,11 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
   /** The saved-upload library. */
   readonly assets: Assets
 
+  /** `"job"` listeners, counted as they come and go (each frame of each project asks). */
+  private jobListeners = 0
+  /** What every `Project` of this client shares: one object, not closures per project. */
+  private readonly projectContext: ProjectContext
+
   /** @internal */
   constructor(
     private readonly runner: Runner<ProjectsRequirements>,
@@ -292,6 +297,19 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
     super()
     this.personalLoras = new PersonalLoras(runner)
     this.assets = new Assets(runner)
+    this.projectContext = {
+      runner,
+      onSettled: (p) => {
+        this.tracked.delete(p.id)
+      },
+      emitProject: (event) => this.emit("project", event),
+      emitJob: (event) => this.emit("job", event),
+      wantsJob: () => this.jobListeners > 0
+    }
+  }
+
+  protected override listenersChanged(event: keyof ProjectsApiEvents, delta: number): void {
+    if (event === "job") this.jobListeners += delta
   }
 
   /** Whether the id is a video model. */
@@ -689,16 +707,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
 
   /** The adapter's `Project` over a media project (its events re-emitted on `"project"` / `"job"`). */
   private mirror(handle: Projects.Project, params: ProjectParams): Project {
-    return new Project(handle, params, {
-      runner: this.runner,
-      type: params.type,
-      onSettled: (p) => {
-        this.tracked.delete(p.id)
-      },
-      emitProject: (event) => this.emit("project", event),
-      emitJob: (event) => this.emit("job", event),
-      wantsJob: () => this.listenerCount("job") > 0
-    })
+    return new Project(handle, params, params.type, this.projectContext)
   }
 
   /**

@@ -117,6 +117,32 @@ describe("projects", () => {
     })
   })
 
+  it("progress listeners removed (twice over, and by removeAllListeners) before one is added again: the new one still gets the progress", async () => {
+    await withClient("client-projects-relisten", async (sogni) => {
+      const project = await sogni.projects.create({ ...image, steps: 6, numberOfMedia: 1 })
+      const jobSteps: Array<number> = []
+      const projectProgress: Array<number> = []
+      project.on("jobStarted", (job) => {
+        // interest comes and goes before the frames arrive: nothing is counted twice
+        const off = project.on("progress", () => {})
+        off()
+        off()
+        project.removeAllListeners("progress")
+        const offUpdated = job.on("updated", () => {})
+        job.removeAllListeners()
+        offUpdated()
+        sogni.projects.off("job", () => {})
+        job.on("progress", () => jobSteps.push(job.step))
+        project.on("progress", (p) => projectProgress.push(p))
+      })
+      await project.waitForCompletion()
+      assert.isAbove(jobSteps.length, 1)
+      assert.strictEqual(jobSteps.at(-1), 6)
+      assert.isAbove(projectProgress.length, 1)
+      assert.strictEqual(projectProgress.at(-1), 100)
+    })
+  })
+
   it("a finished project the caller keeps lets go of the media project behind it", async () => {
     setFlagsFromString("--expose-gc")
     const gc = runInNewContext("gc") as () => void

@@ -241,6 +241,23 @@ export interface KindChecks {
 
 const staticKindChecks: KindChecks = { validateVideo, validateAudio }
 
+/**
+ * The options a raw tier reads as, read once per tier object: a build asks twice (validation, then the
+ * request), and the catalog's tiers stay the same objects until the catalog is read again. Only what
+ * read successfully is kept (a refusal names its model, and models share tiers). The builder only reads
+ * them; `optionsFor` itself still answers a fresh value for callers that hand it out.
+ */
+const tierOptions = new WeakMap<object, Either.Either<ModelOptions, SogniInvalidRequest>>()
+const builderOptions = (model: ModelDescriptor): Either.Either<ModelOptions, SogniInvalidRequest> => {
+  const tier: unknown = model.tier
+  if (typeof tier !== "object" || tier === null) return optionsFor(model)
+  const known = tierOptions.get(tier)
+  if (known !== undefined) return known
+  const read = optionsFor(model)
+  if (Either.isRight(read)) tierOptions.set(tier, read)
+  return read
+}
+
 const checkSpecific = (p: Params.ProjectParams, options: ModelOptions, kinds: KindChecks | undefined): Check => {
   if (p.type === "image") return validateImage(p)
   // only reachable through buildWith called without the rules of a video or audio project
@@ -253,7 +270,7 @@ const validateWith = (
   model: ModelDescriptor,
   kinds: KindChecks | undefined
 ): Either.Either<Params.ProjectParams, SogniInvalidRequest> =>
-  Either.flatMap(optionsFor(model), (options) => {
+  Either.flatMap(builderOptions(model), (options) => {
     const p = normalize(params)
     const failure = first(
       () => checkModel(p, model, options),
@@ -660,7 +677,7 @@ export const buildWith = (
   kinds: KindChecks | undefined
 ): Either.Either<Protocol.JobRequest, SogniInvalidRequest> =>
   Either.flatMap(validateWith(params, context.model, kinds), (p) =>
-    Either.map(optionsFor(context.model), (options) => assemble(p, context, options)))
+    Either.map(builderOptions(context.model), (options) => assemble(p, context, options)))
 
 // ---------------------------------------------------------------------------------------------
 // Uploads

@@ -492,6 +492,22 @@ describe("JobRequestBuilder.validate: model and tier", () => {
     accepts(img("flux1-schnell-fp8"))
   })
 
+  it("a tier object models share: its options serve every build alike, and a refused tier names each model", () => {
+    const refused = { type: "llm" }
+    for (const id of ["first-model", "second-model"]) {
+      const r = JobRequestBuilder.build(img(id), { projectId: P, model: { id, media: "image", tier: refused } })
+      assert.isTrue(Either.isLeft(r) && r.left.rule === "unsupported-tier" && r.left.message.includes(id), id)
+    }
+    const params = img("flux1-schnell-fp8", { steps: 6, sampler: "dpmpp_2m" })
+    const shared = model("flux1-schnell-fp8", "legacy", "image")
+    const once = JobRequestBuilder.build(params, { projectId: P, model: shared })
+    const twice = JobRequestBuilder.build(params, { projectId: P, model: shared })
+    const fresh = JobRequestBuilder.build(params, { projectId: P, model: { ...shared, tier: structuredClone(shared.tier) } })
+    assert.isTrue(Either.isRight(once))
+    assert.deepStrictEqual(twice, once)
+    assert.deepStrictEqual(fresh, once)
+  })
+
   it("sampler/scheduler/vae must be in the tier's allowed list (aliases)", () => {
     rejects(img("flux1-schnell-fp8", { sampler: "Euler" }), "sampler", "allowed-values")
     rejects(img("flux1-schnell-fp8", { scheduler: "beta" }), "scheduler", "allowed-values")

@@ -11,6 +11,7 @@ import { assert, describe, layer } from "@effect/vitest"
 import { Emulator, Samples } from "@effect-sogni/emulator"
 import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
@@ -180,6 +181,23 @@ describe("media layer against the emulator", () => {
         assert.isAbove(Number(four.token), Number(two.token))
         const unknown = yield* Effect.either(models.describe("nope"))
         assert.isTrue(Either.isLeft(unknown) && unknown.left._tag === "SogniInvalidRequest")
+      }))
+
+    it.scoped("models: describe reuses the descriptor it built for describeReuse (no cache reads per project), then reads the caches again", () =>
+      Effect.gen(function*() {
+        const { models } = yield* connect(yield* Emulator.Emulator)
+        const first = yield* models.describe("flux1-schnell-fp8")
+        const again = yield* models.describe("flux1-schnell-fp8")
+        assert.strictEqual(again, first, "a describe within the window is the same descriptor")
+        // an unknown model is never remembered: it fails every time
+        for (let i = 0; i < 2; i++) {
+          const unknown = yield* Effect.either(models.describe("nope"))
+          assert.isTrue(Either.isLeft(unknown) && unknown.left._tag === "SogniInvalidRequest")
+        }
+        yield* Effect.sleep(Duration.sum(Models.defaults.describeReuse, Duration.millis(50)))
+        const later = yield* models.describe("flux1-schnell-fp8")
+        assert.notStrictEqual(later, first, "past the window the caches are read again")
+        assert.deepStrictEqual(later, first)
       }))
 
     it.scoped("models: a failed catalog read fails that call once (no second read on top of the REST retries); the next call reads again", () =>

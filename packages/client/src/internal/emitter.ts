@@ -7,18 +7,29 @@ export type Listener<D> = (data: D) => void
 
 /** The listener API shared by clients, projects and jobs. */
 export class Emitter<E extends { readonly [K in keyof E]: unknown }> {
-  private readonly listeners = new Map<keyof E, Set<Listener<any>>>()
+  /** Made on the first `on`: most projects' jobs are never listened to. */
+  private listeners: Map<keyof E, Set<Listener<any>>> | undefined
 
   constructor(private readonly onError: (error: unknown, event: string) => void = defaultOnError) {}
 
+  /**
+   * @internal Called after listeners of `event` were added (`delta` > 0) or removed (`delta` < 0), so a
+   * subclass can keep a count of what it is asked for instead of looking it up on every event.
+   */
+  protected listenersChanged(_event: keyof E, _delta: number): void {}
+
   /** Adds a listener; returns a function that removes it. */
   on<K extends keyof E>(event: K, listener: Listener<E[K]>): () => void {
-    let set = this.listeners.get(event)
+    const listeners = this.listeners ??= new Map()
+    let set = listeners.get(event)
     if (set === undefined) {
       set = new Set()
-      this.listeners.set(event, set)
+      listeners.set(event, set)
     }
-    set.add(listener)
+    if (!set.has(listener)) {
+      set.add(listener)
+      this.listenersChanged(event, 1)
+    }
     return () => this.off(event, listener)
   }
 
@@ -33,23 +44,27 @@ export class Emitter<E extends { readonly [K in keyof E]: unknown }> {
 
   /** Removes a listener. */
   off<K extends keyof E>(event: K, listener: Listener<E[K]>): void {
-    this.listeners.get(event)?.delete(listener)
+    if (this.listeners?.get(event)?.delete(listener) === true) this.listenersChanged(event, -1)
   }
 
   /** Removes every listener, or those of one event. */
   removeAllListeners<K extends keyof E>(event?: K): void {
-    if (event === undefined) this.listeners.clear()
-    else this.listeners.delete(event)
+    const listeners = this.listeners
+    if (listeners === undefined) return
+    const removed = event === undefined ? [...listeners] : [[event, listeners.get(event)] as const]
+    if (event === undefined) listeners.clear()
+    else listeners.delete(event)
+    for (const [e, set] of removed) if (set !== undefined && set.size > 0) this.listenersChanged(e, -set.size)
   }
 
   /** Number of listeners of an event. */
   listenerCount<K extends keyof E>(event: K): number {
-    return this.listeners.get(event)?.size ?? 0
+    return this.listeners?.get(event)?.size ?? 0
   }
 
   /** @internal */
   emit<K extends keyof E>(event: K, data: E[K]): void {
-    const set = this.listeners.get(event)
+    const set = this.listeners?.get(event)
     if (set === undefined || set.size === 0) return
     if (set.size === 1) {
       // the common case: one listener, called without copying the set (one it adds is not called now)
