@@ -740,11 +740,15 @@ export const decodeEnvelope = (
 
 const isFrameSkip = (u: unknown): u is FrameSkip => (u as { _tag?: unknown })._tag === "FrameSkip"
 
+/** UTF-8 text of a binary frame: Node's `Buffer` decodes its own bytes without `TextDecoder`'s per-call setup. */
+const textOfBytes = (bytes: Uint8Array): string =>
+  hasBuffer && Buffer.isBuffer(bytes) ? bytes.toString("utf8") : textDecoder.decode(bytes)
+
 /** The envelope parse without `Either` wrappers: one result object per frame on the hot path. */
 const parseEnvelope = (raw: string | Uint8Array): { type: string; payload: unknown } | FrameSkip => {
   let outer: unknown
   try {
-    outer = JSON.parse(typeof raw === "string" ? raw : textDecoder.decode(raw))
+    outer = JSON.parse(typeof raw === "string" ? raw : textOfBytes(raw))
   } catch {
     return skip("NotJson", "frame is not JSON")
   }

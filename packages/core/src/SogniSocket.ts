@@ -298,7 +298,9 @@ export type LatestRefs = {
   readonly [K in LatestEventType]: SubscriptionRef.SubscriptionRef<Option.Option<Protocol.ServerEventPayloads[K]>>
 }
 
-const isLatestType = (type: string): type is LatestEventType => (latestEventTypes as ReadonlyArray<string>).includes(type)
+// a set, not `includes` on the list: asked for every frame
+const latestTypeSet: ReadonlySet<string> = new Set(latestEventTypes)
+const isLatestType = (type: string): type is LatestEventType => latestTypeSet.has(type)
 
 /**
  * @since 0.1.0

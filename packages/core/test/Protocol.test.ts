@@ -209,6 +209,22 @@ describe("Protocol fast shape checks", () => {
   }
 })
 
+describe("Protocol binary frames", () => {
+  it("a frame as a Node Buffer, as a plain Uint8Array or as text decodes to the same event (UTF-8 included)", () => {
+    const text = Protocol.encodeFrame("jobProgress", { jobID: "J1", imgID: "I1", step: 3, stepCount: 4, workerName: "wörker ✓" })
+    const asText = Protocol.decodeServerFrame(text)
+    const bytes = Buffer.from(text, "utf8")
+    const plain = new Uint8Array(bytes.length)
+    plain.set(bytes)
+    expect(Either.isRight(asText)).toBe(true)
+    expect(Protocol.decodeServerFrame(bytes)).toEqual(asText)
+    expect(Protocol.decodeServerFrame(plain)).toEqual(asText)
+    // bytes that are not UTF-8 are replaced, not fatal: the frame is skipped as not JSON
+    const broken = Protocol.decodeServerFrame(Buffer.from([0x7b, 0xff, 0xfe]))
+    expect(Either.isLeft(broken) && broken.left.reason).toBe("NotJson")
+  })
+})
+
 describe("Protocol fast client encoders", () => {
   const value = FastCheck.oneof(
     FastCheck.string({ maxLength: 6 }),
