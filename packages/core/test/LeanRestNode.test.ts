@@ -145,6 +145,23 @@ describe("LeanRest over Node's http", () => {
       assert.deepStrictEqual(hosts, [h.url.slice("http://".length), h.url.slice("http://".length)])
     }))
 
+  it.scopedLive("reads the socket host's bare JSON (no envelope) from its HTTP base, with the credential header", () =>
+    Effect.gen(function*() {
+      const h = yield* host((_n, _req, res) => json(res, 200, [{ id: "flux1-schnell-fp8", tier: "t1" }]))
+      const wsUrl = h.url.replace("http://", "ws://")
+      const result = yield* withLean(
+        "http://rest.invalid:1",
+        (lean) =>
+          Effect.async<Either.Either<ReadonlyArray<{ readonly id: string }>, SogniRest.RestError>>((resume) => {
+            lean.getFrom("socket", "/api/v1/models/list", undefined, LeanRest.decoder(Schema.Array(Schema.Struct({ id: Schema.String }))), (r) =>
+              resume(Effect.succeed(r)))
+          }),
+        { socketEndpoint: wsUrl }
+      )
+      assert.deepStrictEqual(result, Either.right([{ id: "flux1-schnell-fp8" }]))
+      assert.deepStrictEqual(h.seen.map((s) => [s.url, s.apiKey]), [["/api/v1/models/list", API_KEY]])
+    }))
+
   it("parses an origin once for request options, and leaves URLs with credentials or without a path to Node", () => {
     assert.deepStrictEqual(LeanTransport.splitOrigin("http://127.0.0.1:8080/v1/x?a=1"), { origin: "http://127.0.0.1:8080", pathStart: 21 })
     assert.isUndefined(LeanTransport.splitOrigin("http://user:pw@host.test/v1/x"))
