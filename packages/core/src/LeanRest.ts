@@ -52,8 +52,8 @@ import * as RestClient from "./internal/restClient.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 import * as SogniAuth from "./SogniAuth.js"
 import * as SogniConfig from "./SogniConfig.js"
-import { SogniTransportError } from "./SogniError.js"
-import type { Query, RestError } from "./SogniRest.js"
+import { type SogniInvalidRequest, SogniTransportError } from "./SogniError.js"
+import type { Host, Query, RestError } from "./SogniRest.js"
 
 /**
  * How long credential headers read from `SogniAuth` are reused for further requests (a token is
@@ -99,6 +99,17 @@ export interface LeanRestService {
     decode: Decoder<A>,
     done: (result: Either.Either<A, RestError>) => void
   ) => void
+  /**
+   * {@link get} on either host: `rest` answers in the `{status, data}` envelope, the socket host's HTTP
+   * paths (`/api/...`, e.g. the model catalog) answer with the bare JSON that `decode` reads.
+   */
+  readonly getFrom: <A>(
+    host: Host,
+    path: string,
+    query: Query | undefined,
+    decode: Decoder<A>,
+    done: (result: Either.Either<A, RestError>) => void
+  ) => void
 }
 
 type Headers = Readonly<Record<string, Redacted.Redacted<string>>>
@@ -125,8 +136,14 @@ export const make: Effect.Effect<
   const policy = RetryPolicy.fromSettings(settings)
   const timeoutMillis = Duration.toMillis(settings.requestTimeout)
   const timeoutText = Duration.format(settings.requestTimeout)
-  const base = settings.restEndpoint
-  const badEndpoint = SogniConfig.checkEndpoint("restEndpoint", base)
+  const bases: Record<Host, string> = {
+    rest: settings.restEndpoint,
+    socket: SogniConfig.socketHttpBase(settings.socketEndpoint)
+  }
+  const badEndpoints: Record<Host, Option.Option<SogniInvalidRequest>> = {
+    rest: SogniConfig.checkEndpoint("restEndpoint", settings.restEndpoint),
+    socket: SogniConfig.checkEndpoint("socketEndpoint", settings.socketEndpoint)
+  }
   const runFork = Runtime.runFork(runtime)
 
   // everything alive, for the scope's end
@@ -182,6 +199,7 @@ export const make: Effect.Effect<
   // --- one attempt, with callbacks ----------------------------------------------------------------
   const attempt = <A>(
     url: string,
+    enveloped: boolean,
     headers: Headers,
     decode: Decoder<A>,
     k: (result: Either.Either<A, RestError>) => void
@@ -214,7 +232,7 @@ export const make: Effect.Effect<
       (answer) => {
         if (settled) return
         const status = answer.status
-        if (status >= 200 && status < 300) return settle(readBody(url, answer.text, decode))
+        if (status >= 200 && status < 300) return settle(readBody(url, enveloped, answer.text, decode))
         const error = RestClient.errorOfResponse("GET", url, status, answer.text, answer.headers(), clock.unsafeCurrentTimeMillis())
         if (error._tag === "SogniAuthenticationError") {
           cached = undefined
@@ -230,27 +248,29 @@ export const make: Effect.Effect<
     if (!settled) running.add(abort)
   }
 
-  const attemptEffect = <A>(url: string, headers: Headers, decode: Decoder<A>): Effect.Effect<A, RestError> =>
+  const attemptEffect = <A>(url: string, enveloped: boolean, headers: Headers, decode: Decoder<A>): Effect.Effect<A, RestError> =>
     Effect.async<A, RestError>((resume) => {
-      attempt(url, headers, decode, (result) => resume(Either.isRight(result) ? Effect.succeed(result.right) : Effect.fail(result.left)))
+      attempt(url, enveloped, headers, decode, (result) => resume(Either.isRight(result) ? Effect.succeed(result.right) : Effect.fail(result.left)))
     })
 
   const logFailure = (url: string, error: RestError) => runFork(RestClient.logRequestFailure("GET", url, error))
 
-  const get: LeanRestService["get"] = (path, query, decode, done) => {
+  const getFrom: LeanRestService["getFrom"] = (host, path, query, decode, done) => {
     if (closed) return
+    const badEndpoint = badEndpoints[host]
     if (Option.isSome(badEndpoint)) return done(Either.left(badEndpoint.value))
-    const url = RestClient.buildUrl(`${base}${path.startsWith("/") ? path : `/${path}`}`, query)
+    const enveloped = host === "rest"
+    const url = RestClient.buildUrl(`${bases[host]}${path.startsWith("/") ? path : `/${path}`}`, query)
     withHeaders((headersResult) => {
       if (Either.isLeft(headersResult)) return done(Either.left(headersResult.left))
       const headers = headersResult.right
       const startedAt = clock.unsafeCurrentTimeMillis()
-      attempt(url, headers, decode, (first) => {
+      attempt(url, enveloped, headers, decode, (first) => {
         if (Either.isRight(first)) return done(first)
         logFailure(url, first.left)
         if (policy.retries <= 0 || !(policy.while ?? RetryPolicy.isRetryable)(first.left)) return done(first)
         // the rare path: the policy's schedule with the first failure replayed into it
-        const again = Effect.tapError(attemptEffect(url, headers, decode), (e) => Effect.sync(() => logFailure(url, e)))
+        const again = Effect.tapError(attemptEffect(url, enveloped, headers, decode), (e) => Effect.sync(() => logFailure(url, e)))
         track(
           RestClient.retryAfterFailure(first.left, again, policy, clock, startedAt),
           (exit) => done(Exit.isSuccess(exit) ? Either.right(exit.value) : Either.left(failureOf(exit, first.left)))
@@ -259,7 +279,10 @@ export const make: Effect.Effect<
     })
   }
 
-  return { get } satisfies LeanRestService
+  return {
+    get: (path, query, decode, done) => getFrom("rest", path, query, decode, done),
+    getFrom
+  } satisfies LeanRestService
 })
 
 const failureOf = <A>(exit: Exit.Exit<A, RestError>, fallback: RestError): RestError =>
@@ -280,10 +303,10 @@ const transportError = (url: string, cause: unknown): SogniTransportError =>
     ...(cause !== undefined ? { cause } : {})
   })
 
-/** A success body: JSON, a `{status: "success", data}` envelope, `data` read by `decode`. */
-const readBody = <A>(url: string, text: string, decode: Decoder<A>): Either.Either<A, RestError> =>
+/** A success body: JSON, a `{status: "success", data}` envelope (`enveloped`) or bare JSON, read by `decode`. */
+const readBody = <A>(url: string, enveloped: boolean, text: string, decode: Decoder<A>): Either.Either<A, RestError> =>
   RestClient.parseJsonText(text).pipe(
-    Either.flatMap(RestClient.envelopeData),
+    Either.flatMap((json) => enveloped ? RestClient.envelopeData(json) : Either.right(json)),
     Either.flatMap((data) => Either.mapLeft(decode(data), (shape) => `unexpected response shape: ${shape}`)),
     Either.mapLeft((problem) => RestClient.decodeFailure("GET", url, problem))
   )

@@ -49,13 +49,11 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import * as FiberId from "effect/FiberId"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
-import * as Runtime from "effect/Runtime"
 import * as Schedule from "effect/Schedule"
 import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as ScheduleIntervals from "effect/ScheduleIntervals"
@@ -298,7 +296,9 @@ export type LatestRefs = {
   readonly [K in LatestEventType]: SubscriptionRef.SubscriptionRef<Option.Option<Protocol.ServerEventPayloads[K]>>
 }
 
-const isLatestType = (type: string): type is LatestEventType => (latestEventTypes as ReadonlyArray<string>).includes(type)
+// a set, not `includes` on the list: asked for every frame
+const latestTypeSet: ReadonlySet<string> = new Set(latestEventTypes)
+const isLatestType = (type: string): type is LatestEventType => latestTypeSet.has(type)
 
 /**
  * @since 0.1.0
@@ -374,6 +374,13 @@ interface Outgoing {
   readonly done: Deferred.Deferred<void, SogniError>
 }
 
+/** A send waiting for its frame to be written, and when it gives up (clock milliseconds). */
+interface PendingSend {
+  readonly done: Deferred.Deferred<void, SogniError>
+  readonly at: number
+  readonly type: string
+}
+
 class CloseOutcome extends Data.TaggedClass("CloseOutcome")<{
   readonly code: number | undefined
   readonly opened: boolean
@@ -409,8 +416,10 @@ export const make = (options?: {
     // why the last connection attempt (or connection) ended, for the error of a wait that gives up
     let lastFailure: Option.Option<SogniTransportError> = Option.none()
     const serviceScope = yield* Effect.scope
-    // forks a send's deadline timer: one plain fiber, interrupted when the send ends (see `send`)
-    const forkTimer = Runtime.runFork(yield* Effect.runtime<never>())
+    // the deadlines of the sends still waiting, in the order they were made: every send has the same
+    // `sendTimeout`, so that is also the order they fall due in (see `send` and `sendDeadlines` below)
+    const pendingSends = new Set<PendingSend>()
+    const clock = yield* Effect.clock
     const outbox = yield* Queue.bounded<Outgoing>(settings.sendQueueCapacity)
     // frames taken from the outbox whose write failed; sent first on the next connection
     const retryFirst: Array<Outgoing> = []
@@ -871,6 +880,34 @@ export const make = (options?: {
 
     const ensureWanted = Effect.suspend(() => Deferred.succeed(wantedNow, undefined))
 
+    // --- send deadlines ------------------------------------------------------------------------
+    // One fiber sleeps until the oldest waiting send falls due and fails every send past its deadline
+    // (`sendTimeout` after it was made); with none waiting it waits for the next send. A send that ends
+    // first just leaves the set, so the fiber may wake for nothing once and sleep again.
+    const sendTimeoutMillis = Duration.toMillis(settings.sendTimeout)
+    const sendTimeoutText = Duration.format(settings.sendTimeout)
+    let deadlinesIdle = false
+    const deadlinesWake = yield* Queue.sliding<void>(1)
+    const sendDeadlines = Effect.forever(Effect.suspend(() => {
+      const now = clock.unsafeCurrentTimeMillis()
+      for (const pending of pendingSends) {
+        if (pending.at > now) return Effect.sleep(Duration.millis(pending.at - now))
+        pendingSends.delete(pending)
+        Deferred.unsafeDone(
+          pending.done,
+          Exit.fail(
+            new SogniTransportError({
+              reason: "Timeout",
+              message: `no authenticated socket within ${sendTimeoutText} to send ${pending.type}`
+            })
+          )
+        )
+      }
+      deadlinesIdle = true
+      return Queue.take(deadlinesWake)
+    }))
+    yield* Effect.forkScoped(sendDeadlines)
+
     const send = (message: Protocol.ClientMessage): Effect.Effect<void, SogniError> =>
       Effect.gen(function*() {
         if (Option.isSome(terminal)) return yield* Effect.fail(terminal.value)
@@ -886,25 +923,17 @@ export const make = (options?: {
         const done = yield* Deferred.make<void, SogniError>()
         yield* Queue.offer(outbox, { text: encoded.right, done })
         yield* ensureWanted
-        // The deadline fails `done` itself (the sender then skips the abandoned frame): one timer fiber
-        // per send, interrupted as soon as the send ends, instead of `timeoutFail`'s race of two forked
-        // fibers joined back into the caller (a context diff per send).
-        const timer = forkTimer(
-          Effect.flatMap(
-            Effect.sleep(settings.sendTimeout),
-            () =>
-              Deferred.fail(
-                done,
-                new SogniTransportError({
-                  reason: "Timeout",
-                  message: `no authenticated socket within ${Duration.format(settings.sendTimeout)} to send ${message.type}`
-                })
-              )
-          )
-        )
+        // The deadline fails `done` itself (the sender then skips the abandoned frame). One service fiber
+        // watches every waiting send's deadline (`sendDeadlines`) instead of a timer fiber per send.
+        const pending: PendingSend = { done, at: clock.unsafeCurrentTimeMillis() + sendTimeoutMillis, type: message.type }
+        pendingSends.add(pending)
+        if (deadlinesIdle) {
+          deadlinesIdle = false
+          deadlinesWake.unsafeOffer(undefined)
+        }
         yield* Deferred.await(done).pipe(
           Effect.onInterrupt(() => Deferred.interrupt(done)),
-          Effect.ensuring(Effect.sync(() => timer.unsafeInterruptAsFork(FiberId.none)))
+          Effect.ensuring(Effect.sync(() => pendingSends.delete(pending)))
         )
       })
 

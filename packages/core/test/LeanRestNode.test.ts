@@ -13,6 +13,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo, Socket } from "node:net"
+import * as LeanTransport from "../src/internal/leanTransport.js"
 import * as LeanRest from "../src/LeanRest.js"
 import { SogniConfig, SogniRest } from "../src/index.js"
 
@@ -125,6 +126,55 @@ describe("LeanRest over Node's http", () => {
       assert.isTrue(h.seen.every((s) => s.apiKey === API_KEY))
       assert.strictEqual(h.accepted(), 1)
     }))
+
+  it.scopedLive("sends the Host header of the endpoint and keeps the endpoint's own path in front of the request's", () =>
+    Effect.gen(function*() {
+      const hosts: Array<string | undefined> = []
+      const h = yield* host((n, req, res) => {
+        hosts.push(req.headers.host)
+        json(res, 200, { status: "success", data: { downloadUrl: `https://m/${n}.png` } })
+      })
+      const results = yield* withLean(`${h.url}/base`, (lean) =>
+        Effect.gen(function*() {
+          const out = []
+          for (let i = 0; i < 2; i++) out.push(yield* getWith(lean, `I${i}`))
+          return out
+        }))
+      assert.deepStrictEqual(results, [0, 1].map((n) => Either.right({ downloadUrl: `https://m/${n}.png` })))
+      assert.deepStrictEqual(h.seen.map((s) => s.url), [0, 1].map((n) => `/base/v1/image/downloadUrl?jobId=P&imageId=I${n}&type=complete`))
+      assert.deepStrictEqual(hosts, [h.url.slice("http://".length), h.url.slice("http://".length)])
+    }))
+
+  it.scopedLive("reads the socket host's bare JSON (no envelope) from its HTTP base, with the credential header", () =>
+    Effect.gen(function*() {
+      const h = yield* host((_n, _req, res) => json(res, 200, [{ id: "flux1-schnell-fp8", tier: "t1" }]))
+      const wsUrl = h.url.replace("http://", "ws://")
+      const result = yield* withLean(
+        "http://rest.invalid:1",
+        (lean) =>
+          Effect.async<Either.Either<ReadonlyArray<{ readonly id: string }>, SogniRest.RestError>>((resume) => {
+            lean.getFrom("socket", "/api/v1/models/list", undefined, LeanRest.decoder(Schema.Array(Schema.Struct({ id: Schema.String }))), (r) =>
+              resume(Effect.succeed(r)))
+          }),
+        { socketEndpoint: wsUrl }
+      )
+      assert.deepStrictEqual(result, Either.right([{ id: "flux1-schnell-fp8" }]))
+      assert.deepStrictEqual(h.seen.map((s) => [s.url, s.apiKey]), [["/api/v1/models/list", API_KEY]])
+    }))
+
+  it("parses an origin once for request options, and leaves URLs with credentials or without a path to Node", () => {
+    assert.deepStrictEqual(LeanTransport.splitOrigin("http://127.0.0.1:8080/v1/x?a=1"), { origin: "http://127.0.0.1:8080", pathStart: 21 })
+    assert.isUndefined(LeanTransport.splitOrigin("http://user:pw@host.test/v1/x"))
+    assert.isUndefined(LeanTransport.splitOrigin("http://host.test?x=/y"))
+    assert.isUndefined(LeanTransport.splitOrigin("ftp://host.test/x"))
+    assert.deepStrictEqual(LeanTransport.parseOrigin("https://api.example.test"), {
+      secure: true,
+      hostname: "api.example.test",
+      port: 443,
+      host: "api.example.test"
+    })
+    assert.deepStrictEqual(LeanTransport.parseOrigin("http://[::1]:3000"), { secure: false, hostname: "::1", port: 3000, host: "[::1]:3000" })
+  })
 
   it.scopedLive("closing the service's scope closes its kept-alive connections", () =>
     Effect.gen(function*() {

@@ -209,6 +209,86 @@ describe("Protocol fast shape checks", () => {
   }
 })
 
+describe("Protocol binary frames", () => {
+  it("a frame as a Node Buffer, as a plain Uint8Array or as text decodes to the same event (UTF-8 included)", () => {
+    const text = Protocol.encodeFrame("jobProgress", { jobID: "J1", imgID: "I1", step: 3, stepCount: 4, workerName: "wörker ✓" })
+    const asText = Protocol.decodeServerFrame(text)
+    const bytes = Buffer.from(text, "utf8")
+    const plain = new Uint8Array(bytes.length)
+    plain.set(bytes)
+    expect(Either.isRight(asText)).toBe(true)
+    expect(Protocol.decodeServerFrame(bytes)).toEqual(asText)
+    expect(Protocol.decodeServerFrame(plain)).toEqual(asText)
+    // bytes that are not UTF-8 are replaced, not fatal: the frame is skipped as not JSON
+    const broken = Protocol.decodeServerFrame(Buffer.from([0x7b, 0xff, 0xfe]))
+    expect(Either.isLeft(broken) && broken.left.reason).toBe("NotJson")
+  })
+})
+
+describe("Protocol fast client encoders", () => {
+  const value = FastCheck.oneof(
+    FastCheck.string({ maxLength: 6 }),
+    FastCheck.integer(),
+    FastCheck.boolean(),
+    FastCheck.constant(null),
+    FastCheck.constant(undefined),
+    FastCheck.array(FastCheck.integer(), { maxLength: 2 })
+  )
+  const str = FastCheck.string({ maxLength: 4 })
+  const keyFrame = FastCheck.dictionary(FastCheck.constantFrom("modelID", "positivePrompt", "steps", "seed", "x"), value)
+  const typical: Record<string, FastCheck.Arbitrary<unknown>> = {
+    jobID: str,
+    keyFrames: FastCheck.array(FastCheck.oneof({ weight: 6, arbitrary: keyFrame }, { weight: 1, arbitrary: value }), { maxLength: 3 }),
+    numberOfImages: FastCheck.integer(),
+    previews: FastCheck.integer(),
+    outputFormat: str,
+    disableSafety: FastCheck.boolean(),
+    tokenType: FastCheck.constantFrom("spark", "sogni", "other"),
+    network: FastCheck.constantFrom("fast", "relaxed", "slow"),
+    appSource: str,
+    sizePreset: str,
+    width: FastCheck.integer()
+  }
+  // keys in any order (the encoder writes the declared ones in the schema's order), some missing
+  const request = FastCheck.shuffledSubarray(Object.keys(typical), { minLength: 0 }).chain((keys) =>
+    FastCheck.tuple(
+      FastCheck.constant(keys),
+      FastCheck.tuple(...keys.map((k) => FastCheck.oneof({ weight: 1, arbitrary: value }, { weight: 8, arbitrary: typical[k]! })))
+    ).map(([ks, vs]) => Object.fromEntries(ks.map((k, i) => [k, vs[i]])))
+  )
+
+  it("jobRequest: whatever the fast encoder accepts, the schema encodes to the same JSON text (key order included)", () => {
+    let fastHits = 0
+    FastCheck.assert(
+      FastCheck.property(request, (payload) => {
+        const viaSchema = Schema.encodeUnknownEither(Protocol.JobRequest as Schema.Schema<unknown, unknown>)(payload)
+        const fast = Protocol.fastClientEncoders.jobRequest!(payload)
+        if (fast === undefined) return true
+        fastHits++
+        return Either.isRight(viaSchema) && JSON.stringify(fast) === JSON.stringify(viaSchema.right)
+      }),
+      { numRuns: 3000 }
+    )
+    expect(fastHits).toBeGreaterThan(100)
+  })
+
+  it("jobRequest: the frame is the schema's, and a refused request still fails with the schema's issue", () => {
+    const payload = {
+      network: "fast",
+      jobID: "J1",
+      keyFrames: [{ steps: 4, modelID: "m" }],
+      extra: { a: 1 },
+      numberOfImages: 2,
+      tokenType: "spark"
+    }
+    const frame = Protocol.encodeClientMessage({ type: "jobRequest", payload } as Protocol.ClientMessage)
+    const viaSchema = Schema.encodeUnknownSync(Protocol.JobRequest as Schema.Schema<unknown, unknown>)(payload)
+    expect(frame).toEqual(Either.right(Protocol.encodeFrame("jobRequest", viaSchema)))
+    const refused = Protocol.encodeClientMessage({ type: "jobRequest", payload: { ...payload, numberOfImages: "2" } } as unknown as Protocol.ClientMessage)
+    expect(Either.isLeft(refused)).toBe(true)
+  })
+})
+
 describe("Protocol plan-limit fields", () => {
   const plan = { requiredPlans: ["unlimited_pro"], feature: "video_4k_render", limitation: "4K needs Pro." }
 

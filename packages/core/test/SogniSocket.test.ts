@@ -235,6 +235,36 @@ describe("SogniSocket reconnects (TestClock)", () => {
       }))
   }
 
+  it.scoped("sends made at different times each give up sendTimeout after they were made; one the caller left is dropped", () =>
+    Effect.gen(function*() {
+      // a host that refuses connections: nothing can be sent, every send waits for its deadline
+      const { socket } = yield* openSocket("ws://127.0.0.1:1", { sendTimeout: "400 millis" })
+      const send = Effect.either(socket.send({ type: "changeNetwork", payload: "fast" }))
+      const first = yield* Effect.fork(send)
+      const left = yield* Effect.fork(send)
+      yield* realSleep(20)
+      yield* TestClock.adjust(Duration.millis(200))
+      yield* Fiber.interrupt(left)
+      const second = yield* Effect.fork(send)
+      yield* realSleep(20)
+      yield* TestClock.adjust(Duration.millis(199))
+      yield* realSleep(20)
+      assert.isTrue(Option.isNone(yield* Fiber.poll(first)))
+      yield* TestClock.adjust(Duration.millis(1))
+      const a = yield* Fiber.join(first)
+      assert.isTrue(Either.isLeft(a) && a.left._tag === "SogniTransportError" && (a.left as { reason: string }).reason === "Timeout")
+      assert.isTrue(Either.isLeft(a) && a.left.message.includes("changeNetwork"))
+      // the second, made 200 ms later, still waits until its own deadline
+      yield* realSleep(20)
+      assert.isTrue(Option.isNone(yield* Fiber.poll(second)))
+      yield* TestClock.adjust(Duration.millis(199))
+      yield* realSleep(20)
+      assert.isTrue(Option.isNone(yield* Fiber.poll(second)))
+      yield* TestClock.adjust(Duration.millis(1))
+      const b = yield* Fiber.join(second)
+      assert.isTrue(Either.isLeft(b) && (b.left as { reason: string }).reason === "Timeout")
+    }))
+
   it.scoped("an abnormal drop (1006, no close frame) reconnects", () =>
     Effect.gen(function*() {
       const server = yield* makeScriptedServer((c) => {

@@ -20,8 +20,11 @@
  *
  * @since 0.1.0
  */
+import * as LeanRest from "@effect-sogni/core/LeanRest"
 import * as LlmModels from "@effect-sogni/core/LlmModels"
 import * as Protocol from "@effect-sogni/core/Protocol"
+import type * as SogniAuth from "@effect-sogni/core/SogniAuth"
+import type * as SogniConfig from "@effect-sogni/core/SogniConfig"
 import * as SogniError from "@effect-sogni/core/SogniError"
 import * as SogniRest from "@effect-sogni/core/SogniRest"
 import * as SogniSocket from "@effect-sogni/core/SogniSocket"
@@ -270,12 +273,23 @@ export const make = Effect.gen(function*() {
   const rest = yield* SogniRest.SogniRest
   const socket = yield* SogniSocket.SogniSocket
 
+  // The catalog and tiers go over core's lean GET (Node's own http where there is one; the same
+  // credential, retry policy, timeout and typed errors as `SogniRest`): the first `swarmModels` push
+  // reads the catalog right after connecting, and a `fetch` there loaded and warmed a whole second HTTP
+  // stack (undici) in programs that otherwise never use it.
+  const lean = yield* LeanRest.make
+  const leanGet = <A>(path: string, decode: LeanRest.Decoder<A>): Effect.Effect<A, SogniRest.RestError> =>
+    // not abortable: an interrupted read completes in the background and its answer is dropped
+    Effect.async<A, SogniRest.RestError>((resume) => {
+      lean.getFrom("socket", path, undefined, decode, (result) =>
+        resume(Either.isRight(result) ? Effect.succeed(result.right) : Effect.fail(result.left)))
+    })
   const [catalog, dropCatalog] = yield* Effect.cachedInvalidateWithTTL(
-    rest.get("socket", "/api/v1/models/list", Protocol.ModelList),
+    leanGet("/api/v1/models/list", LeanRest.decoder(Protocol.ModelList)),
     defaults.catalogTtl
   )
   const [tiers, dropTiers] = yield* Effect.cachedInvalidateWithTTL(
-    rest.get("socket", "/api/v2/models/tiers", Protocol.ModelTiers),
+    leanGet("/api/v2/models/tiers", LeanRest.decoder(Protocol.ModelTiers)),
     defaults.catalogTtl
   )
   // failures are not cached: the next call reads again. (Not this call: the read already went through
@@ -504,7 +518,11 @@ export const make = Effect.gen(function*() {
 /**
  * @since 0.1.0
  */
-export const layer: Layer.Layer<Models, never, SogniRest.SogniRest | SogniSocket.SogniSocket> = Layer.scoped(
+export const layer: Layer.Layer<
+  Models,
+  never,
+  SogniRest.SogniRest | SogniSocket.SogniSocket | SogniConfig.SogniConfig | SogniAuth.SogniAuth
+> = Layer.scoped(
   Models,
   make
 )

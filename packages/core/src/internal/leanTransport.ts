@@ -73,9 +73,51 @@ const nodeModules = (): NodeModules | undefined => {
 /** An error for an answer that ended before its body did. */
 const cutShort = (): Error => new Error("the connection closed before the response ended")
 
+/** Where requests to one origin go, parsed once: `http.request` options without a URL parse per request. */
+interface Origin {
+  readonly secure: boolean
+  readonly hostname: string
+  readonly port: number
+  /** The `Host` header (`URL.host`: the port only when it is not the scheme's default). */
+  readonly host: string
+}
+
+/**
+ * The origin part of an absolute `http(s)` URL and where its path starts, or `undefined` for a URL this
+ * shortcut leaves to Node's own parser (no path after the host, credentials in the authority).
+ */
+export const splitOrigin = (url: string): { readonly origin: string; readonly pathStart: number } | undefined => {
+  const authority = url.startsWith("http://") ? 7 : url.startsWith("https://") ? 8 : -1
+  if (authority < 0) return undefined
+  const pathStart = url.indexOf("/", authority)
+  if (pathStart < 0) return undefined
+  const origin = url.slice(0, pathStart)
+  if (origin.includes("@") || origin.includes("?") || origin.includes("#")) return undefined
+  return { origin, pathStart }
+}
+
+const isIpLiteral = (hostname: string): boolean => hostname.includes(":") || /^\d{1,3}(\.\d{1,3}){3}$/.test(hostname)
+
+export const parseOrigin = (origin: string): Origin | undefined => {
+  try {
+    const u = new URL(origin)
+    const secure = u.protocol === "https:"
+    // `URL.hostname` keeps the brackets of an IPv6 literal; `http.request` wants the bare address
+    const hostname = u.hostname.startsWith("[") ? u.hostname.slice(1, -1) : u.hostname
+    return { secure, hostname, port: u.port === "" ? (secure ? 443 : 80) : Number(u.port), host: u.host }
+  } catch {
+    return undefined
+  }
+}
+
 /**
  * The `node` transport, or `undefined` where Node's `http` is not available. Connections are kept alive
  * in the transport's own agents (one for `http:`, one for `https:`), which `close` destroys.
+ *
+ * Per request it avoids what Node would redo for every call with the same origin: the origin is parsed
+ * once (later requests pass `http.request` options, not a URL string), and the headers go as one flat
+ * list with `Host` included (Node writes them as given, after checking each, instead of storing each
+ * through `setHeader` first). The body is read as bytes and decoded once at the end.
  */
 export const nodeTransport = (): Transport | undefined => {
   const modules = nodeModules()
@@ -86,48 +128,96 @@ export const nodeTransport = (): Transport | undefined => {
     secure
       ? (httpsAgent ??= new modules.https.Agent({ keepAlive: true }))
       : (httpAgent ??= new modules.http.Agent({ keepAlive: true }))
+  // the few origins a service talks to (`undefined`: not parseable here, Node parses the URL)
+  const origins = new Map<string, Origin | undefined>()
+  const open = (url: string, headers: Record<string, string>): Http.ClientRequest => {
+    const split = splitOrigin(url)
+    let origin: Origin | undefined
+    if (split !== undefined) {
+      if (origins.has(split.origin)) origin = origins.get(split.origin)
+      else {
+        origin = parseOrigin(split.origin)
+        if (origins.size < 64) origins.set(split.origin, origin)
+      }
+    }
+    if (split === undefined || origin === undefined) {
+      const secure = url.startsWith("https:")
+      return (secure ? modules.https : modules.http).request(url, { method: "GET", headers, agent: agentFor(secure) })
+    }
+    const flat: Array<string> = ["host", origin.host]
+    for (const name in headers) {
+      if (name.toLowerCase() === "host") continue
+      flat.push(name, headers[name]!)
+    }
+    return (origin.secure ? modules.https : modules.http).request({
+      protocol: origin.secure ? "https:" : "http:",
+      hostname: origin.hostname,
+      port: origin.port,
+      path: url.slice(split.pathStart),
+      method: "GET",
+      headers: flat,
+      agent: agentFor(origin.secure),
+      // TLS: the name sent and checked is the host's, as with a URL (never an IP literal: SNI has none)
+      ...(origin.secure && !isIpLiteral(origin.hostname) ? { servername: origin.hostname } : {})
+    } as Http.RequestOptions)
+  }
   return {
     get: (url, headers, ok, fail) => {
       let done = false
-      const finish = (then: () => void) => {
-        if (done) return
-        done = true
-        then()
-      }
       let request: Http.ClientRequest
       try {
-        const secure = url.startsWith("https:")
-        request = (secure ? modules.https : modules.http).request(url, { method: "GET", headers, agent: agentFor(secure) })
+        request = open(url, headers)
       } catch (cause) {
         // a URL Node refuses (the endpoint itself is checked before any request)
-        queueMicrotask(() => finish(() => fail(cause)))
+        queueMicrotask(() => {
+          if (done) return
+          done = true
+          fail(cause)
+        })
         return () => {
           done = true
         }
       }
       request.on("response", (response) => {
-        let text = ""
-        response.setEncoding("utf8")
-        response.on("data", (chunk: string) => (text += chunk))
-        response.on("end", () =>
-          finish(() =>
-            ok({
-              status: response.statusCode ?? 0,
-              text,
-              headers: () => {
-                const out: Record<string, string> = {}
-                for (const [name, value] of Object.entries(response.headers)) {
-                  if (value !== undefined) out[name] = Array.isArray(value) ? value.join(", ") : value
-                }
-                return out
+        // small JSON answers: usually one chunk, decoded once at the end
+        let body: Buffer | undefined
+        let more: Array<Buffer> | undefined
+        response.on("data", (chunk: Buffer) => {
+          if (body === undefined) body = chunk
+          else (more ??= [body]).push(chunk)
+        })
+        response.on("end", () => {
+          if (done) return
+          done = true
+          const bytes = more !== undefined ? Buffer.concat(more) : body
+          ok({
+            status: response.statusCode ?? 0,
+            text: bytes === undefined ? "" : bytes.toString("utf8"),
+            headers: () => {
+              const out: Record<string, string> = {}
+              for (const [name, value] of Object.entries(response.headers)) {
+                if (value !== undefined) out[name] = Array.isArray(value) ? value.join(", ") : value
               }
-            })
-          )
-        )
-        response.on("aborted", () => finish(() => fail(cutShort())))
-        response.on("error", (cause) => finish(() => fail(cause)))
+              return out
+            }
+          })
+        })
+        response.on("aborted", () => {
+          if (done) return
+          done = true
+          fail(cutShort())
+        })
+        response.on("error", (cause) => {
+          if (done) return
+          done = true
+          fail(cause)
+        })
       })
-      request.on("error", (cause) => finish(() => fail(cause)))
+      request.on("error", (cause) => {
+        if (done) return
+        done = true
+        fail(cause)
+      })
       request.end()
       return () => {
         done = true
