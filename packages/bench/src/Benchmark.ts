@@ -4,7 +4,10 @@
  * small statistics / formatting helpers.
  */
 import { spawn } from "node:child_process"
+import { createHash } from "node:crypto"
+import { rmSync } from "node:fs"
 import { fileURLToPath } from "node:url"
+import { build } from "esbuild"
 import { type Measurement, REPORT_PREFIX } from "./child.js"
 
 /**
@@ -17,7 +20,7 @@ export interface Benchmark {
   readonly run: () => Promise<ReadonlyArray<string>>
 }
 
-/** The repository root (where `tsx` is installed), so children resolve `--import tsx` from it. */
+/** The repository root (where `tsx` is installed): children start there, and resolve `--import tsx` from it with `BENCH_TSX=1`. */
 export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url))
 
 /**
@@ -52,7 +55,55 @@ export const youngGeneration: { readonly flags: ReadonlyArray<string>; readonly 
 const extraNodeFlags: ReadonlyArray<string> = (process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter((f) => f.length > 0)
 
 /**
- * Runs `script` (a TypeScript file, through tsx) in a fresh `node --expose-gc` process with the
+ * How a contender's TypeScript becomes the JavaScript its child runs. By default each contender script is
+ * bundled once per `pnpm bench` with esbuild (ESM for Node 20, not minified, no `keepNames`) into
+ * `packages/bench/.build/`, and the child runs the bundle with plain `node`: every contender (the SDK, the
+ * adapter, the official client, the floors) then runs as the plain JavaScript a user's build gives it.
+ * Running through tsx instead wraps every named inner function in a `__name(...)` call (esbuild's
+ * `keepNames`), which costs the SDK's closure-heavy code CPU and heap inside the measured window that
+ * the official client's shipped JavaScript does not pay. `BENCH_TSX=1` runs the sources through tsx as
+ * before (for a profile with source line numbers).
+ */
+const viaTsx = process.env.BENCH_TSX === "1"
+const bundles = new Map<string, Promise<string>>()
+const built: Array<string> = []
+const removeBundles = () => {
+  for (const file of built) rmSync(file, { force: true })
+}
+
+const bundleOf = (script: URL): Promise<string> => {
+  const source = fileURLToPath(script)
+  let pending = bundles.get(source)
+  if (pending === undefined) {
+    const name = source.slice(repoRoot.length).replace(/[^A-Za-z0-9]+/g, "-").replace(/-ts$/, "")
+    const tag = createHash("sha1").update(`${source}:${process.pid}`).digest("hex").slice(0, 8)
+    const outfile = fileURLToPath(new URL(`../.build/${name}-${tag}.mjs`, import.meta.url))
+    pending = build({
+      entryPoints: [source],
+      outfile,
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      target: "node20",
+      logLevel: "warning",
+      // ws's optional native helpers: required inside try/catch, absent here
+      external: ["bufferutil", "utf-8-validate"],
+      // CommonJS dependencies bundled into ESM still call `require` for Node built-ins
+      banner: { js: "import{createRequire as __bench_cr}from'node:module';const require=__bench_cr(import.meta.url);" }
+    }).then(() => {
+      // this run's bundles go when the run ends (the name carries the pid: runs side by side keep apart)
+      if (bundles.size === 1) process.once("exit", () => removeBundles())
+      built.push(outfile)
+      return outfile
+    })
+    bundles.set(source, pending)
+  }
+  return pending
+}
+
+/**
+ * Runs `script` (a TypeScript file, bundled by {@link bundleOf}, or through tsx with `BENCH_TSX=1`) in a
+ * fresh `node --expose-gc` process with the
  * {@link youngGeneration} flags and returns the measurement it reported. Its stderr is passed
  * through; a non-zero exit, a missing report or `timeoutMs` elapsing rejects.
  */
@@ -61,10 +112,18 @@ export const runChild = (
   args: ReadonlyArray<string>,
   options: { readonly timeoutMs?: number } = {}
 ): Promise<Measurement> =>
+  (viaTsx ? Promise.resolve(fileURLToPath(script)) : bundleOf(script)).then((entry) => spawnChild(script, entry, args, options))
+
+const spawnChild = (
+  script: URL,
+  entry: string,
+  args: ReadonlyArray<string>,
+  options: { readonly timeoutMs?: number }
+): Promise<Measurement> =>
   new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", "--expose-gc", ...youngGeneration.flags, ...extraNodeFlags, fileURLToPath(script), ...args],
+      [...(viaTsx ? ["--import", "tsx"] : []), "--expose-gc", ...youngGeneration.flags, ...extraNodeFlags, entry, ...args],
       { cwd: repoRoot, stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, NODE_ENV: "production" } }
     )
     let stdout = ""
