@@ -62,6 +62,17 @@ describe("minimal image program bundle (esbuild min + gzip)", () => {
     expect(figures.contains("keccak(){")).toBe(false)
   })
 
+  // leaderboards, announcements, rewards, LoRAs and wallet checks load with the first such call (client
+  // internal/extrasGroup.ts): an image program never calls them
+  it("the adapter's program leaves stats, announcements, rewards and LoRAs to a dynamic import", async () => {
+    const figures = await bundle("adapter")
+    expect(figures.lazy.map((l) => l.specifier)).toContain("./internal/extrasGroup.js")
+    // REST paths of core Stats, Announcements, Rewards and media Loras
+    for (const path of ["/v1/leaderboard/", "/v1/announcements/active", "/v4/account/rewards", "/v1/loras/comfy"]) {
+      expect(figures.contains(path), path).toBe(false)
+    }
+  })
+
   // sogni.chat, sogni.workflows and sogni.replay are facades that import their code and services on the
   // first call (client internal/lazyApis.ts): an image program carries neither
   it("the adapter's program leaves chat, workflows and replay to dynamic imports", async () => {

@@ -4,19 +4,18 @@
  *
  * @since 0.1.0
  */
-import * as AccountChecks from "@effect-sogni/core/AccountChecks"
 import * as SogniAccount from "@effect-sogni/core/SogniAccount"
 import * as SogniAuth from "@effect-sogni/core/SogniAuth"
 import type * as SogniConfig from "@effect-sogni/core/SogniConfig"
 import type * as SogniRest from "@effect-sogni/core/SogniRest"
 import * as SogniSocket from "@effect-sogni/core/SogniSocket"
-import * as Rewards from "@effect-sogni/core/Rewards"
 import * as Subscriptions from "@effect-sogni/core/Subscriptions"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import type { CallOptions, Runner } from "./internal/runner.js"
 import { defined } from "./internal/defined.js"
 import { Emitter } from "./internal/emitter.js"
+import type { Extras } from "./internal/extrasGroup.js"
 import type {
   AccountCreateParams,
   BalanceData,
@@ -49,7 +48,6 @@ export type AccountRequirements =
   | SogniRest.SogniRest
   | SogniConfig.SogniConfig
   | Subscriptions.Subscriptions
-  | Rewards.Rewards
 
 /** What {@link CurrentAccount} holds (the official client's `AccountData`). @since 0.1.0 */
 export interface AccountData {
@@ -220,8 +218,15 @@ export class AccountApi extends Emitter<AccountEvents> {
   /** The account as last seen: balance, identity, connection and subscription. */
   readonly currentAccount = new CurrentAccount()
 
-  /** @internal */
-  constructor(private readonly runner: Runner<AccountRequirements>, private readonly onLogin: () => void) {
+  /**
+   * @internal
+   * @param extras loads the rewards, transaction-history and wallet-check code on the first such call
+   */
+  constructor(
+    private readonly runner: Runner<AccountRequirements>,
+    private readonly extras: () => Promise<Extras>,
+    private readonly onLogin: () => void
+  ) {
     super()
   }
 
@@ -312,15 +317,13 @@ export class AccountApi extends Emitter<AccountEvents> {
    * A wallet's on-chain balances (`GET /v2/wallet/balance`) on `provider` (`base` by default): SOGNI,
    * Spark and ETH as decimal strings.
    */
-  walletBalance(
+  async walletBalance(
     walletAddress: string,
     provider?: "base" | "etherlink",
     options?: CallOptions
   ): Promise<{ sogni: string; spark: string; ether: string }> {
-    return this.runner.run(
-      AccountChecks.walletBalance(walletAddress, provider ?? "base").pipe(Effect.map((b) => ({ ...b }))),
-      options?.signal
-    )
+    const x = await this.extras()
+    return { ...await x.run(x.walletBalance(walletAddress, provider ?? "base"), options?.signal) }
   }
 
   /**
@@ -332,10 +335,11 @@ export class AccountApi extends Emitter<AccountEvents> {
     username: string,
     options?: CallOptions
   ): Promise<{ status: "success"; data: undefined } | { status: "error"; message: string; errorCode: number }> {
-    const check = await this.runner.run(AccountChecks.validateUsername(username), options?.signal)
+    const x = await this.extras()
+    const check = await x.run(x.validateUsername(username), options?.signal)
     return check._tag === "Available"
       ? { status: "success", data: undefined }
-      : { status: "error", message: check.message, errorCode: AccountChecks.USERNAME_TAKEN }
+      : { status: "error", message: check.message, errorCode: x.usernameTaken }
   }
 
   /** Changes the connection's network; resolves with the network the server confirmed. */
@@ -356,9 +360,9 @@ export class AccountApi extends Emitter<AccountEvents> {
     params: TxHistoryParams,
     options?: CallOptions
   ): Promise<{ entries: Array<TxHistoryEntry>; next: TxHistoryParams }> {
-    const page = await this.runner.run(
-      Effect.flatMap(Rewards.Rewards, (r) =>
-        r.transactions({ address: params.address, limit: params.limit, offset: params.offset })),
+    const x = await this.extras()
+    const page = await x.run(
+      x.rewards.transactions({ address: params.address, limit: params.limit, offset: params.offset }),
       options?.signal
     )
     const at = (ms: unknown) => new Date(typeof ms === "number" ? ms : 0)
@@ -388,10 +392,8 @@ export class AccountApi extends Emitter<AccountEvents> {
 
   /** The rewards the account can claim or has claimed. */
   async rewards(query: RewardsQuery = {}, options?: CallOptions): Promise<Array<Reward>> {
-    const list = await this.runner.run(
-      Effect.flatMap(Rewards.Rewards, (r) => r.list({ provider: query.provider })),
-      options?.signal
-    )
+    const x = await this.extras()
+    const list = await x.run(x.rewards.list({ provider: query.provider }), options?.signal)
     return list.map((raw): Reward => ({
       id: raw.id,
       type: raw.type,
@@ -412,11 +414,8 @@ export class AccountApi extends Emitter<AccountEvents> {
 
   /** Claims rewards by id. */
   async claimRewards(rewardIds: ReadonlyArray<string>, claim: ClaimOptions = {}, options?: CallOptions): Promise<void> {
-    await this.runner.run(
-      Effect.flatMap(Rewards.Rewards, (r) =>
-        r.claim(rewardIds, { provider: claim.provider, turnstileToken: claim.turnstileToken })),
-      options?.signal
-    )
+    const x = await this.extras()
+    await x.run(x.rewards.claim(rewardIds, { provider: claim.provider, turnstileToken: claim.turnstileToken }), options?.signal)
   }
 
   /** The subscription now (REST); it also becomes `currentAccount.subscription`. */

@@ -9,7 +9,7 @@ import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
-import { type ChatCompletionChunk, type ChatCompletionResult, isDisposedError, isUnexpectedError, SogniClient } from "../src/index.js"
+import { type ChatCompletionChunk, type ChatCompletionResult, isDisposedError, isInvalidRequestError, isUnexpectedError, SogniClient } from "../src/index.js"
 import { LazyRuntimes } from "../src/internal/lazyRuntime.js"
 import { Runner } from "../src/internal/runner.js"
 import { endpoints, type RunningEmulator, startEmulator } from "./emulator.js"
@@ -79,6 +79,32 @@ describe("lazily loaded client groups", () => {
       sogni.replay.list().then(() => "resolved", (e) => e),
       sogni.chat.runs.streamEvents("run-1").next().then(() => "resolved", (e) => e),
       sogni.workflows.streamEvents("wf-1").next().then(() => "resolved", (e) => e)
+    ])
+    for (const outcome of outcomes) assert.isTrue(isDisposedError(outcome), String(outcome))
+  })
+
+  it("stats, announcements, rewards, LoRAs and wallet checks load as one group on their first calls, then reject after dispose", async () => {
+    const sogni = await SogniClient.createInstance({ appId: "lazy-extras", logLevel: "error", ...endpoints(emulator) })
+    // first calls from four facades at once, before anything of the group is loaded
+    const [leaders, alerts, catalog, check] = await Promise.all([
+      sogni.stats.leaderboard({ type: "renderSecCompleteWorker", period: "lifetime" }),
+      sogni.announcements.active(),
+      sogni.projects.availableLoras(),
+      sogni.account.validateUsername("someone-new")
+    ])
+    assert.isArray(leaders)
+    assert.isArray(alerts)
+    assert.isArray(catalog.loras)
+    assert.strictEqual(check.status, "success")
+    // a refusal of the loaded code still arrives as the client's typed error
+    const empty = await sogni.announcements.dismiss(" ").then(() => undefined, (e: unknown) => e)
+    assert.isTrue(isInvalidRequestError(empty), String(empty))
+    await sogni.dispose()
+    const outcomes = await Promise.all([
+      sogni.stats.leaderboard({ type: "renderSecCompleteWorker", period: "lifetime" }).then(() => "resolved", (e) => e),
+      sogni.announcements.active().then(() => "resolved", (e) => e),
+      sogni.account.rewards().then(() => "resolved", (e) => e),
+      sogni.projects.personalLoras.list().then(() => "resolved", (e) => e)
     ])
     for (const outcome of outcomes) assert.isTrue(isDisposedError(outcome), String(outcome))
   })
