@@ -54,6 +54,14 @@ describe("minimal image program bundle (esbuild min + gzip)", () => {
     }
   })
 
+  // media Models builds its size-preset cache on the first lookup, loading effect/Cache then
+  it("the image programs load effect/Cache with the first size-preset lookup", async () => {
+    for (const program of ["effect", "adapter"] as const) {
+      const figures = await bundle(program)
+      expect(figures.lazy.map((l) => l.specifier), program).toContain("effect/Cache")
+    }
+  })
+
   // the wallet checksum (keccak) behind AccountChecks.walletBalance loads on its first call
   it("the adapter's program leaves the wallet hash code to a dynamic import", async () => {
     const figures = await bundle("adapter")
