@@ -9,7 +9,7 @@ import * as SogniAuth from "@effect-sogni/core/SogniAuth"
 import type * as SogniConfig from "@effect-sogni/core/SogniConfig"
 import type * as SogniRest from "@effect-sogni/core/SogniRest"
 import * as SogniSocket from "@effect-sogni/core/SogniSocket"
-import * as Subscriptions from "@effect-sogni/core/Subscriptions"
+import type * as Subscriptions from "@effect-sogni/core/Subscriptions"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import type { CallOptions, Runner } from "./internal/runner.js"
@@ -47,7 +47,6 @@ export type AccountRequirements =
   | SogniSocket.SogniSocket
   | SogniRest.SogniRest
   | SogniConfig.SogniConfig
-  | Subscriptions.Subscriptions
 
 /** What {@link CurrentAccount} holds (the official client's `AccountData`). @since 0.1.0 */
 export interface AccountData {
@@ -168,8 +167,6 @@ export interface AccountEvents {
   readonly balance: Balances
 }
 
-const isoOf = (seconds: number | null | undefined) =>
-  typeof seconds === "number" ? new Date(seconds * 1000).toISOString() : undefined
 const orUndefined = <A>(a: A | null | undefined): A | undefined => a ?? undefined
 
 /** The REST status record as the official snapshot. @internal */
@@ -190,25 +187,6 @@ export const snapshotOfStatus = (s: Subscriptions.SubscriptionInfo): Subscriptio
     frontierDiscountBps: s.frontierDiscountBps
   })
 
-/** A `subscriptionEntitlementUpdated` push as the official snapshot. @internal */
-export const snapshotOfEntitlement = (e: Subscriptions.Entitlement): SubscriptionEntitlementSnapshot => {
-  const plan = e.subscription
-  return defined({
-    active: e.active,
-    status: Subscriptions.statusOfEntitlement(e),
-    tier: plan?.tier,
-    term: plan?.term,
-    provider: plan?.provider,
-    currentPeriodStart: isoOf(plan?.periodStart),
-    currentPeriodEnd: isoOf(plan?.periodEnd),
-    cancelAtPeriodEnd: plan?.cancelAtPeriodEnd,
-    scheduledTier: orUndefined(plan?.scheduledTier),
-    scheduledTerm: orUndefined(plan?.scheduledTerm),
-    scheduledChangeAt: isoOf(plan?.scheduledChangeAt),
-    paymentPending: plan?.paymentPending
-  })
-}
-
 const tokenTypeOf = (t: string): TokenType => (t === "sogni" ? "sogni" : "spark")
 
 /**
@@ -220,7 +198,8 @@ export class AccountApi extends Emitter<AccountEvents> {
 
   /**
    * @internal
-   * @param extras loads the rewards, transaction-history and wallet-check code on the first such call
+   * @param extras loads the rewards, transaction-history, subscription and wallet-check code on the first
+   * such call
    */
   constructor(
     private readonly runner: Runner<AccountRequirements>,
@@ -228,6 +207,26 @@ export class AccountApi extends Emitter<AccountEvents> {
     private readonly onLogin: () => void
   ) {
     super()
+  }
+
+  /**
+   * A `subscriptionEntitlementUpdated` push: decoded (the subscription code loads with the first one)
+   * and published as `currentAccount.subscription`. A malformed push is logged and skipped.
+   *
+   * @internal
+   */
+  async _entitlementPush(event: { readonly type: string; readonly payload: unknown }): Promise<void> {
+    const x = await this.extras()
+    const decoded = await x.run(x.entitlementOf(event))
+    if (decoded._tag === "None") return
+    const e = decoded.value
+    this._update({
+      subscription: x.snapshotOfEntitlement(e),
+      ...(e.freeSparkLocked !== undefined ? { freeSparkLocked: e.freeSparkLocked } : {}),
+      ...(e.freeSparkUnlockPath === "trial" || e.freeSparkUnlockPath === "purchase"
+        ? { freeSparkUnlockPath: e.freeSparkUnlockPath }
+        : {})
+    })
   }
 
   /** @internal */
@@ -420,7 +419,8 @@ export class AccountApi extends Emitter<AccountEvents> {
 
   /** The subscription now (REST); it also becomes `currentAccount.subscription`. */
   async getSubscriptionStatus(options?: CallOptions): Promise<SubscriptionEntitlementSnapshot> {
-    const status = await this.runner.run(Effect.flatMap(Subscriptions.Subscriptions, (s) => s.status), options?.signal)
+    const x = await this.extras()
+    const status = await x.run(x.subscriptions.status, options?.signal)
     const subscription = snapshotOfStatus(status.subscription)
     this._update({ subscription })
     return subscription
@@ -433,7 +433,8 @@ export class AccountApi extends Emitter<AccountEvents> {
 
   /** This period's renders and trial credits. */
   async getSubscriptionUsage(options?: CallOptions): Promise<SubscriptionUsage> {
-    const u = await this.runner.run(Effect.flatMap(Subscriptions.Subscriptions, (s) => s.usage), options?.signal)
+    const x = await this.extras()
+    const u = await x.run(x.subscriptions.usage, options?.signal)
     return defined({
       periodRenderSpark: u.periodRenderSpark,
       periodJobs: u.periodJobs,
@@ -445,33 +446,35 @@ export class AccountApi extends Emitter<AccountEvents> {
 
   /** Whether the account may start a free trial. */
   async getTrialEligibility(options?: CallOptions): Promise<TrialEligibility> {
-    const t = await this.runner.run(Effect.flatMap(Subscriptions.Subscriptions, (s) => s.trialEligibility), options?.signal)
+    const x = await this.extras()
+    const t = await x.run(x.subscriptions.trialEligibility, options?.signal)
     return { eligible: t.eligible, reasonCode: t.reasonCode }
   }
 
   /** The plans on sale. */
   async getSubscriptionPlans(options?: CallOptions): Promise<Array<SubscriptionPlan>> {
-    const plans = await this.runner.run(Effect.flatMap(Subscriptions.Subscriptions, (s) => s.plans), options?.signal)
-    const planIds: ReadonlyArray<string> = Subscriptions.PlanId.literals
+    const x = await this.extras()
+    const plans = await x.run(x.subscriptions.plans, options?.signal)
+    const planIds = x.planIds
     return plans.map((p) => ({ ...p, tier: planIds.includes(p.tier) ? p.tier as SubscriptionPlanId : p.planId }))
   }
 
   /** A checkout page for a plan (login sessions only: the platform refuses API keys here). */
-  createSubscriptionCheckout(
+  async createSubscriptionCheckout(
     planId: SubscriptionPlanId,
     term: SubscriptionTerm,
     checkout: CreateSubscriptionCheckoutOptions = {},
     options?: CallOptions
   ): Promise<SubscriptionCheckoutResult> {
-    return this.runner.run(
-      Effect.flatMap(Subscriptions.Subscriptions, (s) => s.checkout({ planId, term, ...checkout })),
-      options?.signal
-    ).then((link) => defined({ url: link.url, message: link.message }))
+    const x = await this.extras()
+    const link = await x.run(x.subscriptions.checkout({ planId, term, ...checkout }), options?.signal)
+    return defined({ url: link.url, message: link.message })
   }
 
   /** The billing portal page (login sessions only). */
-  createSubscriptionPortalSession(options?: CallOptions): Promise<SubscriptionPortalSession> {
-    return this.runner.run(Effect.flatMap(Subscriptions.Subscriptions, (s) => s.portal), options?.signal)
-      .then((link) => ({ url: link.url }))
+  async createSubscriptionPortalSession(options?: CallOptions): Promise<SubscriptionPortalSession> {
+    const x = await this.extras()
+    const link = await x.run(x.subscriptions.portal, options?.signal)
+    return { url: link.url }
   }
 }

@@ -22,7 +22,6 @@ import type * as Sogni from "@effect-sogni/core/Sogni"
 import * as SogniAccount from "@effect-sogni/core/SogniAccount"
 import * as SogniAuth from "@effect-sogni/core/SogniAuth"
 import * as SogniSocket from "@effect-sogni/core/SogniSocket"
-import * as Subscriptions from "@effect-sogni/core/Subscriptions"
 import * as Media from "@effect-sogni/media/Media"
 import * as Models from "@effect-sogni/media/Models"
 import * as Effect from "effect/Effect"
@@ -33,7 +32,7 @@ import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
-import { AccountApi, type CurrentAccount, snapshotOfEntitlement, toBalances } from "./AccountApi.js"
+import { AccountApi, type CurrentAccount, toBalances } from "./AccountApi.js"
 import { AnnouncementsApi } from "./AnnouncementsApi.js"
 import { StatsApi } from "./StatsApi.js"
 import type { ChatApi, ChatRequirements } from "./ChatApi.js"
@@ -110,7 +109,6 @@ export interface ClientEvents {
 type Services =
   | Sogni.Services
   | Media.Services
-  | Subscriptions.Subscriptions
 
 const levelOf = (level: LogLevel | undefined) => {
   switch (level) {
@@ -314,7 +312,6 @@ export class SogniClient extends Emitter<ClientEvents> {
         const models = yield* Models.Models
         const account = yield* SogniAccount.SogniAccount
         const auth = yield* SogniAuth.SogniAuth
-        const subscriptions = yield* Subscriptions.Subscriptions
         const c = () => client
         // connection events from the socket's observable status
         let connected = false
@@ -373,17 +370,11 @@ export class SogniClient extends Emitter<ClientEvents> {
           Stream.runForEach((balance) => Effect.sync(() => c()?.account._update({ balance: toBalances(balance) }))),
           Effect.forkScoped
         )
-        yield* subscriptions.entitlementUpdates.pipe(
-          Stream.runForEach((e) =>
-            Effect.sync(() =>
-              c()?.account._update({
-                subscription: snapshotOfEntitlement(e),
-                ...(e.freeSparkLocked !== undefined ? { freeSparkLocked: e.freeSparkLocked } : {}),
-                ...(e.freeSparkUnlockPath === "trial" || e.freeSparkUnlockPath === "purchase"
-                  ? { freeSparkUnlockPath: e.freeSparkUnlockPath }
-                  : {})
-              })
-            )
+        // entitlement pushes in order; their decoding loads with the first one (a push that arrives
+        // while the client is being disposed is dropped)
+        yield* socket.eventsOf("subscriptionEntitlementUpdated").pipe(
+          Stream.runForEach((event) =>
+            Effect.ignore(Effect.tryPromise(() => c()?.account._entitlementPush(event) ?? Promise.resolve()))
           ),
           Effect.forkScoped
         )
@@ -406,8 +397,7 @@ export class SogniClient extends Emitter<ClientEvents> {
         void auth
       })
     )
-    const services = Subscriptions.layer.pipe(Layer.provideMerge(Media.layer(settings)))
-    const layer = watchers.pipe(Layer.provideMerge(services)).pipe(
+    const layer = watchers.pipe(Layer.provideMerge(Media.layer(settings))).pipe(
       Layer.provide(loggerLayer(config)),
       Layer.merge(loggerLayer(config))
     )

@@ -6,6 +6,7 @@
  * what was loaded and refuses later loads. Against the emulator over real loopback sockets.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { Emulator } from "@effect-sogni/emulator"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
@@ -107,6 +108,32 @@ describe("lazily loaded client groups", () => {
       sogni.projects.personalLoras.list().then(() => "resolved", (e) => e)
     ])
     for (const outcome of outcomes) assert.isTrue(isDisposedError(outcome), String(outcome))
+  })
+
+  it("a subscription entitlement push loads the subscription code and reaches currentAccount.subscription", async () => {
+    const { apiKey: _key, ...rest } = endpoints(emulator)
+    const sogni = await SogniClient.createInstance({ appId: "lazy-entitlement", logLevel: "error", ...rest })
+    try {
+      await sogni.account.login(Emulator.DEFAULT_USERNAME, Emulator.DEFAULT_PASSWORD)
+      await sogni.projects.waitForModels()
+      const trialing = new Promise<string | undefined>((resolve) => {
+        const onUpdate = () => {
+          const status = sogni.currentAccount.subscription?.status
+          if (status !== undefined) {
+            sogni.currentAccount.off("updated", onUpdate)
+            resolve(status)
+          }
+        }
+        sogni.currentAccount.on("updated", onUpdate)
+      })
+      const link = await sogni.account.createSubscriptionCheckout("unlimited_pro", "monthly", { startTrial: true })
+      // paying on the checkout page (as a browser would) makes the server push the new entitlement
+      assert.strictEqual((await fetch(link.url)).status, 200)
+      assert.strictEqual(await trialing, "trialing")
+      assert.strictEqual(sogni.currentAccount.subscription?.tier, "unlimited_pro")
+    } finally {
+      await sogni.dispose()
+    }
   })
 })
 
