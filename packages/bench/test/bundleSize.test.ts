@@ -70,13 +70,14 @@ describe("minimal image program bundle (esbuild min + gzip)", () => {
     expect(figures.contains("keccak(){")).toBe(false)
   })
 
-  // leaderboards, announcements, rewards, LoRAs, subscriptions and wallet checks load with the first such call (client
-  // internal/extrasGroup.ts): an image program never calls them
+  // leaderboards, announcements, rewards, LoRAs, subscriptions and wallet checks load with the first such
+  // call (client internal/extrasGroup.ts): an image program never calls them
   it("the adapter's program leaves stats, announcements, rewards, LoRAs and subscriptions to a dynamic import", async () => {
     const figures = await bundle("adapter")
     expect(figures.lazy.map((l) => l.specifier)).toContain("./internal/extrasGroup.js")
-    // REST paths of core Stats, Announcements, Rewards and media Loras
-    for (const path of ["/v1/leaderboard/", "/v1/announcements/active", "/v4/account/rewards", "/v1/loras/comfy", "/v1/subscriptions/status"]) {
+    // REST paths of core Stats, Announcements, Rewards, Subscriptions and media Loras
+    const paths = ["/v1/leaderboard/", "/v1/announcements/active", "/v4/account/rewards", "/v1/loras/comfy", "/v1/subscriptions/status"]
+    for (const path of paths) {
       expect(figures.contains(path), path).toBe(false)
     }
   })
