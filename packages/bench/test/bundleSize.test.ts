@@ -62,6 +62,14 @@ describe("minimal image program bundle (esbuild min + gzip)", () => {
     }
   })
 
+  // core SogniUnsupported is built only when referenced (a Schema.TaggedError class costs ~70 KB of
+  // allocation at import); image programs never refuse a feature
+  it("the image programs leave out the SogniUnsupported error class", async () => {
+    for (const program of ["effect", "adapter"] as const) {
+      expect((await bundle(program)).contains("SogniUnsupported"), program).toBe(false)
+    }
+  })
+
   // the wallet checksum (keccak) behind AccountChecks.walletBalance loads on its first call
   it("the adapter's program leaves the wallet hash code to a dynamic import", async () => {
     const figures = await bundle("adapter")
