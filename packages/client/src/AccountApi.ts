@@ -198,8 +198,8 @@ export class AccountApi extends Emitter<AccountEvents> {
 
   /**
    * @internal
-   * @param extras loads the rewards, transaction-history, subscription and wallet-check code on the first
-   * such call
+   * @param extras loads the rewards, transaction-history, subscription, signup and wallet-check code on
+   * the first such call
    */
   constructor(
     private readonly runner: Runner<AccountRequirements>,
@@ -254,23 +254,23 @@ export class AccountApi extends Emitter<AccountEvents> {
    */
   async create(params: AccountCreateParams, rememberMe?: boolean, options?: CallOptions): Promise<{ readonly username: string; readonly walletAddress: string }> {
     const password = typeof params === "object" && params !== null && typeof params.password === "string" ? params.password : ""
-    const created = await this.runner.run(
-      SogniAccount.signup({ ...params, password: Redacted.make(password), rememberMe }),
-      options?.signal
-    )
+    const x = await this.extras()
+    const created = await x.run(x.signup({ ...params, password: Redacted.make(password), rememberMe }), options?.signal)
     this._update({ isAuthenticated: true, username: created.username, walletAddress: created.walletAddress })
     this.onLogin()
     return created
   }
 
   /** The nonce the server issues for a wallet address (step one of a login or signup). */
-  getNonce(walletAddress: string, options?: CallOptions): Promise<string> {
-    return this.runner.run(SogniAccount.nonce(walletAddress), options?.signal)
+  async getNonce(walletAddress: string, options?: CallOptions): Promise<string> {
+    const x = await this.extras()
+    return x.run(x.nonce(walletAddress), options?.signal)
   }
 
   /** Associates an opaque host-application device id with the signed-in account. */
   async setDeviceId(deviceId: string, options?: CallOptions): Promise<void> {
-    await this.runner.run(SogniAccount.setDeviceId(deviceId), options?.signal)
+    const x = await this.extras()
+    await x.run(x.setDeviceId(deviceId), options?.signal)
   }
 
   /** Ends the session and closes the socket. */

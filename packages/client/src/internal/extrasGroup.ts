@@ -1,7 +1,7 @@
 /**
  * The REST services a client loads on first use (see `lazyRuntime.ts`): leaderboards (`sogni.stats`),
  * announcements, rewards and transaction history, the LoRA catalog and personal LoRAs, wallet balances,
- * username checks and subscriptions (with the decoding of the server's entitlement pushes, loaded when
+ * username checks, signup, nonces and device ids, and subscriptions (with the decoding of the server's entitlement pushes, loaded when
  * the first one arrives). A program that only renders images never calls them, so neither their code
  * nor their services load or run at start-up.
  *
@@ -12,6 +12,9 @@
 import * as AccountChecks from "@effect-sogni/core/AccountChecks"
 import * as Announcements from "@effect-sogni/core/Announcements"
 import * as Rewards from "@effect-sogni/core/Rewards"
+import * as SogniAccount from "@effect-sogni/core/SogniAccount"
+import type * as SogniAuth from "@effect-sogni/core/SogniAuth"
+import type * as SogniConfig from "@effect-sogni/core/SogniConfig"
 import type * as SogniRest from "@effect-sogni/core/SogniRest"
 import type * as SogniSocket from "@effect-sogni/core/SogniSocket"
 import * as Stats from "@effect-sogni/core/Stats"
@@ -25,8 +28,8 @@ import type { SubscriptionEntitlementSnapshot } from "../types.js"
 import { defined } from "./defined.js"
 import type { Runner } from "./runner.js"
 
-/** What the group's layer needs from the client's context. */
-export type ExtrasBase = SogniRest.SogniRest | SogniSocket.SogniSocket
+/** What the group's layer and functions need from the client's context. */
+export type ExtrasBase = SogniRest.SogniRest | SogniSocket.SogniSocket | SogniAuth.SogniAuth | SogniConfig.SogniConfig
 
 /** The services the group adds. */
 export type ExtrasServices = Rewards.Rewards | Announcements.Announcements | Loras.Loras | Subscriptions.Subscriptions
@@ -81,6 +84,9 @@ export interface Extras {
   readonly leaderboard: typeof Stats.leaderboard
   readonly walletBalance: typeof AccountChecks.walletBalance
   readonly validateUsername: typeof AccountChecks.validateUsername
+  readonly signup: typeof SogniAccount.signup
+  readonly nonce: typeof SogniAccount.nonce
+  readonly setDeviceId: typeof SogniAccount.setDeviceId
   /** The `errorCode` of a taken username. */
   readonly usernameTaken: number
 }
@@ -98,5 +104,8 @@ export const make = (runner: Runner<ExtrasBase | ExtrasServices>): Extras => ({
   leaderboard: Stats.leaderboard,
   walletBalance: AccountChecks.walletBalance,
   validateUsername: AccountChecks.validateUsername,
+  signup: SogniAccount.signup,
+  nonce: SogniAccount.nonce,
+  setDeviceId: SogniAccount.setDeviceId,
   usernameTaken: AccountChecks.USERNAME_TAKEN
 })
