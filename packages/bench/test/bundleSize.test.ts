@@ -54,12 +54,40 @@ describe("minimal image program bundle (esbuild min + gzip)", () => {
     }
   })
 
+  // media Models builds its size-preset cache on the first lookup, loading effect/Cache then
+  it("the image programs load effect/Cache with the first size-preset lookup", async () => {
+    for (const program of ["effect", "adapter"] as const) {
+      const figures = await bundle(program)
+      expect(figures.lazy.map((l) => l.specifier), program).toContain("effect/Cache")
+    }
+  })
+
+  // core SogniUnsupported is built only when referenced (a Schema.TaggedError class costs ~70 KB of
+  // allocation at import); image programs never refuse a feature
+  it("the image programs leave out the SogniUnsupported error class", async () => {
+    for (const program of ["effect", "adapter"] as const) {
+      expect((await bundle(program)).contains("SogniUnsupported"), program).toBe(false)
+    }
+  })
+
   // the wallet checksum (keccak) behind AccountChecks.walletBalance loads on its first call
   it("the adapter's program leaves the wallet hash code to a dynamic import", async () => {
     const figures = await bundle("adapter")
     expect(figures.lazy.map((l) => l.specifier)).toContain("./Wallet.js")
     // the method name of @noble/hashes' Keccak class (survives minification)
     expect(figures.contains("keccak(){")).toBe(false)
+  })
+
+  // leaderboards, announcements, rewards, LoRAs, subscriptions and wallet checks load with the first such
+  // call (client internal/extrasGroup.ts): an image program never calls them
+  it("the adapter's program leaves stats, announcements, rewards, LoRAs and subscriptions to a dynamic import", async () => {
+    const figures = await bundle("adapter")
+    expect(figures.lazy.map((l) => l.specifier)).toContain("./internal/extrasGroup.js")
+    // REST paths of core Stats, Announcements, Rewards, Subscriptions and media Loras
+    const paths = ["/v1/leaderboard/", "/v1/announcements/active", "/v4/account/rewards", "/v1/loras/comfy", "/v1/subscriptions/status"]
+    for (const path of paths) {
+      expect(figures.contains(path), path).toBe(false)
+    }
   })
 
   // sogni.chat, sogni.workflows and sogni.replay are facades that import their code and services on the

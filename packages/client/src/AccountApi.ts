@@ -4,19 +4,18 @@
  *
  * @since 0.1.0
  */
-import * as AccountChecks from "@effect-sogni/core/AccountChecks"
 import * as SogniAccount from "@effect-sogni/core/SogniAccount"
 import * as SogniAuth from "@effect-sogni/core/SogniAuth"
 import type * as SogniConfig from "@effect-sogni/core/SogniConfig"
 import type * as SogniRest from "@effect-sogni/core/SogniRest"
 import * as SogniSocket from "@effect-sogni/core/SogniSocket"
-import * as Rewards from "@effect-sogni/core/Rewards"
-import * as Subscriptions from "@effect-sogni/core/Subscriptions"
+import type * as Subscriptions from "@effect-sogni/core/Subscriptions"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import type { CallOptions, Runner } from "./internal/runner.js"
 import { defined } from "./internal/defined.js"
 import { Emitter } from "./internal/emitter.js"
+import type { Extras } from "./internal/extrasGroup.js"
 import type {
   AccountCreateParams,
   BalanceData,
@@ -48,8 +47,6 @@ export type AccountRequirements =
   | SogniSocket.SogniSocket
   | SogniRest.SogniRest
   | SogniConfig.SogniConfig
-  | Subscriptions.Subscriptions
-  | Rewards.Rewards
 
 /** What {@link CurrentAccount} holds (the official client's `AccountData`). @since 0.1.0 */
 export interface AccountData {
@@ -170,8 +167,6 @@ export interface AccountEvents {
   readonly balance: Balances
 }
 
-const isoOf = (seconds: number | null | undefined) =>
-  typeof seconds === "number" ? new Date(seconds * 1000).toISOString() : undefined
 const orUndefined = <A>(a: A | null | undefined): A | undefined => a ?? undefined
 
 /** The REST status record as the official snapshot. @internal */
@@ -192,25 +187,6 @@ export const snapshotOfStatus = (s: Subscriptions.SubscriptionInfo): Subscriptio
     frontierDiscountBps: s.frontierDiscountBps
   })
 
-/** A `subscriptionEntitlementUpdated` push as the official snapshot. @internal */
-export const snapshotOfEntitlement = (e: Subscriptions.Entitlement): SubscriptionEntitlementSnapshot => {
-  const plan = e.subscription
-  return defined({
-    active: e.active,
-    status: Subscriptions.statusOfEntitlement(e),
-    tier: plan?.tier,
-    term: plan?.term,
-    provider: plan?.provider,
-    currentPeriodStart: isoOf(plan?.periodStart),
-    currentPeriodEnd: isoOf(plan?.periodEnd),
-    cancelAtPeriodEnd: plan?.cancelAtPeriodEnd,
-    scheduledTier: orUndefined(plan?.scheduledTier),
-    scheduledTerm: orUndefined(plan?.scheduledTerm),
-    scheduledChangeAt: isoOf(plan?.scheduledChangeAt),
-    paymentPending: plan?.paymentPending
-  })
-}
-
 const tokenTypeOf = (t: string): TokenType => (t === "sogni" ? "sogni" : "spark")
 
 /**
@@ -220,9 +196,37 @@ export class AccountApi extends Emitter<AccountEvents> {
   /** The account as last seen: balance, identity, connection and subscription. */
   readonly currentAccount = new CurrentAccount()
 
-  /** @internal */
-  constructor(private readonly runner: Runner<AccountRequirements>, private readonly onLogin: () => void) {
+  /**
+   * @internal
+   * @param extras loads the rewards, transaction-history, subscription, signup and wallet-check code on
+   * the first such call
+   */
+  constructor(
+    private readonly runner: Runner<AccountRequirements>,
+    private readonly extras: () => Promise<Extras>,
+    private readonly onLogin: () => void
+  ) {
     super()
+  }
+
+  /**
+   * A `subscriptionEntitlementUpdated` push: decoded (the subscription code loads with the first one)
+   * and published as `currentAccount.subscription`. A malformed push is logged and skipped.
+   *
+   * @internal
+   */
+  async _entitlementPush(event: { readonly type: string; readonly payload: unknown }): Promise<void> {
+    const x = await this.extras()
+    const decoded = await x.run(x.entitlementOf(event))
+    if (decoded._tag === "None") return
+    const e = decoded.value
+    this._update({
+      subscription: x.snapshotOfEntitlement(e),
+      ...(e.freeSparkLocked !== undefined ? { freeSparkLocked: e.freeSparkLocked } : {}),
+      ...(e.freeSparkUnlockPath === "trial" || e.freeSparkUnlockPath === "purchase"
+        ? { freeSparkUnlockPath: e.freeSparkUnlockPath }
+        : {})
+    })
   }
 
   /** @internal */
@@ -250,23 +254,23 @@ export class AccountApi extends Emitter<AccountEvents> {
    */
   async create(params: AccountCreateParams, rememberMe?: boolean, options?: CallOptions): Promise<{ readonly username: string; readonly walletAddress: string }> {
     const password = typeof params === "object" && params !== null && typeof params.password === "string" ? params.password : ""
-    const created = await this.runner.run(
-      SogniAccount.signup({ ...params, password: Redacted.make(password), rememberMe }),
-      options?.signal
-    )
+    const x = await this.extras()
+    const created = await x.run(x.signup({ ...params, password: Redacted.make(password), rememberMe }), options?.signal)
     this._update({ isAuthenticated: true, username: created.username, walletAddress: created.walletAddress })
     this.onLogin()
     return created
   }
 
   /** The nonce the server issues for a wallet address (step one of a login or signup). */
-  getNonce(walletAddress: string, options?: CallOptions): Promise<string> {
-    return this.runner.run(SogniAccount.nonce(walletAddress), options?.signal)
+  async getNonce(walletAddress: string, options?: CallOptions): Promise<string> {
+    const x = await this.extras()
+    return x.run(x.nonce(walletAddress), options?.signal)
   }
 
   /** Associates an opaque host-application device id with the signed-in account. */
   async setDeviceId(deviceId: string, options?: CallOptions): Promise<void> {
-    await this.runner.run(SogniAccount.setDeviceId(deviceId), options?.signal)
+    const x = await this.extras()
+    await x.run(x.setDeviceId(deviceId), options?.signal)
   }
 
   /** Ends the session and closes the socket. */
@@ -312,15 +316,13 @@ export class AccountApi extends Emitter<AccountEvents> {
    * A wallet's on-chain balances (`GET /v2/wallet/balance`) on `provider` (`base` by default): SOGNI,
    * Spark and ETH as decimal strings.
    */
-  walletBalance(
+  async walletBalance(
     walletAddress: string,
     provider?: "base" | "etherlink",
     options?: CallOptions
   ): Promise<{ sogni: string; spark: string; ether: string }> {
-    return this.runner.run(
-      AccountChecks.walletBalance(walletAddress, provider ?? "base").pipe(Effect.map((b) => ({ ...b }))),
-      options?.signal
-    )
+    const x = await this.extras()
+    return { ...await x.run(x.walletBalance(walletAddress, provider ?? "base"), options?.signal) }
   }
 
   /**
@@ -332,10 +334,11 @@ export class AccountApi extends Emitter<AccountEvents> {
     username: string,
     options?: CallOptions
   ): Promise<{ status: "success"; data: undefined } | { status: "error"; message: string; errorCode: number }> {
-    const check = await this.runner.run(AccountChecks.validateUsername(username), options?.signal)
+    const x = await this.extras()
+    const check = await x.run(x.validateUsername(username), options?.signal)
     return check._tag === "Available"
       ? { status: "success", data: undefined }
-      : { status: "error", message: check.message, errorCode: AccountChecks.USERNAME_TAKEN }
+      : { status: "error", message: check.message, errorCode: x.usernameTaken }
   }
 
   /** Changes the connection's network; resolves with the network the server confirmed. */
@@ -356,9 +359,9 @@ export class AccountApi extends Emitter<AccountEvents> {
     params: TxHistoryParams,
     options?: CallOptions
   ): Promise<{ entries: Array<TxHistoryEntry>; next: TxHistoryParams }> {
-    const page = await this.runner.run(
-      Effect.flatMap(Rewards.Rewards, (r) =>
-        r.transactions({ address: params.address, limit: params.limit, offset: params.offset })),
+    const x = await this.extras()
+    const page = await x.run(
+      x.rewards.transactions({ address: params.address, limit: params.limit, offset: params.offset }),
       options?.signal
     )
     const at = (ms: unknown) => new Date(typeof ms === "number" ? ms : 0)
@@ -388,10 +391,8 @@ export class AccountApi extends Emitter<AccountEvents> {
 
   /** The rewards the account can claim or has claimed. */
   async rewards(query: RewardsQuery = {}, options?: CallOptions): Promise<Array<Reward>> {
-    const list = await this.runner.run(
-      Effect.flatMap(Rewards.Rewards, (r) => r.list({ provider: query.provider })),
-      options?.signal
-    )
+    const x = await this.extras()
+    const list = await x.run(x.rewards.list({ provider: query.provider }), options?.signal)
     return list.map((raw): Reward => ({
       id: raw.id,
       type: raw.type,
@@ -412,16 +413,14 @@ export class AccountApi extends Emitter<AccountEvents> {
 
   /** Claims rewards by id. */
   async claimRewards(rewardIds: ReadonlyArray<string>, claim: ClaimOptions = {}, options?: CallOptions): Promise<void> {
-    await this.runner.run(
-      Effect.flatMap(Rewards.Rewards, (r) =>
-        r.claim(rewardIds, { provider: claim.provider, turnstileToken: claim.turnstileToken })),
-      options?.signal
-    )
+    const x = await this.extras()
+    await x.run(x.rewards.claim(rewardIds, { provider: claim.provider, turnstileToken: claim.turnstileToken }), options?.signal)
   }
 
   /** The subscription now (REST); it also becomes `currentAccount.subscription`. */
   async getSubscriptionStatus(options?: CallOptions): Promise<SubscriptionEntitlementSnapshot> {
-    const status = await this.runner.run(Effect.flatMap(Subscriptions.Subscriptions, (s) => s.status), options?.signal)
+    const x = await this.extras()
+    const status = await x.run(x.subscriptions.status, options?.signal)
     const subscription = snapshotOfStatus(status.subscription)
     this._update({ subscription })
     return subscription
@@ -434,7 +433,8 @@ export class AccountApi extends Emitter<AccountEvents> {
 
   /** This period's renders and trial credits. */
   async getSubscriptionUsage(options?: CallOptions): Promise<SubscriptionUsage> {
-    const u = await this.runner.run(Effect.flatMap(Subscriptions.Subscriptions, (s) => s.usage), options?.signal)
+    const x = await this.extras()
+    const u = await x.run(x.subscriptions.usage, options?.signal)
     return defined({
       periodRenderSpark: u.periodRenderSpark,
       periodJobs: u.periodJobs,
@@ -446,33 +446,35 @@ export class AccountApi extends Emitter<AccountEvents> {
 
   /** Whether the account may start a free trial. */
   async getTrialEligibility(options?: CallOptions): Promise<TrialEligibility> {
-    const t = await this.runner.run(Effect.flatMap(Subscriptions.Subscriptions, (s) => s.trialEligibility), options?.signal)
+    const x = await this.extras()
+    const t = await x.run(x.subscriptions.trialEligibility, options?.signal)
     return { eligible: t.eligible, reasonCode: t.reasonCode }
   }
 
   /** The plans on sale. */
   async getSubscriptionPlans(options?: CallOptions): Promise<Array<SubscriptionPlan>> {
-    const plans = await this.runner.run(Effect.flatMap(Subscriptions.Subscriptions, (s) => s.plans), options?.signal)
-    const planIds: ReadonlyArray<string> = Subscriptions.PlanId.literals
+    const x = await this.extras()
+    const plans = await x.run(x.subscriptions.plans, options?.signal)
+    const planIds = x.planIds
     return plans.map((p) => ({ ...p, tier: planIds.includes(p.tier) ? p.tier as SubscriptionPlanId : p.planId }))
   }
 
   /** A checkout page for a plan (login sessions only: the platform refuses API keys here). */
-  createSubscriptionCheckout(
+  async createSubscriptionCheckout(
     planId: SubscriptionPlanId,
     term: SubscriptionTerm,
     checkout: CreateSubscriptionCheckoutOptions = {},
     options?: CallOptions
   ): Promise<SubscriptionCheckoutResult> {
-    return this.runner.run(
-      Effect.flatMap(Subscriptions.Subscriptions, (s) => s.checkout({ planId, term, ...checkout })),
-      options?.signal
-    ).then((link) => defined({ url: link.url, message: link.message }))
+    const x = await this.extras()
+    const link = await x.run(x.subscriptions.checkout({ planId, term, ...checkout }), options?.signal)
+    return defined({ url: link.url, message: link.message })
   }
 
   /** The billing portal page (login sessions only). */
-  createSubscriptionPortalSession(options?: CallOptions): Promise<SubscriptionPortalSession> {
-    return this.runner.run(Effect.flatMap(Subscriptions.Subscriptions, (s) => s.portal), options?.signal)
-      .then((link) => ({ url: link.url }))
+  async createSubscriptionPortalSession(options?: CallOptions): Promise<SubscriptionPortalSession> {
+    const x = await this.extras()
+    const link = await x.run(x.subscriptions.portal, options?.signal)
+    return { url: link.url }
   }
 }

@@ -4,10 +4,11 @@
  *
  * @since 0.1.0
  */
-import * as Loras from "@effect-sogni/media/Loras"
+import type * as Loras from "@effect-sogni/media/Loras"
 import * as SavedUploads from "@effect-sogni/media/SavedUploads"
 import * as Effect from "effect/Effect"
 import { defined } from "./internal/defined.js"
+import type { Extras } from "./internal/extrasGroup.js"
 import type { CallOptions, Runner } from "./internal/runner.js"
 import type {
   ImportPersonalLoraParams,
@@ -36,33 +37,38 @@ const toPersonal = (lora: Loras.PersonalLora): PersonalLora =>
  * @since 0.1.0
  */
 export class PersonalLoras {
-  /** @internal */
-  constructor(private readonly runner: Runner<Loras.Loras>) {}
+  /** @internal @param extras loads the LoRA code and service on the first call */
+  constructor(private readonly extras: () => Promise<Extras>) {}
 
   /** The library: every imported LoRA, the models they serve and the library's limits. */
   async list(options?: CallOptions): Promise<PersonalLoraLibrary> {
-    const library = await this.runner.run(Effect.flatMap(Loras.Loras, (l) => l.personal), options?.signal)
+    const x = await this.extras()
+    const library = await x.run(x.loras.personal, options?.signal)
     return { loras: library.loras.map(toPersonal), models: [...library.models], limits: { ...library.limits } }
   }
 
   /** One imported LoRA. */
   async get(id: string, options?: CallOptions): Promise<PersonalLora> {
-    return toPersonal(await this.runner.run(Effect.flatMap(Loras.Loras, (l) => l.personalLora(id)), options?.signal))
+    const x = await this.extras()
+    return toPersonal(await x.run(x.loras.personalLora(id), options?.signal))
   }
 
   /** Imports a LoRA from a URL (`rightsConfirmed` must be `true`). */
   async import(params: ImportPersonalLoraParams, options?: CallOptions): Promise<PersonalLora> {
-    return toPersonal(await this.runner.run(Effect.flatMap(Loras.Loras, (l) => l.importPersonal(params)), options?.signal))
+    const x = await this.extras()
+    return toPersonal(await x.run(x.loras.importPersonal(params), options?.signal))
   }
 
   /** Removes an imported LoRA. */
   async remove(id: string, options?: CallOptions): Promise<void> {
-    await this.runner.run(Effect.flatMap(Loras.Loras, (l) => l.removePersonal(id)), options?.signal)
+    const x = await this.extras()
+    await x.run(x.loras.removePersonal(id), options?.signal)
   }
 
   /** The ready imported LoRAs as catalog rows, optionally only those a model accepts. */
   async catalog(params: { readonly modelId?: string } = {}, options?: CallOptions): Promise<{ loras: Array<LoraCatalogEntry> }> {
-    const rows = await this.runner.run(Effect.flatMap(Loras.Loras, (l) => l.personalCatalog), options?.signal)
+    const x = await this.extras()
+    const rows = await x.run(x.loras.personalCatalog, options?.signal)
     const modelId = params.modelId
     return { loras: rows.filter((r) => modelId === undefined || r.modelIds.includes(modelId)).map(toCatalogEntry) }
   }

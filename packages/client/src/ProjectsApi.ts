@@ -15,13 +15,13 @@ import * as ProjectState from "@effect-sogni/media/ProjectState"
 import * as ProjectSync from "@effect-sogni/media/ProjectSync"
 import type * as Results from "@effect-sogni/media/Results"
 import type * as SavedUploads from "@effect-sogni/media/SavedUploads"
-import * as Loras from "@effect-sogni/media/Loras"
 import * as Duration from "effect/Duration"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { InvalidRequestError, isInvalidRequestError } from "./errors.js"
 import { Emitter } from "./internal/emitter.js"
+import type { Extras } from "./internal/extrasGroup.js"
 import type { CallOptions, Runner } from "./internal/runner.js"
 import { Assets, PersonalLoras, toCatalogEntry } from "./LorasApi.js"
 import { isAudioModel, isModelArtifactModel, isVideoModel } from "./models.js"
@@ -78,7 +78,6 @@ export type ProjectsRequirements =
   | SogniSocket.SogniSocket
   | SogniRest.SogniRest
   | SogniConfig.SogniConfig
-  | Loras.Loras
   | SavedUploads.SavedUploads
 
 const singleMediaFields = [
@@ -292,10 +291,12 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
   /** @internal */
   constructor(
     private readonly runner: Runner<ProjectsRequirements>,
+    /** Loads the LoRA code and service on the first LoRA call. */
+    private readonly extras: () => Promise<Extras>,
     private readonly socketDisabled: boolean
   ) {
     super()
-    this.personalLoras = new PersonalLoras(runner)
+    this.personalLoras = new PersonalLoras(extras)
     this.assets = new Assets(runner)
     this.projectContext = {
       runner,
@@ -333,7 +334,8 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
    */
   async availableLoras(params: AvailableLorasParams = {}, options?: CallOptions): Promise<LoraCatalog> {
     const modelId = params.modelId
-    const catalog = await this.runner.run(Effect.flatMap(Loras.Loras, (l) => l.catalog({ modelId })), options?.signal)
+    const x = await this.extras()
+    const catalog = await x.run(x.loras.catalog({ modelId }), options?.signal)
     const base: LoraCatalog = {
       ...(catalog.lastUpdated !== undefined ? { lastUpdated: catalog.lastUpdated } : {}),
       loras: catalog.loras.map(toCatalogEntry),

@@ -22,12 +22,8 @@ import type * as Sogni from "@effect-sogni/core/Sogni"
 import * as SogniAccount from "@effect-sogni/core/SogniAccount"
 import * as SogniAuth from "@effect-sogni/core/SogniAuth"
 import * as SogniSocket from "@effect-sogni/core/SogniSocket"
-import * as Announcements from "@effect-sogni/core/Announcements"
-import * as Rewards from "@effect-sogni/core/Rewards"
-import * as Subscriptions from "@effect-sogni/core/Subscriptions"
 import * as Media from "@effect-sogni/media/Media"
 import * as Models from "@effect-sogni/media/Models"
-import * as Loras from "@effect-sogni/media/Loras"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
@@ -36,7 +32,7 @@ import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
-import { AccountApi, type CurrentAccount, snapshotOfEntitlement, toBalances } from "./AccountApi.js"
+import { AccountApi, type CurrentAccount, toBalances } from "./AccountApi.js"
 import { AnnouncementsApi } from "./AnnouncementsApi.js"
 import { StatsApi } from "./StatsApi.js"
 import type { ChatApi, ChatRequirements } from "./ChatApi.js"
@@ -113,10 +109,6 @@ export interface ClientEvents {
 type Services =
   | Sogni.Services
   | Media.Services
-  | Subscriptions.Subscriptions
-  | Rewards.Rewards
-  | Announcements.Announcements
-  | Loras.Loras
 
 const levelOf = (level: LogLevel | undefined) => {
   switch (level) {
@@ -237,11 +229,13 @@ export class SogniClient extends Emitter<ClientEvents> {
     this.config = Object.freeze(visible)
     this.hasApiKey = config.apiKey !== undefined
     const socketDisabled = config.disableSocket === true
-    this.account = new AccountApi(runner, () => {
+    this.lazy = new LazyRuntimes(runner, loggerLayer(config))
+    // rewards, announcements, leaderboards, LoRAs and wallet checks: loaded on the first such call
+    const extras = this.lazy.group(() => import("./internal/extrasGroup.js").then((m) => ({ layer: m.layer, make: m.make })))
+    this.account = new AccountApi(runner, extras, () => {
       if (!socketDisabled) void runner.run(Effect.flatMap(SogniSocket.SogniSocket, (s) => s.connect)).catch(() => undefined)
     })
-    this.projects = new ProjectsApi(runner, socketDisabled)
-    this.lazy = new LazyRuntimes(runner, loggerLayer(config))
+    this.projects = new ProjectsApi(runner, extras, socketDisabled)
     // facades with the classes' public members (their private ones belong to the loaded classes)
     const chat = this.lazy.group(() =>
       import("./internal/chatGroup.js").then((m) => ({ layer: m.layer, make: (r: Runner<Services | ChatRequirements>) => new m.ChatApi(r, socketDisabled) }))
@@ -255,8 +249,8 @@ export class SogniClient extends Emitter<ClientEvents> {
     )
     this.workflows = new LazyWorkflowsApi(() => workflows().then((g) => g.workflows)) as PublicOf<WorkflowsApi> as WorkflowsApi
     this.replay = new LazyReplayApi(() => workflows().then((g) => g.replay)) as PublicOf<ReplayApi> as ReplayApi
-    this.announcements = new AnnouncementsApi(runner)
-    this.stats = new StatsApi(runner)
+    this.announcements = new AnnouncementsApi(extras)
+    this.stats = new StatsApi(extras)
     // the visible settings only: the API key never leaves the runtime
     this.apiClient = new ApiClient(this, this.config, () => this.account.currentAccount.isAuthenticated)
   }
@@ -318,7 +312,6 @@ export class SogniClient extends Emitter<ClientEvents> {
         const models = yield* Models.Models
         const account = yield* SogniAccount.SogniAccount
         const auth = yield* SogniAuth.SogniAuth
-        const subscriptions = yield* Subscriptions.Subscriptions
         const c = () => client
         // connection events from the socket's observable status
         let connected = false
@@ -377,17 +370,11 @@ export class SogniClient extends Emitter<ClientEvents> {
           Stream.runForEach((balance) => Effect.sync(() => c()?.account._update({ balance: toBalances(balance) }))),
           Effect.forkScoped
         )
-        yield* subscriptions.entitlementUpdates.pipe(
-          Stream.runForEach((e) =>
-            Effect.sync(() =>
-              c()?.account._update({
-                subscription: snapshotOfEntitlement(e),
-                ...(e.freeSparkLocked !== undefined ? { freeSparkLocked: e.freeSparkLocked } : {}),
-                ...(e.freeSparkUnlockPath === "trial" || e.freeSparkUnlockPath === "purchase"
-                  ? { freeSparkUnlockPath: e.freeSparkUnlockPath }
-                  : {})
-              })
-            )
+        // entitlement pushes in order; their decoding loads with the first one (a push that arrives
+        // while the client is being disposed is dropped)
+        yield* socket.eventsOf("subscriptionEntitlementUpdated").pipe(
+          Stream.runForEach((event) =>
+            Effect.ignore(Effect.tryPromise(() => c()?.account._entitlementPush(event) ?? Promise.resolve()))
           ),
           Effect.forkScoped
         )
@@ -410,15 +397,7 @@ export class SogniClient extends Emitter<ClientEvents> {
         void auth
       })
     )
-    const services = Layer.mergeAll(
-      Subscriptions.layer,
-      Rewards.layer,
-      Announcements.layer,
-      Loras.layer
-    ).pipe(
-      Layer.provideMerge(Media.layer(settings))
-    )
-    const layer = watchers.pipe(Layer.provideMerge(services)).pipe(
+    const layer = watchers.pipe(Layer.provideMerge(Media.layer(settings))).pipe(
       Layer.provide(loggerLayer(config)),
       Layer.merge(loggerLayer(config))
     )

@@ -3,10 +3,10 @@
  *
  * @since 0.1.0
  */
-import * as Stats from "@effect-sogni/core/Stats"
-import type * as SogniRest from "@effect-sogni/core/SogniRest"
+import type * as Stats from "@effect-sogni/core/Stats"
 import { Emitter } from "./internal/emitter.js"
-import type { CallOptions, Runner } from "./internal/runner.js"
+import type { Extras } from "./internal/extrasGroup.js"
+import type { CallOptions } from "./internal/runner.js"
 
 /** The leaderboards the platform keeps (core's). @since 0.1.0 */
 export type LeaderboardType = Stats.LeaderboardParams["type"]
@@ -33,8 +33,8 @@ export interface LeaderboardItem {
  * @since 0.1.0
  */
 export class StatsApi extends Emitter<Record<never, never>> {
-  /** @internal */
-  constructor(private readonly runner: Runner<SogniRest.SogniRest>) {
+  /** @internal @param extras loads the leaderboard code on the first call */
+  constructor(private readonly extras: () => Promise<Extras>) {
     super()
   }
 
@@ -43,6 +43,7 @@ export class StatsApi extends Emitter<Record<never, never>> {
    * rejects with an `InvalidRequestError` naming the field.
    */
   async leaderboard(params: LeaderboardParams, options?: CallOptions): Promise<Array<LeaderboardItem>> {
-    return [...await this.runner.run(Stats.leaderboard(params), options?.signal)]
+    const x = await this.extras()
+    return [...await x.run(x.leaderboard(params), options?.signal)]
   }
 }

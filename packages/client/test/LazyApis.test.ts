@@ -6,10 +6,11 @@
  * what was loaded and refuses later loads. Against the emulator over real loopback sockets.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { Emulator } from "@effect-sogni/emulator"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
-import { type ChatCompletionChunk, type ChatCompletionResult, isDisposedError, isUnexpectedError, SogniClient } from "../src/index.js"
+import { type ChatCompletionChunk, type ChatCompletionResult, isDisposedError, isInvalidRequestError, isUnexpectedError, SogniClient } from "../src/index.js"
 import { LazyRuntimes } from "../src/internal/lazyRuntime.js"
 import { Runner } from "../src/internal/runner.js"
 import { endpoints, type RunningEmulator, startEmulator } from "./emulator.js"
@@ -81,6 +82,58 @@ describe("lazily loaded client groups", () => {
       sogni.workflows.streamEvents("wf-1").next().then(() => "resolved", (e) => e)
     ])
     for (const outcome of outcomes) assert.isTrue(isDisposedError(outcome), String(outcome))
+  })
+
+  it("stats, announcements, rewards, LoRAs and wallet checks load as one group on their first calls, then reject after dispose", async () => {
+    const sogni = await SogniClient.createInstance({ appId: "lazy-extras", logLevel: "error", ...endpoints(emulator) })
+    // first calls from four facades at once, before anything of the group is loaded
+    const [leaders, alerts, catalog, check] = await Promise.all([
+      sogni.stats.leaderboard({ type: "renderSecCompleteWorker", period: "lifetime" }),
+      sogni.announcements.active(),
+      sogni.projects.availableLoras(),
+      sogni.account.validateUsername("someone-new")
+    ])
+    assert.isArray(leaders)
+    assert.isArray(alerts)
+    assert.isArray(catalog.loras)
+    assert.strictEqual(check.status, "success")
+    // a refusal of the loaded code still arrives as the client's typed error
+    const empty = await sogni.announcements.dismiss(" ").then(() => undefined, (e: unknown) => e)
+    assert.isTrue(isInvalidRequestError(empty), String(empty))
+    await sogni.dispose()
+    const outcomes = await Promise.all([
+      sogni.stats.leaderboard({ type: "renderSecCompleteWorker", period: "lifetime" }).then(() => "resolved", (e) => e),
+      sogni.announcements.active().then(() => "resolved", (e) => e),
+      sogni.account.rewards().then(() => "resolved", (e) => e),
+      sogni.projects.personalLoras.list().then(() => "resolved", (e) => e)
+    ])
+    for (const outcome of outcomes) assert.isTrue(isDisposedError(outcome), String(outcome))
+  })
+
+  it("a subscription entitlement push loads the subscription code and reaches currentAccount.subscription", async () => {
+    const { apiKey: _key, ...rest } = endpoints(emulator)
+    const sogni = await SogniClient.createInstance({ appId: "lazy-entitlement", logLevel: "error", ...rest })
+    try {
+      await sogni.account.login(Emulator.DEFAULT_USERNAME, Emulator.DEFAULT_PASSWORD)
+      await sogni.projects.waitForModels()
+      const trialing = new Promise<string | undefined>((resolve) => {
+        const onUpdate = () => {
+          const status = sogni.currentAccount.subscription?.status
+          if (status !== undefined) {
+            sogni.currentAccount.off("updated", onUpdate)
+            resolve(status)
+          }
+        }
+        sogni.currentAccount.on("updated", onUpdate)
+      })
+      const link = await sogni.account.createSubscriptionCheckout("unlimited_pro", "monthly", { startTrial: true })
+      // paying on the checkout page (as a browser would) makes the server push the new entitlement
+      assert.strictEqual((await fetch(link.url)).status, 200)
+      assert.strictEqual(await trialing, "trialing")
+      assert.strictEqual(sogni.currentAccount.subscription?.tier, "unlimited_pro")
+    } finally {
+      await sogni.dispose()
+    }
   })
 })
 

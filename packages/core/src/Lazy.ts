@@ -46,26 +46,51 @@ export const memo = <A>(build: () => A): () => A => {
  *
  * @since 0.2.0
  */
-export const schema = <A extends object>(build: () => A): A => {
-  const get = memo(build)
+export const schema = <A extends object>(build: () => A): A =>
   // an arrow function as target: `typeof` answers "function" as it does for a schema (a class), and
   // it has no non-configurable own keys that the forwarded `ownKeys` would have to report
-  const target = (() => undefined) as unknown as A
-  return new Proxy(target, {
-    get: (_, key) => {
-      const value = get()
-      const member = Reflect.get(value, key, value)
-      return member
-    },
-    set: (_, key, v) => Reflect.set(get(), key, v),
-    has: (_, key) => Reflect.has(get(), key),
-    ownKeys: () => Reflect.ownKeys(get()),
-    getOwnPropertyDescriptor: (_, key) => {
-      const d = Reflect.getOwnPropertyDescriptor(get(), key)
-      // a proxy may only report a key as configurable-absent from its target: report it configurable
-      return d === undefined ? undefined : { ...d, configurable: true }
-    },
-    getPrototypeOf: () => Reflect.getPrototypeOf(get()),
-    apply: (_, self, args) => Reflect.apply(get() as unknown as (...a: Array<unknown>) => unknown, self, args)
-  })
+  new Proxy((() => undefined) as unknown as A, new Forwarder(build) as ProxyHandler<A>)
+
+/**
+ * The stand-in's traps. One small object per lazy value, its traps shared on the prototype: a module
+ * declares dozens of lazy schemas at import, and a handler of closures would allocate nine functions
+ * (and their context) for each.
+ */
+class Forwarder<A extends object> {
+  private built = false
+  private value: A | undefined
+  constructor(private build: (() => A) | undefined) {}
+  private force(): A {
+    if (!this.built) {
+      this.value = this.build!()
+      this.built = true
+      // the thunk's captures are not needed any more
+      this.build = undefined
+    }
+    return this.value!
+  }
+  get(_: A, key: PropertyKey): unknown {
+    const value = this.force()
+    return Reflect.get(value, key, value)
+  }
+  set(_: A, key: PropertyKey, v: unknown): boolean {
+    return Reflect.set(this.force(), key, v)
+  }
+  has(_: A, key: PropertyKey): boolean {
+    return Reflect.has(this.force(), key)
+  }
+  ownKeys(): Array<string | symbol> {
+    return Reflect.ownKeys(this.force())
+  }
+  getOwnPropertyDescriptor(_: A, key: PropertyKey): PropertyDescriptor | undefined {
+    const d = Reflect.getOwnPropertyDescriptor(this.force(), key)
+    // a proxy may only report a key as configurable-absent from its target: report it configurable
+    return d === undefined ? undefined : { ...d, configurable: true }
+  }
+  getPrototypeOf(): object | null {
+    return Reflect.getPrototypeOf(this.force())
+  }
+  apply(_: A, self: unknown, args: Array<unknown>): unknown {
+    return Reflect.apply(this.force() as unknown as (...a: Array<unknown>) => unknown, self, args)
+  }
 }

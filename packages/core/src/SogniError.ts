@@ -137,6 +137,13 @@ export const refusedAs = <const R extends string>(reason: R) => <C extends Error
     }
   }
 
+/** Adds the union's brand ({@link TypeId}), which {@link isSogniError} checks. */
+const branded = <C extends ErrorConstructor>(Base: C) =>
+  class extends Base {
+    /** @since 0.1.0 */
+    readonly [TypeId]: TypeId = TypeId
+  }
+
 /**
  * The connection to a host failed or broke: refused, reset, timed out, closed abnormally.
  * Always retryable.
@@ -275,17 +282,19 @@ export class SogniInvalidRequest extends refusedAs("InvalidRequest")(Schema.Tagg
  *
  * @since 0.2.0
  */
-export class SogniUnsupported extends refusedAs("Unsupported")(Schema.TaggedError<SogniUnsupported>("@effect-sogni/core/SogniUnsupported")(
-  "SogniUnsupported",
-  {
-    feature: Schema.String,
-    provider: Schema.String,
-    message: Schema.String
-  }
-)) {
-  /** @since 0.2.0 */
-  readonly [TypeId]: TypeId = TypeId
-}
+// Building a `Schema.TaggedError` class allocates ~70 KB and takes a fraction of a millisecond at import.
+// Media, image-only programs never refuse a feature, so this class is written to be dropped by bundlers
+// when nothing references it: its base is made by calls marked pure, and its brand comes from a mixin
+// (a computed-key field in the class body itself would count as a side effect).
+export class SogniUnsupported extends /* @__PURE__ */ branded(
+  /* @__PURE__ */ refusedAs("Unsupported")(
+    /* @__PURE__ */ Schema.TaggedError<SogniUnsupported>("@effect-sogni/core/SogniUnsupported")("SogniUnsupported", {
+      feature: Schema.String,
+      provider: Schema.String,
+      message: Schema.String
+    })
+  )
+) {}
 
 /**
  * Everything core can fail with.

@@ -28,7 +28,6 @@ import type * as SogniConfig from "@effect-sogni/core/SogniConfig"
 import * as SogniError from "@effect-sogni/core/SogniError"
 import * as SogniRest from "@effect-sogni/core/SogniRest"
 import * as SogniSocket from "@effect-sogni/core/SogniSocket"
-import * as Cache from "effect/Cache"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -365,24 +364,30 @@ export const make = Effect.gen(function*() {
     )
   )
 
-  const presetCache = yield* Cache.make({
-    capacity: 256,
-    timeToLive: defaults.presetTtl,
-    lookup: (key: string) => {
-      const [network, modelId] = key.split("\u0000") as [string, string]
-      return rest.get(
-        "socket",
-        `/api/v1/size-presets/network/${encodeURIComponent(network)}/model/${encodeURIComponent(modelId)}`,
-        Schema.Array(SizePreset)
-      )
-    }
-  })
+  // effect/Cache (its code is as large as this module's) loads with the first size-preset lookup, which
+  // most programs never make; later lookups reuse the one cache
+  const presetCache = yield* Effect.cached(
+    Effect.flatMap(Effect.promise(() => import("effect/Cache")), (Cache) =>
+      Cache.make({
+        capacity: 256,
+        timeToLive: defaults.presetTtl,
+        lookup: (key: string) => {
+          const [network, modelId] = key.split("\u0000") as [string, string]
+          return rest.get(
+            "socket",
+            `/api/v1/size-presets/network/${encodeURIComponent(network)}/model/${encodeURIComponent(modelId)}`,
+            Schema.Array(SizePreset)
+          )
+        }
+      }))
+  )
 
   const sizePresets = (modelId: string, network?: Protocol.Network) =>
     Effect.gen(function*() {
       const net = network ?? (yield* SubscriptionRef.get(socket.network))
       const key = `${net}\u0000${modelId}`
-      return yield* presetCache.get(key).pipe(Effect.tapError(() => presetCache.invalidate(key)))
+      const cache = yield* presetCache
+      return yield* cache.get(key).pipe(Effect.tapError(() => cache.invalidate(key)))
     })
 
   const quote = (path: string, query: Record<string, string | number | undefined>) =>

@@ -88,15 +88,15 @@ export const RunningJob = Lazy.schema(() =>
 /** @since 0.1.0 */
 export type RunningJob = typeof RunningJob.Type
 
-/** The model fields both project shapes carry. */
-const modelFields = {
+/** The model fields both project shapes carry (built with the first of them, not at import). */
+const modelFields = Lazy.memo(() => ({
   id: Schema.String,
   SID: Schema.optionalWith(Schema.Number, { exact: true }),
   name: Schema.optionalWith(Schema.String, { exact: true })
-}
+}))
 
 /** Counts, times, status and network, as both the live list and the stored record carry them. */
-const projectFields = {
+const projectFields = Lazy.memo(() => ({
   imageCount: Schema.Number,
   stepCount: Schema.Number,
   createTime: Schema.Number,
@@ -105,7 +105,7 @@ const projectFields = {
   status: Protocol.RawProjectStatus,
   reason: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true }),
   network: Schema.optionalWith(Schema.String, { exact: true })
-}
+}))
 
 /**
  * A project of a recovery snapshot read strictly: the fields socket.md §8.2 guarantees (`id`, `model`,
@@ -121,10 +121,10 @@ export const RunningProject = Lazy.schema(() =>
     appSource: Schema.optionalWith(Schema.String, { exact: true }),
     jobType: Schema.optionalWith(Schema.String, { exact: true }),
     model: Schema.Struct({
-      ...modelFields,
+      ...modelFields(),
       type: Schema.optionalWith(Schema.String, { exact: true })
     }, open),
-    ...projectFields,
+    ...projectFields(),
     clientRequestData: Schema.optionalWith(Schema.String, { exact: true }),
     workerJobs: Schema.optionalWith(Schema.Array(RunningJob), { exact: true }),
     completedWorkerJobs: Schema.optionalWith(Schema.Array(RunningJob), { exact: true })
@@ -227,9 +227,9 @@ export const ProjectRecord = Lazy.schema(() =>
     id: Schema.String,
     SID: Schema.optionalWith(Schema.Number, { exact: true }),
     model: Schema.Struct({
-      ...modelFields
+      ...modelFields()
     }, open),
-    ...projectFields,
+    ...projectFields(),
     workerJobs: Schema.Array(RecordJob),
     completedWorkerJobs: Schema.Array(RecordJob)
   }, open)

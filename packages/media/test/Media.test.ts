@@ -223,6 +223,31 @@ describe("media layer against the emulator", () => {
         assert.strictEqual(second.media, "image")
       }).pipe(Effect.ensuring(Effect.flatMap(Emulator.Emulator, (e) => e.control.clearFaults))))
 
+    // the preset cache (effect/Cache) is built on the first lookup, after its module loads
+    it.scoped("models: size presets are cached once loaded; a failed lookup is not kept", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const ctx = yield* Layer.build(
+          Media.layer({
+            appId: `media-${crypto.randomUUID()}`,
+            apiKey: Redacted.make(emulator.apiKey),
+            restEndpoint: emulator.url,
+            socketEndpoint: emulator.wsUrl,
+            restRetries: 0
+          })
+        )
+        const models = Context.get(ctx, Models.Models)
+        yield* emulator.control.failRest({ count: 1, status: 503, pathPrefix: "/api/v1/size-presets" })
+        const first = yield* Effect.either(models.sizePresets("flux1-schnell-fp8", "fast"))
+        assert.isTrue(Either.isLeft(first) && first.left._tag === "SogniApiError", "the first lookup meets the fault")
+        const second = yield* models.sizePresets("flux1-schnell-fp8", "fast")
+        assert.isTrue(second.some((p) => p.id === "square_hd"))
+        // a read now would fail: the answer must come from the cache
+        yield* emulator.control.failRest({ count: 1, status: 503, pathPrefix: "/api/v1/size-presets" })
+        const third = yield* models.sizePresets("flux1-schnell-fp8", "fast")
+        assert.deepStrictEqual(third, second)
+      }).pipe(Effect.ensuring(Effect.flatMap(Emulator.Emulator, (e) => e.control.clearFaults))))
+
     it.scoped("results: stream and save write the same bytes as download", () =>
       Effect.gen(function*() {
         const emulator = yield* Emulator.Emulator

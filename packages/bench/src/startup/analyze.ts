@@ -8,7 +8,11 @@
  * - import: the program bundled without minifying, each module's top-level code timed (a mark is put
  *   where esbuild starts each module, and the time to the next mark is that module's); medians of
  *   `ANALYZE_RUNS` fresh processes (default 5). Module code runs in bundle order, so a module that
- *   first touches a shared library also pays for that library's first use (JIT warm-up).
+ *   first touches a shared library also pays for that library's first use (JIT warm-up);
+ * - allocation: the same marks reading the heap instead of the clock, in a process whose young generation
+ *   is large enough that nothing is collected during the import (so a module's figure is everything its
+ *   top-level code allocated, garbage included: with the bench's 16 MB semi-spaces, those pages count in
+ *   the RSS the cold-import figure reports). A `Schema.TaggedError` class, for one, allocates ~70 KB.
  *
  * Dynamic imports stay out, as in `bundle.ts`. For a CPU profile of the same import, run the printed
  * bundle under `node --cpu-prof`.
@@ -108,28 +112,38 @@ const main = async () => {
   // top-level evaluation time per module, from marks at esbuild's module boundaries
   const plain = await build({ ...options(program, false), metafile: false })
   const lines = plain.outputFiles![0]!.text.split("\n")
-  const marked: Array<string> = []
-  for (const line of lines) {
-    marked.push(line)
-    const m = /^\/\/ (\S+\.(?:ts|js|mjs|cjs))$/.exec(line)
-    if (m) marked.push(`globalThis.__mark(${JSON.stringify(m[1])});`)
+  /** The bundle with a mark at every module boundary; `probe` is the figure a mark records. */
+  const markedWith = (probe: string): string => {
+    const marked: Array<string> = []
+    for (const line of lines) {
+      marked.push(line)
+      const m = /^\/\/ (\S+\.(?:ts|js|mjs|cjs))$/.exec(line)
+      if (m) marked.push(`globalThis.__mark(${JSON.stringify(m[1])});`)
+    }
+    marked.splice(1, 0, `globalThis.__marks=[];globalThis.__mark=(n)=>globalThis.__marks.push([n,${probe}]);`)
+    marked.push(`globalThis.__mark("(end)");`)
+    return marked.join("\n")
   }
-  marked.splice(1, 0, "globalThis.__marks=[];globalThis.__mark=(n)=>globalThis.__marks.push([n,performance.now()]);")
-  marked.push(`globalThis.__mark("(end)");`)
   const dir = mkdtempSync(join(tmpdir(), "effect-sogni-analyze-"))
-  try {
-    const file = join(dir, `${program}.mjs`)
-    writeFileSync(file, marked.join("\n"))
-    writeFileSync(join(dir, `${program}.plain.mjs`), plain.outputFiles![0]!.text)
+  /** Per-module differences between consecutive marks, `runs` fresh processes, medians. */
+  const perModule = (file: string, flags: ReadonlyArray<string>): Array<readonly [string, number]> => {
     const reader =
       `await import(${JSON.stringify(file)});const m=globalThis.__marks,o={};` +
       `for(let i=0;i<m.length-1;i++)o[m[i][0]]=(o[m[i][0]]??0)+m[i+1][1]-m[i][1];process.stdout.write(JSON.stringify(o))`
     const samples = new Map<string, Array<number>>()
     for (let r = 0; r < runs; r++) {
-      const times = JSON.parse(execFileSync(process.execPath, ["--input-type=module", "-e", reader]).toString()) as Record<string, number>
-      for (const [k, v] of Object.entries(times)) samples.set(k, [...(samples.get(k) ?? []), v])
+      const figures = JSON.parse(execFileSync(process.execPath, [...flags, "--input-type=module", "-e", reader]).toString()) as Record<string, number>
+      for (const [k, v] of Object.entries(figures)) samples.set(k, [...(samples.get(k) ?? []), v])
     }
-    const ms = [...samples].map(([k, v]) => [k, median(v)] as const)
+    return [...samples].map(([k, v]) => [k, median(v)] as const)
+  }
+  try {
+    const file = join(dir, `${program}.mjs`)
+    writeFileSync(file, markedWith("performance.now()"))
+    const heapFile = join(dir, `${program}.heap.mjs`)
+    writeFileSync(heapFile, markedWith("process.memoryUsage().heapUsed"))
+    writeFileSync(join(dir, `${program}.plain.mjs`), plain.outputFiles![0]!.text)
+    const ms = perModule(file, [])
     const perPackage = new Map<string, number>()
     for (const [k, v] of ms) perPackage.set(packageOf(k), (perPackage.get(packageOf(k)) ?? 0) + v)
     const total = ms.reduce((a, [, v]) => a + v, 0)
@@ -138,6 +152,17 @@ const main = async () => {
     console.log(`\nSDK modules (top-level ms):`)
     for (const [k, v] of ms.filter(([k]) => isSdk(k)).sort((a, b) => b[1] - a[1]).slice(0, 20)) {
       console.log(`  ${v.toFixed(2).padStart(7)}  ${short(k)}`)
+    }
+
+    const bytes = perModule(heapFile, ["--min-semi-space-size=64", "--max-semi-space-size=64"])
+    const heapPerPackage = new Map<string, number>()
+    for (const [k, v] of bytes) heapPerPackage.set(packageOf(k), (heapPerPackage.get(packageOf(k)) ?? 0) + v)
+    const heapTotal = bytes.reduce((a, [, v]) => a + v, 0)
+    console.log(`\nimport: top-level allocation ${kb(heapTotal)} (median of ${runs}; nothing collected), by package:`)
+    for (const [p, v] of [...heapPerPackage].sort((a, b) => b[1] - a[1])) console.log(`  ${kb(v).padStart(9)}  ${p}`)
+    console.log(`\nSDK modules (top-level allocation):`)
+    for (const [k, v] of bytes.filter(([k]) => isSdk(k)).sort((a, b) => b[1] - a[1]).slice(0, 20)) {
+      console.log(`  ${kb(v).padStart(9)}  ${short(k)}`)
     }
     console.log(`\n(the unminified bundle for node --cpu-prof: rerun with ANALYZE_KEEP=1 to keep ${dir})`)
   } finally {

@@ -1,0 +1,111 @@
+/**
+ * The REST services a client loads on first use (see `lazyRuntime.ts`): leaderboards (`sogni.stats`),
+ * announcements, rewards and transaction history, the LoRA catalog and personal LoRAs, wallet balances,
+ * username checks, signup, nonces and device ids, and subscriptions (with the decoding of the server's entitlement pushes, loaded when
+ * the first one arrives). A program that only renders images never calls them, so neither their code
+ * nor their services load or run at start-up.
+ *
+ * The facades (`StatsApi`, `AnnouncementsApi`, `AccountApi`, `ProjectsApi`, `PersonalLoras`) reach them
+ * through {@link Extras}: the services, the core functions and the group's runner, all from this module,
+ * so that nothing of them is imported statically.
+ */
+import * as AccountChecks from "@effect-sogni/core/AccountChecks"
+import * as Announcements from "@effect-sogni/core/Announcements"
+import * as Rewards from "@effect-sogni/core/Rewards"
+import * as SogniAccount from "@effect-sogni/core/SogniAccount"
+import type * as SogniAuth from "@effect-sogni/core/SogniAuth"
+import type * as SogniConfig from "@effect-sogni/core/SogniConfig"
+import type * as SogniRest from "@effect-sogni/core/SogniRest"
+import type * as SogniSocket from "@effect-sogni/core/SogniSocket"
+import * as Stats from "@effect-sogni/core/Stats"
+import * as Subscriptions from "@effect-sogni/core/Subscriptions"
+import * as Loras from "@effect-sogni/media/Loras"
+import type * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import type { SubscriptionEntitlementSnapshot } from "../types.js"
+import { defined } from "./defined.js"
+import type { Runner } from "./runner.js"
+
+/** What the group's layer and functions need from the client's context. */
+export type ExtrasBase = SogniRest.SogniRest | SogniSocket.SogniSocket | SogniAuth.SogniAuth | SogniConfig.SogniConfig
+
+/** The services the group adds. */
+export type ExtrasServices = Rewards.Rewards | Announcements.Announcements | Loras.Loras | Subscriptions.Subscriptions
+
+/** The group's services on the client's REST and socket. */
+export const layer: Layer.Layer<ExtrasServices, never, ExtrasBase> = Layer.mergeAll(
+  Rewards.layer,
+  Announcements.layer,
+  Loras.layer,
+  Subscriptions.layer
+)
+
+const isoOf = (seconds: number | null | undefined) =>
+  typeof seconds === "number" ? new Date(seconds * 1000).toISOString() : undefined
+const orUndefined = <A>(a: A | null | undefined): A | undefined => a ?? undefined
+
+/** A `subscriptionEntitlementUpdated` push as the official snapshot. */
+export const snapshotOfEntitlement = (e: Subscriptions.Entitlement): SubscriptionEntitlementSnapshot => {
+  const plan = e.subscription
+  return defined({
+    active: e.active,
+    status: Subscriptions.statusOfEntitlement(e),
+    tier: plan?.tier,
+    term: plan?.term,
+    provider: plan?.provider,
+    currentPeriodStart: isoOf(plan?.periodStart),
+    currentPeriodEnd: isoOf(plan?.periodEnd),
+    cancelAtPeriodEnd: plan?.cancelAtPeriodEnd,
+    scheduledTier: orUndefined(plan?.scheduledTier),
+    scheduledTerm: orUndefined(plan?.scheduledTerm),
+    scheduledChangeAt: isoOf(plan?.scheduledChangeAt),
+    paymentPending: plan?.paymentPending
+  })
+}
+
+/** The loaded group as the facades use it. */
+export interface Extras {
+  /** Runs an effect in the group's runtime (the client's context plus the group's services). */
+  readonly run: Runner<ExtrasBase | ExtrasServices>["run"]
+  readonly rewards: Rewards.RewardsService
+  readonly subscriptions: Subscriptions.SubscriptionsService
+  /** The plan ids the platform sells (`Subscriptions.PlanId`). */
+  readonly planIds: ReadonlyArray<string>
+  /**
+   * A `subscriptionEntitlementUpdated` push decoded (core's `Subscriptions.decodedPushes`: a malformed
+   * one is logged and skipped, `None`).
+   */
+  readonly entitlementOf: (event: { readonly type: string; readonly payload: unknown }) => Effect.Effect<Option.Option<Subscriptions.Entitlement>>
+  readonly snapshotOfEntitlement: (e: Subscriptions.Entitlement) => SubscriptionEntitlementSnapshot
+  readonly announcements: Announcements.AnnouncementsService
+  readonly loras: Loras.LorasService
+  readonly leaderboard: typeof Stats.leaderboard
+  readonly walletBalance: typeof AccountChecks.walletBalance
+  readonly validateUsername: typeof AccountChecks.validateUsername
+  readonly signup: typeof SogniAccount.signup
+  readonly nonce: typeof SogniAccount.nonce
+  readonly setDeviceId: typeof SogniAccount.setDeviceId
+  /** The `errorCode` of a taken username. */
+  readonly usernameTaken: number
+}
+
+/** Reads the group's services out of its built runtime (`LazyRuntimes` builds it before calling this). */
+export const make = (runner: Runner<ExtrasBase | ExtrasServices>): Extras => ({
+  run: (effect, signal) => runner.run(effect, signal),
+  rewards: runner.runtime.runSync(Rewards.Rewards),
+  subscriptions: runner.runtime.runSync(Subscriptions.Subscriptions),
+  planIds: Subscriptions.PlanId.literals,
+  entitlementOf: (event) => Stream.runHead(Subscriptions.decodedPushes(Stream.make(event), Subscriptions.Entitlement)),
+  snapshotOfEntitlement,
+  announcements: runner.runtime.runSync(Announcements.Announcements),
+  loras: runner.runtime.runSync(Loras.Loras),
+  leaderboard: Stats.leaderboard,
+  walletBalance: AccountChecks.walletBalance,
+  validateUsername: AccountChecks.validateUsername,
+  signup: SogniAccount.signup,
+  nonce: SogniAccount.nonce,
+  setDeviceId: SogniAccount.setDeviceId,
+  usernameTaken: AccountChecks.USERNAME_TAKEN
+})
