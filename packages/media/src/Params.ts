@@ -37,6 +37,7 @@ import * as Either from "effect/Either"
 import type * as ParseResult from "effect/ParseResult"
 import * as Lazy from "@effect-sogni/core/Lazy"
 import * as Schema from "effect/Schema"
+import * as AST from "effect/SchemaAST"
 import {
   atLeast,
   between,
@@ -100,6 +101,18 @@ export type WorldGenerationReceipt = typeof WorldGenerationReceipt.Type
 const Unit = Lazy.schema(() => between(0, 1))
 
 /**
+ * Optional fields of the same type share one property signature, so the decoder is compiled once for all
+ * of them (each `Schema.optional` call is its own `T | undefined` union, compiled on its own).
+ */
+const optional = Lazy.memo(() => ({
+  String: Schema.optional(Schema.String),
+  Boolean: Schema.optional(Schema.Boolean),
+  MediaInput: Schema.optional(MediaInput),
+  Unit: Schema.optional(Unit),
+  Positive: Schema.optional(Positive)
+}))
+
+/**
  * Bounds checked before anything is sent.
  *
  * - `maxNumberOfMedia`: outputs per project; the platform caps variations at 16 (media.md §10.1) and
@@ -145,9 +158,9 @@ const common = Lazy.memo(() => ({
     tokenType: Schema.optional(TokenType),
     billingMode: Schema.optional(BillingMode),
     /** Ask for the NSFW filter off (`disableSafety`); the server stays authoritative. */
-    disableNSFWFilter: Schema.optional(Schema.Boolean),
+    disableNSFWFilter: optional().Boolean,
     /** Overrides the connection's app source for this project. */
-    appSource: Schema.optional(Schema.String),
+    appSource: optional().String,
     worldGenerationReceipt: Schema.optional(WorldGenerationReceipt),
     /** LoRA ids, in order (≤ 8). */
     loras: Schema.optional(upTo(NonBlank, 8)),
@@ -191,11 +204,11 @@ export type ControlNetName = typeof ControlNetName.Type
 export const ControlNet = Lazy.schema(() =>
   Schema.Struct({
     name: ControlNetName,
-    image: Schema.optional(MediaInput),
-    strength: Schema.optional(Unit),
+    image: optional().MediaInput,
+    strength: optional().Unit,
     mode: Schema.optional(Schema.Literal("balanced", "prompt_priority", "cn_priority")),
-    guidanceStart: Schema.optional(Unit),
-    guidanceEnd: Schema.optional(Unit)
+    guidanceStart: optional().Unit,
+    guidanceEnd: optional().Unit
   })
 )
 /** @since 0.1.0 */
@@ -219,10 +232,10 @@ export const Sam3Prompt = Lazy.schema(() =>
   Schema.Struct({
     points: Schema.optional(upTo(Sam3Point, 32)),
     boxes: Schema.optional(upTo(Sam3Box, 16)),
-    text: Schema.optional(Schema.String),
-    threshold: Schema.optional(Unit),
-    multimask: Schema.optional(Schema.Boolean),
-    applyMask: Schema.optional(Schema.Boolean),
+    text: optional().String,
+    threshold: optional().Unit,
+    multimask: optional().Boolean,
+    applyMask: optional().Boolean,
     maxInstances: Schema.optional(intBetween(1, 16))
   })
 )
@@ -246,17 +259,17 @@ export const ImageParams = Lazy.schema(() =>
     /** Preview images per output (cost extra; default 0). */
     numberOfPreviews: Schema.optional(intAtLeast(0)),
     /** Init image (img2img); also the source for SAM 3, BiRefNet and Pixal3D. */
-    startingImage: Schema.optional(MediaInput),
+    startingImage: optional().MediaInput,
     /** How much of the starting image to keep, 0–1 (default 0.5; the wire carries `1 − value`). */
-    startingImageStrength: Schema.optional(Unit),
+    startingImageStrength: optional().Unit,
     /** Reference images (default max 3; GPT Image 16; Qwen 3; Kontext / Krea identity 2). */
     contextImages: Schema.optional(Schema.Array(MediaInput)),
     /** Sampler alias (media.md §11.2), must be in the tier's list. */
-    sampler: Schema.optional(Schema.String),
+    sampler: optional().String,
     /** Scheduler alias (media.md §11.2), must be in the tier's list. */
-    scheduler: Schema.optional(Schema.String),
+    scheduler: optional().String,
     /** VAE file (Comfy models offering a choice). */
-    vae: Schema.optional(Schema.String),
+    vae: optional().String,
     /** Size preset id (`square_hd`, …) or `custom`. */
     sizePreset: Schema.optional(NonBlank),
     /** Custom width (with `height`; bounds per model). */
@@ -270,13 +283,13 @@ export const ImageParams = Lazy.schema(() =>
     /** 0–100, only with `jpg`/`webp`. */
     gptImageOutputCompression: Schema.optional(intBetween(0, 100)),
     /** Hosted mask URL, or a PNG data URI (< 50 MB) which is uploaded instead. */
-    gptImageMaskUrl: Schema.optional(Schema.String),
+    gptImageMaskUrl: optional().String,
     /** Mask image (GPT Image; needs a first context image). */
-    gptImageMask: Schema.optional(MediaInput),
+    gptImageMask: optional().MediaInput,
     /** SAM 3 only. */
     sam3Prompt: Schema.optional(Sam3Prompt),
     /** BiRefNet only: carry the matte as the source's alpha channel. */
-    applyMask: Schema.optional(Schema.Boolean),
+    applyMask: optional().Boolean,
     /** Pixal3D single-view only. */
     templateVariant: Schema.optional(Schema.Literal("i23d-birefnet")),
     textureSize: Schema.optional(intBetween(1024, 4096)),
@@ -285,9 +298,9 @@ export const ImageParams = Lazy.schema(() =>
     ambientOcclusionSize: Schema.optional(intBetween(256, 1024)),
     shapeResolution: Schema.optional(intBetween(1024, 1536)),
     /** Pixal3D multi-view orbit views (slots contextImage1/2/3). */
-    leftViewImage: Schema.optional(MediaInput),
-    backViewImage: Schema.optional(MediaInput),
-    rightViewImage: Schema.optional(MediaInput)
+    leftViewImage: optional().MediaInput,
+    backViewImage: optional().MediaInput,
+    rightViewImage: optional().MediaInput
   }).annotations({ identifier: "ImageParams" })
 )
 /** @since 0.1.0 */
@@ -301,7 +314,7 @@ export type ImageParams = typeof ImageParams.Type
 export const VideoControlNetName = Lazy.schema(() => Schema.Literal("canny", "pose", "depth", "detailer", "outpaint", "inpaint"))
 
 /** `{name, strength?}` → `currentControlNetsJob: [{name, controlStrength?}]`. @since 0.1.0 */
-export const VideoControlNet = Lazy.schema(() => Schema.Struct({ name: VideoControlNetName, strength: Schema.optional(Unit) }))
+export const VideoControlNet = Lazy.schema(() => Schema.Struct({ name: VideoControlNetName, strength: optional().Unit }))
 /** @since 0.1.0 */
 export type VideoControlNet = typeof VideoControlNet.Type
 
@@ -321,33 +334,33 @@ export const VideoParams = Lazy.schema(() =>
     /** uint32; FlashVSR also accepts −1 (random), Wan 3 caps at 2147483647. */
     seed: Schema.optional(intBetween(-1, 4_294_967_295)),
     /** Seconds; `frames` is computed from it per family (media.md §10.2.2). */
-    duration: Schema.optional(Positive),
+    duration: optional().Positive,
     /** Deprecated: explicit frame count (overwritten when `duration` is given, except FlashVSR). */
     frames: Schema.optional(intAtLeast(1)),
     /** Frame rate: WAN 16/32, LTX 1–60, Seedance/HappyHorse/H3 24, Wan 3 30. */
-    fps: Schema.optional(Positive),
+    fps: optional().Positive,
     width: Schema.optional(intAtLeast(1)),
     height: Schema.optional(intAtLeast(1)),
-    sampler: Schema.optional(Schema.String),
-    scheduler: Schema.optional(Schema.String),
+    sampler: optional().String,
+    scheduler: optional().String,
     /** 1.0–8.0 unless the tier says otherwise. */
-    shift: Schema.optional(Positive),
+    shift: optional().Positive,
     /** 0–1 (0 = off). */
-    teacacheThreshold: Schema.optional(Unit),
+    teacacheThreshold: optional().Unit,
     /** First frame / subject / reference image. */
-    referenceImage: Schema.optional(MediaInput),
+    referenceImage: optional().MediaInput,
     /** Last frame. */
-    referenceImageEnd: Schema.optional(MediaInput),
+    referenceImageEnd: optional().MediaInput,
     /** Driving audio (s2v, ia2v, a2v, H3 audio guide; first H3 r2v audio). */
-    referenceAudio: Schema.optional(MediaInput),
+    referenceAudio: optional().MediaInput,
     /** LTX 2.3 ID-LoRA voice identity. */
-    referenceAudioIdentity: Schema.optional(MediaInput),
+    referenceAudioIdentity: optional().MediaInput,
     /** 0–10 (default 3), sent as `identityGuidanceScale`. */
     audioIdentityStrength: Schema.optional(between(0, 10)),
     /** Source video (v2v, animate, FlashVSR; first H3 r2v video). */
-    referenceVideo: Schema.optional(MediaInput),
+    referenceVideo: optional().MediaInput,
     /** LTX v2v inpaint mask. */
-    referenceMask: Schema.optional(MediaInput),
+    referenceMask: optional().MediaInput,
     /** MiniMax H3 r2v extra reference images. */
     contextImages: Schema.optional(Schema.Array(MediaInput)),
     /** MiniMax H3 r2v extra reference audios. */
@@ -363,36 +376,36 @@ export const VideoParams = Lazy.schema(() =>
     /** HTTPS audio references (Seedance, Wan 3). */
     referenceAudioUrls: Schema.optional(Schema.Array(NonBlank)),
     /** Wan 3 document reference (HTTPS; not on Enhanced). */
-    referenceFileUrl: Schema.optional(Schema.String),
+    referenceFileUrl: optional().String,
     /** Wan 3 web page reference (HTTPS; not on Enhanced). */
-    referenceLinkUrl: Schema.optional(Schema.String),
-    promptExtend: Schema.optional(Schema.Boolean),
-    watermark: Schema.optional(Schema.Boolean),
-    generateAudio: Schema.optional(Schema.Boolean),
+    referenceLinkUrl: optional().String,
+    promptExtend: optional().Boolean,
+    watermark: optional().Boolean,
+    generateAudio: optional().Boolean,
     ratio: Schema.optional(Wan3Ratio),
     /** Seedance 2.5 loose-reference mode. */
     seedanceTaskType: Schema.optional(Schema.Literal("reference", "edit", "extend")),
     /** Seconds into the driving audio. */
     audioStart: Schema.optional(atLeast(0)),
     /** Seconds of driving audio (not MiniMax H3). */
-    audioDuration: Schema.optional(Positive),
+    audioDuration: optional().Positive,
     /** Seconds into the source video (animate workflows). */
     videoStart: Schema.optional(atLeast(0)),
     /** LTX 2.3 keyframe strengths, 0–1. */
-    firstFrameStrength: Schema.optional(Unit),
-    lastFrameStrength: Schema.optional(Unit),
+    firstFrameStrength: optional().Unit,
+    lastFrameStrength: optional().Unit,
     /** LTX v2v detailer strength, 0–1. */
-    detailerStrength: Schema.optional(Unit),
+    detailerStrength: optional().Unit,
     outpaintPosition: Schema.optional(Schema.Literal("center", "top", "bottom", "left", "right")),
     controlNet: Schema.optional(VideoControlNet),
     /** Subject points for animate-replace (sent as a JSON string). */
     sam2Coordinates: Schema.optional(Schema.Array(Schema.Struct({ x: FiniteNumber, y: FiniteNumber }))),
     /** Drop the last frame (seamless stitching). */
-    trimEndFrame: Schema.optional(Schema.Boolean),
+    trimEndFrame: optional().Boolean,
     /** `mp4` (default) or `mov` (Seedance 2.5 only). */
     outputFormat: Schema.optional(Schema.Literal("mp4", "mov")),
     /** Seedance 2.5 only. */
-    returnLastFrame: Schema.optional(Schema.Boolean),
+    returnLastFrame: optional().Boolean,
     /** FlashVSR target (else `min(width, height)`). */
     upscaleResolution: Schema.optional(Schema.Literal(1080, 1440)),
     detailPreference: Schema.optional(Schema.Literal("stable", "sharper")),
@@ -417,34 +430,34 @@ export const AudioParams = Lazy.schema(() =>
     ...common(),
     seed: Schema.optional(Seed),
     /** Seconds (ACE-Step 10–600, MiniMax Music 10–300). */
-    duration: Schema.optional(Positive),
+    duration: optional().Positive,
     /** Tempo (ACE-Step 30–300). */
-    bpm: Schema.optional(Positive),
+    bpm: optional().Positive,
     /** `"2"`, `"3"`, `"4"` or `"6"` (2/4, 3/4, 4/4, 6/8). */
-    timesignature: Schema.optional(Schema.String),
+    timesignature: optional().String,
     /** Lyrics language (`en`, `unknown` = auto, …). */
-    language: Schema.optional(Schema.String),
+    language: optional().String,
     /** Omit for instrumental. */
     lyrics: Schema.optional(PromptText),
     /** E.g. `"C major"`, `"A minor"`. */
-    keyscale: Schema.optional(Schema.String),
-    composerMode: Schema.optional(Schema.Boolean),
+    keyscale: optional().String,
+    composerMode: optional().Boolean,
     /** 0–10. */
     promptStrength: Schema.optional(between(0, 10)),
     /** 0–2. */
     creativity: Schema.optional(between(0, 2)),
-    shift: Schema.optional(Positive),
-    sampler: Schema.optional(Schema.String),
-    scheduler: Schema.optional(Schema.String),
+    shift: optional().Positive,
+    sampler: optional().String,
+    scheduler: optional().String,
     outputFormat: Schema.optional(Schema.Literal("mp3", "flac", "wav")),
     /** qwen3 TTS voice. */
-    speaker: Schema.optional(Schema.String),
+    speaker: optional().String,
     /** qwen3 TTS voice design instruction. */
-    instruct: Schema.optional(Schema.String),
+    instruct: optional().String,
     /** qwen3 TTS transcript of `referenceAudio`. */
-    referenceText: Schema.optional(Schema.String),
+    referenceText: optional().String,
     /** qwen3 TTS voice clone sample (3–30 s). */
-    referenceAudio: Schema.optional(MediaInput)
+    referenceAudio: optional().MediaInput
   }).annotations({ identifier: "AudioParams" })
 )
 /** @since 0.1.0 */
@@ -463,10 +476,83 @@ export const ProjectParams = Lazy.schema(() => Schema.Union(ImageParams, VideoPa
 /** @since 0.1.0 */
 export type ProjectParams = typeof ProjectParams.Type
 
+type Decoder = (u: unknown) => Either.Either<ProjectParams, ParseResult.ParseError>
+
+/** True when `ast` can hold an object whose keys are checked (a struct, possibly inside a union, array or filter). */
+const holdsStruct = (ast: AST.AST): boolean => {
+  switch (ast._tag) {
+    case "TypeLiteral":
+      return true
+    case "Union":
+      return ast.types.some(holdsStruct)
+    case "Refinement":
+      return holdsStruct(ast.from)
+    case "Transformation":
+      return holdsStruct(ast.from) || holdsStruct(ast.to)
+    case "TupleType":
+      return ast.elements.some((e) => holdsStruct(e.type)) || ast.rest.some((r) => holdsStruct(r.type))
+    case "Suspend":
+      return true
+    default:
+      return false
+  }
+}
+
+/** Per project type: every key it declares, and those whose value is an object with checked keys. */
+interface KeySet {
+  readonly known: ReadonlySet<PropertyKey>
+  readonly nested: ReadonlyArray<PropertyKey>
+}
+
+// (a member that is not a plain struct knows no key: its input always takes the strict decoder)
+const keySetOf = (ast: AST.AST): KeySet =>
+  AST.isTypeLiteral(ast)
+    ? {
+      known: new Set(ast.propertySignatures.map((ps) => ps.name)),
+      nested: ast.propertySignatures.filter((ps) => holdsStruct(ps.type)).map((ps) => ps.name)
+    }
+    : { known: new Set(), nested: [] }
+
+interface Decoders {
+  /** The reference decoder: unknown keys refused everywhere, first failure reported. */
+  readonly strict: Decoder
+  /** The same schema without the unknown-key pass (Effect's pass tries each declared key in turn, per input key). */
+  readonly lenient: Decoder
+  readonly keys: { readonly image: KeySet; readonly video: KeySet; readonly audio: KeySet }
+}
+
 // compiled on first use, not at import (start-up cost for programs that pass prepared requests)
-let decodeCompiled: ((u: unknown) => Either.Either<ProjectParams, ParseResult.ParseError>) | undefined
-const decodeEither = (u: unknown): Either.Either<ProjectParams, ParseResult.ParseError> =>
-  (decodeCompiled ??= Schema.decodeUnknownEither(ProjectParams, { onExcessProperty: "error", errors: "first" }))(u)
+const decoders = Lazy.memo((): Decoders => ({
+  strict: Schema.decodeUnknownEither(ProjectParams, { onExcessProperty: "error", errors: "first" }),
+  lenient: Schema.decodeUnknownEither(ProjectParams, { onExcessProperty: "ignore", errors: "first" }),
+  keys: { image: keySetOf(ImageParams.ast), video: keySetOf(VideoParams.ast), audio: keySetOf(AudioParams.ast) }
+}))
+
+/**
+ * True when the strict decoder's unknown-key pass would find nothing: `input` is a plain record of a known
+ * `type`, each own key is declared for that type, and no value that holds a struct (`controlNet`,
+ * `sam3Prompt`, …) is present (their keys are left to the strict decoder).
+ */
+const keysAreKnown = (input: unknown, keys: Decoders["keys"]): boolean => {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) return false
+  const record = input as Record<PropertyKey, unknown>
+  const type = record.type
+  const set = type === "image" ? keys.image : type === "video" ? keys.video : type === "audio" ? keys.audio : undefined
+  if (set === undefined || !Object.hasOwn(record, "type")) return false
+  for (const key of Reflect.ownKeys(record)) if (!set.known.has(key)) return false
+  for (const key of set.nested) if (record[key] !== undefined) return false
+  return true
+}
+
+/**
+ * Decodes with the strict decoder's result: when {@link keysAreKnown} holds, its unknown-key pass has nothing
+ * to refuse and the lenient decoder gives the same value or the same first failure, for a fraction of the
+ * allocations (about a dozen failed literal matches per key otherwise).
+ */
+const decodeEither = (u: unknown): Either.Either<ProjectParams, ParseResult.ParseError> => {
+  const d = decoders()
+  return keysAreKnown(u, d.keys) ? d.lenient(u) : d.strict(u)
+}
 
 /**
  * Decodes untrusted input into {@link ProjectParams}. Unknown keys are refused (`unknown-field`;

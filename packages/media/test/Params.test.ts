@@ -1,6 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Either from "effect/Either"
 import * as FastCheck from "effect/FastCheck"
+import * as Schema from "effect/Schema"
+import { toInvalidRequest } from "../src/internal/paramsRules.js"
 import * as Params from "../src/Params.js"
 
 const image = { type: "image", modelId: "flux1-schnell-fp8", positivePrompt: "a cat" } as const
@@ -135,4 +137,77 @@ describe("Params.decode: refusing with field and rule", () => {
     rejects({ ...video, smartDuration: true }, "smartDuration", "retired")
     rejects({ ...audio, referenceVideo: true }, "referenceVideo", "unknown-field")
   })
+})
+
+describe("Params.decode: the known-keys fast path", () => {
+  // the reference: one strict decode (unknown keys refused at every depth), first failure mapped
+  const strict = Schema.decodeUnknownEither(Params.ProjectParams, { onExcessProperty: "error", errors: "first" })
+  const reference = (input: unknown) => Either.mapLeft(strict(input), (e) => toInvalidRequest(e))
+
+  const sameAsReference = (input: unknown) => {
+    const got = Params.decode(input)
+    const want = reference(input)
+    if (Either.isRight(want)) {
+      assert.isTrue(Either.isRight(got), `expected ${JSON.stringify(input)} to decode`)
+      if (Either.isRight(got)) assert.deepStrictEqual(got.right, want.right)
+    } else {
+      assert.isTrue(Either.isLeft(got), `expected ${JSON.stringify(input)} to be refused`)
+      if (Either.isLeft(got)) {
+        assert.deepStrictEqual([got.left.field, got.left.rule, got.left.message], [
+          want.left.field,
+          want.left.rule,
+          want.left.message
+        ])
+      }
+    }
+  }
+
+  it("unknown keys inside nested objects are still refused", () => {
+    rejects({ ...image, controlNet: { name: "canny", strenght: 0.5 } }, "controlNet.strenght", "unknown-field")
+    rejects({ ...image, sam3Prompt: { points: [{ x: 0, y: 0, label: "positive", z: 1 }] } }, "sam3Prompt.points[0].z", "unknown-field")
+    rejects({ ...video, sam2Coordinates: [{ x: 1, y: 2, t: 0 }] }, "sam2Coordinates[0].t", "unknown-field")
+    rejects(
+      { ...image, worldGenerationReceipt: { stage: "transition", firstFrameSha256: "a".repeat(64), lastFrameSha256: "b".repeat(64), extra: 1 } },
+      "worldGenerationReceipt.extra",
+      "unknown-field"
+    )
+    // a symbol key is an own key the schema does not declare
+    assert.isTrue(Either.isLeft(Params.decode({ ...image, [Symbol("k")]: 1 })))
+    // an inherited `type` is not the input's own
+    rejects(Object.assign(Object.create({ type: "image" }), { modelId: "m" }), "type", "required")
+  })
+
+  const keys = [
+    "type", "modelId", "numberOfMedia", "positivePrompt", "negativePrompt", "steps", "guidance", "seed", "network",
+    "tokenType", "startingImage", "startingImageStrength", "contextImages", "controlNet", "sam3Prompt", "duration",
+    "fps", "referenceAudio", "sam2Coordinates", "bpm", "lyrics", "outputFormat", "worldGenerationReceipt", "loras",
+    "numberOfImages", "outputScale", "bogus"
+  ]
+  const value = FastCheck.oneof(
+    FastCheck.constantFrom("image", "video", "audio", "flux1-schnell-fp8", "", "fast", "spark", "png", "canny"),
+    FastCheck.integer({ min: -2, max: 5000 }),
+    FastCheck.double(),
+    FastCheck.boolean(),
+    FastCheck.constant(null),
+    FastCheck.constant(new Uint8Array([1, 2])),
+    FastCheck.array(FastCheck.oneof(FastCheck.constant(true), FastCheck.string(), FastCheck.record({ x: FastCheck.double(), y: FastCheck.double() })), { maxLength: 3 }),
+    FastCheck.record({ name: FastCheck.constantFrom("canny", "pose", "x"), strength: FastCheck.double({ min: -1, max: 2 }) }, { requiredKeys: ["name"] }),
+    FastCheck.dictionary(FastCheck.constantFrom("name", "x", "y", "label", "stage", "points"), FastCheck.constantFrom(0, 0.5, "canny", "positive", []))
+  )
+  const base = FastCheck.record({
+    type: FastCheck.constantFrom("image", "video", "audio", "text"),
+    modelId: FastCheck.constantFrom("m", " ")
+  })
+
+  it.prop(
+    "gives the strict decoder's value or first failure for any input",
+    [base, FastCheck.dictionary(FastCheck.constantFrom(...keys), value, { maxKeys: 6 }), FastCheck.constantFrom(...keys), value],
+    ([b, extra, key, v]) => {
+      sameAsReference({ ...b, ...extra })
+      sameAsReference({ ...extra, ...b })
+      // one key at a time, so a late field's failure is not hidden behind an earlier one
+      sameAsReference({ ...b, [key]: v })
+    },
+    { fastCheck: { numRuns: 1000 } }
+  )
 })
