@@ -198,19 +198,22 @@ describe("Projects against the emulator", () => {
         assert.strictEqual(viaRun.length, 1)
       }))
 
-    it.scoped("submit without uploads writes the request from the caller's fiber: no fiber per project, and an interrupted submit leaves its project sent", () =>
+    it.scoped("submit without uploads: no fiber per project (the caller writes the request, the end closes the project inline), and an interrupted submit leaves its project sent", () =>
       Effect.gen(function*() {
         const emulator = yield* Emulator.Emulator
-        const { projects } = yield* connect(emulator)
-        // warm up: the socket's connection and service fibers are not the project's
-        yield* projects.run(image(1, "warm-up", 1))
+        // the service is built under the counter too: the fibers it forks for a project are counted
         const counter = new ForkCounter()
-        const submitted = yield* Effect.forEach(
+        const { projects } = yield* Effect.supervised(connect(emulator), counter)
+        // warm up: the socket's connection and service fibers are not the project's
+        yield* projects.run(image(1, "warm-up", 1)).pipe(Effect.supervised(counter))
+        counter.started = 0
+        yield* Effect.forEach(
           Array.from({ length: 5 }, (_, i) => image(1, `inline ${i}`, 2)),
-          (p) => projects.submit(p)
+          (p) => Effect.flatMap(projects.submit(p), (project) => project.await),
+          { discard: true }
         ).pipe(Effect.supervised(counter))
         assert.strictEqual(counter.started, 0)
-        for (const project of submitted) assert.strictEqual((yield* project.await).length, 1)
+        assert.deepStrictEqual(yield* projects.active, [])
         // interrupted while submitting: the send is completed, the project stays tracked and ends
         const prepared = image(1, "interrupted submit", 2)
         const fiber = yield* Effect.fork(projects.submit(prepared))

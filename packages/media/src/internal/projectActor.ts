@@ -350,9 +350,9 @@ export const make = (
         for (const d of cancelAnswers) Deferred.unsafeDone(d, Exit.void)
         for (const b of subscribers) b.end()
         deps.untrack(id)
-        // release the route, timers and command fibers: from outside this project's scope, in a service
-        // fiber, or in the caller's own fiber when it still waits for the end (`run`, see `finish`)
-        if (!closeInCaller) deps.fork(Effect.interruptible(release))
+        // release the route, timers and command fibers: from outside this project's scope (`releaseNow`),
+        // or in the caller's own fiber when it still waits for the end (`run`, see `finish`)
+        if (!closeInCaller) releaseNow()
         return
       }
       const commands = step.commands
@@ -365,6 +365,17 @@ export const make = (
     // once it stopped waiting (`finish`), a later end is closed by a service fiber as for other callers
     let closeInCaller = startInCaller && adopted === undefined
     const release = Effect.suspend(() => Scope.close(scope, Exit.void))
+    /**
+     * Closes the ended project's scope from the turn that ended it. With none of its own fibers running
+     * (the usual case: the service watches deadlines, mints are callbacks) every finalizer is synchronous
+     * (the route's removal, the scope's detachment), so it runs to the end right here, in a fiber of its
+     * own that is not the project's; otherwise a service fiber closes it (the interruptions are waited for).
+     */
+    const releaseNow = (): void => {
+      // (were a finalizer ever to wait, the closing fiber would go on in the background, as a fork does)
+      if (live.size === 0) Effect.runSyncExit(release)
+      else deps.fork(Effect.interruptible(release))
+    }
 
     // --- commands --------------------------------------------------------------------------------
     /** A URL mint as queue work: the answer is folded on the turn it arrives. */
