@@ -473,8 +473,8 @@ export const make = (
     })
 
     // ETA-only jobs progress with time
-    // started on the first ETA: most projects report steps and never need a clock
-    const ticks = Effect.suspend(() =>
+    // started on the first ETA: most projects report steps and never need a clock (nor the schedule built)
+    const ticks = () => Effect.suspend(() =>
       state.jobs.some((j) => j.etaAt !== undefined && !ProjectState.isTerminal(j.status))
         ? feed({ _tag: "Tick", now: now() })
         : Effect.void
@@ -483,7 +483,7 @@ export const make = (
     // fibers must stay interruptible so that closing its scope ends them
     const startTicks = () => {
       ticking = true
-      runFork(Effect.interruptible(ticks))
+      runFork(Effect.interruptible(ticks()))
     }
 
     const createdAt = now()
@@ -548,26 +548,11 @@ export const make = (
       return Infinity
     }
 
+    let events: Stream.Stream<ProjectState.ProjectEvent> | undefined
+    let cancel: Effect.Effect<void, SogniProjectError | SogniError.SogniError> | undefined
     const project: Project = {
       id,
       state: Effect.sync(() => ProjectState.snapshot(state)),
-      // each subscriber pulls from its own bounded buffer (overflow policy: eventBuffer.ts); the reducer
-      // only appends to it, and a consumer wakes once per batch it pulls
-      events: Stream.unwrapScoped(
-        Effect.map(
-          Effect.acquireRelease(
-            Effect.sync(() => {
-              const b = new EventBuffer(eventBufferCapacity)
-              for (const e of takeBacklog()) b.offer(e)
-              if (ProjectState.isTerminal(state.status)) b.end()
-              subscribers.add(b)
-              return b
-            }),
-            (b) => Effect.sync(() => subscribers.delete(b))
-          ),
-          (b) => Stream.repeatEffectChunkOption(b.pull)
-        )
-      ),
       listen: (listener, options?: ListenOptions) => {
         listeners.add(listener)
         if (options?.wantsProgress !== undefined) progressWanted.set(listener, options.wantsProgress)
@@ -581,26 +566,48 @@ export const make = (
         }
       },
       await: Effect.flatMap(Deferred.await(done), outcome),
-      cancel: Effect.suspend(() => {
-        if (ProjectState.isTerminal(state.status)) return Effect.void
-        return Effect.gen(function*() {
-          const answer = yield* Deferred.make<void, SogniProjectError>()
-          cancelAnswers.add(answer)
-          yield* deps.send(cancelFrame)
-          yield* Deferred.await(answer).pipe(
-            Effect.timeoutFail({
-              duration: timing.cancelTimeout,
-              onTimeout: () =>
-                new SogniProjectError({
-                  reason: "CancelTimeout",
-                  projectId: id,
-                  message: `no cancel confirmation within ${Duration.format(timing.cancelTimeout)}`
-                })
-            }),
-            Effect.ensuring(Effect.sync(() => cancelAnswers.delete(answer)))
+      // built on first use: most projects are never subscribed to (an adapter listens) nor canceled
+      // each subscriber pulls from its own bounded buffer (overflow policy: eventBuffer.ts); the reducer
+      // only appends to it, and a consumer wakes once per batch it pulls
+      get events() {
+        return (events ??= Stream.unwrapScoped(
+          Effect.map(
+            Effect.acquireRelease(
+              Effect.sync(() => {
+                const b = new EventBuffer(eventBufferCapacity)
+                for (const e of takeBacklog()) b.offer(e)
+                if (ProjectState.isTerminal(state.status)) b.end()
+                subscribers.add(b)
+                return b
+              }),
+              (b) => Effect.sync(() => subscribers.delete(b))
+            ),
+            (b) => Stream.repeatEffectChunkOption(b.pull)
           )
-        })
-      }).pipe(Effect.withSpan("Projects.cancel", { attributes: { projectId: id }, captureStackTrace: false }))
+        ))
+      },
+      get cancel() {
+        return (cancel ??= Effect.suspend(() => {
+          if (ProjectState.isTerminal(state.status)) return Effect.void
+          return Effect.gen(function*() {
+            const answer = yield* Deferred.make<void, SogniProjectError>()
+            cancelAnswers.add(answer)
+            yield* deps.send(cancelFrame)
+            yield* Deferred.await(answer).pipe(
+              Effect.timeoutFail({
+                duration: timing.cancelTimeout,
+                onTimeout: () =>
+                  new SogniProjectError({
+                    reason: "CancelTimeout",
+                    projectId: id,
+                    message: `no cancel confirmation within ${Duration.format(timing.cancelTimeout)}`
+                  })
+              }),
+              Effect.ensuring(Effect.sync(() => cancelAnswers.delete(answer)))
+            )
+          })
+        }).pipe(Effect.withSpan("Projects.cancel", { attributes: { projectId: id }, captureStackTrace: false })))
+      }
     }
 
     const actor: ProjectActor = {
