@@ -246,11 +246,12 @@ export interface ProjectsService {
    */
   readonly prepare: (params: Params.ProjectParams | unknown) => Effect.Effect<Prepared, SogniError.SogniError>
   /**
-   * Validates, then starts the project and returns it at once with its id: uploads and the send happen
-   * in the background, and their failure ends the project (`Failed`, code 0) rather than losing it.
+   * Validates, then starts the project and returns it with its id once its request was handed to the
+   * socket (at once when it has inputs to upload: the uploads and the send then happen in the
+   * background). A failed upload or send ends the project (`Failed`, code 0) rather than losing it.
    */
   readonly create: (input: Input) => Effect.Effect<Project, SogniError.SogniError>
-  /** Starts an already prepared project and returns it at once. */
+  /** Starts an already prepared project and returns it, as {@link create} does. */
   readonly submit: (prepared: Prepared) => Effect.Effect<Project>
   /** Creates and follows: interrupting the stream cancels the project. */
   readonly events: (input: Input) => Stream.Stream<ProjectState.ProjectEvent, SogniError.SogniError>
@@ -613,7 +614,23 @@ export const make = (options: ProjectsOptions = {}) =>
         (actor) => actor.project
       ).pipe(Effect.withSpan("Projects.submit", perProjectSpan))
 
-    const submit = (prepared: Prepared) => launch(prepared, true)
+    /**
+     * Starts a project and returns it once its request was handed to the socket (bounded by the socket's
+     * `sendTimeout`; a failed send ends the project `Failed` rather than failing `submit`). Without
+     * uploads the caller's fiber writes the request itself, as `run` does, instead of a start fiber per
+     * project; the send is uninterruptible, so a project returned or left behind by an interrupted caller
+     * never stays unsent. With uploads (possibly long) the uploads and the send run in the project's own
+     * fiber and `submit` returns at once.
+     */
+    const submit = (prepared: Prepared): Effect.Effect<Project> => {
+      const uploads = prepared.uploads
+      if (uploads !== undefined && uploads.some((batch) => batch.length > 0)) return launch(prepared, true)
+      return Effect.uninterruptible(
+        Effect.flatMap(ProjectActor.make(actorDeps, serviceScope, prepared, true, undefined, true), (actor) =>
+          // `finish`: this caller does not wait for the end; a project that already ended is closed here
+          Effect.as(Effect.zipRight(actor.start, actor.finish), actor.project))
+      ).pipe(Effect.withSpan("Projects.submit", perProjectSpan))
+    }
 
     /** Adopts a project known from a recovery snapshot, unless it is tracked already. */
     const adopt = (recovered: Protocol.RecoveredProject, active: boolean): Effect.Effect<Project> =>

@@ -16,6 +16,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import * as Supervisor from "effect/Supervisor"
 import { Media, Projects, ProjectState } from "../src/index.js"
 
 const emulatorLayer = Emulator.layer({ port: 0, speed: 4 })
@@ -59,6 +60,17 @@ const image = (count: number, prompt = "a harbour at dusk", steps = 4): Projects
 })
 
 const PNG = [0x89, 0x50, 0x4e, 0x47]
+
+/** Counts the fibers started under it (supervisors pass to the runtimes captured below them). */
+class ForkCounter extends Supervisor.AbstractSupervisor<number> {
+  started = 0
+  get value() {
+    return Effect.sync(() => this.started)
+  }
+  override onStart() {
+    this.started++
+  }
+}
 
 describe("Projects against the emulator", () => {
   layer(emulatorLayer, { timeout: 60_000, excludeTestServices: true })((it) => {
@@ -184,6 +196,31 @@ describe("Projects against the emulator", () => {
         assert.deepStrictEqual(results.map((r) => r.jobIndex), [0, 1])
         const viaRun = yield* projects.run(image(1))
         assert.strictEqual(viaRun.length, 1)
+      }))
+
+    it.scoped("submit without uploads: no fiber per project (the caller writes the request, the end closes the project inline), and an interrupted submit leaves its project sent", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        // the service is built under the counter too: the fibers it forks for a project are counted
+        const counter = new ForkCounter()
+        const { projects } = yield* Effect.supervised(connect(emulator), counter)
+        // warm up: the socket's connection and service fibers are not the project's
+        yield* projects.run(image(1, "warm-up", 1)).pipe(Effect.supervised(counter))
+        counter.started = 0
+        yield* Effect.forEach(
+          Array.from({ length: 5 }, (_, i) => image(1, `inline ${i}`, 2)),
+          (p) => Effect.flatMap(projects.submit(p), (project) => project.await),
+          { discard: true }
+        ).pipe(Effect.supervised(counter))
+        assert.strictEqual(counter.started, 0)
+        assert.deepStrictEqual(yield* projects.active, [])
+        // interrupted while submitting: the send is completed, the project stays tracked and ends
+        const prepared = image(1, "interrupted submit", 2)
+        const fiber = yield* Effect.fork(projects.submit(prepared))
+        yield* Fiber.interrupt(fiber)
+        const project = yield* projects.get(prepared.request.jobID)
+        if (Option.isSome(project)) assert.strictEqual((yield* project.value.await).length, 1)
+        else assert.isTrue(Exit.isInterrupted(yield* Fiber.await(fiber)), "an untracked project was never started")
       }))
 
     it.scoped("interrupting the stream cancels the project upstream and releases it", () =>

@@ -350,9 +350,9 @@ export const make = (
         for (const d of cancelAnswers) Deferred.unsafeDone(d, Exit.void)
         for (const b of subscribers) b.end()
         deps.untrack(id)
-        // release the route, timers and command fibers: from outside this project's scope, in a service
-        // fiber, or in the caller's own fiber when it still waits for the end (`run`, see `finish`)
-        if (!closeInCaller) deps.fork(Effect.interruptible(release))
+        // release the route, timers and command fibers: from outside this project's scope (`releaseNow`),
+        // or in the caller's own fiber when it still waits for the end (`run`, see `finish`)
+        if (!closeInCaller) releaseNow()
         return
       }
       const commands = step.commands
@@ -365,6 +365,17 @@ export const make = (
     // once it stopped waiting (`finish`), a later end is closed by a service fiber as for other callers
     let closeInCaller = startInCaller && adopted === undefined
     const release = Effect.suspend(() => Scope.close(scope, Exit.void))
+    /**
+     * Closes the ended project's scope from the turn that ended it. With none of its own fibers running
+     * (the usual case: the service watches deadlines, mints are callbacks) every finalizer is synchronous
+     * (the route's removal, the scope's detachment), so it runs to the end right here, in a fiber of its
+     * own that is not the project's; otherwise a service fiber closes it (the interruptions are waited for).
+     */
+    const releaseNow = (): void => {
+      // (were a finalizer ever to wait, the closing fiber would go on in the background, as a fork does)
+      if (live.size === 0) Effect.runSyncExit(release)
+      else deps.fork(Effect.interruptible(release))
+    }
 
     // --- commands --------------------------------------------------------------------------------
     /** A URL mint as queue work: the answer is folded on the turn it arrives. */
@@ -462,8 +473,8 @@ export const make = (
     })
 
     // ETA-only jobs progress with time
-    // started on the first ETA: most projects report steps and never need a clock
-    const ticks = Effect.suspend(() =>
+    // started on the first ETA: most projects report steps and never need a clock (nor the schedule built)
+    const ticks = () => Effect.suspend(() =>
       state.jobs.some((j) => j.etaAt !== undefined && !ProjectState.isTerminal(j.status))
         ? feed({ _tag: "Tick", now: now() })
         : Effect.void
@@ -472,7 +483,7 @@ export const make = (
     // fibers must stay interruptible so that closing its scope ends them
     const startTicks = () => {
       ticking = true
-      runFork(Effect.interruptible(ticks))
+      runFork(Effect.interruptible(ticks()))
     }
 
     const createdAt = now()
@@ -537,26 +548,11 @@ export const make = (
       return Infinity
     }
 
+    let events: Stream.Stream<ProjectState.ProjectEvent> | undefined
+    let cancel: Effect.Effect<void, SogniProjectError | SogniError.SogniError> | undefined
     const project: Project = {
       id,
       state: Effect.sync(() => ProjectState.snapshot(state)),
-      // each subscriber pulls from its own bounded buffer (overflow policy: eventBuffer.ts); the reducer
-      // only appends to it, and a consumer wakes once per batch it pulls
-      events: Stream.unwrapScoped(
-        Effect.map(
-          Effect.acquireRelease(
-            Effect.sync(() => {
-              const b = new EventBuffer(eventBufferCapacity)
-              for (const e of takeBacklog()) b.offer(e)
-              if (ProjectState.isTerminal(state.status)) b.end()
-              subscribers.add(b)
-              return b
-            }),
-            (b) => Effect.sync(() => subscribers.delete(b))
-          ),
-          (b) => Stream.repeatEffectChunkOption(b.pull)
-        )
-      ),
       listen: (listener, options?: ListenOptions) => {
         listeners.add(listener)
         if (options?.wantsProgress !== undefined) progressWanted.set(listener, options.wantsProgress)
@@ -570,26 +566,48 @@ export const make = (
         }
       },
       await: Effect.flatMap(Deferred.await(done), outcome),
-      cancel: Effect.suspend(() => {
-        if (ProjectState.isTerminal(state.status)) return Effect.void
-        return Effect.gen(function*() {
-          const answer = yield* Deferred.make<void, SogniProjectError>()
-          cancelAnswers.add(answer)
-          yield* deps.send(cancelFrame)
-          yield* Deferred.await(answer).pipe(
-            Effect.timeoutFail({
-              duration: timing.cancelTimeout,
-              onTimeout: () =>
-                new SogniProjectError({
-                  reason: "CancelTimeout",
-                  projectId: id,
-                  message: `no cancel confirmation within ${Duration.format(timing.cancelTimeout)}`
-                })
-            }),
-            Effect.ensuring(Effect.sync(() => cancelAnswers.delete(answer)))
+      // built on first use: most projects are never subscribed to (an adapter listens) nor canceled
+      // each subscriber pulls from its own bounded buffer (overflow policy: eventBuffer.ts); the reducer
+      // only appends to it, and a consumer wakes once per batch it pulls
+      get events() {
+        return (events ??= Stream.unwrapScoped(
+          Effect.map(
+            Effect.acquireRelease(
+              Effect.sync(() => {
+                const b = new EventBuffer(eventBufferCapacity)
+                for (const e of takeBacklog()) b.offer(e)
+                if (ProjectState.isTerminal(state.status)) b.end()
+                subscribers.add(b)
+                return b
+              }),
+              (b) => Effect.sync(() => subscribers.delete(b))
+            ),
+            (b) => Stream.repeatEffectChunkOption(b.pull)
           )
-        })
-      }).pipe(Effect.withSpan("Projects.cancel", { attributes: { projectId: id }, captureStackTrace: false }))
+        ))
+      },
+      get cancel() {
+        return (cancel ??= Effect.suspend(() => {
+          if (ProjectState.isTerminal(state.status)) return Effect.void
+          return Effect.gen(function*() {
+            const answer = yield* Deferred.make<void, SogniProjectError>()
+            cancelAnswers.add(answer)
+            yield* deps.send(cancelFrame)
+            yield* Deferred.await(answer).pipe(
+              Effect.timeoutFail({
+                duration: timing.cancelTimeout,
+                onTimeout: () =>
+                  new SogniProjectError({
+                    reason: "CancelTimeout",
+                    projectId: id,
+                    message: `no cancel confirmation within ${Duration.format(timing.cancelTimeout)}`
+                  })
+              }),
+              Effect.ensuring(Effect.sync(() => cancelAnswers.delete(answer)))
+            )
+          })
+        }).pipe(Effect.withSpan("Projects.cancel", { attributes: { projectId: id }, captureStackTrace: false })))
+      }
     }
 
     const actor: ProjectActor = {
