@@ -52,7 +52,7 @@ import * as RestClient from "./internal/restClient.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 import * as SogniAuth from "./SogniAuth.js"
 import * as SogniConfig from "./SogniConfig.js"
-import { type SogniInvalidRequest, SogniTransportError } from "./SogniError.js"
+import { SogniTransportError } from "./SogniError.js"
 import type { Host, Query, RestError } from "./SogniRest.js"
 
 /**
@@ -136,14 +136,7 @@ export const make: Effect.Effect<
   const policy = RetryPolicy.fromSettings(settings)
   const timeoutMillis = Duration.toMillis(settings.requestTimeout)
   const timeoutText = Duration.format(settings.requestTimeout)
-  const bases: Record<Host, string> = {
-    rest: settings.restEndpoint,
-    socket: SogniConfig.socketHttpBase(settings.socketEndpoint)
-  }
-  const badEndpoints: Record<Host, Option.Option<SogniInvalidRequest>> = {
-    rest: SogniConfig.checkEndpoint("restEndpoint", settings.restEndpoint),
-    socket: SogniConfig.checkEndpoint("socketEndpoint", settings.socketEndpoint)
-  }
+  const { bases, problems: badEndpoints } = RestClient.hostsOf(settings)
   const runFork = Runtime.runFork(runtime)
 
   // everything alive, for the scope's end

@@ -230,15 +230,8 @@ export const make: Effect.Effect<
   const client = yield* HttpClient.HttpClient
   const auth = yield* SogniAuth.SogniAuth
   const basePolicy = RetryPolicy.fromSettings(settings)
-  const bases: Record<Host, string> = {
-    rest: settings.restEndpoint,
-    socket: SogniConfig.socketHttpBase(settings.socketEndpoint)
-  }
   // an endpoint that is not a URL fails each call with a typed error, not the layer with a defect
-  const endpointProblems: Record<Host, Option.Option<SogniInvalidRequest>> = {
-    rest: SogniConfig.checkEndpoint("restEndpoint", settings.restEndpoint),
-    socket: SogniConfig.checkEndpoint("socketEndpoint", settings.socketEndpoint)
-  }
+  const { bases, problems: endpointProblems } = RestClient.hostsOf(settings)
 
   const policyOf = (retry: Partial<RetryPolicy.Options> | false | undefined): RetryPolicy.Options =>
     retry === false ? { ...basePolicy, retries: 0 } : { ...basePolicy, ...retry }

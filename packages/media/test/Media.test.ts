@@ -19,14 +19,19 @@ import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import { Media, Models, Projects, Results } from "../src/index.js"
 
-const connect = (emulator: Emulator.Service, appId = `media-${crypto.randomUUID()}`) =>
+const connect = (
+  emulator: Emulator.Service,
+  appId = `media-${crypto.randomUUID()}`,
+  more: Partial<Parameters<typeof Media.layer>[0]> = {}
+) =>
   Effect.map(
     Layer.build(
       Media.layer({
         appId,
         apiKey: Redacted.make(emulator.apiKey),
         restEndpoint: emulator.url,
-        socketEndpoint: emulator.wsUrl
+        socketEndpoint: emulator.wsUrl,
+        ...more
       })
     ),
     (ctx) => ({
@@ -203,16 +208,7 @@ describe("media layer against the emulator", () => {
     it.scoped("models: a failed catalog read fails that call once (no second read on top of the REST retries); the next call reads again", () =>
       Effect.gen(function*() {
         const emulator = yield* Emulator.Emulator
-        const ctx = yield* Layer.build(
-          Media.layer({
-            appId: `media-${crypto.randomUUID()}`,
-            apiKey: Redacted.make(emulator.apiKey),
-            restEndpoint: emulator.url,
-            socketEndpoint: emulator.wsUrl,
-            restRetries: 0
-          })
-        )
-        const models = Context.get(ctx, Models.Models)
+        const { models } = yield* connect(emulator, undefined, { restRetries: 0 })
         // the socket is not connected yet (nothing asked for it), so nothing else reads the catalog
         yield* emulator.control.failRest({ count: 1, status: 503, pathPrefix: "/api/v1/models/list" })
         const first = yield* Effect.either(models.describe("flux1-schnell-fp8"))
@@ -227,16 +223,7 @@ describe("media layer against the emulator", () => {
     it.scoped("models: size presets are cached once loaded; a failed lookup is not kept", () =>
       Effect.gen(function*() {
         const emulator = yield* Emulator.Emulator
-        const ctx = yield* Layer.build(
-          Media.layer({
-            appId: `media-${crypto.randomUUID()}`,
-            apiKey: Redacted.make(emulator.apiKey),
-            restEndpoint: emulator.url,
-            socketEndpoint: emulator.wsUrl,
-            restRetries: 0
-          })
-        )
-        const models = Context.get(ctx, Models.Models)
+        const { models } = yield* connect(emulator, undefined, { restRetries: 0 })
         yield* emulator.control.failRest({ count: 1, status: 503, pathPrefix: "/api/v1/size-presets" })
         const first = yield* Effect.either(models.sizePresets("flux1-schnell-fp8", "fast"))
         assert.isTrue(Either.isLeft(first) && first.left._tag === "SogniApiError", "the first lookup meets the fault")

@@ -20,6 +20,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as RetryPolicy from "../RetryPolicy.js"
+import * as SogniConfig from "../SogniConfig.js"
 import * as Issues from "./issues.js"
 import {
   apiReasonFromStatus,
@@ -42,7 +43,7 @@ export const withRedactedHeaders = <A, E, R>(effect: Effect.Effect<A, E, R>): Ef
 
 /** Errors of one REST exchange (declared in the public module so emitted declarations name it there). */
 export type { RestError } from "../SogniRest.js"
-import type { RestError } from "../SogniRest.js"
+import type { Host, RestError } from "../SogniRest.js"
 
 /** Query parameters; `undefined`/`null` members are omitted, other values `String()`-ed (rest.md §2.1). */
 export type Query = Readonly<Record<string, string | number | boolean | null | undefined>>
@@ -101,6 +102,21 @@ const STATUS_TEXT: Readonly<Record<number, string>> = {
 
 /** The reason phrase of a status (the platform response does not carry one). */
 export const statusText = (status: number): string => STATUS_TEXT[status] ?? `HTTP ${status}`
+
+/**
+ * Both hosts' HTTP bases (the socket host's derived from its WebSocket endpoint), and for each host the
+ * typed error an unusable endpoint gives every call made to it (a call fails, the layer does not die).
+ */
+export const hostsOf = (settings: { readonly restEndpoint: string; readonly socketEndpoint: string }): {
+  readonly bases: Readonly<Record<Host, string>>
+  readonly problems: Readonly<Record<Host, Option.Option<SogniInvalidRequest>>>
+} => ({
+  bases: { rest: settings.restEndpoint, socket: SogniConfig.socketHttpBase(settings.socketEndpoint) },
+  problems: {
+    rest: SogniConfig.checkEndpoint("restEndpoint", settings.restEndpoint),
+    socket: SogniConfig.checkEndpoint("socketEndpoint", settings.socketEndpoint)
+  }
+})
 
 /** Builds the URL with its query. */
 export const buildUrl = (url: string, query: Query | undefined): string => {
