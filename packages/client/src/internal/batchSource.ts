@@ -30,22 +30,52 @@ export interface BatchSource<A> {
 const aborted = () => new AbortError("The operation was aborted", { reason: "Aborted" })
 const disposed = () => new DisposedError("The client has been disposed", { reason: "Disposed" })
 
-/** Runs `stream` on `runner` lazily (from the first `pull`) as a {@link BatchSource}. */
-export const batches = <A, E, R>(
+/**
+ * What one kind of source adds to the shared lifecycle of {@link drive}: the effect its fiber runs, the
+ * batch to hand over at once when there is one (`take`), how the fiber learns that the consumer waits
+ * again (`wake`), and what to let go of on `close` (`drop`).
+ */
+interface Driver<A, E, R> {
+  readonly run: Effect.Effect<void, E, R>
+  readonly take: () => ReadonlyArray<A> | undefined
+  readonly wake: () => void
+  readonly drop: () => void
+}
+
+/** The consumer's side the driver sees: whether a pull waits, and handing it a batch. */
+interface Consumer<A> {
+  readonly waiting: () => boolean
+  /** Resolves the waiting pull with `batch`; `false` (and nothing done) when no pull waits. */
+  readonly hand: (batch: ReadonlyArray<A>) => boolean
+}
+
+/**
+ * The lifecycle both sources share: one fiber started by the first `pull`, one waiting pull at a time,
+ * ending (the fiber's exit, an abort, the client's disposal) settled once, and `close` interrupting the
+ * fiber.
+ */
+const drive = <A, E, R>(
   runner: Runner<R>,
-  stream: Stream.Stream<A, E, R>,
-  signal?: AbortSignal | undefined
+  signal: AbortSignal | undefined,
+  make: (consumer: Consumer<A>) => Driver<A, E, R>
 ): BatchSource<A> => {
   let fiber: Fiber.RuntimeFiber<void, E> | undefined
-  // a batch handed over before the consumer asked (the first one, while nobody waits)
-  let ready: ReadonlyArray<A> | undefined
   // the consumer waiting for a batch
   let waiter: { readonly resolve: (batch: ReadonlyArray<A> | undefined) => void; readonly reject: (e: SogniClientError) => void } | undefined
-  // the fiber waiting for demand, once it handed a batch over
-  let demand: ((effect: Effect.Effect<void>) => void) | undefined
   let ended = false
   let failure: SogniClientError | undefined
   let closing: Promise<void> | undefined
+
+  const driver = make({
+    waiting: () => waiter !== undefined,
+    hand: (batch) => {
+      const w = waiter
+      if (w === undefined) return false
+      waiter = undefined
+      w.resolve(batch)
+      return true
+    }
+  })
 
   const settle = (error: SogniClientError | undefined) => {
     if (ended) return
@@ -59,25 +89,8 @@ export const batches = <A, E, R>(
     else w.reject(error)
   }
 
-  const handOver = (chunk: Chunk.Chunk<A>): Effect.Effect<void> =>
-    Effect.async<void>((resume) => {
-      if (Chunk.isEmpty(chunk)) return resume(Effect.void)
-      const batch = Chunk.toReadonlyArray(chunk)
-      demand = resume
-      const w = waiter
-      if (w === undefined) {
-        ready = batch
-      } else {
-        waiter = undefined
-        w.resolve(batch)
-      }
-      return Effect.sync(() => {
-        if (demand === resume) demand = undefined
-      })
-    })
-
   const start = (): void => {
-    const forked = runner.fork(Stream.runForEachChunk(stream, handOver))
+    const forked = runner.fork(driver.run)
     if (forked === undefined) return settle(disposed())
     fiber = forked
     forked.addObserver((exit) => {
@@ -91,7 +104,7 @@ export const batches = <A, E, R>(
   const close = (): Promise<void> => {
     if (closing !== undefined) return closing
     const f = fiber
-    ready = undefined
+    driver.drop()
     settle(signal?.aborted === true ? aborted() : undefined)
     closing = f === undefined ? Promise.resolve() : Effect.runPromise(Fiber.interrupt(f)).then(() => undefined, () => undefined)
     return closing
@@ -102,11 +115,8 @@ export const batches = <A, E, R>(
   signal?.addEventListener("abort", onAbort, { once: true })
 
   const pull = (): Promise<ReadonlyArray<A> | undefined> => {
-    const batch = ready
-    if (batch !== undefined) {
-      ready = undefined
-      return Promise.resolve(batch)
-    }
+    const batch = driver.take()
+    if (batch !== undefined) return Promise.resolve(batch)
     if (ended) return failure === undefined ? Promise.resolve(undefined) : Promise.reject(failure)
     if (signal?.aborted === true) {
       void close()
@@ -119,14 +129,51 @@ export const batches = <A, E, R>(
     return new Promise((resolve, reject) => {
       waiter = { resolve, reject }
       if (fiber === undefined) return start()
-      const resume = demand
-      demand = undefined
-      resume?.(Effect.void)
+      driver.wake()
     })
   }
 
   return { pull, close }
 }
+
+/** Runs `stream` on `runner` lazily (from the first `pull`) as a {@link BatchSource}. */
+export const batches = <A, E, R>(
+  runner: Runner<R>,
+  stream: Stream.Stream<A, E, R>,
+  signal?: AbortSignal | undefined
+): BatchSource<A> =>
+  drive<A, E, R>(runner, signal, (consumer) => {
+    // a batch handed over before the consumer asked (the first one, while nobody waits)
+    let ready: ReadonlyArray<A> | undefined
+    // the fiber waiting for demand, once it handed a batch over
+    let demand: ((effect: Effect.Effect<void>) => void) | undefined
+    const handOver = (chunk: Chunk.Chunk<A>): Effect.Effect<void> =>
+      Effect.async<void>((resume) => {
+        if (Chunk.isEmpty(chunk)) return resume(Effect.void)
+        const batch = Chunk.toReadonlyArray(chunk)
+        demand = resume
+        if (!consumer.hand(batch)) ready = batch
+        return Effect.sync(() => {
+          if (demand === resume) demand = undefined
+        })
+      })
+    return {
+      run: Stream.runForEachChunk(stream, handOver),
+      take: () => {
+        const batch = ready
+        ready = undefined
+        return batch
+      },
+      wake: () => {
+        const resume = demand
+        demand = undefined
+        resume?.(Effect.void)
+      },
+      drop: () => {
+        ready = undefined
+      }
+    }
+  })
 
 /**
  * What {@link scopedBatches} reads: a producer's buffer a plain-JS consumer polls (chat's `ChunkBatches`).
@@ -155,88 +202,29 @@ export const scopedBatches = <A, E, E2, R>(
   runner: Runner<R>,
   open: Effect.Effect<Polled<A, E2>, E, R | Scope.Scope>,
   signal?: AbortSignal | undefined
-): BatchSource<A> => {
-  let fiber: Fiber.RuntimeFiber<void, E | E2> | undefined
-  let buffer: Polled<A, E2> | undefined
-  let waiter: { readonly resolve: (batch: ReadonlyArray<A> | undefined) => void; readonly reject: (e: SogniClientError) => void } | undefined
-  let ended = false
-  let failure: SogniClientError | undefined
-  let closing: Promise<void> | undefined
-
-  const settle = (error: SogniClientError | undefined) => {
-    if (ended) return
-    ended = true
-    failure = error
-    signal?.removeEventListener("abort", onAbort)
-    const w = waiter
-    waiter = undefined
-    if (w === undefined) return
-    if (error === undefined) w.resolve(undefined)
-    else w.reject(error)
-  }
-
-  // the buffer's readiness callback: hands the waiting items over; at the end (nothing waits) the
-  // fiber's exit settles the waiter
-  const onReady = () => {
-    const w = waiter
-    if (w === undefined || buffer === undefined) return
-    const batch = buffer.poll()
-    if (batch === undefined) return
-    waiter = undefined
-    w.resolve(batch)
-  }
-
-  const start = (): void => {
-    const run = Effect.scoped(Effect.flatMap(open, (b) => {
-      buffer = b
-      if (waiter !== undefined) b.onReady(onReady)
-      return Effect.flatMap(b.awaitEnd, () => {
-        const error = b.failure()
-        return error === undefined ? Effect.void : Effect.fail(error)
-      })
-    }))
-    const forked = runner.fork(run)
-    if (forked === undefined) return settle(disposed())
-    fiber = forked
-    forked.addObserver((exit) => {
-      if (Exit.isSuccess(exit)) return settle(undefined)
-      if (signal?.aborted === true) return settle(aborted())
-      if (runner.disposed && Exit.isInterrupted(exit)) return settle(disposed())
-      settle(fromCause(exit.cause, false))
-    })
-  }
-
-  const close = (): Promise<void> => {
-    if (closing !== undefined) return closing
-    const f = fiber
-    buffer = undefined
-    settle(signal?.aborted === true ? aborted() : undefined)
-    closing = f === undefined ? Promise.resolve() : Effect.runPromise(Fiber.interrupt(f)).then(() => undefined, () => undefined)
-    return closing
-  }
-  const onAbort = () => {
-    void close()
-  }
-  signal?.addEventListener("abort", onAbort, { once: true })
-
-  const pull = (): Promise<ReadonlyArray<A> | undefined> => {
-    const batch = buffer?.poll()
-    if (batch !== undefined) return Promise.resolve(batch)
-    if (ended) return failure === undefined ? Promise.resolve(undefined) : Promise.reject(failure)
-    if (signal?.aborted === true) {
-      void close()
-      return Promise.reject(aborted())
+): BatchSource<A> =>
+  drive<A, E | E2, R>(runner, signal, (consumer) => {
+    let buffer: Polled<A, E2> | undefined
+    // the buffer's readiness callback: hands the waiting items over; at the end (nothing waits) the
+    // fiber's exit settles the waiter
+    const onReady = () => {
+      if (!consumer.waiting() || buffer === undefined) return
+      const batch = buffer.poll()
+      if (batch !== undefined) consumer.hand(batch)
     }
-    if (runner.disposed) {
-      settle(disposed())
-      return Promise.reject(failure)
+    return {
+      run: Effect.scoped(Effect.flatMap(open, (b) => {
+        buffer = b
+        if (consumer.waiting()) b.onReady(onReady)
+        return Effect.flatMap(b.awaitEnd, () => {
+          const error = b.failure()
+          return error === undefined ? Effect.void : Effect.fail(error)
+        })
+      })),
+      take: () => buffer?.poll(),
+      wake: () => buffer?.onReady(onReady),
+      drop: () => {
+        buffer = undefined
+      }
     }
-    return new Promise((resolve, reject) => {
-      waiter = { resolve, reject }
-      if (fiber === undefined) return start()
-      buffer?.onReady(onReady)
-    })
-  }
-
-  return { pull, close }
-}
+  })
