@@ -94,3 +94,71 @@ class Forwarder<A extends object> {
     return Reflect.apply(this.force() as unknown as (...a: Array<unknown>) => unknown, self, args)
   }
 }
+
+/**
+ * A class to extend (a `Schema.TaggedError`, `Schema.Class` and the like) built on first use, then
+ * memoised. Declaring a schema class builds its struct, its type side, its encoded side and a handful of
+ * annotated copies (~60 KB for a `Schema.TaggedError` of a few fields); an SDK declares its errors at import
+ * although a run that succeeds never builds one. The stand-in is a constructor: a class extends it as it
+ * would the built class, constructing an instance (`new`, `make`) builds it, and so does reading any static
+ * member (`ast`, `fields`, `identifier`, `make`, `pipe`...), which is forwarded with the subclass as the
+ * receiver, as the built class would see it. Instances are made by the built class's constructor for the
+ * subclass (`new.target`), so they are exactly what extending the built class directly would give.
+ *
+ * @example
+ * ```ts
+ * import * as Lazy from "@effect-sogni/core/Lazy"
+ * import * as Schema from "effect/Schema"
+ *
+ * // nothing but the stand-in is built at import
+ * export class Refused extends Lazy.schemaClass(() =>
+ *   Schema.TaggedError<Refused>()("Refused", { reason: Schema.String })
+ * ) {}
+ *
+ * // built here, on the first construction
+ * const error = new Refused({ reason: "quota" })
+ * ```
+ *
+ * @since 0.2.0
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const schemaClass = <C extends abstract new(...args: Array<any>) => object>(build: () => C): C => {
+  // a plain function is a constructor with a `prototype` of its own: a subclass reads that object at its
+  // declaration, and it is linked to the built class's prototype when the class is built
+  const placeholder = function() {} as unknown as C
+  // so that `constructor` read through an instance's chain is the built class's, not the placeholder
+  delete (placeholder.prototype as { constructor?: unknown }).constructor
+  return new Proxy(placeholder, new ClassForwarder(build, placeholder.prototype as object) as ProxyHandler<C>)
+}
+
+class ClassForwarder<C extends Function> {
+  private built: C | undefined
+  constructor(private build: (() => C) | undefined, private readonly prototype: object) {}
+  private force(): C {
+    if (this.built === undefined) {
+      const built = this.build!()
+      // the subclass's prototype chain runs through the placeholder's prototype
+      Object.setPrototypeOf(this.prototype, built.prototype)
+      this.built = built
+      this.build = undefined
+    }
+    return this.built
+  }
+  get(_: C, key: PropertyKey, receiver: unknown): unknown {
+    // read once, by `class X extends schemaClass(...)`, before anything is built
+    if (key === "prototype") return this.prototype
+    return Reflect.get(this.force(), key, receiver)
+  }
+  set(_: C, key: PropertyKey, value: unknown, receiver: unknown): boolean {
+    return Reflect.set(this.force(), key, value, receiver)
+  }
+  has(_: C, key: PropertyKey): boolean {
+    return Reflect.has(this.force(), key)
+  }
+  getPrototypeOf(): object | null {
+    return Reflect.getPrototypeOf(this.force())
+  }
+  construct(_: C, args: Array<unknown>, newTarget: Function): object {
+    return Reflect.construct(this.force(), args, newTarget) as object
+  }
+}

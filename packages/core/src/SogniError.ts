@@ -26,6 +26,7 @@ import * as Duration from "effect/Duration"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
+import * as Lazy from "./Lazy.js"
 
 /** @since 0.1.0 */
 export const TypeId: unique symbol = Symbol.for("@effect-sogni/core/SogniError")
@@ -64,8 +65,11 @@ export const retryAfterOf = (millis: number | undefined): Option.Option<Duration
 // Every error class of the SDK answers core's retry policy with `isRetryable` and `retryAfter`. The
 // mixins below are the one home of those getters (and of a constant `reason`): an error class extends
 // one of them applied to its `Schema.TaggedError` base, e.g.
-// `class E extends SogniError.neverRetried(Schema.TaggedError<E>()("E", {...})) {}`. The getters live on
-// the prototype, so they stay out of the error's fields, its equality and its JSON.
+// `class E extends SogniError.neverRetried(Lazy.schemaClass(() => Schema.TaggedError<E>()("E", {...})))
+// {}`. The getters live on the prototype, so they stay out of the error's fields, its equality and its
+// JSON. The `Schema.TaggedError` base itself is built on first use (`Lazy.schemaClass`): declaring one
+// builds its struct, type and encoded sides and several annotated copies (~60 KB each), and a run that
+// succeeds constructs none of these errors.
 
 /**
  * The constructor an advice mixin extends. `any[]` is the one parameter list TypeScript accepts for a
@@ -150,14 +154,14 @@ const branded = <C extends ErrorConstructor>(Base: C) =>
  *
  * @since 0.1.0
  */
-export class SogniTransportError extends alwaysRetried(Schema.TaggedError<SogniTransportError>(
+export class SogniTransportError extends alwaysRetried(Lazy.schemaClass(() => Schema.TaggedError<SogniTransportError>(
   "@effect-sogni/core/SogniTransportError"
 )("SogniTransportError", {
   reason: Schema.Literal("Connect", "Closed", "Timeout", "Write", "Http"),
   message: Schema.String,
   closeCode: Schema.optional(Schema.Number),
   cause: Schema.optional(Schema.Defect)
-})) {
+}))) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
 }
@@ -173,13 +177,13 @@ export class SogniTransportError extends alwaysRetried(Schema.TaggedError<SogniT
  *
  * @since 0.1.0
  */
-export class SogniAuthenticationError extends neverRetried(Schema.TaggedError<SogniAuthenticationError>(
+export class SogniAuthenticationError extends neverRetried(Lazy.schemaClass(() => Schema.TaggedError<SogniAuthenticationError>(
   "@effect-sogni/core/SogniAuthenticationError"
 )("SogniAuthenticationError", {
   reason: Schema.Literal("InvalidCredentials", "AppIdBlocked", "SessionExpired", "NotAuthenticated", "Rejected"),
   message: Schema.String,
   closeCode: Schema.optional(Schema.Number)
-})) {
+}))) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
 }
@@ -190,12 +194,12 @@ export class SogniAuthenticationError extends neverRetried(Schema.TaggedError<So
  *
  * @since 0.1.0
  */
-export class SogniConnectionReplacedError extends refusedAs("ConnectionReplaced")(Schema.TaggedError<SogniConnectionReplacedError>(
+export class SogniConnectionReplacedError extends refusedAs("ConnectionReplaced")(Lazy.schemaClass(() => Schema.TaggedError<SogniConnectionReplacedError>(
   "@effect-sogni/core/SogniConnectionReplacedError"
 )("SogniConnectionReplacedError", {
   appId: Schema.String,
   message: Schema.String
-})) {
+}))) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
 }
@@ -205,7 +209,7 @@ export class SogniConnectionReplacedError extends refusedAs("ConnectionReplaced"
  *
  * @since 0.1.0
  */
-export class SogniApiError extends retriedByStatus(Schema.TaggedError<SogniApiError>("@effect-sogni/core/SogniApiError")(
+export class SogniApiError extends retriedByStatus(Lazy.schemaClass(() => Schema.TaggedError<SogniApiError>("@effect-sogni/core/SogniApiError")(
   "SogniApiError",
   {
     reason: Schema.Literal(
@@ -229,7 +233,7 @@ export class SogniApiError extends retriedByStatus(Schema.TaggedError<SogniApiEr
     /** The error body when it was a JSON object (surfaces with their own error shapes read it: chat.md §13). */
     body: Schema.optional(Schema.Unknown)
   }
-)) {
+))) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
 }
@@ -239,14 +243,14 @@ export class SogniApiError extends retriedByStatus(Schema.TaggedError<SogniApiEr
  *
  * @since 0.1.0
  */
-export class SogniDecodeError extends neverRetried(Schema.TaggedError<SogniDecodeError>("@effect-sogni/core/SogniDecodeError")(
+export class SogniDecodeError extends neverRetried(Lazy.schemaClass(() => Schema.TaggedError<SogniDecodeError>("@effect-sogni/core/SogniDecodeError")(
   "SogniDecodeError",
   {
     reason: Schema.Literal("Frame", "Payload", "Body"),
     message: Schema.String,
     source: Schema.optional(Schema.String)
   }
-)) {
+))) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
 }
@@ -257,13 +261,13 @@ export class SogniDecodeError extends neverRetried(Schema.TaggedError<SogniDecod
  *
  * @since 0.1.0
  */
-export class SogniInvalidRequest extends refusedAs("InvalidRequest")(Schema.TaggedError<SogniInvalidRequest>(
+export class SogniInvalidRequest extends refusedAs("InvalidRequest")(Lazy.schemaClass(() => Schema.TaggedError<SogniInvalidRequest>(
   "@effect-sogni/core/SogniInvalidRequest"
 )("SogniInvalidRequest", {
   field: Schema.String,
   rule: Schema.String,
   message: Schema.String
-})) {
+}))) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
 }
@@ -288,11 +292,13 @@ export class SogniInvalidRequest extends refusedAs("InvalidRequest")(Schema.Tagg
 // (a computed-key field in the class body itself would count as a side effect).
 export class SogniUnsupported extends /* @__PURE__ */ branded(
   /* @__PURE__ */ refusedAs("Unsupported")(
-    /* @__PURE__ */ Schema.TaggedError<SogniUnsupported>("@effect-sogni/core/SogniUnsupported")("SogniUnsupported", {
-      feature: Schema.String,
-      provider: Schema.String,
-      message: Schema.String
-    })
+    /* @__PURE__ */ Lazy.schemaClass(() =>
+      Schema.TaggedError<SogniUnsupported>("@effect-sogni/core/SogniUnsupported")("SogniUnsupported", {
+        feature: Schema.String,
+        provider: Schema.String,
+        message: Schema.String
+      })
+    )
   )
 ) {}
 

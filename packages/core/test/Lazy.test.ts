@@ -1,5 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Equal from "effect/Equal"
+import * as Exit from "effect/Exit"
 import * as Schema from "effect/Schema"
 import * as Lazy from "../src/Lazy.js"
 
@@ -52,5 +55,84 @@ describe("Lazy", () => {
     expect(() => Broken.ast).toThrow("no")
     expect(() => Broken.ast).toThrow("no")
     expect(attempts).toBe(2)
+  })
+
+  describe("schemaClass", () => {
+    const fields = { reason: Schema.Literal("Quota", "Closed"), message: Schema.String, code: Schema.optional(Schema.Number) }
+    const mixin = <C extends new(...args: Array<any>) => object>(Base: C) =>
+      class extends Base {
+        get isRetryable(): boolean {
+          return false
+        }
+      }
+    class Eager extends mixin(Schema.TaggedError<Eager>("test/Eager")("Refused", fields)) {
+      readonly brand = "refused"
+    }
+    let builds = 0
+    class Refused extends mixin(Lazy.schemaClass(() => {
+      builds++
+      return Schema.TaggedError<Refused>("test/Refused")("Refused", fields)
+    })) {
+      readonly brand = "refused"
+    }
+
+    it("builds nothing at declaration; its instances are those of the built class, for the subclass", () => {
+      expect(builds).toBe(0)
+      const e = new Refused({ reason: "Quota", message: "over quota", code: 7 })
+      expect(builds).toBe(1)
+      const eager = new Eager({ reason: "Quota", message: "over quota", code: 7 })
+      expect(e).toBeInstanceOf(Refused)
+      expect(e).toBeInstanceOf(Error)
+      expect(e.constructor).toBe(Refused)
+      expect(Object.getPrototypeOf(e)).toBe(Refused.prototype)
+      expect({ ...e }).toEqual({ ...eager })
+      expect(e._tag).toBe("Refused")
+      expect(e.message).toBe("over quota")
+      expect(e.name).toBe(eager.name)
+      expect(e.brand).toBe("refused")
+      expect(e.isRetryable).toBe(false)
+      expect(e.toJSON()).toEqual(eager.toJSON())
+      expect(String(e)).toBe(String(eager))
+      expect(Equal.equals(e, new Refused({ reason: "Quota", message: "over quota", code: 7 }))).toBe(true)
+      expect(Equal.equals(e, new Refused({ reason: "Closed", message: "over quota", code: 7 }))).toBe(false)
+      expect(typeof e.stack).toBe("string")
+      expect(builds).toBe(1)
+    })
+
+    it("validates its props as the built class does", () => {
+      expect(() => new Refused({ reason: "Nope" as "Quota", message: "m" })).toThrow(/reason/)
+      expect(() => new Refused({ reason: "Nope" as "Quota", message: "m" }, true)).not.toThrow()
+    })
+
+    it("is the schema of its instances: statics are forwarded with the subclass as receiver", () => {
+      expect(Schema.isSchema(Refused)).toBe(true)
+      expect(Refused._tag).toBe("Refused")
+      expect(Refused.identifier).toBe("test/Refused")
+      expect(Object.keys(Refused.fields)).toEqual(Object.keys(Eager.fields))
+      const made = Refused.make({ reason: "Closed", message: "closed" })
+      expect(made).toBeInstanceOf(Refused)
+      const decoded = Schema.decodeUnknownSync(Refused)({ _tag: "Refused", reason: "Closed", message: "closed" })
+      expect(decoded).toBeInstanceOf(Refused)
+      expect(decoded.isRetryable).toBe(false)
+      expect(Schema.encodeSync(Refused)(decoded)).toEqual({ _tag: "Refused", reason: "Closed", message: "closed" })
+      expect(Schema.is(Refused)(decoded)).toBe(true)
+      expect(Schema.is(Refused)(new Eager({ reason: "Closed", message: "closed" }))).toBe(false)
+      const Either_ = Schema.Union(Refused, Schema.String)
+      expect(Schema.decodeUnknownSync(Either_)({ _tag: "Refused", reason: "Quota", message: "q" })).toBeInstanceOf(Refused)
+      expect(String(Refused.ast)).toBe(String(Eager.ast).replaceAll("test/Eager", "test/Refused"))
+    })
+
+    it("fails, is caught by its tag and yields in Effect code as the built class", () => {
+      const caught = Effect.runSync(
+        Effect.fail(new Refused({ reason: "Closed", message: "gone" })).pipe(
+          Effect.catchTag("Refused", (e) => Effect.succeed(e.reason))
+        )
+      )
+      expect(caught).toBe("Closed")
+      const exit = Effect.runSyncExit(Effect.gen(function*() {
+        return yield* new Refused({ reason: "Quota", message: "q" })
+      }))
+      expect(Exit.isFailure(exit)).toBe(true)
+    })
   })
 })

@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import * as Lazy from "@effect-sogni/core/Lazy"
 import * as Duration from "effect/Duration"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
@@ -30,15 +31,18 @@ export type TypeId = typeof TypeId
  *
  * @since 0.1.0
  */
-export class SogniProjectError extends Schema.TaggedError<SogniProjectError>("@effect-sogni/media/SogniProjectError")(
-  "SogniProjectError",
-  {
-    reason: Schema.Literal("Failed", "Canceled", "CancelRejected", "CancelTimeout", "Timeout"),
-    projectId: Schema.String,
-    code: Schema.optional(Schema.Number),
-    originalCode: Schema.optional(Schema.String),
-    message: Schema.String
-  }
+export class SogniProjectError extends Lazy.schemaClass(() =>
+  // built on first use: a project that completes never constructs one
+  Schema.TaggedError<SogniProjectError>("@effect-sogni/media/SogniProjectError")(
+    "SogniProjectError",
+    {
+      reason: Schema.Literal("Failed", "Canceled", "CancelRejected", "CancelTimeout", "Timeout"),
+      projectId: Schema.String,
+      code: Schema.optional(Schema.Number),
+      originalCode: Schema.optional(Schema.String),
+      message: Schema.String
+    }
+  )
 ) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
