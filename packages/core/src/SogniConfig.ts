@@ -248,7 +248,13 @@ export const make = (input: SogniSettingsInput = {}): SogniSettings => ({
  *
  * @since 0.1.0
  */
-export const endpointsConfig: Config.Config<Pick<SogniSettingsInput, "restEndpoint" | "socketEndpoint">> = Config
+export const endpointsConfig: Config.Config<Pick<SogniSettingsInput, "restEndpoint" | "socketEndpoint">> = Config.suspend(
+  () => (endpointsBuilt ??= buildEndpoints())
+)
+
+// built when a layer first reads it, not at import (as {@link config} below)
+let endpointsBuilt: Config.Config<Pick<SogniSettingsInput, "restEndpoint" | "socketEndpoint">> | undefined
+const buildEndpoints = (): Config.Config<Pick<SogniSettingsInput, "restEndpoint" | "socketEndpoint">> => Config
   .all({
     restEndpoint: Config.option(Config.string("SOGNI_REST_ENDPOINT")),
     socketEndpoint: Config.option(Config.string("SOGNI_SOCKET_ENDPOINT"))
