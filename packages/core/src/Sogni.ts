@@ -81,10 +81,16 @@ export const layerServices: Layer.Layer<
   Exclude<Services, SogniConfig.SogniConfig>,
   never,
   SogniConfig.SogniConfig | HttpClient.HttpClient
-> = Layer.mergeAll(SogniAccount.layer, layerCloseOnLogout).pipe(
-  Layer.provideMerge(SogniSocket.layer().pipe(Layer.provide(layerSocketCredentials))),
-  Layer.provideMerge(SogniRest.layerWithAuth)
-)
+> = Layer.suspend(() => (servicesBuilt ??= buildServices()))
+
+// composed when a program first builds it, not at import (one object, so a graph that names it twice
+// still builds it once)
+let servicesBuilt: Layer.Layer<Exclude<Services, SogniConfig.SogniConfig>, never, SogniConfig.SogniConfig | HttpClient.HttpClient> | undefined
+const buildServices = () =>
+  Layer.mergeAll(SogniAccount.layer, layerCloseOnLogout).pipe(
+    Layer.provideMerge(SogniSocket.layer().pipe(Layer.provide(layerSocketCredentials))),
+    Layer.provideMerge(SogniRest.layerWithAuth)
+  )
 
 /**
  * Core from settings given in code, over `fetch`.
