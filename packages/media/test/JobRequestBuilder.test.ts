@@ -7,6 +7,7 @@ import { createRequire } from "node:module"
 import * as path from "node:path"
 import { SogniInvalidRequest } from "@effect-sogni/core/SogniError"
 import * as JobRequestBuilder from "../src/JobRequestBuilder.js"
+import { kindChecks } from "../src/internal/kindChecks.js"
 import type * as Params from "../src/Params.js"
 
 // ---------------------------------------------------------------------------------------------
@@ -921,6 +922,7 @@ describe("JobRequestBuilder.buildWith: the rules of a project kind given by the 
   const context = (p: Params.ProjectParams) => ({ projectId: P, model: descriptorFor(p) })
   // stand-in rules: the video one refuses everything, the audio one accepts everything
   const kinds: JobRequestBuilder.KindChecks = {
+    ...kindChecks,
     validateVideo: () => new SogniInvalidRequest({ field: "positivePrompt", rule: "stand-in", message: "video rules ran" }),
     validateAudio: () => undefined
   }
