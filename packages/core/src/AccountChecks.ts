@@ -63,7 +63,7 @@ export const validateUsername = (
   }).pipe(Effect.withSpan("AccountChecks.validateUsername"))
 
 /** On-chain balances of a wallet, decimal strings. @since 0.1.0 */
-export const WalletBalance = Lazy.schema(() => Schema.Struct({ sogni: Schema.String, spark: Schema.String, ether: Schema.String }))
+export const WalletBalance = /* @__PURE__ */ Lazy.schema(() => Schema.Struct({ sogni: Schema.String, spark: Schema.String, ether: Schema.String }))
 /** @since 0.1.0 */
 export type WalletBalance = typeof WalletBalance.Type
 

@@ -34,7 +34,7 @@ import { SogniSocket } from "./SogniSocket.js"
 import { decodedPushes } from "./Subscriptions.js"
 
 /** A link button of an alert. @since 0.1.0 */
-export const AlertAction = Lazy.schema(() =>
+export const AlertAction = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     label: Schema.String,
     href: Schema.String,
@@ -43,7 +43,7 @@ export const AlertAction = Lazy.schema(() =>
 )
 
 /** An announcement (`appAlert` push, `GET /v1/announcements/active` entry); times are epoch ms. @since 0.1.0 */
-export const Alert = Lazy.schema(() =>
+export const Alert = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct(
     {
       id: Schema.String,
@@ -67,7 +67,7 @@ export const Alert = Lazy.schema(() =>
 export type Alert = typeof Alert.Type
 
 /** A `toastMessage` push: the plain rendering of an announcement. @since 0.1.0 */
-export const Toast = Lazy.schema(() =>
+export const Toast = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     type: Schema.Literal("info", "success", "warning", "error"),
     message: Schema.String,
@@ -79,10 +79,10 @@ export const Toast = Lazy.schema(() =>
 export type Toast = typeof Toast.Type
 
 /** `GET /v1/announcements/active`. @since 0.1.0 */
-export const ActiveResponse = Lazy.schema(() => Schema.Struct({ announcements: Schema.Array(Alert) }))
+export const ActiveResponse = /* @__PURE__ */ Lazy.schema(() => Schema.Struct({ announcements: Schema.Array(Alert) }))
 
 /** `POST /v1/announcements/{id}/dismiss`. @since 0.1.0 */
-export const DismissResponse = Lazy.schema(() => Schema.Struct({ dismissed: Schema.Boolean, id: Schema.String }))
+export const DismissResponse = /* @__PURE__ */ Lazy.schema(() => Schema.Struct({ dismissed: Schema.Boolean, id: Schema.String }))
 /** @since 0.1.0 */
 export type DismissResponse = typeof DismissResponse.Type
 

@@ -39,7 +39,7 @@ export const hostedToolNames = [
 export type HostedToolName = typeof hostedToolNames[number]
 
 /** @since 0.1.0 */
-export const HostedToolName: Schema.Literal<typeof hostedToolNames> = Lazy.schema(() => Schema.Literal(...hostedToolNames))
+export const HostedToolName: Schema.Literal<typeof hostedToolNames> = /* @__PURE__ */ Lazy.schema(() => Schema.Literal(...hostedToolNames))
 
 /**
  * The 10 chat-app tools (`enums/tool-names.json#app`): manifest only, never executed by the SDK.
@@ -55,7 +55,7 @@ export const appToolNames = [
 export type AppToolName = typeof appToolNames[number]
 
 /** @since 0.1.0 */
-export const AppToolName: Schema.Literal<typeof appToolNames> = Lazy.schema(() => Schema.Literal(...appToolNames))
+export const AppToolName: Schema.Literal<typeof appToolNames> = /* @__PURE__ */ Lazy.schema(() => Schema.Literal(...appToolNames))
 
 /**
  * The 3 tools executed inside the Sogni chat app (`enums/tool-names.json#chatLocal`); they have schema
@@ -69,7 +69,7 @@ export const chatLocalToolNames = ["manage_memory", "resolve_personas", "set_con
 export type ChatLocalToolName = typeof chatLocalToolNames[number]
 
 /** @since 0.1.0 */
-export const ChatLocalToolName: Schema.Literal<typeof chatLocalToolNames> = Lazy.schema(() => Schema.Literal(...chatLocalToolNames))
+export const ChatLocalToolName: Schema.Literal<typeof chatLocalToolNames> = /* @__PURE__ */ Lazy.schema(() => Schema.Literal(...chatLocalToolNames))
 
 /**
  * The hosted tools a client can run itself by dispatching media projects (column L of tools.md §2).
@@ -84,7 +84,7 @@ export const clientExecutableToolNames = [
 export type ClientExecutableToolName = typeof clientExecutableToolNames[number]
 
 /** @since 0.1.0 */
-export const ClientExecutableToolName: Schema.Literal<typeof clientExecutableToolNames> = Lazy.schema(() =>
+export const ClientExecutableToolName: Schema.Literal<typeof clientExecutableToolNames> = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Literal(
     ...clientExecutableToolNames
   )

@@ -29,7 +29,7 @@ import { TokenType } from "./internal/protocol/billing.js"
 // ---------------------------------------------------------------------------------------------
 
 /** @since 0.1.0 */
-export const Network = Lazy.schema(() => Schema.Literal("fast", "relaxed"))
+export const Network = /* @__PURE__ */ Lazy.schema(() => Schema.Literal("fast", "relaxed"))
 /** @since 0.1.0 */
 export type Network = typeof Network.Type
 
@@ -37,7 +37,7 @@ export type Network = typeof Network.Type
 export const DecimalString = Schema.String
 
 /** @since 0.1.0 */
-export const Balance = Lazy.schema(() =>
+export const Balance = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     settled: DecimalString,
     credit: DecimalString,
@@ -52,15 +52,15 @@ export const Balance = Lazy.schema(() =>
 export type Balance = typeof Balance.Type
 
 /** @since 0.1.0 */
-export const Balances = Lazy.schema(() => Schema.Struct({ sogni: Balance, spark: Balance }))
+export const Balances = /* @__PURE__ */ Lazy.schema(() => Schema.Struct({ sogni: Balance, spark: Balance }))
 /** @since 0.1.0 */
 export type Balances = typeof Balances.Type
 
-const OptionalNullableNumber = Lazy.schema(() => Schema.optional(Schema.NullOr(Schema.Number)))
-const OptionalNullableString = Lazy.schema(() => Schema.optional(Schema.NullOr(Schema.String)))
+const OptionalNullableNumber = /* @__PURE__ */ Lazy.schema(() => Schema.optional(Schema.NullOr(Schema.Number)))
+const OptionalNullableString = /* @__PURE__ */ Lazy.schema(() => Schema.optional(Schema.NullOr(Schema.String)))
 
 /** A job inside a recovery snapshot or a project record (socket.md §8.2, rest.md §5.1). @since 0.1.0 */
-export const RecoveredWorkerJob = Lazy.schema(() =>
+export const RecoveredWorkerJob = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct(
     {
       imgID: Schema.optional(Schema.String),
@@ -90,7 +90,7 @@ export const RecoveredWorkerJob = Lazy.schema(() =>
 export type RecoveredWorkerJob = typeof RecoveredWorkerJob.Type
 
 /** Raw project statuses used by recovery snapshots and project records. @since 0.1.0 */
-export const RawProjectStatus = Lazy.schema(() =>
+export const RawProjectStatus = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Literal(
     "pending",
     "authorized",
@@ -107,7 +107,7 @@ export const RawProjectStatus = Lazy.schema(() =>
 export type RawProjectStatus = typeof RawProjectStatus.Type
 
 /** A project in `authenticated.activeProjects` / `unclaimedCompletedProjects` (socket.md §8.2). @since 0.1.0 */
-export const RecoveredProject = Lazy.schema(() =>
+export const RecoveredProject = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct(
     {
       id: Schema.String,
@@ -139,14 +139,14 @@ export const RecoveredProject = Lazy.schema(() =>
 export type RecoveredProject = typeof RecoveredProject.Type
 
 /** Arrays that are not arrays count as empty, as in the official client. */
-const LenientProjectArray = Lazy.schema(() => Schema.optionalWith(Schema.Array(RecoveredProject), { default: () => [] }))
+const LenientProjectArray = /* @__PURE__ */ Lazy.schema(() => Schema.optionalWith(Schema.Array(RecoveredProject), { default: () => [] }))
 
 // ---------------------------------------------------------------------------------------------
 // Server → client events (socket.md §10)
 // ---------------------------------------------------------------------------------------------
 
 /** @since 0.1.0 */
-export const Authenticated = Lazy.schema(() =>
+export const Authenticated = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     id: Schema.optional(Schema.String),
     clientType: Schema.optional(Schema.String),
@@ -178,12 +178,12 @@ export const BalanceUpdate = Balances
 export type BalanceUpdate = Balances
 
 /** `{modelId: workerCount}` for the connection's network. @since 0.1.0 */
-export const SwarmModels = Lazy.schema(() => Schema.Record({ key: Schema.String, value: Schema.Number }))
+export const SwarmModels = /* @__PURE__ */ Lazy.schema(() => Schema.Record({ key: Schema.String, value: Schema.Number }))
 /** @since 0.1.0 */
 export type SwarmModels = typeof SwarmModels.Type
 
 /** LLM catalog: a worker count (legacy) or a model-info object per id. @since 0.1.0 */
-export const SwarmLLMModels = Lazy.schema(() =>
+export const SwarmLLMModels = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Record({
     key: Schema.String,
     value: Schema.Union(
@@ -196,14 +196,14 @@ export const SwarmLLMModels = Lazy.schema(() =>
 export type SwarmLLMModels = typeof SwarmLLMModels.Type
 
 /** @since 0.1.0 */
-export const ChangeNetworkEvent = Lazy.schema(() => Schema.Struct({ network: Network }))
+export const ChangeNetworkEvent = /* @__PURE__ */ Lazy.schema(() => Schema.Struct({ network: Network }))
 /** @since 0.1.0 */
 export type ChangeNetworkEvent = typeof ChangeNetworkEvent.Type
 
-const Preparation = Lazy.schema(() => Schema.Struct({ phase: Schema.String }, { key: Schema.String, value: Schema.Unknown }))
+const Preparation = /* @__PURE__ */ Lazy.schema(() => Schema.Struct({ phase: Schema.String }, { key: Schema.String, value: Schema.Unknown }))
 
 /** @since 0.1.0 */
-export const JobStateQueued = Lazy.schema(() =>
+export const JobStateQueued = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     type: Schema.Literal("queued"),
     jobID: Schema.String,
@@ -215,7 +215,7 @@ export const JobStateQueued = Lazy.schema(() =>
   })
 )
 /** @since 0.1.0 */
-export const JobStatePending = Lazy.schema(() =>
+export const JobStatePending = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     type: Schema.Literal("pending"),
     jobID: Schema.String,
@@ -224,7 +224,7 @@ export const JobStatePending = Lazy.schema(() =>
   })
 )
 /** @since 0.1.0 */
-export const JobStateAssigned = Lazy.schema(() =>
+export const JobStateAssigned = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     type: Schema.Literal("assigned"),
     jobID: Schema.String,
@@ -241,7 +241,7 @@ const workerJobFields = {
   jobIndex: Schema.optional(Schema.Number)
 }
 /** @since 0.1.0 */
-export const JobStateInitiatingModel = Lazy.schema(() =>
+export const JobStateInitiatingModel = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     type: Schema.Literal("initiatingModel"),
     ...workerJobFields,
@@ -249,14 +249,14 @@ export const JobStateInitiatingModel = Lazy.schema(() =>
   })
 )
 /** @since 0.1.0 */
-export const JobStateJobStarted = Lazy.schema(() =>
+export const JobStateJobStarted = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     type: Schema.Literal("jobStarted"),
     ...workerJobFields
   })
 )
 /** @since 0.1.0 */
-export const JobStateJobCompleted = Lazy.schema(() =>
+export const JobStateJobCompleted = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     type: Schema.Literal("jobCompleted"),
     jobID: Schema.String
@@ -264,7 +264,7 @@ export const JobStateJobCompleted = Lazy.schema(() =>
 )
 
 /** `jobState`, discriminated by `type` (socket.md §10.4). @since 0.1.0 */
-export const JobState = Lazy.schema(() =>
+export const JobState = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Union(
     JobStateQueued,
     JobStatePending,
@@ -278,7 +278,7 @@ export const JobState = Lazy.schema(() =>
 export type JobState = typeof JobState.Type
 
 /** @since 0.1.0 */
-export const JobProgress = Lazy.schema(() =>
+export const JobProgress = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     jobID: Schema.String,
     imgID: Schema.optional(Schema.String),
@@ -295,7 +295,7 @@ export const JobProgress = Lazy.schema(() =>
 export type JobProgress = typeof JobProgress.Type
 
 /** @since 0.1.0 */
-export const JobETA = Lazy.schema(() =>
+export const JobETA = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     jobID: Schema.String,
     imgID: Schema.optional(Schema.String),
@@ -306,7 +306,7 @@ export const JobETA = Lazy.schema(() =>
 export type JobETA = typeof JobETA.Type
 
 /** @since 0.1.0 */
-export const JobResult = Lazy.schema(() =>
+export const JobResult = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct(
     {
       jobID: Schema.String,
@@ -333,7 +333,7 @@ export const JobResult = Lazy.schema(() =>
 export type JobResult = typeof JobResult.Type
 
 /** A failure code: numeric or a string tag. @since 0.1.0 */
-export const ErrorCode = Lazy.schema(() => Schema.Union(Schema.Number, Schema.String))
+export const ErrorCode = /* @__PURE__ */ Lazy.schema(() => Schema.Union(Schema.Number, Schema.String))
 
 /**
  * What a refusal adds when the account's plan is the reason (socket.md §10.8, chat.md §3): whether a
@@ -342,7 +342,7 @@ export const ErrorCode = Lazy.schema(() => Schema.Union(Schema.Number, Schema.St
  *
  * @since 0.2.0
  */
-export const PlanLimit = Lazy.schema(() =>
+export const PlanLimit = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     subscriptionLimit: Schema.optional(Schema.Boolean),
     requiredPlans: Schema.optional(Schema.Array(Schema.String)),
@@ -354,7 +354,7 @@ export const PlanLimit = Lazy.schema(() =>
 export type PlanLimit = typeof PlanLimit.Type
 
 /** `jobError` from the server: with `imgID` a job failed, without it the whole project did. @since 0.1.0 */
-export const JobError = Lazy.schema(() =>
+export const JobError = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     jobID: Schema.String,
     imgID: Schema.optional(Schema.String),
@@ -370,7 +370,7 @@ export const JobError = Lazy.schema(() =>
 export type JobError = typeof JobError.Type
 
 /** @since 0.1.0 */
-export const JobRetry = Lazy.schema(() =>
+export const JobRetry = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     jobID: Schema.String,
     imgID: Schema.String,
@@ -386,7 +386,7 @@ export const JobRetry = Lazy.schema(() =>
 export type JobRetry = typeof JobRetry.Type
 
 /** @since 0.1.0 */
-export const ArtistCancelConfirmation = Lazy.schema(() =>
+export const ArtistCancelConfirmation = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     jobID: Schema.String,
     didCancel: Schema.Boolean,
@@ -397,7 +397,7 @@ export const ArtistCancelConfirmation = Lazy.schema(() =>
 export type ArtistCancelConfirmation = typeof ArtistCancelConfirmation.Type
 
 /** @since 0.1.0 */
-export const Usage = Lazy.schema(() =>
+export const Usage = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     prompt_tokens: Schema.Number,
     completion_tokens: Schema.Number,
@@ -408,7 +408,7 @@ export const Usage = Lazy.schema(() =>
 export type Usage = typeof Usage.Type
 
 /** @since 0.1.0 */
-export const ToolCallDelta = Lazy.schema(() =>
+export const ToolCallDelta = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     index: Schema.Number,
     id: Schema.optional(Schema.String),
@@ -422,7 +422,7 @@ export const ToolCallDelta = Lazy.schema(() =>
 export type ToolCallDelta = typeof ToolCallDelta.Type
 
 /** @since 0.1.0 */
-export const JobTokens = Lazy.schema(() =>
+export const JobTokens = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     jobID: Schema.String,
     content: Schema.optional(Schema.NullOr(Schema.String)),
@@ -436,7 +436,7 @@ export const JobTokens = Lazy.schema(() =>
 export type JobTokens = typeof JobTokens.Type
 
 /** @since 0.1.0 */
-export const LLMJobCost = Lazy.schema(() =>
+export const LLMJobCost = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     costInUSD: Schema.optional(Schema.String),
     costInToken: Schema.optional(Schema.String),
@@ -448,7 +448,7 @@ export const LLMJobCost = Lazy.schema(() =>
 )
 
 /** @since 0.1.0 */
-export const LLMJobResult = Lazy.schema(() =>
+export const LLMJobResult = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     jobID: Schema.String,
     usage: Schema.optional(Usage),
@@ -461,7 +461,7 @@ export const LLMJobResult = Lazy.schema(() =>
 export type LLMJobResult = typeof LLMJobResult.Type
 
 /** @since 0.1.0 */
-export const LLMJobError = Lazy.schema(() =>
+export const LLMJobError = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     jobID: Schema.String,
     error: Schema.String,
@@ -475,10 +475,10 @@ export const LLMJobError = Lazy.schema(() =>
 export type LLMJobError = typeof LLMJobError.Type
 
 /** @since 0.1.0 */
-export const SubscriptionFlags = Lazy.schema(() => Schema.Record({ key: Schema.String, value: Schema.Boolean }))
+export const SubscriptionFlags = /* @__PURE__ */ Lazy.schema(() => Schema.Record({ key: Schema.String, value: Schema.Boolean }))
 
 /** @since 0.1.0 */
-export const SocketEventSubscriptionsUpdated = Lazy.schema(() =>
+export const SocketEventSubscriptionsUpdated = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     socketEventSubscriptions: Schema.Record({ key: Schema.String, value: Schema.Boolean })
   })
@@ -487,7 +487,7 @@ export const SocketEventSubscriptionsUpdated = Lazy.schema(() =>
 export type SocketEventSubscriptionsUpdated = typeof SocketEventSubscriptionsUpdated.Type
 
 /** @since 0.1.0 */
-export const ToastMessage = Lazy.schema(() =>
+export const ToastMessage = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     type: Schema.String,
     message: Schema.String,
@@ -497,7 +497,7 @@ export const ToastMessage = Lazy.schema(() =>
 )
 
 /** @since 0.1.0 */
-export const AppAlert = Lazy.schema(() =>
+export const AppAlert = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct(
     { id: Schema.String, kind: Schema.String, severity: Schema.String, title: Schema.String },
     { key: Schema.String, value: Schema.Unknown }
@@ -505,7 +505,7 @@ export const AppAlert = Lazy.schema(() =>
 )
 
 /** Open-ended account pushes, kept as records. */
-const Opaque = Lazy.schema(() => Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+const Opaque = /* @__PURE__ */ Lazy.schema(() => Schema.Record({ key: Schema.String, value: Schema.Unknown }))
 
 /**
  * Every server → client event, by frame `type`.
@@ -577,7 +577,7 @@ export type ServerEventOf<K extends ServerEventType> = Extract<ServerEvent, { re
  *
  * @since 0.1.0
  */
-export const JobRequest = Lazy.schema(() =>
+export const JobRequest = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct(
     {
       jobID: Schema.String,
@@ -597,7 +597,7 @@ export const JobRequest = Lazy.schema(() =>
 export type JobRequest = typeof JobRequest.Type
 
 /** The cancel message (a client `jobError`). @since 0.1.0 */
-export const CancelProject = Lazy.schema(() =>
+export const CancelProject = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     jobID: Schema.String,
     error: Schema.Literal("artistCanceled"),
@@ -609,10 +609,10 @@ export const CancelProject = Lazy.schema(() =>
 export type CancelProject = typeof CancelProject.Type
 
 /** @since 0.1.0 */
-export const NameOrNames = Lazy.schema(() => Schema.Union(Schema.String, Schema.Array(Schema.String)))
+export const NameOrNames = /* @__PURE__ */ Lazy.schema(() => Schema.Union(Schema.String, Schema.Array(Schema.String)))
 
 /** @since 0.1.0 */
-export const SetSocketEventSubscriptions = Lazy.schema(() =>
+export const SetSocketEventSubscriptions = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     subscriptions: Schema.optional(SubscriptionFlags),
     subscribe: Schema.optional(NameOrNames),
@@ -626,7 +626,7 @@ export const SetSocketEventSubscriptions = Lazy.schema(() =>
 export type SetSocketEventSubscriptions = typeof SetSocketEventSubscriptions.Type
 
 /** `llmJobRequest` (chat.md §2): core checks the envelope; chat owns the rest. @since 0.1.0 */
-export const LLMJobRequest = Lazy.schema(() =>
+export const LLMJobRequest = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct(
     {
       jobID: Schema.String,
@@ -641,7 +641,7 @@ export const LLMJobRequest = Lazy.schema(() =>
 export type LLMJobRequest = typeof LLMJobRequest.Type
 
 /** @since 0.1.0 */
-export const LLMJobCancel = Lazy.schema(() => Schema.Struct({ jobID: Schema.String }))
+export const LLMJobCancel = /* @__PURE__ */ Lazy.schema(() => Schema.Struct({ jobID: Schema.String }))
 /** @since 0.1.0 */
 export type LLMJobCancel = typeof LLMJobCancel.Type
 
@@ -1007,7 +1007,7 @@ export const makeId = (): string => crypto.randomUUID().toUpperCase()
 // ---------------------------------------------------------------------------------------------
 
 /** Error body on both hosts (rest.md §2.3). @since 0.1.0 */
-export const ErrorBody = Lazy.schema(() =>
+export const ErrorBody = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     status: Schema.optional(Schema.String),
     message: Schema.optional(Schema.String),
@@ -1024,7 +1024,7 @@ export const Envelope = <A, I, R>(data: Schema.Schema<A, I, R>) =>
   Schema.Struct({ status: Schema.Literal("success"), data })
 
 /** `GET /v1/account/me`. @since 0.1.0 */
-export const AccountMe = Lazy.schema(() =>
+export const AccountMe = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct(
     {
       username: Schema.String,
@@ -1038,10 +1038,10 @@ export const AccountMe = Lazy.schema(() =>
 export type AccountMe = typeof AccountMe.Type
 
 /** `POST /v1/account/nonce`. @since 0.1.0 */
-export const NonceResponse = Lazy.schema(() => Schema.Struct({ nonce: Schema.String }))
+export const NonceResponse = /* @__PURE__ */ Lazy.schema(() => Schema.Struct({ nonce: Schema.String }))
 
 /** `POST /v1/account/login`. @since 0.1.0 */
-export const LoginResponse = Lazy.schema(() =>
+export const LoginResponse = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     token: Schema.String,
     refreshToken: Schema.String,
@@ -1052,13 +1052,13 @@ export const LoginResponse = Lazy.schema(() =>
 export type LoginResponse = typeof LoginResponse.Type
 
 /** `POST /v1/account/refresh-token`. @since 0.1.0 */
-export const RefreshResponse = Lazy.schema(() => Schema.Struct({ token: Schema.String, refreshToken: Schema.String }))
+export const RefreshResponse = /* @__PURE__ */ Lazy.schema(() => Schema.Struct({ token: Schema.String, refreshToken: Schema.String }))
 
 /** `GET /v4/account/balance`. @since 0.1.0 */
 export const AccountBalance = Balances
 
 /** `GET /v1/subscriptions/status`. @since 0.1.0 */
-export const SubscriptionStatus = Lazy.schema(() =>
+export const SubscriptionStatus = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     subscription: Schema.Struct(
       { active: Schema.Boolean, status: Schema.String },
@@ -1068,13 +1068,13 @@ export const SubscriptionStatus = Lazy.schema(() =>
 )
 
 /** `GET /v1/image/downloadUrl`, `GET /v1/media/downloadUrl`. @since 0.1.0 */
-export const DownloadUrl = Lazy.schema(() => Schema.Struct({ downloadUrl: Schema.String }))
+export const DownloadUrl = /* @__PURE__ */ Lazy.schema(() => Schema.Struct({ downloadUrl: Schema.String }))
 
 /** `GET /v1/image/uploadUrl`, `GET /v1/media/uploadUrl`. @since 0.1.0 */
-export const UploadUrl = Lazy.schema(() => Schema.Struct({ uploadUrl: Schema.String }))
+export const UploadUrl = /* @__PURE__ */ Lazy.schema(() => Schema.Struct({ uploadUrl: Schema.String }))
 
 /** One entry of `GET /api/v1/models/list` (socket host, raw). @since 0.1.0 */
-export const ModelListEntry = Lazy.schema(() =>
+export const ModelListEntry = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct(
     {
       id: Schema.String,
@@ -1090,10 +1090,10 @@ export const ModelListEntry = Lazy.schema(() =>
 export type ModelListEntry = typeof ModelListEntry.Type
 
 /** `GET /api/v1/models/list`. @since 0.1.0 */
-export const ModelList = Lazy.schema(() => Schema.Array(ModelListEntry))
+export const ModelList = /* @__PURE__ */ Lazy.schema(() => Schema.Array(ModelListEntry))
 
 /** `GET /api/v2/models/tiers`: per-tier options, kept open (media.md §11.1). @since 0.1.0 */
-export const ModelTiers = Lazy.schema(() =>
+export const ModelTiers = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Record({
     key: Schema.String,
     value: Schema.Record({ key: Schema.String, value: Schema.Unknown })
@@ -1101,7 +1101,7 @@ export const ModelTiers = Lazy.schema(() =>
 )
 
 /** `GET /api/v1/artist/projects/sync`. @since 0.1.0 */
-export const ProjectsSync = Lazy.schema(() =>
+export const ProjectsSync = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     activeProjects: LenientProjectArray,
     unclaimedCompletedProjects: LenientProjectArray,
@@ -1112,7 +1112,7 @@ export const ProjectsSync = Lazy.schema(() =>
 export type ProjectsSync = typeof ProjectsSync.Type
 
 /** `GET /api/v1/artist/projects/active`. @since 0.1.0 */
-export const ActiveProjects = Lazy.schema(() =>
+export const ActiveProjects = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     projects: Schema.Array(Schema.Struct({ id: Schema.String }, { key: Schema.String, value: Schema.Unknown }))
   })

@@ -25,7 +25,7 @@ import { SogniInvalidRequest } from "./SogniError.js"
 import { type RestError, SogniRest } from "./SogniRest.js"
 
 /** One reward of `GET /v4/account/rewards`. @since 0.1.0 */
-export const Reward = Lazy.schema(() =>
+export const Reward = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct(
     {
       id: Schema.String,
@@ -49,7 +49,7 @@ export const Reward = Lazy.schema(() =>
 export type Reward = typeof Reward.Type
 
 /** One entry of `GET /v1/transactions/list` (times epoch ms). @since 0.1.0 */
-export const Transaction = Lazy.schema(() =>
+export const Transaction = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct(
     {
       id: Schema.String,
@@ -71,7 +71,7 @@ export const Transaction = Lazy.schema(() =>
 export type Transaction = typeof Transaction.Type
 
 /** A page of transactions; `next` is the offset of the following page. @since 0.1.0 */
-export const TransactionPage = Lazy.schema(() => Schema.Struct({ transactions: Schema.Array(Transaction), next: Schema.Number }))
+export const TransactionPage = /* @__PURE__ */ Lazy.schema(() => Schema.Struct({ transactions: Schema.Array(Transaction), next: Schema.Number }))
 /** @since 0.1.0 */
 export type TransactionPage = typeof TransactionPage.Type
 

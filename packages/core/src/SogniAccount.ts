@@ -46,9 +46,9 @@ export interface Identity {
 }
 
 /** Text the server may leave out or send as `null`: read as empty text. */
-const Text = Lazy.schema(() => Schema.optionalWith(Schema.String, { nullable: true, default: () => "" }))
+const Text = /* @__PURE__ */ Lazy.schema(() => Schema.optionalWith(Schema.String, { nullable: true, default: () => "" }))
 /** A flag the server may leave out or send as `null`: read as not set. */
-const Flag = Lazy.schema(() => Schema.optionalWith(Schema.Boolean, { nullable: true, default: () => false }))
+const Flag = /* @__PURE__ */ Lazy.schema(() => Schema.optionalWith(Schema.Boolean, { nullable: true, default: () => false }))
 
 /**
  * `GET /v1/account/me` decoded (rest.md §3): who the credential belongs to, its e-mail and its Discord
@@ -58,7 +58,7 @@ const Flag = Lazy.schema(() => Schema.optionalWith(Schema.Boolean, { nullable: t
  *
  * @since 0.1.0
  */
-export const MeData = Lazy.schema(() =>
+export const MeData = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     username: Schema.String,
     walletAddress: Schema.String,
@@ -218,7 +218,7 @@ const checkSignup = (params: SignupParams): Effect.Effect<SignupParams, SogniInv
   return Effect.succeed(params)
 }
 
-const CreateResponse = Lazy.schema(() => Schema.Struct({ token: Schema.String, refreshToken: Schema.String }))
+const CreateResponse = /* @__PURE__ */ Lazy.schema(() => Schema.Struct({ token: Schema.String, refreshToken: Schema.String }))
 
 /**
  * Signs up a new account (rest.md §3.1) and starts its session, as a login would: the wallet is derived

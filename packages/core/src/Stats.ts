@@ -49,7 +49,7 @@ type Board = (typeof leaderboardTypes)[number]
 export type LeaderboardType = Board
 
 /** The leaderboards the platform keeps. @since 0.1.0 */
-export const LeaderboardType: Schema.Literal<typeof leaderboardTypes> = Lazy.schema(() => Schema.Literal(...leaderboardTypes))
+export const LeaderboardType: Schema.Literal<typeof leaderboardTypes> = /* @__PURE__ */ Lazy.schema(() => Schema.Literal(...leaderboardTypes))
 
 /**
  * A leaderboard query: `period` `day` (the UTC day of `date`, epoch ms, today by default) or `lifetime`;
@@ -69,7 +69,7 @@ export interface LeaderboardParams {
 }
 
 /** One row of a leaderboard; `value` is a decimal string. @since 0.1.0 */
-export const LeaderboardItem = Lazy.schema(() =>
+export const LeaderboardItem = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     rank: Schema.Number,
     username: Schema.String,

@@ -41,7 +41,7 @@ import { SogniSocket } from "./SogniSocket.js"
 // ---------------------------------------------------------------------------------------------
 
 /** Subscription status values of the REST status call. @since 0.1.0 */
-export const StatusValue = Lazy.schema(() =>
+export const StatusValue = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Literal(
     "none",
     "trialing",
@@ -59,17 +59,17 @@ export const StatusValue = Lazy.schema(() =>
 export type StatusValue = typeof StatusValue.Type
 
 /** Plan ids. @since 0.1.0 */
-export const PlanId = Lazy.schema(() => Schema.Literal("unlimited", "unlimited_pro"))
+export const PlanId = /* @__PURE__ */ Lazy.schema(() => Schema.Literal("unlimited", "unlimited_pro"))
 /** @since 0.1.0 */
 export type PlanId = typeof PlanId.Type
 
 /** Billing terms. @since 0.1.0 */
-export const Term = Lazy.schema(() => Schema.Literal("monthly", "annual"))
+export const Term = /* @__PURE__ */ Lazy.schema(() => Schema.Literal("monthly", "annual"))
 /** @since 0.1.0 */
 export type Term = typeof Term.Type
 
 /** Fair-use state of a plan (the push form: times are epoch ms). @since 0.1.0 */
-export const FairUse = Lazy.schema(() =>
+export const FairUse = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct(
     {
       limited: Schema.Boolean,
@@ -88,7 +88,7 @@ export const FairUse = Lazy.schema(() =>
 export type FairUse = typeof FairUse.Type
 
 /** `GET /v1/subscriptions/status`: the account's subscription (times are ISO strings). @since 0.1.0 */
-export const SubscriptionInfo = Lazy.schema(() =>
+export const SubscriptionInfo = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct(
     {
       active: Schema.Boolean,
@@ -112,12 +112,12 @@ export const SubscriptionInfo = Lazy.schema(() =>
 export type SubscriptionInfo = typeof SubscriptionInfo.Type
 
 /** @since 0.1.0 */
-export const StatusResponse = Lazy.schema(() => Schema.Struct({ subscription: SubscriptionInfo }))
+export const StatusResponse = /* @__PURE__ */ Lazy.schema(() => Schema.Struct({ subscription: SubscriptionInfo }))
 /** @since 0.1.0 */
 export type StatusResponse = typeof StatusResponse.Type
 
 /** `GET /v1/subscriptions/usage`. @since 0.1.0 */
-export const Usage = Lazy.schema(() =>
+export const Usage = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     periodRenderSpark: Schema.Number,
     periodJobs: Schema.Number,
@@ -130,15 +130,15 @@ export const Usage = Lazy.schema(() =>
 export type Usage = typeof Usage.Type
 
 /** @since 0.1.0 */
-export const UsageResponse = Lazy.schema(() => Schema.Struct({ usage: Usage }))
+export const UsageResponse = /* @__PURE__ */ Lazy.schema(() => Schema.Struct({ usage: Usage }))
 
 /** `GET /v1/subscriptions/trial-eligibility`. @since 0.1.0 */
-export const TrialEligibility = Lazy.schema(() => Schema.Struct({ eligible: Schema.Boolean, reasonCode: Schema.NullOr(Schema.String) }))
+export const TrialEligibility = /* @__PURE__ */ Lazy.schema(() => Schema.Struct({ eligible: Schema.Boolean, reasonCode: Schema.NullOr(Schema.String) }))
 /** @since 0.1.0 */
 export type TrialEligibility = typeof TrialEligibility.Type
 
 /** One plan of `GET /v1/subscriptions/plans`. @since 0.1.0 */
-export const Plan = Lazy.schema(() =>
+export const Plan = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     planId: PlanId,
     tier: Schema.String,
@@ -154,15 +154,15 @@ export const Plan = Lazy.schema(() =>
 export type Plan = typeof Plan.Type
 
 /** @since 0.1.0 */
-export const PlansResponse = Lazy.schema(() => Schema.Struct({ plans: Schema.Array(Plan) }))
+export const PlansResponse = /* @__PURE__ */ Lazy.schema(() => Schema.Struct({ plans: Schema.Array(Plan) }))
 
 /** Where the checkout page sends the user back to. @since 0.1.0 */
-export const RedirectType = Lazy.schema(() => Schema.Literal("web", "app", "dashboard", "photobooth", "chat"))
+export const RedirectType = /* @__PURE__ */ Lazy.schema(() => Schema.Literal("web", "app", "dashboard", "photobooth", "chat"))
 /** @since 0.1.0 */
 export type RedirectType = typeof RedirectType.Type
 
 /** `POST /v1/iap/stripe/subscribe` body. @since 0.1.0 */
-export const CheckoutRequest = Lazy.schema(() =>
+export const CheckoutRequest = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     planId: PlanId,
     term: Term,
@@ -176,12 +176,12 @@ export const CheckoutRequest = Lazy.schema(() =>
 export type CheckoutRequest = typeof CheckoutRequest.Type
 
 /** A page to send the user to (checkout or billing portal). @since 0.1.0 */
-export const Link = Lazy.schema(() => Schema.Struct({ url: Schema.String, message: Schema.optional(Schema.String) }))
+export const Link = /* @__PURE__ */ Lazy.schema(() => Schema.Struct({ url: Schema.String, message: Schema.optional(Schema.String) }))
 /** @since 0.1.0 */
 export type Link = typeof Link.Type
 
 /** Entitlement status values of the socket push (socket.md §15). @since 0.1.0 */
-export const EntitlementStatus = Lazy.schema(() =>
+export const EntitlementStatus = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Literal(
     "trialing",
     "active",
@@ -194,7 +194,7 @@ export const EntitlementStatus = Lazy.schema(() =>
 )
 
 /** The plan inside an entitlement push (times are epoch ms, `version` a numeric string). @since 0.1.0 */
-export const EntitlementPlan = Lazy.schema(() =>
+export const EntitlementPlan = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct(
     {
       provider: Schema.String,
@@ -218,7 +218,7 @@ export const EntitlementPlan = Lazy.schema(() =>
 )
 
 /** `subscriptionEntitlementUpdated` (also `authenticated.subscriptionEntitlement`). @since 0.1.0 */
-export const Entitlement = Lazy.schema(() =>
+export const Entitlement = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct(
     {
       active: Schema.Boolean,
@@ -235,7 +235,7 @@ export const Entitlement = Lazy.schema(() =>
 export type Entitlement = typeof Entitlement.Type
 
 /** `subscriptionLimitNotice`: a plan limit was hit (opt-in push). @since 0.1.0 */
-export const LimitNotice = Lazy.schema(() =>
+export const LimitNotice = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct(
     {
       version: Schema.Union(Schema.String, Schema.Number),

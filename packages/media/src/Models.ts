@@ -78,7 +78,7 @@ export const llmModelsOf: (payload: Protocol.SwarmLLMModels) => ReadonlyArray<Ll
  *
  * @since 0.1.0
  */
-export const SizePreset = Lazy.schema(() =>
+export const SizePreset = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     label: Schema.String,
     id: Schema.String,
@@ -91,7 +91,7 @@ export const SizePreset = Lazy.schema(() =>
 /** @since 0.1.0 */
 export type SizePreset = typeof SizePreset.Type
 
-const EstimateResponse = Lazy.schema(() =>
+const EstimateResponse = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     quote: Schema.Struct({
       project: Schema.Struct({

@@ -61,7 +61,7 @@ import {
  *
  * @since 0.1.0
  */
-export const MediaInput = Lazy.schema(() =>
+export const MediaInput = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Union(Schema.Uint8ArrayFromSelf, Schema.Literal(true)).annotations({
     identifier: "MediaInput",
     description: "Uint8Array bytes, or true when already uploaded for this project id"
@@ -71,25 +71,25 @@ export const MediaInput = Lazy.schema(() =>
 export type MediaInput = typeof MediaInput.Type
 
 /** `sogni` (native token) or `spark` (purchased credits). @since 0.1.0 */
-export const TokenType = Lazy.schema(() => Schema.Literal("sogni", "spark"))
+export const TokenType = /* @__PURE__ */ Lazy.schema(() => Schema.Literal("sogni", "spark"))
 /** @since 0.1.0 */
 export type TokenType = typeof TokenType.Type
 
 /** `auto` (plan first), `subscription` (plan only), `tokens` (never the plan). @since 0.1.0 */
-export const BillingMode = Lazy.schema(() => Schema.Literal("auto", "subscription", "tokens"))
+export const BillingMode = /* @__PURE__ */ Lazy.schema(() => Schema.Literal("auto", "subscription", "tokens"))
 /** @since 0.1.0 */
 export type BillingMode = typeof BillingMode.Type
 
 /** `fast` (GPU servers; required for video) or `relaxed` (Macs; images only). @since 0.1.0 */
-export const Network = Lazy.schema(() => Schema.Literal("fast", "relaxed"))
+export const Network = /* @__PURE__ */ Lazy.schema(() => Schema.Literal("fast", "relaxed"))
 /** @since 0.1.0 */
 export type Network = typeof Network.Type
 
 /** An unsigned 32-bit seed. @since 0.1.0 */
-export const Seed = Lazy.schema(() => intBetween(0, 4_294_967_295))
+export const Seed = /* @__PURE__ */ Lazy.schema(() => intBetween(0, 4_294_967_295))
 
 /** Provenance receipt for world-generation requests (hashes lower-cased on the wire). @since 0.1.0 */
-export const WorldGenerationReceipt = Lazy.schema(() =>
+export const WorldGenerationReceipt = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Union(
     Schema.Struct({ stage: Schema.Literal("target_still"), sourceImageSha256: Sha256, selectionHash: Sha256 }),
     Schema.Struct({ stage: Schema.Literal("transition"), firstFrameSha256: Sha256, lastFrameSha256: Sha256 })
@@ -98,13 +98,13 @@ export const WorldGenerationReceipt = Lazy.schema(() =>
 /** @since 0.1.0 */
 export type WorldGenerationReceipt = typeof WorldGenerationReceipt.Type
 
-const Unit = Lazy.schema(() => between(0, 1))
+const Unit = /* @__PURE__ */ Lazy.schema(() => between(0, 1))
 
 /**
  * Optional fields of the same type share one property signature, so the decoder is compiled once for all
  * of them (each `Schema.optional` call is its own `T | undefined` union, compiled on its own).
  */
-const optional = Lazy.memo(() => ({
+const optional = /* @__PURE__ */ Lazy.memo(() => ({
   String: Schema.optional(Schema.String),
   Boolean: Schema.optional(Schema.Boolean),
   MediaInput: Schema.optional(MediaInput),
@@ -128,7 +128,7 @@ export const limits = {
 } as const
 
 /** Free text up to {@link limits}`.maxPromptLength` characters. */
-const PromptText = Lazy.schema(() =>
+const PromptText = /* @__PURE__ */ Lazy.schema(() =>
   Schema.String.pipe(
     Schema.filter((s) => s.length <= limits.maxPromptLength, {
       [RuleId]: "max-length",
@@ -139,7 +139,7 @@ const PromptText = Lazy.schema(() =>
 )
 
 /** Fields every project type shares. */
-const common = Lazy.memo(() => ({
+const common = /* @__PURE__ */ Lazy.memo(() => ({
     /** Model id from the catalog, e.g. `flux1-schnell-fp8`. */
     modelId: NonBlank,
     /** Outputs to render (default 1, at most {@link limits}`.maxNumberOfMedia`). */
@@ -173,7 +173,7 @@ const common = Lazy.memo(() => ({
 // ---------------------------------------------------------------------------------------------
 
 /** ControlNet types for image models (media.md §10.1.4). @since 0.1.0 */
-export const ControlNetName = Lazy.schema(() =>
+export const ControlNetName = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Literal(
     "canny",
     "depth",
@@ -201,7 +201,7 @@ export type ControlNetName = typeof ControlNetName.Type
  *
  * @since 0.1.0
  */
-export const ControlNet = Lazy.schema(() =>
+export const ControlNet = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     name: ControlNetName,
     image: optional().MediaInput,
@@ -214,13 +214,13 @@ export const ControlNet = Lazy.schema(() =>
 /** @since 0.1.0 */
 export type ControlNet = typeof ControlNet.Type
 
-const Sam3Label = Lazy.schema(() => Schema.Literal("positive", "negative"))
+const Sam3Label = /* @__PURE__ */ Lazy.schema(() => Schema.Literal("positive", "negative"))
 
 /** SAM 3 point: normalized coordinates. @since 0.1.0 */
-export const Sam3Point = Lazy.schema(() => Schema.Struct({ x: Unit, y: Unit, label: Sam3Label }))
+export const Sam3Point = /* @__PURE__ */ Lazy.schema(() => Schema.Struct({ x: Unit, y: Unit, label: Sam3Label }))
 
 /** SAM 3 box: normalized corners with `x0 < x1`, `y0 < y1`; label defaults to `positive`. @since 0.1.0 */
-export const Sam3Box = Lazy.schema(() => Schema.Struct({ x0: Unit, y0: Unit, x1: Unit, y1: Unit, label: Schema.optional(Sam3Label) }))
+export const Sam3Box = /* @__PURE__ */ Lazy.schema(() => Schema.Struct({ x0: Unit, y0: Unit, x1: Unit, y1: Unit, label: Schema.optional(Sam3Label) }))
 
 /**
  * SAM 3 segmentation prompt (media.md §10.1.5). Cross-field rules (at least one of points / boxes /
@@ -228,7 +228,7 @@ export const Sam3Box = Lazy.schema(() => Schema.Struct({ x0: Unit, y0: Unit, x1:
  *
  * @since 0.1.0
  */
-export const Sam3Prompt = Lazy.schema(() =>
+export const Sam3Prompt = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     points: Schema.optional(upTo(Sam3Point, 32)),
     boxes: Schema.optional(upTo(Sam3Box, 16)),
@@ -243,7 +243,7 @@ export const Sam3Prompt = Lazy.schema(() =>
 export type Sam3Prompt = typeof Sam3Prompt.Type
 
 /** GPT Image quality (`xhigh`/`max` on 2.5 only; `auto` is refused). @since 0.1.0 */
-export const GptImageQuality = Lazy.schema(() => Schema.Literal("low", "medium", "high", "standard", "hd", "xhigh", "max"))
+export const GptImageQuality = /* @__PURE__ */ Lazy.schema(() => Schema.Literal("low", "medium", "high", "standard", "hd", "xhigh", "max"))
 
 /**
  * Parameters of an image project (media.md §10.1), including GPT Image, ControlNet, SAM 3, BiRefNet and
@@ -251,7 +251,7 @@ export const GptImageQuality = Lazy.schema(() => Schema.Literal("low", "medium",
  *
  * @since 0.1.0
  */
-export const ImageParams = Lazy.schema(() =>
+export const ImageParams = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     type: Schema.Literal("image"),
     ...common(),
@@ -311,15 +311,15 @@ export type ImageParams = typeof ImageParams.Type
 // ---------------------------------------------------------------------------------------------
 
 /** Video control types (LTX v2v, media.md §10.2.6). @since 0.1.0 */
-export const VideoControlNetName = Lazy.schema(() => Schema.Literal("canny", "pose", "depth", "detailer", "outpaint", "inpaint"))
+export const VideoControlNetName = /* @__PURE__ */ Lazy.schema(() => Schema.Literal("canny", "pose", "depth", "detailer", "outpaint", "inpaint"))
 
 /** `{name, strength?}` → `currentControlNetsJob: [{name, controlStrength?}]`. @since 0.1.0 */
-export const VideoControlNet = Lazy.schema(() => Schema.Struct({ name: VideoControlNetName, strength: optional().Unit }))
+export const VideoControlNet = /* @__PURE__ */ Lazy.schema(() => Schema.Struct({ name: VideoControlNetName, strength: optional().Unit }))
 /** @since 0.1.0 */
 export type VideoControlNet = typeof VideoControlNet.Type
 
 /** Wan 3 aspect ratio. @since 0.1.0 */
-export const Wan3Ratio = Lazy.schema(() => Schema.Literal("adaptive", "16:9", "4:3", "1:1", "3:4", "9:16"))
+export const Wan3Ratio = /* @__PURE__ */ Lazy.schema(() => Schema.Literal("adaptive", "16:9", "4:3", "1:1", "3:4", "9:16"))
 
 /**
  * Parameters of a video project (media.md §10.2): WAN 2.2, LTX 2.x, Seedance, HappyHorse, Wan 3,
@@ -327,7 +327,7 @@ export const Wan3Ratio = Lazy.schema(() => Schema.Literal("adaptive", "16:9", "4
  *
  * @since 0.1.0
  */
-export const VideoParams = Lazy.schema(() =>
+export const VideoParams = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     type: Schema.Literal("video"),
     ...common(),
@@ -424,7 +424,7 @@ export type VideoParams = typeof VideoParams.Type
  *
  * @since 0.1.0
  */
-export const AudioParams = Lazy.schema(() =>
+export const AudioParams = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     type: Schema.Literal("audio"),
     ...common(),
@@ -472,7 +472,7 @@ export type AudioParams = typeof AudioParams.Type
  *
  * @since 0.1.0
  */
-export const ProjectParams = Lazy.schema(() => Schema.Union(ImageParams, VideoParams, AudioParams))
+export const ProjectParams = /* @__PURE__ */ Lazy.schema(() => Schema.Union(ImageParams, VideoParams, AudioParams))
 /** @since 0.1.0 */
 export type ProjectParams = typeof ProjectParams.Type
 
@@ -522,7 +522,7 @@ interface Decoders {
 }
 
 // compiled on first use, not at import (start-up cost for programs that pass prepared requests)
-const decoders = Lazy.memo((): Decoders => ({
+const decoders = /* @__PURE__ */ Lazy.memo((): Decoders => ({
   strict: Schema.decodeUnknownEither(ProjectParams, { onExcessProperty: "error", errors: "first" }),
   lenient: Schema.decodeUnknownEither(ProjectParams, { onExcessProperty: "ignore", errors: "first" }),
   keys: { image: keySetOf(ImageParams.ast), video: keySetOf(VideoParams.ast), audio: keySetOf(AudioParams.ast) }

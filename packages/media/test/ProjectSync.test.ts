@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import type { Protocol } from "@effect-sogni/core"
 import * as Effect from "effect/Effect"
 import * as FastCheck from "effect/FastCheck"
+import * as Schema from "effect/Schema"
 import * as ProjectSync from "../src/ProjectSync.js"
 
 const recovered = (id: string, fields: Partial<Protocol.RecoveredProject> = {}): Protocol.RecoveredProject => ({
@@ -89,5 +90,18 @@ describe("ProjectSync.strictly", () => {
     expect(kept.map((p) => p.id)).toEqual(["OK"])
     expect(kept[0]!.workerJobs?.[0]?.imgID).toBe("J1")
     expect(kept[0]!.model.id).toBe("flux1-schnell-fp8")
+  })
+
+  it("answers an empty snapshot list at once: synchronously, without loading the record schemas", () => {
+    // a dynamic import on this path would make runSync fail (an asynchronous step)
+    expect(Effect.runSync(ProjectSync.strictly([]))).toEqual([])
+  })
+
+  it("the record side loads on first use: a lookup schema decodes through the re-exported stand-in", async () => {
+    const kept = await Effect.runPromise(ProjectSync.strictly([recovered("R")]))
+    expect(kept.map((p) => p.id)).toEqual(["R"])
+    expect(Schema.decodeUnknownSync(ProjectSync.LookupStatus)("queued")).toBe("queued")
+    expect(ProjectSync.workerJobStatuses).toContain("jobCompleted")
+    expect(ProjectSync.defaultResolveOptions.attempts).toBe(4)
   })
 })

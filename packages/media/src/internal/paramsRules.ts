@@ -21,14 +21,14 @@ const rule = (id: string, message: (actual: unknown) => string) => ({
 const show = (u: unknown): string => (typeof u === "number" || typeof u === "boolean" ? String(u) : JSON.stringify(u))
 
 /** A finite number. @internal */
-export const FiniteNumber = Lazy.schema(() =>
+export const FiniteNumber = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Number.pipe(
     Schema.filter((n) => Number.isFinite(n), rule("type", (a) => `must be a finite number, got ${show(a)}`))
   )
 )
 
 /** A safe integer. @internal */
-export const Int = Lazy.schema(() =>
+export const Int = /* @__PURE__ */ Lazy.schema(() =>
   FiniteNumber.pipe(
     Schema.filter((n) => Number.isSafeInteger(n), rule("integer", (a) => `must be an integer, got ${show(a)}`))
   )
@@ -51,7 +51,7 @@ export const atLeast = (min: number) =>
   FiniteNumber.pipe(Schema.filter((n) => n >= min, rule("range", (a) => `must be at least ${min}, got ${show(a)}`)))
 
 /** A number > 0. @internal */
-export const Positive = Lazy.schema(() =>
+export const Positive = /* @__PURE__ */ Lazy.schema(() =>
   FiniteNumber.pipe(
     Schema.filter((n) => n > 0, rule("range", (a) => `must be greater than 0, got ${show(a)}`))
   )
@@ -62,7 +62,7 @@ export const intAtLeast = (min: number) =>
   Int.pipe(Schema.filter((n) => n >= min, rule("range", (a) => `must be at least ${min}, got ${show(a)}`)))
 
 /** A string with visible content. @internal */
-export const NonBlank = Lazy.schema(() =>
+export const NonBlank = /* @__PURE__ */ Lazy.schema(() =>
   Schema.String.pipe(
     Schema.filter((s) => s.trim().length > 0, rule("required", () => "must not be empty"))
   )
@@ -78,7 +78,7 @@ export const upTo = <S extends Schema.Schema.Any>(item: S, n: number) =>
   )
 
 /** A 64-digit hex SHA-256 digest. @internal */
-export const Sha256 = Lazy.schema(() =>
+export const Sha256 = /* @__PURE__ */ Lazy.schema(() =>
   Schema.String.pipe(
     Schema.filter((s) => /^[a-f0-9]{64}$/i.test(s), rule("format", () => "must be a SHA-256 hex digest"))
   )

@@ -10,7 +10,7 @@ import * as Schema from "effect/Schema"
 import { TokenType } from "./billing.js"
 import { DurableRunStatus, durableRunTerminalStatuses } from "./runStatus.js"
 
-const Json = Lazy.schema(() => Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+const Json = /* @__PURE__ */ Lazy.schema(() => Schema.Record({ key: Schema.String, value: Schema.Unknown }))
 
 /** Run statuses (protocol `enums/chat-run-status.json`). @since 0.2.0 */
 export const ChatRunStatus = DurableRunStatus
@@ -29,7 +29,7 @@ export const chatRunTerminalEvents: ReadonlySet<string> = new Set([
 ])
 
 /** One run event: `sequence` 1, 2, 3… per run, `at` an ISO time. @since 0.2.0 */
-export const ChatRunEvent = Lazy.schema(() =>
+export const ChatRunEvent = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     sequence: Schema.Int,
     type: Schema.String,
@@ -41,7 +41,7 @@ export const ChatRunEvent = Lazy.schema(() =>
 export type ChatRunEvent = typeof ChatRunEvent.Type
 
 /** The media a run has seen (inner keys camelCase). @since 0.2.0 */
-export const ChatRunMediaContext = Lazy.schema(() =>
+export const ChatRunMediaContext = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     images: Schema.Array(Schema.String),
     videos: Schema.Array(Schema.String),
@@ -55,7 +55,7 @@ export const ChatRunMediaContext = Lazy.schema(() =>
 export type ChatRunMediaContext = typeof ChatRunMediaContext.Type
 
 /** When a run was created, last changed and ended. @since 0.2.0 */
-export const ChatRunTimestamps = Lazy.schema(() =>
+export const ChatRunTimestamps = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     createdAt: Schema.String,
     updatedAt: Schema.String,
@@ -64,7 +64,7 @@ export const ChatRunTimestamps = Lazy.schema(() =>
 )
 
 /** The run record (chat.md §15.2). @since 0.2.0 */
-export const ChatRunRecord = Lazy.schema(() =>
+export const ChatRunRecord = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     runId: Schema.String,
     status: ChatRunStatus,

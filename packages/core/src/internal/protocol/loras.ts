@@ -9,7 +9,7 @@ import * as Lazy from "../../Lazy.js"
 import * as Schema from "effect/Schema"
 
 /** The artist-facing strength contract and presentation of one LoRA. @since 0.2.0 */
-export const LoraUi = Lazy.schema(() =>
+export const LoraUi = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct(
     {
       min: Schema.Number,
@@ -37,7 +37,7 @@ export const LoraUi = Lazy.schema(() =>
 export type LoraUi = typeof LoraUi.Type
 
 /** One catalog row: the id to pass in `loras`, and the models that accept it. @since 0.2.0 */
-export const LoraEntry = Lazy.schema(() =>
+export const LoraEntry = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     loraId: Schema.String,
     slug: Schema.String,
@@ -52,7 +52,7 @@ export const LoraEntry = Lazy.schema(() =>
 export type LoraEntry = typeof LoraEntry.Type
 
 /** Limits of every LoRA request. @since 0.2.0 */
-export const LoraConstraints = Lazy.schema(() =>
+export const LoraConstraints = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     maxPerRequest: Schema.Number,
     minStrength: Schema.Number,
@@ -63,7 +63,7 @@ export const LoraConstraints = Lazy.schema(() =>
 export type LoraConstraints = typeof LoraConstraints.Type
 
 /** `GET /v1/loras/comfy`. @since 0.2.0 */
-export const LoraCatalogResponse = Lazy.schema(() =>
+export const LoraCatalogResponse = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     lastUpdated: Schema.optional(Schema.String),
     loras: Schema.Array(LoraEntry),
@@ -75,12 +75,12 @@ export const LoraCatalogResponse = Lazy.schema(() =>
 export type LoraCatalogResponse = typeof LoraCatalogResponse.Type
 
 /** `GET /v1/loras/personal/catalog`: the account's ready personal LoRAs as catalog rows. @since 0.2.0 */
-export const PersonalLoraCatalog = Lazy.schema(() => Schema.Struct({ loras: Schema.Array(LoraEntry) }))
+export const PersonalLoraCatalog = /* @__PURE__ */ Lazy.schema(() => Schema.Struct({ loras: Schema.Array(LoraEntry) }))
 /** @since 0.2.0 */
 export type PersonalLoraCatalog = typeof PersonalLoraCatalog.Type
 
 /** An imported LoRA of the account (ids start with `personal-`). @since 0.2.0 */
-export const PersonalLora = Lazy.schema(() =>
+export const PersonalLora = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     id: Schema.String,
     name: Schema.String,
@@ -102,7 +102,7 @@ export const PersonalLora = Lazy.schema(() =>
 export type PersonalLora = typeof PersonalLora.Type
 
 /** `GET /v1/loras/personal`: the imported LoRAs and the library's limits. @since 0.2.0 */
-export const PersonalLoraLibrary = Lazy.schema(() =>
+export const PersonalLoraLibrary = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     loras: Schema.Array(PersonalLora),
     models: Schema.Array(Schema.String),
@@ -118,7 +118,7 @@ export const PersonalLoraLibrary = Lazy.schema(() =>
 export type PersonalLoraLibrary = typeof PersonalLoraLibrary.Type
 
 /** `POST /v1/loras/personal` body. @since 0.2.0 */
-export const LoraImportRequest = Lazy.schema(() =>
+export const LoraImportRequest = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     url: Schema.String,
     name: Schema.String,

@@ -8,7 +8,7 @@ import * as Lazy from "../../Lazy.js"
 import * as Schema from "effect/Schema"
 
 /** A durable run's status. @since 0.2.0 */
-export const DurableRunStatus = Lazy.schema(() =>
+export const DurableRunStatus = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Literal(
     "queued",
     "running",

@@ -25,7 +25,7 @@ export const savedUploadContentTypes: ReadonlySet<string> = new Set([
 ])
 
 /** A file in the library. @since 0.2.0 */
-export const SavedUpload = Lazy.schema(() =>
+export const SavedUpload = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     id: Schema.String,
     name: Schema.String,
@@ -40,7 +40,7 @@ export const SavedUpload = Lazy.schema(() =>
 export type SavedUpload = typeof SavedUpload.Type
 
 /** The library's limits. @since 0.2.0 */
-export const SavedUploadLimits = Lazy.schema(() =>
+export const SavedUploadLimits = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     entries: Schema.Number,
     bytes: Schema.Number,
@@ -54,17 +54,17 @@ export const SavedUploadLimits = Lazy.schema(() =>
 export type SavedUploadLimits = typeof SavedUploadLimits.Type
 
 /** `GET /v1/assets`. @since 0.2.0 */
-export const SavedUploadLibrary = Lazy.schema(() => Schema.Struct({ assets: Schema.Array(SavedUpload), limits: SavedUploadLimits }))
+export const SavedUploadLibrary = /* @__PURE__ */ Lazy.schema(() => Schema.Struct({ assets: Schema.Array(SavedUpload), limits: SavedUploadLimits }))
 /** @since 0.2.0 */
 export type SavedUploadLibrary = typeof SavedUploadLibrary.Type
 
 /** `GET /v1/assets/capabilities`. @since 0.2.0 */
-export const SavedUploadCapabilities = Lazy.schema(() => Schema.Struct({ enabled: Schema.Boolean }))
+export const SavedUploadCapabilities = /* @__PURE__ */ Lazy.schema(() => Schema.Struct({ enabled: Schema.Boolean }))
 /** @since 0.2.0 */
 export type SavedUploadCapabilities = typeof SavedUploadCapabilities.Type
 
 /** `POST /v1/assets/prepare` body: the file's digest, size, type and name. @since 0.2.0 */
-export const SavedUploadPrepareRequest = Lazy.schema(() =>
+export const SavedUploadPrepareRequest = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     sha256: Schema.String,
     bytes: Schema.Number,
@@ -81,7 +81,7 @@ export type SavedUploadPrepareRequest = typeof SavedUploadPrepareRequest.Type
  *
  * @since 0.2.0
  */
-export const SavedUploadPrepared = Lazy.schema(() =>
+export const SavedUploadPrepared = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     ...SavedUpload.fields,
     reused: Schema.optional(Schema.Boolean),
@@ -93,7 +93,7 @@ export const SavedUploadPrepared = Lazy.schema(() =>
 export type SavedUploadPrepared = typeof SavedUploadPrepared.Type
 
 /** `POST /v1/assets/{id}/bind` body: the project and its upload slot (`id`: a media slot id). @since 0.2.0 */
-export const SavedUploadBindRequest = Lazy.schema(() =>
+export const SavedUploadBindRequest = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     projectId: Schema.String,
     type: Schema.String,

@@ -10,7 +10,7 @@ import * as Schema from "effect/Schema"
 import { TokenType } from "./billing.js"
 import { DurableRunStatus, durableRunTerminalStatuses } from "./runStatus.js"
 
-const Json = Lazy.schema(() => Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+const Json = /* @__PURE__ */ Lazy.schema(() => Schema.Record({ key: Schema.String, value: Schema.Unknown }))
 
 /** Workflow statuses (workflows.md §6): the durable-run statuses. @since 0.2.0 */
 export const CreativeWorkflowStatus = DurableRunStatus
@@ -41,7 +41,7 @@ export const creativeWorkflowTransforms = [
 ] as const
 
 /** Step statuses inside a record. @since 0.2.0 */
-export const CreativeWorkflowStepStatus = Lazy.schema(() =>
+export const CreativeWorkflowStepStatus = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Literal(
     "queued",
     "running",
@@ -60,7 +60,7 @@ export type CreativeWorkflowStepStatus = typeof CreativeWorkflowStepStatus.Type
  *
  * @since 0.2.0
  */
-export const CreativeWorkflowEvent = Lazy.schema(() =>
+export const CreativeWorkflowEvent = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     id: Schema.String,
     sequence: Schema.Int,
@@ -77,7 +77,7 @@ export const CreativeWorkflowEvent = Lazy.schema(() =>
 export type CreativeWorkflowEvent = typeof CreativeWorkflowEvent.Type
 
 /** What an artifact is. @since 0.2.0 */
-export const CreativeWorkflowArtifactKind = Lazy.schema(() => Schema.Literal("image", "video", "audio", "model", "json", "text"))
+export const CreativeWorkflowArtifactKind = /* @__PURE__ */ Lazy.schema(() => Schema.Literal("image", "video", "audio", "model", "json", "text"))
 /** @since 0.2.0 */
 export type CreativeWorkflowArtifactKind = typeof CreativeWorkflowArtifactKind.Type
 
@@ -87,7 +87,7 @@ export type CreativeWorkflowArtifactKind = typeof CreativeWorkflowArtifactKind.T
  *
  * @since 0.2.0
  */
-export const CreativeWorkflowArtifact = Lazy.schema(() =>
+export const CreativeWorkflowArtifact = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     id: Schema.String,
     kind: CreativeWorkflowArtifactKind,
@@ -107,7 +107,7 @@ export const CreativeWorkflowArtifact = Lazy.schema(() =>
 export type CreativeWorkflowArtifact = typeof CreativeWorkflowArtifact.Type
 
 /** A dependency of a step on an earlier one (or on `$input_media`), as planned. @since 0.2.0 */
-export const CreativeWorkflowDependency = Lazy.schema(() =>
+export const CreativeWorkflowDependency = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     sourceStepId: Schema.String,
     targetArgument: Schema.String,
@@ -122,7 +122,7 @@ export const CreativeWorkflowDependency = Lazy.schema(() =>
 export type CreativeWorkflowDependency = typeof CreativeWorkflowDependency.Type
 
 /** Why a step or a workflow failed. @since 0.2.0 */
-export const CreativeWorkflowError = Lazy.schema(() =>
+export const CreativeWorkflowError = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     code: Schema.String,
     message: Schema.String,
@@ -136,7 +136,7 @@ export const CreativeWorkflowError = Lazy.schema(() =>
 export type CreativeWorkflowError = typeof CreativeWorkflowError.Type
 
 /** One step inside a record. @since 0.2.0 */
-export const CreativeWorkflowStep = Lazy.schema(() =>
+export const CreativeWorkflowStep = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     id: Schema.String,
     sequence: Schema.Int,
@@ -157,7 +157,7 @@ export const CreativeWorkflowStep = Lazy.schema(() =>
 export type CreativeWorkflowStep = typeof CreativeWorkflowStep.Type
 
 /** The `CreativeWorkflowRecord` (workflows.md §5). @since 0.2.0 */
-export const CreativeWorkflowRecord = Lazy.schema(() =>
+export const CreativeWorkflowRecord = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     workflowId: Schema.String,
     status: CreativeWorkflowStatus,
