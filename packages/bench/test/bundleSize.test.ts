@@ -51,7 +51,18 @@ describe("minimal image program bundle (esbuild min + gzip)", () => {
       expect(figures.contains("upload the files instead"), program).toBe(false)
       expect(figures.contains("Video upscaling preserves the complete source video"), program).toBe(false)
       expect(figures.contains("keyscale must look like"), program).toBe(false)
+      // the video and audio keyframe assembly travels with those rules (media internal/assembleKinds.ts)
+      expect(figures.contains("referenceAudioIdentityContentType"), program).toBe(false)
     }
+  })
+
+  // media ProjectSync's record side (schemas, lookups, verdicts) loads with the first non-empty snapshot
+  // or lookup; the adapter syncs at every authentication, and an empty snapshot never loads it
+  it("the adapter's program leaves ProjectSync's record schemas and lookups to a dynamic import", async () => {
+    const figures = await bundle("adapter")
+    expect(figures.lazy.map((l) => l.specifier)).toContain("./internal/projectRecords.js")
+    expect(figures.contains("ProjectSync.resolveMissing")).toBe(false)
+    expect(figures.contains("initiatingModel\",\"jobStarted\",\"jobProgress")).toBe(false)
   })
 
   // media Models builds its size-preset cache on the first lookup, loading effect/Cache then
