@@ -400,4 +400,44 @@ describe("ChunkBuffer", () => {
       assert.deepStrictEqual(chunks.at(-2), text("bcd"))
       assert.strictEqual(joined(chunks, "TextDelta"), "a".repeat(4) + "b".repeat(capacity - 4) + "cd")
     }))
+
+  it.effect("slots are reused across batches and compacted in place: any mix of offers and partial pulls keeps every chunk in order", () =>
+    Effect.sync(() => {
+      // a deterministic pseudo-random schedule: bursts of offers (text and lifecycle chunks) between pulls,
+      // long enough backlogs to pass the in-place compaction (1024 spent slots) many times
+      let seed = 7
+      const rand = (n: number) => {
+        seed = (seed * 1103515245 + 12345) % 2147483648
+        return seed % n
+      }
+      const capacity = 100_000
+      const buffer = ChunkBuffer.make(capacity, overflow)
+      const expected: Array<ChatChunk> = []
+      const taken: Array<ChatChunk> = []
+      let next = 0
+      for (let round = 0; round < 150; round++) {
+        const burst = rand(3) === 0 ? rand(3000) : rand(300)
+        for (let i = 0; i < burst; i++, next++) {
+          if (next % 97 === 0) {
+            buffer.offer(state(`s${next}`))
+            expected.push(state(`s${next}`))
+          } else {
+            buffer.offerText(`${next};`)
+            expected.push(text(`${next};`))
+          }
+        }
+        // sometimes one pull (partial when the backlog is past maxPull), sometimes everything
+        const pulls = rand(2) === 0 ? 1 : Number.POSITIVE_INFINITY
+        for (let k = 0; k < pulls; k++) {
+          const batch = buffer.poll()
+          if (batch === undefined) break
+          assert.isAtMost(batch.length, ChunkBuffer.maxPull)
+          taken.push(...batch)
+        }
+        assert.strictEqual(buffer.size(), expected.length - taken.length)
+      }
+      for (let batch = buffer.poll(); batch !== undefined; batch = buffer.poll()) taken.push(...batch)
+      assert.strictEqual(taken.length, expected.length)
+      assert.deepStrictEqual(taken, expected)
+    }))
 })

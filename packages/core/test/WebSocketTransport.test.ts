@@ -4,7 +4,8 @@
  * refused with a message that says why. The page is simulated with stand-in globals.
  */
 import { assert, describe, it } from "@effect/vitest"
-import WS from "ws"
+import type { AddressInfo } from "node:net"
+import WS, { WebSocketServer } from "ws"
 import * as WebSocketTransport from "../src/internal/webSocketTransport.js"
 
 class FakeBrowserSocket {
@@ -61,5 +62,53 @@ describe("WebSocketTransport", () => {
     WebSocketTransport.ping({ readyState: 0, ping: () => pings++ } as unknown as globalThis.WebSocket)
     WebSocketTransport.ping({ readyState: 1 } as unknown as globalThis.WebSocket)
     assert.strictEqual(pings, 1)
+  })
+
+  it("message listeners get the frame's data (text as a string, binary as bytes) until removed, over a real socket", async () => {
+    const server = new WebSocketServer({ host: "127.0.0.1", port: 0 })
+    await new Promise<void>((resolve) => server.once("listening", () => resolve()))
+    const peer = new Promise<WS>((resolve) => server.once("connection", resolve))
+    const socket = WebSocketTransport.open(`ws://127.0.0.1:${(server.address() as AddressInfo).port}/`, {})
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.addEventListener("open", () => resolve(), { once: true })
+        socket.addEventListener("error", () => reject(new Error("the socket did not open")), { once: true })
+      })
+      const seen: Array<unknown> = []
+      const viaObject: Array<unknown> = []
+      const shapes: Array<boolean> = []
+      // a plain object, not ws's MessageEvent (built per frame with symbol-keyed fields)
+      const listener = (event: { readonly data: unknown }) => {
+        shapes.push(Object.getPrototypeOf(event) === Object.prototype)
+        seen.push(event.data)
+      }
+      socket.addEventListener("message", listener)
+      // a second registration of the same listener is ignored, as with any EventTarget
+      socket.addEventListener("message", listener)
+      // an object listener is ws's own path: it gets ws's MessageEvent
+      socket.addEventListener("message", { handleEvent: (event: MessageEvent) => viaObject.push(event.data) })
+      const server1 = await peer
+      const next = () => new Promise<void>((resolve) => socket.addEventListener("message", () => resolve(), { once: true }))
+      let arrived = next()
+      server1.send("héllo")
+      await arrived
+      arrived = next()
+      server1.send(Buffer.from([1, 2, 3]))
+      await arrived
+      socket.removeEventListener("message", listener)
+      arrived = next()
+      server1.send("after")
+      await arrived
+      assert.strictEqual(seen.length, 2)
+      assert.deepStrictEqual(shapes, [true, true])
+      assert.strictEqual(seen[0], "héllo")
+      assert.isTrue(Buffer.isBuffer(seen[1]))
+      assert.deepStrictEqual([...(seen[1] as Buffer)], [1, 2, 3])
+      assert.deepStrictEqual(viaObject.slice(0, 1), ["héllo"])
+      assert.strictEqual(viaObject.at(-1), "after")
+    } finally {
+      socket.close()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    }
   })
 })

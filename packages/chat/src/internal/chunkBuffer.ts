@@ -132,9 +132,17 @@ export const make = (
   // put thousands of chunks between two timer turns, and waking early keeps them short of `capacity`
   // (where rule 2 would start merging text)
   const backlog = Math.max(1, Math.floor(capacity / 4))
-  // a string is a waiting `TextDelta`'s text; `head` is the first entry not yet handed over
-  let waiting: Array<ChatChunk | string> = []
+  // a string is a waiting `TextDelta`'s text; the entries waiting are `waiting[head..tail)`. The array is
+  // kept for the buffer's life and its slots reused (a handed-over slot is overwritten with "" at once, so
+  // nothing handed over stays reachable from here): no new array, and no regrowth, per batch
+  const waiting: Array<ChatChunk | string> = []
   let head = 0
+  let tail = 0
+  const append = (entry: ChatChunk | string) => {
+    if (tail < waiting.length) waiting[tail] = entry
+    else waiting.push(entry)
+    tail++
+  }
   let ended = false
   let failure: ChatError | undefined
   // the fiber waiting in `take`, the plain-JS consumer waiting in `onReady`, fibers waiting for the end
@@ -172,7 +180,7 @@ export const make = (
   // once that much time has passed since, with whatever arrived meanwhile
   const notify = () => {
     if (wake === undefined && ready === undefined) return
-    if (coalesceMillis <= 0 || waiting.length - head >= backlog) return wakeNow()
+    if (coalesceMillis <= 0 || tail - head >= backlog) return wakeNow()
     if (timer !== undefined) return
     const since = now() - lastWake
     if (since >= coalesceMillis) return wakeNow()
@@ -196,12 +204,12 @@ export const make = (
 
   const offerText = (text: string) => {
     if (ended) return
-    const n = waiting.length - head
+    const n = tail - head
     if (n < capacity) {
-      waiting.push(text)
+      append(text)
       return notify()
     }
-    const i = waiting.length - 1
+    const i = tail - 1
     const last = waiting[i]!
     if (typeof last === "string") {
       waiting[i] = last + text
@@ -223,18 +231,18 @@ export const make = (
       }
     }
     if (n >= 2 * capacity) return fail(onOverflow(n))
-    waiting.push(text)
+    append(text)
   }
 
   const offer = (chunk: ChatChunk) => {
     if (chunk._tag === "TextDelta") return offerText(chunk.text)
     if (ended) return
-    const n = waiting.length - head
+    const n = tail - head
     if (n < capacity) {
-      waiting.push(chunk)
+      append(chunk)
       return notify()
     }
-    const i = waiting.length - 1
+    const i = tail - 1
     const last = element(waiting[i]!)
     const merged = merge(last, chunk)
     if (merged !== undefined) {
@@ -249,29 +257,32 @@ export const make = (
       }
     }
     if (n >= 2 * capacity) return fail(onOverflow(n))
-    waiting.push(chunk)
+    append(chunk)
   }
 
   // the next at most `maxPull` waiting elements, built from their waiting form (`undefined` when none);
   // with `raw`, a `TextDelta` stays its text
   const pullWith = <A>(raw: boolean): Array<A> | undefined => {
-    const available = waiting.length - head
+    const available = tail - head
     if (available === 0) return undefined
     const n = available < maxPull ? available : maxPull
     const out: Array<A> = new Array(n)
     for (let k = 0; k < n; k++) {
       const entry = waiting[head + k]!
       out[k] = (raw || typeof entry !== "string" ? entry : textDelta(entry)) as A
+      // the slot lets go of what it handed over at once
+      waiting[head + k] = ""
     }
     if (n === available) {
-      waiting = []
       head = 0
+      tail = 0
     } else {
-      // drop the handed-over strings' slots at once; compact the array once half of it is spent
-      for (let k = head; k < head + n; k++) waiting[k] = ""
       head += n
-      if (head >= 1024 && head * 2 >= waiting.length) {
-        waiting = waiting.slice(head)
+      // once half of the used slots are spent, move the rest to the front (in place)
+      if (head >= 1024 && head * 2 >= tail) {
+        waiting.copyWithin(0, head, tail)
+        waiting.fill("", tail - head, tail)
+        tail -= head
         head = 0
       }
     }
@@ -332,13 +343,13 @@ export const make = (
     offerText,
     take,
     next,
-    size: () => waiting.length - head,
+    size: () => tail - head,
     poll,
     pollText,
     ended: () => ended,
     failure: () => failure,
     onReady: (f) => {
-      if (waiting.length > head || ended) {
+      if (tail > head || ended) {
         ready = undefined
         return f()
       }
