@@ -200,6 +200,9 @@ const supersedableInput = (input: ProjectState.Input): boolean =>
  * What it keeps of `prepared` for the project's life is what a resend and the URL mints need (the request,
  * the media kind and output format): no closure refers to `prepared` itself, and the input bytes to upload
  * are let go once the uploads ran.
+ *
+ * `runtime` is the runtime the project's own fibers are forked with: the caller's (taken here when not
+ * given).
  */
 export const make = (
   deps: ActorDeps,
@@ -207,7 +210,8 @@ export const make = (
   prepared: Prepared,
   keepBacklog: boolean,
   adopted?: Adopted | undefined,
-  startInCaller = false
+  startInCaller = false,
+  runtime?: Runtime.Runtime<never> | undefined
 ): Effect.Effect<ProjectActor> => {
   // read here, outside every closure: the closures below capture these fields, never `prepared`
   const given = prepared.request
@@ -220,24 +224,28 @@ export const make = (
     const request = id === given.jobID ? given : { ...given, jobID: id }
     const scope = yield* Scope.fork(parent, ExecutionStrategy.sequential)
     // The project's own fibers (start, deadlines, ETA ticks, lookups), forked with the caller's runtime
-    // and interrupted when the scope closes. Kept in a plain set with a plain scope finalizer rather
+    // (`runtime`, when the caller took it outside its per-project span: a runtime taken inside it holds a
+    // copy of the context with the span, for the project's whole life) and interrupted when the scope
+    // closes. Kept in a plain set with a plain scope finalizer rather
     // than a `FiberSet`: its `acquireRelease` diffs the fiber's refs (the whole context) at release, a
     // cost every project paid once more at its end.
-    const fork = Runtime.runFork(yield* Effect.runtime<never>())
-    const live = new Set<Fiber.RuntimeFiber<void>>()
+    const fork = Runtime.runFork(runtime ?? (yield* Effect.runtime<never>()))
+    // created with the first fiber: most projects never fork one (the service watches the deadlines)
+    let live: Set<Fiber.RuntimeFiber<void>> | undefined
     // set when the project's scope closes: its queued mints are dropped and nothing more is forked
     let released = false
     const runFork = (effect: Effect.Effect<void>): void => {
       if (released) return
       const fiber = fork(effect)
-      live.add(fiber)
-      fiber.addObserver(() => live.delete(fiber))
+      const fibers = (live ??= new Set())
+      fibers.add(fiber)
+      fiber.addObserver(() => fibers.delete(fiber))
     }
     yield* Scope.addFinalizer(
       scope,
       Effect.suspend(() => {
         released = true
-        return live.size === 0 ? Effect.void : Fiber.interruptAll([...live])
+        return live === undefined || live.size === 0 ? Effect.void : Fiber.interruptAll([...live])
       })
     )
     const wanted = () => !released
@@ -248,22 +256,26 @@ export const make = (
       steps,
       disableSafety
     })
-    const subscribers = new Set<EventBuffer>()
-    const listeners = new Set<ProjectListener>()
-    /** The listeners that said when they need progress events (`ListenOptions.wantsProgress`). */
-    const progressWanted = new Map<ProjectListener, () => boolean>()
+    // The subscribers, listeners and cancel answers are created on first use: a `run` has none, an
+    // adapter's project one listener, and a project is rarely canceled.
+    let subscribers: Set<EventBuffer> | undefined
+    /**
+     * The listeners in the order they came, each with when it needs progress events
+     * (`ListenOptions.wantsProgress`; undefined: always).
+     */
+    let listeners: Map<ProjectListener, (() => boolean) | undefined> | undefined
     /** Whether no listener needs the progress events now. */
     const listenersQuiet = (): boolean => {
-      for (const listener of listeners) {
-        const wants = progressWanted.get(listener)
-        if (wants === undefined || wants()) return false
+      if (listeners !== undefined) {
+        for (const wants of listeners.values()) if (wants === undefined || wants()) return false
       }
       return true
     }
     let backlog: Array<ProjectState.ProjectEvent> | undefined = keepBacklog ? [] : undefined
     let ticking = false
-    const done = yield* Deferred.make<ProjectState.ProjectState>()
-    const cancelAnswers = new Set<Deferred.Deferred<void, SogniProjectError>>()
+    // the callers waiting for the end (`await`): plain callbacks rather than a `Deferred` per project
+    let waiters: Set<(final: ProjectState.ProjectState) => void> | undefined
+    let cancelAnswers: Set<Deferred.Deferred<void, SogniProjectError>> | undefined
     const cancelFrame = cancelFrameOf(id)
 
     /** Calls one listener; one that throws is removed (it would throw again) and the error logged. */
@@ -271,8 +283,7 @@ export const make = (
       try {
         listener(event, state)
       } catch (error) {
-        listeners.delete(listener)
-        progressWanted.delete(listener)
+        listeners?.delete(listener)
         deps.fork(Effect.logWarning(`a listener of project ${id} threw and was removed`, error))
       }
     }
@@ -282,9 +293,9 @@ export const make = (
         if (backlog.length >= backlogLimit) backlog.shift()
         backlog.push(event)
       }
-      if (subscribers.size > 0) for (const b of subscribers) b.offer(event)
-      if (listeners.size > 0) for (const listener of listeners) call(listener, event)
-      if (event._tag === "CancelRejected" && cancelAnswers.size > 0) {
+      if (subscribers !== undefined && subscribers.size > 0) for (const b of subscribers) b.offer(event)
+      if (listeners !== undefined && listeners.size > 0) for (const listener of listeners.keys()) call(listener, event)
+      if (event._tag === "CancelRejected" && cancelAnswers !== undefined && cancelAnswers.size > 0) {
         for (const d of cancelAnswers) {
           Deferred.unsafeDone(d, Exit.fail(new SogniProjectError({ reason: "CancelRejected", projectId: id, message: event.message })))
         }
@@ -339,16 +350,20 @@ export const make = (
       if (ProjectState.isTerminal(state.status)) return
       // the actor owns `state`: update it in place (no per-frame copies to promote and collect)
       // nobody observes progress (a `run`): the reducer builds no progress events
-      const quiet = backlog === undefined && subscribers.size === 0 && (listeners.size === 0 || listenersQuiet())
+      const quiet = backlog === undefined && (subscribers === undefined || subscribers.size === 0) && listenersQuiet()
       const step = ProjectState.transitionInPlace(state, input, quiet)
       state = step.state
       if (!ticking && input._tag === "Server" && input.event.type === "jobETA") startTicks()
       const events = step.events
       for (let i = 0; i < events.length; i++) publish(events[i]!)
       if (ProjectState.isTerminal(state.status)) {
-        Deferred.unsafeDone(done, Exit.succeed(state))
-        for (const d of cancelAnswers) Deferred.unsafeDone(d, Exit.void)
-        for (const b of subscribers) b.end()
+        if (waiters !== undefined) {
+          const final = state
+          for (const resume of waiters) resume(final)
+          waiters = undefined
+        }
+        if (cancelAnswers !== undefined) for (const d of cancelAnswers) Deferred.unsafeDone(d, Exit.void)
+        if (subscribers !== undefined) for (const b of subscribers) b.end()
         deps.untrack(id)
         // release the route, timers and command fibers: from outside this project's scope (`releaseNow`),
         // or in the caller's own fiber when it still waits for the end (`run`, see `finish`)
@@ -373,7 +388,7 @@ export const make = (
      */
     const releaseNow = (): void => {
       // (were a finalizer ever to wait, the closing fiber would go on in the background, as a fork does)
-      if (live.size === 0) Effect.runSyncExit(release)
+      if (live === undefined || live.size === 0) Effect.runSyncExit(release)
       else deps.fork(Effect.interruptible(release))
     }
 
@@ -548,24 +563,34 @@ export const make = (
       return Infinity
     }
 
+    /** The project's final state, once it ended (at once when it already has). */
+    const awaitEnd: Effect.Effect<ProjectState.ProjectState> = Effect.async<ProjectState.ProjectState>((resume) => {
+      if (ProjectState.isTerminal(state.status)) return resume(Effect.succeed(state))
+      const waiter = (final: ProjectState.ProjectState) => resume(Effect.succeed(final))
+      ;(waiters ??= new Set()).add(waiter)
+      return Effect.sync(() => {
+        waiters?.delete(waiter)
+      })
+    })
+
     let events: Stream.Stream<ProjectState.ProjectEvent> | undefined
     let cancel: Effect.Effect<void, SogniProjectError | SogniError.SogniError> | undefined
     const project: Project = {
       id,
       state: Effect.sync(() => ProjectState.snapshot(state)),
       listen: (listener, options?: ListenOptions) => {
-        listeners.add(listener)
-        if (options?.wantsProgress !== undefined) progressWanted.set(listener, options.wantsProgress)
+        // (a listener added twice keeps its place and takes the later `wantsProgress`, as before)
+        const current = (listeners ??= new Map())
+        if (!current.has(listener) || options?.wantsProgress !== undefined) current.set(listener, options?.wantsProgress)
         for (const e of takeBacklog()) {
-          if (!listeners.has(listener)) break
+          if (!current.has(listener)) break
           call(listener, e)
         }
         return () => {
-          listeners.delete(listener)
-          progressWanted.delete(listener)
+          current.delete(listener)
         }
       },
-      await: Effect.flatMap(Deferred.await(done), outcome),
+      await: Effect.flatMap(awaitEnd, outcome),
       // built on first use: most projects are never subscribed to (an adapter listens) nor canceled
       // each subscriber pulls from its own bounded buffer (overflow policy: eventBuffer.ts); the reducer
       // only appends to it, and a consumer wakes once per batch it pulls
@@ -577,10 +602,10 @@ export const make = (
                 const b = new EventBuffer(eventBufferCapacity)
                 for (const e of takeBacklog()) b.offer(e)
                 if (ProjectState.isTerminal(state.status)) b.end()
-                subscribers.add(b)
+                ;(subscribers ??= new Set()).add(b)
                 return b
               }),
-              (b) => Effect.sync(() => subscribers.delete(b))
+              (b) => Effect.sync(() => subscribers?.delete(b))
             ),
             (b) => Stream.repeatEffectChunkOption(b.pull)
           )
@@ -591,7 +616,7 @@ export const make = (
           if (ProjectState.isTerminal(state.status)) return Effect.void
           return Effect.gen(function*() {
             const answer = yield* Deferred.make<void, SogniProjectError>()
-            cancelAnswers.add(answer)
+            ;(cancelAnswers ??= new Set()).add(answer)
             yield* deps.send(cancelFrame)
             yield* Deferred.await(answer).pipe(
               Effect.timeoutFail({
@@ -603,7 +628,7 @@ export const make = (
                     message: `no cancel confirmation within ${Duration.format(timing.cancelTimeout)}`
                   })
               }),
-              Effect.ensuring(Effect.sync(() => cancelAnswers.delete(answer)))
+              Effect.ensuring(Effect.sync(() => cancelAnswers?.delete(answer)))
             )
           })
         }).pipe(Effect.withSpan("Projects.cancel", { attributes: { projectId: id }, captureStackTrace: false })))
