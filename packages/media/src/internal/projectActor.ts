@@ -276,7 +276,6 @@ export const make = (
     // the callers waiting for the end (`await`): plain callbacks rather than a `Deferred` per project
     let waiters: Set<(final: ProjectState.ProjectState) => void> | undefined
     let cancelAnswers: Set<Deferred.Deferred<void, SogniProjectError>> | undefined
-    const cancelFrame = cancelFrameOf(id)
 
     /** Calls one listener; one that throws is removed (it would throw again) and the error logged. */
     const call = (listener: ProjectListener, event: ProjectState.ProjectEvent): void => {
@@ -379,7 +378,7 @@ export const make = (
     // `run` closes an ended project's scope in its own fiber after the wait (no fiber forked for it);
     // once it stopped waiting (`finish`), a later end is closed by a service fiber as for other callers
     let closeInCaller = startInCaller && adopted === undefined
-    const release = Effect.suspend(() => Scope.close(scope, Exit.void))
+    const release = (): Effect.Effect<void> => Scope.close(scope, Exit.void)
     /**
      * Closes the ended project's scope from the turn that ended it. With none of its own fibers running
      * (the usual case: the service watches deadlines, mints are callbacks) every finalizer is synchronous
@@ -388,8 +387,8 @@ export const make = (
      */
     const releaseNow = (): void => {
       // (were a finalizer ever to wait, the closing fiber would go on in the background, as a fork does)
-      if (live === undefined || live.size === 0) Effect.runSyncExit(release)
-      else deps.fork(Effect.interruptible(release))
+      if (live === undefined || live.size === 0) Effect.runSyncExit(release())
+      else deps.fork(Effect.interruptible(release()))
     }
 
     // --- commands --------------------------------------------------------------------------------
@@ -423,7 +422,7 @@ export const make = (
       switch (command._tag) {
         case "Resubmit":
           // wait for the next connection (the refusing one is going away), then send the same request
-          return Effect.zipRight(deps.nextConnection(timing.resubmitWait), sendRequest)
+          return Effect.zipRight(deps.nextConnection(timing.resubmitWait), sendRequest())
         case "LookUp":
           // "already exists": the server has it (a resend of a project it already took, maybe finished)
           return deps.findProject(id).pipe(
@@ -457,7 +456,8 @@ export const make = (
       offer({ _tag: "Server", event, now: at })
     }
 
-    const sendRequest: Effect.Effect<void> = deps.send({ type: "jobRequest", payload: request }).pipe(
+    // the effects below are built when used, not kept per project for its whole life
+    const sendRequest = (): Effect.Effect<void> => deps.send({ type: "jobRequest", payload: request }).pipe(
       Effect.tap(() =>
         Effect.sync(() => {
           actor.sentOn = deps.generation()
@@ -470,7 +470,7 @@ export const make = (
       )
     )
 
-    const start = Effect.gen(function*() {
+    const start = (): Effect.Effect<void> => Effect.gen(function*() {
       // the input bytes are needed once: a resend only writes the request again
       const batches = uploads
       uploads = undefined
@@ -484,7 +484,7 @@ export const make = (
           })
         }
       }
-      yield* sendRequest
+      yield* sendRequest()
     })
 
     // ETA-only jobs progress with time
@@ -504,7 +504,7 @@ export const make = (
     const createdAt = now()
     const deadlineAt = createdAt + Duration.toMillis(timing.projectTimeout)
     const idleMillis = Duration.toMillis(timing.idleTimeout)
-    const idleText = Duration.format(timing.idleTimeout)
+    const idleText = () => Duration.format(timing.idleTimeout)
 
     /** Ends the project with a `Timeout` failure unless a lookup shows the server finished it. */
     const expire = (originalCode: "projectTimeout" | "idleTimeout", message: string) =>
@@ -518,12 +518,12 @@ export const make = (
         }
         if (ProjectState.isTerminal(state.status)) return
         // tell the server too (no confirmation awaited), as the official client's watchdog does
-        deps.fork(deps.send(cancelFrame).pipe(Effect.timeout(timing.interruptCancelTimeout), Effect.ignore))
+        deps.fork(deps.send(cancelFrameOf(id)).pipe(Effect.timeout(timing.interruptCancelTimeout), Effect.ignore))
         offer({ _tag: "LocalFailure", error: { code: 0, originalCode, message }, now: now() })
       })
 
     /** The overall and idle deadlines of the project, in one fiber that sleeps until the nearer one. */
-    const watchdog: Effect.Effect<void> = Effect.suspend(function loop(): Effect.Effect<void> {
+    const watchdog = (): Effect.Effect<void> => Effect.suspend(function loop(): Effect.Effect<void> {
       if (ProjectState.isTerminal(state.status)) return Effect.void
       const at = now()
       if (at >= deadlineAt) {
@@ -534,14 +534,14 @@ export const make = (
       if (at >= idleAt) {
         return deps.findProject(id).pipe(
           Effect.flatMap(Option.match({
-            onNone: () => expire("idleTimeout", `Project ${id} was silent for ${idleText} and the server does not know it`),
+            onNone: () => expire("idleTimeout", `Project ${id} was silent for ${idleText()} and the server does not know it`),
             onSome: (found) =>
               isFinished(found)
-                ? expire("idleTimeout", `Project ${id} was silent for ${idleText}`)
+                ? expire("idleTimeout", `Project ${id} was silent for ${idleText()}`)
                 : Effect.sync(() => (lastHeard = now())) // alive on the server: keep waiting
           })),
           Effect.catchAll((e) =>
-            expire("idleTimeout", `Project ${id} was silent for ${idleText} and could not be looked up: ${e.message}`)
+            expire("idleTimeout", `Project ${id} was silent for ${idleText()} and could not be looked up: ${e.message}`)
           ),
           // the next look is one idle period later (also while a finished project's URLs are minted)
           Effect.zipRight(Effect.sync(() => (lastHeard = now()))),
@@ -559,12 +559,12 @@ export const make = (
       if (at < deadlineAt && at < idleAt) return Math.min(deadlineAt, idleAt)
       // due: the lookup, the expiry and the looks after them run in this project's own watchdog fiber
       ownWatchdog = true
-      runFork(Effect.interruptible(watchdog))
+      runFork(Effect.interruptible(watchdog()))
       return Infinity
     }
 
     /** The project's final state, once it ended (at once when it already has). */
-    const awaitEnd: Effect.Effect<ProjectState.ProjectState> = Effect.async<ProjectState.ProjectState>((resume) => {
+    const awaitEnd = (): Effect.Effect<ProjectState.ProjectState> => Effect.async<ProjectState.ProjectState>((resume) => {
       if (ProjectState.isTerminal(state.status)) return resume(Effect.succeed(state))
       const waiter = (final: ProjectState.ProjectState) => resume(Effect.succeed(final))
       ;(waiters ??= new Set()).add(waiter)
@@ -577,7 +577,9 @@ export const make = (
     let cancel: Effect.Effect<void, SogniProjectError | SogniError.SogniError> | undefined
     const project: Project = {
       id,
-      state: Effect.sync(() => ProjectState.snapshot(state)),
+      get state() {
+        return Effect.sync(() => ProjectState.snapshot(state))
+      },
       listen: (listener, options?: ListenOptions) => {
         // (a listener added twice keeps its place and takes the later `wantsProgress`, as before)
         const current = (listeners ??= new Map())
@@ -590,7 +592,9 @@ export const make = (
           current.delete(listener)
         }
       },
-      await: Effect.flatMap(awaitEnd, outcome),
+      get await() {
+        return Effect.flatMap(awaitEnd(), outcome)
+      },
       // built on first use: most projects are never subscribed to (an adapter listens) nor canceled
       // each subscriber pulls from its own bounded buffer (overflow policy: eventBuffer.ts); the reducer
       // only appends to it, and a consumer wakes once per batch it pulls
@@ -617,7 +621,7 @@ export const make = (
           return Effect.gen(function*() {
             const answer = yield* Deferred.make<void, SogniProjectError>()
             ;(cancelAnswers ??= new Set()).add(answer)
-            yield* deps.send(cancelFrame)
+            yield* deps.send(cancelFrameOf(id))
             yield* Deferred.await(answer).pipe(
               Effect.timeoutFail({
                 duration: timing.cancelTimeout,
@@ -642,26 +646,32 @@ export const make = (
       feed,
       current: () => state,
       // an adopted project has no request here to send again: one the server no longer knows is lost
-      resend: adopted === undefined ? sendRequest : Effect.sync(() =>
-        offer({
-          _tag: "LocalFailure",
-          error: { code: 0, originalCode: "projectLost", message: `The server has no record of recovered project ${id}.` },
-          now: now()
-        })
-      ),
-      start: adopted === undefined && startInCaller ? start : Effect.void,
+      get resend() {
+        return adopted === undefined ? sendRequest() : Effect.sync(() =>
+          offer({
+            _tag: "LocalFailure",
+            error: { code: 0, originalCode: "projectLost", message: `The server has no record of recovered project ${id}.` },
+            now: now()
+          })
+        )
+      },
+      get start() {
+        return adopted === undefined && startInCaller ? start() : Effect.void
+      },
       check,
-      finish: Effect.suspend(() => {
-        if (!closeInCaller) return Effect.void
-        closeInCaller = false
-        return ProjectState.isTerminal(state.status) ? release : Effect.void
-      })
+      get finish() {
+        return Effect.suspend(() => {
+          if (!closeInCaller) return Effect.void
+          closeInCaller = false
+          return ProjectState.isTerminal(state.status) ? release() : Effect.void
+        })
+      }
     }
 
     deps.track(actor)
     yield* deps.route(id, onServerEvent).pipe(Scope.extend(scope))
     if (adopted === undefined) {
-      if (!startInCaller) runFork(Effect.interruptible(start))
+      if (!startInCaller) runFork(Effect.interruptible(start()))
     } else {
       // already on the server: counted as written on this connection, brought up to date by its snapshot
       actor.sentOn = deps.generation()
@@ -670,7 +680,7 @@ export const make = (
     }
     if (deps.sharedWatchdog !== true) {
       ownWatchdog = true
-      runFork(Effect.interruptible(watchdog))
+      runFork(Effect.interruptible(watchdog()))
     }
     return actor
   })
