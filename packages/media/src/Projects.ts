@@ -638,12 +638,19 @@ export const make = (options: ProjectsOptions = {}) =>
     const submit = (prepared: Prepared): Effect.Effect<Project> => {
       const uploads = prepared.uploads
       if (uploads !== undefined && uploads.some((batch) => batch.length > 0)) return launch(prepared, true)
+      // the span covers the actor's making, as in `run`: one held open through the send would keep the
+      // span and the context copy it brings alive while the socket writes the requests of a burst
       return withCallerRuntime((runtime) =>
         Effect.uninterruptible(
-          Effect.flatMap(ProjectActor.make(actorDeps, serviceScope, prepared, true, undefined, true, runtime), (actor) =>
-            // `finish`: this caller does not wait for the end; a project that already ended is closed here
-            Effect.as(Effect.zipRight(actor.start, actor.finish), actor.project))
-        ).pipe(Effect.withSpan("Projects.submit", perProjectSpan))
+          Effect.flatMap(
+            ProjectActor.make(actorDeps, serviceScope, prepared, true, undefined, true, runtime).pipe(
+              Effect.withSpan("Projects.submit", perProjectSpan)
+            ),
+            (actor) =>
+              // `finish`: this caller does not wait for the end; a project that already ended is closed here
+              Effect.as(Effect.zipRight(actor.start, actor.finish), actor.project)
+          )
+        )
       )
     }
 
