@@ -268,7 +268,8 @@ export class Project extends Emitter<ProjectEventMap> {
   private state: ProjectState.ProjectState | undefined
   private readonly jobList: Array<Job> = []
   private outcome: Outcome | undefined
-  private readonly waiters = new Set<(o: Outcome) => void>()
+  /** `waitForCompletion` callers, until the outcome (made on the first). */
+  private waiters: Set<(o: Outcome) => void> | undefined
   private lastProgress = -1
   private readonly startedAtDate = new Date()
   private queueInfo: { readonly estimatedStartAt?: Date; readonly queueStatus?: "waiting" | "no-workers" } = {}
@@ -477,12 +478,12 @@ export class Project extends Emitter<ProjectEventMap> {
         deliver(o)
       }
       const onAbort = () => {
-        this.waiters.delete(waiter)
+        this.waiters?.delete(waiter)
         void this.cancel().catch(() => undefined)
         reject(new AbortError("The operation was aborted", { reason: "Aborted" }))
       }
       signal?.addEventListener("abort", onAbort, { once: true })
-      this.waiters.add(waiter)
+      ;(this.waiters ??= new Set()).add(waiter)
     })
   }
 
@@ -747,8 +748,9 @@ export class Project extends Emitter<ProjectEventMap> {
   private settle(outcome: Outcome): void {
     if (this.outcome !== undefined) return
     this.outcome = outcome
-    for (const w of [...this.waiters]) w(outcome)
-    this.waiters.clear()
+    const waiters = this.waiters
+    this.waiters = undefined
+    if (waiters !== undefined) for (const w of waiters) w(outcome)
     this.context.onSettled(this)
   }
 }

@@ -50,6 +50,7 @@ import * as Layer from "effect/Layer"
 import * as MutableQueue from "effect/MutableQueue"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
+import type * as Runtime from "effect/Runtime"
 import * as Lazy from "@effect-sogni/core/Lazy"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
@@ -304,6 +305,16 @@ const contentTypeFor = (kind: MediaKind, outputFormat: string | undefined): stri
  * their parent), so each project in flight would keep one alive; the span names the call site already.
  */
 const perProjectSpan = { captureStackTrace: false } as const
+
+/**
+ * Runs `f` with the caller's runtime, taken before the per-project span opens: the project's own fibers
+ * are forked with it for the project's whole life, and a runtime taken inside the span would keep a copy
+ * of the caller's context (with the span added) and the span itself alive that long, per project. (Those
+ * fibers' spans then have the caller's span as parent rather than the `Projects.submit` span, which has
+ * ended by the time they run.)
+ */
+const withCallerRuntime = <A, E>(f: (runtime: Runtime.Runtime<never>) => Effect.Effect<A, E>): Effect.Effect<A, E> =>
+  Effect.flatMap(Effect.runtime<never>(), f)
 
 const isLlmProject = (p: Protocol.RecoveredProject): boolean =>
   p.jobType === "llm" || p.modelType === "llm" || p.model?.type === "llm"
@@ -609,10 +620,12 @@ export const make = (options: ProjectsOptions = {}) =>
      * callers that subscribe later; `run` never subscribes, so it keeps none.
      */
     const launch = (prepared: Prepared, keepBacklog: boolean): Effect.Effect<Project> =>
-      Effect.map(
-        ProjectActor.make(actorDeps, serviceScope, prepared, keepBacklog),
-        (actor) => actor.project
-      ).pipe(Effect.withSpan("Projects.submit", perProjectSpan))
+      withCallerRuntime((runtime) =>
+        Effect.map(
+          ProjectActor.make(actorDeps, serviceScope, prepared, keepBacklog, undefined, false, runtime),
+          (actor) => actor.project
+        ).pipe(Effect.withSpan("Projects.submit", perProjectSpan))
+      )
 
     /**
      * Starts a project and returns it once its request was handed to the socket (bounded by the socket's
@@ -625,11 +638,20 @@ export const make = (options: ProjectsOptions = {}) =>
     const submit = (prepared: Prepared): Effect.Effect<Project> => {
       const uploads = prepared.uploads
       if (uploads !== undefined && uploads.some((batch) => batch.length > 0)) return launch(prepared, true)
-      return Effect.uninterruptible(
-        Effect.flatMap(ProjectActor.make(actorDeps, serviceScope, prepared, true, undefined, true), (actor) =>
-          // `finish`: this caller does not wait for the end; a project that already ended is closed here
-          Effect.as(Effect.zipRight(actor.start, actor.finish), actor.project))
-      ).pipe(Effect.withSpan("Projects.submit", perProjectSpan))
+      // the span covers the actor's making, as in `run`: one held open through the send would keep the
+      // span and the context copy it brings alive while the socket writes the requests of a burst
+      return withCallerRuntime((runtime) =>
+        Effect.uninterruptible(
+          Effect.flatMap(
+            ProjectActor.make(actorDeps, serviceScope, prepared, true, undefined, true, runtime).pipe(
+              Effect.withSpan("Projects.submit", perProjectSpan)
+            ),
+            (actor) =>
+              // `finish`: this caller does not wait for the end; a project that already ended is closed here
+              Effect.as(Effect.zipRight(actor.start, actor.finish), actor.project)
+          )
+        )
+      )
     }
 
     /** Adopts a project known from a recovery snapshot, unless it is tracked already. */
@@ -791,7 +813,11 @@ export const make = (options: ProjectsOptions = {}) =>
         Effect.flatMap(prepared(input), (p) =>
           Effect.uninterruptibleMask((restore) =>
             Effect.flatMap(
-              ProjectActor.make(actorDeps, serviceScope, p, false, undefined, true).pipe(Effect.withSpan("Projects.submit", perProjectSpan)),
+              withCallerRuntime((runtime) =>
+                ProjectActor.make(actorDeps, serviceScope, p, false, undefined, true, runtime).pipe(
+                  Effect.withSpan("Projects.submit", perProjectSpan)
+                )
+              ),
               (actor) =>
                 Effect.ensuring(
                   restore(Effect.zipRight(actor.start, actor.project.await)),

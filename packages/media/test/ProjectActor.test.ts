@@ -3,6 +3,8 @@ import type { Protocol } from "@effect-sogni/core"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as TestClock from "effect/TestClock"
 import * as ProjectActor from "../src/internal/projectActor.js"
@@ -234,5 +236,48 @@ describe("projectActor listen options", () => {
       h.deliver(completed)
       yield* h.actor.project.await
       assert.strictEqual(seen.at(-1), "Completed")
+    }))
+})
+
+describe("projectActor await and listeners", () => {
+  it.scoped("await: callers waiting before the end, one interrupted meanwhile, and one after the end get the same results", () =>
+    Effect.gen(function*() {
+      const h = yield* harness
+      const early = yield* Effect.fork(h.actor.project.await)
+      const dropped = yield* Effect.fork(h.actor.project.await)
+      yield* TestClock.adjust(Duration.millis(1))
+      yield* Fiber.interrupt(dropped)
+      h.deliver(started)
+      h.deliver(result)
+      h.deliver(completed)
+      const first = yield* Fiber.join(early)
+      const late = yield* h.actor.project.await
+      assert.strictEqual(first.length, 1)
+      assert.strictEqual(first[0]!.url, `http://mint/${P}/A.png`)
+      assert.deepStrictEqual(late, first)
+      const droppedExit = yield* Fiber.await(dropped)
+      assert.isTrue(Exit.isInterrupted(droppedExit))
+    }))
+
+  it.scoped("a listener added twice is called once per event and keeps its wantsProgress unless given a new one; its remover removes it", () =>
+    Effect.gen(function*() {
+      const h = yield* harness
+      const seen: Array<string> = []
+      const listener: Projects.ProjectListener = (e) => void seen.push(e._tag)
+      h.actor.project.listen(listener, { wantsProgress: () => false })
+      h.actor.project.listen(listener)
+      h.deliver(started)
+      h.deliver(progress(1))
+      // still quiet: the second listen gave no wantsProgress
+      assert.deepStrictEqual(seen, ["JobStarted"])
+      const remove = h.actor.project.listen(listener, { wantsProgress: () => true })
+      h.deliver(progress(2))
+      assert.deepStrictEqual(seen, ["JobStarted", "JobProgress", "Progress"])
+      remove()
+      h.deliver(progress(3))
+      assert.strictEqual(seen.length, 3)
+      h.deliver(result)
+      h.deliver(completed)
+      yield* h.actor.project.await
     }))
 })

@@ -200,6 +200,9 @@ const supersedableInput = (input: ProjectState.Input): boolean =>
  * What it keeps of `prepared` for the project's life is what a resend and the URL mints need (the request,
  * the media kind and output format): no closure refers to `prepared` itself, and the input bytes to upload
  * are let go once the uploads ran.
+ *
+ * `runtime` is the runtime the project's own fibers are forked with: the caller's (taken here when not
+ * given).
  */
 export const make = (
   deps: ActorDeps,
@@ -207,7 +210,8 @@ export const make = (
   prepared: Prepared,
   keepBacklog: boolean,
   adopted?: Adopted | undefined,
-  startInCaller = false
+  startInCaller = false,
+  runtime?: Runtime.Runtime<never> | undefined
 ): Effect.Effect<ProjectActor> => {
   // read here, outside every closure: the closures below capture these fields, never `prepared`
   const given = prepared.request
@@ -220,24 +224,28 @@ export const make = (
     const request = id === given.jobID ? given : { ...given, jobID: id }
     const scope = yield* Scope.fork(parent, ExecutionStrategy.sequential)
     // The project's own fibers (start, deadlines, ETA ticks, lookups), forked with the caller's runtime
-    // and interrupted when the scope closes. Kept in a plain set with a plain scope finalizer rather
+    // (`runtime`, when the caller took it outside its per-project span: a runtime taken inside it holds a
+    // copy of the context with the span, for the project's whole life) and interrupted when the scope
+    // closes. Kept in a plain set with a plain scope finalizer rather
     // than a `FiberSet`: its `acquireRelease` diffs the fiber's refs (the whole context) at release, a
     // cost every project paid once more at its end.
-    const fork = Runtime.runFork(yield* Effect.runtime<never>())
-    const live = new Set<Fiber.RuntimeFiber<void>>()
+    const fork = Runtime.runFork(runtime ?? (yield* Effect.runtime<never>()))
+    // created with the first fiber: most projects never fork one (the service watches the deadlines)
+    let live: Set<Fiber.RuntimeFiber<void>> | undefined
     // set when the project's scope closes: its queued mints are dropped and nothing more is forked
     let released = false
     const runFork = (effect: Effect.Effect<void>): void => {
       if (released) return
       const fiber = fork(effect)
-      live.add(fiber)
-      fiber.addObserver(() => live.delete(fiber))
+      const fibers = (live ??= new Set())
+      fibers.add(fiber)
+      fiber.addObserver(() => fibers.delete(fiber))
     }
     yield* Scope.addFinalizer(
       scope,
       Effect.suspend(() => {
         released = true
-        return live.size === 0 ? Effect.void : Fiber.interruptAll([...live])
+        return live === undefined || live.size === 0 ? Effect.void : Fiber.interruptAll([...live])
       })
     )
     const wanted = () => !released
@@ -248,31 +256,33 @@ export const make = (
       steps,
       disableSafety
     })
-    const subscribers = new Set<EventBuffer>()
-    const listeners = new Set<ProjectListener>()
-    /** The listeners that said when they need progress events (`ListenOptions.wantsProgress`). */
-    const progressWanted = new Map<ProjectListener, () => boolean>()
+    // The subscribers, listeners and cancel answers are created on first use: a `run` has none, an
+    // adapter's project one listener, and a project is rarely canceled.
+    let subscribers: Set<EventBuffer> | undefined
+    /**
+     * The listeners in the order they came, each with when it needs progress events
+     * (`ListenOptions.wantsProgress`; undefined: always).
+     */
+    let listeners: Map<ProjectListener, (() => boolean) | undefined> | undefined
     /** Whether no listener needs the progress events now. */
     const listenersQuiet = (): boolean => {
-      for (const listener of listeners) {
-        const wants = progressWanted.get(listener)
-        if (wants === undefined || wants()) return false
+      if (listeners !== undefined) {
+        for (const wants of listeners.values()) if (wants === undefined || wants()) return false
       }
       return true
     }
     let backlog: Array<ProjectState.ProjectEvent> | undefined = keepBacklog ? [] : undefined
     let ticking = false
-    const done = yield* Deferred.make<ProjectState.ProjectState>()
-    const cancelAnswers = new Set<Deferred.Deferred<void, SogniProjectError>>()
-    const cancelFrame = cancelFrameOf(id)
+    // the callers waiting for the end (`await`): plain callbacks rather than a `Deferred` per project
+    let waiters: Set<(final: ProjectState.ProjectState) => void> | undefined
+    let cancelAnswers: Set<Deferred.Deferred<void, SogniProjectError>> | undefined
 
     /** Calls one listener; one that throws is removed (it would throw again) and the error logged. */
     const call = (listener: ProjectListener, event: ProjectState.ProjectEvent): void => {
       try {
         listener(event, state)
       } catch (error) {
-        listeners.delete(listener)
-        progressWanted.delete(listener)
+        listeners?.delete(listener)
         deps.fork(Effect.logWarning(`a listener of project ${id} threw and was removed`, error))
       }
     }
@@ -282,9 +292,9 @@ export const make = (
         if (backlog.length >= backlogLimit) backlog.shift()
         backlog.push(event)
       }
-      if (subscribers.size > 0) for (const b of subscribers) b.offer(event)
-      if (listeners.size > 0) for (const listener of listeners) call(listener, event)
-      if (event._tag === "CancelRejected" && cancelAnswers.size > 0) {
+      if (subscribers !== undefined && subscribers.size > 0) for (const b of subscribers) b.offer(event)
+      if (listeners !== undefined && listeners.size > 0) for (const listener of listeners.keys()) call(listener, event)
+      if (event._tag === "CancelRejected" && cancelAnswers !== undefined && cancelAnswers.size > 0) {
         for (const d of cancelAnswers) {
           Deferred.unsafeDone(d, Exit.fail(new SogniProjectError({ reason: "CancelRejected", projectId: id, message: event.message })))
         }
@@ -339,16 +349,20 @@ export const make = (
       if (ProjectState.isTerminal(state.status)) return
       // the actor owns `state`: update it in place (no per-frame copies to promote and collect)
       // nobody observes progress (a `run`): the reducer builds no progress events
-      const quiet = backlog === undefined && subscribers.size === 0 && (listeners.size === 0 || listenersQuiet())
+      const quiet = backlog === undefined && (subscribers === undefined || subscribers.size === 0) && listenersQuiet()
       const step = ProjectState.transitionInPlace(state, input, quiet)
       state = step.state
       if (!ticking && input._tag === "Server" && input.event.type === "jobETA") startTicks()
       const events = step.events
       for (let i = 0; i < events.length; i++) publish(events[i]!)
       if (ProjectState.isTerminal(state.status)) {
-        Deferred.unsafeDone(done, Exit.succeed(state))
-        for (const d of cancelAnswers) Deferred.unsafeDone(d, Exit.void)
-        for (const b of subscribers) b.end()
+        if (waiters !== undefined) {
+          const final = state
+          for (const resume of waiters) resume(final)
+          waiters = undefined
+        }
+        if (cancelAnswers !== undefined) for (const d of cancelAnswers) Deferred.unsafeDone(d, Exit.void)
+        if (subscribers !== undefined) for (const b of subscribers) b.end()
         deps.untrack(id)
         // release the route, timers and command fibers: from outside this project's scope (`releaseNow`),
         // or in the caller's own fiber when it still waits for the end (`run`, see `finish`)
@@ -364,7 +378,7 @@ export const make = (
     // `run` closes an ended project's scope in its own fiber after the wait (no fiber forked for it);
     // once it stopped waiting (`finish`), a later end is closed by a service fiber as for other callers
     let closeInCaller = startInCaller && adopted === undefined
-    const release = Effect.suspend(() => Scope.close(scope, Exit.void))
+    const release = (): Effect.Effect<void> => Scope.close(scope, Exit.void)
     /**
      * Closes the ended project's scope from the turn that ended it. With none of its own fibers running
      * (the usual case: the service watches deadlines, mints are callbacks) every finalizer is synchronous
@@ -373,8 +387,8 @@ export const make = (
      */
     const releaseNow = (): void => {
       // (were a finalizer ever to wait, the closing fiber would go on in the background, as a fork does)
-      if (live.size === 0) Effect.runSyncExit(release)
-      else deps.fork(Effect.interruptible(release))
+      if (live === undefined || live.size === 0) Effect.runSyncExit(release())
+      else deps.fork(Effect.interruptible(release()))
     }
 
     // --- commands --------------------------------------------------------------------------------
@@ -408,7 +422,7 @@ export const make = (
       switch (command._tag) {
         case "Resubmit":
           // wait for the next connection (the refusing one is going away), then send the same request
-          return Effect.zipRight(deps.nextConnection(timing.resubmitWait), sendRequest)
+          return Effect.zipRight(deps.nextConnection(timing.resubmitWait), sendRequest())
         case "LookUp":
           // "already exists": the server has it (a resend of a project it already took, maybe finished)
           return deps.findProject(id).pipe(
@@ -442,7 +456,8 @@ export const make = (
       offer({ _tag: "Server", event, now: at })
     }
 
-    const sendRequest: Effect.Effect<void> = deps.send({ type: "jobRequest", payload: request }).pipe(
+    // the effects below are built when used, not kept per project for its whole life
+    const sendRequest = (): Effect.Effect<void> => deps.send({ type: "jobRequest", payload: request }).pipe(
       Effect.tap(() =>
         Effect.sync(() => {
           actor.sentOn = deps.generation()
@@ -455,7 +470,7 @@ export const make = (
       )
     )
 
-    const start = Effect.gen(function*() {
+    const start = (): Effect.Effect<void> => Effect.gen(function*() {
       // the input bytes are needed once: a resend only writes the request again
       const batches = uploads
       uploads = undefined
@@ -469,7 +484,7 @@ export const make = (
           })
         }
       }
-      yield* sendRequest
+      yield* sendRequest()
     })
 
     // ETA-only jobs progress with time
@@ -489,7 +504,7 @@ export const make = (
     const createdAt = now()
     const deadlineAt = createdAt + Duration.toMillis(timing.projectTimeout)
     const idleMillis = Duration.toMillis(timing.idleTimeout)
-    const idleText = Duration.format(timing.idleTimeout)
+    const idleText = () => Duration.format(timing.idleTimeout)
 
     /** Ends the project with a `Timeout` failure unless a lookup shows the server finished it. */
     const expire = (originalCode: "projectTimeout" | "idleTimeout", message: string) =>
@@ -503,12 +518,12 @@ export const make = (
         }
         if (ProjectState.isTerminal(state.status)) return
         // tell the server too (no confirmation awaited), as the official client's watchdog does
-        deps.fork(deps.send(cancelFrame).pipe(Effect.timeout(timing.interruptCancelTimeout), Effect.ignore))
+        deps.fork(deps.send(cancelFrameOf(id)).pipe(Effect.timeout(timing.interruptCancelTimeout), Effect.ignore))
         offer({ _tag: "LocalFailure", error: { code: 0, originalCode, message }, now: now() })
       })
 
     /** The overall and idle deadlines of the project, in one fiber that sleeps until the nearer one. */
-    const watchdog: Effect.Effect<void> = Effect.suspend(function loop(): Effect.Effect<void> {
+    const watchdog = (): Effect.Effect<void> => Effect.suspend(function loop(): Effect.Effect<void> {
       if (ProjectState.isTerminal(state.status)) return Effect.void
       const at = now()
       if (at >= deadlineAt) {
@@ -519,14 +534,14 @@ export const make = (
       if (at >= idleAt) {
         return deps.findProject(id).pipe(
           Effect.flatMap(Option.match({
-            onNone: () => expire("idleTimeout", `Project ${id} was silent for ${idleText} and the server does not know it`),
+            onNone: () => expire("idleTimeout", `Project ${id} was silent for ${idleText()} and the server does not know it`),
             onSome: (found) =>
               isFinished(found)
-                ? expire("idleTimeout", `Project ${id} was silent for ${idleText}`)
+                ? expire("idleTimeout", `Project ${id} was silent for ${idleText()}`)
                 : Effect.sync(() => (lastHeard = now())) // alive on the server: keep waiting
           })),
           Effect.catchAll((e) =>
-            expire("idleTimeout", `Project ${id} was silent for ${idleText} and could not be looked up: ${e.message}`)
+            expire("idleTimeout", `Project ${id} was silent for ${idleText()} and could not be looked up: ${e.message}`)
           ),
           // the next look is one idle period later (also while a finished project's URLs are minted)
           Effect.zipRight(Effect.sync(() => (lastHeard = now()))),
@@ -544,28 +559,42 @@ export const make = (
       if (at < deadlineAt && at < idleAt) return Math.min(deadlineAt, idleAt)
       // due: the lookup, the expiry and the looks after them run in this project's own watchdog fiber
       ownWatchdog = true
-      runFork(Effect.interruptible(watchdog))
+      runFork(Effect.interruptible(watchdog()))
       return Infinity
     }
+
+    /** The project's final state, once it ended (at once when it already has). */
+    const awaitEnd = (): Effect.Effect<ProjectState.ProjectState> => Effect.async<ProjectState.ProjectState>((resume) => {
+      if (ProjectState.isTerminal(state.status)) return resume(Effect.succeed(state))
+      const waiter = (final: ProjectState.ProjectState) => resume(Effect.succeed(final))
+      ;(waiters ??= new Set()).add(waiter)
+      return Effect.sync(() => {
+        waiters?.delete(waiter)
+      })
+    })
 
     let events: Stream.Stream<ProjectState.ProjectEvent> | undefined
     let cancel: Effect.Effect<void, SogniProjectError | SogniError.SogniError> | undefined
     const project: Project = {
       id,
-      state: Effect.sync(() => ProjectState.snapshot(state)),
+      get state() {
+        return Effect.sync(() => ProjectState.snapshot(state))
+      },
       listen: (listener, options?: ListenOptions) => {
-        listeners.add(listener)
-        if (options?.wantsProgress !== undefined) progressWanted.set(listener, options.wantsProgress)
+        // (a listener added twice keeps its place and takes the later `wantsProgress`, as before)
+        const current = (listeners ??= new Map())
+        if (!current.has(listener) || options?.wantsProgress !== undefined) current.set(listener, options?.wantsProgress)
         for (const e of takeBacklog()) {
-          if (!listeners.has(listener)) break
+          if (!current.has(listener)) break
           call(listener, e)
         }
         return () => {
-          listeners.delete(listener)
-          progressWanted.delete(listener)
+          current.delete(listener)
         }
       },
-      await: Effect.flatMap(Deferred.await(done), outcome),
+      get await() {
+        return Effect.flatMap(awaitEnd(), outcome)
+      },
       // built on first use: most projects are never subscribed to (an adapter listens) nor canceled
       // each subscriber pulls from its own bounded buffer (overflow policy: eventBuffer.ts); the reducer
       // only appends to it, and a consumer wakes once per batch it pulls
@@ -577,10 +606,10 @@ export const make = (
                 const b = new EventBuffer(eventBufferCapacity)
                 for (const e of takeBacklog()) b.offer(e)
                 if (ProjectState.isTerminal(state.status)) b.end()
-                subscribers.add(b)
+                ;(subscribers ??= new Set()).add(b)
                 return b
               }),
-              (b) => Effect.sync(() => subscribers.delete(b))
+              (b) => Effect.sync(() => subscribers?.delete(b))
             ),
             (b) => Stream.repeatEffectChunkOption(b.pull)
           )
@@ -591,8 +620,8 @@ export const make = (
           if (ProjectState.isTerminal(state.status)) return Effect.void
           return Effect.gen(function*() {
             const answer = yield* Deferred.make<void, SogniProjectError>()
-            cancelAnswers.add(answer)
-            yield* deps.send(cancelFrame)
+            ;(cancelAnswers ??= new Set()).add(answer)
+            yield* deps.send(cancelFrameOf(id))
             yield* Deferred.await(answer).pipe(
               Effect.timeoutFail({
                 duration: timing.cancelTimeout,
@@ -603,7 +632,7 @@ export const make = (
                     message: `no cancel confirmation within ${Duration.format(timing.cancelTimeout)}`
                   })
               }),
-              Effect.ensuring(Effect.sync(() => cancelAnswers.delete(answer)))
+              Effect.ensuring(Effect.sync(() => cancelAnswers?.delete(answer)))
             )
           })
         }).pipe(Effect.withSpan("Projects.cancel", { attributes: { projectId: id }, captureStackTrace: false })))
@@ -617,26 +646,32 @@ export const make = (
       feed,
       current: () => state,
       // an adopted project has no request here to send again: one the server no longer knows is lost
-      resend: adopted === undefined ? sendRequest : Effect.sync(() =>
-        offer({
-          _tag: "LocalFailure",
-          error: { code: 0, originalCode: "projectLost", message: `The server has no record of recovered project ${id}.` },
-          now: now()
-        })
-      ),
-      start: adopted === undefined && startInCaller ? start : Effect.void,
+      get resend() {
+        return adopted === undefined ? sendRequest() : Effect.sync(() =>
+          offer({
+            _tag: "LocalFailure",
+            error: { code: 0, originalCode: "projectLost", message: `The server has no record of recovered project ${id}.` },
+            now: now()
+          })
+        )
+      },
+      get start() {
+        return adopted === undefined && startInCaller ? start() : Effect.void
+      },
       check,
-      finish: Effect.suspend(() => {
-        if (!closeInCaller) return Effect.void
-        closeInCaller = false
-        return ProjectState.isTerminal(state.status) ? release : Effect.void
-      })
+      get finish() {
+        return Effect.suspend(() => {
+          if (!closeInCaller) return Effect.void
+          closeInCaller = false
+          return ProjectState.isTerminal(state.status) ? release() : Effect.void
+        })
+      }
     }
 
     deps.track(actor)
     yield* deps.route(id, onServerEvent).pipe(Scope.extend(scope))
     if (adopted === undefined) {
-      if (!startInCaller) runFork(Effect.interruptible(start))
+      if (!startInCaller) runFork(Effect.interruptible(start()))
     } else {
       // already on the server: counted as written on this connection, brought up to date by its snapshot
       actor.sentOn = deps.generation()
@@ -645,7 +680,7 @@ export const make = (
     }
     if (deps.sharedWatchdog !== true) {
       ownWatchdog = true
-      runFork(Effect.interruptible(watchdog))
+      runFork(Effect.interruptible(watchdog()))
     }
     return actor
   })
