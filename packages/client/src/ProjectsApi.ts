@@ -4,36 +4,31 @@
  *
  * @since 0.1.0
  */
-import type * as Protocol from "@effect-sogni/core/Protocol"
 import type * as SogniConfig from "@effect-sogni/core/SogniConfig"
 import type * as SogniRest from "@effect-sogni/core/SogniRest"
 import * as SogniSocket from "@effect-sogni/core/SogniSocket"
 import * as Models from "@effect-sogni/media/Models"
-import type * as Params from "@effect-sogni/media/Params"
 import * as Projects from "@effect-sogni/media/Projects"
 import * as ProjectState from "@effect-sogni/media/ProjectState"
-import * as ProjectSync from "@effect-sogni/media/ProjectSync"
+import type * as ProjectSync from "@effect-sogni/media/ProjectSync"
 import type * as Results from "@effect-sogni/media/Results"
 import type * as SavedUploads from "@effect-sogni/media/SavedUploads"
-import * as Duration from "effect/Duration"
-import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { InvalidRequestError, isInvalidRequestError } from "./errors.js"
 import { Emitter } from "./internal/emitter.js"
 import type { Extras } from "./internal/extrasGroup.js"
+import type { WireSnapshot } from "./internal/projectsGroup.js"
 import type { CallOptions, Runner } from "./internal/runner.js"
 import { Assets, PersonalLoras, toCatalogEntry } from "./LorasApi.js"
 import { isAudioModel, isModelArtifactModel, isVideoModel } from "./models.js"
 import { Project, type ProjectContext } from "./Project.js"
 import type {
   CompletedRecoveredProject,
-  ProjectRecoverySnapshot,
   ProjectResolution,
   ProjectStatusSnapshot,
   ProjectSyncReason,
   ProjectSyncResult,
-  RawJob,
   RawProject,
   AvailableLorasParams,
   LoraCatalog,
@@ -133,26 +128,6 @@ const toMediaInput = async (params: ProjectParams): Promise<unknown> => {
   return out
 }
 
-/** The named fields of `a` (as they are, `undefined` included). */
-const pick = <A extends object, K extends keyof A>(a: A, keys: ReadonlyArray<K>): Pick<A, K> =>
-  Object.fromEntries(keys.map((k) => [k, a[k]])) as Pick<A, K>
-
-/** The fields every cost request shares, under the media package's names. */
-const estimateBase = (r: Pick<EstimateRequest, "model" | "tokenType" | "network" | "billingMode">) => ({
-  modelId: r.model,
-  ...pick(r, ["tokenType", "network", "billingMode"])
-})
-
-const toCost = (e: Models.CostEstimate): CostEstimation => ({
-  token: e.token,
-  usd: e.usd,
-  spark: e.spark,
-  sogni: e.sogni,
-  estimatedRenderSeconds: e.estimatedRenderSeconds,
-  estimatedTotalSeconds: e.estimatedTotalSeconds,
-  dailyFairUsePct: e.dailyFairUsePct
-})
-
 /**
  * Fails `wait` as soon as the connection is refused for good (a refused API key: the
  * `AuthenticationError`), instead of letting it run to its own timeout.
@@ -199,50 +174,6 @@ const refusedHandle = (): Projects.Project => {
   }
 }
 
-const copyJobs = (jobs: ReadonlyArray<ProjectSync.RecordJob>): Array<RawJob> => jobs.map((j) => ({ ...j }))
-
-/** The media package's record as the adapter's (mutable lists, as the official type declares them). */
-const toRawProject = (p: ProjectSync.ProjectRecord): RawProject => ({
-  ...p,
-  model: { ...p.model },
-  workerJobs: copyJobs(p.workerJobs),
-  completedWorkerJobs: copyJobs(p.completedWorkerJobs)
-})
-
-const toStatusSnapshot = (p: ProjectSync.StatusSnapshot): ProjectStatusSnapshot => ({
-  ...p,
-  workerJobs: copyJobs(p.workerJobs),
-  completedWorkerJobs: copyJobs(p.completedWorkerJobs)
-})
-
-const toResolution = (r: ProjectSync.Resolution): ProjectResolution => {
-  switch (r.state) {
-    case "finished":
-      return { state: "finished", project: toRawProject(r.project) }
-    case "terminal":
-      return { state: "terminal", project: { ...toStatusSnapshot(r.project), status: r.project.status, finished: true } }
-    default:
-      return r
-  }
-}
-
-const toRecovered = (p: ProjectSync.RunningProject): RecoveredProject => ({ ...p })
-
-/** The parameters of a recovered project, as far as its snapshot tells them (the official client's reading). */
-const paramsOfRecovered = (p: ProjectSync.RunningProject): ProjectParams => {
-  const modelType = typeof p.modelType === "string" ? p.modelType : p.model?.type
-  const type = modelType === "video" ? "video" : modelType === "audio" || modelType === "music" ? "audio" : "image"
-  const listed = (p.workerJobs?.length ?? 0) + (p.completedWorkerJobs?.length ?? 0)
-  return {
-    type,
-    modelId: p.model?.id ?? "",
-    positivePrompt: "",
-    numberOfMedia: Math.max(1, p.imageCount ?? listed),
-    ...(typeof p.stepCount === "number" && p.stepCount > 0 ? { steps: p.stepCount } : {}),
-    ...(p.network === "fast" || p.network === "relaxed" ? { network: p.network } : {})
-  }
-}
-
 const badArgument = (field: string, rule: string, message: string) =>
   new InvalidRequestError(message, { reason: "InvalidRequest", fields: { field, rule } })
 
@@ -253,14 +184,16 @@ const checkProjectId = (projectId: unknown, field = "projectId"): string => {
   return projectId
 }
 
-/** The two lists of a recovery snapshot, as the `authenticated` frame and the sync route carry them. */
-type WireSnapshot = Pick<Protocol.ProjectsSync, "activeProjects" | "unclaimedCompletedProjects">
+/** The rarely used side of `sogni.projects` (estimates, lookups, reconciliation), loaded on first use. */
+let group: Promise<typeof import("./internal/projectsGroup.js")> | undefined
+const loadGroup = () => (group ??= import("./internal/projectsGroup.js"))
+
+const someUnfinished = (entries: Iterable<{ readonly finished: boolean }>): boolean => {
+  for (const e of entries) if (!e.finished) return true
+  return false
+}
 
 const syncReasons: ReadonlyArray<ProjectSyncReason> = ["authenticated", "connected", "manual", "recheck"]
-
-/** Drops `undefined` fields (the wire and the types treat absent and undefined differently). */
-const strip = <A extends Record<string, unknown>>(a: A): { [K in keyof A]: Exclude<A[K], undefined> } =>
-  Object.fromEntries(Object.entries(a).filter(([, v]) => v !== undefined)) as never
 
 /**
  * @since 0.1.0
@@ -456,7 +389,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
    * client): read-only and untracked, as in the official client. Needs no socket.
    */
   async listProjectsElsewhere(options?: CallOptions): Promise<Array<RecoveredProject>> {
-    return [...await this.runner.run(ProjectSync.elsewhere, options?.signal)]
+    return (await loadGroup()).elsewhere(this.runner, options)
   }
 
   /**
@@ -466,7 +399,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
    */
   async get(projectId: string, options?: CallOptions): Promise<RawProject> {
     const id = checkProjectId(projectId)
-    return toRawProject(await this.runner.run(ProjectSync.record(id), options?.signal))
+    return (await loadGroup()).record(this.runner, id, options)
   }
 
   /**
@@ -476,7 +409,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
    */
   async getStatus(projectId: string, options?: CallOptions): Promise<ProjectStatusSnapshot> {
     const id = checkProjectId(projectId)
-    return toStatusSnapshot(await this.runner.run(ProjectSync.status(id), options?.signal))
+    return (await loadGroup()).status(this.runner, id, options)
   }
 
   /**
@@ -498,11 +431,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
     if (delayMs !== undefined && !(Number.isFinite(delayMs) && delayMs >= 0)) {
       throw badArgument("delayMs", "non-negative-number", `delayMs must be a non-negative number, got ${String(delayMs)}`)
     }
-    const verdicts = await this.runner.run(
-      ProjectSync.resolveMissing(projectIds, { attempts, delay: delayMs === undefined ? undefined : Duration.millis(delayMs) }),
-      options?.signal
-    )
-    return Object.fromEntries(Object.entries(verdicts).map(([id, r]) => [id, toResolution(r)]))
+    return (await loadGroup()).resolveMissing(this.runner, projectIds, attempts, delayMs, options)
   }
 
   /**
@@ -519,7 +448,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
     if (!syncReasons.includes(reason)) {
       throw badArgument("reason", "one-of", `reason must be one of ${syncReasons.join(", ")}, got ${String(reason)}`)
     }
-    return this.queueSync(reason, () => this.runner.run(ProjectSync.snapshot, options?.signal), options)
+    return this.queueSync(reason, () => loadGroup().then((m) => m.readSnapshot(this.runner, options)), options)
   }
 
   /** @internal The `authenticated` frame carries the same snapshot: reconcile against it. */
@@ -537,7 +466,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
 
   private queueSync(
     reason: ProjectSyncReason,
-    read: () => Promise<WireSnapshot & { readonly serverTime?: number | undefined }>,
+    read: () => Promise<WireSnapshot>,
     options?: CallOptions
   ): Promise<ProjectSyncResult> {
     const next = this.syncChain.then(async () => {
@@ -548,68 +477,39 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
     return next
   }
 
-  private async reconcile(
-    reason: ProjectSyncReason,
-    wire: WireSnapshot & { readonly serverTime?: number | undefined },
-    options?: CallOptions
-  ): Promise<ProjectSyncResult> {
-    const tracked = [
-      ...[...this.tracked.values()].map((p) => ({ id: p.id, finished: p.finished, createdAt: p.startedAt.getTime() })),
-      ...[...this.recovered.entries()].filter(([id]) => !this.tracked.has(id)).map(([id, r]) => ({ id, ...r }))
-    ]
-    const announced = this.announced
-    const found = await this.runner.run(
-      Effect.gen(function*() {
-        const activeProjects = yield* ProjectSync.strictly(wire.activeProjects)
-        const unclaimedCompletedProjects = yield* ProjectSync.strictly(wire.unclaimedCompletedProjects)
-        const now = yield* Clock.currentTimeMillis
-        const plan = ProjectSync.reconcile({ activeProjects, unclaimedCompletedProjects }, tracked, { now })
-        const verdicts = plan.missing.length > 0 ? yield* ProjectSync.resolveMissing(plan.missing) : {}
-        const fresh = plan.untrackedCompleted.filter((p) => !announced.has(p.id.toUpperCase()))
-        const completed = yield* Effect.forEach(fresh, (p) =>
-          ProjectSync.resultUrls(p).pipe(
-            Effect.map((urls) => ({ project: p, urls })),
-            Effect.catchAll((error) =>
-              Effect.as(Effect.logWarning(`result URLs of recovered project ${p.id}`, error), { project: p, urls: [] as ReadonlyArray<string> })
-            )
-          ))
-        return { activeProjects, unclaimedCompletedProjects, plan, verdicts, completed }
-      }),
-      options?.signal
-    )
-    const { plan, verdicts } = found
-    const byVerdict = (...states: ReadonlyArray<ProjectSync.Resolution["state"]>) =>
-      plan.missing.filter((id) => verdicts[id] !== undefined && states.includes(verdicts[id]!.state))
-    const snapshot: ProjectRecoverySnapshot = {
-      activeProjects: found.activeProjects.map(toRecovered),
-      unclaimedCompletedProjects: found.unclaimedCompletedProjects.map(toRecovered),
-      ...(typeof wire.serverTime === "number" ? { serverTime: wire.serverTime } : {})
+  private async reconcile(reason: ProjectSyncReason, wire: WireSnapshot, options?: CallOptions): Promise<ProjectSyncResult> {
+    // a fresh connection's snapshot, with nothing listed and nothing of this client in flight, changes
+    // nothing: answered here, without loading the reconciliation (the image program's every handshake)
+    if (
+      wire.activeProjects.length === 0 && wire.unclaimedCompletedProjects.length === 0 &&
+      !someUnfinished(this.tracked.values()) && !someUnfinished(this.recovered.values())
+    ) {
+      const result: ProjectSyncResult = {
+        reason,
+        snapshot: {
+          activeProjects: [],
+          unclaimedCompletedProjects: [],
+          ...(typeof wire.serverTime === "number" ? { serverTime: wire.serverTime } : {})
+        },
+        active: [],
+        completed: [],
+        lost: [],
+        unverified: [],
+        recoveredActive: [],
+        recoveredCompleted: []
+      }
+      this.emit("projectsSynced", result)
+      return result
     }
-    const result: ProjectSyncResult = {
-      reason,
-      snapshot,
-      active: [...plan.active, ...byVerdict("active")],
-      completed: [...plan.completed, ...byVerdict("finished", "terminal")],
-      lost: byVerdict("lost"),
-      unverified: plan.missing.filter((id) => verdicts[id] === undefined || verdicts[id]!.state === "unknown"),
-      recoveredActive: plan.untrackedActive.map(toRecovered),
-      recoveredCompleted: found.completed.map(({ project, urls }): CompletedRecoveredProject => {
-        announced.add(project.id.toUpperCase())
-        return { ...toRecovered(project), resultUrls: [...urls] }
-      })
-    }
-    // followed from now on, before the events that announce them (as the official client rehydrates first)
-    await this.adoptRecovered(plan.untrackedActive, options)
-    for (const p of result.recoveredActive) this.recovered.set(p.id.toUpperCase(), { createdAt: p.createTime, finished: false })
-    for (const p of result.recoveredCompleted) this.recovered.set(p.id.toUpperCase(), { createdAt: p.createTime, finished: true })
-    for (const id of [...result.completed, ...result.lost]) {
-      const known = this.recovered.get(id.toUpperCase())
-      if (known !== undefined) known.finished = true
-    }
-    if (result.recoveredActive.length > 0) this.emit("activeProjectsRecovered", result.recoveredActive)
-    if (result.recoveredCompleted.length > 0) this.emit("completedProjectsRecovered", result.recoveredCompleted)
-    this.emit("projectsSynced", result)
-    return result
+    const group = await loadGroup()
+    return group.reconcile({
+      runner: this.runner,
+      tracked: this.tracked,
+      recovered: this.recovered,
+      announced: this.announced,
+      adopt: (list, paramsOf, opts) => this.adoptRecovered(list, paramsOf, opts),
+      emit: (event, data) => this.emit(event, data)
+    }, reason, wire, options)
   }
 
   /** Cancels a project this client created. */
@@ -625,86 +525,23 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
   }
 
   /** The controls a model offers (steps, guidance, samplers, schedulers, sizes, fps, …). */
-  getModelOptions(modelId: string, options?: CallOptions): Promise<ModelOptions> {
-    return this.runner.run(
-      Effect.flatMap(Models.Models, (m) => m.options(modelId)).pipe(
-        Effect.map(({ kind, comfyImageTier: _c, frames: _f, instruct: _i, referenceText: _r, ...rest }) => ({ type: kind, ...rest }) as ModelOptions)
-      ),
-      options?.signal
-    )
+  async getModelOptions(modelId: string, options?: CallOptions): Promise<ModelOptions> {
+    return (await loadGroup()).modelOptions(this.runner, modelId, options)
   }
 
   /** The cost of an image project (the official client's request shape; `tokenType` defaults to `sogni`). */
-  estimateCost(request: EstimateRequest, options?: CallOptions): Promise<CostEstimation> {
-    const params = strip({
-      type: "image" as const,
-      ...estimateBase(request),
-      tokenType: request.tokenType ?? "sogni",
-      numberOfMedia: request.imageCount,
-      steps: request.stepCount,
-      numberOfPreviews: request.previewCount,
-      controlNet: request.cnEnabled === true ? { name: "canny" as const } : undefined,
-      startingImage: request.startingImageStrength !== undefined ? (true as const) : undefined,
-      contextImages: request.contextImages !== undefined && request.contextImages > 0
-        ? Array.from({ length: request.contextImages }, () => true as const)
-        : undefined,
-      ...pick(request, [
-        "startingImageStrength",
-        "sizePreset",
-        "width",
-        "height",
-        "guidance",
-        "sampler",
-        "gptImageQuality",
-        "outputFormat"
-      ])
-    })
-    return this.estimate(params as Params.ProjectParams, options)
+  async estimateCost(request: EstimateRequest, options?: CallOptions): Promise<CostEstimation> {
+    return (await loadGroup()).estimateCost(this.runner, request, options)
   }
 
   /** The cost of a video project. */
-  estimateVideoCost(request: VideoEstimateRequest, options?: CallOptions): Promise<CostEstimation> {
-    const params = strip({
-      type: "video" as const,
-      ...estimateBase(request),
-      ...pick(request, ["width", "height", "duration", "frames", "fps", "steps", "numberOfMedia"])
-    })
-    // as the official client: only what the request states (the estimate-only signals imply video input)
-    const hasVideoInput = request.hasVideoInput === true || Boolean(request.referenceVideo) ||
-      (Array.isArray(request.referenceVideoUrls) && request.referenceVideoUrls.length > 0)
-    const counted = (n: number | undefined) => (n !== undefined && Number.isFinite(n) && n >= 0 ? n : undefined)
-    const floored = (n: number | undefined) => (counted(n) === undefined ? undefined : Math.floor(n!))
-    const inputs = strip({
-      hasVideoInput,
-      referenceImageCount: floored(request.referenceImageCount),
-      referenceVideoCount: floored(request.referenceVideoCount),
-      referenceVideoDurationSeconds: counted(request.referenceVideoDurationSeconds),
-      ...(request.sourceWidth !== undefined && request.sourceHeight !== undefined
-        ? { sourceWidth: request.sourceWidth, sourceHeight: request.sourceHeight }
-        : {})
-    }) as Models.VideoEstimateInputs
-    return this.estimate(params as Params.ProjectParams, options, inputs)
+  async estimateVideoCost(request: VideoEstimateRequest, options?: CallOptions): Promise<CostEstimation> {
+    return (await loadGroup()).estimateVideoCost(this.runner, request, options)
   }
 
   /** The cost of an audio project. */
-  estimateAudioCost(request: AudioEstimateRequest, options?: CallOptions): Promise<CostEstimation> {
-    const params = strip({
-      type: "audio" as const,
-      ...estimateBase(request),
-      ...pick(request, ["duration", "steps", "numberOfMedia"])
-    })
-    return this.estimate(params as Params.ProjectParams, options)
-  }
-
-  private estimate(
-    params: Params.ProjectParams,
-    options: CallOptions | undefined,
-    videoInputs?: Models.VideoEstimateInputs
-  ): Promise<CostEstimation> {
-    return this.runner.run(
-      Effect.flatMap(Models.Models, (m) => m.estimate(params, videoInputs)).pipe(Effect.map(toCost)),
-      options?.signal
-    )
+  async estimateAudioCost(request: AudioEstimateRequest, options?: CallOptions): Promise<CostEstimation> {
+    return (await loadGroup()).estimateAudioCost(this.runner, request, options)
   }
 
   /** The adapter's `Project` over a media project (its events re-emitted on `"project"` / `"job"`). */
@@ -718,7 +555,11 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
    * created here), and a `Project` mirrors it, tracked as the official client tracks a rehydrated one.
    * Needs the socket (a REST-only client reports them only).
    */
-  private async adoptRecovered(list: ReadonlyArray<ProjectSync.RunningProject>, options?: CallOptions): Promise<void> {
+  private async adoptRecovered(
+    list: ReadonlyArray<ProjectSync.RunningProject>,
+    paramsOfRecovered: (p: ProjectSync.RunningProject) => ProjectParams,
+    options?: CallOptions
+  ): Promise<void> {
     if (this.socketDisabled || list.length === 0) return
     const fresh = list.filter((p) => !this.tracked.has(p.id.toUpperCase()) && !this.tracked.has(p.id))
     if (fresh.length === 0) return

@@ -1,0 +1,307 @@
+/**
+ * The rarely used side of `sogni.projects`, loaded by dynamic import on its first call: cost estimates,
+ * model options, stored-record and status lookups, `resolveMissing`, and the reconciliation of a
+ * snapshot that lists projects (or finds a tracked one unlisted). An image program that only creates
+ * projects never calls them: the `authenticated` frame of a fresh connection, with nothing in flight and
+ * nothing listed, is reconciled by `ProjectsApi` itself without loading this module.
+ */
+import type * as Protocol from "@effect-sogni/core/Protocol"
+import * as Models from "@effect-sogni/media/Models"
+import type * as Params from "@effect-sogni/media/Params"
+import * as ProjectSync from "@effect-sogni/media/ProjectSync"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type { ProjectsApiEvents, ProjectsRequirements } from "../ProjectsApi.js"
+import type {
+  AudioEstimateRequest,
+  CompletedRecoveredProject,
+  CostEstimation,
+  EstimateRequest,
+  ModelOptions,
+  ProjectParams,
+  ProjectRecoverySnapshot,
+  ProjectResolution,
+  ProjectStatusSnapshot,
+  ProjectSyncReason,
+  ProjectSyncResult,
+  RawJob,
+  RawProject,
+  RecoveredProject,
+  VideoEstimateRequest
+} from "../types.js"
+import type { CallOptions, Runner } from "./runner.js"
+
+type ProjectsRunner = Runner<ProjectsRequirements>
+
+/** The named fields of `a` (as they are, `undefined` included). */
+const pick = <A extends object, K extends keyof A>(a: A, keys: ReadonlyArray<K>): Pick<A, K> =>
+  Object.fromEntries(keys.map((k) => [k, a[k]])) as Pick<A, K>
+
+/** The fields every cost request shares, under the media package's names. */
+const estimateBase = (r: Pick<EstimateRequest, "model" | "tokenType" | "network" | "billingMode">) => ({
+  modelId: r.model,
+  ...pick(r, ["tokenType", "network", "billingMode"])
+})
+
+const toCost = (e: Models.CostEstimate): CostEstimation => ({
+  token: e.token,
+  usd: e.usd,
+  spark: e.spark,
+  sogni: e.sogni,
+  estimatedRenderSeconds: e.estimatedRenderSeconds,
+  estimatedTotalSeconds: e.estimatedTotalSeconds,
+  dailyFairUsePct: e.dailyFairUsePct
+})
+
+const copyJobs = (jobs: ReadonlyArray<ProjectSync.RecordJob>): Array<RawJob> => jobs.map((j) => ({ ...j }))
+
+/** The media package's record as the adapter's (mutable lists, as the official type declares them). */
+const toRawProject = (p: ProjectSync.ProjectRecord): RawProject => ({
+  ...p,
+  model: { ...p.model },
+  workerJobs: copyJobs(p.workerJobs),
+  completedWorkerJobs: copyJobs(p.completedWorkerJobs)
+})
+
+const toStatusSnapshot = (p: ProjectSync.StatusSnapshot): ProjectStatusSnapshot => ({
+  ...p,
+  workerJobs: copyJobs(p.workerJobs),
+  completedWorkerJobs: copyJobs(p.completedWorkerJobs)
+})
+
+const toResolution = (r: ProjectSync.Resolution): ProjectResolution => {
+  switch (r.state) {
+    case "finished":
+      return { state: "finished", project: toRawProject(r.project) }
+    case "terminal":
+      return { state: "terminal", project: { ...toStatusSnapshot(r.project), status: r.project.status, finished: true } }
+    default:
+      return r
+  }
+}
+
+const toRecovered = (p: ProjectSync.RunningProject): RecoveredProject => ({ ...p })
+
+/** The parameters of a recovered project, as far as its snapshot tells them (the official client's reading). */
+const paramsOfRecovered = (p: ProjectSync.RunningProject): ProjectParams => {
+  const modelType = typeof p.modelType === "string" ? p.modelType : p.model?.type
+  const type = modelType === "video" ? "video" : modelType === "audio" || modelType === "music" ? "audio" : "image"
+  const listed = (p.workerJobs?.length ?? 0) + (p.completedWorkerJobs?.length ?? 0)
+  return {
+    type,
+    modelId: p.model?.id ?? "",
+    positivePrompt: "",
+    numberOfMedia: Math.max(1, p.imageCount ?? listed),
+    ...(typeof p.stepCount === "number" && p.stepCount > 0 ? { steps: p.stepCount } : {}),
+    ...(p.network === "fast" || p.network === "relaxed" ? { network: p.network } : {})
+  }
+}
+
+/** Drops `undefined` fields (the wire and the types treat absent and undefined differently). */
+const strip = <A extends Record<string, unknown>>(a: A): { [K in keyof A]: Exclude<A[K], undefined> } =>
+  Object.fromEntries(Object.entries(a).filter(([, v]) => v !== undefined)) as never
+
+
+/** The cost of an image project (the official client's request shape; `tokenType` defaults to `sogni`). */
+export const estimateCost = (runner: ProjectsRunner, request: EstimateRequest, options?: CallOptions): Promise<CostEstimation> => {
+  const params = strip({
+    type: "image" as const,
+    ...estimateBase(request),
+    tokenType: request.tokenType ?? "sogni",
+    numberOfMedia: request.imageCount,
+    steps: request.stepCount,
+    numberOfPreviews: request.previewCount,
+    controlNet: request.cnEnabled === true ? { name: "canny" as const } : undefined,
+    startingImage: request.startingImageStrength !== undefined ? (true as const) : undefined,
+    contextImages: request.contextImages !== undefined && request.contextImages > 0
+      ? Array.from({ length: request.contextImages }, () => true as const)
+      : undefined,
+    ...pick(request, [
+      "startingImageStrength",
+      "sizePreset",
+      "width",
+      "height",
+      "guidance",
+      "sampler",
+      "gptImageQuality",
+      "outputFormat"
+    ])
+  })
+  return estimate(runner, params as Params.ProjectParams, options)
+}
+
+/** The cost of a video project. */
+export const estimateVideoCost = (runner: ProjectsRunner, request: VideoEstimateRequest, options?: CallOptions): Promise<CostEstimation> => {
+  const params = strip({
+    type: "video" as const,
+    ...estimateBase(request),
+    ...pick(request, ["width", "height", "duration", "frames", "fps", "steps", "numberOfMedia"])
+  })
+  // as the official client: only what the request states (the estimate-only signals imply video input)
+  const hasVideoInput = request.hasVideoInput === true || Boolean(request.referenceVideo) ||
+    (Array.isArray(request.referenceVideoUrls) && request.referenceVideoUrls.length > 0)
+  const counted = (n: number | undefined) => (n !== undefined && Number.isFinite(n) && n >= 0 ? n : undefined)
+  const floored = (n: number | undefined) => (counted(n) === undefined ? undefined : Math.floor(n!))
+  const inputs = strip({
+    hasVideoInput,
+    referenceImageCount: floored(request.referenceImageCount),
+    referenceVideoCount: floored(request.referenceVideoCount),
+    referenceVideoDurationSeconds: counted(request.referenceVideoDurationSeconds),
+    ...(request.sourceWidth !== undefined && request.sourceHeight !== undefined
+      ? { sourceWidth: request.sourceWidth, sourceHeight: request.sourceHeight }
+      : {})
+  }) as Models.VideoEstimateInputs
+  return estimate(runner, params as Params.ProjectParams, options, inputs)
+}
+
+/** The cost of an audio project. */
+export const estimateAudioCost = (runner: ProjectsRunner, request: AudioEstimateRequest, options?: CallOptions): Promise<CostEstimation> => {
+  const params = strip({
+    type: "audio" as const,
+    ...estimateBase(request),
+    ...pick(request, ["duration", "steps", "numberOfMedia"])
+  })
+  return estimate(runner, params as Params.ProjectParams, options)
+}
+
+const estimate = (
+  runner: ProjectsRunner,
+  params: Params.ProjectParams,
+  options: CallOptions | undefined,
+  videoInputs?: Models.VideoEstimateInputs
+): Promise<CostEstimation> =>
+  runner.run(
+    Effect.flatMap(Models.Models, (m) => m.estimate(params, videoInputs)).pipe(Effect.map(toCost)),
+    options?.signal
+  )
+
+/** The controls a model offers, under the official client's names. */
+export const modelOptions = (runner: ProjectsRunner, modelId: string, options?: CallOptions): Promise<ModelOptions> =>
+  runner.run(
+    Effect.flatMap(Models.Models, (m) => m.options(modelId)).pipe(
+      Effect.map(({ kind, comfyImageTier: _c, frames: _f, instruct: _i, referenceText: _r, ...rest }) => ({ type: kind, ...rest }) as ModelOptions)
+    ),
+    options?.signal
+  )
+
+/** In-flight projects of this account under another `appId`. */
+export const elsewhere = async (runner: ProjectsRunner, options?: CallOptions): Promise<Array<RecoveredProject>> =>
+  [...await runner.run(ProjectSync.elsewhere, options?.signal)]
+
+/** The stored record of a finished project. */
+export const record = async (runner: ProjectsRunner, id: string, options?: CallOptions): Promise<RawProject> =>
+  toRawProject(await runner.run(ProjectSync.record(id), options?.signal))
+
+/** The live state of a project. */
+export const status = async (runner: ProjectsRunner, id: string, options?: CallOptions): Promise<ProjectStatusSnapshot> =>
+  toStatusSnapshot(await runner.run(ProjectSync.status(id), options?.signal))
+
+/** The verdicts of projects a snapshot did not list (arguments already checked by `ProjectsApi`). */
+export const resolveMissing = async (
+  runner: ProjectsRunner,
+  projectIds: ReadonlyArray<string>,
+  attempts: number | undefined,
+  delayMs: number | undefined,
+  options?: CallOptions
+): Promise<Record<string, ProjectResolution>> => {
+  const verdicts = await runner.run(
+    ProjectSync.resolveMissing(projectIds, { attempts, delay: delayMs === undefined ? undefined : Duration.millis(delayMs) }),
+    options?.signal
+  )
+  return Object.fromEntries(Object.entries(verdicts).map(([id, r]) => [id, toResolution(r)]))
+}
+
+/** The server's snapshot of this appId (`GET /api/v1/artist/projects/sync`). */
+export const readSnapshot = (runner: ProjectsRunner, options?: CallOptions) => runner.run(ProjectSync.snapshot, options?.signal)
+
+/** What a reconciliation reads and updates of `ProjectsApi` (its own fields, lent for the call). */
+export interface ReconcileHost {
+  readonly runner: ProjectsRunner
+  /** The projects this client created and still follows (keyed by id). */
+  readonly tracked: ReadonlyMap<string, { readonly id: string; readonly finished: boolean; readonly startedAt: Date }>
+  readonly recovered: Map<string, { readonly createdAt: number; finished: boolean }>
+  readonly announced: Set<string>
+  /** Follows in-flight projects the snapshot listed that this client does not track. */
+  readonly adopt: (
+    list: ReadonlyArray<ProjectSync.RunningProject>,
+    paramsOf: (p: ProjectSync.RunningProject) => ProjectParams,
+    options?: CallOptions
+  ) => Promise<void>
+  readonly emit: <K extends keyof ProjectsApiEvents>(event: K, data: ProjectsApiEvents[K]) => void
+}
+
+/** The snapshot's two lists (and the server's clock, when the route gives it). */
+export type WireSnapshot = Pick<Protocol.ProjectsSync, "activeProjects" | "unclaimedCompletedProjects"> & {
+  readonly serverTime?: number | undefined
+}
+
+/**
+ * Sets a snapshot against the tracked and recovered projects, looks up the tracked ones it left out,
+ * adopts the untracked in-flight ones, then emits `activeProjectsRecovered`, `completedProjectsRecovered`
+ * and `projectsSynced` (in that order) and answers the result.
+ */
+export const reconcile = async (
+  host: ReconcileHost,
+  reason: ProjectSyncReason,
+  wire: WireSnapshot,
+  options?: CallOptions
+): Promise<ProjectSyncResult> => {
+  const tracked = [
+    ...[...host.tracked.values()].map((p) => ({ id: p.id, finished: p.finished, createdAt: p.startedAt.getTime() })),
+    ...[...host.recovered.entries()].filter(([id]) => !host.tracked.has(id)).map(([id, r]) => ({ id, ...r }))
+  ]
+  const announced = host.announced
+  const found = await host.runner.run(
+    Effect.gen(function*() {
+      const activeProjects = yield* ProjectSync.strictly(wire.activeProjects)
+      const unclaimedCompletedProjects = yield* ProjectSync.strictly(wire.unclaimedCompletedProjects)
+      const now = yield* Clock.currentTimeMillis
+      const plan = ProjectSync.reconcile({ activeProjects, unclaimedCompletedProjects }, tracked, { now })
+      const verdicts = plan.missing.length > 0 ? yield* ProjectSync.resolveMissing(plan.missing) : {}
+      const fresh = plan.untrackedCompleted.filter((p) => !announced.has(p.id.toUpperCase()))
+      const completed = yield* Effect.forEach(fresh, (p) =>
+        ProjectSync.resultUrls(p).pipe(
+          Effect.map((urls) => ({ project: p, urls })),
+          Effect.catchAll((error) =>
+            Effect.as(Effect.logWarning(`result URLs of recovered project ${p.id}`, error), { project: p, urls: [] as ReadonlyArray<string> })
+          )
+        ))
+      return { activeProjects, unclaimedCompletedProjects, plan, verdicts, completed }
+    }),
+    options?.signal
+  )
+  const { plan, verdicts } = found
+  const byVerdict = (...states: ReadonlyArray<ProjectSync.Resolution["state"]>) =>
+    plan.missing.filter((id) => verdicts[id] !== undefined && states.includes(verdicts[id]!.state))
+  const snapshot: ProjectRecoverySnapshot = {
+    activeProjects: found.activeProjects.map(toRecovered),
+    unclaimedCompletedProjects: found.unclaimedCompletedProjects.map(toRecovered),
+    ...(typeof wire.serverTime === "number" ? { serverTime: wire.serverTime } : {})
+  }
+  const result: ProjectSyncResult = {
+    reason,
+    snapshot,
+    active: [...plan.active, ...byVerdict("active")],
+    completed: [...plan.completed, ...byVerdict("finished", "terminal")],
+    lost: byVerdict("lost"),
+    unverified: plan.missing.filter((id) => verdicts[id] === undefined || verdicts[id]!.state === "unknown"),
+    recoveredActive: plan.untrackedActive.map(toRecovered),
+    recoveredCompleted: found.completed.map(({ project, urls }): CompletedRecoveredProject => {
+      announced.add(project.id.toUpperCase())
+      return { ...toRecovered(project), resultUrls: [...urls] }
+    })
+  }
+  // followed from now on, before the events that announce them (as the official client rehydrates first)
+  await host.adopt(plan.untrackedActive, paramsOfRecovered, options)
+  for (const p of result.recoveredActive) host.recovered.set(p.id.toUpperCase(), { createdAt: p.createTime, finished: false })
+  for (const p of result.recoveredCompleted) host.recovered.set(p.id.toUpperCase(), { createdAt: p.createTime, finished: true })
+  for (const id of [...result.completed, ...result.lost]) {
+    const known = host.recovered.get(id.toUpperCase())
+    if (known !== undefined) known.finished = true
+  }
+  if (result.recoveredActive.length > 0) host.emit("activeProjectsRecovered", result.recoveredActive)
+  if (result.recoveredCompleted.length > 0) host.emit("completedProjectsRecovered", result.recoveredCompleted)
+  host.emit("projectsSynced", result)
+  return result
+}
