@@ -101,6 +101,17 @@ describe("minimal image program bundle (esbuild min + gzip)", () => {
     }
   })
 
+  // sogni.projects' cost estimates, model options, record/status lookups and the reconciliation of a
+  // non-empty snapshot load on first use (client internal/projectsGroup.ts); an image program's handshake,
+  // with nothing listed and nothing in flight, is answered without them
+  it("the adapter's program leaves projects' estimates, lookups and reconciliation to a dynamic import", async () => {
+    const figures = await bundle("adapter")
+    expect(figures.lazy.map((l) => l.specifier)).toContain("./internal/projectsGroup.js")
+    // a field of the official image estimate request, and a log message of the reconciliation
+    expect(figures.contains("cnEnabled")).toBe(false)
+    expect(figures.contains("result URLs of recovered project")).toBe(false)
+  })
+
   // sogni.chat, sogni.workflows and sogni.replay are facades that import their code and services on the
   // first call (client internal/lazyApis.ts): an image program carries neither
   it("the adapter's program leaves chat, workflows and replay to dynamic imports", async () => {

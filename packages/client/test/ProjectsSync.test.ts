@@ -273,6 +273,34 @@ describe("projects reconciliation and lookups, adapter and official client side 
     assert.deepStrictEqual(seen["adapter"]!.reasons, ["authenticated"])
   }, 120_000)
 
+  // the adapter answers this one without loading its reconciliation code (client internal/projectsGroup.ts)
+  it("the handshake of an appId with nothing in flight or listed reports an empty reconciliation, as the official client's", async () => {
+    const results: Record<string, unknown> = {}
+    for (const which of ["adapter", "official"] as const) {
+      const client = await clientOf(which, config(unique(`sync-empty-${which}`)))
+      const projects = client.projects as unknown as { on(event: string, listener: (payload: never) => void): unknown }
+      const synced = new Promise<ProjectSyncResult>((resolve) => projects.on("projectsSynced", (r: ProjectSyncResult) => resolve(r)))
+      try {
+        await client.projects.waitForModels()
+        const { snapshot: { serverTime: _t, ...snapshot }, ...rest } = await synced
+        results[which] = { ...rest, snapshot }
+      } finally {
+        await disposeClient(client)
+      }
+    }
+    assert.deepStrictEqual(results["adapter"], results["official"])
+    assert.deepStrictEqual(results["adapter"], {
+      reason: "authenticated",
+      snapshot: { activeProjects: [], unclaimedCompletedProjects: [] },
+      active: [],
+      completed: [],
+      lost: [],
+      unverified: [],
+      recoveredActive: [],
+      recoveredCompleted: []
+    })
+  }, 60_000)
+
   it("account.me() is the official MeData", async () => {
     const official = await OfficialClient.createInstance(config(unique("me-official"), { disableSocket: true }) as never)
     const adapter = await SogniClient.createInstance(config(unique("me-adapter"), { disableSocket: true }))
