@@ -99,6 +99,9 @@ describe("minimal image program bundle (esbuild min + gzip)", () => {
     for (const path of paths) {
       expect(figures.contains(path), path).toBe(false)
     }
+    // the adapter's shaping of transactions, rewards and subscription usage travels with the group
+    expect(figures.contains("subscriptionThrottled")).toBe(false)
+    expect(figures.contains("trialCreditsUsed")).toBe(false)
   })
 
   // sogni.projects' cost estimates, model options, record/status lookups and the reconciliation of a

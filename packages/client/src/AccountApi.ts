@@ -9,7 +9,6 @@ import * as SogniAuth from "@effect-sogni/core/SogniAuth"
 import type * as SogniConfig from "@effect-sogni/core/SogniConfig"
 import type * as SogniRest from "@effect-sogni/core/SogniRest"
 import * as SogniSocket from "@effect-sogni/core/SogniSocket"
-import type * as Subscriptions from "@effect-sogni/core/Subscriptions"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import type { CallOptions, Runner } from "./internal/runner.js"
@@ -34,7 +33,6 @@ import type {
   SubscriptionTerm,
   SubscriptionUsage,
   SupernetType,
-  TokenType,
   TrialEligibility,
   TxHistoryEntry,
   TxHistoryParams
@@ -166,28 +164,6 @@ export class CurrentAccount extends Emitter<CurrentAccountEvents> {
 export interface AccountEvents {
   readonly balance: Balances
 }
-
-const orUndefined = <A>(a: A | null | undefined): A | undefined => a ?? undefined
-
-/** The REST status record as the official snapshot. @internal */
-export const snapshotOfStatus = (s: Subscriptions.SubscriptionInfo): SubscriptionEntitlementSnapshot =>
-  defined({
-    active: s.active,
-    status: s.status,
-    tier: s.tier,
-    term: s.term,
-    provider: s.provider,
-    currentPeriodStart: s.currentPeriodStart,
-    currentPeriodEnd: s.currentPeriodEnd,
-    cancelAtPeriodEnd: s.cancelAtPeriodEnd,
-    scheduledTier: orUndefined(s.scheduledTier),
-    scheduledTerm: orUndefined(s.scheduledTerm),
-    scheduledChangeAt: orUndefined(s.scheduledChangeAt),
-    paymentPending: s.paymentPending,
-    frontierDiscountBps: s.frontierDiscountBps
-  })
-
-const tokenTypeOf = (t: string): TokenType => (t === "sogni" ? "sogni" : "spark")
 
 /**
  * @since 0.1.0
@@ -360,55 +336,13 @@ export class AccountApi extends Emitter<AccountEvents> {
     options?: CallOptions
   ): Promise<{ entries: Array<TxHistoryEntry>; next: TxHistoryParams }> {
     const x = await this.extras()
-    const page = await x.run(
-      x.rewards.transactions({ address: params.address, limit: params.limit, offset: params.offset }),
-      options?.signal
-    )
-    const at = (ms: unknown) => new Date(typeof ms === "number" ? ms : 0)
-    const entries = page.transactions.map((tx): TxHistoryEntry =>
-      defined({
-        id: tx.id,
-        address: typeof tx["address"] === "string" ? tx["address"] : params.address,
-        createTime: at(tx["createTime"]),
-        updateTime: at(tx["updateTime"]),
-        status: "completed" as const,
-        role: tx.role,
-        amount: tx.amount,
-        tokenType: tokenTypeOf(tx.tokenType),
-        description: tx.description,
-        source: tx.source,
-        endTime: at(tx["endTime"]),
-        type: tx.type,
-        billingMode: tx["billingMode"] as TxHistoryEntry["billingMode"],
-        paymentModel: tx.paymentModel,
-        subscriptionTier: tx["subscriptionTier"] as string | null | undefined,
-        subscriptionTrialing: tx["subscriptionTrialing"] as boolean | undefined,
-        subscriptionThrottled: tx["subscriptionThrottled"] as boolean | undefined
-      })
-    )
-    return { entries, next: { ...params, offset: page.next } }
+    return x.transactionHistory(params, options?.signal)
   }
 
   /** The rewards the account can claim or has claimed. */
   async rewards(query: RewardsQuery = {}, options?: CallOptions): Promise<Array<Reward>> {
     const x = await this.extras()
-    const list = await x.run(x.rewards.list({ provider: query.provider }), options?.signal)
-    return list.map((raw): Reward => ({
-      id: raw.id,
-      type: raw.type,
-      title: raw.title,
-      description: raw.description,
-      amount: String(raw.amount),
-      tokenType: tokenTypeOf(raw.tokenType),
-      claimed: raw.claimed === 1,
-      canClaim: raw.canClaim === 1,
-      cantClaimReason: raw.cantClaimReason ?? null,
-      lastClaim: new Date(raw.lastClaimTimestamp * 1000),
-      nextClaim: raw.lastClaimTimestamp > 0 && raw.claimResetFrequencySec > -1
-        ? new Date((raw.lastClaimTimestamp + raw.claimResetFrequencySec) * 1000)
-        : null,
-      provider: query.provider ?? "base"
-    }))
+    return x.rewardList(query, options?.signal)
   }
 
   /** Claims rewards by id. */
@@ -420,8 +354,7 @@ export class AccountApi extends Emitter<AccountEvents> {
   /** The subscription now (REST); it also becomes `currentAccount.subscription`. */
   async getSubscriptionStatus(options?: CallOptions): Promise<SubscriptionEntitlementSnapshot> {
     const x = await this.extras()
-    const status = await x.run(x.subscriptions.status, options?.signal)
-    const subscription = snapshotOfStatus(status.subscription)
+    const subscription = await x.subscriptionStatus(options?.signal)
     this._update({ subscription })
     return subscription
   }
@@ -434,14 +367,7 @@ export class AccountApi extends Emitter<AccountEvents> {
   /** This period's renders and trial credits. */
   async getSubscriptionUsage(options?: CallOptions): Promise<SubscriptionUsage> {
     const x = await this.extras()
-    const u = await x.run(x.subscriptions.usage, options?.signal)
-    return defined({
-      periodRenderSpark: u.periodRenderSpark,
-      periodJobs: u.periodJobs,
-      trialEndsAt: orUndefined(u.trialEndsAt),
-      trialCreditsLimit: orUndefined(u.trialCreditsLimit),
-      trialCreditsUsed: orUndefined(u.trialCreditsUsed)
-    })
+    return x.subscriptionUsage(options?.signal)
   }
 
   /** Whether the account may start a free trial. */

@@ -20,11 +20,19 @@ import type * as SogniSocket from "@effect-sogni/core/SogniSocket"
 import * as Stats from "@effect-sogni/core/Stats"
 import * as Subscriptions from "@effect-sogni/core/Subscriptions"
 import * as Loras from "@effect-sogni/media/Loras"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
-import type { SubscriptionEntitlementSnapshot } from "../types.js"
+import type {
+  Reward,
+  RewardsQuery,
+  SubscriptionEntitlementSnapshot,
+  SubscriptionUsage,
+  TokenType,
+  TxHistoryEntry,
+  TxHistoryParams
+} from "../types.js"
 import { defined } from "./defined.js"
 import type { Runner } from "./runner.js"
 
@@ -65,6 +73,68 @@ export const snapshotOfEntitlement = (e: Subscriptions.Entitlement): Subscriptio
   })
 }
 
+/** The REST status record as the official snapshot. */
+export const snapshotOfStatus = (s: Subscriptions.SubscriptionInfo): SubscriptionEntitlementSnapshot =>
+  defined({
+    active: s.active,
+    status: s.status,
+    tier: s.tier,
+    term: s.term,
+    provider: s.provider,
+    currentPeriodStart: s.currentPeriodStart,
+    currentPeriodEnd: s.currentPeriodEnd,
+    cancelAtPeriodEnd: s.cancelAtPeriodEnd,
+    scheduledTier: orUndefined(s.scheduledTier),
+    scheduledTerm: orUndefined(s.scheduledTerm),
+    scheduledChangeAt: orUndefined(s.scheduledChangeAt),
+    paymentPending: s.paymentPending,
+    frontierDiscountBps: s.frontierDiscountBps
+  })
+
+const tokenTypeOf = (t: string): TokenType => (t === "sogni" ? "sogni" : "spark")
+
+/** One transaction of a history page as the official entry (`address` defaults to the one asked for). */
+const txEntryOf = (tx: Rewards.Transaction, address: string): TxHistoryEntry => {
+  const at = (ms: unknown) => new Date(typeof ms === "number" ? ms : 0)
+  return defined({
+    id: tx.id,
+    address: typeof tx["address"] === "string" ? tx["address"] : address,
+    createTime: at(tx["createTime"]),
+    updateTime: at(tx["updateTime"]),
+    status: "completed" as const,
+    role: tx.role,
+    amount: tx.amount,
+    tokenType: tokenTypeOf(tx.tokenType),
+    description: tx.description,
+    source: tx.source,
+    endTime: at(tx["endTime"]),
+    type: tx.type,
+    billingMode: tx["billingMode"] as TxHistoryEntry["billingMode"],
+    paymentModel: tx.paymentModel,
+    subscriptionTier: tx["subscriptionTier"] as string | null | undefined,
+    subscriptionTrialing: tx["subscriptionTrialing"] as boolean | undefined,
+    subscriptionThrottled: tx["subscriptionThrottled"] as boolean | undefined
+  })
+}
+
+/** One reward as the official `Reward` (`provider` is the one asked for, `base` by default). */
+const rewardOf = (raw: Rewards.Reward, provider: RewardsQuery["provider"]): Reward => ({
+  id: raw.id,
+  type: raw.type,
+  title: raw.title,
+  description: raw.description,
+  amount: String(raw.amount),
+  tokenType: tokenTypeOf(raw.tokenType),
+  claimed: raw.claimed === 1,
+  canClaim: raw.canClaim === 1,
+  cantClaimReason: raw.cantClaimReason ?? null,
+  lastClaim: new Date(raw.lastClaimTimestamp * 1000),
+  nextClaim: raw.lastClaimTimestamp > 0 && raw.claimResetFrequencySec > -1
+    ? new Date((raw.lastClaimTimestamp + raw.claimResetFrequencySec) * 1000)
+    : null,
+  provider: provider ?? "base"
+})
+
 /** The loaded group as the facades use it. */
 export interface Extras {
   /** Runs an effect in the group's runtime (the client's context plus the group's services). */
@@ -89,6 +159,17 @@ export interface Extras {
   readonly setDeviceId: typeof SogniAccount.setDeviceId
   /** The `errorCode` of a taken username. */
   readonly usernameTaken: number
+  /** One page of the account's completed transactions as official entries; `next` asks for the following page. */
+  readonly transactionHistory: (
+    params: TxHistoryParams,
+    signal?: AbortSignal
+  ) => Promise<{ entries: Array<TxHistoryEntry>; next: TxHistoryParams }>
+  /** The account's rewards as official `Reward`s. */
+  readonly rewardList: (query: RewardsQuery, signal?: AbortSignal) => Promise<Array<Reward>>
+  /** The subscription now (REST), as the official snapshot. */
+  readonly subscriptionStatus: (signal?: AbortSignal) => Promise<SubscriptionEntitlementSnapshot>
+  /** This period's renders and trial credits. */
+  readonly subscriptionUsage: (signal?: AbortSignal) => Promise<SubscriptionUsage>
 }
 
 /** Reads the group's services out of its built runtime (`LazyRuntimes` builds it before calling this). */
@@ -107,5 +188,28 @@ export const make = (runner: Runner<ExtrasBase | ExtrasServices>): Extras => ({
   signup: SogniAccount.signup,
   nonce: SogniAccount.nonce,
   setDeviceId: SogniAccount.setDeviceId,
-  usernameTaken: AccountChecks.USERNAME_TAKEN
+  usernameTaken: AccountChecks.USERNAME_TAKEN,
+  transactionHistory: async (params, signal) => {
+    const rewards = runner.runtime.runSync(Rewards.Rewards)
+    const page = await runner.run(rewards.transactions({ address: params.address, limit: params.limit, offset: params.offset }), signal)
+    return { entries: page.transactions.map((tx) => txEntryOf(tx, params.address)), next: { ...params, offset: page.next } }
+  },
+  rewardList: async (query, signal) => {
+    const list = await runner.run(Effect.flatMap(Rewards.Rewards, (r) => r.list({ provider: query.provider })), signal)
+    return list.map((raw) => rewardOf(raw, query.provider))
+  },
+  subscriptionStatus: async (signal) => {
+    const status = await runner.run(Effect.flatMap(Subscriptions.Subscriptions, (s) => s.status), signal)
+    return snapshotOfStatus(status.subscription)
+  },
+  subscriptionUsage: async (signal) => {
+    const u = await runner.run(Effect.flatMap(Subscriptions.Subscriptions, (s) => s.usage), signal)
+    return defined({
+      periodRenderSpark: u.periodRenderSpark,
+      periodJobs: u.periodJobs,
+      trialEndsAt: orUndefined(u.trialEndsAt),
+      trialCreditsLimit: orUndefined(u.trialCreditsLimit),
+      trialCreditsUsed: orUndefined(u.trialCreditsUsed)
+    })
+  }
 })
