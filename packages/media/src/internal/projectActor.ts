@@ -137,8 +137,16 @@ export interface ProjectActor {
    */
   readonly check: (now: number) => number
   /**
-   * For the caller that started the actor with `startInCaller`, once it stops waiting: closes the
-   * project's scope now when it ended, else leaves that to the end (in a service fiber).
+   * For the caller that started the actor with `startInCaller` (`run`): the project's final state, once
+   * it ended. A plain `Effect.async` without a canceler (no interruption handler, so no frames held on
+   * the caller's stack while it waits): an interrupted wait leaves its callback behind, inert (the fiber
+   * ignores a resume after the interruption), until the caller runs {@link finish}, which drops it.
+   */
+  readonly end: Effect.Effect<ProjectState.ProjectState>
+  /**
+   * For the caller that started the actor with `startInCaller`, once it stops waiting: drops its `end`
+   * callback, closes the project's scope now when it ended, else leaves that to the end (in a service
+   * fiber).
    */
   readonly finish: Effect.Effect<void>
 }
@@ -275,6 +283,8 @@ export const make = (
     let ticking = false
     // the callers waiting for the end (`await`): plain callbacks rather than a `Deferred` per project
     let waiters: Set<(final: ProjectState.ProjectState) => void> | undefined
+    // the `startInCaller` caller's own wait (`end`): one slot, no set
+    let callerWaiter: ((final: ProjectState.ProjectState) => void) | undefined
     let cancelAnswers: Set<Deferred.Deferred<void, SogniProjectError>> | undefined
 
     /** Calls one listener; one that throws is removed (it would throw again) and the error logged. */
@@ -356,6 +366,11 @@ export const make = (
       const events = step.events
       for (let i = 0; i < events.length; i++) publish(events[i]!)
       if (ProjectState.isTerminal(state.status)) {
+        if (callerWaiter !== undefined) {
+          const resume = callerWaiter
+          callerWaiter = undefined
+          resume(state)
+        }
         if (waiters !== undefined) {
           const final = state
           for (const resume of waiters) resume(final)
@@ -659,8 +674,17 @@ export const make = (
         return adopted === undefined && startInCaller ? start() : Effect.void
       },
       check,
+      get end() {
+        // `resume` alone as the register's parameter and nothing returned: Effect makes a bare async
+        // primitive of it, with no `onInterrupt` wrapper (see the interface note)
+        return Effect.async<ProjectState.ProjectState>((resume) => {
+          if (ProjectState.isTerminal(state.status)) resume(Effect.succeed(state))
+          else callerWaiter = (final) => resume(Effect.succeed(final))
+        })
+      },
       get finish() {
         return Effect.suspend(() => {
+          callerWaiter = undefined
           if (!closeInCaller) return Effect.void
           closeInCaller = false
           return ProjectState.isTerminal(state.status) ? release() : Effect.void
