@@ -726,20 +726,20 @@ class Actor implements ProjectActor {
 /** The project handle of an {@link Actor}: its methods on the prototype, the actor its only field. */
 class ActorProject implements Project {
   readonly id: string
-  readonly #actor: Actor
-  #events: Stream.Stream<ProjectState.ProjectEvent> | undefined = undefined
-  #cancel: Effect.Effect<void, SogniProjectError | SogniError.SogniError> | undefined = undefined
+  readonly actor: Actor
+  events_: Stream.Stream<ProjectState.ProjectEvent> | undefined = undefined
+  cancel_: Effect.Effect<void, SogniProjectError | SogniError.SogniError> | undefined = undefined
   constructor(actor: Actor) {
     this.id = actor.id
-    this.#actor = actor
+    this.actor = actor
   }
 
   get state(): Effect.Effect<ProjectState.ProjectState> {
-    return Effect.sync(() => ProjectState.snapshot(this.#actor.current_))
+    return Effect.sync(() => ProjectState.snapshot(this.actor.current_))
   }
 
   listen(listener: ProjectListener, options?: ListenOptions): () => void {
-    const actor = this.#actor
+    const actor = this.actor
     // (a listener added twice keeps its place and takes the later `wantsProgress`, as before)
     const current = (actor.listeners ??= new Map())
     if (!current.has(listener) || options?.wantsProgress !== undefined) current.set(listener, options?.wantsProgress)
@@ -753,15 +753,15 @@ class ActorProject implements Project {
   }
 
   get await(): Effect.Effect<ReadonlyArray<ProjectState.JobResult>, SogniProjectError> {
-    return Effect.flatMap(this.#actor.awaitEnd(), outcome)
+    return Effect.flatMap(this.actor.awaitEnd(), outcome)
   }
 
   // built on first use: most projects are never subscribed to (an adapter listens) nor canceled
   // each subscriber pulls from its own bounded buffer (overflow policy: eventBuffer.ts); the reducer
   // only appends to it, and a consumer wakes once per batch it pulls
   get events(): Stream.Stream<ProjectState.ProjectEvent> {
-    const actor = this.#actor
-    return (this.#events ??= Stream.unwrapScoped(
+    const actor = this.actor
+    return (this.events_ ??= Stream.unwrapScoped(
       Effect.map(
         Effect.acquireRelease(
           Effect.sync(() => {
@@ -779,9 +779,9 @@ class ActorProject implements Project {
   }
 
   get cancel(): Effect.Effect<void, SogniProjectError | SogniError.SogniError> {
-    const actor = this.#actor
+    const actor = this.actor
     const { deps, id } = actor
-    return (this.#cancel ??= Effect.suspend(() => {
+    return (this.cancel_ ??= Effect.suspend(() => {
       if (ProjectState.isTerminal(actor.current_.status)) return Effect.void
       return Effect.gen(function*() {
         const answer = yield* Deferred.make<void, SogniProjectError>()
