@@ -818,16 +818,23 @@ export const make = (options: ProjectsOptions = {}) =>
                   Effect.withSpan("Projects.submit", perProjectSpan)
                 )
               ),
+              // one handler frame and the two interruptibility frames are all this holds on the caller's
+              // stack while the project runs (`ensuring` around `await` held about nine)
               (actor) =>
-                Effect.ensuring(
-                  restore(Effect.zipRight(actor.start, actor.project.await)),
-                  // ended (the usual case): close its scope here; else cancel it first
-                  Effect.suspend(() =>
-                    ProjectState.isTerminal(actor.current().status)
-                      ? actor.finish
-                      : Effect.zipRight(cancelOnInterrupt(actor.project), actor.finish)
-                  )
-                )
+                Effect.matchCauseEffect(restore(Effect.zipRight(actor.start, actor.end)), {
+                  // ended (the usual case): close its scope here, then answer
+                  onSuccess: (final) => Effect.zipRight(actor.finish, ProjectActor.outcome(final)),
+                  // interrupted (or a defect): cancel it first unless it ended meanwhile
+                  onFailure: (cause) =>
+                    Effect.zipRight(
+                      Effect.suspend(() =>
+                        ProjectState.isTerminal(actor.current().status)
+                          ? actor.finish
+                          : Effect.zipRight(cancelOnInterrupt(actor.project), actor.finish)
+                      ),
+                      Effect.failCause(cause)
+                    )
+                })
             )
           )),
       adopt,

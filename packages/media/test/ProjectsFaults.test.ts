@@ -260,6 +260,29 @@ describe("Projects under faults", () => {
       })
     ), { timeout: 30_000 })
 
+  it.scopedLive("interrupting run while it waits cancels the project upstream and releases it; the service runs on", () =>
+    withEmulator((emulator) =>
+      Effect.gen(function*() {
+        const { projects } = yield* connect(emulator)
+        const prepared = image(2, "a slow river [[slow]]", 8)
+        const fiber = yield* Effect.fork(projects.run(prepared))
+        // the project run tracks, once its request is out and it reports progress
+        const project = yield* projects.get(prepared.request.jobID).pipe(
+          Effect.flatten,
+          Effect.retry(Schedule.spaced("10 millis"))
+        )
+        yield* project.events.pipe(Stream.filter((e) => e._tag === "JobProgress"), Stream.take(1), Stream.runDrain)
+        const exit = yield* Fiber.interrupt(fiber)
+        assert.isTrue(Exit.isInterrupted(exit))
+        // the interruption waited for the cancel's confirmation and released the project
+        assert.strictEqual((yield* project.state).status, "canceled")
+        assert.deepStrictEqual(yield* projects.active, [])
+        yield* untilStatus(emulator, prepared.request.jobID, "cancelled")
+        // the abandoned wait is inert: a later run on the same service completes
+        assert.strictEqual((yield* projects.run(image(1, "a calm lake", 2))).length, 1)
+      })
+    ), { timeout: 30_000 })
+
   it.scopedLive("a silent project the server still runs keeps waiting through idle lookups and completes", () =>
     withEmulator((emulator) =>
       Effect.gen(function*() {

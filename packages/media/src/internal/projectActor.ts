@@ -137,8 +137,16 @@ export interface ProjectActor {
    */
   readonly check: (now: number) => number
   /**
-   * For the caller that started the actor with `startInCaller`, once it stops waiting: closes the
-   * project's scope now when it ended, else leaves that to the end (in a service fiber).
+   * For the caller that started the actor with `startInCaller` (`run`): the project's final state, once
+   * it ended. A plain `Effect.async` without a canceler (no interruption handler, so no frames held on
+   * the caller's stack while it waits): an interrupted wait leaves its callback behind, inert (the fiber
+   * ignores a resume after the interruption), until the caller runs {@link finish}, which drops it.
+   */
+  readonly end: Effect.Effect<ProjectState.ProjectState>
+  /**
+   * For the caller that started the actor with `startInCaller`, once it stops waiting: drops its `end`
+   * callback, closes the project's scope now when it ended, else leaves that to the end (in a service
+   * fiber).
    */
   readonly finish: Effect.Effect<void>
 }
@@ -193,13 +201,616 @@ const supersedableInput = (input: ProjectState.Input): boolean =>
   input._tag === "Server" && input.event.type === "jobProgress"
 
 /**
+ * One project's actor: its state in fields and its behaviour in methods on the prototype, so a project
+ * costs one object (and its {@link ActorProject}) rather than a closure context and some thirty closures.
+ * The only closures it keeps for its life are the ones handed to others: the route's `onServerEvent` and
+ * the scope's finalizer (and, while someone waits, their callbacks).
+ */
+class Actor implements ProjectActor {
+  readonly project: ActorProject
+  readonly createdAt: number
+  /** The connection generation on which the request was written (undefined until written). */
+  sentOn: number | undefined = undefined
+  readonly id: string
+  readonly deps: ActorDeps
+  // what a resend and the URL mints need of `prepared`: never `prepared` itself
+  readonly request: Protocol.JobRequest
+  readonly kind: MediaKind
+  readonly outputFormat: string | undefined
+  /** The input bytes to upload, let go once the uploads ran. */
+  uploads: ReadonlyArray<ReadonlyArray<UploadSpec>> | undefined
+  readonly adopted: Adopted | undefined
+  readonly scope: Scope.CloseableScope
+  /**
+   * The runtime the project's own fibers (start, deadlines, ETA ticks, lookups) are forked with: the
+   * caller's, taken outside its per-project span (a runtime taken inside it holds a copy of the context
+   * with the span, for the project's whole life). They are interrupted when the scope closes.
+   */
+  readonly runtime: Runtime.Runtime<never>
+  readonly deadlineAt: number
+  /**
+   * The project's own fibers, kept in a plain set with a plain scope finalizer rather than a `FiberSet`
+   * (whose `acquireRelease` diffs the fiber's refs, the whole context, at release). Created with the
+   * first fiber: most projects never fork one (the service watches the deadlines).
+   */
+  live: Set<Fiber.RuntimeFiber<void>> | undefined = undefined
+  /** Set when the project's scope closes: its queued mints are dropped and nothing more is forked. */
+  released = false
+  current_: ProjectState.ProjectState
+  // The subscribers, listeners and cancel answers are created on first use: a `run` has none, an
+  // adapter's project one listener, and a project is rarely canceled.
+  subscribers: Set<EventBuffer> | undefined = undefined
+  /**
+   * The listeners in the order they came, each with when it needs progress events
+   * (`ListenOptions.wantsProgress`; undefined: always).
+   */
+  listeners: Map<ProjectListener, (() => boolean) | undefined> | undefined = undefined
+  /** Events held for the first subscriber or listener (none kept for `run`). */
+  backlog: Array<ProjectState.ProjectEvent> | undefined
+  ticking = false
+  /** The callers waiting for the end (`await`): plain callbacks rather than a `Deferred` per project. */
+  waiters: Set<(final: ProjectState.ProjectState) => void> | undefined = undefined
+  /** The `startInCaller` caller's own wait (`end`): one slot, no set. */
+  callerWaiter: ((final: ProjectState.ProjectState) => void) | undefined = undefined
+  cancelAnswers: Set<Deferred.Deferred<void, SogniProjectError>> | undefined = undefined
+  // mailbox
+  applying = false
+  /** Inputs offered while one is applied (made on the first such input: almost never). */
+  mailbox: Array<ProjectState.Input> | undefined = undefined
+  mailboxDropped = 0
+  /**
+   * `run` closes an ended project's scope in its own fiber after the wait (no fiber forked for it); once
+   * it stopped waiting (`finish`), a later end is closed by a service fiber as for other callers.
+   */
+  closeInCaller: boolean
+  readonly startInCaller: boolean
+  /** When the project was last heard of (a frame, or the request going out): the idle deadline's origin. */
+  lastHeard: number
+  sent = false
+  /** With a service watchdog, nothing per project waits on a timer until a deadline is actually due. */
+  ownWatchdog = false
+  /** Server events are folded on the socket's own turn: no queue, no fiber wake-up per frame. */
+  readonly onServerEvent: (event: Protocol.ServerEvent) => void
+
+  constructor(
+    deps: ActorDeps,
+    prepared: Prepared,
+    keepBacklog: boolean,
+    adopted: Adopted | undefined,
+    startInCaller: boolean,
+    scope: Scope.CloseableScope,
+    runtime: Runtime.Runtime<never>
+  ) {
+    const given = prepared.request
+    const id = given.jobID.toUpperCase()
+    this.id = id
+    this.deps = deps
+    this.request = id === given.jobID ? given : { ...given, jobID: id }
+    this.kind = prepared.kind
+    this.outputFormat = prepared.outputFormat
+    this.uploads = prepared.uploads
+    this.adopted = adopted
+    this.scope = scope
+    this.runtime = runtime
+    this.startInCaller = startInCaller
+    this.closeInCaller = startInCaller && adopted === undefined
+    this.backlog = keepBacklog ? [] : undefined
+    this.current_ = ProjectState.initial({
+      id,
+      numberOfMedia: prepared.numberOfMedia,
+      steps: prepared.steps,
+      disableSafety: prepared.disableSafety
+    })
+    const created = this.now()
+    this.createdAt = created
+    this.lastHeard = created
+    this.deadlineAt = created + Duration.toMillis(deps.timing.projectTimeout)
+    this.onServerEvent = (event) => {
+      const at = this.now()
+      this.lastHeard = at
+      this.offer({ _tag: "Server", event, now: at })
+    }
+    this.project = new ActorProject(this)
+  }
+
+  now(): number {
+    return this.deps.clock.unsafeCurrentTimeMillis()
+  }
+
+  runFork(effect: Effect.Effect<void>): void {
+    if (this.released) return
+    const fiber = Runtime.runFork(this.runtime, effect)
+    const fibers = (this.live ??= new Set())
+    fibers.add(fiber)
+    fiber.addObserver(() => fibers.delete(fiber))
+  }
+
+  /** The scope's finalizer: nothing more is forked, and the project's own fibers are interrupted. */
+  onRelease(): Effect.Effect<void> {
+    this.released = true
+    const live = this.live
+    return live === undefined || live.size === 0 ? Effect.void : Fiber.interruptAll([...live])
+  }
+
+  /** Whether no listener needs the progress events now. */
+  listenersQuiet(): boolean {
+    if (this.listeners !== undefined) {
+      for (const wants of this.listeners.values()) if (wants === undefined || wants()) return false
+    }
+    return true
+  }
+
+  /** Calls one listener; one that throws is removed (it would throw again) and the error logged. */
+  call(listener: ProjectListener, event: ProjectState.ProjectEvent): void {
+    try {
+      listener(event, this.current_)
+    } catch (error) {
+      this.listeners?.delete(listener)
+      this.deps.fork(Effect.logWarning(`a listener of project ${this.id} threw and was removed`, error))
+    }
+  }
+
+  publish(event: ProjectState.ProjectEvent): void {
+    const backlog = this.backlog
+    if (backlog !== undefined) {
+      if (backlog.length >= backlogLimit) backlog.shift()
+      backlog.push(event)
+    }
+    const subscribers = this.subscribers
+    if (subscribers !== undefined && subscribers.size > 0) for (const b of subscribers) b.offer(event)
+    const listeners = this.listeners
+    if (listeners !== undefined && listeners.size > 0) for (const listener of listeners.keys()) this.call(listener, event)
+    const cancelAnswers = this.cancelAnswers
+    if (event._tag === "CancelRejected" && cancelAnswers !== undefined && cancelAnswers.size > 0) {
+      for (const d of cancelAnswers) {
+        Deferred.unsafeDone(
+          d,
+          Exit.fail(new SogniProjectError({ reason: "CancelRejected", projectId: this.id, message: event.message }))
+        )
+      }
+    }
+  }
+
+  /** The events held since creation go to the first subscriber or listener; later ones start now. */
+  takeBacklog(): ReadonlyArray<ProjectState.ProjectEvent> {
+    const held = this.backlog ?? []
+    this.backlog = undefined
+    return held
+  }
+
+  // --- mailbox ---------------------------------------------------------------------------------
+  /** Applies `input` now, or queues it when an input is being applied (re-entrancy). */
+  offer(input: ProjectState.Input): void {
+    if (this.applying) {
+      const mailbox = (this.mailbox ??= [])
+      if (mailbox.length >= mailboxCapacity) {
+        const stale = mailbox.findIndex(supersedableInput)
+        if (stale >= 0) {
+          mailbox.splice(stale, 1)
+          const dropped = ++this.mailboxDropped
+          if (dropped === 1 || dropped % 100 === 0) {
+            this.deps.fork(
+              Effect.logWarning(`project ${this.id}: mailbox full (${mailboxCapacity}), oldest progress dropped`).pipe(
+                Effect.annotateLogs({ dropped })
+              )
+            )
+          }
+        }
+      }
+      mailbox.push(input)
+      return
+    }
+    this.applying = true
+    try {
+      this.apply(input)
+      // inputs offered while applying, in arrival order (almost always none)
+      const mailbox = this.mailbox
+      if (mailbox !== undefined) while (mailbox.length > 0) this.apply(mailbox.shift()!)
+    } finally {
+      if (this.mailbox !== undefined) this.mailbox.length = 0
+      this.applying = false
+    }
+  }
+
+  /** Applies one input synchronously and dispatches the commands it yields. */
+  apply(input: ProjectState.Input): void {
+    if (ProjectState.isTerminal(this.current_.status)) return
+    // the actor owns its state: updated in place (no per-frame copies to promote and collect)
+    // nobody observes progress (a `run`): the reducer builds no progress events
+    const quiet = this.backlog === undefined && (this.subscribers === undefined || this.subscribers.size === 0) &&
+      this.listenersQuiet()
+    const step = ProjectState.transitionInPlace(this.current_, input, quiet)
+    const state = (this.current_ = step.state)
+    if (!this.ticking && input._tag === "Server" && input.event.type === "jobETA") this.startTicks()
+    const events = step.events
+    for (let i = 0; i < events.length; i++) this.publish(events[i]!)
+    if (ProjectState.isTerminal(state.status)) {
+      const callerWaiter = this.callerWaiter
+      if (callerWaiter !== undefined) {
+        this.callerWaiter = undefined
+        callerWaiter(state)
+      }
+      const waiters = this.waiters
+      if (waiters !== undefined) {
+        this.waiters = undefined
+        for (const resume of waiters) resume(state)
+      }
+      if (this.cancelAnswers !== undefined) for (const d of this.cancelAnswers) Deferred.unsafeDone(d, Exit.void)
+      if (this.subscribers !== undefined) for (const b of this.subscribers) b.end()
+      this.deps.untrack(this.id)
+      // release the route, timers and command fibers: from outside this project's scope (`releaseNow`),
+      // or in the caller's own fiber when it still waits for the end (`run`, see `finish`)
+      if (!this.closeInCaller) this.releaseNow()
+      return
+    }
+    const commands = step.commands
+    for (let i = 0; i < commands.length; i++) this.dispatch(commands[i]!)
+  }
+
+  feed(input: ProjectState.Input): Effect.Effect<void> {
+    return Effect.sync(() => this.offer(input))
+  }
+
+  current(): ProjectState.ProjectState {
+    return this.current_
+  }
+
+  release(): Effect.Effect<void> {
+    return Scope.close(this.scope, Exit.void)
+  }
+
+  /**
+   * Closes the ended project's scope from the turn that ended it. With none of its own fibers running
+   * (the usual case: the service watches deadlines, mints are callbacks) every finalizer is synchronous
+   * (the route's removal, the scope's detachment), so it runs to the end right here, in a fiber of its
+   * own that is not the project's; otherwise a service fiber closes it (the interruptions are waited for).
+   */
+  releaseNow(): void {
+    // (were a finalizer ever to wait, the closing fiber would go on in the background, as a fork does)
+    if (this.live === undefined || this.live.size === 0) Effect.runSyncExit(this.release())
+    else this.deps.fork(Effect.interruptible(this.release()))
+  }
+
+  // --- commands --------------------------------------------------------------------------------
+  /** A URL mint as queue work: the answer is folded on the turn it arrives. */
+  mintWork(command: ProjectState.Command & { readonly _tag: "MintUrl" | "MintPreview" }): MintWork {
+    return {
+      wanted: () => !this.released,
+      start: (finish) => {
+        const preview = command._tag === "MintPreview"
+        this.deps.mintUrl(
+          this.kind,
+          this.id,
+          command.imgID,
+          preview ? "png" : this.outputFormat,
+          preview ? "preview" : "complete",
+          (result) => {
+            finish()
+            if (this.released) return
+            const at = this.now()
+            if (Either.isRight(result)) {
+              this.offer(
+                preview
+                  ? { _tag: "PreviewMinted", imgID: command.imgID, url: result.right, now: at }
+                  : {
+                    _tag: "UrlMinted",
+                    imgID: command.imgID,
+                    url: result.right,
+                    expiresAt: at + this.deps.timing.urlLifetimeMillis,
+                    now: at
+                  }
+              )
+              return
+            }
+            this.deps.fork(Effect.logWarning(
+              `${preview ? "preview" : "result"} URL for job ${command.imgID} could not be minted: ${result.left.message}`
+            ))
+            // a result without its URL still ends its job (the URL stays undefined); a preview is just skipped
+            if (!preview) this.offer({ _tag: "UrlMinted", imgID: command.imgID, url: undefined, expiresAt: undefined, now: at })
+          }
+        )
+      }
+    }
+  }
+
+  runCommand(command: ProjectState.Command & { readonly _tag: "Resubmit" | "LookUp" }): Effect.Effect<void> {
+    switch (command._tag) {
+      case "Resubmit":
+        // wait for the next connection (the refusing one is going away), then send the same request
+        return Effect.zipRight(this.deps.nextConnection(this.deps.timing.resubmitWait), this.sendRequest())
+      case "LookUp":
+        // "already exists": the server has it (a resend of a project it already took, maybe finished)
+        return this.deps.findProject(this.id).pipe(
+          Effect.flatMap(Option.match({
+            onNone: () => this.feed({ _tag: "LocalFailure", error: command.error, now: this.now() }),
+            onSome: (found) => this.feed({ _tag: "Recovered", project: found, active: true, now: this.now() })
+          })),
+          Effect.catchAll((e) =>
+            Effect.zipRight(
+              Effect.logWarning(`could not look up project ${this.id} after "already exists": ${e.message}`),
+              this.feed({ _tag: "LocalFailure", error: command.error, now: this.now() })
+            )
+          )
+        )
+    }
+  }
+
+  /** Mints go to the service's mint queue; other commands run in the project's own fibers. */
+  dispatch(command: ProjectState.Command): void {
+    if (command._tag === "Resubmit" || command._tag === "LookUp") this.runFork(Effect.interruptible(this.runCommand(command)))
+    else this.deps.enqueueMint(this.mintWork(command))
+  }
+
+  // the effects below are built when used, not kept per project for its whole life
+  sendRequest(): Effect.Effect<void> {
+    return this.deps.send({ type: "jobRequest", payload: this.request }).pipe(
+      Effect.tap(() =>
+        Effect.sync(() => {
+          this.sentOn = this.deps.generation()
+          this.sent = true
+          this.lastHeard = this.now()
+        })
+      ),
+      Effect.catchAll((e) =>
+        this.feed({
+          _tag: "LocalFailure",
+          error: { code: 0, message: `the request could not be sent: ${e.message}` },
+          now: this.now()
+        })
+      )
+    )
+  }
+
+  /** The uploads (their bytes are needed once: a resend only writes the request again), then the send. */
+  startNow(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      const batches = this.uploads
+      this.uploads = undefined
+      if (batches === undefined || batches.length === 0) return this.sendRequest()
+      return Effect.flatMap(Effect.either(this.deps.uploadAll(this.id, batches)), (uploaded) =>
+        uploaded._tag === "Left"
+          ? this.feed({
+            _tag: "LocalFailure",
+            error: { code: 0, message: `an input could not be uploaded: ${uploaded.left.message}` },
+            now: this.now()
+          })
+          : this.sendRequest())
+    })
+  }
+
+  /** ETA-only jobs progress with time (ticks start on the first ETA: most projects report steps). */
+  ticks(): Effect.Effect<void> {
+    const tick = this.deps.timing.etaTick
+    return Effect.suspend(() =>
+      this.current_.jobs.some((j) => j.etaAt !== undefined && !ProjectState.isTerminal(j.status))
+        ? this.feed({ _tag: "Tick", now: this.now() })
+        : Effect.void
+    ).pipe(Effect.repeat(Schedule.spaced(tick)), Effect.delay(tick))
+  }
+
+  // `submit` may run inside an uninterruptible acquire (see `Projects.events`/`run`): the project's own
+  // fibers must stay interruptible so that closing its scope ends them
+  startTicks(): void {
+    this.ticking = true
+    this.runFork(Effect.interruptible(this.ticks()))
+  }
+
+  idleText(): string {
+    return Duration.format(this.deps.timing.idleTimeout)
+  }
+
+  /** Ends the project with a `Timeout` failure unless a lookup shows the server finished it. */
+  expire(originalCode: "projectTimeout" | "idleTimeout", message: string): Effect.Effect<void> {
+    return Effect.flatMap(Effect.option(this.deps.findProject(this.id)), (found) =>
+      Effect.sync(() => {
+        const snapshot = Option.flatten(found)
+        if (Option.isSome(snapshot) && isFinished(snapshot.value)) {
+          this.offer({ _tag: "Recovered", project: snapshot.value, active: true, now: this.now() })
+          // the URLs of what it finished may still be minting: the project ends when they arrive
+          if (ProjectState.isTerminal(this.current_.status) || this.current_.jobs.some((j) => j.minting)) return
+        }
+        if (ProjectState.isTerminal(this.current_.status)) return
+        // tell the server too (no confirmation awaited), as the official client's watchdog does
+        this.deps.fork(
+          this.deps.send(cancelFrameOf(this.id)).pipe(
+            Effect.timeout(this.deps.timing.interruptCancelTimeout),
+            Effect.ignore
+          )
+        )
+        this.offer({ _tag: "LocalFailure", error: { code: 0, originalCode, message }, now: this.now() })
+      }))
+  }
+
+  /** The overall and idle deadlines of the project, in one fiber that sleeps until the nearer one. */
+  watchdog(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      if (ProjectState.isTerminal(this.current_.status)) return Effect.void
+      const at = this.now()
+      const { id, deadlineAt } = this
+      if (at >= deadlineAt) {
+        return this.expire(
+          "projectTimeout",
+          `Project ${id} did not end within ${Duration.format(this.deps.timing.projectTimeout)}`
+        )
+      }
+      // before the request is out (uploads) only the overall deadline counts; look again an idle period later
+      const idleAt = (this.sent ? this.lastHeard : at) + Duration.toMillis(this.deps.timing.idleTimeout)
+      if (at >= idleAt) {
+        return this.deps.findProject(id).pipe(
+          Effect.flatMap(Option.match({
+            onNone: () =>
+              this.expire("idleTimeout", `Project ${id} was silent for ${this.idleText()} and the server does not know it`),
+            onSome: (found) =>
+              isFinished(found)
+                ? this.expire("idleTimeout", `Project ${id} was silent for ${this.idleText()}`)
+                : Effect.sync(() => (this.lastHeard = this.now())) // alive on the server: keep waiting
+          })),
+          Effect.catchAll((e) =>
+            this.expire(
+              "idleTimeout",
+              `Project ${id} was silent for ${this.idleText()} and could not be looked up: ${e.message}`
+            )
+          ),
+          // the next look is one idle period later (also while a finished project's URLs are minted)
+          Effect.zipRight(Effect.sync(() => (this.lastHeard = this.now()))),
+          Effect.zipRight(Effect.suspend(() => this.watchdog()))
+        )
+      }
+      return Effect.zipRight(
+        Effect.sleep(Duration.millis(Math.max(1, Math.min(deadlineAt, idleAt) - at))),
+        Effect.suspend(() => this.watchdog())
+      )
+    })
+  }
+
+  check(at: number): number {
+    if (this.ownWatchdog || ProjectState.isTerminal(this.current_.status)) return Infinity
+    const idleAt = (this.sent ? this.lastHeard : at) + Duration.toMillis(this.deps.timing.idleTimeout)
+    if (at < this.deadlineAt && at < idleAt) return Math.min(this.deadlineAt, idleAt)
+    // due: the lookup, the expiry and the looks after them run in this project's own watchdog fiber
+    this.ownWatchdog = true
+    this.runFork(Effect.interruptible(this.watchdog()))
+    return Infinity
+  }
+
+  /** The project's final state, once it ended (at once when it already has). */
+  awaitEnd(): Effect.Effect<ProjectState.ProjectState> {
+    return Effect.async<ProjectState.ProjectState>((resume) => {
+      if (ProjectState.isTerminal(this.current_.status)) return resume(Effect.succeed(this.current_))
+      const waiter = (final: ProjectState.ProjectState) => resume(Effect.succeed(final))
+      ;(this.waiters ??= new Set()).add(waiter)
+      return Effect.sync(() => {
+        this.waiters?.delete(waiter)
+      })
+    })
+  }
+
+  // an adopted project has no request here to send again: one the server no longer knows is lost
+  get resend(): Effect.Effect<void> {
+    return this.adopted === undefined ? this.sendRequest() : Effect.sync(() =>
+      this.offer({
+        _tag: "LocalFailure",
+        error: {
+          code: 0,
+          originalCode: "projectLost",
+          message: `The server has no record of recovered project ${this.id}.`
+        },
+        now: this.now()
+      })
+    )
+  }
+
+  get start(): Effect.Effect<void> {
+    return this.adopted === undefined && this.startInCaller ? this.startNow() : Effect.void
+  }
+
+  get end(): Effect.Effect<ProjectState.ProjectState> {
+    // `resume` alone as the register's parameter and nothing returned: Effect makes a bare async
+    // primitive of it, with no `onInterrupt` wrapper (see the interface note)
+    return Effect.async<ProjectState.ProjectState>((resume) => {
+      if (ProjectState.isTerminal(this.current_.status)) resume(Effect.succeed(this.current_))
+      else this.callerWaiter = (final) => resume(Effect.succeed(final))
+    })
+  }
+
+  get finish(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      this.callerWaiter = undefined
+      if (!this.closeInCaller) return Effect.void
+      this.closeInCaller = false
+      return ProjectState.isTerminal(this.current_.status) ? this.release() : Effect.void
+    })
+  }
+}
+
+/** The project handle of an {@link Actor}: its methods on the prototype, the actor its only field. */
+class ActorProject implements Project {
+  readonly id: string
+  readonly actor: Actor
+  events_: Stream.Stream<ProjectState.ProjectEvent> | undefined = undefined
+  cancel_: Effect.Effect<void, SogniProjectError | SogniError.SogniError> | undefined = undefined
+  constructor(actor: Actor) {
+    this.id = actor.id
+    this.actor = actor
+  }
+
+  get state(): Effect.Effect<ProjectState.ProjectState> {
+    return Effect.sync(() => ProjectState.snapshot(this.actor.current_))
+  }
+
+  listen(listener: ProjectListener, options?: ListenOptions): () => void {
+    const actor = this.actor
+    // (a listener added twice keeps its place and takes the later `wantsProgress`, as before)
+    const current = (actor.listeners ??= new Map())
+    if (!current.has(listener) || options?.wantsProgress !== undefined) current.set(listener, options?.wantsProgress)
+    for (const e of actor.takeBacklog()) {
+      if (!current.has(listener)) break
+      actor.call(listener, e)
+    }
+    return () => {
+      current.delete(listener)
+    }
+  }
+
+  get await(): Effect.Effect<ReadonlyArray<ProjectState.JobResult>, SogniProjectError> {
+    return Effect.flatMap(this.actor.awaitEnd(), outcome)
+  }
+
+  // built on first use: most projects are never subscribed to (an adapter listens) nor canceled
+  // each subscriber pulls from its own bounded buffer (overflow policy: eventBuffer.ts); the reducer
+  // only appends to it, and a consumer wakes once per batch it pulls
+  get events(): Stream.Stream<ProjectState.ProjectEvent> {
+    const actor = this.actor
+    return (this.events_ ??= Stream.unwrapScoped(
+      Effect.map(
+        Effect.acquireRelease(
+          Effect.sync(() => {
+            const b = new EventBuffer(eventBufferCapacity)
+            for (const e of actor.takeBacklog()) b.offer(e)
+            if (ProjectState.isTerminal(actor.current_.status)) b.end()
+            ;(actor.subscribers ??= new Set()).add(b)
+            return b
+          }),
+          (b) => Effect.sync(() => actor.subscribers?.delete(b))
+        ),
+        (b) => Stream.repeatEffectChunkOption(b.pull)
+      )
+    ))
+  }
+
+  get cancel(): Effect.Effect<void, SogniProjectError | SogniError.SogniError> {
+    const actor = this.actor
+    const { deps, id } = actor
+    return (this.cancel_ ??= Effect.suspend(() => {
+      if (ProjectState.isTerminal(actor.current_.status)) return Effect.void
+      return Effect.gen(function*() {
+        const answer = yield* Deferred.make<void, SogniProjectError>()
+        ;(actor.cancelAnswers ??= new Set()).add(answer)
+        yield* deps.send(cancelFrameOf(id))
+        yield* Deferred.await(answer).pipe(
+          Effect.timeoutFail({
+            duration: deps.timing.cancelTimeout,
+            onTimeout: () =>
+              new SogniProjectError({
+                reason: "CancelTimeout",
+                projectId: id,
+                message: `no cancel confirmation within ${Duration.format(deps.timing.cancelTimeout)}`
+              })
+          }),
+          Effect.ensuring(Effect.sync(() => actor.cancelAnswers?.delete(answer)))
+        )
+      })
+    }).pipe(Effect.withSpan("Projects.cancel", { attributes: { projectId: id }, captureStackTrace: false })))
+  }
+}
+
+/**
  * Starts the actor of one project in a scope forked from `parent`: claims its route, starts the uploads
  * and the send, and its deadlines. `keepBacklog` holds the events emitted before the first subscriber (up
  * to {@link backlogLimit}); a caller that never subscribes (`run`) keeps none.
  *
  * What it keeps of `prepared` for the project's life is what a resend and the URL mints need (the request,
- * the media kind and output format): no closure refers to `prepared` itself, and the input bytes to upload
- * are let go once the uploads ran.
+ * the media kind and output format), and the input bytes to upload until the uploads ran.
  *
  * `runtime` is the runtime the project's own fibers are forked with: the caller's (taken here when not
  * given).
@@ -212,479 +823,35 @@ export const make = (
   adopted?: Adopted | undefined,
   startInCaller = false,
   runtime?: Runtime.Runtime<never> | undefined
-): Effect.Effect<ProjectActor> => {
-  // read here, outside every closure: the closures below capture these fields, never `prepared`
-  const given = prepared.request
-  const { disableSafety, kind, numberOfMedia, outputFormat, steps } = prepared
-  let uploads = prepared.uploads
-  return Effect.gen(function*() {
-    const { clock, timing } = deps
-    const now = () => clock.unsafeCurrentTimeMillis()
-    const id = given.jobID.toUpperCase()
-    const request = id === given.jobID ? given : { ...given, jobID: id }
+): Effect.Effect<ProjectActor> =>
+  Effect.gen(function*() {
     const scope = yield* Scope.fork(parent, ExecutionStrategy.sequential)
-    // The project's own fibers (start, deadlines, ETA ticks, lookups), forked with the caller's runtime
-    // (`runtime`, when the caller took it outside its per-project span: a runtime taken inside it holds a
-    // copy of the context with the span, for the project's whole life) and interrupted when the scope
-    // closes. Kept in a plain set with a plain scope finalizer rather
-    // than a `FiberSet`: its `acquireRelease` diffs the fiber's refs (the whole context) at release, a
-    // cost every project paid once more at its end.
-    const fork = Runtime.runFork(runtime ?? (yield* Effect.runtime<never>()))
-    // created with the first fiber: most projects never fork one (the service watches the deadlines)
-    let live: Set<Fiber.RuntimeFiber<void>> | undefined
-    // set when the project's scope closes: its queued mints are dropped and nothing more is forked
-    let released = false
-    const runFork = (effect: Effect.Effect<void>): void => {
-      if (released) return
-      const fiber = fork(effect)
-      const fibers = (live ??= new Set())
-      fibers.add(fiber)
-      fiber.addObserver(() => fibers.delete(fiber))
-    }
-    yield* Scope.addFinalizer(
+    const actor = new Actor(
+      deps,
+      prepared,
+      keepBacklog,
+      adopted,
+      startInCaller,
       scope,
-      Effect.suspend(() => {
-        released = true
-        return live === undefined || live.size === 0 ? Effect.void : Fiber.interruptAll([...live])
-      })
+      runtime ?? (yield* Effect.runtime<never>())
     )
-    const wanted = () => !released
-
-    let state = ProjectState.initial({
-      id,
-      numberOfMedia,
-      steps,
-      disableSafety
-    })
-    // The subscribers, listeners and cancel answers are created on first use: a `run` has none, an
-    // adapter's project one listener, and a project is rarely canceled.
-    let subscribers: Set<EventBuffer> | undefined
-    /**
-     * The listeners in the order they came, each with when it needs progress events
-     * (`ListenOptions.wantsProgress`; undefined: always).
-     */
-    let listeners: Map<ProjectListener, (() => boolean) | undefined> | undefined
-    /** Whether no listener needs the progress events now. */
-    const listenersQuiet = (): boolean => {
-      if (listeners !== undefined) {
-        for (const wants of listeners.values()) if (wants === undefined || wants()) return false
-      }
-      return true
-    }
-    let backlog: Array<ProjectState.ProjectEvent> | undefined = keepBacklog ? [] : undefined
-    let ticking = false
-    // the callers waiting for the end (`await`): plain callbacks rather than a `Deferred` per project
-    let waiters: Set<(final: ProjectState.ProjectState) => void> | undefined
-    let cancelAnswers: Set<Deferred.Deferred<void, SogniProjectError>> | undefined
-
-    /** Calls one listener; one that throws is removed (it would throw again) and the error logged. */
-    const call = (listener: ProjectListener, event: ProjectState.ProjectEvent): void => {
-      try {
-        listener(event, state)
-      } catch (error) {
-        listeners?.delete(listener)
-        deps.fork(Effect.logWarning(`a listener of project ${id} threw and was removed`, error))
-      }
-    }
-
-    const publish = (event: ProjectState.ProjectEvent) => {
-      if (backlog !== undefined) {
-        if (backlog.length >= backlogLimit) backlog.shift()
-        backlog.push(event)
-      }
-      if (subscribers !== undefined && subscribers.size > 0) for (const b of subscribers) b.offer(event)
-      if (listeners !== undefined && listeners.size > 0) for (const listener of listeners.keys()) call(listener, event)
-      if (event._tag === "CancelRejected" && cancelAnswers !== undefined && cancelAnswers.size > 0) {
-        for (const d of cancelAnswers) {
-          Deferred.unsafeDone(d, Exit.fail(new SogniProjectError({ reason: "CancelRejected", projectId: id, message: event.message })))
-        }
-      }
-    }
-
-    /** The events held since creation go to the first subscriber or listener; later ones start now. */
-    const takeBacklog = (): ReadonlyArray<ProjectState.ProjectEvent> => {
-      const held = backlog ?? []
-      backlog = undefined
-      return held
-    }
-
-    // --- mailbox ---------------------------------------------------------------------------------
-    let applying = false
-    const mailbox: Array<ProjectState.Input> = []
-    let mailboxDropped = 0
-
-    /** Applies `input` now, or queues it when an input is being applied (re-entrancy). */
-    const offer = (input: ProjectState.Input): void => {
-      if (applying) {
-        if (mailbox.length >= mailboxCapacity) {
-          const stale = mailbox.findIndex(supersedableInput)
-          if (stale >= 0) {
-            mailbox.splice(stale, 1)
-            mailboxDropped++
-            if (mailboxDropped === 1 || mailboxDropped % 100 === 0) {
-              deps.fork(
-                Effect.logWarning(`project ${id}: mailbox full (${mailboxCapacity}), oldest progress dropped`).pipe(
-                  Effect.annotateLogs({ dropped: mailboxDropped })
-                )
-              )
-            }
-          }
-        }
-        mailbox.push(input)
-        return
-      }
-      applying = true
-      try {
-        apply(input)
-        // inputs offered while applying, in arrival order (almost always none)
-        while (mailbox.length > 0) apply(mailbox.shift()!)
-      } finally {
-        mailbox.length = 0
-        applying = false
-      }
-    }
-
-    /** Applies one input synchronously and dispatches the commands it yields. */
-    const apply = (input: ProjectState.Input): void => {
-      if (ProjectState.isTerminal(state.status)) return
-      // the actor owns `state`: update it in place (no per-frame copies to promote and collect)
-      // nobody observes progress (a `run`): the reducer builds no progress events
-      const quiet = backlog === undefined && (subscribers === undefined || subscribers.size === 0) && listenersQuiet()
-      const step = ProjectState.transitionInPlace(state, input, quiet)
-      state = step.state
-      if (!ticking && input._tag === "Server" && input.event.type === "jobETA") startTicks()
-      const events = step.events
-      for (let i = 0; i < events.length; i++) publish(events[i]!)
-      if (ProjectState.isTerminal(state.status)) {
-        if (waiters !== undefined) {
-          const final = state
-          for (const resume of waiters) resume(final)
-          waiters = undefined
-        }
-        if (cancelAnswers !== undefined) for (const d of cancelAnswers) Deferred.unsafeDone(d, Exit.void)
-        if (subscribers !== undefined) for (const b of subscribers) b.end()
-        deps.untrack(id)
-        // release the route, timers and command fibers: from outside this project's scope (`releaseNow`),
-        // or in the caller's own fiber when it still waits for the end (`run`, see `finish`)
-        if (!closeInCaller) releaseNow()
-        return
-      }
-      const commands = step.commands
-      for (let i = 0; i < commands.length; i++) dispatch(commands[i]!)
-    }
-
-    const feed = (input: ProjectState.Input): Effect.Effect<void> => Effect.sync(() => offer(input))
-
-    // `run` closes an ended project's scope in its own fiber after the wait (no fiber forked for it);
-    // once it stopped waiting (`finish`), a later end is closed by a service fiber as for other callers
-    let closeInCaller = startInCaller && adopted === undefined
-    const release = (): Effect.Effect<void> => Scope.close(scope, Exit.void)
-    /**
-     * Closes the ended project's scope from the turn that ended it. With none of its own fibers running
-     * (the usual case: the service watches deadlines, mints are callbacks) every finalizer is synchronous
-     * (the route's removal, the scope's detachment), so it runs to the end right here, in a fiber of its
-     * own that is not the project's; otherwise a service fiber closes it (the interruptions are waited for).
-     */
-    const releaseNow = (): void => {
-      // (were a finalizer ever to wait, the closing fiber would go on in the background, as a fork does)
-      if (live === undefined || live.size === 0) Effect.runSyncExit(release())
-      else deps.fork(Effect.interruptible(release()))
-    }
-
-    // --- commands --------------------------------------------------------------------------------
-    /** A URL mint as queue work: the answer is folded on the turn it arrives. */
-    const mintWork = (command: ProjectState.Command & { readonly _tag: "MintUrl" | "MintPreview" }): MintWork => ({
-      wanted,
-      start: (finish) => {
-        const preview = command._tag === "MintPreview"
-        deps.mintUrl(kind, id, command.imgID, preview ? "png" : outputFormat, preview ? "preview" : "complete", (result) => {
-          finish()
-          if (released) return
-          const at = now()
-          if (Either.isRight(result)) {
-            offer(
-              preview
-                ? { _tag: "PreviewMinted", imgID: command.imgID, url: result.right, now: at }
-                : { _tag: "UrlMinted", imgID: command.imgID, url: result.right, expiresAt: at + timing.urlLifetimeMillis, now: at }
-            )
-            return
-          }
-          deps.fork(Effect.logWarning(
-            `${preview ? "preview" : "result"} URL for job ${command.imgID} could not be minted: ${result.left.message}`
-          ))
-          // a result without its URL still ends its job (the URL stays undefined); a preview is just skipped
-          if (!preview) offer({ _tag: "UrlMinted", imgID: command.imgID, url: undefined, expiresAt: undefined, now: at })
-        })
-      }
-    })
-
-    const runCommand = (command: ProjectState.Command & { readonly _tag: "Resubmit" | "LookUp" }): Effect.Effect<void> => {
-      switch (command._tag) {
-        case "Resubmit":
-          // wait for the next connection (the refusing one is going away), then send the same request
-          return Effect.zipRight(deps.nextConnection(timing.resubmitWait), sendRequest())
-        case "LookUp":
-          // "already exists": the server has it (a resend of a project it already took, maybe finished)
-          return deps.findProject(id).pipe(
-            Effect.flatMap(Option.match({
-              onNone: () => feed({ _tag: "LocalFailure", error: command.error, now: now() }),
-              onSome: (found) => feed({ _tag: "Recovered", project: found, active: true, now: now() })
-            })),
-            Effect.catchAll((e) =>
-              Effect.zipRight(
-                Effect.logWarning(`could not look up project ${id} after "already exists": ${e.message}`),
-                feed({ _tag: "LocalFailure", error: command.error, now: now() })
-              )
-            )
-          )
-      }
-    }
-
-    /** Mints go to the service's mint queue; other commands run in the project's own fibers. */
-    const dispatch = (command: ProjectState.Command): void => {
-      if (command._tag === "Resubmit" || command._tag === "LookUp") runFork(Effect.interruptible(runCommand(command)))
-      else deps.enqueueMint(mintWork(command))
-    }
-
-    // server events are folded on the socket's own turn: no queue, no fiber wake-up per frame
-    // when the project was last heard of (a frame, or the request going out): the idle deadline's origin
-    let lastHeard = now()
-    let sent = false
-    const onServerEvent = (event: Protocol.ServerEvent) => {
-      const at = now()
-      lastHeard = at
-      offer({ _tag: "Server", event, now: at })
-    }
-
-    // the effects below are built when used, not kept per project for its whole life
-    const sendRequest = (): Effect.Effect<void> => deps.send({ type: "jobRequest", payload: request }).pipe(
-      Effect.tap(() =>
-        Effect.sync(() => {
-          actor.sentOn = deps.generation()
-          sent = true
-          lastHeard = now()
-        })
-      ),
-      Effect.catchAll((e) =>
-        feed({ _tag: "LocalFailure", error: { code: 0, message: `the request could not be sent: ${e.message}` }, now: now() })
-      )
-    )
-
-    const start = (): Effect.Effect<void> => Effect.gen(function*() {
-      // the input bytes are needed once: a resend only writes the request again
-      const batches = uploads
-      uploads = undefined
-      if (batches !== undefined && batches.length > 0) {
-        const uploaded = yield* Effect.either(deps.uploadAll(id, batches))
-        if (uploaded._tag === "Left") {
-          return yield* feed({
-            _tag: "LocalFailure",
-            error: { code: 0, message: `an input could not be uploaded: ${uploaded.left.message}` },
-            now: now()
-          })
-        }
-      }
-      yield* sendRequest()
-    })
-
-    // ETA-only jobs progress with time
-    // started on the first ETA: most projects report steps and never need a clock (nor the schedule built)
-    const ticks = () => Effect.suspend(() =>
-      state.jobs.some((j) => j.etaAt !== undefined && !ProjectState.isTerminal(j.status))
-        ? feed({ _tag: "Tick", now: now() })
-        : Effect.void
-    ).pipe(Effect.repeat(Schedule.spaced(timing.etaTick)), Effect.delay(timing.etaTick))
-    // `submit` may run inside an uninterruptible acquire (see `Projects.events`/`run`): the project's own
-    // fibers must stay interruptible so that closing its scope ends them
-    const startTicks = () => {
-      ticking = true
-      runFork(Effect.interruptible(ticks()))
-    }
-
-    const createdAt = now()
-    const deadlineAt = createdAt + Duration.toMillis(timing.projectTimeout)
-    const idleMillis = Duration.toMillis(timing.idleTimeout)
-    const idleText = () => Duration.format(timing.idleTimeout)
-
-    /** Ends the project with a `Timeout` failure unless a lookup shows the server finished it. */
-    const expire = (originalCode: "projectTimeout" | "idleTimeout", message: string) =>
-      Effect.gen(function*() {
-        const found = yield* Effect.option(deps.findProject(id))
-        const snapshot = Option.flatten(found)
-        if (Option.isSome(snapshot) && isFinished(snapshot.value)) {
-          offer({ _tag: "Recovered", project: snapshot.value, active: true, now: now() })
-          // the URLs of what it finished may still be minting: the project ends when they arrive
-          if (ProjectState.isTerminal(state.status) || state.jobs.some((j) => j.minting)) return
-        }
-        if (ProjectState.isTerminal(state.status)) return
-        // tell the server too (no confirmation awaited), as the official client's watchdog does
-        deps.fork(deps.send(cancelFrameOf(id)).pipe(Effect.timeout(timing.interruptCancelTimeout), Effect.ignore))
-        offer({ _tag: "LocalFailure", error: { code: 0, originalCode, message }, now: now() })
-      })
-
-    /** The overall and idle deadlines of the project, in one fiber that sleeps until the nearer one. */
-    const watchdog = (): Effect.Effect<void> => Effect.suspend(function loop(): Effect.Effect<void> {
-      if (ProjectState.isTerminal(state.status)) return Effect.void
-      const at = now()
-      if (at >= deadlineAt) {
-        return expire("projectTimeout", `Project ${id} did not end within ${Duration.format(timing.projectTimeout)}`)
-      }
-      // before the request is out (uploads) only the overall deadline counts; look again an idle period later
-      const idleAt = (sent ? lastHeard : at) + idleMillis
-      if (at >= idleAt) {
-        return deps.findProject(id).pipe(
-          Effect.flatMap(Option.match({
-            onNone: () => expire("idleTimeout", `Project ${id} was silent for ${idleText()} and the server does not know it`),
-            onSome: (found) =>
-              isFinished(found)
-                ? expire("idleTimeout", `Project ${id} was silent for ${idleText()}`)
-                : Effect.sync(() => (lastHeard = now())) // alive on the server: keep waiting
-          })),
-          Effect.catchAll((e) =>
-            expire("idleTimeout", `Project ${id} was silent for ${idleText()} and could not be looked up: ${e.message}`)
-          ),
-          // the next look is one idle period later (also while a finished project's URLs are minted)
-          Effect.zipRight(Effect.sync(() => (lastHeard = now()))),
-          Effect.zipRight(Effect.suspend(loop))
-        )
-      }
-      return Effect.zipRight(Effect.sleep(Duration.millis(Math.max(1, Math.min(deadlineAt, idleAt) - at))), Effect.suspend(loop))
-    })
-
-    // with a service watchdog, nothing per project waits on a timer until a deadline is actually due
-    let ownWatchdog = false
-    const check = (at: number): number => {
-      if (ownWatchdog || ProjectState.isTerminal(state.status)) return Infinity
-      const idleAt = (sent ? lastHeard : at) + idleMillis
-      if (at < deadlineAt && at < idleAt) return Math.min(deadlineAt, idleAt)
-      // due: the lookup, the expiry and the looks after them run in this project's own watchdog fiber
-      ownWatchdog = true
-      runFork(Effect.interruptible(watchdog()))
-      return Infinity
-    }
-
-    /** The project's final state, once it ended (at once when it already has). */
-    const awaitEnd = (): Effect.Effect<ProjectState.ProjectState> => Effect.async<ProjectState.ProjectState>((resume) => {
-      if (ProjectState.isTerminal(state.status)) return resume(Effect.succeed(state))
-      const waiter = (final: ProjectState.ProjectState) => resume(Effect.succeed(final))
-      ;(waiters ??= new Set()).add(waiter)
-      return Effect.sync(() => {
-        waiters?.delete(waiter)
-      })
-    })
-
-    let events: Stream.Stream<ProjectState.ProjectEvent> | undefined
-    let cancel: Effect.Effect<void, SogniProjectError | SogniError.SogniError> | undefined
-    const project: Project = {
-      id,
-      get state() {
-        return Effect.sync(() => ProjectState.snapshot(state))
-      },
-      listen: (listener, options?: ListenOptions) => {
-        // (a listener added twice keeps its place and takes the later `wantsProgress`, as before)
-        const current = (listeners ??= new Map())
-        if (!current.has(listener) || options?.wantsProgress !== undefined) current.set(listener, options?.wantsProgress)
-        for (const e of takeBacklog()) {
-          if (!current.has(listener)) break
-          call(listener, e)
-        }
-        return () => {
-          current.delete(listener)
-        }
-      },
-      get await() {
-        return Effect.flatMap(awaitEnd(), outcome)
-      },
-      // built on first use: most projects are never subscribed to (an adapter listens) nor canceled
-      // each subscriber pulls from its own bounded buffer (overflow policy: eventBuffer.ts); the reducer
-      // only appends to it, and a consumer wakes once per batch it pulls
-      get events() {
-        return (events ??= Stream.unwrapScoped(
-          Effect.map(
-            Effect.acquireRelease(
-              Effect.sync(() => {
-                const b = new EventBuffer(eventBufferCapacity)
-                for (const e of takeBacklog()) b.offer(e)
-                if (ProjectState.isTerminal(state.status)) b.end()
-                ;(subscribers ??= new Set()).add(b)
-                return b
-              }),
-              (b) => Effect.sync(() => subscribers?.delete(b))
-            ),
-            (b) => Stream.repeatEffectChunkOption(b.pull)
-          )
-        ))
-      },
-      get cancel() {
-        return (cancel ??= Effect.suspend(() => {
-          if (ProjectState.isTerminal(state.status)) return Effect.void
-          return Effect.gen(function*() {
-            const answer = yield* Deferred.make<void, SogniProjectError>()
-            ;(cancelAnswers ??= new Set()).add(answer)
-            yield* deps.send(cancelFrameOf(id))
-            yield* Deferred.await(answer).pipe(
-              Effect.timeoutFail({
-                duration: timing.cancelTimeout,
-                onTimeout: () =>
-                  new SogniProjectError({
-                    reason: "CancelTimeout",
-                    projectId: id,
-                    message: `no cancel confirmation within ${Duration.format(timing.cancelTimeout)}`
-                  })
-              }),
-              Effect.ensuring(Effect.sync(() => cancelAnswers?.delete(answer)))
-            )
-          })
-        }).pipe(Effect.withSpan("Projects.cancel", { attributes: { projectId: id }, captureStackTrace: false })))
-      }
-    }
-
-    const actor: ProjectActor = {
-      project,
-      createdAt,
-      sentOn: undefined,
-      feed,
-      current: () => state,
-      // an adopted project has no request here to send again: one the server no longer knows is lost
-      get resend() {
-        return adopted === undefined ? sendRequest() : Effect.sync(() =>
-          offer({
-            _tag: "LocalFailure",
-            error: { code: 0, originalCode: "projectLost", message: `The server has no record of recovered project ${id}.` },
-            now: now()
-          })
-        )
-      },
-      get start() {
-        return adopted === undefined && startInCaller ? start() : Effect.void
-      },
-      check,
-      get finish() {
-        return Effect.suspend(() => {
-          if (!closeInCaller) return Effect.void
-          closeInCaller = false
-          return ProjectState.isTerminal(state.status) ? release() : Effect.void
-        })
-      }
-    }
-
+    yield* Scope.addFinalizer(scope, Effect.suspend(() => actor.onRelease()))
     deps.track(actor)
-    yield* deps.route(id, onServerEvent).pipe(Scope.extend(scope))
+    yield* deps.route(actor.id, actor.onServerEvent).pipe(Scope.extend(scope))
     if (adopted === undefined) {
-      if (!startInCaller) runFork(Effect.interruptible(start()))
+      if (!startInCaller) actor.runFork(Effect.interruptible(actor.startNow()))
     } else {
       // already on the server: counted as written on this connection, brought up to date by its snapshot
       actor.sentOn = deps.generation()
-      sent = true
-      offer({ _tag: "Recovered", project: adopted.project, active: adopted.active, now: now() })
+      actor.sent = true
+      actor.offer({ _tag: "Recovered", project: adopted.project, active: adopted.active, now: actor.now() })
     }
     if (deps.sharedWatchdog !== true) {
-      ownWatchdog = true
-      runFork(Effect.interruptible(watchdog()))
+      actor.ownWatchdog = true
+      actor.runFork(Effect.interruptible(actor.watchdog()))
     }
     return actor
   })
-}
 
 /** The results of a finished project, or why there are none. */
 export const outcome = (
