@@ -346,7 +346,10 @@ export const readBounded = <E>(
   tooLarge: () => E
 ): Effect.Effect<Uint8Array, HttpClientError.ResponseError | E> => {
   const declared = declaredLength(response.headers["content-length"])
-  if (declared !== undefined && declared > maxBytes) return Effect.fail(tooLarge())
+  if (declared !== undefined && declared > maxBytes) {
+    // opening the body stream and stopping it at once aborts the request (the connection is not kept)
+    return Effect.zipRight(Stream.runDrain(Stream.interruptWhen(response.stream, Effect.void)), Effect.fail(tooLarge()))
+  }
   const coding = response.headers["content-encoding"]
   if (declared !== undefined && (coding === undefined || coding.trim().toLowerCase() === "identity")) {
     return Effect.map(response.arrayBuffer, (buffer) => new Uint8Array(buffer))
