@@ -357,7 +357,9 @@ export const readBounded = <E>(
   return Effect.suspend(() => {
     const parts: Array<Uint8Array> = []
     let total = 0
-    return Stream.runForEachChunk(response.stream, (chunk) => {
+    // a response without a body (204, or a fetch `Response` built with none) reads as no bytes
+    const body = Stream.catchAll(response.stream, (e) => e.reason === "EmptyBody" ? Stream.empty : Stream.fail(e))
+    return Stream.runForEachChunk(body, (chunk) => {
       for (const part of chunk) {
         total += part.byteLength
         if (total > maxBytes) {
