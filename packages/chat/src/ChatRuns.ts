@@ -364,8 +364,10 @@ export const make: Effect.Effect<ChatRunsService, never, SogniRest.SogniRest | S
         accept: isRunEvent,
         advance: (after, event) => (event.sequence > after ? Option.some(event.sequence) : Option.none()),
         isTerminal: (event) => terminalEventTypes.has(event.type),
-        giveUp: ({ cause }): ChatRunsError =>
-          cause._tag !== "Dropped" ? cause : cause.kind === "Idle"
+        giveUp: ({ cause, message }): ChatRunsError =>
+          cause._tag !== "Dropped" ? cause : cause.kind === "TooLarge"
+          ? new SogniError.SogniDecodeError({ reason: "TooLarge", message })
+          : cause.kind === "Idle"
           ? new SogniError.SogniTransportError({ reason: "Timeout", message: `the event stream of ${runId} went silent` })
           : new SogniError.SogniTransportError({
             reason: "Closed",

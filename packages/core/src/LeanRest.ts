@@ -6,6 +6,8 @@
  * - the session's credential headers (`SogniAuth.headers`, read once and reused for
  *   {@link headersReuseMillis}; a 401 drops them and invalidates the credential as `SogniRest` does);
  * - the request deadline `requestTimeout` (the request is aborted; `SogniTransportError` reason `Timeout`);
+ * - the body limit `maxResponseBytes`, counted while the body arrives (the request is aborted;
+ *   `SogniDecodeError` reason `TooLarge`, never retried);
  * - the one retry policy (`RetryPolicy`, from `SogniConfig`): the first attempt runs lean, a retryable
  *   failure hands the request to `RetryPolicy.retry` with that failure replayed into it, so the policy sees
  *   exactly the attempts it would have seen (retries are rare; they run in a fiber);
@@ -131,8 +133,9 @@ export const make: Effect.Effect<
   const givenFetch = Option.getOrUndefined(yield* Effect.serviceOption(FetchHttpClient.Fetch))
   const init = Option.getOrUndefined(yield* Effect.serviceOption(FetchHttpClient.RequestInit))
   // a caller's fetch or RequestInit is honoured; otherwise Node's own http where there is one
-  const transport = (givenFetch === undefined && init === undefined ? LeanTransport.nodeTransport() : undefined) ??
-    LeanTransport.fetchTransport(givenFetch ?? globalThis.fetch, init)
+  const maxBytes = settings.maxResponseBytes
+  const transport = (givenFetch === undefined && init === undefined ? LeanTransport.nodeTransport(maxBytes) : undefined) ??
+    LeanTransport.fetchTransport(givenFetch ?? globalThis.fetch, init, maxBytes)
   const policy = RetryPolicy.fromSettings(settings)
   const timeoutMillis = Duration.toMillis(settings.requestTimeout)
   const timeoutText = Duration.format(settings.requestTimeout)
@@ -235,7 +238,11 @@ export const make: Effect.Effect<
       },
       (cause) => {
         if (settled) return
-        settle(Either.left(transportError(url, cause)))
+        settle(Either.left(
+          cause instanceof LeanTransport.TooLarge
+            ? RestClient.tooLargeError("GET", url, cause.limit)
+            : transportError(url, cause)
+        ))
       }
     )
     if (!settled) running.add(abort)

@@ -256,7 +256,8 @@ export const make: Effect.Effect<SogniAuthService, never, HttpClient.HttpClient 
           json: options.json,
           secretHeaders: options.secretHeaders,
           timeout: settings.requestTimeout,
-          retry
+          retry,
+          maxBytes: settings.maxResponseBytes
         },
         options.on401
       ).pipe(

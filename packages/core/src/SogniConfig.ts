@@ -66,6 +66,12 @@ export const defaults = {
   confirmTimeout: Duration.seconds(15),
   /** Largest inbound socket frame; a larger one closes the connection (1009) and it reconnects. */
   maxFrameBytes: 8 * 1024 * 1024,
+  /**
+   * Largest HTTP response body read into memory (REST answers, result-URL mints, the model catalog) and
+   * largest single server-sent event; a larger one fails with `SogniDecodeError` reason `TooLarge` and the
+   * connection is released. Streamed bodies handed to the caller (downloads) are not counted.
+   */
+  maxResponseBytes: 32 * 1024 * 1024,
   /** At most this many "skipped a server frame" warnings per `decodeWarningInterval`… */
   decodeWarningLimit: 10,
   /** …after which a single line per interval counts the frames skipped without a warning. */
@@ -129,6 +135,7 @@ export interface SogniSettings {
   readonly authenticateTimeout: Duration.Duration
   readonly confirmTimeout: Duration.Duration
   readonly maxFrameBytes: number
+  readonly maxResponseBytes: number
   readonly decodeWarningLimit: number
   readonly decodeWarningInterval: Duration.Duration
   readonly reconnectBase: Duration.Duration
@@ -172,6 +179,7 @@ export interface SogniSettingsInput {
   readonly authenticateTimeout?: Duration.DurationInput | undefined
   readonly confirmTimeout?: Duration.DurationInput | undefined
   readonly maxFrameBytes?: number | undefined
+  readonly maxResponseBytes?: number | undefined
   readonly decodeWarningLimit?: number | undefined
   readonly decodeWarningInterval?: Duration.DurationInput | undefined
   readonly reconnectBase?: Duration.DurationInput | undefined
@@ -226,6 +234,7 @@ export const make = (input: SogniSettingsInput = {}): SogniSettings => ({
   authenticateTimeout: dur(input.authenticateTimeout, defaults.authenticateTimeout),
   confirmTimeout: dur(input.confirmTimeout, defaults.confirmTimeout),
   maxFrameBytes: input.maxFrameBytes ?? defaults.maxFrameBytes,
+  maxResponseBytes: input.maxResponseBytes ?? defaults.maxResponseBytes,
   decodeWarningLimit: input.decodeWarningLimit ?? defaults.decodeWarningLimit,
   decodeWarningInterval: dur(input.decodeWarningInterval, defaults.decodeWarningInterval),
   reconnectBase: dur(input.reconnectBase, defaults.reconnectBase),

@@ -239,14 +239,16 @@ export class SogniApiError extends retriedByStatus(Lazy.schemaClass(() => Schema
 }
 
 /**
- * A response or frame did not have the documented shape.
+ * A response or frame did not have the documented shape (`Frame`, `Payload`, `Body`), or a response body
+ * or server-sent event was larger than `maxResponseBytes` allows (`TooLarge`; never retried: a retry
+ * would read it again).
  *
  * @since 0.1.0
  */
 export class SogniDecodeError extends neverRetried(Lazy.schemaClass(() => Schema.TaggedError<SogniDecodeError>("@effect-sogni/core/SogniDecodeError")(
   "SogniDecodeError",
   {
-    reason: Schema.Literal("Frame", "Payload", "Body"),
+    reason: Schema.Literal("Frame", "Payload", "Body", "TooLarge"),
     message: Schema.String,
     source: Schema.optional(Schema.String)
   }

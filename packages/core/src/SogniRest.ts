@@ -133,6 +133,8 @@ export interface SignedUrlOptions {
   readonly headers?: Readonly<Record<string, string>> | undefined
   readonly timeout?: Duration.DurationInput | undefined
   readonly retry?: Partial<RetryPolicy.Options> | false | undefined
+  /** Largest body read into memory (default `maxResponseBytes`); a larger one fails with `SogniDecodeError` `TooLarge`. */
+  readonly maxBytes?: number | undefined
 }
 
 /**
@@ -266,7 +268,8 @@ export const make: Effect.Effect<
           json,
           idempotencyKey: options.idempotencyKey,
           timeout: timeoutOf(options.timeout),
-          retry: policyOf(options.retry)
+          retry: policyOf(options.retry),
+          maxBytes: settings.maxResponseBytes
         },
         on401(withAuth && options.invalidateOn401 !== false, secretHeaders)
       )
@@ -316,7 +319,8 @@ export const make: Effect.Effect<
             json: method === "POST" ? options.json : undefined,
             idempotencyKey: options.idempotencyKey,
             timeout: timeoutOf(options.timeout),
-            retry: policyOf(options.retry)
+            retry: policyOf(options.retry),
+            maxBytes: settings.maxResponseBytes
           },
           on401(withAuth && options.invalidateOn401 !== false, secretHeaders)
         )
@@ -335,7 +339,8 @@ export const make: Effect.Effect<
         headers: { accept: "*/*", ...options.headers },
         timeout: timeoutOf(options.timeout),
         retry: policyOf(options.retry),
-        secretQuery: true
+        secretQuery: true,
+        maxBytes: options.maxBytes ?? settings.maxResponseBytes
       }).pipe(
         Effect.map((r) => r.body),
         Effect.withSpan("SogniRest.getBytes", {
@@ -351,7 +356,8 @@ export const make: Effect.Effect<
         bytes: { data: bytes, contentType: options.contentType },
         timeout: timeoutOf(options.timeout),
         retry: policyOf(options.retry),
-        secretQuery: true
+        secretQuery: true,
+        maxBytes: options.maxBytes ?? settings.maxResponseBytes
       }).pipe(
         Effect.asVoid,
         Effect.withSpan("SogniRest.putBytes", {

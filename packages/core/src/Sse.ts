@@ -50,6 +50,7 @@ import * as Random from "effect/Random"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as RetryPolicy from "./RetryPolicy.js"
+import { SogniDecodeError } from "./SogniError.js"
 
 // ---------------------------------------------------------------------------------------------
 // Frames
@@ -90,15 +91,31 @@ export const isHeartbeat = (frame: Frame): boolean =>
  */
 export interface Parser {
   readonly feed: (text: string) => Array<Frame>
+  /**
+   * Whether the event being read grew past `maxEventChars` (the parser then holds nothing more of it and
+   * reads no further: every later `feed` returns no frame).
+   */
+  readonly overflowed: () => boolean
 }
 
 /**
- * Makes a {@link Parser}.
+ * The largest event {@link frames} reads by default: 32 MiB (core's `maxResponseBytes` default).
  *
  * @since 0.2.0
  */
-export const makeParser = (): Parser => {
+export const defaultMaxEventBytes = 32 * 1024 * 1024
+
+/**
+ * Makes a {@link Parser}. `maxEventChars` bounds one event (its lines up to the blank line, counted in
+ * characters of decoded text, so never more than that many bytes of UTF-8); default unbounded.
+ *
+ * @since 0.2.0
+ */
+export const makeParser = (maxEventChars: number = Number.POSITIVE_INFINITY): Parser => {
   let buffer = ""
+  /** Characters of the current event's lines already consumed (reset at each blank line). */
+  let blockChars = 0
+  let overflow = false
   let skipLf = false
   let started = false
   let id: string | undefined
@@ -109,6 +126,7 @@ export const makeParser = (): Parser => {
 
   const line = (text: string, out: Array<Frame>) => {
     if (text === "") {
+      blockChars = 0
       if (lines > 0) {
         out.push({ id, event, data: data === undefined ? undefined : data.join("\n"), leadingComment })
       }
@@ -143,7 +161,9 @@ export const makeParser = (): Parser => {
   }
 
   return {
+    overflowed: () => overflow,
     feed: (text) => {
+      if (overflow) return []
       buffer += text
       if (skipLf && buffer.length > 0) {
         // the previous piece ended with "\r": a "\n" starting this one belongs to it
@@ -160,6 +180,7 @@ export const makeParser = (): Parser => {
         let end = at
         while (end < buffer.length && buffer[end] !== "\n" && buffer[end] !== "\r") end++
         if (end === buffer.length) break
+        blockChars += end - at + 1
         line(buffer.slice(at, end), out)
         if (buffer[end] === "\r" && end + 1 === buffer.length) {
           skipLf = true
@@ -169,21 +190,49 @@ export const makeParser = (): Parser => {
         at = buffer[end] === "\r" && buffer[end + 1] === "\n" ? end + 2 : end + 1
       }
       buffer = buffer.slice(at)
+      if (blockChars + buffer.length > maxEventChars) {
+        // an event that never ends: release what was held of it and read no further
+        overflow = true
+        buffer = ""
+        data = undefined
+      }
       return out
     }
   }
 }
 
 /**
- * The frames of a byte stream (UTF-8).
+ * The frames of a byte stream (UTF-8). One event larger than `maxEventBytes` (default
+ * {@link defaultMaxEventBytes}; pass core's `maxResponseBytes`) fails the stream with `SogniDecodeError`
+ * reason `TooLarge` and stops reading it, which releases the connection; the frames before it are delivered.
  *
  * @since 0.2.0
  */
-export const frames = <E, R>(bytes: Stream.Stream<Uint8Array, E, R>): Stream.Stream<Frame, E, R> =>
+export const frames = <E, R>(
+  bytes: Stream.Stream<Uint8Array, E, R>,
+  maxEventBytes: number = defaultMaxEventBytes
+): Stream.Stream<Frame, E | SogniDecodeError, R> =>
   Stream.suspend(() => {
-    const parser = makeParser()
-    return bytes.pipe(Stream.decodeText(), Stream.mapConcat(parser.feed))
+    const parser = makeParser(maxEventBytes)
+    return bytes.pipe(
+      Stream.decodeText(),
+      Stream.mapConcatEffect((text): Effect.Effect<Array<Frame>, SogniDecodeError> => {
+        const out = parser.feed(text)
+        return parser.overflowed() ? Effect.fail(eventTooLarge(maxEventBytes)) : Effect.succeed(out)
+      })
+    )
   })
+
+/** An event past the limit (never retried: a reconnect would read it again). */
+const eventTooLarge = (limit: number): SogniDecodeError =>
+  new SogniDecodeError({
+    reason: "TooLarge",
+    message: `a server-sent event is larger than maxResponseBytes (${limit} bytes)`,
+    source: "event stream"
+  })
+
+const isTooLarge = (u: unknown): u is SogniDecodeError =>
+  u instanceof SogniDecodeError && u.reason === "TooLarge"
 
 // ---------------------------------------------------------------------------------------------
 // The resumable reader
@@ -191,13 +240,14 @@ export const frames = <E, R>(bytes: Stream.Stream<Uint8Array, E, R>): Stream.Str
 
 /**
  * How a connection ended without an error of its own: closed by the server before the terminal event,
- * or silent for longer than `idleTimeout`.
+ * silent for longer than `idleTimeout`, or dropped for an event larger than `maxEventBytes` (`TooLarge`:
+ * never resumed, handed to `giveUp` at once with a message naming the limit).
  *
  * @since 0.2.0
  */
 export interface Dropped {
   readonly _tag: "Dropped"
-  readonly kind: "Closed" | "Idle"
+  readonly kind: "Closed" | "Idle" | "TooLarge"
 }
 
 /**
@@ -228,6 +278,8 @@ export interface Settings {
   readonly idleTimeout: Duration.Duration
   /** Drops that keep coming without a new event are given up on after this long. */
   readonly reconnectWindow: Duration.Duration
+  /** Largest single event (default {@link defaultMaxEventBytes}); a larger one ends the stream with `SogniDecodeError` `TooLarge`. */
+  readonly maxEventBytes?: number | undefined
 }
 
 /**
@@ -251,11 +303,13 @@ export const settings = (
   overrides: {
     readonly idleTimeout?: Duration.DurationInput | undefined
     readonly reconnectWindow?: Duration.DurationInput | undefined
+    readonly maxEventBytes?: number | undefined
   } = {}
 ): Settings => ({
   policy,
   idleTimeout: Duration.decode(overrides.idleTimeout ?? defaults.idleTimeout),
-  reconnectWindow: Duration.decode(overrides.reconnectWindow ?? defaults.reconnectWindow)
+  reconnectWindow: Duration.decode(overrides.reconnectWindow ?? defaults.reconnectWindow),
+  maxEventBytes: overrides.maxEventBytes ?? defaultMaxEventBytes
 })
 
 /**
@@ -339,14 +393,15 @@ export const resumable = <A, I, C, E, E2, R>(
       return Effect.succeed([decoded.right])
     }
 
-    const connection = (): Stream.Stream<A, E | Dropped, R> =>
+    const connection = (): Stream.Stream<A, E | Dropped | SogniDecodeError, R> =>
       Stream.suspend(() => {
         heard = false
         let delivered = 0
         const events = frames(
           options.open(cursor).pipe(
             Stream.timeoutFail((): E | Dropped => dropped("Idle"), options.settings.idleTimeout)
-          )
+          ),
+          options.settings.maxEventBytes ?? defaultMaxEventBytes
         ).pipe(
           Stream.mapConcatEffect(onFrame),
           Stream.tap(() => Effect.sync(() => delivered++)),
@@ -363,6 +418,15 @@ export const resumable = <A, I, C, E, E2, R>(
     const loop = (): Stream.Stream<A, E | E2, R> =>
       connection().pipe(
         Stream.catchAll((error) => {
+          // an event past the limit would be read again from the same cursor: never resumed
+          if (isTooLarge(error)) {
+            return Stream.fail(options.giveUp({
+              reason: "Exhausted",
+              cause: dropped("TooLarge"),
+              cursor,
+              message: `${options.label}: ${error.message}`
+            }))
+          }
           if (!isDropped(error) && !retryable(error)) return Stream.fail(error)
           return Stream.unwrap(Effect.gen(function*() {
             const now = yield* Clock.currentTimeMillis

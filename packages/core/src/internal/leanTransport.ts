@@ -32,13 +32,65 @@ export interface Transport {
   readonly close: () => void
 }
 
-/** The `fetch` transport (`init` is spread under the method, headers and signal). */
-export const fetchTransport = (fetchFn: typeof globalThis.fetch, init: RequestInit | undefined): Transport => ({
+/**
+ * A response body that went past the transport's byte limit (read no further; the request is aborted).
+ * `declared`: the limit was known to be exceeded from `content-length` before any byte was read.
+ */
+export class TooLarge {
+  readonly _tag = "TooLarge"
+  constructor(readonly limit: number, readonly declared: boolean) {}
+}
+
+/** The `content-length` of an answer as a number, when it is one. */
+const declaredLength = (value: string | null | undefined): number | undefined => {
+  if (value === null || value === undefined || !/^\d+$/.test(value.trim())) return undefined
+  return Number(value.trim())
+}
+
+/**
+ * The `fetch` transport (`init` is spread under the method, headers and signal). The body is read as a
+ * stream with a running count: past `maxBytes` (or with a `content-length` above it) the read is
+ * cancelled and the request aborted, and `fail` gets a {@link TooLarge}.
+ */
+export const fetchTransport = (
+  fetchFn: typeof globalThis.fetch,
+  init: RequestInit | undefined,
+  maxBytes: number
+): Transport => ({
   get: (url, headers, ok, fail) => {
     const controller = new AbortController()
+    const readBody = (response: Response): Promise<string> => {
+      const declared = declaredLength(response.headers.get("content-length"))
+      if (declared !== undefined && declared > maxBytes) {
+        controller.abort()
+        return Promise.reject(new TooLarge(maxBytes, true))
+      }
+      if (response.body === null) return Promise.resolve("")
+      const reader = response.body.getReader()
+      const chunks: Array<Uint8Array> = []
+      let total = 0
+      const next = (): Promise<string> =>
+        reader.read().then(({ done, value }) => {
+          if (done) {
+            const bytes = chunks.length === 1 ? chunks[0]! : concat(chunks, total)
+            return new TextDecoder().decode(bytes)
+          }
+          total += value.byteLength
+          if (total > maxBytes) {
+            // drop what was read and stop the download (the connection is not kept)
+            chunks.length = 0
+            reader.cancel().then(undefined, () => {})
+            controller.abort()
+            throw new TooLarge(maxBytes, false)
+          }
+          chunks.push(value)
+          return next()
+        })
+      return next()
+    }
     fetchFn(url, { ...init, method: "GET", headers, signal: controller.signal })
       .then((response) =>
-        response.text().then((text) =>
+        readBody(response).then((text) =>
           ok({
             status: response.status,
             text,
@@ -55,6 +107,16 @@ export const fetchTransport = (fetchFn: typeof globalThis.fetch, init: RequestIn
   },
   close: () => {}
 })
+
+const concat = (chunks: ReadonlyArray<Uint8Array>, total: number): Uint8Array => {
+  const out = new Uint8Array(total)
+  let at = 0
+  for (const chunk of chunks) {
+    out.set(chunk, at)
+    at += chunk.byteLength
+  }
+  return out
+}
 
 interface NodeModules {
   readonly http: typeof Http
@@ -117,9 +179,10 @@ export const parseOrigin = (origin: string): Origin | undefined => {
  * Per request it avoids what Node would redo for every call with the same origin: the origin is parsed
  * once (later requests pass `http.request` options, not a URL string), and the headers go as one flat
  * list with `Host` included (Node writes them as given, after checking each, instead of storing each
- * through `setHeader` first). The body is read as bytes and decoded once at the end.
+ * through `setHeader` first). The body is read as bytes and decoded once at the end; past `maxBytes` (or
+ * with a `content-length` above it) the request is destroyed and `fail` gets a {@link TooLarge}.
  */
-export const nodeTransport = (): Transport | undefined => {
+export const nodeTransport = (maxBytes: number): Transport | undefined => {
   const modules = nodeModules()
   if (modules === undefined) return undefined
   let httpAgent: Http.Agent | undefined
@@ -179,10 +242,27 @@ export const nodeTransport = (): Transport | undefined => {
         }
       }
       request.on("response", (response) => {
+        const tooLarge = (declared: boolean) => {
+          done = true
+          body = undefined
+          more = undefined
+          // the connection goes with the request: the rest of the body is never read
+          request.destroy()
+          fail(new TooLarge(maxBytes, declared))
+        }
         // small JSON answers: usually one chunk, decoded once at the end
         let body: Buffer | undefined
         let more: Array<Buffer> | undefined
+        let total = 0
+        const declared = declaredLength(response.headers["content-length"])
+        if (declared !== undefined && declared > maxBytes) {
+          if (!done) tooLarge(true)
+          return
+        }
         response.on("data", (chunk: Buffer) => {
+          if (done) return
+          total += chunk.length
+          if (total > maxBytes) return tooLarge(false)
           if (body === undefined) body = chunk
           else (more ??= [body]).push(chunk)
         })

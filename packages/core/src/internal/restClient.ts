@@ -69,6 +69,11 @@ export interface Exchange {
   readonly retry: RetryPolicy.Options
   /** Hide the query in errors, logs and spans (signed URLs carry their signature there). */
   readonly secretQuery?: boolean | undefined
+  /**
+   * Largest body read into memory (`maxResponseBytes`; default `SogniConfig.defaults.maxResponseBytes`);
+   * a streamed 2xx body ({@link openStream}) is not counted.
+   */
+  readonly maxBytes?: number | undefined
 }
 
 /** A successful response, body read. */
@@ -324,6 +329,59 @@ const retryAfterFirstFailure = <A, E, R>(
       return Effect.catchAll(self, (first) => retryAfterFailure(first, self, options, clock, startedAt))
     })
 
+/** A `content-length` header as a number, when it is one. */
+const declaredLength = (value: string | undefined): number | undefined =>
+  value !== undefined && /^\s*\d+\s*$/.test(value) ? Number(value) : undefined
+
+/**
+ * A response's body as bytes, never more than `maxBytes` of it in memory: a `content-length` above the
+ * limit fails before anything is read; otherwise the body is read as a stream with a running count and
+ * the read is cancelled (the connection released) as soon as the count passes the limit. A body with a
+ * `content-length` within the limit and no content coding (the fetch cannot deliver more than it
+ * declares) is read in one go.
+ */
+export const readBounded = <E>(
+  response: HttpClientResponse.HttpClientResponse,
+  maxBytes: number,
+  tooLarge: () => E
+): Effect.Effect<Uint8Array, HttpClientError.ResponseError | E> => {
+  const declared = declaredLength(response.headers["content-length"])
+  if (declared !== undefined && declared > maxBytes) {
+    // opening the body stream and stopping it at once aborts the request (the connection is not kept)
+    return Effect.zipRight(Stream.runDrain(Stream.interruptWhen(response.stream, Effect.void)), Effect.fail(tooLarge()))
+  }
+  const coding = response.headers["content-encoding"]
+  if (declared !== undefined && (coding === undefined || coding.trim().toLowerCase() === "identity")) {
+    return Effect.map(response.arrayBuffer, (buffer) => new Uint8Array(buffer))
+  }
+  return Effect.suspend(() => {
+    const parts: Array<Uint8Array> = []
+    let total = 0
+    // a response without a body (204, or a fetch `Response` built with none) reads as no bytes
+    const body = Stream.catchAll(response.stream, (e) => e.reason === "EmptyBody" ? Stream.empty : Stream.fail(e))
+    return Stream.runForEachChunk(body, (chunk) => {
+      for (const part of chunk) {
+        total += part.byteLength
+        if (total > maxBytes) {
+          parts.length = 0
+          return Effect.fail(tooLarge())
+        }
+        parts.push(part)
+      }
+      return Effect.void
+    }).pipe(Effect.map(() => {
+      if (parts.length === 1) return parts[0]!
+      const out = new Uint8Array(total)
+      let at = 0
+      for (const part of parts) {
+        out.set(part, at)
+        at += part.byteLength
+      }
+      return out
+    }))
+  })
+}
+
 /**
  * Performs one exchange (with retries under the policy) and returns the raw response body. Non-2xx
  * statuses fail with the mapped error; a 401 runs `on401` first.
@@ -339,15 +397,22 @@ const exchange = (
   const method = ex.method
   const toTransport = mapHttpError(method, shown)
 
+  const maxBytes = ex.maxBytes ?? SogniConfig.defaults.maxResponseBytes
   const readBody = (
     response: HttpClientResponse.HttpClientResponse
-  ): Effect.Effect<string | Uint8Array, HttpClientError.ResponseError> =>
-    read === "bytes" ? Effect.map(response.arrayBuffer, (b) => new Uint8Array(b)) : response.text
+  ): Effect.Effect<string | Uint8Array, HttpClientError.ResponseError | SogniDecodeError> =>
+    Effect.map(
+      readBounded(response, maxBytes, () => tooLargeError(method, shown, maxBytes)),
+      (bytes) => read === "bytes" ? bytes : new TextDecoder().decode(bytes)
+    )
 
   const attempt = (jsonText: string | undefined): Effect.Effect<Received<string | Uint8Array>, RestError> =>
     Effect.gen(function*() {
       const response = yield* Effect.mapError(client.execute(buildRequest(ex, fullUrl, jsonText)), toTransport)
-      const body: string | Uint8Array = yield* Effect.mapError(readBody(response), toTransport)
+      const body: string | Uint8Array = yield* Effect.mapError(
+        readBody(response),
+        (e) => e._tag === "SogniDecodeError" ? e : toTransport(e)
+      )
       if (response.status >= 200 && response.status < 300) return { status: response.status, body }
       const text = typeof body === "string" ? body : new TextDecoder().decode(body)
       const now = yield* Clock.currentTimeMillis
@@ -418,7 +483,11 @@ export const openStream = (
             : new SogniTransportError({ reason: "Http", message: mapped.message })
         })
       }
-      const text = yield* Effect.mapError(response.text, toTransport)
+      const maxBytes = ex.maxBytes ?? SogniConfig.defaults.maxResponseBytes
+      const text = yield* Effect.mapError(
+        Effect.map(readBounded(response, maxBytes, () => tooLargeError(method, shown, maxBytes)), (bytes) => new TextDecoder().decode(bytes)),
+        (e) => e._tag === "SogniDecodeError" ? e : toTransport(e)
+      )
       const now = yield* Clock.currentTimeMillis
       const error = errorOfResponse(method, shown, response.status, text, response.headers, now)
       if (error._tag === "SogniAuthenticationError") yield* on401
@@ -440,6 +509,17 @@ export const openStream = (
     withRedactedHeaders
   )
 }
+
+/**
+ * A response body (or one server-sent event) past `maxResponseBytes`: never retried, since a retry would
+ * read it again.
+ */
+export const tooLargeError = (method: string, url: string, limit: number): SogniDecodeError =>
+  new SogniDecodeError({
+    reason: "TooLarge",
+    message: `${method} ${url}: the response body is larger than maxResponseBytes (${limit} bytes)`,
+    source: `${method} ${url}`
+  })
 
 /** A success body the boundary cannot read (the message names only kinds and paths, never values). */
 export const decodeFailure = (method: string, url: string, message: string): SogniDecodeError =>
