@@ -540,7 +540,9 @@ export const make = (
     const splitDefault = options.splitThinking ?? true
     const appSource = Option.getOrUndefined(settings.appSource)
 
-    const fetchImage = (url: string) => rest.getBytes(url, { timeout: remoteImageTimeout })
+    // an image for the model: bounded like any answer, not like a result download
+    const fetchImage = (url: string) =>
+      rest.getBytes(url, { timeout: remoteImageTimeout, maxBytes: settings.maxResponseBytes })
 
     // the list is the socket's latest push (core's LlmModels); `models` follows it
     const models = yield* LlmModels.follow(socket)

@@ -375,7 +375,7 @@ export const make: Effect.Effect<ChatRunsService, never, SogniRest.SogniRest | S
           }),
         settings: Sse.settings(
           { ...policy, retries: options.maxReconnects ?? Math.max(5, settings.restRetries) },
-          { idleTimeout: options.idleTimeout, reconnectWindow: options.reconnectWindow }
+          { idleTimeout: options.idleTimeout, reconnectWindow: options.reconnectWindow, maxEventBytes: settings.maxResponseBytes }
         )
       })
 

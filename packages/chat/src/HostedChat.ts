@@ -296,9 +296,11 @@ const chatCall = { body: "raw", retry: false, timeout: CHAT_TIMEOUT } as const
 interface Hosted {
   readonly rest: SogniRest.SogniRestService
   readonly appSource: string | undefined
+  /** Largest single server-sent event (core's `maxResponseBytes`). */
+  readonly maxEventBytes: number
 }
 
-const streamOf = ({ appSource, rest }: Hosted, request: HostedChatRequest): Stream.Stream<HostedChunk, HostedChatError> =>
+const streamOf = ({ appSource, maxEventBytes, rest }: Hosted, request: HostedChatRequest): Stream.Stream<HostedChunk, HostedChatError> =>
   Stream.unwrap(Effect.gen(function*() {
     const body = yield* toWire(request, { appSource, stream: true })
     const started = yield* Clock.currentTimeMillis
@@ -357,7 +359,10 @@ const streamOf = ({ appSource, rest }: Hosted, request: HostedChatRequest): Stre
       }
       return out
     }
-    const events = Sse.frames(rest.stream("rest", "/v1/chat/completions", { ...chatCall, method: "POST", json: body }))
+    const events = Sse.frames(
+      rest.stream("rest", "/v1/chat/completions", { ...chatCall, method: "POST", json: body }),
+      maxEventBytes
+    )
     return events.pipe(
       Stream.mapError(fromApiError),
       Stream.mapConcatEffect((frame): Effect.Effect<Array<HostedChunk>> => {
@@ -388,7 +393,9 @@ const streamOf = ({ appSource, rest }: Hosted, request: HostedChatRequest): Stre
 export const make: Effect.Effect<HostedChatService, never, SogniRest.SogniRest | SogniConfig.SogniConfig> =
   Effect.gen(function*() {
     const rest = yield* SogniRest.SogniRest
-    const appSource = Option.getOrUndefined((yield* SogniConfig.SogniConfig).appSource)
+    const settings = yield* SogniConfig.SogniConfig
+    const appSource = Option.getOrUndefined(settings.appSource)
+    const maxEventBytes = settings.maxResponseBytes
     return {
       complete: (request) =>
         Effect.gen(function*() {
@@ -428,7 +435,7 @@ export const make: Effect.Effect<HostedChatService, never, SogniRest.SogniRest |
             body: raw
           }
         }),
-      stream: (request) => streamOf({ rest, appSource }, request),
+      stream: (request) => streamOf({ rest, appSource, maxEventBytes }, request),
       executeTool: (tool, args, options = {}) =>
         Effect.gen(function*() {
           if (typeof tool !== "string" || tool.trim().length === 0) {

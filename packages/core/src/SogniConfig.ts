@@ -72,6 +72,12 @@ export const defaults = {
    * connection is released. Streamed bodies handed to the caller (downloads) are not counted.
    */
   maxResponseBytes: 32 * 1024 * 1024,
+  /**
+   * Largest download read whole into memory (`SogniRest.getBytes`: media `Results.download`); a larger one
+   * fails with `SogniDecodeError` reason `TooLarge`. Results can be long videos, so this is far above
+   * `maxResponseBytes`; read a result as a stream (media `Results.stream`) to keep it out of memory.
+   */
+  maxDownloadBytes: 1024 * 1024 * 1024,
   /** At most this many "skipped a server frame" warnings per `decodeWarningInterval`… */
   decodeWarningLimit: 10,
   /** …after which a single line per interval counts the frames skipped without a warning. */
@@ -136,6 +142,7 @@ export interface SogniSettings {
   readonly confirmTimeout: Duration.Duration
   readonly maxFrameBytes: number
   readonly maxResponseBytes: number
+  readonly maxDownloadBytes: number
   readonly decodeWarningLimit: number
   readonly decodeWarningInterval: Duration.Duration
   readonly reconnectBase: Duration.Duration
@@ -180,6 +187,7 @@ export interface SogniSettingsInput {
   readonly confirmTimeout?: Duration.DurationInput | undefined
   readonly maxFrameBytes?: number | undefined
   readonly maxResponseBytes?: number | undefined
+  readonly maxDownloadBytes?: number | undefined
   readonly decodeWarningLimit?: number | undefined
   readonly decodeWarningInterval?: Duration.DurationInput | undefined
   readonly reconnectBase?: Duration.DurationInput | undefined
@@ -235,6 +243,7 @@ export const make = (input: SogniSettingsInput = {}): SogniSettings => ({
   confirmTimeout: dur(input.confirmTimeout, defaults.confirmTimeout),
   maxFrameBytes: input.maxFrameBytes ?? defaults.maxFrameBytes,
   maxResponseBytes: input.maxResponseBytes ?? defaults.maxResponseBytes,
+  maxDownloadBytes: input.maxDownloadBytes ?? defaults.maxDownloadBytes,
   decodeWarningLimit: input.decodeWarningLimit ?? defaults.decodeWarningLimit,
   decodeWarningInterval: dur(input.decodeWarningInterval, defaults.decodeWarningInterval),
   reconnectBase: dur(input.reconnectBase, defaults.reconnectBase),

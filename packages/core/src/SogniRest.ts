@@ -133,7 +133,10 @@ export interface SignedUrlOptions {
   readonly headers?: Readonly<Record<string, string>> | undefined
   readonly timeout?: Duration.DurationInput | undefined
   readonly retry?: Partial<RetryPolicy.Options> | false | undefined
-  /** Largest body read into memory (default `maxResponseBytes`); a larger one fails with `SogniDecodeError` `TooLarge`. */
+  /**
+   * Largest body read into memory (default: `maxDownloadBytes` for `getBytes`, `maxResponseBytes` for the
+   * answer to `putBytes`); a larger one fails with `SogniDecodeError` `TooLarge`.
+   */
   readonly maxBytes?: number | undefined
 }
 
@@ -340,7 +343,10 @@ export const make: Effect.Effect<
         timeout: timeoutOf(options.timeout),
         retry: policyOf(options.retry),
         secretQuery: true,
-        maxBytes: options.maxBytes ?? settings.maxResponseBytes
+        ...(options.maxBytes !== undefined
+          ? { maxBytes: options.maxBytes, maxBytesSetting: "maxBytes" }
+          : { maxBytes: settings.maxDownloadBytes, maxBytesSetting: "maxDownloadBytes" }),
+        maxErrorBytes: settings.maxResponseBytes
       }).pipe(
         Effect.map((r) => r.body),
         Effect.withSpan("SogniRest.getBytes", {

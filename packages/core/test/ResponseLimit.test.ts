@@ -23,6 +23,8 @@ import * as LeanRest from "../src/LeanRest.js"
 import { RetryPolicy, SogniConfig, SogniError, SogniRest, Sse } from "../src/index.js"
 
 const LIMIT = 256 * 1024
+/** `maxDownloadBytes` in these tests: whole downloads (`getBytes`) may be larger than an answer. */
+const DOWNLOAD_LIMIT = 4 * LIMIT
 /** The length of the URL in the `/exact` route's envelope (the envelope is exactly {@link LIMIT} bytes). */
 const EXACT_URL = LIMIT - `{"status":"success","data":{"downloadUrl":""}}`.length
 /** The most a hostile route writes before it gives up (the test's own bound; far above the limit). */
@@ -88,6 +90,18 @@ const hostile = Effect.acquireRelease(
           res.writeHead(500, { "content-type": "text/plain" })
           return pour(res, kib, written)
         }
+        case "/download": {
+          // a result of three times the answer limit, under the download limit, chunked
+          res.writeHead(200, { "content-type": "application/octet-stream" })
+          for (let i = 0; i < 3 * LIMIT; i += kib.length) res.write(kib)
+          written.n = 3 * LIMIT
+          return void res.end()
+        }
+        case "/download-error": {
+          // an error page for a download that never ends
+          res.writeHead(403, { "content-type": "text/plain" })
+          return pour(res, kib, written)
+        }
         case "/exact": {
           // exactly LIMIT bytes of envelope, chunked (no content-length), in small writes
           const head = `{"status":"success","data":{"downloadUrl":"`
@@ -150,6 +164,7 @@ const config = (restEndpoint: string) =>
     restEndpoint,
     socketEndpoint: "ws://socket.test:9000",
     maxResponseBytes: LIMIT,
+    maxDownloadBytes: DOWNLOAD_LIMIT,
     restRetries: 3,
     restRetryBase: "1 millis",
     restRetryCap: "5 millis"
@@ -176,12 +191,11 @@ const withLean = <A, E>(url: string, via: "node" | "fetch", body: (lean: LeanRes
     Effect.scoped
   )
 
-const assertTooLarge = (error: unknown) => {
+const assertTooLarge = (error: unknown, setting = "maxResponseBytes", limit = LIMIT) => {
   assert.instanceOf(error, SogniError.SogniDecodeError)
   const e = error as SogniError.SogniDecodeError
   assert.strictEqual(e.reason, "TooLarge")
-  assert.include(e.message, "maxResponseBytes")
-  assert.include(e.message, String(LIMIT))
+  assert.include(e.message, `${setting} (${limit} bytes)`)
   assert.isFalse(RetryPolicy.isRetryable(e))
 }
 
@@ -266,11 +280,28 @@ describe("SogniRest against a hostile server", () => {
           Effect.flip(rest.getBytes(`${h.url}/endless?sig=secret`)),
           Effect.flip(rest.get("rest", "/error-endless", Schema.Unknown))
         ], { concurrency: "unbounded" })).pipe(Effect.provide(restLayer(h.url)))
-      assertTooLarge(bytes)
+      // a download is bounded by maxDownloadBytes, not by the answer limit
+      assertTooLarge(bytes, "maxDownloadBytes", DOWNLOAD_LIMIT)
       assert.notInclude(bytes.message, "secret")
       assertTooLarge(status)
       assert.isFalse((yield* h.closed("/endless")).finished)
       assert.isFalse((yield* h.closed("/error-endless")).finished)
+    }))
+
+  it.scopedLive("getBytes reads a result larger than maxResponseBytes whole; a download's endless error page stops at maxResponseBytes", () =>
+    Effect.gen(function*() {
+      const h = yield* hostile
+      const [bytes, page, own] = yield* Effect.flatMap(SogniRest.SogniRest, (rest) =>
+        Effect.all([
+          rest.getBytes(`${h.url}/download?sig=secret`),
+          Effect.flip(rest.getBytes(`${h.url}/download-error?sig=secret`)),
+          // a caller's own bound wins, and the error names it
+          Effect.flip(rest.getBytes(`${h.url}/endless?sig=secret`, { maxBytes: LIMIT / 2 }))
+        ], { concurrency: "unbounded" })).pipe(Effect.provide(restLayer(h.url)))
+      assert.strictEqual(bytes.length, 3 * LIMIT)
+      assertTooLarge(page)
+      assert.isFalse((yield* h.closed("/download-error")).finished)
+      assertTooLarge(own, "maxBytes", LIMIT / 2)
     }))
 
   it.scopedLive("a body of exactly the limit is read", () =>

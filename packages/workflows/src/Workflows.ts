@@ -411,7 +411,8 @@ export const make = (options: Options = {}): Effect.Effect<WorkflowsService, nev
       baseDelay: Duration.decode(options.reconnectDelay ?? defaults.reconnectDelay),
       maxDelay: Duration.decode(options.maxReconnectDelay ?? defaults.maxReconnectDelay),
       idleTimeout: Duration.decode(options.idleTimeout ?? defaults.idleTimeout),
-      reconnectWindow: Duration.decode(options.reconnectWindow ?? defaults.reconnectWindow)
+      reconnectWindow: Duration.decode(options.reconnectWindow ?? defaults.reconnectWindow),
+      maxEventBytes: settings.maxResponseBytes
     }
 
     const span = (name: string) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>

@@ -74,6 +74,10 @@ export interface Exchange {
    * a streamed 2xx body ({@link openStream}) is not counted.
    */
   readonly maxBytes?: number | undefined
+  /** The setting `maxBytes` comes from, named in the `TooLarge` error (default `maxResponseBytes`). */
+  readonly maxBytesSetting?: string | undefined
+  /** Largest body of an error status read into memory, when it is not `maxBytes` (a download's error page). */
+  readonly maxErrorBytes?: number | undefined
 }
 
 /** A successful response, body read. */
@@ -400,11 +404,16 @@ const exchange = (
   const maxBytes = ex.maxBytes ?? SogniConfig.defaults.maxResponseBytes
   const readBody = (
     response: HttpClientResponse.HttpClientResponse
-  ): Effect.Effect<string | Uint8Array, HttpClientError.ResponseError | SogniDecodeError> =>
-    Effect.map(
-      readBounded(response, maxBytes, () => tooLargeError(method, shown, maxBytes)),
+  ): Effect.Effect<string | Uint8Array, HttpClientError.ResponseError | SogniDecodeError> => {
+    // an error status's body is an answer to read, never a download: bounded by `maxErrorBytes` when given
+    const failed = response.status < 200 || response.status >= 300
+    const limit = failed && ex.maxErrorBytes !== undefined ? ex.maxErrorBytes : maxBytes
+    const setting = failed && ex.maxErrorBytes !== undefined ? "maxResponseBytes" : ex.maxBytesSetting
+    return Effect.map(
+      readBounded(response, limit, () => tooLargeError(method, shown, limit, setting)),
       (bytes) => read === "bytes" ? bytes : new TextDecoder().decode(bytes)
     )
+  }
 
   const attempt = (jsonText: string | undefined): Effect.Effect<Received<string | Uint8Array>, RestError> =>
     Effect.gen(function*() {
@@ -485,7 +494,7 @@ export const openStream = (
       }
       const maxBytes = ex.maxBytes ?? SogniConfig.defaults.maxResponseBytes
       const text = yield* Effect.mapError(
-        Effect.map(readBounded(response, maxBytes, () => tooLargeError(method, shown, maxBytes)), (bytes) => new TextDecoder().decode(bytes)),
+        Effect.map(readBounded(response, maxBytes, () => tooLargeError(method, shown, maxBytes, ex.maxBytesSetting)), (bytes) => new TextDecoder().decode(bytes)),
         (e) => e._tag === "SogniDecodeError" ? e : toTransport(e)
       )
       const now = yield* Clock.currentTimeMillis
@@ -514,10 +523,15 @@ export const openStream = (
  * A response body (or one server-sent event) past `maxResponseBytes`: never retried, since a retry would
  * read it again.
  */
-export const tooLargeError = (method: string, url: string, limit: number): SogniDecodeError =>
+export const tooLargeError = (
+  method: string,
+  url: string,
+  limit: number,
+  setting: string = "maxResponseBytes"
+): SogniDecodeError =>
   new SogniDecodeError({
     reason: "TooLarge",
-    message: `${method} ${url}: the response body is larger than maxResponseBytes (${limit} bytes)`,
+    message: `${method} ${url}: the response body is larger than ${setting} (${limit} bytes)`,
     source: `${method} ${url}`
   })
 

@@ -27,6 +27,8 @@ export interface ResumeOptions {
   readonly idleTimeout: Duration.Duration
   /** Drops that keep coming without a new event fail the stream after this long (default `Sse.defaults`). */
   readonly reconnectWindow?: Duration.Duration | undefined
+  /** Largest single event (core's `maxResponseBytes`; default `Sse.defaults`). */
+  readonly maxEventBytes?: number | undefined
 }
 
 /** The reader's position: the id to send back and the highest sequence delivered. */
@@ -79,7 +81,8 @@ export const resumableEvents = <E, E2>(options: {
     settings: {
       policy: { ...RetryPolicy.defaults, retries: resume.maxReconnects, base: resume.baseDelay, cap: resume.maxDelay },
       idleTimeout: resume.idleTimeout,
-      reconnectWindow: resume.reconnectWindow ?? Sse.defaults.reconnectWindow
+      reconnectWindow: resume.reconnectWindow ?? Sse.defaults.reconnectWindow,
+      ...(resume.maxEventBytes !== undefined ? { maxEventBytes: resume.maxEventBytes } : {})
     }
   })
 }
