@@ -265,6 +265,36 @@ describe("SogniSocket reconnects (TestClock)", () => {
       assert.isTrue(Either.isLeft(b) && (b.left as { reason: string }).reason === "Timeout")
     }))
 
+  it.scopedLive("sends held before authenticated: a full outbox makes callers wait for room, an interrupted send (queued or waiting for room) is never written, the rest go out in order", () =>
+    Effect.gen(function*() {
+      const server = yield* makeScriptedServer(() => {})
+      const { socket } = yield* openSocket(server.url, {
+        sendQueueCapacity: 2,
+        authenticatedFallback: "30 seconds",
+        sendTimeout: "30 seconds"
+      })
+      const send = (jobID: string) => Effect.fork(socket.send({ type: "llmJobCancel", payload: { jobID } }))
+      const fibers = new Map<string, Fiber.RuntimeFiber<void, unknown>>()
+      for (const id of ["A", "B", "C", "D", "E", "F"]) {
+        fibers.set(id, yield* send(id))
+        yield* realSleep(5)
+      }
+      yield* eventually(() => server.connections.length === 1, 5000, "the connection")
+      // "A" and "B" fill the outbox; "C".."F" wait for room (job IDs go out upper-cased)
+      for (const id of fibers.keys()) assert.isTrue(Option.isNone(yield* Fiber.poll(fibers.get(id)!)), id)
+      yield* Fiber.interrupt(fibers.get("A")!) // queued
+      yield* Fiber.interrupt(fibers.get("D")!) // waiting for room
+      server.connections[0]!.authenticate()
+      for (const id of ["B", "C", "E", "F"]) {
+        const exit = yield* Fiber.await(fibers.get(id)!)
+        assert.isTrue(Exit.isSuccess(exit), id)
+      }
+      yield* eventually(() => server.connections[0]!.received.length >= 4, 5000, "four frames")
+      yield* realSleep(50)
+      const ids = server.connections[0]!.received.map((f) => (f.payload as { jobID: string }).jobID)
+      assert.deepStrictEqual(ids, ["B", "C", "E", "F"])
+    }))
+
   it.scoped("an abnormal drop (1006, no close frame) reconnects", () =>
     Effect.gen(function*() {
       const server = yield* makeScriptedServer((c) => {
