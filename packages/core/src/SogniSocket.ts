@@ -383,6 +383,8 @@ interface Outgoing {
   /** the outcome when it was settled before its caller started waiting */
   early: Exit.Exit<void, SogniError> | undefined
   resume: ((exit: Exit.Exit<void, SogniError>) => void) | undefined
+  /** still counted in `outstanding` (see `release`) */
+  counted: boolean
 }
 
 class CloseOutcome extends Data.TaggedClass("CloseOutcome")<{
@@ -424,6 +426,13 @@ export const make = (options?: {
     // `sendTimeout`, so that is also the order they fall due in (see `send` and `sendDeadlines` below)
     const pendingSends = new Set<Outgoing>()
     // settles a waiting send once; later outcomes (a deadline after the write, ...) are ignored
+    // the sender (or a failure, or the caller's interruption) is done with a queued send
+    const release = (item: Outgoing): void => {
+      if (item.counted) {
+        item.counted = false
+        outstanding--
+      }
+    }
     const settle = (item: Outgoing, exit: Exit.Exit<void, SogniError>): void => {
       if (item.settled) return
       item.settled = true
@@ -440,6 +449,12 @@ export const make = (options?: {
     const outbox = yield* Queue.bounded<Outgoing>(settings.sendQueueCapacity)
     // frames taken from the outbox whose write failed; sent first on the next connection
     const retryFirst: Array<Outgoing> = []
+    // Sends written on the caller's turn: set by a connection's sender once it is authenticated, has
+    // flushed `retryFirst` and waits for the outbox; cleared when that sender stops. Used only while no
+    // queued send is outstanding (`outstanding`: made through the outbox and not yet finished with by the
+    // sender or failed), so a frame never overtakes an earlier one.
+    let writeNow: ((text: string) => boolean) | undefined = undefined
+    let outstanding = 0
     // completed for each connection once `authenticated` arrived (or the fallback elapsed)
     let ready = yield* Deferred.make<void, SogniError>()
     let terminal: Option.Option<SogniError> = Option.none()
@@ -689,17 +704,29 @@ export const make = (options?: {
             // even if this connection is interrupted in between
             const sendNext = Effect.uninterruptibleMask((restore) =>
               Effect.flatMap(restore(Queue.take(outbox)), (item) =>
-                item.settled ? Effect.void : restore(write(item.text)).pipe(
+                item.settled ? Effect.sync(() => release(item)) : restore(write(item.text)).pipe(
                   Effect.onExit((exit) =>
                     Effect.sync(() => {
+                      release(item)
                       if (Exit.isSuccess(exit)) settle(item, Exit.void)
                       else retryFirst.push(item)
                     })
                   )
                 ))
             )
+            // straight into the socket while it is open; `false` sends the frame through the outbox
+            writeNow = (text) => {
+              const ws = current
+              if (ws === undefined || ws.readyState !== 1) return false
+              try {
+                ws.send(text)
+                return true
+              } catch {
+                return false
+              }
+            }
             yield* Effect.forever(sendNext)
-          })
+          }).pipe(Effect.ensuring(Effect.sync(() => (writeNow = undefined))))
 
           // pings every `keepAlive`; a socket silent (no frame, no pong) for `livenessTimeout` is
           // taken for black-holed: it is dropped (1006) and the loop reconnects
@@ -768,7 +795,10 @@ export const make = (options?: {
         const failed = Exit.fail(error)
         for (const item of retryFirst.splice(0)) settle(item, failed)
         const rest = yield* Queue.takeAll(outbox)
-        for (const item of rest) settle(item, failed)
+        for (const item of rest) {
+          release(item)
+          settle(item, failed)
+        }
       })
 
     const endTerminally = (error: SogniError) =>
@@ -962,13 +992,18 @@ export const make = (options?: {
             })
           )
         }
+        // connected and nothing queued before it: written on this turn, no record and no wait
+        if (writeNow !== undefined && outstanding === 0 && retryFirst.length === 0 && writeNow(encoded.right)) {
+          return Effect.void
+        }
         const item: Outgoing = {
           text: encoded.right,
           at: 0,
           type: message.type,
           settled: false,
           early: undefined,
-          resume: undefined
+          resume: undefined,
+          counted: true
         }
         const queued = () => {
           item.at = clock.unsafeCurrentTimeMillis() + sendTimeoutMillis
@@ -977,7 +1012,18 @@ export const make = (options?: {
           return awaitSent(item)
         }
         // the outbox has room (the usual case): queued on this turn; full, the caller waits for room
-        return outbox.unsafeOffer(item) ? queued() : Effect.flatMap(Queue.offer(outbox, item), queued)
+        outstanding++
+        if (outbox.unsafeOffer(item)) return queued()
+        return Effect.flatMap(
+          // interrupted while waiting for room: abandoned (skipped if it did get in) and no longer counted
+          Queue.offer(outbox, item).pipe(Effect.onInterrupt(() =>
+            Effect.sync(() => {
+              item.settled = true
+              release(item)
+            })
+          )),
+          queued
+        )
       })
 
     const untilAuthenticated = Effect.gen(function*() {
