@@ -425,7 +425,12 @@ export const make = (options?: {
     // the deadlines of the sends still waiting, in the order they were made: every send has the same
     // `sendTimeout`, so that is also the order they fall due in (see `send` and `sendDeadlines` below)
     const pendingSends = new Set<Outgoing>()
-    // settles a waiting send once; later outcomes (a deadline after the write, ...) are ignored
+    // Sends written on the caller's turn: set by a connection's sender once it is authenticated, has
+    // flushed `retryFirst` and waits for the outbox; cleared when that sender stops. Used only while no
+    // queued send is outstanding (`outstanding`: made through the outbox and not yet finished with by the
+    // sender or failed), so a frame never overtakes an earlier one.
+    let writeNow: ((text: string) => boolean) | undefined = undefined
+    let outstanding = 0
     // the sender (or a failure, or the caller's interruption) is done with a queued send
     const release = (item: Outgoing): void => {
       if (item.counted) {
@@ -433,6 +438,7 @@ export const make = (options?: {
         outstanding--
       }
     }
+    // settles a waiting send once; later outcomes (a deadline after the write, ...) are ignored
     const settle = (item: Outgoing, exit: Exit.Exit<void, SogniError>): void => {
       if (item.settled) return
       item.settled = true
@@ -449,12 +455,6 @@ export const make = (options?: {
     const outbox = yield* Queue.bounded<Outgoing>(settings.sendQueueCapacity)
     // frames taken from the outbox whose write failed; sent first on the next connection
     const retryFirst: Array<Outgoing> = []
-    // Sends written on the caller's turn: set by a connection's sender once it is authenticated, has
-    // flushed `retryFirst` and waits for the outbox; cleared when that sender stops. Used only while no
-    // queued send is outstanding (`outstanding`: made through the outbox and not yet finished with by the
-    // sender or failed), so a frame never overtakes an earlier one.
-    let writeNow: ((text: string) => boolean) | undefined = undefined
-    let outstanding = 0
     // completed for each connection once `authenticated` arrived (or the fallback elapsed)
     let ready = yield* Deferred.make<void, SogniError>()
     let terminal: Option.Option<SogniError> = Option.none()
