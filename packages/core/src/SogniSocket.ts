@@ -369,16 +369,22 @@ const describeClose = (closed: CloseOutcome): string => {
   return `closed with ${closed.code ?? "no code"}`
 }
 
+/**
+ * A send waiting for its frame to be written: the frame, when it gives up (clock milliseconds), and how
+ * its caller is resumed. One plain record per send, settled once: by the sender (written), by its
+ * deadline, by a terminal error, or abandoned by the caller's interruption (`settled` with no resume).
+ */
 interface Outgoing {
   readonly text: string
-  readonly done: Deferred.Deferred<void, SogniError>
-}
-
-/** A send waiting for its frame to be written, and when it gives up (clock milliseconds). */
-interface PendingSend {
-  readonly done: Deferred.Deferred<void, SogniError>
-  readonly at: number
+  /** set when it enters the outbox */
+  at: number
   readonly type: string
+  settled: boolean
+  /** the outcome when it was settled before its caller started waiting */
+  early: Exit.Exit<void, SogniError> | undefined
+  resume: ((exit: Exit.Exit<void, SogniError>) => void) | undefined
+  /** still counted in `outstanding` (see `release`) */
+  counted: boolean
 }
 
 class CloseOutcome extends Data.TaggedClass("CloseOutcome")<{
@@ -418,7 +424,33 @@ export const make = (options?: {
     const serviceScope = yield* Effect.scope
     // the deadlines of the sends still waiting, in the order they were made: every send has the same
     // `sendTimeout`, so that is also the order they fall due in (see `send` and `sendDeadlines` below)
-    const pendingSends = new Set<PendingSend>()
+    const pendingSends = new Set<Outgoing>()
+    // Sends written on the caller's turn: set by a connection's sender once it is authenticated, has
+    // flushed `retryFirst` and waits for the outbox; cleared when that sender stops. Used only while no
+    // queued send is outstanding (`outstanding`: made through the outbox and not yet finished with by the
+    // sender or failed), so a frame never overtakes an earlier one.
+    let writeNow: ((text: string) => boolean) | undefined = undefined
+    let outstanding = 0
+    // the sender (or a failure, or the caller's interruption) is done with a queued send
+    const release = (item: Outgoing): void => {
+      if (item.counted) {
+        item.counted = false
+        outstanding--
+      }
+    }
+    // settles a waiting send once; later outcomes (a deadline after the write, ...) are ignored
+    const settle = (item: Outgoing, exit: Exit.Exit<void, SogniError>): void => {
+      if (item.settled) return
+      item.settled = true
+      pendingSends.delete(item)
+      const resume = item.resume
+      if (resume === undefined) {
+        item.early = exit
+      } else {
+        item.resume = undefined
+        resume(exit)
+      }
+    }
     const clock = yield* Effect.clock
     const outbox = yield* Queue.bounded<Outgoing>(settings.sendQueueCapacity)
     // frames taken from the outbox whose write failed; sent first on the next connection
@@ -660,31 +692,41 @@ export const make = (options?: {
             }
             while (retryFirst.length > 0) {
               const item = retryFirst[0]!
-              if (yield* Deferred.isDone(item.done)) {
+              if (item.settled) {
                 retryFirst.shift()
                 continue
               }
               yield* write(item.text)
               retryFirst.shift()
-              yield* Deferred.succeed(item.done, undefined)
+              settle(item, Exit.void)
             }
             // a frame taken from the outbox is either written or put back for the next connection,
             // even if this connection is interrupted in between
             const sendNext = Effect.uninterruptibleMask((restore) =>
               Effect.flatMap(restore(Queue.take(outbox)), (item) =>
-                Effect.flatMap(Deferred.isDone(item.done), (abandoned) =>
-                  abandoned ? Effect.void : restore(write(item.text)).pipe(
-                    Effect.onExit((exit) =>
-                      Exit.isSuccess(exit)
-                        ? Effect.asVoid(Deferred.succeed(item.done, undefined))
-                        : Effect.sync(() => {
-                          retryFirst.push(item)
-                        })
-                    )
-                  )))
+                item.settled ? Effect.sync(() => release(item)) : restore(write(item.text)).pipe(
+                  Effect.onExit((exit) =>
+                    Effect.sync(() => {
+                      release(item)
+                      if (Exit.isSuccess(exit)) settle(item, Exit.void)
+                      else retryFirst.push(item)
+                    })
+                  )
+                ))
             )
+            // straight into the socket while it is open; `false` sends the frame through the outbox
+            writeNow = (text) => {
+              const ws = current
+              if (ws === undefined || ws.readyState !== 1) return false
+              try {
+                ws.send(text)
+                return true
+              } catch {
+                return false
+              }
+            }
             yield* Effect.forever(sendNext)
-          })
+          }).pipe(Effect.ensuring(Effect.sync(() => (writeNow = undefined))))
 
           // pings every `keepAlive`; a socket silent (no frame, no pong) for `livenessTimeout` is
           // taken for black-holed: it is dropped (1006) and the loop reconnects
@@ -750,9 +792,13 @@ export const make = (options?: {
     const failPending = (error: SogniError) =>
       Effect.gen(function*() {
         yield* Deferred.fail(ready, error)
-        for (const item of retryFirst.splice(0)) yield* Deferred.fail(item.done, error)
+        const failed = Exit.fail(error)
+        for (const item of retryFirst.splice(0)) settle(item, failed)
         const rest = yield* Queue.takeAll(outbox)
-        for (const item of rest) yield* Deferred.fail(item.done, error)
+        for (const item of rest) {
+          release(item)
+          settle(item, failed)
+        }
       })
 
     const endTerminally = (error: SogniError) =>
@@ -892,9 +938,8 @@ export const make = (options?: {
       const now = clock.unsafeCurrentTimeMillis()
       for (const pending of pendingSends) {
         if (pending.at > now) return Effect.sleep(Duration.millis(pending.at - now))
-        pendingSends.delete(pending)
-        Deferred.unsafeDone(
-          pending.done,
+        settle(
+          pending,
           Exit.fail(
             new SogniTransportError({
               reason: "Timeout",
@@ -908,32 +953,76 @@ export const make = (options?: {
     }))
     yield* Effect.forkScoped(sendDeadlines)
 
+    // The wait of one send: resumed by `settle`. Interrupted, the send is abandoned: settled with no
+    // outcome, so the sender skips its frame and the deadline watcher forgets it.
+    const awaitSent = (item: Outgoing): Effect.Effect<void, SogniError> =>
+      Effect.async<void, SogniError>((resume) => {
+        if (item.early !== undefined) return resume(item.early)
+        item.resume = resume
+        return Effect.sync(() => {
+          item.resume = undefined
+          item.settled = true
+          pendingSends.delete(item)
+        })
+      })
+
+    // The deadline starts once the frame is in the outbox (after a wait for room when it was full), as before.
+    const watchDeadline = (item: Outgoing): void => {
+      // a frame queued after a wait for room may already have been written (or failed) meanwhile
+      if (item.settled) return
+      pendingSends.add(item)
+      if (deadlinesIdle) {
+        deadlinesIdle = false
+        deadlinesWake.unsafeOffer(undefined)
+      }
+    }
+
+    // No generator, Deferred or fiber per message: a plain record in the outbox and one callback-based wait.
+    // The deadline fails the record itself (the sender then skips the abandoned frame); one service fiber
+    // watches every waiting send's deadline (`sendDeadlines`) instead of a timer fiber per send.
     const send = (message: Protocol.ClientMessage): Effect.Effect<void, SogniError> =>
-      Effect.gen(function*() {
-        if (Option.isSome(terminal)) return yield* Effect.fail(terminal.value)
+      Effect.suspend(() => {
+        if (Option.isSome(terminal)) return Effect.fail(terminal.value)
         const encoded = Protocol.encodeClientMessage(message)
         if (Either.isLeft(encoded)) {
-          return yield* Effect.fail(
+          return Effect.fail(
             new SogniTransportError({
               reason: "Write",
               message: `refused to send an invalid ${message.type}: ${Issues.formatIssue(encoded.left.issue)}`
             })
           )
         }
-        const done = yield* Deferred.make<void, SogniError>()
-        yield* Queue.offer(outbox, { text: encoded.right, done })
-        yield* ensureWanted
-        // The deadline fails `done` itself (the sender then skips the abandoned frame). One service fiber
-        // watches every waiting send's deadline (`sendDeadlines`) instead of a timer fiber per send.
-        const pending: PendingSend = { done, at: clock.unsafeCurrentTimeMillis() + sendTimeoutMillis, type: message.type }
-        pendingSends.add(pending)
-        if (deadlinesIdle) {
-          deadlinesIdle = false
-          deadlinesWake.unsafeOffer(undefined)
+        // connected and nothing queued before it: written on this turn, no record and no wait
+        if (writeNow !== undefined && outstanding === 0 && retryFirst.length === 0 && writeNow(encoded.right)) {
+          return Effect.void
         }
-        yield* Deferred.await(done).pipe(
-          Effect.onInterrupt(() => Deferred.interrupt(done)),
-          Effect.ensuring(Effect.sync(() => pendingSends.delete(pending)))
+        const item: Outgoing = {
+          text: encoded.right,
+          at: 0,
+          type: message.type,
+          settled: false,
+          early: undefined,
+          resume: undefined,
+          counted: true
+        }
+        const queued = () => {
+          item.at = clock.unsafeCurrentTimeMillis() + sendTimeoutMillis
+          Deferred.unsafeDone(wantedNow, Exit.void)
+          watchDeadline(item)
+          return awaitSent(item)
+        }
+        // the outbox has room (the usual case): queued on this turn; full, the caller waits for room
+        outstanding++
+        if (outbox.unsafeOffer(item)) return queued()
+        return Effect.flatMap(
+          // interrupted while waiting for room: abandoned (skipped if it did get in) and no longer counted
+          Queue.offer(outbox, item).pipe(Effect.onInterrupt(() =>
+            Effect.sync(() => {
+              item.settled = true
+              release(item)
+            })
+          )),
+          queued
         )
       })
 

@@ -265,6 +265,62 @@ describe("SogniSocket reconnects (TestClock)", () => {
       assert.isTrue(Either.isLeft(b) && (b.left as { reason: string }).reason === "Timeout")
     }))
 
+  it.scopedLive("sends held before authenticated: a full outbox makes callers wait for room, an interrupted send (queued or waiting for room) is never written, the rest go out in order", () =>
+    Effect.gen(function*() {
+      const server = yield* makeScriptedServer(() => {})
+      const { socket } = yield* openSocket(server.url, {
+        sendQueueCapacity: 2,
+        authenticatedFallback: "30 seconds",
+        sendTimeout: "30 seconds"
+      })
+      const send = (jobID: string) => Effect.fork(socket.send({ type: "llmJobCancel", payload: { jobID } }))
+      const fibers = new Map<string, Fiber.RuntimeFiber<void, unknown>>()
+      for (const id of ["A", "B", "C", "D", "E", "F"]) {
+        fibers.set(id, yield* send(id))
+        yield* realSleep(5)
+      }
+      yield* eventually(() => server.connections.length === 1, 5000, "the connection")
+      // "A" and "B" fill the outbox; "C".."F" wait for room (job IDs go out upper-cased)
+      for (const id of fibers.keys()) assert.isTrue(Option.isNone(yield* Fiber.poll(fibers.get(id)!)), id)
+      yield* Fiber.interrupt(fibers.get("A")!) // queued
+      yield* Fiber.interrupt(fibers.get("D")!) // waiting for room
+      server.connections[0]!.authenticate()
+      for (const id of ["B", "C", "E", "F"]) {
+        const exit = yield* Fiber.await(fibers.get(id)!)
+        assert.isTrue(Exit.isSuccess(exit), id)
+      }
+      yield* eventually(() => server.connections[0]!.received.length >= 4, 5000, "four frames")
+      yield* realSleep(50)
+      const ids = server.connections[0]!.received.map((f) => (f.payload as { jobID: string }).jobID)
+      assert.deepStrictEqual(ids, ["B", "C", "E", "F"])
+    }))
+
+  it.scopedLive("an authenticated socket writes sends in the order they were made, whether on the caller's turn or through the outbox after a drop", () =>
+    Effect.gen(function*() {
+      const server = yield* makeScriptedServer()
+      const { socket } = yield* openSocket(server.url)
+      yield* socket.awaitAuthenticated
+      const send = (jobID: string) => socket.send({ type: "llmJobCancel", payload: { jobID } })
+      // 300 concurrent sends on a connected socket
+      const first = Array.from({ length: 300 }, (_, i) => `A${i}`)
+      yield* Effect.forEach(first, send, { concurrency: "unbounded", discard: true })
+      yield* eventually(() => server.connections[0]!.received.length >= 300, 5000, "300 frames")
+      const ids = (n: number) => server.connections[n]!.received.map((f) => (f.payload as { jobID: string }).jobID)
+      assert.deepStrictEqual(ids(0), first)
+      // the server drops the connection: the next sends wait in the outbox and go out first, in order,
+      // then the ones made once the new connection is up
+      server.connections[0]!.ws.terminate()
+      yield* awaitStatus(socket, "Reconnecting")
+      const held = Array.from({ length: 50 }, (_, i) => `B${i}`)
+      const heldFiber = yield* Effect.fork(Effect.forEach(held, send, { concurrency: "unbounded", discard: true }))
+      yield* awaitStatus(socket, "Authenticated")
+      const after = Array.from({ length: 50 }, (_, i) => `C${i}`)
+      yield* Effect.forEach(after, send, { concurrency: "unbounded", discard: true })
+      yield* Fiber.join(heldFiber)
+      yield* eventually(() => server.connections[1]?.received.length === 100, 5000, "100 frames on the new connection")
+      assert.deepStrictEqual(ids(1), [...held, ...after])
+    }))
+
   it.scoped("an abnormal drop (1006, no close frame) reconnects", () =>
     Effect.gen(function*() {
       const server = yield* makeScriptedServer((c) => {
