@@ -72,7 +72,7 @@ export const fetchTransport = (
       const next = (): Promise<string> =>
         reader.read().then(({ done, value }) => {
           if (done) {
-            const bytes = chunks.length === 1 ? chunks[0]! : concat(chunks, total)
+            const bytes = chunks.length === 1 ? chunks[0]! : concatBytes(chunks, total)
             return new TextDecoder().decode(bytes)
           }
           total += value.byteLength
@@ -108,7 +108,8 @@ export const fetchTransport = (
   close: () => {}
 })
 
-const concat = (chunks: ReadonlyArray<Uint8Array>, total: number): Uint8Array => {
+/** The chunks of a body, `total` bytes in all, as one array (the one copy a bounded read makes). */
+export const concatBytes = (chunks: ReadonlyArray<Uint8Array>, total: number): Uint8Array => {
   const out = new Uint8Array(total)
   let at = 0
   for (const chunk of chunks) {

@@ -22,6 +22,7 @@ import * as Stream from "effect/Stream"
 import * as RetryPolicy from "../RetryPolicy.js"
 import * as SogniConfig from "../SogniConfig.js"
 import * as Issues from "./issues.js"
+import { concatBytes } from "./leanTransport.js"
 import {
   apiReasonFromStatus,
   SogniApiError,
@@ -374,14 +375,7 @@ export const readBounded = <E>(
       }
       return Effect.void
     }).pipe(Effect.map(() => {
-      if (parts.length === 1) return parts[0]!
-      const out = new Uint8Array(total)
-      let at = 0
-      for (const part of parts) {
-        out.set(part, at)
-        at += part.byteLength
-      }
-      return out
+      return parts.length === 1 ? parts[0]! : concatBytes(parts, total)
     }))
   })
 }
