@@ -216,12 +216,19 @@ export const frames = <E, R>(
     const parser = makeParser(maxEventBytes)
     return bytes.pipe(
       Stream.decodeText(),
-      Stream.mapConcatEffect((text): Effect.Effect<Array<Frame>, SogniDecodeError> => {
-        const out = parser.feed(text)
-        return parser.overflowed() ? Effect.fail(eventTooLarge(maxEventBytes)) : Effect.succeed(out)
-      })
+      // the frames completed in the read that overflowed come first, then the mark that stops the read
+      Stream.mapConcat((text): Array<Frame | typeof overflowMark> => {
+        const out: Array<Frame | typeof overflowMark> = parser.feed(text)
+        if (parser.overflowed()) out.push(overflowMark)
+        return out
+      }),
+      Stream.takeWhile((item): item is Frame => item !== overflowMark),
+      Stream.concat(Stream.suspend(() => parser.overflowed() ? Stream.fail(eventTooLarge(maxEventBytes)) : Stream.empty))
     )
   })
+
+/** Ends {@link frames}' read at the event past the limit (the frames before it in the same read are kept). */
+const overflowMark: unique symbol = Symbol("effect-sogni/Sse/overflow")
 
 /** An event past the limit (never retried: a reconnect would read it again). */
 const eventTooLarge = (limit: number): SogniDecodeError =>

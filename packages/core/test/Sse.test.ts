@@ -366,3 +366,25 @@ describe("Sse.resumable budget", () => {
       assert.deepStrictEqual(sequences(out), oneTo(5))
     }))
 })
+
+describe("Sse.frames past maxEventBytes", () => {
+  it.effect("the events completed in the same read as the oversized one are delivered before TooLarge", () =>
+    Effect.gen(function*() {
+      const seen: Array<string | undefined> = []
+      // one read: two whole events, then an event far past the 64-byte limit that never ends
+      const read = new TextEncoder().encode(`id: 1\ndata: one\n\nid: 2\ndata: two\n\ndata: ${"x".repeat(200)}`)
+      const error = yield* Effect.flip(
+        Stream.runForEach(Sse.frames(Stream.make(read), 64), (frame) => Effect.sync(() => void seen.push(frame.data)))
+      )
+      assert.deepStrictEqual(seen, ["one", "two"])
+      assert.instanceOf(error, SogniError.SogniDecodeError)
+      assert.strictEqual((error as SogniError.SogniDecodeError).reason, "TooLarge")
+    }))
+
+  it.effect("a read that stays under the limit is never failed, and the stream ends with its source", () =>
+    Effect.gen(function*() {
+      const chunks = ["data: a\n\n", "data: b\n", "\n"].map((s) => new TextEncoder().encode(s))
+      const frames = yield* Stream.runCollect(Sse.frames(Stream.fromIterable(chunks), 64))
+      assert.deepStrictEqual(Chunk.toReadonlyArray(frames).map((f) => f.data), ["a", "b"])
+    }))
+})
