@@ -322,7 +322,10 @@ describe("PlatformTools.validate", () => {
   it.prop(
     "refuses out-of-range numbers, naming the field and the bound",
     {
-      duration: FastCheck.oneof(FastCheck.double({ max: 1.99, noNaN: true }), FastCheck.double({ min: 30.01, noNaN: true, noDefaultInfinity: true })),
+      duration: FastCheck.oneof(
+        FastCheck.double({ max: 1.99, noNaN: true, noDefaultInfinity: true }),
+        FastCheck.double({ min: 30.01, noNaN: true, noDefaultInfinity: true })
+      )
     },
     ({ duration }) => {
       const e = refusal("generate_video", { prompt: "a clip", duration })
@@ -330,4 +333,12 @@ describe("PlatformTools.validate", () => {
       assert.strictEqual(e.rule, duration < 2 ? "minimum" : "maximum")
     }
   )
+
+  it("refuses infinite numbers as not numbers JSON can carry, naming the field", () => {
+    for (const duration of [Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY]) {
+      const e = refusal("generate_video", { prompt: "a clip", duration })
+      assert.strictEqual(e.field, "duration")
+      assert.strictEqual(e.rule, "type")
+    }
+  })
 })
