@@ -41,8 +41,8 @@ export class TooLarge {
   constructor(readonly limit: number, readonly declared: boolean) {}
 }
 
-/** The `content-length` of an answer as a number, when it is one. */
-const declaredLength = (value: string | null | undefined): number | undefined => {
+/** The `content-length` of an answer as a number, when it is one (digits, surrounding blanks allowed). */
+export const declaredLength = (value: string | null | undefined): number | undefined => {
   if (value === null || value === undefined || !/^\d+$/.test(value.trim())) return undefined
   return Number(value.trim())
 }

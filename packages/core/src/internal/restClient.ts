@@ -22,7 +22,7 @@ import * as Stream from "effect/Stream"
 import * as RetryPolicy from "../RetryPolicy.js"
 import * as SogniConfig from "../SogniConfig.js"
 import * as Issues from "./issues.js"
-import { concatBytes } from "./leanTransport.js"
+import { concatBytes, declaredLength } from "./leanTransport.js"
 import {
   apiReasonFromStatus,
   SogniApiError,
@@ -333,10 +333,6 @@ const retryAfterFirstFailure = <A, E, R>(
       const startedAt = clock.unsafeCurrentTimeMillis()
       return Effect.catchAll(self, (first) => retryAfterFailure(first, self, options, clock, startedAt))
     })
-
-/** A `content-length` header as a number, when it is one. */
-const declaredLength = (value: string | undefined): number | undefined =>
-  value !== undefined && /^\s*\d+\s*$/.test(value) ? Number(value) : undefined
 
 /**
  * A response's body as bytes, never more than `maxBytes` of it in memory: a `content-length` above the
