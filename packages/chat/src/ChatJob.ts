@@ -23,6 +23,7 @@ import type * as Protocol from "@effect-sogni/core/Protocol"
 import { ChatChunk } from "./ChatChunk.js"
 import { SogniChatJobError } from "./ChatError.js"
 import * as ChunkAccumulator from "./ChunkAccumulator.js"
+import { textDelta } from "./internal/textDelta.js"
 import * as ThinkSplitter from "./ThinkSplitter.js"
 
 /** @since 0.1.0 */
@@ -82,24 +83,10 @@ export const initial = (jobID: string, options: Options): State => ({
 })
 
 // `ChatChunk.X` is a proxy property that builds a new constructor on every read: read each one once
-const TextDelta = ChatChunk.TextDelta
 const ToolCallDelta = ChatChunk.ToolCallDelta
 const Usage = ChatChunk.Usage
 const JobState = ChatChunk.JobState
 const Finish = ChatChunk.Finish
-
-/**
- * `TextDelta({ text })` / `ReasoningDelta({ text })` without the argument object `Data`'s constructor
- * copies from: the same structural value (`Data`'s prototype, own `text` then `_tag`), one allocation
- * per token instead of two and no `Object.assign`.
- */
-const structural: object = Object.getPrototypeOf(TextDelta({ text: "" }))
-const textDelta = (tag: "TextDelta" | "ReasoningDelta", text: string): ChatChunk => {
-  const chunk = Object.create(structural) as { text: string; _tag: string }
-  chunk.text = text
-  chunk._tag = tag
-  return chunk as ChatChunk
-}
 
 const textChunks = (
   emit: (chunk: ChatChunk) => void,

@@ -31,6 +31,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { ChatChunk } from "../ChatChunk.js"
 import type { ChatError } from "../ChatError.js"
+import { textDelta as makeText } from "./textDelta.js"
 
 /** The default number of chunks that wait before the overflow policy applies. @internal */
 export const defaultCapacity = 4096
@@ -40,15 +41,7 @@ const TextDelta = ChatChunk.TextDelta
 const ReasoningDelta = ChatChunk.ReasoningDelta
 const ToolCallDelta = ChatChunk.ToolCallDelta
 
-// `TextDelta({ text })` without the argument object `Data`'s constructor copies from (as `ChatJob`
-// builds it): the same structural value, one allocation
-const structural: object = Object.getPrototypeOf(TextDelta({ text: "" }))
-const textDelta = (text: string): ChatChunk => {
-  const chunk = Object.create(structural) as { text: string; _tag: string }
-  chunk.text = text
-  chunk._tag = "TextDelta"
-  return chunk as ChatChunk
-}
+const textDelta = (text: string): ChatChunk => makeText("TextDelta", text)
 const element = (entry: ChatChunk | string): ChatChunk => typeof entry === "string" ? textDelta(entry) : entry
 
 /**
