@@ -440,4 +440,39 @@ describe("ChunkBuffer", () => {
       assert.strictEqual(taken.length, expected.length)
       assert.deepStrictEqual(taken, expected)
     }))
+
+  it.effect("a text that comes again is handed over as the same element; long texts and other tags are not shared", () =>
+    Effect.gen(function*() {
+      const buffer = ChunkBuffer.make(64, overflow)
+      const long = "x".repeat(ChunkBuffer.sharedTextLength + 1)
+      for (const t of [" the", ",", " the", long, long]) buffer.offerText(t)
+      buffer.offer(reasoning(" the"))
+      const first = Chunk.toReadonlyArray(yield* buffer.take)
+      // later pulls share the elements of earlier ones
+      buffer.offerText(" the")
+      buffer.offer(text(","))
+      buffer.end()
+      const second = Chunk.toReadonlyArray(yield* buffer.take)
+      assert.deepStrictEqual(first, [text(" the"), text(","), text(" the"), text(long), text(long), reasoning(" the")])
+      assert.deepStrictEqual(second, [text(" the"), text(",")])
+      assert.strictEqual(first[0], first[2])
+      assert.strictEqual(second[0], first[0])
+      assert.strictEqual(second[1], first[1])
+      assert.notStrictEqual(first[3], first[4])
+      assert.notStrictEqual(first[5], first[0])
+    }))
+
+  it.effect("sharing stays correct past the table's size (it starts over, it does not grow)", () =>
+    Effect.gen(function*() {
+      const buffer = ChunkBuffer.make(ChunkBuffer.sharedTexts * 4, overflow)
+      const texts: Array<string> = []
+      // more distinct texts than the table holds, then the first ones again
+      for (let i = 0; i < ChunkBuffer.sharedTexts * 2 + 10; i++) texts.push(` t${i}`)
+      for (let i = 0; i < 20; i++) texts.push(` t${i}`)
+      for (const t of texts) buffer.offerText(t)
+      buffer.end()
+      const { chunks, error } = yield* drain(buffer)
+      assert.isUndefined(error)
+      assert.deepStrictEqual(chunks, texts.map(text))
+    }))
 })

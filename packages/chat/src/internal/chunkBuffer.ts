@@ -22,7 +22,8 @@
  * `TextDelta`), and its element is built when the consumer pulls. A pull takes at most
  * {@link maxPull} elements, so the elements built by one pull are few and short-lived: a long backlog
  * waits as strings rather than as elements that the young generation's collections would copy and
- * then promote to the old space.
+ * then promote to the old space. A short text that came before is handed over as the element built for
+ * it then (see {@link sharedTexts}).
  *
  * @internal
  */
@@ -43,6 +44,23 @@ const ToolCallDelta = ChatChunk.ToolCallDelta
 
 const textDelta = (text: string): ChatChunk => makeText("TextDelta", text)
 const element = (entry: ChatChunk | string): ChatChunk => typeof entry === "string" ? textDelta(entry) : entry
+
+/**
+ * How many distinct texts a buffer keeps the `TextDelta` of, and the longest text it keeps one for. A
+ * model's deltas are mostly short and come again and again (one token each: " the", ",", " and"), so
+ * a buffer builds each such element once and hands the same one over every time that text comes
+ * again: the elements are immutable values (`Data`), equal and hashed by their fields, so sharing one
+ * changes nothing a consumer can see but `===` between two elements of the same text. A long reply
+ * then allocates an element per distinct token rather than per token, and the token's own string (the
+ * frame's) is dropped once pulled instead of living as long as its element. At `sharedTexts` entries
+ * the table starts over (it never grows past that).
+ *
+ * @internal
+ */
+export const sharedTexts = 2048
+
+/** @internal */
+export const sharedTextLength = 32
 
 /**
  * The most elements one `take` or `poll` hands over (the rest wait for the next pull, which does not
@@ -135,6 +153,18 @@ export const make = (
     if (tail < waiting.length) waiting[tail] = entry
     else waiting.push(entry)
     tail++
+  }
+  // the shared text elements (see `sharedTexts`)
+  const shared = new Map<string, ChatChunk>()
+  const textElement = (text: string): ChatChunk => {
+    if (text.length > sharedTextLength) return textDelta(text)
+    let made = shared.get(text)
+    if (made === undefined) {
+      if (shared.size >= sharedTexts) shared.clear()
+      made = textDelta(text)
+      shared.set(text, made)
+    }
+    return made
   }
   let ended = false
   let failure: ChatError | undefined
@@ -262,7 +292,7 @@ export const make = (
     const out: Array<A> = new Array(n)
     for (let k = 0; k < n; k++) {
       const entry = waiting[head + k]!
-      out[k] = (raw || typeof entry !== "string" ? entry : textDelta(entry)) as A
+      out[k] = (raw || typeof entry !== "string" ? entry : textElement(entry)) as A
       // the slot lets go of what it handed over at once
       waiting[head + k] = ""
     }
