@@ -98,6 +98,10 @@ const textChunks = (
   if (content.length > 0) emitText(content)
 }
 
+// `emitText` when none is given: a helper of its own, so that `feed` itself creates no closure (a closure
+// over `emit` would make every call of `feed` allocate a context for it, one per token, used or not)
+const textsAsChunks = (emit: (chunk: ChatChunk) => void) => (t: string) => emit(textDelta("TextDelta", t))
+
 const nonEmpty = (s: string | null | undefined): s is string => typeof s === "string" && s.length > 0
 
 const completed: Ending = { _tag: "Completed" }
@@ -145,7 +149,7 @@ export const feed = (
   emitText?: ((text: string) => void) | undefined
 ): State => {
   if (state.ended) return state
-  const text = emitText ?? ((t: string) => emit(textDelta("TextDelta", t)))
+  const text = emitText ?? textsAsChunks(emit)
   switch (event.type) {
     case "jobState": {
       const p = event.payload as {
