@@ -531,23 +531,31 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
         this.pendingIndex = 0
         continue
       }
-      // the batch is used up: its text joins the content in one piece
-      this.folder.flush()
-      const first = this.first
-      this.first = undefined
-      return (first ?? this.source.pull()).then(
-        (batch): Promise<IteratorResult<ChatCompletionChunk>> | IteratorResult<ChatCompletionChunk> => {
-          if (batch === undefined) return { value: undefined, done: true }
-          this.batch = batch
-          this.index = 0
-          return this.next()
-        },
-        (error: unknown) => {
-          emitFailure(this.emit, error)
-          throw error
-        }
-      )
+      return this.nextBatch()
     }
+  }
+
+  /**
+   * The batch is used up: its text joins the content in one piece, and the next batch is pulled. A
+   * method of its own so that `next` (called once per piece) creates no closure: the callbacks here
+   * capture `this`, which would make V8 allocate a context on every call of `next`, used or not.
+   */
+  private nextBatch(): Promise<IteratorResult<ChatCompletionChunk>> {
+    this.folder.flush()
+    const first = this.first
+    this.first = undefined
+    return (first ?? this.source.pull()).then(
+      (batch): Promise<IteratorResult<ChatCompletionChunk>> | IteratorResult<ChatCompletionChunk> => {
+        if (batch === undefined) return { value: undefined, done: true }
+        this.batch = batch
+        this.index = 0
+        return this.next()
+      },
+      (error: unknown) => {
+        emitFailure(this.emit, error)
+        throw error
+      }
+    )
   }
 
   [Symbol.asyncIterator](): AsyncIterator<ChatCompletionChunk> {
