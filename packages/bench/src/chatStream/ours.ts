@@ -16,9 +16,8 @@ import type { ChatDetail, ContenderArgs } from "./plan.js"
 const args = JSON.parse(process.argv[2] ?? "{}") as ContenderArgs
 const { plan } = args
 
-const program = Effect.gen(function*() {
+const program = (meter: ReturnType<typeof makeMeter>) => Effect.gen(function*() {
   const socket = yield* SogniSocket.SogniSocket
-  const meter = makeMeter()
   yield* socket.awaitAuthenticated
   meter.start()
 
@@ -66,7 +65,9 @@ const layer = Chat.layer().pipe(
   )
 )
 
-Effect.runPromise(program.pipe(Effect.provide(layer))).then(
+// the meter (its baseline and heap watch) opens before the layer is built, as the official contender's opens
+// before `createInstance`
+Effect.runPromise(Effect.suspend(() => program(makeMeter()).pipe(Effect.provide(layer)))).then(
   () => process.exit(0),
   (error: unknown) => {
     console.error(error)

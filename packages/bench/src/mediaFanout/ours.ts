@@ -1,13 +1,18 @@
 /**
- * Contender "ours": `@effect-sogni/media`'s `Projects` service (`Media.layer`: core's socket and REST plus media), running
- * the 200 prepared requests concurrently with `projects.run`; each run folds its project's frames on the
- * socket's own turn and mints the 4 result URLs over REST. Done when every run returned 4 results with
- * URLs.
+ * Contender "ours": `@effect-sogni/media`'s `Projects` service (`Media.layer`: core's socket and REST plus media), driven
+ * as the official and adapter contenders drive theirs: 200 `projects.run` calls with the same parameters as their
+ * `projects.create` (each validated and built into its request by the SDK), run concurrently; each run folds its
+ * project's frames on the socket's own turn and mints the 4 result URLs over REST. Done when every run returned
+ * 4 results with URLs.
+ *
+ * The heap is watched from before the layer is built (as the others watch it from before `createInstance`), and
+ * the CPU window opens once the socket is authenticated and the models are known and the model's options read
+ * (as theirs opens after `waitForModels` and `getModelOptions`).
  *
  * argv: <json ContenderArgs>
  */
-import { Protocol, SogniSocket } from "@effect-sogni/core"
-import { Media, Projects } from "@effect-sogni/media"
+import { SogniSocket } from "@effect-sogni/core"
+import { Media, Models, Projects } from "@effect-sogni/media"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import { makeMeter, report } from "../child.js"
@@ -16,35 +21,30 @@ import { type ContenderArgs, promptOf } from "./plan.js"
 const args = JSON.parse(process.argv[2] ?? "{}") as ContenderArgs
 const { plan } = args
 
-const prepared = (p: number): Projects.Prepared => ({
-  request: {
-    jobID: Protocol.makeId(),
-    numberOfImages: plan.imagesPerProject,
-    previews: 0,
-    outputFormat: "png",
-    tokenType: "spark",
-    network: "fast",
-    keyFrames: [
-      { modelID: plan.modelId, positivePrompt: promptOf(p), steps: plan.steps, guidanceScale: 1, seed: 1000 + p }
-    ]
-  },
+const params = (p: number): Projects.Input => ({
+  type: "image",
+  modelId: plan.modelId,
+  positivePrompt: promptOf(p),
   numberOfMedia: plan.imagesPerProject,
   steps: plan.steps,
-  kind: "image",
-  outputFormat: "png"
+  guidance: 1,
+  seed: 1000 + p,
+  tokenType: "spark",
+  network: "fast"
 })
 
-const program = Effect.gen(function*() {
+const program = (meter: ReturnType<typeof makeMeter>) => Effect.gen(function*() {
   const projects = yield* Projects.Projects
+  const models = yield* Models.Models
   const socket = yield* SogniSocket.SogniSocket
-  // the services exist but the socket has not connected yet (it connects on demand)
-  const meter = makeMeter()
   yield* socket.awaitAuthenticated
+  yield* models.waitForModels()
+  yield* models.options(plan.modelId)
   meter.start()
 
   const results = yield* Effect.forEach(
-    Array.from({ length: plan.projects }, (_, p) => prepared(p)),
-    (request) => projects.run(request),
+    Array.from({ length: plan.projects }, (_, p) => params(p)),
+    (input) => projects.run(input),
     { concurrency: "unbounded" }
   )
   const m = meter.stop("ours", plan.projects)
@@ -67,7 +67,8 @@ const layer = Media.layer({
   network: "fast"
 })
 
-Effect.runPromise(program.pipe(Effect.provide(layer))).then(
+// the meter (its baseline and heap watch) before the layer is built
+Effect.runPromise(Effect.suspend(() => program(makeMeter()).pipe(Effect.provide(layer)))).then(
   () => process.exit(0),
   (error: unknown) => {
     console.error(error)
