@@ -250,7 +250,7 @@ describe("Params.decode: the known-keys fast path", () => {
     const r = Params.decode(input)
     assert.isTrue(Either.isRight(r))
     if (Either.isRight(r)) {
-      assert.notStrictEqual(r.right, input)
+      assert.notStrictEqual<unknown>(r.right, input)
       assert.deepStrictEqual(Reflect.ownKeys(r.right), ["type", "modelId", "positivePrompt", "steps", "guidance", "network", "seed"])
     }
   })
