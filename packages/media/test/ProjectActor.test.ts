@@ -50,8 +50,10 @@ const harnessWith = (options: { readonly sharedWatchdog?: boolean; readonly star
   const mints: Array<string> = []
   const tracked = new Map<string, ProjectActor.ProjectActor>()
   const deps: ProjectActor.ActorDeps = {
-    route: (_id, onEvent) =>
-      Effect.acquireRelease(Effect.sync(() => void (deliver = onEvent)), () => Effect.sync(() => void (route.released = true))),
+    route: (_id, onEvent) => {
+      deliver = onEvent
+      return () => void (route.released = true)
+    },
     send: (message) => Effect.sync(() => void sent.push(message)),
     mintUrl: (_kind, projectId, imgID, format, type, done) => {
       mints.push(`${type}:${imgID}`)

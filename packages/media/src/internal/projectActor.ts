@@ -73,8 +73,11 @@ export interface ActorTiming {
 
 /** Everything an actor uses outside itself. */
 export interface ActorDeps {
-  /** Claims the socket route of a project id for the scope: each event is handed over synchronously. */
-  readonly route: (id: string, onEvent: (event: Protocol.ServerEvent) => void) => Effect.Effect<void, never, Scope.Scope>
+  /**
+   * Claims the socket route of a project id at once (each event is handed over synchronously) and returns
+   * the function that releases it; the actor calls it when its scope closes.
+   */
+  readonly route: (id: string, onEvent: (event: Protocol.ServerEvent) => void) => () => void
   readonly send: (message: Protocol.ClientMessage) => Effect.Effect<void, SogniError.SogniError>
   /**
    * Mints a result (`complete`) or preview URL of one job and calls `done` once with the URL or the
@@ -271,6 +274,8 @@ class Actor implements ProjectActor {
   ownWatchdog = false
   /** Server events are folded on the socket's own turn: no queue, no fiber wake-up per frame. */
   readonly onServerEvent: (event: Protocol.ServerEvent) => void
+  /** Releases the socket route (set once it was claimed; called once, when the scope closes). */
+  unroute: (() => void) | undefined = undefined
 
   constructor(
     deps: ActorDeps,
@@ -325,8 +330,15 @@ class Actor implements ProjectActor {
     fiber.addObserver(() => fibers.delete(fiber))
   }
 
-  /** The scope's finalizer: nothing more is forked, and the project's own fibers are interrupted. */
+  /**
+   * The scope's finalizer: the route is released, nothing more is forked, and the project's own fibers are
+   * interrupted.
+   */
   onRelease(): Effect.Effect<void> {
+    // the route first (it was the scope's last finalizer when the scope held it)
+    const unroute = this.unroute
+    this.unroute = undefined
+    if (unroute !== undefined) unroute()
     this.released = true
     const live = this.live
     return live === undefined || live.size === 0 ? Effect.void : Fiber.interruptAll([...live])
@@ -837,7 +849,7 @@ export const make = (
     )
     yield* Scope.addFinalizer(scope, Effect.suspend(() => actor.onRelease()))
     deps.track(actor)
-    yield* deps.route(actor.id, actor.onServerEvent).pipe(Scope.extend(scope))
+    actor.unroute = deps.route(actor.id, actor.onServerEvent)
     if (adopted === undefined) {
       if (!startInCaller) actor.runFork(Effect.interruptible(actor.startNow()))
     } else {
