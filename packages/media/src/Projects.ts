@@ -307,10 +307,10 @@ const contentTypeFor = (kind: MediaKind, outputFormat: string | undefined): stri
 const perProjectSpan = { captureStackTrace: false } as const
 
 // `Projects.submit` is opened with `useSpan`, not `withSpan`: the span (its name, parent, timing and
-// outcome) is the same, but it is not made the current span of the actor's making, which opens no span and
-// logs nothing, and forks with the caller's runtime. `withSpan` would provide it as the parent span, a
+// outcome) is the same, but it is not made the current span of the actor's making, which opens no span,
+// logs nothing and forks with the caller's runtime. `withSpan` would provide it as the parent span: a
 // copy of the caller's whole context and two fiber-ref map copies per project (~15 KB of start-burst
-// garbage each, with `Scope.extend` as much again).
+// garbage each).
 
 /**
  * Runs `f` with the caller's runtime, taken before the per-project span opens: the project's own fibers
