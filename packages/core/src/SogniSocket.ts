@@ -269,6 +269,13 @@ export interface SogniSocketService {
     jobID: string,
     onEvent: (event: Protocol.ServerEvent) => void
   ) => Effect.Effect<void, never, Scope.Scope>
+  /**
+   * {@link routeWith} for a caller that manages the route's lifetime itself: claims the route at once and
+   * returns the function that releases it (releasing twice, or after another claim of the same id took
+   * the route over, does nothing). No scope: what a per-project actor that already has its own release
+   * uses, without a scope (and the context copy that providing one costs) per claim.
+   */
+  readonly claimRoute: (jobID: string, onEvent: (event: Protocol.ServerEvent) => void) => () => void
   /** Changes the default network and waits for the server's confirmation (at most `confirmTimeout`). */
   readonly switchNetwork: (network: Protocol.Network) => Effect.Effect<Protocol.Network, SogniError>
   /** Changes event subscriptions at runtime and waits for the server's snapshot (at most `confirmTimeout`). */
@@ -521,6 +528,18 @@ export const make = (options?: {
         onEvent(event)
         return undefined
       })
+
+    const claimRoute = (jobID: string, onEvent: (event: Protocol.ServerEvent) => void) => {
+      const key = jobID.toUpperCase()
+      const handler: RouteHandler = (event) => {
+        onEvent(event)
+        return undefined
+      }
+      routes.set(key, handler)
+      return () => {
+        if (routes.get(key) === handler) routes.delete(key)
+      }
+    }
 
     // Overflow policy of a queued route (`eventBufferCapacity` events waiting): the OLDEST waiting
     // event is dropped to make room (a sliding buffer), counted, with a warning at the first drop and
@@ -1132,6 +1151,7 @@ export const make = (options?: {
       eventsOf,
       route,
       routeWith,
+      claimRoute,
       switchNetwork,
       setEventSubscriptions,
       connect: Effect.asVoid(ensureWanted),

@@ -146,6 +146,37 @@ describe("hostile frames", () => {
       assert.isFalse(conn.closed)
     }))
 
+  it.scopedLive("claimRoute hands a job's events over until released; a later claim of the id is not undone by the earlier release", () =>
+    Effect.gen(function*() {
+      const server = yield* makeScriptedServer()
+      const { socket } = yield* openSocket(server.url)
+      const progress = yield* socket.subscribe(["jobProgress"])
+      const first: Array<number> = []
+      const second: Array<number> = []
+      const stepOf = (e: Protocol.ServerEvent) => (e.type === "jobProgress" ? e.payload.step ?? -1 : -1)
+      // claimed in lower case: routes are case-insensitive
+      const releaseFirst = socket.claimRoute("job-1", (e) => void first.push(stepOf(e)))
+      yield* socket.awaitAuthenticated
+      const conn = server.connections[0]!
+      conn.send("jobProgress", { jobID: "JOB-1", step: 1, stepCount: 4 })
+      yield* eventually(() => first.length === 1, 5000, "the routed event")
+      // routed events reach only their route
+      conn.send("jobProgress", { jobID: "OTHER", step: 9, stepCount: 9 })
+      assert.strictEqual(stepOf(yield* Queue.take(progress)), 9)
+      releaseFirst()
+      conn.send("jobProgress", { jobID: "JOB-1", step: 2, stepCount: 4 })
+      assert.strictEqual(stepOf(yield* Queue.take(progress)), 2)
+      const releaseSecond = socket.claimRoute("JOB-1", (e) => void second.push(stepOf(e)))
+      releaseFirst()
+      conn.send("jobProgress", { jobID: "JOB-1", step: 3, stepCount: 4 })
+      yield* eventually(() => second.length === 1, 5000, "the second claim's event")
+      releaseSecond()
+      conn.send("jobProgress", { jobID: "JOB-1", step: 4, stepCount: 4 })
+      assert.strictEqual(stepOf(yield* Queue.take(progress)), 4)
+      assert.deepStrictEqual(first, [1])
+      assert.deepStrictEqual(second, [3])
+    }))
+
   it.scopedLive("a frame above maxFrameBytes drops the connection (1009) instead of being read; it reconnects", () =>
     Effect.gen(function*() {
       let firstCloseCode: number | undefined

@@ -149,7 +149,11 @@ describe("Params.decode: the known-keys fast path", () => {
     const want = reference(input)
     if (Either.isRight(want)) {
       assert.isTrue(Either.isRight(got), `expected ${JSON.stringify(input)} to decode`)
-      if (Either.isRight(got)) assert.deepStrictEqual(got.right, want.right)
+      if (Either.isRight(got)) {
+        assert.deepStrictEqual(got.right, want.right)
+        // the same keys in the same order (a request built from it keeps that order on the wire)
+        assert.deepStrictEqual(Reflect.ownKeys(got.right), Reflect.ownKeys(want.right))
+      }
     } else {
       assert.isTrue(Either.isLeft(got), `expected ${JSON.stringify(input)} to be refused`)
       if (Either.isLeft(got)) {
@@ -210,4 +214,44 @@ describe("Params.decode: the known-keys fast path", () => {
     },
     { fastCheck: { numRuns: 1000 } }
   )
+
+  // inputs of plain values only (what the plain pass decodes without the schema's parser), undefined included
+  const plainKeys = [
+    "numberOfMedia", "positivePrompt", "negativePrompt", "stylePrompt", "steps", "guidance", "seed", "network",
+    "tokenType", "billingMode", "disableNSFWFilter", "appSource", "numberOfPreviews", "startingImageStrength",
+    "sampler", "scheduler", "sizePreset", "width", "height", "outputFormat", "gptImageQuality", "textureSize",
+    "duration", "frames", "fps", "shift", "ratio", "upscaleResolution", "bpm", "composerMode", "promptStrength",
+    "creativity", "speaker", "lyrics"
+  ]
+  const plainValue = FastCheck.oneof(
+    FastCheck.constantFrom("image", "video", "audio", "", " ", "fast", "relaxed", "spark", "sogni", "auto", "png", "mp4", "mp3", "16:9", "hd"),
+    FastCheck.string({ maxLength: 8 }),
+    FastCheck.integer({ min: -2, max: 5000 }),
+    FastCheck.constantFrom(0, 1, 16, 17, 1080, 1440, 4_294_967_295, 4_294_967_296, 0.5, -0.5, Number.NaN, Infinity, -Infinity),
+    FastCheck.double(),
+    FastCheck.boolean(),
+    FastCheck.constant(undefined)
+  )
+
+  it.prop(
+    "plain values: the strict decoder's value (same keys, same order) or first failure",
+    [base, FastCheck.dictionary(FastCheck.constantFrom(...plainKeys), plainValue, { maxKeys: 8 })],
+    ([b, extra]) => {
+      sameAsReference({ ...b, ...extra })
+      sameAsReference({ ...extra, ...b })
+      const { modelId: _m, ...noModel } = b
+      sameAsReference({ ...noModel, ...extra })
+    },
+    { fastCheck: { numRuns: 2000 } }
+  )
+
+  it("a typical image request decodes to a fresh object of the schema's keys in the schema's order", () => {
+    const input = { seed: 7, positivePrompt: "a cat", steps: 4, type: "image", network: "fast", modelId: "m", guidance: undefined }
+    const r = Params.decode(input)
+    assert.isTrue(Either.isRight(r))
+    if (Either.isRight(r)) {
+      assert.notStrictEqual<unknown>(r.right, input)
+      assert.deepStrictEqual(Reflect.ownKeys(r.right), ["type", "modelId", "positivePrompt", "steps", "guidance", "network", "seed"])
+    }
+  })
 })

@@ -6,6 +6,7 @@ import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
+import * as Scope from "effect/Scope"
 import * as TestClock from "effect/TestClock"
 import * as ProjectActor from "../src/internal/projectActor.js"
 import type * as Projects from "../src/Projects.js"
@@ -43,15 +44,18 @@ const completed: Protocol.ServerEvent = { type: "jobState", payload: { type: "jo
  */
 const harnessWith = (options: { readonly sharedWatchdog?: boolean; readonly startInCaller?: boolean }) => Effect.gen(function*() {
   const scope = yield* Effect.scope
-  const route = { released: false }
+  const route = { claimed: false, released: false }
   const clock = yield* Effect.clock
   let deliver: ((event: Protocol.ServerEvent) => void) | undefined
   const sent: Array<Protocol.ClientMessage> = []
   const mints: Array<string> = []
   const tracked = new Map<string, ProjectActor.ProjectActor>()
   const deps: ProjectActor.ActorDeps = {
-    route: (_id, onEvent) =>
-      Effect.acquireRelease(Effect.sync(() => void (deliver = onEvent)), () => Effect.sync(() => void (route.released = true))),
+    route: (_id, onEvent) => {
+      route.claimed = true
+      deliver = onEvent
+      return () => void (route.released = true)
+    },
     send: (message) => Effect.sync(() => void sent.push(message)),
     mintUrl: (_kind, projectId, imgID, format, type, done) => {
       mints.push(`${type}:${imgID}`)
@@ -157,6 +161,23 @@ describe("projectActor", () => {
       yield* h.actor.project.await
       yield* TestClock.adjust(Duration.millis(1))
       assert.isTrue(h.route.released)
+    }))
+
+  it.effect("closing the parent scope releases its unfinished projects; one made in a closed scope is released at once", () =>
+    Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const first = yield* harness.pipe(Scope.extend(scope))
+      const second = yield* harnessWith({ sharedWatchdog: true }).pipe(Scope.extend(scope))
+      // the first one's own watchdog fiber runs until the release
+      assert.isFalse(first.route.released)
+      assert.isFalse(second.route.released)
+      yield* Scope.close(scope, Exit.void)
+      assert.isTrue(first.route.released)
+      assert.isTrue(second.route.released)
+      const late = yield* harness.pipe(Scope.extend(scope))
+      assert.isFalse(late.route.claimed)
+      assert.isFalse(late.tracked.has(P))
+      assert.strictEqual(late.sent.length, 0)
     }))
 
   it.scoped("mailbox: an input fed while one is applied waits and follows it, in order", () =>

@@ -17,6 +17,7 @@ import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Supervisor from "effect/Supervisor"
+import * as Tracer from "effect/Tracer"
 import { Media, Projects, ProjectState } from "../src/index.js"
 
 const emulatorLayer = Emulator.layer({ port: 0, speed: 4 })
@@ -89,6 +90,52 @@ describe("Projects against the emulator", () => {
         assert.strictEqual(new Set(urls).size, 15)
         const bytes = yield* rest.getBytes(urls[14]!)
         assert.deepStrictEqual([...bytes.slice(0, 4)], PNG)
+      }))
+
+    it.scoped("run and create record a Projects.submit span under the caller's span, ended once the project is made", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const { projects } = yield* connect(emulator)
+        const spans: Array<{ readonly name: string; readonly parent: string | undefined; ended: boolean }> = []
+        let id = 0
+        const tracer = Tracer.make({
+          span: (name, parent, context, links, startTime, kind) => {
+            const record = { name, parent: Option.getOrUndefined(Option.map(parent, (p) => p.spanId)), ended: false }
+            spans.push(record)
+            return {
+              _tag: "Span",
+              name,
+              spanId: `${name}-${++id}`,
+              traceId: "trace",
+              parent,
+              context,
+              status: { _tag: "Started", startTime },
+              attributes: new Map(),
+              links: [...links],
+              sampled: true,
+              kind,
+              end: () => void (record.ended = true),
+              attribute: () => undefined,
+              event: () => undefined,
+              addLinks: () => undefined
+            } satisfies Tracer.Span
+          },
+          context: (f) => f()
+        })
+        const callerId = yield* Effect.gen(function*() {
+          const caller = yield* Effect.currentSpan
+          const results = yield* projects.run(image(1, "traced run", 2))
+          assert.strictEqual(results.length, 1)
+          const created = yield* projects.create(image(1, "traced create", 2))
+          yield* created.await
+          return caller.spanId
+        }).pipe(Effect.withSpan("caller"), Effect.withTracer(tracer))
+        const submits = spans.filter((s) => s.name === "Projects.submit")
+        assert.strictEqual(submits.length, 2)
+        for (const s of submits) {
+          assert.strictEqual(s.parent, callerId)
+          assert.isTrue(s.ended)
+        }
       }))
 
     it.scoped("mint queue overflow: with room for one waiting mint, every result still gets its URL (the overflow runs past the limit)", () =>

@@ -23,7 +23,6 @@ import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
 import * as Effect from "effect/Effect"
-import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
@@ -73,8 +72,11 @@ export interface ActorTiming {
 
 /** Everything an actor uses outside itself. */
 export interface ActorDeps {
-  /** Claims the socket route of a project id for the scope: each event is handed over synchronously. */
-  readonly route: (id: string, onEvent: (event: Protocol.ServerEvent) => void) => Effect.Effect<void, never, Scope.Scope>
+  /**
+   * Claims the socket route of a project id at once (each event is handed over synchronously) and returns
+   * the function that releases it; the actor calls it when it is released.
+   */
+  readonly route: (id: string, onEvent: (event: Protocol.ServerEvent) => void) => () => void
   readonly send: (message: Protocol.ClientMessage) => Effect.Effect<void, SogniError.SogniError>
   /**
    * Mints a result (`complete`) or preview URL of one job and calls `done` once with the URL or the
@@ -105,7 +107,7 @@ export interface ActorDeps {
   readonly nextConnection: (timeout: Duration.Duration) => Effect.Effect<void>
   /** Registers a new actor with the service, before its route is claimed and its request sent. */
   readonly track: (actor: ProjectActor) => void
-  /** Called once when the project ended, before its scope closes. */
+  /** Called once when the project ended, before it is released. */
   readonly untrack: (id: string) => void
   /**
    * True when the service checks the actor's deadlines from one fiber of its own (through
@@ -145,8 +147,7 @@ export interface ProjectActor {
   readonly end: Effect.Effect<ProjectState.ProjectState>
   /**
    * For the caller that started the actor with `startInCaller`, once it stops waiting: drops its `end`
-   * callback, closes the project's scope now when it ended, else leaves that to the end (in a service
-   * fiber).
+   * callback, releases the project now when it ended, else leaves that to the end.
    */
   readonly finish: Effect.Effect<void>
 }
@@ -204,7 +205,7 @@ const supersedableInput = (input: ProjectState.Input): boolean =>
  * One project's actor: its state in fields and its behaviour in methods on the prototype, so a project
  * costs one object (and its {@link ActorProject}) rather than a closure context and some thirty closures.
  * The only closures it keeps for its life are the ones handed to others: the route's `onServerEvent` and
- * the scope's finalizer (and, while someone waits, their callbacks).
+ * its remover (and, while someone waits, their callbacks).
  */
 class Actor implements ProjectActor {
   readonly project: ActorProject
@@ -220,21 +221,22 @@ class Actor implements ProjectActor {
   /** The input bytes to upload, let go once the uploads ran. */
   uploads: ReadonlyArray<ReadonlyArray<UploadSpec>> | undefined
   readonly adopted: Adopted | undefined
-  readonly scope: Scope.CloseableScope
+  /** The unreleased actors of the parent scope, this one among them until it is released. */
+  readonly host: Host
   /**
    * The runtime the project's own fibers (start, deadlines, ETA ticks, lookups) are forked with: the
    * caller's, taken outside its per-project span (a runtime taken inside it holds a copy of the context
-   * with the span, for the project's whole life). They are interrupted when the scope closes.
+   * with the span, for the project's whole life). They are interrupted when the project is released.
    */
   readonly runtime: Runtime.Runtime<never>
   readonly deadlineAt: number
   /**
-   * The project's own fibers, kept in a plain set with a plain scope finalizer rather than a `FiberSet`
+   * The project's own fibers, kept in a plain set interrupted by the release rather than a `FiberSet`
    * (whose `acquireRelease` diffs the fiber's refs, the whole context, at release). Created with the
    * first fiber: most projects never fork one (the service watches the deadlines).
    */
   live: Set<Fiber.RuntimeFiber<void>> | undefined = undefined
-  /** Set when the project's scope closes: its queued mints are dropped and nothing more is forked. */
+  /** Set when the project is released: its queued mints are dropped and nothing more is forked. */
   released = false
   current_: ProjectState.ProjectState
   // The subscribers, listeners and cancel answers are created on first use: a `run` has none, an
@@ -259,8 +261,8 @@ class Actor implements ProjectActor {
   mailbox: Array<ProjectState.Input> | undefined = undefined
   mailboxDropped = 0
   /**
-   * `run` closes an ended project's scope in its own fiber after the wait (no fiber forked for it); once
-   * it stopped waiting (`finish`), a later end is closed by a service fiber as for other callers.
+   * `run` releases an ended project in its own fiber after the wait (no fiber forked for it); once
+   * it stopped waiting (`finish`), a later end is released from the turn that ended it, as for other callers.
    */
   closeInCaller: boolean
   readonly startInCaller: boolean
@@ -271,6 +273,8 @@ class Actor implements ProjectActor {
   ownWatchdog = false
   /** Server events are folded on the socket's own turn: no queue, no fiber wake-up per frame. */
   readonly onServerEvent: (event: Protocol.ServerEvent) => void
+  /** Releases the socket route (set once it was claimed; called once, by the release). */
+  unroute: (() => void) | undefined = undefined
 
   constructor(
     deps: ActorDeps,
@@ -278,7 +282,7 @@ class Actor implements ProjectActor {
     keepBacklog: boolean,
     adopted: Adopted | undefined,
     startInCaller: boolean,
-    scope: Scope.CloseableScope,
+    host: Host,
     runtime: Runtime.Runtime<never>
   ) {
     const given = prepared.request
@@ -290,7 +294,7 @@ class Actor implements ProjectActor {
     this.outputFormat = prepared.outputFormat
     this.uploads = prepared.uploads
     this.adopted = adopted
-    this.scope = scope
+    this.host = host
     this.runtime = runtime
     this.startInCaller = startInCaller
     this.closeInCaller = startInCaller && adopted === undefined
@@ -325,11 +329,24 @@ class Actor implements ProjectActor {
     fiber.addObserver(() => fibers.delete(fiber))
   }
 
-  /** The scope's finalizer: nothing more is forked, and the project's own fibers are interrupted. */
-  onRelease(): Effect.Effect<void> {
+  /**
+   * The release itself (once, from {@link release}, {@link releaseNow} or the parent scope's finalizer):
+   * the route is released and nothing more is forked; answers the project's own fibers still running
+   * (to interrupt), if any.
+   */
+  detach(): ReadonlyArray<Fiber.RuntimeFiber<void>> | undefined {
+    const unroute = this.unroute
+    this.unroute = undefined
+    if (unroute !== undefined) unroute()
     this.released = true
     const live = this.live
-    return live === undefined || live.size === 0 ? Effect.void : Fiber.interruptAll([...live])
+    return live === undefined || live.size === 0 ? undefined : [...live]
+  }
+
+  /** {@link detach}, then the project's own fibers are interrupted (and awaited). */
+  onRelease(): Effect.Effect<void> {
+    const live = this.detach()
+    return live === undefined ? Effect.void : Fiber.interruptAll(live)
   }
 
   /** Whether no listener needs the progress events now. */
@@ -438,7 +455,7 @@ class Actor implements ProjectActor {
       if (this.cancelAnswers !== undefined) for (const d of this.cancelAnswers) Deferred.unsafeDone(d, Exit.void)
       if (this.subscribers !== undefined) for (const b of this.subscribers) b.end()
       this.deps.untrack(this.id)
-      // release the route, timers and command fibers: from outside this project's scope (`releaseNow`),
+      // release the route, timers and command fibers: from the turn that ended it (`releaseNow`),
       // or in the caller's own fiber when it still waits for the end (`run`, see `finish`)
       if (!this.closeInCaller) this.releaseNow()
       return
@@ -455,20 +472,20 @@ class Actor implements ProjectActor {
     return this.current_
   }
 
+  /** Releases the project (a no-op once released, here or by the parent scope closing). */
   release(): Effect.Effect<void> {
-    return Scope.close(this.scope, Exit.void)
+    return Effect.suspend(() => (this.host.actors.delete(this) ? this.onRelease() : Effect.void))
   }
 
   /**
-   * Closes the ended project's scope from the turn that ended it. With none of its own fibers running
-   * (the usual case: the service watches deadlines, mints are callbacks) every finalizer is synchronous
-   * (the route's removal, the scope's detachment), so it runs to the end right here, in a fiber of its
-   * own that is not the project's; otherwise a service fiber closes it (the interruptions are waited for).
+   * Releases the ended project from the turn that ended it. With none of its own fibers running (the
+   * usual case: the service watches deadlines, mints are callbacks) that is synchronous (the route's
+   * removal), done right here; otherwise a service fiber releases it (the interruptions are waited for).
    */
   releaseNow(): void {
-    // (were a finalizer ever to wait, the closing fiber would go on in the background, as a fork does)
-    if (this.live === undefined || this.live.size === 0) Effect.runSyncExit(this.release())
-    else this.deps.fork(Effect.interruptible(this.release()))
+    if (this.live === undefined || this.live.size === 0) {
+      if (this.host.actors.delete(this)) this.detach()
+    } else this.deps.fork(Effect.interruptible(this.release()))
   }
 
   // --- commands --------------------------------------------------------------------------------
@@ -589,7 +606,7 @@ class Actor implements ProjectActor {
   }
 
   // `submit` may run inside an uninterruptible acquire (see `Projects.events`/`run`): the project's own
-  // fibers must stay interruptible so that closing its scope ends them
+  // fibers must stay interruptible so that releasing the project ends them
   startTicks(): void {
     this.ticking = true
     this.runFork(Effect.interruptible(this.ticks()))
@@ -805,7 +822,7 @@ class ActorProject implements Project {
 }
 
 /**
- * Starts the actor of one project in a scope forked from `parent`: claims its route, starts the uploads
+ * Starts the actor of one project, released at the latest when `parent` closes: claims its route, starts the uploads
  * and the send, and its deadlines. `keepBacklog` holds the events emitted before the first subscriber (up
  * to {@link backlogLimit}); a caller that never subscribes (`run`) keeps none.
  *
@@ -825,19 +842,24 @@ export const make = (
   runtime?: Runtime.Runtime<never> | undefined
 ): Effect.Effect<ProjectActor> =>
   Effect.gen(function*() {
-    const scope = yield* Scope.fork(parent, ExecutionStrategy.sequential)
+    const host = yield* hostOf(parent)
     const actor = new Actor(
       deps,
       prepared,
       keepBacklog,
       adopted,
       startInCaller,
-      scope,
+      host,
       runtime ?? (yield* Effect.runtime<never>())
     )
-    yield* Scope.addFinalizer(scope, Effect.suspend(() => actor.onRelease()))
+    if (host.closed) {
+      // made in a scope that has closed: released at once, as a scope forked from it would have been
+      actor.detach()
+      return actor
+    }
+    host.actors.add(actor)
     deps.track(actor)
-    yield* deps.route(actor.id, actor.onServerEvent).pipe(Scope.extend(scope))
+    actor.unroute = deps.route(actor.id, actor.onServerEvent)
     if (adopted === undefined) {
       if (!startInCaller) actor.runFork(Effect.interruptible(actor.startNow()))
     } else {
@@ -851,6 +873,39 @@ export const make = (
       actor.runFork(Effect.interruptible(actor.watchdog()))
     }
     return actor
+  })
+
+/**
+ * The actors of one parent scope that are not released yet. The scope gets one finalizer for all of them
+ * (the latest first, as child scopes would close) instead of a child scope per project: no scope,
+ * finalizer map, parent entry or closing fiber per project.
+ */
+interface Host {
+  readonly actors: Set<Actor>
+  closed: boolean
+}
+
+const hosts = new WeakMap<Scope.Scope, Host>()
+
+const hostOf = (parent: Scope.Scope): Effect.Effect<Host> =>
+  Effect.suspend(() => {
+    const known = hosts.get(parent)
+    if (known !== undefined) return Effect.succeed(known)
+    const host: Host = { actors: new Set(), closed: false }
+    hosts.set(parent, host)
+    return Effect.as(
+      Scope.addFinalizer(
+        parent,
+        Effect.suspend(() => {
+          host.closed = true
+          hosts.delete(parent)
+          const actors = [...host.actors].reverse()
+          host.actors.clear()
+          return Effect.forEach(actors, (actor) => actor.onRelease(), { discard: true })
+        })
+      ),
+      host
+    )
   })
 
 /** The results of a finished project, or why there are none. */
