@@ -1,11 +1,13 @@
 /**
- * The socket's transport choice: `ws` with upgrade headers in Node; in a page (a global WebSocket and a
+ * The socket's transport choice: the SDK's own client (internal/nodeWebSocket.ts) with upgrade headers in
+ * Node, `ws` only where Node lacks `process.getBuiltinModule`; in a page (a global WebSocket and a
  * document) the browser's WebSocket, with a login token as the `authorization` cookie and an API key
  * refused with a message that says why. The page is simulated with stand-in globals.
  */
 import { assert, describe, it } from "@effect/vitest"
 import type { AddressInfo } from "node:net"
 import WS, { WebSocketServer } from "ws"
+import { NodeWebSocket } from "../src/internal/nodeWebSocket.js"
 import * as WebSocketTransport from "../src/internal/webSocketTransport.js"
 
 class FakeBrowserSocket {
@@ -32,11 +34,12 @@ const inFakePage = <A>(f: (document: { cookie: string }) => A): A => {
 }
 
 describe("WebSocketTransport", () => {
-  it("uses ws in Node, even where Node has a global WebSocket", () => {
+  it("uses the SDK's Node client in Node, even where Node has a global WebSocket; nothing to load first", () => {
     assert.isFalse(WebSocketTransport.inBrowser())
+    assert.isUndefined(WebSocketTransport.load())
     const socket = WebSocketTransport.open("ws://127.0.0.1:9/", { "api-key": "k" })
-    assert.instanceOf(socket, WS)
-    ;(socket as unknown as WS).on("error", () => {})
+    assert.instanceOf(socket, NodeWebSocket)
+    socket.addEventListener("error", () => {})
     socket.close()
   })
 
@@ -85,7 +88,7 @@ describe("WebSocketTransport", () => {
       socket.addEventListener("message", listener)
       // a second registration of the same listener is ignored, as with any EventTarget
       socket.addEventListener("message", listener)
-      // an object listener is ws's own path: it gets ws's MessageEvent
+      // an object listener (handleEvent) gets the same event
       socket.addEventListener("message", { handleEvent: (event: MessageEvent) => viaObject.push(event.data) })
       const server1 = await peer
       const next = () => new Promise<void>((resolve) => socket.addEventListener("message", () => resolve(), { once: true }))
