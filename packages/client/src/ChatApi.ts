@@ -36,6 +36,7 @@ import { type BatchSource, batches, type Polled, scopedBatches } from "./interna
 import { deepDefined } from "./internal/defined.js"
 import { Emitter } from "./internal/emitter.js"
 import type { CallOptions, Runner } from "./internal/runner.js"
+import { iterate } from "./internal/streams.js"
 import { failOnRefusal } from "./ProjectsApi.js"
 import type {
   ChatCompletionChunk,
@@ -700,7 +701,7 @@ export class ChatApi extends Emitter<ChatApiEvents> {
       confirmCost: (runId, params, options) =>
         runs((r) => r.confirmCost(runId, params), options?.signal),
       streamEvents: (runId, options) =>
-        runner.iterate(
+        iterate(runner, 
           Stream.unwrap(Effect.map(ChatRuns.ChatRuns, (r) =>
             r.events(runId, strip({ lastEventId: options?.lastEventId })))) as Stream.Stream<ChatRunEvent, unknown, ChatRequirements>,
           options?.signal
