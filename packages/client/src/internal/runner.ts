@@ -11,7 +11,7 @@ import * as Fiber from "effect/Fiber"
 import type * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Scheduler from "effect/Scheduler"
 import * as Scope from "effect/Scope"
-import { AbortError, DisposedError, fromCause, type SogniClientError } from "../errors.js"
+import { AbortError, DisposedError, type SogniClientError } from "../errors.js"
 
 /** Options every call accepts. */
 export interface CallOptions {
@@ -23,6 +23,9 @@ export interface CallOptions {
 export const aborted = () => new AbortError("The operation was aborted", { reason: "Aborted" })
 /** @internal */
 export const disposed = () => new DisposedError("The client has been disposed", { reason: "Disposed" })
+
+/** The mapping of failures to the client's errors (`errorMapping.ts`), loaded with the first failure. */
+let mapping: Promise<typeof import("./errorMapping.js")> | undefined
 
 /** Runs the client's effects. */
 export class Runner<R> {
@@ -61,7 +64,7 @@ export class Runner<R> {
     const fiber = this.runtime.runFork(effect, { scheduler })
     scheduler.flush()
     const exit = fiber.unsafePoll()
-    if (exit !== null) return Exit.isSuccess(exit) ? Promise.resolve(exit.value) : Promise.reject(this.toError(exit.cause, signal))
+    if (exit !== null) return Exit.isSuccess(exit) ? Promise.resolve(exit.value) : this.toError(exit.cause, signal).then((e) => Promise.reject(e))
     return this.settle(() => fiber, signal)
   }
 
@@ -78,7 +81,7 @@ export class Runner<R> {
         this.fibers.delete(fiber)
         signal?.removeEventListener("abort", onAbort)
         if (Exit.isSuccess(exit)) resolve(exit.value)
-        else reject(this.toError(exit.cause, signal))
+        else this.toError(exit.cause, signal).then(reject, reject)
       })
     })
   }
@@ -126,9 +129,10 @@ export class Runner<R> {
     await this.runtime.dispose()
   }
 
-  /** @internal The error a failed call rejects with. */
-  toError(cause: Cause.Cause<unknown>, signal: AbortSignal | undefined): SogniClientError {
-    return fromCause(cause, signal?.aborted === true)
+  /** The error a failed call rejects with (the mapping loads with the first failure). */
+  private toError(cause: Cause.Cause<unknown>, signal: AbortSignal | undefined): Promise<SogniClientError> {
+    const aborted = signal?.aborted === true
+    return (mapping ??= import("./errorMapping.js")).then((m) => m.fromCause(cause, aborted))
   }
 }
 

@@ -12,7 +12,8 @@ import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import { fromTyped, type SogniClientError } from "../errors.js"
+import type { SogniClientError } from "../errors.js"
+import { fromCause, fromTyped } from "./errorMapping.js"
 import { aborted, disposed, type Runner } from "./runner.js"
 
 /** Starts a background fiber owned by the client (interrupted on dispose); reports its failure. */
@@ -27,7 +28,7 @@ export const fork = <E, R>(
   fiber.addObserver((exit) => {
     runner.fibers.delete(fiber)
     if (Exit.isFailure(exit) && !Exit.isInterrupted(exit) && onFailure !== undefined) {
-      onFailure(runner.toError(exit.cause, undefined))
+      onFailure(fromCause(exit.cause, false))
     }
   })
   return fiber
@@ -118,7 +119,7 @@ signal?: AbortSignal | undefined
           if (Option.isNone(failure.value)) return { value: undefined, done: true }
           throw fromTyped(failure.value.value)
         }
-        throw self.toError(exit.cause, signal)
+        throw fromCause(exit.cause, signal?.aborted === true)
       }
     },
     async return(): Promise<IteratorResult<A>> {
