@@ -1,13 +1,11 @@
 /**
- * The socket's transport choice: the SDK's own client (internal/nodeWebSocket.ts) with upgrade headers in
- * Node, `ws` only where Node lacks `process.getBuiltinModule`; in a page (a global WebSocket and a
+ * The socket's transport choice: `ws` with upgrade headers in Node; in a page (a global WebSocket and a
  * document) the browser's WebSocket, with a login token as the `authorization` cookie and an API key
  * refused with a message that says why. The page is simulated with stand-in globals.
  */
 import { assert, describe, it } from "@effect/vitest"
 import type { AddressInfo } from "node:net"
 import WS, { WebSocketServer } from "ws"
-import { NodeWebSocket } from "../src/internal/nodeWebSocket.js"
 import * as WebSocketTransport from "../src/internal/webSocketTransport.js"
 
 class FakeBrowserSocket {
@@ -34,12 +32,11 @@ const inFakePage = <A>(f: (document: { cookie: string }) => A): A => {
 }
 
 describe("WebSocketTransport", () => {
-  it("uses the SDK's Node client in Node, even where Node has a global WebSocket; nothing to load first", () => {
+  it("uses ws in Node, even where Node has a global WebSocket", () => {
     assert.isFalse(WebSocketTransport.inBrowser())
-    assert.isUndefined(WebSocketTransport.load())
     const socket = WebSocketTransport.open("ws://127.0.0.1:9/", { "api-key": "k" })
-    assert.instanceOf(socket, NodeWebSocket)
-    socket.addEventListener("error", () => {})
+    assert.instanceOf(socket, WS)
+    ;(socket as unknown as WS).on("error", () => {})
     socket.close()
   })
 
@@ -88,7 +85,7 @@ describe("WebSocketTransport", () => {
       socket.addEventListener("message", listener)
       // a second registration of the same listener is ignored, as with any EventTarget
       socket.addEventListener("message", listener)
-      // an object listener (handleEvent) gets the same event
+      // an object listener is ws's own path: it gets ws's MessageEvent
       socket.addEventListener("message", { handleEvent: (event: MessageEvent) => viaObject.push(event.data) })
       const server1 = await peer
       const next = () => new Promise<void>((resolve) => socket.addEventListener("message", () => resolve(), { once: true }))
