@@ -623,7 +623,7 @@ export const make = (options?: {
       })
 
     // Total: whatever a frame holds, and whatever a route does with it, ends here as a log line at
-    // worst. An exception must never reach the WebSocket's listener (it would end the process or stall the socket).
+    // worst. An exception must never reach ws's listener (it would end the process or stall the socket).
     const onFrame = (raw: string | Uint8Array): Effect.Effect<void> | undefined => {
       try {
         const decoded = Protocol.decodeServerFrameRaw(raw)
@@ -651,9 +651,6 @@ export const make = (options?: {
             )
           )
           const url = connectionUrl({ ...settings, network: yield* SubscriptionRef.get(network) }, yield* Ref.get(flags))
-          // only a Node without process.getBuiltinModule has something to load first (ws)
-          const loading = WebSocketTransport.load()
-          if (loading !== undefined) yield* Effect.promise(() => loading)
           let current: globalThis.WebSocket | undefined
           // liveness: set by every frame, pong or ping from the server; read and reset by the keepalive
           let heard = false

@@ -1,16 +1,14 @@
 /**
- * Opens the socket's WebSocket: in Node the SDK's own client on Node's modules (`nodeWebSocket.ts`; upgrade
- * headers carry the credential), or `ws` on a Node without `process.getBuiltinModule` (before 20.16),
- * loaded by {@link load} before the first connection; in a browser the global `WebSocket`, where no
- * upgrade header can be set. There the JWT of a username/password login travels as the `authorization`
- * cookie the server reads on the upgrade (socket.md §3.2); an API key has no browser form (§3.1), so
- * opening fails with a message that says so.
+ * Opens the socket's WebSocket: `ws` in Node (upgrade headers carry the credential), the global
+ * `WebSocket` in a browser, where no upgrade header can be set. There the JWT of a username/password
+ * login travels as the `authorization` cookie the server reads on the upgrade (socket.md §3.2); an API
+ * key has no browser form (§3.1), so opening fails with a message that says so.
  *
- * A browser bundle resolves `ws` (behind a dynamic import) to its browser stub, which is never called.
+ * A browser bundle resolves `ws` to its browser stub, which is imported but never called.
  *
  * @internal
  */
-import { NodeWebSocket, nodeBuiltins } from "./nodeWebSocket.js"
+import WS from "ws"
 
 interface BrowserGlobals {
   readonly WebSocket?: typeof globalThis.WebSocket
@@ -30,8 +28,8 @@ const cookieScope = (url: string): string => {
 }
 
 /**
- * What the Node transport adds: the inbound frame bound (closed with 1009 above it; a browser has no
- * such setting) and a callback for every protocol ping or pong heard (liveness).
+ * What the Node transport adds: the inbound frame bound (`ws` closes with 1009 above it; a browser has
+ * no such setting) and a callback for every protocol ping or pong heard (liveness).
  *
  * @internal
  */
@@ -40,25 +38,54 @@ export interface OpenOptions {
   readonly onHeard?: (() => void) | undefined
 }
 
-/** `ws`'s transport, once {@link load} brought it (a Node without `getBuiltinModule` only). */
-let legacy: typeof import("./wsTransport.js") | undefined
+/** A `message` listener as the socket's reader registers it. */
+type MessageListener = (event: { readonly data: unknown }) => void
+
+/** What a light message event carries: the fields a reader of a WHATWG `MessageEvent` reads. */
+interface LightMessageEvent {
+  readonly type: "message"
+  readonly data: unknown
+  readonly target: WS
+}
 
 /**
- * What must load before {@link open} can be called: `ws`, on a Node without `process.getBuiltinModule`;
- * `undefined` when nothing (a browser, or a Node with it: the usual case, which loads nothing).
- *
- * @internal
+ * `ws`'s own `addEventListener("message")` builds a `MessageEvent` (an `Event` subclass with symbol-keyed
+ * fields, and its options object) for every frame before it calls the listener; the socket's reader only
+ * reads `data`. Here a plain-function message listener gets `{ type, data, target }` instead, with `data`
+ * as `ws` would give it (text decoded to a string, binary as `binaryType` says): one small object per
+ * frame. Other listeners (an object with `handleEvent`, `once`, other event types) go to `ws` unchanged.
  */
-export const load = (): Promise<void> | undefined => {
-  if (inBrowser() || legacy !== undefined || nodeBuiltins() !== undefined) return undefined
-  return import("./wsTransport.js").then((m) => {
-    legacy = m
-  })
+const lightMessageEvents = (socket: WS): WS => {
+  const wrappers = new Map<MessageListener, (data: WS.RawData, isBinary: boolean) => void>()
+  const add = socket.addEventListener.bind(socket) as (type: string, listener: unknown, options?: unknown) => void
+  const remove = socket.removeEventListener.bind(socket) as (type: string, listener: unknown) => void
+  const target = socket as unknown as {
+    addEventListener: (type: string, listener: unknown, options?: { readonly once?: boolean }) => void
+    removeEventListener: (type: string, listener: unknown) => void
+  }
+  target.addEventListener = (type, listener, options) => {
+    if (type !== "message" || typeof listener !== "function" || options?.once === true) return add(type, listener, options)
+    const f = listener as MessageListener
+    if (wrappers.has(f)) return
+    const wrapper = (data: WS.RawData, isBinary: boolean) => {
+      const event: LightMessageEvent = { type: "message", data: isBinary ? data : data.toString(), target: socket }
+      f.call(socket, event)
+    }
+    wrappers.set(f, wrapper)
+    socket.on("message", wrapper)
+  }
+  target.removeEventListener = (type, listener) => {
+    const wrapper = type === "message" ? wrappers.get(listener as MessageListener) : undefined
+    if (wrapper === undefined) return remove(type, listener)
+    wrappers.delete(listener as MessageListener)
+    socket.off("message", wrapper)
+  }
+  return socket
 }
 
 /**
  * A WebSocket to `url` carrying `headers` (plain values): `api-key` or `authorization`. In Node, message
- * listeners get a light event (`{ type, data, target }`, not a `MessageEvent`).
+ * listeners get a light event (see `lightMessageEvents`).
  *
  * @internal
  */
@@ -68,10 +95,16 @@ export const open = (
   options: OpenOptions = {}
 ): globalThis.WebSocket => {
   if (!inBrowser()) {
-    const node = nodeBuiltins()
-    if (node !== undefined) return new NodeWebSocket(url, headers, options, node) as unknown as globalThis.WebSocket
-    if (legacy === undefined) throw new Error("WebSocketTransport.open: ws was not loaded (call load() first)")
-    return legacy.open(url, headers, options)
+    const socket = new WS(url, {
+      headers,
+      perMessageDeflate: false,
+      ...(options.maxPayload !== undefined ? { maxPayload: options.maxPayload } : {})
+    })
+    if (options.onHeard !== undefined) {
+      socket.on("pong", options.onHeard)
+      socket.on("ping", options.onHeard)
+    }
+    return lightMessageEvents(socket) as unknown as globalThis.WebSocket
   }
   const g = globalThis as BrowserGlobals
   const token = headers["authorization"] ?? headers["Authorization"]
@@ -86,18 +119,18 @@ export const open = (
   return new g.WebSocket!(url)
 }
 
-/** True when the socket can send protocol pings (Node's), so silence can be told from an idle line. */
+/** True when the socket can send protocol pings (`ws`), so silence can be told from an idle line. */
 export const canPing = (socket: globalThis.WebSocket): boolean =>
   typeof (socket as unknown as { readonly ping?: unknown }).ping === "function"
 
-/** Drops the connection at once: `terminate` in Node (no closing handshake), `close` in a browser. */
+/** Drops the connection at once: `terminate` on `ws` (no closing handshake), `close` in a browser. */
 export const terminate = (socket: globalThis.WebSocket): void => {
   const s = socket as unknown as { readonly terminate?: () => void; readonly close: () => void }
   if (typeof s.terminate === "function") s.terminate()
   else s.close()
 }
 
-/** A protocol ping where the socket can send one (Node's); browsers answer pings but cannot send them. */
+/** A protocol ping where the socket can send one (`ws`); browsers answer pings but cannot send them. */
 export const ping = (socket: globalThis.WebSocket): void => {
   const s = socket as unknown as { readonly readyState: number; readonly ping?: () => void }
   if (s.readyState === 1 && typeof s.ping === "function") s.ping()
