@@ -47,7 +47,6 @@ import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import type * as TokenSession from "./internal/tokenSession.js"
 import type { Credential, Session } from "./internal/tokenSession.js"
-import * as RestClient from "./internal/restClient.js"
 import * as Protocol from "./Protocol.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 import { SogniConfig } from "./SogniConfig.js"
@@ -214,6 +213,8 @@ export const make: Effect.Effect<SogniAuthService, never, HttpClient.HttpClient 
         autoLogin: autoLogin ?? s.autoLogin
       }))
 
+    // the exchange over the HttpClient loads with the first request (internal/restExchange.ts)
+    const exchanges = Effect.promise(() => import("./internal/restExchange.js"))
     const restCall = <A, I>(
       method: "GET" | "POST",
       path: string,
@@ -225,22 +226,23 @@ export const make: Effect.Effect<SogniAuthService, never, HttpClient.HttpClient 
       } = {}
     ): Effect.Effect<A, AuthError> => {
       const url = `${settings.restEndpoint}${path}`
-      return RestClient.exchangeText(
-        client,
-        {
-          method,
-          url,
-          json: options.json,
-          secretHeaders: options.secretHeaders,
-          timeout: settings.requestTimeout,
-          retry,
-          maxBytes: settings.maxResponseBytes
-        },
-        options.on401
-      ).pipe(
-        Effect.flatMap(({ body }) => RestClient.parseJsonBody(method, url, body)),
-        Effect.flatMap((json) => RestClient.decodeBody(method, url, "envelope", json, schema))
-      )
+      return Effect.flatMap(exchanges, (X) =>
+        X.exchangeText(
+          client,
+          {
+            method,
+            url,
+            json: options.json,
+            secretHeaders: options.secretHeaders,
+            timeout: settings.requestTimeout,
+            retry,
+            maxBytes: settings.maxResponseBytes
+          },
+          options.on401
+        ).pipe(
+          Effect.flatMap(({ body }) => X.parseJsonBody(method, url, body)),
+          Effect.flatMap((json) => X.decodeBody(method, url, "envelope", json, schema))
+        ))
     }
 
     const headersOf = (c: Credential): Readonly<Record<string, Redacted.Redacted<string>>> =>
