@@ -31,11 +31,13 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as SogniSocket from "@effect-sogni/core/SogniSocket"
-import { fromTyped, InvalidRequestError, isChatJobError } from "./errors.js"
+import { InvalidRequestError, isChatJobError } from "./errors.js"
+import { fromTyped } from "./internal/errorMapping.js"
 import { type BatchSource, batches, type Polled, scopedBatches } from "./internal/batchSource.js"
 import { deepDefined } from "./internal/defined.js"
 import { Emitter } from "./internal/emitter.js"
 import type { CallOptions, Runner } from "./internal/runner.js"
+import { iterate } from "./internal/streams.js"
 import { failOnRefusal } from "./ProjectsApi.js"
 import type {
   ChatCompletionChunk,
@@ -708,7 +710,7 @@ export class ChatApi extends Emitter<ChatApiEvents> {
       confirmCost: (runId, params, options) =>
         runs((r) => r.confirmCost(runId, params), options?.signal),
       streamEvents: (runId, options) =>
-        runner.iterate(
+        iterate(runner, 
           Stream.unwrap(Effect.map(ChatRuns.ChatRuns, (r) =>
             r.events(runId, strip({ lastEventId: options?.lastEventId })))) as Stream.Stream<ChatRunEvent, unknown, ChatRequirements>,
           options?.signal

@@ -4,10 +4,8 @@
  *
  * @since 0.1.0
  */
-import type * as Loras from "@effect-sogni/media/Loras"
 import * as SavedUploads from "@effect-sogni/media/SavedUploads"
 import * as Effect from "effect/Effect"
-import { defined } from "./internal/defined.js"
 import type { Extras } from "./internal/extrasGroup.js"
 import type { CallOptions, Runner } from "./internal/runner.js"
 import type {
@@ -19,17 +17,6 @@ import type {
   SavedUploadBinding,
   SavedUploadLimits
 } from "./types.js"
-
-/** A catalog row as the official type (the wire's optional fields left out when absent). @internal */
-export const toCatalogEntry = (entry: Loras.LoraEntry): LoraCatalogEntry => ({
-  ...entry,
-  relatedLoraIds: [...entry.relatedLoraIds],
-  modelIds: [...entry.modelIds],
-  ui: defined(entry.ui)
-})
-
-const toPersonal = (lora: Loras.PersonalLora): PersonalLora =>
-  defined({ ...lora, modelIds: [...lora.modelIds], requirements: [...lora.requirements] })
 
 /**
  * The account's imported (personal) LoRAs.
@@ -44,19 +31,19 @@ export class PersonalLoras {
   async list(options?: CallOptions): Promise<PersonalLoraLibrary> {
     const x = await this.extras()
     const library = await x.run(x.loras.personal, options?.signal)
-    return { loras: library.loras.map(toPersonal), models: [...library.models], limits: { ...library.limits } }
+    return { loras: library.loras.map(x.toPersonal), models: [...library.models], limits: { ...library.limits } }
   }
 
   /** One imported LoRA. */
   async get(id: string, options?: CallOptions): Promise<PersonalLora> {
     const x = await this.extras()
-    return toPersonal(await x.run(x.loras.personalLora(id), options?.signal))
+    return x.toPersonal(await x.run(x.loras.personalLora(id), options?.signal))
   }
 
   /** Imports a LoRA from a URL (`rightsConfirmed` must be `true`). */
   async import(params: ImportPersonalLoraParams, options?: CallOptions): Promise<PersonalLora> {
     const x = await this.extras()
-    return toPersonal(await x.run(x.loras.importPersonal(params), options?.signal))
+    return x.toPersonal(await x.run(x.loras.importPersonal(params), options?.signal))
   }
 
   /** Removes an imported LoRA. */
@@ -70,7 +57,7 @@ export class PersonalLoras {
     const x = await this.extras()
     const rows = await x.run(x.loras.personalCatalog, options?.signal)
     const modelId = params.modelId
-    return { loras: rows.filter((r) => modelId === undefined || r.modelIds.includes(modelId)).map(toCatalogEntry) }
+    return { loras: rows.filter((r) => modelId === undefined || r.modelIds.includes(modelId)).map(x.toCatalogEntry) }
   }
 }
 

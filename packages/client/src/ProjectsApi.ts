@@ -20,7 +20,7 @@ import { Emitter } from "./internal/emitter.js"
 import type { Extras } from "./internal/extrasGroup.js"
 import type { WireSnapshot } from "./internal/projectsGroup.js"
 import type { CallOptions, Runner } from "./internal/runner.js"
-import { Assets, PersonalLoras, toCatalogEntry } from "./LorasApi.js"
+import { Assets, PersonalLoras } from "./LorasApi.js"
 import { isAudioModel, isModelArtifactModel, isVideoModel } from "./models.js"
 import { Project, type ProjectContext } from "./Project.js"
 import type {
@@ -266,22 +266,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
    * ready imported LoRAs (and the models they serve).
    */
   async availableLoras(params: AvailableLorasParams = {}, options?: CallOptions): Promise<LoraCatalog> {
-    const modelId = params.modelId
-    const x = await this.extras()
-    const catalog = await x.run(x.loras.catalog({ modelId }), options?.signal)
-    const base: LoraCatalog = {
-      ...(catalog.lastUpdated !== undefined ? { lastUpdated: catalog.lastUpdated } : {}),
-      loras: catalog.loras.map(toCatalogEntry),
-      models: [...catalog.models],
-      constraints: { ...catalog.constraints }
-    }
-    if (params.includePersonal !== true) return base
-    const personal = await this.personalLoras.catalog(modelId !== undefined ? { modelId } : {}, options)
-    return {
-      ...base,
-      loras: [...base.loras, ...personal.loras],
-      models: [...new Set([...base.models, ...personal.loras.flatMap((l) => l.modelIds)])].sort()
-    }
+    return (await this.extras()).availableLoras(params, this.personalLoras, options)
   }
 
   /** One LoRA by id (a `personal-…` id is looked up in the account's library); `undefined` when unknown. */

@@ -15,6 +15,7 @@ import * as Stream from "effect/Stream"
 import { defined } from "./internal/defined.js"
 import { Emitter } from "./internal/emitter.js"
 import type { CallOptions, Runner } from "./internal/runner.js"
+import { iterate } from "./internal/streams.js"
 import type {
   CreativeWorkflowEvent,
   CreativeWorkflowRecord,
@@ -239,7 +240,7 @@ export class WorkflowsApi extends Emitter<NoEvents> {
       Effect.map(Workflows.Workflows, (w) =>
         w.streamEvents(workflowId, after !== undefined ? { after: String(after) } : {}))
     ).pipe(Stream.map(toSseEvent))
-    return this.runner.iterate(stream, options?.signal)
+    return iterate(this.runner, stream, options?.signal)
   }
 
   async resume(workflowId: string, params?: ResumeCreativeWorkflowParams, options?: CallOptions): Promise<ResumeCreativeWorkflowResult> {

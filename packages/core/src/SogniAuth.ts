@@ -45,8 +45,8 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
-import * as AuthJwt from "./internal/authJwt.js"
-import * as RestClient from "./internal/restClient.js"
+import type * as TokenSession from "./internal/tokenSession.js"
+import type { Credential, Session } from "./internal/tokenSession.js"
 import * as Protocol from "./Protocol.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 import { SogniConfig } from "./SogniConfig.js"
@@ -163,27 +163,6 @@ export class SogniAuth extends Context.Tag("@effect-sogni/core/SogniAuth")<Sogni
 // Implementation
 // ---------------------------------------------------------------------------------------------
 
-type Credential =
-  | { readonly _tag: "None" }
-  | { readonly _tag: "ApiKey"; readonly key: Redacted.Redacted<string> }
-  | {
-    readonly _tag: "Token"
-    readonly token: Redacted.Redacted<string>
-    readonly refreshToken: Redacted.Redacted<string>
-    readonly expiresAt: number
-    readonly refreshExpiresAt: number | undefined
-    readonly username: string | undefined
-  }
-
-interface Session {
-  readonly credential: Credential
-  readonly state: AuthState
-  /** Bumped on every change: a refresh only lands on the session it started from. */
-  readonly generation: number
-  /** Whether the configured username/password may be used to log in on demand. */
-  readonly autoLogin: boolean
-}
-
 const stateOf = (c: Credential): AuthState => {
   switch (c._tag) {
     case "None":
@@ -201,9 +180,6 @@ const stateOf = (c: Credential): AuthState => {
 
 const notAuthenticated = () =>
   new SogniAuthenticationError({ reason: "NotAuthenticated", message: "no credentials are configured" })
-
-const sessionExpired = (detail: string) =>
-  new SogniAuthenticationError({ reason: "SessionExpired", message: `the session has ended: ${detail}` })
 
 /**
  * Builds the service from `SogniConfig` and an `HttpClient`.
@@ -237,6 +213,8 @@ export const make: Effect.Effect<SogniAuthService, never, HttpClient.HttpClient 
         autoLogin: autoLogin ?? s.autoLogin
       }))
 
+    // the exchange over the HttpClient loads with the first request (internal/restExchange.ts)
+    const exchanges = Effect.promise(() => import("./internal/restExchange.js"))
     const restCall = <A, I>(
       method: "GET" | "POST",
       path: string,
@@ -248,127 +226,37 @@ export const make: Effect.Effect<SogniAuthService, never, HttpClient.HttpClient 
       } = {}
     ): Effect.Effect<A, AuthError> => {
       const url = `${settings.restEndpoint}${path}`
-      return RestClient.exchangeText(
-        client,
-        {
-          method,
-          url,
-          json: options.json,
-          secretHeaders: options.secretHeaders,
-          timeout: settings.requestTimeout,
-          retry,
-          maxBytes: settings.maxResponseBytes
-        },
-        options.on401
-      ).pipe(
-        Effect.flatMap(({ body }) => RestClient.parseJsonBody(method, url, body)),
-        Effect.flatMap((json) => RestClient.decodeBody(method, url, "envelope", json, schema))
-      )
+      return Effect.flatMap(exchanges, (X) =>
+        X.exchangeText(
+          client,
+          {
+            method,
+            url,
+            json: options.json,
+            secretHeaders: options.secretHeaders,
+            timeout: settings.requestTimeout,
+            retry,
+            maxBytes: settings.maxResponseBytes
+          },
+          options.on401
+        ).pipe(
+          Effect.flatMap(({ body }) => X.parseJsonBody(method, url, body)),
+          Effect.flatMap((json) => X.decodeBody(method, url, "envelope", json, schema))
+        ))
     }
-
-    const tokenCredential = (
-      token: Redacted.Redacted<string>,
-      refreshToken: Redacted.Redacted<string>,
-      username: string | undefined
-    ): Effect.Effect<Credential, SogniDecodeError> =>
-      Option.match(AuthJwt.jwtExpiresAt(Redacted.value(token)), {
-        onNone: () =>
-          Effect.fail(
-            new SogniDecodeError({ reason: "Body", message: "the access token is not a JWT with an exp claim" })
-          ),
-        onSome: (expiresAt) =>
-          Effect.succeed<Credential>({
-            _tag: "Token",
-            token,
-            refreshToken,
-            expiresAt,
-            refreshExpiresAt: Option.getOrUndefined(AuthJwt.jwtExpiresAt(Redacted.value(refreshToken))),
-            username
-          })
-      })
 
     const headersOf = (c: Credential): Readonly<Record<string, Redacted.Redacted<string>>> =>
       c._tag === "ApiKey" ? { "api-key": c.key } : c._tag === "Token" ? { authorization: c.token } : {}
 
     const margin = Duration.toMillis(settings.tokenRefreshMargin)
 
-    const loginUnlocked = (username: string, password: Redacted.Redacted<string>) =>
-      Effect.gen(function*() {
-        // the wallet crypto (secp256k1, keccak, PBKDF2) loads on the first credential login, not at import:
-        // programs that authenticate with an API key or a token never pay its start-up cost
-        const WalletCrypto = yield* Effect.promise(() => import("./internal/walletCrypto.js"))
-        const wallet = yield* Effect.sync(() => {
-          const key = WalletCrypto.derivePrivateKey(username, Redacted.value(password))
-          return { address: WalletCrypto.addressOfPrivateKey(key), privateKey: key }
-        })
-        const { nonce } = yield* restCall("POST", "/v1/account/nonce", Protocol.NonceResponse, {
-          json: { walletAddress: wallet.address }
-        })
-        const signature = WalletCrypto.signAuthentication(wallet.privateKey, wallet.address, nonce, settings.testnet)
-        wallet.privateKey.fill(0)
-        const response = yield* restCall("POST", "/v1/account/login", Protocol.LoginResponse, {
-          json: {
-            walletAddress: wallet.address,
-            signature,
-            ...Option.match(settings.appSource, { onNone: () => ({}), onSome: (appSource) => ({ appSource }) }),
-            rememberMe: true
-          }
-        })
-        const credential = yield* tokenCredential(
-          Redacted.make(response.token),
-          Redacted.make(response.refreshToken),
-          response.username ?? username
-        )
-        yield* setCredential(credential, true)
-        return stateOf(credential)
-      }).pipe(Effect.withSpan("SogniAuth.login"))
-
     const clear = (autoLogin: boolean) => setCredential({ _tag: "None" }, autoLogin)
 
-    /** Refreshes the token session `session` (taken under the lock). */
-    const refreshUnlocked = (
-      session: Session & { readonly credential: Extract<Credential, { _tag: "Token" }> }
-    ) =>
-      Effect.gen(function*() {
-        const c = session.credential
-        const now = yield* Clock.currentTimeMillis
-        if (c.refreshExpiresAt !== undefined && c.refreshExpiresAt <= now) {
-          yield* clear(session.autoLogin)
-          return yield* sessionExpired("the refresh token has expired")
-        }
-        const result = yield* Effect.either(
-          restCall("POST", "/v1/account/refresh-token", Protocol.RefreshResponse, {
-            json: { refreshToken: Redacted.value(c.refreshToken) }
-          }).pipe(
-            Effect.flatMap((r) => tokenCredential(Redacted.make(r.token), Redacted.make(r.refreshToken), c.username))
-          )
-        )
-        const current = yield* SubscriptionRef.get(ref)
-        if (current.generation !== session.generation) {
-          // the session changed meanwhile (logout, invalidate, login): the outcome belongs to nobody
-          return headersOf(current.credential)
-        }
-        if (result._tag === "Right") {
-          yield* setCredential(result.right)
-          return headersOf(result.right)
-        }
-        const error = result.left
-        if (error._tag === "SogniTransportError" || error._tag === "SogniInvalidRequest") {
-          // no answer: the session may still be fine; use the current token while it has not expired
-          if (now < c.expiresAt) {
-            yield* Effect.logWarning("sogni: token refresh failed, using the current token").pipe(
-              Effect.annotateLogs({ error: error.message })
-            )
-            return headersOf(c)
-          }
-          return yield* error
-        }
-        yield* clear(session.autoLogin)
-        yield* Effect.logWarning("sogni: token refresh refused, session cleared").pipe(
-          Effect.annotateLogs({ error: `${error._tag}: ${error.message}` })
-        )
-        return yield* sessionExpired(error.message)
-      }).pipe(Effect.withSpan("SogniAuth.refresh"))
+    // the token side (login, refresh, stored tokens, logout of a token session) loads with its first use
+    const context: TokenSession.SessionContext = { settings, ref, setCredential, clear, stateOf, headersOf, restCall }
+    const tokenSession = Effect.promise(() => import("./internal/tokenSession.js"))
+    const loginUnlocked = (username: string, password: Redacted.Redacted<string>) =>
+      Effect.flatMap(tokenSession, (T) => T.login(context, username, password))
 
     /** The slow path of `headers`, under the lock: refresh or log in. */
     const ensureUnlocked: Effect.Effect<Readonly<Record<string, Redacted.Redacted<string>>>, AuthError> = Effect
@@ -381,7 +269,7 @@ export const make: Effect.Effect<SogniAuthService, never, HttpClient.HttpClient 
             return headersOf(c)
           case "Token": {
             if (now + margin < c.expiresAt) return headersOf(c)
-            return yield* refreshUnlocked({ ...session, credential: c })
+            return yield* Effect.flatMap(tokenSession, (T) => T.refresh(context, { ...session, credential: c }))
           }
           case "None": {
             if (!session.autoLogin || Option.isNone(configuredLogin)) return yield* notAuthenticated()
@@ -431,17 +319,7 @@ export const make: Effect.Effect<SogniAuthService, never, HttpClient.HttpClient 
     const logout: SogniAuthService["logout"] = lock.withPermits(1)(
       Effect.gen(function*() {
         const { credential: c } = yield* SubscriptionRef.get(ref)
-        if (c._tag === "Token") {
-          yield* restCall("POST", "/v1/account/logout", Schema.Unknown, {
-            secretHeaders: headersOf(c)
-          }).pipe(
-            Effect.catchAll((e) =>
-              Effect.logDebug("sogni: logout request failed; clearing locally").pipe(
-                Effect.annotateLogs({ error: `${e._tag}: ${e.message}` })
-              )
-            )
-          )
-        }
+        if (c._tag === "Token") yield* Effect.flatMap(tokenSession, (T) => T.logout(context, c))
         yield* clear(false)
       })
     ).pipe(Effect.withSpan("SogniAuth.logout"))
@@ -458,8 +336,9 @@ export const make: Effect.Effect<SogniAuthService, never, HttpClient.HttpClient 
       headers,
       login: (username, password) => lock.withPermits(1)(loginUnlocked(username, password)),
       setTokens: (tokens, username) =>
-        Effect.flatMap(tokenCredential(tokens.token, tokens.refreshToken, username), (c) =>
-          Effect.as(setCredential(c), stateOf(c))),
+        Effect.flatMap(tokenSession, (T) =>
+          Effect.flatMap(T.tokenCredential(tokens.token, tokens.refreshToken, username), (c) =>
+            Effect.as(setCredential(c), stateOf(c)))),
       tokens: Effect.map(SubscriptionRef.get(ref), ({ credential: c }) =>
         c._tag === "Token" ? Option.some({ token: c.token, refreshToken: c.refreshToken }) : Option.none()),
       setApiKey: (key) => setCredential({ _tag: "ApiKey", key }),

@@ -266,7 +266,7 @@ export const make = (input: SogniSettingsInput = {}): SogniSettings => ({
  *
  * @since 0.1.0
  */
-export const endpointsConfig: Config.Config<Pick<SogniSettingsInput, "restEndpoint" | "socketEndpoint">> = Config.suspend(
+export const endpointsConfig: Config.Config<Pick<SogniSettingsInput, "restEndpoint" | "socketEndpoint">> = /* @__PURE__ */ Config.suspend(
   () => (endpointsBuilt ??= buildEndpoints())
 )
 
@@ -310,7 +310,7 @@ export const layer = (input: SogniSettingsInput = {}): Layer.Layer<SogniConfig> 
  *
  * @since 0.1.0
  */
-export const config: Config.Config<SogniSettingsInput> = Config.suspend(() => (configBuilt ??= buildConfig()))
+export const config: Config.Config<SogniSettingsInput> = /* @__PURE__ */ Config.suspend(() => (configBuilt ??= buildConfig()))
 
 // built when a layer first reads it (`Config.suspend`), not at import: programs given their settings in
 // code never build the environment description

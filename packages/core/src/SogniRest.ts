@@ -243,6 +243,9 @@ export const make: Effect.Effect<
   const timeoutOf = (t: Duration.DurationInput | undefined) =>
     t === undefined ? settings.requestTimeout : Duration.decode(t)
 
+  // the exchange over the HttpClient loads with the first request (internal/restExchange.ts)
+  const exchanges = Effect.promise(() => import("./internal/restExchange.js"))
+
   const on401 = (invalidate: boolean, sent: Readonly<Record<string, Redacted.Redacted<string>>>) =>
     invalidate ? auth.invalidate("InvalidCredentials", { ifSent: sent }) : Effect.void
 
@@ -260,7 +263,8 @@ export const make: Effect.Effect<
       const badEndpoint = endpointProblems[host]
       if (Option.isSome(badEndpoint)) return yield* Effect.fail(badEndpoint.value)
       const secretHeaders: Readonly<Record<string, Redacted.Redacted<string>>> = withAuth ? yield* auth.headers : {}
-      const { body } = yield* RestClient.exchangeText(
+      const X = yield* exchanges
+      const { body } = yield* X.exchangeText(
         client,
         {
           method,
@@ -276,9 +280,9 @@ export const make: Effect.Effect<
         },
         on401(withAuth && options.invalidateOn401 !== false, secretHeaders)
       )
-      const parsed = yield* RestClient.parseJsonBody(method, url, body)
+      const parsed = yield* X.parseJsonBody(method, url, body)
       const style = host === "rest" && options.body !== "raw" ? "envelope" : "raw"
-      return yield* RestClient.decodeBody(method, url, style, parsed, schema)
+      return yield* X.decodeBody(method, url, style, parsed, schema)
     }).pipe(
       Effect.withSpan(`SogniRest.${method}`, {
         kind: "client",
@@ -311,7 +315,8 @@ export const make: Effect.Effect<
         const badEndpoint = endpointProblems[host]
         if (Option.isSome(badEndpoint)) return yield* Effect.fail(badEndpoint.value)
         const secretHeaders: Readonly<Record<string, Redacted.Redacted<string>>> = withAuth ? yield* auth.headers : {}
-        return yield* RestClient.openStream(
+        const X = yield* exchanges
+        return yield* X.openStream(
           client,
           {
             method,
@@ -336,7 +341,7 @@ export const make: Effect.Effect<
       )
     },
     getBytes: (url, options = {}) =>
-      RestClient.exchangeBytes(client, {
+      Effect.flatMap(exchanges, (X) => X.exchangeBytes(client, {
         method: "GET",
         url,
         headers: { accept: "*/*", ...options.headers },
@@ -347,7 +352,7 @@ export const make: Effect.Effect<
           ? { maxBytes: options.maxBytes, maxBytesSetting: "maxBytes" }
           : { maxBytes: settings.maxDownloadBytes, maxBytesSetting: "maxDownloadBytes" }),
         maxErrorBytes: settings.maxResponseBytes
-      }).pipe(
+      })).pipe(
         Effect.map((r) => r.body),
         Effect.withSpan("SogniRest.getBytes", {
           kind: "client",
@@ -355,7 +360,7 @@ export const make: Effect.Effect<
         })
       ),
     putBytes: (url, bytes, options = {}) =>
-      RestClient.exchangeBytes(client, {
+      Effect.flatMap(exchanges, (X) => X.exchangeBytes(client, {
         method: "PUT",
         url,
         headers: { accept: "*/*", ...options.headers },
@@ -364,7 +369,7 @@ export const make: Effect.Effect<
         retry: policyOf(options.retry),
         secretQuery: true,
         maxBytes: options.maxBytes ?? settings.maxResponseBytes
-      }).pipe(
+      })).pipe(
         Effect.asVoid,
         Effect.withSpan("SogniRest.putBytes", {
           kind: "client",

@@ -13,6 +13,9 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as TestClock from "effect/TestClock"
 import { RetryPolicy, SogniConfig, SogniError, SogniRest } from "../src/index.js"
+// SogniRest loads its exchange with the first request (a real module load, which no TestClock step
+// covers); loaded here, so every test's first attempt starts when its fiber runs
+import "../src/internal/restExchange.js"
 
 // ---------------------------------------------------------------------------------------------
 // A fake HttpClient: answers from a script and counts attempts

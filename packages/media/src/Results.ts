@@ -18,19 +18,15 @@
  *
  * @since 0.1.0
  */
-import * as FileSystem from "@effect/platform/FileSystem"
 import * as HttpClient from "@effect/platform/HttpClient"
-import type * as HttpClientError from "@effect/platform/HttpClientError"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as SogniError from "@effect-sogni/core/SogniError"
 import * as SogniRest from "@effect-sogni/core/SogniRest"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
-import * as NodeFile from "./internal/nodeFile.js"
+import type * as ResultFiles from "./internal/resultFiles.js"
 import type * as ProjectState from "./ProjectState.js"
 
 /**
@@ -66,24 +62,7 @@ const urlOf = (result: ProjectState.JobResult): Effect.Effect<string, SogniError
   )
 }
 
-/** The URL without query and fragment: signed result URLs carry their signature in the query. */
-const withoutQuery = (url: string): string => {
-  const i = url.search(/[?#]/)
-  return i === -1 ? url : url.slice(0, i)
-}
-
-/**
- * What went wrong, without the platform error's own message: that message quotes the request URL with its
- * query (the signature of a signed URL). Only the underlying cause is kept.
- */
-const describeHttpError = (e: HttpClientError.HttpClientError): { readonly text: string; readonly cause: unknown } => {
-  const cause: unknown = e.cause
-  const underlying = cause instanceof Error
-    ? (cause.cause instanceof Error ? `${cause.message} (${cause.cause.message})` : cause.message)
-    : undefined
-  return { text: e.description ?? underlying ?? e.reason, cause }
-}
-
+/** Warns when a signed result URL has probably expired (the download is tried anyway). */
 const expired = (result: ProjectState.JobResult) =>
   Effect.flatMap(Clock.currentTimeMillis, (now) =>
     result.urlExpiresAt !== undefined && now > result.urlExpiresAt
@@ -97,63 +76,17 @@ export const make = Effect.gen(function*() {
   const rest = yield* SogniRest.SogniRest
   const client = yield* HttpClient.HttpClient
 
-  const transport = (message: string, cause?: unknown) =>
-    new SogniError.SogniTransportError({ reason: "Http", message, ...(cause !== undefined ? { cause } : {}) })
-  const httpFailure = (what: string, url: string, e: HttpClientError.HttpClientError) => {
-    const { cause, text } = describeHttpError(e)
-    return transport(`${what} (GET ${withoutQuery(url)}): ${text}`, cause)
-  }
-
+  // streaming and saving (their HTTP and file code) load with the first such call: an image program
+  // that keeps its URLs, or downloads whole files, never loads them
+  const files = Effect.promise(() => import("./internal/resultFiles.js"))
+  const context: ResultFiles.FilesContext = { client, urlOf, expired }
   const stream = (result: ProjectState.JobResult): Stream.Stream<Uint8Array, SogniError.SogniError> =>
-    Stream.unwrapScoped(
-      Effect.gen(function*() {
-        const url = yield* urlOf(result)
-        yield* expired(result)
-        const response = yield* client.execute(HttpClientRequest.get(url)).pipe(
-          Effect.mapError((e) => httpFailure(`download of job ${result.imgID} failed`, url, e))
-        )
-        if (response.status < 200 || response.status >= 300) {
-          return yield* Effect.fail(
-            new SogniError.SogniApiError({
-              reason: SogniError.apiReasonFromStatus(response.status),
-              status: response.status,
-              message: `download of job ${result.imgID} answered ${response.status}`,
-              method: "GET",
-              url: withoutQuery(url)
-            })
-          )
-        }
-        return response.stream.pipe(
-          Stream.mapError((e) => httpFailure(`download of job ${result.imgID} broke off`, url, e))
-        )
-      })
-    )
+    Stream.unwrap(Effect.map(files, (f) => f.stream(context, result)))
 
   return {
     download: (result) => Effect.flatMap(urlOf(result), (url) => Effect.zipRight(expired(result), rest.getBytes(url))),
     stream,
-    save: (result, path) =>
-      Effect.gen(function*() {
-        // check the URL before touching the disk: a withheld result creates no empty file
-        yield* urlOf(result)
-        const provided = yield* Effect.serviceOption(FileSystem.FileSystem)
-        if (Option.isNone(provided)) {
-          return yield* NodeFile.writeStream(path, stream(result), (message, cause) => transport(message, cause))
-        }
-        const fs = provided.value
-        const parent = NodeFile.parentOf(path)
-        let written = 0
-        yield* (parent === undefined ? Effect.void : fs.makeDirectory(parent, { recursive: true })).pipe(
-          Effect.zipRight(
-            stream(result).pipe(
-              Stream.tap((chunk) => Effect.sync(() => (written += chunk.length))),
-              Stream.run(fs.sink(path))
-            )
-          ),
-          Effect.mapError((e) => (e._tag === "SystemError" || e._tag === "BadArgument" ? transport(`could not write ${path}: ${e.message}`) : e))
-        )
-        return written
-      }).pipe(Effect.withSpan("Results.save"))
+    save: (result, path) => Effect.flatMap(files, (f) => f.save(context, result, path))
   } satisfies ResultsService
 })
 

@@ -1,6 +1,6 @@
 /**
  * A stream as batches for a plain-JS consumer, driven by one fiber for the stream's whole life (the
- * runner's `iterate` forks a fiber per pull): the fiber runs `Stream.runForEachChunk` and hands each
+ * `iterate` of streams.ts forks a fiber per pull): the fiber runs `Stream.runForEachChunk` and hands each
  * chunk over as an array, then waits until the consumer asks for the next one. So a consumer pays one
  * promise per batch, not per element, and nothing is read ahead of it beyond the batch it holds
  * (backpressure as in `iterate`).
@@ -16,8 +16,10 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import { AbortError, DisposedError, fromCause, type SogniClientError } from "../errors.js"
+import { AbortError, DisposedError, type SogniClientError } from "../errors.js"
+import { fromCause } from "./errorMapping.js"
 import type { Runner } from "./runner.js"
+import { fork } from "./streams.js"
 
 /** Batches of a stream; see the module comment. */
 export interface BatchSource<A> {
@@ -90,7 +92,7 @@ const drive = <A, E, R>(
   }
 
   const start = (): void => {
-    const forked = runner.fork(driver.run)
+    const forked = fork(runner, driver.run)
     if (forked === undefined) return settle(disposed())
     fiber = forked
     forked.addObserver((exit) => {

@@ -24,7 +24,12 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
+import type { PersonalLoras } from "../LorasApi.js"
 import type {
+  AvailableLorasParams,
+  LoraCatalog,
+  LoraCatalogEntry,
+  PersonalLora,
   Reward,
   RewardsQuery,
   SubscriptionEntitlementSnapshot,
@@ -34,7 +39,7 @@ import type {
   TxHistoryParams
 } from "../types.js"
 import { defined } from "./defined.js"
-import type { Runner } from "./runner.js"
+import type { CallOptions, Runner } from "./runner.js"
 
 /** What the group's layer and functions need from the client's context. */
 export type ExtrasBase = SogniRest.SogniRest | SogniSocket.SogniSocket | SogniAuth.SogniAuth | SogniConfig.SogniConfig
@@ -135,6 +140,18 @@ const rewardOf = (raw: Rewards.Reward, provider: RewardsQuery["provider"]): Rewa
   provider: provider ?? "base"
 })
 
+/** A catalog row as the official type (the wire's optional fields left out when absent). */
+const toCatalogEntry = (entry: Loras.LoraEntry): LoraCatalogEntry => ({
+  ...entry,
+  relatedLoraIds: [...entry.relatedLoraIds],
+  modelIds: [...entry.modelIds],
+  ui: defined(entry.ui)
+})
+
+/** A personal LoRA as the official type. */
+const toPersonal = (lora: Loras.PersonalLora): PersonalLora =>
+  defined({ ...lora, modelIds: [...lora.modelIds], requirements: [...lora.requirements] })
+
 /** The loaded group as the facades use it. */
 export interface Extras {
   /** Runs an effect in the group's runtime (the client's context plus the group's services). */
@@ -151,6 +168,13 @@ export interface Extras {
   readonly snapshotOfEntitlement: (e: Subscriptions.Entitlement) => SubscriptionEntitlementSnapshot
   readonly announcements: Announcements.AnnouncementsService
   readonly loras: Loras.LorasService
+  readonly toCatalogEntry: (entry: Loras.LoraEntry) => LoraCatalogEntry
+  readonly toPersonal: (lora: Loras.PersonalLora) => PersonalLora
+  /**
+   * `sogni.projects.availableLoras`: the catalog, optionally only what one model accepts, with the
+   * account's ready imported LoRAs (and the models they serve) when `includePersonal`.
+   */
+  readonly availableLoras: (params: AvailableLorasParams, personal: PersonalLoras, options?: CallOptions) => Promise<LoraCatalog>
   readonly leaderboard: typeof Stats.leaderboard
   readonly walletBalance: typeof AccountChecks.walletBalance
   readonly validateUsername: typeof AccountChecks.validateUsername
@@ -182,6 +206,26 @@ export const make = (runner: Runner<ExtrasBase | ExtrasServices>): Extras => ({
   snapshotOfEntitlement,
   announcements: runner.runtime.runSync(Announcements.Announcements),
   loras: runner.runtime.runSync(Loras.Loras),
+  toCatalogEntry,
+  toPersonal,
+  availableLoras: async (params, personal, options) => {
+    const modelId = params.modelId
+    const loras = runner.runtime.runSync(Loras.Loras)
+    const catalog = await runner.run(loras.catalog({ modelId }), options?.signal)
+    const base: LoraCatalog = {
+      ...(catalog.lastUpdated !== undefined ? { lastUpdated: catalog.lastUpdated } : {}),
+      loras: catalog.loras.map(toCatalogEntry),
+      models: [...catalog.models],
+      constraints: { ...catalog.constraints }
+    }
+    if (params.includePersonal !== true) return base
+    const mine = await personal.catalog(modelId !== undefined ? { modelId } : {}, options)
+    return {
+      ...base,
+      loras: [...base.loras, ...mine.loras],
+      models: [...new Set([...base.models, ...mine.loras.flatMap((l) => l.modelIds)])].sort()
+    }
+  },
   leaderboard: Stats.leaderboard,
   walletBalance: AccountChecks.walletBalance,
   validateUsername: AccountChecks.validateUsername,

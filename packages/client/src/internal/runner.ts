@@ -1,19 +1,17 @@
 /**
- * The bridge from the Effect services to promises and async iterators: every call runs as a fiber of
- * the client's `ManagedRuntime`; an `AbortSignal` interrupts that fiber (whose finalizers cancel the
- * work upstream); failures become the classes of `errors.ts`.
+ * The bridge from the Effect services to promises: every call runs as a fiber of the client's
+ * `ManagedRuntime`; an `AbortSignal` interrupts that fiber (whose finalizers cancel the work upstream);
+ * failures become the classes of `errors.ts`. Streams as async iterators and background fibers are in
+ * `streams.ts`.
  */
-import * as Cause from "effect/Cause"
-import * as Chunk from "effect/Chunk"
+import type * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import type * as ManagedRuntime from "effect/ManagedRuntime"
-import * as Option from "effect/Option"
 import * as Scheduler from "effect/Scheduler"
 import * as Scope from "effect/Scope"
-import * as Stream from "effect/Stream"
-import { AbortError, DisposedError, fromCause, fromTyped, type SogniClientError } from "../errors.js"
+import { AbortError, DisposedError, type SogniClientError } from "../errors.js"
 
 /** Options every call accepts. */
 export interface CallOptions {
@@ -21,15 +19,21 @@ export interface CallOptions {
   readonly signal?: AbortSignal | undefined
 }
 
-const aborted = () => new AbortError("The operation was aborted", { reason: "Aborted" })
-const disposed = () => new DisposedError("The client has been disposed", { reason: "Disposed" })
+/** @internal */
+export const aborted = () => new AbortError("The operation was aborted", { reason: "Aborted" })
+/** @internal */
+export const disposed = () => new DisposedError("The client has been disposed", { reason: "Disposed" })
+
+/** The mapping of failures to the client's errors (`errorMapping.ts`), loaded with the first failure. */
+let mapping: Promise<typeof import("./errorMapping.js")> | undefined
 
 /** Runs the client's effects. */
 export class Runner<R> {
   private isDisposed = false
-  private readonly fibers = new Set<Fiber.RuntimeFiber<unknown, unknown>>()
-  /** Scopes of iterators still open: closed on dispose, so an abandoned loop releases its stream too. */
-  private readonly openScopes = new Set<Scope.CloseableScope>()
+  /** Fibers of calls, pulls and background work: interrupted on dispose. @internal (`streams.ts` adds its own) */
+  readonly fibers = new Set<Fiber.RuntimeFiber<unknown, unknown>>()
+  /** Scopes of iterators still open: closed on dispose, so an abandoned loop releases its stream too. @internal */
+  readonly openScopes = new Set<Scope.CloseableScope>()
   /** Called once when the client is disposed (objects that follow work without a fiber of their own). */
   private readonly disposeHooks = new Set<() => void>()
 
@@ -60,7 +64,7 @@ export class Runner<R> {
     const fiber = this.runtime.runFork(effect, { scheduler })
     scheduler.flush()
     const exit = fiber.unsafePoll()
-    if (exit !== null) return Exit.isSuccess(exit) ? Promise.resolve(exit.value) : Promise.reject(this.toError(exit.cause, signal))
+    if (exit !== null) return Exit.isSuccess(exit) ? Promise.resolve(exit.value) : this.toError(exit.cause, signal).then((e) => Promise.reject(e))
     return this.settle(() => fiber, signal)
   }
 
@@ -77,7 +81,7 @@ export class Runner<R> {
         this.fibers.delete(fiber)
         signal?.removeEventListener("abort", onAbort)
         if (Exit.isSuccess(exit)) resolve(exit.value)
-        else reject(this.toError(exit.cause, signal))
+        else this.toError(exit.cause, signal).then(reject, reject)
       })
     })
   }
@@ -91,113 +95,6 @@ export class Runner<R> {
     return () => {
       this.disposeHooks.delete(hook)
     }
-  }
-
-  /** Starts a background fiber owned by the client (interrupted on dispose); reports its failure. */
-  fork<E>(effect: Effect.Effect<void, E, R>, onFailure?: (error: SogniClientError) => void): Fiber.RuntimeFiber<void, E> | undefined {
-    if (this.isDisposed) return undefined
-    const fiber = this.runtime.runFork(effect)
-    this.fibers.add(fiber)
-    fiber.addObserver((exit) => {
-      this.fibers.delete(fiber)
-      if (Exit.isFailure(exit) && !Exit.isInterrupted(exit) && onFailure !== undefined) {
-        onFailure(this.toError(exit.cause, undefined))
-      }
-    })
-    return fiber
-  }
-
-  /**
-   * A stream as an async iterator, pulled chunk by chunk (backpressure: nothing is read ahead of the
-   * consumer beyond one chunk). `return()` (a `break` out of `for await`) and an abort close the
-   * stream's scope, which cancels the work upstream.
-   */
-  iterate<A, E>(stream: Stream.Stream<A, E, R>, signal?: AbortSignal | undefined): AsyncIterableIterator<A> {
-    const self = this
-    let scope: Scope.CloseableScope | undefined
-    let pull: Effect.Effect<Chunk.Chunk<A>, Option.Option<E>, R> | undefined
-    let buffer: Array<A> = []
-    let finished = false
-    let closing: Promise<void> | undefined
-
-    const close = (): Promise<void> => {
-      finished = true
-      buffer = []
-      if (closing !== undefined) return closing
-      const s = scope
-      if (s !== undefined) self.openScopes.delete(s)
-      // closing a scope needs no service, so it also works once the runtime is being (or was) disposed
-      // (closing twice is a no-op; dispose may close the same scope)
-      closing = s === undefined
-        ? Promise.resolve()
-        : Effect.runPromise(Scope.close(s, Exit.void)).then(() => undefined, () => undefined)
-      signal?.removeEventListener("abort", onAbort)
-      return closing
-    }
-    const onAbort = () => {
-      void close()
-    }
-    signal?.addEventListener("abort", onAbort, { once: true })
-
-    const iterator: AsyncIterableIterator<A> = {
-      [Symbol.asyncIterator]() {
-        return iterator
-      },
-      async next(): Promise<IteratorResult<A>> {
-        for (;;) {
-          if (buffer.length > 0) return { value: buffer.shift()!, done: false }
-          if (signal?.aborted) {
-            await close()
-            throw aborted()
-          }
-          if (finished) return { value: undefined, done: true }
-          if (self.isDisposed) throw disposed()
-          if (scope === undefined) {
-            scope = Effect.runSync(Scope.make())
-            const s = scope
-            self.openScopes.add(s)
-            pull = await self.run(Scope.extend(Stream.toPull(stream), s), signal)
-          }
-          if (self.isDisposed) {
-            await close()
-            throw disposed()
-          }
-          const exit = await new Promise<Exit.Exit<Chunk.Chunk<A>, Option.Option<E>>>((resolve) => {
-            const fiber = self.runtime.runFork(pull!)
-            // tracked like every call, so dispose() interrupts a pull that waits on the wire
-            self.fibers.add(fiber)
-            const stop = () => {
-              self.runtime.runFork(Fiber.interrupt(fiber))
-            }
-            signal?.addEventListener("abort", stop, { once: true })
-            fiber.addObserver((exit) => {
-              self.fibers.delete(fiber)
-              signal?.removeEventListener("abort", stop)
-              resolve(exit)
-            })
-          })
-          if (Exit.isSuccess(exit)) {
-            buffer = Chunk.toArray(exit.value)
-            continue
-          }
-          await close()
-          if (signal?.aborted) throw aborted()
-          if (self.isDisposed && Exit.isInterrupted(exit)) throw disposed()
-          const failure = Cause.failureOption(exit.cause)
-          if (Option.isSome(failure)) {
-            // a failure of Option.none() is the pull's way of saying the stream ended
-            if (Option.isNone(failure.value)) return { value: undefined, done: true }
-            throw fromTyped(failure.value.value)
-          }
-          throw self.toError(exit.cause, signal)
-        }
-      },
-      async return(): Promise<IteratorResult<A>> {
-        await close()
-        return { value: undefined, done: true }
-      }
-    }
-    return iterator
   }
 
   /**
@@ -232,8 +129,10 @@ export class Runner<R> {
     await this.runtime.dispose()
   }
 
-  private toError(cause: Cause.Cause<unknown>, signal: AbortSignal | undefined): SogniClientError {
-    return fromCause(cause, signal?.aborted === true)
+  /** The error a failed call rejects with (the mapping loads with the first failure). */
+  private toError(cause: Cause.Cause<unknown>, signal: AbortSignal | undefined): Promise<SogniClientError> {
+    const aborted = signal?.aborted === true
+    return (mapping ??= import("./errorMapping.js")).then((m) => m.fromCause(cause, aborted))
   }
 }
 
