@@ -509,8 +509,10 @@ export const make = (options: ProjectsOptions = {}) =>
         )
       )
 
-    /** A named `sizePreset` must be one the model offers on the project's network (`custom` always is). */
-    /** `span` (the `Projects.prepare` span) is the parent of the presets' read and of the debug line. */
+    /**
+     * A named `sizePreset` must be one the model offers on the project's network (`custom` always is).
+     * `span` (the project's `Projects.prepare` span) is the parent of the presets' read and of the debug line.
+     */
     const checkSizePreset = (params: Params.ImageParams, modelId: string, span: Tracer.Span) => {
       const preset = params.sizePreset
       if (preset === undefined || preset === "custom") return Effect.void
@@ -558,7 +560,9 @@ export const make = (options: ProjectsOptions = {}) =>
      * (as `withSpan` would, at the cost of a copy of the caller's context and two of its fiber-ref map per
      * create): nothing in the body opens a span or logs except the size-preset check (its REST read,
      * `SogniRest.GET`, and its debug line), which alone runs with the span as its parent. The model's
-     * description, when not cached, goes over the lean GET, which records no span.
+     * description, when not cached, goes over the lean GET, which records no span. (A refusal's error then
+     * names the caller's span, not this one, in the trace lines `Cause.pretty` prints; the span itself
+     * still ends failed.)
      */
     const prepare = (params: unknown): Effect.Effect<Prepared, SogniError.SogniError> =>
       Effect.useSpan("Projects.prepare", perProjectSpan, (span) => prepareIn(params, span))
