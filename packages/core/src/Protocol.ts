@@ -942,7 +942,7 @@ export const encodeClientMessage = (message: ClientMessage): Either.Either<strin
   )
 }
 
-/** The declared keys of {@link JobRequest}, in the schema's order (the order its encoder writes them in). */
+/** The declared keys of {@link JobRequest}. */
 const jobRequestKeys: ReadonlyArray<string> = [
   "jobID",
   "keyFrames",
@@ -954,17 +954,22 @@ const jobRequestKeys: ReadonlyArray<string> = [
   "network",
   "appSource"
 ]
-const jobRequestKeySet: ReadonlySet<string> = new Set(jobRequestKeys)
 const optTokenType = (u: unknown) => u === undefined || u === "spark" || u === "sogni"
 const optNetwork = (u: unknown) => u === undefined || u === "fast" || u === "relaxed"
 
 /**
  * Client messages sent once per project or job get a hand-written encoder that accepts a subset of what
- * their schema accepts and writes what the schema's encoder writes (the same keys in the same order:
- * declared keys in the schema's order, then the others in the input's), property-tested against it.
- * Anything it does not accept (`undefined`) goes through the schema, which also explains the refusal.
- * A `jobRequest` is already in wire form: the schema's encoder rebuilt it key by key (and every key
- * frame) only to produce the same JSON.
+ * their schema accepts and writes the keys and values the schema's encoder writes, property-tested
+ * against it. Anything it does not accept (`undefined`) goes through the schema, which also explains the
+ * refusal.
+ *
+ * A `jobRequest` is already in wire form and is written as it is, keys in its own order: the schema's
+ * encoder rebuilt it key by key (and every key frame) only to produce the same JSON with its declared
+ * keys moved first, and a copy in that order (~20 keys added by computed name, which V8 keeps as a hash
+ * table) cost ~3 KB per send. The request `JobRequestBuilder` builds is in the official client's order,
+ * so the frame now carries the official client's bytes. Accepted only as a plain object (no `toJSON`, no
+ * own `__proto__` key, declared keys enumerable), so that `JSON.stringify` of it writes exactly the keys
+ * and values the copy did.
  *
  * @internal
  */
@@ -977,11 +982,24 @@ export const fastClientEncoders: { readonly [K in ClientMessageType]?: (u: unkno
       typeof u.numberOfImages !== "number" || !optNumber(u.previews) || !optString(u.outputFormat) ||
       !optBoolean(u.disableSafety) || !optTokenType(u.tokenType) || !optNetwork(u.network) || !optString(u.appSource)
     ) return undefined
-    const out: Record<string, unknown> = {}
-    for (const key of jobRequestKeys) if (Object.prototype.hasOwnProperty.call(u, key)) out[key] = u[key]
-    for (const key of Object.keys(u)) if (!jobRequestKeySet.has(key)) out[key] = u[key]
-    return out
+    return writtenAsIs(u) ? u : undefined
   }
+}
+
+/**
+ * Whether `JSON.stringify(u)` writes the own enumerable keys of `u` with the values a plain copy of them
+ * (declared keys included when own, as the schema's encoder reads them) would hold.
+ */
+const writtenAsIs = (u: Record<string, unknown>): boolean => {
+  const proto = Object.getPrototypeOf(u)
+  if (proto !== Object.prototype && proto !== null) return false
+  if (Object.prototype.hasOwnProperty.call(u, "toJSON") || Object.prototype.hasOwnProperty.call(u, "__proto__")) {
+    return false
+  }
+  for (const key of jobRequestKeys) {
+    if (Object.prototype.hasOwnProperty.call(u, key) && !Object.prototype.propertyIsEnumerable.call(u, key)) return false
+  }
+  return true
 }
 
 /**

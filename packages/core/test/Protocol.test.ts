@@ -257,7 +257,7 @@ describe("Protocol fast client encoders", () => {
     ).map(([ks, vs]) => Object.fromEntries(ks.map((k, i) => [k, vs[i]])))
   )
 
-  it("jobRequest: whatever the fast encoder accepts, the schema encodes to the same JSON text (key order included)", () => {
+  it("jobRequest: whatever the fast encoder accepts, the schema encodes to the same keys and values; the fast one writes the request's own text (its key order)", () => {
     let fastHits = 0
     FastCheck.assert(
       FastCheck.property(request, (payload) => {
@@ -265,14 +265,39 @@ describe("Protocol fast client encoders", () => {
         const fast = Protocol.fastClientEncoders.jobRequest!(payload)
         if (fast === undefined) return true
         fastHits++
-        return Either.isRight(viaSchema) && JSON.stringify(fast) === JSON.stringify(viaSchema.right)
+        return Either.isRight(viaSchema) && JSON.stringify(fast) === JSON.stringify(payload) &&
+          isDeepStrictEqual(JSON.parse(JSON.stringify(fast)), JSON.parse(JSON.stringify(viaSchema.right)))
       }),
       { numRuns: 3000 }
     )
     expect(fastHits).toBeGreaterThan(100)
   })
 
-  it("jobRequest: the frame is the schema's, and a refused request still fails with the schema's issue", () => {
+  it("jobRequest: what JSON.stringify would not write as a plain copy does goes through the schema", () => {
+    const base = { jobID: "J1", keyFrames: [{ steps: 4, modelID: "m" }], numberOfImages: 2 }
+    const schemaFrame = (payload: object) =>
+      Protocol.encodeFrame("jobRequest", Schema.encodeUnknownSync(Protocol.JobRequest as Schema.Schema<unknown, unknown>)(payload))
+    class Request {
+      jobID = "J1"
+      keyFrames = [{ steps: 4 }]
+      numberOfImages = 2
+      toJSON() {
+        return { replaced: true }
+      }
+    }
+    const withToJson = { ...base, toJSON: () => ({ replaced: true }) }
+    const withProtoKey = JSON.parse(`{"jobID":"J1","keyFrames":[],"numberOfImages":1,"__proto__":{"x":1}}`) as object
+    const hiddenId = Object.defineProperty({ keyFrames: [], numberOfImages: 1 }, "jobID", { value: "J1", enumerable: false })
+    for (const odd of [new Request(), withToJson, withProtoKey, hiddenId]) {
+      expect(Protocol.fastClientEncoders.jobRequest!(odd)).toBeUndefined()
+      const frame = Protocol.encodeClientMessage({ type: "jobRequest", payload: odd } as unknown as Protocol.ClientMessage)
+      expect(frame).toEqual(Either.right(schemaFrame(odd)))
+    }
+    // a plain request is written as it is
+    expect(Protocol.fastClientEncoders.jobRequest!(base)).toBe(base)
+  })
+
+  it("jobRequest: the frame is the request's own JSON, decoding to what the schema's would, and a refused request still fails with the schema's issue", () => {
     const payload = {
       network: "fast",
       jobID: "J1",
@@ -283,7 +308,9 @@ describe("Protocol fast client encoders", () => {
     }
     const frame = Protocol.encodeClientMessage({ type: "jobRequest", payload } as Protocol.ClientMessage)
     const viaSchema = Schema.encodeUnknownSync(Protocol.JobRequest as Schema.Schema<unknown, unknown>)(payload)
-    expect(frame).toEqual(Either.right(Protocol.encodeFrame("jobRequest", viaSchema)))
+    expect(frame).toEqual(Either.right(Protocol.encodeFrame("jobRequest", payload)))
+    const sent = Protocol.decodeClientFrame(Either.getOrThrow(frame))
+    expect(Either.isRight(sent) && isDeepStrictEqual(sent.right.payload, Protocol.decodeClientFrame(Protocol.encodeFrame("jobRequest", viaSchema)).pipe(Either.getOrThrow).payload)).toBe(true)
     const refused = Protocol.encodeClientMessage({ type: "jobRequest", payload: { ...payload, numberOfImages: "2" } } as unknown as Protocol.ClientMessage)
     expect(Either.isLeft(refused)).toBe(true)
   })

@@ -54,6 +54,7 @@ import type * as Runtime from "effect/Runtime"
 import * as Lazy from "@effect-sogni/core/Lazy"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import type * as Tracer from "effect/Tracer"
 import * as JobRequestBuilder from "./JobRequestBuilder.js"
 import { SogniProjectError } from "./MediaError.js"
 import * as Models from "./Models.js"
@@ -508,8 +509,11 @@ export const make = (options: ProjectsOptions = {}) =>
         )
       )
 
-    /** A named `sizePreset` must be one the model offers on the project's network (`custom` always is). */
-    const checkSizePreset = (params: Params.ImageParams, modelId: string) => {
+    /**
+     * A named `sizePreset` must be one the model offers on the project's network (`custom` always is).
+     * `span` (the project's `Projects.prepare` span) is the parent of the presets' read and of the debug line.
+     */
+    const checkSizePreset = (params: Params.ImageParams, modelId: string, span: Tracer.Span) => {
       const preset = params.sizePreset
       if (preset === undefined || preset === "custom") return Effect.void
       return models.sizePresets(modelId, params.network).pipe(
@@ -528,7 +532,8 @@ export const make = (options: ProjectsOptions = {}) =>
                   } or "custom" with width and height`
                 })
               )
-        })
+        }),
+        Effect.withParentSpan(span)
       )
     }
 
@@ -548,8 +553,21 @@ export const make = (options: ProjectsOptions = {}) =>
       )
     }
 
-    /** Validates parameters against the model and builds the request (nothing is sent). */
+    /**
+     * Validates parameters against the model and builds the request (nothing is sent).
+     *
+     * The `Projects.prepare` span is opened with `useSpan`, not made the current span of the whole body
+     * (as `withSpan` would, at the cost of a copy of the caller's context and two of its fiber-ref map per
+     * create): nothing in the body opens a span or logs except the size-preset check (its REST read,
+     * `SogniRest.GET`, and its debug line), which alone runs with the span as its parent. The model's
+     * description, when not cached, goes over the lean GET, which records no span. (A refusal's error then
+     * names the caller's span, not this one, in the trace lines `Cause.pretty` prints; the span itself
+     * still ends failed.)
+     */
     const prepare = (params: unknown): Effect.Effect<Prepared, SogniError.SogniError> =>
+      Effect.useSpan("Projects.prepare", perProjectSpan, (span) => prepareIn(params, span))
+
+    const prepareIn = (params: unknown, span: Tracer.Span): Effect.Effect<Prepared, SogniError.SogniError> =>
       Effect.gen(function*() {
         const decoded = yield* Params.decode(params)
         const model = yield* models.describe(decoded.modelId)
@@ -561,7 +579,9 @@ export const make = (options: ProjectsOptions = {}) =>
           model,
           ...(appSource !== undefined ? { appSource } : {})
         }, kinds)
-        if (decoded.type === "image" && model.media === "image") yield* checkSizePreset(decoded, model.id)
+        if (decoded.type === "image" && model.media === "image") {
+          yield* checkSizePreset(decoded, model.id, span)
+        }
         const plan = JobRequestBuilder.uploadPlan(JobRequestBuilder.normalize(decoded))
         for (const batch of plan) for (const u of batch) yield* checkUploadFormat(u)
         const keyFrame = request.keyFrames[0] ?? {}
@@ -583,7 +603,7 @@ export const make = (options: ProjectsOptions = {}) =>
             }))
           )
         } satisfies Prepared
-      }).pipe(Effect.withSpan("Projects.prepare", perProjectSpan))
+      })
 
     const prepared = (input: Input): Effect.Effect<Prepared, SogniError.SogniError> =>
       isPrepared(input) ? Effect.succeed(input) : prepare(input)

@@ -73,6 +73,48 @@ class ForkCounter extends Supervisor.AbstractSupervisor<number> {
   }
 }
 
+/** A tracer that records every span opened under it: its name, its id, its parent's id, whether it ended and how. */
+const recordingTracer = () => {
+  const spans: Array<
+    { readonly name: string; readonly id: string; readonly parent: string | undefined; ended: boolean; exit?: string }
+  > = []
+  let id = 0
+  const tracer = Tracer.make({
+    span: (name, parent, context, links, startTime, kind) => {
+      const spanId = `${name}-${++id}`
+      const record: (typeof spans)[number] = {
+        name,
+        id: spanId,
+        parent: Option.getOrUndefined(Option.map(parent, (p) => p.spanId)),
+        ended: false
+      }
+      spans.push(record)
+      return {
+        _tag: "Span",
+        name,
+        spanId,
+        traceId: "trace",
+        parent,
+        context,
+        status: { _tag: "Started", startTime },
+        attributes: new Map(),
+        links: [...links],
+        sampled: true,
+        kind,
+        end: (_endTime, exit) => {
+          record.ended = true
+          record.exit = exit._tag
+        },
+        attribute: () => undefined,
+        event: () => undefined,
+        addLinks: () => undefined
+      } satisfies Tracer.Span
+    },
+    context: (f) => f()
+  })
+  return { spans, tracer }
+}
+
 describe("Projects against the emulator", () => {
   layer(emulatorLayer, { timeout: 60_000, excludeTestServices: true })((it) => {
     it.scoped("mints queue behind mintConcurrency: 5 projects × 3 images through one mint at a time all get their URLs", () =>
@@ -96,32 +138,7 @@ describe("Projects against the emulator", () => {
       Effect.gen(function*() {
         const emulator = yield* Emulator.Emulator
         const { projects } = yield* connect(emulator)
-        const spans: Array<{ readonly name: string; readonly parent: string | undefined; ended: boolean }> = []
-        let id = 0
-        const tracer = Tracer.make({
-          span: (name, parent, context, links, startTime, kind) => {
-            const record = { name, parent: Option.getOrUndefined(Option.map(parent, (p) => p.spanId)), ended: false }
-            spans.push(record)
-            return {
-              _tag: "Span",
-              name,
-              spanId: `${name}-${++id}`,
-              traceId: "trace",
-              parent,
-              context,
-              status: { _tag: "Started", startTime },
-              attributes: new Map(),
-              links: [...links],
-              sampled: true,
-              kind,
-              end: () => void (record.ended = true),
-              attribute: () => undefined,
-              event: () => undefined,
-              addLinks: () => undefined
-            } satisfies Tracer.Span
-          },
-          context: (f) => f()
-        })
+        const { spans, tracer } = recordingTracer()
         const callerId = yield* Effect.gen(function*() {
           const caller = yield* Effect.currentSpan
           const results = yield* projects.run(image(1, "traced run", 2))
@@ -136,6 +153,40 @@ describe("Projects against the emulator", () => {
           assert.strictEqual(s.parent, callerId)
           assert.isTrue(s.ended)
         }
+      }))
+
+    it.scoped("prepare records a Projects.prepare span under the caller's span, ended with its outcome; the size-preset read is its child", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const { projects } = yield* connect(emulator)
+        const { spans, tracer } = recordingTracer()
+        const params = (sizePreset: string) => ({
+          type: "image",
+          modelId: "flux1-schnell-fp8",
+          positivePrompt: "a traced harbour",
+          numberOfMedia: 1,
+          steps: 2,
+          tokenType: "spark",
+          network: "fast",
+          sizePreset
+        })
+        const { callerId, refused } = yield* Effect.gen(function*() {
+          const caller = yield* Effect.currentSpan
+          const prepared = yield* projects.prepare(params("square_hd"))
+          assert.strictEqual(prepared.request.keyFrames[0]?.sizePreset, "square_hd")
+          // the presets are cached by now: this one reads nothing
+          const refused = yield* Effect.flip(projects.prepare(params("no_such_preset")))
+          return { callerId: caller.spanId, refused }
+        }).pipe(Effect.withSpan("caller"), Effect.withTracer(tracer))
+        assert.strictEqual(refused._tag, "SogniInvalidRequest")
+        assert.strictEqual(refused._tag === "SogniInvalidRequest" ? refused.field : undefined, "sizePreset")
+        const prepares = spans.filter((s) => s.name === "Projects.prepare")
+        assert.deepStrictEqual(prepares.map((s) => [s.parent, s.ended, s.exit]), [
+          [callerId, true, "Success"],
+          [callerId, true, "Failure"]
+        ])
+        const children = spans.filter((s) => s.parent !== undefined && s.parent.startsWith("Projects.prepare-"))
+        assert.deepStrictEqual(children.map((s) => [s.name, s.parent, s.ended]), [["SogniRest.GET", prepares[0]!.id, true]])
       }))
 
     it.scoped("mint queue overflow: with room for one waiting mint, every result still gets its URL (the overflow runs past the limit)", () =>
