@@ -12,7 +12,6 @@ import * as SogniSocket from "@effect-sogni/core/SogniSocket"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import type { CallOptions, Runner } from "./internal/runner.js"
-import { defined } from "./internal/defined.js"
 import { Emitter } from "./internal/emitter.js"
 import type { Extras } from "./internal/extrasGroup.js"
 import type {
@@ -180,9 +179,15 @@ export class AccountApi extends Emitter<AccountEvents> {
   constructor(
     private readonly runner: Runner<AccountRequirements>,
     private readonly extras: () => Promise<Extras>,
-    private readonly onLogin: () => void
+    /** @internal */
+    readonly _onLogin: () => void
   ) {
     super()
+  }
+
+  /** @internal The extras group, loaded on first use. */
+  _extras(): Promise<Extras> {
+    return this.extras()
   }
 
   /**
@@ -218,35 +223,8 @@ export class AccountApi extends Emitter<AccountEvents> {
       options?.signal
     )
     this._update({ isAuthenticated: true, username })
-    this.onLogin()
+    this._onLogin()
     return { username }
-  }
-
-  /**
-   * Signs up a new account and logs it in (the session's tokens stay inside the client, as with
-   * {@link login}); then connects the socket. The password never leaves the process: the signup is signed
-   * with the wallet derived from it. A taken username rejects with the server's `ApiError` (`errorCode`
-   * 108); a missing or malformed field with an `InvalidRequestError` naming it.
-   */
-  async create(params: AccountCreateParams, rememberMe?: boolean, options?: CallOptions): Promise<{ readonly username: string; readonly walletAddress: string }> {
-    const password = typeof params === "object" && params !== null && typeof params.password === "string" ? params.password : ""
-    const x = await this.extras()
-    const created = await x.run(x.signup({ ...params, password: Redacted.make(password), rememberMe }), options?.signal)
-    this._update({ isAuthenticated: true, username: created.username, walletAddress: created.walletAddress })
-    this.onLogin()
-    return created
-  }
-
-  /** The nonce the server issues for a wallet address (step one of a login or signup). */
-  async getNonce(walletAddress: string, options?: CallOptions): Promise<string> {
-    const x = await this.extras()
-    return x.run(x.nonce(walletAddress), options?.signal)
-  }
-
-  /** Associates an opaque host-application device id with the signed-in account. */
-  async setDeviceId(deviceId: string, options?: CallOptions): Promise<void> {
-    const x = await this.extras()
-    await x.run(x.setDeviceId(deviceId), options?.signal)
   }
 
   /** Ends the session and closes the socket. */
@@ -288,35 +266,6 @@ export class AccountApi extends Emitter<AccountEvents> {
     return { ...me }
   }
 
-  /**
-   * A wallet's on-chain balances (`GET /v2/wallet/balance`) on `provider` (`base` by default): SOGNI,
-   * Spark and ETH as decimal strings.
-   */
-  async walletBalance(
-    walletAddress: string,
-    provider?: "base" | "etherlink",
-    options?: CallOptions
-  ): Promise<{ sogni: string; spark: string; ether: string }> {
-    const x = await this.extras()
-    return { ...await x.run(x.walletBalance(walletAddress, provider ?? "base"), options?.signal) }
-  }
-
-  /**
-   * Whether a username is free before signup, as the official client answers: the success body
-   * (`{ status: "success" }`) when it is, the server's error payload (`errorCode` 108) when it is taken;
-   * other refusals reject.
-   */
-  async validateUsername(
-    username: string,
-    options?: CallOptions
-  ): Promise<{ status: "success"; data: undefined } | { status: "error"; message: string; errorCode: number }> {
-    const x = await this.extras()
-    const check = await x.run(x.validateUsername(username), options?.signal)
-    return check._tag === "Available"
-      ? { status: "success", data: undefined }
-      : { status: "error", message: check.message, errorCode: x.usernameTaken }
-  }
-
   /** Changes the connection's network; resolves with the network the server confirmed. */
   async switchNetwork(network: SupernetType, options?: CallOptions): Promise<SupernetType> {
     this._update({ networkStatus: "switching" })
@@ -330,77 +279,104 @@ export class AccountApi extends Emitter<AccountEvents> {
     return confirmed
   }
 
-  /** One page of the account's completed transactions; `next` asks for the following page. */
-  async transactionHistory(
-    params: TxHistoryParams,
-    options?: CallOptions
-  ): Promise<{ entries: Array<TxHistoryEntry>; next: TxHistoryParams }> {
-    const x = await this.extras()
-    return x.transactionHistory(params, options?.signal)
-  }
-
-  /** The rewards the account can claim or has claimed. */
-  async rewards(query: RewardsQuery = {}, options?: CallOptions): Promise<Array<Reward>> {
-    const x = await this.extras()
-    return x.rewardList(query, options?.signal)
-  }
-
-  /** Claims rewards by id. */
-  async claimRewards(rewardIds: ReadonlyArray<string>, claim: ClaimOptions = {}, options?: CallOptions): Promise<void> {
-    const x = await this.extras()
-    await x.run(x.rewards.claim(rewardIds, { provider: claim.provider, turnstileToken: claim.turnstileToken }), options?.signal)
-  }
-
-  /** The subscription now (REST); it also becomes `currentAccount.subscription`. */
-  async getSubscriptionStatus(options?: CallOptions): Promise<SubscriptionEntitlementSnapshot> {
-    const x = await this.extras()
-    const subscription = await x.subscriptionStatus(options?.signal)
-    this._update({ subscription })
-    return subscription
-  }
-
   /** Same as {@link getSubscriptionStatus}. */
   refreshSubscription(options?: CallOptions): Promise<SubscriptionEntitlementSnapshot> {
     return this.getSubscriptionStatus(options)
   }
+}
 
+/**
+ * The members of {@link AccountApi} whose code is the extras group's (signup, nonces, device ids, wallet
+ * and username checks, transaction history, rewards, subscriptions): each loads the group on its first
+ * call and runs there (`internal/extrasGroup.ts`), so the image program carries their names only.
+ *
+ * @since 0.1.0
+ */
+export interface AccountExtraCalls {
+  /**
+   * Signs up a new account and logs it in (the session's tokens stay inside the client, as with
+   * {@link AccountApi.login}); then connects the socket. The password never leaves the process: the signup is signed
+   * with the wallet derived from it. A taken username rejects with the server's `ApiError` (`errorCode`
+   * 108); a missing or malformed field with an `InvalidRequestError` naming it.
+   */
+  create(params: AccountCreateParams, rememberMe?: boolean, options?: CallOptions): Promise<{ readonly username: string; readonly walletAddress: string }>
+  /** The nonce the server issues for a wallet address (step one of a login or signup). */
+  getNonce(walletAddress: string, options?: CallOptions): Promise<string>
+  /** Associates an opaque host-application device id with the signed-in account. */
+  setDeviceId(deviceId: string, options?: CallOptions): Promise<void>
+  /**
+   * A wallet's on-chain balances (`GET /v2/wallet/balance`) on `provider` (`base` by default): SOGNI,
+   * Spark and ETH as decimal strings.
+   */
+  walletBalance(
+    walletAddress: string,
+    provider?: "base" | "etherlink",
+    options?: CallOptions
+  ): Promise<{ sogni: string; spark: string; ether: string }>
+  /**
+   * Whether a username is free before signup, as the official client answers: the success body
+   * (`{ status: "success" }`) when it is, the server's error payload (`errorCode` 108) when it is taken;
+   * other refusals reject.
+   */
+  validateUsername(
+    username: string,
+    options?: CallOptions
+  ): Promise<{ status: "success"; data: undefined } | { status: "error"; message: string; errorCode: number }>
+  /** One page of the account's completed transactions; `next` asks for the following page. */
+  transactionHistory(
+    params: TxHistoryParams,
+    options?: CallOptions
+  ): Promise<{ entries: Array<TxHistoryEntry>; next: TxHistoryParams }>
+  /** The rewards the account can claim or has claimed. */
+  rewards(query?: RewardsQuery, options?: CallOptions): Promise<Array<Reward>>
+  /** Claims rewards by id. */
+  claimRewards(rewardIds: ReadonlyArray<string>, claim?: ClaimOptions, options?: CallOptions): Promise<void>
+  /** The subscription now (REST); it also becomes `currentAccount.subscription`. */
+  getSubscriptionStatus(options?: CallOptions): Promise<SubscriptionEntitlementSnapshot>
   /** This period's renders and trial credits. */
-  async getSubscriptionUsage(options?: CallOptions): Promise<SubscriptionUsage> {
-    const x = await this.extras()
-    return x.subscriptionUsage(options?.signal)
-  }
-
+  getSubscriptionUsage(options?: CallOptions): Promise<SubscriptionUsage>
   /** Whether the account may start a free trial. */
-  async getTrialEligibility(options?: CallOptions): Promise<TrialEligibility> {
-    const x = await this.extras()
-    const t = await x.run(x.subscriptions.trialEligibility, options?.signal)
-    return { eligible: t.eligible, reasonCode: t.reasonCode }
-  }
-
+  getTrialEligibility(options?: CallOptions): Promise<TrialEligibility>
   /** The plans on sale. */
-  async getSubscriptionPlans(options?: CallOptions): Promise<Array<SubscriptionPlan>> {
-    const x = await this.extras()
-    const plans = await x.run(x.subscriptions.plans, options?.signal)
-    const planIds = x.planIds
-    return plans.map((p) => ({ ...p, tier: planIds.includes(p.tier) ? p.tier as SubscriptionPlanId : p.planId }))
-  }
-
+  getSubscriptionPlans(options?: CallOptions): Promise<Array<SubscriptionPlan>>
   /** A checkout page for a plan (login sessions only: the platform refuses API keys here). */
-  async createSubscriptionCheckout(
+  createSubscriptionCheckout(
     planId: SubscriptionPlanId,
     term: SubscriptionTerm,
-    checkout: CreateSubscriptionCheckoutOptions = {},
+    checkout?: CreateSubscriptionCheckoutOptions,
     options?: CallOptions
-  ): Promise<SubscriptionCheckoutResult> {
-    const x = await this.extras()
-    const link = await x.run(x.subscriptions.checkout({ planId, term, ...checkout }), options?.signal)
-    return defined({ url: link.url, message: link.message })
-  }
-
+  ): Promise<SubscriptionCheckoutResult>
   /** The billing portal page (login sessions only). */
-  async createSubscriptionPortalSession(options?: CallOptions): Promise<SubscriptionPortalSession> {
-    const x = await this.extras()
-    const link = await x.run(x.subscriptions.portal, options?.signal)
-    return { url: link.url }
-  }
+  createSubscriptionPortalSession(options?: CallOptions): Promise<SubscriptionPortalSession>
+}
+
+export interface AccountApi extends AccountExtraCalls {}
+
+// each call of the group: loads it, then runs its code with this facade
+for (
+  const name of [
+    "create",
+    "getNonce",
+    "setDeviceId",
+    "walletBalance",
+    "validateUsername",
+    "transactionHistory",
+    "rewards",
+    "claimRewards",
+    "getSubscriptionStatus",
+    "getSubscriptionUsage",
+    "getTrialEligibility",
+    "getSubscriptionPlans",
+    "createSubscriptionCheckout",
+    "createSubscriptionPortalSession"
+  ] as const
+) {
+  Object.defineProperty(AccountApi.prototype, name, {
+    configurable: true,
+    writable: true,
+    value: async function(this: AccountApi, ...args: Array<unknown>) {
+      const x = await this._extras()
+      return (x.account[name] as (api: AccountApi, ...args: Array<unknown>) => unknown)(this, ...args)
+    }
+  })
 }
