@@ -143,20 +143,21 @@ export const failOnRefusal = <A, E, R>(wait: Effect.Effect<A, E, R>) =>
 /** The fields without which a call is not a project request: refusing them rejects `create` itself. */
 const shapeFields = new Set(["params", "type", "modelId"])
 
-const notAProject = (field: string, rule: string, message: string) =>
+/** The typed refusal of a bad argument, naming the field and the rule. */
+const badArgument = (field: string, rule: string, message: string) =>
   new InvalidRequestError(message, { reason: "InvalidRequest", fields: { field, rule } })
 
 /** Refuses, with a typed error, a value that is not a project request at all (`null`, a string, …). */
 const checkShape = (params: unknown): void => {
   if (params === null || typeof params !== "object" || Array.isArray(params)) {
-    throw notAProject("params", "type", `projects.create expects the project parameters as an object, got ${params === null ? "null" : Array.isArray(params) ? "an array" : typeof params}`)
+    throw badArgument("params", "type", `projects.create expects the project parameters as an object, got ${params === null ? "null" : Array.isArray(params) ? "an array" : typeof params}`)
   }
   const p = params as { readonly type?: unknown; readonly modelId?: unknown }
   if (p.type !== "image" && p.type !== "video" && p.type !== "audio") {
-    throw notAProject("type", "one-of", `type must be "image", "video" or "audio", got ${JSON.stringify(p.type) ?? "undefined"}`)
+    throw badArgument("type", "one-of", `type must be "image", "video" or "audio", got ${JSON.stringify(p.type) ?? "undefined"}`)
   }
   if (typeof p.modelId !== "string" || p.modelId.length === 0) {
-    throw notAProject("modelId", "non-empty-string", "modelId must be a non-empty string")
+    throw badArgument("modelId", "non-empty-string", "modelId must be a non-empty string")
   }
 }
 
@@ -173,9 +174,6 @@ const refusedHandle = (): Projects.Project => {
     cancel: Effect.void
   }
 }
-
-const badArgument = (field: string, rule: string, message: string) =>
-  new InvalidRequestError(message, { reason: "InvalidRequest", fields: { field, rule } })
 
 const checkProjectId = (projectId: unknown, field = "projectId"): string => {
   if (typeof projectId !== "string" || projectId.trim().length === 0) {
@@ -562,10 +560,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
 
   private requireSocket(call: string): void {
     if (this.socketDisabled) {
-      throw new InvalidRequestError(`${call} needs the socket, and this client was created with disableSocket: true`, {
-        reason: "InvalidRequest",
-        fields: { field: "disableSocket", rule: "socket-required" }
-      })
+      throw badArgument("disableSocket", "socket-required", `${call} needs the socket, and this client was created with disableSocket: true`)
     }
   }
 }
