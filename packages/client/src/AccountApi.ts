@@ -4,13 +4,12 @@
  *
  * @since 0.1.0
  */
-import * as SogniAccount from "@effect-sogni/core/SogniAccount"
-import * as SogniAuth from "@effect-sogni/core/SogniAuth"
+import type * as SogniAccount from "@effect-sogni/core/SogniAccount"
+import type * as SogniAuth from "@effect-sogni/core/SogniAuth"
 import type * as SogniConfig from "@effect-sogni/core/SogniConfig"
 import type * as SogniRest from "@effect-sogni/core/SogniRest"
 import * as SogniSocket from "@effect-sogni/core/SogniSocket"
 import * as Effect from "effect/Effect"
-import * as Redacted from "effect/Redacted"
 import type { CallOptions, Runner } from "./internal/runner.js"
 import { Emitter } from "./internal/emitter.js"
 import type { Extras } from "./internal/extrasGroup.js"
@@ -177,7 +176,8 @@ export class AccountApi extends Emitter<AccountEvents> {
    * the first such call
    */
   constructor(
-    private readonly runner: Runner<AccountRequirements>,
+    /** @internal */
+    readonly _runner: Runner<AccountRequirements>,
     private readonly extras: () => Promise<Extras>,
     /** @internal */
     readonly _onLogin: () => void
@@ -216,60 +216,10 @@ export class AccountApi extends Emitter<AccountEvents> {
     if (patch.balance !== undefined && changed.includes("balance")) this.emit("balance", patch.balance)
   }
 
-  /** Logs in with a username and password (wallet signature), then connects the socket. */
-  async login(username: string, password: string, _rememberMe?: boolean, _appSource?: string, options?: CallOptions): Promise<{ readonly username: string }> {
-    await this.runner.run(
-      Effect.flatMap(SogniAuth.SogniAuth, (auth) => auth.login(username, Redacted.make(password))),
-      options?.signal
-    )
-    this._update({ isAuthenticated: true, username })
-    this._onLogin()
-    return { username }
-  }
-
-  /** Ends the session and closes the socket. */
-  async logout(options?: CallOptions): Promise<void> {
-    await this.runner.run(Effect.flatMap(SogniAuth.SogniAuth, (auth) => auth.logout), options?.signal)
-    this.currentAccount._clear()
-  }
-
-  /** Reads the balances now (REST) and publishes them. */
-  async refreshBalance(options?: CallOptions): Promise<Balances> {
-    const balance = toBalances(
-      await this.runner.run(Effect.flatMap(SogniAccount.SogniAccount, (a) => a.refreshBalance), options?.signal)
-    )
-    this._update({ balance })
-    return balance
-  }
-
-  /** The balances with every amount present (the unclaimed worker earnings read as zero when not sent). */
-  async accountBalance(options?: CallOptions): Promise<FullBalances> {
-    const b = await this.refreshBalance(options)
-    const full = (d: BalanceData) => ({
-      settled: d.settled,
-      credit: d.credit,
-      debit: d.debit,
-      net: d.net,
-      relaxedUnclaimed: d.relaxedUnclaimed ?? "0",
-      fastUnclaimed: d.fastUnclaimed ?? "0"
-    })
-    return { sogni: full(b.sogni), spark: { ...full(b.spark), premiumCredit: b.spark.premiumCredit } }
-  }
-
-  /**
-   * The account behind the credential (`GET /v1/account/me`); its username, e-mail and wallet also
-   * become `currentAccount`'s, as in the official client.
-   */
-  async me(options?: CallOptions): Promise<MeData> {
-    const me = await this.runner.run(Effect.flatMap(SogniAccount.SogniAccount, (a) => a.me), options?.signal)
-    this._update({ username: me.username, email: me.currentEmail === "" ? undefined : me.currentEmail, walletAddress: me.walletAddress })
-    return { ...me }
-  }
-
   /** Changes the connection's network; resolves with the network the server confirmed. */
   async switchNetwork(network: SupernetType, options?: CallOptions): Promise<SupernetType> {
     this._update({ networkStatus: "switching" })
-    const confirmed = await this.runner.run(
+    const confirmed = await this._runner.run(
       Effect.flatMap(SogniSocket.SogniSocket, (s) => s.switchNetwork(network)),
       options?.signal
     ).finally(() => {
@@ -286,13 +236,27 @@ export class AccountApi extends Emitter<AccountEvents> {
 }
 
 /**
- * The members of {@link AccountApi} whose code is the extras group's (signup, nonces, device ids, wallet
- * and username checks, transaction history, rewards, subscriptions): each loads the group on its first
- * call and runs there (`internal/extrasGroup.ts`), so the image program carries their names only.
+ * The members of {@link AccountApi} an image program never calls (login and logout, balances and the
+ * account record, signup, nonces, device ids, wallet and username checks, transaction history, rewards,
+ * subscriptions): their code is `internal/accountCalls.ts`, loaded with the first of them (those of the
+ * extras group then load that group too), so the image program carries their names only.
  *
  * @since 0.1.0
  */
-export interface AccountExtraCalls {
+export interface AccountCalls {
+  /** Logs in with a username and password (wallet signature), then connects the socket. */
+  login(username: string, password: string, rememberMe?: boolean, appSource?: string, options?: CallOptions): Promise<{ readonly username: string }>
+  /** Ends the session and closes the socket. */
+  logout(options?: CallOptions): Promise<void>
+  /** Reads the balances now (REST) and publishes them. */
+  refreshBalance(options?: CallOptions): Promise<Balances>
+  /** The balances with every amount present (the unclaimed worker earnings read as zero when not sent). */
+  accountBalance(options?: CallOptions): Promise<FullBalances>
+  /**
+   * The account behind the credential (`GET /v1/account/me`); its username, e-mail and wallet also
+   * become `currentAccount`'s, as in the official client.
+   */
+  me(options?: CallOptions): Promise<MeData>
   /**
    * Signs up a new account and logs it in (the session's tokens stay inside the client, as with
    * {@link AccountApi.login}); then connects the socket. The password never leaves the process: the signup is signed
@@ -350,11 +314,18 @@ export interface AccountExtraCalls {
   createSubscriptionPortalSession(options?: CallOptions): Promise<SubscriptionPortalSession>
 }
 
-export interface AccountApi extends AccountExtraCalls {}
+export interface AccountApi extends AccountCalls {}
 
-// each call of the group: loads it, then runs its code with this facade
+let calls: Promise<typeof import("./internal/accountCalls.js")> | undefined
+
+// each of them: loads their module, then runs its code with this facade
 for (
   const name of [
+    "login",
+    "logout",
+    "refreshBalance",
+    "accountBalance",
+    "me",
     "create",
     "getNonce",
     "setDeviceId",
@@ -375,8 +346,8 @@ for (
     configurable: true,
     writable: true,
     value: async function(this: AccountApi, ...args: Array<unknown>) {
-      const x = await this._extras()
-      return (x.account[name] as (api: AccountApi, ...args: Array<unknown>) => unknown)(this, ...args)
+      const code = await (calls ??= import("./internal/accountCalls.js"))
+      return (code.calls[name] as (api: AccountApi, ...args: Array<unknown>) => unknown)(this, ...args)
     }
   })
 }

@@ -23,9 +23,7 @@ import * as Loras from "@effect-sogni/media/Loras"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
-import type { AccountApi, AccountExtraCalls } from "../AccountApi.js"
 import type { PersonalLoras } from "../LorasApi.js"
 import type {
   AvailableLorasParams,
@@ -35,7 +33,6 @@ import type {
   Reward,
   RewardsQuery,
   SubscriptionEntitlementSnapshot,
-  SubscriptionPlanId,
   SubscriptionUsage,
   TokenType,
   TxHistoryEntry,
@@ -197,131 +194,66 @@ export interface Extras {
   readonly subscriptionStatus: (signal?: AbortSignal) => Promise<SubscriptionEntitlementSnapshot>
   /** This period's renders and trial credits. */
   readonly subscriptionUsage: (signal?: AbortSignal) => Promise<SubscriptionUsage>
-  /** The code of `sogni.account`'s {@link AccountExtraCalls}, each called with the facade first. */
-  readonly account: AccountCalls
 }
-
-/** {@link AccountExtraCalls} as functions of the `AccountApi` they run for. */
-export type AccountCalls = {
-  readonly [K in keyof AccountExtraCalls]: (
-    api: AccountApi,
-    ...args: Parameters<AccountExtraCalls[K]>
-  ) => ReturnType<AccountExtraCalls[K]>
-}
-
-/** The account calls over the group's functions (`x`: the group made by {@link make}). */
-const accountCalls = (x: Omit<Extras, "account">): AccountCalls => ({
-  create: async (api, params, rememberMe, options) => {
-    const password = typeof params === "object" && params !== null && typeof params.password === "string" ? params.password : ""
-    const created = await x.run(x.signup({ ...params, password: Redacted.make(password), rememberMe }), options?.signal)
-    api._update({ isAuthenticated: true, username: created.username, walletAddress: created.walletAddress })
-    api._onLogin()
-    return created
-  },
-  getNonce: (_, walletAddress, options) => x.run(x.nonce(walletAddress), options?.signal),
-  setDeviceId: async (_, deviceId, options) => {
-    await x.run(x.setDeviceId(deviceId), options?.signal)
-  },
-  walletBalance: async (_, walletAddress, provider, options) => ({
-    ...await x.run(x.walletBalance(walletAddress, provider ?? "base"), options?.signal)
-  }),
-  validateUsername: async (_, username, options) => {
-    const check = await x.run(x.validateUsername(username), options?.signal)
-    return check._tag === "Available"
-      ? { status: "success", data: undefined }
-      : { status: "error", message: check.message, errorCode: x.usernameTaken }
-  },
-  transactionHistory: (_, params, options) => x.transactionHistory(params, options?.signal),
-  rewards: (_, query = {}, options) => x.rewardList(query, options?.signal),
-  claimRewards: async (_, rewardIds, claim = {}, options) => {
-    await x.run(x.rewards.claim(rewardIds, { provider: claim.provider, turnstileToken: claim.turnstileToken }), options?.signal)
-  },
-  getSubscriptionStatus: async (api, options) => {
-    const subscription = await x.subscriptionStatus(options?.signal)
-    api._update({ subscription })
-    return subscription
-  },
-  getSubscriptionUsage: (_, options) => x.subscriptionUsage(options?.signal),
-  getTrialEligibility: async (_, options) => {
-    const t = await x.run(x.subscriptions.trialEligibility, options?.signal)
-    return { eligible: t.eligible, reasonCode: t.reasonCode }
-  },
-  getSubscriptionPlans: async (_, options) => {
-    const plans = await x.run(x.subscriptions.plans, options?.signal)
-    const planIds = x.planIds
-    return plans.map((p) => ({ ...p, tier: planIds.includes(p.tier) ? p.tier as SubscriptionPlanId : p.planId }))
-  },
-  createSubscriptionCheckout: async (_, planId, term, checkout = {}, options) => {
-    const link = await x.run(x.subscriptions.checkout({ planId, term, ...checkout }), options?.signal)
-    return defined({ url: link.url, message: link.message })
-  },
-  createSubscriptionPortalSession: async (_, options) => {
-    const link = await x.run(x.subscriptions.portal, options?.signal)
-    return { url: link.url }
-  }
-})
 
 /** Reads the group's services out of its built runtime (`LazyRuntimes` builds it before calling this). */
-export const make = (runner: Runner<ExtrasBase | ExtrasServices>): Extras => {
-  const x: Omit<Extras, "account"> = {
-    run: (effect, signal) => runner.run(effect, signal),
-    rewards: runner.runtime.runSync(Rewards.Rewards),
-    subscriptions: runner.runtime.runSync(Subscriptions.Subscriptions),
-    planIds: Subscriptions.PlanId.literals,
-    entitlementOf: (event) => Stream.runHead(Subscriptions.decodedPushes(Stream.make(event), Subscriptions.Entitlement)),
-    snapshotOfEntitlement,
-    announcements: runner.runtime.runSync(Announcements.Announcements),
-    loras: runner.runtime.runSync(Loras.Loras),
-    toCatalogEntry,
-    toPersonal,
-    availableLoras: async (params, personal, options) => {
-      const modelId = params.modelId
-      const loras = runner.runtime.runSync(Loras.Loras)
-      const catalog = await runner.run(loras.catalog({ modelId }), options?.signal)
-      const base: LoraCatalog = {
-        ...(catalog.lastUpdated !== undefined ? { lastUpdated: catalog.lastUpdated } : {}),
-        loras: catalog.loras.map(toCatalogEntry),
-        models: [...catalog.models],
-        constraints: { ...catalog.constraints }
-      }
-      if (params.includePersonal !== true) return base
-      const mine = await personal.catalog(modelId !== undefined ? { modelId } : {}, options)
-      return {
-        ...base,
-        loras: [...base.loras, ...mine.loras],
-        models: [...new Set([...base.models, ...mine.loras.flatMap((l) => l.modelIds)])].sort()
-      }
-    },
-    leaderboard: Stats.leaderboard,
-    walletBalance: AccountChecks.walletBalance,
-    validateUsername: AccountChecks.validateUsername,
-    signup: SogniAccount.signup,
-    nonce: SogniAccount.nonce,
-    setDeviceId: SogniAccount.setDeviceId,
-    usernameTaken: AccountChecks.USERNAME_TAKEN,
-    transactionHistory: async (params, signal) => {
-      const rewards = runner.runtime.runSync(Rewards.Rewards)
-      const page = await runner.run(rewards.transactions({ address: params.address, limit: params.limit, offset: params.offset }), signal)
-      return { entries: page.transactions.map((tx) => txEntryOf(tx, params.address)), next: { ...params, offset: page.next } }
-    },
-    rewardList: async (query, signal) => {
-      const list = await runner.run(Effect.flatMap(Rewards.Rewards, (r) => r.list({ provider: query.provider })), signal)
-      return list.map((raw) => rewardOf(raw, query.provider))
-    },
-    subscriptionStatus: async (signal) => {
-      const status = await runner.run(Effect.flatMap(Subscriptions.Subscriptions, (s) => s.status), signal)
-      return snapshotOfStatus(status.subscription)
-    },
-    subscriptionUsage: async (signal) => {
-      const u = await runner.run(Effect.flatMap(Subscriptions.Subscriptions, (s) => s.usage), signal)
-      return defined({
-        periodRenderSpark: u.periodRenderSpark,
-        periodJobs: u.periodJobs,
-        trialEndsAt: orUndefined(u.trialEndsAt),
-        trialCreditsLimit: orUndefined(u.trialCreditsLimit),
-        trialCreditsUsed: orUndefined(u.trialCreditsUsed)
-      })
+export const make = (runner: Runner<ExtrasBase | ExtrasServices>): Extras => ({
+  run: (effect, signal) => runner.run(effect, signal),
+  rewards: runner.runtime.runSync(Rewards.Rewards),
+  subscriptions: runner.runtime.runSync(Subscriptions.Subscriptions),
+  planIds: Subscriptions.PlanId.literals,
+  entitlementOf: (event) => Stream.runHead(Subscriptions.decodedPushes(Stream.make(event), Subscriptions.Entitlement)),
+  snapshotOfEntitlement,
+  announcements: runner.runtime.runSync(Announcements.Announcements),
+  loras: runner.runtime.runSync(Loras.Loras),
+  toCatalogEntry,
+  toPersonal,
+  availableLoras: async (params, personal, options) => {
+    const modelId = params.modelId
+    const loras = runner.runtime.runSync(Loras.Loras)
+    const catalog = await runner.run(loras.catalog({ modelId }), options?.signal)
+    const base: LoraCatalog = {
+      ...(catalog.lastUpdated !== undefined ? { lastUpdated: catalog.lastUpdated } : {}),
+      loras: catalog.loras.map(toCatalogEntry),
+      models: [...catalog.models],
+      constraints: { ...catalog.constraints }
     }
+    if (params.includePersonal !== true) return base
+    const mine = await personal.catalog(modelId !== undefined ? { modelId } : {}, options)
+    return {
+      ...base,
+      loras: [...base.loras, ...mine.loras],
+      models: [...new Set([...base.models, ...mine.loras.flatMap((l) => l.modelIds)])].sort()
+    }
+  },
+  leaderboard: Stats.leaderboard,
+  walletBalance: AccountChecks.walletBalance,
+  validateUsername: AccountChecks.validateUsername,
+  signup: SogniAccount.signup,
+  nonce: SogniAccount.nonce,
+  setDeviceId: SogniAccount.setDeviceId,
+  usernameTaken: AccountChecks.USERNAME_TAKEN,
+  transactionHistory: async (params, signal) => {
+    const rewards = runner.runtime.runSync(Rewards.Rewards)
+    const page = await runner.run(rewards.transactions({ address: params.address, limit: params.limit, offset: params.offset }), signal)
+    return { entries: page.transactions.map((tx) => txEntryOf(tx, params.address)), next: { ...params, offset: page.next } }
+  },
+  rewardList: async (query, signal) => {
+    const list = await runner.run(Effect.flatMap(Rewards.Rewards, (r) => r.list({ provider: query.provider })), signal)
+    return list.map((raw) => rewardOf(raw, query.provider))
+  },
+  subscriptionStatus: async (signal) => {
+    const status = await runner.run(Effect.flatMap(Subscriptions.Subscriptions, (s) => s.status), signal)
+    return snapshotOfStatus(status.subscription)
+  },
+  subscriptionUsage: async (signal) => {
+    const u = await runner.run(Effect.flatMap(Subscriptions.Subscriptions, (s) => s.usage), signal)
+    return defined({
+      periodRenderSpark: u.periodRenderSpark,
+      periodJobs: u.periodJobs,
+      trialEndsAt: orUndefined(u.trialEndsAt),
+      trialCreditsLimit: orUndefined(u.trialCreditsLimit),
+      trialCreditsUsed: orUndefined(u.trialCreditsUsed)
+    })
   }
-  return { ...x, account: accountCalls(x) }
-}
+})
