@@ -4,10 +4,11 @@
  * the extras group (signup, nonces, device ids, wallet and username checks, transaction history,
  * rewards, subscriptions), which load that group as before. A program that only renders images calls
  * none of them: `AccountApi` keeps their names, each forwarding to the function of that name here with
- * the facade as first argument.
+ * the facade as first argument. `SogniClient.setTokens` resumes its session here too.
  */
 import * as SogniAccount from "@effect-sogni/core/SogniAccount"
 import * as SogniAuth from "@effect-sogni/core/SogniAuth"
+import * as SogniSocket from "@effect-sogni/core/SogniSocket"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import { type AccountApi, type AccountCalls, toBalances } from "../AccountApi.js"
@@ -129,4 +130,26 @@ export const calls: AccountCallsCode = {
     const link = await x.run(x.subscriptions.portal, options?.signal)
     return { url: link.url }
   }
+}
+
+/**
+ * `SogniClient.setTokens` once its arguments are checked: the tokens are handed to the session, the
+ * account is read (and becomes `currentAccount`'s), then the socket connects unless it is disabled.
+ */
+export const resumeSession = async (
+  api: AccountApi,
+  tokens: { readonly token: string; readonly refreshToken: string },
+  connect: boolean
+): Promise<void> => {
+  await api._runner.run(
+    Effect.flatMap(SogniAuth.SogniAuth, (auth) =>
+      auth.setTokens({ token: Redacted.make(tokens.token), refreshToken: Redacted.make(tokens.refreshToken) }))
+  )
+  const me = await api.me()
+  api._update({
+    isAuthenticated: true,
+    ...(typeof me["username"] === "string" ? { username: me["username"] } : {}),
+    ...(typeof me["walletAddress"] === "string" ? { walletAddress: me["walletAddress"] } : {})
+  })
+  if (connect) await api._runner.run(Effect.flatMap(SogniSocket.SogniSocket, (s) => s.connect))
 }
