@@ -221,16 +221,17 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
 
   /** @internal */
   constructor(
-    private readonly runner: Runner<ProjectsRequirements>,
+    /** @internal */
+    readonly _runner: Runner<ProjectsRequirements>,
     /** Loads the LoRA code and service on the first LoRA call. */
     private readonly extras: () => Promise<Extras>,
     private readonly socketDisabled: boolean
   ) {
     super()
     this.personalLoras = new PersonalLoras(extras)
-    this.assets = new Assets(runner)
+    this.assets = new Assets(_runner)
     this.projectContext = {
-      runner,
+      runner: _runner,
       onSettled: (p) => {
         this.tracked.delete(p.id)
       },
@@ -304,7 +305,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
   /** Waits for the first list of available models (connecting if needed). `timeout` in ms (default 10 s). */
   async waitForModels(timeout?: number, options?: CallOptions): Promise<ReadonlyArray<AvailableModel>> {
     this.requireSocket("waitForModels")
-    return this.runner.run(
+    return this._runner.run(
       failOnRefusal(Effect.flatMap(Models.Models, (m) => m.waitForModels(timeout ?? 10_000))),
       options?.signal
     )
@@ -316,7 +317,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
    */
   async getAvailableModels(network?: SupernetType, options?: CallOptions): Promise<ReadonlyArray<AvailableModel>> {
     if (network !== undefined) {
-      return this.runner.run(Effect.flatMap(Models.Models, (m) => m.availableOn(network)), options?.signal)
+      return this._runner.run(Effect.flatMap(Models.Models, (m) => m.availableOn(network)), options?.signal)
     }
     if (this.models.length > 0) return this.models
     return this.waitForModels(undefined, options)
@@ -336,7 +337,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
     checkShape(params)
     const input = await toMediaInput(params)
     // `prepare` decodes the parameters once (a typed error naming the field), then the project starts
-    const created = await this.runner
+    const created = await this._runner
       .runNow(Effect.flatMap(Projects.Projects, (p) => Effect.flatMap(p.prepare(input), p.submit)), options?.signal)
       .then((handle) => ({ handle, refused: undefined }), (error: unknown) => {
         if (isInvalidRequestError(error) && !shapeFields.has(String(error.field))) {
@@ -367,13 +368,6 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
     return project
   }
 
-  /**
-   * In-flight projects of this account running under another `appId` (another app, device or headless
-   * client): read-only and untracked, as in the official client. Needs no socket.
-   */
-  async listProjectsElsewhere(options?: CallOptions): Promise<Array<RecoveredProject>> {
-    return (await loadGroup()).elsewhere(this.runner, options)
-  }
 
   /**
    * The stored record of a finished project (`GET /v1/projects/{id}`). The platform stores a project only
@@ -382,7 +376,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
    */
   async get(projectId: string, options?: CallOptions): Promise<RawProject> {
     const id = checkProjectId(projectId)
-    return (await loadGroup()).record(this.runner, id, options)
+    return (await loadGroup()).record(this._runner, id, options)
   }
 
   /**
@@ -392,7 +386,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
    */
   async getStatus(projectId: string, options?: CallOptions): Promise<ProjectStatusSnapshot> {
     const id = checkProjectId(projectId)
-    return (await loadGroup()).status(this.runner, id, options)
+    return (await loadGroup()).status(this._runner, id, options)
   }
 
   /**
@@ -414,7 +408,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
     if (delayMs !== undefined && !(Number.isFinite(delayMs) && delayMs >= 0)) {
       throw badArgument("delayMs", "non-negative-number", `delayMs must be a non-negative number, got ${String(delayMs)}`)
     }
-    return (await loadGroup()).resolveMissing(this.runner, projectIds, attempts, delayMs, options)
+    return (await loadGroup()).resolveMissing(this._runner, projectIds, attempts, delayMs, options)
   }
 
   /**
@@ -431,7 +425,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
     if (!syncReasons.includes(reason)) {
       throw badArgument("reason", "one-of", `reason must be one of ${syncReasons.join(", ")}, got ${String(reason)}`)
     }
-    return this.queueSync(reason, () => loadGroup().then((m) => m.readSnapshot(this.runner, options)), options)
+    return this.queueSync(reason, () => loadGroup().then((m) => m.readSnapshot(this._runner, options)), options)
   }
 
   /** @internal The `authenticated` frame carries the same snapshot: reconcile against it. */
@@ -443,7 +437,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
       unclaimedCompletedProjects: frame.unclaimedCompletedProjects
     }
     this.queueSync("authenticated", () => Promise.resolve(snapshot)).catch((error: unknown) =>
-      this.runner.run(Effect.logWarning("project reconciliation after authenticated failed", error)).catch(() => undefined)
+      this._runner.run(Effect.logWarning("project reconciliation after authenticated failed", error)).catch(() => undefined)
     )
   }
 
@@ -486,7 +480,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
     }
     const group = await loadGroup()
     return group.reconcile({
-      runner: this.runner,
+      runner: this._runner,
       tracked: this.tracked,
       recovered: this.recovered,
       announced: this.announced,
@@ -504,28 +498,12 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
 
   /** Size presets of a model on a network. */
   getSizePresets(network: SupernetType, modelId: string, _forceRefresh?: boolean, options?: CallOptions): Promise<ReadonlyArray<SizePreset>> {
-    return this.runner.run(Effect.flatMap(Models.Models, (m) => m.sizePresets(modelId, network)), options?.signal)
+    return this._runner.run(Effect.flatMap(Models.Models, (m) => m.sizePresets(modelId, network)), options?.signal)
   }
 
-  /** The controls a model offers (steps, guidance, samplers, schedulers, sizes, fps, …). */
-  async getModelOptions(modelId: string, options?: CallOptions): Promise<ModelOptions> {
-    return (await loadGroup()).modelOptions(this.runner, modelId, options)
-  }
 
-  /** The cost of an image project (the official client's request shape; `tokenType` defaults to `sogni`). */
-  async estimateCost(request: EstimateRequest, options?: CallOptions): Promise<CostEstimation> {
-    return (await loadGroup()).estimateCost(this.runner, request, options)
-  }
 
-  /** The cost of a video project. */
-  async estimateVideoCost(request: VideoEstimateRequest, options?: CallOptions): Promise<CostEstimation> {
-    return (await loadGroup()).estimateVideoCost(this.runner, request, options)
-  }
 
-  /** The cost of an audio project. */
-  async estimateAudioCost(request: AudioEstimateRequest, options?: CallOptions): Promise<CostEstimation> {
-    return (await loadGroup()).estimateAudioCost(this.runner, request, options)
-  }
 
   /** The adapter's `Project` over a media project (its events re-emitted on `"project"` / `"job"`). */
   private mirror(handle: Projects.Project, params: ProjectParams): Project {
@@ -546,7 +524,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
     if (this.socketDisabled || list.length === 0) return
     const fresh = list.filter((p) => !this.tracked.has(p.id.toUpperCase()) && !this.tracked.has(p.id))
     if (fresh.length === 0) return
-    const handles = await this.runner.run(
+    const handles = await this._runner.run(
       Effect.flatMap(Projects.Projects, (projects) => Effect.forEach(fresh, (p) => projects.adopt(p, true))),
       options?.signal
     )
@@ -563,4 +541,40 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
       throw badArgument("disableSocket", "socket-required", `${call} needs the socket, and this client was created with disableSocket: true`)
     }
   }
+}
+
+/**
+ * The members of {@link ProjectsApi} whose code is `internal/projectsGroup.ts` (lookups of projects
+ * elsewhere, model options, cost estimates): each loads the group with its first call and runs there.
+ *
+ * @since 0.1.0
+ */
+export interface ProjectsGroupCalls {
+  /**
+   * In-flight projects of this account running under another `appId` (another app, device or headless
+   * client): read-only and untracked, as in the official client. Needs no socket.
+   */
+  listProjectsElsewhere(options?: CallOptions): Promise<Array<RecoveredProject>>
+  /** The controls a model offers (steps, guidance, samplers, schedulers, sizes, fps, …). */
+  getModelOptions(modelId: string, options?: CallOptions): Promise<ModelOptions>
+  /** The cost of an image project (the official client's request shape; `tokenType` defaults to `sogni`). */
+  estimateCost(request: EstimateRequest, options?: CallOptions): Promise<CostEstimation>
+  /** The cost of a video project. */
+  estimateVideoCost(request: VideoEstimateRequest, options?: CallOptions): Promise<CostEstimation>
+  /** The cost of an audio project. */
+  estimateAudioCost(request: AudioEstimateRequest, options?: CallOptions): Promise<CostEstimation>
+}
+
+export interface ProjectsApi extends ProjectsGroupCalls {}
+
+// each of them: loads the group, then runs its code with this facade
+for (const name of ["listProjectsElsewhere", "getModelOptions", "estimateCost", "estimateVideoCost", "estimateAudioCost"] as const) {
+  Object.defineProperty(ProjectsApi.prototype, name, {
+    configurable: true,
+    writable: true,
+    value: async function(this: ProjectsApi, ...args: Array<unknown>) {
+      const group = await loadGroup()
+      return (group.calls[name] as (api: ProjectsApi, ...args: Array<unknown>) => unknown)(this, ...args)
+    }
+  })
 }
