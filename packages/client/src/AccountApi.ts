@@ -12,6 +12,7 @@ import * as SogniSocket from "@effect-sogni/core/SogniSocket"
 import * as Effect from "effect/Effect"
 import type { CallOptions, Runner } from "./internal/runner.js"
 import { Emitter } from "./internal/emitter.js"
+import { forwardCalls } from "./internal/forward.js"
 import type { Extras } from "./internal/extrasGroup.js"
 import type {
   AccountCreateParams,
@@ -176,8 +177,7 @@ export class AccountApi extends Emitter<AccountEvents> {
    * the first such call
    */
   constructor(
-    /** @internal */
-    readonly _runner: Runner<AccountRequirements>,
+    private readonly runner: Runner<AccountRequirements>,
     private readonly extras: () => Promise<Extras>,
     /** @internal */
     readonly _onLogin: () => void
@@ -185,10 +185,16 @@ export class AccountApi extends Emitter<AccountEvents> {
     super()
   }
 
-  /** @internal The extras group, loaded on first use. */
+  /** @internal The client's runner, for the calls of `internal/accountCalls.ts`. */
+  get _runner(): Runner<AccountRequirements> {
+    return this.runner
+  }
+
+  /** @internal Loads the extras group, for the calls of `internal/accountCalls.ts`. */
   _extras(): Promise<Extras> {
     return this.extras()
   }
+
 
   /**
    * A `subscriptionEntitlementUpdated` push: decoded (the subscription code loads with the first one)
@@ -219,7 +225,7 @@ export class AccountApi extends Emitter<AccountEvents> {
   /** Changes the connection's network; resolves with the network the server confirmed. */
   async switchNetwork(network: SupernetType, options?: CallOptions): Promise<SupernetType> {
     this._update({ networkStatus: "switching" })
-    const confirmed = await this._runner.run(
+    const confirmed = await this.runner.run(
       Effect.flatMap(SogniSocket.SogniSocket, (s) => s.switchNetwork(network)),
       options?.signal
     ).finally(() => {
@@ -319,8 +325,9 @@ export interface AccountApi extends AccountCalls {}
 let calls: Promise<typeof import("./internal/accountCalls.js")> | undefined
 
 // each of them: loads their module, then runs its code with this facade
-for (
-  const name of [
+forwardCalls(
+  AccountApi,
+  [
     "login",
     "logout",
     "refreshBalance",
@@ -340,14 +347,6 @@ for (
     "getSubscriptionPlans",
     "createSubscriptionCheckout",
     "createSubscriptionPortalSession"
-  ] as const
-) {
-  Object.defineProperty(AccountApi.prototype, name, {
-    configurable: true,
-    writable: true,
-    value: async function(this: AccountApi, ...args: Array<unknown>) {
-      const code = await (calls ??= import("./internal/accountCalls.js"))
-      return (code.calls[name] as (api: AccountApi, ...args: Array<unknown>) => unknown)(this, ...args)
-    }
-  })
-}
+  ],
+  () => (calls ??= import("./internal/accountCalls.js")).then((m) => m.calls)
+)

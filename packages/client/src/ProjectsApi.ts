@@ -20,7 +20,8 @@ import { Emitter } from "./internal/emitter.js"
 import type { Extras } from "./internal/extrasGroup.js"
 import type { WireSnapshot } from "./internal/projectsGroup.js"
 import type { CallOptions, Runner } from "./internal/runner.js"
-import { Assets, PersonalLoras } from "./LorasApi.js"
+import { forwardCalls } from "./internal/forward.js"
+import { Assets, loadLoraCalls, PersonalLoras } from "./LorasApi.js"
 import { isAudioModel, isModelArtifactModel, isVideoModel } from "./models.js"
 import { Project, type ProjectContext } from "./Project.js"
 import type {
@@ -218,20 +219,22 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
   private jobListeners = 0
   /** What every `Project` of this client shares: one object, not closures per project. */
   private readonly projectContext: ProjectContext
+  /** @internal Loads the extras group (the LoRA catalog) on the first LoRA call. */
+  readonly _extras: () => Promise<Extras>
 
   /** @internal */
   constructor(
-    /** @internal */
-    readonly _runner: Runner<ProjectsRequirements>,
+    private readonly runner: Runner<ProjectsRequirements>,
     /** Loads the LoRA code and service on the first LoRA call. */
-    private readonly extras: () => Promise<Extras>,
+    extras: () => Promise<Extras>,
     private readonly socketDisabled: boolean
   ) {
     super()
+    this._extras = extras
     this.personalLoras = new PersonalLoras(extras)
-    this.assets = new Assets(_runner)
+    this.assets = new Assets(runner)
     this.projectContext = {
-      runner: _runner,
+      runner,
       onSettled: (p) => {
         this.tracked.delete(p.id)
       },
@@ -239,6 +242,11 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
       emitJob: (event) => this.emit("job", event),
       wantsJob: () => this.jobListeners > 0
     }
+  }
+
+  /** @internal The client's runner, for the calls of `internal/projectsGroup.ts`. */
+  get _runner(): Runner<ProjectsRequirements> {
+    return this.runner
   }
 
   protected override listenersChanged(event: keyof ProjectsApiEvents, delta: number): void {
@@ -260,31 +268,9 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
     return isModelArtifactModel(modelId)
   }
 
-  /**
-   * The LoRA catalog, optionally only what one model accepts; `includePersonal` adds the account's
-   * ready imported LoRAs (and the models they serve).
-   */
-  async availableLoras(params: AvailableLorasParams = {}, options?: CallOptions): Promise<LoraCatalog> {
-    return (await this.extras()).availableLoras(params, this.personalLoras, options)
-  }
 
-  /** One LoRA by id (a `personal-…` id is looked up in the account's library); `undefined` when unknown. */
-  async getLora(loraId: string, options?: CallOptions): Promise<LoraCatalogEntry | undefined> {
-    const { loras } = loraId.startsWith("personal-")
-      ? await this.personalLoras.catalog({}, options)
-      : await this.availableLoras({}, options)
-    return loras.find((l) => l.loraId === loraId)
-  }
 
-  /** Whether the model accepts LoRAs. */
-  async supportsLoras(modelId: string, options?: CallOptions): Promise<boolean> {
-    return (await this.availableLoras({}, options)).models.includes(modelId)
-  }
 
-  /** How many LoRAs a request may carry and the strength bounds. */
-  async loraConstraints(options?: CallOptions): Promise<LoraConstraints> {
-    return (await this.availableLoras({}, options)).constraints
-  }
 
   /** @internal */
   _setAvailableModels(models: ReadonlyArray<AvailableModel>): void {
@@ -305,7 +291,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
   /** Waits for the first list of available models (connecting if needed). `timeout` in ms (default 10 s). */
   async waitForModels(timeout?: number, options?: CallOptions): Promise<ReadonlyArray<AvailableModel>> {
     this.requireSocket("waitForModels")
-    return this._runner.run(
+    return this.runner.run(
       failOnRefusal(Effect.flatMap(Models.Models, (m) => m.waitForModels(timeout ?? 10_000))),
       options?.signal
     )
@@ -317,7 +303,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
    */
   async getAvailableModels(network?: SupernetType, options?: CallOptions): Promise<ReadonlyArray<AvailableModel>> {
     if (network !== undefined) {
-      return this._runner.run(Effect.flatMap(Models.Models, (m) => m.availableOn(network)), options?.signal)
+      return this.runner.run(Effect.flatMap(Models.Models, (m) => m.availableOn(network)), options?.signal)
     }
     if (this.models.length > 0) return this.models
     return this.waitForModels(undefined, options)
@@ -337,7 +323,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
     checkShape(params)
     const input = await toMediaInput(params)
     // `prepare` decodes the parameters once (a typed error naming the field), then the project starts
-    const created = await this._runner
+    const created = await this.runner
       .runNow(Effect.flatMap(Projects.Projects, (p) => Effect.flatMap(p.prepare(input), p.submit)), options?.signal)
       .then((handle) => ({ handle, refused: undefined }), (error: unknown) => {
         if (isInvalidRequestError(error) && !shapeFields.has(String(error.field))) {
@@ -376,7 +362,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
    */
   async get(projectId: string, options?: CallOptions): Promise<RawProject> {
     const id = checkProjectId(projectId)
-    return (await loadGroup()).record(this._runner, id, options)
+    return (await loadGroup()).record(this.runner, id, options)
   }
 
   /**
@@ -386,7 +372,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
    */
   async getStatus(projectId: string, options?: CallOptions): Promise<ProjectStatusSnapshot> {
     const id = checkProjectId(projectId)
-    return (await loadGroup()).status(this._runner, id, options)
+    return (await loadGroup()).status(this.runner, id, options)
   }
 
   /**
@@ -408,7 +394,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
     if (delayMs !== undefined && !(Number.isFinite(delayMs) && delayMs >= 0)) {
       throw badArgument("delayMs", "non-negative-number", `delayMs must be a non-negative number, got ${String(delayMs)}`)
     }
-    return (await loadGroup()).resolveMissing(this._runner, projectIds, attempts, delayMs, options)
+    return (await loadGroup()).resolveMissing(this.runner, projectIds, attempts, delayMs, options)
   }
 
   /**
@@ -425,7 +411,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
     if (!syncReasons.includes(reason)) {
       throw badArgument("reason", "one-of", `reason must be one of ${syncReasons.join(", ")}, got ${String(reason)}`)
     }
-    return this.queueSync(reason, () => loadGroup().then((m) => m.readSnapshot(this._runner, options)), options)
+    return this.queueSync(reason, () => loadGroup().then((m) => m.readSnapshot(this.runner, options)), options)
   }
 
   /** @internal The `authenticated` frame carries the same snapshot: reconcile against it. */
@@ -437,7 +423,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
       unclaimedCompletedProjects: frame.unclaimedCompletedProjects
     }
     this.queueSync("authenticated", () => Promise.resolve(snapshot)).catch((error: unknown) =>
-      this._runner.run(Effect.logWarning("project reconciliation after authenticated failed", error)).catch(() => undefined)
+      this.runner.run(Effect.logWarning("project reconciliation after authenticated failed", error)).catch(() => undefined)
     )
   }
 
@@ -480,7 +466,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
     }
     const group = await loadGroup()
     return group.reconcile({
-      runner: this._runner,
+      runner: this.runner,
       tracked: this.tracked,
       recovered: this.recovered,
       announced: this.announced,
@@ -498,7 +484,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
 
   /** Size presets of a model on a network. */
   getSizePresets(network: SupernetType, modelId: string, _forceRefresh?: boolean, options?: CallOptions): Promise<ReadonlyArray<SizePreset>> {
-    return this._runner.run(Effect.flatMap(Models.Models, (m) => m.sizePresets(modelId, network)), options?.signal)
+    return this.runner.run(Effect.flatMap(Models.Models, (m) => m.sizePresets(modelId, network)), options?.signal)
   }
 
 
@@ -524,7 +510,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
     if (this.socketDisabled || list.length === 0) return
     const fresh = list.filter((p) => !this.tracked.has(p.id.toUpperCase()) && !this.tracked.has(p.id))
     if (fresh.length === 0) return
-    const handles = await this._runner.run(
+    const handles = await this.runner.run(
       Effect.flatMap(Projects.Projects, (projects) => Effect.forEach(fresh, (p) => projects.adopt(p, true))),
       options?.signal
     )
@@ -568,13 +554,27 @@ export interface ProjectsGroupCalls {
 export interface ProjectsApi extends ProjectsGroupCalls {}
 
 // each of them: loads the group, then runs its code with this facade
-for (const name of ["listProjectsElsewhere", "getModelOptions", "estimateCost", "estimateVideoCost", "estimateAudioCost"] as const) {
-  Object.defineProperty(ProjectsApi.prototype, name, {
-    configurable: true,
-    writable: true,
-    value: async function(this: ProjectsApi, ...args: Array<unknown>) {
-      const group = await loadGroup()
-      return (group.calls[name] as (api: ProjectsApi, ...args: Array<unknown>) => unknown)(this, ...args)
-    }
-  })
+forwardCalls(
+  ProjectsApi,
+  ["listProjectsElsewhere", "getModelOptions", "estimateCost", "estimateVideoCost", "estimateAudioCost"],
+  () => loadGroup().then((m) => m.calls)
+)
+
+/** The LoRA catalog members of {@link ProjectsApi} (their code: `internal/loraCalls.ts`). @since 0.1.0 */
+export interface ProjectsLoraCalls {
+  /**
+   * The LoRA catalog, optionally only what one model accepts; `includePersonal` adds the account's
+   * ready imported LoRAs (and the models they serve).
+   */
+  availableLoras(params?: AvailableLorasParams, options?: CallOptions): Promise<LoraCatalog>
+  /** One LoRA by id (a `personal-…` id is looked up in the account's library); `undefined` when unknown. */
+  getLora(loraId: string, options?: CallOptions): Promise<LoraCatalogEntry | undefined>
+  /** Whether the model accepts LoRAs. */
+  supportsLoras(modelId: string, options?: CallOptions): Promise<boolean>
+  /** How many LoRAs a request may carry and the strength bounds. */
+  loraConstraints(options?: CallOptions): Promise<LoraConstraints>
 }
+
+export interface ProjectsApi extends ProjectsLoraCalls {}
+
+forwardCalls(ProjectsApi, ["availableLoras", "getLora", "supportsLoras", "loraConstraints"], () => loadLoraCalls().then((m) => m.projectLoras))
