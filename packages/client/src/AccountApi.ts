@@ -4,16 +4,15 @@
  *
  * @since 0.1.0
  */
-import * as SogniAccount from "@effect-sogni/core/SogniAccount"
-import * as SogniAuth from "@effect-sogni/core/SogniAuth"
+import type * as SogniAccount from "@effect-sogni/core/SogniAccount"
+import type * as SogniAuth from "@effect-sogni/core/SogniAuth"
 import type * as SogniConfig from "@effect-sogni/core/SogniConfig"
 import type * as SogniRest from "@effect-sogni/core/SogniRest"
 import * as SogniSocket from "@effect-sogni/core/SogniSocket"
 import * as Effect from "effect/Effect"
-import * as Redacted from "effect/Redacted"
 import type { CallOptions, Runner } from "./internal/runner.js"
-import { defined } from "./internal/defined.js"
 import { Emitter } from "./internal/emitter.js"
+import { forwardCalls } from "./internal/forward.js"
 import type { Extras } from "./internal/extrasGroup.js"
 import type {
   AccountCreateParams,
@@ -180,10 +179,22 @@ export class AccountApi extends Emitter<AccountEvents> {
   constructor(
     private readonly runner: Runner<AccountRequirements>,
     private readonly extras: () => Promise<Extras>,
-    private readonly onLogin: () => void
+    /** @internal */
+    readonly _onLogin: () => void
   ) {
     super()
   }
+
+  /** @internal The client's runner, for the calls of `internal/accountCalls.ts`. */
+  get _runner(): Runner<AccountRequirements> {
+    return this.runner
+  }
+
+  /** @internal Loads the extras group, for the calls of `internal/accountCalls.ts`. */
+  _extras(): Promise<Extras> {
+    return this.extras()
+  }
+
 
   /**
    * A `subscriptionEntitlementUpdated` push: decoded (the subscription code loads with the first one)
@@ -211,112 +222,6 @@ export class AccountApi extends Emitter<AccountEvents> {
     if (patch.balance !== undefined && changed.includes("balance")) this.emit("balance", patch.balance)
   }
 
-  /** Logs in with a username and password (wallet signature), then connects the socket. */
-  async login(username: string, password: string, _rememberMe?: boolean, _appSource?: string, options?: CallOptions): Promise<{ readonly username: string }> {
-    await this.runner.run(
-      Effect.flatMap(SogniAuth.SogniAuth, (auth) => auth.login(username, Redacted.make(password))),
-      options?.signal
-    )
-    this._update({ isAuthenticated: true, username })
-    this.onLogin()
-    return { username }
-  }
-
-  /**
-   * Signs up a new account and logs it in (the session's tokens stay inside the client, as with
-   * {@link login}); then connects the socket. The password never leaves the process: the signup is signed
-   * with the wallet derived from it. A taken username rejects with the server's `ApiError` (`errorCode`
-   * 108); a missing or malformed field with an `InvalidRequestError` naming it.
-   */
-  async create(params: AccountCreateParams, rememberMe?: boolean, options?: CallOptions): Promise<{ readonly username: string; readonly walletAddress: string }> {
-    const password = typeof params === "object" && params !== null && typeof params.password === "string" ? params.password : ""
-    const x = await this.extras()
-    const created = await x.run(x.signup({ ...params, password: Redacted.make(password), rememberMe }), options?.signal)
-    this._update({ isAuthenticated: true, username: created.username, walletAddress: created.walletAddress })
-    this.onLogin()
-    return created
-  }
-
-  /** The nonce the server issues for a wallet address (step one of a login or signup). */
-  async getNonce(walletAddress: string, options?: CallOptions): Promise<string> {
-    const x = await this.extras()
-    return x.run(x.nonce(walletAddress), options?.signal)
-  }
-
-  /** Associates an opaque host-application device id with the signed-in account. */
-  async setDeviceId(deviceId: string, options?: CallOptions): Promise<void> {
-    const x = await this.extras()
-    await x.run(x.setDeviceId(deviceId), options?.signal)
-  }
-
-  /** Ends the session and closes the socket. */
-  async logout(options?: CallOptions): Promise<void> {
-    await this.runner.run(Effect.flatMap(SogniAuth.SogniAuth, (auth) => auth.logout), options?.signal)
-    this.currentAccount._clear()
-  }
-
-  /** Reads the balances now (REST) and publishes them. */
-  async refreshBalance(options?: CallOptions): Promise<Balances> {
-    const balance = toBalances(
-      await this.runner.run(Effect.flatMap(SogniAccount.SogniAccount, (a) => a.refreshBalance), options?.signal)
-    )
-    this._update({ balance })
-    return balance
-  }
-
-  /** The balances with every amount present (the unclaimed worker earnings read as zero when not sent). */
-  async accountBalance(options?: CallOptions): Promise<FullBalances> {
-    const b = await this.refreshBalance(options)
-    const full = (d: BalanceData) => ({
-      settled: d.settled,
-      credit: d.credit,
-      debit: d.debit,
-      net: d.net,
-      relaxedUnclaimed: d.relaxedUnclaimed ?? "0",
-      fastUnclaimed: d.fastUnclaimed ?? "0"
-    })
-    return { sogni: full(b.sogni), spark: { ...full(b.spark), premiumCredit: b.spark.premiumCredit } }
-  }
-
-  /**
-   * The account behind the credential (`GET /v1/account/me`); its username, e-mail and wallet also
-   * become `currentAccount`'s, as in the official client.
-   */
-  async me(options?: CallOptions): Promise<MeData> {
-    const me = await this.runner.run(Effect.flatMap(SogniAccount.SogniAccount, (a) => a.me), options?.signal)
-    this._update({ username: me.username, email: me.currentEmail === "" ? undefined : me.currentEmail, walletAddress: me.walletAddress })
-    return { ...me }
-  }
-
-  /**
-   * A wallet's on-chain balances (`GET /v2/wallet/balance`) on `provider` (`base` by default): SOGNI,
-   * Spark and ETH as decimal strings.
-   */
-  async walletBalance(
-    walletAddress: string,
-    provider?: "base" | "etherlink",
-    options?: CallOptions
-  ): Promise<{ sogni: string; spark: string; ether: string }> {
-    const x = await this.extras()
-    return { ...await x.run(x.walletBalance(walletAddress, provider ?? "base"), options?.signal) }
-  }
-
-  /**
-   * Whether a username is free before signup, as the official client answers: the success body
-   * (`{ status: "success" }`) when it is, the server's error payload (`errorCode` 108) when it is taken;
-   * other refusals reject.
-   */
-  async validateUsername(
-    username: string,
-    options?: CallOptions
-  ): Promise<{ status: "success"; data: undefined } | { status: "error"; message: string; errorCode: number }> {
-    const x = await this.extras()
-    const check = await x.run(x.validateUsername(username), options?.signal)
-    return check._tag === "Available"
-      ? { status: "success", data: undefined }
-      : { status: "error", message: check.message, errorCode: x.usernameTaken }
-  }
-
   /** Changes the connection's network; resolves with the network the server confirmed. */
   async switchNetwork(network: SupernetType, options?: CallOptions): Promise<SupernetType> {
     this._update({ networkStatus: "switching" })
@@ -330,77 +235,118 @@ export class AccountApi extends Emitter<AccountEvents> {
     return confirmed
   }
 
-  /** One page of the account's completed transactions; `next` asks for the following page. */
-  async transactionHistory(
-    params: TxHistoryParams,
-    options?: CallOptions
-  ): Promise<{ entries: Array<TxHistoryEntry>; next: TxHistoryParams }> {
-    const x = await this.extras()
-    return x.transactionHistory(params, options?.signal)
-  }
-
-  /** The rewards the account can claim or has claimed. */
-  async rewards(query: RewardsQuery = {}, options?: CallOptions): Promise<Array<Reward>> {
-    const x = await this.extras()
-    return x.rewardList(query, options?.signal)
-  }
-
-  /** Claims rewards by id. */
-  async claimRewards(rewardIds: ReadonlyArray<string>, claim: ClaimOptions = {}, options?: CallOptions): Promise<void> {
-    const x = await this.extras()
-    await x.run(x.rewards.claim(rewardIds, { provider: claim.provider, turnstileToken: claim.turnstileToken }), options?.signal)
-  }
-
-  /** The subscription now (REST); it also becomes `currentAccount.subscription`. */
-  async getSubscriptionStatus(options?: CallOptions): Promise<SubscriptionEntitlementSnapshot> {
-    const x = await this.extras()
-    const subscription = await x.subscriptionStatus(options?.signal)
-    this._update({ subscription })
-    return subscription
-  }
-
   /** Same as {@link getSubscriptionStatus}. */
   refreshSubscription(options?: CallOptions): Promise<SubscriptionEntitlementSnapshot> {
     return this.getSubscriptionStatus(options)
   }
+}
 
+/**
+ * The members of {@link AccountApi} an image program never calls (login and logout, balances and the
+ * account record, signup, nonces, device ids, wallet and username checks, transaction history, rewards,
+ * subscriptions): their code is `internal/accountCalls.ts`, loaded with the first of them (those of the
+ * extras group then load that group too), so the image program carries their names only.
+ *
+ * @since 0.1.0
+ */
+export interface AccountCalls {
+  /** Logs in with a username and password (wallet signature), then connects the socket. */
+  login(username: string, password: string, rememberMe?: boolean, appSource?: string, options?: CallOptions): Promise<{ readonly username: string }>
+  /** Ends the session and closes the socket. */
+  logout(options?: CallOptions): Promise<void>
+  /** Reads the balances now (REST) and publishes them. */
+  refreshBalance(options?: CallOptions): Promise<Balances>
+  /** The balances with every amount present (the unclaimed worker earnings read as zero when not sent). */
+  accountBalance(options?: CallOptions): Promise<FullBalances>
+  /**
+   * The account behind the credential (`GET /v1/account/me`); its username, e-mail and wallet also
+   * become `currentAccount`'s, as in the official client.
+   */
+  me(options?: CallOptions): Promise<MeData>
+  /**
+   * Signs up a new account and logs it in (the session's tokens stay inside the client, as with
+   * {@link AccountApi.login}); then connects the socket. The password never leaves the process: the signup is signed
+   * with the wallet derived from it. A taken username rejects with the server's `ApiError` (`errorCode`
+   * 108); a missing or malformed field with an `InvalidRequestError` naming it.
+   */
+  create(params: AccountCreateParams, rememberMe?: boolean, options?: CallOptions): Promise<{ readonly username: string; readonly walletAddress: string }>
+  /** The nonce the server issues for a wallet address (step one of a login or signup). */
+  getNonce(walletAddress: string, options?: CallOptions): Promise<string>
+  /** Associates an opaque host-application device id with the signed-in account. */
+  setDeviceId(deviceId: string, options?: CallOptions): Promise<void>
+  /**
+   * A wallet's on-chain balances (`GET /v2/wallet/balance`) on `provider` (`base` by default): SOGNI,
+   * Spark and ETH as decimal strings.
+   */
+  walletBalance(
+    walletAddress: string,
+    provider?: "base" | "etherlink",
+    options?: CallOptions
+  ): Promise<{ sogni: string; spark: string; ether: string }>
+  /**
+   * Whether a username is free before signup, as the official client answers: the success body
+   * (`{ status: "success" }`) when it is, the server's error payload (`errorCode` 108) when it is taken;
+   * other refusals reject.
+   */
+  validateUsername(
+    username: string,
+    options?: CallOptions
+  ): Promise<{ status: "success"; data: undefined } | { status: "error"; message: string; errorCode: number }>
+  /** One page of the account's completed transactions; `next` asks for the following page. */
+  transactionHistory(
+    params: TxHistoryParams,
+    options?: CallOptions
+  ): Promise<{ entries: Array<TxHistoryEntry>; next: TxHistoryParams }>
+  /** The rewards the account can claim or has claimed. */
+  rewards(query?: RewardsQuery, options?: CallOptions): Promise<Array<Reward>>
+  /** Claims rewards by id. */
+  claimRewards(rewardIds: ReadonlyArray<string>, claim?: ClaimOptions, options?: CallOptions): Promise<void>
+  /** The subscription now (REST); it also becomes `currentAccount.subscription`. */
+  getSubscriptionStatus(options?: CallOptions): Promise<SubscriptionEntitlementSnapshot>
   /** This period's renders and trial credits. */
-  async getSubscriptionUsage(options?: CallOptions): Promise<SubscriptionUsage> {
-    const x = await this.extras()
-    return x.subscriptionUsage(options?.signal)
-  }
-
+  getSubscriptionUsage(options?: CallOptions): Promise<SubscriptionUsage>
   /** Whether the account may start a free trial. */
-  async getTrialEligibility(options?: CallOptions): Promise<TrialEligibility> {
-    const x = await this.extras()
-    const t = await x.run(x.subscriptions.trialEligibility, options?.signal)
-    return { eligible: t.eligible, reasonCode: t.reasonCode }
-  }
-
+  getTrialEligibility(options?: CallOptions): Promise<TrialEligibility>
   /** The plans on sale. */
-  async getSubscriptionPlans(options?: CallOptions): Promise<Array<SubscriptionPlan>> {
-    const x = await this.extras()
-    const plans = await x.run(x.subscriptions.plans, options?.signal)
-    const planIds = x.planIds
-    return plans.map((p) => ({ ...p, tier: planIds.includes(p.tier) ? p.tier as SubscriptionPlanId : p.planId }))
-  }
-
+  getSubscriptionPlans(options?: CallOptions): Promise<Array<SubscriptionPlan>>
   /** A checkout page for a plan (login sessions only: the platform refuses API keys here). */
-  async createSubscriptionCheckout(
+  createSubscriptionCheckout(
     planId: SubscriptionPlanId,
     term: SubscriptionTerm,
-    checkout: CreateSubscriptionCheckoutOptions = {},
+    checkout?: CreateSubscriptionCheckoutOptions,
     options?: CallOptions
-  ): Promise<SubscriptionCheckoutResult> {
-    const x = await this.extras()
-    const link = await x.run(x.subscriptions.checkout({ planId, term, ...checkout }), options?.signal)
-    return defined({ url: link.url, message: link.message })
-  }
-
+  ): Promise<SubscriptionCheckoutResult>
   /** The billing portal page (login sessions only). */
-  async createSubscriptionPortalSession(options?: CallOptions): Promise<SubscriptionPortalSession> {
-    const x = await this.extras()
-    const link = await x.run(x.subscriptions.portal, options?.signal)
-    return { url: link.url }
-  }
+  createSubscriptionPortalSession(options?: CallOptions): Promise<SubscriptionPortalSession>
 }
+
+export interface AccountApi extends AccountCalls {}
+
+let calls: Promise<typeof import("./internal/accountCalls.js")> | undefined
+
+// each of them: loads their module, then runs its code with this facade
+forwardCalls(
+  AccountApi,
+  [
+    "login",
+    "logout",
+    "refreshBalance",
+    "accountBalance",
+    "me",
+    "create",
+    "getNonce",
+    "setDeviceId",
+    "walletBalance",
+    "validateUsername",
+    "transactionHistory",
+    "rewards",
+    "claimRewards",
+    "getSubscriptionStatus",
+    "getSubscriptionUsage",
+    "getTrialEligibility",
+    "getSubscriptionPlans",
+    "createSubscriptionCheckout",
+    "createSubscriptionPortalSession"
+  ],
+  () => (calls ??= import("./internal/accountCalls.js")).then((m) => m.calls)
+)

@@ -4,23 +4,10 @@
  *
  * @since 0.1.0
  */
-import type * as Announcements from "@effect-sogni/core/Announcements"
-import { defined } from "./internal/defined.js"
 import { Emitter } from "./internal/emitter.js"
 import type { Extras } from "./internal/extrasGroup.js"
 import type { CallOptions } from "./internal/runner.js"
 import type { AppAlert } from "./types.js"
-
-/** The wire alert as the official type (absent and `null` limits both read as "none"). @internal */
-export const toAppAlert = (a: Announcements.Alert): AppAlert => {
-  const { autoCloseMs, endsAt, actions, ...rest } = a
-  return defined({
-    ...rest,
-    autoCloseMs: autoCloseMs ?? undefined,
-    endsAt: endsAt ?? undefined,
-    actions: actions?.map((x) => defined(x))
-  })
-}
 
 /**
  * @since 0.1.0
@@ -34,8 +21,7 @@ export class AnnouncementsApi extends Emitter<Record<never, never>> {
   /** Live announcements the account has not dismissed; `platform` (the app's `appSource`) adds the alerts scoped to it. */
   async active(platform?: string, options?: CallOptions): Promise<Array<AppAlert>> {
     const x = await this.extras()
-    const alerts = await x.run(x.announcements.active({ platform }), options?.signal)
-    return alerts.map(toAppAlert)
+    return x.activeAlerts(platform, options?.signal)
   }
 
   /** Dismisses an announcement for this account, on every device. */

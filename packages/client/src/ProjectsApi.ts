@@ -20,7 +20,8 @@ import { Emitter } from "./internal/emitter.js"
 import type { Extras } from "./internal/extrasGroup.js"
 import type { WireSnapshot } from "./internal/projectsGroup.js"
 import type { CallOptions, Runner } from "./internal/runner.js"
-import { Assets, PersonalLoras } from "./LorasApi.js"
+import { forwardCalls } from "./internal/forward.js"
+import { Assets, loadLoraCalls, PersonalLoras } from "./LorasApi.js"
 import { isAudioModel, isModelArtifactModel, isVideoModel } from "./models.js"
 import { Project, type ProjectContext } from "./Project.js"
 import type {
@@ -143,20 +144,21 @@ export const failOnRefusal = <A, E, R>(wait: Effect.Effect<A, E, R>) =>
 /** The fields without which a call is not a project request: refusing them rejects `create` itself. */
 const shapeFields = new Set(["params", "type", "modelId"])
 
-const notAProject = (field: string, rule: string, message: string) =>
+/** The typed refusal of a bad argument, naming the field and the rule. */
+const badArgument = (field: string, rule: string, message: string) =>
   new InvalidRequestError(message, { reason: "InvalidRequest", fields: { field, rule } })
 
 /** Refuses, with a typed error, a value that is not a project request at all (`null`, a string, …). */
 const checkShape = (params: unknown): void => {
   if (params === null || typeof params !== "object" || Array.isArray(params)) {
-    throw notAProject("params", "type", `projects.create expects the project parameters as an object, got ${params === null ? "null" : Array.isArray(params) ? "an array" : typeof params}`)
+    throw badArgument("params", "type", `projects.create expects the project parameters as an object, got ${params === null ? "null" : Array.isArray(params) ? "an array" : typeof params}`)
   }
   const p = params as { readonly type?: unknown; readonly modelId?: unknown }
   if (p.type !== "image" && p.type !== "video" && p.type !== "audio") {
-    throw notAProject("type", "one-of", `type must be "image", "video" or "audio", got ${JSON.stringify(p.type) ?? "undefined"}`)
+    throw badArgument("type", "one-of", `type must be "image", "video" or "audio", got ${JSON.stringify(p.type) ?? "undefined"}`)
   }
   if (typeof p.modelId !== "string" || p.modelId.length === 0) {
-    throw notAProject("modelId", "non-empty-string", "modelId must be a non-empty string")
+    throw badArgument("modelId", "non-empty-string", "modelId must be a non-empty string")
   }
 }
 
@@ -173,9 +175,6 @@ const refusedHandle = (): Projects.Project => {
     cancel: Effect.void
   }
 }
-
-const badArgument = (field: string, rule: string, message: string) =>
-  new InvalidRequestError(message, { reason: "InvalidRequest", fields: { field, rule } })
 
 const checkProjectId = (projectId: unknown, field = "projectId"): string => {
   if (typeof projectId !== "string" || projectId.trim().length === 0) {
@@ -220,15 +219,18 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
   private jobListeners = 0
   /** What every `Project` of this client shares: one object, not closures per project. */
   private readonly projectContext: ProjectContext
+  /** @internal Loads the extras group (the LoRA catalog) on the first LoRA call. */
+  readonly _extras: () => Promise<Extras>
 
   /** @internal */
   constructor(
     private readonly runner: Runner<ProjectsRequirements>,
     /** Loads the LoRA code and service on the first LoRA call. */
-    private readonly extras: () => Promise<Extras>,
+    extras: () => Promise<Extras>,
     private readonly socketDisabled: boolean
   ) {
     super()
+    this._extras = extras
     this.personalLoras = new PersonalLoras(extras)
     this.assets = new Assets(runner)
     this.projectContext = {
@@ -240,6 +242,11 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
       emitJob: (event) => this.emit("job", event),
       wantsJob: () => this.jobListeners > 0
     }
+  }
+
+  /** @internal The client's runner, for the calls of `internal/projectsGroup.ts`. */
+  get _runner(): Runner<ProjectsRequirements> {
+    return this.runner
   }
 
   protected override listenersChanged(event: keyof ProjectsApiEvents, delta: number): void {
@@ -261,31 +268,9 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
     return isModelArtifactModel(modelId)
   }
 
-  /**
-   * The LoRA catalog, optionally only what one model accepts; `includePersonal` adds the account's
-   * ready imported LoRAs (and the models they serve).
-   */
-  async availableLoras(params: AvailableLorasParams = {}, options?: CallOptions): Promise<LoraCatalog> {
-    return (await this.extras()).availableLoras(params, this.personalLoras, options)
-  }
 
-  /** One LoRA by id (a `personal-…` id is looked up in the account's library); `undefined` when unknown. */
-  async getLora(loraId: string, options?: CallOptions): Promise<LoraCatalogEntry | undefined> {
-    const { loras } = loraId.startsWith("personal-")
-      ? await this.personalLoras.catalog({}, options)
-      : await this.availableLoras({}, options)
-    return loras.find((l) => l.loraId === loraId)
-  }
 
-  /** Whether the model accepts LoRAs. */
-  async supportsLoras(modelId: string, options?: CallOptions): Promise<boolean> {
-    return (await this.availableLoras({}, options)).models.includes(modelId)
-  }
 
-  /** How many LoRAs a request may carry and the strength bounds. */
-  async loraConstraints(options?: CallOptions): Promise<LoraConstraints> {
-    return (await this.availableLoras({}, options)).constraints
-  }
 
   /** @internal */
   _setAvailableModels(models: ReadonlyArray<AvailableModel>): void {
@@ -369,13 +354,6 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
     return project
   }
 
-  /**
-   * In-flight projects of this account running under another `appId` (another app, device or headless
-   * client): read-only and untracked, as in the official client. Needs no socket.
-   */
-  async listProjectsElsewhere(options?: CallOptions): Promise<Array<RecoveredProject>> {
-    return (await loadGroup()).elsewhere(this.runner, options)
-  }
 
   /**
    * The stored record of a finished project (`GET /v1/projects/{id}`). The platform stores a project only
@@ -509,25 +487,9 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
     return this.runner.run(Effect.flatMap(Models.Models, (m) => m.sizePresets(modelId, network)), options?.signal)
   }
 
-  /** The controls a model offers (steps, guidance, samplers, schedulers, sizes, fps, …). */
-  async getModelOptions(modelId: string, options?: CallOptions): Promise<ModelOptions> {
-    return (await loadGroup()).modelOptions(this.runner, modelId, options)
-  }
 
-  /** The cost of an image project (the official client's request shape; `tokenType` defaults to `sogni`). */
-  async estimateCost(request: EstimateRequest, options?: CallOptions): Promise<CostEstimation> {
-    return (await loadGroup()).estimateCost(this.runner, request, options)
-  }
 
-  /** The cost of a video project. */
-  async estimateVideoCost(request: VideoEstimateRequest, options?: CallOptions): Promise<CostEstimation> {
-    return (await loadGroup()).estimateVideoCost(this.runner, request, options)
-  }
 
-  /** The cost of an audio project. */
-  async estimateAudioCost(request: AudioEstimateRequest, options?: CallOptions): Promise<CostEstimation> {
-    return (await loadGroup()).estimateAudioCost(this.runner, request, options)
-  }
 
   /** The adapter's `Project` over a media project (its events re-emitted on `"project"` / `"job"`). */
   private mirror(handle: Projects.Project, params: ProjectParams): Project {
@@ -562,10 +524,57 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
 
   private requireSocket(call: string): void {
     if (this.socketDisabled) {
-      throw new InvalidRequestError(`${call} needs the socket, and this client was created with disableSocket: true`, {
-        reason: "InvalidRequest",
-        fields: { field: "disableSocket", rule: "socket-required" }
-      })
+      throw badArgument("disableSocket", "socket-required", `${call} needs the socket, and this client was created with disableSocket: true`)
     }
   }
 }
+
+/**
+ * The members of {@link ProjectsApi} whose code is `internal/projectsGroup.ts` (lookups of projects
+ * elsewhere, model options, cost estimates): each loads the group with its first call and runs there.
+ *
+ * @since 0.1.0
+ */
+export interface ProjectsGroupCalls {
+  /**
+   * In-flight projects of this account running under another `appId` (another app, device or headless
+   * client): read-only and untracked, as in the official client. Needs no socket.
+   */
+  listProjectsElsewhere(options?: CallOptions): Promise<Array<RecoveredProject>>
+  /** The controls a model offers (steps, guidance, samplers, schedulers, sizes, fps, …). */
+  getModelOptions(modelId: string, options?: CallOptions): Promise<ModelOptions>
+  /** The cost of an image project (the official client's request shape; `tokenType` defaults to `sogni`). */
+  estimateCost(request: EstimateRequest, options?: CallOptions): Promise<CostEstimation>
+  /** The cost of a video project. */
+  estimateVideoCost(request: VideoEstimateRequest, options?: CallOptions): Promise<CostEstimation>
+  /** The cost of an audio project. */
+  estimateAudioCost(request: AudioEstimateRequest, options?: CallOptions): Promise<CostEstimation>
+}
+
+export interface ProjectsApi extends ProjectsGroupCalls {}
+
+// each of them: loads the group, then runs its code with this facade
+forwardCalls(
+  ProjectsApi,
+  ["listProjectsElsewhere", "getModelOptions", "estimateCost", "estimateVideoCost", "estimateAudioCost"],
+  () => loadGroup().then((m) => m.calls)
+)
+
+/** The LoRA catalog members of {@link ProjectsApi} (their code: `internal/loraCalls.ts`). @since 0.1.0 */
+export interface ProjectsLoraCalls {
+  /**
+   * The LoRA catalog, optionally only what one model accepts; `includePersonal` adds the account's
+   * ready imported LoRAs (and the models they serve).
+   */
+  availableLoras(params?: AvailableLorasParams, options?: CallOptions): Promise<LoraCatalog>
+  /** One LoRA by id (a `personal-…` id is looked up in the account's library); `undefined` when unknown. */
+  getLora(loraId: string, options?: CallOptions): Promise<LoraCatalogEntry | undefined>
+  /** Whether the model accepts LoRAs. */
+  supportsLoras(modelId: string, options?: CallOptions): Promise<boolean>
+  /** How many LoRAs a request may carry and the strength bounds. */
+  loraConstraints(options?: CallOptions): Promise<LoraConstraints>
+}
+
+export interface ProjectsApi extends ProjectsLoraCalls {}
+
+forwardCalls(ProjectsApi, ["availableLoras", "getLora", "supportsLoras", "loraConstraints"], () => loadLoraCalls().then((m) => m.projectLoras))

@@ -438,19 +438,9 @@ export class SogniClient extends Emitter<ClientEvents> {
         fields: { field: "tokens", rule: "type" }
       })
     }
-    await this.runner.run(
-      Effect.flatMap(SogniAuth.SogniAuth, (auth) =>
-        auth.setTokens({ token: Redacted.make(tokens.token), refreshToken: Redacted.make(tokens.refreshToken) }))
-    )
-    const me = await this.account.me()
-    this.account._update({
-      isAuthenticated: true,
-      ...(typeof me["username"] === "string" ? { username: me["username"] } : {}),
-      ...(typeof me["walletAddress"] === "string" ? { walletAddress: me["walletAddress"] } : {})
-    })
-    if (this.config.disableSocket !== true) {
-      await this.runner.run(Effect.flatMap(SogniSocket.SogniSocket, (s) => s.connect))
-    }
+    // the rest loads with the account calls (an image program never resumes a session)
+    const { resumeSession } = await import("./internal/accountCalls.js")
+    await resumeSession(this.account, tokens, this.config.disableSocket !== true)
   }
 
   /**

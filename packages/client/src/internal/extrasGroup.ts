@@ -26,6 +26,7 @@ import type * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import type { PersonalLoras } from "../LorasApi.js"
 import type {
+  AppAlert,
   AvailableLorasParams,
   LoraCatalog,
   LoraCatalogEntry,
@@ -167,6 +168,8 @@ export interface Extras {
   readonly entitlementOf: (event: { readonly type: string; readonly payload: unknown }) => Effect.Effect<Option.Option<Subscriptions.Entitlement>>
   readonly snapshotOfEntitlement: (e: Subscriptions.Entitlement) => SubscriptionEntitlementSnapshot
   readonly announcements: Announcements.AnnouncementsService
+  /** `sogni.announcements.active`: the live announcements as official `AppAlert`s. */
+  readonly activeAlerts: (platform: string | undefined, signal?: AbortSignal) => Promise<Array<AppAlert>>
   readonly loras: Loras.LorasService
   readonly toCatalogEntry: (entry: Loras.LoraEntry) => LoraCatalogEntry
   readonly toPersonal: (lora: Loras.PersonalLora) => PersonalLora
@@ -196,6 +199,17 @@ export interface Extras {
   readonly subscriptionUsage: (signal?: AbortSignal) => Promise<SubscriptionUsage>
 }
 
+/** The wire alert as the official type (absent and `null` limits both read as "none"). */
+const toAppAlert = (a: Announcements.Alert): AppAlert => {
+  const { autoCloseMs, endsAt, actions, ...rest } = a
+  return defined({
+    ...rest,
+    autoCloseMs: autoCloseMs ?? undefined,
+    endsAt: endsAt ?? undefined,
+    actions: actions?.map((x) => defined(x))
+  })
+}
+
 /** Reads the group's services out of its built runtime (`LazyRuntimes` builds it before calling this). */
 export const make = (runner: Runner<ExtrasBase | ExtrasServices>): Extras => ({
   run: (effect, signal) => runner.run(effect, signal),
@@ -205,6 +219,10 @@ export const make = (runner: Runner<ExtrasBase | ExtrasServices>): Extras => ({
   entitlementOf: (event) => Stream.runHead(Subscriptions.decodedPushes(Stream.make(event), Subscriptions.Entitlement)),
   snapshotOfEntitlement,
   announcements: runner.runtime.runSync(Announcements.Announcements),
+  activeAlerts: async (platform, signal) => {
+    const alerts = await runner.run(Effect.flatMap(Announcements.Announcements, (a) => a.active({ platform })), signal)
+    return alerts.map(toAppAlert)
+  },
   loras: runner.runtime.runSync(Loras.Loras),
   toCatalogEntry,
   toPersonal,

@@ -12,7 +12,7 @@ import * as ProjectSync from "@effect-sogni/media/ProjectSync"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import type { ProjectsApiEvents, ProjectsRequirements } from "../ProjectsApi.js"
+import type { ProjectsApi, ProjectsApiEvents, ProjectsGroupCalls, ProjectsRequirements } from "../ProjectsApi.js"
 import type {
   AudioEstimateRequest,
   CompletedRecoveredProject,
@@ -304,4 +304,15 @@ export const reconcile = async (
   if (result.recoveredCompleted.length > 0) host.emit("completedProjectsRecovered", result.recoveredCompleted)
   host.emit("projectsSynced", result)
   return result
+}
+
+/** `sogni.projects`' {@link ProjectsGroupCalls}, each with the facade first. */
+export const calls: {
+  readonly [K in keyof ProjectsGroupCalls]: (api: ProjectsApi, ...args: Parameters<ProjectsGroupCalls[K]>) => ReturnType<ProjectsGroupCalls[K]>
+} = {
+  listProjectsElsewhere: (api, options) => elsewhere(api._runner, options),
+  getModelOptions: (api, modelId, options) => modelOptions(api._runner, modelId, options),
+  estimateCost: (api, request, options) => estimateCost(api._runner, request, options),
+  estimateVideoCost: (api, request, options) => estimateVideoCost(api._runner, request, options),
+  estimateAudioCost: (api, request, options) => estimateAudioCost(api._runner, request, options)
 }

@@ -1,0 +1,155 @@
+/**
+ * The code of `sogni.account`'s {@link AccountCalls}, loaded by dynamic import with the first of them:
+ * login and logout, balances and the account record over the client's own services, and the calls of
+ * the extras group (signup, nonces, device ids, wallet and username checks, transaction history,
+ * rewards, subscriptions), which load that group as before. A program that only renders images calls
+ * none of them: `AccountApi` keeps their names, each forwarding to the function of that name here with
+ * the facade as first argument. `SogniClient.setTokens` resumes its session here too.
+ */
+import * as SogniAccount from "@effect-sogni/core/SogniAccount"
+import * as SogniAuth from "@effect-sogni/core/SogniAuth"
+import * as SogniSocket from "@effect-sogni/core/SogniSocket"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import { type AccountApi, type AccountCalls, toBalances } from "../AccountApi.js"
+import type { BalanceData, SubscriptionPlanId } from "../types.js"
+import { defined } from "./defined.js"
+
+/** {@link AccountCalls} as functions of the `AccountApi` they run for. */
+export type AccountCallsCode = {
+  readonly [K in keyof AccountCalls]: (api: AccountApi, ...args: Parameters<AccountCalls[K]>) => ReturnType<AccountCalls[K]>
+}
+
+const fullBalance = (d: BalanceData) => ({
+  settled: d.settled,
+  credit: d.credit,
+  debit: d.debit,
+  net: d.net,
+  relaxedUnclaimed: d.relaxedUnclaimed ?? "0",
+  fastUnclaimed: d.fastUnclaimed ?? "0"
+})
+
+/** The calls, each with the facade first. */
+export const calls: AccountCallsCode = {
+  login: async (api, username, password, _rememberMe, _appSource, options) => {
+    await api._runner.run(
+      Effect.flatMap(SogniAuth.SogniAuth, (auth) => auth.login(username, Redacted.make(password))),
+      options?.signal
+    )
+    api._update({ isAuthenticated: true, username })
+    api._onLogin()
+    return { username }
+  },
+  logout: async (api, options) => {
+    await api._runner.run(Effect.flatMap(SogniAuth.SogniAuth, (auth) => auth.logout), options?.signal)
+    api.currentAccount._clear()
+  },
+  refreshBalance: async (api, options) => {
+    const balance = toBalances(
+      await api._runner.run(Effect.flatMap(SogniAccount.SogniAccount, (a) => a.refreshBalance), options?.signal)
+    )
+    api._update({ balance })
+    return balance
+  },
+  accountBalance: async (api, options) => {
+    const b = await api.refreshBalance(options)
+    return { sogni: fullBalance(b.sogni), spark: { ...fullBalance(b.spark), premiumCredit: b.spark.premiumCredit } }
+  },
+  me: async (api, options) => {
+    const me = await api._runner.run(Effect.flatMap(SogniAccount.SogniAccount, (a) => a.me), options?.signal)
+    api._update({ username: me.username, email: me.currentEmail === "" ? undefined : me.currentEmail, walletAddress: me.walletAddress })
+    return { ...me }
+  },
+  create: async (api, params, rememberMe, options) => {
+    const password = typeof params === "object" && params !== null && typeof params.password === "string" ? params.password : ""
+    const x = await api._extras()
+    const created = await x.run(x.signup({ ...params, password: Redacted.make(password), rememberMe }), options?.signal)
+    api._update({ isAuthenticated: true, username: created.username, walletAddress: created.walletAddress })
+    api._onLogin()
+    return created
+  },
+  getNonce: async (api, walletAddress, options) => {
+    const x = await api._extras()
+    return x.run(x.nonce(walletAddress), options?.signal)
+  },
+  setDeviceId: async (api, deviceId, options) => {
+    const x = await api._extras()
+    await x.run(x.setDeviceId(deviceId), options?.signal)
+  },
+  walletBalance: async (api, walletAddress, provider, options) => {
+    const x = await api._extras()
+    return { ...await x.run(x.walletBalance(walletAddress, provider ?? "base"), options?.signal) }
+  },
+  validateUsername: async (api, username, options) => {
+    const x = await api._extras()
+    const check = await x.run(x.validateUsername(username), options?.signal)
+    return check._tag === "Available"
+      ? { status: "success", data: undefined }
+      : { status: "error", message: check.message, errorCode: x.usernameTaken }
+  },
+  transactionHistory: async (api, params, options) => {
+    const x = await api._extras()
+    return x.transactionHistory(params, options?.signal)
+  },
+  rewards: async (api, query = {}, options) => {
+    const x = await api._extras()
+    return x.rewardList(query, options?.signal)
+  },
+  claimRewards: async (api, rewardIds, claim = {}, options) => {
+    const x = await api._extras()
+    await x.run(x.rewards.claim(rewardIds, { provider: claim.provider, turnstileToken: claim.turnstileToken }), options?.signal)
+  },
+  getSubscriptionStatus: async (api, options) => {
+    const x = await api._extras()
+    const subscription = await x.subscriptionStatus(options?.signal)
+    api._update({ subscription })
+    return subscription
+  },
+  getSubscriptionUsage: async (api, options) => {
+    const x = await api._extras()
+    return x.subscriptionUsage(options?.signal)
+  },
+  getTrialEligibility: async (api, options) => {
+    const x = await api._extras()
+    const t = await x.run(x.subscriptions.trialEligibility, options?.signal)
+    return { eligible: t.eligible, reasonCode: t.reasonCode }
+  },
+  getSubscriptionPlans: async (api, options) => {
+    const x = await api._extras()
+    const plans = await x.run(x.subscriptions.plans, options?.signal)
+    const planIds = x.planIds
+    return plans.map((p) => ({ ...p, tier: planIds.includes(p.tier) ? p.tier as SubscriptionPlanId : p.planId }))
+  },
+  createSubscriptionCheckout: async (api, planId, term, checkout = {}, options) => {
+    const x = await api._extras()
+    const link = await x.run(x.subscriptions.checkout({ planId, term, ...checkout }), options?.signal)
+    return defined({ url: link.url, message: link.message })
+  },
+  createSubscriptionPortalSession: async (api, options) => {
+    const x = await api._extras()
+    const link = await x.run(x.subscriptions.portal, options?.signal)
+    return { url: link.url }
+  }
+}
+
+/**
+ * `SogniClient.setTokens` once its arguments are checked: the tokens are handed to the session, the
+ * account is read (and becomes `currentAccount`'s), then the socket connects unless it is disabled.
+ */
+export const resumeSession = async (
+  api: AccountApi,
+  tokens: { readonly token: string; readonly refreshToken: string },
+  connect: boolean
+): Promise<void> => {
+  await api._runner.run(
+    Effect.flatMap(SogniAuth.SogniAuth, (auth) =>
+      auth.setTokens({ token: Redacted.make(tokens.token), refreshToken: Redacted.make(tokens.refreshToken) }))
+  )
+  const me = await api.me()
+  api._update({
+    isAuthenticated: true,
+    ...(typeof me["username"] === "string" ? { username: me["username"] } : {}),
+    ...(typeof me["walletAddress"] === "string" ? { walletAddress: me["walletAddress"] } : {})
+  })
+  if (connect) await api._runner.run(Effect.flatMap(SogniSocket.SogniSocket, (s) => s.connect))
+}
