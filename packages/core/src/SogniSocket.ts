@@ -510,36 +510,32 @@ export const make = (options?: {
 
     // a plain scope finalizer, not `acquireRelease`: its release diffs the fiber's refs (the whole
     // context), which every project route would pay at its end
-    const addRoute = (jobID: string, handler: RouteHandler) => {
+    // claims the route of `jobID` for `handler` now; the remover releases it unless a later claim of the
+    // same id took it over
+    const claim = (jobID: string, handler: RouteHandler): () => void => {
       const key = jobID.toUpperCase()
-      return Effect.flatMap(Effect.scope, (scope) => {
-        routes.set(key, handler)
-        return Scope.addFinalizer(
-          scope,
-          Effect.sync(() => {
-            if (routes.get(key) === handler) routes.delete(key)
-          })
-        )
-      })
-    }
-
-    const routeWith = (jobID: string, onEvent: (event: Protocol.ServerEvent) => void) =>
-      addRoute(jobID, (event) => {
-        onEvent(event)
-        return undefined
-      })
-
-    const claimRoute = (jobID: string, onEvent: (event: Protocol.ServerEvent) => void) => {
-      const key = jobID.toUpperCase()
-      const handler: RouteHandler = (event) => {
-        onEvent(event)
-        return undefined
-      }
       routes.set(key, handler)
       return () => {
         if (routes.get(key) === handler) routes.delete(key)
       }
     }
+
+    const addRoute = (jobID: string, handler: RouteHandler) =>
+      Effect.flatMap(Effect.scope, (scope) => {
+        const remove = claim(jobID, handler)
+        return Scope.addFinalizer(scope, Effect.sync(remove))
+      })
+
+    const eventsTo = (onEvent: (event: Protocol.ServerEvent) => void): RouteHandler => (event) => {
+      onEvent(event)
+      return undefined
+    }
+
+    const routeWith = (jobID: string, onEvent: (event: Protocol.ServerEvent) => void) =>
+      addRoute(jobID, eventsTo(onEvent))
+
+    const claimRoute = (jobID: string, onEvent: (event: Protocol.ServerEvent) => void) =>
+      claim(jobID, eventsTo(onEvent))
 
     // Overflow policy of a queued route (`eventBufferCapacity` events waiting): the OLDEST waiting
     // event is dropped to make room (a sliding buffer), counted, with a warning at the first drop and

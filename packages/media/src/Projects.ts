@@ -304,14 +304,13 @@ const contentTypeFor = (kind: MediaKind, outputFormat: string | undefined): stri
  * Options of the spans opened for every project (`Projects.prepare`, `Projects.submit`): no stack trace.
  * A captured trace is an `Error` held by the span, and the span by every fiber the project forks (it is
  * their parent), so each project in flight would keep one alive; the span names the call site already.
+ *
+ * Both are opened with `useSpan`, not `withSpan`: the span (its name, parent, timing and outcome) is the
+ * same, but it is not provided as the current span of the whole body. `withSpan` would cost a copy of the
+ * caller's context and two fiber-ref map copies per project (~15 KB of start-burst garbage each); what
+ * needs the span as its parent gets it explicitly (the size-preset read in `prepare`).
  */
 const perProjectSpan = { captureStackTrace: false } as const
-
-// `Projects.submit` is opened with `useSpan`, not `withSpan`: the span (its name, parent, timing and
-// outcome) is the same, but it is not made the current span of the actor's making, which opens no span,
-// logs nothing and forks with the caller's runtime. `withSpan` would provide it as the parent span: a
-// copy of the caller's whole context and two fiber-ref map copies per project (~15 KB of start-burst
-// garbage each).
 
 /**
  * Runs `f` with the caller's runtime, taken before the per-project span opens: the project's own fibers
