@@ -348,7 +348,7 @@ export interface ChatService {
  */
 export interface ChunkBatches {
   /**
-   * What waits, in order (never empty; at most 256 chunks a call, the rest at the next call), or
+   * What waits, in order (never empty; at most 1024 chunks a call, the rest at the next call), or
    * `undefined` when nothing waits; never waits.
    */
   readonly poll: () => ReadonlyArray<ChatChunk> | undefined
@@ -629,7 +629,7 @@ export const make = (
      * Starts one built job in the current scope and returns its buffer: the socket's turn folds each
      * frame through the job's machine into a bounded {@link ChunkBuffer} (its overflow policy merges text
      * rather than dropping it; see `streamBufferSize`; text waits as bare strings), and the consumer
-     * takes what waits (up to 256) in one pull (a fiber through `take`, plain JS through `poll` /
+     * takes what waits (up to 1024) in one pull (a fiber through `take`, plain JS through `poll` /
      * `onReady`).
      */
     const startJob = (payload: ChatRequest.LLMJobRequestPayload, call: CallOptions | undefined) =>
