@@ -503,6 +503,9 @@ const schemaName = (schema: Schema.Schema.Any, name: string | undefined): string
   return clean !== undefined && clean.length > 0 ? clean : "response"
 }
 
+/** The promise whose reactions queue a job's idle-clock stamps (see `startJob`). */
+const settledPromise: Promise<void> = /* @__PURE__ */ Promise.resolve()
+
 /**
  * A job buffer's batches as a channel: pull, write, repeat, until the buffer ends (or fails with its
  * error). Done-value `flatMap`s only, so the executor runs it as one loop.
@@ -658,7 +661,9 @@ export const make = (
         let lastFrameAt = clock.unsafeCurrentTimeMillis()
         // the idle clock is read once per socket turn, not once per frame: the first frame of a turn
         // queues a microtask that stamps the time when the turn's frames are all handled (a turn of a
-        // fast stream carries hundreds of token frames; the stamp is at most that turn's length late)
+        // fast stream carries hundreds of token frames; the stamp is at most that turn's length late).
+        // The microtask is a reaction of a settled promise: Node's `queueMicrotask` also makes an
+        // `AsyncResource` and a bound function per call, and a paced stream has a turn every few frames
         let stamping = false
         const stamp = () => {
           stamping = false
@@ -676,7 +681,7 @@ export const make = (
           frames++
           if (!stamping) {
             stamping = true
-            queueMicrotask(stamp)
+            settledPromise.then(stamp)
           }
           state = ChatJob.feed(state, event, emit.offer, emit.offerText)
           const ending = state.ending
