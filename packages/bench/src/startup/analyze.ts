@@ -13,6 +13,11 @@
  *   is large enough that nothing is collected during the import (so a module's figure is everything its
  *   top-level code allocated, garbage included: with the bench's 16 MB semi-spaces, those pages count in
  *   the RSS the cold-import figure reports). A `Schema.TaggedError` class, for one, allocates ~70 KB.
+ *   The figures step by ~256 KB wherever V8 grows a space (a large object such as an internal table,
+ *   a fresh old-space area for bytecode): such a step lands on whichever module runs at that moment
+ *   and moves when the bundle changes (SogniSocket.ts once showed 259 KB, Sniff.ts 255 KB, where marks
+ *   between their statements find about 10 KB each); read a lone ~256 KB module figure as that, not as the
+ *   module's own allocation.
  *
  * Dynamic imports stay out, as in `bundle.ts` (those the program's `main` runs, such as `ws`, stay in,
  * unevaluated at import). For a CPU profile of the same import, run the printed bundle under
