@@ -50,6 +50,30 @@ describe("WebSocketTransport", () => {
     socket.close()
   })
 
+  it("a failed load of ws rejects, and the next load tries again", async () => {
+    vi.resetModules()
+    vi.doMock("ws", () => {
+      throw new Error("ws is not installed")
+    })
+    try {
+      const transport = await import("../src/internal/webSocketTransport.js")
+      const failed = transport.load()
+      assert.isDefined(failed)
+      const error = await failed!.then(() => undefined, (e: unknown) => e)
+      // vitest wraps what the mock factory threw; the import's own failure is its cause
+      assert.instanceOf(error, Error)
+      assert.match(String((error as Error).cause), /ws is not installed/)
+      vi.doUnmock("ws")
+      const retried = transport.load()
+      assert.isDefined(retried)
+      assert.notStrictEqual(retried, failed)
+      await retried
+      assert.isUndefined(transport.load())
+    } finally {
+      vi.doUnmock("ws")
+    }
+  })
+
   it("in a page: the browser's WebSocket, the token as the authorization cookie", () =>
     inFakePage((document) => {
       assert.isTrue(WebSocketTransport.inBrowser())
