@@ -9,7 +9,8 @@
  *   `lazy` (see `startup/bundle.ts`; `test/bundleSize.test.ts` holds the sizes to `bundle-budget.json`);
  * - cold import: a fresh `node` process imports that bundle (the program's `main` is not run) and reports
  *   its wall time since process start, its CPU (user + system) and its RSS right after the import;
- *   `BENCH_COLD_RUNS` runs per program (default 7), alternating, medians.
+ *   `BENCH_COLD_RUNS` runs per program (default 7), alternating, each run in its own memory layout
+ *   (see `importer`), medians; the RSS min–max column shows the spread.
  *
  * Targets (issue 15): Effect API and adapter ≤ 1.0× the official client's cold-import CPU and RSS (on the
  * way to 0.5×), bundle (min + gzip) ≤ 0.7× official.
