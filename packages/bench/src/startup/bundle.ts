@@ -34,12 +34,12 @@ export const programs = {
 export type Program = keyof typeof programs
 
 /**
- * The dynamic `import()` specifiers each program's `main` runs (it connects a socket: core loads `ws`
- * then). They are kept in the program's bundle and its bytes, not reported as lazy.
+ * The dynamic `import()` specifiers each program's `main` runs (it connects a socket: core, and the
+ * floor program, load `ws` then). They are kept in the program's bundle and its bytes, not reported as lazy.
  */
 export const loadedByMain: Readonly<Record<Program, ReadonlyArray<string>>> = {
   official: [],
-  floor: [],
+  floor: ["ws"],
   effect: ["ws"],
   adapter: ["ws"]
 }
