@@ -681,6 +681,9 @@ export const make = (options?: {
             current = WebSocketTransport.open(u, plain, { maxPayload: settings.maxFrameBytes, onHeard: markHeard })
             return current
           }
+          // Node's `ws` loads with the first connection (not at import); later ones find it loaded
+          const loadingTransport = WebSocketTransport.load()
+          if (loadingTransport !== undefined) yield* Effect.promise(() => loadingTransport)
           const socket = yield* Socket.makeWebSocket(url, {
             closeCodeIsError: (code) => code !== 1000,
             openTimeout: settings.connectTimeout

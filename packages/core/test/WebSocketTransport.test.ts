@@ -3,7 +3,7 @@
  * document) the browser's WebSocket, with a login token as the `authorization` cookie and an API key
  * refused with a message that says why. The page is simulated with stand-in globals.
  */
-import { assert, describe, it } from "@effect/vitest"
+import { assert, describe, it, vi } from "@effect/vitest"
 import type { AddressInfo } from "node:net"
 import WS, { WebSocketServer } from "ws"
 import * as WebSocketTransport from "../src/internal/webSocketTransport.js"
@@ -32,17 +32,53 @@ const inFakePage = <A>(f: (document: { cookie: string }) => A): A => {
 }
 
 describe("WebSocketTransport", () => {
-  it("uses ws in Node, even where Node has a global WebSocket", () => {
-    assert.isFalse(WebSocketTransport.inBrowser())
-    const socket = WebSocketTransport.open("ws://127.0.0.1:9/", { "api-key": "k" })
+  it("uses ws in Node, loaded on demand, even where Node has a global WebSocket", async () => {
+    // a fresh copy of the module, as a program has it at import: ws not loaded yet
+    vi.resetModules()
+    const transport = await import("../src/internal/webSocketTransport.js")
+    assert.isFalse(transport.inBrowser())
+    assert.throws(() => transport.open("ws://127.0.0.1:9/", { "api-key": "k" }), /ws is not loaded yet/)
+    // concurrent first loads share one import; once loaded there is nothing left to wait for
+    const first = transport.load()
+    assert.isDefined(first)
+    assert.strictEqual(transport.load(), first)
+    await first
+    assert.isUndefined(transport.load())
+    const socket = transport.open("ws://127.0.0.1:9/", { "api-key": "k" })
     assert.instanceOf(socket, WS)
     ;(socket as unknown as WS).on("error", () => {})
     socket.close()
   })
 
+  it("a failed load of ws rejects, and the next load tries again", async () => {
+    vi.resetModules()
+    vi.doMock("ws", () => {
+      throw new Error("ws is not installed")
+    })
+    try {
+      const transport = await import("../src/internal/webSocketTransport.js")
+      const failed = transport.load()
+      assert.isDefined(failed)
+      const error = await failed!.then(() => undefined, (e: unknown) => e)
+      // vitest wraps what the mock factory threw; the import's own failure is its cause
+      assert.instanceOf(error, Error)
+      assert.match(String((error as Error).cause), /ws is not installed/)
+      vi.doUnmock("ws")
+      const retried = transport.load()
+      assert.isDefined(retried)
+      assert.notStrictEqual(retried, failed)
+      await retried
+      assert.isUndefined(transport.load())
+    } finally {
+      vi.doUnmock("ws")
+    }
+  })
+
   it("in a page: the browser's WebSocket, the token as the authorization cookie", () =>
     inFakePage((document) => {
       assert.isTrue(WebSocketTransport.inBrowser())
+      // a page uses its own WebSocket: nothing to load
+      assert.isUndefined(WebSocketTransport.load())
       const socket = WebSocketTransport.open("ws://127.0.0.1:8787/?appId=a", { authorization: "h.p.s" })
       assert.instanceOf(socket, FakeBrowserSocket)
       assert.strictEqual(FakeBrowserSocket.opened.at(-1), "ws://127.0.0.1:8787/?appId=a")
@@ -68,6 +104,7 @@ describe("WebSocketTransport", () => {
     const server = new WebSocketServer({ host: "127.0.0.1", port: 0 })
     await new Promise<void>((resolve) => server.once("listening", () => resolve()))
     const peer = new Promise<WS>((resolve) => server.once("connection", resolve))
+    await WebSocketTransport.load()
     const socket = WebSocketTransport.open(`ws://127.0.0.1:${(server.address() as AddressInfo).port}/`, {})
     try {
       await new Promise<void>((resolve, reject) => {

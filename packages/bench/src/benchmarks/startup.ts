@@ -9,7 +9,8 @@
  *   `lazy` (see `startup/bundle.ts`; `test/bundleSize.test.ts` holds the sizes to `bundle-budget.json`);
  * - cold import: a fresh `node` process imports that bundle (the program's `main` is not run) and reports
  *   its wall time since process start, its CPU (user + system) and its RSS right after the import;
- *   `BENCH_COLD_RUNS` runs per program (default 7), alternating, medians.
+ *   `BENCH_COLD_RUNS` runs per program (default 7), alternating, each run in its own memory layout
+ *   (see `importer`), medians; the RSS min–max column shows the spread.
  *
  * Targets (issue 15): Effect API and adapter ≤ 1.0× the official client's cold-import CPU and RSS (on the
  * way to 0.5×), bundle (min + gzip) ≤ 0.7× official.
@@ -30,17 +31,36 @@ interface ColdImport {
   readonly rssBytes: number
 }
 
-const importer = `
+/**
+ * The script of cold-import run `run` (the same for every program in that run). Its trailing comment
+ * grows by 24 characters a run so that the runs sample different memory layouts: the RSS right after
+ * the import is bimodal by ~7 MB for reasons unrelated to what a program keeps. V8's parser zone for the
+ * one-module bundle (~8-11 MB of malloc'd AST and scopes, freed once it is compiled) stays resident when
+ * a small block allocated afterwards (an old-space page's metadata) lands above it at the top of glibc's
+ * brk heap; whether it does depends on the byte layout of everything allocated before, the script's
+ * text and the environment included (the same bundle flips between 49.5 and 56.9 MB with a comment's
+ * length; glibc's in-use bytes are the same 2.5 MB either way, the difference is free memory it holds).
+ * With one script every run of a program falls in the same mode, so the median reported one arbitrary
+ * layout; the spread (`rss MB min–max`) shows where a program is prone to it.
+ *
+ * The script opens `process.stdout` (which it reports on) before the import, so every program's figures
+ * include Node's set-up of that stream (~3 ms CPU on a pipe: it loads `net` and builds a socket). Opened
+ * after the import, as it was, that cost fell inside the figures of the programs whose import reads
+ * `process.stdout` (Effect's logger module does, at its top level) and outside the official client's.
+ */
+const importer = (run: number): string => `
+const out = process.stdout
 const { pathToFileURL } = await import("node:url")
 await import(pathToFileURL(process.argv[1]).href)
 const cpu = process.cpuUsage()
 const wallMs = performance.now()
-process.stdout.write(JSON.stringify({ wallMs, cpuMs: (cpu.user + cpu.system) / 1000, rssBytes: process.memoryUsage().rss }))
+out.write(JSON.stringify({ wallMs, cpuMs: (cpu.user + cpu.system) / 1000, rssBytes: process.memoryUsage().rss }))
+// layout ${"-".repeat(24 * run)}
 `
 
-const coldImport = (file: string): Promise<ColdImport> =>
+const coldImport = (file: string, run: number): Promise<ColdImport> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--input-type=module", "-e", importer, file], { stdio: ["ignore", "pipe", "inherit"] })
+    const child = spawn(process.execPath, ["--input-type=module", "-e", importer(run), file], { stdio: ["ignore", "pipe", "inherit"] })
     let out = ""
     child.stdout.setEncoding("utf8")
     child.stdout.on("data", (chunk: string) => {
@@ -67,13 +87,13 @@ export const startup: Benchmark = {
       for (const p of order) sizes[p] = await bundle(p, dir)
       const cold = { official: [], floor: [], effect: [], adapter: [] } as Record<Program, Array<ColdImport>>
       for (let i = 0; i < runs; i++) {
-        for (const p of i % 2 === 0 ? order : [...order].reverse()) cold[p].push(await coldImport(sizes[p].file!))
+        for (const p of i % 2 === 0 ? order : [...order].reverse()) cold[p].push(await coldImport(sizes[p].file!, i))
       }
       const m = (p: Program, k: keyof ColdImport) => median(cold[p].map((c) => c[k]))
       console.log(`\n  load average ${loadavg()[0]!.toFixed(1)}; cold import = a fresh node process importing the minified bundle\n`)
       console.log(
         table(
-          ["program", "min KB", "gzip KB", "×official", "import wall ms", "import cpu ms", "×official", "rss MB", "×official"],
+          ["program", "min KB", "gzip KB", "×official", "import wall ms", "import cpu ms", "×official", "rss MB", "×official", "rss MB min–max"],
           order.map((p) => [
             p,
             kb(sizes[p].bytes),
@@ -83,7 +103,8 @@ export const startup: Benchmark = {
             m(p, "cpuMs").toFixed(0),
             ratio(m(p, "cpuMs"), m("official", "cpuMs")),
             mb(m(p, "rssBytes")),
-            ratio(m(p, "rssBytes"), m("official", "rssBytes"))
+            ratio(m(p, "rssBytes"), m("official", "rssBytes")),
+            `${mb(Math.min(...cold[p].map((c) => c.rssBytes)))}–${mb(Math.max(...cold[p].map((c) => c.rssBytes)))}`
           ])
         ).replace(/^/gm, "  ")
       )

@@ -13,9 +13,15 @@
  *   is large enough that nothing is collected during the import (so a module's figure is everything its
  *   top-level code allocated, garbage included: with the bench's 16 MB semi-spaces, those pages count in
  *   the RSS the cold-import figure reports). A `Schema.TaggedError` class, for one, allocates ~70 KB.
+ *   The figures step by ~256 KB wherever V8 grows a space (a large object such as an internal table,
+ *   a fresh old-space area for bytecode): such a step lands on whichever module runs at that moment
+ *   and moves when the bundle changes (SogniSocket.ts once showed 259 KB, Sniff.ts 255 KB, where marks
+ *   between their statements find about 10 KB each); read a lone ~256 KB module figure as that, not as the
+ *   module's own allocation.
  *
- * Dynamic imports stay out, as in `bundle.ts`. For a CPU profile of the same import, run the printed
- * bundle under `node --cpu-prof`.
+ * Dynamic imports stay out, as in `bundle.ts` (those the program's `main` runs, such as `ws`, stay in,
+ * unevaluated at import). For a CPU profile of the same import, run the printed bundle under
+ * `node --cpu-prof`.
  */
 import { execFileSync } from "node:child_process"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
@@ -24,18 +30,20 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { build, type Metafile, type Plugin } from "esbuild"
 import { median } from "../Benchmark.js"
-import { type Program, programs } from "./bundle.js"
+import { loadedByMain, type Program, programs } from "./bundle.js"
 
 const program = (process.argv[2] ?? "effect") as Program
 if (!(program in programs)) throw new Error(`unknown program ${program}; one of ${Object.keys(programs).join(", ")}`)
 const runs = Number(process.env.ANALYZE_RUNS ?? 5)
 
-const external: Plugin = {
+/** Dynamic imports stay out, except those the program's `main` runs (`loadedByMain`: in its bundle, not evaluated at import). */
+const external = (p: Program): Plugin => ({
   name: "dynamic-imports-external",
   setup(b) {
-    b.onResolve({ filter: /.*/ }, (args) => (args.kind === "dynamic-import" ? { path: args.path, external: true } : undefined))
+    b.onResolve({ filter: /.*/ }, (args) =>
+      args.kind === "dynamic-import" && !loadedByMain[p].includes(args.path) ? { path: args.path, external: true } : undefined)
   }
-}
+})
 
 const options = (p: Program, minify: boolean) => ({
   entryPoints: [fileURLToPath(programs[p])],
@@ -47,7 +55,7 @@ const options = (p: Program, minify: boolean) => ({
   write: false,
   metafile: true,
   logLevel: "silent" as const,
-  plugins: [external],
+  plugins: [external(p)],
   banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" }
 })
 

@@ -9,6 +9,11 @@
  * is loaded only when that call runs, which a minimal image program never does. Such imports are kept
  * out of the program's bundle (left as `import()` of their specifier) and each target is bundled on its
  * own and reported as `lazy`, so nothing the program could load goes unmeasured.
+ *
+ * A dynamic import that the program's own `main` does run is no such module: `ws`, which core loads
+ * with the first socket connection, is loaded by every image program (each connects). Those stay in
+ * the program's bundle (esbuild inlines them, still evaluated only when the `import()` runs), so its
+ * bytes count them while its cold import does not evaluate them (see `loadedByMain`).
  */
 import { mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
@@ -27,6 +32,17 @@ export const programs = {
   adapter: new URL("./programs/adapter.ts", import.meta.url)
 } as const
 export type Program = keyof typeof programs
+
+/**
+ * The dynamic `import()` specifiers each program's `main` runs (it connects a socket: core, and the
+ * floor program, load `ws` then). They are kept in the program's bundle and its bytes, not reported as lazy.
+ */
+export const loadedByMain: Readonly<Record<Program, ReadonlyArray<string>>> = {
+  official: [],
+  floor: ["ws"],
+  effect: ["ws"],
+  adapter: ["ws"]
+}
 
 /** A module the program reaches only through a dynamic `import()`, bundled on its own. */
 export interface LazyModule {
@@ -65,11 +81,14 @@ const common = {
 } as const
 
 /** Leaves every dynamic `import()` of a module out of the bundle, recording what it resolves to. */
-const lazyImports = (found: Map<string, { readonly specifier: string; readonly importer: string }>): Plugin => ({
+const lazyImports = (
+  found: Map<string, { readonly specifier: string; readonly importer: string }>,
+  kept: ReadonlyArray<string>
+): Plugin => ({
   name: "lazy-imports",
   setup(b) {
     b.onResolve({ filter: /.*/ }, async (args) => {
-      if (args.kind !== "dynamic-import" || args.pluginData === "lazy-imports") return undefined
+      if (args.kind !== "dynamic-import" || args.pluginData === "lazy-imports" || kept.includes(args.path)) return undefined
       const resolved = await b.resolve(args.path, {
         kind: args.kind,
         importer: args.importer,
@@ -89,7 +108,7 @@ const gzipSize = (code: Uint8Array): number => gzipSync(code, { level: 9 }).leng
 /** Bundles `program` (minified); writes it to `outDir/<program>.mjs` when `outDir` is given. */
 export const bundle = async (program: Program, outDir?: string): Promise<BundleFigures> => {
   const found = new Map<string, { readonly specifier: string; readonly importer: string }>()
-  const result = await build({ ...common, entryPoints: [fileURLToPath(programs[program])], plugins: [lazyImports(found)] })
+  const result = await build({ ...common, entryPoints: [fileURLToPath(programs[program])], plugins: [lazyImports(found, loadedByMain[program])] })
   const code = result.outputFiles[0]!.contents
   const lazy: Array<LazyModule> = []
   for (const [path, { importer, specifier }] of found) {

@@ -4,11 +4,15 @@
  * login travels as the `authorization` cookie the server reads on the upgrade (socket.md §3.2); an API
  * key has no browser form (§3.1), so opening fails with a message that says so.
  *
- * A browser bundle resolves `ws` to its browser stub, which is imported but never called.
+ * `ws` is loaded with a dynamic import when the first socket is about to open (`load`), not when this
+ * module is: its top-level code requires Node's `http`, `https`, `net`, `tls`, `crypto` and `zlib`, about
+ * 1 MB of heap and several milliseconds that a program which never opens a socket (REST only: hosted
+ * chat, workflows) would otherwise pay at import. A page never loads it; a browser bundle resolves
+ * `ws` to its browser stub, which is bundled but never loaded.
  *
  * @internal
  */
-import WS from "ws"
+import type WS from "ws"
 
 interface BrowserGlobals {
   readonly WebSocket?: typeof globalThis.WebSocket
@@ -19,6 +23,32 @@ interface BrowserGlobals {
 export const inBrowser = (): boolean => {
   const g = globalThis as BrowserGlobals
   return typeof g.WebSocket === "function" && g.document !== undefined
+}
+
+/** `ws`'s WebSocket class, once `load` has brought it in (Node only). */
+let NodeWebSocket: typeof WS | undefined
+/** The one dynamic import of `ws`, shared by concurrent first connections. */
+let loading: Promise<void> | undefined
+
+/**
+ * Brings in `ws` before the first socket opens in Node: a promise that settles when `open` can be
+ * called, or `undefined` when nothing is left to load (already loaded, or in a page, which uses the
+ * browser's WebSocket). A failed import (the dependency missing) rejects, and the next call tries again.
+ *
+ * @internal
+ */
+export const load = (): Promise<void> | undefined => {
+  if (NodeWebSocket !== undefined || inBrowser()) return undefined
+  loading ??= import("ws").then(
+    (module) => {
+      NodeWebSocket = module.default
+    },
+    (error: unknown) => {
+      loading = undefined
+      throw error
+    }
+  )
+  return loading
 }
 
 /** The cookie attributes for the socket host: `.sogni.ai` hosts share the cookie across subdomains. */
@@ -85,7 +115,8 @@ const lightMessageEvents = (socket: WS): WS => {
 
 /**
  * A WebSocket to `url` carrying `headers` (plain values): `api-key` or `authorization`. In Node, message
- * listeners get a light event (see `lightMessageEvents`).
+ * listeners get a light event (see `lightMessageEvents`), and `load` must have settled first (opening
+ * before it throws, a defect of the caller).
  *
  * @internal
  */
@@ -95,7 +126,8 @@ export const open = (
   options: OpenOptions = {}
 ): globalThis.WebSocket => {
   if (!inBrowser()) {
-    const socket = new WS(url, {
+    if (NodeWebSocket === undefined) throw new Error("ws is not loaded yet: await WebSocketTransport.load() before opening")
+    const socket = new NodeWebSocket(url, {
       headers,
       perMessageDeflate: false,
       ...(options.maxPayload !== undefined ? { maxPayload: options.maxPayload } : {})

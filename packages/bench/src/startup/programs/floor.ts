@@ -3,7 +3,9 @@
  * adapter. It loads what `programs/effect.ts` loads below `@effect-sogni/*` (the Effect runtime with
  * `Stream`, `Layer` and `Schema`, `@effect/platform`'s fetch `HttpClient` and WebSocket, `ws`) and
  * declares one tagged error and one struct, so the cost of the SDK's own modules is the difference
- * between a program's figures and this one's. `startup` bundles it like the others; `main` is not run.
+ * between a program's figures and this one's. Like core's socket, it loads `ws` with a dynamic import
+ * when it opens its socket (in its bundle, not evaluated at import). `startup` bundles it like the
+ * others; `main` is not run.
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
@@ -11,7 +13,6 @@ import * as Socket from "@effect/platform/Socket"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import WS from "ws"
 import type { ProgramOptions } from "./options.js"
 
 class FloorError extends Schema.TaggedError<FloorError>()("FloorError", { reason: Schema.String }) {}
@@ -24,6 +25,7 @@ export const main = (options: ProgramOptions): Promise<ReadonlyArray<string>> =>
       const client = yield* HttpClient.HttpClient
       const response = yield* client.get(`${options.restEndpoint}/urls`)
       const body = yield* Schema.decodeUnknown(Urls)(yield* response.json)
+      const WS = (yield* Effect.promise(() => import("ws"))).default
       const socket = yield* Socket.makeWebSocket(options.socketEndpoint).pipe(
         Effect.provideService(Socket.WebSocketConstructor, (url) => new WS(url) as unknown as globalThis.WebSocket)
       )
