@@ -1,6 +1,11 @@
 import { readFileSync } from "node:fs"
+import { Emulator } from "@effect-sogni/emulator"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
 import { describe, expect, it } from "vitest"
-import { bundle, type Program } from "../src/startup/bundle.js"
+import { bundle, loadedByMain, type Program } from "../src/startup/bundle.js"
+import { dynamicImportsRun } from "../src/startup/loadedAtRun.js"
 
 const budget = JSON.parse(readFileSync(new URL("../bundle-budget.json", import.meta.url), "utf8")) as {
   readonly gzipBytes: Readonly<Record<string, number>>
@@ -141,4 +146,19 @@ describe("minimal image program bundle (esbuild min + gzip)", () => {
     expect(floor.contains("@effect-sogni")).toBe(false)
     expect(floor.gzipBytes).toBeLessThan(effect.gzipBytes)
   })
+
+  // the figures leave out every dynamic import except those listed in loadedByMain: that list must be what
+  // the program really loads, or code moved behind an import() it runs anyway would drop out of its figure
+  it("each SDK program, run against the emulator, loads exactly the dynamic imports its figures count", async () => {
+    const scope = Effect.runSync(Scope.make())
+    try {
+      const emulator = await Effect.runPromise(Emulator.make({ port: 0 }).pipe(Scope.extend(scope)))
+      const options = { appId: "startup-loads", apiKey: emulator.apiKey, restEndpoint: emulator.url, socketEndpoint: emulator.wsUrl }
+      for (const program of ["effect", "adapter"] as const) {
+        expect(await dynamicImportsRun(program, options), program).toEqual([...loadedByMain[program]].sort())
+      }
+    } finally {
+      await Effect.runPromise(Scope.close(scope, Exit.void))
+    }
+  }, 240_000)
 })
