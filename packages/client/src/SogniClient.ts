@@ -17,7 +17,6 @@
  *
  * @since 0.1.0
  */
-import * as Attribution from "@effect-sogni/core/Attribution"
 import type * as Sogni from "@effect-sogni/core/Sogni"
 import * as SogniAccount from "@effect-sogni/core/SogniAccount"
 import * as SogniAuth from "@effect-sogni/core/SogniAuth"
@@ -36,8 +35,8 @@ import { AccountApi, type CurrentAccount, toBalances } from "./AccountApi.js"
 import { AnnouncementsApi } from "./AnnouncementsApi.js"
 import { StatsApi } from "./StatsApi.js"
 import type { ChatApi, ChatRequirements } from "./ChatApi.js"
-import { InvalidRequestError } from "./errors.js"
 import { Emitter } from "./internal/emitter.js"
+import { forwardCalls } from "./internal/forward.js"
 import { type PublicOf, LazyChatApi, LazyReplayApi, LazyWorkflowsApi } from "./internal/lazyApis.js"
 import { LazyRuntimes } from "./internal/lazyRuntime.js"
 import { Runner } from "./internal/runner.js"
@@ -192,6 +191,10 @@ export class ApiClient extends Emitter<ClientEvents> {
   }
 }
 
+/** The calls of `internal/clientCalls.ts` and what `createInstance` refuses or warns about, loaded on first use. */
+let clientCalls: Promise<typeof import("./internal/clientCalls.js")> | undefined
+const loadCalls = () => (clientCalls ??= import("./internal/clientCalls.js"))
+
 /**
  * @since 0.1.0
  */
@@ -216,7 +219,8 @@ export class SogniClient extends Emitter<ClientEvents> {
    * runtime as a `Redacted` value, so neither this object nor `util.inspect(client)` shows it.
    */
   readonly config: Omit<SogniClientConfig, "apiKey">
-  private readonly hasApiKey: boolean
+  /** @internal Whether the client was created with an API key (the key itself stays in the runtime). */
+  readonly _hasApiKey: boolean
   /** `chat`, `workflows` and `replay` load their code and services on their first call. */
   private readonly lazy: LazyRuntimes<Services>
 
@@ -227,7 +231,7 @@ export class SogniClient extends Emitter<ClientEvents> {
     super()
     const { apiKey: _secret, ...visible } = config
     this.config = Object.freeze(visible)
-    this.hasApiKey = config.apiKey !== undefined
+    this._hasApiKey = config.apiKey !== undefined
     const socketDisabled = config.disableSocket === true
     this.lazy = new LazyRuntimes(runner, loggerLayer(config))
     // rewards, announcements, leaderboards, LoRAs and wallet checks: loaded on the first such call
@@ -255,6 +259,11 @@ export class SogniClient extends Emitter<ClientEvents> {
     this.apiClient = new ApiClient(this, this.config, () => this.account.currentAccount.isAuthenticated)
   }
 
+  /** @internal The client's runner, for the calls of `internal/clientCalls.ts`. */
+  get _runner(): Runner<Services> {
+    return this.runner
+  }
+
   /** Alias of {@link apiClient}. */
   get client(): ApiClient {
     return this.apiClient
@@ -276,17 +285,8 @@ export class SogniClient extends Emitter<ClientEvents> {
    * and the socket enabled) the socket connection.
    */
   static async createInstance(config: SogniClientConfig): Promise<SogniClient> {
-    if (config.authType === "cookies") {
-      throw new InvalidRequestError(
-        "authType 'cookies' is not supported: it relies on a browser's httpOnly session cookie for *.sogni.ai, and this client keeps its credential inside the runtime. Use apiKey, or authType 'token' with account.login() or setTokens().",
-        { reason: "InvalidRequest", fields: { field: "authType", rule: "unsupported" } }
-      )
-    }
-    if (config.authType === "token" && config.apiKey !== undefined) {
-      throw new InvalidRequestError("authType 'token' and an apiKey were both given; pick one", {
-        reason: "InvalidRequest",
-        fields: { field: "authType", rule: "conflict" }
-      })
+    if (config.authType === "cookies" || (config.authType === "token" && config.apiKey !== undefined)) {
+      throw (await loadCalls()).authTypeRefusal(config)
     }
     const settings = {
       ...(config.attribution?.connection !== undefined ? { connectionAttribution: config.attribution.connection } : {}),
@@ -405,64 +405,12 @@ export class SogniClient extends Emitter<ClientEvents> {
     const runner = new Runner<Services>(runtime)
     client = new SogniClient(runner, config)
     await runtime.runtime()
-    if (config.attribution?.workload !== undefined) {
-      await runner.run(Effect.logWarning("attribution.workload is not sent by this client; connection attribution is"))
-    }
-    const dropped = Attribution.connectionProblems(config.attribution?.connection)
-    if (dropped.length > 0) {
-      await runner.run(Effect.logWarning(
-        `attribution.connection: dropped ${dropped.map((p) => `${p.field} (must be ${p.rule})`).join(", ")}`
-      ))
-    }
+    // attribution the client does not send (a workload, invalid connection fields) is warned about
+    if (config.attribution !== undefined) await (await loadCalls()).warnAttribution(runner, config)
     if (config.disableSocket !== true && config.apiKey !== undefined) {
       await runner.run(Effect.flatMap(SogniSocket.SogniSocket, (s) => s.connect))
     }
     return client
-  }
-
-  /**
-   * Resumes a session from stored tokens (token authentication): the access token is checked (a JWT with
-   * `exp`), the account is read (`GET /v1/account/me`) and the socket connects. Rejects with an
-   * `InvalidRequestError` on a client created with an API key, as the official client refuses it.
-   */
-  async setTokens(tokens: { readonly token: string; readonly refreshToken: string }): Promise<void> {
-    if (this.config.authType === "apiKey" || this.hasApiKey) {
-      throw new InvalidRequestError("setTokens can only be used with token authentication (this client has an API key)", {
-        reason: "InvalidRequest",
-        fields: { field: "authType", rule: "token-required" }
-      })
-    }
-    if (typeof tokens?.token !== "string" || typeof tokens.refreshToken !== "string") {
-      throw new InvalidRequestError("setTokens needs { token, refreshToken } strings", {
-        reason: "InvalidRequest",
-        fields: { field: "tokens", rule: "type" }
-      })
-    }
-    // the rest loads with the account calls (an image program never resumes a session)
-    const { resumeSession } = await import("./internal/accountCalls.js")
-    await resumeSession(this.account, tokens, this.config.disableSocket !== true)
-  }
-
-  /**
-   * The official client's cookie-session probe. Cookie authentication is refused at `createInstance`,
-   * so this always rejects with an `InvalidRequestError`, as the official client does for a client
-   * that does not use cookies.
-   */
-  async checkAuth(): Promise<boolean> {
-    throw new InvalidRequestError("checkAuth is for cookie authentication, which this client does not support", {
-      reason: "InvalidRequest",
-      fields: { field: "authType", rule: "cookies-required" }
-    })
-  }
-
-  /** Changes socket event subscriptions at runtime (re-applied on every reconnect). */
-  async setSocketEventSubscriptions(update: SocketEventSubscriptionInput): Promise<void> {
-    // flat flags (`{ modelAvailability: false }`) or an update (`{ subscribe, unsubscribe, reset, … }`)
-    const updateKeys = ["subscriptions", "subscribe", "unsubscribe", "reset", "event", "enabled"]
-    const wire = Object.keys(update).some((k) => updateKeys.includes(k)) ? update : { subscriptions: update }
-    await this.runner.run(
-      Effect.flatMap(SogniSocket.SogniSocket, (s) => s.setEventSubscriptions(wire as never))
-    )
   }
 
   /** Whether {@link dispose} was called. */
@@ -482,3 +430,31 @@ export class SogniClient extends Emitter<ClientEvents> {
     this.removeAllListeners()
   }
 }
+
+/**
+ * The members of {@link SogniClient} an image program never calls: their code is
+ * `internal/clientCalls.ts`, loaded with the first of them.
+ *
+ * @since 0.1.0
+ */
+export interface ClientCalls {
+  /**
+   * Resumes a session from stored tokens (token authentication): the access token is checked (a JWT with
+   * `exp`), the account is read (`GET /v1/account/me`) and the socket connects. Rejects with an
+   * `InvalidRequestError` on a client created with an API key, as the official client refuses it.
+   */
+  setTokens(tokens: { readonly token: string; readonly refreshToken: string }): Promise<void>
+  /**
+   * The official client's cookie-session probe. Cookie authentication is refused at `createInstance`,
+   * so this always rejects with an `InvalidRequestError`, as the official client does for a client
+   * that does not use cookies.
+   */
+  checkAuth(): Promise<boolean>
+  /** Changes socket event subscriptions at runtime (re-applied on every reconnect). */
+  setSocketEventSubscriptions(update: SocketEventSubscriptionInput): Promise<void>
+}
+
+export interface SogniClient extends ClientCalls {}
+
+// each of them: loads their module, then runs its code with this client
+forwardCalls(SogniClient, ["setTokens", "checkAuth", "setSocketEventSubscriptions"], () => loadCalls().then((m) => m.calls))

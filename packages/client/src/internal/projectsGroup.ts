@@ -1,18 +1,31 @@
 /**
- * The rarely used side of `sogni.projects`, loaded by dynamic import on its first call: cost estimates,
- * model options, stored-record and status lookups, `resolveMissing`, and the reconciliation of a
- * snapshot that lists projects (or finds a tracked one unlisted). An image program that only creates
- * projects never calls them: the `authenticated` frame of a fresh connection, with nothing in flight and
- * nothing listed, is reconciled by `ProjectsApi` itself without loading this module.
+ * The rarely used side of `sogni.projects`, loaded by dynamic import on its first call: the model list
+ * and size-preset calls, cost estimates, model options, stored-record and status lookups,
+ * `resolveMissing`, cancel by id, the refusal of parameters the media package rejects, and the
+ * reconciliation of a snapshot that lists projects (or finds a tracked one unlisted), with the adoption
+ * of the untracked ones. An image program that only creates projects never calls them: the
+ * `authenticated` frame of a fresh connection, with nothing in flight and nothing listed, is reconciled
+ * by `ProjectsApi` itself without loading this module.
  */
 import type * as Protocol from "@effect-sogni/core/Protocol"
 import * as Models from "@effect-sogni/media/Models"
 import type * as Params from "@effect-sogni/media/Params"
+import * as Projects from "@effect-sogni/media/Projects"
+import * as ProjectState from "@effect-sogni/media/ProjectState"
 import * as ProjectSync from "@effect-sogni/media/ProjectSync"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import type { ProjectsApi, ProjectsApiEvents, ProjectsGroupCalls, ProjectsRequirements } from "../ProjectsApi.js"
+import * as Stream from "effect/Stream"
+import { type InvalidRequestError, isInvalidRequestError } from "../errors.js"
+import {
+  badArgument,
+  failOnRefusal,
+  type ProjectsApi,
+  type ProjectsApiEvents,
+  type ProjectsGroupCalls,
+  type ProjectsRequirements
+} from "../ProjectsApi.js"
 import type {
   AudioEstimateRequest,
   CompletedRecoveredProject,
@@ -189,6 +202,13 @@ export const modelOptions = (runner: ProjectsRunner, modelId: string, options?: 
 export const elsewhere = async (runner: ProjectsRunner, options?: CallOptions): Promise<Array<RecoveredProject>> =>
   [...await runner.run(ProjectSync.elsewhere, options?.signal)]
 
+const checkProjectId = (projectId: unknown, field = "projectId"): string => {
+  if (typeof projectId !== "string" || projectId.trim().length === 0) {
+    throw badArgument(field, "non-empty-string", `${field} must be a non-empty string`)
+  }
+  return projectId
+}
+
 /** The stored record of a finished project. */
 export const record = async (runner: ProjectsRunner, id: string, options?: CallOptions): Promise<RawProject> =>
   toRawProject(await runner.run(ProjectSync.record(id), options?.signal))
@@ -197,14 +217,22 @@ export const record = async (runner: ProjectsRunner, id: string, options?: CallO
 export const status = async (runner: ProjectsRunner, id: string, options?: CallOptions): Promise<ProjectStatusSnapshot> =>
   toStatusSnapshot(await runner.run(ProjectSync.status(id), options?.signal))
 
-/** The verdicts of projects a snapshot did not list (arguments already checked by `ProjectsApi`). */
+/** The verdicts of projects a snapshot did not list, once the arguments are checked. */
 export const resolveMissing = async (
   runner: ProjectsRunner,
   projectIds: ReadonlyArray<string>,
-  attempts: number | undefined,
-  delayMs: number | undefined,
+  resolve: { readonly attempts?: number | undefined; readonly delayMs?: number | undefined } | undefined,
   options?: CallOptions
 ): Promise<Record<string, ProjectResolution>> => {
+  if (!Array.isArray(projectIds)) throw badArgument("projectIds", "array", "projectIds must be an array of project ids")
+  projectIds.forEach((id, i) => checkProjectId(id, `projectIds[${i}]`))
+  const { attempts, delayMs } = resolve ?? {}
+  if (attempts !== undefined && !(Number.isInteger(attempts) && attempts >= 1)) {
+    throw badArgument("attempts", "positive-integer", `attempts must be a positive integer, got ${String(attempts)}`)
+  }
+  if (delayMs !== undefined && !(Number.isFinite(delayMs) && delayMs >= 0)) {
+    throw badArgument("delayMs", "non-negative-number", `delayMs must be a non-negative number, got ${String(delayMs)}`)
+  }
   const verdicts = await runner.run(
     ProjectSync.resolveMissing(projectIds, { attempts, delay: delayMs === undefined ? undefined : Duration.millis(delayMs) }),
     options?.signal
@@ -222,12 +250,11 @@ export interface ReconcileHost {
   readonly tracked: ReadonlyMap<string, { readonly id: string; readonly finished: boolean; readonly startedAt: Date }>
   readonly recovered: Map<string, { readonly createdAt: number; finished: boolean }>
   readonly announced: Set<string>
-  /** Follows in-flight projects the snapshot listed that this client does not track. */
-  readonly adopt: (
-    list: ReadonlyArray<ProjectSync.RunningProject>,
-    paramsOf: (p: ProjectSync.RunningProject) => ProjectParams,
-    options?: CallOptions
-  ) => Promise<void>
+  /**
+   * Tracks an adopted media project under a new `Project` and starts mirroring it; undefined on a
+   * REST-only client (which reports the projects it would adopt, and follows none).
+   */
+  readonly follow: ((handle: Projects.Project, params: ProjectParams) => void) | undefined
   readonly emit: <K extends keyof ProjectsApiEvents>(event: K, data: ProjectsApiEvents[K]) => void
 }
 
@@ -293,7 +320,7 @@ export const reconcile = async (
     })
   }
   // followed from now on, before the events that announce them (as the official client rehydrates first)
-  await host.adopt(plan.untrackedActive, paramsOfRecovered, options)
+  await adopt(host, plan.untrackedActive, options)
   for (const p of result.recoveredActive) host.recovered.set(p.id.toUpperCase(), { createdAt: p.createTime, finished: false })
   for (const p of result.recoveredCompleted) host.recovered.set(p.id.toUpperCase(), { createdAt: p.createTime, finished: true })
   for (const id of [...result.completed, ...result.lost]) {
@@ -306,10 +333,78 @@ export const reconcile = async (
   return result
 }
 
+/**
+ * Follows in-flight projects a snapshot listed that this client does not track (started by an earlier
+ * process or connection of the appId): media's project actor adopts each (the same project as one
+ * created here), and a `Project` mirrors it, tracked as the official client tracks a rehydrated one.
+ * Needs the socket (a REST-only client reports them only).
+ */
+const adopt = async (host: ReconcileHost, list: ReadonlyArray<ProjectSync.RunningProject>, options?: CallOptions) => {
+  const follow = host.follow
+  if (follow === undefined || list.length === 0) return
+  const fresh = list.filter((p) => !host.tracked.has(p.id.toUpperCase()) && !host.tracked.has(p.id))
+  if (fresh.length === 0) return
+  const handles = await host.runner.run(
+    Effect.flatMap(Projects.Projects, (projects) => Effect.forEach(fresh, (p) => projects.adopt(p, true))),
+    options?.signal
+  )
+  handles.forEach((handle, i) => {
+    if (!host.tracked.has(handle.id)) follow(handle, paramsOfRecovered(fresh[i]!))
+  })
+}
+
+/** The fields without which a call is not a project request: refusing them rejects `create` itself. */
+const shapeFields = new Set(["params", "type", "modelId"])
+
+/**
+ * What `projects.create` does with a failure of `prepare` or `submit`: parameters the media package
+ * refused (any field but the request's shape) give the handle of a project that never runs, to be
+ * failed as the official client fails a project the server refuses; anything else is rethrown.
+ */
+export const refusal = (error: unknown): { readonly handle: Projects.Project; readonly refused: InvalidRequestError } => {
+  if (!isInvalidRequestError(error) || shapeFields.has(String(error.field))) throw error
+  const id = crypto.randomUUID().toUpperCase()
+  const state = ProjectState.initial({ id, numberOfMedia: 1 })
+  return {
+    handle: {
+      id,
+      state: Effect.succeed(state),
+      events: Stream.empty,
+      listen: () => () => {},
+      await: Effect.succeed([]),
+      cancel: Effect.void
+    },
+    refused: error
+  }
+}
+
 /** `sogni.projects`' {@link ProjectsGroupCalls}, each with the facade first. */
 export const calls: {
   readonly [K in keyof ProjectsGroupCalls]: (api: ProjectsApi, ...args: Parameters<ProjectsGroupCalls[K]>) => ReturnType<ProjectsGroupCalls[K]>
 } = {
+  waitForModels: async (api, timeout, options) => {
+    api._requireSocket("waitForModels")
+    return api._runner.run(
+      failOnRefusal(Effect.flatMap(Models.Models, (m) => m.waitForModels(timeout ?? 10_000))),
+      options?.signal
+    )
+  },
+  getAvailableModels: async (api, network, options) => {
+    if (network !== undefined) {
+      return api._runner.run(Effect.flatMap(Models.Models, (m) => m.availableOn(network)), options?.signal)
+    }
+    if (api.availableModels.length > 0) return api.availableModels
+    return api.waitForModels(undefined, options)
+  },
+  getSizePresets: (api, network, modelId, _forceRefresh, options) =>
+    api._runner.run(Effect.flatMap(Models.Models, (m) => m.sizePresets(modelId, network)), options?.signal),
+  get: (api, projectId, options) => record(api._runner, checkProjectId(projectId), options),
+  getStatus: (api, projectId, options) => status(api._runner, checkProjectId(projectId), options),
+  resolveMissing: (api, projectIds, resolve, options) => resolveMissing(api._runner, projectIds, resolve, options),
+  cancel: async (api, projectId, options) => {
+    const project = api._tracked.get(projectId.toUpperCase()) ?? api._tracked.get(projectId)
+    if (project !== undefined) await project.cancel(options)
+  },
   listProjectsElsewhere: (api, options) => elsewhere(api._runner, options),
   getModelOptions: (api, modelId, options) => modelOptions(api._runner, modelId, options),
   estimateCost: (api, request, options) => estimateCost(api._runner, request, options),
