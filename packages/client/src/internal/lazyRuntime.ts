@@ -8,10 +8,9 @@
  * media services) plus the group's layers, so its calls share the client's connection; the client's
  * `dispose` disposes it first (its fibers, streams and layers), then the client's own runtime.
  */
-import * as Layer from "effect/Layer"
-import * as ManagedRuntime from "effect/ManagedRuntime"
-import { DisposedError, isSogniClientError, UnexpectedError } from "../errors.js"
-import { Runner } from "./runner.js"
+import type * as Layer from "effect/Layer"
+import { UnexpectedError } from "../errors.js"
+import { disposed, type Runner } from "./runner.js"
 
 /** What a lazily loaded group brings: its layer (on the client's services) and what it builds on it. */
 export interface LazyGroup<R, ROut, A> {
@@ -19,21 +18,22 @@ export interface LazyGroup<R, ROut, A> {
   readonly make: (runner: Runner<R | ROut>) => A
 }
 
-const disposed = () => new DisposedError("The client has been disposed", { reason: "Disposed" })
-
 /**
  * The client's lazily loaded groups: each is imported, built and memoised on its first `get`; `dispose`
- * releases every group built (and refuses later loads).
+ * releases every group built (and refuses later loads). The building itself (`groupRuntime.ts`) loads
+ * with the first group.
  */
 export class LazyRuntimes<R> {
-  private isDisposed = false
-  private readonly runners = new Set<{ readonly dispose: () => Promise<void> }>()
+  /** @internal */
+  isDisposed = false
+  /** @internal The runtimes of the groups built. */
+  readonly runners = new Set<{ readonly dispose: () => Promise<void> }>()
 
   /**
    * @param base the client's runner (whose context the groups build on)
    * @param shared layers every group's runtime adds too (the client's logger settings)
    */
-  constructor(private readonly base: Runner<R>, private readonly shared: Layer.Layer<never>) {}
+  constructor(readonly base: Runner<R>, readonly shared: Layer.Layer<never>) {}
 
   /**
    * A memoised loader: the first call imports the group, builds its runtime on the client's context and
@@ -45,53 +45,13 @@ export class LazyRuntimes<R> {
     return () => {
       if (this.isDisposed || this.base.disposed) return Promise.reject(disposed())
       if (loading === undefined) {
-        loading = this.build(load)
+        loading = buildGroup(this, load)
         loading.catch(() => {
           loading = undefined
         })
       }
       return loading
     }
-  }
-
-  private async build<ROut, A>(load: () => Promise<LazyGroup<R, ROut, A>>): Promise<A> {
-    let group: LazyGroup<R, ROut, A>
-    let context: Awaited<ReturnType<typeof this.base.runtime.runtime>>["context"]
-    try {
-      group = await load()
-      context = (await this.base.runtime.runtime()).context
-    } catch (error) {
-      if (isSogniClientError(error)) throw error
-      if (this.isDisposed || this.base.disposed) throw disposed()
-      throw new UnexpectedError(`a part of the client could not be loaded: ${error instanceof Error ? error.message : String(error)}`, {
-        reason: "Defect",
-        cause: error
-      })
-    }
-    if (this.isDisposed) throw disposed()
-    const layer = group.layer.pipe(
-      Layer.provideMerge(Layer.succeedContext(context)),
-      Layer.provide(this.shared),
-      Layer.merge(this.shared)
-    )
-    const runner = new Runner<R | ROut>(ManagedRuntime.make(layer))
-    this.runners.add(runner)
-    // the group's layers run their constructors here (no I/O: they read services of the client); they
-    // cannot fail, so a failure is a defect
-    const built = await runner.runtime.runtime().then(() => undefined, (error: unknown) => error)
-    if (built !== undefined) {
-      this.runners.delete(runner)
-      await runner.dispose()
-      throw new UnexpectedError(`a part of the client could not be started: ${built instanceof Error ? built.message : String(built)}`, {
-        reason: "Defect",
-        cause: built
-      })
-    }
-    if (this.isDisposed) {
-      await runner.dispose()
-      throw disposed()
-    }
-    return group.make(runner)
   }
 
   /** Disposes every group built (their calls reject with `DisposedError`); later loads are refused. */
@@ -102,6 +62,19 @@ export class LazyRuntimes<R> {
     await Promise.all(runners.map((r) => r.dispose()))
   }
 }
+
+/** A module of the client that could not be imported (a packaging problem). @internal */
+export const loadFailure = (error: unknown) =>
+  new UnexpectedError(`a part of the client could not be loaded: ${error instanceof Error ? error.message : String(error)}`, {
+    reason: "Defect",
+    cause: error
+  })
+
+/** Builds a group with `groupRuntime.ts`, loaded with the first. */
+const buildGroup = <R, ROut, A>(lazy: LazyRuntimes<R>, load: () => Promise<LazyGroup<R, ROut, A>>): Promise<A> =>
+  import("./groupRuntime.js").then((m) => m.build(lazy, load), (error: unknown) => {
+    throw loadFailure(error)
+  })
 
 /**
  * An async iterator whose source is created on its first `next()` (after a load); `return()` before
