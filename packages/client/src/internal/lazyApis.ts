@@ -83,81 +83,69 @@ export class LazyChatApi extends Emitter<ChatApiEvents> implements PublicOf<Chat
   }
 }
 
-/** `sogni.workflows.templates` before (and after) its code is loaded. */
-class LazyTemplatesApi extends Emitter<NoEvents> implements PublicOf<CreativeWorkflowTemplatesApi> {
-  constructor(private readonly load: () => Promise<CreativeWorkflowTemplatesApi>) {
-    super()
-  }
-  list(...args: Parameters<CreativeWorkflowTemplatesApi["list"]>) {
-    return this.load().then((t) => t.list(...args))
-  }
-  get(...args: Parameters<CreativeWorkflowTemplatesApi["get"]>) {
-    return this.load().then((t) => t.get(...args))
-  }
-  create(...args: Parameters<CreativeWorkflowTemplatesApi["create"]>) {
-    return this.load().then((t) => t.create(...args))
-  }
-  update(...args: Parameters<CreativeWorkflowTemplatesApi["update"]>) {
-    return this.load().then((t) => t.update(...args))
-  }
-  delete(...args: Parameters<CreativeWorkflowTemplatesApi["delete"]>) {
-    return this.load().then((t) => t.delete(...args))
-  }
-  fork(...args: Parameters<CreativeWorkflowTemplatesApi["fork"]>) {
-    return this.load().then((t) => t.fork(...args))
+/** What a facade loads: the real object, whose methods its delegated calls run. */
+interface Loads {
+  readonly load: () => Promise<object>
+}
+
+/**
+ * Puts on `target`'s prototype one method per name (non-enumerable and writable, as a class's own
+ * methods): it loads the real object through the facade's `load` and calls its method of that name.
+ */
+const delegate = (target: { readonly prototype: Loads }, names: ReadonlyArray<string>): void => {
+  for (const name of names) {
+    Object.defineProperty(target.prototype, name, {
+      configurable: true,
+      writable: true,
+      value(this: Loads, ...args: Array<unknown>) {
+        return this.load().then((real) => (real as Record<string, (...args: Array<unknown>) => unknown>)[name]!(...args))
+      }
+    })
   }
 }
+
+type TemplateCalls = "list" | "get" | "create" | "update" | "delete" | "fork"
+
+/** `sogni.workflows.templates` before (and after) its code is loaded. */
+class LazyTemplatesApi extends Emitter<NoEvents> implements PublicOf<CreativeWorkflowTemplatesApi> {
+  /** @param load loads the real templates API (memoised by the caller) */
+  constructor(readonly load: () => Promise<CreativeWorkflowTemplatesApi>) {
+    super()
+  }
+}
+interface LazyTemplatesApi extends Pick<CreativeWorkflowTemplatesApi, TemplateCalls> {}
+delegate(LazyTemplatesApi, ["list", "get", "create", "update", "delete", "fork"] satisfies ReadonlyArray<TemplateCalls>)
+
+type WorkflowCalls = "start" | "list" | "get" | "events" | "resume" | "reseed" | "cancel" | "confirmCost"
 
 /** `sogni.workflows` before (and after) its code is loaded. */
 export class LazyWorkflowsApi extends Emitter<NoEvents> implements PublicOf<WorkflowsApi> {
   readonly templates: CreativeWorkflowTemplatesApi
 
-  constructor(private readonly load: () => Promise<WorkflowsApi>) {
+  /** @param load loads the real workflows API (memoised by the caller) */
+  constructor(readonly load: () => Promise<WorkflowsApi>) {
     super()
     // the facade has the templates class's public members; its private ones are the real class's own
     this.templates = new LazyTemplatesApi(() => load().then((w) => w.templates)) as PublicOf<CreativeWorkflowTemplatesApi> as CreativeWorkflowTemplatesApi
   }
-  start(...args: Parameters<WorkflowsApi["start"]>) {
-    return this.load().then((w) => w.start(...args))
-  }
-  list(...args: Parameters<WorkflowsApi["list"]>) {
-    return this.load().then((w) => w.list(...args))
-  }
-  get(...args: Parameters<WorkflowsApi["get"]>) {
-    return this.load().then((w) => w.get(...args))
-  }
-  events(...args: Parameters<WorkflowsApi["events"]>) {
-    return this.load().then((w) => w.events(...args))
-  }
   streamEvents(...args: Parameters<WorkflowsApi["streamEvents"]>): ReturnType<WorkflowsApi["streamEvents"]> {
     return deferredIterator(() => this.load().then((w) => w.streamEvents(...args)))
   }
-  resume(...args: Parameters<WorkflowsApi["resume"]>) {
-    return this.load().then((w) => w.resume(...args))
-  }
-  reseed(...args: Parameters<WorkflowsApi["reseed"]>) {
-    return this.load().then((w) => w.reseed(...args))
-  }
-  cancel(...args: Parameters<WorkflowsApi["cancel"]>) {
-    return this.load().then((w) => w.cancel(...args))
-  }
-  confirmCost(...args: Parameters<WorkflowsApi["confirmCost"]>) {
-    return this.load().then((w) => w.confirmCost(...args))
-  }
 }
+export interface LazyWorkflowsApi extends Pick<WorkflowsApi, WorkflowCalls> {}
+delegate(
+  LazyWorkflowsApi,
+  ["start", "list", "get", "events", "resume", "reseed", "cancel", "confirmCost"] satisfies ReadonlyArray<WorkflowCalls>
+)
+
+type ReplayCalls = "write" | "list" | "get"
 
 /** `sogni.replay` before (and after) its code is loaded. */
 export class LazyReplayApi extends Emitter<NoEvents> implements PublicOf<ReplayApi> {
-  constructor(private readonly load: () => Promise<ReplayApi>) {
+  /** @param load loads the real replay API (memoised by the caller) */
+  constructor(readonly load: () => Promise<ReplayApi>) {
     super()
   }
-  write(...args: Parameters<ReplayApi["write"]>) {
-    return this.load().then((r) => r.write(...args))
-  }
-  list(...args: Parameters<ReplayApi["list"]>) {
-    return this.load().then((r) => r.list(...args))
-  }
-  get(...args: Parameters<ReplayApi["get"]>) {
-    return this.load().then((r) => r.get(...args))
-  }
 }
+export interface LazyReplayApi extends Pick<ReplayApi, ReplayCalls> {}
+delegate(LazyReplayApi, ["write", "list", "get"] satisfies ReadonlyArray<ReplayCalls>)
