@@ -1,6 +1,6 @@
 /**
  * The promise client: `SogniClient.createInstance(config)` with the official client's option names,
- * over the Effect packages composed in one `ManagedRuntime`. Every method runs as a fiber of that
+ * over the Effect packages composed in one runtime (`Runner`). Every method runs as a fiber of that
  * runtime; `dispose()` interrupts them and releases the socket, timers and fibers.
  *
  * @example
@@ -27,11 +27,10 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as EffectLogLevel from "effect/LogLevel"
-import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
-import { AccountApi, type CurrentAccount, toBalances } from "./AccountApi.js"
+import { AccountApi, type CurrentAccount, loadCalls as loadAccountCalls, toBalances } from "./AccountApi.js"
 import { AnnouncementsApi } from "./AnnouncementsApi.js"
 import { StatsApi } from "./StatsApi.js"
 import type { ChatApi, ChatRequirements } from "./ChatApi.js"
@@ -39,7 +38,7 @@ import { Emitter } from "./internal/emitter.js"
 import { forwardCalls } from "./internal/forward.js"
 import { type PublicOf, LazyChatApi, LazyReplayApi, LazyWorkflowsApi } from "./internal/lazyApis.js"
 import { LazyRuntimes } from "./internal/lazyRuntime.js"
-import { Runner } from "./internal/runner.js"
+import { layerRuntime, Runner } from "./internal/runner.js"
 import { ProjectsApi } from "./ProjectsApi.js"
 import type { ReplayApi, WorkflowsApi, WorkflowsRequirements } from "./WorkflowsApi.js"
 import type {
@@ -374,7 +373,10 @@ export class SogniClient extends Emitter<ClientEvents> {
         // while the client is being disposed is dropped)
         yield* socket.eventsOf("subscriptionEntitlementUpdated").pipe(
           Stream.runForEach((event) =>
-            Effect.ignore(Effect.tryPromise(() => c()?.account._entitlementPush(event) ?? Promise.resolve()))
+            Effect.ignore(Effect.tryPromise(() => {
+              const account = c()?.account
+              return account === undefined ? Promise.resolve() : loadAccountCalls().then((m) => m.entitlementPush(account, event))
+            }))
           ),
           Effect.forkScoped
         )
@@ -401,10 +403,9 @@ export class SogniClient extends Emitter<ClientEvents> {
       Layer.provide(loggerLayer(config)),
       Layer.merge(loggerLayer(config))
     )
-    const runtime = ManagedRuntime.make(layer as Layer.Layer<Services>)
-    const runner = new Runner<Services>(runtime)
+    const runner = new Runner<Services>(layerRuntime(layer as Layer.Layer<Services>))
     client = new SogniClient(runner, config)
-    await runtime.runtime()
+    await runner.runtime.runtime()
     // attribution the client does not send (a workload, invalid connection fields) is warned about
     if (config.attribution !== undefined) await (await loadCalls()).warnAttribution(runner, config)
     if (config.disableSocket !== true && config.apiKey !== undefined) {

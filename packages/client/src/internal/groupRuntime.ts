@@ -3,10 +3,9 @@
  * client loads: a program that only renders images loads none, so it carries none of this.
  */
 import * as Layer from "effect/Layer"
-import * as ManagedRuntime from "effect/ManagedRuntime"
 import { isSogniClientError, UnexpectedError } from "../errors.js"
 import { type LazyGroup, type LazyRuntimes, loadFailure } from "./lazyRuntime.js"
-import { disposed, Runner } from "./runner.js"
+import { disposed, layerRuntime, Runner } from "./runner.js"
 
 /**
  * Imports a group, builds its runtime on the client's context (plus the shared layers) and makes its
@@ -29,7 +28,7 @@ export const build = async <R, ROut, A>(lazy: LazyRuntimes<R>, load: () => Promi
     Layer.provide(lazy.shared),
     Layer.merge(lazy.shared)
   )
-  const runner = new Runner<R | ROut>(ManagedRuntime.make(layer))
+  const runner = new Runner<R | ROut>(layerRuntime(layer))
   lazy.runners.add(runner)
   // the group's layers run their constructors here (no I/O: they read services of the client); they
   // cannot fail, so a failure is a defect
