@@ -37,7 +37,6 @@ import type {
   AvailableModel,
   CostEstimation,
   EstimateRequest,
-  InputMedia,
   JobEvent,
   ProjectEvent,
   ModelOptions,
@@ -73,57 +72,26 @@ export type ProjectsRequirements =
   | SogniConfig.SogniConfig
   | SavedUploads.SavedUploads
 
-const singleMediaFields = [
-  "startingImage",
-  "gptImageMask",
-  "referenceImage",
-  "referenceImageEnd",
-  "referenceAudio",
-  "referenceAudioIdentity",
-  "referenceVideo",
-  "referenceMask",
-  "leftViewImage",
-  "backViewImage",
-  "rightViewImage"
-] as const
-const listMediaFields = ["contextImages", "referenceAudios", "referenceVideos"] as const
-
-const toBytes = async (input: InputMedia | unknown): Promise<unknown> => {
-  if (input === true || input instanceof Uint8Array) return input
-  if (input instanceof ArrayBuffer) return new Uint8Array(input)
-  if (typeof Blob !== "undefined" && input instanceof Blob) return new Uint8Array(await input.arrayBuffer())
-  return input // anything else is left to the media package's validation (a typed error naming the field)
-}
-
 /**
- * The official parameters under the media package's names, not yet checked: files read into bytes, the
- * v3 name `numberOfImages` accepted for `numberOfMedia`, `false` media and `null` values dropped. The
- * media package's `Params.decode` (run by `Projects.prepare`) then checks every value and names the
- * offending field in its `SogniInvalidRequest`.
+ * The official parameters under the media package's names, not yet checked: the v3 name
+ * `numberOfImages` accepted for `numberOfMedia`, `null` values dropped (`null` means "the model's
+ * default", as in the official client, e.g. `guidance: null`). Objects and `false` may be media (files
+ * to read into bytes, `false` for none): parameters with any are finished by the projects group's
+ * `readMedia`, loaded for them. The media package's `Params.decode` (run by `Projects.prepare`) then
+ * checks every value and names the offending field in its `SogniInvalidRequest`.
  */
 const toMediaInput = async (params: ProjectParams): Promise<unknown> => {
-  // not an object (null, a string, an array): the decoder refuses it with a typed error
-  if (typeof params !== "object" || params === null || Array.isArray(params)) return params
   const out: Record<string, unknown> = { ...params }
   const legacy = (params as { numberOfImages?: unknown }).numberOfImages
   if (out.numberOfMedia === undefined && legacy !== undefined) out.numberOfMedia = legacy
   delete out.numberOfImages
-  for (const key of singleMediaFields) {
-    const value = out[key]
-    if (value === undefined) continue
-    // `false` is "no media", as in the official client
-    if (value === false) delete out[key]
-    else if (value !== true && value !== null) out[key] = await toBytes(value)
+  let media = false
+  for (const k in out) {
+    const value = out[k]
+    if (value === undefined || value === null) delete out[k]
+    else if (value === false || typeof value === "object") media = true
   }
-  for (const key of listMediaFields) {
-    const list = out[key]
-    if (Array.isArray(list)) out[key] = await Promise.all(list.map(toBytes))
-  }
-  const cn = out.controlNet as { image?: unknown } | null | undefined
-  if (typeof cn === "object" && cn !== null && cn.image !== undefined) out.controlNet = { ...cn, image: await toBytes(cn.image) }
-  // `null` means "the model's default", as in the official client (e.g. `guidance: null`)
-  for (const k in out) if (out[k] === undefined || out[k] === null) delete out[k]
-  return out
+  return media ? (await loadGroup()).readMedia(out) : out
 }
 
 /**
@@ -142,18 +110,14 @@ export const failOnRefusal = <A, E, R>(wait: Effect.Effect<A, E, R>) =>
 export const badArgument = (field: string, rule: string, message: string) =>
   new InvalidRequestError(message, { reason: "InvalidRequest", fields: { field, rule } })
 
-/** Refuses, with a typed error, a value that is not a project request at all (`null`, a string, …). */
-const checkShape = (params: unknown): void => {
-  if (params === null || typeof params !== "object" || Array.isArray(params)) {
-    throw badArgument("params", "type", `projects.create expects the project parameters as an object, got ${params === null ? "null" : Array.isArray(params) ? "an array" : typeof params}`)
-  }
+/**
+ * Whether `params` is a project request at all: an object with a media `type` and a `modelId` (the
+ * projects group's `shapeRefusal` names what is wrong with one that is not).
+ */
+const shaped = (params: unknown): params is ProjectParams => {
+  if (params === null || typeof params !== "object" || Array.isArray(params)) return false
   const p = params as { readonly type?: unknown; readonly modelId?: unknown }
-  if (p.type !== "image" && p.type !== "video" && p.type !== "audio") {
-    throw badArgument("type", "one-of", `type must be "image", "video" or "audio", got ${JSON.stringify(p.type) ?? "undefined"}`)
-  }
-  if (typeof p.modelId !== "string" || p.modelId.length === 0) {
-    throw badArgument("modelId", "non-empty-string", "modelId must be a non-empty string")
-  }
+  return (p.type === "image" || p.type === "video" || p.type === "audio") && typeof p.modelId === "string" && p.modelId.length > 0
 }
 
 /**
@@ -167,8 +131,6 @@ const someUnfinished = (entries: Iterable<{ readonly finished: boolean }>): bool
   for (const e of entries) if (!e.finished) return true
   return false
 }
-
-const syncReasons: ReadonlyArray<ProjectSyncReason> = ["authenticated", "connected", "manual", "recheck"]
 
 /**
  * @since 0.1.0
@@ -280,7 +242,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
    */
   async create(params: ProjectParams, options?: CallOptions): Promise<Project> {
     this._requireSocket("projects.create")
-    checkShape(params)
+    if (!shaped(params)) throw (await loadGroup()).shapeRefusal(params)
     const input = await toMediaInput(params)
     // `prepare` decodes the parameters once (a typed error naming the field), then the project starts
     const created = await this.runner
@@ -294,37 +256,11 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
       return project
     }
     this.follow(project)
-    const signal = options?.signal
-    if (signal !== undefined) {
-      const onAbort = () => void project.cancel().catch(() => undefined)
-      signal.addEventListener("abort", onAbort, { once: true })
-      // whatever ends the project (completed, failed, canceled, client disposed) drops the listener, so
-      // a long-lived signal does not keep the project alive
-      const release = () => signal.removeEventListener("abort", onAbort)
-      project.waitForCompletion().then(release, release)
-      // an abort that landed after the create call resolved and before the listener was added
-      if (signal.aborted) onAbort()
-    }
+    // aborting `signal` later cancels the project (wired by the projects group, loaded for it)
+    if (options?.signal !== undefined) (await loadGroup()).cancelOnAbort(project, options.signal)
     return project
   }
 
-
-  /**
-   * Reconciles this client's projects with the server's snapshot of this appId
-   * (`GET /api/v1/artist/projects/sync`) and reports it; the result is also the `projectsSynced` event,
-   * preceded by `activeProjectsRecovered` / `completedProjectsRecovered` when the server lists projects
-   * this client does not track. Tracked projects missing from the snapshot (and older than 5 s) are
-   * looked up as {@link resolveMissing} does. The tracked projects themselves are brought up to date by
-   * the media package's own reconnect handling. Projects found here that this client did not create are
-   * remembered, so later syncs report them under `active` / `completed` / `lost` as the official client
-   * does, but no `Project` object is built for them and no `project` / `job` events follow.
-   */
-  sync(reason: ProjectSyncReason = "manual", options?: CallOptions): Promise<ProjectSyncResult> {
-    if (!syncReasons.includes(reason)) {
-      throw badArgument("reason", "one-of", `reason must be one of ${syncReasons.join(", ")}, got ${String(reason)}`)
-    }
-    return this.queueSync(reason, () => loadGroup().then((m) => m.readSnapshot(this.runner, options)), options)
-  }
 
   /** @internal The `authenticated` frame carries the same snapshot: reconcile against it. */
   _authenticated(frame: WireSnapshot & { readonly clientType?: string | undefined }): void {
@@ -334,12 +270,13 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
       activeProjects: frame.activeProjects,
       unclaimedCompletedProjects: frame.unclaimedCompletedProjects
     }
-    this.queueSync("authenticated", () => Promise.resolve(snapshot)).catch((error: unknown) =>
+    this._queueSync("authenticated", () => Promise.resolve(snapshot)).catch((error: unknown) =>
       this.runner.run(Effect.logWarning("project reconciliation after authenticated failed", error)).catch(() => undefined)
     )
   }
 
-  private queueSync(
+  /** @internal Runs a reconciliation after those queued before it (`sync` queues its own from the projects group). */
+  _queueSync(
     reason: ProjectSyncReason,
     read: () => Promise<WireSnapshot>,
     options?: CallOptions
@@ -448,6 +385,17 @@ export interface ProjectsGroupCalls {
   /** Cancels a project this client created. */
   cancel(projectId: string, options?: CallOptions): Promise<void>
   /**
+   * Reconciles this client's projects with the server's snapshot of this appId
+   * (`GET /api/v1/artist/projects/sync`) and reports it; the result is also the `projectsSynced` event,
+   * preceded by `activeProjectsRecovered` / `completedProjectsRecovered` when the server lists projects
+   * this client does not track. Tracked projects missing from the snapshot (and older than 5 s) are
+   * looked up as {@link resolveMissing} does. The tracked projects themselves are brought up to date by
+   * the media package's own reconnect handling. Projects found here that this client did not create are
+   * remembered, so later syncs report them under `active` / `completed` / `lost` as the official client
+   * does, but no `Project` object is built for them and no `project` / `job` events follow.
+   */
+  sync(reason?: ProjectSyncReason, options?: CallOptions): Promise<ProjectSyncResult>
+  /**
    * In-flight projects of this account running under another `appId` (another app, device or headless
    * client): read-only and untracked, as in the official client. Needs no socket.
    */
@@ -475,6 +423,7 @@ forwardCalls(
     "getStatus",
     "resolveMissing",
     "cancel",
+    "sync",
     "listProjectsElsewhere",
     "getModelOptions",
     "estimateCost",

@@ -108,7 +108,8 @@ type Services =
   | Sogni.Services
   | Media.Services
 
-const levelOf = (level: LogLevel | undefined) => {
+/** The Effect log level of the official `logLevel` (`warn` by default). @internal */
+export const levelOf = (level: LogLevel | undefined) => {
   switch (level) {
     case "debug":
       return EffectLogLevel.Debug
@@ -123,26 +124,14 @@ const levelOf = (level: LogLevel | undefined) => {
   }
 }
 
-const loggerLayer = (config: SogniClientConfig): Layer.Layer<never> => {
-  const custom = config.logger
-  // a custom logger alone gets every level (the official client hands it all and lets it filter); with
-  // a logLevel too, that level filters what reaches it
-  const minimum = Logger.minimumLogLevel(
-    custom !== undefined && config.logLevel === undefined ? EffectLogLevel.Debug : levelOf(config.logLevel)
-  )
-  if (custom === undefined) return minimum
-  const replaced = Logger.replace(
-    Logger.defaultLogger,
-    Logger.make(({ logLevel, message }) => {
-      const text = (Array.isArray(message) ? message : [message]).map(String).join(" ")
-      if (logLevel._tag === "Error" || logLevel._tag === "Fatal") custom.error(text)
-      else if (logLevel._tag === "Warning") custom.warn(text)
-      else if (logLevel._tag === "Info") custom.info(text)
-      else custom.debug(text)
-    })
-  )
-  return Layer.merge(minimum, replaced)
-}
+/**
+ * The client's logging: the minimum level of `logLevel` on the default logger; a custom `logger` is
+ * set up by `internal/clientCalls.ts`, loaded for it.
+ */
+const loggerLayer = async (config: SogniClientConfig): Promise<Layer.Layer<never>> =>
+  config.logger === undefined
+    ? Logger.minimumLogLevel(levelOf(config.logLevel))
+    : (await loadCalls()).customLogger(config.logger, config.logLevel)
 
 /**
  * `sogni.apiClient`: the connection's events (`connecting`, `connected`, `disconnected`, with the
@@ -225,14 +214,16 @@ export class SogniClient extends Emitter<ClientEvents> {
 
   private constructor(
     private readonly runner: Runner<Services>,
-    config: SogniClientConfig
+    config: SogniClientConfig,
+    /** The client's logging settings, which every lazily loaded group's runtime adds too. */
+    logging: Layer.Layer<never>
   ) {
     super()
     const { apiKey: _secret, ...visible } = config
     this.config = Object.freeze(visible)
     this._hasApiKey = config.apiKey !== undefined
     const socketDisabled = config.disableSocket === true
-    this.lazy = new LazyRuntimes(runner, loggerLayer(config))
+    this.lazy = new LazyRuntimes(runner, logging)
     // rewards, announcements, leaderboards, LoRAs and wallet checks: loaded on the first such call
     const extras = this.lazy.group(() => import("./internal/extrasGroup.js").then((m) => ({ layer: m.layer, make: m.make })))
     this.account = new AccountApi(runner, extras, () => {
@@ -400,11 +391,11 @@ export class SogniClient extends Emitter<ClientEvents> {
       })
     )
     const layer = watchers.pipe(Layer.provideMerge(Media.layer(settings))).pipe(
-      Layer.provide(loggerLayer(config)),
-      Layer.merge(loggerLayer(config))
+      Layer.provide(await loggerLayer(config)),
+      Layer.merge(await loggerLayer(config))
     )
     const runner = new Runner<Services>(layerRuntime(layer as Layer.Layer<Services>))
-    client = new SogniClient(runner, config)
+    client = new SogniClient(runner, config, await loggerLayer(config))
     await runner.runtime.runtime()
     // attribution the client does not send (a workload, invalid connection fields) is warned about
     if (config.attribution !== undefined) await (await loadCalls()).warnAttribution(runner, config)

@@ -1,15 +1,19 @@
 /**
  * The code of {@link SogniClient}'s {@link ClientCalls} (resuming a session from stored tokens, the
  * cookie-session probe, changing socket event subscriptions), loaded by dynamic import with the first
- * of them, and of what `createInstance` does only for a configuration it refuses or warns about. A
- * program that only renders images reaches none of it: the class keeps the calls' names, each
- * forwarding to the function of that name here with the client first.
+ * of them, and of what `createInstance` does only for some configurations: a custom `logger`, and the
+ * settings it refuses or warns about. A program that only renders images reaches none of it: the class
+ * keeps the calls' names, each forwarding to the function of that name here with the client first.
  */
 import * as Attribution from "@effect-sogni/core/Attribution"
 import * as SogniSocket from "@effect-sogni/core/SogniSocket"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as EffectLogLevel from "effect/LogLevel"
 import { InvalidRequestError } from "../errors.js"
-import type { ClientCalls, SogniClient, SogniClientConfig } from "../SogniClient.js"
+import { type ClientCalls, levelOf, type SogniClient, type SogniClientConfig } from "../SogniClient.js"
+import type { Logger as LoggerLike, LogLevel } from "../types.js"
 import type { Runner } from "./runner.js"
 
 /** {@link ClientCalls} as functions of the client they run for. */
@@ -78,3 +82,23 @@ export const warnAttribution = async (runner: Runner<never>, config: SogniClient
     ))
   }
 }
+
+/**
+ * The client's logging with a custom `logger`: the default logger replaced by one that hands each line
+ * to the logger's method of its level. A custom logger alone gets every level (the official client
+ * hands it all and lets it filter); with a `logLevel` too, that level filters what reaches it.
+ */
+export const customLogger = (custom: LoggerLike, logLevel: LogLevel | undefined): Layer.Layer<never> =>
+  Layer.merge(
+    Logger.minimumLogLevel(logLevel === undefined ? EffectLogLevel.Debug : levelOf(logLevel)),
+    Logger.replace(
+      Logger.defaultLogger,
+      Logger.make(({ logLevel, message }) => {
+        const text = (Array.isArray(message) ? message : [message]).map(String).join(" ")
+        if (logLevel._tag === "Error" || logLevel._tag === "Fatal") custom.error(text)
+        else if (logLevel._tag === "Warning") custom.warn(text)
+        else if (logLevel._tag === "Info") custom.info(text)
+        else custom.debug(text)
+      })
+    )
+  )

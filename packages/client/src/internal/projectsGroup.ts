@@ -1,8 +1,8 @@
 /**
  * The rarely used side of `sogni.projects`, loaded by dynamic import on its first call: the model list
  * and size-preset calls, cost estimates, model options, stored-record and status lookups,
- * `resolveMissing`, cancel by id, the refusal of parameters the media package rejects, and the
- * reconciliation of a snapshot that lists projects (or finds a tracked one unlisted), with the adoption
+ * `resolveMissing`, cancel by id, `sync`, the refusal of a call that is not a project request and of
+ * parameters the media package rejects, the reading of media files into bytes, and the reconciliation of a snapshot that lists projects (or finds a tracked one unlisted), with the adoption
  * of the untracked ones. An image program that only creates projects never calls them: the
  * `authenticated` frame of a fresh connection, with nothing in flight and nothing listed, is reconciled
  * by `ProjectsApi` itself without loading this module.
@@ -32,6 +32,7 @@ import type {
   CostEstimation,
   EstimateRequest,
   ModelOptions,
+  InputMedia,
   ProjectParams,
   ProjectRecoverySnapshot,
   ProjectResolution,
@@ -43,6 +44,7 @@ import type {
   RecoveredProject,
   VideoEstimateRequest
 } from "../types.js"
+import type { Project } from "../Project.js"
 import type { CallOptions, Runner } from "./runner.js"
 
 type ProjectsRunner = Runner<ProjectsRequirements>
@@ -378,6 +380,75 @@ export const refusal = (error: unknown): { readonly handle: Projects.Project; re
   }
 }
 
+/** Refuses, with a typed error, a value that is not a project request at all (`null`, a string, …). */
+export const shapeRefusal = (params: unknown): InvalidRequestError => {
+  if (params === null || typeof params !== "object" || Array.isArray(params)) {
+    return badArgument("params", "type", `projects.create expects the project parameters as an object, got ${params === null ? "null" : Array.isArray(params) ? "an array" : typeof params}`)
+  }
+  const p = params as { readonly type?: unknown; readonly modelId?: unknown }
+  if (p.type !== "image" && p.type !== "video" && p.type !== "audio") {
+    return badArgument("type", "one-of", `type must be "image", "video" or "audio", got ${JSON.stringify(p.type) ?? "undefined"}`)
+  }
+  return badArgument("modelId", "non-empty-string", "modelId must be a non-empty string")
+}
+
+const singleMediaFields = [
+  "startingImage",
+  "gptImageMask",
+  "referenceImage",
+  "referenceImageEnd",
+  "referenceAudio",
+  "referenceAudioIdentity",
+  "referenceVideo",
+  "referenceMask",
+  "leftViewImage",
+  "backViewImage",
+  "rightViewImage"
+] as const
+const listMediaFields = ["contextImages", "referenceAudios", "referenceVideos"] as const
+
+const toBytes = async (input: InputMedia | unknown): Promise<unknown> => {
+  if (input === true || input instanceof Uint8Array) return input
+  if (input instanceof ArrayBuffer) return new Uint8Array(input)
+  if (typeof Blob !== "undefined" && input instanceof Blob) return new Uint8Array(await input.arrayBuffer())
+  return input // anything else is left to the media package's validation (a typed error naming the field)
+}
+
+/**
+ * The media of parameters `ProjectsApi` found objects or `false` in (its `null` values already
+ * dropped): files read into bytes, `false` media dropped ("no media", as in the official client).
+ */
+export const readMedia = async (out: Record<string, unknown>): Promise<Record<string, unknown>> => {
+  for (const key of singleMediaFields) {
+    const value = out[key]
+    if (value === undefined) continue
+    if (value === false) delete out[key]
+    else if (value !== true) out[key] = await toBytes(value)
+  }
+  for (const key of listMediaFields) {
+    const list = out[key]
+    if (Array.isArray(list)) out[key] = await Promise.all(list.map(toBytes))
+  }
+  const cn = out.controlNet as { image?: unknown } | undefined
+  if (typeof cn === "object" && cn.image !== undefined) out.controlNet = { ...cn, image: await toBytes(cn.image) }
+  return out
+}
+
+/**
+ * Cancels `project` when `signal` aborts (a signal given to `projects.create`). Whatever ends the project
+ * (completed, failed, canceled, client disposed) drops the listener, so a long-lived signal does not
+ * keep the project alive; an abort that landed before the listener was added cancels at once.
+ */
+export const cancelOnAbort = (project: Project, signal: AbortSignal): void => {
+  const onAbort = () => void project.cancel().catch(() => undefined)
+  signal.addEventListener("abort", onAbort, { once: true })
+  const release = () => signal.removeEventListener("abort", onAbort)
+  project.waitForCompletion().then(release, release)
+  if (signal.aborted) onAbort()
+}
+
+const syncReasons: ReadonlyArray<ProjectSyncReason> = ["authenticated", "connected", "manual", "recheck"]
+
 /** `sogni.projects`' {@link ProjectsGroupCalls}, each with the facade first. */
 export const calls: {
   readonly [K in keyof ProjectsGroupCalls]: (api: ProjectsApi, ...args: Parameters<ProjectsGroupCalls[K]>) => ReturnType<ProjectsGroupCalls[K]>
@@ -401,6 +472,12 @@ export const calls: {
   get: (api, projectId, options) => record(api._runner, checkProjectId(projectId), options),
   getStatus: (api, projectId, options) => status(api._runner, checkProjectId(projectId), options),
   resolveMissing: (api, projectIds, resolve, options) => resolveMissing(api._runner, projectIds, resolve, options),
+  sync: async (api, reason = "manual", options) => {
+    if (!syncReasons.includes(reason)) {
+      throw badArgument("reason", "one-of", `reason must be one of ${syncReasons.join(", ")}, got ${String(reason)}`)
+    }
+    return api._queueSync(reason, () => readSnapshot(api._runner, options), options)
+  },
   cancel: async (api, projectId, options) => {
     const project = api._tracked.get(projectId.toUpperCase()) ?? api._tracked.get(projectId)
     if (project !== undefined) await project.cancel(options)
