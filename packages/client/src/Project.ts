@@ -27,7 +27,7 @@ import type * as Projects from "@effect-sogni/media/Projects"
 import * as ProjectState from "@effect-sogni/media/ProjectState"
 import type * as Results from "@effect-sogni/media/Results"
 import * as Effect from "effect/Effect"
-import { AbortError, DisposedError, type InvalidRequestError, type SogniClientError } from "./errors.js"
+import { DisposedError, type InvalidRequestError, type SogniClientError } from "./errors.js"
 import { Emitter } from "./internal/emitter.js"
 import { forwardCalls } from "./internal/forward.js"
 import { loadFailure } from "./internal/lazyRuntime.js"
@@ -495,26 +495,28 @@ export class Project extends Emitter<ProjectEventMap> {
    * `Canceled`). Aborting `signal` cancels the project.
    */
   waitForCompletion(options?: CallOptions): Promise<ReadonlyArray<string>> {
+    // with a signal, `internal/projectEvents.ts` waits (loaded for it)
     const signal = options?.signal
+    if (signal !== undefined) return loadMore().then((m) => m.waitOrAbort(this, signal))
     return new Promise((resolve, reject) => {
-      const deliver = (o: Outcome) => (o._tag === "Done" ? resolve(o.urls) : reject(o.error))
-      if (this.outcome !== undefined) return deliver(this.outcome)
-      if (signal?.aborted) {
-        void this.cancel().catch(() => undefined)
-        return reject(new AbortError("The operation was aborted", { reason: "Aborted" }))
-      }
-      const waiter = (o: Outcome) => {
-        signal?.removeEventListener("abort", onAbort)
-        deliver(o)
-      }
-      const onAbort = () => {
-        this.waiters?.delete(waiter)
-        void this.cancel().catch(() => undefined)
-        reject(new AbortError("The operation was aborted", { reason: "Aborted" }))
-      }
-      signal?.addEventListener("abort", onAbort, { once: true })
-      ;(this.waiters ??= new Set()).add(waiter)
+      this._onOutcome((o) => (o._tag === "Done" ? resolve(o.urls) : reject(o.error)))
     })
+  }
+
+  /**
+   * @internal Calls `waiter` with the project's outcome: at once when it has one, else when it is
+   * settled. Returns a function that removes a waiter still waiting.
+   */
+  _onOutcome(waiter: (o: Outcome) => void): () => void {
+    if (this.outcome !== undefined) {
+      waiter(this.outcome)
+      return noop
+    }
+    const waiters = (this.waiters ??= new Set())
+    waiters.add(waiter)
+    return () => {
+      waiters.delete(waiter)
+    }
   }
 
   /** A snapshot of the project's data. */

@@ -34,6 +34,7 @@ import { AccountApi, type CurrentAccount, loadCalls as loadAccountCalls, toBalan
 import { AnnouncementsApi } from "./AnnouncementsApi.js"
 import { StatsApi } from "./StatsApi.js"
 import type { ChatApi, ChatRequirements } from "./ChatApi.js"
+import { defined } from "./internal/defined.js"
 import { Emitter } from "./internal/emitter.js"
 import { forwardCalls } from "./internal/forward.js"
 import { type PublicOf, LazyChatApi, LazyReplayApi, LazyWorkflowsApi } from "./internal/lazyApis.js"
@@ -278,23 +279,22 @@ export class SogniClient extends Emitter<ClientEvents> {
     if (config.authType === "cookies" || (config.authType === "token" && config.apiKey !== undefined)) {
       throw (await loadCalls()).authTypeRefusal(config)
     }
-    const settings = {
-      ...(config.attribution?.connection !== undefined ? { connectionAttribution: config.attribution.connection } : {}),
-      ...(config.appId !== undefined ? { appId: config.appId } : {}),
-      ...(config.apiKey !== undefined ? { apiKey: Redacted.make(config.apiKey) } : {}),
-      ...(config.network !== undefined ? { network: config.network } : {}),
-      ...(config.restEndpoint !== undefined ? { restEndpoint: config.restEndpoint } : {}),
-      ...(config.socketEndpoint !== undefined ? { socketEndpoint: config.socketEndpoint } : {}),
-      ...(config.appSource !== undefined ? { appSource: config.appSource } : {}),
-      ...(config.testnet !== undefined ? { testnet: config.testnet } : {}),
-      ...(config.socketEventSubscriptions !== undefined
-        ? {
-          socketEventSubscriptions: Object.fromEntries(
-            Object.entries(config.socketEventSubscriptions).filter((e): e is [string, boolean] => typeof e[1] === "boolean")
-          )
-        }
-        : {})
-    }
+    // the settings given (an absent option is left to the packages' defaults)
+    const settings = defined({
+      connectionAttribution: config.attribution?.connection,
+      appId: config.appId,
+      apiKey: config.apiKey === undefined ? undefined : Redacted.make(config.apiKey),
+      network: config.network,
+      restEndpoint: config.restEndpoint,
+      socketEndpoint: config.socketEndpoint,
+      appSource: config.appSource,
+      testnet: config.testnet,
+      socketEventSubscriptions: config.socketEventSubscriptions === undefined
+        ? undefined
+        : Object.fromEntries(
+          Object.entries(config.socketEventSubscriptions).filter((e): e is [string, boolean] => typeof e[1] === "boolean")
+        )
+    })
     let client: SogniClient | undefined
     const watchers = Layer.scopedDiscard(
       Effect.gen(function*() {

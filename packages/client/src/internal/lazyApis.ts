@@ -14,11 +14,21 @@ import { deferredIterator } from "./lazyRuntime.js"
 /** The public members of a class (what its users can reach), as a structural type. */
 export type PublicOf<A> = { [K in keyof A]: A[K] }
 
+/**
+ * An object with one function per name, each loading its target and calling the target's method of
+ * that name (the sub-APIs of `sogni.chat`).
+ */
+const callsOf = <A, K extends keyof A & string>(load: () => Promise<A>, names: ReadonlyArray<K>): Pick<A, K> =>
+  Object.fromEntries(
+    names.map((name) => [name, (...args: Array<unknown>) => load().then((real) => (real[name] as (...args: Array<unknown>) => unknown)(...args))])
+  ) as Pick<A, K>
+
 /** `sogni.chat` before (and after) its code is loaded. */
 export class LazyChatApi extends Emitter<ChatApiEvents> implements PublicOf<ChatApi> {
   private llm: Readonly<Record<string, LLMModelInfo>> = {}
   private real: ChatApi | undefined
-  private readonly load: () => Promise<ChatApi>
+  /** @internal Loads the real `ChatApi`, its events then going to this facade's listeners. */
+  readonly load: () => Promise<ChatApi>
 
   readonly completions: ChatApi["completions"]
   readonly hosted: ChatApi["hosted"]
@@ -39,25 +49,13 @@ export class LazyChatApi extends Emitter<ChatApiEvents> implements PublicOf<Chat
         return real
       })
     const chat = this.load
-    this.completions = {
-      create: ((params: Parameters<ChatApi["completions"]["create"]>[0], options?: Parameters<ChatApi["completions"]["create"]>[1]) =>
-        chat().then((c) => c.completions.create(params, options))) as ChatApi["completions"]["create"]
-    }
-    this.hosted = {
-      create: (params, options) => chat().then((c) => c.hosted.create(params, options)),
-      executeTool: (params, options) => chat().then((c) => c.hosted.executeTool(params, options))
-    }
+    this.completions = callsOf(() => chat().then((c) => c.completions), ["create"])
+    this.hosted = callsOf(() => chat().then((c) => c.hosted), ["create", "executeTool"])
     this.runs = {
-      create: (params, options) => chat().then((c) => c.runs.create(params, options)),
-      get: (runId, options) => chat().then((c) => c.runs.get(runId, options)),
-      cancel: (runId, reason, options) => chat().then((c) => c.runs.cancel(runId, reason, options)),
-      confirmCost: (runId, params, options) => chat().then((c) => c.runs.confirmCost(runId, params, options)),
+      ...callsOf(() => chat().then((c) => c.runs), ["create", "get", "cancel", "confirmCost"]),
       streamEvents: (runId, options) => deferredIterator(() => chat().then((c) => c.runs.streamEvents(runId, options)))
     }
-    this.tools = {
-      execute: (toolCall, options) => chat().then((c) => c.tools.execute(toolCall, options)),
-      executeAll: (toolCalls, options) => chat().then((c) => c.tools.executeAll(toolCalls, options))
-    }
+    this.tools = callsOf(() => chat().then((c) => c.tools), ["execute", "executeAll"])
   }
 
   /** @internal */
@@ -67,21 +65,12 @@ export class LazyChatApi extends Emitter<ChatApiEvents> implements PublicOf<Chat
     else this.emit("modelsUpdated", models)
   }
 
-  /** As `ChatApi.estimateCost`. */
-  estimateCost(...args: Parameters<ChatApi["estimateCost"]>): ReturnType<ChatApi["estimateCost"]> {
-    return this.load().then((c) => c.estimateCost(...args))
-  }
-
   /** LLM models as last pushed by the server, by id. */
   get models(): Readonly<Record<string, LLMModelInfo>> {
     return this.real?.models ?? this.llm
   }
-
-  /** As `ChatApi.waitForModels`. */
-  waitForModels(...args: Parameters<ChatApi["waitForModels"]>): ReturnType<ChatApi["waitForModels"]> {
-    return this.load().then((c) => c.waitForModels(...args))
-  }
 }
+export interface LazyChatApi extends Pick<ChatApi, "estimateCost" | "waitForModels"> {}
 
 /** What a facade loads: the real object, whose methods its delegated calls run. */
 interface Loads {
@@ -103,6 +92,9 @@ const delegate = (target: { readonly prototype: Loads }, names: ReadonlyArray<st
     })
   }
 }
+
+// as `ChatApi.estimateCost` and `ChatApi.waitForModels`
+delegate(LazyChatApi, ["estimateCost", "waitForModels"])
 
 type TemplateCalls = "list" | "get" | "create" | "update" | "delete" | "fork"
 

@@ -2,13 +2,14 @@
  * The rest of the mirroring of a media project into a `Project` and its `Job`s (see `Project.ts`), loaded
  * with the first event, outcome or call that needs it: the progress, ETA, preview, retry and failure
  * events, the payloads of `sogni.projects`' `"job"` events, failed and canceled outcomes, the refusal of
- * parameters before anything was sent, result downloads and cancel. A project that renders and
+ * parameters before anything was sent, result downloads, cancel, and waiting with an abort signal. A
+ * project that renders and
  * completes with nothing listening to its progress or to `"job"` events never loads it.
  */
 import * as ProjectState from "@effect-sogni/media/ProjectState"
 import * as Results from "@effect-sogni/media/Results"
 import * as Effect from "effect/Effect"
-import { type InvalidRequestError, ProjectError } from "../errors.js"
+import { AbortError, type InvalidRequestError, ProjectError } from "../errors.js"
 import { errorDataOf, type Job, type JobCalls, type Project, type ProjectCalls } from "../Project.js"
 import type { ErrorData } from "../types.js"
 import type { CallOptions } from "./runner.js"
@@ -162,6 +163,29 @@ export const refuse = (project: Project, error: InvalidRequestError): void => {
   project.emit("failed", data)
   project._context.emitProject({ type: "error", projectId: project.id, error: data })
 }
+
+/**
+ * `waitForCompletion` with a signal: the result URLs, or the project's error; aborting `signal` first
+ * cancels the project and rejects with an `AbortError` (an outcome already there wins).
+ */
+export const waitOrAbort = (project: Project, signal: AbortSignal): Promise<ReadonlyArray<string>> =>
+  new Promise((resolve, reject) => {
+    const aborted = () => {
+      void project.cancel().catch(() => undefined)
+      reject(new AbortError("The operation was aborted", { reason: "Aborted" }))
+    }
+    if (!project._settled && signal.aborted) return aborted()
+    const onAbort = () => {
+      stop()
+      aborted()
+    }
+    const stop = project._onOutcome((o) => {
+      signal.removeEventListener("abort", onAbort)
+      if (o._tag === "Done") resolve(o.urls)
+      else reject(o.error)
+    })
+    if (!project._settled) signal.addEventListener("abort", onAbort, { once: true })
+  })
 
 const resultUrl = async (job: Job): Promise<string> => {
   const url = job._state.result?.url
