@@ -27,7 +27,7 @@ import type * as Projects from "@effect-sogni/media/Projects"
 import * as ProjectState from "@effect-sogni/media/ProjectState"
 import type * as Results from "@effect-sogni/media/Results"
 import * as Effect from "effect/Effect"
-import { DisposedError, type InvalidRequestError, type SogniClientError } from "./errors.js"
+import type { InvalidRequestError, SogniClientError } from "./errors.js"
 import { Emitter } from "./internal/emitter.js"
 import { forwardCalls } from "./internal/forward.js"
 import { loadFailure } from "./internal/lazyRuntime.js"
@@ -409,13 +409,9 @@ export class Project extends Emitter<ProjectEventMap> {
     }
   }
 
+  /** Settles the project with a `DisposedError` (`internal/projectEvents.ts`, after what waits for it). */
   private settleDisposed(): void {
-    this._settle({
-      _tag: "Error",
-      error: new DisposedError(`project ${this.id} is no longer followed: the client was disposed`, {
-        reason: "Disposed"
-      })
-    })
+    this.withMore((m) => m.settleDisposed(this))
   }
 
   /**

@@ -241,7 +241,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
    * `signal` later cancels the project.
    */
   async create(params: ProjectParams, options?: CallOptions): Promise<Project> {
-    this._requireSocket("projects.create")
+    if (this._socketDisabled) throw (await loadGroup()).socketRequired("projects.create")
     if (!shaped(params)) throw (await loadGroup()).shapeRefusal(params)
     const input = await toMediaInput(params)
     // `prepare` decodes the parameters once (a typed error naming the field), then the project starts
@@ -335,11 +335,9 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
     project._start()
   }
 
-  /** @internal Refuses a call that needs the socket on a client created with `disableSocket: true`. */
-  _requireSocket(call: string): void {
-    if (this.socketDisabled) {
-      throw badArgument("disableSocket", "socket-required", `${call} needs the socket, and this client was created with disableSocket: true`)
-    }
+  /** @internal Whether the client was created with `disableSocket: true` (no projects then). */
+  get _socketDisabled(): boolean {
+    return this.socketDisabled
   }
 }
 

@@ -10,7 +10,7 @@
  */
 import type * as Layer from "effect/Layer"
 import { UnexpectedError } from "../errors.js"
-import { disposed, type Runner } from "./runner.js"
+import type { Runner } from "./runner.js"
 
 /** What a lazily loaded group brings: its layer (on the client's services) and what it builds on it. */
 export interface LazyGroup<R, ROut, A> {
@@ -43,7 +43,7 @@ export class LazyRuntimes<R> {
   group<ROut, A>(load: () => Promise<LazyGroup<R, ROut, A>>): () => Promise<A> {
     let loading: Promise<A> | undefined
     return () => {
-      if (this.isDisposed || this.base.disposed) return Promise.reject(disposed())
+      if (this.isDisposed || this.base.disposed) return this.base.refuse("disposed")
       if (loading === undefined) {
         loading = buildGroup(this, load)
         loading.catch(() => {

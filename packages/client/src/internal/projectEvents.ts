@@ -9,7 +9,7 @@
 import * as ProjectState from "@effect-sogni/media/ProjectState"
 import * as Results from "@effect-sogni/media/Results"
 import * as Effect from "effect/Effect"
-import { AbortError, type InvalidRequestError, ProjectError } from "../errors.js"
+import { AbortError, DisposedError, type InvalidRequestError, ProjectError } from "../errors.js"
 import { errorDataOf, type Job, type JobCalls, type Project, type ProjectCalls } from "../Project.js"
 import type { ErrorData } from "../types.js"
 import type { CallOptions } from "./runner.js"
@@ -142,6 +142,16 @@ export const settleEnded = (project: Project, state: ProjectState.ProjectState):
       })
     })
   }
+}
+
+/** The outcome of a project still running when the client was disposed: no longer followed. */
+export const settleDisposed = (project: Project): void => {
+  project._settle({
+    _tag: "Error",
+    error: new DisposedError(`project ${project.id} is no longer followed: the client was disposed`, {
+      reason: "Disposed"
+    })
+  })
 }
 
 /**

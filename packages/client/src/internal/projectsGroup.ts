@@ -380,6 +380,10 @@ export const refusal = (error: unknown): { readonly handle: Projects.Project; re
   }
 }
 
+/** The refusal of a call that needs the socket on a client created with `disableSocket: true`. */
+export const socketRequired = (call: string): InvalidRequestError =>
+  badArgument("disableSocket", "socket-required", `${call} needs the socket, and this client was created with disableSocket: true`)
+
 /** Refuses, with a typed error, a value that is not a project request at all (`null`, a string, …). */
 export const shapeRefusal = (params: unknown): InvalidRequestError => {
   if (params === null || typeof params !== "object" || Array.isArray(params)) {
@@ -454,7 +458,7 @@ export const calls: {
   readonly [K in keyof ProjectsGroupCalls]: (api: ProjectsApi, ...args: Parameters<ProjectsGroupCalls[K]>) => ReturnType<ProjectsGroupCalls[K]>
 } = {
   waitForModels: async (api, timeout, options) => {
-    api._requireSocket("waitForModels")
+    if (api._socketDisabled) throw socketRequired("waitForModels")
     return api._runner.run(
       failOnRefusal(Effect.flatMap(Models.Models, (m) => m.waitForModels(timeout ?? 10_000))),
       options?.signal

@@ -81,8 +81,8 @@ export class Runner<R> {
 
   /** Runs an effect to a promise; rejects with a `SogniClientError`. */
   run<A, E>(effect: Effect.Effect<A, E, R>, signal?: AbortSignal | undefined): Promise<A> {
-    if (this.isDisposed) return Promise.reject(disposed())
-    if (signal?.aborted) return Promise.reject(aborted())
+    if (this.isDisposed) return this.refuse("disposed")
+    if (signal?.aborted) return this.refuse("aborted")
     return this.settle(() => this.runtime.runFork(effect), signal)
   }
 
@@ -94,8 +94,8 @@ export class Runner<R> {
    * write, a REST answer) goes on on the default scheduler; the promise settles when it ends.
    */
   runNow<A, E>(effect: Effect.Effect<A, E, R>, signal?: AbortSignal | undefined): Promise<A> {
-    if (this.isDisposed) return Promise.reject(disposed())
-    if (signal?.aborted) return Promise.reject(aborted())
+    if (this.isDisposed) return this.refuse("disposed")
+    if (signal?.aborted) return this.refuse("aborted")
     const scheduler = new Scheduler.SyncScheduler()
     const fiber = this.runtime.runFork(effect, { scheduler })
     scheduler.flush()
@@ -163,6 +163,14 @@ export class Runner<R> {
       ], { concurrency: "unbounded", discard: true })
     ).catch(() => undefined)
     await this.runtime.dispose()
+  }
+
+  /**
+   * @internal Rejects a call refused before it ran: the client was disposed (`DisposedError`), or the
+   * call's signal had aborted (`AbortError`); the error is made by the error mapping, loaded for it.
+   */
+  refuse(why: "disposed" | "aborted"): Promise<never> {
+    return (mapping ??= import("./errorMapping.js")).then((m) => Promise.reject(m.refusal(why)))
   }
 
   /** The error a failed call rejects with (the mapping loads with the first failure). */
