@@ -604,7 +604,7 @@ export class Project extends Emitter<ProjectEventMap> {
         for (const g of held) g(m)
       }, (error: unknown) => {
         this.held = undefined
-        this._settle({ _tag: "Error", error: loadFailure(error) })
+        void loadFailure(error).then((e) => this._settle({ _tag: "Error", error: e }))
       })
     }
     this.held!.push(f)

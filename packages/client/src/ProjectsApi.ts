@@ -313,15 +313,22 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
       this.emit("projectsSynced", result)
       return result
     }
-    const group = await loadGroup()
-    return group.reconcile({
-      runner: this.runner,
-      tracked: this.tracked,
-      recovered: this.recovered,
-      announced: this.announced,
-      follow: this.socketDisabled ? undefined : (handle, params) => this.follow(this.mirror(handle, params)),
-      emit: (event, data) => this.emit(event, data)
-    }, reason, wire, options)
+    return (await loadGroup()).reconcile(this, reason, wire, options)
+  }
+
+  /** @internal Projects a sync found that this client did not create (for `internal/projectsGroup.ts`). */
+  get _recovered(): Map<string, { readonly createdAt: number; finished: boolean }> {
+    return this.recovered
+  }
+
+  /** @internal Finished projects already announced (for `internal/projectsGroup.ts`). */
+  get _announced(): Set<string> {
+    return this.announced
+  }
+
+  /** @internal Tracks an adopted media project under a new `Project` and starts mirroring it. */
+  _adopt(handle: Projects.Project, params: ProjectParams): void {
+    this.follow(this.mirror(handle, params))
   }
 
   /** The adapter's `Project` over a media project (its events re-emitted on `"project"` / `"job"`). */

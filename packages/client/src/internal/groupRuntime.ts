@@ -20,7 +20,7 @@ export const build = async <R, ROut, A>(lazy: LazyRuntimes<R>, load: () => Promi
   } catch (error) {
     if (isSogniClientError(error)) throw error
     if (lazy.isDisposed || lazy.base.disposed) throw disposed()
-    throw loadFailure(error)
+    throw await loadFailure(error)
   }
   if (lazy.isDisposed) throw disposed()
   const layer = group.layer.pipe(

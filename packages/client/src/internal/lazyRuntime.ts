@@ -9,7 +9,7 @@
  * `dispose` disposes it first (its fibers, streams and layers), then the client's own runtime.
  */
 import type * as Layer from "effect/Layer"
-import { UnexpectedError } from "../errors.js"
+import type { SogniClientError } from "../errors.js"
 import type { Runner } from "./runner.js"
 
 /** What a lazily loaded group brings: its layer (on the client's services) and what it builds on it. */
@@ -63,18 +63,22 @@ export class LazyRuntimes<R> {
   }
 }
 
-/** A module of the client that could not be imported (a packaging problem). @internal */
-export const loadFailure = (error: unknown) =>
-  new UnexpectedError(`a part of the client could not be loaded: ${error instanceof Error ? error.message : String(error)}`, {
-    reason: "Defect",
-    cause: error
-  })
+/**
+ * The `UnexpectedError` of a module of the client that could not be imported (a packaging problem). The
+ * error classes come with their own import: the package's entry has loaded them already, and a bundle
+ * whose calls never fail carries none. @internal
+ */
+export const loadFailure = (error: unknown): Promise<SogniClientError> =>
+  import("../errors.js").then((m) =>
+    new m.UnexpectedError(`a part of the client could not be loaded: ${error instanceof Error ? error.message : String(error)}`, {
+      reason: "Defect",
+      cause: error
+    })
+  )
 
 /** Builds a group with `groupRuntime.ts`, loaded with the first. */
 const buildGroup = <R, ROut, A>(lazy: LazyRuntimes<R>, load: () => Promise<LazyGroup<R, ROut, A>>): Promise<A> =>
-  import("./groupRuntime.js").then((m) => m.build(lazy, load), (error: unknown) => {
-    throw loadFailure(error)
-  })
+  import("./groupRuntime.js").then((m) => m.build(lazy, load), (error: unknown) => loadFailure(error).then((e) => Promise.reject(e)))
 
 /**
  * An async iterator whose source is created on its first `next()` (after a load); `return()` before

@@ -22,7 +22,6 @@ import {
   badArgument,
   failOnRefusal,
   type ProjectsApi,
-  type ProjectsApiEvents,
   type ProjectsGroupCalls,
   type ProjectsRequirements
 } from "../ProjectsApi.js"
@@ -245,21 +244,6 @@ export const resolveMissing = async (
 /** The server's snapshot of this appId (`GET /api/v1/artist/projects/sync`). */
 export const readSnapshot = (runner: ProjectsRunner, options?: CallOptions) => runner.run(ProjectSync.snapshot, options?.signal)
 
-/** What a reconciliation reads and updates of `ProjectsApi` (its own fields, lent for the call). */
-export interface ReconcileHost {
-  readonly runner: ProjectsRunner
-  /** The projects this client created and still follows (keyed by id). */
-  readonly tracked: ReadonlyMap<string, { readonly id: string; readonly finished: boolean; readonly startedAt: Date }>
-  readonly recovered: Map<string, { readonly createdAt: number; finished: boolean }>
-  readonly announced: Set<string>
-  /**
-   * Tracks an adopted media project under a new `Project` and starts mirroring it; undefined on a
-   * REST-only client (which reports the projects it would adopt, and follows none).
-   */
-  readonly follow: ((handle: Projects.Project, params: ProjectParams) => void) | undefined
-  readonly emit: <K extends keyof ProjectsApiEvents>(event: K, data: ProjectsApiEvents[K]) => void
-}
-
 /** The snapshot's two lists (and the server's clock, when the route gives it). */
 export type WireSnapshot = Pick<Protocol.ProjectsSync, "activeProjects" | "unclaimedCompletedProjects"> & {
   readonly serverTime?: number | undefined
@@ -271,17 +255,17 @@ export type WireSnapshot = Pick<Protocol.ProjectsSync, "activeProjects" | "uncla
  * and `projectsSynced` (in that order) and answers the result.
  */
 export const reconcile = async (
-  host: ReconcileHost,
+  api: ProjectsApi,
   reason: ProjectSyncReason,
   wire: WireSnapshot,
   options?: CallOptions
 ): Promise<ProjectSyncResult> => {
   const tracked = [
-    ...[...host.tracked.values()].map((p) => ({ id: p.id, finished: p.finished, createdAt: p.startedAt.getTime() })),
-    ...[...host.recovered.entries()].filter(([id]) => !host.tracked.has(id)).map(([id, r]) => ({ id, ...r }))
+    ...[...api._tracked.values()].map((p) => ({ id: p.id, finished: p.finished, createdAt: p.startedAt.getTime() })),
+    ...[...api._recovered.entries()].filter(([id]) => !api._tracked.has(id)).map(([id, r]) => ({ id, ...r }))
   ]
-  const announced = host.announced
-  const found = await host.runner.run(
+  const announced = api._announced
+  const found = await api._runner.run(
     Effect.gen(function*() {
       const activeProjects = yield* ProjectSync.strictly(wire.activeProjects)
       const unclaimedCompletedProjects = yield* ProjectSync.strictly(wire.unclaimedCompletedProjects)
@@ -322,16 +306,16 @@ export const reconcile = async (
     })
   }
   // followed from now on, before the events that announce them (as the official client rehydrates first)
-  await adopt(host, plan.untrackedActive, options)
-  for (const p of result.recoveredActive) host.recovered.set(p.id.toUpperCase(), { createdAt: p.createTime, finished: false })
-  for (const p of result.recoveredCompleted) host.recovered.set(p.id.toUpperCase(), { createdAt: p.createTime, finished: true })
+  await adopt(api, plan.untrackedActive, options)
+  for (const p of result.recoveredActive) api._recovered.set(p.id.toUpperCase(), { createdAt: p.createTime, finished: false })
+  for (const p of result.recoveredCompleted) api._recovered.set(p.id.toUpperCase(), { createdAt: p.createTime, finished: true })
   for (const id of [...result.completed, ...result.lost]) {
-    const known = host.recovered.get(id.toUpperCase())
+    const known = api._recovered.get(id.toUpperCase())
     if (known !== undefined) known.finished = true
   }
-  if (result.recoveredActive.length > 0) host.emit("activeProjectsRecovered", result.recoveredActive)
-  if (result.recoveredCompleted.length > 0) host.emit("completedProjectsRecovered", result.recoveredCompleted)
-  host.emit("projectsSynced", result)
+  if (result.recoveredActive.length > 0) api.emit("activeProjectsRecovered", result.recoveredActive)
+  if (result.recoveredCompleted.length > 0) api.emit("completedProjectsRecovered", result.recoveredCompleted)
+  api.emit("projectsSynced", result)
   return result
 }
 
@@ -341,17 +325,16 @@ export const reconcile = async (
  * created here), and a `Project` mirrors it, tracked as the official client tracks a rehydrated one.
  * Needs the socket (a REST-only client reports them only).
  */
-const adopt = async (host: ReconcileHost, list: ReadonlyArray<ProjectSync.RunningProject>, options?: CallOptions) => {
-  const follow = host.follow
-  if (follow === undefined || list.length === 0) return
-  const fresh = list.filter((p) => !host.tracked.has(p.id.toUpperCase()) && !host.tracked.has(p.id))
+const adopt = async (api: ProjectsApi, list: ReadonlyArray<ProjectSync.RunningProject>, options?: CallOptions) => {
+  if (api._socketDisabled || list.length === 0) return
+  const fresh = list.filter((p) => !api._tracked.has(p.id.toUpperCase()) && !api._tracked.has(p.id))
   if (fresh.length === 0) return
-  const handles = await host.runner.run(
+  const handles = await api._runner.run(
     Effect.flatMap(Projects.Projects, (projects) => Effect.forEach(fresh, (p) => projects.adopt(p, true))),
     options?.signal
   )
   handles.forEach((handle, i) => {
-    if (!host.tracked.has(handle.id)) follow(handle, paramsOfRecovered(fresh[i]!))
+    if (!api._tracked.has(handle.id)) api._adopt(handle, paramsOfRecovered(fresh[i]!))
   })
 }
 
