@@ -247,14 +247,10 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
     // `prepare` decodes the parameters once (a typed error naming the field), then the project starts
     const created = await this.runner
       .runNow(Effect.flatMap(Projects.Projects, (p) => Effect.flatMap(p.prepare(input), p.submit)), options?.signal)
-      .then((handle) => ({ handle, refused: undefined }), (error: unknown) => loadGroup().then((g) => g.refusal(error)))
+      .then((handle) => ({ handle, refuse: undefined }), (error: unknown) => loadGroup().then((g) => g.refusal(error)))
     const project = this.mirror(created.handle, params)
-    if (created.refused !== undefined) {
-      // the caller attaches its listeners after this call resolves: report the refusal after that
-      const refused = created.refused
-      setTimeout(() => project._refuse(refused), 0)
-      return project
-    }
+    // refused parameters: the project fails through its events, once the caller attached its listeners
+    if (created.refuse !== undefined) return created.refuse(project)
     this.follow(project)
     // aborting `signal` later cancels the project (wired by the projects group, loaded for it)
     if (options?.signal !== undefined) (await loadGroup()).cancelOnAbort(project, options.signal)
@@ -271,7 +267,7 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
       unclaimedCompletedProjects: frame.unclaimedCompletedProjects
     }
     this._queueSync("authenticated", () => Promise.resolve(snapshot)).catch((error: unknown) =>
-      this.runner.run(Effect.logWarning("project reconciliation after authenticated failed", error)).catch(() => undefined)
+      loadGroup().then((g) => g.syncFailed(this, error))
     )
   }
 

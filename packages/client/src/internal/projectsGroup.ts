@@ -346,7 +346,7 @@ const shapeFields = new Set(["params", "type", "modelId"])
  * refused (any field but the request's shape) give the handle of a project that never runs, to be
  * failed as the official client fails a project the server refuses; anything else is rethrown.
  */
-export const refusal = (error: unknown): { readonly handle: Projects.Project; readonly refused: InvalidRequestError } => {
+export const refusal = (error: unknown): { readonly handle: Projects.Project; readonly refuse: (project: Project) => Project } => {
   if (!isInvalidRequestError(error) || shapeFields.has(String(error.field))) throw error
   const id = crypto.randomUUID().toUpperCase()
   const state = ProjectState.initial({ id, numberOfMedia: 1 })
@@ -359,9 +359,17 @@ export const refusal = (error: unknown): { readonly handle: Projects.Project; re
       await: Effect.succeed([]),
       cancel: Effect.void
     },
-    refused: error
+    // the caller attaches its listeners after `create` resolves: the refusal is reported after that
+    refuse: (project) => {
+      setTimeout(() => project._refuse(error), 0)
+      return project
+    }
   }
 }
+
+/** A reconciliation after an `authenticated` handshake failed: logged (nobody awaits it). */
+export const syncFailed = (api: ProjectsApi, error: unknown): Promise<void> =>
+  api._runner.run(Effect.logWarning("project reconciliation after authenticated failed", error)).catch(() => undefined)
 
 /** The refusal of a call that needs the socket on a client created with `disableSocket: true`. */
 export const socketRequired = (call: string): InvalidRequestError =>
