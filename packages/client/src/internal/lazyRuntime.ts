@@ -87,20 +87,15 @@ const buildGroup = <R, ROut, A>(lazy: LazyRuntimes<R>, load: () => Promise<LazyG
 export const deferredIterator = <A>(open: () => Promise<AsyncIterableIterator<A>>): AsyncIterableIterator<A> => {
   let source: Promise<AsyncIterableIterator<A>> | undefined
   let ended = false
+  const done = (): IteratorReturnResult<undefined> => ({ value: undefined, done: true })
   const iterator: AsyncIterableIterator<A> = {
-    [Symbol.asyncIterator]() {
-      return iterator
-    },
-    async next() {
-      if (ended) return { value: undefined, done: true }
-      source ??= open()
-      return (await source).next()
-    },
-    async return() {
+    [Symbol.asyncIterator]: () => iterator,
+    next: async () => (ended ? done() : (await (source ??= open())).next()),
+    return: async () => {
       ended = true
-      if (source === undefined) return { value: undefined, done: true }
-      const s = await source.catch(() => undefined)
-      return s?.return !== undefined ? s.return() : { value: undefined, done: true }
+      // nothing opened yet: nothing to close (and nothing is loaded)
+      const s = await source?.catch(() => undefined)
+      return s?.return?.() ?? done()
     }
   }
   return iterator
