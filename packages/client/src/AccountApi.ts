@@ -196,11 +196,6 @@ export class AccountApi extends Emitter<AccountEvents> {
     this._update({ networkStatus: "switching" })
     return loadCalls().then((m) => m.switchNetwork(this, network, options))
   }
-
-  /** Same as {@link getSubscriptionStatus}. */
-  refreshSubscription(options?: CallOptions): Promise<SubscriptionEntitlementSnapshot> {
-    return this.getSubscriptionStatus(options)
-  }
 }
 
 /**
@@ -263,6 +258,8 @@ export interface AccountCalls {
   rewards(query?: RewardsQuery, options?: CallOptions): Promise<Array<Reward>>
   /** Claims rewards by id. */
   claimRewards(rewardIds: ReadonlyArray<string>, claim?: ClaimOptions, options?: CallOptions): Promise<void>
+  /** Same as {@link getSubscriptionStatus}. */
+  refreshSubscription(options?: CallOptions): Promise<SubscriptionEntitlementSnapshot>
   /** The subscription now (REST); it also becomes `currentAccount.subscription`. */
   getSubscriptionStatus(options?: CallOptions): Promise<SubscriptionEntitlementSnapshot>
   /** This period's renders and trial credits. */
@@ -305,6 +302,7 @@ forwardCalls(
     "transactionHistory",
     "rewards",
     "claimRewards",
+    "refreshSubscription",
     "getSubscriptionStatus",
     "getSubscriptionUsage",
     "getTrialEligibility",

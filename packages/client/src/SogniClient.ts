@@ -41,7 +41,7 @@ import { type PublicOf, LazyChatApi, LazyReplayApi, LazyWorkflowsApi } from "./i
 import { LazyRuntimes } from "./internal/lazyRuntime.js"
 import { layerRuntime, Runner } from "./internal/runner.js"
 import { ProjectsApi } from "./ProjectsApi.js"
-import type { ReplayApi, WorkflowsApi, WorkflowsRequirements } from "./WorkflowsApi.js"
+import type { ReplayApi, WorkflowsApi } from "./WorkflowsApi.js"
 import type {
   ConnectionAttribution,
   Logger as LoggerLike,
@@ -226,7 +226,7 @@ export class SogniClient extends Emitter<ClientEvents> {
     const socketDisabled = config.disableSocket === true
     this.lazy = new LazyRuntimes(runner, logging)
     // rewards, announcements, leaderboards, LoRAs and wallet checks: loaded on the first such call
-    const extras = this.lazy.group(() => import("./internal/extrasGroup.js").then((m) => ({ layer: m.layer, make: m.make })))
+    const extras = this.lazy.group(() => import("./internal/extrasGroup.js"))
     this.account = new AccountApi(runner, extras, () => {
       if (!socketDisabled) void runner.run(Effect.flatMap(SogniSocket.SogniSocket, (s) => s.connect)).catch(() => undefined)
     })
@@ -236,12 +236,7 @@ export class SogniClient extends Emitter<ClientEvents> {
       import("./internal/chatGroup.js").then((m) => ({ layer: m.layer, make: (r: Runner<Services | ChatRequirements>) => new m.ChatApi(r, socketDisabled) }))
     )
     this.chat = new LazyChatApi(chat) as PublicOf<ChatApi> as ChatApi
-    const workflows = this.lazy.group(() =>
-      import("./internal/workflowsGroup.js").then((m) => ({
-        layer: m.layer,
-        make: (r: Runner<Services | WorkflowsRequirements>) => ({ workflows: new m.WorkflowsApi(r), replay: new m.ReplayApi(r) })
-      }))
-    )
+    const workflows = this.lazy.group(() => import("./internal/workflowsGroup.js"))
     this.workflows = new LazyWorkflowsApi(() => workflows().then((g) => g.workflows)) as PublicOf<WorkflowsApi> as WorkflowsApi
     this.replay = new LazyReplayApi(() => workflows().then((g) => g.replay)) as PublicOf<ReplayApi> as ReplayApi
     this.announcements = new AnnouncementsApi(extras)

@@ -110,6 +110,7 @@ export const calls: AccountCallsCode = {
     const x = await api._extras()
     await x.run(x.rewards.claim(rewardIds, { provider: claim.provider, turnstileToken: claim.turnstileToken }), options?.signal)
   },
+  refreshSubscription: (api, options) => api.getSubscriptionStatus(options),
   getSubscriptionStatus: async (api, options) => {
     const x = await api._extras()
     const subscription = await x.subscriptionStatus(options?.signal)
