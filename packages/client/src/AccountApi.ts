@@ -8,8 +8,7 @@ import type * as SogniAccount from "@effect-sogni/core/SogniAccount"
 import type * as SogniAuth from "@effect-sogni/core/SogniAuth"
 import type * as SogniConfig from "@effect-sogni/core/SogniConfig"
 import type * as SogniRest from "@effect-sogni/core/SogniRest"
-import * as SogniSocket from "@effect-sogni/core/SogniSocket"
-import * as Effect from "effect/Effect"
+import type * as SogniSocket from "@effect-sogni/core/SogniSocket"
 import type { CallOptions, Runner } from "./internal/runner.js"
 import { Emitter } from "./internal/emitter.js"
 import { forwardCalls } from "./internal/forward.js"
@@ -64,7 +63,8 @@ export interface CurrentAccountEvents {
 }
 
 const zero: BalanceData = { settled: "0", credit: "0", debit: "0", net: "0" }
-const zeroBalances: Balances = { sogni: zero, spark: { ...zero, premiumCredit: "0" } }
+/** @internal */
+export const zeroBalances: Balances = { sogni: zero, spark: { ...zero, premiumCredit: "0" } }
 
 /** Reads the wire balances as the official type (a Spark balance without premium credit has none). @internal */
 export const toBalances = (b: { readonly sogni: BalanceData; readonly spark: BalanceData }): Balances => ({
@@ -95,20 +95,6 @@ export class CurrentAccount extends Emitter<CurrentAccountEvents> {
     this.data = { ...this.data, ...fields }
     this.emit("updated", changed)
     return changed
-  }
-
-  /** @internal */
-  _clear(): void {
-    this.authenticated = false
-    this._update({
-      balance: zeroBalances,
-      walletAddress: undefined,
-      username: undefined,
-      email: undefined,
-      subscription: undefined,
-      freeSparkLocked: undefined,
-      freeSparkUnlockPath: undefined
-    })
   }
 
   /** Whether the client is logged in (an API key counts once the socket authenticated). */
@@ -196,48 +182,19 @@ export class AccountApi extends Emitter<AccountEvents> {
   }
 
 
-  /**
-   * A `subscriptionEntitlementUpdated` push: decoded (the subscription code loads with the first one)
-   * and published as `currentAccount.subscription`. A malformed push is logged and skipped.
-   *
-   * @internal
-   */
-  async _entitlementPush(event: { readonly type: string; readonly payload: unknown }): Promise<void> {
-    const x = await this.extras()
-    const decoded = await x.run(x.entitlementOf(event))
-    if (decoded._tag === "None") return
-    const e = decoded.value
-    this._update({
-      subscription: x.snapshotOfEntitlement(e),
-      ...(e.freeSparkLocked !== undefined ? { freeSparkLocked: e.freeSparkLocked } : {}),
-      ...(e.freeSparkUnlockPath === "trial" || e.freeSparkUnlockPath === "purchase"
-        ? { freeSparkUnlockPath: e.freeSparkUnlockPath }
-        : {})
-    })
-  }
-
   /** @internal */
   _update(patch: Partial<AccountData> & { readonly isAuthenticated?: boolean }): void {
     const changed = this.currentAccount._update(patch)
     if (patch.balance !== undefined && changed.includes("balance")) this.emit("balance", patch.balance)
   }
 
-  /** Changes the connection's network; resolves with the network the server confirmed. */
-  async switchNetwork(network: SupernetType, options?: CallOptions): Promise<SupernetType> {
+  /**
+   * Changes the connection's network; resolves with the network the server confirmed. The account is
+   * `switching` from this call's turn; the switch itself runs in `internal/accountCalls.ts`.
+   */
+  switchNetwork(network: SupernetType, options?: CallOptions): Promise<SupernetType> {
     this._update({ networkStatus: "switching" })
-    const confirmed = await this.runner.run(
-      Effect.flatMap(SogniSocket.SogniSocket, (s) => s.switchNetwork(network)),
-      options?.signal
-    ).finally(() => {
-      if (this.currentAccount.networkStatus === "switching") this._update({ networkStatus: "connected" })
-    })
-    this._update({ network: confirmed })
-    return confirmed
-  }
-
-  /** Same as {@link getSubscriptionStatus}. */
-  refreshSubscription(options?: CallOptions): Promise<SubscriptionEntitlementSnapshot> {
-    return this.getSubscriptionStatus(options)
+    return loadCalls().then((m) => m.switchNetwork(this, network, options))
   }
 }
 
@@ -301,6 +258,8 @@ export interface AccountCalls {
   rewards(query?: RewardsQuery, options?: CallOptions): Promise<Array<Reward>>
   /** Claims rewards by id. */
   claimRewards(rewardIds: ReadonlyArray<string>, claim?: ClaimOptions, options?: CallOptions): Promise<void>
+  /** Same as {@link getSubscriptionStatus}. */
+  refreshSubscription(options?: CallOptions): Promise<SubscriptionEntitlementSnapshot>
   /** The subscription now (REST); it also becomes `currentAccount.subscription`. */
   getSubscriptionStatus(options?: CallOptions): Promise<SubscriptionEntitlementSnapshot>
   /** This period's renders and trial credits. */
@@ -323,6 +282,8 @@ export interface AccountCalls {
 export interface AccountApi extends AccountCalls {}
 
 let calls: Promise<typeof import("./internal/accountCalls.js")> | undefined
+/** Loads `internal/accountCalls.ts` (the calls, the network switch, entitlement pushes). @internal */
+export const loadCalls = () => (calls ??= import("./internal/accountCalls.js"))
 
 // each of them: loads their module, then runs its code with this facade
 forwardCalls(
@@ -341,6 +302,7 @@ forwardCalls(
     "transactionHistory",
     "rewards",
     "claimRewards",
+    "refreshSubscription",
     "getSubscriptionStatus",
     "getSubscriptionUsage",
     "getTrialEligibility",
@@ -348,5 +310,5 @@ forwardCalls(
     "createSubscriptionCheckout",
     "createSubscriptionPortalSession"
   ],
-  () => (calls ??= import("./internal/accountCalls.js")).then((m) => m.calls)
+  () => loadCalls().then((m) => m.calls)
 )

@@ -7,6 +7,12 @@
  * `failed`; each `Job` emits `progress`, `completed` and `failed`. Nothing is tracked twice: the state
  * shown is the media package's state machine's.
  *
+ * What a project that renders and completes unobserved needs is here; the rest of the mirroring (the
+ * progress, ETA, preview, retry and failure events, the payloads of `sogni.projects`' `"job"` events,
+ * failed and canceled outcomes, refusals, downloads and cancel) is `internal/projectEvents.ts`, loaded
+ * with the first event or call that needs it. Events that arrive while it loads are held and applied
+ * in order once it is there, so every listener sees the same sequence as without the split.
+ *
  * @example
  * ```ts
  * const project = await sogni.projects.create({ type: "image", modelId: "flux1-schnell-fp8", positivePrompt: "a fox", numberOfMedia: 2 })
@@ -19,10 +25,12 @@
  */
 import type * as Projects from "@effect-sogni/media/Projects"
 import * as ProjectState from "@effect-sogni/media/ProjectState"
-import * as Results from "@effect-sogni/media/Results"
+import type * as Results from "@effect-sogni/media/Results"
 import * as Effect from "effect/Effect"
-import { AbortError, DisposedError, type InvalidRequestError, ProjectError, type SogniClientError } from "./errors.js"
+import type { InvalidRequestError, SogniClientError } from "./errors.js"
 import { Emitter } from "./internal/emitter.js"
+import { forwardCalls } from "./internal/forward.js"
+import { loadFailure } from "./internal/lazyRuntime.js"
 import type { CallOptions, Runner } from "./internal/runner.js"
 import type { ErrorData, JobEvent, JobStatus, ProjectEvent, ProjectParams, ProjectStatus } from "./types.js"
 
@@ -66,9 +74,8 @@ export interface ProjectContext {
   readonly wantsJob: () => boolean
 }
 
-const ProjectStateInitial = (id: string) => ProjectState.initial({ id, numberOfMedia: 1 })
-
-const errorDataOf = (e: ProjectState.ErrorData): ErrorData => ({
+/** The official `ErrorData` of the media package's. @internal */
+export const errorDataOf = (e: ProjectState.ErrorData): ErrorData => ({
   code: e.code,
   message: e.message,
   ...(e.originalCode !== undefined ? { originalCode: e.originalCode } : {})
@@ -83,6 +90,26 @@ const secondsFromNow = (seconds: number): Date => {
   return at
 }
 
+type More = typeof import("./internal/projectEvents.js")
+
+/** The rest of the mirroring, once loaded (then used synchronously). */
+let more: More | undefined
+let loadingMore: Promise<More> | undefined
+
+/** Loads `internal/projectEvents.ts` (once; a failed load is tried again on the next need). */
+const loadMore = (): Promise<More> => {
+  if (loadingMore === undefined) {
+    loadingMore = import("./internal/projectEvents.js").then((m) => (more = m))
+    loadingMore.catch(() => {
+      loadingMore = undefined
+    })
+  }
+  return loadingMore
+}
+
+/** The events a project applies without `internal/projectEvents.ts` (while nothing asks for `"job"` events). */
+const plainEvents = new Set<ProjectState.ProjectEvent["_tag"]>(["Queued", "JobInitiating", "JobStarted", "JobCompleted", "Completed", "Progress", "CancelRejected"])
+
 /**
  * One output of a project.
  *
@@ -95,20 +122,29 @@ export class Job extends Emitter<JobEventMap> {
   private etaMin = 0
   private etaMax = -1
 
+  /** @internal The project the job belongs to. */
+  readonly _project: Project
+
   /** @internal */
-  constructor(state: ProjectState.Job, private readonly project: Project) {
+  constructor(state: ProjectState.Job, project: Project) {
     super()
     this.state = state
+    this._project = project
   }
 
   /** A `progress` or `updated` listener here makes the project follow the progress frames. */
   protected override listenersChanged(event: keyof JobEventMap, delta: number): void {
-    if (event === "progress" || event === "updated") this.project._progressInterest(delta)
+    if (event === "progress" || event === "updated") this._project._progressInterest(delta)
   }
 
   /** @internal */
   _sync(state: ProjectState.Job): void {
     this.state = state
+  }
+
+  /** @internal The media package's state of the job. */
+  get _state(): ProjectState.Job {
+    return this.state
   }
 
   /** @internal */
@@ -127,7 +163,7 @@ export class Job extends Emitter<JobEventMap> {
     return this.state.imgID
   }
   get projectId(): string {
-    return this.project.id
+    return this._project.id
   }
   /** This render's stable position in its project. */
   get jobIndex(): number | undefined {
@@ -185,14 +221,14 @@ export class Job extends Emitter<JobEventMap> {
     return this.state.result?.url !== undefined
   }
   get type(): "image" | "video" | "audio" {
-    return this.project.type
+    return this._project.type
   }
   /**
    * The worker's interval for the seconds left (`min`–`max`), once it reported one. It comes with the
    * progress frames, which the project follows once anything reads it (or listens to progress).
    */
   get etaRange(): { min: number; max: number } | undefined {
-    this.project._followProgress()
+    this._project._followProgress()
     return this.etaMax < 0 ? undefined : { min: this.etaMin, max: this.etaMax }
   }
   /** The official client's older name of {@link resultUrl}. */
@@ -205,31 +241,6 @@ export class Job extends Emitter<JobEventMap> {
   }
   get eta(): Date | undefined {
     return this.state.etaAt === undefined ? undefined : new Date(this.state.etaAt)
-  }
-
-  /** The result URL (already resolved when the job completed). */
-  async getResultUrl(): Promise<string> {
-    const url = this.state.result?.url
-    if (url === undefined) {
-      throw new ProjectError(`job ${this.id} has no result URL`, {
-        reason: "Failed",
-        fields: { projectId: this.project.id, code: 0, originalCode: "noResult" }
-      })
-    }
-    return url
-  }
-
-  /** Downloads the result (no credentials are sent). */
-  async getResultData(options?: CallOptions): Promise<Blob> {
-    const bytes = await this.getResultBytes(options)
-    return new Blob([bytes as Uint8Array<ArrayBuffer>])
-  }
-
-  /** Downloads the result as bytes. */
-  async getResultBytes(options?: CallOptions): Promise<Uint8Array> {
-    const result = this.state.result
-    if (result === undefined) await this.getResultUrl()
-    return this.project._download(result!, options?.signal)
   }
 
   /** @internal */
@@ -255,7 +266,26 @@ export class Job extends Emitter<JobEventMap> {
   }
 }
 
-type Outcome =
+/**
+ * The members of {@link Job} whose code is `internal/projectEvents.ts` (loaded with the first of them).
+ *
+ * @since 0.1.0
+ */
+export interface JobCalls {
+  /** The result URL (already resolved when the job completed). */
+  getResultUrl(): Promise<string>
+  /** Downloads the result (no credentials are sent). */
+  getResultData(options?: CallOptions): Promise<Blob>
+  /** Downloads the result as bytes. */
+  getResultBytes(options?: CallOptions): Promise<Uint8Array>
+}
+
+export interface Job extends JobCalls {}
+
+forwardCalls(Job, ["getResultUrl", "getResultData", "getResultBytes"], () => loadMore().then((m) => m.jobCalls))
+
+/** How a project ended, for `waitForCompletion`. @internal */
+export type Outcome =
   | { readonly _tag: "Done"; readonly urls: ReadonlyArray<string> }
   | { readonly _tag: "Error"; readonly error: SogniClientError }
 
@@ -265,7 +295,8 @@ type Outcome =
  * @since 0.1.0
  */
 export class Project extends Emitter<ProjectEventMap> {
-  private state: ProjectState.ProjectState | undefined
+  /** @internal The media package's state, as last applied (set by a refusal too). */
+  _state: ProjectState.ProjectState | undefined
   private readonly jobList: Array<Job> = []
   private outcome: Outcome | undefined
   /** `waitForCompletion` callers, until the outcome (made on the first). */
@@ -273,26 +304,29 @@ export class Project extends Emitter<ProjectEventMap> {
   private lastProgress = -1
   private readonly startedAtDate = new Date()
   private queueInfo: { readonly estimatedStartAt?: Date; readonly queueStatus?: "waiting" | "no-workers" } = {}
+  /** @internal What the project needs from the client. */
+  readonly _context: ProjectContext
 
   /** @internal */
   constructor(
     handle: Projects.Project,
     private readonly projectParams: ProjectParams,
     private readonly projectType: "image" | "video" | "audio",
-    private readonly context: ProjectContext
+    context: ProjectContext
   ) {
     super()
-    this.handle = handle
+    this._context = context
+    this._handle = handle
     this.projectId = handle.id
   }
 
   private readonly projectId: string
   /**
-   * The media project, until its terminal event (or the client's disposal): then dropped, so a finished
-   * `Project` the caller keeps holds its own state only, not the actor behind it (its request, scope
-   * and fibers' closures).
+   * @internal The media project, until its terminal event (or the client's disposal): then dropped, so a
+   * finished `Project` the caller keeps holds its own state only, not the actor behind it (its request,
+   * scope and fibers' closures).
    */
-  private handle: Projects.Project | undefined
+  _handle: Projects.Project | undefined
 
   /** Someone read a job's `etaRange`: progress frames are followed from now on. */
   private progressRead = false
@@ -302,6 +336,12 @@ export class Project extends Emitter<ProjectEventMap> {
    * removed (the reducer asks {@link wantsProgress} on every frame: no lookup of listener sets there).
    */
   private progressListeners = 0
+
+  /**
+   * What waits for `internal/projectEvents.ts`, in order: set while it loads for an event or an outcome
+   * that needs it; every event after that one waits its turn here too.
+   */
+  private held: Array<(m: More) => void> | undefined
 
   /** @internal A job's `progress` / `updated` listeners changed by `delta`. */
   _progressInterest(delta: number): void {
@@ -324,7 +364,7 @@ export class Project extends Emitter<ProjectEventMap> {
    * `step` and the jobs' getters read it).
    */
   private readonly wantsProgress = (): boolean =>
-    this.progressRead || this.progressListeners > 0 || this.context.wantsJob()
+    this.progressRead || this.progressListeners > 0 || this._context.wantsJob()
 
   /** Removes the project's listener and dispose hook once it settled. */
   private detach: () => void = noop
@@ -335,10 +375,10 @@ export class Project extends Emitter<ProjectEventMap> {
    * settles a project still running with a `DisposedError`.
    */
   _start(): void {
-    if (this.context.runner.disposed) return this.settleDisposed()
+    if (this._context.runner.disposed) return this.settleDisposed()
     let ended = false
     let stopListening: () => void = () => {}
-    const removeHook = this.context.runner.onDispose(() => {
+    const removeHook = this._context.runner.onDispose(() => {
       this.detach()
       this.settleDisposed()
     })
@@ -347,9 +387,9 @@ export class Project extends Emitter<ProjectEventMap> {
       this.detach = noop
       stopListening()
       removeHook()
-      this.handle = undefined
+      this._handle = undefined
     }
-    stopListening = this.handle!.listen((event, state) => {
+    stopListening = this._handle!.listen((event, state) => {
       this.apply(event, state)
       // the terminal event is the project's last: nothing more to follow (the outcome may have been
       // settled earlier, by the last job's result, and the terminal event still reports the project)
@@ -361,20 +401,17 @@ export class Project extends Emitter<ProjectEventMap> {
     // the events held since creation ended it already
     if (ended) return this.detach()
     // ended before this listener and its events already went to another subscriber: settle from the state
-    const now = Effect.runSync(this.handle!.state)
+    const now = Effect.runSync(this._handle!.state)
     if (ProjectState.isTerminal(now.status)) {
       this.detach()
-      this.settleFrom(now)
+      if (now.status === "completed") this._settleFrom(now)
+      else this.withMore(() => this._settleFrom(now))
     }
   }
 
+  /** Settles the project with a `DisposedError` (`internal/projectEvents.ts`, after what waits for it). */
   private settleDisposed(): void {
-    this.settle({
-      _tag: "Error",
-      error: new DisposedError(`project ${this.id} is no longer followed: the client was disposed`, {
-        reason: "Disposed"
-      })
-    })
+    this.withMore((m) => m.settleDisposed(this))
   }
 
   /**
@@ -383,18 +420,7 @@ export class Project extends Emitter<ProjectEventMap> {
    * event; `waitForCompletion` rejects with the `InvalidRequestError`.
    */
   _refuse(error: InvalidRequestError): void {
-    if (this.outcome !== undefined) return
-    const data: ErrorData = { code: 4000, message: error.message }
-    this.state = {
-      ...ProjectStateInitial(this.id),
-      status: "failed",
-      error: { code: data.code, message: data.message }
-    }
-    this.emit("updated", ["status", "error"])
-    this.reportProgress()
-    this.settle({ _tag: "Error", error })
-    this.emit("failed", data)
-    this.context.emitProject({ type: "error", projectId: this.id, error: data })
+    this.withMore((m) => m.refuse(this, error))
   }
 
   get id(): string {
@@ -410,7 +436,7 @@ export class Project extends Emitter<ProjectEventMap> {
     return this.startedAtDate
   }
   get status(): ProjectStatus {
-    return this.state?.status ?? "pending"
+    return this._state?.status ?? "pending"
   }
   get finished(): boolean {
     const s = this.status
@@ -418,7 +444,7 @@ export class Project extends Emitter<ProjectEventMap> {
   }
   /** Progress 0–100, never decreasing. */
   get progress(): number {
-    return this.state?.percent ?? 0
+    return this._state?.percent ?? 0
   }
   /** When the queue expects the project to start (from the last `queued` event); cleared once a worker takes it. */
   get estimatedStartAt(): Date | undefined {
@@ -433,10 +459,10 @@ export class Project extends Emitter<ProjectEventMap> {
     return false
   }
   get queuePosition(): number {
-    return this.state?.queuePosition ?? -1
+    return this._state?.queuePosition ?? -1
   }
   get error(): ErrorData | undefined {
-    return this.state?.error === undefined ? undefined : errorDataOf(this.state.error)
+    return this._state?.error === undefined ? undefined : errorDataOf(this._state.error)
   }
   /** Latest ETA over the project's jobs. */
   get eta(): Date | undefined {
@@ -465,32 +491,28 @@ export class Project extends Emitter<ProjectEventMap> {
    * `Canceled`). Aborting `signal` cancels the project.
    */
   waitForCompletion(options?: CallOptions): Promise<ReadonlyArray<string>> {
+    // with a signal, `internal/projectEvents.ts` waits (loaded for it)
     const signal = options?.signal
+    if (signal !== undefined) return loadMore().then((m) => m.waitOrAbort(this, signal))
     return new Promise((resolve, reject) => {
-      const deliver = (o: Outcome) => (o._tag === "Done" ? resolve(o.urls) : reject(o.error))
-      if (this.outcome !== undefined) return deliver(this.outcome)
-      if (signal?.aborted) {
-        void this.cancel().catch(() => undefined)
-        return reject(new AbortError("The operation was aborted", { reason: "Aborted" }))
-      }
-      const waiter = (o: Outcome) => {
-        signal?.removeEventListener("abort", onAbort)
-        deliver(o)
-      }
-      const onAbort = () => {
-        this.waiters?.delete(waiter)
-        void this.cancel().catch(() => undefined)
-        reject(new AbortError("The operation was aborted", { reason: "Aborted" }))
-      }
-      signal?.addEventListener("abort", onAbort, { once: true })
-      ;(this.waiters ??= new Set()).add(waiter)
+      this._onOutcome((o) => (o._tag === "Done" ? resolve(o.urls) : reject(o.error)))
     })
   }
 
-  /** Cancels every job; resolves once the server confirmed. */
-  cancel(options?: CallOptions): Promise<void> {
-    // a project that ended has nothing to cancel (the client's disposal still rejects, as every call)
-    return this.context.runner.run(this.handle?.cancel ?? Effect.void, options?.signal)
+  /**
+   * @internal Calls `waiter` with the project's outcome: at once when it has one, else when it is
+   * settled. Returns a function that removes a waiter still waiting.
+   */
+  _onOutcome(waiter: (o: Outcome) => void): () => void {
+    if (this.outcome !== undefined) {
+      waiter(this.outcome)
+      return noop
+    }
+    const waiters = (this.waiters ??= new Set())
+    waiters.add(waiter)
+    return () => {
+      waiters.delete(waiter)
+    }
   }
 
   /** A snapshot of the project's data. */
@@ -511,17 +533,17 @@ export class Project extends Emitter<ProjectEventMap> {
 
   /** Mirrors the state into the jobs already known (a job appears when an event first names it). */
   private syncJobs(state: ProjectState.ProjectState): void {
-    this.state = state
+    this._state = state
     const jobs = state.jobs
     for (let i = 0; i < jobs.length && i < this.jobList.length; i++) this.jobList[i]!._sync(jobs[i]!)
   }
 
   /**
-   * The job an event names, added (with the jobs before it in the project) when it is new: as in the
-   * official client, a job is "started" for its project when the first frame names it.
+   * @internal The job an event names, added (with the jobs before it in the project) when it is new: as
+   * in the official client, a job is "started" for its project when the first frame names it.
    */
-  private ensureJob(imgID: string, jobIndex: number | undefined): Job | undefined {
-    const state = this.state
+  _ensureJob(imgID: string, jobIndex: number | undefined): Job | undefined {
+    const state = this._state
     if (state === undefined) return undefined
     const jobs = state.jobs
     // the job already mirrored under this id (every frame after a job's first): no search of the state
@@ -535,7 +557,7 @@ export class Project extends Emitter<ProjectEventMap> {
       }
     }
     if (i < 0 && jobIndex !== undefined) i = jobs.findIndex((j) => j.jobIndex === jobIndex)
-    if (i < 0) return this.jobOf(imgID, jobIndex)
+    if (i < 0) return this._jobOf(imgID, jobIndex)
     while (this.jobList.length <= i) {
       const job = new Job(state.jobs[this.jobList.length]!, this)
       this.jobList.push(job)
@@ -544,117 +566,94 @@ export class Project extends Emitter<ProjectEventMap> {
     return this.jobList[i]
   }
 
-  /** Emits the project's progress when it went up (before the event that moved it, as the official client). */
-  private reportProgress(): void {
-    const percent = this.state?.percent ?? 0
+  /** @internal Emits the project's progress when it went up (before the event that moved it, as the official client). */
+  _reportProgress(): void {
+    const percent = this._state?.percent ?? 0
     if (percent > this.lastProgress) {
       this.lastProgress = percent
       this.emit("progress", percent)
     }
   }
 
-  /** Jobs whose end was reported (`jobCompleted` / `jobFailed`). */
-  private reportedEnds = 0
+  /** @internal Jobs whose end was reported (`jobCompleted` / `jobFailed`). */
+  _reportedEnds = 0
 
   /** Settles a finished project once every job's end was reported. */
   private settleWhenReported(state: ProjectState.ProjectState): void {
     const ends = state.jobs.filter((j) => j.status === "completed" || j.status === "failed").length
-    if (state.status === "completed" && this.reportedEnds >= ends) this.settleFrom(state)
+    if (state.status === "completed" && this._reportedEnds >= ends) this._settleFrom(state)
   }
 
-  /** @internal A job's result, downloaded in the client's runtime. */
-  _download(result: ProjectState.JobResult, signal: AbortSignal | undefined): Promise<Uint8Array> {
-    return this.context.runner.run(
-      Effect.flatMap(Results.Results, (r) => r.download(result)),
-      signal
-    )
-  }
-
-  private jobOf(imgID: string, jobIndex?: number | undefined): Job | undefined {
+  /** @internal A job already mirrored, by id or else by index. */
+  _jobOf(imgID: string, jobIndex?: number | undefined): Job | undefined {
     return this.jobList.find((j) => j.id === imgID) ??
       (jobIndex === undefined ? undefined : this.jobList.find((j) => j.jobIndex === jobIndex))
   }
 
+  /**
+   * Runs `f` with `internal/projectEvents.ts`: at once when it is loaded and nothing waits, else after
+   * what waits, once it is loaded. A failed load settles the project with an `UnexpectedError` (its
+   * events cannot be followed) and drops what waited.
+   */
+  private withMore(f: (m: More) => void): void {
+    if (this.held === undefined && more !== undefined) return f(more)
+    if (this.held === undefined) {
+      const held: Array<(m: More) => void> = (this.held = [])
+      loadMore().then((m) => {
+        this.held = undefined
+        for (const g of held) g(m)
+      }, (error: unknown) => {
+        this.held = undefined
+        void loadFailure(error).then((e) => this._settle({ _tag: "Error", error: e }))
+      })
+    }
+    this.held!.push(f)
+  }
+
   private apply(event: ProjectState.ProjectEvent, state: ProjectState.ProjectState): void {
+    // the rest of the mirroring's events, the `"job"` payloads, and whatever follows an event that waits
+    if (this.held !== undefined || !plainEvents.has(event._tag) || this._context.wantsJob()) {
+      return this.withMore((m) => m.apply(this, event, state))
+    }
+    this._applyPlain(event, state)
+  }
+
+  /**
+   * @internal Applies an event of {@link plainEvents}: state, jobs, the project's and jobs' own events;
+   * with a `"job"` listener on `sogni.projects`, `internal/projectEvents.ts` (then loaded) adds their
+   * payloads there.
+   */
+  _applyPlain(event: ProjectState.ProjectEvent, state: ProjectState.ProjectState): Job | undefined {
     this.syncJobs(state)
-    const projectId = this.id
     switch (event._tag) {
       case "Queued":
         this.queueInfo = {
           ...(event.estimatedStartSeconds !== undefined ? { estimatedStartAt: secondsFromNow(event.estimatedStartSeconds) } : {}),
           ...(event.queueStatus === "waiting" || event.queueStatus === "no-workers" ? { queueStatus: event.queueStatus } : {})
         }
-        this.reportProgress()
+        this._reportProgress()
         this.emit("updated", ["queuePosition", "status"])
-        this.context.emitProject({
+        this._context.emitProject({
           type: "queued",
-          projectId,
+          projectId: this.id,
           queuePosition: event.position ?? 0,
           ...(event.estimatedStartSeconds !== undefined ? { estimatedStartSeconds: event.estimatedStartSeconds } : {}),
           ...(event.queueStatus === "waiting" || event.queueStatus === "no-workers" ? { queueStatus: event.queueStatus } : {})
         })
-        break
+        return undefined
       case "JobInitiating":
       case "JobStarted": {
         // a worker took the project: the queue wait is over
         this.queueInfo = {}
-        const job = this.ensureJob(event.imgID, event.jobIndex)
+        const job = this._ensureJob(event.imgID, event.jobIndex)
         if (job !== undefined && job.listenerCount("updated") > 0) job.emit("updated", ["status", "workerName"])
         if (this.listenerCount("updated") > 0) this.emit("updated", ["jobs"])
-        if (this.context.wantsJob()) this.context.emitJob({
-          type: event._tag === "JobInitiating" ? "initiating" : "started",
-          projectId,
-          jobId: event.imgID,
-          workerName: event.workerName ?? "",
-          ...(event.jobIndex !== undefined ? { jobIndex: event.jobIndex } : {}),
-          ...(event._tag === "JobInitiating" && event.preparation !== undefined ? { preparation: event.preparation } : {})
-        })
-        break
+        return job
       }
-      case "JobProgress": {
-        const job = this.ensureJob(event.imgID, event.jobIndex)
-        // workers send 0–0 until they have an interval
-        if (event.etaMin !== undefined && event.etaMax !== undefined && event.etaMax > 0) {
-          job?._setEtaRange(event.etaMin, event.etaMax)
-        }
-        if (job !== undefined) {
-          job.emit("progress", event.percent)
-          if (job.listenerCount("updated") > 0) job.emit("updated", ["step", "progress"])
-        }
-        this.reportProgress()
-        // progress moved by an ETA frame is reported by the "jobETA" event that follows
-        if (event.fromEta === true || !this.context.wantsJob()) break
-        this.context.emitJob({
-          type: "progress",
-          projectId,
-          jobId: event.imgID,
-          step: event.step,
-          stepCount: event.stepCount,
-          ...(event.etaSeconds !== undefined ? { etaSeconds: event.etaSeconds } : {}),
-          ...(event.etaMin !== undefined ? { etaMin: event.etaMin } : {}),
-          ...(event.etaMax !== undefined ? { etaMax: event.etaMax } : {})
-        })
-        break
-      }
-      case "JobEta":
-        this.ensureJob(event.imgID, event.jobIndex)
-        if (this.context.wantsJob()) this.context.emitJob({ type: "jobETA", projectId, jobId: event.imgID, etaSeconds: event.etaSeconds })
-        break
-      case "Preview": {
-        const job = this.ensureJob(event.imgID, event.jobIndex)
-        job?._setPreview(event.url)
-        job?.emit("updated", ["previewUrl"])
-        this.context.emitJob({ type: "preview", projectId, jobId: event.imgID, url: event.url })
-        break
-      }
-      case "JobRetrying":
-        // the official client keeps a retry inside its own state and emits no job event for it
-        this.jobOf(event.imgID, event.jobIndex)?.emit("updated", ["status"])
-        break
       case "JobCompleted": {
         const r = event.result
-        const job = this.ensureJob(r.imgID, r.jobIndex)
-        this.reportedEnds++
+        const job = this._ensureJob(r.imgID, r.jobIndex)
+        this._reportedEnds++
         if (job !== undefined) {
           if (job.listenerCount("updated") > 0) job.emit("updated", ["status", "resultUrl"])
           if (r.url !== undefined) job.emit("completed", r.url)
@@ -662,95 +661,62 @@ export class Project extends Emitter<ProjectEventMap> {
         }
         // the last result completes the project before its "job" event, as in the official client
         this.settleWhenReported(state)
-        if (this.context.wantsJob()) this.context.emitJob({
-          type: "completed",
-          projectId,
-          jobId: r.imgID,
-          ...(job !== undefined ? { steps: job.step } : {}),
-          ...(r.seed !== undefined ? { seed: r.seed } : {}),
-          resultUrl: r.url ?? null,
-          ...(r.outputFormat !== undefined ? { outputFormat: r.outputFormat } : {}),
-          isNSFW: r.nsfwWithheld,
-          nsfwDetected: r.nsfwDetected,
-          nsfwSources: [],
-          userCanceled: false
-        })
-        break
+        return job
       }
-      case "JobFailed": {
-        const job = this.ensureJob(event.imgID, event.jobIndex)
-        this.reportedEnds++
-        if (job !== undefined) {
-          job.emit("failed", errorDataOf(event.error))
-          this.emit("jobFailed", job)
-        }
-        this.context.emitJob({ type: "error", projectId, jobId: event.imgID, error: errorDataOf(event.error) })
-        break
-      }
-      case "Progress":
-        this.reportProgress()
-        break
-      case "CancelRejected":
-        break
       case "Completed":
-        this.settleFrom(state)
-        this.context.emitProject({ type: "completed", projectId })
-        break
-      case "Failed":
-        this.settleFrom(state)
-        // a job's failure was already reported as a "job" error; the project-level one is the server's
-        if (!state.jobs.some((j) => j.status === "failed" && j.error?.code === event.error.code && j.error.message === event.error.message)) {
-          this.context.emitProject({ type: "error", projectId, error: errorDataOf(event.error) })
-        }
-        break
-      case "Canceled":
-        this.settleFrom(state)
-        break
+        this._settleFrom(state)
+        this._context.emitProject({ type: "completed", projectId: this.id })
+        return undefined
+      case "Progress":
+        this._reportProgress()
+        return undefined
+      default:
+        return undefined
     }
   }
 
-  private settleFrom(state: ProjectState.ProjectState): void {
+  /** @internal Settles the project from a terminal state (failed and canceled: `internal/projectEvents.ts`, loaded). */
+  _settleFrom(state: ProjectState.ProjectState): void {
     this.syncJobs(state)
     if (this.outcome !== undefined) return
-    state.jobs.forEach((j) => this.ensureJob(j.imgID, j.jobIndex))
+    state.jobs.forEach((j) => this._ensureJob(j.imgID, j.jobIndex))
     if (state.status === "completed") {
       if (this.lastProgress < 100) {
         this.lastProgress = 100
         this.emit("progress", 100)
       }
       const urls = this.resultUrls
-      this.settle({ _tag: "Done", urls })
+      this._settle({ _tag: "Done", urls })
       this.emit("completed", urls)
-    } else if (state.status === "failed") {
-      const data = state.error === undefined ? { code: 0, message: "Project failed" } : errorDataOf(state.error)
-      this.settle({
-        _tag: "Error",
-        error: new ProjectError(data.message, {
-          reason: "Failed",
-          tag: "SogniProjectError",
-          retryable: data.code === 5001 || data.code === 5002 || data.code === 5003 || data.code === 1001,
-          fields: { projectId: this.id, code: data.code, ...(data.originalCode !== undefined ? { originalCode: data.originalCode } : {}) }
-        })
-      })
-      this.emit("failed", data)
-    } else if (state.status === "canceled") {
-      this.settle({
-        _tag: "Error",
-        error: new ProjectError("Project canceled", {
-          reason: "Canceled",
-          tag: "SogniProjectError",
-          fields: { projectId: this.id, code: 5004, originalCode: "artistCanceled" }
-        })
-      })
-    }
+    } else more!.settleEnded(this, state)
   }
 
-  private settle(outcome: Outcome): void {
+  /** @internal Whether the project has its outcome. */
+  get _settled(): boolean {
+    return this.outcome !== undefined
+  }
+
+  /** @internal */
+  _settle(outcome: Outcome): void {
     if (this.outcome !== undefined) return
     this.outcome = outcome
     const waiters = this.waiters
     this.waiters = undefined
     if (waiters !== undefined) for (const w of waiters) w(outcome)
-    this.context.onSettled(this)
+    this._context.onSettled(this)
   }
 }
+
+/**
+ * The members of {@link Project} whose code is `internal/projectEvents.ts` (loaded with the first).
+ *
+ * @since 0.1.0
+ */
+export interface ProjectCalls {
+  /** Cancels every job; resolves once the server confirmed. */
+  cancel(options?: CallOptions): Promise<void>
+}
+
+export interface Project extends ProjectCalls {}
+
+forwardCalls(Project, ["cancel"], () => loadMore().then((m) => m.projectCalls))

@@ -7,15 +7,12 @@
 import type * as SogniConfig from "@effect-sogni/core/SogniConfig"
 import type * as SogniRest from "@effect-sogni/core/SogniRest"
 import * as SogniSocket from "@effect-sogni/core/SogniSocket"
-import * as Models from "@effect-sogni/media/Models"
+import type * as Models from "@effect-sogni/media/Models"
 import * as Projects from "@effect-sogni/media/Projects"
-import * as ProjectState from "@effect-sogni/media/ProjectState"
-import type * as ProjectSync from "@effect-sogni/media/ProjectSync"
 import type * as Results from "@effect-sogni/media/Results"
 import type * as SavedUploads from "@effect-sogni/media/SavedUploads"
 import * as Effect from "effect/Effect"
-import * as Stream from "effect/Stream"
-import { InvalidRequestError, isInvalidRequestError } from "./errors.js"
+import { InvalidRequestError } from "./errors.js"
 import { Emitter } from "./internal/emitter.js"
 import type { Extras } from "./internal/extrasGroup.js"
 import type { WireSnapshot } from "./internal/projectsGroup.js"
@@ -40,7 +37,6 @@ import type {
   AvailableModel,
   CostEstimation,
   EstimateRequest,
-  InputMedia,
   JobEvent,
   ProjectEvent,
   ModelOptions,
@@ -76,57 +72,26 @@ export type ProjectsRequirements =
   | SogniConfig.SogniConfig
   | SavedUploads.SavedUploads
 
-const singleMediaFields = [
-  "startingImage",
-  "gptImageMask",
-  "referenceImage",
-  "referenceImageEnd",
-  "referenceAudio",
-  "referenceAudioIdentity",
-  "referenceVideo",
-  "referenceMask",
-  "leftViewImage",
-  "backViewImage",
-  "rightViewImage"
-] as const
-const listMediaFields = ["contextImages", "referenceAudios", "referenceVideos"] as const
-
-const toBytes = async (input: InputMedia | unknown): Promise<unknown> => {
-  if (input === true || input instanceof Uint8Array) return input
-  if (input instanceof ArrayBuffer) return new Uint8Array(input)
-  if (typeof Blob !== "undefined" && input instanceof Blob) return new Uint8Array(await input.arrayBuffer())
-  return input // anything else is left to the media package's validation (a typed error naming the field)
-}
-
 /**
- * The official parameters under the media package's names, not yet checked: files read into bytes, the
- * v3 name `numberOfImages` accepted for `numberOfMedia`, `false` media and `null` values dropped. The
- * media package's `Params.decode` (run by `Projects.prepare`) then checks every value and names the
- * offending field in its `SogniInvalidRequest`.
+ * The official parameters under the media package's names, not yet checked: the v3 name
+ * `numberOfImages` accepted for `numberOfMedia`, `null` values dropped (`null` means "the model's
+ * default", as in the official client, e.g. `guidance: null`). Objects and `false` may be media (files
+ * to read into bytes, `false` for none): parameters with any are finished by the projects group's
+ * `readMedia`, loaded for them. The media package's `Params.decode` (run by `Projects.prepare`) then
+ * checks every value and names the offending field in its `SogniInvalidRequest`.
  */
 const toMediaInput = async (params: ProjectParams): Promise<unknown> => {
-  // not an object (null, a string, an array): the decoder refuses it with a typed error
-  if (typeof params !== "object" || params === null || Array.isArray(params)) return params
   const out: Record<string, unknown> = { ...params }
   const legacy = (params as { numberOfImages?: unknown }).numberOfImages
   if (out.numberOfMedia === undefined && legacy !== undefined) out.numberOfMedia = legacy
   delete out.numberOfImages
-  for (const key of singleMediaFields) {
-    const value = out[key]
-    if (value === undefined) continue
-    // `false` is "no media", as in the official client
-    if (value === false) delete out[key]
-    else if (value !== true && value !== null) out[key] = await toBytes(value)
+  let media = false
+  for (const k in out) {
+    const value = out[k]
+    if (value === undefined || value === null) delete out[k]
+    else if (value === false || typeof value === "object") media = true
   }
-  for (const key of listMediaFields) {
-    const list = out[key]
-    if (Array.isArray(list)) out[key] = await Promise.all(list.map(toBytes))
-  }
-  const cn = out.controlNet as { image?: unknown } | null | undefined
-  if (typeof cn === "object" && cn !== null && cn.image !== undefined) out.controlNet = { ...cn, image: await toBytes(cn.image) }
-  // `null` means "the model's default", as in the official client (e.g. `guidance: null`)
-  for (const k in out) if (out[k] === undefined || out[k] === null) delete out[k]
-  return out
+  return media ? (await loadGroup()).readMedia(out) : out
 }
 
 /**
@@ -141,49 +106,24 @@ export const failOnRefusal = <A, E, R>(wait: Effect.Effect<A, E, R>) =>
     Effect.flatMap(SogniSocket.SogniSocket, (socket) => Effect.zipRight(socket.awaitAuthenticated, Effect.never))
   )
 
-/** The fields without which a call is not a project request: refusing them rejects `create` itself. */
-const shapeFields = new Set(["params", "type", "modelId"])
-
-/** The typed refusal of a bad argument, naming the field and the rule. */
-const badArgument = (field: string, rule: string, message: string) =>
+/** The typed refusal of a bad argument, naming the field and the rule. @internal */
+export const badArgument = (field: string, rule: string, message: string) =>
   new InvalidRequestError(message, { reason: "InvalidRequest", fields: { field, rule } })
 
-/** Refuses, with a typed error, a value that is not a project request at all (`null`, a string, …). */
-const checkShape = (params: unknown): void => {
-  if (params === null || typeof params !== "object" || Array.isArray(params)) {
-    throw badArgument("params", "type", `projects.create expects the project parameters as an object, got ${params === null ? "null" : Array.isArray(params) ? "an array" : typeof params}`)
-  }
+/**
+ * Whether `params` is a project request at all: an object with a media `type` and a `modelId` (the
+ * projects group's `shapeRefusal` names what is wrong with one that is not).
+ */
+const shaped = (params: unknown): params is ProjectParams => {
+  if (params === null || typeof params !== "object" || Array.isArray(params)) return false
   const p = params as { readonly type?: unknown; readonly modelId?: unknown }
-  if (p.type !== "image" && p.type !== "video" && p.type !== "audio") {
-    throw badArgument("type", "one-of", `type must be "image", "video" or "audio", got ${JSON.stringify(p.type) ?? "undefined"}`)
-  }
-  if (typeof p.modelId !== "string" || p.modelId.length === 0) {
-    throw badArgument("modelId", "non-empty-string", "modelId must be a non-empty string")
-  }
+  return (p.type === "image" || p.type === "video" || p.type === "audio") && typeof p.modelId === "string" && p.modelId.length > 0
 }
 
-/** The media handle of a project refused before anything was sent: it never runs. */
-const refusedHandle = (): Projects.Project => {
-  const id = crypto.randomUUID().toUpperCase()
-  const state = ProjectState.initial({ id, numberOfMedia: 1 })
-  return {
-    id,
-    state: Effect.succeed(state),
-    events: Stream.empty,
-    listen: () => () => {},
-    await: Effect.succeed([]),
-    cancel: Effect.void
-  }
-}
-
-const checkProjectId = (projectId: unknown, field = "projectId"): string => {
-  if (typeof projectId !== "string" || projectId.trim().length === 0) {
-    throw badArgument(field, "non-empty-string", `${field} must be a non-empty string`)
-  }
-  return projectId
-}
-
-/** The rarely used side of `sogni.projects` (estimates, lookups, reconciliation), loaded on first use. */
+/**
+ * The rarely used side of `sogni.projects` (lookups, estimates, model lists and options, cancel by id,
+ * reconciliation, refused parameters), loaded on first use.
+ */
 let group: Promise<typeof import("./internal/projectsGroup.js")> | undefined
 const loadGroup = () => (group ??= import("./internal/projectsGroup.js"))
 
@@ -191,8 +131,6 @@ const someUnfinished = (entries: Iterable<{ readonly finished: boolean }>): bool
   for (const e of entries) if (!e.finished) return true
   return false
 }
-
-const syncReasons: ReadonlyArray<ProjectSyncReason> = ["authenticated", "connected", "manual", "recheck"]
 
 /**
  * @since 0.1.0
@@ -249,6 +187,11 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
     return this.runner
   }
 
+  /** @internal The projects this client follows, by id, for the calls of `internal/projectsGroup.ts`. */
+  get _tracked(): Map<string, Project> {
+    return this.tracked
+  }
+
   protected override listenersChanged(event: keyof ProjectsApiEvents, delta: number): void {
     if (event === "job") this.jobListeners += delta
   }
@@ -288,27 +231,6 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
     return [...this.tracked.values()]
   }
 
-  /** Waits for the first list of available models (connecting if needed). `timeout` in ms (default 10 s). */
-  async waitForModels(timeout?: number, options?: CallOptions): Promise<ReadonlyArray<AvailableModel>> {
-    this.requireSocket("waitForModels")
-    return this.runner.run(
-      failOnRefusal(Effect.flatMap(Models.Models, (m) => m.waitForModels(timeout ?? 10_000))),
-      options?.signal
-    )
-  }
-
-  /**
-   * The models with workers on `network` now, asked over REST (any network, whichever the connection is
-   * on; no socket needed). Without a network: the connection's list, waiting for the first one.
-   */
-  async getAvailableModels(network?: SupernetType, options?: CallOptions): Promise<ReadonlyArray<AvailableModel>> {
-    if (network !== undefined) {
-      return this.runner.run(Effect.flatMap(Models.Models, (m) => m.availableOn(network)), options?.signal)
-    }
-    if (this.models.length > 0) return this.models
-    return this.waitForModels(undefined, options)
-  }
-
   /**
    * Starts a project and returns it at once (its id is known before anything is sent). Parameters the
    * network would refuse (a value out of the model's range, an unknown option) are reported as the
@@ -319,100 +241,22 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
    * `signal` later cancels the project.
    */
   async create(params: ProjectParams, options?: CallOptions): Promise<Project> {
-    this.requireSocket("projects.create")
-    checkShape(params)
+    if (this._socketDisabled) throw (await loadGroup()).socketRequired("projects.create")
+    if (!shaped(params)) throw (await loadGroup()).shapeRefusal(params)
     const input = await toMediaInput(params)
     // `prepare` decodes the parameters once (a typed error naming the field), then the project starts
     const created = await this.runner
       .runNow(Effect.flatMap(Projects.Projects, (p) => Effect.flatMap(p.prepare(input), p.submit)), options?.signal)
-      .then((handle) => ({ handle, refused: undefined }), (error: unknown) => {
-        if (isInvalidRequestError(error) && !shapeFields.has(String(error.field))) {
-          return { handle: refusedHandle(), refused: error }
-        }
-        throw error
-      })
+      .then((handle) => ({ handle, refuse: undefined }), (error: unknown) => loadGroup().then((g) => g.refusal(error)))
     const project = this.mirror(created.handle, params)
-    if (created.refused !== undefined) {
-      // the caller attaches its listeners after this call resolves: report the refusal after that
-      const refused = created.refused
-      setTimeout(() => project._refuse(refused), 0)
-      return project
-    }
-    this.tracked.set(project.id, project)
-    project._start()
-    const signal = options?.signal
-    if (signal !== undefined) {
-      const onAbort = () => void project.cancel().catch(() => undefined)
-      signal.addEventListener("abort", onAbort, { once: true })
-      // whatever ends the project (completed, failed, canceled, client disposed) drops the listener, so
-      // a long-lived signal does not keep the project alive
-      const release = () => signal.removeEventListener("abort", onAbort)
-      project.waitForCompletion().then(release, release)
-      // an abort that landed after the create call resolved and before the listener was added
-      if (signal.aborted) onAbort()
-    }
+    // refused parameters: the project fails through its events, once the caller attached its listeners
+    if (created.refuse !== undefined) return created.refuse(project)
+    this.follow(project)
+    // aborting `signal` later cancels the project (wired by the projects group, loaded for it)
+    if (options?.signal !== undefined) (await loadGroup()).cancelOnAbort(project, options.signal)
     return project
   }
 
-
-  /**
-   * The stored record of a finished project (`GET /v1/projects/{id}`). The platform stores a project only
-   * once it has finished: before that this rejects with an `ApiError` of status 404 (use
-   * {@link getStatus} for a project still queued or rendering).
-   */
-  async get(projectId: string, options?: CallOptions): Promise<RawProject> {
-    const id = checkProjectId(projectId)
-    return (await loadGroup()).record(this.runner, id, options)
-  }
-
-  /**
-   * The live state of one of this account's projects (`GET /v2/projects/{id}`), also while it is queued or
-   * rendering. An unknown project or another account's rejects with status 404; 503 means the server
-   * cannot tell yet and the call can be retried.
-   */
-  async getStatus(projectId: string, options?: CallOptions): Promise<ProjectStatusSnapshot> {
-    const id = checkProjectId(projectId)
-    return (await loadGroup()).status(this.runner, id, options)
-  }
-
-  /**
-   * Looks up projects a snapshot did not list: the stored record, re-read `attempts` times (default 4)
-   * `delayMs` apart (default 2500) while it answers 404; then the socket's live list; then the owner's
-   * live lookup. Each id gets a verdict: `finished`, `terminal`, `active`, `lost` or `unknown`.
-   */
-  async resolveMissing(
-    projectIds: ReadonlyArray<string>,
-    resolve: { readonly attempts?: number | undefined; readonly delayMs?: number | undefined } = {},
-    options?: CallOptions
-  ): Promise<Record<string, ProjectResolution>> {
-    if (!Array.isArray(projectIds)) throw badArgument("projectIds", "array", "projectIds must be an array of project ids")
-    projectIds.forEach((id, i) => checkProjectId(id, `projectIds[${i}]`))
-    const { attempts, delayMs } = resolve ?? {}
-    if (attempts !== undefined && !(Number.isInteger(attempts) && attempts >= 1)) {
-      throw badArgument("attempts", "positive-integer", `attempts must be a positive integer, got ${String(attempts)}`)
-    }
-    if (delayMs !== undefined && !(Number.isFinite(delayMs) && delayMs >= 0)) {
-      throw badArgument("delayMs", "non-negative-number", `delayMs must be a non-negative number, got ${String(delayMs)}`)
-    }
-    return (await loadGroup()).resolveMissing(this.runner, projectIds, attempts, delayMs, options)
-  }
-
-  /**
-   * Reconciles this client's projects with the server's snapshot of this appId
-   * (`GET /api/v1/artist/projects/sync`) and reports it; the result is also the `projectsSynced` event,
-   * preceded by `activeProjectsRecovered` / `completedProjectsRecovered` when the server lists projects
-   * this client does not track. Tracked projects missing from the snapshot (and older than 5 s) are
-   * looked up as {@link resolveMissing} does. The tracked projects themselves are brought up to date by
-   * the media package's own reconnect handling. Projects found here that this client did not create are
-   * remembered, so later syncs report them under `active` / `completed` / `lost` as the official client
-   * does, but no `Project` object is built for them and no `project` / `job` events follow.
-   */
-  sync(reason: ProjectSyncReason = "manual", options?: CallOptions): Promise<ProjectSyncResult> {
-    if (!syncReasons.includes(reason)) {
-      throw badArgument("reason", "one-of", `reason must be one of ${syncReasons.join(", ")}, got ${String(reason)}`)
-    }
-    return this.queueSync(reason, () => loadGroup().then((m) => m.readSnapshot(this.runner, options)), options)
-  }
 
   /** @internal The `authenticated` frame carries the same snapshot: reconcile against it. */
   _authenticated(frame: WireSnapshot & { readonly clientType?: string | undefined }): void {
@@ -422,12 +266,13 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
       activeProjects: frame.activeProjects,
       unclaimedCompletedProjects: frame.unclaimedCompletedProjects
     }
-    this.queueSync("authenticated", () => Promise.resolve(snapshot)).catch((error: unknown) =>
-      this.runner.run(Effect.logWarning("project reconciliation after authenticated failed", error)).catch(() => undefined)
+    this._queueSync("authenticated", () => Promise.resolve(snapshot)).catch((error: unknown) =>
+      loadGroup().then((g) => g.syncFailed(this, error))
     )
   }
 
-  private queueSync(
+  /** @internal Runs a reconciliation after those queued before it (`sync` queues its own from the projects group). */
+  _queueSync(
     reason: ProjectSyncReason,
     read: () => Promise<WireSnapshot>,
     options?: CallOptions
@@ -464,78 +309,93 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
       this.emit("projectsSynced", result)
       return result
     }
-    const group = await loadGroup()
-    return group.reconcile({
-      runner: this.runner,
-      tracked: this.tracked,
-      recovered: this.recovered,
-      announced: this.announced,
-      adopt: (list, paramsOf, opts) => this.adoptRecovered(list, paramsOf, opts),
-      emit: (event, data) => this.emit(event, data)
-    }, reason, wire, options)
+    return (await loadGroup()).reconcile(this, reason, wire, options)
   }
 
-  /** Cancels a project this client created. */
-  async cancel(projectId: string, options?: CallOptions): Promise<void> {
-    const project = this.tracked.get(projectId.toUpperCase()) ?? this.tracked.get(projectId)
-    if (project === undefined) return
-    await project.cancel(options)
+  /** @internal Projects a sync found that this client did not create (for `internal/projectsGroup.ts`). */
+  get _recovered(): Map<string, { readonly createdAt: number; finished: boolean }> {
+    return this.recovered
   }
 
-  /** Size presets of a model on a network. */
-  getSizePresets(network: SupernetType, modelId: string, _forceRefresh?: boolean, options?: CallOptions): Promise<ReadonlyArray<SizePreset>> {
-    return this.runner.run(Effect.flatMap(Models.Models, (m) => m.sizePresets(modelId, network)), options?.signal)
+  /** @internal Finished projects already announced (for `internal/projectsGroup.ts`). */
+  get _announced(): Set<string> {
+    return this.announced
   }
 
-
-
-
+  /** @internal Tracks an adopted media project under a new `Project` and starts mirroring it. */
+  _adopt(handle: Projects.Project, params: ProjectParams): void {
+    this.follow(this.mirror(handle, params))
+  }
 
   /** The adapter's `Project` over a media project (its events re-emitted on `"project"` / `"job"`). */
   private mirror(handle: Projects.Project, params: ProjectParams): Project {
     return new Project(handle, params, params.type, this.projectContext)
   }
 
-  /**
-   * Follows in-flight projects a snapshot listed that this client does not track (started by an earlier
-   * process or connection of the appId): media's project actor adopts each (the same project as one
-   * created here), and a `Project` mirrors it, tracked as the official client tracks a rehydrated one.
-   * Needs the socket (a REST-only client reports them only).
-   */
-  private async adoptRecovered(
-    list: ReadonlyArray<ProjectSync.RunningProject>,
-    paramsOfRecovered: (p: ProjectSync.RunningProject) => ProjectParams,
-    options?: CallOptions
-  ): Promise<void> {
-    if (this.socketDisabled || list.length === 0) return
-    const fresh = list.filter((p) => !this.tracked.has(p.id.toUpperCase()) && !this.tracked.has(p.id))
-    if (fresh.length === 0) return
-    const handles = await this.runner.run(
-      Effect.flatMap(Projects.Projects, (projects) => Effect.forEach(fresh, (p) => projects.adopt(p, true))),
-      options?.signal
-    )
-    handles.forEach((handle, i) => {
-      if (this.tracked.has(handle.id)) return
-      const project = this.mirror(handle, paramsOfRecovered(fresh[i]!))
-      this.tracked.set(project.id, project)
-      project._start()
-    })
+  /** Tracks a project and starts mirroring its media project. */
+  private follow(project: Project): void {
+    this.tracked.set(project.id, project)
+    project._start()
   }
 
-  private requireSocket(call: string): void {
-    if (this.socketDisabled) {
-      throw badArgument("disableSocket", "socket-required", `${call} needs the socket, and this client was created with disableSocket: true`)
-    }
+  /** @internal Whether the client was created with `disableSocket: true` (no projects then). */
+  get _socketDisabled(): boolean {
+    return this.socketDisabled
   }
 }
 
 /**
- * The members of {@link ProjectsApi} whose code is `internal/projectsGroup.ts` (lookups of projects
- * elsewhere, model options, cost estimates): each loads the group with its first call and runs there.
+ * The members of {@link ProjectsApi} whose code is `internal/projectsGroup.ts` (model lists and options,
+ * size presets, stored records and live status, lookups of projects elsewhere, cost estimates, cancel by
+ * id): each loads the group with its first call and runs there.
  *
  * @since 0.1.0
  */
 export interface ProjectsGroupCalls {
+  /** Waits for the first list of available models (connecting if needed). `timeout` in ms (default 10 s). */
+  waitForModels(timeout?: number, options?: CallOptions): Promise<ReadonlyArray<AvailableModel>>
+  /**
+   * The models with workers on `network` now, asked over REST (any network, whichever the connection is
+   * on; no socket needed). Without a network: the connection's list, waiting for the first one.
+   */
+  getAvailableModels(network?: SupernetType, options?: CallOptions): Promise<ReadonlyArray<AvailableModel>>
+  /** Size presets of a model on a network. */
+  getSizePresets(network: SupernetType, modelId: string, _forceRefresh?: boolean, options?: CallOptions): Promise<ReadonlyArray<SizePreset>>
+  /**
+   * The stored record of a finished project (`GET /v1/projects/{id}`). The platform stores a project only
+   * once it has finished: before that this rejects with an `ApiError` of status 404 (use
+   * {@link getStatus} for a project still queued or rendering).
+   */
+  get(projectId: string, options?: CallOptions): Promise<RawProject>
+  /**
+   * The live state of one of this account's projects (`GET /v2/projects/{id}`), also while it is queued or
+   * rendering. An unknown project or another account's rejects with status 404; 503 means the server
+   * cannot tell yet and the call can be retried.
+   */
+  getStatus(projectId: string, options?: CallOptions): Promise<ProjectStatusSnapshot>
+  /**
+   * Looks up projects a snapshot did not list: the stored record, re-read `attempts` times (default 4)
+   * `delayMs` apart (default 2500) while it answers 404; then the socket's live list; then the owner's
+   * live lookup. Each id gets a verdict: `finished`, `terminal`, `active`, `lost` or `unknown`.
+   */
+  resolveMissing(
+    projectIds: ReadonlyArray<string>,
+    resolve?: { readonly attempts?: number | undefined; readonly delayMs?: number | undefined },
+    options?: CallOptions
+  ): Promise<Record<string, ProjectResolution>>
+  /** Cancels a project this client created. */
+  cancel(projectId: string, options?: CallOptions): Promise<void>
+  /**
+   * Reconciles this client's projects with the server's snapshot of this appId
+   * (`GET /api/v1/artist/projects/sync`) and reports it; the result is also the `projectsSynced` event,
+   * preceded by `activeProjectsRecovered` / `completedProjectsRecovered` when the server lists projects
+   * this client does not track. Tracked projects missing from the snapshot (and older than 5 s) are
+   * looked up as {@link resolveMissing} does. The tracked projects themselves are brought up to date by
+   * the media package's own reconnect handling. Projects found here that this client did not create are
+   * remembered, so later syncs report them under `active` / `completed` / `lost` as the official client
+   * does, but no `Project` object is built for them and no `project` / `job` events follow.
+   */
+  sync(reason?: ProjectSyncReason, options?: CallOptions): Promise<ProjectSyncResult>
   /**
    * In-flight projects of this account running under another `appId` (another app, device or headless
    * client): read-only and untracked, as in the official client. Needs no socket.
@@ -556,7 +416,21 @@ export interface ProjectsApi extends ProjectsGroupCalls {}
 // each of them: loads the group, then runs its code with this facade
 forwardCalls(
   ProjectsApi,
-  ["listProjectsElsewhere", "getModelOptions", "estimateCost", "estimateVideoCost", "estimateAudioCost"],
+  [
+    "waitForModels",
+    "getAvailableModels",
+    "getSizePresets",
+    "get",
+    "getStatus",
+    "resolveMissing",
+    "cancel",
+    "sync",
+    "listProjectsElsewhere",
+    "getModelOptions",
+    "estimateCost",
+    "estimateVideoCost",
+    "estimateAudioCost"
+  ],
   () => loadGroup().then((m) => m.calls)
 )
 

@@ -1,6 +1,6 @@
 /**
  * The promise client: `SogniClient.createInstance(config)` with the official client's option names,
- * over the Effect packages composed in one `ManagedRuntime`. Every method runs as a fiber of that
+ * over the Effect packages composed in one runtime (`Runner`). Every method runs as a fiber of that
  * runtime; `dispose()` interrupts them and releases the socket, timers and fibers.
  *
  * @example
@@ -17,7 +17,6 @@
  *
  * @since 0.1.0
  */
-import * as Attribution from "@effect-sogni/core/Attribution"
 import type * as Sogni from "@effect-sogni/core/Sogni"
 import * as SogniAccount from "@effect-sogni/core/SogniAccount"
 import * as SogniAuth from "@effect-sogni/core/SogniAuth"
@@ -28,21 +27,21 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as EffectLogLevel from "effect/LogLevel"
-import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
-import { AccountApi, type CurrentAccount, toBalances } from "./AccountApi.js"
+import { AccountApi, type CurrentAccount, loadCalls as loadAccountCalls, toBalances } from "./AccountApi.js"
 import { AnnouncementsApi } from "./AnnouncementsApi.js"
 import { StatsApi } from "./StatsApi.js"
 import type { ChatApi, ChatRequirements } from "./ChatApi.js"
-import { InvalidRequestError } from "./errors.js"
+import { defined } from "./internal/defined.js"
 import { Emitter } from "./internal/emitter.js"
+import { forwardCalls } from "./internal/forward.js"
 import { type PublicOf, LazyChatApi, LazyReplayApi, LazyWorkflowsApi } from "./internal/lazyApis.js"
 import { LazyRuntimes } from "./internal/lazyRuntime.js"
-import { Runner } from "./internal/runner.js"
+import { layerRuntime, Runner } from "./internal/runner.js"
 import { ProjectsApi } from "./ProjectsApi.js"
-import type { ReplayApi, WorkflowsApi, WorkflowsRequirements } from "./WorkflowsApi.js"
+import type { ReplayApi, WorkflowsApi } from "./WorkflowsApi.js"
 import type {
   ConnectionAttribution,
   Logger as LoggerLike,
@@ -110,7 +109,8 @@ type Services =
   | Sogni.Services
   | Media.Services
 
-const levelOf = (level: LogLevel | undefined) => {
+/** The Effect log level of the official `logLevel` (`warn` by default). @internal */
+export const levelOf = (level: LogLevel | undefined) => {
   switch (level) {
     case "debug":
       return EffectLogLevel.Debug
@@ -125,26 +125,14 @@ const levelOf = (level: LogLevel | undefined) => {
   }
 }
 
-const loggerLayer = (config: SogniClientConfig): Layer.Layer<never> => {
-  const custom = config.logger
-  // a custom logger alone gets every level (the official client hands it all and lets it filter); with
-  // a logLevel too, that level filters what reaches it
-  const minimum = Logger.minimumLogLevel(
-    custom !== undefined && config.logLevel === undefined ? EffectLogLevel.Debug : levelOf(config.logLevel)
-  )
-  if (custom === undefined) return minimum
-  const replaced = Logger.replace(
-    Logger.defaultLogger,
-    Logger.make(({ logLevel, message }) => {
-      const text = (Array.isArray(message) ? message : [message]).map(String).join(" ")
-      if (logLevel._tag === "Error" || logLevel._tag === "Fatal") custom.error(text)
-      else if (logLevel._tag === "Warning") custom.warn(text)
-      else if (logLevel._tag === "Info") custom.info(text)
-      else custom.debug(text)
-    })
-  )
-  return Layer.merge(minimum, replaced)
-}
+/**
+ * The client's logging: the minimum level of `logLevel` on the default logger; a custom `logger` is
+ * set up by `internal/clientCalls.ts`, loaded for it.
+ */
+const loggerLayer = async (config: SogniClientConfig): Promise<Layer.Layer<never>> =>
+  config.logger === undefined
+    ? Logger.minimumLogLevel(levelOf(config.logLevel))
+    : (await loadCalls()).customLogger(config.logger, config.logLevel)
 
 /**
  * `sogni.apiClient`: the connection's events (`connecting`, `connected`, `disconnected`, with the
@@ -192,6 +180,10 @@ export class ApiClient extends Emitter<ClientEvents> {
   }
 }
 
+/** The calls of `internal/clientCalls.ts` and what `createInstance` refuses or warns about, loaded on first use. */
+let clientCalls: Promise<typeof import("./internal/clientCalls.js")> | undefined
+const loadCalls = () => (clientCalls ??= import("./internal/clientCalls.js"))
+
 /**
  * @since 0.1.0
  */
@@ -216,22 +208,25 @@ export class SogniClient extends Emitter<ClientEvents> {
    * runtime as a `Redacted` value, so neither this object nor `util.inspect(client)` shows it.
    */
   readonly config: Omit<SogniClientConfig, "apiKey">
-  private readonly hasApiKey: boolean
+  /** @internal Whether the client was created with an API key (the key itself stays in the runtime). */
+  readonly _hasApiKey: boolean
   /** `chat`, `workflows` and `replay` load their code and services on their first call. */
   private readonly lazy: LazyRuntimes<Services>
 
   private constructor(
     private readonly runner: Runner<Services>,
-    config: SogniClientConfig
+    config: SogniClientConfig,
+    /** The client's logging settings, which every lazily loaded group's runtime adds too. */
+    logging: Layer.Layer<never>
   ) {
     super()
     const { apiKey: _secret, ...visible } = config
     this.config = Object.freeze(visible)
-    this.hasApiKey = config.apiKey !== undefined
+    this._hasApiKey = config.apiKey !== undefined
     const socketDisabled = config.disableSocket === true
-    this.lazy = new LazyRuntimes(runner, loggerLayer(config))
+    this.lazy = new LazyRuntimes(runner, logging)
     // rewards, announcements, leaderboards, LoRAs and wallet checks: loaded on the first such call
-    const extras = this.lazy.group(() => import("./internal/extrasGroup.js").then((m) => ({ layer: m.layer, make: m.make })))
+    const extras = this.lazy.group(() => import("./internal/extrasGroup.js"))
     this.account = new AccountApi(runner, extras, () => {
       if (!socketDisabled) void runner.run(Effect.flatMap(SogniSocket.SogniSocket, (s) => s.connect)).catch(() => undefined)
     })
@@ -241,18 +236,18 @@ export class SogniClient extends Emitter<ClientEvents> {
       import("./internal/chatGroup.js").then((m) => ({ layer: m.layer, make: (r: Runner<Services | ChatRequirements>) => new m.ChatApi(r, socketDisabled) }))
     )
     this.chat = new LazyChatApi(chat) as PublicOf<ChatApi> as ChatApi
-    const workflows = this.lazy.group(() =>
-      import("./internal/workflowsGroup.js").then((m) => ({
-        layer: m.layer,
-        make: (r: Runner<Services | WorkflowsRequirements>) => ({ workflows: new m.WorkflowsApi(r), replay: new m.ReplayApi(r) })
-      }))
-    )
+    const workflows = this.lazy.group(() => import("./internal/workflowsGroup.js"))
     this.workflows = new LazyWorkflowsApi(() => workflows().then((g) => g.workflows)) as PublicOf<WorkflowsApi> as WorkflowsApi
     this.replay = new LazyReplayApi(() => workflows().then((g) => g.replay)) as PublicOf<ReplayApi> as ReplayApi
     this.announcements = new AnnouncementsApi(extras)
     this.stats = new StatsApi(extras)
     // the visible settings only: the API key never leaves the runtime
     this.apiClient = new ApiClient(this, this.config, () => this.account.currentAccount.isAuthenticated)
+  }
+
+  /** @internal The client's runner, for the calls of `internal/clientCalls.ts`. */
+  get _runner(): Runner<Services> {
+    return this.runner
   }
 
   /** Alias of {@link apiClient}. */
@@ -276,35 +271,25 @@ export class SogniClient extends Emitter<ClientEvents> {
    * and the socket enabled) the socket connection.
    */
   static async createInstance(config: SogniClientConfig): Promise<SogniClient> {
-    if (config.authType === "cookies") {
-      throw new InvalidRequestError(
-        "authType 'cookies' is not supported: it relies on a browser's httpOnly session cookie for *.sogni.ai, and this client keeps its credential inside the runtime. Use apiKey, or authType 'token' with account.login() or setTokens().",
-        { reason: "InvalidRequest", fields: { field: "authType", rule: "unsupported" } }
-      )
+    if (config.authType === "cookies" || (config.authType === "token" && config.apiKey !== undefined)) {
+      throw (await loadCalls()).authTypeRefusal(config)
     }
-    if (config.authType === "token" && config.apiKey !== undefined) {
-      throw new InvalidRequestError("authType 'token' and an apiKey were both given; pick one", {
-        reason: "InvalidRequest",
-        fields: { field: "authType", rule: "conflict" }
-      })
-    }
-    const settings = {
-      ...(config.attribution?.connection !== undefined ? { connectionAttribution: config.attribution.connection } : {}),
-      ...(config.appId !== undefined ? { appId: config.appId } : {}),
-      ...(config.apiKey !== undefined ? { apiKey: Redacted.make(config.apiKey) } : {}),
-      ...(config.network !== undefined ? { network: config.network } : {}),
-      ...(config.restEndpoint !== undefined ? { restEndpoint: config.restEndpoint } : {}),
-      ...(config.socketEndpoint !== undefined ? { socketEndpoint: config.socketEndpoint } : {}),
-      ...(config.appSource !== undefined ? { appSource: config.appSource } : {}),
-      ...(config.testnet !== undefined ? { testnet: config.testnet } : {}),
-      ...(config.socketEventSubscriptions !== undefined
-        ? {
-          socketEventSubscriptions: Object.fromEntries(
-            Object.entries(config.socketEventSubscriptions).filter((e): e is [string, boolean] => typeof e[1] === "boolean")
-          )
-        }
-        : {})
-    }
+    // the settings given (an absent option is left to the packages' defaults)
+    const settings = defined({
+      connectionAttribution: config.attribution?.connection,
+      appId: config.appId,
+      apiKey: config.apiKey === undefined ? undefined : Redacted.make(config.apiKey),
+      network: config.network,
+      restEndpoint: config.restEndpoint,
+      socketEndpoint: config.socketEndpoint,
+      appSource: config.appSource,
+      testnet: config.testnet,
+      socketEventSubscriptions: config.socketEventSubscriptions === undefined
+        ? undefined
+        : Object.fromEntries(
+          Object.entries(config.socketEventSubscriptions).filter((e): e is [string, boolean] => typeof e[1] === "boolean")
+        )
+    })
     let client: SogniClient | undefined
     const watchers = Layer.scopedDiscard(
       Effect.gen(function*() {
@@ -374,7 +359,10 @@ export class SogniClient extends Emitter<ClientEvents> {
         // while the client is being disposed is dropped)
         yield* socket.eventsOf("subscriptionEntitlementUpdated").pipe(
           Stream.runForEach((event) =>
-            Effect.ignore(Effect.tryPromise(() => c()?.account._entitlementPush(event) ?? Promise.resolve()))
+            Effect.ignore(Effect.tryPromise(() => {
+              const account = c()?.account
+              return account === undefined ? Promise.resolve() : loadAccountCalls().then((m) => m.entitlementPush(account, event))
+            }))
           ),
           Effect.forkScoped
         )
@@ -398,71 +386,18 @@ export class SogniClient extends Emitter<ClientEvents> {
       })
     )
     const layer = watchers.pipe(Layer.provideMerge(Media.layer(settings))).pipe(
-      Layer.provide(loggerLayer(config)),
-      Layer.merge(loggerLayer(config))
+      Layer.provide(await loggerLayer(config)),
+      Layer.merge(await loggerLayer(config))
     )
-    const runtime = ManagedRuntime.make(layer as Layer.Layer<Services>)
-    const runner = new Runner<Services>(runtime)
-    client = new SogniClient(runner, config)
-    await runtime.runtime()
-    if (config.attribution?.workload !== undefined) {
-      await runner.run(Effect.logWarning("attribution.workload is not sent by this client; connection attribution is"))
-    }
-    const dropped = Attribution.connectionProblems(config.attribution?.connection)
-    if (dropped.length > 0) {
-      await runner.run(Effect.logWarning(
-        `attribution.connection: dropped ${dropped.map((p) => `${p.field} (must be ${p.rule})`).join(", ")}`
-      ))
-    }
+    const runner = new Runner<Services>(layerRuntime(layer as Layer.Layer<Services>))
+    client = new SogniClient(runner, config, await loggerLayer(config))
+    await runner.runtime.runtime()
+    // attribution the client does not send (a workload, invalid connection fields) is warned about
+    if (config.attribution !== undefined) await (await loadCalls()).warnAttribution(runner, config)
     if (config.disableSocket !== true && config.apiKey !== undefined) {
       await runner.run(Effect.flatMap(SogniSocket.SogniSocket, (s) => s.connect))
     }
     return client
-  }
-
-  /**
-   * Resumes a session from stored tokens (token authentication): the access token is checked (a JWT with
-   * `exp`), the account is read (`GET /v1/account/me`) and the socket connects. Rejects with an
-   * `InvalidRequestError` on a client created with an API key, as the official client refuses it.
-   */
-  async setTokens(tokens: { readonly token: string; readonly refreshToken: string }): Promise<void> {
-    if (this.config.authType === "apiKey" || this.hasApiKey) {
-      throw new InvalidRequestError("setTokens can only be used with token authentication (this client has an API key)", {
-        reason: "InvalidRequest",
-        fields: { field: "authType", rule: "token-required" }
-      })
-    }
-    if (typeof tokens?.token !== "string" || typeof tokens.refreshToken !== "string") {
-      throw new InvalidRequestError("setTokens needs { token, refreshToken } strings", {
-        reason: "InvalidRequest",
-        fields: { field: "tokens", rule: "type" }
-      })
-    }
-    // the rest loads with the account calls (an image program never resumes a session)
-    const { resumeSession } = await import("./internal/accountCalls.js")
-    await resumeSession(this.account, tokens, this.config.disableSocket !== true)
-  }
-
-  /**
-   * The official client's cookie-session probe. Cookie authentication is refused at `createInstance`,
-   * so this always rejects with an `InvalidRequestError`, as the official client does for a client
-   * that does not use cookies.
-   */
-  async checkAuth(): Promise<boolean> {
-    throw new InvalidRequestError("checkAuth is for cookie authentication, which this client does not support", {
-      reason: "InvalidRequest",
-      fields: { field: "authType", rule: "cookies-required" }
-    })
-  }
-
-  /** Changes socket event subscriptions at runtime (re-applied on every reconnect). */
-  async setSocketEventSubscriptions(update: SocketEventSubscriptionInput): Promise<void> {
-    // flat flags (`{ modelAvailability: false }`) or an update (`{ subscribe, unsubscribe, reset, … }`)
-    const updateKeys = ["subscriptions", "subscribe", "unsubscribe", "reset", "event", "enabled"]
-    const wire = Object.keys(update).some((k) => updateKeys.includes(k)) ? update : { subscriptions: update }
-    await this.runner.run(
-      Effect.flatMap(SogniSocket.SogniSocket, (s) => s.setEventSubscriptions(wire as never))
-    )
   }
 
   /** Whether {@link dispose} was called. */
@@ -482,3 +417,31 @@ export class SogniClient extends Emitter<ClientEvents> {
     this.removeAllListeners()
   }
 }
+
+/**
+ * The members of {@link SogniClient} an image program never calls: their code is
+ * `internal/clientCalls.ts`, loaded with the first of them.
+ *
+ * @since 0.1.0
+ */
+export interface ClientCalls {
+  /**
+   * Resumes a session from stored tokens (token authentication): the access token is checked (a JWT with
+   * `exp`), the account is read (`GET /v1/account/me`) and the socket connects. Rejects with an
+   * `InvalidRequestError` on a client created with an API key, as the official client refuses it.
+   */
+  setTokens(tokens: { readonly token: string; readonly refreshToken: string }): Promise<void>
+  /**
+   * The official client's cookie-session probe. Cookie authentication is refused at `createInstance`,
+   * so this always rejects with an `InvalidRequestError`, as the official client does for a client
+   * that does not use cookies.
+   */
+  checkAuth(): Promise<boolean>
+  /** Changes socket event subscriptions at runtime (re-applied on every reconnect). */
+  setSocketEventSubscriptions(update: SocketEventSubscriptionInput): Promise<void>
+}
+
+export interface SogniClient extends ClientCalls {}
+
+// each of them: loads their module, then runs its code with this client
+forwardCalls(SogniClient, ["setTokens", "checkAuth", "setSocketEventSubscriptions"], () => loadCalls().then((m) => m.calls))

@@ -94,7 +94,9 @@ interface ErrorKind<N extends ErrorName> {
 
 /**
  * The base class of one error kind, named `N`: each kind's class extends it, and an interface of the
- * same name declares the kind's data fields (copied from `fields` onto the error).
+ * same name declares the kind's data fields (copied from `fields` onto the error). Its calls (and the
+ * guards' below) are marked pure: they touch nothing but the class they make, so a bundle keeps only
+ * the kinds its code can throw (an image program throws no chat, tool or workflow error).
  */
 const define = <const N extends ErrorName>(name: N): ErrorKind<N> => {
   class Named extends SogniClientError {
@@ -112,21 +114,21 @@ const guard = <N extends ErrorName, E>(name: N) => (u: unknown): u is E =>
 
 /** The connection to a host failed or broke. Always retryable. @since 0.1.0 */
 export interface TransportError { readonly closeCode?: number }
-export class TransportError extends define("TransportError") {}
+export class TransportError extends /* @__PURE__ */ define("TransportError") {}
 /** @since 0.1.0 */
-export const isTransportError = guard<"TransportError", TransportError>("TransportError")
+export const isTransportError = /* @__PURE__ */ guard<"TransportError", TransportError>("TransportError")
 
 /** Credentials were refused or are missing (`InvalidCredentials`, `SessionExpired`, `NotAuthenticated`, …). @since 0.1.0 */
 export interface AuthenticationError { readonly closeCode?: number }
-export class AuthenticationError extends define("AuthenticationError") {}
+export class AuthenticationError extends /* @__PURE__ */ define("AuthenticationError") {}
 /** @since 0.1.0 */
-export const isAuthenticationError = guard<"AuthenticationError", AuthenticationError>("AuthenticationError")
+export const isAuthenticationError = /* @__PURE__ */ guard<"AuthenticationError", AuthenticationError>("AuthenticationError")
 
 /** Another connection took over this `appId` (socket close 4015). @since 0.1.0 */
 export interface ConnectionReplacedError { readonly appId: string }
-export class ConnectionReplacedError extends define("ConnectionReplacedError") {}
+export class ConnectionReplacedError extends /* @__PURE__ */ define("ConnectionReplacedError") {}
 /** @since 0.1.0 */
-export const isConnectionReplacedError = guard<"ConnectionReplacedError", ConnectionReplacedError>(
+export const isConnectionReplacedError = /* @__PURE__ */ guard<"ConnectionReplacedError", ConnectionReplacedError>(
   "ConnectionReplacedError"
 )
 
@@ -144,15 +146,15 @@ export interface ApiError {
   readonly details?: Record<string, unknown> | undefined
   readonly payload: { readonly status: "error"; readonly errorCode: number; readonly message: string }
 }
-export class ApiError extends define("ApiError") {}
+export class ApiError extends /* @__PURE__ */ define("ApiError") {}
 /** @since 0.1.0 */
-export const isApiError = guard<"ApiError", ApiError>("ApiError")
+export const isApiError = /* @__PURE__ */ guard<"ApiError", ApiError>("ApiError")
 
 /** A response or frame did not have the documented shape. @since 0.1.0 */
 export interface DecodeError { readonly source?: string }
-export class DecodeError extends define("DecodeError") {}
+export class DecodeError extends /* @__PURE__ */ define("DecodeError") {}
 /** @since 0.1.0 */
-export const isDecodeError = guard<"DecodeError", DecodeError>("DecodeError")
+export const isDecodeError = /* @__PURE__ */ guard<"DecodeError", DecodeError>("DecodeError")
 
 /** Input refused before anything was sent: `field` names the field (dotted path), `rule` the rule. @since 0.1.0 */
 export interface InvalidRequestError {
@@ -163,9 +165,9 @@ export interface InvalidRequestError {
   /** The platform tool, for tool arguments refused locally. */
   readonly tool?: string
 }
-export class InvalidRequestError extends define("InvalidRequestError") {}
+export class InvalidRequestError extends /* @__PURE__ */ define("InvalidRequestError") {}
 /** @since 0.1.0 */
-export const isInvalidRequestError = guard<"InvalidRequestError", InvalidRequestError>("InvalidRequestError")
+export const isInvalidRequestError = /* @__PURE__ */ guard<"InvalidRequestError", InvalidRequestError>("InvalidRequestError")
 
 /**
  * A project did not end with results (`reason` `Failed`, `Canceled`, `CancelRejected`, `CancelTimeout`,
@@ -180,9 +182,9 @@ export interface ProjectError {
   readonly code: number
   readonly originalCode?: string
 }
-export class ProjectError extends define("ProjectError") {}
+export class ProjectError extends /* @__PURE__ */ define("ProjectError") {}
 /** @since 0.1.0 */
-export const isProjectError = guard<"ProjectError", ProjectError>("ProjectError")
+export const isProjectError = /* @__PURE__ */ guard<"ProjectError", ProjectError>("ProjectError")
 
 /**
  * A chat job ended without a result (`JobFailed`, `TransportLost`, `IdleTimeout`). As in the official
@@ -204,46 +206,46 @@ export interface ChatJobError {
   readonly feature?: string
   readonly limitation?: string
 }
-export class ChatJobError extends define("ChatJobError") {}
+export class ChatJobError extends /* @__PURE__ */ define("ChatJobError") {}
 /** @since 0.1.0 */
-export const isChatJobError = guard<"ChatJobError", ChatJobError>("ChatJobError")
+export const isChatJobError = /* @__PURE__ */ guard<"ChatJobError", ChatJobError>("ChatJobError")
 /** Whether a chat failure may succeed when the request is sent again (the official helper's name). @since 0.1.0 */
 export const isRetryableChatError = (u: unknown): boolean => isChatJobError(u) && u.retryable
 
 /** A tool call could not be resolved, or the tool loop gave up. @since 0.1.0 */
 export interface ToolCallError { readonly toolName?: string; readonly toolCallId?: string }
-export class ToolCallError extends define("ToolCallError") {}
+export class ToolCallError extends /* @__PURE__ */ define("ToolCallError") {}
 /** @since 0.1.0 */
-export const isToolCallError = guard<"ToolCallError", ToolCallError>("ToolCallError")
+export const isToolCallError = /* @__PURE__ */ guard<"ToolCallError", ToolCallError>("ToolCallError")
 
 /** A structured answer was not JSON or did not match its schema; `rawText` is the answer. @since 0.1.0 */
 export interface ChatOutputError { readonly jobID: string; readonly rawText: string }
-export class ChatOutputError extends define("ChatOutputError") {}
+export class ChatOutputError extends /* @__PURE__ */ define("ChatOutputError") {}
 /** @since 0.1.0 */
-export const isChatOutputError = guard<"ChatOutputError", ChatOutputError>("ChatOutputError")
+export const isChatOutputError = /* @__PURE__ */ guard<"ChatOutputError", ChatOutputError>("ChatOutputError")
 
 /** A workflow, template or replay call failed. @since 0.1.0 */
 export interface WorkflowError {
   readonly [field: string]: unknown
 }
-export class WorkflowError extends define("WorkflowError") {}
+export class WorkflowError extends /* @__PURE__ */ define("WorkflowError") {}
 /** @since 0.1.0 */
-export const isWorkflowError = guard<"WorkflowError", WorkflowError>("WorkflowError")
+export const isWorkflowError = /* @__PURE__ */ guard<"WorkflowError", WorkflowError>("WorkflowError")
 
 /** The call's `AbortSignal` fired; the work was interrupted and cancelled upstream. @since 0.1.0 */
-export class AbortError extends define("AbortError") {}
+export class AbortError extends /* @__PURE__ */ define("AbortError") {}
 /** @since 0.1.0 */
-export const isAbortError = guard<"AbortError", AbortError>("AbortError")
+export const isAbortError = /* @__PURE__ */ guard<"AbortError", AbortError>("AbortError")
 
 /** The client was disposed before or while the call ran. @since 0.1.0 */
-export class DisposedError extends define("DisposedError") {}
+export class DisposedError extends /* @__PURE__ */ define("DisposedError") {}
 /** @since 0.1.0 */
-export const isDisposedError = guard<"DisposedError", DisposedError>("DisposedError")
+export const isDisposedError = /* @__PURE__ */ guard<"DisposedError", DisposedError>("DisposedError")
 
 /** A bug: something failed in a way no typed error describes (the defect is the `cause`). @since 0.1.0 */
-export class UnexpectedError extends define("UnexpectedError") {}
+export class UnexpectedError extends /* @__PURE__ */ define("UnexpectedError") {}
 /** @since 0.1.0 */
-export const isUnexpectedError = guard<"UnexpectedError", UnexpectedError>("UnexpectedError")
+export const isUnexpectedError = /* @__PURE__ */ guard<"UnexpectedError", UnexpectedError>("UnexpectedError")
 
 /** True for every error this package throws. @since 0.1.0 */
 export const isSogniClientError = (u: unknown): u is SogniClientError =>

@@ -148,7 +148,7 @@ describe("projects", () => {
     const gc = runInNewContext("gc") as () => void
     await withClient("client-projects-release", async (sogni) => {
       const project = await sogni.projects.create({ ...image, numberOfMedia: 1 })
-      const handle = new WeakRef((project as unknown as { handle: object }).handle)
+      const handle = new WeakRef((project as unknown as { _handle: object })._handle)
       await project.waitForCompletion()
       let released = false
       // a WeakRef's target outlives the turn that read it: collect over a few turns

@@ -4,15 +4,17 @@
  * the extras group (signup, nonces, device ids, wallet and username checks, transaction history,
  * rewards, subscriptions), which load that group as before. A program that only renders images calls
  * none of them: `AccountApi` keeps their names, each forwarding to the function of that name here with
- * the facade as first argument. `SogniClient.setTokens` resumes its session here too.
+ * the facade as first argument. `SogniClient.setTokens` resumes its session here too; the network
+ * switch and the decoding of subscription entitlement pushes run here as well.
  */
 import * as SogniAccount from "@effect-sogni/core/SogniAccount"
 import * as SogniAuth from "@effect-sogni/core/SogniAuth"
 import * as SogniSocket from "@effect-sogni/core/SogniSocket"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
-import { type AccountApi, type AccountCalls, toBalances } from "../AccountApi.js"
-import type { BalanceData, SubscriptionPlanId } from "../types.js"
+import { type AccountApi, type AccountCalls, toBalances, zeroBalances } from "../AccountApi.js"
+import type { BalanceData, SubscriptionPlanId, SupernetType } from "../types.js"
+import type { CallOptions } from "./runner.js"
 import { defined } from "./defined.js"
 
 /** {@link AccountCalls} as functions of the `AccountApi` they run for. */
@@ -42,7 +44,16 @@ export const calls: AccountCallsCode = {
   },
   logout: async (api, options) => {
     await api._runner.run(Effect.flatMap(SogniAuth.SogniAuth, (auth) => auth.logout), options?.signal)
-    api.currentAccount._clear()
+    api._update({
+      isAuthenticated: false,
+      balance: zeroBalances,
+      walletAddress: undefined,
+      username: undefined,
+      email: undefined,
+      subscription: undefined,
+      freeSparkLocked: undefined,
+      freeSparkUnlockPath: undefined
+    })
   },
   refreshBalance: async (api, options) => {
     const balance = toBalances(
@@ -99,6 +110,7 @@ export const calls: AccountCallsCode = {
     const x = await api._extras()
     await x.run(x.rewards.claim(rewardIds, { provider: claim.provider, turnstileToken: claim.turnstileToken }), options?.signal)
   },
+  refreshSubscription: (api, options) => api.getSubscriptionStatus(options),
   getSubscriptionStatus: async (api, options) => {
     const x = await api._extras()
     const subscription = await x.subscriptionStatus(options?.signal)
@@ -152,4 +164,34 @@ export const resumeSession = async (
     ...(typeof me["walletAddress"] === "string" ? { walletAddress: me["walletAddress"] } : {})
   })
   if (connect) await api._runner.run(Effect.flatMap(SogniSocket.SogniSocket, (s) => s.connect))
+}
+
+/** `AccountApi.switchNetwork` once the account is marked `switching`: the switch, then the network confirmed. */
+export const switchNetwork = async (api: AccountApi, network: SupernetType, options?: CallOptions): Promise<SupernetType> => {
+  const confirmed = await api._runner.run(
+    Effect.flatMap(SogniSocket.SogniSocket, (s) => s.switchNetwork(network)),
+    options?.signal
+  ).finally(() => {
+    if (api.currentAccount.networkStatus === "switching") api._update({ networkStatus: "connected" })
+  })
+  api._update({ network: confirmed })
+  return confirmed
+}
+
+/**
+ * A `subscriptionEntitlementUpdated` push: decoded (the subscription code loads with the first one)
+ * and published as `currentAccount.subscription`. A malformed push is logged and skipped.
+ */
+export const entitlementPush = async (api: AccountApi, event: { readonly type: string; readonly payload: unknown }): Promise<void> => {
+  const x = await api._extras()
+  const decoded = await x.run(x.entitlementOf(event))
+  if (decoded._tag === "None") return
+  const e = decoded.value
+  api._update({
+    subscription: x.snapshotOfEntitlement(e),
+    ...(e.freeSparkLocked !== undefined ? { freeSparkLocked: e.freeSparkLocked } : {}),
+    ...(e.freeSparkUnlockPath === "trial" || e.freeSparkUnlockPath === "purchase"
+      ? { freeSparkUnlockPath: e.freeSparkUnlockPath }
+      : {})
+  })
 }

@@ -26,6 +26,7 @@ import {
   UnexpectedError,
   WorkflowError
 } from "../errors.js"
+import { aborted, disposed } from "./runner.js"
 
 
 type Fields = Record<string, unknown>
@@ -183,3 +184,6 @@ export const fromCause = (cause: Cause.Cause<unknown>, aborted: boolean): SogniC
   })
 }
 
+
+/** The error of a call refused before it ran (`Runner.refuse`). */
+export const refusal = (why: "disposed" | "aborted"): SogniClientError => (why === "disposed" ? disposed() : aborted())

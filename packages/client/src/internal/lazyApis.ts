@@ -14,11 +14,21 @@ import { deferredIterator } from "./lazyRuntime.js"
 /** The public members of a class (what its users can reach), as a structural type. */
 export type PublicOf<A> = { [K in keyof A]: A[K] }
 
+/**
+ * An object with one function per name, each loading its target and calling the target's method of
+ * that name (the sub-APIs of `sogni.chat`).
+ */
+const callsOf = <A, K extends keyof A & string>(load: () => Promise<A>, names: ReadonlyArray<K>): Pick<A, K> =>
+  Object.fromEntries(
+    names.map((name) => [name, (...args: Array<unknown>) => load().then((real) => (real[name] as (...args: Array<unknown>) => unknown)(...args))])
+  ) as Pick<A, K>
+
 /** `sogni.chat` before (and after) its code is loaded. */
 export class LazyChatApi extends Emitter<ChatApiEvents> implements PublicOf<ChatApi> {
   private llm: Readonly<Record<string, LLMModelInfo>> = {}
   private real: ChatApi | undefined
-  private readonly load: () => Promise<ChatApi>
+  /** @internal Loads the real `ChatApi`, its events then going to this facade's listeners. */
+  readonly load: () => Promise<ChatApi>
 
   readonly completions: ChatApi["completions"]
   readonly hosted: ChatApi["hosted"]
@@ -39,25 +49,13 @@ export class LazyChatApi extends Emitter<ChatApiEvents> implements PublicOf<Chat
         return real
       })
     const chat = this.load
-    this.completions = {
-      create: ((params: Parameters<ChatApi["completions"]["create"]>[0], options?: Parameters<ChatApi["completions"]["create"]>[1]) =>
-        chat().then((c) => c.completions.create(params, options))) as ChatApi["completions"]["create"]
-    }
-    this.hosted = {
-      create: (params, options) => chat().then((c) => c.hosted.create(params, options)),
-      executeTool: (params, options) => chat().then((c) => c.hosted.executeTool(params, options))
-    }
+    this.completions = callsOf(() => chat().then((c) => c.completions), ["create"])
+    this.hosted = callsOf(() => chat().then((c) => c.hosted), ["create", "executeTool"])
     this.runs = {
-      create: (params, options) => chat().then((c) => c.runs.create(params, options)),
-      get: (runId, options) => chat().then((c) => c.runs.get(runId, options)),
-      cancel: (runId, reason, options) => chat().then((c) => c.runs.cancel(runId, reason, options)),
-      confirmCost: (runId, params, options) => chat().then((c) => c.runs.confirmCost(runId, params, options)),
+      ...callsOf(() => chat().then((c) => c.runs), ["create", "get", "cancel", "confirmCost"]),
       streamEvents: (runId, options) => deferredIterator(() => chat().then((c) => c.runs.streamEvents(runId, options)))
     }
-    this.tools = {
-      execute: (toolCall, options) => chat().then((c) => c.tools.execute(toolCall, options)),
-      executeAll: (toolCalls, options) => chat().then((c) => c.tools.executeAll(toolCalls, options))
-    }
+    this.tools = callsOf(() => chat().then((c) => c.tools), ["execute", "executeAll"])
   }
 
   /** @internal */
@@ -67,97 +65,79 @@ export class LazyChatApi extends Emitter<ChatApiEvents> implements PublicOf<Chat
     else this.emit("modelsUpdated", models)
   }
 
-  /** As `ChatApi.estimateCost`. */
-  estimateCost(...args: Parameters<ChatApi["estimateCost"]>): ReturnType<ChatApi["estimateCost"]> {
-    return this.load().then((c) => c.estimateCost(...args))
-  }
-
   /** LLM models as last pushed by the server, by id. */
   get models(): Readonly<Record<string, LLMModelInfo>> {
     return this.real?.models ?? this.llm
   }
+}
+export interface LazyChatApi extends Pick<ChatApi, "estimateCost" | "waitForModels"> {}
 
-  /** As `ChatApi.waitForModels`. */
-  waitForModels(...args: Parameters<ChatApi["waitForModels"]>): ReturnType<ChatApi["waitForModels"]> {
-    return this.load().then((c) => c.waitForModels(...args))
+/** What a facade loads: the real object, whose methods its delegated calls run. */
+interface Loads {
+  readonly load: () => Promise<object>
+}
+
+/**
+ * Puts on `target`'s prototype one method per name (non-enumerable and writable, as a class's own
+ * methods): it loads the real object through the facade's `load` and calls its method of that name.
+ */
+const delegate = (target: { readonly prototype: Loads }, names: ReadonlyArray<string>): void => {
+  for (const name of names) {
+    Object.defineProperty(target.prototype, name, {
+      configurable: true,
+      writable: true,
+      value(this: Loads, ...args: Array<unknown>) {
+        return this.load().then((real) => (real as Record<string, (...args: Array<unknown>) => unknown>)[name]!(...args))
+      }
+    })
   }
 }
+
+// as `ChatApi.estimateCost` and `ChatApi.waitForModels`
+delegate(LazyChatApi, ["estimateCost", "waitForModels"])
+
+type TemplateCalls = "list" | "get" | "create" | "update" | "delete" | "fork"
 
 /** `sogni.workflows.templates` before (and after) its code is loaded. */
 class LazyTemplatesApi extends Emitter<NoEvents> implements PublicOf<CreativeWorkflowTemplatesApi> {
-  constructor(private readonly load: () => Promise<CreativeWorkflowTemplatesApi>) {
+  /** @param load loads the real templates API (memoised by the caller) */
+  constructor(readonly load: () => Promise<CreativeWorkflowTemplatesApi>) {
     super()
   }
-  list(...args: Parameters<CreativeWorkflowTemplatesApi["list"]>) {
-    return this.load().then((t) => t.list(...args))
-  }
-  get(...args: Parameters<CreativeWorkflowTemplatesApi["get"]>) {
-    return this.load().then((t) => t.get(...args))
-  }
-  create(...args: Parameters<CreativeWorkflowTemplatesApi["create"]>) {
-    return this.load().then((t) => t.create(...args))
-  }
-  update(...args: Parameters<CreativeWorkflowTemplatesApi["update"]>) {
-    return this.load().then((t) => t.update(...args))
-  }
-  delete(...args: Parameters<CreativeWorkflowTemplatesApi["delete"]>) {
-    return this.load().then((t) => t.delete(...args))
-  }
-  fork(...args: Parameters<CreativeWorkflowTemplatesApi["fork"]>) {
-    return this.load().then((t) => t.fork(...args))
-  }
 }
+interface LazyTemplatesApi extends Pick<CreativeWorkflowTemplatesApi, TemplateCalls> {}
+delegate(LazyTemplatesApi, ["list", "get", "create", "update", "delete", "fork"] satisfies ReadonlyArray<TemplateCalls>)
+
+type WorkflowCalls = "start" | "list" | "get" | "events" | "resume" | "reseed" | "cancel" | "confirmCost"
 
 /** `sogni.workflows` before (and after) its code is loaded. */
 export class LazyWorkflowsApi extends Emitter<NoEvents> implements PublicOf<WorkflowsApi> {
   readonly templates: CreativeWorkflowTemplatesApi
 
-  constructor(private readonly load: () => Promise<WorkflowsApi>) {
+  /** @param load loads the real workflows API (memoised by the caller) */
+  constructor(readonly load: () => Promise<WorkflowsApi>) {
     super()
     // the facade has the templates class's public members; its private ones are the real class's own
     this.templates = new LazyTemplatesApi(() => load().then((w) => w.templates)) as PublicOf<CreativeWorkflowTemplatesApi> as CreativeWorkflowTemplatesApi
   }
-  start(...args: Parameters<WorkflowsApi["start"]>) {
-    return this.load().then((w) => w.start(...args))
-  }
-  list(...args: Parameters<WorkflowsApi["list"]>) {
-    return this.load().then((w) => w.list(...args))
-  }
-  get(...args: Parameters<WorkflowsApi["get"]>) {
-    return this.load().then((w) => w.get(...args))
-  }
-  events(...args: Parameters<WorkflowsApi["events"]>) {
-    return this.load().then((w) => w.events(...args))
-  }
   streamEvents(...args: Parameters<WorkflowsApi["streamEvents"]>): ReturnType<WorkflowsApi["streamEvents"]> {
     return deferredIterator(() => this.load().then((w) => w.streamEvents(...args)))
   }
-  resume(...args: Parameters<WorkflowsApi["resume"]>) {
-    return this.load().then((w) => w.resume(...args))
-  }
-  reseed(...args: Parameters<WorkflowsApi["reseed"]>) {
-    return this.load().then((w) => w.reseed(...args))
-  }
-  cancel(...args: Parameters<WorkflowsApi["cancel"]>) {
-    return this.load().then((w) => w.cancel(...args))
-  }
-  confirmCost(...args: Parameters<WorkflowsApi["confirmCost"]>) {
-    return this.load().then((w) => w.confirmCost(...args))
-  }
 }
+export interface LazyWorkflowsApi extends Pick<WorkflowsApi, WorkflowCalls> {}
+delegate(
+  LazyWorkflowsApi,
+  ["start", "list", "get", "events", "resume", "reseed", "cancel", "confirmCost"] satisfies ReadonlyArray<WorkflowCalls>
+)
+
+type ReplayCalls = "write" | "list" | "get"
 
 /** `sogni.replay` before (and after) its code is loaded. */
 export class LazyReplayApi extends Emitter<NoEvents> implements PublicOf<ReplayApi> {
-  constructor(private readonly load: () => Promise<ReplayApi>) {
+  /** @param load loads the real replay API (memoised by the caller) */
+  constructor(readonly load: () => Promise<ReplayApi>) {
     super()
   }
-  write(...args: Parameters<ReplayApi["write"]>) {
-    return this.load().then((r) => r.write(...args))
-  }
-  list(...args: Parameters<ReplayApi["list"]>) {
-    return this.load().then((r) => r.list(...args))
-  }
-  get(...args: Parameters<ReplayApi["get"]>) {
-    return this.load().then((r) => r.get(...args))
-  }
 }
+export interface LazyReplayApi extends Pick<ReplayApi, ReplayCalls> {}
+delegate(LazyReplayApi, ["write", "list", "get"] satisfies ReadonlyArray<ReplayCalls>)

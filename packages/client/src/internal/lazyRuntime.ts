@@ -8,10 +8,9 @@
  * media services) plus the group's layers, so its calls share the client's connection; the client's
  * `dispose` disposes it first (its fibers, streams and layers), then the client's own runtime.
  */
-import * as Layer from "effect/Layer"
-import * as ManagedRuntime from "effect/ManagedRuntime"
-import { DisposedError, isSogniClientError, UnexpectedError } from "../errors.js"
-import { Runner } from "./runner.js"
+import type * as Layer from "effect/Layer"
+import type { SogniClientError } from "../errors.js"
+import type { Runner } from "./runner.js"
 
 /** What a lazily loaded group brings: its layer (on the client's services) and what it builds on it. */
 export interface LazyGroup<R, ROut, A> {
@@ -19,21 +18,22 @@ export interface LazyGroup<R, ROut, A> {
   readonly make: (runner: Runner<R | ROut>) => A
 }
 
-const disposed = () => new DisposedError("The client has been disposed", { reason: "Disposed" })
-
 /**
  * The client's lazily loaded groups: each is imported, built and memoised on its first `get`; `dispose`
- * releases every group built (and refuses later loads).
+ * releases every group built (and refuses later loads). The building itself (`groupRuntime.ts`) loads
+ * with the first group.
  */
 export class LazyRuntimes<R> {
-  private isDisposed = false
-  private readonly runners = new Set<{ readonly dispose: () => Promise<void> }>()
+  /** @internal */
+  isDisposed = false
+  /** @internal The runtimes of the groups built. */
+  readonly runners = new Set<{ readonly dispose: () => Promise<void> }>()
 
   /**
    * @param base the client's runner (whose context the groups build on)
    * @param shared layers every group's runtime adds too (the client's logger settings)
    */
-  constructor(private readonly base: Runner<R>, private readonly shared: Layer.Layer<never>) {}
+  constructor(readonly base: Runner<R>, readonly shared: Layer.Layer<never>) {}
 
   /**
    * A memoised loader: the first call imports the group, builds its runtime on the client's context and
@@ -43,55 +43,15 @@ export class LazyRuntimes<R> {
   group<ROut, A>(load: () => Promise<LazyGroup<R, ROut, A>>): () => Promise<A> {
     let loading: Promise<A> | undefined
     return () => {
-      if (this.isDisposed || this.base.disposed) return Promise.reject(disposed())
+      if (this.isDisposed || this.base.disposed) return this.base.refuse("disposed")
       if (loading === undefined) {
-        loading = this.build(load)
+        loading = buildGroup(this, load)
         loading.catch(() => {
           loading = undefined
         })
       }
       return loading
     }
-  }
-
-  private async build<ROut, A>(load: () => Promise<LazyGroup<R, ROut, A>>): Promise<A> {
-    let group: LazyGroup<R, ROut, A>
-    let context: Awaited<ReturnType<typeof this.base.runtime.runtime>>["context"]
-    try {
-      group = await load()
-      context = (await this.base.runtime.runtime()).context
-    } catch (error) {
-      if (isSogniClientError(error)) throw error
-      if (this.isDisposed || this.base.disposed) throw disposed()
-      throw new UnexpectedError(`a part of the client could not be loaded: ${error instanceof Error ? error.message : String(error)}`, {
-        reason: "Defect",
-        cause: error
-      })
-    }
-    if (this.isDisposed) throw disposed()
-    const layer = group.layer.pipe(
-      Layer.provideMerge(Layer.succeedContext(context)),
-      Layer.provide(this.shared),
-      Layer.merge(this.shared)
-    )
-    const runner = new Runner<R | ROut>(ManagedRuntime.make(layer))
-    this.runners.add(runner)
-    // the group's layers run their constructors here (no I/O: they read services of the client); they
-    // cannot fail, so a failure is a defect
-    const built = await runner.runtime.runtime().then(() => undefined, (error: unknown) => error)
-    if (built !== undefined) {
-      this.runners.delete(runner)
-      await runner.dispose()
-      throw new UnexpectedError(`a part of the client could not be started: ${built instanceof Error ? built.message : String(built)}`, {
-        reason: "Defect",
-        cause: built
-      })
-    }
-    if (this.isDisposed) {
-      await runner.dispose()
-      throw disposed()
-    }
-    return group.make(runner)
   }
 
   /** Disposes every group built (their calls reject with `DisposedError`); later loads are refused. */
@@ -104,26 +64,38 @@ export class LazyRuntimes<R> {
 }
 
 /**
+ * The `UnexpectedError` of a module of the client that could not be imported (a packaging problem). The
+ * error classes come with their own import: the package's entry has loaded them already, and a bundle
+ * whose calls never fail carries none. @internal
+ */
+export const loadFailure = (error: unknown): Promise<SogniClientError> =>
+  import("../errors.js").then((m) =>
+    new m.UnexpectedError(`a part of the client could not be loaded: ${error instanceof Error ? error.message : String(error)}`, {
+      reason: "Defect",
+      cause: error
+    })
+  )
+
+/** Builds a group with `groupRuntime.ts`, loaded with the first. */
+const buildGroup = <R, ROut, A>(lazy: LazyRuntimes<R>, load: () => Promise<LazyGroup<R, ROut, A>>): Promise<A> =>
+  import("./groupRuntime.js").then((m) => m.build(lazy, load), (error: unknown) => loadFailure(error).then((e) => Promise.reject(e)))
+
+/**
  * An async iterator whose source is created on its first `next()` (after a load); `return()` before
  * that ends it without loading anything.
  */
 export const deferredIterator = <A>(open: () => Promise<AsyncIterableIterator<A>>): AsyncIterableIterator<A> => {
   let source: Promise<AsyncIterableIterator<A>> | undefined
   let ended = false
+  const done = (): IteratorReturnResult<undefined> => ({ value: undefined, done: true })
   const iterator: AsyncIterableIterator<A> = {
-    [Symbol.asyncIterator]() {
-      return iterator
-    },
-    async next() {
-      if (ended) return { value: undefined, done: true }
-      source ??= open()
-      return (await source).next()
-    },
-    async return() {
+    [Symbol.asyncIterator]: () => iterator,
+    next: async () => (ended ? done() : (await (source ??= open())).next()),
+    return: async () => {
       ended = true
-      if (source === undefined) return { value: undefined, done: true }
-      const s = await source.catch(() => undefined)
-      return s?.return !== undefined ? s.return() : { value: undefined, done: true }
+      // nothing opened yet: nothing to close (and nothing is loaded)
+      const s = await source?.catch(() => undefined)
+      return s?.return?.() ?? done()
     }
   }
   return iterator

@@ -8,7 +8,8 @@ import type * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import type * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Layer from "effect/Layer"
+import * as Runtime from "effect/Runtime"
 import * as Scheduler from "effect/Scheduler"
 import * as Scope from "effect/Scope"
 import { AbortError, DisposedError, type SogniClientError } from "../errors.js"
@@ -27,6 +28,41 @@ export const disposed = () => new DisposedError("The client has been disposed", 
 /** The mapping of failures to the client's errors (`errorMapping.ts`), loaded with the first failure. */
 let mapping: Promise<typeof import("./errorMapping.js")> | undefined
 
+/**
+ * What a runner runs its effects on: the part of a `ManagedRuntime` it uses (a `ManagedRuntime` is
+ * one), as {@link layerRuntime} makes it for the client.
+ */
+export interface RunnerRuntime<R> {
+  /** Forks an effect on the built runtime (called once {@link runtime} resolved). */
+  readonly runFork: <A, E>(effect: Effect.Effect<A, E, R>, options?: Runtime.RunForkOptions) => Fiber.RuntimeFiber<A, E>
+  /** Runs an effect that does not wait to its value (reading a service of the built runtime). */
+  readonly runSync: <A, E>(effect: Effect.Effect<A, E, R>) => A
+  /** The runtime, once the layer is built. */
+  readonly runtime: () => Promise<Runtime.Runtime<R>>
+  /** Releases the layer's resources (closes its scope). */
+  readonly dispose: () => Promise<void>
+}
+
+/**
+ * Builds `layer` into a runtime in a scope of its own (at once), as `ManagedRuntime.make` does but with
+ * only what a runner uses: the client's calls start once `runtime()` resolved (`createInstance` and a
+ * group's load wait for it), so no call has to wait for the build itself. A build that fails closes
+ * the scope (releasing what the layer acquired) and `runtime()` rejects with its cause's error.
+ */
+export const layerRuntime = <R>(layer: Layer.Layer<R>): RunnerRuntime<R> => {
+  const scope = Effect.runSync(Scope.make())
+  let built: Runtime.Runtime<R> | undefined
+  const building = Effect.runPromise(
+    Effect.tapErrorCause(Scope.extend(Layer.toRuntime(layer), scope), (cause) => Scope.close(scope, Exit.failCause(cause)))
+  ).then((runtime) => (built = runtime))
+  return {
+    runFork: (effect, options) => Runtime.runFork(built!, effect, options),
+    runSync: (effect) => Runtime.runSync(built!, effect),
+    runtime: () => building,
+    dispose: () => Effect.runPromise(Scope.close(scope, Exit.void))
+  }
+}
+
 /** Runs the client's effects. */
 export class Runner<R> {
   private isDisposed = false
@@ -37,7 +73,7 @@ export class Runner<R> {
   /** Called once when the client is disposed (objects that follow work without a fiber of their own). */
   private readonly disposeHooks = new Set<() => void>()
 
-  constructor(readonly runtime: ManagedRuntime.ManagedRuntime<R, never>) {}
+  constructor(readonly runtime: RunnerRuntime<R>) {}
 
   get disposed(): boolean {
     return this.isDisposed
@@ -45,8 +81,8 @@ export class Runner<R> {
 
   /** Runs an effect to a promise; rejects with a `SogniClientError`. */
   run<A, E>(effect: Effect.Effect<A, E, R>, signal?: AbortSignal | undefined): Promise<A> {
-    if (this.isDisposed) return Promise.reject(disposed())
-    if (signal?.aborted) return Promise.reject(aborted())
+    if (this.isDisposed) return this.refuse("disposed")
+    if (signal?.aborted) return this.refuse("aborted")
     return this.settle(() => this.runtime.runFork(effect), signal)
   }
 
@@ -58,8 +94,8 @@ export class Runner<R> {
    * write, a REST answer) goes on on the default scheduler; the promise settles when it ends.
    */
   runNow<A, E>(effect: Effect.Effect<A, E, R>, signal?: AbortSignal | undefined): Promise<A> {
-    if (this.isDisposed) return Promise.reject(disposed())
-    if (signal?.aborted) return Promise.reject(aborted())
+    if (this.isDisposed) return this.refuse("disposed")
+    if (signal?.aborted) return this.refuse("aborted")
     const scheduler = new Scheduler.SyncScheduler()
     const fiber = this.runtime.runFork(effect, { scheduler })
     scheduler.flush()
@@ -127,6 +163,14 @@ export class Runner<R> {
       ], { concurrency: "unbounded", discard: true })
     ).catch(() => undefined)
     await this.runtime.dispose()
+  }
+
+  /**
+   * @internal Rejects a call refused before it ran: the client was disposed (`DisposedError`), or the
+   * call's signal had aborted (`AbortError`); the error is made by the error mapping, loaded for it.
+   */
+  refuse(why: "disposed" | "aborted"): Promise<never> {
+    return (mapping ??= import("./errorMapping.js")).then((m) => Promise.reject(m.refusal(why)))
   }
 
   /** The error a failed call rejects with (the mapping loads with the first failure). */
