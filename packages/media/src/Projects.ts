@@ -821,6 +821,48 @@ export const make = (options: ProjectsOptions = {}) =>
       )
     )
 
+    /**
+     * `run` once validated: as `acquireRelease` in a scope, without the scope and the fiber-refs diff its
+     * release costs per project: started uninterruptibly, awaited interruptibly, canceled when the wait ends
+     * unfinished. The caller's fiber sends the request itself (no start fiber per project) and, once the
+     * project ended, releases it (no closing fiber per project).
+     *
+     * The mask's function stays on the caller's stack (its interruptibility frame) for as long as the
+     * project runs, so it reaches the prepared request only through `held`, emptied once the actor is
+     * made: the actor keeps what it needs (the request only until the server admits it).
+     */
+    const runPrepared = (p: Prepared) => {
+      let held: Prepared | undefined = p
+      return Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(
+          withCallerRuntime((runtime) =>
+            Effect.useSpan("Projects.submit", perProjectSpan, () => {
+              const prepared = held!
+              held = undefined
+              return ProjectActor.make(actorDeps, serviceScope, prepared, false, undefined, true, runtime)
+            })
+          ),
+          // one handler frame and the two interruptibility frames are all this holds on the caller's
+          // stack while the project runs (`ensuring` around `await` held about nine)
+          (actor) =>
+            Effect.matchCauseEffect(restore(Effect.zipRight(actor.start, actor.end)), {
+              // ended (the usual case): release it here, then answer
+              onSuccess: (final) => Effect.zipRight(actor.finish, ProjectActor.outcome(final)),
+              // interrupted (or a defect): cancel it first unless it ended meanwhile
+              onFailure: (cause) =>
+                Effect.zipRight(
+                  Effect.suspend(() =>
+                    ProjectState.isTerminal(actor.current().status)
+                      ? actor.finish
+                      : Effect.zipRight(cancelOnInterrupt(actor.project), actor.finish)
+                  ),
+                  Effect.failCause(cause)
+                )
+            })
+        )
+      )
+    }
+
     return {
       prepare,
       create: (input) => Effect.flatMap(prepared(input), submit),
@@ -830,41 +872,12 @@ export const make = (options: ProjectsOptions = {}) =>
           Effect.flatMap(prepared(input), (p) =>
             Effect.map(Effect.acquireRelease(submit(p), cancelOnInterrupt), (project) => project.events))
         ),
-      // as `acquireRelease` in a scope, without the scope and the fiber-refs diff its release costs per
-      // project: started uninterruptibly, awaited interruptibly, canceled when the wait ends unfinished
-      // the caller's fiber sends the request itself (no start fiber per project) and, once the project
-      // ended, closes its scope (no closing fiber per project)
-      run: (input) =>
-        Effect.flatMap(prepared(input), (p) =>
-          Effect.uninterruptibleMask((restore) =>
-            Effect.flatMap(
-              withCallerRuntime((runtime) =>
-                Effect.useSpan("Projects.submit", perProjectSpan, () =>
-                  ProjectActor.make(actorDeps, serviceScope, p, false, undefined, true, runtime))
-              ),
-              // one handler frame and the two interruptibility frames are all this holds on the caller's
-              // stack while the project runs (`ensuring` around `await` held about nine)
-              (actor) =>
-                Effect.matchCauseEffect(restore(Effect.zipRight(actor.start, actor.end)), {
-                  // ended (the usual case): close its scope here, then answer
-                  onSuccess: (final) => Effect.zipRight(actor.finish, ProjectActor.outcome(final)),
-                  // interrupted (or a defect): cancel it first unless it ended meanwhile
-                  onFailure: (cause) =>
-                    Effect.zipRight(
-                      Effect.suspend(() =>
-                        ProjectState.isTerminal(actor.current().status)
-                          ? actor.finish
-                          : Effect.zipRight(cancelOnInterrupt(actor.project), actor.finish)
-                      ),
-                      Effect.failCause(cause)
-                    )
-                })
-            )
-          )),
+      run: (input) => Effect.flatMap(prepared(input), runPrepared),
       adopt,
       get: (id) => Effect.sync(() => Option.map(Option.fromNullable(tracked.get(id.toUpperCase())), (t) => t.project)),
       active: Effect.sync(() => [...tracked.keys()])
     } satisfies ProjectsService
+
   })
 
 /**
