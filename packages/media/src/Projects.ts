@@ -332,8 +332,18 @@ const rawStatus = (status: string): string =>
 const ProjectSnapshot = Lazy.schema(() => Schema.Struct({ project: Protocol.RecoveredProject }))
 
 const downloadUrlBody = LeanRest.decoder(Protocol.DownloadUrl)
-/** The `downloadUrl` of a mint answer. */
-const decodeDownloadUrl: LeanRest.Decoder<string> = (data) => Either.map(downloadUrlBody(data), (body) => body.downloadUrl)
+/**
+ * The `downloadUrl` of a mint answer: read directly when the answer is an object whose own `downloadUrl`
+ * is a string (all the schema asks), the schema's decoder otherwise (it names what is wrong). One per
+ * result: a burst of results decoded hundreds of answers through the schema's parser on one turn.
+ */
+const decodeDownloadUrl: LeanRest.Decoder<string> = (data) => {
+  if (typeof data === "object" && data !== null && !Array.isArray(data) && Object.hasOwn(data, "downloadUrl")) {
+    const url: unknown = (data as { readonly downloadUrl: unknown }).downloadUrl
+    if (typeof url === "string") return Either.right(url)
+  }
+  return Either.map(downloadUrlBody(data), (body) => body.downloadUrl)
+}
 
 /** Upload formats the platform documents per kind (media.md §9.3), by detected content type. */
 /** The video and audio rules, loaded on the first video or audio project (image programs never carry them). */
