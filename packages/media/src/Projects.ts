@@ -62,6 +62,7 @@ import * as Params from "./Params.js"
 import * as ProjectState from "./ProjectState.js"
 import * as SavedUploads from "./SavedUploads.js"
 import * as ProjectActor from "./internal/projectActor.js"
+import * as ProjectSpan from "./internal/projectSpan.js"
 import * as Sniff from "./Sniff.js"
 
 // ---------------------------------------------------------------------------------------------
@@ -299,18 +300,17 @@ const contentTypeFor = (kind: MediaKind, outputFormat: string | undefined): stri
   }
 }
 
-/** LLM jobs share the recovery lists; they are chat's, not media projects. */
 /**
- * Options of the spans opened for every project (`Projects.prepare`, `Projects.submit`): no stack trace.
- * A captured trace is an `Error` held by the span, and the span by every fiber the project forks (it is
- * their parent), so each project in flight would keep one alive; the span names the call site already.
+ * The spans opened for every project (`Projects.prepare`, `Projects.submit`) are opened by
+ * `internal/projectSpan.ts`: with `Effect.useSpan`, without a stack trace (a captured trace is an `Error`
+ * held by the span, and the span by every fiber the project forks, so each project in flight would keep
+ * one alive; the span names the call site already), and only when the fiber's tracer records spans (with
+ * Effect's built-in tracer nobody can read them, and they cost ~2 KB each).
  *
- * Both are opened with `useSpan`, not `withSpan`: the span (its name, parent, timing and outcome) is the
- * same, but it is not provided as the current span of the whole body. `withSpan` would cost a copy of the
- * caller's context and two fiber-ref map copies per project (~15 KB of start-burst garbage each); what
+ * Neither is provided as the current span of the whole body, as `withSpan` would (at the cost of a copy of
+ * the caller's context and two fiber-ref map copies per project, ~15 KB of start-burst garbage each); what
  * needs the span as its parent gets it explicitly (the size-preset read in `prepare`).
  */
-const perProjectSpan = { captureStackTrace: false } as const
 
 /**
  * Runs `f` with the caller's runtime, taken before the per-project span opens: the project's own fibers
@@ -332,8 +332,18 @@ const rawStatus = (status: string): string =>
 const ProjectSnapshot = Lazy.schema(() => Schema.Struct({ project: Protocol.RecoveredProject }))
 
 const downloadUrlBody = LeanRest.decoder(Protocol.DownloadUrl)
-/** The `downloadUrl` of a mint answer. */
-const decodeDownloadUrl: LeanRest.Decoder<string> = (data) => Either.map(downloadUrlBody(data), (body) => body.downloadUrl)
+/**
+ * The `downloadUrl` of a mint answer: read directly when the answer is an object whose own `downloadUrl`
+ * is a string (all the schema asks), the schema's decoder otherwise (it names what is wrong). One per
+ * result: a burst of results decoded hundreds of answers through the schema's parser on one turn.
+ */
+const decodeDownloadUrl: LeanRest.Decoder<string> = (data) => {
+  if (typeof data === "object" && data !== null && !Array.isArray(data) && Object.hasOwn(data, "downloadUrl")) {
+    const url: unknown = (data as { readonly downloadUrl: unknown }).downloadUrl
+    if (typeof url === "string") return Either.right(url)
+  }
+  return Either.map(downloadUrlBody(data), (body) => body.downloadUrl)
+}
 
 /** Upload formats the platform documents per kind (media.md §9.3), by detected content type. */
 /** The video and audio rules, loaded on the first video or audio project (image programs never carry them). */
@@ -510,12 +520,13 @@ export const make = (options: ProjectsOptions = {}) =>
 
     /**
      * A named `sizePreset` must be one the model offers on the project's network (`custom` always is).
-     * `span` (the project's `Projects.prepare` span) is the parent of the presets' read and of the debug line.
+     * `span` (the project's `Projects.prepare` span) is the parent of the presets' read and of the debug
+     * line; without one (Effect's built-in tracer: see `internal/projectSpan.ts`) they have the caller's.
      */
-    const checkSizePreset = (params: Params.ImageParams, modelId: string, span: Tracer.Span) => {
+    const checkSizePreset = (params: Params.ImageParams, modelId: string, span: Tracer.Span | undefined) => {
       const preset = params.sizePreset
       if (preset === undefined || preset === "custom") return Effect.void
-      return models.sizePresets(modelId, params.network).pipe(
+      const check = models.sizePresets(modelId, params.network).pipe(
         Effect.matchEffect({
           // the list could not be read: the server stays the judge of the preset
           onFailure: (e) => Effect.logDebug(`size presets of ${modelId} unavailable, ${preset} not checked: ${e.message}`),
@@ -531,9 +542,9 @@ export const make = (options: ProjectsOptions = {}) =>
                   } or "custom" with width and height`
                 })
               )
-        }),
-        Effect.withParentSpan(span)
+        })
       )
+      return span === undefined ? check : Effect.withParentSpan(check, span)
     }
 
     /** Input bytes must be a file of the slot's kind (by magic bytes) before anything is uploaded. */
@@ -555,18 +566,18 @@ export const make = (options: ProjectsOptions = {}) =>
     /**
      * Validates parameters against the model and builds the request (nothing is sent).
      *
-     * The `Projects.prepare` span is opened with `useSpan`, not made the current span of the whole body
-     * (as `withSpan` would, at the cost of a copy of the caller's context and two of its fiber-ref map per
-     * create): nothing in the body opens a span or logs except the size-preset check (its REST read,
-     * `SogniRest.GET`, and its debug line), which alone runs with the span as its parent. The model's
-     * description, when not cached, goes over the lean GET, which records no span. (A refusal's error then
-     * names the caller's span, not this one, in the trace lines `Cause.pretty` prints; the span itself
-     * still ends failed.)
+     * The `Projects.prepare` span is opened as `useSpan` opens it (only when the tracer records spans:
+     * `internal/projectSpan.ts`), not made the current span of the whole body (as `withSpan` would, at the
+     * cost of a copy of the caller's context and two of its fiber-ref map per create): nothing in the body
+     * opens a span or logs except the size-preset check (its REST read, `SogniRest.GET`, and its debug
+     * line), which alone runs with the span as its parent. The model's description, when not cached, goes
+     * over the lean GET, which records no span. (A refusal's error then names the caller's span, not this
+     * one, in the trace lines `Cause.pretty` prints; the span itself still ends failed.)
      */
     const prepare = (params: unknown): Effect.Effect<Prepared, SogniError.SogniError> =>
-      Effect.useSpan("Projects.prepare", perProjectSpan, (span) => prepareIn(params, span))
+      ProjectSpan.use("Projects.prepare", (span) => prepareIn(params, span))
 
-    const prepareIn = (params: unknown, span: Tracer.Span): Effect.Effect<Prepared, SogniError.SogniError> =>
+    const prepareIn = (params: unknown, span: Tracer.Span | undefined): Effect.Effect<Prepared, SogniError.SogniError> =>
       Effect.gen(function*() {
         const decoded = yield* Params.decode(params)
         const model = yield* models.describe(decoded.modelId)
@@ -647,7 +658,7 @@ export const make = (options: ProjectsOptions = {}) =>
     const launch = (prepared: Prepared, keepBacklog: boolean): Effect.Effect<Project> =>
       withCallerRuntime((runtime) =>
         Effect.map(
-          Effect.useSpan("Projects.submit", perProjectSpan, () =>
+          ProjectSpan.use("Projects.submit", () =>
             ProjectActor.make(actorDeps, serviceScope, prepared, keepBacklog, undefined, false, runtime)),
           (actor) => actor.project
         )
@@ -669,7 +680,7 @@ export const make = (options: ProjectsOptions = {}) =>
       return withCallerRuntime((runtime) =>
         Effect.uninterruptible(
           Effect.flatMap(
-            Effect.useSpan("Projects.submit", perProjectSpan, () =>
+            ProjectSpan.use("Projects.submit", () =>
               ProjectActor.make(actorDeps, serviceScope, prepared, true, undefined, true, runtime)),
             (actor) =>
               // `finish`: this caller does not wait for the end; a project that already ended is closed here
@@ -821,6 +832,48 @@ export const make = (options: ProjectsOptions = {}) =>
       )
     )
 
+    /**
+     * `run` once validated: as `acquireRelease` in a scope, without the scope and the fiber-refs diff its
+     * release costs per project: started uninterruptibly, awaited interruptibly, canceled when the wait ends
+     * unfinished. The caller's fiber sends the request itself (no start fiber per project) and, once the
+     * project ended, releases it (no closing fiber per project).
+     *
+     * The mask's function stays on the caller's stack (its interruptibility frame) for as long as the
+     * project runs, so it reaches the prepared request only through `held`, emptied once the actor is
+     * made: the actor keeps what it needs (the request only until the server admits it).
+     */
+    const runPrepared = (p: Prepared) => {
+      let held: Prepared | undefined = p
+      return Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(
+          withCallerRuntime((runtime) =>
+            ProjectSpan.use("Projects.submit", () => {
+              const prepared = held!
+              held = undefined
+              return ProjectActor.make(actorDeps, serviceScope, prepared, false, undefined, true, runtime)
+            })
+          ),
+          // one handler frame and the two interruptibility frames are all this holds on the caller's
+          // stack while the project runs (`ensuring` around `await` held about nine)
+          (actor) =>
+            Effect.matchCauseEffect(restore(Effect.zipRight(actor.start, actor.end)), {
+              // ended (the usual case): release it here, then answer
+              onSuccess: (final) => Effect.zipRight(actor.finish, ProjectActor.outcome(final)),
+              // interrupted (or a defect): cancel it first unless it ended meanwhile
+              onFailure: (cause) =>
+                Effect.zipRight(
+                  Effect.suspend(() =>
+                    ProjectState.isTerminal(actor.current().status)
+                      ? actor.finish
+                      : Effect.zipRight(cancelOnInterrupt(actor.project), actor.finish)
+                  ),
+                  Effect.failCause(cause)
+                )
+            })
+        )
+      )
+    }
+
     return {
       prepare,
       create: (input) => Effect.flatMap(prepared(input), submit),
@@ -830,41 +883,12 @@ export const make = (options: ProjectsOptions = {}) =>
           Effect.flatMap(prepared(input), (p) =>
             Effect.map(Effect.acquireRelease(submit(p), cancelOnInterrupt), (project) => project.events))
         ),
-      // as `acquireRelease` in a scope, without the scope and the fiber-refs diff its release costs per
-      // project: started uninterruptibly, awaited interruptibly, canceled when the wait ends unfinished
-      // the caller's fiber sends the request itself (no start fiber per project) and, once the project
-      // ended, closes its scope (no closing fiber per project)
-      run: (input) =>
-        Effect.flatMap(prepared(input), (p) =>
-          Effect.uninterruptibleMask((restore) =>
-            Effect.flatMap(
-              withCallerRuntime((runtime) =>
-                Effect.useSpan("Projects.submit", perProjectSpan, () =>
-                  ProjectActor.make(actorDeps, serviceScope, p, false, undefined, true, runtime))
-              ),
-              // one handler frame and the two interruptibility frames are all this holds on the caller's
-              // stack while the project runs (`ensuring` around `await` held about nine)
-              (actor) =>
-                Effect.matchCauseEffect(restore(Effect.zipRight(actor.start, actor.end)), {
-                  // ended (the usual case): close its scope here, then answer
-                  onSuccess: (final) => Effect.zipRight(actor.finish, ProjectActor.outcome(final)),
-                  // interrupted (or a defect): cancel it first unless it ended meanwhile
-                  onFailure: (cause) =>
-                    Effect.zipRight(
-                      Effect.suspend(() =>
-                        ProjectState.isTerminal(actor.current().status)
-                          ? actor.finish
-                          : Effect.zipRight(cancelOnInterrupt(actor.project), actor.finish)
-                      ),
-                      Effect.failCause(cause)
-                    )
-                })
-            )
-          )),
+      run: (input) => Effect.flatMap(prepared(input), runPrepared),
       adopt,
       get: (id) => Effect.sync(() => Option.map(Option.fromNullable(tracked.get(id.toUpperCase())), (t) => t.project)),
       active: Effect.sync(() => [...tracked.keys()])
     } satisfies ProjectsService
+
   })
 
 /**

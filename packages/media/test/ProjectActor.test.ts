@@ -258,6 +258,27 @@ describe("projectActor listen options", () => {
       yield* h.actor.project.await
       assert.strictEqual(seen.at(-1), "Completed")
     }))
+
+  it.scoped("the request is written again until the server admits the project; admitted, it is let go and a resend ends the project lost, writing nothing", () =>
+    Effect.gen(function*() {
+      const h = yield* harness
+      assert.strictEqual(h.sent.length, 1)
+      // not admitted yet (no jobState): a resend writes the same request again
+      yield* h.actor.resend
+      assert.strictEqual(h.sent.length, 2)
+      assert.deepStrictEqual(h.sent[1], h.sent[0])
+      // the first jobState admits it: nothing sends it again from then on (the service resends only unadmitted projects)
+      h.deliver({ type: "jobState", payload: { type: "queued", jobID: P, queuePosition: 1 } })
+      assert.isTrue(h.actor.current().admitted)
+      yield* h.actor.resend
+      assert.strictEqual(h.sent.length, 2)
+      const outcome = yield* Effect.either(h.actor.project.await)
+      assert.isTrue(Either.isLeft(outcome))
+      if (Either.isLeft(outcome)) {
+        assert.strictEqual(outcome.left.reason, "Failed")
+        assert.strictEqual(outcome.left.originalCode, "projectLost")
+      }
+    }))
 })
 
 describe("projectActor await and listeners", () => {

@@ -215,7 +215,12 @@ class Actor implements ProjectActor {
   readonly id: string
   readonly deps: ActorDeps
   // what a resend and the URL mints need of `prepared`: never `prepared` itself
-  readonly request: Protocol.JobRequest
+  /**
+   * The request, kept for a resend only while the server has not admitted it (a resend happens only
+   * then: `Resubmit` and the reconnect's `lookUpOrResend` both require an unadmitted project); let go
+   * at the first `jobState` (`admitted`), and never kept for an adopted project (it sends nothing).
+   */
+  request: Protocol.JobRequest | undefined
   readonly kind: MediaKind
   readonly outputFormat: string | undefined
   /** The input bytes to upload, let go once the uploads ran. */
@@ -289,7 +294,7 @@ class Actor implements ProjectActor {
     const id = given.jobID.toUpperCase()
     this.id = id
     this.deps = deps
-    this.request = id === given.jobID ? given : { ...given, jobID: id }
+    this.request = adopted !== undefined ? undefined : id === given.jobID ? given : { ...given, jobID: id }
     this.kind = prepared.kind
     this.outputFormat = prepared.outputFormat
     this.uploads = prepared.uploads
@@ -438,6 +443,8 @@ class Actor implements ProjectActor {
       this.listenersQuiet()
     const step = ProjectState.transitionInPlace(this.current_, input, quiet)
     const state = (this.current_ = step.state)
+    // admitted: the request will not be sent again (see `request`)
+    if (state.admitted && this.request !== undefined) this.request = undefined
     if (!this.ticking && input._tag === "Server" && input.event.type === "jobETA") this.startTicks()
     const events = step.events
     for (let i = 0; i < events.length; i++) this.publish(events[i]!)
@@ -560,7 +567,10 @@ class Actor implements ProjectActor {
 
   // the effects below are built when used, not kept per project for its whole life
   sendRequest(): Effect.Effect<void> {
-    return this.deps.send({ type: "jobRequest", payload: this.request }).pipe(
+    const request = this.request
+    // let go once admitted (or adopted): nothing to send again, the project is the server's
+    if (request === undefined) return this.lost()
+    return this.deps.send({ type: "jobRequest", payload: request }).pipe(
       Effect.tap(() =>
         Effect.sync(() => {
           this.sentOn = this.deps.generation()
@@ -702,19 +712,28 @@ class Actor implements ProjectActor {
     })
   }
 
-  // an adopted project has no request here to send again: one the server no longer knows is lost
-  get resend(): Effect.Effect<void> {
-    return this.adopted === undefined ? this.sendRequest() : Effect.sync(() =>
+  /**
+   * An adopted project has no request here to send again: one the server no longer knows is lost. (Nor
+   * has an admitted one, whose request was let go; no caller resends an admitted project.)
+   */
+  lost(): Effect.Effect<void> {
+    return Effect.sync(() =>
       this.offer({
         _tag: "LocalFailure",
         error: {
           code: 0,
           originalCode: "projectLost",
-          message: `The server has no record of recovered project ${this.id}.`
+          message: this.adopted !== undefined
+            ? `The server has no record of recovered project ${this.id}.`
+            : `The server has no record of project ${this.id}, admitted earlier.`
         },
         now: this.now()
       })
     )
+  }
+
+  get resend(): Effect.Effect<void> {
+    return this.sendRequest()
   }
 
   get start(): Effect.Effect<void> {
