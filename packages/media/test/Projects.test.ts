@@ -17,8 +17,8 @@ import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Supervisor from "effect/Supervisor"
-import * as Tracer from "effect/Tracer"
 import { Media, Projects, ProjectState } from "../src/index.js"
+import { recordingTracer } from "./recordingTracer.js"
 
 const emulatorLayer = Emulator.layer({ port: 0, speed: 4 })
 
@@ -71,48 +71,6 @@ class ForkCounter extends Supervisor.AbstractSupervisor<number> {
   override onStart() {
     this.started++
   }
-}
-
-/** A tracer that records every span opened under it: its name, its id, its parent's id, whether it ended and how. */
-const recordingTracer = () => {
-  const spans: Array<
-    { readonly name: string; readonly id: string; readonly parent: string | undefined; ended: boolean; exit?: string }
-  > = []
-  let id = 0
-  const tracer = Tracer.make({
-    span: (name, parent, context, links, startTime, kind) => {
-      const spanId = `${name}-${++id}`
-      const record: (typeof spans)[number] = {
-        name,
-        id: spanId,
-        parent: Option.getOrUndefined(Option.map(parent, (p) => p.spanId)),
-        ended: false
-      }
-      spans.push(record)
-      return {
-        _tag: "Span",
-        name,
-        spanId,
-        traceId: "trace",
-        parent,
-        context,
-        status: { _tag: "Started", startTime },
-        attributes: new Map(),
-        links: [...links],
-        sampled: true,
-        kind,
-        end: (_endTime, exit) => {
-          record.ended = true
-          record.exit = exit._tag
-        },
-        attribute: () => undefined,
-        event: () => undefined,
-        addLinks: () => undefined
-      } satisfies Tracer.Span
-    },
-    context: (f) => f()
-  })
-  return { spans, tracer }
 }
 
 describe("Projects against the emulator", () => {
