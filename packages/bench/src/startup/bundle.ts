@@ -13,13 +13,14 @@
  * A dynamic import that the program's own `main` does run is no such module: `ws`, which core loads
  * with the first socket connection, is loaded by every image program (each connects). Those stay in
  * the program's bundle (esbuild inlines them, still evaluated only when the `import()` runs), so its
- * bytes count them while its cold import does not evaluate them (see `loadedByMain`).
+ * bytes count them while its cold import does not evaluate them (see `loadedByMain`, which
+ * `test/bundleSize.test.ts` checks by running both SDK programs against the emulator: `loadedAtRun.ts`).
  */
 import { mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { gzipSync } from "node:zlib"
-import { build, type Plugin } from "esbuild"
+import { build, type OnResolveArgs, type Plugin, type PluginBuild } from "esbuild"
 
 /**
  * The programs measured, by contender name: the official client, the Effect API, the adapter, and the
@@ -80,6 +81,22 @@ const common = {
   banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" }
 } as const
 
+/**
+ * The file a dynamic `import()` resolves to, for an `onResolve` callback: `undefined` for any other kind
+ * of import, for the plugin's own nested resolution (`marker`), and for Node built-ins and packages the
+ * bundle leaves external anyway.
+ */
+export const resolveDynamicImport = async (b: PluginBuild, args: OnResolveArgs, marker: string): Promise<string | undefined> => {
+  if (args.kind !== "dynamic-import" || args.pluginData === marker) return undefined
+  const resolved = await b.resolve(args.path, {
+    kind: args.kind,
+    importer: args.importer,
+    resolveDir: args.resolveDir,
+    pluginData: marker
+  })
+  return resolved.errors.length > 0 || resolved.external ? undefined : resolved.path
+}
+
 /** Leaves every dynamic `import()` of a module out of the bundle, recording what it resolves to. */
 const lazyImports = (
   found: Map<string, { readonly specifier: string; readonly importer: string }>,
@@ -88,16 +105,10 @@ const lazyImports = (
   name: "lazy-imports",
   setup(b) {
     b.onResolve({ filter: /.*/ }, async (args) => {
-      if (args.kind !== "dynamic-import" || args.pluginData === "lazy-imports" || kept.includes(args.path)) return undefined
-      const resolved = await b.resolve(args.path, {
-        kind: args.kind,
-        importer: args.importer,
-        resolveDir: args.resolveDir,
-        pluginData: "lazy-imports"
-      })
-      // Node built-ins and packages the bundle leaves external anyway stay as they are
-      if (resolved.errors.length > 0 || resolved.external) return undefined
-      found.set(resolved.path, { specifier: args.path, importer: args.importer })
+      if (kept.includes(args.path)) return undefined
+      const path = await resolveDynamicImport(b, args, "lazy-imports")
+      if (path === undefined) return undefined
+      found.set(path, { specifier: args.path, importer: args.importer })
       return { path: args.path, external: true }
     })
   }

@@ -22,7 +22,7 @@ import { join, resolve } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { promisify } from "node:util"
 import { build, type Plugin } from "esbuild"
-import { type Program, programs } from "./bundle.js"
+import { type Program, programs, resolveDynamicImport } from "./bundle.js"
 import type { ProgramOptions } from "./programs/options.js"
 
 const run = promisify(execFile)
@@ -32,17 +32,11 @@ const dynamicTargets = (targets: Map<string, Set<string>>): Plugin => ({
   name: "dynamic-targets",
   setup(b) {
     b.onResolve({ filter: /.*/ }, async (args) => {
-      if (args.kind !== "dynamic-import" || args.pluginData === "dynamic-targets") return undefined
-      const resolved = await b.resolve(args.path, {
-        kind: args.kind,
-        importer: args.importer,
-        resolveDir: args.resolveDir,
-        pluginData: "dynamic-targets"
-      })
-      if (resolved.errors.length > 0 || resolved.external) return undefined
-      const specifiers = targets.get(resolved.path) ?? new Set<string>()
+      const path = await resolveDynamicImport(b, args, "dynamic-targets")
+      if (path === undefined) return undefined
+      const specifiers = targets.get(path) ?? new Set<string>()
       specifiers.add(args.path)
-      targets.set(resolved.path, specifiers)
+      targets.set(path, specifiers)
       return undefined
     })
   }
