@@ -39,18 +39,19 @@ import type * as Params from "./Params.js"
 import type { Check, ModelDescriptor as Descriptor, ModelOptions as Options } from "./internal/validateCommon.js"
 import { checkChoice, first, has, inRange, invalid, readTier, wireChoice } from "./internal/validateCommon.js"
 import { validateAudio } from "./internal/validateAudio.js"
+import { applyGptImage, applyImageModel, validateImage } from "./internal/imageModelRules.js"
 import {
-  BIREFNET_ID,
+  checkContextImages,
+  checkSize,
   GPT_MASK_DATA_URI,
   GPT_MASK_MAX_BASE64,
   isComfyModel,
   isGptImage,
   isPixal3d,
   isSegmentation,
+  needsModelRules,
   ORBIT_VIEWS,
-  PIXAL3D_MULTIVIEW_ID,
-  SAM3_ID,
-  validateImage
+  PIXAL3D_MULTIVIEW_ID
 } from "./internal/validateImage.js"
 import { h3Slots, validateVideo, videoContextSlots } from "./internal/validateVideo.js"
 import { annotateVideo, applyAudio, applyVideo, type ContentTypeOf } from "./internal/assembleKinds.js"
@@ -230,12 +231,20 @@ const checkTierCommon = (p: Params.ProjectParams, options: ModelOptions): Check 
   )
 
 /**
- * The video and audio rule sets. They are a parameter of {@link buildWith} so that `Projects.prepare`
- * can load them on the first video or audio project: an image-only program never carries them.
+ * The video and audio rule sets, and the rules of the special image models (SAM 3, BiRefNet, Pixal3D,
+ * GPT Image). They are a parameter of {@link buildWith} so that `Projects.prepare` can load them on the
+ * first project that needs them ({@link needsKindChecks}): a program that renders other image models
+ * never carries them.
  *
  * @internal
  */
 export interface KindChecks {
+  /** Every image rule, the special models' included. */
+  readonly validateImage: (p: Params.ImageParams) => Check
+  /** Adds the SAM 3, BiRefNet and Pixal3D fields to an image project's keyframe. */
+  readonly applyImageModel: (kf: Record<string, unknown>, p: Params.ImageParams) => void
+  /** Adds the GPT Image fields to an image project's keyframe. */
+  readonly applyGptImage: (kf: Record<string, unknown>, p: Params.ImageParams) => void
   readonly validateVideo: (p: Params.VideoParams, options: ModelOptions) => Check
   readonly validateAudio: (p: Params.AudioParams, options: ModelOptions) => Check
   /** Fills a video project's keyframe. */
@@ -246,7 +255,24 @@ export interface KindChecks {
   readonly annotateVideo: (kf: Record<string, unknown>, p: Params.VideoParams, ct: ContentTypeOf) => void
 }
 
-const staticKindChecks: KindChecks = { validateVideo, validateAudio, applyVideo, applyAudio, annotateVideo }
+const staticKindChecks: KindChecks = {
+  validateImage,
+  applyImageModel,
+  applyGptImage,
+  validateVideo,
+  validateAudio,
+  applyVideo,
+  applyAudio,
+  annotateVideo
+}
+
+/**
+ * Whether building `params` needs the {@link KindChecks}: a video or audio project, or an image project
+ * of a special model (or carrying a field only those take).
+ *
+ * @internal
+ */
+export const needsKindChecks = (params: Params.ProjectParams): boolean => params.type !== "image" || needsModelRules(params)
 
 /**
  * The options a raw tier reads as, read once per tier object: a build asks twice (validation, then the
@@ -266,10 +292,16 @@ const builderOptions = (model: ModelDescriptor): Either.Either<ModelOptions, Sog
 }
 
 const checkSpecific = (p: Params.ProjectParams, options: ModelOptions, kinds: KindChecks | undefined): Check => {
-  if (p.type === "image") return validateImage(p)
-  // only reachable through buildWith called without the rules of a video or audio project
-  if (kinds === undefined) return invalid("type", "model-type", `the ${p.type} rules were not loaded`)
-  return p.type === "video" ? kinds.validateVideo(p, options) : kinds.validateAudio(p, options)
+  if (kinds !== undefined) {
+    if (p.type === "image") return kinds.validateImage(p)
+    return p.type === "video" ? kinds.validateVideo(p, options) : kinds.validateAudio(p, options)
+  }
+  // without the special-model rules, which would find nothing to check here
+  if (p.type === "image" && !needsModelRules(p)) return first(() => checkContextImages(p), () => checkSize(p))
+  // only reachable through buildWith called without the rules a project needs
+  return p.type === "image"
+    ? invalid("modelId", "model-type", `the rules of ${p.modelId} were not loaded`)
+    : invalid("type", "model-type", `the ${p.type} rules were not loaded`)
 }
 
 const validateWith = (
@@ -383,21 +415,6 @@ const normalizeReceipt = (r: Params.WorldGenerationReceipt): Record<string, stri
     ? { stage: r.stage, sourceImageSha256: r.sourceImageSha256.toLowerCase(), selectionHash: r.selectionHash.toLowerCase() }
     : { stage: r.stage, firstFrameSha256: r.firstFrameSha256.toLowerCase(), lastFrameSha256: r.lastFrameSha256.toLowerCase() }
 
-const normalizeSam3 = (prompt: Params.Sam3Prompt): Record<string, unknown> => {
-  const points = (prompt.points ?? []).map((pt) => ({ x: pt.x, y: pt.y, label: pt.label }))
-  const boxes = (prompt.boxes ?? []).map((b) => ({ x0: b.x0, y0: b.y0, x1: b.x1, y1: b.y1, label: b.label ?? "positive" }))
-  const text = prompt.text?.trim()
-  return {
-    points,
-    boxes,
-    ...(text ? { text } : {}),
-    threshold: prompt.threshold ?? 0.5,
-    ...(points.length > 0 ? { multimask: prompt.multimask ?? true } : {}),
-    applyMask: prompt.applyMask === true,
-    ...(prompt.maxInstances === undefined ? {} : { maxInstances: prompt.maxInstances })
-  }
-}
-
 const controlModes = { balanced: 0, prompt_priority: 1, cn_priority: 2 } as const
 
 const imageControlNet = (cn: Params.ControlNet): Record<string, unknown> => {
@@ -409,7 +426,13 @@ const imageControlNet = (cn: Params.ControlNet): Record<string, unknown> => {
   return out
 }
 
-const applyImage = (kf: Record<string, unknown>, p: Params.ImageParams, options: ModelOptions): void => {
+const applyImage = (
+  kf: Record<string, unknown>,
+  p: Params.ImageParams,
+  options: ModelOptions,
+  // present for a project of a special model: validation refused one built without its rules
+  kinds: KindChecks | undefined
+): void => {
   kf.sizePreset = p.sizePreset
   const contextImages = p.contextImages ?? []
   for (let i = 1; i <= 16; i++) kf[`hasContextImage${i}`] = has(contextImages[i - 1])
@@ -427,15 +450,7 @@ const applyImage = (kf: Record<string, unknown>, p: Params.ImageParams, options:
     kf.strengthIsEnabled = true
     kf.strength = 1 - (Number(p.startingImageStrength) || 0.5)
   }
-  if (p.modelId === SAM3_ID && p.sam3Prompt !== undefined) kf.sam3Prompt = normalizeSam3(p.sam3Prompt)
-  if (p.modelId === BIREFNET_ID) kf.applyMask = p.applyMask === true
-  if (p.modelId === PIXAL3D_MULTIVIEW_ID) {
-    for (const [view, slot] of ORBIT_VIEWS) if (has(p[view])) kf[`hasContextImage${slot}`] = true
-  }
-  if (p.templateVariant !== undefined) kf.templateVariant = p.templateVariant
-  for (const key of ["textureSize", "meshTargetFaces", "normalMapSize", "ambientOcclusionSize", "shapeResolution"] as const) {
-    if (p[key] !== undefined) kf[key] = p[key]
-  }
+  kinds?.applyImageModel(kf, p)
   if (p.controlNet) kf.currentControlNetsJob = [imageControlNet(p.controlNet)]
   const preset = p.width && p.height && !p.sizePreset ? "custom" : p.sizePreset
   kf.sizePreset = preset
@@ -443,14 +458,7 @@ const applyImage = (kf: Record<string, unknown>, p: Params.ImageParams, options:
     kf.width = p.width
     kf.height = p.height
   }
-  if (has(p.gptImageMask)) {
-    kf.hasReferenceMask = true
-    kf.referenceMaskContentType = "image/png"
-  }
-  if (p.gptImageMaskUrl !== undefined) kf.gptImageMaskUrl = p.gptImageMaskUrl
-  if (p.gptImageQuality !== undefined) kf.gptImageQuality = p.gptImageQuality
-  if (p.gptImageBackground !== undefined) kf.gptImageBackground = p.gptImageBackground
-  if (p.gptImageOutputCompression !== undefined) kf.gptImageOutputCompression = p.gptImageOutputCompression
+  kinds?.applyGptImage(kf, p)
 }
 
 
@@ -469,7 +477,7 @@ const assemble = (
   p: Params.ProjectParams,
   context: BuildContext,
   options: ModelOptions,
-  // present for a video or audio project: validation refused one built without its rules
+  // present for a project that needs them: validation refused one built without its rules
   kinds: KindChecks | undefined
 ): Protocol.JobRequest => {
   const vendorOrH3Video = p.type === "video" &&
@@ -495,7 +503,7 @@ const assemble = (
   const ct = contentTypeResolver(context.uploadedContentTypes ?? {})
   switch (p.type) {
     case "image":
-      applyImage(kf, p, options)
+      applyImage(kf, p, options, kinds)
       break
     case "video":
       kinds!.applyVideo(kf, p, options)
@@ -543,8 +551,9 @@ export const build = (
 ): Either.Either<Protocol.JobRequest, SogniInvalidRequest> => buildWith(params, context, staticKindChecks)
 
 /**
- * {@link build} with the video and audio rules given by the caller (`undefined` for an image project,
- * whose rules are always here; a video or audio project then fails with `type` / `model-type`).
+ * {@link build} with the video, audio and special-model rules given by the caller (`undefined` for a
+ * project that does not need them, see {@link needsKindChecks}; a video or audio project then fails with
+ * `type` / `model-type`, an image project of a special model with `modelId` / `model-type`).
  *
  * @internal
  */

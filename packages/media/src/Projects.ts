@@ -346,7 +346,10 @@ const decodeDownloadUrl: LeanRest.Decoder<string> = (data) => {
 }
 
 /** Upload formats the platform documents per kind (media.md §9.3), by detected content type. */
-/** The video and audio rules, loaded on the first video or audio project (image programs never carry them). */
+/**
+ * The video, audio and special image-model rules, loaded on the first project that needs them (a program
+ * that renders other image models never carries them).
+ */
 const loadKindChecks: Effect.Effect<JobRequestBuilder.KindChecks> = Effect.promise(() => import("./internal/kindChecks.js")).pipe(
   Effect.map((m) => m.kindChecks)
 )
@@ -583,7 +586,7 @@ export const make = (options: ProjectsOptions = {}) =>
         const model = yield* models.describe(decoded.modelId)
         const projectId = Protocol.makeId()
         const appSource = Option.getOrUndefined(settings.appSource)
-        const kinds = decoded.type === "image" ? undefined : yield* loadKindChecks
+        const kinds = JobRequestBuilder.needsKindChecks(decoded) ? yield* loadKindChecks : undefined
         const request = yield* JobRequestBuilder.buildWith(decoded, {
           projectId,
           model,

@@ -1,12 +1,23 @@
 /**
- * The video and audio rule sets (checks and keyframe assembly) in one module, loaded by `Projects.prepare` on the first video or audio
- * project (a dynamic import), so that an image-only program never carries them.
+ * The video and audio rule sets and those of the special image models (checks and keyframe assembly) in
+ * one module, loaded by `Projects.prepare` on the first project that needs them (a dynamic import), so
+ * that a program that renders other image models never carries them.
  *
  * @internal
  */
 import type { KindChecks } from "../JobRequestBuilder.js"
 import { annotateVideo, applyAudio, applyVideo } from "./assembleKinds.js"
+import { applyGptImage, applyImageModel, validateImage } from "./imageModelRules.js"
 import { validateAudio } from "./validateAudio.js"
 import { validateVideo } from "./validateVideo.js"
 
-export const kindChecks: KindChecks = { validateVideo, validateAudio, applyVideo, applyAudio, annotateVideo }
+export const kindChecks: KindChecks = {
+  validateImage,
+  applyImageModel,
+  applyGptImage,
+  validateVideo,
+  validateAudio,
+  applyVideo,
+  applyAudio,
+  annotateVideo
+}

@@ -1,12 +1,14 @@
 /**
- * Image-project rules (media.md §10.1): custom sizes, context-image limits, ControlNet, SAM 3, BiRefNet,
- * Pixal3D and GPT Image.
+ * Image-project rules every image model meets (media.md §10.1): custom sizes and context-image limits,
+ * plus the model ids and predicates of the special models. The rules of SAM 3, BiRefNet, Pixal3D and GPT
+ * Image are in `internal/imageModelRules.ts`, loaded with the video and audio rules
+ * (`internal/kindChecks.ts`) only by a project that needs them ({@link needsModelRules}).
  *
  * @internal
  */
-import type { ImageParams, Sam3Prompt } from "../Params.js"
+import type { ImageParams } from "../Params.js"
 import type { Check } from "./validateCommon.js"
-import { atMost, first, forbid, has, inRange, invalid, need, oneOf } from "./validateCommon.js"
+import { atMost, first, forbid, inRange, need } from "./validateCommon.js"
 
 // ---------------------------------------------------------------------------------------------
 // Model ids
@@ -95,7 +97,8 @@ export const GPT_MASK_MAX_BASE64 = Math.ceil((50 * 1024 * 1024 * 4) / 3)
 // Rules
 // ---------------------------------------------------------------------------------------------
 
-const checkSize = (p: ImageParams): Check => {
+/** Custom width/height rules (media.md §10.1). @internal */
+export const checkSize = (p: ImageParams): Check => {
   const custom = p.sizePreset === undefined || p.sizePreset === "custom"
   const bounds = customSizeBounds(p.modelId)
   return first(
@@ -119,156 +122,40 @@ const checkSize = (p: ImageParams): Check => {
   )
 }
 
-const checkContextImages = (p: ImageParams): Check => {
+/** The context-image count limit of the model (Pixal3D's refusal of any is among the special-model rules). @internal */
+export const checkContextImages = (p: ImageParams): Check => {
   const count = p.contextImages?.length ?? 0
   if (count === 0) return undefined
-  if (isPixal3d(p.modelId)) {
-    return invalid(
-      "contextImages",
-      "forbidden",
-      p.modelId === PIXAL3D_MULTIVIEW_ID
-        ? `${PIXAL3D_MULTIVIEW_ID} takes its orbit views as leftViewImage, backViewImage and rightViewImage, not contextImages`
-        : `${PIXAL3D_ID} reconstructs from startingImage alone and does not support contextImages`
-    )
-  }
   const max = maxContextImages(p.modelId)
   return atMost("contextImages", count, max, `Up to ${max} context images are supported for ${p.modelId}`)
 }
 
-/** SAM 3 cross-field rules (media.md §10.1.5). @internal */
-export const checkSam3Prompt = (prompt: Sam3Prompt): Check => {
-  const points = prompt.points ?? []
-  const boxes = prompt.boxes ?? []
-  const text = prompt.text?.trim()
-  return first(
-    () => {
-      const bad = boxes.findIndex((b) => b.x0 >= b.x1 || b.y0 >= b.y1)
-      return bad < 0
-        ? undefined
-        : invalid(`sam3Prompt.boxes[${bad}]`, "range", `sam3Prompt.boxes[${bad}] must have x0 < x1 and y0 < y1`)
-    },
-    () =>
-      prompt.text !== undefined && (text === undefined || text.length === 0 || text.length > 240)
-        ? invalid("sam3Prompt.text", "range", "sam3Prompt.text must contain 1 to 240 characters")
-        : undefined,
-    () =>
-      need(
-        "sam3Prompt",
-        points.length > 0 || boxes.length > 0 || (text !== undefined && text.length > 0),
-        "sam3Prompt requires at least one point, box, or text prompt"
-      ),
-    () =>
-      text !== undefined && points.length > 0
-        ? invalid("sam3Prompt.text", "exclusive", "sam3Prompt cannot combine text and point prompts")
-        : undefined,
-    () =>
-      points.length > 0
-        ? atMost("sam3Prompt.boxes", boxes.length, 1, "sam3Prompt supports at most one box when point prompts are present")
-        : undefined,
-    () =>
-      forbid(
-        "sam3Prompt.boxes",
-        points.length > 0 && boxes.some((b) => b.label === "negative"),
-        "sam3Prompt negative boxes require a text prompt"
-      ),
-    () => need("sam3Prompt.points", prompt.multimask !== true || points.length > 0, "sam3Prompt.multimask requires point prompts")
-  )
-}
+/** The params fields only the special models (SAM 3, BiRefNet, Pixal3D, GPT Image) take. */
+const SPECIAL_FIELDS = [
+  "sam3Prompt",
+  "applyMask",
+  "leftViewImage",
+  "backViewImage",
+  "rightViewImage",
+  "templateVariant",
+  "textureSize",
+  "meshTargetFaces",
+  "normalMapSize",
+  "ambientOcclusionSize",
+  "shapeResolution",
+  "gptImageMask",
+  "gptImageMaskUrl",
+  "gptImageQuality",
+  "gptImageBackground",
+  "gptImageOutputCompression"
+] as const
 
-const checkUtilityModels = (p: ImageParams): Check => {
-  const id = p.modelId
-  return first(
-    () =>
-      id === SAM3_ID
-        ? first(
-          () => need("startingImage", has(p.startingImage), "SAM3 image segmentation requires startingImage"),
-          () => need("sam3Prompt", p.sam3Prompt !== undefined, "SAM3 image segmentation requires sam3Prompt"),
-          () => (p.sam3Prompt === undefined ? undefined : checkSam3Prompt(p.sam3Prompt))
-        )
-        : forbid("sam3Prompt", p.sam3Prompt !== undefined, `sam3Prompt is only supported by ${SAM3_ID}`),
-    () =>
-      id === BIREFNET_ID
-        ? need("startingImage", has(p.startingImage), "BiRefNet background removal requires startingImage")
-        : forbid("applyMask", p.applyMask !== undefined, `applyMask is only supported by ${BIREFNET_ID}`),
-    () =>
-      isPixal3d(id)
-        ? need("startingImage", has(p.startingImage), "Pixal3D reconstruction requires startingImage (the front view)")
-        : undefined,
-    () => {
-      for (const [view] of ORBIT_VIEWS) {
-        if (p[view] !== undefined && id !== PIXAL3D_MULTIVIEW_ID) {
-          return invalid(view, "forbidden", `${view} is only supported by ${PIXAL3D_MULTIVIEW_ID}`)
-        }
-      }
-      return undefined
-    },
-    () =>
-      forbid("templateVariant", p.templateVariant !== undefined && id !== PIXAL3D_ID, `templateVariant is only supported by ${PIXAL3D_ID}`),
-    () => {
-      for (const key of ["textureSize", "meshTargetFaces", "normalMapSize", "ambientOcclusionSize", "shapeResolution"] as const) {
-        if (p[key] !== undefined && !isPixal3d(id)) {
-          return invalid(key, "forbidden", `${key} is only supported by ${PIXAL3D_ID} and ${PIXAL3D_MULTIVIEW_ID}`)
-        }
-      }
-      return undefined
-    }
-  )
-}
-
-const checkGptImage = (p: ImageParams): Check => {
-  if (!isGptImage(p.modelId)) {
-    for (const key of ["gptImageMask", "gptImageMaskUrl", "gptImageQuality", "gptImageBackground", "gptImageOutputCompression"] as const) {
-      if (p[key] !== undefined) return invalid(key, "forbidden", `${key} requires a GPT Image model`)
-    }
-    return undefined
-  }
-  const is25 = p.modelId !== "gpt-image-2"
-  const contextCount = p.contextImages?.length ?? 0
-  const maskUrl = p.gptImageMaskUrl
-  return first(
-    () =>
-      p.gptImageMask !== undefined && maskUrl !== undefined
-        ? invalid("gptImageMaskUrl", "exclusive", "Provide one GPT Image mask, not both media and URL")
-        : undefined,
-    () => need("contextImages", p.gptImageMask === undefined || contextCount > 0, "GPT Image mask requires a first reference image"),
-    () =>
-      maskUrl === undefined
-        ? undefined
-        : first(
-          () => need("gptImageMaskUrl", maskUrl.trim().length > 0, "GPT Image mask requires a mask URL"),
-          () => need("contextImages", contextCount > 0, "GPT Image mask requires a first reference image"),
-          () =>
-            maskUrl.startsWith("data:")
-              ? (() => {
-                const match = GPT_MASK_DATA_URI.exec(maskUrl)
-                return match === null || match[1]!.length >= GPT_MASK_MAX_BASE64
-                  ? invalid("gptImageMaskUrl", "format", "GPT Image mask must be a PNG data URI smaller than 50 MB")
-                  : undefined
-              })()
-              : undefined
-        ),
-    () => oneOf("gptImageQuality", p.gptImageQuality, is25 ? ["low", "medium", "high", "standard", "hd", "xhigh", "max"] : ["low", "medium", "high", "standard", "hd"]),
-    () => oneOf("gptImageBackground", p.gptImageBackground, is25 ? ["opaque", "auto", "transparent"] : ["opaque", "auto"]),
-    () =>
-      forbid(
-        "gptImageBackground",
-        p.gptImageBackground === "transparent" && p.outputFormat === "jpg",
-        "Transparent GPT Image output requires PNG or WebP"
-      ),
-    () =>
-      forbid(
-        "gptImageOutputCompression",
-        p.gptImageOutputCompression !== undefined && p.outputFormat !== "jpg" && p.outputFormat !== "webp",
-        "GPT Image output compression requires outputFormat jpg or webp"
-      )
-  )
-}
-
-/** Every image-specific rule, in the order the official client meets them. @internal */
-export const validateImage = (p: ImageParams): Check =>
-  first(
-    () => checkContextImages(p),
-    () => checkUtilityModels(p),
-    () => checkSize(p),
-    () => checkGptImage(p)
-  )
+/**
+ * Whether an image project needs the special-model rules (`internal/imageModelRules.ts`): its model is
+ * SAM 3, BiRefNet, Pixal3D or GPT Image, or it carries a field only those take (which they refuse on any
+ * other model). For every other project those rules find nothing to check or to add to the keyframe.
+ *
+ * @internal
+ */
+export const needsModelRules = (p: ImageParams): boolean =>
+  isSegmentation(p.modelId) || isPixal3d(p.modelId) || isGptImage(p.modelId) || SPECIAL_FIELDS.some((key) => p[key] !== undefined)
