@@ -61,6 +61,22 @@ describe("minimal image program bundle (esbuild min + gzip)", () => {
     }
   })
 
+  // the rules of the special image models (SAM 3, BiRefNet, Pixal3D, GPT Image: media internal/imageModelRules.ts)
+  // travel with the video and audio ones, loaded by Projects.prepare only for a project that needs them;
+  // these programs render flux1-schnell-fp8 (the emulator run below checks they load none of it)
+  it("the image programs leave the special image models' rules to the same dynamic import", async () => {
+    for (const program of ["effect", "adapter"] as const) {
+      const figures = await bundle(program)
+      expect(figures.lazy.map((l) => l.specifier)).toContain("./internal/kindChecks.js")
+      // messages of the SAM 3, Pixal3D and GPT Image rules
+      expect(figures.contains("sam3Prompt requires at least one point, box, or text prompt"), program).toBe(false)
+      expect(figures.contains("reconstructs from startingImage alone"), program).toBe(false)
+      expect(figures.contains("GPT Image output compression requires outputFormat jpg or webp"), program).toBe(false)
+      // the GPT Image mask's keyframe annotation travels with them
+      expect(figures.contains("referenceMaskContentType"), program).toBe(false)
+    }
+  })
+
   // media ProjectSync's record side (schemas, lookups, verdicts) loads with the first non-empty snapshot
   // or lookup; the adapter syncs at every authentication, and an empty snapshot never loads it. The
   // adapter reaches ProjectSync only from its projects group (client internal/projectsGroup.ts), itself

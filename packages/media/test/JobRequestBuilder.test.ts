@@ -937,6 +937,43 @@ describe("JobRequestBuilder.buildWith: the rules of a project kind given by the 
     const refused = JobRequestBuilder.buildWith(video, context(video), kinds)
     assert.isTrue(Either.isLeft(refused) && refused.left.rule === "stand-in")
   })
+  it("builds the special image models (SAM 3, BiRefNet, Pixal3D, GPT Image) with the given rules, as build does", () => {
+    const special: ReadonlyArray<Params.ImageParams> = [
+      img("sam3_image_segment_bf16", { startingImage: PNG, sam3Prompt: { points: [{ x: 0.2, y: 0.4, label: "positive" }] } }),
+      img("birefnet_image_background_removal_fp16", { startingImage: PNG, applyMask: false }),
+      img("pixal3d_multiview_int8_i23d", { startingImage: PNG, backViewImage: PNG, meshTargetFaces: 20000 }),
+      img("gpt-image-2.5-sunburst", { contextImages: [PNG], gptImageMask: PNG, gptImageQuality: "max" })
+    ]
+    for (const p of special) {
+      assert.isTrue(JobRequestBuilder.needsKindChecks(p), p.modelId)
+      const built = JobRequestBuilder.buildWith(p, context(p), kindChecks)
+      assert.isTrue(Either.isRight(built), p.modelId)
+      assert.deepStrictEqual(built, build(p))
+    }
+    // a special model's refusal with the given rules is the one validate gives
+    const missing = img("sam3_image_segment_bf16", { startingImage: PNG })
+    assert.deepStrictEqual(JobRequestBuilder.buildWith(missing, context(missing), kindChecks), build(missing))
+  })
+  it("needs no rules for an image project of another model that carries none of the special fields", () => {
+    assert.isFalse(JobRequestBuilder.needsKindChecks(img("flux1-schnell-fp8", { width: 1024, height: 768, contextImages: [PNG] })))
+    // one of their fields on another model needs them: they are what refuses it
+    const stray = img("flux1-schnell-fp8", { gptImageQuality: "low" })
+    assert.isTrue(JobRequestBuilder.needsKindChecks(stray))
+    const refused = JobRequestBuilder.buildWith(stray, context(stray), kindChecks)
+    assert.isTrue(Either.isLeft(refused) && refused.left.field === "gptImageQuality" && refused.left.rule === "forbidden")
+    // the rules every image model meets still run without them
+    const tooMany = img("flux1-schnell-fp8", { contextImages: [PNG, PNG, PNG, PNG] })
+    assert.deepStrictEqual(JobRequestBuilder.buildWith(tooMany, context(tooMany), undefined), build(tooMany))
+    const size = img("flux1-schnell-fp8", { width: 4096, height: 1024 })
+    assert.deepStrictEqual(JobRequestBuilder.buildWith(size, context(size), undefined), build(size))
+  })
+  it("refuses an image project of a special model, or with one of their fields, whose rules were not given", () => {
+    for (const p of [img("gpt-image-2", { contextImages: [PNG] }), img("flux1-schnell-fp8", { applyMask: true })]) {
+      const r = JobRequestBuilder.buildWith(p, context(p), undefined)
+      assert.isTrue(Either.isLeft(r))
+      if (Either.isLeft(r)) assert.deepStrictEqual([r.left._tag, r.left.field, r.left.rule], ["SogniInvalidRequest", "modelId", "model-type"])
+    }
+  })
   it("refuses a video or audio project whose rules were not given, naming the type", () => {
     for (const p of [vid("wan_v2.2-14b-fp8_t2v"), aud("ace_step_1.5_turbo")]) {
       const r = JobRequestBuilder.buildWith(p, context(p), undefined)

@@ -147,6 +147,46 @@ describe("Projects against the emulator", () => {
         assert.deepStrictEqual(children.map((s) => [s.name, s.parent, s.ended]), [["SogniRest.GET", prepares[0]!.id, true]])
       }))
 
+    // Projects.prepare loads the special image models' rules (media internal/kindChecks.ts) for a project that needs them
+    it.scoped("prepare checks and builds a GPT Image project with the special-model rules, and refuses their fields on another model", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const { projects } = yield* connect(emulator)
+        const params = (modelId: string, extra: Record<string, unknown>) => ({
+          type: "image",
+          modelId,
+          positivePrompt: "a lighthouse in fog",
+          numberOfMedia: 1,
+          tokenType: "spark",
+          network: "fast",
+          ...extra
+        })
+        const prepared = yield* projects.prepare(params("gpt-image-2.5-sunburst", {
+          gptImageQuality: "max",
+          gptImageBackground: "transparent",
+          outputFormat: "webp",
+          gptImageOutputCompression: 40
+        }))
+        const kf = prepared.request.keyFrames[0] ?? {}
+        assert.deepStrictEqual(
+          [kf.gptImageQuality, kf.gptImageBackground, kf.gptImageOutputCompression, prepared.request.outputFormat],
+          ["max", "transparent", 40, "webp"]
+        )
+        const refusals = yield* Effect.forEach([
+          params("gpt-image-2", { gptImageQuality: "max" }),
+          params("gpt-image-2", { gptImageMaskUrl: "https://example.com/mask.png" }),
+          params("flux1-schnell-fp8", { gptImageBackground: "auto" })
+        ], (p) => Effect.flip(projects.prepare(p)))
+        assert.deepStrictEqual(
+          refusals.map((e) => e._tag === "SogniInvalidRequest" ? [e.field, e.rule, e.message] : [e._tag]),
+          [
+            ["gptImageQuality", "allowed-values", 'gptImageQuality must be one of "low", "medium", "high", "standard", "hd", got "max"'],
+            ["contextImages", "required", "GPT Image mask requires a first reference image"],
+            ["gptImageBackground", "forbidden", "gptImageBackground requires a GPT Image model"]
+          ]
+        )
+      }))
+
     it.scoped("mint queue overflow: with room for one waiting mint, every result still gets its URL (the overflow runs past the limit)", () =>
       Effect.gen(function*() {
         const emulator = yield* Emulator.Emulator
