@@ -107,18 +107,27 @@ export class Runner<R> {
   /** The promise of a running fiber: tracked (dispose interrupts it), interrupted when `signal` aborts. */
   private settle<A, E>(start: () => Fiber.RuntimeFiber<A, E>, signal: AbortSignal | undefined): Promise<A> {
     return new Promise<A>((resolve, reject) => {
-      const fiber = start()
-      this.fibers.add(fiber)
-      const onAbort = () => {
-        this.runtime.runFork(Fiber.interrupt(fiber))
-      }
-      signal?.addEventListener("abort", onAbort, { once: true })
-      fiber.addObserver((exit) => {
-        this.fibers.delete(fiber)
-        signal?.removeEventListener("abort", onAbort)
+      this._track(start(), signal, (exit) => {
         if (Exit.isSuccess(exit)) resolve(exit.value)
         else this.toError(exit.cause, signal).then(reject, reject)
       })
+    })
+  }
+
+  /**
+   * @internal Tracks a running fiber until it ends (dispose interrupts it), interrupts it when `signal`
+   * aborts, and calls `onExit` with its exit on the turn it ends (calls and iterator pulls share this).
+   */
+  _track<A, E>(fiber: Fiber.RuntimeFiber<A, E>, signal: AbortSignal | undefined, onExit: (exit: Exit.Exit<A, E>) => void): void {
+    this.fibers.add(fiber)
+    const onAbort = () => {
+      this.runtime.runFork(Fiber.interrupt(fiber))
+    }
+    signal?.addEventListener("abort", onAbort, { once: true })
+    fiber.addObserver((exit) => {
+      this.fibers.delete(fiber)
+      signal?.removeEventListener("abort", onAbort)
+      onExit(exit)
     })
   }
 

@@ -92,19 +92,9 @@ signal?: AbortSignal | undefined
           await close()
           throw disposed()
         }
+        // tracked like every call, so dispose() interrupts a pull that waits on the wire
         const exit = await new Promise<Exit.Exit<Chunk.Chunk<A>, Option.Option<E>>>((resolve) => {
-          const fiber = self.runtime.runFork(pull!)
-          // tracked like every call, so dispose() interrupts a pull that waits on the wire
-          self.fibers.add(fiber)
-          const stop = () => {
-            self.runtime.runFork(Fiber.interrupt(fiber))
-          }
-          signal?.addEventListener("abort", stop, { once: true })
-          fiber.addObserver((exit) => {
-            self.fibers.delete(fiber)
-            signal?.removeEventListener("abort", stop)
-            resolve(exit)
-          })
+          self._track(self.runtime.runFork(pull!), signal, resolve)
         })
         if (Exit.isSuccess(exit)) {
           buffer = Chunk.toArray(exit.value)

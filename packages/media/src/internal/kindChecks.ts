@@ -3,6 +3,10 @@
  * one module, loaded by `Projects.prepare` on the first project that needs them (a dynamic import), so
  * that a program that renders other image models never carries them.
  *
+ * `JobRequestBuilder` builds the same set for its synchronous `validate` / `build`. This module does not
+ * import that one: a code-splitting bundler puts a module shared by the program and this chunk into a
+ * chunk the program loads at start, so every rule set would travel with `JobRequestBuilder` again.
+ *
  * @internal
  */
 import type { KindChecks } from "../JobRequestBuilder.js"
