@@ -19,6 +19,7 @@ import * as ChatRequest from "@effect-sogni/chat/ChatRequest"
 import type * as ChatRuns from "@effect-sogni/chat/ChatRuns"
 import type * as HostedChat from "@effect-sogni/chat/HostedChat"
 import * as Tool from "@effect-sogni/chat/Tool"
+import * as Lazy from "@effect-sogni/core/Lazy"
 import * as PlatformToolNames from "@effect-sogni/core/PlatformToolNames"
 import type * as SogniConfig from "@effect-sogni/core/SogniConfig"
 import * as SogniError from "@effect-sogni/core/SogniError"
@@ -286,8 +287,8 @@ const platformToolNames = (p: ChatCompletionParams): ReadonlySet<string> =>
   )
 
 /** A media tool's JSON result (`{"success":true,"media_type":…,"urls":[…],…}`) as its URLs. */
-const ToolOutputUrls = Schema.parseJson(Schema.Struct({ urls: Schema.Array(Schema.String) }))
-// compiled on first use, not at import
+// built, and its decoder compiled, on first use (a platform tool's result), not at import
+const ToolOutputUrls = Lazy.schema(() => Schema.parseJson(Schema.Struct({ urls: Schema.Array(Schema.String) })))
 let decodeToolOutputUrlsCompiled: ReturnType<typeof makeDecodeToolOutputUrls> | undefined
 const makeDecodeToolOutputUrls = () => Schema.decodeUnknownOption(ToolOutputUrls)
 const decodeToolOutputUrls = (u: unknown) => (decodeToolOutputUrlsCompiled ??= makeDecodeToolOutputUrls())(u)
