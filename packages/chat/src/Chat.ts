@@ -53,6 +53,7 @@
  *
  * @since 0.1.0
  */
+import * as Lazy from "@effect-sogni/core/Lazy"
 import * as LlmModels from "@effect-sogni/core/LlmModels"
 import * as Protocol from "@effect-sogni/core/Protocol"
 import * as SogniConfig from "@effect-sogni/core/SogniConfig"
@@ -162,16 +163,19 @@ export interface ChatOptions {
  */
 export type LlmCostEstimate = ChunkCostEstimate
 
-const LlmEstimateBody = Schema.Struct({
-  quote: Schema.Struct({
-    costInUSD: Schema.Number,
-    costInSogni: Schema.Number,
-    costInSpark: Schema.Number,
-    costInToken: Schema.Number,
-    inputTokens: Schema.Number,
-    outputTokens: Schema.Number
+// built on the first quote: a program that only streams never builds it
+const LlmEstimateBody = Lazy.schema(() =>
+  Schema.Struct({
+    quote: Schema.Struct({
+      costInUSD: Schema.Number,
+      costInSogni: Schema.Number,
+      costInSpark: Schema.Number,
+      costInToken: Schema.Number,
+      inputTokens: Schema.Number,
+      outputTokens: Schema.Number
+    })
   })
-})
+)
 
 /**
  * Asks the estimate endpoint for a quote of the given token counts (chat.md §11). `estimate` computes

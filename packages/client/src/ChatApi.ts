@@ -16,10 +16,12 @@
 import * as Chat from "@effect-sogni/chat/Chat"
 import type * as ChatChunk from "@effect-sogni/chat/ChatChunk"
 import * as ChatRequest from "@effect-sogni/chat/ChatRequest"
-import * as ChatRuns from "@effect-sogni/chat/ChatRuns"
-import * as HostedChat from "@effect-sogni/chat/HostedChat"
+import type * as ChatRuns from "@effect-sogni/chat/ChatRuns"
+import type * as HostedChat from "@effect-sogni/chat/HostedChat"
 import * as Tool from "@effect-sogni/chat/Tool"
+import * as Lazy from "@effect-sogni/core/Lazy"
 import * as PlatformToolNames from "@effect-sogni/core/PlatformToolNames"
+import type * as SogniConfig from "@effect-sogni/core/SogniConfig"
 import * as SogniError from "@effect-sogni/core/SogniError"
 import * as SogniRest from "@effect-sogni/core/SogniRest"
 import * as Models from "@effect-sogni/media/Models"
@@ -105,8 +107,7 @@ export type ChatRequirements =
   | Models.Models
   | SogniSocket.SogniSocket
   | SogniRest.SogniRest
-  | HostedChat.HostedChat
-  | ChatRuns.ChatRuns
+  | SogniConfig.SogniConfig
   | Projects.Projects
   | Results.Results
 
@@ -169,6 +170,20 @@ export const toHostedRequest = (p: HostedChatCompletionParams): HostedChat.Hoste
 const loadSogniTools: Effect.Effect<typeof import("@effect-sogni/chat/SogniTools")> = Effect.promise(() =>
   import("@effect-sogni/chat/SogniTools")
 )
+
+/**
+ * Hosted chat and chat runs (`HostedChat`, `ChatRuns` and their wire schemas) load on the first
+ * `hosted` or `runs` call: a program that only uses socket chat never builds them.
+ */
+const loadChatRest: Effect.Effect<typeof import("./internal/chatRest.js")> = Effect.promise(() =>
+  import("./internal/chatRest.js")
+)
+
+/** The hosted-chat service, on the client's REST service. */
+const hostedChat = Effect.flatMap(loadChatRest, (m) => m.hostedChat)
+
+/** The chat-runs service, on the client's REST service. */
+const chatRuns = Effect.flatMap(loadChatRest, (m) => m.chatRuns)
 
 /** Whether the completion runs tools itself (the chat package's tool loop) rather than a single job. */
 const executesTools = (p: ChatCompletionParams): boolean =>
@@ -272,8 +287,8 @@ const platformToolNames = (p: ChatCompletionParams): ReadonlySet<string> =>
   )
 
 /** A media tool's JSON result (`{"success":true,"media_type":…,"urls":[…],…}`) as its URLs. */
-const ToolOutputUrls = Schema.parseJson(Schema.Struct({ urls: Schema.Array(Schema.String) }))
-// compiled on first use, not at import
+// built, and its decoder compiled, on first use (a platform tool's result), not at import
+const ToolOutputUrls = Lazy.schema(() => Schema.parseJson(Schema.Struct({ urls: Schema.Array(Schema.String) })))
 let decodeToolOutputUrlsCompiled: ReturnType<typeof makeDecodeToolOutputUrls> | undefined
 const makeDecodeToolOutputUrls = () => Schema.decodeUnknownOption(ToolOutputUrls)
 const decodeToolOutputUrls = (u: unknown) => (decodeToolOutputUrlsCompiled ??= makeDecodeToolOutputUrls())(u)
@@ -678,14 +693,14 @@ export class ChatApi extends Emitter<ChatApiEvents> {
     this.hosted = {
       create: (params, options) =>
         runner.run(
-          Effect.flatMap(HostedChat.HostedChat, (h) => h.complete(toHostedRequest(params))).pipe(
+          Effect.flatMap(hostedChat, (h) => h.complete(toHostedRequest(params))).pipe(
             Effect.map((c) => c.body as HostedChatCompletionResult)
           ),
           options?.signal
         ),
       executeTool: (params, options) =>
         runner.run(
-          Effect.flatMap(HostedChat.HostedChat, (h) =>
+          Effect.flatMap(hostedChat, (h) =>
             h.executeTool(params.tool, params.arguments, strip({
               appSource: params.appSource ?? params.app_source,
               tokenType: params.tokenType ?? params.token_type,
@@ -697,7 +712,7 @@ export class ChatApi extends Emitter<ChatApiEvents> {
     const runs = (
       f: (r: ChatRuns.ChatRunsService) => Effect.Effect<ChatRuns.ChatRunRecord, unknown>,
       signal?: AbortSignal
-    ): Promise<ChatRunRecord> => runner.run(Effect.map(Effect.flatMap(ChatRuns.ChatRuns, f), deepDefined), signal)
+    ): Promise<ChatRunRecord> => runner.run(Effect.map(Effect.flatMap(chatRuns, f), deepDefined), signal)
     this.tools = {
       execute: (toolCall, options) =>
         runner.run(runAll([toolCall], options ?? {})).then((results) => results[0]!),
@@ -711,7 +726,7 @@ export class ChatApi extends Emitter<ChatApiEvents> {
         runs((r) => r.confirmCost(runId, params), options?.signal),
       streamEvents: (runId, options) =>
         iterate(runner, 
-          Stream.unwrap(Effect.map(ChatRuns.ChatRuns, (r) =>
+          Stream.unwrap(Effect.map(chatRuns, (r) =>
             r.events(runId, strip({ lastEventId: options?.lastEventId })))) as Stream.Stream<ChatRunEvent, unknown, ChatRequirements>,
           options?.signal
         )

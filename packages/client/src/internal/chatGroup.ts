@@ -1,13 +1,11 @@
 /**
  * `sogni.chat`'s code and services, loaded by the client on the first chat call (see `lazyRuntime.ts`):
- * socket chat, hosted REST chat and durable chat runs on the client's connection.
+ * socket chat on the client's connection. Hosted REST chat and durable chat runs load with their own
+ * first call (`chatRest.ts`).
  */
 import * as Chat from "@effect-sogni/chat/Chat"
-import * as ChatRuns from "@effect-sogni/chat/ChatRuns"
-import * as HostedChat from "@effect-sogni/chat/HostedChat"
-import * as Layer from "effect/Layer"
 
-/** The chat services on the client's own (socket, REST, auth, config, media). */
-export const layer = Layer.mergeAll(Chat.layer(), HostedChat.layer, ChatRuns.layer)
+/** The chat service on the client's own (socket, REST, config). */
+export const layer = Chat.layer()
 
 export { ChatApi } from "../ChatApi.js"
