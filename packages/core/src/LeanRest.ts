@@ -36,7 +36,6 @@
  *
  * @since 0.2.0
  */
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -51,6 +50,7 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as LeanTransport from "./internal/leanTransport.js"
 import * as RestClient from "./internal/restClient.js"
+import * as PlatformHttp from "./PlatformHttp.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 import * as SogniAuth from "./SogniAuth.js"
 import * as SogniConfig from "./SogniConfig.js"
@@ -130,8 +130,8 @@ export const make: Effect.Effect<
   const auth = yield* SogniAuth.SogniAuth
   const runtime = yield* Effect.runtime<never>()
   const clock = yield* Effect.clock
-  const givenFetch = Option.getOrUndefined(yield* Effect.serviceOption(FetchHttpClient.Fetch))
-  const init = Option.getOrUndefined(yield* Effect.serviceOption(FetchHttpClient.RequestInit))
+  const givenFetch = Option.getOrUndefined(yield* Effect.serviceOption(PlatformHttp.Fetch))
+  const init = Option.getOrUndefined(yield* Effect.serviceOption(PlatformHttp.RequestInit))
   // a caller's fetch or RequestInit is honoured; otherwise Node's own http where there is one
   const maxBytes = settings.maxResponseBytes
   const transport = (givenFetch === undefined && init === undefined ? LeanTransport.nodeTransport(maxBytes) : undefined) ??

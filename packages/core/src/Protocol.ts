@@ -231,20 +231,23 @@ export const JobStateAssigned = /* @__PURE__ */ Lazy.schema(() =>
     workerName: Schema.optional(Schema.String)
   })
 )
-/** Fields a worker reports when it takes a job (both `initiatingModel` and `jobStarted`). */
-const workerJobFields = {
+/**
+ * Fields a worker reports when it takes a job (both `initiatingModel` and `jobStarted`), built with the
+ * first of those schemas (not at import).
+ */
+const workerJobFields = /* @__PURE__ */ Lazy.memo(() => ({
   jobID: Schema.String,
   imgID: Schema.optional(Schema.String),
   workerName: Schema.optional(Schema.String),
   positivePrompt: Schema.optional(Schema.String),
   negativePrompt: Schema.optional(Schema.String),
   jobIndex: Schema.optional(Schema.Number)
-}
+}))
 /** @since 0.1.0 */
 export const JobStateInitiatingModel = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     type: Schema.Literal("initiatingModel"),
-    ...workerJobFields,
+    ...workerJobFields(),
     preparation: Schema.optional(Preparation)
   })
 )
@@ -252,7 +255,7 @@ export const JobStateInitiatingModel = /* @__PURE__ */ Lazy.schema(() =>
 export const JobStateJobStarted = /* @__PURE__ */ Lazy.schema(() =>
   Schema.Struct({
     type: Schema.Literal("jobStarted"),
-    ...workerJobFields
+    ...workerJobFields()
   })
 )
 /** @since 0.1.0 */

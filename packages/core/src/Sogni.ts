@@ -16,12 +16,12 @@
  *
  * @since 0.1.0
  */
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
+import * as PlatformHttp from "./PlatformHttp.js"
 import * as SogniAccount from "./SogniAccount.js"
 import * as SogniAuth from "./SogniAuth.js"
 import * as SogniConfig from "./SogniConfig.js"
@@ -98,7 +98,7 @@ const buildServices = () =>
  * @since 0.1.0
  */
 export const layer = (input: SogniConfig.SogniSettingsInput = {}): Layer.Layer<Services> =>
-  layerServices.pipe(Layer.provide(FetchHttpClient.layer), Layer.provideMerge(SogniConfig.layer(input)))
+  layerServices.pipe(Layer.provide(PlatformHttp.fetchLayer), Layer.provideMerge(SogniConfig.layer(input)))
 
 /**
  * Core from the environment (see `SogniConfig`), with `overrides` on top, over `fetch`.
@@ -108,4 +108,4 @@ export const layer = (input: SogniConfig.SogniSettingsInput = {}): Layer.Layer<S
 export const layerConfig = (
   overrides: SogniConfig.SogniSettingsInput = {}
 ): Layer.Layer<Services, ConfigError.ConfigError> =>
-  layerServices.pipe(Layer.provide(FetchHttpClient.layer), Layer.provideMerge(SogniConfig.layerConfig(overrides)))
+  layerServices.pipe(Layer.provide(PlatformHttp.fetchLayer), Layer.provideMerge(SogniConfig.layerConfig(overrides)))

@@ -33,7 +33,7 @@
  *
  * @since 0.1.0
  */
-import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
@@ -47,6 +47,7 @@ import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import type * as TokenSession from "./internal/tokenSession.js"
 import type { Credential, Session } from "./internal/tokenSession.js"
+import * as PlatformHttp from "./PlatformHttp.js"
 import * as Protocol from "./Protocol.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 import { SogniConfig } from "./SogniConfig.js"
@@ -189,7 +190,7 @@ const notAuthenticated = () =>
 export const make: Effect.Effect<SogniAuthService, never, HttpClient.HttpClient | SogniConfig> = Effect.gen(
   function*() {
     const settings = yield* SogniConfig
-    const client = yield* HttpClient.HttpClient
+    const client = yield* PlatformHttp.HttpClient
     const retry = RetryPolicy.fromSettings(settings)
     const initial: Credential = Option.match(settings.apiKey, {
       onNone: () => ({ _tag: "None" }),

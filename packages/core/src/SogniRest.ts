@@ -40,8 +40,7 @@
  *
  * @since 0.1.0
  */
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
@@ -52,6 +51,7 @@ import type * as Redacted from "effect/Redacted"
 import type * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as RestClient from "./internal/restClient.js"
+import * as PlatformHttp from "./PlatformHttp.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 import * as SogniAuth from "./SogniAuth.js"
 import * as SogniConfig from "./SogniConfig.js"
@@ -232,7 +232,7 @@ export const make: Effect.Effect<
   HttpClient.HttpClient | SogniConfig.SogniConfig | SogniAuth.SogniAuth
 > = Effect.gen(function*() {
   const settings = yield* SogniConfig.SogniConfig
-  const client = yield* HttpClient.HttpClient
+  const client = yield* PlatformHttp.HttpClient
   const auth = yield* SogniAuth.SogniAuth
   const basePolicy = RetryPolicy.fromSettings(settings)
   // an endpoint that is not a URL fails each call with a typed error, not the layer with a defect
@@ -411,7 +411,7 @@ export const layersOn = <I, E>(layerRest: Layer.Layer<I, E, SogniRest | SogniCon
   readonly layer: Layer.Layer<I, E, SogniAuth.SogniAuth | SogniConfig.SogniConfig>
 } => {
   const layerWithHttpClient = layerRest.pipe(Layer.provide(layer))
-  return { layerWithHttpClient, layer: layerWithHttpClient.pipe(Layer.provide(FetchHttpClient.layer)) }
+  return { layerWithHttpClient, layer: layerWithHttpClient.pipe(Layer.provide(PlatformHttp.fetchLayer)) }
 }
 
 /**
@@ -420,7 +420,7 @@ export const layersOn = <I, E>(layerRest: Layer.Layer<I, E, SogniRest | SogniCon
  * @since 0.1.0
  */
 export const layerFetch: Layer.Layer<SogniRest | SogniAuth.SogniAuth, never, SogniConfig.SogniConfig> = layerWithAuth
-  .pipe(Layer.provide(FetchHttpClient.layer))
+  .pipe(Layer.provide(PlatformHttp.fetchLayer))
 
 /**
  * `SogniRest` and `SogniAuth` over `fetch`, with settings read from the environment (see

@@ -16,7 +16,7 @@
  *
  * @since 0.1.0
  */
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as PlatformHttp from "@effect-sogni/core/PlatformHttp"
 import * as Sogni from "@effect-sogni/core/Sogni"
 import type * as SogniConfig from "@effect-sogni/core/SogniConfig"
 import * as Layer from "effect/Layer"
@@ -36,7 +36,7 @@ export type Services = Models.Models | Projects.Projects | Results.Results | Sav
 export const layerServices = (options?: Projects.ProjectsOptions) =>
   Projects.layer(options).pipe(
     Layer.provideMerge(Models.layer),
-    Layer.merge(Results.layer.pipe(Layer.provide(FetchHttpClient.layer))),
+    Layer.merge(Results.layer.pipe(Layer.provide(PlatformHttp.fetchLayer))),
     Layer.merge(SavedUploads.layer)
   )
 

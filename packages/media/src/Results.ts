@@ -18,7 +18,8 @@
  *
  * @since 0.1.0
  */
-import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as PlatformHttp from "@effect-sogni/core/PlatformHttp"
 import * as SogniError from "@effect-sogni/core/SogniError"
 import * as SogniRest from "@effect-sogni/core/SogniRest"
 import * as Clock from "effect/Clock"
@@ -74,7 +75,7 @@ const expired = (result: ProjectState.JobResult) =>
  */
 export const make = Effect.gen(function*() {
   const rest = yield* SogniRest.SogniRest
-  const client = yield* HttpClient.HttpClient
+  const client = yield* PlatformHttp.HttpClient
 
   // streaming and saving (their HTTP and file code) load with the first such call: an image program
   // that keeps its URLs, or downloads whole files, never loads them

@@ -21,7 +21,9 @@
  *
  * Dynamic imports stay out, as in `bundle.ts` (those the program's `main` runs, such as `ws`, stay in,
  * unevaluated at import). For a CPU profile of the same import, run the printed bundle under
- * `node --cpu-prof`.
+ * `node --cpu-prof`. `compileSplit.ts` splits the cold import between compiling the bundle (which
+ * costs about its bytes, run or not) and running its top level; `coverage.ts` finds the code the
+ * program's run never calls.
  */
 import { execFileSync } from "node:child_process"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
