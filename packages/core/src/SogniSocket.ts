@@ -54,6 +54,7 @@ import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
+import * as Runtime from "effect/Runtime"
 import * as Schedule from "effect/Schedule"
 import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as ScheduleIntervals from "effect/ScheduleIntervals"
@@ -303,10 +304,6 @@ export type LatestRefs = {
   readonly [K in LatestEventType]: SubscriptionRef.SubscriptionRef<Option.Option<Protocol.ServerEventPayloads[K]>>
 }
 
-// a set, not `includes` on the list: asked for every frame
-const latestTypeSet: ReadonlySet<string> = new Set(latestEventTypes)
-const isLatestType = (type: string): type is LatestEventType => latestTypeSet.has(type)
-
 /**
  * @since 0.1.0
  */
@@ -394,6 +391,68 @@ interface Outgoing {
   counted: boolean
 }
 
+/**
+ * The routes by job id, asked once per frame that carries one. A `Map` keyed by the id would hash all of
+ * the id's characters on every lookup (the id is a fresh string per frame, its hash not computed yet; a
+ * UUID has 36). Here the last four character codes of the id, as one integer (hashed at once), pick a
+ * short chain of entries whose keys are then compared; ids that share their last four characters share
+ * a chain and are told apart by the comparison.
+ */
+class RouteTable<H> {
+  private readonly chains = new Map<number, RouteEntry<H>>()
+
+  private static tail(id: string): number {
+    const n = id.length
+    // a code past either end reads NaN, which `|` takes as 0: short ids get a (shared) tail too
+    return id.charCodeAt(n - 1) | (id.charCodeAt(n - 2) << 8) | (id.charCodeAt(n - 3) << 16) |
+      (id.charCodeAt(n - 4) << 24)
+  }
+
+  get(id: string): H | undefined {
+    let entry = this.chains.get(RouteTable.tail(id))
+    while (entry !== undefined) {
+      if (entry.key === id) return entry.handler
+      entry = entry.next
+    }
+    return undefined
+  }
+
+  /** Claims `id` for `handler`, replacing the id's previous handler. */
+  set(id: string, handler: H): void {
+    const tail = RouteTable.tail(id)
+    const first = this.chains.get(tail)
+    for (let entry = first; entry !== undefined; entry = entry.next) {
+      if (entry.key === id) {
+        entry.handler = handler
+        return
+      }
+    }
+    this.chains.set(tail, { key: id, handler, next: first })
+  }
+
+  delete(id: string): void {
+    const tail = RouteTable.tail(id)
+    let previous: RouteEntry<H> | undefined
+    for (let entry = this.chains.get(tail); entry !== undefined; previous = entry, entry = entry.next) {
+      if (entry.key !== id) continue
+      if (previous !== undefined) previous.next = entry.next
+      else if (entry.next !== undefined) this.chains.set(tail, entry.next)
+      else this.chains.delete(tail)
+      return
+    }
+  }
+
+  clear(): void {
+    this.chains.clear()
+  }
+}
+
+interface RouteEntry<H> {
+  readonly key: string
+  handler: H
+  next: RouteEntry<H> | undefined
+}
+
 class CloseOutcome extends Data.TaggedClass("CloseOutcome")<{
   readonly code: number | undefined
   readonly opened: boolean
@@ -475,14 +534,45 @@ export const make = (options?: {
     const subscribers = new Set<Subscriber>()
     /** A route's handler; it may return a warning to log (a queued route that dropped events). */
     type RouteHandler = (event: Protocol.ServerEvent) => Effect.Effect<void> | undefined
-    const routes = new Map<string, RouteHandler>()
+    const routes = new RouteTable<RouteHandler>()
+    // the route the last routed frame went to, by its key: a stream's frames come in runs of one job
+    // (a chat reply is one job throughout), and comparing the id with the last key is cheaper than
+    // hashing it for the map; forgotten whenever a route is claimed or released
+    let lastKey: string | undefined
+    let lastRoute: RouteHandler | undefined
+    const forgetLastRoute = () => {
+      lastKey = undefined
+      lastRoute = undefined
+    }
 
-    const deliver = (event: Protocol.ServerEvent): Effect.Effect<void> | undefined => {
-      const jobID = (event.payload as { jobID?: unknown }).jobID
-      if (typeof jobID === "string") {
-        const route = routes.get(jobID)
-        if (route !== undefined) return route(event)
+    /**
+     * The route of an event's `jobID`, if one is claimed. The decoder leaves `jobID` as the server wrote
+     * it (`decodeServerFrameUnrouted`): found as written, it is in canonical upper-case form already (the
+     * route keys are); not found, the payload is upper-cased here (`normalizeIds`, as the decoder would
+     * have) and looked up again. Either way every consumer sees the upper-case id.
+     */
+    const routeOf = (event: Protocol.ServerEvent): RouteHandler | undefined => {
+      let jobID = (event.payload as { jobID?: unknown }).jobID
+      if (typeof jobID !== "string") return undefined
+      if (jobID === lastKey) return lastRoute
+      let route = routes.get(jobID)
+      if (route === undefined) {
+        const payload = Protocol.normalizeIds(event.payload)
+        if (payload === event.payload) return undefined
+        ;(event as { payload: unknown }).payload = payload
+        jobID = (payload as { jobID?: unknown }).jobID
+        if (typeof jobID !== "string") return undefined
+        route = routes.get(jobID)
+        if (route === undefined) return undefined
       }
+      lastKey = jobID
+      lastRoute = route
+      return route
+    }
+
+    /** Hands an event to its route (`routeOf`), or else to the subscribers that want its type. */
+    const deliver = (event: Protocol.ServerEvent, route: RouteHandler | undefined): Effect.Effect<void> | undefined => {
+      if (route !== undefined) return route(event)
       let warn: Effect.Effect<void> | undefined
       for (const sub of subscribers) {
         if (sub.types !== undefined && !sub.types.has(event.type)) continue
@@ -515,8 +605,12 @@ export const make = (options?: {
     const claim = (jobID: string, handler: RouteHandler): () => void => {
       const key = jobID.toUpperCase()
       routes.set(key, handler)
+      forgetLastRoute()
       return () => {
-        if (routes.get(key) === handler) routes.delete(key)
+        if (routes.get(key) === handler) {
+          routes.delete(key)
+          forgetLastRoute()
+        }
       }
     }
 
@@ -566,37 +660,42 @@ export const make = (options?: {
     const applyNow = (effect: Effect.Effect<void>) => {
       Effect.runSyncExit(effect)
     }
+    // the state a frame type updates, by type: one lookup per frame, and nothing for the many types
+    // (progress, tokens, results) that update none
+    const stateUpdates = new Map<string, (event: Protocol.ServerEvent) => void>([
+      ["authenticated", (event) => {
+        if (event.type !== "authenticated") return
+        applyNow(
+          Effect.zipRight(
+            SubscriptionRef.set(authenticated, Option.some(event.payload)),
+            SubscriptionRef.set(status, ConnectionStatus.Authenticated())
+          )
+        )
+        Deferred.unsafeDone(ready, Exit.void)
+      }],
+      ["changeNetwork", (event) => {
+        if (event.type === "changeNetwork") applyNow(SubscriptionRef.set(network, event.payload.network))
+      }],
+      ["socketEventSubscriptionsUpdated", (event) => {
+        if (event.type !== "socketEventSubscriptionsUpdated") return
+        const snapshot = Object.fromEntries(
+          Object.entries(event.payload.socketEventSubscriptions).filter(([, v]) => typeof v === "boolean")
+        )
+        applyNow(Ref.set(flags, snapshot))
+      }],
+      ...latestEventTypes.map((type) =>
+        [type, (event: Protocol.ServerEvent) => {
+          const ref = latest[type] as SubscriptionRef.SubscriptionRef<Option.Option<unknown>>
+          applyNow(SubscriptionRef.set(ref, Option.some(event.payload)))
+        }] as const
+      )
+    ])
     const onEvent = (event: Protocol.ServerEvent): Effect.Effect<void> | undefined => {
-      switch (event.type) {
-        case "authenticated": {
-          applyNow(
-            Effect.zipRight(
-              SubscriptionRef.set(authenticated, Option.some(event.payload)),
-              SubscriptionRef.set(status, ConnectionStatus.Authenticated())
-            )
-          )
-          Deferred.unsafeDone(ready, Exit.void)
-          break
-        }
-        case "changeNetwork": {
-          applyNow(SubscriptionRef.set(network, event.payload.network))
-          break
-        }
-        case "socketEventSubscriptionsUpdated": {
-          const snapshot = Object.fromEntries(
-            Object.entries(event.payload.socketEventSubscriptions).filter(([, v]) => typeof v === "boolean")
-          )
-          applyNow(Ref.set(flags, snapshot))
-          break
-        }
-        default: {
-          if (isLatestType(event.type)) {
-            const ref = latest[event.type] as SubscriptionRef.SubscriptionRef<Option.Option<unknown>>
-            applyNow(SubscriptionRef.set(ref, Option.some(event.payload)))
-          }
-        }
-      }
-      return deliver(event)
+      // the route first: its lookup upper-cases a `jobID` the decoder left as written
+      const route = routeOf(event)
+      const update = stateUpdates.get(event.type)
+      if (update !== undefined) update(event)
+      return deliver(event, route)
     }
 
     // --- skipped frames: a warning each, at most `decodeWarningLimit` per interval, then a count ---
@@ -641,7 +740,7 @@ export const make = (options?: {
     // worst. An exception must never reach ws's listener (it would end the process or stall the socket).
     const onFrame = (raw: string | Uint8Array): Effect.Effect<void> | undefined => {
       try {
-        const decoded = Protocol.decodeServerFrameRaw(raw)
+        const decoded = Protocol.decodeServerFrameUnrouted(raw)
         if (Protocol.isFrameSkip(decoded)) return reportSkip(decoded.reason, decoded.type, decoded.message)
         return onEvent(decoded)
       } catch (error) {
@@ -671,14 +770,30 @@ export const make = (options?: {
           let heard = false
           let livenessFailure: SogniTransportError | undefined
           const heardOnce = yield* Deferred.make<void>()
+          let heardYet = false
           const markHeard = () => {
             heard = true
+            if (heardYet) return
+            heardYet = true
             Deferred.unsafeDone(heardOnce, Exit.void)
+          }
+          // Node: `ws` hands each frame to `receive` itself (no event, none of the reader's per-message
+          // checks); what handling a frame returns (a warning to log) runs as the reader would run it,
+          // forked with this connection's context. A browser's frames still come through `runRaw` below.
+          const runtime = yield* Effect.runtime<never>()
+          const receive = (raw: string | Uint8Array): void => {
+            markHeard()
+            const after = onFrame(raw)
+            if (after !== undefined) Runtime.runFork(runtime, after)
           }
           const constructor = (u: string) => {
             const plain: Record<string, string> = {}
             for (const [k, v] of Object.entries(headers)) plain[k] = Redacted.value(v)
-            current = WebSocketTransport.open(u, plain, { maxPayload: settings.maxFrameBytes, onHeard: markHeard })
+            current = WebSocketTransport.open(u, plain, {
+              maxPayload: settings.maxFrameBytes,
+              onHeard: markHeard,
+              onFrame: receive
+            })
             return current
           }
           // Node's `ws` loads with the first connection (not at import); later ones find it loaded
@@ -938,6 +1053,7 @@ export const make = (options?: {
         }
         yield* Queue.shutdown(outbox)
         routes.clear()
+        forgetLastRoute()
         for (const s of subscribers) yield* Queue.shutdown(s.queue)
       })
     )
