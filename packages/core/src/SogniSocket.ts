@@ -49,12 +49,12 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
-import * as Runtime from "effect/Runtime"
 import * as Schedule from "effect/Schedule"
 import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as ScheduleIntervals from "effect/ScheduleIntervals"
@@ -778,13 +778,14 @@ export const make = (options?: {
             Deferred.unsafeDone(heardOnce, Exit.void)
           }
           // Node: `ws` hands each frame to `receive` itself (no event, none of the reader's per-message
-          // checks); what handling a frame returns (a warning to log) runs as the reader would run it,
-          // forked with this connection's context. A browser's frames still come through `runRaw` below.
-          const runtime = yield* Effect.runtime<never>()
+          // checks); what handling a frame returns (a warning to log) runs as the reader would run it: a
+          // fiber in a set that closes with the connection (nothing runs after that). A browser's frames
+          // still come through `runRaw` below.
+          const afterFrame = yield* FiberSet.runtime(yield* FiberSet.make<void>())<never>()
           const receive = (raw: string | Uint8Array): void => {
             markHeard()
             const after = onFrame(raw)
-            if (after !== undefined) Runtime.runFork(runtime, after)
+            if (after !== undefined) afterFrame(after)
           }
           const constructor = (u: string) => {
             const plain: Record<string, string> = {}
