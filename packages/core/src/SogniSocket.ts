@@ -304,6 +304,10 @@ export type LatestRefs = {
   readonly [K in LatestEventType]: SubscriptionRef.SubscriptionRef<Option.Option<Protocol.ServerEventPayloads[K]>>
 }
 
+// a set, not `includes` on the list: asked for every frame
+const latestTypeSet: ReadonlySet<string> = new Set(latestEventTypes)
+const isLatestType = (type: string): type is LatestEventType => latestTypeSet.has(type)
+
 /**
  * @since 0.1.0
  */
@@ -391,68 +395,6 @@ interface Outgoing {
   counted: boolean
 }
 
-/**
- * The routes by job id, asked once per frame that carries one. A `Map` keyed by the id would hash all of
- * the id's characters on every lookup (the id is a fresh string per frame, its hash not computed yet; a
- * UUID has 36). Here the last four character codes of the id, as one integer (hashed at once), pick a
- * short chain of entries whose keys are then compared; ids that share their last four characters share
- * a chain and are told apart by the comparison.
- */
-class RouteTable<H> {
-  private readonly chains = new Map<number, RouteEntry<H>>()
-
-  private static tail(id: string): number {
-    const n = id.length
-    // a code past either end reads NaN, which `|` takes as 0: short ids get a (shared) tail too
-    return id.charCodeAt(n - 1) | (id.charCodeAt(n - 2) << 8) | (id.charCodeAt(n - 3) << 16) |
-      (id.charCodeAt(n - 4) << 24)
-  }
-
-  get(id: string): H | undefined {
-    let entry = this.chains.get(RouteTable.tail(id))
-    while (entry !== undefined) {
-      if (entry.key === id) return entry.handler
-      entry = entry.next
-    }
-    return undefined
-  }
-
-  /** Claims `id` for `handler`, replacing the id's previous handler. */
-  set(id: string, handler: H): void {
-    const tail = RouteTable.tail(id)
-    const first = this.chains.get(tail)
-    for (let entry = first; entry !== undefined; entry = entry.next) {
-      if (entry.key === id) {
-        entry.handler = handler
-        return
-      }
-    }
-    this.chains.set(tail, { key: id, handler, next: first })
-  }
-
-  delete(id: string): void {
-    const tail = RouteTable.tail(id)
-    let previous: RouteEntry<H> | undefined
-    for (let entry = this.chains.get(tail); entry !== undefined; previous = entry, entry = entry.next) {
-      if (entry.key !== id) continue
-      if (previous !== undefined) previous.next = entry.next
-      else if (entry.next !== undefined) this.chains.set(tail, entry.next)
-      else this.chains.delete(tail)
-      return
-    }
-  }
-
-  clear(): void {
-    this.chains.clear()
-  }
-}
-
-interface RouteEntry<H> {
-  readonly key: string
-  handler: H
-  next: RouteEntry<H> | undefined
-}
-
 class CloseOutcome extends Data.TaggedClass("CloseOutcome")<{
   readonly code: number | undefined
   readonly opened: boolean
@@ -534,10 +476,11 @@ export const make = (options?: {
     const subscribers = new Set<Subscriber>()
     /** A route's handler; it may return a warning to log (a queued route that dropped events). */
     type RouteHandler = (event: Protocol.ServerEvent) => Effect.Effect<void> | undefined
-    const routes = new RouteTable<RouteHandler>()
+    const routes = new Map<string, RouteHandler>()
     // the route the last routed frame went to, by its key: a stream's frames come in runs of one job
-    // (a chat reply is one job throughout), and comparing the id with the last key is cheaper than
-    // hashing it for the map; forgotten whenever a route is claimed or released
+    // (a chat reply is one job throughout), and comparing the id with the last key is cheaper than the
+    // map's lookup, which hashes all of the id's characters (a fresh string per frame, its hash not yet
+    // computed; a UUID has 36); forgotten whenever a route is claimed or released
     let lastKey: string | undefined
     let lastRoute: RouteHandler | undefined
     const forgetLastRoute = () => {
@@ -660,41 +603,38 @@ export const make = (options?: {
     const applyNow = (effect: Effect.Effect<void>) => {
       Effect.runSyncExit(effect)
     }
-    // the state a frame type updates, by type: one lookup per frame, and nothing for the many types
-    // (progress, tokens, results) that update none
-    const stateUpdates = new Map<string, (event: Protocol.ServerEvent) => void>([
-      ["authenticated", (event) => {
-        if (event.type !== "authenticated") return
-        applyNow(
-          Effect.zipRight(
-            SubscriptionRef.set(authenticated, Option.some(event.payload)),
-            SubscriptionRef.set(status, ConnectionStatus.Authenticated())
-          )
-        )
-        Deferred.unsafeDone(ready, Exit.void)
-      }],
-      ["changeNetwork", (event) => {
-        if (event.type === "changeNetwork") applyNow(SubscriptionRef.set(network, event.payload.network))
-      }],
-      ["socketEventSubscriptionsUpdated", (event) => {
-        if (event.type !== "socketEventSubscriptionsUpdated") return
-        const snapshot = Object.fromEntries(
-          Object.entries(event.payload.socketEventSubscriptions).filter(([, v]) => typeof v === "boolean")
-        )
-        applyNow(Ref.set(flags, snapshot))
-      }],
-      ...latestEventTypes.map((type) =>
-        [type, (event: Protocol.ServerEvent) => {
-          const ref = latest[type] as SubscriptionRef.SubscriptionRef<Option.Option<unknown>>
-          applyNow(SubscriptionRef.set(ref, Option.some(event.payload)))
-        }] as const
-      )
-    ])
     const onEvent = (event: Protocol.ServerEvent): Effect.Effect<void> | undefined => {
       // the route first: its lookup upper-cases a `jobID` the decoder left as written
       const route = routeOf(event)
-      const update = stateUpdates.get(event.type)
-      if (update !== undefined) update(event)
+      switch (event.type) {
+        case "authenticated": {
+          applyNow(
+            Effect.zipRight(
+              SubscriptionRef.set(authenticated, Option.some(event.payload)),
+              SubscriptionRef.set(status, ConnectionStatus.Authenticated())
+            )
+          )
+          Deferred.unsafeDone(ready, Exit.void)
+          break
+        }
+        case "changeNetwork": {
+          applyNow(SubscriptionRef.set(network, event.payload.network))
+          break
+        }
+        case "socketEventSubscriptionsUpdated": {
+          const snapshot = Object.fromEntries(
+            Object.entries(event.payload.socketEventSubscriptions).filter(([, v]) => typeof v === "boolean")
+          )
+          applyNow(Ref.set(flags, snapshot))
+          break
+        }
+        default: {
+          if (isLatestType(event.type)) {
+            const ref = latest[event.type] as SubscriptionRef.SubscriptionRef<Option.Option<unknown>>
+            applyNow(SubscriptionRef.set(ref, Option.some(event.payload)))
+          }
+        }
+      }
       return deliver(event, route)
     }
 
