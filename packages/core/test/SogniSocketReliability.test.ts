@@ -177,7 +177,7 @@ describe("hostile frames", () => {
       assert.deepStrictEqual(second, [3])
     }))
 
-  it.scopedLive("routes find ids as the server wrote them (any case, shared endings, runs and alternation); every consumer sees upper-case ids", () =>
+  it.scopedLive("routes find ids as the server wrote them (any case, runs of one id and alternation); every consumer sees upper-case ids", () =>
     Effect.gen(function*() {
       const server = yield* makeScriptedServer()
       const { socket } = yield* openSocket(server.url)
@@ -187,7 +187,7 @@ describe("hostile frames", () => {
         const p = e.payload as { jobID: string; imgID?: string; step?: number }
         seen[name]!.push(`${p.jobID}/${p.imgID ?? "-"}/${p.step}`)
       }
-      // "AB-0001" and "CD-0001" end alike: the table tells them apart by the whole id
+      // the socket remembers the last route it used: runs of one id, alternation and release must not confuse it
       socket.claimRoute("ab-0001", record("a"))
       const releaseC = socket.claimRoute("CD-0001", record("c"))
       socket.claimRoute("EF-9", record("b"))
