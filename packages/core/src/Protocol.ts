@@ -737,7 +737,7 @@ export const encodeFrame = (type: string, payload: unknown): string =>
 export const decodeEnvelope = (
   raw: string | Uint8Array
 ): Either.Either<{ readonly type: string; readonly payload: unknown }, FrameSkip> => {
-  const result = parseEnvelope(raw)
+  const result = parseEnvelope(raw, true)
   return isFrameSkip(result) ? Either.left(result) : Either.right(result)
 }
 
@@ -747,8 +747,12 @@ const isFrameSkip = (u: unknown): u is FrameSkip => (u as { _tag?: unknown })._t
 const textOfBytes = (bytes: Uint8Array): string =>
   hasBuffer && Buffer.isBuffer(bytes) ? bytes.toString("utf8") : textDecoder.decode(bytes)
 
-/** The envelope parse without `Either` wrappers: one result object per frame on the hot path. */
-const parseEnvelope = (raw: string | Uint8Array): { type: string; payload: unknown } | FrameSkip => {
+/**
+ * The envelope parse without `Either` wrappers: one result object per frame on the hot path. `jobIDs`
+ * false leaves a top-level `jobID` as written (see {@link decodeServerFrameUnrouted}); `imgID` is always
+ * upper-cased.
+ */
+const parseEnvelope = (raw: string | Uint8Array, jobIDs: boolean): { type: string; payload: unknown } | FrameSkip => {
   let outer: unknown
   try {
     outer = JSON.parse(typeof raw === "string" ? raw : textOfBytes(raw))
@@ -768,7 +772,7 @@ const parseEnvelope = (raw: string | Uint8Array): { type: string; payload: unkno
     return BASE64.test(data) ? skip("NotJson", "data is not base64 of JSON", type) : skip("BadBase64", "data is not base64", type)
   }
   if (payload === null) return skip("NoData", "data is JSON null", type)
-  return { type, payload: normalizeIds(payload) }
+  return { type, payload: jobIDs ? normalizeIds(payload) : normalizeImgID(payload) }
 }
 
 /**
@@ -788,6 +792,14 @@ export const normalizeIds = (payload: unknown): unknown => {
   if (upJob) out.jobID = (jobID as string).toUpperCase()
   if (upImg) out.imgID = (imgID as string).toUpperCase()
   return out
+}
+
+/** {@link normalizeIds} for `imgID` alone. */
+const normalizeImgID = (payload: unknown): unknown => {
+  if (typeof payload !== "object" || payload === null || Array.isArray(payload)) return payload
+  const imgID = (payload as { imgID?: unknown }).imgID
+  if (typeof imgID !== "string" || !LOWER.test(imgID)) return payload
+  return { ...payload, imgID: imgID.toUpperCase() }
 }
 
 // iterative and bounded: a deeply nested payload must not overflow the stack while it is described
@@ -899,14 +911,37 @@ export const decodeServerFrame = (raw: string | Uint8Array): Either.Either<Serve
  *
  * @since 0.1.0
  */
-export const decodeServerFrameRaw = (raw: string | Uint8Array): ServerEvent | FrameSkip => {
-  const envelope = parseEnvelope(raw)
+export const decodeServerFrameRaw = (raw: string | Uint8Array): ServerEvent | FrameSkip =>
+  checkEnvelope(parseEnvelope(raw, true))
+
+/**
+ * {@link decodeServerFrameRaw} with the top-level `jobID` left as the server wrote it (`imgID` is still
+ * upper-cased): for the socket, which looks the id up among its routes first (route keys are upper-case,
+ * so a hit is an id already in canonical form) and upper-cases it with {@link normalizeIds} only when
+ * that lookup misses. Everything else (skips, checks, the event object) is {@link decodeServerFrameRaw}'s.
+ *
+ * @internal
+ */
+export const decodeServerFrameUnrouted = (raw: string | Uint8Array): ServerEvent | FrameSkip =>
+  checkEnvelope(parseEnvelope(raw, false))
+
+// the fast checks by type in a Map: one lookup per frame, and no inherited property ("constructor",
+// "toString") can pass for a check
+const fastCheckOf: ReadonlyMap<string, (u: unknown) => boolean> = /* @__PURE__ */ new Map(
+  Object.entries(fastChecks) as Array<[string, (u: unknown) => boolean]>
+)
+
+/** The payload check of a parsed envelope: the fast check of its type, else the type's schema. */
+const checkEnvelope = (envelope: { type: string; payload: unknown } | FrameSkip): ServerEvent | FrameSkip => {
   if (isFrameSkip(envelope)) return envelope
   const type = envelope.type
-  if (!isServerType(type)) return skip("UnknownType", `unknown event type ${type}`, type)
-  const fast = fastChecks[type]
-  if (fast !== undefined && fast(envelope.payload)) return envelope as ServerEvent
-  const decoded = serverDecoders[type](envelope.payload)
+  const fast = fastCheckOf.get(type)
+  if (fast === undefined) {
+    if (!isServerType(type)) return skip("UnknownType", `unknown event type ${type}`, type)
+  } else if (fast(envelope.payload)) {
+    return envelope as ServerEvent
+  }
+  const decoded = serverDecoders[type as ServerEventType](envelope.payload)
   if (Either.isLeft(decoded)) return skip("InvalidPayload", formatIssue(decoded.left), type)
   envelope.payload = decoded.right
   return envelope as ServerEvent

@@ -49,6 +49,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
@@ -476,13 +477,45 @@ export const make = (options?: {
     /** A route's handler; it may return a warning to log (a queued route that dropped events). */
     type RouteHandler = (event: Protocol.ServerEvent) => Effect.Effect<void> | undefined
     const routes = new Map<string, RouteHandler>()
+    // the route the last routed frame went to, by its key: a stream's frames come in runs of one job
+    // (a chat reply is one job throughout), and comparing the id with the last key is cheaper than the
+    // map's lookup, which hashes all of the id's characters (a fresh string per frame, its hash not yet
+    // computed; a UUID has 36); forgotten whenever a route is claimed or released
+    let lastKey: string | undefined
+    let lastRoute: RouteHandler | undefined
+    const forgetLastRoute = () => {
+      lastKey = undefined
+      lastRoute = undefined
+    }
 
-    const deliver = (event: Protocol.ServerEvent): Effect.Effect<void> | undefined => {
-      const jobID = (event.payload as { jobID?: unknown }).jobID
-      if (typeof jobID === "string") {
-        const route = routes.get(jobID)
-        if (route !== undefined) return route(event)
+    /**
+     * The route of an event's `jobID`, if one is claimed. The decoder leaves `jobID` as the server wrote
+     * it (`decodeServerFrameUnrouted`): found as written, it is in canonical upper-case form already (the
+     * route keys are); not found, the payload is upper-cased here (`normalizeIds`, as the decoder would
+     * have) and looked up again. Either way every consumer sees the upper-case id.
+     */
+    const routeOf = (event: Protocol.ServerEvent): RouteHandler | undefined => {
+      let jobID = (event.payload as { jobID?: unknown }).jobID
+      if (typeof jobID !== "string") return undefined
+      if (jobID === lastKey) return lastRoute
+      let route = routes.get(jobID)
+      if (route === undefined) {
+        const payload = Protocol.normalizeIds(event.payload)
+        if (payload === event.payload) return undefined
+        ;(event as { payload: unknown }).payload = payload
+        jobID = (payload as { jobID?: unknown }).jobID
+        if (typeof jobID !== "string") return undefined
+        route = routes.get(jobID)
+        if (route === undefined) return undefined
       }
+      lastKey = jobID
+      lastRoute = route
+      return route
+    }
+
+    /** Hands an event to its route (`routeOf`), or else to the subscribers that want its type. */
+    const deliver = (event: Protocol.ServerEvent, route: RouteHandler | undefined): Effect.Effect<void> | undefined => {
+      if (route !== undefined) return route(event)
       let warn: Effect.Effect<void> | undefined
       for (const sub of subscribers) {
         if (sub.types !== undefined && !sub.types.has(event.type)) continue
@@ -515,8 +548,12 @@ export const make = (options?: {
     const claim = (jobID: string, handler: RouteHandler): () => void => {
       const key = jobID.toUpperCase()
       routes.set(key, handler)
+      forgetLastRoute()
       return () => {
-        if (routes.get(key) === handler) routes.delete(key)
+        if (routes.get(key) === handler) {
+          routes.delete(key)
+          forgetLastRoute()
+        }
       }
     }
 
@@ -567,6 +604,8 @@ export const make = (options?: {
       Effect.runSyncExit(effect)
     }
     const onEvent = (event: Protocol.ServerEvent): Effect.Effect<void> | undefined => {
+      // the route first: its lookup upper-cases a `jobID` the decoder left as written
+      const route = routeOf(event)
       switch (event.type) {
         case "authenticated": {
           applyNow(
@@ -596,7 +635,7 @@ export const make = (options?: {
           }
         }
       }
-      return deliver(event)
+      return deliver(event, route)
     }
 
     // --- skipped frames: a warning each, at most `decodeWarningLimit` per interval, then a count ---
@@ -641,7 +680,7 @@ export const make = (options?: {
     // worst. An exception must never reach ws's listener (it would end the process or stall the socket).
     const onFrame = (raw: string | Uint8Array): Effect.Effect<void> | undefined => {
       try {
-        const decoded = Protocol.decodeServerFrameRaw(raw)
+        const decoded = Protocol.decodeServerFrameUnrouted(raw)
         if (Protocol.isFrameSkip(decoded)) return reportSkip(decoded.reason, decoded.type, decoded.message)
         return onEvent(decoded)
       } catch (error) {
@@ -671,14 +710,31 @@ export const make = (options?: {
           let heard = false
           let livenessFailure: SogniTransportError | undefined
           const heardOnce = yield* Deferred.make<void>()
+          let heardYet = false
           const markHeard = () => {
             heard = true
+            if (heardYet) return
+            heardYet = true
             Deferred.unsafeDone(heardOnce, Exit.void)
+          }
+          // Node: `ws` hands each frame to `receive` itself (no event, none of the reader's per-message
+          // checks); what handling a frame returns (a warning to log) runs as the reader would run it: a
+          // fiber in a set that closes with the connection (nothing runs after that). A browser's frames
+          // still come through `runRaw` below.
+          const afterFrame = yield* FiberSet.runtime(yield* FiberSet.make<void>())<never>()
+          const receive = (raw: string | Uint8Array): void => {
+            markHeard()
+            const after = onFrame(raw)
+            if (after !== undefined) afterFrame(after)
           }
           const constructor = (u: string) => {
             const plain: Record<string, string> = {}
             for (const [k, v] of Object.entries(headers)) plain[k] = Redacted.value(v)
-            current = WebSocketTransport.open(u, plain, { maxPayload: settings.maxFrameBytes, onHeard: markHeard })
+            current = WebSocketTransport.open(u, plain, {
+              maxPayload: settings.maxFrameBytes,
+              onHeard: markHeard,
+              onFrame: receive
+            })
             return current
           }
           // Node's `ws` loads with the first connection (not at import); later ones find it loaded
@@ -938,6 +994,7 @@ export const make = (options?: {
         }
         yield* Queue.shutdown(outbox)
         routes.clear()
+        forgetLastRoute()
         for (const s of subscribers) yield* Queue.shutdown(s.queue)
       })
     )

@@ -177,6 +177,51 @@ describe("hostile frames", () => {
       assert.deepStrictEqual(second, [3])
     }))
 
+  it.scopedLive("routes find ids as the server wrote them (any case, runs of one id and alternation); every consumer sees upper-case ids", () =>
+    Effect.gen(function*() {
+      const server = yield* makeScriptedServer()
+      const { socket } = yield* openSocket(server.url)
+      const progress = yield* socket.subscribe(["jobProgress"])
+      const seen: Record<string, Array<string>> = { a: [], b: [], c: [] }
+      const record = (name: string) => (e: Protocol.ServerEvent) => {
+        const p = e.payload as { jobID: string; imgID?: string; step?: number }
+        seen[name]!.push(`${p.jobID}/${p.imgID ?? "-"}/${p.step}`)
+      }
+      // the socket remembers the last route it used: runs of one id, alternation and release must not confuse it
+      socket.claimRoute("ab-0001", record("a"))
+      const releaseC = socket.claimRoute("CD-0001", record("c"))
+      socket.claimRoute("EF-9", record("b"))
+      yield* socket.awaitAuthenticated
+      const conn = server.connections[0]!
+      const steps: Array<[string, string | undefined]> = [
+        ["ab-0001", "img-x"],
+        ["AB-0001", undefined],
+        ["ab-0001", "IMG-Y"],
+        ["cd-0001", "img-z"],
+        ["ef-9", undefined],
+        ["Ab-0001", undefined],
+        ["zz-0001", "img-w"]
+      ]
+      steps.forEach(([jobID, imgID], i) =>
+        conn.send("jobProgress", { jobID, ...(imgID !== undefined ? { imgID } : {}), step: i + 1, stepCount: 9 })
+      )
+      const unrouted = yield* Queue.take(progress)
+      assert.deepStrictEqual(unrouted.payload, { jobID: "ZZ-0001", imgID: "IMG-W", step: 7, stepCount: 9 })
+      assert.deepStrictEqual(seen, {
+        a: ["AB-0001/IMG-X/1", "AB-0001/-/2", "AB-0001/IMG-Y/3", "AB-0001/-/6"],
+        b: ["EF-9/-/5"],
+        c: ["CD-0001/IMG-Z/4"]
+      })
+      // released, its frames go to the subscribers; the other id with the same ending keeps its route
+      releaseC()
+      conn.send("jobProgress", { jobID: "cd-0001", step: 8, stepCount: 9 })
+      conn.send("jobProgress", { jobID: "AB-0001", step: 9, stepCount: 9 })
+      assert.deepStrictEqual((yield* Queue.take(progress)).payload, { jobID: "CD-0001", step: 8, stepCount: 9 })
+      yield* eventually(() => seen.a!.length === 5, 5000, "the last routed event")
+      assert.strictEqual(seen.a!.at(-1), "AB-0001/-/9")
+      assert.strictEqual(seen.c!.length, 1)
+    }))
+
   it.scopedLive("a frame above maxFrameBytes drops the connection (1009) instead of being read; it reconnects", () =>
     Effect.gen(function*() {
       let firstCloseCode: number | undefined

@@ -148,4 +148,48 @@ describe("WebSocketTransport", () => {
       await new Promise<void>((resolve) => server.close(() => resolve()))
     }
   })
+
+  it("with onFrame, frames go to onFrame (not the reader's listener) exactly while that listener is registered, over a real socket", async () => {
+    const server = new WebSocketServer({ host: "127.0.0.1", port: 0 })
+    await new Promise<void>((resolve) => server.once("listening", () => resolve()))
+    const peer = new Promise<WS>((resolve) => server.once("connection", resolve))
+    await WebSocketTransport.load()
+    const frames: Array<string | Uint8Array> = []
+    const socket = WebSocketTransport.open(`ws://127.0.0.1:${(server.address() as AddressInfo).port}/`, {}, {
+      onFrame: (data) => void frames.push(data)
+    })
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.addEventListener("open", () => resolve(), { once: true })
+        socket.addEventListener("error", () => reject(new Error("the socket did not open")), { once: true })
+      })
+      const server1 = await peer
+      const next = () => new Promise<void>((resolve) => socket.addEventListener("message", () => resolve(), { once: true }))
+      // no reader yet: a frame now reaches no frame callback
+      let arrived = next()
+      server1.send("early")
+      await arrived
+      const called: Array<unknown> = []
+      const reader = (event: { readonly data: unknown }) => void called.push(event.data)
+      socket.addEventListener("message", reader)
+      arrived = next()
+      server1.send("héllo")
+      await arrived
+      arrived = next()
+      server1.send(Buffer.from([1, 2, 3]))
+      await arrived
+      socket.removeEventListener("message", reader)
+      arrived = next()
+      server1.send("after")
+      await arrived
+      assert.deepStrictEqual(called, [])
+      assert.strictEqual(frames.length, 2)
+      assert.strictEqual(frames[0], "héllo")
+      assert.isTrue(Buffer.isBuffer(frames[1]))
+      assert.deepStrictEqual([...(frames[1] as Buffer)], [1, 2, 3])
+    } finally {
+      socket.close()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    }
+  })
 })

@@ -13,6 +13,10 @@ import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Queue from "effect/Queue"
 import * as Redacted from "effect/Redacted"
+// loaded before the meter's baseline, as the floor's static import loads it before its own: core imports
+// `ws` only when the first socket opens, which would otherwise put the module (and the Node modules it
+// requires) in this contender's retained and end figures and not in the floor's
+import "ws"
 import { makeMeter, report } from "../child.js"
 import {
   type ContenderArgs,

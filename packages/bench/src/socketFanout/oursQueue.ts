@@ -11,6 +11,8 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Queue from "effect/Queue"
 import * as Redacted from "effect/Redacted"
+// loaded before the meter's baseline, as the floor loads it (see ours.ts)
+import "ws"
 import { makeMeter, report } from "../child.js"
 import {
   type ContenderArgs,

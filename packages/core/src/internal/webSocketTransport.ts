@@ -59,13 +59,20 @@ const cookieScope = (url: string): string => {
 
 /**
  * What the Node transport adds: the inbound frame bound (`ws` closes with 1009 above it; a browser has
- * no such setting) and a callback for every protocol ping or pong heard (liveness).
+ * no such setting), a callback for every protocol ping or pong heard (liveness), and `onFrame`, the
+ * reader's frame callback (see `lightMessageEvents`).
  *
  * @internal
  */
 export interface OpenOptions {
   readonly maxPayload?: number | undefined
   readonly onHeard?: (() => void) | undefined
+  /**
+   * Each frame's data (text as a string, binary as bytes), called by `ws`'s own `message` emit while the
+   * reader's message listener is registered, in place of that listener: no event object, and none of the
+   * reader's per-message work. Ignored in a browser, whose frames reach the listener as events.
+   */
+  readonly onFrame?: ((data: string | Uint8Array) => void) | undefined
 }
 
 /** A `message` listener as the socket's reader registers it. */
@@ -84,8 +91,14 @@ interface LightMessageEvent {
  * reads `data`. Here a plain-function message listener gets `{ type, data, target }` instead, with `data`
  * as `ws` would give it (text decoded to a string, binary as `binaryType` says): one small object per
  * frame. Other listeners (an object with `handleEvent`, `once`, other event types) go to `ws` unchanged.
+ *
+ * With `onFrame`, registering a plain-function message listener (the reader's) connects `onFrame` to
+ * `ws`'s `message` emit instead, and removing it disconnects it: frames reach `onFrame` exactly while
+ * the reader listens (from its start until it sees `close` or `error`, as before), with no event and no
+ * call of the listener. The reader (`@effect/platform`'s `runRaw`) would only hand `data` on after a
+ * `Blob` test and an `Effect.isEffect` test of what its handler returns, per frame.
  */
-const lightMessageEvents = (socket: WS): WS => {
+const lightMessageEvents = (socket: WS, onFrame: OpenOptions["onFrame"]): WS => {
   const wrappers = new Map<MessageListener, (data: WS.RawData, isBinary: boolean) => void>()
   const add = socket.addEventListener.bind(socket) as (type: string, listener: unknown, options?: unknown) => void
   const remove = socket.removeEventListener.bind(socket) as (type: string, listener: unknown) => void
@@ -97,10 +110,12 @@ const lightMessageEvents = (socket: WS): WS => {
     if (type !== "message" || typeof listener !== "function" || options?.once === true) return add(type, listener, options)
     const f = listener as MessageListener
     if (wrappers.has(f)) return
-    const wrapper = (data: WS.RawData, isBinary: boolean) => {
-      const event: LightMessageEvent = { type: "message", data: isBinary ? data : data.toString(), target: socket }
-      f.call(socket, event)
-    }
+    const wrapper = onFrame !== undefined
+      ? (data: WS.RawData, isBinary: boolean) => onFrame(isBinary ? data as Uint8Array : data.toString())
+      : (data: WS.RawData, isBinary: boolean) => {
+        const event: LightMessageEvent = { type: "message", data: isBinary ? data : data.toString(), target: socket }
+        f.call(socket, event)
+      }
     wrappers.set(f, wrapper)
     socket.on("message", wrapper)
   }
@@ -115,8 +130,8 @@ const lightMessageEvents = (socket: WS): WS => {
 
 /**
  * A WebSocket to `url` carrying `headers` (plain values): `api-key` or `authorization`. In Node, message
- * listeners get a light event (see `lightMessageEvents`), and `load` must have settled first (opening
- * before it throws, a defect of the caller).
+ * listeners get a light event, or their frames go to `options.onFrame` (see `lightMessageEvents`), and
+ * `load` must have settled first (opening before it throws, a defect of the caller).
  *
  * @internal
  */
@@ -136,7 +151,7 @@ export const open = (
       socket.on("pong", options.onHeard)
       socket.on("ping", options.onHeard)
     }
-    return lightMessageEvents(socket) as unknown as globalThis.WebSocket
+    return lightMessageEvents(socket, options.onFrame) as unknown as globalThis.WebSocket
   }
   const g = globalThis as BrowserGlobals
   const token = headers["authorization"] ?? headers["Authorization"]
