@@ -168,7 +168,8 @@ export const gcSummary = (gcs: Readonly<Record<string, number>>): string =>
 
 /** The legend printed under every table that has both heap figures. */
 export const heapLegend = (): string =>
-  `heap = peak sampled heapUsed − post-GC baseline (includes young-generation garbage); ` +
+  `heap = peak heapUsed − post-GC baseline (V8's figure right before each GC, or a 10 ms sample if larger; ` +
+  `includes young-generation garbage;\n  "sampled" = the 10 ms samples alone); ` +
   `retained = peak heapUsed right after a GC − baseline\n  (live objects plus promoted garbage awaiting a ` +
   `mark-compact); end = heapUsed after a full GC once the window closed − baseline.\n  V8 young generation: ${youngGeneration.label}.`
 
@@ -188,6 +189,7 @@ export interface Summary {
   readonly cpuMin: number
   readonly cpuMax: number
   readonly heapBytes: number
+  readonly sampledHeapBytes: number
   readonly retainedBytes: number
   readonly endBytes: number
   readonly baselineBytes: number
@@ -201,6 +203,7 @@ export const summarize = (runs: ReadonlyArray<Measurement>, serverCpuMs: Readonl
   cpuMin: Math.min(...runs.map((r) => r.cpuMs)),
   cpuMax: Math.max(...runs.map((r) => r.cpuMs)),
   heapBytes: median(runs.map((r) => r.heapBytes)),
+  sampledHeapBytes: median(runs.map((r) => r.sampledHeapBytes)),
   retainedBytes: median(runs.map((r) => r.retainedBytes)),
   endBytes: median(runs.map((r) => r.endBytes)),
   baselineBytes: median(runs.map((r) => r.baselineHeapBytes)),
@@ -227,7 +230,7 @@ export const summaryRow = (label: string, s: Summary, floor: Summary): ReadonlyA
 /** The progress line printed after each contender run of an emulator-backed benchmark. */
 export const runLine = (i: number, repetitions: number, contender: string, m: Measurement, serverCpuMs: number): string =>
   `  [${i + 1}/${repetitions}] ${contender.padEnd(8)} cpu ${m.cpuMs.toFixed(0).padStart(5)} ms  ` +
-  `heap ${mb(m.heapBytes).padStart(6)} MB  retained ${mb(m.retainedBytes).padStart(6)} MB  ` +
+  `heap ${mb(m.heapBytes).padStart(6)} MB (sampled ${mb(m.sampledHeapBytes).padStart(5)})  retained ${mb(m.retainedBytes).padStart(6)} MB  ` +
   `end ${mb(m.endBytes).padStart(5)} MB  ` +
   `gc ${gcSummary(m.gcs)}  wall ${m.wallMs.toFixed(0).padStart(6)} ms  ` +
   `loop busy ${(m.busy * 100).toFixed(0).padStart(3)}%  ` +

@@ -21,10 +21,17 @@ export interface Measurement {
   /** share of the window the event loop was busy (`performance.eventLoopUtilization`). */
   readonly busy: number
   /**
-   * peak sampled `heapUsed` minus the post-GC baseline, in bytes: includes the young generation's
-   * garbage between two scavenges, so it grows with the semi-space size.
+   * peak `heapUsed` minus the post-GC baseline, in bytes: the larger of the ~10 ms samples and V8's own
+   * figure right before each collection in the window (where the peak is: the young generation is
+   * full then). Includes the young generation's garbage, so it grows with the semi-space size.
    */
   readonly heapBytes: number
+  /**
+   * the peak of the ~10 ms samples alone (the figure `heapBytes` was before it read the before-GC
+   * statistics): how full the young generation happened to be when a timer ran, so it varies with
+   * how often a contender scavenges relative to the sampler.
+   */
+  readonly sampledHeapBytes: number
   /**
    * peak `heapUsed` right after a garbage collection (scavenge or mark-compact; not after an
    * incremental-marking step, which frees nothing) during the window, minus the baseline, in bytes: what survived the collection (live objects, plus objects already
@@ -157,9 +164,12 @@ export const makeMeter = (intervalMs = 10) => {
       const collections = gcProfiler.stop()?.statistics ?? []
       stopProfiler(profiler, contender)
       let retainedPeak = baseline
+      // the heap is at its largest right before a collection: V8 records that figure too, exactly
+      let beforePeak = peak
       const gcs: Record<string, number> = {}
       for (const c of collections) {
         gcs[c.gcType] = (gcs[c.gcType] ?? 0) + 1
+        if (c.beforeGC.heapStatistics.usedHeapSize > beforePeak) beforePeak = c.beforeGC.heapStatistics.usedHeapSize
         // only the types that free memory: an incremental-marking step or weak-callback pass does not
         if (!collecting.has(c.gcType)) continue
         if (c.afterGC.heapStatistics.usedHeapSize > retainedPeak) retainedPeak = c.afterGC.heapStatistics.usedHeapSize
@@ -171,7 +181,8 @@ export const makeMeter = (intervalMs = 10) => {
         cpuMs: (cpu.user + cpu.system) / 1000,
         wallMs,
         busy,
-        heapBytes: peak - baseline,
+        heapBytes: beforePeak - baseline,
+        sampledHeapBytes: peak - baseline,
         retainedBytes: collections.length === 0 ? 0 : retainedPeak - baseline,
         endBytes: end - baseline,
         gcs,

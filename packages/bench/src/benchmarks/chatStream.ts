@@ -151,7 +151,8 @@ const runSource = async (
     `RESULT ${name} heap ours/official=${r(s.ours.heapBytes, s.official.heapBytes)} ours/floor=${r(s.ours.heapBytes, s.floor.heapBytes)} ` +
     `adapter/official=${r(s.adapter.heapBytes, s.official.heapBytes)} ` +
     `retained ours/official=${r(s.ours.retainedBytes, s.official.retainedBytes)} ours/floor=${r(s.ours.retainedBytes, s.floor.retainedBytes)} ` +
-    `adapter/official=${r(s.adapter.retainedBytes, s.official.retainedBytes)}`,
+    `adapter/official=${r(s.adapter.retainedBytes, s.official.retainedBytes)} ` +
+    `sampled ours/official=${r(s.ours.sampledHeapBytes, s.official.sampledHeapBytes)} adapter/official=${r(s.adapter.sampledHeapBytes, s.official.sampledHeapBytes)}`,
     `RESULT ${name} chunks official=${chunks("official")} ours=${chunks("ours")} adapter=${chunks("adapter")} ` +
     `ours-adapter-match=${chunks("ours") === chunks("official") && chunks("adapter") === chunks("official")} ` +
     `deltas official=${median(deltas.official)} ours=${median(deltas.ours)} adapter=${median(deltas.adapter)} ` +

@@ -121,7 +121,8 @@ const runSource = async (source: Source, emulator: EmulatorHost): Promise<Readon
     `adapter/floor-decode=${ratio(s.adapter.cpuMs, s["floor-decode"].cpuMs)} official/floor-decode=${ratio(s.official.cpuMs, s["floor-decode"].cpuMs)}`,
     `RESULT ${name} heap ours/official=${ratio(s.ours.heapBytes, s.official.heapBytes)} adapter/official=${ratio(s.adapter.heapBytes, s.official.heapBytes)} ` +
     `ours/floor=${ratio(s.ours.heapBytes, s.floor.heapBytes)} ours/floor-decode=${ratio(s.ours.heapBytes, s["floor-decode"].heapBytes)} ` +
-    `retained ours/official=${ratio(s.ours.retainedBytes, s.official.retainedBytes)} adapter/official=${ratio(s.adapter.retainedBytes, s.official.retainedBytes)}`
+    `retained ours/official=${ratio(s.ours.retainedBytes, s.official.retainedBytes)} adapter/official=${ratio(s.adapter.retainedBytes, s.official.retainedBytes)} ` +
+    `sampled ours/official=${ratio(s.ours.sampledHeapBytes, s.official.sampledHeapBytes)} adapter/official=${ratio(s.adapter.sampledHeapBytes, s.official.sampledHeapBytes)}`
   ]
 }
 
