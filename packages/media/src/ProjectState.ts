@@ -525,27 +525,67 @@ class Builder {
   maybeFinish() {
     const s = this.state
     if (isTerminal(s.status)) return
-    const finished = s.jobs.filter((j) => isTerminal(j.status))
-    const failed = finished.filter((j) => j.status === "failed")
-    // every job failed (or the only one did): the project fails at once
-    if (failed.length > 0 && failed.length >= s.numberOfMedia && failed.length === s.jobs.length) {
-      return this.fail(failed[failed.length - 1]!.error ?? { code: 5000, message: "all jobs failed" })
+    // one pass over the jobs, no arrays: this runs for most frames and every minted URL of a project
+    const jobs = s.jobs
+    let finished = 0
+    let failed = 0
+    let lastFailed: Job | undefined
+    let open = false
+    for (let i = 0; i < jobs.length; i++) {
+      const j = jobs[i]!
+      if (!isTerminal(j.status)) {
+        open = true
+        continue
+      }
+      finished++
+      if (j.minting) open = true
+      if (j.status === "failed") {
+        failed++
+        lastFailed = j
+      }
     }
-    if (!s.serverCompleted || finished.length < s.numberOfMedia) return
-    if (s.jobs.some((j) => !isTerminal(j.status) || j.minting)) return
-    const results = s.jobs
-      .flatMap((j) => (j.status === "completed" && j.result !== undefined ? [j.result] : []))
-      .sort((a, b) => a.jobIndex - b.jobIndex)
-    if (results.length === 0 && failed.length > 0) {
-      return this.fail(failed[failed.length - 1]!.error ?? { code: 5000, message: "all jobs failed" })
+    // every job failed (or the only one did): the project fails at once
+    if (failed > 0 && failed >= s.numberOfMedia && failed === jobs.length) {
+      return this.fail(lastFailed!.error ?? { code: 5000, message: "all jobs failed" })
+    }
+    if (!s.serverCompleted || finished < s.numberOfMedia) return
+    if (open) return
+    const results = resultsOf(jobs)
+    if (results.length === 0 && failed > 0) {
+      return this.fail(lastFailed!.error ?? { code: 5000, message: "all jobs failed" })
     }
     if (s.percent !== 100) {
       this.set({ percent: 100 })
       if (!this.quiet) this.emit(Ev.Progress({ projectId: s.id, percent: 100 }))
     }
     this.set({ status: "completed" })
-    this.emit(Ev.Completed({ projectId: s.id, results, failed: failed.length }))
+    this.emit(Ev.Completed({ projectId: s.id, results, failed }))
   }
+}
+
+/**
+ * The results of the completed jobs, by `jobIndex`: one array, sorted in place by insertion (a project
+ * has a handful of jobs; `Array.prototype.sort` allocated about a kilobyte of sort state per call, at
+ * every project's end).
+ *
+ * @internal
+ */
+export const resultsOf = (jobs: ReadonlyArray<Job>): Array<JobResult> => {
+  const results: Array<JobResult> = []
+  for (let i = 0; i < jobs.length; i++) {
+    const j = jobs[i]!
+    if (j.status !== "completed" || j.result === undefined) continue
+    const r = j.result
+    // stable: a result goes after those with the same index, as the sort it replaces kept them
+    let at = results.length
+    results.push(r)
+    while (at > 0 && results[at - 1]!.jobIndex > r.jobIndex) {
+      results[at] = results[at - 1]!
+      at--
+    }
+    results[at] = r
+  }
+  return results
 }
 
 // ---------------------------------------------------------------------------------------------

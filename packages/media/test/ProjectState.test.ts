@@ -396,3 +396,53 @@ describe("ProjectState: in-place transitions", () => {
     }), { numRuns: 300 })
   })
 })
+
+describe("ProjectState.resultsOf", () => {
+  const statuses = ["pending", "initiating", "processing", "completed", "failed", "canceled"] as const
+  const arbJob = FastCheck.record({
+    status: FastCheck.constantFrom(...statuses),
+    jobIndex: FastCheck.integer({ min: 0, max: 5 }),
+    withResult: FastCheck.boolean(),
+    tag: FastCheck.integer()
+  }).map(({ jobIndex, status, tag, withResult }): ProjectState.Job => ({
+    jobIndex,
+    imgID: `img-${tag}`,
+    status,
+    attempt: 1,
+    step: 0,
+    stepCount: 4,
+    percent: 0,
+    workerName: undefined,
+    etaSeconds: undefined,
+    etaStartedAt: undefined,
+    etaAt: undefined,
+    awaitingReassignment: false,
+    result: withResult
+      ? {
+        jobIndex,
+        imgID: `img-${tag}`,
+        url: undefined,
+        urlExpiresAt: undefined,
+        seed: tag,
+        outputFormat: "png",
+        nsfwWithheld: false,
+        nsfwDetected: false,
+        workerName: undefined
+      }
+      : undefined,
+    minting: false,
+    error: undefined,
+    lastFrameAt: 0
+  }))
+
+  it("is the completed jobs' results by jobIndex, ties in job order (the stable sort it replaces)", () => {
+    FastCheck.assert(FastCheck.property(FastCheck.array(arbJob, { maxLength: 12 }), (jobs) => {
+      const expected = jobs
+        .flatMap((j) => (j.status === "completed" && j.result !== undefined ? [j.result] : []))
+        .sort((a, b) => a.jobIndex - b.jobIndex)
+      const got = ProjectState.resultsOf(jobs)
+      assert.strictEqual(got.length, expected.length)
+      got.forEach((r, i) => assert.strictEqual(r, expected[i]))
+    }), { numRuns: 500 })
+  })
+})

@@ -932,11 +932,7 @@ export const outcome = (
   final: ProjectState.ProjectState
 ): Effect.Effect<ReadonlyArray<ProjectState.JobResult>, SogniProjectError> => {
   if (final.status === "completed") {
-    return Effect.succeed(
-      final.jobs
-        .flatMap((j) => (j.status === "completed" && j.result !== undefined ? [j.result] : []))
-        .sort((a, b) => a.jobIndex - b.jobIndex)
-    )
+    return Effect.succeed(ProjectState.resultsOf(final.jobs))
   }
   if (final.status === "canceled") {
     return Effect.fail(new SogniProjectError({ reason: "Canceled", projectId: final.id, message: "Project canceled" }))
