@@ -852,8 +852,47 @@ const isToolCallDelta = (u: unknown) =>
   (u.function === undefined ||
     (isObject(u.function) && optString(u.function.name) && optString(u.function.arguments)))
 
-/** @internal */
+const isBalance = (u: unknown) =>
+  isObject(u) && typeof u.settled === "string" && typeof u.credit === "string" && typeof u.debit === "string" &&
+  typeof u.net === "string" && optString(u.relaxedUnclaimed) && optString(u.fastUnclaimed) && optString(u.premiumCredit)
+const isBalances = (u: unknown) => isObject(u) && isBalance(u.sogni) && isBalance(u.spark)
+const isEmptyArray = (u: unknown) => Array.isArray(u) && u.length === 0
+/** Every own value of a plain record passes `check` (what `Schema.Record` with string keys checks). */
+const everyValue = (u: unknown, check: (v: unknown) => boolean): boolean => {
+  if (!isObject(u)) return false
+  for (const key in u) {
+    if (Object.prototype.hasOwnProperty.call(u, key) && !check(u[key])) return false
+  }
+  return true
+}
+const isLLMModelEntry = (v: unknown) => typeof v === "number" || (isObject(v) && typeof v.workers === "number")
+
+/**
+ * Hand-written shape checks by event type (see above). Besides the hot per-frame types, the frames every
+ * connection receives once at its start (`authenticated`, `balanceUpdate`, `changeNetwork`, the model
+ * catalogs) have one too: building a type's schema decoder on its first use costs far more than decoding
+ * (the `authenticated` one allocates ~0.9 MB and takes ~3 ms), which every connection paid before its first
+ * project or chat; frames these checks do not accept (an `authenticated` listing projects to recover, a
+ * missing project list that the schema defaults to empty) still go through the schema.
+ *
+ * @internal
+ */
 export const fastChecks: { readonly [K in ServerEventType]?: (u: unknown) => boolean } = {
+  authenticated: (u) =>
+    isObject(u) && optString(u.id) && optString(u.clientType) && optString(u.username) && optString(u.address) &&
+    optNumber(u.SID) && optNumber(u.clientSID) && optNumber(u.addressSID) && optNumber(u.balanceVersion) &&
+    (u.tokens === undefined || isBalances(u.tokens)) &&
+    // recovered projects (rare, and large schemas) go through the schema; so does a missing list, which it
+    // defaults to []
+    isEmptyArray(u.activeProjects) && isEmptyArray(u.unclaimedCompletedProjects) &&
+    (u.activeLLMJobIDs === undefined ||
+      (Array.isArray(u.activeLLMJobIDs) && u.activeLLMJobIDs.every((x) => typeof x === "string"))) &&
+    optBoolean(u.isMainnet) && optBoolean(u.accountWasMigrated) && optBoolean(u.hasUnclaimedAirdrop) &&
+    optBoolean(u.firstLoginAfterMigration) && optBoolean(u.freeSparkLocked) && optString(u.freeSparkUnlockPath),
+  balanceUpdate: isBalances,
+  changeNetwork: (u) => isObject(u) && (u.network === "fast" || u.network === "relaxed"),
+  swarmModels: (u) => everyValue(u, (v) => typeof v === "number"),
+  swarmLLMModels: (u) => everyValue(u, isLLMModelEntry),
   jobProgress: (u) =>
     isObject(u) && typeof u.jobID === "string" && optString(u.imgID) && optNumber(u.step) &&
     optNumber(u.stepCount) && optNumber(u.progress) && optBoolean(u.hasImage) && optNumber(u.etaSeconds) &&

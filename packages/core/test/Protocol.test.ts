@@ -209,6 +209,99 @@ describe("Protocol fast shape checks", () => {
   }
 })
 
+describe("Protocol fast checks of the connection's opening frames", () => {
+  const value = FastCheck.oneof(
+    FastCheck.string({ maxLength: 4 }),
+    FastCheck.integer(),
+    FastCheck.boolean(),
+    FastCheck.constant(null),
+    FastCheck.constant(undefined),
+    FastCheck.array(FastCheck.oneof(FastCheck.string({ maxLength: 3 }), FastCheck.integer()), { maxLength: 2 })
+  )
+  const str = FastCheck.string({ maxLength: 4 })
+  const maybe = <A,>(valid: FastCheck.Arbitrary<A>) =>
+    FastCheck.oneof({ weight: 4, arbitrary: valid }, { weight: 1, arbitrary: value })
+  const balance = FastCheck.record(
+    {
+      settled: maybe(str), credit: maybe(str), debit: maybe(str), net: maybe(str),
+      relaxedUnclaimed: maybe(str), fastUnclaimed: maybe(str), premiumCredit: maybe(str)
+    },
+    { requiredKeys: [] }
+  )
+  const balances = FastCheck.record({ sogni: maybe(balance), spark: maybe(balance) }, { requiredKeys: [] })
+  const recovered = FastCheck.record({ id: str, status: str }, { requiredKeys: ["id", "status"] })
+  const projects = FastCheck.oneof(
+    FastCheck.constant([]),
+    FastCheck.array(FastCheck.oneof(recovered, value), { maxLength: 2 }),
+    value
+  )
+  const payloads: Record<string, FastCheck.Arbitrary<unknown>> = {
+    authenticated: FastCheck.record(
+      {
+        id: maybe(str), clientType: maybe(str), username: maybe(str), address: maybe(str),
+        SID: maybe(FastCheck.integer()), clientSID: maybe(FastCheck.integer()), addressSID: maybe(FastCheck.integer()),
+        balanceVersion: maybe(FastCheck.integer()), tokens: maybe(balances), subscriptionEntitlement: value,
+        activeProjects: projects, unclaimedCompletedProjects: projects,
+        activeLLMJobIDs: maybe(FastCheck.array(str, { maxLength: 2 })), isMainnet: maybe(FastCheck.boolean()),
+        accountWasMigrated: maybe(FastCheck.boolean()), freeSparkLocked: maybe(FastCheck.boolean()),
+        freeSparkUnlockPath: maybe(str)
+      },
+      { requiredKeys: [] }
+    ),
+    balanceUpdate: balances,
+    changeNetwork: FastCheck.record({ network: FastCheck.oneof(FastCheck.constantFrom("fast", "relaxed", "other"), value) }, {
+      requiredKeys: []
+    }),
+    swarmModels: FastCheck.oneof(
+      FastCheck.dictionary(str, maybe(FastCheck.integer()), { maxKeys: 3 }),
+      value
+    ),
+    swarmLLMModels: FastCheck.oneof(
+      FastCheck.dictionary(
+        str,
+        maybe(FastCheck.oneof(FastCheck.integer(), FastCheck.record({ workers: maybe(FastCheck.integer()), name: str }))),
+        { maxKeys: 3 }
+      ),
+      value
+    )
+  }
+  for (const [type, arbitrary] of Object.entries(payloads)) {
+    it(`${type}: whatever the fast check accepts, the schema accepts too, with the same fields`, () => {
+      let fastHits = 0
+      FastCheck.assert(
+        FastCheck.property(arbitrary, (payload) => {
+          if (!Protocol.fastChecks[type as Protocol.ServerEventType]!(payload)) return true
+          fastHits++
+          const viaSchema = Schema.decodeUnknownEither(
+            Protocol.ServerEventSchemas[type as Protocol.ServerEventType] as Schema.Schema<unknown, unknown>
+          )(payload)
+          if (Either.isLeft(viaSchema)) return false
+          // the fast path hands the payload on as it is: every field the schema's output has must be there,
+          // equal (the schema drops unknown fields; the fast path keeps them, as for the per-frame checks)
+          const out = viaSchema.right as Record<string, unknown>
+          for (const [k, v] of Object.entries(out)) {
+            expect((payload as Record<string, unknown>)[k]).toEqual(v)
+          }
+          return true
+        }),
+        { numRuns: 2000 }
+      )
+      expect(fastHits).toBeGreaterThan(0)
+    })
+  }
+
+  it("an authenticated frame listing projects to recover, or without its project lists, goes through the schema", () => {
+    const base = { id: "C1", tokens: undefined, activeLLMJobIDs: [] }
+    const check = Protocol.fastChecks.authenticated!
+    expect(check({ ...base, activeProjects: [], unclaimedCompletedProjects: [] })).toBe(true)
+    expect(check({ ...base, activeProjects: [{ id: "P1", status: "active" }], unclaimedCompletedProjects: [] })).toBe(false)
+    expect(check(base)).toBe(false)
+    const decoded = Protocol.decodeServerFrame(Protocol.encodeFrame("authenticated", { id: "C1" } as never))
+    expect(Either.isRight(decoded) && decoded.right.type === "authenticated" && decoded.right.payload.activeProjects)
+      .toEqual([])
+  })
+})
+
 describe("Protocol binary frames", () => {
   it("a frame as a Node Buffer, as a plain Uint8Array or as text decodes to the same event (UTF-8 included)", () => {
     const text = Protocol.encodeFrame("jobProgress", { jobID: "J1", imgID: "I1", step: 3, stepCount: 4, workerName: "wörker ✓" })
