@@ -772,7 +772,7 @@ const parseEnvelope = (raw: string | Uint8Array, jobIDs: boolean): { type: strin
     return BASE64.test(data) ? skip("NotJson", "data is not base64 of JSON", type) : skip("BadBase64", "data is not base64", type)
   }
   if (payload === null) return skip("NoData", "data is JSON null", type)
-  return { type, payload: jobIDs ? normalizeIds(payload) : normalizeImgID(payload) }
+  return { type, payload: upperCaseIds(payload, jobIDs) }
 }
 
 /**
@@ -780,26 +780,21 @@ const parseEnvelope = (raw: string | Uint8Array, jobIDs: boolean): { type: strin
  *
  * @since 0.1.0
  */
-export const normalizeIds = (payload: unknown): unknown => {
+export const normalizeIds = (payload: unknown): unknown => upperCaseIds(payload, true)
+
+/** Upper-cases a top-level `imgID` string, and `jobID` too when `jobID` is true (a copy when one changes). */
+const upperCaseIds = (payload: unknown, jobID: boolean): unknown => {
   if (typeof payload !== "object" || payload === null || Array.isArray(payload)) return payload
   const p = payload as Record<string, unknown>
-  const jobID = p.jobID
-  const imgID = p.imgID
-  const upJob = typeof jobID === "string" && LOWER.test(jobID)
-  const upImg = typeof imgID === "string" && LOWER.test(imgID)
+  const job = p.jobID
+  const img = p.imgID
+  const upJob = jobID && typeof job === "string" && LOWER.test(job)
+  const upImg = typeof img === "string" && LOWER.test(img)
   if (!upJob && !upImg) return payload
   const out = { ...p }
-  if (upJob) out.jobID = (jobID as string).toUpperCase()
-  if (upImg) out.imgID = (imgID as string).toUpperCase()
+  if (upJob) out.jobID = (job as string).toUpperCase()
+  if (upImg) out.imgID = (img as string).toUpperCase()
   return out
-}
-
-/** {@link normalizeIds} for `imgID` alone. */
-const normalizeImgID = (payload: unknown): unknown => {
-  if (typeof payload !== "object" || payload === null || Array.isArray(payload)) return payload
-  const imgID = (payload as { imgID?: unknown }).imgID
-  if (typeof imgID !== "string" || !LOWER.test(imgID)) return payload
-  return { ...payload, imgID: imgID.toUpperCase() }
 }
 
 // iterative and bounded: a deeply nested payload must not overflow the stack while it is described

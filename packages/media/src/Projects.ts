@@ -61,7 +61,6 @@ import * as Models from "./Models.js"
 import * as Params from "./Params.js"
 import * as ProjectState from "./ProjectState.js"
 import * as SavedUploads from "./SavedUploads.js"
-import * as MintPath from "./internal/mintPath.js"
 import * as ProjectActor from "./internal/projectActor.js"
 import * as ProjectSpan from "./internal/projectSpan.js"
 import * as Sniff from "./Sniff.js"
@@ -476,11 +475,13 @@ export const make = (options: ProjectsOptions = {}) =>
     })))
 
     const lean = yield* LeanRest.make
-    // the query written into the path (no query object: see `internal/mintPath.ts`)
     const mint: ProjectActor.ActorDeps["mintUrl"] = (kind, projectId, imgID, outputFormat, type, done) => {
       const contentType = contentTypeFor(type === "preview" ? "image" : kind, outputFormat)
-      const path = MintPath.mintPath(kind === "image" || type === "preview", projectId, imgID, type, contentType)
-      lean.getFrom("rest", path, undefined, decodeDownloadUrl, done)
+      const imagePath = kind === "image" || type === "preview"
+      const query = imagePath
+        ? { jobId: projectId, imageId: imgID, type, contentType }
+        : { jobId: projectId, id: imgID, type, contentType }
+      lean.get(imagePath ? "/v1/image/downloadUrl" : "/v1/media/downloadUrl", query, decodeDownloadUrl, done)
     }
 
     const library = options.savedUploads === true ? yield* SavedUploads.fromRest(rest) : undefined
