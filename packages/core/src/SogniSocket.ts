@@ -39,7 +39,6 @@
  *
  * @since 0.1.0
  */
-import * as Socket from "@effect/platform/Socket"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
@@ -358,17 +357,27 @@ const describeThrown = (error: unknown): string => {
   }
 }
 
+/**
+ * How a socket ended on its own: its close (the code and reason of the close frame, or the code the
+ * WebSocket reports without one), or its error event (`stage`: while opening, opening too slowly, or
+ * once open; `cause`: the event, whose `message` says what `ws` saw).
+ */
+type Ended =
+  | { readonly _tag: "Closed"; readonly code: number; readonly reason: string }
+  | { readonly _tag: "Broken"; readonly stage: "Open" | "OpenTimeout" | "Read"; readonly cause: unknown }
+
+const isEnded = (u: unknown): u is Ended =>
+  typeof u === "object" && u !== null && ((u as Ended)._tag === "Closed" || (u as Ended)._tag === "Broken")
+
 /** Why a connection attempt or a connection ended, in words fit for a log line or an error (no secrets). */
 const describeClose = (closed: CloseOutcome): string => {
   const cause = closed.cause
-  if (Socket.SocketCloseError.is(cause)) {
-    return `closed with ${cause.code}${cause.closeReason ? ` (${cause.closeReason.slice(0, 200)})` : ""}`
-  }
-  if (cause instanceof Socket.SocketGenericError) {
+  if (isEnded(cause)) {
+    if (cause._tag === "Closed") return `closed with ${cause.code}${cause.reason ? ` (${cause.reason.slice(0, 200)})` : ""}`
     const inner = (cause.cause as { message?: unknown } | undefined)?.message
-    const what = cause.reason === "OpenTimeout"
+    const what = cause.stage === "OpenTimeout"
       ? "opening timed out"
-      : cause.reason === "Open"
+      : cause.stage === "Open"
       ? "could not open the socket"
       : "the connection broke"
     return typeof inner === "string" && inner.length > 0 ? `${what}: ${inner.slice(0, 200)}` : what
@@ -717,35 +726,29 @@ export const make = (options?: {
             heardYet = true
             Deferred.unsafeDone(heardOnce, Exit.void)
           }
-          // Node: `ws` hands each frame to `receive` itself (no event, none of the reader's per-message
-          // checks); what handling a frame returns (a warning to log) runs as the reader would run it: a
-          // fiber in a set that closes with the connection (nothing runs after that). A browser's frames
-          // still come through `runRaw` below.
+          // Node: `ws` hands each frame to `receive` itself (no event, none of a reader's per-message
+          // checks; see `WebSocketTransport.open`); a browser's frames come as message events (`onMessage`
+          // below). What handling a frame returns (a warning to log) runs in a fiber of a set that closes
+          // with the connection (nothing runs after that).
           const afterFrame = yield* FiberSet.runtime(yield* FiberSet.make<void>())<never>()
-          const receive = (raw: string | Uint8Array): void => {
+          const handle = (raw: string | Uint8Array): Effect.Effect<void> | undefined => {
             markHeard()
-            const after = onFrame(raw)
-            if (after !== undefined) afterFrame(after)
+            return onFrame(raw)
           }
-          const constructor = (u: string) => {
-            const plain: Record<string, string> = {}
-            for (const [k, v] of Object.entries(headers)) plain[k] = Redacted.value(v)
-            current = WebSocketTransport.open(u, plain, {
-              maxPayload: settings.maxFrameBytes,
-              onHeard: markHeard,
-              onFrame: receive
-            })
-            return current
+          const receive = (raw: string | Uint8Array): void => {
+            const after = handle(raw)
+            if (after !== undefined) afterFrame(after)
           }
           // Node's `ws` loads with the first connection (not at import); later ones find it loaded
           const loadingTransport = WebSocketTransport.load()
           if (loadingTransport !== undefined) yield* Effect.promise(() => loadingTransport)
-          const socket = yield* Socket.makeWebSocket(url, {
-            closeCodeIsError: (code) => code !== 1000,
-            openTimeout: settings.connectTimeout
-          }).pipe(Effect.provideService(Socket.WebSocketConstructor, constructor))
-          const write = yield* socket.writer
-          currentClose = Effect.ignore(write(new Socket.CloseEvent(1000, "Client disconnected")))
+          // Writes wait until the socket is open and, once the connection has ended, wait (until
+          // interrupted) instead of going into a closed socket: a frame the sender took from the outbox is
+          // then put back for the next connection.
+          const writable = Effect.unsafeMakeLatch(false)
+          const writeNowOr = (f: (ws: globalThis.WebSocket) => void) => writable.whenOpen(Effect.sync(() => f(current!)))
+          const write = (text: string) => writeNowOr((ws) => ws.send(text))
+          currentClose = Effect.ignore(writeNowOr((ws) => ws.close(1000, "Client disconnected")))
           yield* Effect.addFinalizer(() => Effect.sync(() => (currentClose = Effect.void)))
           let opened = false
           ready = yield* Deferred.make<void, SogniError>()
@@ -838,18 +841,79 @@ export const make = (options?: {
             yield* Effect.forkIn(keepAlive, connectionScope)
           })
 
-          const exit = yield* Effect.exit(socket.runRaw((raw) => {
-            markHeard()
-            return onFrame(raw)
-          }, { onOpen }))
+          // One connection: the socket opens (within `connectTimeout`), `onOpen` starts the sender and
+          // the keepalive, and it runs until the socket closes or fails. Closing its scope (the end, or an
+          // interruption) closes the socket (1000) and stops handling its frames.
+          const connection = Effect.scoped(Effect.gen(function*() {
+            // how the connection ends: the socket's close (its code and reason) or its error event
+            const ended = yield* Deferred.make<void, Ended>()
+            // open, or ended before it opened
+            const opening = yield* Deferred.make<void, Ended>()
+            let isOpen = false
+            const end = (why: Ended) => {
+              Deferred.unsafeDone(opening, Exit.fail(why))
+              Deferred.unsafeDone(ended, Exit.fail(why))
+            }
+            const ws = yield* Effect.acquireRelease(
+              Effect.sync(() => {
+                const plain: Record<string, string> = {}
+                for (const [k, v] of Object.entries(headers)) plain[k] = Redacted.value(v)
+                return (current = WebSocketTransport.open(url, plain, {
+                  maxPayload: settings.maxFrameBytes,
+                  onHeard: markHeard,
+                  onFrame: receive
+                }))
+              }),
+              (ws) => Effect.sync(() => ws.close(1000))
+            )
+            // In Node this listener is never called: registering it connects `receive` to the frames
+            // (`WebSocketTransport.open`), removing it disconnects them. A browser's binary frame is a
+            // `Blob` (the default `binaryType`), read into bytes before it is handled.
+            const onMessage = (event: { readonly data: unknown }): void => {
+              const data = event.data
+              if (data instanceof Blob) {
+                afterFrame(Effect.flatMap(Effect.promise(() => data.arrayBuffer()), (buffer) =>
+                  handle(new Uint8Array(buffer)) ?? Effect.void))
+              } else {
+                receive(data as string | Uint8Array)
+              }
+            }
+            const onError = (cause: unknown) => {
+              ws.removeEventListener("message", onMessage)
+              ws.removeEventListener("close", onClose)
+              end({ _tag: "Broken", stage: isOpen ? "Read" : "Open", cause })
+            }
+            const onClose = (event: { readonly code: number; readonly reason: string }) => {
+              ws.removeEventListener("message", onMessage)
+              ws.removeEventListener("error", onError)
+              end({ _tag: "Closed", code: event.code, reason: event.reason })
+            }
+            ws.addEventListener("close", onClose, { once: true })
+            ws.addEventListener("error", onError, { once: true })
+            ws.addEventListener("message", onMessage)
+            if (ws.readyState !== 1) {
+              ws.addEventListener("open", () => Deferred.unsafeDone(opening, Exit.void), { once: true })
+              yield* Deferred.await(opening).pipe(Effect.timeoutFail({
+                duration: settings.connectTimeout,
+                onTimeout: (): Ended => ({ _tag: "Broken", stage: "OpenTimeout", cause: "timeout waiting for \"open\"" })
+              }))
+            }
+            isOpen = true
+            writable.unsafeOpen()
+            yield* onOpen
+            // a normal close (1000) ends the connection without an error
+            return yield* Deferred.await(ended).pipe(
+              Effect.catchIf((why) => why._tag === "Closed" && why.code === 1000, () => Effect.void)
+            )
+          })).pipe(Effect.ensuring(Effect.sync(() => writable.unsafeClose())))
+
+          const exit = yield* Effect.exit(connection)
           return Exit.match(exit, {
             onSuccess: () => new CloseOutcome({ code: 1000, opened, cause: undefined }),
             onFailure: (cause) => {
               if (livenessFailure !== undefined) return new CloseOutcome({ code: 1006, opened, cause: livenessFailure })
               const error = cause._tag === "Fail" ? cause.error : undefined
-              if (Socket.SocketCloseError.is(error)) {
-                return new CloseOutcome({ code: error.code, opened, cause: error })
-              }
+              if (error?._tag === "Closed") return new CloseOutcome({ code: error.code, opened, cause: error })
               // transport failures without a close frame (refused, reset, open timeout) count as 1006
               return new CloseOutcome({ code: 1006, opened, cause: error ?? cause })
             }
@@ -858,7 +922,7 @@ export const make = (options?: {
       )
 
     const unexpectedStatus = (cause: unknown): number | undefined => {
-      const message = cause instanceof Socket.SocketGenericError ? String((cause.cause as any)?.message ?? "") : ""
+      const message = isEnded(cause) && cause._tag === "Broken" ? String((cause.cause as any)?.message ?? "") : ""
       const match = /Unexpected server response: (\d+)/.exec(message)
       return match ? Number(match[1]) : undefined
     }

@@ -95,8 +95,7 @@ interface LightMessageEvent {
  * With `onFrame`, registering a plain-function message listener (the reader's) connects `onFrame` to
  * `ws`'s `message` emit instead, and removing it disconnects it: frames reach `onFrame` exactly while
  * the reader listens (from its start until it sees `close` or `error`, as before), with no event and no
- * call of the listener. The reader (`@effect/platform`'s `runRaw`) would only hand `data` on after a
- * `Blob` test and an `Effect.isEffect` test of what its handler returns, per frame.
+ * call of the listener (whose browser path reads `Blob` frames, which `ws` never gives).
  */
 const lightMessageEvents = (socket: WS, onFrame: OpenOptions["onFrame"]): WS => {
   const wrappers = new Map<MessageListener, (data: WS.RawData, isBinary: boolean) => void>()
