@@ -746,9 +746,9 @@ export const make = (options?: {
           // interrupted) instead of going into a closed socket: a frame the sender took from the outbox is
           // then put back for the next connection.
           const writable = Effect.unsafeMakeLatch(false)
-          const writeNowOr = (f: (ws: globalThis.WebSocket) => void) => writable.whenOpen(Effect.sync(() => f(current!)))
-          const write = (text: string) => writeNowOr((ws) => ws.send(text))
-          currentClose = Effect.ignore(writeNowOr((ws) => ws.close(1000, "Client disconnected")))
+          const whenWritable = (f: (ws: globalThis.WebSocket) => void) => writable.whenOpen(Effect.sync(() => f(current!)))
+          const write = (text: string) => whenWritable((ws) => ws.send(text))
+          currentClose = Effect.ignore(whenWritable((ws) => ws.close(1000, "Client disconnected")))
           yield* Effect.addFinalizer(() => Effect.sync(() => (currentClose = Effect.void)))
           let opened = false
           ready = yield* Deferred.make<void, SogniError>()
