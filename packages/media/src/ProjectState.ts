@@ -967,7 +967,8 @@ const step = (state: ProjectState, input: Input, inPlace: boolean, quiet = false
       return acc
     }
   }
-  return { state: b.state, events: b.events, commands: b.commands }
+  // in place, the builder is the step (its owner reads it at once and drops it): one object less per frame
+  return inPlace ? b : { state: b.state, events: b.events, commands: b.commands }
 }
 
 /**

@@ -886,7 +886,10 @@ export const make = (options: ProjectsOptions = {}) =>
           Effect.flatMap(prepared(input), (p) =>
             Effect.map(Effect.acquireRelease(submit(p), cancelOnInterrupt), (project) => project.events))
         ),
-      run: (input) => Effect.flatMap(prepared(input), runPrepared),
+      // suspended: the caller's stack keeps the effect it was handed for as long as the project runs (its
+      // `flatMap` frames hold their source effect), so the validation's effect tree (the span's tracer
+      // lookups, their closures and contexts: ~0.7 KB) is built inside and let go once it ran
+      run: (input) => Effect.suspend(() => Effect.flatMap(prepared(input), runPrepared)),
       adopt,
       get: (id) => Effect.sync(() => Option.map(Option.fromNullable(tracked.get(id.toUpperCase())), (t) => t.project)),
       active: Effect.sync(() => [...tracked.keys()])
