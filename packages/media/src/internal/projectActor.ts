@@ -875,39 +875,47 @@ export const make = (
   startInCaller = false,
   runtime?: Runtime.Runtime<never> | undefined
 ): Effect.Effect<ProjectActor> =>
-  Effect.gen(function*() {
-    const host = yield* hostOf(parent)
-    const actor = new Actor(
-      deps,
-      prepared,
-      keepBacklog,
-      adopted,
-      startInCaller,
-      host,
-      runtime ?? (yield* Effect.runtime<never>())
-    )
-    if (host.closed) {
-      // made in a scope that has closed: released at once, as a scope forked from it would have been
-      actor.detach()
-      return actor
-    }
-    host.actors.add(actor)
-    deps.track(actor)
-    actor.unroute = deps.route(actor.id, actor.onServerEvent)
-    if (adopted === undefined) {
-      if (!startInCaller) actor.runFork(Effect.interruptible(actor.startNow()))
-    } else {
-      // already on the server: counted as written on this connection, brought up to date by its snapshot
-      actor.sentOn = deps.generation()
-      actor.sent = true
-      actor.offer({ _tag: "Recovered", project: adopted.project, active: adopted.active, now: actor.now() })
-    }
-    if (deps.sharedWatchdog !== true) {
-      actor.ownWatchdog = true
-      actor.runFork(Effect.interruptible(actor.watchdog()))
-    }
+  // `flatMap`s, not `Effect.gen`: a generator function made per project gets a prototype object and hidden
+  // classes of its own on its first run, allocated in the old generation, where they outlive the project
+  // as garbage until the next mark-compact
+  Effect.flatMap(hostOf(parent), (host) =>
+    runtime !== undefined
+      ? Effect.sync(() => open(deps, host, prepared, keepBacklog, adopted, startInCaller, runtime))
+      : Effect.map(Effect.runtime<never>(), (caller) => open(deps, host, prepared, keepBacklog, adopted, startInCaller, caller)))
+
+/** The body of {@link make}, once the host and the runtime are known: everything here is synchronous. */
+const open = (
+  deps: ActorDeps,
+  host: Host,
+  prepared: Prepared,
+  keepBacklog: boolean,
+  adopted: Adopted | undefined,
+  startInCaller: boolean,
+  runtime: Runtime.Runtime<never>
+): ProjectActor => {
+  const actor = new Actor(deps, prepared, keepBacklog, adopted, startInCaller, host, runtime)
+  if (host.closed) {
+    // made in a scope that has closed: released at once, as a scope forked from it would have been
+    actor.detach()
     return actor
-  })
+  }
+  host.actors.add(actor)
+  deps.track(actor)
+  actor.unroute = deps.route(actor.id, actor.onServerEvent)
+  if (adopted === undefined) {
+    if (!startInCaller) actor.runFork(Effect.interruptible(actor.startNow()))
+  } else {
+    // already on the server: counted as written on this connection, brought up to date by its snapshot
+    actor.sentOn = deps.generation()
+    actor.sent = true
+    actor.offer({ _tag: "Recovered", project: adopted.project, active: adopted.active, now: actor.now() })
+  }
+  if (deps.sharedWatchdog !== true) {
+    actor.ownWatchdog = true
+    actor.runFork(Effect.interruptible(actor.watchdog()))
+  }
+  return actor
+}
 
 /**
  * The actors of one parent scope that are not released yet. The scope gets one finalizer for all of them
