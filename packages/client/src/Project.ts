@@ -626,11 +626,20 @@ export class Project extends Emitter<ProjectEventMap> {
   _applyPlain(event: ProjectState.ProjectEvent, state: ProjectState.ProjectState): Job | undefined {
     this.syncJobs(state)
     switch (event._tag) {
-      case "Queued":
-        this.queueInfo = {
-          ...(event.estimatedStartSeconds !== undefined ? { estimatedStartAt: secondsFromNow(event.estimatedStartSeconds) } : {}),
-          ...(event.queueStatus === "waiting" || event.queueStatus === "no-workers" ? { queueStatus: event.queueStatus } : {})
-        }
+      case "Queued": {
+        // built field by field, not as a spread copy given one more field: V8 makes such an object a new
+        // hidden class every time (no transition is kept from the copy's), in the old generation
+        const estimatedStartAt = event.estimatedStartSeconds !== undefined
+          ? secondsFromNow(event.estimatedStartSeconds)
+          : undefined
+        const queueStatus = event.queueStatus === "waiting" || event.queueStatus === "no-workers"
+          ? event.queueStatus
+          : undefined
+        this.queueInfo = estimatedStartAt !== undefined
+          ? queueStatus !== undefined ? { estimatedStartAt, queueStatus } : { estimatedStartAt }
+          : queueStatus !== undefined
+          ? { queueStatus }
+          : {}
         this._reportProgress()
         this.emit("updated", ["queuePosition", "status"])
         this._context.emitProject({
@@ -638,9 +647,10 @@ export class Project extends Emitter<ProjectEventMap> {
           projectId: this.id,
           queuePosition: event.position ?? 0,
           ...(event.estimatedStartSeconds !== undefined ? { estimatedStartSeconds: event.estimatedStartSeconds } : {}),
-          ...(event.queueStatus === "waiting" || event.queueStatus === "no-workers" ? { queueStatus: event.queueStatus } : {})
+          ...(queueStatus !== undefined ? { queueStatus } : {})
         })
         return undefined
+      }
       case "JobInitiating":
       case "JobStarted": {
         // a worker took the project: the queue wait is over

@@ -491,18 +491,33 @@ class Builder {
       const j = this.mutableJob(i)
       j.percent = percent
       if (j.status !== "completed" && !this.quiet) {
-        const fields = {
-          projectId: this.state.id,
-          jobIndex: j.jobIndex,
-          imgID: j.imgID,
-          step: j.step,
-          stepCount: j.stepCount,
-          percent: j.percent,
-          etaSeconds: j.etaSeconds,
-          etaMin,
-          etaMax
-        }
-        this.emit(Ev.JobProgress(fromEta ? { ...fields, fromEta } : fields))
+        // written out in full either way (no spread copy plus a field: see `applyServer`'s job events)
+        this.emit(Ev.JobProgress(
+          fromEta
+            ? {
+              projectId: this.state.id,
+              jobIndex: j.jobIndex,
+              imgID: j.imgID,
+              step: j.step,
+              stepCount: j.stepCount,
+              percent: j.percent,
+              etaSeconds: j.etaSeconds,
+              etaMin,
+              etaMax,
+              fromEta
+            }
+            : {
+              projectId: this.state.id,
+              jobIndex: j.jobIndex,
+              imgID: j.imgID,
+              step: j.step,
+              stepCount: j.stepCount,
+              percent: j.percent,
+              etaSeconds: j.etaSeconds,
+              etaMin,
+              etaMax
+            }
+        ))
       }
     }
     this.projectProgress()
@@ -625,11 +640,19 @@ const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void
           const status: JobStatus = p.type === "initiatingModel" ? "initiating" : "processing"
           b.setJob(i, { status, workerName: p.workerName ?? job.workerName, awaitingReassignment: false })
           const j = b.jobAt(i)
-          const payload = { projectId: s.id, jobIndex: j.jobIndex, imgID: j.imgID, workerName: j.workerName }
+          // each event's fields written out: a spread copy given one more field takes a hidden class V8
+          // makes anew every time (no transition is kept from the copy's), and allocates in the old
+          // generation: a dead map per job until the next mark-compact
           b.emit(
             p.type === "initiatingModel"
-              ? Ev.JobInitiating({ ...payload, preparation: p.preparation })
-              : Ev.JobStarted(payload)
+              ? Ev.JobInitiating({
+                projectId: s.id,
+                jobIndex: j.jobIndex,
+                imgID: j.imgID,
+                workerName: j.workerName,
+                preparation: p.preparation
+              })
+              : Ev.JobStarted({ projectId: s.id, jobIndex: j.jobIndex, imgID: j.imgID, workerName: j.workerName })
           )
           return
         }
@@ -967,7 +990,8 @@ const step = (state: ProjectState, input: Input, inPlace: boolean, quiet = false
       return acc
     }
   }
-  return { state: b.state, events: b.events, commands: b.commands }
+  // in place, the builder is the step (its owner reads it at once and drops it): one object less per frame
+  return inPlace ? b : { state: b.state, events: b.events, commands: b.commands }
 }
 
 /**

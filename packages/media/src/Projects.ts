@@ -550,20 +550,28 @@ export const make = (options: ProjectsOptions = {}) =>
       return span === undefined ? check : Effect.withParentSpan(check, span)
     }
 
-    /** Input bytes must be a file of the slot's kind (by magic bytes) before anything is uploaded. */
-    const checkUploadFormat = (u: JobRequestBuilder.Upload): Effect.Effect<void, SogniError.SogniInvalidRequest> => {
-      const expected = u.endpoint === "image" ? "image" : u.slot === "referenceVideo" ? "video" : "audio"
-      const found = detectFormat(u.bytes)
-      if (found !== undefined && Object.hasOwn(formatKinds, found) && formatKinds[found] === expected) return Effect.void
-      return Effect.fail(
-        new SogniError.SogniInvalidRequest({
-          field: u.key,
-          rule: "format",
-          message: found === undefined
-            ? `${u.key} is not a recognised ${expected} file (${uploadFormats[expected]})`
-            : `${u.key} must be ${expected === "image" ? "an" : "a"} ${expected} file (${uploadFormats[expected]}), got ${found}`
-        })
-      )
+    /**
+     * Input bytes must be a file of the slot's kind (by magic bytes) before anything is uploaded: the
+     * refusal of the first upload that is not, or none.
+     */
+    const uploadFormatError = (
+      plan: ReadonlyArray<ReadonlyArray<JobRequestBuilder.Upload>>
+    ): SogniError.SogniInvalidRequest | undefined => {
+      for (const batch of plan) {
+        for (const u of batch) {
+          const expected = u.endpoint === "image" ? "image" : u.slot === "referenceVideo" ? "video" : "audio"
+          const found = detectFormat(u.bytes)
+          if (found !== undefined && Object.hasOwn(formatKinds, found) && formatKinds[found] === expected) continue
+          return new SogniError.SogniInvalidRequest({
+            field: u.key,
+            rule: "format",
+            message: found === undefined
+              ? `${u.key} is not a recognised ${expected} file (${uploadFormats[expected]})`
+              : `${u.key} must be ${expected === "image" ? "an" : "a"} ${expected} file (${uploadFormats[expected]}), got ${found}`
+          })
+        }
+      }
+      return undefined
     }
 
     /**
@@ -580,43 +588,60 @@ export const make = (options: ProjectsOptions = {}) =>
     const prepare = (params: unknown): Effect.Effect<Prepared, SogniError.SogniError> =>
       ProjectSpan.use("Projects.prepare", (span) => prepareIn(params, span))
 
+    /**
+     * The validation and the build, in the order they always ran: decode, the model's description, the id,
+     * the video/audio rules when needed, the request, the size preset, the upload formats.
+     *
+     * Written with `flatMap` rather than `Effect.gen`: a generator function made per call gets a prototype
+     * object of its own, and hidden classes for it and its generator, on its first run. V8 allocates
+     * those in the old generation, where no scavenge frees them, so every prepared project left dead
+     * prototypes and maps there until the next mark-compact (`--log-maps` on the paced fan-out: one
+     * initial map and one prototype normalization per prepare).
+     */
     const prepareIn = (params: unknown, span: Tracer.Span | undefined): Effect.Effect<Prepared, SogniError.SogniError> =>
-      Effect.gen(function*() {
-        const decoded = yield* Params.decode(params)
-        const model = yield* models.describe(decoded.modelId)
-        const projectId = Protocol.makeId()
-        const appSource = Option.getOrUndefined(settings.appSource)
-        const kinds = JobRequestBuilder.needsKindChecks(decoded) ? yield* loadKindChecks : undefined
-        const request = yield* JobRequestBuilder.buildWith(decoded, {
-          projectId,
-          model,
-          ...(appSource !== undefined ? { appSource } : {})
-        }, kinds)
-        if (decoded.type === "image" && model.media === "image") {
-          yield* checkSizePreset(decoded, model.id, span)
-        }
-        const plan = JobRequestBuilder.uploadPlan(JobRequestBuilder.normalize(decoded))
-        for (const batch of plan) for (const u of batch) yield* checkUploadFormat(u)
-        const keyFrame = request.keyFrames[0] ?? {}
-        const steps = typeof keyFrame.steps === "number" ? keyFrame.steps : undefined
-        return {
-          request,
-          numberOfMedia: request.numberOfImages,
-          steps,
-          disableSafety: request.disableSafety ?? false,
-          kind: model.media,
-          outputFormat: request.outputFormat,
-          uploads: plan.map((batch) =>
-            batch.map((u): UploadSpec => ({
-              slot: u.slot,
-              endpoint: u.endpoint,
-              id: u.id,
-              bytes: u.bytes,
-              contentType: Option.getOrUndefined(u.contentType)
-            }))
-          )
-        } satisfies Prepared
-      })
+      Effect.flatMap(Params.decode(params), (decoded) =>
+        Effect.flatMap(models.describe(decoded.modelId), (model) => {
+          const projectId = Protocol.makeId()
+          const appSource = Option.getOrUndefined(settings.appSource)
+          const build = (kinds: JobRequestBuilder.KindChecks | undefined) =>
+            Effect.flatMap(
+              JobRequestBuilder.buildWith(decoded, {
+                projectId,
+                model,
+                ...(appSource !== undefined ? { appSource } : {})
+              }, kinds),
+              (request) => {
+                const finish = (): Effect.Effect<Prepared, SogniError.SogniInvalidRequest> => {
+                  const plan = JobRequestBuilder.uploadPlan(JobRequestBuilder.normalize(decoded))
+                  const refused = uploadFormatError(plan)
+                  if (refused !== undefined) return Effect.fail(refused)
+                  const keyFrame = request.keyFrames[0] ?? {}
+                  const steps = typeof keyFrame.steps === "number" ? keyFrame.steps : undefined
+                  return Effect.succeed({
+                    request,
+                    numberOfMedia: request.numberOfImages,
+                    steps,
+                    disableSafety: request.disableSafety ?? false,
+                    kind: model.media,
+                    outputFormat: request.outputFormat,
+                    uploads: plan.map((batch) =>
+                      batch.map((u): UploadSpec => ({
+                        slot: u.slot,
+                        endpoint: u.endpoint,
+                        id: u.id,
+                        bytes: u.bytes,
+                        contentType: Option.getOrUndefined(u.contentType)
+                      }))
+                    )
+                  } satisfies Prepared)
+                }
+                return decoded.type === "image" && model.media === "image"
+                  ? Effect.flatMap(checkSizePreset(decoded, model.id, span), finish)
+                  : Effect.suspend(finish)
+              }
+            )
+          return JobRequestBuilder.needsKindChecks(decoded) ? Effect.flatMap(loadKindChecks, build) : build(undefined)
+        }))
 
     const prepared = (input: Input): Effect.Effect<Prepared, SogniError.SogniError> =>
       isPrepared(input) ? Effect.succeed(input) : prepare(input)
@@ -886,7 +911,10 @@ export const make = (options: ProjectsOptions = {}) =>
           Effect.flatMap(prepared(input), (p) =>
             Effect.map(Effect.acquireRelease(submit(p), cancelOnInterrupt), (project) => project.events))
         ),
-      run: (input) => Effect.flatMap(prepared(input), runPrepared),
+      // suspended: the caller's stack keeps the effect it was handed for as long as the project runs (its
+      // `flatMap` frames hold their source effect), so the validation's effect tree (the span's tracer
+      // lookups, their closures and contexts: ~0.7 KB) is built inside and let go once it ran
+      run: (input) => Effect.suspend(() => Effect.flatMap(prepared(input), runPrepared)),
       adopt,
       get: (id) => Effect.sync(() => Option.map(Option.fromNullable(tracked.get(id.toUpperCase())), (t) => t.project)),
       active: Effect.sync(() => [...tracked.keys()])

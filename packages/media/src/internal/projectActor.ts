@@ -49,13 +49,14 @@ export const eventBufferCapacity = 1024
 export const mailboxCapacity = 1024
 
 /**
- * A URL mint handed to the service's mint queue: plain callbacks, no fiber or effect per mint.
+ * A URL mint handed to the service's mint queue: plain callbacks, no fiber or effect per mint (methods:
+ * called on the work, never detached from it).
  */
 export interface MintWork {
   /** False once the project was released: its queued mints are skipped and late answers dropped. */
-  readonly wanted: () => boolean
+  wanted(): boolean
   /** Starts the mint; it calls `finish` exactly once, when the answer (or the final failure) arrived. */
-  readonly start: (finish: () => void) => void
+  start(finish: () => void): void
 }
 
 /** The timing bounds an actor works with (already decoded). */
@@ -257,8 +258,11 @@ class Actor implements ProjectActor {
   ticking = false
   /** The callers waiting for the end (`await`): plain callbacks rather than a `Deferred` per project. */
   waiters: Set<(final: ProjectState.ProjectState) => void> | undefined = undefined
-  /** The `startInCaller` caller's own wait (`end`): one slot, no set. */
-  callerWaiter: ((final: ProjectState.ProjectState) => void) | undefined = undefined
+  /**
+   * The `startInCaller` caller's own wait (`end`): one slot, no set, holding the wait's own `resume` (no
+   * closure around it kept for the project's life).
+   */
+  callerResume: ((effect: Effect.Effect<ProjectState.ProjectState>) => void) | undefined = undefined
   cancelAnswers: Set<Deferred.Deferred<void, SogniProjectError>> | undefined = undefined
   // mailbox
   applying = false
@@ -449,10 +453,10 @@ class Actor implements ProjectActor {
     const events = step.events
     for (let i = 0; i < events.length; i++) this.publish(events[i]!)
     if (ProjectState.isTerminal(state.status)) {
-      const callerWaiter = this.callerWaiter
-      if (callerWaiter !== undefined) {
-        this.callerWaiter = undefined
-        callerWaiter(state)
+      const callerResume = this.callerResume
+      if (callerResume !== undefined) {
+        this.callerResume = undefined
+        callerResume(Effect.succeed(state))
       }
       const waiters = this.waiters
       if (waiters !== undefined) {
@@ -496,47 +500,6 @@ class Actor implements ProjectActor {
   }
 
   // --- commands --------------------------------------------------------------------------------
-  /** A URL mint as queue work: the answer is folded on the turn it arrives. */
-  mintWork(command: ProjectState.Command & { readonly _tag: "MintUrl" | "MintPreview" }): MintWork {
-    return {
-      wanted: () => !this.released,
-      start: (finish) => {
-        const preview = command._tag === "MintPreview"
-        this.deps.mintUrl(
-          this.kind,
-          this.id,
-          command.imgID,
-          preview ? "png" : this.outputFormat,
-          preview ? "preview" : "complete",
-          (result) => {
-            finish()
-            if (this.released) return
-            const at = this.now()
-            if (Either.isRight(result)) {
-              this.offer(
-                preview
-                  ? { _tag: "PreviewMinted", imgID: command.imgID, url: result.right, now: at }
-                  : {
-                    _tag: "UrlMinted",
-                    imgID: command.imgID,
-                    url: result.right,
-                    expiresAt: at + this.deps.timing.urlLifetimeMillis,
-                    now: at
-                  }
-              )
-              return
-            }
-            this.deps.fork(Effect.logWarning(
-              `${preview ? "preview" : "result"} URL for job ${command.imgID} could not be minted: ${result.left.message}`
-            ))
-            // a result without its URL still ends its job (the URL stays undefined); a preview is just skipped
-            if (!preview) this.offer({ _tag: "UrlMinted", imgID: command.imgID, url: undefined, expiresAt: undefined, now: at })
-          }
-        )
-      }
-    }
-  }
-
   runCommand(command: ProjectState.Command & { readonly _tag: "Resubmit" | "LookUp" }): Effect.Effect<void> {
     switch (command._tag) {
       case "Resubmit":
@@ -562,7 +525,7 @@ class Actor implements ProjectActor {
   /** Mints go to the service's mint queue; other commands run in the project's own fibers. */
   dispatch(command: ProjectState.Command): void {
     if (command._tag === "Resubmit" || command._tag === "LookUp") this.runFork(Effect.interruptible(this.runCommand(command)))
-    else this.deps.enqueueMint(this.mintWork(command))
+    else this.deps.enqueueMint(new ActorMint(this, command))
   }
 
   // the effects below are built when used, not kept per project for its whole life
@@ -745,17 +708,69 @@ class Actor implements ProjectActor {
     // primitive of it, with no `onInterrupt` wrapper (see the interface note)
     return Effect.async<ProjectState.ProjectState>((resume) => {
       if (ProjectState.isTerminal(this.current_.status)) resume(Effect.succeed(this.current_))
-      else this.callerWaiter = (final) => resume(Effect.succeed(final))
+      else this.callerResume = resume
     })
   }
 
   get finish(): Effect.Effect<void> {
     return Effect.suspend(() => {
-      this.callerWaiter = undefined
+      this.callerResume = undefined
       if (!this.closeInCaller) return Effect.void
       this.closeInCaller = false
       return ProjectState.isTerminal(this.current_.status) ? this.release() : Effect.void
     })
+  }
+}
+
+/**
+ * A URL mint of one job as queue work, its answer folded on the turn it arrives: the actor and the
+ * command in two fields, the behaviour on the prototype (a burst of results queues hundreds of these; an
+ * object with two closures and their context was about four times the size).
+ */
+class ActorMint implements MintWork {
+  constructor(
+    readonly actor: Actor,
+    readonly command: ProjectState.Command & { readonly _tag: "MintUrl" | "MintPreview" }
+  ) {}
+
+  wanted(): boolean {
+    return !this.actor.released
+  }
+
+  start(finish: () => void): void {
+    const { actor, command } = this
+    const preview = command._tag === "MintPreview"
+    actor.deps.mintUrl(
+      actor.kind,
+      actor.id,
+      command.imgID,
+      preview ? "png" : actor.outputFormat,
+      preview ? "preview" : "complete",
+      (result) => {
+        finish()
+        if (actor.released) return
+        const at = actor.now()
+        if (Either.isRight(result)) {
+          actor.offer(
+            preview
+              ? { _tag: "PreviewMinted", imgID: command.imgID, url: result.right, now: at }
+              : {
+                _tag: "UrlMinted",
+                imgID: command.imgID,
+                url: result.right,
+                expiresAt: at + actor.deps.timing.urlLifetimeMillis,
+                now: at
+              }
+          )
+          return
+        }
+        actor.deps.fork(Effect.logWarning(
+          `${preview ? "preview" : "result"} URL for job ${command.imgID} could not be minted: ${result.left.message}`
+        ))
+        // a result without its URL still ends its job (the URL stays undefined); a preview is just skipped
+        if (!preview) actor.offer({ _tag: "UrlMinted", imgID: command.imgID, url: undefined, expiresAt: undefined, now: at })
+      }
+    )
   }
 }
 
@@ -860,39 +875,47 @@ export const make = (
   startInCaller = false,
   runtime?: Runtime.Runtime<never> | undefined
 ): Effect.Effect<ProjectActor> =>
-  Effect.gen(function*() {
-    const host = yield* hostOf(parent)
-    const actor = new Actor(
-      deps,
-      prepared,
-      keepBacklog,
-      adopted,
-      startInCaller,
-      host,
-      runtime ?? (yield* Effect.runtime<never>())
-    )
-    if (host.closed) {
-      // made in a scope that has closed: released at once, as a scope forked from it would have been
-      actor.detach()
-      return actor
-    }
-    host.actors.add(actor)
-    deps.track(actor)
-    actor.unroute = deps.route(actor.id, actor.onServerEvent)
-    if (adopted === undefined) {
-      if (!startInCaller) actor.runFork(Effect.interruptible(actor.startNow()))
-    } else {
-      // already on the server: counted as written on this connection, brought up to date by its snapshot
-      actor.sentOn = deps.generation()
-      actor.sent = true
-      actor.offer({ _tag: "Recovered", project: adopted.project, active: adopted.active, now: actor.now() })
-    }
-    if (deps.sharedWatchdog !== true) {
-      actor.ownWatchdog = true
-      actor.runFork(Effect.interruptible(actor.watchdog()))
-    }
+  // `flatMap`s, not `Effect.gen`: a generator function made per project gets a prototype object and hidden
+  // classes of its own on its first run, allocated in the old generation, where they outlive the project
+  // as garbage until the next mark-compact
+  Effect.flatMap(hostOf(parent), (host) =>
+    runtime !== undefined
+      ? Effect.sync(() => open(deps, host, prepared, keepBacklog, adopted, startInCaller, runtime))
+      : Effect.map(Effect.runtime<never>(), (caller) => open(deps, host, prepared, keepBacklog, adopted, startInCaller, caller)))
+
+/** The body of {@link make}, once the host and the runtime are known: everything here is synchronous. */
+const open = (
+  deps: ActorDeps,
+  host: Host,
+  prepared: Prepared,
+  keepBacklog: boolean,
+  adopted: Adopted | undefined,
+  startInCaller: boolean,
+  runtime: Runtime.Runtime<never>
+): ProjectActor => {
+  const actor = new Actor(deps, prepared, keepBacklog, adopted, startInCaller, host, runtime)
+  if (host.closed) {
+    // made in a scope that has closed: released at once, as a scope forked from it would have been
+    actor.detach()
     return actor
-  })
+  }
+  host.actors.add(actor)
+  deps.track(actor)
+  actor.unroute = deps.route(actor.id, actor.onServerEvent)
+  if (adopted === undefined) {
+    if (!startInCaller) actor.runFork(Effect.interruptible(actor.startNow()))
+  } else {
+    // already on the server: counted as written on this connection, brought up to date by its snapshot
+    actor.sentOn = deps.generation()
+    actor.sent = true
+    actor.offer({ _tag: "Recovered", project: adopted.project, active: adopted.active, now: actor.now() })
+  }
+  if (deps.sharedWatchdog !== true) {
+    actor.ownWatchdog = true
+    actor.runFork(Effect.interruptible(actor.watchdog()))
+  }
+  return actor
+}
 
 /**
  * The actors of one parent scope that are not released yet. The scope gets one finalizer for all of them
