@@ -61,9 +61,9 @@ import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import * as Issues from "./internal/issues.js"
-import * as WebSocketTransport from "./internal/webSocketTransport.js"
 import * as Protocol from "./Protocol.js"
 import { checkEndpoint, SogniConfig, type SogniSettings, socketWsBase } from "./SogniConfig.js"
+import * as WebSocketConnection from "./WebSocketConnection.js"
 import {
   isSogniError,
   SogniAuthenticationError,
@@ -357,22 +357,10 @@ const describeThrown = (error: unknown): string => {
   }
 }
 
-/**
- * How a socket ended on its own: its close (the code and reason of the close frame, or the code the
- * WebSocket reports without one), or its error event (`stage`: while opening, opening too slowly, or
- * once open; `cause`: the event, whose `message` says what `ws` saw).
- */
-type Ended =
-  | { readonly _tag: "Closed"; readonly code: number; readonly reason: string }
-  | { readonly _tag: "Broken"; readonly stage: "Open" | "OpenTimeout" | "Read"; readonly cause: unknown }
-
-const isEnded = (u: unknown): u is Ended =>
-  typeof u === "object" && u !== null && ((u as Ended)._tag === "Closed" || (u as Ended)._tag === "Broken")
-
 /** Why a connection attempt or a connection ended, in words fit for a log line or an error (no secrets). */
 const describeClose = (closed: CloseOutcome): string => {
   const cause = closed.cause
-  if (isEnded(cause)) {
+  if (WebSocketConnection.isEnded(cause)) {
     if (cause._tag === "Closed") return `closed with ${cause.code}${cause.reason ? ` (${cause.reason.slice(0, 200)})` : ""}`
     const inner = (cause.cause as { message?: unknown } | undefined)?.message
     const what = cause.stage === "OpenTimeout"
@@ -714,7 +702,6 @@ export const make = (options?: {
             )
           )
           const url = connectionUrl({ ...settings, network: yield* SubscriptionRef.get(network) }, yield* Ref.get(flags))
-          let current: globalThis.WebSocket | undefined
           // liveness: set by every frame, pong or ping from the server; read and reset by the keepalive
           let heard = false
           let livenessFailure: SogniTransportError | undefined
@@ -726,35 +713,28 @@ export const make = (options?: {
             heardYet = true
             Deferred.unsafeDone(heardOnce, Exit.void)
           }
-          // Node: `ws` hands each frame to `receive` itself (no event, none of a reader's per-message
-          // checks; see `WebSocketTransport.open`); a browser's frames come as message events (`onMessage`
-          // below). What handling a frame returns (a warning to log) runs in a fiber of a set that closes
-          // with the connection (nothing runs after that).
+          // Each frame goes to `receive` on the socket's turn (in Node straight from `ws`: no event, none of
+          // a reader's per-message checks; see `WebSocketConnection`). What handling a frame returns (a
+          // warning to log) runs in a fiber of a set that closes with the connection (nothing runs after that).
           const afterFrame = yield* FiberSet.runtime(yield* FiberSet.make<void>())<never>()
-          const handle = (raw: string | Uint8Array): Effect.Effect<void> | undefined => {
-            markHeard()
-            return onFrame(raw)
-          }
           const receive = (raw: string | Uint8Array): void => {
-            const after = handle(raw)
+            markHeard()
+            const after = onFrame(raw)
             if (after !== undefined) afterFrame(after)
           }
-          // Node's `ws` loads with the first connection (not at import); later ones find it loaded
-          const loadingTransport = WebSocketTransport.load()
-          if (loadingTransport !== undefined) yield* Effect.promise(() => loadingTransport)
-          // Writes wait until the socket is open and, once the connection has ended, wait (until
-          // interrupted) instead of going into a closed socket: a frame the sender took from the outbox is
-          // then put back for the next connection.
-          const writable = Effect.unsafeMakeLatch(false)
-          const whenWritable = (f: (ws: globalThis.WebSocket) => void) => writable.whenOpen(Effect.sync(() => f(current!)))
-          const write = (text: string) => whenWritable((ws) => ws.send(text))
-          currentClose = Effect.ignore(whenWritable((ws) => ws.close(1000, "Client disconnected")))
+          // `disconnect` waits for the open, then closes with 1000
+          const openConnection = yield* Deferred.make<WebSocketConnection.WebSocketConnection>()
+          currentClose = Effect.ignore(
+            Effect.flatMap(Deferred.await(openConnection), (c) => c.close(1000, "Client disconnected"))
+          )
           yield* Effect.addFinalizer(() => Effect.sync(() => (currentClose = Effect.void)))
           let opened = false
           ready = yield* Deferred.make<void, SogniError>()
           const connectionReady = ready
 
-          const sender = Effect.gen(function*() {
+          // Once the connection has ended, its writes wait (until interrupted) instead of going into a
+          // closed socket: a frame the sender took from the outbox is then put back for the next connection.
+          const sender = (socket: WebSocketConnection.WebSocketConnection) => Effect.gen(function*() {
             // hold sends until `authenticated`, or go ahead after the fallback (older servers) once
             // the server has shown it is there: a frame or an answer to a ping. Nothing is written
             // into a socket that has never answered.
@@ -764,7 +744,7 @@ export const make = (options?: {
               Effect.map(Option.isSome)
             )
             if (!authenticatedInTime && !(yield* Deferred.isDone(heardOnce))) {
-              yield* ping
+              socket.ping()
               yield* Deferred.await(heardOnce)
             }
             while (retryFirst.length > 0) {
@@ -773,7 +753,7 @@ export const make = (options?: {
                 retryFirst.shift()
                 continue
               }
-              yield* write(item.text)
+              yield* socket.write(item.text)
               retryFirst.shift()
               settle(item, Exit.void)
             }
@@ -781,7 +761,7 @@ export const make = (options?: {
             // even if this connection is interrupted in between
             const sendNext = Effect.uninterruptibleMask((restore) =>
               Effect.flatMap(restore(Queue.take(outbox)), (item) =>
-                item.settled ? Effect.sync(() => release(item)) : restore(write(item.text)).pipe(
+                item.settled ? Effect.sync(() => release(item)) : restore(socket.write(item.text)).pipe(
                   Effect.onExit((exit) =>
                     Effect.sync(() => {
                       release(item)
@@ -792,16 +772,7 @@ export const make = (options?: {
                 ))
             )
             // straight into the socket while it is open; `false` sends the frame through the outbox
-            writeNow = (text) => {
-              const ws = current
-              if (ws === undefined || ws.readyState !== 1) return false
-              try {
-                ws.send(text)
-                return true
-              } catch {
-                return false
-              }
-            }
+            writeNow = socket.writeNow
             yield* Effect.forever(sendNext)
           }).pipe(Effect.ensuring(Effect.sync(() => (writeNow = undefined))))
 
@@ -809,10 +780,8 @@ export const make = (options?: {
           // taken for black-holed: it is dropped (1006) and the loop reconnects
           const keepAliveMillis = Duration.toMillis(settings.keepAlive)
           const livenessMillis = Duration.toMillis(settings.livenessTimeout)
-          const ping = Effect.sync(() => {
-            if (current !== undefined) WebSocketTransport.ping(current)
-          })
-          const keepAlive = Effect.gen(function*() {
+          const keepAlive = (socket: WebSocketConnection.WebSocketConnection) => Effect.gen(function*() {
+            const ping = Effect.sync(socket.ping)
             let silentMillis = 0
             // a first ping at open, so that every liveness period has asked the server something
             yield* ping
@@ -821,11 +790,11 @@ export const make = (options?: {
               silentMillis = heard ? 0 : silentMillis + keepAliveMillis
               heard = false
               // a browser socket cannot ping, so its silence may be an idle line: no liveness verdict there
-              if (silentMillis >= livenessMillis && current !== undefined && WebSocketTransport.canPing(current)) {
+              if (silentMillis >= livenessMillis && socket.canPing) {
                 const message = `no frame or pong from the server for ${Duration.format(Duration.millis(silentMillis))}`
                 livenessFailure = new SogniTransportError({ reason: "Timeout", message })
                 yield* Effect.logWarning(`SogniSocket: ${message}; dropping the connection`)
-                yield* Effect.sync(() => current !== undefined && WebSocketTransport.terminate(current))
+                yield* Effect.sync(socket.terminate)
                 return
               }
               yield* ping
@@ -833,79 +802,33 @@ export const make = (options?: {
           })
 
           const connectionScope = yield* Effect.scope
-          const onOpen = Effect.gen(function*() {
+          const onOpen = (socket: WebSocketConnection.WebSocketConnection) => Effect.gen(function*() {
             opened = true
             // `authenticated` may already have been handled if it arrived with the upgrade
             if (!(yield* Deferred.isDone(connectionReady))) yield* SubscriptionRef.set(status, ConnectionStatus.Open())
-            yield* Effect.forkIn(sender, connectionScope)
-            yield* Effect.forkIn(keepAlive, connectionScope)
+            yield* Effect.forkIn(sender(socket), connectionScope)
+            yield* Effect.forkIn(keepAlive(socket), connectionScope)
           })
 
           // One connection: the socket opens (within `connectTimeout`), `onOpen` starts the sender and
           // the keepalive, and it runs until the socket closes or fails. Closing its scope (the end, or an
           // interruption) closes the socket (1000) and stops handling its frames.
           const connection = Effect.scoped(Effect.gen(function*() {
-            // how the connection ends: the socket's close (its code and reason) or its error event
-            const ended = yield* Deferred.make<void, Ended>()
-            // open, or ended before it opened
-            const opening = yield* Deferred.make<void, Ended>()
-            let isOpen = false
-            const end = (why: Ended) => {
-              Deferred.unsafeDone(opening, Exit.fail(why))
-              Deferred.unsafeDone(ended, Exit.fail(why))
-            }
-            const ws = yield* Effect.acquireRelease(
-              Effect.sync(() => {
-                const plain: Record<string, string> = {}
-                for (const [k, v] of Object.entries(headers)) plain[k] = Redacted.value(v)
-                return (current = WebSocketTransport.open(url, plain, {
-                  maxPayload: settings.maxFrameBytes,
-                  onHeard: markHeard,
-                  onFrame: receive
-                }))
-              }),
-              (ws) => Effect.sync(() => ws.close(1000))
-            )
-            // In Node this listener is never called: registering it connects `receive` to the frames
-            // (`WebSocketTransport.open`), removing it disconnects them. A browser's binary frame is a
-            // `Blob` (the default `binaryType`), read into bytes before it is handled.
-            const onMessage = (event: { readonly data: unknown }): void => {
-              const data = event.data
-              if (data instanceof Blob) {
-                afterFrame(Effect.flatMap(Effect.promise(() => data.arrayBuffer()), (buffer) =>
-                  handle(new Uint8Array(buffer)) ?? Effect.void))
-              } else {
-                receive(data as string | Uint8Array)
-              }
-            }
-            const onError = (cause: unknown) => {
-              ws.removeEventListener("message", onMessage)
-              ws.removeEventListener("close", onClose)
-              end({ _tag: "Broken", stage: isOpen ? "Read" : "Open", cause })
-            }
-            const onClose = (event: { readonly code: number; readonly reason: string }) => {
-              ws.removeEventListener("message", onMessage)
-              ws.removeEventListener("error", onError)
-              end({ _tag: "Closed", code: event.code, reason: event.reason })
-            }
-            ws.addEventListener("close", onClose, { once: true })
-            ws.addEventListener("error", onError, { once: true })
-            ws.addEventListener("message", onMessage)
-            if (ws.readyState !== 1) {
-              ws.addEventListener("open", () => Deferred.unsafeDone(opening, Exit.void), { once: true })
-              yield* Deferred.await(opening).pipe(Effect.timeoutFail({
-                duration: settings.connectTimeout,
-                onTimeout: (): Ended => ({ _tag: "Broken", stage: "OpenTimeout", cause: "timeout waiting for \"open\"" })
-              }))
-            }
-            isOpen = true
-            writable.unsafeOpen()
-            yield* onOpen
+            const socket = yield* WebSocketConnection.open({
+              url,
+              headers,
+              maxFrameBytes: settings.maxFrameBytes,
+              connectTimeout: settings.connectTimeout,
+              onFrame: receive,
+              onHeard: markHeard
+            })
+            Deferred.unsafeDone(openConnection, Exit.succeed(socket))
+            yield* onOpen(socket)
             // a normal close (1000) ends the connection without an error
-            return yield* Deferred.await(ended).pipe(
-              Effect.catchIf((why) => why._tag === "Closed" && why.code === 1000, () => Effect.void)
-            )
-          })).pipe(Effect.ensuring(Effect.sync(() => writable.unsafeClose())))
+            const why = yield* socket.ended
+            if (why._tag === "Closed" && why.code === 1000) return
+            return yield* Effect.fail(why)
+          }))
 
           const exit = yield* Effect.exit(connection)
           return Exit.match(exit, {
@@ -922,7 +845,7 @@ export const make = (options?: {
       )
 
     const unexpectedStatus = (cause: unknown): number | undefined => {
-      const message = isEnded(cause) && cause._tag === "Broken" ? String((cause.cause as any)?.message ?? "") : ""
+      const message = WebSocketConnection.isEnded(cause) && cause._tag === "Broken" ? String((cause.cause as any)?.message ?? "") : ""
       const match = /Unexpected server response: (\d+)/.exec(message)
       return match ? Number(match[1]) : undefined
     }

@@ -162,7 +162,10 @@ export const open = (
   if (token !== undefined) {
     g.document!.cookie = `authorization=${token}; path=/; max-age=86400; SameSite=Strict${cookieScope(url)}`
   }
-  return new g.WebSocket!(url)
+  const socket = new g.WebSocket!(url)
+  // binary frames as bytes on the message's own turn, not as `Blob`s read later (the order is kept)
+  socket.binaryType = "arraybuffer"
+  return socket
 }
 
 /** True when the socket can send protocol pings (`ws`), so silence can be told from an idle line. */

@@ -22,14 +22,15 @@
  *
  * @internal
  */
-import * as Socket from "@effect/platform/Socket"
 import { SogniError, SogniSocket } from "@effect-sogni/core"
+import * as WebSocketConnection from "@effect-sogni/core/WebSocketConnection"
 import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as FiberSet from "effect/FiberSet"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Random from "effect/Random"
@@ -39,7 +40,6 @@ import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as ScheduleIntervals from "effect/ScheduleIntervals"
 import type * as Scope from "effect/Scope"
 import * as SubscriptionRef from "effect/SubscriptionRef"
-import WS from "ws"
 import * as ZelaiProtocol from "../ZelaiProtocol.js"
 import { type ZelaiError, ZelaiConnectionLost, ZelaiRequestError } from "../ZelaiError.js"
 
@@ -183,7 +183,7 @@ export const make = (settings: ConnectionSettings): Effect.Effect<Connection, ne
     const wanted = yield* Deferred.make<void>()
     let terminal: SogniError.SogniError | undefined
     let connectionNumber = 0
-    let currentWrite: ((text: string) => Effect.Effect<void, Socket.SocketError>) | undefined
+    let currentWrite: ((text: string) => Effect.Effect<void>) | undefined
 
     const failAll = (error: SogniError.SogniError) =>
       Effect.sync(() => {
@@ -251,7 +251,8 @@ export const make = (settings: ConnectionSettings): Effect.Effect<Connection, ne
       ).pipe(Effect.asVoid)
     }
 
-    // One connection: open, authenticate, route frames until it closes.
+    // One connection (core's `WebSocketConnection`: `ws` in Node, loaded with the first connection, the
+    // global WebSocket in a browser): open, authenticate, route frames until it closes.
     const connectOnce = (attempt: number, authFailed: Deferred.Deferred<SogniError.SogniError>) =>
       Effect.scoped(
         Effect.gen(function*() {
@@ -260,13 +261,11 @@ export const make = (settings: ConnectionSettings): Effect.Effect<Connection, ne
           let authenticated = false
           let rejected: SogniError.SogniError | undefined
           const authenticatedNow = yield* Deferred.make<void>()
-          const constructor = (u: string) => new WS(u, { perMessageDeflate: false }) as unknown as globalThis.WebSocket
-          const socket = yield* Socket.makeWebSocket(settings.url, {
-            closeCodeIsError: () => true,
-            openTimeout: settings.connectTimeout
-          }).pipe(Effect.provideService(Socket.WebSocketConstructor, constructor))
-          const write = yield* socket.writer
           const scope = yield* Effect.scope
+          // the socket, once open; frames (and so every use of `write`) come only after that. Once the
+          // connection has ended, a write waits until interrupted: the writer then puts its frame back.
+          let socket: WebSocketConnection.WebSocketConnection | undefined
+          const write = (text: string): Effect.Effect<void> => Effect.suspend(() => socket!.write(text))
 
           const writer = Effect.forever(
             Effect.uninterruptibleMask((restore) =>
@@ -308,7 +307,7 @@ export const make = (settings: ConnectionSettings): Effect.Effect<Connection, ne
             yield* Effect.forkIn(pinger, scope)
           })
 
-          const onFrame = (raw: string | Uint8Array): Effect.Effect<void> | undefined => {
+          const handle = (raw: string | Uint8Array): Effect.Effect<void> | undefined => {
             const text = typeof raw === "string" ? raw : new TextDecoder().decode(raw)
             const frame = ZelaiProtocol.decodeServerFrame(text)
             switch (frame._tag) {
@@ -350,16 +349,35 @@ export const make = (settings: ConnectionSettings): Effect.Effect<Connection, ne
               onTimeout: () => new Closed({ code: undefined, authenticated: false })
             })
           )
-          const onOpen = Effect.gen(function*() {
-            yield* write(JSON.stringify({ type: "auth", data: { apiKey: Redacted.value(settings.apiKey) } })).pipe(
-              Effect.ignore
-            )
-          })
-          const run = socket.runRaw(onFrame, { onOpen }).pipe(
-            Effect.mapError((e) =>
-              new Closed({ code: Socket.SocketCloseError.is(e) ? e.code : 1006, authenticated })
-            ),
-            Effect.zipRight(Effect.fail(new Closed({ code: 1000, authenticated })))
+          // Each frame is handled on the socket's turn; what that returns (a log line, `onAuthenticated`,
+          // a delivery) runs in a fiber of a set that closes with the connection. Nothing thrown escapes.
+          const afterFrame = yield* FiberSet.runtime(yield* FiberSet.make<void>())<never>()
+          const onFrame = (raw: string | Uint8Array): void => {
+            let after: Effect.Effect<void> | undefined
+            try {
+              after = handle(raw)
+            } catch (error) {
+              after = Effect.logWarning("zelai: handling a server frame failed; it was skipped").pipe(
+                Effect.annotateLogs({ error: error instanceof Error ? error.message : String(error) })
+              )
+            }
+            if (after !== undefined) afterFrame(after)
+          }
+          // the connection's end (or a failure to open) as the loop's `Closed`: a close frame's code, 1006
+          // for a connection that broke or never opened
+          const run = WebSocketConnection.open({
+            url: settings.url,
+            connectTimeout: settings.connectTimeout,
+            onFrame
+          }).pipe(
+            Effect.flatMap((opened) => {
+              socket = opened
+              // written at once; a socket that has already ended instead is reported by `ended`
+              opened.writeNow(JSON.stringify({ type: "auth", data: { apiKey: Redacted.value(settings.apiKey) } }))
+              return opened.ended
+            }),
+            Effect.merge,
+            Effect.flatMap((why) => Effect.fail(new Closed({ code: why._tag === "Closed" ? why.code : 1006, authenticated })))
           )
           const ended = yield* Effect.raceFirst(
             run,

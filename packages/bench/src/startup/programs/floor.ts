@@ -1,15 +1,15 @@
 /**
  * The libraries the SDK is built on, without the SDK: the start-up floor of the Effect API and the
  * adapter. It loads what `programs/effect.ts` loads below `@effect-sogni/*` (the Effect runtime with
- * `Stream`, `Layer` and `Schema`, `@effect/platform`'s fetch `HttpClient` and WebSocket, `ws`) and
- * declares one tagged error and one struct, so the cost of the SDK's own modules is the difference
- * between a program's figures and this one's. Like core's socket, it loads `ws` with a dynamic import
- * when it opens its socket (in its bundle, not evaluated at import). `startup` bundles it like the
- * others; `main` is not run.
+ * `Stream`, `Layer` and `Schema`, `@effect/platform`'s fetch `HttpClient`, `ws`) and declares one tagged
+ * error and one struct, so the cost of the SDK's own modules is the difference between a program's
+ * figures and this one's. Like core's socket, it opens its socket with `ws` itself inside the Effect
+ * program (`@effect/platform`'s `Socket` module, which the SDK no longer loads, is not part of the
+ * floor), loading `ws` with a dynamic import when it opens the socket (in its bundle, not evaluated at
+ * import). `startup` bundles it like the others; `main` is not run.
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
-import * as Socket from "@effect/platform/Socket"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
@@ -26,11 +26,15 @@ export const main = (options: ProgramOptions): Promise<ReadonlyArray<string>> =>
       const response = yield* client.get(`${options.restEndpoint}/urls`)
       const body = yield* Schema.decodeUnknown(Urls)(yield* response.json)
       const WS = (yield* Effect.promise(() => import("ws"))).default
-      const socket = yield* Socket.makeWebSocket(options.socketEndpoint).pipe(
-        Effect.provideService(Socket.WebSocketConstructor, (url) => new WS(url) as unknown as globalThis.WebSocket)
+      const socket = yield* Effect.acquireRelease(
+        Effect.sync(() => new WS(options.socketEndpoint, { headers: { "api-key": options.apiKey } })),
+        (ws) => Effect.sync(() => ws.close(1000))
       )
+      yield* Effect.async<void, Error>((resume) => {
+        socket.once("open", () => resume(Effect.void))
+        socket.once("error", (error) => resume(Effect.fail(error)))
+      })
       yield* Stream.never.pipe(Stream.take(0), Stream.runDrain)
-      void socket
       return body.urls
     }).pipe(
       Effect.scoped,
