@@ -284,7 +284,10 @@ export interface SogniSocketService {
   ) => Effect.Effect<Readonly<Record<string, boolean>>, SogniError>
   /** Opens a socket now if none is open or pending (after a normal close, for example). */
   readonly connect: Effect.Effect<void>
-  /** Closes the current socket with 1000; the next send reconnects. */
+  /**
+   * Closes the current socket with 1000; the next send reconnects. A socket still opening is closed once
+   * it opens; if its opening fails there is nothing to close and this returns.
+   */
   readonly disconnect: Effect.Effect<void>
 }
 
@@ -722,12 +725,18 @@ export const make = (options?: {
             const after = onFrame(raw)
             if (after !== undefined) afterFrame(after)
           }
-          // `disconnect` waits for the open, then closes with 1000
-          const openConnection = yield* Deferred.make<WebSocketConnection.WebSocketConnection>()
+          // `disconnect` waits for the open, then closes with 1000; an attempt that ends without opening
+          // leaves no socket to close, and lets a `disconnect` waiting for it return
+          const openConnection = yield* Deferred.make<WebSocketConnection.WebSocketConnection, void>()
           currentClose = Effect.ignore(
             Effect.flatMap(Deferred.await(openConnection), (c) => c.close(1000, "Client disconnected"))
           )
-          yield* Effect.addFinalizer(() => Effect.sync(() => (currentClose = Effect.void)))
+          yield* Effect.addFinalizer(() =>
+            Effect.sync(() => {
+              currentClose = Effect.void
+              Deferred.unsafeDone(openConnection, Exit.fail(undefined))
+            })
+          )
           let opened = false
           ready = yield* Deferred.make<void, SogniError>()
           const connectionReady = ready

@@ -14,6 +14,7 @@ import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import * as Supervisor from "effect/Supervisor"
 import * as TestClock from "effect/TestClock"
+import * as net from "node:net"
 import { SogniConfig, SogniSocket } from "../src/index.js"
 import type { SogniSettingsInput } from "../src/SogniConfig.js"
 import { eventually, makeScriptedServer, realSleep, type ScriptedServer } from "./util/ScriptedServer.js"
@@ -502,6 +503,29 @@ describe("SogniSocket resources", () => {
       assert.deepStrictEqual(codes, [1000])
       yield* socket.send({ type: "changeNetwork", payload: "relaxed" })
       yield* eventually(() => server.connections[1]?.received.length === 1, 5000, "the frame on a new socket")
+    }))
+
+  it.scopedLive("disconnect during an opening that fails returns (no socket to close) instead of waiting forever", () =>
+    Effect.gen(function*() {
+      // a server that accepts the TCP connection, never answers the upgrade, and drops it after 150 ms
+      const server = net.createServer((c) => {
+        setTimeout(() => c.destroy(), 150)
+      })
+      yield* Effect.acquireRelease(
+        Effect.async<void>((resume) => {
+          server.listen(0, "127.0.0.1", () => resume(Effect.void))
+        }),
+        () => Effect.sync(() => server.close())
+      )
+      const port = (server.address() as net.AddressInfo).port
+      const { socket } = yield* openSocket(`ws://127.0.0.1:${port}`)
+      yield* socket.connect
+      yield* awaitStatus(socket, "Connecting")
+      const disconnecting = yield* Effect.fork(socket.disconnect)
+      // the open fails (the peer hangs up), the loop goes on to reconnect, and the disconnect is done
+      yield* awaitStatus(socket, "Reconnecting")
+      const done = yield* Fiber.join(disconnecting).pipe(Effect.timeout(Duration.seconds(5)), Effect.option)
+      assert.isTrue(Option.isSome(done), "disconnect returned once the opening attempt ended")
     }))
 
   it.scopedLive("closing the scope closes the socket with 1000", () =>
