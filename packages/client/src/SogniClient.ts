@@ -385,12 +385,15 @@ export class SogniClient extends Emitter<ClientEvents> {
         void auth
       })
     )
+    // one logging layer: built once in the client's runtime (layers are shared by reference), and
+    // added to every lazily loaded group's
+    const logging = await loggerLayer(config)
     const layer = watchers.pipe(Layer.provideMerge(Media.layer(settings))).pipe(
-      Layer.provide(await loggerLayer(config)),
-      Layer.merge(await loggerLayer(config))
+      Layer.provide(logging),
+      Layer.merge(logging)
     )
     const runner = new Runner<Services>(layerRuntime(layer as Layer.Layer<Services>))
-    client = new SogniClient(runner, config, await loggerLayer(config))
+    client = new SogniClient(runner, config, logging)
     await runner.runtime.runtime()
     // attribution the client does not send (a workload, invalid connection fields) is warned about
     if (config.attribution !== undefined) await (await loadCalls()).warnAttribution(runner, config)
