@@ -18,6 +18,7 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
@@ -58,19 +59,18 @@ export const layerSocketCredentials: Layer.Layer<SogniSocket.SocketCredentials, 
  * When the credential is cleared (logout, a REST 401), the socket closes with 1000 and stays closed
  * until the next send, as the protocol describes.
  */
-const layerCloseOnLogout = Layer.scopedDiscard(
-  Effect.gen(function*() {
-    const auth = yield* SogniAuth.SogniAuth
-    const socket = yield* SogniSocket.SogniSocket
-    yield* auth.changes.pipe(
-      Stream.changesWith((a, b) => a._tag === b._tag),
-      Stream.drop(1),
-      Stream.filter((s) => s._tag === "Unauthenticated"),
-      Stream.runForEach(() => socket.disconnect),
-      Effect.forkScoped
-    )
-  })
-)
+const closeOnLogout = Effect.gen(function*() {
+  const auth = yield* SogniAuth.SogniAuth
+  const socket = yield* SogniSocket.SogniSocket
+  yield* auth.changes.pipe(
+    Stream.changesWith((a, b) => a._tag === b._tag),
+    Stream.drop(1),
+    Stream.filter((s) => s._tag === "Unauthenticated"),
+    Stream.runForEach(() => socket.disconnect),
+    Effect.forkScoped
+  )
+})
+
 
 /**
  * Core on a given `HttpClient`, with settings from `SogniConfig`.
@@ -86,10 +86,33 @@ export const layerServices: Layer.Layer<
 // composed when a program first builds it, not at import (one object, so a graph that names it twice
 // still builds it once)
 let servicesBuilt: Layer.Layer<Exclude<Services, SogniConfig.SogniConfig>, never, SogniConfig.SogniConfig | HttpClient.HttpClient> | undefined
+//
+// One layer that makes the services in turn (auth, REST, the socket over auth's credentials, the account,
+// the close-on-logout watch) in one scope, with each module's own `make`, rather than a graph of their
+// layers: each node of a graph is memoised as it is built (a `Deferred`, a child scope and finalizers)
+// and each merge builds its sides in forked fibers, garbage once the layer is up but allocated while the
+// program starts (media's layer does the same, `Media.layerServices`).
 const buildServices = () =>
-  Layer.mergeAll(SogniAccount.layer, layerCloseOnLogout).pipe(
-    Layer.provideMerge(SogniSocket.layer().pipe(Layer.provide(layerSocketCredentials))),
-    Layer.provideMerge(SogniRest.layerWithAuth)
+  Layer.scopedContext(
+    Effect.flatMap(SogniAuth.make, (auth) =>
+      Effect.flatMap(Effect.provideService(SogniRest.make, SogniAuth.SogniAuth, auth), (rest) =>
+        Effect.flatMap(
+          Effect.provideService(SogniSocket.make(), SogniSocket.SocketCredentials, {
+            headers: auth.headers,
+            invalidate: (error) => auth.invalidate(error.reason)
+          }),
+          (socket) => {
+            const context = Context.make(SogniAuth.SogniAuth, auth).pipe(
+              Context.add(SogniRest.SogniRest, rest),
+              Context.add(SogniSocket.SogniSocket, socket)
+            )
+            return Effect.flatMap(Effect.provide(SogniAccount.make, context), (account) =>
+              Effect.as(
+                Effect.provide(closeOnLogout, context),
+                Context.add(context, SogniAccount.SogniAccount, account)
+              ))
+          }
+        )))
   )
 
 /**

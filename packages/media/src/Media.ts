@@ -19,6 +19,9 @@
 import * as PlatformHttp from "@effect-sogni/core/PlatformHttp"
 import * as Sogni from "@effect-sogni/core/Sogni"
 import type * as SogniConfig from "@effect-sogni/core/SogniConfig"
+import * as SogniRest from "@effect-sogni/core/SogniRest"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Models from "./Models.js"
 import * as Projects from "./Projects.js"
@@ -31,14 +34,27 @@ export type Services = Models.Models | Projects.Projects | Results.Results | Sav
 /**
  * Media services over core's services (which the caller provides).
  *
+ * One layer that makes the four services in turn (models, then projects over them, results, saved
+ * uploads) in one scope, rather than a graph of their four layers: each layer of a graph is memoised
+ * when it is built (a `Deferred`, a child scope and its finalizers per layer) and each merge builds its
+ * two sides in forked fibers, all of it garbage once the layer is up, but allocated while the program
+ * starts and surviving into the old generation (about 40 objects per node). The services are the ones
+ * each module's own layer provides, made by the same `make`.
+ *
  * @since 0.1.0
  */
 export const layerServices = (options?: Projects.ProjectsOptions) =>
-  Projects.layer(options).pipe(
-    Layer.provideMerge(Models.layer),
-    Layer.merge(Results.layer.pipe(Layer.provide(PlatformHttp.fetchLayer))),
-    Layer.merge(SavedUploads.layer)
-  )
+  Layer.scopedContext(
+    Effect.flatMap(Models.make, (models) =>
+      Effect.flatMap(Effect.provideService(Projects.make(options), Models.Models, models), (projects) =>
+        Effect.flatMap(Results.make, (results) =>
+          Effect.map(Effect.flatMap(SogniRest.SogniRest, SavedUploads.fromRest), (savedUploads) =>
+            Context.make(Models.Models, models).pipe(
+              Context.add(Projects.Projects, projects),
+              Context.add(Results.Results, results),
+              Context.add(SavedUploads.SavedUploads, savedUploads)
+            )))))
+  ).pipe(Layer.provide(PlatformHttp.fetchLayer))
 
 /**
  * Core and media from settings given in code.

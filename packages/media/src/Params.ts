@@ -51,6 +51,7 @@ import {
   toInvalidRequest,
   upTo
 } from "./internal/paramsRules.js"
+import { decodePlainImage } from "./internal/plainImage.js"
 
 // ---------------------------------------------------------------------------------------------
 // Shared pieces
@@ -633,13 +634,17 @@ const keysAreKnown = (record: Record<PropertyKey, unknown>, keys: KeySet): boole
 }
 
 /**
- * Decodes with the strict decoder's result: when {@link keysAreKnown} holds (for a plain record of a known
- * `type`), its unknown-key pass has nothing to refuse and the lenient decoder gives the same value or the
+ * Decodes with the strict decoder's result: a plain image request by `decodePlainImage`, which accepts a
+ * subset of what the schema accepts and builds no schema; otherwise, when {@link keysAreKnown} holds (for
+ * a plain record of a known `type`), its unknown-key pass has nothing to refuse and the lenient decoder gives the same value or the
  * same first failure, for a fraction of the allocations (about a dozen failed literal matches per key
  * otherwise).
  */
 const decodeEither = (u: unknown): Either.Either<ProjectParams, ParseResult.ParseError> => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return strictDecoder()(u)
+  // the usual image request, checked without building the image schema (`internal/plainImage.ts`)
+  const image = decodePlainImage(u)
+  if (image !== undefined) return Either.right(image)
   const record = u as Record<PropertyKey, unknown>
   const plan = planFor(record)
   if (plan === undefined || !keysAreKnown(record, plan.keys)) return strictDecoder()(u)

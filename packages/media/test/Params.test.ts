@@ -2,8 +2,10 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Either from "effect/Either"
 import * as FastCheck from "effect/FastCheck"
 import * as Schema from "effect/Schema"
+import type * as SchemaAST from "effect/SchemaAST"
 import { toInvalidRequest } from "../src/internal/paramsRules.js"
 import * as Params from "../src/Params.js"
+import { decodePlainImage, plainImageFields } from "../src/internal/plainImage.js"
 
 const image = { type: "image", modelId: "flux1-schnell-fp8", positivePrompt: "a cat" } as const
 const video = { type: "video", modelId: "ltx23-22b-fp8_t2v_distilled", positivePrompt: "waves" } as const
@@ -254,4 +256,107 @@ describe("Params.decode: the known-keys fast path", () => {
       assert.deepStrictEqual(Reflect.ownKeys(r.right), ["type", "modelId", "positivePrompt", "steps", "guidance", "network", "seed"])
     }
   })
+})
+
+describe("Params.decode: the plain image path (no schema built)", () => {
+  const strict = Schema.decodeUnknownEither(Params.ProjectParams, { onExcessProperty: "error", errors: "first" })
+  const imageFields = (Params.ImageParams.ast as SchemaAST.TypeLiteral).propertySignatures.map((ps) => ps.name)
+
+  /** The plain path's answer must be the strict decoder's value (same keys, same order) whenever it gives one. */
+  const agrees = (input: object) => {
+    const fast = decodePlainImage(input)
+    const want = strict(input)
+    if (fast === undefined) return Either.isRight(want)
+    assert.isTrue(Either.isRight(want), `the plain path accepted ${String(JSON.stringify(input))}, the schema refuses it`)
+    if (Either.isRight(want)) {
+      assert.deepStrictEqual(fast, want.right)
+      assert.deepStrictEqual(Reflect.ownKeys(fast), Reflect.ownKeys(want.right))
+      assert.notStrictEqual<unknown>(fast, input)
+    }
+    return false
+  }
+
+  it("its fields are image fields, in the schema's order, and its prompt limit is the schema's", () => {
+    const positions = plainImageFields.map((name) => imageFields.indexOf(name))
+    assert.isFalse(positions.includes(-1))
+    assert.deepStrictEqual(positions, [...positions].sort((a, b) => a - b))
+    assert.isDefined(decodePlainImage({ ...image, positivePrompt: "x".repeat(Params.limits.maxPromptLength) }))
+    assert.isUndefined(decodePlainImage({ ...image, positivePrompt: "x".repeat(Params.limits.maxPromptLength + 1) }))
+  })
+
+  // values at and around each rule's edges, of every plain type, and some that are not plain
+  const edgeValues: ReadonlyArray<unknown> = [
+    undefined, null, true, false, "", " ", "x", "image", "video", "flux1-schnell-fp8", "fast", "relaxed", "sogni",
+    "spark", "auto", "subscription", "tokens", "png", "jpg", "webp", "gif", "low", "hd", "xhigh", "max", "opaque",
+    "transparent", "i23d-birefnet", "custom", -1, 0, 0.5, 1, 1.5, 2, 16, 17, 100, 101, 255, 256, 511, 512, 1023, 1024,
+    1536, 1537, 2048, 2049, 4096, 4097, 4999, 5000, 700_000, 700_001, 4_294_967_295, 4_294_967_296,
+    Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 2, Number.NaN, Infinity, -Infinity, -0, 1e-9,
+    new Uint8Array([1]), [], {}
+  ]
+
+  it("each field, each edge value: the schema's value whenever the plain path gives one, and one whenever the schema accepts", () => {
+    for (const name of plainImageFields) {
+      for (const v of edgeValues) {
+        const input = { ...image, [name]: v }
+        const schemaOnly = agrees(input)
+        // (another `type` is another schema's: left to it)
+        if (input.type === "image") {
+          assert.isFalse(schemaOnly, `the schema accepts ${name}: ${String(v)}, the plain path does not`)
+        } else assert.isUndefined(decodePlainImage(input))
+        // absent required keys are left to the schema
+        if (name === "type" || name === "modelId") {
+          const { [name]: _, ...without } = image
+          assert.isUndefined(decodePlainImage(without))
+        }
+      }
+    }
+  })
+
+  it("keys it does not know, media, nested values and non-image types are left to the schema", () => {
+    const left = [
+      { ...image, startingImage: true },
+      { ...image, startingImage: new Uint8Array([1]) },
+      { ...image, controlNet: { name: "canny" } },
+      { ...image, loras: ["a"] },
+      { ...image, contextImages: [] },
+      { ...image, bogus: 1 },
+      { ...image, outputScale: 2 },
+      { ...image, [Symbol("k")]: 1 },
+      Object.defineProperty({ ...image }, "hidden", { value: 1, enumerable: false }),
+      Object.assign(Object.create({ type: "image" }), { modelId: "m" }),
+      { ...video },
+      { ...audio }
+    ]
+    for (const input of left) assert.isUndefined(decodePlainImage(input))
+    // what the bench and most programs send
+    const typical = { type: "image", modelId: "m", positivePrompt: "p", numberOfMedia: 4, steps: 50, guidance: 1, seed: 1000, tokenType: "spark", network: "fast" }
+    assert.isDefined(decodePlainImage(typical))
+    assert.isTrue(Either.isRight(Params.decode(typical)))
+  })
+
+  const plainValue = FastCheck.oneof(
+    FastCheck.constantFrom(...edgeValues),
+    FastCheck.string({ maxLength: 6 }),
+    FastCheck.integer({ min: -3, max: 5000 }),
+    FastCheck.double(),
+    FastCheck.boolean()
+  )
+
+  it.prop(
+    "any mix of its fields: the plain path gives the schema's value, or leaves to the schema only what it refuses",
+    [FastCheck.dictionary(FastCheck.constantFrom(...plainImageFields, "startingImage", "bogus"), plainValue, { maxKeys: 8 })],
+    ([extra]) => {
+      for (const input of [{ ...image, ...extra }, { ...extra, ...image }, { type: "image", ...extra }]) {
+        const schemaOnly = agrees(input)
+        const keysAllPlain = Reflect.ownKeys(input).every((k) => typeof k === "string" && plainImageFields.includes(k))
+        // on image inputs of its own keys, it accepts exactly what the schema accepts
+        if (keysAllPlain && input.type === "image") assert.isFalse(schemaOnly, `the schema accepts ${JSON.stringify(input)}, the plain path does not`)
+        // and decode's answer is the schema's either way
+        const got = Params.decode(input)
+        const want = strict(input)
+        assert.strictEqual(Either.isRight(got), Either.isRight(want))
+      }
+    },
+    { fastCheck: { numRuns: 2000 } }
+  )
 })
