@@ -41,19 +41,19 @@ export type Services =
   | SogniSocket.SogniSocket
   | SogniAccount.SogniAccount
 
+// the socket's credentials from auth (the layer below, and `layerServices`' own build)
+const socketCredentials = (auth: SogniAuth.SogniAuthService): Context.Tag.Service<SogniSocket.SocketCredentials> => ({
+  headers: auth.headers,
+  invalidate: (error) => auth.invalidate(error.reason)
+})
+
 /**
  * The socket's credentials from {@link SogniAuth}: the same header as REST, and a refusal clears it.
  *
  * @since 0.1.0
  */
 export const layerSocketCredentials: Layer.Layer<SogniSocket.SocketCredentials, never, SogniAuth.SogniAuth> = Layer
-  .effect(
-    SogniSocket.SocketCredentials,
-    Effect.map(SogniAuth.SogniAuth, (auth) => ({
-      headers: auth.headers,
-      invalidate: (error) => auth.invalidate(error.reason)
-    }))
-  )
+  .effect(SogniSocket.SocketCredentials, Effect.map(SogniAuth.SogniAuth, (auth) => socketCredentials(auth)))
 
 /**
  * When the credential is cleared (logout, a REST 401), the socket closes with 1000 and stays closed
@@ -70,7 +70,6 @@ const closeOnLogout = Effect.gen(function*() {
     Effect.forkScoped
   )
 })
-
 
 /**
  * Core on a given `HttpClient`, with settings from `SogniConfig`.
@@ -97,10 +96,7 @@ const buildServices = () =>
     Effect.flatMap(SogniAuth.make, (auth) =>
       Effect.flatMap(Effect.provideService(SogniRest.make, SogniAuth.SogniAuth, auth), (rest) =>
         Effect.flatMap(
-          Effect.provideService(SogniSocket.make(), SogniSocket.SocketCredentials, {
-            headers: auth.headers,
-            invalidate: (error) => auth.invalidate(error.reason)
-          }),
+          Effect.provideService(SogniSocket.make(), SogniSocket.SocketCredentials, socketCredentials(auth)),
           (socket) => {
             const context = Context.make(SogniAuth.SogniAuth, auth).pipe(
               Context.add(SogniRest.SogniRest, rest),
