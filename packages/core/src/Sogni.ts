@@ -92,24 +92,18 @@ let servicesBuilt: Layer.Layer<Exclude<Services, SogniConfig.SogniConfig>, never
 // and each merge builds its sides in forked fibers, garbage once the layer is up but allocated while the
 // program starts (media's layer does the same, `Media.layerServices`).
 const buildServices = () =>
-  Layer.scopedContext(
-    Effect.flatMap(SogniAuth.make, (auth) =>
-      Effect.flatMap(Effect.provideService(SogniRest.make, SogniAuth.SogniAuth, auth), (rest) =>
-        Effect.flatMap(
-          Effect.provideService(SogniSocket.make(), SogniSocket.SocketCredentials, socketCredentials(auth)),
-          (socket) => {
-            const context = Context.make(SogniAuth.SogniAuth, auth).pipe(
-              Context.add(SogniRest.SogniRest, rest),
-              Context.add(SogniSocket.SogniSocket, socket)
-            )
-            return Effect.flatMap(Effect.provide(SogniAccount.make, context), (account) =>
-              Effect.as(
-                Effect.provide(closeOnLogout, context),
-                Context.add(context, SogniAccount.SogniAccount, account)
-              ))
-          }
-        )))
-  )
+  Layer.scopedContext(Effect.gen(function*() {
+    const auth = yield* SogniAuth.make
+    const rest = yield* Effect.provideService(SogniRest.make, SogniAuth.SogniAuth, auth)
+    const socket = yield* Effect.provideService(SogniSocket.make(), SogniSocket.SocketCredentials, socketCredentials(auth))
+    const context = Context.make(SogniAuth.SogniAuth, auth).pipe(
+      Context.add(SogniRest.SogniRest, rest),
+      Context.add(SogniSocket.SogniSocket, socket)
+    )
+    const account = yield* Effect.provide(SogniAccount.make, context)
+    yield* Effect.provide(closeOnLogout, context)
+    return Context.add(context, SogniAccount.SogniAccount, account)
+  }))
 
 /**
  * Core from settings given in code, over `fetch`.

@@ -44,17 +44,17 @@ export type Services = Models.Models | Projects.Projects | Results.Results | Sav
  * @since 0.1.0
  */
 export const layerServices = (options?: Projects.ProjectsOptions) =>
-  Layer.scopedContext(
-    Effect.flatMap(Models.make, (models) =>
-      Effect.flatMap(Effect.provideService(Projects.make(options), Models.Models, models), (projects) =>
-        Effect.flatMap(Results.make, (results) =>
-          Effect.map(Effect.flatMap(SogniRest.SogniRest, SavedUploads.fromRest), (savedUploads) =>
-            Context.make(Models.Models, models).pipe(
-              Context.add(Projects.Projects, projects),
-              Context.add(Results.Results, results),
-              Context.add(SavedUploads.SavedUploads, savedUploads)
-            )))))
-  ).pipe(Layer.provide(PlatformHttp.fetchLayer))
+  Layer.scopedContext(Effect.gen(function*() {
+    const models = yield* Models.make
+    const projects = yield* Effect.provideService(Projects.make(options), Models.Models, models)
+    const results = yield* Results.make
+    const savedUploads = yield* Effect.flatMap(SogniRest.SogniRest, SavedUploads.fromRest)
+    return Context.make(Models.Models, models).pipe(
+      Context.add(Projects.Projects, projects),
+      Context.add(Results.Results, results),
+      Context.add(SavedUploads.SavedUploads, savedUploads)
+    )
+  })).pipe(Layer.provide(PlatformHttp.fetchLayer))
 
 /**
  * Core and media from settings given in code.
