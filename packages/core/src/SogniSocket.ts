@@ -829,7 +829,8 @@ export const make = (options?: {
               maxFrameBytes: settings.maxFrameBytes,
               connectTimeout: settings.connectTimeout,
               onFrame: receive,
-              onHeard: markHeard
+              onHeard: markHeard,
+              readCoalesce: settings.readCoalesce
             })
             Deferred.unsafeDone(openConnection, Exit.succeed(socket))
             yield* onOpen(socket)

@@ -12,8 +12,10 @@ import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Scope from "effect/Scope"
+import { createHash } from "node:crypto"
 import * as Net from "node:net"
 import type { Socket as NetSocket } from "node:net"
+import WS from "ws"
 import * as WebSocketConnection from "../src/WebSocketConnection.js"
 import { eventually, makeScriptedServer } from "./util/ScriptedServer.js"
 
@@ -168,4 +170,143 @@ describe("WebSocketConnection", () => {
       const ended = yield* connection.ended
       assert.strictEqual(ended._tag === "Closed" ? ended.code : undefined, 1006)
     }))
+
+  describe("read coalescing", () => {
+    // counts the pauses the transport makes (`ws`'s own `pause`, which coalescing uses) while `f` runs
+    const countingPauses = <A, E, R>(f: (pauses: () => number) => Effect.Effect<A, E, R>) =>
+      Effect.acquireUseRelease(
+        Effect.sync(() => {
+          const original = WS.prototype.pause
+          let count = 0
+          WS.prototype.pause = function(this: WS) {
+            count++
+            return original.call(this)
+          }
+          return { original, pauses: () => count }
+        }),
+        ({ pauses }) => f(pauses),
+        ({ original }) => Effect.sync(() => {
+          WS.prototype.pause = original
+        })
+      )
+
+    // a server that streams `n` small frames, each its own write (its own TCP segment: `ws` sets no-delay),
+    // ten per turn, then one more after a quiet spell
+    const streamingServer = (n: number) =>
+      makeScriptedServer((c) => {
+        let i = 0
+        const burst = () => {
+          for (let k = 0; k < 10 && i < n; k++) c.ws.send(`frame ${i++}`)
+          if (i < n) setImmediate(burst)
+          else setTimeout(() => c.ws.send("after the quiet spell"), 50)
+        }
+        burst()
+      })
+
+    const expected = (n: number) => [...Array.from({ length: n }, (_, i) => `frame ${i}`), "after the quiet spell"]
+
+    it.scopedLive("a fast stream of small frames is read in paused batches, every frame handed on in order", () =>
+      countingPauses((pauses) =>
+        Effect.gen(function*() {
+          const n = 3_000
+          const server = yield* streamingServer(n)
+          const frames: Array<string | Uint8Array> = []
+          yield* WebSocketConnection.open({
+            url: server.url,
+            connectTimeout: Duration.seconds(5),
+            readCoalesce: Duration.millis(2),
+            onFrame: (data) => frames.push(data)
+          })
+          yield* eventually(() => frames.length === n + 1, 10_000, "every frame")
+          assert.deepStrictEqual(frames, expected(n))
+          // reading did pause (the stream came faster than a read per 2 ms), and resumed every time
+          assert.isAbove(pauses(), 0)
+        })
+      ))
+
+    it.scopedLive("without it (the default) the same stream is read as it comes, never paused", () =>
+      countingPauses((pauses) =>
+        Effect.gen(function*() {
+          const n = 3_000
+          const server = yield* streamingServer(n)
+          const frames: Array<string | Uint8Array> = []
+          yield* WebSocketConnection.open({
+            url: server.url,
+            connectTimeout: Duration.seconds(5),
+            onFrame: (data) => frames.push(data)
+          })
+          yield* eventually(() => frames.length === n + 1, 10_000, "every frame")
+          assert.deepStrictEqual(frames, expected(n))
+          assert.strictEqual(pauses(), 0)
+        })
+      ))
+
+    it.scopedLive("frames that come in the same packet as the upgrade response are handed on", () =>
+      Effect.gen(function*() {
+        // a raw server: the 101 response and five frames in one write, so the client's HTTP parser hands
+        // the frames over as the upgrade's leftover bytes
+        const frame = (text: string) => Buffer.concat([Buffer.from([0x81, Buffer.byteLength(text)]), Buffer.from(text)])
+        const raw = Net.createServer((socket) => {
+          socket.once("data", (request) => {
+            const key = /sec-websocket-key: *(\S+)/i.exec(request.toString("latin1"))?.[1] ?? ""
+            const accept = createHash("sha1").update(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest("base64")
+            socket.write(Buffer.concat([
+              Buffer.from(
+                `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`
+              ),
+              ...["one", "two", "three", "four", "five"].map(frame)
+            ]))
+          })
+          socket.on("error", () => {})
+        })
+        yield* Effect.acquireRelease(
+          Effect.promise(() => new Promise<void>((resolve) => raw.listen(0, "127.0.0.1", () => resolve()))),
+          () => Effect.promise(() => new Promise<void>((resolve) => raw.close(() => resolve())))
+        )
+        const frames: Array<string | Uint8Array> = []
+        const connection = yield* WebSocketConnection.open({
+          url: `ws://127.0.0.1:${(raw.address() as Net.AddressInfo).port}/`,
+          connectTimeout: Duration.seconds(5),
+          readCoalesce: Duration.millis(2),
+          onFrame: (data) => frames.push(data)
+        })
+        yield* eventually(() => frames.length === 5, 5_000, "the five frames")
+        assert.deepStrictEqual(frames, ["one", "two", "three", "four", "five"])
+        connection.terminate()
+        yield* connection.ended
+      }))
+
+    it.scopedLive("closing the scope mid-stream, during pauses, closes with 1000 and hands nothing more on", () =>
+      Effect.gen(function*() {
+        const codes: Array<number> = []
+        let stop = false
+        const server = yield* makeScriptedServer((c) => {
+          c.ws.on("close", (code) => {
+            codes.push(code)
+            stop = true
+          })
+          const burst = () => {
+            if (stop || c.ws.readyState !== WS.OPEN) return
+            for (let k = 0; k < 10; k++) c.ws.send("tick")
+            setImmediate(burst)
+          }
+          burst()
+        })
+        const frames: Array<string | Uint8Array> = []
+        const scope = yield* Scope.make()
+        const connection = yield* WebSocketConnection.open({
+          url: server.url,
+          connectTimeout: Duration.seconds(5),
+          readCoalesce: Duration.millis(2),
+          onFrame: (data) => frames.push(data)
+        }).pipe(Scope.extend(scope))
+        yield* eventually(() => frames.length >= 500, 10_000, "the stream to flow")
+        yield* Scope.close(scope, Exit.void)
+        const handed = frames.length
+        yield* eventually(() => codes.length === 1, 5_000, "the server to see the close")
+        assert.deepStrictEqual(codes, [1000])
+        assert.deepStrictEqual(yield* connection.ended, { _tag: "Closed", code: 1000, reason: "" })
+        assert.strictEqual(frames.length, handed)
+      }))
+  })
 })

@@ -63,6 +63,11 @@ export const defaults = {
   baseUrl: ZelaiProtocol.DEFAULT_BASE_URL,
   /** Opening the socket. */
   connectTimeout: Duration.seconds(10),
+  /**
+   * Socket read coalescing (Node): while the server streams small frames less than this apart, reading
+   * pauses this long so they are read in one batch (core's `WebSocketConnection`); zero reads each at once.
+   */
+  readCoalesce: Duration.millis(2),
   /** From the socket's open to `auth_success`. */
   authTimeout: Duration.seconds(10),
   /** A whole image, edit, video or upscale (the official SDK's 3 minutes). */
@@ -110,6 +115,8 @@ export interface Options {
   /** The REST base; the socket is `<base with ws(s) scheme>/ws/generation`. */
   readonly baseUrl?: string | undefined
   readonly connectTimeout?: Duration.DurationInput | undefined
+  /** See {@link defaults}`.readCoalesce`; zero turns it off. */
+  readonly readCoalesce?: Duration.DurationInput | undefined
   readonly authTimeout?: Duration.DurationInput | undefined
   readonly generationTimeout?: Duration.DurationInput | undefined
   readonly streamTimeout?: Duration.DurationInput | undefined
@@ -280,6 +287,10 @@ export const resolve = (options: Options): Either.Either<Connection.ConnectionSe
     }
     decoded[name] = d.value
   }
+  const readCoalesce = Duration.decodeUnknown(options.readCoalesce ?? defaults.readCoalesce)
+  if (Option.isNone(readCoalesce) || !Duration.isFinite(readCoalesce.value)) {
+    return Either.left(invalid("readCoalesce", "finite-duration", "readCoalesce must be a finite duration (zero turns it off)"))
+  }
   const jitter = options.reconnectJitter ?? defaults.reconnectJitter
   if (!(jitter >= 0 && jitter <= 1)) return Either.left(invalid("reconnectJitter", "range", "reconnectJitter must be in [0, 1]"))
   const counts = {
@@ -297,6 +308,7 @@ export const resolve = (options: Options): Either.Either<Connection.ConnectionSe
     baseUrl: baseUrl.replace(/\/+$/, ""),
     url: url.value,
     connectTimeout: decoded.connectTimeout!,
+    readCoalesce: readCoalesce.value,
     authTimeout: decoded.authTimeout!,
     generationTimeout: decoded.generationTimeout!,
     streamTimeout: decoded.streamTimeout!,

@@ -377,6 +377,24 @@ describe("ZelaiClient", () => {
       assert.strictEqual(emulator.zelai.billed().length, 0)
     }), { speed: 1 }) // [[slow]] at speed 1 runs 2 s: still running when the 300 ms timeout's cancel arrives
 
+  zelaiTest("readCoalesce: a non-finite value is refused naming the field; off and on stream the same reply", (emulator) =>
+    Effect.gen(function*() {
+      const bad = yield* Effect.flip(clientFor(emulator, { readCoalesce: Duration.infinity }))
+      assert.strictEqual(bad.field, "readCoalesce")
+      assert.strictEqual(bad.rule, "finite-duration")
+      const replies: Array<string> = []
+      for (const readCoalesce of ["0 millis", "5 millis"] as const) {
+        const zelai = yield* clientFor(emulator, { readCoalesce })
+        const parts = yield* collect(zelai.llmStream({ prompt: "Count to three" }))
+        const deltas = parts.flatMap((p) => (p._tag === "Delta" ? [p.text] : []))
+        const done = parts[parts.length - 1]!
+        assert(done._tag === "Done")
+        assert.strictEqual(deltas.join(""), done.result.text)
+        replies.push(done.result.text)
+      }
+      assert.strictEqual(replies[0], replies[1])
+    }))
+
   zelaiTest("at most maxInFlight requests at once: one more is refused before sending, retryable", (emulator) =>
     Effect.gen(function*() {
       const bad = yield* Effect.flip(clientFor(emulator, { maxInFlight: 0 }))

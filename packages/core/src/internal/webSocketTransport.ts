@@ -73,6 +73,48 @@ export interface OpenOptions {
    * reader's per-message work. Ignored in a browser, whose frames reach the listener as events.
    */
   readonly onFrame?: ((data: string | Uint8Array) => void) | undefined
+  /** Read coalescing (see `coalesceReads`), in milliseconds; 0 or absent reads every segment at once. */
+  readonly readCoalesceMillis?: number | undefined
+}
+
+/**
+ * A read this large is a backlog: the reader is already behind or the server writes in bulk, and each
+ * read already carries many frames, so it never starts a coalescing pause.
+ */
+const BULK_READ_BYTES = 16 * 1024
+
+/**
+ * Read coalescing (Node). A server that streams many small frames (progress events, one LLM token per
+ * frame) sends each as its own TCP segment; read one by one, each costs a read, a buffer and a pass of
+ * `ws`'s parser, which in a fast stream is more than decoding the frame. So when a small read follows
+ * the previous one within `millis`, the socket is paused (`ws`'s own `pause`, which keeps its
+ * back-pressure) for `millis` and the frames that arrive meanwhile are read together when it resumes.
+ * Only a fast stream is ever paused: a frame after a quiet spell is read at once, and a frame waits at
+ * most `millis` longer than it would have. Large reads never pause (see {@link BULK_READ_BYTES}).
+ * The pause's timer is cleared when the TCP socket closes.
+ */
+const coalesceReads = (socket: WS, tcp: NodeJS.ReadableStream & NodeJS.EventEmitter, millis: number): void => {
+  let lastRead = Number.NEGATIVE_INFINITY
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const resume = () => {
+    timer = undefined
+    lastRead = performance.now()
+    socket.resume()
+  }
+  const onData = (chunk: Uint8Array) => {
+    const now = performance.now()
+    if (timer === undefined && chunk.length < BULK_READ_BYTES && now - lastRead < millis) {
+      socket.pause()
+      timer = setTimeout(resume, millis)
+    }
+    lastRead = now
+  }
+  tcp.on("data", onData)
+  tcp.once("close", () => {
+    tcp.removeListener("data", onData)
+    if (timer !== undefined) clearTimeout(timer)
+    timer = undefined
+  })
 }
 
 /** A `message` listener as the socket's reader registers it. */
@@ -146,6 +188,15 @@ export const open = (
       perMessageDeflate: false,
       ...(options.maxPayload !== undefined ? { maxPayload: options.maxPayload } : {})
     })
+    const coalesce = options.readCoalesceMillis ?? 0
+    // the TCP socket comes with `upgrade`; its reads are watched from `open`, once `ws` listens to it: a
+    // `data` listener added before that would set it flowing and take the bytes that came with the
+    // upgrade response (frames a server sends at once) before `ws` could read them
+    if (coalesce > 0) {
+      socket.once("upgrade", (response) => {
+        socket.once("open", () => coalesceReads(socket, response.socket, coalesce))
+      })
+    }
     if (options.onHeard !== undefined) {
       socket.on("pong", options.onHeard)
       socket.on("ping", options.onHeard)

@@ -48,6 +48,8 @@ export interface ConnectionSettings {
   readonly apiKey: Redacted.Redacted<string>
   readonly url: string
   readonly connectTimeout: Duration.Duration
+  /** Socket read coalescing (core's `WebSocketConnection`); zero reads every frame at once. */
+  readonly readCoalesce: Duration.Duration
   readonly authTimeout: Duration.Duration
   readonly pingInterval: Duration.Duration
   readonly reconnectBase: Duration.Duration
@@ -368,6 +370,7 @@ export const make = (settings: ConnectionSettings): Effect.Effect<Connection, ne
           const run = WebSocketConnection.open({
             url: settings.url,
             connectTimeout: settings.connectTimeout,
+            readCoalesce: settings.readCoalesce,
             onFrame
           }).pipe(
             Effect.flatMap((opened) => {
