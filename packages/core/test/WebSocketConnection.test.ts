@@ -241,40 +241,89 @@ describe("WebSocketConnection", () => {
         })
       ))
 
-    it.scopedLive("frames that come in the same packet as the upgrade response are handed on", () =>
+    // an unmasked server text frame (payloads under 126 bytes)
+    const textFrame = (text: string) => Buffer.concat([Buffer.from([0x81, Buffer.byteLength(text)]), Buffer.from(text)])
+
+    // a raw TCP server that answers the upgrade itself: `upgraded` gets the 101 response's bytes and the socket,
+    // and writes them as it likes
+    const rawServer = (upgraded: (response: Buffer, socket: NetSocket) => void) =>
       Effect.gen(function*() {
-        // a raw server: the 101 response and five frames in one write, so the client's HTTP parser hands
-        // the frames over as the upgrade's leftover bytes
-        const frame = (text: string) => Buffer.concat([Buffer.from([0x81, Buffer.byteLength(text)]), Buffer.from(text)])
+        const sockets = new Set<NetSocket>()
         const raw = Net.createServer((socket) => {
+          sockets.add(socket)
+          socket.on("close", () => sockets.delete(socket))
+          socket.on("error", () => {})
           socket.once("data", (request) => {
             const key = /sec-websocket-key: *(\S+)/i.exec(request.toString("latin1"))?.[1] ?? ""
             const accept = createHash("sha1").update(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest("base64")
-            socket.write(Buffer.concat([
+            upgraded(
               Buffer.from(
                 `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`
               ),
-              ...["one", "two", "three", "four", "five"].map(frame)
-            ]))
+              socket
+            )
           })
-          socket.on("error", () => {})
         })
         yield* Effect.acquireRelease(
           Effect.promise(() => new Promise<void>((resolve) => raw.listen(0, "127.0.0.1", () => resolve()))),
-          () => Effect.promise(() => new Promise<void>((resolve) => raw.close(() => resolve())))
+          () =>
+            Effect.promise(() =>
+              new Promise<void>((resolve) => {
+                for (const s of sockets) s.destroy()
+                raw.close(() => resolve())
+              })
+            )
         )
+        return `ws://127.0.0.1:${(raw.address() as Net.AddressInfo).port}/`
+      })
+
+    it.scopedLive("frames that come in the same packet as the upgrade response are handed on", () =>
+      Effect.gen(function*() {
+        // the 101 response and five frames in one write, so the client's HTTP parser hands the frames over as
+        // the upgrade's leftover bytes
+        const url = yield* rawServer((response, socket) => {
+          socket.write(Buffer.concat([response, ...["one", "two", "three", "four", "five"].map(textFrame)]))
+        })
         const frames: Array<string | Uint8Array> = []
-        const connection = yield* WebSocketConnection.open({
-          url: `ws://127.0.0.1:${(raw.address() as Net.AddressInfo).port}/`,
+        yield* WebSocketConnection.open({
+          url,
           connectTimeout: Duration.seconds(5),
           readCoalesce: Duration.millis(2),
           onFrame: (data) => frames.push(data)
         })
         yield* eventually(() => frames.length === 5, 5_000, "the five frames")
         assert.deepStrictEqual(frames, ["one", "two", "three", "four", "five"])
-        connection.terminate()
-        yield* connection.ended
       }))
+
+    it.scopedLive("frames written a byte at a time (every read tiny, reading paused between) arrive whole, in order", () =>
+      countingPauses((pauses) =>
+        Effect.gen(function*() {
+          const texts = Array.from({ length: 40 }, (_, i) => `split frame ${i}`)
+          const url = yield* rawServer((response, socket) => {
+            socket.setNoDelay(true)
+            socket.write(response)
+            const bytes = Buffer.concat(texts.map(textFrame))
+            let i = 0
+            const drip = () => {
+              if (i >= bytes.length || socket.destroyed) return
+              socket.write(bytes.subarray(i, i + 1))
+              i++
+              setImmediate(drip)
+            }
+            drip()
+          })
+          const frames: Array<string | Uint8Array> = []
+          yield* WebSocketConnection.open({
+            url,
+            connectTimeout: Duration.seconds(5),
+            readCoalesce: Duration.millis(2),
+            onFrame: (data) => frames.push(data)
+          })
+          yield* eventually(() => frames.length === texts.length, 10_000, "every frame")
+          assert.deepStrictEqual(frames, texts)
+          assert.isAbove(pauses(), 0)
+        })
+      ))
 
     it.scopedLive("closing the scope mid-stream, during pauses, closes with 1000 and hands nothing more on", () =>
       Effect.gen(function*() {
