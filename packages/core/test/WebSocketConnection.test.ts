@@ -224,6 +224,43 @@ describe("WebSocketConnection", () => {
         })
       ))
 
+    it.scopedLive("a pause starts only once what came during the last one is handed on", () =>
+      Effect.acquireUseRelease(
+        Effect.sync(() => {
+          // what the TCP socket still holds, unread by `ws`, each time coalescing pauses it
+          const original = WS.prototype.pause
+          const held: Array<number> = []
+          WS.prototype.pause = function(this: WS) {
+            held.push((this as unknown as { readonly _socket: { readonly readableLength: number } })._socket.readableLength)
+            return original.call(this)
+          }
+          return { original, held }
+        }),
+        ({ held }) =>
+          Effect.gen(function*() {
+            const n = 3_000
+            const server = yield* streamingServer(n)
+            const frames: Array<string | Uint8Array> = []
+            yield* WebSocketConnection.open({
+              url: server.url,
+              connectTimeout: Duration.seconds(5),
+              readCoalesce: Duration.millis(2),
+              onFrame: (data) => frames.push(data)
+            })
+            yield* eventually(() => frames.length === n + 1, 10_000, "every frame")
+            assert.deepStrictEqual(frames, expected(n))
+            assert.isAbove(held.length, 0)
+            // a resume hands on every segment read during the pause before the next pause: pausing on the
+            // first of them would let one segment through per pause while the rest wait, the socket stops
+            // reading at its high-water mark, and the server's frames pile up unread
+            assert.deepStrictEqual(held.filter((bytes) => bytes > 0), [])
+          }),
+        ({ original }) =>
+          Effect.sync(() => {
+            WS.prototype.pause = original
+          })
+      ))
+
     it.scopedLive("without it (the default) the same stream is read as it comes, never paused", () =>
       countingPauses((pauses) =>
         Effect.gen(function*() {

@@ -93,7 +93,11 @@ const BULK_READ_BYTES = 16 * 1024
  * most `millis` longer than it would have. Large reads never pause (see {@link BULK_READ_BYTES}).
  * The pause's timer is cleared when the TCP socket closes.
  */
-const coalesceReads = (socket: WS, tcp: NodeJS.ReadableStream & NodeJS.EventEmitter, millis: number): void => {
+const coalesceReads = (
+  socket: WS,
+  tcp: NodeJS.ReadableStream & NodeJS.EventEmitter & { readonly readableLength: number },
+  millis: number
+): void => {
   let lastRead = Number.NEGATIVE_INFINITY
   let timer: ReturnType<typeof setTimeout> | undefined
   const resume = () => {
@@ -103,7 +107,12 @@ const coalesceReads = (socket: WS, tcp: NodeJS.ReadableStream & NodeJS.EventEmit
   }
   const onData = (chunk: Uint8Array) => {
     const now = performance.now()
-    if (timer === undefined && chunk.length < BULK_READ_BYTES && now - lastRead < millis) {
+    // a chunk that comes out of the stream's buffer as it resumes (others still wait behind it) is not a
+    // new read: pausing on it would let one buffered segment through per pause while the socket, its
+    // buffer full, stops reading and the server's frames pile up in the kernel
+    if (
+      timer === undefined && chunk.length < BULK_READ_BYTES && now - lastRead < millis && tcp.readableLength === 0
+    ) {
       socket.pause()
       timer = setTimeout(resume, millis)
     }
