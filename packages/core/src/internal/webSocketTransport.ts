@@ -93,6 +93,32 @@ const BULK_READ_BYTES = 16 * 1024
  * most `millis` longer than it would have. Large reads never pause (see {@link BULK_READ_BYTES}).
  * The pause's timer is cleared when the TCP socket closes.
  */
+/** The libuv stream handle of a Node TCP socket, as `net` itself drives it. */
+interface TcpHandle {
+  reading?: boolean
+  readonly readStart: () => number
+  readonly readStop: () => number
+}
+
+type TcpSocket = { readonly _handle?: TcpHandle | null }
+
+/**
+ * A paused Node socket keeps reading (a read and a `Buffer` per segment) until its buffer reaches the
+ * high-water mark; a coalescing pause stops its handle too, as `net` does for a socket of its own `onread`,
+ * so that what arrives meanwhile stays in the kernel and comes as one read when the pause ends. The
+ * handle, when stopped here; `undefined` when it was not reading (or is not a handle `net` drives so).
+ */
+const stopHandle = (tcp: TcpSocket): TcpHandle | undefined => {
+  const handle = tcp._handle
+  if (
+    handle === undefined || handle === null || handle.reading !== true || typeof handle.readStop !== "function" ||
+    typeof handle.readStart !== "function"
+  ) return undefined
+  handle.reading = false
+  handle.readStop()
+  return handle
+}
+
 const coalesceReads = (
   socket: WS,
   tcp: NodeJS.ReadableStream & NodeJS.EventEmitter & { readonly readableLength: number },
@@ -100,9 +126,19 @@ const coalesceReads = (
 ): void => {
   let lastRead = Number.NEGATIVE_INFINITY
   let timer: ReturnType<typeof setTimeout> | undefined
+  // the libuv handle, when this pause stopped it (see `stopHandle`)
+  let stopped: TcpHandle | undefined
   const resume = () => {
     timer = undefined
     lastRead = performance.now()
+    if (stopped !== undefined) {
+      const handle = stopped
+      stopped = undefined
+      if (handle === (tcp as TcpSocket)._handle && handle.reading === false) {
+        handle.reading = true
+        handle.readStart()
+      }
+    }
     socket.resume()
   }
   const onData = (chunk: Uint8Array) => {
@@ -114,6 +150,7 @@ const coalesceReads = (
       timer === undefined && chunk.length < BULK_READ_BYTES && now - lastRead < millis && tcp.readableLength === 0
     ) {
       socket.pause()
+      stopped = stopHandle(tcp as TcpSocket)
       timer = setTimeout(resume, millis)
     }
     lastRead = now
