@@ -313,6 +313,102 @@ describe("WebSocketConnection", () => {
         yield* connection.ended
       }))
 
+    // a raw WebSocket server (the handshake by hand, then `script` writes bytes as it likes): hostile peers
+    const rawServer = (script: (socket: NetSocket) => void) =>
+      Effect.gen(function*() {
+        const raw = Net.createServer((socket) => {
+          socket.setNoDelay(true)
+          socket.on("error", () => {})
+          socket.once("data", (request) => {
+            const key = /sec-websocket-key: *(\S+)/i.exec(request.toString("latin1"))?.[1] ?? ""
+            const accept = createHash("sha1").update(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest("base64")
+            socket.write(
+              `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+              () => script(socket)
+            )
+          })
+        })
+        yield* Effect.acquireRelease(
+          Effect.promise(() => new Promise<void>((resolve) => raw.listen(0, "127.0.0.1", () => resolve()))),
+          () => Effect.promise(() => new Promise<void>((resolve) => raw.close(() => resolve())))
+        )
+        return `ws://127.0.0.1:${(raw.address() as Net.AddressInfo).port}/`
+      })
+
+    // an unmasked server text frame (payloads under 126 bytes)
+    const textFrame = (text: string) => Buffer.concat([Buffer.from([0x81, Buffer.byteLength(text)]), Buffer.from(text)])
+
+    // writes `bytes` in pieces of `size` bytes, `perTurn` pieces a turn (each its own write: no-delay sends
+    // each as its own segment), then calls `then`
+    const writeInPieces = (socket: NetSocket, bytes: Buffer, size: number, perTurn: number, then: () => void) => {
+      let at = 0
+      const turn = () => {
+        if (socket.destroyed) return
+        for (let k = 0; k < perTurn && at < bytes.length; k++, at += size) socket.write(bytes.subarray(at, at + size))
+        if (at < bytes.length) setImmediate(turn)
+        else then()
+      }
+      turn()
+    }
+
+    const texts = (n: number) => Array.from({ length: n }, (_, i) => `frame ${i}`)
+
+    it.scopedLive("frames cut into one-byte segments arrive whole and in order through the pauses", () =>
+      Effect.gen(function*() {
+        const sent = texts(400)
+        const url = yield* rawServer((socket) =>
+          writeInPieces(socket, Buffer.concat(sent.map(textFrame)), 1, 8, () => socket.write(textFrame("last")))
+        )
+        const frames: Array<string | Uint8Array> = []
+        const connection = yield* WebSocketConnection.open({
+          url,
+          connectTimeout: Duration.seconds(5),
+          readCoalesce: Duration.millis(2),
+          onFrame: (data) => frames.push(data)
+        })
+        yield* eventually(() => frames.length === sent.length + 1, 20_000, "every frame")
+        assert.deepStrictEqual(frames, [...sent, "last"])
+        connection.terminate()
+        yield* connection.ended
+      }))
+
+    it.scopedLive("a peer that half-closes right after a fast stream: every frame is handed on, then the connection ends", () =>
+      Effect.gen(function*() {
+        const sent = texts(2_000)
+        // ten frames a write, then the FIN at once: it comes while the reader is paused
+        const url = yield* rawServer((socket) =>
+          writeInPieces(socket, Buffer.concat(sent.map(textFrame)), 10 * textFrame("frame 1000").length, 4, () => socket.end())
+        )
+        const frames: Array<string | Uint8Array> = []
+        const connection = yield* WebSocketConnection.open({
+          url,
+          connectTimeout: Duration.seconds(5),
+          readCoalesce: Duration.millis(2),
+          onFrame: (data) => frames.push(data)
+        })
+        const ended = yield* connection.ended.pipe(Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => "stalled" }))
+        assert.deepStrictEqual(frames, sent)
+        assert.deepStrictEqual(ended._tag === "Closed" ? ended.code : ended._tag, 1006)
+      }))
+
+    it.scopedLive("a peer that resets the connection during a fast stream: the connection ends, what came is in order", () =>
+      Effect.gen(function*() {
+        const sent = texts(2_000)
+        const url = yield* rawServer((socket) =>
+          writeInPieces(socket, Buffer.concat(sent.map(textFrame)), 10 * textFrame("frame 1000").length, 4, () => socket.resetAndDestroy())
+        )
+        const frames: Array<string | Uint8Array> = []
+        const connection = yield* WebSocketConnection.open({
+          url,
+          connectTimeout: Duration.seconds(5),
+          readCoalesce: Duration.millis(2),
+          onFrame: (data) => frames.push(data)
+        })
+        yield* connection.ended.pipe(Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => "stalled" }))
+        // a reset may drop what the kernel still held; what was handed on is the stream's beginning, in order
+        assert.deepStrictEqual(frames, sent.slice(0, frames.length))
+      }))
+
     it.scopedLive("closing the scope mid-stream, during pauses, closes with 1000 and hands nothing more on", () =>
       Effect.gen(function*() {
         const codes: Array<number> = []
