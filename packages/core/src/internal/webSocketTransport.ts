@@ -83,16 +83,6 @@ export interface OpenOptions {
  */
 const BULK_READ_BYTES = 16 * 1024
 
-/**
- * Read coalescing (Node). A server that streams many small frames (progress events, one LLM token per
- * frame) sends each as its own TCP segment; read one by one, each costs a read, a buffer and a pass of
- * `ws`'s parser, which in a fast stream is more than decoding the frame. So when a small read follows
- * the previous one within `millis`, the socket is paused (`ws`'s own `pause`, which keeps its
- * back-pressure) for `millis` and the frames that arrive meanwhile are read together when it resumes.
- * Only a fast stream is ever paused: a frame after a quiet spell is read at once, and a frame waits at
- * most `millis` longer than it would have. Large reads never pause (see {@link BULK_READ_BYTES}).
- * The pause's timer is cleared when the TCP socket closes.
- */
 /** The libuv stream handle of a Node TCP socket, as `net` itself drives it. */
 interface TcpHandle {
   reading?: boolean
@@ -103,10 +93,16 @@ interface TcpHandle {
 type TcpSocket = { readonly _handle?: TcpHandle | null }
 
 /**
- * A paused Node socket keeps reading (a read and a `Buffer` per segment) until its buffer reaches the
- * high-water mark; a coalescing pause stops its handle too, as `net` does for a socket of its own `onread`,
- * so that what arrives meanwhile stays in the kernel and comes as one read when the pause ends. The
- * handle, when stopped here; `undefined` when it was not reading (or is not a handle `net` drives so).
+ * A paused Node socket keeps reading: a libuv read and a `Buffer` per TCP segment until its buffer reaches
+ * the high-water mark, then one `data` per segment when it resumes, so pausing alone saves no read. A
+ * coalescing pause stops the handle too, so that what arrives meanwhile stays in the kernel and comes as
+ * one read when the pause ends. No public API does this: `net.Socket#pause` stops the handle only for a
+ * socket made with `onread` (not the one `ws` gets from the HTTP upgrade), and the stream's own
+ * read-ahead starts a handle again as soon as `net` marks it as not reading. So the handle's `reading`
+ * stays true while it is stopped here (`net` neither restarts it nor tries to), and only this pause's
+ * resume starts it again, unless `net` stopped it itself meanwhile (its own back-pressure, `reading`
+ * false: then `net` starts it when its buffer drains). The handle, when stopped here; `undefined` when
+ * it was not reading, or is not such a handle (then the pause is a stream pause only, as before).
  */
 const stopHandle = (tcp: TcpSocket): TcpHandle | undefined => {
   const handle = tcp._handle
@@ -114,11 +110,21 @@ const stopHandle = (tcp: TcpSocket): TcpHandle | undefined => {
     handle === undefined || handle === null || handle.reading !== true || typeof handle.readStop !== "function" ||
     typeof handle.readStart !== "function"
   ) return undefined
-  handle.reading = false
+  // `reading` stays true: net's stream would otherwise start the handle again on its next read-ahead
   handle.readStop()
   return handle
 }
 
+/**
+ * Read coalescing (Node). A server that streams many small frames (progress events, one LLM token per
+ * frame) sends each as its own TCP segment; read one by one, each costs a read, a buffer and a pass of
+ * `ws`'s parser, which in a fast stream is more than decoding the frame. So when a small read follows
+ * the previous one within `millis`, the socket is paused (`ws`'s own `pause`, which keeps its
+ * back-pressure) for `millis` and the frames that arrive meanwhile are read together when it resumes.
+ * Only a fast stream is ever paused: a frame after a quiet spell is read at once, and a frame waits at
+ * most `millis` longer than it would have. Large reads never pause (see {@link BULK_READ_BYTES}).
+ * The pause's timer is cleared when the TCP socket closes.
+ */
 const coalesceReads = (
   socket: WS,
   tcp: NodeJS.ReadableStream & NodeJS.EventEmitter & { readonly readableLength: number },
@@ -134,10 +140,8 @@ const coalesceReads = (
     if (stopped !== undefined) {
       const handle = stopped
       stopped = undefined
-      if (handle === (tcp as TcpSocket)._handle && handle.reading === false) {
-        handle.reading = true
-        handle.readStart()
-      }
+      // `reading` still true: net did not stop the handle itself meanwhile (back-pressure), so it is ours to start
+      if (handle === (tcp as TcpSocket)._handle && handle.reading === true) handle.readStart()
     }
     socket.resume()
   }
