@@ -391,6 +391,31 @@ describe("WebSocketConnection", () => {
         assert.deepStrictEqual(ended._tag === "Closed" ? ended.code : ended._tag, 1006)
       }))
 
+    it.scopedLive("a server that closes right after a fast stream: every frame is handed on, then its close code", () =>
+      Effect.gen(function*() {
+        const n = 2_000
+        // the close frame follows the last burst at once: it is read during or right after a pause
+        const server = yield* makeScriptedServer((c) => {
+          let i = 0
+          const burst = () => {
+            for (let k = 0; k < 10 && i < n; k++) c.ws.send(`frame ${i++}`)
+            if (i < n) setImmediate(burst)
+            else c.ws.close(4002, "all sent")
+          }
+          burst()
+        })
+        const frames: Array<string | Uint8Array> = []
+        const connection = yield* WebSocketConnection.open({
+          url: server.url,
+          connectTimeout: Duration.seconds(5),
+          readCoalesce: Duration.millis(2),
+          onFrame: (data) => frames.push(data)
+        })
+        const ended = yield* connection.ended.pipe(Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => "stalled" }))
+        assert.deepStrictEqual(frames, texts(n))
+        assert.deepStrictEqual(ended, { _tag: "Closed", code: 4002, reason: "all sent" })
+      }))
+
     it.scopedLive("a peer that resets the connection during a fast stream: the connection ends, what came is in order", () =>
       Effect.gen(function*() {
         const sent = texts(2_000)
