@@ -6,7 +6,7 @@ import { writeFileSync } from "node:fs"
 import { Session } from "node:inspector"
 import { join } from "node:path"
 import { performance } from "node:perf_hooks"
-import { GCProfiler, getHeapStatistics } from "node:v8"
+import { GCProfiler, getHeapSpaceStatistics, getHeapStatistics } from "node:v8"
 
 /** Marker line a child prints (last) on stdout with its JSON measurement. */
 export const REPORT_PREFIX = "BENCH_REPORT "
@@ -117,6 +117,41 @@ const stopProfiler = (session: Session | undefined, contender: string): void => 
   session.disconnect()
 }
 
+/**
+ * `BENCH_GC_SPACES=1`: each child also prints to stderr its baseline's heap spaces and, for every collection
+ * in the measured window, the new / old / code / large-object space sizes (used, in MB) before and after it,
+ * with the heap total: where the peak is (the young generation at a scavenge) and what the old space grew by.
+ */
+const gcSpaces = process.env.BENCH_GC_SPACES !== undefined && process.env.BENCH_GC_SPACES.length > 0 &&
+  process.env.BENCH_GC_SPACES !== "0"
+
+interface SpaceSizes {
+  readonly new: number
+  readonly old: number
+  readonly code: number
+  readonly lo: number
+}
+
+const spaceSizes = (
+  spaces: ReadonlyArray<{ readonly spaceName?: string; readonly space_name?: string; readonly spaceUsedSize?: number; readonly space_used_size?: number }>
+): SpaceSizes => {
+  const out = { new: 0, old: 0, code: 0, lo: 0 }
+  for (const s of spaces) {
+    const name = s.spaceName ?? s.space_name ?? ""
+    const used = s.spaceUsedSize ?? s.space_used_size ?? 0
+    if (name === "new_space") out.new += used
+    else if (name === "old_space") out.old += used
+    else if (name === "code_space") out.code += used
+    else if (name.endsWith("large_object_space")) out.lo += used
+  }
+  return out
+}
+
+const mb = (bytes: number): string => (bytes / 1048576).toFixed(2)
+
+const showSpaces = (s: SpaceSizes, total: number): string =>
+  `new ${mb(s.new)} old ${mb(s.old)} code ${mb(s.code)} lo ${mb(s.lo)} (used ${mb(total)})`
+
 /** `GCProfiler` types of the collections after which `retainedBytes` looks at `heapUsed`. */
 const collecting: ReadonlySet<string> = new Set(["Scavenge", "MinorMarkSweep", "MinorMarkCompact", "MarkSweepCompact"])
 
@@ -128,6 +163,7 @@ export const makeMeter = (intervalMs = 10) => {
   gc()
   // `used_heap_size` is `process.memoryUsage().heapUsed` without the RSS read: ~7× cheaper per sample
   const baseline = getHeapStatistics().used_heap_size
+  if (gcSpaces) process.stderr.write(`[gc-spaces ${process.pid}] baseline ${showSpaces(spaceSizes(getHeapSpaceStatistics()), baseline)}\n`)
   let peak = baseline
   const sample = () => {
     const h = getHeapStatistics().used_heap_size
@@ -168,6 +204,13 @@ export const makeMeter = (intervalMs = 10) => {
       let beforePeak = peak
       const gcs: Record<string, number> = {}
       for (const c of collections) {
+        if (gcSpaces) {
+          process.stderr.write(
+            `[gc-spaces ${process.pid}] ${contender} ${c.gcType} ${(c.cost / 1000).toFixed(2)} ms: before ${
+              showSpaces(spaceSizes(c.beforeGC.heapSpaceStatistics), c.beforeGC.heapStatistics.usedHeapSize)
+            } after ${showSpaces(spaceSizes(c.afterGC.heapSpaceStatistics), c.afterGC.heapStatistics.usedHeapSize)}\n`
+          )
+        }
         gcs[c.gcType] = (gcs[c.gcType] ?? 0) + 1
         if (c.beforeGC.heapStatistics.usedHeapSize > beforePeak) beforePeak = c.beforeGC.heapStatistics.usedHeapSize
         // only the types that free memory: an incremental-marking step or weak-callback pass does not

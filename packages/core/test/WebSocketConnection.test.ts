@@ -224,6 +224,43 @@ describe("WebSocketConnection", () => {
         })
       ))
 
+    it.scopedLive("a pause starts only once what came during the last one is handed on", () =>
+      Effect.acquireUseRelease(
+        Effect.sync(() => {
+          // what the TCP socket still holds, unread by `ws`, each time coalescing pauses it
+          const original = WS.prototype.pause
+          const held: Array<number> = []
+          WS.prototype.pause = function(this: WS) {
+            held.push((this as unknown as { readonly _socket: { readonly readableLength: number } })._socket.readableLength)
+            return original.call(this)
+          }
+          return { original, held }
+        }),
+        ({ held }) =>
+          Effect.gen(function*() {
+            const n = 3_000
+            const server = yield* streamingServer(n)
+            const frames: Array<string | Uint8Array> = []
+            yield* WebSocketConnection.open({
+              url: server.url,
+              connectTimeout: Duration.seconds(5),
+              readCoalesce: Duration.millis(2),
+              onFrame: (data) => frames.push(data)
+            })
+            yield* eventually(() => frames.length === n + 1, 10_000, "every frame")
+            assert.deepStrictEqual(frames, expected(n))
+            assert.isAbove(held.length, 0)
+            // a resume hands on every segment read during the pause before the next pause: pausing on the
+            // first of them would let one segment through per pause while the rest wait, the socket stops
+            // reading at its high-water mark, and the server's frames pile up unread
+            assert.deepStrictEqual(held.filter((bytes) => bytes > 0), [])
+          }),
+        ({ original }) =>
+          Effect.sync(() => {
+            WS.prototype.pause = original
+          })
+      ))
+
     it.scopedLive("without it (the default) the same stream is read as it comes, never paused", () =>
       countingPauses((pauses) =>
         Effect.gen(function*() {
@@ -295,35 +332,109 @@ describe("WebSocketConnection", () => {
         assert.deepStrictEqual(frames, ["one", "two", "three", "four", "five"])
       }))
 
-    it.scopedLive("frames written a byte at a time (every read tiny, reading paused between) arrive whole, in order", () =>
-      countingPauses((pauses) =>
-        Effect.gen(function*() {
-          const texts = Array.from({ length: 40 }, (_, i) => `split frame ${i}`)
-          const url = yield* rawServer((response, socket) => {
-            socket.setNoDelay(true)
-            socket.write(response)
-            const bytes = Buffer.concat(texts.map(textFrame))
-            let i = 0
-            const drip = () => {
-              if (i >= bytes.length || socket.destroyed) return
-              socket.write(bytes.subarray(i, i + 1))
-              i++
-              setImmediate(drip)
-            }
-            drip()
-          })
-          const frames: Array<string | Uint8Array> = []
-          yield* WebSocketConnection.open({
-            url,
-            connectTimeout: Duration.seconds(5),
-            readCoalesce: Duration.millis(2),
-            onFrame: (data) => frames.push(data)
-          })
-          yield* eventually(() => frames.length === texts.length, 10_000, "every frame")
-          assert.deepStrictEqual(frames, texts)
-          assert.isAbove(pauses(), 0)
+    // the handshake first, then `script` writes bytes as it likes (no-delay: each write is its own segment)
+    const scriptedRawServer = (script: (socket: NetSocket) => void) =>
+      rawServer((response, socket) => {
+        socket.setNoDelay(true)
+        socket.write(response, () => script(socket))
+      })
+
+    // writes `bytes` in pieces of `size` bytes, `perTurn` pieces a turn (each its own write: no-delay sends
+    // each as its own segment), then calls `then`
+    const writeInPieces = (socket: NetSocket, bytes: Buffer, size: number, perTurn: number, then: () => void) => {
+      let at = 0
+      const turn = () => {
+        if (socket.destroyed) return
+        for (let k = 0; k < perTurn && at < bytes.length; k++, at += size) socket.write(bytes.subarray(at, at + size))
+        if (at < bytes.length) setImmediate(turn)
+        else then()
+      }
+      turn()
+    }
+
+    const texts = (n: number) => Array.from({ length: n }, (_, i) => `frame ${i}`)
+
+    it.scopedLive("frames cut into one-byte segments arrive whole and in order through the pauses", () =>
+      countingPauses((pauses) => Effect.gen(function*() {
+        const sent = texts(400)
+        const url = yield* scriptedRawServer((socket) =>
+          writeInPieces(socket, Buffer.concat(sent.map(textFrame)), 1, 8, () => socket.write(textFrame("last")))
+        )
+        const frames: Array<string | Uint8Array> = []
+        const connection = yield* WebSocketConnection.open({
+          url,
+          connectTimeout: Duration.seconds(5),
+          readCoalesce: Duration.millis(2),
+          onFrame: (data) => frames.push(data)
         })
-      ))
+        yield* eventually(() => frames.length === sent.length + 1, 20_000, "every frame")
+        assert.deepStrictEqual(frames, [...sent, "last"])
+        connection.terminate()
+        assert.isAbove(pauses(), 0)
+        yield* connection.ended
+      })))
+
+    it.scopedLive("a peer that half-closes right after a fast stream: every frame is handed on, then the connection ends", () =>
+      Effect.gen(function*() {
+        const sent = texts(2_000)
+        // ten frames a write, then the FIN at once: it comes while the reader is paused
+        const url = yield* scriptedRawServer((socket) =>
+          writeInPieces(socket, Buffer.concat(sent.map(textFrame)), 10 * textFrame("frame 1000").length, 4, () => socket.end())
+        )
+        const frames: Array<string | Uint8Array> = []
+        const connection = yield* WebSocketConnection.open({
+          url,
+          connectTimeout: Duration.seconds(5),
+          readCoalesce: Duration.millis(2),
+          onFrame: (data) => frames.push(data)
+        })
+        const ended = yield* connection.ended.pipe(Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => "stalled" }))
+        assert.deepStrictEqual(frames, sent)
+        assert.deepStrictEqual(ended._tag === "Closed" ? ended.code : ended._tag, 1006)
+      }))
+
+    it.scopedLive("a server that closes right after a fast stream: every frame is handed on, then its close code", () =>
+      Effect.gen(function*() {
+        const n = 2_000
+        // the close frame follows the last burst at once: it is read during or right after a pause
+        const server = yield* makeScriptedServer((c) => {
+          let i = 0
+          const burst = () => {
+            for (let k = 0; k < 10 && i < n; k++) c.ws.send(`frame ${i++}`)
+            if (i < n) setImmediate(burst)
+            else c.ws.close(4002, "all sent")
+          }
+          burst()
+        })
+        const frames: Array<string | Uint8Array> = []
+        const connection = yield* WebSocketConnection.open({
+          url: server.url,
+          connectTimeout: Duration.seconds(5),
+          readCoalesce: Duration.millis(2),
+          onFrame: (data) => frames.push(data)
+        })
+        const ended = yield* connection.ended.pipe(Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => "stalled" }))
+        assert.deepStrictEqual(frames, texts(n))
+        assert.deepStrictEqual(ended, { _tag: "Closed", code: 4002, reason: "all sent" })
+      }))
+
+    it.scopedLive("a peer that resets the connection during a fast stream: the connection ends, what came is in order", () =>
+      Effect.gen(function*() {
+        const sent = texts(2_000)
+        const url = yield* scriptedRawServer((socket) =>
+          writeInPieces(socket, Buffer.concat(sent.map(textFrame)), 10 * textFrame("frame 1000").length, 4, () => socket.resetAndDestroy())
+        )
+        const frames: Array<string | Uint8Array> = []
+        const connection = yield* WebSocketConnection.open({
+          url,
+          connectTimeout: Duration.seconds(5),
+          readCoalesce: Duration.millis(2),
+          onFrame: (data) => frames.push(data)
+        })
+        yield* connection.ended.pipe(Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => "stalled" }))
+        // a reset may drop what the kernel still held; what was handed on is the stream's beginning, in order
+        assert.deepStrictEqual(frames, sent.slice(0, frames.length))
+      }))
 
     it.scopedLive("closing the scope mid-stream, during pauses, closes with 1000 and hands nothing more on", () =>
       Effect.gen(function*() {

@@ -83,6 +83,38 @@ export interface OpenOptions {
  */
 const BULK_READ_BYTES = 16 * 1024
 
+/** The libuv stream handle of a Node TCP socket, as `net` itself drives it. */
+interface TcpHandle {
+  reading?: boolean
+  readonly readStart: () => number
+  readonly readStop: () => number
+}
+
+type TcpSocket = { readonly _handle?: TcpHandle | null }
+
+/**
+ * A paused Node socket keeps reading: a libuv read and a `Buffer` per TCP segment until its buffer reaches
+ * the high-water mark, then one `data` per segment when it resumes, so pausing alone saves no read. A
+ * coalescing pause stops the handle too, so that what arrives meanwhile stays in the kernel and comes as
+ * one read when the pause ends. No public API does this: `net.Socket#pause` stops the handle only for a
+ * socket made with `onread` (not the one `ws` gets from the HTTP upgrade), and the stream's own
+ * read-ahead starts a handle again as soon as `net` marks it as not reading. So the handle's `reading`
+ * stays true while it is stopped here (`net` neither restarts it nor tries to), and only this pause's
+ * resume starts it again, unless `net` stopped it itself meanwhile (its own back-pressure, `reading`
+ * false: then `net` starts it when its buffer drains). The handle, when stopped here; `undefined` when
+ * it was not reading, or is not such a handle (then the pause is a stream pause only, as before).
+ */
+const stopHandle = (tcp: TcpSocket): TcpHandle | undefined => {
+  const handle = tcp._handle
+  if (
+    handle === undefined || handle === null || handle.reading !== true || typeof handle.readStop !== "function" ||
+    typeof handle.readStart !== "function"
+  ) return undefined
+  // `reading` stays true: net's stream would otherwise start the handle again on its next read-ahead
+  handle.readStop()
+  return handle
+}
+
 /**
  * Read coalescing (Node). A server that streams many small frames (progress events, one LLM token per
  * frame) sends each as its own TCP segment; read one by one, each costs a read, a buffer and a pass of
@@ -93,18 +125,36 @@ const BULK_READ_BYTES = 16 * 1024
  * most `millis` longer than it would have. Large reads never pause (see {@link BULK_READ_BYTES}).
  * The pause's timer is cleared when the TCP socket closes.
  */
-const coalesceReads = (socket: WS, tcp: NodeJS.ReadableStream & NodeJS.EventEmitter, millis: number): void => {
+const coalesceReads = (
+  socket: WS,
+  tcp: NodeJS.ReadableStream & NodeJS.EventEmitter & { readonly readableLength: number },
+  millis: number
+): void => {
   let lastRead = Number.NEGATIVE_INFINITY
   let timer: ReturnType<typeof setTimeout> | undefined
+  // the libuv handle, when this pause stopped it (see `stopHandle`)
+  let stopped: TcpHandle | undefined
   const resume = () => {
     timer = undefined
     lastRead = performance.now()
+    if (stopped !== undefined) {
+      const handle = stopped
+      stopped = undefined
+      // `reading` still true: net did not stop the handle itself meanwhile (back-pressure), so it is ours to start
+      if (handle === (tcp as TcpSocket)._handle && handle.reading === true) handle.readStart()
+    }
     socket.resume()
   }
   const onData = (chunk: Uint8Array) => {
     const now = performance.now()
-    if (timer === undefined && chunk.length < BULK_READ_BYTES && now - lastRead < millis) {
+    // a chunk that comes out of the stream's buffer as it resumes (others still wait behind it) is not a
+    // new read: pausing on it would let one buffered segment through per pause while the socket, its
+    // buffer full, stops reading and the server's frames pile up in the kernel
+    if (
+      timer === undefined && chunk.length < BULK_READ_BYTES && now - lastRead < millis && tcp.readableLength === 0
+    ) {
       socket.pause()
+      stopped = stopHandle(tcp as TcpSocket)
       timer = setTimeout(resume, millis)
     }
     lastRead = now
