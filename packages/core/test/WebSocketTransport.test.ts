@@ -4,7 +4,10 @@
  * refused with a message that says why. The page is simulated with stand-in globals.
  */
 import { assert, describe, it, vi } from "@effect/vitest"
-import type { AddressInfo } from "node:net"
+import * as FastCheck from "effect/FastCheck"
+import { createHash } from "node:crypto"
+import { createServer } from "node:http"
+import type { AddressInfo, Socket } from "node:net"
 import WS, { WebSocketServer } from "ws"
 import * as WebSocketTransport from "../src/internal/webSocketTransport.js"
 
@@ -191,5 +194,200 @@ describe("WebSocketTransport", () => {
       socket.close()
       await new Promise<void>((resolve) => server.close(() => resolve()))
     }
+  })
+})
+
+// --- data frames read past ws's parser ---------------------------------------------------------
+
+/** A WebSocket frame as a server writes it (unmasked unless `mask`), in its shortest length form. */
+const frameBytes = (
+  first: number,
+  payload: string | ReadonlyArray<number> | Buffer,
+  options: { readonly mask?: boolean } = {}
+): Buffer => {
+  const data = typeof payload === "string" ? Buffer.from(payload, "utf8") : Buffer.from(payload as ReadonlyArray<number>)
+  const n = data.length
+  const maskBit = options.mask === true ? 0x80 : 0
+  const head = n < 126
+    ? Buffer.from([first, maskBit | n])
+    : n < 65536
+    ? Buffer.from([first, maskBit | 126, n >> 8, n & 0xff])
+    : Buffer.concat([Buffer.from([first, maskBit | 127, 0, 0, 0, 0]), Buffer.from([(n >>> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff])])
+  if (options.mask !== true) return Buffer.concat([head, data])
+  const key = Buffer.from([1, 2, 3, 4])
+  return Buffer.concat([head, key, Buffer.from(data.map((b, i) => b ^ key[i % 4]!))])
+}
+const text = (s: string) => frameBytes(0x81, s)
+const close1000 = frameBytes(0x88, [0x03, 0xe8])
+
+/** A loopback server that answers the upgrade by hand and then writes `pieces` raw, one read apart. */
+const rawServer = async (pieces: ReadonlyArray<Buffer>, withUpgrade = 0) => {
+  const server = createServer()
+  server.on("upgrade", (request, socket: Socket) => {
+    socket.setNoDelay(true)
+    socket.on("error", () => {})
+    // the client's frames (masked, short: pongs and its close) are read and dropped; its close frame is
+    // answered by ending the connection
+    let heard = Buffer.alloc(0)
+    socket.on("data", (data: Buffer) => {
+      heard = Buffer.concat([heard, data])
+      while (heard.length >= 6 && heard.length >= 6 + (heard[1]! & 0x7f)) {
+        if ((heard[0]! & 0x0f) === 0x08) return void socket.end()
+        heard = heard.subarray(6 + (heard[1]! & 0x7f))
+      }
+    })
+    const accept = createHash("sha1")
+      .update(`${request.headers["sec-websocket-key"]}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
+      .digest("base64")
+    const response = Buffer.from(
+      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`
+    )
+    // the first `withUpgrade` pieces go in the same write as the upgrade response
+    socket.write(Buffer.concat([response, ...pieces.slice(0, withUpgrade)]))
+    void (async () => {
+      for (const piece of pieces.slice(withUpgrade)) {
+        await new Promise((resolve) => setTimeout(resolve, 2))
+        if (socket.destroyed) return
+        socket.write(piece)
+      }
+    })()
+  })
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()))
+  return {
+    url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    close: () => {
+      server.closeAllConnections()
+      return new Promise<void>((resolve) => server.close(() => resolve()))
+    }
+  }
+}
+
+interface Outcome {
+  readonly messages: Array<string | Array<number>>
+  readonly errors: Array<string>
+  readonly closeCode: number
+}
+
+/**
+ * What a client makes of `pieces`: with `onFrame` (frames read past ws's parser while the reader listens)
+ * or without (ws's parser, through a plain message listener): every message, ws's errors, the close code.
+ */
+const receive = async (pieces: ReadonlyArray<Buffer>, fast: boolean, withUpgrade = 0): Promise<Outcome> => {
+  const server = await rawServer(pieces, withUpgrade)
+  await WebSocketTransport.load()
+  const messages: Array<string | Array<number>> = []
+  const record = (data: unknown) => void messages.push(typeof data === "string" ? data : [...(data as Uint8Array)])
+  const socket = WebSocketTransport.open(server.url, {}, fast ? { onFrame: record, maxPayload: 1 << 20 } : { maxPayload: 1 << 20 })
+  const errors: Array<string> = []
+  ;(socket as unknown as WS).on("error", (error: Error & { code?: string }) => void errors.push(error.code ?? error.message))
+  socket.addEventListener("message", fast ? () => {} : (event: { readonly data: unknown }) => record(event.data))
+  try {
+    const closeCode = await new Promise<number>((resolve) =>
+      socket.addEventListener("close", (event) => resolve(event.code), { once: true })
+    )
+    return { messages, errors, closeCode }
+  } finally {
+    await server.close()
+  }
+}
+
+/** `bytes` cut at `cuts` (offsets, any order). */
+const cut = (bytes: Buffer, cuts: ReadonlyArray<number>): Array<Buffer> => {
+  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b)
+  const out: Array<Buffer> = []
+  let from = 0
+  for (const p of [...points, bytes.length]) {
+    if (p > from) out.push(bytes.subarray(from, p))
+    from = p
+  }
+  return out
+}
+
+describe("WebSocketTransport: data frames read past ws's parser (onFrame)", () => {
+  // every kind of frame a server may send, in each length form: text (UTF-8 of every width, a real U+FFFD,
+  // empty), binary, pings and a pong, a message fragmented around a ping, then a close
+  const stream = Buffer.concat([
+    text("a"),
+    frameBytes(0x82, [1, 2, 3]),
+    text("x".repeat(200)),
+    text("é€😀 ".repeat(30)),
+    frameBytes(0x89, "p"),
+    text("y".repeat(70_000)),
+    frameBytes(0x01, "frag"),
+    frameBytes(0x89, "in between"),
+    frameBytes(0x00, "ment"),
+    frameBytes(0x80, "ed"),
+    text("\uFFFD is a character too"),
+    frameBytes(0x82, []),
+    frameBytes(0x8a, "unasked pong"),
+    text(""),
+    frameBytes(0x02, [9]),
+    frameBytes(0x80, [8]),
+    text("last"),
+    close1000
+  ])
+  const expected: Outcome = {
+    messages: [
+      "a",
+      [1, 2, 3],
+      "x".repeat(200),
+      "é€😀 ".repeat(30),
+      "y".repeat(70_000),
+      "fragmented",
+      "\uFFFD is a character too",
+      [],
+      "",
+      [9, 8],
+      "last"
+    ],
+    errors: [],
+    closeCode: 1000
+  }
+
+  it("a stream of every kind of frame, cut into reads anywhere, reads as ws reads it", async () => {
+    // one read, every header split across two reads, and random cuts
+    assert.deepStrictEqual(await receive([stream], true), expected)
+    assert.deepStrictEqual(await receive([stream], false), expected)
+    assert.deepStrictEqual(await receive(cut(stream, [1, 3, 4, 5, 7, 9, 11, 13, 300, 70_000, 70_010]), true), expected)
+    await FastCheck.assert(
+      FastCheck.asyncProperty(FastCheck.array(FastCheck.nat(), { minLength: 1, maxLength: 12 }), async (cuts) => {
+        assert.deepStrictEqual(await receive(cut(stream, cuts), true), expected)
+      }),
+      { numRuns: 8 }
+    )
+  })
+
+  it("frames that come with the upgrade response are read", async () => {
+    const pieces = [text("with the upgrade"), frameBytes(0x82, [7]), text("after"), close1000]
+    assert.deepStrictEqual(await receive(pieces, true, 2), {
+      messages: ["with the upgrade", [7], "after"],
+      errors: [],
+      closeCode: 1000
+    })
+  })
+
+  it("what ws refuses it still refuses, and nothing after it is handed on: invalid UTF-8, a masked frame, extension bits, a data frame inside a fragmented message, a frame above maxPayload", async () => {
+    const cases: ReadonlyArray<ReadonlyArray<Buffer>> = [
+      [text("ok"), frameBytes(0x81, [0x68, 0xff, 0xfe]), text("after")],
+      [text("ok"), frameBytes(0x81, "masked", { mask: true }), text("after")],
+      [text("ok"), frameBytes(0xc1, "rsv1"), text("after")],
+      [text("ok"), frameBytes(0x01, "frag"), text("inside"), text("after")],
+      [text("ok"), text("z".repeat((1 << 20) + 1)), text("after")]
+    ]
+    for (const pieces of cases) {
+      const together = [Buffer.concat(pieces)]
+      const reference = await receive(together, false)
+      assert.deepStrictEqual(reference.messages, ["ok"])
+      assert.strictEqual(reference.errors.length, 1)
+      assert.deepStrictEqual(await receive(together, true), reference)
+      assert.deepStrictEqual(await receive(pieces, true), reference)
+    }
+  })
+
+  it("frames after a close frame are not handed on", async () => {
+    const pieces = [text("ok"), close1000, text("after the close")]
+    const expectedClose: Outcome = { messages: ["ok"], errors: [], closeCode: 1000 }
+    assert.deepStrictEqual(await receive([Buffer.concat(pieces)], true), expectedClose)
+    assert.deepStrictEqual(await receive([Buffer.concat(pieces)], false), expectedClose)
   })
 })

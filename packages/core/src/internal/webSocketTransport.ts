@@ -123,6 +123,7 @@ const coalesceReads = (socket: WS, tcp: NodeJS.ReadableStream & NodeJS.EventEmit
 /** What `ws`'s receiver (private to `ws`: `socket._receiver`, a `Writable` of the socket's reads) shows here. */
 interface WsReceiver {
   write: (chunk: unknown, ...rest: Array<unknown>) => boolean
+  readonly writable: boolean
   readonly writableLength: number
 }
 
@@ -177,6 +178,12 @@ const readDataFrames = (socket: WS, deliver: (data: string | Uint8Array) => bool
     }
     const end = chunk.length
     while (at < end) {
+      // the receiver ended (a close frame) or failed on a frame of this read: like `ws`, which stops reading
+      // there and stops handing it reads, nothing more is read
+      if (!receiver.writable) {
+        aside = true
+        return false
+      }
       if (socket.readyState !== 1 || receiver.writableLength > 0) {
         aside = true
         return toReceiver(at === 0 ? chunk : chunk.subarray(at))
