@@ -357,6 +357,38 @@ describe("WebSocketTransport: data frames read past ws's parser (onFrame)", () =
     )
   })
 
+  it("with the installed ws, the frames really go past its parser: ws emits none of a burst of small frames as a message", async () => {
+    // `ws` emits a message for each frame its own parser reads; a frame read past it is never emitted. A
+    // `ws` whose receiver (`_receiver`) is not what `readDataFrames` expects would emit them all: this fails
+    const pieces = [Buffer.concat([
+      ...Array.from({ length: 500 }, (_, i) => text(`token ${i}`)),
+      ...Array.from({ length: 500 }, (_, i) => frameBytes(0x82, [i & 0xff])),
+      close1000
+    ])]
+    const server = await rawServer(pieces)
+    await WebSocketTransport.load()
+    const frames: Array<unknown> = []
+    const socket = WebSocketTransport.open(server.url, {}, { onFrame: (data) => void frames.push(data) })
+    const ws = socket as unknown as WS
+    let emitted = 0
+    const emit = ws.emit.bind(ws)
+    ws.emit = ((event: string, ...args: Array<unknown>) => {
+      if (event === "message") emitted++
+      return emit(event, ...args)
+    }) as WS["emit"]
+    socket.addEventListener("message", () => {})
+    try {
+      await new Promise<void>((resolve) => socket.addEventListener("close", () => resolve(), { once: true }))
+      assert.strictEqual(frames.length, 1000)
+      assert.strictEqual(frames[0], "token 0")
+      assert.deepStrictEqual([...(frames[999] as Uint8Array)], [499 & 0xff])
+      // a frame that a read cut in two is ws's to read: a handful at most, never the stream
+      assert.isAtMost(emitted, 10)
+    } finally {
+      await server.close()
+    }
+  })
+
   it("frames that come with the upgrade response are read", async () => {
     const pieces = [text("with the upgrade"), frameBytes(0x82, [7]), text("after"), close1000]
     assert.deepStrictEqual(await receive(pieces, true, 2), {
@@ -389,5 +421,94 @@ describe("WebSocketTransport: data frames read past ws's parser (onFrame)", () =
     const expectedClose: Outcome = { messages: ["ok"], errors: [], closeCode: 1000 }
     assert.deepStrictEqual(await receive([Buffer.concat(pieces)], true), expectedClose)
     assert.deepStrictEqual(await receive([Buffer.concat(pieces)], false), expectedClose)
+  })
+})
+
+describe("WebSocketTransport.readDataFrames (the frame walk, against a stand-in receiver)", () => {
+  type Frame = { readonly bytes: Buffer; readonly simple: boolean; readonly data: string | ReadonlyArray<number> }
+  // the frames a walk meets: whole text and binary frames (which it reads itself), and what it leaves to
+  // ws: control frames, fragments, masked frames (ws refuses those; the stand-in takes whatever it gets)
+  const frameArb: FastCheck.Arbitrary<Frame> = FastCheck.oneof(
+    FastCheck.string({ maxLength: 300 }).map((s) => ({ bytes: text(s), simple: true, data: s })),
+    FastCheck.oneof(FastCheck.constant(130), FastCheck.constant(66_000)).chain((n) =>
+      FastCheck.constant({ bytes: text("w".repeat(n)), simple: true, data: "w".repeat(n) })
+    ),
+    FastCheck.array(FastCheck.nat(255), { maxLength: 40 }).map((b) => ({ bytes: frameBytes(0x82, b), simple: true, data: b })),
+    FastCheck.constantFrom(0x89, 0x8a, 0x01, 0x00, 0x80, 0x02).chain((first) =>
+      FastCheck.string({ maxLength: 20 }).map((s) => ({ bytes: frameBytes(first, s), simple: false, data: s }))
+    ),
+    FastCheck.string({ maxLength: 20 }).map((s) => ({ bytes: frameBytes(0x81, s, { mask: true }), simple: false, data: s }))
+  )
+
+  it("every frame goes, once and in order, either to deliver (whole text and binary frames) or byte for byte to ws's receiver; only frames cut by a read go to ws besides those it must parse", () => {
+    FastCheck.assert(
+      FastCheck.property(
+        FastCheck.array(frameArb, { minLength: 1, maxLength: 12 }),
+        FastCheck.array(FastCheck.nat(), { maxLength: 10 }),
+        (frames, cuts) => {
+          const log: Array<{ readonly fast: string | ReadonlyArray<number> } | { readonly ws: Buffer }> = []
+          const receiver = {
+            writable: true,
+            writableLength: 0,
+            write: (chunk: Buffer) => {
+              log.push({ ws: Buffer.from(chunk) })
+              return true
+            }
+          }
+          const socket = { readyState: 1, _receiver: receiver } as unknown as WS
+          WebSocketTransport.readDataFrames(socket, (data) => {
+            log.push({ fast: typeof data === "string" ? data : [...data] })
+            return true
+          }, 1 << 20)
+          const all = Buffer.concat(frames.map((f) => f.bytes))
+          const pieces = cut(all, cuts)
+          for (const piece of pieces) receiver.write(piece)
+          // replay: fast deliveries as they are, ws's bytes parsed back into frames where they complete
+          const seen: Array<{ readonly fast: string | ReadonlyArray<number> } | { readonly ws: Buffer }> = []
+          let pending = Buffer.alloc(0)
+          let next = 0
+          for (const entry of log) {
+            if ("fast" in entry) {
+              assert.strictEqual(pending.length, 0, "a frame was delivered while ws held part of an earlier one")
+              seen.push(entry)
+              next++
+              continue
+            }
+            pending = Buffer.concat([pending, entry.ws])
+            while (next < frames.length && pending.length >= frames[next]!.bytes.length) {
+              const frame = frames[next]!
+              assert.isTrue(pending.subarray(0, frame.bytes.length).equals(frame.bytes), `ws got other bytes than frame ${next}`)
+              seen.push({ ws: frame.bytes })
+              pending = pending.subarray(frame.bytes.length)
+              next++
+            }
+          }
+          assert.strictEqual(pending.length, 0)
+          assert.strictEqual(seen.length, frames.length)
+          // a whole text or binary frame is a message of its own unless a fragmented one is under way (the
+          // WebSocket rule: a data frame without FIN starts one, a continuation with FIN ends it)
+          let fragmented = false
+          const own = frames.map((frame) => {
+            const first = frame.bytes[0]!
+            const alone = frame.simple && !fragmented
+            const opcode = first & 0x0f
+            if (opcode === 1 || opcode === 2) fragmented = (first & 0x80) === 0
+            else if (opcode === 0 && (first & 0x80) !== 0) fragmented = false
+            return alone
+          })
+          let toWs = 0
+          frames.forEach((frame, i) => {
+            const entry = seen[i]!
+            if ("fast" in entry) {
+              assert.isTrue(own[i])
+              assert.deepStrictEqual(entry.fast, typeof frame.data === "string" ? frame.data : [...frame.data])
+            } else if (own[i]) toWs++
+          })
+          // a whole text or binary frame goes to ws only when a read ends inside it
+          assert.isAtMost(toWs, pieces.length - 1)
+        }
+      ),
+      { numRuns: 300 }
+    )
   })
 })

@@ -10,6 +10,15 @@
  * chat, workflows) would otherwise pay at import. A page never loads it; a browser bundle resolves
  * `ws` to its browser stub, which is bundled but never loaded.
  *
+ * In Node the data frames a reader takes through `onFrame` are read past `ws`'s frame parser
+ * (`readDataFrames`): for a stream of small frames (a model's tokens, progress) that parser costs more per
+ * frame than decoding the frame does (new `Buffer`s for each frame's header and payload, a `Writable` pass
+ * and two emits per message). `ws` still does everything else: the upgrade, sending, pings and pongs, the
+ * close handshake, fragmented messages, and every check and error of a frame it is handed (each frame that
+ * is not a whole, final, unmasked text or binary frame is). This relies on one private field of `ws`'s
+ * WebSocket, `_receiver` (the `Writable` that `ws` writes each socket read to; its `write`, `writable` and
+ * `writableLength` are used): where it is missing, frames go through `ws` as before, and a test fails.
+ *
  * @internal
  */
 import type WS from "ws"
@@ -77,9 +86,6 @@ export interface OpenOptions {
   readonly readCoalesceMillis?: number | undefined
 }
 
-/** `ws`'s own inbound frame bound when none is given (100 MiB). */
-const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024
-
 /**
  * A read this large is a backlog: the reader is already behind or the server writes in bulk, and each
  * read already carries many frames, so it never starts a coalescing pause.
@@ -120,6 +126,63 @@ const coalesceReads = (socket: WS, tcp: NodeJS.ReadableStream & NodeJS.EventEmit
   })
 }
 
+/** A `message` listener as the socket's reader registers it. */
+type MessageListener = (event: { readonly data: unknown }) => void
+
+/** What a light message event carries: the fields a reader of a WHATWG `MessageEvent` reads. */
+interface LightMessageEvent {
+  readonly type: "message"
+  readonly data: unknown
+  readonly target: WS
+}
+
+/**
+ * `ws`'s own `addEventListener("message")` builds a `MessageEvent` (an `Event` subclass with symbol-keyed
+ * fields, and its options object) for every frame before it calls the listener; the socket's reader only
+ * reads `data`. Here a plain-function message listener gets `{ type, data, target }` instead, with `data`
+ * as `ws` would give it (text decoded to a string, binary as `binaryType` says): one small object per
+ * frame. Other listeners (an object with `handleEvent`, `once`, other event types) go to `ws` unchanged.
+ *
+ * With `onFrame`, registering a plain-function message listener (the reader's) connects `onFrame` to
+ * `ws`'s `message` emit instead, and removing it disconnects it: frames reach `onFrame` exactly while
+ * the reader listens (from its start until it sees `close` or `error`, as before), with no event and no
+ * call of the listener (whose browser path reads `Blob` frames, which `ws` never gives).
+ */
+const lightMessageEvents = (socket: WS, onFrame: OpenOptions["onFrame"], reader: { on: boolean }): WS => {
+  const wrappers = new Map<MessageListener, (data: WS.RawData, isBinary: boolean) => void>()
+  const add = socket.addEventListener.bind(socket) as (type: string, listener: unknown, options?: unknown) => void
+  const remove = socket.removeEventListener.bind(socket) as (type: string, listener: unknown) => void
+  const target = socket as unknown as {
+    addEventListener: (type: string, listener: unknown, options?: { readonly once?: boolean }) => void
+    removeEventListener: (type: string, listener: unknown) => void
+  }
+  target.addEventListener = (type, listener, options) => {
+    if (type !== "message" || typeof listener !== "function" || options?.once === true) return add(type, listener, options)
+    const f = listener as MessageListener
+    if (wrappers.has(f)) return
+    const wrapper = onFrame !== undefined
+      ? (data: WS.RawData, isBinary: boolean) => onFrame(isBinary ? data as Uint8Array : data.toString())
+      : (data: WS.RawData, isBinary: boolean) => {
+        const event: LightMessageEvent = { type: "message", data: isBinary ? data : data.toString(), target: socket }
+        f.call(socket, event)
+      }
+    wrappers.set(f, wrapper)
+    socket.on("message", wrapper)
+    reader.on = onFrame !== undefined
+  }
+  target.removeEventListener = (type, listener) => {
+    const wrapper = type === "message" ? wrappers.get(listener as MessageListener) : undefined
+    if (wrapper === undefined) return remove(type, listener)
+    wrappers.delete(listener as MessageListener)
+    socket.off("message", wrapper)
+    reader.on = false
+  }
+  return socket
+}
+
+/** `ws`'s own inbound frame bound when none is given (100 MiB). */
+const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024
+
 /** What `ws`'s receiver (private to `ws`: `socket._receiver`, a `Writable` of the socket's reads) shows here. */
 interface WsReceiver {
   write: (chunk: unknown, ...rest: Array<unknown>) => boolean
@@ -145,8 +208,10 @@ interface WsReceiver {
  * wrap stands aside for good, handing the receiver everything, once the socket is no longer open (a close
  * frame came or was sent, or the receiver failed) or the receiver holds writes of its own; so it changes
  * no close, error or ordering of `ws`'s. Where `ws` does not look as expected, nothing is wrapped.
+ *
+ * @internal
  */
-const readDataFrames = (socket: WS, deliver: (data: string | Uint8Array) => boolean, maxPayload: number): void => {
+export const readDataFrames = (socket: WS, deliver: (data: string | Uint8Array) => boolean, maxPayload: number): void => {
   const receiver = (socket as unknown as { readonly _receiver?: WsReceiver })._receiver
   if (receiver === undefined || typeof receiver.write !== "function") return
   const write = receiver.write
@@ -239,60 +304,6 @@ const readDataFrames = (socket: WS, deliver: (data: string | Uint8Array) => bool
     if (aside || rest.length > 0 || !Buffer.isBuffer(chunk)) return write.call(this, chunk, ...rest)
     return read(chunk)
   }
-}
-
-/** A `message` listener as the socket's reader registers it. */
-type MessageListener = (event: { readonly data: unknown }) => void
-
-/** What a light message event carries: the fields a reader of a WHATWG `MessageEvent` reads. */
-interface LightMessageEvent {
-  readonly type: "message"
-  readonly data: unknown
-  readonly target: WS
-}
-
-/**
- * `ws`'s own `addEventListener("message")` builds a `MessageEvent` (an `Event` subclass with symbol-keyed
- * fields, and its options object) for every frame before it calls the listener; the socket's reader only
- * reads `data`. Here a plain-function message listener gets `{ type, data, target }` instead, with `data`
- * as `ws` would give it (text decoded to a string, binary as `binaryType` says): one small object per
- * frame. Other listeners (an object with `handleEvent`, `once`, other event types) go to `ws` unchanged.
- *
- * With `onFrame`, registering a plain-function message listener (the reader's) connects `onFrame` to
- * `ws`'s `message` emit instead, and removing it disconnects it: frames reach `onFrame` exactly while
- * the reader listens (from its start until it sees `close` or `error`, as before), with no event and no
- * call of the listener (whose browser path reads `Blob` frames, which `ws` never gives).
- */
-const lightMessageEvents = (socket: WS, onFrame: OpenOptions["onFrame"], reader: { on: boolean }): WS => {
-  const wrappers = new Map<MessageListener, (data: WS.RawData, isBinary: boolean) => void>()
-  const add = socket.addEventListener.bind(socket) as (type: string, listener: unknown, options?: unknown) => void
-  const remove = socket.removeEventListener.bind(socket) as (type: string, listener: unknown) => void
-  const target = socket as unknown as {
-    addEventListener: (type: string, listener: unknown, options?: { readonly once?: boolean }) => void
-    removeEventListener: (type: string, listener: unknown) => void
-  }
-  target.addEventListener = (type, listener, options) => {
-    if (type !== "message" || typeof listener !== "function" || options?.once === true) return add(type, listener, options)
-    const f = listener as MessageListener
-    if (wrappers.has(f)) return
-    const wrapper = onFrame !== undefined
-      ? (data: WS.RawData, isBinary: boolean) => onFrame(isBinary ? data as Uint8Array : data.toString())
-      : (data: WS.RawData, isBinary: boolean) => {
-        const event: LightMessageEvent = { type: "message", data: isBinary ? data : data.toString(), target: socket }
-        f.call(socket, event)
-      }
-    wrappers.set(f, wrapper)
-    socket.on("message", wrapper)
-    reader.on = onFrame !== undefined
-  }
-  target.removeEventListener = (type, listener) => {
-    const wrapper = type === "message" ? wrappers.get(listener as MessageListener) : undefined
-    if (wrapper === undefined) return remove(type, listener)
-    wrappers.delete(listener as MessageListener)
-    socket.off("message", wrapper)
-    reader.on = false
-  }
-  return socket
 }
 
 /**
