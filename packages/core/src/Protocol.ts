@@ -747,29 +747,110 @@ const isFrameSkip = (u: unknown): u is FrameSkip => (u as { _tag?: unknown })._t
 const textOfBytes = (bytes: Uint8Array): string =>
   hasBuffer && Buffer.isBuffer(bytes) ? bytes.toString("utf8") : textDecoder.decode(bytes)
 
+// The envelope as the server writes it, around its type and its data: `{"type":"` type `","data":"` data `"}`.
+const ENVELOPE_HEAD = "{\"type\":\""
+const ENVELOPE_DATA = "\",\"data\":\""
+const TYPE_START = ENVELOPE_HEAD.length
+const DATA_KEY_LENGTH = ENVELOPE_DATA.length
+
+/**
+ * Where a server-form envelope's data is decoded (Node): a buffer kept for the process, so that decoding
+ * makes no `Buffer` (an object and a slice of the pool) per frame. Data that would not fit goes through
+ * `Buffer.from`. Made on first use.
+ */
+const SCRATCH_BYTES = 16 * 1024
+let scratch: Buffer | undefined
+
+/** A type as JSON would read it: no escape and no control character (the closing quote ends it). */
+const isPlainType = (text: string, from: number, to: number): boolean => {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i)
+    if (c < 0x20 || c === 0x5c) return false
+  }
+  return true
+}
+
+/** The type of the last {@link serverForm} that matched; set with its result. */
+let serverFormType = ""
+
+/**
+ * The payload text of an envelope in the server's own form (Node), without parsing the envelope as JSON:
+ * `undefined` when `text` is in any other form, or its data is not plain padded base64, and the frame
+ * goes through `JSON.parse` instead (see {@link parseEnvelope}). A frame taken here reads exactly as
+ * `JSON.parse` would have read it: the type and the data are the characters between their quotes, which
+ * is what JSON makes of a string with no escape (`\\`) and no control character; a data string with
+ * either, or with any other character outside the base64 alphabet, decodes to fewer bytes than its
+ * length promises (the decoder skips such characters), which is checked, so such data goes the JSON way.
+ */
+const serverForm = (text: string): string | undefined => {
+  if (!text.startsWith(ENVELOPE_HEAD)) return undefined
+  const typeEnd = text.indexOf("\"", TYPE_START)
+  const dataStart = typeEnd + DATA_KEY_LENGTH
+  const dataEnd = text.length - 2
+  // a type, the data key, and data up to the frame's closing `"}`, with no other quote in it
+  if (
+    typeEnd <= TYPE_START || !text.startsWith(ENVELOPE_DATA, typeEnd) || dataEnd <= dataStart ||
+    text.charCodeAt(dataEnd + 1) !== 0x7d || text.indexOf("\"", dataStart) !== dataEnd ||
+    !isPlainType(text, TYPE_START, typeEnd)
+  ) return undefined
+  const length = dataEnd - dataStart
+  // padded base64: 3 bytes per 4 characters, less one per `=`
+  if ((length & 3) !== 0) return undefined
+  const pad = text.charCodeAt(dataEnd - 1) !== 0x3d ? 0 : text.charCodeAt(dataEnd - 2) !== 0x3d ? 1 : 2
+  const bytes = (length >> 2) * 3 - pad
+  const data = text.slice(dataStart, dataEnd)
+  let decoded: string
+  if (bytes <= SCRATCH_BYTES) {
+    scratch ??= Buffer.allocUnsafeSlow(SCRATCH_BYTES)
+    if (scratch.write(data, 0, bytes, "base64") !== bytes) return undefined
+    decoded = scratch.toString("utf8", 0, bytes)
+  } else {
+    const buffer = Buffer.from(data, "base64")
+    if (buffer.length !== bytes) return undefined
+    decoded = buffer.toString("utf8")
+  }
+  serverFormType = text.slice(TYPE_START, typeEnd)
+  return decoded
+}
+
 /**
  * The envelope parse without `Either` wrappers: one result object per frame on the hot path. `jobIDs`
  * false leaves a top-level `jobID` as written (see {@link decodeServerFrameUnrouted}); `imgID` is always
- * upper-cased.
+ * upper-cased. An envelope in the server's own form is read without `JSON.parse` (see {@link serverForm});
+ * any other goes through it.
  */
 const parseEnvelope = (raw: string | Uint8Array, jobIDs: boolean): { type: string; payload: unknown } | FrameSkip => {
-  let outer: unknown
-  try {
-    outer = JSON.parse(typeof raw === "string" ? raw : textOfBytes(raw))
-  } catch {
-    return skip("NotJson", "frame is not JSON")
+  const text = typeof raw === "string" ? raw : textOfBytes(raw)
+  let type: string
+  let data: string | undefined
+  let inner = hasBuffer ? serverForm(text) : undefined
+  if (inner !== undefined) {
+    type = serverFormType
+  } else {
+    let outer: unknown
+    try {
+      outer = JSON.parse(text)
+    } catch {
+      return skip("NotJson", "frame is not JSON")
+    }
+    if (typeof outer !== "object" || outer === null) return skip("NotJson", "frame is not an object")
+    const outerType = (outer as { type?: unknown }).type
+    if (typeof outerType !== "string" || outerType.length === 0) return skip("NoType", "frame has no type")
+    type = outerType
+    const outerData = (outer as { data?: unknown }).data
+    if (typeof outerData !== "string" || outerData.length === 0) return skip("NoData", "frame has no data", type)
+    data = outerData
   }
-  if (typeof outer !== "object" || outer === null) return skip("NotJson", "frame is not an object")
-  const type = (outer as { type?: unknown }).type
-  if (typeof type !== "string" || type.length === 0) return skip("NoType", "frame has no type")
-  const data = (outer as { data?: unknown }).data
-  if (typeof data !== "string" || data.length === 0) return skip("NoData", "frame has no data", type)
   // Buffer's decoder skips characters outside the alphabet; only check the alphabet when parsing fails
   let payload: unknown
   try {
-    payload = JSON.parse(textOfBase64(data))
+    inner ??= textOfBase64(data!)
+    payload = JSON.parse(inner)
   } catch {
-    return BASE64.test(data) ? skip("NotJson", "data is not base64 of JSON", type) : skip("BadBase64", "data is not base64", type)
+    // data taken by `serverForm` is plain base64
+    return data === undefined || BASE64.test(data)
+      ? skip("NotJson", "data is not base64 of JSON", type)
+      : skip("BadBase64", "data is not base64", type)
   }
   if (payload === null) return skip("NoData", "data is JSON null", type)
   return { type, payload: upperCaseIds(payload, jobIDs) }

@@ -79,6 +79,82 @@ describe("Protocol envelope tolerance", () => {
   })
 })
 
+/** The envelope read entirely through `JSON.parse` and `Buffer`: what the server-form shortcut must agree with. */
+const referenceEnvelope = (raw: string): { reason: string } | { type: string; payload: unknown } => {
+  let outer: any
+  try {
+    outer = JSON.parse(raw)
+  } catch {
+    return { reason: "NotJson" }
+  }
+  if (typeof outer !== "object" || outer === null) return { reason: "NotJson" }
+  if (typeof outer.type !== "string" || outer.type.length === 0) return { reason: "NoType" }
+  if (typeof outer.data !== "string" || outer.data.length === 0) return { reason: "NoData" }
+  let payload: unknown
+  try {
+    payload = JSON.parse(Buffer.from(outer.data, "base64").toString("utf8"))
+  } catch {
+    return { reason: /^[A-Za-z0-9+/]*={0,2}$/.test(outer.data) ? "NotJson" : "BadBase64" }
+  }
+  if (payload === null) return { reason: "NoData" }
+  return { type: outer.type, payload: Protocol.normalizeIds(payload) }
+}
+
+const envelopeOf = (raw: string) => {
+  const r = Protocol.decodeEnvelope(raw)
+  return Either.isLeft(r) ? { reason: r.left.reason } : { type: r.right.type, payload: r.right.payload }
+}
+
+describe("Protocol envelope in the server's form", () => {
+  // what can stand between the quotes of the server's form and make JSON read it otherwise than as
+  // written (escapes, control characters), or make it other than plain base64
+  const oddities = ["\\/", "\\u0041", "\\n", "\\\\", "\\\"", "\n", "\t", "\u0000", "-", "_", "=", " ", "é", "%", "A", "=="]
+  const spliced = (text: string, at: number, what: string) => text.slice(0, at) + what + text.slice(at)
+
+  it("a frame in the server's form, however its type or data are altered, reads as JSON.parse and Buffer read it", () => {
+    FastCheck.assert(
+      FastCheck.property(
+        FastCheck.string({ minLength: 0, maxLength: 12 }),
+        FastCheck.jsonValue(),
+        FastCheck.array(
+          FastCheck.tuple(FastCheck.boolean(), FastCheck.nat(), FastCheck.constantFrom(...oddities)),
+          { maxLength: 2 }
+        ),
+        (type, value, changes) => {
+          let t = type
+          let data = Buffer.from(JSON.stringify(value), "utf8").toString("base64")
+          for (const [inType, at, what] of changes) {
+            if (inType) t = spliced(t, at % (t.length + 1), what)
+            else data = spliced(data, at % (data.length + 1), what)
+          }
+          const raw = `{"type":"${t}","data":"${data}"}`
+          expect(envelopeOf(raw)).toEqual(referenceEnvelope(raw))
+        }
+      ),
+      { numRuns: 2000 }
+    )
+  })
+
+  it("reads frames in other forms, unpadded data and data larger than the decoding buffer as JSON does", () => {
+    const big = { text: "x".repeat(40_000), jobID: "ab" }
+    const cases = [
+      Protocol.encodeFrame("jobTokens", big),
+      `{"data":"${Buffer.from("{}").toString("base64")}","type":"jobState"}`,
+      `{ "type":"jobState","data":"${Buffer.from("{}").toString("base64")}"}`,
+      `{"type":"jobState","data":"${Buffer.from("{}").toString("base64")}","extra":1}`,
+      `{"type":"jobState","data":"${Buffer.from("{}").toString("base64")}"}\n`,
+      `{"type":"jobState","data":"${Buffer.from('{"a":1}').toString("base64").replace(/=+$/, "")}"}`,
+      `{"type":"","data":"e30="}`,
+      `{"type":"jobState","data":""}`,
+      `{"type":"jobState","data":"===="}`,
+      `{"type":"jobState","data":"QQ=A"}`,
+      `{"type":"jobState","data":"${Buffer.from("not json").toString("base64")}"}`
+    ]
+    for (const raw of cases) expect(envelopeOf(raw)).toEqual(referenceEnvelope(raw))
+    expect(envelopeOf(cases[0]!)).toEqual({ type: "jobTokens", payload: { text: big.text, jobID: "AB" } })
+  })
+})
+
 /** Object keys; `__proto__` is a JavaScript quirk rather than protocol data, so it is left out. */
 const safeKey = (maxLength: number) =>
   FastCheck.string({ minLength: 1, maxLength }).filter((k) => k !== "__proto__" && k !== "constructor")

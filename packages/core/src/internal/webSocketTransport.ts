@@ -10,6 +10,15 @@
  * chat, workflows) would otherwise pay at import. A page never loads it; a browser bundle resolves
  * `ws` to its browser stub, which is bundled but never loaded.
  *
+ * In Node the data frames a reader takes through `onFrame` are read past `ws`'s frame parser
+ * (`readDataFrames`): for a stream of small frames (a model's tokens, progress) that parser costs more per
+ * frame than decoding the frame does (new `Buffer`s for each frame's header and payload, a `Writable` pass
+ * and two emits per message). `ws` still does everything else: the upgrade, sending, pings and pongs, the
+ * close handshake, fragmented messages, and every check and error of a frame it is handed (each frame that
+ * is not a whole, final, unmasked text or binary frame is). This relies on one private field of `ws`'s
+ * WebSocket, `_receiver` (the `Writable` that `ws` writes each socket read to; its `write`, `writable` and
+ * `writableLength` are used): where it is missing, frames go through `ws` as before, and a test fails.
+ *
  * @internal
  */
 import type WS from "ws"
@@ -189,7 +198,7 @@ interface LightMessageEvent {
  * the reader listens (from its start until it sees `close` or `error`, as before), with no event and no
  * call of the listener (whose browser path reads `Blob` frames, which `ws` never gives).
  */
-const lightMessageEvents = (socket: WS, onFrame: OpenOptions["onFrame"]): WS => {
+const lightMessageEvents = (socket: WS, onFrame: OpenOptions["onFrame"], reader: { on: boolean }): WS => {
   const wrappers = new Map<MessageListener, (data: WS.RawData, isBinary: boolean) => void>()
   const add = socket.addEventListener.bind(socket) as (type: string, listener: unknown, options?: unknown) => void
   const remove = socket.removeEventListener.bind(socket) as (type: string, listener: unknown) => void
@@ -209,14 +218,142 @@ const lightMessageEvents = (socket: WS, onFrame: OpenOptions["onFrame"]): WS => 
       }
     wrappers.set(f, wrapper)
     socket.on("message", wrapper)
+    reader.on = onFrame !== undefined
   }
   target.removeEventListener = (type, listener) => {
     const wrapper = type === "message" ? wrappers.get(listener as MessageListener) : undefined
     if (wrapper === undefined) return remove(type, listener)
     wrappers.delete(listener as MessageListener)
     socket.off("message", wrapper)
+    reader.on = false
   }
   return socket
+}
+
+/** `ws`'s own inbound frame bound when none is given (100 MiB). */
+const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024
+
+/** What `ws`'s receiver (private to `ws`: `socket._receiver`, a `Writable` of the socket's reads) shows here. */
+interface WsReceiver {
+  write: (chunk: unknown, ...rest: Array<unknown>) => boolean
+  readonly writable: boolean
+  readonly writableLength: number
+}
+
+/**
+ * Data frames read from the socket's reads (Node, with `onFrame`), without `ws`'s frame parser. `ws` hands
+ * each read to its receiver (`_receiver.write`), whose parser costs more per small frame than decoding the
+ * frame does: it cuts each frame's header and payload into new `Buffer`s, passes every read through
+ * `Writable`, and emits each message through two emitters. A stream of small frames (a model's tokens) is
+ * mostly that. So the receiver's `write` is wrapped: a read is walked frame by frame, and each frame that
+ * `ws` would emit as a whole message at once (final, text or binary, unmasked, no extension bits, complete
+ * in the read, not above `maxPayload`; text in valid UTF-8) goes to `deliver` as `ws` would give it (text as
+ * a string, binary as a `Buffer` over the read's bytes); every other frame, byte for byte and in order, goes
+ * to the receiver (control frames, fragments, a frame split across reads: what `ws` owes a reply, an error
+ * or a close to), which parses it as before. Frame boundaries are tracked across reads: a frame the
+ * receiver holds part of gets the rest of its bytes first, and a header split across reads waits (a few
+ * bytes) for the next one.
+ *
+ * `deliver` returns false when nobody reads (the frame then goes to `ws`, which emits it as before). The
+ * wrap stands aside for good, handing the receiver everything, once the socket is no longer open (a close
+ * frame came or was sent, or the receiver failed) or the receiver holds writes of its own; so it changes
+ * no close, error or ordering of `ws`'s. Where `ws` does not look as expected, nothing is wrapped.
+ *
+ * @internal
+ */
+export const readDataFrames = (socket: WS, deliver: (data: string | Uint8Array) => boolean, maxPayload: number): void => {
+  const receiver = (socket as unknown as { readonly _receiver?: WsReceiver })._receiver
+  if (receiver === undefined || typeof receiver.write !== "function") return
+  const write = receiver.write
+  // bytes the receiver still needs to finish the frame it holds part of
+  let owed = 0
+  // the start of a frame whose header has not all come yet
+  let carry: Buffer | undefined
+  // a fragmented message is under way: its frames (and any new data frame, an error) are the receiver's
+  let fragmented = false
+  let aside = false
+  const toReceiver = (bytes: Buffer): boolean => write.call(receiver, bytes)
+  const read = (data: Buffer): boolean => {
+    let chunk = data
+    let at = 0
+    let result = true
+    if (owed > 0) {
+      if (chunk.length <= owed) {
+        owed -= chunk.length
+        return toReceiver(chunk)
+      }
+      result = toReceiver(chunk.subarray(0, owed))
+      at = owed
+      owed = 0
+    }
+    if (carry !== undefined) {
+      chunk = Buffer.concat([carry, at === 0 ? chunk : chunk.subarray(at)])
+      carry = undefined
+      at = 0
+    }
+    const end = chunk.length
+    while (at < end) {
+      // the receiver ended (a close frame) or failed on a frame of this read: like `ws`, which stops reading
+      // there and stops handing it reads, nothing more is read
+      if (!receiver.writable) {
+        aside = true
+        return false
+      }
+      if (socket.readyState !== 1 || receiver.writableLength > 0) {
+        aside = true
+        return toReceiver(at === 0 ? chunk : chunk.subarray(at))
+      }
+      const available = end - at
+      let header = 2
+      let length = available >= 2 ? chunk[at + 1]! & 0x7f : 0
+      if (length === 126) header = 4
+      else if (length === 127) header = 10
+      const masked = available >= 2 && (chunk[at + 1]! & 0x80) !== 0
+      if (masked) header += 4
+      if (available < header) {
+        carry = Buffer.from(chunk.subarray(at))
+        return result
+      }
+      if (length === 127) length = chunk.readUInt32BE(at + 2) * 0x1_0000_0000 + chunk.readUInt32BE(at + 6)
+      else if (length === 126) length = chunk.readUInt16BE(at + 2)
+      const first = chunk[at]!
+      const frameEnd = at + header + length
+      // a final text or binary frame, no extension bits, unmasked, whole in this read
+      if (
+        (first === 0x81 || first === 0x82) && !masked && !fragmented && frameEnd <= end &&
+        (maxPayload <= 0 || length <= maxPayload)
+      ) {
+        if (first === 0x82) {
+          if (deliver(chunk.subarray(at + header, frameEnd))) {
+            at = frameEnd
+            continue
+          }
+        } else {
+          const text = chunk.toString("utf8", at + header, frameEnd)
+          // the decoder turns invalid UTF-8 into U+FFFD: such a frame goes to `ws`, which checks it
+          if (text.indexOf("\uFFFD") < 0 && deliver(text)) {
+            at = frameEnd
+            continue
+          }
+        }
+      }
+      const opcode = first & 0x0f
+      if (opcode === 1 || opcode === 2) fragmented = (first & 0x80) === 0
+      else if (opcode === 0 && (first & 0x80) !== 0) fragmented = false
+      if (frameEnd <= end) {
+        result = toReceiver(chunk.subarray(at, frameEnd))
+        at = frameEnd
+        continue
+      }
+      owed = frameEnd - end
+      return toReceiver(at === 0 ? chunk : chunk.subarray(at))
+    }
+    return result
+  }
+  receiver.write = function(this: WsReceiver, chunk: unknown, ...rest: Array<unknown>) {
+    if (aside || rest.length > 0 || !Buffer.isBuffer(chunk)) return write.call(this, chunk, ...rest)
+    return read(chunk)
+  }
 }
 
 /**
@@ -251,7 +388,20 @@ export const open = (
       socket.on("pong", options.onHeard)
       socket.on("ping", options.onHeard)
     }
-    return lightMessageEvents(socket, options.onFrame) as unknown as globalThis.WebSocket
+    // whether the reader's frame callback is connected (see `lightMessageEvents`)
+    const reader = { on: false }
+    const onFrame = options.onFrame
+    if (onFrame !== undefined) {
+      // frames go straight to `onFrame` while the reader listens and is the only message listener
+      const deliver = (data: string | Uint8Array): boolean => {
+        if (!reader.on || socket.listenerCount("message") !== 1) return false
+        onFrame(data)
+        return true
+      }
+      // `ws`'s receiver exists from `open` (made with the socket, before any frame is read)
+      socket.once("open", () => readDataFrames(socket, deliver, options.maxPayload ?? DEFAULT_MAX_PAYLOAD))
+    }
+    return lightMessageEvents(socket, onFrame, reader) as unknown as globalThis.WebSocket
   }
   const g = globalThis as BrowserGlobals
   const token = headers["authorization"] ?? headers["Authorization"]
