@@ -398,8 +398,10 @@ export const open = (
         onFrame(data)
         return true
       }
-      // `ws`'s receiver exists from `open` (made with the socket, before any frame is read)
-      socket.once("open", () => readDataFrames(socket, deliver, options.maxPayload ?? DEFAULT_MAX_PAYLOAD))
+      // `ws`'s receiver exists from `open` (made with the socket, before any frame is read); it keeps the
+      // bound's 32-bit integer part (`| 0`: 2^32 + 1000 bounds at 1000, NaN or 2^32 not at all), and so does this
+      const bound = (options.maxPayload ?? DEFAULT_MAX_PAYLOAD) | 0
+      socket.once("open", () => readDataFrames(socket, deliver, bound))
     }
     return lightMessageEvents(socket, onFrame, reader) as unknown as globalThis.WebSocket
   }
