@@ -7,6 +7,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import { createServer as createPlainServer } from "node:http"
 import { createServer } from "node:https"
 import type { AddressInfo } from "node:net"
 import WS, { WebSocketServer } from "ws"
@@ -31,18 +32,21 @@ vclhTXwxf2cuDRN22RAmTlgxzl86q0VDw17VTLDRjA==
 -----END CERTIFICATE-----
 `
 
-/** A `wss:` server on a loopback port whose connections run `script`; the client trusts any certificate meanwhile. */
-const tlsServer = (script: (ws: WS) => void) =>
+/**
+ * A `wss:` server on a loopback port whose connections run `script`; the client trusts any certificate
+ * meanwhile. With `secure` false, the same over plain `ws:`.
+ */
+const tlsServer = (script: (ws: WS) => void, secure = true) =>
   Effect.acquireRelease(
     Effect.async<{ readonly url: string; readonly close: () => Promise<void> }>((resume) => {
       const previous = process.env.NODE_TLS_REJECT_UNAUTHORIZED
       process.env.NODE_TLS_REJECT_UNAUTHORIZED = "0"
-      const https = createServer({ key, cert })
+      const https = secure ? createServer({ key, cert }) : createPlainServer()
       const wss = new WebSocketServer({ server: https })
       wss.on("connection", script)
       https.listen(0, "127.0.0.1", () =>
         resume(Effect.succeed({
-          url: `wss://127.0.0.1:${(https.address() as AddressInfo).port}/`,
+          url: `${secure ? "wss" : "ws"}://127.0.0.1:${(https.address() as AddressInfo).port}/`,
           close: () =>
             new Promise<void>((resolve) => {
               if (previous === undefined) delete process.env.NODE_TLS_REJECT_UNAUTHORIZED
@@ -56,10 +60,10 @@ const tlsServer = (script: (ws: WS) => void) =>
     (server) => Effect.promise(server.close)
   )
 
-describe("WebSocketConnection over TLS (wss:)", () => {
+describe("WebSocketConnection over TLS (wss:; plain ws: alongside where said)", () => {
   const texts = (n: number) => Array.from({ length: n }, (_, i) => `frame ${i}`)
 
-  it.scopedLive("a fast stream of small frames is read in paused batches, the TLS handle stopped and started again; every frame, then the close", () =>
+  it.scopedLive.each([true, false])("a fast stream of small frames is read in paused batches, the handle (TLS when %s) stopped and started again, never stopped before it read; every frame, then the close", (secure) =>
     Effect.acquireUseRelease(
       Effect.sync(() => {
         // each coalescing pause (ws's own pause), each stop of the socket's handle that follows it and each
@@ -107,7 +111,7 @@ describe("WebSocketConnection over TLS (wss:)", () => {
               else ws.close(4002, "all sent")
             }
             burst()
-          })
+          }, secure)
           const frames: Array<string | Uint8Array> = []
           const connection = yield* WebSocketConnection.open({
             url: server.url,
@@ -124,7 +128,7 @@ describe("WebSocketConnection over TLS (wss:)", () => {
           assert.isAbove(seen.pauses, 0)
           assert.isAbove(seen.stops, 0)
           assert.isAbove(seen.starts, 0)
-          assert.deepStrictEqual([...seen.handles], ["TLSWrap"])
+          assert.deepStrictEqual([...seen.handles], [secure ? "TLSWrap" : "TCP"])
           // a TLS read hands on one record (one frame here) at a time: the rest of a read comes from the
           // stream's buffer when the pause ends, and a pause started on the last of those would stop the
           // handle again before it read anything, holding what the kernel has for another pause
