@@ -847,8 +847,10 @@ const parseEnvelope = (raw: string | Uint8Array, jobIDs: boolean): { type: strin
     inner ??= textOfBase64(data!)
     payload = JSON.parse(inner)
   } catch {
-    // data taken by `serverForm` is plain base64
-    return data === undefined || BASE64.test(data)
+    // data taken by `serverForm` is the text between the frame's last quotes; it may be in the url-safe
+    // alphabet, which the decoder also reads but which is not plain base64
+    data ??= text.slice(TYPE_START + type.length + DATA_KEY_LENGTH, text.length - 2)
+    return BASE64.test(data)
       ? skip("NotJson", "data is not base64 of JSON", type)
       : skip("BadBase64", "data is not base64", type)
   }

@@ -148,7 +148,11 @@ describe("Protocol envelope in the server's form", () => {
       `{"type":"jobState","data":""}`,
       `{"type":"jobState","data":"===="}`,
       `{"type":"jobState","data":"QQ=A"}`,
-      `{"type":"jobState","data":"${Buffer.from("not json").toString("base64")}"}`
+      `{"type":"jobState","data":"${Buffer.from("not json").toString("base64")}"}`,
+      // the url-safe alphabet, which Buffer decodes too: of JSON (read alike), of something else (BadBase64)
+      `{"type":"jobState","data":"${Buffer.from('{"a":"?>?>"}').toString("base64url")}"}`,
+      `{"type":"jobState","data":"-_-_"}`,
+      `{"type":"jobState","data":"${Buffer.from("not json?>").toString("base64url")}=="}`
     ]
     for (const raw of cases) expect(envelopeOf(raw)).toEqual(referenceEnvelope(raw))
     expect(envelopeOf(cases[0]!)).toEqual({ type: "jobTokens", payload: { text: big.text, jobID: "AB" } })

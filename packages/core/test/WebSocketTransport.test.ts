@@ -272,12 +272,17 @@ interface Outcome {
  * What a client makes of `pieces`: with `onFrame` (frames read past ws's parser while the reader listens)
  * or without (ws's parser, through a plain message listener): every message, ws's errors, the close code.
  */
-const receive = async (pieces: ReadonlyArray<Buffer>, fast: boolean, withUpgrade = 0): Promise<Outcome> => {
+const receive = async (
+  pieces: ReadonlyArray<Buffer>,
+  fast: boolean,
+  withUpgrade = 0,
+  maxPayload = 1 << 20
+): Promise<Outcome> => {
   const server = await rawServer(pieces, withUpgrade)
   await WebSocketTransport.load()
   const messages: Array<string | Array<number>> = []
   const record = (data: unknown) => void messages.push(typeof data === "string" ? data : [...(data as Uint8Array)])
-  const socket = WebSocketTransport.open(server.url, {}, fast ? { onFrame: record, maxPayload: 1 << 20 } : { maxPayload: 1 << 20 })
+  const socket = WebSocketTransport.open(server.url, {}, fast ? { onFrame: record, maxPayload } : { maxPayload })
   const errors: Array<string> = []
   ;(socket as unknown as WS).on("error", (error: Error & { code?: string }) => void errors.push(error.code ?? error.message))
   socket.addEventListener("message", fast ? () => {} : (event: { readonly data: unknown }) => record(event.data))
@@ -413,6 +418,23 @@ describe("WebSocketTransport: data frames read past ws's parser (onFrame)", () =
       assert.strictEqual(reference.errors.length, 1)
       assert.deepStrictEqual(await receive(together, true), reference)
       assert.deepStrictEqual(await receive(pieces, true), reference)
+    }
+  })
+
+  it("maxPayload is the bound ws's receiver keeps (its 32-bit integer part): a bound of 2^32 + 1000 refuses a 2000-byte frame as ws does", async () => {
+    const pieces = [text("ok"), text("z".repeat(2_000)), text("after"), close1000]
+    for (const maxPayload of [2 ** 32 + 1_000, 2 ** 33 + 1_000.5]) {
+      const reference = await receive([Buffer.concat(pieces)], false, 0, maxPayload)
+      assert.deepStrictEqual(reference.messages, ["ok"])
+      assert.deepStrictEqual(reference.errors, ["WS_ERR_UNSUPPORTED_MESSAGE_LENGTH"])
+      assert.deepStrictEqual(await receive([Buffer.concat(pieces)], true, 0, maxPayload), reference)
+    }
+    // a bound ws reads as none (0, negative, NaN, or 2^32 itself) refuses nothing, read past ws's parser or not
+    for (const maxPayload of [0, -1, Number.NaN, 2 ** 32]) {
+      const unbounded: Outcome = { messages: ["ok", "z".repeat(2_000), "after"], errors: [], closeCode: 1000 }
+      const all = [Buffer.concat(pieces)]
+      assert.deepStrictEqual(await receive(all, false, 0, maxPayload), unbounded)
+      assert.deepStrictEqual(await receive(all, true, 0, maxPayload), unbounded)
     }
   })
 

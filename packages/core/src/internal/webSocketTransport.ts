@@ -143,9 +143,12 @@ const coalesceReads = (
   let timer: ReturnType<typeof setTimeout> | undefined
   // the libuv handle, when this pause stopped it (see `stopHandle`)
   let stopped: TcpHandle | undefined
+  // bytes the stream's buffer held when the last pause ended: they come out first, and are no new read
+  let buffered = 0
   const resume = () => {
     timer = undefined
     lastRead = performance.now()
+    buffered = tcp.readableLength
     if (stopped !== undefined) {
       const handle = stopped
       stopped = undefined
@@ -158,9 +161,14 @@ const coalesceReads = (
     const now = performance.now()
     // a chunk that comes out of the stream's buffer as it resumes (others still wait behind it) is not a
     // new read: pausing on it would let one buffered segment through per pause while the socket, its
-    // buffer full, stops reading and the server's frames pile up in the kernel
+    // buffer full, stops reading and the server's frames pile up in the kernel. Nor is the last of them:
+    // a TLS socket's read hands on one record at a time, the rest of the read going to the buffer while
+    // paused, and a pause on the last would stop the handle again before it read anything
+    const fromBuffer = buffered > 0
+    if (fromBuffer) buffered = Math.max(0, buffered - chunk.length)
     if (
-      timer === undefined && chunk.length < BULK_READ_BYTES && now - lastRead < millis && tcp.readableLength === 0
+      timer === undefined && !fromBuffer && chunk.length < BULK_READ_BYTES && now - lastRead < millis &&
+      tcp.readableLength === 0
     ) {
       socket.pause()
       stopped = stopHandle(tcp as TcpSocket)
@@ -398,8 +406,10 @@ export const open = (
         onFrame(data)
         return true
       }
-      // `ws`'s receiver exists from `open` (made with the socket, before any frame is read)
-      socket.once("open", () => readDataFrames(socket, deliver, options.maxPayload ?? DEFAULT_MAX_PAYLOAD))
+      // `ws`'s receiver exists from `open` (made with the socket, before any frame is read); it keeps the
+      // bound's 32-bit integer part (`| 0`: 2^32 + 1000 bounds at 1000, NaN or 2^32 not at all), and so does this
+      const bound = (options.maxPayload ?? DEFAULT_MAX_PAYLOAD) | 0
+      socket.once("open", () => readDataFrames(socket, deliver, bound))
     }
     return lightMessageEvents(socket, onFrame, reader) as unknown as globalThis.WebSocket
   }
