@@ -85,9 +85,9 @@ export interface Options {
   /**
    * Read coalescing (Node only; none when absent or zero): while small reads come less than this apart,
    * reading pauses for this long so the frames arriving meanwhile are read together. It lowers the CPU
-   * a fast stream of small frames costs (one read and parser pass per batch, not per frame); a frame
-   * waits at most this much longer, and a frame after a quiet spell not at all. A negative or infinite
-   * duration counts as none.
+   * a fast stream of small frames costs (one TCP read per batch, not per frame; over TLS each record still
+   * comes on its own); a frame waits at most this much longer, and a frame after a quiet spell not at all.
+   * A negative or infinite duration counts as none.
    */
   readonly readCoalesce?: Duration.DurationInput | undefined
 }

@@ -172,6 +172,19 @@ describe("WebSocketConnection", () => {
     }))
 
   describe("read coalescing", () => {
+    // a connection with 2 ms read coalescing, its frames collected in arrival order
+    const openCoalescing = (url: string) =>
+      Effect.gen(function*() {
+        const frames: Array<string | Uint8Array> = []
+        const connection = yield* WebSocketConnection.open({
+          url,
+          connectTimeout: Duration.seconds(5),
+          readCoalesce: Duration.millis(2),
+          onFrame: (data) => frames.push(data)
+        })
+        return { connection, frames }
+      })
+
     // counts the pauses the transport makes (`ws`'s own `pause`, which coalescing uses) while `f` runs
     const countingPauses = <A, E, R>(f: (pauses: () => number) => Effect.Effect<A, E, R>) =>
       Effect.acquireUseRelease(
@@ -210,13 +223,7 @@ describe("WebSocketConnection", () => {
         Effect.gen(function*() {
           const n = 3_000
           const server = yield* streamingServer(n)
-          const frames: Array<string | Uint8Array> = []
-          yield* WebSocketConnection.open({
-            url: server.url,
-            connectTimeout: Duration.seconds(5),
-            readCoalesce: Duration.millis(2),
-            onFrame: (data) => frames.push(data)
-          })
+          const { frames } = yield* openCoalescing(server.url)
           yield* eventually(() => frames.length === n + 1, 10_000, "every frame")
           assert.deepStrictEqual(frames, expected(n))
           // reading did pause (the stream came faster than a read per 2 ms), and resumed every time
@@ -240,13 +247,7 @@ describe("WebSocketConnection", () => {
           Effect.gen(function*() {
             const n = 3_000
             const server = yield* streamingServer(n)
-            const frames: Array<string | Uint8Array> = []
-            yield* WebSocketConnection.open({
-              url: server.url,
-              connectTimeout: Duration.seconds(5),
-              readCoalesce: Duration.millis(2),
-              onFrame: (data) => frames.push(data)
-            })
+            const { frames } = yield* openCoalescing(server.url)
             yield* eventually(() => frames.length === n + 1, 10_000, "every frame")
             assert.deepStrictEqual(frames, expected(n))
             assert.isAbove(held.length, 0)
@@ -321,13 +322,7 @@ describe("WebSocketConnection", () => {
         const url = yield* rawServer((response, socket) => {
           socket.write(Buffer.concat([response, ...["one", "two", "three", "four", "five"].map(textFrame)]))
         })
-        const frames: Array<string | Uint8Array> = []
-        yield* WebSocketConnection.open({
-          url,
-          connectTimeout: Duration.seconds(5),
-          readCoalesce: Duration.millis(2),
-          onFrame: (data) => frames.push(data)
-        })
+        const { frames } = yield* openCoalescing(url)
         yield* eventually(() => frames.length === 5, 5_000, "the five frames")
         assert.deepStrictEqual(frames, ["one", "two", "three", "four", "five"])
       }))
@@ -360,13 +355,7 @@ describe("WebSocketConnection", () => {
         const url = yield* scriptedRawServer((socket) =>
           writeInPieces(socket, Buffer.concat(sent.map(textFrame)), 1, 8, () => socket.write(textFrame("last")))
         )
-        const frames: Array<string | Uint8Array> = []
-        const connection = yield* WebSocketConnection.open({
-          url,
-          connectTimeout: Duration.seconds(5),
-          readCoalesce: Duration.millis(2),
-          onFrame: (data) => frames.push(data)
-        })
+        const { connection, frames } = yield* openCoalescing(url)
         yield* eventually(() => frames.length === sent.length + 1, 20_000, "every frame")
         assert.deepStrictEqual(frames, [...sent, "last"])
         connection.terminate()
@@ -381,13 +370,7 @@ describe("WebSocketConnection", () => {
         const url = yield* scriptedRawServer((socket) =>
           writeInPieces(socket, Buffer.concat(sent.map(textFrame)), 10 * textFrame("frame 1000").length, 4, () => socket.end())
         )
-        const frames: Array<string | Uint8Array> = []
-        const connection = yield* WebSocketConnection.open({
-          url,
-          connectTimeout: Duration.seconds(5),
-          readCoalesce: Duration.millis(2),
-          onFrame: (data) => frames.push(data)
-        })
+        const { connection, frames } = yield* openCoalescing(url)
         const ended = yield* connection.ended.pipe(Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => "stalled" }))
         assert.deepStrictEqual(frames, sent)
         assert.deepStrictEqual(ended._tag === "Closed" ? ended.code : ended._tag, 1006)
@@ -406,13 +389,7 @@ describe("WebSocketConnection", () => {
           }
           burst()
         })
-        const frames: Array<string | Uint8Array> = []
-        const connection = yield* WebSocketConnection.open({
-          url: server.url,
-          connectTimeout: Duration.seconds(5),
-          readCoalesce: Duration.millis(2),
-          onFrame: (data) => frames.push(data)
-        })
+        const { connection, frames } = yield* openCoalescing(server.url)
         const ended = yield* connection.ended.pipe(Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => "stalled" }))
         assert.deepStrictEqual(frames, texts(n))
         assert.deepStrictEqual(ended, { _tag: "Closed", code: 4002, reason: "all sent" })
@@ -424,13 +401,7 @@ describe("WebSocketConnection", () => {
         const url = yield* scriptedRawServer((socket) =>
           writeInPieces(socket, Buffer.concat(sent.map(textFrame)), 10 * textFrame("frame 1000").length, 4, () => socket.resetAndDestroy())
         )
-        const frames: Array<string | Uint8Array> = []
-        const connection = yield* WebSocketConnection.open({
-          url,
-          connectTimeout: Duration.seconds(5),
-          readCoalesce: Duration.millis(2),
-          onFrame: (data) => frames.push(data)
-        })
+        const { connection, frames } = yield* openCoalescing(url)
         yield* connection.ended.pipe(Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => "stalled" }))
         // a reset may drop what the kernel still held; what was handed on is the stream's beginning, in order
         assert.deepStrictEqual(frames, sent.slice(0, frames.length))
