@@ -19,6 +19,23 @@ import WS from "ws"
 import * as WebSocketConnection from "../src/WebSocketConnection.js"
 import { eventually, makeScriptedServer } from "./util/ScriptedServer.js"
 
+// listens on a loopback port in the current scope (its port); on release destroys `sockets` and closes
+const listenLoopback = (server: Net.Server, sockets: Iterable<NetSocket>) =>
+  Effect.acquireRelease(
+    Effect.promise(() =>
+      new Promise<number>((resolve) =>
+        server.listen(0, "127.0.0.1", () => resolve((server.address() as Net.AddressInfo).port))
+      )
+    ),
+    () =>
+      Effect.promise(() =>
+        new Promise<void>((resolve) => {
+          for (const s of sockets) s.destroy()
+          server.close(() => resolve())
+        })
+      )
+  )
+
 describe("WebSocketConnection", () => {
   it.scopedLive("opens with the headers, carries text and binary frames both ways, and ends with the server's close", () =>
     Effect.gen(function*() {
@@ -133,17 +150,7 @@ describe("WebSocketConnection", () => {
         socket.resume() // read (and ignore) the upgrade request, so that the client's FIN is seen
         socket.on("close", () => closed.push(socket))
       })
-      yield* Effect.acquireRelease(
-        Effect.promise(() => new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", () => resolve()))),
-        () =>
-          Effect.promise(() =>
-            new Promise<void>((resolve) => {
-              for (const s of held) s.destroy()
-              silent.close(() => resolve())
-            })
-          )
-      )
-      const port = (silent.address() as Net.AddressInfo).port
+      const port = yield* listenLoopback(silent, held)
       const slow = yield* Effect.either(Effect.scoped(WebSocketConnection.open({
         url: `ws://127.0.0.1:${port}/`,
         connectTimeout: Duration.millis(200),
@@ -185,17 +192,18 @@ describe("WebSocketConnection", () => {
         return { connection, frames }
       })
 
-    // counts the pauses the transport makes (`ws`'s own `pause`, which coalescing uses) while `f` runs
-    const countingPauses = <A, E, R>(f: (pauses: () => number) => Effect.Effect<A, E, R>) =>
+    // records the pauses the transport makes (`ws`'s own `pause`, which coalescing uses) while `f` runs:
+    // for each, the bytes the TCP socket still held unread by `ws`
+    const recordingPauses = <A, E, R>(f: (pauses: () => ReadonlyArray<number>) => Effect.Effect<A, E, R>) =>
       Effect.acquireUseRelease(
         Effect.sync(() => {
           const original = WS.prototype.pause
-          let count = 0
+          const held: Array<number> = []
           WS.prototype.pause = function(this: WS) {
-            count++
+            held.push((this as unknown as { readonly _socket: { readonly readableLength: number } })._socket.readableLength)
             return original.call(this)
           }
-          return { original, pauses: () => count }
+          return { original, pauses: () => held }
         }),
         ({ pauses }) => f(pauses),
         ({ original }) => Effect.sync(() => {
@@ -218,8 +226,8 @@ describe("WebSocketConnection", () => {
 
     const expected = (n: number) => [...Array.from({ length: n }, (_, i) => `frame ${i}`), "after the quiet spell"]
 
-    it.scopedLive("a fast stream of small frames is read in paused batches, every frame handed on in order", () =>
-      countingPauses((pauses) =>
+    it.scopedLive("a fast stream of small frames is read in paused batches, each pause after the last one's segments are handed on, every frame in order", () =>
+      recordingPauses((pauses) =>
         Effect.gen(function*() {
           const n = 3_000
           const server = yield* streamingServer(n)
@@ -227,43 +235,16 @@ describe("WebSocketConnection", () => {
           yield* eventually(() => frames.length === n + 1, 10_000, "every frame")
           assert.deepStrictEqual(frames, expected(n))
           // reading did pause (the stream came faster than a read per 2 ms), and resumed every time
-          assert.isAbove(pauses(), 0)
+          assert.isAbove(pauses().length, 0)
+          // each pause started only once what came during the last one was handed on: pausing on the first of
+          // the segments a resume hands on would let one through per pause while the rest wait, the socket
+          // stops reading at its high-water mark, and the server's frames pile up unread
+          assert.deepStrictEqual(pauses().filter((bytes) => bytes > 0), [])
         })
       ))
 
-    it.scopedLive("a pause starts only once what came during the last one is handed on", () =>
-      Effect.acquireUseRelease(
-        Effect.sync(() => {
-          // what the TCP socket still holds, unread by `ws`, each time coalescing pauses it
-          const original = WS.prototype.pause
-          const held: Array<number> = []
-          WS.prototype.pause = function(this: WS) {
-            held.push((this as unknown as { readonly _socket: { readonly readableLength: number } })._socket.readableLength)
-            return original.call(this)
-          }
-          return { original, held }
-        }),
-        ({ held }) =>
-          Effect.gen(function*() {
-            const n = 3_000
-            const server = yield* streamingServer(n)
-            const { frames } = yield* openCoalescing(server.url)
-            yield* eventually(() => frames.length === n + 1, 10_000, "every frame")
-            assert.deepStrictEqual(frames, expected(n))
-            assert.isAbove(held.length, 0)
-            // a resume hands on every segment read during the pause before the next pause: pausing on the
-            // first of them would let one segment through per pause while the rest wait, the socket stops
-            // reading at its high-water mark, and the server's frames pile up unread
-            assert.deepStrictEqual(held.filter((bytes) => bytes > 0), [])
-          }),
-        ({ original }) =>
-          Effect.sync(() => {
-            WS.prototype.pause = original
-          })
-      ))
-
     it.scopedLive("without it (the default) the same stream is read as it comes, never paused", () =>
-      countingPauses((pauses) =>
+      recordingPauses((pauses) =>
         Effect.gen(function*() {
           const n = 3_000
           const server = yield* streamingServer(n)
@@ -275,7 +256,7 @@ describe("WebSocketConnection", () => {
           })
           yield* eventually(() => frames.length === n + 1, 10_000, "every frame")
           assert.deepStrictEqual(frames, expected(n))
-          assert.strictEqual(pauses(), 0)
+          assert.strictEqual(pauses().length, 0)
         })
       ))
 
@@ -302,17 +283,7 @@ describe("WebSocketConnection", () => {
             )
           })
         })
-        yield* Effect.acquireRelease(
-          Effect.promise(() => new Promise<void>((resolve) => raw.listen(0, "127.0.0.1", () => resolve()))),
-          () =>
-            Effect.promise(() =>
-              new Promise<void>((resolve) => {
-                for (const s of sockets) s.destroy()
-                raw.close(() => resolve())
-              })
-            )
-        )
-        return `ws://127.0.0.1:${(raw.address() as Net.AddressInfo).port}/`
+        return `ws://127.0.0.1:${yield* listenLoopback(raw, sockets)}/`
       })
 
     it.scopedLive("frames that come in the same packet as the upgrade response are handed on", () =>
@@ -350,7 +321,7 @@ describe("WebSocketConnection", () => {
     const texts = (n: number) => Array.from({ length: n }, (_, i) => `frame ${i}`)
 
     it.scopedLive("frames cut into one-byte segments arrive whole and in order through the pauses", () =>
-      countingPauses((pauses) => Effect.gen(function*() {
+      recordingPauses((pauses) => Effect.gen(function*() {
         const sent = texts(400)
         const url = yield* scriptedRawServer((socket) =>
           writeInPieces(socket, Buffer.concat(sent.map(textFrame)), 1, 8, () => socket.write(textFrame("last")))
@@ -359,17 +330,21 @@ describe("WebSocketConnection", () => {
         yield* eventually(() => frames.length === sent.length + 1, 20_000, "every frame")
         assert.deepStrictEqual(frames, [...sent, "last"])
         connection.terminate()
-        assert.isAbove(pauses(), 0)
+        assert.isAbove(pauses().length, 0)
         yield* connection.ended
       })))
+
+    // a raw server streaming `sent` ten frames a write, four writes a turn, then doing `end` to its socket
+    const fastStreamThen = (sent: ReadonlyArray<string>, end: (socket: NetSocket) => void) =>
+      scriptedRawServer((socket) =>
+        writeInPieces(socket, Buffer.concat(sent.map(textFrame)), 10 * textFrame("frame 1000").length, 4, () => end(socket))
+      )
 
     it.scopedLive("a peer that half-closes right after a fast stream: every frame is handed on, then the connection ends", () =>
       Effect.gen(function*() {
         const sent = texts(2_000)
-        // ten frames a write, then the FIN at once: it comes while the reader is paused
-        const url = yield* scriptedRawServer((socket) =>
-          writeInPieces(socket, Buffer.concat(sent.map(textFrame)), 10 * textFrame("frame 1000").length, 4, () => socket.end())
-        )
+        // the FIN at once after the last write: it comes while the reader is paused
+        const url = yield* fastStreamThen(sent, (socket) => socket.end())
         const { connection, frames } = yield* openCoalescing(url)
         const ended = yield* connection.ended.pipe(Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => "stalled" }))
         assert.deepStrictEqual(frames, sent)
@@ -398,9 +373,7 @@ describe("WebSocketConnection", () => {
     it.scopedLive("a peer that resets the connection during a fast stream: the connection ends, what came is in order", () =>
       Effect.gen(function*() {
         const sent = texts(2_000)
-        const url = yield* scriptedRawServer((socket) =>
-          writeInPieces(socket, Buffer.concat(sent.map(textFrame)), 10 * textFrame("frame 1000").length, 4, () => socket.resetAndDestroy())
-        )
+        const url = yield* fastStreamThen(sent, (socket) => socket.resetAndDestroy())
         const { connection, frames } = yield* openCoalescing(url)
         yield* connection.ended.pipe(Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => "stalled" }))
         // a reset may drop what the kernel still held; what was handed on is the stream's beginning, in order
