@@ -22,11 +22,14 @@
  *
  * Only a selection that nothing else in the bundle reads at the top level can be cut or wrapped: the SDK as a
  * whole can (only the program's `main` uses it), one module of it usually cannot, and a variant whose import
- * throws is reported as such. Found with it (2026-12-05, effect program, load ~1.5): whole 88.3 ms, cut 80.3,
- * pre-parsed 82.4, compiled 86.0: the SDK's ~125 KB minified cost ~8 ms, of which ~2 to read and pre-parse,
- * ~3.6 to compile their top level (mostly the top-level functions' metadata: the top-level statements
- * themselves are a few KB) and ~2.3 to run it. What the bytes cost grows with the bytes, whether the code
- * runs or not, which is why `coverage.ts` looks for code the program never calls.
+ * throws is reported as such. Found with it (2026-12-05, effect program, load ~1.5, 21 runs): whole 88.3 ms,
+ * cut 80.3, pre-parsed 82.4, compiled 86.0: the SDK's ~125 KB minified cost ~8 ms, of which ~2 to read and
+ * pre-parse, ~3.6 to compile their top level and ~2.3 to run it (another run, 15 runs at load 2.6: 3.3, 2.0
+ * and 2.2 of 7.6; the split moves by about a millisecond between runs). The top-level statements themselves
+ * are a few KB; the SDK declares ~480 functions and methods at its modules' top levels (the libraries
+ * ~2400), each of which V8 gives its own function metadata when the top level is compiled, which is the
+ * likely bulk of that step. The cost grows with the bytes and the declarations, whether the code runs or
+ * not, which is why `coverage.ts` looks for code the program never calls.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { loadavg, tmpdir } from "node:os"
