@@ -107,6 +107,18 @@ describe("minimal image program bundle (esbuild min + gzip)", () => {
     }
   })
 
+  // Projects decodes the usual image request with the plain check (media internal/plainImage.ts) and loads
+  // Params (the three media types' schemas, the decode plan, the failure's field and rule) for any other input
+  it("the image programs leave the params schemas to a dynamic import", async () => {
+    for (const program of ["effect", "adapter"] as const) {
+      const figures = await bundle(program)
+      expect(figures.lazy.map((l) => l.specifier), program).toContain("./Params.js")
+      for (const identifier of ["ImageParams", "VideoParams", "MediaInput"]) {
+        expect(figures.contains(`"${identifier}"`), `${program}: ${identifier}`).toBe(false)
+      }
+    }
+  })
+
   // the wallet checksum (keccak) behind AccountChecks.walletBalance loads on its first call
   it("the adapter's program leaves the wallet hash code to a dynamic import", async () => {
     const figures = await bundle("adapter")

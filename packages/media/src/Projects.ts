@@ -58,9 +58,10 @@ import type * as Tracer from "effect/Tracer"
 import * as JobRequestBuilder from "./JobRequestBuilder.js"
 import { SogniProjectError } from "./MediaError.js"
 import * as Models from "./Models.js"
-import * as Params from "./Params.js"
+import type * as Params from "./Params.js"
 import * as ProjectState from "./ProjectState.js"
 import * as SavedUploads from "./SavedUploads.js"
+import { decodePlainImage } from "./internal/plainImage.js"
 import * as ProjectActor from "./internal/projectActor.js"
 import * as ProjectSpan from "./internal/projectSpan.js"
 import * as Sniff from "./Sniff.js"
@@ -354,6 +355,25 @@ const loadKindChecks: Effect.Effect<JobRequestBuilder.KindChecks> = Effect.promi
   Effect.map((m) => m.kindChecks)
 )
 
+/** `Params`, loaded on the first input that the plain image check does not decode. */
+const loadParams: Effect.Effect<typeof Params> = Effect.promise(() => import("./Params.js"))
+
+/**
+ * `Params.decode` as an effect, with `Params` (its schemas for the three media types, the plan that checks
+ * a record against them, the failure's field and rule) loaded on the first input that needs it. The usual
+ * image request, plain values only, is the one `Params.decode` itself accepts first without any schema
+ * (`internal/plainImage.ts`), so it is decoded here the same way and gives the same value; any other input
+ * (another type, media bytes, nested objects, a value the plain check refuses, not an object) goes to
+ * `Params.decode`, which decodes it or names the failure as before.
+ */
+const decodeParams = (params: unknown): Effect.Effect<Params.ProjectParams, SogniError.SogniInvalidRequest> => {
+  if (typeof params === "object" && params !== null && !Array.isArray(params)) {
+    const image = decodePlainImage(params)
+    if (image !== undefined) return Effect.succeed(image)
+  }
+  return Effect.flatMap(loadParams, (P) => P.decode(params))
+}
+
 const formatKinds: Readonly<Record<string, "image" | "audio" | "video">> = {
   "image/png": "image",
   "image/jpeg": "image",
@@ -599,7 +619,7 @@ export const make = (options: ProjectsOptions = {}) =>
      * initial map and one prototype normalization per prepare).
      */
     const prepareIn = (params: unknown, span: Tracer.Span | undefined): Effect.Effect<Prepared, SogniError.SogniError> =>
-      Effect.flatMap(Params.decode(params), (decoded) =>
+      Effect.flatMap(decodeParams(params), (decoded) =>
         Effect.flatMap(models.describe(decoded.modelId), (model) => {
           const projectId = Protocol.makeId()
           const appSource = Option.getOrUndefined(settings.appSource)

@@ -147,6 +147,41 @@ describe("Projects against the emulator", () => {
         assert.deepStrictEqual(children.map((s) => [s.name, s.parent, s.ended]), [["SogniRest.GET", prepares[0]!.id, true]])
       }))
 
+    // Projects.prepare decodes the usual image request without Params and loads Params (its schemas) for any
+    // other input: both give what Params.decode gives
+    it.scoped("prepare decodes a plain image request and, through the Params it loads, refuses or accepts the rest as Params.decode does", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const { projects } = yield* connect(emulator)
+        const plain = { type: "image", modelId: "flux1-schnell-fp8", positivePrompt: "a quay at noon", numberOfMedia: 2, tokenType: "spark" }
+        const prepared = yield* projects.prepare(plain)
+        assert.deepStrictEqual([prepared.numberOfMedia, prepared.request.keyFrames[0]?.positivePrompt], [2, "a quay at noon"])
+        const inputs: ReadonlyArray<unknown> = [
+          { ...plain, startingImageStrength: 2 },
+          { ...plain, colour: "red" },
+          [plain],
+          "an image please"
+        ]
+        const refusals = yield* Effect.forEach(inputs, (input) => Effect.flip(projects.prepare(input)))
+        const Params = yield* Effect.promise(() => import("../src/Params.js"))
+        assert.deepStrictEqual(
+          refusals.map((e) => e._tag === "SogniInvalidRequest" ? [e.field, e.rule, e.message] : [e._tag]),
+          inputs.map((input) => {
+            const expected = Either.getLeft(Params.decode(input))
+            return Option.isSome(expected) ? [expected.value.field, expected.value.rule, expected.value.message] : ["decoded"]
+          })
+        )
+        assert.deepStrictEqual(refusals.map((e) => e._tag === "SogniInvalidRequest" ? e.field : e._tag), [
+          "startingImageStrength",
+          "colour",
+          "params",
+          "params"
+        ])
+        // a request the plain check leaves to the schema (a nested control net) still prepares
+        const nested = yield* projects.prepare({ ...plain, numberOfMedia: 1, controlNet: { name: "canny", image: true, strength: 0.5 } })
+        assert.strictEqual(nested.numberOfMedia, 1)
+      }))
+
     // Projects.prepare loads the special image models' rules (media internal/kindChecks.ts) for a project that needs them
     it.scoped("prepare checks and builds a GPT Image project with the special-model rules, and refuses their fields on another model", () =>
       Effect.gen(function*() {

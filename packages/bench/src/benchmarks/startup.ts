@@ -25,7 +25,8 @@ import { bundle, type BundleFigures, type Program } from "../startup/bundle.js"
 const runs = Number(process.env.BENCH_COLD_RUNS ?? 7)
 const order: ReadonlyArray<Program> = ["official", "floor", "effect", "adapter"]
 
-interface ColdImport {
+/** One cold import's figures (see `coldImport`). */
+export interface ColdImport {
   readonly wallMs: number
   readonly cpuMs: number
   readonly rssBytes: number
@@ -58,7 +59,8 @@ out.write(JSON.stringify({ wallMs, cpuMs: (cpu.user + cpu.system) / 1000, rssByt
 // layout ${"-".repeat(24 * run)}
 `
 
-const coldImport = (file: string, run: number): Promise<ColdImport> =>
+/** Imports `file` in a fresh `node` with cold-import run `run`'s script (`importer`); also used by `startup/decompose.ts`. */
+export const coldImport = (file: string, run: number): Promise<ColdImport> =>
   new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--input-type=module", "-e", importer(run), file], { stdio: ["ignore", "pipe", "inherit"] })
     let out = ""

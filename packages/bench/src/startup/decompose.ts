@@ -1,0 +1,154 @@
+/**
+ * What a minimal image program's SDK modules cost in the cold import, split by what V8 does with them:
+ * `npx tsx packages/bench/src/startup/decompose.ts [program]` (`effect` by default; `adapter`;
+ * `DECOMPOSE_RUNS` cold imports of each variant, default 21, alternating; `DECOMPOSE_SELECT` a regular
+ * expression over the bundle's module paths, default every `@effect-sogni/*` module).
+ *
+ * The program is bundled as the bench loads it (its static imports; dynamic imports outside except those its
+ * `main` runs), then four variants of the one-module bundle are minified as `bundle.ts` minifies and imported
+ * by the bench's own cold-import run (`benchmarks/startup.ts`: a fresh `node`, CPU since process start):
+ *
+ * - `whole`: the bundle as it is (the bench's figure, within noise);
+ * - `cut`: the selected modules removed: the libraries alone;
+ * - `pre-parsed`: each selected module inside a function that is never called, so V8 reads and pre-parses
+ *   its bytes (every function body is only pre-parsed in any case) and compiles none of it;
+ * - `compiled`: each selected module inside `if (globalThis.__never) { ... }`: compiled as part of the
+ *   bundle's top level, as in `whole`, but not run.
+ *
+ * `pre-parsed - cut` is what reading and pre-parsing the modules' bytes costs, `compiled - pre-parsed` what
+ * compiling their top level adds (the top-level code to bytecode, a function object's metadata for every
+ * function declared at a module's top level), `whole - compiled` what running their top level costs (with
+ * the library functions it calls, compiled on their first call, and the garbage it leaves).
+ *
+ * Only a selection that nothing else in the bundle reads at the top level can be cut or wrapped: the SDK as a
+ * whole can (only the program's `main` uses it), one module of it usually cannot, and a variant whose import
+ * throws is reported as such. Found with it (2026-12-05, effect program, load ~1.5, 21 runs): whole 88.3 ms,
+ * cut 80.3, pre-parsed 82.4, compiled 86.0: the SDK's ~125 KB minified cost ~8 ms, of which ~2 to read and
+ * pre-parse, ~3.6 to compile their top level and ~2.3 to run it (another run, 15 runs at load 2.6: 3.3, 2.0
+ * and 2.2 of 7.6; the split moves by about a millisecond between runs). The top-level statements themselves
+ * are a few KB; the SDK declares ~480 functions and methods at its modules' top levels (the libraries
+ * ~2400), each of which V8 gives its own function metadata when the top level is compiled, which is the
+ * likely bulk of that step. The cost grows with the bytes and the declarations, whether the code runs or
+ * not, which is why `coverage.ts` looks for code the program never calls.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { loadavg, tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { build, type Plugin, transform } from "esbuild"
+import { median } from "../Benchmark.js"
+import { coldImport } from "../benchmarks/startup.js"
+import { loadedByMain, type Program, programs } from "./bundle.js"
+
+const program = (process.argv[2] ?? "effect") as Program
+if (!(program in programs)) throw new Error(`unknown program ${program}; one of ${Object.keys(programs).join(", ")}`)
+const runs = Number(process.env.DECOMPOSE_RUNS ?? 21)
+const selected = new RegExp(process.env.DECOMPOSE_SELECT ?? "(?:^|/)packages/(?:core|media|client|chat|workflows)/src/")
+
+/** Dynamic imports stay out, except those the program's `main` runs (`loadedByMain`), as in `bundle.ts`. */
+const external: Plugin = {
+  name: "dynamic-imports-external",
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, (args) =>
+      args.kind === "dynamic-import" && !loadedByMain[program].includes(args.path) ? { path: args.path, external: true } : undefined)
+  }
+}
+
+/** A module of the bundle: its path (as esbuild's comment names it) and its code. */
+interface Region {
+  readonly path: string
+  readonly code: string
+}
+
+const regionsOf = (text: string): Array<Region> => {
+  const regions: Array<Region> = []
+  let path = "(prelude)"
+  let lines: Array<string> = []
+  for (const line of text.split("\n")) {
+    const m = /^\/\/ (\S+\.(?:ts|js|mjs|cjs))$/.exec(line)
+    if (m === null) {
+      lines.push(line)
+      continue
+    }
+    regions.push({ path, code: lines.join("\n") })
+    path = m[1]!
+    lines = []
+  }
+  regions.push({ path, code: lines.join("\n") })
+  return regions
+}
+
+const main = async () => {
+  // not minified, so that esbuild's `// path` comment opens each module; minified below, variant by variant
+  const result = await build({
+    entryPoints: [fileURLToPath(programs[program])],
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "esm",
+    write: false,
+    logLevel: "silent",
+    plugins: [external],
+    banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" }
+  })
+  const text = result.outputFiles[0]!.text
+  const regions = regionsOf(text)
+  const chosen = regions.filter((r) => selected.test(r.path))
+  if (chosen.length === 0) throw new Error(`no module of the ${program} bundle matches ${selected}`)
+  // inside a function or a block a module's `export` clause (the entry's only) cannot stand; the selection
+  // holds no entry, whose `main` is what reads the SDK
+  const body = (r: Region) => r.code.replace(/^export /gm, "")
+  const variants: ReadonlyArray<readonly [string, string]> = [
+    ["whole", text],
+    ["cut", regions.map((r) => (selected.test(r.path) ? "" : r.code)).join("\n")],
+    ["pre-parsed", regions.map((r, i) => (selected.test(r.path) ? `function __unused${i}(){\n${body(r)}\n}` : r.code)).join("\n")],
+    ["compiled", regions.map((r) => (selected.test(r.path) ? `if(globalThis.__never){\n${body(r)}\n}` : r.code)).join("\n")]
+  ]
+  const dir = mkdtempSync(join(tmpdir(), "effect-sogni-decompose-"))
+  try {
+    const files: Array<string> = []
+    for (const [name, source] of variants) {
+      // what `bundle.ts` asks of esbuild, without tree shaking: the variants differ only where they say
+      const minified = await transform(source, { minify: true, format: "esm", target: "node20", legalComments: "none", treeShaking: false })
+      const file = join(dir, `${program}-${name}.mjs`)
+      writeFileSync(file, minified.code)
+      files.push(file)
+    }
+    const samples = variants.map(() => [] as Array<number>)
+    const failed = new Map<string, string>()
+    for (let i = 0; i < runs; i++) {
+      const order = i % 2 === 0 ? variants.map((_, j) => j) : variants.map((_, j) => variants.length - 1 - j)
+      for (const j of order) {
+        if (failed.has(variants[j]![0])) continue
+        try {
+          samples[j]!.push((await coldImport(files[j]!, i)).cpuMs)
+        } catch (error) {
+          failed.set(variants[j]![0], String(error))
+        }
+      }
+    }
+    const bytes = chosen.reduce((a, r) => a + r.code.length, 0)
+    console.log(
+      `\n${program}: ${chosen.length} modules selected (${(bytes / 1024).toFixed(0)} KB unminified), ` +
+        `cold import CPU, medians of ${runs}, load average ${loadavg()[0]!.toFixed(1)}`
+    )
+    const figure = new Map<string, number>()
+    variants.forEach(([name], j) => {
+      if (failed.has(name)) return console.log(`  ${name.padEnd(11)} import failed: ${failed.get(name)!.split("\n")[0]}`)
+      figure.set(name, median(samples[j]!))
+      console.log(`  ${name.padEnd(11)} ${figure.get(name)!.toFixed(1).padStart(6)} ms`)
+    })
+    const step = (label: string, a: string, b: string) => {
+      if (figure.has(a) && figure.has(b)) console.log(`  ${label}: ${(figure.get(a)! - figure.get(b)!).toFixed(1)} ms`)
+    }
+    console.log("")
+    step("the selection in all (whole - cut)", "whole", "cut")
+    step("reading and pre-parsing its bytes (pre-parsed - cut)", "pre-parsed", "cut")
+    step("compiling its top level (compiled - pre-parsed)", "compiled", "pre-parsed")
+    step("running its top level (whole - compiled)", "whole", "compiled")
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+await main()
