@@ -218,16 +218,14 @@ export class SogniClient extends Emitter<ClientEvents> {
 
   private constructor(
     private readonly runner: Runner<Services>,
-    config: SogniClientConfig,
-    /** The client's logging settings, which every lazily loaded group's runtime adds too. */
-    logging: Layer.Layer<never>
+    config: SogniClientConfig
   ) {
     super()
     const { apiKey: _secret, ...visible } = config
     this.config = Object.freeze(visible)
     this._hasApiKey = config.apiKey !== undefined
     const socketDisabled = config.disableSocket === true
-    this.lazy = new LazyRuntimes(runner, logging)
+    this.lazy = new LazyRuntimes(runner)
     // rewards, announcements, leaderboards, LoRAs and wallet checks: loaded on the first such call
     const extras = this.lazy.group(() => import("./internal/extrasGroup.js"))
     this.account = new AccountApi(runner, extras, () => {
@@ -374,15 +372,15 @@ export class SogniClient extends Emitter<ClientEvents> {
         )))
       })
     )
-    // one logging layer: built once in the client's runtime (layers are shared by reference), and
-    // added to every lazily loaded group's
+    // the logging settings: in the client's runtime (its fiber refs), which the lazily loaded groups
+    // build on
     const logging = await loggerLayer(config)
     const layer = watchers.pipe(Layer.provideMerge(Media.layer(settings))).pipe(
       Layer.provide(logging),
       Layer.merge(logging)
     )
     const runner = new Runner<Services>(layerRuntime(layer as Layer.Layer<Services>))
-    client = new SogniClient(runner, config, logging)
+    client = new SogniClient(runner, config)
     await runner.runtime.runtime()
     // the model lists: read when asked, their changes watched once someone listens for them
     const models = runner.runtime.runSync(Models.Models)

@@ -182,7 +182,7 @@ describe("LazyRuntimes", () => {
 
   it("a load that fails rejects with an UnexpectedError and is tried again on the next call", async () => {
     const runner = base()
-    const lazy = new LazyRuntimes(runner, Layer.empty)
+    const lazy = new LazyRuntimes(runner)
     let attempts = 0
     const get = lazy.group(async () => {
       attempts++
@@ -201,7 +201,7 @@ describe("LazyRuntimes", () => {
 
   it("a group whose layer dies rejects with an UnexpectedError naming the defect", async () => {
     const runner = base()
-    const lazy = new LazyRuntimes(runner, Layer.empty)
+    const lazy = new LazyRuntimes(runner)
     const get = lazy.group(async () => ({
       layer: Layer.effectDiscard(Effect.dieMessage("layer broke")),
       make: (r: Runner<never>) => r
@@ -215,7 +215,7 @@ describe("LazyRuntimes", () => {
 
   it("dispose releases a built group's layers and refuses later loads", async () => {
     const runner = base()
-    const lazy = new LazyRuntimes(runner, Layer.empty)
+    const lazy = new LazyRuntimes(runner)
     let released = 0
     const get = lazy.group(async () => ({
       layer: Layer.scopedDiscard(Effect.addFinalizer(() => Effect.sync(() => void released++))),
