@@ -316,22 +316,21 @@ export class SogniClient extends Emitter<ClientEvents> {
                       target.account._update({ networkStatus: "connecting" })
                       target._connection("connecting", { network })
                       break
-                    case "Authenticated": {
-                      const a = authenticated
-                      if (Option.isSome(a)) {
+                    case "Authenticated":
+                      if (Option.isSome(authenticated)) {
+                        const frame = authenticated.value
                         target.account._update({
                           isAuthenticated: true,
-                          username: a.value.username,
-                          walletAddress: a.value.address,
-                          ...(a.value.tokens !== undefined ? { balance: toBalances(a.value.tokens) } : {})
+                          username: frame.username,
+                          walletAddress: frame.address,
+                          ...(frame.tokens !== undefined ? { balance: toBalances(frame.tokens) } : {})
                         })
-                        target.projects._authenticated(a.value)
+                        target.projects._authenticated(frame)
                       }
                       connected = true
                       target.account._update({ networkStatus: "connected", network })
                       target._connection("connected", { network })
                       break
-                    }
                     case "Reconnecting":
                     case "Closed":
                     case "Idle":
