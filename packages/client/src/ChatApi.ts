@@ -638,7 +638,15 @@ export class ChatApi extends Emitter<ChatApiEvents> {
   private llm: Readonly<Record<string, LLMModelInfo>> = {}
 
   /** @internal */
-  constructor(private readonly runner: Runner<ChatRequirements>, private readonly socketDisabled: boolean) {
+  /**
+   * @param llmSource the client's LLM list (`sogni.chat`'s facade follows the server's pushes), read when
+   * asked; without one, the last list waited for
+   */
+  constructor(
+    private readonly runner: Runner<ChatRequirements>,
+    private readonly socketDisabled: boolean,
+    private readonly llmSource?: () => Readonly<Record<string, LLMModelInfo>>
+  ) {
     super()
     const api = this
     const resultOf = (call: ToolCall, content: string, error: string | undefined, platform: boolean): ToolExecutionResult =>
@@ -733,11 +741,6 @@ export class ChatApi extends Emitter<ChatApiEvents> {
     }
   }
 
-  /** @internal */
-  _setModels(models: Readonly<Record<string, LLMModelInfo>>): void {
-    this.llm = models
-    this.emit("modelsUpdated", models)
-  }
 
   /**
    * The cost of a completion before sending it (the official client's estimate): the input tokens are
@@ -752,7 +755,7 @@ export class ChatApi extends Emitter<ChatApiEvents> {
     const inputTokens = Chat.estimatedInputTokens(params.messages)
     const outputTokens = Chat.estimatedOutputTokens(
       strip({ maxTokens: params.max_tokens, think: params.think, taskProfile: params.taskProfile }),
-      this.llm[params.model]?.maxOutputTokens
+      this.models[params.model]?.maxOutputTokens
     )
     return this.runner.run(
       Chat.quote({ tokenType: params.tokenType ?? "sogni", model: params.model, inputTokens, outputTokens }),
@@ -762,7 +765,7 @@ export class ChatApi extends Emitter<ChatApiEvents> {
 
   /** LLM models as last pushed by the server, by id. */
   get models(): Readonly<Record<string, LLMModelInfo>> {
-    return this.llm
+    return this.llmSource?.() ?? this.llm
   }
 
   /**

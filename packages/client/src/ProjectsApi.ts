@@ -15,6 +15,7 @@ import * as Effect from "effect/Effect"
 import { InvalidRequestError } from "./errors.js"
 import { Emitter } from "./internal/emitter.js"
 import type { Extras } from "./internal/extrasGroup.js"
+import type { Followed } from "./internal/followed.js"
 import type { WireSnapshot } from "./internal/projectsGroup.js"
 import type { CallOptions, Runner } from "./internal/runner.js"
 import { forwardCalls } from "./internal/forward.js"
@@ -136,7 +137,8 @@ const someUnfinished = (entries: Iterable<{ readonly finished: boolean }>): bool
  * @since 0.1.0
  */
 export class ProjectsApi extends Emitter<ProjectsApiEvents> {
-  private models: ReadonlyArray<AvailableModel> = []
+  /** The media service's list of available models (set once the client's services are up). */
+  private models: Followed<ReadonlyArray<AvailableModel>> | undefined
   private readonly tracked = new Map<string, Project>()
   /** When each tracked project was sent (a sync judges an unlisted project only after a grace). */
   /** Finished projects already announced by `completedProjectsRecovered` (once per client). */
@@ -194,6 +196,8 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
 
   protected override listenersChanged(event: keyof ProjectsApiEvents, delta: number): void {
     if (event === "job") this.jobListeners += delta
+    // the list's changes are watched from the first `availableModels` listener on
+    else if (event === "availableModels" && delta > 0) this.followModels()
   }
 
   /** Whether the id is a video model. */
@@ -215,15 +219,20 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
 
 
 
-  /** @internal */
-  _setAvailableModels(models: ReadonlyArray<AvailableModel>): void {
+  /** @internal The media service's list, once the client's services are up. */
+  _modelsFrom(models: Followed<ReadonlyArray<AvailableModel>>): void {
     this.models = models
-    this.emit("availableModels", models)
+    if (this.listenerCount("availableModels") > 0) this.followModels()
+  }
+
+  /** Announces each new list of available models (`availableModels`), from now on. */
+  private followModels(): void {
+    this.models?.follow((list) => this.emit("availableModels", list))
   }
 
   /** Models with workers online on the connection's network, as last pushed by the server. */
   get availableModels(): ReadonlyArray<AvailableModel> {
-    return this.models
+    return this.models?.current() ?? []
   }
 
   /** Projects created by this client that have not finished yet. */

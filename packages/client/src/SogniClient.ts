@@ -19,7 +19,6 @@
  */
 import type * as Sogni from "@effect-sogni/core/Sogni"
 import * as SogniAccount from "@effect-sogni/core/SogniAccount"
-import * as SogniAuth from "@effect-sogni/core/SogniAuth"
 import * as SogniSocket from "@effect-sogni/core/SogniSocket"
 import * as Media from "@effect-sogni/media/Media"
 import * as Models from "@effect-sogni/media/Models"
@@ -28,6 +27,7 @@ import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as EffectLogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import { AccountApi, type CurrentAccount, loadCalls as loadAccountCalls, toBalances } from "./AccountApi.js"
@@ -36,6 +36,7 @@ import { StatsApi } from "./StatsApi.js"
 import type { ChatApi, ChatRequirements } from "./ChatApi.js"
 import { defined } from "./internal/defined.js"
 import { Emitter } from "./internal/emitter.js"
+import { followed } from "./internal/followed.js"
 import { forwardCalls } from "./internal/forward.js"
 import { type PublicOf, LazyChatApi, LazyReplayApi, LazyWorkflowsApi } from "./internal/lazyApis.js"
 import { LazyRuntimes } from "./internal/lazyRuntime.js"
@@ -210,21 +211,21 @@ export class SogniClient extends Emitter<ClientEvents> {
   readonly config: Omit<SogniClientConfig, "apiKey">
   /** @internal Whether the client was created with an API key (the key itself stays in the runtime). */
   readonly _hasApiKey: boolean
+  /** `chat` as its facade. */
+  private readonly lazyChat: LazyChatApi
   /** `chat`, `workflows` and `replay` load their code and services on their first call. */
   private readonly lazy: LazyRuntimes<Services>
 
   private constructor(
     private readonly runner: Runner<Services>,
-    config: SogniClientConfig,
-    /** The client's logging settings, which every lazily loaded group's runtime adds too. */
-    logging: Layer.Layer<never>
+    config: SogniClientConfig
   ) {
     super()
     const { apiKey: _secret, ...visible } = config
     this.config = Object.freeze(visible)
     this._hasApiKey = config.apiKey !== undefined
     const socketDisabled = config.disableSocket === true
-    this.lazy = new LazyRuntimes(runner, logging)
+    this.lazy = new LazyRuntimes(runner)
     // rewards, announcements, leaderboards, LoRAs and wallet checks: loaded on the first such call
     const extras = this.lazy.group(() => import("./internal/extrasGroup.js"))
     this.account = new AccountApi(runner, extras, () => {
@@ -233,9 +234,10 @@ export class SogniClient extends Emitter<ClientEvents> {
     this.projects = new ProjectsApi(runner, extras, socketDisabled)
     // facades with the classes' public members (their private ones belong to the loaded classes)
     const chat = this.lazy.group(() =>
-      import("./internal/chatGroup.js").then((m) => ({ layer: m.layer, make: (r: Runner<Services | ChatRequirements>) => new m.ChatApi(r, socketDisabled) }))
+      import("./internal/chatGroup.js").then((m) => ({ layer: m.layer, make: (r: Runner<Services | ChatRequirements>) => new m.ChatApi(r, socketDisabled, () => this.lazyChat.models) }))
     )
-    this.chat = new LazyChatApi(chat) as PublicOf<ChatApi> as ChatApi
+    this.lazyChat = new LazyChatApi(chat)
+    this.chat = this.lazyChat as PublicOf<ChatApi> as ChatApi
     const workflows = this.lazy.group(() => import("./internal/workflowsGroup.js"))
     this.workflows = new LazyWorkflowsApi(() => workflows().then((g) => g.workflows)) as PublicOf<WorkflowsApi> as WorkflowsApi
     this.replay = new LazyReplayApi(() => workflows().then((g) => g.replay)) as PublicOf<ReplayApi> as ReplayApi
@@ -294,59 +296,60 @@ export class SogniClient extends Emitter<ClientEvents> {
     const watchers = Layer.scopedDiscard(
       Effect.gen(function*() {
         const socket = yield* SogniSocket.SogniSocket
-        const models = yield* Models.Models
         const account = yield* SogniAccount.SogniAccount
-        const auth = yield* SogniAuth.SogniAuth
         const c = () => client
-        // connection events from the socket's observable status
+        // connection events from the socket's observable status; an `Authenticated` status follows the
+        // `authenticated` payload it stands for (both set on the same frame), so one watcher reads that
+        // payload too: the account and the projects see it before `connected` is emitted. (One stream
+        // per watched value costs tens of kB of fibers, executors and closures for the client's life.)
         let connected = false
         yield* socket.status.changes.pipe(
           Stream.runForEach((status) =>
-            Effect.flatMap(socket.network.get, (network) =>
-              Effect.sync(() => {
-                const target = c()
-                if (target === undefined) return
-                switch (status._tag) {
-                  case "Connecting":
-                    target.account._update({ networkStatus: "connecting" })
-                    target._connection("connecting", { network })
-                    break
-                  case "Authenticated":
-                    connected = true
-                    target.account._update({ networkStatus: "connected", network })
-                    target._connection("connected", { network })
-                    break
-                  case "Reconnecting":
-                  case "Closed":
-                  case "Idle":
-                    target.account._update({ networkStatus: "disconnected" })
-                    if (connected) {
-                      connected = false
-                      const code = status._tag === "Reconnecting" ? status.closeCode ?? 1006 : 1000
-                      const reason = status._tag === "Closed"
-                        ? Option.match(status.error, { onNone: () => "closed", onSome: (e) => e.message })
-                        : status._tag === "Reconnecting"
-                        ? "connection lost"
-                        : "closed"
-                      target._connection("disconnected", { code, reason })
-                    }
-                    break
-                  default:
-                    break
-                }
-              })
-            )
-          ),
-          Effect.forkScoped
-        )
-        yield* models.availableChanges.pipe(
-          Stream.runForEach((list) => Effect.sync(() => c()?.projects._setAvailableModels(list))),
-          Effect.forkScoped
-        )
-        yield* models.llmModels.changes.pipe(
-          Stream.runForEach((list) =>
-            Effect.sync(() =>
-              c()?.chat._setModels(Object.fromEntries(list.map((m) => [m.id, { ...m.info, workers: m.workers }])))
+            Effect.flatMap(
+              Effect.zip(socket.network.get, socket.authenticated.get),
+              ([network, authenticated]) =>
+                Effect.sync(() => {
+                  const target = c()
+                  if (target === undefined) return
+                  switch (status._tag) {
+                    case "Connecting":
+                      target.account._update({ networkStatus: "connecting" })
+                      target._connection("connecting", { network })
+                      break
+                    case "Authenticated":
+                      if (Option.isSome(authenticated)) {
+                        const frame = authenticated.value
+                        target.account._update({
+                          isAuthenticated: true,
+                          username: frame.username,
+                          walletAddress: frame.address,
+                          ...(frame.tokens !== undefined ? { balance: toBalances(frame.tokens) } : {})
+                        })
+                        target.projects._authenticated(frame)
+                      }
+                      connected = true
+                      target.account._update({ networkStatus: "connected", network })
+                      target._connection("connected", { network })
+                      break
+                    case "Reconnecting":
+                    case "Closed":
+                    case "Idle":
+                      target.account._update({ networkStatus: "disconnected" })
+                      if (connected) {
+                        connected = false
+                        const code = status._tag === "Reconnecting" ? status.closeCode ?? 1006 : 1000
+                        const reason = status._tag === "Closed"
+                          ? Option.match(status.error, { onNone: () => "closed", onSome: (e) => e.message })
+                          : status._tag === "Reconnecting"
+                          ? "connection lost"
+                          : "closed"
+                        target._connection("disconnected", { code, reason })
+                      }
+                      break
+                    default:
+                      break
+                  }
+                })
             )
           ),
           Effect.forkScoped
@@ -355,46 +358,33 @@ export class SogniClient extends Emitter<ClientEvents> {
           Stream.runForEach((balance) => Effect.sync(() => c()?.account._update({ balance: toBalances(balance) }))),
           Effect.forkScoped
         )
-        // entitlement pushes in order; their decoding loads with the first one (a push that arrives
-        // while the client is being disposed is dropped)
-        yield* socket.eventsOf("subscriptionEntitlementUpdated").pipe(
-          Stream.runForEach((event) =>
-            Effect.ignore(Effect.tryPromise(() => {
-              const account = c()?.account
-              return account === undefined ? Promise.resolve() : loadAccountCalls().then((m) => m.entitlementPush(account, event))
-            }))
-          ),
-          Effect.forkScoped
-        )
-        yield* socket.authenticated.changes.pipe(
-          Stream.runForEach((a) =>
-            Effect.sync(() => {
-              if (Option.isSome(a)) {
-                c()?.account._update({
-                  isAuthenticated: true,
-                  username: a.value.username,
-                  walletAddress: a.value.address,
-                  ...(a.value.tokens !== undefined ? { balance: toBalances(a.value.tokens) } : {})
-                })
-                c()?.projects._authenticated(a.value)
-              }
-            })
-          ),
-          Effect.forkScoped
-        )
-        void auth
+        // entitlement pushes in order, from the socket's queue (no stream over it); their decoding loads
+        // with the first one (a push that arrives while the client is being disposed is dropped)
+        const entitlements = yield* socket.subscribe(["subscriptionEntitlementUpdated"])
+        yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.take(entitlements), (event) =>
+          Effect.ignore(Effect.tryPromise(() => {
+            const account = c()?.account
+            return account === undefined || event.type !== "subscriptionEntitlementUpdated"
+              ? Promise.resolve()
+              : loadAccountCalls().then((m) => m.entitlementPush(account, event))
+          }))
+        )))
       })
     )
-    // one logging layer: built once in the client's runtime (layers are shared by reference), and
-    // added to every lazily loaded group's
+    // the logging settings: in the client's runtime (its fiber refs), which the lazily loaded groups
+    // build on
     const logging = await loggerLayer(config)
     const layer = watchers.pipe(Layer.provideMerge(Media.layer(settings))).pipe(
       Layer.provide(logging),
       Layer.merge(logging)
     )
     const runner = new Runner<Services>(layerRuntime(layer as Layer.Layer<Services>))
-    client = new SogniClient(runner, config, logging)
+    client = new SogniClient(runner, config)
     await runner.runtime.runtime()
+    // the model lists: read when asked, their changes watched once someone listens for them
+    const models = runner.runtime.runSync(Models.Models)
+    client.projects._modelsFrom(followed(runner, models.available))
+    client.lazyChat._followModels(followed(runner, models.llmModels))
     // attribution the client does not send (a workload, invalid connection fields) is warned about
     if (config.attribution !== undefined) await (await loadCalls()).warnAttribution(runner, config)
     if (config.disableSocket !== true && config.apiKey !== undefined) {

@@ -135,6 +135,46 @@ describe("lazily loaded client groups", () => {
       await sogni.dispose()
     }
   })
+
+  it("model lists: read when asked without a watcher; a listener added later hears the lists set from then on (not the one at hand); dispose ends the watch", async () => {
+    const sogni = await SogniClient.createInstance({ appId: "lazy-model-lists", logLevel: "error", ...endpoints(emulator) })
+    const runner = sogni._runner
+    let watchers: Array<(typeof runner.fibers extends Set<infer F> ? F : never)> = []
+    try {
+      const available = await sogni.projects.waitForModels()
+      const llm = await sogni.chat.waitForModels()
+      // nobody listens: no watcher runs, the getters read the lists the services keep
+      assert.strictEqual(runner.fibers.size, 0)
+      assert.isAbove(available.length, 0)
+      assert.strictEqual(sogni.projects.availableModels, available)
+      assert.deepStrictEqual(Object.keys(sogni.chat.models).sort(), Object.keys(llm).sort())
+      const llmAtHand = sogni.chat.models
+      // the same object while the list is unchanged
+      assert.strictEqual(sogni.chat.models, llmAtHand)
+
+      const before = new Set(runner.fibers)
+      const nextAvailable = new Promise<ReadonlyArray<unknown>>((resolve) => sogni.projects.once("availableModels", resolve))
+      const nextLlm = new Promise<object>((resolve) => sogni.chat.once("modelsUpdated", resolve))
+      // one watcher per list, from its first listener on
+      watchers = [...runner.fibers].filter((f) => !before.has(f))
+      assert.strictEqual(watchers.length, 2)
+      // switched off and on again, model availability brings both lists anew
+      await sogni.setSocketEventSubscriptions({ modelAvailability: false })
+      await sogni.setSocketEventSubscriptions({ modelAvailability: true })
+      const [pushed, pushedLlm] = await Promise.all([nextAvailable, nextLlm])
+      // the lists pushed after the listeners came, not the ones at hand then
+      assert.notStrictEqual(pushed, available)
+      assert.deepStrictEqual(pushed, available)
+      assert.notStrictEqual(pushedLlm, llmAtHand)
+      assert.deepStrictEqual(Object.keys(pushedLlm).sort(), Object.keys(llmAtHand).sort())
+      assert.strictEqual(sogni.projects.availableModels, pushed)
+      assert.strictEqual(sogni.chat.models, pushedLlm)
+    } finally {
+      await sogni.dispose()
+    }
+    // the watchers ended with the client
+    assert.isTrue(watchers.every((f) => f.unsafePoll() !== null))
+  })
 })
 
 describe("LazyRuntimes", () => {
@@ -142,7 +182,7 @@ describe("LazyRuntimes", () => {
 
   it("a load that fails rejects with an UnexpectedError and is tried again on the next call", async () => {
     const runner = base()
-    const lazy = new LazyRuntimes(runner, Layer.empty)
+    const lazy = new LazyRuntimes(runner)
     let attempts = 0
     const get = lazy.group(async () => {
       attempts++
@@ -161,7 +201,7 @@ describe("LazyRuntimes", () => {
 
   it("a group whose layer dies rejects with an UnexpectedError naming the defect", async () => {
     const runner = base()
-    const lazy = new LazyRuntimes(runner, Layer.empty)
+    const lazy = new LazyRuntimes(runner)
     const get = lazy.group(async () => ({
       layer: Layer.effectDiscard(Effect.dieMessage("layer broke")),
       make: (r: Runner<never>) => r
@@ -175,7 +215,7 @@ describe("LazyRuntimes", () => {
 
   it("dispose releases a built group's layers and refuses later loads", async () => {
     const runner = base()
-    const lazy = new LazyRuntimes(runner, Layer.empty)
+    const lazy = new LazyRuntimes(runner)
     let released = 0
     const get = lazy.group(async () => ({
       layer: Layer.scopedDiscard(Effect.addFinalizer(() => Effect.sync(() => void released++))),

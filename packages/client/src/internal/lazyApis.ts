@@ -5,10 +5,12 @@
  * load (listeners, the LLM model list pushed by the server) lives on the facade; the real `ChatApi`
  * emits through the facade, so listeners added before the load hear every event.
  */
+import type { LlmModel } from "@effect-sogni/core/LlmModels"
 import type { ChatApi, ChatApiEvents } from "../ChatApi.js"
 import type { LLMModelInfo } from "../types.js"
 import type { CreativeWorkflowTemplatesApi, NoEvents, ReplayApi, WorkflowsApi } from "../WorkflowsApi.js"
 import { Emitter } from "./emitter.js"
+import type { Followed } from "./followed.js"
 import { deferredIterator } from "./lazyRuntime.js"
 
 /** The public members of a class (what its users can reach), as a structural type. */
@@ -23,9 +25,17 @@ const callsOf = <A, K extends keyof A & string>(load: () => Promise<A>, names: R
     names.map((name) => [name, (...args: Array<unknown>) => load().then((real) => (real[name] as (...args: Array<unknown>) => unknown)(...args))])
   ) as Pick<A, K>
 
+/** The LLM list as `sogni.chat.models` gives it: by id, with the workers. */
+const byId = (list: ReadonlyArray<LlmModel>): Readonly<Record<string, LLMModelInfo>> =>
+  Object.fromEntries(list.map((m) => [m.id, { ...m.info, workers: m.workers }]))
+
 /** `sogni.chat` before (and after) its code is loaded. */
 export class LazyChatApi extends Emitter<ChatApiEvents> implements PublicOf<ChatApi> {
-  private llm: Readonly<Record<string, LLMModelInfo>> = {}
+  /** The LLM list of the client's services (set once they are up). */
+  private llm: Followed<ReadonlyArray<LlmModel>> | undefined
+  /** The last list read and its object by id (the same object until the list changes). */
+  private seen: ReadonlyArray<LlmModel> | undefined
+  private seenById: Readonly<Record<string, LLMModelInfo>> = {}
   private real: ChatApi | undefined
   /** @internal Loads the real `ChatApi`, its events then going to this facade's listeners. */
   readonly load: () => Promise<ChatApi>
@@ -41,8 +51,7 @@ export class LazyChatApi extends Emitter<ChatApiEvents> implements PublicOf<Chat
     this.load = () =>
       load().then((real) => {
         if (this.real !== real) {
-          // the models seen so far, before its events go to this facade's listeners (no repeated event)
-          real._setModels(this.llm)
+          // its events go to this facade's listeners (its models are this facade's: see `SogniClient`)
           real.emit = (event, data) => this.emit(event, data)
           this.real = real
         }
@@ -58,16 +67,34 @@ export class LazyChatApi extends Emitter<ChatApiEvents> implements PublicOf<Chat
     this.tools = callsOf(() => chat().then((c) => c.tools), ["execute", "executeAll"])
   }
 
-  /** @internal */
-  _setModels(models: Readonly<Record<string, LLMModelInfo>>): void {
-    this.llm = models
-    if (this.real !== undefined) this.real._setModels(models)
-    else this.emit("modelsUpdated", models)
+  /** @internal The LLM list of the client's services, once they are up. */
+  _followModels(llm: Followed<ReadonlyArray<LlmModel>>): void {
+    this.llm = llm
+    if (this.listenerCount("modelsUpdated") > 0) this.followModels()
+  }
+
+  /** The list's changes are watched from the first `modelsUpdated` listener on. */
+  protected override listenersChanged(event: keyof ChatApiEvents, delta: number): void {
+    if (event === "modelsUpdated" && delta > 0) this.followModels()
+  }
+
+  /** Announces each new LLM list (`modelsUpdated`), from now on. */
+  private followModels(): void {
+    this.llm?.follow((list) => this.emit("modelsUpdated", this.byId(list)))
+  }
+
+  private byId(list: ReadonlyArray<LlmModel>): Readonly<Record<string, LLMModelInfo>> {
+    if (list !== this.seen) {
+      this.seen = list
+      this.seenById = byId(list)
+    }
+    return this.seenById
   }
 
   /** LLM models as last pushed by the server, by id. */
   get models(): Readonly<Record<string, LLMModelInfo>> {
-    return this.real?.models ?? this.llm
+    const list = this.llm?.current()
+    return list === undefined ? {} : this.byId(list)
   }
 }
 export interface LazyChatApi extends Pick<ChatApi, "estimateCost" | "waitForModels"> {}

@@ -4,9 +4,10 @@
  * come in with a dynamic `import()` on the first call, so a program that only renders images neither
  * loads nor evaluates them at start-up.
  *
- * A loaded group runs in a runtime of its own whose context is the client's (socket, REST, auth,
- * media services) plus the group's layers, so its calls share the client's connection; the client's
- * `dispose` disposes it first (its fibers, streams and layers), then the client's own runtime.
+ * A loaded group runs on a runtime of its own: the client's (its context: socket, REST, auth, media
+ * services; its fiber refs: the logging settings) plus the group's services, so its calls share the
+ * client's connection; the client's `dispose` disposes it first (its fibers, streams and services),
+ * then the client's own runtime.
  */
 import type * as Layer from "effect/Layer"
 import type { SogniClientError } from "../errors.js"
@@ -31,9 +32,8 @@ export class LazyRuntimes<R> {
 
   /**
    * @param base the client's runner (whose context the groups build on)
-   * @param shared layers every group's runtime adds too (the client's logger settings)
    */
-  constructor(readonly base: Runner<R>, readonly shared: Layer.Layer<never>) {}
+  constructor(readonly base: Runner<R>) {}
 
   /**
    * A memoised loader: the first call imports the group, builds its runtime on the client's context and
