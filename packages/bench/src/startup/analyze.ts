@@ -30,22 +30,13 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { build, type Metafile, type Plugin } from "esbuild"
+import { build, type Metafile } from "esbuild"
 import { median } from "../Benchmark.js"
-import { loadedByMain, type Program, programs } from "./bundle.js"
+import { dynamicImportsExternal, type Program, programs } from "./bundle.js"
 
 const program = (process.argv[2] ?? "effect") as Program
 if (!(program in programs)) throw new Error(`unknown program ${program}; one of ${Object.keys(programs).join(", ")}`)
 const runs = Number(process.env.ANALYZE_RUNS ?? 5)
-
-/** Dynamic imports stay out, except those the program's `main` runs (`loadedByMain`: in its bundle, not evaluated at import). */
-const external = (p: Program): Plugin => ({
-  name: "dynamic-imports-external",
-  setup(b) {
-    b.onResolve({ filter: /.*/ }, (args) =>
-      args.kind === "dynamic-import" && !loadedByMain[p].includes(args.path) ? { path: args.path, external: true } : undefined)
-  }
-})
 
 const options = (p: Program, minify: boolean) => ({
   entryPoints: [fileURLToPath(programs[p])],
@@ -57,7 +48,7 @@ const options = (p: Program, minify: boolean) => ({
   write: false,
   metafile: true,
   logLevel: "silent" as const,
-  plugins: [external(p)],
+  plugins: [dynamicImportsExternal(p)],
   banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" }
 })
 

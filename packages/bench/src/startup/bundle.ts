@@ -114,6 +114,19 @@ const lazyImports = (
   }
 })
 
+/**
+ * For the start-up analysis tools (`analyze.ts`, `coverage.ts`, `decompose.ts`), which bundle a program the
+ * way it loads: every dynamic `import()` left out (external), except those the program's `main` runs
+ * (`loadedByMain`: in its bundle, not evaluated at import).
+ */
+export const dynamicImportsExternal = (program: Program): Plugin => ({
+  name: "dynamic-imports-external",
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, (args) =>
+      args.kind === "dynamic-import" && !loadedByMain[program].includes(args.path) ? { path: args.path, external: true } : undefined)
+  }
+})
+
 const gzipSize = (code: Uint8Array): number => gzipSync(code, { level: 9 }).length
 
 /** Bundles `program` (minified); writes it to `outDir/<program>.mjs` when `outDir` is given. */

@@ -20,19 +20,11 @@ import { Emulator } from "@effect-sogni/emulator"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
-import { build, type Plugin } from "esbuild"
-import { loadedByMain, type Program, programs } from "./bundle.js"
+import { build } from "esbuild"
+import { dynamicImportsExternal, type Program, programs } from "./bundle.js"
 
 const program = (process.argv[2] ?? "effect") as Program
 if (!(program in programs)) throw new Error(`unknown program ${program}; one of ${Object.keys(programs).join(", ")}`)
-
-const external: Plugin = {
-  name: "dynamic-imports-external",
-  setup(b) {
-    b.onResolve({ filter: /.*/ }, (args) =>
-      args.kind === "dynamic-import" && !loadedByMain[program].includes(args.path) ? { path: args.path, external: true } : undefined)
-  }
-}
 
 interface FunctionCoverage {
   readonly functionName: string
@@ -53,7 +45,7 @@ const main = async () => {
     format: "esm",
     write: false,
     logLevel: "silent",
-    plugins: [external],
+    plugins: [dynamicImportsExternal(program)],
     banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" }
   })
   const text = result.outputFiles[0]!.text

@@ -26,33 +26,27 @@
  * cut 80.3, pre-parsed 82.4, compiled 86.0: the SDK's ~125 KB minified cost ~8 ms, of which ~2 to read and
  * pre-parse, ~3.6 to compile their top level and ~2.3 to run it (another run, 15 runs at load 2.6: 3.3, 2.0
  * and 2.2 of 7.6; the split moves by about a millisecond between runs). The top-level statements themselves
- * are a few KB; the SDK declares ~480 functions and methods at its modules' top levels (the libraries
- * ~2400), each of which V8 gives its own function metadata when the top level is compiled, which is the
- * likely bulk of that step. The cost grows with the bytes and the declarations, whether the code runs or
- * not, which is why `coverage.ts` looks for code the program never calls.
+ * are a few KB, and the ~480 functions the SDK declares at its modules' top levels are not the bulk of that
+ * step either: 480 plain top-level function declarations (62 KB) add ~1.2 ms to a cold import, pre-parse
+ * included (the lead's scratch check, 21 runs). Where the rest of it goes is not pinned down (the top-level
+ * classes, tags, tables and wrappers are the candidates); the cost grows with the bytes whether the code runs
+ * or not, which is why
+ * `coverage.ts` looks for code the program never calls. This tool replaces `sdkCompile.ts`, which measured
+ * the same split by compiling in one process (`vm.SourceTextModule`) rather than in cold imports.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { loadavg, tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { build, type Plugin, transform } from "esbuild"
+import { build, transform } from "esbuild"
 import { median } from "../Benchmark.js"
 import { coldImport } from "../benchmarks/startup.js"
-import { loadedByMain, type Program, programs } from "./bundle.js"
+import { dynamicImportsExternal, type Program, programs } from "./bundle.js"
 
 const program = (process.argv[2] ?? "effect") as Program
 if (!(program in programs)) throw new Error(`unknown program ${program}; one of ${Object.keys(programs).join(", ")}`)
 const runs = Number(process.env.DECOMPOSE_RUNS ?? 21)
 const selected = new RegExp(process.env.DECOMPOSE_SELECT ?? "(?:^|/)packages/(?:core|media|client|chat|workflows)/src/")
-
-/** Dynamic imports stay out, except those the program's `main` runs (`loadedByMain`), as in `bundle.ts`. */
-const external: Plugin = {
-  name: "dynamic-imports-external",
-  setup(b) {
-    b.onResolve({ filter: /.*/ }, (args) =>
-      args.kind === "dynamic-import" && !loadedByMain[program].includes(args.path) ? { path: args.path, external: true } : undefined)
-  }
-}
 
 /** A module of the bundle: its path (as esbuild's comment names it) and its code. */
 interface Region {
@@ -88,7 +82,7 @@ const main = async () => {
     format: "esm",
     write: false,
     logLevel: "silent",
-    plugins: [external],
+    plugins: [dynamicImportsExternal(program)],
     banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" }
   })
   const text = result.outputFiles[0]!.text
