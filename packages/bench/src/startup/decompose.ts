@@ -30,9 +30,9 @@
  * step either: 480 plain top-level function declarations (62 KB) add ~1.2 ms to a cold import, pre-parse
  * included (the lead's scratch check, 21 runs). Where the rest of it goes is not pinned down (the top-level
  * classes, tags, tables and wrappers are the candidates); the cost grows with the bytes whether the code runs
- * or not, which is why
- * `coverage.ts` looks for code the program never calls. This tool replaces `sdkCompile.ts`, which measured
- * the same split by compiling in one process (`vm.SourceTextModule`) rather than in cold imports.
+ * or not, which is why `coverage.ts` looks for code the program never calls. This tool replaces
+ * `sdkCompile.ts`, which measured the same split by compiling in one process (`vm.SourceTextModule`) rather
+ * than in cold imports.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { loadavg, tmpdir } from "node:os"
