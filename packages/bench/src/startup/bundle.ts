@@ -127,6 +127,20 @@ export const dynamicImportsExternal = (program: Program): Plugin => ({
   }
 })
 
+/**
+ * `program` bundled as it loads (see {@link dynamicImportsExternal}), not minified, so that esbuild's
+ * `// path` comment line opens each module's code: the text the analysis tools cut by module.
+ */
+export const unminifiedBundle = async (program: Program): Promise<string> => {
+  const result = await build({
+    ...common,
+    minify: false,
+    entryPoints: [fileURLToPath(programs[program])],
+    plugins: [dynamicImportsExternal(program)]
+  })
+  return result.outputFiles[0]!.text
+}
+
 const gzipSize = (code: Uint8Array): number => gzipSync(code, { level: 9 }).length
 
 /** Bundles `program` (minified); writes it to `outDir/<program>.mjs` when `outDir` is given. */

@@ -15,13 +15,12 @@ import { execFile } from "node:child_process"
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { fileURLToPath, pathToFileURL } from "node:url"
+import { pathToFileURL } from "node:url"
 import { Emulator } from "@effect-sogni/emulator"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
-import { build } from "esbuild"
-import { dynamicImportsExternal, type Program, programs } from "./bundle.js"
+import { type Program, programs, unminifiedBundle } from "./bundle.js"
 
 const program = (process.argv[2] ?? "effect") as Program
 if (!(program in programs)) throw new Error(`unknown program ${program}; one of ${Object.keys(programs).join(", ")}`)
@@ -37,18 +36,7 @@ const short = (path: string): string =>
     : path.replace(/^(?:\.\.\/)*(?:packages\/)?/, "@effect-sogni/")
 
 const main = async () => {
-  const result = await build({
-    entryPoints: [fileURLToPath(programs[program])],
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "esm",
-    write: false,
-    logLevel: "silent",
-    plugins: [dynamicImportsExternal(program)],
-    banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" }
-  })
-  const text = result.outputFiles[0]!.text
+  const text = await unminifiedBundle(program)
   // module boundaries: esbuild opens each module's code with a `// path` line
   const starts: Array<readonly [number, string]> = [[0, "(bundle)"]]
   for (const m of text.matchAll(/^\/\/ (\S+\.(?:ts|js|mjs|cjs))$/gm)) starts.push([m.index, short(m[1]!)])

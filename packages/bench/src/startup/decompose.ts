@@ -37,11 +37,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { loadavg, tmpdir } from "node:os"
 import { join } from "node:path"
-import { fileURLToPath } from "node:url"
-import { build, transform } from "esbuild"
+import { transform } from "esbuild"
 import { median } from "../Benchmark.js"
 import { coldImport } from "../benchmarks/startup.js"
-import { dynamicImportsExternal, type Program, programs } from "./bundle.js"
+import { type Program, programs, unminifiedBundle } from "./bundle.js"
 
 const program = (process.argv[2] ?? "effect") as Program
 if (!(program in programs)) throw new Error(`unknown program ${program}; one of ${Object.keys(programs).join(", ")}`)
@@ -73,19 +72,8 @@ const regionsOf = (text: string): Array<Region> => {
 }
 
 const main = async () => {
-  // not minified, so that esbuild's `// path` comment opens each module; minified below, variant by variant
-  const result = await build({
-    entryPoints: [fileURLToPath(programs[program])],
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "esm",
-    write: false,
-    logLevel: "silent",
-    plugins: [dynamicImportsExternal(program)],
-    banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" }
-  })
-  const text = result.outputFiles[0]!.text
+  // minified below, variant by variant
+  const text = await unminifiedBundle(program)
   const regions = regionsOf(text)
   const chosen = regions.filter((r) => selected.test(r.path))
   if (chosen.length === 0) throw new Error(`no module of the ${program} bundle matches ${selected}`)
