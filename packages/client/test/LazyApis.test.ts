@@ -10,6 +10,8 @@ import { Emulator } from "@effect-sogni/emulator"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Runtime from "effect/Runtime"
+import * as SogniSocket from "@effect-sogni/core/SogniSocket"
 import { type ChatCompletionChunk, type ChatCompletionResult, isDisposedError, isInvalidRequestError, isUnexpectedError, SogniClient } from "../src/index.js"
 import { LazyRuntimes } from "../src/internal/lazyRuntime.js"
 import { Runner } from "../src/internal/runner.js"
@@ -227,6 +229,44 @@ describe("LazyRuntimes", () => {
     assert.strictEqual(released, 1)
     assert.isTrue(group.disposed)
     assert.isTrue(isDisposedError(await get().then(() => undefined, (e: unknown) => e)))
+    await runner.dispose()
+  })
+})
+
+describe("dispose called again", () => {
+  it("a second dispose, called while the first runs, resolves only once everything is released", async () => {
+    const sogni = await SogniClient.createInstance({ appId: "lazy-dispose-twice", logLevel: "error", ...endpoints(emulator) })
+    const runner = sogni._runner
+    await sogni.projects.waitForModels()
+    // the model-list watchers and a loaded group (its services in a scope of their own)
+    sogni.projects.on("availableModels", () => undefined)
+    sogni.chat.on("modelsUpdated", () => undefined)
+    await sogni.chat.waitForModels()
+    await sogni.workflows.list({ limit: 1 })
+    const watchers = [...runner.fibers]
+    assert.isAbove(watchers.length, 0)
+    const first = sogni.dispose()
+    await sogni.dispose()
+    // the second resolved: the watchers have ended and the client's connection is closed, as after the first
+    assert.isTrue(watchers.every((f) => f.unsafePoll() !== null))
+    const status = await runner.runtime.runtime().then((rt) => Runtime.runSync(rt, Effect.flatMap(SogniSocket.SogniSocket, (s) => s.status.get)))
+    assert.strictEqual(status._tag, "Closed")
+    await first
+  })
+
+  it("LazyRuntimes: a second dispose resolves once the groups' services are released", async () => {
+    const runner = new Runner<never>(ManagedRuntime.make(Layer.empty))
+    const lazy = new LazyRuntimes(runner)
+    let released = 0
+    const get = lazy.group(async () => ({
+      layer: Layer.scopedDiscard(Effect.addFinalizer(() => Effect.sleep("20 millis").pipe(Effect.andThen(Effect.sync(() => void released++))))),
+      make: (r: Runner<never>) => r
+    }))
+    await get()
+    const first = lazy.dispose()
+    await lazy.dispose()
+    assert.strictEqual(released, 1)
+    await first
     await runner.dispose()
   })
 })
