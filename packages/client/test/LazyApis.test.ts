@@ -270,3 +270,37 @@ describe("dispose called again", () => {
     await runner.dispose()
   })
 })
+
+describe("a loaded group's logging", () => {
+  it("a call of a loaded group logs through the client's logger at the client's level", async () => {
+    const run = async (logLevel: "warn" | undefined) => {
+      const lines: Array<string> = []
+      const logger = {
+        error: (...a: Array<unknown>) => lines.push(`error ${a.join(" ")}`),
+        warn: (...a: Array<unknown>) => lines.push(`warn ${a.join(" ")}`),
+        info: (...a: Array<unknown>) => lines.push(`info ${a.join(" ")}`),
+        debug: (...a: Array<unknown>) => lines.push(`debug ${a.join(" ")}`)
+      }
+      const sogni = await SogniClient.createInstance({
+        appId: `lazy-logging-${logLevel ?? "all"}`,
+        logger,
+        ...(logLevel !== undefined ? { logLevel } : {}),
+        ...endpoints(emulator)
+      })
+      try {
+        // the workflows group is loaded first, then its REST call is refused once with a 429, which core
+        // retries and logs at debug level from the group's fiber
+        await sogni.workflows.list({ limit: 1 })
+        await Effect.runPromise(emulator.service.control.failRest({ count: 1, status: 429, pathPrefix: "/v1/creative-agent/workflows", retryAfterSeconds: 0 }))
+        await sogni.workflows.list({ limit: 1 })
+      } finally {
+        await sogni.dispose()
+      }
+      return lines
+    }
+    const all = await run(undefined)
+    assert.isTrue(all.some((l) => /^debug sogni: retry 1 in /.test(l)), all.join("\n"))
+    const filtered = await run("warn")
+    assert.isFalse(filtered.some((l) => /^(debug|info) /.test(l)), filtered.join("\n"))
+  })
+})
