@@ -4,6 +4,7 @@
 import { assert, describe, layer } from "@effect/vitest"
 import { Protocol, SogniRest, SogniSocket } from "@effect-sogni/core"
 import { Emulator } from "@effect-sogni/emulator"
+import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -13,6 +14,7 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Runtime from "effect/Runtime"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -180,6 +182,28 @@ describe("Projects against the emulator", () => {
         // a request the plain check leaves to the schema (a nested control net) still prepares
         const nested = yield* projects.prepare({ ...plain, numberOfMedia: 1, controlNet: { name: "canny", image: true, strength: 0.5 } })
         assert.strictEqual(nested.numberOfMedia, 1)
+      }))
+
+    // once Params is loaded, a request the plain check leaves to it is decoded on the caller's turn, as a plain
+    // one is: no wait for the module again (the promise client's calls run as far as they can without waiting)
+    it.scoped("after the first, a prepare of a request that needs Params waits for nothing a plain one does not", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const { projects } = yield* connect(emulator)
+        const plain = { type: "image", modelId: "flux1-schnell-fp8", positivePrompt: "a quay at noon", numberOfMedia: 1, tokenType: "spark" }
+        const nested = { ...plain, controlNet: { name: "canny", image: true, strength: 0.5 } }
+        // the first of each reads the model's description and loads Params
+        yield* projects.prepare(plain)
+        yield* projects.prepare(nested)
+        const runtime = yield* Effect.runtime<never>()
+        const now = (params: unknown) => Runtime.runSyncExit(runtime, projects.prepare(params))
+        const [plainExit, nestedExit, refusedExit] = [now(plain), now(nested), now({ ...plain, colour: "red" })]
+        assert.isTrue(Exit.isSuccess(plainExit), String(plainExit))
+        assert.isTrue(Exit.isSuccess(nestedExit), String(nestedExit))
+        assert.deepStrictEqual(
+          Exit.match(refusedExit, { onFailure: (c) => Cause.failureOption(c).pipe(Option.map((e) => e._tag)), onSuccess: () => Option.none() }),
+          Option.some("SogniInvalidRequest")
+        )
       }))
 
     // Projects.prepare loads the special image models' rules (media internal/kindChecks.ts) for a project that needs them
