@@ -304,3 +304,40 @@ describe("a loaded group's logging", () => {
     assert.isFalse(filtered.some((l) => /^(debug|info) /.test(l)), filtered.join("\n"))
   })
 })
+
+describe("dispose with a loaded group at work", () => {
+  it("a chat call and a chat stream in flight, and model watchers started after the load, end with dispose; loads racing it are refused", async () => {
+    const sogni = await SogniClient.createInstance({ appId: "lazy-dispose-busy", logLevel: "error", ...endpoints(emulator) })
+    const runner = sogni._runner
+    await sogni.chat.waitForModels()
+    const call = sogni.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "[[slow]] [[long]] go on" }] })
+    const stream = await sogni.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "[[slow]] [[long]] and on" }], stream: true })
+    const iterator = stream[Symbol.asyncIterator]()
+    await iterator.next()
+    // watchers started once the group is loaded
+    const before = new Set(runner.fibers)
+    sogni.projects.on("availableModels", () => undefined)
+    sogni.chat.on("modelsUpdated", () => undefined)
+    const watchers = [...runner.fibers].filter((f) => !before.has(f))
+    assert.strictEqual(watchers.length, 2)
+    // a group loading (workflows) while dispose runs
+    const loading = sogni.workflows.list({ limit: 1 }).then(() => "resolved", (e: unknown) => e)
+    await sogni.dispose()
+    assert.isTrue(isDisposedError(await call.then(() => "resolved", (e: unknown) => e)))
+    const rest = await (async () => {
+      try {
+        for (;;) if ((await iterator.next()).done === true) return "ended"
+      } catch (error) {
+        return error
+      }
+    })()
+    assert.isTrue(rest === "ended" || isDisposedError(rest), String(rest))
+    assert.isTrue(isDisposedError(await loading), String(await loading))
+    assert.isTrue(watchers.every((f) => f.unsafePoll() !== null))
+    assert.strictEqual(runner.fibers.size, 0)
+    // listeners added after dispose start nothing
+    sogni.projects.on("availableModels", () => undefined)
+    sogni.chat.on("modelsUpdated", () => undefined)
+    assert.strictEqual(runner.fibers.size, 0)
+  })
+})
