@@ -10,6 +10,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
+import * as FastCheck from "effect/FastCheck"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -203,6 +204,47 @@ describe("Projects against the emulator", () => {
         assert.deepStrictEqual(
           Exit.match(refusedExit, { onFailure: (c) => Cause.failureOption(c).pipe(Option.map((e) => e._tag)), onSuccess: () => Option.none() }),
           Option.some("SogniInvalidRequest")
+        )
+      }))
+
+    // Projects.prepare's decoding (the plain image check, else the Params it loads) against Params.decode, for
+    // generated requests around the usual image request: a refusal names the same field, rule and message, and
+    // an accepted request prepares as its decoded value does
+    it.scoped("prepare decodes any input as Params.decode does (property)", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const { projects } = yield* connect(emulator)
+        const Params = yield* Effect.promise(() => import("../src/Params.js"))
+        const { plainImageFields } = yield* Effect.promise(() => import("../src/internal/plainImage.js"))
+        const base = { type: "image", modelId: "flux1-schnell-fp8", positivePrompt: "a quay at noon", numberOfMedia: 1, tokenType: "spark" }
+        const value = FastCheck.constantFrom<unknown>(
+          undefined, null, true, "", " ", "x", "image", "video", "audio", "flux1-schnell-fp8", "fast", "spark", "png",
+          -1, 0, 0.5, 1, 2, 17, 512, 1024, 2049, 700_001, Number.NaN, Infinity, new Uint8Array([1]), [], {}
+        )
+        const key = FastCheck.constantFrom(...plainImageFields, "controlNet", "startingImage", "bogus", "outputScale", "duration")
+        const input = FastCheck.oneof(
+          { arbitrary: FastCheck.dictionary(key, value, { maxKeys: 3 }).map((extra) => ({ ...base, ...extra })), weight: 9 },
+          { arbitrary: FastCheck.constantFrom<unknown>(base, [base], "an image please", 7, null), weight: 1 }
+        )
+        const outcome = (params: unknown) =>
+          Effect.runPromise(Effect.either(projects.prepare(params))).then((r) =>
+            Either.isRight(r)
+              ? "prepared"
+              : r.left._tag === "SogniInvalidRequest"
+              ? `${r.left.field} ${r.left.rule} ${r.left.message}`
+              : r.left._tag
+          )
+        yield* Effect.promise(() =>
+          FastCheck.assert(
+            FastCheck.asyncProperty(input, async (params) => {
+              const expected = Params.decode(params)
+              const got = await outcome(params)
+              if (Either.isLeft(expected)) {
+                assert.strictEqual(got, `${expected.left.field} ${expected.left.rule} ${expected.left.message}`)
+              } else assert.strictEqual(got, await outcome(expected.right))
+            }),
+            { numRuns: 150 }
+          )
         )
       }))
 
