@@ -341,3 +341,49 @@ describe("dispose with a loaded group at work", () => {
     assert.strictEqual(runner.fibers.size, 0)
   })
 })
+
+describe("model-list listeners removed and added again", () => {
+  it("a listener removed hears nothing more; one added again hears the lists set after it; one watcher per list throughout", async () => {
+    const sogni = await SogniClient.createInstance({ appId: "lazy-model-relisten", logLevel: "error", ...endpoints(emulator) })
+    const runner = sogni._runner
+    try {
+      await sogni.projects.waitForModels()
+      await sogni.chat.waitForModels()
+      const heard: Array<string> = []
+      const first = (list: ReadonlyArray<unknown>) => heard.push(`first ${list.length > 0}`)
+      const firstLlm = () => heard.push("firstLlm")
+      sogni.projects.on("availableModels", first)
+      const offLlm = sogni.chat.on("modelsUpdated", firstLlm)
+      const watchers = runner.fibers.size
+      assert.strictEqual(watchers, 2)
+      sogni.projects.off("availableModels", first)
+      offLlm()
+      // pushed with nobody listening
+      await sogni.setSocketEventSubscriptions({ modelAvailability: false })
+      await sogni.setSocketEventSubscriptions({ modelAvailability: true })
+      await until(() => sogni.projects.availableModels.length > 0, "the lists pushed again")
+      const atHand = sogni.projects.availableModels
+      const llmAtHand = sogni.chat.models
+      const again = new Promise<ReadonlyArray<unknown>>((resolve) => sogni.projects.once("availableModels", resolve))
+      const againLlm = new Promise<object>((resolve) => sogni.chat.once("modelsUpdated", resolve))
+      // no second watcher
+      assert.strictEqual(runner.fibers.size, watchers)
+      await sogni.setSocketEventSubscriptions({ modelAvailability: false })
+      await sogni.setSocketEventSubscriptions({ modelAvailability: true })
+      const [pushed, pushedLlm] = await Promise.all([again, againLlm])
+      assert.notStrictEqual(pushed, atHand)
+      assert.notStrictEqual(pushedLlm, llmAtHand)
+      assert.deepStrictEqual(heard, [])
+    } finally {
+      await sogni.dispose()
+    }
+  })
+})
+
+const until = async (check: () => boolean, what: string, ms = 5000) => {
+  for (let waited = 0; waited < ms; waited += 25) {
+    if (check()) return
+    await new Promise((r) => setTimeout(r, 25))
+  }
+  assert.fail(`timed out waiting for ${what}`)
+}
