@@ -387,3 +387,32 @@ const until = async (check: () => boolean, what: string, ms = 5000) => {
   }
   assert.fail(`timed out waiting for ${what}`)
 }
+
+describe("LazyRuntimes: a group's layer that fails after acquiring", () => {
+  it("releases what it acquired, rejects with an UnexpectedError, and builds anew on the next call", async () => {
+    const runner = new Runner<never>(ManagedRuntime.make(Layer.empty))
+    const lazy = new LazyRuntimes(runner)
+    let acquired = 0
+    let released = 0
+    let fail = true
+    const get = lazy.group(async () => ({
+      layer: Layer.scopedDiscard(
+        Effect.acquireRelease(Effect.sync(() => void acquired++), () => Effect.sync(() => void released++)).pipe(
+          Effect.zipRight(Effect.suspend(() => fail ? Effect.dieMessage("second part broke") : Effect.void))
+        )
+      ),
+      make: (r: Runner<never>) => r
+    }))
+    const error = await get().then(() => undefined, (e: unknown) => e)
+    assert.isTrue(isUnexpectedError(error))
+    assert.include((error as Error).message, "second part broke")
+    assert.deepStrictEqual([acquired, released], [1, 1])
+    fail = false
+    const group = await get()
+    assert.strictEqual(await group.run(Effect.succeed("ok")), "ok")
+    assert.deepStrictEqual([acquired, released], [2, 1])
+    await lazy.dispose()
+    assert.deepStrictEqual([acquired, released], [2, 2])
+    await runner.dispose()
+  })
+})
