@@ -86,6 +86,29 @@ describe("client", () => {
     }
   })
 
+  it("a duplicated authenticated frame updates the account but emits connected once per connection (as the official client)", async () => {
+    const appId = "client-conn-dup"
+    const sogni = await SogniClient.createInstance({ appId, logLevel: "error", ...endpoints(emulator) })
+    try {
+      await until(() => sogni.currentAccount.networkStatus === "connected", "the first connection")
+      const events: Array<string> = []
+      sogni.apiClient.on("connected", () => events.push("connected"))
+      sogni.apiClient.on("disconnected", () => events.push("disconnected"))
+      await Effect.runPromise(control().dropConnection({ appId, code: 1001, reason: "restart" }))
+      // the next frame the server writes (the new connection's authenticated) is written twice
+      await Effect.runPromise(control().duplicateFrames(1))
+      await until(() => events.includes("connected"), "the reconnection", 10_000)
+      // a round trip on the socket: its answer comes after both copies
+      await sogni.setSocketEventSubscriptions({ modelAvailability: true })
+      assert.deepStrictEqual(events, ["disconnected", "connected"])
+      assert.strictEqual(sogni.currentAccount.networkStatus, "connected")
+      assert.isTrue(sogni.currentAccount.isAuthenticated)
+    } finally {
+      await Effect.runPromise(control().clearFaults)
+      await sogni.dispose()
+    }
+  })
+
   it("dispose closes the socket and fails followed projects with DisposedError; later calls reject", async () => {
     const sogni = await SogniClient.createInstance({ appId: "client-conn-2", logLevel: "error", ...endpoints(emulator) })
     await sogni.projects.waitForModels()
