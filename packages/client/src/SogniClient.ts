@@ -327,9 +327,14 @@ export class SogniClient extends Emitter<ClientEvents> {
                         })
                         target.projects._authenticated(frame)
                       }
-                      connected = true
                       target.account._update({ networkStatus: "connected", network })
-                      target._connection("connected", { network })
+                      // once per connection: another `authenticated` frame on the same socket (a server
+                      // that repeats it) updates the account, as the official client does, but is no
+                      // new connection
+                      if (!connected) {
+                        connected = true
+                        target._connection("connected", { network })
+                      }
                       break
                     case "Reconnecting":
                     case "Closed":

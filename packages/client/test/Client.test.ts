@@ -57,6 +57,58 @@ describe("client", () => {
     }
   })
 
+  it("on a reconnect, the account shows the new authenticated frame's fields before connected is emitted", async () => {
+    const appId = "client-conn-auth"
+    let before: number | undefined
+    const sogni = await SogniClient.createInstance({ appId, logLevel: "error", ...endpoints(emulator) })
+    try {
+      await until(() => sogni.currentAccount.networkStatus === "connected", "the first connection")
+      before = Number(sogni.currentAccount.balance?.spark.net)
+      const atConnected: Array<string> = []
+      const events: Array<string> = []
+      sogni.apiClient.on("connected", () => {
+        const a = sogni.currentAccount
+        atConnected.push(`${a.isAuthenticated} ${a.username} ${a.balance?.spark.net} ${a.networkStatus}`)
+        events.push("connected")
+      })
+      sogni.apiClient.on("disconnected", () => events.push("disconnected"))
+      await Effect.runPromise(control().dropConnection({ appId, code: 1001, reason: "restart" }))
+      // the balance changes while the client is away: the next authenticated frame carries it
+      await Effect.runPromise(control().setBalance({ tokenType: "spark", amount: 4321 }))
+      await until(() => events.includes("connected"), "the reconnection", 10_000)
+      assert.deepStrictEqual(events, ["disconnected", "connected"])
+      assert.deepStrictEqual(atConnected, [`true ${sogni.currentAccount.username} 4321 connected`])
+      assert.isString(sogni.currentAccount.username)
+    } finally {
+      await sogni.dispose()
+      // the emulator's account as the other tests find it
+      if (before !== undefined) await Effect.runPromise(control().setBalance({ tokenType: "spark", amount: before }))
+    }
+  })
+
+  it("a duplicated authenticated frame updates the account but emits connected once per connection (as the official client)", async () => {
+    const appId = "client-conn-dup"
+    const sogni = await SogniClient.createInstance({ appId, logLevel: "error", ...endpoints(emulator) })
+    try {
+      await until(() => sogni.currentAccount.networkStatus === "connected", "the first connection")
+      const events: Array<string> = []
+      sogni.apiClient.on("connected", () => events.push("connected"))
+      sogni.apiClient.on("disconnected", () => events.push("disconnected"))
+      await Effect.runPromise(control().dropConnection({ appId, code: 1001, reason: "restart" }))
+      // the next frame the server writes (the new connection's authenticated) is written twice
+      await Effect.runPromise(control().duplicateFrames(1))
+      await until(() => events.includes("connected"), "the reconnection", 10_000)
+      // a round trip on the socket: its answer comes after both copies
+      await sogni.setSocketEventSubscriptions({ modelAvailability: true })
+      assert.deepStrictEqual(events, ["disconnected", "connected"])
+      assert.strictEqual(sogni.currentAccount.networkStatus, "connected")
+      assert.isTrue(sogni.currentAccount.isAuthenticated)
+    } finally {
+      await Effect.runPromise(control().clearFaults)
+      await sogni.dispose()
+    }
+  })
+
   it("dispose closes the socket and fails followed projects with DisposedError; later calls reject", async () => {
     const sogni = await SogniClient.createInstance({ appId: "client-conn-2", logLevel: "error", ...endpoints(emulator) })
     await sogni.projects.waitForModels()

@@ -10,6 +10,8 @@ import { Emulator } from "@effect-sogni/emulator"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Runtime from "effect/Runtime"
+import * as SogniSocket from "@effect-sogni/core/SogniSocket"
 import { type ChatCompletionChunk, type ChatCompletionResult, isDisposedError, isInvalidRequestError, isUnexpectedError, SogniClient } from "../src/index.js"
 import { LazyRuntimes } from "../src/internal/lazyRuntime.js"
 import { Runner } from "../src/internal/runner.js"
@@ -227,6 +229,190 @@ describe("LazyRuntimes", () => {
     assert.strictEqual(released, 1)
     assert.isTrue(group.disposed)
     assert.isTrue(isDisposedError(await get().then(() => undefined, (e: unknown) => e)))
+    await runner.dispose()
+  })
+})
+
+describe("dispose called again", () => {
+  it("a second dispose, called while the first runs, resolves only once everything is released", async () => {
+    const sogni = await SogniClient.createInstance({ appId: "lazy-dispose-twice", logLevel: "error", ...endpoints(emulator) })
+    const runner = sogni._runner
+    await sogni.projects.waitForModels()
+    // the model-list watchers and a loaded group (its services in a scope of their own)
+    sogni.projects.on("availableModels", () => undefined)
+    sogni.chat.on("modelsUpdated", () => undefined)
+    await sogni.chat.waitForModels()
+    await sogni.workflows.list({ limit: 1 })
+    const watchers = [...runner.fibers]
+    assert.isAbove(watchers.length, 0)
+    const first = sogni.dispose()
+    await sogni.dispose()
+    // the second resolved: the watchers have ended and the client's connection is closed, as after the first
+    assert.isTrue(watchers.every((f) => f.unsafePoll() !== null))
+    const status = await runner.runtime.runtime().then((rt) => Runtime.runSync(rt, Effect.flatMap(SogniSocket.SogniSocket, (s) => s.status.get)))
+    assert.strictEqual(status._tag, "Closed")
+    await first
+  })
+
+  it("LazyRuntimes: a second dispose resolves once the groups' services are released", async () => {
+    const runner = new Runner<never>(ManagedRuntime.make(Layer.empty))
+    const lazy = new LazyRuntimes(runner)
+    let released = 0
+    const get = lazy.group(async () => ({
+      layer: Layer.scopedDiscard(Effect.addFinalizer(() => Effect.sleep("20 millis").pipe(Effect.andThen(Effect.sync(() => void released++))))),
+      make: (r: Runner<never>) => r
+    }))
+    await get()
+    const first = lazy.dispose()
+    await lazy.dispose()
+    assert.strictEqual(released, 1)
+    await first
+    await runner.dispose()
+  })
+})
+
+describe("a loaded group's logging", () => {
+  it("a call of a loaded group logs through the client's logger at the client's level", async () => {
+    const run = async (logLevel: "warn" | undefined) => {
+      const lines: Array<string> = []
+      const logger = {
+        error: (...a: Array<unknown>) => lines.push(`error ${a.join(" ")}`),
+        warn: (...a: Array<unknown>) => lines.push(`warn ${a.join(" ")}`),
+        info: (...a: Array<unknown>) => lines.push(`info ${a.join(" ")}`),
+        debug: (...a: Array<unknown>) => lines.push(`debug ${a.join(" ")}`)
+      }
+      const sogni = await SogniClient.createInstance({
+        appId: `lazy-logging-${logLevel ?? "all"}`,
+        logger,
+        ...(logLevel !== undefined ? { logLevel } : {}),
+        ...endpoints(emulator)
+      })
+      try {
+        // the workflows group is loaded first, then its REST call is refused once with a 429, which core
+        // retries and logs at debug level from the group's fiber
+        await sogni.workflows.list({ limit: 1 })
+        await Effect.runPromise(emulator.service.control.failRest({ count: 1, status: 429, pathPrefix: "/v1/creative-agent/workflows", retryAfterSeconds: 0 }))
+        await sogni.workflows.list({ limit: 1 })
+      } finally {
+        await sogni.dispose()
+      }
+      return lines
+    }
+    const all = await run(undefined)
+    assert.isTrue(all.some((l) => /^debug sogni: retry 1 in /.test(l)), all.join("\n"))
+    const filtered = await run("warn")
+    assert.isFalse(filtered.some((l) => /^(debug|info) /.test(l)), filtered.join("\n"))
+  })
+})
+
+describe("dispose with a loaded group at work", () => {
+  it("a chat call and a chat stream in flight, and model watchers started after the load, end with dispose; loads racing it are refused", async () => {
+    const sogni = await SogniClient.createInstance({ appId: "lazy-dispose-busy", logLevel: "error", ...endpoints(emulator) })
+    const runner = sogni._runner
+    await sogni.chat.waitForModels()
+    const call = sogni.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "[[slow]] [[long]] go on" }] })
+    const stream = await sogni.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "[[slow]] [[long]] and on" }], stream: true })
+    const iterator = stream[Symbol.asyncIterator]()
+    await iterator.next()
+    // watchers started once the group is loaded
+    const before = new Set(runner.fibers)
+    sogni.projects.on("availableModels", () => undefined)
+    sogni.chat.on("modelsUpdated", () => undefined)
+    const watchers = [...runner.fibers].filter((f) => !before.has(f))
+    assert.strictEqual(watchers.length, 2)
+    // a group loading (workflows) while dispose runs
+    const loading = sogni.workflows.list({ limit: 1 }).then(() => "resolved", (e: unknown) => e)
+    await sogni.dispose()
+    assert.isTrue(isDisposedError(await call.then(() => "resolved", (e: unknown) => e)))
+    const rest = await (async () => {
+      try {
+        for (;;) if ((await iterator.next()).done === true) return "ended"
+      } catch (error) {
+        return error
+      }
+    })()
+    assert.isTrue(rest === "ended" || isDisposedError(rest), String(rest))
+    assert.isTrue(isDisposedError(await loading), String(await loading))
+    assert.isTrue(watchers.every((f) => f.unsafePoll() !== null))
+    assert.strictEqual(runner.fibers.size, 0)
+    // listeners added after dispose start nothing
+    sogni.projects.on("availableModels", () => undefined)
+    sogni.chat.on("modelsUpdated", () => undefined)
+    assert.strictEqual(runner.fibers.size, 0)
+  })
+})
+
+describe("model-list listeners removed and added again", () => {
+  it("a listener removed hears nothing more; one added again hears the lists set after it; one watcher per list throughout", async () => {
+    const sogni = await SogniClient.createInstance({ appId: "lazy-model-relisten", logLevel: "error", ...endpoints(emulator) })
+    const runner = sogni._runner
+    try {
+      await sogni.projects.waitForModels()
+      await sogni.chat.waitForModels()
+      const heard: Array<string> = []
+      const first = (list: ReadonlyArray<unknown>) => heard.push(`first ${list.length > 0}`)
+      const firstLlm = () => heard.push("firstLlm")
+      sogni.projects.on("availableModels", first)
+      const offLlm = sogni.chat.on("modelsUpdated", firstLlm)
+      const watchers = runner.fibers.size
+      assert.strictEqual(watchers, 2)
+      sogni.projects.off("availableModels", first)
+      offLlm()
+      // pushed with nobody listening
+      await sogni.setSocketEventSubscriptions({ modelAvailability: false })
+      await sogni.setSocketEventSubscriptions({ modelAvailability: true })
+      await until(() => sogni.projects.availableModels.length > 0, "the lists pushed again")
+      const atHand = sogni.projects.availableModels
+      const llmAtHand = sogni.chat.models
+      const again = new Promise<ReadonlyArray<unknown>>((resolve) => sogni.projects.once("availableModels", resolve))
+      const againLlm = new Promise<object>((resolve) => sogni.chat.once("modelsUpdated", resolve))
+      // no second watcher
+      assert.strictEqual(runner.fibers.size, watchers)
+      await sogni.setSocketEventSubscriptions({ modelAvailability: false })
+      await sogni.setSocketEventSubscriptions({ modelAvailability: true })
+      const [pushed, pushedLlm] = await Promise.all([again, againLlm])
+      assert.notStrictEqual(pushed, atHand)
+      assert.notStrictEqual(pushedLlm, llmAtHand)
+      assert.deepStrictEqual(heard, [])
+    } finally {
+      await sogni.dispose()
+    }
+  })
+})
+
+const until = async (check: () => boolean, what: string, ms = 5000) => {
+  for (let waited = 0; waited < ms; waited += 25) {
+    if (check()) return
+    await new Promise((r) => setTimeout(r, 25))
+  }
+  assert.fail(`timed out waiting for ${what}`)
+}
+
+describe("LazyRuntimes: a group's layer that fails after acquiring", () => {
+  it("releases what it acquired, rejects with an UnexpectedError, and builds anew on the next call", async () => {
+    const runner = new Runner<never>(ManagedRuntime.make(Layer.empty))
+    const lazy = new LazyRuntimes(runner)
+    let acquired = 0
+    let released = 0
+    let fail = true
+    const get = lazy.group(async () => ({
+      layer: Layer.scopedDiscard(
+        Effect.acquireRelease(Effect.sync(() => void acquired++), () => Effect.sync(() => void released++)).pipe(
+          Effect.zipRight(Effect.suspend(() => fail ? Effect.dieMessage("second part broke") : Effect.void))
+        )
+      ),
+      make: (r: Runner<never>) => r
+    }))
+    const error = await get().then(() => undefined, (e: unknown) => e)
+    assert.isTrue(isUnexpectedError(error))
+    assert.include((error as Error).message, "second part broke")
+    assert.deepStrictEqual([acquired, released], [1, 1])
+    fail = false
+    const group = await get()
+    assert.strictEqual(await group.run(Effect.succeed("ok")), "ok")
+    assert.deepStrictEqual([acquired, released], [2, 1])
+    await lazy.dispose()
+    assert.deepStrictEqual([acquired, released], [2, 2])
     await runner.dispose()
   })
 })

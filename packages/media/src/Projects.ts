@@ -355,8 +355,13 @@ const loadKindChecks: Effect.Effect<JobRequestBuilder.KindChecks> = Effect.promi
   Effect.map((m) => m.kindChecks)
 )
 
+/** `Params` once loaded: later inputs are decoded on the caller's turn, as with a static import. */
+let loadedParams: typeof Params | undefined
+
 /** `Params`, loaded on the first input that the plain image check does not decode. */
-const loadParams: Effect.Effect<typeof Params> = Effect.promise(() => import("./Params.js"))
+const loadParams: Effect.Effect<typeof Params> = Effect.promise(() =>
+  import("./Params.js").then((m) => (loadedParams = m))
+)
 
 /**
  * `Params.decode` as an effect, with `Params` (its schemas for the three media types, the plan that checks
@@ -364,14 +369,15 @@ const loadParams: Effect.Effect<typeof Params> = Effect.promise(() => import("./
  * image request, plain values only, is the one `Params.decode` itself accepts first without any schema
  * (`internal/plainImage.ts`), so it is decoded here the same way and gives the same value; any other input
  * (another type, media bytes, nested objects, a value the plain check refuses, not an object) goes to
- * `Params.decode`, which decodes it or names the failure as before.
+ * `Params.decode`, which decodes it or names the failure as before (waiting for the module only until it
+ * has loaded once).
  */
 const decodeParams = (params: unknown): Effect.Effect<Params.ProjectParams, SogniError.SogniInvalidRequest> => {
   if (typeof params === "object" && params !== null && !Array.isArray(params)) {
     const image = decodePlainImage(params)
     if (image !== undefined) return Effect.succeed(image)
   }
-  return Effect.flatMap(loadParams, (P) => P.decode(params))
+  return loadedParams !== undefined ? loadedParams.decode(params) : Effect.flatMap(loadParams, (P) => P.decode(params))
 }
 
 const formatKinds: Readonly<Record<string, "image" | "audio" | "video">> = {

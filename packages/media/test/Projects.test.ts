@@ -4,15 +4,18 @@
 import { assert, describe, layer } from "@effect/vitest"
 import { Protocol, SogniRest, SogniSocket } from "@effect-sogni/core"
 import { Emulator } from "@effect-sogni/emulator"
+import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
+import * as FastCheck from "effect/FastCheck"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Runtime from "effect/Runtime"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -180,6 +183,69 @@ describe("Projects against the emulator", () => {
         // a request the plain check leaves to the schema (a nested control net) still prepares
         const nested = yield* projects.prepare({ ...plain, numberOfMedia: 1, controlNet: { name: "canny", image: true, strength: 0.5 } })
         assert.strictEqual(nested.numberOfMedia, 1)
+      }))
+
+    // once Params is loaded, a request the plain check leaves to it is decoded on the caller's turn, as a plain
+    // one is: no wait for the module again (the promise client's calls run as far as they can without waiting)
+    it.scoped("after the first, a prepare of a request that needs Params waits for nothing a plain one does not", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const { projects } = yield* connect(emulator)
+        const plain = { type: "image", modelId: "flux1-schnell-fp8", positivePrompt: "a quay at noon", numberOfMedia: 1, tokenType: "spark" }
+        const nested = { ...plain, controlNet: { name: "canny", image: true, strength: 0.5 } }
+        // the first of each reads the model's description and loads Params
+        yield* projects.prepare(plain)
+        yield* projects.prepare(nested)
+        const runtime = yield* Effect.runtime<never>()
+        const now = (params: unknown) => Runtime.runSyncExit(runtime, projects.prepare(params))
+        const [plainExit, nestedExit, refusedExit] = [now(plain), now(nested), now({ ...plain, colour: "red" })]
+        assert.isTrue(Exit.isSuccess(plainExit), String(plainExit))
+        assert.isTrue(Exit.isSuccess(nestedExit), String(nestedExit))
+        assert.deepStrictEqual(
+          Exit.match(refusedExit, { onFailure: (c) => Cause.failureOption(c).pipe(Option.map((e) => e._tag)), onSuccess: () => Option.none() }),
+          Option.some("SogniInvalidRequest")
+        )
+      }))
+
+    // Projects.prepare's decoding (the plain image check, else the Params it loads) against Params.decode, for
+    // generated requests around the usual image request: a refusal names the same field, rule and message, and
+    // an accepted request prepares as its decoded value does
+    it.scoped("prepare decodes any input as Params.decode does (property)", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const { projects } = yield* connect(emulator)
+        const Params = yield* Effect.promise(() => import("../src/Params.js"))
+        const { plainImageFields } = yield* Effect.promise(() => import("../src/internal/plainImage.js"))
+        const base = { type: "image", modelId: "flux1-schnell-fp8", positivePrompt: "a quay at noon", numberOfMedia: 1, tokenType: "spark" }
+        const value = FastCheck.constantFrom<unknown>(
+          undefined, null, true, "", " ", "x", "image", "video", "audio", "flux1-schnell-fp8", "fast", "spark", "png",
+          -1, 0, 0.5, 1, 2, 17, 512, 1024, 2049, 700_001, Number.NaN, Infinity, new Uint8Array([1]), [], {}
+        )
+        const key = FastCheck.constantFrom(...plainImageFields, "controlNet", "startingImage", "bogus", "outputScale", "duration")
+        const input = FastCheck.oneof(
+          { arbitrary: FastCheck.dictionary(key, value, { maxKeys: 3 }).map((extra) => ({ ...base, ...extra })), weight: 9 },
+          { arbitrary: FastCheck.constantFrom<unknown>(base, [base], "an image please", 7, null), weight: 1 }
+        )
+        const outcome = (params: unknown) =>
+          Effect.runPromise(Effect.either(projects.prepare(params))).then((r) =>
+            Either.isRight(r)
+              ? "prepared"
+              : r.left._tag === "SogniInvalidRequest"
+              ? `${r.left.field} ${r.left.rule} ${r.left.message}`
+              : r.left._tag
+          )
+        yield* Effect.promise(() =>
+          FastCheck.assert(
+            FastCheck.asyncProperty(input, async (params) => {
+              const expected = Params.decode(params)
+              const got = await outcome(params)
+              if (Either.isLeft(expected)) {
+                assert.strictEqual(got, `${expected.left.field} ${expected.left.rule} ${expected.left.message}`)
+              } else assert.strictEqual(got, await outcome(expected.right))
+            }),
+            { numRuns: 150 }
+          )
+        )
       }))
 
     // Projects.prepare loads the special image models' rules (media internal/kindChecks.ts) for a project that needs them

@@ -54,12 +54,19 @@ export class LazyRuntimes<R> {
     }
   }
 
-  /** Disposes every group built (their calls reject with `DisposedError`); later loads are refused. */
-  async dispose(): Promise<void> {
+  /** The disposal under way or done (a later `dispose` waits for it). */
+  private disposing: Promise<void> | undefined
+
+  /**
+   * Disposes every group built (their calls reject with `DisposedError`); later loads are refused. Called
+   * again, it resolves when the first call's disposal has ended.
+   */
+  dispose(): Promise<void> {
+    if (this.disposing !== undefined) return this.disposing
     this.isDisposed = true
     const runners = [...this.runners]
     this.runners.clear()
-    await Promise.all(runners.map((r) => r.dispose()))
+    return this.disposing = Promise.all(runners.map((r) => r.dispose())).then(() => undefined)
   }
 }
 

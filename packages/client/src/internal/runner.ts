@@ -145,10 +145,17 @@ export class Runner<R> {
   /**
    * Interrupts every call, background fiber and pending iterator pull, closes the scopes of the
    * iterators still open (their finalizers cancel the work upstream), then disposes the runtime. A
-   * pending `next()` settles: with the end of its stream or a `DisposedError`.
+   * pending `next()` settles: with the end of its stream or a `DisposedError`. Called again, it resolves
+   * when the first call's disposal has ended.
    */
-  async dispose(): Promise<void> {
-    if (this.isDisposed) return
+  dispose(): Promise<void> {
+    return this.disposing ??= this.release()
+  }
+
+  /** The disposal {@link dispose} runs once (a later call waits for it). */
+  private disposing: Promise<void> | undefined
+
+  private async release(): Promise<void> {
     this.isDisposed = true
     const fibers = [...this.fibers]
     this.fibers.clear()
