@@ -15,7 +15,7 @@ import {
   isSogniClientError,
   SogniClient
 } from "../src/index.js"
-import { endpoints, type RunningEmulator, startEmulator } from "./emulator.js"
+import { endpoints, recordingLogger, type RunningEmulator, startEmulator } from "./emulator.js"
 
 let emulator: RunningEmulator
 beforeAll(async () => {
@@ -176,13 +176,7 @@ describe("client", () => {
   })
 
   it("REST failures are ApiErrors with status, retryable and retryAfter in seconds; the logger receives warnings", async () => {
-    const lines: Array<string> = []
-    const logger = {
-      error: (...a: Array<unknown>) => lines.push(`error ${a.join(" ")}`),
-      warn: (...a: Array<unknown>) => lines.push(`warn ${a.join(" ")}`),
-      info: (...a: Array<unknown>) => lines.push(`info ${a.join(" ")}`),
-      debug: (...a: Array<unknown>) => lines.push(`debug ${a.join(" ")}`)
-    }
+    const { lines, logger } = recordingLogger()
     const sogni = await SogniClient.createInstance({ disableSocket: true, logger, ...endpoints(emulator) })
     try {
       await Effect.runPromise(
@@ -220,13 +214,7 @@ describe("client", () => {
 
   it("a logger with a logLevel gets only that level and above; a logger alone gets debug too", async () => {
     const run = async (logLevel: "warn" | undefined) => {
-      const lines: Array<string> = []
-      const logger = {
-        error: (...a: Array<unknown>) => lines.push(`error ${a.join(" ")}`),
-        warn: (...a: Array<unknown>) => lines.push(`warn ${a.join(" ")}`),
-        info: (...a: Array<unknown>) => lines.push(`info ${a.join(" ")}`),
-        debug: (...a: Array<unknown>) => lines.push(`debug ${a.join(" ")}`)
-      }
+      const { lines, logger } = recordingLogger()
       const sogni = await SogniClient.createInstance({
         disableSocket: true,
         logger,

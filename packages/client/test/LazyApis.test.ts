@@ -15,7 +15,7 @@ import * as SogniSocket from "@effect-sogni/core/SogniSocket"
 import { type ChatCompletionChunk, type ChatCompletionResult, isDisposedError, isInvalidRequestError, isUnexpectedError, SogniClient } from "../src/index.js"
 import { LazyRuntimes } from "../src/internal/lazyRuntime.js"
 import { Runner } from "../src/internal/runner.js"
-import { endpoints, type RunningEmulator, startEmulator } from "./emulator.js"
+import { endpoints, recordingLogger, type RunningEmulator, startEmulator } from "./emulator.js"
 
 const MODEL = "qwen3.6-35b-a3b-gguf-iq4xs"
 let emulator: RunningEmulator
@@ -274,13 +274,7 @@ describe("dispose called again", () => {
 describe("a loaded group's logging", () => {
   it("a call of a loaded group logs through the client's logger at the client's level", async () => {
     const run = async (logLevel: "warn" | undefined) => {
-      const lines: Array<string> = []
-      const logger = {
-        error: (...a: Array<unknown>) => lines.push(`error ${a.join(" ")}`),
-        warn: (...a: Array<unknown>) => lines.push(`warn ${a.join(" ")}`),
-        info: (...a: Array<unknown>) => lines.push(`info ${a.join(" ")}`),
-        debug: (...a: Array<unknown>) => lines.push(`debug ${a.join(" ")}`)
-      }
+      const { lines, logger } = recordingLogger()
       const sogni = await SogniClient.createInstance({
         appId: `lazy-logging-${logLevel ?? "all"}`,
         logger,

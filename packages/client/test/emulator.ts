@@ -25,3 +25,13 @@ export const endpoints = (emulator: RunningEmulator) => ({
   restEndpoint: emulator.url,
   socketEndpoint: emulator.wsUrl
 })
+
+/**
+ * A client `logger` that records each call as one line, its level first (`"warn retrying ..."`), in
+ * `lines`.
+ */
+export const recordingLogger = () => {
+  const lines: Array<string> = []
+  const line = (level: string) => (...a: Array<unknown>) => lines.push(`${level} ${a.join(" ")}`)
+  return { lines, logger: { error: line("error"), warn: line("warn"), info: line("info"), debug: line("debug") } }
+}
