@@ -21,6 +21,33 @@
  *
  * @since 0.2.0
  */
+import * as Effect from "effect/Effect"
+
+/**
+ * A module loaded with a dynamic `import()` on first use, as an effect: a run before the module has
+ * loaded waits for the import, and every run after it succeeds with the module on the caller's turn, as
+ * a static import would (an `Effect.promise` of the `import()` would wait for a resolved promise again on
+ * every run, so an otherwise synchronous call could no longer finish where it was made).
+ *
+ * @example
+ * ```ts
+ * import * as Lazy from "@effect-sogni/core/Lazy"
+ *
+ * const rules = Lazy.loadOnce(() => import("./rules.js"))
+ * ```
+ *
+ * @since 0.2.0
+ */
+export const loadOnce = <A>(load: () => Promise<A>): Effect.Effect<A> => {
+  let loaded: { readonly module: A } | undefined
+  const importing = Effect.promise(() =>
+    load().then((module) => {
+      loaded = { module }
+      return module
+    })
+  )
+  return Effect.suspend(() => (loaded !== undefined ? Effect.succeed(loaded.module) : importing))
+}
 
 /**
  * A memoised thunk: `build` runs on the first call only.

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "@effect/vitest"
+import { assert, describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Equal from "effect/Equal"
@@ -18,6 +18,23 @@ describe("Lazy", () => {
     expect(value()).toBe(first)
     expect(runs).toBe(1)
   })
+
+  it.live("loadOnce imports on the first run only; a run after the load succeeds on the caller's turn", () =>
+    Effect.gen(function*() {
+      let imports = 0
+      const module = { answer: 42 }
+      const load = Lazy.loadOnce(() => {
+        imports += 1
+        return Promise.resolve(module)
+      })
+      assert.strictEqual(imports, 0)
+      assert.strictEqual(yield* load, module)
+      assert.strictEqual(imports, 1)
+      // loaded: a synchronous run finishes where it is made, and nothing is imported again
+      assert.deepStrictEqual(Effect.runSyncExit(load), Exit.succeed(module))
+      assert.deepStrictEqual(Effect.runSyncExit(load), Exit.succeed(module))
+      assert.strictEqual(imports, 1)
+    }))
 
   it("schema builds nothing until read, then once; the stand-in decodes, nests, pipes and annotates as the schema", () => {
     let builds = 0

@@ -351,17 +351,16 @@ const decodeDownloadUrl: LeanRest.Decoder<string> = (data) => {
  * The video, audio and special image-model rules, loaded on the first project that needs them (a program
  * that renders other image models never carries them).
  */
-const loadKindChecks: Effect.Effect<JobRequestBuilder.KindChecks> = Effect.promise(() => import("./internal/kindChecks.js")).pipe(
-  Effect.map((m) => m.kindChecks)
+const loadKindChecks: Effect.Effect<JobRequestBuilder.KindChecks> = Effect.map(
+  Lazy.loadOnce(() => import("./internal/kindChecks.js")),
+  (m) => m.kindChecks
 )
 
-/** `Params` once loaded: later inputs are decoded on the caller's turn, as with a static import. */
-let loadedParams: typeof Params | undefined
-
-/** `Params`, loaded on the first input that the plain image check does not decode. */
-const loadParams: Effect.Effect<typeof Params> = Effect.promise(() =>
-  import("./Params.js").then((m) => (loadedParams = m))
-)
+/**
+ * `Params`, loaded on the first input that the plain image check does not decode (later inputs are decoded
+ * on the caller's turn, as with a static import).
+ */
+const loadParams: Effect.Effect<typeof Params> = Lazy.loadOnce(() => import("./Params.js"))
 
 /**
  * `Params.decode` as an effect, with `Params` (its schemas for the three media types, the plan that checks
@@ -377,7 +376,7 @@ const decodeParams = (params: unknown): Effect.Effect<Params.ProjectParams, Sogn
     const image = decodePlainImage(params)
     if (image !== undefined) return Effect.succeed(image)
   }
-  return loadedParams !== undefined ? loadedParams.decode(params) : Effect.flatMap(loadParams, (P) => P.decode(params))
+  return Effect.flatMap(loadParams, (P) => P.decode(params))
 }
 
 const formatKinds: Readonly<Record<string, "image" | "audio" | "video">> = {

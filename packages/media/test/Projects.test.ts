@@ -187,20 +187,25 @@ describe("Projects against the emulator", () => {
 
     // once Params is loaded, a request the plain check leaves to it is decoded on the caller's turn, as a plain
     // one is: no wait for the module again (the promise client's calls run as far as they can without waiting)
-    it.scoped("after the first, a prepare of a request that needs Params waits for nothing a plain one does not", () =>
+    it.scoped("after the first, a prepare of a request that needs Params (or the video and audio rules) waits for nothing a plain one does not", () =>
       Effect.gen(function*() {
         const emulator = yield* Emulator.Emulator
         const { projects } = yield* connect(emulator)
         const plain = { type: "image", modelId: "flux1-schnell-fp8", positivePrompt: "a quay at noon", numberOfMedia: 1, tokenType: "spark" }
         const nested = { ...plain, controlNet: { name: "canny", image: true, strength: 0.5 } }
-        // the first of each reads the model's description and loads Params
-        yield* projects.prepare(plain)
-        yield* projects.prepare(nested)
+        const video = { type: "video", modelId: "minimax-h3-fl2va-fp8_t2v_turbo", positivePrompt: "waves", fps: 24 }
+        const audio = { type: "audio", modelId: "ace_step_1.5_turbo", positivePrompt: "a waltz", keyscale: "A minor" }
+        // the first of each reads the model's description and loads Params (and the video and audio rules)
+        for (const params of [plain, nested, video, audio]) yield* projects.prepare(params)
         const runtime = yield* Effect.runtime<never>()
         const now = (params: unknown) => Runtime.runSyncExit(runtime, projects.prepare(params))
         const [plainExit, nestedExit, refusedExit] = [now(plain), now(nested), now({ ...plain, colour: "red" })]
         assert.isTrue(Exit.isSuccess(plainExit), String(plainExit))
         assert.isTrue(Exit.isSuccess(nestedExit), String(nestedExit))
+        for (const params of [video, audio]) {
+          const exit = now(params)
+          assert.isTrue(Exit.isSuccess(exit), String(exit))
+        }
         assert.deepStrictEqual(
           Exit.match(refusedExit, { onFailure: (c) => Cause.failureOption(c).pipe(Option.map((e) => e._tag)), onSuccess: () => Option.none() }),
           Option.some("SogniInvalidRequest")
