@@ -38,6 +38,7 @@ import { fromTyped } from "./internal/errorMapping.js"
 import { type BatchSource, batches, type Polled, scopedBatches } from "./internal/batchSource.js"
 import { deepDefined } from "./internal/defined.js"
 import { Emitter } from "./internal/emitter.js"
+import { llmModelsById } from "./internal/lazyApis.js"
 import type { CallOptions, Runner } from "./internal/runner.js"
 import { iterate } from "./internal/streams.js"
 import { failOnRefusal } from "./ProjectsApi.js"
@@ -797,7 +798,7 @@ export class ChatApi extends Emitter<ChatApiEvents> {
             })
         })
       )
-      return Object.fromEntries(list.map((m) => [m.id, { ...m.info, workers: m.workers } as LLMModelInfo]))
+      return llmModelsById(list)
     }))
     const models = await this.runner.run(program, options?.signal)
     if (Object.keys(models).length > 0) this.llm = models

@@ -15,7 +15,7 @@ import {
   isSogniClientError,
   SogniClient
 } from "../src/index.js"
-import { endpoints, recordingLogger, type RunningEmulator, startEmulator } from "./emulator.js"
+import { assertRetryLoggedAtLevel, endpoints, recordingLogger, type RunningEmulator, startEmulator } from "./emulator.js"
 
 let emulator: RunningEmulator
 beforeAll(async () => {
@@ -231,10 +231,7 @@ describe("client", () => {
       }
       return lines
     }
-    const all = await run(undefined)
-    assert.isTrue(all.some((l) => /^debug sogni: retry 1 in /.test(l)), all.join("\n"))
-    const filtered = await run("warn")
-    assert.isFalse(filtered.some((l) => /^(debug|info) /.test(l)), filtered.join("\n"))
+    await assertRetryLoggedAtLevel(run)
   })
 
   it("the API key is not readable on the client: not in util.inspect, not on client.config", async () => {

@@ -2,6 +2,7 @@
  * The embedded emulator for the promise-client tests: started on a free loopback port in a
  * `ManagedRuntime`, stopped by `stop()`.
  */
+import { assert } from "@effect/vitest"
 import { Emulator } from "@effect-sogni/emulator"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 
@@ -34,4 +35,16 @@ export const recordingLogger = () => {
   const lines: Array<string> = []
   const line = (level: string) => (...a: Array<unknown>) => lines.push(`${level} ${a.join(" ")}`)
   return { lines, logger: { error: line("error"), warn: line("warn"), info: line("info"), debug: line("debug") } }
+}
+
+/**
+ * Checks a client's logging of a retried REST call: `run` makes a client with the given `logLevel` and a
+ * {@link recordingLogger}, has core retry one call, and returns the lines. Without a level the retry is
+ * logged at debug level; with `"warn"` nothing below warn is.
+ */
+export const assertRetryLoggedAtLevel = async (run: (logLevel: "warn" | undefined) => Promise<ReadonlyArray<string>>) => {
+  const all = await run(undefined)
+  assert.isTrue(all.some((l) => /^debug sogni: retry 1 in /.test(l)), all.join("\n"))
+  const filtered = await run("warn")
+  assert.isFalse(filtered.some((l) => /^(debug|info) /.test(l)), filtered.join("\n"))
 }

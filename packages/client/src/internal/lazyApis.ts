@@ -25,8 +25,8 @@ const callsOf = <A, K extends keyof A & string>(load: () => Promise<A>, names: R
     names.map((name) => [name, (...args: Array<unknown>) => load().then((real) => (real[name] as (...args: Array<unknown>) => unknown)(...args))])
   ) as Pick<A, K>
 
-/** The LLM list as `sogni.chat.models` gives it: by id, with the workers. */
-const byId = (list: ReadonlyArray<LlmModel>): Readonly<Record<string, LLMModelInfo>> =>
+/** The LLM list as `sogni.chat.models` gives it: by id, with the workers. @internal */
+export const llmModelsById = (list: ReadonlyArray<LlmModel>): Readonly<Record<string, LLMModelInfo>> =>
   Object.fromEntries(list.map((m) => [m.id, { ...m.info, workers: m.workers }]))
 
 /** `sogni.chat` before (and after) its code is loaded. */
@@ -86,7 +86,7 @@ export class LazyChatApi extends Emitter<ChatApiEvents> implements PublicOf<Chat
   private byId(list: ReadonlyArray<LlmModel>): Readonly<Record<string, LLMModelInfo>> {
     if (list !== this.seen) {
       this.seen = list
-      this.seenById = byId(list)
+      this.seenById = llmModelsById(list)
     }
     return this.seenById
   }
