@@ -8,6 +8,11 @@
  */
 // the package exports only its built `dist/`; the bench runs its sources (as it does media's and chat's)
 import { SogniClient } from "../../../client/src/index.js"
+// loaded before the meter's baseline, as the official client's static import of `ws` (through isomorphic-ws)
+// loads it before its own: core imports `ws` only when the first socket opens, which would otherwise put
+// the module (and the Node modules it requires: http, https, net, tls, crypto, zlib) in this contender's
+// heap window and not in the official client's (the same fix as socket-fanout's contenders)
+import "ws"
 import { makeMeter, report } from "../child.js"
 import { type ContenderArgs, promptOf } from "./plan.js"
 

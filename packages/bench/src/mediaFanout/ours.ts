@@ -15,6 +15,11 @@ import { SogniSocket } from "@effect-sogni/core"
 import { Media, Models, Projects } from "@effect-sogni/media"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
+// loaded before the meter's baseline, as the official client's static import of `ws` (through isomorphic-ws)
+// loads it before its own: core imports `ws` only when the first socket opens, which would otherwise put
+// the module (and the Node modules it requires: http, https, net, tls, crypto, zlib) in this contender's
+// heap window and not in the official client's (the same fix as socket-fanout's contenders)
+import "ws"
 import { makeMeter, report } from "../child.js"
 import { type ContenderArgs, promptOf } from "./plan.js"
 
