@@ -38,7 +38,7 @@ import * as Effect from "effect/Effect"
  *
  * @since 0.2.0
  */
-export const loadOnce = <A>(load: () => Promise<A>): Effect.Effect<A> => {
+export function loadOnce<A>(load: () => Promise<A>): Effect.Effect<A> {
   let loaded: { readonly module: A } | undefined
   const importing = Effect.promise(() =>
     load().then((module) => {
@@ -54,7 +54,7 @@ export const loadOnce = <A>(load: () => Promise<A>): Effect.Effect<A> => {
  *
  * @since 0.2.0
  */
-export const memo = <A>(build: () => A): () => A => {
+export function memo<A>(build: () => A): () => A {
   let built = false
   let value: A
   return () => {
@@ -73,10 +73,9 @@ export const memo = <A>(build: () => A): () => A => {
  *
  * @since 0.2.0
  */
-export const schema = <A extends object>(build: () => A): A =>
-  // an arrow function as target: `typeof` answers "function" as it does for a schema (a class), and
-  // it has no non-configurable own keys that the forwarded `ownKeys` would have to report
-  new Proxy((() => undefined) as unknown as A, new Forwarder(build) as ProxyHandler<A>)
+export function schema<A extends object>(build: () => A): A {
+  return new Proxy((() => undefined) as unknown as A, new Forwarder(build) as ProxyHandler<A>)
+}
 
 /**
  * The stand-in's traps. One small object per lazy value, its traps shared on the prototype: a module
@@ -149,7 +148,7 @@ class Forwarder<A extends object> {
  * @since 0.2.0
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const schemaClass = <C extends abstract new(...args: Array<any>) => object>(build: () => C): C => {
+export function schemaClass<C extends abstract new(...args: Array<any>) => object>(build: () => C): C {
   // a plain function is a constructor with a `prototype` of its own: a subclass reads that object at its
   // declaration, and it is linked to the built class's prototype when the class is built
   const placeholder = function() {} as unknown as C

@@ -221,16 +221,20 @@ export interface SogniSettingsInput {
  */
 export class SogniConfig extends Context.Tag("@effect-sogni/core/SogniConfig")<SogniConfig, SogniSettings>() {}
 
-const trimSlash = (s: string) => s.replace(/\/+$/, "")
-const dur = (d: Duration.DurationInput | undefined, fallback: Duration.Duration) =>
-  d === undefined ? fallback : Duration.decode(d)
+function trimSlash(s: string) {
+  return s.replace(/\/+$/, "")
+}
+function dur(d: Duration.DurationInput | undefined, fallback: Duration.Duration) {
+  return d === undefined ? fallback : Duration.decode(d)
+}
 
 /**
  * Resolves caller input against the defaults.
  *
  * @since 0.1.0
  */
-export const make = (input: SogniSettingsInput = {}): SogniSettings => ({
+export function make(input: SogniSettingsInput = {}): SogniSettings {
+  return ({
   appId: (input.appId ?? crypto.randomUUID()).trim(),
   apiKey: Option.fromNullable(input.apiKey),
   username: Option.fromNullable(input.username),
@@ -269,6 +273,7 @@ export const make = (input: SogniSettingsInput = {}): SogniSettings => ({
   retryAfterCap: dur(input.retryAfterCap, defaults.retryAfterCap),
   tokenRefreshMargin: dur(input.tokenRefreshMargin, defaults.tokenRefreshMargin)
 })
+}
 
 /**
  * The endpoint variables alone (`SOGNI_REST_ENDPOINT`, `SOGNI_SOCKET_ENDPOINT`); an empty value counts
@@ -277,12 +282,14 @@ export const make = (input: SogniSettingsInput = {}): SogniSettings => ({
  * @since 0.1.0
  */
 export const endpointsConfig: Config.Config<Pick<SogniSettingsInput, "restEndpoint" | "socketEndpoint">> = /* @__PURE__ */ Config.suspend(
-  () => (endpointsBuilt ??= buildEndpoints())
-)
+  function() {
+    return (endpointsBuilt ??= buildEndpoints())
+  })
 
 // built when a layer first reads it, not at import (as {@link config} below)
 let endpointsBuilt: Config.Config<Pick<SogniSettingsInput, "restEndpoint" | "socketEndpoint">> | undefined
-const buildEndpoints = (): Config.Config<Pick<SogniSettingsInput, "restEndpoint" | "socketEndpoint">> => Config
+function buildEndpoints(): Config.Config<Pick<SogniSettingsInput, "restEndpoint" | "socketEndpoint">> {
+  return Config
   .all({
     restEndpoint: Config.option(Config.string("SOGNI_REST_ENDPOINT")),
     socketEndpoint: Config.option(Config.string("SOGNI_SOCKET_ENDPOINT"))
@@ -292,6 +299,7 @@ const buildEndpoints = (): Config.Config<Pick<SogniSettingsInput, "restEndpoint"
       socketEndpoint: Option.getOrUndefined(Option.filter(c.socketEndpoint, (s) => s.trim().length > 0))
     }))
   )
+}
 
 /**
  * A layer from settings given in code. Endpoints follow the one rule every layer follows: an endpoint
@@ -300,8 +308,8 @@ const buildEndpoints = (): Config.Config<Pick<SogniSettingsInput, "restEndpoint"
  *
  * @since 0.1.0
  */
-export const layer = (input: SogniSettingsInput = {}): Layer.Layer<SogniConfig> =>
-  Layer.effect(
+export function layer(input: SogniSettingsInput = {}): Layer.Layer<SogniConfig> {
+  return Layer.effect(
     SogniConfig,
     endpointsConfig.pipe(
       // a plain string variable cannot be malformed; only a failing custom provider lands here
@@ -314,18 +322,22 @@ export const layer = (input: SogniSettingsInput = {}): Layer.Layer<SogniConfig> 
       Effect.map((fromEnv) => make({ ...stripUndefined(fromEnv), ...stripUndefined(input) }))
     )
   )
+}
 
 /**
  * The `Config` description of the environment variables listed in the module doc.
  *
  * @since 0.1.0
  */
-export const config: Config.Config<SogniSettingsInput> = /* @__PURE__ */ Config.suspend(() => (configBuilt ??= buildConfig()))
+export const config: Config.Config<SogniSettingsInput> = /* @__PURE__ */ Config.suspend(function() {
+  return (configBuilt ??= buildConfig())
+})
 
 // built when a layer first reads it (`Config.suspend`), not at import: programs given their settings in
 // code never build the environment description
 let configBuilt: Config.Config<SogniSettingsInput> | undefined
-const buildConfig = (): Config.Config<SogniSettingsInput> => Config.all({
+function buildConfig(): Config.Config<SogniSettingsInput> {
+  return Config.all({
   appId: Config.option(Config.string("SOGNI_APP_ID")),
   apiKey: Config.option(Config.redacted("SOGNI_API_KEY")),
   username: Config.option(Config.string("SOGNI_USERNAME")),
@@ -348,22 +360,25 @@ const buildConfig = (): Config.Config<SogniSettingsInput> => Config.all({
     testnet: c.testnet
   }))
 )
+}
 
 /**
  * A layer that reads the environment (see the module doc), with `overrides` applied on top.
  *
  * @since 0.1.0
  */
-export const layerConfig = (overrides: SogniSettingsInput = {}): Layer.Layer<SogniConfig, ConfigError.ConfigError> =>
-  Layer.effect(
+export function layerConfig(overrides: SogniSettingsInput = {}): Layer.Layer<SogniConfig, ConfigError.ConfigError> {
+  return Layer.effect(
     SogniConfig,
     Effect.map(config, (fromEnv) => make({ ...fromEnv, ...stripUndefined(overrides) }))
   )
+}
 
-const stripUndefined = <A extends object>(a: A): Partial<A> =>
-  Object.fromEntries(Object.entries(a).filter(([, v]) => v !== undefined)) as Partial<A>
+function stripUndefined<A extends object>(a: A): Partial<A> {
+  return Object.fromEntries(Object.entries(a).filter(([, v]) => v !== undefined)) as Partial<A>
+}
 
-const parseUrl = (s: string): URL | undefined => {
+function parseUrl(s: string): URL | undefined {
   try {
     return new URL(s)
   } catch {
@@ -377,10 +392,10 @@ const parseUrl = (s: string): URL | undefined => {
  *
  * @since 0.1.0
  */
-export const checkEndpoint = (
+export function checkEndpoint(
   field: "restEndpoint" | "socketEndpoint",
   value: string
-): Option.Option<SogniInvalidRequest> => {
+): Option.Option<SogniInvalidRequest> {
   const url = parseUrl(value)
   const ok = url !== undefined && url.host.length > 0 &&
     ["http:", "https:", "ws:", "wss:"].includes(url.protocol)
@@ -401,7 +416,7 @@ export const checkEndpoint = (
  *
  * @since 0.1.0
  */
-export const socketHttpBase = (socketEndpoint: string): string => {
+export function socketHttpBase(socketEndpoint: string): string {
   const url = parseUrl(socketEndpoint)
   if (url === undefined) return socketEndpoint
   const scheme = url.protocol === "ws:" || url.protocol === "http:" ? "http:" : "https:"
@@ -414,7 +429,7 @@ export const socketHttpBase = (socketEndpoint: string): string => {
  *
  * @since 0.1.0
  */
-export const socketWsBase = (socketEndpoint: string): string => {
+export function socketWsBase(socketEndpoint: string): string {
   const url = parseUrl(socketEndpoint)
   if (url === undefined) return socketEndpoint
   const scheme = url.protocol === "ws:" || url.protocol === "http:" ? "ws:" : "wss:"

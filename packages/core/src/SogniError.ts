@@ -39,7 +39,9 @@ export type TypeId = typeof TypeId
  *
  * @since 0.1.0
  */
-export const isSogniError = (u: unknown): u is SogniError => Predicate.hasProperty(u, TypeId)
+export function isSogniError(u: unknown): u is SogniError {
+  return Predicate.hasProperty(u, TypeId)
+}
 
 /**
  * HTTP statuses that say "try again": 408, 429 and every 5xx. The one rule behind `isRetryable` of every
@@ -47,16 +49,18 @@ export const isSogniError = (u: unknown): u is SogniError => Predicate.hasProper
  *
  * @since 0.2.0
  */
-export const isRetryableStatus = (status: number): boolean =>
-  status === 408 || status === 429 || (status >= 500 && status <= 599)
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || (status >= 500 && status <= 599)
+}
 
 /**
  * A server-requested delay in milliseconds as the `retryAfter` of an error.
  *
  * @since 0.2.0
  */
-export const retryAfterOf = (millis: number | undefined): Option.Option<Duration.Duration> =>
-  millis === undefined ? Option.none() : Option.some(Duration.millis(millis))
+export function retryAfterOf(millis: number | undefined): Option.Option<Duration.Duration> {
+  return millis === undefined ? Option.none() : Option.some(Duration.millis(millis))
+}
 
 // ---------------------------------------------------------------------------------------------
 // Retry advice, written once
@@ -80,7 +84,8 @@ export const retryAfterOf = (millis: number | undefined): Option.Option<Duration
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type ErrorConstructor<A = object> = new(...args: Array<any>) => A
 
-const fixedAdvice = (retryable: boolean) => <C extends ErrorConstructor>(Base: C) =>
+function fixedAdvice(retryable: boolean) {
+  return <C extends ErrorConstructor>(Base: C) =>
   class extends Base {
     /** The class's fixed answer: whether trying the same request again may succeed. @since 0.1.0 */
     get isRetryable(): boolean {
@@ -91,6 +96,7 @@ const fixedAdvice = (retryable: boolean) => <C extends ErrorConstructor>(Base: C
       return Option.none()
     }
   }
+}
 
 /**
  * `isRetryable` false and no `retryAfter`: the same request would fail the same way.
@@ -113,10 +119,10 @@ export const alwaysRetried = fixedAdvice(true)
  *
  * @since 0.2.0
  */
-export const retriedByStatus = <
+export function retriedByStatus<
   C extends ErrorConstructor<{ readonly status: number; readonly retryAfterMillis?: number | undefined }>
->(Base: C) =>
-  class extends Base {
+>(Base: C) {
+  return class extends Base {
     /** Statuses that say "try again": 408, 429 and 5xx ({@link isRetryableStatus}). @since 0.1.0 */
     get isRetryable(): boolean {
       return isRetryableStatus(this.status)
@@ -126,6 +132,7 @@ export const retriedByStatus = <
       return retryAfterOf(this.retryAfterMillis)
     }
   }
+}
 
 /**
  * {@link neverRetried} with a constant `reason`, for error classes that have a single one (refused input,
@@ -133,20 +140,23 @@ export const retriedByStatus = <
  *
  * @since 0.2.0
  */
-export const refusedAs = <const R extends string>(reason: R) => <C extends ErrorConstructor>(Base: C) =>
+export function refusedAs<const R extends string>(reason: R) {
+  return <C extends ErrorConstructor>(Base: C) =>
   class extends neverRetried(Base) {
     /** The one reason of this class. @since 0.1.0 */
     get reason(): R {
       return reason
     }
   }
+}
 
 /** Adds the union's brand ({@link TypeId}), which {@link isSogniError} checks. */
-const branded = <C extends ErrorConstructor>(Base: C) =>
-  class extends Base {
+function branded<C extends ErrorConstructor>(Base: C) {
+  return class extends Base {
     /** @since 0.1.0 */
     readonly [TypeId]: TypeId = TypeId
   }
+}
 
 /**
  * The connection to a host failed or broke: refused, reset, timed out, closed abnormally.
@@ -323,7 +333,7 @@ export type SogniError =
  *
  * @since 0.1.0
  */
-export const apiReasonFromStatus = (status: number): SogniApiError["reason"] => {
+export function apiReasonFromStatus(status: number): SogniApiError["reason"] {
   if (status === 400 || status === 422) return "BadRequest"
   if (status === 403) return "Forbidden"
   if (status === 404) return "NotFound"

@@ -57,4 +57,6 @@ export class SogniProjectError extends Lazy.schemaClass(() =>
 }
 
 /** @since 0.1.0 */
-export const isSogniProjectError = (u: unknown): u is SogniProjectError => Predicate.hasProperty(u, TypeId)
+export function isSogniProjectError(u: unknown): u is SogniProjectError {
+  return Predicate.hasProperty(u, TypeId)
+}
