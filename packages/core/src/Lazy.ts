@@ -7,13 +7,21 @@
  * as the schema itself: passed to `Schema.decodeUnknown`, nested in another schema, piped, annotated.
  * A lazy schema nested in another lazy one is built when the outer one is.
  *
+ * The builders are written as `function` expressions, not arrow functions: V8 fully parses every arrow
+ * function at a module's top level when the module is compiled (it pre-parses only a `function`'s body,
+ * there), so an arrow builder would cost its whole text in parsing at import, for a schema that the
+ * program may never build (see `packages/bench/src/startup/decompose.ts`). The same holds for every
+ * function an SDK module declares at its top level.
+ *
  * @example
  * ```ts
  * import * as Lazy from "@effect-sogni/core/Lazy"
  * import * as Schema from "effect/Schema"
  *
  * // nothing is constructed at import
- * export const Point = Lazy.schema(() => Schema.Struct({ x: Schema.Number, y: Schema.Number }))
+ * export const Point = Lazy.schema(function() {
+ *   return Schema.Struct({ x: Schema.Number, y: Schema.Number })
+ * })
  *
  * // built here, on the first read
  * Schema.decodeUnknownSync(Point)({ x: 1, y: 2 })
@@ -74,6 +82,8 @@ export function memo<A>(build: () => A): () => A {
  * @since 0.2.0
  */
 export function schema<A extends object>(build: () => A): A {
+  // an arrow function as target: `typeof` answers "function" as it does for a schema (a class), and
+  // it has no non-configurable own keys that the forwarded `ownKeys` would have to report
   return new Proxy((() => undefined) as unknown as A, new Forwarder(build) as ProxyHandler<A>)
 }
 
@@ -137,9 +147,9 @@ class Forwarder<A extends object> {
  * import * as Schema from "effect/Schema"
  *
  * // nothing but the stand-in is built at import
- * export class Refused extends Lazy.schemaClass(() =>
- *   Schema.TaggedError<Refused>()("Refused", { reason: Schema.String })
- * ) {}
+ * export class Refused extends Lazy.schemaClass(function() {
+ *   return Schema.TaggedError<Refused>()("Refused", { reason: Schema.String })
+ * }) {}
  *
  * // built here, on the first construction
  * const error = new Refused({ reason: "quota" })

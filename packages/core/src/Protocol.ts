@@ -431,8 +431,8 @@ export const Usage = /* @__PURE__ */ Lazy.schema(function() {
 export type Usage = typeof Usage.Type
 
 /** @since 0.1.0 */
-export const ToolCallDelta = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct({
+export const ToolCallDelta = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({
     index: Schema.Number,
     id: Schema.optional(Schema.String),
     type: Schema.optional(Schema.String),
@@ -440,7 +440,7 @@ export const ToolCallDelta = /* @__PURE__ */ Lazy.schema(() =>
       Schema.Struct({ name: Schema.optional(Schema.String), arguments: Schema.optional(Schema.String) })
     )
   })
-)
+})
 /** @since 0.1.0 */
 export type ToolCallDelta = typeof ToolCallDelta.Type
 
@@ -978,10 +978,11 @@ function isUsage(u: unknown) {
   return isObject(u) && typeof u.prompt_tokens === "number" && typeof u.completion_tokens === "number" &&
   optNumber(u.total_tokens)
 }
-const isToolCallDelta = (u: unknown) =>
-  isObject(u) && typeof u.index === "number" && optString(u.id) && optString(u.type) &&
-  (u.function === undefined ||
-    (isObject(u.function) && optString(u.function.name) && optString(u.function.arguments)))
+function isToolCallDelta(u: unknown) {
+  return isObject(u) && typeof u.index === "number" && optString(u.id) && optString(u.type) &&
+    (u.function === undefined ||
+      (isObject(u.function) && optString(u.function.name) && optString(u.function.arguments)))
+}
 
 function isBalance(u: unknown) {
   return isObject(u) && typeof u.settled === "string" && typeof u.credit === "string" && typeof u.debit === "string" &&

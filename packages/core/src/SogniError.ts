@@ -164,14 +164,16 @@ function branded<C extends ErrorConstructor>(Base: C) {
  *
  * @since 0.1.0
  */
-export class SogniTransportError extends alwaysRetried(Lazy.schemaClass(() => Schema.TaggedError<SogniTransportError>(
-  "@effect-sogni/core/SogniTransportError"
-)("SogniTransportError", {
-  reason: Schema.Literal("Connect", "Closed", "Timeout", "Write", "Http"),
-  message: Schema.String,
-  closeCode: Schema.optional(Schema.Number),
-  cause: Schema.optional(Schema.Defect)
-}))) {
+export class SogniTransportError extends alwaysRetried(Lazy.schemaClass(function() {
+  return Schema.TaggedError<SogniTransportError>(
+    "@effect-sogni/core/SogniTransportError"
+  )("SogniTransportError", {
+    reason: Schema.Literal("Connect", "Closed", "Timeout", "Write", "Http"),
+    message: Schema.String,
+    closeCode: Schema.optional(Schema.Number),
+    cause: Schema.optional(Schema.Defect)
+  })
+})) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
 }
@@ -187,13 +189,15 @@ export class SogniTransportError extends alwaysRetried(Lazy.schemaClass(() => Sc
  *
  * @since 0.1.0
  */
-export class SogniAuthenticationError extends neverRetried(Lazy.schemaClass(() => Schema.TaggedError<SogniAuthenticationError>(
-  "@effect-sogni/core/SogniAuthenticationError"
-)("SogniAuthenticationError", {
-  reason: Schema.Literal("InvalidCredentials", "AppIdBlocked", "SessionExpired", "NotAuthenticated", "Rejected"),
-  message: Schema.String,
-  closeCode: Schema.optional(Schema.Number)
-}))) {
+export class SogniAuthenticationError extends neverRetried(Lazy.schemaClass(function() {
+  return Schema.TaggedError<SogniAuthenticationError>(
+    "@effect-sogni/core/SogniAuthenticationError"
+  )("SogniAuthenticationError", {
+    reason: Schema.Literal("InvalidCredentials", "AppIdBlocked", "SessionExpired", "NotAuthenticated", "Rejected"),
+    message: Schema.String,
+    closeCode: Schema.optional(Schema.Number)
+  })
+})) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
 }
@@ -204,12 +208,14 @@ export class SogniAuthenticationError extends neverRetried(Lazy.schemaClass(() =
  *
  * @since 0.1.0
  */
-export class SogniConnectionReplacedError extends refusedAs("ConnectionReplaced")(Lazy.schemaClass(() => Schema.TaggedError<SogniConnectionReplacedError>(
-  "@effect-sogni/core/SogniConnectionReplacedError"
-)("SogniConnectionReplacedError", {
-  appId: Schema.String,
-  message: Schema.String
-}))) {
+export class SogniConnectionReplacedError extends refusedAs("ConnectionReplaced")(Lazy.schemaClass(function() {
+  return Schema.TaggedError<SogniConnectionReplacedError>(
+    "@effect-sogni/core/SogniConnectionReplacedError"
+  )("SogniConnectionReplacedError", {
+    appId: Schema.String,
+    message: Schema.String
+  })
+})) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
 }
@@ -219,31 +225,33 @@ export class SogniConnectionReplacedError extends refusedAs("ConnectionReplaced"
  *
  * @since 0.1.0
  */
-export class SogniApiError extends retriedByStatus(Lazy.schemaClass(() => Schema.TaggedError<SogniApiError>("@effect-sogni/core/SogniApiError")(
-  "SogniApiError",
-  {
-    reason: Schema.Literal(
-      "BadRequest",
-      "Forbidden",
-      "NotFound",
-      "Conflict",
-      "RateLimited",
-      "ServerError",
-      "Unavailable",
-      "Timeout",
-      "Other"
-    ),
-    status: Schema.Number,
-    errorCode: Schema.optional(Schema.Number),
-    message: Schema.String,
-    method: Schema.String,
-    url: Schema.String,
-    retryAfterMillis: Schema.optional(Schema.Number),
-    details: Schema.optional(Schema.Unknown),
-    /** The error body when it was a JSON object (surfaces with their own error shapes read it: chat.md §13). */
-    body: Schema.optional(Schema.Unknown)
-  }
-))) {
+export class SogniApiError extends retriedByStatus(Lazy.schemaClass(function() {
+  return Schema.TaggedError<SogniApiError>("@effect-sogni/core/SogniApiError")(
+    "SogniApiError",
+    {
+      reason: Schema.Literal(
+        "BadRequest",
+        "Forbidden",
+        "NotFound",
+        "Conflict",
+        "RateLimited",
+        "ServerError",
+        "Unavailable",
+        "Timeout",
+        "Other"
+      ),
+      status: Schema.Number,
+      errorCode: Schema.optional(Schema.Number),
+      message: Schema.String,
+      method: Schema.String,
+      url: Schema.String,
+      retryAfterMillis: Schema.optional(Schema.Number),
+      details: Schema.optional(Schema.Unknown),
+      /** The error body when it was a JSON object (surfaces with their own error shapes read it: chat.md §13). */
+      body: Schema.optional(Schema.Unknown)
+    }
+  )
+})) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
 }
@@ -255,14 +263,16 @@ export class SogniApiError extends retriedByStatus(Lazy.schemaClass(() => Schema
  *
  * @since 0.1.0
  */
-export class SogniDecodeError extends neverRetried(Lazy.schemaClass(() => Schema.TaggedError<SogniDecodeError>("@effect-sogni/core/SogniDecodeError")(
-  "SogniDecodeError",
-  {
-    reason: Schema.Literal("Frame", "Payload", "Body", "TooLarge"),
-    message: Schema.String,
-    source: Schema.optional(Schema.String)
-  }
-))) {
+export class SogniDecodeError extends neverRetried(Lazy.schemaClass(function() {
+  return Schema.TaggedError<SogniDecodeError>("@effect-sogni/core/SogniDecodeError")(
+    "SogniDecodeError",
+    {
+      reason: Schema.Literal("Frame", "Payload", "Body", "TooLarge"),
+      message: Schema.String,
+      source: Schema.optional(Schema.String)
+    }
+  )
+})) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
 }
@@ -273,13 +283,15 @@ export class SogniDecodeError extends neverRetried(Lazy.schemaClass(() => Schema
  *
  * @since 0.1.0
  */
-export class SogniInvalidRequest extends refusedAs("InvalidRequest")(Lazy.schemaClass(() => Schema.TaggedError<SogniInvalidRequest>(
-  "@effect-sogni/core/SogniInvalidRequest"
-)("SogniInvalidRequest", {
-  field: Schema.String,
-  rule: Schema.String,
-  message: Schema.String
-}))) {
+export class SogniInvalidRequest extends refusedAs("InvalidRequest")(Lazy.schemaClass(function() {
+  return Schema.TaggedError<SogniInvalidRequest>(
+    "@effect-sogni/core/SogniInvalidRequest"
+  )("SogniInvalidRequest", {
+    field: Schema.String,
+    rule: Schema.String,
+    message: Schema.String
+  })
+})) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
 }
@@ -304,13 +316,13 @@ export class SogniInvalidRequest extends refusedAs("InvalidRequest")(Lazy.schema
 // (a computed-key field in the class body itself would count as a side effect).
 export class SogniUnsupported extends /* @__PURE__ */ branded(
   /* @__PURE__ */ refusedAs("Unsupported")(
-    /* @__PURE__ */ Lazy.schemaClass(() =>
-      Schema.TaggedError<SogniUnsupported>("@effect-sogni/core/SogniUnsupported")("SogniUnsupported", {
+    /* @__PURE__ */ Lazy.schemaClass(function() {
+      return Schema.TaggedError<SogniUnsupported>("@effect-sogni/core/SogniUnsupported")("SogniUnsupported", {
         feature: Schema.String,
         provider: Schema.String,
         message: Schema.String
       })
-    )
+    })
   )
 ) {}
 

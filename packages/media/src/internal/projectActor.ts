@@ -878,6 +878,9 @@ export function make(
   startInCaller = false,
   runtime?: Runtime.Runtime<never> | undefined
 ): Effect.Effect<ProjectActor> {
+  // `flatMap`s, not `Effect.gen`: a generator function made per project gets a prototype object and hidden
+  // classes of its own on its first run, allocated in the old generation, where they outlive the project
+  // as garbage until the next mark-compact
   return Effect.flatMap(hostOf(parent), (host) =>
     runtime !== undefined
       ? Effect.sync(() => open(deps, host, prepared, keepBacklog, adopted, startInCaller, runtime))
