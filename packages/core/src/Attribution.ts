@@ -78,7 +78,7 @@ function oneOf(allowed: ReadonlySet<string>): Rule {
 }
 function bounded(max: number): Rule {
   return (v) =>
-  v.length === 0 ? "non-empty" : v.length > max ? `at most ${max} characters` : CONTROL.test(v) ? "no control characters" : undefined
+    v.length === 0 ? "non-empty" : v.length > max ? `at most ${max} characters` : CONTROL.test(v) ? "no control characters" : undefined
 }
 const version: Rule = function(v) {
   return bounded(32)(v) ?? (VERSION.test(v) ? undefined : "starts with a digit, then [0-9A-Za-z.+_-]")

@@ -252,14 +252,14 @@ export const JobStateAssigned = /* @__PURE__ */ Lazy.schema(function() {
  * first of those schemas (not at import).
  */
 const workerJobFields = /* @__PURE__ */ Lazy.memo(function() {
-  return ({
-  jobID: Schema.String,
-  imgID: Schema.optional(Schema.String),
-  workerName: Schema.optional(Schema.String),
-  positivePrompt: Schema.optional(Schema.String),
-  negativePrompt: Schema.optional(Schema.String),
-  jobIndex: Schema.optional(Schema.Number)
-})
+  return {
+    jobID: Schema.String,
+    imgID: Schema.optional(Schema.String),
+    workerName: Schema.optional(Schema.String),
+    positivePrompt: Schema.optional(Schema.String),
+    negativePrompt: Schema.optional(Schema.String),
+    jobIndex: Schema.optional(Schema.Number)
+  }
 })
 /** @since 0.1.0 */
 export const JobStateInitiatingModel = /* @__PURE__ */ Lazy.schema(function() {
@@ -716,12 +716,12 @@ export interface FrameSkip {
 }
 
 function skip(reason: FrameSkip["reason"], message: string, type?: string): FrameSkip {
-  return ({
-  _tag: "FrameSkip",
-  reason,
-  type,
-  message
-})
+  return {
+    _tag: "FrameSkip",
+    reason,
+    type,
+    message
+  }
 }
 
 const hasBuffer = typeof globalThis.Buffer === "function"
@@ -976,7 +976,7 @@ function optBoolean(u: unknown) {
 const jobStateTypes = new Set(["queued", "pending", "assigned", "initiatingModel", "jobStarted", "jobCompleted"])
 function isUsage(u: unknown) {
   return isObject(u) && typeof u.prompt_tokens === "number" && typeof u.completion_tokens === "number" &&
-  optNumber(u.total_tokens)
+    optNumber(u.total_tokens)
 }
 function isToolCallDelta(u: unknown) {
   return isObject(u) && typeof u.index === "number" && optString(u.id) && optString(u.type) &&
@@ -986,7 +986,7 @@ function isToolCallDelta(u: unknown) {
 
 function isBalance(u: unknown) {
   return isObject(u) && typeof u.settled === "string" && typeof u.credit === "string" && typeof u.debit === "string" &&
-  typeof u.net === "string" && optString(u.relaxedUnclaimed) && optString(u.fastUnclaimed) && optString(u.premiumCredit)
+    typeof u.net === "string" && optString(u.relaxedUnclaimed) && optString(u.fastUnclaimed) && optString(u.premiumCredit)
 }
 function isBalances(u: unknown) {
   return isObject(u) && isBalance(u.sogni) && isBalance(u.spark)
@@ -1019,15 +1019,15 @@ function isLLMModelEntry(v: unknown) {
 export const fastChecks: { readonly [K in ServerEventType]?: (u: unknown) => boolean } = {
   authenticated: function(u) {
     return isObject(u) && optString(u.id) && optString(u.clientType) && optString(u.username) && optString(u.address) &&
-    optNumber(u.SID) && optNumber(u.clientSID) && optNumber(u.addressSID) && optNumber(u.balanceVersion) &&
-    (u.tokens === undefined || isBalances(u.tokens)) &&
-    // recovered projects (rare, and large schemas) go through the schema; so does a missing list, which it
-    // defaults to []
-    isEmptyArray(u.activeProjects) && isEmptyArray(u.unclaimedCompletedProjects) &&
-    (u.activeLLMJobIDs === undefined ||
-      (Array.isArray(u.activeLLMJobIDs) && u.activeLLMJobIDs.every((x) => typeof x === "string"))) &&
-    optBoolean(u.isMainnet) && optBoolean(u.accountWasMigrated) && optBoolean(u.hasUnclaimedAirdrop) &&
-    optBoolean(u.firstLoginAfterMigration) && optBoolean(u.freeSparkLocked) && optString(u.freeSparkUnlockPath)
+      optNumber(u.SID) && optNumber(u.clientSID) && optNumber(u.addressSID) && optNumber(u.balanceVersion) &&
+      (u.tokens === undefined || isBalances(u.tokens)) &&
+      // recovered projects (rare, and large schemas) go through the schema; so does a missing list, which it
+      // defaults to []
+      isEmptyArray(u.activeProjects) && isEmptyArray(u.unclaimedCompletedProjects) &&
+      (u.activeLLMJobIDs === undefined ||
+        (Array.isArray(u.activeLLMJobIDs) && u.activeLLMJobIDs.every((x) => typeof x === "string"))) &&
+      optBoolean(u.isMainnet) && optBoolean(u.accountWasMigrated) && optBoolean(u.hasUnclaimedAirdrop) &&
+      optBoolean(u.firstLoginAfterMigration) && optBoolean(u.freeSparkLocked) && optString(u.freeSparkUnlockPath)
   },
   balanceUpdate: isBalances,
   changeNetwork: function(u) {
@@ -1041,34 +1041,34 @@ export const fastChecks: { readonly [K in ServerEventType]?: (u: unknown) => boo
   },
   jobProgress: function(u) {
     return isObject(u) && typeof u.jobID === "string" && optString(u.imgID) && optNumber(u.step) &&
-    optNumber(u.stepCount) && optNumber(u.progress) && optBoolean(u.hasImage) && optNumber(u.etaSeconds) &&
-    optNumber(u.etaMin) && optNumber(u.etaMax)
+      optNumber(u.stepCount) && optNumber(u.progress) && optBoolean(u.hasImage) && optNumber(u.etaSeconds) &&
+      optNumber(u.etaMin) && optNumber(u.etaMax)
   },
   jobETA: function(u) {
     return isObject(u) && typeof u.jobID === "string" && optString(u.imgID) && typeof u.etaSeconds === "number"
   },
   jobState: function(u) {
     return isObject(u) && typeof u.type === "string" && jobStateTypes.has(u.type) && typeof u.jobID === "string" &&
-    optString(u.imgID) && optString(u.workerName) && optString(u.positivePrompt) && optString(u.negativePrompt) &&
-    optNumber(u.jobIndex) && optNumber(u.queuePosition) &&
-    (u.estimatedStartSeconds === undefined || u.estimatedStartSeconds === null ||
-      typeof u.estimatedStartSeconds === "number") &&
-    optString(u.queueStatus) && optString(u.modelId) && optString(u.estimatedCost) &&
-    (u.preparation === undefined || (isObject(u.preparation) && typeof u.preparation.phase === "string"))
+      optString(u.imgID) && optString(u.workerName) && optString(u.positivePrompt) && optString(u.negativePrompt) &&
+      optNumber(u.jobIndex) && optNumber(u.queuePosition) &&
+      (u.estimatedStartSeconds === undefined || u.estimatedStartSeconds === null ||
+        typeof u.estimatedStartSeconds === "number") &&
+      optString(u.queueStatus) && optString(u.modelId) && optString(u.estimatedCost) &&
+      (u.preparation === undefined || (isObject(u.preparation) && typeof u.preparation.phase === "string"))
   },
   jobResult: function(u) {
     return isObject(u) && typeof u.jobID === "string" && typeof u.imgID === "string" && optNumber(u.performedStepCount) &&
-    optString(u.lastSeed) && optBoolean(u.userCanceled) && optBoolean(u.triggeredNSFWFilter) &&
-    optBoolean(u.nsfwDetected) &&
-    (u.nsfwSources === undefined || (Array.isArray(u.nsfwSources) && u.nsfwSources.every((x) => typeof x === "string"))) &&
-    optNullString(u.resultUrl) && optNullString(u.resultKey) && optNullString(u.lastFrameUrl) &&
-    optNullString(u.lastFrameKey) && optString(u.outputFormat) && optNullString(u.videoUrl) &&
-    optNullString(u.videoFile) && optString(u.sha256)
+      optString(u.lastSeed) && optBoolean(u.userCanceled) && optBoolean(u.triggeredNSFWFilter) &&
+      optBoolean(u.nsfwDetected) &&
+      (u.nsfwSources === undefined || (Array.isArray(u.nsfwSources) && u.nsfwSources.every((x) => typeof x === "string"))) &&
+      optNullString(u.resultUrl) && optNullString(u.resultKey) && optNullString(u.lastFrameUrl) &&
+      optNullString(u.lastFrameKey) && optString(u.outputFormat) && optNullString(u.videoUrl) &&
+      optNullString(u.videoFile) && optString(u.sha256)
   },
   jobTokens: function(u) {
     return isObject(u) && typeof u.jobID === "string" && optNullString(u.content) && optNullString(u.role) &&
-    optNullString(u.finishReason) && (u.usage === undefined || isUsage(u.usage)) &&
-    (u.tool_calls === undefined || (Array.isArray(u.tool_calls) && u.tool_calls.every(isToolCallDelta)))
+      optNullString(u.finishReason) && (u.usage === undefined || isUsage(u.usage)) &&
+      (u.tool_calls === undefined || (Array.isArray(u.tool_calls) && u.tool_calls.every(isToolCallDelta)))
   }
 }
 

@@ -91,15 +91,15 @@ export function fromSettings(
   settings: SogniConfig.SogniSettings,
   overrides: Partial<Options> = {}
 ): Options {
-  return ({
-  retries: settings.restRetries,
-  base: settings.restRetryBase,
-  cap: settings.restRetryCap,
-  retryAfterCap: settings.retryAfterCap,
-  jitter: defaults.jitter,
-  window: settings.restRetryWindow,
-  ...overrides
-})
+  return {
+    retries: settings.restRetries,
+    base: settings.restRetryBase,
+    cap: settings.restRetryCap,
+    retryAfterCap: settings.retryAfterCap,
+    jitter: defaults.jitter,
+    window: settings.restRetryWindow,
+    ...overrides
+  }
 }
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"])

@@ -43,10 +43,10 @@ export type Services =
 
 // the socket's credentials from auth (the layer below, and `layerServices`' own build)
 function socketCredentials(auth: SogniAuth.SogniAuthService): Context.Tag.Service<SogniSocket.SocketCredentials> {
-  return ({
-  headers: auth.headers,
-  invalidate: (error) => auth.invalidate(error.reason)
-})
+  return {
+    headers: auth.headers,
+    invalidate: (error) => auth.invalidate(error.reason)
+  }
 }
 
 /**

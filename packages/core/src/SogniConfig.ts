@@ -234,45 +234,45 @@ function dur(d: Duration.DurationInput | undefined, fallback: Duration.Duration)
  * @since 0.1.0
  */
 export function make(input: SogniSettingsInput = {}): SogniSettings {
-  return ({
-  appId: (input.appId ?? crypto.randomUUID()).trim(),
-  apiKey: Option.fromNullable(input.apiKey),
-  username: Option.fromNullable(input.username),
-  password: Option.fromNullable(input.password),
-  network: input.network ?? defaults.network,
-  restEndpoint: trimSlash(input.restEndpoint ?? defaults.restEndpoint),
-  socketEndpoint: trimSlash(input.socketEndpoint ?? defaults.socketEndpoint),
-  appSource: Option.fromNullable(input.appSource?.trim() || undefined),
-  connectionAttribution: Attribution.normalizeConnection(input.connectionAttribution),
-  testnet: input.testnet ?? false,
-  socketEventSubscriptions: input.socketEventSubscriptions ?? {},
-  clientName: input.clientName ?? defaults.clientName,
-  connectTimeout: dur(input.connectTimeout, defaults.connectTimeout),
-  authenticatedFallback: dur(input.authenticatedFallback, defaults.authenticatedFallback),
-  sendTimeout: dur(input.sendTimeout, defaults.sendTimeout),
-  keepAlive: dur(input.keepAlive, defaults.keepAlive),
-  livenessTimeout: dur(input.livenessTimeout, defaults.livenessTimeout),
-  authenticateTimeout: dur(input.authenticateTimeout, defaults.authenticateTimeout),
-  confirmTimeout: dur(input.confirmTimeout, defaults.confirmTimeout),
-  maxFrameBytes: input.maxFrameBytes ?? defaults.maxFrameBytes,
-  readCoalesce: dur(input.readCoalesce, defaults.readCoalesce),
-  maxResponseBytes: input.maxResponseBytes ?? defaults.maxResponseBytes,
-  maxDownloadBytes: input.maxDownloadBytes ?? defaults.maxDownloadBytes,
-  decodeWarningLimit: input.decodeWarningLimit ?? defaults.decodeWarningLimit,
-  decodeWarningInterval: dur(input.decodeWarningInterval, defaults.decodeWarningInterval),
-  reconnectBase: dur(input.reconnectBase, defaults.reconnectBase),
-  reconnectCap: dur(input.reconnectCap, defaults.reconnectCap),
-  reconnectJitter: input.reconnectJitter ?? defaults.reconnectJitter,
-  sendQueueCapacity: input.sendQueueCapacity ?? defaults.sendQueueCapacity,
-  eventBufferCapacity: input.eventBufferCapacity ?? defaults.eventBufferCapacity,
-  requestTimeout: dur(input.requestTimeout, defaults.requestTimeout),
-  restRetries: input.restRetries ?? defaults.restRetries,
-  restRetryBase: dur(input.restRetryBase, defaults.restRetryBase),
-  restRetryCap: dur(input.restRetryCap, defaults.restRetryCap),
-  restRetryWindow: dur(input.restRetryWindow, defaults.restRetryWindow),
-  retryAfterCap: dur(input.retryAfterCap, defaults.retryAfterCap),
-  tokenRefreshMargin: dur(input.tokenRefreshMargin, defaults.tokenRefreshMargin)
-})
+  return {
+    appId: (input.appId ?? crypto.randomUUID()).trim(),
+    apiKey: Option.fromNullable(input.apiKey),
+    username: Option.fromNullable(input.username),
+    password: Option.fromNullable(input.password),
+    network: input.network ?? defaults.network,
+    restEndpoint: trimSlash(input.restEndpoint ?? defaults.restEndpoint),
+    socketEndpoint: trimSlash(input.socketEndpoint ?? defaults.socketEndpoint),
+    appSource: Option.fromNullable(input.appSource?.trim() || undefined),
+    connectionAttribution: Attribution.normalizeConnection(input.connectionAttribution),
+    testnet: input.testnet ?? false,
+    socketEventSubscriptions: input.socketEventSubscriptions ?? {},
+    clientName: input.clientName ?? defaults.clientName,
+    connectTimeout: dur(input.connectTimeout, defaults.connectTimeout),
+    authenticatedFallback: dur(input.authenticatedFallback, defaults.authenticatedFallback),
+    sendTimeout: dur(input.sendTimeout, defaults.sendTimeout),
+    keepAlive: dur(input.keepAlive, defaults.keepAlive),
+    livenessTimeout: dur(input.livenessTimeout, defaults.livenessTimeout),
+    authenticateTimeout: dur(input.authenticateTimeout, defaults.authenticateTimeout),
+    confirmTimeout: dur(input.confirmTimeout, defaults.confirmTimeout),
+    maxFrameBytes: input.maxFrameBytes ?? defaults.maxFrameBytes,
+    readCoalesce: dur(input.readCoalesce, defaults.readCoalesce),
+    maxResponseBytes: input.maxResponseBytes ?? defaults.maxResponseBytes,
+    maxDownloadBytes: input.maxDownloadBytes ?? defaults.maxDownloadBytes,
+    decodeWarningLimit: input.decodeWarningLimit ?? defaults.decodeWarningLimit,
+    decodeWarningInterval: dur(input.decodeWarningInterval, defaults.decodeWarningInterval),
+    reconnectBase: dur(input.reconnectBase, defaults.reconnectBase),
+    reconnectCap: dur(input.reconnectCap, defaults.reconnectCap),
+    reconnectJitter: input.reconnectJitter ?? defaults.reconnectJitter,
+    sendQueueCapacity: input.sendQueueCapacity ?? defaults.sendQueueCapacity,
+    eventBufferCapacity: input.eventBufferCapacity ?? defaults.eventBufferCapacity,
+    requestTimeout: dur(input.requestTimeout, defaults.requestTimeout),
+    restRetries: input.restRetries ?? defaults.restRetries,
+    restRetryBase: dur(input.restRetryBase, defaults.restRetryBase),
+    restRetryCap: dur(input.restRetryCap, defaults.restRetryCap),
+    restRetryWindow: dur(input.restRetryWindow, defaults.restRetryWindow),
+    retryAfterCap: dur(input.retryAfterCap, defaults.retryAfterCap),
+    tokenRefreshMargin: dur(input.tokenRefreshMargin, defaults.tokenRefreshMargin)
+  }
 }
 
 /**
@@ -290,15 +290,15 @@ export const endpointsConfig: Config.Config<Pick<SogniSettingsInput, "restEndpoi
 let endpointsBuilt: Config.Config<Pick<SogniSettingsInput, "restEndpoint" | "socketEndpoint">> | undefined
 function buildEndpoints(): Config.Config<Pick<SogniSettingsInput, "restEndpoint" | "socketEndpoint">> {
   return Config
-  .all({
-    restEndpoint: Config.option(Config.string("SOGNI_REST_ENDPOINT")),
-    socketEndpoint: Config.option(Config.string("SOGNI_SOCKET_ENDPOINT"))
-  }).pipe(
-    Config.map((c) => ({
-      restEndpoint: Option.getOrUndefined(Option.filter(c.restEndpoint, (s) => s.trim().length > 0)),
-      socketEndpoint: Option.getOrUndefined(Option.filter(c.socketEndpoint, (s) => s.trim().length > 0))
-    }))
-  )
+    .all({
+      restEndpoint: Config.option(Config.string("SOGNI_REST_ENDPOINT")),
+      socketEndpoint: Config.option(Config.string("SOGNI_SOCKET_ENDPOINT"))
+    }).pipe(
+      Config.map((c) => ({
+        restEndpoint: Option.getOrUndefined(Option.filter(c.restEndpoint, (s) => s.trim().length > 0)),
+        socketEndpoint: Option.getOrUndefined(Option.filter(c.socketEndpoint, (s) => s.trim().length > 0))
+      }))
+    )
 }
 
 /**
@@ -338,28 +338,28 @@ export const config: Config.Config<SogniSettingsInput> = /* @__PURE__ */ Config.
 let configBuilt: Config.Config<SogniSettingsInput> | undefined
 function buildConfig(): Config.Config<SogniSettingsInput> {
   return Config.all({
-  appId: Config.option(Config.string("SOGNI_APP_ID")),
-  apiKey: Config.option(Config.redacted("SOGNI_API_KEY")),
-  username: Config.option(Config.string("SOGNI_USERNAME")),
-  password: Config.option(Config.redacted("SOGNI_PASSWORD")),
-  network: Config.literal("fast", "relaxed")("SOGNI_NETWORK").pipe(Config.withDefault(defaults.network)),
-  restEndpoint: Config.string("SOGNI_REST_ENDPOINT").pipe(Config.withDefault(defaults.restEndpoint)),
-  socketEndpoint: Config.string("SOGNI_SOCKET_ENDPOINT").pipe(Config.withDefault(defaults.socketEndpoint)),
-  appSource: Config.option(Config.string("SOGNI_APP_SOURCE")),
-  testnet: Config.boolean("SOGNI_TESTNET").pipe(Config.withDefault(false))
-}).pipe(
-  Config.map((c) => ({
-    appId: Option.getOrUndefined(c.appId),
-    apiKey: Option.getOrUndefined(c.apiKey),
-    username: Option.getOrUndefined(c.username),
-    password: Option.getOrUndefined(c.password),
-    network: c.network,
-    restEndpoint: c.restEndpoint,
-    socketEndpoint: c.socketEndpoint,
-    appSource: Option.getOrUndefined(c.appSource),
-    testnet: c.testnet
-  }))
-)
+    appId: Config.option(Config.string("SOGNI_APP_ID")),
+    apiKey: Config.option(Config.redacted("SOGNI_API_KEY")),
+    username: Config.option(Config.string("SOGNI_USERNAME")),
+    password: Config.option(Config.redacted("SOGNI_PASSWORD")),
+    network: Config.literal("fast", "relaxed")("SOGNI_NETWORK").pipe(Config.withDefault(defaults.network)),
+    restEndpoint: Config.string("SOGNI_REST_ENDPOINT").pipe(Config.withDefault(defaults.restEndpoint)),
+    socketEndpoint: Config.string("SOGNI_SOCKET_ENDPOINT").pipe(Config.withDefault(defaults.socketEndpoint)),
+    appSource: Config.option(Config.string("SOGNI_APP_SOURCE")),
+    testnet: Config.boolean("SOGNI_TESTNET").pipe(Config.withDefault(false))
+  }).pipe(
+    Config.map((c) => ({
+      appId: Option.getOrUndefined(c.appId),
+      apiKey: Option.getOrUndefined(c.apiKey),
+      username: Option.getOrUndefined(c.username),
+      password: Option.getOrUndefined(c.password),
+      network: c.network,
+      restEndpoint: c.restEndpoint,
+      socketEndpoint: c.socketEndpoint,
+      appSource: Option.getOrUndefined(c.appSource),
+      testnet: c.testnet
+    }))
+  )
 }
 
 /**

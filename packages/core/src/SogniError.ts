@@ -86,16 +86,16 @@ export type ErrorConstructor<A = object> = new(...args: Array<any>) => A
 
 function fixedAdvice(retryable: boolean) {
   return <C extends ErrorConstructor>(Base: C) =>
-  class extends Base {
-    /** The class's fixed answer: whether trying the same request again may succeed. @since 0.1.0 */
-    get isRetryable(): boolean {
-      return retryable
+    class extends Base {
+      /** The class's fixed answer: whether trying the same request again may succeed. @since 0.1.0 */
+      get isRetryable(): boolean {
+        return retryable
+      }
+      /** No delay was asked for. @since 0.1.0 */
+      get retryAfter(): Option.Option<Duration.Duration> {
+        return Option.none()
+      }
     }
-    /** No delay was asked for. @since 0.1.0 */
-    get retryAfter(): Option.Option<Duration.Duration> {
-      return Option.none()
-    }
-  }
 }
 
 /**
@@ -142,12 +142,12 @@ export function retriedByStatus<
  */
 export function refusedAs<const R extends string>(reason: R) {
   return <C extends ErrorConstructor>(Base: C) =>
-  class extends neverRetried(Base) {
-    /** The one reason of this class. @since 0.1.0 */
-    get reason(): R {
-      return reason
+    class extends neverRetried(Base) {
+      /** The one reason of this class. @since 0.1.0 */
+      get reason(): R {
+        return reason
+      }
     }
-  }
 }
 
 /** Adds the union's brand ({@link TypeId}), which {@link isSogniError} checks. */

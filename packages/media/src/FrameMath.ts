@@ -29,13 +29,13 @@ const LTX_WORKFLOWS = ["t2v", "i2v", "a2v", "ia2v", "v2v"] as const
 const LTX_IDS: ReadonlySet<string> = new Set([
   ...LTX_WORKFLOWS.flatMap(function(w) {
     return [
-    `ltx2-19b-fp8_${w}`,
-    `ltx2-19b-fp8_${w}_distilled`,
-    `ltx23-22b-fp8_${w}_distilled`,
-    `ltx23-22b-fp8_${w}_dev`,
-    `ltx25-22b-int8_${w}_distilled`,
-    `ltx25-22b-int8_${w}_dev`
-  ]
+      `ltx2-19b-fp8_${w}`,
+      `ltx2-19b-fp8_${w}_distilled`,
+      `ltx23-22b-fp8_${w}_distilled`,
+      `ltx23-22b-fp8_${w}_dev`,
+      `ltx25-22b-int8_${w}_distilled`,
+      `ltx25-22b-int8_${w}_dev`
+    ]
   }),
   "ltx23-22b-10eros-v1.4-fp8mixed_i2v"
 ])
@@ -171,16 +171,16 @@ export function isWanAnimate(modelId: string): boolean {
 /** MiniMax H3 4-step Turbo ids (FL2VA, FastH3 incl. two-stage and audio guide, Ref2VA Turbo). @since 0.1.0 */
 export function isH3Turbo(modelId: string): boolean {
   return /^minimax-h3-fl2va-fp8_(?:t2v|i2v|flf2v)_turbo$/.test(modelId) ||
-  /^minimax-h3-fastvideo-int8_(?:t2v|i2v|flf2v)_turbo(?:_2stage(?:_720p)?)?$/.test(modelId) ||
-  /^minimax-h3-fastvideo-int8_(?:ia2v|flfa2v|a2v)_turbo(?:_2stage)?$/.test(modelId) ||
-  modelId === "minimax-h3-ref2va-fp8_r2v_turbo"
+    /^minimax-h3-fastvideo-int8_(?:t2v|i2v|flf2v)_turbo(?:_2stage(?:_720p)?)?$/.test(modelId) ||
+    /^minimax-h3-fastvideo-int8_(?:ia2v|flfa2v|a2v)_turbo(?:_2stage)?$/.test(modelId) ||
+    modelId === "minimax-h3-ref2va-fp8_r2v_turbo"
 }
 
 /** MiniMax H3 8-step Balanced ids. @since 0.1.0 */
 export function isH3Balanced(modelId: string): boolean {
   return /^minimax-h3-fl2va-fp8_(?:t2v|i2v|flf2v)_balanced$/.test(modelId) ||
-  modelId === "minimax-h3-ref2va-fp8_r2v_balanced" ||
-  modelId === "minimax-h3-ref2va-fp8_r2v_balanced_2stage"
+    modelId === "minimax-h3-ref2va-fp8_r2v_balanced" ||
+    modelId === "minimax-h3-ref2va-fp8_r2v_balanced_2stage"
 }
 
 /** MiniMax H3 FastH3 audio-guide ids (`…_{ia2v,flfa2v,a2v}_turbo[_2stage]`). @since 0.1.0 */
@@ -324,7 +324,7 @@ export function h3FramesForAudio(seconds: number): Option.Option<number> {
 /** Whether `frames` is on the MiniMax H3 grid. @since 0.1.0 */
 export function isOnH3Grid(frames: number): boolean {
   return Number.isInteger(frames) && frames >= H3.minFrames && frames <= H3.maxFrames &&
-  (frames - H3.baseFrames) % H3.frameStep === 0
+    (frames - H3.baseFrames) % H3.frameStep === 0
 }
 
 /**

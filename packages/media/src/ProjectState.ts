@@ -155,21 +155,21 @@ export function initial(options: {
   readonly steps?: number | undefined
   readonly disableSafety?: boolean | undefined
 }): ProjectState {
-  return ({
-  id: options.id,
-  numberOfMedia: Math.max(1, Math.floor(options.numberOfMedia)),
-  stepsHint: options.steps ?? 0,
-  disableSafety: options.disableSafety ?? false,
-  status: "pending",
-  jobs: [],
-  queuePosition: undefined,
-  serverCompleted: false,
-  admitted: false,
-  resubmitted: false,
-  existenceChecked: false,
-  percent: 0,
-  error: undefined
-})
+  return {
+    id: options.id,
+    numberOfMedia: Math.max(1, Math.floor(options.numberOfMedia)),
+    stepsHint: options.steps ?? 0,
+    disableSafety: options.disableSafety ?? false,
+    status: "pending",
+    jobs: [],
+    queuePosition: undefined,
+    serverCompleted: false,
+    admitted: false,
+    resubmitted: false,
+    existenceChecked: false,
+    percent: 0,
+    error: undefined
+  }
 }
 
 /** @since 0.1.0 */
@@ -316,24 +316,24 @@ function rawJobPercent(job: Job, now: number, progressField: number | undefined)
 }
 
 function newJob(imgID: string, jobIndex: number | undefined, stepsHint: number, now: number): Job {
-  return ({
-  jobIndex,
-  imgID,
-  status: "pending",
-  attempt: 1,
-  step: 0,
-  stepCount: stepsHint,
-  percent: 0,
-  workerName: undefined,
-  etaSeconds: undefined,
-  etaStartedAt: undefined,
-  etaAt: undefined,
-  awaitingReassignment: false,
-  result: undefined,
-  minting: false,
-  error: undefined,
-  lastFrameAt: now
-})
+  return {
+    jobIndex,
+    imgID,
+    status: "pending",
+    attempt: 1,
+    step: 0,
+    stepCount: stepsHint,
+    percent: 0,
+    workerName: undefined,
+    etaSeconds: undefined,
+    etaStartedAt: undefined,
+    etaAt: undefined,
+    awaitingReassignment: false,
+    result: undefined,
+    minting: false,
+    error: undefined,
+    lastFrameAt: now
+  }
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
@@ -930,7 +930,7 @@ export function transitionInPlace(state: ProjectState, input: Input, quiet = fal
  * @since 0.1.0
  */
 export function snapshot(state: ProjectState): ProjectState {
-  return ({ ...state, jobs: state.jobs.map((j) => ({ ...j })) })
+  return { ...state, jobs: state.jobs.map((j) => ({ ...j })) }
 }
 
 function step(state: ProjectState, input: Input, inPlace: boolean, quiet = false): Step {

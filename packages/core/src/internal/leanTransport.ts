@@ -57,57 +57,57 @@ export function fetchTransport(
   init: RequestInit | undefined,
   maxBytes: number
 ): Transport {
-  return ({
-  get: (url, headers, ok, fail) => {
-    const controller = new AbortController()
-    const readBody = (response: Response): Promise<string> => {
-      const declared = declaredLength(response.headers.get("content-length"))
-      if (declared !== undefined && declared > maxBytes) {
-        controller.abort()
-        return Promise.reject(new TooLarge(maxBytes, true))
-      }
-      if (response.body === null) return Promise.resolve("")
-      const reader = response.body.getReader()
-      const chunks: Array<Uint8Array> = []
-      let total = 0
-      const next = (): Promise<string> =>
-        reader.read().then(({ done, value }) => {
-          if (done) {
-            const bytes = chunks.length === 1 ? chunks[0]! : concatBytes(chunks, total)
-            return new TextDecoder().decode(bytes)
-          }
-          total += value.byteLength
-          if (total > maxBytes) {
-            // drop what was read and stop the download (the connection is not kept)
-            chunks.length = 0
-            reader.cancel().then(undefined, () => {})
-            controller.abort()
-            throw new TooLarge(maxBytes, false)
-          }
-          chunks.push(value)
-          return next()
-        })
-      return next()
-    }
-    fetchFn(url, { ...init, method: "GET", headers, signal: controller.signal })
-      .then((response) =>
-        readBody(response).then((text) =>
-          ok({
-            status: response.status,
-            text,
-            headers: () => {
-              const out: Record<string, string> = {}
-              response.headers.forEach((value, name) => (out[name] = value))
-              return out
+  return {
+    get: (url, headers, ok, fail) => {
+      const controller = new AbortController()
+      const readBody = (response: Response): Promise<string> => {
+        const declared = declaredLength(response.headers.get("content-length"))
+        if (declared !== undefined && declared > maxBytes) {
+          controller.abort()
+          return Promise.reject(new TooLarge(maxBytes, true))
+        }
+        if (response.body === null) return Promise.resolve("")
+        const reader = response.body.getReader()
+        const chunks: Array<Uint8Array> = []
+        let total = 0
+        const next = (): Promise<string> =>
+          reader.read().then(({ done, value }) => {
+            if (done) {
+              const bytes = chunks.length === 1 ? chunks[0]! : concatBytes(chunks, total)
+              return new TextDecoder().decode(bytes)
             }
+            total += value.byteLength
+            if (total > maxBytes) {
+              // drop what was read and stop the download (the connection is not kept)
+              chunks.length = 0
+              reader.cancel().then(undefined, () => {})
+              controller.abort()
+              throw new TooLarge(maxBytes, false)
+            }
+            chunks.push(value)
+            return next()
           })
+        return next()
+      }
+      fetchFn(url, { ...init, method: "GET", headers, signal: controller.signal })
+        .then((response) =>
+          readBody(response).then((text) =>
+            ok({
+              status: response.status,
+              text,
+              headers: () => {
+                const out: Record<string, string> = {}
+                response.headers.forEach((value, name) => (out[name] = value))
+                return out
+              }
+            })
+          )
         )
-      )
-      .then(undefined, fail)
-    return () => controller.abort()
-  },
-  close: () => {}
-})
+        .then(undefined, fail)
+      return () => controller.abort()
+    },
+    close: () => {}
+  }
 }
 
 /** The chunks of a body, `total` bytes in all, as one array (the one copy a bounded read makes). */

@@ -119,13 +119,13 @@ export function hostsOf(settings: { readonly restEndpoint: string; readonly sock
   readonly bases: Readonly<Record<Host, string>>
   readonly problems: Readonly<Record<Host, Option.Option<SogniInvalidRequest>>>
 } {
-  return ({
-  bases: { rest: settings.restEndpoint, socket: SogniConfig.socketHttpBase(settings.socketEndpoint) },
-  problems: {
-    rest: SogniConfig.checkEndpoint("restEndpoint", settings.restEndpoint),
-    socket: SogniConfig.checkEndpoint("socketEndpoint", settings.socketEndpoint)
+  return {
+    bases: { rest: settings.restEndpoint, socket: SogniConfig.socketHttpBase(settings.socketEndpoint) },
+    problems: {
+      rest: SogniConfig.checkEndpoint("restEndpoint", settings.restEndpoint),
+      socket: SogniConfig.checkEndpoint("socketEndpoint", settings.socketEndpoint)
+    }
   }
-})
 }
 
 /** Builds the URL with its query. */

@@ -30,12 +30,12 @@ const nonBlank: Check = function(u) {
 /** `between(min, max)` (finite), and `atLeast(min)` / `Positive`-like bounds with `max` infinite. */
 function numberIn(min: number, max: number): Check {
   return (u) =>
-  typeof u === "number" && Number.isFinite(u) && u >= min && u <= max
+    typeof u === "number" && Number.isFinite(u) && u >= min && u <= max
 }
 /** `intBetween(min, max)` and `intAtLeast(min)`: a safe integer within the bounds. */
 function intIn(min: number, max: number): Check {
   return (u) =>
-  typeof u === "number" && Number.isSafeInteger(u) && u >= min && u <= max
+    typeof u === "number" && Number.isSafeInteger(u) && u >= min && u <= max
 }
 function oneOf(...literals: ReadonlyArray<string>): Check {
   return (u) => typeof u === "string" && literals.includes(u)

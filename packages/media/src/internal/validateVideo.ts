@@ -22,14 +22,14 @@ export type VideoAsset =
 type Table = { readonly [K in VideoAsset]: Requirement }
 
 function row(i: Requirement, e: Requirement, a: Requirement, id: Requirement, v: Requirement, m: Requirement): Table {
-  return ({
-  referenceImage: i,
-  referenceImageEnd: e,
-  referenceAudio: a,
-  referenceAudioIdentity: id,
-  referenceVideo: v,
-  referenceMask: m
-})
+  return {
+    referenceImage: i,
+    referenceImageEnd: e,
+    referenceAudio: a,
+    referenceAudioIdentity: id,
+    referenceVideo: v,
+    referenceMask: m
+  }
 }
 const R = "required", O = "optional", F = "forbidden"
 
