@@ -34,22 +34,24 @@
  * functions as `export const f = (..) => ..` and its lazy schemas as `Lazy.schema(() => Schema.Struct(..))`:
  * 107 KB of the 235 KB of its modules in the effect program were such arrows (`eagerArrows.ts` lists
  * them), parsed in full at every import. Evidence: 500 synthetic top-level functions of 200 bytes cost a
- * cold import 3.8 ms as arrows, 2.1 as `function` declarations or expressions (41 runs; +900 page faults
- * against +150: the parser's memory); the effect bundle compiled in one process (`vm.SourceTextModule`,
- * median of 40) took 13.3 ms, 12.4 with the SDK's top-level arrows rewritten as `function`s, 11.0 with
- * every library's too; with the SDK wrapped in a never-called function it took 11.3-11.6 (so the arrows
- * were about 1 ms of the SDK's ~1.6 ms of top-level compile there). The classes, `Context.Tag`s, tables
- * and the ~100 `Lazy.schema` stand-ins are not it: the SDK's top level runs in ~1.1 ms all told (timing
- * marks between modules, young generation enlarged so that no scavenge falls inside; Protocol 0.21,
- * Projects 0.14, SogniConfig 0.10, SogniError 0.09, the rest below 0.08 each), and it calls 52 functions
- * at import (0.5 ms of lazy compiling, V8's function events). With the arrows of core's and media's
- * modules rewritten as `function`s (`test/eagerArrows.test.ts` keeps them so), 31 runs each at load ~4,
- * alternating with the previous commit: whole 83.6 / 83.8 -> 81.6 / 81.9 ms, the top-level compile step
- * 2.0 / 2.7 -> 0.8 / 0.3 ms; what remains is reading and pre-parsing the bytes (~2 ms; `coverage.ts`:
- * 80 KB of the 240 are never called) and running the top level (~1.1 ms, plus its share of the import's
- * two scavenges, which every program has). The libraries hold ~300 KB of such arrows themselves: most of
- * the floor's compile cost, and why the official client's CommonJS modules (wrapped in functions, so
- * pre-parsed) cost less per byte.
+ * cold import 3.8 ms as arrows, 1.7-2.1 as `function` declarations or expressions (41 runs; +900 page
+ * faults against +150: the parser's memory); compiled in one process (`vm.SourceTextModule`, fastest of
+ * 60, the variants' order rotated), the effect bundle took 13.5 ms, 12.2 with the SDK's top-level arrows
+ * rewritten as `function`s, 10.9 with every library's too, 11.6 with the SDK wrapped in a never-called
+ * function and 9.6 without the SDK (so the arrows were ~1.3 ms of the SDK's ~1.9 ms of top-level
+ * compile there). The classes, `Context.Tag`s, tables and the ~100 `Lazy.schema` stand-ins are not it:
+ * the SDK's top level runs in ~1.1 ms all told (timing marks between modules, young generation enlarged
+ * so that no scavenge falls inside; Protocol 0.21, Projects 0.14, SogniConfig 0.10, SogniError 0.09, the
+ * rest below 0.08 each), and it calls 52 functions at import (0.5 ms of lazy compiling, V8's function
+ * events). With the arrows of core's and media's modules rewritten as `function`s
+ * (`test/eagerArrows.test.ts` keeps them so), 31 runs each at load ~4, alternating with the previous
+ * commit: whole 83.6 / 83.8 -> 81.6 / 81.9 ms, the top-level compile step 2.0 / 2.7 -> 0.8 / 0.3 ms (the
+ * bench, `BENCH_COLD_RUNS=11`, six alternating pairs at load 4-7: effect over the floor +4..+7 -> +1..+4
+ * ms, adapter +4..+9 -> +3..+5; bundles +0.5 KB gzip). What remains is reading and pre-parsing the bytes
+ * (~2 ms; `coverage.ts`: 80 KB of the 240 are never called, spread thin over the modules) and running the
+ * top level (~1.1 ms, plus its share of the import's two scavenges, which every program has). The
+ * libraries hold ~300 KB of such arrows themselves (effect's `Schema`, `ParseResult` and `SchemaAST`
+ * ~70 KB of them; an image program's `main` uses `Schema`, so it cannot be left to a dynamic import).
  *
  * This tool replaces `sdkCompile.ts`, which measured the same split by compiling in one process
  * (`vm.SourceTextModule`) rather than in cold imports.
