@@ -73,10 +73,16 @@ const VERSION = /^[0-9][0-9A-Za-z.+_-]*$/
 
 type Rule = (value: string) => string | undefined
 
-const oneOf = (allowed: ReadonlySet<string>): Rule => (v) => allowed.has(v) ? undefined : `one of ${[...allowed].join(", ")}`
-const bounded = (max: number): Rule => (v) =>
-  v.length === 0 ? "non-empty" : v.length > max ? `at most ${max} characters` : CONTROL.test(v) ? "no control characters" : undefined
-const version: Rule = (v) => bounded(32)(v) ?? (VERSION.test(v) ? undefined : "starts with a digit, then [0-9A-Za-z.+_-]")
+function oneOf(allowed: ReadonlySet<string>): Rule {
+  return (v) => allowed.has(v) ? undefined : `one of ${[...allowed].join(", ")}`
+}
+function bounded(max: number): Rule {
+  return (v) =>
+    v.length === 0 ? "non-empty" : v.length > max ? `at most ${max} characters` : CONTROL.test(v) ? "no control characters" : undefined
+}
+const version: Rule = function(v) {
+  return bounded(32)(v) ?? (VERSION.test(v) ? undefined : "starts with a digit, then [0-9A-Za-z.+_-]")
+}
 
 /** The wire fields in the official client's order, each with its rule. @since 0.1.0 */
 export const connectionFields: ReadonlyArray<readonly [keyof ConnectionAttribution, Rule]> = [
@@ -94,7 +100,7 @@ export const connectionFields: ReadonlyArray<readonly [keyof ConnectionAttributi
  *
  * @since 0.1.0
  */
-export const normalizeConnection = (input: unknown): Readonly<Record<string, string>> => {
+export function normalizeConnection(input: unknown): Readonly<Record<string, string>> {
   if (typeof input !== "object" || input === null) return {}
   const out: Record<string, string> = {}
   for (const [field, rule] of connectionFields) {
@@ -111,7 +117,7 @@ export const normalizeConnection = (input: unknown): Readonly<Record<string, str
  *
  * @since 0.1.0
  */
-export const connectionProblems = (input: unknown): ReadonlyArray<{ readonly field: string; readonly rule: string }> => {
+export function connectionProblems(input: unknown): ReadonlyArray<{ readonly field: string; readonly rule: string }> {
   if (typeof input !== "object" || input === null) return []
   const problems: Array<{ field: string; rule: string }> = []
   for (const [field, rule] of connectionFields) {

@@ -7,13 +7,21 @@
  * as the schema itself: passed to `Schema.decodeUnknown`, nested in another schema, piped, annotated.
  * A lazy schema nested in another lazy one is built when the outer one is.
  *
+ * The builders are written as `function` expressions, not arrow functions: V8 fully parses every arrow
+ * function at a module's top level when the module is compiled (it pre-parses only a `function`'s body,
+ * there), so an arrow builder would cost its whole text in parsing at import, for a schema that the
+ * program may never build (see `packages/bench/src/startup/decompose.ts`). The same holds for every
+ * function an SDK module declares at its top level.
+ *
  * @example
  * ```ts
  * import * as Lazy from "@effect-sogni/core/Lazy"
  * import * as Schema from "effect/Schema"
  *
  * // nothing is constructed at import
- * export const Point = Lazy.schema(() => Schema.Struct({ x: Schema.Number, y: Schema.Number }))
+ * export const Point = Lazy.schema(function() {
+ *   return Schema.Struct({ x: Schema.Number, y: Schema.Number })
+ * })
  *
  * // built here, on the first read
  * Schema.decodeUnknownSync(Point)({ x: 1, y: 2 })
@@ -38,7 +46,7 @@ import * as Effect from "effect/Effect"
  *
  * @since 0.2.0
  */
-export const loadOnce = <A>(load: () => Promise<A>): Effect.Effect<A> => {
+export function loadOnce<A>(load: () => Promise<A>): Effect.Effect<A> {
   let loaded: { readonly module: A } | undefined
   const importing = Effect.promise(() =>
     load().then((module) => {
@@ -54,7 +62,7 @@ export const loadOnce = <A>(load: () => Promise<A>): Effect.Effect<A> => {
  *
  * @since 0.2.0
  */
-export const memo = <A>(build: () => A): () => A => {
+export function memo<A>(build: () => A): () => A {
   let built = false
   let value: A
   return () => {
@@ -73,10 +81,11 @@ export const memo = <A>(build: () => A): () => A => {
  *
  * @since 0.2.0
  */
-export const schema = <A extends object>(build: () => A): A =>
+export function schema<A extends object>(build: () => A): A {
   // an arrow function as target: `typeof` answers "function" as it does for a schema (a class), and
   // it has no non-configurable own keys that the forwarded `ownKeys` would have to report
-  new Proxy((() => undefined) as unknown as A, new Forwarder(build) as ProxyHandler<A>)
+  return new Proxy((() => undefined) as unknown as A, new Forwarder(build) as ProxyHandler<A>)
+}
 
 /**
  * The stand-in's traps. One small object per lazy value, its traps shared on the prototype: a module
@@ -138,9 +147,9 @@ class Forwarder<A extends object> {
  * import * as Schema from "effect/Schema"
  *
  * // nothing but the stand-in is built at import
- * export class Refused extends Lazy.schemaClass(() =>
- *   Schema.TaggedError<Refused>()("Refused", { reason: Schema.String })
- * ) {}
+ * export class Refused extends Lazy.schemaClass(function() {
+ *   return Schema.TaggedError<Refused>()("Refused", { reason: Schema.String })
+ * }) {}
  *
  * // built here, on the first construction
  * const error = new Refused({ reason: "quota" })
@@ -149,7 +158,7 @@ class Forwarder<A extends object> {
  * @since 0.2.0
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const schemaClass = <C extends abstract new(...args: Array<any>) => object>(build: () => C): C => {
+export function schemaClass<C extends abstract new(...args: Array<any>) => object>(build: () => C): C {
   // a plain function is a constructor with a `prototype` of its own: a subclass reads that object at its
   // declaration, and it is linked to the built class's prototype when the class is built
   const placeholder = function() {} as unknown as C

@@ -77,7 +77,7 @@ export type Decoder<A> = (data: unknown) => Either.Either<A, string>
  *
  * @since 0.2.0
  */
-export const decoder = <A, I>(schema: Schema.Schema<A, I, never>): Decoder<A> => {
+export function decoder<A, I>(schema: Schema.Schema<A, I, never>): Decoder<A> {
   // compiled on the first answer, not where the decoder is declared (often at a module's top level)
   let decode: ((u: unknown) => Either.Either<A, ParseResult.ParseError>) | undefined
   return (data) => Either.mapLeft((decode ??= Schema.decodeUnknownEither(schema))(data), RestClient.formatIssues)
@@ -285,10 +285,11 @@ export const make: Effect.Effect<
   } satisfies LeanRestService
 })
 
-const failureOf = <A>(exit: Exit.Exit<A, RestError>, fallback: RestError): RestError =>
-  Exit.isFailure(exit) ? Option.getOrElse(Cause.failureOption(exit.cause), () => fallback) : fallback
+function failureOf<A>(exit: Exit.Exit<A, RestError>, fallback: RestError): RestError {
+  return Exit.isFailure(exit) ? Option.getOrElse(Cause.failureOption(exit.cause), () => fallback) : fallback
+}
 
-const mergeHeaders = (extra: HeadersInit, own: Record<string, string>): Record<string, string> => {
+function mergeHeaders(extra: HeadersInit, own: Record<string, string>): Record<string, string> {
   const merged: Record<string, string> = {}
   new globalThis.Headers(extra).forEach((value, name) => (merged[name] = value))
   for (const name in own) merged[name.toLowerCase()] = own[name]!
@@ -296,17 +297,19 @@ const mergeHeaders = (extra: HeadersInit, own: Record<string, string>): Record<s
 }
 
 /** A fetch rejection as the REST boundary reports it (the underlying cause's message, never the request). */
-const transportError = (url: string, cause: unknown): SogniTransportError =>
-  new SogniTransportError({
+function transportError(url: string, cause: unknown): SogniTransportError {
+  return new SogniTransportError({
     reason: "Connect",
     message: `GET ${url}: ${RestClient.describeFetchFailure(cause) ?? "Transport"}`,
     ...(cause !== undefined ? { cause } : {})
   })
+}
 
 /** A success body: JSON, a `{status: "success", data}` envelope (`enveloped`) or bare JSON, read by `decode`. */
-const readBody = <A>(url: string, enveloped: boolean, text: string, decode: Decoder<A>): Either.Either<A, RestError> =>
-  RestClient.parseJsonText(text).pipe(
+function readBody<A>(url: string, enveloped: boolean, text: string, decode: Decoder<A>): Either.Either<A, RestError> {
+  return RestClient.parseJsonText(text).pipe(
     Either.flatMap((json) => enveloped ? RestClient.envelopeData(json) : Either.right(json)),
     Either.flatMap((data) => Either.mapLeft(decode(data), (shape) => `unexpected response shape: ${shape}`)),
     Either.mapLeft((problem) => RestClient.decodeFailure("GET", url, problem))
   )
+}

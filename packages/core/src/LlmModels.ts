@@ -44,8 +44,8 @@ export interface LlmModel {
  *
  * @since 0.2.0
  */
-export const fromPayload = (payload: Protocol.SwarmLLMModels): ReadonlyArray<LlmModel> =>
-  Object.entries(payload).map(([id, value]): LlmModel => {
+export function fromPayload(payload: Protocol.SwarmLLMModels): ReadonlyArray<LlmModel> {
+  return Object.entries(payload).map(([id, value]): LlmModel => {
     const info = typeof value === "number" ? { workers: value } : value
     const out = (info as { maxOutputTokens?: unknown }).maxOutputTokens
     const maxContext = (info as { maxContextLength?: unknown }).maxContextLength
@@ -59,14 +59,16 @@ export const fromPayload = (payload: Protocol.SwarmLLMModels): ReadonlyArray<Llm
       info
     }
   })
+}
 
 /**
  * Whether the socket has received a model list yet.
  *
  * @since 0.2.0
  */
-export const known = (socket: SogniSocket.SogniSocketService): Effect.Effect<boolean> =>
-  Effect.map(SubscriptionRef.get(socket.latest.swarmLLMModels), Option.isSome)
+export function known(socket: SogniSocket.SogniSocketService): Effect.Effect<boolean> {
+  return Effect.map(SubscriptionRef.get(socket.latest.swarmLLMModels), Option.isSome)
+}
 
 /**
  * A view of the socket's latest model list as decoded models (empty until the first push), kept up to
@@ -74,10 +76,10 @@ export const known = (socket: SogniSocket.SogniSocketService): Effect.Effect<boo
  *
  * @since 0.2.0
  */
-export const follow = (
+export function follow(
   socket: SogniSocket.SogniSocketService
-): Effect.Effect<SubscriptionRef.SubscriptionRef<ReadonlyArray<LlmModel>>, never, Scope.Scope> =>
-  Effect.gen(function*() {
+): Effect.Effect<SubscriptionRef.SubscriptionRef<ReadonlyArray<LlmModel>>, never, Scope.Scope> {
+  return Effect.gen(function*() {
     const initial = yield* SubscriptionRef.get(socket.latest.swarmLLMModels)
     const models = yield* SubscriptionRef.make<ReadonlyArray<LlmModel>>(Option.match(initial, { onNone: () => [], onSome: fromPayload }))
     yield* socket.latest.swarmLLMModels.changes.pipe(
@@ -87,3 +89,4 @@ export const follow = (
     )
     return models
   })
+}

@@ -71,7 +71,7 @@ interface ClientParts {
  * A client that builds the platform's fetch client (in `context`) on its first request and sends through it.
  * It carries the platform client's `preprocess`/`postprocess`, so the platform's combinators accept it.
  */
-const fetchOnFirstRequest = (context: Context.Context<never>): PlatformHttpClient.HttpClient => {
+function fetchOnFirstRequest(context: Context.Context<never>): PlatformHttpClient.HttpClient {
   let built: (PlatformHttpClient.HttpClient & ClientParts) | undefined
   const client = Effect.suspend(() =>
     built !== undefined ? Effect.succeed(built) : Effect.flatMap(

@@ -29,7 +29,9 @@ import { TokenType } from "./internal/protocol/billing.js"
 // ---------------------------------------------------------------------------------------------
 
 /** @since 0.1.0 */
-export const Network = /* @__PURE__ */ Lazy.schema(() => Schema.Literal("fast", "relaxed"))
+export const Network = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Literal("fast", "relaxed")
+})
 /** @since 0.1.0 */
 export type Network = typeof Network.Type
 
@@ -37,8 +39,8 @@ export type Network = typeof Network.Type
 export const DecimalString = Schema.String
 
 /** @since 0.1.0 */
-export const Balance = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct({
+export const Balance = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({
     settled: DecimalString,
     credit: DecimalString,
     debit: DecimalString,
@@ -47,21 +49,27 @@ export const Balance = /* @__PURE__ */ Lazy.schema(() =>
     fastUnclaimed: Schema.optional(DecimalString),
     premiumCredit: Schema.optional(DecimalString)
   })
-)
+})
 /** @since 0.1.0 */
 export type Balance = typeof Balance.Type
 
 /** @since 0.1.0 */
-export const Balances = /* @__PURE__ */ Lazy.schema(() => Schema.Struct({ sogni: Balance, spark: Balance }))
+export const Balances = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({ sogni: Balance, spark: Balance })
+})
 /** @since 0.1.0 */
 export type Balances = typeof Balances.Type
 
-const OptionalNullableNumber = /* @__PURE__ */ Lazy.schema(() => Schema.optional(Schema.NullOr(Schema.Number)))
-const OptionalNullableString = /* @__PURE__ */ Lazy.schema(() => Schema.optional(Schema.NullOr(Schema.String)))
+const OptionalNullableNumber = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.optional(Schema.NullOr(Schema.Number))
+})
+const OptionalNullableString = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.optional(Schema.NullOr(Schema.String))
+})
 
 /** A job inside a recovery snapshot or a project record (socket.md §8.2, rest.md §5.1). @since 0.1.0 */
-export const RecoveredWorkerJob = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct(
+export const RecoveredWorkerJob = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct(
     {
       imgID: Schema.optional(Schema.String),
       id: Schema.optional(Schema.String),
@@ -85,13 +93,13 @@ export const RecoveredWorkerJob = /* @__PURE__ */ Lazy.schema(() =>
     },
     { key: Schema.String, value: Schema.Unknown }
   )
-)
+})
 /** @since 0.1.0 */
 export type RecoveredWorkerJob = typeof RecoveredWorkerJob.Type
 
 /** Raw project statuses used by recovery snapshots and project records. @since 0.1.0 */
-export const RawProjectStatus = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Literal(
+export const RawProjectStatus = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Literal(
     "pending",
     "authorized",
     "active",
@@ -102,13 +110,13 @@ export const RawProjectStatus = /* @__PURE__ */ Lazy.schema(() =>
     "errored",
     "cancelled"
   )
-)
+})
 /** @since 0.1.0 */
 export type RawProjectStatus = typeof RawProjectStatus.Type
 
 /** A project in `authenticated.activeProjects` / `unclaimedCompletedProjects` (socket.md §8.2). @since 0.1.0 */
-export const RecoveredProject = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct(
+export const RecoveredProject = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct(
     {
       id: Schema.String,
       appId: Schema.optional(Schema.String),
@@ -134,20 +142,22 @@ export const RecoveredProject = /* @__PURE__ */ Lazy.schema(() =>
     },
     { key: Schema.String, value: Schema.Unknown }
   )
-)
+})
 /** @since 0.1.0 */
 export type RecoveredProject = typeof RecoveredProject.Type
 
 /** Arrays that are not arrays count as empty, as in the official client. */
-const LenientProjectArray = /* @__PURE__ */ Lazy.schema(() => Schema.optionalWith(Schema.Array(RecoveredProject), { default: () => [] }))
+const LenientProjectArray = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.optionalWith(Schema.Array(RecoveredProject), { default: () => [] })
+})
 
 // ---------------------------------------------------------------------------------------------
 // Server → client events (socket.md §10)
 // ---------------------------------------------------------------------------------------------
 
 /** @since 0.1.0 */
-export const Authenticated = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct({
+export const Authenticated = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({
     id: Schema.optional(Schema.String),
     clientType: Schema.optional(Schema.String),
     username: Schema.optional(Schema.String),
@@ -168,7 +178,7 @@ export const Authenticated = /* @__PURE__ */ Lazy.schema(() =>
     freeSparkLocked: Schema.optional(Schema.Boolean),
     freeSparkUnlockPath: Schema.optional(Schema.String)
   })
-)
+})
 /** @since 0.1.0 */
 export type Authenticated = typeof Authenticated.Type
 
@@ -178,33 +188,39 @@ export const BalanceUpdate = Balances
 export type BalanceUpdate = Balances
 
 /** `{modelId: workerCount}` for the connection's network. @since 0.1.0 */
-export const SwarmModels = /* @__PURE__ */ Lazy.schema(() => Schema.Record({ key: Schema.String, value: Schema.Number }))
+export const SwarmModels = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Record({ key: Schema.String, value: Schema.Number })
+})
 /** @since 0.1.0 */
 export type SwarmModels = typeof SwarmModels.Type
 
 /** LLM catalog: a worker count (legacy) or a model-info object per id. @since 0.1.0 */
-export const SwarmLLMModels = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Record({
+export const SwarmLLMModels = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Record({
     key: Schema.String,
     value: Schema.Union(
       Schema.Number,
       Schema.Struct({ workers: Schema.Number }, { key: Schema.String, value: Schema.Unknown })
     )
   })
-)
+})
 /** @since 0.1.0 */
 export type SwarmLLMModels = typeof SwarmLLMModels.Type
 
 /** @since 0.1.0 */
-export const ChangeNetworkEvent = /* @__PURE__ */ Lazy.schema(() => Schema.Struct({ network: Network }))
+export const ChangeNetworkEvent = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({ network: Network })
+})
 /** @since 0.1.0 */
 export type ChangeNetworkEvent = typeof ChangeNetworkEvent.Type
 
-const Preparation = /* @__PURE__ */ Lazy.schema(() => Schema.Struct({ phase: Schema.String }, { key: Schema.String, value: Schema.Unknown }))
+const Preparation = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({ phase: Schema.String }, { key: Schema.String, value: Schema.Unknown })
+})
 
 /** @since 0.1.0 */
-export const JobStateQueued = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct({
+export const JobStateQueued = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({
     type: Schema.Literal("queued"),
     jobID: Schema.String,
     queuePosition: Schema.optional(Schema.Number),
@@ -213,62 +229,64 @@ export const JobStateQueued = /* @__PURE__ */ Lazy.schema(() =>
     modelId: Schema.optional(Schema.String),
     estimatedCost: Schema.optional(Schema.String)
   })
-)
+})
 /** @since 0.1.0 */
-export const JobStatePending = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct({
+export const JobStatePending = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({
     type: Schema.Literal("pending"),
     jobID: Schema.String,
     modelId: Schema.optional(Schema.String),
     estimatedCost: Schema.optional(Schema.String)
   })
-)
+})
 /** @since 0.1.0 */
-export const JobStateAssigned = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct({
+export const JobStateAssigned = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({
     type: Schema.Literal("assigned"),
     jobID: Schema.String,
     workerName: Schema.optional(Schema.String)
   })
-)
+})
 /**
  * Fields a worker reports when it takes a job (both `initiatingModel` and `jobStarted`), built with the
  * first of those schemas (not at import).
  */
-const workerJobFields = /* @__PURE__ */ Lazy.memo(() => ({
-  jobID: Schema.String,
-  imgID: Schema.optional(Schema.String),
-  workerName: Schema.optional(Schema.String),
-  positivePrompt: Schema.optional(Schema.String),
-  negativePrompt: Schema.optional(Schema.String),
-  jobIndex: Schema.optional(Schema.Number)
-}))
+const workerJobFields = /* @__PURE__ */ Lazy.memo(function() {
+  return {
+    jobID: Schema.String,
+    imgID: Schema.optional(Schema.String),
+    workerName: Schema.optional(Schema.String),
+    positivePrompt: Schema.optional(Schema.String),
+    negativePrompt: Schema.optional(Schema.String),
+    jobIndex: Schema.optional(Schema.Number)
+  }
+})
 /** @since 0.1.0 */
-export const JobStateInitiatingModel = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct({
+export const JobStateInitiatingModel = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({
     type: Schema.Literal("initiatingModel"),
     ...workerJobFields(),
     preparation: Schema.optional(Preparation)
   })
-)
+})
 /** @since 0.1.0 */
-export const JobStateJobStarted = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct({
+export const JobStateJobStarted = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({
     type: Schema.Literal("jobStarted"),
     ...workerJobFields()
   })
-)
+})
 /** @since 0.1.0 */
-export const JobStateJobCompleted = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct({
+export const JobStateJobCompleted = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({
     type: Schema.Literal("jobCompleted"),
     jobID: Schema.String
   })
-)
+})
 
 /** `jobState`, discriminated by `type` (socket.md §10.4). @since 0.1.0 */
-export const JobState = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Union(
+export const JobState = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Union(
     JobStateQueued,
     JobStatePending,
     JobStateAssigned,
@@ -276,13 +294,13 @@ export const JobState = /* @__PURE__ */ Lazy.schema(() =>
     JobStateJobStarted,
     JobStateJobCompleted
   )
-)
+})
 /** @since 0.1.0 */
 export type JobState = typeof JobState.Type
 
 /** @since 0.1.0 */
-export const JobProgress = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct({
+export const JobProgress = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({
     jobID: Schema.String,
     imgID: Schema.optional(Schema.String),
     step: Schema.optional(Schema.Number),
@@ -293,24 +311,24 @@ export const JobProgress = /* @__PURE__ */ Lazy.schema(() =>
     etaMin: Schema.optional(Schema.Number),
     etaMax: Schema.optional(Schema.Number)
   })
-)
+})
 /** @since 0.1.0 */
 export type JobProgress = typeof JobProgress.Type
 
 /** @since 0.1.0 */
-export const JobETA = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct({
+export const JobETA = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({
     jobID: Schema.String,
     imgID: Schema.optional(Schema.String),
     etaSeconds: Schema.Number
   })
-)
+})
 /** @since 0.1.0 */
 export type JobETA = typeof JobETA.Type
 
 /** @since 0.1.0 */
-export const JobResult = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct(
+export const JobResult = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct(
     {
       jobID: Schema.String,
       imgID: Schema.String,
@@ -331,12 +349,14 @@ export const JobResult = /* @__PURE__ */ Lazy.schema(() =>
     },
     { key: Schema.String, value: Schema.Unknown }
   )
-)
+})
 /** @since 0.1.0 */
 export type JobResult = typeof JobResult.Type
 
 /** A failure code: numeric or a string tag. @since 0.1.0 */
-export const ErrorCode = /* @__PURE__ */ Lazy.schema(() => Schema.Union(Schema.Number, Schema.String))
+export const ErrorCode = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Union(Schema.Number, Schema.String)
+})
 
 /**
  * What a refusal adds when the account's plan is the reason (socket.md §10.8, chat.md §3): whether a
@@ -345,20 +365,20 @@ export const ErrorCode = /* @__PURE__ */ Lazy.schema(() => Schema.Union(Schema.N
  *
  * @since 0.2.0
  */
-export const PlanLimit = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct({
+export const PlanLimit = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({
     subscriptionLimit: Schema.optional(Schema.Boolean),
     requiredPlans: Schema.optional(Schema.Array(Schema.String)),
     feature: Schema.optional(Schema.String),
     limitation: Schema.optional(Schema.String)
   })
-)
+})
 /** @since 0.2.0 */
 export type PlanLimit = typeof PlanLimit.Type
 
 /** `jobError` from the server: with `imgID` a job failed, without it the whole project did. @since 0.1.0 */
-export const JobError = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct({
+export const JobError = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({
     jobID: Schema.String,
     imgID: Schema.optional(Schema.String),
     isFromWorker: Schema.optional(Schema.Boolean),
@@ -368,13 +388,13 @@ export const JobError = /* @__PURE__ */ Lazy.schema(() =>
     // socket.md leaves its type open: read whatever the server sends
     subscriptionLimit: Schema.optional(Schema.Unknown)
   })
-)
+})
 /** @since 0.1.0 */
 export type JobError = typeof JobError.Type
 
 /** @since 0.1.0 */
-export const JobRetry = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct({
+export const JobRetry = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({
     jobID: Schema.String,
     imgID: Schema.String,
     jobIndex: Schema.optional(Schema.Number),
@@ -384,35 +404,35 @@ export const JobRetry = /* @__PURE__ */ Lazy.schema(() =>
     error: Schema.optional(ErrorCode),
     error_message: Schema.optional(Schema.String)
   })
-)
+})
 /** @since 0.1.0 */
 export type JobRetry = typeof JobRetry.Type
 
 /** @since 0.1.0 */
-export const ArtistCancelConfirmation = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct({
+export const ArtistCancelConfirmation = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({
     jobID: Schema.String,
     didCancel: Schema.Boolean,
     error_message: Schema.optional(Schema.String)
   })
-)
+})
 /** @since 0.1.0 */
 export type ArtistCancelConfirmation = typeof ArtistCancelConfirmation.Type
 
 /** @since 0.1.0 */
-export const Usage = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct({
+export const Usage = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({
     prompt_tokens: Schema.Number,
     completion_tokens: Schema.Number,
     total_tokens: Schema.optional(Schema.Number)
   })
-)
+})
 /** @since 0.1.0 */
 export type Usage = typeof Usage.Type
 
 /** @since 0.1.0 */
-export const ToolCallDelta = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct({
+export const ToolCallDelta = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({
     index: Schema.Number,
     id: Schema.optional(Schema.String),
     type: Schema.optional(Schema.String),
@@ -420,13 +440,13 @@ export const ToolCallDelta = /* @__PURE__ */ Lazy.schema(() =>
       Schema.Struct({ name: Schema.optional(Schema.String), arguments: Schema.optional(Schema.String) })
     )
   })
-)
+})
 /** @since 0.1.0 */
 export type ToolCallDelta = typeof ToolCallDelta.Type
 
 /** @since 0.1.0 */
-export const JobTokens = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct({
+export const JobTokens = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({
     jobID: Schema.String,
     content: Schema.optional(Schema.NullOr(Schema.String)),
     role: Schema.optional(Schema.NullOr(Schema.String)),
@@ -434,13 +454,13 @@ export const JobTokens = /* @__PURE__ */ Lazy.schema(() =>
     usage: Schema.optional(Usage),
     tool_calls: Schema.optional(Schema.Array(ToolCallDelta))
   })
-)
+})
 /** @since 0.1.0 */
 export type JobTokens = typeof JobTokens.Type
 
 /** @since 0.1.0 */
-export const LLMJobCost = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct({
+export const LLMJobCost = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({
     costInUSD: Schema.optional(Schema.String),
     costInToken: Schema.optional(Schema.String),
     costInSogni: Schema.optional(Schema.String),
@@ -448,24 +468,24 @@ export const LLMJobCost = /* @__PURE__ */ Lazy.schema(() =>
     inputTokens: Schema.optional(Schema.Number),
     outputTokens: Schema.optional(Schema.Number)
   })
-)
+})
 
 /** @since 0.1.0 */
-export const LLMJobResult = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct({
+export const LLMJobResult = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({
     jobID: Schema.String,
     usage: Schema.optional(Usage),
     timeTaken: Schema.optional(Schema.Number),
     cost: Schema.optional(LLMJobCost),
     workerName: Schema.optional(Schema.String)
   })
-)
+})
 /** @since 0.1.0 */
 export type LLMJobResult = typeof LLMJobResult.Type
 
 /** @since 0.1.0 */
-export const LLMJobError = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct({
+export const LLMJobError = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({
     jobID: Schema.String,
     error: Schema.String,
     error_code: Schema.optional(Schema.String),
@@ -473,42 +493,46 @@ export const LLMJobError = /* @__PURE__ */ Lazy.schema(() =>
     workerName: Schema.optional(Schema.String),
     ...PlanLimit.fields
   })
-)
+})
 /** @since 0.1.0 */
 export type LLMJobError = typeof LLMJobError.Type
 
 /** @since 0.1.0 */
-export const SubscriptionFlags = /* @__PURE__ */ Lazy.schema(() => Schema.Record({ key: Schema.String, value: Schema.Boolean }))
+export const SubscriptionFlags = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Record({ key: Schema.String, value: Schema.Boolean })
+})
 
 /** @since 0.1.0 */
-export const SocketEventSubscriptionsUpdated = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct({
+export const SocketEventSubscriptionsUpdated = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({
     socketEventSubscriptions: Schema.Record({ key: Schema.String, value: Schema.Boolean })
   })
-)
+})
 /** @since 0.1.0 */
 export type SocketEventSubscriptionsUpdated = typeof SocketEventSubscriptionsUpdated.Type
 
 /** @since 0.1.0 */
-export const ToastMessage = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct({
+export const ToastMessage = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({
     type: Schema.String,
     message: Schema.String,
     autoClose: Schema.optional(Schema.Number),
     stickyID: Schema.optional(Schema.Unknown)
   })
-)
+})
 
 /** @since 0.1.0 */
-export const AppAlert = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct(
+export const AppAlert = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct(
     { id: Schema.String, kind: Schema.String, severity: Schema.String, title: Schema.String },
     { key: Schema.String, value: Schema.Unknown }
   )
-)
+})
 
 /** Open-ended account pushes, kept as records. */
-const Opaque = /* @__PURE__ */ Lazy.schema(() => Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+const Opaque = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Record({ key: Schema.String, value: Schema.Unknown })
+})
 
 /**
  * Every server → client event, by frame `type`.
@@ -580,8 +604,8 @@ export type ServerEventOf<K extends ServerEventType> = Extract<ServerEvent, { re
  *
  * @since 0.1.0
  */
-export const JobRequest = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct(
+export const JobRequest = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct(
     {
       jobID: Schema.String,
       keyFrames: Schema.Array(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
@@ -595,28 +619,30 @@ export const JobRequest = /* @__PURE__ */ Lazy.schema(() =>
     },
     { key: Schema.String, value: Schema.Unknown }
   )
-)
+})
 /** @since 0.1.0 */
 export type JobRequest = typeof JobRequest.Type
 
 /** The cancel message (a client `jobError`). @since 0.1.0 */
-export const CancelProject = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct({
+export const CancelProject = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({
     jobID: Schema.String,
     error: Schema.Literal("artistCanceled"),
     error_message: Schema.String,
     isFromWorker: Schema.Literal(false)
   })
-)
+})
 /** @since 0.1.0 */
 export type CancelProject = typeof CancelProject.Type
 
 /** @since 0.1.0 */
-export const NameOrNames = /* @__PURE__ */ Lazy.schema(() => Schema.Union(Schema.String, Schema.Array(Schema.String)))
+export const NameOrNames = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Union(Schema.String, Schema.Array(Schema.String))
+})
 
 /** @since 0.1.0 */
-export const SetSocketEventSubscriptions = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct({
+export const SetSocketEventSubscriptions = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({
     subscriptions: Schema.optional(SubscriptionFlags),
     subscribe: Schema.optional(NameOrNames),
     unsubscribe: Schema.optional(NameOrNames),
@@ -624,13 +650,13 @@ export const SetSocketEventSubscriptions = /* @__PURE__ */ Lazy.schema(() =>
     event: Schema.optional(Schema.String),
     enabled: Schema.optional(Schema.Boolean)
   })
-)
+})
 /** @since 0.1.0 */
 export type SetSocketEventSubscriptions = typeof SetSocketEventSubscriptions.Type
 
 /** `llmJobRequest` (chat.md §2): core checks the envelope; chat owns the rest. @since 0.1.0 */
-export const LLMJobRequest = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct(
+export const LLMJobRequest = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct(
     {
       jobID: Schema.String,
       type: Schema.Literal("llm"),
@@ -639,12 +665,14 @@ export const LLMJobRequest = /* @__PURE__ */ Lazy.schema(() =>
     },
     { key: Schema.String, value: Schema.Unknown }
   )
-)
+})
 /** @since 0.1.0 */
 export type LLMJobRequest = typeof LLMJobRequest.Type
 
 /** @since 0.1.0 */
-export const LLMJobCancel = /* @__PURE__ */ Lazy.schema(() => Schema.Struct({ jobID: Schema.String }))
+export const LLMJobCancel = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({ jobID: Schema.String })
+})
 /** @since 0.1.0 */
 export type LLMJobCancel = typeof LLMJobCancel.Type
 
@@ -687,19 +715,21 @@ export interface FrameSkip {
   readonly message: string
 }
 
-const skip = (reason: FrameSkip["reason"], message: string, type?: string): FrameSkip => ({
-  _tag: "FrameSkip",
-  reason,
-  type,
-  message
-})
+function skip(reason: FrameSkip["reason"], message: string, type?: string): FrameSkip {
+  return {
+    _tag: "FrameSkip",
+    reason,
+    type,
+    message
+  }
+}
 
 const hasBuffer = typeof globalThis.Buffer === "function"
 const textDecoder = new TextDecoder()
 const textEncoder = new TextEncoder()
 
 /** base64 of the UTF-8 bytes of `text`. @since 0.1.0 */
-export const base64OfText = (text: string): string => {
+export function base64OfText(text: string): string {
   if (hasBuffer) return Buffer.from(text, "utf8").toString("base64")
   const bytes = textEncoder.encode(text)
   let binary = ""
@@ -708,7 +738,7 @@ export const base64OfText = (text: string): string => {
 }
 
 /** UTF-8 text of base64 `data` (standard alphabet, padding optional). @since 0.1.0 */
-export const textOfBase64 = (data: string): string => {
+export function textOfBase64(data: string): string {
   if (hasBuffer) return Buffer.from(data, "base64").toString("utf8")
   const binary = atob(data)
   const bytes = new Uint8Array(binary.length)
@@ -725,8 +755,9 @@ const LOWER = /[a-z]/
  *
  * @since 0.1.0
  */
-export const encodeFrame = (type: string, payload: unknown): string =>
-  `{"type":${JSON.stringify(type)},"data":"${base64OfText(JSON.stringify(payload))}"}`
+export function encodeFrame(type: string, payload: unknown): string {
+  return `{"type":${JSON.stringify(type)},"data":"${base64OfText(JSON.stringify(payload))}"}`
+}
 
 /**
  * Parses the outer frame and its inner JSON, without checking the payload's shape. Top-level `jobID` and
@@ -734,18 +765,21 @@ export const encodeFrame = (type: string, payload: unknown): string =>
  *
  * @since 0.1.0
  */
-export const decodeEnvelope = (
+export function decodeEnvelope(
   raw: string | Uint8Array
-): Either.Either<{ readonly type: string; readonly payload: unknown }, FrameSkip> => {
+): Either.Either<{ readonly type: string; readonly payload: unknown }, FrameSkip> {
   const result = parseEnvelope(raw, true)
   return isFrameSkip(result) ? Either.left(result) : Either.right(result)
 }
 
-const isFrameSkip = (u: unknown): u is FrameSkip => (u as { _tag?: unknown })._tag === "FrameSkip"
+function isFrameSkip(u: unknown): u is FrameSkip {
+  return (u as { _tag?: unknown })._tag === "FrameSkip"
+}
 
 /** UTF-8 text of a binary frame: Node's `Buffer` decodes its own bytes without `TextDecoder`'s per-call setup. */
-const textOfBytes = (bytes: Uint8Array): string =>
-  hasBuffer && Buffer.isBuffer(bytes) ? bytes.toString("utf8") : textDecoder.decode(bytes)
+function textOfBytes(bytes: Uint8Array): string {
+  return hasBuffer && Buffer.isBuffer(bytes) ? bytes.toString("utf8") : textDecoder.decode(bytes)
+}
 
 // The envelope as the server writes it, around its type and its data: `{"type":"` type `","data":"` data `"}`.
 const ENVELOPE_HEAD = "{\"type\":\""
@@ -762,7 +796,7 @@ const SCRATCH_BYTES = 16 * 1024
 let scratch: Buffer | undefined
 
 /** A type as JSON would read it: no escape and no control character (the closing quote ends it). */
-const isPlainType = (text: string, from: number, to: number): boolean => {
+function isPlainType(text: string, from: number, to: number): boolean {
   for (let i = from; i < to; i++) {
     const c = text.charCodeAt(i)
     if (c < 0x20 || c === 0x5c) return false
@@ -782,7 +816,7 @@ let serverFormType = ""
  * either, or with any other character outside the base64 alphabet, decodes to fewer bytes than its
  * length promises (the decoder skips such characters), which is checked, so such data goes the JSON way.
  */
-const serverForm = (text: string): string | undefined => {
+function serverForm(text: string): string | undefined {
   if (!text.startsWith(ENVELOPE_HEAD)) return undefined
   const typeEnd = text.indexOf("\"", TYPE_START)
   const dataStart = typeEnd + DATA_KEY_LENGTH
@@ -819,7 +853,7 @@ const serverForm = (text: string): string | undefined => {
  * upper-cased. An envelope in the server's own form is read without `JSON.parse` (see {@link serverForm});
  * any other goes through it.
  */
-const parseEnvelope = (raw: string | Uint8Array, jobIDs: boolean): { type: string; payload: unknown } | FrameSkip => {
+function parseEnvelope(raw: string | Uint8Array, jobIDs: boolean): { type: string; payload: unknown } | FrameSkip {
   const text = typeof raw === "string" ? raw : textOfBytes(raw)
   let type: string
   let data: string | undefined
@@ -863,10 +897,12 @@ const parseEnvelope = (raw: string | Uint8Array, jobIDs: boolean): { type: strin
  *
  * @since 0.1.0
  */
-export const normalizeIds = (payload: unknown): unknown => upperCaseIds(payload, true)
+export function normalizeIds(payload: unknown): unknown {
+  return upperCaseIds(payload, true)
+}
 
 /** Upper-cases a top-level `imgID` string, and `jobID` too when `jobID` is true (a copy when one changes). */
-const upperCaseIds = (payload: unknown, jobID: boolean): unknown => {
+function upperCaseIds(payload: unknown, jobID: boolean): unknown {
   if (typeof payload !== "object" || payload === null || Array.isArray(payload)) return payload
   const p = payload as Record<string, unknown>
   const job = p.jobID
@@ -881,15 +917,17 @@ const upperCaseIds = (payload: unknown, jobID: boolean): unknown => {
 }
 
 // iterative and bounded: a deeply nested payload must not overflow the stack while it is described
-const formatIssue = (e: ParseResult.ParseError) => Issues.formatIssue(e.issue)
+function formatIssue(e: ParseResult.ParseError) {
+  return Issues.formatIssue(e.issue)
+}
 
 /**
  * One decoder per message type, compiled on first use: building the parsers of the whole protocol at
  * import would cost every program the start-up time of message types it never sees.
  */
-const lazyDecoders = <K extends string, P extends Record<K, unknown>>(
+function lazyDecoders<K extends string, P extends Record<K, unknown>>(
   schemas: { readonly [T in K]: Schema.Schema<any, any> }
-): { readonly [T in K]: (u: unknown) => Either.Either<P[T], ParseResult.ParseError> } => {
+): { readonly [T in K]: (u: unknown) => Either.Either<P[T], ParseResult.ParseError> } {
   const compiled = new Map<string, (u: unknown) => Either.Either<unknown, ParseResult.ParseError>>()
   const decoders: Record<string, (u: unknown) => Either.Either<unknown, ParseResult.ParseError>> = {}
   for (const type of Object.keys(schemas)) {
@@ -909,41 +947,64 @@ const serverDecoders = lazyDecoders<ServerEventType, ServerEventPayloads>(Server
 
 const clientDecoders = lazyDecoders<ClientMessageType, ClientMessagePayloads>(ClientMessageSchemas)
 
-const isServerType = (t: string): t is ServerEventType => Object.prototype.hasOwnProperty.call(serverDecoders, t)
-const isClientType = (t: string): t is ClientMessageType => Object.prototype.hasOwnProperty.call(clientDecoders, t)
+function isServerType(t: string): t is ServerEventType {
+  return Object.prototype.hasOwnProperty.call(serverDecoders, t)
+}
+function isClientType(t: string): t is ClientMessageType {
+  return Object.prototype.hasOwnProperty.call(clientDecoders, t)
+}
 
 // Hot event types get a hand-written shape check that accepts exactly a subset of what their
 // schema accepts (property-tested against the schema); anything it does not accept goes through the
 // schema, which also produces the error message. This keeps per-frame decoding close to a bare
 // `JSON.parse` for the frames that dominate traffic (progress, job states, results, tokens).
-const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
-const optString = (u: unknown) => u === undefined || typeof u === "string"
-const optNullString = (u: unknown) => u === undefined || u === null || typeof u === "string"
-const optNumber = (u: unknown) => u === undefined || typeof u === "number"
-const optBoolean = (u: unknown) => u === undefined || typeof u === "boolean"
+function isObject(u: unknown): u is Record<string, unknown> {
+  return typeof u === "object" && u !== null && !Array.isArray(u)
+}
+function optString(u: unknown) {
+  return u === undefined || typeof u === "string"
+}
+function optNullString(u: unknown) {
+  return u === undefined || u === null || typeof u === "string"
+}
+function optNumber(u: unknown) {
+  return u === undefined || typeof u === "number"
+}
+function optBoolean(u: unknown) {
+  return u === undefined || typeof u === "boolean"
+}
 const jobStateTypes = new Set(["queued", "pending", "assigned", "initiatingModel", "jobStarted", "jobCompleted"])
-const isUsage = (u: unknown) =>
-  isObject(u) && typeof u.prompt_tokens === "number" && typeof u.completion_tokens === "number" &&
-  optNumber(u.total_tokens)
-const isToolCallDelta = (u: unknown) =>
-  isObject(u) && typeof u.index === "number" && optString(u.id) && optString(u.type) &&
-  (u.function === undefined ||
-    (isObject(u.function) && optString(u.function.name) && optString(u.function.arguments)))
+function isUsage(u: unknown) {
+  return isObject(u) && typeof u.prompt_tokens === "number" && typeof u.completion_tokens === "number" &&
+    optNumber(u.total_tokens)
+}
+function isToolCallDelta(u: unknown) {
+  return isObject(u) && typeof u.index === "number" && optString(u.id) && optString(u.type) &&
+    (u.function === undefined ||
+      (isObject(u.function) && optString(u.function.name) && optString(u.function.arguments)))
+}
 
-const isBalance = (u: unknown) =>
-  isObject(u) && typeof u.settled === "string" && typeof u.credit === "string" && typeof u.debit === "string" &&
-  typeof u.net === "string" && optString(u.relaxedUnclaimed) && optString(u.fastUnclaimed) && optString(u.premiumCredit)
-const isBalances = (u: unknown) => isObject(u) && isBalance(u.sogni) && isBalance(u.spark)
-const isEmptyArray = (u: unknown) => Array.isArray(u) && u.length === 0
+function isBalance(u: unknown) {
+  return isObject(u) && typeof u.settled === "string" && typeof u.credit === "string" && typeof u.debit === "string" &&
+    typeof u.net === "string" && optString(u.relaxedUnclaimed) && optString(u.fastUnclaimed) && optString(u.premiumCredit)
+}
+function isBalances(u: unknown) {
+  return isObject(u) && isBalance(u.sogni) && isBalance(u.spark)
+}
+function isEmptyArray(u: unknown) {
+  return Array.isArray(u) && u.length === 0
+}
 /** Every own value of a plain record passes `check` (what `Schema.Record` with string keys checks). */
-const everyValue = (u: unknown, check: (v: unknown) => boolean): boolean => {
+function everyValue(u: unknown, check: (v: unknown) => boolean): boolean {
   if (!isObject(u)) return false
   for (const key in u) {
     if (Object.prototype.hasOwnProperty.call(u, key) && !check(u[key])) return false
   }
   return true
 }
-const isLLMModelEntry = (v: unknown) => typeof v === "number" || (isObject(v) && typeof v.workers === "number")
+function isLLMModelEntry(v: unknown) {
+  return typeof v === "number" || (isObject(v) && typeof v.workers === "number")
+}
 
 /**
  * Hand-written shape checks by event type (see above). Besides the hot per-frame types, the frames every
@@ -956,46 +1017,59 @@ const isLLMModelEntry = (v: unknown) => typeof v === "number" || (isObject(v) &&
  * @internal
  */
 export const fastChecks: { readonly [K in ServerEventType]?: (u: unknown) => boolean } = {
-  authenticated: (u) =>
-    isObject(u) && optString(u.id) && optString(u.clientType) && optString(u.username) && optString(u.address) &&
-    optNumber(u.SID) && optNumber(u.clientSID) && optNumber(u.addressSID) && optNumber(u.balanceVersion) &&
-    (u.tokens === undefined || isBalances(u.tokens)) &&
-    // recovered projects (rare, and large schemas) go through the schema; so does a missing list, which it
-    // defaults to []
-    isEmptyArray(u.activeProjects) && isEmptyArray(u.unclaimedCompletedProjects) &&
-    (u.activeLLMJobIDs === undefined ||
-      (Array.isArray(u.activeLLMJobIDs) && u.activeLLMJobIDs.every((x) => typeof x === "string"))) &&
-    optBoolean(u.isMainnet) && optBoolean(u.accountWasMigrated) && optBoolean(u.hasUnclaimedAirdrop) &&
-    optBoolean(u.firstLoginAfterMigration) && optBoolean(u.freeSparkLocked) && optString(u.freeSparkUnlockPath),
+  authenticated: function(u) {
+    return isObject(u) && optString(u.id) && optString(u.clientType) && optString(u.username) && optString(u.address) &&
+      optNumber(u.SID) && optNumber(u.clientSID) && optNumber(u.addressSID) && optNumber(u.balanceVersion) &&
+      (u.tokens === undefined || isBalances(u.tokens)) &&
+      // recovered projects (rare, and large schemas) go through the schema; so does a missing list, which it
+      // defaults to []
+      isEmptyArray(u.activeProjects) && isEmptyArray(u.unclaimedCompletedProjects) &&
+      (u.activeLLMJobIDs === undefined ||
+        (Array.isArray(u.activeLLMJobIDs) && u.activeLLMJobIDs.every((x) => typeof x === "string"))) &&
+      optBoolean(u.isMainnet) && optBoolean(u.accountWasMigrated) && optBoolean(u.hasUnclaimedAirdrop) &&
+      optBoolean(u.firstLoginAfterMigration) && optBoolean(u.freeSparkLocked) && optString(u.freeSparkUnlockPath)
+  },
   balanceUpdate: isBalances,
-  changeNetwork: (u) => isObject(u) && (u.network === "fast" || u.network === "relaxed"),
-  swarmModels: (u) => everyValue(u, (v) => typeof v === "number"),
-  swarmLLMModels: (u) => everyValue(u, isLLMModelEntry),
-  jobProgress: (u) =>
-    isObject(u) && typeof u.jobID === "string" && optString(u.imgID) && optNumber(u.step) &&
-    optNumber(u.stepCount) && optNumber(u.progress) && optBoolean(u.hasImage) && optNumber(u.etaSeconds) &&
-    optNumber(u.etaMin) && optNumber(u.etaMax),
-  jobETA: (u) => isObject(u) && typeof u.jobID === "string" && optString(u.imgID) && typeof u.etaSeconds === "number",
-  jobState: (u) =>
-    isObject(u) && typeof u.type === "string" && jobStateTypes.has(u.type) && typeof u.jobID === "string" &&
-    optString(u.imgID) && optString(u.workerName) && optString(u.positivePrompt) && optString(u.negativePrompt) &&
-    optNumber(u.jobIndex) && optNumber(u.queuePosition) &&
-    (u.estimatedStartSeconds === undefined || u.estimatedStartSeconds === null ||
-      typeof u.estimatedStartSeconds === "number") &&
-    optString(u.queueStatus) && optString(u.modelId) && optString(u.estimatedCost) &&
-    (u.preparation === undefined || (isObject(u.preparation) && typeof u.preparation.phase === "string")),
-  jobResult: (u) =>
-    isObject(u) && typeof u.jobID === "string" && typeof u.imgID === "string" && optNumber(u.performedStepCount) &&
-    optString(u.lastSeed) && optBoolean(u.userCanceled) && optBoolean(u.triggeredNSFWFilter) &&
-    optBoolean(u.nsfwDetected) &&
-    (u.nsfwSources === undefined || (Array.isArray(u.nsfwSources) && u.nsfwSources.every((x) => typeof x === "string"))) &&
-    optNullString(u.resultUrl) && optNullString(u.resultKey) && optNullString(u.lastFrameUrl) &&
-    optNullString(u.lastFrameKey) && optString(u.outputFormat) && optNullString(u.videoUrl) &&
-    optNullString(u.videoFile) && optString(u.sha256),
-  jobTokens: (u) =>
-    isObject(u) && typeof u.jobID === "string" && optNullString(u.content) && optNullString(u.role) &&
-    optNullString(u.finishReason) && (u.usage === undefined || isUsage(u.usage)) &&
-    (u.tool_calls === undefined || (Array.isArray(u.tool_calls) && u.tool_calls.every(isToolCallDelta)))
+  changeNetwork: function(u) {
+    return isObject(u) && (u.network === "fast" || u.network === "relaxed")
+  },
+  swarmModels: function(u) {
+    return everyValue(u, (v) => typeof v === "number")
+  },
+  swarmLLMModels: function(u) {
+    return everyValue(u, isLLMModelEntry)
+  },
+  jobProgress: function(u) {
+    return isObject(u) && typeof u.jobID === "string" && optString(u.imgID) && optNumber(u.step) &&
+      optNumber(u.stepCount) && optNumber(u.progress) && optBoolean(u.hasImage) && optNumber(u.etaSeconds) &&
+      optNumber(u.etaMin) && optNumber(u.etaMax)
+  },
+  jobETA: function(u) {
+    return isObject(u) && typeof u.jobID === "string" && optString(u.imgID) && typeof u.etaSeconds === "number"
+  },
+  jobState: function(u) {
+    return isObject(u) && typeof u.type === "string" && jobStateTypes.has(u.type) && typeof u.jobID === "string" &&
+      optString(u.imgID) && optString(u.workerName) && optString(u.positivePrompt) && optString(u.negativePrompt) &&
+      optNumber(u.jobIndex) && optNumber(u.queuePosition) &&
+      (u.estimatedStartSeconds === undefined || u.estimatedStartSeconds === null ||
+        typeof u.estimatedStartSeconds === "number") &&
+      optString(u.queueStatus) && optString(u.modelId) && optString(u.estimatedCost) &&
+      (u.preparation === undefined || (isObject(u.preparation) && typeof u.preparation.phase === "string"))
+  },
+  jobResult: function(u) {
+    return isObject(u) && typeof u.jobID === "string" && typeof u.imgID === "string" && optNumber(u.performedStepCount) &&
+      optString(u.lastSeed) && optBoolean(u.userCanceled) && optBoolean(u.triggeredNSFWFilter) &&
+      optBoolean(u.nsfwDetected) &&
+      (u.nsfwSources === undefined || (Array.isArray(u.nsfwSources) && u.nsfwSources.every((x) => typeof x === "string"))) &&
+      optNullString(u.resultUrl) && optNullString(u.resultKey) && optNullString(u.lastFrameUrl) &&
+      optNullString(u.lastFrameKey) && optString(u.outputFormat) && optNullString(u.videoUrl) &&
+      optNullString(u.videoFile) && optString(u.sha256)
+  },
+  jobTokens: function(u) {
+    return isObject(u) && typeof u.jobID === "string" && optNullString(u.content) && optNullString(u.role) &&
+      optNullString(u.finishReason) && (u.usage === undefined || isUsage(u.usage)) &&
+      (u.tool_calls === undefined || (Array.isArray(u.tool_calls) && u.tool_calls.every(isToolCallDelta)))
+  }
 }
 
 /**
@@ -1003,10 +1077,10 @@ export const fastChecks: { readonly [K in ServerEventType]?: (u: unknown) => boo
  *
  * @since 0.1.0
  */
-export const decodeServerPayload = <K extends ServerEventType>(
+export function decodeServerPayload<K extends ServerEventType>(
   type: K,
   payload: unknown
-): Either.Either<ServerEventPayloads[K], FrameSkip> => {
+): Either.Either<ServerEventPayloads[K], FrameSkip> {
   const fast = fastChecks[type]
   if (fast !== undefined && fast(payload)) return Either.right(payload as ServerEventPayloads[K])
   return Either.mapLeft(serverDecoders[type](payload), (e) => skip("InvalidPayload", formatIssue(e), type))
@@ -1017,7 +1091,7 @@ export const decodeServerPayload = <K extends ServerEventType>(
  *
  * @since 0.1.0
  */
-export const decodeServerFrame = (raw: string | Uint8Array): Either.Either<ServerEvent, FrameSkip> => {
+export function decodeServerFrame(raw: string | Uint8Array): Either.Either<ServerEvent, FrameSkip> {
   const result = decodeServerFrameRaw(raw)
   return isFrameSkip(result) ? Either.left(result) : Either.right(result)
 }
@@ -1028,8 +1102,9 @@ export const decodeServerFrame = (raw: string | Uint8Array): Either.Either<Serve
  *
  * @since 0.1.0
  */
-export const decodeServerFrameRaw = (raw: string | Uint8Array): ServerEvent | FrameSkip =>
-  checkEnvelope(parseEnvelope(raw, true))
+export function decodeServerFrameRaw(raw: string | Uint8Array): ServerEvent | FrameSkip {
+  return checkEnvelope(parseEnvelope(raw, true))
+}
 
 /**
  * {@link decodeServerFrameRaw} with the top-level `jobID` left as the server wrote it (`imgID` is still
@@ -1039,8 +1114,9 @@ export const decodeServerFrameRaw = (raw: string | Uint8Array): ServerEvent | Fr
  *
  * @internal
  */
-export const decodeServerFrameUnrouted = (raw: string | Uint8Array): ServerEvent | FrameSkip =>
-  checkEnvelope(parseEnvelope(raw, false))
+export function decodeServerFrameUnrouted(raw: string | Uint8Array): ServerEvent | FrameSkip {
+  return checkEnvelope(parseEnvelope(raw, false))
+}
 
 // the fast checks by type in a Map: one lookup per frame, and no inherited property ("constructor",
 // "toString") can pass for a check
@@ -1049,7 +1125,7 @@ const fastCheckOf: ReadonlyMap<string, (u: unknown) => boolean> = /* @__PURE__ *
 )
 
 /** The payload check of a parsed envelope: the fast check of its type, else the type's schema. */
-const checkEnvelope = (envelope: { type: string; payload: unknown } | FrameSkip): ServerEvent | FrameSkip => {
+function checkEnvelope(envelope: { type: string; payload: unknown } | FrameSkip): ServerEvent | FrameSkip {
   if (isFrameSkip(envelope)) return envelope
   const type = envelope.type
   const fast = fastCheckOf.get(type)
@@ -1072,8 +1148,8 @@ export { isFrameSkip }
  *
  * @since 0.1.0
  */
-export const decodeClientFrame = (raw: string | Uint8Array): Either.Either<ClientMessage, FrameSkip> =>
-  Either.flatMap(decodeEnvelope(raw), ({ payload, type }) => {
+export function decodeClientFrame(raw: string | Uint8Array): Either.Either<ClientMessage, FrameSkip> {
+  return Either.flatMap(decodeEnvelope(raw), ({ payload, type }) => {
     if (!isClientType(type)) return Either.left(skip("UnknownType", `unknown message type ${type}`, type))
     const decoded: Either.Either<unknown, ParseResult.ParseError> = clientDecoders[type](payload)
     return Either.mapBoth(decoded, {
@@ -1081,13 +1157,14 @@ export const decodeClientFrame = (raw: string | Uint8Array): Either.Either<Clien
       onRight: (p) => ({ type, payload: p }) as ClientMessage
     })
   })
+}
 
 /**
  * Encodes a client message to its wire text. The payload is checked against its schema first.
  *
  * @since 0.1.0
  */
-export const encodeClientMessage = (message: ClientMessage): Either.Either<string, ParseResult.ParseError> => {
+export function encodeClientMessage(message: ClientMessage): Either.Either<string, ParseResult.ParseError> {
   const fast = fastClientEncoders[message.type]
   const encoded = fast === undefined ? undefined : fast(message.payload)
   if (encoded !== undefined) return Either.right(encodeFrame(message.type, encoded))
@@ -1109,8 +1186,12 @@ const jobRequestKeys: ReadonlyArray<string> = [
   "network",
   "appSource"
 ]
-const optTokenType = (u: unknown) => u === undefined || u === "spark" || u === "sogni"
-const optNetwork = (u: unknown) => u === undefined || u === "fast" || u === "relaxed"
+function optTokenType(u: unknown) {
+  return u === undefined || u === "spark" || u === "sogni"
+}
+function optNetwork(u: unknown) {
+  return u === undefined || u === "fast" || u === "relaxed"
+}
 
 /**
  * Client messages sent once per project or job get a hand-written encoder that accepts a subset of what
@@ -1129,7 +1210,7 @@ const optNetwork = (u: unknown) => u === undefined || u === "fast" || u === "rel
  * @internal
  */
 export const fastClientEncoders: { readonly [K in ClientMessageType]?: (u: unknown) => object | undefined } = {
-  jobRequest: (u) => {
+  jobRequest: function(u) {
     if (!isObject(u)) return undefined
     const keyFrames = u.keyFrames
     if (
@@ -1145,7 +1226,7 @@ export const fastClientEncoders: { readonly [K in ClientMessageType]?: (u: unkno
  * Whether `JSON.stringify(u)` writes the own enumerable keys of `u` with the values a plain copy of them
  * (declared keys included when own, as the schema's encoder reads them) would hold.
  */
-const writtenAsIs = (u: Record<string, unknown>): boolean => {
+function writtenAsIs(u: Record<string, unknown>): boolean {
   const proto = Object.getPrototypeOf(u)
   if (proto !== Object.prototype && proto !== null) return false
   if (Object.prototype.hasOwnProperty.call(u, "toJSON") || Object.prototype.hasOwnProperty.call(u, "__proto__")) {
@@ -1162,43 +1243,47 @@ const writtenAsIs = (u: Record<string, unknown>): boolean => {
  *
  * @since 0.1.0
  */
-export const encodeServerEvent = (event: ServerEvent): Either.Either<string, ParseResult.ParseError> =>
-  Either.map(
+export function encodeServerEvent(event: ServerEvent): Either.Either<string, ParseResult.ParseError> {
+  return Either.map(
     Schema.encodeUnknownEither(ServerEventSchemas[event.type] as Schema.Schema<any, any>)(event.payload),
     (encoded) => encodeFrame(event.type, encoded)
   )
+}
 
 /**
  * Upper-case random UUIDv4, the form the protocol uses for client-minted ids.
  *
  * @since 0.1.0
  */
-export const makeId = (): string => crypto.randomUUID().toUpperCase()
+export function makeId(): string {
+  return crypto.randomUUID().toUpperCase()
+}
 
 // ---------------------------------------------------------------------------------------------
 // REST bodies (rest.md)
 // ---------------------------------------------------------------------------------------------
 
 /** Error body on both hosts (rest.md §2.3). @since 0.1.0 */
-export const ErrorBody = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct({
+export const ErrorBody = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({
     status: Schema.optional(Schema.String),
     message: Schema.optional(Schema.String),
     errorCode: Schema.optional(Schema.Number),
     retryAfter: Schema.optional(Schema.Number),
     details: Schema.optional(Schema.Unknown)
   })
-)
+})
 /** @since 0.1.0 */
 export type ErrorBody = typeof ErrorBody.Type
 
 /** The REST host's success envelope around `data`. @since 0.1.0 */
-export const Envelope = <A, I, R>(data: Schema.Schema<A, I, R>) =>
-  Schema.Struct({ status: Schema.Literal("success"), data })
+export function Envelope<A, I, R>(data: Schema.Schema<A, I, R>) {
+  return Schema.Struct({ status: Schema.Literal("success"), data })
+}
 
 /** `GET /v1/account/me`. @since 0.1.0 */
-export const AccountMe = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct(
+export const AccountMe = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct(
     {
       username: Schema.String,
       walletAddress: Schema.String,
@@ -1206,49 +1291,57 @@ export const AccountMe = /* @__PURE__ */ Lazy.schema(() =>
     },
     { key: Schema.String, value: Schema.Unknown }
   )
-)
+})
 /** @since 0.1.0 */
 export type AccountMe = typeof AccountMe.Type
 
 /** `POST /v1/account/nonce`. @since 0.1.0 */
-export const NonceResponse = /* @__PURE__ */ Lazy.schema(() => Schema.Struct({ nonce: Schema.String }))
+export const NonceResponse = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({ nonce: Schema.String })
+})
 
 /** `POST /v1/account/login`. @since 0.1.0 */
-export const LoginResponse = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct({
+export const LoginResponse = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({
     token: Schema.String,
     refreshToken: Schema.String,
     username: Schema.optional(Schema.String)
   })
-)
+})
 /** @since 0.1.0 */
 export type LoginResponse = typeof LoginResponse.Type
 
 /** `POST /v1/account/refresh-token`. @since 0.1.0 */
-export const RefreshResponse = /* @__PURE__ */ Lazy.schema(() => Schema.Struct({ token: Schema.String, refreshToken: Schema.String }))
+export const RefreshResponse = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({ token: Schema.String, refreshToken: Schema.String })
+})
 
 /** `GET /v4/account/balance`. @since 0.1.0 */
 export const AccountBalance = Balances
 
 /** `GET /v1/subscriptions/status`. @since 0.1.0 */
-export const SubscriptionStatus = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct({
+export const SubscriptionStatus = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({
     subscription: Schema.Struct(
       { active: Schema.Boolean, status: Schema.String },
       { key: Schema.String, value: Schema.Unknown }
     )
   })
-)
+})
 
 /** `GET /v1/image/downloadUrl`, `GET /v1/media/downloadUrl`. @since 0.1.0 */
-export const DownloadUrl = /* @__PURE__ */ Lazy.schema(() => Schema.Struct({ downloadUrl: Schema.String }))
+export const DownloadUrl = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({ downloadUrl: Schema.String })
+})
 
 /** `GET /v1/image/uploadUrl`, `GET /v1/media/uploadUrl`. @since 0.1.0 */
-export const UploadUrl = /* @__PURE__ */ Lazy.schema(() => Schema.Struct({ uploadUrl: Schema.String }))
+export const UploadUrl = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({ uploadUrl: Schema.String })
+})
 
 /** One entry of `GET /api/v1/models/list` (socket host, raw). @since 0.1.0 */
-export const ModelListEntry = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct(
+export const ModelListEntry = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct(
     {
       id: Schema.String,
       name: Schema.String,
@@ -1258,38 +1351,40 @@ export const ModelListEntry = /* @__PURE__ */ Lazy.schema(() =>
     },
     { key: Schema.String, value: Schema.Unknown }
   )
-)
+})
 /** @since 0.1.0 */
 export type ModelListEntry = typeof ModelListEntry.Type
 
 /** `GET /api/v1/models/list`. @since 0.1.0 */
-export const ModelList = /* @__PURE__ */ Lazy.schema(() => Schema.Array(ModelListEntry))
+export const ModelList = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Array(ModelListEntry)
+})
 
 /** `GET /api/v2/models/tiers`: per-tier options, kept open (media.md §11.1). @since 0.1.0 */
-export const ModelTiers = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Record({
+export const ModelTiers = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Record({
     key: Schema.String,
     value: Schema.Record({ key: Schema.String, value: Schema.Unknown })
   })
-)
+})
 
 /** `GET /api/v1/artist/projects/sync`. @since 0.1.0 */
-export const ProjectsSync = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct({
+export const ProjectsSync = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({
     activeProjects: LenientProjectArray,
     unclaimedCompletedProjects: LenientProjectArray,
     serverTime: Schema.optional(Schema.Number)
   })
-)
+})
 /** @since 0.1.0 */
 export type ProjectsSync = typeof ProjectsSync.Type
 
 /** `GET /api/v1/artist/projects/active`. @since 0.1.0 */
-export const ActiveProjects = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct({
+export const ActiveProjects = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({
     projects: Schema.Array(Schema.Struct({ id: Schema.String }, { key: Schema.String, value: Schema.Unknown }))
   })
-)
+})
 
 // ---------------------------------------------------------------------------------------------
 // Durable workflows, chat runs, LoRAs and saved uploads (REST bodies and SSE events)

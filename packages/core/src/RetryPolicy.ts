@@ -87,18 +87,20 @@ export const defaults: Options = {
  *
  * @since 0.1.0
  */
-export const fromSettings = (
+export function fromSettings(
   settings: SogniConfig.SogniSettings,
   overrides: Partial<Options> = {}
-): Options => ({
-  retries: settings.restRetries,
-  base: settings.restRetryBase,
-  cap: settings.restRetryCap,
-  retryAfterCap: settings.retryAfterCap,
-  jitter: defaults.jitter,
-  window: settings.restRetryWindow,
-  ...overrides
-})
+): Options {
+  return {
+    retries: settings.restRetries,
+    base: settings.restRetryBase,
+    cap: settings.restRetryCap,
+    retryAfterCap: settings.retryAfterCap,
+    jitter: defaults.jitter,
+    window: settings.restRetryWindow,
+    ...overrides
+  }
+}
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"])
 
@@ -107,8 +109,9 @@ const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"])
  *
  * @since 0.1.0
  */
-export const isIdempotent = (method: string, idempotencyKey?: string | undefined): boolean =>
-  IDEMPOTENT.has(method.toUpperCase()) || (idempotencyKey !== undefined && idempotencyKey !== "")
+export function isIdempotent(method: string, idempotencyKey?: string | undefined): boolean {
+  return IDEMPOTENT.has(method.toUpperCase()) || (idempotencyKey !== undefined && idempotencyKey !== "")
+}
 
 /**
  * HTTP statuses worth retrying: 408, 429 and every 5xx.
@@ -123,15 +126,16 @@ export const isRetryableStatus: (status: number) => boolean = SogniError.isRetry
  *
  * @since 0.1.0
  */
-export const isRetryable = (error: unknown): boolean =>
-  isSogniError(error) && Predicate.hasProperty(error, "isRetryable") && error.isRetryable === true
+export function isRetryable(error: unknown): boolean {
+  return isSogniError(error) && Predicate.hasProperty(error, "isRetryable") && error.isRetryable === true
+}
 
 /**
  * The delay a failure asked for (`SogniApiError.retryAfter`), if any.
  *
  * @since 0.1.0
  */
-export const requestedDelay = (error: unknown): Option.Option<Duration.Duration> => {
+export function requestedDelay(error: unknown): Option.Option<Duration.Duration> {
   if (!isSogniError(error)) return Option.none()
   const after: unknown = (error as { readonly retryAfter?: unknown }).retryAfter
   return Option.isOption(after) ? (after as Option.Option<Duration.Duration>) : Option.none()
@@ -142,7 +146,7 @@ export const requestedDelay = (error: unknown): Option.Option<Duration.Duration>
  *
  * @since 0.1.0
  */
-export const backoff = (attempt: number, options: Pick<Options, "base" | "cap">): Duration.Duration => {
+export function backoff(attempt: number, options: Pick<Options, "base" | "cap">): Duration.Duration {
   const base = Duration.toMillis(options.base)
   const cap = Duration.toMillis(options.cap)
   return Duration.millis(Math.min(cap, base * Math.pow(2, Math.min(attempt, 52))))
@@ -154,8 +158,8 @@ export const backoff = (attempt: number, options: Pick<Options, "base" | "cap">)
  *
  * @since 0.1.0
  */
-export const delayFor = (error: unknown, attempt: number, options: Options, random: number): Duration.Duration =>
-  Option.match(requestedDelay(error), {
+export function delayFor(error: unknown, attempt: number, options: Options, random: number): Duration.Duration {
+  return Option.match(requestedDelay(error), {
     onSome: (asked) => Duration.min(asked, options.retryAfterCap),
     onNone: () => {
       const nominal = Duration.toMillis(backoff(attempt, options))
@@ -164,6 +168,7 @@ export const delayFor = (error: unknown, attempt: number, options: Options, rand
       return Duration.millis(Math.min(Duration.toMillis(options.cap), Math.round(nominal * factor)))
     }
   })
+}
 
 /**
  * The policy as a `Schedule` whose input is the failure: it continues while the failure is retryable and
@@ -173,7 +178,7 @@ export const delayFor = (error: unknown, attempt: number, options: Options, rand
  *
  * @since 0.1.0
  */
-export const schedule = (options: Options): Schedule.Schedule<number, unknown> => {
+export function schedule(options: Options): Schedule.Schedule<number, unknown> {
   const retryable = options.while ?? isRetryable
   return Schedule.identity<unknown>().pipe(
     Schedule.intersect(Schedule.recurs(Math.max(0, options.retries))),
@@ -210,16 +215,16 @@ export const retry: {
   ): Effect.Effect<A, E, R>
 } = dual(
   2,
-  <A, E, R>(
+  function<A, E, R>(
     self: Effect.Effect<A, E, R>,
     options: Options & { readonly idempotent?: boolean | undefined }
-  ): Effect.Effect<A, E, R> =>
-    options.idempotent === false || options.retries <= 0
+  ): Effect.Effect<A, E, R> {
+    return options.idempotent === false || options.retries <= 0
       ? self
       : options.window === undefined
       ? Effect.retry(self, schedule(options))
       : Effect.clockWith((clock) => Effect.retry(self, schedule(withinWindow(options, clock, clock.unsafeCurrentTimeMillis()))))
-)
+  })
 
 /**
  * `options` with its `window` folded into `while`: a failure is retried only if it arrived less than
@@ -228,11 +233,11 @@ export const retry: {
  *
  * @since 0.1.0
  */
-export const withinWindow = (
+export function withinWindow(
   options: Options,
   clock: Clock.Clock,
   startedAt: number
-): Options => {
+): Options {
   if (options.window === undefined) return options
   const windowMillis = Duration.toMillis(options.window)
   const retryable = options.while ?? isRetryable
@@ -243,10 +248,11 @@ export const withinWindow = (
   }
 }
 
-const describe = (error: unknown): string =>
-  Predicate.hasProperty(error, "_tag") && Predicate.hasProperty(error, "message")
+function describe(error: unknown): string {
+  return Predicate.hasProperty(error, "_tag") && Predicate.hasProperty(error, "message")
     ? `${String(error._tag)}: ${String(error.message)}`
     : "unknown failure"
+}
 
 // ---------------------------------------------------------------------------------------------
 // Server-requested delays
@@ -257,7 +263,7 @@ const describe = (error: unknown): string =>
  *
  * @since 0.1.0
  */
-export const parseRetryAfter = (value: string, nowMillis: number): Option.Option<Duration.Duration> => {
+export function parseRetryAfter(value: string, nowMillis: number): Option.Option<Duration.Duration> {
   const v = value.trim()
   if (/^\d+(\.\d+)?$/.test(v)) return Option.some(Duration.millis(Math.round(Number(v) * 1000)))
   if (!/[a-zA-Z]/.test(v)) return Option.none()
@@ -272,13 +278,13 @@ export const parseRetryAfter = (value: string, nowMillis: number): Option.Option
  *
  * @since 0.1.0
  */
-export const requestedDelayOf = (
+export function requestedDelayOf(
   input: {
     readonly bodyRetryAfter?: number | undefined
     readonly headers: Readonly<Record<string, string | undefined>>
   },
   nowMillis: number
-): Option.Option<Duration.Duration> => {
+): Option.Option<Duration.Duration> {
   const body = input.bodyRetryAfter
   if (typeof body === "number" && Number.isFinite(body) && body >= 0) {
     return Option.some(Duration.millis(Math.round(body * 1000)))

@@ -34,7 +34,7 @@ import * as Option from "effect/Option"
  * Node's `Buffer#toString("ascii")` clears the high bit of every byte; the official client compares
  * those strings, so the same bytes must compare equal here.
  */
-const ascii7 = (bytes: Uint8Array, start: number, end: number): string => {
+function ascii7(bytes: Uint8Array, start: number, end: number): string {
   let out = ""
   for (let i = start; i < end && i < bytes.length; i++) out += String.fromCharCode(bytes[i]! & 0x7f)
   return out
@@ -48,7 +48,7 @@ const ascii7 = (bytes: Uint8Array, start: number, end: number): string => {
  *
  * @since 0.1.0
  */
-export const sniff = (bytes: Uint8Array): Option.Option<string> => {
+export function sniff(bytes: Uint8Array): Option.Option<string> {
   if (bytes.length >= 12) {
     if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return Option.some("image/jpeg")
     if (bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return Option.some("image/png")
@@ -88,8 +88,9 @@ const audioFormats: Readonly<Record<string, Format>> = {
   "audio/x-wav": "wav"
 }
 const videoFormats: Readonly<Record<string, Format>> = { "video/mp4": "mp4", "video/quicktime": "quicktime" }
-const formatsFor = (mediaType: InlineMediaType) =>
-  mediaType === "image" ? imageFormats : mediaType === "audio" ? audioFormats : videoFormats
+function formatsFor(mediaType: InlineMediaType) {
+  return mediaType === "image" ? imageFormats : mediaType === "audio" ? audioFormats : videoFormats
+}
 
 /**
  * MIME types accepted in inline data URIs, per media kind (media.md §13).
@@ -125,45 +126,50 @@ export interface ImageDimensions {
   readonly height: number
 }
 
-const hasPrefix = (bytes: Uint8Array, prefix: ReadonlyArray<number>, offset = 0): boolean =>
-  offset + prefix.length <= bytes.length && prefix.every((b, i) => bytes[offset + i] === b)
+function hasPrefix(bytes: Uint8Array, prefix: ReadonlyArray<number>, offset = 0): boolean {
+  return offset + prefix.length <= bytes.length && prefix.every((b, i) => bytes[offset + i] === b)
+}
 
 /** Exact-range ASCII read; `""` when the range runs past the end (as the official validator does). */
-const asciiAt = (bytes: Uint8Array, start: number, length: number): string =>
-  start + length > bytes.length ? "" : String.fromCharCode(...bytes.subarray(start, start + length))
+function asciiAt(bytes: Uint8Array, start: number, length: number): string {
+  return start + length > bytes.length ? "" : String.fromCharCode(...bytes.subarray(start, start + length))
+}
 
-const detectImage = (bytes: Uint8Array): Format | undefined =>
-  hasPrefix(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+function detectImage(bytes: Uint8Array): Format | undefined {
+  return hasPrefix(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
     ? "png"
     : hasPrefix(bytes, [0xff, 0xd8, 0xff])
     ? "jpeg"
     : undefined
+}
 
-const detectIsoBmff = (bytes: Uint8Array): Format | undefined =>
-  bytes.length < 12 || asciiAt(bytes, 4, 4) !== "ftyp" ? undefined : asciiAt(bytes, 8, 4) === "qt  " ? "quicktime" : "mp4"
+function detectIsoBmff(bytes: Uint8Array): Format | undefined {
+  return bytes.length < 12 || asciiAt(bytes, 4, 4) !== "ftyp" ? undefined : asciiAt(bytes, 8, 4) === "qt  " ? "quicktime" : "mp4"
+}
 
 /** An MPEG audio frame header: sync, version ≠ reserved (01), layer ≠ reserved (00). */
-const isMp3Frame = (bytes: Uint8Array): boolean => {
+function isMp3Frame(bytes: Uint8Array): boolean {
   if (bytes.length < 2) return false
   const b1 = bytes[1]!
   return bytes[0] === 0xff && (b1 & 0xe0) === 0xe0 && ((b1 >> 3) & 0x03) !== 0x01 && ((b1 >> 1) & 0x03) !== 0x00
 }
 
-const detectAudio = (bytes: Uint8Array): Format | undefined => {
+function detectAudio(bytes: Uint8Array): Format | undefined {
   if (asciiAt(bytes, 0, 4) === "RIFF" && asciiAt(bytes, 8, 4) === "WAVE") return "wav"
   if (asciiAt(bytes, 0, 3) === "ID3" || isMp3Frame(bytes)) return "mpeg"
   return detectIsoBmff(bytes) === "mp4" ? "mp4" : undefined
 }
 
-const detect = (mediaType: InlineMediaType, bytes: Uint8Array): Format | undefined =>
-  mediaType === "image" ? detectImage(bytes) : mediaType === "audio" ? detectAudio(bytes) : detectIsoBmff(bytes)
+function detect(mediaType: InlineMediaType, bytes: Uint8Array): Format | undefined {
+  return mediaType === "image" ? detectImage(bytes) : mediaType === "audio" ? detectAudio(bytes) : detectIsoBmff(bytes)
+}
 
 /**
  * PNG dimensions from the `IHDR` chunk (bytes 16–23); none when the chunk is missing or a side is 0.
  *
  * @since 0.1.0
  */
-export const pngDimensions = (bytes: Uint8Array): Option.Option<ImageDimensions> => {
+export function pngDimensions(bytes: Uint8Array): Option.Option<ImageDimensions> {
   if (bytes.length < 24 || asciiAt(bytes, 12, 4) !== "IHDR") return Option.none()
   const width = (bytes[16]! << 24) | (bytes[17]! << 16) | (bytes[18]! << 8) | bytes[19]!
   const height = (bytes[20]! << 24) | (bytes[21]! << 16) | (bytes[22]! << 8) | bytes[23]!
@@ -176,7 +182,7 @@ export const pngDimensions = (bytes: Uint8Array): Option.Option<ImageDimensions>
  *
  * @since 0.1.0
  */
-export const jpegDimensions = (bytes: Uint8Array): Option.Option<ImageDimensions> => {
+export function jpegDimensions(bytes: Uint8Array): Option.Option<ImageDimensions> {
   let offset = 2
   while (offset + 1 < bytes.length) {
     while (offset < bytes.length && bytes[offset] !== 0xff) offset += 1
@@ -205,7 +211,7 @@ export const jpegDimensions = (bytes: Uint8Array): Option.Option<ImageDimensions
  *
  * @since 0.1.0
  */
-export const imageDimensions = (bytes: Uint8Array): Option.Option<ImageDimensions> => {
+export function imageDimensions(bytes: Uint8Array): Option.Option<ImageDimensions> {
   const format = detectImage(bytes)
   return format === "png" ? pngDimensions(bytes) : format === "jpeg" ? jpegDimensions(bytes) : Option.none()
 }
@@ -255,7 +261,7 @@ const ISO_CONTAINERS: ReadonlySet<string> = new Set(["moov", "trak"])
  *
  * @since 0.1.0
  */
-export const videoDimensions = (bytes: Uint8Array): Option.Option<ImageDimensions> => {
+export function videoDimensions(bytes: Uint8Array): Option.Option<ImageDimensions> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const walk = (from: number, to: number): ImageDimensions | undefined => {
     for (const box of isoBoxes(bytes, from, to)) {
@@ -293,7 +299,7 @@ export interface DataUriOptions {
   readonly field?: string
 }
 
-const decodeStrictBase64 = (body: string): Option.Option<Uint8Array> => {
+function decodeStrictBase64(body: string): Option.Option<Uint8Array> {
   const sanitized = body.replace(/\s+/g, "")
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(sanitized)) return Option.none()
   const remainder = sanitized.length % 4
@@ -314,11 +320,11 @@ const decodeStrictBase64 = (body: string): Option.Option<Uint8Array> => {
  *
  * @since 0.1.0
  */
-export const parseDataUri = (
+export function parseDataUri(
   input: string,
   mediaType: InlineMediaType,
   options: DataUriOptions = {}
-): Either.Either<ParsedDataUri, SogniInvalidRequest> => {
+): Either.Either<ParsedDataUri, SogniInvalidRequest> {
   const field = options.field ?? mediaType
   const fail = (rule: string, message: string) => Either.left(new SogniInvalidRequest({ field, rule, message }))
   const match = /^data:([^;,]+);base64,([A-Za-z0-9+/=\s]+)$/i.exec(input.trim())
@@ -363,11 +369,11 @@ export const parseDataUri = (
  *
  * @since 0.1.0
  */
-export const normalizeMimeType = (
+export function normalizeMimeType(
   mediaType: InlineMediaType,
   contentType: string | undefined,
   bytes: Uint8Array
-): Option.Option<string> => {
+): Option.Option<string> {
   const declared = (contentType?.split(";")[0] ?? "").trim().toLowerCase()
   if (allowedMimeTypes[mediaType].includes(declared)) return Option.some(declared)
   const format = detect(mediaType, bytes)
@@ -396,7 +402,7 @@ export const normalizeMimeType = (
  *
  * @since 0.1.0
  */
-export const isTrustedRemoteMediaUrl = (value: string): boolean => {
+export function isTrustedRemoteMediaUrl(value: string): boolean {
   let url: URL
   try {
     url = new URL(value.trim())

@@ -42,10 +42,12 @@ export type Services =
   | SogniAccount.SogniAccount
 
 // the socket's credentials from auth (the layer below, and `layerServices`' own build)
-const socketCredentials = (auth: SogniAuth.SogniAuthService): Context.Tag.Service<SogniSocket.SocketCredentials> => ({
-  headers: auth.headers,
-  invalidate: (error) => auth.invalidate(error.reason)
-})
+function socketCredentials(auth: SogniAuth.SogniAuthService): Context.Tag.Service<SogniSocket.SocketCredentials> {
+  return {
+    headers: auth.headers,
+    invalidate: (error) => auth.invalidate(error.reason)
+  }
+}
 
 /**
  * The socket's credentials from {@link SogniAuth}: the same header as REST, and a refusal clears it.
@@ -53,7 +55,9 @@ const socketCredentials = (auth: SogniAuth.SogniAuthService): Context.Tag.Servic
  * @since 0.1.0
  */
 export const layerSocketCredentials: Layer.Layer<SogniSocket.SocketCredentials, never, SogniAuth.SogniAuth> = Layer
-  .effect(SogniSocket.SocketCredentials, Effect.map(SogniAuth.SogniAuth, (auth) => socketCredentials(auth)))
+  .effect(SogniSocket.SocketCredentials, Effect.map(SogniAuth.SogniAuth, function(auth) {
+    return socketCredentials(auth)
+  }))
 
 /**
  * When the credential is cleared (logout, a REST 401), the socket closes with 1000 and stays closed
@@ -80,7 +84,9 @@ export const layerServices: Layer.Layer<
   Exclude<Services, SogniConfig.SogniConfig>,
   never,
   SogniConfig.SogniConfig | HttpClient.HttpClient
-> = Layer.suspend(() => (servicesBuilt ??= buildServices()))
+> = Layer.suspend(function() {
+  return (servicesBuilt ??= buildServices())
+})
 
 // composed when a program first builds it, not at import (one object, so a graph that names it twice
 // still builds it once)
@@ -91,8 +97,8 @@ let servicesBuilt: Layer.Layer<Exclude<Services, SogniConfig.SogniConfig>, never
 // layers: each node of a graph is memoised as it is built (a `Deferred`, a child scope and finalizers)
 // and each merge builds its sides in forked fibers, garbage once the layer is up but allocated while the
 // program starts (media's layer does the same, `Media.layerServices`).
-const buildServices = () =>
-  Layer.scopedContext(Effect.gen(function*() {
+function buildServices() {
+  return Layer.scopedContext(Effect.gen(function*() {
     const auth = yield* SogniAuth.make
     const rest = yield* Effect.provideService(SogniRest.make, SogniAuth.SogniAuth, auth)
     const socket = yield* Effect.provideService(SogniSocket.make(), SogniSocket.SocketCredentials, socketCredentials(auth))
@@ -104,21 +110,24 @@ const buildServices = () =>
     yield* Effect.provide(closeOnLogout, context)
     return Context.add(context, SogniAccount.SogniAccount, account)
   }))
+}
 
 /**
  * Core from settings given in code, over `fetch`.
  *
  * @since 0.1.0
  */
-export const layer = (input: SogniConfig.SogniSettingsInput = {}): Layer.Layer<Services> =>
-  layerServices.pipe(Layer.provide(PlatformHttp.fetchLayer), Layer.provideMerge(SogniConfig.layer(input)))
+export function layer(input: SogniConfig.SogniSettingsInput = {}): Layer.Layer<Services> {
+  return layerServices.pipe(Layer.provide(PlatformHttp.fetchLayer), Layer.provideMerge(SogniConfig.layer(input)))
+}
 
 /**
  * Core from the environment (see `SogniConfig`), with `overrides` on top, over `fetch`.
  *
  * @since 0.1.0
  */
-export const layerConfig = (
+export function layerConfig(
   overrides: SogniConfig.SogniSettingsInput = {}
-): Layer.Layer<Services, ConfigError.ConfigError> =>
-  layerServices.pipe(Layer.provide(PlatformHttp.fetchLayer), Layer.provideMerge(SogniConfig.layerConfig(overrides)))
+): Layer.Layer<Services, ConfigError.ConfigError> {
+  return layerServices.pipe(Layer.provide(PlatformHttp.fetchLayer), Layer.provideMerge(SogniConfig.layerConfig(overrides)))
+}

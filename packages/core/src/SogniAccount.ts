@@ -46,9 +46,13 @@ export interface Identity {
 }
 
 /** Text the server may leave out or send as `null`: read as empty text. */
-const Text = /* @__PURE__ */ Lazy.schema(() => Schema.optionalWith(Schema.String, { nullable: true, default: () => "" }))
+const Text = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.optionalWith(Schema.String, { nullable: true, default: () => "" })
+})
 /** A flag the server may leave out or send as `null`: read as not set. */
-const Flag = /* @__PURE__ */ Lazy.schema(() => Schema.optionalWith(Schema.Boolean, { nullable: true, default: () => false }))
+const Flag = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.optionalWith(Schema.Boolean, { nullable: true, default: () => false })
+})
 
 /**
  * `GET /v1/account/me` decoded (rest.md §3): who the credential belongs to, its e-mail and its Discord
@@ -58,8 +62,8 @@ const Flag = /* @__PURE__ */ Lazy.schema(() => Schema.optionalWith(Schema.Boolea
  *
  * @since 0.1.0
  */
-export const MeData = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct({
+export const MeData = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({
     username: Schema.String,
     walletAddress: Schema.String,
     currentEmail: Text,
@@ -70,14 +74,15 @@ export const MeData = /* @__PURE__ */ Lazy.schema(() =>
     discordServerMember: Flag,
     discordUsername: Text
   })
-)
+})
 /** @since 0.1.0 */
 export type MeData = typeof MeData.Type
 
 // compiled on first use: a module-level decoder compiles its parser at import
 let decodeMeCompiled: ((u: unknown) => Effect.Effect<MeData, ParseResult.ParseError>) | undefined
-const decodeMe = (u: unknown): Effect.Effect<MeData, ParseResult.ParseError> =>
-  (decodeMeCompiled ??= Schema.decodeUnknown(MeData))(u)
+function decodeMe(u: unknown): Effect.Effect<MeData, ParseResult.ParseError> {
+  return (decodeMeCompiled ??= Schema.decodeUnknown(MeData))(u)
+}
 
 /**
  * @since 0.1.0
@@ -197,9 +202,11 @@ export interface CreatedAccount {
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
 
-const invalid = (field: string, rule: string, message: string) => new SogniInvalidRequest({ field, rule, message })
+function invalid(field: string, rule: string, message: string) {
+  return new SogniInvalidRequest({ field, rule, message })
+}
 
-const checkSignup = (params: SignupParams): Effect.Effect<SignupParams, SogniInvalidRequest> => {
+function checkSignup(params: SignupParams): Effect.Effect<SignupParams, SogniInvalidRequest> {
   if (typeof params !== "object" || params === null) {
     return Effect.fail(invalid("params", "type", "signup needs { username, email, password, subscribe, turnstileToken }"))
   }
@@ -218,7 +225,9 @@ const checkSignup = (params: SignupParams): Effect.Effect<SignupParams, SogniInv
   return Effect.succeed(params)
 }
 
-const CreateResponse = /* @__PURE__ */ Lazy.schema(() => Schema.Struct({ token: Schema.String, refreshToken: Schema.String }))
+const CreateResponse = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({ token: Schema.String, refreshToken: Schema.String })
+})
 
 /**
  * Signs up a new account (rest.md §3.1) and starts its session, as a login would: the wallet is derived
@@ -229,10 +238,10 @@ const CreateResponse = /* @__PURE__ */ Lazy.schema(() => Schema.Struct({ token: 
  *
  * @since 0.1.0
  */
-export const signup = (
+export function signup(
   params: SignupParams
-): Effect.Effect<CreatedAccount, SogniError, SogniRest | SogniAuth | SogniConfig> =>
-  Effect.gen(function*() {
+): Effect.Effect<CreatedAccount, SogniError, SogniRest | SogniAuth | SogniConfig> {
+  return Effect.gen(function*() {
     const checked = yield* checkSignup(params)
     const rest = yield* SogniRest
     const auth = yield* SogniAuth
@@ -272,6 +281,7 @@ export const signup = (
     yield* auth.setTokens({ token: Redacted.make(tokens.token), refreshToken: Redacted.make(tokens.refreshToken) }, username)
     return { username, walletAddress: wallet.address }
   }).pipe(Effect.withSpan("SogniAccount.signup"))
+}
 
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/
 
@@ -281,14 +291,15 @@ const ADDRESS = /^0x[0-9a-fA-F]{40}$/
  *
  * @since 0.1.0
  */
-export const nonce = (walletAddress: string): Effect.Effect<string, SogniError, SogniRest> =>
-  typeof walletAddress !== "string" || !ADDRESS.test(walletAddress)
+export function nonce(walletAddress: string): Effect.Effect<string, SogniError, SogniRest> {
+  return typeof walletAddress !== "string" || !ADDRESS.test(walletAddress)
     ? Effect.fail(invalid("walletAddress", "address", "walletAddress must be a 0x-prefixed 20-byte hex address"))
     : Effect.flatMap(SogniRest, (rest) =>
       rest.post("rest", "/v1/account/nonce", { walletAddress }, Protocol.NonceResponse, { auth: false })).pipe(
         Effect.map((body) => body.nonce),
         Effect.withSpan("SogniAccount.nonce")
       )
+}
 
 /**
  * Associates an opaque host-application device id with the signed-in account
@@ -296,10 +307,11 @@ export const nonce = (walletAddress: string): Effect.Effect<string, SogniError, 
  *
  * @since 0.1.0
  */
-export const setDeviceId = (deviceId: string): Effect.Effect<void, SogniError, SogniRest> =>
-  typeof deviceId !== "string" || deviceId.trim().length === 0
+export function setDeviceId(deviceId: string): Effect.Effect<void, SogniError, SogniRest> {
+  return typeof deviceId !== "string" || deviceId.trim().length === 0
     ? Effect.fail(invalid("deviceId", "non-empty", "deviceId must be a non-empty string"))
     : Effect.flatMap(SogniRest, (rest) => rest.post("rest", "/v1/account/device-id", { deviceId }, Schema.Unknown)).pipe(
       Effect.asVoid,
       Effect.withSpan("SogniAccount.setDeviceId")
     )
+}

@@ -164,7 +164,7 @@ export class SogniAuth extends Context.Tag("@effect-sogni/core/SogniAuth")<Sogni
 // Implementation
 // ---------------------------------------------------------------------------------------------
 
-const stateOf = (c: Credential): AuthState => {
+function stateOf(c: Credential): AuthState {
   switch (c._tag) {
     case "None":
       return AuthState.Unauthenticated()
@@ -179,8 +179,9 @@ const stateOf = (c: Credential): AuthState => {
   }
 }
 
-const notAuthenticated = () =>
-  new SogniAuthenticationError({ reason: "NotAuthenticated", message: "no credentials are configured" })
+function notAuthenticated() {
+  return new SogniAuthenticationError({ reason: "NotAuthenticated", message: "no credentials are configured" })
+}
 
 /**
  * Builds the service from `SogniConfig` and an `HttpClient`.

@@ -221,54 +221,59 @@ export interface SogniSettingsInput {
  */
 export class SogniConfig extends Context.Tag("@effect-sogni/core/SogniConfig")<SogniConfig, SogniSettings>() {}
 
-const trimSlash = (s: string) => s.replace(/\/+$/, "")
-const dur = (d: Duration.DurationInput | undefined, fallback: Duration.Duration) =>
-  d === undefined ? fallback : Duration.decode(d)
+function trimSlash(s: string) {
+  return s.replace(/\/+$/, "")
+}
+function dur(d: Duration.DurationInput | undefined, fallback: Duration.Duration) {
+  return d === undefined ? fallback : Duration.decode(d)
+}
 
 /**
  * Resolves caller input against the defaults.
  *
  * @since 0.1.0
  */
-export const make = (input: SogniSettingsInput = {}): SogniSettings => ({
-  appId: (input.appId ?? crypto.randomUUID()).trim(),
-  apiKey: Option.fromNullable(input.apiKey),
-  username: Option.fromNullable(input.username),
-  password: Option.fromNullable(input.password),
-  network: input.network ?? defaults.network,
-  restEndpoint: trimSlash(input.restEndpoint ?? defaults.restEndpoint),
-  socketEndpoint: trimSlash(input.socketEndpoint ?? defaults.socketEndpoint),
-  appSource: Option.fromNullable(input.appSource?.trim() || undefined),
-  connectionAttribution: Attribution.normalizeConnection(input.connectionAttribution),
-  testnet: input.testnet ?? false,
-  socketEventSubscriptions: input.socketEventSubscriptions ?? {},
-  clientName: input.clientName ?? defaults.clientName,
-  connectTimeout: dur(input.connectTimeout, defaults.connectTimeout),
-  authenticatedFallback: dur(input.authenticatedFallback, defaults.authenticatedFallback),
-  sendTimeout: dur(input.sendTimeout, defaults.sendTimeout),
-  keepAlive: dur(input.keepAlive, defaults.keepAlive),
-  livenessTimeout: dur(input.livenessTimeout, defaults.livenessTimeout),
-  authenticateTimeout: dur(input.authenticateTimeout, defaults.authenticateTimeout),
-  confirmTimeout: dur(input.confirmTimeout, defaults.confirmTimeout),
-  maxFrameBytes: input.maxFrameBytes ?? defaults.maxFrameBytes,
-  readCoalesce: dur(input.readCoalesce, defaults.readCoalesce),
-  maxResponseBytes: input.maxResponseBytes ?? defaults.maxResponseBytes,
-  maxDownloadBytes: input.maxDownloadBytes ?? defaults.maxDownloadBytes,
-  decodeWarningLimit: input.decodeWarningLimit ?? defaults.decodeWarningLimit,
-  decodeWarningInterval: dur(input.decodeWarningInterval, defaults.decodeWarningInterval),
-  reconnectBase: dur(input.reconnectBase, defaults.reconnectBase),
-  reconnectCap: dur(input.reconnectCap, defaults.reconnectCap),
-  reconnectJitter: input.reconnectJitter ?? defaults.reconnectJitter,
-  sendQueueCapacity: input.sendQueueCapacity ?? defaults.sendQueueCapacity,
-  eventBufferCapacity: input.eventBufferCapacity ?? defaults.eventBufferCapacity,
-  requestTimeout: dur(input.requestTimeout, defaults.requestTimeout),
-  restRetries: input.restRetries ?? defaults.restRetries,
-  restRetryBase: dur(input.restRetryBase, defaults.restRetryBase),
-  restRetryCap: dur(input.restRetryCap, defaults.restRetryCap),
-  restRetryWindow: dur(input.restRetryWindow, defaults.restRetryWindow),
-  retryAfterCap: dur(input.retryAfterCap, defaults.retryAfterCap),
-  tokenRefreshMargin: dur(input.tokenRefreshMargin, defaults.tokenRefreshMargin)
-})
+export function make(input: SogniSettingsInput = {}): SogniSettings {
+  return {
+    appId: (input.appId ?? crypto.randomUUID()).trim(),
+    apiKey: Option.fromNullable(input.apiKey),
+    username: Option.fromNullable(input.username),
+    password: Option.fromNullable(input.password),
+    network: input.network ?? defaults.network,
+    restEndpoint: trimSlash(input.restEndpoint ?? defaults.restEndpoint),
+    socketEndpoint: trimSlash(input.socketEndpoint ?? defaults.socketEndpoint),
+    appSource: Option.fromNullable(input.appSource?.trim() || undefined),
+    connectionAttribution: Attribution.normalizeConnection(input.connectionAttribution),
+    testnet: input.testnet ?? false,
+    socketEventSubscriptions: input.socketEventSubscriptions ?? {},
+    clientName: input.clientName ?? defaults.clientName,
+    connectTimeout: dur(input.connectTimeout, defaults.connectTimeout),
+    authenticatedFallback: dur(input.authenticatedFallback, defaults.authenticatedFallback),
+    sendTimeout: dur(input.sendTimeout, defaults.sendTimeout),
+    keepAlive: dur(input.keepAlive, defaults.keepAlive),
+    livenessTimeout: dur(input.livenessTimeout, defaults.livenessTimeout),
+    authenticateTimeout: dur(input.authenticateTimeout, defaults.authenticateTimeout),
+    confirmTimeout: dur(input.confirmTimeout, defaults.confirmTimeout),
+    maxFrameBytes: input.maxFrameBytes ?? defaults.maxFrameBytes,
+    readCoalesce: dur(input.readCoalesce, defaults.readCoalesce),
+    maxResponseBytes: input.maxResponseBytes ?? defaults.maxResponseBytes,
+    maxDownloadBytes: input.maxDownloadBytes ?? defaults.maxDownloadBytes,
+    decodeWarningLimit: input.decodeWarningLimit ?? defaults.decodeWarningLimit,
+    decodeWarningInterval: dur(input.decodeWarningInterval, defaults.decodeWarningInterval),
+    reconnectBase: dur(input.reconnectBase, defaults.reconnectBase),
+    reconnectCap: dur(input.reconnectCap, defaults.reconnectCap),
+    reconnectJitter: input.reconnectJitter ?? defaults.reconnectJitter,
+    sendQueueCapacity: input.sendQueueCapacity ?? defaults.sendQueueCapacity,
+    eventBufferCapacity: input.eventBufferCapacity ?? defaults.eventBufferCapacity,
+    requestTimeout: dur(input.requestTimeout, defaults.requestTimeout),
+    restRetries: input.restRetries ?? defaults.restRetries,
+    restRetryBase: dur(input.restRetryBase, defaults.restRetryBase),
+    restRetryCap: dur(input.restRetryCap, defaults.restRetryCap),
+    restRetryWindow: dur(input.restRetryWindow, defaults.restRetryWindow),
+    retryAfterCap: dur(input.retryAfterCap, defaults.retryAfterCap),
+    tokenRefreshMargin: dur(input.tokenRefreshMargin, defaults.tokenRefreshMargin)
+  }
+}
 
 /**
  * The endpoint variables alone (`SOGNI_REST_ENDPOINT`, `SOGNI_SOCKET_ENDPOINT`); an empty value counts
@@ -277,21 +282,24 @@ export const make = (input: SogniSettingsInput = {}): SogniSettings => ({
  * @since 0.1.0
  */
 export const endpointsConfig: Config.Config<Pick<SogniSettingsInput, "restEndpoint" | "socketEndpoint">> = /* @__PURE__ */ Config.suspend(
-  () => (endpointsBuilt ??= buildEndpoints())
-)
+  function() {
+    return (endpointsBuilt ??= buildEndpoints())
+  })
 
 // built when a layer first reads it, not at import (as {@link config} below)
 let endpointsBuilt: Config.Config<Pick<SogniSettingsInput, "restEndpoint" | "socketEndpoint">> | undefined
-const buildEndpoints = (): Config.Config<Pick<SogniSettingsInput, "restEndpoint" | "socketEndpoint">> => Config
-  .all({
-    restEndpoint: Config.option(Config.string("SOGNI_REST_ENDPOINT")),
-    socketEndpoint: Config.option(Config.string("SOGNI_SOCKET_ENDPOINT"))
-  }).pipe(
-    Config.map((c) => ({
-      restEndpoint: Option.getOrUndefined(Option.filter(c.restEndpoint, (s) => s.trim().length > 0)),
-      socketEndpoint: Option.getOrUndefined(Option.filter(c.socketEndpoint, (s) => s.trim().length > 0))
-    }))
-  )
+function buildEndpoints(): Config.Config<Pick<SogniSettingsInput, "restEndpoint" | "socketEndpoint">> {
+  return Config
+    .all({
+      restEndpoint: Config.option(Config.string("SOGNI_REST_ENDPOINT")),
+      socketEndpoint: Config.option(Config.string("SOGNI_SOCKET_ENDPOINT"))
+    }).pipe(
+      Config.map((c) => ({
+        restEndpoint: Option.getOrUndefined(Option.filter(c.restEndpoint, (s) => s.trim().length > 0)),
+        socketEndpoint: Option.getOrUndefined(Option.filter(c.socketEndpoint, (s) => s.trim().length > 0))
+      }))
+    )
+}
 
 /**
  * A layer from settings given in code. Endpoints follow the one rule every layer follows: an endpoint
@@ -300,8 +308,8 @@ const buildEndpoints = (): Config.Config<Pick<SogniSettingsInput, "restEndpoint"
  *
  * @since 0.1.0
  */
-export const layer = (input: SogniSettingsInput = {}): Layer.Layer<SogniConfig> =>
-  Layer.effect(
+export function layer(input: SogniSettingsInput = {}): Layer.Layer<SogniConfig> {
+  return Layer.effect(
     SogniConfig,
     endpointsConfig.pipe(
       // a plain string variable cannot be malformed; only a failing custom provider lands here
@@ -314,56 +322,63 @@ export const layer = (input: SogniSettingsInput = {}): Layer.Layer<SogniConfig> 
       Effect.map((fromEnv) => make({ ...stripUndefined(fromEnv), ...stripUndefined(input) }))
     )
   )
+}
 
 /**
  * The `Config` description of the environment variables listed in the module doc.
  *
  * @since 0.1.0
  */
-export const config: Config.Config<SogniSettingsInput> = /* @__PURE__ */ Config.suspend(() => (configBuilt ??= buildConfig()))
+export const config: Config.Config<SogniSettingsInput> = /* @__PURE__ */ Config.suspend(function() {
+  return (configBuilt ??= buildConfig())
+})
 
 // built when a layer first reads it (`Config.suspend`), not at import: programs given their settings in
 // code never build the environment description
 let configBuilt: Config.Config<SogniSettingsInput> | undefined
-const buildConfig = (): Config.Config<SogniSettingsInput> => Config.all({
-  appId: Config.option(Config.string("SOGNI_APP_ID")),
-  apiKey: Config.option(Config.redacted("SOGNI_API_KEY")),
-  username: Config.option(Config.string("SOGNI_USERNAME")),
-  password: Config.option(Config.redacted("SOGNI_PASSWORD")),
-  network: Config.literal("fast", "relaxed")("SOGNI_NETWORK").pipe(Config.withDefault(defaults.network)),
-  restEndpoint: Config.string("SOGNI_REST_ENDPOINT").pipe(Config.withDefault(defaults.restEndpoint)),
-  socketEndpoint: Config.string("SOGNI_SOCKET_ENDPOINT").pipe(Config.withDefault(defaults.socketEndpoint)),
-  appSource: Config.option(Config.string("SOGNI_APP_SOURCE")),
-  testnet: Config.boolean("SOGNI_TESTNET").pipe(Config.withDefault(false))
-}).pipe(
-  Config.map((c) => ({
-    appId: Option.getOrUndefined(c.appId),
-    apiKey: Option.getOrUndefined(c.apiKey),
-    username: Option.getOrUndefined(c.username),
-    password: Option.getOrUndefined(c.password),
-    network: c.network,
-    restEndpoint: c.restEndpoint,
-    socketEndpoint: c.socketEndpoint,
-    appSource: Option.getOrUndefined(c.appSource),
-    testnet: c.testnet
-  }))
-)
+function buildConfig(): Config.Config<SogniSettingsInput> {
+  return Config.all({
+    appId: Config.option(Config.string("SOGNI_APP_ID")),
+    apiKey: Config.option(Config.redacted("SOGNI_API_KEY")),
+    username: Config.option(Config.string("SOGNI_USERNAME")),
+    password: Config.option(Config.redacted("SOGNI_PASSWORD")),
+    network: Config.literal("fast", "relaxed")("SOGNI_NETWORK").pipe(Config.withDefault(defaults.network)),
+    restEndpoint: Config.string("SOGNI_REST_ENDPOINT").pipe(Config.withDefault(defaults.restEndpoint)),
+    socketEndpoint: Config.string("SOGNI_SOCKET_ENDPOINT").pipe(Config.withDefault(defaults.socketEndpoint)),
+    appSource: Config.option(Config.string("SOGNI_APP_SOURCE")),
+    testnet: Config.boolean("SOGNI_TESTNET").pipe(Config.withDefault(false))
+  }).pipe(
+    Config.map((c) => ({
+      appId: Option.getOrUndefined(c.appId),
+      apiKey: Option.getOrUndefined(c.apiKey),
+      username: Option.getOrUndefined(c.username),
+      password: Option.getOrUndefined(c.password),
+      network: c.network,
+      restEndpoint: c.restEndpoint,
+      socketEndpoint: c.socketEndpoint,
+      appSource: Option.getOrUndefined(c.appSource),
+      testnet: c.testnet
+    }))
+  )
+}
 
 /**
  * A layer that reads the environment (see the module doc), with `overrides` applied on top.
  *
  * @since 0.1.0
  */
-export const layerConfig = (overrides: SogniSettingsInput = {}): Layer.Layer<SogniConfig, ConfigError.ConfigError> =>
-  Layer.effect(
+export function layerConfig(overrides: SogniSettingsInput = {}): Layer.Layer<SogniConfig, ConfigError.ConfigError> {
+  return Layer.effect(
     SogniConfig,
     Effect.map(config, (fromEnv) => make({ ...fromEnv, ...stripUndefined(overrides) }))
   )
+}
 
-const stripUndefined = <A extends object>(a: A): Partial<A> =>
-  Object.fromEntries(Object.entries(a).filter(([, v]) => v !== undefined)) as Partial<A>
+function stripUndefined<A extends object>(a: A): Partial<A> {
+  return Object.fromEntries(Object.entries(a).filter(([, v]) => v !== undefined)) as Partial<A>
+}
 
-const parseUrl = (s: string): URL | undefined => {
+function parseUrl(s: string): URL | undefined {
   try {
     return new URL(s)
   } catch {
@@ -377,10 +392,10 @@ const parseUrl = (s: string): URL | undefined => {
  *
  * @since 0.1.0
  */
-export const checkEndpoint = (
+export function checkEndpoint(
   field: "restEndpoint" | "socketEndpoint",
   value: string
-): Option.Option<SogniInvalidRequest> => {
+): Option.Option<SogniInvalidRequest> {
   const url = parseUrl(value)
   const ok = url !== undefined && url.host.length > 0 &&
     ["http:", "https:", "ws:", "wss:"].includes(url.protocol)
@@ -401,7 +416,7 @@ export const checkEndpoint = (
  *
  * @since 0.1.0
  */
-export const socketHttpBase = (socketEndpoint: string): string => {
+export function socketHttpBase(socketEndpoint: string): string {
   const url = parseUrl(socketEndpoint)
   if (url === undefined) return socketEndpoint
   const scheme = url.protocol === "ws:" || url.protocol === "http:" ? "http:" : "https:"
@@ -414,7 +429,7 @@ export const socketHttpBase = (socketEndpoint: string): string => {
  *
  * @since 0.1.0
  */
-export const socketWsBase = (socketEndpoint: string): string => {
+export function socketWsBase(socketEndpoint: string): string {
   const url = parseUrl(socketEndpoint)
   if (url === undefined) return socketEndpoint
   const scheme = url.protocol === "ws:" || url.protocol === "http:" ? "ws:" : "wss:"

@@ -39,7 +39,9 @@ export type TypeId = typeof TypeId
  *
  * @since 0.1.0
  */
-export const isSogniError = (u: unknown): u is SogniError => Predicate.hasProperty(u, TypeId)
+export function isSogniError(u: unknown): u is SogniError {
+  return Predicate.hasProperty(u, TypeId)
+}
 
 /**
  * HTTP statuses that say "try again": 408, 429 and every 5xx. The one rule behind `isRetryable` of every
@@ -47,16 +49,18 @@ export const isSogniError = (u: unknown): u is SogniError => Predicate.hasProper
  *
  * @since 0.2.0
  */
-export const isRetryableStatus = (status: number): boolean =>
-  status === 408 || status === 429 || (status >= 500 && status <= 599)
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || (status >= 500 && status <= 599)
+}
 
 /**
  * A server-requested delay in milliseconds as the `retryAfter` of an error.
  *
  * @since 0.2.0
  */
-export const retryAfterOf = (millis: number | undefined): Option.Option<Duration.Duration> =>
-  millis === undefined ? Option.none() : Option.some(Duration.millis(millis))
+export function retryAfterOf(millis: number | undefined): Option.Option<Duration.Duration> {
+  return millis === undefined ? Option.none() : Option.some(Duration.millis(millis))
+}
 
 // ---------------------------------------------------------------------------------------------
 // Retry advice, written once
@@ -80,17 +84,19 @@ export const retryAfterOf = (millis: number | undefined): Option.Option<Duration
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type ErrorConstructor<A = object> = new(...args: Array<any>) => A
 
-const fixedAdvice = (retryable: boolean) => <C extends ErrorConstructor>(Base: C) =>
-  class extends Base {
-    /** The class's fixed answer: whether trying the same request again may succeed. @since 0.1.0 */
-    get isRetryable(): boolean {
-      return retryable
+function fixedAdvice(retryable: boolean) {
+  return <C extends ErrorConstructor>(Base: C) =>
+    class extends Base {
+      /** The class's fixed answer: whether trying the same request again may succeed. @since 0.1.0 */
+      get isRetryable(): boolean {
+        return retryable
+      }
+      /** No delay was asked for. @since 0.1.0 */
+      get retryAfter(): Option.Option<Duration.Duration> {
+        return Option.none()
+      }
     }
-    /** No delay was asked for. @since 0.1.0 */
-    get retryAfter(): Option.Option<Duration.Duration> {
-      return Option.none()
-    }
-  }
+}
 
 /**
  * `isRetryable` false and no `retryAfter`: the same request would fail the same way.
@@ -113,10 +119,10 @@ export const alwaysRetried = fixedAdvice(true)
  *
  * @since 0.2.0
  */
-export const retriedByStatus = <
+export function retriedByStatus<
   C extends ErrorConstructor<{ readonly status: number; readonly retryAfterMillis?: number | undefined }>
->(Base: C) =>
-  class extends Base {
+>(Base: C) {
+  return class extends Base {
     /** Statuses that say "try again": 408, 429 and 5xx ({@link isRetryableStatus}). @since 0.1.0 */
     get isRetryable(): boolean {
       return isRetryableStatus(this.status)
@@ -126,6 +132,7 @@ export const retriedByStatus = <
       return retryAfterOf(this.retryAfterMillis)
     }
   }
+}
 
 /**
  * {@link neverRetried} with a constant `reason`, for error classes that have a single one (refused input,
@@ -133,20 +140,23 @@ export const retriedByStatus = <
  *
  * @since 0.2.0
  */
-export const refusedAs = <const R extends string>(reason: R) => <C extends ErrorConstructor>(Base: C) =>
-  class extends neverRetried(Base) {
-    /** The one reason of this class. @since 0.1.0 */
-    get reason(): R {
-      return reason
+export function refusedAs<const R extends string>(reason: R) {
+  return <C extends ErrorConstructor>(Base: C) =>
+    class extends neverRetried(Base) {
+      /** The one reason of this class. @since 0.1.0 */
+      get reason(): R {
+        return reason
+      }
     }
-  }
+}
 
 /** Adds the union's brand ({@link TypeId}), which {@link isSogniError} checks. */
-const branded = <C extends ErrorConstructor>(Base: C) =>
-  class extends Base {
+function branded<C extends ErrorConstructor>(Base: C) {
+  return class extends Base {
     /** @since 0.1.0 */
     readonly [TypeId]: TypeId = TypeId
   }
+}
 
 /**
  * The connection to a host failed or broke: refused, reset, timed out, closed abnormally.
@@ -154,14 +164,16 @@ const branded = <C extends ErrorConstructor>(Base: C) =>
  *
  * @since 0.1.0
  */
-export class SogniTransportError extends alwaysRetried(Lazy.schemaClass(() => Schema.TaggedError<SogniTransportError>(
-  "@effect-sogni/core/SogniTransportError"
-)("SogniTransportError", {
-  reason: Schema.Literal("Connect", "Closed", "Timeout", "Write", "Http"),
-  message: Schema.String,
-  closeCode: Schema.optional(Schema.Number),
-  cause: Schema.optional(Schema.Defect)
-}))) {
+export class SogniTransportError extends alwaysRetried(Lazy.schemaClass(function() {
+  return Schema.TaggedError<SogniTransportError>(
+    "@effect-sogni/core/SogniTransportError"
+  )("SogniTransportError", {
+    reason: Schema.Literal("Connect", "Closed", "Timeout", "Write", "Http"),
+    message: Schema.String,
+    closeCode: Schema.optional(Schema.Number),
+    cause: Schema.optional(Schema.Defect)
+  })
+})) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
 }
@@ -177,13 +189,15 @@ export class SogniTransportError extends alwaysRetried(Lazy.schemaClass(() => Sc
  *
  * @since 0.1.0
  */
-export class SogniAuthenticationError extends neverRetried(Lazy.schemaClass(() => Schema.TaggedError<SogniAuthenticationError>(
-  "@effect-sogni/core/SogniAuthenticationError"
-)("SogniAuthenticationError", {
-  reason: Schema.Literal("InvalidCredentials", "AppIdBlocked", "SessionExpired", "NotAuthenticated", "Rejected"),
-  message: Schema.String,
-  closeCode: Schema.optional(Schema.Number)
-}))) {
+export class SogniAuthenticationError extends neverRetried(Lazy.schemaClass(function() {
+  return Schema.TaggedError<SogniAuthenticationError>(
+    "@effect-sogni/core/SogniAuthenticationError"
+  )("SogniAuthenticationError", {
+    reason: Schema.Literal("InvalidCredentials", "AppIdBlocked", "SessionExpired", "NotAuthenticated", "Rejected"),
+    message: Schema.String,
+    closeCode: Schema.optional(Schema.Number)
+  })
+})) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
 }
@@ -194,12 +208,14 @@ export class SogniAuthenticationError extends neverRetried(Lazy.schemaClass(() =
  *
  * @since 0.1.0
  */
-export class SogniConnectionReplacedError extends refusedAs("ConnectionReplaced")(Lazy.schemaClass(() => Schema.TaggedError<SogniConnectionReplacedError>(
-  "@effect-sogni/core/SogniConnectionReplacedError"
-)("SogniConnectionReplacedError", {
-  appId: Schema.String,
-  message: Schema.String
-}))) {
+export class SogniConnectionReplacedError extends refusedAs("ConnectionReplaced")(Lazy.schemaClass(function() {
+  return Schema.TaggedError<SogniConnectionReplacedError>(
+    "@effect-sogni/core/SogniConnectionReplacedError"
+  )("SogniConnectionReplacedError", {
+    appId: Schema.String,
+    message: Schema.String
+  })
+})) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
 }
@@ -209,31 +225,33 @@ export class SogniConnectionReplacedError extends refusedAs("ConnectionReplaced"
  *
  * @since 0.1.0
  */
-export class SogniApiError extends retriedByStatus(Lazy.schemaClass(() => Schema.TaggedError<SogniApiError>("@effect-sogni/core/SogniApiError")(
-  "SogniApiError",
-  {
-    reason: Schema.Literal(
-      "BadRequest",
-      "Forbidden",
-      "NotFound",
-      "Conflict",
-      "RateLimited",
-      "ServerError",
-      "Unavailable",
-      "Timeout",
-      "Other"
-    ),
-    status: Schema.Number,
-    errorCode: Schema.optional(Schema.Number),
-    message: Schema.String,
-    method: Schema.String,
-    url: Schema.String,
-    retryAfterMillis: Schema.optional(Schema.Number),
-    details: Schema.optional(Schema.Unknown),
-    /** The error body when it was a JSON object (surfaces with their own error shapes read it: chat.md §13). */
-    body: Schema.optional(Schema.Unknown)
-  }
-))) {
+export class SogniApiError extends retriedByStatus(Lazy.schemaClass(function() {
+  return Schema.TaggedError<SogniApiError>("@effect-sogni/core/SogniApiError")(
+    "SogniApiError",
+    {
+      reason: Schema.Literal(
+        "BadRequest",
+        "Forbidden",
+        "NotFound",
+        "Conflict",
+        "RateLimited",
+        "ServerError",
+        "Unavailable",
+        "Timeout",
+        "Other"
+      ),
+      status: Schema.Number,
+      errorCode: Schema.optional(Schema.Number),
+      message: Schema.String,
+      method: Schema.String,
+      url: Schema.String,
+      retryAfterMillis: Schema.optional(Schema.Number),
+      details: Schema.optional(Schema.Unknown),
+      /** The error body when it was a JSON object (surfaces with their own error shapes read it: chat.md §13). */
+      body: Schema.optional(Schema.Unknown)
+    }
+  )
+})) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
 }
@@ -245,14 +263,16 @@ export class SogniApiError extends retriedByStatus(Lazy.schemaClass(() => Schema
  *
  * @since 0.1.0
  */
-export class SogniDecodeError extends neverRetried(Lazy.schemaClass(() => Schema.TaggedError<SogniDecodeError>("@effect-sogni/core/SogniDecodeError")(
-  "SogniDecodeError",
-  {
-    reason: Schema.Literal("Frame", "Payload", "Body", "TooLarge"),
-    message: Schema.String,
-    source: Schema.optional(Schema.String)
-  }
-))) {
+export class SogniDecodeError extends neverRetried(Lazy.schemaClass(function() {
+  return Schema.TaggedError<SogniDecodeError>("@effect-sogni/core/SogniDecodeError")(
+    "SogniDecodeError",
+    {
+      reason: Schema.Literal("Frame", "Payload", "Body", "TooLarge"),
+      message: Schema.String,
+      source: Schema.optional(Schema.String)
+    }
+  )
+})) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
 }
@@ -263,13 +283,15 @@ export class SogniDecodeError extends neverRetried(Lazy.schemaClass(() => Schema
  *
  * @since 0.1.0
  */
-export class SogniInvalidRequest extends refusedAs("InvalidRequest")(Lazy.schemaClass(() => Schema.TaggedError<SogniInvalidRequest>(
-  "@effect-sogni/core/SogniInvalidRequest"
-)("SogniInvalidRequest", {
-  field: Schema.String,
-  rule: Schema.String,
-  message: Schema.String
-}))) {
+export class SogniInvalidRequest extends refusedAs("InvalidRequest")(Lazy.schemaClass(function() {
+  return Schema.TaggedError<SogniInvalidRequest>(
+    "@effect-sogni/core/SogniInvalidRequest"
+  )("SogniInvalidRequest", {
+    field: Schema.String,
+    rule: Schema.String,
+    message: Schema.String
+  })
+})) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
 }
@@ -294,13 +316,13 @@ export class SogniInvalidRequest extends refusedAs("InvalidRequest")(Lazy.schema
 // (a computed-key field in the class body itself would count as a side effect).
 export class SogniUnsupported extends /* @__PURE__ */ branded(
   /* @__PURE__ */ refusedAs("Unsupported")(
-    /* @__PURE__ */ Lazy.schemaClass(() =>
-      Schema.TaggedError<SogniUnsupported>("@effect-sogni/core/SogniUnsupported")("SogniUnsupported", {
+    /* @__PURE__ */ Lazy.schemaClass(function() {
+      return Schema.TaggedError<SogniUnsupported>("@effect-sogni/core/SogniUnsupported")("SogniUnsupported", {
         feature: Schema.String,
         provider: Schema.String,
         message: Schema.String
       })
-    )
+    })
   )
 ) {}
 
@@ -323,7 +345,7 @@ export type SogniError =
  *
  * @since 0.1.0
  */
-export const apiReasonFromStatus = (status: number): SogniApiError["reason"] => {
+export function apiReasonFromStatus(status: number): SogniApiError["reason"] {
   if (status === 400 || status === 422) return "BadRequest"
   if (status === 403) return "Forbidden"
   if (status === 404) return "NotFound"

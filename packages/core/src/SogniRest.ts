@@ -406,10 +406,10 @@ export const layerWithAuth: Layer.Layer<
  *
  * @since 0.2.0
  */
-export const layersOn = <I, E>(layerRest: Layer.Layer<I, E, SogniRest | SogniConfig.SogniConfig>): {
+export function layersOn<I, E>(layerRest: Layer.Layer<I, E, SogniRest | SogniConfig.SogniConfig>): {
   readonly layerWithHttpClient: Layer.Layer<I, E, HttpClient.HttpClient | SogniAuth.SogniAuth | SogniConfig.SogniConfig>
   readonly layer: Layer.Layer<I, E, SogniAuth.SogniAuth | SogniConfig.SogniConfig>
-} => {
+} {
   const layerWithHttpClient = layerRest.pipe(Layer.provide(layer))
   return { layerWithHttpClient, layer: layerWithHttpClient.pipe(Layer.provide(PlatformHttp.fetchLayer)) }
 }
@@ -428,7 +428,8 @@ export const layerFetch: Layer.Layer<SogniRest | SogniAuth.SogniAuth, never, Sog
  *
  * @since 0.1.0
  */
-export const layerConfig = (
+export function layerConfig(
   overrides: SogniConfig.SogniSettingsInput = {}
-): Layer.Layer<SogniRest | SogniAuth.SogniAuth | SogniConfig.SogniConfig, ConfigError.ConfigError> =>
-  layerFetch.pipe(Layer.provideMerge(SogniConfig.layerConfig(overrides)))
+): Layer.Layer<SogniRest | SogniAuth.SogniAuth | SogniConfig.SogniConfig, ConfigError.ConfigError> {
+  return layerFetch.pipe(Layer.provideMerge(SogniConfig.layerConfig(overrides)))
+}

@@ -124,7 +124,7 @@ export type CloseAction =
  *
  * @since 0.1.0
  */
-export const classifyClose = (code: number | undefined): CloseAction => {
+export function classifyClose(code: number | undefined): CloseAction {
   if (code === 1000) return { _tag: "Normal" }
   if (code === 4015) return { _tag: "Replaced" }
   if (code === 4010) return { _tag: "AuthFailed", reason: "AppIdBlocked" }
@@ -140,9 +140,9 @@ export const classifyClose = (code: number | undefined): CloseAction => {
  *
  * @since 0.1.0
  */
-export const defaultReconnectSchedule = (
+export function defaultReconnectSchedule(
   settings: Pick<SogniSettings, "reconnectBase" | "reconnectCap" | "reconnectJitter">
-): Schedule.Schedule<Duration.Duration> => {
+): Schedule.Schedule<Duration.Duration> {
   const cap = Duration.toMillis(settings.reconnectCap)
   return Schedule.exponential(settings.reconnectBase, 2).pipe(
     Schedule.modifyDelay((d) => Duration.millis(Math.min(Duration.toMillis(d), cap))),
@@ -308,7 +308,9 @@ export type LatestRefs = {
 
 // a set, not `includes` on the list: asked for every frame
 const latestTypeSet: ReadonlySet<string> = new Set(latestEventTypes)
-const isLatestType = (type: string): type is LatestEventType => latestTypeSet.has(type)
+function isLatestType(type: string): type is LatestEventType {
+  return latestTypeSet.has(type)
+}
 
 /**
  * @since 0.1.0
@@ -320,12 +322,12 @@ export class SogniSocket extends Context.Tag("@effect-sogni/core/SogniSocket")<S
  *
  * @since 0.1.0
  */
-export const connectionUrl = (
+export function connectionUrl(
   settings: Pick<SogniSettings, "socketEndpoint" | "appId" | "appSource" | "clientName" | "network"> & {
     readonly connectionAttribution?: Readonly<Record<string, string>> | undefined
   },
   eventSubscriptions: Readonly<Record<string, boolean>>
-): string => {
+): string {
   const params = new URLSearchParams()
   params.set("appId", settings.appId)
   if (Option.isSome(settings.appSource)) params.set("appSource", settings.appSource.value)
@@ -341,7 +343,7 @@ export const connectionUrl = (
 /**
  * Steps a schedule by hand so the loop can show each delay before sleeping it. `None` = give up.
  */
-const delayStepper = (schedule: Schedule.Schedule<unknown>): Effect.Effect<Option.Option<Duration.Duration>> => {
+function delayStepper(schedule: Schedule.Schedule<unknown>): Effect.Effect<Option.Option<Duration.Duration>> {
   let state: unknown = schedule.initial
   return Effect.flatMap(Clock.currentTimeMillis, (now) =>
     Effect.map(schedule.step(now, undefined, state), ([next, , decision]) => {
@@ -351,7 +353,7 @@ const delayStepper = (schedule: Schedule.Schedule<unknown>): Effect.Effect<Optio
     }))
 }
 
-const describeThrown = (error: unknown): string => {
+function describeThrown(error: unknown): string {
   try {
     if (error instanceof Error) return `${error.name}: ${error.message}`
     return typeof error === "string" ? error : "a value that is not an Error was thrown"
@@ -361,7 +363,7 @@ const describeThrown = (error: unknown): string => {
 }
 
 /** Why a connection attempt or a connection ended, in words fit for a log line or an error (no secrets). */
-const describeClose = (closed: CloseOutcome): string => {
+function describeClose(closed: CloseOutcome): string {
   const cause = closed.cause
   if (WebSocketConnection.isEnded(cause)) {
     if (cause._tag === "Closed") return `closed with ${cause.code}${cause.reason ? ` (${cause.reason.slice(0, 200)})` : ""}`
@@ -406,10 +408,10 @@ class CloseOutcome extends Data.TaggedClass("CloseOutcome")<{
  *
  * @since 0.1.0
  */
-export const make = (options?: {
+export function make(options?: {
   readonly reconnectSchedule?: Schedule.Schedule<unknown> | undefined
-}): Effect.Effect<SogniSocketService, never, SogniConfig | SocketCredentials | Scope.Scope> =>
-  Effect.gen(function*() {
+}): Effect.Effect<SogniSocketService, never, SogniConfig | SocketCredentials | Scope.Scope> {
+  return Effect.gen(function*() {
     const settings = yield* SogniConfig
     const credentials = yield* SocketCredentials
     const reconnectSchedule = options?.reconnectSchedule ?? defaultReconnectSchedule(settings)
@@ -1211,12 +1213,15 @@ export const make = (options?: {
       disconnect: Effect.suspend(() => currentClose)
     } satisfies SogniSocketService
   })
+}
 
 /**
  * The socket service; needs settings and a credential source.
  *
  * @since 0.1.0
  */
-export const layer = (options?: {
+export function layer(options?: {
   readonly reconnectSchedule?: Schedule.Schedule<unknown> | undefined
-}): Layer.Layer<SogniSocket, never, SogniConfig | SocketCredentials> => Layer.scoped(SogniSocket, make(options))
+}): Layer.Layer<SogniSocket, never, SogniConfig | SocketCredentials> {
+  return Layer.scoped(SogniSocket, make(options))
+}

@@ -59,8 +59,9 @@ export type Ended =
  *
  * @since 0.2.0
  */
-export const isEnded = (u: unknown): u is Ended =>
-  typeof u === "object" && u !== null && ((u as Ended)._tag === "Closed" || (u as Ended)._tag === "Broken")
+export function isEnded(u: unknown): u is Ended {
+  return typeof u === "object" && u !== null && ((u as Ended)._tag === "Closed" || (u as Ended)._tag === "Broken")
+}
 
 /**
  * What {@link open} needs.
@@ -93,7 +94,7 @@ export interface Options {
 }
 
 /** The read-coalescing pause in milliseconds: 0 (none) unless a finite positive duration is given. */
-const coalesceMillis = (input: Duration.DurationInput | undefined): number => {
+function coalesceMillis(input: Duration.DurationInput | undefined): number {
   if (input === undefined) return 0
   const millis = Duration.toMillis(input)
   return Number.isFinite(millis) && millis > 0 ? millis : 0
@@ -131,8 +132,8 @@ export interface WebSocketConnection {
  *
  * @since 0.2.0
  */
-export const open = (options: Options): Effect.Effect<WebSocketConnection, Ended, Scope.Scope> =>
-  Effect.gen(function*() {
+export function open(options: Options): Effect.Effect<WebSocketConnection, Ended, Scope.Scope> {
+  return Effect.gen(function*() {
     // Node's `ws` loads with the first connection (not at import); later ones find it loaded
     const loading = WebSocketTransport.load()
     if (loading !== undefined) yield* Effect.promise(() => loading)
@@ -211,3 +212,4 @@ export const open = (options: Options): Effect.Effect<WebSocketConnection, Ended
       terminate: () => WebSocketTransport.terminate(ws)
     } satisfies WebSocketConnection
   })
+}

@@ -27,14 +27,16 @@ import * as Option from "effect/Option"
 
 const LTX_WORKFLOWS = ["t2v", "i2v", "a2v", "ia2v", "v2v"] as const
 const LTX_IDS: ReadonlySet<string> = new Set([
-  ...LTX_WORKFLOWS.flatMap((w) => [
-    `ltx2-19b-fp8_${w}`,
-    `ltx2-19b-fp8_${w}_distilled`,
-    `ltx23-22b-fp8_${w}_distilled`,
-    `ltx23-22b-fp8_${w}_dev`,
-    `ltx25-22b-int8_${w}_distilled`,
-    `ltx25-22b-int8_${w}_dev`
-  ]),
+  ...LTX_WORKFLOWS.flatMap(function(w) {
+    return [
+      `ltx2-19b-fp8_${w}`,
+      `ltx2-19b-fp8_${w}_distilled`,
+      `ltx23-22b-fp8_${w}_distilled`,
+      `ltx23-22b-fp8_${w}_dev`,
+      `ltx25-22b-int8_${w}_distilled`,
+      `ltx25-22b-int8_${w}_dev`
+    ]
+  }),
   "ltx23-22b-10eros-v1.4-fp8mixed_i2v"
 ])
 const WAN_IDS: ReadonlySet<string> = new Set([
@@ -123,8 +125,8 @@ export type VideoWorkflow =
  *
  * @since 0.1.0
  */
-export const videoFamily = (modelId: string): Option.Option<VideoFamily> =>
-  modelId === FLASHVSR_ID
+export function videoFamily(modelId: string): Option.Option<VideoFamily> {
+  return modelId === FLASHVSR_ID
     ? Option.some("flashvsr")
     : WAN_IDS.has(modelId)
     ? Option.some("wan22")
@@ -139,43 +141,57 @@ export const videoFamily = (modelId: string): Option.Option<VideoFamily> =>
     : H3_IDS.has(modelId)
     ? Option.some("minimax-h3")
     : Option.none()
+}
 
 /** @since 0.1.0 */
-export const isVideoModel = (modelId: string): boolean => Option.isSome(videoFamily(modelId))
+export function isVideoModel(modelId: string): boolean {
+  return Option.isSome(videoFamily(modelId))
+}
 
 /** Seedance, HappyHorse and Wan 3: rendered by a third party, Spark-only. @since 0.1.0 */
-export const isVendorVideoModel = (modelId: string): boolean =>
-  SEEDANCE_IDS.has(modelId) || HAPPYHORSE_IDS.has(modelId) || WAN3_IDS.has(modelId)
+export function isVendorVideoModel(modelId: string): boolean {
+  return SEEDANCE_IDS.has(modelId) || HAPPYHORSE_IDS.has(modelId) || WAN3_IDS.has(modelId)
+}
 
 /** @since 0.1.0 */
-export const isSeedance25 = (modelId: string): boolean => modelId === "seedance-2-5"
+export function isSeedance25(modelId: string): boolean {
+  return modelId === "seedance-2-5"
+}
 
 /** Wan 3.0 Enhanced (`wan3.0-spicy-video`). @since 0.1.0 */
-export const isWan3Enhanced = (modelId: string): boolean => modelId === "wan3.0-spicy-video"
+export function isWan3Enhanced(modelId: string): boolean {
+  return modelId === "wan3.0-spicy-video"
+}
 
 /** WAN 2.2 animate-move / animate-replace. @since 0.1.0 */
-export const isWanAnimate = (modelId: string): boolean =>
-  modelId === "wan_v2.2-14b-fp8_animate-move_lightx2v" || modelId === "wan_v2.2-14b-fp8_animate-replace_lightx2v"
+export function isWanAnimate(modelId: string): boolean {
+  return modelId === "wan_v2.2-14b-fp8_animate-move_lightx2v" || modelId === "wan_v2.2-14b-fp8_animate-replace_lightx2v"
+}
 
 /** MiniMax H3 4-step Turbo ids (FL2VA, FastH3 incl. two-stage and audio guide, Ref2VA Turbo). @since 0.1.0 */
-export const isH3Turbo = (modelId: string): boolean =>
-  /^minimax-h3-fl2va-fp8_(?:t2v|i2v|flf2v)_turbo$/.test(modelId) ||
-  /^minimax-h3-fastvideo-int8_(?:t2v|i2v|flf2v)_turbo(?:_2stage(?:_720p)?)?$/.test(modelId) ||
-  /^minimax-h3-fastvideo-int8_(?:ia2v|flfa2v|a2v)_turbo(?:_2stage)?$/.test(modelId) ||
-  modelId === "minimax-h3-ref2va-fp8_r2v_turbo"
+export function isH3Turbo(modelId: string): boolean {
+  return /^minimax-h3-fl2va-fp8_(?:t2v|i2v|flf2v)_turbo$/.test(modelId) ||
+    /^minimax-h3-fastvideo-int8_(?:t2v|i2v|flf2v)_turbo(?:_2stage(?:_720p)?)?$/.test(modelId) ||
+    /^minimax-h3-fastvideo-int8_(?:ia2v|flfa2v|a2v)_turbo(?:_2stage)?$/.test(modelId) ||
+    modelId === "minimax-h3-ref2va-fp8_r2v_turbo"
+}
 
 /** MiniMax H3 8-step Balanced ids. @since 0.1.0 */
-export const isH3Balanced = (modelId: string): boolean =>
-  /^minimax-h3-fl2va-fp8_(?:t2v|i2v|flf2v)_balanced$/.test(modelId) ||
-  modelId === "minimax-h3-ref2va-fp8_r2v_balanced" ||
-  modelId === "minimax-h3-ref2va-fp8_r2v_balanced_2stage"
+export function isH3Balanced(modelId: string): boolean {
+  return /^minimax-h3-fl2va-fp8_(?:t2v|i2v|flf2v)_balanced$/.test(modelId) ||
+    modelId === "minimax-h3-ref2va-fp8_r2v_balanced" ||
+    modelId === "minimax-h3-ref2va-fp8_r2v_balanced_2stage"
+}
 
 /** MiniMax H3 FastH3 audio-guide ids (`…_{ia2v,flfa2v,a2v}_turbo[_2stage]`). @since 0.1.0 */
-export const isH3AudioGuide = (modelId: string): boolean =>
-  /^minimax-h3-fastvideo-int8_(?:ia2v|flfa2v|a2v)_turbo(?:_2stage)?$/.test(modelId)
+export function isH3AudioGuide(modelId: string): boolean {
+  return /^minimax-h3-fastvideo-int8_(?:ia2v|flfa2v|a2v)_turbo(?:_2stage)?$/.test(modelId)
+}
 
 /** The fixed step count of a MiniMax H3 id: Turbo 4, Balanced 8, standard 20. @since 0.1.0 */
-export const h3Steps = (modelId: string): number => (isH3Turbo(modelId) ? 4 : isH3Balanced(modelId) ? 8 : 20)
+export function h3Steps(modelId: string): number {
+  return (isH3Turbo(modelId) ? 4 : isH3Balanced(modelId) ? 8 : 20)
+}
 
 /**
  * The workflow of a video model id, detected from its suffix the way the official client does:
@@ -186,7 +202,7 @@ export const h3Steps = (modelId: string): number => (isH3Turbo(modelId) ? 4 : is
  *
  * @since 0.1.0
  */
-export const videoWorkflow = (modelId: string): Option.Option<VideoWorkflow> => {
+export function videoWorkflow(modelId: string): Option.Option<VideoWorkflow> {
   const family = videoFamily(modelId)
   if (Option.isNone(family)) return Option.none()
   const has = (s: string) => modelId.includes(s)
@@ -227,8 +243,9 @@ export const videoWorkflow = (modelId: string): Option.Option<VideoWorkflow> => 
 }
 
 /** MiniMax H3 r2v (Ref2VA): the one video workflow with multi-file reference sets. @since 0.1.0 */
-export const isH3Reference = (modelId: string): boolean =>
-  H3_IDS.has(modelId) && Option.getOrUndefined(videoWorkflow(modelId)) === "r2v"
+export function isH3Reference(modelId: string): boolean {
+  return H3_IDS.has(modelId) && Option.getOrUndefined(videoWorkflow(modelId)) === "r2v"
+}
 
 // ---------------------------------------------------------------------------------------------
 // Media type by id (media.md §1 fallback rules)
@@ -238,7 +255,9 @@ export const isH3Reference = (modelId: string): boolean =>
 export type MediaKind = "image" | "video" | "audio" | "model"
 
 /** ACE-Step and MiniMax Music 3 (the official client's `isAudioModel`). @since 0.1.0 */
-export const isAudioModel = (modelId: string): boolean => modelId.startsWith("ace_step") || modelId === "minimax_music3"
+export function isAudioModel(modelId: string): boolean {
+  return modelId.startsWith("ace_step") || modelId === "minimax_music3"
+}
 
 /**
  * The media kind of a model id when the catalog is not at hand (media.md §1): Pixal3D ids → `model`,
@@ -246,8 +265,9 @@ export const isAudioModel = (modelId: string): boolean => modelId.startsWith("ac
  *
  * @since 0.1.0
  */
-export const mediaKindFromId = (modelId: string): MediaKind =>
-  modelId.startsWith("pixal3d_") ? "model" : isVideoModel(modelId) ? "video" : isAudioModel(modelId) ? "audio" : "image"
+export function mediaKindFromId(modelId: string): MediaKind {
+  return modelId.startsWith("pixal3d_") ? "model" : isVideoModel(modelId) ? "video" : isAudioModel(modelId) ? "audio" : "image"
+}
 
 // ---------------------------------------------------------------------------------------------
 // Frames
@@ -270,16 +290,18 @@ export const H3 = {
 } as const
 
 /** WAN 2.2: always 16 fps generation, `round(d·16) + 1`. @since 0.1.0 */
-export const wanFrames = (duration: number): number => Math.round(duration * 16) + 1
+export function wanFrames(duration: number): number {
+  return Math.round(duration * 16) + 1
+}
 
 /** LTX 2.x: `round(d·fps) + 1`, snapped to `8n + 1` (JS rounding). @since 0.1.0 */
-export const ltxFrames = (duration: number, fps: number): number => {
+export function ltxFrames(duration: number, fps: number): number {
   const frames = Math.round(duration * fps) + 1
   return Math.round((frames - 1) / LTX_FRAME_STEP) * LTX_FRAME_STEP + 1
 }
 
 /** MiniMax H3: `r = round(d·24)`, `k = clamp(round((r−124)/17), 0, 14)`, `124 + 17k`. @since 0.1.0 */
-export const h3Frames = (duration: number): number => {
+export function h3Frames(duration: number): number {
   const requested = Math.round(duration * H3.fps)
   const maxStep = (H3.maxFrames - H3.baseFrames) / H3.frameStep
   const step = Math.min(maxStep, Math.max(0, Math.round((requested - H3.baseFrames) / H3.frameStep)))
@@ -292,7 +314,7 @@ export const h3Frames = (duration: number): number => {
  *
  * @since 0.1.0
  */
-export const h3FramesForAudio = (seconds: number): Option.Option<number> => {
+export function h3FramesForAudio(seconds: number): Option.Option<number> {
   if (!Number.isFinite(seconds) || seconds <= 0) return Option.none()
   const needed = Math.ceil(seconds * H3.fps - 1e-6)
   const steps = Math.max(0, Math.ceil((needed - H3.baseFrames) / H3.frameStep))
@@ -300,9 +322,10 @@ export const h3FramesForAudio = (seconds: number): Option.Option<number> => {
 }
 
 /** Whether `frames` is on the MiniMax H3 grid. @since 0.1.0 */
-export const isOnH3Grid = (frames: number): boolean =>
-  Number.isInteger(frames) && frames >= H3.minFrames && frames <= H3.maxFrames &&
-  (frames - H3.baseFrames) % H3.frameStep === 0
+export function isOnH3Grid(frames: number): boolean {
+  return Number.isInteger(frames) && frames >= H3.minFrames && frames <= H3.maxFrames &&
+    (frames - H3.baseFrames) % H3.frameStep === 0
+}
 
 /**
  * Frames for `duration` seconds on `modelId`, exactly as the official client's `calculateVideoFrames`:
@@ -312,7 +335,7 @@ export const isOnH3Grid = (frames: number): boolean =>
  *
  * @since 0.1.0
  */
-export const framesFor = (modelId: string, duration: number, fps?: number): number => {
+export function framesFor(modelId: string, duration: number, fps?: number): number {
   const rate = fps ?? (WAN3_IDS.has(modelId) ? 30 : 24)
   const family = Option.getOrUndefined(videoFamily(modelId))
   switch (family) {
@@ -346,8 +369,8 @@ export interface Range {
  *
  * @since 0.1.0
  */
-export const durationRange = (modelId: string, fps?: number): Option.Option<Range> =>
-  Option.map(videoFamily(modelId), (family): Range => {
+export function durationRange(modelId: string, fps?: number): Option.Option<Range> {
+  return Option.map(videoFamily(modelId), (family): Range => {
     switch (family) {
       case "flashvsr":
         return { min: 1 / (fps ?? 24), max: Infinity }
@@ -365,6 +388,7 @@ export const durationRange = (modelId: string, fps?: number): Option.Option<Rang
         return { min: 1, max: isWanAnimate(modelId) ? 20 : 10 }
     }
   })
+}
 
 /**
  * What a family accepts as `fps`: a fixed set of values or a range.
@@ -381,8 +405,8 @@ export type FpsRule =
  *
  * @since 0.1.0
  */
-export const fpsRule = (modelId: string): Option.Option<FpsRule> =>
-  Option.map(videoFamily(modelId), (family): FpsRule => {
+export function fpsRule(modelId: string): Option.Option<FpsRule> {
+  return Option.map(videoFamily(modelId), (family): FpsRule => {
     switch (family) {
       case "wan22":
         return { _tag: "OneOf", values: [16, 32] }
@@ -397,6 +421,7 @@ export const fpsRule = (modelId: string): Option.Option<FpsRule> =>
         return { _tag: "Range", min: 1, max: 60 }
     }
   })
+}
 
 /**
  * The `fps` the official client puts on the wire when the caller gives none: 30 for Wan 3, 24 for
@@ -404,9 +429,10 @@ export const fpsRule = (modelId: string): Option.Option<FpsRule> =>
  *
  * @since 0.1.0
  */
-export const wireDefaultFps = (modelId: string): Option.Option<number> =>
-  WAN3_IDS.has(modelId)
+export function wireDefaultFps(modelId: string): Option.Option<number> {
+  return WAN3_IDS.has(modelId)
     ? Option.some(30)
     : isVendorVideoModel(modelId) || H3_IDS.has(modelId)
     ? Option.some(24)
     : Option.none()
+}

@@ -123,7 +123,7 @@ export interface Upload {
  *
  * @since 0.1.0
  */
-export const optionsFor = (model: ModelDescriptor): Either.Either<ModelOptions, SogniInvalidRequest> => {
+export function optionsFor(model: ModelDescriptor): Either.Either<ModelOptions, SogniInvalidRequest> {
   const options = readTier(model.tier)
   return options === undefined
     ? Either.left(invalid("modelId", "unsupported-tier", `The tier of ${model.id} is of an unsupported kind`))
@@ -150,8 +150,8 @@ export interface ModelDefaults {
  *
  * @since 0.1.0
  */
-export const defaultsFor = (model: ModelDescriptor): Either.Either<ModelDefaults, SogniInvalidRequest> =>
-  Either.map(optionsFor(model), (o) => ({
+export function defaultsFor(model: ModelDescriptor): Either.Either<ModelDefaults, SogniInvalidRequest> {
+  return Either.map(optionsFor(model), (o) => ({
     steps: Option.fromNullable(o.steps?.default),
     guidance: Option.fromNullable(o.guidance?.default),
     sampler: Option.fromNullable(o.sampler.default),
@@ -159,6 +159,7 @@ export const defaultsFor = (model: ModelDescriptor): Either.Either<ModelDefaults
     fps: o.fps?.default !== undefined ? Option.some(o.fps.default) : FrameMath.wireDefaultFps(model.id),
     outputFormat: isPixal3d(model.id) ? "glb" : o.kind === "audio" ? "mp3" : o.kind === "video" ? "mp4" : "png"
   }))
+}
 
 // ---------------------------------------------------------------------------------------------
 // Normalization (the official client's create() step 1)
@@ -171,7 +172,7 @@ export const defaultsFor = (model: ModelDescriptor): Either.Either<ModelDefaults
  *
  * @since 0.1.0
  */
-export const normalize = (params: Params.ProjectParams): Params.ProjectParams => {
+export function normalize(params: Params.ProjectParams): Params.ProjectParams {
   if (params.type !== "image") return params
   let p: Params.ImageParams = params
   if (isSegmentation(p.modelId)) p = { ...p, numberOfMedia: 1, numberOfPreviews: 0, outputFormat: "png" }
@@ -194,11 +195,12 @@ export const normalize = (params: Params.ProjectParams): Params.ProjectParams =>
 // Validation
 // ---------------------------------------------------------------------------------------------
 
-const expectedType = (media: ModelDescriptor["media"]): Params.ProjectParams["type"] =>
-  media === "video" ? "video" : media === "audio" ? "audio" : "image"
+function expectedType(media: ModelDescriptor["media"]): Params.ProjectParams["type"] {
+  return media === "video" ? "video" : media === "audio" ? "audio" : "image"
+}
 
-const checkModel = (p: Params.ProjectParams, model: ModelDescriptor, options: ModelOptions): Check =>
-  first(
+function checkModel(p: Params.ProjectParams, model: ModelDescriptor, options: ModelOptions): Check {
+  return first(
     () =>
       p.modelId === model.id
         ? undefined
@@ -220,15 +222,17 @@ const checkModel = (p: Params.ProjectParams, model: ModelDescriptor, options: Mo
         ? invalid("loraStrengths", "max-count", "loraStrengths has more entries than loras")
         : undefined
   )
+}
 
-const checkTierCommon = (p: Params.ProjectParams, options: ModelOptions): Check =>
-  first(
+function checkTierCommon(p: Params.ProjectParams, options: ModelOptions): Check {
+  return first(
     () => inRange("steps", p.steps, options.steps),
     () => inRange("guidance", p.guidance, options.guidance),
     () => checkChoice("sampler", p.sampler, options.sampler),
     () => checkChoice("scheduler", p.scheduler, options.scheduler),
     () => (p.type === "image" ? checkChoice("vae", p.vae, options.vae) : undefined)
   )
+}
 
 /**
  * The video and audio rule sets, and the rules of the special image models (SAM 3, BiRefNet, Pixal3D,
@@ -272,7 +276,9 @@ const staticKindChecks: KindChecks = {
  *
  * @internal
  */
-export const needsKindChecks = (params: Params.ProjectParams): boolean => params.type !== "image" || needsModelRules(params)
+export function needsKindChecks(params: Params.ProjectParams): boolean {
+  return params.type !== "image" || needsModelRules(params)
+}
 
 /**
  * The options a raw tier reads as, read once per tier object: a build asks twice (validation, then the
@@ -281,7 +287,7 @@ export const needsKindChecks = (params: Params.ProjectParams): boolean => params
  * them; `optionsFor` itself still answers a fresh value for callers that hand it out.
  */
 const tierOptions = new WeakMap<object, Either.Either<ModelOptions, SogniInvalidRequest>>()
-const builderOptions = (model: ModelDescriptor): Either.Either<ModelOptions, SogniInvalidRequest> => {
+function builderOptions(model: ModelDescriptor): Either.Either<ModelOptions, SogniInvalidRequest> {
   const tier: unknown = model.tier
   if (typeof tier !== "object" || tier === null) return optionsFor(model)
   const known = tierOptions.get(tier)
@@ -291,7 +297,7 @@ const builderOptions = (model: ModelDescriptor): Either.Either<ModelOptions, Sog
   return read
 }
 
-const checkSpecific = (p: Params.ProjectParams, options: ModelOptions, kinds: KindChecks | undefined): Check => {
+function checkSpecific(p: Params.ProjectParams, options: ModelOptions, kinds: KindChecks | undefined): Check {
   if (kinds !== undefined) {
     if (p.type === "image") return kinds.validateImage(p)
     return p.type === "video" ? kinds.validateVideo(p, options) : kinds.validateAudio(p, options)
@@ -304,12 +310,12 @@ const checkSpecific = (p: Params.ProjectParams, options: ModelOptions, kinds: Ki
     : invalid("type", "model-type", `the ${p.type} rules were not loaded`)
 }
 
-const validateWith = (
+function validateWith(
   params: Params.ProjectParams,
   model: ModelDescriptor,
   kinds: KindChecks | undefined
-): Either.Either<Params.ProjectParams, SogniInvalidRequest> =>
-  Either.flatMap(builderOptions(model), (options) => {
+): Either.Either<Params.ProjectParams, SogniInvalidRequest> {
+  return Either.flatMap(builderOptions(model), (options) => {
     const p = normalize(params)
     const failure = first(
       () => checkModel(p, model, options),
@@ -318,6 +324,7 @@ const validateWith = (
     )
     return failure === undefined ? Either.right(p) : Either.left(failure)
   })
+}
 
 /**
  * Checks `params` against the model and its tier before anything is sent (see the module doc). The
@@ -325,79 +332,85 @@ const validateWith = (
  *
  * @since 0.1.0
  */
-export const validate = (
+export function validate(
   params: Params.ProjectParams,
   model: ModelDescriptor
-): Either.Either<Params.ProjectParams, SogniInvalidRequest> => validateWith(params, model, staticKindChecks)
+): Either.Either<Params.ProjectParams, SogniInvalidRequest> {
+  return validateWith(params, model, staticKindChecks)
+}
 
 // ---------------------------------------------------------------------------------------------
 // Building
 // ---------------------------------------------------------------------------------------------
 
 /** The legacy keyframe template (required by Mac workers, per the official client). */
-const keyframeTemplate = (): Record<string, unknown> => ({
-  stepsIsEnabled: true,
-  siRotation: 0,
-  siDragOffsetIsEnabled: true,
-  strength: 0.5,
-  siZoomScaleIsEnabled: true,
-  isEnabled: true,
-  processing: "CPU, GPU",
-  useLastImageAsGuideImageInAnimation: true,
-  guidanceScaleIsEnabled: true,
-  siImageBackgroundColor: "black",
-  cnDragOffset: [0, 0],
-  scheduler: null,
-  timeStepSpacing: null,
-  steps: 20,
-  cnRotation: 0,
-  guidanceScale: 7.5,
-  siZoomScale: 1,
-  modelID: "",
-  cnRotationIsEnabled: true,
-  negativePrompt: "",
-  startingImageZoomPanIsOn: false,
-  seed: undefined,
-  siRotationIsEnabled: true,
-  cnImageBackgroundColor: "clear",
-  strengthIsEnabled: true,
-  siDragOffset: [0, 0],
-  useLastImageAsCNImageInAnimation: false,
-  positivePrompt: "",
-  controlNetZoomPanIsOn: false,
-  cnZoomScaleIsEnabled: true,
-  currentControlNets: null,
-  stylePrompt: "",
-  cnDragOffsetIsEnabled: true,
-  frameIndex: 0,
-  startingImage: null,
-  cnZoomScale: 1
-})
+function keyframeTemplate(): Record<string, unknown> {
+  return {
+    stepsIsEnabled: true,
+    siRotation: 0,
+    siDragOffsetIsEnabled: true,
+    strength: 0.5,
+    siZoomScaleIsEnabled: true,
+    isEnabled: true,
+    processing: "CPU, GPU",
+    useLastImageAsGuideImageInAnimation: true,
+    guidanceScaleIsEnabled: true,
+    siImageBackgroundColor: "black",
+    cnDragOffset: [0, 0],
+    scheduler: null,
+    timeStepSpacing: null,
+    steps: 20,
+    cnRotation: 0,
+    guidanceScale: 7.5,
+    siZoomScale: 1,
+    modelID: "",
+    cnRotationIsEnabled: true,
+    negativePrompt: "",
+    startingImageZoomPanIsOn: false,
+    seed: undefined,
+    siRotationIsEnabled: true,
+    cnImageBackgroundColor: "clear",
+    strengthIsEnabled: true,
+    siDragOffset: [0, 0],
+    useLastImageAsCNImageInAnimation: false,
+    positivePrompt: "",
+    controlNetZoomPanIsOn: false,
+    cnZoomScaleIsEnabled: true,
+    currentControlNets: null,
+    stylePrompt: "",
+    cnDragOffsetIsEnabled: true,
+    frameIndex: 0,
+    startingImage: null,
+    cnZoomScale: 1
+  }
+}
 
 /** The legacy request template (the keyframe is replaced). */
-const requestTemplate = (): Record<string, unknown> => ({
-  selectedUpscalingModel: "OFF",
-  cnVideoFramesSketch: [],
-  cnVideoFramesSegmentedSubject: [],
-  cnVideoFramesFace: [],
-  doCanvasBlending: false,
-  animationIsOn: false,
-  cnVideoFramesBoth: [],
-  cnVideoFramesDepth: [],
-  keyFrames: [],
-  previews: 5,
-  frameRate: 24,
-  generatedVideoSeconds: 10,
-  canvasIsOn: false,
-  cnVideoFrames: [],
-  disableSafety: false,
-  cnVideoFramesSegmentedBackground: [],
-  cnVideoFramesSegmented: [],
-  numberOfImages: 1,
-  cnVideoFramesPose: [],
-  jobID: "",
-  siVideoFrames: []
-})
+function requestTemplate(): Record<string, unknown> {
+  return {
+    selectedUpscalingModel: "OFF",
+    cnVideoFramesSketch: [],
+    cnVideoFramesSegmentedSubject: [],
+    cnVideoFramesFace: [],
+    doCanvasBlending: false,
+    animationIsOn: false,
+    cnVideoFramesBoth: [],
+    cnVideoFramesDepth: [],
+    keyFrames: [],
+    previews: 5,
+    frameRate: 24,
+    generatedVideoSeconds: 10,
+    canvasIsOn: false,
+    cnVideoFrames: [],
+    disableSafety: false,
+    cnVideoFramesSegmentedBackground: [],
+    cnVideoFramesSegmented: [],
+    numberOfImages: 1,
+    cnVideoFramesPose: [],
+    jobID: "",
+    siVideoFrames: []
+  }
+}
 
 /**
  * The request as the wire carries it: keys whose value is undefined dropped, key order kept (exactly what
@@ -407,17 +420,19 @@ const requestTemplate = (): Record<string, unknown> => ({
  * by its actor for a resend, against 1.3 KB this way). The request carries no bytes (uploads are separate),
  * only JSON values.
  */
-const toWire = (request: Record<string, unknown>): Protocol.JobRequest =>
-  JSON.parse(JSON.stringify(request)) as Protocol.JobRequest
+function toWire(request: Record<string, unknown>): Protocol.JobRequest {
+  return JSON.parse(JSON.stringify(request)) as Protocol.JobRequest
+}
 
-const normalizeReceipt = (r: Params.WorldGenerationReceipt): Record<string, string> =>
-  r.stage === "target_still"
+function normalizeReceipt(r: Params.WorldGenerationReceipt): Record<string, string> {
+  return r.stage === "target_still"
     ? { stage: r.stage, sourceImageSha256: r.sourceImageSha256.toLowerCase(), selectionHash: r.selectionHash.toLowerCase() }
     : { stage: r.stage, firstFrameSha256: r.firstFrameSha256.toLowerCase(), lastFrameSha256: r.lastFrameSha256.toLowerCase() }
+}
 
 const controlModes = { balanced: 0, prompt_priority: 1, cn_priority: 2 } as const
 
-const imageControlNet = (cn: Params.ControlNet): Record<string, unknown> => {
+function imageControlNet(cn: Params.ControlNet): Record<string, unknown> {
   const out: Record<string, unknown> = { name: cn.name, cnImageState: "original", hasImage: has(cn.image) }
   if (cn.strength !== undefined) out.controlStrength = cn.strength
   if (cn.mode) out.controlMode = controlModes[cn.mode]
@@ -426,13 +441,13 @@ const imageControlNet = (cn: Params.ControlNet): Record<string, unknown> => {
   return out
 }
 
-const applyImage = (
+function applyImage(
   kf: Record<string, unknown>,
   p: Params.ImageParams,
   options: ModelOptions,
   // present for a project of a special model: validation refused one built without its rules
   kinds: KindChecks | undefined
-): void => {
+): void {
   kf.sizePreset = p.sizePreset
   const contextImages = p.contextImages ?? []
   for (let i = 1; i <= 16; i++) kf[`hasContextImage${i}`] = has(contextImages[i - 1])
@@ -462,7 +477,7 @@ const applyImage = (
 }
 
 
-const contentTypeResolver = (uploaded: Readonly<Record<string, string>>): ContentTypeOf => {
+function contentTypeResolver(uploaded: Readonly<Record<string, string>>): ContentTypeOf {
   // own keys only: a caller's record must not answer through Object.prototype
   const declared = (key: string) => (Object.hasOwn(uploaded, key) ? uploaded[key] : undefined)
   return (key, media) =>
@@ -473,13 +488,13 @@ const contentTypeResolver = (uploaded: Readonly<Record<string, string>>): Conten
       : declared(key) ?? Option.getOrUndefined(Sniff.sniff(media))
 }
 
-const assemble = (
+function assemble(
   p: Params.ProjectParams,
   context: BuildContext,
   options: ModelOptions,
   // present for a project that needs them: validation refused one built without its rules
   kinds: KindChecks | undefined
-): Protocol.JobRequest => {
+): Protocol.JobRequest {
   const vendorOrH3Video = p.type === "video" &&
     (FrameMath.isVendorVideoModel(p.modelId) ||
       Option.getOrUndefined(FrameMath.videoFamily(p.modelId)) === "minimax-h3")
@@ -545,10 +560,12 @@ const assemble = (
  *
  * @since 0.1.0
  */
-export const build = (
+export function build(
   params: Params.ProjectParams,
   context: BuildContext
-): Either.Either<Protocol.JobRequest, SogniInvalidRequest> => buildWith(params, context, staticKindChecks)
+): Either.Either<Protocol.JobRequest, SogniInvalidRequest> {
+  return buildWith(params, context, staticKindChecks)
+}
 
 /**
  * {@link build} with the video, audio and special-model rules given by the caller (`undefined` for a
@@ -557,28 +574,30 @@ export const build = (
  *
  * @internal
  */
-export const buildWith = (
+export function buildWith(
   params: Params.ProjectParams,
   context: BuildContext,
   kinds: KindChecks | undefined
-): Either.Either<Protocol.JobRequest, SogniInvalidRequest> =>
-  Either.flatMap(validateWith(params, context.model, kinds), (p) =>
+): Either.Either<Protocol.JobRequest, SogniInvalidRequest> {
+  return Either.flatMap(validateWith(params, context.model, kinds), (p) =>
     Either.map(builderOptions(context.model), (options) => assemble(p, context, options, kinds)))
+}
 
 // ---------------------------------------------------------------------------------------------
 // Uploads
 // ---------------------------------------------------------------------------------------------
 
-const upload = (
+function upload(
   key: string,
   slot: string,
   endpoint: "image" | "media",
   media: Params.MediaInput | undefined,
   id?: string
-): ReadonlyArray<Upload> =>
-  media === undefined || media === true
+): ReadonlyArray<Upload> {
+  return media === undefined || media === true
     ? []
     : [{ key, slot, endpoint, ...(id !== undefined ? { id } : {}), bytes: media, contentType: Sniff.sniff(media) }]
+}
 
 /**
  * The input files of a project as sequential batches: the uploads of one batch may run in parallel,
@@ -590,7 +609,7 @@ const upload = (
  *
  * @since 0.1.0
  */
-export const uploadPlan = (params: Params.ProjectParams): ReadonlyArray<ReadonlyArray<Upload>> => {
+export function uploadPlan(params: Params.ProjectParams): ReadonlyArray<ReadonlyArray<Upload>> {
   const p = normalize(params)
   const batches: Array<ReadonlyArray<Upload>> = []
   const push = (...batch: ReadonlyArray<ReadonlyArray<Upload>>) => {
@@ -641,4 +660,6 @@ export const uploadPlan = (params: Params.ProjectParams): ReadonlyArray<Readonly
  *
  * @since 0.1.0
  */
-export const uploadsFor = (params: Params.ProjectParams): ReadonlyArray<Upload> => uploadPlan(params).flat()
+export function uploadsFor(params: Params.ProjectParams): ReadonlyArray<Upload> {
+  return uploadPlan(params).flat()
+}

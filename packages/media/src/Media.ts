@@ -43,8 +43,8 @@ export type Services = Models.Models | Projects.Projects | Results.Results | Sav
  *
  * @since 0.1.0
  */
-export const layerServices = (options?: Projects.ProjectsOptions) =>
-  Layer.scopedContext(Effect.gen(function*() {
+export function layerServices(options?: Projects.ProjectsOptions) {
+  return Layer.scopedContext(Effect.gen(function*() {
     const models = yield* Models.make
     const projects = yield* Effect.provideService(Projects.make(options), Models.Models, models)
     const results = yield* Results.make
@@ -55,13 +55,16 @@ export const layerServices = (options?: Projects.ProjectsOptions) =>
       Context.add(SavedUploads.SavedUploads, savedUploads)
     )
   })).pipe(Layer.provide(PlatformHttp.fetchLayer))
+}
 
 /**
  * Core and media from settings given in code.
  *
  * @since 0.1.0
  */
-export const layer = (
+export function layer(
   input: SogniConfig.SogniSettingsInput = {},
   options?: Projects.ProjectsOptions
-): Layer.Layer<Services | Sogni.Services> => layerServices(options).pipe(Layer.provideMerge(Sogni.layer(input)))
+): Layer.Layer<Services | Sogni.Services> {
+  return layerServices(options).pipe(Layer.provideMerge(Sogni.layer(input)))
+}

@@ -31,9 +31,9 @@ export type TypeId = typeof TypeId
  *
  * @since 0.1.0
  */
-export class SogniProjectError extends Lazy.schemaClass(() =>
+export class SogniProjectError extends Lazy.schemaClass(function() {
   // built on first use: a project that completes never constructs one
-  Schema.TaggedError<SogniProjectError>("@effect-sogni/media/SogniProjectError")(
+  return Schema.TaggedError<SogniProjectError>("@effect-sogni/media/SogniProjectError")(
     "SogniProjectError",
     {
       reason: Schema.Literal("Failed", "Canceled", "CancelRejected", "CancelTimeout", "Timeout"),
@@ -43,7 +43,7 @@ export class SogniProjectError extends Lazy.schemaClass(() =>
       message: Schema.String
     }
   )
-) {
+}) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
   /** Failures the server marks as transient (restart, worker loss) may succeed when submitted again. @since 0.1.0 */
@@ -57,4 +57,6 @@ export class SogniProjectError extends Lazy.schemaClass(() =>
 }
 
 /** @since 0.1.0 */
-export const isSogniProjectError = (u: unknown): u is SogniProjectError => Predicate.hasProperty(u, TypeId)
+export function isSogniProjectError(u: unknown): u is SogniProjectError {
+  return Predicate.hasProperty(u, TypeId)
+}

@@ -79,8 +79,8 @@ export const llmModelsOf: (payload: Protocol.SwarmLLMModels) => ReadonlyArray<Ll
  *
  * @since 0.1.0
  */
-export const SizePreset = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct({
+export const SizePreset = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({
     label: Schema.String,
     id: Schema.String,
     width: Schema.Number,
@@ -88,7 +88,7 @@ export const SizePreset = /* @__PURE__ */ Lazy.schema(() =>
     ratio: Schema.optional(Schema.String),
     aspect: Schema.optional(Schema.Union(Schema.String, Schema.Number))
   })
-)
+})
 /** @since 0.1.0 */
 export type SizePreset = typeof SizePreset.Type
 
@@ -132,10 +132,10 @@ export interface VideoEstimateInputs {
  *
  * @since 0.1.0
  */
-export const videoEstimateQuery = (
+export function videoEstimateQuery(
   params: Params.VideoParams,
   given: VideoEstimateInputs = {}
-): Either.Either<Readonly<Record<string, string>>, SogniError.SogniInvalidRequest> => {
+): Either.Either<Readonly<Record<string, string>>, SogniError.SogniInvalidRequest> {
   const invalid = (field: string, rule: string, message: string) =>
     Either.left(new SogniError.SogniInvalidRequest({ field, rule, message }))
   const length = (xs: ReadonlyArray<unknown> | undefined) => xs?.length ?? 0
@@ -237,14 +237,16 @@ export interface ModelsService {
  */
 export class Models extends Context.Tag("@effect-sogni/media/Models")<Models, ModelsService>() {}
 
-const mediaOf = (entry: Protocol.ModelListEntry | undefined, id: string): MediaKind => {
+function mediaOf(entry: Protocol.ModelListEntry | undefined, id: string): MediaKind {
   if (id.startsWith("pixal3d_")) return "model"
   const media = entry?.media
   if (media === "image" || media === "video" || media === "audio" || media === "model") return media
   return FrameMath.mediaKindFromId(id)
 }
 
-const fallbackName = (id: string) => id.replace(/-/g, " ")
+function fallbackName(id: string) {
+  return id.replace(/-/g, " ")
+}
 
 /**
  * @since 0.1.0

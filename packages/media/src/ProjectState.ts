@@ -50,7 +50,7 @@ const stringCodes: Record<string, number> = {
  *
  * @since 0.1.0
  */
-export const errorData = (error: number | string | undefined, message: string | undefined): ErrorData => {
+export function errorData(error: number | string | undefined, message: string | undefined): ErrorData {
   const text = message ?? (error === undefined ? "unknown error" : String(error))
   if (typeof error === "number") return { code: error, message: text }
   if (error === undefined) return { code: 5000, message: text }
@@ -149,30 +149,33 @@ export interface ProjectState {
  *
  * @since 0.1.0
  */
-export const initial = (options: {
+export function initial(options: {
   readonly id: string
   readonly numberOfMedia: number
   readonly steps?: number | undefined
   readonly disableSafety?: boolean | undefined
-}): ProjectState => ({
-  id: options.id,
-  numberOfMedia: Math.max(1, Math.floor(options.numberOfMedia)),
-  stepsHint: options.steps ?? 0,
-  disableSafety: options.disableSafety ?? false,
-  status: "pending",
-  jobs: [],
-  queuePosition: undefined,
-  serverCompleted: false,
-  admitted: false,
-  resubmitted: false,
-  existenceChecked: false,
-  percent: 0,
-  error: undefined
-})
+}): ProjectState {
+  return {
+    id: options.id,
+    numberOfMedia: Math.max(1, Math.floor(options.numberOfMedia)),
+    stepsHint: options.steps ?? 0,
+    disableSafety: options.disableSafety ?? false,
+    status: "pending",
+    jobs: [],
+    queuePosition: undefined,
+    serverCompleted: false,
+    admitted: false,
+    resubmitted: false,
+    existenceChecked: false,
+    percent: 0,
+    error: undefined
+  }
+}
 
 /** @since 0.1.0 */
-export const isTerminal = (status: ProjectStatus | JobStatus): boolean =>
-  status === "completed" || status === "failed" || status === "canceled"
+export function isTerminal(status: ProjectStatus | JobStatus): boolean {
+  return status === "completed" || status === "failed" || status === "canceled"
+}
 
 // ---------------------------------------------------------------------------------------------
 // Inputs, events, commands
@@ -294,10 +297,12 @@ export interface Step {
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-const clampPercent = (n: number) => (Number.isFinite(n) ? Math.min(100, Math.max(0, Math.round(n))) : 0)
+function clampPercent(n: number) {
+  return (Number.isFinite(n) ? Math.min(100, Math.max(0, Math.round(n))) : 0)
+}
 
 /** Job progress per media.md §6 (before the running maximum). */
-const rawJobPercent = (job: Job, now: number, progressField: number | undefined): number => {
+function rawJobPercent(job: Job, now: number, progressField: number | undefined): number {
   if (job.status === "completed") return 100
   if (progressField !== undefined && Number.isFinite(progressField)) {
     return clampPercent(progressField <= 1 && progressField >= 0 ? progressField * 100 : progressField)
@@ -310,24 +315,26 @@ const rawJobPercent = (job: Job, now: number, progressField: number | undefined)
   return 0
 }
 
-const newJob = (imgID: string, jobIndex: number | undefined, stepsHint: number, now: number): Job => ({
-  jobIndex,
-  imgID,
-  status: "pending",
-  attempt: 1,
-  step: 0,
-  stepCount: stepsHint,
-  percent: 0,
-  workerName: undefined,
-  etaSeconds: undefined,
-  etaStartedAt: undefined,
-  etaAt: undefined,
-  awaitingReassignment: false,
-  result: undefined,
-  minting: false,
-  error: undefined,
-  lastFrameAt: now
-})
+function newJob(imgID: string, jobIndex: number | undefined, stepsHint: number, now: number): Job {
+  return {
+    jobIndex,
+    imgID,
+    status: "pending",
+    attempt: 1,
+    step: 0,
+    stepCount: stepsHint,
+    percent: 0,
+    workerName: undefined,
+    etaSeconds: undefined,
+    etaStartedAt: undefined,
+    etaAt: undefined,
+    awaitingReassignment: false,
+    result: undefined,
+    minting: false,
+    error: undefined,
+    lastFrameAt: now
+  }
+}
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
@@ -585,7 +592,7 @@ class Builder {
  *
  * @internal
  */
-export const resultsOf = (jobs: ReadonlyArray<Job>): Array<JobResult> => {
+export function resultsOf(jobs: ReadonlyArray<Job>): Array<JobResult> {
   const results: Array<JobResult> = []
   for (let i = 0; i < jobs.length; i++) {
     const j = jobs[i]!
@@ -607,10 +614,11 @@ export const resultsOf = (jobs: ReadonlyArray<Job>): Array<JobResult> => {
 // Transition
 // ---------------------------------------------------------------------------------------------
 
-const withheld = (r: Protocol.JobResult, disableSafety: boolean) =>
-  !disableSafety && r.triggeredNSFWFilter === true && r.nsfwDetected !== true
+function withheld(r: Protocol.JobResult, disableSafety: boolean) {
+  return !disableSafety && r.triggeredNSFWFilter === true && r.nsfwDetected !== true
+}
 
-const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void => {
+function applyServer(b: Builder, event: Protocol.ServerEvent, now: number): void {
   const s = b.state
   switch (event.type) {
     case "jobState": {
@@ -813,7 +821,7 @@ const applyServer = (b: Builder, event: Protocol.ServerEvent, now: number): void
 }
 
 /** Replays a recovery snapshot as the official client does (socket.md §8.3). */
-const recoveredEvents = (project: Protocol.RecoveredProject, active: boolean): Array<Protocol.ServerEvent> => {
+function recoveredEvents(project: Protocol.RecoveredProject, active: boolean): Array<Protocol.ServerEvent> {
   const id = project.id.toUpperCase()
   const out: Array<Protocol.ServerEvent> = []
   const jobs = [...(active ? (project.workerJobs ?? []) : []), ...(project.completedWorkerJobs ?? [])]
@@ -899,7 +907,9 @@ const recoveredEvents = (project: Protocol.RecoveredProject, active: boolean): A
  *
  * @since 0.1.0
  */
-export const transition = (state: ProjectState, input: Input): Step => step(state, input, false)
+export function transition(state: ProjectState, input: Input): Step {
+  return step(state, input, false)
+}
 
 /**
  * {@link transition} for an owner that holds the only reference to `state` (a project actor): the
@@ -910,17 +920,20 @@ export const transition = (state: ProjectState, input: Input): Step => step(stat
  *
  * @since 0.1.0
  */
-export const transitionInPlace = (state: ProjectState, input: Input, quiet = false): Step =>
-  step(state, input, true, quiet)
+export function transitionInPlace(state: ProjectState, input: Input, quiet = false): Step {
+  return step(state, input, true, quiet)
+}
 
 /**
  * A deep-enough copy of a state for callers outside its owner (jobs and the top level are copied).
  *
  * @since 0.1.0
  */
-export const snapshot = (state: ProjectState): ProjectState => ({ ...state, jobs: state.jobs.map((j) => ({ ...j })) })
+export function snapshot(state: ProjectState): ProjectState {
+  return { ...state, jobs: state.jobs.map((j) => ({ ...j })) }
+}
 
-const step = (state: ProjectState, input: Input, inPlace: boolean, quiet = false): Step => {
+function step(state: ProjectState, input: Input, inPlace: boolean, quiet = false): Step {
   if (isTerminal(state.status)) return { state, events: noEvents, commands: noCommands }
   const b = new Builder(state, inPlace, quiet)
   switch (input._tag) {
@@ -999,7 +1012,7 @@ const step = (state: ProjectState, input: Input, inPlace: boolean, quiet = false
  *
  * @since 0.1.0
  */
-export const run = (state: ProjectState, inputs: Iterable<Input>): Step => {
+export function run(state: ProjectState, inputs: Iterable<Input>): Step {
   let current = state
   const events: Array<ProjectEvent> = []
   const commands: Array<Command> = []

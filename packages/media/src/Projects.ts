@@ -105,8 +105,9 @@ export interface Prepared {
  */
 export type Input = Params.ProjectParams | Prepared
 
-const isPrepared = (u: Input): u is Prepared =>
-  typeof u === "object" && u !== null && Object.hasOwn(u, "request") && Object.hasOwn(u, "kind")
+function isPrepared(u: Input): u is Prepared {
+  return typeof u === "object" && u !== null && Object.hasOwn(u, "request") && Object.hasOwn(u, "kind")
+}
 
 /** Timing bounds, written once. @since 0.1.0 */
 export const defaults = {
@@ -287,7 +288,7 @@ export class Projects extends Context.Tag("@effect-sogni/media/Projects")<Projec
 // Implementation
 // ---------------------------------------------------------------------------------------------
 
-const contentTypeFor = (kind: MediaKind, outputFormat: string | undefined): string | undefined => {
+function contentTypeFor(kind: MediaKind, outputFormat: string | undefined): string | undefined {
   const f = outputFormat?.toLowerCase()
   switch (kind) {
     case "image":
@@ -320,17 +321,22 @@ const contentTypeFor = (kind: MediaKind, outputFormat: string | undefined): stri
  * fibers' spans then have the caller's span as parent rather than the `Projects.submit` span, which has
  * ended by the time they run.)
  */
-const withCallerRuntime = <A, E>(f: (runtime: Runtime.Runtime<never>) => Effect.Effect<A, E>): Effect.Effect<A, E> =>
-  Effect.flatMap(Effect.runtime<never>(), f)
+function withCallerRuntime<A, E>(f: (runtime: Runtime.Runtime<never>) => Effect.Effect<A, E>): Effect.Effect<A, E> {
+  return Effect.flatMap(Effect.runtime<never>(), f)
+}
 
-const isLlmProject = (p: Protocol.RecoveredProject): boolean =>
-  p.jobType === "llm" || p.modelType === "llm" || p.model?.type === "llm"
+function isLlmProject(p: Protocol.RecoveredProject): boolean {
+  return p.jobType === "llm" || p.modelType === "llm" || p.model?.type === "llm"
+}
 
 /** Normalized `/v2/projects/{id}` statuses back to the raw ones a recovery replay understands. */
-const rawStatus = (status: string): string =>
-  status === "processing" ? "progress" : status === "failed" ? "errored" : status === "canceled" ? "cancelled" : status
+function rawStatus(status: string): string {
+  return status === "processing" ? "progress" : status === "failed" ? "errored" : status === "canceled" ? "cancelled" : status
+}
 
-const ProjectSnapshot = Lazy.schema(() => Schema.Struct({ project: Protocol.RecoveredProject }))
+const ProjectSnapshot = Lazy.schema(function() {
+  return Schema.Struct({ project: Protocol.RecoveredProject })
+})
 
 const downloadUrlBody = LeanRest.decoder(Protocol.DownloadUrl)
 /**
@@ -338,7 +344,7 @@ const downloadUrlBody = LeanRest.decoder(Protocol.DownloadUrl)
  * is a string (all the schema asks), the schema's decoder otherwise (it names what is wrong). One per
  * result: a burst of results decoded hundreds of answers through the schema's parser on one turn.
  */
-const decodeDownloadUrl: LeanRest.Decoder<string> = (data) => {
+const decodeDownloadUrl: LeanRest.Decoder<string> = function(data) {
   if (typeof data === "object" && data !== null && !Array.isArray(data) && Object.hasOwn(data, "downloadUrl")) {
     const url: unknown = (data as { readonly downloadUrl: unknown }).downloadUrl
     if (typeof url === "string") return Either.right(url)
@@ -352,15 +358,20 @@ const decodeDownloadUrl: LeanRest.Decoder<string> = (data) => {
  * that renders other image models never carries them).
  */
 const loadKindChecks: Effect.Effect<JobRequestBuilder.KindChecks> = Effect.map(
-  Lazy.loadOnce(() => import("./internal/kindChecks.js")),
-  (m) => m.kindChecks
-)
+  Lazy.loadOnce(function() {
+    return import("./internal/kindChecks.js")
+  }),
+  function(m) {
+    return m.kindChecks
+  })
 
 /**
  * `Params`, loaded on the first input that the plain image check does not decode (later inputs are decoded
  * on the caller's turn, as with a static import).
  */
-const loadParams: Effect.Effect<typeof Params> = Lazy.loadOnce(() => import("./Params.js"))
+const loadParams: Effect.Effect<typeof Params> = Lazy.loadOnce(function() {
+  return import("./Params.js")
+})
 
 /**
  * `Params.decode` as an effect, with `Params` (its schemas for the three media types, the plan that checks
@@ -371,7 +382,7 @@ const loadParams: Effect.Effect<typeof Params> = Lazy.loadOnce(() => import("./P
  * `Params.decode`, which decodes it or names the failure as before (waiting for the module only until it
  * has loaded once).
  */
-const decodeParams = (params: unknown): Effect.Effect<Params.ProjectParams, SogniError.SogniInvalidRequest> => {
+function decodeParams(params: unknown): Effect.Effect<Params.ProjectParams, SogniError.SogniInvalidRequest> {
   if (typeof params === "object" && params !== null && !Array.isArray(params)) {
     const image = decodePlainImage(params)
     if (image !== undefined) return Effect.succeed(image)
@@ -393,7 +404,7 @@ const formatKinds: Readonly<Record<string, "image" | "audio" | "video">> = {
 const uploadFormats = { image: "PNG, JPEG or WebP", audio: "MP3, M4A, WAV or FLAC", video: "MP4 or MOV" } as const
 
 /** The content type of input bytes by their magic numbers: the upload sniffer's, plus FLAC. */
-const detectFormat = (bytes: Uint8Array): string | undefined => {
+function detectFormat(bytes: Uint8Array): string | undefined {
   if (bytes.length >= 4 && bytes[0] === 0x66 && bytes[1] === 0x4c && bytes[2] === 0x61 && bytes[3] === 0x43) return "audio/flac"
   return Option.getOrUndefined(Sniff.sniff(bytes))
 }
@@ -403,8 +414,8 @@ const detectFormat = (bytes: Uint8Array): string | undefined => {
  *
  * @since 0.1.0
  */
-export const make = (options: ProjectsOptions = {}) =>
-  Effect.gen(function*() {
+export function make(options: ProjectsOptions = {}) {
+  return Effect.gen(function*() {
     const socket = yield* SogniSocket.SogniSocket
     const rest = yield* SogniRest.SogniRest
     const models = yield* Models.Models
@@ -946,15 +957,17 @@ export const make = (options: ProjectsOptions = {}) =>
     } satisfies ProjectsService
 
   })
+}
 
 /**
  * @since 0.1.0
  */
-export const layer = (
+export function layer(
   options?: ProjectsOptions
 ): Layer.Layer<
   Projects,
   never,
   SogniSocket.SogniSocket | SogniRest.SogniRest | SogniAuth.SogniAuth | SogniConfig.SogniConfig | Models.Models
-> =>
-  Layer.scoped(Projects, make(options))
+> {
+  return Layer.scoped(Projects, make(options))
+}

@@ -50,7 +50,7 @@ export interface ResultsService {
  */
 export class Results extends Context.Tag("@effect-sogni/media/Results")<Results, ResultsService>() {}
 
-const urlOf = (result: ProjectState.JobResult): Effect.Effect<string, SogniError.SogniInvalidRequest> => {
+function urlOf(result: ProjectState.JobResult): Effect.Effect<string, SogniError.SogniInvalidRequest> {
   if (result.url !== undefined) return Effect.succeed(result.url)
   return Effect.fail(
     new SogniError.SogniInvalidRequest({
@@ -64,11 +64,12 @@ const urlOf = (result: ProjectState.JobResult): Effect.Effect<string, SogniError
 }
 
 /** Warns when a signed result URL has probably expired (the download is tried anyway). */
-const expired = (result: ProjectState.JobResult) =>
-  Effect.flatMap(Clock.currentTimeMillis, (now) =>
+function expired(result: ProjectState.JobResult) {
+  return Effect.flatMap(Clock.currentTimeMillis, (now) =>
     result.urlExpiresAt !== undefined && now > result.urlExpiresAt
       ? Effect.logWarning(`the result URL of job ${result.imgID} has probably expired; downloading anyway`)
       : Effect.void)
+}
 
 /**
  * @since 0.1.0

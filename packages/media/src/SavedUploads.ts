@@ -93,16 +93,17 @@ export class SavedUploads extends Context.Tag("@effect-sogni/media/SavedUploads"
 
 const Ignore = Schema.Unknown
 
-const isApiError = (e: unknown, statuses: ReadonlyArray<number>): e is SogniError.SogniApiError =>
-  e instanceof SogniError.SogniApiError && statuses.includes(e.status)
+function isApiError(e: unknown, statuses: ReadonlyArray<number>): e is SogniError.SogniApiError {
+  return e instanceof SogniError.SogniApiError && statuses.includes(e.status)
+}
 
 /**
  * The service over a REST client.
  *
  * @since 0.1.0
  */
-export const fromRest = (rest: SogniRest.SogniRestService): Effect.Effect<SavedUploadsService> =>
-  Effect.gen(function*() {
+export function fromRest(rest: SogniRest.SogniRestService): Effect.Effect<SavedUploadsService> {
+  return Effect.gen(function*() {
     const enabled = yield* Effect.cachedWithTTL(
       rest.get("rest", "/v1/assets/capabilities", Protocol.SavedUploadCapabilities).pipe(
         Effect.map((c) => c.enabled),
@@ -125,6 +126,7 @@ export const fromRest = (rest: SogniRest.SogniRestService): Effect.Effect<SavedU
       tryBind: (bytes, contentType, binding) => Effect.flatMap(transfers, (t) => t.tryBind(context, bytes, contentType, binding))
     }
   })
+}
 
 /** @since 0.1.0 */
 export const layer: Layer.Layer<SavedUploads, never, SogniRest.SogniRest> = Layer.effect(

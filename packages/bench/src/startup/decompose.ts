@@ -25,14 +25,36 @@
  * throws is reported as such. Found with it (2026-12-05, effect program, load ~1.5, 21 runs): whole 88.3 ms,
  * cut 80.3, pre-parsed 82.4, compiled 86.0: the SDK's ~125 KB minified cost ~8 ms, of which ~2 to read and
  * pre-parse, ~3.6 to compile their top level and ~2.3 to run it (another run, 15 runs at load 2.6: 3.3, 2.0
- * and 2.2 of 7.6; the split moves by about a millisecond between runs). The top-level statements themselves
- * are a few KB, and the ~480 functions the SDK declares at its modules' top levels are not the bulk of that
- * step either: 480 plain top-level function declarations (62 KB) add ~1.2 ms to a cold import, pre-parse
- * included (the lead's scratch check, 21 runs). Where the rest of it goes is not pinned down (the top-level
- * classes, tags, tables and wrappers are the candidates); the cost grows with the bytes whether the code runs
- * or not, which is why `coverage.ts` looks for code the program never calls. This tool replaces
- * `sdkCompile.ts`, which measured the same split by compiling in one process (`vm.SourceTextModule`) rather
- * than in cold imports.
+ * and 2.2 of 7.6; the split moves by about a millisecond between runs).
+ *
+ * What made the top-level compile step costly (found 2026-12-05): arrow functions. V8 pre-parses the body
+ * of a `function` met while compiling a module's top level, but it parses an arrow function there in
+ * full (syntax tree and scopes built, then dropped: the arrow is compiled again on its first call); only
+ * at a classic script's top level is an arrow pre-parsed. The SDK wrote nearly all of its top-level
+ * functions as `export const f = (..) => ..` and its lazy schemas as `Lazy.schema(() => Schema.Struct(..))`:
+ * 107 KB of the 235 KB of its modules in the effect program were such arrows (`eagerArrows.ts` lists
+ * them), parsed in full at every import. Evidence: 500 synthetic top-level functions of 200 bytes cost a
+ * cold import 3.8 ms as arrows, 1.7-2.1 as `function` declarations or expressions (41 runs; +900 page
+ * faults against +150: the parser's memory); compiled in one process (`vm.SourceTextModule`, fastest of
+ * 60, the variants' order rotated), the effect bundle took 13.5 ms, 12.2 with the SDK's top-level arrows
+ * rewritten as `function`s, 10.9 with every library's too, 11.6 with the SDK wrapped in a never-called
+ * function and 9.6 without the SDK (so the arrows were ~1.3 ms of the SDK's ~1.9 ms of top-level
+ * compile there). The classes, `Context.Tag`s, tables and the ~100 `Lazy.schema` stand-ins are not it:
+ * the SDK's top level runs in ~1.1 ms all told (timing marks between modules, young generation enlarged
+ * so that no scavenge falls inside; Protocol 0.21, Projects 0.14, SogniConfig 0.10, SogniError 0.09, the
+ * rest below 0.08 each), and it calls 52 functions at import (0.5 ms of lazy compiling, V8's function
+ * events). With the arrows of core's and media's modules rewritten as `function`s
+ * (`test/eagerArrows.test.ts` keeps them so), 31 runs each at load ~4, alternating with the previous
+ * commit: whole 83.6 / 83.8 -> 81.6 / 81.9 ms, the top-level compile step 2.0 / 2.7 -> 0.8 / 0.3 ms (the
+ * bench, `BENCH_COLD_RUNS=11`, six alternating pairs at load 4-7: effect over the floor +4..+7 -> +1..+4
+ * ms, adapter +4..+9 -> +3..+5; bundles +0.5 KB gzip). What remains is reading and pre-parsing the bytes
+ * (~2 ms; `coverage.ts`: 80 KB of the 240 are never called, spread thin over the modules) and running the
+ * top level (~1.1 ms, plus its share of the import's two scavenges, which every program has). The
+ * libraries hold ~300 KB of such arrows themselves (effect's `Schema`, `ParseResult` and `SchemaAST`
+ * ~70 KB of them; an image program's `main` uses `Schema`, so it cannot be left to a dynamic import).
+ *
+ * This tool replaces `sdkCompile.ts`, which measured the same split by compiling in one process
+ * (`vm.SourceTextModule`) rather than in cold imports.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { loadavg, tmpdir } from "node:os"

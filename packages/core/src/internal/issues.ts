@@ -15,13 +15,15 @@ const maxLeaves = 8
 /** Longest excerpt of a primitive value, and of an expected type, in a message. */
 const maxExcerpt = 60
 
-const clip = (s: string, n: number) => (s.length <= n ? s : `${s.slice(0, n)}…`)
+function clip(s: string, n: number) {
+  return (s.length <= n ? s : `${s.slice(0, n)}…`)
+}
 
 /**
  * A short description of a value that never recurses: `a number (3)`, `a string ("abc")`,
  * `an array of 12`, `an object`, `null`.
  */
-export const describeValue = (u: unknown): string => {
+export function describeValue(u: unknown): string {
   if (u === null) return "null"
   if (u === undefined) return "undefined"
   if (Array.isArray(u)) return `an array of ${u.length}`
@@ -39,10 +41,11 @@ export const describeValue = (u: unknown): string => {
   }
 }
 
-const pathText = (path: ReadonlyArray<PropertyKey>) =>
-  path.length === 0 ? "(root)" : path.map((k) => (typeof k === "symbol" ? k.toString() : String(k))).join(".")
+function pathText(path: ReadonlyArray<PropertyKey>) {
+  return path.length === 0 ? "(root)" : path.map((k) => (typeof k === "symbol" ? k.toString() : String(k))).join(".")
+}
 
-const expectedText = (ast: { toString(): string }): string => {
+function expectedText(ast: { toString(): string }): string {
   try {
     return clip(String(ast), maxExcerpt)
   } catch {
@@ -56,7 +59,7 @@ interface Leaf {
 }
 
 /** The first leaves of an issue tree in document order, and how many there were in all. */
-const leavesOf = (root: ParseResult.ParseIssue): { readonly leaves: ReadonlyArray<Leaf>; readonly total: number } => {
+function leavesOf(root: ParseResult.ParseIssue): { readonly leaves: ReadonlyArray<Leaf>; readonly total: number } {
   const leaves: Array<Leaf> = []
   let total = 0
   const stack: Array<{ readonly issue: ParseResult.ParseIssue; readonly path: ReadonlyArray<PropertyKey> }> = [
@@ -89,13 +92,15 @@ const leavesOf = (root: ParseResult.ParseIssue): { readonly leaves: ReadonlyArra
   return { leaves, total }
 }
 
-const more = (shown: number, total: number) => (total > shown ? `; and ${total - shown} more` : "")
+function more(shown: number, total: number) {
+  return (total > shown ? `; and ${total - shown} more` : "")
+}
 
 /**
  * Describes a parse issue as `path: expected X, got Y` lines joined by `; `, at most a few of them.
  * Primitive values appear as short excerpts, containers only by kind and size.
  */
-export const formatIssue = (root: ParseResult.ParseIssue): string => {
+export function formatIssue(root: ParseResult.ParseIssue): string {
   const { leaves, total } = leavesOf(root)
   const parts = leaves.map(({ issue, path }) => {
     const at = pathText(path)
@@ -118,7 +123,7 @@ export const formatIssue = (root: ParseResult.ParseIssue): string => {
 /**
  * Describes a parse issue by path and kind only (no values at all), for bodies that may hold secrets.
  */
-export const formatIssuePaths = (root: ParseResult.ParseIssue): string => {
+export function formatIssuePaths(root: ParseResult.ParseIssue): string {
   const { leaves, total } = leavesOf(root)
   return leaves.map(({ issue, path }) => `${pathText(path)}: ${issue._tag}`).join("; ") + more(leaves.length, total)
 }

@@ -42,7 +42,7 @@ export class TooLarge {
 }
 
 /** The `content-length` of an answer as a number, when it is one (digits, surrounding blanks allowed). */
-export const declaredLength = (value: string | null | undefined): number | undefined => {
+export function declaredLength(value: string | null | undefined): number | undefined {
   if (value === null || value === undefined || !/^\d+$/.test(value.trim())) return undefined
   return Number(value.trim())
 }
@@ -52,64 +52,66 @@ export const declaredLength = (value: string | null | undefined): number | undef
  * stream with a running count: past `maxBytes` (or with a `content-length` above it) the read is
  * cancelled and the request aborted, and `fail` gets a {@link TooLarge}.
  */
-export const fetchTransport = (
+export function fetchTransport(
   fetchFn: typeof globalThis.fetch,
   init: RequestInit | undefined,
   maxBytes: number
-): Transport => ({
-  get: (url, headers, ok, fail) => {
-    const controller = new AbortController()
-    const readBody = (response: Response): Promise<string> => {
-      const declared = declaredLength(response.headers.get("content-length"))
-      if (declared !== undefined && declared > maxBytes) {
-        controller.abort()
-        return Promise.reject(new TooLarge(maxBytes, true))
-      }
-      if (response.body === null) return Promise.resolve("")
-      const reader = response.body.getReader()
-      const chunks: Array<Uint8Array> = []
-      let total = 0
-      const next = (): Promise<string> =>
-        reader.read().then(({ done, value }) => {
-          if (done) {
-            const bytes = chunks.length === 1 ? chunks[0]! : concatBytes(chunks, total)
-            return new TextDecoder().decode(bytes)
-          }
-          total += value.byteLength
-          if (total > maxBytes) {
-            // drop what was read and stop the download (the connection is not kept)
-            chunks.length = 0
-            reader.cancel().then(undefined, () => {})
-            controller.abort()
-            throw new TooLarge(maxBytes, false)
-          }
-          chunks.push(value)
-          return next()
-        })
-      return next()
-    }
-    fetchFn(url, { ...init, method: "GET", headers, signal: controller.signal })
-      .then((response) =>
-        readBody(response).then((text) =>
-          ok({
-            status: response.status,
-            text,
-            headers: () => {
-              const out: Record<string, string> = {}
-              response.headers.forEach((value, name) => (out[name] = value))
-              return out
+): Transport {
+  return {
+    get: (url, headers, ok, fail) => {
+      const controller = new AbortController()
+      const readBody = (response: Response): Promise<string> => {
+        const declared = declaredLength(response.headers.get("content-length"))
+        if (declared !== undefined && declared > maxBytes) {
+          controller.abort()
+          return Promise.reject(new TooLarge(maxBytes, true))
+        }
+        if (response.body === null) return Promise.resolve("")
+        const reader = response.body.getReader()
+        const chunks: Array<Uint8Array> = []
+        let total = 0
+        const next = (): Promise<string> =>
+          reader.read().then(({ done, value }) => {
+            if (done) {
+              const bytes = chunks.length === 1 ? chunks[0]! : concatBytes(chunks, total)
+              return new TextDecoder().decode(bytes)
             }
+            total += value.byteLength
+            if (total > maxBytes) {
+              // drop what was read and stop the download (the connection is not kept)
+              chunks.length = 0
+              reader.cancel().then(undefined, () => {})
+              controller.abort()
+              throw new TooLarge(maxBytes, false)
+            }
+            chunks.push(value)
+            return next()
           })
+        return next()
+      }
+      fetchFn(url, { ...init, method: "GET", headers, signal: controller.signal })
+        .then((response) =>
+          readBody(response).then((text) =>
+            ok({
+              status: response.status,
+              text,
+              headers: () => {
+                const out: Record<string, string> = {}
+                response.headers.forEach((value, name) => (out[name] = value))
+                return out
+              }
+            })
+          )
         )
-      )
-      .then(undefined, fail)
-    return () => controller.abort()
-  },
-  close: () => {}
-})
+        .then(undefined, fail)
+      return () => controller.abort()
+    },
+    close: () => {}
+  }
+}
 
 /** The chunks of a body, `total` bytes in all, as one array (the one copy a bounded read makes). */
-export const concatBytes = (chunks: ReadonlyArray<Uint8Array>, total: number): Uint8Array => {
+export function concatBytes(chunks: ReadonlyArray<Uint8Array>, total: number): Uint8Array {
   const out = new Uint8Array(total)
   let at = 0
   for (const chunk of chunks) {
@@ -125,7 +127,7 @@ interface NodeModules {
 }
 
 /** Node's `http` and `https` modules, or `undefined` outside Node (or on a Node without `getBuiltinModule`). */
-const nodeModules = (): NodeModules | undefined => {
+function nodeModules(): NodeModules | undefined {
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
   if (typeof proc?.getBuiltinModule !== "function") return undefined
   const http = proc.getBuiltinModule("node:http") as typeof Http | undefined
@@ -134,7 +136,9 @@ const nodeModules = (): NodeModules | undefined => {
 }
 
 /** An error for an answer that ended before its body did. */
-const cutShort = (): Error => new Error("the connection closed before the response ended")
+function cutShort(): Error {
+  return new Error("the connection closed before the response ended")
+}
 
 /** Where requests to one origin go, parsed once: `http.request` options without a URL parse per request. */
 interface Origin {
@@ -149,7 +153,7 @@ interface Origin {
  * The origin part of an absolute `http(s)` URL and where its path starts, or `undefined` for a URL this
  * shortcut leaves to Node's own parser (no path after the host, credentials in the authority).
  */
-export const splitOrigin = (url: string): { readonly origin: string; readonly pathStart: number } | undefined => {
+export function splitOrigin(url: string): { readonly origin: string; readonly pathStart: number } | undefined {
   const authority = url.startsWith("http://") ? 7 : url.startsWith("https://") ? 8 : -1
   if (authority < 0) return undefined
   const pathStart = url.indexOf("/", authority)
@@ -159,9 +163,11 @@ export const splitOrigin = (url: string): { readonly origin: string; readonly pa
   return { origin, pathStart }
 }
 
-const isIpLiteral = (hostname: string): boolean => hostname.includes(":") || /^\d{1,3}(\.\d{1,3}){3}$/.test(hostname)
+function isIpLiteral(hostname: string): boolean {
+  return hostname.includes(":") || /^\d{1,3}(\.\d{1,3}){3}$/.test(hostname)
+}
 
-export const parseOrigin = (origin: string): Origin | undefined => {
+export function parseOrigin(origin: string): Origin | undefined {
   try {
     const u = new URL(origin)
     const secure = u.protocol === "https:"
@@ -183,7 +189,7 @@ export const parseOrigin = (origin: string): Origin | undefined => {
  * through `setHeader` first). The body is read as bytes and decoded once at the end; past `maxBytes` (or
  * with a `content-length` above it) the request is destroyed and `fail` gets a {@link TooLarge}.
  */
-export const nodeTransport = (maxBytes: number): Transport | undefined => {
+export function nodeTransport(maxBytes: number): Transport | undefined {
   const modules = nodeModules()
   if (modules === undefined) return undefined
   let httpAgent: Http.Agent | undefined

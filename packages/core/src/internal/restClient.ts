@@ -31,11 +31,12 @@ import {
 export const redactedHeaderNames: ReadonlyArray<string> = ["api-key", "authorization", "cookie", "set-cookie"]
 
 /** Runs `effect` with the secret header names registered for logs and spans of `@effect/platform`. */
-export const withRedactedHeaders = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.locallyWith(effect, Headers.currentRedactedNames, (names) => {
+export function withRedactedHeaders<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
+  return Effect.locallyWith(effect, Headers.currentRedactedNames, (names) => {
     const missing = redactedHeaderNames.filter((n) => !names.includes(n))
     return missing.length === 0 ? names : [...names, ...missing]
   })
+}
 
 /** Errors of one REST exchange (declared in the public module so emitted declarations name it there). */
 export type { RestError } from "../SogniRest.js"
@@ -106,25 +107,29 @@ const STATUS_TEXT: Readonly<Record<number, string>> = {
 }
 
 /** The reason phrase of a status (the platform response does not carry one). */
-export const statusText = (status: number): string => STATUS_TEXT[status] ?? `HTTP ${status}`
+export function statusText(status: number): string {
+  return STATUS_TEXT[status] ?? `HTTP ${status}`
+}
 
 /**
  * Both hosts' HTTP bases (the socket host's derived from its WebSocket endpoint), and for each host the
  * typed error an unusable endpoint gives every call made to it (a call fails, the layer does not die).
  */
-export const hostsOf = (settings: { readonly restEndpoint: string; readonly socketEndpoint: string }): {
+export function hostsOf(settings: { readonly restEndpoint: string; readonly socketEndpoint: string }): {
   readonly bases: Readonly<Record<Host, string>>
   readonly problems: Readonly<Record<Host, Option.Option<SogniInvalidRequest>>>
-} => ({
-  bases: { rest: settings.restEndpoint, socket: SogniConfig.socketHttpBase(settings.socketEndpoint) },
-  problems: {
-    rest: SogniConfig.checkEndpoint("restEndpoint", settings.restEndpoint),
-    socket: SogniConfig.checkEndpoint("socketEndpoint", settings.socketEndpoint)
+} {
+  return {
+    bases: { rest: settings.restEndpoint, socket: SogniConfig.socketHttpBase(settings.socketEndpoint) },
+    problems: {
+      rest: SogniConfig.checkEndpoint("restEndpoint", settings.restEndpoint),
+      socket: SogniConfig.checkEndpoint("socketEndpoint", settings.socketEndpoint)
+    }
   }
-})
+}
 
 /** Builds the URL with its query. */
-export const buildUrl = (url: string, query: Query | undefined): string => {
+export function buildUrl(url: string, query: Query | undefined): string {
   if (query === undefined) return url
   let qs = ""
   for (const k in query) {
@@ -150,7 +155,7 @@ const encodedQueryPartsLimit = 64
  *
  * @internal
  */
-export const queryPart = (text: string): string => {
+export function queryPart(text: string): string {
   if (plainQueryPart.test(text)) return text
   const known = encodedQueryParts.get(text)
   if (known !== undefined) return known
@@ -161,10 +166,12 @@ export const queryPart = (text: string): string => {
 
 /** The URL as shown in errors, logs and spans. */
 /** The URL as shown in errors and logs (its query dropped when it carries a secret). */
-export const shownUrl = (ex: Exchange, full: string): string => (ex.secretQuery ? stripQuery(full) : full)
+export function shownUrl(ex: Exchange, full: string): string {
+  return (ex.secretQuery ? stripQuery(full) : full)
+}
 
 /** The URL without query and fragment. */
-export const stripQuery = (url: string): string => {
+export function stripQuery(url: string): string {
   const i = url.search(/[?#]/)
   return i === -1 ? url : url.slice(0, i)
 }
@@ -183,7 +190,7 @@ export interface ParsedErrorBody {
  * Reads an error body: the JSON error envelope; plain text (trimmed, ≤ 500 chars); HTML → `"<statusText>:
  * <first 200 chars>"`; empty → the status text. `errorCode` defaults to the HTTP status.
  */
-export const parseErrorBody = (status: number, text: string, contentType: string | undefined): ParsedErrorBody => {
+export function parseErrorBody(status: number, text: string, contentType: string | undefined): ParsedErrorBody {
   const reason = statusText(status)
   const trimmed = text.trim()
   if (trimmed === "") return { message: reason, errorCode: status, retryAfter: undefined, details: undefined, json: undefined }
@@ -223,31 +230,34 @@ export const parseErrorBody = (status: number, text: string, contentType: string
  * What a failed `fetch` says, for an error message: its message and, when it wraps one (undici puts the
  * socket's error there), the underlying one's. Never the request: its headers hold the credential.
  */
-export const describeFetchFailure = (cause: unknown): string | undefined =>
-  cause instanceof Error
+export function describeFetchFailure(cause: unknown): string | undefined {
+  return cause instanceof Error
     ? (cause.cause instanceof Error ? `${cause.message} (${cause.cause.message})` : cause.message)
     : undefined
+}
 
 /** A request that got no answer within its deadline (`within` is the formatted deadline). */
-export const timeoutError = (method: string, url: string, within: string): SogniTransportError =>
-  new SogniTransportError({ reason: "Timeout", message: `${method} ${url}: no response within ${within}` })
+export function timeoutError(method: string, url: string, within: string): SogniTransportError {
+  return new SogniTransportError({ reason: "Timeout", message: `${method} ${url}: no response within ${within}` })
+}
 
 /** The one debug line of a failed request (annotated with the method and the URL as shown). */
-export const logRequestFailure = (method: string, url: string, error: RestError): Effect.Effect<void> =>
-  Effect.logDebug(`sogni: request failed: ${error._tag}: ${error.message}`).pipe(Effect.annotateLogs({ method, url }))
+export function logRequestFailure(method: string, url: string, error: RestError): Effect.Effect<void> {
+  return Effect.logDebug(`sogni: request failed: ${error._tag}: ${error.message}`).pipe(Effect.annotateLogs({ method, url }))
+}
 
 /**
  * Maps a non-2xx response (its body already read) to the error of the boundary. 401 becomes an
  * `InvalidCredentials` authentication error.
  */
-export const errorOfResponse = (
+export function errorOfResponse(
   method: string,
   url: string,
   status: number,
   text: string,
   headers: Readonly<Record<string, string>>,
   nowMillis: number
-): SogniApiError | SogniAuthenticationError => {
+): SogniApiError | SogniAuthenticationError {
   const parsed = parseErrorBody(status, text, headers["content-type"])
   if (status === 401) {
     return new SogniAuthenticationError({
@@ -274,13 +284,13 @@ export const errorOfResponse = (
  * with `first` replayed as its first attempt, so the policy sees exactly the attempts it would have seen
  * had it run the first one itself. The retry window counts from `startedAt` (the first attempt's start).
  */
-export const retryAfterFailure = <A, E, R>(
+export function retryAfterFailure<A, E, R>(
   first: E,
   again: Effect.Effect<A, E, R>,
   options: RetryPolicy.Options,
   clock: Clock.Clock,
   startedAt: number
-): Effect.Effect<A, E, R> => {
+): Effect.Effect<A, E, R> {
   let replay = true
   return RetryPolicy.retry(
     Effect.suspend(() => {
@@ -296,24 +306,26 @@ export const retryAfterFailure = <A, E, R>(
  * A response body (or one server-sent event) past `maxResponseBytes`: never retried, since a retry would
  * read it again.
  */
-export const tooLargeError = (
+export function tooLargeError(
   method: string,
   url: string,
   limit: number,
   setting: string = "maxResponseBytes"
-): SogniDecodeError =>
-  new SogniDecodeError({
+): SogniDecodeError {
+  return new SogniDecodeError({
     reason: "TooLarge",
     message: `${method} ${url}: the response body is larger than ${setting} (${limit} bytes)`,
     source: `${method} ${url}`
   })
+}
 
 /** A success body the boundary cannot read (the message names only kinds and paths, never values). */
-export const decodeFailure = (method: string, url: string, message: string): SogniDecodeError =>
-  new SogniDecodeError({ reason: "Body", message, source: `${method} ${url}` })
+export function decodeFailure(method: string, url: string, message: string): SogniDecodeError {
+  return new SogniDecodeError({ reason: "Body", message, source: `${method} ${url}` })
+}
 
 /** A success body's text as JSON (empty → `undefined`); `Left` is the problem, for {@link decodeFailure}. */
-export const parseJsonText = (text: string): Either.Either<unknown, string> => {
+export function parseJsonText(text: string): Either.Either<unknown, string> {
   if (text.trim() === "") return Either.right(undefined)
   try {
     return Either.right(JSON.parse(text) as unknown)
@@ -326,7 +338,7 @@ export const parseJsonText = (text: string): Either.Either<unknown, string> => {
  * The `data` of a `{status, data}` success envelope (no status counts as success; an empty body has no
  * data); `Left` is the problem, for {@link decodeFailure}.
  */
-export const envelopeData = (json: unknown): Either.Either<unknown, string> => {
+export function envelopeData(json: unknown): Either.Either<unknown, string> {
   if (json === undefined) return Either.right(undefined)
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     return Either.left("the response is not a {status, data} envelope")
@@ -341,4 +353,6 @@ export const envelopeData = (json: unknown): Either.Either<unknown, string> => {
 /**
  * Formats a parse error by path and kind only: bodies can hold tokens, so values never reach the message.
  */
-export const formatIssues = (error: ParseResult.ParseError): string => Issues.formatIssuePaths(error.issue)
+export function formatIssues(error: ParseResult.ParseError): string {
+  return Issues.formatIssuePaths(error.issue)
+}

@@ -29,7 +29,7 @@ interface BrowserGlobals {
 }
 
 /** True in a browser page (a global `WebSocket` and a `document`); Node's global WebSocket is not used. */
-export const inBrowser = (): boolean => {
+export function inBrowser(): boolean {
   const g = globalThis as BrowserGlobals
   return typeof g.WebSocket === "function" && g.document !== undefined
 }
@@ -46,7 +46,7 @@ let loading: Promise<void> | undefined
  *
  * @internal
  */
-export const load = (): Promise<void> | undefined => {
+export function load(): Promise<void> | undefined {
   if (NodeWebSocket !== undefined || inBrowser()) return undefined
   loading ??= import("ws").then(
     (module) => {
@@ -61,7 +61,7 @@ export const load = (): Promise<void> | undefined => {
 }
 
 /** The cookie attributes for the socket host: `.sogni.ai` hosts share the cookie across subdomains. */
-const cookieScope = (url: string): string => {
+function cookieScope(url: string): string {
   const host = new URL(url).hostname
   return host === "sogni.ai" || host.endsWith(".sogni.ai") ? "; domain=.sogni.ai; Secure" : ""
 }
@@ -113,7 +113,7 @@ type TcpSocket = { readonly _handle?: TcpHandle | null }
  * false: then `net` starts it when its buffer drains). The handle, when stopped here; `undefined` when
  * it was not reading, or is not such a handle (then the pause is a stream pause only, as before).
  */
-const stopHandle = (tcp: TcpSocket): TcpHandle | undefined => {
+function stopHandle(tcp: TcpSocket): TcpHandle | undefined {
   const handle = tcp._handle
   if (
     handle === undefined || handle === null || handle.reading !== true || typeof handle.readStop !== "function" ||
@@ -134,11 +134,11 @@ const stopHandle = (tcp: TcpSocket): TcpHandle | undefined => {
  * most `millis` longer than it would have. Large reads never pause (see {@link BULK_READ_BYTES}).
  * The pause's timer is cleared when the TCP socket closes.
  */
-const coalesceReads = (
+function coalesceReads(
   socket: WS,
   tcp: NodeJS.ReadableStream & NodeJS.EventEmitter & { readonly readableLength: number },
   millis: number
-): void => {
+): void {
   let lastRead = Number.NEGATIVE_INFINITY
   let timer: ReturnType<typeof setTimeout> | undefined
   // the libuv handle, when this pause stopped it (see `stopHandle`)
@@ -206,7 +206,7 @@ interface LightMessageEvent {
  * the reader listens (from its start until it sees `close` or `error`, as before), with no event and no
  * call of the listener (whose browser path reads `Blob` frames, which `ws` never gives).
  */
-const lightMessageEvents = (socket: WS, onFrame: OpenOptions["onFrame"], reader: { on: boolean }): WS => {
+function lightMessageEvents(socket: WS, onFrame: OpenOptions["onFrame"], reader: { on: boolean }): WS {
   const wrappers = new Map<MessageListener, (data: WS.RawData, isBinary: boolean) => void>()
   const add = socket.addEventListener.bind(socket) as (type: string, listener: unknown, options?: unknown) => void
   const remove = socket.removeEventListener.bind(socket) as (type: string, listener: unknown) => void
@@ -269,7 +269,7 @@ interface WsReceiver {
  *
  * @internal
  */
-export const readDataFrames = (socket: WS, deliver: (data: string | Uint8Array) => boolean, maxPayload: number): void => {
+export function readDataFrames(socket: WS, deliver: (data: string | Uint8Array) => boolean, maxPayload: number): void {
   const receiver = (socket as unknown as { readonly _receiver?: WsReceiver })._receiver
   if (receiver === undefined || typeof receiver.write !== "function") return
   const write = receiver.write
@@ -371,11 +371,11 @@ export const readDataFrames = (socket: WS, deliver: (data: string | Uint8Array) 
  *
  * @internal
  */
-export const open = (
+export function open(
   url: string,
   headers: Readonly<Record<string, string>>,
   options: OpenOptions = {}
-): globalThis.WebSocket => {
+): globalThis.WebSocket {
   if (!inBrowser()) {
     if (NodeWebSocket === undefined) throw new Error("ws is not loaded yet: await WebSocketTransport.load() before opening")
     const socket = new NodeWebSocket(url, {
@@ -430,18 +430,19 @@ export const open = (
 }
 
 /** True when the socket can send protocol pings (`ws`), so silence can be told from an idle line. */
-export const canPing = (socket: globalThis.WebSocket): boolean =>
-  typeof (socket as unknown as { readonly ping?: unknown }).ping === "function"
+export function canPing(socket: globalThis.WebSocket): boolean {
+  return typeof (socket as unknown as { readonly ping?: unknown }).ping === "function"
+}
 
 /** Drops the connection at once: `terminate` on `ws` (no closing handshake), `close` in a browser. */
-export const terminate = (socket: globalThis.WebSocket): void => {
+export function terminate(socket: globalThis.WebSocket): void {
   const s = socket as unknown as { readonly terminate?: () => void; readonly close: () => void }
   if (typeof s.terminate === "function") s.terminate()
   else s.close()
 }
 
 /** A protocol ping where the socket can send one (`ws`); browsers answer pings but cannot send them. */
-export const ping = (socket: globalThis.WebSocket): void => {
+export function ping(socket: globalThis.WebSocket): void {
   const s = socket as unknown as { readonly readyState: number; readonly ping?: () => void }
   if (s.readyState === 1 && typeof s.ping === "function") s.ping()
 }

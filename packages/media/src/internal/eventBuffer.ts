@@ -21,7 +21,9 @@ import * as Option from "effect/Option"
 import type * as ProjectState from "../ProjectState.js"
 
 /** Whether a later event of the same job makes `event` stale (what the overflow policy may drop). */
-export const supersedable = (event: ProjectState.ProjectEvent): boolean => event._tag === "JobProgress"
+export function supersedable(event: ProjectState.ProjectEvent): boolean {
+  return event._tag === "JobProgress"
+}
 
 /** @internal */
 export class EventBuffer {

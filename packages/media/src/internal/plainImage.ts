@@ -17,23 +17,37 @@ import type { ImageParams } from "../Params.js"
 
 type Check = (u: unknown) => boolean
 
-const string: Check = (u) => typeof u === "string"
-const boolean: Check = (u) => typeof u === "boolean"
+const string: Check = function(u) {
+  return typeof u === "string"
+}
+const boolean: Check = function(u) {
+  return typeof u === "boolean"
+}
 /** `NonBlank`: a string with visible content. */
-const nonBlank: Check = (u) => typeof u === "string" && u.trim().length > 0
+const nonBlank: Check = function(u) {
+  return typeof u === "string" && u.trim().length > 0
+}
 /** `between(min, max)` (finite), and `atLeast(min)` / `Positive`-like bounds with `max` infinite. */
-const numberIn = (min: number, max: number): Check => (u) =>
-  typeof u === "number" && Number.isFinite(u) && u >= min && u <= max
+function numberIn(min: number, max: number): Check {
+  return (u) =>
+    typeof u === "number" && Number.isFinite(u) && u >= min && u <= max
+}
 /** `intBetween(min, max)` and `intAtLeast(min)`: a safe integer within the bounds. */
-const intIn = (min: number, max: number): Check => (u) =>
-  typeof u === "number" && Number.isSafeInteger(u) && u >= min && u <= max
-const oneOf = (...literals: ReadonlyArray<string>): Check => (u) => typeof u === "string" && literals.includes(u)
+function intIn(min: number, max: number): Check {
+  return (u) =>
+    typeof u === "number" && Number.isSafeInteger(u) && u >= min && u <= max
+}
+function oneOf(...literals: ReadonlyArray<string>): Check {
+  return (u) => typeof u === "string" && literals.includes(u)
+}
 
 /**
  * The `PromptText` rule: a string of at most `Params.limits.maxPromptLength` characters (the limit is
  * repeated here rather than imported, so this module does not load `Params`; a test checks they agree).
  */
-const prompt: Check = (u) => typeof u === "string" && u.length <= 20_000
+const prompt: Check = function(u) {
+  return typeof u === "string" && u.length <= 20_000
+}
 
 /**
  * The image fields the plain path decodes, in the order `ImageParams` declares them (the decoded value
@@ -41,7 +55,9 @@ const prompt: Check = (u) => typeof u === "string" && u.length <= 20_000
  * `type` and `modelId`; an optional one may also hold `undefined`, kept in the value as the schema keeps it.
  */
 const fields: ReadonlyArray<readonly [name: string, check: Check]> = [
-  ["type", (u) => u === "image"],
+  ["type", function(u) {
+    return u === "image"
+  }],
   ["modelId", nonBlank],
   ["numberOfMedia", intIn(1, 16)],
   ["positivePrompt", prompt],
@@ -78,7 +94,9 @@ const fields: ReadonlyArray<readonly [name: string, check: Check]> = [
 ]
 
 /** The names of the fields the plain path decodes, in the schema's order (for tests). @internal */
-export const plainImageFields: ReadonlyArray<string> = fields.map(([name]) => name)
+export const plainImageFields: ReadonlyArray<string> = fields.map(function([name]) {
+  return name
+})
 
 /** `type` and `modelId`: the only fields that must be present (and not `undefined`). */
 const required = 2
@@ -90,7 +108,7 @@ const required = 2
  *
  * @internal
  */
-export const decodePlainImage = (input: object): ImageParams | undefined => {
+export function decodePlainImage(input: object): ImageParams | undefined {
   const record = input as Record<string, unknown>
   const output: Record<string, unknown> = {}
   let present = 0

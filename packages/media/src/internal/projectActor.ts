@@ -164,7 +164,7 @@ export interface Adopted {
 }
 
 /** The media kind of a recovered project, from its model type (images unless it says otherwise). */
-const kindOfRecovered = (project: Protocol.RecoveredProject): MediaKind => {
+function kindOfRecovered(project: Protocol.RecoveredProject): MediaKind {
   const type = typeof project.modelType === "string" ? project.modelType : project.model?.type
   return type === "video" ? "video" : type === "audio" || type === "music" ? "audio" : type === "model" ? "model" : "image"
 }
@@ -173,7 +173,7 @@ const kindOfRecovered = (project: Protocol.RecoveredProject): MediaKind => {
  * What an adopted project's actor knows of it: the id, the media count and steps of the snapshot (the
  * request itself stays on the server; the adopted actor never sends one).
  */
-export const preparedOfRecovered = (project: Protocol.RecoveredProject): Prepared => {
+export function preparedOfRecovered(project: Protocol.RecoveredProject): Prepared {
   const listed = (project.workerJobs?.length ?? 0) + (project.completedWorkerJobs?.length ?? 0)
   const numberOfMedia = Math.max(1, project.imageCount ?? listed)
   return {
@@ -189,18 +189,21 @@ export const preparedOfRecovered = (project: Protocol.RecoveredProject): Prepare
 }
 
 /** A snapshot (raw statuses) of a project the server has ended. */
-export const isFinished = (project: Protocol.RecoveredProject): boolean =>
-  project.status === "completed" || project.status === "errored" || project.status === "cancelled"
+export function isFinished(project: Protocol.RecoveredProject): boolean {
+  return project.status === "completed" || project.status === "errored" || project.status === "cancelled"
+}
 
-const cancelFrameOf = (id: string) =>
-  ({
+function cancelFrameOf(id: string) {
+  return ({
     type: "jobError",
     payload: { jobID: id, error: "artistCanceled", error_message: "artistCanceled", isFromWorker: false }
   }) as const
+}
 
 /** Whether a later input makes this one stale (what the mailbox's overflow policy may drop). */
-const supersedableInput = (input: ProjectState.Input): boolean =>
-  input._tag === "Server" && input.event.type === "jobProgress"
+function supersedableInput(input: ProjectState.Input): boolean {
+  return input._tag === "Server" && input.event.type === "jobProgress"
+}
 
 /**
  * One project's actor: its state in fields and its behaviour in methods on the prototype, so a project
@@ -866,7 +869,7 @@ class ActorProject implements Project {
  * `runtime` is the runtime the project's own fibers are forked with: the caller's (taken here when not
  * given).
  */
-export const make = (
+export function make(
   deps: ActorDeps,
   parent: Scope.Scope,
   prepared: Prepared,
@@ -874,17 +877,18 @@ export const make = (
   adopted?: Adopted | undefined,
   startInCaller = false,
   runtime?: Runtime.Runtime<never> | undefined
-): Effect.Effect<ProjectActor> =>
+): Effect.Effect<ProjectActor> {
   // `flatMap`s, not `Effect.gen`: a generator function made per project gets a prototype object and hidden
   // classes of its own on its first run, allocated in the old generation, where they outlive the project
   // as garbage until the next mark-compact
-  Effect.flatMap(hostOf(parent), (host) =>
+  return Effect.flatMap(hostOf(parent), (host) =>
     runtime !== undefined
       ? Effect.sync(() => open(deps, host, prepared, keepBacklog, adopted, startInCaller, runtime))
       : Effect.map(Effect.runtime<never>(), (caller) => open(deps, host, prepared, keepBacklog, adopted, startInCaller, caller)))
+}
 
 /** The body of {@link make}, once the host and the runtime are known: everything here is synchronous. */
-const open = (
+function open(
   deps: ActorDeps,
   host: Host,
   prepared: Prepared,
@@ -892,7 +896,7 @@ const open = (
   adopted: Adopted | undefined,
   startInCaller: boolean,
   runtime: Runtime.Runtime<never>
-): ProjectActor => {
+): ProjectActor {
   const actor = new Actor(deps, prepared, keepBacklog, adopted, startInCaller, host, runtime)
   if (host.closed) {
     // made in a scope that has closed: released at once, as a scope forked from it would have been
@@ -929,8 +933,8 @@ interface Host {
 
 const hosts = new WeakMap<Scope.Scope, Host>()
 
-const hostOf = (parent: Scope.Scope): Effect.Effect<Host> =>
-  Effect.suspend(() => {
+function hostOf(parent: Scope.Scope): Effect.Effect<Host> {
+  return Effect.suspend(() => {
     const known = hosts.get(parent)
     if (known !== undefined) return Effect.succeed(known)
     const host: Host = { actors: new Set(), closed: false }
@@ -949,11 +953,12 @@ const hostOf = (parent: Scope.Scope): Effect.Effect<Host> =>
       host
     )
   })
+}
 
 /** The results of a finished project, or why there are none. */
-export const outcome = (
+export function outcome(
   final: ProjectState.ProjectState
-): Effect.Effect<ReadonlyArray<ProjectState.JobResult>, SogniProjectError> => {
+): Effect.Effect<ReadonlyArray<ProjectState.JobResult>, SogniProjectError> {
   if (final.status === "completed") {
     return Effect.succeed(ProjectState.resultsOf(final.jobs))
   }

@@ -29,8 +29,9 @@ const builtIn: Tracer.Tracer = Context.get(DefaultServices.liveServices, Tracer.
  * `Effect.useSpan(name, { captureStackTrace: false }, body)`, except that with Effect's built-in tracer
  * no span is made and `body` gets `undefined`.
  */
-export const use = <A, E, R>(
+export function use<A, E, R>(
   name: string,
   body: (span: Tracer.Span | undefined) => Effect.Effect<A, E, R>
-): Effect.Effect<A, E, R> =>
-  Effect.tracerWith((tracer) => tracer === builtIn ? body(undefined) : Effect.useSpan(name, options, body))
+): Effect.Effect<A, E, R> {
+  return Effect.tracerWith((tracer) => tracer === builtIn ? body(undefined) : Effect.useSpan(name, options, body))
+}

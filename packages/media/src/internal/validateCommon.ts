@@ -16,11 +16,12 @@ import { SogniInvalidRequest } from "@effect-sogni/core/SogniError"
 export type Check = SogniInvalidRequest | undefined
 
 /** @internal */
-export const invalid = (field: string, rule: string, message: string): SogniInvalidRequest =>
-  new SogniInvalidRequest({ field, rule, message })
+export function invalid(field: string, rule: string, message: string): SogniInvalidRequest {
+  return new SogniInvalidRequest({ field, rule, message })
+}
 
 /** Runs checks in order and returns the first failure. @internal */
-export const first = (...checks: ReadonlyArray<() => Check>): Check => {
+export function first(...checks: ReadonlyArray<() => Check>): Check {
   for (const check of checks) {
     const failure = check()
     if (failure !== undefined) return failure
@@ -34,10 +35,12 @@ export interface Bounds {
   readonly max: number
 }
 
-const fmt = (n: number): string => (Number.isInteger(n) ? String(n) : String(Math.round(n * 1000) / 1000))
+function fmt(n: number): string {
+  return (Number.isInteger(n) ? String(n) : String(Math.round(n * 1000) / 1000))
+}
 
 /** `value` within `bounds` (no-op when either is absent). @internal */
-export const inRange = (field: string, value: number | undefined, bounds: Bounds | undefined, what = field): Check => {
+export function inRange(field: string, value: number | undefined, bounds: Bounds | undefined, what = field): Check {
   if (value === undefined || bounds === undefined) return undefined
   if (value < bounds.min || value > bounds.max) {
     const range = bounds.max === Infinity ? `at least ${fmt(bounds.min)}` : `between ${fmt(bounds.min)} and ${fmt(bounds.max)}`
@@ -47,30 +50,34 @@ export const inRange = (field: string, value: number | undefined, bounds: Bounds
 }
 
 /** `value` one of `allowed` (no-op when absent). @internal */
-export const oneOf = <A extends string | number>(
+export function oneOf<A extends string | number>(
   field: string,
   value: A | undefined,
   allowed: ReadonlyArray<A>,
   rule = "allowed-values"
-): Check =>
-  value === undefined || allowed.includes(value)
+): Check {
+  return value === undefined || allowed.includes(value)
     ? undefined
     : invalid(field, rule, `${field} must be one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}, got ${JSON.stringify(value)}`)
+}
 
 /** Fails with `forbidden` when `present`. @internal */
-export const forbid = (field: string, present: boolean, message: string): Check =>
-  present ? invalid(field, "forbidden", message) : undefined
+export function forbid(field: string, present: boolean, message: string): Check {
+  return present ? invalid(field, "forbidden", message) : undefined
+}
 
 /** Fails with `required` when not `present`. @internal */
-export const need = (field: string, present: boolean, message: string): Check =>
-  present ? undefined : invalid(field, "required", message)
+export function need(field: string, present: boolean, message: string): Check {
+  return present ? undefined : invalid(field, "required", message)
+}
 
 /** Fails with `max-count` when `count > max`. @internal */
-export const atMost = (field: string, count: number, max: number, message: string): Check =>
-  count > max ? invalid(field, "max-count", message) : undefined
+export function atMost(field: string, count: number, max: number, message: string): Check {
+  return count > max ? invalid(field, "max-count", message) : undefined
+}
 
 /** A parseable `https:` URL. @internal */
-export const isHttpsUrl = (value: string): boolean => {
+export function isHttpsUrl(value: string): boolean {
   try {
     return new URL(value.trim()).protocol === "https:"
   } catch {
@@ -79,7 +86,7 @@ export const isHttpsUrl = (value: string): boolean => {
 }
 
 /** Every URL of a list (or a single URL) is `https:`. @internal */
-export const httpsOnly = (field: string, urls: ReadonlyArray<string> | string | undefined): Check => {
+export function httpsOnly(field: string, urls: ReadonlyArray<string> | string | undefined): Check {
   if (urls === undefined) return undefined
   const list = typeof urls === "string" ? [urls] : urls
   const bad = list.findIndex((url) => !isHttpsUrl(url))
@@ -91,7 +98,9 @@ export const httpsOnly = (field: string, urls: ReadonlyArray<string> | string | 
 }
 
 /** Present in the request: bytes or `true`. @internal */
-export const has = (media: unknown): boolean => media !== undefined && media !== false && media !== null
+export function has(media: unknown): boolean {
+  return media !== undefined && media !== false && media !== null
+}
 
 // ---------------------------------------------------------------------------------------------
 // Model descriptor and tiers
@@ -195,14 +204,19 @@ const schedulerAliases: Readonly<Record<string, string>> = {
 }
 
 /** A sampler display name as its alias (media.md §11.2); unknown names pass through. @internal */
-export const samplerAlias = (value: string): string => samplerAliases[value] ?? value
+export function samplerAlias(value: string): string {
+  return samplerAliases[value] ?? value
+}
 /** A scheduler display name as its alias (media.md §11.2); unknown names pass through. @internal */
-export const schedulerAlias = (value: string): string => schedulerAliases[value] ?? value
+export function schedulerAlias(value: string): string {
+  return schedulerAliases[value] ?? value
+}
 
-const isRecord = (u: unknown): u is Readonly<Record<string, unknown>> =>
-  typeof u === "object" && u !== null && !Array.isArray(u)
+function isRecord(u: unknown): u is Readonly<Record<string, unknown>> {
+  return typeof u === "object" && u !== null && !Array.isArray(u)
+}
 
-const readRange = (u: unknown): TierRange | undefined => {
+function readRange(u: unknown): TierRange | undefined {
   if (!isRecord(u) || typeof u.min !== "number" || typeof u.max !== "number") return undefined
   const step = typeof u.decimals === "number" && u.decimals > 0
     ? Math.pow(10, -u.decimals)
@@ -214,7 +228,7 @@ const readRange = (u: unknown): TierRange | undefined => {
 
 const noChoice: TierChoice = { allowed: [], default: null }
 
-const readChoice = (u: unknown, alias: (s: string) => string = (s) => s): TierChoice | undefined => {
+function readChoice(u: unknown, alias: (s: string) => string = (s) => s): TierChoice | undefined {
   if (!isRecord(u) || !Array.isArray(u.allowed)) return undefined
   const allowed = u.allowed.filter((a): a is string => typeof a === "string").map(alias)
   return { allowed, default: typeof u.default === "string" ? alias(u.default) : null }
@@ -227,7 +241,7 @@ const readChoice = (u: unknown, alias: (s: string) => string = (s) => s): TierCh
  *
  * @internal
  */
-export const readTier = (tier: Readonly<Record<string, unknown>>): ModelOptions | undefined => {
+export function readTier(tier: Readonly<Record<string, unknown>>): ModelOptions | undefined {
   if (!isRecord(tier)) return undefined
   const type = tier.type
   const kind = !Object.prototype.hasOwnProperty.call(tier, "type")
@@ -297,13 +311,15 @@ export const readTier = (tier: Readonly<Record<string, unknown>>): ModelOptions 
  *
  * @internal
  */
-export const checkChoice = (field: string, value: string | undefined, choice: TierChoice | undefined): Check =>
-  choice === undefined || choice.allowed.length === 0 || !value
+export function checkChoice(field: string, value: string | undefined, choice: TierChoice | undefined): Check {
+  return choice === undefined || choice.allowed.length === 0 || !value
     ? undefined
     : choice.allowed.includes(value)
     ? undefined
     : invalid(field, "allowed-values", `Invalid ${field} ${value}. Must be one of "${choice.allowed.join("\", \"")}".`)
+}
 
 /** The value placed on the wire for a sampler-like choice (media.md §11.2). @internal */
-export const wireChoice = (value: string | undefined, choice: TierChoice | undefined): string | null =>
-  choice === undefined || choice.allowed.length === 0 || !value ? null : value
+export function wireChoice(value: string | undefined, choice: TierChoice | undefined): string | null {
+  return choice === undefined || choice.allowed.length === 0 || !value ? null : value
+}

@@ -55,20 +55,28 @@ const COMFY_PREFIXES = [
 ]
 
 /** GPT Image 2 / 2.5 (vendor, Spark-only). @internal */
-export const isGptImage = (modelId: string): boolean => GPT_IMAGE_IDS.has(modelId)
+export function isGptImage(modelId: string): boolean {
+  return GPT_IMAGE_IDS.has(modelId)
+}
 /** SAM 3 and BiRefNet. @internal */
-export const isSegmentation = (modelId: string): boolean => modelId === SAM3_ID || modelId === BIREFNET_ID
+export function isSegmentation(modelId: string): boolean {
+  return modelId === SAM3_ID || modelId === BIREFNET_ID
+}
 /** Either Pixal3D id. @internal */
-export const isPixal3d = (modelId: string): boolean => modelId === PIXAL3D_ID || modelId === PIXAL3D_MULTIVIEW_ID
+export function isPixal3d(modelId: string): boolean {
+  return modelId === PIXAL3D_ID || modelId === PIXAL3D_MULTIVIEW_ID
+}
 /** Models whose sampler fields are `comfySampler`/`comfyScheduler`/`vae` (media.md §3.4). @internal */
-export const isComfyModel = (modelId: string): boolean => COMFY_PREFIXES.some((p) => modelId.startsWith(p))
+export function isComfyModel(modelId: string): boolean {
+  return COMFY_PREFIXES.some((p) => modelId.startsWith(p))
+}
 
 /** Pixal3D orbit views and their `contextImage` slots. @internal */
 export const ORBIT_VIEWS = [["leftViewImage", 1], ["backViewImage", 2], ["rightViewImage", 3]] as const
 
 /** Custom width/height bounds per model (media.md §10.1). @internal */
-export const customSizeBounds = (modelId: string): { readonly min: number; readonly max: number } =>
-  modelId === "rtx_vsr_pro"
+export function customSizeBounds(modelId: string): { readonly min: number; readonly max: number } {
+  return modelId === "rtx_vsr_pro"
     ? { min: 512, max: 15360 }
     : KREA_IDENTITY_IDS.has(modelId)
     ? { min: 512, max: 2048 }
@@ -77,16 +85,18 @@ export const customSizeBounds = (modelId: string): { readonly min: number; reado
     : EXTENDED_SIZE_IDS.has(modelId)
     ? { min: 256, max: 2560 }
     : { min: 256, max: 2048 }
+}
 
 /** Context-image limit per model (media.md §9.3). @internal */
-export const maxContextImages = (modelId: string): number =>
-  isGptImage(modelId)
+export function maxContextImages(modelId: string): number {
+  return isGptImage(modelId)
     ? 16
     : QWEN_IMAGE_IDS.has(modelId)
     ? 3
     : KREA_IDENTITY_IDS.has(modelId) || modelId.includes("kontext")
     ? 2
     : 3
+}
 
 /** The GPT Image mask data-URI form the official client converts to an upload. @internal */
 export const GPT_MASK_DATA_URI = /^data:image\/png;base64,([A-Za-z0-9+/=]+)$/
@@ -98,7 +108,7 @@ export const GPT_MASK_MAX_BASE64 = Math.ceil((50 * 1024 * 1024 * 4) / 3)
 // ---------------------------------------------------------------------------------------------
 
 /** Custom width/height rules (media.md §10.1). @internal */
-export const checkSize = (p: ImageParams): Check => {
+export function checkSize(p: ImageParams): Check {
   const custom = p.sizePreset === undefined || p.sizePreset === "custom"
   const bounds = customSizeBounds(p.modelId)
   return first(
@@ -123,7 +133,7 @@ export const checkSize = (p: ImageParams): Check => {
 }
 
 /** The context-image count limit of the model (Pixal3D's refusal of any is among the special-model rules). @internal */
-export const checkContextImages = (p: ImageParams): Check => {
+export function checkContextImages(p: ImageParams): Check {
   const count = p.contextImages?.length ?? 0
   if (count === 0) return undefined
   const max = maxContextImages(p.modelId)
@@ -157,5 +167,6 @@ const SPECIAL_FIELDS = [
  *
  * @internal
  */
-export const needsModelRules = (p: ImageParams): boolean =>
-  isSegmentation(p.modelId) || isPixal3d(p.modelId) || isGptImage(p.modelId) || SPECIAL_FIELDS.some((key) => p[key] !== undefined)
+export function needsModelRules(p: ImageParams): boolean {
+  return isSegmentation(p.modelId) || isPixal3d(p.modelId) || isGptImage(p.modelId) || SPECIAL_FIELDS.some((key) => p[key] !== undefined)
+}

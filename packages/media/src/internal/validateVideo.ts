@@ -21,14 +21,16 @@ export type VideoAsset =
   | "referenceMask"
 type Table = { readonly [K in VideoAsset]: Requirement }
 
-const row = (i: Requirement, e: Requirement, a: Requirement, id: Requirement, v: Requirement, m: Requirement): Table => ({
-  referenceImage: i,
-  referenceImageEnd: e,
-  referenceAudio: a,
-  referenceAudioIdentity: id,
-  referenceVideo: v,
-  referenceMask: m
-})
+function row(i: Requirement, e: Requirement, a: Requirement, id: Requirement, v: Requirement, m: Requirement): Table {
+  return {
+    referenceImage: i,
+    referenceImageEnd: e,
+    referenceAudio: a,
+    referenceAudioIdentity: id,
+    referenceVideo: v,
+    referenceMask: m
+  }
+}
 const R = "required", O = "optional", F = "forbidden"
 
 /** Assets per workflow (media.md §10.2.3). @internal */
@@ -50,7 +52,7 @@ const H3_R2V_ASSETS = row(O, F, O, F, O, F)
 const H3_I2V_ASSETS = row(O, O, F, F, F, F)
 
 /** The asset table of a concrete model id (H3 r2v and i2v differ from the generic rows). @internal */
-export const assetRequirements = (modelId: string): Table | undefined => {
+export function assetRequirements(modelId: string): Table | undefined {
   const workflow = Option.getOrUndefined(FrameMath.videoWorkflow(modelId))
   if (workflow === undefined) return undefined
   const h3 = Option.getOrUndefined(FrameMath.videoFamily(modelId)) === "minimax-h3"
@@ -59,14 +61,17 @@ export const assetRequirements = (modelId: string): Table | undefined => {
   return WORKFLOW_ASSETS[workflow]
 }
 
-const urls = (list: ReadonlyArray<string> | undefined): number => list?.filter((u) => u.trim().length > 0).length ?? 0
+function urls(list: ReadonlyArray<string> | undefined): number {
+  return list?.filter((u) => u.trim().length > 0).length ?? 0
+}
 
 /** The H3 r2v reference videos / audios in slot order (`referenceVideo1..3`). @internal */
-export const h3Slots = (single: MediaInput | undefined, more: ReadonlyArray<MediaInput> | undefined) =>
-  [single, ...(more ?? [])].filter((m): m is MediaInput => has(m)).map((media, i) => ({ slot: i + 1, media }))
+export function h3Slots(single: MediaInput | undefined, more: ReadonlyArray<MediaInput> | undefined) {
+  return [single, ...(more ?? [])].filter((m): m is MediaInput => has(m)).map((media, i) => ({ slot: i + 1, media }))
+}
 
 /** `contextImages` of an H3 r2v request on their `contextImage<n>` slots (offset past referenceImage). @internal */
-export const videoContextSlots = (p: VideoParams) => {
+export function videoContextSlots(p: VideoParams) {
   const offset = has(p.referenceImage) ? 1 : 0
   return (p.contextImages ?? []).map((media, i) => ({ slot: offset + i + 1, media }))
 }
@@ -78,14 +83,15 @@ const SEEDANCE_LIMITS: Readonly<Record<string, { images: number; videos: number;
   "seedance-2-5": { images: 30, videos: 10, audios: 10, assets: 50 }
 }
 
-const checkUrlsHttps = (p: VideoParams): Check =>
-  first(
+function checkUrlsHttps(p: VideoParams): Check {
+  return first(
     () => httpsOnly("referenceImageUrls", p.referenceImageUrls),
     () => httpsOnly("referenceVideoUrls", p.referenceVideoUrls),
     () => httpsOnly("referenceAudioUrls", p.referenceAudioUrls)
   )
+}
 
-const checkSeedance = (p: VideoParams): Check => {
+function checkSeedance(p: VideoParams): Check {
   const is25 = FrameMath.isSeedance25(p.modelId)
   const task = p.seedanceTaskType
   const hasFrames = has(p.referenceImage) || has(p.referenceImageEnd)
@@ -122,7 +128,7 @@ const checkSeedance = (p: VideoParams): Check => {
   )
 }
 
-const checkHappyHorse = (p: VideoParams): Check => {
+function checkHappyHorse(p: VideoParams): Check {
   const workflow = Option.getOrUndefined(FrameMath.videoWorkflow(p.modelId))
   const images = (has(p.referenceImage) ? 1 : 0) + urls(p.referenceImageUrls)
   return first(
@@ -152,7 +158,7 @@ const checkHappyHorse = (p: VideoParams): Check => {
   )
 }
 
-const checkWan3 = (p: VideoParams): Check => {
+function checkWan3(p: VideoParams): Check {
   const enhanced = FrameMath.isWan3Enhanced(p.modelId)
   const looseImages = urls(p.referenceImageUrls)
   const videos = (has(p.referenceVideo) ? 1 : 0) + urls(p.referenceVideoUrls)
@@ -199,7 +205,7 @@ const checkWan3 = (p: VideoParams): Check => {
   )
 }
 
-const checkH3References = (p: VideoParams): Check => {
+function checkH3References(p: VideoParams): Check {
   const videos = h3Slots(p.referenceVideo, p.referenceVideos)
   const audios = h3Slots(p.referenceAudio, p.referenceAudios)
   const images = (has(p.referenceImage) ? 1 : 0) + (p.contextImages?.length ?? 0)
@@ -251,7 +257,7 @@ const checkH3References = (p: VideoParams): Check => {
   )
 }
 
-const checkAssetTable = (p: VideoParams): Check => {
+function checkAssetTable(p: VideoParams): Check {
   const workflow = Option.getOrUndefined(FrameMath.videoWorkflow(p.modelId))
   const table = assetRequirements(p.modelId)
   if (workflow === undefined || table === undefined) return undefined
@@ -279,7 +285,7 @@ const checkAssetTable = (p: VideoParams): Check => {
   )
 }
 
-const checkFlashVsr = (p: VideoParams): Check => {
+function checkFlashVsr(p: VideoParams): Check {
   const resolution = p.upscaleResolution ?? (p.width !== undefined && p.height !== undefined ? Math.min(p.width, p.height) : undefined)
   return first(
     () =>
@@ -312,7 +318,7 @@ const checkFlashVsr = (p: VideoParams): Check => {
   )
 }
 
-const checkH3 = (p: VideoParams): Check => {
+function checkH3(p: VideoParams): Check {
   const steps = FrameMath.h3Steps(p.modelId)
   const audioGuide = FrameMath.isH3AudioGuide(p.modelId)
   const { width, height } = p
@@ -344,7 +350,7 @@ const checkH3 = (p: VideoParams): Check => {
 }
 
 /** The frame count the request will carry, when it carries one. @internal */
-export const effectiveFrames = (p: VideoParams): number | undefined => {
+export function effectiveFrames(p: VideoParams): number | undefined {
   const family = Option.getOrUndefined(FrameMath.videoFamily(p.modelId))
   if (p.duration !== undefined && !(family === "flashvsr" && p.frames !== undefined)) {
     return FrameMath.framesFor(p.modelId, p.duration, p.fps)
@@ -352,7 +358,7 @@ export const effectiveFrames = (p: VideoParams): number | undefined => {
   return p.frames
 }
 
-const checkTiming = (p: VideoParams, options: ModelOptions): Check => {
+function checkTiming(p: VideoParams, options: ModelOptions): Check {
   const family = Option.getOrUndefined(FrameMath.videoFamily(p.modelId))!
   const rule = Option.getOrUndefined(FrameMath.fpsRule(p.modelId))
   const durationRange = Option.getOrUndefined(FrameMath.durationRange(p.modelId, p.fps))
@@ -374,7 +380,7 @@ const checkTiming = (p: VideoParams, options: ModelOptions): Check => {
   )
 }
 
-const checkSize = (p: VideoParams, options: ModelOptions): Check => {
+function checkSize(p: VideoParams, options: ModelOptions): Check {
   const family = Option.getOrUndefined(FrameMath.videoFamily(p.modelId))
   const { width, height } = p
   return first(
@@ -392,7 +398,7 @@ const checkSize = (p: VideoParams, options: ModelOptions): Check => {
   )
 }
 
-const checkControls = (p: VideoParams, options: ModelOptions): Check => {
+function checkControls(p: VideoParams, options: ModelOptions): Check {
   const workflow = Option.getOrUndefined(FrameMath.videoWorkflow(p.modelId))
   const family = Option.getOrUndefined(FrameMath.videoFamily(p.modelId))
   return first(
@@ -409,7 +415,7 @@ const checkControls = (p: VideoParams, options: ModelOptions): Check => {
 }
 
 /** Every video-specific rule. @internal */
-export const validateVideo = (p: VideoParams, options: ModelOptions): Check => {
+export function validateVideo(p: VideoParams, options: ModelOptions): Check {
   const family = Option.getOrUndefined(FrameMath.videoFamily(p.modelId))
   if (family === undefined) {
     return invalid("modelId", "model-type", `${p.modelId} is not a known video model; video generation is only supported for video models`)

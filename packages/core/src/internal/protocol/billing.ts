@@ -8,6 +8,8 @@ import * as Lazy from "../../Lazy.js"
 import * as Schema from "effect/Schema"
 
 /** The token a request is billed in. @since 0.2.0 */
-export const TokenType = /* @__PURE__ */ Lazy.schema(() => Schema.Literal("spark", "sogni"))
+export const TokenType = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Literal("spark", "sogni")
+})
 /** @since 0.2.0 */
 export type TokenType = typeof TokenType.Type
