@@ -9,6 +9,8 @@
  * Guarantees (property-tested):
  * - terminal states (`completed`, `failed`, `canceled`) absorb every later input;
  * - reported progress is finite, within 0–100 and never goes down (per job across retries too);
+ * - an ETA is a finite, non-negative number of seconds: a `jobETA` with any other is ignored, and a
+ *   `jobProgress` keeps its other fields but not such an `etaSeconds`;
  * - a worker retry or a silent reassignment keeps the same logical job (matched by `jobIndex`); once
  *   every worker slot has a job, a frame for an unknown `imgID` is a new attempt of one of them (its
  *   `jobRetry` was lost), never an extra job;
@@ -296,6 +298,11 @@ export interface Step {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
+
+/** A time-remaining estimate a server may mean: a finite, non-negative number of seconds whose date is finite too. */
+function isEtaSeconds(s: number): boolean {
+  return s >= 0 && Number.isFinite(s * 1000)
+}
 
 function clampPercent(n: number) {
   return (Number.isFinite(n) ? Math.min(100, Math.max(0, Math.round(n))) : 0)
@@ -683,7 +690,7 @@ function applyServer(b: Builder, event: Protocol.ServerEvent, now: number): void
       job.awaitingReassignment = false
       job.step = Math.max(job.step, p.step ?? 0)
       if (p.stepCount !== undefined && p.stepCount > 0) job.stepCount = p.stepCount
-      if (p.etaSeconds != null) job.etaSeconds = p.etaSeconds
+      if (p.etaSeconds != null && isEtaSeconds(p.etaSeconds)) job.etaSeconds = p.etaSeconds
       if (s.status === "pending" || s.status === "queued") b.set({ status: "processing" })
       b.progress(i, now, p.progress, true, p.etaMin, p.etaMax)
       if (p.hasImage === true) b.command({ _tag: "MintPreview", imgID: b.jobAt(i).imgID })
@@ -691,7 +698,8 @@ function applyServer(b: Builder, event: Protocol.ServerEvent, now: number): void
     }
     case "jobETA": {
       const p = event.payload
-      if (p.imgID === undefined) return
+      // an ETA that is negative or too large to be a date says nothing: the frame is ignored
+      if (p.imgID === undefined || !isEtaSeconds(p.etaSeconds)) return
       const i = b.locate(p.imgID, undefined, now)
       if (i === undefined) return
       const job = b.jobAt(i)
