@@ -802,6 +802,8 @@ export function make(options: ProjectsOptions = {}) {
           const found = active.get(id) ?? finished.get(id)
           if (found !== undefined) {
             yield* t.feed({ _tag: "Recovered", project: found, active: active.has(id), now: now() })
+            // still running on the server: a cancel waiting for its answer may have died with the old socket
+            yield* t.resendCancel
             continue
           }
           if (!t.current().admitted) {
@@ -867,7 +869,7 @@ export function make(options: ProjectsOptions = {}) {
     const lookUp = (id: string, t: ProjectActor.ProjectActor) =>
       findProject(id).pipe(
         Effect.flatMap(Option.match({
-          onSome: (found) => t.feed({ _tag: "Recovered", project: found, active: true, now: now() }),
+          onSome: (found) => Effect.zipRight(t.feed({ _tag: "Recovered", project: found, active: true, now: now() }), t.resendCancel),
           onNone: () =>
             t.feed({
               _tag: "LocalFailure",

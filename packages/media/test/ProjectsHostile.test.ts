@@ -136,4 +136,45 @@ describe("Projects against a hostile server", () => {
       assert.strictEqual(server.connections.length, 1)
       assert.deepStrictEqual(yield* projects.active, [])
     }), { timeout: 30_000 })
+
+  for (const via of ["handshake", "lookup"] as const) {
+  it.scopedLive(`a cancel swallowed by a dying socket is sent again on the next connection when the ${via} shows the project running`, () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileServer()
+      const { projects } = yield* connect(server, { cancelTimeout: "8 seconds" })
+      const prepared = image(1)
+      const id = prepared.request.jobID.toUpperCase()
+      const running = {
+        id,
+        status: "progress",
+        imageCount: 1,
+        stepCount: 4,
+        workerJobs: [{ id: "A", imgID: "A", status: "jobStarted", performedSteps: 1, jobIndex: 0 }]
+      }
+      server.onConnection = (c) => c.authenticate(c.index === 0 || via === "lookup" ? {} : { activeProjects: [running] })
+      server.rest = (method, path) =>
+        method === "GET" && path === `/v2/projects/${id}` && via === "lookup" ? { status: 200, body: { status: "success", data: { project: running } } } : undefined
+      server.onFrame = (c, frame) => {
+        if (frame.type === "jobRequest") {
+          c.send("jobState", { type: "queued", jobID: id, queuePosition: 1 })
+          c.send("jobState", { type: "jobStarted", jobID: id, imgID: "A", jobIndex: 0, workerName: "w1" })
+          c.send("jobProgress", { jobID: id, imgID: "A", step: 1, stepCount: 4 })
+        }
+        if (frame.type === "jobError" && jobIdOf(frame.payload) === id) {
+          // the first connection dies with the cancel unread; a later one confirms it
+          if (c.index === 0) c.drop()
+          else c.send("artistCancelConfirmation", { jobID: id, didCancel: true })
+        }
+      }
+      const project = yield* projects.submit(prepared)
+      yield* until(() => server.connections[0]!.received.some((f) => f.type === "jobRequest"), "the request")
+      yield* until(() => server.connections.length > 0 && server.connections[0]!.received.length > 0, "frames")
+      const canceled = yield* Effect.either(project.cancel)
+      assert.isTrue(Either.isRight(canceled), Either.isLeft(canceled) ? `cancel failed: ${canceled.left.message}` : "")
+      assert.strictEqual((yield* project.state).status, "canceled")
+      assert.isTrue(server.connections.length >= 2)
+      assert.isTrue(server.connections[1]!.received.some((f) => f.type === "jobError" && jobIdOf(f.payload) === id))
+      assert.deepStrictEqual(yield* projects.active, [])
+    }), { timeout: 30_000 })
+  }
 })

@@ -129,6 +129,13 @@ export interface ProjectActor {
   readonly current: () => ProjectState.ProjectState
   readonly resend: Effect.Effect<void>
   /**
+   * Writes the cancel frame again when a `cancel` still waits for its confirmation and the project has not
+   * ended (a no-op otherwise): after a reconnect whose server still runs the project, the earlier frame
+   * may have died with the old socket unread. A failed send is logged; the cancel's own timeout stays the
+   * backstop.
+   */
+  readonly resendCancel: Effect.Effect<void>
+  /**
    * The uploads and the send, when the actor was made with `startInCaller` (the caller runs it in its
    * own fiber, saving a fiber per project); `Effect.void` otherwise (the actor forked it itself).
    */
@@ -700,6 +707,16 @@ class Actor implements ProjectActor {
 
   get resend(): Effect.Effect<void> {
     return this.sendRequest()
+  }
+
+  get resendCancel(): Effect.Effect<void> {
+    return Effect.suspend(() =>
+      this.cancelAnswers === undefined || this.cancelAnswers.size === 0 || ProjectState.isTerminal(this.current_.status)
+        ? Effect.void
+        : this.deps.send(cancelFrameOf(this.id)).pipe(
+          Effect.catchAll((e) => Effect.logWarning(`the cancel of project ${this.id} could not be sent again: ${e.message}`))
+        )
+    )
   }
 
   get start(): Effect.Effect<void> {
