@@ -199,8 +199,9 @@ export interface Project {
   readonly state: Effect.Effect<ProjectState.ProjectState>
   /**
    * The project's events, ending after the terminal one (`Completed`, `Failed` or `Canceled`). The first
-   * subscriber sees the events since the project was created (the latest 1024 of them); later ones see
-   * events from when they subscribe (the current `state` tells them the rest).
+   * subscriber sees the events since the project was created (1024 of them at most: beyond that the
+   * oldest progress, ETA and preview events are dropped before any other); later ones see events from
+   * when they subscribe (the current `state` tells them the rest).
    */
   readonly events: Stream.Stream<ProjectState.ProjectEvent>
   /**

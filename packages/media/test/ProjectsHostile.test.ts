@@ -6,6 +6,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Protocol } from "@effect-sogni/core"
+import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -13,6 +14,8 @@ import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
 import { Media, Projects } from "../src/index.js"
 import type { ProjectState } from "../src/index.js"
 import { type HostileServer, makeHostileServer, until } from "./hostileServer.js"
@@ -177,4 +180,134 @@ describe("Projects against a hostile server", () => {
       assert.deepStrictEqual(yield* projects.active, [])
     }), { timeout: 30_000 })
   }
+
+  it.scopedLive("a project the server forgot across a reconnect fails typed (projectLost), and one it never read is sent again and completes", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileServer()
+      const { projects } = yield* connect(server, { reconnectCheck: "200 millis" })
+      const admitted = image(1)
+      const unread = image(1)
+      const admittedId = admitted.request.jobID.toUpperCase()
+      const unreadId = unread.request.jobID.toUpperCase()
+      server.onFrame = (c, frame) => {
+        if (frame.type !== "jobRequest") return
+        const id = jobIdOf(frame.payload)
+        if (c.index === 0 && id === admittedId) c.send("jobState", { type: "queued", jobID: id, queuePosition: 1 })
+        if (c.index > 0 && id === unreadId) {
+          c.send("jobState", { type: "jobStarted", jobID: id, imgID: "U", jobIndex: 0 })
+          c.send("jobResult", { jobID: id, imgID: "U", jobIndex: 0, resultUrl: hosted("u") })
+          c.send("jobState", { type: "jobCompleted", jobID: id })
+        }
+      }
+      const lost = yield* Effect.fork(projects.run(admitted))
+      yield* until(() => server.connections[0]?.received.some((f) => jobIdOf(f.payload) === admittedId) === true, "the first request")
+      // the second request is written, then the socket dies before the server acknowledged (or read) it
+      const resent = yield* Effect.fork(projects.run(unread))
+      yield* until(() => server.connections[0]!.received.some((f) => jobIdOf(f.payload) === unreadId), "the second request")
+      server.connections[0]!.drop()
+      // the next handshake lists nothing and the REST lookups answer 404
+      const outcome = yield* Effect.either(lost.await.pipe(Effect.flatten))
+      assert.isTrue(Either.isLeft(outcome))
+      if (Either.isLeft(outcome)) {
+        const error = outcome.left
+        assert(error._tag === "SogniProjectError", `unexpected ${error._tag}: ${error.message}`)
+        assert.strictEqual(error.originalCode, "projectLost")
+      }
+      const results = yield* resent.await.pipe(Effect.flatten)
+      assert.deepStrictEqual(results.map((r) => r.url), [hosted("u")])
+      assert.deepStrictEqual(yield* projects.active, [])
+    }), { timeout: 30_000 })
+
+  it.scopedLive("a burst: 40 projects × 300 progress frames written in one turn arrive in order; every project completes", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileServer()
+      const { projects } = yield* connect(server)
+      const count = 40
+      const steps = 300
+      const prepared = Array.from({ length: count }, () => image(1, steps))
+      const ids = prepared.map((p) => p.request.jobID.toUpperCase())
+      const handles = yield* Effect.forEach(prepared, (p) => projects.submit(p))
+      const stepsSeen = new Map<string, Array<number>>()
+      for (const h of handles) {
+        const seen: Array<number> = []
+        stepsSeen.set(h.id, seen)
+        h.listen((e) => {
+          if (e._tag === "JobProgress") seen.push(e.step)
+        })
+      }
+      yield* until(() => server.connections[0]?.received.filter((f) => f.type === "jobRequest").length === count, "the requests")
+      const conn = server.connections[0]!
+      for (const id of ids) conn.send("jobState", { type: "jobStarted", jobID: id, imgID: `${id.slice(0, 8)}-J`, jobIndex: 0 })
+      // interleaved: step s of every project, then step s + 1 of every project…
+      for (let s = 1; s <= steps; s++) {
+        for (const id of ids) conn.send("jobProgress", { jobID: id, imgID: `${id.slice(0, 8)}-J`, step: s, stepCount: steps })
+      }
+      for (const id of ids) {
+        conn.send("jobResult", { jobID: id, imgID: `${id.slice(0, 8)}-J`, jobIndex: 0, resultUrl: hosted(id) })
+        conn.send("jobState", { type: "jobCompleted", jobID: id })
+      }
+      const results = yield* Effect.forEach(handles, (h) => h.await)
+      assert.deepStrictEqual(results.map((r) => r.map((x) => x.url)), ids.map((id) => [hosted(id)]))
+      for (const h of handles) {
+        const seen = stepsSeen.get(h.id)!
+        assert.deepStrictEqual(seen, Array.from({ length: steps }, (_, i) => i + 1), `steps of ${h.id}`)
+      }
+      assert.deepStrictEqual(yield* projects.active, [])
+    }), { timeout: 30_000 })
+
+  it.scopedLive("a burst of progress before the first subscriber does not push the project's lifecycle events out of the held backlog", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileServer()
+      const { projects } = yield* connect(server)
+      const prepared = image(2, 3000)
+      const id = prepared.request.jobID.toUpperCase()
+      const project = yield* projects.submit(prepared)
+      yield* until(() => server.connections[0]?.received.some((f) => f.type === "jobRequest") === true, "the request")
+      const conn = server.connections[0]!
+      conn.send("jobState", { type: "queued", jobID: id, queuePosition: 3 })
+      conn.send("jobState", { type: "jobStarted", jobID: id, imgID: "A", jobIndex: 0 })
+      conn.send("jobState", { type: "jobStarted", jobID: id, imgID: "B", jobIndex: 1 })
+      conn.send("jobResult", { jobID: id, imgID: "A", jobIndex: 0, resultUrl: hosted("a") })
+      for (let s = 1; s <= 2000; s++) conn.send("jobProgress", { jobID: id, imgID: "B", step: s, stepCount: 3000 })
+      yield* project.state.pipe(
+        Effect.flatMap((st) => (st.jobs[1]?.step === 2000 ? Effect.void : Effect.fail("not yet" as const))),
+        Effect.retry(Schedule.spaced("10 millis"))
+      )
+      // the first subscriber comes late: it must still see what happened to the project so far
+      const seen: Array<ProjectState.ProjectEvent> = []
+      project.listen((e) => seen.push(e))
+      conn.send("jobResult", { jobID: id, imgID: "B", jobIndex: 1, resultUrl: hosted("b") })
+      conn.send("jobState", { type: "jobCompleted", jobID: id })
+      yield* project.await
+      const lifecycle = seen.filter((e) => e._tag !== "JobProgress" && e._tag !== "Progress").map((e) =>
+        e._tag === "JobCompleted" ? `${e._tag}:${e.result.imgID}` : e._tag === "JobStarted" ? `${e._tag}:${e.imgID}` : e._tag
+      )
+      assert.deepStrictEqual(lifecycle, ["Queued", "JobStarted:A", "JobStarted:B", "JobCompleted:A", "JobCompleted:B", "Completed"])
+      // the newest progress is held, not the oldest
+      const steps = seen.flatMap((e) => (e._tag === "JobProgress" ? [e.step] : []))
+      assert.strictEqual(steps.at(-1), 2000)
+    }), { timeout: 30_000 })
+
+  it.scopedLive("a flood of jobETA frames for a subscriber that does not pull is held within the buffer's capacity, lifecycle kept", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileServer()
+      const { projects } = yield* connect(server)
+      const prepared = image(1)
+      const id = prepared.request.jobID.toUpperCase()
+      const project = yield* projects.submit(prepared)
+      yield* until(() => server.connections[0]?.received.some((f) => f.type === "jobRequest") === true, "the request")
+      const conn = server.connections[0]!
+      const pull = yield* Stream.toPull(project.events)
+      conn.send("jobState", { type: "jobStarted", jobID: id, imgID: "A", jobIndex: 0 })
+      yield* pull // subscribed; from now on nothing is pulled while the flood arrives
+      for (let i = 0; i < 5000; i++) conn.send("jobETA", { jobID: id, imgID: "A", etaSeconds: 5000 - i })
+      conn.send("jobResult", { jobID: id, imgID: "A", jobIndex: 0, resultUrl: hosted("a") })
+      conn.send("jobState", { type: "jobCompleted", jobID: id })
+      yield* project.await
+      const held = Chunk.toReadonlyArray(yield* pull)
+      assert.isAtMost(held.length, 1024 + 8)
+      assert.deepStrictEqual(held.filter((e) => e._tag === "JobCompleted" || e._tag === "Completed").map((e) => e._tag), ["JobCompleted", "Completed"])
+      const etas = held.flatMap((e) => (e._tag === "JobEta" ? [e.etaSeconds] : []))
+      assert.strictEqual(etas.at(-1), 1) // the newest kept
+    }), { timeout: 30_000 })
 })

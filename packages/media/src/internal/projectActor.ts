@@ -33,15 +33,18 @@ import * as Stream from "effect/Stream"
 import { SogniProjectError } from "../MediaError.js"
 import type { ListenOptions, MediaKind, Prepared, Project, ProjectListener, UploadSpec } from "../Projects.js"
 import * as ProjectState from "../ProjectState.js"
-import { EventBuffer } from "./eventBuffer.js"
+import { EventBuffer, supersedable } from "./eventBuffer.js"
 
-/** Events held for a subscriber that has not arrived yet (the oldest are dropped beyond it). */
+/**
+ * Events held for a subscriber that has not arrived yet; beyond it the oldest supersedable event (a
+ * progress, an ETA, a preview) is dropped, the oldest event only when none is held.
+ */
 export const backlogLimit = 1024
 
 /**
- * Events waiting in one subscriber's buffer before the overflow policy drops the oldest `JobProgress`
- * (a later progress of the same job supersedes it; lifecycle events are never dropped): see
- * `eventBuffer.ts`.
+ * Events waiting in one subscriber's buffer before the overflow policy drops the oldest `JobProgress`,
+ * `JobEta` or `Preview` (a later one of the same job supersedes it; lifecycle events are never dropped):
+ * see `eventBuffer.ts`.
  */
 export const eventBufferCapacity = 1024
 
@@ -389,7 +392,11 @@ class Actor implements ProjectActor {
   publish(event: ProjectState.ProjectEvent): void {
     const backlog = this.backlog
     if (backlog !== undefined) {
-      if (backlog.length >= backlogLimit) backlog.shift()
+      if (backlog.length >= backlogLimit) {
+        // the subscriber-buffer policy: a burst of progress must not push the lifecycle out
+        const stale = backlog.findIndex(supersedable)
+        backlog.splice(stale >= 0 ? stale : 0, 1)
+      }
       backlog.push(event)
     }
     const subscribers = this.subscribers
