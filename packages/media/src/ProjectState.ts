@@ -10,7 +10,7 @@
  * - terminal states (`completed`, `failed`, `canceled`) absorb every later input;
  * - reported progress is finite, within 0–100 and never goes down (per job across retries too);
  * - an ETA is a finite, non-negative number of seconds: a `jobETA` with any other is ignored, and a
- *   `jobProgress` keeps its other fields but not such an `etaSeconds`;
+ *   `jobProgress` (or a `queued` state's `estimatedStartSeconds`) keeps its other fields but not such a value;
  * - a worker retry or a silent reassignment keeps the same logical job (matched by `jobIndex`); once
  *   every worker slot has a job, a frame for an unknown `imgID` is a new attempt of one of them (its
  *   `jobRetry` was lost), never an extra job;
@@ -639,7 +639,10 @@ function applyServer(b: Builder, event: Protocol.ServerEvent, now: number): void
             b.emit(Ev.Queued({
               projectId: s.id,
               position: p.queuePosition,
-              estimatedStartSeconds: p.estimatedStartSeconds ?? undefined,
+              // as an ETA: a negative or endless estimate says nothing
+              estimatedStartSeconds: p.estimatedStartSeconds != null && isEtaSeconds(p.estimatedStartSeconds)
+                ? p.estimatedStartSeconds
+                : undefined,
               queueStatus: p.queueStatus
             }))
           }

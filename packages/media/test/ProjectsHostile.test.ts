@@ -89,7 +89,9 @@ describe("Projects against a hostile server", () => {
       const conn = yield* requestedOn(server, id)
       const raw = (type: string, json: string) =>
         conn.sendRaw(`{"type":${JSON.stringify(type)},"data":"${Protocol.base64OfText(json)}"}`)
-      // progress before the job started, with absurd numbers
+      // a queue estimate far beyond any date, then progress before the job started, with absurd numbers
+      conn.send("jobState", { type: "queued", jobID: id, queuePosition: 2, estimatedStartSeconds: 1e308 })
+      conn.send("jobState", { type: "queued", jobID: id, queuePosition: 1, estimatedStartSeconds: -30 })
       conn.send("jobProgress", { jobID: id, imgID: "A", step: 1, stepCount: 4 })
       conn.send("jobProgress", { jobID: id, imgID: "A", progress: -5 })
       conn.send("jobProgress", { jobID: id, imgID: "A", step: -3, stepCount: -1, etaSeconds: -7 })
@@ -132,6 +134,7 @@ describe("Projects against a hostile server", () => {
           assert.isTrue(e.percent >= 0 && e.percent <= 100 && e.step >= 0, `job progress ${e.percent} at step ${e.step}`)
           assert.isTrue(e.etaSeconds === undefined || e.etaSeconds >= 0, `job progress eta ${e.etaSeconds}`)
         }
+        if (e._tag === "Queued") assert.isUndefined(e.estimatedStartSeconds)
         if (e._tag === "JobEta") assert.isTrue(Number.isFinite(e.etaSeconds) && e.etaSeconds >= 0, `eta ${e.etaSeconds}`)
       }
       // each skipped frame was logged, and the socket stayed up
