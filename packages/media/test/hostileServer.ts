@@ -47,6 +47,8 @@ export interface HostileServer {
   rest: (method: string, path: string) => RestAnswer | undefined
   /** REST requests received, as `METHOD path`. */
   readonly restCalls: Array<string>
+  /** Where requests `rest` does not answer are forwarded (e.g. an emulator's URL); 404 when unset. */
+  proxyTo: string | undefined
 }
 
 /** The handshake payload with empty recovery lists, plus `extra`. */
@@ -124,16 +126,33 @@ export function makeHostileServer(): Effect.Effect<HostileServer, never, Scope.S
         onConnection: (c) => c.authenticate(),
         onFrame: () => {},
         rest: () => undefined,
-        restCalls: []
+        restCalls: [],
+        proxyTo: undefined
       }
       const http = Http.createServer((req, res) => {
         const path = new URL(req.url ?? "/", "http://127.0.0.1").pathname
         server.restCalls.push(`${req.method} ${path}`)
-        req.resume()
+        const chunks: Array<Buffer> = []
+        req.on("data", (chunk: Buffer) => chunks.push(chunk))
         req.on("end", () => {
-          const answer = server.rest(req.method ?? "GET", path) ?? { status: 404, body: { status: "error", message: "not found" } }
-          res.writeHead(answer.status, { "content-type": "application/json" })
-          res.end(JSON.stringify(answer.body))
+          const answer = server.rest(req.method ?? "GET", path)
+          if (answer === undefined && server.proxyTo !== undefined) {
+            const headers = new Headers()
+            for (const [k, v] of Object.entries(req.headers)) {
+              if (typeof v === "string" && k !== "host" && k !== "connection" && k !== "content-length") headers.set(k, v)
+            }
+            const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined
+            fetch(new URL(req.url ?? "/", server.proxyTo), { method: req.method ?? "GET", headers, body })
+              .then(async (r) => {
+                const type = r.headers.get("content-type")
+                res.writeHead(r.status, type !== null ? { "content-type": type } : {})
+                res.end(Buffer.from(await r.arrayBuffer()))
+              }, () => res.destroy())
+            return
+          }
+          const { body, status } = answer ?? { status: 404, body: { status: "error", message: "not found" } }
+          res.writeHead(status, { "content-type": "application/json" })
+          res.end(JSON.stringify(body))
         })
       })
       http.on("connection", (s) => {
