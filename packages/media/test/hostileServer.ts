@@ -141,7 +141,7 @@ export function makeHostileServer(): Effect.Effect<HostileServer, never, Scope.S
             for (const [k, v] of Object.entries(req.headers)) {
               if (typeof v === "string" && k !== "host" && k !== "connection" && k !== "content-length") headers.set(k, v)
             }
-            const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined
+            const body = chunks.length > 0 ? new Uint8Array(Buffer.concat(chunks)) : null
             fetch(new URL(req.url ?? "/", server.proxyTo), { method: req.method ?? "GET", headers, body })
               .then(async (r) => {
                 const type = r.headers.get("content-type")
