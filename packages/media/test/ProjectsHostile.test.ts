@@ -8,6 +8,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Protocol } from "@effect-sogni/core"
 import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
@@ -26,7 +27,7 @@ interface LogLine {
 }
 
 /** Media over the hostile server; every log line (all levels) lands in `lines`. */
-const connect = (server: HostileServer, options: Projects.ProjectsOptions = {}) =>
+const connect = (server: HostileServer, options: Projects.ProjectsOptions = {}, settings: { readonly requestTimeout?: Duration.DurationInput; readonly restRetries?: number } = {}) =>
   Effect.gen(function*() {
     const lines: Array<LogLine> = []
     const capture = Logger.make(({ logLevel, message }) => {
@@ -38,7 +39,8 @@ const connect = (server: HostileServer, options: Projects.ProjectsOptions = {}) 
         apiKey: Redacted.make("hostile-key-123"),
         restEndpoint: server.url,
         socketEndpoint: server.wsUrl,
-        reconnectBase: "50 millis"
+        reconnectBase: "50 millis",
+        ...settings
       }, options).pipe(
         Layer.provide(Logger.replace(Logger.defaultLogger, capture)),
         Layer.provide(Logger.minimumLogLevel(LogLevel.All))
@@ -312,5 +314,31 @@ describe("Projects against a hostile server", () => {
       assert.deepStrictEqual(held.filter((e) => e._tag === "JobCompleted" || e._tag === "Completed").map((e) => e._tag), ["JobCompleted", "Completed"])
       const etas = held.flatMap((e) => (e._tag === "JobEta" ? [e.etaSeconds] : []))
       assert.strictEqual(etas.at(-1), 1) // the newest kept
+    }), { timeout: 30_000 })
+
+  it.scopedLive("a server that goes silent mid-project, socket and REST lookups alike: the project fails Timeout, nothing hangs", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileServer()
+      const { projects } = yield* connect(server, { idleTimeout: "300 millis" }, { requestTimeout: "400 millis", restRetries: 0 })
+      const prepared = image(1)
+      const id = prepared.request.jobID.toUpperCase()
+      server.rest = () => "hang"
+      server.onFrame = (c, frame) => {
+        if (frame.type === "jobRequest") c.send("jobState", { type: "jobStarted", jobID: id, imgID: "A", jobIndex: 0 })
+        // from then on: nothing (no progress, no answer to anything, the lookups never answered)
+      }
+      const outcome = yield* Effect.either(projects.run(prepared))
+      assert.isTrue(Either.isLeft(outcome))
+      if (Either.isLeft(outcome)) {
+        const error = outcome.left
+        assert(error._tag === "SogniProjectError", `unexpected ${error._tag}: ${error.message}`)
+        assert.strictEqual(error.reason, "Timeout")
+        assert.strictEqual(error.originalCode, "idleTimeout")
+      }
+      // the server was told (the official client's watchdog sends the cancel too)
+      yield* until(() => server.connections.some((c) => c.received.some((f) => f.type === "jobError" && jobIdOf(f.payload) === id)), "the cancel")
+      assert.deepStrictEqual(yield* projects.active, [])
+      // one unanswered lookup is the verdict: the expiry does not ask a silent host a second time
+      assert.strictEqual(server.restCalls.filter((c) => c === `GET /v2/projects/${id}`).length, 1)
     }), { timeout: 30_000 })
 })

@@ -43,8 +43,8 @@ export interface HostileServer {
   onConnection: (c: HostileConnection) => void
   /** Called with each client frame after it was recorded. */
   onFrame: (c: HostileConnection, frame: { readonly type: string; readonly payload: unknown }) => void
-  /** Answers a REST request by method and path (query excluded); undefined → 404. */
-  rest: (method: string, path: string) => RestAnswer | undefined
+  /** Answers a REST request by method and path (query excluded); undefined → 404 (or the proxy); `"hang"` → never. */
+  rest: (method: string, path: string) => RestAnswer | "hang" | undefined
   /** REST requests received, as `METHOD path`. */
   readonly restCalls: Array<string>
   /** Where requests `rest` does not answer are forwarded (e.g. an emulator's URL); 404 when unset. */
@@ -136,6 +136,7 @@ export function makeHostileServer(): Effect.Effect<HostileServer, never, Scope.S
         req.on("data", (chunk: Buffer) => chunks.push(chunk))
         req.on("end", () => {
           const answer = server.rest(req.method ?? "GET", path)
+          if (answer === "hang") return
           if (answer === undefined && server.proxyTo !== undefined) {
             const headers = new Headers()
             for (const [k, v] of Object.entries(req.headers)) {

@@ -606,11 +606,19 @@ class Actor implements ProjectActor {
     return Duration.format(this.deps.timing.idleTimeout)
   }
 
-  /** Ends the project with a `Timeout` failure unless a lookup shows the server finished it. */
-  expire(originalCode: "projectTimeout" | "idleTimeout", message: string): Effect.Effect<void> {
-    return Effect.flatMap(Effect.option(this.deps.findProject(this.id)), (found) =>
+  /**
+   * Ends the project with a `Timeout` failure unless a lookup shows the server finished it. `known`: the
+   * answer of a lookup just made (the idle check's), used instead of asking again (none when it failed:
+   * a host that left one lookup unanswered is not given a second `requestTimeout`).
+   */
+  expire(
+    originalCode: "projectTimeout" | "idleTimeout",
+    message: string,
+    known?: Option.Option<Protocol.RecoveredProject>
+  ): Effect.Effect<void> {
+    const lookup = known !== undefined ? Effect.succeed(known) : Effect.map(Effect.option(this.deps.findProject(this.id)), Option.flatten)
+    return Effect.flatMap(lookup, (snapshot) =>
       Effect.sync(() => {
-        const snapshot = Option.flatten(found)
         if (Option.isSome(snapshot) && isFinished(snapshot.value)) {
           this.offer({ _tag: "Recovered", project: snapshot.value, active: true, now: this.now() })
           // the URLs of what it finished may still be minting: the project ends when they arrive
@@ -644,18 +652,18 @@ class Actor implements ProjectActor {
       const idleAt = (this.sent ? this.lastHeard : at) + Duration.toMillis(this.deps.timing.idleTimeout)
       if (at >= idleAt) {
         return this.deps.findProject(id).pipe(
-          Effect.flatMap(Option.match({
-            onNone: () =>
-              this.expire("idleTimeout", `Project ${id} was silent for ${this.idleText()} and the server does not know it`),
-            onSome: (found) =>
-              isFinished(found)
-                ? this.expire("idleTimeout", `Project ${id} was silent for ${this.idleText()}`)
-                : Effect.sync(() => (this.lastHeard = this.now())) // alive on the server: keep waiting
-          })),
+          Effect.flatMap((found) =>
+            Option.isNone(found)
+              ? this.expire("idleTimeout", `Project ${id} was silent for ${this.idleText()} and the server does not know it`, found)
+              : isFinished(found.value)
+              ? this.expire("idleTimeout", `Project ${id} was silent for ${this.idleText()}`, found)
+              : Effect.sync(() => (this.lastHeard = this.now())) // alive on the server: keep waiting
+          ),
           Effect.catchAll((e) =>
             this.expire(
               "idleTimeout",
-              `Project ${id} was silent for ${this.idleText()} and could not be looked up: ${e.message}`
+              `Project ${id} was silent for ${this.idleText()} and could not be looked up: ${e.message}`,
+              Option.none()
             )
           ),
           // the next look is one idle period later (also while a finished project's URLs are minted)
