@@ -341,4 +341,32 @@ describe("Projects against a hostile server", () => {
       // one unanswered lookup is the verdict: the expiry does not ask a silent host a second time
       assert.strictEqual(server.restCalls.filter((c) => c === `GET /v2/projects/${id}`).length, 1)
     }), { timeout: 30_000 })
+
+  it.scopedLive("a flood of preview frames (hasImage on every progress) mints one preview at a time per job, the latest last", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileServer()
+      const { projects } = yield* connect(server)
+      let minted = 0
+      server.rest = (method, path) =>
+        method === "GET" && path === "/v1/image/downloadUrl"
+          ? { status: 200, body: { status: "success", data: { downloadUrl: `https://cdn.example.test/preview-${++minted}.png` } } }
+          : undefined
+      const prepared = image(1, 1000)
+      const id = prepared.request.jobID.toUpperCase()
+      const project = yield* projects.submit(prepared)
+      const previews: Array<string> = []
+      project.listen((e) => {
+        if (e._tag === "Preview") previews.push(e.url)
+      })
+      yield* until(() => server.connections[0]?.received.some((f) => f.type === "jobRequest") === true, "the request")
+      const conn = server.connections[0]!
+      conn.send("jobState", { type: "jobStarted", jobID: id, imgID: "A", jobIndex: 0 })
+      for (let s = 1; s <= 500; s++) conn.send("jobProgress", { jobID: id, imgID: "A", step: s, stepCount: 1000, hasImage: true })
+      yield* until(() => previews.length > 0 && previews.at(-1) === `https://cdn.example.test/preview-${minted}.png`, "the last preview")
+      // the frames arrived in a few reads: far fewer mints than frames, none of them concurrent for the job
+      assert.isAtMost(minted, 50, `${minted} preview mints for 500 frames`)
+      conn.send("jobResult", { jobID: id, imgID: "A", jobIndex: 0, resultUrl: hosted("a") })
+      conn.send("jobState", { type: "jobCompleted", jobID: id })
+      yield* project.await
+    }), { timeout: 30_000 })
 })

@@ -277,6 +277,12 @@ class Actor implements ProjectActor {
    */
   callerResume: ((effect: Effect.Effect<ProjectState.ProjectState>) => void) | undefined = undefined
   cancelAnswers: Set<Deferred.Deferred<void, SogniProjectError>> | undefined = undefined
+  /**
+   * The jobs (by `imgID`) whose preview URL is being minted, each with whether a later frame asked for a
+   * newer one meanwhile: one preview mint per job at a time, the newest asked for once it answers (a server
+   * that flags `hasImage` on every progress frame would otherwise start a REST request per frame).
+   */
+  previewMints: Map<string, boolean> | undefined = undefined
   // mailbox
   applying = false
   /** Inputs offered while one is applied (made on the first such input: almost never). */
@@ -539,10 +545,21 @@ class Actor implements ProjectActor {
     }
   }
 
-  /** Mints go to the service's mint queue; other commands run in the project's own fibers. */
+  /**
+   * Mints go to the service's mint queue (a preview only when none of its job is minting: else the newer
+   * one waits for it, see {@link previewMints}); other commands run in the project's own fibers.
+   */
   dispatch(command: ProjectState.Command): void {
-    if (command._tag === "Resubmit" || command._tag === "LookUp") this.runFork(Effect.interruptible(this.runCommand(command)))
-    else this.deps.enqueueMint(new ActorMint(this, command))
+    if (command._tag === "Resubmit" || command._tag === "LookUp") return this.runFork(Effect.interruptible(this.runCommand(command)))
+    if (command._tag === "MintPreview") {
+      const previews = (this.previewMints ??= new Map())
+      if (previews.has(command.imgID)) {
+        previews.set(command.imgID, true)
+        return
+      }
+      previews.set(command.imgID, false)
+    }
+    this.deps.enqueueMint(new ActorMint(this, command))
   }
 
   // the effects below are built when used, not kept per project for its whole life
@@ -797,13 +814,22 @@ class ActorMint implements MintWork {
                 now: at
               }
           )
+        } else {
+          actor.deps.fork(Effect.logWarning(
+            `${preview ? "preview" : "result"} URL for job ${command.imgID} could not be minted: ${result.left.message}`
+          ))
+        }
+        if (preview) {
+          // a newer preview asked for while this one was minted is minted now, unless the job or project ended
+          const again = actor.previewMints?.get(command.imgID) === true
+          actor.previewMints?.delete(command.imgID)
+          const job = actor.current_.jobs.find((j) => j.imgID === command.imgID)
+          if (again && !actor.released && job !== undefined && !ProjectState.isTerminal(job.status)) actor.dispatch(command)
           return
         }
-        actor.deps.fork(Effect.logWarning(
-          `${preview ? "preview" : "result"} URL for job ${command.imgID} could not be minted: ${result.left.message}`
-        ))
+        if (Either.isRight(result)) return
         // a result without its URL still ends its job (the URL stays undefined); a preview is just skipped
-        if (!preview) actor.offer({ _tag: "UrlMinted", imgID: command.imgID, url: undefined, expiresAt: undefined, now: at })
+        actor.offer({ _tag: "UrlMinted", imgID: command.imgID, url: undefined, expiresAt: undefined, now: at })
       }
     )
   }
