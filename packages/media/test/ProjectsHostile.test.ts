@@ -11,6 +11,7 @@ import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
@@ -368,5 +369,77 @@ describe("Projects against a hostile server", () => {
       conn.send("jobResult", { jobID: id, imgID: "A", jobIndex: 0, resultUrl: hosted("a") })
       conn.send("jobState", { type: "jobCompleted", jobID: id })
       yield* project.await
+    }), { timeout: 30_000 })
+
+  const withUpload = (prepared: Projects.Prepared): Projects.Prepared => ({
+    ...prepared,
+    uploads: [[{ slot: "startingImage", endpoint: "image", bytes: new Uint8Array(64 * 1024).fill(7), contentType: "image/png" }]]
+  })
+
+  it.scopedLive("an upload whose connection drops mid-transfer fails the project typed; its request is never sent", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileServer()
+      const { projects } = yield* connect(server, {}, { restRetries: 1 })
+      server.rest = (method, path) =>
+        method === "GET" && path === "/v1/image/uploadUrl"
+          ? { status: 200, body: { status: "success", data: { uploadUrl: `${server.url}/signed-upload` } } }
+          : method === "PUT" && path === "/signed-upload"
+          ? "drop"
+          : undefined
+      const prepared = withUpload(image(1))
+      const outcome = yield* Effect.either(projects.run(prepared))
+      assert.isTrue(Either.isLeft(outcome))
+      if (Either.isLeft(outcome)) {
+        const error = outcome.left
+        assert(error._tag === "SogniProjectError", `unexpected ${error._tag}: ${error.message}`)
+        assert.strictEqual(error.reason, "Failed")
+        assert.match(error.message, /could not be uploaded/)
+      }
+      assert.isTrue(server.restCalls.includes("PUT /signed-upload"))
+      assert.isFalse(server.connections.some((c) => c.received.some((f) => f.type === "jobRequest")))
+      assert.deepStrictEqual(yield* projects.active, [])
+    }), { timeout: 30_000 })
+
+  it.scopedLive("interrupting a project while its upload hangs releases it at once: no cancel for a request the server never had", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileServer()
+      const { lines, projects } = yield* connect(server)
+      server.rest = (method, path) =>
+        method === "GET" && path === "/v1/image/uploadUrl"
+          ? { status: 200, body: { status: "success", data: { uploadUrl: `${server.url}/signed-upload` } } }
+          : method === "PUT" && path === "/signed-upload"
+          ? "hang"
+          : undefined
+      const prepared = withUpload(image(1))
+      const id = prepared.request.jobID.toUpperCase()
+      const fiber = yield* Effect.fork(Stream.runDrain(projects.events(prepared)))
+      yield* until(() => server.restCalls.includes("PUT /signed-upload"), "the upload")
+      yield* Fiber.interrupt(fiber)
+      assert.deepStrictEqual(yield* projects.active, [])
+      // nothing about the project went out: neither its request nor a cancel the server could not answer
+      assert.isFalse(server.connections.some((c) => c.received.some((f) => jobIdOf(f.payload) === id)))
+      assert.isFalse(lines.some((l) => /did not complete/.test(l.message)), lines.map((l) => l.message).join("\n"))
+    }), { timeout: 30_000 })
+
+  it.scopedLive("cancel() while the uploads run cancels at once, locally: the project ends Canceled and its request is never sent", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileServer()
+      const { projects } = yield* connect(server)
+      server.rest = (method, path) =>
+        method === "GET" && path === "/v1/image/uploadUrl"
+          ? { status: 200, body: { status: "success", data: { uploadUrl: `${server.url}/signed-upload` } } }
+          : method === "PUT" && path === "/signed-upload"
+          ? "hang"
+          : undefined
+      const prepared = withUpload(image(1))
+      const id = prepared.request.jobID.toUpperCase()
+      const project = yield* projects.submit(prepared)
+      yield* until(() => server.restCalls.includes("PUT /signed-upload"), "the upload")
+      yield* project.cancel
+      const outcome = yield* Effect.either(project.await)
+      assert.isTrue(Either.isLeft(outcome) && outcome.left.reason === "Canceled")
+      assert.strictEqual((yield* project.state).status, "canceled")
+      assert.deepStrictEqual(yield* projects.active, [])
+      assert.isFalse(server.connections.some((c) => c.received.some((f) => jobIdOf(f.payload) === id)))
     }), { timeout: 30_000 })
 })

@@ -43,8 +43,11 @@ export interface HostileServer {
   onConnection: (c: HostileConnection) => void
   /** Called with each client frame after it was recorded. */
   onFrame: (c: HostileConnection, frame: { readonly type: string; readonly payload: unknown }) => void
-  /** Answers a REST request by method and path (query excluded); undefined → 404 (or the proxy); `"hang"` → never. */
-  rest: (method: string, path: string) => RestAnswer | "hang" | undefined
+  /**
+   * Answers a REST request by method and path (query excluded); undefined → 404 (or the proxy); `"hang"`
+   * → never; `"drop"` → the connection destroyed once the request's body arrived.
+   */
+  rest: (method: string, path: string) => RestAnswer | "hang" | "drop" | undefined
   /** REST requests received, as `METHOD path`. */
   readonly restCalls: Array<string>
   /** Where requests `rest` does not answer are forwarded (e.g. an emulator's URL); 404 when unset. */
@@ -137,6 +140,7 @@ export function makeHostileServer(): Effect.Effect<HostileServer, never, Scope.S
         req.on("end", () => {
           const answer = server.rest(req.method ?? "GET", path)
           if (answer === "hang") return
+          if (answer === "drop") return void req.socket.destroy()
           if (answer === undefined && server.proxyTo !== undefined) {
             const headers = new Headers()
             for (const [k, v] of Object.entries(req.headers)) {

@@ -297,6 +297,8 @@ class Actor implements ProjectActor {
   /** When the project was last heard of (a frame, or the request going out): the idle deadline's origin. */
   lastHeard: number
   sent = false
+  /** The request is being handed to the socket (it may reach the server: a cancel must go on the wire). */
+  sending = false
   /** With a service watchdog, nothing per project waits on a timer until a deadline is actually due. */
   ownWatchdog = false
   /** Server events are folded on the socket's own turn: no queue, no fiber wake-up per frame. */
@@ -565,8 +567,11 @@ class Actor implements ProjectActor {
   // the effects below are built when used, not kept per project for its whole life
   sendRequest(): Effect.Effect<void> {
     const request = this.request
+    // ended before its request went out (canceled during its uploads): nothing to send
+    if (ProjectState.isTerminal(this.current_.status)) return Effect.void
     // let go once admitted (or adopted): nothing to send again, the project is the server's
     if (request === undefined) return this.lost()
+    this.sending = true
     return this.deps.send({ type: "jobRequest", payload: request }).pipe(
       Effect.tap(() =>
         Effect.sync(() => {
@@ -575,6 +580,9 @@ class Actor implements ProjectActor {
           this.lastHeard = this.now()
         })
       ),
+      Effect.ensuring(Effect.sync(() => {
+        this.sending = false
+      })),
       Effect.catchAll((e) =>
         this.feed({
           _tag: "LocalFailure",
@@ -895,6 +903,17 @@ class ActorProject implements Project {
     const { deps, id } = actor
     return (this.cancel_ ??= Effect.suspend(() => {
       if (ProjectState.isTerminal(actor.current_.status)) return Effect.void
+      if (actor.adopted === undefined && !actor.sent && !actor.sending) {
+        // the server never had the request (it waits for its uploads, or for a socket): canceled here, at
+        // once; the release stops the uploads. A cancel frame would name a project the server cannot
+        // confirm, and the wait for its answer would last the whole timeout.
+        actor.offer({
+          _tag: "Server",
+          event: { type: "artistCancelConfirmation", payload: { jobID: id, didCancel: true } },
+          now: actor.now()
+        })
+        return Effect.void
+      }
       return Effect.gen(function*() {
         const answer = yield* Deferred.make<void, SogniProjectError>()
         ;(actor.cancelAnswers ??= new Set()).add(answer)
