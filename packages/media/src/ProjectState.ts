@@ -15,7 +15,8 @@
  *   every worker slot has a job, a frame for an unknown `imgID` is a new attempt of one of them (its
  *   `jobRetry` was lost), never an extra job;
  * - a project completes only when the server said so and at least `numberOfMedia` jobs finished and
- *   every result URL is known.
+ *   every result URL is known; or when a local failure (the project lost or timed out) finds every job
+ *   already ended, one with a result: only the server's end marker was missing, and the results stand.
  *
  * @since 0.1.0
  */
@@ -302,6 +303,17 @@ export interface Step {
 /** A time-remaining estimate a server may mean: a finite, non-negative number of seconds whose date is finite too. */
 function isEtaSeconds(s: number): boolean {
   return s >= 0 && Number.isFinite(s * 1000)
+}
+
+/** At least `numberOfMedia` jobs, all ended, one of them with a result. */
+function allJobsEnded(s: ProjectState): boolean {
+  if (s.jobs.length < s.numberOfMedia) return false
+  let completed = false
+  for (const j of s.jobs) {
+    if (!isTerminal(j.status)) return false
+    if (j.status === "completed") completed = true
+  }
+  return completed
 }
 
 function clampPercent(n: number) {
@@ -978,6 +990,14 @@ function step(state: ProjectState, input: Input, inPlace: boolean, quiet = false
       break
     }
     case "LocalFailure": {
+      // every job already ended with a result in hand (only the server's end marker is missing, and will
+      // not come: the project is lost or timed out): what was received is the outcome, not a failure
+      if (allJobsEnded(b.state)) {
+        b.set({ serverCompleted: true })
+        b.maybeFinish()
+        // still minting a URL: the project ends when it arrives
+        if (isTerminal(b.state.status) || b.state.jobs.some((j) => j.minting)) break
+      }
       for (let i = 0; i < b.state.jobs.length; i++) {
         if (!isTerminal(b.jobAt(i).status)) b.setJob(i, { status: "failed", error: input.error, minting: false })
       }

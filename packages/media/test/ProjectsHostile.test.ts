@@ -442,4 +442,61 @@ describe("Projects against a hostile server", () => {
       assert.deepStrictEqual(yield* projects.active, [])
       assert.isFalse(server.connections.some((c) => c.received.some((f) => jobIdOf(f.payload) === id)))
     }), { timeout: 30_000 })
+
+  it.scopedLive("the socket drops between the jobs' results and the end: the handshake's finished record ends it; results whose URLs were being minted keep them", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileServer()
+      const { projects } = yield* connect(server)
+      let mints = 0
+      server.rest = (method, path) =>
+        method === "GET" && path === "/v1/image/downloadUrl"
+          ? { status: 200, body: { status: "success", data: { downloadUrl: `https://signed.example.test/result-${++mints}.png` } } }
+          : undefined
+      const prepared = image(2)
+      const id = prepared.request.jobID.toUpperCase()
+      const finished = {
+        id,
+        status: "completed",
+        imageCount: 2,
+        stepCount: 4,
+        completedWorkerJobs: [
+          { id: "A", imgID: "A", status: "jobCompleted", performedSteps: 4, jobIndex: 0 },
+          { id: "B", imgID: "B", status: "jobCompleted", performedSteps: 4, jobIndex: 1 }
+        ]
+      }
+      server.onConnection = (c) => c.authenticate(c.index === 0 ? {} : { unclaimedCompletedProjects: [finished] })
+      server.onFrame = (c, frame) => {
+        if (frame.type !== "jobRequest") return
+        c.send("jobState", { type: "jobStarted", jobID: id, imgID: "A", jobIndex: 0 })
+        c.send("jobState", { type: "jobStarted", jobID: id, imgID: "B", jobIndex: 1 })
+        c.send("jobResult", { jobID: id, imgID: "A", jobIndex: 0 })
+        c.send("jobResult", { jobID: id, imgID: "B", jobIndex: 1 })
+        // the end marker never comes: the socket dies first
+        setTimeout(() => c.drop(), 20)
+      }
+      const results = yield* projects.run(prepared)
+      assert.deepStrictEqual(results.map((r) => r.imgID), ["A", "B"])
+      assert.isTrue(results.every((r) => typeof r.url === "string" && r.url.startsWith("https://signed.example.test/")))
+      assert.strictEqual(server.connections.length, 2)
+    }), { timeout: 30_000 })
+
+  it.scopedLive("the socket drops after every result arrived and the server forgot the project: the results are kept, not failed as lost", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileServer()
+      const { projects } = yield* connect(server)
+      const prepared = image(2)
+      const id = prepared.request.jobID.toUpperCase()
+      server.onFrame = (c, frame) => {
+        if (frame.type !== "jobRequest" || c.index > 0) return
+        c.send("jobState", { type: "jobStarted", jobID: id, imgID: "A", jobIndex: 0 })
+        c.send("jobState", { type: "jobStarted", jobID: id, imgID: "B", jobIndex: 1 })
+        c.send("jobResult", { jobID: id, imgID: "A", jobIndex: 0, resultUrl: hosted("a") })
+        c.send("jobResult", { jobID: id, imgID: "B", jobIndex: 1, resultUrl: hosted("b") })
+        setTimeout(() => c.drop(), 20)
+      }
+      // the next handshake lists nothing and GET /v2/projects/{id} answers 404
+      const outcome = yield* Effect.either(projects.run(prepared))
+      assert.isTrue(Either.isRight(outcome), Either.isLeft(outcome) ? outcome.left.message : "")
+      if (Either.isRight(outcome)) assert.deepStrictEqual(outcome.right.map((r) => r.url), [hosted("a"), hosted("b")])
+    }), { timeout: 30_000 })
 })
