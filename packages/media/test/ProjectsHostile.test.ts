@@ -499,4 +499,31 @@ describe("Projects against a hostile server", () => {
       assert.isTrue(Either.isRight(outcome), Either.isLeft(outcome) ? outcome.left.message : "")
       if (Either.isRight(outcome)) assert.deepStrictEqual(outcome.right.map((r) => r.url), [hosted("a"), hosted("b")])
     }), { timeout: 30_000 })
+
+  it.scopedLive("a handshake whose recovery lists hold malformed entries still authenticates; the good entries are adopted, the rest skipped", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileServer()
+      const adoptedId = Protocol.makeId().toUpperCase()
+      server.onConnection = (c) =>
+        c.authenticate({
+          activeProjects: [
+            { nonsense: true },
+            { id: 42, status: "progress" },
+            { id: adoptedId, status: "progress", imageCount: 1, stepCount: 4, workerJobs: [{ id: "R", imgID: "R", status: "jobStarted", jobIndex: 0 }] }
+          ],
+          unclaimedCompletedProjects: [null, "x"]
+        })
+      const { lines, projects } = yield* connect(server)
+      const prepared = image(1)
+      const id = prepared.request.jobID.toUpperCase()
+      server.onFrame = (c, frame) => {
+        if (frame.type !== "jobRequest") return
+        c.send("jobResult", { jobID: id, imgID: "A", jobIndex: 0, resultUrl: hosted("a") })
+        c.send("jobState", { type: "jobCompleted", jobID: id })
+      }
+      const results = yield* projects.run(prepared)
+      assert.deepStrictEqual(results.map((r) => r.url), [hosted("a")])
+      const adopted = yield* projects.get(adoptedId)
+      assert.isTrue(adopted._tag === "Some", `adopted: ${lines.map((l) => l.message).join("\n")}`)
+    }), { timeout: 30_000 })
 })
