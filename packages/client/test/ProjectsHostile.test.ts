@@ -148,4 +148,47 @@ describe("projects over a hostile socket", () => {
       assert.isTrue(server.connections[1]!.received.some((f) => f.type === "jobError" && jobIdOf(f.payload) === projectId))
     })
   })
+
+  it("a burst: 20 projects × 200 interleaved progress frames written in one go reach each project's listeners in order", async () => {
+    await withHostile(async (sogni, server) => {
+      const steps = 200
+      const ids: Array<string> = []
+      server.onFrame = (_c, frame) => {
+        if (frame.type === "jobRequest") ids.push(jobIdOf(frame.payload)!)
+      }
+      const projects = []
+      for (let i = 0; i < 20; i++) projects.push(await sogni.projects.create({ ...image, numberOfMedia: 1, steps: 4 }))
+      const progress = new Map<string, Array<number>>()
+      const jobSteps = new Map<string, Array<number>>()
+      for (const p of projects) {
+        const seen: Array<number> = []
+        const stepsSeen: Array<number> = []
+        progress.set(p.id, seen)
+        jobSteps.set(p.id, stepsSeen)
+        p.on("progress", (v) => seen.push(v))
+        p.on("jobStarted", (job) => job.on("progress", () => stepsSeen.push(job.step)))
+      }
+      while (ids.length < projects.length) await new Promise((resolve) => setTimeout(resolve, 5))
+      const conn = server.connections[0]!
+      for (const id of ids) conn.send("jobState", { type: "jobStarted", jobID: id, imgID: `${id.slice(0, 8)}-J`, jobIndex: 0 })
+      for (let s = 1; s <= steps; s++) {
+        for (const id of ids) conn.send("jobProgress", { jobID: id, imgID: `${id.slice(0, 8)}-J`, step: s, stepCount: steps })
+      }
+      for (const id of ids) {
+        conn.send("jobResult", { jobID: id, imgID: `${id.slice(0, 8)}-J`, jobIndex: 0, resultUrl: hosted(id) })
+        conn.send("jobState", { type: "jobCompleted", jobID: id })
+      }
+      const urls = await Promise.all(projects.map((p) => p.waitForCompletion()))
+      assert.deepStrictEqual(urls.map((u) => [...u]), projects.map((p) => [hosted(p.id)]))
+      for (const p of projects) {
+        const seen = progress.get(p.id)!
+        assert.strictEqual(seen.at(-1), 100)
+        for (let i = 1; i < seen.length; i++) assert.isAtLeast(seen[i]!, seen[i - 1]!)
+        const stepsSeen = jobSteps.get(p.id)!
+        for (let i = 1; i < stepsSeen.length; i++) assert.isAtLeast(stepsSeen[i]!, stepsSeen[i - 1]!, `steps of ${p.id}`)
+        assert.isAtLeast(stepsSeen.at(-1) ?? 0, steps - 1)
+      }
+      assert.strictEqual(sogni.projects.trackedProjects.length, 0)
+    })
+  })
 })
