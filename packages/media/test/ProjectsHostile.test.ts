@@ -526,4 +526,26 @@ describe("Projects against a hostile server", () => {
       const adopted = yield* projects.get(adoptedId)
       assert.isTrue(adopted._tag === "Some", `adopted: ${lines.map((l) => l.message).join("\n")}`)
     }), { timeout: 30_000 })
+
+  it.scopedLive("a server that repeats its handshake 300 times on one socket: one post-reconnect lookup per project, not one per frame", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileServer()
+      const { projects } = yield* connect(server, { reconnectCheck: "300 millis" })
+      const prepared = image(1)
+      const id = prepared.request.jobID.toUpperCase()
+      const running = { id, status: "progress", imageCount: 1, stepCount: 4, workerJobs: [{ id: "A", imgID: "A", status: "jobStarted", jobIndex: 0 }] }
+      server.rest = (method, path) =>
+        method === "GET" && path === `/v2/projects/${id}` ? { status: 200, body: { status: "success", data: { project: running } } } : undefined
+      const project = yield* projects.submit(prepared)
+      yield* until(() => server.connections[0]?.received.some((f) => f.type === "jobRequest") === true, "the request")
+      const conn = server.connections[0]!
+      conn.send("jobState", { type: "jobStarted", jobID: id, imgID: "A", jobIndex: 0 })
+      for (let i = 0; i < 300; i++) conn.authenticate({ activeProjects: [running] })
+      yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 4_000)))
+      const lookups = server.restCalls.filter((c) => c === `GET /v2/projects/${id}`).length
+      assert.isAtMost(lookups, 3, `${lookups} lookups`)
+      conn.send("jobResult", { jobID: id, imgID: "A", jobIndex: 0, resultUrl: hosted("a") })
+      conn.send("jobState", { type: "jobCompleted", jobID: id })
+      assert.deepStrictEqual((yield* project.await).map((r) => r.url), [hosted("a")])
+    }), { timeout: 30_000 })
 })
