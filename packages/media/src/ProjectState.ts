@@ -804,6 +804,8 @@ function applyServer(b: Builder, event: Protocol.ServerEvent, now: number): void
       if (i === undefined) return
       const job = b.jobAt(i)
       if (isTerminal(job.status)) return
+      // the same notice again (a duplicated frame): that attempt's retry was already counted
+      if (job.awaitingReassignment && p.attempt < job.attempt) return
       const attempt = Math.max(job.attempt, p.attempt) + 1
       b.setJob(i, {
         status: "pending",

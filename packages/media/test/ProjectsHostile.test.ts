@@ -548,4 +548,27 @@ describe("Projects against a hostile server", () => {
       conn.send("jobState", { type: "jobCompleted", jobID: id })
       assert.deepStrictEqual((yield* project.await).map((r) => r.url), [hosted("a")])
     }), { timeout: 30_000 })
+
+  it.scopedLive("a duplicated jobRetry frame counts one retry: one JobRetrying event, the job on its second attempt", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileServer()
+      const { projects } = yield* connect(server)
+      const prepared = image(1)
+      const id = prepared.request.jobID.toUpperCase()
+      const project = yield* projects.submit(prepared)
+      const seen: Array<ProjectState.ProjectEvent> = []
+      project.listen((e) => seen.push(e))
+      const conn = yield* requestedOn(server, id)
+      const retry = { jobID: id, imgID: "A", jobIndex: 0, attempt: 1, maxAttempts: 3, error: "workerDisconnected", error_message: "gone" }
+      conn.send("jobState", { type: "jobStarted", jobID: id, imgID: "A", jobIndex: 0, workerName: "w1" })
+      conn.send("jobRetry", retry)
+      conn.send("jobRetry", retry)
+      conn.send("jobState", { type: "jobStarted", jobID: id, imgID: "A2", jobIndex: 0, workerName: "w2" })
+      conn.send("jobResult", { jobID: id, imgID: "A2", jobIndex: 0, resultUrl: hosted("a2") })
+      conn.send("jobState", { type: "jobCompleted", jobID: id })
+      assert.deepStrictEqual((yield* project.await).map((r) => r.url), [hosted("a2")])
+      const retries = seen.flatMap((e) => (e._tag === "JobRetrying" ? [e.attempt] : []))
+      assert.deepStrictEqual(retries, [2])
+      assert.strictEqual((yield* project.state).jobs[0]!.attempt, 2)
+    }), { timeout: 30_000 })
 })
