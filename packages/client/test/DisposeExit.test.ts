@@ -1,7 +1,8 @@
 /**
  * A program that disposes the client exits on its own (`test/programs/dispose-exit.mjs`, run with plain
  * `node` on the built package against the emulator started here): the lazily loaded groups' services, the
- * model-list watchers, a chat call and a stream in flight, and a second `dispose` leave nothing running.
+ * model-list watchers, a chat call, a stream and an image project in flight, and a second `dispose` leave nothing
+ * running.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { execFile } from "node:child_process"
@@ -19,7 +20,7 @@ afterAll(async () => {
 })
 
 describe("a program that disposes the client", () => {
-  it("exits on its own after dispose, with a chat call in flight rejected as disposed", async () => {
+  it("exits on its own after dispose, with a chat call and an image project in flight rejected as disposed", async () => {
     const result = await new Promise<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }>((resolve) => {
       // the timeout only stops a program that would never exit (then the test fails on its exit)
       const child = execFile(process.execPath, [path.join(programs, "dispose-exit.mjs")], {
@@ -37,6 +38,6 @@ describe("a program that disposes the client", () => {
     assert.strictEqual(result.code, 0, `${result.stdout}\n${result.stderr}`)
     const line = result.stdout.split("\n").find((l) => l.startsWith("RESULT "))
     assert.isDefined(line, result.stdout)
-    assert.deepStrictEqual(JSON.parse(line!.slice("RESULT ".length)), { call: "DisposedError", disposed: true })
+    assert.deepStrictEqual(JSON.parse(line!.slice("RESULT ".length)), { call: "DisposedError", project: "DisposedError", disposed: true })
   }, 70_000)
 })

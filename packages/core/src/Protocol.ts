@@ -146,9 +146,25 @@ export const RecoveredProject = /* @__PURE__ */ Lazy.schema(function() {
 /** @since 0.1.0 */
 export type RecoveredProject = typeof RecoveredProject.Type
 
-/** Arrays that are not arrays count as empty, as in the official client. */
+/**
+ * Arrays that are not arrays count as empty, as in the official client, and entries that are not
+ * projects are skipped: one malformed entry must not cost the whole frame (an `authenticated` skipped
+ * for it leaves the connection unauthenticated and recovers nothing).
+ */
 const LenientProjectArray = /* @__PURE__ */ Lazy.schema(function() {
-  return Schema.optionalWith(Schema.Array(RecoveredProject), { default: () => [] })
+  const decodeEntry = Schema.decodeUnknownEither(RecoveredProject)
+  const kept = Schema.transform(Schema.Unknown, Schema.Array(Schema.typeSchema(RecoveredProject)), {
+    strict: true,
+    decode: (u) =>
+      Array.isArray(u)
+        ? u.flatMap((entry) => {
+          const decoded = decodeEntry(entry)
+          return Either.isRight(decoded) ? [decoded.right] : []
+        })
+        : [],
+    encode: (projects) => projects
+  })
+  return Schema.optionalWith(kept, { default: () => [] })
 })
 
 // ---------------------------------------------------------------------------------------------

@@ -9,11 +9,14 @@
  * Guarantees (property-tested):
  * - terminal states (`completed`, `failed`, `canceled`) absorb every later input;
  * - reported progress is finite, within 0–100 and never goes down (per job across retries too);
+ * - an ETA is a finite, non-negative number of seconds: a `jobETA` with any other is ignored, and a
+ *   `jobProgress` (or a `queued` state's `estimatedStartSeconds`) keeps its other fields but not such a value;
  * - a worker retry or a silent reassignment keeps the same logical job (matched by `jobIndex`); once
  *   every worker slot has a job, a frame for an unknown `imgID` is a new attempt of one of them (its
  *   `jobRetry` was lost), never an extra job;
  * - a project completes only when the server said so and at least `numberOfMedia` jobs finished and
- *   every result URL is known.
+ *   every result URL is known; or when a local failure (the project lost or timed out) finds every job
+ *   already ended, one with a result: only the server's end marker was missing, and the results stand.
  *
  * @since 0.1.0
  */
@@ -296,6 +299,22 @@ export interface Step {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
+
+/** A time-remaining estimate a server may mean: a finite, non-negative number of seconds whose date is finite too. */
+function isEtaSeconds(s: number): boolean {
+  return s >= 0 && Number.isFinite(s * 1000)
+}
+
+/** At least `numberOfMedia` jobs, all ended, one of them with a result. */
+function allJobsEnded(s: ProjectState): boolean {
+  if (s.jobs.length < s.numberOfMedia) return false
+  let completed = false
+  for (const j of s.jobs) {
+    if (!isTerminal(j.status)) return false
+    if (j.status === "completed") completed = true
+  }
+  return completed
+}
 
 function clampPercent(n: number) {
   return (Number.isFinite(n) ? Math.min(100, Math.max(0, Math.round(n))) : 0)
@@ -632,7 +651,10 @@ function applyServer(b: Builder, event: Protocol.ServerEvent, now: number): void
             b.emit(Ev.Queued({
               projectId: s.id,
               position: p.queuePosition,
-              estimatedStartSeconds: p.estimatedStartSeconds ?? undefined,
+              // as an ETA: a negative or endless estimate says nothing
+              estimatedStartSeconds: p.estimatedStartSeconds != null && isEtaSeconds(p.estimatedStartSeconds)
+                ? p.estimatedStartSeconds
+                : undefined,
               queueStatus: p.queueStatus
             }))
           }
@@ -683,7 +705,7 @@ function applyServer(b: Builder, event: Protocol.ServerEvent, now: number): void
       job.awaitingReassignment = false
       job.step = Math.max(job.step, p.step ?? 0)
       if (p.stepCount !== undefined && p.stepCount > 0) job.stepCount = p.stepCount
-      if (p.etaSeconds != null) job.etaSeconds = p.etaSeconds
+      if (p.etaSeconds != null && isEtaSeconds(p.etaSeconds)) job.etaSeconds = p.etaSeconds
       if (s.status === "pending" || s.status === "queued") b.set({ status: "processing" })
       b.progress(i, now, p.progress, true, p.etaMin, p.etaMax)
       if (p.hasImage === true) b.command({ _tag: "MintPreview", imgID: b.jobAt(i).imgID })
@@ -691,7 +713,8 @@ function applyServer(b: Builder, event: Protocol.ServerEvent, now: number): void
     }
     case "jobETA": {
       const p = event.payload
-      if (p.imgID === undefined) return
+      // an ETA that is negative or too large to be a date says nothing: the frame is ignored
+      if (p.imgID === undefined || !isEtaSeconds(p.etaSeconds)) return
       const i = b.locate(p.imgID, undefined, now)
       if (i === undefined) return
       const job = b.jobAt(i)
@@ -781,6 +804,8 @@ function applyServer(b: Builder, event: Protocol.ServerEvent, now: number): void
       if (i === undefined) return
       const job = b.jobAt(i)
       if (isTerminal(job.status)) return
+      // the same notice again (a duplicated frame): that attempt's retry was already counted
+      if (job.awaitingReassignment && p.attempt < job.attempt) return
       const attempt = Math.max(job.attempt, p.attempt) + 1
       b.setJob(i, {
         status: "pending",
@@ -967,6 +992,14 @@ function step(state: ProjectState, input: Input, inPlace: boolean, quiet = false
       break
     }
     case "LocalFailure": {
+      // every job already ended with a result in hand (only the server's end marker is missing, and will
+      // not come: the project is lost or timed out): what was received is the outcome, not a failure
+      if (allJobsEnded(b.state)) {
+        b.set({ serverCompleted: true })
+        b.maybeFinish()
+        // still minting a URL: the project ends when it arrives
+        if (isTerminal(b.state.status) || b.state.jobs.some((j) => j.minting)) break
+      }
       for (let i = 0; i < b.state.jobs.length; i++) {
         if (!isTerminal(b.jobAt(i).status)) b.setJob(i, { status: "failed", error: input.error, minting: false })
       }

@@ -199,8 +199,9 @@ export interface Project {
   readonly state: Effect.Effect<ProjectState.ProjectState>
   /**
    * The project's events, ending after the terminal one (`Completed`, `Failed` or `Canceled`). The first
-   * subscriber sees the events since the project was created (the latest 1024 of them); later ones see
-   * events from when they subscribe (the current `state` tells them the rest).
+   * subscriber sees the events since the project was created (1024 of them at most: beyond that the
+   * oldest progress, ETA and preview events are dropped before any other); later ones see events from
+   * when they subscribe (the current `state` tells them the rest).
    */
   readonly events: Stream.Stream<ProjectState.ProjectEvent>
   /**
@@ -790,18 +791,26 @@ export function make(options: ProjectsOptions = {}) {
           ))
 
     // --- reconnect reconciliation --------------------------------------------------------------
+    /** When each project's pending post-reconnect check is due (ms); an id is here while its check waits. */
+    const checkDue = new Map<string, number>()
     const reconcile = (snapshot: Protocol.Authenticated) =>
       Effect.gen(function*() {
         const active = new Map(snapshot.activeProjects.map((p) => [p.id.toUpperCase(), p]))
         const finished = new Map(snapshot.unclaimedCompletedProjects.map((p) => [p.id.toUpperCase(), p]))
         for (const [id, t] of tracked) {
           if (ProjectState.isTerminal(t.current().status)) continue
-          // whatever the handshake says, frames may have died around it: look once more a little later
-          yield* Effect.forkIn(checkAfterReconnect(id, t), serviceScope)
+          // whatever the handshake says, frames may have died around it: look once more a little later (one
+          // check per project, pushed back by each later handshake: a server repeating its handshake must not
+          // start a lookup per frame)
+          const pending = checkDue.has(id)
+          checkDue.set(id, now() + Duration.toMillis(reconnectCheck))
+          if (!pending) yield* Effect.forkIn(checkAfterReconnect(id, t), serviceScope)
           if (t.sentOn === undefined || t.sentOn >= generation) continue // not written before this connection
           const found = active.get(id) ?? finished.get(id)
           if (found !== undefined) {
             yield* t.feed({ _tag: "Recovered", project: found, active: active.has(id), now: now() })
+            // still running on the server: a cancel waiting for its answer may have died with the old socket
+            yield* t.resendCancel
             continue
           }
           if (!t.current().admitted) {
@@ -822,24 +831,38 @@ export function make(options: ProjectsOptions = {}) {
       })
 
     /**
-     * A project still open `reconnectCheck` after a reconnect is looked up; when the server finished it
-     * (its end was lost with a socket), the server's record ends it now rather than at the idle deadline.
+     * A project still open `reconnectCheck` after the latest reconnect is looked up; when the server
+     * finished it (its end was lost with a socket), the server's record ends it now rather than at the idle
+     * deadline.
      */
-    const checkAfterReconnect = (id: string, t: ProjectActor.ProjectActor) =>
-      Effect.sleep(reconnectCheck).pipe(
-        Effect.zipRight(Effect.suspend(() =>
-          ProjectState.isTerminal(t.current().status) || t.sentOn === undefined
-            ? Effect.void
-            : findProject(id).pipe(
-              Effect.flatMap((found) =>
-                Option.isSome(found) && ProjectActor.isFinished(found.value) && !ProjectState.isTerminal(t.current().status)
-                  ? t.feed({ _tag: "Recovered", project: found.value, active: true, now: now() })
-                  : Effect.void
-              ),
-              // unreadable: the idle deadline stays the backstop
-              Effect.catchAll((e) => Effect.logDebug(`could not check project ${id} after a reconnect: ${e.message}`))
-            )
-        ))
+    const checkAfterReconnect = (id: string, t: ProjectActor.ProjectActor): Effect.Effect<void> =>
+      Effect.zipRight(
+        Effect.onInterrupt(untilCheckDue(id), () => Effect.sync(() => checkDue.delete(id))),
+        lookUpAfterReconnect(id, t)
+      )
+
+    /** Sleeps until the project's check is due (a later handshake moves it on), then clears it. */
+    const untilCheckDue = (id: string): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        const wait = (checkDue.get(id) ?? 0) - now()
+        if (wait > 0) return Effect.zipRight(Effect.sleep(Duration.millis(wait)), untilCheckDue(id))
+        checkDue.delete(id)
+        return Effect.void
+      })
+
+    const lookUpAfterReconnect = (id: string, t: ProjectActor.ProjectActor) =>
+      Effect.suspend(() =>
+        ProjectState.isTerminal(t.current().status) || t.sentOn === undefined
+          ? Effect.void
+          : findProject(id).pipe(
+            Effect.flatMap((found) =>
+              Option.isSome(found) && ProjectActor.isFinished(found.value) && !ProjectState.isTerminal(t.current().status)
+                ? t.feed({ _tag: "Recovered", project: found.value, active: true, now: now() })
+                : Effect.void
+            ),
+            // unreadable: the idle deadline stays the backstop
+            Effect.catchAll((e) => Effect.logDebug(`could not check project ${id} after a reconnect: ${e.message}`))
+          )
       )
 
     /**
@@ -867,7 +890,7 @@ export function make(options: ProjectsOptions = {}) {
     const lookUp = (id: string, t: ProjectActor.ProjectActor) =>
       findProject(id).pipe(
         Effect.flatMap(Option.match({
-          onSome: (found) => t.feed({ _tag: "Recovered", project: found, active: true, now: now() }),
+          onSome: (found) => Effect.zipRight(t.feed({ _tag: "Recovered", project: found, active: true, now: now() }), t.resendCancel),
           onNone: () =>
             t.feed({
               _tag: "LocalFailure",

@@ -4,7 +4,7 @@
  *
  * Policy, when `capacity` events are already waiting and another arrives:
  * 1. the oldest waiting *supersedable* event (one a later event of the same job makes stale:
- *    `JobProgress`) is dropped, and the new event is appended;
+ *    `JobProgress`, `JobEta`, `Preview`) is dropped, and the new event is appended;
  * 2. when none is waiting, the new event is appended anyway: every other event is a lifecycle event, of
  *    which a project emits a bounded number (a handful per job and attempt), so the buffer stays bounded
  *    by `capacity` plus the project's lifecycle, never by how fast the server sends progress.
@@ -20,9 +20,12 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as ProjectState from "../ProjectState.js"
 
-/** Whether a later event of the same job makes `event` stale (what the overflow policy may drop). */
+/**
+ * Whether a later event of the same job makes `event` stale (what the overflow policy may drop): the
+ * events a server may send without bound (a progress, an ETA, a preview per frame), never a lifecycle one.
+ */
 export function supersedable(event: ProjectState.ProjectEvent): boolean {
-  return event._tag === "JobProgress"
+  return event._tag === "JobProgress" || event._tag === "JobEta" || event._tag === "Preview"
 }
 
 /** @internal */

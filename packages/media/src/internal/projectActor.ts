@@ -33,15 +33,18 @@ import * as Stream from "effect/Stream"
 import { SogniProjectError } from "../MediaError.js"
 import type { ListenOptions, MediaKind, Prepared, Project, ProjectListener, UploadSpec } from "../Projects.js"
 import * as ProjectState from "../ProjectState.js"
-import { EventBuffer } from "./eventBuffer.js"
+import { EventBuffer, supersedable } from "./eventBuffer.js"
 
-/** Events held for a subscriber that has not arrived yet (the oldest are dropped beyond it). */
+/**
+ * Events held for a subscriber that has not arrived yet; beyond it the oldest supersedable event (a
+ * progress, an ETA, a preview) is dropped, the oldest event only when none is held.
+ */
 export const backlogLimit = 1024
 
 /**
- * Events waiting in one subscriber's buffer before the overflow policy drops the oldest `JobProgress`
- * (a later progress of the same job supersedes it; lifecycle events are never dropped): see
- * `eventBuffer.ts`.
+ * Events waiting in one subscriber's buffer before the overflow policy drops the oldest `JobProgress`,
+ * `JobEta` or `Preview` (a later one of the same job supersedes it; lifecycle events are never dropped):
+ * see `eventBuffer.ts`.
  */
 export const eventBufferCapacity = 1024
 
@@ -128,6 +131,13 @@ export interface ProjectActor {
   readonly feed: (input: ProjectState.Input) => Effect.Effect<void>
   readonly current: () => ProjectState.ProjectState
   readonly resend: Effect.Effect<void>
+  /**
+   * Writes the cancel frame again when a `cancel` still waits for its confirmation and the project has not
+   * ended (a no-op otherwise): after a reconnect whose server still runs the project, the earlier frame
+   * may have died with the old socket unread. A failed send is logged; the cancel's own timeout stays the
+   * backstop.
+   */
+  readonly resendCancel: Effect.Effect<void>
   /**
    * The uploads and the send, when the actor was made with `startInCaller` (the caller runs it in its
    * own fiber, saving a fiber per project); `Effect.void` otherwise (the actor forked it itself).
@@ -267,6 +277,12 @@ class Actor implements ProjectActor {
    */
   callerResume: ((effect: Effect.Effect<ProjectState.ProjectState>) => void) | undefined = undefined
   cancelAnswers: Set<Deferred.Deferred<void, SogniProjectError>> | undefined = undefined
+  /**
+   * The jobs (by `imgID`) whose preview URL is being minted, each with whether a later frame asked for a
+   * newer one meanwhile: one preview mint per job at a time, the newest asked for once it answers (a server
+   * that flags `hasImage` on every progress frame would otherwise start a REST request per frame).
+   */
+  previewMints: Map<string, boolean> | undefined = undefined
   // mailbox
   applying = false
   /** Inputs offered while one is applied (made on the first such input: almost never). */
@@ -281,6 +297,8 @@ class Actor implements ProjectActor {
   /** When the project was last heard of (a frame, or the request going out): the idle deadline's origin. */
   lastHeard: number
   sent = false
+  /** The request is being handed to the socket (it may reach the server: a cancel must go on the wire). */
+  sending = false
   /** With a service watchdog, nothing per project waits on a timer until a deadline is actually due. */
   ownWatchdog = false
   /** Server events are folded on the socket's own turn: no queue, no fiber wake-up per frame. */
@@ -382,7 +400,11 @@ class Actor implements ProjectActor {
   publish(event: ProjectState.ProjectEvent): void {
     const backlog = this.backlog
     if (backlog !== undefined) {
-      if (backlog.length >= backlogLimit) backlog.shift()
+      if (backlog.length >= backlogLimit) {
+        // the subscriber-buffer policy: a burst of progress must not push the lifecycle out
+        const stale = backlog.findIndex(supersedable)
+        backlog.splice(stale >= 0 ? stale : 0, 1)
+      }
       backlog.push(event)
     }
     const subscribers = this.subscribers
@@ -525,17 +547,31 @@ class Actor implements ProjectActor {
     }
   }
 
-  /** Mints go to the service's mint queue; other commands run in the project's own fibers. */
+  /**
+   * Mints go to the service's mint queue (a preview only when none of its job is minting: else the newer
+   * one waits for it, see {@link previewMints}); other commands run in the project's own fibers.
+   */
   dispatch(command: ProjectState.Command): void {
-    if (command._tag === "Resubmit" || command._tag === "LookUp") this.runFork(Effect.interruptible(this.runCommand(command)))
-    else this.deps.enqueueMint(new ActorMint(this, command))
+    if (command._tag === "Resubmit" || command._tag === "LookUp") return this.runFork(Effect.interruptible(this.runCommand(command)))
+    if (command._tag === "MintPreview") {
+      const previews = (this.previewMints ??= new Map())
+      if (previews.has(command.imgID)) {
+        previews.set(command.imgID, true)
+        return
+      }
+      previews.set(command.imgID, false)
+    }
+    this.deps.enqueueMint(new ActorMint(this, command))
   }
 
   // the effects below are built when used, not kept per project for its whole life
   sendRequest(): Effect.Effect<void> {
     const request = this.request
+    // ended before its request went out (canceled during its uploads): nothing to send
+    if (ProjectState.isTerminal(this.current_.status)) return Effect.void
     // let go once admitted (or adopted): nothing to send again, the project is the server's
     if (request === undefined) return this.lost()
+    this.sending = true
     return this.deps.send({ type: "jobRequest", payload: request }).pipe(
       Effect.tap(() =>
         Effect.sync(() => {
@@ -544,6 +580,9 @@ class Actor implements ProjectActor {
           this.lastHeard = this.now()
         })
       ),
+      Effect.ensuring(Effect.sync(() => {
+        this.sending = false
+      })),
       Effect.catchAll((e) =>
         this.feed({
           _tag: "LocalFailure",
@@ -592,11 +631,19 @@ class Actor implements ProjectActor {
     return Duration.format(this.deps.timing.idleTimeout)
   }
 
-  /** Ends the project with a `Timeout` failure unless a lookup shows the server finished it. */
-  expire(originalCode: "projectTimeout" | "idleTimeout", message: string): Effect.Effect<void> {
-    return Effect.flatMap(Effect.option(this.deps.findProject(this.id)), (found) =>
+  /**
+   * Ends the project with a `Timeout` failure unless a lookup shows the server finished it. `known`: the
+   * answer of a lookup just made (the idle check's), used instead of asking again (none when it failed:
+   * a host that left one lookup unanswered is not given a second `requestTimeout`).
+   */
+  expire(
+    originalCode: "projectTimeout" | "idleTimeout",
+    message: string,
+    known?: Option.Option<Protocol.RecoveredProject>
+  ): Effect.Effect<void> {
+    const lookup = known !== undefined ? Effect.succeed(known) : Effect.map(Effect.option(this.deps.findProject(this.id)), Option.flatten)
+    return Effect.flatMap(lookup, (snapshot) =>
       Effect.sync(() => {
-        const snapshot = Option.flatten(found)
         if (Option.isSome(snapshot) && isFinished(snapshot.value)) {
           this.offer({ _tag: "Recovered", project: snapshot.value, active: true, now: this.now() })
           // the URLs of what it finished may still be minting: the project ends when they arrive
@@ -630,18 +677,18 @@ class Actor implements ProjectActor {
       const idleAt = (this.sent ? this.lastHeard : at) + Duration.toMillis(this.deps.timing.idleTimeout)
       if (at >= idleAt) {
         return this.deps.findProject(id).pipe(
-          Effect.flatMap(Option.match({
-            onNone: () =>
-              this.expire("idleTimeout", `Project ${id} was silent for ${this.idleText()} and the server does not know it`),
-            onSome: (found) =>
-              isFinished(found)
-                ? this.expire("idleTimeout", `Project ${id} was silent for ${this.idleText()}`)
-                : Effect.sync(() => (this.lastHeard = this.now())) // alive on the server: keep waiting
-          })),
+          Effect.flatMap((found) =>
+            Option.isNone(found)
+              ? this.expire("idleTimeout", `Project ${id} was silent for ${this.idleText()} and the server does not know it`, found)
+              : isFinished(found.value)
+              ? this.expire("idleTimeout", `Project ${id} was silent for ${this.idleText()}`, found)
+              : Effect.sync(() => (this.lastHeard = this.now())) // alive on the server: keep waiting
+          ),
           Effect.catchAll((e) =>
             this.expire(
               "idleTimeout",
-              `Project ${id} was silent for ${this.idleText()} and could not be looked up: ${e.message}`
+              `Project ${id} was silent for ${this.idleText()} and could not be looked up: ${e.message}`,
+              Option.none()
             )
           ),
           // the next look is one idle period later (also while a finished project's URLs are minted)
@@ -700,6 +747,16 @@ class Actor implements ProjectActor {
 
   get resend(): Effect.Effect<void> {
     return this.sendRequest()
+  }
+
+  get resendCancel(): Effect.Effect<void> {
+    return Effect.suspend(() =>
+      this.cancelAnswers === undefined || this.cancelAnswers.size === 0 || ProjectState.isTerminal(this.current_.status)
+        ? Effect.void
+        : this.deps.send(cancelFrameOf(this.id)).pipe(
+          Effect.catchAll((e) => Effect.logWarning(`the cancel of project ${this.id} could not be sent again: ${e.message}`))
+        )
+    )
   }
 
   get start(): Effect.Effect<void> {
@@ -765,13 +822,22 @@ class ActorMint implements MintWork {
                 now: at
               }
           )
+        } else {
+          actor.deps.fork(Effect.logWarning(
+            `${preview ? "preview" : "result"} URL for job ${command.imgID} could not be minted: ${result.left.message}`
+          ))
+        }
+        if (preview) {
+          // a newer preview asked for while this one was minted is minted now, unless the job or project ended
+          const again = actor.previewMints?.get(command.imgID) === true
+          actor.previewMints?.delete(command.imgID)
+          const job = actor.current_.jobs.find((j) => j.imgID === command.imgID)
+          if (again && !actor.released && job !== undefined && !ProjectState.isTerminal(job.status)) actor.dispatch(command)
           return
         }
-        actor.deps.fork(Effect.logWarning(
-          `${preview ? "preview" : "result"} URL for job ${command.imgID} could not be minted: ${result.left.message}`
-        ))
+        if (Either.isRight(result)) return
         // a result without its URL still ends its job (the URL stays undefined); a preview is just skipped
-        if (!preview) actor.offer({ _tag: "UrlMinted", imgID: command.imgID, url: undefined, expiresAt: undefined, now: at })
+        actor.offer({ _tag: "UrlMinted", imgID: command.imgID, url: undefined, expiresAt: undefined, now: at })
       }
     )
   }
@@ -837,6 +903,17 @@ class ActorProject implements Project {
     const { deps, id } = actor
     return (this.cancel_ ??= Effect.suspend(() => {
       if (ProjectState.isTerminal(actor.current_.status)) return Effect.void
+      if (actor.adopted === undefined && !actor.sent && !actor.sending) {
+        // the server never had the request (it waits for its uploads, or for a socket): canceled here, at
+        // once; the release stops the uploads. A cancel frame would name a project the server cannot
+        // confirm, and the wait for its answer would last the whole timeout.
+        actor.offer({
+          _tag: "Server",
+          event: { type: "artistCancelConfirmation", payload: { jobID: id, didCancel: true } },
+          now: actor.now()
+        })
+        return Effect.void
+      }
       return Effect.gen(function*() {
         const answer = yield* Deferred.make<void, SogniProjectError>()
         ;(actor.cancelAnswers ??= new Set()).add(answer)
