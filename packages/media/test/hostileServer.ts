@@ -2,16 +2,16 @@
  * A hostile Sogni server on a loopback port, for tests that need what the emulator will not do: frames
  * out of order, for unknown jobs, with wrong types or absurd values, floods written in one turn,
  * handshakes that forget projects, cancels swallowed by a dying socket. One `node:http` server answers
- * the REST calls a test scripts (`rest`; 404 otherwise) and upgrades `/` to a WebSocket spoken by hand
- * (RFC 6455, the subset a client uses: unfragmented text and binary frames, ping, close), so that the
- * test controls every byte and every moment.
+ * the REST calls a test scripts (`rest`; 404 otherwise, or the proxy) and upgrades `/` to a WebSocket
+ * (`ws`, without a server of its own): frames a test writes in one turn go out together, and `drop`
+ * destroys the TCP connection without a close frame.
  */
 import { Protocol } from "@effect-sogni/core"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
-import * as Crypto from "node:crypto"
 import * as Http from "node:http"
 import type * as Net from "node:net"
+import WS, { WebSocketServer } from "ws"
 
 /** One client connection as the server sees it. */
 export interface HostileConnection {
@@ -68,60 +68,12 @@ export function authenticatedPayload(extra: Record<string, unknown> = {}) {
   }
 }
 
-function frameHeader(opcode: number, length: number): Buffer {
-  if (length < 126) return Buffer.from([0x80 | opcode, length])
-  if (length < 65536) {
-    const h = Buffer.alloc(4)
-    h[0] = 0x80 | opcode
-    h[1] = 126
-    h.writeUInt16BE(length, 2)
-    return h
-  }
-  const h = Buffer.alloc(10)
-  h[0] = 0x80 | opcode
-  h[1] = 127
-  h.writeBigUInt64BE(BigInt(length), 2)
-  return h
-}
-
-/** Reads complete client frames from `buffer`; returns the rest. */
-function readFrames(
-  buffer: Buffer,
-  onFrame: (opcode: number, payload: Buffer) => void
-): Buffer {
-  let offset = 0
-  for (;;) {
-    if (buffer.length - offset < 2) break
-    const b0 = buffer[offset]!
-    const b1 = buffer[offset + 1]!
-    let length = b1 & 0x7f
-    let at = offset + 2
-    if (length === 126) {
-      if (buffer.length - at < 2) break
-      length = buffer.readUInt16BE(at)
-      at += 2
-    } else if (length === 127) {
-      if (buffer.length - at < 8) break
-      length = Number(buffer.readBigUInt64BE(at))
-      at += 8
-    }
-    const masked = (b1 & 0x80) !== 0
-    const maskAt = at
-    if (masked) at += 4
-    if (buffer.length - at < length) break
-    const payload = Buffer.from(buffer.subarray(at, at + length))
-    if (masked) for (let i = 0; i < payload.length; i++) payload[i] = payload[i]! ^ buffer[maskAt + (i % 4)]!
-    onFrame(b0 & 0x0f, payload)
-    offset = at + length
-  }
-  return buffer.subarray(offset)
-}
-
 /** Starts the server; it closes (every socket destroyed) with the scope. */
 export function makeHostileServer(): Effect.Effect<HostileServer, never, Scope.Scope> {
   return Effect.acquireRelease(
-    Effect.async<{ server: HostileServer; http: Http.Server; sockets: Set<Net.Socket> }>((resume) => {
+    Effect.async<{ server: HostileServer; http: Http.Server; wss: WebSocketServer; sockets: Set<Net.Socket> }>((resume) => {
       const sockets = new Set<Net.Socket>()
+      const wss = new WebSocketServer({ noServer: true })
       const server: HostileServer = {
         url: "",
         wsUrl: "",
@@ -164,64 +116,48 @@ export function makeHostileServer(): Effect.Effect<HostileServer, never, Scope.S
         sockets.add(s)
         s.on("close", () => sockets.delete(s))
       })
-      http.on("upgrade", (req, socket) => {
-        const key = req.headers["sec-websocket-key"]
-        if (typeof key !== "string") return socket.destroy()
-        const accept = Crypto.createHash("sha1").update(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest("base64")
-        socket.write(
-          "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-            `Sec-WebSocket-Accept: ${accept}\r\n\r\n`
-        )
-        const write = (opcode: number, payload: Buffer) => {
-          if (!conn.closed && socket.writable) socket.write(Buffer.concat([frameHeader(opcode, payload.length), payload]))
-        }
-        const conn: HostileConnection = {
-          index: server.connections.length,
-          received: [],
-          closed: false,
-          send: (type, payload) => write(0x1, Buffer.from(Protocol.encodeFrame(type, payload))),
-          sendRaw: (text) => write(0x1, Buffer.from(text)),
-          authenticate: (extra) => conn.send("authenticated", authenticatedPayload(extra)),
-          drop: () => {
-            conn.closed = true
-            socket.destroy()
-          }
-        }
-        let pending: Buffer = Buffer.alloc(0)
-        socket.on("data", (chunk: Buffer) => {
-          pending = readFrames(Buffer.concat([pending, chunk]), (opcode, payload) => {
-            if (opcode === 0x9) return write(0xa, payload) // ping → pong
-            if (opcode === 0x8) {
-              write(0x8, payload.subarray(0, 2))
+      http.on("upgrade", (req, socket, head) => {
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          const conn: HostileConnection = {
+            index: server.connections.length,
+            received: [],
+            closed: false,
+            send: (type, payload) => conn.sendRaw(Protocol.encodeFrame(type, payload)),
+            sendRaw: (text) => {
+              if (!conn.closed && ws.readyState === WS.OPEN) ws.send(text)
+            },
+            authenticate: (extra) => conn.send("authenticated", authenticatedPayload(extra)),
+            drop: () => {
               conn.closed = true
-              socket.end()
-              return
+              ws.terminate()
             }
-            if (opcode !== 0x1 && opcode !== 0x2) return
-            const env = Protocol.decodeEnvelope(payload.toString("utf8"))
+          }
+          ws.on("message", (data: Buffer) => {
+            const env = Protocol.decodeEnvelope(data.toString("utf8"))
             if (env._tag !== "Right") return
             conn.received.push(env.right)
             server.onFrame(conn, env.right)
           })
+          ws.on("close", () => {
+            conn.closed = true
+          })
+          ws.on("error", () => {})
+          server.connections.push(conn)
+          server.onConnection(conn)
         })
-        socket.on("close", () => {
-          conn.closed = true
-        })
-        socket.on("error", () => {})
-        server.connections.push(conn)
-        server.onConnection(conn)
       })
       http.listen(0, "127.0.0.1", () => {
         const address = http.address()
         const port = typeof address === "object" && address !== null ? address.port : 0
         ;(server as { url: string }).url = `http://127.0.0.1:${port}`
         ;(server as { wsUrl: string }).wsUrl = `ws://127.0.0.1:${port}`
-        resume(Effect.succeed({ server, http, sockets }))
+        resume(Effect.succeed({ server, http, wss, sockets }))
       })
     }),
-    ({ http, sockets }) =>
+    ({ http, sockets, wss }) =>
       Effect.async<void>((resume) => {
         for (const s of sockets) s.destroy()
+        wss.close()
         http.close(() => resume(Effect.void))
       })
   ).pipe(Effect.map(({ server }) => server))
