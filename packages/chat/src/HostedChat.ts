@@ -143,7 +143,10 @@ export interface ToolExecution {
  */
 export interface HostedChatService {
   readonly complete: (request: HostedChatRequest) => Effect.Effect<HostedCompletion, HostedChatError>
-  /** Interrupting the stream closes the HTTP response. Fails with `SogniTransportError` `Closed` if it ends before `[DONE]`. */
+  /**
+   * Ends at `[DONE]` (the HTTP response is closed then, whether or not the server ends it). Interrupting
+   * the stream closes the HTTP response. Fails with `SogniTransportError` `Closed` if it ends before `[DONE]`.
+   */
   readonly stream: (request: HostedChatRequest) => Stream.Stream<HostedChunk, HostedChatError>
   /**
    * `POST /v1/creative-agent/tools/execute`. Arguments of a catalog tool are validated first with core's
@@ -365,7 +368,7 @@ const streamOf = ({ appSource, maxEventBytes, rest }: Hosted, request: HostedCha
     )
     return events.pipe(
       Stream.mapError(fromApiError),
-      Stream.mapConcatEffect((frame): Effect.Effect<Array<HostedChunk>> => {
+      Stream.mapEffect((frame): Effect.Effect<Array<HostedChunk>> => {
         if (done || frame.data === undefined) return Effect.succeed([])
         if (frame.data.trim() === "[DONE]") {
           done = true
@@ -377,6 +380,9 @@ const streamOf = ({ appSource, maxEventBytes, rest }: Hosted, request: HostedCha
         }
         return Effect.succeed(onChunk(decoded.right))
       }),
+      // [DONE] ends the stream: the response is closed without waiting for the server to end it
+      Stream.takeUntil(() => done),
+      Stream.mapConcat((chunks) => chunks),
       Stream.concat(Stream.suspend(() =>
         done
           ? Stream.empty
