@@ -11,7 +11,6 @@ import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
@@ -109,4 +108,162 @@ describe("hosted chat against a hostile server", () => {
       assert.strictEqual(Chunk.unsafeLast(chunks)._tag, "Finish")
       assert.isTrue(yield* eventually(() => server.requests[0]!.closed), "the request's connection was closed")
     }))
+
+  it.scopedLive("a server that goes silent mid-stream: a typed Timeout after idleTimeout, the text before it kept, the socket released", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileHttp
+      server.handle = (_req, res) => {
+        sse(res)
+        res.write(chunk("before "))
+        res.write(chunk("silence"))
+      }
+      const hosted = yield* hostedOn(server.url)
+      const texts: Array<string> = []
+      const error = yield* Effect.flip(
+        Stream.runForEach(
+          hosted.stream(request, { idleTimeout: "300 millis" }),
+          (c) => Effect.sync(() => void (c._tag === "TextDelta" && texts.push(c.text)))
+        ).pipe(Effect.timeout("10 seconds"))
+      )
+      assert.instanceOf(error, SogniError.SogniTransportError)
+      assert.strictEqual((error as SogniError.SogniTransportError).reason, "Timeout")
+      assert.include(error.message, "hosted chat stream")
+      assert.strictEqual(texts.join(""), "before silence")
+      assert.isTrue(yield* eventually(() => server.requests[0]!.closed), "the request's connection was closed")
+    }))
+
+  it.scopedLive("heartbeat comments closer together than idleTimeout keep a slow answer alive", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileHttp
+      server.handle = (_req, res) => {
+        sse(res)
+        res.write(chunk("slow "))
+        let beats = 0
+        const timer = setInterval(() => {
+          if (res.destroyed) return clearInterval(timer)
+          if (++beats < 8) return void res.write(": keepalive\n\n")
+          clearInterval(timer)
+          res.write(chunk("answer"))
+          res.write(finishing)
+          res.end("data: [DONE]\n\n")
+        }, 50)
+      }
+      const hosted = yield* hostedOn(server.url)
+      const chunks = yield* Stream.runCollect(hosted.stream(request, { idleTimeout: "250 millis" }))
+      assert.strictEqual(textOf(chunks), "slow answer")
+      assert.strictEqual(Chunk.unsafeLast(chunks)._tag, "Finish")
+    }))
+
+  it.scopedLive("a connection cut mid-stream: a typed transport error after the text that came", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileHttp
+      server.handle = (_req, res) => {
+        sse(res)
+        res.write(chunk("half "))
+        res.write(chunk("an answer"), () => setTimeout(() => res.socket?.destroy(), 20))
+      }
+      const hosted = yield* hostedOn(server.url)
+      const texts: Array<string> = []
+      const error = yield* Effect.flip(
+        Stream.runForEach(hosted.stream(request), (c) => Effect.sync(() => void (c._tag === "TextDelta" && texts.push(c.text))))
+      )
+      assert.instanceOf(error, SogniError.SogniTransportError)
+      assert.strictEqual(texts.join(""), "half an answer")
+      assert.strictEqual(server.requests.length, 1, "a POST is not sent again")
+    }))
+
+  it.scopedLive("a burst: 20,000 chunks in one write come out whole and in order", () =>
+    Effect.gen(function*() {
+      const n = 20_000
+      const server = yield* makeHostileHttp
+      server.handle = (_req, res) => {
+        sse(res)
+        let body = ""
+        for (let i = 0; i < n; i++) body += chunk(`${i},`)
+        res.end(body + finishing + "data: [DONE]\n\n")
+      }
+      const hosted = yield* hostedOn(server.url)
+      const chunks = yield* Stream.runCollect(hosted.stream(request))
+      const numbers = textOf(chunks).split(",").filter((s) => s !== "").map(Number)
+      assert.strictEqual(numbers.length, n)
+      assert.isTrue(numbers.every((v, i) => v === i), "in order, none lost")
+      assert.strictEqual(Chunk.unsafeLast(chunks)._tag, "Finish")
+    }))
+
+  it.scopedLive("interrupting the consumer mid-stream closes the request on the wire", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileHttp
+      server.handle = (_req, res) => {
+        sse(res)
+        const timer = setInterval(() => (res.destroyed ? clearInterval(timer) : res.write(chunk("tick "))), 20)
+      }
+      const hosted = yield* hostedOn(server.url)
+      let seen = 0
+      const fiber = yield* Effect.fork(Stream.runForEach(hosted.stream(request), () => Effect.sync(() => void seen++)))
+      assert.isTrue(yield* eventually(() => seen >= 3))
+      yield* Fiber.interrupt(fiber)
+      // (the socket that carried the request; node's fetch may hold a spare connection of its own for a while)
+      assert.isTrue(yield* eventually(() => server.requests[0]!.closed), "the request's connection was closed")
+      assert.strictEqual(server.requests.length, 1)
+    }))
+
+  it.scopedLive("error answers with HTML bodies are typed API errors with the status; a POST is never repeated", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileHttp
+      const statuses = [502, 429, 503]
+      server.handle = (_req, res) => {
+        const status = statuses[(server.requests.length - 1) % statuses.length]!
+        res.writeHead(status, { "content-type": "text/html", ...(status === 429 ? { "retry-after": "1" } : {}) })
+        res.end(`<html><body><h1>${status}</h1>upstream says no</body></html>`)
+      }
+      const hosted = yield* hostedOn(server.url)
+      for (const status of statuses) {
+        const before = server.requests.length
+        const completeError = yield* Effect.flip(hosted.complete(request))
+        assert.instanceOf(completeError, SogniError.SogniApiError, String(completeError))
+        assert.strictEqual((completeError as SogniError.SogniApiError).status, status)
+        assert.strictEqual(server.requests.length, before + 1)
+        statuses.push(statuses.shift()!)
+      }
+      for (const status of [502, 429, 503]) {
+        server.handle = (_req, res) => {
+          res.writeHead(status, { "content-type": "text/html" })
+          res.end(`<html>${status}</html>`)
+        }
+        const before = server.requests.length
+        const streamError = yield* Effect.flip(Stream.runDrain(hosted.stream(request)))
+        assert.instanceOf(streamError, SogniError.SogniApiError, String(streamError))
+        assert.strictEqual((streamError as SogniError.SogniApiError).status, status)
+        assert.strictEqual(server.requests.length, before + 1)
+      }
+    }))
+
+  it.scopedLive("the API key stays out of errors and logs, even when the server echoes it back", () => {
+    const logs = capture()
+    return Effect.gen(function*() {
+      const server = yield* makeHostileHttp
+      server.handle = (req, res) => {
+        const echoed = JSON.stringify(req.headers)
+        if (req.headers["x-case"] === undefined && server.requests.length % 2 === 1) {
+          res.writeHead(401, { "content-type": "application/json" })
+          res.end(JSON.stringify({ error: { message: `bad credentials ${echoed}`, type: "auth", code: 401 } }))
+        } else {
+          sse(res)
+          res.end(`data: {"broken ${echoed}\n\n`)
+        }
+      }
+      const hosted = yield* hostedOn(server.url)
+      const errors: Array<unknown> = [
+        yield* Effect.flip(hosted.complete(request)),
+        yield* Effect.flip(Stream.runDrain(hosted.stream(request)))
+      ]
+      assert.isTrue(server.requests.some((r) => JSON.stringify(r.headers).includes(API_KEY)), "the key went out")
+      for (const error of errors) {
+        assert.notInclude(String(error), API_KEY)
+        assert.notInclude(JSON.stringify(error), API_KEY)
+        assert.notInclude(Cause.pretty(Cause.fail(error)), API_KEY)
+      }
+      for (const line of logs.lines) assert.notInclude(line, API_KEY)
+    }).pipe(Effect.provide(logs.layer), Logger.withMinimumLogLevel(LogLevel.All))
+  })
 })

@@ -8,7 +8,7 @@
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
-import type { AddressInfo, Socket } from "node:net"
+import type { AddressInfo } from "node:net"
 
 export interface Recorded {
   readonly method: string
@@ -22,8 +22,6 @@ export interface Recorded {
 export interface HostileHttp {
   readonly url: string
   readonly requests: Array<Recorded>
-  /** Connections open right now. */
-  readonly openSockets: () => number
   /** The script: called once per request, after its body was read. */
   handle: (req: Recorded, res: ServerResponse) => void
 }
@@ -43,11 +41,9 @@ export const pour = (res: ServerResponse, chunk: Buffer, cap: number) => {
 
 export const makeHostileHttp: Effect.Effect<HostileHttp, never, Scope.Scope> = Effect.acquireRelease(
   Effect.async<HostileHttp & { readonly close: () => Promise<void> }>((resume) => {
-    const sockets = new Set<Socket>()
     const state: HostileHttp & { readonly close: () => Promise<void> } = {
       url: "",
       requests: [],
-      openSockets: () => sockets.size,
       handle: (_req, res) => {
         res.writeHead(500)
         res.end()
@@ -73,10 +69,6 @@ export const makeHostileHttp: Effect.Effect<HostileHttp, never, Scope.Scope> = E
         req.socket.once("close", () => (recorded.closed = true))
         state.handle(recorded, res)
       })
-    })
-    server.on("connection", (socket: Socket) => {
-      sockets.add(socket)
-      socket.once("close", () => sockets.delete(socket))
     })
     server.listen(0, "127.0.0.1", () => {
       const { port } = server.address() as AddressInfo
