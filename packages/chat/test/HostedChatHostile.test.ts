@@ -242,22 +242,26 @@ describe("hosted chat against a hostile server", () => {
     const logs = capture()
     return Effect.gen(function*() {
       const server = yield* makeHostileHttp
+      const answers = [400, 500, 200]
       server.handle = (req, res) => {
         const echoed = JSON.stringify(req.headers)
-        if (req.headers["x-case"] === undefined && server.requests.length % 2 === 1) {
-          res.writeHead(401, { "content-type": "application/json" })
-          res.end(JSON.stringify({ error: { message: `bad credentials ${echoed}`, type: "auth", code: 401 } }))
-        } else {
+        const status = answers[(server.requests.length - 1) % answers.length]!
+        if (status === 200) {
           sse(res)
           res.end(`data: {"broken ${echoed}\n\n`)
+        } else {
+          res.writeHead(status, { "content-type": "application/json" })
+          res.end(JSON.stringify({ error: { message: `refused ${echoed}`, type: "invalid_request", code: status } }))
         }
       }
       const hosted = yield* hostedOn(server.url)
       const errors: Array<unknown> = [
         yield* Effect.flip(hosted.complete(request)),
+        yield* Effect.flip(Stream.runDrain(hosted.stream(request))),
         yield* Effect.flip(Stream.runDrain(hosted.stream(request)))
       ]
-      assert.isTrue(server.requests.some((r) => JSON.stringify(r.headers).includes(API_KEY)), "the key went out")
+      assert.strictEqual(server.requests.length, 3)
+      assert.isTrue(server.requests.every((r) => JSON.stringify(r.headers).includes(API_KEY)), "the key went out")
       for (const error of errors) {
         assert.notInclude(String(error), API_KEY)
         assert.notInclude(JSON.stringify(error), API_KEY)
