@@ -8,6 +8,8 @@
  *   `resumeGrace` to show a frame on the new socket; otherwise it fails with `ZelaiConnectionLost`
  *   (its `requestId`, "may have been billed").
  * - `AUTH_ERROR` ends the connection for good and fails every waiter at once.
+ * - A frame other than an LLM chunk or a progress report that carries the API key (a server echoing what
+ *   it was sent) is read with the key replaced by `<redacted>`, so no error or log line holds it.
  *
  * Nothing is buffered without a bound:
  * - at most `maxInFlight` requests are registered at once; one more fails at once with
@@ -310,8 +312,14 @@ export const make = (settings: ConnectionSettings): Effect.Effect<Connection, ne
           })
 
           const handle = (raw: string | Uint8Array): Effect.Effect<void> | undefined => {
-            const text = typeof raw === "string" ? raw : new TextDecoder().decode(raw)
-            const frame = ZelaiProtocol.decodeServerFrame(text)
+            let text = typeof raw === "string" ? raw : new TextDecoder().decode(raw)
+            let frame = ZelaiProtocol.decodeServerFrame(text)
+            // a server may echo the key it was sent: an error, a log line or a skipped frame never carries it
+            const apiKey = frame._tag === "LlmChunk" || frame._tag === "Progress" ? undefined : Redacted.value(settings.apiKey)
+            if (apiKey !== undefined && text.includes(apiKey)) {
+              text = text.split(apiKey).join("<redacted>")
+              frame = ZelaiProtocol.decodeServerFrame(text)
+            }
             switch (frame._tag) {
               case "Skip":
                 return Effect.logWarning(`zelai: skipped a malformed server frame (${frame.reason})`).pipe(
