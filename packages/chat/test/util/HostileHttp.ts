@@ -13,6 +13,8 @@ import type { AddressInfo } from "node:net"
 export interface Recorded {
   readonly method: string
   readonly path: string
+  /** The query string without its `?` (empty when there was none). */
+  readonly query: string
   readonly headers: IncomingMessage["headers"]
   readonly body: string
   /** Set when the request's connection closed (the client let go, or the server cut it). */
@@ -61,6 +63,7 @@ export const makeHostileHttp: Effect.Effect<HostileHttp, never, Scope.Scope> = E
         const recorded: Recorded = {
           method: req.method ?? "GET",
           path: (req.url ?? "").split("?")[0]!,
+          query: (req.url ?? "").split("?")[1] ?? "",
           headers: req.headers,
           body: Buffer.concat(parts).toString("utf8"),
           closed: false
