@@ -15,6 +15,7 @@ import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
+import { eventually, makeHostileHttp, pour } from "../../chat/test/util/HostileHttp.js"
 import { hostileWs } from "../../chat/test/util/HostileWs.js"
 import { ZelaiClient } from "../src/index.js"
 
@@ -120,4 +121,29 @@ describe("ZelAI client against a hostile server", () => {
       assert.isAtLeast(server.sockets.length, 2, "the client gave up on a silent handshake and tried again")
       assert.isFalse(server.received.some((f) => f.type === "get_settings"), "nothing was sent before auth_success")
     }))
+
+  it.scopedLive("a CDN answer larger than maxDownloadBytes fails with TooLarge, declared or not, and is not fetched again", () =>
+    Effect.gen(function*() {
+      const limit = 64 * 1024
+      const cdn = yield* makeHostileHttp
+      cdn.handle = (req, res) => {
+        if (req.path.endsWith("declared.png")) {
+          res.writeHead(200, { "content-type": "image/png", "content-length": String(limit * 4) })
+          res.end(Buffer.alloc(limit * 4, 1))
+        } else {
+          res.writeHead(200, { "content-type": "video/mp4" })
+          pour(res, Buffer.alloc(16 * 1024, 2), 32 * 1024 * 1024)
+        }
+      }
+      const zelai = yield* clientOn(cdn.url, { maxDownloadBytes: limit })
+      for (const file of [{ kind: "image", id: "declared" }, { kind: "video", id: "endless" }] as const) {
+        const before = cdn.requests.length
+        const error = yield* Effect.flip(zelai.download(file))
+        assert.instanceOf(error, SogniError.SogniDecodeError, String(error).slice(0, 300))
+        assert.strictEqual((error as SogniError.SogniDecodeError).reason, "TooLarge")
+        assert.include(error.message, String(limit))
+        assert.strictEqual(cdn.requests.length, before + 1, "not retried")
+      }
+      assert.isTrue(yield* eventually(() => cdn.requests.every((r) => r.closed)), "every download's connection was closed")
+    }), 30_000)
 })
