@@ -32,7 +32,9 @@
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { RetryPolicy, SogniError } from "@effect-sogni/core"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
@@ -102,7 +104,12 @@ export const defaults = {
    * dropped (a later one supersedes it) and any other frame fails the request with `ZelaiRequestError`
    * `Overflow` (code `CLIENT_BUFFER_FULL`) and cancels it.
    */
-  frameBufferCapacity: 4096
+  frameBufferCapacity: 4096,
+  /**
+   * Largest file {@link ZelaiClientService.download} reads into memory (1 GiB, core's `maxDownloadBytes`);
+   * a larger one fails with `SogniDecodeError` `TooLarge` and its connection is closed.
+   */
+  maxDownloadBytes: 1024 * 1024 * 1024
 } as const
 
 /**
@@ -131,6 +138,7 @@ export interface Options {
   readonly maxPromptLength?: number | undefined
   readonly maxInFlight?: number | undefined
   readonly frameBufferCapacity?: number | undefined
+  readonly maxDownloadBytes?: number | undefined
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -258,6 +266,7 @@ export const resolve = (options: Options): Either.Either<Connection.ConnectionSe
   readonly settingsTimeout: Duration.Duration
   readonly downloadTimeout: Duration.Duration
   readonly maxPromptLength: number
+  readonly maxDownloadBytes: number
 }, SogniError.SogniInvalidRequest> => {
   const key = Redacted.value(options.apiKey)
   if (!key.startsWith(ZelaiProtocol.KEY_PREFIX) || key.length === ZelaiProtocol.KEY_PREFIX.length) {
@@ -296,7 +305,8 @@ export const resolve = (options: Options): Either.Either<Connection.ConnectionSe
   const counts = {
     maxPromptLength: options.maxPromptLength ?? defaults.maxPromptLength,
     maxInFlight: options.maxInFlight ?? defaults.maxInFlight,
-    frameBufferCapacity: options.frameBufferCapacity ?? defaults.frameBufferCapacity
+    frameBufferCapacity: options.frameBufferCapacity ?? defaults.frameBufferCapacity,
+    maxDownloadBytes: options.maxDownloadBytes ?? defaults.maxDownloadBytes
   }
   for (const [name, value] of Object.entries(counts)) {
     if (!Number.isInteger(value) || value < 1) {
@@ -321,6 +331,44 @@ export const resolve = (options: Options): Either.Either<Connection.ConnectionSe
     cancelTimeout: decoded.cancelTimeout!,
     downloadTimeout: decoded.downloadTimeout!,
     ...counts
+  })
+}
+
+/**
+ * A response's body, never more than `maxBytes` of it in memory: a larger `content-length` fails before
+ * anything is read, and a body without one stops being read (the connection released) once it passes the
+ * bound.
+ */
+const readBounded = (
+  response: HttpClientResponse.HttpClientResponse,
+  maxBytes: number,
+  tooLarge: () => SogniError.SogniDecodeError
+): Effect.Effect<Uint8Array, HttpClientError.ResponseError | SogniError.SogniDecodeError> => {
+  const declared = Number(response.headers["content-length"])
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    // opening the body and stopping it at once aborts the request
+    return Effect.zipRight(Stream.runDrain(Stream.interruptWhen(response.stream, Effect.void)), Effect.fail(tooLarge()))
+  }
+  return Effect.suspend(() => {
+    const parts: Array<Uint8Array> = []
+    let total = 0
+    // a body-less answer reads as no bytes (as `arrayBuffer` did)
+    const body = Stream.catchAll(response.stream, (e) => (e.reason === "EmptyBody" ? Stream.empty : Stream.fail(e)))
+    return Stream.runForEach(body, (part) => {
+      total += part.byteLength
+      if (total > maxBytes) return Effect.fail(tooLarge())
+      parts.push(part)
+      return Effect.void
+    }).pipe(Effect.map(() => {
+      if (parts.length === 1) return parts[0]!
+      const out = new Uint8Array(total)
+      let at = 0
+      for (const part of parts) {
+        out.set(part, at)
+        at += part.byteLength
+      }
+      return out
+    }))
   })
 }
 
@@ -518,10 +566,14 @@ export const make = (options: Options) =>
               })
             )
           }
-          const bytes = yield* response.arrayBuffer.pipe(
-            Effect.mapError((e) => transport(`download of ${file.kind} ${file.id} broke off: ${e.reason}`, e.cause))
-          )
-          return new Uint8Array(bytes)
+          return yield* readBounded(response, settings.maxDownloadBytes, () =>
+            new SogniError.SogniDecodeError({
+              reason: "TooLarge",
+              message: `download of ${file.kind} ${file.id} is larger than maxDownloadBytes (${settings.maxDownloadBytes} bytes)`,
+              source: url
+            })).pipe(
+              Effect.catchTag("ResponseError", (e) => Effect.fail(transport(`download of ${file.kind} ${file.id} broke off: ${e.reason}`, e.cause)))
+            )
         })
       ).pipe(
         Effect.timeoutFail({
