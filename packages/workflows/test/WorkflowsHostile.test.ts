@@ -190,4 +190,27 @@ describe("Workflows against a hostile server", () => {
       assert.strictEqual(server.requests.length, 5)
       for (const e of [getError, cancelError]) assert.notInclude(JSON.stringify(e) + String(e), API_KEY)
     }))
+
+  it.scopedLive("a status this SDK does not know yet (an open string, workflows.md §5) loses neither the event nor the record", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileHttp
+      server.handle = (req, res) => {
+        if (req.path.endsWith("/events/stream")) {
+          sse(res)
+          res.end(event(1) + event(2, "paused_for_review", "workflow_paused") + last(3))
+        } else {
+          res.writeHead(200, { "content-type": "application/json" })
+          res.end(JSON.stringify({
+            status: "success",
+            data: { workflow: { workflowId: "wf_1", status: "paused_for_review", events: [{ id: "2", sequence: 2, type: "workflow_paused", status: "paused_for_review" }] } }
+          }))
+        }
+      }
+      const workflows = yield* workflowsOn(server.url)
+      const events = Chunk.toReadonlyArray(yield* Stream.runCollect(workflows.streamEvents("wf_1")))
+      assert.deepStrictEqual(events.map((e) => [e.id, e.status]), [["1", "running"], ["2", "paused_for_review"], ["3", "completed"]])
+      const record = yield* workflows.get("wf_1")
+      assert.strictEqual(record.status, "paused_for_review")
+      assert.strictEqual(record.events?.[0]?.status, "paused_for_review")
+    }))
 })
