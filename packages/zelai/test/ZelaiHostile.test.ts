@@ -146,4 +146,21 @@ describe("ZelAI client against a hostile server", () => {
       }
       assert.isTrue(yield* eventually(() => cdn.requests.every((r) => r.closed)), "every download's connection was closed")
     }), 30_000)
+
+  it.scopedLive("a connection gone silent after auth (no pong, no answer) is dropped after pongTimeout; the call is answered on the next one", () =>
+    Effect.gen(function*() {
+      const server = yield* hostileWs
+      // the first socket black-holes everything after auth_success, pings included; the next ones answer
+      server.onFrame = (ws, frame) => {
+        if (ws === server.sockets[0] || frame.type !== "get_settings") return
+        ws.send(JSON.stringify({ type: "settings_response", requestId: frame.requestId, data: { settings: { status: "active", rateLimits: {} } } }))
+      }
+      const answerPings = server.onPing
+      server.onPing = (ws) => (ws === server.sockets[0] ? undefined : answerPings(ws))
+      const zelai = yield* clientOn(server.url, { pingInterval: "100 millis", pongTimeout: "200 millis", settingsTimeout: "5 seconds" })
+      const settings = yield* zelai.settings
+      assert.strictEqual(settings.status, "active")
+      assert.isAtLeast(server.sockets.length, 2)
+      assert.strictEqual(server.received.filter((f) => f.type === "get_settings").length, 2, "written on each socket")
+    }))
 })

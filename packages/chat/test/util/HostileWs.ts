@@ -2,7 +2,7 @@
  * A scripted WebSocket server on 127.0.0.1:0 speaking a JSON `{ type, requestId?, data? }` protocol
  * (ZelAI's), for tests that need a server the emulator will not be: one that pours a long answer in one
  * burst, echoes secrets back, authenticates and then never answers, or cuts the socket mid-answer. It
- * records every client frame, answers `ping` with `pong`, `auth` with `auth_success` unless `onAuth` is
+ * records every client frame, answers `ping` with `pong` unless `onPing` is replaced, `auth` with `auth_success` unless `onAuth` is
  * replaced, and hands every other frame to `onFrame`. (It lives here because this package has `ws` as a
  * dev dependency; the zelai tests import it.)
  */
@@ -25,6 +25,8 @@ export interface HostileWs {
   readonly sockets: Array<WS>
   onFrame: (ws: WS, frame: Received) => void
   onAuth: (ws: WS, frame: Received) => void
+  /** Answers a JSON `ping` (default: with a `pong`). */
+  onPing: (ws: WS) => void
 }
 
 export const hostileWs: Effect.Effect<HostileWs, never, Scope.Scope> = Effect.acquireRelease(
@@ -36,7 +38,8 @@ export const hostileWs: Effect.Effect<HostileWs, never, Scope.Scope> = Effect.ac
       received: [],
       sockets: [],
       onFrame: () => {},
-      onAuth: (ws) => ws.send(JSON.stringify({ type: "auth_success" }))
+      onAuth: (ws) => ws.send(JSON.stringify({ type: "auth_success" })),
+      onPing: (ws) => ws.send(JSON.stringify({ type: "pong" }))
     }
     wss.on("connection", (ws) => {
       state.sockets.push(ws)
@@ -44,7 +47,7 @@ export const hostileWs: Effect.Effect<HostileWs, never, Scope.Scope> = Effect.ac
         const frame = JSON.parse(String(raw)) as Received
         state.received.push(frame)
         if (frame.type === "auth") state.onAuth(ws, frame)
-        else if (frame.type === "ping") ws.send(JSON.stringify({ type: "pong" }))
+        else if (frame.type === "ping") state.onPing(ws)
         else state.onFrame(ws, frame)
       })
     })
