@@ -6,7 +6,9 @@
  *   and only ever leaves in the `auth` frame and the CDN's `Authorization` header.
  * - The socket opens on the first call, authenticates with `auth` as its first frame, pings every
  *   `pingInterval`, and reconnects after a drop on core's reconnect schedule (`reconnectBase · 2ⁿ` capped
- *   at `reconnectCap`, with jitter).
+ *   at `reconnectCap`, with jitter). A socket on which nothing at all (not even the `pong`) arrives within
+ *   `pongTimeout` of a ping is taken for dead (a black-holed connection) and dropped, so the calls move to
+ *   the next one instead of each waiting out its own timeout on it.
  * - A generation is never sent twice: if the socket dies while it runs, it either gets its answer on the
  *   next socket or fails with `ZelaiConnectionLost` carrying its `requestId` ("may have been billed").
  * - A refused key (`AUTH_ERROR`) fails every waiting call at once and every later one immediately.
@@ -80,6 +82,8 @@ export const defaults = {
   settingsTimeout: Duration.seconds(30),
   /** Keepalive: a JSON `ping` this often while authenticated. */
   pingInterval: Duration.seconds(30),
+  /** A socket that hears nothing within this long after a ping is dropped and replaced. */
+  pongTimeout: Duration.seconds(10),
   /** First reconnect delay; doubles per failed attempt. */
   reconnectBase: Duration.seconds(1),
   /** Largest reconnect delay. */
@@ -129,6 +133,7 @@ export interface Options {
   readonly streamTimeout?: Duration.DurationInput | undefined
   readonly settingsTimeout?: Duration.DurationInput | undefined
   readonly pingInterval?: Duration.DurationInput | undefined
+  readonly pongTimeout?: Duration.DurationInput | undefined
   readonly reconnectBase?: Duration.DurationInput | undefined
   readonly reconnectCap?: Duration.DurationInput | undefined
   readonly reconnectJitter?: number | undefined
@@ -282,6 +287,7 @@ export const resolve = (options: Options): Either.Either<Connection.ConnectionSe
     streamTimeout: options.streamTimeout ?? defaults.streamTimeout,
     settingsTimeout: options.settingsTimeout ?? defaults.settingsTimeout,
     pingInterval: options.pingInterval ?? defaults.pingInterval,
+    pongTimeout: options.pongTimeout ?? defaults.pongTimeout,
     reconnectBase: options.reconnectBase ?? defaults.reconnectBase,
     reconnectCap: options.reconnectCap ?? defaults.reconnectCap,
     resumeGrace: options.resumeGrace ?? defaults.resumeGrace,
@@ -324,6 +330,7 @@ export const resolve = (options: Options): Either.Either<Connection.ConnectionSe
     streamTimeout: decoded.streamTimeout!,
     settingsTimeout: decoded.settingsTimeout!,
     pingInterval: decoded.pingInterval!,
+    pongTimeout: decoded.pongTimeout!,
     reconnectBase: decoded.reconnectBase!,
     reconnectCap: decoded.reconnectCap!,
     reconnectJitter: jitter,

@@ -54,6 +54,8 @@ export interface ConnectionSettings {
   readonly readCoalesce: Duration.Duration
   readonly authTimeout: Duration.Duration
   readonly pingInterval: Duration.Duration
+  /** After a ping, a socket that hears nothing at all within this long is dropped (taken for dead). */
+  readonly pongTimeout: Duration.Duration
   readonly reconnectBase: Duration.Duration
   readonly reconnectCap: Duration.Duration
   readonly reconnectJitter: number
@@ -263,6 +265,8 @@ export const make = (settings: ConnectionSettings): Effect.Effect<Connection, ne
           yield* SubscriptionRef.set(status, Status.Connecting({ attempt }))
           const number = ++connectionNumber
           let authenticated = false
+          /** A frame arrived since the last ping. */
+          let heard = false
           let rejected: SogniError.SogniError | undefined
           const authenticatedNow = yield* Deferred.make<void>()
           const scope = yield* Effect.scope
@@ -287,11 +291,22 @@ export const make = (settings: ConnectionSettings): Effect.Effect<Connection, ne
                   ))
             )
           )
-          const pinger = write(JSON.stringify({ type: "ping" })).pipe(
-            Effect.ignore,
-            Effect.repeat(Schedule.spaced(settings.pingInterval)),
-            Effect.delay(settings.pingInterval)
-          )
+          // any frame, the pong included, proves the socket alive; one that hears nothing within
+          // `pongTimeout` of a ping is black-holed: dropped, so the loop opens the next one
+          const pinger = Effect.gen(function*() {
+            while (true) {
+              yield* Effect.sleep(settings.pingInterval)
+              heard = false
+              yield* Effect.ignore(write(JSON.stringify({ type: "ping" })))
+              yield* Effect.sleep(settings.pongTimeout)
+              if (!heard) {
+                yield* Effect.logWarning(
+                  `zelai: nothing heard within ${Duration.format(settings.pongTimeout)} of a ping; dropping the socket`
+                )
+                return socket?.terminate()
+              }
+            }
+          })
 
           const onAuthenticated = Effect.gen(function*() {
             currentWrite = write
@@ -363,6 +378,7 @@ export const make = (settings: ConnectionSettings): Effect.Effect<Connection, ne
           // a delivery) runs in a fiber of a set that closes with the connection. Nothing thrown escapes.
           const afterFrame = yield* FiberSet.runtime(yield* FiberSet.make<void>())<never>()
           const onFrame = (raw: string | Uint8Array): void => {
+            heard = true
             let after: Effect.Effect<void> | undefined
             try {
               after = handle(raw)
