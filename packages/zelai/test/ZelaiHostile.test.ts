@@ -163,4 +163,33 @@ describe("ZelAI client against a hostile server", () => {
       assert.isAtLeast(server.sockets.length, 2)
       assert.strictEqual(server.received.filter((f) => f.type === "get_settings").length, 2, "written on each socket")
     }))
+
+  it.scopedLive("a flood of malformed frames: a few warnings, then their count in one line; the call on the same socket is answered", () => {
+    const logs = capture()
+    return Effect.gen(function*() {
+      const server = yield* hostileWs
+      server.onFrame = (ws, frame) => {
+        if (frame.type !== "get_settings") return
+        for (let i = 0; i < 5_000; i++) ws.send(i % 2 === 0 ? `{"type": "progress", broken ${i}` : JSON.stringify({ type: "llm_chunk", data: {} }))
+        ws.send(JSON.stringify({ type: "settings_response", requestId: frame.requestId, data: { settings: { status: "active", rateLimits: {} } } }))
+      }
+      const zelai = yield* clientOn(server.url)
+      assert.strictEqual((yield* zelai.settings).status, "active")
+      const warnings = logs.lines.filter((l) => l.startsWith("WARN") && l.includes("malformed server frame"))
+      assert.isAtLeast(warnings.length, 1)
+      assert.isAtMost(warnings.length, 10)
+    }).pipe(
+      Effect.scoped,
+      Effect.zipRight(Effect.sync(() => {
+        // the client's scope has closed: the count of the suppressed ones was written
+        const summary = logs.lines.find((l) => /skipped \d+ malformed server frames/.test(l))
+        assert.isDefined(summary, logs.lines.slice(0, 20).join("\n"))
+        const counted = Number(/skipped (\d+) malformed/.exec(summary!)![1])
+        const warned = logs.lines.filter((l) => l.includes("skipped a malformed server frame")).length
+        assert.strictEqual(counted + warned, 5_000)
+      })),
+      Effect.provide(logs.layer),
+      Logger.withMinimumLogLevel(LogLevel.All)
+    )
+  })
 })
