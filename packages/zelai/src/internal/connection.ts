@@ -11,6 +11,9 @@
  * - A frame other than an LLM chunk or a progress report that carries the API key (a server echoing what
  *   it was sent) is read with the key replaced by `<redacted>`, so no error or log line holds it.
  *
+ * - Malformed frames are skipped with a warning each, at most 5 warnings per 10 s; the rest are counted
+ *   and their number logged in one line when the next 10 s start or the connection ends.
+ *
  * Nothing is buffered without a bound:
  * - at most `maxInFlight` requests are registered at once; one more fails at once with
  *   `ZelaiRequestError { reason: "ConcurrentLimit", code: "CLIENT_MAX_IN_FLIGHT" }` (retryable: core's
@@ -147,6 +150,10 @@ export const makeRequestId: Effect.Effect<string> = Effect.gen(function*() {
   return `req_${now}_${counter.toString(36)}${random.toString(36)}`
 })
 
+/** Warnings about skipped frames per interval, at most (the rest are counted). */
+const skipWarningLimit = 5
+const skipWarningInterval = 10_000
+
 /** Whether a frame ends its request (nothing more comes for it). */
 const isTerminal = (frame: ZelaiProtocol.ServerFrame): boolean =>
   frame._tag === "Complete" || frame._tag === "SettingsResponse" || frame._tag === "Error"
@@ -190,6 +197,39 @@ export const make = (settings: ConnectionSettings): Effect.Effect<Connection, ne
     let terminal: SogniError.SogniError | undefined
     let connectionNumber = 0
     let currentWrite: ((text: string) => Effect.Effect<void>) | undefined
+
+    // skipped frames: a warning each, at most `skipWarningLimit` per `skipWarningInterval`, then their count
+    // in one line (when the next interval starts, or the connection ends): a server pouring garbage does
+    // not pour log lines too
+    let warnWindowStart = Number.NEGATIVE_INFINITY
+    let warnedInWindow = 0
+    let suppressed = 0
+    const flushSuppressed = Effect.suspend(() => {
+      if (suppressed === 0) return Effect.void
+      const count = suppressed
+      suppressed = 0
+      return Effect.logWarning(`zelai: skipped ${count} malformed server frames (warnings suppressed)`)
+    })
+    const reportSkip = (reason: string, text: string): Effect.Effect<void> =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        let summary: Effect.Effect<void> = Effect.void
+        if (now - warnWindowStart >= skipWarningInterval) {
+          summary = flushSuppressed
+          warnWindowStart = now
+          warnedInWindow = 0
+        }
+        if (warnedInWindow >= skipWarningLimit) {
+          suppressed++
+          return summary
+        }
+        warnedInWindow++
+        return Effect.zipRight(
+          summary,
+          Effect.logWarning(`zelai: skipped a malformed server frame (${reason})`).pipe(
+            Effect.annotateLogs({ frame: text.slice(0, 200) })
+          )
+        )
+      })
 
     const failAll = (error: SogniError.SogniError) =>
       Effect.sync(() => {
@@ -337,9 +377,7 @@ export const make = (settings: ConnectionSettings): Effect.Effect<Connection, ne
             }
             switch (frame._tag) {
               case "Skip":
-                return Effect.logWarning(`zelai: skipped a malformed server frame (${frame.reason})`).pipe(
-                  Effect.annotateLogs({ frame: text.slice(0, 200) })
-                )
+                return reportSkip(frame.reason, text)
               case "AuthSuccess":
                 if (authenticated) return undefined
                 authenticated = true
@@ -420,6 +458,7 @@ export const make = (settings: ConnectionSettings): Effect.Effect<Connection, ne
           return ended._tag === "Closed" ? new Closed({ code: ended.code, authenticated }) : ended
         })
       ).pipe(
+        Effect.ensuring(flushSuppressed),
         Effect.ensuring(Effect.sync(() => {
           currentWrite = undefined
           for (const p of pending.values()) {
