@@ -270,4 +270,29 @@ describe("hosted chat against a hostile server", () => {
       for (const line of logs.lines) assert.notInclude(line, API_KEY)
     }).pipe(Effect.provide(logs.layer), Logger.withMinimumLogLevel(LogLevel.All))
   })
+
+  it.scopedLive("a flood of malformed chunks: a few warnings, then their count in one line; the answer is whole", () => {
+    const logs = capture()
+    return Effect.gen(function*() {
+      const server = yield* makeHostileHttp
+      server.handle = (_req, res) => {
+        sse(res)
+        let garbage = ""
+        for (let i = 0; i < 5_000; i++) garbage += `data: {"broken ${i}\n\n`
+        res.write(chunk("still "))
+        res.write(garbage)
+        res.write(chunk("here"))
+        res.write(finishing)
+        res.end("data: [DONE]\n\n")
+      }
+      const hosted = yield* hostedOn(server.url)
+      assert.strictEqual(textOf(yield* Stream.runCollect(hosted.stream(request))), "still here")
+      const warned = logs.lines.filter((l) => l.includes("skipped a malformed hosted chat chunk")).length
+      assert.isAtLeast(warned, 1)
+      assert.isAtMost(warned, 10)
+      const summary = logs.lines.find((l) => /skipped \d+ more malformed hosted chat chunks/.test(l))
+      assert.isDefined(summary, logs.lines.slice(0, 20).join("\n"))
+      assert.strictEqual(Number(/skipped (\d+) more/.exec(summary!)![1]) + warned, 5_000)
+    }).pipe(Effect.provide(logs.layer), Logger.withMinimumLogLevel(LogLevel.All))
+  })
 })
