@@ -169,6 +169,7 @@ export interface HostedChatService {
    * Ends at `[DONE]` (the HTTP response is closed then, whether or not the server ends it). Interrupting
    * the stream closes the HTTP response. Fails with `SogniTransportError` `Closed` if it ends before `[DONE]`,
    * and with `SogniTransportError` `Timeout` if the server is silent for longer than `options.idleTimeout`.
+   * Malformed chunks are skipped: a warning for each of the first five, then their count in one line.
    */
   readonly stream: (request: HostedChatRequest, options?: HostedStreamOptions) => Stream.Stream<HostedChunk, HostedChatError>
   /**
@@ -338,6 +339,8 @@ const streamOf = (
     let splitter = ThinkSplitter.initial
     let id = ""
     let done = false
+    /** Malformed chunks skipped so far. */
+    let skipped = 0
     // role, finish reason, usage and tool calls fold exactly as socket chat's jobTokens do
     let acc = ChunkAccumulator.empty
     const textChunks = (out: ThinkSplitter.Output): Array<HostedChunk> => {
@@ -414,7 +417,10 @@ const streamOf = (
         }
         const decoded = decodeChunk(frame.data)
         if (Either.isLeft(decoded)) {
-          return Effect.as(Effect.logWarning("sogni: skipped a malformed hosted chat chunk"), [])
+          // a warning for each of the first few; the rest are counted and reported once, at the end
+          return ++skipped <= skipWarningLimit
+            ? Effect.as(Effect.logWarning("sogni: skipped a malformed hosted chat chunk"), [])
+            : Effect.succeed([])
         }
         return Effect.succeed(onChunk(decoded.right))
       }),
@@ -425,9 +431,17 @@ const streamOf = (
         done
           ? Stream.empty
           : Stream.fail(new SogniError.SogniTransportError({ reason: "Closed", message: "the hosted chat stream ended before [DONE]" }))
+      )),
+      Stream.ensuring(Effect.suspend(() =>
+        skipped > skipWarningLimit
+          ? Effect.logWarning(`sogni: skipped ${skipped - skipWarningLimit} more malformed hosted chat chunks (warnings suppressed)`)
+          : Effect.void
       ))
     )
   }))
+
+/** Warnings about malformed chunks per stream, at most (the rest are counted in one line). */
+const skipWarningLimit = 5
 
 /**
  * Builds the service on core's `SogniRest`.
