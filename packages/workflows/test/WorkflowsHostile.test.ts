@@ -213,4 +213,25 @@ describe("Workflows against a hostile server", () => {
       assert.strictEqual(record.status, "paused_for_review")
       assert.strictEqual(record.events?.[0]?.status, "paused_for_review")
     }))
+
+  it.scopedLive("a flood of malformed frames: a few warnings, then their count in one line; every event arrives", () => {
+    const logs = capture()
+    return Effect.gen(function*() {
+      const server = yield* makeHostileHttp
+      server.handle = (_req, res) => {
+        sse(res)
+        let garbage = ""
+        for (let i = 0; i < 5_000; i++) garbage += `data: {"broken ${i}\n\n`
+        res.end(event(1) + garbage + last(2))
+      }
+      const workflows = yield* workflowsOn(server.url)
+      assert.deepStrictEqual(ids(yield* Stream.runCollect(workflows.streamEvents("wf_1"))), ["1", "2"])
+      const warned = logs.lines.filter((l) => l.includes("skipped a malformed event frame")).length
+      assert.isAtLeast(warned, 1)
+      assert.isAtMost(warned, 10)
+      const summary = logs.lines.find((l) => /skipped \d+ more malformed event frames/.test(l))
+      assert.isDefined(summary, logs.lines.slice(0, 20).join("\n"))
+      assert.strictEqual(Number(/skipped (\d+) more/.exec(summary!)![1]) + warned, 5_000)
+    }).pipe(Effect.provide(logs.layer), Logger.withMinimumLogLevel(LogLevel.All))
+  })
 })
