@@ -5,8 +5,9 @@
  * survives dropped connections: it opens a connection from a cursor (the caller turns it into
  * `Last-Event-ID` or `?after=`), decodes each frame's `data` with a `Schema` (a malformed frame is logged
  * and skipped, never fatal: a warning for each of the first five, then their count in one line at the
- * end), drops events it already delivered, and ends after the terminal event. When a connection breaks (reset, retryable status, silence beyond `idleTimeout`, a clean close before the
- * terminal event) it waits as core's {@link RetryPolicy} says and opens the next one from the cursor.
+ * end), drops events it already delivered, and ends after the terminal event. When a connection breaks
+ * (reset, retryable status, silence beyond `idleTimeout`, a clean close before the terminal event) it
+ * waits as core's {@link RetryPolicy} says and opens the next one from the cursor.
  *
  * The reconnect budget:
  *
