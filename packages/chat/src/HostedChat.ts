@@ -46,6 +46,7 @@ import * as Sse from "@effect-sogni/core/Sse"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
@@ -137,14 +138,40 @@ export interface ToolExecution {
 }
 
 /**
+ * Options of {@link HostedChatService.stream}.
+ *
+ * @since 0.2.0
+ */
+export interface HostedStreamOptions {
+  /**
+   * Longest silence on the stream (no byte at all, heartbeat comments included) before it fails with
+   * `SogniTransportError` `Timeout` and closes the response. Default {@link defaultStreamIdleTimeout}.
+   */
+  readonly idleTimeout?: Duration.DurationInput | undefined
+}
+
+/**
+ * The default `idleTimeout` of a hosted stream: 300 seconds, the bound of a whole non-streaming call
+ * (chat.md §13), so a stream is never given up on sooner than the same answer asked for in one piece.
+ *
+ * @since 0.2.0
+ */
+export const defaultStreamIdleTimeout: Duration.Duration = Duration.seconds(300)
+
+/**
  * The service.
  *
  * @since 0.1.0
  */
 export interface HostedChatService {
   readonly complete: (request: HostedChatRequest) => Effect.Effect<HostedCompletion, HostedChatError>
-  /** Interrupting the stream closes the HTTP response. Fails with `SogniTransportError` `Closed` if it ends before `[DONE]`. */
-  readonly stream: (request: HostedChatRequest) => Stream.Stream<HostedChunk, HostedChatError>
+  /**
+   * Ends at `[DONE]` (the HTTP response is closed then, whether or not the server ends it). Interrupting
+   * the stream closes the HTTP response. Fails with `SogniTransportError` `Closed` if it ends before `[DONE]`,
+   * and with `SogniTransportError` `Timeout` if the server is silent for longer than `options.idleTimeout`.
+   * Malformed chunks are skipped: a warning for each of the first five, then their count in one line.
+   */
+  readonly stream: (request: HostedChatRequest, options?: HostedStreamOptions) => Stream.Stream<HostedChunk, HostedChatError>
   /**
    * `POST /v1/creative-agent/tools/execute`. Arguments of a catalog tool are validated first with core's
    * `PlatformTools` (the protocol's schemas): a refusal is a `PlatformToolArgumentError` naming the field
@@ -300,13 +327,20 @@ interface Hosted {
   readonly maxEventBytes: number
 }
 
-const streamOf = ({ appSource, maxEventBytes, rest }: Hosted, request: HostedChatRequest): Stream.Stream<HostedChunk, HostedChatError> =>
+const streamOf = (
+  { appSource, maxEventBytes, rest }: Hosted,
+  request: HostedChatRequest,
+  options: HostedStreamOptions
+): Stream.Stream<HostedChunk, HostedChatError> =>
   Stream.unwrap(Effect.gen(function*() {
     const body = yield* toWire(request, { appSource, stream: true })
+    const idle = Duration.decode(options.idleTimeout ?? defaultStreamIdleTimeout)
     const started = yield* Clock.currentTimeMillis
     let splitter = ThinkSplitter.initial
     let id = ""
     let done = false
+    /** Malformed chunks skipped so far. */
+    let skipped = 0
     // role, finish reason, usage and tool calls fold exactly as socket chat's jobTokens do
     let acc = ChunkAccumulator.empty
     const textChunks = (out: ThinkSplitter.Output): Array<HostedChunk> => {
@@ -360,12 +394,22 @@ const streamOf = ({ appSource, maxEventBytes, rest }: Hosted, request: HostedCha
       return out
     }
     const events = Sse.frames(
-      rest.stream("rest", "/v1/chat/completions", { ...chatCall, method: "POST", json: body }),
+      rest.stream("rest", "/v1/chat/completions", { ...chatCall, method: "POST", json: body }).pipe(
+        // core reads a streamed body without a timeout: a server gone silent is given up on here
+        Stream.timeoutFail(
+          () =>
+            new SogniError.SogniTransportError({
+              reason: "Timeout",
+              message: `the hosted chat stream was silent for ${Duration.format(idle)} (idleTimeout)`
+            }),
+          idle
+        )
+      ),
       maxEventBytes
     )
     return events.pipe(
       Stream.mapError(fromApiError),
-      Stream.mapConcatEffect((frame): Effect.Effect<Array<HostedChunk>> => {
+      Stream.mapEffect((frame): Effect.Effect<Array<HostedChunk>> => {
         if (done || frame.data === undefined) return Effect.succeed([])
         if (frame.data.trim() === "[DONE]") {
           done = true
@@ -373,17 +417,31 @@ const streamOf = ({ appSource, maxEventBytes, rest }: Hosted, request: HostedCha
         }
         const decoded = decodeChunk(frame.data)
         if (Either.isLeft(decoded)) {
-          return Effect.as(Effect.logWarning("sogni: skipped a malformed hosted chat chunk"), [])
+          // a warning for each of the first few; the rest are counted and reported once, at the end
+          return ++skipped <= skipWarningLimit
+            ? Effect.as(Effect.logWarning("sogni: skipped a malformed hosted chat chunk"), [])
+            : Effect.succeed([])
         }
         return Effect.succeed(onChunk(decoded.right))
       }),
+      // [DONE] ends the stream: the response is closed without waiting for the server to end it
+      Stream.takeUntil(() => done),
+      Stream.mapConcat((chunks) => chunks),
       Stream.concat(Stream.suspend(() =>
         done
           ? Stream.empty
           : Stream.fail(new SogniError.SogniTransportError({ reason: "Closed", message: "the hosted chat stream ended before [DONE]" }))
+      )),
+      Stream.ensuring(Effect.suspend(() =>
+        skipped > skipWarningLimit
+          ? Effect.logWarning(`sogni: skipped ${skipped - skipWarningLimit} more malformed hosted chat chunks (warnings suppressed)`)
+          : Effect.void
       ))
     )
   }))
+
+/** Warnings about malformed chunks per stream, at most (the rest are counted in one line). */
+const skipWarningLimit = 5
 
 /**
  * Builds the service on core's `SogniRest`.
@@ -435,7 +493,7 @@ export const make: Effect.Effect<HostedChatService, never, SogniRest.SogniRest |
             body: raw
           }
         }),
-      stream: (request) => streamOf({ rest, appSource, maxEventBytes }, request),
+      stream: (request, options = {}) => streamOf({ rest, appSource, maxEventBytes }, request, options),
       executeTool: (tool, args, options = {}) =>
         Effect.gen(function*() {
           if (typeof tool !== "string" || tool.trim().length === 0) {
@@ -494,8 +552,10 @@ export const complete = (request: HostedChatRequest): Effect.Effect<HostedComple
   Effect.flatMap(HostedChat, (s) => s.complete(request))
 
 /** @since 0.1.0 */
-export const stream = (request: HostedChatRequest): Stream.Stream<HostedChunk, HostedChatError, HostedChat> =>
-  Stream.unwrap(Effect.map(HostedChat, (s) => s.stream(request)))
+export const stream = (
+  request: HostedChatRequest,
+  options?: HostedStreamOptions
+): Stream.Stream<HostedChunk, HostedChatError, HostedChat> => Stream.unwrap(Effect.map(HostedChat, (s) => s.stream(request, options)))
 
 /** @since 0.1.0 */
 export const executeTool = (

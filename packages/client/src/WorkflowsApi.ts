@@ -19,6 +19,7 @@ import { iterate } from "./internal/streams.js"
 import type {
   CreativeWorkflowEvent,
   CreativeWorkflowRecord,
+  CreativeWorkflowStatus,
   CreativeWorkflowSseEvent,
   ListWorkflowTemplatesOptions,
   ReplayRecordSummary,
@@ -100,9 +101,12 @@ const toTemplate = (t: Workflow.WorkflowTemplate): WorkflowTemplate =>
 let waitingReasonGuard: ((u: unknown) => u is Workflow.WaitingReason) | undefined
 const isWaitingReason = (u: unknown): u is Workflow.WaitingReason => (waitingReasonGuard ??= Schema.is(Workflow.WaitingReason))(u)
 
-/** A record as the official type: a waiting reason this SDK does not know reads as `other`. */
+/**
+ * A record as the official type: a waiting reason this SDK does not know reads as `other`; a status it
+ * does not know is passed on as sent (the official type names the known statuses, its code passes any).
+ */
 const record = (r: Workflow.WorkflowRecord): CreativeWorkflowRecord => {
-  const { waitingReason, ...rest } = r
+  const { waitingReason, ...rest } = r as Omit<Workflow.WorkflowRecord, "status"> & { readonly status?: CreativeWorkflowStatus }
   return waitingReason === undefined ? rest : { ...rest, waitingReason: isWaitingReason(waitingReason) ? waitingReason : "other" }
 }
 
@@ -227,7 +231,8 @@ export class WorkflowsApi extends Emitter<NoEvents> {
   /** The event history. */
   async events(workflowId: string, options?: CallOptions): Promise<ReadonlyArray<CreativeWorkflowEvent>> {
     const events = await this.run((w) => w.events(workflowId), options?.signal)
-    return events.map((e): CreativeWorkflowEvent => encodeEvent(e))
+    // a status this SDK does not know is passed on as sent, as the official client does
+    return events.map((e) => encodeEvent(e) as CreativeWorkflowEvent)
   }
 
   /**

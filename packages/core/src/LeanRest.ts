@@ -229,7 +229,7 @@ export const make: Effect.Effect<
         if (settled) return
         const status = answer.status
         if (status >= 200 && status < 300) return settle(readBody(url, enveloped, answer.text, decode))
-        const error = RestClient.errorOfResponse("GET", url, status, answer.text, answer.headers(), clock.unsafeCurrentTimeMillis())
+        const error = RestClient.errorOfResponse("GET", url, status, answer.text, answer.headers(), clock.unsafeCurrentTimeMillis(), headers)
         if (error._tag === "SogniAuthenticationError") {
           cached = undefined
           track(auth.invalidate("InvalidCredentials", { ifSent: headers }), () => {})

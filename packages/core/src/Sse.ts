@@ -4,9 +4,10 @@
  * {@link resumable} reads an event log over SSE (chat runs, chat.md §15.3; workflows, workflows.md §8) and
  * survives dropped connections: it opens a connection from a cursor (the caller turns it into
  * `Last-Event-ID` or `?after=`), decodes each frame's `data` with a `Schema` (a malformed frame is logged
- * and skipped, never fatal), drops events it already delivered, and ends after the terminal event. When a
- * connection breaks (reset, retryable status, silence beyond `idleTimeout`, a clean close before the
- * terminal event) it waits as core's {@link RetryPolicy} says and opens the next one from the cursor.
+ * and skipped, never fatal: a warning for each of the first five, then their count in one line at the
+ * end), drops events it already delivered, and ends after the terminal event. When a connection breaks
+ * (reset, retryable status, silence beyond `idleTimeout`, a clean close before the terminal event) it
+ * waits as core's {@link RetryPolicy} says and opens the next one from the cursor.
  *
  * The reconnect budget:
  *
@@ -380,6 +381,8 @@ export const resumable = <A, I, C, E, E2, R>(
     /** When the current run of drops without a new event began. */
     let dropsSince: number | undefined
     let heard = false
+    /** Malformed frames skipped so far. */
+    let skipped = 0
 
     const onFrame = (frame: Frame): Effect.Effect<ReadonlyArray<A>> => {
       heard = true
@@ -387,10 +390,13 @@ export const resumable = <A, I, C, E, E2, R>(
       const decoded = decode(frame.data ?? "")
       if (Either.isLeft(decoded)) {
         if (options.skip !== undefined) cursor = options.skip(cursor, frame)
-        return Effect.as(
-          Effect.logWarning(`sogni: ${options.label}: skipped a malformed event frame (id ${frame.id ?? "none"})`),
-          []
-        )
+        // a warning for each of the first few; the rest are counted and reported once, at the end
+        return ++skipped <= skipWarningLimit
+          ? Effect.as(
+            Effect.logWarning(`sogni: ${options.label}: skipped a malformed event frame (id ${frame.id ?? "none"})`),
+            []
+          )
+          : Effect.succeed([])
       }
       const next = options.advance(cursor, decoded.right, frame)
       if (Option.isNone(next)) return Effect.succeed([])
@@ -461,5 +467,15 @@ export const resumable = <A, I, C, E, E2, R>(
         })
       )
 
-    return loop()
+    return Stream.ensuring(
+      loop(),
+      Effect.suspend(() =>
+        skipped > skipWarningLimit
+          ? Effect.logWarning(`sogni: ${options.label}: skipped ${skipped - skipWarningLimit} more malformed event frames (warnings suppressed)`)
+          : Effect.void
+      )
+    )
   })
+
+/** Warnings about malformed frames per reader, at most (the rest are counted in one line at its end). */
+const skipWarningLimit = 5

@@ -18,6 +18,8 @@
  * - Every wait is bounded: `requestTimeout` (listing routes), `generateTimeout` (a whole non-streaming
  *   generation, once its turn came), `firstEventTimeout` (a stream's response and first event: model
  *   loading happens here), `idleTimeout` (silence between events), `queueTimeout`.
+ * - Every body is bounded: a JSON answer, or one event of a stream, larger than `maxResponseBytes`
+ *   (default 32 MiB, core's) fails with `SogniDecodeError` reason `TooLarge` and its connection is closed.
  * - An answer that is empty is a failure (`EmptyResponse`): Sage answers HTTP 200 with `""` when the
  *   provider call failed. `emptyResponse: "allow"` turns that off.
  *
@@ -39,6 +41,7 @@
  * @since 0.2.0
  */
 import { RetryPolicy, SogniError } from "@effect-sogni/core"
+import * as Sse from "@effect-sogni/core/Sse"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Context from "effect/Context"
@@ -68,7 +71,8 @@ export const defaults = {
   concurrency: 1,
   queueCapacity: 32,
   emptyResponse: "fail" as "fail" | "allow",
-  images: "base64" as SageWire.ImageEncoding
+  images: "base64" as SageWire.ImageEncoding,
+  maxResponseBytes: Sse.defaultMaxEventBytes
 } as const
 
 /**
@@ -99,6 +103,11 @@ export interface SageClientOptions {
   readonly emptyResponse?: "fail" | "allow" | undefined
   /** Image encoding on the wire: raw base64 (default, read by S1 and S2) or the data URL (D). */
   readonly images?: SageWire.ImageEncoding | undefined
+  /**
+   * Largest JSON answer, and largest single event of a stream, read into memory (default 32 MiB); a larger
+   * one fails with `SogniDecodeError` reason `TooLarge`.
+   */
+  readonly maxResponseBytes?: number | undefined
   /** Retries of the listing calls (core's policy; `false`: none). Generations are never retried. */
   readonly retry?: Partial<RetryPolicy.Options> | false | undefined
 }
@@ -161,6 +170,7 @@ export const make = (options: SageClientOptions = {}): Effect.Effect<SageClientS
     const problems = [
       positiveInt("concurrency", options.concurrency ?? defaults.concurrency),
       positiveInt("queueCapacity", options.queueCapacity ?? defaults.queueCapacity),
+      positiveInt("maxResponseBytes", options.maxResponseBytes ?? defaults.maxResponseBytes),
       options.provider === undefined || SageWire.providers.includes(options.provider) ? undefined : `provider must be one of ${SageWire.providers.join(", ")}`
     ].filter((p): p is string => p !== undefined)
     let routeBase = ""
@@ -179,6 +189,7 @@ export const make = (options: SageClientOptions = {}): Effect.Effect<SageClientS
     const queueTimeout = Duration.decode(options.queueTimeout ?? defaults.queueTimeout)
     const capacity = options.queueCapacity ?? defaults.queueCapacity
     const emptyResponse = options.emptyResponse ?? defaults.emptyResponse
+    const maxBytes = options.maxResponseBytes ?? defaults.maxResponseBytes
     const wireDefaults = { provider: options.provider ?? defaults.provider, images: options.images ?? defaults.images }
     const retry = options.retry === false
       ? undefined
@@ -216,7 +227,7 @@ export const make = (options: SageClientOptions = {}): Effect.Effect<SageClientS
     const routeOf = (name: string) => `/sage_llm/${name}`
 
     const get = (name: string, force: boolean | undefined) =>
-      http.json("GET", `${url(name)}${force === true ? "?force=true" : ""}`, routeOf(name), undefined, { timeout: requestTimeout, retry }).pipe(
+      http.json("GET", `${url(name)}${force === true ? "?force=true" : ""}`, routeOf(name), undefined, { timeout: requestTimeout, retry, maxBytes }).pipe(
         Effect.withSpan(`SageClient.${name}`, { kind: "client", captureStackTrace: false })
       )
 
@@ -231,7 +242,7 @@ export const make = (options: SageClientOptions = {}): Effect.Effect<SageClientS
         const body = yield* checked(request, vision)
         const route = routeOf(name)
         const answer = yield* Effect.scoped(
-          Effect.zipRight(slot(route), http.json("POST", url(name), route, body, { timeout: generateTimeout, retry: undefined }))
+          Effect.zipRight(slot(route), http.json("POST", url(name), route, body, { timeout: generateTimeout, retry: undefined, maxBytes }))
         )
         const result = SageWire.readGenerate(answer)
         if (emptyResponse === "fail" && result.text.trim().length === 0) {
@@ -261,7 +272,7 @@ export const make = (options: SageClientOptions = {}): Effect.Effect<SageClientS
         const body = yield* checked(request, vision)
         const route = routeOf(name)
         yield* slot(route)
-        const payloads = yield* http.sse(url(name), route, body, { firstEvent, idle })
+        const payloads = yield* http.sse(url(name), route, body, { firstEvent, idle, maxBytes })
         const inputs = Stream.concat(
           Stream.mapConcat(payloads, (p): ReadonlyArray<SageWire.WireEvent | "Close"> => SageWire.parseEvent(p)),
           Stream.make("Close" as const)

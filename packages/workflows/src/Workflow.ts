@@ -30,6 +30,18 @@ export const WorkflowStatus = Protocol.CreativeWorkflowStatus
 /** @since 0.1.0 */
 export type WorkflowStatus = Protocol.CreativeWorkflowStatus
 
+/**
+ * A workflow status as read from the server: one of {@link WorkflowStatus}, or a status this SDK does not
+ * know yet, kept as sent (workflows.md §5: the status is an open string, so an event or a record that
+ * carries a new one is read, not refused).
+ *
+ * @since 0.2.0
+ */
+export type WireWorkflowStatus = WorkflowStatus | (string & {})
+
+/** Any string, typed as {@link WireWorkflowStatus} (the known statuses stay visible to editors). */
+const WireWorkflowStatus: Schema.Schema<WireWorkflowStatus, string> = Schema.String
+
 const TERMINAL: ReadonlySet<string> = Protocol.creativeWorkflowTerminalStatuses
 
 /**
@@ -121,7 +133,7 @@ export const WorkflowEvent = Schema.transform(
     workflowId: Schema.optional(Schema.String),
     type: Schema.optional(Schema.String),
     event: Schema.optional(Schema.String),
-    status: Schema.optional(WorkflowStatus),
+    status: Schema.optional(WireWorkflowStatus),
     message: Schema.optional(Schema.String),
     timestamp: Schema.optional(Timestamp),
     data: Schema.optional(Schema.Unknown)
@@ -131,7 +143,7 @@ export const WorkflowEvent = Schema.transform(
     sequence: Schema.optional(Schema.Number),
     workflowId: Schema.optional(Schema.String),
     type: Schema.String,
-    status: Schema.optional(WorkflowStatus),
+    status: Schema.optional(WireWorkflowStatus),
     message: Schema.optional(Schema.String),
     timestamp: Schema.optional(Timestamp),
     data: Schema.optional(Schema.Unknown)
@@ -177,7 +189,7 @@ export type WorkflowStep = typeof WorkflowStep.Type
  */
 export const WorkflowRecord = Schema.Struct({
   workflowId: Schema.String,
-  status: Schema.optional(WorkflowStatus),
+  status: Schema.optional(WireWorkflowStatus),
   title: Schema.optional(Schema.String),
   safeContentFilter: Schema.optional(Schema.Boolean),
   waitingReason: Schema.optional(Schema.String),

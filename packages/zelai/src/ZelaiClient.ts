@@ -6,7 +6,9 @@
  *   and only ever leaves in the `auth` frame and the CDN's `Authorization` header.
  * - The socket opens on the first call, authenticates with `auth` as its first frame, pings every
  *   `pingInterval`, and reconnects after a drop on core's reconnect schedule (`reconnectBase · 2ⁿ` capped
- *   at `reconnectCap`, with jitter).
+ *   at `reconnectCap`, with jitter). A socket on which nothing at all (not even the `pong`) arrives within
+ *   `pongTimeout` of a ping is taken for dead (a black-holed connection) and dropped, so the calls move to
+ *   the next one instead of each waiting out its own timeout on it.
  * - A generation is never sent twice: if the socket dies while it runs, it either gets its answer on the
  *   next socket or fails with `ZelaiConnectionLost` carrying its `requestId` ("may have been billed").
  * - A refused key (`AUTH_ERROR`) fails every waiting call at once and every later one immediately.
@@ -32,7 +34,9 @@
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { RetryPolicy, SogniError } from "@effect-sogni/core"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
@@ -78,6 +82,8 @@ export const defaults = {
   settingsTimeout: Duration.seconds(30),
   /** Keepalive: a JSON `ping` this often while authenticated. */
   pingInterval: Duration.seconds(30),
+  /** A socket that hears nothing within this long after a ping is dropped and replaced. */
+  pongTimeout: Duration.seconds(10),
   /** First reconnect delay; doubles per failed attempt. */
   reconnectBase: Duration.seconds(1),
   /** Largest reconnect delay. */
@@ -102,7 +108,12 @@ export const defaults = {
    * dropped (a later one supersedes it) and any other frame fails the request with `ZelaiRequestError`
    * `Overflow` (code `CLIENT_BUFFER_FULL`) and cancels it.
    */
-  frameBufferCapacity: 4096
+  frameBufferCapacity: 4096,
+  /**
+   * Largest file {@link ZelaiClientService.download} reads into memory (1 GiB, core's `maxDownloadBytes`);
+   * a larger one fails with `SogniDecodeError` `TooLarge` and its connection is closed.
+   */
+  maxDownloadBytes: 1024 * 1024 * 1024
 } as const
 
 /**
@@ -122,6 +133,7 @@ export interface Options {
   readonly streamTimeout?: Duration.DurationInput | undefined
   readonly settingsTimeout?: Duration.DurationInput | undefined
   readonly pingInterval?: Duration.DurationInput | undefined
+  readonly pongTimeout?: Duration.DurationInput | undefined
   readonly reconnectBase?: Duration.DurationInput | undefined
   readonly reconnectCap?: Duration.DurationInput | undefined
   readonly reconnectJitter?: number | undefined
@@ -131,6 +143,7 @@ export interface Options {
   readonly maxPromptLength?: number | undefined
   readonly maxInFlight?: number | undefined
   readonly frameBufferCapacity?: number | undefined
+  readonly maxDownloadBytes?: number | undefined
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -258,6 +271,7 @@ export const resolve = (options: Options): Either.Either<Connection.ConnectionSe
   readonly settingsTimeout: Duration.Duration
   readonly downloadTimeout: Duration.Duration
   readonly maxPromptLength: number
+  readonly maxDownloadBytes: number
 }, SogniError.SogniInvalidRequest> => {
   const key = Redacted.value(options.apiKey)
   if (!key.startsWith(ZelaiProtocol.KEY_PREFIX) || key.length === ZelaiProtocol.KEY_PREFIX.length) {
@@ -273,6 +287,7 @@ export const resolve = (options: Options): Either.Either<Connection.ConnectionSe
     streamTimeout: options.streamTimeout ?? defaults.streamTimeout,
     settingsTimeout: options.settingsTimeout ?? defaults.settingsTimeout,
     pingInterval: options.pingInterval ?? defaults.pingInterval,
+    pongTimeout: options.pongTimeout ?? defaults.pongTimeout,
     reconnectBase: options.reconnectBase ?? defaults.reconnectBase,
     reconnectCap: options.reconnectCap ?? defaults.reconnectCap,
     resumeGrace: options.resumeGrace ?? defaults.resumeGrace,
@@ -296,7 +311,8 @@ export const resolve = (options: Options): Either.Either<Connection.ConnectionSe
   const counts = {
     maxPromptLength: options.maxPromptLength ?? defaults.maxPromptLength,
     maxInFlight: options.maxInFlight ?? defaults.maxInFlight,
-    frameBufferCapacity: options.frameBufferCapacity ?? defaults.frameBufferCapacity
+    frameBufferCapacity: options.frameBufferCapacity ?? defaults.frameBufferCapacity,
+    maxDownloadBytes: options.maxDownloadBytes ?? defaults.maxDownloadBytes
   }
   for (const [name, value] of Object.entries(counts)) {
     if (!Number.isInteger(value) || value < 1) {
@@ -314,6 +330,7 @@ export const resolve = (options: Options): Either.Either<Connection.ConnectionSe
     streamTimeout: decoded.streamTimeout!,
     settingsTimeout: decoded.settingsTimeout!,
     pingInterval: decoded.pingInterval!,
+    pongTimeout: decoded.pongTimeout!,
     reconnectBase: decoded.reconnectBase!,
     reconnectCap: decoded.reconnectCap!,
     reconnectJitter: jitter,
@@ -321,6 +338,44 @@ export const resolve = (options: Options): Either.Either<Connection.ConnectionSe
     cancelTimeout: decoded.cancelTimeout!,
     downloadTimeout: decoded.downloadTimeout!,
     ...counts
+  })
+}
+
+/**
+ * A response's body, never more than `maxBytes` of it in memory: a larger `content-length` fails before
+ * anything is read, and a body without one stops being read (the connection released) once it passes the
+ * bound.
+ */
+const readBounded = (
+  response: HttpClientResponse.HttpClientResponse,
+  maxBytes: number,
+  tooLarge: () => SogniError.SogniDecodeError
+): Effect.Effect<Uint8Array, HttpClientError.ResponseError | SogniError.SogniDecodeError> => {
+  const declared = Number(response.headers["content-length"])
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    // opening the body and stopping it at once aborts the request
+    return Effect.zipRight(Stream.runDrain(Stream.interruptWhen(response.stream, Effect.void)), Effect.fail(tooLarge()))
+  }
+  return Effect.suspend(() => {
+    const parts: Array<Uint8Array> = []
+    let total = 0
+    // a body-less answer reads as no bytes (as `arrayBuffer` did)
+    const body = Stream.catchAll(response.stream, (e) => (e.reason === "EmptyBody" ? Stream.empty : Stream.fail(e)))
+    return Stream.runForEach(body, (part) => {
+      total += part.byteLength
+      if (total > maxBytes) return Effect.fail(tooLarge())
+      parts.push(part)
+      return Effect.void
+    }).pipe(Effect.map(() => {
+      if (parts.length === 1) return parts[0]!
+      const out = new Uint8Array(total)
+      let at = 0
+      for (const part of parts) {
+        out.set(part, at)
+        at += part.byteLength
+      }
+      return out
+    }))
   })
 }
 
@@ -518,10 +573,14 @@ export const make = (options: Options) =>
               })
             )
           }
-          const bytes = yield* response.arrayBuffer.pipe(
-            Effect.mapError((e) => transport(`download of ${file.kind} ${file.id} broke off: ${e.reason}`, e.cause))
-          )
-          return new Uint8Array(bytes)
+          return yield* readBounded(response, settings.maxDownloadBytes, () =>
+            new SogniError.SogniDecodeError({
+              reason: "TooLarge",
+              message: `download of ${file.kind} ${file.id} is larger than maxDownloadBytes (${settings.maxDownloadBytes} bytes)`,
+              source: url
+            })).pipe(
+              Effect.catchTag("ResponseError", (e) => Effect.fail(transport(`download of ${file.kind} ${file.id} broke off: ${e.reason}`, e.cause)))
+            )
         })
       ).pipe(
         Effect.timeoutFail({

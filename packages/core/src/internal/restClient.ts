@@ -14,7 +14,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
-import type * as Redacted from "effect/Redacted"
+import * as Redacted from "effect/Redacted"
 import * as RetryPolicy from "../RetryPolicy.js"
 import * as SogniConfig from "../SogniConfig.js"
 import * as Issues from "./issues.js"
@@ -247,17 +247,41 @@ export function logRequestFailure(method: string, url: string, error: RestError)
 }
 
 /**
+ * `text` with every credential it carries replaced by `<redacted>`: a server (or a proxy's error page)
+ * may echo the headers it was sent, and an error body ends up in the error's message, `body` and logs.
+ * For a header value `Bearer <token>` the token alone is replaced as well; values under 8 characters are
+ * left alone (too short to be a credential, and replacing them would mangle ordinary text).
+ */
+export function withoutSecrets(
+  text: string,
+  secretHeaders: Readonly<Record<string, Redacted.Redacted<string>>> | undefined
+): string {
+  if (secretHeaders === undefined) return text
+  let out = text
+  for (const name in secretHeaders) {
+    const value = Redacted.value(secretHeaders[name]!)
+    for (const secret of [value, value.replace(/^bearer\s+/i, "")]) {
+      if (secret.length >= 8 && out.includes(secret)) out = out.split(secret).join("<redacted>")
+    }
+  }
+  return out
+}
+
+/**
  * Maps a non-2xx response (its body already read) to the error of the boundary. 401 becomes an
- * `InvalidCredentials` authentication error.
+ * `InvalidCredentials` authentication error. The credentials in `secretHeaders` are taken out of the
+ * body first ({@link withoutSecrets}).
  */
 export function errorOfResponse(
   method: string,
   url: string,
   status: number,
-  text: string,
+  body: string,
   headers: Readonly<Record<string, string>>,
-  nowMillis: number
+  nowMillis: number,
+  secretHeaders?: Readonly<Record<string, Redacted.Redacted<string>>> | undefined
 ): SogniApiError | SogniAuthenticationError {
+  const text = withoutSecrets(body, secretHeaders)
   const parsed = parseErrorBody(status, text, headers["content-type"])
   if (status === 401) {
     return new SogniAuthenticationError({

@@ -188,7 +188,7 @@ const exchange = (
       if (response.status >= 200 && response.status < 300) return { status: response.status, body }
       const text = typeof body === "string" ? body : new TextDecoder().decode(body)
       const now = yield* Clock.currentTimeMillis
-      const error = errorOfResponse(method, shown, response.status, text, response.headers, now)
+      const error = errorOfResponse(method, shown, response.status, text, response.headers, now, ex.secretHeaders)
       if (error._tag === "SogniAuthenticationError") yield* on401
       return yield* error
     }).pipe(
@@ -261,7 +261,7 @@ export const openStream = (
         (e) => e._tag === "SogniDecodeError" ? e : toTransport(e)
       )
       const now = yield* Clock.currentTimeMillis
-      const error = errorOfResponse(method, shown, response.status, text, response.headers, now)
+      const error = errorOfResponse(method, shown, response.status, text, response.headers, now, ex.secretHeaders)
       if (error._tag === "SogniAuthenticationError") yield* on401
       return yield* error
     }).pipe(

@@ -1,17 +1,22 @@
 /**
  * The HTTP side of the Sage client: JSON exchanges and SSE responses over `@effect/platform`'s
  * `HttpClient`, with core's retry policy for the idempotent calls, core's transport and decode errors,
- * and `@effect/experimental`'s `Sse` parser. Core's `SogniRest` is not used: it is bound to Sogni's two
- * hosts and credentials and streams only `GET`s, while Sage is another server, has no credentials, and
- * streams the answer of a `POST`.
+ * and core's SSE frame parser. Core's `SogniRest` is not used: it is bound to Sogni's two hosts and
+ * credentials and streams only `GET`s, while Sage is another server, has no credentials, and streams the
+ * answer of a `POST`.
+ *
+ * Nothing a server sends is held without a bound: a JSON body, or one server-sent event, larger than
+ * `maxBytes` fails with `SogniDecodeError` reason `TooLarge` and the read stops there (the connection is
+ * released).
  *
  * @internal
  */
 import { RetryPolicy, SogniError } from "@effect-sogni/core"
-import * as Sse from "@effect/experimental/Sse"
+import * as Sse from "@effect-sogni/core/Sse"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -45,6 +50,42 @@ const parseJson = (text: string): Option.Option<unknown> => {
   }
 }
 
+const tooLarge = (method: string, route: string, maxBytes: number) =>
+  new SogniError.SogniDecodeError({
+    reason: "TooLarge",
+    message: `the answer to ${method} ${route} is larger than maxResponseBytes (${maxBytes} bytes)`,
+    source: `${method} ${route}`
+  })
+
+/**
+ * A response's body as text, reading at most `maxBytes` of it: a larger `content-length` fails before
+ * anything is read, and a body without one stops being read (the connection released) once it passes
+ * the bound.
+ */
+const boundedText = (
+  response: HttpClientResponse.HttpClientResponse,
+  maxBytes: number,
+  onTooLarge: () => SogniError.SogniDecodeError
+): Effect.Effect<string, HttpClientError.ResponseError | SogniError.SogniDecodeError> => {
+  const declared = Number(response.headers["content-length"])
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    // opening the body and stopping it at once aborts the request
+    return Effect.zipRight(Stream.runDrain(Stream.interruptWhen(response.stream, Effect.void)), Effect.fail(onTooLarge()))
+  }
+  return Effect.suspend(() => {
+    const decoder = new TextDecoder()
+    let text = ""
+    let total = 0
+    const body = Stream.catchAll(response.stream, (e) => (e.reason === "EmptyBody" ? Stream.empty : Stream.fail(e)))
+    return Stream.runForEach(body, (bytes) => {
+      total += bytes.byteLength
+      if (total > maxBytes) return Effect.fail(onTooLarge())
+      text += decoder.decode(bytes, { stream: true })
+      return Effect.void
+    }).pipe(Effect.map(() => text + decoder.decode()))
+  })
+}
+
 /** A failing answer whose body is not JSON: its status and a short excerpt. */
 const plainFailure = (route: string, status: number, text: string) =>
   failureOf(route, status, { success: false, error: text.trim().slice(0, 300) || `HTTP ${status}` })!
@@ -57,18 +98,19 @@ export interface SageHttp {
     url: string,
     route: string,
     body: unknown,
-    options: { readonly timeout: Duration.Duration; readonly retry: RetryPolicy.Options | undefined }
+    options: { readonly timeout: Duration.Duration; readonly retry: RetryPolicy.Options | undefined; readonly maxBytes: number }
   ) => Effect.Effect<unknown, SageClientError>
   /**
    * Opens an SSE answer to a POST within the current scope (closing the scope aborts the request and
    * closes the connection): the `data` payloads, JSON-parsed (malformed ones are logged and skipped).
-   * `firstEvent` bounds the wait for the response and its first payload, `idle` every later silence.
+   * `firstEvent` bounds the wait for the response and its first payload, `idle` every later silence,
+   * `maxBytes` one event (and an error answer's body).
    */
   readonly sse: (
     url: string,
     route: string,
     body: unknown,
-    options: { readonly firstEvent: Duration.Duration; readonly idle: Duration.Duration }
+    options: { readonly firstEvent: Duration.Duration; readonly idle: Duration.Duration; readonly maxBytes: number }
   ) => Effect.Effect<Stream.Stream<unknown, SageClientError>, SageClientError, Scope.Scope>
 }
 
@@ -106,7 +148,9 @@ export const make: Effect.Effect<SageHttp, never, HttpClient.HttpClient> = Effec
   const json: SageHttp["json"] = (method, url, route, body, options) => {
     const once = Effect.scoped(Effect.gen(function*() {
       const response = yield* Effect.mapError(client.execute(request(method, url, body, "application/json")), transport(method, url))
-      const text = yield* Effect.mapError(response.text, transport(method, url))
+      const text = yield* boundedText(response, options.maxBytes, () => tooLarge(method, route, options.maxBytes)).pipe(
+        Effect.catchTag("ResponseError", (e) => Effect.fail(transport(method, url)(e)))
+      )
       const parsed = parseJson(text)
       if (Option.isNone(parsed)) {
         if (response.status >= 400) return yield* Effect.fail(plainFailure(route, response.status, text))
@@ -133,7 +177,7 @@ export const make: Effect.Effect<SageHttp, never, HttpClient.HttpClient> = Effec
       )
       const contentType = (response.headers["content-type"] ?? "").toLowerCase()
       if (response.status >= 300 || !contentType.includes("text/event-stream")) {
-        const text = yield* Effect.orElseSucceed(response.text, () => "")
+        const text = yield* Effect.orElseSucceed(boundedText(response, options.maxBytes, () => tooLarge("POST", route, options.maxBytes)), () => "")
         const parsed = parseJson(text)
         const failure = Option.isSome(parsed) ? failureOf(route, response.status, parsed.value) : undefined
         return yield* Effect.fail(
@@ -142,12 +186,10 @@ export const make: Effect.Effect<SageHttp, never, HttpClient.HttpClient> = Effec
             : new SageError({ reason: "Other", route, status: response.status, message: `expected an event stream, got ${contentType || "no content type"}` }))
         )
       }
-      const events = response.stream.pipe(
-        Stream.mapError(transport("POST", url)),
-        Stream.decodeText(),
-        Stream.pipeThroughChannel(Sse.makeChannel()),
-        Stream.mapEffect((event: Sse.Event): Effect.Effect<Option.Option<unknown>> => {
-          const parsed = parseJson(event.data)
+      const events = Sse.frames(Stream.mapError(response.stream, transport("POST", url)), options.maxBytes).pipe(
+        Stream.filter((frame) => frame.data !== undefined),
+        Stream.mapEffect((frame): Effect.Effect<Option.Option<unknown>> => {
+          const parsed = parseJson(frame.data!)
           return Option.isSome(parsed)
             ? Effect.succeed(parsed)
             : Effect.as(Effect.logDebug(`Sage: skipped a malformed event on ${route}`), Option.none())

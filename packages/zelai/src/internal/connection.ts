@@ -8,6 +8,11 @@
  *   `resumeGrace` to show a frame on the new socket; otherwise it fails with `ZelaiConnectionLost`
  *   (its `requestId`, "may have been billed").
  * - `AUTH_ERROR` ends the connection for good and fails every waiter at once.
+ * - A frame other than an LLM chunk or a progress report that carries the API key (a server echoing what
+ *   it was sent) is read with the key replaced by `<redacted>`, so no error or log line holds it.
+ *
+ * - Malformed frames are skipped with a warning each, at most 5 warnings per 10 s; the rest are counted
+ *   and their number logged in one line when the next 10 s start or the connection ends.
  *
  * Nothing is buffered without a bound:
  * - at most `maxInFlight` requests are registered at once; one more fails at once with
@@ -52,6 +57,8 @@ export interface ConnectionSettings {
   readonly readCoalesce: Duration.Duration
   readonly authTimeout: Duration.Duration
   readonly pingInterval: Duration.Duration
+  /** After a ping, a socket that hears nothing at all within this long is dropped (taken for dead). */
+  readonly pongTimeout: Duration.Duration
   readonly reconnectBase: Duration.Duration
   readonly reconnectCap: Duration.Duration
   readonly reconnectJitter: number
@@ -143,6 +150,10 @@ export const makeRequestId: Effect.Effect<string> = Effect.gen(function*() {
   return `req_${now}_${counter.toString(36)}${random.toString(36)}`
 })
 
+/** Warnings about skipped frames per interval, at most (the rest are counted). */
+const skipWarningLimit = 5
+const skipWarningInterval = 10_000
+
 /** Whether a frame ends its request (nothing more comes for it). */
 const isTerminal = (frame: ZelaiProtocol.ServerFrame): boolean =>
   frame._tag === "Complete" || frame._tag === "SettingsResponse" || frame._tag === "Error"
@@ -186,6 +197,39 @@ export const make = (settings: ConnectionSettings): Effect.Effect<Connection, ne
     let terminal: SogniError.SogniError | undefined
     let connectionNumber = 0
     let currentWrite: ((text: string) => Effect.Effect<void>) | undefined
+
+    // skipped frames: a warning each, at most `skipWarningLimit` per `skipWarningInterval`, then their count
+    // in one line (when the next interval starts, or the connection ends): a server pouring garbage does
+    // not pour log lines too
+    let warnWindowStart = Number.NEGATIVE_INFINITY
+    let warnedInWindow = 0
+    let suppressed = 0
+    const flushSuppressed = Effect.suspend(() => {
+      if (suppressed === 0) return Effect.void
+      const count = suppressed
+      suppressed = 0
+      return Effect.logWarning(`zelai: skipped ${count} malformed server frames (warnings suppressed)`)
+    })
+    const reportSkip = (reason: string, text: string): Effect.Effect<void> =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        let summary: Effect.Effect<void> = Effect.void
+        if (now - warnWindowStart >= skipWarningInterval) {
+          summary = flushSuppressed
+          warnWindowStart = now
+          warnedInWindow = 0
+        }
+        if (warnedInWindow >= skipWarningLimit) {
+          suppressed++
+          return summary
+        }
+        warnedInWindow++
+        return Effect.zipRight(
+          summary,
+          Effect.logWarning(`zelai: skipped a malformed server frame (${reason})`).pipe(
+            Effect.annotateLogs({ frame: text.slice(0, 200) })
+          )
+        )
+      })
 
     const failAll = (error: SogniError.SogniError) =>
       Effect.sync(() => {
@@ -261,6 +305,8 @@ export const make = (settings: ConnectionSettings): Effect.Effect<Connection, ne
           yield* SubscriptionRef.set(status, Status.Connecting({ attempt }))
           const number = ++connectionNumber
           let authenticated = false
+          /** A frame arrived since the last ping. */
+          let heard = false
           let rejected: SogniError.SogniError | undefined
           const authenticatedNow = yield* Deferred.make<void>()
           const scope = yield* Effect.scope
@@ -285,11 +331,22 @@ export const make = (settings: ConnectionSettings): Effect.Effect<Connection, ne
                   ))
             )
           )
-          const pinger = write(JSON.stringify({ type: "ping" })).pipe(
-            Effect.ignore,
-            Effect.repeat(Schedule.spaced(settings.pingInterval)),
-            Effect.delay(settings.pingInterval)
-          )
+          // any frame, the pong included, proves the socket alive; one that hears nothing within
+          // `pongTimeout` of a ping is black-holed: dropped, so the loop opens the next one
+          const pinger = Effect.gen(function*() {
+            while (true) {
+              yield* Effect.sleep(settings.pingInterval)
+              heard = false
+              yield* Effect.ignore(write(JSON.stringify({ type: "ping" })))
+              yield* Effect.sleep(settings.pongTimeout)
+              if (!heard) {
+                yield* Effect.logWarning(
+                  `zelai: nothing heard within ${Duration.format(settings.pongTimeout)} of a ping; dropping the socket`
+                )
+                return socket?.terminate()
+              }
+            }
+          })
 
           const onAuthenticated = Effect.gen(function*() {
             currentWrite = write
@@ -310,13 +367,17 @@ export const make = (settings: ConnectionSettings): Effect.Effect<Connection, ne
           })
 
           const handle = (raw: string | Uint8Array): Effect.Effect<void> | undefined => {
-            const text = typeof raw === "string" ? raw : new TextDecoder().decode(raw)
-            const frame = ZelaiProtocol.decodeServerFrame(text)
+            let text = typeof raw === "string" ? raw : new TextDecoder().decode(raw)
+            let frame = ZelaiProtocol.decodeServerFrame(text)
+            // a server may echo the key it was sent: an error, a log line or a skipped frame never carries it
+            const apiKey = frame._tag === "LlmChunk" || frame._tag === "Progress" ? undefined : Redacted.value(settings.apiKey)
+            if (apiKey !== undefined && text.includes(apiKey)) {
+              text = text.split(apiKey).join("<redacted>")
+              frame = ZelaiProtocol.decodeServerFrame(text)
+            }
             switch (frame._tag) {
               case "Skip":
-                return Effect.logWarning(`zelai: skipped a malformed server frame (${frame.reason})`).pipe(
-                  Effect.annotateLogs({ frame: text.slice(0, 200) })
-                )
+                return reportSkip(frame.reason, text)
               case "AuthSuccess":
                 if (authenticated) return undefined
                 authenticated = true
@@ -355,6 +416,7 @@ export const make = (settings: ConnectionSettings): Effect.Effect<Connection, ne
           // a delivery) runs in a fiber of a set that closes with the connection. Nothing thrown escapes.
           const afterFrame = yield* FiberSet.runtime(yield* FiberSet.make<void>())<never>()
           const onFrame = (raw: string | Uint8Array): void => {
+            heard = true
             let after: Effect.Effect<void> | undefined
             try {
               after = handle(raw)
@@ -396,6 +458,7 @@ export const make = (settings: ConnectionSettings): Effect.Effect<Connection, ne
           return ended._tag === "Closed" ? new Closed({ code: ended.code, authenticated }) : ended
         })
       ).pipe(
+        Effect.ensuring(flushSuppressed),
         Effect.ensuring(Effect.sync(() => {
           currentWrite = undefined
           for (const p of pending.values()) {

@@ -1,0 +1,298 @@
+/**
+ * Hosted chat against a hostile loopback server (the emulator always answers well and at its own pace):
+ * garbage and wrong-typed chunks between good ones, a stream kept open after `[DONE]`, a server that goes
+ * silent mid-stream, a connection cut mid-stream, thousands of chunks in one write, an interrupted
+ * consumer, HTML error bodies and a server that echoes the API key back. Each case checks what the
+ * consumer gets (typed errors, every accepted chunk, in order) and that the client let go of the socket.
+ */
+import { SogniConfig, SogniError, SogniRest } from "@effect-sogni/core"
+import { assert, describe, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
+import type { ServerResponse } from "node:http"
+import { HostedChat } from "../src/index.js"
+import { eventually, makeHostileHttp } from "./util/HostileHttp.js"
+
+const API_KEY = "sk-live-hostile-chat-0123456789abcdef"
+const request = { model: "qwen3.6-35b-a3b-gguf-iq4xs", messages: [{ role: "user" as const, content: "hi" }] }
+
+const hostedOn = (url: string) =>
+  Effect.map(
+    Layer.build(
+      HostedChat.layer.pipe(
+        Layer.provideMerge(SogniRest.layerFetch),
+        Layer.provideMerge(SogniConfig.layer({
+          appId: "hostile-chat-tests",
+          apiKey: Redacted.make(API_KEY),
+          restEndpoint: url,
+          socketEndpoint: "ws://socket.test:9000",
+          restRetryBase: "1 millis",
+          restRetryCap: "5 millis"
+        }))
+      )
+    ),
+    (ctx) => Context.get(ctx, HostedChat.HostedChat)
+  )
+
+const chunk = (content: string) => `data: ${JSON.stringify({ id: "c1", choices: [{ index: 0, delta: { content } }] })}\n\n`
+const finishing = `data: ${
+  JSON.stringify({
+    id: "c1",
+    choices: [{ index: 0, delta: {}, finish_reason: "stop" }],
+    usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 }
+  })
+}\n\n`
+
+const sse = (res: ServerResponse) => res.writeHead(200, { "content-type": "text/event-stream" })
+
+/** Log lines, rendered, at every level. */
+const capture = () => {
+  const lines: Array<string> = []
+  const logger = Logger.make(({ logLevel, message }) => {
+    lines.push(`${logLevel.label} ${Array.isArray(message) ? message.join(" ") : String(message)}`)
+  })
+  return { lines, layer: Logger.replace(Logger.defaultLogger, logger) }
+}
+
+const textOf = (chunks: Chunk.Chunk<HostedChat.HostedChunk>) =>
+  Chunk.toReadonlyArray(chunks).map((c) => (c._tag === "TextDelta" ? c.text : "")).join("")
+
+describe("hosted chat against a hostile server", () => {
+  it.scopedLive("garbage, truncated JSON and wrong-typed chunks are logged and skipped; the stream goes on to [DONE]", () => {
+    const logs = capture()
+    return Effect.gen(function*() {
+      const server = yield* makeHostileHttp
+      server.handle = (_req, res) => {
+        sse(res)
+        res.write(chunk("one "))
+        res.write("data: {\"id\":\"c1\",\"choices\":[{\"delta\":{\"content\":\"tru\n\n") // cut JSON
+        res.write("data: not json at all\n\n")
+        res.write(`data: ${JSON.stringify({ id: 7, choices: "none" })}\n\n`) // wrong types
+        res.write(`data: ${JSON.stringify([1, 2, 3])}\n\n`)
+        res.write("event: weird\ndata: \u0000\u0001\n\n")
+        res.write(chunk("two"))
+        res.write(finishing)
+        res.end("data: [DONE]\n\n")
+      }
+      const hosted = yield* hostedOn(server.url)
+      const chunks = yield* Stream.runCollect(hosted.stream(request))
+      assert.strictEqual(textOf(chunks), "one two")
+      const last = Chunk.unsafeLast(chunks)
+      assert.strictEqual(last._tag, "Finish")
+      assert.strictEqual(logs.lines.filter((l) => l.includes("skipped a malformed hosted chat chunk")).length, 5)
+    }).pipe(Effect.provide(logs.layer), Logger.withMinimumLogLevel(LogLevel.All))
+  })
+
+  it.scopedLive("a server that keeps the connection open after [DONE]: the stream ends at [DONE] and lets go of the socket", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileHttp
+      server.handle = (_req, res) => {
+        sse(res)
+        res.write(chunk("all "))
+        res.write(chunk("done"))
+        res.write(finishing)
+        res.write("data: [DONE]\n\n")
+        // and then nothing, without ending the response
+      }
+      const hosted = yield* hostedOn(server.url)
+      const chunks = yield* Stream.runCollect(hosted.stream(request)).pipe(Effect.timeout("10 seconds"))
+      assert.strictEqual(textOf(chunks), "all done")
+      assert.strictEqual(Chunk.unsafeLast(chunks)._tag, "Finish")
+      assert.isTrue(yield* eventually(() => server.requests[0]!.closed), "the request's connection was closed")
+    }))
+
+  it.scopedLive("a server that goes silent mid-stream: a typed Timeout after idleTimeout, the text before it kept, the socket released", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileHttp
+      server.handle = (_req, res) => {
+        sse(res)
+        res.write(chunk("before "))
+        res.write(chunk("silence"))
+      }
+      const hosted = yield* hostedOn(server.url)
+      const texts: Array<string> = []
+      const error = yield* Effect.flip(
+        Stream.runForEach(
+          hosted.stream(request, { idleTimeout: "300 millis" }),
+          (c) => Effect.sync(() => void (c._tag === "TextDelta" && texts.push(c.text)))
+        ).pipe(Effect.timeout("10 seconds"))
+      )
+      assert.instanceOf(error, SogniError.SogniTransportError)
+      assert.strictEqual((error as SogniError.SogniTransportError).reason, "Timeout")
+      assert.include(error.message, "hosted chat stream")
+      assert.strictEqual(texts.join(""), "before silence")
+      assert.isTrue(yield* eventually(() => server.requests[0]!.closed), "the request's connection was closed")
+    }))
+
+  it.scopedLive("heartbeat comments closer together than idleTimeout keep a slow answer alive", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileHttp
+      server.handle = (_req, res) => {
+        sse(res)
+        res.write(chunk("slow "))
+        let beats = 0
+        const timer = setInterval(() => {
+          if (res.destroyed) return clearInterval(timer)
+          if (++beats < 8) return void res.write(": keepalive\n\n")
+          clearInterval(timer)
+          res.write(chunk("answer"))
+          res.write(finishing)
+          res.end("data: [DONE]\n\n")
+        }, 50)
+      }
+      const hosted = yield* hostedOn(server.url)
+      const chunks = yield* Stream.runCollect(hosted.stream(request, { idleTimeout: "250 millis" }))
+      assert.strictEqual(textOf(chunks), "slow answer")
+      assert.strictEqual(Chunk.unsafeLast(chunks)._tag, "Finish")
+    }))
+
+  it.scopedLive("a connection cut mid-stream: a typed transport error after the text that came", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileHttp
+      server.handle = (_req, res) => {
+        sse(res)
+        res.write(chunk("half "))
+        res.write(chunk("an answer"), () => setTimeout(() => res.socket?.destroy(), 20))
+      }
+      const hosted = yield* hostedOn(server.url)
+      const texts: Array<string> = []
+      const error = yield* Effect.flip(
+        Stream.runForEach(hosted.stream(request), (c) => Effect.sync(() => void (c._tag === "TextDelta" && texts.push(c.text))))
+      )
+      assert.instanceOf(error, SogniError.SogniTransportError)
+      assert.strictEqual(texts.join(""), "half an answer")
+      assert.strictEqual(server.requests.length, 1, "a POST is not sent again")
+    }))
+
+  it.scopedLive("a burst: 20,000 chunks in one write come out whole and in order", () =>
+    Effect.gen(function*() {
+      const n = 20_000
+      const server = yield* makeHostileHttp
+      server.handle = (_req, res) => {
+        sse(res)
+        let body = ""
+        for (let i = 0; i < n; i++) body += chunk(`${i},`)
+        res.end(body + finishing + "data: [DONE]\n\n")
+      }
+      const hosted = yield* hostedOn(server.url)
+      const chunks = yield* Stream.runCollect(hosted.stream(request))
+      const numbers = textOf(chunks).split(",").filter((s) => s !== "").map(Number)
+      assert.strictEqual(numbers.length, n)
+      assert.isTrue(numbers.every((v, i) => v === i), "in order, none lost")
+      assert.strictEqual(Chunk.unsafeLast(chunks)._tag, "Finish")
+    }))
+
+  it.scopedLive("interrupting the consumer mid-stream closes the request on the wire", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileHttp
+      server.handle = (_req, res) => {
+        sse(res)
+        const timer = setInterval(() => (res.destroyed ? clearInterval(timer) : res.write(chunk("tick "))), 20)
+      }
+      const hosted = yield* hostedOn(server.url)
+      let seen = 0
+      const fiber = yield* Effect.fork(Stream.runForEach(hosted.stream(request), () => Effect.sync(() => void seen++)))
+      assert.isTrue(yield* eventually(() => seen >= 3))
+      yield* Fiber.interrupt(fiber)
+      // (the socket that carried the request; node's fetch may hold a spare connection of its own for a while)
+      assert.isTrue(yield* eventually(() => server.requests[0]!.closed), "the request's connection was closed")
+      assert.strictEqual(server.requests.length, 1)
+    }))
+
+  it.scopedLive("error answers with HTML bodies are typed API errors with the status; a POST is never repeated", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileHttp
+      const statuses = [502, 429, 503]
+      server.handle = (_req, res) => {
+        const status = statuses[(server.requests.length - 1) % statuses.length]!
+        res.writeHead(status, { "content-type": "text/html", ...(status === 429 ? { "retry-after": "1" } : {}) })
+        res.end(`<html><body><h1>${status}</h1>upstream says no</body></html>`)
+      }
+      const hosted = yield* hostedOn(server.url)
+      for (const status of statuses) {
+        const before = server.requests.length
+        const completeError = yield* Effect.flip(hosted.complete(request))
+        assert.instanceOf(completeError, SogniError.SogniApiError, String(completeError))
+        assert.strictEqual((completeError as SogniError.SogniApiError).status, status)
+        assert.strictEqual(server.requests.length, before + 1)
+        statuses.push(statuses.shift()!)
+      }
+      for (const status of [502, 429, 503]) {
+        server.handle = (_req, res) => {
+          res.writeHead(status, { "content-type": "text/html" })
+          res.end(`<html>${status}</html>`)
+        }
+        const before = server.requests.length
+        const streamError = yield* Effect.flip(Stream.runDrain(hosted.stream(request)))
+        assert.instanceOf(streamError, SogniError.SogniApiError, String(streamError))
+        assert.strictEqual((streamError as SogniError.SogniApiError).status, status)
+        assert.strictEqual(server.requests.length, before + 1)
+      }
+    }))
+
+  it.scopedLive("the API key stays out of errors and logs, even when the server echoes it back", () => {
+    const logs = capture()
+    return Effect.gen(function*() {
+      const server = yield* makeHostileHttp
+      const answers = [400, 500, 200]
+      server.handle = (req, res) => {
+        const echoed = JSON.stringify(req.headers)
+        const status = answers[(server.requests.length - 1) % answers.length]!
+        if (status === 200) {
+          sse(res)
+          res.end(`data: {"broken ${echoed}\n\n`)
+        } else {
+          res.writeHead(status, { "content-type": "application/json" })
+          res.end(JSON.stringify({ error: { message: `refused ${echoed}`, type: "invalid_request", code: status } }))
+        }
+      }
+      const hosted = yield* hostedOn(server.url)
+      const errors: Array<unknown> = [
+        yield* Effect.flip(hosted.complete(request)),
+        yield* Effect.flip(Stream.runDrain(hosted.stream(request))),
+        yield* Effect.flip(Stream.runDrain(hosted.stream(request)))
+      ]
+      assert.strictEqual(server.requests.length, 3)
+      assert.isTrue(server.requests.every((r) => JSON.stringify(r.headers).includes(API_KEY)), "the key went out")
+      for (const error of errors) {
+        assert.notInclude(String(error), API_KEY)
+        assert.notInclude(JSON.stringify(error), API_KEY)
+        assert.notInclude(Cause.pretty(Cause.fail(error)), API_KEY)
+      }
+      for (const line of logs.lines) assert.notInclude(line, API_KEY)
+    }).pipe(Effect.provide(logs.layer), Logger.withMinimumLogLevel(LogLevel.All))
+  })
+
+  it.scopedLive("a flood of malformed chunks: a few warnings, then their count in one line; the answer is whole", () => {
+    const logs = capture()
+    return Effect.gen(function*() {
+      const server = yield* makeHostileHttp
+      server.handle = (_req, res) => {
+        sse(res)
+        let garbage = ""
+        for (let i = 0; i < 5_000; i++) garbage += `data: {"broken ${i}\n\n`
+        res.write(chunk("still "))
+        res.write(garbage)
+        res.write(chunk("here"))
+        res.write(finishing)
+        res.end("data: [DONE]\n\n")
+      }
+      const hosted = yield* hostedOn(server.url)
+      assert.strictEqual(textOf(yield* Stream.runCollect(hosted.stream(request))), "still here")
+      const warned = logs.lines.filter((l) => l.includes("skipped a malformed hosted chat chunk")).length
+      assert.isAtLeast(warned, 1)
+      assert.isAtMost(warned, 10)
+      const summary = logs.lines.find((l) => /skipped \d+ more malformed hosted chat chunks/.test(l))
+      assert.isDefined(summary, logs.lines.slice(0, 20).join("\n"))
+      assert.strictEqual(Number(/skipped (\d+) more/.exec(summary!)![1]) + warned, 5_000)
+    }).pipe(Effect.provide(logs.layer), Logger.withMinimumLogLevel(LogLevel.All))
+  })
+})

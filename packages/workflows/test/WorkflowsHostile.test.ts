@@ -1,0 +1,237 @@
+/**
+ * `Workflows` against a hostile loopback server (the emulator's workflow routes always answer well and at
+ * their own pace): garbage, wrong-typed and heartbeat frames between events, a connection cut mid-event
+ * and resumed from the cursor on the wire (`?after=` and `Last-Event-ID`), a server that goes silent
+ * mid-stream, resumes refused with HTML 502s, thousands of events in one write, an interrupted consumer,
+ * and GETs answered with HTML 503s (retried a bounded number of times, then a typed error).
+ */
+import { SogniConfig, SogniRest } from "@effect-sogni/core"
+import { assert, describe, it } from "@effect/vitest"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
+import type { ServerResponse } from "node:http"
+import { eventually, type HostileHttp, makeHostileHttp } from "../../chat/test/util/HostileHttp.js"
+import * as Workflows from "../src/Workflows.js"
+
+const API_KEY = "sk-live-hostile-workflows-0123456789"
+
+const workflowsOn = (url: string, options: Workflows.Options = {}) =>
+  Workflows.make({ reconnectDelay: "5 millis", maxReconnectDelay: "20 millis", ...options }).pipe(
+    Effect.provide(
+      SogniRest.layerFetch.pipe(
+        Layer.provideMerge(SogniConfig.layer({
+          appId: "workflows-hostile-tests",
+          apiKey: Redacted.make(API_KEY),
+          restEndpoint: url,
+          socketEndpoint: "ws://socket.test:9000",
+          restRetries: 3,
+          restRetryBase: "5 millis",
+          restRetryCap: "20 millis"
+        }))
+      )
+    )
+  )
+
+const event = (n: number, status = "running", type = "step_started") =>
+  `id: ${n}\nevent: ${type}\ndata: ${JSON.stringify({ id: String(n), sequence: n, workflowId: "wf_1", type, status })}\n\n`
+const last = (n: number) => event(n, "completed", "workflow_completed")
+
+const sse = (res: ServerResponse) => res.writeHead(200, { "content-type": "text/event-stream" })
+const streams = (server: HostileHttp) => server.requests.filter((r) => r.path.endsWith("/events/stream"))
+const ids = (events: Chunk.Chunk<{ readonly id: string }>) => Chunk.toReadonlyArray(events).map((e) => e.id)
+
+const capture = () => {
+  const lines: Array<string> = []
+  const logger = Logger.make(({ logLevel, message }) => {
+    lines.push(`${logLevel.label} ${Array.isArray(message) ? message.join(" ") : String(message)}`)
+  })
+  return { lines, layer: Logger.replace(Logger.defaultLogger, logger) }
+}
+
+describe("Workflows against a hostile server", () => {
+  it.scopedLive("garbage, wrong-typed and heartbeat frames between events are skipped; every event arrives once", () => {
+    const logs = capture()
+    return Effect.gen(function*() {
+      const server = yield* makeHostileHttp
+      server.handle = (_req, res) => {
+        sse(res)
+        res.write(": keepalive\n\n")
+        res.write(event(1))
+        res.write("data: {\"id\": \"2\", \"sequence\": 2, \"type\n\n") // cut JSON
+        res.write("data: <html>Bad Gateway</html>\n\n")
+        res.write(`data: ${JSON.stringify({ id: "x", sequence: "two", type: 5 })}\n\n`)
+        res.write(`data: ${JSON.stringify([1, 2, 3])}\n\n`)
+        res.write("event: step_started\n\n") // no data at all
+        res.write(event(2))
+        res.end(last(3))
+      }
+      const workflows = yield* workflowsOn(server.url)
+      const events = yield* Stream.runCollect(workflows.streamEvents("wf_1"))
+      assert.deepStrictEqual(ids(events), ["1", "2", "3"])
+      assert.strictEqual(logs.lines.filter((l) => l.includes("skipped a malformed event frame")).length, 4, logs.lines.join("\n"))
+      assert.strictEqual(streams(server).length, 1)
+    }).pipe(Effect.provide(logs.layer), Logger.withMinimumLogLevel(LogLevel.All))
+  })
+
+  it.scopedLive("a connection cut mid-event resumes on the wire from the last delivered id: ?after= and Last-Event-ID", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileHttp
+      server.handle = (req, res) => {
+        sse(res)
+        if (streams(server).length === 1) {
+          res.write(event(1) + event(2))
+          // half of event 3, then the socket is destroyed
+          res.write(event(3).slice(0, 20), () => setTimeout(() => res.socket?.destroy(), 20))
+          return
+        }
+        const after = Number(req.headers["last-event-id"])
+        let body = ""
+        // the server replays one event before the cursor: the client drops it
+        for (let n = after; n <= 4; n++) body += n === 4 ? last(4) : event(n)
+        res.end(body)
+      }
+      const workflows = yield* workflowsOn(server.url)
+      const events = yield* Stream.runCollect(workflows.streamEvents("wf_1"))
+      assert.deepStrictEqual(ids(events), ["1", "2", "3", "4"])
+      const [first, second] = streams(server)
+      assert.strictEqual(first!.headers["last-event-id"], undefined)
+      assert.strictEqual(second!.headers["last-event-id"], "2")
+      assert.strictEqual(second!.query, "after=2")
+    }))
+
+  it.scopedLive("a server that goes silent mid-stream is dropped after idleTimeout and resumed from the cursor", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileHttp
+      server.handle = (_req, res) => {
+        sse(res)
+        if (streams(server).length === 1) return void res.write(event(1)) // and then nothing, ever
+        res.end(last(2))
+      }
+      const workflows = yield* workflowsOn(server.url, { idleTimeout: "300 millis" })
+      const events = yield* Stream.runCollect(workflows.streamEvents("wf_1"))
+      assert.deepStrictEqual(ids(events), ["1", "2"])
+      assert.strictEqual(streams(server)[1]!.headers["last-event-id"], "1")
+      assert.isTrue(yield* eventually(() => streams(server)[0]!.closed), "the silent connection was closed")
+    }))
+
+  it.scopedLive("a server that keeps refusing the resume with HTML 502s: a typed WorkflowStreamError naming the last id, bounded", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileHttp
+      server.handle = (_req, res) => {
+        if (streams(server).length === 1) {
+          sse(res)
+          res.write(event(1))
+          return void res.write(event(2), () => setTimeout(() => res.socket?.destroy(), 20))
+        }
+        res.writeHead(502, { "content-type": "text/html" })
+        res.end("<html><body><h1>502 Bad Gateway</h1></body></html>")
+      }
+      const workflows = yield* workflowsOn(server.url, { maxReconnects: 3 })
+      const seen: Array<string> = []
+      const error = yield* Effect.flip(Stream.runForEach(workflows.streamEvents("wf_1"), (e) => Effect.sync(() => void seen.push(e.id))))
+      assert.deepStrictEqual(seen, ["1", "2"])
+      assert.strictEqual(error._tag, "WorkflowStreamError", String(error))
+      assert.strictEqual((error as { lastEventId?: string }).lastEventId, "2")
+      assert.isAtMost(streams(server).length, 1 + 4)
+    }))
+
+  it.scopedLive("a burst: 5,000 events in one write arrive whole and in order", () =>
+    Effect.gen(function*() {
+      const n = 5_000
+      const server = yield* makeHostileHttp
+      server.handle = (_req, res) => {
+        sse(res)
+        let body = ""
+        for (let i = 1; i < n; i++) body += event(i)
+        res.end(body + last(n))
+      }
+      const workflows = yield* workflowsOn(server.url)
+      const events = yield* Stream.runCollect(workflows.streamEvents("wf_1"))
+      assert.deepStrictEqual(ids(events), Array.from({ length: n }, (_, i) => String(i + 1)))
+    }), 60_000)
+
+  it.scopedLive("interrupting the consumer closes the connection and opens no other", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileHttp
+      server.handle = (_req, res) => {
+        sse(res)
+        let n = 0
+        const timer = setInterval(() => (res.destroyed ? clearInterval(timer) : res.write(event(++n))), 20)
+      }
+      const workflows = yield* workflowsOn(server.url)
+      let seen = 0
+      const fiber = yield* Effect.fork(Stream.runForEach(workflows.streamEvents("wf_1"), () => Effect.sync(() => void seen++)))
+      assert.isTrue(yield* eventually(() => seen >= 3))
+      yield* Fiber.interrupt(fiber)
+      assert.isTrue(yield* eventually(() => streams(server)[0]!.closed), "the stream's connection was closed")
+      yield* Effect.sleep("100 millis")
+      assert.strictEqual(streams(server).length, 1)
+    }))
+
+  it.scopedLive("a GET answered with HTML 503s is retried a bounded number of times, then a typed error with the status; a POST is sent once", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileHttp
+      server.handle = (_req, res) => {
+        res.writeHead(503, { "content-type": "text/html" })
+        res.end("<html><body>Service Unavailable</body></html>")
+      }
+      const workflows = yield* workflowsOn(server.url)
+      const getError = yield* Effect.flip(workflows.get("wf_1"))
+      assert.strictEqual((getError as { status?: number }).status, 503, String(getError))
+      assert.strictEqual(server.requests.length, 4)
+      const cancelError = yield* Effect.flip(workflows.cancel("wf_1"))
+      assert.strictEqual((cancelError as { status?: number }).status, 503, String(cancelError))
+      assert.strictEqual(server.requests.length, 5)
+      for (const e of [getError, cancelError]) assert.notInclude(JSON.stringify(e) + String(e), API_KEY)
+    }))
+
+  it.scopedLive("a status this SDK does not know yet (an open string, workflows.md §5) loses neither the event nor the record", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileHttp
+      server.handle = (req, res) => {
+        if (req.path.endsWith("/events/stream")) {
+          sse(res)
+          res.end(event(1) + event(2, "paused_for_review", "workflow_paused") + last(3))
+        } else {
+          res.writeHead(200, { "content-type": "application/json" })
+          res.end(JSON.stringify({
+            status: "success",
+            data: { workflow: { workflowId: "wf_1", status: "paused_for_review", events: [{ id: "2", sequence: 2, type: "workflow_paused", status: "paused_for_review" }] } }
+          }))
+        }
+      }
+      const workflows = yield* workflowsOn(server.url)
+      const events = Chunk.toReadonlyArray(yield* Stream.runCollect(workflows.streamEvents("wf_1")))
+      assert.deepStrictEqual(events.map((e) => [e.id, e.status]), [["1", "running"], ["2", "paused_for_review"], ["3", "completed"]])
+      const record = yield* workflows.get("wf_1")
+      assert.strictEqual(record.status, "paused_for_review")
+      assert.strictEqual(record.events?.[0]?.status, "paused_for_review")
+    }))
+
+  it.scopedLive("a flood of malformed frames: a few warnings, then their count in one line; every event arrives", () => {
+    const logs = capture()
+    return Effect.gen(function*() {
+      const server = yield* makeHostileHttp
+      server.handle = (_req, res) => {
+        sse(res)
+        let garbage = ""
+        for (let i = 0; i < 5_000; i++) garbage += `data: {"broken ${i}\n\n`
+        res.end(event(1) + garbage + last(2))
+      }
+      const workflows = yield* workflowsOn(server.url)
+      assert.deepStrictEqual(ids(yield* Stream.runCollect(workflows.streamEvents("wf_1"))), ["1", "2"])
+      const warned = logs.lines.filter((l) => l.includes("skipped a malformed event frame")).length
+      assert.isAtLeast(warned, 1)
+      assert.isAtMost(warned, 10)
+      const summary = logs.lines.find((l) => /skipped \d+ more malformed event frames/.test(l))
+      assert.isDefined(summary, logs.lines.slice(0, 20).join("\n"))
+      assert.strictEqual(Number(/skipped (\d+) more/.exec(summary!)![1]) + warned, 5_000)
+    }).pipe(Effect.provide(logs.layer), Logger.withMinimumLogLevel(LogLevel.All))
+  })
+})
