@@ -40,6 +40,8 @@ export * as Sniff from "./Sniff.js"
 export * as LlmModels from "./LlmModels.js"
 /** @since 0.2.0 */
 export * as Sse from "./Sse.js"
+/** @since 0.2.0 */
+export * as BoundedBody from "./BoundedBody.js"
 /** @since 0.1.0 */
 export * as Attribution from "./Attribution.js"
 /** @since 0.1.0 */

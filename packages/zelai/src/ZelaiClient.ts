@@ -34,9 +34,8 @@
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
-import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as BoundedBody from "@effect-sogni/core/BoundedBody"
 import { RetryPolicy, SogniError } from "@effect-sogni/core"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
@@ -341,44 +340,6 @@ export const resolve = (options: Options): Either.Either<Connection.ConnectionSe
   })
 }
 
-/**
- * A response's body, never more than `maxBytes` of it in memory: a larger `content-length` fails before
- * anything is read, and a body without one stops being read (the connection released) once it passes the
- * bound.
- */
-const readBounded = (
-  response: HttpClientResponse.HttpClientResponse,
-  maxBytes: number,
-  tooLarge: () => SogniError.SogniDecodeError
-): Effect.Effect<Uint8Array, HttpClientError.ResponseError | SogniError.SogniDecodeError> => {
-  const declared = Number(response.headers["content-length"])
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    // opening the body and stopping it at once aborts the request
-    return Effect.zipRight(Stream.runDrain(Stream.interruptWhen(response.stream, Effect.void)), Effect.fail(tooLarge()))
-  }
-  return Effect.suspend(() => {
-    const parts: Array<Uint8Array> = []
-    let total = 0
-    // a body-less answer reads as no bytes (as `arrayBuffer` did)
-    const body = Stream.catchAll(response.stream, (e) => (e.reason === "EmptyBody" ? Stream.empty : Stream.fail(e)))
-    return Stream.runForEach(body, (part) => {
-      total += part.byteLength
-      if (total > maxBytes) return Effect.fail(tooLarge())
-      parts.push(part)
-      return Effect.void
-    }).pipe(Effect.map(() => {
-      if (parts.length === 1) return parts[0]!
-      const out = new Uint8Array(total)
-      let at = 0
-      for (const part of parts) {
-        out.set(part, at)
-        at += part.byteLength
-      }
-      return out
-    }))
-  })
-}
-
 const requestError = (operation: string, requestId: string | undefined, error: ZelaiProtocol.ErrorData, now: number) => {
   const reason = reasonOf(error.code)
   const wait = reason === "RateLimited" || reason === "ConcurrentLimit" ? waitOf(error, now) : undefined
@@ -573,7 +534,7 @@ export const make = (options: Options) =>
               })
             )
           }
-          return yield* readBounded(response, settings.maxDownloadBytes, () =>
+          return yield* BoundedBody.bytes(response, settings.maxDownloadBytes, () =>
             new SogniError.SogniDecodeError({
               reason: "TooLarge",
               message: `download of ${file.kind} ${file.id} is larger than maxDownloadBytes (${settings.maxDownloadBytes} bytes)`,

@@ -18,10 +18,10 @@ import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import * as BoundedBody from "../BoundedBody.js"
 import * as RetryPolicy from "../RetryPolicy.js"
 import * as SogniConfig from "../SogniConfig.js"
 import { type SogniDecodeError, SogniInvalidRequest, SogniTransportError } from "../SogniError.js"
-import { concatBytes, declaredLength } from "./leanTransport.js"
 import {
   type BodyStyle,
   decodeFailure,
@@ -108,48 +108,6 @@ const retryAfterFirstFailure = <A, E, R>(
     })
 
 /**
- * A response's body as bytes, never more than `maxBytes` of it in memory: a `content-length` above the
- * limit fails before anything is read; otherwise the body is read as a stream with a running count and
- * the read is cancelled (the connection released) as soon as the count passes the limit. A body with a
- * `content-length` within the limit and no content coding (the fetch cannot deliver more than it
- * declares) is read in one go.
- */
-export const readBounded = <E>(
-  response: HttpClientResponse.HttpClientResponse,
-  maxBytes: number,
-  tooLarge: () => E
-): Effect.Effect<Uint8Array, HttpClientError.ResponseError | E> => {
-  const declared = declaredLength(response.headers["content-length"])
-  if (declared !== undefined && declared > maxBytes) {
-    // opening the body stream and stopping it at once aborts the request (the connection is not kept)
-    return Effect.zipRight(Stream.runDrain(Stream.interruptWhen(response.stream, Effect.void)), Effect.fail(tooLarge()))
-  }
-  const coding = response.headers["content-encoding"]
-  if (declared !== undefined && (coding === undefined || coding.trim().toLowerCase() === "identity")) {
-    return Effect.map(response.arrayBuffer, (buffer) => new Uint8Array(buffer))
-  }
-  return Effect.suspend(() => {
-    const parts: Array<Uint8Array> = []
-    let total = 0
-    // a response without a body (204, or a fetch `Response` built with none) reads as no bytes
-    const body = Stream.catchAll(response.stream, (e) => e.reason === "EmptyBody" ? Stream.empty : Stream.fail(e))
-    return Stream.runForEachChunk(body, (chunk) => {
-      for (const part of chunk) {
-        total += part.byteLength
-        if (total > maxBytes) {
-          parts.length = 0
-          return Effect.fail(tooLarge())
-        }
-        parts.push(part)
-      }
-      return Effect.void
-    }).pipe(Effect.map(() => {
-      return parts.length === 1 ? parts[0]! : concatBytes(parts, total)
-    }))
-  })
-}
-
-/**
  * Performs one exchange (with retries under the policy) and returns the raw response body. Non-2xx
  * statuses fail with the mapped error; a 401 runs `on401` first.
  */
@@ -173,7 +131,7 @@ const exchange = (
     const limit = failed && ex.maxErrorBytes !== undefined ? ex.maxErrorBytes : maxBytes
     const setting = failed && ex.maxErrorBytes !== undefined ? "maxResponseBytes" : ex.maxBytesSetting
     return Effect.map(
-      readBounded(response, limit, () => tooLargeError(method, shown, limit, setting)),
+      BoundedBody.bytes(response, limit, () => tooLargeError(method, shown, limit, setting)),
       (bytes) => read === "bytes" ? bytes : new TextDecoder().decode(bytes)
     )
   }
@@ -257,7 +215,7 @@ export const openStream = (
       }
       const maxBytes = ex.maxBytes ?? SogniConfig.defaults.maxResponseBytes
       const text = yield* Effect.mapError(
-        Effect.map(readBounded(response, maxBytes, () => tooLargeError(method, shown, maxBytes, ex.maxBytesSetting)), (bytes) => new TextDecoder().decode(bytes)),
+        BoundedBody.text(response, maxBytes, () => tooLargeError(method, shown, maxBytes, ex.maxBytesSetting)),
         (e) => e._tag === "SogniDecodeError" ? e : toTransport(e)
       )
       const now = yield* Clock.currentTimeMillis

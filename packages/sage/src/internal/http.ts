@@ -12,11 +12,11 @@
  * @internal
  */
 import { RetryPolicy, SogniError } from "@effect-sogni/core"
+import * as BoundedBody from "@effect-sogni/core/BoundedBody"
 import * as Sse from "@effect-sogni/core/Sse"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -56,35 +56,6 @@ const tooLarge = (method: string, route: string, maxBytes: number) =>
     message: `the answer to ${method} ${route} is larger than maxResponseBytes (${maxBytes} bytes)`,
     source: `${method} ${route}`
   })
-
-/**
- * A response's body as text, reading at most `maxBytes` of it: a larger `content-length` fails before
- * anything is read, and a body without one stops being read (the connection released) once it passes
- * the bound.
- */
-const boundedText = (
-  response: HttpClientResponse.HttpClientResponse,
-  maxBytes: number,
-  onTooLarge: () => SogniError.SogniDecodeError
-): Effect.Effect<string, HttpClientError.ResponseError | SogniError.SogniDecodeError> => {
-  const declared = Number(response.headers["content-length"])
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    // opening the body and stopping it at once aborts the request
-    return Effect.zipRight(Stream.runDrain(Stream.interruptWhen(response.stream, Effect.void)), Effect.fail(onTooLarge()))
-  }
-  return Effect.suspend(() => {
-    const decoder = new TextDecoder()
-    let text = ""
-    let total = 0
-    const body = Stream.catchAll(response.stream, (e) => (e.reason === "EmptyBody" ? Stream.empty : Stream.fail(e)))
-    return Stream.runForEach(body, (bytes) => {
-      total += bytes.byteLength
-      if (total > maxBytes) return Effect.fail(onTooLarge())
-      text += decoder.decode(bytes, { stream: true })
-      return Effect.void
-    }).pipe(Effect.map(() => text + decoder.decode()))
-  })
-}
 
 /** A failing answer whose body is not JSON: its status and a short excerpt. */
 const plainFailure = (route: string, status: number, text: string) =>
@@ -148,7 +119,7 @@ export const make: Effect.Effect<SageHttp, never, HttpClient.HttpClient> = Effec
   const json: SageHttp["json"] = (method, url, route, body, options) => {
     const once = Effect.scoped(Effect.gen(function*() {
       const response = yield* Effect.mapError(client.execute(request(method, url, body, "application/json")), transport(method, url))
-      const text = yield* boundedText(response, options.maxBytes, () => tooLarge(method, route, options.maxBytes)).pipe(
+      const text = yield* BoundedBody.text(response, options.maxBytes, () => tooLarge(method, route, options.maxBytes)).pipe(
         Effect.catchTag("ResponseError", (e) => Effect.fail(transport(method, url)(e)))
       )
       const parsed = parseJson(text)
@@ -177,7 +148,7 @@ export const make: Effect.Effect<SageHttp, never, HttpClient.HttpClient> = Effec
       )
       const contentType = (response.headers["content-type"] ?? "").toLowerCase()
       if (response.status >= 300 || !contentType.includes("text/event-stream")) {
-        const text = yield* Effect.orElseSucceed(boundedText(response, options.maxBytes, () => tooLarge("POST", route, options.maxBytes)), () => "")
+        const text = yield* Effect.orElseSucceed(BoundedBody.text(response, options.maxBytes, () => tooLarge("POST", route, options.maxBytes)), () => "")
         const parsed = parseJson(text)
         const failure = Option.isSome(parsed) ? failureOf(route, response.status, parsed.value) : undefined
         return yield* Effect.fail(
