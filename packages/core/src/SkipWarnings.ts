@@ -10,7 +10,7 @@
  * reported even when no further bad frame arrives.
  *
  * Without a `window` the window never ends: the first `limit` skips of a stream are warned, the rest
- * counted until its end (`flush`), with no clock read at all.
+ * counted until its end (`flush`).
  *
  * @example
  * ```ts
@@ -93,10 +93,10 @@ export function make<A>(options: Options<A>): Effect.Effect<SkipWarnings<A>> {
  */
 export function unsafeMake<A>(options: Options<A>): SkipWarnings<A> {
   const { flushIn, limit, summary, warning } = options
+  // without a window, the first skip opens one that never ends (`now - windowStart` stays finite)
   const windowMillis = options.window === undefined
     ? Number.POSITIVE_INFINITY
     : Duration.toMillis(Duration.decode(options.window))
-  const bounded = Number.isFinite(windowMillis)
   let windowStart = Number.NEGATIVE_INFINITY
   let warned = 0
   let suppressed = 0
@@ -108,29 +108,23 @@ export function unsafeMake<A>(options: Options<A>): SkipWarnings<A> {
     return summary(count)
   })
 
-  const step = (skip: A, now: number): Effect.Effect<void> => {
-    // an unbounded window starts at the first skip and never ends
-    let previous: Effect.Effect<void> = Effect.void
-    if (bounded ? now - windowStart >= windowMillis : windowStart === Number.NEGATIVE_INFINITY) {
-      previous = flush
-      windowStart = now
-      warned = 0
-    }
-    if (warned < limit) {
-      warned++
-      return Effect.zipRight(previous, warning(skip))
-    }
-    suppressed++
-    // the first suppressed skip of a window schedules the count for the window's end
-    if (suppressed > 1 || flushIn === undefined || !bounded) return previous
-    const windowEnd = Duration.millis(Math.max(0, windowStart + windowMillis - now))
-    return Effect.zipRight(previous, Effect.asVoid(Effect.forkIn(Effect.delay(flush, windowEnd), flushIn)))
-  }
+  const report = (skip: A): Effect.Effect<void> =>
+    Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      let previous: Effect.Effect<void> = Effect.void
+      if (now - windowStart >= windowMillis) {
+        previous = flush
+        windowStart = now
+        warned = 0
+      }
+      if (warned < limit) {
+        warned++
+        return Effect.zipRight(previous, warning(skip))
+      }
+      // the first suppressed skip of a window schedules the count for the window's end
+      if (++suppressed > 1 || flushIn === undefined || windowMillis === Number.POSITIVE_INFINITY) return previous
+      const windowEnd = Duration.millis(Math.max(0, windowStart + windowMillis - now))
+      return Effect.zipRight(previous, Effect.asVoid(Effect.forkIn(Effect.delay(flush, windowEnd), flushIn)))
+    })
 
-  return {
-    report: bounded
-      ? (skip) => Effect.flatMap(Clock.currentTimeMillis, (now) => step(skip, now))
-      : (skip) => Effect.suspend(() => step(skip, 0)),
-    flush
-  }
+  return { report, flush }
 }
