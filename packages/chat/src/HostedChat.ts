@@ -41,6 +41,7 @@ import type * as PlatformTools from "@effect-sogni/core/PlatformTools"
 import type * as SogniAuth from "@effect-sogni/core/SogniAuth"
 import * as SogniConfig from "@effect-sogni/core/SogniConfig"
 import * as SogniError from "@effect-sogni/core/SogniError"
+import * as SkipWarnings from "@effect-sogni/core/SkipWarnings"
 import * as SogniRest from "@effect-sogni/core/SogniRest"
 import * as Sse from "@effect-sogni/core/Sse"
 import type * as HttpClient from "@effect/platform/HttpClient"
@@ -339,8 +340,13 @@ const streamOf = (
     let splitter = ThinkSplitter.initial
     let id = ""
     let done = false
-    /** Malformed chunks skipped so far. */
-    let skipped = 0
+    // malformed chunks: a warning for each of the first few; the rest are counted and reported once, at the end
+    const skips = yield* SkipWarnings.make<void>({
+      limit: skipWarningLimit,
+      warning: () => Effect.logWarning("sogni: skipped a malformed hosted chat chunk"),
+      summary: (count) =>
+        Effect.logWarning(`sogni: skipped ${count} more malformed hosted chat chunks (warnings suppressed)`)
+    })
     // role, finish reason, usage and tool calls fold exactly as socket chat's jobTokens do
     let acc = ChunkAccumulator.empty
     const textChunks = (out: ThinkSplitter.Output): Array<HostedChunk> => {
@@ -416,12 +422,7 @@ const streamOf = (
           return Effect.map(Clock.currentTimeMillis, finish)
         }
         const decoded = decodeChunk(frame.data)
-        if (Either.isLeft(decoded)) {
-          // a warning for each of the first few; the rest are counted and reported once, at the end
-          return ++skipped <= skipWarningLimit
-            ? Effect.as(Effect.logWarning("sogni: skipped a malformed hosted chat chunk"), [])
-            : Effect.succeed([])
-        }
+        if (Either.isLeft(decoded)) return Effect.as(skips.report(), [])
         return Effect.succeed(onChunk(decoded.right))
       }),
       // [DONE] ends the stream: the response is closed without waiting for the server to end it
@@ -432,11 +433,7 @@ const streamOf = (
           ? Stream.empty
           : Stream.fail(new SogniError.SogniTransportError({ reason: "Closed", message: "the hosted chat stream ended before [DONE]" }))
       )),
-      Stream.ensuring(Effect.suspend(() =>
-        skipped > skipWarningLimit
-          ? Effect.logWarning(`sogni: skipped ${skipped - skipWarningLimit} more malformed hosted chat chunks (warnings suppressed)`)
-          : Effect.void
-      ))
+      Stream.ensuring(skips.flush)
     )
   }))
 

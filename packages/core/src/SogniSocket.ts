@@ -62,6 +62,7 @@ import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import * as Issues from "./internal/issues.js"
 import * as Protocol from "./Protocol.js"
+import * as SkipWarnings from "./SkipWarnings.js"
 import { checkEndpoint, SogniConfig, type SogniSettings, socketWsBase } from "./SogniConfig.js"
 import * as WebSocketConnection from "./WebSocketConnection.js"
 import {
@@ -640,53 +641,31 @@ export function make(options?: {
       return deliver(event, route)
     }
 
-    // --- skipped frames: a warning each, at most `decodeWarningLimit` per interval, then a count ---
-    const warnIntervalMillis = Duration.toMillis(settings.decodeWarningInterval)
-    let warnWindowStart = Number.NEGATIVE_INFINITY
-    let warnedInWindow = 0
-    let suppressed = 0
-    const flushSuppressed = Effect.suspend(() => {
-      if (suppressed === 0) return Effect.void
-      const count = suppressed
-      suppressed = 0
-      return Effect.logWarning(`SogniSocket: skipped ${count} malformed frames (warnings suppressed)`).pipe(
-        Effect.annotateLogs({ skipped: count, interval: Duration.format(settings.decodeWarningInterval) })
-      )
+    // --- skipped frames: a warning each, at most `decodeWarningLimit` per interval, then a count (logged
+    // when the next interval starts, or at the end of the interval of the first suppressed warning) ---
+    const skips = SkipWarnings.unsafeMake<{ readonly reason: string; readonly type?: string | undefined; readonly message: string }>({
+      limit: settings.decodeWarningLimit,
+      window: settings.decodeWarningInterval,
+      flushIn: serviceScope,
+      warning: ({ message, reason, type }) =>
+        Effect.logWarning(`SogniSocket: skipped a server frame (${reason})`).pipe(
+          Effect.annotateLogs({ type: type ?? "?", detail: message.slice(0, 500) })
+        ),
+      summary: (count) =>
+        Effect.logWarning(`SogniSocket: skipped ${count} malformed frames (warnings suppressed)`).pipe(
+          Effect.annotateLogs({ skipped: count, interval: Duration.format(settings.decodeWarningInterval) })
+        )
     })
-    const reportSkip = (reason: string, type: string | undefined, detail: string): Effect.Effect<void> =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        let summary: Effect.Effect<void> = Effect.void
-        if (now - warnWindowStart >= warnIntervalMillis) {
-          summary = flushSuppressed
-          warnWindowStart = now
-          warnedInWindow = 0
-        }
-        if (warnedInWindow < settings.decodeWarningLimit) {
-          warnedInWindow++
-          return Effect.zipRight(
-            summary,
-            Effect.logWarning(`SogniSocket: skipped a server frame (${reason})`).pipe(
-              Effect.annotateLogs({ type: type ?? "?", detail: detail.slice(0, 500) })
-            )
-          )
-        }
-        suppressed++
-        // the first suppressed frame of a window schedules the count for the window's end, so it is
-        // reported even when no further bad frame arrives
-        if (suppressed > 1) return summary
-        const windowEnd = Duration.millis(Math.max(0, warnWindowStart + warnIntervalMillis - now))
-        return Effect.zipRight(summary, Effect.asVoid(Effect.forkIn(Effect.delay(flushSuppressed, windowEnd), serviceScope)))
-      })
 
     // Total: whatever a frame holds, and whatever a route does with it, ends here as a log line at
     // worst. An exception must never reach ws's listener (it would end the process or stall the socket).
     const onFrame = (raw: string | Uint8Array): Effect.Effect<void> | undefined => {
       try {
         const decoded = Protocol.decodeServerFrameUnrouted(raw)
-        if (Protocol.isFrameSkip(decoded)) return reportSkip(decoded.reason, decoded.type, decoded.message)
+        if (Protocol.isFrameSkip(decoded)) return skips.report(decoded)
         return onEvent(decoded)
       } catch (error) {
-        return reportSkip("Exception", undefined, describeThrown(error))
+        return skips.report({ reason: "Exception", message: describeThrown(error) })
       }
     }
 

@@ -51,6 +51,7 @@ import * as Random from "effect/Random"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as RetryPolicy from "./RetryPolicy.js"
+import * as SkipWarnings from "./SkipWarnings.js"
 import { SogniDecodeError } from "./SogniError.js"
 
 // ---------------------------------------------------------------------------------------------
@@ -381,8 +382,14 @@ export const resumable = <A, I, C, E, E2, R>(
     /** When the current run of drops without a new event began. */
     let dropsSince: number | undefined
     let heard = false
-    /** Malformed frames skipped so far. */
-    let skipped = 0
+    // malformed frames: a warning for each of the first few; the rest are counted and reported once, at the end
+    const skips = SkipWarnings.unsafeMake<Frame>({
+      limit: skipWarningLimit,
+      warning: (frame) =>
+        Effect.logWarning(`sogni: ${options.label}: skipped a malformed event frame (id ${frame.id ?? "none"})`),
+      summary: (count) =>
+        Effect.logWarning(`sogni: ${options.label}: skipped ${count} more malformed event frames (warnings suppressed)`)
+    })
 
     const onFrame = (frame: Frame): Effect.Effect<ReadonlyArray<A>> => {
       heard = true
@@ -390,13 +397,7 @@ export const resumable = <A, I, C, E, E2, R>(
       const decoded = decode(frame.data ?? "")
       if (Either.isLeft(decoded)) {
         if (options.skip !== undefined) cursor = options.skip(cursor, frame)
-        // a warning for each of the first few; the rest are counted and reported once, at the end
-        return ++skipped <= skipWarningLimit
-          ? Effect.as(
-            Effect.logWarning(`sogni: ${options.label}: skipped a malformed event frame (id ${frame.id ?? "none"})`),
-            []
-          )
-          : Effect.succeed([])
+        return Effect.as(skips.report(frame), [])
       }
       const next = options.advance(cursor, decoded.right, frame)
       if (Option.isNone(next)) return Effect.succeed([])
@@ -467,14 +468,7 @@ export const resumable = <A, I, C, E, E2, R>(
         })
       )
 
-    return Stream.ensuring(
-      loop(),
-      Effect.suspend(() =>
-        skipped > skipWarningLimit
-          ? Effect.logWarning(`sogni: ${options.label}: skipped ${skipped - skipWarningLimit} more malformed event frames (warnings suppressed)`)
-          : Effect.void
-      )
-    )
+    return Stream.ensuring(loop(), skips.flush)
   })
 
 /** Warnings about malformed frames per reader, at most (the rest are counted in one line at its end). */

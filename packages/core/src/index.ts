@@ -48,3 +48,5 @@ export * as Attribution from "./Attribution.js"
 export * as AccountChecks from "./AccountChecks.js"
 /** @since 0.1.0 */
 export * as Stats from "./Stats.js"
+/** @since 0.2.0 */
+export * as SkipWarnings from "./SkipWarnings.js"

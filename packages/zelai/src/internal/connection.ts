@@ -28,6 +28,7 @@
  * @internal
  */
 import { SogniError, SogniSocket } from "@effect-sogni/core"
+import * as SkipWarnings from "@effect-sogni/core/SkipWarnings"
 import * as WebSocketConnection from "@effect-sogni/core/WebSocketConnection"
 import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
@@ -199,37 +200,18 @@ export const make = (settings: ConnectionSettings): Effect.Effect<Connection, ne
     let currentWrite: ((text: string) => Effect.Effect<void>) | undefined
 
     // skipped frames: a warning each, at most `skipWarningLimit` per `skipWarningInterval`, then their count
-    // in one line (when the next interval starts, or the connection ends): a server pouring garbage does
-    // not pour log lines too
-    let warnWindowStart = Number.NEGATIVE_INFINITY
-    let warnedInWindow = 0
-    let suppressed = 0
-    const flushSuppressed = Effect.suspend(() => {
-      if (suppressed === 0) return Effect.void
-      const count = suppressed
-      suppressed = 0
-      return Effect.logWarning(`zelai: skipped ${count} malformed server frames (warnings suppressed)`)
+    // in one line (when the next interval starts, at the end of the interval in which the first warning was
+    // suppressed, or when the connection ends): a server pouring garbage does not pour log lines too
+    const skips = SkipWarnings.unsafeMake<{ readonly reason: string; readonly text: string }>({
+      limit: skipWarningLimit,
+      window: skipWarningInterval,
+      flushIn: connectionScope,
+      warning: ({ reason, text }) =>
+        Effect.logWarning(`zelai: skipped a malformed server frame (${reason})`).pipe(
+          Effect.annotateLogs({ frame: text.slice(0, 200) })
+        ),
+      summary: (count) => Effect.logWarning(`zelai: skipped ${count} malformed server frames (warnings suppressed)`)
     })
-    const reportSkip = (reason: string, text: string): Effect.Effect<void> =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        let summary: Effect.Effect<void> = Effect.void
-        if (now - warnWindowStart >= skipWarningInterval) {
-          summary = flushSuppressed
-          warnWindowStart = now
-          warnedInWindow = 0
-        }
-        if (warnedInWindow >= skipWarningLimit) {
-          suppressed++
-          return summary
-        }
-        warnedInWindow++
-        return Effect.zipRight(
-          summary,
-          Effect.logWarning(`zelai: skipped a malformed server frame (${reason})`).pipe(
-            Effect.annotateLogs({ frame: text.slice(0, 200) })
-          )
-        )
-      })
 
     const failAll = (error: SogniError.SogniError) =>
       Effect.sync(() => {
@@ -377,7 +359,7 @@ export const make = (settings: ConnectionSettings): Effect.Effect<Connection, ne
             }
             switch (frame._tag) {
               case "Skip":
-                return reportSkip(frame.reason, text)
+                return skips.report({ reason: frame.reason, text })
               case "AuthSuccess":
                 if (authenticated) return undefined
                 authenticated = true
@@ -458,7 +440,7 @@ export const make = (settings: ConnectionSettings): Effect.Effect<Connection, ne
           return ended._tag === "Closed" ? new Closed({ code: ended.code, authenticated }) : ended
         })
       ).pipe(
-        Effect.ensuring(flushSuppressed),
+        Effect.ensuring(skips.flush),
         Effect.ensuring(Effect.sync(() => {
           currentWrite = undefined
           for (const p of pending.values()) {
