@@ -35,57 +35,31 @@ import * as Option from "effect/Option"
 import type * as ProjectState from "../ProjectState.js"
 
 /**
+ * The kinds a later event of the same kind and job (or project) supersedes, one bit each (see the module
+ * note); the kinds not named here are never dropped.
+ */
+const kindBits: { readonly [tag: string]: number | undefined } = {
+  JobProgress: 1,
+  JobEta: 2,
+  Preview: 4,
+  Progress: 8,
+  JobInitiating: 16,
+  JobStarted: 32,
+  JobRetrying: 64,
+  Queued: 128,
+  CancelRejected: 256
+}
+
+/** The progress-like kinds among them (`JobProgress`, `JobEta`, `Preview`, `Progress`): dropped first. */
+const progressLike = 15
+
+/**
  * Whether `event` is progress-like: a later one of the same job (or project) makes it stale, and a server
  * may send it without bound (a progress, an ETA, a preview per frame). The overflow policy drops these
  * first.
  */
 export function supersedable(event: ProjectState.ProjectEvent): boolean {
-  return event._tag === "JobProgress" || event._tag === "JobEta" || event._tag === "Preview" ||
-    event._tag === "Progress"
-}
-
-/**
- * The kind of `event` as one bit for the supersession pass (see the module note); 0 for the events never
- * dropped.
- */
-function kindBit(event: ProjectState.ProjectEvent): number {
-  switch (event._tag) {
-    case "JobProgress":
-      return 1
-    case "JobEta":
-      return 2
-    case "Preview":
-      return 4
-    case "JobInitiating":
-      return 8
-    case "JobStarted":
-      return 16
-    case "JobRetrying":
-      return 32
-    case "Queued":
-      return 64
-    case "Progress":
-      return 128
-    case "CancelRejected":
-      return 256
-    default:
-      return 0
-  }
-}
-
-/** The job a supersedable event is about; undefined for the project-wide ones. */
-function jobOf(event: ProjectState.ProjectEvent): string | undefined {
-  switch (event._tag) {
-    case "JobProgress":
-    case "JobEta":
-    case "Preview":
-    case "JobInitiating":
-    case "JobStarted":
-    case "JobRetrying":
-      return event.imgID
-    default:
-      return undefined
-  }
+  return ((kindBits[event._tag] ?? 0) & progressLike) !== 0
 }
 
 /** @internal */
@@ -168,13 +142,13 @@ export class EventBuffer {
     const seenByJob = new Map<string, number>()
     let seenByProject = 0
     let left = 0
-    let progressLike = 0
+    let progress = 0
     let others = 0
     for (let i = n - 1; i >= 0; i--) {
-      const e = items[i]!
-      const bit = kindBit(e)
+      const bit = kindBits[items[i]!._tag] ?? 0
       if (bit !== 0) {
-        const job = jobOf(e)
+        // every supersedable job event names its job by `imgID`; the project-wide ones have none
+        const job = (items[i] as { readonly imgID?: string }).imgID
         const seen = job === undefined ? seenByProject : (seenByJob.get(job) ?? 0)
         if ((seen & bit) !== 0) {
           superseded[i] = 1
@@ -182,24 +156,25 @@ export class EventBuffer {
         }
         if (job === undefined) seenByProject = seen | bit
         else seenByJob.set(job, seen | bit)
-        if (supersedable(e)) progressLike++
+        if ((bit & progressLike) !== 0) progress++
         else others++
       }
       left++
     }
     // rule 2, oldest first: down to half of `capacity`, progress-like events before the others
     const excess = Math.max(0, left - (this.capacity >> 1))
-    let dropProgressLike = Math.min(excess, progressLike)
-    let dropOthers = Math.min(excess - dropProgressLike, others)
+    let dropProgress = Math.min(excess, progress)
+    let dropOthers = Math.min(excess - dropProgress, others)
     const kept: Array<ProjectState.ProjectEvent> = []
     for (let i = 0; i < n; i++) {
       if (superseded[i] === 1) continue
       const e = items[i]!
-      if (dropProgressLike > 0 && supersedable(e)) {
-        dropProgressLike--
+      const bit = kindBits[e._tag] ?? 0
+      if (dropProgress > 0 && (bit & progressLike) !== 0) {
+        dropProgress--
         continue
       }
-      if (dropOthers > 0 && kindBit(e) !== 0 && !supersedable(e)) {
+      if (dropOthers > 0 && bit > progressLike) {
         dropOthers--
         continue
       }
