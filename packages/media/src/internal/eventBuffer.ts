@@ -24,7 +24,7 @@
  *
  * Drops are counted (`dropped`). The producer side (`offer`) is synchronous and O(1) amortised: it runs on
  * the socket's turn, inside the project's reducer; a pass costs the events waiting and leaves at most half
- * of the next pass's threshold, so it is paid for by as many offers as it scans. The consumer pulls the
+ * of the next pass's threshold, so each pass follows at least half as many offers as it scans. The consumer pulls the
  * whole backlog as one chunk, so a slow consumer wakes once per batch, not once per event.
  *
  * @internal
