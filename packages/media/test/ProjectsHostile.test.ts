@@ -317,6 +317,70 @@ describe("Projects against a hostile server", () => {
       assert.strictEqual(etas.at(-1), 1) // the newest kept
     }), { timeout: 30_000 })
 
+  it.scopedLive("a flood of jobRetry frames with rising attempts for a subscriber that does not pull stays bounded: the newest retry kept, lifecycle in order", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileServer()
+      const { projects } = yield* connect(server)
+      const prepared = image(1)
+      const id = prepared.request.jobID.toUpperCase()
+      const project = yield* projects.submit(prepared)
+      const conn = yield* requestedOn(server, id)
+      const pull = yield* Stream.toPull(project.events)
+      conn.send("jobState", { type: "jobStarted", jobID: id, imgID: "A", jobIndex: 0, workerName: "w1" })
+      const first = Chunk.toReadonlyArray(yield* pull) // subscribed; from now on nothing is pulled while the flood arrives
+      // every notice names the attempt after the last one counted: each is a new retry (20,000 of them)
+      for (let attempt = 1; attempt <= 20_000; attempt++) {
+        conn.send("jobRetry", { jobID: id, imgID: "A", jobIndex: 0, attempt, maxAttempts: 3, error: "workerDisconnected", error_message: "gone" })
+      }
+      conn.send("jobState", { type: "jobStarted", jobID: id, imgID: "A", jobIndex: 0, workerName: "w2" })
+      conn.send("jobResult", { jobID: id, imgID: "A", jobIndex: 0, resultUrl: hosted("a") })
+      conn.send("jobState", { type: "jobCompleted", jobID: id })
+      assert.deepStrictEqual((yield* project.await).map((r) => r.url), [hosted("a")])
+      assert.strictEqual((yield* project.state).jobs[0]!.attempt, 20_001)
+      const held = Chunk.toReadonlyArray(yield* pull)
+      assert.isAtMost(held.length, 1024 + 8)
+      const lifecycle = [...first, ...held].filter((e) => e._tag !== "Progress" && e._tag !== "JobProgress" && e._tag !== "JobRetrying")
+        .map((e) => (e._tag === "JobStarted" ? `${e._tag}:${e.workerName}` : e._tag))
+      assert.deepStrictEqual(lifecycle, ["JobStarted:w1", "JobStarted:w2", "JobCompleted", "Completed"])
+      // the retries delivered are in the order they happened, the newest among them, all before the restart
+      const retries = held.flatMap((e) => (e._tag === "JobRetrying" ? [e.attempt] : []))
+      assert.isAbove(retries.length, 0)
+      assert.strictEqual(retries.at(-1), 20_001)
+      for (let i = 1; i < retries.length; i++) assert.isAbove(retries[i]!, retries[i - 1]!)
+      const tags = held.map((e) => e._tag)
+      assert.isBelow(tags.lastIndexOf("JobRetrying"), tags.indexOf("JobStarted"))
+    }), { timeout: 60_000 })
+
+  it.scopedLive("a flood of jobRetry frames before the first subscriber: the held backlog keeps the job's start and its newest retry", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileServer()
+      const { projects } = yield* connect(server)
+      const prepared = image(1)
+      const id = prepared.request.jobID.toUpperCase()
+      const project = yield* projects.submit(prepared)
+      const conn = yield* requestedOn(server, id)
+      conn.send("jobState", { type: "jobStarted", jobID: id, imgID: "A", jobIndex: 0, workerName: "w1" })
+      for (let attempt = 1; attempt <= 20_000; attempt++) {
+        conn.send("jobRetry", { jobID: id, imgID: "A", jobIndex: 0, attempt, maxAttempts: 3, error: "workerDisconnected", error_message: "gone" })
+      }
+      yield* project.state.pipe(
+        Effect.flatMap((st) => (st.jobs[0]?.attempt === 20_001 ? Effect.void : Effect.fail("not yet" as const))),
+        Effect.retry(Schedule.spaced("10 millis"))
+      )
+      // the first subscriber comes late: it must still see the job start and where its retries stand
+      const seen: Array<ProjectState.ProjectEvent> = []
+      project.listen((e) => seen.push(e))
+      assert.isAtMost(seen.length, 1024)
+      assert.deepStrictEqual(seen[0]?._tag, "JobStarted")
+      const retries = seen.flatMap((e) => (e._tag === "JobRetrying" ? [e.attempt] : []))
+      assert.strictEqual(retries.at(-1), 20_001)
+      for (let i = 1; i < retries.length; i++) assert.isAbove(retries[i]!, retries[i - 1]!)
+      conn.send("jobResult", { jobID: id, imgID: "A", jobIndex: 0, resultUrl: hosted("a") })
+      conn.send("jobState", { type: "jobCompleted", jobID: id })
+      yield* project.await
+      assert.strictEqual(seen.at(-1)?._tag, "Completed")
+    }), { timeout: 60_000 })
+
   it.scopedLive("a server that goes silent mid-project, socket and REST lookups alike: the project fails Timeout, nothing hangs", () =>
     Effect.gen(function*() {
       const server = yield* makeHostileServer()

@@ -1,17 +1,31 @@
 /**
  * The bounded per-subscriber buffer of a project's events, with a written overflow policy (replacing an
- * unbounded queue per subscriber).
+ * unbounded queue per subscriber). The same buffer holds the events of a project before its first
+ * subscriber arrives (the actor's backlog).
  *
- * Policy, when `capacity` events are already waiting and another arrives:
- * 1. the oldest waiting *supersedable* event (one a later event of the same job makes stale:
- *    `JobProgress`, `JobEta`, `Preview`) is dropped, and the new event is appended;
- * 2. when none is waiting, the new event is appended anyway: every other event is a lifecycle event, of
- *    which a project emits a bounded number (a handful per job and attempt), so the buffer stays bounded
- *    by `capacity` plus the project's lifecycle, never by how fast the server sends progress.
+ * Which events a later one makes stale: an event *supersedes* every earlier one of the same kind and the
+ * same job (`imgID`), or of the same kind for the project-wide ones: a `JobProgress`, `JobEta`, `Preview`,
+ * `JobInitiating`, `JobStarted` or `JobRetrying` of a job, a `Queued`, `Progress` or `CancelRejected` of
+ * the project. These are the events a server can make the reducer emit again and again (a progress per
+ * frame, a retry per notice with a higher attempt, a start per `jobStarted` frame, a queue position per
+ * change). The others (`JobCompleted` and `JobFailed`, once per job slot; `Completed`, `Failed`,
+ * `Canceled`, once) are bounded by the project's own size and never dropped.
  *
- * Drops are counted (`dropped`). The producer side (`offer`) is synchronous and allocation-free beyond
- * the array slot: it runs on the socket's turn, inside the project's reducer. The consumer pulls the whole
- * backlog as one chunk, so a slow consumer wakes once per batch, not once per event.
+ * Policy, when `capacity` events are waiting and another arrives, in one pass over what waits:
+ * 1. every waiting event a later waiting event supersedes is dropped (so a JobRetrying is superseded by a
+ *    later JobRetrying of the same job: the newest attempt is what the subscriber sees);
+ * 2. if more than half of `capacity` still waits (a server naming ever new jobs), the oldest progress-like
+ *    events (`JobProgress`, `JobEta`, `Preview`, `Progress`) are dropped, then the oldest of the other
+ *    supersedable ones, until half of `capacity` waits or only never-dropped events remain.
+ * The new event is then appended. What survives keeps its order, so the lifecycle a subscriber reads is
+ * the one that happened, with steps left out, never reordered; rule 1 alone keeps the newest event of
+ * each kind and job (rule 2 applies only when that is not enough). The buffer holds at most `capacity`
+ * events, or twice the project's never-dropped events when those alone are more than half of it.
+ *
+ * Drops are counted (`dropped`). The producer side (`offer`) is synchronous and O(1) amortised: it runs on
+ * the socket's turn, inside the project's reducer; a pass costs the events waiting and leaves at most half
+ * of the next pass's threshold, so each pass follows at least half as many offers as it scans. The consumer pulls the
+ * whole backlog as one chunk, so a slow consumer wakes once per batch, not once per event.
  *
  * @internal
  */
@@ -21,41 +35,57 @@ import * as Option from "effect/Option"
 import type * as ProjectState from "../ProjectState.js"
 
 /**
- * Whether a later event of the same job makes `event` stale (what the overflow policy may drop): the
- * events a server may send without bound (a progress, an ETA, a preview per frame), never a lifecycle one.
+ * The kinds a later event of the same kind and job (or project) supersedes, one bit each (see the module
+ * note); the kinds not named here are never dropped.
+ */
+const kindBits: { readonly [tag: string]: number | undefined } = {
+  JobProgress: 1,
+  JobEta: 2,
+  Preview: 4,
+  Progress: 8,
+  JobInitiating: 16,
+  JobStarted: 32,
+  JobRetrying: 64,
+  Queued: 128,
+  CancelRejected: 256
+}
+
+/** The progress-like kinds among them (`JobProgress`, `JobEta`, `Preview`, `Progress`): dropped first. */
+const progressLike = 15
+
+/**
+ * Whether `event` is progress-like: a later one of the same job (or project) makes it stale, and a server
+ * may send it without bound (a progress, an ETA, a preview per frame). The overflow policy drops these
+ * first.
  */
 export function supersedable(event: ProjectState.ProjectEvent): boolean {
-  return event._tag === "JobProgress" || event._tag === "JobEta" || event._tag === "Preview"
+  return ((kindBits[event._tag] ?? 0) & progressLike) !== 0
 }
 
 /** @internal */
 export class EventBuffer {
   private items: Array<ProjectState.ProjectEvent> = []
-  private head = 0
+  /** The size at which the next offer runs the overflow pass: `capacity`, or more (see `compact`). */
+  private limit: number
   private ended = false
+  private pull_: Effect.Effect<Chunk.Chunk<ProjectState.ProjectEvent>, Option.Option<never>> | undefined = undefined
   private waiter: ((wake: Effect.Effect<Chunk.Chunk<ProjectState.ProjectEvent>, Option.Option<never>>) => void) | undefined
   /** Events dropped by the overflow policy so far. */
   dropped = 0
 
-  constructor(readonly capacity: number) {}
+  constructor(readonly capacity: number) {
+    this.limit = capacity
+  }
 
   /** Events waiting. */
   get size(): number {
-    return this.items.length - this.head
+    return this.items.length
   }
 
   /** Appends `event` under the overflow policy; wakes a waiting consumer. */
   offer(event: ProjectState.ProjectEvent): void {
     if (this.ended) return
-    if (this.size >= this.capacity) {
-      for (let i = this.head; i < this.items.length; i++) {
-        if (supersedable(this.items[i]!)) {
-          this.items.splice(i, 1)
-          this.dropped++
-          break
-        }
-      }
-    }
+    if (this.items.length >= this.limit) this.compact()
     this.items.push(event)
     this.wake()
   }
@@ -66,29 +96,94 @@ export class EventBuffer {
     this.wake()
   }
 
+  /** Everything waiting, taken at once, in order (empty when nothing is). */
+  takeArray(): Array<ProjectState.ProjectEvent> {
+    const taken = this.items
+    if (taken.length === 0) return taken
+    this.items = []
+    this.limit = this.capacity
+    return taken
+  }
+
   /** Everything waiting, taken at once (empty when nothing is). */
   takeAll(): Chunk.Chunk<ProjectState.ProjectEvent> {
-    if (this.size === 0) return Chunk.empty()
-    const taken = this.head === 0 ? this.items : this.items.slice(this.head)
-    this.items = []
-    this.head = 0
-    return Chunk.unsafeFromArray(taken)
+    if (this.items.length === 0) return Chunk.empty()
+    return Chunk.unsafeFromArray(this.takeArray())
   }
 
   /**
    * One pull: the waiting events as a chunk, waiting for the next when none is; fails with `None` (the
    * end of a `Stream.repeatEffectChunkOption`) once ended and drained.
    */
-  readonly pull: Effect.Effect<Chunk.Chunk<ProjectState.ProjectEvent>, Option.Option<never>> = Effect.suspend(() => {
-    if (this.size > 0) return Effect.succeed(this.takeAll())
-    if (this.ended) return Effect.fail(Option.none())
-    return Effect.async<Chunk.Chunk<ProjectState.ProjectEvent>, Option.Option<never>>((resume) => {
-      this.waiter = resume
-      return Effect.sync(() => {
-        if (this.waiter === resume) this.waiter = undefined
+  get pull(): Effect.Effect<Chunk.Chunk<ProjectState.ProjectEvent>, Option.Option<never>> {
+    // made on first use: a buffer kept as a project's backlog is never pulled
+    return (this.pull_ ??= Effect.suspend(() => {
+      if (this.items.length > 0) return Effect.succeed(this.takeAll())
+      if (this.ended) return Effect.fail(Option.none())
+      return Effect.async<Chunk.Chunk<ProjectState.ProjectEvent>, Option.Option<never>>((resume) => {
+        this.waiter = resume
+        return Effect.sync(() => {
+          if (this.waiter === resume) this.waiter = undefined
+        })
       })
-    })
-  })
+    }))
+  }
+
+  /**
+   * The overflow pass (the module note's rules 1 and 2). Afterwards the next pass runs at `capacity`
+   * events, or at twice what is left when more than half of `capacity` is left (only never-dropped events
+   * can leave that much): each pass is preceded by at least half as many offers as it scans.
+   */
+  private compact(): void {
+    const items = this.items
+    const n = items.length
+    // rule 1, newest first: a kind already seen for the same job (or the project) supersedes this one
+    const superseded = new Uint8Array(n)
+    const seenByJob = new Map<string, number>()
+    let seenByProject = 0
+    let left = 0
+    let progress = 0
+    let others = 0
+    for (let i = n - 1; i >= 0; i--) {
+      const bit = kindBits[items[i]!._tag] ?? 0
+      if (bit !== 0) {
+        // every supersedable job event names its job by `imgID`; the project-wide ones have none
+        const job = (items[i] as { readonly imgID?: string }).imgID
+        const seen = job === undefined ? seenByProject : (seenByJob.get(job) ?? 0)
+        if ((seen & bit) !== 0) {
+          superseded[i] = 1
+          continue
+        }
+        if (job === undefined) seenByProject = seen | bit
+        else seenByJob.set(job, seen | bit)
+        if ((bit & progressLike) !== 0) progress++
+        else others++
+      }
+      left++
+    }
+    // rule 2, oldest first: down to half of `capacity`, progress-like events before the others
+    const excess = Math.max(0, left - (this.capacity >> 1))
+    let dropProgress = Math.min(excess, progress)
+    let dropOthers = Math.min(excess - dropProgress, others)
+    const kept: Array<ProjectState.ProjectEvent> = []
+    for (let i = 0; i < n; i++) {
+      if (superseded[i] === 1) continue
+      const e = items[i]!
+      const bit = kindBits[e._tag] ?? 0
+      if (dropProgress > 0 && (bit & progressLike) !== 0) {
+        dropProgress--
+        continue
+      }
+      if (dropOthers > 0 && bit > progressLike) {
+        dropOthers--
+        continue
+      }
+      kept.push(e)
+    }
+    this.dropped += n - kept.length
+    this.items = kept
+    this.limit = Math.max(this.capacity, kept.length * 2)
+  }
 
   private wake(): void {
     const resume = this.waiter

@@ -33,11 +33,11 @@ import * as Stream from "effect/Stream"
 import { SogniProjectError } from "../MediaError.js"
 import type { ListenOptions, MediaKind, Prepared, Project, ProjectListener, UploadSpec } from "../Projects.js"
 import * as ProjectState from "../ProjectState.js"
-import { EventBuffer, supersedable } from "./eventBuffer.js"
+import { EventBuffer } from "./eventBuffer.js"
 
 /**
- * Events held for a subscriber that has not arrived yet; beyond it the oldest supersedable event (a
- * progress, an ETA, a preview) is dropped, the oldest event only when none is held.
+ * Events held for a subscriber that has not arrived yet, in an {@link EventBuffer} of this capacity (its
+ * overflow policy: stale progress, retries, starts and queue positions are dropped, the newest kept).
  */
 export const backlogLimit = 1024
 
@@ -267,7 +267,7 @@ class Actor implements ProjectActor {
    */
   listeners: Map<ProjectListener, (() => boolean) | undefined> | undefined = undefined
   /** Events held for the first subscriber or listener (none kept for `run`). */
-  backlog: Array<ProjectState.ProjectEvent> | undefined
+  backlog: EventBuffer | undefined
   ticking = false
   /** The callers waiting for the end (`await`): plain callbacks rather than a `Deferred` per project. */
   waiters: Set<(final: ProjectState.ProjectState) => void> | undefined = undefined
@@ -328,7 +328,7 @@ class Actor implements ProjectActor {
     this.runtime = runtime
     this.startInCaller = startInCaller
     this.closeInCaller = startInCaller && adopted === undefined
-    this.backlog = keepBacklog ? [] : undefined
+    this.backlog = keepBacklog ? new EventBuffer(backlogLimit) : undefined
     this.current_ = ProjectState.initial({
       id,
       numberOfMedia: prepared.numberOfMedia,
@@ -400,12 +400,8 @@ class Actor implements ProjectActor {
   publish(event: ProjectState.ProjectEvent): void {
     const backlog = this.backlog
     if (backlog !== undefined) {
-      if (backlog.length >= backlogLimit) {
-        // the subscriber-buffer policy: a burst of progress must not push the lifecycle out
-        const stale = backlog.findIndex(supersedable)
-        backlog.splice(stale >= 0 ? stale : 0, 1)
-      }
-      backlog.push(event)
+      // the subscriber-buffer policy: a burst of progress or retries must not push the lifecycle out
+      backlog.offer(event)
     }
     const subscribers = this.subscribers
     if (subscribers !== undefined && subscribers.size > 0) for (const b of subscribers) b.offer(event)
@@ -424,9 +420,9 @@ class Actor implements ProjectActor {
 
   /** The events held since creation go to the first subscriber or listener; later ones start now. */
   takeBacklog(): ReadonlyArray<ProjectState.ProjectEvent> {
-    const held = this.backlog ?? []
+    const held = this.backlog
     this.backlog = undefined
-    return held
+    return held === undefined ? [] : held.takeArray()
   }
 
   // --- mailbox ---------------------------------------------------------------------------------
