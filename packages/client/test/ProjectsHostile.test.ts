@@ -10,7 +10,7 @@ import { Protocol } from "@effect-sogni/core"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
-import { type HostileServer, makeHostileServer } from "../../media/test/hostileServer.js"
+import { type HostileServer, makeHostileServer, playInterleaved } from "../../media/test/hostileServer.js"
 import { SogniClient } from "../src/index.js"
 import { type RunningEmulator, startEmulator } from "./emulator.js"
 
@@ -170,14 +170,7 @@ describe("projects over a hostile socket", () => {
       }
       while (ids.length < projects.length) await new Promise((resolve) => setTimeout(resolve, 5))
       const conn = server.connections[0]!
-      for (const id of ids) conn.send("jobState", { type: "jobStarted", jobID: id, imgID: `${id.slice(0, 8)}-J`, jobIndex: 0 })
-      for (let s = 1; s <= steps; s++) {
-        for (const id of ids) conn.send("jobProgress", { jobID: id, imgID: `${id.slice(0, 8)}-J`, step: s, stepCount: steps })
-      }
-      for (const id of ids) {
-        conn.send("jobResult", { jobID: id, imgID: `${id.slice(0, 8)}-J`, jobIndex: 0, resultUrl: hosted(id) })
-        conn.send("jobState", { type: "jobCompleted", jobID: id })
-      }
+      playInterleaved(conn, ids, steps, hosted)
       const urls = await Promise.all(projects.map((p) => p.waitForCompletion()))
       assert.deepStrictEqual(urls.map((u) => [...u]), projects.map((p) => [hosted(p.id)]))
       for (const p of projects) {

@@ -20,7 +20,7 @@ import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { Media, Projects } from "../src/index.js"
 import type { ProjectState } from "../src/index.js"
-import { type HostileServer, makeHostileServer, until } from "./hostileServer.js"
+import { type HostileServer, makeHostileServer, mintRoute, playInterleaved, receivedAny, until } from "./hostileServer.js"
 
 interface LogLine {
   readonly level: string
@@ -68,7 +68,7 @@ const image = (count: number, steps = 4): Projects.Prepared => ({
 /** The connection that received the project's request. */
 const requestedOn = (server: HostileServer, id: string) =>
   Effect.map(
-    until(() => server.connections.some((c) => c.received.some((f) => f.type === "jobRequest" && jobIdOf(f.payload) === id)), "the request"),
+    until(() => receivedAny(server, (f) => f.type === "jobRequest" && jobIdOf(f.payload) === id), "the request"),
     () => server.connections.find((c) => c.received.some((f) => f.type === "jobRequest" && jobIdOf(f.payload) === id))!
   )
 
@@ -243,15 +243,7 @@ describe("Projects against a hostile server", () => {
       }
       yield* until(() => server.connections[0]?.received.filter((f) => f.type === "jobRequest").length === count, "the requests")
       const conn = server.connections[0]!
-      for (const id of ids) conn.send("jobState", { type: "jobStarted", jobID: id, imgID: `${id.slice(0, 8)}-J`, jobIndex: 0 })
-      // interleaved: step s of every project, then step s + 1 of every project…
-      for (let s = 1; s <= steps; s++) {
-        for (const id of ids) conn.send("jobProgress", { jobID: id, imgID: `${id.slice(0, 8)}-J`, step: s, stepCount: steps })
-      }
-      for (const id of ids) {
-        conn.send("jobResult", { jobID: id, imgID: `${id.slice(0, 8)}-J`, jobIndex: 0, resultUrl: hosted(id) })
-        conn.send("jobState", { type: "jobCompleted", jobID: id })
-      }
+      playInterleaved(conn, ids, steps, hosted)
       const results = yield* Effect.forEach(handles, (h) => h.await)
       assert.deepStrictEqual(results.map((r) => r.map((x) => x.url)), ids.map((id) => [hosted(id)]))
       for (const h of handles) {
@@ -401,7 +393,7 @@ describe("Projects against a hostile server", () => {
         assert.strictEqual(error.originalCode, "idleTimeout")
       }
       // the server was told (the official client's watchdog sends the cancel too)
-      yield* until(() => server.connections.some((c) => c.received.some((f) => f.type === "jobError" && jobIdOf(f.payload) === id)), "the cancel")
+      yield* until(() => receivedAny(server, (f) => f.type === "jobError" && jobIdOf(f.payload) === id), "the cancel")
       assert.deepStrictEqual(yield* projects.active, [])
       // one unanswered lookup is the verdict: the expiry does not ask a silent host a second time
       assert.strictEqual(server.restCalls.filter((c) => c === `GET /v2/projects/${id}`).length, 1)
@@ -460,7 +452,7 @@ describe("Projects against a hostile server", () => {
         assert.match(error.message, /could not be uploaded/)
       }
       assert.isTrue(server.restCalls.includes("PUT /signed-upload"))
-      assert.isFalse(server.connections.some((c) => c.received.some((f) => f.type === "jobRequest")))
+      assert.isFalse(receivedAny(server, (f) => f.type === "jobRequest"))
       assert.deepStrictEqual(yield* projects.active, [])
     }), { timeout: 30_000 })
 
@@ -481,7 +473,7 @@ describe("Projects against a hostile server", () => {
       yield* Fiber.interrupt(fiber)
       assert.deepStrictEqual(yield* projects.active, [])
       // nothing about the project went out: neither its request nor a cancel the server could not answer
-      assert.isFalse(server.connections.some((c) => c.received.some((f) => jobIdOf(f.payload) === id)))
+      assert.isFalse(receivedAny(server, (f) => jobIdOf(f.payload) === id))
       assert.isFalse(lines.some((l) => /did not complete/.test(l.message)), lines.map((l) => l.message).join("\n"))
     }), { timeout: 30_000 })
 
@@ -504,18 +496,14 @@ describe("Projects against a hostile server", () => {
       assert.isTrue(Either.isLeft(outcome) && outcome.left.reason === "Canceled")
       assert.strictEqual((yield* project.state).status, "canceled")
       assert.deepStrictEqual(yield* projects.active, [])
-      assert.isFalse(server.connections.some((c) => c.received.some((f) => jobIdOf(f.payload) === id)))
+      assert.isFalse(receivedAny(server, (f) => jobIdOf(f.payload) === id))
     }), { timeout: 30_000 })
 
   it.scopedLive("the socket drops between the jobs' results and the end: the handshake's finished record ends it; results whose URLs were being minted keep them", () =>
     Effect.gen(function*() {
       const server = yield* makeHostileServer()
       const { projects } = yield* connect(server)
-      let mints = 0
-      server.rest = (method, path) =>
-        method === "GET" && path === "/v1/image/downloadUrl"
-          ? { status: 200, body: { status: "success", data: { downloadUrl: `https://signed.example.test/result-${++mints}.png` } } }
-          : undefined
+      server.rest = mintRoute("https://signed.example.test/result")
       const prepared = image(2)
       const id = prepared.request.jobID.toUpperCase()
       const finished = {

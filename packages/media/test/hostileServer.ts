@@ -178,3 +178,42 @@ export function until(predicate: () => boolean, what = "condition"): Effect.Effe
       })
   )
 }
+
+/** Whether any connection of `server` received a client frame matching `predicate`. */
+export function receivedAny(
+  server: HostileServer,
+  predicate: (frame: { readonly type: string; readonly payload: unknown }) => boolean
+): boolean {
+  return server.connections.some((c) => c.received.some(predicate))
+}
+
+/** A REST route answering the result/preview URL mints with `${prefix}-1.png`, `${prefix}-2.png`, … */
+export function mintRoute(prefix: string): HostileServer["rest"] {
+  let minted = 0
+  return (method, path) =>
+    method === "GET" && path === "/v1/image/downloadUrl"
+      ? { status: 200, body: { status: "success", data: { downloadUrl: `${prefix}-${++minted}.png` } } }
+      : undefined
+}
+
+/**
+ * Plays one job per project id in one go on `conn`: every job started, then `steps` progress frames
+ * interleaved (step s of every project, then step s + 1 …), then each job's result (`resultUrl(id)`) and
+ * its completion.
+ */
+export function playInterleaved(
+  conn: HostileConnection,
+  ids: ReadonlyArray<string>,
+  steps: number,
+  resultUrl: (id: string) => string
+): void {
+  const imgId = (id: string) => `${id.slice(0, 8)}-J`
+  for (const id of ids) conn.send("jobState", { type: "jobStarted", jobID: id, imgID: imgId(id), jobIndex: 0 })
+  for (let s = 1; s <= steps; s++) {
+    for (const id of ids) conn.send("jobProgress", { jobID: id, imgID: imgId(id), step: s, stepCount: steps })
+  }
+  for (const id of ids) {
+    conn.send("jobResult", { jobID: id, imgID: imgId(id), jobIndex: 0, resultUrl: resultUrl(id) })
+    conn.send("jobState", { type: "jobCompleted", jobID: id })
+  }
+}
