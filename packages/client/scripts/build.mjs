@@ -8,6 +8,14 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const cli = path.join(root, "node_modules/tsup/dist/cli-default.js")
 const config = path.join(root, "tsup.config.ts")
 const mode = process.argv[2]
+// the ESM build's chunks have content-hashed names: clear the previous JavaScript first, so that a
+// stale chunk is never packed (the declarations stay when only the JavaScript is rebuilt)
+if (mode !== "--dts") {
+  const dist = path.join(root, "dist")
+  for (const f of fs.existsSync(dist) ? fs.readdirSync(dist) : []) {
+    if (!/^index\.d\.c?ts$/.test(f)) fs.rmSync(path.join(dist, f))
+  }
+}
 execFileSync(process.execPath, [cli, "--config", config], {
   cwd: root,
   stdio: process.env.BUILD_QUIET ? "pipe" : "inherit",

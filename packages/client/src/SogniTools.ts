@@ -1,6 +1,7 @@
 /**
  * The official client's `SogniTools` helpers: the Sogni platform tools' OpenAI definitions (from
- * `@sogni-ai/sogni-protocol`, through core's `PlatformTools`) to pass as `tools`, and two helpers for
+ * `@sogni-ai/sogni-protocol`, through core's `PlatformToolManifest`: the definitions without the
+ * argument validator, which chat loads on the first hosted tool call) to pass as `tools`, and two helpers for
  * tool calls. With `autoExecuteTools: true`, calls of the client-executable ones (`generate_image`,
  * `edit_image`, `generate_video`, `sound_to_video`, `video_to_video`, `generate_music`) run as media
  * projects of this client.
@@ -19,10 +20,11 @@
  *
  * @since 0.1.0
  */
-import * as PlatformTools from "@effect-sogni/core/PlatformTools"
+import * as PlatformToolManifest from "@effect-sogni/core/PlatformToolManifest"
+import * as PlatformToolNames from "@effect-sogni/core/PlatformToolNames"
 import type { ToolCall, ToolDefinition } from "./types.js"
 
-const definition = (name: PlatformTools.HostedToolName): ToolDefinition => PlatformTools.tool(name)
+const definition = (name: PlatformToolNames.HostedToolName): ToolDefinition => PlatformToolManifest.tool(name)
 
 /**
  * The platform tool definitions.
@@ -41,8 +43,8 @@ export const SogniTools: {
   readonly videoToVideo: ToolDefinition
   readonly generateMusic: ToolDefinition
 } = {
-  all: PlatformTools.manifest,
-  clientExecutable: PlatformTools.clientExecutableToolNames.map((n) => definition(n as PlatformTools.HostedToolName)),
+  all: PlatformToolManifest.manifest,
+  clientExecutable: PlatformToolNames.clientExecutableToolNames.map((n) => definition(n as PlatformToolNames.HostedToolName)),
   generateImage: definition("generate_image"),
   editImage: definition("edit_image"),
   generateVideo: definition("generate_video"),
@@ -52,7 +54,7 @@ export const SogniTools: {
 }
 
 /** Whether a tool call names a Sogni platform tool. @since 0.1.0 */
-export const isSogniToolCall = (call: ToolCall): boolean => PlatformTools.isHostedToolName(call.function.name)
+export const isSogniToolCall = (call: ToolCall): boolean => PlatformToolNames.isHostedToolName(call.function.name)
 
 /** The JSON arguments of a tool call (blank arguments are `{}`). @since 0.1.0 */
 export const parseToolCallArguments = (call: ToolCall): Record<string, unknown> => {

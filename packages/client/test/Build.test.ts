@@ -38,4 +38,29 @@ describe("build", () => {
     assert.notMatch(cjs, /require\(['"]@noble\//)
     await run(process.execPath, [tsc, "-p", path.join(root, "declarations-check/tsconfig.json")], { cwd: root })
   }, 180_000)
+
+  it("the ESM bundle is self-contained and loads only what every program needs at import", () => {
+    // what `import { SogniClient } from "@effect-sogni/client"` reads: index.js and the chunks it
+    // imports statically, transitively (dynamic `import()`s are read on first use)
+    const read = new Set<string>()
+    const bare = new Set<string>()
+    const visit = (file: string) => {
+      if (read.has(file)) return
+      read.add(file)
+      const code = fs.readFileSync(path.join(root, "dist", file), "utf8")
+      for (const m of code.matchAll(/^(?:import|export)\b[^'"]*?(?:from\s*)?['"]([^'"]+)['"]/gm)) {
+        const specifier = m[1]!
+        if (specifier.startsWith("./")) visit(specifier.slice(2))
+        else bare.add(specifier)
+      }
+    }
+    visit("index.js")
+    // effect and @effect/platform are bundled: the adapter shares no Effect value with the program
+    assert.deepStrictEqual([...bare].filter((s) => /^(effect|@effect\/)/.test(s)), [])
+    // neither the argument validator (ajv, the 33 argument schemas) nor the wallet crypto at import
+    assert.deepStrictEqual([...bare].filter((s) => /^(ajv|@noble\/)/.test(s)), [])
+    const text = [...read].map((f) => fs.readFileSync(path.join(root, "dist", f), "utf8")).join("\n")
+    assert.notInclude(text, "sogniRequired")
+    assert.include(text, "generate_image", "the tool manifest (SogniTools) is loaded at import, as the official client does")
+  })
 })
