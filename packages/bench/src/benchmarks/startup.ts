@@ -10,8 +10,7 @@
  * - cold import: a fresh `node` process imports that bundle (the program's `main` is not run) and reports
  *   its wall time since process start, its CPU (user + system) and its RSS right after the import;
  *   `BENCH_COLD_RUNS` runs per program (default 7), alternating, each run in its own memory layout
- *   (see `importer`), medians; the RSS min–max column shows the spread.
- *
+ *   (see `importer`), medians; the RSS min–max column shows the spread;
  * - installed: the same programs as a Node user runs them, from `npm install` of the packed packages and no
  *   bundler (`startup/installed.ts` builds, packs and installs them once per run into a temp project):
  *   the same cold import of each program's module, the same runs, alternating; beside it the number of
