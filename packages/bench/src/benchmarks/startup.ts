@@ -10,10 +10,17 @@
  * - cold import: a fresh `node` process imports that bundle (the program's `main` is not run) and reports
  *   its wall time since process start, its CPU (user + system) and its RSS right after the import;
  *   `BENCH_COLD_RUNS` runs per program (default 7), alternating, each run in its own memory layout
- *   (see `importer`), medians; the RSS min–max column shows the spread.
+ *   (see `importer`), medians; the RSS min–max column shows the spread;
+ * - installed: the same programs as a Node user runs them, from `npm install` of the packed packages and no
+ *   bundler (`startup/installed.ts` builds, packs and installs them once per run into a temp project):
+ *   the same cold import of each program's module, the same runs, alternating; beside it the number of
+ *   module files each program loads (counted once per program in a separate process with a loader hook).
+ *   Node's ESM loader pays per module file (resolve, read, compile), which the one-file bundle hides.
+ *   `BENCH_STARTUP_INSTALLED=0` skips it; when the build, the pack or the install fails (e.g. no network
+ *   and a cold npm cache) it prints why and skips the table, the rest of the benchmark stands.
  *
  * Targets (issue 15): Effect API and adapter ≤ 1.0× the official client's cold-import CPU and RSS (on the
- * way to 0.5×), bundle (min + gzip) ≤ 0.7× official.
+ * way to 0.5×), bundled and installed; bundle (min + gzip) ≤ 0.7× official.
  */
 import { spawn } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
@@ -21,9 +28,11 @@ import { loadavg, tmpdir } from "node:os"
 import { join } from "node:path"
 import { type Benchmark, median, table } from "../Benchmark.js"
 import { bundle, type BundleFigures, type Program } from "../startup/bundle.js"
+import { countModules, installProjects, type InstalledProjects, type ModuleCount } from "../startup/installed.js"
 
 const runs = Number(process.env.BENCH_COLD_RUNS ?? 7)
 const order: ReadonlyArray<Program> = ["official", "floor", "effect", "adapter"]
+const installedOn = process.env.BENCH_STARTUP_INSTALLED !== "0"
 
 /** One cold import's figures (see `coldImport`). */
 export interface ColdImport {
@@ -79,34 +88,85 @@ const kb = (bytes: number): string => (bytes / 1024).toFixed(0)
 const mb = (bytes: number): string => (bytes / (1024 * 1024)).toFixed(1)
 const ratio = (a: number, b: number): string => (a / b).toFixed(2)
 
+type ColdRuns = Record<Program, Array<ColdImport>>
+
+/** `runs` cold imports of each program's file, the order alternating run by run (as every table here does). */
+const coldRuns = async (files: Readonly<Record<Program, string>>): Promise<ColdRuns> => {
+  const cold = { official: [], floor: [], effect: [], adapter: [] } as ColdRuns
+  for (let i = 0; i < runs; i++) {
+    for (const p of i % 2 === 0 ? order : [...order].reverse()) cold[p].push(await coldImport(files[p], i))
+  }
+  return cold
+}
+
+/** The median of one figure of a program's cold imports. */
+const medianOf = (cold: ColdRuns) => (p: Program, k: keyof ColdImport): number => median(cold[p].map((c) => c[k]))
+
+/** The cold-import columns of one program's row: wall, CPU and ×official, RSS and ×official, RSS spread. */
+const coldColumns = (cold: ColdRuns, p: Program): ReadonlyArray<string> => {
+  const m = medianOf(cold)
+  return [
+    m(p, "wallMs").toFixed(0),
+    m(p, "cpuMs").toFixed(0),
+    ratio(m(p, "cpuMs"), m("official", "cpuMs")),
+    mb(m(p, "rssBytes")),
+    ratio(m(p, "rssBytes"), m("official", "rssBytes")),
+    `${mb(Math.min(...cold[p].map((c) => c.rssBytes)))}–${mb(Math.max(...cold[p].map((c) => c.rssBytes)))}`
+  ]
+}
+const coldHeaders = ["import wall ms", "import cpu ms", "×official", "rss MB", "×official", "rss MB min–max"]
+
+/** What the installed part measured: the cold imports and module counts, or why it did not run. */
+type Installed =
+  | { readonly _tag: "Measured"; readonly cold: ColdRuns; readonly modules: Record<Program, ModuleCount> }
+  | { readonly _tag: "Skipped"; readonly reason: string }
+
+/**
+ * The installed part (see the module note): install, count each program's module files, then the timed
+ * runs. A failed build, pack or install is reported as `Skipped` with its reason; the temp project is
+ * removed either way.
+ */
+const measureInstalled = async (): Promise<Installed> => {
+  if (!installedOn) return { _tag: "Skipped", reason: "BENCH_STARTUP_INSTALLED=0" }
+  let project: InstalledProjects
+  try {
+    project = await installProjects(order)
+  } catch (error) {
+    return { _tag: "Skipped", reason: error instanceof Error ? error.message : String(error) }
+  }
+  try {
+    console.log(
+      `\n  installed: packed ${project.plan.packed.map((f) => `@effect-sogni/${f}`).join(", ")}; from the registry ` +
+        `${project.plan.registry.join(", ")} (${Object.entries(project.timings).map(([k, s]) => `${k} ${s} s`).join(", ")})`
+    )
+    const modules = {} as Record<Program, ModuleCount>
+    for (const p of order) modules[p] = await countModules(project.files[p])
+    return { _tag: "Measured", cold: await coldRuns(project.files), modules }
+  } finally {
+    project.remove()
+  }
+}
+
 export const startup: Benchmark = {
   name: "startup",
-  description: `minimal image program: bundle size (esbuild min + gzip) and cold import (${runs} runs, medians)`,
+  description: `minimal image program: bundle size (esbuild min + gzip) and cold import (${runs} runs, medians), bundled and installed`,
   run: async () => {
     const dir = mkdtempSync(join(tmpdir(), "effect-sogni-startup-"))
     try {
       const sizes = {} as Record<Program, BundleFigures>
       for (const p of order) sizes[p] = await bundle(p, dir)
-      const cold = { official: [], floor: [], effect: [], adapter: [] } as Record<Program, Array<ColdImport>>
-      for (let i = 0; i < runs; i++) {
-        for (const p of i % 2 === 0 ? order : [...order].reverse()) cold[p].push(await coldImport(sizes[p].file!, i))
-      }
-      const m = (p: Program, k: keyof ColdImport) => median(cold[p].map((c) => c[k]))
+      const cold = await coldRuns(Object.fromEntries(order.map((p) => [p, sizes[p].file!])) as Record<Program, string>)
+      const m = medianOf(cold)
       console.log(`\n  load average ${loadavg()[0]!.toFixed(1)}; cold import = a fresh node process importing the minified bundle\n`)
       console.log(
         table(
-          ["program", "min KB", "gzip KB", "×official", "import wall ms", "import cpu ms", "×official", "rss MB", "×official", "rss MB min–max"],
+          ["program", "min KB", "gzip KB", "×official", ...coldHeaders],
           order.map((p) => [
             p,
             kb(sizes[p].bytes),
             kb(sizes[p].gzipBytes),
             ratio(sizes[p].gzipBytes, sizes.official.gzipBytes),
-            m(p, "wallMs").toFixed(0),
-            m(p, "cpuMs").toFixed(0),
-            ratio(m(p, "cpuMs"), m("official", "cpuMs")),
-            mb(m(p, "rssBytes")),
-            ratio(m(p, "rssBytes"), m("official", "rssBytes")),
-            `${mb(Math.min(...cold[p].map((c) => c.rssBytes)))}–${mb(Math.max(...cold[p].map((c) => c.rssBytes)))}`
+            ...coldColumns(cold, p)
           ])
         ).replace(/^/gm, "  ")
       )
@@ -125,14 +185,60 @@ export const startup: Benchmark = {
             `gzip +${kb(sizes[p].gzipBytes - sizes.floor.gzipBytes)} KB (the SDK's own modules)`
         )
       }
+
+      const installed = await measureInstalled()
+      const mi = installed._tag === "Measured" ? medianOf(installed.cold) : undefined
+      if (installed._tag === "Measured") {
+        console.log(
+          `\n  load average ${loadavg()[0]!.toFixed(1)}; installed = a fresh node process importing the program from ` +
+            `an npm-installed project (no bundler)\n`
+        )
+        console.log(
+          table(
+            ["program", "module files", ...coldHeaders],
+            order.map((p) => [p, String(installed.modules[p].total), ...coldColumns(installed.cold, p)])
+          ).replace(/^/gm, "  ")
+        )
+        for (const p of order) {
+          console.log(
+            `  ${p}: ${installed.modules[p].total} module files (` +
+              `${installed.modules[p].byPackage.filter(([name]) => name !== ".").map(([name, n]) => `${name} ${n}`).join(", ")})`
+          )
+        }
+        for (const p of ["effect", "adapter"] as const) {
+          console.log(
+            `  ${p} over floor (installed): import cpu +${(mi!(p, "cpuMs") - mi!("floor", "cpuMs")).toFixed(0)} ms, ` +
+              `rss +${mb(mi!(p, "rssBytes") - mi!("floor", "rssBytes"))} MB, ` +
+              `module files +${installed.modules[p].total - installed.modules.floor.total}`
+          )
+        }
+      } else {
+        console.log(`\n  installed: skipped (${installed.reason})`)
+      }
+
       const verdict = (value: number, bound: number) => `${value.toFixed(2)} ≤ ${bound.toFixed(2)} ${value <= bound ? "met" : "MISSED"}`
+      const both = (p: Program, k: keyof ColdImport) =>
+        `bundled ${verdict(m(p, k) / m("official", k), 1)}` +
+        (mi === undefined ? ", installed skipped" : `, installed ${verdict(mi(p, k) / mi("official", k), 1)}`)
       for (const p of ["effect", "adapter"] as const) {
         console.log(
-          `\n  targets (${p}): import cpu ${verdict(m(p, "cpuMs") / m("official", "cpuMs"), 1)}, ` +
-            `rss ${verdict(m(p, "rssBytes") / m("official", "rssBytes"), 1)}, ` +
+          `\n  targets (${p}): import cpu ${both(p, "cpuMs")}; rss ${both(p, "rssBytes")}; ` +
             `bundle gzip ${verdict(sizes[p].gzipBytes / sizes.official.gzipBytes, 0.7)}`
         )
       }
+      const installedResults = installed._tag === "Measured" && mi !== undefined
+        ? [
+          `RESULT startup installed-import-cpu effect/official=${ratio(mi("effect", "cpuMs"), mi("official", "cpuMs"))} ` +
+          `adapter/official=${ratio(mi("adapter", "cpuMs"), mi("official", "cpuMs"))} ` +
+          `floor/official=${ratio(mi("floor", "cpuMs"), mi("official", "cpuMs"))} ` +
+          `wall effect/official=${ratio(mi("effect", "wallMs"), mi("official", "wallMs"))} ` +
+          `adapter/official=${ratio(mi("adapter", "wallMs"), mi("official", "wallMs"))}`,
+          `RESULT startup installed-import-rss effect/official=${ratio(mi("effect", "rssBytes"), mi("official", "rssBytes"))} ` +
+          `adapter/official=${ratio(mi("adapter", "rssBytes"), mi("official", "rssBytes"))} ` +
+          `floor/official=${ratio(mi("floor", "rssBytes"), mi("official", "rssBytes"))}`,
+          `RESULT startup installed-modules ${order.map((p) => `${p}=${installed.modules[p].total}`).join(" ")}`
+        ]
+        : []
       return [
         `RESULT startup import-cpu effect/official=${ratio(m("effect", "cpuMs"), m("official", "cpuMs"))} ` +
         `adapter/official=${ratio(m("adapter", "cpuMs"), m("official", "cpuMs"))} ` +
@@ -146,7 +252,8 @@ export const startup: Benchmark = {
         `adapter/official=${ratio(sizes.adapter.gzipBytes, sizes.official.gzipBytes)} ` +
         `floor/official=${ratio(sizes.floor.gzipBytes, sizes.official.gzipBytes)} ` +
         `(KB official=${kb(sizes.official.gzipBytes)} effect=${kb(sizes.effect.gzipBytes)} adapter=${kb(sizes.adapter.gzipBytes)} ` +
-        `floor=${kb(sizes.floor.gzipBytes)})`
+        `floor=${kb(sizes.floor.gzipBytes)})`,
+        ...installedResults
       ]
     } finally {
       rmSync(dir, { recursive: true, force: true })
