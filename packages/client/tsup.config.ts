@@ -5,10 +5,10 @@ import { defineConfig } from "tsup"
 /**
  * The workspace packages export TypeScript sources and are not published, so they are bundled into
  * the client (`noExternal`), and so are effect and @effect/platform (`bundled` below); the other npm
- * dependencies stay external (listed in `dependencies`). The ESM build is split: what the program
- * imports is `index.js` and the chunks it imports statically; every dynamic `import()` of the sources
- * (the API groups loaded on first call, the tool validator, the wallet crypto) is a chunk of its own,
- * read when first called. The CommonJS
+ * dependencies stay external (listed in `dependencies`). The ESM build is split: every dynamic
+ * `import()` of the sources (the API groups loaded on first call, the tool validator, the wallet crypto)
+ * is a chunk of its own, read when first called; `scripts/build.mjs` then merges what `index.js` imports
+ * statically into it (one file to load at import). The CommonJS
  * build also bundles the ESM-only `@noble/*` packages so `require()` works on every Node ≥ 20.
  * Declarations are bundled once (rollup-plugin-dts through tsup) into `index.d.ts`: `@internal`
  * members are stripped, and the workspace modules the public types alias are inlined (`inlinedTypes`
@@ -24,7 +24,7 @@ const workspace = [/^@effect-sogni\//, /^@sogni-ai\/sogni-protocol\//]
 // effect and @effect/platform are bundled too (tree-shaken): the adapter's API is promises and plain
 // objects, so it shares no Effect value with the program, while installed as packages they cost a Node
 // program ~0.5 ms of module loading per file (`effect/Schema` alone reaches ~420 files, fast-check's
-// included): importing the adapter took 1.9x the official client's CPU that way, 0.6x bundled
+// included): importing the adapter took 1.9x the official client's CPU that way, 0.5x bundled
 // (2026-12-05, packed tarballs installed with npm, 15 fresh-node imports)
 const bundled = [...workspace, /^effect($|\/)/, /^@effect\/platform($|\/)/]
 const common = {

@@ -3,6 +3,7 @@ import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
+import { rollup } from "rollup"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const cli = path.join(root, "node_modules/tsup/dist/cli-default.js")
@@ -21,6 +22,7 @@ execFileSync(process.execPath, [cli, "--config", config], {
   stdio: process.env.BUILD_QUIET ? "pipe" : "inherit",
   env: { ...process.env, CLIENT_BUILD_MODE: mode === "--js" ? "js" : mode === "--dts" ? "dts" : "all" }
 })
+if (mode !== "--dts") await mergeStaticChunks(path.join(root, "dist"))
 if (mode !== "--js") {
   // the module docs of the workspace modules whose types are inlined (tsup.config.ts) show imports of
   // those unpublished packages (and of Effect): no use to this package's users, so they are left out
@@ -29,4 +31,59 @@ if (mode !== "--js") {
   const text = fs.readFileSync(dts, "utf8").replace(/\/\*\*[\s\S]*?\*\/\n*/g, (doc) => workspaceImport.test(doc) ? "" : doc)
   fs.writeFileSync(dts, text)
   fs.copyFileSync(dts, path.join(root, "dist/index.d.cts"))
+}
+
+/**
+ * tsup's (esbuild's) split ESM build gives `index.js` ~50 chunks to import statically: esbuild makes one
+ * chunk per set of entry points that share code, and every dynamic `import()` is an entry point. Node's
+ * ESM loader costs ~0.5 ms per file, so this pass (rollup over esbuild's output: plain ESM, relative
+ * imports only) puts every module `index.js` reaches statically into `index.js` itself and leaves each
+ * dynamically imported part in a file of its own, which imports what it shares from `index.js` (one
+ * instance of every module either way). Measured (2026-12-05, installed with npm, 21 fresh `node`
+ * imports): 135 ms of CPU split, 113-115 merged, the official client 226-228. The input source maps
+ * (to the TypeScript sources) are chained into the output's.
+ */
+async function mergeStaticChunks(dist) {
+  const entry = path.join(dist, "index.js")
+  const reached = new Set()
+  const visit = (file) => {
+    if (reached.has(file)) return
+    reached.add(file)
+    for (const m of fs.readFileSync(file, "utf8").matchAll(/^(?:import|export)\b[^'"]*?(?:from\s*)?['"](\.\/[^'"]+)['"]/gm)) {
+      visit(path.join(dist, m[1].slice(2)))
+    }
+  }
+  visit(entry)
+  const inputs = fs.readdirSync(dist).filter((f) => /\.js(\.map)?$/.test(f))
+  const bundle = await rollup({
+    input: entry,
+    // the entry may export what the dynamically imported parts need from it (no facade file)
+    preserveEntrySignatures: "allow-extension",
+    external: (id) => !id.startsWith(".") && !path.isAbsolute(id),
+    plugins: [{
+      name: "input-source-maps",
+      load(id) {
+        const map = `${id}.map`
+        return { code: fs.readFileSync(id, "utf8"), map: fs.existsSync(map) ? fs.readFileSync(map, "utf8") : null }
+      }
+    }],
+    onwarn(warning, warn) {
+      if (warning.code !== "CIRCULAR_DEPENDENCY") warn(warning)
+    }
+  })
+  // beside dist/, at its depth: the maps' source paths are written relative to the output folder
+  const out = path.join(dist, "..", "dist-merged")
+  fs.rmSync(out, { recursive: true, force: true })
+  await bundle.write({
+    dir: out,
+    format: "es",
+    sourcemap: true,
+    manualChunks: (id) => (reached.has(id) ? "index" : undefined),
+    entryFileNames: "[name].js",
+    chunkFileNames: "[name].js"
+  })
+  await bundle.close()
+  for (const f of inputs) fs.rmSync(path.join(dist, f))
+  for (const f of fs.readdirSync(out)) fs.renameSync(path.join(out, f), path.join(dist, f))
+  fs.rmSync(out, { recursive: true })
 }
