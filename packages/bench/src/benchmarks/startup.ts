@@ -87,6 +87,8 @@ export const coldImport = (file: string, run: number): Promise<ColdImport> =>
 const kb = (bytes: number): string => (bytes / 1024).toFixed(0)
 const mb = (bytes: number): string => (bytes / (1024 * 1024)).toFixed(1)
 const ratio = (a: number, b: number): string => (a / b).toFixed(2)
+/** A difference with its sign, `show` applied to its magnitude. */
+const signed = (d: number, show: (n: number) => string): string => `${d < 0 ? "-" : "+"}${show(Math.abs(d))}`
 
 type ColdRuns = Record<Program, Array<ColdImport>>
 
@@ -180,9 +182,9 @@ export const startup: Benchmark = {
       }
       for (const p of ["effect", "adapter"] as const) {
         console.log(
-          `  ${p} over floor: import cpu +${(m(p, "cpuMs") - m("floor", "cpuMs")).toFixed(0)} ms, ` +
-            `rss +${mb(m(p, "rssBytes") - m("floor", "rssBytes"))} MB, ` +
-            `gzip +${kb(sizes[p].gzipBytes - sizes.floor.gzipBytes)} KB (the SDK's own modules)`
+          `  ${p} over floor: import cpu ${signed(m(p, "cpuMs") - m("floor", "cpuMs"), (n) => n.toFixed(0))} ms, ` +
+            `rss ${signed(m(p, "rssBytes") - m("floor", "rssBytes"), mb)} MB, ` +
+            `gzip ${signed(sizes[p].gzipBytes - sizes.floor.gzipBytes, kb)} KB (the SDK's own modules)`
         )
       }
 
@@ -207,9 +209,10 @@ export const startup: Benchmark = {
         }
         for (const p of ["effect", "adapter"] as const) {
           console.log(
-            `  ${p} over floor (installed): import cpu +${(mi!(p, "cpuMs") - mi!("floor", "cpuMs")).toFixed(0)} ms, ` +
-              `rss +${mb(mi!(p, "rssBytes") - mi!("floor", "rssBytes"))} MB, ` +
-              `module files +${installed.modules[p].total - installed.modules.floor.total}`
+            `  ${p} over floor (installed): import cpu ${signed(mi!(p, "cpuMs") - mi!("floor", "cpuMs"), (n) => n.toFixed(0))} ms, ` +
+              `rss ${signed(mi!(p, "rssBytes") - mi!("floor", "rssBytes"), mb)} MB, ` +
+              `module files ${signed(installed.modules[p].total - installed.modules.floor.total, String)}` +
+              (p === "adapter" ? " (the adapter's dist bundles effect: its libraries are not loaded as installed packages)" : "")
           )
         }
       } else {
