@@ -7,11 +7,26 @@
  *
  * **Mailbox.** Inputs are applied synchronously by whoever delivers them (the socket's turn for server
  * frames, a command's fiber for mint results and lookups): no queue and no fiber per frame. An input
- * that arrives while the actor is already applying one (a listener that feeds it, re-entrantly) waits in
- * a bounded mailbox and is applied, in order, right after. Overflow policy of that mailbox (at
- * {@link mailboxCapacity} inputs waiting): the oldest waiting server `jobProgress` frame is dropped (a
- * later one of the same job supersedes it); every other input is kept, as the project emits a bounded
- * number of them (a handful per job and attempt). Drops are counted and logged at the first and every
+ * that arrives while the actor is already applying one (re-entrantly: offered by a listener, or by a
+ * command that answers at once) waits in the mailbox and is applied, in order, right after.
+ *
+ * Nothing bounds what a listener offers while it is called, so the mailbox has a written overflow policy,
+ * the one of `eventBuffer.ts` applied to inputs:
+ * - an input offered once the project has ended is not kept (the reducer ignores every input after the
+ *   end, so this changes nothing);
+ * - an input of a repeatable kind is *superseded* by a later one of the same kind and job (`imgID`), or
+ *   of the same kind for the project-wide ones: a `jobProgress`, `jobETA`, `initiatingModel`,
+ *   `jobStarted` or `jobRetry` frame and a minted preview of a job; a `queued` (or other non-final)
+ *   `jobState`, a refused cancel and a clock tick of the project ({@link inputKind});
+ * - when {@link mailboxCapacity} inputs wait and another arrives, one pass drops every waiting input a
+ *   later waiting one supersedes, then, while more than half of the capacity still waits, the oldest
+ *   progress-like ones (progress, ETA, preview, tick), then the oldest other repeatable ones;
+ * - never dropped: the ends and what no later input repeats (`jobResult`, `jobError`, the final
+ *   `jobState`, a confirmed cancel, a minted result URL, a local failure, a recovery snapshot). A
+ *   listener cannot make the server send these, and each applied input answers with a bounded number
+ *   of them (one per command it yields), so they stay few; the mailbox holds at most the capacity, or
+ *   twice its never-dropped inputs when those alone are more than half of it.
+ * What survives keeps its order. Drops are counted and logged at the first pass that drops and every
  * 100th.
  *
  * @internal
@@ -210,9 +225,109 @@ function cancelFrameOf(id: string) {
   }) as const
 }
 
-/** Whether a later input makes this one stale (what the mailbox's overflow policy may drop). */
-function supersedableInput(input: ProjectState.Input): boolean {
-  return input._tag === "Server" && input.event.type === "jobProgress"
+/**
+ * The kind of an input for the mailbox's overflow policy, one bit per kind a later input of the same kind
+ * and job (or project) supersedes (the module note); 0 for the inputs never dropped. The progress-like
+ * kinds (progress, ETA, preview, tick) are the low four bits: {@link progressLikeInputs}.
+ */
+function inputKind(input: ProjectState.Input): number {
+  switch (input._tag) {
+    case "Tick":
+      return 8
+    case "PreviewMinted":
+      return 4
+    case "Server": {
+      const event = input.event
+      switch (event.type) {
+        case "jobProgress":
+          return 1
+        case "jobETA":
+          return 2
+        case "jobRetry":
+          return 16
+        case "artistCancelConfirmation":
+          return event.payload.didCancel ? 0 : 32
+        case "jobState":
+          switch (event.payload.type) {
+            case "jobCompleted":
+              return 0
+            case "initiatingModel":
+              return 64
+            case "jobStarted":
+              return 128
+            case "queued":
+              return 256
+            default:
+              return 512
+          }
+        default:
+          return 0
+      }
+    }
+    default:
+      return 0
+  }
+}
+
+/** The progress-like input kinds of {@link inputKind}: dropped first. */
+const progressLikeInputs = 15
+
+/** The job a repeatable input names (`undefined`: one of the project as a whole). */
+function inputJob(input: ProjectState.Input): string | undefined {
+  if (input._tag === "PreviewMinted") return input.imgID
+  if (input._tag !== "Server") return undefined
+  return (input.event.payload as { readonly imgID?: string | undefined }).imgID
+}
+
+/**
+ * The mailbox's overflow pass (the module note's policy) over `waiting`, in place: what it dropped. Rule 1
+ * newest first (a kind already seen for the same job or the project supersedes this one), rule 2 oldest
+ * first down to half of `capacity`, progress-like inputs before the other repeatable ones.
+ */
+export function compactMailbox(waiting: Array<ProjectState.Input>, capacity: number): number {
+  const n = waiting.length
+  const superseded = new Uint8Array(n)
+  const seenByJob = new Map<string, number>()
+  let seenByProject = 0
+  let left = 0
+  let progress = 0
+  let others = 0
+  for (let i = n - 1; i >= 0; i--) {
+    const bit = inputKind(waiting[i]!)
+    if (bit !== 0) {
+      const job = inputJob(waiting[i]!)
+      const seen = job === undefined ? seenByProject : (seenByJob.get(job) ?? 0)
+      if ((seen & bit) !== 0) {
+        superseded[i] = 1
+        continue
+      }
+      if (job === undefined) seenByProject = seen | bit
+      else seenByJob.set(job, seen | bit)
+      if ((bit & progressLikeInputs) !== 0) progress++
+      else others++
+    }
+    left++
+  }
+  const excess = Math.max(0, left - (capacity >> 1))
+  let dropProgress = Math.min(excess, progress)
+  let dropOthers = Math.min(excess - dropProgress, others)
+  let kept = 0
+  for (let i = 0; i < n; i++) {
+    if (superseded[i] === 1) continue
+    const input = waiting[i]!
+    const bit = inputKind(input)
+    if (dropProgress > 0 && (bit & progressLikeInputs) !== 0) {
+      dropProgress--
+      continue
+    }
+    if (dropOthers > 0 && bit > progressLikeInputs) {
+      dropOthers--
+      continue
+    }
+    waiting[kept++] = input
+  }
+  waiting.length = kept
+  return n - kept
 }
 
 /**
@@ -287,7 +402,11 @@ class Actor implements ProjectActor {
   applying = false
   /** Inputs offered while one is applied (made on the first such input: almost never). */
   mailbox: Array<ProjectState.Input> | undefined = undefined
+  /** The mailbox's size at which the next offer runs the overflow pass (`mailboxCapacity`, or more). */
+  mailboxLimit = mailboxCapacity
+  /** Inputs the mailbox's overflow policy dropped, and the passes that dropped any. */
   mailboxDropped = 0
+  mailboxPasses = 0
   /**
    * `run` releases an ended project in its own fiber after the wait (no fiber forked for it); once
    * it stopped waiting (`finish`), a later end is released from the turn that ended it, as for other callers.
@@ -429,21 +548,10 @@ class Actor implements ProjectActor {
   /** Applies `input` now, or queues it when an input is being applied (re-entrancy). */
   offer(input: ProjectState.Input): void {
     if (this.applying) {
+      // after the end the reducer ignores every input: nothing to keep
+      if (ProjectState.isTerminal(this.current_.status)) return
       const mailbox = (this.mailbox ??= [])
-      if (mailbox.length >= mailboxCapacity) {
-        const stale = mailbox.findIndex(supersedableInput)
-        if (stale >= 0) {
-          mailbox.splice(stale, 1)
-          const dropped = ++this.mailboxDropped
-          if (dropped === 1 || dropped % 100 === 0) {
-            this.deps.fork(
-              Effect.logWarning(`project ${this.id}: mailbox full (${mailboxCapacity}), oldest progress dropped`).pipe(
-                Effect.annotateLogs({ dropped })
-              )
-            )
-          }
-        }
-      }
+      if (mailbox.length >= this.mailboxLimit) this.overflow(mailbox)
       mailbox.push(input)
       return
     }
@@ -455,7 +563,28 @@ class Actor implements ProjectActor {
       if (mailbox !== undefined) while (mailbox.length > 0) this.apply(mailbox.shift()!)
     } finally {
       if (this.mailbox !== undefined) this.mailbox.length = 0
+      this.mailboxLimit = mailboxCapacity
       this.applying = false
+    }
+  }
+
+  /**
+   * The mailbox is full: its overflow pass (the module note's policy); the next pass runs at the capacity,
+   * or at twice what is left when more than half of it is left (only never-dropped inputs leave that much),
+   * so each pass follows at least half as many offers as it scans.
+   */
+  overflow(mailbox: Array<ProjectState.Input>): void {
+    const dropped = compactMailbox(mailbox, mailboxCapacity)
+    this.mailboxLimit = Math.max(mailboxCapacity, mailbox.length * 2)
+    if (dropped === 0) return
+    this.mailboxDropped += dropped
+    const passes = ++this.mailboxPasses
+    if (passes === 1 || passes % 100 === 0) {
+      this.deps.fork(
+        Effect.logWarning(`project ${this.id}: mailbox full (${mailboxCapacity}), stale inputs dropped`).pipe(
+          Effect.annotateLogs({ dropped: this.mailboxDropped })
+        )
+      )
     }
   }
 
