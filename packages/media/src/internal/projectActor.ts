@@ -48,7 +48,7 @@ import * as Stream from "effect/Stream"
 import { SogniProjectError } from "../MediaError.js"
 import type { ListenOptions, MediaKind, Prepared, Project, ProjectListener, UploadSpec } from "../Projects.js"
 import * as ProjectState from "../ProjectState.js"
-import { EventBuffer } from "./eventBuffer.js"
+import { EventBuffer, overflowPass } from "./eventBuffer.js"
 
 /**
  * Events held for a subscriber that has not arrived yet, in an {@link EventBuffer} of this capacity (its
@@ -228,7 +228,7 @@ function cancelFrameOf(id: string) {
 /**
  * The kind of an input for the mailbox's overflow policy, one bit per kind a later input of the same kind
  * and job (or project) supersedes (the module note); 0 for the inputs never dropped. The progress-like
- * kinds (progress, ETA, preview, tick) are the low four bits: {@link progressLikeInputs}.
+ * kinds (progress, ETA, preview, tick) are the low four bits, as `overflowPass` expects.
  */
 function inputKind(input: ProjectState.Input): number {
   switch (input._tag) {
@@ -269,9 +269,6 @@ function inputKind(input: ProjectState.Input): number {
   }
 }
 
-/** The progress-like input kinds of {@link inputKind}: dropped first. */
-const progressLikeInputs = 15
-
 /** The job a repeatable input names (`undefined`: one of the project as a whole). */
 function inputJob(input: ProjectState.Input): string | undefined {
   if (input._tag === "PreviewMinted") return input.imgID
@@ -280,54 +277,11 @@ function inputJob(input: ProjectState.Input): string | undefined {
 }
 
 /**
- * The mailbox's overflow pass (the module note's policy) over `waiting`, in place: what it dropped. Rule 1
- * newest first (a kind already seen for the same job or the project supersedes this one), rule 2 oldest
- * first down to half of `capacity`, progress-like inputs before the other repeatable ones.
+ * The mailbox's overflow pass (the module note's policy) over `waiting`, in place: what it dropped
+ * (`eventBuffer.ts`'s pass, over inputs).
  */
 export function compactMailbox(waiting: Array<ProjectState.Input>, capacity: number): number {
-  const n = waiting.length
-  const superseded = new Uint8Array(n)
-  const seenByJob = new Map<string, number>()
-  let seenByProject = 0
-  let left = 0
-  let progress = 0
-  let others = 0
-  for (let i = n - 1; i >= 0; i--) {
-    const bit = inputKind(waiting[i]!)
-    if (bit !== 0) {
-      const job = inputJob(waiting[i]!)
-      const seen = job === undefined ? seenByProject : (seenByJob.get(job) ?? 0)
-      if ((seen & bit) !== 0) {
-        superseded[i] = 1
-        continue
-      }
-      if (job === undefined) seenByProject = seen | bit
-      else seenByJob.set(job, seen | bit)
-      if ((bit & progressLikeInputs) !== 0) progress++
-      else others++
-    }
-    left++
-  }
-  const excess = Math.max(0, left - (capacity >> 1))
-  let dropProgress = Math.min(excess, progress)
-  let dropOthers = Math.min(excess - dropProgress, others)
-  let kept = 0
-  for (let i = 0; i < n; i++) {
-    if (superseded[i] === 1) continue
-    const input = waiting[i]!
-    const bit = inputKind(input)
-    if (dropProgress > 0 && (bit & progressLikeInputs) !== 0) {
-      dropProgress--
-      continue
-    }
-    if (dropOthers > 0 && bit > progressLikeInputs) {
-      dropOthers--
-      continue
-    }
-    waiting[kept++] = input
-  }
-  waiting.length = kept
-  return n - kept
+  return overflowPass(waiting, capacity, inputKind, inputJob)
 }
 
 /**
