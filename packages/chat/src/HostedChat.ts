@@ -46,7 +46,6 @@ import * as SkipWarnings from "@effect-sogni/core/SkipWarnings"
 import * as SogniRest from "@effect-sogni/core/SogniRest"
 import * as Sse from "@effect-sogni/core/Sse"
 import type * as HttpClient from "@effect/platform/HttpClient"
-import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
@@ -487,11 +486,18 @@ const streamOf = (
         return chunks
       }))
     return Stream.unwrapScoped(Effect.gen(function*() {
-      // the first read opens the request: the content type is known once it answers
+      // the first read opens the request: the content type is known once it answers; without one, the
+      // body is read until its first byte past white space (or its end) tells what it is
       const pull = yield* Stream.toPull(bytes)
-      const first = yield* Effect.catchAll(pull, Option.match({ onNone: () => Effect.succeed(Chunk.empty<Uint8Array>()), onSome: Effect.fail }))
-      const answer = Chunk.isEmpty(first) ? Stream.empty : Stream.concat(Stream.fromChunk(first), Stream.repeatEffectChunkOption(pull))
-      switch (bodyKind(contentType, first)) {
+      const head: Array<Uint8Array> = []
+      let ended = false
+      while (!ended && (head.length === 0 || (contentType === undefined && leadingByte(head) === undefined))) {
+        const read = yield* Effect.catchAll(pull, Option.match({ onNone: () => Effect.succeed(undefined), onSome: Effect.fail }))
+        if (read === undefined) ended = true
+        else head.push(...read)
+      }
+      const answer = ended ? Stream.fromIterable(head) : Stream.concat(Stream.fromIterable(head), Stream.repeatEffectChunkOption(pull))
+      switch (bodyKind(contentType, head)) {
         case "events":
           return fromEvents(answer)
         case "completion":
@@ -523,17 +529,20 @@ const streamOf = (
  * neither (`undefined`). Without a content type, a body whose first byte past white space is `{` is a
  * completion and any other is read as events.
  */
-const bodyKind = (contentType: string | undefined, first: Chunk.Chunk<Uint8Array>): "events" | "completion" | undefined => {
+const bodyKind = (contentType: string | undefined, head: ReadonlyArray<Uint8Array>): "events" | "completion" | undefined => {
   const media = (contentType ?? "").split(";", 1)[0]!.trim().toLowerCase()
   if (media === "text/event-stream") return "events"
   if (media === "application/json" || media.endsWith("+json")) return "completion"
   if (media !== "") return undefined
-  for (const part of first) {
-    for (const byte of part) {
-      if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) return byte === 0x7b ? "completion" : "events"
-    }
+  return leadingByte(head) === 0x7b ? "completion" : "events"
+}
+
+/** The first byte past white space of a body's first parts (`undefined`: none yet). */
+const leadingByte = (head: ReadonlyArray<Uint8Array>): number | undefined => {
+  for (const part of head) {
+    for (const byte of part) if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) return byte
   }
-  return "events"
+  return undefined
 }
 
 /** A whole answer as UTF-8 text, reading no more than `maxBytes` of it (past that: `TooLarge`, and the read stops). */
