@@ -293,6 +293,30 @@ describe("projectActor", () => {
     assert.strictEqual(ends.length, 20)
   })
 
+  it.scoped("mailbox: inputs offered after a waiting confirmed cancel are not kept; the project ends canceled once", () =>
+    Effect.gen(function*() {
+      const h = yield* harness
+      const seen: Array<string> = []
+      let waiting: number | undefined
+      const confirmed = { type: "artistCancelConfirmation", payload: { jobID: P, didCancel: true } } as Protocol.ServerEvent
+      h.actor.project.listen((e) => {
+        seen.push(e._tag)
+        if (e._tag === "JobStarted") {
+          // a listener canceling again and again, then feeding more: one cancel waits, nothing after it
+          for (let i = 1; i <= 50_000; i++) {
+            Effect.runSync(h.actor.feed({ _tag: "Server", event: i % 2 === 0 ? confirmed : progress(i % 4), now: 0 }))
+          }
+          waiting = (h.actor as unknown as { readonly mailbox?: ReadonlyArray<unknown> }).mailbox?.length
+        }
+      })
+      h.deliver(started)
+      const outcome = yield* Effect.either(h.actor.project.await)
+      // the first progress frame, then the first confirmed cancel
+      assert.strictEqual(waiting, 2)
+      assert.isTrue(Either.isLeft(outcome))
+      assert.deepStrictEqual(seen.filter((t) => t !== "Progress"), ["JobStarted", "JobProgress", "Canceled"])
+    }))
+
   it.scoped("mailbox: inputs offered after the project ended are not kept (the reducer would ignore them)", () =>
     Effect.gen(function*() {
       const h = yield* harness

@@ -12,8 +12,8 @@
  *
  * Nothing bounds what a listener offers while it is called, so the mailbox has a written overflow policy,
  * the one of `eventBuffer.ts` applied to inputs:
- * - an input offered once the project has ended is not kept (the reducer ignores every input after the
- *   end, so this changes nothing);
+ * - an input offered once the project has ended, or while a confirmed cancel (which always ends it)
+ *   waits, is not kept (the reducer ignores every input after the end, so this changes nothing);
  * - an input of a repeatable kind is *superseded* by a later one of the same kind and job (`imgID`), or
  *   of the same kind for the project-wide ones: a `jobProgress`, `jobETA`, `initiatingModel`,
  *   `jobStarted` or `jobRetry` frame and a minted preview of a job; a `queued` (or other non-final)
@@ -23,9 +23,11 @@
  *   progress-like ones (progress, ETA, preview, tick), then the oldest other repeatable ones;
  * - never dropped: the ends and what no later input repeats (`jobResult`, `jobError`, the final
  *   `jobState`, a confirmed cancel, a minted result URL, a local failure, a recovery snapshot). A
- *   listener cannot make the server send these, and each applied input answers with a bounded number
- *   of them (one per command it yields), so they stay few; the mailbox holds at most the capacity, or
- *   twice its never-dropped inputs when those alone are more than half of it.
+ *   listener cannot make the server send these (server frames come on the socket's own turn, never
+ *   inside a listener call); what it can offer of them, a cancel of a request not yet sent, ends the
+ *   project (the rule above: once); and each applied input answers with a bounded number of them (one
+ *   per command it yields), so they stay few. The mailbox holds at most the capacity, or twice its
+ *   never-dropped inputs when those alone are more than half of it.
  * What survives keeps its order. Drops are counted and logged at the first pass that drops and every
  * 100th.
  *
@@ -358,6 +360,8 @@ class Actor implements ProjectActor {
   mailbox: Array<ProjectState.Input> | undefined = undefined
   /** The mailbox's size at which the next offer runs the overflow pass (`mailboxCapacity`, or more). */
   mailboxLimit = mailboxCapacity
+  /** A confirmed cancel waits in the mailbox: what follows it would be ignored. */
+  mailboxEnded = false
   /** Inputs the mailbox's overflow policy dropped, and the passes that dropped any. */
   mailboxDropped = 0
   mailboxPasses = 0
@@ -502,11 +506,15 @@ class Actor implements ProjectActor {
   /** Applies `input` now, or queues it when an input is being applied (re-entrancy). */
   offer(input: ProjectState.Input): void {
     if (this.applying) {
-      // after the end the reducer ignores every input: nothing to keep
-      if (ProjectState.isTerminal(this.current_.status)) return
+      // after the end (or after a waiting confirmed cancel, which ends it) the reducer ignores every
+      // input: nothing to keep
+      if (this.mailboxEnded || ProjectState.isTerminal(this.current_.status)) return
       const mailbox = (this.mailbox ??= [])
       if (mailbox.length >= this.mailboxLimit) this.overflow(mailbox)
       mailbox.push(input)
+      if (input._tag === "Server" && input.event.type === "artistCancelConfirmation" && input.event.payload.didCancel) {
+        this.mailboxEnded = true
+      }
       return
     }
     this.applying = true
@@ -518,6 +526,7 @@ class Actor implements ProjectActor {
     } finally {
       if (this.mailbox !== undefined) this.mailbox.length = 0
       this.mailboxLimit = mailboxCapacity
+      this.mailboxEnded = false
       this.applying = false
     }
   }
