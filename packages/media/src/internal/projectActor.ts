@@ -233,42 +233,24 @@ function cancelFrameOf(id: string) {
  * kinds (progress, ETA, preview, tick) are the low four bits, as `overflowPass` expects.
  */
 function inputKind(input: ProjectState.Input): number {
-  switch (input._tag) {
-    case "Tick":
-      return 8
-    case "PreviewMinted":
-      return 4
-    case "Server": {
-      const event = input.event
-      switch (event.type) {
-        case "jobProgress":
-          return 1
-        case "jobETA":
-          return 2
-        case "jobRetry":
-          return 16
-        case "artistCancelConfirmation":
-          return event.payload.didCancel ? 0 : 32
-        case "jobState":
-          switch (event.payload.type) {
-            case "jobCompleted":
-              return 0
-            case "initiatingModel":
-              return 64
-            case "jobStarted":
-              return 128
-            case "queued":
-              return 256
-            default:
-              return 512
-          }
-        default:
-          return 0
-      }
-    }
-    default:
-      return 0
-  }
+  if (input._tag === "Tick") return 8
+  if (input._tag === "PreviewMinted") return 4
+  if (input._tag !== "Server") return 0
+  const event = input.event
+  if (event.type === "jobState") return jobStateKinds[event.payload.type] ?? 512
+  if (event.type === "artistCancelConfirmation") return event.payload.didCancel ? 0 : 32
+  return serverKinds[event.type] ?? 0
+}
+
+/** {@link inputKind} of the server frames other than `jobState` and `artistCancelConfirmation`. */
+const serverKinds: { readonly [type: string]: number | undefined } = { jobProgress: 1, jobETA: 2, jobRetry: 16 }
+
+/** {@link inputKind} of the `jobState` frames (another type: 512, one kind per project). */
+const jobStateKinds: { readonly [type: string]: number | undefined } = {
+  jobCompleted: 0,
+  initiatingModel: 64,
+  jobStarted: 128,
+  queued: 256
 }
 
 /** The job a repeatable input names (`undefined`: one of the project as a whole). */
