@@ -2,7 +2,8 @@
  * Hosted REST chat (chat.md §13): `POST /v1/chat/completions` as a typed completion or, with
  * `stream: true`, a `Stream` of the same {@link ChatChunk} shapes as socket chat (text and `<think>`
  * reasoning split, tool-call deltas, usage, a final `Finish`) plus `SogniToolResult` elements for tools
- * the server executed. Platform tools are requested with `sogniTools` (`"creative-tools"`,
+ * the server executed (a server that ignores `stream: true` and answers with one JSON completion gives
+ * the same chunks, all at once). Platform tools are requested with `sogniTools` (`"creative-tools"`,
  * `"creative-agent"`, `false`) and run server side with `sogniToolExecution: true`; the completion then
  * carries `toolResults` (the opaque `sogni_tool_results`) and `creativeWorkflows`.
  * {@link HostedChatService.executeTool} is the direct synchronous endpoint (§13.1).
@@ -171,6 +172,10 @@ export interface HostedChatService {
    * the stream closes the HTTP response. Fails with `SogniTransportError` `Closed` if it ends before `[DONE]`,
    * and with `SogniTransportError` `Timeout` if the server is silent for longer than `options.idleTimeout`.
    * Malformed chunks are skipped: a warning for each of the first five, then their count in one line.
+   * A server that ignores `stream: true` and answers with one JSON completion (`application/json`, or no
+   * content type and a body starting with `{`) still gives a stream: the completion's parts as chunks
+   * (text and reasoning, tool calls, executed tools' results, usage), then `Finish`; a body of any other
+   * content type fails with `SogniDecodeError` `Body` naming it, and is not read.
    */
   readonly stream: (request: HostedChatRequest, options?: HostedStreamOptions) => Stream.Stream<HostedChunk, HostedChatError>
   /**
@@ -298,6 +303,44 @@ let decodeChunkCompiled: ReturnType<typeof makeDecodeChunk> | undefined
 const makeDecodeChunk = () => Schema.decodeUnknownEither(Schema.parseJson(ChunkBody))
 const decodeChunk = (u: unknown) => (decodeChunkCompiled ??= makeDecodeChunk())(u)
 
+let decodeCompletionCompiled: ReturnType<typeof makeDecodeCompletion> | undefined
+const makeDecodeCompletion = () => Schema.decodeUnknownEither(CompletionBody)
+const decodeCompletion = (u: unknown) => (decodeCompletionCompiled ??= makeDecodeCompletion())(u)
+
+/** A completion body that is not one: paths and kinds only (a body can echo the prompt). */
+const shapeError = (e: ParseResult.ParseError) =>
+  new SogniError.SogniDecodeError({
+    reason: "Body",
+    message: `unexpected response shape: ${
+      ParseResult.ArrayFormatter.formatErrorSync(e)
+        .slice(0, 8)
+        .map((i) => `${i.path.length === 0 ? "(root)" : i.path.map(String).join(".")}: ${i._tag}`)
+        .join("; ")
+    }`,
+    source: "POST /v1/chat/completions"
+  })
+
+/**
+ * A whole completion as the one chunk that says the same (its first choice, as `complete` reads it): the
+ * text, tool calls (indexed in order), finish reason, usage and executed tools' results.
+ */
+const completionAsChunk = (completion: typeof CompletionBody.Type): typeof ChunkBody.Type => {
+  const { finish_reason, message } = completion.choices[0]
+  return {
+    id: completion.id,
+    choices: [{
+      delta: {
+        role: message.role,
+        content: message.content,
+        tool_calls: message.tool_calls?.map((call, index) => ({ index, id: call.id, function: call.function }))
+      },
+      finish_reason
+    }],
+    usage: completion.usage,
+    sogni_tool_results: completion.sogni_tool_results
+  }
+}
+
 const ExecuteBody = Schema.Struct({
   data: Schema.Struct({
     toolCallId: Schema.String,
@@ -399,34 +442,77 @@ const streamOf = (
       }
       return out
     }
-    const events = Sse.frames(
-      rest.stream("rest", "/v1/chat/completions", { ...chatCall, method: "POST", json: body }).pipe(
-        // core reads a streamed body without a timeout: a server gone silent is given up on here
-        Stream.timeoutFail(
-          () =>
-            new SogniError.SogniTransportError({
-              reason: "Timeout",
-              message: `the hosted chat stream was silent for ${Duration.format(idle)} (idleTimeout)`
-            }),
-          idle
-        )
-      ),
-      maxEventBytes
+    // the answer's content type, seen before its first byte (core calls `onHeaders` on opening)
+    let contentType: string | undefined
+    const bytes = rest.stream("rest", "/v1/chat/completions", {
+      ...chatCall,
+      method: "POST",
+      json: body,
+      onHeaders: (headers) => Effect.sync(() => void (contentType = headers["content-type"]))
+    }).pipe(
+      // core reads a streamed body without a timeout: a server gone silent is given up on here
+      Stream.timeoutFail(
+        () =>
+          new SogniError.SogniTransportError({
+            reason: "Timeout",
+            message: `the hosted chat stream was silent for ${Duration.format(idle)} (idleTimeout)`
+          }),
+        idle
+      )
     )
-    return events.pipe(
+    const fromEvents = <E>(answer: Stream.Stream<Uint8Array, E>) =>
+      Sse.frames(answer, maxEventBytes).pipe(
+        Stream.mapEffect((frame): Effect.Effect<Array<HostedChunk>> => {
+          if (done || frame.data === undefined) return Effect.succeed([])
+          if (frame.data.trim() === "[DONE]") {
+            done = true
+            return Effect.map(Clock.currentTimeMillis, finish)
+          }
+          const decoded = decodeChunk(frame.data)
+          if (Either.isLeft(decoded)) return Effect.as(skips.report(), [])
+          return Effect.succeed(onChunk(decoded.right))
+        }),
+        // [DONE] ends the stream: the response is closed without waiting for the server to end it
+        Stream.takeUntil(() => done)
+      )
+    // a server that ignored `stream: true` answered with one completion: its parts, then the end
+    const fromCompletion = <E>(answer: Stream.Stream<Uint8Array, E>) =>
+      Stream.fromEffect(Effect.gen(function*() {
+        const text = yield* boundedText(answer, maxEventBytes)
+        const parsed = yield* decodeCompletionJson(text)
+        const chunks = onChunk(completionAsChunk(parsed))
+        done = true
+        chunks.push(...finish(yield* Clock.currentTimeMillis))
+        return chunks
+      }))
+    return Stream.unwrapScoped(Effect.gen(function*() {
+      // the first read opens the request: the content type is known once it answers; without one, the
+      // body is read until its first byte past white space (or its end) tells what it is
+      const pull = yield* Stream.toPull(bytes)
+      const head: Array<Uint8Array> = []
+      let ended = false
+      while (!ended && (head.length === 0 || (contentType === undefined && leadingByte(head) === undefined))) {
+        const read = yield* Effect.catchAll(pull, Option.match({ onNone: () => Effect.succeed(undefined), onSome: Effect.fail }))
+        if (read === undefined) ended = true
+        else head.push(...read)
+      }
+      const answer = ended ? Stream.fromIterable(head) : Stream.concat(Stream.fromIterable(head), Stream.repeatEffectChunkOption(pull))
+      switch (bodyKind(contentType, head)) {
+        case "events":
+          return fromEvents(answer)
+        case "completion":
+          return fromCompletion(answer)
+        default:
+          return yield* new SogniError.SogniDecodeError({
+            reason: "Body",
+            message: `the hosted chat stream was answered with content-type ${
+              JSON.stringify(String(contentType).slice(0, 100))
+            }, neither text/event-stream nor application/json`,
+            source: "POST /v1/chat/completions"
+          })
+      }
+    })).pipe(
       Stream.mapError(fromApiError),
-      Stream.mapEffect((frame): Effect.Effect<Array<HostedChunk>> => {
-        if (done || frame.data === undefined) return Effect.succeed([])
-        if (frame.data.trim() === "[DONE]") {
-          done = true
-          return Effect.map(Clock.currentTimeMillis, finish)
-        }
-        const decoded = decodeChunk(frame.data)
-        if (Either.isLeft(decoded)) return Effect.as(skips.report(), [])
-        return Effect.succeed(onChunk(decoded.right))
-      }),
-      // [DONE] ends the stream: the response is closed without waiting for the server to end it
-      Stream.takeUntil(() => done),
       Stream.mapConcat((chunks) => chunks),
       Stream.concat(Stream.suspend(() =>
         done
@@ -436,6 +522,72 @@ const streamOf = (
       Stream.ensuring(skips.flush)
     )
   }))
+
+/**
+ * What a hosted stream was answered with, by its content type: events (`text/event-stream`), one
+ * completion (`application/json` or another `+json` type: a server that ignored `stream: true`), or
+ * neither (`undefined`). Without a content type, a body whose first byte past white space is `{` is a
+ * completion and any other is read as events.
+ */
+const bodyKind = (contentType: string | undefined, head: ReadonlyArray<Uint8Array>): "events" | "completion" | undefined => {
+  const media = (contentType ?? "").split(";", 1)[0]!.trim().toLowerCase()
+  if (media === "text/event-stream") return "events"
+  if (media === "application/json" || media.endsWith("+json")) return "completion"
+  if (media !== "") return undefined
+  return leadingByte(head) === 0x7b ? "completion" : "events"
+}
+
+/** The first byte past white space of a body's first parts (`undefined`: none yet). */
+const leadingByte = (head: ReadonlyArray<Uint8Array>): number | undefined => {
+  for (const part of head) {
+    for (const byte of part) if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) return byte
+  }
+  return undefined
+}
+
+/** A whole answer as UTF-8 text, reading no more than `maxBytes` of it (past that: `TooLarge`, and the read stops). */
+const boundedText = <E>(
+  answer: Stream.Stream<Uint8Array, E>,
+  maxBytes: number
+): Effect.Effect<string, E | SogniError.SogniDecodeError> =>
+  Effect.suspend(() => {
+    const decoder = new TextDecoder()
+    let text = ""
+    let total = 0
+    return Stream.runForEachChunk(answer, (parts) => {
+      for (const part of parts) {
+        total += part.byteLength
+        if (total > maxBytes) {
+          return Effect.fail(
+            new SogniError.SogniDecodeError({
+              reason: "TooLarge",
+              message: `the hosted chat answer is larger than maxResponseBytes (${maxBytes} bytes)`,
+              source: "POST /v1/chat/completions"
+            })
+          )
+        }
+        text += decoder.decode(part, { stream: true })
+      }
+      return Effect.void
+    }).pipe(Effect.map(() => text + decoder.decode()))
+  })
+
+/** Parses a completion's text: not JSON is a `SogniDecodeError` `Body` (no excerpt: it can echo the prompt). */
+const decodeCompletionJson = (text: string): Either.Either<typeof CompletionBody.Type, SogniError.SogniDecodeError> => {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    return Either.left(
+      new SogniError.SogniDecodeError({
+        reason: "Body",
+        message: "the hosted chat answer (application/json) is not JSON",
+        source: "POST /v1/chat/completions"
+      })
+    )
+  }
+  return Either.mapLeft(decodeCompletion(json), shapeError)
+}
 
 /** Warnings about malformed chunks per stream, at most (the rest are counted in one line). */
 const skipWarningLimit = 5
@@ -458,21 +610,7 @@ export const make: Effect.Effect<HostedChatService, never, SogniRest.SogniRest |
           const raw = yield* rest.post("rest", "/v1/chat/completions", body, Schema.Unknown, chatCall).pipe(
             Effect.mapError(fromApiError)
           )
-          const parsed = yield* Schema.decodeUnknown(CompletionBody)(raw).pipe(
-            Effect.mapError((e) =>
-              new SogniError.SogniDecodeError({
-                reason: "Body",
-                // paths and kinds only: a body can echo the prompt
-                message: `unexpected response shape: ${
-                  ParseResult.ArrayFormatter.formatErrorSync(e)
-                    .slice(0, 8)
-                    .map((i) => `${i.path.length === 0 ? "(root)" : i.path.map(String).join(".")}: ${i._tag}`)
-                    .join("; ")
-                }`,
-                source: "POST /v1/chat/completions"
-              })
-            )
-          )
+          const parsed = yield* Either.mapLeft(decodeCompletion(raw), shapeError)
           const choice = parsed.choices[0]
           const { content, reasoning } = ThinkSplitter.split(choice.message.content ?? "")
           return {

@@ -2,7 +2,8 @@
  * Hosted chat against a hostile loopback server (the emulator always answers well and at its own pace):
  * garbage and wrong-typed chunks between good ones, a stream kept open after `[DONE]`, a server that goes
  * silent mid-stream, a connection cut mid-stream, thousands of chunks in one write, an interrupted
- * consumer, HTML error bodies and a server that echoes the API key back. Each case checks what the
+ * consumer, HTML error bodies, a server that echoes the API key back, and one that ignores `stream: true`
+ * (a whole JSON completion, or a body of another type). Each case checks what the
  * consumer gets (typed errors, every accepted chunk, in order) and that the client let go of the socket.
  */
 import { SogniConfig, SogniError, SogniRest } from "@effect-sogni/core"
@@ -24,7 +25,7 @@ import { eventually, makeHostileHttp } from "./util/HostileHttp.js"
 const API_KEY = "sk-live-hostile-chat-0123456789abcdef"
 const request = { model: "qwen3.6-35b-a3b-gguf-iq4xs", messages: [{ role: "user" as const, content: "hi" }] }
 
-const hostedOn = (url: string) =>
+const hostedOn = (url: string, settings: { readonly maxResponseBytes?: number } = {}) =>
   Effect.map(
     Layer.build(
       HostedChat.layer.pipe(
@@ -35,7 +36,8 @@ const hostedOn = (url: string) =>
           restEndpoint: url,
           socketEndpoint: "ws://socket.test:9000",
           restRetryBase: "1 millis",
-          restRetryCap: "5 millis"
+          restRetryCap: "5 millis",
+          ...settings
         }))
       )
     ),
@@ -294,5 +296,118 @@ describe("hosted chat against a hostile server", () => {
       assert.isDefined(summary, logs.lines.slice(0, 20).join("\n"))
       assert.strictEqual(Number(/skipped (\d+) more/.exec(summary!)![1]) + warned, 5_000)
     }).pipe(Effect.provide(logs.layer), Logger.withMinimumLogLevel(LogLevel.All))
+  })
+
+  describe("a server that ignores stream: true", () => {
+    const completion = {
+      id: "cmpl-1",
+      object: "chat.completion",
+      created: 1_700_000_000,
+      model: request.model,
+      choices: [{
+        index: 0,
+        message: {
+          role: "assistant",
+          content: "<think>plan it</think>A lighthouse.",
+          tool_calls: [
+            { id: "call-1", type: "function" as const, function: { name: "generate_image", arguments: "{\"prompt\":\"a lighthouse\"}" } },
+            { id: "call-2", type: "function" as const, function: { name: "describe", arguments: "{}" } }
+          ]
+        },
+        finish_reason: "tool_calls"
+      }],
+      usage: { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 },
+      sogni_tool_results: [{ tool: "generate_image", status: "completed" }]
+    }
+
+    for (const contentType of ["application/json; charset=utf-8", undefined]) {
+      it.scopedLive(`one JSON completion (${contentType ?? "no content type"}) comes out as the stream's chunks, then Finish`, () =>
+        Effect.gen(function*() {
+          const server = yield* makeHostileHttp
+          server.handle = (_req, res) => {
+            res.writeHead(200, contentType === undefined ? {} : { "content-type": contentType })
+            // white space first, in reads of its own: the kind of a body without a content type waits for its first byte past it
+            const text = JSON.stringify(completion)
+            res.write("\n", () => setTimeout(() => res.write(" ", () => setTimeout(() => res.end(text), 20)), 20))
+          }
+          const hosted = yield* hostedOn(server.url)
+          const chunks = Chunk.toReadonlyArray(yield* Stream.runCollect(hosted.stream(request)).pipe(Effect.timeout("10 seconds")))
+          assert.strictEqual(JSON.parse(server.requests[0]!.body).stream, true)
+          assert.deepStrictEqual(chunks.map((c) => c._tag), [
+            "ReasoningDelta",
+            "TextDelta",
+            "ToolCallDelta",
+            "ToolCallDelta",
+            "SogniToolResult",
+            "Usage",
+            "Finish"
+          ])
+          assert.deepStrictEqual(chunks.flatMap((c) => c._tag === "ReasoningDelta" ? [c.text] : []), ["plan it"])
+          assert.strictEqual(textOf(Chunk.unsafeFromArray(chunks)), "A lighthouse.")
+          const deltas = chunks.flatMap((c) => c._tag === "ToolCallDelta" ? [c] : [])
+          assert.deepStrictEqual(deltas.map((d) => [d.index, d.id, d.name, d.arguments]), [
+            [0, "call-1", "generate_image", "{\"prompt\":\"a lighthouse\"}"],
+            [1, "call-2", "describe", "{}"]
+          ])
+          const result = chunks.find((c) => c._tag === "SogniToolResult")
+          assert.deepStrictEqual(result?._tag === "SogniToolResult" ? result.result : undefined, completion.sogni_tool_results[0])
+          const finish = chunks.at(-1)!
+          assert.isTrue(finish._tag === "Finish")
+          if (finish._tag === "Finish") {
+            assert.strictEqual(finish.jobID, "cmpl-1")
+            assert.strictEqual(finish.role, "assistant")
+            assert.strictEqual(finish.finishReason, "tool_calls")
+            assert.deepStrictEqual(finish.usage, completion.usage)
+            assert.deepStrictEqual(finish.toolCalls, completion.choices[0]!.message.tool_calls)
+          }
+          // the body was read to its end: the connection may stay in the pool (keep-alive), so it is not checked
+        }))
+    }
+
+    it.scopedLive("a body that is neither events nor JSON: a typed error naming its content type, the socket released", () =>
+      Effect.gen(function*() {
+        const server = yield* makeHostileHttp
+        server.handle = (_req, res) => {
+          res.writeHead(200, { "content-type": "text/html; charset=utf-8" })
+          // a page that never ends: the client must not wait for it
+          res.write("<html><body>maintenance")
+        }
+        const hosted = yield* hostedOn(server.url)
+        const error = yield* Effect.flip(Stream.runCollect(hosted.stream(request)).pipe(Effect.timeout("10 seconds")))
+        assert.instanceOf(error, SogniError.SogniDecodeError, String(error))
+        assert.strictEqual((error as SogniError.SogniDecodeError).reason, "Body")
+        assert.include(error.message, "text/html")
+        assert.include(error.message, "text/event-stream")
+        assert.isTrue(yield* eventually(() => server.requests[0]!.closed), "the request's connection was closed")
+        assert.strictEqual(server.requests.length, 1, "a POST is never repeated")
+      }))
+
+    it.scopedLive("a JSON answer that is not a completion, not JSON, or too large: typed decode errors, no excerpt of the body", () =>
+      Effect.gen(function*() {
+        const server = yield* makeHostileHttp
+        const bodies = [
+          JSON.stringify({ id: "x", created: 1, model: "m", choices: "none", note: "secret prompt" }),
+          "{\"id\": \"cut secret prompt",
+          JSON.stringify({ ...completion, padding: "p".repeat(64 * 1024) })
+        ]
+        server.handle = (_req, res) => {
+          res.writeHead(200, { "content-type": "application/json" })
+          res.end(bodies[server.requests.length - 1])
+        }
+        const hosted = yield* hostedOn(server.url, { maxResponseBytes: 16 * 1024 })
+        const errors: Array<SogniError.SogniDecodeError> = []
+        for (let i = 0; i < bodies.length; i++) {
+          const error = yield* Effect.flip(Stream.runCollect(hosted.stream(request)))
+          assert.instanceOf(error, SogniError.SogniDecodeError, String(error))
+          errors.push(error as SogniError.SogniDecodeError)
+        }
+        assert.deepStrictEqual(errors.map((e) => e.reason), ["Body", "Body", "TooLarge"])
+        assert.include(errors[0]!.message, "choices")
+        assert.include(errors[1]!.message, "not JSON")
+        assert.include(errors[2]!.message, String(16 * 1024))
+        for (const e of errors) assert.notInclude(e.message, "secret prompt")
+        // the bodies read whole may stay pooled (keep-alive); the one cut short at the bound is closed
+        assert.isTrue(yield* eventually(() => server.requests[2]!.closed), "the too large answer's connection was closed")
+      }))
   })
 })

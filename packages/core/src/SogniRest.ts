@@ -122,6 +122,11 @@ export interface StreamOptions extends RequestOptions {
   readonly method?: "GET" | "POST" | undefined
   /** The JSON body of a `POST` (`undefined` sends `{}`). */
   readonly json?: unknown
+  /**
+   * Called with the headers of the success answer (names in lower case) before its body is read: a caller
+   * that must know what the body is (its `content-type`) learns it before the first byte arrives.
+   */
+  readonly onHeaders?: ((headers: Readonly<Record<string, string>>) => Effect.Effect<void>) | undefined
 }
 
 /**
@@ -179,9 +184,10 @@ export interface SogniRestService {
   ) => Effect.Effect<A, RestError, R>
   /**
    * A streaming request (server-sent events and other long bodies), `GET` unless `options.method` says
-   * `POST` (with `options.body` as JSON): the response body as bytes. Opening it follows the same auth,
+   * `POST` (with `options.json` as its body): the response body as bytes. Opening it follows the same auth,
    * timeout, retry and error rules as {@link get} / {@link post} (failures surface as the stream's error);
    * the body itself is read without a timeout. Interrupting or ending the stream aborts the request.
+   * `options.onHeaders` sees the success answer's headers before its first byte.
    */
   readonly stream: (
     host: Host,
@@ -330,7 +336,8 @@ export const make: Effect.Effect<
             retry: policyOf(options.retry),
             maxBytes: settings.maxResponseBytes
           },
-          on401(withAuth && options.invalidateOn401 !== false, secretHeaders)
+          on401(withAuth && options.invalidateOn401 !== false, secretHeaders),
+          options.onHeaders
         )
       }).pipe(
         Effect.withSpan("SogniRest.stream", {

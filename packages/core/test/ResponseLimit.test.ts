@@ -354,6 +354,24 @@ describe("Sse against a hostile server", () => {
       assert.strictEqual(frames.length, 8)
     }))
 
+  it.scopedLive("a stream's onHeaders sees the success answer's headers once, before its first byte; none for an error answer", () =>
+    Effect.gen(function*() {
+      const h = yield* hostile
+      const log: Array<string> = []
+      const onHeaders = (headers: Readonly<Record<string, string>>) =>
+        Effect.sync(() => void log.push(`headers ${headers["content-type"]}`))
+      const failed = yield* Effect.flatMap(SogniRest.SogniRest, (rest) =>
+        Effect.gen(function*() {
+          yield* Stream.runForEach(
+            rest.stream("rest", "/sse-exact", { retry: false, onHeaders }),
+            () => Effect.sync(() => void (log.at(-1) !== "bytes" && log.push("bytes")))
+          )
+          return yield* Effect.flip(Stream.runDrain(rest.stream("rest", "/error-endless", { retry: false, onHeaders })))
+        })).pipe(Effect.provide(restLayer(h.url)))
+      assert.deepStrictEqual(log, ["headers text/event-stream", "bytes"])
+      assert.strictEqual(failed._tag, "SogniDecodeError")
+    }))
+
   it.scopedLive("Sse.resumable gives up at once on an event that never ends (no reconnect into it)", () =>
     Effect.gen(function*() {
       const h = yield* hostile

@@ -10,6 +10,7 @@ import * as Scope from "effect/Scope"
 import * as TestClock from "effect/TestClock"
 import * as ProjectActor from "../src/internal/projectActor.js"
 import type * as Projects from "../src/Projects.js"
+import type * as ProjectState from "../src/ProjectState.js"
 
 const P = "3F2B8C1E-7A4D-4E2B-9C61-0D5E8A7B4C21"
 
@@ -200,7 +201,7 @@ describe("projectActor", () => {
       assert.deepStrictEqual(seen.slice(1), ["fed", "JobProgress@3", "Progress@3"])
     }))
 
-  it.scoped("mailbox overflow: the oldest waiting progress frames are dropped, lifecycle inputs kept", () =>
+  it.scoped("mailbox overflow: the progress frames a later one supersedes are dropped, the newest kept, lifecycle inputs kept", () =>
     Effect.gen(function*() {
       const h = yield* harness
       const progressSteps: Array<number> = []
@@ -219,14 +220,123 @@ describe("projectActor", () => {
         }
       })
       h.deliver(started)
-      // 102 inputs beyond the capacity (100 progress frames, the result, the completion): the 102 oldest
-      // progress frames made room; the rest arrived in order, and so did the lifecycle inputs
-      assert.strictEqual(progressSteps[0], 103)
-      assert.strictEqual(progressSteps.length, ProjectActor.mailboxCapacity - 2)
-      assert.strictEqual(progressSteps.at(-1), ProjectActor.mailboxCapacity + 100)
+      // the mailbox filled with frames 1..1024: the pass kept the newest (1024); 1025..1124 followed it,
+      // then the result and the completion, in order
+      assert.deepStrictEqual(progressSteps, Array.from({ length: 101 }, (_, i) => ProjectActor.mailboxCapacity + i))
       const out = yield* h.actor.project.await
       assert.strictEqual(out.length, 1)
       assert.strictEqual(results, 1)
+    }))
+
+  it.scoped("mailbox overflow: 100,000 re-entrant retries, starts, queue positions, ETAs and ticks stay bounded; the newest of each and every end arrive, in order", () =>
+    Effect.gen(function*() {
+      const h = yield* harness
+      const seen: Array<string> = []
+      let fed = false
+      h.actor.project.listen((e) => {
+        seen.push(e._tag === "JobRetrying" ? `JobRetrying#${e.attempt}` : e._tag)
+        if (e._tag !== "JobStarted" || fed) return
+        fed = true
+        const feed = (event: Protocol.ServerEvent) => Effect.runSync(h.actor.feed({ _tag: "Server", event, now: 0 }))
+        for (let i = 1; i <= 20_000; i++) {
+          feed({ type: "jobRetry", payload: { jobID: P, imgID: "A", jobIndex: 0, attempt: i, maxAttempts: 1_000_000, error: 1, error_message: "lost" } } as Protocol.ServerEvent)
+          feed(started)
+          feed({ type: "jobState", payload: { type: "queued", jobID: P, queuePosition: i % 7 } } as Protocol.ServerEvent)
+          feed({ type: "jobETA", payload: { jobID: P, imgID: "A", etaSeconds: i } } as Protocol.ServerEvent)
+          Effect.runSync(h.actor.feed({ _tag: "Tick", now: i }))
+        }
+        // the ends, re-entrant too: never dropped, applied after what came before them
+        feed(result)
+        feed(completed)
+      })
+      h.deliver(started)
+      const out = yield* h.actor.project.await
+      assert.strictEqual(out.length, 1)
+      // 100,002 inputs were offered: the mailbox never held more than its capacity, so far fewer were applied
+      assert.isBelow(seen.length, 4 * ProjectActor.mailboxCapacity)
+      const retries = seen.filter((t) => t.startsWith("JobRetrying#")).map((t) => Number(t.slice(12)))
+      assert.isAbove(retries.length, 0)
+      assert.isTrue(retries.every((a, i) => i === 0 || a > retries[i - 1]!), "retries in order")
+      // the newest retry notice (attempt 20,000) was applied: the job is on its 20,001st attempt
+      assert.strictEqual(retries.at(-1), 20_001)
+      assert.deepStrictEqual(seen.slice(-2), ["JobCompleted", "Completed"])
+      assert.strictEqual(seen.filter((t) => t === "JobCompleted").length, 1)
+    }))
+
+  it("compactMailbox: rule 1 keeps the newest of each kind and job, rule 2 drops the oldest progress-like then other repeatable inputs down to half, ends never", () => {
+    const server = (event: unknown): ProjectState.Input => ({ _tag: "Server", event: event as Protocol.ServerEvent, now: 0 })
+    const progressOf = (imgID: string, step: number) => server({ type: "jobProgress", payload: { jobID: P, imgID, step } })
+    const retryOf = (imgID: string, attempt: number) => server({ type: "jobRetry", payload: { jobID: P, imgID, attempt, maxAttempts: 9 } })
+    const end = (imgID: string) => server({ type: "jobResult", payload: { jobID: P, imgID } })
+    // rule 1: per job, the newest progress and retry survive; the ends stay where they were
+    const waiting = [progressOf("A", 1), retryOf("A", 1), progressOf("B", 1), end("A"), progressOf("A", 2), retryOf("A", 2), { _tag: "Tick", now: 1 } as const, { _tag: "Tick", now: 2 } as const]
+    assert.strictEqual(ProjectActor.compactMailbox(waiting, 1024), 3)
+    assert.deepStrictEqual(waiting.map((i) => i._tag === "Server" ? `${i.event.type}:${(i.event.payload as { imgID: string }).imgID}` : `${i._tag}:${i.now}`), [
+      "jobProgress:B",
+      "jobResult:A",
+      "jobProgress:A",
+      "jobRetry:A",
+      "Tick:2"
+    ])
+    // rule 2: ever new jobs (nothing superseded) down to half of the capacity, the oldest progress first,
+    // then the oldest retries; the ends are all kept
+    const flood: Array<ProjectState.Input> = []
+    for (let i = 0; i < 10; i++) flood.push(retryOf(`R${i}`, 1))
+    for (let i = 0; i < 12; i++) flood.push(progressOf(`P${i}`, 1))
+    for (let i = 0; i < 3; i++) flood.push(end(`E${i}`))
+    assert.strictEqual(ProjectActor.compactMailbox(flood, 16), 25 - 8)
+    const ids = flood.map((i) => (i._tag === "Server" ? (i.event.payload as { imgID: string }).imgID : "?"))
+    assert.deepStrictEqual(ids, ["R5", "R6", "R7", "R8", "R9", "E0", "E1", "E2"])
+    // only ends: nothing dropped
+    const ends = Array.from({ length: 20 }, (_, i) => end(`E${i}`))
+    assert.strictEqual(ProjectActor.compactMailbox(ends, 16), 0)
+    assert.strictEqual(ends.length, 20)
+  })
+
+  it.scoped("mailbox: inputs offered after a waiting confirmed cancel are not kept; the project ends canceled once", () =>
+    Effect.gen(function*() {
+      const h = yield* harness
+      const seen: Array<string> = []
+      let waiting: number | undefined
+      const confirmed = { type: "artistCancelConfirmation", payload: { jobID: P, didCancel: true } } as Protocol.ServerEvent
+      h.actor.project.listen((e) => {
+        seen.push(e._tag)
+        if (e._tag === "JobStarted") {
+          // a listener canceling again and again, then feeding more: one cancel waits, nothing after it
+          for (let i = 1; i <= 50_000; i++) {
+            Effect.runSync(h.actor.feed({ _tag: "Server", event: i % 2 === 0 ? confirmed : progress(i % 4), now: 0 }))
+          }
+          waiting = (h.actor as unknown as { readonly mailbox?: ReadonlyArray<unknown> }).mailbox?.length
+        }
+      })
+      h.deliver(started)
+      const outcome = yield* Effect.either(h.actor.project.await)
+      // the first progress frame, then the first confirmed cancel
+      assert.strictEqual(waiting, 2)
+      assert.isTrue(Either.isLeft(outcome))
+      assert.deepStrictEqual(seen.filter((t) => t !== "Progress"), ["JobStarted", "JobProgress", "Canceled"])
+    }))
+
+  it.scoped("mailbox: inputs offered after the project ended are not kept (the reducer would ignore them)", () =>
+    Effect.gen(function*() {
+      const h = yield* harness
+      const seen: Array<string> = []
+      let waiting: number | undefined
+      h.actor.project.listen((e) => {
+        seen.push(e._tag)
+        if (e._tag === "Completed") {
+          // still inside the input that ended the project: these arrive after the end
+          const retry = { type: "jobRetry", payload: { jobID: P, imgID: "A", attempt: 1, maxAttempts: 3 } } as Protocol.ServerEvent
+          for (let i = 1; i <= 50_000; i++) Effect.runSync(h.actor.feed({ _tag: "Server", event: i % 2 === 0 ? retry : result, now: 0 }))
+          waiting = (h.actor as unknown as { readonly mailbox?: ReadonlyArray<unknown> }).mailbox?.length ?? 0
+        }
+      })
+      h.deliver(started)
+      h.deliver(result)
+      h.deliver(completed)
+      yield* h.actor.project.await
+      assert.strictEqual(waiting, 0)
+      assert.deepStrictEqual(seen.filter((t) => t !== "Progress"), ["JobStarted", "JobCompleted", "Completed"])
     }))
 })
 

@@ -2,7 +2,8 @@
  * The Sage client against a hostile loopback server (the emulator's Sage routes always answer well):
  * garbage and wrong-typed payloads between good events, an event that never ends, a JSON answer far
  * larger than any listing, a server that goes silent or cuts the connection mid-stream, thousands of
- * events in one write, and error answers with HTML bodies on the retried listing routes.
+ * events in one write, 10,000 malformed events (a bounded number of log lines), and error answers with
+ * HTML bodies on the retried listing routes.
  */
 import { SogniError } from "@effect-sogni/core"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
@@ -10,6 +11,8 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
 import * as Stream from "effect/Stream"
 import type { ServerResponse } from "node:http"
 import { eventually, makeHostileHttp, pour } from "../../chat/test/util/HostileHttp.js"
@@ -150,6 +153,40 @@ describe("SageClient against a hostile server", () => {
       assert.strictEqual(numbers.length, n)
       assert.isTrue(numbers.every((v, i) => v === i), "in order, none lost")
     }))
+
+  it.scopedLive("10,000 malformed events: five warnings, then their count in one line; the good events around them arrive", () => {
+    const lines: Array<string> = []
+    const logger = Logger.make(({ logLevel, message }) =>
+      void lines.push(`${logLevel.label} ${Array.isArray(message) ? message.join(" ") : String(message)}`)
+    )
+    return Effect.gen(function*() {
+      const server = yield* makeHostileHttp
+      server.handle = (_req, res) => {
+        sse(res)
+        const garbage = (n: number, tag: string) => {
+          let body = ""
+          for (let i = 0; i < n; i++) body += i % 2 === 0 ? `data: {"chunk": "${tag}${i}\n\n` : `data: <${tag}${i}>\n\n`
+          return body
+        }
+        res.write(piece("first "))
+        res.write(garbage(5_000, "a"))
+        res.write(piece("middle "))
+        res.write(garbage(5_000, "b"))
+        res.end(piece("last") + done("first middle last"))
+      }
+      const client = yield* clientOn(server.url)
+      const events = yield* Stream.runCollect(client.generateStream(request))
+      assert.strictEqual(textOf(events), "first middle last")
+      assert.strictEqual(Chunk.unsafeLast(events)._tag, "Done")
+      const skipped = lines.filter((l) => l.includes("malformed"))
+      assert.deepStrictEqual(skipped, [
+        ...Array.from({ length: 5 }, () => "WARN Sage: skipped a malformed event on /sage_llm/generate_stream"),
+        "WARN Sage: skipped 9995 more malformed events on /sage_llm/generate_stream (warnings suppressed)"
+      ])
+      // every level was captured: no debug line per event either
+      assert.isBelow(lines.length, 20, lines.slice(0, 30).join("\n"))
+    }).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)), Logger.withMinimumLogLevel(LogLevel.All))
+  })
 
   it.scopedLive("listing routes answered with HTML 502s are retried a bounded number of times, then a typed error with the status", () =>
     Effect.gen(function*() {

@@ -196,7 +196,8 @@ export const exchangeBytes = (
 export const openStream = (
   client: HttpClient.HttpClient,
   ex: Exchange,
-  on401: Effect.Effect<void> = Effect.void
+  on401: Effect.Effect<void> = Effect.void,
+  onHeaders?: (headers: Readonly<Record<string, string>>) => Effect.Effect<void>
 ): Effect.Effect<Stream.Stream<Uint8Array, SogniTransportError>, RestError> => {
   const fullUrl = buildUrl(ex.url, ex.query)
   const shown = shownUrl(ex, fullUrl)
@@ -206,6 +207,7 @@ export const openStream = (
     Effect.gen(function*() {
       const response = yield* Effect.mapError(client.execute(buildRequest(ex, fullUrl, jsonText)), toTransport)
       if (response.status >= 200 && response.status < 300) {
+        if (onHeaders !== undefined) yield* onHeaders(response.headers)
         return Stream.mapError(response.stream, (e): SogniTransportError => {
           const mapped = toTransport(e)
           return mapped._tag === "SogniTransportError"

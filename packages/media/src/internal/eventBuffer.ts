@@ -50,8 +50,81 @@ const kindBits: { readonly [tag: string]: number | undefined } = {
   CancelRejected: 256
 }
 
-/** The progress-like kinds among them (`JobProgress`, `JobEta`, `Preview`, `Progress`): dropped first. */
+/**
+ * The progress-like kinds among them (`JobProgress`, `JobEta`, `Preview`, `Progress`): dropped first. In
+ * every kind table given to {@link overflowPass}, the progress-like kinds are these four low bits.
+ */
 const progressLike = 15
+
+function eventKind(event: ProjectState.ProjectEvent): number {
+  return kindBits[event._tag] ?? 0
+}
+
+/** Every supersedable job event names its job by `imgID`; the project-wide ones have none. */
+function eventJob(event: ProjectState.ProjectEvent): string | undefined {
+  return (event as { readonly imgID?: string }).imgID
+}
+
+/**
+ * The overflow pass of the module note's rules 1 and 2 over `items`, in place (what survives keeps its
+ * order): the number dropped. `kindOf` gives an item's kind bit (0: never dropped; the progress-like
+ * kinds are the low four bits), `jobOf` its job (`undefined`: the project as a whole). The buffer's
+ * events and the project actor's re-entrancy mailbox (its inputs) share it.
+ *
+ * @internal
+ */
+export function overflowPass<A>(
+  items: Array<A>,
+  capacity: number,
+  kindOf: (item: A) => number,
+  jobOf: (item: A) => string | undefined
+): number {
+  const n = items.length
+  // rule 1, newest first: a kind already seen for the same job (or the project) supersedes this one
+  const superseded = new Uint8Array(n)
+  const seenByJob = new Map<string, number>()
+  let seenByProject = 0
+  let left = 0
+  let progress = 0
+  let others = 0
+  for (let i = n - 1; i >= 0; i--) {
+    const bit = kindOf(items[i]!)
+    if (bit !== 0) {
+      const job = jobOf(items[i]!)
+      const seen = job === undefined ? seenByProject : (seenByJob.get(job) ?? 0)
+      if ((seen & bit) !== 0) {
+        superseded[i] = 1
+        continue
+      }
+      if (job === undefined) seenByProject = seen | bit
+      else seenByJob.set(job, seen | bit)
+      if ((bit & progressLike) !== 0) progress++
+      else others++
+    }
+    left++
+  }
+  // rule 2, oldest first: down to half of `capacity`, progress-like items before the others
+  const excess = Math.max(0, left - (capacity >> 1))
+  let dropProgress = Math.min(excess, progress)
+  let dropOthers = Math.min(excess - dropProgress, others)
+  let kept = 0
+  for (let i = 0; i < n; i++) {
+    if (superseded[i] === 1) continue
+    const item = items[i]!
+    const bit = kindOf(item)
+    if (dropProgress > 0 && (bit & progressLike) !== 0) {
+      dropProgress--
+      continue
+    }
+    if (dropOthers > 0 && bit > progressLike) {
+      dropOthers--
+      continue
+    }
+    items[kept++] = item
+  }
+  items.length = kept
+  return n - kept
+}
 
 /**
  * Whether `event` is progress-like: a later one of the same job (or project) makes it stale, and a server
@@ -135,54 +208,8 @@ export class EventBuffer {
    * can leave that much): each pass is preceded by at least half as many offers as it scans.
    */
   private compact(): void {
-    const items = this.items
-    const n = items.length
-    // rule 1, newest first: a kind already seen for the same job (or the project) supersedes this one
-    const superseded = new Uint8Array(n)
-    const seenByJob = new Map<string, number>()
-    let seenByProject = 0
-    let left = 0
-    let progress = 0
-    let others = 0
-    for (let i = n - 1; i >= 0; i--) {
-      const bit = kindBits[items[i]!._tag] ?? 0
-      if (bit !== 0) {
-        // every supersedable job event names its job by `imgID`; the project-wide ones have none
-        const job = (items[i] as { readonly imgID?: string }).imgID
-        const seen = job === undefined ? seenByProject : (seenByJob.get(job) ?? 0)
-        if ((seen & bit) !== 0) {
-          superseded[i] = 1
-          continue
-        }
-        if (job === undefined) seenByProject = seen | bit
-        else seenByJob.set(job, seen | bit)
-        if ((bit & progressLike) !== 0) progress++
-        else others++
-      }
-      left++
-    }
-    // rule 2, oldest first: down to half of `capacity`, progress-like events before the others
-    const excess = Math.max(0, left - (this.capacity >> 1))
-    let dropProgress = Math.min(excess, progress)
-    let dropOthers = Math.min(excess - dropProgress, others)
-    const kept: Array<ProjectState.ProjectEvent> = []
-    for (let i = 0; i < n; i++) {
-      if (superseded[i] === 1) continue
-      const e = items[i]!
-      const bit = kindBits[e._tag] ?? 0
-      if (dropProgress > 0 && (bit & progressLike) !== 0) {
-        dropProgress--
-        continue
-      }
-      if (dropOthers > 0 && bit > progressLike) {
-        dropOthers--
-        continue
-      }
-      kept.push(e)
-    }
-    this.dropped += n - kept.length
-    this.items = kept
-    this.limit = Math.max(this.capacity, kept.length * 2)
+    this.dropped += overflowPass(this.items, this.capacity, eventKind, eventJob)
+    this.limit = Math.max(this.capacity, this.items.length * 2)
   }
 
   private wake(): void {

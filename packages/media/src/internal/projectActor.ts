@@ -7,11 +7,28 @@
  *
  * **Mailbox.** Inputs are applied synchronously by whoever delivers them (the socket's turn for server
  * frames, a command's fiber for mint results and lookups): no queue and no fiber per frame. An input
- * that arrives while the actor is already applying one (a listener that feeds it, re-entrantly) waits in
- * a bounded mailbox and is applied, in order, right after. Overflow policy of that mailbox (at
- * {@link mailboxCapacity} inputs waiting): the oldest waiting server `jobProgress` frame is dropped (a
- * later one of the same job supersedes it); every other input is kept, as the project emits a bounded
- * number of them (a handful per job and attempt). Drops are counted and logged at the first and every
+ * that arrives while the actor is already applying one (re-entrantly: offered by a listener, or by a
+ * command that answers at once) waits in the mailbox and is applied, in order, right after.
+ *
+ * Nothing bounds what a listener offers while it is called, so the mailbox has a written overflow policy,
+ * the one of `eventBuffer.ts` applied to inputs:
+ * - an input offered once the project has ended, or while a confirmed cancel (which always ends it)
+ *   waits, is not kept (the reducer ignores every input after the end, so this changes nothing);
+ * - an input of a repeatable kind is *superseded* by a later one of the same kind and job (`imgID`), or
+ *   of the same kind for the project-wide ones: a `jobProgress`, `jobETA`, `initiatingModel`,
+ *   `jobStarted` or `jobRetry` frame and a minted preview of a job; a `queued` (or other non-final)
+ *   `jobState`, a refused cancel and a clock tick of the project ({@link inputKind});
+ * - when {@link mailboxCapacity} inputs wait and another arrives, one pass drops every waiting input a
+ *   later waiting one supersedes, then, while more than half of the capacity still waits, the oldest
+ *   progress-like ones (progress, ETA, preview, tick), then the oldest other repeatable ones;
+ * - never dropped: the ends and what no later input repeats (`jobResult`, `jobError`, the final
+ *   `jobState`, a confirmed cancel, a minted result URL, a local failure, a recovery snapshot). A
+ *   listener cannot make the server send these (server frames come on the socket's own turn, never
+ *   inside a listener call); what it can offer of them, a cancel of a request not yet sent, ends the
+ *   project (the rule above: once); and each applied input answers with a bounded number of them (one
+ *   per command it yields), so they stay few. The mailbox holds at most the capacity, or twice its
+ *   never-dropped inputs when those alone are more than half of it.
+ * What survives keeps its order. Drops are counted and logged at the first pass that drops and every
  * 100th.
  *
  * @internal
@@ -33,7 +50,7 @@ import * as Stream from "effect/Stream"
 import { SogniProjectError } from "../MediaError.js"
 import type { ListenOptions, MediaKind, Prepared, Project, ProjectListener, UploadSpec } from "../Projects.js"
 import * as ProjectState from "../ProjectState.js"
-import { EventBuffer } from "./eventBuffer.js"
+import { EventBuffer, overflowPass } from "./eventBuffer.js"
 
 /**
  * Events held for a subscriber that has not arrived yet, in an {@link EventBuffer} of this capacity (its
@@ -210,9 +227,45 @@ function cancelFrameOf(id: string) {
   }) as const
 }
 
-/** Whether a later input makes this one stale (what the mailbox's overflow policy may drop). */
-function supersedableInput(input: ProjectState.Input): boolean {
-  return input._tag === "Server" && input.event.type === "jobProgress"
+/**
+ * The kind of an input for the mailbox's overflow policy, one bit per kind a later input of the same kind
+ * and job (or project) supersedes (the module note); 0 for the inputs never dropped. The progress-like
+ * kinds (progress, ETA, preview, tick) are the low four bits, as `overflowPass` expects.
+ */
+function inputKind(input: ProjectState.Input): number {
+  if (input._tag === "Tick") return 8
+  if (input._tag === "PreviewMinted") return 4
+  if (input._tag !== "Server") return 0
+  const event = input.event
+  if (event.type === "jobState") return jobStateKinds[event.payload.type] ?? 512
+  if (event.type === "artistCancelConfirmation") return event.payload.didCancel ? 0 : 32
+  return serverKinds[event.type] ?? 0
+}
+
+/** {@link inputKind} of the server frames other than `jobState` and `artistCancelConfirmation`. */
+const serverKinds: { readonly [type: string]: number | undefined } = { jobProgress: 1, jobETA: 2, jobRetry: 16 }
+
+/** {@link inputKind} of the `jobState` frames (another type: 512, one kind per project). */
+const jobStateKinds: { readonly [type: string]: number | undefined } = {
+  jobCompleted: 0,
+  initiatingModel: 64,
+  jobStarted: 128,
+  queued: 256
+}
+
+/** The job a repeatable input names (`undefined`: one of the project as a whole). */
+function inputJob(input: ProjectState.Input): string | undefined {
+  if (input._tag === "PreviewMinted") return input.imgID
+  if (input._tag !== "Server") return undefined
+  return (input.event.payload as { readonly imgID?: string | undefined }).imgID
+}
+
+/**
+ * The mailbox's overflow pass (the module note's policy) over `waiting`, in place: what it dropped
+ * (`eventBuffer.ts`'s pass, over inputs).
+ */
+export function compactMailbox(waiting: Array<ProjectState.Input>, capacity: number): number {
+  return overflowPass(waiting, capacity, inputKind, inputJob)
 }
 
 /**
@@ -287,7 +340,13 @@ class Actor implements ProjectActor {
   applying = false
   /** Inputs offered while one is applied (made on the first such input: almost never). */
   mailbox: Array<ProjectState.Input> | undefined = undefined
+  /** The mailbox's size at which the next offer runs the overflow pass (`mailboxCapacity`, or more). */
+  mailboxLimit = mailboxCapacity
+  /** A confirmed cancel waits in the mailbox: what follows it would be ignored. */
+  mailboxEnded = false
+  /** Inputs the mailbox's overflow policy dropped, and the passes that dropped any. */
   mailboxDropped = 0
+  mailboxPasses = 0
   /**
    * `run` releases an ended project in its own fiber after the wait (no fiber forked for it); once
    * it stopped waiting (`finish`), a later end is released from the turn that ended it, as for other callers.
@@ -429,22 +488,15 @@ class Actor implements ProjectActor {
   /** Applies `input` now, or queues it when an input is being applied (re-entrancy). */
   offer(input: ProjectState.Input): void {
     if (this.applying) {
+      // after the end (or after a waiting confirmed cancel, which ends it) the reducer ignores every
+      // input: nothing to keep
+      if (this.mailboxEnded || ProjectState.isTerminal(this.current_.status)) return
       const mailbox = (this.mailbox ??= [])
-      if (mailbox.length >= mailboxCapacity) {
-        const stale = mailbox.findIndex(supersedableInput)
-        if (stale >= 0) {
-          mailbox.splice(stale, 1)
-          const dropped = ++this.mailboxDropped
-          if (dropped === 1 || dropped % 100 === 0) {
-            this.deps.fork(
-              Effect.logWarning(`project ${this.id}: mailbox full (${mailboxCapacity}), oldest progress dropped`).pipe(
-                Effect.annotateLogs({ dropped })
-              )
-            )
-          }
-        }
-      }
+      if (mailbox.length >= this.mailboxLimit) this.overflow(mailbox)
       mailbox.push(input)
+      if (input._tag === "Server" && input.event.type === "artistCancelConfirmation" && input.event.payload.didCancel) {
+        this.mailboxEnded = true
+      }
       return
     }
     this.applying = true
@@ -455,7 +507,29 @@ class Actor implements ProjectActor {
       if (mailbox !== undefined) while (mailbox.length > 0) this.apply(mailbox.shift()!)
     } finally {
       if (this.mailbox !== undefined) this.mailbox.length = 0
+      this.mailboxLimit = mailboxCapacity
+      this.mailboxEnded = false
       this.applying = false
+    }
+  }
+
+  /**
+   * The mailbox is full: its overflow pass (the module note's policy); the next pass runs at the capacity,
+   * or at twice what is left when more than half of it is left (only never-dropped inputs leave that much),
+   * so each pass follows at least half as many offers as it scans.
+   */
+  overflow(mailbox: Array<ProjectState.Input>): void {
+    const dropped = compactMailbox(mailbox, mailboxCapacity)
+    this.mailboxLimit = Math.max(mailboxCapacity, mailbox.length * 2)
+    if (dropped === 0) return
+    this.mailboxDropped += dropped
+    const passes = ++this.mailboxPasses
+    if (passes === 1 || passes % 100 === 0) {
+      this.deps.fork(
+        Effect.logWarning(`project ${this.id}: mailbox full (${mailboxCapacity}), stale inputs dropped`).pipe(
+          Effect.annotateLogs({ dropped: this.mailboxDropped })
+        )
+      )
     }
   }
 

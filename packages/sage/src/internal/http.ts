@@ -7,12 +7,15 @@
  *
  * Nothing a server sends is held without a bound: a JSON body, or one server-sent event, larger than
  * `maxBytes` fails with `SogniDecodeError` reason `TooLarge` and the read stops there (the connection is
- * released).
+ * released). Nor does it pour log lines: a malformed event is skipped with a warning for each of the
+ * first {@link skipWarningLimit} of a stream, and the rest are counted in one line at its end (core's
+ * `SkipWarnings`, the limiter of every other transport).
  *
  * @internal
  */
 import { RetryPolicy, SogniError } from "@effect-sogni/core"
 import * as BoundedBody from "@effect-sogni/core/BoundedBody"
+import * as SkipWarnings from "@effect-sogni/core/SkipWarnings"
 import * as Sse from "@effect-sogni/core/Sse"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
@@ -60,6 +63,9 @@ const tooLarge = (method: string, route: string, maxBytes: number) =>
 /** A failing answer whose body is not JSON: its status and a short excerpt. */
 const plainFailure = (route: string, status: number, text: string) =>
   failureOf(route, status, { success: false, error: text.trim().slice(0, 300) || `HTTP ${status}` })!
+
+/** Warnings about malformed events per stream, at most (the rest are counted in one line at its end). @internal */
+export const skipWarningLimit = 5
 
 /** @internal */
 export interface SageHttp {
@@ -157,15 +163,20 @@ export const make: Effect.Effect<SageHttp, never, HttpClient.HttpClient> = Effec
             : new SageError({ reason: "Other", route, status: response.status, message: `expected an event stream, got ${contentType || "no content type"}` }))
         )
       }
+      // malformed events: a warning for each of the first few; the rest are counted and reported once, at the end
+      const skips = yield* SkipWarnings.make<void>({
+        limit: skipWarningLimit,
+        warning: () => Effect.logWarning(`Sage: skipped a malformed event on ${route}`),
+        summary: (count) => Effect.logWarning(`Sage: skipped ${count} more malformed events on ${route} (warnings suppressed)`)
+      })
       const events = Sse.frames(Stream.mapError(response.stream, transport("POST", url)), options.maxBytes).pipe(
         Stream.filter((frame) => frame.data !== undefined),
         Stream.mapEffect((frame): Effect.Effect<Option.Option<unknown>> => {
           const parsed = parseJson(frame.data!)
-          return Option.isSome(parsed)
-            ? Effect.succeed(parsed)
-            : Effect.as(Effect.logDebug(`Sage: skipped a malformed event on ${route}`), Option.none())
+          return Option.isSome(parsed) ? Effect.succeed(parsed) : Effect.as(skips.report(), Option.none())
         }),
-        Stream.filterMap((o: Option.Option<unknown>) => o)
+        Stream.filterMap((o: Option.Option<unknown>) => o),
+        Stream.ensuring(skips.flush)
       )
       return withPullTimeouts(events, options.firstEvent, options.idle, (which, d) =>
         timeout(which === "first" ? "first event of" : "silence on", url, d))
