@@ -9,7 +9,8 @@ import { defineConfig } from "tsup"
  * `import()` of the sources (the API groups loaded on first call, the tool validator, the wallet crypto)
  * is a chunk of its own, read when first called; `scripts/build.mjs` then merges what `index.js` imports
  * statically into it (one file to load at import). The CommonJS
- * build also bundles the ESM-only `@noble/*` packages so `require()` works on every Node ≥ 20.
+ * build is the same split ESM with the ESM-only `@noble/*` packages bundled as well (so `require()` works
+ * on every Node ≥ 20), which `scripts/build.mjs` merges the same way and writes as `.cjs` files.
  * Declarations are bundled once (rollup-plugin-dts through tsup) into `index.d.ts`: `@internal`
  * members are stripped, and the workspace modules the public types alias are inlined (`inlinedTypes`
  * below), so they reference no workspace package. `scripts/build.mjs` drops those modules' own module
@@ -72,10 +73,12 @@ export default defineConfig([
     ...(mode === "js" ? {} : { dts })
   },
   ...(mode === "dts" ? [] : [{
+    // the CommonJS build's input: split ESM as above, with the ESM-only `@noble/*` packages bundled too
+    // (so that `require()` works on every Node ≥ 20); scripts/build.mjs turns it into dist/*.cjs
     ...common,
-    format: ["cjs" as const],
-    // core reads the platform tool catalog through createRequire(import.meta.url): shim it in CommonJS
-    shims: true,
+    format: ["esm" as const],
+    splitting: true,
+    outDir: path.join(dir, "dist-cjs-input"),
     noExternal: [...bundled, /^@noble\//]
   }])
 ])

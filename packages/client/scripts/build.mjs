@@ -16,13 +16,20 @@ if (mode !== "--dts") {
   for (const f of fs.existsSync(dist) ? fs.readdirSync(dist) : []) {
     if (!/^index\.d\.c?ts$/.test(f)) fs.rmSync(path.join(dist, f))
   }
+  fs.rmSync(path.join(root, "dist-cjs-input"), { recursive: true, force: true })
 }
 execFileSync(process.execPath, [cli, "--config", config], {
   cwd: root,
   stdio: process.env.BUILD_QUIET ? "pipe" : "inherit",
   env: { ...process.env, CLIENT_BUILD_MODE: mode === "--js" ? "js" : mode === "--dts" ? "dts" : "all" }
 })
-if (mode !== "--dts") await mergeStaticChunks(path.join(root, "dist"))
+if (mode !== "--dts") {
+  const dist = path.join(root, "dist")
+  const cjsInput = path.join(root, "dist-cjs-input")
+  await mergeStaticChunks(dist, dist, "es")
+  await mergeStaticChunks(cjsInput, dist, "cjs")
+  fs.rmSync(cjsInput, { recursive: true })
+}
 if (mode !== "--js") {
   // the module docs of the workspace modules whose types are inlined (tsup.config.ts) show imports of
   // those unpublished packages (and of Effect): no use to this package's users, so they are left out
@@ -43,18 +50,18 @@ if (mode !== "--js") {
  * imports): 135 ms of CPU split, 113-115 merged, the official client 226-228. The input source maps
  * (to the TypeScript sources) are chained into the output's.
  */
-async function mergeStaticChunks(dist) {
-  const entry = path.join(dist, "index.js")
+async function mergeStaticChunks(input, dist, format) {
+  const entry = path.join(input, "index.js")
   const reached = new Set()
   const visit = (file) => {
     if (reached.has(file)) return
     reached.add(file)
     for (const m of fs.readFileSync(file, "utf8").matchAll(/^(?:import|export)\b[^'"]*?(?:from\s*)?['"](\.\/[^'"]+)['"]/gm)) {
-      visit(path.join(dist, m[1].slice(2)))
+      visit(path.join(input, m[1].slice(2)))
     }
   }
   visit(entry)
-  const inputs = fs.readdirSync(dist).filter((f) => /\.js(\.map)?$/.test(f))
+  const inputs = fs.readdirSync(input).filter((f) => /\.js(\.map)?$/.test(f))
   const bundle = await rollup({
     input: entry,
     // the entry may export what the dynamically imported parts need from it (no facade file)
@@ -72,18 +79,19 @@ async function mergeStaticChunks(dist) {
     }
   })
   // beside dist/, at its depth: the maps' source paths are written relative to the output folder
-  const out = path.join(dist, "..", "dist-merged")
+  const out = path.join(dist, "..", `dist-merged-${format}`)
   fs.rmSync(out, { recursive: true, force: true })
   await bundle.write({
     dir: out,
-    format: "es",
+    format,
     sourcemap: true,
     manualChunks: (id) => (reached.has(id) ? "index" : undefined),
-    entryFileNames: "[name].js",
-    chunkFileNames: "[name].js"
+    entryFileNames: format === "cjs" ? "[name].cjs" : "[name].js",
+    chunkFileNames: format === "cjs" ? "[name].cjs" : "[name].js",
+    ...(format === "cjs" ? { exports: "named", interop: "auto" } : {})
   })
   await bundle.close()
-  for (const f of inputs) fs.rmSync(path.join(dist, f))
+  for (const f of inputs) fs.rmSync(path.join(input, f))
   for (const f of fs.readdirSync(out)) fs.renameSync(path.join(out, f), path.join(dist, f))
   fs.rmSync(out, { recursive: true })
 }

@@ -68,5 +68,18 @@ describe("build", () => {
     const lazy = [...text.matchAll(/import\(\s*['"]\.\/([^'"]+)['"]\s*\)/g)].map((m) => m[1]!)
     assert.isAbove(lazy.length, 10)
     for (const f of lazy) assert.isTrue(fs.existsSync(path.join(root, "dist", f)), f)
+
+    // the CommonJS build likewise: index.cjs requires no file of its own except on first use (inside a
+    // `.then`), and no package but ajv (on first use too) and the built-ins; @noble is bundled in
+    const cjs = fs.readFileSync(path.join(root, "dist/index.cjs"), "utf8")
+    const required = [...cjs.matchAll(/(return )?require\(['"]([^'"]+)['"]\)/g)]
+    assert.deepStrictEqual(required.filter((m) => m[2]!.startsWith("./") && m[1] === undefined).map((m) => m[2]), [])
+    assert.deepStrictEqual(
+      [...new Set(required.map((m) => m[2]!).filter((r) => !r.startsWith("./") && !r.startsWith("node:")))].filter((r) =>
+        /^(effect|@effect\/|@noble\/)/.test(r)
+      ),
+      []
+    )
+    for (const m of required.filter((m) => m[2]!.startsWith("./"))) assert.isTrue(fs.existsSync(path.join(root, "dist", m[2]!)), m[2])
   })
 })
