@@ -48,7 +48,8 @@ if (mode !== "--js") {
  * dynamically imported part in a file of its own, which imports what it shares from `index.js` (one
  * instance of every module either way). Measured (2026-12-05, installed with npm, 21 fresh `node`
  * imports): 135 ms of CPU split, 113-115 merged, the official client 226-228. The input source maps
- * (to the TypeScript sources) are chained into the output's.
+ * (to the TypeScript sources) are chained into the output's. `input` holds the split build, the result
+ * goes to `dist` as `format`: `es` (`.js`, in place) or `cjs` (`.cjs`, from the CommonJS build's input).
  */
 async function mergeStaticChunks(input, dist, format) {
   const entry = path.join(input, "index.js")
