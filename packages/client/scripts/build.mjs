@@ -92,6 +92,13 @@ async function mergeStaticChunks(input, dist, format) {
     ...(format === "cjs" ? { exports: "named", interop: "auto" } : {})
   })
   await bundle.close()
+  // the maps keep the text of this SDK's sources but only the paths of its bundled libraries' (effect's
+  // own TypeScript would more than double the package's size; stack traces still name file and line)
+  for (const f of fs.readdirSync(out).filter((f) => f.endsWith(".map"))) {
+    const map = JSON.parse(fs.readFileSync(path.join(out, f), "utf8"))
+    map.sourcesContent = map.sources.map((source, i) => (source.includes("node_modules/") ? null : map.sourcesContent?.[i] ?? null))
+    fs.writeFileSync(path.join(out, f), JSON.stringify(map))
+  }
   for (const f of inputs) fs.rmSync(path.join(input, f))
   for (const f of fs.readdirSync(out)) fs.renameSync(path.join(out, f), path.join(dist, f))
   fs.rmSync(out, { recursive: true })

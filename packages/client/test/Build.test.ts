@@ -81,5 +81,16 @@ describe("build", () => {
       []
     )
     for (const m of required.filter((m) => m[2]!.startsWith("./"))) assert.isTrue(fs.existsSync(path.join(root, "dist", m[2]!)), m[2])
+
+    // the source maps reach the TypeScript sources and carry this SDK's text, not the bundled libraries'
+    for (const f of ["index.js.map", "index.cjs.map"]) {
+      const map = JSON.parse(fs.readFileSync(path.join(root, "dist", f), "utf8")) as { sources: Array<string>; sourcesContent: Array<string | null> }
+      const own = map.sources.flatMap((source, i) => (/\/src\/.*\.ts$/.test(source) && !source.includes("node_modules/") ? [i] : []))
+      assert.isAbove(own.length, 50, f)
+      for (const i of own) assert.isString(map.sourcesContent[i], map.sources[i])
+      map.sources.forEach((source, i) => {
+        if (source.includes("node_modules/")) assert.isNull(map.sourcesContent[i], source)
+      })
+    }
   })
 })
