@@ -1,2 +1,0 @@
-import * as Effect from "effect/Effect"
-export const main = () => Effect.runPromise(Effect.succeed(1))
