@@ -1,18 +1,14 @@
-import { Sogni } from "@effect-sogni/core"
 import { assert, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
-import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
-import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { ChatChunk as ChatChunkCtor } from "../src/ChatChunk.js"
 import { Chat, type ChatChunk, type ChatRequest, Tool } from "../src/index.js"
 import { frames as fixtureFrames } from "./util/fixtures.js"
-import { eventually, lastMessage, type LLMRequest, type LLMServer, makeLLMServer, textFrames, toolCallFrames } from "./util/LLMServer.js"
+import { chatFor, eventually, lastMessage, type LLMRequest, type LLMServer, makeLLMServer, textFrames, toolCallFrames } from "./util/LLMServer.js"
 
 const model = "qwen3.6-35b-a3b-gguf-iq4xs"
 const ask = (content: string, extra: Partial<ChatRequest.ChatRequest> = {}): ChatRequest.ChatRequest => ({
@@ -21,29 +17,6 @@ const ask = (content: string, extra: Partial<ChatRequest.ChatRequest> = {}): Cha
   ...extra
 })
 
-/**
- * Core pointed at the scripted server, with the chat service on top. The scripted server pushes no LLM
- * model list, so the wait for it is off unless a test sets it.
- */
-const chatFor = (server: LLMServer, options: Chat.ChatOptions = {}) =>
-  Effect.map(
-    Layer.build(
-      Chat.layer({ modelCatalogWait: 0, ...options }).pipe(
-        Layer.provideMerge(
-          Sogni.layer({
-            appId: "chat-tests",
-            apiKey: Redacted.make("test-key"),
-            restEndpoint: "http://127.0.0.1:9",
-            socketEndpoint: server.url,
-            reconnectBase: "20 millis",
-            reconnectCap: "50 millis",
-            reconnectJitter: 0
-          })
-        )
-      )
-    ),
-    (ctx) => Context.get(ctx, Chat.Chat)
-  )
 
 /** Fixture frames without the jobID (the server fills in the request's). */
 const fixtureReplay = (name: string) =>

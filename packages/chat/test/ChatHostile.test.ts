@@ -3,44 +3,21 @@
  * the running job between good ones, a whole long answer poured in one burst, and a socket that drops
  * while a tool handler runs on the client (between the rounds of a tool-calling turn).
  */
-import { Sogni } from "@effect-sogni/core"
 import { assert, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
-import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
-import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import { Chat, type ChatRequest, Tool } from "../src/index.js"
-import { lastMessage, type LLMServer, makeLLMServer, textFrames, toolCallFrames } from "./util/LLMServer.js"
+import { type ChatRequest, Tool } from "../src/index.js"
+import { chatFor, lastMessage, makeLLMServer, textFrames, toolCallFrames } from "./util/LLMServer.js"
 
 const ask = (content: string): ChatRequest.ChatRequest => ({
   model: "qwen3.6-35b-a3b-gguf-iq4xs",
   messages: [{ role: "user", content }]
 })
 
-const chatFor = (server: LLMServer, options: Chat.ChatOptions = {}) =>
-  Effect.map(
-    Layer.build(
-      Chat.layer({ modelCatalogWait: 0, ...options }).pipe(
-        Layer.provideMerge(
-          Sogni.layer({
-            appId: "chat-hostile-tests",
-            apiKey: Redacted.make("test-key-hostile-0123456789"),
-            restEndpoint: "http://127.0.0.1:9",
-            socketEndpoint: server.url,
-            reconnectBase: "20 millis",
-            reconnectCap: "50 millis",
-            reconnectJitter: 0
-          })
-        )
-      )
-    ),
-    (ctx) => Context.get(ctx, Chat.Chat)
-  )
 
 const capture = () => {
   const lines: Array<string> = []
@@ -68,7 +45,7 @@ describe("socket chat against a hostile server", () => {
         r.conn.send("jobState", { type: 17 })
         server.play(r, rest)
       }
-      const chat = yield* chatFor(server)
+      const chat = yield* chatFor(server, {}, "chat-hostile-tests")
       const chunks = Chunk.toReadonlyArray(yield* Stream.runCollect(chat.stream(ask("Hi"))))
       assert.strictEqual(textOf(chunks), "Hello there")
       assert.strictEqual(chunks.at(-1)!._tag, "Finish")
@@ -81,7 +58,7 @@ describe("socket chat against a hostile server", () => {
       const n = 20_000
       const server = yield* makeLLMServer
       server.script = (r) => server.play(r, textFrames(Array.from({ length: n }, (_, i) => `${i},`)))
-      const chat = yield* chatFor(server)
+      const chat = yield* chatFor(server, {}, "chat-hostile-tests")
       const chunks = Chunk.toReadonlyArray(yield* Stream.runCollect(chat.stream(ask("count"))))
       const numbers = textOf(chunks).split(",").filter((s) => s !== "").map(Number)
       assert.strictEqual(numbers.length, n)
@@ -102,7 +79,7 @@ describe("socket chat against a hostile server", () => {
         // the socket drops while this runs
         handler: () => Effect.as(Effect.sync(() => server.connections[0]!.ws.terminate()).pipe(Effect.zipRight(Effect.sleep("150 millis"))), "sunny")
       })
-      const chat = yield* chatFor(server)
+      const chat = yield* chatFor(server, {}, "chat-hostile-tests")
       const chunks = Chunk.toReadonlyArray(yield* Stream.runCollect(chat.streamWithTools(ask("weather?"), Tool.toolkit(slow))))
       assert.strictEqual(textOf(chunks), "It is sunny")
       assert.isAtLeast(server.connections.length, 2)

@@ -12,6 +12,8 @@ import type * as Scope from "effect/Scope"
 import * as Http from "node:http"
 import type * as Net from "node:net"
 import WS, { WebSocketServer } from "ws"
+// the handshake payload with empty recovery lists, as core's scripted socket server sends it
+import { authenticatedPayload } from "../../core/test/util/ScriptedServer.js"
 
 /** One client connection as the server sees it. */
 export interface HostileConnection {
@@ -52,20 +54,6 @@ export interface HostileServer {
   readonly restCalls: Array<string>
   /** Where requests `rest` does not answer are forwarded (e.g. an emulator's URL); 404 when unset. */
   proxyTo: string | undefined
-}
-
-/** The handshake payload with empty recovery lists, plus `extra`. */
-export function authenticatedPayload(extra: Record<string, unknown> = {}) {
-  return {
-    id: "hostile-1",
-    clientType: "artist",
-    username: "pixelfox",
-    address: "0x8Fa3C1d2E4b5A6978c0D1e2F3a4B5c6D7e8F9a0B",
-    activeProjects: [],
-    unclaimedCompletedProjects: [],
-    activeLLMJobIDs: [],
-    ...extra
-  }
 }
 
 /** Starts the server; it closes (every socket destroyed) with the scope. */

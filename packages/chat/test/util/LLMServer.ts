@@ -6,10 +6,14 @@
  * requests and `llmJobCancel`s, and stops a job's timers when it is cancelled (answering with
  * `llmJobError { error: "artistCanceled" }`, as chat.md §8 recommends).
  */
-import { Protocol } from "@effect-sogni/core"
+import { Protocol, Sogni } from "@effect-sogni/core"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import WS, { WebSocketServer } from "ws"
+import { Chat } from "../../src/index.js"
 
 export interface Connection {
   readonly ws: WS
@@ -162,4 +166,28 @@ export const eventually = (predicate: () => boolean, ms = 5_000, what = "conditi
         }
         tick()
       })
+  )
+
+/**
+ * Core pointed at the scripted server, with the chat service on top, built in the test's scope. The
+ * scripted server pushes no LLM model list, so the wait for it is off unless a test sets it.
+ */
+export const chatFor = (server: LLMServer, options: Chat.ChatOptions = {}, appId = "chat-tests") =>
+  Effect.map(
+    Layer.build(
+      Chat.layer({ modelCatalogWait: 0, ...options }).pipe(
+        Layer.provideMerge(
+          Sogni.layer({
+            appId,
+            apiKey: Redacted.make("test-key"),
+            restEndpoint: "http://127.0.0.1:9",
+            socketEndpoint: server.url,
+            reconnectBase: "20 millis",
+            reconnectCap: "50 millis",
+            reconnectJitter: 0
+          })
+        )
+      )
+    ),
+    (ctx) => Context.get(ctx, Chat.Chat)
   )
