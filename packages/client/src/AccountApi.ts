@@ -67,10 +67,12 @@ const zero: BalanceData = { settled: "0", credit: "0", debit: "0", net: "0" }
 export const zeroBalances: Balances = { sogni: zero, spark: { ...zero, premiumCredit: "0" } }
 
 /** Reads the wire balances as the official type (a Spark balance without premium credit has none). @internal */
-export const toBalances = (b: { readonly sogni: BalanceData; readonly spark: BalanceData }): Balances => ({
-  sogni: b.sogni,
-  spark: { ...b.spark, premiumCredit: b.spark.premiumCredit ?? "0" }
-})
+export function toBalances(b: { readonly sogni: BalanceData; readonly spark: BalanceData }): Balances {
+  return {
+    sogni: b.sogni,
+    spark: { ...b.spark, premiumCredit: b.spark.premiumCredit ?? "0" }
+  }
+}
 
 /**
  * The account as last seen: balance, identity, connection and subscription, kept up to date from the
@@ -283,7 +285,9 @@ export interface AccountApi extends AccountCalls {}
 
 let calls: Promise<typeof import("./internal/accountCalls.js")> | undefined
 /** Loads `internal/accountCalls.ts` (the calls, the network switch, entitlement pushes). @internal */
-export const loadCalls = () => (calls ??= import("./internal/accountCalls.js"))
+export function loadCalls(): Promise<typeof import("./internal/accountCalls.js")> {
+  return (calls ??= import("./internal/accountCalls.js"))
+}
 
 // each of them: loads their module, then runs its code with this facade
 forwardCalls(
@@ -310,5 +314,7 @@ forwardCalls(
     "createSubscriptionCheckout",
     "createSubscriptionPortalSession"
   ],
-  () => loadCalls().then((m) => m.calls)
+  function() {
+    return loadCalls().then((m) => m.calls)
+  }
 )

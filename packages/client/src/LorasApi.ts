@@ -21,7 +21,9 @@ import type {
 
 let calls: Promise<typeof import("./internal/loraCalls.js")> | undefined
 /** @internal Loads the code of the LoRA and saved-upload calls (once). */
-export const loadLoraCalls = () => (calls ??= import("./internal/loraCalls.js"))
+export function loadLoraCalls(): Promise<typeof import("./internal/loraCalls.js")> {
+  return (calls ??= import("./internal/loraCalls.js"))
+}
 
 /**
  * The account's imported (personal) LoRAs.
@@ -54,7 +56,9 @@ export interface PersonalLorasCalls {
 
 export interface PersonalLoras extends PersonalLorasCalls {}
 
-forwardCalls(PersonalLoras, ["list", "get", "import", "remove", "catalog"], () => loadLoraCalls().then((m) => m.personalLoras))
+forwardCalls(PersonalLoras, ["list", "get", "import", "remove", "catalog"], function() {
+  return loadLoraCalls().then((m) => m.personalLoras)
+})
 
 /**
  * The saved-upload library: files kept on the server and copied into projects without a new transfer.
@@ -95,4 +99,6 @@ export interface AssetsCalls {
 
 export interface Assets extends AssetsCalls {}
 
-forwardCalls(Assets, ["list", "remove", "bind", "upload", "tryBindFile"], () => loadLoraCalls().then((m) => m.assets))
+forwardCalls(Assets, ["list", "remove", "bind", "upload", "tryBindFile"], function() {
+  return loadLoraCalls().then((m) => m.assets)
+})

@@ -75,16 +75,18 @@ export interface ProjectContext {
 }
 
 /** The official `ErrorData` of the media package's. @internal */
-export const errorDataOf = (e: ProjectState.ErrorData): ErrorData => ({
-  code: e.code,
-  message: e.message,
-  ...(e.originalCode !== undefined ? { originalCode: e.originalCode } : {})
-})
+export function errorDataOf(e: ProjectState.ErrorData): ErrorData {
+  return {
+    code: e.code,
+    message: e.message,
+    ...(e.originalCode !== undefined ? { originalCode: e.originalCode } : {})
+  }
+}
 
-const noop = (): void => {}
+function noop(): void {}
 
 /** The wall-clock time `seconds` from now (for display, like the official client's queue estimate). */
-const secondsFromNow = (seconds: number): Date => {
+function secondsFromNow(seconds: number): Date {
   const at = new Date()
   at.setTime(at.getTime() + seconds * 1000)
   return at
@@ -97,7 +99,7 @@ let more: More | undefined
 let loadingMore: Promise<More> | undefined
 
 /** Loads `internal/projectEvents.ts` (once; a failed load is tried again on the next need). */
-const loadMore = (): Promise<More> => {
+function loadMore(): Promise<More> {
   if (loadingMore === undefined) {
     loadingMore = import("./internal/projectEvents.js").then((m) => (more = m))
     loadingMore.catch(() => {
@@ -282,7 +284,9 @@ export interface JobCalls {
 
 export interface Job extends JobCalls {}
 
-forwardCalls(Job, ["getResultUrl", "getResultData", "getResultBytes"], () => loadMore().then((m) => m.jobCalls))
+forwardCalls(Job, ["getResultUrl", "getResultData", "getResultBytes"], function() {
+  return loadMore().then((m) => m.jobCalls)
+})
 
 /** How a project ended, for `waitForCompletion`. @internal */
 export type Outcome =
@@ -729,4 +733,6 @@ export interface ProjectCalls {
 
 export interface Project extends ProjectCalls {}
 
-forwardCalls(Project, ["cancel"], () => loadMore().then((m) => m.projectCalls))
+forwardCalls(Project, ["cancel"], function() {
+  return loadMore().then((m) => m.projectCalls)
+})

@@ -81,7 +81,7 @@ export type ProjectsRequirements =
  * `readMedia`, loaded for them. The media package's `Params.decode` (run by `Projects.prepare`) then
  * checks every value and names the offending field in its `SogniInvalidRequest`.
  */
-const toMediaInput = async (params: ProjectParams): Promise<unknown> => {
+async function toMediaInput(params: ProjectParams): Promise<unknown> {
   const out: Record<string, unknown> = { ...params }
   const legacy = (params as { numberOfImages?: unknown }).numberOfImages
   if (out.numberOfMedia === undefined && legacy !== undefined) out.numberOfMedia = legacy
@@ -101,21 +101,23 @@ const toMediaInput = async (params: ProjectParams): Promise<unknown> => {
  *
  * @internal
  */
-export const failOnRefusal = <A, E, R>(wait: Effect.Effect<A, E, R>) =>
-  Effect.raceFirst(
+export function failOnRefusal<A, E, R>(wait: Effect.Effect<A, E, R>) {
+  return Effect.raceFirst(
     wait,
     Effect.flatMap(SogniSocket.SogniSocket, (socket) => Effect.zipRight(socket.awaitAuthenticated, Effect.never))
   )
+}
 
 /** The typed refusal of a bad argument, naming the field and the rule. @internal */
-export const badArgument = (field: string, rule: string, message: string) =>
-  new InvalidRequestError(message, { reason: "InvalidRequest", fields: { field, rule } })
+export function badArgument(field: string, rule: string, message: string): InvalidRequestError {
+  return new InvalidRequestError(message, { reason: "InvalidRequest", fields: { field, rule } })
+}
 
 /**
  * Whether `params` is a project request at all: an object with a media `type` and a `modelId` (the
  * projects group's `shapeRefusal` names what is wrong with one that is not).
  */
-const shaped = (params: unknown): params is ProjectParams => {
+function shaped(params: unknown): params is ProjectParams {
   if (params === null || typeof params !== "object" || Array.isArray(params)) return false
   const p = params as { readonly type?: unknown; readonly modelId?: unknown }
   return (p.type === "image" || p.type === "video" || p.type === "audio") && typeof p.modelId === "string" && p.modelId.length > 0
@@ -126,9 +128,11 @@ const shaped = (params: unknown): params is ProjectParams => {
  * reconciliation, refused parameters), loaded on first use.
  */
 let group: Promise<typeof import("./internal/projectsGroup.js")> | undefined
-const loadGroup = () => (group ??= import("./internal/projectsGroup.js"))
+function loadGroup(): Promise<typeof import("./internal/projectsGroup.js")> {
+  return (group ??= import("./internal/projectsGroup.js"))
+}
 
-const someUnfinished = (entries: Iterable<{ readonly finished: boolean }>): boolean => {
+function someUnfinished(entries: Iterable<{ readonly finished: boolean }>): boolean {
   for (const e of entries) if (!e.finished) return true
   return false
 }
@@ -440,7 +444,9 @@ forwardCalls(
     "estimateVideoCost",
     "estimateAudioCost"
   ],
-  () => loadGroup().then((m) => m.calls)
+  function() {
+    return loadGroup().then((m) => m.calls)
+  }
 )
 
 /** The LoRA catalog members of {@link ProjectsApi} (their code: `internal/loraCalls.ts`). @since 0.1.0 */
@@ -460,4 +466,6 @@ export interface ProjectsLoraCalls {
 
 export interface ProjectsApi extends ProjectsLoraCalls {}
 
-forwardCalls(ProjectsApi, ["availableLoras", "getLora", "supportsLoras", "loraConstraints"], () => loadLoraCalls().then((m) => m.projectLoras))
+forwardCalls(ProjectsApi, ["availableLoras", "getLora", "supportsLoras", "loraConstraints"], function() {
+  return loadLoraCalls().then((m) => m.projectLoras)
+})

@@ -111,7 +111,7 @@ type Services =
   | Media.Services
 
 /** The Effect log level of the official `logLevel` (`warn` by default). @internal */
-export const levelOf = (level: LogLevel | undefined) => {
+export function levelOf(level: LogLevel | undefined): EffectLogLevel.LogLevel {
   switch (level) {
     case "debug":
       return EffectLogLevel.Debug
@@ -130,10 +130,11 @@ export const levelOf = (level: LogLevel | undefined) => {
  * The client's logging: the minimum level of `logLevel` on the default logger; a custom `logger` is
  * set up by `internal/clientCalls.ts`, loaded for it.
  */
-const loggerLayer = async (config: SogniClientConfig): Promise<Layer.Layer<never>> =>
-  config.logger === undefined
+async function loggerLayer(config: SogniClientConfig): Promise<Layer.Layer<never>> {
+  return config.logger === undefined
     ? Logger.minimumLogLevel(levelOf(config.logLevel))
     : (await loadCalls()).customLogger(config.logger, config.logLevel)
+}
 
 /**
  * `sogni.apiClient`: the connection's events (`connecting`, `connected`, `disconnected`, with the
@@ -183,7 +184,9 @@ export class ApiClient extends Emitter<ClientEvents> {
 
 /** The calls of `internal/clientCalls.ts` and what `createInstance` refuses or warns about, loaded on first use. */
 let clientCalls: Promise<typeof import("./internal/clientCalls.js")> | undefined
-const loadCalls = () => (clientCalls ??= import("./internal/clientCalls.js"))
+function loadCalls(): Promise<typeof import("./internal/clientCalls.js")> {
+  return (clientCalls ??= import("./internal/clientCalls.js"))
+}
 
 /**
  * @since 0.1.0
@@ -442,4 +445,6 @@ export interface ClientCalls {
 export interface SogniClient extends ClientCalls {}
 
 // each of them: loads their module, then runs its code with this client
-forwardCalls(SogniClient, ["setTokens", "checkAuth", "setSocketEventSubscriptions"], () => loadCalls().then((m) => m.calls))
+forwardCalls(SogniClient, ["setTokens", "checkAuth", "setSocketEventSubscriptions"], function() {
+  return loadCalls().then((m) => m.calls)
+})

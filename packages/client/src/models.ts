@@ -38,26 +38,41 @@ export const PIXAL3D_ORBIT_VIEW_SLOTS = { leftViewImage: 1, backViewImage: 2, ri
 export type Pixal3dOrbitView = keyof typeof PIXAL3D_ORBIT_VIEW_SLOTS
 
 /** Whether the id is a video model (including the video upscaler). @since 0.1.0 */
-export const isVideoModel = (modelId: string): boolean => FrameMath.isVideoModel(modelId)
+export function isVideoModel(modelId: string): boolean {
+  return FrameMath.isVideoModel(modelId)
+}
 /** Whether the id is the standalone video upscaler. @since 0.1.0 */
-export const isVideoUpscaleModel = (modelId: string): boolean => modelId === FLASHVSR_VIDEO_UPSCALE_MODEL_ID
+export function isVideoUpscaleModel(modelId: string): boolean {
+  return modelId === FLASHVSR_VIDEO_UPSCALE_MODEL_ID
+}
 /** Whether the id is an audio model (ACE-Step, MiniMax Music). @since 0.1.0 */
-export const isAudioModel = (modelId: string): boolean => FrameMath.isAudioModel(modelId)
+export function isAudioModel(modelId: string): boolean {
+  return FrameMath.isAudioModel(modelId)
+}
 /** Whether the id is one of the Pixal3D image-to-3D workflows. @since 0.1.0 */
-export const isPixal3dModel = (modelId: string): boolean =>
-  modelId === PIXAL3D_IMAGE_TO_3D_MODEL_ID || modelId === PIXAL3D_MULTIVIEW_IMAGE_TO_3D_MODEL_ID
+export function isPixal3dModel(modelId: string): boolean {
+  return modelId === PIXAL3D_IMAGE_TO_3D_MODEL_ID || modelId === PIXAL3D_MULTIVIEW_IMAGE_TO_3D_MODEL_ID
+}
 /** Whether the id is the Pixal3D workflow that takes orbit views. @since 0.1.0 */
-export const isPixal3dMultiViewModel = (modelId: string): boolean => modelId === PIXAL3D_MULTIVIEW_IMAGE_TO_3D_MODEL_ID
+export function isPixal3dMultiViewModel(modelId: string): boolean {
+  return modelId === PIXAL3D_MULTIVIEW_IMAGE_TO_3D_MODEL_ID
+}
 /** Whether the model's result is a downloadable 3D model. @since 0.1.0 */
-export const isModelArtifactModel = (modelId: string): boolean => FrameMath.mediaKindFromId(modelId) === "model"
+export function isModelArtifactModel(modelId: string): boolean {
+  return FrameMath.mediaKindFromId(modelId) === "model"
+}
 /** Whether the model segments an image (a mask) rather than generating one. @since 0.1.0 */
-export const isSegmentationModel = (modelId: string): boolean =>
-  modelId === SAM3_IMAGE_SEGMENT_MODEL_ID || modelId === BIREFNET_BACKGROUND_REMOVAL_MODEL_ID
+export function isSegmentationModel(modelId: string): boolean {
+  return modelId === SAM3_IMAGE_SEGMENT_MODEL_ID || modelId === BIREFNET_BACKGROUND_REMOVAL_MODEL_ID
+}
 /** Whether the model transforms a starting image and cannot run from a prompt alone. @since 0.1.0 */
-export const requiresStartingImage = (modelId: string): boolean =>
-  isSegmentationModel(modelId) || isModelArtifactModel(modelId)
+export function requiresStartingImage(modelId: string): boolean {
+  return isSegmentationModel(modelId) || isModelArtifactModel(modelId)
+}
 /** Whether the id is a MiniMax H3 audio-guided workflow. @since 0.1.0 */
-export const isMinimaxH3AudioGuideModel = (modelId: string): boolean => FrameMath.isH3AudioGuide(modelId)
+export function isMinimaxH3AudioGuideModel(modelId: string): boolean {
+  return FrameMath.isH3AudioGuide(modelId)
+}
 
 /**
  * The smallest MiniMax H3 frame count that covers an audio clip of `seconds` (at most 362 frames).
@@ -65,16 +80,18 @@ export const isMinimaxH3AudioGuideModel = (modelId: string): boolean => FrameMat
  *
  * @since 0.1.0
  */
-export const getMinimaxH3FramesForAudioDuration = (seconds: number): number =>
-  Option.getOrElse(FrameMath.h3FramesForAudio(seconds), () => {
+export function getMinimaxH3FramesForAudioDuration(seconds: number): number {
+  return Option.getOrElse(FrameMath.h3FramesForAudio(seconds), () => {
     throw new RangeError("Audio duration must be a finite number of seconds greater than 0.")
   })
+}
 
 /** The orbit views given in `params`, each with the upload slot it travels in, in slot order. @since 0.1.0 */
-export const getPixal3dOrbitViewSlots = (
+export function getPixal3dOrbitViewSlots(
   params: Partial<Record<Pixal3dOrbitView, InputMedia | undefined>>
-): Array<{ view: Pixal3dOrbitView; slot: 1 | 2 | 3; media: Exclude<InputMedia, false> }> =>
-  (Object.keys(PIXAL3D_ORBIT_VIEW_SLOTS) as Array<Pixal3dOrbitView>).flatMap((view) => {
+): Array<{ view: Pixal3dOrbitView; slot: 1 | 2 | 3; media: Exclude<InputMedia, false> }> {
+  return (Object.keys(PIXAL3D_ORBIT_VIEW_SLOTS) as Array<Pixal3dOrbitView>).flatMap((view) => {
     const media = params[view]
     return media === undefined || media === false ? [] : [{ view, slot: PIXAL3D_ORBIT_VIEW_SLOTS[view], media }]
   })
+}

@@ -937,37 +937,37 @@ function formatIssue(e: ParseResult.ParseError) {
   return Issues.formatIssue(e.issue)
 }
 
+/** A message type's payload decoder. */
+type PayloadDecoder = (u: unknown) => Either.Either<unknown, ParseResult.ParseError>
+
 /**
- * One decoder per message type, compiled on first use: building the parsers of the whole protocol at
- * import would cost every program the start-up time of message types it never sees.
+ * Decodes `u` with the schema of `type` in `schemas`, its decoder compiled on first use and kept in
+ * `compiled`: building the parsers of the whole protocol at import would cost every program the start-up
+ * time of message types it never sees (and a closure per type made at import, ~100 of them, its memory).
  */
-function lazyDecoders<K extends string, P extends Record<K, unknown>>(
-  schemas: { readonly [T in K]: Schema.Schema<any, any> }
-): { readonly [T in K]: (u: unknown) => Either.Either<P[T], ParseResult.ParseError> } {
-  const compiled = new Map<string, (u: unknown) => Either.Either<unknown, ParseResult.ParseError>>()
-  const decoders: Record<string, (u: unknown) => Either.Either<unknown, ParseResult.ParseError>> = {}
-  for (const type of Object.keys(schemas)) {
-    decoders[type] = (u) => {
-      let decode = compiled.get(type)
-      if (decode === undefined) {
-        decode = Schema.decodeUnknownEither(schemas[type as K])
-        compiled.set(type, decode)
-      }
-      return decode(u)
-    }
+function decodeAs(
+  schemas: { readonly [type: string]: Schema.Schema<any, any> },
+  compiled: Map<string, PayloadDecoder>,
+  type: string,
+  u: unknown
+): Either.Either<unknown, ParseResult.ParseError> {
+  let decode = compiled.get(type)
+  if (decode === undefined) {
+    decode = Schema.decodeUnknownEither(schemas[type]!)
+    compiled.set(type, decode)
   }
-  return decoders as never
+  return decode(u)
 }
 
-const serverDecoders = lazyDecoders<ServerEventType, ServerEventPayloads>(ServerEventSchemas)
+const serverDecoders = /* @__PURE__ */ new Map<string, PayloadDecoder>()
 
-const clientDecoders = lazyDecoders<ClientMessageType, ClientMessagePayloads>(ClientMessageSchemas)
+const clientDecoders = /* @__PURE__ */ new Map<string, PayloadDecoder>()
 
 function isServerType(t: string): t is ServerEventType {
-  return Object.prototype.hasOwnProperty.call(serverDecoders, t)
+  return Object.prototype.hasOwnProperty.call(ServerEventSchemas, t)
 }
 function isClientType(t: string): t is ClientMessageType {
-  return Object.prototype.hasOwnProperty.call(clientDecoders, t)
+  return Object.prototype.hasOwnProperty.call(ClientMessageSchemas, t)
 }
 
 // Hot event types get a hand-written shape check that accepts exactly a subset of what their
@@ -1099,7 +1099,10 @@ export function decodeServerPayload<K extends ServerEventType>(
 ): Either.Either<ServerEventPayloads[K], FrameSkip> {
   const fast = fastChecks[type]
   if (fast !== undefined && fast(payload)) return Either.right(payload as ServerEventPayloads[K])
-  return Either.mapLeft(serverDecoders[type](payload), (e) => skip("InvalidPayload", formatIssue(e), type))
+  return Either.mapLeft(
+    decodeAs(ServerEventSchemas, serverDecoders, type, payload) as Either.Either<ServerEventPayloads[K], ParseResult.ParseError>,
+    (e) => skip("InvalidPayload", formatIssue(e), type)
+  )
 }
 
 /**
@@ -1150,7 +1153,7 @@ function checkEnvelope(envelope: { type: string; payload: unknown } | FrameSkip)
   } else if (fast(envelope.payload)) {
     return envelope as ServerEvent
   }
-  const decoded = serverDecoders[type as ServerEventType](envelope.payload)
+  const decoded = decodeAs(ServerEventSchemas, serverDecoders, type, envelope.payload)
   if (Either.isLeft(decoded)) return skip("InvalidPayload", formatIssue(decoded.left), type)
   envelope.payload = decoded.right
   return envelope as ServerEvent
@@ -1167,7 +1170,7 @@ export { isFrameSkip }
 export function decodeClientFrame(raw: string | Uint8Array): Either.Either<ClientMessage, FrameSkip> {
   return Either.flatMap(decodeEnvelope(raw), ({ payload, type }) => {
     if (!isClientType(type)) return Either.left(skip("UnknownType", `unknown message type ${type}`, type))
-    const decoded: Either.Either<unknown, ParseResult.ParseError> = clientDecoders[type](payload)
+    const decoded = decodeAs(ClientMessageSchemas, clientDecoders, type, payload)
     return Either.mapBoth(decoded, {
       onLeft: (e) => skip("InvalidPayload", formatIssue(e), type),
       onRight: (p) => ({ type, payload: p }) as ClientMessage

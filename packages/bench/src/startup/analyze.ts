@@ -19,6 +19,13 @@
  *   between their statements find about 10 KB each); read a lone ~256 KB module figure as that, not as the
  *   module's own allocation.
  *
+ * - statements (with `ANALYZE_STATEMENTS=<regular expression over module paths>`, e.g. `Protocol` or
+ *   `@effect-sogni`): the same marks between the top-level statements of the matching modules (function
+ *   declarations and imports left out: they run nothing), time and allocation per statement, in processes
+ *   with 64 MB semi-spaces so that no scavenge falls inside a statement; the costliest statements are
+ *   printed with their opening text. What a module's figure is made of: a table built at import, a closure
+ *   made per entry, the first call of a library function (compiled then);
+ *
  * Dynamic imports stay out, as in `bundle.ts` (those the program's `main` runs, such as `ws`, stay in,
  * unevaluated at import). For a CPU profile of the same import, run the printed bundle under
  * `node --cpu-prof`. `compileSplit.ts` splits the cold import between compiling the bundle (which
@@ -31,6 +38,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { build, type Metafile } from "esbuild"
+import ts from "typescript"
 import { median } from "../Benchmark.js"
 import { dynamicImportsExternal, type Program, programs } from "./bundle.js"
 
@@ -125,6 +133,38 @@ const main = async () => {
     marked.push(`globalThis.__mark("(end)");`)
     return marked.join("\n")
   }
+  /**
+   * The bundle with a mark before every top-level statement of the modules whose path matches `select`
+   * (other than function declarations and imports) and at every module boundary (labelled `""` there,
+   * so that a module's last statement ends where the next module starts).
+   */
+  const statementsMarkedWith = (probe: string, select: RegExp): string => {
+    const text = lines.join("\n")
+    const source = ts.createSourceFile("bundle.mjs", text, ts.ScriptTarget.Latest, true, ts.ScriptKind.JS)
+    const boundaries = [...text.matchAll(/^\/\/ (\S+\.(?:ts|js|mjs|cjs))$/gm)].map((m) => ({ at: m.index, module: m[1]! }))
+    const moduleAt = (at: number): string => {
+      let module = "(prelude)"
+      for (const b of boundaries) {
+        if (b.at > at) break
+        module = b.module
+      }
+      return module
+    }
+    const marks: Array<readonly [number, string]> = boundaries.map((b) => [b.at, ""] as const)
+    for (const statement of source.statements) {
+      if (ts.isImportDeclaration(statement) || ts.isFunctionDeclaration(statement)) continue
+      const at = statement.getStart(source)
+      const module = moduleAt(at)
+      // esbuild's own helpers open the bundle, before the first module
+      if (module === "(prelude)" || !select.test(short(module))) continue
+      marks.push([at, `${short(module)}: ${text.slice(at, at + 70).replace(/\s+/g, " ")}`])
+    }
+    let out = text
+    for (const [at, label] of marks.sort((a, b) => b[0] - a[0])) {
+      out = `${out.slice(0, at)}globalThis.__mark(${JSON.stringify(label)});\n${out.slice(at)}`
+    }
+    return `globalThis.__marks=[];globalThis.__mark=(n)=>globalThis.__marks.push([n,${probe}]);\n${out}`
+  }
   const dir = mkdtempSync(join(tmpdir(), "effect-sogni-analyze-"))
   /** Per-module differences between consecutive marks, `runs` fresh processes, medians. */
   const perModule = (file: string, flags: ReadonlyArray<string>): Array<readonly [string, number]> => {
@@ -164,6 +204,26 @@ const main = async () => {
     console.log(`\nSDK modules (top-level allocation):`)
     for (const [k, v] of bytes.filter(([k]) => isSdk(k)).sort((a, b) => b[1] - a[1]).slice(0, 20)) {
       console.log(`  ${kb(v).padStart(9)}  ${short(k)}`)
+    }
+    const select = process.env.ANALYZE_STATEMENTS
+    if (select !== undefined) {
+      const pattern = new RegExp(select)
+      const flags = ["--min-semi-space-size=64", "--max-semi-space-size=64"]
+      const timeFile = join(dir, `${program}.statements.mjs`)
+      writeFileSync(timeFile, statementsMarkedWith("performance.now()", pattern))
+      const allocFile = join(dir, `${program}.statements.heap.mjs`)
+      writeFileSync(allocFile, statementsMarkedWith("process.memoryUsage().heapUsed", pattern))
+      const time = perModule(timeFile, flags).filter(([k]) => k !== "")
+      const alloc = new Map(perModule(allocFile, flags))
+      const top = Number(process.env.ANALYZE_TOP ?? 25)
+      console.log(
+        `\nstatements of modules matching ${select}: ${time.length}, top level ${time.reduce((a, [, v]) => a + v, 0).toFixed(2)} ms, ` +
+          `${kb([...alloc].filter(([k]) => k !== "").reduce((a, [, v]) => a + v, 0))} (medians of ${runs}; 64 MB semi-spaces; the marks' own allocation included)`
+      )
+      console.log(`     ms   allocated  statement`)
+      for (const [k, v] of time.sort((a, b) => b[1] - a[1]).slice(0, top)) {
+        console.log(`  ${v.toFixed(3).padStart(5)}  ${kb(alloc.get(k) ?? 0).padStart(10)}  ${k}`)
+      }
     }
     console.log(`\n(the unminified bundle for node --cpu-prof: rerun with ANALYZE_KEEP=1 to keep ${dir})`)
   } finally {

@@ -10,8 +10,9 @@ export type Defined<A> =
   & { readonly [K in keyof A as undefined extends A[K] ? K : never]?: Exclude<A[K], undefined> }
 
 /** @internal */
-export const defined = <A extends object>(a: A): Defined<A> =>
-  Object.fromEntries(Object.entries(a).filter((e) => e[1] !== undefined)) as Defined<A>
+export function defined<A extends object>(a: A): Defined<A> {
+  return Object.fromEntries(Object.entries(a).filter((e) => e[1] !== undefined)) as Defined<A>
+}
 
 /**
  * {@link Defined} at every depth: a decoded record (whose optional fields are typed `T | undefined`)

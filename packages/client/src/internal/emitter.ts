@@ -87,7 +87,7 @@ export class Emitter<E extends { readonly [K in keyof E]: unknown }> {
   }
 }
 
-const defaultOnError = (error: unknown, event: string) => {
+function defaultOnError(error: unknown, event: string) {
   // a listener's own bug: report it where a plain script would see it, without breaking the emitter
   console.error(`[effect-sogni] a '${event}' listener threw:`, error)
 }

@@ -29,7 +29,7 @@ export interface Followed<A> {
  *
  * @internal
  */
-export const followed = <A, R>(runner: Runner<R>, ref: SubscriptionRef.SubscriptionRef<A>): Followed<A> => {
+export function followed<A, R>(runner: Runner<R>, ref: SubscriptionRef.SubscriptionRef<A>): Followed<A> {
   let following = false
   const current = () => Effect.runSync(ref.get)
   return {

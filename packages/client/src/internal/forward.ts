@@ -14,11 +14,11 @@
  *
  * @internal
  */
-export const forwardCalls = <T, N extends string>(
+export function forwardCalls<T, N extends string>(
   target: { readonly prototype: T },
   names: ReadonlyArray<N>,
   load: () => Promise<{ readonly [K in N]: (self: T, ...args: Array<never>) => unknown }>
-): void => {
+): void {
   for (const name of names) {
     Object.defineProperty(target.prototype, name, {
       configurable: true,

@@ -20,14 +20,16 @@ export type PublicOf<A> = { [K in keyof A]: A[K] }
  * An object with one function per name, each loading its target and calling the target's method of
  * that name (the sub-APIs of `sogni.chat`).
  */
-const callsOf = <A, K extends keyof A & string>(load: () => Promise<A>, names: ReadonlyArray<K>): Pick<A, K> =>
-  Object.fromEntries(
+function callsOf<A, K extends keyof A & string>(load: () => Promise<A>, names: ReadonlyArray<K>): Pick<A, K> {
+  return Object.fromEntries(
     names.map((name) => [name, (...args: Array<unknown>) => load().then((real) => (real[name] as (...args: Array<unknown>) => unknown)(...args))])
   ) as Pick<A, K>
+}
 
 /** The LLM list as `sogni.chat.models` gives it: by id, with the workers. @internal */
-export const llmModelsById = (list: ReadonlyArray<LlmModel>): Readonly<Record<string, LLMModelInfo>> =>
-  Object.fromEntries(list.map((m) => [m.id, { ...m.info, workers: m.workers }]))
+export function llmModelsById(list: ReadonlyArray<LlmModel>): Readonly<Record<string, LLMModelInfo>> {
+  return Object.fromEntries(list.map((m) => [m.id, { ...m.info, workers: m.workers }]))
+}
 
 /** `sogni.chat` before (and after) its code is loaded. */
 export class LazyChatApi extends Emitter<ChatApiEvents> implements PublicOf<ChatApi> {
@@ -108,7 +110,7 @@ interface Loads {
  * Puts on `target`'s prototype one method per name (non-enumerable and writable, as a class's own
  * methods): it loads the real object through the facade's `load` and calls its method of that name.
  */
-const delegate = (target: { readonly prototype: Loads }, names: ReadonlyArray<string>): void => {
+function delegate(target: { readonly prototype: Loads }, names: ReadonlyArray<string>): void {
   for (const name of names) {
     Object.defineProperty(target.prototype, name, {
       configurable: true,

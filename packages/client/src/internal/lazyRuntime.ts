@@ -75,23 +75,25 @@ export class LazyRuntimes<R> {
  * error classes come with their own import: the package's entry has loaded them already, and a bundle
  * whose calls never fail carries none. @internal
  */
-export const loadFailure = (error: unknown): Promise<SogniClientError> =>
-  import("../errors.js").then((m) =>
+export function loadFailure(error: unknown): Promise<SogniClientError> {
+  return import("../errors.js").then((m) =>
     new m.UnexpectedError(`a part of the client could not be loaded: ${error instanceof Error ? error.message : String(error)}`, {
       reason: "Defect",
       cause: error
     })
   )
+}
 
 /** Builds a group with `groupRuntime.ts`, loaded with the first. */
-const buildGroup = <R, ROut, A>(lazy: LazyRuntimes<R>, load: () => Promise<LazyGroup<R, ROut, A>>): Promise<A> =>
-  import("./groupRuntime.js").then((m) => m.build(lazy, load), (error: unknown) => loadFailure(error).then((e) => Promise.reject(e)))
+function buildGroup<R, ROut, A>(lazy: LazyRuntimes<R>, load: () => Promise<LazyGroup<R, ROut, A>>): Promise<A> {
+  return import("./groupRuntime.js").then((m) => m.build(lazy, load), (error: unknown) => loadFailure(error).then((e) => Promise.reject(e)))
+}
 
 /**
  * An async iterator whose source is created on its first `next()` (after a load); `return()` before
  * that ends it without loading anything.
  */
-export const deferredIterator = <A>(open: () => Promise<AsyncIterableIterator<A>>): AsyncIterableIterator<A> => {
+export function deferredIterator<A>(open: () => Promise<AsyncIterableIterator<A>>): AsyncIterableIterator<A> {
   let source: Promise<AsyncIterableIterator<A>> | undefined
   let ended = false
   const done = (): IteratorReturnResult<undefined> => ({ value: undefined, done: true })

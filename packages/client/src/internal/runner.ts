@@ -21,9 +21,13 @@ export interface CallOptions {
 }
 
 /** @internal */
-export const aborted = () => new AbortError("The operation was aborted", { reason: "Aborted" })
+export function aborted(): AbortError {
+  return new AbortError("The operation was aborted", { reason: "Aborted" })
+}
 /** @internal */
-export const disposed = () => new DisposedError("The client has been disposed", { reason: "Disposed" })
+export function disposed(): DisposedError {
+  return new DisposedError("The client has been disposed", { reason: "Disposed" })
+}
 
 /** The mapping of failures to the client's errors (`errorMapping.ts`), loaded with the first failure. */
 let mapping: Promise<typeof import("./errorMapping.js")> | undefined
@@ -49,7 +53,7 @@ export interface RunnerRuntime<R> {
  * group's load wait for it), so no call has to wait for the build itself. A build that fails closes
  * the scope (releasing what the layer acquired) and `runtime()` rejects with its cause's error.
  */
-export const layerRuntime = <R>(layer: Layer.Layer<R>): RunnerRuntime<R> => {
+export function layerRuntime<R>(layer: Layer.Layer<R>): RunnerRuntime<R> {
   const scope = Effect.runSync(Scope.make())
   let built: Runtime.Runtime<R> | undefined
   const building = Effect.runPromise(
