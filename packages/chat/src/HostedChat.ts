@@ -2,7 +2,7 @@
  * Hosted REST chat (chat.md §13): `POST /v1/chat/completions` as a typed completion or, with
  * `stream: true`, a `Stream` of the same {@link ChatChunk} shapes as socket chat (text and `<think>`
  * reasoning split, tool-call deltas, usage, a final `Finish`) plus `SogniToolResult` elements for tools
- * the server executed (a server that ignores `stream: true` and answers with one JSON completion gives
+ * the server executed and `SogniCreativeWorkflow` elements for workflows they started (a server that ignores `stream: true` and answers with one JSON completion gives
  * the same chunks, all at once). Platform tools are requested with `sogniTools` (`"creative-tools"`,
  * `"creative-agent"`, `false`) and run server side with `sogniToolExecution: true`; the completion then
  * carries `toolResults` (the opaque `sogni_tool_results`) and `creativeWorkflows`.
@@ -121,8 +121,19 @@ export interface SogniToolResult {
   readonly result: Readonly<Record<string, unknown>>
 }
 
+/**
+ * A creative workflow a hosted tool started (a `creative_workflows` entry), as the stream reports it:
+ * after the executed tools' results of the same chunk, before its usage.
+ *
+ * @since 0.2.0
+ */
+export interface SogniCreativeWorkflow {
+  readonly _tag: "SogniCreativeWorkflow"
+  readonly workflow: CreativeWorkflowRef
+}
+
 /** An element of a hosted stream. @since 0.1.0 */
-export type HostedChunk = ChatChunk | SogniToolResult
+export type HostedChunk = ChatChunk | SogniToolResult | SogniCreativeWorkflow
 
 /** Options of a direct tool execution. @since 0.1.0 */
 export interface ExecuteToolOptions {
@@ -174,7 +185,7 @@ export interface HostedChatService {
    * Malformed chunks are skipped: a warning for each of the first five, then their count in one line.
    * A server that ignores `stream: true` and answers with one JSON completion (`application/json`, or no
    * content type and a body starting with `{`) still gives a stream: the completion's parts as chunks
-   * (text and reasoning, tool calls, executed tools' results, usage), then `Finish`; a body of any other
+   * (text and reasoning, tool calls, executed tools' results, started creative workflows, usage), then `Finish`; a body of any other
    * content type fails with `SogniDecodeError` `Body` naming it, and is not read.
    */
   readonly stream: (request: HostedChatRequest, options?: HostedStreamOptions) => Stream.Stream<HostedChunk, HostedChatError>
@@ -254,6 +265,14 @@ const WireToolCall = Schema.Struct({
 
 const Opaque = Schema.Record({ key: Schema.String, value: Schema.Unknown })
 
+const WorkflowRefs = Schema.Array(Schema.Struct({
+  workflowId: Schema.String,
+  status: Schema.String,
+  url: Schema.optional(Schema.String),
+  eventsUrl: Schema.optional(Schema.String),
+  streamUrl: Schema.optional(Schema.String)
+}))
+
 const CompletionBody = Schema.Struct({
   id: Schema.String,
   created: Schema.Number,
@@ -267,13 +286,7 @@ const CompletionBody = Schema.Struct({
     finish_reason: Schema.optional(Schema.NullOr(Schema.String))
   })),
   usage: Schema.optional(Usage),
-  creative_workflows: Schema.optional(Schema.Array(Schema.Struct({
-    workflowId: Schema.String,
-    status: Schema.String,
-    url: Schema.optional(Schema.String),
-    eventsUrl: Schema.optional(Schema.String),
-    streamUrl: Schema.optional(Schema.String)
-  }))),
+  creative_workflows: Schema.optional(WorkflowRefs),
   sogni_tool_results: Schema.optional(Schema.Array(Opaque))
 })
 
@@ -295,7 +308,8 @@ const ChunkBody = Schema.Struct({
     finish_reason: Schema.optional(Schema.NullOr(Schema.String))
   })),
   usage: Schema.optional(Schema.NullOr(Usage)),
-  sogni_tool_results: Schema.optional(Schema.Array(Opaque))
+  sogni_tool_results: Schema.optional(Schema.Array(Opaque)),
+  creative_workflows: Schema.optional(WorkflowRefs)
 })
 
 // compiled on first use, not at import
@@ -322,7 +336,7 @@ const shapeError = (e: ParseResult.ParseError) =>
 
 /**
  * A whole completion as the one chunk that says the same (its first choice, as `complete` reads it): the
- * text, tool calls (indexed in order), finish reason, usage and executed tools' results.
+ * text, tool calls (indexed in order), finish reason, usage, executed tools' results and started workflows.
  */
 const completionAsChunk = (completion: typeof CompletionBody.Type): typeof ChunkBody.Type => {
   const { finish_reason, message } = completion.choices[0]
@@ -337,7 +351,8 @@ const completionAsChunk = (completion: typeof CompletionBody.Type): typeof Chunk
       finish_reason
     }],
     usage: completion.usage,
-    sogni_tool_results: completion.sogni_tool_results
+    sogni_tool_results: completion.sogni_tool_results,
+    creative_workflows: completion.creative_workflows
   }
 }
 
@@ -436,6 +451,7 @@ const streamOf = (
         }
       }
       for (const result of chunk.sogni_tool_results ?? []) out.push({ _tag: "SogniToolResult", result })
+      for (const workflow of chunk.creative_workflows ?? []) out.push({ _tag: "SogniCreativeWorkflow", workflow })
       if (chunk.usage !== undefined && chunk.usage !== null) {
         acc = ChunkAccumulator.stepMeta(acc, { usage: chunk.usage })
         out.push(ChatChunk.Usage({ usage: chunk.usage }))

@@ -192,6 +192,30 @@ describe("hosted chat against a hostile server", () => {
       assert.strictEqual(Chunk.unsafeLast(chunks)._tag, "Finish")
     }))
 
+  it.scopedLive("creative workflows a chunk reports come out after its tool results and before its usage", () =>
+    Effect.gen(function*() {
+      const workflow = { workflowId: "wf_9", status: "queued", streamUrl: "/v1/creative-agent/workflows/wf_9/events/stream" }
+      const server = yield* makeHostileHttp
+      server.handle = (_req, res) => {
+        sse(res)
+        res.write(chunk("started "))
+        res.write(`data: ${
+          JSON.stringify({
+            id: "c1",
+            choices: [{ index: 0, delta: {}, finish_reason: "stop" }],
+            sogni_tool_results: [{ tool: "compose_workflow", status: "completed" }],
+            creative_workflows: [workflow],
+            usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 }
+          })
+        }\n\n`)
+        res.end("data: [DONE]\n\n")
+      }
+      const hosted = yield* hostedOn(server.url)
+      const chunks = Chunk.toReadonlyArray(yield* Stream.runCollect(hosted.stream(request)))
+      assert.deepStrictEqual(chunks.map((c) => c._tag), ["TextDelta", "SogniToolResult", "SogniCreativeWorkflow", "Usage", "Finish"])
+      assert.deepStrictEqual(chunks.flatMap((c) => c._tag === "SogniCreativeWorkflow" ? [c.workflow] : []), [workflow])
+    }))
+
   it.scopedLive("interrupting the consumer mid-stream closes the request on the wire", () =>
     Effect.gen(function*() {
       const server = yield* makeHostileHttp
@@ -317,7 +341,11 @@ describe("hosted chat against a hostile server", () => {
         finish_reason: "tool_calls"
       }],
       usage: { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 },
-      sogni_tool_results: [{ tool: "generate_image", status: "completed" }]
+      sogni_tool_results: [{ tool: "generate_image", status: "completed" }],
+      creative_workflows: [
+        { workflowId: "wf_1", status: "queued", url: "/v1/creative-agent/workflows/wf_1", eventsUrl: "/v1/creative-agent/workflows/wf_1/events" },
+        { workflowId: "wf_2", status: "running" }
+      ]
     }
 
     for (const contentType of ["application/json; charset=utf-8", undefined]) {
@@ -339,9 +367,12 @@ describe("hosted chat against a hostile server", () => {
             "ToolCallDelta",
             "ToolCallDelta",
             "SogniToolResult",
+            "SogniCreativeWorkflow",
+            "SogniCreativeWorkflow",
             "Usage",
             "Finish"
           ])
+          assert.deepStrictEqual(chunks.flatMap((c) => c._tag === "SogniCreativeWorkflow" ? [c.workflow] : []), completion.creative_workflows)
           assert.deepStrictEqual(chunks.flatMap((c) => c._tag === "ReasoningDelta" ? [c.text] : []), ["plan it"])
           assert.strictEqual(textOf(Chunk.unsafeFromArray(chunks)), "A lighthouse.")
           const deltas = chunks.flatMap((c) => c._tag === "ToolCallDelta" ? [c] : [])
