@@ -59,7 +59,7 @@ import * as Stream from "effect/Stream"
 import { ChatChunk, type TokenUsage, zeroUsage } from "./ChatChunk.js"
 import * as ChatRequest from "./ChatRequest.js"
 import * as ChunkAccumulator from "./ChunkAccumulator.js"
-import { fromApiError, type HostedError } from "./HostedChatError.js"
+import { fromApiError, fromSuccessBody, type HostedError, type SogniHostedChatError } from "./HostedChatError.js"
 import * as ThinkSplitter from "./ThinkSplitter.js"
 
 /**
@@ -182,7 +182,9 @@ export interface HostedChatService {
    * Ends at `[DONE]` (the HTTP response is closed then, whether or not the server ends it). Interrupting
    * the stream closes the HTTP response. Fails with `SogniTransportError` `Closed` if it ends before `[DONE]`,
    * and with `SogniTransportError` `Timeout` if the server is silent for longer than `options.idleTimeout`.
-   * Malformed chunks are skipped: a warning for each of the first five, then their count in one line.
+   * Malformed chunks are skipped: a warning for each of the first five, then their count in one line; an
+   * event that is an error body (as a refusal's, or the platform's `{status: "error"}`) fails the stream with
+   * `SogniHostedChatError`, as does a JSON answer that is one.
    * A server that ignores `stream: true` and answers with one JSON completion (`application/json`, or no
    * content type and a body starting with `{`) still gives a stream: the completion's parts as chunks
    * (text and reasoning, tool calls, executed tools' results, started creative workflows, usage), then `Finish`; a body of any other
@@ -478,14 +480,18 @@ const streamOf = (
     )
     const fromEvents = <E>(answer: Stream.Stream<Uint8Array, E>) =>
       Sse.frames(answer, maxEventBytes).pipe(
-        Stream.mapEffect((frame): Effect.Effect<Array<HostedChunk>> => {
+        Stream.mapEffect((frame): Effect.Effect<Array<HostedChunk>, SogniHostedChatError> => {
           if (done || frame.data === undefined) return Effect.succeed([])
           if (frame.data.trim() === "[DONE]") {
             done = true
             return Effect.map(Clock.currentTimeMillis, finish)
           }
           const decoded = decodeChunk(frame.data)
-          if (Either.isLeft(decoded)) return Effect.as(skips.report(), [])
+          if (Either.isLeft(decoded)) {
+            // not a chunk: an error the server sent in the stream ends it, anything else is skipped
+            const refused = errorEvent(frame.data)
+            return refused === undefined ? Effect.as(skips.report(), []) : Effect.fail(refused)
+          }
           return Effect.succeed(onChunk(decoded.right))
         }),
         // [DONE] ends the stream: the response is closed without waiting for the server to end it
@@ -588,8 +594,30 @@ const boundedText = <E>(
     }).pipe(Effect.map(() => text + decoder.decode()))
   })
 
-/** Parses a completion's text: not JSON is a `SogniDecodeError` `Body` (no excerpt: it can echo the prompt). */
-const decodeCompletionJson = (text: string): Either.Either<typeof CompletionBody.Type, SogniError.SogniDecodeError> => {
+/**
+ * The status a success answer's error body is reported with: core hands its callers a 2xx body without
+ * its status, and these endpoints answer 200.
+ */
+const successStatus = 200
+
+/** A frame's data that is an error body (chat.md §13's shapes, or the platform's): the error; else `undefined`. */
+const errorEvent = (data: string): SogniHostedChatError | undefined => {
+  let json: unknown
+  try {
+    json = JSON.parse(data)
+  } catch {
+    return undefined
+  }
+  return fromSuccessBody(successStatus, json)
+}
+
+/**
+ * Parses a completion's text: not JSON is a `SogniDecodeError` `Body` (no excerpt: it can echo the prompt);
+ * an error body is the `SogniHostedChatError` it says.
+ */
+const decodeCompletionJson = (
+  text: string
+): Either.Either<typeof CompletionBody.Type, SogniError.SogniDecodeError | SogniHostedChatError> => {
   let json: unknown
   try {
     json = JSON.parse(text)
@@ -602,8 +630,15 @@ const decodeCompletionJson = (text: string): Either.Either<typeof CompletionBody
       })
     )
   }
-  return Either.mapLeft(decodeCompletion(json), shapeError)
+  return asCompletion(json)
 }
+
+/**
+ * A success answer's body as a completion; one that is not a completion but an error body (a 200 that
+ * says it failed) is the refusal it says, not a decode error.
+ */
+const asCompletion = (json: unknown): Either.Either<typeof CompletionBody.Type, SogniError.SogniDecodeError | SogniHostedChatError> =>
+  Either.mapLeft(decodeCompletion(json), (e) => fromSuccessBody(successStatus, json) ?? shapeError(e))
 
 /** Warnings about malformed chunks per stream, at most (the rest are counted in one line). */
 const skipWarningLimit = 5
@@ -626,7 +661,7 @@ export const make: Effect.Effect<HostedChatService, never, SogniRest.SogniRest |
           const raw = yield* rest.post("rest", "/v1/chat/completions", body, Schema.Unknown, chatCall).pipe(
             Effect.mapError(fromApiError)
           )
-          const parsed = yield* Either.mapLeft(decodeCompletion(raw), shapeError)
+          const parsed = yield* asCompletion(raw)
           const choice = parsed.choices[0]
           const { content, reasoning } = ThinkSplitter.split(choice.message.content ?? "")
           return {

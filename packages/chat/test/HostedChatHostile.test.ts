@@ -19,7 +19,7 @@ import * as LogLevel from "effect/LogLevel"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import type { ServerResponse } from "node:http"
-import { HostedChat } from "../src/index.js"
+import { HostedChat, HostedChatError } from "../src/index.js"
 import { eventually, makeHostileHttp } from "./util/HostileHttp.js"
 
 const API_KEY = "sk-live-hostile-chat-0123456789abcdef"
@@ -320,6 +320,72 @@ describe("hosted chat against a hostile server", () => {
       assert.isDefined(summary, logs.lines.slice(0, 20).join("\n"))
       assert.strictEqual(Number(/skipped (\d+) more/.exec(summary!)![1]) + warned, 5_000)
     }).pipe(Effect.provide(logs.layer), Logger.withMinimumLogLevel(LogLevel.All))
+  })
+
+  describe("a 200 whose body is an error", () => {
+    // the OpenAI envelope, the flat chat body, and the platform's envelope, each with the error it must be
+    const refusals = [
+      {
+        body: { error: { message: "plan required", type: "subscription_unavailable", code: "4078" } },
+        error: "subscription_unavailable",
+        errorCode: "4078",
+        message: "plan required"
+      },
+      {
+        body: { error: "insufficient_balance", error_code: "4024", error_message: "Not enough spark tokens" },
+        error: "insufficient_balance",
+        errorCode: "4024",
+        message: "Not enough spark tokens"
+      },
+      { body: { status: "error", message: "model unavailable", errorCode: 4004 }, error: "error", errorCode: "4004", message: "model unavailable" }
+    ] as const
+
+    const expectRefusal = (failure: unknown, expected: (typeof refusals)[number]) => {
+      assert.instanceOf(failure, HostedChatError.SogniHostedChatError, String(failure))
+      const e = failure as HostedChatError.SogniHostedChatError
+      assert.deepStrictEqual([e.status, e.error, e.errorCode, e.message], [200, expected.error, expected.errorCode, expected.message])
+      assert.isFalse(e.isRetryable)
+    }
+
+    it.scopedLive("complete and stream (one JSON answer) fail with SogniHostedChatError, not a decode error", () =>
+      Effect.gen(function*() {
+        const server = yield* makeHostileHttp
+        let body: unknown
+        server.handle = (_req, res) => {
+          res.writeHead(200, { "content-type": "application/json" })
+          res.end(JSON.stringify(body))
+        }
+        const hosted = yield* hostedOn(server.url)
+        for (const refusal of refusals) {
+          body = refusal.body
+          expectRefusal(yield* Effect.flip(hosted.complete(request)), refusal)
+          expectRefusal(yield* Effect.flip(Stream.runCollect(hosted.stream(request))), refusal)
+        }
+        assert.strictEqual(server.requests.length, refusals.length * 2, "a POST is never repeated")
+      }))
+
+    it.scopedLive("an error event mid-stream ends it with SogniHostedChatError after the text before it; the socket released", () =>
+      Effect.gen(function*() {
+        const server = yield* makeHostileHttp
+        let body: unknown
+        server.handle = (_req, res) => {
+          sse(res)
+          res.write(chunk("partial "))
+          res.write(`data: ${JSON.stringify(body)}\n\n`)
+          // the server keeps the stream open: the error must end it, not a timeout
+        }
+        const hosted = yield* hostedOn(server.url)
+        for (const [i, refusal] of refusals.entries()) {
+          body = refusal.body
+          const seen: Array<HostedChat.HostedChunk> = []
+          const failure = yield* Effect.flip(
+            Stream.runForEach(hosted.stream(request), (c) => Effect.sync(() => void seen.push(c))).pipe(Effect.timeout("10 seconds"))
+          )
+          expectRefusal(failure, refusal)
+          assert.strictEqual(textOf(Chunk.unsafeFromArray(seen)), "partial ")
+          assert.isTrue(yield* eventually(() => server.requests[i]!.closed), "the request's connection was closed")
+        }
+      }))
   })
 
   describe("a server that ignores stream: true", () => {
