@@ -4,7 +4,9 @@
  * reconnects with `Last-Event-ID` set to the last sequence it delivered, core's retry policy paces the
  * attempts and any frame heard renews the budget), drops anything it already delivered, absorbs
  * heartbeats and `run_status` snapshots, and ends after the terminal event (`run_completed`,
- * `run_partial_failure`, `run_failed`, `run_cancelled`). Every event arrives exactly once, in order.
+ * `run_partial_failure`, `run_failed`, `run_cancelled`). Every event arrives exactly once, in order. An
+ * answer that is not events (a 200 with a JSON error body, a proxy's HTML page) fails the stream at once
+ * with the error it says (`SogniHostedChatError`) or a `SogniDecodeError` naming its content type.
  * Requests go through core's `SogniRest` (credentials, timeouts, retries, error mapping); chat error
  * bodies become `SogniHostedChatError`.
  *
@@ -43,7 +45,8 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type { ChatMessage, ToolChoice, ToolDefinition } from "./ChatRequest.js"
-import { fromApiError, type HostedError } from "./HostedChatError.js"
+import { fromApiError, fromSuccessBody, type HostedError } from "./HostedChatError.js"
+import * as AnswerKind from "./internal/answerKind.js"
 
 // ---------------------------------------------------------------------------------------------------
 // Model
@@ -330,6 +333,24 @@ const checkRunId = (runId: string) =>
     ? Effect.void
     : Effect.fail(invalid("runId", "required", "runId must be a non-empty string"))
 
+/**
+ * A JSON answer to an event stream: the error its body says (a 200 that failed), or a `SogniDecodeError`
+ * (no excerpt: a body can echo the conversation).
+ */
+const notEvents = (runId: string, source: string, text: string): ChatRunsError => {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    json = undefined
+  }
+  return fromSuccessBody(200, json) ?? new SogniError.SogniDecodeError({
+    reason: "Body",
+    message: `the event stream of ${runId} was answered with JSON that is not an error body, not text/event-stream`,
+    source
+  })
+}
+
 /** Frames that carry run events: not a comment-led block (chat.md §15.3), not a `run_status` snapshot. */
 const isRunEvent = (frame: Sse.Frame): boolean =>
   frame.data !== undefined && !frame.leadingComment && frame.event !== "run_status"
@@ -350,16 +371,41 @@ export const make: Effect.Effect<ChatRunsService, never, SogniRest.SogniRest | S
     const record = (call: Effect.Effect<typeof RunData.Type, SogniRest.RestError>) =>
       Effect.mapBoth(call, { onFailure: fromApiError, onSuccess: (b) => b.data.run })
 
+    /**
+     * One connection of a run's event stream: its bytes when the answer is events. A 200 that is not (a
+     * JSON error body, a proxy's HTML page) fails at once and is not resumed: a JSON error is the
+     * `SogniHostedChatError` it says, anything else a `SogniDecodeError` naming what came.
+     */
+    const connect = (runId: string, after: number): Stream.Stream<Uint8Array, ChatRunsError> => {
+      const path = `${runPath(runId)}/events/stream`
+      let contentType: string | undefined
+      const bytes = rest.stream("rest", path, {
+        ...keep,
+        retry: false,
+        headers: after > 0 ? { "last-event-id": String(after) } : {},
+        onHeaders: (headers) => Effect.sync(() => void (contentType = headers["content-type"]))
+      })
+      return Stream.unwrapScoped(Effect.gen(function*() {
+        const answer = yield* AnswerKind.open(bytes, () => contentType)
+        if (answer.kind === "events") return answer.body
+        const source = `GET ${path}`
+        if (answer.kind === "json") {
+          const text = yield* AnswerKind.boundedText(answer.body, settings.maxResponseBytes, `the answer of ${source}`, source)
+          return yield* Effect.fail(notEvents(runId, source, text))
+        }
+        return yield* new SogniError.SogniDecodeError({
+          reason: "Body",
+          message: `the event stream of ${runId} was answered with content-type ${AnswerKind.quoted(answer.contentType)}, not text/event-stream`,
+          source
+        })
+      })).pipe(Stream.mapError(fromApiError))
+    }
+
     const events = (runId: string, options: EventsOptions): Stream.Stream<ChatRunEvent, ChatRunsError> =>
       Sse.resumable({
         label: `chat run ${runId}`,
         cursor: options.lastEventId ?? 0,
-        open: (after) =>
-          rest.stream("rest", `${runPath(runId)}/events/stream`, {
-            ...keep,
-            retry: false,
-            headers: after > 0 ? { "last-event-id": String(after) } : {}
-          }).pipe(Stream.mapError(fromApiError)),
+        open: (after) => connect(runId, after),
         schema: ChatRunEvent,
         accept: isRunEvent,
         advance: (after, event) => (event.sequence > after ? Option.some(event.sequence) : Option.none()),

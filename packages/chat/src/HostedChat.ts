@@ -60,6 +60,7 @@ import { ChatChunk, type TokenUsage, zeroUsage } from "./ChatChunk.js"
 import * as ChatRequest from "./ChatRequest.js"
 import * as ChunkAccumulator from "./ChunkAccumulator.js"
 import { fromApiError, fromSuccessBody, type HostedError, type SogniHostedChatError } from "./HostedChatError.js"
+import * as AnswerKind from "./internal/answerKind.js"
 import * as ThinkSplitter from "./ThinkSplitter.js"
 
 /**
@@ -500,7 +501,7 @@ const streamOf = (
     // a server that ignored `stream: true` answered with one completion: its parts, then the end
     const fromCompletion = <E>(answer: Stream.Stream<Uint8Array, E>) =>
       Stream.fromEffect(Effect.gen(function*() {
-        const text = yield* boundedText(answer, maxEventBytes)
+        const text = yield* AnswerKind.boundedText(answer, maxEventBytes, "the hosted chat answer", "POST /v1/chat/completions")
         const parsed = yield* decodeCompletionJson(text)
         const chunks = onChunk(completionAsChunk(parsed))
         done = true
@@ -508,27 +509,19 @@ const streamOf = (
         return chunks
       }))
     return Stream.unwrapScoped(Effect.gen(function*() {
-      // the first read opens the request: the content type is known once it answers; without one, the
-      // body is read until its first byte past white space (or its end) tells what it is
-      const pull = yield* Stream.toPull(bytes)
-      const head: Array<Uint8Array> = []
-      let ended = false
-      while (!ended && (head.length === 0 || (contentType === undefined && leadingByte(head) === undefined))) {
-        const read = yield* Effect.catchAll(pull, Option.match({ onNone: () => Effect.succeed(undefined), onSome: Effect.fail }))
-        if (read === undefined) ended = true
-        else head.push(...read)
-      }
-      const answer = ended ? Stream.fromIterable(head) : Stream.concat(Stream.fromIterable(head), Stream.repeatEffectChunkOption(pull))
-      switch (bodyKind(contentType, head)) {
+      // the first read opens the request; the content type (or, without one, the first byte past white
+      // space) tells what the answer is
+      const answer = yield* AnswerKind.open(bytes, () => contentType)
+      switch (answer.kind) {
         case "events":
-          return fromEvents(answer)
-        case "completion":
-          return fromCompletion(answer)
+          return fromEvents(answer.body)
+        case "json":
+          return fromCompletion(answer.body)
         default:
           return yield* new SogniError.SogniDecodeError({
             reason: "Body",
             message: `the hosted chat stream was answered with content-type ${
-              JSON.stringify(String(contentType).slice(0, 100))
+              AnswerKind.quoted(answer.contentType)
             }, neither text/event-stream nor application/json`,
             source: "POST /v1/chat/completions"
           })
@@ -544,55 +537,6 @@ const streamOf = (
       Stream.ensuring(skips.flush)
     )
   }))
-
-/**
- * What a hosted stream was answered with, by its content type: events (`text/event-stream`), one
- * completion (`application/json` or another `+json` type: a server that ignored `stream: true`), or
- * neither (`undefined`). Without a content type, a body whose first byte past white space is `{` is a
- * completion and any other is read as events.
- */
-const bodyKind = (contentType: string | undefined, head: ReadonlyArray<Uint8Array>): "events" | "completion" | undefined => {
-  const media = (contentType ?? "").split(";", 1)[0]!.trim().toLowerCase()
-  if (media === "text/event-stream") return "events"
-  if (media === "application/json" || media.endsWith("+json")) return "completion"
-  if (media !== "") return undefined
-  return leadingByte(head) === 0x7b ? "completion" : "events"
-}
-
-/** The first byte past white space of a body's first parts (`undefined`: none yet). */
-const leadingByte = (head: ReadonlyArray<Uint8Array>): number | undefined => {
-  for (const part of head) {
-    for (const byte of part) if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) return byte
-  }
-  return undefined
-}
-
-/** A whole answer as UTF-8 text, reading no more than `maxBytes` of it (past that: `TooLarge`, and the read stops). */
-const boundedText = <E>(
-  answer: Stream.Stream<Uint8Array, E>,
-  maxBytes: number
-): Effect.Effect<string, E | SogniError.SogniDecodeError> =>
-  Effect.suspend(() => {
-    const decoder = new TextDecoder()
-    let text = ""
-    let total = 0
-    return Stream.runForEachChunk(answer, (parts) => {
-      for (const part of parts) {
-        total += part.byteLength
-        if (total > maxBytes) {
-          return Effect.fail(
-            new SogniError.SogniDecodeError({
-              reason: "TooLarge",
-              message: `the hosted chat answer is larger than maxResponseBytes (${maxBytes} bytes)`,
-              source: "POST /v1/chat/completions"
-            })
-          )
-        }
-        text += decoder.decode(part, { stream: true })
-      }
-      return Effect.void
-    }).pipe(Effect.map(() => text + decoder.decode()))
-  })
 
 /**
  * The status a success answer's error body is reported with: core hands its callers a 2xx body without

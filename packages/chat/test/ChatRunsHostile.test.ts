@@ -18,7 +18,7 @@ import * as LogLevel from "effect/LogLevel"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import type { ServerResponse } from "node:http"
-import { ChatRuns } from "../src/index.js"
+import { ChatRuns, HostedChatError } from "../src/index.js"
 import { eventually, type HostileHttp, makeHostileHttp } from "./util/HostileHttp.js"
 
 const runsOn = (url: string, settings: { readonly restRetries?: number } = {}) =>
@@ -248,4 +248,57 @@ describe("chat run events against a hostile server", () => {
       yield* Effect.sleep("200 millis")
       assert.strictEqual(streams(server).length, 1, "no reconnect after the interrupt")
     }))
+
+  describe("an event stream answered with something other than events", () => {
+    it.scopedLive("a 404 chat error: SogniHostedChatError at once, no reconnect", () =>
+      Effect.gen(function*() {
+        const server = yield* makeHostileHttp
+        server.handle = (_req, res) => {
+          res.writeHead(404, { "content-type": "application/json" })
+          res.end(JSON.stringify({ error: { message: "no such run", type: "not_found", code: "4040" } }))
+        }
+        const runs = yield* runsOn(server.url)
+        const error = yield* Effect.flip(Stream.runCollect(runs.events("run_1")))
+        assert.instanceOf(error, HostedChatError.SogniHostedChatError, String(error))
+        assert.deepStrictEqual([(error as HostedChatError.SogniHostedChatError).status, error.message], [404, "no such run"])
+        assert.strictEqual(streams(server).length, 1)
+      }))
+
+    it.scopedLive("a 200 whose JSON body is an error: SogniHostedChatError at once, no reconnect", () =>
+      Effect.gen(function*() {
+        const server = yield* makeHostileHttp
+        const bodies = [
+          { status: "error", message: "run run_1 is not yours", errorCode: 4031 },
+          { error: "not_found", error_code: "4040", error_message: "no such run" }
+        ]
+        server.handle = (_req, res) => {
+          res.writeHead(200, { "content-type": "application/json" })
+          res.end(JSON.stringify(bodies[streams(server).length - 1]))
+        }
+        const runs = yield* runsOn(server.url)
+        const first = yield* Effect.flip(Stream.runCollect(runs.events("run_1")).pipe(Effect.timeout("20 seconds")))
+        assert.instanceOf(first, HostedChatError.SogniHostedChatError, String(first))
+        const e = first as HostedChatError.SogniHostedChatError
+        assert.deepStrictEqual([e.status, e.errorCode, e.message], [200, "4031", "run run_1 is not yours"])
+        assert.strictEqual(streams(server).length, 1, "not retried")
+        const second = yield* Effect.flip(Stream.runCollect(runs.events("run_1")).pipe(Effect.timeout("20 seconds")))
+        assert.instanceOf(second, HostedChatError.SogniHostedChatError, String(second))
+        assert.deepStrictEqual([(second as HostedChatError.SogniHostedChatError).error, second.message], ["not_found", "no such run"])
+      }))
+
+    it.scopedLive("a 200 HTML page (a proxy's maintenance page, served again on every reconnect): a typed decode error naming its content type, at once", () =>
+      Effect.gen(function*() {
+        const server = yield* makeHostileHttp
+        server.handle = (_req, res) => {
+          res.writeHead(200, { "content-type": "text/html; charset=utf-8" })
+          res.end("<html>\n\n<body>\n\nmaintenance\n\n</body>\n\n</html>\n\n")
+        }
+        const runs = yield* runsOn(server.url)
+        const error = yield* Effect.flip(Stream.runCollect(runs.events("run_1")).pipe(Effect.timeout("20 seconds")))
+        assert.instanceOf(error, SogniError.SogniDecodeError, String(error))
+        assert.include(error.message, "text/html")
+        assert.strictEqual(streams(server).length, 1, "not retried")
+        assert.isTrue(yield* eventually(() => streams(server)[0]!.closed))
+      }))
+  })
 })
