@@ -53,7 +53,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
+import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { ChatChunk, type TokenUsage, zeroUsage } from "./ChatChunk.js"
@@ -61,6 +61,7 @@ import * as ChatRequest from "./ChatRequest.js"
 import * as ChunkAccumulator from "./ChunkAccumulator.js"
 import { fromApiError, fromSuccessBody, type HostedError, type SogniHostedChatError } from "./HostedChatError.js"
 import * as AnswerKind from "./internal/answerKind.js"
+import { issuePaths } from "./internal/issuePaths.js"
 import * as ThinkSplitter from "./ThinkSplitter.js"
 
 /**
@@ -324,16 +325,15 @@ let decodeCompletionCompiled: ReturnType<typeof makeDecodeCompletion> | undefine
 const makeDecodeCompletion = () => Schema.decodeUnknownEither(CompletionBody)
 const decodeCompletion = (u: unknown) => (decodeCompletionCompiled ??= makeDecodeCompletion())(u)
 
-/** A completion body that is not one: paths and kinds only (a body can echo the prompt). */
+/**
+ * A completion body that is not one: paths and kinds only (a body can echo the prompt), walked without
+ * recursion (effect's formatters recurse over the offending value: a body nested a few thousand levels
+ * deep overflowed the stack while its error was being described).
+ */
 const shapeError = (e: ParseResult.ParseError) =>
   new SogniError.SogniDecodeError({
     reason: "Body",
-    message: `unexpected response shape: ${
-      ParseResult.ArrayFormatter.formatErrorSync(e)
-        .slice(0, 8)
-        .map((i) => `${i.path.length === 0 ? "(root)" : i.path.map(String).join(".")}: ${i._tag}`)
-        .join("; ")
-    }`,
+    message: `unexpected response shape: ${issuePaths(e.issue)}`,
     source: "POST /v1/chat/completions"
   })
 

@@ -479,6 +479,28 @@ describe("hosted chat against a hostile server", () => {
         assert.strictEqual(server.requests.length, 1, "a POST is never repeated")
       }))
 
+    it.scopedLive("a completion nested thousands of levels deep where a message belongs: a typed decode error, not a crash", () =>
+      Effect.gen(function*() {
+        let deep = "\"secret prompt\""
+        for (let i = 0; i < 5_000; i++) deep = `[${deep}]`
+        const body = `{"id":"x","created":1,"model":"m","choices":[{"message":${deep}}]}`
+        const server = yield* makeHostileHttp
+        server.handle = (_req, res) => {
+          res.writeHead(200, { "content-type": "application/json" })
+          res.end(body)
+        }
+        const hosted = yield* hostedOn(server.url)
+        const calls: ReadonlyArray<Effect.Effect<unknown, HostedChat.HostedChatError>> = [hosted.complete(request), Stream.runCollect(hosted.stream(request))]
+        for (const call of calls) {
+          const exit = yield* Effect.exit(call)
+          assert.isTrue(exit._tag === "Failure" && Cause.isFailType(exit.cause), `a typed failure, not a defect: ${String(exit)}`.slice(0, 300))
+          const error = yield* Effect.flip(call)
+          assert.instanceOf(error, SogniError.SogniDecodeError)
+          assert.include(error.message, "choices.0.message")
+          assert.notInclude(error.message, "secret prompt")
+        }
+      }))
+
     it.scopedLive("a JSON answer that is not a completion, not JSON, or too large: typed decode errors, no excerpt of the body", () =>
       Effect.gen(function*() {
         const server = yield* makeHostileHttp
