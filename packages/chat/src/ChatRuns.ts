@@ -6,7 +6,8 @@
  * heartbeats and `run_status` snapshots, and ends after the terminal event (`run_completed`,
  * `run_partial_failure`, `run_failed`, `run_cancelled`). Every event arrives exactly once, in order. An
  * answer that is not events (a 200 with a JSON error body, a proxy's HTML page) fails the stream at once
- * with the error it says (`SogniHostedChatError`) or a `SogniDecodeError` naming its content type.
+ * with the error it says (`SogniHostedChatError`) or a `SogniDecodeError` naming its content type; a call
+ * answered 200 with an error body instead of the run fails with that `SogniHostedChatError` too.
  * Requests go through core's `SogniRest` (credentials, timeouts, retries, error mapping); chat error
  * bodies become `SogniHostedChatError`.
  *
@@ -42,10 +43,11 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type { ChatMessage, ToolChoice, ToolDefinition } from "./ChatRequest.js"
-import { fromApiError, fromSuccessBody, type HostedError } from "./HostedChatError.js"
+import { fromApiError, fromSuccessBody, type HostedError, type SogniHostedChatError } from "./HostedChatError.js"
 import * as AnswerKind from "./internal/answerKind.js"
 
 // ---------------------------------------------------------------------------------------------------
@@ -326,6 +328,33 @@ export const createBody = (
 
 const RunData = Schema.Struct({ data: Schema.Struct({ run: ChatRunRecord, idempotent: Schema.optional(Schema.Boolean) }) })
 
+/** A success answer whose body is an error (a 200 that says it failed): the error it says. */
+class Refused {
+  constructor(readonly error: SogniHostedChatError) {}
+}
+
+/**
+ * What a run call's success answer is: an error body (a 200 that says it failed, read as
+ * `fromSuccessBody` reads it), or else the run, decoded by `RunData` (its failures, paths included, are
+ * the call's decode error as before). The decoded answer is not checked a second time.
+ */
+const RunAnswer = Schema.transformOrFail(
+  Schema.Unknown,
+  Schema.declare((_: unknown): _ is typeof RunData.Type | Refused => true, { identifier: "RunAnswer" }),
+  {
+    strict: true,
+    decode: (body) => {
+      const error = fromSuccessBody(200, body)
+      return error === undefined ? ParseResult.decodeUnknown(RunData)(body) : ParseResult.succeed(new Refused(error))
+    },
+    encode: (answer, _, ast) => ParseResult.fail(new ParseResult.Forbidden(ast, answer, "a run answer is never sent"))
+  }
+)
+
+/** The run of an answer; an error body fails with its error. */
+const runData = (answer: typeof RunAnswer.Type): Effect.Effect<typeof RunData.Type, SogniHostedChatError> =>
+  answer instanceof Refused ? Effect.fail(answer.error) : Effect.succeed(answer)
+
 const runPath = (runId: string) => `/v1/chat/runs/${encodeURIComponent(runId)}`
 
 const checkRunId = (runId: string) =>
@@ -368,8 +397,8 @@ export const make: Effect.Effect<ChatRunsService, never, SogniRest.SogniRest | S
     const appSource = Option.getOrUndefined(settings.appSource)
     // a 401 here leaves the credential alone (chat.md §15.5)
     const keep = { body: "raw", invalidateOn401: false } as const
-    const record = (call: Effect.Effect<typeof RunData.Type, SogniRest.RestError>) =>
-      Effect.mapBoth(call, { onFailure: fromApiError, onSuccess: (b) => b.data.run })
+    const record = (call: Effect.Effect<typeof RunAnswer.Type, SogniRest.RestError>) =>
+      call.pipe(Effect.mapError(fromApiError), Effect.flatMap(runData), Effect.map((b) => b.data.run))
 
     /**
      * One connection of a run's event stream: its bytes when the answer is events. A 200 that is not (a
@@ -429,17 +458,17 @@ export const make: Effect.Effect<ChatRunsService, never, SogniRest.SogniRest | S
       create: (request) =>
         Effect.gen(function*() {
           const body = yield* createBody(request, appSource)
-          const { data } = yield* rest.post("rest", "/v1/chat/runs", body, RunData, {
+          const { data } = yield* rest.post("rest", "/v1/chat/runs", body, RunAnswer, {
             ...keep,
             idempotencyKey: request.idempotencyKey
-          }).pipe(Effect.mapError(fromApiError))
+          }).pipe(Effect.mapError(fromApiError), Effect.flatMap(runData))
           return { run: data.run, idempotent: data.idempotent === true }
         }),
-      get: (runId) => Effect.zipRight(checkRunId(runId), record(rest.get("rest", runPath(runId), RunData, keep))),
+      get: (runId) => Effect.zipRight(checkRunId(runId), record(rest.get("rest", runPath(runId), RunAnswer, keep))),
       cancel: (runId, reason) =>
         Effect.zipRight(
           checkRunId(runId),
-          record(rest.post("rest", `${runPath(runId)}/cancel`, reason === undefined ? {} : { reason }, RunData, keep))
+          record(rest.post("rest", `${runPath(runId)}/cancel`, reason === undefined ? {} : { reason }, RunAnswer, keep))
         ),
       confirmCost: (runId, request) =>
         Effect.gen(function*() {
@@ -460,7 +489,7 @@ export const make: Effect.Effect<ChatRunsService, never, SogniRest.SogniRest | S
             overrides: request.overrides,
             reason: request.reason
           })
-          return yield* record(rest.post("rest", `${runPath(runId)}/confirm-cost`, body, RunData, {
+          return yield* record(rest.post("rest", `${runPath(runId)}/confirm-cost`, body, RunAnswer, {
             ...keep,
             idempotencyKey: request.idempotencyKey
           }))

@@ -301,4 +301,27 @@ describe("chat run events against a hostile server", () => {
         assert.isTrue(yield* eventually(() => streams(server)[0]!.closed))
       }))
   })
+
+  it.scopedLive("create, get, cancel and confirmCost answered 200 with an error body: SogniHostedChatError, each sent once", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileHttp
+      server.handle = (_req, res) => {
+        res.writeHead(200, { "content-type": "application/json" })
+        res.end(JSON.stringify({ status: "error", message: "runs are paused for maintenance", errorCode: 4503 }))
+      }
+      const runs = yield* runsOn(server.url, { restRetries: 3 })
+      const calls: ReadonlyArray<Effect.Effect<unknown, ChatRuns.ChatRunsError>> = [
+        runs.create({ messages: [{ role: "user", content: "hi" }] }),
+        runs.get("run_1"),
+        runs.cancel("run_1"),
+        runs.confirmCost("run_1", { toolCallId: "call_1", decision: "cancel" })
+      ]
+      for (const call of calls) {
+        const error = yield* Effect.flip(call)
+        assert.instanceOf(error, HostedChatError.SogniHostedChatError, String(error))
+        const e = error as HostedChatError.SogniHostedChatError
+        assert.deepStrictEqual([e.status, e.errorCode, e.message], [200, "4503", "runs are paused for maintenance"])
+      }
+      assert.deepStrictEqual(server.requests.map((r) => r.method), ["POST", "GET", "POST", "POST"], "none repeated")
+    }))
 })
