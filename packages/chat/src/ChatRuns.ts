@@ -43,12 +43,12 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type { ChatMessage, ToolChoice, ToolDefinition } from "./ChatRequest.js"
-import { fromApiError, fromSuccessBody, type HostedError, type SogniHostedChatError } from "./HostedChatError.js"
+import { fromApiError, fromSuccessBody, type HostedError } from "./HostedChatError.js"
 import * as AnswerKind from "./internal/answerKind.js"
+import * as Refusal from "./internal/refusal.js"
 
 // ---------------------------------------------------------------------------------------------------
 // Model
@@ -328,32 +328,8 @@ export const createBody = (
 
 const RunData = Schema.Struct({ data: Schema.Struct({ run: ChatRunRecord, idempotent: Schema.optional(Schema.Boolean) }) })
 
-/** A success answer whose body is an error (a 200 that says it failed): the error it says. */
-class Refused {
-  constructor(readonly error: SogniHostedChatError) {}
-}
-
-/**
- * What a run call's success answer is: an error body (a 200 that says it failed, read as
- * `fromSuccessBody` reads it), or else the run, decoded by `RunData` (its failures, paths included, are
- * the call's decode error as before). The decoded answer is not checked a second time.
- */
-const RunAnswer = Schema.transformOrFail(
-  Schema.Unknown,
-  Schema.declare((_: unknown): _ is typeof RunData.Type | Refused => true, { identifier: "RunAnswer" }),
-  {
-    strict: true,
-    decode: (body) => {
-      const error = fromSuccessBody(200, body)
-      return error === undefined ? ParseResult.decodeUnknown(RunData)(body) : ParseResult.succeed(new Refused(error))
-    },
-    encode: (answer, _, ast) => ParseResult.fail(new ParseResult.Forbidden(ast, answer, "a run answer is never sent"))
-  }
-)
-
-/** The run of an answer; an error body fails with its error. */
-const runData = (answer: typeof RunAnswer.Type): Effect.Effect<typeof RunData.Type, SogniHostedChatError> =>
-  answer instanceof Refused ? Effect.fail(answer.error) : Effect.succeed(answer)
+/** The run, or (a 200 that says it failed) the error its body says. */
+const RunAnswer = Refusal.orRefused(RunData)
 
 const runPath = (runId: string) => `/v1/chat/runs/${encodeURIComponent(runId)}`
 
@@ -398,7 +374,7 @@ export const make: Effect.Effect<ChatRunsService, never, SogniRest.SogniRest | S
     // a 401 here leaves the credential alone (chat.md §15.5)
     const keep = { body: "raw", invalidateOn401: false } as const
     const record = (call: Effect.Effect<typeof RunAnswer.Type, SogniRest.RestError>) =>
-      call.pipe(Effect.mapError(fromApiError), Effect.flatMap(runData), Effect.map((b) => b.data.run))
+      call.pipe(Effect.mapError(fromApiError), Effect.flatMap(Refusal.unrefused), Effect.map((b) => b.data.run))
 
     /**
      * One connection of a run's event stream: its bytes when the answer is events. A 200 that is not (a
@@ -461,7 +437,7 @@ export const make: Effect.Effect<ChatRunsService, never, SogniRest.SogniRest | S
           const { data } = yield* rest.post("rest", "/v1/chat/runs", body, RunAnswer, {
             ...keep,
             idempotencyKey: request.idempotencyKey
-          }).pipe(Effect.mapError(fromApiError), Effect.flatMap(runData))
+          }).pipe(Effect.mapError(fromApiError), Effect.flatMap(Refusal.unrefused))
           return { run: data.run, idempotent: data.idempotent === true }
         }),
       get: (runId) => Effect.zipRight(checkRunId(runId), record(rest.get("rest", runPath(runId), RunAnswer, keep))),

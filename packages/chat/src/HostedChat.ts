@@ -62,6 +62,7 @@ import * as ChunkAccumulator from "./ChunkAccumulator.js"
 import { fromApiError, fromSuccessBody, type HostedError, type SogniHostedChatError } from "./HostedChatError.js"
 import * as AnswerKind from "./internal/answerKind.js"
 import { issuePaths } from "./internal/issuePaths.js"
+import * as Refusal from "./internal/refusal.js"
 import * as ThinkSplitter from "./ThinkSplitter.js"
 
 /**
@@ -368,6 +369,9 @@ const ExecuteBody = Schema.Struct({
   })
 })
 
+/** A direct tool execution's answer, or (a 200 that says it failed) the error its body says. */
+const ExecuteAnswer = Refusal.orRefused(ExecuteBody)
+
 const toToolCall = (c: typeof WireToolCall.Type): ChatRequest.ToolCall => ({
   id: c.id,
   type: "function",
@@ -642,8 +646,9 @@ export const make: Effect.Effect<HostedChatService, never, SogniRest.SogniRest |
             token_type: options.tokenType,
             safe_content_filter: options.safeContentFilter
           })
-          const { data } = yield* rest.post("rest", "/v1/creative-agent/tools/execute", body, ExecuteBody, chatCall).pipe(
-            Effect.mapError(fromApiError)
+          const { data } = yield* rest.post("rest", "/v1/creative-agent/tools/execute", body, ExecuteAnswer, chatCall).pipe(
+            Effect.mapError(fromApiError),
+            Effect.flatMap(Refusal.unrefused)
           )
           return { toolCallId: data.toolCallId, tool: data.tool, result: data.result, message: data.message ?? null }
         })

@@ -364,6 +364,22 @@ describe("hosted chat against a hostile server", () => {
         assert.strictEqual(server.requests.length, refusals.length * 2, "a POST is never repeated")
       }))
 
+    it.scopedLive("executeTool too: SogniHostedChatError, sent once", () =>
+      Effect.gen(function*() {
+        const server = yield* makeHostileHttp
+        let body: unknown
+        server.handle = (_req, res) => {
+          res.writeHead(200, { "content-type": "application/json" })
+          res.end(JSON.stringify(body))
+        }
+        const hosted = yield* hostedOn(server.url)
+        for (const refusal of refusals) {
+          body = refusal.body
+          expectRefusal(yield* Effect.flip(hosted.executeTool("my_tool", { topic: "rain" })), refusal)
+        }
+        assert.strictEqual(server.requests.length, refusals.length, "a POST is never repeated")
+      }))
+
     it.scopedLive("an error event mid-stream ends it with SogniHostedChatError after the text before it; the socket released", () =>
       Effect.gen(function*() {
         const server = yield* makeHostileHttp
