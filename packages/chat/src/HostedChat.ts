@@ -2,8 +2,8 @@
  * Hosted REST chat (chat.md §13): `POST /v1/chat/completions` as a typed completion or, with
  * `stream: true`, a `Stream` of the same {@link ChatChunk} shapes as socket chat (text and `<think>`
  * reasoning split, tool-call deltas, usage, a final `Finish`) plus `SogniToolResult` elements for tools
- * the server executed and `SogniCreativeWorkflow` elements for workflows they started (a server that ignores `stream: true` and answers with one JSON completion gives
- * the same chunks, all at once). Platform tools are requested with `sogniTools` (`"creative-tools"`,
+ * the server executed and `SogniCreativeWorkflow` elements for the workflows they started (a server that
+ * ignores `stream: true` and answers with one JSON completion gives the same chunks, all at once). Platform tools are requested with `sogniTools` (`"creative-tools"`,
  * `"creative-agent"`, `false`) and run server side with `sogniToolExecution: true`; the completion then
  * carries `toolResults` (the opaque `sogni_tool_results`) and `creativeWorkflows`.
  * {@link HostedChatService.executeTool} is the direct synchronous endpoint (§13.1).
@@ -190,8 +190,8 @@ export interface HostedChatService {
    * `SogniHostedChatError`, as does a JSON answer that is one.
    * A server that ignores `stream: true` and answers with one JSON completion (`application/json`, or no
    * content type and a body starting with `{`) still gives a stream: the completion's parts as chunks
-   * (text and reasoning, tool calls, executed tools' results, started creative workflows, usage), then `Finish`; a body of any other
-   * content type fails with `SogniDecodeError` `Body` naming it, and is not read.
+   * (text and reasoning, tool calls, executed tools' results, started creative workflows, usage), then
+   * `Finish`; a body of any other content type fails with `SogniDecodeError` `Body` naming it, and is not read.
    */
   readonly stream: (request: HostedChatRequest, options?: HostedStreamOptions) => Stream.Stream<HostedChunk, HostedChatError>
   /**
