@@ -3,9 +3,10 @@
  * `stream: true`, a `Stream` of the same {@link ChatChunk} shapes as socket chat (text and `<think>`
  * reasoning split, tool-call deltas, usage, a final `Finish`) plus `SogniToolResult` elements for tools
  * the server executed and `SogniCreativeWorkflow` elements for the workflows they started (a server that
- * ignores `stream: true` and answers with one JSON completion gives the same chunks, all at once). Platform tools are requested with `sogniTools` (`"creative-tools"`,
- * `"creative-agent"`, `false`) and run server side with `sogniToolExecution: true`; the completion then
- * carries `toolResults` (the opaque `sogni_tool_results`) and `creativeWorkflows`.
+ * ignores `stream: true` and answers with one JSON completion gives the same chunks, all at once).
+ * Platform tools are requested with `sogniTools` (`"creative-tools"`, `"creative-agent"`, `false`) and run
+ * server side with `sogniToolExecution: true`; the completion then carries `toolResults` (the opaque
+ * `sogni_tool_results`) and `creativeWorkflows`.
  * {@link HostedChatService.executeTool} is the direct synchronous endpoint (§13.1).
  *
  * Requests are the camelCase {@link ChatRequest.ChatRequest} (validated by the same rules as socket
