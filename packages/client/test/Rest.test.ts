@@ -86,7 +86,7 @@ describe("hosted chat", () => {
 })
 
 describe("hosted chat against a server that answers 200 with an error body", () => {
-  it.scopedLive("create rejects with the same ChatJobError a refusal gives (message, code, errorType), not a DecodeError", () =>
+  it.scopedLive("hosted.create (and runs.get) reject with the same ChatJobError a refusal gives (message, code, errorType), not a DecodeError", () =>
     Effect.gen(function*() {
       const server = yield* makeHostileHttp
       const bodies = [
@@ -95,7 +95,7 @@ describe("hosted chat against a server that answers 200 with an error body", () 
       ]
       server.handle = (_req, res) => {
         res.writeHead(200, { "content-type": "application/json" })
-        res.end(JSON.stringify(bodies[server.requests.length - 1]))
+        res.end(JSON.stringify(bodies[(server.requests.length - 1) % bodies.length]))
       }
       const failures = yield* Effect.promise(async () => {
         const sogni = await SogniClient.createInstance({ apiKey: "sk-hostile-0123456789", restEndpoint: server.url, disableSocket: true, logLevel: "error" })
@@ -104,6 +104,8 @@ describe("hosted chat against a server that answers 200 with an error body", () 
           for (let i = 0; i < bodies.length; i++) {
             out.push(await sogni.chat.hosted.create({ model: MODEL, messages: [{ role: "user", content: "hi" }] }).catch((e) => e))
           }
+          // a chat run call answered the same way
+          out.push(await sogni.chat.runs.get("run_1").catch((e) => e))
           return out
         } finally {
           await sogni.dispose()
@@ -112,7 +114,11 @@ describe("hosted chat against a server that answers 200 with an error body", () 
       for (const failure of failures) assert.isTrue(isChatJobError(failure), String(failure))
       assert.deepStrictEqual(
         failures.map((f) => [f.message, f.code, f.errorType, f.status]),
-        [["plan required", "4078", "subscription_unavailable", 200], ["model unavailable", "4004", "error", 200]]
+        [
+          ["plan required", "4078", "subscription_unavailable", 200],
+          ["model unavailable", "4004", "error", 200],
+          ["plan required", "4078", "subscription_unavailable", 200]
+        ]
       )
     }))
 })
