@@ -4,7 +4,10 @@
  * reconnects with `Last-Event-ID` set to the last sequence it delivered, core's retry policy paces the
  * attempts and any frame heard renews the budget), drops anything it already delivered, absorbs
  * heartbeats and `run_status` snapshots, and ends after the terminal event (`run_completed`,
- * `run_partial_failure`, `run_failed`, `run_cancelled`). Every event arrives exactly once, in order.
+ * `run_partial_failure`, `run_failed`, `run_cancelled`). Every event arrives exactly once, in order. An
+ * answer that is not events (a 200 with a JSON error body, a proxy's HTML page) fails the stream at once
+ * with the error it says (`SogniHostedChatError`) or a `SogniDecodeError` naming its content type; a call
+ * answered 200 with an error body instead of the run fails with that `SogniHostedChatError` too.
  * Requests go through core's `SogniRest` (credentials, timeouts, retries, error mapping); chat error
  * bodies become `SogniHostedChatError`.
  *
@@ -43,7 +46,9 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type { ChatMessage, ToolChoice, ToolDefinition } from "./ChatRequest.js"
-import { fromApiError, type HostedError } from "./HostedChatError.js"
+import { fromApiError, fromSuccessBody, type HostedError } from "./HostedChatError.js"
+import * as AnswerKind from "./internal/answerKind.js"
+import * as Refusal from "./internal/refusal.js"
 
 // ---------------------------------------------------------------------------------------------------
 // Model
@@ -323,12 +328,33 @@ export const createBody = (
 
 const RunData = Schema.Struct({ data: Schema.Struct({ run: ChatRunRecord, idempotent: Schema.optional(Schema.Boolean) }) })
 
+/** The run, or (a 200 that says it failed) the error its body says. */
+const RunAnswer = Refusal.orRefused(RunData)
+
 const runPath = (runId: string) => `/v1/chat/runs/${encodeURIComponent(runId)}`
 
 const checkRunId = (runId: string) =>
   typeof runId === "string" && runId.length > 0
     ? Effect.void
     : Effect.fail(invalid("runId", "required", "runId must be a non-empty string"))
+
+/**
+ * A JSON answer to an event stream: the error its body says (a 200 that failed), or a `SogniDecodeError`
+ * (no excerpt: a body can echo the conversation).
+ */
+const notEvents = (runId: string, source: string, text: string): ChatRunsError => {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    json = undefined
+  }
+  return fromSuccessBody(200, json) ?? new SogniError.SogniDecodeError({
+    reason: "Body",
+    message: `the event stream of ${runId} was answered with JSON that is not an error body, not text/event-stream`,
+    source
+  })
+}
 
 /** Frames that carry run events: not a comment-led block (chat.md §15.3), not a `run_status` snapshot. */
 const isRunEvent = (frame: Sse.Frame): boolean =>
@@ -347,19 +373,44 @@ export const make: Effect.Effect<ChatRunsService, never, SogniRest.SogniRest | S
     const appSource = Option.getOrUndefined(settings.appSource)
     // a 401 here leaves the credential alone (chat.md §15.5)
     const keep = { body: "raw", invalidateOn401: false } as const
-    const record = (call: Effect.Effect<typeof RunData.Type, SogniRest.RestError>) =>
-      Effect.mapBoth(call, { onFailure: fromApiError, onSuccess: (b) => b.data.run })
+    const record = (call: Effect.Effect<typeof RunAnswer.Type, SogniRest.RestError>) =>
+      call.pipe(Effect.mapError(fromApiError), Effect.flatMap(Refusal.unrefused), Effect.map((b) => b.data.run))
+
+    /**
+     * One connection of a run's event stream: its bytes when the answer is events. A 200 that is not (a
+     * JSON error body, a proxy's HTML page) fails at once and is not resumed: a JSON error is the
+     * `SogniHostedChatError` it says, anything else a `SogniDecodeError` naming what came.
+     */
+    const connect = (runId: string, after: number): Stream.Stream<Uint8Array, ChatRunsError> => {
+      const path = `${runPath(runId)}/events/stream`
+      let contentType: string | undefined
+      const bytes = rest.stream("rest", path, {
+        ...keep,
+        retry: false,
+        headers: after > 0 ? { "last-event-id": String(after) } : {},
+        onHeaders: (headers) => Effect.sync(() => void (contentType = headers["content-type"]))
+      })
+      return Stream.unwrapScoped(Effect.gen(function*() {
+        const answer = yield* AnswerKind.open(bytes, () => contentType)
+        if (answer.kind === "events") return answer.body
+        const source = `GET ${path}`
+        if (answer.kind === "json") {
+          const text = yield* AnswerKind.boundedText(answer.body, settings.maxResponseBytes, `the answer of ${source}`, source)
+          return yield* Effect.fail(notEvents(runId, source, text))
+        }
+        return yield* new SogniError.SogniDecodeError({
+          reason: "Body",
+          message: `the event stream of ${runId} was answered with content-type ${AnswerKind.quoted(answer.contentType)}, not text/event-stream`,
+          source
+        })
+      })).pipe(Stream.mapError(fromApiError))
+    }
 
     const events = (runId: string, options: EventsOptions): Stream.Stream<ChatRunEvent, ChatRunsError> =>
       Sse.resumable({
         label: `chat run ${runId}`,
         cursor: options.lastEventId ?? 0,
-        open: (after) =>
-          rest.stream("rest", `${runPath(runId)}/events/stream`, {
-            ...keep,
-            retry: false,
-            headers: after > 0 ? { "last-event-id": String(after) } : {}
-          }).pipe(Stream.mapError(fromApiError)),
+        open: (after) => connect(runId, after),
         schema: ChatRunEvent,
         accept: isRunEvent,
         advance: (after, event) => (event.sequence > after ? Option.some(event.sequence) : Option.none()),
@@ -383,17 +434,17 @@ export const make: Effect.Effect<ChatRunsService, never, SogniRest.SogniRest | S
       create: (request) =>
         Effect.gen(function*() {
           const body = yield* createBody(request, appSource)
-          const { data } = yield* rest.post("rest", "/v1/chat/runs", body, RunData, {
+          const { data } = yield* rest.post("rest", "/v1/chat/runs", body, RunAnswer, {
             ...keep,
             idempotencyKey: request.idempotencyKey
-          }).pipe(Effect.mapError(fromApiError))
+          }).pipe(Effect.mapError(fromApiError), Effect.flatMap(Refusal.unrefused))
           return { run: data.run, idempotent: data.idempotent === true }
         }),
-      get: (runId) => Effect.zipRight(checkRunId(runId), record(rest.get("rest", runPath(runId), RunData, keep))),
+      get: (runId) => Effect.zipRight(checkRunId(runId), record(rest.get("rest", runPath(runId), RunAnswer, keep))),
       cancel: (runId, reason) =>
         Effect.zipRight(
           checkRunId(runId),
-          record(rest.post("rest", `${runPath(runId)}/cancel`, reason === undefined ? {} : { reason }, RunData, keep))
+          record(rest.post("rest", `${runPath(runId)}/cancel`, reason === undefined ? {} : { reason }, RunAnswer, keep))
         ),
       confirmCost: (runId, request) =>
         Effect.gen(function*() {
@@ -414,7 +465,7 @@ export const make: Effect.Effect<ChatRunsService, never, SogniRest.SogniRest | S
             overrides: request.overrides,
             reason: request.reason
           })
-          return yield* record(rest.post("rest", `${runPath(runId)}/confirm-cost`, body, RunData, {
+          return yield* record(rest.post("rest", `${runPath(runId)}/confirm-cost`, body, RunAnswer, {
             ...keep,
             idempotencyKey: request.idempotencyKey
           }))

@@ -2,10 +2,11 @@
  * Hosted REST chat (chat.md §13): `POST /v1/chat/completions` as a typed completion or, with
  * `stream: true`, a `Stream` of the same {@link ChatChunk} shapes as socket chat (text and `<think>`
  * reasoning split, tool-call deltas, usage, a final `Finish`) plus `SogniToolResult` elements for tools
- * the server executed (a server that ignores `stream: true` and answers with one JSON completion gives
- * the same chunks, all at once). Platform tools are requested with `sogniTools` (`"creative-tools"`,
- * `"creative-agent"`, `false`) and run server side with `sogniToolExecution: true`; the completion then
- * carries `toolResults` (the opaque `sogni_tool_results`) and `creativeWorkflows`.
+ * the server executed and `SogniCreativeWorkflow` elements for the workflows they started (a server that
+ * ignores `stream: true` and answers with one JSON completion gives the same chunks, all at once).
+ * Platform tools are requested with `sogniTools` (`"creative-tools"`, `"creative-agent"`, `false`) and run
+ * server side with `sogniToolExecution: true`; the completion then carries `toolResults` (the opaque
+ * `sogni_tool_results`) and `creativeWorkflows`.
  * {@link HostedChatService.executeTool} is the direct synchronous endpoint (§13.1).
  *
  * Requests are the camelCase {@link ChatRequest.ChatRequest} (validated by the same rules as socket
@@ -53,13 +54,16 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
+import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { ChatChunk, type TokenUsage, zeroUsage } from "./ChatChunk.js"
 import * as ChatRequest from "./ChatRequest.js"
 import * as ChunkAccumulator from "./ChunkAccumulator.js"
-import { fromApiError, type HostedError } from "./HostedChatError.js"
+import { fromApiError, fromSuccessBody, type HostedError, type SogniHostedChatError } from "./HostedChatError.js"
+import * as AnswerKind from "./internal/answerKind.js"
+import { issuePaths } from "./internal/issuePaths.js"
+import * as Refusal from "./internal/refusal.js"
 import * as ThinkSplitter from "./ThinkSplitter.js"
 
 /**
@@ -121,8 +125,19 @@ export interface SogniToolResult {
   readonly result: Readonly<Record<string, unknown>>
 }
 
+/**
+ * A creative workflow a hosted tool started (a `creative_workflows` entry), as the stream reports it:
+ * after the executed tools' results of the same chunk, before its usage.
+ *
+ * @since 0.2.0
+ */
+export interface SogniCreativeWorkflow {
+  readonly _tag: "SogniCreativeWorkflow"
+  readonly workflow: CreativeWorkflowRef
+}
+
 /** An element of a hosted stream. @since 0.1.0 */
-export type HostedChunk = ChatChunk | SogniToolResult
+export type HostedChunk = ChatChunk | SogniToolResult | SogniCreativeWorkflow
 
 /** Options of a direct tool execution. @since 0.1.0 */
 export interface ExecuteToolOptions {
@@ -171,11 +186,13 @@ export interface HostedChatService {
    * Ends at `[DONE]` (the HTTP response is closed then, whether or not the server ends it). Interrupting
    * the stream closes the HTTP response. Fails with `SogniTransportError` `Closed` if it ends before `[DONE]`,
    * and with `SogniTransportError` `Timeout` if the server is silent for longer than `options.idleTimeout`.
-   * Malformed chunks are skipped: a warning for each of the first five, then their count in one line.
+   * Malformed chunks are skipped: a warning for each of the first five, then their count in one line; an
+   * event that is an error body (as a refusal's, or the platform's `{status: "error"}`) fails the stream with
+   * `SogniHostedChatError`, as does a JSON answer that is one.
    * A server that ignores `stream: true` and answers with one JSON completion (`application/json`, or no
    * content type and a body starting with `{`) still gives a stream: the completion's parts as chunks
-   * (text and reasoning, tool calls, executed tools' results, usage), then `Finish`; a body of any other
-   * content type fails with `SogniDecodeError` `Body` naming it, and is not read.
+   * (text and reasoning, tool calls, executed tools' results, started creative workflows, usage), then
+   * `Finish`; a body of any other content type fails with `SogniDecodeError` `Body` naming it, and is not read.
    */
   readonly stream: (request: HostedChatRequest, options?: HostedStreamOptions) => Stream.Stream<HostedChunk, HostedChatError>
   /**
@@ -254,6 +271,14 @@ const WireToolCall = Schema.Struct({
 
 const Opaque = Schema.Record({ key: Schema.String, value: Schema.Unknown })
 
+const WorkflowRefs = Schema.Array(Schema.Struct({
+  workflowId: Schema.String,
+  status: Schema.String,
+  url: Schema.optional(Schema.String),
+  eventsUrl: Schema.optional(Schema.String),
+  streamUrl: Schema.optional(Schema.String)
+}))
+
 const CompletionBody = Schema.Struct({
   id: Schema.String,
   created: Schema.Number,
@@ -267,13 +292,7 @@ const CompletionBody = Schema.Struct({
     finish_reason: Schema.optional(Schema.NullOr(Schema.String))
   })),
   usage: Schema.optional(Usage),
-  creative_workflows: Schema.optional(Schema.Array(Schema.Struct({
-    workflowId: Schema.String,
-    status: Schema.String,
-    url: Schema.optional(Schema.String),
-    eventsUrl: Schema.optional(Schema.String),
-    streamUrl: Schema.optional(Schema.String)
-  }))),
+  creative_workflows: Schema.optional(WorkflowRefs),
   sogni_tool_results: Schema.optional(Schema.Array(Opaque))
 })
 
@@ -295,7 +314,8 @@ const ChunkBody = Schema.Struct({
     finish_reason: Schema.optional(Schema.NullOr(Schema.String))
   })),
   usage: Schema.optional(Schema.NullOr(Usage)),
-  sogni_tool_results: Schema.optional(Schema.Array(Opaque))
+  sogni_tool_results: Schema.optional(Schema.Array(Opaque)),
+  creative_workflows: Schema.optional(WorkflowRefs)
 })
 
 // compiled on first use, not at import
@@ -307,22 +327,21 @@ let decodeCompletionCompiled: ReturnType<typeof makeDecodeCompletion> | undefine
 const makeDecodeCompletion = () => Schema.decodeUnknownEither(CompletionBody)
 const decodeCompletion = (u: unknown) => (decodeCompletionCompiled ??= makeDecodeCompletion())(u)
 
-/** A completion body that is not one: paths and kinds only (a body can echo the prompt). */
+/**
+ * A completion body that is not one: paths and kinds only (a body can echo the prompt), walked without
+ * recursion (effect's formatters recurse over the offending value: a body nested a few thousand levels
+ * deep overflowed the stack while its error was being described).
+ */
 const shapeError = (e: ParseResult.ParseError) =>
   new SogniError.SogniDecodeError({
     reason: "Body",
-    message: `unexpected response shape: ${
-      ParseResult.ArrayFormatter.formatErrorSync(e)
-        .slice(0, 8)
-        .map((i) => `${i.path.length === 0 ? "(root)" : i.path.map(String).join(".")}: ${i._tag}`)
-        .join("; ")
-    }`,
+    message: `unexpected response shape: ${issuePaths(e.issue)}`,
     source: "POST /v1/chat/completions"
   })
 
 /**
  * A whole completion as the one chunk that says the same (its first choice, as `complete` reads it): the
- * text, tool calls (indexed in order), finish reason, usage and executed tools' results.
+ * text, tool calls (indexed in order), finish reason, usage, executed tools' results and started workflows.
  */
 const completionAsChunk = (completion: typeof CompletionBody.Type): typeof ChunkBody.Type => {
   const { finish_reason, message } = completion.choices[0]
@@ -337,7 +356,8 @@ const completionAsChunk = (completion: typeof CompletionBody.Type): typeof Chunk
       finish_reason
     }],
     usage: completion.usage,
-    sogni_tool_results: completion.sogni_tool_results
+    sogni_tool_results: completion.sogni_tool_results,
+    creative_workflows: completion.creative_workflows
   }
 }
 
@@ -349,6 +369,9 @@ const ExecuteBody = Schema.Struct({
     message: Schema.optional(Schema.NullOr(Schema.String))
   })
 })
+
+/** A direct tool execution's answer, or (a 200 that says it failed) the error its body says. */
+const ExecuteAnswer = Refusal.orRefused(ExecuteBody)
 
 const toToolCall = (c: typeof WireToolCall.Type): ChatRequest.ToolCall => ({
   id: c.id,
@@ -436,6 +459,7 @@ const streamOf = (
         }
       }
       for (const result of chunk.sogni_tool_results ?? []) out.push({ _tag: "SogniToolResult", result })
+      for (const workflow of chunk.creative_workflows ?? []) out.push({ _tag: "SogniCreativeWorkflow", workflow })
       if (chunk.usage !== undefined && chunk.usage !== null) {
         acc = ChunkAccumulator.stepMeta(acc, { usage: chunk.usage })
         out.push(ChatChunk.Usage({ usage: chunk.usage }))
@@ -462,14 +486,18 @@ const streamOf = (
     )
     const fromEvents = <E>(answer: Stream.Stream<Uint8Array, E>) =>
       Sse.frames(answer, maxEventBytes).pipe(
-        Stream.mapEffect((frame): Effect.Effect<Array<HostedChunk>> => {
+        Stream.mapEffect((frame): Effect.Effect<Array<HostedChunk>, SogniHostedChatError> => {
           if (done || frame.data === undefined) return Effect.succeed([])
           if (frame.data.trim() === "[DONE]") {
             done = true
             return Effect.map(Clock.currentTimeMillis, finish)
           }
           const decoded = decodeChunk(frame.data)
-          if (Either.isLeft(decoded)) return Effect.as(skips.report(), [])
+          if (Either.isLeft(decoded)) {
+            // not a chunk: an error the server sent in the stream ends it, anything else is skipped
+            const refused = errorEvent(frame.data)
+            return refused === undefined ? Effect.as(skips.report(), []) : Effect.fail(refused)
+          }
           return Effect.succeed(onChunk(decoded.right))
         }),
         // [DONE] ends the stream: the response is closed without waiting for the server to end it
@@ -478,7 +506,7 @@ const streamOf = (
     // a server that ignored `stream: true` answered with one completion: its parts, then the end
     const fromCompletion = <E>(answer: Stream.Stream<Uint8Array, E>) =>
       Stream.fromEffect(Effect.gen(function*() {
-        const text = yield* boundedText(answer, maxEventBytes)
+        const text = yield* AnswerKind.boundedText(answer, maxEventBytes, "the hosted chat answer", "POST /v1/chat/completions")
         const parsed = yield* decodeCompletionJson(text)
         const chunks = onChunk(completionAsChunk(parsed))
         done = true
@@ -486,27 +514,19 @@ const streamOf = (
         return chunks
       }))
     return Stream.unwrapScoped(Effect.gen(function*() {
-      // the first read opens the request: the content type is known once it answers; without one, the
-      // body is read until its first byte past white space (or its end) tells what it is
-      const pull = yield* Stream.toPull(bytes)
-      const head: Array<Uint8Array> = []
-      let ended = false
-      while (!ended && (head.length === 0 || (contentType === undefined && leadingByte(head) === undefined))) {
-        const read = yield* Effect.catchAll(pull, Option.match({ onNone: () => Effect.succeed(undefined), onSome: Effect.fail }))
-        if (read === undefined) ended = true
-        else head.push(...read)
-      }
-      const answer = ended ? Stream.fromIterable(head) : Stream.concat(Stream.fromIterable(head), Stream.repeatEffectChunkOption(pull))
-      switch (bodyKind(contentType, head)) {
+      // the first read opens the request; the content type (or, without one, the first byte past white
+      // space) tells what the answer is
+      const answer = yield* AnswerKind.open(bytes, () => contentType)
+      switch (answer.kind) {
         case "events":
-          return fromEvents(answer)
-        case "completion":
-          return fromCompletion(answer)
+          return fromEvents(answer.body)
+        case "json":
+          return fromCompletion(answer.body)
         default:
           return yield* new SogniError.SogniDecodeError({
             reason: "Body",
             message: `the hosted chat stream was answered with content-type ${
-              JSON.stringify(String(contentType).slice(0, 100))
+              AnswerKind.quoted(answer.contentType)
             }, neither text/event-stream nor application/json`,
             source: "POST /v1/chat/completions"
           })
@@ -524,56 +544,29 @@ const streamOf = (
   }))
 
 /**
- * What a hosted stream was answered with, by its content type: events (`text/event-stream`), one
- * completion (`application/json` or another `+json` type: a server that ignored `stream: true`), or
- * neither (`undefined`). Without a content type, a body whose first byte past white space is `{` is a
- * completion and any other is read as events.
+ * The status a success answer's error body is reported with: core hands its callers a 2xx body without
+ * its status, and these endpoints answer 200.
  */
-const bodyKind = (contentType: string | undefined, head: ReadonlyArray<Uint8Array>): "events" | "completion" | undefined => {
-  const media = (contentType ?? "").split(";", 1)[0]!.trim().toLowerCase()
-  if (media === "text/event-stream") return "events"
-  if (media === "application/json" || media.endsWith("+json")) return "completion"
-  if (media !== "") return undefined
-  return leadingByte(head) === 0x7b ? "completion" : "events"
-}
+const successStatus = 200
 
-/** The first byte past white space of a body's first parts (`undefined`: none yet). */
-const leadingByte = (head: ReadonlyArray<Uint8Array>): number | undefined => {
-  for (const part of head) {
-    for (const byte of part) if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) return byte
+/** A frame's data that is an error body (chat.md §13's shapes, or the platform's): the error; else `undefined`. */
+const errorEvent = (data: string): SogniHostedChatError | undefined => {
+  let json: unknown
+  try {
+    json = JSON.parse(data)
+  } catch {
+    return undefined
   }
-  return undefined
+  return fromSuccessBody(successStatus, json)
 }
 
-/** A whole answer as UTF-8 text, reading no more than `maxBytes` of it (past that: `TooLarge`, and the read stops). */
-const boundedText = <E>(
-  answer: Stream.Stream<Uint8Array, E>,
-  maxBytes: number
-): Effect.Effect<string, E | SogniError.SogniDecodeError> =>
-  Effect.suspend(() => {
-    const decoder = new TextDecoder()
-    let text = ""
-    let total = 0
-    return Stream.runForEachChunk(answer, (parts) => {
-      for (const part of parts) {
-        total += part.byteLength
-        if (total > maxBytes) {
-          return Effect.fail(
-            new SogniError.SogniDecodeError({
-              reason: "TooLarge",
-              message: `the hosted chat answer is larger than maxResponseBytes (${maxBytes} bytes)`,
-              source: "POST /v1/chat/completions"
-            })
-          )
-        }
-        text += decoder.decode(part, { stream: true })
-      }
-      return Effect.void
-    }).pipe(Effect.map(() => text + decoder.decode()))
-  })
-
-/** Parses a completion's text: not JSON is a `SogniDecodeError` `Body` (no excerpt: it can echo the prompt). */
-const decodeCompletionJson = (text: string): Either.Either<typeof CompletionBody.Type, SogniError.SogniDecodeError> => {
+/**
+ * Parses a completion's text: not JSON is a `SogniDecodeError` `Body` (no excerpt: it can echo the prompt);
+ * an error body is the `SogniHostedChatError` it says.
+ */
+const decodeCompletionJson = (
+  text: string
+): Either.Either<typeof CompletionBody.Type, SogniError.SogniDecodeError | SogniHostedChatError> => {
   let json: unknown
   try {
     json = JSON.parse(text)
@@ -586,8 +579,15 @@ const decodeCompletionJson = (text: string): Either.Either<typeof CompletionBody
       })
     )
   }
-  return Either.mapLeft(decodeCompletion(json), shapeError)
+  return asCompletion(json)
 }
+
+/**
+ * A success answer's body as a completion; one that is not a completion but an error body (a 200 that
+ * says it failed) is the refusal it says, not a decode error.
+ */
+const asCompletion = (json: unknown): Either.Either<typeof CompletionBody.Type, SogniError.SogniDecodeError | SogniHostedChatError> =>
+  Either.mapLeft(decodeCompletion(json), (e) => fromSuccessBody(successStatus, json) ?? shapeError(e))
 
 /** Warnings about malformed chunks per stream, at most (the rest are counted in one line). */
 const skipWarningLimit = 5
@@ -610,7 +610,7 @@ export const make: Effect.Effect<HostedChatService, never, SogniRest.SogniRest |
           const raw = yield* rest.post("rest", "/v1/chat/completions", body, Schema.Unknown, chatCall).pipe(
             Effect.mapError(fromApiError)
           )
-          const parsed = yield* Either.mapLeft(decodeCompletion(raw), shapeError)
+          const parsed = yield* asCompletion(raw)
           const choice = parsed.choices[0]
           const { content, reasoning } = ThinkSplitter.split(choice.message.content ?? "")
           return {
@@ -647,8 +647,9 @@ export const make: Effect.Effect<HostedChatService, never, SogniRest.SogniRest |
             token_type: options.tokenType,
             safe_content_filter: options.safeContentFilter
           })
-          const { data } = yield* rest.post("rest", "/v1/creative-agent/tools/execute", body, ExecuteBody, chatCall).pipe(
-            Effect.mapError(fromApiError)
+          const { data } = yield* rest.post("rest", "/v1/creative-agent/tools/execute", body, ExecuteAnswer, chatCall).pipe(
+            Effect.mapError(fromApiError),
+            Effect.flatMap(Refusal.unrefused)
           )
           return { toolCallId: data.toolCallId, tool: data.tool, result: data.result, message: data.message ?? null }
         })

@@ -2,7 +2,9 @@
  * The error of hosted REST chat and chat runs when the server answers with a chat error body
  * (chat.md §13): the OpenAI envelope `{error: {message, type, code, subscription?}}` or the flat
  * `{error, error_code, error_message}`. Other non-2xx answers keep core's classes (`SogniApiError`
- * with `errorCode`, `retryAfter` and `details`; `SogniAuthenticationError` for 401).
+ * with `errorCode`, `retryAfter` and `details`; `SogniAuthenticationError` for 401). A success answer
+ * (and a hosted stream's event) whose body is one of those shapes, or the platform's
+ * `{status: "error", message, errorCode}`, is the same error ({@link fromSuccessBody}), never a decode error.
  *
  * @example
  * ```ts
@@ -64,19 +66,17 @@ const isRecord = (u: unknown): u is Json => typeof u === "object" && u !== null 
 
 const text = (u: unknown): string | undefined => (typeof u === "string" && u.length > 0 ? u : undefined)
 
-/**
- * Reads core's `SogniApiError` as a chat error when its body is one of the chat error shapes (chat.md §13):
- * the OpenAI envelope `{error: {message, type, code, subscription?}}` or the flat
- * `{error, error_code, error_message}`. Any other error is returned unchanged.
- *
- * @since 0.2.0
- */
-export const fromApiError = <E>(error: E): E | SogniHostedChatError => {
-  if (!(error instanceof SogniError.SogniApiError) || !isRecord(error.body)) return error
-  const body = error.body
+/** The fields every reading of an error body shares: the HTTP status and the server's retry advice. */
+interface Answered {
+  readonly status: number
+  readonly retryAfterMillis?: number | undefined
+}
+
+/** The chat error shapes of chat.md §13, from any answer: the OpenAI envelope, then the flat body. */
+const chatErrorOf = (body: Json, answered: Answered): SogniHostedChatError | undefined => {
   const common = {
-    status: error.status,
-    ...(error.retryAfterMillis !== undefined ? { retryAfterMillis: error.retryAfterMillis } : {})
+    status: answered.status,
+    ...(answered.retryAfterMillis !== undefined ? { retryAfterMillis: answered.retryAfterMillis } : {})
   }
   const nested = body.error
   if (isRecord(nested) && typeof nested.message === "string") {
@@ -100,5 +100,40 @@ export const fromApiError = <E>(error: E): E | SogniHostedChatError => {
       message: text(body.error_message) ?? nested
     })
   }
-  return error
+  return undefined
+}
+
+/**
+ * Reads core's `SogniApiError` as a chat error when its body is one of the chat error shapes (chat.md §13):
+ * the OpenAI envelope `{error: {message, type, code, subscription?}}` or the flat
+ * `{error, error_code, error_message}`. Any other error is returned unchanged.
+ *
+ * @since 0.2.0
+ */
+export const fromApiError = <E>(error: E): E | SogniHostedChatError => {
+  if (!(error instanceof SogniError.SogniApiError) || !isRecord(error.body)) return error
+  return chatErrorOf(error.body, error) ?? error
+}
+
+/**
+ * A successful (2xx) answer whose JSON body is an error, as the same `SogniHostedChatError` a refusal
+ * gives (`status` is the answer's, e.g. 200): the two chat error shapes {@link fromApiError} reads, and
+ * the platform's `{status: "error", message, errorCode?}` (its `errorCode` becomes `errorCode`; `error` is
+ * `"error"`, the body has no tag). `undefined` for any other body. A hosted answer that is an error is
+ * never a completion, so this is asked before a body is read as one.
+ *
+ * @since 0.2.0
+ */
+export const fromSuccessBody = (status: number, body: unknown): SogniHostedChatError | undefined => {
+  if (!isRecord(body)) return undefined
+  const chat = chatErrorOf(body, { status })
+  if (chat !== undefined) return chat
+  if (body.status !== "error") return undefined
+  const code = body.errorCode ?? body.error_code
+  return new SogniHostedChatError({
+    status,
+    error: text(body.error) ?? "error",
+    ...(typeof code === "string" || typeof code === "number" ? { errorCode: String(code) } : {}),
+    message: text(body.message) ?? text(body.error_message) ?? "the server answered with an error"
+  })
 }

@@ -6,7 +6,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Duration from "effect/Duration"
 import * as Option from "effect/Option"
 import { SogniChatJobError, SogniChatOutputError, SogniToolCallError } from "../src/ChatError.js"
-import { fromApiError, SogniHostedChatError } from "../src/HostedChatError.js"
+import { fromApiError, fromSuccessBody, SogniHostedChatError } from "../src/HostedChatError.js"
 
 describe("ChatError advice", () => {
   it("hosted chat refusals follow the status and name their subscription code", () => {
@@ -20,6 +20,25 @@ describe("ChatError advice", () => {
     assert.isTrue(busy.isRetryable)
     assert.deepStrictEqual(busy.retryAfter, Option.some(Duration.millis(800)))
     assert.deepStrictEqual(busy.subscriptionErrorCode, Option.none())
+  })
+
+  it("a success body is an error only in a chat error shape or the platform's error envelope", () => {
+    for (const body of [
+      { id: "c", choices: [], error: null },
+      { status: "success", data: { message: "fine" } },
+      { error: { type: "x" } },
+      { error: "tag only" },
+      [{ status: "error" }],
+      "error",
+      null
+    ]) {
+      assert.isUndefined(fromSuccessBody(200, body), JSON.stringify(body))
+    }
+    const flat = fromSuccessBody(200, { error: "subscription_unavailable", error_code: 4080, error_message: "renewal retry" })
+    assert.deepStrictEqual([flat?.error, flat?.errorCode, flat?.message], ["subscription_unavailable", "4080", "renewal retry"])
+    assert.deepStrictEqual(flat?.subscriptionErrorCode, Option.some(4080))
+    const bare = fromSuccessBody(200, { status: "error" })
+    assert.deepStrictEqual([bare?.status, bare?.error, bare?.errorCode, bare?.message], [200, "error", undefined, "the server answered with an error"])
   })
 
   it("job, tool and output errors keep their rules", () => {

@@ -19,7 +19,7 @@ import * as LogLevel from "effect/LogLevel"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import type { ServerResponse } from "node:http"
-import { HostedChat } from "../src/index.js"
+import { HostedChat, HostedChatError } from "../src/index.js"
 import { eventually, makeHostileHttp } from "./util/HostileHttp.js"
 
 const API_KEY = "sk-live-hostile-chat-0123456789abcdef"
@@ -192,6 +192,30 @@ describe("hosted chat against a hostile server", () => {
       assert.strictEqual(Chunk.unsafeLast(chunks)._tag, "Finish")
     }))
 
+  it.scopedLive("creative workflows a chunk reports come out after its tool results and before its usage", () =>
+    Effect.gen(function*() {
+      const workflow = { workflowId: "wf_9", status: "queued", streamUrl: "/v1/creative-agent/workflows/wf_9/events/stream" }
+      const server = yield* makeHostileHttp
+      server.handle = (_req, res) => {
+        sse(res)
+        res.write(chunk("started "))
+        res.write(`data: ${
+          JSON.stringify({
+            id: "c1",
+            choices: [{ index: 0, delta: {}, finish_reason: "stop" }],
+            sogni_tool_results: [{ tool: "compose_workflow", status: "completed" }],
+            creative_workflows: [workflow],
+            usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 }
+          })
+        }\n\n`)
+        res.end("data: [DONE]\n\n")
+      }
+      const hosted = yield* hostedOn(server.url)
+      const chunks = Chunk.toReadonlyArray(yield* Stream.runCollect(hosted.stream(request)))
+      assert.deepStrictEqual(chunks.map((c) => c._tag), ["TextDelta", "SogniToolResult", "SogniCreativeWorkflow", "Usage", "Finish"])
+      assert.deepStrictEqual(chunks.flatMap((c) => c._tag === "SogniCreativeWorkflow" ? [c.workflow] : []), [workflow])
+    }))
+
   it.scopedLive("interrupting the consumer mid-stream closes the request on the wire", () =>
     Effect.gen(function*() {
       const server = yield* makeHostileHttp
@@ -298,6 +322,88 @@ describe("hosted chat against a hostile server", () => {
     }).pipe(Effect.provide(logs.layer), Logger.withMinimumLogLevel(LogLevel.All))
   })
 
+  describe("a 200 whose body is an error", () => {
+    // the OpenAI envelope, the flat chat body, and the platform's envelope, each with the error it must be
+    const refusals = [
+      {
+        body: { error: { message: "plan required", type: "subscription_unavailable", code: "4078" } },
+        error: "subscription_unavailable",
+        errorCode: "4078",
+        message: "plan required"
+      },
+      {
+        body: { error: "insufficient_balance", error_code: "4024", error_message: "Not enough spark tokens" },
+        error: "insufficient_balance",
+        errorCode: "4024",
+        message: "Not enough spark tokens"
+      },
+      { body: { status: "error", message: "model unavailable", errorCode: 4004 }, error: "error", errorCode: "4004", message: "model unavailable" }
+    ] as const
+
+    const expectRefusal = (failure: unknown, expected: (typeof refusals)[number]) => {
+      assert.instanceOf(failure, HostedChatError.SogniHostedChatError, String(failure))
+      const e = failure as HostedChatError.SogniHostedChatError
+      assert.deepStrictEqual([e.status, e.error, e.errorCode, e.message], [200, expected.error, expected.errorCode, expected.message])
+      assert.isFalse(e.isRetryable)
+    }
+
+    it.scopedLive("complete and stream (one JSON answer) fail with SogniHostedChatError, not a decode error", () =>
+      Effect.gen(function*() {
+        const server = yield* makeHostileHttp
+        let body: unknown
+        server.handle = (_req, res) => {
+          res.writeHead(200, { "content-type": "application/json" })
+          res.end(JSON.stringify(body))
+        }
+        const hosted = yield* hostedOn(server.url)
+        for (const refusal of refusals) {
+          body = refusal.body
+          expectRefusal(yield* Effect.flip(hosted.complete(request)), refusal)
+          expectRefusal(yield* Effect.flip(Stream.runCollect(hosted.stream(request))), refusal)
+        }
+        assert.strictEqual(server.requests.length, refusals.length * 2, "a POST is never repeated")
+      }))
+
+    it.scopedLive("executeTool too: SogniHostedChatError, sent once", () =>
+      Effect.gen(function*() {
+        const server = yield* makeHostileHttp
+        let body: unknown
+        server.handle = (_req, res) => {
+          res.writeHead(200, { "content-type": "application/json" })
+          res.end(JSON.stringify(body))
+        }
+        const hosted = yield* hostedOn(server.url)
+        for (const refusal of refusals) {
+          body = refusal.body
+          expectRefusal(yield* Effect.flip(hosted.executeTool("my_tool", { topic: "rain" })), refusal)
+        }
+        assert.strictEqual(server.requests.length, refusals.length, "a POST is never repeated")
+      }))
+
+    it.scopedLive("an error event mid-stream ends it with SogniHostedChatError after the text before it; the socket released", () =>
+      Effect.gen(function*() {
+        const server = yield* makeHostileHttp
+        let body: unknown
+        server.handle = (_req, res) => {
+          sse(res)
+          res.write(chunk("partial "))
+          res.write(`data: ${JSON.stringify(body)}\n\n`)
+          // the server keeps the stream open: the error must end it, not a timeout
+        }
+        const hosted = yield* hostedOn(server.url)
+        for (const [i, refusal] of refusals.entries()) {
+          body = refusal.body
+          const seen: Array<HostedChat.HostedChunk> = []
+          const failure = yield* Effect.flip(
+            Stream.runForEach(hosted.stream(request), (c) => Effect.sync(() => void seen.push(c))).pipe(Effect.timeout("10 seconds"))
+          )
+          expectRefusal(failure, refusal)
+          assert.strictEqual(textOf(Chunk.unsafeFromArray(seen)), "partial ")
+          assert.isTrue(yield* eventually(() => server.requests[i]!.closed), "the request's connection was closed")
+        }
+      }))
+  })
+
   describe("a server that ignores stream: true", () => {
     const completion = {
       id: "cmpl-1",
@@ -317,7 +423,11 @@ describe("hosted chat against a hostile server", () => {
         finish_reason: "tool_calls"
       }],
       usage: { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 },
-      sogni_tool_results: [{ tool: "generate_image", status: "completed" }]
+      sogni_tool_results: [{ tool: "generate_image", status: "completed" }],
+      creative_workflows: [
+        { workflowId: "wf_1", status: "queued", url: "/v1/creative-agent/workflows/wf_1", eventsUrl: "/v1/creative-agent/workflows/wf_1/events" },
+        { workflowId: "wf_2", status: "running" }
+      ]
     }
 
     for (const contentType of ["application/json; charset=utf-8", undefined]) {
@@ -339,9 +449,12 @@ describe("hosted chat against a hostile server", () => {
             "ToolCallDelta",
             "ToolCallDelta",
             "SogniToolResult",
+            "SogniCreativeWorkflow",
+            "SogniCreativeWorkflow",
             "Usage",
             "Finish"
           ])
+          assert.deepStrictEqual(chunks.flatMap((c) => c._tag === "SogniCreativeWorkflow" ? [c.workflow] : []), completion.creative_workflows)
           assert.deepStrictEqual(chunks.flatMap((c) => c._tag === "ReasoningDelta" ? [c.text] : []), ["plan it"])
           assert.strictEqual(textOf(Chunk.unsafeFromArray(chunks)), "A lighthouse.")
           const deltas = chunks.flatMap((c) => c._tag === "ToolCallDelta" ? [c] : [])
@@ -380,6 +493,28 @@ describe("hosted chat against a hostile server", () => {
         assert.include(error.message, "text/event-stream")
         assert.isTrue(yield* eventually(() => server.requests[0]!.closed), "the request's connection was closed")
         assert.strictEqual(server.requests.length, 1, "a POST is never repeated")
+      }))
+
+    it.scopedLive("a completion nested thousands of levels deep where a message belongs: a typed decode error, not a crash", () =>
+      Effect.gen(function*() {
+        let deep = "\"secret prompt\""
+        for (let i = 0; i < 5_000; i++) deep = `[${deep}]`
+        const body = `{"id":"x","created":1,"model":"m","choices":[{"message":${deep}}]}`
+        const server = yield* makeHostileHttp
+        server.handle = (_req, res) => {
+          res.writeHead(200, { "content-type": "application/json" })
+          res.end(body)
+        }
+        const hosted = yield* hostedOn(server.url)
+        const calls: ReadonlyArray<Effect.Effect<unknown, HostedChat.HostedChatError>> = [hosted.complete(request), Stream.runCollect(hosted.stream(request))]
+        for (const call of calls) {
+          const exit = yield* Effect.exit(call)
+          assert.isTrue(exit._tag === "Failure" && Cause.isFailType(exit.cause), `a typed failure, not a defect: ${String(exit)}`.slice(0, 300))
+          const error = yield* Effect.flip(call)
+          assert.instanceOf(error, SogniError.SogniDecodeError)
+          assert.include(error.message, "choices.0.message")
+          assert.notInclude(error.message, "secret prompt")
+        }
       }))
 
     it.scopedLive("a JSON answer that is not a completion, not JSON, or too large: typed decode errors, no excerpt of the body", () =>

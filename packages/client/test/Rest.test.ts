@@ -5,6 +5,7 @@
  * replay records.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
 import {
   type ChatRunEvent,
   isAbortError,
@@ -14,6 +15,7 @@ import {
   isInvalidRequestError,
   SogniClient
 } from "../src/index.js"
+import { makeHostileHttp } from "../../chat/test/util/HostileHttp.js"
 import { type RunningEmulator, startEmulator } from "./emulator.js"
 
 const MODEL = "qwen3.6-35b-a3b-gguf-iq4xs"
@@ -81,6 +83,44 @@ describe("hosted chat", () => {
       assert.strictEqual(bad.field, "numberOfVariations")
     })
   })
+})
+
+describe("hosted chat against a server that answers 200 with an error body", () => {
+  it.scopedLive("hosted.create (and runs.get) reject with the same ChatJobError a refusal gives (message, code, errorType), not a DecodeError", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileHttp
+      const bodies = [
+        { error: { message: "plan required", type: "subscription_unavailable", code: "4078" } },
+        { status: "error", message: "model unavailable", errorCode: 4004 }
+      ]
+      server.handle = (_req, res) => {
+        res.writeHead(200, { "content-type": "application/json" })
+        res.end(JSON.stringify(bodies[(server.requests.length - 1) % bodies.length]))
+      }
+      const failures = yield* Effect.promise(async () => {
+        const sogni = await SogniClient.createInstance({ apiKey: "sk-hostile-0123456789", restEndpoint: server.url, disableSocket: true, logLevel: "error" })
+        try {
+          const out: Array<any> = []
+          for (let i = 0; i < bodies.length; i++) {
+            out.push(await sogni.chat.hosted.create({ model: MODEL, messages: [{ role: "user", content: "hi" }] }).catch((e) => e))
+          }
+          // a chat run call answered the same way
+          out.push(await sogni.chat.runs.get("run_1").catch((e) => e))
+          return out
+        } finally {
+          await sogni.dispose()
+        }
+      })
+      for (const failure of failures) assert.isTrue(isChatJobError(failure), String(failure))
+      assert.deepStrictEqual(
+        failures.map((f) => [f.message, f.code, f.errorType, f.status]),
+        [
+          ["plan required", "4078", "subscription_unavailable", 200],
+          ["model unavailable", "4004", "error", 200],
+          ["plan required", "4078", "subscription_unavailable", 200]
+        ]
+      )
+    }))
 })
 
 describe("chat runs", () => {
