@@ -40,6 +40,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import * as FrameMath from "./FrameMath.js"
+import * as CatalogDecoders from "./internal/catalogDecoders.js"
 import * as JobRequestBuilder from "./JobRequestBuilder.js"
 import type * as Params from "./Params.js"
 import type * as ModelQueries from "./internal/modelQueries.js"
@@ -267,11 +268,11 @@ export const make = Effect.gen(function*() {
         resume(Either.isRight(result) ? Effect.succeed(result.right) : Effect.fail(result.left)))
     })
   const [catalog, dropCatalog] = yield* Effect.cachedInvalidateWithTTL(
-    leanGet("/api/v1/models/list", LeanRest.decoder(Protocol.ModelList)),
+    leanGet("/api/v1/models/list", CatalogDecoders.modelList()),
     defaults.catalogTtl
   )
   const [tiers, dropTiers] = yield* Effect.cachedInvalidateWithTTL(
-    leanGet("/api/v2/models/tiers", LeanRest.decoder(Protocol.ModelTiers)),
+    leanGet("/api/v2/models/tiers", CatalogDecoders.modelTiers()),
     defaults.catalogTtl
   )
   // failures are not cached: the next call reads again. (Not this call: the read already went through
