@@ -12,8 +12,10 @@ import * as LeanRest from "@effect-sogni/core/LeanRest"
 import * as Protocol from "@effect-sogni/core/Protocol"
 import * as Either from "effect/Either"
 
-/** The keys `Protocol.ModelListEntry` declares (the others are kept as its index signature keeps them). */
-const entryKeys: ReadonlySet<string> = new Set(["id", "name", "SID", "tier", "media"])
+/** A key `Protocol.ModelListEntry` declares (the others are kept as its index signature keeps them). */
+function isEntryKey(key: string): boolean {
+  return key === "id" || key === "name" || key === "SID" || key === "tier" || key === "media"
+}
 
 function isObject(u: unknown): u is Readonly<Record<string, unknown>> {
   return typeof u === "object" && u !== null && !Array.isArray(u)
@@ -34,7 +36,7 @@ export function modelList(): LeanRest.Decoder<ReadonlyArray<Protocol.ModelListEn
         typeof e.tier !== "string" || typeof e.media !== "string"
       ) return bySchema(data)
       const entry: Record<string, unknown> = { id: e.id, name: e.name, SID: e.SID, tier: e.tier, media: e.media }
-      for (const key of Object.keys(e)) if (!entryKeys.has(key)) entry[key] = e[key]
+      for (const key of Object.keys(e)) if (!isEntryKey(key)) entry[key] = e[key]
       entries.push(entry as Protocol.ModelListEntry)
     }
     return Either.right(entries)
