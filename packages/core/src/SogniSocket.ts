@@ -1144,20 +1144,25 @@ export function make(options?: {
         }))
     )
 
-    /** Fails with the terminal error once the connection ends for good; ends on a plain shutdown. */
-    const terminalFailure: Stream.Stream<never, SogniError> = status.changes.pipe(
-      Stream.filter((s) => s._tag === "Closed"),
-      Stream.take(1),
-      Stream.flatMap((s) =>
-        s._tag === "Closed" && Option.isSome(s.error) ? Stream.fail(s.error.value) : Stream.empty
+    /**
+     * Fails with the terminal error once the connection ends for good; ends on a plain shutdown. Built by
+     * each `watch` (a Stream is a description: the same one each time), so a program that never watches
+     * never builds a Stream.
+     */
+    const terminalFailure = (): Stream.Stream<never, SogniError> =>
+      status.changes.pipe(
+        Stream.filter((s) => s._tag === "Closed"),
+        Stream.take(1),
+        Stream.flatMap((s) =>
+          s._tag === "Closed" && Option.isSome(s.error) ? Stream.fail(s.error.value) : Stream.empty
+        )
       )
-    )
 
     const watch = <K extends LatestEventType>(type: K): Stream.Stream<Protocol.ServerEventPayloads[K], SogniError> => {
       const ref = latest[type] as SubscriptionRef.SubscriptionRef<Option.Option<Protocol.ServerEventPayloads[K]>>
       return Stream.merge(
         Stream.filterMap(ref.changes, (o) => o),
-        terminalFailure,
+        terminalFailure(),
         { haltStrategy: "either" }
       ).pipe(Stream.onStart(ensureWanted))
     }
@@ -1210,7 +1215,10 @@ export function make(options?: {
       eventSubscriptions: Ref.get(flags),
       send,
       subscribe,
-      events: Stream.unwrapScoped(Effect.map(subscribe(), (q) => Stream.fromQueue(q))),
+      // built when read, as `terminalFailure`
+      get events() {
+        return Stream.unwrapScoped(Effect.map(subscribe(), (q) => Stream.fromQueue(q)))
+      },
       eventsOf,
       route,
       routeWith,
