@@ -20,8 +20,8 @@
  */
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
-import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import type * as Protocol from "./Protocol.js"
 import type * as SogniSocket from "./SogniSocket.js"
@@ -80,12 +80,19 @@ export function follow(
   socket: SogniSocket.SogniSocketService
 ): Effect.Effect<SubscriptionRef.SubscriptionRef<ReadonlyArray<LlmModel>>, never, Scope.Scope> {
   return Effect.gen(function*() {
+    // the pushes themselves (`latest.swarmLLMModels` is set from each one before it is delivered), taken
+    // from a subscription rather than as a Stream of the ref's changes: the fiber then holds a queue
+    // take, not Effect's Stream, Channel and PubSub machinery (compiled code and executors kept in the
+    // heap of every program that builds the models service). Subscribed before the current value is read,
+    // so no push falls between the two.
+    const pushes = yield* socket.subscribe(["swarmLLMModels"])
     const initial = yield* SubscriptionRef.get(socket.latest.swarmLLMModels)
     const models = yield* SubscriptionRef.make<ReadonlyArray<LlmModel>>(Option.match(initial, { onNone: () => [], onSome: fromPayload }))
-    yield* socket.latest.swarmLLMModels.changes.pipe(
-      Stream.filterMap((o) => o),
-      Stream.runForEach((payload) => SubscriptionRef.set(models, fromPayload(payload))),
-      Effect.forkScoped
+    yield* Effect.forkScoped(
+      Effect.forever(
+        Effect.flatMap(Queue.take(pushes), (event) =>
+          event.type === "swarmLLMModels" ? SubscriptionRef.set(models, fromPayload(event.payload)) : Effect.void)
+      )
     )
     return models
   })

@@ -21,7 +21,7 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Stream from "effect/Stream"
+import * as Queue from "effect/Queue"
 import * as PlatformHttp from "./PlatformHttp.js"
 import * as SogniAccount from "./SogniAccount.js"
 import * as SogniAuth from "./SogniAuth.js"
@@ -61,18 +61,22 @@ export const layerSocketCredentials: Layer.Layer<SogniSocket.SocketCredentials, 
 
 /**
  * When the credential is cleared (logout, a REST 401), the socket closes with 1000 and stays closed
- * until the next send, as the protocol describes.
+ * until the next send, as the protocol describes: on each change of the state's kind to
+ * `Unauthenticated`. Followed with `followState`'s plain callback and a one-slot queue rather than a Stream
+ * of `auth.changes` (a program that never reads a Stream then never runs Effect's Stream machinery); logouts
+ * that come while a disconnect runs are one more disconnect.
  */
 const closeOnLogout = Effect.gen(function*() {
   const auth = yield* SogniAuth.SogniAuth
   const socket = yield* SogniSocket.SogniSocket
-  yield* auth.changes.pipe(
-    Stream.changesWith((a, b) => a._tag === b._tag),
-    Stream.drop(1),
-    Stream.filter((s) => s._tag === "Unauthenticated"),
-    Stream.runForEach(() => socket.disconnect),
-    Effect.forkScoped
-  )
+  const loggedOut = yield* Queue.sliding<void>(1)
+  // the kind of state last heard (undefined before the first, the current state, which is not a change)
+  let last: SogniAuth.AuthState["_tag"] | undefined
+  yield* auth.followState((state) => {
+    if (last !== undefined && state._tag !== last && state._tag === "Unauthenticated") loggedOut.unsafeOffer(undefined)
+    last = state._tag
+  })
+  yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Queue.take(loggedOut), socket.disconnect)))
 })
 
 /**

@@ -43,6 +43,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import type * as TokenSession from "./internal/tokenSession.js"
@@ -117,6 +118,14 @@ export interface SogniAuthService {
   readonly state: Effect.Effect<AuthState>
   /** The current state, then every change. */
   readonly changes: Stream.Stream<AuthState>
+  /**
+   * For followers inside the SDK (the socket's close on logout): calls `f` with the current state at once,
+   * then with the new state after each credential change, until the scope closes. What {@link changes}
+   * emits, with a plain callback instead of a Stream per follower.
+   *
+   * @internal
+   */
+  readonly followState: (f: (state: AuthState) => void) => Effect.Effect<void, never, Scope.Scope>
   /**
    * The headers that carry the current credential (`api-key` or `authorization`), values `Redacted`.
    * Refreshes the access token first when it is within `tokenRefreshMargin` of expiry, and logs in with the
@@ -207,13 +216,35 @@ export const make: Effect.Effect<SogniAuthService, never, HttpClient.HttpClient 
     // serializes login, refresh and logout; the fast path of `headers` does not take it
     const lock = yield* Effect.makeSemaphore(1)
 
+    // `followState`'s callbacks, and the state they last heard of (every state change goes through
+    // `setCredential`)
+    const stateFollowers = new Set<(state: AuthState) => void>()
+    let followedState: AuthState = stateOf(initial)
     const setCredential = (credential: Credential, autoLogin?: boolean) =>
-      SubscriptionRef.update(ref, (s) => ({
-        credential,
-        state: stateOf(credential),
-        generation: s.generation + 1,
-        autoLogin: autoLogin ?? s.autoLogin
-      }))
+      Effect.flatMap(
+        SubscriptionRef.updateAndGet(ref, (s) => ({
+          credential,
+          state: stateOf(credential),
+          generation: s.generation + 1,
+          autoLogin: autoLogin ?? s.autoLogin
+        })),
+        (session) =>
+          Effect.sync(() => {
+            followedState = session.state
+            for (const f of stateFollowers) f(session.state)
+          })
+      )
+    const followState: SogniAuthService["followState"] = (f) =>
+      Effect.acquireRelease(
+        Effect.sync(() => {
+          stateFollowers.add(f)
+          f(followedState)
+        }),
+        () =>
+          Effect.sync(() => {
+            stateFollowers.delete(f)
+          })
+      )
 
     // the exchange over the HttpClient loads with the first request (internal/restExchange.ts)
     const exchanges = Effect.promise(() => import("./internal/restExchange.js"))
@@ -334,7 +365,11 @@ export const make: Effect.Effect<SogniAuthService, never, HttpClient.HttpClient 
 
     return {
       state: Effect.map(SubscriptionRef.get(ref), (s) => s.state),
-      changes: Stream.map(ref.changes, (s) => s.state),
+      // built when read: the service itself never builds a Stream
+      get changes() {
+        return Stream.map(ref.changes, (s) => s.state)
+      },
+      followState,
       headers,
       login: (username, password) => lock.withPermits(1)(loginUnlocked(username, password)),
       setTokens: (tokens, username) =>

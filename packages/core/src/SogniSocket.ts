@@ -418,6 +418,20 @@ export function make(options?: {
     const reconnectSchedule = options?.reconnectSchedule ?? defaultReconnectSchedule(settings)
 
     const status = yield* SubscriptionRef.make<ConnectionStatus>(ConnectionStatus.Idle())
+    // `awaitAuthenticated` waits for the status to turn `Authenticated` or `Closed` through these plain
+    // callbacks, woken by every status write made here (`setStatus`), rather than by a Stream of
+    // `status.changes` per wait: a program that only connects then never runs Effect's Stream, Channel and
+    // PubSub machinery, whose compiled code and executors otherwise stay in its heap
+    let statusWrites = 0
+    const statusWaiters = new Set<() => void>()
+    const setStatus = (next: ConnectionStatus): Effect.Effect<void> =>
+      Effect.zipRight(
+        SubscriptionRef.set(status, next),
+        Effect.sync(() => {
+          statusWrites++
+          if (next._tag === "Authenticated" || next._tag === "Closed") for (const wake of statusWaiters) wake()
+        })
+      )
     const authenticated = yield* SubscriptionRef.make<Option.Option<Protocol.Authenticated>>(Option.none())
     const network = yield* SubscriptionRef.make<Protocol.Network>(settings.network)
     const flags = yield* Ref.make<Readonly<Record<string, boolean>>>(settings.socketEventSubscriptions)
@@ -614,7 +628,7 @@ export function make(options?: {
           applyNow(
             Effect.zipRight(
               SubscriptionRef.set(authenticated, Option.some(event.payload)),
-              SubscriptionRef.set(status, ConnectionStatus.Authenticated())
+              setStatus(ConnectionStatus.Authenticated())
             )
           )
           Deferred.unsafeDone(ready, Exit.void)
@@ -678,7 +692,7 @@ export function make(options?: {
         Effect.gen(function*() {
           // an endpoint that is not a URL can never connect: a terminal typed error, not a defect
           if (Option.isSome(endpointProblem)) return yield* Effect.fail(endpointProblem.value)
-          yield* SubscriptionRef.set(status, ConnectionStatus.Connecting({ attempt }))
+          yield* setStatus(ConnectionStatus.Connecting({ attempt }))
           const headers = yield* credentials.headers.pipe(
             Effect.catchIf(
               (e): e is Exclude<SogniError, SogniAuthenticationError> => e._tag !== "SogniAuthenticationError",
@@ -795,7 +809,7 @@ export function make(options?: {
           const onOpen = (socket: WebSocketConnection.WebSocketConnection) => Effect.gen(function*() {
             opened = true
             // `authenticated` may already have been handled if it arrived with the upgrade
-            if (!(yield* Deferred.isDone(connectionReady))) yield* SubscriptionRef.set(status, ConnectionStatus.Open())
+            if (!(yield* Deferred.isDone(connectionReady))) yield* setStatus(ConnectionStatus.Open())
             yield* Effect.forkIn(sender(socket), connectionScope)
             yield* Effect.forkIn(keepAlive(socket), connectionScope)
           })
@@ -856,7 +870,7 @@ export function make(options?: {
     const endTerminally = (error: SogniError) =>
       Effect.gen(function*() {
         terminal = Option.some(error)
-        yield* SubscriptionRef.set(status, ConnectionStatus.Closed({ error: Option.some(error) }))
+        yield* setStatus(ConnectionStatus.Closed({ error: Option.some(error) }))
         yield* failPending(error)
       })
 
@@ -884,7 +898,7 @@ export function make(options?: {
           if (failure._tag === "SogniAuthenticationError" && failure.reason === "NotAuthenticated") {
             // nothing to connect with yet (logged out, say): fail what waits, connect again on demand
             yield* failPending(failure)
-            yield* SubscriptionRef.set(status, ConnectionStatus.Idle())
+            yield* setStatus(ConnectionStatus.Idle())
             wantedNow = yield* Deferred.make<void>()
             yield* Deferred.await(wantedNow)
             continue
@@ -914,7 +928,7 @@ export function make(options?: {
           : classifyClose(code)
         switch (action._tag) {
           case "Normal": {
-            yield* SubscriptionRef.set(status, ConnectionStatus.Idle())
+            yield* setStatus(ConnectionStatus.Idle())
             if ((yield* Queue.size(outbox)) === 0 && retryFirst.length === 0) {
               wantedNow = yield* Deferred.make<void>()
               yield* Deferred.await(wantedNow)
@@ -967,7 +981,7 @@ export function make(options?: {
       Effect.gen(function*() {
         yield* Fiber.interrupt(loopFiber)
         if (Option.isNone(terminal)) {
-          yield* SubscriptionRef.set(status, ConnectionStatus.Closed({ error: Option.none() }))
+          yield* setStatus(ConnectionStatus.Closed({ error: Option.none() }))
           yield* failPending(new SogniTransportError({ reason: "Closed", message: "the socket service was shut down" }))
         }
         yield* Queue.shutdown(outbox)
@@ -1079,18 +1093,33 @@ export function make(options?: {
         )
       })
 
+    /**
+     * Completes once the status is `Authenticated` or `Closed` (at once when it is already), as the first
+     * such element of `status.changes` would: woken by `setStatus`. A status written since `seen` (between
+     * the caller's read and this wait) completes it too, so the caller reads the status again.
+     */
+    const statusSettled = (seen: number): Effect.Effect<void> =>
+      Effect.async<void>((resume) => {
+        if (statusWrites !== seen) return resume(Effect.void)
+        const wake = () => {
+          statusWaiters.delete(wake)
+          resume(Effect.void)
+        }
+        statusWaiters.add(wake)
+        return Effect.sync(() => {
+          statusWaiters.delete(wake)
+        })
+      })
+
     const untilAuthenticated = Effect.gen(function*() {
       yield* ensureWanted
       while (true) {
         if (Option.isSome(terminal)) return yield* Effect.fail(terminal.value)
+        const seen = statusWrites
         const s = yield* SubscriptionRef.get(status)
         const auth = yield* SubscriptionRef.get(authenticated)
         if (s._tag === "Authenticated" && Option.isSome(auth)) return auth.value
-        yield* status.changes.pipe(
-          Stream.filter((x) => x._tag === "Authenticated" || x._tag === "Closed"),
-          Stream.take(1),
-          Stream.runDrain
-        )
+        if (s._tag !== "Authenticated" && s._tag !== "Closed") yield* statusSettled(seen)
       }
     })
 
@@ -1115,20 +1144,25 @@ export function make(options?: {
         }))
     )
 
-    /** Fails with the terminal error once the connection ends for good; ends on a plain shutdown. */
-    const terminalFailure: Stream.Stream<never, SogniError> = status.changes.pipe(
-      Stream.filter((s) => s._tag === "Closed"),
-      Stream.take(1),
-      Stream.flatMap((s) =>
-        s._tag === "Closed" && Option.isSome(s.error) ? Stream.fail(s.error.value) : Stream.empty
+    /**
+     * Fails with the terminal error once the connection ends for good; ends on a plain shutdown. Built by
+     * each `watch` (a Stream is a description: the same one each time), so a program that never watches
+     * never builds a Stream.
+     */
+    const terminalFailure = (): Stream.Stream<never, SogniError> =>
+      status.changes.pipe(
+        Stream.filter((s) => s._tag === "Closed"),
+        Stream.take(1),
+        Stream.flatMap((s) =>
+          s._tag === "Closed" && Option.isSome(s.error) ? Stream.fail(s.error.value) : Stream.empty
+        )
       )
-    )
 
     const watch = <K extends LatestEventType>(type: K): Stream.Stream<Protocol.ServerEventPayloads[K], SogniError> => {
       const ref = latest[type] as SubscriptionRef.SubscriptionRef<Option.Option<Protocol.ServerEventPayloads[K]>>
       return Stream.merge(
         Stream.filterMap(ref.changes, (o) => o),
-        terminalFailure,
+        terminalFailure(),
         { haltStrategy: "either" }
       ).pipe(Stream.onStart(ensureWanted))
     }
@@ -1181,7 +1215,10 @@ export function make(options?: {
       eventSubscriptions: Ref.get(flags),
       send,
       subscribe,
-      events: Stream.unwrapScoped(Effect.map(subscribe(), (q) => Stream.fromQueue(q))),
+      // built when read, as `terminalFailure`
+      get events() {
+        return Stream.unwrapScoped(Effect.map(subscribe(), (q) => Stream.fromQueue(q)))
+      },
       eventsOf,
       route,
       routeWith,

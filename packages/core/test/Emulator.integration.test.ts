@@ -122,6 +122,34 @@ describe("core against the emulator", () => {
         assert.strictEqual((yield* SubscriptionRef.get(second.status))._tag, "Authenticated")
       }))
 
+    it.scoped("a logout closes the socket (Idle); a new API key reconnects it, and changes of the same kind close nothing", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const { auth, socket } = yield* connect(emulator)
+        yield* socket.awaitAuthenticated
+        // the auth state moves to Unauthenticated: the socket is closed and stays closed
+        yield* auth.logout
+        const closed = yield* socket.status.changes.pipe(
+          Stream.filter((s) => s._tag === "Idle"),
+          Stream.runHead,
+          Effect.map(Option.getOrThrow)
+        )
+        assert.strictEqual(closed._tag, "Idle")
+        assert.strictEqual((yield* auth.state)._tag, "Unauthenticated")
+        // a second logout is no change of kind: nothing to close, the socket stays as it is
+        yield* auth.logout
+        assert.strictEqual((yield* SubscriptionRef.get(socket.status))._tag, "Idle")
+        // a credential again: the next wait connects and authenticates, and a key replaced by another
+        // (Authenticated to Authenticated) does not close it
+        yield* auth.setApiKey(Redacted.make(emulator.apiKey))
+        const hello = yield* socket.awaitAuthenticated
+        assert.strictEqual(hello.username, "pixelfox")
+        yield* auth.setApiKey(Redacted.make(emulator.apiKey))
+        const me = yield* auth.me
+        assert.strictEqual(me.username, "pixelfox")
+        assert.strictEqual((yield* SubscriptionRef.get(socket.status))._tag, "Authenticated")
+      }))
+
     it.scoped("REST retries 503 with Retry-After on idempotent calls, not on plain POSTs", () =>
       Effect.gen(function*() {
         const emulator = yield* Emulator.Emulator

@@ -40,6 +40,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import * as FrameMath from "./FrameMath.js"
+import * as CatalogDecoders from "./internal/catalogDecoders.js"
 import * as JobRequestBuilder from "./JobRequestBuilder.js"
 import type * as Params from "./Params.js"
 import type * as ModelQueries from "./internal/modelQueries.js"
@@ -267,11 +268,11 @@ export const make = Effect.gen(function*() {
         resume(Either.isRight(result) ? Effect.succeed(result.right) : Effect.fail(result.left)))
     })
   const [catalog, dropCatalog] = yield* Effect.cachedInvalidateWithTTL(
-    leanGet("/api/v1/models/list", LeanRest.decoder(Protocol.ModelList)),
+    leanGet("/api/v1/models/list", CatalogDecoders.modelList()),
     defaults.catalogTtl
   )
   const [tiers, dropTiers] = yield* Effect.cachedInvalidateWithTTL(
-    leanGet("/api/v2/models/tiers", LeanRest.decoder(Protocol.ModelTiers)),
+    leanGet("/api/v2/models/tiers", CatalogDecoders.modelTiers()),
     defaults.catalogTtl
   )
   // failures are not cached: the next call reads again. (Not this call: the read already went through
@@ -320,6 +321,42 @@ export const make = Effect.gen(function*() {
     })
 
   const available = yield* SubscriptionRef.make<ReadonlyArray<AvailableModel>>([])
+  // `waitForModels` callers waiting for a non-empty list, resumed by the pushes below (`publishAvailable`)
+  // with plain callbacks rather than a Stream of `available.changes` per wait: a program that only waits
+  // for the models then never runs Effect's Stream, Channel and PubSub machinery (compiled code and
+  // executors its heap would keep)
+  let availableWrites = 0
+  const availableWaiters = new Set<(list: ReadonlyArray<AvailableModel>) => void>()
+  const publishAvailable = (list: ReadonlyArray<AvailableModel>): Effect.Effect<void> =>
+    Effect.zipRight(
+      SubscriptionRef.set(available, list),
+      Effect.sync(() => {
+        availableWrites++
+        if (list.length > 0) for (const wake of availableWaiters) wake(list)
+      })
+    )
+  /**
+   * The first non-empty availability list: the current one when it is, else the next the server pushes
+   * (the first non-empty element of `available.changes`). A list pushed since `seen` (between the read
+   * and this wait) is read again.
+   */
+  const nonEmptyAvailable: Effect.Effect<ReadonlyArray<AvailableModel>> = Effect.suspend(() => {
+    const seen = availableWrites
+    return Effect.flatMap(SubscriptionRef.get(available), (now) =>
+      now.length > 0
+        ? Effect.succeed(now)
+        : Effect.async<ReadonlyArray<AvailableModel>>((resume) => {
+          if (availableWrites !== seen) return resume(nonEmptyAvailable)
+          const wake = (list: ReadonlyArray<AvailableModel>) => {
+            availableWaiters.delete(wake)
+            resume(Effect.succeed(list))
+          }
+          availableWaiters.add(wake)
+          return Effect.sync(() => {
+            availableWaiters.delete(wake)
+          })
+        }))
+  })
   // the LLM list is the socket's latest push, followed (not re-tracked) here
   const llmModels = yield* LlmModels.follow(socket)
 
@@ -335,11 +372,11 @@ export const make = Effect.gen(function*() {
                 const entry = byId.get(id)
                 return { id, name: entry?.name ?? fallbackName(id), media: mediaOf(entry, id), workerCount }
               })
-              return SubscriptionRef.set(available, models)
+              return publishAvailable(models)
             })
           case "changeNetwork":
             // a network change clears availability until the next push
-            return SubscriptionRef.set(available, [])
+            return publishAvailable([])
           default:
             return Effect.void
         }
@@ -388,14 +425,14 @@ export const make = Effect.gen(function*() {
     options: (modelId) =>
       Effect.flatMap(describe(modelId), (d) => JobRequestBuilder.optionsFor(d)),
     available,
-    availableChanges: available.changes,
+    // built when read: the service itself never builds a Stream
+    get availableChanges() {
+      return available.changes
+    },
     waitForModels: (timeout = defaults.waitForModels) =>
       Effect.zipRight(
         socket.connect,
-        available.changes.pipe(
-          Stream.filter((list) => list.length > 0),
-          Stream.runHead,
-          Effect.map(Option.getOrElse((): ReadonlyArray<AvailableModel> => [])),
+        nonEmptyAvailable.pipe(
           Effect.timeoutFail({
             duration: timeout,
             onTimeout: () =>

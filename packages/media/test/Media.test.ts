@@ -168,6 +168,24 @@ describe("media layer against the emulator", () => {
         assert.deepStrictEqual(yield* emulator.control.listProjects(appId), [])
       }))
 
+    it.scoped("waitForModels: callers waiting before the first push all get it; later calls answer the current list; availableChanges starts with it", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const { models } = yield* connect(emulator)
+        // three waits started before the socket connects (each connects or joins the connection)
+        const waits = yield* Effect.all([models.waitForModels(), models.waitForModels(), models.waitForModels()], {
+          concurrency: "unbounded"
+        })
+        assert.isAbove(waits[0].length, 0)
+        assert.deepStrictEqual(waits[1], waits[0])
+        assert.deepStrictEqual(waits[2], waits[0])
+        // known now: answered from the current list, the same one availableChanges emits first
+        const again = yield* models.waitForModels()
+        assert.deepStrictEqual(again, waits[0])
+        const first = yield* Stream.runHead(models.availableChanges)
+        assert.deepStrictEqual(first._tag === "Some" ? first.value : [], waits[0])
+      }))
+
     it.scoped("models: availability pushed by the socket, options from the tier, presets, estimates", () =>
       Effect.gen(function*() {
         const emulator = yield* Emulator.Emulator
