@@ -66,18 +66,18 @@ export const layerSocketCredentials: Layer.Layer<SogniSocket.SocketCredentials, 
  * of `auth.changes` (a program that never reads a Stream then never runs Effect's Stream machinery); logouts
  * that come while a disconnect runs are one more disconnect.
  */
-const closeOnLogout = Effect.gen(function*() {
-  const auth = yield* SogniAuth.SogniAuth
-  const socket = yield* SogniSocket.SogniSocket
-  const loggedOut = yield* Queue.sliding<void>(1)
-  // the kind of state last heard (undefined before the first, the current state, which is not a change)
-  let last: SogniAuth.AuthState["_tag"] | undefined
-  yield* auth.followState((state) => {
-    if (last !== undefined && state._tag !== last && state._tag === "Unauthenticated") loggedOut.unsafeOffer(undefined)
-    last = state._tag
+function closeOnLogout(auth: SogniAuth.SogniAuthLive, socket: SogniSocket.SogniSocketService) {
+  return Effect.gen(function*() {
+    const loggedOut = yield* Queue.sliding<void>(1)
+    // the kind of state last heard (undefined before the first, the current state, which is not a change)
+    let last: SogniAuth.AuthState["_tag"] | undefined
+    yield* auth.followState((state) => {
+      if (last !== undefined && state._tag !== last && state._tag === "Unauthenticated") loggedOut.unsafeOffer(undefined)
+      last = state._tag
+    })
+    yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Queue.take(loggedOut), socket.disconnect)))
   })
-  yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Queue.take(loggedOut), socket.disconnect)))
-})
+}
 
 /**
  * Core on a given `HttpClient`, with settings from `SogniConfig`.
@@ -111,7 +111,7 @@ function buildServices() {
       Context.add(SogniSocket.SogniSocket, socket)
     )
     const account = yield* Effect.provide(SogniAccount.make, context)
-    yield* Effect.provide(closeOnLogout, context)
+    yield* closeOnLogout(auth, socket)
     return Context.add(context, SogniAccount.SogniAccount, account)
   }))
 }

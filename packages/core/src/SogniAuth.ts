@@ -119,14 +119,6 @@ export interface SogniAuthService {
   /** The current state, then every change. */
   readonly changes: Stream.Stream<AuthState>
   /**
-   * For followers inside the SDK (the socket's close on logout): calls `f` with the current state at once,
-   * then with the new state after each credential change, until the scope closes. What {@link changes}
-   * emits, with a plain callback instead of a Stream per follower.
-   *
-   * @internal
-   */
-  readonly followState: (f: (state: AuthState) => void) => Effect.Effect<void, never, Scope.Scope>
-  /**
    * The headers that carry the current credential (`api-key` or `authorization`), values `Redacted`.
    * Refreshes the access token first when it is within `tokenRefreshMargin` of expiry, and logs in with the
    * configured username/password when nothing is set yet. Fails with `NotAuthenticated` when there is no
@@ -193,11 +185,26 @@ function notAuthenticated() {
 }
 
 /**
+ * The service `make` builds, with what the SDK's own followers use beside the public interface (a service
+ * written outside the SDK, a test double say, implements `SogniAuthService` only).
+ *
+ * @internal
+ */
+export interface SogniAuthLive extends SogniAuthService {
+  /**
+   * Calls `f` with the current state at once, then with the new state after each credential change, until
+   * the scope closes: what {@link SogniAuthService.changes} emits, with a plain callback instead of a Stream
+   * per follower (the socket's close on logout, `Sogni.layerServices`).
+   */
+  readonly followState: (f: (state: AuthState) => void) => Effect.Effect<void, never, Scope.Scope>
+}
+
+/**
  * Builds the service from `SogniConfig` and an `HttpClient`.
  *
  * @since 0.1.0
  */
-export const make: Effect.Effect<SogniAuthService, never, HttpClient.HttpClient | SogniConfig> = Effect.gen(
+export const make: Effect.Effect<SogniAuthLive, never, HttpClient.HttpClient | SogniConfig> = Effect.gen(
   function*() {
     const settings = yield* SogniConfig
     const client = yield* PlatformHttp.HttpClient
@@ -234,7 +241,7 @@ export const make: Effect.Effect<SogniAuthService, never, HttpClient.HttpClient 
             for (const f of stateFollowers) f(session.state)
           })
       )
-    const followState: SogniAuthService["followState"] = (f) =>
+    const followState: SogniAuthLive["followState"] = (f) =>
       Effect.acquireRelease(
         Effect.sync(() => {
           stateFollowers.add(f)
