@@ -50,3 +50,5 @@ export * as AccountChecks from "./AccountChecks.js"
 export * as Stats from "./Stats.js"
 /** @since 0.2.0 */
 export * as SkipWarnings from "./SkipWarnings.js"
+/** @since 0.2.0 */
+export * as ParseIssues from "./ParseIssues.js"
