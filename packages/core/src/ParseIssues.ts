@@ -40,7 +40,9 @@ const maxExcerpt = 60
 /** Longest rule message kept from a schema's own wording. */
 const maxMessage = 200
 
-const clip = (s: string, n: number): string => (s.length <= n ? s : `${s.slice(0, n)}…`)
+function clip(s: string, n: number): string {
+  return (s.length <= n ? s : `${s.slice(0, n)}…`)
+}
 
 /**
  * A failure at the bottom of an issue tree, and the path of keys and indexes that leads to it.
@@ -58,10 +60,10 @@ export interface Leaf {
  *
  * @since 0.2.0
  */
-export const leaves = (
+export function leaves(
   root: ParseResult.ParseIssue,
   limit: number = maxLeaves
-): { readonly leaves: ReadonlyArray<Leaf>; readonly total: number } => {
+): { readonly leaves: ReadonlyArray<Leaf>; readonly total: number } {
   const found: Array<Leaf> = []
   let total = 0
   const stack: Array<{ readonly issue: ParseResult.ParseIssue; readonly path: ReadonlyArray<PropertyKey> }> = [
@@ -98,7 +100,7 @@ export const leaves = (
  *
  * @since 0.2.0
  */
-export const describeValue = (u: unknown): string => {
+export function describeValue(u: unknown): string {
   if (u === null) return "null"
   if (u === undefined) return "undefined"
   if (Array.isArray(u)) return `an array of ${u.length}`
@@ -121,10 +123,11 @@ export const describeValue = (u: unknown): string => {
  *
  * @since 0.2.0
  */
-export const formatPath = (path: ReadonlyArray<PropertyKey>): string =>
-  path.length === 0 ? "(root)" : path.map((k) => (typeof k === "symbol" ? k.toString() : String(k))).join(".")
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.length === 0 ? "(root)" : path.map((k) => (typeof k === "symbol" ? k.toString() : String(k))).join(".")
+}
 
-const expectedText = (ast: AST.AST): string => {
+function expectedText(ast: AST.AST): string {
   try {
     return clip(String(ast), maxExcerpt)
   } catch {
@@ -132,7 +135,9 @@ const expectedText = (ast: AST.AST): string => {
   }
 }
 
-const more = (shown: number, total: number): string => (total > shown ? `; and ${total - shown} more` : "")
+function more(shown: number, total: number): string {
+  return (total > shown ? `; and ${total - shown} more` : "")
+}
 
 /**
  * `path: expected X, got Y` for the first few failures, joined by `; `, then how many more there were.
@@ -140,7 +145,7 @@ const more = (shown: number, total: number): string => (total > shown ? `; and $
  *
  * @since 0.2.0
  */
-export const format = (root: ParseResult.ParseIssue): string => {
+export function format(root: ParseResult.ParseIssue): string {
   const { leaves: shown, total } = leaves(root)
   const parts = shown.map(({ issue, path }) => {
     const at = formatPath(path)
@@ -166,7 +171,7 @@ export const format = (root: ParseResult.ParseIssue): string => {
  *
  * @since 0.2.0
  */
-export const formatPaths = (root: ParseResult.ParseIssue): string => {
+export function formatPaths(root: ParseResult.ParseIssue): string {
   const { leaves: shown, total } = leaves(root)
   return shown.map(({ issue, path }) => `${formatPath(path)}: ${issue._tag}`).join("; ") + more(shown.length, total)
 }
@@ -176,7 +181,7 @@ export const formatPaths = (root: ParseResult.ParseIssue): string => {
  * in effect's formatters, a composite, a `From` refinement or a non-transforming transformation defers to
  * the failure inside it unless its annotation says `override`.
  */
-const annotated = (issue: ParseResult.ParseIssue): string | undefined => {
+function annotated(issue: ParseResult.ParseIssue): string | undefined {
   if (issue._tag === "Pointer" || issue._tag === "Unexpected" || issue._tag === "Missing") return undefined
   const annotation = AST.getMessageAnnotation(issue.ast)
   if (annotation._tag === "None") return undefined
@@ -201,7 +206,7 @@ const annotated = (issue: ParseResult.ParseIssue): string | undefined => {
  *
  * @since 0.2.0
  */
-export const message = (issue: ParseResult.ParseIssue): string => {
+export function message(issue: ParseResult.ParseIssue): string {
   let at = issue
   for (;;) {
     const own = annotated(at)
