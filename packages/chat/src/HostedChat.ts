@@ -38,6 +38,7 @@
  *
  * @since 0.1.0
  */
+import * as AnswerKind from "@effect-sogni/core/AnswerKind"
 import * as PlatformToolNames from "@effect-sogni/core/PlatformToolNames"
 import type * as PlatformTools from "@effect-sogni/core/PlatformTools"
 import type * as SogniAuth from "@effect-sogni/core/SogniAuth"
@@ -62,7 +63,6 @@ import { ChatChunk, type TokenUsage, zeroUsage } from "./ChatChunk.js"
 import * as ChatRequest from "./ChatRequest.js"
 import * as ChunkAccumulator from "./ChunkAccumulator.js"
 import { fromApiError, fromSuccessBody, type HostedError, type SogniHostedChatError } from "./HostedChatError.js"
-import * as AnswerKind from "./internal/answerKind.js"
 import * as Refusal from "./internal/refusal.js"
 import * as ThinkSplitter from "./ThinkSplitter.js"
 

@@ -52,3 +52,5 @@ export * as Stats from "./Stats.js"
 export * as SkipWarnings from "./SkipWarnings.js"
 /** @since 0.2.0 */
 export * as ParseIssues from "./ParseIssues.js"
+/** @since 0.2.0 */
+export * as AnswerKind from "./AnswerKind.js"
