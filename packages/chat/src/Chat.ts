@@ -69,7 +69,7 @@ import * as Either from "effect/Either"
 import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
+import * as ParseIssues from "@effect-sogni/core/ParseIssues"
 import * as Schema from "effect/Schema"
 import * as SchemaAST from "effect/SchemaAST"
 import * as Scope from "effect/Scope"
@@ -486,7 +486,7 @@ export const decodeObjectAnswer = <A, I, R>(
             reason: "SchemaMismatch",
             jobID: completion.jobID,
             rawText: raw,
-            message: ParseResult.TreeFormatter.formatErrorSync(e)
+            message: ParseIssues.format(e.issue)
           })
         )
       )

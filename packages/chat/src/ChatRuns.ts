@@ -29,6 +29,7 @@
  *
  * @since 0.1.0
  */
+import * as AnswerKind from "@effect-sogni/core/AnswerKind"
 import * as Protocol from "@effect-sogni/core/Protocol"
 import * as RetryPolicy from "@effect-sogni/core/RetryPolicy"
 import type * as SogniAuth from "@effect-sogni/core/SogniAuth"
@@ -47,7 +48,6 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type { ChatMessage, ToolChoice, ToolDefinition } from "./ChatRequest.js"
 import { fromApiError, fromSuccessBody, type HostedError } from "./HostedChatError.js"
-import * as AnswerKind from "./internal/answerKind.js"
 import * as Refusal from "./internal/refusal.js"
 
 // ---------------------------------------------------------------------------------------------------
@@ -342,20 +342,6 @@ const checkRunId = (runId: string) =>
  * A JSON answer to an event stream: the error its body says (a 200 that failed), or a `SogniDecodeError`
  * (no excerpt: a body can echo the conversation).
  */
-const notEvents = (runId: string, source: string, text: string): ChatRunsError => {
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch {
-    json = undefined
-  }
-  return fromSuccessBody(200, json) ?? new SogniError.SogniDecodeError({
-    reason: "Body",
-    message: `the event stream of ${runId} was answered with JSON that is not an error body, not text/event-stream`,
-    source
-  })
-}
-
 /** Frames that carry run events: not a comment-led block (chat.md §15.3), not a `run_status` snapshot. */
 const isRunEvent = (frame: Sse.Frame): boolean =>
   frame.data !== undefined && !frame.leadingComment && frame.event !== "run_status"
@@ -390,20 +376,12 @@ export const make: Effect.Effect<ChatRunsService, never, SogniRest.SogniRest | S
         headers: after > 0 ? { "last-event-id": String(after) } : {},
         onHeaders: (headers) => Effect.sync(() => void (contentType = headers["content-type"]))
       })
-      return Stream.unwrapScoped(Effect.gen(function*() {
-        const answer = yield* AnswerKind.open(bytes, () => contentType)
-        if (answer.kind === "events") return answer.body
-        const source = `GET ${path}`
-        if (answer.kind === "json") {
-          const text = yield* AnswerKind.boundedText(answer.body, settings.maxResponseBytes, `the answer of ${source}`, source)
-          return yield* Effect.fail(notEvents(runId, source, text))
-        }
-        return yield* new SogniError.SogniDecodeError({
-          reason: "Body",
-          message: `the event stream of ${runId} was answered with content-type ${AnswerKind.quoted(answer.contentType)}, not text/event-stream`,
-          source
-        })
-      })).pipe(Stream.mapError(fromApiError))
+      return AnswerKind.eventsOnly(bytes, () => contentType, {
+        what: `the event stream of ${runId}`,
+        source: `GET ${path}`,
+        maxBytes: settings.maxResponseBytes,
+        onJson: (json) => fromSuccessBody(200, json)
+      }).pipe(Stream.mapError(fromApiError))
     }
 
     const events = (runId: string, options: EventsOptions): Stream.Stream<ChatRunEvent, ChatRunsError> =>

@@ -38,6 +38,7 @@
  *
  * @since 0.1.0
  */
+import * as AnswerKind from "@effect-sogni/core/AnswerKind"
 import * as PlatformToolNames from "@effect-sogni/core/PlatformToolNames"
 import type * as PlatformTools from "@effect-sogni/core/PlatformTools"
 import type * as SogniAuth from "@effect-sogni/core/SogniAuth"
@@ -54,6 +55,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as ParseIssues from "@effect-sogni/core/ParseIssues"
 import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
@@ -61,8 +63,6 @@ import { ChatChunk, type TokenUsage, zeroUsage } from "./ChatChunk.js"
 import * as ChatRequest from "./ChatRequest.js"
 import * as ChunkAccumulator from "./ChunkAccumulator.js"
 import { fromApiError, fromSuccessBody, type HostedError, type SogniHostedChatError } from "./HostedChatError.js"
-import * as AnswerKind from "./internal/answerKind.js"
-import { issuePaths } from "./internal/issuePaths.js"
 import * as Refusal from "./internal/refusal.js"
 import * as ThinkSplitter from "./ThinkSplitter.js"
 
@@ -335,7 +335,7 @@ const decodeCompletion = (u: unknown) => (decodeCompletionCompiled ??= makeDecod
 const shapeError = (e: ParseResult.ParseError) =>
   new SogniError.SogniDecodeError({
     reason: "Body",
-    message: `unexpected response shape: ${issuePaths(e.issue)}`,
+    message: `unexpected response shape: ${ParseIssues.formatPaths(e.issue)}`,
     source: "POST /v1/chat/completions"
   })
 

@@ -32,7 +32,7 @@
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as JSONSchema from "effect/JSONSchema"
-import * as ParseResult from "effect/ParseResult"
+import * as ParseIssues from "@effect-sogni/core/ParseIssues"
 import * as Schema from "effect/Schema"
 import { SogniToolCallError } from "./ChatError.js"
 import { type ToolCall, type ToolDefinition, toolNamePattern } from "./ChatRequest.js"
@@ -113,7 +113,7 @@ export const make = <A, I, X, E, R, XI = X>(
         parameters: jsonSchemaOf(options.parameters)
       }
     },
-    decode: (args) => Either.mapLeft(decodeParams(args), (e) => ParseResult.TreeFormatter.formatErrorSync(e)),
+    decode: (args) => Either.mapLeft(decodeParams(args), (e) => ParseIssues.format(e.issue)),
     run: (params, call) => Effect.flatMap(options.handler(params as A, call), render)
   }
 }

@@ -285,6 +285,29 @@ describe("Chat over a socket", () => {
       assert.match(mismatch.message, /population/)
     }))
 
+  it.scopedLive("a model answer nested 5,000 levels deep: typed errors (SchemaMismatch, InvalidArguments), not a stack overflow", () =>
+    Effect.gen(function*() {
+      let deep = "\"Austin\""
+      for (let i = 0; i < 5_000; i++) deep = `[${deep}]`
+      const server = yield* makeLLMServer
+      server.script = (r) => server.play(r, textFrames([`{"city": ${deep}, "population": 1}`]))
+      const chat = yield* chatFor(server)
+      const mismatch = yield* Effect.flip(chat.completeObject(ask("A city?"), City))
+      assert(mismatch._tag === "SogniChatOutputError")
+      assert.strictEqual(mismatch.reason, "SchemaMismatch")
+      assert.match(mismatch.message, /^city: expected string, got an array of 1$/)
+
+      const tools = yield* makeLLMServer
+      tools.script = toolScript(tools, () => [{ id: "call_deep", name: "get_weather", args: [`{"location": ${deep}}`] }])
+      const toolChat = yield* chatFor(tools)
+      const result = yield* toolChat.completeWithTools(ask("Weather?"), Tool.toolkit(getWeather))
+      const deepResult = result.rounds[0]!.toolResults[0]!
+      assert.deepStrictEqual([deepResult.toolCallId, deepResult.error?.reason], ["call_deep", "InvalidArguments"])
+      const sent = JSON.parse(tools.requests[1]!.messages.filter((m: any) => m.role === "tool")[0].content)
+      assert.strictEqual(sent.success, false)
+      assert.match(sent.error, /location: expected string, got an array of 1/)
+    }))
+
   it.scopedLive("llmJobError fails with a typed error carrying its fields", () =>
     Effect.gen(function*() {
       const server = yield* makeLLMServer

@@ -21,7 +21,7 @@ import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Lazy from "./Lazy.js"
 import * as Schema from "effect/Schema"
-import * as Issues from "./internal/issues.js"
+import * as ParseIssues from "./ParseIssues.js"
 import { TokenType } from "./internal/protocol/billing.js"
 
 // ---------------------------------------------------------------------------------------------
@@ -934,7 +934,7 @@ function upperCaseIds(payload: unknown, jobID: boolean): unknown {
 
 // iterative and bounded: a deeply nested payload must not overflow the stack while it is described
 function formatIssue(e: ParseResult.ParseError) {
-  return Issues.formatIssue(e.issue)
+  return ParseIssues.format(e.issue)
 }
 
 /** A message type's payload decoder. */

@@ -21,7 +21,8 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
+import * as ParseIssues from "./ParseIssues.js"
+import type * as ParseResult from "effect/ParseResult"
 import * as Queue from "effect/Queue"
 import * as Redacted from "effect/Redacted"
 import * as Lazy from "./Lazy.js"
@@ -145,7 +146,7 @@ export const make = Effect.gen(function*() {
         Effect.mapError(decodeMe(raw), (e) =>
           new SogniDecodeError({
             reason: "Body",
-            message: `GET /v1/account/me: ${ParseResult.TreeFormatter.formatErrorSync(e)}`,
+            message: `GET /v1/account/me: ${ParseIssues.format(e.issue)}`,
             source: "/v1/account/me"
           }))
       ),

@@ -60,7 +60,7 @@ import * as ScheduleIntervals from "effect/ScheduleIntervals"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
-import * as Issues from "./internal/issues.js"
+import * as ParseIssues from "./ParseIssues.js"
 import * as Protocol from "./Protocol.js"
 import * as SkipWarnings from "./SkipWarnings.js"
 import { checkEndpoint, SogniConfig, type SogniSettings, socketWsBase } from "./SogniConfig.js"
@@ -1055,7 +1055,7 @@ export function make(options?: {
           return Effect.fail(
             new SogniTransportError({
               reason: "Write",
-              message: `refused to send an invalid ${message.type}: ${Issues.formatIssue(encoded.left.issue)}`
+              message: `refused to send an invalid ${message.type}: ${ParseIssues.format(encoded.left.issue)}`
             })
           )
         }

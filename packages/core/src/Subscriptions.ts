@@ -27,7 +27,8 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
+import * as ParseIssues from "./ParseIssues.js"
+import type * as ParseResult from "effect/ParseResult"
 import * as Lazy from "./Lazy.js"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
@@ -332,7 +333,7 @@ export const decodedPushes = <A, I>(
     return Either.isRight(decoded)
       ? Effect.succeed(Option.some(decoded.right))
       : Effect.as(
-        Effect.logWarning(`skipped a malformed ${event.type} push`, decoded.left.message),
+        Effect.logWarning(`skipped a malformed ${event.type} push`, ParseIssues.format(decoded.left.issue)),
         Option.none<A>()
       )
   }).pipe(Stream.filterMap((a) => a))
@@ -345,9 +346,9 @@ export const decodedPushes = <A, I>(
  * @internal
  */
 export const invalidRequest = (prefix: string, error: ParseResult.ParseError): SogniInvalidRequest => {
-  const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
-  const field = issue === undefined || issue.path.length === 0 ? prefix : `${prefix}.${issue.path.join(".")}`
-  const rule = issue?.message ?? "is invalid"
+  const issue = ParseIssues.leaves(error.issue, 1).leaves[0]
+  const field = issue === undefined || issue.path.length === 0 ? prefix : `${prefix}.${issue.path.map(String).join(".")}`
+  const rule = issue === undefined ? "is invalid" : ParseIssues.message(issue.issue)
   return new SogniInvalidRequest({ field, rule, message: `${field}: ${rule}` })
 }
 

@@ -50,3 +50,7 @@ export * as AccountChecks from "./AccountChecks.js"
 export * as Stats from "./Stats.js"
 /** @since 0.2.0 */
 export * as SkipWarnings from "./SkipWarnings.js"
+/** @since 0.2.0 */
+export * as ParseIssues from "./ParseIssues.js"
+/** @since 0.2.0 */
+export * as AnswerKind from "./AnswerKind.js"

@@ -19,7 +19,7 @@ import * as SubscriptionRef from "effect/SubscriptionRef"
 import * as Net from "node:net"
 import type { Socket as NetSocket } from "node:net"
 import { Protocol, SogniConfig, SogniSocket } from "../src/index.js"
-import * as Issues from "../src/internal/issues.js"
+import * as ParseIssues from "../src/ParseIssues.js"
 import { formatIssues } from "../src/internal/restClient.js"
 import type { SogniSettingsInput } from "../src/SogniConfig.js"
 import { eventually, makeScriptedServer, realSleep, type ServerConnection } from "./util/ScriptedServer.js"
@@ -99,7 +99,7 @@ describe("hostile frames", () => {
       // REST bodies: path and kind only, never a value
       assert.strictEqual(formatIssues(error.left), "a: Type; b.1: Type")
       assert.strictEqual(
-        Issues.formatIssue(error.left.issue),
+        ParseIssues.format(error.left.issue),
         "a: expected number, got an array of 1; b.1: expected string, got a number (3)"
       )
     }

@@ -38,6 +38,7 @@
  *
  * @since 0.1.0
  */
+import * as AnswerKind from "@effect-sogni/core/AnswerKind"
 import * as SogniConfig from "@effect-sogni/core/SogniConfig"
 import type * as SogniError from "@effect-sogni/core/SogniError"
 import * as SogniRest from "@effect-sogni/core/SogniRest"
@@ -298,6 +299,8 @@ export const defaults = {
 // ---------------------------------------------------------------------------------------------
 
 const BASE = "/v1/creative-agent/workflows"
+/** The event stream call, as errors name it. */
+const streamOperation = `GET ${BASE}/:id/events/stream`
 const TEMPLATES = `${BASE}/templates`
 const REPLAY = "/v1/replay/records"
 
@@ -455,16 +458,27 @@ export const make = (options: Options = {}): Effect.Effect<WorkflowsService, nev
         workflowId,
         after: streamOptions.after,
         resume,
-        // one attempt per connection: the reader paces the reconnects (core's policy, never stacked)
-        open: (cursor) =>
-          rest.stream("rest", `${BASE}/${segment(workflowId)}/events/stream`, {
+        // one attempt per connection: the reader paces the reconnects (core's policy, never stacked); a 200
+        // that is not events (a JSON refusal, a proxy's HTML page) fails at once and is not resumed
+        open: (cursor) => {
+          const path = `${BASE}/${segment(workflowId)}/events/stream`
+          let contentType: string | undefined
+          const bytes = rest.stream("rest", path, {
             retry: false,
-            ...(cursor !== undefined ? { query: { after: cursor }, headers: { "last-event-id": cursor } } : {})
-          }),
+            ...(cursor !== undefined ? { query: { after: cursor }, headers: { "last-event-id": cursor } } : {}),
+            onHeaders: (headers) => Effect.sync(() => void (contentType = headers["content-type"]))
+          })
+          return AnswerKind.eventsOnly(bytes, () => contentType, {
+            what: `the event stream of ${workflowId}`,
+            source: `GET ${path}`,
+            maxBytes: settings.maxResponseBytes,
+            onJson: (json) => EventStream.refusalOf(json, streamOperation)
+          })
+        },
         status: Effect.map(get(workflowId), (w) => w.status)
       }).pipe(
         Stream.mapError((e): WorkflowError =>
-          e._tag === "SogniApiError" ? fromApiError(e, `GET ${BASE}/:id/events/stream`) : e
+          e._tag === "SogniApiError" ? fromApiError(e, streamOperation) : e
         )
       )
 

@@ -234,4 +234,63 @@ describe("Workflows against a hostile server", () => {
       assert.strictEqual(Number(/skipped (\d+) more/.exec(summary!)![1]) + warned, 5_000)
     }).pipe(Effect.provide(logs.layer), Logger.withMinimumLogLevel(LogLevel.All))
   })
+
+  describe("an event stream answered 200 with something other than events", () => {
+    it.scopedLive("a JSON error body (the platform's refusal shape): WorkflowApiError at once, no reconnect", () =>
+      Effect.gen(function*() {
+        const server = yield* makeHostileHttp
+        server.handle = (req, res) => {
+          if (!req.path.endsWith("/events/stream")) {
+            res.writeHead(200, { "content-type": "application/json" })
+            return void res.end(JSON.stringify({ status: "success", data: { workflow: { workflowId: "wf_1", status: "running" } } }))
+          }
+          res.writeHead(200, { "content-type": "application/json" })
+          res.end(JSON.stringify({ status: "error", message: "workflow wf_1 is not yours", errorCode: 4031 }))
+        }
+        const workflows = yield* workflowsOn(server.url)
+        const error = yield* Effect.flip(Stream.runCollect(workflows.streamEvents("wf_1")).pipe(Effect.timeout("20 seconds")))
+        assert.strictEqual(error._tag, "WorkflowApiError", String(error))
+        const e = error as Extract<typeof error, { _tag: "WorkflowApiError" }>
+        assert.deepStrictEqual([e.status, e.errorCode, e.message, e.operation], [200, 4031, "workflow wf_1 is not yours", "GET /v1/creative-agent/workflows/:id/events/stream"])
+        assert.strictEqual(server.requests.length, 1, "not retried, no record read")
+      }))
+
+    it.scopedLive("an HTML page served again on every reconnect (a proxy's maintenance page): SogniDecodeError naming its content type, at once", () =>
+      Effect.gen(function*() {
+        const server = yield* makeHostileHttp
+        // the record answers well (the workflow is running): only the stream is behind the proxy's page
+        server.handle = (req, res) => {
+          if (!req.path.endsWith("/events/stream")) {
+            res.writeHead(200, { "content-type": "application/json" })
+            return void res.end(JSON.stringify({ status: "success", data: { workflow: { workflowId: "wf_1", status: "running" } } }))
+          }
+          res.writeHead(200, { "content-type": "text/html; charset=utf-8" })
+          res.end("<html>\n\n<body>\n\nmaintenance\n\n</body>\n\n</html>\n\n")
+        }
+        const workflows = yield* workflowsOn(server.url)
+        const error = yield* Effect.flip(Stream.runCollect(workflows.streamEvents("wf_1")).pipe(Effect.timeout("20 seconds")))
+        assert.strictEqual(error._tag, "SogniDecodeError", String(error))
+        assert.include(error.message, "text/html")
+        assert.strictEqual(server.requests.length, 1, "not retried, no record read")
+        assert.isTrue(yield* eventually(() => streams(server)[0]!.closed))
+      }))
+
+    it.scopedLive("JSON that is not an error body, with no content type: SogniDecodeError at once", () =>
+      Effect.gen(function*() {
+        const server = yield* makeHostileHttp
+        server.handle = (req, res) => {
+          if (!req.path.endsWith("/events/stream")) {
+            res.writeHead(200, { "content-type": "application/json" })
+            return void res.end(JSON.stringify({ status: "success", data: { workflow: { workflowId: "wf_1", status: "running" } } }))
+          }
+          res.writeHead(200)
+          res.end(JSON.stringify({ workflow: { id: "wf_1", status: "running" } }))
+        }
+        const workflows = yield* workflowsOn(server.url)
+        const error = yield* Effect.flip(Stream.runCollect(workflows.streamEvents("wf_1")).pipe(Effect.timeout("20 seconds")))
+        assert.strictEqual(error._tag, "SogniDecodeError", String(error))
+        assert.include(error.message, "not an error body")
+        assert.strictEqual(server.requests.length, 1, "not retried, no record read")
+      }))
+  })
 })

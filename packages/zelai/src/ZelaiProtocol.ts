@@ -25,7 +25,8 @@
 import { SogniError } from "@effect-sogni/core"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
+import * as ParseIssues from "@effect-sogni/core/ParseIssues"
+import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 
 // ---------------------------------------------------------------------------------------------
@@ -457,7 +458,7 @@ const decodeChunk = Schema.decodeUnknownEither(LlmChunkData)
 const isRecord = (u: unknown): u is Readonly<Record<string, unknown>> =>
   typeof u === "object" && u !== null && !Array.isArray(u)
 
-const describe = (e: ParseResult.ParseError) => ParseResult.TreeFormatter.formatErrorSync(e).slice(0, 300)
+const describe = (e: ParseResult.ParseError) => ParseIssues.format(e.issue).slice(0, 300)
 
 /**
  * Decodes one text frame. Never fails: a frame that is not JSON, lacks its `type`, or carries a payload

@@ -164,6 +164,29 @@ describe("ZelAI client against a hostile server", () => {
       assert.strictEqual(server.received.filter((f) => f.type === "get_settings").length, 2, "written on each socket")
     }))
 
+  it.scopedLive("frames nested 5,000 levels deep are logged and skipped by path, not a crash; the call on the same socket is answered", () => {
+    const logs = capture()
+    return Effect.gen(function*() {
+      const deep = `${"[".repeat(5_000)}1${"]".repeat(5_000)}`
+      const server = yield* hostileWs
+      server.onFrame = (ws, frame) => {
+        if (frame.type !== "get_settings") return
+        ws.send(`{"type":${deep}}`)
+        ws.send(`{"type":"progress","requestId":${JSON.stringify(frame.requestId)},"data":{"progress":${deep}}}`)
+        ws.send(`{"type":"error","data":{"code":${deep},"message":"m"}}`)
+        ws.send(JSON.stringify({ type: "settings_response", requestId: frame.requestId, data: { settings: { status: "active", rateLimits: {} } } }))
+      }
+      const zelai = yield* clientOn(server.url)
+      assert.strictEqual((yield* zelai.settings).status, "active")
+      const warnings = logs.lines.filter((l) => l.startsWith("WARN") && l.includes("malformed server frame"))
+      assert.deepStrictEqual(warnings.map((w) => /(not a frame|progress|error frame)[^"]*?got an array of 1/.exec(w)?.[0]), [
+        "not a frame: type: expected string, got an array of 1",
+        "progress: progress: expected number, got an array of 1",
+        "error frame without code/message: code: expected string, got an array of 1"
+      ])
+    }).pipe(Effect.scoped, Effect.provide(logs.layer), Logger.withMinimumLogLevel(LogLevel.All))
+  })
+
   it.scopedLive("a flood of malformed frames: a few warnings, then their count in one line; the call on the same socket is answered", () => {
     const logs = capture()
     return Effect.gen(function*() {

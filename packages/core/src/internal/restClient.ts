@@ -17,7 +17,7 @@ import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as RetryPolicy from "../RetryPolicy.js"
 import * as SogniConfig from "../SogniConfig.js"
-import * as Issues from "./issues.js"
+import * as ParseIssues from "../ParseIssues.js"
 import {
   apiReasonFromStatus,
   SogniApiError,
@@ -378,5 +378,5 @@ export function envelopeData(json: unknown): Either.Either<unknown, string> {
  * Formats a parse error by path and kind only: bodies can hold tokens, so values never reach the message.
  */
 export function formatIssues(error: ParseResult.ParseError): string {
-  return Issues.formatIssuePaths(error.issue)
+  return ParseIssues.formatPaths(error.issue)
 }

@@ -5,6 +5,7 @@
  * @internal
  */
 import { SogniInvalidRequest } from "@effect-sogni/core/SogniError"
+import * as ParseIssues from "@effect-sogni/core/ParseIssues"
 import * as ParseResult from "effect/ParseResult"
 import * as Lazy from "@effect-sogni/core/Lazy"
 import * as Schema from "effect/Schema"
@@ -167,6 +168,6 @@ export const toInvalidRequest = (error: ParseResult.ParseError, root = "params")
   let detail: string
   if (leaf.rule === "unknown-field") detail = "is not a known parameter"
   else if (leaf.rule === "required") detail = "is required"
-  else detail = ParseResult.ArrayFormatter.formatIssueSync(leaf.issue)[0]?.message ?? "is invalid"
+  else detail = ParseIssues.message(leaf.issue)
   return new SogniInvalidRequest({ field, rule: leaf.rule, message: `${field} ${detail}` })
 }

@@ -15,7 +15,8 @@ import * as SogniRest from "@effect-sogni/core/SogniRest"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as ParseResult from "effect/ParseResult"
+import * as ParseIssues from "@effect-sogni/core/ParseIssues"
+import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { isLlm } from "./llmProject.js"
 
@@ -135,9 +136,8 @@ export const strictly = (
       else {
         yield* Effect.logWarning(
           `recovery snapshot: skipped project ${raw.id}: ${
-            ParseResult.ArrayFormatter.formatErrorSync(decoded.left)
-              .slice(0, 3)
-              .map((issue) => `${issue.path.join(".") || "(entry)"}: ${issue.message}`)
+            ParseIssues.leaves(decoded.left.issue, 3).leaves
+              .map((leaf) => `${leaf.path.map(String).join(".") || "(entry)"}: ${ParseIssues.message(leaf.issue)}`)
               .join("; ")
           }`
         )

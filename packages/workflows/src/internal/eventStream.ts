@@ -2,7 +2,9 @@
  * `Workflows.streamEvents` on core's resumable SSE reader (`Sse.resumable`): the workflows-specific parts
  * only. The cursor is the last delivered frame id (sent back as `?after=` + `Last-Event-ID`, workflows.md
  * §8.4); replays are recognised by the event's `sequence` (or a numeric id); the stream ends on a terminal
- * `status`; a clean close that delivered nothing ends it when the record says the workflow is over.
+ * `status`; a clean close that delivered nothing ends it when the record says the workflow is over. A 200
+ * that is not events (the platform's JSON refusal, a proxy's HTML page) is not resumed: `Workflows` opens
+ * each connection through core's `AnswerKind.eventsOnly`, and {@link refusalOf} reads the refusal.
  *
  * @internal
  */
@@ -14,7 +16,7 @@ import * as Option from "effect/Option"
 import type * as Schema from "effect/Schema"
 import type * as Stream from "effect/Stream"
 import * as Workflow from "../Workflow.js"
-import { WorkflowStreamError } from "../WorkflowError.js"
+import { WorkflowApiError, WorkflowStreamError } from "../WorkflowError.js"
 
 /** Reconnection settings. @internal */
 export interface ResumeOptions {
@@ -84,5 +86,31 @@ export const resumableEvents = <E, E2>(options: {
       reconnectWindow: resume.reconnectWindow ?? Sse.defaults.reconnectWindow,
       ...(resume.maxEventBytes !== undefined ? { maxEventBytes: resume.maxEventBytes } : {})
     }
+  })
+}
+
+/**
+ * The platform's refusal (`{status: "error", message, errorCode?, retryAfter?, details?}`, workflows.md
+ * §13) in a 200 answer that should have been events, as the {@link WorkflowApiError} a non-2xx answer
+ * with the same body would be (its `reason` read from the status: `Other`); `undefined` for any other
+ * JSON.
+ *
+ * @internal
+ */
+export const refusalOf = (json: unknown, operation: string): WorkflowApiError | undefined => {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) return undefined
+  const body = json as Readonly<Record<string, unknown>>
+  if (body.status !== "error") return undefined
+  const retryAfter = body.retryAfter
+  return new WorkflowApiError({
+    reason: "Other",
+    status: 200,
+    errorCode: typeof body.errorCode === "number" ? body.errorCode : 200,
+    message: typeof body.message === "string" && body.message !== "" ? body.message : "the server answered with an error",
+    operation,
+    ...(typeof retryAfter === "number" && Number.isFinite(retryAfter) && retryAfter >= 0
+      ? { retryAfterMillis: Math.round(retryAfter * 1000) }
+      : {}),
+    ...(body.details !== undefined ? { details: body.details } : {})
   })
 }

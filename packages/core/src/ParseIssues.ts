@@ -1,0 +1,243 @@
+/**
+ * Bounded descriptions of schema parse failures, for data that came from outside: a server's frames and
+ * REST answers, a model's answers, a caller's untyped input.
+ *
+ * Effect's own formatters (`TreeFormatter`, `ArrayFormatter`, and `ParseError#message`, which uses the
+ * first) print the offending value in full and recurse over it, so a value nested a few thousand levels
+ * deep overflows the stack while its error is being *described*: a `RangeError` defect where a typed
+ * decode error belonged. This module walks the issue tree with an explicit stack, keeps only the first few
+ * failures, and describes a value by its kind (plus a short excerpt of a primitive) without ever looking
+ * inside it. One walk ({@link leaves}), three renderings:
+ *
+ * - {@link format}: `path: expected X, got Y` with short excerpts of primitive values;
+ * - {@link formatPaths}: `path: Kind` with no values at all, for bodies that may hold secrets or echo a
+ *   prompt;
+ * - {@link message}: the rule of one failure as effect's `ArrayFormatter` words it (a schema's `message`
+ *   annotation when it has one), for errors that name a field and its rule.
+ *
+ * @example
+ * ```ts
+ * import { ParseIssues } from "@effect-sogni/core"
+ * import * as Either from "effect/Either"
+ * import * as Schema from "effect/Schema"
+ *
+ * const decoded = Schema.decodeUnknownEither(Schema.Struct({ a: Schema.Number }))({ a: "x" })
+ * if (Either.isLeft(decoded)) {
+ *   ParseIssues.format(decoded.left.issue) // 'a: expected number, got a string ("x")'
+ *   ParseIssues.formatPaths(decoded.left.issue) // "a: Type"
+ * }
+ * ```
+ *
+ * @since 0.2.0
+ */
+import * as ParseResult from "effect/ParseResult"
+import * as AST from "effect/SchemaAST"
+
+/** How many failures a rendering lists before it says how many more there were. */
+const maxLeaves = 8
+/** Longest excerpt of a primitive value, and of an expected type, in a message. */
+const maxExcerpt = 60
+/** Longest rule message kept from a schema's own wording. */
+const maxMessage = 200
+
+function clip(s: string, n: number): string {
+  return (s.length <= n ? s : `${s.slice(0, n)}…`)
+}
+
+/**
+ * A failure at the bottom of an issue tree, and the path of keys and indexes that leads to it.
+ *
+ * @since 0.2.0
+ */
+export interface Leaf {
+  readonly path: ReadonlyArray<PropertyKey>
+  readonly issue: ParseResult.Type | ParseResult.Missing | ParseResult.Unexpected | ParseResult.Forbidden
+}
+
+/**
+ * The first `limit` failures of an issue tree in document order, and how many there were in all. The
+ * walk uses an explicit stack: its depth costs heap, never call stack.
+ *
+ * @since 0.2.0
+ */
+export function leaves(
+  root: ParseResult.ParseIssue,
+  limit: number = maxLeaves
+): { readonly leaves: ReadonlyArray<Leaf>; readonly total: number } {
+  const found: Array<Leaf> = []
+  let total = 0
+  const stack: Array<{ readonly issue: ParseResult.ParseIssue; readonly path: ReadonlyArray<PropertyKey> }> = [
+    { issue: root, path: [] }
+  ]
+  while (stack.length > 0) {
+    const { issue, path } = stack.pop()!
+    switch (issue._tag) {
+      case "Pointer":
+        stack.push({ issue: issue.issue, path: [...path, ...(Array.isArray(issue.path) ? issue.path : [issue.path as PropertyKey])] })
+        break
+      case "Refinement":
+      case "Transformation":
+        stack.push({ issue: issue.issue, path })
+        break
+      case "Composite": {
+        const children = Array.isArray(issue.issues)
+          ? (issue.issues as ReadonlyArray<ParseResult.ParseIssue>)
+          : [issue.issues as ParseResult.ParseIssue]
+        for (let i = children.length - 1; i >= 0; i--) stack.push({ issue: children[i]!, path })
+        break
+      }
+      default:
+        total++
+        if (found.length < limit) found.push({ path, issue })
+    }
+  }
+  return { leaves: found, total }
+}
+
+/**
+ * A short description of a value that never looks inside a container: `a number (3)`,
+ * `a string ("abc")`, `an array of 12`, `an object`, `null`.
+ *
+ * @since 0.2.0
+ */
+export function describeValue(u: unknown): string {
+  if (u === null) return "null"
+  if (u === undefined) return "undefined"
+  if (Array.isArray(u)) return `an array of ${u.length}`
+  switch (typeof u) {
+    case "string":
+      return `a string (${clip(JSON.stringify(u), maxExcerpt)})`
+    case "number":
+    case "bigint":
+    case "boolean":
+      return `a ${typeof u} (${clip(String(u), maxExcerpt)})`
+    case "object":
+      return "an object"
+    default:
+      return `a ${typeof u}`
+  }
+}
+
+/**
+ * A path as dotted text: `a.b.0`, `(root)` for the top.
+ *
+ * @since 0.2.0
+ */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.length === 0 ? "(root)" : path.map((k) => (typeof k === "symbol" ? k.toString() : String(k))).join(".")
+}
+
+function expectedText(ast: AST.AST): string {
+  try {
+    return clip(String(ast), maxExcerpt)
+  } catch {
+    return "a different shape"
+  }
+}
+
+function more(shown: number, total: number): string {
+  return (total > shown ? `; and ${total - shown} more` : "")
+}
+
+/**
+ * `path: expected X, got Y` for the first few failures, joined by `; `, then how many more there were.
+ * Primitive values appear as short excerpts, containers only by kind and size.
+ *
+ * @since 0.2.0
+ */
+export function format(root: ParseResult.ParseIssue): string {
+  const { leaves: shown, total } = leaves(root)
+  const parts = shown.map(({ issue, path }) => {
+    const at = formatPath(path)
+    switch (issue._tag) {
+      case "Missing":
+        return `${at}: is missing`
+      case "Unexpected":
+        return `${at}: is unexpected`
+      case "Forbidden":
+        return `${at}: is forbidden`
+      case "Type":
+        return issue.message !== undefined
+          ? `${at}: ${clip(issue.message, maxMessage)}`
+          : `${at}: expected ${expectedText(issue.ast)}, got ${describeValue(issue.actual)}`
+    }
+  })
+  return parts.join("; ") + more(shown.length, total)
+}
+
+/**
+ * `path: Kind` (`Type`, `Missing`, `Unexpected`, `Forbidden`) for the first few failures, joined by `; `,
+ * then how many more there were: no value appears at all.
+ *
+ * @since 0.2.0
+ */
+export function formatPaths(root: ParseResult.ParseIssue): string {
+  const { leaves: shown, total } = leaves(root)
+  return shown.map(({ issue, path }) => `${formatPath(path)}: ${issue._tag}`).join("; ") + more(shown.length, total)
+}
+
+/**
+ * The `message` annotation of an issue's schema, when it words this failure (a string, not an effect). As
+ * in effect's formatters, a composite, a `From` refinement or a non-transforming transformation defers to
+ * the failure inside it unless its annotation says `override`.
+ */
+function annotated(issue: ParseResult.ParseIssue): string | undefined {
+  if (issue._tag === "Pointer" || issue._tag === "Unexpected" || issue._tag === "Missing") return undefined
+  const annotation = AST.getMessageAnnotation(issue.ast)
+  if (annotation._tag === "None") return undefined
+  const worded = annotation.value(issue)
+  const text = typeof worded === "string"
+    ? { message: worded, override: false }
+    : typeof worded === "object" && worded !== null && "message" in worded && typeof worded.message === "string"
+    ? { message: worded.message, override: worded.override === true }
+    : undefined
+  if (text === undefined) return undefined
+  const defers = issue._tag === "Composite" || (issue._tag === "Refinement" && issue.kind === "From") ||
+    (issue._tag === "Transformation" && issue.kind !== "Transformation")
+  return defers && !text.override ? undefined : text.message
+}
+
+/**
+ * The rule one failure breaks, worded as effect's `ArrayFormatter` words it: the schema's `message`
+ * annotation where there is one (`must be between 1 and 10, got 12`), `is missing`, `is unexpected`, or
+ * `Expected X, actual Y`, where Y is {@link describeValue} when the value is a container (effect would
+ * print it whole). `issue` may be any node: the walk goes down from it, taking the first branch of a
+ * composite, until a schema words the failure or a leaf does.
+ *
+ * @since 0.2.0
+ */
+export function message(issue: ParseResult.ParseIssue): string {
+  let at = issue
+  for (;;) {
+    const own = annotated(at)
+    if (own !== undefined) return clip(own, maxMessage)
+    switch (at._tag) {
+      case "Pointer":
+      case "Refinement":
+      case "Transformation":
+        at = at.issue
+        continue
+      case "Composite": {
+        const first = Array.isArray(at.issues) ? (at.issues as ReadonlyArray<ParseResult.ParseIssue>)[0] : at.issues as ParseResult.ParseIssue
+        if (first === undefined) return `Expected ${expectedText(at.ast)}, actual ${describeValue(at.actual)}`
+        at = first
+        continue
+      }
+      case "Missing":
+        return clip(ParseResult.ArrayFormatter.formatIssueSync(at)[0]?.message ?? "is missing", maxMessage)
+      case "Unexpected":
+        return clip(at.message ?? "is unexpected", maxMessage)
+      case "Forbidden":
+        return clip(at.message ?? "is forbidden", maxMessage)
+      case "Type": {
+        if (at.message !== undefined) return clip(at.message, maxMessage)
+        const actual = at.actual
+        // A primitive cannot recurse: effect's own wording (title annotations, refinement descriptions) is safe.
+        if (actual === null || (typeof actual !== "object" && typeof actual !== "function")) {
+          return clip(ParseResult.ArrayFormatter.formatIssueSync(at)[0]?.message ?? "is invalid", maxMessage)
+        }
+        return `Expected ${expectedText(at.ast)}, actual ${describeValue(actual)}`
+      }
+    }
+  }
+}
