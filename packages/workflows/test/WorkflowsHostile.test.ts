@@ -44,6 +44,11 @@ const last = (n: number) => event(n, "completed", "workflow_completed")
 
 const sse = (res: ServerResponse) => res.writeHead(200, { "content-type": "text/event-stream" })
 const streams = (server: HostileHttp) => server.requests.filter((r) => r.path.endsWith("/events/stream"))
+/** Answers a workflow record read: wf_1, running (for tests where only the event stream misbehaves). */
+const runningRecord = (res: ServerResponse) => {
+  res.writeHead(200, { "content-type": "application/json" })
+  res.end(JSON.stringify({ status: "success", data: { workflow: { workflowId: "wf_1", status: "running" } } }))
+}
 const ids = (events: Chunk.Chunk<{ readonly id: string }>) => Chunk.toReadonlyArray(events).map((e) => e.id)
 
 const capture = () => {
@@ -240,10 +245,7 @@ describe("Workflows against a hostile server", () => {
       Effect.gen(function*() {
         const server = yield* makeHostileHttp
         server.handle = (req, res) => {
-          if (!req.path.endsWith("/events/stream")) {
-            res.writeHead(200, { "content-type": "application/json" })
-            return void res.end(JSON.stringify({ status: "success", data: { workflow: { workflowId: "wf_1", status: "running" } } }))
-          }
+          if (!req.path.endsWith("/events/stream")) return runningRecord(res)
           res.writeHead(200, { "content-type": "application/json" })
           res.end(JSON.stringify({ status: "error", message: "workflow wf_1 is not yours", errorCode: 4031 }))
         }
@@ -260,10 +262,7 @@ describe("Workflows against a hostile server", () => {
         const server = yield* makeHostileHttp
         // the record answers well (the workflow is running): only the stream is behind the proxy's page
         server.handle = (req, res) => {
-          if (!req.path.endsWith("/events/stream")) {
-            res.writeHead(200, { "content-type": "application/json" })
-            return void res.end(JSON.stringify({ status: "success", data: { workflow: { workflowId: "wf_1", status: "running" } } }))
-          }
+          if (!req.path.endsWith("/events/stream")) return runningRecord(res)
           res.writeHead(200, { "content-type": "text/html; charset=utf-8" })
           res.end("<html>\n\n<body>\n\nmaintenance\n\n</body>\n\n</html>\n\n")
         }
@@ -279,10 +278,7 @@ describe("Workflows against a hostile server", () => {
       Effect.gen(function*() {
         const server = yield* makeHostileHttp
         server.handle = (req, res) => {
-          if (!req.path.endsWith("/events/stream")) {
-            res.writeHead(200, { "content-type": "application/json" })
-            return void res.end(JSON.stringify({ status: "success", data: { workflow: { workflowId: "wf_1", status: "running" } } }))
-          }
+          if (!req.path.endsWith("/events/stream")) return runningRecord(res)
           res.writeHead(200)
           res.end(JSON.stringify({ workflow: { id: "wf_1", status: "running" } }))
         }
