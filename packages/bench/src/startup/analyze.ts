@@ -3,7 +3,7 @@
  * (`effect` by default; `adapter`, `official`, `floor`).
  *
  * - bundle: minified bytes per package (esbuild metafile), and each library module the program pulls
- *   beyond the floor program (`programs/floor.ts`: Effect, `@effect/platform`, `ws` without the SDK),
+ *   beyond the floor program (`programs/floor.ts`: Effect, `fetch`, `ws` without the SDK),
  *   with the SDK module that imports it (why it is there);
  * - import: the program bundled without minifying, each module's top-level code timed (a mark is put
  *   where esbuild starts each module, and the time to the next mark is that module's); medians of
