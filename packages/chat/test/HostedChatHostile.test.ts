@@ -216,6 +216,24 @@ describe("hosted chat against a hostile server", () => {
       assert.deepStrictEqual(chunks.flatMap((c) => c._tag === "SogniCreativeWorkflow" ? [c.workflow] : []), [workflow])
     }))
 
+  it.scopedLive("a chunk whose creative_workflows is null is still a chunk: its text comes out, no workflow", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileHttp
+      server.handle = (_req, res) => {
+        sse(res)
+        res.write(chunk("kept "))
+        res.write(`data: ${
+          JSON.stringify({ id: "c1", choices: [{ index: 0, delta: { content: "too" } }], usage: null, creative_workflows: null })
+        }\n\n`)
+        res.write(finishing)
+        res.end("data: [DONE]\n\n")
+      }
+      const hosted = yield* hostedOn(server.url)
+      const chunks = Chunk.toReadonlyArray(yield* Stream.runCollect(hosted.stream(request)))
+      assert.strictEqual(textOf(Chunk.unsafeFromArray(chunks)), "kept too")
+      assert.deepStrictEqual(chunks.map((c) => c._tag), ["TextDelta", "TextDelta", "Usage", "Finish"])
+    }))
+
   it.scopedLive("interrupting the consumer mid-stream closes the request on the wire", () =>
     Effect.gen(function*() {
       const server = yield* makeHostileHttp
