@@ -495,6 +495,20 @@ describe("hosted chat against a hostile server", () => {
         }))
     }
 
+    it.scopedLive("one JSON completion without a content type, opened with a byte order mark: still the completion's chunks", () =>
+      Effect.gen(function*() {
+        const server = yield* makeHostileHttp
+        server.handle = (_req, res) => {
+          res.writeHead(200, {})
+          res.end(`\uFEFF${JSON.stringify(completion)}`)
+        }
+        const hosted = yield* hostedOn(server.url)
+        const chunks = Chunk.toReadonlyArray(yield* Stream.runCollect(hosted.stream(request)).pipe(Effect.timeout("10 seconds")))
+        assert.strictEqual(textOf(Chunk.unsafeFromArray(chunks)), "A lighthouse.")
+        assert.strictEqual(chunks.filter((c) => c._tag === "SogniCreativeWorkflow").length, 2)
+        assert.strictEqual(chunks.at(-1)?._tag, "Finish")
+      }))
+
     it.scopedLive("a body that is neither events nor JSON: a typed error naming its content type, the socket released", () =>
       Effect.gen(function*() {
         const server = yield* makeHostileHttp
