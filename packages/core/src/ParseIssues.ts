@@ -119,12 +119,15 @@ export function describeValue(u: unknown): string {
 }
 
 /**
- * A path as dotted text: `a.b.0`, `(root)` for the top.
+ * A path as dotted text: `a.b.0`, `(root)` for the top. A key the data chose (a record's) can be of any
+ * length: each is cut to a short excerpt.
  *
  * @since 0.2.0
  */
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  return path.length === 0 ? "(root)" : path.map((k) => (typeof k === "symbol" ? k.toString() : String(k))).join(".")
+  return path.length === 0
+    ? "(root)"
+    : path.map((k) => clip(typeof k === "symbol" ? k.toString() : String(k), maxExcerpt)).join(".")
 }
 
 function expectedText(ast: AST.AST): string {

@@ -59,6 +59,18 @@ describe("ParseIssues renderings", () => {
     assert.strictEqual(ParseIssues.leaves(issue, 3).total, 20)
   })
 
+  it("100,000 failing elements and a record key of 100,000 characters: short messages all the same", () => {
+    const many = issueOf(Schema.Array(Schema.Number), Array.from({ length: 100_000 }, () => "x"))
+    assert.match(ParseIssues.formatPaths(many), /; 7: Type; and 99992 more$/)
+    assert.isBelow(ParseIssues.format(many).length, 1_000)
+    const key = "k".repeat(100_000)
+    const keyed = issueOf(Schema.Record({ key: Schema.String, value: Schema.Number }), { [key]: "x", b: 1 })
+    for (const text of [ParseIssues.format(keyed), ParseIssues.formatPaths(keyed), ParseIssues.formatPath([key, 0])]) {
+      assert.isBelow(text.length, 200, text.slice(0, 100))
+      assert.include(text, `${"k".repeat(60)}…`)
+    }
+  })
+
   it("message: a schema's own wording first, effect's wording for primitives, missing keys as effect words them", () => {
     const Rated = Schema.Struct({
       rate: Schema.Number.pipe(Schema.filter((n) => n <= 10, { message: (i) => `must be at most 10, got ${String(i.actual)}` })),
