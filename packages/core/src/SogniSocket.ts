@@ -1125,8 +1125,8 @@ export function make(options?: {
         const s = yield* SubscriptionRef.get(status)
         const auth = yield* SubscriptionRef.get(authenticated)
         if (s._tag === "Authenticated" && Option.isSome(auth)) return auth.value
-        // `Closed` without a terminal error: the service was shut down, and no connection will come (read
-        // again, it would be read again at once, a busy loop until `authenticateTimeout`)
+        // `Closed` without a terminal error: the service was shut down and no connection will come (the
+        // loop would read the same status again and again, a busy loop until `authenticateTimeout`)
         if (s._tag === "Closed") return yield* Effect.fail(shutDown())
         if (s._tag !== "Authenticated") yield* statusSettled(seen)
       }
