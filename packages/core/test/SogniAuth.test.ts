@@ -11,7 +11,6 @@ import * as Stream from "effect/Stream"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import { Protocol, SogniAuth, SogniConfig, SogniRest, Wallet } from "../src/index.js"
-import * as PlatformHttp from "../src/PlatformHttp.js"
 
 // ---------------------------------------------------------------------------------------------
 // A small loopback account server: nonce, EIP-712 login (verified with Wallet), refresh, logout, me
@@ -541,38 +540,4 @@ describe("SogniAuth session management", () => {
         }
       }
     }))
-})
-
-describe("SogniAuth followState", () => {
-  it.scopedLive("a credential change interrupted at any step is told to the followers whenever it was written", () =>
-    Effect.gen(function*() {
-      // no request is made: setApiKey and invalidate only change the credential
-      const auth = yield* SogniAuth.make.pipe(
-        Effect.provide(Layer.merge(
-          PlatformHttp.fetchLayer,
-          SogniConfig.layer({ apiKey: Redacted.make("key-0"), restEndpoint: "http://127.0.0.1:9", socketEndpoint: "ws://127.0.0.1:9" })
-        )),
-        Logger.withMinimumLogLevel(LogLevel.None)
-      )
-      let heard: SogniAuth.AuthState["_tag"] | undefined
-      yield* auth.followState((state) => {
-        heard = state._tag
-      })
-      let changed = 0
-      for (let k = 0; k < 80; k++) {
-        const before = (yield* auth.state)._tag
-        // alternately clear the key and set one, the changing fiber yielding after every step, and
-        // interrupt it after k turns of this one: somewhere between its start and its end
-        const change = before === "Unauthenticated"
-          ? auth.setApiKey(Redacted.make(`key-${k}`))
-          : auth.invalidate("InvalidCredentials")
-        const changing = yield* Effect.fork(Effect.withMaxOpsBeforeYield(change, 1))
-        for (let i = 0; i < k; i++) yield* Effect.yieldNow()
-        yield* Fiber.interrupt(changing)
-        const now = (yield* auth.state)._tag
-        if (now !== before) changed++
-        assert.strictEqual(heard, now, `the change interrupted after ${k} turns`)
-      }
-      assert.isAbove(changed, 0, "some changes were written")
-    }).pipe(Logger.withMinimumLogLevel(LogLevel.None)))
 })
