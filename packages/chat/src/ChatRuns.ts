@@ -338,10 +338,6 @@ const checkRunId = (runId: string) =>
     ? Effect.void
     : Effect.fail(invalid("runId", "required", "runId must be a non-empty string"))
 
-/**
- * A JSON answer to an event stream: the error its body says (a 200 that failed), or a `SogniDecodeError`
- * (no excerpt: a body can echo the conversation).
- */
 /** Frames that carry run events: not a comment-led block (chat.md §15.3), not a `run_status` snapshot. */
 const isRunEvent = (frame: Sse.Frame): boolean =>
   frame.data !== undefined && !frame.leadingComment && frame.event !== "run_status"

@@ -315,7 +315,8 @@ const ChunkBody = Schema.Struct({
   })),
   usage: Schema.optional(Schema.NullOr(Usage)),
   sogni_tool_results: Schema.optional(Schema.Array(Opaque)),
-  creative_workflows: Schema.optional(WorkflowRefs)
+  // null as `usage` may be: a chunk that says it started no workflow is still a chunk (its text with it)
+  creative_workflows: Schema.optional(Schema.NullOr(WorkflowRefs))
 })
 
 // compiled on first use, not at import

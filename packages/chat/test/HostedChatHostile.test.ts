@@ -216,6 +216,24 @@ describe("hosted chat against a hostile server", () => {
       assert.deepStrictEqual(chunks.flatMap((c) => c._tag === "SogniCreativeWorkflow" ? [c.workflow] : []), [workflow])
     }))
 
+  it.scopedLive("a chunk whose creative_workflows is null is still a chunk: its text comes out, no workflow", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileHttp
+      server.handle = (_req, res) => {
+        sse(res)
+        res.write(chunk("kept "))
+        res.write(`data: ${
+          JSON.stringify({ id: "c1", choices: [{ index: 0, delta: { content: "too" } }], usage: null, creative_workflows: null })
+        }\n\n`)
+        res.write(finishing)
+        res.end("data: [DONE]\n\n")
+      }
+      const hosted = yield* hostedOn(server.url)
+      const chunks = Chunk.toReadonlyArray(yield* Stream.runCollect(hosted.stream(request)))
+      assert.strictEqual(textOf(Chunk.unsafeFromArray(chunks)), "kept too")
+      assert.deepStrictEqual(chunks.map((c) => c._tag), ["TextDelta", "TextDelta", "Usage", "Finish"])
+    }))
+
   it.scopedLive("interrupting the consumer mid-stream closes the request on the wire", () =>
     Effect.gen(function*() {
       const server = yield* makeHostileHttp
@@ -476,6 +494,20 @@ describe("hosted chat against a hostile server", () => {
           // the body was read to its end: the connection may stay in the pool (keep-alive), so it is not checked
         }))
     }
+
+    it.scopedLive("one JSON completion without a content type, opened with a byte order mark: still the completion's chunks", () =>
+      Effect.gen(function*() {
+        const server = yield* makeHostileHttp
+        server.handle = (_req, res) => {
+          res.writeHead(200, {})
+          res.end(`\uFEFF${JSON.stringify(completion)}`)
+        }
+        const hosted = yield* hostedOn(server.url)
+        const chunks = Chunk.toReadonlyArray(yield* Stream.runCollect(hosted.stream(request)).pipe(Effect.timeout("10 seconds")))
+        assert.strictEqual(textOf(Chunk.unsafeFromArray(chunks)), "A lighthouse.")
+        assert.strictEqual(chunks.filter((c) => c._tag === "SogniCreativeWorkflow").length, 2)
+        assert.strictEqual(chunks.at(-1)?._tag, "Finish")
+      }))
 
     it.scopedLive("a body that is neither events nor JSON: a typed error naming its content type, the socket released", () =>
       Effect.gen(function*() {

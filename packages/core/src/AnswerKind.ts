@@ -7,7 +7,8 @@
  * all ask.
  *
  * The content type decides (`SogniRest.stream` hands the headers over, through `onHeaders`, before the
- * first byte); without one, the first byte past white space does (`{` is JSON, anything else events).
+ * first byte); without one, the first byte past white space (and a byte order mark) does (`{` is JSON,
+ * anything else events).
  *
  * @example
  * ```ts
@@ -50,7 +51,7 @@ export interface Answer<E> {
 /**
  * The kind of an answer by its content type: events (`text/event-stream`), JSON (`application/json` or
  * another `+json` type) or neither (`undefined`). Without a content type, a body whose first byte past
- * white space is `{` is JSON and any other is read as events.
+ * white space (and a leading byte order mark) is `{` is JSON and any other is read as events.
  *
  * @since 0.2.0
  */
@@ -62,10 +63,29 @@ export function kindOf(contentType: string | undefined, head: ReadonlyArray<Uint
   return leadingByte(head) === 0x7b ? "json" : "events"
 }
 
-/** The first byte past white space of a body's first parts (`undefined`: none yet). */
+/** The UTF-8 byte order mark, which a body may open with (the text decoders drop it). */
+const bom = [0xef, 0xbb, 0xbf] as const
+
+/**
+ * The first byte past a leading byte order mark and white space of a body's first parts (`undefined`: none
+ * yet, or only part of a byte order mark).
+ */
 function leadingByte(head: ReadonlyArray<Uint8Array>): number | undefined {
+  // bytes of a byte order mark matched so far (-1: the body does not open with one)
+  let marked = 0
   for (const part of head) {
-    for (const byte of part) if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) return byte
+    for (const byte of part) {
+      if (marked >= 0 && marked < bom.length) {
+        if (byte === bom[marked]) {
+          marked++
+          continue
+        }
+        // a mark begun and broken off is no mark: its first byte leads
+        if (marked > 0) return bom[0]
+        marked = -1
+      }
+      if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) return byte
+    }
   }
   return undefined
 }

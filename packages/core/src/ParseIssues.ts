@@ -119,12 +119,15 @@ export function describeValue(u: unknown): string {
 }
 
 /**
- * A path as dotted text: `a.b.0`, `(root)` for the top.
+ * A path as dotted text: `a.b.0`, `(root)` for the top. A key the data chose (a record's) can be of any
+ * length: each is cut to a short excerpt.
  *
  * @since 0.2.0
  */
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  return path.length === 0 ? "(root)" : path.map((k) => (typeof k === "symbol" ? k.toString() : String(k))).join(".")
+  return path.length === 0
+    ? "(root)"
+    : path.map((k) => clip(typeof k === "symbol" ? k.toString() : String(k), maxExcerpt)).join(".")
 }
 
 function expectedText(ast: AST.AST): string {
@@ -141,7 +144,8 @@ function more(shown: number, total: number): string {
 
 /**
  * `path: expected X, got Y` for the first few failures, joined by `; `, then how many more there were.
- * Primitive values appear as short excerpts, containers only by kind and size.
+ * Primitive values appear as short excerpts, containers only by kind and size; a failure its schema words
+ * (a `message` annotation, a transformation's own message) reads `path: <that message>`.
  *
  * @since 0.2.0
  */
@@ -156,10 +160,13 @@ export function format(root: ParseResult.ParseIssue): string {
         return `${at}: is unexpected`
       case "Forbidden":
         return `${at}: is forbidden`
-      case "Type":
-        return issue.message !== undefined
-          ? `${at}: ${clip(issue.message, maxMessage)}`
+      case "Type": {
+        // the schema's own wording first, as effect's formatters put it (a refinement's `message`)
+        const worded = annotated(issue) ?? issue.message
+        return worded !== undefined
+          ? `${at}: ${clip(worded, maxMessage)}`
           : `${at}: expected ${expectedText(issue.ast)}, got ${describeValue(issue.actual)}`
+      }
     }
   })
   return parts.join("; ") + more(shown.length, total)

@@ -213,8 +213,9 @@ export interface SogniSocketService {
   /**
    * Waits for the current connection to be authenticated (connecting if needed) and returns its
    * `authenticated` payload. Fails at once with the terminal error when the server refused the
-   * connection (4021, 4010, 4015…), and with a `Timeout` transport error after `authenticateTimeout`
-   * otherwise; that error's `cause` is the last reason a connection attempt failed.
+   * connection (4021, 4010, 4015…), with a `Closed` transport error once the service is shut down (its
+   * scope closed), and with a `Timeout` transport error after `authenticateTimeout` otherwise; that
+   * error's `cause` is the last reason a connection attempt failed.
    */
   readonly awaitAuthenticated: Effect.Effect<Protocol.Authenticated, SogniError>
   /**
@@ -361,6 +362,11 @@ function describeThrown(error: unknown): string {
   } catch {
     return "an exception"
   }
+}
+
+/** What waits on a socket service that was shut down (its scope closed) fails with. */
+function shutDown(): SogniTransportError {
+  return new SogniTransportError({ reason: "Closed", message: "the socket service was shut down" })
 }
 
 /** Why a connection attempt or a connection ended, in words fit for a log line or an error (no secrets). */
@@ -982,7 +988,7 @@ export function make(options?: {
         yield* Fiber.interrupt(loopFiber)
         if (Option.isNone(terminal)) {
           yield* setStatus(ConnectionStatus.Closed({ error: Option.none() }))
-          yield* failPending(new SogniTransportError({ reason: "Closed", message: "the socket service was shut down" }))
+          yield* failPending(shutDown())
         }
         yield* Queue.shutdown(outbox)
         routes.clear()
@@ -1119,7 +1125,10 @@ export function make(options?: {
         const s = yield* SubscriptionRef.get(status)
         const auth = yield* SubscriptionRef.get(authenticated)
         if (s._tag === "Authenticated" && Option.isSome(auth)) return auth.value
-        if (s._tag !== "Authenticated" && s._tag !== "Closed") yield* statusSettled(seen)
+        // `Closed` without a terminal error: the service was shut down and no connection will come (the
+        // loop would read the same status again and again, a busy loop until `authenticateTimeout`)
+        if (s._tag === "Closed") return yield* Effect.fail(shutDown())
+        if (s._tag !== "Authenticated") yield* statusSettled(seen)
       }
     })
 

@@ -59,6 +59,33 @@ describe("ParseIssues renderings", () => {
     assert.strictEqual(ParseIssues.leaves(issue, 3).total, 20)
   })
 
+  it("format: a failure its schema words reads in those words (a refinement's message, a transformation's own)", () => {
+    const City = Schema.Struct({
+      city: Schema.String.pipe(Schema.filter((s) => s.length > 2, { message: () => "must name a city, not an abbreviation" })),
+      count: Schema.NumberFromString
+    })
+    assert.strictEqual(
+      ParseIssues.format(issueOf(City, { city: "NY", count: "many" })),
+      "city: must name a city, not an abbreviation; count: Unable to decode \"many\" into a number"
+    )
+    // the wording effect's tree formatter gives (what chat's tool arguments and structured output used)
+    const tree = Schema.decodeUnknownEither(City)({ city: "NY", count: "1" })
+    assert(Either.isLeft(tree))
+    assert.include(tree.left.message, "must name a city, not an abbreviation")
+  })
+
+  it("100,000 failing elements and a record key of 100,000 characters: short messages all the same", () => {
+    const many = issueOf(Schema.Array(Schema.Number), Array.from({ length: 100_000 }, () => "x"))
+    assert.match(ParseIssues.formatPaths(many), /; 7: Type; and 99992 more$/)
+    assert.isBelow(ParseIssues.format(many).length, 1_000)
+    const key = "k".repeat(100_000)
+    const keyed = issueOf(Schema.Record({ key: Schema.String, value: Schema.Number }), { [key]: "x", b: 1 })
+    for (const text of [ParseIssues.format(keyed), ParseIssues.formatPaths(keyed), ParseIssues.formatPath([key, 0])]) {
+      assert.isBelow(text.length, 200, text.slice(0, 100))
+      assert.include(text, `${"k".repeat(60)}…`)
+    }
+  })
+
   it("message: a schema's own wording first, effect's wording for primitives, missing keys as effect words them", () => {
     const Rated = Schema.Struct({
       rate: Schema.Number.pipe(Schema.filter((n) => n <= 10, { message: (i) => `must be at most 10, got ${String(i.actual)}` })),

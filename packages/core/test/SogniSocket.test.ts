@@ -15,7 +15,7 @@ import * as SubscriptionRef from "effect/SubscriptionRef"
 import * as Supervisor from "effect/Supervisor"
 import * as TestClock from "effect/TestClock"
 import * as net from "node:net"
-import { SogniConfig, SogniSocket } from "../src/index.js"
+import { SogniConfig, SogniError, SogniSocket } from "../src/index.js"
 import type { SogniSettingsInput } from "../src/SogniConfig.js"
 import { eventually, makeScriptedServer, realSleep, type ScriptedServer } from "./util/ScriptedServer.js"
 
@@ -539,5 +539,23 @@ describe("SogniSocket resources", () => {
       yield* Scope.close(scope, Exit.void)
       yield* eventually(() => codes.length === 1, 5000, "close")
       assert.deepStrictEqual(codes, [1000])
+    }))
+
+  it.scopedLive("a wait for authenticated when the service shuts down, and one made after, fail with Closed instead of spinning until authenticateTimeout", () =>
+    Effect.gen(function*() {
+      // a server that never authenticates: the wait is still waiting when the scope closes
+      const server = yield* makeScriptedServer(() => {})
+      const scope = yield* Scope.make()
+      const { socket } = yield* openSocket(server.url, { authenticateTimeout: "1 hour" }).pipe(Scope.extend(scope))
+      const waiting = yield* Effect.fork(socket.awaitAuthenticated)
+      yield* awaitStatus(socket, "Open")
+      yield* Scope.close(scope, Exit.void)
+      const during = yield* Effect.flip(Fiber.join(waiting))
+      assert.instanceOf(during, SogniError.SogniTransportError)
+      assert.strictEqual((during as SogniError.SogniTransportError).reason, "Closed")
+      assert.include(during.message, "shut down")
+      const after = yield* Effect.flip(socket.awaitAuthenticated)
+      assert.instanceOf(after, SogniError.SogniTransportError)
+      assert.strictEqual((after as SogniError.SogniTransportError).reason, "Closed")
     }))
 })
