@@ -223,12 +223,17 @@ export const make: Effect.Effect<SogniAuthLive, never, HttpClient.HttpClient | S
     // serializes login, refresh and logout; the fast path of `headers` does not take it
     const lock = yield* Effect.makeSemaphore(1)
 
-    // `followState`'s callbacks, and the state they last heard of (every state change goes through
-    // `setCredential`)
+    // `followState`'s callbacks, and the state they last heard of with its generation (every state change
+    // goes through `setCredential`)
     const stateFollowers = new Set<(state: AuthState) => void>()
     let followedState: AuthState = stateOf(initial)
+    let followedGeneration = 0
+    // Uninterruptible: a change written to the ref is always told to the followers (an interrupted
+    // logout, one under a timeout say, would otherwise clear the credential and leave the socket open).
+    // A setter that yielded between its write and its telling finds a newer change told already: its
+    // older state is not told after it.
     const setCredential = (credential: Credential, autoLogin?: boolean) =>
-      Effect.flatMap(
+      Effect.uninterruptible(Effect.flatMap(
         SubscriptionRef.updateAndGet(ref, (s) => ({
           credential,
           state: stateOf(credential),
@@ -237,10 +242,12 @@ export const make: Effect.Effect<SogniAuthLive, never, HttpClient.HttpClient | S
         })),
         (session) =>
           Effect.sync(() => {
+            if (session.generation <= followedGeneration) return
+            followedGeneration = session.generation
             followedState = session.state
             for (const f of stateFollowers) f(session.state)
           })
-      )
+      ))
     const followState: SogniAuthLive["followState"] = (f) =>
       Effect.acquireRelease(
         Effect.sync(() => {
