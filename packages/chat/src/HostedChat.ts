@@ -271,12 +271,16 @@ const WireToolCall = Schema.Struct({
 
 const Opaque = Schema.Record({ key: Schema.String, value: Schema.Unknown })
 
+// The optional fields a server may also send as null (chat.md: optional; their URLs inferred): null reads
+// as absent, so a completion or chunk that says "none" with null is not refused whole for it.
+const nullable = { nullable: true } as const
+
 const WorkflowRefs = Schema.Array(Schema.Struct({
   workflowId: Schema.String,
   status: Schema.String,
-  url: Schema.optional(Schema.String),
-  eventsUrl: Schema.optional(Schema.String),
-  streamUrl: Schema.optional(Schema.String)
+  url: Schema.optionalWith(Schema.String, nullable),
+  eventsUrl: Schema.optionalWith(Schema.String, nullable),
+  streamUrl: Schema.optionalWith(Schema.String, nullable)
 }))
 
 const CompletionBody = Schema.Struct({
@@ -291,9 +295,9 @@ const CompletionBody = Schema.Struct({
     }),
     finish_reason: Schema.optional(Schema.NullOr(Schema.String))
   })),
-  usage: Schema.optional(Usage),
-  creative_workflows: Schema.optional(WorkflowRefs),
-  sogni_tool_results: Schema.optional(Schema.Array(Opaque))
+  usage: Schema.optionalWith(Usage, nullable),
+  creative_workflows: Schema.optionalWith(WorkflowRefs, nullable),
+  sogni_tool_results: Schema.optionalWith(Schema.Array(Opaque), nullable)
 })
 
 const ChunkBody = Schema.Struct({
@@ -313,10 +317,10 @@ const ChunkBody = Schema.Struct({
     }),
     finish_reason: Schema.optional(Schema.NullOr(Schema.String))
   })),
-  usage: Schema.optional(Schema.NullOr(Usage)),
-  sogni_tool_results: Schema.optional(Schema.Array(Opaque)),
-  // null as `usage` may be: a chunk that says it started no workflow is still a chunk (its text with it)
-  creative_workflows: Schema.optional(Schema.NullOr(WorkflowRefs))
+  usage: Schema.optionalWith(Usage, nullable),
+  sogni_tool_results: Schema.optionalWith(Schema.Array(Opaque), nullable),
+  // a chunk that says it started no workflow with null is still a chunk (its text with it)
+  creative_workflows: Schema.optionalWith(WorkflowRefs, nullable)
 })
 
 // compiled on first use, not at import

@@ -234,6 +234,47 @@ describe("hosted chat against a hostile server", () => {
       assert.deepStrictEqual(chunks.map((c) => c._tag), ["TextDelta", "TextDelta", "Usage", "Finish"])
     }))
 
+  it.scopedLive("optional fields sent as null read as absent: complete() and the stream keep the answer", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileHttp
+      const workflow = { workflowId: "wf_1", status: "queued", url: null, eventsUrl: null, streamUrl: null }
+      server.handle = (req, res) => {
+        if (JSON.parse(req.body).stream === true) {
+          sse(res)
+          res.write(chunk("streamed"))
+          res.write(`data: ${
+            JSON.stringify({
+              id: "c1",
+              choices: [{ index: 0, delta: {}, finish_reason: "stop" }],
+              sogni_tool_results: null,
+              creative_workflows: [workflow],
+              usage: null
+            })
+          }\n\n`)
+          return void res.end("data: [DONE]\n\n")
+        }
+        res.writeHead(200, { "content-type": "application/json" })
+        res.end(JSON.stringify({
+          id: "cmpl-1",
+          object: "chat.completion",
+          created: 1_700_000_000,
+          model: request.model,
+          choices: [{ index: 0, message: { role: "assistant", content: "answered" }, finish_reason: "stop" }],
+          usage: null,
+          sogni_tool_results: null,
+          creative_workflows: [workflow, { workflowId: "wf_2", status: "running" }]
+        }))
+      }
+      const hosted = yield* hostedOn(server.url)
+      const result = yield* hosted.complete(request)
+      assert.strictEqual(result.text, "answered")
+      assert.deepStrictEqual(result.creativeWorkflows, [{ workflowId: "wf_1", status: "queued" }, { workflowId: "wf_2", status: "running" }])
+      const chunks = Chunk.toReadonlyArray(yield* Stream.runCollect(hosted.stream(request)))
+      assert.strictEqual(textOf(Chunk.unsafeFromArray(chunks)), "streamed")
+      assert.deepStrictEqual(chunks.map((c) => c._tag), ["TextDelta", "SogniCreativeWorkflow", "Finish"])
+      assert.deepStrictEqual(chunks.flatMap((c) => c._tag === "SogniCreativeWorkflow" ? [c.workflow] : []), [{ workflowId: "wf_1", status: "queued" }])
+    }))
+
   it.scopedLive("interrupting the consumer mid-stream closes the request on the wire", () =>
     Effect.gen(function*() {
       const server = yield* makeHostileHttp
