@@ -79,13 +79,15 @@ const chatErrorOf = (body: Json, answered: Answered): SogniHostedChatError | und
     ...(answered.retryAfterMillis !== undefined ? { retryAfterMillis: answered.retryAfterMillis } : {})
   }
   const nested = body.error
-  if (isRecord(nested) && typeof nested.message === "string") {
+  const code = isRecord(nested) && nested.code !== undefined && nested.code !== null ? String(nested.code) : undefined
+  // the envelope says what went wrong with a message, a type or a code (some servers send no message)
+  if (isRecord(nested) && (typeof nested.message === "string" || text(nested.type) !== undefined || code !== undefined)) {
     const sub = isRecord(nested.subscription) ? nested.subscription : {}
     return new SogniHostedChatError({
       ...common,
       error: text(nested.type) ?? "error",
-      ...(nested.code !== undefined && nested.code !== null ? { errorCode: String(nested.code) } : {}),
-      message: nested.message,
+      ...(code !== undefined ? { errorCode: code } : {}),
+      message: typeof nested.message === "string" ? nested.message : text(nested.type) ?? `error ${code}`,
       ...(typeof sub.subscriptionLimit === "boolean" ? { subscriptionLimit: sub.subscriptionLimit } : {}),
       ...(Array.isArray(sub.requiredPlans) ? { requiredPlans: sub.requiredPlans.map(String) } : {}),
       ...(typeof sub.feature === "string" ? { feature: sub.feature } : {}),
@@ -105,7 +107,8 @@ const chatErrorOf = (body: Json, answered: Answered): SogniHostedChatError | und
 
 /**
  * Reads core's `SogniApiError` as a chat error when its body is one of the chat error shapes (chat.md §13):
- * the OpenAI envelope `{error: {message, type, code, subscription?}}` or the flat
+ * the OpenAI envelope `{error: {message, type, code, subscription?}}` (a message, a type or a code
+ * says it is one) or the flat
  * `{error, error_code, error_message}`. Any other error is returned unchanged.
  *
  * @since 0.2.0

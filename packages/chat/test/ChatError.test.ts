@@ -22,11 +22,12 @@ describe("ChatError advice", () => {
     assert.deepStrictEqual(busy.subscriptionErrorCode, Option.none())
   })
 
-  it("a success body is an error only in a chat error shape or the platform's error envelope", () => {
+  it("a success body is an error only in a chat error shape (the OpenAI envelope with a message, type or code; the flat body) or the platform's error envelope", () => {
     for (const body of [
       { id: "c", choices: [], error: null },
       { status: "success", data: { message: "fine" } },
-      { error: { type: "x" } },
+      { error: {} },
+      { error: { type: "" } },
       { error: "tag only" },
       [{ status: "error" }],
       "error",
@@ -37,6 +38,11 @@ describe("ChatError advice", () => {
     const flat = fromSuccessBody(200, { error: "subscription_unavailable", error_code: 4080, error_message: "renewal retry" })
     assert.deepStrictEqual([flat?.error, flat?.errorCode, flat?.message], ["subscription_unavailable", "4080", "renewal retry"])
     assert.deepStrictEqual(flat?.subscriptionErrorCode, Option.some(4080))
+    // the OpenAI envelope without a message (as the official client reads it): its type, else its code, says it
+    const typed = fromSuccessBody(200, { error: { type: "x" } })
+    assert.deepStrictEqual([typed?.error, typed?.errorCode, typed?.message], ["x", undefined, "x"])
+    const coded = fromSuccessBody(200, { error: { code: 4024 } })
+    assert.deepStrictEqual([coded?.error, coded?.errorCode, coded?.message], ["error", "4024", "error 4024"])
     const bare = fromSuccessBody(200, { status: "error" })
     assert.deepStrictEqual([bare?.status, bare?.error, bare?.errorCode, bare?.message], [200, "error", undefined, "the server answered with an error"])
   })

@@ -396,7 +396,10 @@ describe("hosted chat against a hostile server", () => {
         errorCode: "4024",
         message: "Not enough spark tokens"
       },
-      { body: { status: "error", message: "model unavailable", errorCode: 4004 }, error: "error", errorCode: "4004", message: "model unavailable" }
+      { body: { status: "error", message: "model unavailable", errorCode: 4004 }, error: "error", errorCode: "4004", message: "model unavailable" },
+      // the OpenAI envelope without a message: its type (or code) says what went wrong
+      { body: { error: { type: "server_error", code: 503 } }, error: "server_error", errorCode: "503", message: "server_error" },
+      { body: { error: { code: "rate_limited" } }, error: "error", errorCode: "rate_limited", message: "error rate_limited" }
     ] as const
 
     const expectRefusal = (failure: unknown, expected: (typeof refusals)[number]) => {
