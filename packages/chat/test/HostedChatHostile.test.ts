@@ -409,17 +409,22 @@ describe("hosted chat against a hostile server", () => {
       assert.isFalse(e.isRetryable)
     }
 
+    // a server answering every request 200 with the JSON body `answer.body` holds at the time
+    const answeringJson = Effect.gen(function*() {
+      const server = yield* makeHostileHttp
+      const answer: { body: unknown } = { body: undefined }
+      server.handle = (_req, res) => {
+        res.writeHead(200, { "content-type": "application/json" })
+        res.end(JSON.stringify(answer.body))
+      }
+      return { server, answer, hosted: yield* hostedOn(server.url) }
+    })
+
     it.scopedLive("complete and stream (one JSON answer) fail with SogniHostedChatError, not a decode error", () =>
       Effect.gen(function*() {
-        const server = yield* makeHostileHttp
-        let body: unknown
-        server.handle = (_req, res) => {
-          res.writeHead(200, { "content-type": "application/json" })
-          res.end(JSON.stringify(body))
-        }
-        const hosted = yield* hostedOn(server.url)
+        const { answer, hosted, server } = yield* answeringJson
         for (const refusal of refusals) {
-          body = refusal.body
+          answer.body = refusal.body
           expectRefusal(yield* Effect.flip(hosted.complete(request)), refusal)
           expectRefusal(yield* Effect.flip(Stream.runCollect(hosted.stream(request))), refusal)
         }
@@ -428,15 +433,9 @@ describe("hosted chat against a hostile server", () => {
 
     it.scopedLive("executeTool too: SogniHostedChatError, sent once", () =>
       Effect.gen(function*() {
-        const server = yield* makeHostileHttp
-        let body: unknown
-        server.handle = (_req, res) => {
-          res.writeHead(200, { "content-type": "application/json" })
-          res.end(JSON.stringify(body))
-        }
-        const hosted = yield* hostedOn(server.url)
+        const { answer, hosted, server } = yield* answeringJson
         for (const refusal of refusals) {
-          body = refusal.body
+          answer.body = refusal.body
           expectRefusal(yield* Effect.flip(hosted.executeTool("my_tool", { topic: "rain" })), refusal)
         }
         assert.strictEqual(server.requests.length, refusals.length, "a POST is never repeated")
