@@ -68,7 +68,15 @@ export interface BundleFigures {
   readonly contains: (text: string) => boolean
 }
 
+/**
+ * The repository's root: esbuild names each module of an unminified bundle (its `// path` comment line)
+ * relative to its working directory, so the analysis tools and tests that read those names
+ * (`packages/core/src/…`) see the same ones whether they run from the root or from `packages/bench`.
+ */
+const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url))
+
 const common = {
+  absWorkingDir: repoRoot,
   bundle: true,
   minify: true,
   platform: "node",
