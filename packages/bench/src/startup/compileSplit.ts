@@ -18,15 +18,12 @@ import { spawnSync } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { pathToFileURL } from "node:url"
 import { median } from "../Benchmark.js"
 import { bundle, type Program, programs } from "./bundle.js"
 
-const chosen = (process.argv[2] ?? Object.keys(programs).join(",")).split(",") as Array<Program>
-for (const p of chosen) if (!(p in programs)) throw new Error(`unknown program ${p}; one of ${Object.keys(programs).join(", ")}`)
-const runs = Number(process.env.SPLIT_RUNS ?? 15)
-
 // the measuring process: CPU across compile, link and evaluate of the file named by argv[1]
-const script = `
+const splitScript = `
 import vm from "node:vm"
 import { readFileSync } from "node:fs"
 import { pathToFileURL } from "node:url"
@@ -48,7 +45,27 @@ const c3 = cpu()
 process.stdout.write(JSON.stringify({ compile: c1 - c0, link: c2 - c1, evaluate: c3 - c2 }))
 `
 
+/** One module's CPU split, in milliseconds (see the module note). */
+export interface Split {
+  readonly compile: number
+  readonly link: number
+  readonly evaluate: number
+}
+
+/**
+ * Compiles, links and evaluates the one-module bundle `file` in a fresh `node` (`vm.SourceTextModule`) and
+ * returns the CPU each step took; also used by `decompose.ts`.
+ */
+export const splitRun = (file: string): Split => {
+  const out = spawnSync(process.execPath, ["--experimental-vm-modules", "--no-warnings", "--input-type=module", "-e", splitScript, file])
+  if (out.status !== 0) throw new Error(`${file}: ${out.stderr.toString()}`)
+  return JSON.parse(out.stdout.toString()) as Split
+}
+
 const main = async () => {
+  const chosen = (process.argv[2] ?? Object.keys(programs).join(",")).split(",") as Array<Program>
+  for (const p of chosen) if (!(p in programs)) throw new Error(`unknown program ${p}; one of ${Object.keys(programs).join(", ")}`)
+  const runs = Number(process.env.SPLIT_RUNS ?? 15)
   const dir = mkdtempSync(join(tmpdir(), "effect-sogni-split-"))
   try {
     const files = new Map<Program, { readonly file: string; readonly bytes: number }>()
@@ -59,9 +76,7 @@ const main = async () => {
     const samples = new Map(chosen.map((p) => [p, { compile: [] as Array<number>, evaluate: [] as Array<number> }]))
     for (let i = 0; i < runs; i++) {
       for (const p of i % 2 === 0 ? chosen : [...chosen].reverse()) {
-        const out = spawnSync(process.execPath, ["--experimental-vm-modules", "--no-warnings", "--input-type=module", "-e", script, files.get(p)!.file])
-        if (out.status !== 0) throw new Error(`${p}: ${out.stderr.toString()}`)
-        const figures = JSON.parse(out.stdout.toString()) as { readonly compile: number; readonly evaluate: number }
+        const figures = splitRun(files.get(p)!.file)
         samples.get(p)!.compile.push(figures.compile)
         samples.get(p)!.evaluate.push(figures.evaluate)
       }
@@ -81,4 +96,5 @@ const main = async () => {
   }
 }
 
-await main()
+// run as a script; imported by `decompose.ts` for `splitRun` alone
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main()

@@ -2,7 +2,10 @@
  * What a minimal image program's SDK modules cost in the cold import, split by what V8 does with them:
  * `npx tsx packages/bench/src/startup/decompose.ts [program]` (`effect` by default; `adapter`;
  * `DECOMPOSE_RUNS` cold imports of each variant, default 21, alternating; `DECOMPOSE_SELECT` a regular
- * expression over the bundle's module paths, default every `@effect-sogni/*` module).
+ * expression over the bundle's module paths, default every `@effect-sogni/*` module; `DECOMPOSE_SPLIT=1`
+ * also compiles and evaluates each variant in a fresh process, as `compileSplit.ts` does, and prints the
+ * CPU of those two steps beside the cold-import figure: the cold import's steps are each a few
+ * milliseconds in a ~130 ms process, the split's have less noise around them).
  *
  * The program is bundled as the bench loads it (its static imports; dynamic imports outside except those its
  * `main` runs), then four variants of the one-module bundle are minified as `bundle.ts` minifies and imported
@@ -13,7 +16,12 @@
  * - `pre-parsed`: each selected module inside a function that is never called, so V8 reads and pre-parses
  *   its bytes (every function body is only pre-parsed in any case) and compiles none of it;
  * - `compiled`: each selected module inside `if (globalThis.__never) { ... }`: compiled as part of the
- *   bundle's top level, as in `whole`, but not run.
+ *   bundle's top level, as in `whole`, but not run;
+ * - `floor`: the floor program's bundle (`programs/floor.ts`), for `cut - floor`: what the libraries cost
+ *   beyond the floor's (the modules of `effect` that only the SDK's code reaches: PubSub and Queue under
+ *   `SubscriptionRef` and the socket's `subscribe`, Stream's merge channels under `SubscriptionRef.changes`,
+ *   Schedule, Config, ...), as far as the floor's own program (a tagged error and a struct built at import)
+ *   costs what the SDK program's `main` does.
  *
  * `pre-parsed - cut` is what reading and pre-parsing the modules' bytes costs, `compiled - pre-parsed` what
  * compiling their top level adds (the top-level code to bytecode, a function object's metadata for every
@@ -62,12 +70,14 @@ import { join } from "node:path"
 import { transform } from "esbuild"
 import { median } from "../Benchmark.js"
 import { coldImport } from "../benchmarks/startup.js"
-import { type Program, programs, unminifiedBundle } from "./bundle.js"
+import { bundle, type Program, programs, unminifiedBundle } from "./bundle.js"
+import { splitRun } from "./compileSplit.js"
 
 const program = (process.argv[2] ?? "effect") as Program
 if (!(program in programs)) throw new Error(`unknown program ${program}; one of ${Object.keys(programs).join(", ")}`)
 const runs = Number(process.env.DECOMPOSE_RUNS ?? 21)
 const selected = new RegExp(process.env.DECOMPOSE_SELECT ?? "(?:^|/)packages/(?:core|media|client|chat|workflows)/src/")
+const split = process.env.DECOMPOSE_SPLIT === "1"
 
 /** A module of the bundle: its path (as esbuild's comment names it) and its code. */
 interface Region {
@@ -118,16 +128,25 @@ const main = async () => {
       writeFileSync(file, minified.code)
       files.push(file)
     }
-    const samples = variants.map(() => [] as Array<number>)
+    // the floor program as the bench bundles it: the same libraries without the SDK (see programs/floor.ts)
+    const names = [...variants.map(([name]) => name), "floor"]
+    files.push((await bundle("floor", dir)).file!)
+    const samples = names.map(() => [] as Array<number>)
+    const splits = names.map(() => ({ compile: [] as Array<number>, evaluate: [] as Array<number> }))
     const failed = new Map<string, string>()
     for (let i = 0; i < runs; i++) {
-      const order = i % 2 === 0 ? variants.map((_, j) => j) : variants.map((_, j) => variants.length - 1 - j)
+      const order = i % 2 === 0 ? names.map((_, j) => j) : names.map((_, j) => names.length - 1 - j)
       for (const j of order) {
-        if (failed.has(variants[j]![0])) continue
+        if (failed.has(names[j]!)) continue
         try {
           samples[j]!.push((await coldImport(files[j]!, i)).cpuMs)
+          if (split) {
+            const s = splitRun(files[j]!)
+            splits[j]!.compile.push(s.compile)
+            splits[j]!.evaluate.push(s.evaluate)
+          }
         } catch (error) {
-          failed.set(variants[j]![0], String(error))
+          failed.set(names[j]!, String(error))
         }
       }
     }
@@ -137,10 +156,13 @@ const main = async () => {
         `cold import CPU, medians of ${runs}, load average ${loadavg()[0]!.toFixed(1)}`
     )
     const figure = new Map<string, number>()
-    variants.forEach(([name], j) => {
+    names.forEach((name, j) => {
       if (failed.has(name)) return console.log(`  ${name.padEnd(11)} import failed: ${failed.get(name)!.split("\n")[0]}`)
       figure.set(name, median(samples[j]!))
-      console.log(`  ${name.padEnd(11)} ${figure.get(name)!.toFixed(1).padStart(6)} ms`)
+      const vm = split
+        ? `   compile ${median(splits[j]!.compile).toFixed(1).padStart(5)} ms, evaluate ${median(splits[j]!.evaluate).toFixed(1).padStart(5)} ms`
+        : ""
+      console.log(`  ${name.padEnd(11)} ${figure.get(name)!.toFixed(1).padStart(6)} ms${vm}`)
     })
     const step = (label: string, a: string, b: string) => {
       if (figure.has(a) && figure.has(b)) console.log(`  ${label}: ${(figure.get(a)! - figure.get(b)!).toFixed(1)} ms`)
@@ -150,6 +172,7 @@ const main = async () => {
     step("reading and pre-parsing its bytes (pre-parsed - cut)", "pre-parsed", "cut")
     step("compiling its top level (compiled - pre-parsed)", "compiled", "pre-parsed")
     step("running its top level (whole - compiled)", "whole", "compiled")
+    step("the libraries' part beyond the floor program (cut - floor; meaningful when the selection is the whole SDK)", "cut", "floor")
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
