@@ -78,9 +78,14 @@ const fixKnownDefects = (source: ReadonlyArray<string>): Array<string> => {
     && l !== "workflow message null"
   )
   // 2. a project's `completed` is emitted a second time when the client refreshes the finished project
-  //    from the REST API; the adapter emits it once
-  const firstCompleted = lines.findIndex((l) => l.startsWith("project completed "))
-  const out = lines.filter((l, i) => !(l.startsWith("project completed ") && i > firstCompleted))
+  //    from the REST API, and its `failed` a second time when the server's project-level error follows
+  //    the last job's; the adapter emits each once
+  const first = (event: string) => lines.findIndex((l) => l.startsWith(`project ${event} `))
+  const firstCompleted = first("completed")
+  const firstFailed = first("failed")
+  const out = lines.filter((l, i) =>
+    !(l.startsWith("project completed ") && i > firstCompleted) && !(l.startsWith("project failed ") && i > firstFailed)
+  )
   const at = out.findIndex((l) => l.startsWith("projects project:completed"))
   const lastJob = out.map((l) => l.startsWith("projects job:completed")).lastIndexOf(true)
   if (at >= 0 && lastJob > at) {
@@ -213,6 +218,20 @@ describe("event parity with the official client", () => {
       tokenType: "spark"
     }))
     expectSame(result, ["project failed", "projects project:error"])
+  }, 60_000)
+
+  it("a project whose every job fails: the job's error, then the project's failure and its error", async () => {
+    const result = await both("all-failed", project({
+      type: "image",
+      modelId: "flux1-schnell-fp8",
+      positivePrompt: "a lighthouse [[fail]]",
+      steps: 4,
+      numberOfMedia: 1,
+      tokenType: "spark"
+    }))
+    expectSame(result, ["job failed", "project jobFailed", "project failed", "projects job:error", "projects project:error"])
+    const tail = result.adapter.filter((l) => /^(project failed|projects job:error|projects project:error)/.test(l))
+    assert.deepStrictEqual(tail.map((l) => l.split(" ").slice(0, 2).join(" ")), ["project failed", "projects job:error", "projects project:error"])
   }, 60_000)
 
   it("a streamed chat completion", async () => {

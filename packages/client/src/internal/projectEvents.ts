@@ -14,6 +14,9 @@ import { errorDataOf, type Job, type JobCalls, type Project, type ProjectCalls }
 import type { ErrorData } from "../types.js"
 import type { CallOptions } from "./runner.js"
 
+/** The "job" errors of a project's last failing jobs, held until its "failed" event (see `apply`). */
+const failingJobErrors = new WeakMap<Project, ReadonlyArray<Parameters<Project["_context"]["emitJob"]>[0]>>()
+
 /**
  * Applies one event to `project` (in order: `Project` holds what follows while this module loads):
  * the state and jobs first, as for every event, then the event's own emissions and, with a `"job"`
@@ -100,16 +103,23 @@ export const apply = (project: Project, event: ProjectState.ProjectEvent, state:
         job.emit("failed", errorDataOf(event.error))
         project.emit("jobFailed", job)
       }
-      context.emitJob({ type: "error", projectId, jobId: event.imgID, error: errorDataOf(event.error) })
+      const payload = { type: "error", projectId, jobId: event.imgID, error: errorDataOf(event.error) } as const
+      // the last job's failure fails the project in the same step: the official client emits the
+      // project's "failed" first, then this "job" error (see "Failed")
+      if (state.status === "failed") failingJobErrors.set(project, [...(failingJobErrors.get(project) ?? []), payload])
+      else context.emitJob(payload)
       break
     }
-    case "Failed":
+    case "Failed": {
       project._settleFrom(state)
-      // a job's failure was already reported as a "job" error; the project-level one is the server's
-      if (!state.jobs.some((j) => j.status === "failed" && j.error?.code === event.error.code && j.error.message === event.error.message)) {
-        context.emitProject({ type: "error", projectId, error: errorDataOf(event.error) })
-      }
+      const held = failingJobErrors.get(project)
+      failingJobErrors.delete(project)
+      if (held !== undefined) for (const payload of held) context.emitJob(payload)
+      // then the project's own "error", also when every job failed with that same error: the server
+      // follows the last job's failure with a project-level one, which the official client reports
+      context.emitProject({ type: "error", projectId, error: errorDataOf(event.error) })
       break
+    }
     case "Canceled":
       project._settleFrom(state)
       break
