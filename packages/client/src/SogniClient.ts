@@ -99,7 +99,12 @@ export interface SogniClientConfig {
   readonly multiInstance?: boolean
 }
 
-/** Connection events (the official `apiClient` events). @since 0.1.0 */
+/**
+ * Connection events (the official `apiClient` events): `connecting` before each attempt (also after a
+ * drop the socket recovers from), `connected` once authenticated, `disconnected` only when the connection
+ * ends for good (closed, disposed, refused), as the official client reserves it for terminal outcomes.
+ * @since 0.1.0
+ */
 export interface ClientEvents {
   readonly connecting: { readonly network: SupernetType }
   readonly connected: { readonly network: SupernetType }
@@ -340,18 +345,20 @@ export class SogniClient extends Emitter<ClientEvents> {
                       }
                       break
                     case "Reconnecting":
+                      // a drop the socket recovers from: as the official client, no `disconnected` (kept for
+                      // terminal outcomes), `connecting` with each attempt, `connected` once back
+                      connected = false
+                      target.account._update({ networkStatus: "connecting" })
+                      break
                     case "Closed":
                     case "Idle":
                       target.account._update({ networkStatus: "disconnected" })
                       if (connected) {
                         connected = false
-                        const code = status._tag === "Reconnecting" ? status.closeCode ?? 1006 : 1000
                         const reason = status._tag === "Closed"
                           ? Option.match(status.error, { onNone: () => "closed", onSome: (e) => e.message })
-                          : status._tag === "Reconnecting"
-                          ? "connection lost"
                           : "closed"
-                        target._connection("disconnected", { code, reason })
+                        target._connection("disconnected", { code: 1000, reason })
                       }
                       break
                     default:
