@@ -6,6 +6,8 @@
  * project that renders and
  * completes with nothing listening to its progress or to `"job"` events never loads it.
  */
+import * as Protocol from "@effect-sogni/core/Protocol"
+import * as SogniRest from "@effect-sogni/core/SogniRest"
 import * as ProjectState from "@effect-sogni/media/ProjectState"
 import * as Results from "@effect-sogni/media/Results"
 import * as Effect from "effect/Effect"
@@ -207,23 +209,40 @@ export const waitOrAbort = (project: Project, signal: AbortSignal): Promise<Read
     if (!project._settled) signal.addEventListener("abort", onAbort, { once: true })
   })
 
-const resultUrl = async (job: Job): Promise<string> => {
-  const url = job._state.result?.url
-  if (url === undefined) {
+/** URLs minted again for results whose URL the REST host failed to mint when they arrived. */
+const reminted = new WeakMap<Job, string>()
+
+const resultUrl = async (job: Job, options?: CallOptions): Promise<string> => {
+  const result = job._state.result
+  const url = result?.url ?? reminted.get(job)
+  if (url !== undefined) return url
+  if (result === undefined || result.nsfwWithheld || job._state.status !== "completed") {
     throw new ProjectError(`job ${job.id} has no result URL`, {
       reason: "Failed",
       fields: { projectId: job.projectId, code: 0, originalCode: "noResult" }
     })
   }
-  return url
+  // a finished result whose URL could not be minted (the REST host failed past core's retries): asked
+  // again, as the official client's getResultUrl does, and kept
+  const media = job.type !== "image"
+  const query = media
+    ? { jobId: job.projectId, id: result.imgID, type: "complete" }
+    : { jobId: job.projectId, imageId: result.imgID, type: "complete" }
+  const minted = await job._project._context.runner.run(
+    Effect.flatMap(SogniRest.SogniRest, (rest) =>
+      rest.get("rest", media ? "/v1/media/downloadUrl" : "/v1/image/downloadUrl", Protocol.DownloadUrl, { query })),
+    options?.signal
+  )
+  reminted.set(job, minted.downloadUrl)
+  return minted.downloadUrl
 }
 
 const resultBytes = async (job: Job, options?: CallOptions): Promise<Uint8Array> => {
   const result = job._state.result
-  if (result === undefined) await resultUrl(job)
+  const url = result?.url ?? await resultUrl(job, options)
   // a job's result, downloaded in the client's runtime
   return job._project._context.runner.run(
-    Effect.flatMap(Results.Results, (r) => r.download(result!)),
+    Effect.flatMap(Results.Results, (r) => r.download({ ...result!, url })),
     options?.signal
   )
 }
