@@ -355,10 +355,17 @@ export class SogniClient extends Emitter<ClientEvents> {
                       target.account._update({ networkStatus: "disconnected" })
                       if (connected) {
                         connected = false
-                        const reason = status._tag === "Closed"
-                          ? Option.match(status.error, { onNone: () => "closed", onSome: (e) => e.message })
-                          : "closed"
-                        target._connection("disconnected", { code: 1000, reason })
+                        const error = status._tag === "Closed" ? Option.getOrUndefined(status.error) : undefined
+                        // the server's close code, as the official client reports it (4015: this appId
+                        // connected elsewhere; 4021, 4010, …: refused); 1000 for a close of our own
+                        const code = error === undefined
+                          ? 1000
+                          : error._tag === "SogniConnectionReplacedError"
+                          ? 4015
+                          : error._tag === "SogniAuthenticationError"
+                          ? error.closeCode ?? 1000
+                          : 1000
+                        target._connection("disconnected", { code, reason: error?.message ?? "closed" })
                       }
                       break
                     default:

@@ -4,6 +4,7 @@
  * errors with retryAfter in seconds, and a custom logger.
  */
 import { Emulator } from "@effect-sogni/emulator"
+import { SogniClient as OfficialClient } from "@sogni-ai/sogni-client"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { inspect } from "node:util"
@@ -55,6 +56,30 @@ describe("client", () => {
       assert.isDefined(sogni.currentAccount.balance)
     } finally {
       await sogni.dispose()
+    }
+  })
+
+  it("a connection ended for good emits disconnected with the server's close code, as the official client: 4015 (replaced), 4021 (refused)", async () => {
+    for (const code of [4015, 4021]) {
+      const seen: Record<string, Array<number>> = {}
+      for (const [label, make] of [
+        ["official", (c: Record<string, unknown>) => OfficialClient.createInstance(c as never)],
+        ["adapter", (c: Record<string, unknown>) => SogniClient.createInstance(c as never)]
+      ] as const) {
+        const appId = `client-conn-end-${code}-${label}`
+        const sogni = await make({ appId, logLevel: "silent", network: "fast", ...endpoints(emulator) })
+        try {
+          const codes: Array<number> = (seen[label] = [])
+          sogni.apiClient.on("disconnected", ({ code }: { code: number }) => codes.push(code))
+          await sogni.projects.waitForModels()
+          await Effect.runPromise(control().dropConnection({ appId, code, reason: "ended" }))
+          await until(() => codes.length > 0, `${label}'s disconnected`)
+        } finally {
+          await sogni.dispose()
+        }
+      }
+      assert.deepStrictEqual(seen["adapter"], seen["official"])
+      assert.deepStrictEqual(seen["official"], [code])
     }
   })
 
