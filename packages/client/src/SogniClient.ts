@@ -331,7 +331,16 @@ export class SogniClient extends Emitter<ClientEvents> {
                           isAuthenticated: true,
                           username: frame.username,
                           walletAddress: frame.address,
-                          ...(frame.tokens !== undefined ? { balance: toBalances(frame.tokens) } : {})
+                          ...(frame.tokens !== undefined ? { balance: toBalances(frame.tokens) } : {}),
+                          // the free-Spark lock the handshake carries (an absent value leaves it as it was)
+                          ...(frame.freeSparkLocked !== undefined
+                            ? {
+                              freeSparkLocked: frame.freeSparkLocked,
+                              freeSparkUnlockPath: frame.freeSparkUnlockPath === "trial" || frame.freeSparkUnlockPath === "purchase"
+                                ? frame.freeSparkUnlockPath
+                                : undefined
+                            }
+                            : {})
                         })
                         target.projects._authenticated(frame)
                       }

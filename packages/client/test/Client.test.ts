@@ -83,6 +83,24 @@ describe("client", () => {
     }
   })
 
+  it("the account reads freeSparkLocked from the handshake, as the official client", async () => {
+    const seen: Record<string, unknown> = {}
+    for (const [label, make] of [
+      ["official", (c: Record<string, unknown>) => OfficialClient.createInstance(c as never)],
+      ["adapter", (c: Record<string, unknown>) => SogniClient.createInstance(c as never)]
+    ] as const) {
+      const sogni = await make({ appId: `client-free-spark-${label}`, logLevel: "silent", network: "fast", ...endpoints(emulator) })
+      try {
+        await sogni.projects.waitForModels()
+        seen[label] = sogni.account.currentAccount.freeSparkLocked
+      } finally {
+        await sogni.dispose()
+      }
+    }
+    assert.strictEqual(seen["official"], false, "the emulator's handshake says false")
+    assert.strictEqual(seen["adapter"], seen["official"])
+  })
+
   it("on a reconnect, the account shows the new authenticated frame's fields before connected is emitted", async () => {
     const appId = "client-conn-auth"
     let before: number | undefined
