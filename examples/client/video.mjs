@@ -24,6 +24,9 @@ const project = await sogni.projects.create({
   frames: 81,
   width: 512,
   height: 512,
+  // the official README leaves it out, but the official client 5.54 then never settles a video project
+  // (it waits for `numberOfMedia` jobs): with it, this script runs unchanged on both clients
+  numberOfMedia: 1,
   tokenType: 'spark'
 });
 

@@ -23,6 +23,7 @@
  *
  * @since 0.1.0
  */
+import type * as SogniRest from "@effect-sogni/core/SogniRest"
 import type * as Projects from "@effect-sogni/media/Projects"
 import * as ProjectState from "@effect-sogni/media/ProjectState"
 import type * as Results from "@effect-sogni/media/Results"
@@ -64,7 +65,7 @@ export interface ProjectEventMap {
  * (no closures made per project). @internal
  */
 export interface ProjectContext {
-  readonly runner: Runner<Projects.Projects | Results.Results>
+  readonly runner: Runner<Projects.Projects | Results.Results | SogniRest.SogniRest>
   readonly onSettled: (project: Project) => void
   /** Re-emits a project-level event on `sogni.projects` (`"project"`). */
   readonly emitProject: (event: ProjectEvent) => void

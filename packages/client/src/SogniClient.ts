@@ -99,7 +99,12 @@ export interface SogniClientConfig {
   readonly multiInstance?: boolean
 }
 
-/** Connection events (the official `apiClient` events). @since 0.1.0 */
+/**
+ * Connection events (the official `apiClient` events): `connecting` before each attempt (also after a
+ * drop the socket recovers from), `connected` once authenticated, `disconnected` only when the connection
+ * ends for good (closed, disposed, refused), as the official client reserves it for terminal outcomes.
+ * @since 0.1.0
+ */
 export interface ClientEvents {
   readonly connecting: { readonly network: SupernetType }
   readonly connected: { readonly network: SupernetType }
@@ -326,7 +331,16 @@ export class SogniClient extends Emitter<ClientEvents> {
                           isAuthenticated: true,
                           username: frame.username,
                           walletAddress: frame.address,
-                          ...(frame.tokens !== undefined ? { balance: toBalances(frame.tokens) } : {})
+                          ...(frame.tokens !== undefined ? { balance: toBalances(frame.tokens) } : {}),
+                          // the free-Spark lock the handshake carries (an absent value leaves it as it was)
+                          ...(frame.freeSparkLocked !== undefined
+                            ? {
+                              freeSparkLocked: frame.freeSparkLocked,
+                              freeSparkUnlockPath: frame.freeSparkUnlockPath === "trial" || frame.freeSparkUnlockPath === "purchase"
+                                ? frame.freeSparkUnlockPath
+                                : undefined
+                            }
+                            : {})
                         })
                         target.projects._authenticated(frame)
                       }
@@ -340,18 +354,27 @@ export class SogniClient extends Emitter<ClientEvents> {
                       }
                       break
                     case "Reconnecting":
+                      // a drop the socket recovers from: as the official client, no `disconnected` (kept for
+                      // terminal outcomes), `connecting` with each attempt, `connected` once back
+                      connected = false
+                      target.account._update({ networkStatus: "connecting" })
+                      break
                     case "Closed":
                     case "Idle":
                       target.account._update({ networkStatus: "disconnected" })
                       if (connected) {
                         connected = false
-                        const code = status._tag === "Reconnecting" ? status.closeCode ?? 1006 : 1000
-                        const reason = status._tag === "Closed"
-                          ? Option.match(status.error, { onNone: () => "closed", onSome: (e) => e.message })
-                          : status._tag === "Reconnecting"
-                          ? "connection lost"
-                          : "closed"
-                        target._connection("disconnected", { code, reason })
+                        const error = status._tag === "Closed" ? Option.getOrUndefined(status.error) : undefined
+                        // the server's close code, as the official client reports it (4015: this appId
+                        // connected elsewhere; 4021, 4010, …: refused); 1000 for a close of our own
+                        const code = error === undefined
+                          ? 1000
+                          : error._tag === "SogniConnectionReplacedError"
+                          ? 4015
+                          : error._tag === "SogniAuthenticationError"
+                          ? error.closeCode ?? 1000
+                          : 1000
+                        target._connection("disconnected", { code, reason: error?.message ?? "closed" })
                       }
                       break
                     default:

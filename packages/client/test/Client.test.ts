@@ -4,6 +4,7 @@
  * errors with retryAfter in seconds, and a custom logger.
  */
 import { Emulator } from "@effect-sogni/emulator"
+import { SogniClient as OfficialClient } from "@sogni-ai/sogni-client"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { inspect } from "node:util"
@@ -38,23 +39,66 @@ const until = async (check: () => Promise<boolean> | boolean, what: string, ms =
 }
 
 describe("client", () => {
-  it("emits connected, then disconnected and connected again when the server drops the socket", async () => {
+  it("emits connected, then connecting and connected again when the server drops the socket (no disconnected: the drop is not terminal)", async () => {
     const sogni = await SogniClient.createInstance({ appId: "client-conn-1", logLevel: "error", network: "fast", ...endpoints(emulator) })
     try {
       const events: Array<string> = []
       sogni.apiClient.on("connected", ({ network }) => events.push(`connected:${network}`))
+      sogni.apiClient.on("connecting", ({ network }) => events.push(`connecting:${network}`))
       sogni.client.on("disconnected", ({ code }) => events.push(`disconnected:${code}`))
       await sogni.projects.waitForModels()
       await until(() => sogni.currentAccount.networkStatus === "connected", "the first connection")
       events.length = 0
       await Effect.runPromise(control().dropConnection({ appId: "client-conn-1", code: 1001, reason: "restart" }))
       await until(() => events.includes("connected:fast"), "the reconnection", 10_000)
-      assert.deepStrictEqual(events.slice(0, 2), ["disconnected:1001", "connected:fast"])
+      assert.deepStrictEqual(events.slice(0, 2), ["connecting:fast", "connected:fast"])
       assert.strictEqual(sogni.currentAccount.network, "fast")
       assert.isDefined(sogni.currentAccount.balance)
     } finally {
       await sogni.dispose()
     }
+  })
+
+  it("a connection ended for good emits disconnected with the server's close code, as the official client: 4015 (replaced), 4021 (refused)", async () => {
+    for (const code of [4015, 4021]) {
+      const seen: Record<string, Array<number>> = {}
+      for (const [label, make] of [
+        ["official", (c: Record<string, unknown>) => OfficialClient.createInstance(c as never)],
+        ["adapter", (c: Record<string, unknown>) => SogniClient.createInstance(c as never)]
+      ] as const) {
+        const appId = `client-conn-end-${code}-${label}`
+        const sogni = await make({ appId, logLevel: "silent", network: "fast", ...endpoints(emulator) })
+        try {
+          const codes: Array<number> = (seen[label] = [])
+          sogni.apiClient.on("disconnected", ({ code }: { code: number }) => codes.push(code))
+          await sogni.projects.waitForModels()
+          await Effect.runPromise(control().dropConnection({ appId, code, reason: "ended" }))
+          await until(() => codes.length > 0, `${label}'s disconnected`)
+        } finally {
+          await sogni.dispose()
+        }
+      }
+      assert.deepStrictEqual(seen["adapter"], seen["official"])
+      assert.deepStrictEqual(seen["official"], [code])
+    }
+  })
+
+  it("the account reads freeSparkLocked from the handshake, as the official client", async () => {
+    const seen: Record<string, unknown> = {}
+    for (const [label, make] of [
+      ["official", (c: Record<string, unknown>) => OfficialClient.createInstance(c as never)],
+      ["adapter", (c: Record<string, unknown>) => SogniClient.createInstance(c as never)]
+    ] as const) {
+      const sogni = await make({ appId: `client-free-spark-${label}`, logLevel: "silent", network: "fast", ...endpoints(emulator) })
+      try {
+        await sogni.projects.waitForModels()
+        seen[label] = sogni.account.currentAccount.freeSparkLocked
+      } finally {
+        await sogni.dispose()
+      }
+    }
+    assert.strictEqual(seen["official"], false, "the emulator's handshake says false")
+    assert.strictEqual(seen["adapter"], seen["official"])
   })
 
   it("on a reconnect, the account shows the new authenticated frame's fields before connected is emitted", async () => {
@@ -76,7 +120,7 @@ describe("client", () => {
       // the balance changes while the client is away: the next authenticated frame carries it
       await Effect.runPromise(control().setBalance({ tokenType: "spark", amount: 4321 }))
       await until(() => events.includes("connected"), "the reconnection", 10_000)
-      assert.deepStrictEqual(events, ["disconnected", "connected"])
+      assert.deepStrictEqual(events, ["connected"])
       assert.deepStrictEqual(atConnected, [`true ${sogni.currentAccount.username} 4321 connected`])
       assert.isString(sogni.currentAccount.username)
     } finally {
@@ -100,7 +144,7 @@ describe("client", () => {
       await until(() => events.includes("connected"), "the reconnection", 10_000)
       // a round trip on the socket: its answer comes after both copies
       await sogni.setSocketEventSubscriptions({ modelAvailability: true })
-      assert.deepStrictEqual(events, ["disconnected", "connected"])
+      assert.deepStrictEqual(events, ["connected"])
       assert.strictEqual(sogni.currentAccount.networkStatus, "connected")
       assert.isTrue(sogni.currentAccount.isAuthenticated)
     } finally {

@@ -10,6 +10,7 @@
  */
 import { SogniClient as OfficialClient } from "@sogni-ai/sogni-client"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
 import { SogniClient } from "../src/index.js"
 import { endpoints, type RunningEmulator, startEmulator } from "./emulator.js"
 import { type ClientLike, record, shapeOf } from "./eventRecorder.js"
@@ -78,9 +79,14 @@ const fixKnownDefects = (source: ReadonlyArray<string>): Array<string> => {
     && l !== "workflow message null"
   )
   // 2. a project's `completed` is emitted a second time when the client refreshes the finished project
-  //    from the REST API; the adapter emits it once
-  const firstCompleted = lines.findIndex((l) => l.startsWith("project completed "))
-  const out = lines.filter((l, i) => !(l.startsWith("project completed ") && i > firstCompleted))
+  //    from the REST API, and its `failed` a second time when the server's project-level error follows
+  //    the last job's; the adapter emits each once
+  const first = (event: string) => lines.findIndex((l) => l.startsWith(`project ${event} `))
+  const firstCompleted = first("completed")
+  const firstFailed = first("failed")
+  const out = lines.filter((l, i) =>
+    !(l.startsWith("project completed ") && i > firstCompleted) && !(l.startsWith("project failed ") && i > firstFailed)
+  )
   const at = out.findIndex((l) => l.startsWith("projects project:completed"))
   const lastJob = out.map((l) => l.startsWith("projects job:completed")).lastIndexOf(true)
   if (at >= 0 && lastJob > at) {
@@ -96,17 +102,18 @@ const fixKnownDefects = (source: ReadonlyArray<string>): Array<string> => {
  */
 const both = async (
   name: string,
-  scenario: (client: ClientLike, recorder: ReturnType<typeof record>) => Promise<void>,
+  scenario: (client: ClientLike, recorder: ReturnType<typeof record>, appId: string) => Promise<void>,
   inRun: (line: string) => boolean = isProgress
 ): Promise<{ official: Array<string>; adapter: Array<string> }> => {
   const out: Record<string, Array<string>> = {}
   for (const [label, make] of [["official", official], ["adapter", adapter]] as const) {
-    const client = await make({ appId: `parity-${name}-${label}`, logLevel: "error", network: "fast", ...endpoints(emulator) })
+    const appId = `parity-${name}-${label}`
+    const client = await make({ appId, logLevel: "error", network: "fast", ...endpoints(emulator) })
     try {
       const recorder = record(client)
       await client.projects.waitForModels()
       const timer = setTimeout(() => console.log(label, "still running after 30 s:", recorder.lines), 30_000)
-      await scenario(client, recorder).finally(() => clearTimeout(timer))
+      await scenario(client, recorder, appId).finally(() => clearTimeout(timer))
       // events emitted right after the awaited promise settled (the official client's order)
       await new Promise((r) => setTimeout(r, 50))
       out[label] = fold(recorder.lines, inRun)
@@ -213,6 +220,33 @@ describe("event parity with the official client", () => {
       tokenType: "spark"
     }))
     expectSame(result, ["project failed", "projects project:error"])
+  }, 60_000)
+
+  it("a project whose every job fails: the job's error, then the project's failure and its error", async () => {
+    const result = await both("all-failed", project({
+      type: "image",
+      modelId: "flux1-schnell-fp8",
+      positivePrompt: "a lighthouse [[fail]]",
+      steps: 4,
+      numberOfMedia: 1,
+      tokenType: "spark"
+    }))
+    expectSame(result, ["job failed", "project jobFailed", "project failed", "projects job:error", "projects project:error"])
+    const tail = result.adapter.filter((l) => /^(project failed|projects job:error|projects project:error)/.test(l))
+    assert.deepStrictEqual(tail.map((l) => l.split(" ").slice(0, 2).join(" ")), ["project failed", "projects job:error", "projects project:error"])
+  }, 60_000)
+
+  it("a dropped connection that comes back: connecting, connected (disconnected is for terminal outcomes only)", async () => {
+    const result = await both("drop", async (_client, recorder, appId) => {
+      const from = recorder.lines.length
+      await Effect.runPromise(emulator.service.control.dropConnection({ appId, code: 1001, reason: "restart" }))
+      for (let i = 0; i < 400 && !recorder.lines.slice(from).some((l) => l.startsWith("apiClient connected")); i++) {
+        await new Promise((r) => setTimeout(r, 25))
+      }
+    })
+    const connection = (lines: ReadonlyArray<string>) => lines.filter((l) => l.startsWith("apiClient "))
+    assert.deepStrictEqual(connection(result.adapter), connection(result.official))
+    assert.deepStrictEqual(connection(result.official).map((l) => l.split(" ")[1]), ["connected", "connecting", "connected"])
   }, 60_000)
 
   it("a streamed chat completion", async () => {

@@ -4,7 +4,7 @@
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { isAbortError, isInvalidRequestError, isProjectError, type Project, SogniClient } from "../src/index.js"
+import { isAbortError, isInvalidRequestError, isProjectError, type Job, type Project, SogniClient } from "../src/index.js"
 import { getEventListeners } from "node:events"
 import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
@@ -243,6 +243,29 @@ describe("projects", () => {
       assert.isDefined(failed)
       assert.strictEqual(error.code, failed!.code)
       assert.strictEqual(project.status, "failed")
+    })
+  })
+
+  it("a result whose URL the REST host failed to mint (past the retries) is minted again by job.getResultUrl, as the official client does; its bytes download", async () => {
+    await withClient("client-projects-remint", async (sogni) => {
+      await sogni.projects.waitForModels()
+      // every mint of the result fails while the project ends (503, no wait asked: core's retries run out)
+      await Effect.runPromise(emulator.service.control.failRest({ count: 50, status: 503, pathPrefix: "/v1/image/downloadUrl", retryAfterSeconds: 0 }))
+      const project = await sogni.projects.create({ ...image, numberOfMedia: 1, positivePrompt: "a kite" })
+      const jobs: Array<Job> = []
+      project.on("jobCompleted", (job) => jobs.push(job))
+      try {
+        assert.deepStrictEqual(await project.waitForCompletion(), [])
+      } finally {
+        await Effect.runPromise(emulator.service.control.clearFaults)
+      }
+      assert.strictEqual(jobs.length, 1)
+      assert.isNull(jobs[0]!.resultUrl)
+      const url = await jobs[0]!.getResultUrl()
+      assert.match(url, /\/_media\//)
+      assert.strictEqual(await jobs[0]!.getResultUrl(), url, "minted once, then kept")
+      const bytes = await jobs[0]!.getResultBytes()
+      assert.deepStrictEqual([...bytes.subarray(1, 4)], [0x50, 0x4e, 0x47], "a PNG")
     })
   })
 

@@ -7,7 +7,7 @@ import { afterAll, assert, beforeAll, describe, inject, it } from "@effect/vites
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { type RunningEmulator, runNode, startEmulator } from "./emulator.js"
-import { published } from "./globalSetup.js"
+import { published, tsconfigVariants } from "./globalSetup.js"
 
 const e2e = inject("e2e")
 const installed = (name: string) => path.join(e2e.app, "node_modules/@effect-sogni", name)
@@ -57,6 +57,13 @@ describe("packed tarballs", () => {
     assert.match(fs.readFileSync(path.join(installed("emulator"), "dist/bin.js"), "utf8"), /^#!\/usr\/bin\/env node\n/)
   })
 
+  for (const [name, options] of Object.entries(tsconfigVariants)) {
+    it(`the programs and README snippets type-check with ${JSON.stringify(options)} too`, () => {
+      const errors = e2e.variants[name]!.output.split("\n").filter((l) => /error TS\d+/.test(l))
+      assert.deepStrictEqual(errors, [], e2e.variants[name]!.output)
+    })
+  }
+
   it("the programs type-check under a plain strict tsconfig against the packed declarations", () => {
     // the README snippets share the compile; Snippets.test.ts reports their errors
     const errors = e2e.tsc.output.split("\n").filter((l) => /error TS\d+/.test(l) && !l.startsWith("src/snippets/"))
@@ -89,6 +96,12 @@ describe("programs against the packed emulator", () => {
     assert.isAbove(result.progressEvents, 0)
     assert.isAbove(result.textLength, 0)
     assert.strictEqual(outcome.stderr, "", "logLevel silent prints nothing")
+  })
+
+  it("an Effect program through deep imports (@effect-sogni/media/Projects, …)", async () => {
+    const outcome = await runNode(e2e.app, "out/deep-imports.js", emulator.env)
+    assert.strictEqual(outcome.code, 0, outcome.stderr)
+    assert.deepStrictEqual(outcome.result, { urls: 1 })
   })
 
   it("the adapter from CommonJS", async () => {

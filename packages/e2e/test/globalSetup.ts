@@ -29,6 +29,8 @@ export interface E2eContext {
   readonly tarballs: Readonly<Record<string, string>>
   /** The user's TypeScript compile of src/ (programs and snippets): exit code and output. */
   readonly tsc: { readonly code: number; readonly output: string }
+  /** The same sources type-checked under each of {@link tsconfigVariants} (no emit), by variant name. */
+  readonly variants: Readonly<Record<string, { readonly code: number; readonly output: string }>>
   readonly snippets: ReadonlyArray<Snippets.Snippet>
   /** Seconds each setup phase took. */
   readonly timings: Readonly<Record<string, number>>
@@ -53,6 +55,26 @@ export const userTsconfig = {
   },
   include: ["src"]
 }
+
+/**
+ * Other settings users compile with, each checked against the packed declarations (no skipLibCheck in
+ * any): the strictest optional-property and index rules; a bundler project; and the Node 10 resolution
+ * (`moduleResolution: "node"`) that ignores `exports` (the packages' `typesVersions` serve it).
+ */
+export const tsconfigVariants: Readonly<Record<string, Record<string, unknown>>> = {
+  "nodenext-exact": { exactOptionalPropertyTypes: true, noUncheckedIndexedAccess: true, noImplicitOverride: true },
+  "bundler-exact": { module: "ESNext", moduleResolution: "Bundler", exactOptionalPropertyTypes: true },
+  "node10": { module: "ESNext", moduleResolution: "Node" }
+}
+
+const tsc = (app: string, project: string) =>
+  run(process.execPath, [path.join(root, "node_modules/typescript/bin/tsc"), "-p", project], { cwd: app, maxBuffer: 64 << 20 }).then(
+    ({ stdout }) => ({ code: 0, output: stdout }),
+    (error: { code?: number; stdout?: string; stderr?: string }) => ({
+      code: typeof error.code === "number" ? error.code : 1,
+      output: `${error.stdout ?? ""}${error.stderr ?? ""}`
+    })
+  )
 
 const timed = async <A>(timings: Record<string, number>, name: string, f: () => Promise<A>): Promise<A> => {
   const start = Date.now()
@@ -113,20 +135,24 @@ export default async function setup(project: TestProject) {
   for (const s of snippets) {
     fs.writeFileSync(path.join(app, "src", "snippets", s.file), `// ${s.source}:${s.line}\n${s.code}`)
   }
-  const tsc = await timed(timings, "tsc", () =>
-    run(process.execPath, [path.join(root, "node_modules/typescript/bin/tsc"), "-p", app], { cwd: app, maxBuffer: 64 << 20 }).then(
-      ({ stdout }) => ({ code: 0, output: stdout }),
-      (error: { code?: number; stdout?: string; stderr?: string }) => ({
-        code: typeof error.code === "number" ? error.code : 1,
-        output: `${error.stdout ?? ""}${error.stderr ?? ""}`
-      })
-    ))
+  for (const [name, options] of Object.entries(tsconfigVariants)) {
+    fs.writeFileSync(
+      path.join(app, `tsconfig.${name}.json`),
+      JSON.stringify({ ...userTsconfig, compilerOptions: { ...userTsconfig.compilerOptions, ...options, noEmit: true } }, null, 2)
+    )
+  }
+  const [compiled, ...checked] = await timed(timings, "tsc", () =>
+    Promise.all([
+      tsc(app, app),
+      ...Object.keys(tsconfigVariants).map((name) => tsc(app, path.join(app, `tsconfig.${name}.json`)))
+    ]))
+  const variants = Object.fromEntries(Object.keys(tsconfigVariants).map((name, i) => [name, checked[i]!]))
   // the .mjs/.cjs programs are not compiled: copy them next to the compiled ones
   for (const file of fs.readdirSync(path.join(app, "src")).filter((f) => /\.(mjs|cjs)$/.test(f))) {
     fs.mkdirSync(path.join(app, "out"), { recursive: true })
     fs.copyFileSync(path.join(app, "src", file), path.join(app, "out", file))
   }
 
-  project.provide("e2e", { app, tarballs, tsc, snippets, timings })
+  project.provide("e2e", { app, tarballs, tsc: compiled!, variants, snippets, timings })
   return () => fs.rmSync(work, { recursive: true, force: true })
 }

@@ -6,6 +6,8 @@
  * project that renders and
  * completes with nothing listening to its progress or to `"job"` events never loads it.
  */
+import * as Protocol from "@effect-sogni/core/Protocol"
+import * as SogniRest from "@effect-sogni/core/SogniRest"
 import * as ProjectState from "@effect-sogni/media/ProjectState"
 import * as Results from "@effect-sogni/media/Results"
 import * as Effect from "effect/Effect"
@@ -13,6 +15,9 @@ import { AbortError, DisposedError, type InvalidRequestError, ProjectError } fro
 import { errorDataOf, type Job, type JobCalls, type Project, type ProjectCalls } from "../Project.js"
 import type { ErrorData } from "../types.js"
 import type { CallOptions } from "./runner.js"
+
+/** The "job" errors of a project's last failing jobs, held until its "failed" event (see `apply`). */
+const failingJobErrors = new WeakMap<Project, ReadonlyArray<Parameters<Project["_context"]["emitJob"]>[0]>>()
 
 /**
  * Applies one event to `project` (in order: `Project` holds what follows while this module loads):
@@ -100,16 +105,23 @@ export const apply = (project: Project, event: ProjectState.ProjectEvent, state:
         job.emit("failed", errorDataOf(event.error))
         project.emit("jobFailed", job)
       }
-      context.emitJob({ type: "error", projectId, jobId: event.imgID, error: errorDataOf(event.error) })
+      const payload = { type: "error", projectId, jobId: event.imgID, error: errorDataOf(event.error) } as const
+      // the last job's failure fails the project in the same step: the official client emits the
+      // project's "failed" first, then this "job" error (see "Failed")
+      if (state.status === "failed") failingJobErrors.set(project, [...(failingJobErrors.get(project) ?? []), payload])
+      else context.emitJob(payload)
       break
     }
-    case "Failed":
+    case "Failed": {
       project._settleFrom(state)
-      // a job's failure was already reported as a "job" error; the project-level one is the server's
-      if (!state.jobs.some((j) => j.status === "failed" && j.error?.code === event.error.code && j.error.message === event.error.message)) {
-        context.emitProject({ type: "error", projectId, error: errorDataOf(event.error) })
-      }
+      const held = failingJobErrors.get(project)
+      failingJobErrors.delete(project)
+      if (held !== undefined) for (const payload of held) context.emitJob(payload)
+      // then the project's own "error", also when every job failed with that same error: the server
+      // follows the last job's failure with a project-level one, which the official client reports
+      context.emitProject({ type: "error", projectId, error: errorDataOf(event.error) })
       break
+    }
     case "Canceled":
       project._settleFrom(state)
       break
@@ -197,23 +209,40 @@ export const waitOrAbort = (project: Project, signal: AbortSignal): Promise<Read
     if (!project._settled) signal.addEventListener("abort", onAbort, { once: true })
   })
 
-const resultUrl = async (job: Job): Promise<string> => {
-  const url = job._state.result?.url
-  if (url === undefined) {
+/** URLs minted again for results whose URL the REST host failed to mint when they arrived. */
+const reminted = new WeakMap<Job, string>()
+
+const resultUrl = async (job: Job, options?: CallOptions): Promise<string> => {
+  const result = job._state.result
+  const url = result?.url ?? reminted.get(job)
+  if (url !== undefined) return url
+  if (result === undefined || result.nsfwWithheld || job._state.status !== "completed") {
     throw new ProjectError(`job ${job.id} has no result URL`, {
       reason: "Failed",
       fields: { projectId: job.projectId, code: 0, originalCode: "noResult" }
     })
   }
-  return url
+  // a finished result whose URL could not be minted (the REST host failed past core's retries): asked
+  // again, as the official client's getResultUrl does, and kept
+  const media = job.type !== "image"
+  const query = media
+    ? { jobId: job.projectId, id: result.imgID, type: "complete" }
+    : { jobId: job.projectId, imageId: result.imgID, type: "complete" }
+  const minted = await job._project._context.runner.run(
+    Effect.flatMap(SogniRest.SogniRest, (rest) =>
+      rest.get("rest", media ? "/v1/media/downloadUrl" : "/v1/image/downloadUrl", Protocol.DownloadUrl, { query })),
+    options?.signal
+  )
+  reminted.set(job, minted.downloadUrl)
+  return minted.downloadUrl
 }
 
 const resultBytes = async (job: Job, options?: CallOptions): Promise<Uint8Array> => {
   const result = job._state.result
-  if (result === undefined) await resultUrl(job)
+  const url = result?.url ?? await resultUrl(job, options)
   // a job's result, downloaded in the client's runtime
   return job._project._context.runner.run(
-    Effect.flatMap(Results.Results, (r) => r.download(result!)),
+    Effect.flatMap(Results.Results, (r) => r.download({ ...result!, url })),
     options?.signal
   )
 }
