@@ -10,8 +10,8 @@
  * inside it. One walk ({@link leaves}), three renderings:
  *
  * - {@link format}: `path: expected X, got Y` with short excerpts of primitive values;
- * - {@link formatPaths}: `path: Kind` with no values at all, for bodies that may hold secrets or echo a
- *   prompt;
+ * - {@link formatPaths}: `path: Kind` with no values of the data at all, for bodies that may hold secrets
+ *   or echo a prompt;
  * - {@link message}: the rule of one failure as effect's `ArrayFormatter` words it (a schema's `message`
  *   annotation when it has one), for errors that name a field and its rule.
  *
@@ -52,11 +52,55 @@ function clip(s: string, n: number): string {
 export interface Leaf {
   readonly path: ReadonlyArray<PropertyKey>
   readonly issue: ParseResult.Type | ParseResult.Missing | ParseResult.Unexpected | ParseResult.Forbidden
+  /**
+   * Set when this one failure stands for a union of literals the value matched none of (a field that must
+   * be one of 12 strings fails once, not 12 times): every literal of the union, in order (those of unions
+   * nested in it too). `issue` is then the first literal's failure.
+   */
+  readonly allowed?: ReadonlyArray<AST.LiteralValue> | undefined
+}
+
+function childrenOf(issue: ParseResult.Composite): ReadonlyArray<ParseResult.ParseIssue> {
+  return Array.isArray(issue.issues)
+    ? (issue.issues as ReadonlyArray<ParseResult.ParseIssue>)
+    : [issue.issues as ParseResult.ParseIssue]
+}
+
+/** A literal member's failure with no wording of its own: what a union of literals folds into one. */
+function isPlainLiteralFailure(issue: ParseResult.ParseIssue): issue is ParseResult.Type {
+  return issue._tag === "Type" && AST.isLiteral(issue.ast) && issue.message === undefined && annotated(issue) === undefined
 }
 
 /**
- * The first `limit` failures of an issue tree in document order, and how many there were in all. The
- * walk uses an explicit stack: its depth costs heap, never call stack.
+ * The children of a union's failure with its literal members' failures (those of literal unions nested in
+ * it too) folded into one leaf, in the place of the first; `undefined` when there are fewer than two.
+ */
+function foldLiterals(
+  issue: ParseResult.Composite,
+  path: ReadonlyArray<PropertyKey>
+): Array<ParseResult.ParseIssue | Leaf> | undefined {
+  const out: Array<ParseResult.ParseIssue | Leaf> = []
+  const literals: Array<ParseResult.Type> = []
+  let foldAt = -1
+  for (const child of childrenOf(issue)) {
+    const nested = child._tag === "Composite" && AST.isUnion(child.ast) ? childrenOf(child) : undefined
+    if (isPlainLiteralFailure(child) || (nested !== undefined && nested.length > 0 && nested.every(isPlainLiteralFailure))) {
+      if (foldAt < 0) foldAt = out.length
+      if (nested !== undefined) literals.push(...(nested as ReadonlyArray<ParseResult.Type>))
+      else literals.push(child as ParseResult.Type)
+    } else {
+      out.push(child)
+    }
+  }
+  if (literals.length < 2) return undefined
+  out.splice(foldAt, 0, { path, issue: literals[0]!, allowed: literals.map((l) => (l.ast as AST.Literal).literal) })
+  return out
+}
+
+/**
+ * The first `limit` failures of an issue tree in document order, and how many there were in all. A union
+ * of literals the value matched none of is one failure (its {@link Leaf.allowed} lists them), not one
+ * per literal. The walk uses an explicit stack: its depth costs heap, never call stack.
  *
  * @since 0.2.0
  */
@@ -66,11 +110,21 @@ export function leaves(
 ): { readonly leaves: ReadonlyArray<Leaf>; readonly total: number } {
   const found: Array<Leaf> = []
   let total = 0
-  const stack: Array<{ readonly issue: ParseResult.ParseIssue; readonly path: ReadonlyArray<PropertyKey> }> = [
+  const take = (leaf: Leaf) => {
+    total++
+    if (found.length < limit) found.push(leaf)
+  }
+  // an issue still to walk, or a leaf already made (a folded union of literals)
+  const stack: Array<{ readonly issue: ParseResult.ParseIssue; readonly path: ReadonlyArray<PropertyKey> } | { readonly leaf: Leaf }> = [
     { issue: root, path: [] }
   ]
   while (stack.length > 0) {
-    const { issue, path } = stack.pop()!
+    const next = stack.pop()!
+    if ("leaf" in next) {
+      take(next.leaf)
+      continue
+    }
+    const { issue, path } = next
     switch (issue._tag) {
       case "Pointer":
         stack.push({ issue: issue.issue, path: [...path, ...(Array.isArray(issue.path) ? issue.path : [issue.path as PropertyKey])] })
@@ -80,18 +134,29 @@ export function leaves(
         stack.push({ issue: issue.issue, path })
         break
       case "Composite": {
-        const children = Array.isArray(issue.issues)
-          ? (issue.issues as ReadonlyArray<ParseResult.ParseIssue>)
-          : [issue.issues as ParseResult.ParseIssue]
-        for (let i = children.length - 1; i >= 0; i--) stack.push({ issue: children[i]!, path })
+        const children = (AST.isUnion(issue.ast) ? foldLiterals(issue, path) : undefined) ?? childrenOf(issue)
+        for (let i = children.length - 1; i >= 0; i--) {
+          const child = children[i]!
+          stack.push("_tag" in child ? { issue: child, path } : { leaf: child })
+        }
         break
       }
       default:
-        total++
-        if (found.length < limit) found.push({ path, issue })
+        take({ path, issue })
     }
   }
   return { leaves: found, total }
+}
+
+/** How many allowed values a message lists before it says how many there are in all. */
+const maxAllowed = 10
+
+/** A union's literals for a message: `"a", "b", "c"`, the first ten, then `… (12 in all)`. */
+function allowedText(allowed: ReadonlyArray<AST.LiteralValue>): string {
+  const shown = allowed.slice(0, maxAllowed).map((v) =>
+    typeof v === "string" ? clip(JSON.stringify(v), maxExcerpt) : typeof v === "bigint" ? `${v}n` : String(v)
+  )
+  return shown.join(", ") + (allowed.length > maxAllowed ? `, … (${allowed.length} in all)` : "")
 }
 
 /**
@@ -145,14 +210,17 @@ function more(shown: number, total: number): string {
 /**
  * `path: expected X, got Y` for the first few failures, joined by `; `, then how many more there were.
  * Primitive values appear as short excerpts, containers only by kind and size; a failure its schema words
- * (a `message` annotation, a transformation's own message) reads `path: <that message>`.
+ * (a `message` annotation, a transformation's own message) reads `path: <that message>`; a union of
+ * literals the value matched none of reads `path: expected one of "a", "b", got …` (the first ten, then
+ * how many in all).
  *
  * @since 0.2.0
  */
 export function format(root: ParseResult.ParseIssue): string {
   const { leaves: shown, total } = leaves(root)
-  const parts = shown.map(({ issue, path }) => {
+  const parts = shown.map(({ allowed, issue, path }) => {
     const at = formatPath(path)
+    if (allowed !== undefined) return `${at}: expected one of ${allowedText(allowed)}, got ${describeValue(issue.actual)}`
     switch (issue._tag) {
       case "Missing":
         return `${at}: is missing`
@@ -174,13 +242,17 @@ export function format(root: ParseResult.ParseIssue): string {
 
 /**
  * `path: Kind` (`Type`, `Missing`, `Unexpected`, `Forbidden`) for the first few failures, joined by `; `,
- * then how many more there were: no value appears at all.
+ * then how many more there were: no value of the data appears at all. A union of literals the value
+ * matched none of is one entry naming what the schema allows (`kind: Type (one of "a", "b", …)`: the
+ * schema's values, never the data's).
  *
  * @since 0.2.0
  */
 export function formatPaths(root: ParseResult.ParseIssue): string {
   const { leaves: shown, total } = leaves(root)
-  return shown.map(({ issue, path }) => `${formatPath(path)}: ${issue._tag}`).join("; ") + more(shown.length, total)
+  return shown.map(({ allowed, issue, path }) =>
+    `${formatPath(path)}: ${issue._tag}${allowed !== undefined ? ` (one of ${allowedText(allowed)})` : ""}`
+  ).join("; ") + more(shown.length, total)
 }
 
 /**
