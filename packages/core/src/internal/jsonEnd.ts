@@ -6,8 +6,11 @@
  * It does not validate: it only says when no byte that may still come can change what the body is. Past
  * that point a valid value can only be followed by white space, so the text read so far parses exactly as
  * the whole body would if the rest were white space, and fails to parse if it is anything else; the caller
- * parses the text so far (the parser is the judge of validity). A body that is not JSON may be declared
- * whole early (`{]`) or never (`{`): either way the parser refuses it, as it would have refused the whole.
+ * parses the text so far (the parser is the judge of validity). The one difference from reading the whole
+ * body: anything after the value that comes in a later read is never seen (`{"a":1}` then, later, `x` is
+ * taken as the value; in one read it is refused). A body that is not JSON may be declared whole early
+ * (`{]`) or never (`{`, until it ends or passes the caller's bound): either way the parser refuses it, as
+ * it would have refused the whole.
  *
  * - before the value: white space and the bytes of a UTF-8 byte order mark are passed over;
  * - an object or array is whole at the bracket that closes its first one (depth back to 0), brackets
@@ -27,14 +30,12 @@
 const Phase = {
   /** Before the value: white space, a byte order mark. */
   Lead: 0,
-  /** Inside an object or array (`depth` open brackets). */
+  /** Inside an object, an array or a string (`depth` open brackets, `inString`). */
   Nested: 1,
-  /** Inside a string that is the whole value. */
-  TopString: 2,
   /** A number or literal (or garbage) that is the whole value. */
-  Scalar: 3,
+  Scalar: 2,
   /** The value is whole. */
-  Whole: 4
+  Whole: 3
 } as const
 type Phase = (typeof Phase)[keyof typeof Phase]
 
@@ -65,8 +66,10 @@ const endsScalar = (byte: number) =>
  */
 export class JsonEnd {
   private phase: Phase = Phase.Lead
+  /** Open brackets (a string that is the whole value: 0). */
   private depth = 0
   private inString = false
+  /** Inside a string, after a backslash: the next byte is escaped. */
   private escaped = false
 
   /** Whether the value was whole in the bytes fed so far. */
@@ -76,55 +79,51 @@ export class JsonEnd {
 
   /** Feeds the next part of the body; answers whether the value is whole with it. */
   push(part: Uint8Array): boolean {
-    for (let i = 0; i < part.length && this.phase !== Phase.Whole; i++) this.step(part[i]!)
-    return this.phase === Phase.Whole
-  }
-
-  private step(byte: number): void {
-    switch (this.phase) {
-      case Phase.Lead:
-        if (isSpace(byte) || isMarkByte(byte)) return
+    let { depth, escaped, inString, phase } = this
+    const n = part.length
+    let i = 0
+    while (i < n && phase !== Phase.Whole) {
+      if (phase === Phase.Lead) {
+        const byte = part[i++]!
+        if (isSpace(byte) || isMarkByte(byte)) continue
         if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
-          this.phase = Phase.Nested
-          this.depth = 1
+          phase = Phase.Nested
+          depth = 1
         } else if (byte === QUOTE) {
-          this.phase = Phase.TopString
+          phase = Phase.Nested
+          depth = 0
+          inString = true
         } else {
-          this.phase = Phase.Scalar
+          phase = Phase.Scalar
         }
-        return
-      case Phase.TopString:
-        if (this.stringEnds(byte)) this.phase = Phase.Whole
-        return
-      case Phase.Nested:
-        if (this.inString) {
-          if (this.stringEnds(byte)) this.inString = false
-        } else if (byte === QUOTE) {
-          this.inString = true
-        } else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
-          this.depth++
-        } else if ((byte === CLOSE_BRACE || byte === CLOSE_BRACKET) && --this.depth === 0) {
-          this.phase = Phase.Whole
+      } else if (phase === Phase.Scalar) {
+        if (endsScalar(part[i++]!)) phase = Phase.Whole
+      } else if (inString) {
+        // to the closing quote in one loop: strings are most of a body's bytes
+        for (; i < n; i++) {
+          const byte = part[i]!
+          if (escaped) {
+            escaped = false
+          } else if (byte === BACKSLASH) {
+            escaped = true
+          } else if (byte === QUOTE) {
+            i++
+            inString = false
+            if (depth === 0) phase = Phase.Whole
+            break
+          }
         }
-        return
-      case Phase.Scalar:
-        if (endsScalar(byte)) this.phase = Phase.Whole
-        return
-      case Phase.Whole:
-        return
+      } else {
+        const byte = part[i++]!
+        if (byte === QUOTE) inString = true
+        else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) depth++
+        else if ((byte === CLOSE_BRACE || byte === CLOSE_BRACKET) && --depth === 0) phase = Phase.Whole
+      }
     }
-  }
-
-  /** Inside a string: whether `byte` is its closing quote (tracking escapes). */
-  private stringEnds(byte: number): boolean {
-    if (this.escaped) {
-      this.escaped = false
-      return false
-    }
-    if (byte === BACKSLASH) {
-      this.escaped = true
-      return false
-    }
-    return byte === QUOTE
+    this.depth = depth
+    this.escaped = escaped
+    this.inString = inString
+    this.phase = phase
+    return phase === Phase.Whole
   }
 }
