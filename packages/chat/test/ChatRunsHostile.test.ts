@@ -19,9 +19,9 @@ import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import type { ServerResponse } from "node:http"
 import { ChatRuns, HostedChatError } from "../src/index.js"
-import { cutAfter, dribble, eventually, type HostileHttp, makeHostileHttp } from "./util/HostileHttp.js"
+import { cutAfter, dribble, eventually, type HostileHttp, makeHostileHttp, pour } from "./util/HostileHttp.js"
 
-const runsOn = (url: string, settings: { readonly restRetries?: number } = {}) =>
+const runsOn = (url: string, settings: { readonly restRetries?: number; readonly maxResponseBytes?: number } = {}) =>
   Effect.map(
     Layer.build(
       ChatRuns.layer.pipe(
@@ -315,6 +315,33 @@ describe("chat run events against a hostile server", () => {
         assert.include(second.message, "not an error body")
         assert.strictEqual(streams(server).length, 2, "neither was resumed")
         assert.isTrue(yield* eventually(() => streams(server).every((r) => r.closed)), "both connections were closed")
+      }), 20_000)
+
+    it.scopedLive("a 200 JSON body that never becomes whole stays bounded: resumed at idleTimeout then a typed Timeout; TooLarge past maxResponseBytes", () =>
+      Effect.gen(function*() {
+        const server = yield* makeHostileHttp
+        // a string never closed (the `}` and `]` are inside it), on a connection held open
+        server.handle = (_req, res) => {
+          res.writeHead(200, { "content-type": "application/json" })
+          dribble(res, ["{\"status\":\"error\",\"message\":\"cut } here", " ]"])
+        }
+        const runs = yield* runsOn(server.url)
+        const silent = yield* Effect.flip(Stream.runCollect(runs.events("run_1", { idleTimeout: "300 millis", maxReconnects: 1 })))
+        assert.instanceOf(silent, SogniError.SogniTransportError, String(silent))
+        assert.strictEqual((silent as SogniError.SogniTransportError).reason, "Timeout")
+        assert.strictEqual(streams(server).length, 2, "the first connection and one reconnect")
+        // an endless string inside JSON: cut at the bound, not resumed
+        server.handle = (_req, res) => {
+          res.writeHead(200, { "content-type": "application/json" })
+          res.write("{\"message\":\"")
+          pour(res, Buffer.from("}]".repeat(1024)), 4 * 1024 * 1024)
+        }
+        const bounded = yield* runsOn(server.url, { maxResponseBytes: 64 * 1024 })
+        const large = yield* Effect.flip(Stream.runCollect(bounded.events("run_1", { idleTimeout: "1 hour" })))
+        assert.instanceOf(large, SogniError.SogniDecodeError, String(large))
+        assert.strictEqual((large as SogniError.SogniDecodeError).reason, "TooLarge")
+        assert.strictEqual(streams(server).length, 3, "not resumed")
+        assert.isTrue(yield* eventually(() => streams(server).every((r) => r.closed)), "every connection was closed")
       }), 20_000)
 
     it.scopedLive("a 200 HTML page (a proxy's maintenance page, served again on every reconnect): a typed decode error naming its content type, at once", () =>

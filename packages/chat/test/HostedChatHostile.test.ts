@@ -585,6 +585,23 @@ describe("hosted chat against a hostile server", () => {
         assert.strictEqual(server.requests.length, 1)
       }), 20_000)
 
+    it.scopedLive("a JSON completion that never becomes whole on a connection held open: a typed Timeout at idleTimeout, the socket released", () =>
+      Effect.gen(function*() {
+        const server = yield* makeHostileHttp
+        // cut inside the content, after a `}`: the brackets seen so far do not close the value
+        const [head] = cutAfter(JSON.stringify({ ...completion, choices: [{ index: 0, message: { role: "assistant", content: "a {b} c" } }] }), "{b}")
+        server.handle = (_req, res) => {
+          res.writeHead(200, { "content-type": "application/json" })
+          dribble(res, [head!])
+        }
+        const hosted = yield* hostedOn(server.url)
+        const error = yield* Effect.flip(Stream.runCollect(hosted.stream(request, { idleTimeout: "300 millis" })))
+        assert.instanceOf(error, SogniError.SogniTransportError, String(error))
+        assert.strictEqual((error as SogniError.SogniTransportError).reason, "Timeout")
+        assert.isTrue(yield* eventually(() => server.requests[0]!.closed), "the request's connection was closed")
+        assert.strictEqual(server.requests.length, 1, "a POST is never repeated")
+      }), 20_000)
+
     it.scopedLive("one JSON completion without a content type, opened with a byte order mark: still the completion's chunks", () =>
       Effect.gen(function*() {
         const server = yield* makeHostileHttp
