@@ -54,47 +54,15 @@ export interface Leaf {
   readonly issue: ParseResult.Type | ParseResult.Missing | ParseResult.Unexpected | ParseResult.Forbidden
   /**
    * Set when this one failure stands for a union of literals the value matched none of (a field that must
-   * be one of 12 strings fails once, not 12 times): every literal of the union, in order (those of unions
-   * nested in it too). `issue` is then the first literal's failure.
+   * be one of 12 strings fails once, not 12 times): every literal of the union, in order. `issue` is then
+   * the first literal's failure.
    */
   readonly allowed?: ReadonlyArray<AST.LiteralValue> | undefined
-}
-
-function childrenOf(issue: ParseResult.Composite): ReadonlyArray<ParseResult.ParseIssue> {
-  return Array.isArray(issue.issues)
-    ? (issue.issues as ReadonlyArray<ParseResult.ParseIssue>)
-    : [issue.issues as ParseResult.ParseIssue]
 }
 
 /** A literal member's failure with no wording of its own: what a union of literals folds into one. */
 function isPlainLiteralFailure(issue: ParseResult.ParseIssue): issue is ParseResult.Type {
   return issue._tag === "Type" && AST.isLiteral(issue.ast) && issue.message === undefined && annotated(issue) === undefined
-}
-
-/**
- * The children of a union's failure with its literal members' failures (those of literal unions nested in
- * it too) folded into one leaf, in the place of the first; `undefined` when there are fewer than two.
- */
-function foldLiterals(
-  issue: ParseResult.Composite,
-  path: ReadonlyArray<PropertyKey>
-): Array<ParseResult.ParseIssue | Leaf> | undefined {
-  const out: Array<ParseResult.ParseIssue | Leaf> = []
-  const literals: Array<ParseResult.Type> = []
-  let foldAt = -1
-  for (const child of childrenOf(issue)) {
-    const nested = child._tag === "Composite" && AST.isUnion(child.ast) ? childrenOf(child) : undefined
-    if (isPlainLiteralFailure(child) || (nested !== undefined && nested.length > 0 && nested.every(isPlainLiteralFailure))) {
-      if (foldAt < 0) foldAt = out.length
-      if (nested !== undefined) literals.push(...(nested as ReadonlyArray<ParseResult.Type>))
-      else literals.push(child as ParseResult.Type)
-    } else {
-      out.push(child)
-    }
-  }
-  if (literals.length < 2) return undefined
-  out.splice(foldAt, 0, { path, issue: literals[0]!, allowed: literals.map((l) => (l.ast as AST.Literal).literal) })
-  return out
 }
 
 /**
@@ -110,20 +78,14 @@ export function leaves(
 ): { readonly leaves: ReadonlyArray<Leaf>; readonly total: number } {
   const found: Array<Leaf> = []
   let total = 0
-  const take = (leaf: Leaf) => {
-    total++
-    if (found.length < limit) found.push(leaf)
-  }
-  // an issue still to walk, or a leaf already made (a folded union of literals)
-  const stack: Array<{ readonly issue: ParseResult.ParseIssue; readonly path: ReadonlyArray<PropertyKey> } | { readonly leaf: Leaf }> = [
-    { issue: root, path: [] }
-  ]
+  // an issue still to walk; one with `allowed` is a folded union of literals, a leaf already
+  const stack: Array<{
+    readonly issue: ParseResult.ParseIssue
+    readonly path: ReadonlyArray<PropertyKey>
+    readonly allowed?: ReadonlyArray<AST.LiteralValue>
+  }> = [{ issue: root, path: [] }]
   while (stack.length > 0) {
     const next = stack.pop()!
-    if ("leaf" in next) {
-      take(next.leaf)
-      continue
-    }
     const { issue, path } = next
     switch (issue._tag) {
       case "Pointer":
@@ -134,15 +96,21 @@ export function leaves(
         stack.push({ issue: issue.issue, path })
         break
       case "Composite": {
-        const children = (AST.isUnion(issue.ast) ? foldLiterals(issue, path) : undefined) ?? childrenOf(issue)
+        const children = Array.isArray(issue.issues)
+          ? (issue.issues as ReadonlyArray<ParseResult.ParseIssue>)
+          : [issue.issues as ParseResult.ParseIssue]
+        // a union's literals the value matched none of: one failure naming them all, in the first one's place
+        const literals = AST.isUnion(issue.ast) ? children.filter(isPlainLiteralFailure) : []
         for (let i = children.length - 1; i >= 0; i--) {
           const child = children[i]!
-          stack.push("_tag" in child ? { issue: child, path } : { leaf: child })
+          if (literals.length < 2 || !literals.includes(child as ParseResult.Type)) stack.push({ issue: child, path })
+          else if (child === literals[0]) stack.push({ issue: child, path, allowed: literals.map((l) => (l.ast as AST.Literal).literal) })
         }
         break
       }
       default:
-        take({ path, issue })
+        total++
+        if (found.length < limit) found.push(next as Leaf)
     }
   }
   return { leaves: found, total }
@@ -153,10 +121,8 @@ const maxAllowed = 10
 
 /** A union's literals for a message: `"a", "b", "c"`, the first ten, then `… (12 in all)`. */
 function allowedText(allowed: ReadonlyArray<AST.LiteralValue>): string {
-  const shown = allowed.slice(0, maxAllowed).map((v) =>
-    typeof v === "string" ? clip(JSON.stringify(v), maxExcerpt) : typeof v === "bigint" ? `${v}n` : String(v)
-  )
-  return shown.join(", ") + (allowed.length > maxAllowed ? `, … (${allowed.length} in all)` : "")
+  return allowed.slice(0, maxAllowed).map((v) => typeof v === "string" ? clip(JSON.stringify(v), maxExcerpt) : String(v)).join(", ") +
+    (allowed.length > maxAllowed ? `, … (${allowed.length} in all)` : "")
 }
 
 /**
@@ -220,22 +186,16 @@ export function format(root: ParseResult.ParseIssue): string {
   const { leaves: shown, total } = leaves(root)
   const parts = shown.map(({ allowed, issue, path }) => {
     const at = formatPath(path)
-    if (allowed !== undefined) return `${at}: expected one of ${allowedText(allowed)}, got ${describeValue(issue.actual)}`
-    switch (issue._tag) {
-      case "Missing":
-        return `${at}: is missing`
-      case "Unexpected":
-        return `${at}: is unexpected`
-      case "Forbidden":
-        return `${at}: is forbidden`
-      case "Type": {
-        // the schema's own wording first, as effect's formatters put it (a refinement's `message`)
-        const worded = annotated(issue) ?? issue.message
-        return worded !== undefined
-          ? `${at}: ${clip(worded, maxMessage)}`
-          : `${at}: expected ${expectedText(issue.ast)}, got ${describeValue(issue.actual)}`
-      }
-    }
+    // Missing, Unexpected, Forbidden: `is missing`, …
+    if (issue._tag !== "Type") return `${at}: is ${issue._tag.toLowerCase()}`
+    // the schema's own wording first, as effect's formatters put it (a refinement's `message`); a folded
+    // union of literals has none
+    const worded = annotated(issue) ?? issue.message
+    return worded !== undefined
+      ? `${at}: ${clip(worded, maxMessage)}`
+      : `${at}: expected ${allowed !== undefined ? `one of ${allowedText(allowed)}` : expectedText(issue.ast)}, got ${
+        describeValue(issue.actual)
+      }`
   })
   return parts.join("; ") + more(shown.length, total)
 }

@@ -116,12 +116,15 @@ describe("ParseIssues renderings", () => {
       )
     })
 
-    it("a union mixing literals with other members: the literals (nested literal unions too) fold in the first one's place, the rest stay", () => {
-      const Mixed = Schema.Union(Schema.Struct({ t: Schema.Literal("x") }), Schema.Literal("a", "b"), Schema.Number, Schema.Literal("c"))
+    it("a union mixing literals with other members: its literals fold in the first one's place, the rest stay", () => {
+      const Mixed = Schema.Union(Schema.Struct({ t: Schema.Literal("x") }), Schema.Literal("a"), Schema.Number, Schema.Literal("b"))
       assert.strictEqual(
         ParseIssues.format(issueOf(Mixed, "z")),
-        "(root): expected { readonly t: \"x\" }, got a string (\"z\"); (root): expected one of \"a\", \"b\", \"c\", got a string (\"z\"); (root): expected number, got a string (\"z\")"
+        "(root): expected { readonly t: \"x\" }, got a string (\"z\"); (root): expected one of \"a\", \"b\", got a string (\"z\"); (root): expected number, got a string (\"z\")"
       )
+      // a literal union nested in a union is a member of its own (effect keeps it nested): folded on its own
+      const Nested = Schema.Union(Schema.Literal("a", "b"), Schema.Number)
+      assert.strictEqual(ParseIssues.formatPaths(issueOf(Nested, "z")), "(root): Type (one of \"a\", \"b\"); (root): Type")
     })
 
     it("each element of an array fails once: the count is of fields, not of literals", () => {
