@@ -193,6 +193,8 @@ export interface HostedChatService {
    * content type and a body starting with `{`) still gives a stream: the completion's parts as chunks
    * (text and reasoning, tool calls, executed tools' results, started creative workflows, usage), then
    * `Finish`; a body of any other content type fails with `SogniDecodeError` `Body` naming it, and is not read.
+   * A JSON answer (a completion or an error body) is read only as far as its value goes: a server that sends
+   * it and keeps the connection open is answered at once, not after `idleTimeout`.
    */
   readonly stream: (request: HostedChatRequest, options?: HostedStreamOptions) => Stream.Stream<HostedChunk, HostedChatError>
   /**
@@ -508,10 +510,12 @@ const streamOf = (
         // [DONE] ends the stream: the response is closed without waiting for the server to end it
         Stream.takeUntil(() => done)
       )
-    // a server that ignored `stream: true` answered with one completion: its parts, then the end
+    // a server that ignored `stream: true` answered with one completion: its parts, then the end. The
+    // answer is read as far as its JSON value goes: a server that keeps the connection open after it is
+    // not waited for (ending the stream lets go of the connection)
     const fromCompletion = <E>(answer: Stream.Stream<Uint8Array, E>) =>
       Stream.fromEffect(Effect.gen(function*() {
-        const text = yield* AnswerKind.boundedText(answer, maxEventBytes, "the hosted chat answer", "POST /v1/chat/completions")
+        const text = yield* AnswerKind.jsonText(answer, maxEventBytes, "the hosted chat answer", "POST /v1/chat/completions")
         const parsed = yield* decodeCompletionJson(text)
         const chunks = onChunk(completionAsChunk(parsed))
         done = true

@@ -19,9 +19,9 @@ import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import type { ServerResponse } from "node:http"
 import { ChatRuns, HostedChatError } from "../src/index.js"
-import { eventually, type HostileHttp, makeHostileHttp } from "./util/HostileHttp.js"
+import { cutAfter, dribble, eventually, type HostileHttp, makeHostileHttp, pour } from "./util/HostileHttp.js"
 
-const runsOn = (url: string, settings: { readonly restRetries?: number } = {}) =>
+const runsOn = (url: string, settings: { readonly restRetries?: number; readonly maxResponseBytes?: number } = {}) =>
   Effect.map(
     Layer.build(
       ChatRuns.layer.pipe(
@@ -285,6 +285,64 @@ describe("chat run events against a hostile server", () => {
         assert.instanceOf(second, HostedChatError.SogniHostedChatError, String(second))
         assert.deepStrictEqual([(second as HostedChatError.SogniHostedChatError).error, second.message], ["not_found", "no such run"])
       }))
+
+    it.scopedLive("a 200 JSON body in pieces over a connection that never ends: the error it says (or a decode error) at once, not at idleTimeout", () =>
+      Effect.gen(function*() {
+        const server = yield* makeHostileHttp
+        // each cut inside a string: after a `}`, and between an escaping backslash and its quote
+        const refusal = JSON.stringify({ status: "error", message: "run } \"run_1\" is not yours", errorCode: 4031 })
+        const notAnError = JSON.stringify({ run: { id: "run_1", note: "a } and a \"quote\"" } })
+        const answers = [
+          { contentType: "application/json", parts: cutAfter(refusal, "run }", "\\") },
+          { contentType: undefined, parts: cutAfter(notAnError, "a }", "\\") }
+        ]
+        for (const { parts } of answers) assert.strictEqual(parts.length, 3)
+        server.handle = (_req, res) => {
+          const { contentType, parts } = answers[streams(server).length - 1]!
+          res.writeHead(200, contentType === undefined ? {} : { "content-type": contentType })
+          dribble(res, parts)
+        }
+        const runs = yield* runsOn(server.url)
+        // an idle timeout far past the test's own, and reconnects to spare: only the body's end could have
+        // ended the wait before
+        const options = { idleTimeout: "1 hour", maxReconnects: 50 } as const
+        const first = yield* Effect.flip(Stream.runCollect(runs.events("run_1", options)))
+        assert.instanceOf(first, HostedChatError.SogniHostedChatError, String(first))
+        const e = first as HostedChatError.SogniHostedChatError
+        assert.deepStrictEqual([e.status, e.errorCode, e.message], [200, "4031", "run } \"run_1\" is not yours"])
+        const second = yield* Effect.flip(Stream.runCollect(runs.events("run_1", options)))
+        assert.instanceOf(second, SogniError.SogniDecodeError, String(second))
+        assert.include(second.message, "not an error body")
+        assert.strictEqual(streams(server).length, 2, "neither was resumed")
+        assert.isTrue(yield* eventually(() => streams(server).every((r) => r.closed)), "both connections were closed")
+      }), 20_000)
+
+    it.scopedLive("a 200 JSON body that never becomes whole stays bounded: resumed at idleTimeout then a typed Timeout; TooLarge past maxResponseBytes", () =>
+      Effect.gen(function*() {
+        const server = yield* makeHostileHttp
+        // a string never closed (the `}` and `]` are inside it), on a connection held open
+        server.handle = (_req, res) => {
+          res.writeHead(200, { "content-type": "application/json" })
+          dribble(res, ["{\"status\":\"error\",\"message\":\"cut } here", " ]"])
+        }
+        const runs = yield* runsOn(server.url)
+        const silent = yield* Effect.flip(Stream.runCollect(runs.events("run_1", { idleTimeout: "300 millis", maxReconnects: 1 })))
+        assert.instanceOf(silent, SogniError.SogniTransportError, String(silent))
+        assert.strictEqual((silent as SogniError.SogniTransportError).reason, "Timeout")
+        assert.strictEqual(streams(server).length, 2, "the first connection and one reconnect")
+        // an endless string inside JSON: cut at the bound, not resumed
+        server.handle = (_req, res) => {
+          res.writeHead(200, { "content-type": "application/json" })
+          res.write("{\"message\":\"")
+          pour(res, Buffer.from("}]".repeat(1024)), 4 * 1024 * 1024)
+        }
+        const bounded = yield* runsOn(server.url, { maxResponseBytes: 64 * 1024 })
+        const large = yield* Effect.flip(Stream.runCollect(bounded.events("run_1", { idleTimeout: "1 hour" })))
+        assert.instanceOf(large, SogniError.SogniDecodeError, String(large))
+        assert.strictEqual((large as SogniError.SogniDecodeError).reason, "TooLarge")
+        assert.strictEqual(streams(server).length, 3, "not resumed")
+        assert.isTrue(yield* eventually(() => streams(server).every((r) => r.closed)), "every connection was closed")
+      }), 20_000)
 
     it.scopedLive("a 200 HTML page (a proxy's maintenance page, served again on every reconnect): a typed decode error naming its content type, at once", () =>
       Effect.gen(function*() {

@@ -20,7 +20,7 @@ import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import type { ServerResponse } from "node:http"
 import { HostedChat, HostedChatError } from "../src/index.js"
-import { eventually, makeHostileHttp } from "./util/HostileHttp.js"
+import { cutAfter, dribble, eventually, makeHostileHttp } from "./util/HostileHttp.js"
 
 const API_KEY = "sk-live-hostile-chat-0123456789abcdef"
 const request = { model: "qwen3.6-35b-a3b-gguf-iq4xs", messages: [{ role: "user" as const, content: "hi" }] }
@@ -431,6 +431,30 @@ describe("hosted chat against a hostile server", () => {
         assert.strictEqual(server.requests.length, refusals.length * 2, "a POST is never repeated")
       }))
 
+    it.scopedLive("stream: an error body sent in pieces over a connection that never ends fails at once, not at idleTimeout", () =>
+      Effect.gen(function*() {
+        const server = yield* makeHostileHttp
+        // cut inside the message, after a `}` and between an escaping backslash and its quote
+        const text = JSON.stringify({ error: { message: "plan } required \"pro\"", type: "subscription_unavailable", code: "4078" } })
+        const parts = cutAfter(text, "plan }", "\\")
+        assert.strictEqual(parts.join(""), text)
+        assert.strictEqual(parts.length, 3)
+        for (const contentType of ["application/json", undefined]) {
+          server.handle = (_req, res) => {
+            res.writeHead(200, contentType === undefined ? {} : { "content-type": contentType })
+            dribble(res, parts)
+          }
+          const hosted = yield* hostedOn(server.url)
+          // an idle timeout far past the test's own: only the body's end could have ended the wait before
+          const error = yield* Effect.flip(Stream.runCollect(hosted.stream(request, { idleTimeout: "1 hour" })))
+          assert.instanceOf(error, HostedChatError.SogniHostedChatError, String(error))
+          const e = error as HostedChatError.SogniHostedChatError
+          assert.deepStrictEqual([e.status, e.error, e.errorCode, e.message], [200, "subscription_unavailable", "4078", "plan } required \"pro\""])
+          assert.isTrue(yield* eventually(() => server.requests.at(-1)!.closed), "the request's connection was closed")
+        }
+        assert.strictEqual(server.requests.length, 2, "a POST is never repeated")
+      }), 20_000)
+
     it.scopedLive("executeTool too: SogniHostedChatError, sent once", () =>
       Effect.gen(function*() {
         const { answer, hosted, server } = yield* answeringJson
@@ -537,6 +561,46 @@ describe("hosted chat against a hostile server", () => {
           // the body was read to its end: the connection may stay in the pool (keep-alive), so it is not checked
         }))
     }
+
+    it.scopedLive("one JSON completion in pieces over a connection that never ends: its chunks and Finish at once, the connection released", () =>
+      Effect.gen(function*() {
+        const server = yield* makeHostileHttp
+        // a `}` and an escaped quote in the text, the body cut right after each
+        const answer = { ...completion, choices: [{ ...completion.choices[0]!, message: { role: "assistant", content: "A {lighthouse} \"lit\"." } }] }
+        const parts = cutAfter(JSON.stringify(answer), "{lighthouse}", "\\")
+        assert.strictEqual(parts.length, 3)
+        server.handle = (_req, res) => {
+          res.writeHead(200, { "content-type": "application/json" })
+          dribble(res, parts)
+        }
+        const hosted = yield* hostedOn(server.url)
+        // an idle timeout far past the test's own: only the body's end could have ended the wait before
+        const chunks = Chunk.toReadonlyArray(yield* Stream.runCollect(hosted.stream(request, { idleTimeout: "1 hour" })))
+        assert.strictEqual(textOf(Chunk.unsafeFromArray(chunks)), "A {lighthouse} \"lit\".")
+        assert.strictEqual(chunks.filter((c) => c._tag === "SogniCreativeWorkflow").length, 2)
+        const finish = chunks.at(-1)!
+        assert.strictEqual(finish._tag, "Finish")
+        if (finish._tag === "Finish") assert.deepStrictEqual([finish.jobID, finish.finishReason], ["cmpl-1", "tool_calls"])
+        assert.isTrue(yield* eventually(() => server.requests[0]!.closed), "the request's connection was closed")
+        assert.strictEqual(server.requests.length, 1)
+      }), 20_000)
+
+    it.scopedLive("a JSON completion that never becomes whole on a connection held open: a typed Timeout at idleTimeout, the socket released", () =>
+      Effect.gen(function*() {
+        const server = yield* makeHostileHttp
+        // cut inside the content, after a `}`: the brackets seen so far do not close the value
+        const [head] = cutAfter(JSON.stringify({ ...completion, choices: [{ index: 0, message: { role: "assistant", content: "a {b} c" } }] }), "{b}")
+        server.handle = (_req, res) => {
+          res.writeHead(200, { "content-type": "application/json" })
+          dribble(res, [head!])
+        }
+        const hosted = yield* hostedOn(server.url)
+        const error = yield* Effect.flip(Stream.runCollect(hosted.stream(request, { idleTimeout: "300 millis" })))
+        assert.instanceOf(error, SogniError.SogniTransportError, String(error))
+        assert.strictEqual((error as SogniError.SogniTransportError).reason, "Timeout")
+        assert.isTrue(yield* eventually(() => server.requests[0]!.closed), "the request's connection was closed")
+        assert.strictEqual(server.requests.length, 1, "a POST is never repeated")
+      }), 20_000)
 
     it.scopedLive("one JSON completion without a content type, opened with a byte order mark: still the completion's chunks", () =>
       Effect.gen(function*() {

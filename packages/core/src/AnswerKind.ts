@@ -10,6 +10,10 @@
  * first byte); without one, the first byte past white space (and a byte order mark) does (`{` is JSON,
  * anything else events).
  *
+ * A JSON answer is decided as soon as its bytes hold one whole JSON value ({@link jsonText}), not when the
+ * body ends: a server that sends its error body and keeps the connection open (a proxy holding keep-alive,
+ * a server that never ends the response) is answered at once, not after an idle timeout and a reconnect.
+ *
  * @example
  * ```ts
  * import { Effect } from "effect"
@@ -32,6 +36,7 @@
  *
  * @since 0.2.0
  */
+import { JsonEnd } from "./internal/jsonEnd.js"
 import * as SogniError from "./SogniError.js"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -154,6 +159,46 @@ export function boundedText<E>(
   })
 }
 
+/**
+ * A JSON answer as UTF-8 text, read only as far as its value goes: reading stops at the read whose bytes
+ * make one whole JSON value (past white space and a byte order mark: an object or array at the bracket
+ * that closes it, brackets and escaped quotes inside strings not counted; a string at its closing quote;
+ * a number or literal at the first byte that cannot continue it), or at the end of the body. A server
+ * that never ends the response is not waited for. The text is everything read, bytes after the value in
+ * the same read too (so `{"a":1} x` still fails to parse). At most `maxBytes` are read, as
+ * {@link boundedText}: a body that never makes a whole value fails `TooLarge` there, or ends, or is left to
+ * the caller's idle timeout.
+ *
+ * @since 0.2.0
+ */
+export function jsonText<E>(
+  answer: Stream.Stream<Uint8Array, E>,
+  maxBytes: number,
+  what: string,
+  source: string
+): Effect.Effect<string, E | SogniError.SogniDecodeError> {
+  return Effect.suspend(() => {
+    const decoder = new TextDecoder()
+    const end = new JsonEnd()
+    let text = ""
+    let total = 0
+    return Stream.runForEachWhile(answer, (part) => {
+      total += part.byteLength
+      if (total > maxBytes) {
+        return Effect.fail(
+          new SogniError.SogniDecodeError({
+            reason: "TooLarge",
+            message: `${what} is larger than maxResponseBytes (${maxBytes} bytes)`,
+            source
+          })
+        )
+      }
+      text += decoder.decode(part, { stream: true })
+      return Effect.succeed(!end.push(part))
+    }).pipe(Effect.map(() => text + decoder.decode()))
+  })
+}
+
 /** A content type for an error message: quoted, at most 100 characters. @since 0.2.0 */
 export function quoted(contentType: string | undefined): string {
   return JSON.stringify(String(contentType).slice(0, 100))
@@ -162,7 +207,8 @@ export function quoted(contentType: string | undefined): string {
 /**
  * `bytes` (an event stream's answer, opened by the first read) as long as it is events. An answer that is
  * not fails at once, before anything is read as events (a resumable reader does not resume it): JSON is
- * read whole (at most `maxBytes`) and parsed, and `onJson` says which error it is (`undefined`: none of
+ * read as far as its value goes ({@link jsonText}, at most `maxBytes`: a server that keeps the connection
+ * open after it is not waited for) and parsed, and `onJson` says which error it is (`undefined`: none of
  * the caller's error shapes, a `SogniDecodeError`); any other content type is a `SogniDecodeError` naming
  * it. `contentType()` is the answer's content type, set by the caller's `onHeaders`.
  *
@@ -187,7 +233,7 @@ export function eventsOnly<E, E2>(
     if (answer.kind === "events") return answer.body
     const { source, what } = options
     if (answer.kind === "json") {
-      const text = yield* boundedText(answer.body, options.maxBytes, `the answer of ${source}`, source)
+      const text = yield* jsonText(answer.body, options.maxBytes, `the answer of ${source}`, source)
       let json: unknown
       try {
         json = JSON.parse(text)

@@ -10,8 +10,8 @@
  * inside it. One walk ({@link leaves}), three renderings:
  *
  * - {@link format}: `path: expected X, got Y` with short excerpts of primitive values;
- * - {@link formatPaths}: `path: Kind` with no values at all, for bodies that may hold secrets or echo a
- *   prompt;
+ * - {@link formatPaths}: `path: Kind` with no values of the data at all, for bodies that may hold secrets
+ *   or echo a prompt;
  * - {@link message}: the rule of one failure as effect's `ArrayFormatter` words it (a schema's `message`
  *   annotation when it has one), for errors that name a field and its rule.
  *
@@ -52,11 +52,23 @@ function clip(s: string, n: number): string {
 export interface Leaf {
   readonly path: ReadonlyArray<PropertyKey>
   readonly issue: ParseResult.Type | ParseResult.Missing | ParseResult.Unexpected | ParseResult.Forbidden
+  /**
+   * Set when this one failure stands for a union of literals the value matched none of (a field that must
+   * be one of 12 strings fails once, not 12 times): every literal of the union, in order. `issue` is then
+   * the first literal's failure.
+   */
+  readonly allowed?: ReadonlyArray<AST.LiteralValue> | undefined
+}
+
+/** A literal member's failure with no wording of its own: what a union of literals folds into one. */
+function isPlainLiteralFailure(issue: ParseResult.ParseIssue): issue is ParseResult.Type {
+  return issue._tag === "Type" && AST.isLiteral(issue.ast) && issue.message === undefined && annotated(issue) === undefined
 }
 
 /**
- * The first `limit` failures of an issue tree in document order, and how many there were in all. The
- * walk uses an explicit stack: its depth costs heap, never call stack.
+ * The first `limit` failures of an issue tree in document order, and how many there were in all. A union
+ * of literals the value matched none of is one failure (its {@link Leaf.allowed} lists them), not one
+ * per literal. The walk uses an explicit stack: its depth costs heap, never call stack.
  *
  * @since 0.2.0
  */
@@ -66,11 +78,15 @@ export function leaves(
 ): { readonly leaves: ReadonlyArray<Leaf>; readonly total: number } {
   const found: Array<Leaf> = []
   let total = 0
-  const stack: Array<{ readonly issue: ParseResult.ParseIssue; readonly path: ReadonlyArray<PropertyKey> }> = [
-    { issue: root, path: [] }
-  ]
+  // an issue still to walk; one with `allowed` is a folded union of literals, a leaf already
+  const stack: Array<{
+    readonly issue: ParseResult.ParseIssue
+    readonly path: ReadonlyArray<PropertyKey>
+    readonly allowed?: ReadonlyArray<AST.LiteralValue>
+  }> = [{ issue: root, path: [] }]
   while (stack.length > 0) {
-    const { issue, path } = stack.pop()!
+    const next = stack.pop()!
+    const { issue, path } = next
     switch (issue._tag) {
       case "Pointer":
         stack.push({ issue: issue.issue, path: [...path, ...(Array.isArray(issue.path) ? issue.path : [issue.path as PropertyKey])] })
@@ -83,15 +99,30 @@ export function leaves(
         const children = Array.isArray(issue.issues)
           ? (issue.issues as ReadonlyArray<ParseResult.ParseIssue>)
           : [issue.issues as ParseResult.ParseIssue]
-        for (let i = children.length - 1; i >= 0; i--) stack.push({ issue: children[i]!, path })
+        // a union's literals the value matched none of: one failure naming them all, in the first one's place
+        const literals = AST.isUnion(issue.ast) ? children.filter(isPlainLiteralFailure) : []
+        for (let i = children.length - 1; i >= 0; i--) {
+          const child = children[i]!
+          if (literals.length < 2 || !literals.includes(child as ParseResult.Type)) stack.push({ issue: child, path })
+          else if (child === literals[0]) stack.push({ issue: child, path, allowed: literals.map((l) => (l.ast as AST.Literal).literal) })
+        }
         break
       }
       default:
         total++
-        if (found.length < limit) found.push({ path, issue })
+        if (found.length < limit) found.push(next as Leaf)
     }
   }
   return { leaves: found, total }
+}
+
+/** How many allowed values a message lists before it says how many there are in all. */
+const maxAllowed = 10
+
+/** A union's literals for a message: `"a", "b", "c"`, the first ten, then `… (12 in all)`. */
+function allowedText(allowed: ReadonlyArray<AST.LiteralValue>): string {
+  return allowed.slice(0, maxAllowed).map((v) => typeof v === "string" ? clip(JSON.stringify(v), maxExcerpt) : String(v)).join(", ") +
+    (allowed.length > maxAllowed ? `, … (${allowed.length} in all)` : "")
 }
 
 /**
@@ -145,42 +176,43 @@ function more(shown: number, total: number): string {
 /**
  * `path: expected X, got Y` for the first few failures, joined by `; `, then how many more there were.
  * Primitive values appear as short excerpts, containers only by kind and size; a failure its schema words
- * (a `message` annotation, a transformation's own message) reads `path: <that message>`.
+ * (a `message` annotation, a transformation's own message) reads `path: <that message>`; a union of
+ * literals the value matched none of reads `path: expected one of "a", "b", got …` (the first ten, then
+ * how many in all).
  *
  * @since 0.2.0
  */
 export function format(root: ParseResult.ParseIssue): string {
   const { leaves: shown, total } = leaves(root)
-  const parts = shown.map(({ issue, path }) => {
+  const parts = shown.map(({ allowed, issue, path }) => {
     const at = formatPath(path)
-    switch (issue._tag) {
-      case "Missing":
-        return `${at}: is missing`
-      case "Unexpected":
-        return `${at}: is unexpected`
-      case "Forbidden":
-        return `${at}: is forbidden`
-      case "Type": {
-        // the schema's own wording first, as effect's formatters put it (a refinement's `message`)
-        const worded = annotated(issue) ?? issue.message
-        return worded !== undefined
-          ? `${at}: ${clip(worded, maxMessage)}`
-          : `${at}: expected ${expectedText(issue.ast)}, got ${describeValue(issue.actual)}`
-      }
-    }
+    // Missing, Unexpected, Forbidden: `is missing`, …
+    if (issue._tag !== "Type") return `${at}: is ${issue._tag.toLowerCase()}`
+    // the schema's own wording first, as effect's formatters put it (a refinement's `message`); a folded
+    // union of literals has none
+    const worded = annotated(issue) ?? issue.message
+    return worded !== undefined
+      ? `${at}: ${clip(worded, maxMessage)}`
+      : `${at}: expected ${allowed !== undefined ? `one of ${allowedText(allowed)}` : expectedText(issue.ast)}, got ${
+        describeValue(issue.actual)
+      }`
   })
   return parts.join("; ") + more(shown.length, total)
 }
 
 /**
  * `path: Kind` (`Type`, `Missing`, `Unexpected`, `Forbidden`) for the first few failures, joined by `; `,
- * then how many more there were: no value appears at all.
+ * then how many more there were: no value of the data appears at all. A union of literals the value
+ * matched none of is one entry naming what the schema allows (`kind: Type (one of "a", "b", …)`: the
+ * schema's values, never the data's).
  *
  * @since 0.2.0
  */
 export function formatPaths(root: ParseResult.ParseIssue): string {
   const { leaves: shown, total } = leaves(root)
-  return shown.map(({ issue, path }) => `${formatPath(path)}: ${issue._tag}`).join("; ") + more(shown.length, total)
+  return shown.map(({ allowed, issue, path }) =>
+    `${formatPath(path)}: ${issue._tag}${allowed !== undefined ? ` (one of ${allowedText(allowed)})` : ""}`
+  ).join("; ") + more(shown.length, total)
 }
 
 /**

@@ -86,6 +86,62 @@ describe("ParseIssues renderings", () => {
     }
   })
 
+  describe("a union of literals the value matched none of is one failure naming the allowed values", () => {
+    const letters = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"] as const
+    const Kinded = Schema.Struct({ kind: Schema.Literal(...letters), n: Schema.Number })
+
+    it("formatPaths and format: one entry, the first ten values then how many in all; the next field still listed", () => {
+      const issue = issueOf(Kinded, { kind: "secret-z", n: "x" })
+      const allowed = "\"a\", \"b\", \"c\", \"d\", \"e\", \"f\", \"g\", \"h\", \"i\", \"j\", … (12 in all)"
+      assert.strictEqual(ParseIssues.formatPaths(issue), `kind: Type (one of ${allowed}); n: Type`)
+      assert.strictEqual(
+        ParseIssues.format(issue),
+        `kind: expected one of ${allowed}, got a string ("secret-z"); n: expected number, got a string ("x")`
+      )
+      assert.notInclude(ParseIssues.formatPaths(issue), "secret")
+      const { leaves, total } = ParseIssues.leaves(issue)
+      assert.strictEqual(total, 2)
+      assert.deepStrictEqual(leaves[0]!.allowed, letters)
+      assert.deepStrictEqual(leaves[0]!.path, ["kind"])
+      // the rule of the first failure is worded as before (effect's ArrayFormatter: the first literal)
+      assert.strictEqual(ParseIssues.message(leaves[0]!.issue), "Expected \"a\", actual \"secret-z\"")
+    })
+
+    it("a short union lists every value; numbers, booleans, null and long strings (cut) are told apart", () => {
+      assert.strictEqual(ParseIssues.formatPaths(issueOf(Schema.Literal("low", "high"), "mid")), "(root): Type (one of \"low\", \"high\")")
+      const long = "v".repeat(100)
+      assert.strictEqual(
+        ParseIssues.formatPaths(issueOf(Schema.Literal(1, true, null, long), "x")),
+        `(root): Type (one of 1, true, null, "${"v".repeat(59)}…)`
+      )
+    })
+
+    it("a union mixing literals with other members: its literals fold in the first one's place, the rest stay", () => {
+      const Mixed = Schema.Union(Schema.Struct({ t: Schema.Literal("x") }), Schema.Literal("a"), Schema.Number, Schema.Literal("b"))
+      assert.strictEqual(
+        ParseIssues.format(issueOf(Mixed, "z")),
+        "(root): expected { readonly t: \"x\" }, got a string (\"z\"); (root): expected one of \"a\", \"b\", got a string (\"z\"); (root): expected number, got a string (\"z\")"
+      )
+      // a literal union nested in a union is a member of its own (effect keeps it nested): folded on its own
+      const Nested = Schema.Union(Schema.Literal("a", "b"), Schema.Number)
+      assert.strictEqual(ParseIssues.formatPaths(issueOf(Nested, "z")), "(root): Type (one of \"a\", \"b\"); (root): Type")
+    })
+
+    it("each element of an array fails once: the count is of fields, not of literals", () => {
+      const issue = issueOf(Schema.Array(Kinded.fields.kind), Array.from({ length: 20 }, () => "z"))
+      assert.match(ParseIssues.formatPaths(issue), /^0: Type \(one of "a", .*\); 1: Type .*; 7: Type \(one of .*\); and 12 more$/)
+      assert.strictEqual(ParseIssues.leaves(issue).total, 20)
+    })
+
+    it("a literal with wording of its own is not folded: its message is kept", () => {
+      const Worded = Schema.Union(
+        Schema.Literal("a").annotations({ message: () => "must be a" }),
+        Schema.Literal("b")
+      )
+      assert.strictEqual(ParseIssues.format(issueOf(Worded, "z")), "(root): must be a; (root): expected \"b\", got a string (\"z\")")
+    })
+  })
+
   it("message: a schema's own wording first, effect's wording for primitives, missing keys as effect words them", () => {
     const Rated = Schema.Struct({
       rate: Schema.Number.pipe(Schema.filter((n) => n <= 10, { message: (i) => `must be at most 10, got ${String(i.actual)}` })),

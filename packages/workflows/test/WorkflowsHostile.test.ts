@@ -16,7 +16,7 @@ import * as LogLevel from "effect/LogLevel"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import type { ServerResponse } from "node:http"
-import { eventually, type HostileHttp, makeHostileHttp } from "../../chat/test/util/HostileHttp.js"
+import { cutAfter, dribble, eventually, type HostileHttp, makeHostileHttp } from "../../chat/test/util/HostileHttp.js"
 import * as Workflows from "../src/Workflows.js"
 
 const API_KEY = "sk-live-hostile-workflows-0123456789"
@@ -256,6 +256,37 @@ describe("Workflows against a hostile server", () => {
         assert.deepStrictEqual([e.status, e.errorCode, e.message, e.operation], [200, 4031, "workflow wf_1 is not yours", "GET /v1/creative-agent/workflows/:id/events/stream"])
         assert.strictEqual(server.requests.length, 1, "not retried, no record read")
       }))
+
+    it.scopedLive("a JSON body in pieces over a connection that never ends: the error it says (or a decode error) at once, not at idleTimeout", () =>
+      Effect.gen(function*() {
+        const server = yield* makeHostileHttp
+        // each cut inside a string: after a `}`, and between an escaping backslash and its quote
+        const refusal = JSON.stringify({ status: "error", message: "workflow } \"wf_1\" is not yours", errorCode: 4031 })
+        const notAnError = JSON.stringify({ workflow: { id: "wf_1", note: "a } and a \"quote\"" } })
+        const answers = [
+          { contentType: "application/json", parts: cutAfter(refusal, "workflow }", "\\") },
+          { contentType: undefined, parts: cutAfter(notAnError, "a }", "\\") }
+        ]
+        for (const { parts } of answers) assert.strictEqual(parts.length, 3)
+        server.handle = (req, res) => {
+          if (!req.path.endsWith("/events/stream")) return runningRecord(res)
+          const { contentType, parts } = answers[streams(server).length - 1]!
+          res.writeHead(200, contentType === undefined ? {} : { "content-type": contentType })
+          dribble(res, parts)
+        }
+        // an idle timeout far past the test's own, and reconnects to spare: only the body's end could have
+        // ended the wait before
+        const workflows = yield* workflowsOn(server.url, { idleTimeout: "1 hour", maxReconnects: 50 })
+        const first = yield* Effect.flip(Stream.runCollect(workflows.streamEvents("wf_1")))
+        assert.strictEqual(first._tag, "WorkflowApiError", String(first))
+        const e = first as Extract<typeof first, { _tag: "WorkflowApiError" }>
+        assert.deepStrictEqual([e.status, e.errorCode, e.message], [200, 4031, "workflow } \"wf_1\" is not yours"])
+        const second = yield* Effect.flip(Stream.runCollect(workflows.streamEvents("wf_1")))
+        assert.strictEqual(second._tag, "SogniDecodeError", String(second))
+        assert.include(second.message, "not an error body")
+        assert.strictEqual(server.requests.length, 2, "neither was resumed, no record read")
+        assert.isTrue(yield* eventually(() => streams(server).every((r) => r.closed)), "both connections were closed")
+      }), 20_000)
 
     it.scopedLive("an HTML page served again on every reconnect (a proxy's maintenance page): SogniDecodeError naming its content type, at once", () =>
       Effect.gen(function*() {

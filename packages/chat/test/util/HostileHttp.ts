@@ -1,9 +1,10 @@
 /**
  * A scripted HTTP server on 127.0.0.1:0 for tests that need a server the emulator will not be: one that
  * sends garbage between good events, goes silent mid-stream, keeps a finished stream open, cuts the
- * connection, pours thousands of events in one write, or answers errors with HTML. Every request goes to
- * a replaceable `handle`; the server records each request (method, path, headers, body) and when its
- * connection closed, so a test can check that the client let go of the socket.
+ * connection, pours thousands of events in one write, answers errors with HTML, or sends a JSON body and
+ * never ends the response. Every request goes to a replaceable `handle`; the server records each request
+ * (method, path, headers, body) and when its connection closed, so a test can check that the client let go
+ * of the socket.
  */
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
@@ -39,6 +40,36 @@ export const pour = (res: ServerResponse, chunk: Buffer, cap: number) => {
     if (!res.destroyed) res.end()
   }
   more()
+}
+
+/**
+ * Writes `parts` one at a time (each after the one before went out, `gapMs` apart, so that each arrives in
+ * a read of its own) and never ends the response: a server, or a proxy holding keep-alive, that keeps the
+ * connection open after its body.
+ */
+export const dribble = (res: ServerResponse, parts: ReadonlyArray<string>, gapMs = 20) => {
+  const next = (i: number) => {
+    if (i < parts.length && !res.destroyed) res.write(parts[i], () => setTimeout(() => next(i + 1), gapMs))
+  }
+  next(0)
+}
+
+/**
+ * `text` cut right after the first occurrence of each of `after`, in order (each searched for past the cut
+ * before): `cutAfter(json, "}", "\\")` cuts after a `}` inside a string and between an escaping backslash
+ * and the quote it escapes.
+ */
+export const cutAfter = (text: string, ...after: ReadonlyArray<string>): Array<string> => {
+  const parts: Array<string> = []
+  let from = 0
+  for (const marker of after) {
+    const at = text.indexOf(marker, from)
+    if (at < 0) throw new Error(`cutAfter: ${JSON.stringify(marker)} is not in the text past ${from}`)
+    parts.push(text.slice(from, at + marker.length))
+    from = at + marker.length
+  }
+  parts.push(text.slice(from))
+  return parts
 }
 
 export const makeHostileHttp: Effect.Effect<HostileHttp, never, Scope.Scope> = Effect.acquireRelease(
