@@ -70,7 +70,10 @@ export function errorData(error: number | string | undefined, message: string | 
 export interface JobResult {
   readonly jobIndex: number
   readonly imgID: string
-  /** Download URL: hosted by a vendor, or signed by the REST host (short-lived). None when withheld. */
+  /**
+   * Download URL: hosted by a vendor, or signed by the REST host (short-lived). None when withheld, or when
+   * the REST host failed to mint it as the result arrived (`Results.url` mints it again).
+   */
   readonly url: string | undefined
   /** When a signed URL stops working, if known. */
   readonly urlExpiresAt: number | undefined

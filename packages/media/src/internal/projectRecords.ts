@@ -362,7 +362,8 @@ export const resolveMissing = (
 
 /**
  * Download URLs of a finished snapshot project's completed, unfiltered jobs, in job order: a vendor
- * job's own URL, otherwise one minted for (project, `imgID`) on the REST host.
+ * job's own URL, otherwise one minted for (project, `imgID`) on the REST host (the request of
+ * `internal/downloadUrls.ts`, shared with the live mint and `Results.url`).
  *
  * @since 0.1.0
  */
