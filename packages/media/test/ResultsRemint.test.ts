@@ -62,6 +62,22 @@ describe("Results.url mints a result's URL again", () => {
         assert.deepStrictEqual(yield* fs.readFile(`${dir}/kite.png`), expected)
       }))
 
+    it.scoped("audio (wav) is minted again on /v1/media/downloadUrl in its own format", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const { projects, results } = yield* connect(emulator)
+        const waltz = { type: "audio", modelId: "ace_step_1.5_turbo", positivePrompt: "a waltz", duration: 10, outputFormat: "wav", seed: 3 } as const
+        const [reference] = yield* projects.run(waltz)
+        const expected = yield* results.download(reference!)
+        assert.strictEqual(new TextDecoder().decode(expected.slice(0, 4)), "RIFF", "a WAV file")
+
+        yield* emulator.control.failRest({ count: 50, status: 503, pathPrefix: "/v1/media/downloadUrl", retryAfterSeconds: 0 })
+        const [result] = yield* projects.run(waltz).pipe(Effect.ensuring(emulator.control.clearFaults))
+        assert.isUndefined(result!.url)
+        assert.strictEqual(result!.kind, "audio")
+        assert.deepStrictEqual(yield* results.download(result!), expected)
+      }))
+
     it.scoped("a URL past urlExpiresAt is minted again; one not past it is used as it is", () =>
       Effect.gen(function*() {
         const emulator = yield* Emulator.Emulator
