@@ -95,7 +95,7 @@ export interface JobResult {
 }
 
 /**
- * The media kind of a project (the same union as `Projects.MediaKind`).
+ * The media kind of a project (also `Projects.MediaKind`).
  *
  * @since 0.1.0
  */

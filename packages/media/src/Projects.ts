@@ -81,7 +81,7 @@ export interface UploadSpec {
 }
 
 /** @since 0.1.0 */
-export type MediaKind = "image" | "video" | "audio" | "model"
+export type MediaKind = ProjectState.MediaKind
 
 /**
  * A validated request ready to go: the `jobRequest` payload and what the project needs to know about it.
