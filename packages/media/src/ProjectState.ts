@@ -70,7 +70,10 @@ export function errorData(error: number | string | undefined, message: string | 
 export interface JobResult {
   readonly jobIndex: number
   readonly imgID: string
-  /** Download URL: hosted by a vendor, or signed by the REST host (short-lived). None when withheld. */
+  /**
+   * Download URL: hosted by a vendor, or signed by the REST host (short-lived). None when withheld, or when
+   * the REST host failed to mint it as the result arrived (`Results.url` mints it again).
+   */
   readonly url: string | undefined
   /** When a signed URL stops working, if known. */
   readonly urlExpiresAt: number | undefined
@@ -81,7 +84,22 @@ export interface JobResult {
   /** A safety signal fired but the media was delivered (filter off). */
   readonly nsfwDetected: boolean
   readonly workerName: string | undefined
+  /**
+   * The project the result belongs to: with {@link JobResult.kind} what `Results.url` needs to mint the
+   * URL again (the mint failed as the result arrived, or the signed URL expired). Set on every result the
+   * machine builds; a result made by hand without it can only use its `url`.
+   */
+  readonly projectId?: string | undefined
+  /** The project's media kind: an image is minted by `/v1/image/downloadUrl`, other media by `/v1/media/downloadUrl`. */
+  readonly kind?: MediaKind | undefined
 }
+
+/**
+ * The media kind of a project (also `Projects.MediaKind`).
+ *
+ * @since 0.1.0
+ */
+export type MediaKind = "image" | "video" | "audio" | "model"
 
 // ---------------------------------------------------------------------------------------------
 // State
@@ -131,6 +149,8 @@ export interface ProjectState {
   readonly numberOfMedia: number
   readonly stepsHint: number
   readonly disableSafety: boolean
+  /** The media kind (`image` unless `initial` was told otherwise): results carry it for minting. */
+  readonly kind: MediaKind
   readonly status: ProjectStatus
   readonly jobs: ReadonlyArray<Job>
   readonly queuePosition: number | undefined
@@ -157,12 +177,14 @@ export function initial(options: {
   readonly numberOfMedia: number
   readonly steps?: number | undefined
   readonly disableSafety?: boolean | undefined
+  readonly kind?: MediaKind | undefined
 }): ProjectState {
   return {
     id: options.id,
     numberOfMedia: Math.max(1, Math.floor(options.numberOfMedia)),
     stepsHint: options.steps ?? 0,
     disableSafety: options.disableSafety ?? false,
+    kind: options.kind ?? "image",
     status: "pending",
     jobs: [],
     queuePosition: undefined,
@@ -753,7 +775,9 @@ function applyServer(b: Builder, event: Protocol.ServerEvent, now: number): void
         outputFormat: p.outputFormat,
         nsfwWithheld: isWithheld,
         nsfwDetected: p.nsfwDetected === true,
-        workerName: job.workerName
+        workerName: job.workerName,
+        projectId: s.id,
+        kind: s.kind
       }
       const minting = !isWithheld && hosted === undefined
       const stepCount = job.stepCount

@@ -61,6 +61,7 @@ import * as Models from "./Models.js"
 import type * as Params from "./Params.js"
 import * as ProjectState from "./ProjectState.js"
 import * as SavedUploads from "./SavedUploads.js"
+import * as DownloadUrls from "./internal/downloadUrls.js"
 import { decodePlainImage } from "./internal/plainImage.js"
 import * as ProjectActor from "./internal/projectActor.js"
 import * as ProjectSpan from "./internal/projectSpan.js"
@@ -80,7 +81,7 @@ export interface UploadSpec {
 }
 
 /** @since 0.1.0 */
-export type MediaKind = "image" | "video" | "audio" | "model"
+export type MediaKind = ProjectState.MediaKind
 
 /**
  * A validated request ready to go: the `jobRequest` payload and what the project needs to know about it.
@@ -288,20 +289,6 @@ export class Projects extends Context.Tag("@effect-sogni/media/Projects")<Projec
 // ---------------------------------------------------------------------------------------------
 // Implementation
 // ---------------------------------------------------------------------------------------------
-
-function contentTypeFor(kind: MediaKind, outputFormat: string | undefined): string | undefined {
-  const f = outputFormat?.toLowerCase()
-  switch (kind) {
-    case "image":
-      return f === "png" ? "image/png" : f === "jpg" || f === "jpeg" ? "image/jpeg" : f === "webp" ? "image/webp" : undefined
-    case "audio":
-      return f === "flac" ? "audio/flac" : f === "wav" ? "audio/wav" : "audio/mpeg"
-    case "model":
-      return "model/gltf-binary"
-    case "video":
-      return undefined
-  }
-}
 
 /**
  * The spans opened for every project (`Projects.prepare`, `Projects.submit`) are opened by
@@ -513,12 +500,9 @@ export function make(options: ProjectsOptions = {}) {
 
     const lean = yield* LeanRest.make
     const mint: ProjectActor.ActorDeps["mintUrl"] = (kind, projectId, imgID, outputFormat, type, done) => {
-      const contentType = contentTypeFor(type === "preview" ? "image" : kind, outputFormat)
-      const imagePath = kind === "image" || type === "preview"
-      const query = imagePath
-        ? { jobId: projectId, imageId: imgID, type, contentType }
-        : { jobId: projectId, id: imgID, type, contentType }
-      lean.get(imagePath ? "/v1/image/downloadUrl" : "/v1/media/downloadUrl", query, decodeDownloadUrl, done)
+      const contentType = DownloadUrls.contentTypeFor(type === "preview" ? "image" : kind, outputFormat)
+      const { path, query } = DownloadUrls.downloadUrlRequest(kind, projectId, imgID, type, contentType)
+      lean.get(path, query, decodeDownloadUrl, done)
     }
 
     const library = options.savedUploads === true ? yield* SavedUploads.fromRest(rest) : undefined

@@ -50,6 +50,7 @@ import * as Stream from "effect/Stream"
 import { SogniProjectError } from "../MediaError.js"
 import type { ListenOptions, MediaKind, Prepared, Project, ProjectListener, UploadSpec } from "../Projects.js"
 import * as ProjectState from "../ProjectState.js"
+import * as DownloadUrls from "./downloadUrls.js"
 import { EventBuffer, overflowPass } from "./eventBuffer.js"
 
 /**
@@ -192,8 +193,7 @@ export interface Adopted {
 
 /** The media kind of a recovered project, from its model type (images unless it says otherwise). */
 function kindOfRecovered(project: Protocol.RecoveredProject): MediaKind {
-  const type = typeof project.modelType === "string" ? project.modelType : project.model?.type
-  return type === "video" ? "video" : type === "audio" || type === "music" ? "audio" : type === "model" ? "model" : "image"
+  return DownloadUrls.kindOfModelType(typeof project.modelType === "string" ? project.modelType : project.model?.type)
 }
 
 /**
@@ -392,7 +392,8 @@ class Actor implements ProjectActor {
       id,
       numberOfMedia: prepared.numberOfMedia,
       steps: prepared.steps,
-      disableSafety: prepared.disableSafety
+      disableSafety: prepared.disableSafety,
+      kind: prepared.kind
     })
     const created = this.now()
     this.createdAt = created

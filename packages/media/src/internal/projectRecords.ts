@@ -18,6 +18,7 @@ import * as Either from "effect/Either"
 import * as ParseIssues from "@effect-sogni/core/ParseIssues"
 import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import * as DownloadUrls from "./downloadUrls.js"
 import { isLlm } from "./llmProject.js"
 
 const open = { key: Schema.String, value: Schema.Unknown } as const
@@ -361,7 +362,8 @@ export const resolveMissing = (
 
 /**
  * Download URLs of a finished snapshot project's completed, unfiltered jobs, in job order: a vendor
- * job's own URL, otherwise one minted for (project, `imgID`) on the REST host.
+ * job's own URL, otherwise one minted for (project, `imgID`) on the REST host (the request of
+ * `internal/downloadUrls.ts`, shared with the live mint and `Results.url`).
  *
  * @since 0.1.0
  */
@@ -370,18 +372,15 @@ export const resultUrls = (
 ): Effect.Effect<ReadonlyArray<string>, SogniRest.RestError, SogniRest.SogniRest> =>
   Effect.gen(function*() {
     const rest = yield* SogniRest.SogniRest
-    const modelType = typeof project.modelType === "string" ? project.modelType : project.model?.type
-    const media = modelType === "video" || modelType === "audio" || modelType === "music"
+    const kind = DownloadUrls.kindOfModelType(typeof project.modelType === "string" ? project.modelType : project.model?.type)
     const jobs = (project.completedWorkerJobs ?? []).filter((j) =>
       j.status === "jobCompleted" && j.triggeredNSFWFilter !== true && j.reason !== "artistCanceled"
     )
     return yield* Effect.forEach(jobs, (job) => {
       if (typeof job.resultUrl === "string" && job.resultUrl.length > 0) return Effect.succeed(job.resultUrl)
       const imgID = job.imgID ?? job.id ?? ""
-      const query = media
-        ? { jobId: project.id, id: imgID, type: "complete" }
-        : { jobId: project.id, imageId: imgID, type: "complete" }
-      return rest.get("rest", media ? "/v1/media/downloadUrl" : "/v1/image/downloadUrl", Protocol.DownloadUrl, { query })
-        .pipe(Effect.map((r) => r.downloadUrl))
+      // no contentType: the server's default format of the project
+      const { path, query } = DownloadUrls.downloadUrlRequest(kind, project.id, imgID, "complete", undefined)
+      return rest.get("rest", path, Protocol.DownloadUrl, { query }).pipe(Effect.map((r) => r.downloadUrl))
     })
   }).pipe(Effect.withSpan("ProjectSync.resultUrls", { attributes: { projectId: project.id } }))

@@ -19,8 +19,8 @@ import * as NodeFile from "./nodeFile.js"
 /** What the streaming side uses of the `Results` service being built. */
 export interface FilesContext {
   readonly client: HttpClient.HttpClient
-  readonly urlOf: (result: ProjectState.JobResult) => Effect.Effect<string, SogniError.SogniInvalidRequest>
-  readonly expired: (result: ProjectState.JobResult) => Effect.Effect<void>
+  /** `Results.url`: the result's URL, minted again when it has none or it expired. */
+  readonly url: (result: ProjectState.JobResult) => Effect.Effect<string, SogniError.SogniError>
 }
 
 /** The URL without query and fragment: signed result URLs carry their signature in the query. */
@@ -50,10 +50,12 @@ const httpFailure = (what: string, url: string, e: HttpClientError.HttpClientErr
 
 /** `Results.stream`: the file as it arrives. */
 export const stream = (ctx: FilesContext, result: ProjectState.JobResult): Stream.Stream<Uint8Array, SogniError.SogniError> =>
+  Stream.unwrap(Effect.map(ctx.url(result), (url) => streamFrom(ctx, result, url)))
+
+/** The file at `url` (the result's usable URL) as it arrives. */
+const streamFrom = (ctx: FilesContext, result: ProjectState.JobResult, url: string): Stream.Stream<Uint8Array, SogniError.SogniError> =>
   Stream.unwrapScoped(
     Effect.gen(function*() {
-      const url = yield* ctx.urlOf(result)
-      yield* ctx.expired(result)
       const response = yield* ctx.client.execute(HttpClientRequest.get(url)).pipe(
         Effect.mapError((e) => httpFailure(`download of job ${result.imgID} failed`, url, e))
       )
@@ -77,18 +79,18 @@ export const stream = (ctx: FilesContext, result: ProjectState.JobResult): Strea
 /** `Results.save`: streams the file to `path`; the byte count. */
 export const save = (ctx: FilesContext, result: ProjectState.JobResult, path: string): Effect.Effect<number, SogniError.SogniError> =>
   Effect.gen(function*() {
-    // check the URL before touching the disk: a withheld result creates no empty file
-    yield* ctx.urlOf(result)
+    // the URL before touching the disk: a withheld result creates no empty file
+    const url = yield* ctx.url(result)
     const provided = yield* Effect.serviceOption(FileSystem.FileSystem)
     if (Option.isNone(provided)) {
-      return yield* NodeFile.writeStream(path, stream(ctx, result), (message, cause) => transport(message, cause))
+      return yield* NodeFile.writeStream(path, streamFrom(ctx, result, url), (message, cause) => transport(message, cause))
     }
     const fs = provided.value
     const parent = NodeFile.parentOf(path)
     let written = 0
     yield* (parent === undefined ? Effect.void : fs.makeDirectory(parent, { recursive: true })).pipe(
       Effect.zipRight(
-        stream(ctx, result).pipe(
+        streamFrom(ctx, result, url).pipe(
           Stream.tap((chunk) => Effect.sync(() => (written += chunk.length))),
           Stream.run(fs.sink(path))
         )
