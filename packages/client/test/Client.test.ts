@@ -161,6 +161,43 @@ describe("client", () => {
     }
   })
 
+  it("a project failed by its jobs reads the server's project-level error afterwards, as the official client", async () => {
+    const seen: Record<string, unknown> = {}
+    for (const [label, make] of [
+      ["official", (c: Record<string, unknown>) => OfficialClient.createInstance(c as never)],
+      ["adapter", (c: Record<string, unknown>) => SogniClient.createInstance(c as never)]
+    ] as const) {
+      const sogni = await make({ appId: `client-all-failed-${label}`, logLevel: "silent", network: "fast", ...endpoints(emulator) })
+      const projectErrors: Array<string> = []
+      sogni.projects.on("project", (e: { type: string; error?: { message: string } }) => {
+        if (e.type === "error") projectErrors.push(e.error!.message)
+      })
+      try {
+        await sogni.projects.waitForModels()
+        for (const numberOfMedia of [1, 2]) {
+          const project = await sogni.projects.create({
+            type: "image",
+            modelId: "flux1-schnell-fp8",
+            positivePrompt: "a lighthouse [[fail]]",
+            steps: 4,
+            numberOfMedia,
+            tokenType: "spark"
+          } as never)
+          const failed = new Promise<{ message: string }>((resolve) => project.on("failed", (e: { message: string }) => resolve(e)))
+          const rejected = await project.waitForCompletion().then(() => undefined, (e: { message: string }) => e.message)
+          const onFailed = await failed
+          // the server's project-level jobError follows the last job's
+          await until(() => project.error?.message !== onFailed.message && projectErrors.length > 0, `${label}: the project-level error`)
+          seen[`${label} ${numberOfMedia}`] = { failed: onFailed.message, rejected, error: project.error?.message, projectErrors: projectErrors.splice(0) }
+        }
+      } finally {
+        await sogni.dispose()
+      }
+    }
+    assert.strictEqual((seen["official 1"] as { error: string }).error, "Every job of this project failed.")
+    for (const n of [1, 2]) assert.deepStrictEqual(seen[`adapter ${n}`], seen[`official ${n}`], `numberOfMedia ${n}`)
+  })
+
   it("a failed read of the e-mail or the subscription is logged and leaves the account as it was (no unhandled rejection)", async () => {
     const rejections: Array<unknown> = []
     const onRejection = (reason: unknown) => rejections.push(reason)

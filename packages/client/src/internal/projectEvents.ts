@@ -116,10 +116,15 @@ export const apply = (project: Project, event: ProjectState.ProjectEvent, state:
       project._settleFrom(state)
       const held = failingJobErrors.get(project)
       failingJobErrors.delete(project)
-      if (held !== undefined) for (const payload of held) context.emitJob(payload)
-      // then the project's own "error", also when every job failed with that same error: the server
-      // follows the last job's failure with a project-level one, which the official client reports
-      context.emitProject({ type: "error", projectId, error: errorDataOf(event.error) })
+      if (held !== undefined) {
+        for (const payload of held) context.emitJob(payload)
+        // failed by its jobs: the project's own "error" is the server's project-level one that follows
+        // the last job's failure ("Every job of this project failed."), as the official client reports
+        // it, emitted when it comes (`Project._serverError`)
+        project._awaitServerError()
+      } else {
+        context.emitProject({ type: "error", projectId, error: errorDataOf(event.error) })
+      }
       break
     }
     case "Canceled":
