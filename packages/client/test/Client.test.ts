@@ -198,6 +198,43 @@ describe("client", () => {
     for (const n of [1, 2]) assert.deepStrictEqual(seen[`adapter ${n}`], seen[`official ${n}`], `numberOfMedia ${n}`)
   })
 
+  it("estimateCost and getModelOptions refuse a model the catalog lacks as the official client: an Error 'Model … not supported'", async () => {
+    const seen: Record<string, unknown> = {}
+    for (const [label, make] of [
+      ["official", (c: Record<string, unknown>) => OfficialClient.createInstance(c as never)],
+      ["adapter", (c: Record<string, unknown>) => SogniClient.createInstance(c as never)]
+    ] as const) {
+      const sogni = await make({ appId: `client-unknown-model-${label}`, logLevel: "silent", network: "fast", ...endpoints(emulator) })
+      try {
+        await sogni.projects.waitForModels()
+        const outcome = (p: Promise<unknown>) => p.then(() => "resolved", (e: unknown) => ({ isError: e instanceof Error, message: (e as Error).message }))
+        seen[label] = [
+          await outcome(sogni.projects.estimateCost({ model: "no-such-model", imageCount: 1, stepCount: 4, previewCount: 0, tokenType: "spark" } as never)),
+          await outcome(sogni.projects.getModelOptions("no-such-model"))
+        ]
+      } finally {
+        await sogni.dispose()
+      }
+    }
+    assert.deepStrictEqual(seen["official"], [0, 1].map(() => ({ isError: true, message: "Model no-such-model not supported" })))
+    assert.deepStrictEqual(seen["adapter"], seen["official"])
+  })
+
+  it("an unknown model's refusal names the field and the rule", async () => {
+    const sogni = await SogniClient.createInstance({ appId: "client-unknown-model-fields", logLevel: "silent", ...endpoints(emulator) })
+    try {
+      const e = await sogni.projects.estimateCost({ model: "no-such-model", imageCount: 1, stepCount: 4, previewCount: 0 } as never).catch((x: unknown) => x)
+      assert.isTrue(isInvalidRequestError(e), String(e))
+      assert.strictEqual((e as { field: string }).field, "model")
+      assert.strictEqual((e as { rule: string }).rule, "unknown-model")
+      // a known model is still quoted
+      const quote = await sogni.projects.estimateCost({ model: "flux1-schnell-fp8", imageCount: 1, stepCount: 4, previewCount: 0, tokenType: "spark" } as never)
+      assert.isAbove(Number(quote.token), 0)
+    } finally {
+      await sogni.dispose()
+    }
+  })
+
   it("a failed read of the e-mail or the subscription is logged and leaves the account as it was (no unhandled rejection)", async () => {
     const rejections: Array<unknown> = []
     const onRejection = (reason: unknown) => rejections.push(reason)
