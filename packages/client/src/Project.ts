@@ -606,8 +606,7 @@ export class Project extends Emitter<ProjectEventMap> {
   }
 
   /** @internal Emits the project's progress when it went up (before the event that moved it, as the official client). */
-  _reportProgress(): void {
-    const percent = this._state?.percent ?? 0
+  _reportProgress(percent: number = this._state?.percent ?? 0): void {
     if (percent > this.lastProgress) {
       this.lastProgress = percent
       this.emit("progress", percent)
@@ -717,7 +716,10 @@ export class Project extends Emitter<ProjectEventMap> {
         this._context.emitProject({ type: "completed", projectId: this.id })
         return undefined
       case "Progress":
-        this._reportProgress()
+        // the percent the event carries: the state handed with an event is the reducer's, updated in
+        // place by the frames that followed it while this project's events waited (for the events
+        // module), so it can be ahead of this event
+        this._reportProgress(event.percent)
         return undefined
       default:
         return undefined

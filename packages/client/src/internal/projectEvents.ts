@@ -68,7 +68,8 @@ export const apply = (project: Project, event: ProjectState.ProjectEvent, state:
         job.emit("progress", event.percent)
         if (job.listenerCount("updated") > 0) job.emit("updated", ["step", "progress"])
       }
-      project._reportProgress()
+      // the project's progress is the "Progress" event that follows in the same step (as the official
+      // client, which emits it after the job's): read here, the state could already be frames ahead
       // progress moved by an ETA frame is reported by the "jobETA" event that follows
       if (event.fromEta === true || !context.wantsJob()) break
       context.emitJob({
