@@ -138,8 +138,8 @@ describe("client", () => {
           tier: "unlimited",
           term: "monthly",
           status: "cancelled",
-          periodStart: 1_780_000_000,
-          periodEnd: 1_782_592_000,
+          periodStart: 1_780_000_000_000,
+          periodEnd: 1_782_592_000_000,
           graceEnd: null,
           trialEnd: null,
           version: "3",
@@ -151,7 +151,7 @@ describe("client", () => {
       await handshakeSubscription(sogni.account, entitlement)
       const sub = sogni.currentAccount.subscription
       assert.isDefined(sub)
-      for (const key of ["active", "status", "tier", "term", "provider", "cancelAtPeriodEnd"] as const) {
+      for (const key of ["active", "status", "tier", "term", "provider", "cancelAtPeriodEnd", "currentPeriodStart", "currentPeriodEnd"] as const) {
         assert.deepStrictEqual(sub![key], mapped[key], key)
       }
       assert.isTrue(sogni.currentAccount.isUnlimited)
