@@ -466,8 +466,42 @@ export class Project extends Emitter<ProjectEventMap> {
   get queuePosition(): number {
     return this._state?.queuePosition ?? -1
   }
+  /**
+   * The error the project failed with: the server's project-level error once it came (the official
+   * client's last word, e.g. "Every job of this project failed." after the jobs' own errors), else the
+   * error that failed it. `undefined` unless the project failed.
+   */
   get error(): ErrorData | undefined {
+    if (this.status === "failed" && this.serverError !== undefined) return this.serverError
     return this._state?.error === undefined ? undefined : errorDataOf(this._state.error)
+  }
+  /** The server's project-level error (`_serverError`). */
+  private serverError: ErrorData | undefined
+  /**
+   * @internal The server's project-level `jobError` (see `ProjectsApi._projectError`): it becomes
+   * `error` (read once the project failed); an `updated` with `["error"]` tells of it when it changes
+   * the error of a project that already failed.
+   */
+  _serverError(error: ErrorData): void {
+    // a refusal the project outlives (a resubmit while the server restarts, a resend it already has)
+    if (this.status !== "failed" && (error.code === 1001 || /already exists/i.test(error.message))) return
+    const before = this.error
+    this.serverError = error
+    if (this.status === "failed" && JSON.stringify(before) !== JSON.stringify(error)) this.emit("updated", ["error"])
+    if (this.awaitingServerError) {
+      this.awaitingServerError = false
+      this._context.emitProject({ type: "error", projectId: this.id, error })
+    }
+  }
+  /** Whether the project failed by its jobs and its `"project"` `error` waits for the server's. */
+  private awaitingServerError = false
+  /**
+   * @internal The project failed by its jobs: `sogni.projects`' `"project"` `error` is the server's
+   * project-level error (now if it already came, else when it comes), as the official client emits it.
+   */
+  _awaitServerError(): void {
+    if (this.serverError !== undefined) this._context.emitProject({ type: "error", projectId: this.id, error: this.serverError })
+    else this.awaitingServerError = true
   }
   /** Latest ETA over the project's jobs. */
   get eta(): Date | undefined {
@@ -572,8 +606,7 @@ export class Project extends Emitter<ProjectEventMap> {
   }
 
   /** @internal Emits the project's progress when it went up (before the event that moved it, as the official client). */
-  _reportProgress(): void {
-    const percent = this._state?.percent ?? 0
+  _reportProgress(percent: number = this._state?.percent ?? 0): void {
     if (percent > this.lastProgress) {
       this.lastProgress = percent
       this.emit("progress", percent)
@@ -683,7 +716,10 @@ export class Project extends Emitter<ProjectEventMap> {
         this._context.emitProject({ type: "completed", projectId: this.id })
         return undefined
       case "Progress":
-        this._reportProgress()
+        // the percent the event carries: the state handed with an event is the reducer's, updated in
+        // place by the frames that followed it while this project's events waited (for the events
+        // module), so it can be ahead of this event
+        this._reportProgress(event.percent)
         return undefined
       default:
         return undefined

@@ -23,6 +23,7 @@ import { Assets, loadLoraCalls, PersonalLoras } from "./LorasApi.js"
 import { isAudioModel, isModelArtifactModel, isVideoModel } from "./models.js"
 import { Project, type ProjectContext } from "./Project.js"
 import type {
+  ErrorData,
   CompletedRecoveredProject,
   ProjectResolution,
   ProjectStatusSnapshot,
@@ -144,6 +145,8 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
   /** The media service's list of available models (set once the client's services are up). */
   private models: Followed<ReadonlyArray<AvailableModel>> | undefined
   private readonly tracked = new Map<string, Project>()
+  /** Projects that failed lately (at most 64, oldest dropped), until the server's project-level error. */
+  private readonly failed = new Map<string, Project>()
   /** When each tracked project was sent (a sync judges an unlisted project only after a grace). */
   /** Finished projects already announced by `completedProjectsRecovered` (once per client). */
   private readonly announced = new Set<string>()
@@ -181,6 +184,11 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
       runner,
       onSettled: (p) => {
         this.tracked.delete(p.id)
+        // a failed project: the server's project-level error may still follow (see `_projectError`)
+        if (p.status === "failed") {
+          this.failed.set(p.id, p)
+          if (this.failed.size > 64) this.failed.delete(this.failed.keys().next().value!)
+        }
       },
       emitProject: (event) => this.emit("project", event),
       emitJob: (event) => this.emit("job", event),
@@ -240,6 +248,20 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
   }
 
   /** Projects created by this client that have not finished yet. */
+  /**
+   * @internal A project-level `jobError` frame (no `imgID`): the server's own error of the project. The
+   * official client sets it as the project's `error` also when the project already failed by its jobs
+   * (the server follows the last job's failure with "Every job of this project failed."), so a failed
+   * project's `error` reads it from then on. Projects not followed here are ignored.
+   */
+  _projectError(projectId: string, error: ErrorData): void {
+    const id = projectId.toUpperCase()
+    const project = this.tracked.get(id) ?? this.tracked.get(projectId) ?? this.failed.get(id) ?? this.failed.get(projectId)
+    if (project === undefined) return
+    this.failed.delete(project.id)
+    project._serverError(error)
+  }
+
   get trackedProjects(): ReadonlyArray<Project> {
     return [...this.tracked.values()]
   }

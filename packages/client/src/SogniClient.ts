@@ -21,6 +21,7 @@ import type * as Sogni from "@effect-sogni/core/Sogni"
 import * as SogniAccount from "@effect-sogni/core/SogniAccount"
 import * as SogniSocket from "@effect-sogni/core/SogniSocket"
 import * as Media from "@effect-sogni/media/Media"
+import * as ProjectState from "@effect-sogni/media/ProjectState"
 import * as Models from "@effect-sogni/media/Models"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -41,6 +42,7 @@ import { forwardCalls } from "./internal/forward.js"
 import { type PublicOf, LazyChatApi, LazyReplayApi, LazyWorkflowsApi } from "./internal/lazyApis.js"
 import { LazyRuntimes } from "./internal/lazyRuntime.js"
 import { layerRuntime, Runner } from "./internal/runner.js"
+import { errorDataOf } from "./Project.js"
 import { ProjectsApi } from "./ProjectsApi.js"
 import type { ReplayApi, WorkflowsApi } from "./WorkflowsApi.js"
 import type {
@@ -343,6 +345,8 @@ export class SogniClient extends Emitter<ClientEvents> {
                             : {})
                         })
                         target.projects._authenticated(frame)
+                        // the subscription: from the frame, else read over REST (in the background)
+                        target.account._handshakeSubscription(frame.subscriptionEntitlement)
                       }
                       target.account._update({ networkStatus: "connected", network })
                       // once per connection: another `authenticated` frame on the same socket (a server
@@ -389,6 +393,14 @@ export class SogniClient extends Emitter<ClientEvents> {
           Stream.runForEach((balance) => Effect.sync(() => c()?.account._update({ balance: toBalances(balance) }))),
           Effect.forkScoped
         )
+        // project-level errors (no imgID): the server's last word on a project, which the official
+        // client sets as its error even when the project already failed by its jobs
+        const projectErrors = yield* socket.subscribe(["jobError"])
+        yield* Effect.forkScoped(Effect.forever(Effect.map(Queue.take(projectErrors), (event) => {
+          if (event.type !== "jobError" || event.payload.imgID !== undefined) return
+          const p = event.payload
+          c()?.projects._projectError(p.jobID, errorDataOf(ProjectState.errorData(p.error, p.error_message)))
+        })))
         // entitlement pushes in order, from the socket's queue (no stream over it); their decoding loads
         // with the first one (a push that arrives while the client is being disposed is dropped)
         const entitlements = yield* socket.subscribe(["subscriptionEntitlementUpdated"])
@@ -418,6 +430,9 @@ export class SogniClient extends Emitter<ClientEvents> {
     client.lazyChat._followModels(followed(runner, models.llmModels))
     // attribution the client does not send (a workload, invalid connection fields) is warned about
     if (config.attribution !== undefined) await (await loadCalls()).warnAttribution(runner, config)
+    // the account record (e-mail), read in the background as the official client does once its API key
+    // is set, with the socket connecting meanwhile
+    if (config.apiKey !== undefined) client.account._readIdentity()
     if (config.disableSocket !== true && config.apiKey !== undefined) {
       await runner.run(Effect.flatMap(SogniSocket.SogniSocket, (s) => s.connect))
     }

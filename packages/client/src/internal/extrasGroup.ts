@@ -56,8 +56,9 @@ export const layer: Layer.Layer<ExtrasServices, never, ExtrasBase> = Layer.merge
   Subscriptions.layer
 )
 
-const isoOf = (seconds: number | null | undefined) =>
-  typeof seconds === "number" ? new Date(seconds * 1000).toISOString() : undefined
+/** An entitlement push's time (epoch milliseconds, core's `EntitlementPlan`) as ISO text, as the official client reads it. */
+const isoOf = (millis: number | null | undefined) =>
+  typeof millis === "number" && Number.isFinite(millis) ? new Date(millis).toISOString() : undefined
 const orUndefined = <A>(a: A | null | undefined): A | undefined => a ?? undefined
 
 /** A `subscriptionEntitlementUpdated` push as the official snapshot. */

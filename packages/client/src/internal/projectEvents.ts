@@ -68,7 +68,8 @@ export const apply = (project: Project, event: ProjectState.ProjectEvent, state:
         job.emit("progress", event.percent)
         if (job.listenerCount("updated") > 0) job.emit("updated", ["step", "progress"])
       }
-      project._reportProgress()
+      // the project's progress is the "Progress" event that follows in the same step (as the official
+      // client, which emits it after the job's): read here, the state could already be frames ahead
       // progress moved by an ETA frame is reported by the "jobETA" event that follows
       if (event.fromEta === true || !context.wantsJob()) break
       context.emitJob({
@@ -116,10 +117,15 @@ export const apply = (project: Project, event: ProjectState.ProjectEvent, state:
       project._settleFrom(state)
       const held = failingJobErrors.get(project)
       failingJobErrors.delete(project)
-      if (held !== undefined) for (const payload of held) context.emitJob(payload)
-      // then the project's own "error", also when every job failed with that same error: the server
-      // follows the last job's failure with a project-level one, which the official client reports
-      context.emitProject({ type: "error", projectId, error: errorDataOf(event.error) })
+      if (held !== undefined) {
+        for (const payload of held) context.emitJob(payload)
+        // failed by its jobs: the project's own "error" is the server's project-level one that follows
+        // the last job's failure ("Every job of this project failed."), as the official client reports
+        // it, emitted when it comes (`Project._serverError`)
+        project._awaitServerError()
+      } else {
+        context.emitProject({ type: "error", projectId, error: errorDataOf(event.error) })
+      }
       break
     }
     case "Canceled":

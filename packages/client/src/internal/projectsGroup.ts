@@ -8,6 +8,7 @@
  * by `ProjectsApi` itself without loading this module.
  */
 import type * as Protocol from "@effect-sogni/core/Protocol"
+import * as SogniError from "@effect-sogni/core/SogniError"
 import * as Models from "@effect-sogni/media/Models"
 import type * as Params from "@effect-sogni/media/Params"
 import * as Projects from "@effect-sogni/media/Projects"
@@ -118,6 +119,18 @@ const strip = <A extends Record<string, unknown>>(a: A): { [K in keyof A]: Exclu
 
 
 /** The cost of an image project (the official client's request shape; `tokenType` defaults to `sogni`). */
+/**
+ * A model the catalog lacks, refused as the official client refuses it (its `getModelOptions`, which its
+ * image `estimateCost` calls first): "Model … not supported", here an `InvalidRequestError` naming
+ * `field` with the rule `unknown-model`.
+ */
+const notSupported = (modelId: string, field: string) => (e: SogniError.SogniInvalidRequest) =>
+  Effect.fail(
+    e.rule === "unknown-model"
+      ? new SogniError.SogniInvalidRequest({ field, rule: "unknown-model", message: `Model ${modelId} not supported` })
+      : e
+  )
+
 export const estimateCost = (runner: ProjectsRunner, request: EstimateRequest, options?: CallOptions): Promise<CostEstimation> => {
   const params = strip({
     type: "image" as const,
@@ -142,7 +155,17 @@ export const estimateCost = (runner: ProjectsRunner, request: EstimateRequest, o
       "outputFormat"
     ])
   })
-  return estimate(runner, params as Params.ProjectParams, options)
+  // the model is looked up in the catalog first, as the official client does (an unknown one is refused
+  // before the quote is asked for)
+  return runner.run(
+    Effect.flatMap(Models.Models, (m) =>
+      m.describe(request.model).pipe(
+        Effect.catchTag("SogniInvalidRequest", notSupported(request.model, "model")),
+        Effect.zipRight(m.estimate(params as Params.ProjectParams)),
+        Effect.map(toCost)
+      )),
+    options?.signal
+  )
 }
 
 /** The cost of a video project. */
@@ -194,6 +217,7 @@ const estimate = (
 export const modelOptions = (runner: ProjectsRunner, modelId: string, options?: CallOptions): Promise<ModelOptions> =>
   runner.run(
     Effect.flatMap(Models.Models, (m) => m.options(modelId)).pipe(
+      Effect.catchTag("SogniInvalidRequest", notSupported(modelId, "modelId")),
       Effect.map(({ kind, comfyImageTier: _c, frames: _f, instruct: _i, referenceText: _r, ...rest }) => ({ type: kind, ...rest }) as ModelOptions)
     ),
     options?.signal
