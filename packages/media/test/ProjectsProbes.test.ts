@@ -219,6 +219,35 @@ describe("Projects: drops at the worst moments", () => {
     }), { timeout: 30_000 })
 })
 
+describe("Projects: a connection that ends for good mid-project", () => {
+  for (const [code, tag] of [[4021, "SogniAuthenticationError"], [4010, "SogniAuthenticationError"], [4099, "SogniAuthenticationError"]] as const) {
+    it.scopedLive(`the reconnect is refused (${code}): the project fails at once, typed, naming the refusal (not at the idle deadline)`, () =>
+      Effect.gen(function*() {
+        const server = yield* makeHostileServer()
+        // the idle deadline far beyond the test's: only the terminal close can end the project in time
+        const { projects } = yield* connect(server, { idleTimeout: "10 minutes" })
+        const prepared = image(1)
+        const id = prepared.request.jobID.toUpperCase()
+        server.onConnection = (c) => {
+          if (c.index === 0) c.authenticate()
+          else setTimeout(() => c.close(code, "refused"), 10)
+        }
+        server.onFrame = (c, frame) => {
+          if (frame.type !== "jobRequest") return
+          c.send("jobState", { type: "jobStarted", jobID: id, imgID: "A", jobIndex: 0 })
+          setTimeout(() => c.drop(), 20)
+        }
+        const error = yield* Effect.flip(projects.run(prepared))
+        assert(error._tag === "SogniProjectError", `unexpected ${error._tag}: ${error.message}`)
+        assert.strictEqual(error.reason, "Failed")
+        assert.strictEqual(error.originalCode, "connectionClosed")
+        assert.include(error.message, tag)
+        assert.strictEqual(server.connections.length, 2)
+        assert.deepStrictEqual(yield* projects.active, [])
+      }), { timeout: 30_000 })
+  }
+})
+
 describe("REST: slow-loris answers", () => {
   for (const path of ["/v1/image/downloadUrl"] as const) {
     it.scopedLive(`headers, then a byte a second on ${path}: bounded by requestTimeout, a typed Timeout naming the request`, () =>

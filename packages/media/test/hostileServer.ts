@@ -29,6 +29,8 @@ export interface HostileConnection {
   readonly authenticate: (extra?: Record<string, unknown>) => void
   /** Destroys the TCP connection without a close frame (the client sees 1006). */
   readonly drop: () => void
+  /** Closes the WebSocket with a close frame carrying `code` (e.g. 4021: the key refused). */
+  readonly close: (code: number, reason?: string) => void
 }
 
 /** What a REST route answers: a status and a JSON body. */
@@ -122,6 +124,10 @@ export function makeHostileServer(): Effect.Effect<HostileServer, never, Scope.S
             drop: () => {
               conn.closed = true
               ws.terminate()
+            },
+            close: (code, reason) => {
+              conn.closed = true
+              ws.close(code, reason)
             }
           }
           ws.on("message", (data: Buffer) => {
