@@ -479,6 +479,31 @@ describe("current values", () => {
       assert.deepStrictEqual(yield* SubscriptionRef.get(socket.latest.swarmModels), Option.some({ "flux1-schnell-fp8": 5 }))
     }))
 
+  it.scopedLive("awaitTerminal waits through a recoverable drop and completes with the error of a refused reconnect (4021); opens nothing", () =>
+    Effect.gen(function*() {
+      const server = yield* makeScriptedServer((c) => {
+        if (server_.connections.length === 1) {
+          c.authenticate()
+          setTimeout(() => (c.ws as unknown as { _socket: NetSocket })._socket.destroy(), 30)
+        } else {
+          c.ws.close(4021, "Authentication failed")
+        }
+      })
+      const server_ = server
+      const { socket } = yield* openSocket(server.url, { reconnectBase: "20 millis" })
+      const waiting = yield* Effect.fork(socket.awaitTerminal)
+      // nothing was opened by the wait itself
+      yield* Effect.sleep("50 millis")
+      assert.strictEqual(server.connections.length, 0)
+      yield* socket.awaitAuthenticated
+      const error = yield* Fiber.join(waiting)
+      assert.strictEqual(error._tag, "SogniAuthenticationError")
+      assert.strictEqual((error as { reason: string }).reason, "InvalidCredentials")
+      assert.strictEqual(server.connections.length, 2)
+      // once ended, at once
+      assert.strictEqual((yield* socket.awaitTerminal)._tag, "SogniAuthenticationError")
+    }))
+
   it.scopedLive("watch fails at once with the terminal error when the key is refused (4021)", () =>
     Effect.gen(function*() {
       const server = yield* makeScriptedServer((c) => c.ws.close(4021, "Authentication failed"))

@@ -920,51 +920,18 @@ export function make(options: ProjectsOptions = {}) {
     )
 
     // --- a connection that ended for good ------------------------------------------------------
-    // A refused key (4021), a blocked app (4010), any other refusal, or reconnects given up: the socket is
-    // `Closed` with its error, and no frame of any project can arrive any more. Each unfinished project is
-    // looked up once: finished → its outcome (URLs minted as usual); otherwise it fails now (`Failed`, code
-    // 0, `connectionClosed`, naming the socket's error) instead of waiting out its idle deadline (minutes)
-    // for a lookup that ends it the same way or as a bare `Timeout`. Not after 4015 (another connection
-    // took this appId over): the project's frames go there, and the idle lookups still follow it to its end.
-    const connectionEnded = (error: SogniError.SogniError) =>
-      Effect.forEach(
-        [...tracked.entries()],
-        ([id, t]) =>
-          ProjectState.isTerminal(t.current().status) ? Effect.void : findProject(id).pipe(
-            Effect.option,
-            Effect.map(Option.flatten),
-            Effect.flatMap((found) =>
-              Option.isSome(found) && ProjectActor.isFinished(found.value) && !ProjectState.isTerminal(t.current().status)
-                ? t.feed({ _tag: "Recovered", project: found.value, active: true, now: now() })
-                : Effect.void
-            ),
-            Effect.zipRight(Effect.suspend(() => {
-              const state = t.current()
-              // ended by the lookup, or its finished jobs' URLs are still minting (it ends when they arrive)
-              if (ProjectState.isTerminal(state.status) || state.jobs.some((j) => j.minting)) return Effect.void
-              return t.feed({
-                _tag: "LocalFailure",
-                error: {
-                  code: 0,
-                  originalCode: "connectionClosed",
-                  message: `Project ${id} can no longer be followed: the connection ended for good (${error._tag}: ${error.message}).`
-                },
-                now: now()
-              })
-            }))
-          ),
-        { concurrency: "unbounded", discard: true }
-      )
+    // After a refused key (4021), a blocked app (4010), any other refusal or reconnects given up, every
+    // unfinished project is looked up once and ended (internal/connectionEnded.ts, loaded then). Not after
+    // 4015 (another connection took this appId over): the projects' frames go there, and the idle lookups
+    // still follow each to its end.
     yield* Effect.forkScoped(
-      socket.status.changes.pipe(
-        Stream.filterMap((status) =>
-          status._tag === "Closed"
-            ? Option.filter(status.error, (e) => e._tag !== "SogniConnectionReplacedError")
-            : Option.none()
-        ),
-        Stream.take(1),
-        Stream.runForEach(connectionEnded)
-      )
+      Effect.flatMap(socket.awaitTerminal, (error) =>
+        error._tag === "SogniConnectionReplacedError"
+          ? Effect.void
+          : Effect.flatMap(
+            Effect.promise(() => import("./internal/connectionEnded.js")),
+            (m) => m.endAll(tracked, findProject, now, error)
+          ))
     )
 
     /**
