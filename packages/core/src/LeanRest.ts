@@ -206,7 +206,7 @@ export const make: Effect.Effect<
       if (settled) return
       settled = true
       clearTimeout(timer)
-      if (abort !== undefined) running.delete(abort)
+      running.delete(cancel)
       if (closed) return
       try {
         k(result)
@@ -219,6 +219,13 @@ export const make: Effect.Effect<
       settle(Either.left(RestClient.timeoutError("GET", url, timeoutText)))
       abort?.()
     }, timeoutMillis)
+    // the scope's end: the request aborted and its deadline cleared (an aborted transport calls neither
+    // callback, so `settle` never runs; the timer alone would hold the process up to `requestTimeout`)
+    const cancel = () => {
+      settled = true
+      clearTimeout(timer)
+      abort?.()
+    }
     const plain: Record<string, string> = { accept: "application/json" }
     for (const name in headers) plain[name] = Redacted.value(headers[name]!)
     const requestHeaders = init?.headers === undefined ? plain : mergeHeaders(init.headers, plain)
@@ -245,7 +252,7 @@ export const make: Effect.Effect<
         ))
       }
     )
-    if (!settled) running.add(abort)
+    if (!settled) running.add(cancel)
   }
 
   const attemptEffect = <A>(url: string, enveloped: boolean, headers: Headers, decode: Decoder<A>): Effect.Effect<A, RestError> =>

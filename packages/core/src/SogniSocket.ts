@@ -219,6 +219,13 @@ export interface SogniSocketService {
    */
   readonly awaitAuthenticated: Effect.Effect<Protocol.Authenticated, SogniError>
   /**
+   * Completes with the terminal error once the connection ended for good (the key refused, the app
+   * blocked, another connection claiming the `appId`, reconnects given up): from then on no server frame
+   * can arrive. Waits for as long as a connection may still come, and for ever after a plain shutdown (its
+   * waiter is dropped when interrupted). Opens nothing, and runs no Stream.
+   */
+  readonly awaitTerminal: Effect.Effect<SogniError>
+  /**
    * The latest payload of each server push that describes current state rather than an occurrence
    * (`swarmModels`, `swarmLLMModels`, `balanceUpdate`): `None` until the first one arrives. Kept
    * across reconnects; the pushes still reach {@link events} subscribers as well.
@@ -1153,6 +1160,11 @@ export function make(options?: {
         }))
     )
 
+    // woken by each `Authenticated` or `Closed` status write (the same waiters as `awaitAuthenticated`)
+    const awaitTerminal: Effect.Effect<SogniError> = Effect.suspend(function untilTerminal(): Effect.Effect<SogniError> {
+      return Option.isSome(terminal) ? Effect.succeed(terminal.value) : Effect.flatMap(statusSettled(statusWrites), untilTerminal)
+    })
+
     /**
      * Fails with the terminal error once the connection ends for good; ends on a plain shutdown. Built by
      * each `watch` (a Stream is a description: the same one each time), so a program that never watches
@@ -1218,6 +1230,7 @@ export function make(options?: {
       status,
       authenticated,
       awaitAuthenticated,
+      awaitTerminal,
       latest,
       watch,
       network,

@@ -189,6 +189,47 @@ describe("LeanRest over Node's http", () => {
       assert.strictEqual(h.open(), 0)
     }))
 
+  it.scopedLive("closing the scope while a request hangs aborts it and clears its deadline: no socket or timer is left", () =>
+    Effect.gen(function*() {
+      const h = yield* host(() => {}) // headers never come
+      // the deadlines armed meanwhile (10 minutes: none but the request's), until cleared
+      const armed = new Set<unknown>()
+      const { clearTimeout: clear, setTimeout: set } = globalThis
+      yield* Effect.acquireRelease(
+        Effect.sync(() => {
+          globalThis.setTimeout = ((fn: () => void, ms?: number, ...args: Array<unknown>) => {
+            const timer = set(fn, ms, ...args)
+            if (ms === 600_000) armed.add(timer)
+            return timer
+          }) as typeof globalThis.setTimeout
+          globalThis.clearTimeout = ((timer: Parameters<typeof clear>[0]) => {
+            armed.delete(timer)
+            clear(timer)
+          }) as typeof globalThis.clearTimeout
+        }),
+        () =>
+          Effect.sync(() => {
+            globalThis.setTimeout = set
+            globalThis.clearTimeout = clear
+          })
+      )
+      const answers: Array<unknown> = []
+      yield* withLean(h.url, (lean) =>
+        Effect.gen(function*() {
+          lean.get("/v1/image/downloadUrl", { jobId: "P", imageId: "A", type: "complete" }, LeanRest.decoder(Body), (r) => answers.push(r))
+          for (let i = 0; i < 500 && h.seen.length === 0; i++) yield* Effect.sleep("10 millis")
+          assert.strictEqual(h.seen.length, 1)
+          assert.strictEqual(armed.size, 1)
+        }), { requestTimeout: "10 minutes" })
+      // the request's deadline went with it (before: its timer stayed armed, holding the process up to
+      // requestTimeout after the service closed), and the server sees the request abandoned
+      assert.strictEqual(armed.size, 0)
+      for (let i = 0; i < 500 && h.abandoned() === 0; i++) yield* Effect.sleep("10 millis")
+      assert.strictEqual(h.abandoned(), 1)
+      // an aborted request answers nobody: the closed service's caller is not called back
+      assert.deepStrictEqual(answers, [])
+    }))
+
   it.scopedLive("retries a 503 under the policy and reads an error body and its headers when it gives up", () =>
     Effect.gen(function*() {
       const h = yield* host((n, _req, res) =>

@@ -244,6 +244,44 @@ describe("hostile frames", () => {
       assert.strictEqual(firstCloseCode, 1009)
     }))
 
+  for (const shape of ["fragments", "a header declaring 100 MB"] as const) {
+    it.scopedLive(`a message above maxFrameBytes sent as ${shape} drops the connection (1009) without holding it; it reconnects`, () =>
+      Effect.gen(function*() {
+        let firstCloseCode: number | undefined
+        const server = yield* makeScriptedServer((c) => {
+          c.authenticate()
+          if (server_.connections.length === 1) {
+            c.ws.on("close", (code) => (firstCloseCode = code))
+            setTimeout(() => {
+              if (shape === "fragments") {
+                // 40 fragments of 16 KB (640 KB in all) of one text message; each alone is under the bound
+                for (let i = 0; i < 40; i++) c.ws.send("x".repeat(16 * 1024), { fin: false, binary: false })
+                c.ws.send("x", { fin: true, binary: false })
+              } else {
+                // a final text frame whose 64-bit length says 100 MB, then a few bytes and silence
+                const header = Buffer.alloc(10)
+                header[0] = 0x81
+                header[1] = 127
+                header.writeUInt32BE(0, 2)
+                header.writeUInt32BE(100 * 1024 * 1024, 6)
+                ;(c.ws as unknown as { _socket: NetSocket })._socket.write(Buffer.concat([header, Buffer.from("{\"type\":")]))
+              }
+            }, 20)
+          } else {
+            setTimeout(() => c.send("swarmModels", { small: 1 }), 20)
+          }
+        })
+        const server_ = server
+        const { socket } = yield* openSocket(server.url, { maxFrameBytes: 64 * 1024, reconnectBase: "20 millis" })
+        const models = yield* socket.subscribe(["swarmModels"])
+        yield* socket.awaitAuthenticated
+        const first = yield* Queue.take(models)
+        assert.deepStrictEqual(first.payload, { small: 1 })
+        assert.strictEqual(server.connections.length, 2)
+        assert.strictEqual(firstCloseCode, 1009)
+      }), { timeout: 20_000 })
+  }
+
   it.scopedLive("malformed-frame warnings are rate limited, then counted in one line", () =>
     Effect.gen(function*() {
       const server = yield* makeScriptedServer()
@@ -439,6 +477,31 @@ describe("current values", () => {
       server.connections[0]!.send("swarmModels", { "flux1-schnell-fp8": 5 })
       assert.deepStrictEqual(yield* Fiber.join(seen), Option.some({ "flux1-schnell-fp8": 5 }))
       assert.deepStrictEqual(yield* SubscriptionRef.get(socket.latest.swarmModels), Option.some({ "flux1-schnell-fp8": 5 }))
+    }))
+
+  it.scopedLive("awaitTerminal waits through a recoverable drop and completes with the error of a refused reconnect (4021); opens nothing", () =>
+    Effect.gen(function*() {
+      const server = yield* makeScriptedServer((c) => {
+        if (server_.connections.length === 1) {
+          c.authenticate()
+          setTimeout(() => (c.ws as unknown as { _socket: NetSocket })._socket.destroy(), 30)
+        } else {
+          c.ws.close(4021, "Authentication failed")
+        }
+      })
+      const server_ = server
+      const { socket } = yield* openSocket(server.url, { reconnectBase: "20 millis" })
+      const waiting = yield* Effect.fork(socket.awaitTerminal)
+      // nothing was opened by the wait itself
+      yield* Effect.sleep("50 millis")
+      assert.strictEqual(server.connections.length, 0)
+      yield* socket.awaitAuthenticated
+      const error = yield* Fiber.join(waiting)
+      assert.strictEqual(error._tag, "SogniAuthenticationError")
+      assert.strictEqual((error as { reason: string }).reason, "InvalidCredentials")
+      assert.strictEqual(server.connections.length, 2)
+      // once ended, at once
+      assert.strictEqual((yield* socket.awaitTerminal)._tag, "SogniAuthenticationError")
     }))
 
   it.scopedLive("watch fails at once with the terminal error when the key is refused (4021)", () =>

@@ -20,7 +20,9 @@ export type TypeId = typeof TypeId
  * A project did not end with results.
  *
  * - `Failed`: the network (or a local watchdog, code 0) failed it; `code`/`originalCode` as the protocol
- *   reports them (media.md §15).
+ *   reports them (media.md §15). Local ones: `projectLost` (the server has no record of it after a
+ *   reconnect) and `connectionClosed` (the socket ended for good, e.g. the key refused: no frame of the
+ *   project can arrive any more, and a lookup did not show it finished).
  * - `Canceled`: it was canceled (by this client or another).
  * - `CancelRejected`: the server refused to cancel (a paid vendor job past its cancel point); the
  *   project keeps running.

@@ -903,6 +903,21 @@ export function make(options: ProjectsOptions = {}) {
       )
     )
 
+    // --- a connection that ended for good ------------------------------------------------------
+    // After a refused key (4021), a blocked app (4010), any other refusal or reconnects given up, every
+    // unfinished project is looked up once and ended (internal/connectionEnded.ts, loaded then). Not after
+    // 4015 (another connection took this appId over): the projects' frames go there, and the idle lookups
+    // still follow each to its end.
+    yield* Effect.forkScoped(
+      Effect.flatMap(socket.awaitTerminal, (error) =>
+        error._tag === "SogniConnectionReplacedError"
+          ? Effect.void
+          : Effect.flatMap(
+            Effect.promise(() => import("./internal/connectionEnded.js")),
+            (m) => m.endAll(tracked, findProject, now, error)
+          ))
+    )
+
     /**
      * `run` once validated: as `acquireRelease` in a scope, without the scope and the fiber-refs diff its
      * release costs per project: started uninterruptibly, awaited interruptibly, canceled when the wait ends

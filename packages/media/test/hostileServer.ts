@@ -29,12 +29,16 @@ export interface HostileConnection {
   readonly authenticate: (extra?: Record<string, unknown>) => void
   /** Destroys the TCP connection without a close frame (the client sees 1006). */
   readonly drop: () => void
+  /** Closes the WebSocket with a close frame carrying `code` (e.g. 4021: the key refused). */
+  readonly close: (code: number, reason?: string) => void
 }
 
 /** What a REST route answers: a status and a JSON body. */
 export interface RestAnswer {
   readonly status: number
   readonly body: unknown
+  /** Extra response headers (e.g. `retry-after`). */
+  readonly headers?: Readonly<Record<string, string>> | undefined
 }
 
 export interface HostileServer {
@@ -47,9 +51,10 @@ export interface HostileServer {
   onFrame: (c: HostileConnection, frame: { readonly type: string; readonly payload: unknown }) => void
   /**
    * Answers a REST request by method and path (query excluded); undefined → 404 (or the proxy); `"hang"`
-   * → never; `"drop"` → the connection destroyed once the request's body arrived.
+   * → never; `"drop"` → the connection destroyed once the request's body arrived; a function → it writes
+   * the response itself (e.g. headers, then a byte now and then).
    */
-  rest: (method: string, path: string) => RestAnswer | "hang" | "drop" | undefined
+  rest: (method: string, path: string) => RestAnswer | "hang" | "drop" | ((res: Http.ServerResponse) => void) | undefined
   /** REST requests received, as `METHOD path`. */
   readonly restCalls: Array<string>
   /** Where requests `rest` does not answer are forwarded (e.g. an emulator's URL); 404 when unset. */
@@ -81,6 +86,7 @@ export function makeHostileServer(): Effect.Effect<HostileServer, never, Scope.S
           const answer = server.rest(req.method ?? "GET", path)
           if (answer === "hang") return
           if (answer === "drop") return void req.socket.destroy()
+          if (typeof answer === "function") return answer(res)
           if (answer === undefined && server.proxyTo !== undefined) {
             const headers = new Headers()
             for (const [k, v] of Object.entries(req.headers)) {
@@ -95,8 +101,8 @@ export function makeHostileServer(): Effect.Effect<HostileServer, never, Scope.S
               }, () => res.destroy())
             return
           }
-          const { body, status } = answer ?? { status: 404, body: { status: "error", message: "not found" } }
-          res.writeHead(status, { "content-type": "application/json" })
+          const { body, headers, status } = answer ?? { status: 404, body: { status: "error", message: "not found" }, headers: undefined }
+          res.writeHead(status, { "content-type": "application/json", ...headers })
           res.end(JSON.stringify(body))
         })
       })
@@ -118,6 +124,10 @@ export function makeHostileServer(): Effect.Effect<HostileServer, never, Scope.S
             drop: () => {
               conn.closed = true
               ws.terminate()
+            },
+            close: (code, reason) => {
+              conn.closed = true
+              ws.close(code, reason)
             }
           }
           ws.on("message", (data: Buffer) => {
