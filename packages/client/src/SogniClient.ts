@@ -312,7 +312,11 @@ export class SogniClient extends Emitter<ClientEvents> {
         // `authenticated` payload it stands for (both set on the same frame), so one watcher reads that
         // payload too: the account and the projects see it before `connected` is emitted. (One stream
         // per watched value costs tens of kB of fibers, executors and closures for the client's life.)
+        // `connected`: authenticated on the current connection; `live`: connected once and not yet announced
+        // `disconnected` (still true while a drop is being recovered from, so a reconnect that ends for
+        // good, refused or given up, is announced too)
         let connected = false
+        let live = false
         yield* socket.status.changes.pipe(
           Stream.runForEach((status) =>
             Effect.flatMap(
@@ -354,6 +358,7 @@ export class SogniClient extends Emitter<ClientEvents> {
                       // new connection
                       if (!connected) {
                         connected = true
+                        live = true
                         target._connection("connected", { network })
                       }
                       break
@@ -366,8 +371,9 @@ export class SogniClient extends Emitter<ClientEvents> {
                     case "Closed":
                     case "Idle":
                       target.account._update({ networkStatus: "disconnected" })
-                      if (connected) {
-                        connected = false
+                      connected = false
+                      if (live) {
+                        live = false
                         const error = status._tag === "Closed" ? Option.getOrUndefined(status.error) : undefined
                         // the server's close code, as the official client reports it (4015: this appId
                         // connected elsewhere; 4021, 4010, …: refused); 1000 for a close of our own

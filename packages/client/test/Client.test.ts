@@ -8,6 +8,7 @@ import { SogniClient as OfficialClient } from "@sogni-ai/sogni-client"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { inspect } from "node:util"
+import { WebSocket, WebSocketServer } from "ws"
 import {
   isApiError,
   isAuthenticationError,
@@ -261,6 +262,61 @@ describe("client", () => {
       await sogni.dispose()
     }
   })
+
+  it("a drop the socket cannot recover from (the reconnect is refused 4021) still ends in disconnected with that code, as the official client", async () => {
+    // a loopback proxy in front of the emulator: it relays the first connection, then cuts it (an abnormal
+    // drop, 1006) and refuses every later one with 4021, so the drop becomes terminal during the reconnect
+    const upstream = emulator.wsUrl
+    const seen: Record<string, Array<string>> = {}
+    for (const [label, make] of [
+      ["official", (c: Record<string, unknown>) => OfficialClient.createInstance(c as never)],
+      ["adapter", (c: Record<string, unknown>) => SogniClient.createInstance(c as never)]
+    ] as const) {
+      let refusing = false
+      const relayed: Array<WebSocket> = []
+      const proxy = new WebSocketServer({ host: "127.0.0.1", port: 0 })
+      proxy.on("connection", (downstream, request) => {
+        if (refusing) return downstream.close(4021, "refused")
+        const headers: Record<string, string> = {}
+        for (const name of ["api-key", "authorization", "cookie", "user-agent"]) {
+          const value = request.headers[name]
+          if (typeof value === "string") headers[name] = value
+        }
+        const up = new WebSocket(`${upstream}${new URL(request.url ?? "/", "ws://x").search}`, { headers })
+        const pending: Array<[WebSocket.RawData, boolean]> = []
+        downstream.on("message", (data, isBinary) => up.readyState === WebSocket.OPEN ? up.send(data, { binary: isBinary }) : pending.push([data, isBinary]))
+        up.on("open", () => pending.splice(0).forEach(([data, isBinary]) => up.send(data, { binary: isBinary })))
+        up.on("message", (data, isBinary) => downstream.send(data, { binary: isBinary }))
+        up.on("close", () => downstream.terminate())
+        up.on("error", () => downstream.terminate())
+        downstream.on("close", () => up.terminate())
+        relayed.push(downstream, up)
+      })
+      await new Promise<void>((resolve) => proxy.once("listening", () => resolve()))
+      const port = (proxy.address() as { port: number }).port
+      const sogni = await make({
+        appId: `client-conn-refused-${label}`,
+        logLevel: "silent",
+        network: "fast",
+        ...endpoints(emulator),
+        socketEndpoint: `ws://127.0.0.1:${port}`
+      })
+      try {
+        const events: Array<string> = (seen[label] = [])
+        sogni.apiClient.on("disconnected", ({ code }: { code: number }) => events.push(`disconnected:${code}`))
+        await sogni.projects.waitForModels()
+        refusing = true
+        for (const socket of relayed) socket.terminate()
+        await until(() => events.length > 0, `${label}'s disconnected`, 20_000)
+      } finally {
+        await sogni.dispose()
+        for (const client of proxy.clients) client.terminate()
+        await new Promise<void>((resolve) => proxy.close(() => resolve()))
+      }
+    }
+    assert.deepStrictEqual(seen["adapter"], seen["official"])
+    assert.deepStrictEqual(seen["official"], ["disconnected:4021"])
+  }, 60_000)
 
   it("on a reconnect, the account shows the new authenticated frame's fields before connected is emitted", async () => {
     const appId = "client-conn-auth"
