@@ -125,49 +125,14 @@ export function open<E>(
 }
 
 /**
- * A whole answer as UTF-8 text, reading no more than `maxBytes` of it (past that: `TooLarge` naming
- * `what`, and the read stops, which releases the connection).
- *
- * @since 0.2.0
- */
-export function boundedText<E>(
-  answer: Stream.Stream<Uint8Array, E>,
-  maxBytes: number,
-  what: string,
-  source: string
-): Effect.Effect<string, E | SogniError.SogniDecodeError> {
-  return Effect.suspend(() => {
-    const decoder = new TextDecoder()
-    let text = ""
-    let total = 0
-    return Stream.runForEachChunk(answer, (parts) => {
-      for (const part of parts) {
-        total += part.byteLength
-        if (total > maxBytes) {
-          return Effect.fail(
-            new SogniError.SogniDecodeError({
-              reason: "TooLarge",
-              message: `${what} is larger than maxResponseBytes (${maxBytes} bytes)`,
-              source
-            })
-          )
-        }
-        text += decoder.decode(part, { stream: true })
-      }
-      return Effect.void
-    }).pipe(Effect.map(() => text + decoder.decode()))
-  })
-}
-
-/**
  * A JSON answer as UTF-8 text, read only as far as its value goes: reading stops at the read whose bytes
  * make one whole JSON value (past white space and a byte order mark: an object or array at the bracket
  * that closes it, brackets and escaped quotes inside strings not counted; a string at its closing quote;
  * a number or literal at the first byte that cannot continue it), or at the end of the body. A server
  * that never ends the response is not waited for. The text is everything read, bytes after the value in
- * the same read too (so `{"a":1} x` still fails to parse). At most `maxBytes` are read, as
- * {@link boundedText}: a body that never makes a whole value fails `TooLarge` there, or ends, or is left to
- * the caller's idle timeout.
+ * the same read too (so `{"a":1} x` still fails to parse). At most `maxBytes` are read (past that:
+ * `TooLarge` naming `what`, and the read stops, which releases the connection): a body that never makes a
+ * whole value fails there, or ends, or is left to the caller's idle timeout.
  *
  * @since 0.2.0
  */
