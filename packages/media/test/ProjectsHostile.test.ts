@@ -7,63 +7,18 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Protocol } from "@effect-sogni/core"
 import * as Chunk from "effect/Chunk"
-import * as Context from "effect/Context"
-import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
-import * as Layer from "effect/Layer"
-import * as Logger from "effect/Logger"
-import * as LogLevel from "effect/LogLevel"
-import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
-import { Media, Projects } from "../src/index.js"
+import type { Projects } from "../src/index.js"
 import type { ProjectState } from "../src/index.js"
+import { connectMedia, hosted, image, jobIdOf, type Settings } from "./hostileMedia.js"
 import { type HostileServer, makeHostileServer, mintRoute, playInterleaved, receivedAny, until } from "./hostileServer.js"
 
-interface LogLine {
-  readonly level: string
-  readonly message: string
-}
-
-/** Media over the hostile server; every log line (all levels) lands in `lines`. */
-const connect = (server: HostileServer, options: Projects.ProjectsOptions = {}, settings: { readonly requestTimeout?: Duration.DurationInput; readonly restRetries?: number } = {}) =>
-  Effect.gen(function*() {
-    const lines: Array<LogLine> = []
-    const capture = Logger.make(({ logLevel, message }) => {
-      lines.push({ level: logLevel.label, message: Array.isArray(message) ? message.join(" ") : String(message) })
-    })
-    const ctx = yield* Layer.build(
-      Media.layer({
-        appId: `hostile-${crypto.randomUUID()}`,
-        apiKey: Redacted.make("hostile-key-123"),
-        restEndpoint: server.url,
-        socketEndpoint: server.wsUrl,
-        reconnectBase: "50 millis",
-        ...settings
-      }, options).pipe(
-        Layer.provide(Logger.replace(Logger.defaultLogger, capture)),
-        Layer.provide(Logger.minimumLogLevel(LogLevel.All))
-      )
-    )
-    return { projects: Context.get(ctx, Projects.Projects), lines }
-  })
-
-const image = (count: number, steps = 4): Projects.Prepared => ({
-  request: {
-    jobID: Protocol.makeId(),
-    numberOfImages: count,
-    previews: 0,
-    outputFormat: "png",
-    tokenType: "spark",
-    keyFrames: [{ modelID: "flux1-schnell-fp8", positivePrompt: "hostile", steps, guidanceScale: 1, seed: 11 }]
-  },
-  numberOfMedia: count,
-  steps,
-  kind: "image",
-  outputFormat: "png"
-})
+const connect = (server: HostileServer, options: Projects.ProjectsOptions = {}, settings: Settings = {}) =>
+  connectMedia(server, options, settings)
 
 /** The connection that received the project's request. */
 const requestedOn = (server: HostileServer, id: string) =>
@@ -72,12 +27,6 @@ const requestedOn = (server: HostileServer, id: string) =>
     () => server.connections.find((c) => c.received.some((f) => f.type === "jobRequest" && jobIdOf(f.payload) === id))!
   )
 
-const jobIdOf = (payload: unknown): string | undefined =>
-  typeof payload === "object" && payload !== null && typeof (payload as { jobID?: unknown }).jobID === "string"
-    ? (payload as { jobID: string }).jobID.toUpperCase()
-    : undefined
-
-const hosted = (name: string) => `https://cdn.example.test/${name}.png`
 
 describe("Projects against a hostile server", () => {
   it.scopedLive("garbage, wrong-typed and out-of-order frames of a live project are skipped or absorbed; it completes with its results", () =>

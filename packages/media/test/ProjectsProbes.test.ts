@@ -5,82 +5,24 @@
  * socket, timer or fiber of the SDK is left.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Protocol, SogniAccount } from "@effect-sogni/core"
-import * as Context from "effect/Context"
-import type * as Duration from "effect/Duration"
+import { Protocol } from "@effect-sogni/core"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import * as Layer from "effect/Layer"
-import * as Logger from "effect/Logger"
-import * as LogLevel from "effect/LogLevel"
-import * as Redacted from "effect/Redacted"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Supervisor from "effect/Supervisor"
 import type * as Http from "node:http"
-import { Media, Models, Projects } from "../src/index.js"
+import type { Projects } from "../src/index.js"
 import type { ProjectState } from "../src/index.js"
+import { connectMedia, hosted, image, jobIdOf, type Settings } from "./hostileMedia.js"
 import { type HostileServer, makeHostileServer, receivedAny, until } from "./hostileServer.js"
 
-interface Settings {
-  readonly requestTimeout?: Duration.DurationInput
-  readonly restRetries?: number
-}
-
-/** Media over the hostile server, built in `scope`; every log line lands in `lines`. */
-const connectIn = (scope: Scope.Scope, server: HostileServer, options: Projects.ProjectsOptions = {}, settings: Settings = {}) =>
-  Effect.gen(function*() {
-    const lines: Array<string> = []
-    const capture = Logger.make(({ message }) => {
-      lines.push(Array.isArray(message) ? message.join(" ") : String(message))
-    })
-    const ctx = yield* Layer.buildWithScope(
-      Media.layer({
-        appId: `probe-${crypto.randomUUID()}`,
-        apiKey: Redacted.make("probe-key-123"),
-        restEndpoint: server.url,
-        socketEndpoint: server.wsUrl,
-        reconnectBase: "50 millis",
-        ...settings
-      }, options).pipe(
-        Layer.provide(Logger.replace(Logger.defaultLogger, capture)),
-        Layer.provide(Logger.minimumLogLevel(LogLevel.All))
-      ),
-      scope
-    )
-    return {
-      projects: Context.get(ctx, Projects.Projects),
-      models: Context.get(ctx, Models.Models),
-      account: Context.get(ctx, SogniAccount.SogniAccount),
-      lines
-    }
-  })
-
 const connect = (server: HostileServer, options: Projects.ProjectsOptions = {}, settings: Settings = {}) =>
-  Effect.flatMap(Effect.scope, (scope) => connectIn(scope, server, options, settings))
+  connectMedia(server, options, settings)
 
-const image = (count: number): Projects.Prepared => ({
-  request: {
-    jobID: Protocol.makeId(),
-    numberOfImages: count,
-    previews: 0,
-    outputFormat: "png",
-    tokenType: "spark",
-    keyFrames: [{ modelID: "flux1-schnell-fp8", positivePrompt: "probe", steps: 4, guidanceScale: 1, seed: 7 }]
-  },
-  numberOfMedia: count,
-  steps: 4,
-  kind: "image",
-  outputFormat: "png"
-})
-
-const jobIdOf = (payload: unknown): string | undefined =>
-  typeof payload === "object" && payload !== null && typeof (payload as { jobID?: unknown }).jobID === "string"
-    ? (payload as { jobID: string }).jobID.toUpperCase()
-    : undefined
-
-const hosted = (name: string) => `https://cdn.example.test/${name}.png`
+const connectIn = (scope: Scope.Scope, server: HostileServer, options: Projects.ProjectsOptions = {}, settings: Settings = {}) =>
+  connectMedia(server, options, settings, scope)
 
 /** Sockets and timers alive in this process (the hostile server's own included). */
 const resourceCount = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout" || r === "TCPSocketWrap").length
@@ -145,7 +87,7 @@ describe("Projects: drops at the worst moments", () => {
       assert.strictEqual(seen.filter((e) => e._tag === "Completed").length, 1)
       assert.strictEqual(seen.filter((e) => e._tag === "JobCompleted").length, 1)
       assert.strictEqual(mints, 3)
-      assert.isTrue(lines.some((l) => /result URL for job A could not be minted/.test(l)), lines.join("\n"))
+      assert.isTrue(lines.some((l) => /result URL for job A could not be minted/.test(l.message)), lines.map((l) => l.message).join("\n"))
       assert.deepStrictEqual(yield* projects.active, [])
     }), { timeout: 30_000 })
 
@@ -268,8 +210,8 @@ describe("REST: slow-loris answers", () => {
         }
         const results = yield* projects.run(prepared)
         assert.deepStrictEqual(results.map((r) => r.url), [undefined])
-        const line = lines.find((l) => /could not be minted/.test(l))
-        assert.isDefined(line, lines.join("\n"))
+        const line = lines.find((l) => /could not be minted/.test(l.message))?.message
+        assert.isDefined(line, lines.map((l) => l.message).join("\n"))
         assert.match(line!, /GET .*\/v1\/image\/downloadUrl.*no response within/)
       }), { timeout: 30_000 })
   }
