@@ -190,27 +190,6 @@ export class AccountApi extends Emitter<AccountEvents> {
     if (patch.balance !== undefined && changed.includes("balance")) this.emit("balance", patch.balance)
   }
 
-  /** @internal Subscription snapshots applied from the socket (pushes, handshakes): a REST read started before one is stale. */
-  _socketSubscriptionWrites = 0
-
-  /**
-   * @internal After an authentication (an API key at `createInstance`, a login, a signup), as the
-   * official client does: the account record is read in the background (`GET /v1/account/me`; its
-   * e-mail becomes `currentAccount.email`). A failure is logged and leaves the fields as they were.
-   */
-  _readIdentity(): void {
-    void loadCalls().then((m) => m.readIdentity(this), () => undefined)
-  }
-
-  /**
-   * @internal An `authenticated` frame's `subscriptionEntitlement`, as the official client reads it:
-   * the snapshot it carries becomes `currentAccount.subscription`; without one, the subscription is
-   * read in the background (`GET /v1/subscriptions/status`). A failure is logged and leaves it as it was.
-   */
-  _handshakeSubscription(entitlement: unknown): void {
-    void loadCalls().then((m) => m.handshakeSubscription(this, entitlement), () => undefined)
-  }
-
   /**
    * Changes the connection's network; resolves with the network the server confirmed. The account is
    * `switching` from this call's turn; the switch itself runs in `internal/accountCalls.ts`.

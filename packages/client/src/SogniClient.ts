@@ -349,8 +349,6 @@ export class SogniClient extends Emitter<ClientEvents> {
                             : {})
                         })
                         target.projects._authenticated(frame)
-                        // the subscription: from the frame, else read over REST (in the background)
-                        target.account._handshakeSubscription(frame.subscriptionEntitlement)
                       }
                       target.account._update({ networkStatus: "connected", network })
                       // once per connection: another `authenticated` frame on the same socket (a server
@@ -436,9 +434,6 @@ export class SogniClient extends Emitter<ClientEvents> {
     client.lazyChat._followModels(followed(runner, models.llmModels))
     // attribution the client does not send (a workload, invalid connection fields) is warned about
     if (config.attribution !== undefined) await (await loadCalls()).warnAttribution(runner, config)
-    // the account record (e-mail), read in the background as the official client does once its API key
-    // is set, with the socket connecting meanwhile
-    if (config.apiKey !== undefined) client.account._readIdentity()
     if (config.disableSocket !== true && config.apiKey !== undefined) {
       await runner.run(Effect.flatMap(SogniSocket.SogniSocket, (s) => s.connect))
     }

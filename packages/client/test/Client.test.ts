@@ -102,66 +102,6 @@ describe("client", () => {
     assert.strictEqual(seen["adapter"], seen["official"])
   })
 
-  it("the account's e-mail and subscription are read after authentication, as the official client reads them", async () => {
-    const seen: Record<string, unknown> = {}
-    for (const [label, make] of [
-      ["official", (c: Record<string, unknown>) => OfficialClient.createInstance(c as never)],
-      ["adapter", (c: Record<string, unknown>) => SogniClient.createInstance(c as never)]
-    ] as const) {
-      const sogni = await make({ appId: `client-identity-${label}`, logLevel: "silent", network: "fast", ...endpoints(emulator) })
-      try {
-        await sogni.projects.waitForModels()
-        const account = sogni.account.currentAccount
-        // both are read in the background (GET /v1/account/me; the emulator's handshake carries no
-        // entitlement snapshot, so GET /v1/subscriptions/status)
-        await until(() => account.email !== undefined && account.subscription !== undefined, `${label}: e-mail and subscription`)
-        seen[label] = { email: account.email, subscription: account.subscription, username: account.username }
-      } finally {
-        await sogni.dispose()
-      }
-    }
-    assert.isString((seen["official"] as { email: unknown }).email)
-    assert.deepStrictEqual(seen["adapter"], seen["official"])
-  })
-
-  it("an entitlement snapshot in the authenticated frame becomes the subscription as the official client maps it", async () => {
-    const { handshakeSubscription } = await import("../src/internal/accountCalls.js")
-    const official = await OfficialClient.createInstance({ appId: "client-handshake-official", logLevel: "silent", disableSocket: true, restEndpoint: endpoints(emulator).restEndpoint } as never)
-    const sogni = await SogniClient.createInstance({ appId: "client-handshake-adapter", logLevel: "silent", disableSocket: true, restEndpoint: endpoints(emulator).restEndpoint })
-    try {
-      // the snapshot the server sends in `authenticated.subscriptionEntitlement` (as its push)
-      const entitlement = {
-        active: true,
-        trialing: false,
-        trialCapped: false,
-        subscription: {
-          provider: "stripe",
-          tier: "unlimited",
-          term: "monthly",
-          status: "cancelled",
-          periodStart: 1_780_000_000_000,
-          periodEnd: 1_782_592_000_000,
-          graceEnd: null,
-          trialEnd: null,
-          version: "3",
-          cancelAtPeriodEnd: true
-        }
-      }
-      const mapped = (official.account as unknown as { mapSocketSubscriptionEntitlement: (d: unknown) => Record<string, unknown> })
-        .mapSocketSubscriptionEntitlement(entitlement)
-      await handshakeSubscription(sogni.account, entitlement)
-      const sub = sogni.currentAccount.subscription
-      assert.isDefined(sub)
-      for (const key of ["active", "status", "tier", "term", "provider", "cancelAtPeriodEnd", "currentPeriodStart", "currentPeriodEnd"] as const) {
-        assert.deepStrictEqual(sub![key], mapped[key], key)
-      }
-      assert.isTrue(sogni.currentAccount.isUnlimited)
-    } finally {
-      await sogni.dispose()
-      official.dispose()
-    }
-  })
-
   it("a project failed by its jobs reads the server's project-level error afterwards, as the official client", async () => {
     const seen: Record<string, unknown> = {}
     for (const [label, make] of [
@@ -232,33 +172,6 @@ describe("client", () => {
       const quote = await sogni.projects.estimateCost({ model: "flux1-schnell-fp8", imageCount: 1, stepCount: 4, previewCount: 0, tokenType: "spark" } as never)
       assert.isAbove(Number(quote.token), 0)
     } finally {
-      await sogni.dispose()
-    }
-  })
-
-  it("a failed read of the e-mail or the subscription is logged and leaves the account as it was (no unhandled rejection)", async () => {
-    const rejections: Array<unknown> = []
-    const onRejection = (reason: unknown) => rejections.push(reason)
-    process.on("unhandledRejection", onRejection)
-    const { lines, logger } = recordingLogger()
-    await Effect.runPromise(control().failRest({ count: 1000, status: 403, pathPrefix: "/v1/account/me", message: "no me" }))
-    await Effect.runPromise(control().failRest({ count: 1000, status: 403, pathPrefix: "/v1/subscriptions/status", message: "no status" }))
-    const sogni = await SogniClient.createInstance({ appId: "client-identity-fails", logger, logLevel: "warn", ...endpoints(emulator) })
-    try {
-      await sogni.projects.waitForModels()
-      await until(() => lines.some((l) => l.includes("/v1/account/me")) && lines.some((l) => l.includes("/v1/subscriptions/status")), "both failures logged")
-      assert.isTrue(lines.some((l) => /^warn .*GET \/v1\/account\/me\) failed/.test(l)), lines.join("\n"))
-      assert.strictEqual(sogni.currentAccount.email, undefined)
-      assert.strictEqual(sogni.currentAccount.subscription, undefined)
-      // what the handshake said is kept
-      assert.isString(sogni.currentAccount.username)
-      assert.strictEqual(sogni.currentAccount.networkStatus, "connected")
-      // a turn for any rejection left unhandled to be reported
-      await new Promise((r) => setTimeout(r, 50))
-      assert.deepStrictEqual(rejections, [])
-    } finally {
-      process.off("unhandledRejection", onRejection)
-      await Effect.runPromise(control().clearFaults)
       await sogni.dispose()
     }
   })

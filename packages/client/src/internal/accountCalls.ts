@@ -39,7 +39,6 @@ export const calls: AccountCallsCode = {
       options?.signal
     )
     api._update({ isAuthenticated: true, username })
-    api._readIdentity()
     api._onLogin()
     return { username }
   },
@@ -77,7 +76,6 @@ export const calls: AccountCallsCode = {
     const x = await api._extras()
     const created = await x.run(x.signup({ ...params, password: Redacted.make(password), rememberMe }), options?.signal)
     api._update({ isAuthenticated: true, username: created.username, walletAddress: created.walletAddress })
-    api._readIdentity()
     api._onLogin()
     return created
   },
@@ -115,12 +113,7 @@ export const calls: AccountCallsCode = {
   refreshSubscription: (api, options) => api.getSubscriptionStatus(options),
   getSubscriptionStatus: async (api, options) => {
     const x = await api._extras()
-    const socketWrites = api._socketSubscriptionWrites
     const subscription = await x.subscriptionStatus(options?.signal)
-    // as the official client: a snapshot the socket pushed while this read was in flight is fresher
-    if (socketWrites !== api._socketSubscriptionWrites && api.currentAccount.subscription !== undefined) {
-      return api.currentAccount.subscription
-    }
     api._update({ subscription })
     return subscription
   },
@@ -194,7 +187,6 @@ export const entitlementPush = async (api: AccountApi, event: { readonly type: s
   const decoded = await x.run(x.entitlementOf(event))
   if (decoded._tag === "None") return
   const e = decoded.value
-  api._socketSubscriptionWrites += 1
   api._update({
     subscription: x.snapshotOfEntitlement(e),
     ...(e.freeSparkLocked !== undefined ? { freeSparkLocked: e.freeSparkLocked } : {}),
@@ -202,40 +194,4 @@ export const entitlementPush = async (api: AccountApi, event: { readonly type: s
       ? { freeSparkUnlockPath: e.freeSparkUnlockPath }
       : {})
   })
-}
-
-/** A background read's failure, logged (nothing once the client is disposed: the read was interrupted). */
-const logFailure = (api: AccountApi, what: string, error: unknown): Promise<void> =>
-  api._runner.disposed
-    ? Promise.resolve()
-    : api._runner.run(Effect.logWarning(`${what} failed; currentAccount keeps its fields`, error)).catch(() => undefined)
-
-/**
- * `AccountApi._readIdentity`: `GET /v1/account/me` in the background (its username, e-mail and wallet
- * become `currentAccount`'s); a failure is logged, never rejected.
- */
-export const readIdentity = (api: AccountApi): Promise<void> =>
-  api.me().then(() => undefined, (error) => logFailure(api, "reading the account (GET /v1/account/me)", error))
-
-/**
- * `AccountApi._handshakeSubscription`: the `authenticated` frame's entitlement snapshot as
- * `currentAccount.subscription` (decoded as a `subscriptionEntitlementUpdated` push); without one (or
- * with one that does not decode, logged), `GET /v1/subscriptions/status` in the background, as the
- * official client falls back to its REST refresh. A failure is logged, never rejected.
- */
-export const handshakeSubscription = async (api: AccountApi, entitlement: unknown): Promise<void> => {
-  try {
-    if (entitlement !== undefined && entitlement !== null) {
-      const x = await api._extras()
-      const decoded = await x.run(x.entitlementOf({ type: "subscriptionEntitlementUpdated", payload: entitlement }))
-      if (decoded._tag === "Some") {
-        api._socketSubscriptionWrites += 1
-        api._update({ subscription: x.snapshotOfEntitlement(decoded.value) })
-        return
-      }
-    }
-    await api.refreshSubscription()
-  } catch (error) {
-    await logFailure(api, "reading the subscription (GET /v1/subscriptions/status)", error)
-  }
 }
