@@ -68,18 +68,19 @@ export interface ResultsService {
  */
 export class Results extends Context.Tag("@effect-sogni/media/Results")<Results, ResultsService>() {}
 
-const noUrl = (result: ProjectState.JobResult) =>
-  new SogniError.SogniInvalidRequest({
+function noUrl(result: ProjectState.JobResult) {
+  return new SogniError.SogniInvalidRequest({
     field: "result.url",
     rule: result.nsfwWithheld ? "withheld" : "missing",
     message: result.nsfwWithheld
       ? `job ${result.imgID} was withheld by the safety filter: there is nothing to download`
       : `job ${result.imgID} has no result URL, and no projectId and kind to mint one`
   })
+}
 
 /** `Results.url` over `rest`: the result's own URL while fresh, else minted again (see {@link ResultsService}). */
-const urlWith = (rest: SogniRest.SogniRestService) =>
-(result: ProjectState.JobResult): Effect.Effect<string, SogniError.SogniError> =>
+function urlWith(rest: SogniRest.SogniRestService) {
+  return (result: ProjectState.JobResult): Effect.Effect<string, SogniError.SogniError> =>
   Effect.flatMap(Clock.currentTimeMillis, (now) => {
     const plan = DownloadUrls.urlPlan(result, now)
     switch (plan._tag) {
@@ -110,6 +111,7 @@ const urlWith = (rest: SogniRest.SogniRestService) =>
       }
     }
   })
+}
 
 /**
  * @since 0.1.0
