@@ -9,7 +9,8 @@
  *   expires; concurrent refreshes are coalesced into one request; a refused refresh ends the session
  *   (`SessionExpired`). When the config holds a username and password but no key, the first call to
  *   {@link SogniAuthService.headers} logs in.
- * - A REST 401 or a terminal socket close calls {@link SogniAuthService.invalidate}, which clears the
+ * - A REST 401 or a socket close that refuses the credential (4021, an upgrade answered 401/403; not 4010,
+ *   which blocks the `appId`, nor 4015) calls {@link SogniAuthService.invalidate}, which clears the
  *   credential for good (no automatic re-login).
  *
  * The current {@link AuthState} is observable; it never holds secrets. Tokens and keys stay `Redacted`.
@@ -142,7 +143,7 @@ export interface SogniAuthService {
    */
   readonly logout: Effect.Effect<void>
   /**
-   * Clears the credential because it was refused (REST 401, terminal socket close). No automatic re-login.
+   * Clears the credential because it was refused (REST 401, a socket close 4021). No automatic re-login.
    * With `ifSent` (the headers the refused request carried) a credential that has changed since — e.g. a
    * token refreshed while that request was in flight — is kept.
    */

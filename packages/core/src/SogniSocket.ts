@@ -10,7 +10,9 @@
  *   wait in a bounded queue and go out after the next handshake.
  * - Reconnects after recoverable closes with a configurable `Schedule` (default: 1 s · 2ⁿ capped at
  *   15 s, ±20 % jitter; the attempt counter resets whenever a socket opens). Close 1000 stops until the
- *   next send; 4015 (this `appId` connected elsewhere) and every other 4xxx are terminal typed errors.
+ *   next send; 4015 (this `appId` connected elsewhere) and every other 4xxx are terminal typed errors, and
+ *   only a refusal of the credential itself (4021, an upgrade answered 401/403) clears it
+ *   ({@link closeRefusesCredential}).
  * - Server events are decoded once and routed once: events carrying a `jobID` that someone
  *   {@link SogniSocketService.route}s go only to that route, everything else to the
  *   {@link SogniSocketService.events} subscribers. Both outlive reconnects.
@@ -136,6 +138,22 @@ export function classifyClose(code: number | undefined): CloseAction {
 }
 
 /**
+ * Whether a terminal close refuses the credential itself, so that the socket clears it
+ * ({@link SocketCredentials}' `invalidate`): only for `InvalidCredentials` (4021 `AUTH_ERROR`, or an
+ * upgrade answered 401/403). The connection ends for good after every `AuthFailed` close; only these say
+ * the key or token is bad. 4010 (`APP_ID_BLOCKED`) blocks this `appId` from the socket, not the
+ * credential, and an unknown 4xxx or a close without a code says nothing about it: the credential is kept,
+ * so REST calls made with it (a lookup of a project the server finished, its result URLs) still work. The
+ * official client clears the credential on every 4xxx but 4015; this departs from it on purpose (a REST 401
+ * still clears a credential that is really bad).
+ *
+ * @since 0.1.0
+ */
+export function closeRefusesCredential(reason: SogniAuthenticationError["reason"]): boolean {
+  return reason === "InvalidCredentials"
+}
+
+/**
  * The default reconnect schedule: `min(base · 2ⁿ, cap)` with each delay multiplied by a uniform
  * factor in `[1 - jitter, 1 + jitter]`. It never gives up.
  *
@@ -169,7 +187,10 @@ export class SocketCredentials extends Context.Tag("@effect-sogni/core/SocketCre
      * host, say) counts as a failed attempt and is retried on the reconnect schedule.
      */
     readonly headers: Effect.Effect<Readonly<Record<string, Redacted.Redacted<string>>>, SogniError>
-    /** Called when the server refused the credential (terminal 4xxx close). */
+    /**
+     * Called when the server refused the credential itself: a close 4021 or an upgrade answered 401/403
+     * ({@link closeRefusesCredential}); not after other terminal closes (4010, 4015, unknown 4xxx).
+     */
     readonly invalidate: (reason: SogniAuthenticationError) => Effect.Effect<void>
   }
 >() {}
@@ -894,7 +915,7 @@ export function make(options?: {
     const authError = (reason: SogniAuthenticationError["reason"], detail: string, code: number | undefined) =>
       new SogniAuthenticationError({
         reason,
-        message: `the server refused the connection (${detail})`,
+        message: `the server refused the connection: ${detail}`,
         ...(code !== undefined ? { closeCode: code } : {})
       })
 
@@ -958,8 +979,8 @@ export function make(options?: {
               })
             )
           case "AuthFailed": {
-            const error = authError(action.reason, httpStatus !== undefined ? `HTTP ${httpStatus}` : `close ${code}`, code)
-            yield* credentials.invalidate(error)
+            const error = authError(action.reason, httpStatus !== undefined ? `HTTP ${httpStatus}` : describeClose(closed), code)
+            if (closeRefusesCredential(action.reason)) yield* credentials.invalidate(error)
             return yield* endTerminally(error)
           }
           case "Reconnect": {

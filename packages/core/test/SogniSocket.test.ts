@@ -66,6 +66,15 @@ describe("classifyClose", () => {
     expect(SogniSocket.classifyClose(4999)).toEqual({ _tag: "AuthFailed", reason: "Rejected" })
     expect(SogniSocket.classifyClose(undefined)).toEqual({ _tag: "AuthFailed", reason: "Rejected" })
   })
+
+  it("clears the credential only for a close that refuses it (4021), not for 4010, an unknown 4xxx or no code", () => {
+    const refuses = (code: number | undefined) => {
+      const action = SogniSocket.classifyClose(code)
+      return action._tag === "AuthFailed" && SogniSocket.closeRefusesCredential(action.reason)
+    }
+    expect(refuses(4021)).toBe(true)
+    for (const code of [4010, 4000, 4003, 4099, 4999, undefined, 0, 4015, 1000, 1006]) expect(refuses(code)).toBe(false)
+  })
 })
 
 describe("SogniSocket handshake", () => {
@@ -383,12 +392,12 @@ describe("SogniSocket reconnects (TestClock)", () => {
   for (const [code, tag, reason] of terminal) {
     it.scoped(`close ${code} is terminal (${reason}) and fails pending sends`, () =>
       Effect.gen(function*() {
-        const server = yield* makeScriptedServer((c) => setTimeout(() => c.ws.close(code), 20))
+        const server = yield* makeScriptedServer((c) => setTimeout(() => c.ws.close(code, "policy"), 20))
         const { invalidated, socket } = yield* openSocket(server.url)
         const pending = yield* Effect.fork(socket.send({ type: "changeNetwork", payload: "fast" }))
         const status = yield* awaitStatus(socket, "Closed")
         assert(status._tag === "Closed" && Option.isSome(status.error))
-        const error = (status as { error: Option.Some<{ _tag: string; reason: string }> }).error.value
+        const error = (status as { error: Option.Some<{ _tag: string; reason: string; message: string }> }).error.value
         assert.strictEqual(error._tag, tag)
         assert.strictEqual(error.reason, reason)
         const exit = yield* Fiber.await(pending)
@@ -396,8 +405,11 @@ describe("SogniSocket reconnects (TestClock)", () => {
         yield* TestClock.adjust("5 minutes")
         yield* realSleep(50)
         assert.strictEqual(server.connections.length, 1)
-        // 4015 keeps the credentials (another connection owns the appId); the others clear them
-        assert.deepStrictEqual(yield* Ref.get(invalidated), code === 4015 ? [] : [reason])
+        // only 4021 refuses the credential itself and clears it; 4015 (another connection owns the appId),
+        // 4010 (the appId is blocked) and an unknown 4xxx keep it
+        assert.deepStrictEqual(yield* Ref.get(invalidated), code === 4021 ? [reason] : [])
+        // a refusal's error names the close's code and reason
+        if (code !== 4015) assert.include(error.message, `${code} (policy)`)
         const late = yield* Effect.either(socket.send({ type: "changeNetwork", payload: "fast" }))
         assert.isTrue(Either.isLeft(late) && late.left._tag === tag)
       }))

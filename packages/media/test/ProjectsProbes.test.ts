@@ -15,7 +15,7 @@ import * as Supervisor from "effect/Supervisor"
 import type * as Http from "node:http"
 import type { Projects } from "../src/index.js"
 import type { ProjectState } from "../src/index.js"
-import { connectMedia, hosted, image, jobIdOf, type Settings } from "./hostileMedia.js"
+import { connectMedia, finishedRecord, hosted, image, jobIdOf, type Settings } from "./hostileMedia.js"
 import { type HostileServer, makeHostileServer, receivedAny, until } from "./hostileServer.js"
 
 const connect = (server: HostileServer, options: Projects.ProjectsOptions = {}, settings: Settings = {}) =>
@@ -101,13 +101,7 @@ describe("Projects: drops at the worst moments", () => {
           : undefined
       const prepared = image(1)
       const id = prepared.request.jobID.toUpperCase()
-      const finished = {
-        id,
-        status: "completed",
-        imageCount: 1,
-        stepCount: 4,
-        completedWorkerJobs: [{ id: "A", imgID: "A", status: "jobCompleted", performedSteps: 4, jobIndex: 0 }]
-      }
+      const finished = finishedRecord(id)
       server.onConnection = (c) => {
         if (c.index === 0) return c.authenticate()
         // the re-authentication of connections 1 and 2 is cut: one before the handshake, one right after
@@ -172,7 +166,7 @@ describe("Projects: a connection that ends for good mid-project", () => {
         const id = prepared.request.jobID.toUpperCase()
         server.onConnection = (c) => {
           if (c.index === 0) c.authenticate()
-          else setTimeout(() => c.close(code, "refused"), 10)
+          else setTimeout(() => c.close(code, "refused by policy"), 10)
         }
         server.onFrame = (c, frame) => {
           if (frame.type !== "jobRequest") return
@@ -184,10 +178,79 @@ describe("Projects: a connection that ends for good mid-project", () => {
         assert.strictEqual(error.reason, "Failed")
         assert.strictEqual(error.originalCode, "connectionClosed")
         assert.include(error.message, tag)
+        // the close's code and reason, as the server sent them
+        assert.include(error.message, `${code} (refused by policy)`)
         assert.strictEqual(server.connections.length, 2)
         assert.deepStrictEqual(yield* projects.active, [])
       }), { timeout: 30_000 })
   }
+})
+
+describe("Projects: a connection that ends for good after the results", () => {
+  const signed = (imgID: string) => `https://signed.example.test/${imgID}.png`
+  // the server closes with `code` right after the last result of a 2-image project, before its end marker;
+  // the results carry no URL, so they are minted after the close
+  for (const code of [4010, 4021, 4099] as const) {
+    it.scopedLive(`every result arrived, then close ${code} before the end marker: the project completes with its results`, () =>
+      Effect.gen(function*() {
+        const server = yield* makeHostileServer()
+        const { lines, projects } = yield* connect(server, { idleTimeout: "10 minutes" })
+        const prepared = image(2)
+        const id = prepared.request.jobID.toUpperCase()
+        server.rest = (method, path) =>
+          method === "GET" && path === "/v1/image/downloadUrl"
+            ? { status: 200, body: { status: "success", data: { downloadUrl: signed("minted") } } }
+            : undefined
+        server.onFrame = (c, frame) => {
+          if (frame.type !== "jobRequest") return
+          for (const [jobIndex, imgID] of ["A", "B"].entries()) {
+            c.send("jobState", { type: "jobStarted", jobID: id, imgID, jobIndex })
+            c.send("jobResult", { jobID: id, imgID, jobIndex })
+          }
+          c.close(code, "closed by the hostile server")
+        }
+        const results = yield* projects.run(prepared)
+        assert.deepStrictEqual(results.map((r) => r.imgID), ["A", "B"])
+        // 4010 blocks this appId, 4099 says nothing about the key: it is kept and the URLs are minted. 4021
+        // refuses the key itself: it is cleared, and a mint that had not read it yet is refused locally, its
+        // URL unknown (the result still stands; `Results.url` mints it once a credential is set again)
+        if (code === 4021) {
+          for (const r of results) assert.include([undefined, signed("minted")], r.url)
+        } else {
+          assert.deepStrictEqual(results.map((r) => r.url), [signed("minted"), signed("minted")])
+        }
+        assert.strictEqual(lines.some((l) => l.message === "sogni: credentials cleared"), code === 4021)
+        assert.deepStrictEqual(yield* projects.active, [])
+      }), { timeout: 30_000 })
+  }
+
+  it.scopedLive("the server finished the project while the socket was down, the reconnect is refused (4010): the lookup finds it finished, it completes", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileServer()
+      const { projects } = yield* connect(server, { idleTimeout: "10 minutes" })
+      const prepared = image(2)
+      const id = prepared.request.jobID.toUpperCase()
+      server.rest = (method, path) =>
+        method === "GET" && path === `/v2/projects/${id}`
+          ? { status: 200, body: { status: "success", data: { project: finishedRecord(id, ["A", "B"]) } } }
+          : method === "GET" && path === "/v1/image/downloadUrl"
+          ? { status: 200, body: { status: "success", data: { downloadUrl: signed("late") } } }
+          : undefined
+      server.onConnection = (c) => {
+        if (c.index === 0) c.authenticate()
+        else setTimeout(() => c.close(4010, "app blocked"), 10)
+      }
+      server.onFrame = (c, frame) => {
+        if (frame.type !== "jobRequest") return
+        c.send("jobState", { type: "jobStarted", jobID: id, imgID: "A", jobIndex: 0 })
+        c.send("jobState", { type: "jobStarted", jobID: id, imgID: "B", jobIndex: 1 })
+        setTimeout(() => c.drop(), 20)
+      }
+      const results = yield* projects.run(prepared)
+      assert.deepStrictEqual(results.map((r) => [r.imgID, r.url]), [["A", signed("late")], ["B", signed("late")]])
+      assert.strictEqual(server.connections.length, 2)
+      assert.include(server.restCalls, `GET /v2/projects/${id}`)
+    }), { timeout: 30_000 })
 })
 
 describe("REST: slow-loris answers", () => {
@@ -251,13 +314,7 @@ describe("Projects: drops between the end and the result", () => {
       const { projects } = yield* connect(server)
       const prepared = image(1)
       const id = prepared.request.jobID.toUpperCase()
-      const finished = {
-        id,
-        status: "completed",
-        imageCount: 1,
-        stepCount: 4,
-        completedWorkerJobs: [{ id: "A", imgID: "A", status: "jobCompleted", performedSteps: 4, jobIndex: 0 }]
-      }
+      const finished = finishedRecord(id)
       server.rest = (method, path) =>
         method === "GET" && path === `/v2/projects/${id}`
           ? { status: 200, body: { status: "success", data: { project: finished } } }

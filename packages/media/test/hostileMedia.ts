@@ -79,6 +79,19 @@ export const image = (count: number, steps = 4): Projects.Prepared => ({
   outputFormat: "png"
 })
 
+/**
+ * The server's record of project `id` finished, as `GET /v2/projects/{id}` and the handshake's recovery
+ * lists carry it: one completed job of 4 steps per entry of `imgIDs` (its `jobIndex` the entry's position),
+ * no result URLs (they are minted).
+ */
+export const finishedRecord = (id: string, imgIDs: ReadonlyArray<string> = ["A"]) => ({
+  id,
+  status: "completed",
+  imageCount: imgIDs.length,
+  stepCount: 4,
+  completedWorkerJobs: imgIDs.map((imgID, jobIndex) => ({ id: imgID, imgID, status: "jobCompleted", performedSteps: 4, jobIndex }))
+})
+
 /** The job id (upper case) a frame's payload names, if any. */
 export const jobIdOf = (payload: unknown): string | undefined =>
   typeof payload === "object" && payload !== null && typeof (payload as { jobID?: unknown }).jobID === "string"

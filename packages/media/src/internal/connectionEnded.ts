@@ -1,10 +1,13 @@
 /**
  * What `Projects` does once its socket ended for good (a refused key, a blocked app, any other refusal,
  * reconnects given up): no frame of any project can arrive any more, so each unfinished project is looked
- * up once; finished → its outcome (URLs minted as usual, the project ending when they arrive); otherwise it
- * fails now (`Failed`, code 0, `connectionClosed`, naming the socket's error) instead of waiting out its idle
- * deadline (minutes) for a lookup that ends it the same way or as a bare `Timeout`. Loaded with a dynamic
- * import when that happens: a program whose connection never ends for good does not carry it.
+ * up once; finished → its outcome (URLs minted as usual, the project ending when they arrive). Otherwise it
+ * gets a local failure (`Failed`, code 0, `connectionClosed`, naming the socket's error: its close code and
+ * reason) now, instead of waiting out its idle deadline (minutes) for a lookup that ends it the same way or
+ * as a bare `Timeout`; and the state machine keeps finished work: a project whose jobs all ended, one with a
+ * result, completes with what it received (only the server's end marker is missing), once the URLs still
+ * being minted arrive. So only a project with a job still unfinished fails. Loaded with a dynamic import
+ * when that happens: a program whose connection never ends for good does not carry it.
  *
  * @internal
  */
@@ -34,9 +37,11 @@ export function endAll(
             : Effect.void
         ),
         Effect.zipRight(Effect.suspend(() => {
-          const state = t.current()
-          // ended by the lookup, or its finished jobs' URLs are still minting (it ends when they arrive)
-          if (ProjectState.isTerminal(state.status) || state.jobs.some((j) => j.minting)) return Effect.void
+          // ended by the lookup. Otherwise the failure is fed even while result URLs are minting: the machine
+          // completes a project whose jobs all ended (when the mints arrive) and fails only an unfinished one.
+          // (Waiting for the mints instead left a project whose end marker never came open until its idle
+          // deadline: the mints' answers end a project only once the server, or a failure, said it ended.)
+          if (ProjectState.isTerminal(t.current().status)) return Effect.void
           return t.feed({
             _tag: "LocalFailure",
             error: {
