@@ -9,8 +9,14 @@
  * Guarantees (property-tested):
  * - terminal states (`completed`, `failed`, `canceled`) absorb every later input;
  * - reported progress is finite, within 0–100 and never goes down (per job across retries too);
- * - an ETA is a finite, non-negative number of seconds: a `jobETA` with any other is ignored, and a
+ * - an ETA is a number of seconds from 0 to {@link maxEtaSeconds}: a `jobETA` with any other is ignored, and a
  *   `jobProgress` (or a `queued` state's `estimatedStartSeconds`) keeps its other fields but not such a value;
+ * - absurd numbers from a server never reach an event: each numeric field of a frame has a rule
+ *   ({@link frameRules}); a frame whose `jobIndex`, `step`, `stepCount`, `progress` or retry `attempt` breaks
+ *   its rule is skipped whole, a field that only informs (an ETA, a queue position, a result's index or step
+ *   count, a seed) is ignored and the frame kept; either way the machine asks its shell to log it (a
+ *   `Malformed` command naming the frame, the field and the rule). A `step` above the job's known
+ *   `stepCount` is clamped to it;
  * - a worker retry or a silent reassignment keeps the same logical job (matched by `jobIndex`); once
  *   every worker slot has a job, a frame for an unknown `imgID` is a new attempt of one of them (its
  *   `jobRetry` was lost), never an extra job;
@@ -310,6 +316,20 @@ export type Command =
   | { readonly _tag: "Resubmit" }
   /** The server says the project already exists: look it up (REST) and fail with `error` only if it is unknown. */
   | { readonly _tag: "LookUp"; readonly error: ErrorData }
+  /**
+   * A field of a server frame broke its rule ({@link frameRules}): log it. `skipped`: the whole frame was
+   * skipped; otherwise only the field was ignored and the rest of the frame applied.
+   */
+  | {
+    readonly _tag: "Malformed"
+    /** The frame's type (`jobProgress`, `jobState`, …). */
+    readonly frame: string
+    readonly field: string
+    /** The rule the value broke, in words. */
+    readonly rule: string
+    readonly value: number | string
+    readonly skipped: boolean
+  }
 
 /** @since 0.1.0 */
 export interface Step {
@@ -322,9 +342,65 @@ export interface Step {
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-/** A time-remaining estimate a server may mean: a finite, non-negative number of seconds whose date is finite too. */
+/**
+ * The longest time-remaining estimate (seconds) taken from a server: a year. Anything longer (1e308, say)
+ * is no estimate, and would not even make a date.
+ *
+ * @since 0.2.0
+ */
+export const maxEtaSeconds = 366 * 24 * 3600
+
+/**
+ * The rule of each numeric field of a server frame, in words (the `rule` of a `Malformed` command). What
+ * breaks one and what happens then (the official client passes every one of these through unchanged, except
+ * that it clamps `progress` to 0–100 and keeps only finite seeds and non-negative queue estimates):
+ *
+ * - `jobIndex` (`jobState` `initiatingModel`/`jobStarted`, `jobRetry`): {@link frameRules.count}, else the
+ *   frame is skipped: a job's slot decides which job a frame moves, so a frame naming no real slot moves none.
+ *   On a `jobResult` a bad `jobIndex` is ignored instead (the result is matched by its `imgID`): skipping it
+ *   would lose finished work.
+ * - `jobProgress` `step`: {@link frameRules.step}; `stepCount`: {@link frameRules.count} (0: not known yet, the
+ *   previous count stays); `progress`: {@link frameRules.percent}. Any of them broken, the frame is skipped (the
+ *   next progress frame supersedes it). A valid `step` above the job's known `stepCount` is clamped to it, and
+ *   `step` never goes down.
+ * - ETAs (`jobProgress` `etaSeconds`, `etaMin`, `etaMax`; `queued` `estimatedStartSeconds`):
+ *   {@link frameRules.eta}, else the field is ignored; `etaMin` above `etaMax`: both are ignored
+ *   ({@link frameRules.etaRange}). A `jobETA` is nothing but its `etaSeconds`: broken, the frame is skipped.
+ * - `queued` `queuePosition`, `jobResult` `performedStepCount`: {@link frameRules.count}, else ignored;
+ *   `jobResult` `lastSeed`: {@link frameRules.seed}, else ignored (the result has no seed).
+ * - `jobRetry` `attempt`: {@link frameRules.count}, else the frame is skipped (the machine already takes a
+ *   frame of a new attempt whose `jobRetry` was lost); `maxAttempts`: {@link frameRules.attempts}, else ignored.
+ *
+ * @since 0.2.0
+ */
+export const frameRules = {
+  count: "a whole number from 0 to 2^53 - 1",
+  step: "a number from 0 to 2^53 - 1",
+  percent: "a number from 0 to 100 (0 to 1: a fraction)",
+  eta: `a number of seconds from 0 to ${maxEtaSeconds}`,
+  etaRange: "etaMin at most etaMax",
+  seed: "digits of a whole number up to 2^53 - 1",
+  attempts: "a whole number from 1 to 2^53 - 1"
+} as const
+
+/** A whole number from 0 to 2^53 - 1 ({@link frameRules}`.count`). */
+function isCount(n: number): boolean {
+  return Number.isSafeInteger(n) && n >= 0
+}
+
+/** A number from 0 to 2^53 - 1 ({@link frameRules}`.step`); NaN fails both comparisons. */
+function isStep(n: number): boolean {
+  return n >= 0 && n <= Number.MAX_SAFE_INTEGER
+}
+
+/** A progress percentage or fraction ({@link frameRules}`.percent`). */
+function isPercent(n: number): boolean {
+  return n >= 0 && n <= 100
+}
+
+/** A time-remaining estimate a server may mean ({@link frameRules}`.eta`). */
 function isEtaSeconds(s: number): boolean {
-  return s >= 0 && Number.isFinite(s * 1000)
+  return s >= 0 && s <= maxEtaSeconds
 }
 
 /** At least `numberOfMedia` jobs, all ended, one of them with a result. */
@@ -515,6 +591,10 @@ class Builder {
     }
     return best
   }
+  /** A field broke its rule: the shell logs it (built only then: a frame that keeps the rules allocates nothing). */
+  malformed(frame: string, field: string, rule: string, value: number | string, skipped: boolean) {
+    this.command({ _tag: "Malformed", frame, field, rule, value, skipped })
+  }
   emit(event: ProjectEvent) {
     if (this.events === noEvents) this.events = [event]
     else (this.events as Array<ProjectEvent>).push(event)
@@ -664,19 +744,31 @@ function applyServer(b: Builder, event: Protocol.ServerEvent, now: number): void
   switch (event.type) {
     case "jobState": {
       const p = event.payload
+      // a job's slot decides which job the frame moves: one naming no real slot is skipped, changing nothing
+      if ((p.type === "initiatingModel" || p.type === "jobStarted") && p.jobIndex !== undefined && !isCount(p.jobIndex)) {
+        return b.malformed("jobState", "jobIndex", frameRules.count, p.jobIndex, true)
+      }
       b.set({ admitted: true })
       switch (p.type) {
         case "queued": {
-          const changed = s.status !== "queued" || s.queuePosition !== p.queuePosition
-          b.set({ status: "queued", queuePosition: p.queuePosition })
+          let position = p.queuePosition
+          if (position !== undefined && !isCount(position)) {
+            b.malformed("jobState", "queuePosition", frameRules.count, position, false)
+            position = undefined
+          }
+          // as an ETA: a negative or endless estimate says nothing
+          let start = p.estimatedStartSeconds ?? undefined
+          if (start !== undefined && !isEtaSeconds(start)) {
+            b.malformed("jobState", "estimatedStartSeconds", frameRules.eta, start, false)
+            start = undefined
+          }
+          const changed = s.status !== "queued" || s.queuePosition !== position
+          b.set({ status: "queued", queuePosition: position })
           if (changed) {
             b.emit(Ev.Queued({
               projectId: s.id,
-              position: p.queuePosition,
-              // as an ETA: a negative or endless estimate says nothing
-              estimatedStartSeconds: p.estimatedStartSeconds != null && isEtaSeconds(p.estimatedStartSeconds)
-                ? p.estimatedStartSeconds
-                : undefined,
+              position,
+              estimatedStartSeconds: start,
               queueStatus: p.queueStatus
             }))
           }
@@ -719,24 +811,54 @@ function applyServer(b: Builder, event: Protocol.ServerEvent, now: number): void
     case "jobProgress": {
       const p = event.payload
       if (p.imgID === undefined) return
+      // the fields that move the job: broken, the frame is skipped (the next one supersedes it)
+      if (p.step !== undefined && !isStep(p.step)) return b.malformed("jobProgress", "step", frameRules.step, p.step, true)
+      if (p.stepCount !== undefined && !isCount(p.stepCount)) {
+        return b.malformed("jobProgress", "stepCount", frameRules.count, p.stepCount, true)
+      }
+      if (p.progress !== undefined && !isPercent(p.progress)) {
+        return b.malformed("jobProgress", "progress", frameRules.percent, p.progress, true)
+      }
       const i = b.locate(p.imgID, undefined, now)
       if (i === undefined) return
       if (isTerminal(b.jobAt(i).status)) return
       const job = b.mutableJob(i)
       job.status = "processing"
       job.awaitingReassignment = false
-      job.step = Math.max(job.step, p.step ?? 0)
       if (p.stepCount !== undefined && p.stepCount > 0) job.stepCount = p.stepCount
-      if (p.etaSeconds != null && isEtaSeconds(p.etaSeconds)) job.etaSeconds = p.etaSeconds
+      // the running maximum, clamped to the known step count
+      const stepped = Math.max(job.step, p.step ?? 0)
+      job.step = job.stepCount > 0 && stepped > job.stepCount ? job.stepCount : stepped
+      // the estimates only inform: a broken one is ignored, the frame kept
+      if (p.etaSeconds !== undefined) {
+        if (isEtaSeconds(p.etaSeconds)) job.etaSeconds = p.etaSeconds
+        else b.malformed("jobProgress", "etaSeconds", frameRules.eta, p.etaSeconds, false)
+      }
+      let etaMin = p.etaMin
+      let etaMax = p.etaMax
+      if (etaMin !== undefined && !isEtaSeconds(etaMin)) {
+        b.malformed("jobProgress", "etaMin", frameRules.eta, etaMin, false)
+        etaMin = undefined
+      }
+      if (etaMax !== undefined && !isEtaSeconds(etaMax)) {
+        b.malformed("jobProgress", "etaMax", frameRules.eta, etaMax, false)
+        etaMax = undefined
+      }
+      if (etaMin !== undefined && etaMax !== undefined && etaMin > etaMax) {
+        b.malformed("jobProgress", "etaMin", frameRules.etaRange, etaMin, false)
+        etaMin = undefined
+        etaMax = undefined
+      }
       if (s.status === "pending" || s.status === "queued") b.set({ status: "processing" })
-      b.progress(i, now, p.progress, true, p.etaMin, p.etaMax)
+      b.progress(i, now, p.progress, true, etaMin, etaMax)
       if (p.hasImage === true) b.command({ _tag: "MintPreview", imgID: b.jobAt(i).imgID })
       return
     }
     case "jobETA": {
       const p = event.payload
-      // an ETA that is negative or too large to be a date says nothing: the frame is ignored
-      if (p.imgID === undefined || !isEtaSeconds(p.etaSeconds)) return
+      // an ETA that is negative or too large to be a date says nothing: the frame is skipped
+      if (p.imgID === undefined) return
+      if (!isEtaSeconds(p.etaSeconds)) return b.malformed("jobETA", "etaSeconds", frameRules.eta, p.etaSeconds, true)
       const i = b.locate(p.imgID, undefined, now)
       if (i === undefined) return
       const job = b.jobAt(i)
@@ -754,8 +876,13 @@ function applyServer(b: Builder, event: Protocol.ServerEvent, now: number): void
     }
     case "jobResult": {
       const p = event.payload
-      // recovery replays carry the slot; live frames may too
-      const i = b.locate(p.imgID, typeof p.jobIndex === "number" ? p.jobIndex : undefined, now)
+      // recovery replays carry the slot; live frames may too. A broken one is ignored, the result kept
+      let jobIndex = typeof p.jobIndex === "number" ? p.jobIndex : undefined
+      if (jobIndex !== undefined && !isCount(jobIndex)) {
+        b.malformed("jobResult", "jobIndex", frameRules.count, jobIndex, false)
+        jobIndex = undefined
+      }
+      const i = b.locate(p.imgID, jobIndex, now)
       if (i === undefined) return
       const job = b.jobAt(i)
       if (isTerminal(job.status)) return
@@ -765,7 +892,11 @@ function applyServer(b: Builder, event: Protocol.ServerEvent, now: number): void
       }
       const hosted = p.resultUrl ?? p.videoUrl ?? p.videoFile ?? undefined
       const isWithheld = withheld(p, s.disableSafety)
-      const seed = p.lastSeed !== undefined && /^\d+$/.test(p.lastSeed) ? Number(p.lastSeed) : undefined
+      let seed = p.lastSeed !== undefined && /^\d+$/.test(p.lastSeed) ? Number(p.lastSeed) : undefined
+      if (seed !== undefined && !Number.isSafeInteger(seed)) {
+        b.malformed("jobResult", "lastSeed", frameRules.seed, p.lastSeed!, false)
+        seed = undefined
+      }
       const result: JobResult = {
         jobIndex: job.jobIndex ?? i,
         imgID: job.imgID,
@@ -781,7 +912,12 @@ function applyServer(b: Builder, event: Protocol.ServerEvent, now: number): void
       }
       const minting = !isWithheld && hosted === undefined
       const stepCount = job.stepCount
-      const performed = p.performedStepCount ?? (stepCount > 0 ? stepCount : job.step)
+      let reported = p.performedStepCount
+      if (reported !== undefined && !isCount(reported)) {
+        b.malformed("jobResult", "performedStepCount", frameRules.count, reported, false)
+        reported = undefined
+      }
+      const performed = reported ?? (stepCount > 0 ? stepCount : job.step)
       b.setJob(i, { status: "completed", result, minting, step: performed, awaitingReassignment: false })
       if (s.status === "pending" || s.status === "queued") b.set({ status: "processing" })
       b.progress(i, now)
@@ -824,6 +960,13 @@ function applyServer(b: Builder, event: Protocol.ServerEvent, now: number): void
     }
     case "jobRetry": {
       const p = event.payload
+      if (p.jobIndex !== undefined && !isCount(p.jobIndex)) return b.malformed("jobRetry", "jobIndex", frameRules.count, p.jobIndex, true)
+      if (!isCount(p.attempt)) return b.malformed("jobRetry", "attempt", frameRules.count, p.attempt, true)
+      let maxAttempts: number | undefined = p.maxAttempts
+      if (!(isCount(maxAttempts) && maxAttempts >= 1)) {
+        b.malformed("jobRetry", "maxAttempts", frameRules.attempts, maxAttempts, false)
+        maxAttempts = undefined
+      }
       const i = b.locate(p.imgID, p.jobIndex, now)
       if (i === undefined) return
       const job = b.jobAt(i)
@@ -846,7 +989,7 @@ function applyServer(b: Builder, event: Protocol.ServerEvent, now: number): void
         jobIndex: job.jobIndex ?? p.jobIndex,
         imgID: job.imgID,
         attempt,
-        maxAttempts: p.maxAttempts,
+        maxAttempts,
         reason: errorData(p.error, p.error_message)
       }))
       return

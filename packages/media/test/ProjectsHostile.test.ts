@@ -13,7 +13,7 @@ import * as Fiber from "effect/Fiber"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import type { Projects } from "../src/index.js"
-import type { ProjectState } from "../src/index.js"
+import { ProjectState } from "../src/index.js"
 import { connectMedia, hosted, image, jobIdOf, type Settings } from "./hostileMedia.js"
 import { type HostileServer, makeHostileServer, mintRoute, playInterleaved, receivedAny, until } from "./hostileServer.js"
 
@@ -91,6 +91,69 @@ describe("Projects against a hostile server", () => {
       }
       // each skipped frame was logged, and the socket stayed up
       assert.isAtLeast(lines.filter((l) => /malformed|skipp|invalid/i.test(l.message)).length, 1)
+      assert.strictEqual(server.connections.length, 1)
+      assert.deepStrictEqual(yield* projects.active, [])
+    }), { timeout: 30_000 })
+
+  it.scopedLive("absurd numbers (jobIndex -1, step 1e308, stepCount 0, ETAs of 1e308, a flood of negative steps) never reach an event; each is logged naming its field and rule, within a bound; nothing accepted is lost", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileServer()
+      const { lines, projects } = yield* connect(server)
+      const prepared = image(2)
+      const id = prepared.request.jobID.toUpperCase()
+      const project = yield* projects.submit(prepared)
+      const seen: Array<ProjectState.ProjectEvent> = []
+      project.listen((e) => seen.push(e))
+      const conn = yield* requestedOn(server, id)
+      conn.send("jobState", { type: "queued", jobID: id, queuePosition: -1, estimatedStartSeconds: 1e308 })
+      conn.send("jobState", { type: "jobStarted", jobID: id, imgID: "A", jobIndex: 0 })
+      conn.send("jobState", { type: "jobStarted", jobID: id, imgID: "B", jobIndex: -1 })
+      conn.send("jobState", { type: "jobStarted", jobID: id, imgID: "B", jobIndex: 1 })
+      conn.send("jobProgress", { jobID: id, imgID: "A", step: 1e308, stepCount: 4 })
+      conn.send("jobProgress", { jobID: id, imgID: "A", step: 2, stepCount: 0 })
+      conn.send("jobProgress", { jobID: id, imgID: "A", step: 3, stepCount: 4, etaSeconds: 1e308, etaMin: -1, etaMax: 1e308 })
+      conn.send("jobProgress", { jobID: id, imgID: "A", step: 9, stepCount: 4 })
+      conn.send("jobETA", { jobID: id, imgID: "A", etaSeconds: 1e308 })
+      // 1e309 is Infinity once parsed: the nearest a JSON frame comes to NaN
+      conn.sendRaw(Protocol.encodeFrame("jobProgress", { jobID: id, imgID: "B", progress: 7 }).replace(
+        Protocol.base64OfText(JSON.stringify({ jobID: id, imgID: "B", progress: 7 })),
+        Protocol.base64OfText(`{"jobID":"${id}","imgID":"B","progress":1e309}`)
+      ))
+      conn.send("jobRetry", { jobID: id, imgID: "B", jobIndex: 1, attempt: -1, maxAttempts: 3 })
+      for (let i = 0; i < 2500; i++) conn.send("jobProgress", { jobID: id, imgID: "B", step: -1 - i, stepCount: 4 })
+      conn.send("jobProgress", { jobID: id, imgID: "B", step: 2, stepCount: 4 })
+      conn.send("jobResult", { jobID: id, imgID: "A", jobIndex: 0, resultUrl: hosted("a") })
+      conn.send("jobResult", { jobID: id, imgID: "B", jobIndex: -1, resultUrl: hosted("b") })
+      conn.send("jobState", { type: "jobCompleted", jobID: id })
+      const results = yield* project.await
+      // nothing accepted is lost: both results, each in its slot
+      assert.deepStrictEqual(results.map((r) => [r.jobIndex, r.imgID, r.url]), [[0, "A", hosted("a")], [1, "B", hosted("b")]])
+      const count = (n: number | undefined) => n === undefined || (Number.isSafeInteger(n) && n >= 0)
+      const eta = (n: number | undefined) => n === undefined || (n >= 0 && n <= ProjectState.maxEtaSeconds)
+      for (const e of seen) {
+        if (e._tag === "Queued") assert.isTrue(count(e.position) && eta(e.estimatedStartSeconds), JSON.stringify(e))
+        if (e._tag === "JobStarted" || e._tag === "JobInitiating") assert.isTrue(count(e.jobIndex), JSON.stringify(e))
+        if (e._tag === "JobProgress") {
+          assert.isTrue(count(e.jobIndex) && count(e.stepCount) && e.step >= 0 && e.step <= e.stepCount, JSON.stringify(e))
+          assert.isTrue(eta(e.etaSeconds) && eta(e.etaMin) && eta(e.etaMax), JSON.stringify(e))
+        }
+        if (e._tag === "JobEta") assert.isTrue(eta(e.etaSeconds), JSON.stringify(e))
+        if (e._tag === "JobRetrying") assert.fail(`a retry with attempt -1 was applied: ${JSON.stringify(e)}`)
+      }
+      // the step count 0 (not known) kept 4; the step above it was clamped
+      const stepsOfA = seen.flatMap((e) => (e._tag === "JobProgress" && e.imgID === "A" ? [[e.step, e.stepCount]] : []))
+      assert.deepStrictEqual(stepsOfA, [[2, 4], [3, 4], [4, 4]])
+      // the first few logged one by one, naming the frame, the field and the rule; then a count, not a line each
+      const malformed = lines.filter((l) => l.message.includes(`project ${id}:`) && /malformed/.test(l.message))
+      const text = malformed.map((l) => l.message).join("\n")
+      assert.include(text, `ignored a malformed field of a jobState frame: queuePosition -1 is not ${ProjectState.frameRules.count}`)
+      assert.include(text, `skipped a malformed jobState frame: jobIndex -1 is not ${ProjectState.frameRules.count}`)
+      assert.include(text, `skipped a malformed jobProgress frame: step 1e+308 is not ${ProjectState.frameRules.step}`)
+      // 2511 malformed fields (11 above, 2500 in the flood): 5 lines, one at the 1000th and the 2000th, and the
+      // count at the end
+      assert.strictEqual(malformed.length, 5 + 2 + 1, text)
+      assert.match(text, /2511 malformed frame fields in all \(2506 of them not logged one by one\)/)
+      assert.isTrue(malformed.every((l) => l.level === "WARN"))
       assert.strictEqual(server.connections.length, 1)
       assert.deepStrictEqual(yield* projects.active, [])
     }), { timeout: 30_000 })

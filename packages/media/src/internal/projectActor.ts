@@ -70,6 +70,13 @@ export const eventBufferCapacity = 1024
 export const mailboxCapacity = 1024
 
 /**
+ * Malformed frame fields (`Malformed` commands, see `ProjectState.frameRules`) logged one by one per project;
+ * after these only every 1000th is, and the project's end logs how many there were in all: a server pouring
+ * absurd numbers does not pour log lines (nor a fiber per frame) too.
+ */
+export const malformedWarnings = 5
+
+/**
  * A URL mint handed to the service's mint queue: plain callbacks, no fiber or effect per mint (methods:
  * called on the work, never detached from it).
  */
@@ -347,6 +354,8 @@ class Actor implements ProjectActor {
   /** Inputs the mailbox's overflow policy dropped, and the passes that dropped any. */
   mailboxDropped = 0
   mailboxPasses = 0
+  /** Malformed frame fields seen (`Malformed` commands); see {@link malformedWarnings}. */
+  malformedSeen = 0
   /**
    * `run` releases an ended project in its own fiber after the wait (no fiber forked for it); once
    * it stopped waiting (`finish`), a later end is released from the turn that ended it, as for other callers.
@@ -561,6 +570,7 @@ class Actor implements ProjectActor {
       }
       if (this.cancelAnswers !== undefined) for (const d of this.cancelAnswers) Deferred.unsafeDone(d, Exit.void)
       if (this.subscribers !== undefined) for (const b of this.subscribers) b.end()
+      this.noteEndCommands(step.commands)
       this.deps.untrack(this.id)
       // release the route, timers and command fibers: from the turn that ended it (`releaseNow`),
       // or in the caller's own fiber when it still waits for the end (`run`, see `finish`)
@@ -596,6 +606,37 @@ class Actor implements ProjectActor {
   }
 
   // --- commands --------------------------------------------------------------------------------
+  /**
+   * Logs one malformed frame field (the frame, the field, its value and the rule it broke), within
+   * {@link malformedWarnings}: past it, only every 1000th, with the count so far.
+   */
+  noteMalformed(command: ProjectState.Command & { readonly _tag: "Malformed" }): void {
+    const seen = ++this.malformedSeen
+    if (seen > malformedWarnings && seen % 1000 !== 0) return
+    const what = command.skipped
+      ? `skipped a malformed ${command.frame} frame`
+      : `ignored a malformed field of a ${command.frame} frame`
+    this.deps.fork(
+      Effect.logWarning(
+        `project ${this.id}: ${what}: ${command.field} ${String(command.value).slice(0, 40)} is not ${command.rule}`
+      ).pipe(Effect.annotateLogs({ malformed: seen }))
+    )
+  }
+
+  /** The commands of the input that ended the project: only its malformed fields are noted, then the count. */
+  noteEndCommands(commands: ReadonlyArray<ProjectState.Command>): void {
+    for (let i = 0; i < commands.length; i++) {
+      const command = commands[i]!
+      if (command._tag === "Malformed") this.noteMalformed(command)
+    }
+    const seen = this.malformedSeen
+    if (seen > malformedWarnings) {
+      this.deps.fork(Effect.logWarning(
+        `project ${this.id}: ${seen} malformed frame fields in all (${seen - malformedWarnings} of them not logged one by one)`
+      ))
+    }
+  }
+
   runCommand(command: ProjectState.Command & { readonly _tag: "Resubmit" | "LookUp" }): Effect.Effect<void> {
     switch (command._tag) {
       case "Resubmit":
@@ -623,6 +664,7 @@ class Actor implements ProjectActor {
    * one waits for it, see {@link previewMints}); other commands run in the project's own fibers.
    */
   dispatch(command: ProjectState.Command): void {
+    if (command._tag === "Malformed") return this.noteMalformed(command)
     if (command._tag === "Resubmit" || command._tag === "LookUp") return this.runFork(Effect.interruptible(this.runCommand(command)))
     if (command._tag === "MintPreview") {
       const previews = (this.previewMints ??= new Map())
