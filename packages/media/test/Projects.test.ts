@@ -2,7 +2,7 @@
  * Projects against the emulator over real loopback sockets.
  */
 import { assert, describe, layer } from "@effect/vitest"
-import { Protocol, SogniRest, SogniSocket } from "@effect-sogni/core"
+import { SogniRest, SogniSocket } from "@effect-sogni/core"
 import { Emulator } from "@effect-sogni/emulator"
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
@@ -21,6 +21,7 @@ import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Supervisor from "effect/Supervisor"
 import { Media, Projects, ProjectState } from "../src/index.js"
+import { imageProject } from "./imageProject.js"
 import { recordingTracer } from "./recordingTracer.js"
 
 const emulatorLayer = Emulator.layer({ port: 0, speed: 4 })
@@ -48,20 +49,7 @@ const connect = (
     })
   )
 
-const image = (count: number, prompt = "a harbour at dusk", steps = 4): Projects.Prepared => ({
-  request: {
-    jobID: Protocol.makeId(),
-    numberOfImages: count,
-    previews: 0,
-    outputFormat: "png",
-    tokenType: "spark",
-    keyFrames: [{ modelID: "flux1-schnell-fp8", positivePrompt: prompt, steps, guidanceScale: 1, seed: 7 }]
-  },
-  numberOfMedia: count,
-  steps,
-  kind: "image",
-  outputFormat: "png"
-})
+const image = (count: number, prompt = "a harbour at dusk", steps = 4) => imageProject(count, prompt, steps, 7)
 
 const PNG = [0x89, 0x50, 0x4e, 0x47]
 

@@ -4,7 +4,6 @@
  * own emulator: the faults are global to an emulator.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Protocol } from "@effect-sogni/core"
 import { Emulator } from "@effect-sogni/emulator"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
@@ -17,6 +16,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { Media, Projects, ProjectState } from "../src/index.js"
+import { imageProject } from "./imageProject.js"
 
 const connect = (
   emulator: Emulator.Service,
@@ -39,20 +39,7 @@ const connect = (
   )
 }
 
-const image = (count: number, prompt: string, steps = 4): Projects.Prepared => ({
-  request: {
-    jobID: Protocol.makeId(),
-    numberOfImages: count,
-    previews: 0,
-    outputFormat: "png",
-    tokenType: "spark",
-    keyFrames: [{ modelID: "flux1-schnell-fp8", positivePrompt: prompt, steps, guidanceScale: 1, seed: 11 }]
-  },
-  numberOfMedia: count,
-  steps,
-  kind: "image",
-  outputFormat: "png"
-})
+const image = imageProject
 
 /** Polls the emulator until the project reached `status` (bounded by the test's timeout). */
 const untilStatus = (emulator: Emulator.Service, id: string, status: string) =>

@@ -27,18 +27,27 @@ const requestedOn = (server: HostileServer, id: string) =>
     () => server.connections.find((c) => c.received.some((f) => f.type === "jobRequest" && jobIdOf(f.payload) === id))!
   )
 
+/**
+ * A project of `count` images submitted on a fresh hostile server (in the test's scope), its events
+ * collected as they come, and the connection that received its request.
+ */
+const liveProject = (count: number) =>
+  Effect.gen(function*() {
+    const server = yield* makeHostileServer()
+    const { lines, projects } = yield* connect(server)
+    const prepared = image(count)
+    const id = prepared.request.jobID.toUpperCase()
+    const project = yield* projects.submit(prepared)
+    const seen: Array<ProjectState.ProjectEvent> = []
+    project.listen((e) => seen.push(e))
+    const conn = yield* requestedOn(server, id)
+    return { server, lines, projects, id, project, seen, conn }
+  })
 
 describe("Projects against a hostile server", () => {
   it.scopedLive("garbage, wrong-typed and out-of-order frames of a live project are skipped or absorbed; it completes with its results", () =>
     Effect.gen(function*() {
-      const server = yield* makeHostileServer()
-      const { lines, projects } = yield* connect(server)
-      const prepared = image(2)
-      const id = prepared.request.jobID.toUpperCase()
-      const project = yield* projects.submit(prepared)
-      const seen: Array<ProjectState.ProjectEvent> = []
-      project.listen((e) => seen.push(e))
-      const conn = yield* requestedOn(server, id)
+      const { conn, id, lines, project, projects, seen, server } = yield* liveProject(2)
       const raw = (type: string, json: string) =>
         conn.sendRaw(`{"type":${JSON.stringify(type)},"data":"${Protocol.base64OfText(json)}"}`)
       // a queue estimate far beyond any date, then progress before the job started, with absurd numbers
@@ -97,14 +106,7 @@ describe("Projects against a hostile server", () => {
 
   it.scopedLive("absurd numbers (jobIndex -1, step 1e308, stepCount 0, ETAs of 1e308, a flood of negative steps) never reach an event; each is logged naming its field and rule, within a bound; nothing accepted is lost", () =>
     Effect.gen(function*() {
-      const server = yield* makeHostileServer()
-      const { lines, projects } = yield* connect(server)
-      const prepared = image(2)
-      const id = prepared.request.jobID.toUpperCase()
-      const project = yield* projects.submit(prepared)
-      const seen: Array<ProjectState.ProjectEvent> = []
-      project.listen((e) => seen.push(e))
-      const conn = yield* requestedOn(server, id)
+      const { conn, id, lines, project, projects, seen, server } = yield* liveProject(2)
       conn.send("jobState", { type: "queued", jobID: id, queuePosition: -1, estimatedStartSeconds: 1e308 })
       conn.send("jobState", { type: "jobStarted", jobID: id, imgID: "A", jobIndex: 0 })
       conn.send("jobState", { type: "jobStarted", jobID: id, imgID: "B", jobIndex: -1 })

@@ -2,7 +2,7 @@
  * Media over the hostile server (`hostileServer.ts`), shared by the tests that script it: the services
  * built with every log line captured, a prepared image project, and the job id a frame names.
  */
-import { Protocol, SogniAccount } from "@effect-sogni/core"
+import { SogniAccount } from "@effect-sogni/core"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -13,6 +13,7 @@ import * as Redacted from "effect/Redacted"
 import * as Scope from "effect/Scope"
 import { Media, Models, Projects } from "../src/index.js"
 import type { HostileServer } from "./hostileServer.js"
+import { imageProject } from "./imageProject.js"
 
 /** One captured log line. */
 export interface LogLine {
@@ -64,20 +65,7 @@ export const connectMedia = (
   })
 
 /** A prepared image project of `count` images of `steps` steps each. */
-export const image = (count: number, steps = 4): Projects.Prepared => ({
-  request: {
-    jobID: Protocol.makeId(),
-    numberOfImages: count,
-    previews: 0,
-    outputFormat: "png",
-    tokenType: "spark",
-    keyFrames: [{ modelID: "flux1-schnell-fp8", positivePrompt: "hostile", steps, guidanceScale: 1, seed: 11 }]
-  },
-  numberOfMedia: count,
-  steps,
-  kind: "image",
-  outputFormat: "png"
-})
+export const image = (count: number, steps = 4): Projects.Prepared => imageProject(count, "hostile", steps)
 
 /**
  * The server's record of project `id` finished, as `GET /v2/projects/{id}` and the handshake's recovery
