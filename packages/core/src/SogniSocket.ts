@@ -147,7 +147,7 @@ export function classifyClose(code: number | undefined): CloseAction {
  * official client clears the credential on every 4xxx but 4015; this departs from it on purpose (a REST 401
  * still clears a credential that is really bad).
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export function closeRefusesCredential(reason: SogniAuthenticationError["reason"]): boolean {
   return reason === "InvalidCredentials"

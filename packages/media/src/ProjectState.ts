@@ -403,8 +403,14 @@ function isEtaSeconds(s: number): boolean {
   return s >= 0 && s <= maxEtaSeconds
 }
 
-/** At least `numberOfMedia` jobs, all ended, one of them with a result. */
-function allJobsEnded(s: ProjectState): boolean {
+/**
+ * At least `numberOfMedia` jobs, all ended, one of them with a result: only the server's end marker is
+ * missing. A `LocalFailure` then completes the project with its results (once the URLs still minting arrive)
+ * instead of failing it.
+ *
+ * @since 0.2.0
+ */
+export function allJobsEnded(s: ProjectState): boolean {
   if (s.jobs.length < s.numberOfMedia) return false
   let completed = false
   for (const j of s.jobs) {
@@ -595,6 +601,16 @@ class Builder {
   malformed(frame: string, field: string, rule: string, value: number | string, skipped: boolean) {
     this.command({ _tag: "Malformed", frame, field, rule, value, skipped })
   }
+  /** An informing field that must be an ETA: answered when it is one, else reported as ignored (`undefined`). */
+  eta(frame: string, field: string, value: number | null | undefined): number | undefined {
+    if (value == null || isEtaSeconds(value)) return value ?? undefined
+    this.malformed(frame, field, frameRules.eta, value, false)
+  }
+  /** An informing field that must be a count: answered when it is one, else reported as ignored (`undefined`). */
+  count(frame: string, field: string, value: number | undefined): number | undefined {
+    if (value === undefined || isCount(value)) return value
+    this.malformed(frame, field, frameRules.count, value, false)
+  }
   emit(event: ProjectEvent) {
     if (this.events === noEvents) this.events = [event]
     else (this.events as Array<ProjectEvent>).push(event)
@@ -751,17 +767,9 @@ function applyServer(b: Builder, event: Protocol.ServerEvent, now: number): void
       b.set({ admitted: true })
       switch (p.type) {
         case "queued": {
-          let position = p.queuePosition
-          if (position !== undefined && !isCount(position)) {
-            b.malformed("jobState", "queuePosition", frameRules.count, position, false)
-            position = undefined
-          }
+          const position = b.count("jobState", "queuePosition", p.queuePosition)
           // as an ETA: a negative or endless estimate says nothing
-          let start = p.estimatedStartSeconds ?? undefined
-          if (start !== undefined && !isEtaSeconds(start)) {
-            b.malformed("jobState", "estimatedStartSeconds", frameRules.eta, start, false)
-            start = undefined
-          }
+          const start = b.eta("jobState", "estimatedStartSeconds", p.estimatedStartSeconds)
           const changed = s.status !== "queued" || s.queuePosition !== position
           b.set({ status: "queued", queuePosition: position })
           if (changed) {
@@ -830,20 +838,10 @@ function applyServer(b: Builder, event: Protocol.ServerEvent, now: number): void
       const stepped = Math.max(job.step, p.step ?? 0)
       job.step = job.stepCount > 0 && stepped > job.stepCount ? job.stepCount : stepped
       // the estimates only inform: a broken one is ignored, the frame kept
-      if (p.etaSeconds !== undefined) {
-        if (isEtaSeconds(p.etaSeconds)) job.etaSeconds = p.etaSeconds
-        else b.malformed("jobProgress", "etaSeconds", frameRules.eta, p.etaSeconds, false)
-      }
-      let etaMin = p.etaMin
-      let etaMax = p.etaMax
-      if (etaMin !== undefined && !isEtaSeconds(etaMin)) {
-        b.malformed("jobProgress", "etaMin", frameRules.eta, etaMin, false)
-        etaMin = undefined
-      }
-      if (etaMax !== undefined && !isEtaSeconds(etaMax)) {
-        b.malformed("jobProgress", "etaMax", frameRules.eta, etaMax, false)
-        etaMax = undefined
-      }
+      const eta = b.eta("jobProgress", "etaSeconds", p.etaSeconds)
+      if (eta !== undefined) job.etaSeconds = eta
+      let etaMin = b.eta("jobProgress", "etaMin", p.etaMin)
+      let etaMax = b.eta("jobProgress", "etaMax", p.etaMax)
       if (etaMin !== undefined && etaMax !== undefined && etaMin > etaMax) {
         b.malformed("jobProgress", "etaMin", frameRules.etaRange, etaMin, false)
         etaMin = undefined
@@ -877,12 +875,7 @@ function applyServer(b: Builder, event: Protocol.ServerEvent, now: number): void
     case "jobResult": {
       const p = event.payload
       // recovery replays carry the slot; live frames may too. A broken one is ignored, the result kept
-      let jobIndex = typeof p.jobIndex === "number" ? p.jobIndex : undefined
-      if (jobIndex !== undefined && !isCount(jobIndex)) {
-        b.malformed("jobResult", "jobIndex", frameRules.count, jobIndex, false)
-        jobIndex = undefined
-      }
-      const i = b.locate(p.imgID, jobIndex, now)
+      const i = b.locate(p.imgID, b.count("jobResult", "jobIndex", typeof p.jobIndex === "number" ? p.jobIndex : undefined), now)
       if (i === undefined) return
       const job = b.jobAt(i)
       if (isTerminal(job.status)) return
@@ -912,12 +905,7 @@ function applyServer(b: Builder, event: Protocol.ServerEvent, now: number): void
       }
       const minting = !isWithheld && hosted === undefined
       const stepCount = job.stepCount
-      let reported = p.performedStepCount
-      if (reported !== undefined && !isCount(reported)) {
-        b.malformed("jobResult", "performedStepCount", frameRules.count, reported, false)
-        reported = undefined
-      }
-      const performed = reported ?? (stepCount > 0 ? stepCount : job.step)
+      const performed = b.count("jobResult", "performedStepCount", p.performedStepCount) ?? (stepCount > 0 ? stepCount : job.step)
       b.setJob(i, { status: "completed", result, minting, step: performed, awaitingReassignment: false })
       if (s.status === "pending" || s.status === "queued") b.set({ status: "processing" })
       b.progress(i, now)

@@ -905,17 +905,18 @@ export function make(options: ProjectsOptions = {}) {
 
     // --- a connection that ended for good ------------------------------------------------------
     // After a refused key (4021), a blocked app (4010), any other refusal or reconnects given up, every
-    // unfinished project is looked up once and ended (internal/connectionEnded.ts, loaded then). Not after
-    // 4015 (another connection took this appId over): the projects' frames go there, and the idle lookups
-    // still follow each to its end.
+    // unfinished project is looked up once and ended (internal/connectionEnded.ts, loaded then). After 4015
+    // (another connection took this appId over) the projects' frames go there and the idle lookups still
+    // follow each to its end; only a project whose jobs all ended (its end marker missing) completes now.
     yield* Effect.forkScoped(
       Effect.flatMap(socket.awaitTerminal, (error) =>
-        error._tag === "SogniConnectionReplacedError"
-          ? Effect.void
-          : Effect.flatMap(
-            Effect.promise(() => import("./internal/connectionEnded.js")),
-            (m) => m.endAll(tracked, findProject, now, error)
-          ))
+        Effect.flatMap(
+          Effect.promise(() => import("./internal/connectionEnded.js")),
+          (m) =>
+            error._tag === "SogniConnectionReplacedError"
+              ? m.endFinished(tracked, now, error)
+              : m.endAll(tracked, findProject, now, error)
+        ))
     )
 
     /**

@@ -190,7 +190,7 @@ describe("Projects: a connection that ends for good after the results", () => {
   const signed = (imgID: string) => `https://signed.example.test/${imgID}.png`
   // the server closes with `code` right after the last result of a 2-image project, before its end marker;
   // the results carry no URL, so they are minted after the close
-  for (const code of [4010, 4021, 4099] as const) {
+  for (const code of [4010, 4015, 4021, 4099] as const) {
     it.scopedLive(`every result arrived, then close ${code} before the end marker: the project completes with its results`, () =>
       Effect.gen(function*() {
         const server = yield* makeHostileServer()
@@ -211,7 +211,8 @@ describe("Projects: a connection that ends for good after the results", () => {
         }
         const results = yield* projects.run(prepared)
         assert.deepStrictEqual(results.map((r) => r.imgID), ["A", "B"])
-        // 4010 blocks this appId, 4099 says nothing about the key: it is kept and the URLs are minted. 4021
+        // 4010 blocks this appId, 4015 hands it to another connection, 4099 says nothing about the key: it is
+        // kept and the URLs are minted. 4021
         // refuses the key itself: it is cleared, and a mint that had not read it yet is refused locally, its
         // URL unknown (the result still stands; `Results.url` mints it once a credential is set again)
         if (code === 4021) {

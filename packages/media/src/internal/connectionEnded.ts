@@ -18,6 +18,30 @@ import * as Option from "effect/Option"
 import * as ProjectState from "../ProjectState.js"
 import * as ProjectActor from "./projectActor.js"
 
+/**
+ * After a 4015 (another connection took this `appId` over): the projects' frames now go to that connection,
+ * so an unfinished project is left to its idle deadline and lookups; but one whose jobs all ended, one with a
+ * result, waits only for the end marker, which will not come here: it completes now with what it received.
+ */
+export function endFinished(tracked: ReadonlyMap<string, ProjectActor.ProjectActor>, now: () => number, error: SogniError.SogniError): Effect.Effect<void> {
+  return Effect.forEach(
+    [...tracked.values()],
+    (t) => {
+      const state = t.current()
+      return ProjectState.isTerminal(state.status) || !ProjectState.allJobsEnded(state) ? Effect.void : t.feed({
+        _tag: "LocalFailure",
+        error: {
+          code: 0,
+          originalCode: "connectionClosed",
+          message: `Project ${state.id} can no longer be followed here: ${error.message}.`
+        },
+        now: now()
+      })
+    },
+    { discard: true }
+  )
+}
+
 /** Ends every unfinished project of `tracked` after the socket's terminal `error`. */
 export function endAll(
   tracked: ReadonlyMap<string, ProjectActor.ProjectActor>,
