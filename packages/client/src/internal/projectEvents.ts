@@ -136,20 +136,23 @@ export const apply = (project: Project, event: ProjectState.ProjectEvent, state:
   }
 }
 
+/** The `ProjectError` a failed project's `waitForCompletion` rejects with: the network's error and code. */
+export const failedError = (project: Project, data: ErrorData): ProjectError =>
+  new ProjectError(data.message, {
+    reason: "Failed",
+    tag: "SogniProjectError",
+    retryable: data.code === 5001 || data.code === 5002 || data.code === 5003 || data.code === 1001,
+    fields: { projectId: project.id, code: data.code, ...(data.originalCode !== undefined ? { originalCode: data.originalCode } : {}) }
+  })
+
 /** The outcome of a project that ended failed (a `ProjectError` with the network's code) or canceled. */
 export const settleEnded = (project: Project, state: ProjectState.ProjectState): void => {
   if (state.status === "failed") {
     const data = state.error === undefined ? { code: 0, message: "Project failed" } : errorDataOf(state.error)
-    project._settle({
-      _tag: "Error",
-      error: new ProjectError(data.message, {
-        reason: "Failed",
-        tag: "SogniProjectError",
-        retryable: data.code === 5001 || data.code === 5002 || data.code === 5003 || data.code === 1001,
-        fields: { projectId: project.id, code: data.code, ...(data.originalCode !== undefined ? { originalCode: data.originalCode } : {}) }
-      })
-    })
+    project._settle({ _tag: "Error", error: failedError(project, data) })
     project.emit("failed", data)
+    // the server's project-level error, if it came while this module loaded, is what later waits read
+    project._rejectLaterWithServerError()
   } else if (state.status === "canceled") {
     project._settle({
       _tag: "Error",
