@@ -82,7 +82,7 @@ describe("account groups, same data as the official client", () => {
       // it) updates the account first (REST only: no connection, so no subscription read at connection)
       for (let i = 0; i < 200 && ours.currentAccount.email === undefined; i++) await new Promise((r) => setTimeout(r, 25))
       assert.isString(ours.currentAccount.email)
-      assert.isUndefined(ours.currentAccount.subscription)
+      assert.strictEqual(ours.currentAccount.subscription, undefined)
       const changes: Array<ReadonlyArray<string>> = []
       ours.currentAccount.on("updated", (keys) => changes.push(keys))
       await ours.account.refreshBalance()
