@@ -6,8 +6,6 @@
  * project that renders and
  * completes with nothing listening to its progress or to `"job"` events never loads it.
  */
-import * as Protocol from "@effect-sogni/core/Protocol"
-import * as SogniRest from "@effect-sogni/core/SogniRest"
 import * as ProjectState from "@effect-sogni/media/ProjectState"
 import * as Results from "@effect-sogni/media/Results"
 import * as Effect from "effect/Effect"
@@ -232,18 +230,14 @@ const resultUrl = async (job: Job, options?: CallOptions): Promise<string> => {
     })
   }
   // a finished result whose URL could not be minted (the REST host failed past core's retries): asked
-  // again, as the official client's getResultUrl does, and kept
-  const media = job.type !== "image"
-  const query = media
-    ? { jobId: job.projectId, id: result.imgID, type: "complete" }
-    : { jobId: job.projectId, imageId: result.imgID, type: "complete" }
+  // again, as the official client's getResultUrl does, and kept. Minted by media's one mint path
+  // (`Results.url`: the result's project and kind, the content type of audio and 3D models)
   const minted = await job._project._context.runner.run(
-    Effect.flatMap(SogniRest.SogniRest, (rest) =>
-      rest.get("rest", media ? "/v1/media/downloadUrl" : "/v1/image/downloadUrl", Protocol.DownloadUrl, { query })),
+    Effect.flatMap(Results.Results, (r) => r.url(result)),
     options?.signal
   )
-  reminted.set(job, minted.downloadUrl)
-  return minted.downloadUrl
+  reminted.set(job, minted)
+  return minted
 }
 
 const resultBytes = async (job: Job, options?: CallOptions): Promise<Uint8Array> => {
