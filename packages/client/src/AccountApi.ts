@@ -183,6 +183,11 @@ export class AccountApi extends Emitter<AccountEvents> {
     return this.extras()
   }
 
+  /**
+   * @internal The recency gate of subscription snapshots (`internal/accountReads.ts`, as the official
+   * `applySubscriptionSnapshot`): the newest `version` applied and how many socket snapshots were.
+   */
+  readonly _subscriptionGate: { version: number | undefined; socketWrites: number } = { version: undefined, socketWrites: 0 }
 
   /** @internal */
   _update(patch: Partial<AccountData> & { readonly isAuthenticated?: boolean }): void {

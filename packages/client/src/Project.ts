@@ -487,10 +487,22 @@ export class Project extends Emitter<ProjectEventMap> {
     if (this.status !== "failed" && (error.code === 1001 || /already exists/i.test(error.message))) return
     const before = this.error
     this.serverError = error
+    if (this.status === "failed") this._rejectLaterWithServerError()
     if (this.status === "failed" && JSON.stringify(before) !== JSON.stringify(error)) this.emit("updated", ["error"])
     if (this.awaitingServerError) {
       this.awaitingServerError = false
       this._context.emitProject({ type: "error", projectId: this.id, error })
+    }
+  }
+  /**
+   * @internal A failed project's `waitForCompletion` from now on rejects with the server's project-level
+   * error once it came, as the official client's rejects with the project's `error` (the waiters of the
+   * failure itself had the job's error, as the official `failed` event gives it). Called when that error
+   * comes after the outcome, and by the outcome when it came while `internal/projectEvents.ts` loaded.
+   */
+  _rejectLaterWithServerError(): void {
+    if (this.serverError !== undefined && this.outcome?._tag === "Error" && more !== undefined) {
+      this.outcome = { _tag: "Error", error: more.failedError(this, this.serverError) }
     }
   }
   /** Whether the project failed by its jobs and its `"project"` `error` waits for the server's. */

@@ -17,8 +17,10 @@
  *
  * @since 0.1.0
  */
+import * as LeanRest from "@effect-sogni/core/LeanRest"
 import type * as Sogni from "@effect-sogni/core/Sogni"
 import * as SogniAccount from "@effect-sogni/core/SogniAccount"
+import * as SogniAuth from "@effect-sogni/core/SogniAuth"
 import * as SogniSocket from "@effect-sogni/core/SogniSocket"
 import * as Media from "@effect-sogni/media/Media"
 import * as ProjectState from "@effect-sogni/media/ProjectState"
@@ -31,8 +33,9 @@ import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
-import { AccountApi, type CurrentAccount, loadCalls as loadAccountCalls, toBalances } from "./AccountApi.js"
+import { AccountApi, type CurrentAccount, toBalances } from "./AccountApi.js"
 import { AnnouncementsApi } from "./AnnouncementsApi.js"
+import { applyEntitlement, readIdentity, readSubscription } from "./internal/accountReads.js"
 import { StatsApi } from "./StatsApi.js"
 import type { ChatApi, ChatRequirements } from "./ChatApi.js"
 import { defined } from "./internal/defined.js"
@@ -303,11 +306,31 @@ export class SogniClient extends Emitter<ClientEvents> {
         )
     })
     let client: SogniClient | undefined
+    // the account reads the official client makes by itself (`internal/accountReads.ts`), over core's lean
+    // GET; one due before the client exists (the API key's, while the runtime is built) runs once it does
+    let lean: LeanRest.LeanRestService | undefined
+    let identityDue = false
     const watchers = Layer.scopedDiscard(
       Effect.gen(function*() {
         const socket = yield* SogniSocket.SogniSocket
         const account = yield* SogniAccount.SogniAccount
+        const auth = yield* SogniAuth.SogniAuth
+        const clock = yield* Effect.clock
         const c = () => client
+        const reads = yield* LeanRest.make
+        lean = reads
+        // each credential update (an API key, a login, a signup, stored tokens, every token refresh): the
+        // account record is read, as the official client reads it on its auth manager's `updated`; a
+        // cleared credential resets the subscription snapshots' gate (the next session starts afresh)
+        if ("followState" in auth) {
+          yield* (auth as SogniAuth.SogniAuthLive).followState((state) => {
+            const target = c()
+            if (state._tag === "Unauthenticated") {
+              if (target !== undefined) target.account._subscriptionGate.version = undefined
+            } else if (target === undefined) identityDue = true
+            else readIdentity(target.account, reads)
+          })
+        }
         // connection events from the socket's observable status; an `Authenticated` status follows the
         // `authenticated` payload it stands for (both set on the same frame), so one watcher reads that
         // payload too: the account and the projects see it before `connected` is emitted. (One stream
@@ -349,6 +372,8 @@ export class SogniClient extends Emitter<ClientEvents> {
                             : {})
                         })
                         target.projects._authenticated(frame)
+                        // the subscription: the frame's snapshot, else read over REST (in the background)
+                        readSubscription(target.account, reads, frame.subscriptionEntitlement, clock.unsafeCurrentTimeMillis())
                       }
                       target.account._update({ networkStatus: "connected", network })
                       // once per connection: another `authenticated` frame on the same socket (a server
@@ -405,17 +430,14 @@ export class SogniClient extends Emitter<ClientEvents> {
           const p = event.payload
           c()?.projects._projectError(p.jobID, errorDataOf(ProjectState.errorData(p.error, p.error_message)))
         })))
-        // entitlement pushes in order, from the socket's queue (no stream over it); their decoding loads
-        // with the first one (a push that arrives while the client is being disposed is dropped)
+        // entitlement pushes in order, from the socket's queue (no stream over it)
         const entitlements = yield* socket.subscribe(["subscriptionEntitlementUpdated"])
-        yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.take(entitlements), (event) =>
-          Effect.ignore(Effect.tryPromise(() => {
-            const account = c()?.account
-            return account === undefined || event.type !== "subscriptionEntitlementUpdated"
-              ? Promise.resolve()
-              : loadAccountCalls().then((m) => m.entitlementPush(account, event))
-          }))
-        )))
+        yield* Effect.forkScoped(Effect.forever(Effect.map(Queue.take(entitlements), (event) => {
+          const account = c()?.account
+          if (account !== undefined && event.type === "subscriptionEntitlementUpdated") {
+            applyEntitlement(account, event.payload, "subscriptionEntitlementUpdated push", clock.unsafeCurrentTimeMillis())
+          }
+        })))
       })
     )
     // the logging settings: in the client's runtime (its fiber refs), which the lazily loaded groups
@@ -432,6 +454,7 @@ export class SogniClient extends Emitter<ClientEvents> {
     const models = runner.runtime.runSync(Models.Models)
     client.projects._modelsFrom(followed(runner, models.available))
     client.lazyChat._followModels(followed(runner, models.llmModels))
+    if (identityDue && lean !== undefined) readIdentity(client.account, lean)
     // attribution the client does not send (a workload, invalid connection fields) is warned about
     if (config.attribution !== undefined) await (await loadCalls()).warnAttribution(runner, config)
     if (config.disableSocket !== true && config.apiKey !== undefined) {

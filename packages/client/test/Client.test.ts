@@ -129,13 +129,19 @@ describe("client", () => {
           const onFailed = await failed
           // the server's project-level jobError follows the last job's
           await until(() => project.error?.message !== onFailed.message && projectErrors.length > 0, `${label}: the project-level error`)
-          seen[`${label} ${numberOfMedia}`] = { failed: onFailed.message, rejected, error: project.error?.message, projectErrors: projectErrors.splice(0) }
+          // a waitForCompletion called now rejects with the project's error, the project-level one
+          const after = await project.waitForCompletion().then(
+            () => undefined,
+            (e: { message: string; code: unknown }) => ({ message: e.message, code: e.code })
+          )
+          seen[`${label} ${numberOfMedia}`] = { failed: onFailed.message, rejected, after, error: project.error?.message, projectErrors: projectErrors.splice(0) }
         }
       } finally {
         await sogni.dispose()
       }
     }
     assert.strictEqual((seen["official 1"] as { error: string }).error, "Every job of this project failed.")
+    assert.strictEqual((seen["official 1"] as { after: { message: string } }).after.message, "Every job of this project failed.")
     for (const n of [1, 2]) assert.deepStrictEqual(seen[`adapter ${n}`], seen[`official ${n}`], `numberOfMedia ${n}`)
   })
 

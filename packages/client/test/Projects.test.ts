@@ -6,6 +6,8 @@ import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { isAbortError, isInvalidRequestError, isProjectError, type Job, type Project, SogniClient } from "../src/index.js"
 import { getEventListeners } from "node:events"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
 import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
 import { endpoints, type RunningEmulator, startEmulator } from "./emulator.js"
@@ -268,6 +270,78 @@ describe("projects", () => {
       assert.deepStrictEqual([...bytes.subarray(1, 4)], [0x50, 0x4e, 0x47], "a PNG")
     })
   })
+
+  it("an audio result whose URL failed to mint is minted again by media's mint path, with the content type the official client sends", async () => {
+    // a relay in front of the emulator's REST host that records the queries of the mint requests
+    const mints: Array<URLSearchParams> = []
+    const relay = createServer((req, res) => {
+      const url = new URL(req.url ?? "/", emulator.url)
+      if (url.pathname === "/v1/media/downloadUrl") mints.push(url.searchParams)
+      const headers: Record<string, string> = {}
+      for (const name of ["api-key", "authorization", "content-type"]) {
+        const value = req.headers[name]
+        if (typeof value === "string") headers[name] = value
+      }
+      const parts: Array<Buffer> = []
+      req.on("data", (b: Buffer) => parts.push(b))
+      req.on("end", () => {
+        fetch(`${emulator.url}${url.pathname}${url.search}`, {
+          method: req.method ?? "GET",
+          headers,
+          ...(req.method === "GET" ? {} : { body: Buffer.concat(parts) })
+        }).then(async (answer) => {
+          const body = Buffer.from(await answer.arrayBuffer())
+          res.writeHead(answer.status, { "content-type": answer.headers.get("content-type") ?? "application/json" })
+          res.end(body)
+        }, () => {
+          res.writeHead(502)
+          res.end()
+        })
+      })
+    })
+    await new Promise<void>((resolve) => relay.listen(0, "127.0.0.1", () => resolve()))
+    const sogni = await SogniClient.createInstance({
+      appId: "client-projects-remint-audio",
+      network: "fast",
+      logLevel: "error",
+      ...endpoints(emulator),
+      restEndpoint: `http://127.0.0.1:${(relay.address() as AddressInfo).port}`
+    })
+    try {
+      await sogni.projects.waitForModels()
+      // every mint of the result fails while the project ends (503, no wait asked: core's retries run out)
+      await Effect.runPromise(emulator.service.control.failRest({ count: 50, status: 503, pathPrefix: "/v1/media/downloadUrl", retryAfterSeconds: 0 }))
+      const project = await sogni.projects.create({
+        type: "audio",
+        modelId: "ace_step_1.5_turbo",
+        positivePrompt: "a calm piano loop",
+        duration: 10,
+        numberOfMedia: 1,
+        outputFormat: "mp3",
+        tokenType: "spark"
+      } as never)
+      const jobs: Array<Job> = []
+      project.on("jobCompleted", (job) => jobs.push(job))
+      try {
+        assert.deepStrictEqual(await project.waitForCompletion(), [])
+      } finally {
+        await Effect.runPromise(emulator.service.control.clearFaults)
+      }
+      assert.strictEqual(jobs.length, 1)
+      const failedMints = mints.length
+      const url = await jobs[0]!.getResultUrl()
+      assert.match(url, /\/_media\//)
+      // one more mint, for the job's project and id, of the complete result, with the type of an mp3 (the
+      // official Job.getResultUrl sends `contentType: _audioContentType`, "audio/mpeg" for mp3)
+      assert.strictEqual(mints.length, failedMints + 1)
+      const query = Object.fromEntries(mints.at(-1)!)
+      assert.deepStrictEqual(query, { jobId: project.id, id: jobs[0]!.id, type: "complete", contentType: "audio/mpeg" })
+      assert.strictEqual(await jobs[0]!.getResultUrl(), url, "minted once, then kept")
+    } finally {
+      await sogni.dispose()
+      await new Promise<void>((resolve) => relay.close(() => resolve()))
+    }
+  }, 60_000)
 
   it("cancel() cancels upstream; waitForCompletion rejects with reason Canceled", async () => {
     await withClient("client-projects-4", async (sogni) => {

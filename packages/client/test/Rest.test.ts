@@ -93,9 +93,17 @@ describe("hosted chat against a server that answers 200 with an error body", () 
         { error: { message: "plan required", type: "subscription_unavailable", code: "4078" } },
         { status: "error", message: "model unavailable", errorCode: 4004 }
       ]
-      server.handle = (_req, res) => {
+      let answered = 0
+      server.handle = (req, res) => {
+        // the account record the client reads once its API key is set (as the official client does) is
+        // not this test's: refused, it only logs
+        if (req.path === "/v1/account/me") {
+          res.writeHead(404, { "content-type": "application/json" })
+          res.end(JSON.stringify({ status: "error", message: "not here", errorCode: 404 }))
+          return
+        }
         res.writeHead(200, { "content-type": "application/json" })
-        res.end(JSON.stringify(bodies[(server.requests.length - 1) % bodies.length]))
+        res.end(JSON.stringify(bodies[answered++ % bodies.length]))
       }
       const failures = yield* Effect.promise(async () => {
         const sogni = await SogniClient.createInstance({ apiKey: "sk-hostile-0123456789", restEndpoint: server.url, disableSocket: true, logLevel: "error" })

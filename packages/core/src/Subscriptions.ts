@@ -42,8 +42,8 @@ import { SogniSocket } from "./SogniSocket.js"
 // ---------------------------------------------------------------------------------------------
 
 /** Subscription status values of the REST status call. @since 0.1.0 */
-export const StatusValue = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Literal(
+export const StatusValue = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Literal(
     "none",
     "trialing",
     "active",
@@ -55,23 +55,27 @@ export const StatusValue = /* @__PURE__ */ Lazy.schema(() =>
     "expired",
     "refunded"
   )
-)
+})
 /** @since 0.1.0 */
 export type StatusValue = typeof StatusValue.Type
 
 /** Plan ids. @since 0.1.0 */
-export const PlanId = /* @__PURE__ */ Lazy.schema(() => Schema.Literal("unlimited", "unlimited_pro"))
+export const PlanId = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Literal("unlimited", "unlimited_pro")
+})
 /** @since 0.1.0 */
 export type PlanId = typeof PlanId.Type
 
 /** Billing terms. @since 0.1.0 */
-export const Term = /* @__PURE__ */ Lazy.schema(() => Schema.Literal("monthly", "annual"))
+export const Term = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Literal("monthly", "annual")
+})
 /** @since 0.1.0 */
 export type Term = typeof Term.Type
 
 /** Fair-use state of a plan (the push form: times are epoch ms). @since 0.1.0 */
-export const FairUse = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct(
+export const FairUse = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct(
     {
       limited: Schema.Boolean,
       usageSpark: Schema.optional(Schema.Number),
@@ -84,13 +88,13 @@ export const FairUse = /* @__PURE__ */ Lazy.schema(() =>
     },
     { key: Schema.String, value: Schema.Unknown }
   )
-)
+})
 /** @since 0.1.0 */
 export type FairUse = typeof FairUse.Type
 
 /** `GET /v1/subscriptions/status`: the account's subscription (times are ISO strings). @since 0.1.0 */
-export const SubscriptionInfo = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct(
+export const SubscriptionInfo = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct(
     {
       active: Schema.Boolean,
       status: StatusValue,
@@ -108,39 +112,45 @@ export const SubscriptionInfo = /* @__PURE__ */ Lazy.schema(() =>
     },
     { key: Schema.String, value: Schema.Unknown }
   )
-)
+})
 /** @since 0.1.0 */
 export type SubscriptionInfo = typeof SubscriptionInfo.Type
 
 /** @since 0.1.0 */
-export const StatusResponse = /* @__PURE__ */ Lazy.schema(() => Schema.Struct({ subscription: SubscriptionInfo }))
+export const StatusResponse = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({ subscription: SubscriptionInfo })
+})
 /** @since 0.1.0 */
 export type StatusResponse = typeof StatusResponse.Type
 
 /** `GET /v1/subscriptions/usage`. @since 0.1.0 */
-export const Usage = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct({
+export const Usage = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({
     periodRenderSpark: Schema.Number,
     periodJobs: Schema.Number,
     trialEndsAt: Schema.optional(Schema.NullOr(Schema.String)),
     trialCreditsLimit: Schema.optional(Schema.NullOr(Schema.Number)),
     trialCreditsUsed: Schema.optional(Schema.NullOr(Schema.Number))
   })
-)
+})
 /** @since 0.1.0 */
 export type Usage = typeof Usage.Type
 
 /** @since 0.1.0 */
-export const UsageResponse = /* @__PURE__ */ Lazy.schema(() => Schema.Struct({ usage: Usage }))
+export const UsageResponse = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({ usage: Usage })
+})
 
 /** `GET /v1/subscriptions/trial-eligibility`. @since 0.1.0 */
-export const TrialEligibility = /* @__PURE__ */ Lazy.schema(() => Schema.Struct({ eligible: Schema.Boolean, reasonCode: Schema.NullOr(Schema.String) }))
+export const TrialEligibility = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({ eligible: Schema.Boolean, reasonCode: Schema.NullOr(Schema.String) })
+})
 /** @since 0.1.0 */
 export type TrialEligibility = typeof TrialEligibility.Type
 
 /** One plan of `GET /v1/subscriptions/plans`. @since 0.1.0 */
-export const Plan = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct({
+export const Plan = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({
     planId: PlanId,
     tier: Schema.String,
     term: Term,
@@ -150,21 +160,25 @@ export const Plan = /* @__PURE__ */ Lazy.schema(() =>
     google: Schema.optional(Schema.Struct({ productId: Schema.String })),
     vendorDiscountBps: Schema.Number
   })
-)
+})
 /** @since 0.1.0 */
 export type Plan = typeof Plan.Type
 
 /** @since 0.1.0 */
-export const PlansResponse = /* @__PURE__ */ Lazy.schema(() => Schema.Struct({ plans: Schema.Array(Plan) }))
+export const PlansResponse = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({ plans: Schema.Array(Plan) })
+})
 
 /** Where the checkout page sends the user back to. @since 0.1.0 */
-export const RedirectType = /* @__PURE__ */ Lazy.schema(() => Schema.Literal("web", "app", "dashboard", "photobooth", "chat"))
+export const RedirectType = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Literal("web", "app", "dashboard", "photobooth", "chat")
+})
 /** @since 0.1.0 */
 export type RedirectType = typeof RedirectType.Type
 
 /** `POST /v1/iap/stripe/subscribe` body. @since 0.1.0 */
-export const CheckoutRequest = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct({
+export const CheckoutRequest = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({
     planId: PlanId,
     term: Term,
     redirectType: Schema.optional(RedirectType),
@@ -172,18 +186,20 @@ export const CheckoutRequest = /* @__PURE__ */ Lazy.schema(() =>
     startTrial: Schema.optional(Schema.Boolean),
     deviceId: Schema.optional(Schema.String)
   })
-)
+})
 /** @since 0.1.0 */
 export type CheckoutRequest = typeof CheckoutRequest.Type
 
 /** A page to send the user to (checkout or billing portal). @since 0.1.0 */
-export const Link = /* @__PURE__ */ Lazy.schema(() => Schema.Struct({ url: Schema.String, message: Schema.optional(Schema.String) }))
+export const Link = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct({ url: Schema.String, message: Schema.optional(Schema.String) })
+})
 /** @since 0.1.0 */
 export type Link = typeof Link.Type
 
 /** Entitlement status values of the socket push (socket.md §15). @since 0.1.0 */
-export const EntitlementStatus = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Literal(
+export const EntitlementStatus = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Literal(
     "trialing",
     "active",
     "grace",
@@ -192,11 +208,11 @@ export const EntitlementStatus = /* @__PURE__ */ Lazy.schema(() =>
     "revoked",
     "needs_reconciliation"
   )
-)
+})
 
 /** The plan inside an entitlement push (times are epoch ms, `version` a numeric string). @since 0.1.0 */
-export const EntitlementPlan = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct(
+export const EntitlementPlan = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct(
     {
       provider: Schema.String,
       tier: Schema.String,
@@ -216,11 +232,11 @@ export const EntitlementPlan = /* @__PURE__ */ Lazy.schema(() =>
     },
     { key: Schema.String, value: Schema.Unknown }
   )
-)
+})
 
 /** `subscriptionEntitlementUpdated` (also `authenticated.subscriptionEntitlement`). @since 0.1.0 */
-export const Entitlement = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct(
+export const Entitlement = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct(
     {
       active: Schema.Boolean,
       trialing: Schema.Boolean,
@@ -231,13 +247,13 @@ export const Entitlement = /* @__PURE__ */ Lazy.schema(() =>
     },
     { key: Schema.String, value: Schema.Unknown }
   )
-)
+})
 /** @since 0.1.0 */
 export type Entitlement = typeof Entitlement.Type
 
 /** `subscriptionLimitNotice`: a plan limit was hit (opt-in push). @since 0.1.0 */
-export const LimitNotice = /* @__PURE__ */ Lazy.schema(() =>
-  Schema.Struct(
+export const LimitNotice = /* @__PURE__ */ Lazy.schema(function() {
+  return Schema.Struct(
     {
       version: Schema.Union(Schema.String, Schema.Number),
       reason: Schema.String,
@@ -251,7 +267,7 @@ export const LimitNotice = /* @__PURE__ */ Lazy.schema(() =>
     },
     { key: Schema.String, value: Schema.Unknown }
   )
-)
+})
 /** @since 0.1.0 */
 export type LimitNotice = typeof LimitNotice.Type
 
@@ -262,7 +278,7 @@ export type LimitNotice = typeof LimitNotice.Type
  *
  * @since 0.1.0
  */
-export const statusOfEntitlement = (e: Entitlement): StatusValue => {
+export function statusOfEntitlement(e: Entitlement): StatusValue {
   const plan = e.subscription
   if (plan === null) return "none"
   switch (plan.status) {
@@ -353,7 +369,7 @@ export const invalidRequest = (prefix: string, error: ParseResult.ParseError): S
 }
 
 /** @since 0.1.0 */
-export const make = Effect.gen(function*() {
+export const make = /* @__PURE__ */ Effect.gen(function*() {
   const rest = yield* SogniRest
   const socket = yield* SogniSocket
   const validateCheckout = Schema.validateEither(CheckoutRequest)
@@ -395,4 +411,4 @@ export const make = Effect.gen(function*() {
 })
 
 /** @since 0.1.0 */
-export const layer: Layer.Layer<Subscriptions, never, SogniRest | SogniSocket> = Layer.effect(Subscriptions, make)
+export const layer: Layer.Layer<Subscriptions, never, SogniRest | SogniSocket> = /* @__PURE__ */ Layer.effect(Subscriptions, make)

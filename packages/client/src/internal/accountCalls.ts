@@ -5,7 +5,7 @@
  * rewards, subscriptions), which load that group as before. A program that only renders images calls
  * none of them: `AccountApi` keeps their names, each forwarding to the function of that name here with
  * the facade as first argument. `SogniClient.setTokens` resumes its session here too; the network
- * switch and the decoding of subscription entitlement pushes run here as well.
+ * switch runs here as well.
  */
 import * as SogniAccount from "@effect-sogni/core/SogniAccount"
 import * as SogniAuth from "@effect-sogni/core/SogniAuth"
@@ -15,6 +15,7 @@ import * as Redacted from "effect/Redacted"
 import { type AccountApi, type AccountCalls, toBalances, zeroBalances } from "../AccountApi.js"
 import type { BalanceData, SubscriptionPlanId, SupernetType } from "../types.js"
 import type { CallOptions } from "./runner.js"
+import { applySubscription, snapshotOfStatus, versionOf } from "./accountReads.js"
 import { defined } from "./defined.js"
 
 /** {@link AccountCalls} as functions of the `AccountApi` they run for. */
@@ -113,9 +114,12 @@ export const calls: AccountCallsCode = {
   refreshSubscription: (api, options) => api.getSubscriptionStatus(options),
   getSubscriptionStatus: async (api, options) => {
     const x = await api._extras()
-    const subscription = await x.subscriptionStatus(options?.signal)
-    api._update({ subscription })
-    return subscription
+    const socketWrites = api._subscriptionGate.socketWrites
+    const status = await x.subscriptionStatus(options?.signal)
+    const subscription = snapshotOfStatus(status)
+    // as the official client: a socket snapshot applied while this read was in flight is fresher
+    const applied = applySubscription(api, subscription, "rest", versionOf(status["version"]), socketWrites)
+    return !applied && api.currentAccount.subscription !== undefined ? api.currentAccount.subscription : subscription
   },
   getSubscriptionUsage: async (api, options) => {
     const x = await api._extras()
@@ -176,22 +180,4 @@ export const switchNetwork = async (api: AccountApi, network: SupernetType, opti
   })
   api._update({ network: confirmed })
   return confirmed
-}
-
-/**
- * A `subscriptionEntitlementUpdated` push: decoded (the subscription code loads with the first one)
- * and published as `currentAccount.subscription`. A malformed push is logged and skipped.
- */
-export const entitlementPush = async (api: AccountApi, event: { readonly type: string; readonly payload: unknown }): Promise<void> => {
-  const x = await api._extras()
-  const decoded = await x.run(x.entitlementOf(event))
-  if (decoded._tag === "None") return
-  const e = decoded.value
-  api._update({
-    subscription: x.snapshotOfEntitlement(e),
-    ...(e.freeSparkLocked !== undefined ? { freeSparkLocked: e.freeSparkLocked } : {}),
-    ...(e.freeSparkUnlockPath === "trial" || e.freeSparkUnlockPath === "purchase"
-      ? { freeSparkUnlockPath: e.freeSparkUnlockPath }
-      : {})
-  })
 }

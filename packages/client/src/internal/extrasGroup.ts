@@ -1,8 +1,7 @@
 /**
  * The REST services a client loads on first use (see `lazyRuntime.ts`): leaderboards (`sogni.stats`),
  * announcements, rewards and transaction history, the LoRA catalog and personal LoRAs, wallet balances,
- * username checks, signup, nonces and device ids, and subscriptions (with the decoding of the server's entitlement pushes, loaded when
- * the first one arrives). A program that only renders images never calls them, so neither their code
+ * username checks, signup, nonces and device ids, and subscriptions. A program that only renders images never calls them, so neither their code
  * nor their services load or run at start-up.
  *
  * The facades (`StatsApi`, `AnnouncementsApi`, `AccountApi`, `ProjectsApi`, `PersonalLoras`) reach them
@@ -22,8 +21,6 @@ import * as Subscriptions from "@effect-sogni/core/Subscriptions"
 import * as Loras from "@effect-sogni/media/Loras"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import type * as Option from "effect/Option"
-import * as Stream from "effect/Stream"
 import type { PersonalLoras } from "../LorasApi.js"
 import type {
   AppAlert,
@@ -33,7 +30,6 @@ import type {
   PersonalLora,
   Reward,
   RewardsQuery,
-  SubscriptionEntitlementSnapshot,
   SubscriptionUsage,
   TokenType,
   TxHistoryEntry,
@@ -55,48 +51,6 @@ export const layer: Layer.Layer<ExtrasServices, never, ExtrasBase> = Layer.merge
   Loras.layer,
   Subscriptions.layer
 )
-
-/** An entitlement push's time (epoch milliseconds, core's `EntitlementPlan`) as ISO text, as the official client reads it. */
-const isoOf = (millis: number | null | undefined) =>
-  typeof millis === "number" && Number.isFinite(millis) ? new Date(millis).toISOString() : undefined
-const orUndefined = <A>(a: A | null | undefined): A | undefined => a ?? undefined
-
-/** A `subscriptionEntitlementUpdated` push as the official snapshot. */
-export const snapshotOfEntitlement = (e: Subscriptions.Entitlement): SubscriptionEntitlementSnapshot => {
-  const plan = e.subscription
-  return defined({
-    active: e.active,
-    status: Subscriptions.statusOfEntitlement(e),
-    tier: plan?.tier,
-    term: plan?.term,
-    provider: plan?.provider,
-    currentPeriodStart: isoOf(plan?.periodStart),
-    currentPeriodEnd: isoOf(plan?.periodEnd),
-    cancelAtPeriodEnd: plan?.cancelAtPeriodEnd,
-    scheduledTier: orUndefined(plan?.scheduledTier),
-    scheduledTerm: orUndefined(plan?.scheduledTerm),
-    scheduledChangeAt: isoOf(plan?.scheduledChangeAt),
-    paymentPending: plan?.paymentPending
-  })
-}
-
-/** The REST status record as the official snapshot. */
-export const snapshotOfStatus = (s: Subscriptions.SubscriptionInfo): SubscriptionEntitlementSnapshot =>
-  defined({
-    active: s.active,
-    status: s.status,
-    tier: s.tier,
-    term: s.term,
-    provider: s.provider,
-    currentPeriodStart: s.currentPeriodStart,
-    currentPeriodEnd: s.currentPeriodEnd,
-    cancelAtPeriodEnd: s.cancelAtPeriodEnd,
-    scheduledTier: orUndefined(s.scheduledTier),
-    scheduledTerm: orUndefined(s.scheduledTerm),
-    scheduledChangeAt: orUndefined(s.scheduledChangeAt),
-    paymentPending: s.paymentPending,
-    frontierDiscountBps: s.frontierDiscountBps
-  })
 
 const tokenTypeOf = (t: string): TokenType => (t === "sogni" ? "sogni" : "spark")
 
@@ -162,12 +116,6 @@ export interface Extras {
   readonly subscriptions: Subscriptions.SubscriptionsService
   /** The plan ids the platform sells (`Subscriptions.PlanId`). */
   readonly planIds: ReadonlyArray<string>
-  /**
-   * A `subscriptionEntitlementUpdated` push decoded (core's `Subscriptions.decodedPushes`: a malformed
-   * one is logged and skipped, `None`).
-   */
-  readonly entitlementOf: (event: { readonly type: string; readonly payload: unknown }) => Effect.Effect<Option.Option<Subscriptions.Entitlement>>
-  readonly snapshotOfEntitlement: (e: Subscriptions.Entitlement) => SubscriptionEntitlementSnapshot
   readonly announcements: Announcements.AnnouncementsService
   /** `sogni.announcements.active`: the live announcements as official `AppAlert`s. */
   readonly activeAlerts: (platform: string | undefined, signal?: AbortSignal) => Promise<Array<AppAlert>>
@@ -194,8 +142,8 @@ export interface Extras {
   ) => Promise<{ entries: Array<TxHistoryEntry>; next: TxHistoryParams }>
   /** The account's rewards as official `Reward`s. */
   readonly rewardList: (query: RewardsQuery, signal?: AbortSignal) => Promise<Array<Reward>>
-  /** The subscription now (REST), as the official snapshot. */
-  readonly subscriptionStatus: (signal?: AbortSignal) => Promise<SubscriptionEntitlementSnapshot>
+  /** The subscription now (REST), as the wire record (`internal/accountReads.ts` maps it). */
+  readonly subscriptionStatus: (signal?: AbortSignal) => Promise<Subscriptions.SubscriptionInfo>
   /** This period's renders and trial credits. */
   readonly subscriptionUsage: (signal?: AbortSignal) => Promise<SubscriptionUsage>
 }
@@ -217,8 +165,6 @@ export const make = (runner: Runner<ExtrasBase | ExtrasServices>): Extras => ({
   rewards: runner.runtime.runSync(Rewards.Rewards),
   subscriptions: runner.runtime.runSync(Subscriptions.Subscriptions),
   planIds: Subscriptions.PlanId.literals,
-  entitlementOf: (event) => Stream.runHead(Subscriptions.decodedPushes(Stream.make(event), Subscriptions.Entitlement)),
-  snapshotOfEntitlement,
   announcements: runner.runtime.runSync(Announcements.Announcements),
   activeAlerts: async (platform, signal) => {
     const alerts = await runner.run(Effect.flatMap(Announcements.Announcements, (a) => a.active({ platform })), signal)
@@ -263,16 +209,16 @@ export const make = (runner: Runner<ExtrasBase | ExtrasServices>): Extras => ({
   },
   subscriptionStatus: async (signal) => {
     const status = await runner.run(Effect.flatMap(Subscriptions.Subscriptions, (s) => s.status), signal)
-    return snapshotOfStatus(status.subscription)
+    return status.subscription
   },
   subscriptionUsage: async (signal) => {
     const u = await runner.run(Effect.flatMap(Subscriptions.Subscriptions, (s) => s.usage), signal)
     return defined({
       periodRenderSpark: u.periodRenderSpark,
       periodJobs: u.periodJobs,
-      trialEndsAt: orUndefined(u.trialEndsAt),
-      trialCreditsLimit: orUndefined(u.trialCreditsLimit),
-      trialCreditsUsed: orUndefined(u.trialCreditsUsed)
+      trialEndsAt: u.trialEndsAt ?? undefined,
+      trialCreditsLimit: u.trialCreditsLimit ?? undefined,
+      trialCreditsUsed: u.trialCreditsUsed ?? undefined
     })
   }
 })

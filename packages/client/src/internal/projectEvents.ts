@@ -6,8 +6,6 @@
  * project that renders and
  * completes with nothing listening to its progress or to `"job"` events never loads it.
  */
-import * as Protocol from "@effect-sogni/core/Protocol"
-import * as SogniRest from "@effect-sogni/core/SogniRest"
 import * as ProjectState from "@effect-sogni/media/ProjectState"
 import * as Results from "@effect-sogni/media/Results"
 import * as Effect from "effect/Effect"
@@ -136,20 +134,23 @@ export const apply = (project: Project, event: ProjectState.ProjectEvent, state:
   }
 }
 
+/** The `ProjectError` a failed project's `waitForCompletion` rejects with: the network's error and code. */
+export const failedError = (project: Project, data: ErrorData): ProjectError =>
+  new ProjectError(data.message, {
+    reason: "Failed",
+    tag: "SogniProjectError",
+    retryable: data.code === 5001 || data.code === 5002 || data.code === 5003 || data.code === 1001,
+    fields: { projectId: project.id, code: data.code, ...(data.originalCode !== undefined ? { originalCode: data.originalCode } : {}) }
+  })
+
 /** The outcome of a project that ended failed (a `ProjectError` with the network's code) or canceled. */
 export const settleEnded = (project: Project, state: ProjectState.ProjectState): void => {
   if (state.status === "failed") {
     const data = state.error === undefined ? { code: 0, message: "Project failed" } : errorDataOf(state.error)
-    project._settle({
-      _tag: "Error",
-      error: new ProjectError(data.message, {
-        reason: "Failed",
-        tag: "SogniProjectError",
-        retryable: data.code === 5001 || data.code === 5002 || data.code === 5003 || data.code === 1001,
-        fields: { projectId: project.id, code: data.code, ...(data.originalCode !== undefined ? { originalCode: data.originalCode } : {}) }
-      })
-    })
+    project._settle({ _tag: "Error", error: failedError(project, data) })
     project.emit("failed", data)
+    // the server's project-level error, if it came while this module loaded, is what later waits read
+    project._rejectLaterWithServerError()
   } else if (state.status === "canceled") {
     project._settle({
       _tag: "Error",
@@ -229,18 +230,14 @@ const resultUrl = async (job: Job, options?: CallOptions): Promise<string> => {
     })
   }
   // a finished result whose URL could not be minted (the REST host failed past core's retries): asked
-  // again, as the official client's getResultUrl does, and kept
-  const media = job.type !== "image"
-  const query = media
-    ? { jobId: job.projectId, id: result.imgID, type: "complete" }
-    : { jobId: job.projectId, imageId: result.imgID, type: "complete" }
+  // again, as the official client's getResultUrl does, and kept. Minted by media's one mint path
+  // (`Results.url`: the result's project and kind, the content type of audio and 3D models)
   const minted = await job._project._context.runner.run(
-    Effect.flatMap(SogniRest.SogniRest, (rest) =>
-      rest.get("rest", media ? "/v1/media/downloadUrl" : "/v1/image/downloadUrl", Protocol.DownloadUrl, { query })),
+    Effect.flatMap(Results.Results, (r) => r.url(result)),
     options?.signal
   )
-  reminted.set(job, minted.downloadUrl)
-  return minted.downloadUrl
+  reminted.set(job, minted)
+  return minted
 }
 
 const resultBytes = async (job: Job, options?: CallOptions): Promise<Uint8Array> => {
