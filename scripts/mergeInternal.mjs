@@ -80,9 +80,13 @@ const ownership = (dist, graph) => {
         queue.push(...graph.get(f).static)
       }
     }
-    const shared = [...graph.keys()].filter((f) => !roots.has(f) && (owners.get(f)?.size ?? 0) !== 1)
+    const isShared = (f) => !roots.has(f) && (owners.get(f)?.size ?? 0) !== 1
+    const shared = [...graph.keys()].filter(isShared)
     if (shared.length === 0) return { roots, ownerOf: (f) => (roots.has(f) ? f : [...owners.get(f)][0]) }
-    for (const f of shared) roots.add(f)
+    // only the topmost shared modules become roots: a module below one of them may turn out to be its alone
+    const below = new Set(shared.flatMap((f) => graph.get(f).static))
+    for (const f of shared) if (!below.has(f)) roots.add(f)
+    if (shared.every((f) => below.has(f))) for (const f of shared) roots.add(f)
   }
 }
 
