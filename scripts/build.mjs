@@ -1,12 +1,15 @@
 // `pnpm build`: compiles the Effect packages in one TypeScript pass (one type-check instead of five) into
 // packages/<name>/dist (ESM JavaScript, declarations, source maps) and, at the same time (the two are
 // independent: the adapter bundles the sources), the adapter's bundles (packages/client/scripts/build.mjs;
-// `--js` skips its declaration bundle).
+// `--js` skips its declaration bundle). Each Effect package's internal modules that one public module owns are
+// then merged into that module's file (scripts/mergeInternal.mjs: fewer files for Node's loader when a user
+// imports the package without a bundler).
 import { execFile } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
+import { mergeInternal } from "./mergeInternal.mjs"
 
 const run = promisify(execFile)
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
@@ -27,6 +30,7 @@ const effectPackages = async () => {
     fs.rmSync(dist, { recursive: true, force: true })
     fs.renameSync(path.join(out, name, "src"), dist)
   }
+  for (const name of packages) await mergeInternal(path.join(root, "packages", name, "dist"))
   fs.chmodSync(path.join(root, "packages/emulator/dist/bin.js"), 0o755)
   fs.rmSync(out, { recursive: true, force: true })
 }

@@ -7,7 +7,6 @@
  *
  * @internal
  */
-import * as Headers from "@effect/platform/Headers"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -27,16 +26,13 @@ import {
   SogniTransportError
 } from "../SogniError.js"
 
-/** Header names whose values are secrets (lower case). */
+/**
+ * Header names whose values are secrets (lower case). `restExchange.ts` registers them with
+ * `@effect/platform`'s `Headers` for its logs and spans; this module does not import `Headers` itself, so
+ * a program that never runs an `HttpClient` exchange (an image program) does not load `@effect/platform`.
+ */
 export const redactedHeaderNames: ReadonlyArray<string> = ["api-key", "authorization", "cookie", "set-cookie"]
 
-/** Runs `effect` with the secret header names registered for logs and spans of `@effect/platform`. */
-export function withRedactedHeaders<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
-  return Effect.locallyWith(effect, Headers.currentRedactedNames, (names) => {
-    const missing = redactedHeaderNames.filter((n) => !names.includes(n))
-    return missing.length === 0 ? names : [...names, ...missing]
-  })
-}
 
 /** Errors of one REST exchange (declared in the public module so emitted declarations name it there). */
 export type { RestError } from "../SogniRest.js"

@@ -7,6 +7,7 @@
  *
  * @internal
  */
+import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -37,10 +38,18 @@ import {
   shownUrl,
   timeoutError,
   tooLargeError,
-  withRedactedHeaders,
+  redactedHeaderNames,
   buildUrl,
   logRequestFailure
 } from "./restClient.js"
+
+/** Runs `effect` with the secret header names registered for logs and spans of `@effect/platform`. */
+export function withRedactedHeaders<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
+  return Effect.locallyWith(effect, Headers.currentRedactedNames, (names) => {
+    const missing = redactedHeaderNames.filter((n) => !names.includes(n))
+    return missing.length === 0 ? names : [...names, ...missing]
+  })
+}
 
 const transportReason = (error: HttpClientError.HttpClientError): SogniTransportError["reason"] =>
   error._tag === "RequestError" && error.reason === "Transport" ? "Connect" : "Http"

@@ -10,8 +10,7 @@ import * as Option from "effect/Option"
 import * as FrameMath from "../FrameMath.js"
 import type * as Params from "../Params.js"
 import type { ModelOptions } from "./validateCommon.js"
-import { has, wireChoice } from "./validateCommon.js"
-import { h3Slots, videoContextSlots } from "./validateVideo.js"
+import { h3Slots, has, videoContextSlots, wireChoice } from "./validateCommon.js"
 
 /** The content type of an asset, by its upload key (declared by the caller, else sniffed from its bytes). */
 export type ContentTypeOf = (key: string, media: Params.MediaInput | undefined) => string | undefined

@@ -7,6 +7,7 @@
  * @internal
  */
 import { SogniInvalidRequest } from "@effect-sogni/core/SogniError"
+import type { MediaInput, VideoParams } from "../Params.js"
 
 // ---------------------------------------------------------------------------------------------
 // Failures
@@ -322,4 +323,15 @@ export function checkChoice(field: string, value: string | undefined, choice: Ti
 /** The value placed on the wire for a sampler-like choice (media.md §11.2). @internal */
 export function wireChoice(value: string | undefined, choice: TierChoice | undefined): string | null {
   return choice === undefined || choice.allowed.length === 0 || !value ? null : value
+}
+
+/** The H3 r2v reference videos / audios in slot order (`referenceVideo1..3`). @internal */
+export function h3Slots(single: MediaInput | undefined, more: ReadonlyArray<MediaInput> | undefined) {
+  return [single, ...(more ?? [])].filter((m): m is MediaInput => has(m)).map((media, i) => ({ slot: i + 1, media }))
+}
+
+/** `contextImages` of an H3 r2v request on their `contextImage<n>` slots (offset past referenceImage). @internal */
+export function videoContextSlots(p: VideoParams) {
+  const offset = has(p.referenceImage) ? 1 : 0
+  return (p.contextImages ?? []).map((media, i) => ({ slot: offset + i + 1, media }))
 }

@@ -6,9 +6,9 @@
  */
 import * as Option from "effect/Option"
 import * as FrameMath from "../FrameMath.js"
-import type { MediaInput, VideoParams } from "../Params.js"
+import type { VideoParams } from "../Params.js"
 import type { Check, ModelOptions } from "./validateCommon.js"
-import { atMost, first, forbid, has, httpsOnly, inRange, invalid, isHttpsUrl, need, oneOf } from "./validateCommon.js"
+import { atMost, first, forbid, h3Slots, has, httpsOnly, inRange, invalid, isHttpsUrl, need, oneOf } from "./validateCommon.js"
 
 type Requirement = "required" | "optional" | "forbidden"
 /** The single-file assets the workflow table speaks about. @internal */
@@ -63,17 +63,6 @@ export function assetRequirements(modelId: string): Table | undefined {
 
 function urls(list: ReadonlyArray<string> | undefined): number {
   return list?.filter((u) => u.trim().length > 0).length ?? 0
-}
-
-/** The H3 r2v reference videos / audios in slot order (`referenceVideo1..3`). @internal */
-export function h3Slots(single: MediaInput | undefined, more: ReadonlyArray<MediaInput> | undefined) {
-  return [single, ...(more ?? [])].filter((m): m is MediaInput => has(m)).map((media, i) => ({ slot: i + 1, media }))
-}
-
-/** `contextImages` of an H3 r2v request on their `contextImage<n>` slots (offset past referenceImage). @internal */
-export function videoContextSlots(p: VideoParams) {
-  const offset = has(p.referenceImage) ? 1 : 0
-  return (p.contextImages ?? []).map((media, i) => ({ slot: offset + i + 1, media }))
 }
 
 const SEEDANCE_LIMITS: Readonly<Record<string, { images: number; videos: number; audios: number; assets: number }>> = {
