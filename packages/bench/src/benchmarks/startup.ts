@@ -9,7 +9,7 @@
  *   `lazy` (see `startup/bundle.ts`; `test/bundleSize.test.ts` holds the sizes to `bundle-budget.json`);
  * - cold import: a fresh `node` process imports that bundle (the program's `main` is not run) and reports
  *   its wall time since process start, its CPU (user + system) and its RSS right after the import;
- *   `BENCH_COLD_RUNS` runs per program (default 7), alternating, each run in its own memory layout
+ *   `BENCH_COLD_RUNS` runs per program (default 15: at 7 the medians moved by ±5 % between runs), alternating, each run in its own memory layout
  *   (see `importer`), medians; the RSS min–max column shows the spread;
  * - installed: the same programs as a Node user runs them, from `npm install` of the packed packages and no
  *   bundler (`startup/installed.ts` builds, packs and installs them once per run into a temp project):
@@ -30,7 +30,7 @@ import { type Benchmark, median, table } from "../Benchmark.js"
 import { bundle, type BundleFigures, type Program } from "../startup/bundle.js"
 import { countModules, installProjects, type InstalledProjects, type ModuleCount } from "../startup/installed.js"
 
-const runs = Number(process.env.BENCH_COLD_RUNS ?? 7)
+const runs = Number(process.env.BENCH_COLD_RUNS ?? 15)
 const order: ReadonlyArray<Program> = ["official", "floor", "effect", "adapter"]
 const installedOn = process.env.BENCH_STARTUP_INSTALLED !== "0"
 
