@@ -40,6 +40,28 @@ const image = {
   network: "fast" as const
 }
 
+/**
+ * Runs one single-job project while every mint of its result URL fails (503 on `pathPrefix`, no wait asked:
+ * core's retries run out): it completes with no URL; its one completed job is returned for re-minting.
+ */
+const completedWhileMintsFail = async (
+  sogni: SogniClient,
+  pathPrefix: string,
+  params: Parameters<SogniClient["projects"]["create"]>[0]
+): Promise<Array<Job>> => {
+  await Effect.runPromise(emulator.service.control.failRest({ count: 50, status: 503, pathPrefix, retryAfterSeconds: 0 }))
+  const project = await sogni.projects.create(params)
+  const jobs: Array<Job> = []
+  project.on("jobCompleted", (job) => jobs.push(job))
+  try {
+    assert.deepStrictEqual(await project.waitForCompletion(), [])
+  } finally {
+    await Effect.runPromise(emulator.service.control.clearFaults)
+  }
+  assert.strictEqual(jobs.length, 1)
+  return jobs
+}
+
 describe("projects", () => {
   it("waitForModels, then an image project with progress, job and project events, and downloadable results", async () => {
     await withClient("client-projects-1", async (sogni) => {
@@ -251,17 +273,7 @@ describe("projects", () => {
   it("a result whose URL the REST host failed to mint (past the retries) is minted again by job.getResultUrl, as the official client does; its bytes download", async () => {
     await withClient("client-projects-remint", async (sogni) => {
       await sogni.projects.waitForModels()
-      // every mint of the result fails while the project ends (503, no wait asked: core's retries run out)
-      await Effect.runPromise(emulator.service.control.failRest({ count: 50, status: 503, pathPrefix: "/v1/image/downloadUrl", retryAfterSeconds: 0 }))
-      const project = await sogni.projects.create({ ...image, numberOfMedia: 1, positivePrompt: "a kite" })
-      const jobs: Array<Job> = []
-      project.on("jobCompleted", (job) => jobs.push(job))
-      try {
-        assert.deepStrictEqual(await project.waitForCompletion(), [])
-      } finally {
-        await Effect.runPromise(emulator.service.control.clearFaults)
-      }
-      assert.strictEqual(jobs.length, 1)
+      const jobs = await completedWhileMintsFail(sogni, "/v1/image/downloadUrl", { ...image, numberOfMedia: 1, positivePrompt: "a kite" })
       assert.isNull(jobs[0]!.resultUrl)
       const url = await jobs[0]!.getResultUrl()
       assert.match(url, /\/_media\//)
@@ -309,9 +321,7 @@ describe("projects", () => {
     })
     try {
       await sogni.projects.waitForModels()
-      // every mint of the result fails while the project ends (503, no wait asked: core's retries run out)
-      await Effect.runPromise(emulator.service.control.failRest({ count: 50, status: 503, pathPrefix: "/v1/media/downloadUrl", retryAfterSeconds: 0 }))
-      const project = await sogni.projects.create({
+      const jobs = await completedWhileMintsFail(sogni, "/v1/media/downloadUrl", {
         type: "audio",
         modelId: "ace_step_1.5_turbo",
         positivePrompt: "a calm piano loop",
@@ -320,14 +330,6 @@ describe("projects", () => {
         outputFormat: "mp3",
         tokenType: "spark"
       } as never)
-      const jobs: Array<Job> = []
-      project.on("jobCompleted", (job) => jobs.push(job))
-      try {
-        assert.deepStrictEqual(await project.waitForCompletion(), [])
-      } finally {
-        await Effect.runPromise(emulator.service.control.clearFaults)
-      }
-      assert.strictEqual(jobs.length, 1)
       const failedMints = mints.length
       const url = await jobs[0]!.getResultUrl()
       assert.match(url, /\/_media\//)
@@ -335,7 +337,7 @@ describe("projects", () => {
       // official Job.getResultUrl sends `contentType: _audioContentType`, "audio/mpeg" for mp3)
       assert.strictEqual(mints.length, failedMints + 1)
       const query = Object.fromEntries(mints.at(-1)!)
-      assert.deepStrictEqual(query, { jobId: project.id, id: jobs[0]!.id, type: "complete", contentType: "audio/mpeg" })
+      assert.deepStrictEqual(query, { jobId: jobs[0]!.projectId, id: jobs[0]!.id, type: "complete", contentType: "audio/mpeg" })
       assert.strictEqual(await jobs[0]!.getResultUrl(), url, "minted once, then kept")
     } finally {
       await sogni.dispose()
