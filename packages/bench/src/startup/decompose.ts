@@ -5,7 +5,8 @@
  * expression over the bundle's module paths, default every `@effect-sogni/*` module; `DECOMPOSE_SPLIT=1`
  * also compiles and evaluates each variant in a fresh process, as `compileSplit.ts` does, and prints the
  * CPU of those two steps beside the cold-import figure: the cold import's steps are each a few
- * milliseconds in a ~130 ms process, the split's have less noise around them).
+ * milliseconds in a ~130 ms process, the split's have less noise around them; `DECOMPOSE_KEEP=1` keeps the
+ * variants' bundles, for other measures of the same files).
  *
  * The program is bundled as the bench loads it (its static imports; dynamic imports outside except those its
  * `main` runs), then four variants of the one-module bundle are minified as `bundle.ts` minifies and imported
@@ -174,7 +175,8 @@ const main = async () => {
     step("running its top level (whole - compiled)", "whole", "compiled")
     step("the libraries' part beyond the floor program (cut - floor; meaningful when the selection is the whole SDK)", "cut", "floor")
   } finally {
-    rmSync(dir, { recursive: true, force: true })
+    if (process.env.DECOMPOSE_KEEP === "1") console.log(`\n(the variants' bundles kept in ${dir})`)
+    else rmSync(dir, { recursive: true, force: true })
   }
 }
 
