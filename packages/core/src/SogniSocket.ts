@@ -63,6 +63,7 @@ import * as ScheduleIntervals from "effect/ScheduleIntervals"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type * as SubscriptionRef from "effect/SubscriptionRef"
+import * as Lazy from "./Lazy.js"
 import * as ParseIssues from "./ParseIssues.js"
 import * as Protocol from "./Protocol.js"
 import * as SkipWarnings from "./SkipWarnings.js"
@@ -405,6 +406,10 @@ function delayStepper(schedule: Schedule.Schedule<unknown>): Effect.Effect<Optio
       return Option.some(Duration.millis(Math.max(0, Math.round(ScheduleIntervals.start(decision.intervals) - now))))
     }))
 }
+
+const loadSocketWatch = Lazy.loadOnce(function() {
+  return import("./internal/socketWatch.js")
+})
 
 function describeThrown(error: unknown): string {
   try {
@@ -1212,27 +1217,11 @@ export function make(options?: {
       return Option.isSome(terminal) ? Effect.succeed(terminal.value) : Effect.flatMap(statusSettled(statusWrites), untilTerminal)
     })
 
-    /**
-     * Fails with the terminal error once the connection ends for good; ends on a plain shutdown. Built by
-     * each `watch` (a Stream is a description: the same one each time), so a program that never watches
-     * never builds a Stream.
-     */
-    const terminalFailure = (): Stream.Stream<never, SogniError> =>
-      status.changes.pipe(
-        Stream.filter((s) => s._tag === "Closed"),
-        Stream.take(1),
-        Stream.flatMap((s) =>
-          s._tag === "Closed" && Option.isSome(s.error) ? Stream.fail(s.error.value) : Stream.empty
-        )
-      )
-
+    // the stream is built by internal/socketWatch.ts, loaded with the first `watch` run (it merges two
+    // streams: Effect's channel merge machinery, which nothing else here needs)
     const watch = <K extends LatestEventType>(type: K): Stream.Stream<Protocol.ServerEventPayloads[K], SogniError> => {
       const ref = latest[type] as SubscriptionRef.SubscriptionRef<Option.Option<Protocol.ServerEventPayloads[K]>>
-      return Stream.merge(
-        Stream.filterMap(ref.changes, (o) => o),
-        terminalFailure(),
-        { haltStrategy: "either" }
-      ).pipe(Stream.onStart(ensureWanted))
+      return Stream.unwrap(Effect.map(loadSocketWatch, (m) => m.watch(ref, status, ensureWanted)))
     }
 
     /** Bounds a wait for a server confirmation by `confirmTimeout`. */
@@ -1284,7 +1273,7 @@ export function make(options?: {
       eventSubscriptions: Ref.get(flags),
       send,
       subscribe,
-      // built when read, as `terminalFailure`
+      // built when read (a Stream is a description: the same one each time)
       get events() {
         return Stream.unwrapScoped(Effect.map(subscribe(), (q) => Stream.fromQueue(q)))
       },

@@ -30,17 +30,19 @@
  *   compare two programs module by module (the libraries' modules too, which the tables leave out).
  *
  * Found with it (2026-12-06, s36): beside the floor, the effect program's library modules ran ~1.3 ms and
- * ~440 KB more top-level code (pubsub, queue, schedule, FiberSet, config, and more of Schema's declarations),
- * and the SDK's `SubscriptionRef`s, the default reconnect `Schedule`, the retry policy's `Schedule` (kept by
- * an unmarked top-level `dual(...)`, although only a failed request reaches it) and media's ETA ticker
- * (`Schedule.spaced`) were what brought PubSub and the schedule combinators in: core now builds its refs
- * with `SubscriptionRefs` and steps the default reconnect delays itself, the retry policy loads with the
- * first retry, and the ticker is a sleep loop (effect -12.5 KB minified, adapter -12.4 KB). Cold-import
- * instruction counts (callgrind, ASLR off, fixed seeds: deterministic, unlike the CPU time on this shared
- * box) then read floor 711 M, effect 751 -> 747 M, adapter 759 -> 756 M, official 804 M: the SDK programs
- * execute ~7 % fewer instructions than the official client's import and still spend about as much CPU, so
- * what remains of the gap is less code run than memory (page faults: effect ~5400 per import against
- * the official client's ~4800, most of them in the parser's zone; `sys` time ~3 ms more).
+ * ~440 KB more top-level code (pubsub, queue, schedule, FiberSet, config, and more of Schema's declarations).
+ * The SDK's `SubscriptionRef`s brought PubSub, and its default reconnect `Schedule` and media's ETA ticker
+ * (`Schedule.spaced`) the schedule combinators: core now builds its refs with `SubscriptionRefs`, steps the
+ * default reconnect delays itself, the ticker is a sleep loop, and SogniSocket's `watch` (never run by an
+ * image program) loads its `Stream.merge` on first use (effect -12.0 KB minified, adapter -11.5 KB). What
+ * stays: the channel merge code (`Stream.unwrapScoped` reaches it through `Stream.flatten`) and the retry
+ * policy's `Schedule` (loading it with the first retry saved 2 KB but made that retry wait for an import in
+ * real time, which a TestClock-driven test caught). Cold-import instruction counts (callgrind, ASLR off,
+ * fixed seeds: deterministic, unlike the CPU time on this shared box) then read floor 711 M, effect
+ * 751 -> 747 M, adapter 759 -> 756 M, official 804 M: the SDK programs execute ~7 % fewer instructions
+ * than the official client's import and still spend about as much CPU, so what remains of the gap is less
+ * code run than memory (page faults: effect ~5350 per import against the official client's ~4800, most of
+ * them while parsing; `sys` time ~2-3 ms more).
  *
  * Dynamic imports stay out, as in `bundle.ts` (those the program's `main` runs, such as `ws`, stay in,
  * unevaluated at import). For a CPU profile of the same import, run the printed bundle under

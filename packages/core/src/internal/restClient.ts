@@ -14,7 +14,6 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
-import * as Lazy from "../Lazy.js"
 import * as RetryPolicy from "../RetryPolicy.js"
 import * as SogniConfig from "../SogniConfig.js"
 import * as ParseIssues from "../ParseIssues.js"
@@ -304,8 +303,6 @@ export function errorOfResponse(
  * The retries after a first attempt that already failed with `first`: `RetryPolicy.retry` over `again`,
  * with `first` replayed as its first attempt, so the policy sees exactly the attempts it would have seen
  * had it run the first one itself. The retry window counts from `startedAt` (the first attempt's start).
- * The policy's `Schedule` is loaded with the first retry (`retries.ts`): a request that succeeds at once
- * needs none of it.
  */
 export function retryAfterFailure<A, E, R>(
   first: E,
@@ -314,13 +311,16 @@ export function retryAfterFailure<A, E, R>(
   clock: Clock.Clock,
   startedAt: number
 ): Effect.Effect<A, E, R> {
-  return Effect.flatMap(loadRetries, function(retries) {
-    return retries.retryAfterFailure(first, again, options, clock, startedAt)
-  })
+  let replay = true
+  return RetryPolicy.retry(
+    Effect.suspend(() => {
+      if (!replay) return again
+      replay = false
+      return Effect.fail(first)
+    }),
+    RetryPolicy.withinWindow(options, clock, startedAt)
+  )
 }
-const loadRetries = Lazy.loadOnce(function() {
-  return import("./retries.js")
-})
 
 /**
  * A response body (or one server-sent event) past `maxResponseBytes`: never retried, since a retry would
