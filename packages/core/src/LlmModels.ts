@@ -22,9 +22,10 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
-import * as SubscriptionRef from "effect/SubscriptionRef"
+import type * as SubscriptionRef from "effect/SubscriptionRef"
 import type * as Protocol from "./Protocol.js"
 import type * as SogniSocket from "./SogniSocket.js"
+import * as SubscriptionRefs from "./SubscriptionRefs.js"
 
 /**
  * An LLM and its limits (chat.md §9); numeric legacy entries become `{ workers }`.
@@ -67,7 +68,7 @@ export function fromPayload(payload: Protocol.SwarmLLMModels): ReadonlyArray<Llm
  * @since 0.2.0
  */
 export function known(socket: SogniSocket.SogniSocketService): Effect.Effect<boolean> {
-  return Effect.map(SubscriptionRef.get(socket.latest.swarmLLMModels), Option.isSome)
+  return Effect.map(SubscriptionRefs.get(socket.latest.swarmLLMModels), Option.isSome)
 }
 
 /**
@@ -86,12 +87,12 @@ export function follow(
     // heap of every program that builds the models service). Subscribed before the current value is read,
     // so no push falls between the two.
     const pushes = yield* socket.subscribe(["swarmLLMModels"])
-    const initial = yield* SubscriptionRef.get(socket.latest.swarmLLMModels)
-    const models = yield* SubscriptionRef.make<ReadonlyArray<LlmModel>>(Option.match(initial, { onNone: () => [], onSome: fromPayload }))
+    const initial = yield* SubscriptionRefs.get(socket.latest.swarmLLMModels)
+    const models = yield* SubscriptionRefs.make<ReadonlyArray<LlmModel>>(Option.match(initial, { onNone: () => [], onSome: fromPayload }))
     yield* Effect.forkScoped(
       Effect.forever(
         Effect.flatMap(Queue.take(pushes), (event) =>
-          event.type === "swarmLLMModels" ? SubscriptionRef.set(models, fromPayload(event.payload)) : Effect.void)
+          event.type === "swarmLLMModels" ? SubscriptionRefs.set(models, fromPayload(event.payload)) : Effect.void)
       )
     )
     return models

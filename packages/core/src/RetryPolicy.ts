@@ -213,7 +213,7 @@ export const retry: {
     self: Effect.Effect<A, E, R>,
     options: Options & { readonly idempotent?: boolean | undefined }
   ): Effect.Effect<A, E, R>
-} = dual(
+} = /* @__PURE__ */ dual(
   2,
   function<A, E, R>(
     self: Effect.Effect<A, E, R>,

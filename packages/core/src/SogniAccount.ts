@@ -28,13 +28,14 @@ import * as Redacted from "effect/Redacted"
 import * as Lazy from "./Lazy.js"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import * as SubscriptionRef from "effect/SubscriptionRef"
+import type * as SubscriptionRef from "effect/SubscriptionRef"
 import * as Protocol from "./Protocol.js"
 import { SogniAuth } from "./SogniAuth.js"
 import { SogniConfig } from "./SogniConfig.js"
 import { SogniDecodeError, type SogniError, SogniInvalidRequest } from "./SogniError.js"
 import { SogniRest } from "./SogniRest.js"
 import { SogniSocket } from "./SogniSocket.js"
+import * as SubscriptionRefs from "./SubscriptionRefs.js"
 
 /**
  * Who is signed in, as the socket handshake reports it.
@@ -117,19 +118,19 @@ export const make = Effect.gen(function*() {
   const socket = yield* SogniSocket
   const rest = yield* SogniRest
   const auth = yield* SogniAuth
-  const balance = yield* SubscriptionRef.make<Option.Option<Protocol.Balances>>(Option.none())
+  const balance = yield* SubscriptionRefs.make<Option.Option<Protocol.Balances>>(Option.none())
 
   // subscribe before any connection exists so the first push is never missed
   const updates = yield* socket.subscribe(["balanceUpdate"])
   yield* Effect.forkScoped(
     Effect.forever(
       Effect.flatMap(Queue.take(updates), (event) =>
-        event.type === "balanceUpdate" ? SubscriptionRef.set(balance, Option.some(event.payload)) : Effect.void)
+        event.type === "balanceUpdate" ? SubscriptionRefs.set(balance, Option.some(event.payload)) : Effect.void)
     )
   )
 
   const refreshBalance = rest.get("rest", "/v4/account/balance", Protocol.AccountBalance).pipe(
-    Effect.tap((b) => SubscriptionRef.set(balance, Option.some(b))),
+    Effect.tap((b) => SubscriptionRefs.set(balance, Option.some(b))),
     Effect.withSpan("SogniAccount.refreshBalance")
   )
 
@@ -137,7 +138,7 @@ export const make = Effect.gen(function*() {
     balance,
     balanceChanges: balance.changes.pipe(Stream.filterMap((o) => o)),
     refreshBalance,
-    currentBalance: Effect.flatMap(SubscriptionRef.get(balance), Option.match({
+    currentBalance: Effect.flatMap(SubscriptionRefs.get(balance), Option.match({
       onNone: () => refreshBalance,
       onSome: Effect.succeed
     })),
@@ -153,7 +154,7 @@ export const make = Effect.gen(function*() {
       Effect.withSpan("SogniAccount.me")
     ),
     identity: Effect.map(
-      SubscriptionRef.get(socket.authenticated),
+      SubscriptionRefs.get(socket.authenticated),
       Option.map((a): Identity => ({ username: a.username, address: a.address }))
     )
   } satisfies SogniAccountService

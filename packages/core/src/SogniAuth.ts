@@ -46,7 +46,6 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import * as SubscriptionRef from "effect/SubscriptionRef"
 import type * as TokenSession from "./internal/tokenSession.js"
 import type { Credential, Session } from "./internal/tokenSession.js"
 import * as PlatformHttp from "./PlatformHttp.js"
@@ -60,6 +59,7 @@ import {
   type SogniInvalidRequest,
   type SogniTransportError
 } from "./SogniError.js"
+import * as SubscriptionRefs from "./SubscriptionRefs.js"
 
 /**
  * The credential in use, without secrets.
@@ -215,7 +215,7 @@ export const make: Effect.Effect<SogniAuthLive, never, HttpClient.HttpClient | S
       onSome: (key) => ({ _tag: "ApiKey", key })
     })
     const configuredLogin = Option.all({ username: settings.username, password: settings.password })
-    const ref = yield* SubscriptionRef.make<Session>({
+    const ref = yield* SubscriptionRefs.make<Session>({
       credential: initial,
       state: stateOf(initial),
       generation: 0,
@@ -235,7 +235,7 @@ export const make: Effect.Effect<SogniAuthLive, never, HttpClient.HttpClient | S
     // older state is not told after it.
     const setCredential = (credential: Credential, autoLogin?: boolean) =>
       Effect.uninterruptible(Effect.flatMap(
-        SubscriptionRef.updateAndGet(ref, (s) => ({
+        SubscriptionRefs.updateAndGet(ref, (s) => ({
           credential,
           state: stateOf(credential),
           generation: s.generation + 1,
@@ -309,7 +309,7 @@ export const make: Effect.Effect<SogniAuthLive, never, HttpClient.HttpClient | S
     /** The slow path of `headers`, under the lock: refresh or log in. */
     const ensureUnlocked: Effect.Effect<Readonly<Record<string, Redacted.Redacted<string>>>, AuthError> = Effect
       .gen(function*() {
-        const session = yield* SubscriptionRef.get(ref)
+        const session = yield* SubscriptionRefs.get(ref)
         const c = session.credential
         const now = yield* Clock.currentTimeMillis
         switch (c._tag) {
@@ -324,16 +324,16 @@ export const make: Effect.Effect<SogniAuthLive, never, HttpClient.HttpClient | S
             yield* loginUnlocked(configuredLogin.value.username, configuredLogin.value.password).pipe(
               // refused credentials will not get better: stop logging in on demand (transport errors may)
               Effect.tapErrorTag("SogniAuthenticationError", () =>
-                SubscriptionRef.update(ref, (s) => ({ ...s, autoLogin: false })))
+                SubscriptionRefs.update(ref, (s) => ({ ...s, autoLogin: false })))
             )
-            const after = yield* SubscriptionRef.get(ref)
+            const after = yield* SubscriptionRefs.get(ref)
             return headersOf(after.credential)
           }
         }
       })
 
     const headers: SogniAuthService["headers"] = Effect.gen(function*() {
-      const { credential: c } = yield* SubscriptionRef.get(ref)
+      const { credential: c } = yield* SubscriptionRefs.get(ref)
       if (c._tag === "ApiKey") return headersOf(c)
       if (c._tag === "Token") {
         const now = yield* Clock.currentTimeMillis
@@ -353,7 +353,7 @@ export const make: Effect.Effect<SogniAuthLive, never, HttpClient.HttpClient | S
 
     const invalidate: SogniAuthService["invalidate"] = (reason, options) =>
       Effect.gen(function*() {
-        const session = yield* SubscriptionRef.get(ref)
+        const session = yield* SubscriptionRefs.get(ref)
         if (session.credential._tag === "None" && !session.autoLogin) return
         if (options?.ifSent !== undefined && !sameCredential(headersOf(session.credential), options.ifSent)) {
           return yield* Effect.logDebug("sogni: a refusal of an older credential was ignored").pipe(
@@ -366,7 +366,7 @@ export const make: Effect.Effect<SogniAuthLive, never, HttpClient.HttpClient | S
 
     const logout: SogniAuthService["logout"] = lock.withPermits(1)(
       Effect.gen(function*() {
-        const { credential: c } = yield* SubscriptionRef.get(ref)
+        const { credential: c } = yield* SubscriptionRefs.get(ref)
         if (c._tag === "Token") yield* Effect.flatMap(tokenSession, (T) => T.logout(context, c))
         yield* clear(false)
       })
@@ -379,7 +379,7 @@ export const make: Effect.Effect<SogniAuthLive, never, HttpClient.HttpClient | S
       })).pipe(Effect.withSpan("SogniAuth.me"))
 
     return {
-      state: Effect.map(SubscriptionRef.get(ref), (s) => s.state),
+      state: Effect.map(SubscriptionRefs.get(ref), (s) => s.state),
       // built when read: the service itself never builds a Stream
       get changes() {
         return Stream.map(ref.changes, (s) => s.state)
@@ -391,7 +391,7 @@ export const make: Effect.Effect<SogniAuthLive, never, HttpClient.HttpClient | S
         Effect.flatMap(tokenSession, (T) =>
           Effect.flatMap(T.tokenCredential(tokens.token, tokens.refreshToken, username), (c) =>
             Effect.as(setCredential(c), stateOf(c)))),
-      tokens: Effect.map(SubscriptionRef.get(ref), ({ credential: c }) =>
+      tokens: Effect.map(SubscriptionRefs.get(ref), ({ credential: c }) =>
         c._tag === "Token" ? Option.some({ token: c.token, refreshToken: c.refreshToken }) : Option.none()),
       setApiKey: (key) => setCredential({ _tag: "ApiKey", key }),
       logout,

@@ -54,6 +54,7 @@ import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
+import * as Random from "effect/Random"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
@@ -61,7 +62,8 @@ import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as ScheduleIntervals from "effect/ScheduleIntervals"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import * as SubscriptionRef from "effect/SubscriptionRef"
+import type * as SubscriptionRef from "effect/SubscriptionRef"
+import * as Lazy from "./Lazy.js"
 import * as ParseIssues from "./ParseIssues.js"
 import * as Protocol from "./Protocol.js"
 import * as SkipWarnings from "./SkipWarnings.js"
@@ -75,6 +77,7 @@ import {
   type SogniInvalidRequest,
   SogniTransportError
 } from "./SogniError.js"
+import * as SubscriptionRefs from "./SubscriptionRefs.js"
 
 // ---------------------------------------------------------------------------------------------
 // Status
@@ -371,6 +374,27 @@ export function connectionUrl(
 }
 
 /**
+ * The delays of {@link defaultReconnectSchedule}, stepped without a `Schedule`: retry `n` (0-based) waits
+ * `min(base · 2ⁿ, cap)` times a factor drawn from `[1 - jitter, 1 + jitter]` (Effect's `Random`, as
+ * `Schedule.jitteredWith` draws it), rounded to the millisecond as {@link delayStepper} rounds. It never
+ * gives up. Used when no `reconnectSchedule` is given, so a program on the defaults does not load Effect's
+ * schedule combinators.
+ */
+function defaultDelayStepper(
+  settings: Pick<SogniSettings, "reconnectBase" | "reconnectCap" | "reconnectJitter">
+): Effect.Effect<Option.Option<Duration.Duration>> {
+  const base = Duration.toMillis(settings.reconnectBase)
+  const cap = Duration.toMillis(settings.reconnectCap)
+  const min = 1 - settings.reconnectJitter
+  const max = 1 + settings.reconnectJitter
+  let n = 0
+  return Effect.map(Random.next, function(random) {
+    const d = Math.min(base * Math.pow(2, n++), cap)
+    return Option.some(Duration.millis(Math.max(0, Math.round(d * min * (1 - random) + d * max * random))))
+  })
+}
+
+/**
  * Steps a schedule by hand so the loop can show each delay before sleeping it. `None` = give up.
  */
 function delayStepper(schedule: Schedule.Schedule<unknown>): Effect.Effect<Option.Option<Duration.Duration>> {
@@ -382,6 +406,10 @@ function delayStepper(schedule: Schedule.Schedule<unknown>): Effect.Effect<Optio
       return Option.some(Duration.millis(Math.max(0, Math.round(ScheduleIntervals.start(decision.intervals) - now))))
     }))
 }
+
+const loadSocketWatch = Lazy.loadOnce(function() {
+  return import("./internal/socketWatch.js")
+})
 
 function describeThrown(error: unknown): string {
   try {
@@ -449,9 +477,12 @@ export function make(options?: {
   return Effect.gen(function*() {
     const settings = yield* SogniConfig
     const credentials = yield* SocketCredentials
-    const reconnectSchedule = options?.reconnectSchedule ?? defaultReconnectSchedule(settings)
+    const reconnectSchedule = options?.reconnectSchedule
+    // the reconnect delays from the start of the schedule (again after each connection that opened)
+    const reconnectDelays = (): Effect.Effect<Option.Option<Duration.Duration>> =>
+      reconnectSchedule === undefined ? defaultDelayStepper(settings) : delayStepper(reconnectSchedule)
 
-    const status = yield* SubscriptionRef.make<ConnectionStatus>(ConnectionStatus.Idle())
+    const status = yield* SubscriptionRefs.make<ConnectionStatus>(ConnectionStatus.Idle())
     // `awaitAuthenticated` waits for the status to turn `Authenticated` or `Closed` through these plain
     // callbacks, woken by every status write made here (`setStatus`), rather than by a Stream of
     // `status.changes` per wait: a program that only connects then never runs Effect's Stream, Channel and
@@ -460,21 +491,21 @@ export function make(options?: {
     const statusWaiters = new Set<() => void>()
     const setStatus = (next: ConnectionStatus): Effect.Effect<void> =>
       Effect.zipRight(
-        SubscriptionRef.set(status, next),
+        SubscriptionRefs.set(status, next),
         Effect.sync(() => {
           statusWrites++
           if (next._tag === "Authenticated" || next._tag === "Closed") for (const wake of statusWaiters) wake()
         })
       )
-    const authenticated = yield* SubscriptionRef.make<Option.Option<Protocol.Authenticated>>(Option.none())
-    const network = yield* SubscriptionRef.make<Protocol.Network>(settings.network)
+    const authenticated = yield* SubscriptionRefs.make<Option.Option<Protocol.Authenticated>>(Option.none())
+    const network = yield* SubscriptionRefs.make<Protocol.Network>(settings.network)
     const flags = yield* Ref.make<Readonly<Record<string, boolean>>>(settings.socketEventSubscriptions)
     const latest: LatestRefs = {
-      swarmModels: yield* SubscriptionRef.make<Option.Option<Protocol.ServerEventPayloads["swarmModels"]>>(Option.none()),
-      swarmLLMModels: yield* SubscriptionRef.make<Option.Option<Protocol.ServerEventPayloads["swarmLLMModels"]>>(
+      swarmModels: yield* SubscriptionRefs.make<Option.Option<Protocol.ServerEventPayloads["swarmModels"]>>(Option.none()),
+      swarmLLMModels: yield* SubscriptionRefs.make<Option.Option<Protocol.ServerEventPayloads["swarmLLMModels"]>>(
         Option.none()
       ),
-      balanceUpdate: yield* SubscriptionRef.make<Option.Option<Protocol.ServerEventPayloads["balanceUpdate"]>>(
+      balanceUpdate: yield* SubscriptionRefs.make<Option.Option<Protocol.ServerEventPayloads["balanceUpdate"]>>(
         Option.none()
       )
     }
@@ -661,7 +692,7 @@ export function make(options?: {
         case "authenticated": {
           applyNow(
             Effect.zipRight(
-              SubscriptionRef.set(authenticated, Option.some(event.payload)),
+              SubscriptionRefs.set(authenticated, Option.some(event.payload)),
               setStatus(ConnectionStatus.Authenticated())
             )
           )
@@ -669,7 +700,7 @@ export function make(options?: {
           break
         }
         case "changeNetwork": {
-          applyNow(SubscriptionRef.set(network, event.payload.network))
+          applyNow(SubscriptionRefs.set(network, event.payload.network))
           break
         }
         case "socketEventSubscriptionsUpdated": {
@@ -682,7 +713,7 @@ export function make(options?: {
         default: {
           if (isLatestType(event.type)) {
             const ref = latest[event.type] as SubscriptionRef.SubscriptionRef<Option.Option<unknown>>
-            applyNow(SubscriptionRef.set(ref, Option.some(event.payload)))
+            applyNow(SubscriptionRefs.set(ref, Option.some(event.payload)))
           }
         }
       }
@@ -733,7 +764,7 @@ export function make(options?: {
               (cause) => Effect.fail(new CloseOutcome({ code: 1006, opened: false, cause }))
             )
           )
-          const url = connectionUrl({ ...settings, network: yield* SubscriptionRef.get(network) }, yield* Ref.get(flags))
+          const url = connectionUrl({ ...settings, network: yield* SubscriptionRefs.get(network) }, yield* Ref.get(flags))
           // liveness: set by every frame, pong or ping from the server; read and reset by the keepalive
           let heard = false
           let livenessFailure: SogniTransportError | undefined
@@ -921,7 +952,7 @@ export function make(options?: {
 
     const connectionLoop = Effect.gen(function*() {
       let attempt = 0
-      let nextDelay = delayStepper(reconnectSchedule)
+      let nextDelay = reconnectDelays()
       // connect on demand: the first send (or `connect`) opens the socket
       yield* Deferred.await(wantedNow)
       while (true) {
@@ -954,7 +985,7 @@ export function make(options?: {
         )
         if (opened) {
           attempt = 0
-          nextDelay = delayStepper(reconnectSchedule)
+          nextDelay = reconnectDelays()
         }
         const httpStatus = unexpectedStatus(cause)
         const action: CloseAction = httpStatus === 401 || httpStatus === 403
@@ -968,7 +999,7 @@ export function make(options?: {
               yield* Deferred.await(wantedNow)
             }
             attempt = 0
-            nextDelay = delayStepper(reconnectSchedule)
+            nextDelay = reconnectDelays()
             break
           }
           case "Replaced":
@@ -994,7 +1025,7 @@ export function make(options?: {
                 })
               )
             }
-            yield* SubscriptionRef.set(
+            yield* SubscriptionRefs.set(
               status,
               ConnectionStatus.Reconnecting({ attempt: attempt + 1, delay: delay.value, closeCode: code })
             )
@@ -1150,8 +1181,8 @@ export function make(options?: {
       while (true) {
         if (Option.isSome(terminal)) return yield* Effect.fail(terminal.value)
         const seen = statusWrites
-        const s = yield* SubscriptionRef.get(status)
-        const auth = yield* SubscriptionRef.get(authenticated)
+        const s = yield* SubscriptionRefs.get(status)
+        const auth = yield* SubscriptionRefs.get(authenticated)
         if (s._tag === "Authenticated" && Option.isSome(auth)) return auth.value
         // `Closed` without a terminal error: the service was shut down and no connection will come (the
         // loop would read the same status again and again, a busy loop until `authenticateTimeout`)
@@ -1163,7 +1194,7 @@ export function make(options?: {
     const awaitAuthenticated: Effect.Effect<Protocol.Authenticated, SogniError> = untilAuthenticated.pipe(
       Effect.timeout(settings.authenticateTimeout),
       Effect.catchTag("TimeoutException", () =>
-        Effect.flatMap(SubscriptionRef.get(status), (s) => {
+        Effect.flatMap(SubscriptionRefs.get(status), (s) => {
           const last = s._tag === "Open"
             ? Option.some(
               new SogniTransportError({ reason: "Timeout", message: "the socket is open but the server sent no authenticated" })
@@ -1186,27 +1217,11 @@ export function make(options?: {
       return Option.isSome(terminal) ? Effect.succeed(terminal.value) : Effect.flatMap(statusSettled(statusWrites), untilTerminal)
     })
 
-    /**
-     * Fails with the terminal error once the connection ends for good; ends on a plain shutdown. Built by
-     * each `watch` (a Stream is a description: the same one each time), so a program that never watches
-     * never builds a Stream.
-     */
-    const terminalFailure = (): Stream.Stream<never, SogniError> =>
-      status.changes.pipe(
-        Stream.filter((s) => s._tag === "Closed"),
-        Stream.take(1),
-        Stream.flatMap((s) =>
-          s._tag === "Closed" && Option.isSome(s.error) ? Stream.fail(s.error.value) : Stream.empty
-        )
-      )
-
+    // the stream is built by internal/socketWatch.ts, loaded with the first `watch` run (it merges two
+    // streams: Effect's channel merge machinery, which nothing else here needs)
     const watch = <K extends LatestEventType>(type: K): Stream.Stream<Protocol.ServerEventPayloads[K], SogniError> => {
       const ref = latest[type] as SubscriptionRef.SubscriptionRef<Option.Option<Protocol.ServerEventPayloads[K]>>
-      return Stream.merge(
-        Stream.filterMap(ref.changes, (o) => o),
-        terminalFailure(),
-        { haltStrategy: "either" }
-      ).pipe(Stream.onStart(ensureWanted))
+      return Stream.unwrap(Effect.map(loadSocketWatch, (m) => m.watch(ref, status, ensureWanted)))
     }
 
     /** Bounds a wait for a server confirmation by `confirmTimeout`. */
@@ -1258,7 +1273,7 @@ export function make(options?: {
       eventSubscriptions: Ref.get(flags),
       send,
       subscribe,
-      // built when read, as `terminalFailure`
+      // built when read (a Stream is a description: the same one each time)
       get events() {
         return Stream.unwrapScoped(Effect.map(subscribe(), (q) => Stream.fromQueue(q)))
       },

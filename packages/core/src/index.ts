@@ -54,3 +54,5 @@ export * as SkipWarnings from "./SkipWarnings.js"
 export * as ParseIssues from "./ParseIssues.js"
 /** @since 0.2.0 */
 export * as AnswerKind from "./AnswerKind.js"
+/** @since 0.2.0 */
+export * as SubscriptionRefs from "./SubscriptionRefs.js"

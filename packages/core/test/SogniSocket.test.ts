@@ -22,7 +22,7 @@ import { eventually, makeScriptedServer, realSleep, type ScriptedServer } from "
 const API_KEY = "test-key-123"
 
 /** Builds a socket service in the current scope, with a credential source that records invalidations. */
-const openSocket = (url: string, overrides: SogniSettingsInput = {}) =>
+const openSocket = (url: string, overrides: SogniSettingsInput = {}, options?: Parameters<typeof SogniSocket.make>[0]) =>
   Effect.gen(function*() {
     const invalidated = yield* Ref.make<Array<string>>([])
     const credentials = Layer.succeed(SogniSocket.SocketCredentials, {
@@ -30,7 +30,7 @@ const openSocket = (url: string, overrides: SogniSettingsInput = {}) =>
       invalidate: (e) => Ref.update(invalidated, (xs) => [...xs, e.reason])
     })
     const config = SogniConfig.layer({ appId: "test-app", socketEndpoint: url, ...overrides })
-    const socket = yield* SogniSocket.make().pipe(
+    const socket = yield* SogniSocket.make(options).pipe(
       Effect.provide(Layer.merge(config, credentials))
     )
     return { socket, invalidated }
@@ -345,9 +345,20 @@ describe("SogniSocket reconnects (TestClock)", () => {
       yield* eventually(() => server.connections.length === 2, 5000, "the reconnect")
     }))
 
-  it.scoped("backs off exponentially while the host refuses connections: ~1, 2, 4, 8, 15, 15 s", () =>
+  // without a `reconnectSchedule` the delays are stepped by hand; given one (here the default schedule
+  // itself, as a Schedule) they come from stepping the schedule: the same delays either way
+  it.scoped.each([
+    ["the defaults", undefined],
+    ["defaultReconnectSchedule given as reconnectSchedule", {
+      reconnectSchedule: SogniSocket.defaultReconnectSchedule({
+        reconnectBase: Duration.seconds(1),
+        reconnectCap: Duration.seconds(15),
+        reconnectJitter: 0.2
+      })
+    }]
+  ] as const)("backs off exponentially while the host refuses connections: ~1, 2, 4, 8, 15, 15 s (%s)", ([, options]) =>
     Effect.gen(function*() {
-      const { socket } = yield* openSocket("ws://127.0.0.1:1")
+      const { socket } = yield* openSocket("ws://127.0.0.1:1", {}, options)
       yield* socket.connect
       const expected = [1000, 2000, 4000, 8000, 15000, 15000]
       for (let i = 0; i < expected.length; i++) {

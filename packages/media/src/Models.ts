@@ -28,6 +28,7 @@ import type * as SogniConfig from "@effect-sogni/core/SogniConfig"
 import * as SogniError from "@effect-sogni/core/SogniError"
 import * as SogniRest from "@effect-sogni/core/SogniRest"
 import * as SogniSocket from "@effect-sogni/core/SogniSocket"
+import * as SubscriptionRefs from "@effect-sogni/core/SubscriptionRefs"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -38,7 +39,7 @@ import * as Queue from "effect/Queue"
 import * as Lazy from "@effect-sogni/core/Lazy"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import * as SubscriptionRef from "effect/SubscriptionRef"
+import type * as SubscriptionRef from "effect/SubscriptionRef"
 import * as FrameMath from "./FrameMath.js"
 import * as CatalogDecoders from "./internal/catalogDecoders.js"
 import * as JobRequestBuilder from "./internal/jobRequests.js"
@@ -320,7 +321,7 @@ export const make = Effect.gen(function*() {
       return { id: entry.id, media: mediaOf(entry, entry.id), tier } satisfies JobRequestBuilder.ModelDescriptor
     })
 
-  const available = yield* SubscriptionRef.make<ReadonlyArray<AvailableModel>>([])
+  const available = yield* SubscriptionRefs.make<ReadonlyArray<AvailableModel>>([])
   // `waitForModels` callers waiting for a non-empty list, resumed by the pushes below (`publishAvailable`)
   // with plain callbacks rather than a Stream of `available.changes` per wait: a program that only waits
   // for the models then never runs Effect's Stream, Channel and PubSub machinery (compiled code and
@@ -329,7 +330,7 @@ export const make = Effect.gen(function*() {
   const availableWaiters = new Set<(list: ReadonlyArray<AvailableModel>) => void>()
   const publishAvailable = (list: ReadonlyArray<AvailableModel>): Effect.Effect<void> =>
     Effect.zipRight(
-      SubscriptionRef.set(available, list),
+      SubscriptionRefs.set(available, list),
       Effect.sync(() => {
         availableWrites++
         if (list.length > 0) for (const wake of availableWaiters) wake(list)
@@ -342,7 +343,7 @@ export const make = Effect.gen(function*() {
    */
   const nonEmptyAvailable: Effect.Effect<ReadonlyArray<AvailableModel>> = Effect.suspend(() => {
     const seen = availableWrites
-    return Effect.flatMap(SubscriptionRef.get(available), (now) =>
+    return Effect.flatMap(SubscriptionRefs.get(available), (now) =>
       now.length > 0
         ? Effect.succeed(now)
         : Effect.async<ReadonlyArray<AvailableModel>>((resume) => {
@@ -404,7 +405,7 @@ export const make = Effect.gen(function*() {
 
   const sizePresets = (modelId: string, network?: Protocol.Network) =>
     Effect.gen(function*() {
-      const net = network ?? (yield* SubscriptionRef.get(socket.network))
+      const net = network ?? (yield* SubscriptionRefs.get(socket.network))
       const key = `${net}\u0000${modelId}`
       const cache = yield* presetCache
       return yield* cache.get(key).pipe(Effect.tapError(() => cache.invalidate(key)))

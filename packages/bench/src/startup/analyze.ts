@@ -26,6 +26,24 @@
  *   printed with their opening text. What a module's figure is made of: a table built at import, a closure
  *   made per entry, the first call of a library function (compiled then);
  *
+ * - dump (with `ANALYZE_DUMP=<file>`): every module's top-level ms and allocation written as JSON, to
+ *   compare two programs module by module (the libraries' modules too, which the tables leave out).
+ *
+ * Found with it (2026-12-06, s36): beside the floor, the effect program's library modules ran ~1.3 ms and
+ * ~440 KB more top-level code (pubsub, queue, schedule, FiberSet, config, and more of Schema's declarations).
+ * The SDK's `SubscriptionRef`s brought PubSub, and its default reconnect `Schedule` and media's ETA ticker
+ * (`Schedule.spaced`) the schedule combinators: core now builds its refs with `SubscriptionRefs`, steps the
+ * default reconnect delays itself, the ticker is a sleep loop, and SogniSocket's `watch` (never run by an
+ * image program) loads its `Stream.merge` on first use (effect -12.0 KB minified, adapter -11.5 KB). What
+ * stays: the channel merge code (`Stream.unwrapScoped` reaches it through `Stream.flatten`) and the retry
+ * policy's `Schedule` (loading it with the first retry saved 2 KB but made that retry wait for an import in
+ * real time, which a TestClock-driven test caught). Cold-import instruction counts (callgrind, ASLR off,
+ * fixed seeds: deterministic, unlike the CPU time on this shared box) then read floor 711 M, effect
+ * 751 -> 747 M, adapter 759 -> 756 M, official 804 M: the SDK programs execute ~7 % fewer instructions
+ * than the official client's import and still spend about as much CPU, so what remains of the gap is less
+ * code run than memory (page faults: effect ~5350 per import against the official client's ~4800, most of
+ * them while parsing; `sys` time ~2-3 ms more).
+ *
  * Dynamic imports stay out, as in `bundle.ts` (those the program's `main` runs, such as `ws`, stay in,
  * unevaluated at import). For a CPU profile of the same import, run the printed bundle under
  * `node --cpu-prof`. `compileSplit.ts` splits the cold import between compiling the bundle (which
@@ -196,6 +214,9 @@ const main = async () => {
     }
 
     const bytes = perModule(heapFile, ["--min-semi-space-size=64", "--max-semi-space-size=64"])
+    if (process.env.ANALYZE_DUMP !== undefined) {
+      writeFileSync(process.env.ANALYZE_DUMP, JSON.stringify({ ms: ms.map(([k, v]) => [short(k), v]), bytes: bytes.map(([k, v]) => [short(k), v]) }))
+    }
     const heapPerPackage = new Map<string, number>()
     for (const [k, v] of bytes) heapPerPackage.set(packageOf(k), (heapPerPackage.get(packageOf(k)) ?? 0) + v)
     const heapTotal = bytes.reduce((a, [, v]) => a + v, 0)

@@ -5,7 +5,8 @@
  * expression over the bundle's module paths, default every `@effect-sogni/*` module; `DECOMPOSE_SPLIT=1`
  * also compiles and evaluates each variant in a fresh process, as `compileSplit.ts` does, and prints the
  * CPU of those two steps beside the cold-import figure: the cold import's steps are each a few
- * milliseconds in a ~130 ms process, the split's have less noise around them).
+ * milliseconds in a ~130 ms process, the split's have less noise around them; `DECOMPOSE_KEEP=1` keeps the
+ * variants' bundles, for other measures of the same files).
  *
  * The program is bundled as the bench loads it (its static imports; dynamic imports outside except those its
  * `main` runs), then four variants of the one-module bundle are minified as `bundle.ts` minifies and imported
@@ -60,6 +61,15 @@
  * top level (~1.1 ms, plus its share of the import's two scavenges, which every program has). The
  * libraries hold ~300 KB of such arrows themselves (effect's `Schema`, `ParseResult` and `SchemaAST`
  * ~70 KB of them; an image program's `main` uses `Schema`, so it cannot be left to a dynamic import).
+ *
+ * Page faults of the same variants (2026-12-06, s36, `DECOMPOSE_KEEP=1`, the kept files imported with
+ * `process.resourceUsage().minorPageFault` read after the import, 15 runs, after the s36 cuts): floor
+ * ~4700, cut ~4970, pre-parsed ~5100, compiled ~5270, whole ~5300 (the official client ~4780). The
+ * libraries beyond the floor's (~38 KB minified: queue, channel merging, more of Schema and Effect's core)
+ * cost the most pages, then compiling the SDK's top level, then reading its bytes; running it little. On
+ * this 2-core box the SDK programs' `sys` time is ~2-3 ms over the official client's while their `user`
+ * time is below it: the remaining gap is memory touched during parsing more than code run (callgrind
+ * counts ~7 % fewer instructions than the official client's import; see `analyze.ts`).
  *
  * This tool replaces `sdkCompile.ts`, which measured the same split by compiling in one process
  * (`vm.SourceTextModule`) rather than in cold imports.
@@ -174,7 +184,8 @@ const main = async () => {
     step("running its top level (whole - compiled)", "whole", "compiled")
     step("the libraries' part beyond the floor program (cut - floor; meaningful when the selection is the whole SDK)", "cut", "floor")
   } finally {
-    rmSync(dir, { recursive: true, force: true })
+    if (process.env.DECOMPOSE_KEEP === "1") console.log(`\n(the variants' bundles kept in ${dir})`)
+    else rmSync(dir, { recursive: true, force: true })
   }
 }
 

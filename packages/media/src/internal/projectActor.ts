@@ -44,7 +44,6 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
-import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { SogniProjectError } from "../MediaError.js"
@@ -726,11 +725,15 @@ class Actor implements ProjectActor {
   /** ETA-only jobs progress with time (ticks start on the first ETA: most projects report steps). */
   ticks(): Effect.Effect<void> {
     const tick = this.deps.timing.etaTick
-    return Effect.suspend(() =>
-      this.current_.jobs.some((j) => j.etaAt !== undefined && !ProjectState.isTerminal(j.status))
-        ? this.feed({ _tag: "Tick", now: this.now() })
-        : Effect.void
-    ).pipe(Effect.repeat(Schedule.spaced(tick)), Effect.delay(tick))
+    // a tick every `etaTick` after the previous one ended (`Schedule.spaced`), as a plain sleep loop
+    return Effect.forever(Effect.zipRight(
+      Effect.sleep(tick),
+      Effect.suspend(() =>
+        this.current_.jobs.some((j) => j.etaAt !== undefined && !ProjectState.isTerminal(j.status))
+          ? this.feed({ _tag: "Tick", now: this.now() })
+          : Effect.void
+      )
+    ))
   }
 
   // `submit` may run inside an uninterruptible acquire (see `Projects.events`/`run`): the project's own
