@@ -321,13 +321,12 @@ export class SogniClient extends Emitter<ClientEvents> {
         lean = reads
         // each credential update (an API key, a login, a signup, stored tokens, every token refresh): the
         // account record is read, as the official client reads it on its auth manager's `updated`; a
-        // cleared credential resets the subscription snapshots' gate (the next session starts afresh)
+        // cleared credential (a logout, a REST 401, a close 4021) signs the account out, as there
         if ("followState" in auth) {
           yield* (auth as SogniAuth.SogniAuthLive).followState((state) => {
             const target = c()
-            if (state._tag === "Unauthenticated") {
-              if (target !== undefined) target.account._subscriptionGate.version = undefined
-            } else if (target === undefined) identityDue = true
+            if (state._tag === "Unauthenticated") target?.account._signOut()
+            else if (target === undefined) identityDue = true
             else readIdentity(target.account, reads)
           })
         }
@@ -392,12 +391,24 @@ export class SogniClient extends Emitter<ClientEvents> {
                       target.account._update({ networkStatus: "connecting" })
                       break
                     case "Closed":
-                    case "Idle":
-                      target.account._update({ networkStatus: "disconnected" })
+                    case "Idle": {
+                      const error = status._tag === "Closed" ? Option.getOrUndefined(status.error) : undefined
+                      // a close with which the server ends the session (4010, 4021, any other 4xxx but
+                      // 4015): the official client clears its credential, which signs its account out
+                      // before `disconnected`, and fails every later call. Here too the account signs
+                      // out and new calls are refused with the close's error (`Runner`'s `Session`); but
+                      // core keeps a credential the close did not refuse (4010, another 4xxx), so the
+                      // work accepted before is not lost: a finished project's result URLs can still be
+                      // minted, where the official client, with no credential left, gets a 401.
+                      if (error?._tag === "SogniAuthenticationError") {
+                        target._runner.session.ended = error
+                        target.account._signOut()
+                      }
+                      // no network once disconnected, as the official client
+                      target.account._update(live ? { networkStatus: "disconnected", network: null } : { networkStatus: "disconnected" })
                       connected = false
                       if (live) {
                         live = false
-                        const error = status._tag === "Closed" ? Option.getOrUndefined(status.error) : undefined
                         // the server's close code, as the official client reports it (4015: this appId
                         // connected elsewhere; 4021, 4010, …: refused); 1000 for a close of our own
                         const code = error === undefined
@@ -410,6 +421,7 @@ export class SogniClient extends Emitter<ClientEvents> {
                         target._connection("disconnected", { code, reason: error?.message ?? "closed" })
                       }
                       break
+                    }
                     default:
                       break
                   }

@@ -124,7 +124,9 @@ export class DropConnection extends Rpc.make("DropConnection", {
     code: Schema.optional(Schema.Int.pipe(Schema.between(1000, 4999))),
     reason: Schema.optional(Schema.String),
     /** Drop the TCP connection without a close frame (the client sees 1006). */
-    abnormal: Schema.optional(Schema.Boolean)
+    abnormal: Schema.optional(Schema.Boolean),
+    /** A close frame with no status code (the client sees 1005). Ignored when `abnormal`. */
+    withoutCode: Schema.optional(Schema.Boolean)
   },
   success: Schema.Struct({ dropped: Schema.Number })
 }) {}

@@ -35,10 +35,12 @@ const fullBalance = (d: BalanceData) => ({
 /** The calls, each with the facade first. */
 export const calls: AccountCallsCode = {
   login: async (api, username, password, _rememberMe, _appSource, options) => {
-    await api._runner.run(
+    // a sign-in, also after the server ended the session (whose refusal of new calls it lifts)
+    await api._runner.runUngated(
       Effect.flatMap(SogniAuth.SogniAuth, (auth) => auth.login(username, Redacted.make(password))),
       options?.signal
     )
+    api._runner.session.ended = undefined
     api._update({ isAuthenticated: true, username })
     api._onLogin()
     return { username }
@@ -75,7 +77,9 @@ export const calls: AccountCallsCode = {
   create: async (api, params, rememberMe, options) => {
     const password = typeof params === "object" && params !== null && typeof params.password === "string" ? params.password : ""
     const x = await api._extras()
-    const created = await x.run(x.signup({ ...params, password: Redacted.make(password), rememberMe }), options?.signal)
+    // a sign-in, also after the server ended the session (whose refusal of new calls it lifts)
+    const created = await x.runUngated(x.signup({ ...params, password: Redacted.make(password), rememberMe }), options?.signal)
+    api._runner.session.ended = undefined
     api._update({ isAuthenticated: true, username: created.username, walletAddress: created.walletAddress })
     api._onLogin()
     return created
@@ -157,10 +161,12 @@ export const resumeSession = async (
   tokens: { readonly token: string; readonly refreshToken: string },
   connect: boolean
 ): Promise<void> => {
-  await api._runner.run(
+  // a sign-in, also after the server ended the session (whose refusal of new calls it lifts)
+  await api._runner.runUngated(
     Effect.flatMap(SogniAuth.SogniAuth, (auth) =>
       auth.setTokens({ token: Redacted.make(tokens.token), refreshToken: Redacted.make(tokens.refreshToken) }))
   )
+  api._runner.session.ended = undefined
   const me = await api.me()
   api._update({
     isAuthenticated: true,

@@ -27,12 +27,13 @@ const infoBalances = (world: World, username: string) => {
 
 /** @internal */
 export const makeControl = (world: World): EmulatorControl => ({
-  dropConnection: ({ abnormal, appId, code, reason }) =>
+  dropConnection: ({ abnormal, appId, code, reason, withoutCode }) =>
     Effect.sync(() => {
       const conns = matching(world, appId)
       for (const conn of conns) {
         detach(world, conn)
         if (abnormal === true) conn.ws.terminate()
+        else if (withoutCode === true) conn.ws.close()
         else conn.ws.close(code ?? 1001, reason ?? "Closed by the emulator control API")
       }
       return { dropped: conns.length }
