@@ -409,6 +409,7 @@ export class SogniClient extends Emitter<ClientEvents> {
                       connected = false
                       if (live) {
                         live = false
+                        target.projects._disconnected()
                         // the server's close code, as the official client reports it (4015: this appId
                         // connected elsewhere; 4021, 4010, …: refused); 1000 for a close of our own
                         const code = error === undefined

@@ -62,6 +62,8 @@ interface AnyClient {
     refreshBalance(): Promise<unknown>
   }
   readonly projects: {
+    readonly availableModels: ReadonlyArray<unknown>
+    on(event: "availableModels", f: (list: ReadonlyArray<unknown>) => void): unknown
     waitForModels(): Promise<unknown>
     create(params: unknown): Promise<{ waitForCompletion(): Promise<Array<string>>; on(e: string, f: (job: never) => void): unknown }>
   }
@@ -90,6 +92,7 @@ const rejection = (p: Promise<unknown>): Promise<unknown> => p.then(() => undefi
 
 interface Seen {
   readonly events: ReadonlyArray<string>
+  readonly availableModels: number
   readonly isAuthenticated: boolean
   readonly isAuthenicated: boolean
   readonly account: Record<string, unknown>
@@ -100,11 +103,13 @@ const closeAndWatch = async (sogni: AnyClient, appId: string, code: number): Pro
   const events: Array<string> = []
   sogni.account.currentAccount.on("updated", (keys) => events.push(`updated ${keys.join(",")}`))
   sogni.apiClient.on("disconnected", ({ code }) => events.push(`disconnected ${code}`))
+  sogni.projects.on("availableModels", (list) => events.push(`availableModels ${list.length}`))
   await Effect.runPromise(emulator.service.control.dropConnection({ appId, code, reason: "closed by the test" }))
   await until(() => events.some((e) => e.startsWith("disconnected")), `${appId}: disconnected`)
   await settle()
   return {
     events: [...events],
+    availableModels: sogni.projects.availableModels.length,
     isAuthenticated: sogni.apiClient.isAuthenticated,
     isAuthenicated: sogni.account.currentAccount.isAuthenicated,
     account: plain(sogni)
@@ -131,11 +136,13 @@ describe("a close that ends the session", () => {
       }
       const signedOut = [
         "updated networkStatus,network,balance,walletAddress,username,subscription,freeSparkLocked",
+        "availableModels 0",
         `disconnected ${code}`
       ]
       assert.deepStrictEqual(seen["official"]!.events, signedOut)
       assert.deepStrictEqual(seen["adapter"]!.events, seen["official"]!.events)
       for (const label of ["official", "adapter"]) {
+        assert.strictEqual(seen[label]!.availableModels, 0, `${label}: projects.availableModels`)
         assert.isFalse(seen[label]!.isAuthenticated, `${label}: apiClient.isAuthenticated`)
         assert.isFalse(seen[label]!.isAuthenicated, `${label}: currentAccount.isAuthenicated`)
       }
@@ -167,13 +174,20 @@ describe("a close that keeps the session", () => {
         try {
           seen[label] = await closeAndWatch(sogni, appId, code)
           balances[label] = await sogni.account.refreshBalance()
+          if (code === 1000) {
+            // the next project reopens the socket; the new connection pushes the models again
+            const project = await sogni.projects.create(image)
+            assert.strictEqual((await project.waitForCompletion()).length, 1, `${label}: a project after 1000`)
+            await until(() => sogni.projects.availableModels.length > 0, `${label}: the models after reopening`)
+          }
         } finally {
           await sogni.dispose()
         }
       }
-      assert.deepStrictEqual(seen["official"]!.events, ["updated networkStatus,network", `disconnected ${code}`])
+      assert.deepStrictEqual(seen["official"]!.events, ["updated networkStatus,network", "availableModels 0", `disconnected ${code}`])
       assert.deepStrictEqual(seen["adapter"]!.events, seen["official"]!.events)
       for (const label of ["official", "adapter"]) {
+        assert.strictEqual(seen[label]!.availableModels, 0, `${label}: projects.availableModels`)
         assert.isTrue(seen[label]!.isAuthenticated, `${label}: apiClient.isAuthenticated`)
         assert.isTrue(seen[label]!.isAuthenicated, `${label}: currentAccount.isAuthenicated`)
         assert.strictEqual(seen[label]!.account["networkStatus"], "disconnected")
@@ -243,5 +257,39 @@ describe("work accepted before the session ended", () => {
     }
     assert.instanceOf(outcomes["official"], Error)
     assert.match(String(outcomes["adapter"]), /\/_media\//)
+  })
+})
+
+describe("a REST 401", () => {
+  it("signs the account out and closes the socket (1000), as the official client", async () => {
+    const seen: Record<string, { events: ReadonlyArray<string>; isAuthenticated: boolean; account: Record<string, unknown> }> = {}
+    for (const [label, make] of clients) {
+      const appId = `session-rest-401-${label}`
+      const sogni = await connected(make, appId)
+      try {
+        const events: Array<string> = []
+        sogni.account.currentAccount.on("updated", (keys) => events.push(`updated ${keys.join(",")}`))
+        sogni.apiClient.on("disconnected", ({ code }) => events.push(`disconnected ${code}`))
+        sogni.projects.on("availableModels", (list) => events.push(`availableModels ${list.length}`))
+        await Effect.runPromise(emulator.service.control.failRest({ count: 1, status: 401, pathPrefix: "/v4/account/balance" }))
+        const refused = await rejection(sogni.account.refreshBalance())
+        // the official client's ApiError 401; the adapter's AuthenticationError (core maps a 401 to it)
+        if (label === "official") assert.strictEqual((refused as { status?: number }).status, 401, String(refused))
+        else assert.isTrue(isAuthenticationError(refused), String(refused))
+        await until(() => events.some((e) => e.startsWith("disconnected")), `${label}: disconnected`)
+        await settle()
+        seen[label] = { events: [...events], isAuthenticated: sogni.apiClient.isAuthenticated, account: plain(sogni) }
+      } finally {
+        await Effect.runPromise(emulator.service.control.clearFaults)
+        await sogni.dispose()
+      }
+    }
+    assert.deepStrictEqual(seen["official"]!.events, [
+      "updated networkStatus,network,balance,walletAddress,username,subscription,freeSparkLocked",
+      "availableModels 0",
+      "disconnected 1000"
+    ])
+    assert.deepStrictEqual(seen["adapter"], seen["official"])
+    assert.isFalse(seen["adapter"]!.isAuthenticated)
   })
 })
