@@ -222,8 +222,9 @@ export class AccountApi extends Emitter<AccountEvents> {
    * `switching` from this call's turn; the switch itself runs in `internal/accountCalls.ts`.
    */
   switchNetwork(network: SupernetType, options?: CallOptions): Promise<SupernetType> {
+    const before = this.currentAccount.networkStatus
     this._update({ networkStatus: "switching" })
-    return loadCalls().then((m) => m.switchNetwork(this, network, options))
+    return loadCalls().then((m) => m.switchNetwork(this, network, options, before))
   }
 }
 

@@ -293,3 +293,48 @@ describe("a REST 401", () => {
     assert.isFalse(seen["adapter"]!.isAuthenticated)
   })
 })
+
+describe("the adapter's calls once the session ended", () => {
+  it("every new call is refused with the close's error (chat, streams, lazily loaded groups, a network switch); a login lifts it", async () => {
+    const appId = "session-end-calls"
+    const sogni = await SogniClient.createInstance({ appId, logLevel: "silent", network: "fast", ...endpoints(emulator) })
+    try {
+      await sogni.projects.waitForModels()
+      await closeAndWatch(sogni as unknown as AnyClient, appId, 4010)
+      const refusals: Record<string, unknown> = {}
+      refusals["hosted chat"] = await rejection(
+        sogni.chat.hosted.create({ model: "qwen3.6-35b-a3b-gguf-iq4xs", messages: [{ role: "user", content: "hi" }] })
+      )
+      // a streamed completion (its first pull sends it on the socket, which the close ended)
+      const completion = await sogni.chat.completions.create({
+        model: "qwen3.6-35b-a3b-gguf-iq4xs",
+        messages: [{ role: "user", content: "hi" }],
+        stream: true
+      })
+      refusals["completion stream"] = await (async () => {
+        for await (const _ of completion) return undefined
+        return undefined
+      })().catch((e: unknown) => e)
+      // a run's event stream
+      refusals["run events"] = await (async () => {
+        for await (const _ of sogni.chat.runs.streamEvents("run_before_the_close")) return undefined
+        return undefined
+      })().catch((e: unknown) => e)
+      refusals["workflows"] = await rejection(sogni.workflows.list())
+      refusals["stats"] = await rejection(sogni.stats.leaderboard({ type: "renders" } as never))
+      refusals["switchNetwork"] = await rejection(sogni.account.switchNetwork("relaxed"))
+      for (const [what, error] of Object.entries(refusals)) {
+        assert.isTrue(isAuthenticationError(error), `${what}: ${String(error)}`)
+        assert.strictEqual((error as { closeCode?: number }).closeCode, 4010, what)
+      }
+      assert.strictEqual(sogni.currentAccount.networkStatus, "disconnected", "a refused switch leaves the status it found")
+      // a new sign-in lifts the refusal
+      const { username, password } = emulator.service.accounts[0]!
+      await sogni.account.login(username, password)
+      assert.isTrue(sogni.apiClient.isAuthenticated)
+      assert.isDefined((await sogni.account.refreshBalance()).spark)
+    } finally {
+      await sogni.dispose()
+    }
+  })
+})

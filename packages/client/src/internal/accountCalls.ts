@@ -176,14 +176,28 @@ export const resumeSession = async (
   if (connect) await api._runner.run(Effect.flatMap(SogniSocket.SogniSocket, (s) => s.connect))
 }
 
-/** `AccountApi.switchNetwork` once the account is marked `switching`: the switch, then the network confirmed. */
-export const switchNetwork = async (api: AccountApi, network: SupernetType, options?: CallOptions): Promise<SupernetType> => {
+/**
+ * `AccountApi.switchNetwork` once the account is marked `switching`: the switch, then the network
+ * confirmed. A switch that fails (refused once the session ended, say) leaves the status it found
+ * (`before`): a disconnected account does not read `connected`.
+ */
+export const switchNetwork = async (
+  api: AccountApi,
+  network: SupernetType,
+  options?: CallOptions,
+  before: AccountApi["currentAccount"]["networkStatus"] = "connected"
+): Promise<SupernetType> => {
+  const settled = (status: typeof before) => {
+    if (api.currentAccount.networkStatus === "switching") api._update({ networkStatus: status })
+  }
   const confirmed = await api._runner.run(
     Effect.flatMap(SogniSocket.SogniSocket, (s) => s.switchNetwork(network)),
     options?.signal
-  ).finally(() => {
-    if (api.currentAccount.networkStatus === "switching") api._update({ networkStatus: "connected" })
+  ).catch((error: unknown) => {
+    settled(before === "switching" ? "connected" : before)
+    throw error
   })
+  settled("connected")
   api._update({ network: confirmed })
   return confirmed
 }
