@@ -337,4 +337,24 @@ describe("the adapter's calls once the session ended", () => {
       await sogni.dispose()
     }
   })
+
+  it("logout still resolves once the session ended, as the official client's", async () => {
+    for (const [label, make] of clients) {
+      const appId = `session-end-logout-${label}`
+      const sogni = await connected(make, appId)
+      try {
+        await closeAndWatch(sogni, appId, 4010)
+        await (sogni as unknown as { account: { logout(): Promise<void> } }).account.logout()
+        assert.isFalse(sogni.apiClient.isAuthenticated, label)
+        if (label === "adapter") {
+          // with no credential left, a call fails for want of one
+          const error = await rejection(sogni.account.refreshBalance())
+          assert.isTrue(isAuthenticationError(error), String(error))
+          assert.strictEqual((error as { reason?: string }).reason, "NotAuthenticated")
+        }
+      } finally {
+        await sogni.dispose()
+      }
+    }
+  })
 })

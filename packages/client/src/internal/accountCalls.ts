@@ -46,7 +46,10 @@ export const calls: AccountCallsCode = {
     return { username }
   },
   logout: async (api, options) => {
-    await api._runner.run(Effect.flatMap(SogniAuth.SogniAuth, (auth) => auth.logout), options?.signal)
+    // also after the server ended the session, as the official client's logout (which tolerates the 401
+    // it then gets); later calls fail for want of a credential
+    await api._runner.runUngated(Effect.flatMap(SogniAuth.SogniAuth, (auth) => auth.logout), options?.signal)
+    api._runner.session.ended = undefined
     api._update({
       isAuthenticated: false,
       balance: zeroBalances,
