@@ -319,14 +319,19 @@ export class SogniClient extends Emitter<ClientEvents> {
         const c = () => client
         const reads = yield* LeanRest.make
         lean = reads
+        // the socket closed normally (1000) after a connection: the send that reopens it announces no
+        // `connecting`, as in the official client (which announces one for a reconnection after a drop
+        // and for a new credential only)
+        let reopen = false
         // each credential update (an API key, a login, a signup, stored tokens, every token refresh): the
         // account record is read, as the official client reads it on its auth manager's `updated`; a
         // cleared credential (a logout, a REST 401, a close 4021) signs the account out, as there
         if ("followState" in auth) {
           yield* (auth as SogniAuth.SogniAuthLive).followState((state) => {
             const target = c()
-            if (state._tag === "Unauthenticated") target?.account._signOut()
-            else if (target === undefined) identityDue = true
+            if (state._tag === "Unauthenticated") return target?.account._signOut()
+            reopen = false
+            if (target === undefined) identityDue = true
             else readIdentity(target.account, reads)
           })
         }
@@ -349,10 +354,12 @@ export class SogniClient extends Emitter<ClientEvents> {
                   if (target === undefined) return
                   switch (status._tag) {
                     case "Connecting":
+                      if (reopen) break
                       target.account._update({ networkStatus: "connecting" })
                       target._connection("connecting", { network })
                       break
                     case "Authenticated":
+                      reopen = false
                       if (Option.isSome(authenticated)) {
                         const frame = authenticated.value
                         target.account._update({
@@ -388,6 +395,7 @@ export class SogniClient extends Emitter<ClientEvents> {
                       // a drop the socket recovers from: as the official client, no `disconnected` (kept for
                       // terminal outcomes), `connecting` with each attempt, `connected` once back
                       connected = false
+                      reopen = false
                       target.account._update({ networkStatus: "connecting" })
                       break
                     case "Closed":
@@ -409,6 +417,7 @@ export class SogniClient extends Emitter<ClientEvents> {
                       connected = false
                       if (live) {
                         live = false
+                        reopen = status._tag === "Idle"
                         target.projects._disconnected()
                         // the server's close code, as the official client reports it (4015: this appId
                         // connected elsewhere; 4021, 4010, …: refused); 1000 for a close of our own

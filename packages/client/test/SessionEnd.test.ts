@@ -168,6 +168,7 @@ describe("a close that keeps the session", () => {
     it(`${code}: disconnected, the account disconnected with no network and still signed in, as the official client`, async () => {
       const seen: Record<string, Seen> = {}
       const balances: Record<string, unknown> = {}
+      const reopened: Record<string, ReadonlyArray<string>> = {}
       for (const [label, make] of clients) {
         const appId = `session-kept-${code}-${label}`
         const sogni = await connected(make, appId)
@@ -175,10 +176,14 @@ describe("a close that keeps the session", () => {
           seen[label] = await closeAndWatch(sogni, appId, code)
           balances[label] = await sogni.account.refreshBalance()
           if (code === 1000) {
-            // the next project reopens the socket; the new connection pushes the models again
+            // the next project reopens the socket (announced by `connected` alone); the new connection
+            // pushes the models again
+            const events: Array<string> = []
+            for (const e of ["connecting", "connected", "disconnected"]) sogni.apiClient.on(e, () => events.push(e))
             const project = await sogni.projects.create(image)
             assert.strictEqual((await project.waitForCompletion()).length, 1, `${label}: a project after 1000`)
             await until(() => sogni.projects.availableModels.length > 0, `${label}: the models after reopening`)
+            reopened[label] = events
           }
         } finally {
           await sogni.dispose()
@@ -194,6 +199,10 @@ describe("a close that keeps the session", () => {
         assert.strictEqual(seen[label]!.account["network"], null)
         assert.match(String(seen[label]!.account["walletAddress"]), /^0x[0-9a-fA-F]{40}$/)
         assert.isDefined((balances[label] as { spark?: unknown }).spark, `${label}: refreshBalance`)
+      }
+      if (code === 1000) {
+        assert.deepStrictEqual(reopened["official"], ["connected"])
+        assert.deepStrictEqual(reopened["adapter"], reopened["official"])
       }
       // the same account on both sides (the balances move with the projects other tests run)
       const { balance: _a, ...official } = seen["official"]!.account
