@@ -75,7 +75,7 @@ export function layerRuntime<R>(layer: Layer.Layer<R>): RunnerRuntime<R> {
  * core keeps the credential after a close that does not refuse it (`SogniSocket.closeRefusesCredential`),
  * so the work accepted before (a finished project's result URLs, minted again when they failed) is not
  * lost ({@link Runner.runUngated}). Cleared by a new sign-in (`account.login`, `account.create`,
- * `setTokens`).
+ * `setTokens`) and by `account.logout`.
  *
  * @internal
  */
@@ -223,8 +223,10 @@ export class Runner<R> {
    * error is made by the error mapping, loaded for it.
    */
   refuse(why: "disposed" | "aborted" | "ended"): Promise<never> {
+    // the close's error as it is now (a sign-in may clear it before the mapping has loaded)
+    const ended = this.session.ended
     return (mapping ??= import("./errorMapping.js")).then((m) =>
-      Promise.reject(why === "ended" ? m.fromTyped(this.session.ended) : m.refusal(why))
+      Promise.reject(why === "ended" ? m.fromTyped(ended) : m.refusal(why))
     )
   }
 
