@@ -189,6 +189,28 @@ export class AccountApi extends Emitter<AccountEvents> {
    */
   readonly _subscriptionGate: { version: number | undefined; socketWrites: number } = { version: undefined, socketWrites: 0 }
 
+  /**
+   * @internal Signs the account out as the official client does once its credential is cleared (its
+   * `CurrentAccount._clear()`): the connection, balance, identity, subscription and free-Spark fields go
+   * back to their defaults in one `updated` (the e-mail stays, as there), and the subscription snapshots'
+   * gate starts afresh.
+   */
+  _signOut(): void {
+    this._subscriptionGate.version = undefined
+    this._subscriptionGate.socketWrites = 0
+    this._update({
+      isAuthenticated: false,
+      networkStatus: "disconnected",
+      network: null,
+      balance: zeroBalances,
+      walletAddress: undefined,
+      username: undefined,
+      subscription: undefined,
+      freeSparkLocked: undefined,
+      freeSparkUnlockPath: undefined
+    })
+  }
+
   /** @internal */
   _update(patch: Partial<AccountData> & { readonly isAuthenticated?: boolean }): void {
     const changed = this.currentAccount._update(patch)
@@ -200,8 +222,9 @@ export class AccountApi extends Emitter<AccountEvents> {
    * `switching` from this call's turn; the switch itself runs in `internal/accountCalls.ts`.
    */
   switchNetwork(network: SupernetType, options?: CallOptions): Promise<SupernetType> {
+    const before = this.currentAccount.networkStatus
     this._update({ networkStatus: "switching" })
-    return loadCalls().then((m) => m.switchNetwork(this, network, options))
+    return loadCalls().then((m) => m.switchNetwork(this, network, options, before))
   }
 }
 

@@ -242,9 +242,22 @@ export class ProjectsApi extends Emitter<ProjectsApiEvents> {
     this.models?.follow((list) => this.emit("availableModels", list))
   }
 
+  /** The list when the connection ended for good: read as none until the server pushes a new one. */
+  private ended: ReadonlyArray<AvailableModel> | undefined
+
+  /**
+   * @internal The connection ended for good (before `disconnected`): as the official client, the list is
+   * empty (announced) until the next connection pushes one.
+   */
+  _disconnected(): void {
+    this.ended = this.models?.current()
+    this.emit("availableModels", [])
+  }
+
   /** Models with workers online on the connection's network, as last pushed by the server. */
   get availableModels(): ReadonlyArray<AvailableModel> {
-    return this.models?.current() ?? []
+    const list = this.models?.current() ?? []
+    return list === this.ended ? [] : list
   }
 
   /** Projects created by this client that have not finished yet. */

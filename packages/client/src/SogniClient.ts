@@ -319,15 +319,19 @@ export class SogniClient extends Emitter<ClientEvents> {
         const c = () => client
         const reads = yield* LeanRest.make
         lean = reads
+        // the socket closed normally (1000) after a connection: the send that reopens it announces no
+        // `connecting`, as in the official client (which announces one for a reconnection after a drop
+        // and for a new credential only)
+        let reopen = false
         // each credential update (an API key, a login, a signup, stored tokens, every token refresh): the
         // account record is read, as the official client reads it on its auth manager's `updated`; a
-        // cleared credential resets the subscription snapshots' gate (the next session starts afresh)
+        // cleared credential (a logout, a REST 401, a close 4021) signs the account out, as there
         if ("followState" in auth) {
           yield* (auth as SogniAuth.SogniAuthLive).followState((state) => {
             const target = c()
-            if (state._tag === "Unauthenticated") {
-              if (target !== undefined) target.account._subscriptionGate.version = undefined
-            } else if (target === undefined) identityDue = true
+            if (state._tag === "Unauthenticated") return target?.account._signOut()
+            reopen = false
+            if (target === undefined) identityDue = true
             else readIdentity(target.account, reads)
           })
         }
@@ -350,10 +354,12 @@ export class SogniClient extends Emitter<ClientEvents> {
                   if (target === undefined) return
                   switch (status._tag) {
                     case "Connecting":
+                      if (reopen) break
                       target.account._update({ networkStatus: "connecting" })
                       target._connection("connecting", { network })
                       break
                     case "Authenticated":
+                      reopen = false
                       if (Option.isSome(authenticated)) {
                         const frame = authenticated.value
                         target.account._update({
@@ -389,15 +395,30 @@ export class SogniClient extends Emitter<ClientEvents> {
                       // a drop the socket recovers from: as the official client, no `disconnected` (kept for
                       // terminal outcomes), `connecting` with each attempt, `connected` once back
                       connected = false
+                      reopen = false
                       target.account._update({ networkStatus: "connecting" })
                       break
                     case "Closed":
-                    case "Idle":
-                      target.account._update({ networkStatus: "disconnected" })
+                    case "Idle": {
+                      const error = status._tag === "Closed" ? Option.getOrUndefined(status.error) : undefined
+                      // a close with which the server ends the session (4010, 4021, any other 4xxx but
+                      // 4015): the official client clears its credential, which signs its account out
+                      // before `disconnected`, and fails every later call. Here too the account signs
+                      // out and new calls are refused with the close's error (`Runner`'s `Session`); but
+                      // core keeps a credential the close did not refuse (4010, another 4xxx), so the
+                      // work accepted before is not lost: a finished project's result URLs can still be
+                      // minted, where the official client, with no credential left, gets a 401.
+                      if (error?._tag === "SogniAuthenticationError") {
+                        target._runner.session.ended = error
+                        target.account._signOut()
+                      }
+                      // no network once disconnected, as the official client
+                      target.account._update(live ? { networkStatus: "disconnected", network: null } : { networkStatus: "disconnected" })
                       connected = false
                       if (live) {
                         live = false
-                        const error = status._tag === "Closed" ? Option.getOrUndefined(status.error) : undefined
+                        reopen = status._tag === "Idle"
+                        target.projects._disconnected()
                         // the server's close code, as the official client reports it (4015: this appId
                         // connected elsewhere; 4021, 4010, …: refused); 1000 for a close of our own
                         const code = error === undefined
@@ -410,6 +431,7 @@ export class SogniClient extends Emitter<ClientEvents> {
                         target._connection("disconnected", { code, reason: error?.message ?? "closed" })
                       }
                       break
+                    }
                     default:
                       break
                   }

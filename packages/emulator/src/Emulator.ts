@@ -20,15 +20,18 @@
  * @since 0.1.0
  */
 import { Wallet } from "@effect-sogni/core"
+import * as Subscriptions from "@effect-sogni/core/Subscriptions"
 import * as Headers from "@effect/platform/Headers"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as RpcSerialization from "@effect/rpc/RpcSerialization"
 import * as RpcServer from "@effect/rpc/RpcServer"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Http from "node:http"
 import type { Duplex } from "node:stream"
@@ -130,6 +133,14 @@ export interface Options {
   /** How long a client has to send a whole request body (default 30 s); then `408`. */
   readonly bodyTimeoutMillis?: number | undefined
   /**
+   * The subscription entitlement of every account (socket.md §15, the `subscriptionEntitlementUpdated`
+   * shape): the `authenticated` frame carries it as `subscriptionEntitlement`, and
+   * `GET /v1/subscriptions/status` answers it (mapped as the platform maps it). Without it (the default)
+   * the frame carries none and the REST status answers the account's plan. The control API's
+   * `SetEntitlement` changes one account's and pushes it as `subscriptionEntitlementUpdated`.
+   */
+  readonly subscriptionEntitlement?: Subscriptions.Entitlement | undefined
+  /**
    * Changes to the built-in model catalog for this emulator only, e.g. a higher `maxSteps` for a media
    * model (its tier serves the same `steps.max`) or a higher `maxOutputTokens` for an LLM model.
    * Unknown ids and limits that are not positive integers are invalid options.
@@ -228,13 +239,19 @@ const validate = (options: Options) => {
     }
   }
   problems.push(...sageOptionProblems(options.sage))
+  let entitlement: Subscriptions.Entitlement | undefined
+  if (options.subscriptionEntitlement !== undefined) {
+    const decoded = Schema.decodeUnknownEither(Subscriptions.Entitlement)(options.subscriptionEntitlement)
+    if (Either.isLeft(decoded)) problems.push(`subscriptionEntitlement is not an entitlement (socket.md §15): ${decoded.left.message}`)
+    else entitlement = decoded.right
+  }
   problems.push(...catalogOverrideProblems(options.catalog, LLM_MODELS))
   const apiKeys = options.apiKeys !== undefined && options.apiKeys.length > 0 ? options.apiKeys : [DEFAULT_API_KEY]
   if (apiKeys.some((k) => k.trim().length === 0)) problems.push("API keys must not be empty")
   const accounts = options.accounts !== undefined && options.accounts.length > 0
     ? options.accounts
     : [{ username: DEFAULT_USERNAME, password: DEFAULT_PASSWORD }]
-  return { problems, port, speed, apiKeys, accounts }
+  return { problems, port, speed, apiKeys, accounts, entitlement }
 }
 
 /**
@@ -245,7 +262,7 @@ const validate = (options: Options) => {
  */
 export const make = (options: Options = {}): Effect.Effect<Service, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const { accounts: accountOptions, apiKeys, port, problems, speed } = validate(options)
+    const { accounts: accountOptions, apiKeys, entitlement, port, problems, speed } = validate(options)
     if (problems.length > 0) return yield* Effect.dieMessage(`Invalid emulator options: ${problems.join("; ")}`)
 
     const accounts: AccountState[] = accountOptions.map((a, i) => ({
@@ -296,7 +313,8 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
       personalLoras: new Map(),
       rewardClaims: new Map(),
       announcements: makeAnnouncementState(),
-      subscriptions: makeSubscriptionState(),
+      subscriptions: makeSubscriptionState(entitlement),
+      requestCounts: new Map(),
       run: (effect) => run(effect),
       serial: 100_000,
       baseUrl: ""
@@ -332,6 +350,11 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
         if (!zelai.serveHttp(request, response)) handler(request, response)
       })
     )
+    // every request counted by path (control API `RequestCount`), before anything may refuse it
+    server.prependListener("request", (request: Http.IncomingMessage) => {
+      const path = new URL(request.url ?? "/", "http://emulator.invalid").pathname
+      world.requestCounts.set(path, (world.requestCounts.get(path) ?? 0) + 1)
+    })
     server.on("upgrade", (request: Http.IncomingMessage, socket: Duplex, head: Buffer) => {
       const path = new URL(request.url ?? "/", "http://emulator.invalid").pathname
       if (path === "/ws/generation") {

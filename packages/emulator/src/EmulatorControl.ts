@@ -21,6 +21,7 @@
  * @since 0.1.0
  */
 import { Protocol } from "@effect-sogni/core"
+import * as Subscriptions from "@effect-sogni/core/Subscriptions"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -124,7 +125,9 @@ export class DropConnection extends Rpc.make("DropConnection", {
     code: Schema.optional(Schema.Int.pipe(Schema.between(1000, 4999))),
     reason: Schema.optional(Schema.String),
     /** Drop the TCP connection without a close frame (the client sees 1006). */
-    abnormal: Schema.optional(Schema.Boolean)
+    abnormal: Schema.optional(Schema.Boolean),
+    /** A close frame with no status code (the client sees 1005). Ignored when `abnormal`. */
+    withoutCode: Schema.optional(Schema.Boolean)
   },
   success: Schema.Struct({ dropped: Schema.Number })
 }) {}
@@ -202,6 +205,31 @@ export class DropEventStreams extends Rpc.make("DropEventStreams", {
   success: Schema.Struct({ pending: Schema.Number })
 }) {}
 
+/**
+ * Set an account's subscription entitlement (socket.md §15; the default account when `username` is
+ * absent), as sent, its `version` too: from then on its `authenticated` frames carry it as
+ * `subscriptionEntitlement` and `GET /v1/subscriptions/status` answers it; unless `push` is false it goes
+ * at once to the account's sockets as `subscriptionEntitlementUpdated`.
+ *
+ * @since 0.2.0
+ */
+export class SetEntitlement extends Rpc.make("SetEntitlement", {
+  payload: {
+    username: Schema.optional(Schema.String),
+    entitlement: Subscriptions.Entitlement,
+    push: Schema.optional(Schema.Boolean)
+  },
+  /** How many sockets it was pushed to. */
+  success: Schema.Struct({ pushed: Schema.Number }),
+  error: EmulatorControlError
+}) {}
+
+/** How many HTTP requests the emulator received for `path` (exact, no query) since it started. @since 0.2.0 */
+export class RequestCount extends Rpc.make("RequestCount", {
+  payload: { path: Schema.String },
+  success: Schema.Struct({ count: Schema.Number })
+}) {}
+
 /** Clear every pending fault (delays, duplicates, REST failures, SSE drops). @since 0.1.0 */
 export class ClearFaults extends Rpc.make("ClearFaults") {}
 
@@ -221,7 +249,9 @@ export class EmulatorRpcs extends RpcGroup.make(
   ListProjects,
   GetProject,
   ClearFaults,
-  DropEventStreams
+  DropEventStreams,
+  SetEntitlement,
+  RequestCount
 ) {}
 
 /**
@@ -248,6 +278,10 @@ export interface EmulatorControl {
   readonly dropEventStreams: (
     options: typeof DropEventStreams.payloadSchema.Type
   ) => Effect.Effect<{ readonly pending: number }>
+  readonly setEntitlement: (
+    options: typeof SetEntitlement.payloadSchema.Type
+  ) => Effect.Effect<{ readonly pushed: number }, EmulatorControlError>
+  readonly requestCount: (path: string) => Effect.Effect<{ readonly count: number }>
 }
 
 /**
@@ -267,7 +301,9 @@ export const handlersLayer = (control: EmulatorControl) =>
     ListProjects: ({ appId }) => control.listProjects(appId),
     GetProject: ({ id }) => control.getProject(id),
     ClearFaults: () => control.clearFaults,
-    DropEventStreams: (p) => control.dropEventStreams(p)
+    DropEventStreams: (p) => control.dropEventStreams(p),
+    SetEntitlement: (p) => control.setEntitlement(p),
+    RequestCount: ({ path }) => control.requestCount(path)
   })
 
 /** A typed RPC client of the control group. @since 0.1.0 */

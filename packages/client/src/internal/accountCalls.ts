@@ -35,16 +35,21 @@ const fullBalance = (d: BalanceData) => ({
 /** The calls, each with the facade first. */
 export const calls: AccountCallsCode = {
   login: async (api, username, password, _rememberMe, _appSource, options) => {
-    await api._runner.run(
+    // a sign-in, also after the server ended the session (whose refusal of new calls it lifts)
+    await api._runner.runUngated(
       Effect.flatMap(SogniAuth.SogniAuth, (auth) => auth.login(username, Redacted.make(password))),
       options?.signal
     )
+    api._runner.session.ended = undefined
     api._update({ isAuthenticated: true, username })
     api._onLogin()
     return { username }
   },
   logout: async (api, options) => {
-    await api._runner.run(Effect.flatMap(SogniAuth.SogniAuth, (auth) => auth.logout), options?.signal)
+    // also after the server ended the session, as the official client's logout (which tolerates the 401
+    // it then gets); later calls fail for want of a credential
+    await api._runner.runUngated(Effect.flatMap(SogniAuth.SogniAuth, (auth) => auth.logout), options?.signal)
+    api._runner.session.ended = undefined
     api._update({
       isAuthenticated: false,
       balance: zeroBalances,
@@ -75,7 +80,9 @@ export const calls: AccountCallsCode = {
   create: async (api, params, rememberMe, options) => {
     const password = typeof params === "object" && params !== null && typeof params.password === "string" ? params.password : ""
     const x = await api._extras()
-    const created = await x.run(x.signup({ ...params, password: Redacted.make(password), rememberMe }), options?.signal)
+    // a sign-in, also after the server ended the session (whose refusal of new calls it lifts)
+    const created = await x.runUngated(x.signup({ ...params, password: Redacted.make(password), rememberMe }), options?.signal)
+    api._runner.session.ended = undefined
     api._update({ isAuthenticated: true, username: created.username, walletAddress: created.walletAddress })
     api._onLogin()
     return created
@@ -157,10 +164,12 @@ export const resumeSession = async (
   tokens: { readonly token: string; readonly refreshToken: string },
   connect: boolean
 ): Promise<void> => {
-  await api._runner.run(
+  // a sign-in, also after the server ended the session (whose refusal of new calls it lifts)
+  await api._runner.runUngated(
     Effect.flatMap(SogniAuth.SogniAuth, (auth) =>
       auth.setTokens({ token: Redacted.make(tokens.token), refreshToken: Redacted.make(tokens.refreshToken) }))
   )
+  api._runner.session.ended = undefined
   const me = await api.me()
   api._update({
     isAuthenticated: true,
@@ -170,14 +179,28 @@ export const resumeSession = async (
   if (connect) await api._runner.run(Effect.flatMap(SogniSocket.SogniSocket, (s) => s.connect))
 }
 
-/** `AccountApi.switchNetwork` once the account is marked `switching`: the switch, then the network confirmed. */
-export const switchNetwork = async (api: AccountApi, network: SupernetType, options?: CallOptions): Promise<SupernetType> => {
+/**
+ * `AccountApi.switchNetwork` once the account is marked `switching`: the switch, then the network
+ * confirmed. A switch that fails (refused once the session ended, say) leaves the status it found
+ * (`before`): a disconnected account does not read `connected`.
+ */
+export const switchNetwork = async (
+  api: AccountApi,
+  network: SupernetType,
+  options?: CallOptions,
+  before: AccountApi["currentAccount"]["networkStatus"] = "connected"
+): Promise<SupernetType> => {
+  const settled = (status: typeof before) => {
+    if (api.currentAccount.networkStatus === "switching") api._update({ networkStatus: status })
+  }
   const confirmed = await api._runner.run(
     Effect.flatMap(SogniSocket.SogniSocket, (s) => s.switchNetwork(network)),
     options?.signal
-  ).finally(() => {
-    if (api.currentAccount.networkStatus === "switching") api._update({ networkStatus: "connected" })
+  ).catch((error: unknown) => {
+    settled(before === "switching" ? "connected" : before)
+    throw error
   })
+  settled("connected")
   api._update({ network: confirmed })
   return confirmed
 }

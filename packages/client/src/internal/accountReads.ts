@@ -142,7 +142,7 @@ let statusDecoder: LeanRest.Decoder<Subscriptions.StatusResponse> | undefined
  * names the request (`GET <url>: …`). The account's fields stay as they were.
  */
 function warn(api: AccountApi, message: string, cause: unknown): void {
-  if (!api._runner.disposed) api._runner.run(Effect.logWarning(message, cause)).catch(() => undefined)
+  if (!api._runner.disposed) api._runner.runUngated(Effect.logWarning(message, cause)).catch(() => undefined)
 }
 
 /**

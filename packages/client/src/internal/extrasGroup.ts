@@ -112,6 +112,8 @@ const toPersonal = (lora: Loras.PersonalLora): PersonalLora =>
 export interface Extras {
   /** Runs an effect in the group's runtime (the client's context plus the group's services). */
   readonly run: Runner<ExtrasBase | ExtrasServices>["run"]
+  /** As `run`, also after the server ended the session (a signup signs in again). */
+  readonly runUngated: Runner<ExtrasBase | ExtrasServices>["runUngated"]
   readonly rewards: Rewards.RewardsService
   readonly subscriptions: Subscriptions.SubscriptionsService
   /** The plan ids the platform sells (`Subscriptions.PlanId`). */
@@ -162,6 +164,7 @@ const toAppAlert = (a: Announcements.Alert): AppAlert => {
 /** Reads the group's services out of its built runtime (`LazyRuntimes` builds it before calling this). */
 export const make = (runner: Runner<ExtrasBase | ExtrasServices>): Extras => ({
   run: (effect, signal) => runner.run(effect, signal),
+  runUngated: (effect, signal) => runner.runUngated(effect, signal),
   rewards: runner.runtime.runSync(Rewards.Rewards),
   subscriptions: runner.runtime.runSync(Subscriptions.Subscriptions),
   planIds: Subscriptions.PlanId.literals,

@@ -55,7 +55,7 @@ export const build = async <R, ROut, A>(lazy: LazyRuntimes<R>, load: () => Promi
     runSync: (effect) => Runtime.runSync(runtime, effect),
     runtime: () => Promise.resolve(runtime),
     dispose: release
-  })
+  }, lazy.base.session)
   if (lazy.isDisposed) {
     await runner.dispose()
     throw disposed()

@@ -232,7 +232,8 @@ const resultUrl = async (job: Job, options?: CallOptions): Promise<string> => {
   // a finished result whose URL could not be minted (the REST host failed past core's retries): asked
   // again, as the official client's getResultUrl does, and kept. Minted by media's one mint path
   // (`Results.url`: the result's project and kind, the content type of audio and 3D models)
-  const minted = await job._project._context.runner.run(
+  // work accepted before: also after the server ended the session (core kept the credential for it)
+  const minted = await job._project._context.runner.runUngated(
     Effect.flatMap(Results.Results, (r) => r.url(result)),
     options?.signal
   )
@@ -244,7 +245,7 @@ const resultBytes = async (job: Job, options?: CallOptions): Promise<Uint8Array>
   const result = job._state.result
   const url = result?.url ?? await resultUrl(job, options)
   // a job's result, downloaded in the client's runtime
-  return job._project._context.runner.run(
+  return job._project._context.runner.runUngated(
     Effect.flatMap(Results.Results, (r) => r.download({ ...result!, url })),
     options?.signal
   )
@@ -262,5 +263,5 @@ export const projectCalls: {
   readonly [K in keyof ProjectCalls]: (project: Project, ...args: Parameters<ProjectCalls[K]>) => ReturnType<ProjectCalls[K]>
 } = {
   // a project that ended has nothing to cancel (the client's disposal still rejects, as every call)
-  cancel: (project, options) => project._context.runner.run(project._handle?.cancel ?? Effect.void, options?.signal)
+  cancel: (project, options) => project._context.runner.runUngated(project._handle?.cancel ?? Effect.void, options?.signal)
 }

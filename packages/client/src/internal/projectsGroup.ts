@@ -393,7 +393,7 @@ export const refusal = (error: unknown): { readonly handle: Projects.Project; re
 
 /** A reconciliation after an `authenticated` handshake failed: logged (nobody awaits it). */
 export const syncFailed = (api: ProjectsApi, error: unknown): Promise<void> =>
-  api._runner.run(Effect.logWarning("project reconciliation after authenticated failed", error)).catch(() => undefined)
+  api._runner.runUngated(Effect.logWarning("project reconciliation after authenticated failed", error)).catch(() => undefined)
 
 /** The refusal of a call that needs the socket on a client created with `disableSocket: true`. */
 export const socketRequired = (call: string): InvalidRequestError =>

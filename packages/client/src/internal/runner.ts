@@ -67,6 +67,22 @@ export function layerRuntime<R>(layer: Layer.Layer<R>): RunnerRuntime<R> {
   }
 }
 
+/**
+ * The client's session as its calls see it. `ended`: the error of the socket's close with which the
+ * server ended the session (4010 `APP_ID_BLOCKED`, 4021 `AUTH_ERROR`, another 4xxx but 4015), set by the
+ * client's connection watcher. The official client signs out on those closes (it clears its credential),
+ * so every later call of it fails; this client refuses its new calls with that error the same way, but
+ * core keeps the credential after a close that does not refuse it (`SogniSocket.closeRefusesCredential`),
+ * so the work accepted before (a finished project's result URLs, minted again when they failed) is not
+ * lost ({@link Runner.runUngated}). Cleared by a new sign-in (`account.login`, `account.create`,
+ * `setTokens`) and by `account.logout`.
+ *
+ * @internal
+ */
+export interface Session {
+  ended: unknown
+}
+
 /** Runs the client's effects. */
 export class Runner<R> {
   private isDisposed = false
@@ -77,14 +93,29 @@ export class Runner<R> {
   /** Called once when the client is disposed (objects that follow work without a fiber of their own). */
   private readonly disposeHooks = new Set<() => void>()
 
-  constructor(readonly runtime: RunnerRuntime<R>) {}
+  /**
+   * @param session the client's session, shared by its runner and those of its lazily loaded groups
+   */
+  constructor(readonly runtime: RunnerRuntime<R>, readonly session: Session = { ended: undefined }) {}
 
   get disposed(): boolean {
     return this.isDisposed
   }
 
-  /** Runs an effect to a promise; rejects with a `SogniClientError`. */
+  /**
+   * Runs an effect to a promise; rejects with a `SogniClientError`. Refused, as every new call, once the
+   * server ended the session ({@link Session}).
+   */
   run<A, E>(effect: Effect.Effect<A, E, R>, signal?: AbortSignal | undefined): Promise<A> {
+    return this.session.ended !== undefined && !this.isDisposed ? this.refuse("ended") : this.runUngated(effect, signal)
+  }
+
+  /**
+   * As {@link run}, also after the server ended the session: for work the client accepted before (a
+   * project's result URLs and bytes, its cancel), the client's own log lines, and the calls that sign
+   * in again.
+   */
+  runUngated<A, E>(effect: Effect.Effect<A, E, R>, signal?: AbortSignal | undefined): Promise<A> {
     if (this.isDisposed) return this.refuse("disposed")
     if (signal?.aborted) return this.refuse("aborted")
     return this.settle(() => this.runtime.runFork(effect), signal)
@@ -100,6 +131,7 @@ export class Runner<R> {
   runNow<A, E>(effect: Effect.Effect<A, E, R>, signal?: AbortSignal | undefined): Promise<A> {
     if (this.isDisposed) return this.refuse("disposed")
     if (signal?.aborted) return this.refuse("aborted")
+    if (this.session.ended !== undefined) return this.refuse("ended")
     const scheduler = new Scheduler.SyncScheduler()
     const fiber = this.runtime.runFork(effect, { scheduler })
     scheduler.flush()
@@ -186,11 +218,16 @@ export class Runner<R> {
   }
 
   /**
-   * @internal Rejects a call refused before it ran: the client was disposed (`DisposedError`), or the
-   * call's signal had aborted (`AbortError`); the error is made by the error mapping, loaded for it.
+   * @internal Rejects a call refused before it ran: the client was disposed (`DisposedError`), the
+   * call's signal had aborted (`AbortError`), or the server ended the session (its close's error); the
+   * error is made by the error mapping, loaded for it.
    */
-  refuse(why: "disposed" | "aborted"): Promise<never> {
-    return (mapping ??= import("./errorMapping.js")).then((m) => Promise.reject(m.refusal(why)))
+  refuse(why: "disposed" | "aborted" | "ended"): Promise<never> {
+    // the close's error as it is now (a sign-in may clear it before the mapping has loaded)
+    const ended = this.session.ended
+    return (mapping ??= import("./errorMapping.js")).then((m) =>
+      Promise.reject(why === "ended" ? m.fromTyped(ended) : m.refusal(why))
+    )
   }
 
   /** The error a failed call rejects with (the mapping loads with the first failure). */

@@ -8,6 +8,7 @@ import { type EmulatorControl, EmulatorControlError } from "../EmulatorControl.j
 import { projectInfo } from "./records.js"
 import { malformedFrame, sendRaw } from "./socket.js"
 import { balancesOf, type Connection, detach, pushBalance, type World } from "./state.js"
+import { setEntitlement } from "./subscriptions.js"
 import { clearEventStreamDrops, dropEventStreams } from "./http/eventLog.js"
 
 const matching = (world: World, appId: string | undefined): Connection[] => {
@@ -27,12 +28,13 @@ const infoBalances = (world: World, username: string) => {
 
 /** @internal */
 export const makeControl = (world: World): EmulatorControl => ({
-  dropConnection: ({ abnormal, appId, code, reason }) =>
+  dropConnection: ({ abnormal, appId, code, reason, withoutCode }) =>
     Effect.sync(() => {
       const conns = matching(world, appId)
       for (const conn of conns) {
         detach(world, conn)
         if (abnormal === true) conn.ws.terminate()
+        else if (withoutCode === true) conn.ws.close()
         else conn.ws.close(code ?? 1001, reason ?? "Closed by the emulator control API")
       }
       return { dropped: conns.length }
@@ -112,5 +114,16 @@ export const makeControl = (world: World): EmulatorControl => ({
     world.faults.rest.length = 0
     clearEventStreamDrops(world)
   }),
-  dropEventStreams: ({ afterBytes, pathPrefix }) => Effect.sync(() => dropEventStreams(world, afterBytes, pathPrefix))
+  dropEventStreams: ({ afterBytes, pathPrefix }) => Effect.sync(() => dropEventStreams(world, afterBytes, pathPrefix)),
+  setEntitlement: ({ entitlement, push, username }) =>
+    Effect.suspend(() => {
+      const account = username === undefined ? world.accounts[0] : world.accountsByUsername.get(username)
+      if (account === undefined) {
+        return Effect.fail(
+          new EmulatorControlError({ reason: "UnknownAccount", message: `No emulator account named ${username}` })
+        )
+      }
+      return Effect.succeed({ pushed: setEntitlement(world, account, entitlement, push ?? true) })
+    }),
+  requestCount: (path) => Effect.sync(() => ({ count: world.requestCounts.get(path) ?? 0 }))
 })

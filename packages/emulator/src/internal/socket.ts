@@ -18,6 +18,7 @@ import { readCredential } from "./auth.js"
 import { swarmModels } from "./catalog.js"
 import { activeLLMJobIDsOf, admitLLMJob, cancelLLMJob, refuseMalformedLLMRequest, sendLLMModels } from "./llm.js"
 import { liveProjectsOf, recoveredProject, unclaimedOf } from "./records.js"
+import { handshakeEntitlementOf } from "./subscriptions.js"
 import { admitProject, cancelProject, ErrorCodes } from "./simulation.js"
 import { balancesOf, type Connection, detach, isSubscribed, nextSerial, sendTo, type World } from "./state.js"
 import { randomHex } from "./tokens.js"
@@ -229,6 +230,7 @@ export const acceptConnection = (world: World, ws: WebSocket, request: IncomingM
   const active = liveProjectsOf(world, appId)
   const unclaimed = unclaimedOf(world, appId, true)
   world.connections.set(appId, conn)
+  const entitlement = handshakeEntitlementOf(world, account)
   sendTo(conn, {
     type: "authenticated",
     payload: {
@@ -248,7 +250,8 @@ export const acceptConnection = (world: World, ws: WebSocket, request: IncomingM
       accountWasMigrated: false,
       hasUnclaimedAirdrop: false,
       firstLoginAfterMigration: false,
-      freeSparkLocked: false
+      freeSparkLocked: false,
+      ...(entitlement !== undefined ? { subscriptionEntitlement: entitlement } : {})
     }
   })
   sendTo(conn, { type: "balanceUpdate", payload: balancesOf(account) })

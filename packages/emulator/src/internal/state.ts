@@ -246,6 +246,8 @@ export interface World {
   readonly rewardClaims: Map<string, Array<RewardClaim>>
   readonly announcements: AnnouncementState
   readonly subscriptions: SubscriptionState
+  /** HTTP requests received, by path (control API `RequestCount`). */
+  readonly requestCounts: Map<string, number>
   /** Forks an effect into the emulator's scope (interrupted when the emulator shuts down). */
   readonly run: <A, E>(effect: Effect.Effect<A, E, never>) => Fiber.RuntimeFiber<A, E>
   serial: number

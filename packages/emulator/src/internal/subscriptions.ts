@@ -10,9 +10,17 @@
  * `POST /_emulator/subscriptions/limit-notice` (emulator-only) sends a `subscriptionLimitNotice` to the
  * account's sockets that opted in, as the platform does when a plan's fair-use limit is reached.
  *
+ * A configured entitlement (the `subscriptionEntitlement` option, or the control API's `SetEntitlement`
+ * for one account) stands in for the plan: the `authenticated` frame carries it as
+ * `subscriptionEntitlement` (socket.md §5.1; without one configured the frame carries none and clients
+ * read `GET /v1/subscriptions/status`), that REST status answers it mapped as the platform maps it, and
+ * `SetEntitlement` pushes it as `subscriptionEntitlementUpdated`. A checkout or a cancel replaces it with
+ * the plan it makes.
+ *
  * @internal
  */
 import type { Protocol } from "@effect-sogni/core"
+import * as Subscriptions from "@effect-sogni/core/Subscriptions"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
@@ -64,6 +72,8 @@ interface Billing {
   plan: Plan | undefined
   trialUsed: boolean
   version: number
+  /** The configured entitlement, as sent (its `version` too); it stands in for `plan` while set. */
+  configured: Subscriptions.Entitlement | undefined
 }
 
 interface Checkout {
@@ -78,23 +88,57 @@ export interface SubscriptionState {
   readonly billing: Map<string, Billing>
   readonly checkouts: Map<string, Checkout>
   readonly portals: Map<string, string>
+  /** Every account's entitlement until one is set for it (the `subscriptionEntitlement` option). */
+  readonly initial: Subscriptions.Entitlement | undefined
+  /** Whether `authenticated` frames carry the account's entitlement (once one was configured). */
+  inHandshake: boolean
 }
 
-/** No plans, checkouts or portals yet. @internal */
-export const makeSubscriptionState = (): SubscriptionState => ({ billing: new Map(), checkouts: new Map(), portals: new Map() })
+/** No plans, checkouts or portals yet; every account's entitlement `initial`, when given. @internal */
+export const makeSubscriptionState = (initial?: Subscriptions.Entitlement | undefined): SubscriptionState => ({
+  billing: new Map(),
+  checkouts: new Map(),
+  portals: new Map(),
+  initial,
+  inHandshake: initial !== undefined
+})
 
 const stateOf = (world: World): SubscriptionState => world.subscriptions
 
 const billingOf = (world: World, username: string): Billing =>
-  entryOf(world.subscriptions.billing, username, () => ({ plan: undefined, trialUsed: false, version: 0 }))
+  entryOf(
+    world.subscriptions.billing,
+    username,
+    () => ({ plan: undefined, trialUsed: false, version: 0, configured: world.subscriptions.initial })
+  )
 
 const iso = (millis: number) => new Date(millis).toISOString()
 
 const isActive = (plan: Plan, now: number) => plan.periodEnd > now
 
+/**
+ * A configured entitlement as the REST status (rest.md §3.5): its status mapped as the platform maps the
+ * socket's (core `Subscriptions.statusOfEntitlement`), its times as ISO text.
+ */
+const statusOfConfigured = (e: Subscriptions.Entitlement) => {
+  const plan = e.subscription
+  if (plan === null) return { active: false, status: "none" }
+  return {
+    active: e.active,
+    status: Subscriptions.statusOfEntitlement(e),
+    tier: plan.tier,
+    term: plan.term,
+    provider: plan.provider,
+    ...(plan.periodStart !== null ? { currentPeriodStart: iso(plan.periodStart) } : {}),
+    ...(plan.periodEnd !== null ? { currentPeriodEnd: iso(plan.periodEnd) } : {}),
+    ...(plan.cancelAtPeriodEnd !== undefined ? { cancelAtPeriodEnd: plan.cancelAtPeriodEnd } : {})
+  }
+}
+
 /** The REST status of an account (rest.md §3.5). @internal */
 export const statusOf = (world: World, account: AccountState) => {
-  const { plan } = billingOf(world, account.username)
+  const { configured, plan } = billingOf(world, account.username)
+  if (configured !== undefined) return statusOfConfigured(configured)
   const now = Date.now()
   if (plan === undefined) return { active: false, status: "none" }
   const active = isActive(plan, now)
@@ -142,6 +186,7 @@ const usageOf = (world: World, account: AccountState) => {
 /** The `subscriptionEntitlementUpdated` payload of an account (socket.md §15). @internal */
 export const entitlementOf = (world: World, account: AccountState): Record<string, unknown> => {
   const b = billingOf(world, account.username)
+  if (b.configured !== undefined) return { ...b.configured }
   const plan = b.plan
   if (plan === undefined) return { active: false, trialing: false, trialCapped: false, subscription: null }
   const active = isActive(plan, Date.now())
@@ -173,8 +218,29 @@ const pushToAccount = (world: World, account: AccountState, event: Protocol.Serv
 }
 
 const pushEntitlement = (world: World, account: AccountState) => {
-  billingOf(world, account.username).version += 1
+  const b = billingOf(world, account.username)
+  // the plan a checkout or a cancel made replaces a configured entitlement
+  b.configured = undefined
+  b.version += 1
   pushToAccount(world, account, { type: "subscriptionEntitlementUpdated", payload: entitlementOf(world, account) })
+}
+
+/**
+ * The `subscriptionEntitlement` of an account's `authenticated` frame: its entitlement once one was
+ * configured (the option, `SetEntitlement`), else none (clients then read the REST status). @internal
+ */
+export const handshakeEntitlementOf = (world: World, account: AccountState): Record<string, unknown> | undefined =>
+  world.subscriptions.inHandshake ? entitlementOf(world, account) : undefined
+
+/**
+ * Sets an account's entitlement (as given, its `version` too): from now on its `authenticated` frames
+ * carry it and its REST status answers it; with `push`, it goes at once to the account's sockets as
+ * `subscriptionEntitlementUpdated`. Returns how many sockets it was pushed to. @internal
+ */
+export const setEntitlement = (world: World, account: AccountState, entitlement: Subscriptions.Entitlement, push: boolean): number => {
+  billingOf(world, account.username).configured = entitlement
+  world.subscriptions.inHandshake = true
+  return push ? pushToAccount(world, account, { type: "subscriptionEntitlementUpdated", payload: { ...entitlement } }) : 0
 }
 
 /** Runs `f` for the caller's account; `session` refuses API keys with 403 (Stripe calls). */
