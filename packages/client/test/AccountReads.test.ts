@@ -17,6 +17,7 @@ import { type HostileHttp, makeHostileHttp, type Recorded } from "../../chat/tes
 import { SogniClient } from "../src/index.js"
 import { applyEntitlement } from "../src/internal/accountReads.js"
 import { endpoints, recordingLogger, type RunningEmulator, startEmulator } from "./emulator.js"
+import { bothClients, until } from "./parity.js"
 
 let emulator: RunningEmulator
 beforeAll(async () => {
@@ -27,15 +28,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await emulator?.stop()
 })
-
-const until = async (check: () => boolean, what: string, ms = 5000) => {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    if (check()) return
-    await new Promise((r) => setTimeout(r, 25))
-  }
-  assert.fail(`timed out waiting for ${what}`)
-}
 
 /**
  * `server` relays every request to the emulator's REST host, except those `override` answers itself
@@ -72,12 +64,7 @@ const pathsOf = (server: HostileHttp, path: string) => server.requests.filter((r
 describe("the account reads at connection", () => {
   it("the e-mail and the subscription are read after authentication, as the official client reads them", async () => {
     const seen: Record<string, unknown> = {}
-    for (
-      const [label, make] of [
-        ["official", (c: Record<string, unknown>) => OfficialClient.createInstance(c as never)],
-        ["adapter", (c: Record<string, unknown>) => SogniClient.createInstance(c as never)]
-      ] as const
-    ) {
+    for (const [label, make] of bothClients) {
       const sogni = await make({ appId: `reads-identity-${label}`, logLevel: "silent", network: "fast", ...endpoints(emulator) })
       try {
         await sogni.projects.waitForModels()
@@ -127,12 +114,7 @@ describe("the account reads at connection", () => {
       })
       const seen = yield* Effect.promise(async () => {
         const out: Record<string, unknown> = {}
-        for (
-          const [label, make] of [
-            ["official", (c: Record<string, unknown>) => OfficialClient.createInstance(c as never)],
-            ["adapter", (c: Record<string, unknown>) => SogniClient.createInstance(c as never)]
-          ] as const
-        ) {
+        for (const [label, make] of bothClients) {
           const sogni = await make({ appId: `reads-status-${label}`, logLevel: "silent", ...endpoints(emulator), restEndpoint: server.url })
           try {
             await until(() => sogni.account.currentAccount.subscription !== undefined, `${label}: the subscription`)

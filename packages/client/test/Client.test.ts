@@ -4,7 +4,6 @@
  * errors with retryAfter in seconds, and a custom logger.
  */
 import { Emulator } from "@effect-sogni/emulator"
-import { SogniClient as OfficialClient } from "@sogni-ai/sogni-client"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { inspect } from "node:util"
@@ -18,6 +17,7 @@ import {
   SogniClient
 } from "../src/index.js"
 import { assertRetryLoggedAtLevel, endpoints, recordingLogger, type RunningEmulator, startEmulator } from "./emulator.js"
+import { bothClients, until } from "./parity.js"
 
 let emulator: RunningEmulator
 beforeAll(async () => {
@@ -30,14 +30,6 @@ afterAll(async () => {
 const control = () => emulator.service.control
 const connectionsOf = async (appId: string) =>
   (await Effect.runPromise(control().listConnections)).filter((c) => c.appId === appId).length
-const until = async (check: () => Promise<boolean> | boolean, what: string, ms = 5000) => {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    if (await check()) return
-    await new Promise((r) => setTimeout(r, 25))
-  }
-  assert.fail(`timed out waiting for ${what}`)
-}
 
 describe("client", () => {
   it("emits connected, then connecting and connected again when the server drops the socket (no disconnected: the drop is not terminal)", async () => {
@@ -63,10 +55,7 @@ describe("client", () => {
   it("a connection ended for good emits disconnected with the server's close code, as the official client: 4015 (replaced), 4021 (refused)", async () => {
     for (const code of [4015, 4021]) {
       const seen: Record<string, Array<number>> = {}
-      for (const [label, make] of [
-        ["official", (c: Record<string, unknown>) => OfficialClient.createInstance(c as never)],
-        ["adapter", (c: Record<string, unknown>) => SogniClient.createInstance(c as never)]
-      ] as const) {
+      for (const [label, make] of bothClients) {
         const appId = `client-conn-end-${code}-${label}`
         const sogni = await make({ appId, logLevel: "silent", network: "fast", ...endpoints(emulator) })
         try {
@@ -86,10 +75,7 @@ describe("client", () => {
 
   it("the account reads freeSparkLocked from the handshake, as the official client", async () => {
     const seen: Record<string, unknown> = {}
-    for (const [label, make] of [
-      ["official", (c: Record<string, unknown>) => OfficialClient.createInstance(c as never)],
-      ["adapter", (c: Record<string, unknown>) => SogniClient.createInstance(c as never)]
-    ] as const) {
+    for (const [label, make] of bothClients) {
       const sogni = await make({ appId: `client-free-spark-${label}`, logLevel: "silent", network: "fast", ...endpoints(emulator) })
       try {
         await sogni.projects.waitForModels()
@@ -104,10 +90,7 @@ describe("client", () => {
 
   it("a project failed by its jobs reads the server's project-level error afterwards, as the official client", async () => {
     const seen: Record<string, unknown> = {}
-    for (const [label, make] of [
-      ["official", (c: Record<string, unknown>) => OfficialClient.createInstance(c as never)],
-      ["adapter", (c: Record<string, unknown>) => SogniClient.createInstance(c as never)]
-    ] as const) {
+    for (const [label, make] of bothClients) {
       const sogni = await make({ appId: `client-all-failed-${label}`, logLevel: "silent", network: "fast", ...endpoints(emulator) })
       const projectErrors: Array<string> = []
       sogni.projects.on("project", (e: { type: string; error?: { message: string } }) => {
@@ -147,10 +130,7 @@ describe("client", () => {
 
   it("estimateCost and getModelOptions refuse a model the catalog lacks as the official client: an Error 'Model … not supported'", async () => {
     const seen: Record<string, unknown> = {}
-    for (const [label, make] of [
-      ["official", (c: Record<string, unknown>) => OfficialClient.createInstance(c as never)],
-      ["adapter", (c: Record<string, unknown>) => SogniClient.createInstance(c as never)]
-    ] as const) {
+    for (const [label, make] of bothClients) {
       const sogni = await make({ appId: `client-unknown-model-${label}`, logLevel: "silent", network: "fast", ...endpoints(emulator) })
       try {
         await sogni.projects.waitForModels()
@@ -187,10 +167,7 @@ describe("client", () => {
     // drop, 1006) and refuses every later one with 4021, so the drop becomes terminal during the reconnect
     const upstream = emulator.wsUrl
     const seen: Record<string, Array<string>> = {}
-    for (const [label, make] of [
-      ["official", (c: Record<string, unknown>) => OfficialClient.createInstance(c as never)],
-      ["adapter", (c: Record<string, unknown>) => SogniClient.createInstance(c as never)]
-    ] as const) {
+    for (const [label, make] of bothClients) {
       let refusing = false
       const relayed: Array<WebSocket> = []
       const proxy = new WebSocketServer({ host: "127.0.0.1", port: 0 })

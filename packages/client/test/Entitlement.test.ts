@@ -6,11 +6,10 @@
  * alike, apply a newer push, drop an older one, and take the snapshot again from a reconnection's
  * handshake. Without the field, both read the REST status once per connection.
  */
-import { SogniClient as OfficialClient } from "@sogni-ai/sogni-client"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { SogniClient } from "../src/index.js"
 import { endpoints, type RunningEmulator, startEmulator } from "./emulator.js"
+import { bothClients, settle, until } from "./parity.js"
 
 const periodStart = Date.UTC(2026, 11, 1)
 const periodEnd = Date.UTC(2027, 0, 1)
@@ -43,21 +42,6 @@ afterAll(async () => {
   await plain?.stop()
 })
 
-const until = async (check: () => boolean, what: string, ms = 5000) => {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    if (check()) return
-    await new Promise((r) => setTimeout(r, 25))
-  }
-  assert.fail(`timed out waiting for ${what}`)
-}
-const settle = () => new Promise((r) => setTimeout(r, 300))
-
-const clients = [
-  ["official", (c: Record<string, unknown>) => OfficialClient.createInstance(c as never)],
-  ["adapter", (c: Record<string, unknown>) => SogniClient.createInstance(c as never)]
-] as const
-
 interface AnyClient {
   readonly apiClient: { on(event: string, f: () => void): unknown }
   readonly account: {
@@ -77,7 +61,7 @@ const statusReads = async (emulator: RunningEmulator) =>
 describe("the subscription from the socket", () => {
   it("the handshake's entitlement, then a newer push, an older one dropped, and a reconnection: no REST status read, as the official client", async () => {
     const seen: Record<string, Record<string, unknown>> = {}
-    for (const [label, make] of clients) {
+    for (const [label, make] of bothClients) {
       // every client starts from the same configured entitlement (the previous one's pushes replaced it)
       await Effect.runPromise(configured.service.control.setEntitlement({ entitlement: unlimited, push: false }))
       const appId = `entitlement-${label}`
@@ -150,7 +134,7 @@ describe("the subscription from the socket", () => {
 
   it("without the field, each connection reads GET /v1/subscriptions/status once, as the official client", async () => {
     const seen: Record<string, unknown> = {}
-    for (const [label, make] of clients) {
+    for (const [label, make] of bothClients) {
       const appId = `entitlement-rest-${label}`
       const before = await statusReads(plain)
       const sogni = (await make({ appId, logLevel: "silent", network: "fast", ...endpoints(plain) })) as AnyClient

@@ -14,11 +14,11 @@
  *   minted after the close (core kept the credential), where the official client, left without one, is
  *   refused.
  */
-import { SogniClient as OfficialClient } from "@sogni-ai/sogni-client"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { isAuthenticationError, type Job, SogniClient } from "../src/index.js"
 import { endpoints, type RunningEmulator, startEmulator } from "./emulator.js"
+import { bothClients, settle, until } from "./parity.js"
 
 let emulator: RunningEmulator
 beforeAll(async () => {
@@ -27,22 +27,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await emulator?.stop()
 })
-
-const until = async (check: () => boolean, what: string, ms = 5000) => {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    if (check()) return
-    await new Promise((r) => setTimeout(r, 25))
-  }
-  assert.fail(`timed out waiting for ${what}`)
-}
-const settle = () => new Promise((r) => setTimeout(r, 300))
-
-/** The two clients, made with the same options (the adapter accepts the official ones). */
-const clients = [
-  ["official", (c: Record<string, unknown>) => OfficialClient.createInstance(c as never)],
-  ["adapter", (c: Record<string, unknown>) => SogniClient.createInstance(c as never)]
-] as const
 
 /** What either client exposes that these tests read (the official client's shapes). */
 interface AnyClient {
@@ -121,7 +105,7 @@ describe("a close that ends the session", () => {
     it(`${code}: the account signs out before disconnected and later calls are refused, as the official client`, async () => {
       const seen: Record<string, Seen> = {}
       const later: Record<string, { balance: unknown; create: unknown }> = {}
-      for (const [label, make] of clients) {
+      for (const [label, make] of bothClients) {
         const appId = `session-end-${code}-${label}`
         const sogni = await connected(make, appId)
         try {
@@ -169,7 +153,7 @@ describe("a close that keeps the session", () => {
       const seen: Record<string, Seen> = {}
       const balances: Record<string, unknown> = {}
       const reopened: Record<string, ReadonlyArray<string>> = {}
-      for (const [label, make] of clients) {
+      for (const [label, make] of bothClients) {
         const appId = `session-kept-${code}-${label}`
         const sogni = await connected(make, appId)
         try {
@@ -213,7 +197,7 @@ describe("a close that keeps the session", () => {
 
   it("a close frame with no status code (1005) is a drop both clients reconnect from, signed in", async () => {
     const seen: Record<string, ReadonlyArray<string>> = {}
-    for (const [label, make] of clients) {
+    for (const [label, make] of bothClients) {
       const appId = `session-no-code-${label}`
       const sogni = await connected(make, appId)
       try {
@@ -236,7 +220,7 @@ describe("a close that keeps the session", () => {
 describe("work accepted before the session ended", () => {
   it("a finished project's result URL that failed to mint is minted after a 4010 (the official client, with no credential left, is refused)", async () => {
     const outcomes: Record<string, unknown> = {}
-    for (const [label, make] of clients) {
+    for (const [label, make] of bothClients) {
       const appId = `session-accepted-${label}`
       const sogni = await connected(make, appId)
       try {
@@ -272,7 +256,7 @@ describe("work accepted before the session ended", () => {
 describe("a REST 401", () => {
   it("signs the account out and closes the socket (1000), as the official client", async () => {
     const seen: Record<string, { events: ReadonlyArray<string>; isAuthenticated: boolean; account: Record<string, unknown> }> = {}
-    for (const [label, make] of clients) {
+    for (const [label, make] of bothClients) {
       const appId = `session-rest-401-${label}`
       const sogni = await connected(make, appId)
       try {
@@ -348,7 +332,7 @@ describe("the adapter's calls once the session ended", () => {
   })
 
   it("logout still resolves once the session ended, as the official client's", async () => {
-    for (const [label, make] of clients) {
+    for (const [label, make] of bothClients) {
       const appId = `session-end-logout-${label}`
       const sogni = await connected(make, appId)
       try {
