@@ -12,7 +12,7 @@ import { SogniClient as OfficialClient } from "@sogni-ai/sogni-client"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { SogniClient } from "../src/index.js"
-import { endpoints, type RunningEmulator, startEmulator } from "./emulator.js"
+import { audioProject, endpoints, type RunningEmulator, startEmulator } from "./emulator.js"
 import { type ClientLike, record, shapeOf } from "./eventRecorder.js"
 
 let emulator: RunningEmulator
@@ -199,15 +199,7 @@ describe("event parity with the official client", () => {
   }, 90_000)
 
   it("an audio project", async () => {
-    const result = await both("audio", project({
-      type: "audio",
-      modelId: "ace_step_1.5_turbo",
-      positivePrompt: "a calm piano loop",
-      duration: 10,
-      numberOfMedia: 1,
-      outputFormat: "mp3",
-      tokenType: "spark"
-    }))
+    const result = await both("audio", project(audioProject))
     expectSame(result, ["projects job:started", "projects job:completed", "project completed"])
   }, 90_000)
 

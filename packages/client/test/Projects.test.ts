@@ -10,7 +10,7 @@ import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
-import { endpoints, type RunningEmulator, startEmulator } from "./emulator.js"
+import { audioProject, endpoints, type RunningEmulator, startEmulator } from "./emulator.js"
 
 let emulator: RunningEmulator
 beforeAll(async () => {
@@ -321,15 +321,7 @@ describe("projects", () => {
     })
     try {
       await sogni.projects.waitForModels()
-      const jobs = await completedWhileMintsFail(sogni, "/v1/media/downloadUrl", {
-        type: "audio",
-        modelId: "ace_step_1.5_turbo",
-        positivePrompt: "a calm piano loop",
-        duration: 10,
-        numberOfMedia: 1,
-        outputFormat: "mp3",
-        tokenType: "spark"
-      } as never)
+      const jobs = await completedWhileMintsFail(sogni, "/v1/media/downloadUrl", audioProject as never)
       const failedMints = mints.length
       const url = await jobs[0]!.getResultUrl()
       assert.match(url, /\/_media\//)

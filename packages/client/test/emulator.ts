@@ -48,3 +48,14 @@ export const assertRetryLoggedAtLevel = async (run: (logLevel: "warn" | undefine
   const filtered = await run("warn")
   assert.isFalse(filtered.some((l) => /^(debug|info) /.test(l)), filtered.join("\n"))
 }
+
+/** A one-result audio project on a model the emulator serves (the official client's parameter names). */
+export const audioProject = {
+  type: "audio",
+  modelId: "ace_step_1.5_turbo",
+  positivePrompt: "a calm piano loop",
+  duration: 10,
+  numberOfMedia: 1,
+  outputFormat: "mp3",
+  tokenType: "spark"
+} as const

@@ -19,6 +19,15 @@ const matching = (world: World, appId: string | undefined): Connection[] => {
   return [...world.connections.values()]
 }
 
+/** The account a control operation names (the first account when it names none), or UnknownAccount. */
+const accountNamed = (world: World, username: string | undefined) =>
+  Effect.suspend(() => {
+    const account = username === undefined ? world.accounts[0] : world.accountsByUsername.get(username)
+    return account === undefined
+      ? Effect.fail(new EmulatorControlError({ reason: "UnknownAccount", message: `No emulator account named ${username}` }))
+      : Effect.succeed(account)
+  })
+
 const infoBalances = (world: World, username: string) => {
   const account = world.accountsByUsername.get(username)!
   const { sogni, spark } = balancesOf(account)
@@ -66,19 +75,13 @@ export const makeControl = (world: World): EmulatorControl => ({
       })
     }),
   setBalance: ({ amount, tokenType, username }) =>
-    Effect.suspend(() => {
-      const account = username === undefined ? world.accounts[0] : world.accountsByUsername.get(username)
-      if (account === undefined) {
-        return Effect.fail(
-          new EmulatorControlError({ reason: "UnknownAccount", message: `No emulator account named ${username}` })
-        )
-      }
+    Effect.map(accountNamed(world, username), (account) => {
       const balance = account.balances[tokenType]
       // Keep reservations of running projects: the net becomes `amount` minus what is in flight.
       balance.settled = amount
       balance.credit = 0
       pushBalance(world, account)
-      return Effect.succeed(infoBalances(world, account.username))
+      return infoBalances(world, account.username)
     }),
   listConnections: Effect.sync(() =>
     [...world.connections.values()].map((c) => ({
@@ -116,14 +119,6 @@ export const makeControl = (world: World): EmulatorControl => ({
   }),
   dropEventStreams: ({ afterBytes, pathPrefix }) => Effect.sync(() => dropEventStreams(world, afterBytes, pathPrefix)),
   setEntitlement: ({ entitlement, push, username }) =>
-    Effect.suspend(() => {
-      const account = username === undefined ? world.accounts[0] : world.accountsByUsername.get(username)
-      if (account === undefined) {
-        return Effect.fail(
-          new EmulatorControlError({ reason: "UnknownAccount", message: `No emulator account named ${username}` })
-        )
-      }
-      return Effect.succeed({ pushed: setEntitlement(world, account, entitlement, push ?? true) })
-    }),
+    Effect.map(accountNamed(world, username), (account) => ({ pushed: setEntitlement(world, account, entitlement, push ?? true) })),
   requestCount: (path) => Effect.sync(() => ({ count: world.requestCounts.get(path) ?? 0 }))
 })
