@@ -52,7 +52,11 @@ import {
 import { countModules, installProjects, type InstalledProjects, type ModuleCount } from "../startup/installed.js"
 
 const runs = Number(process.env.BENCH_COLD_RUNS ?? 15)
-const firstImageRuns = Number(process.env.BENCH_FIRST_IMAGE_RUNS ?? runs)
+const firstImageRuns = ((raw) => {
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < 1) throw new Error(`BENCH_FIRST_IMAGE_RUNS: expected a positive integer, got ${JSON.stringify(raw)}`)
+  return n
+})(process.env.BENCH_FIRST_IMAGE_RUNS ?? String(runs))
 const order: ReadonlyArray<Program> = ["official", "floor", "effect", "adapter"]
 const installedOn = process.env.BENCH_STARTUP_INSTALLED !== "0"
 
