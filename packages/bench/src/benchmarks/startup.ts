@@ -17,7 +17,18 @@
  *   module files each program loads (counted once per program in a separate process with a loader hook).
  *   Node's ESM loader pays per module file (resolve, read, compile), which the one-file bundle hides.
  *   `BENCH_STARTUP_INSTALLED=0` skips it; when the build, the pack or the install fails (e.g. no network
- *   and a cold npm cache) it prints why and skips the table, the rest of the benchmark stands.
+ *   and a cold npm cache) it prints why and skips the table, the rest of the benchmark stands;
+ * - first image (2026-12-06): the cold import alone rewards moving work from the import to the first call,
+ *   while a user waits from `node program.js` to the first image. So each image program (official, Effect
+ *   API, adapter: the floor creates no project) is also run whole in a fresh `node` (the cold import's
+ *   flags): import, then `main` against the emulator embedded in this process (loopback, every simulated
+ *   delay 0 ms, so the figure is the client's cost and not the emulator's pacing). Reported: wall ms since
+ *   process start at the import's end and at `main`'s URLs, the child's CPU (user + system) at both, its
+ *   peak RSS; `BENCH_FIRST_IMAGE_RUNS` runs (default: the cold import's count), alternating, medians,
+ *   ratios to the official client; bundled, and installed when that part runs (see
+ *   `startup/firstImage.ts`). The server's CPU is not in the child's CPU, its time is in the wall. Each
+ *   run checks its URLs; a failed run fails the benchmark with the child's stderr. No target: issue 15
+ *   sets them on the import only.
  *
  * Targets (issue 15): Effect API and adapter ≤ 1.0× the official client's cold-import CPU and RSS (on the
  * way to 0.5×), bundled and installed; bundle (min + gzip) ≤ 0.7× official.
@@ -28,9 +39,24 @@ import { loadavg, tmpdir } from "node:os"
 import { join } from "node:path"
 import { type Benchmark, median, table } from "../Benchmark.js"
 import { bundle, type BundleFigures, type Program } from "../startup/bundle.js"
+import {
+  type FirstImage,
+  firstImage,
+  type FirstImageServer,
+  type ImageProgram,
+  imagePrograms,
+  sameUrlCount,
+  speed,
+  startFirstImageServer
+} from "../startup/firstImage.js"
 import { countModules, installProjects, type InstalledProjects, type ModuleCount } from "../startup/installed.js"
 
 const runs = Number(process.env.BENCH_COLD_RUNS ?? 15)
+const firstImageRuns = ((raw) => {
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < 1) throw new Error(`BENCH_FIRST_IMAGE_RUNS: expected a positive integer, got ${JSON.stringify(raw)}`)
+  return n
+})(process.env.BENCH_FIRST_IMAGE_RUNS ?? String(runs))
 const order: ReadonlyArray<Program> = ["official", "floor", "effect", "adapter"]
 const installedOn = process.env.BENCH_STARTUP_INSTALLED !== "0"
 
@@ -118,17 +144,104 @@ const coldColumns = (cold: ColdRuns, p: Program): ReadonlyArray<string> => {
 }
 const coldHeaders = ["import wall ms", "import cpu ms", "×official", "rss MB", "×official", "rss MB min–max"]
 
-/** What the installed part measured: the cold imports and module counts, or why it did not run. */
+type FirstImageRuns = Record<ImageProgram, Array<FirstImage>>
+
+/**
+ * `firstImageRuns` first images (see `startup/firstImage.ts`) of each image program's file against
+ * `server`, the order alternating run by run; every run checked, and the programs' URL counts held equal.
+ */
+const firstImageSeries = async (
+  files: Readonly<Record<ImageProgram, string>>,
+  server: FirstImageServer,
+  tag: string
+): Promise<FirstImageRuns> => {
+  const results = { official: [], effect: [], adapter: [] } as FirstImageRuns
+  for (let i = 0; i < firstImageRuns; i++) {
+    for (const p of i % 2 === 0 ? imagePrograms : [...imagePrograms].reverse()) {
+      results[p].push(await firstImage(p, files[p], i, server.options(p, i, tag)))
+    }
+  }
+  sameUrlCount(results)
+  return results
+}
+
+type FirstImageFigure = "importMs" | "importCpuMs" | "wallMs" | "cpuMs" | "peakRssBytes"
+
+/** The median of one figure of a program's first images. */
+const medianOfFirst = (fi: FirstImageRuns) => (p: ImageProgram, k: FirstImageFigure): number => median(fi[p].map((r) => r[k]))
+
+/** The first-image table: the import split, wall and CPU to the URLs, peak RSS, each with its ratio to the official client's. */
+const firstImageTable = (fi: FirstImageRuns): string => {
+  const m = medianOfFirst(fi)
+  return table(
+    [
+      "program",
+      "import wall ms",
+      "import cpu ms",
+      "image wall ms",
+      "×official",
+      "image cpu ms",
+      "×official",
+      "cpu after import",
+      "peak rss MB",
+      "×official",
+      "peak MB min–max"
+    ],
+    imagePrograms.map((p) => [
+      p,
+      m(p, "importMs").toFixed(0),
+      m(p, "importCpuMs").toFixed(0),
+      m(p, "wallMs").toFixed(0),
+      ratio(m(p, "wallMs"), m("official", "wallMs")),
+      m(p, "cpuMs").toFixed(0),
+      ratio(m(p, "cpuMs"), m("official", "cpuMs")),
+      median(fi[p].map((r) => r.cpuMs - r.importCpuMs)).toFixed(0),
+      mb(m(p, "peakRssBytes")),
+      ratio(m(p, "peakRssBytes"), m("official", "peakRssBytes")),
+      `${mb(Math.min(...fi[p].map((r) => r.peakRssBytes)))}–${mb(Math.max(...fi[p].map((r) => r.peakRssBytes)))}`
+    ])
+  ).replace(/^/gm, "  ")
+}
+
+/** What the first-image table measures, printed above it. */
+const firstImageLegend = (what: string): string =>
+  `\n  load average ${loadavg()[0]!.toFixed(1)}; first image = a fresh node process importing ${what} and running its main ` +
+  `(connect, one image project, its URLs)\n  against the emulator in this process (loopback, speed ${speed.toExponential()}: ` +
+  `every simulated delay 0 ms); ${firstImageRuns} runs, medians; wall since process start.\n  The server's time is included ` +
+  `in wall but excluded from cpu (the child's own user + system); peak rss = the child's maxRSS.\n  The floor creates no ` +
+  `image project (one REST read, one socket opened): it has no first image\n`
+
+/** The `RESULT startup <label> cpu|wall|rss` lines of a first-image series: the ratios to the official client, then the medians. */
+const firstImageResults = (label: string, fi: FirstImageRuns): ReadonlyArray<string> => {
+  const m = medianOfFirst(fi)
+  const line = (name: string, k: FirstImageFigure, unit: string, show: (n: number) => string) =>
+    `RESULT startup ${label} ${name} effect/official=${ratio(m("effect", k), m("official", k))} ` +
+    `adapter/official=${ratio(m("adapter", k), m("official", k))} ` +
+    `(${unit} ${imagePrograms.map((p) => `${p}=${show(m(p, k))}`).join(" ")})`
+  return [
+    line("cpu", "cpuMs", "ms", (n) => n.toFixed(0)),
+    line("wall", "wallMs", "ms", (n) => n.toFixed(0)),
+    line("rss", "peakRssBytes", "peak MB", mb)
+  ]
+}
+
+/** What the installed part measured: the cold imports, module counts and first images, or why it did not run. */
 type Installed =
-  | { readonly _tag: "Measured"; readonly cold: ColdRuns; readonly modules: Record<Program, ModuleCount> }
+  | {
+    readonly _tag: "Measured"
+    readonly cold: ColdRuns
+    readonly modules: Record<Program, ModuleCount>
+    readonly firstImage: FirstImageRuns
+  }
   | { readonly _tag: "Skipped"; readonly reason: string }
 
 /**
  * The installed part (see the module note): install, count each program's module files, then the timed
- * runs. A failed build, pack or install is reported as `Skipped` with its reason; the temp project is
- * removed either way.
+ * runs, cold imports then first images against `server`. A failed build, pack or install is reported as
+ * `Skipped` with its reason (a failed run is not: it fails the benchmark); the temp project is removed
+ * either way.
  */
-const measureInstalled = async (): Promise<Installed> => {
+const measureInstalled = async (server: FirstImageServer): Promise<Installed> => {
   if (!installedOn) return { _tag: "Skipped", reason: "BENCH_STARTUP_INSTALLED=0" }
   let project: InstalledProjects
   try {
@@ -143,7 +256,8 @@ const measureInstalled = async (): Promise<Installed> => {
     )
     const modules = {} as Record<Program, ModuleCount>
     for (const p of order) modules[p] = await countModules(project.files[p])
-    return { _tag: "Measured", cold: await coldRuns(project.files), modules }
+    const cold = await coldRuns(project.files)
+    return { _tag: "Measured", cold, modules, firstImage: await firstImageSeries(project.files, server, "installed") }
   } finally {
     project.remove()
   }
@@ -151,9 +265,11 @@ const measureInstalled = async (): Promise<Installed> => {
 
 export const startup: Benchmark = {
   name: "startup",
-  description: `minimal image program: bundle size (esbuild min + gzip) and cold import (${runs} runs, medians), bundled and installed`,
+  description: `minimal image program: bundle size (esbuild min + gzip), cold import (${runs} runs, medians) and cold ` +
+    `first image against the emulator (${firstImageRuns} runs, medians), bundled and installed`,
   run: async () => {
     const dir = mkdtempSync(join(tmpdir(), "effect-sogni-startup-"))
+    let server: FirstImageServer | undefined
     try {
       const sizes = {} as Record<Program, BundleFigures>
       for (const p of order) sizes[p] = await bundle(p, dir)
@@ -188,7 +304,16 @@ export const startup: Benchmark = {
         )
       }
 
-      const installed = await measureInstalled()
+      server = await startFirstImageServer()
+      const first = await firstImageSeries(
+        Object.fromEntries(imagePrograms.map((p) => [p, sizes[p].file!])) as Record<ImageProgram, string>,
+        server,
+        "bundled"
+      )
+      console.log(firstImageLegend("the minified bundle"))
+      console.log(firstImageTable(first))
+
+      const installed = await measureInstalled(server)
       const mi = installed._tag === "Measured" ? medianOf(installed.cold) : undefined
       if (installed._tag === "Measured") {
         console.log(
@@ -215,6 +340,8 @@ export const startup: Benchmark = {
               (p === "adapter" ? " (the adapter's dist bundles effect: its libraries are not loaded as installed packages)" : "")
           )
         }
+        console.log(firstImageLegend("the program from the npm-installed project"))
+        console.log(firstImageTable(installed.firstImage))
       } else {
         console.log(`\n  installed: skipped (${installed.reason})`)
       }
@@ -239,7 +366,8 @@ export const startup: Benchmark = {
           `RESULT startup installed-import-rss effect/official=${ratio(mi("effect", "rssBytes"), mi("official", "rssBytes"))} ` +
           `adapter/official=${ratio(mi("adapter", "rssBytes"), mi("official", "rssBytes"))} ` +
           `floor/official=${ratio(mi("floor", "rssBytes"), mi("official", "rssBytes"))}`,
-          `RESULT startup installed-modules ${order.map((p) => `${p}=${installed.modules[p].total}`).join(" ")}`
+          `RESULT startup installed-modules ${order.map((p) => `${p}=${installed.modules[p].total}`).join(" ")}`,
+          ...firstImageResults("installed-first-image", installed.firstImage)
         ]
         : []
       return [
@@ -256,9 +384,11 @@ export const startup: Benchmark = {
         `floor/official=${ratio(sizes.floor.gzipBytes, sizes.official.gzipBytes)} ` +
         `(KB official=${kb(sizes.official.gzipBytes)} effect=${kb(sizes.effect.gzipBytes)} adapter=${kb(sizes.adapter.gzipBytes)} ` +
         `floor=${kb(sizes.floor.gzipBytes)})`,
+        ...firstImageResults("first-image", first),
         ...installedResults
       ]
     } finally {
+      await server?.close()
       rmSync(dir, { recursive: true, force: true })
     }
   }
