@@ -45,6 +45,7 @@ import * as Stream from "effect/Stream"
 import * as Subscribable from "effect/Subscribable"
 import type * as SubscriptionRef from "effect/SubscriptionRef"
 import * as SynchronizedRef from "effect/SynchronizedRef"
+import * as LeanStream from "./LeanStream.js"
 
 // the type ids' values are variance markers that nothing reads; Effect's own are `{ _A: (_) => _ }`
 const variance = { _A: identity }
@@ -99,7 +100,7 @@ class LightSubscriptionRef<in out A> extends Effectable.Class<A> implements Subs
 
   get changes(): Stream.Stream<A> {
     const self = this
-    return Stream.unwrapScoped(self.semaphore.withPermits(1)(Effect.gen(function*() {
+    return LeanStream.unwrapScoped(self.semaphore.withPermits(1)(Effect.gen(function*() {
       const queue = yield* Effect.acquireRelease(
         Effect.tap(Queue.sliding<A>(changesCapacity), function(queue) {
           self.subscribers.add(queue)
@@ -110,7 +111,7 @@ class LightSubscriptionRef<in out A> extends Effectable.Class<A> implements Subs
         }
       )
       const current = yield* Ref.get(self.ref)
-      return Stream.concat(Stream.succeed(current), Stream.fromQueue(queue))
+      return LeanStream.startWith(current, Stream.fromQueue(queue))
     })))
   }
 
