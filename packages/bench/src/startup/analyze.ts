@@ -59,7 +59,8 @@
  * import CPU ×official effect 1.01 -> 1.00, adapter 1.04 -> 1.00 (medians); over the floor effect +10 -> +8
  * ms, adapter +13 -> +11. What remains is the SDK's own code (~130 KB minified; `coverage.ts`: ~90 KB of its
  * 264 KB unminified never called by an image run, spread over Protocol's frame schemas, the project actor,
- * the socket and Projects, none of it a module of its own) and its page faults while parsing.
+ * the socket and Projects, none of it a module of its own) and its page faults while parsing. Installed,
+ * the effect program loads two module files more (core `LeanStream.js`, `effect/Channel.js`: 525 -> 527).
  *
  * Dynamic imports stay out, as in `bundle.ts` (those the program's `main` runs, such as `ws`, stay in,
  * unevaluated at import). For a CPU profile of the same import, run the printed bundle under
