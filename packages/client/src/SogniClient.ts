@@ -22,6 +22,7 @@ import type * as Sogni from "@effect-sogni/core/Sogni"
 import * as SogniAccount from "@effect-sogni/core/SogniAccount"
 import * as SogniAuth from "@effect-sogni/core/SogniAuth"
 import * as SogniSocket from "@effect-sogni/core/SogniSocket"
+import * as SubscriptionRefs from "@effect-sogni/core/SubscriptionRefs"
 import * as Media from "@effect-sogni/media/Media"
 import * as ProjectState from "@effect-sogni/media/ProjectState"
 import * as Models from "@effect-sogni/media/Models"
@@ -32,7 +33,6 @@ import * as EffectLogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Redacted from "effect/Redacted"
-import * as Stream from "effect/Stream"
 import { AccountApi, type CurrentAccount, toBalances } from "./AccountApi.js"
 import { AnnouncementsApi } from "./AnnouncementsApi.js"
 import { applyEntitlement, readIdentity, readSubscription } from "./internal/accountReads.js"
@@ -344,8 +344,9 @@ export class SogniClient extends Emitter<ClientEvents> {
         // good, refused or given up, is announced too)
         let connected = false
         let live = false
-        yield* socket.status.changes.pipe(
-          Stream.runForEach((status) =>
+        // (`SubscriptionRefs.forEachChange`: the same values as running `status.changes`, without loading
+        // Effect's stream executor at import)
+        yield* SubscriptionRefs.forEachChange(socket.status, (status) =>
             Effect.flatMap(
               Effect.zip(socket.network.get, socket.authenticated.get),
               ([network, authenticated]) =>
@@ -437,13 +438,13 @@ export class SogniClient extends Emitter<ClientEvents> {
                   }
                 })
             )
-          ),
-          Effect.forkScoped
-        )
-        yield* account.balanceChanges.pipe(
-          Stream.runForEach((balance) => Effect.sync(() => c()?.account._update({ balance: toBalances(balance) }))),
-          Effect.forkScoped
-        )
+        ).pipe(Effect.forkScoped)
+        // the account's balance changes (`balanceChanges`: the ref's known values)
+        yield* Effect.forkScoped(SubscriptionRefs.forEachChange(account.balance, (known) =>
+          Option.isSome(known)
+            ? Effect.sync(() => c()?.account._update({ balance: toBalances(known.value) }))
+            : Effect.void
+        ))
         // project-level errors (no imgID): the server's last word on a project, which the official
         // client sets as its error even when the project already failed by its jobs
         const projectErrors = yield* socket.subscribe(["jobError"])

@@ -222,9 +222,36 @@ export const retry: {
     return options.idempotent === false || options.retries <= 0
       ? self
       : options.window === undefined
-      ? Effect.retry(self, schedule(options))
-      : Effect.clockWith((clock) => Effect.retry(self, schedule(withinWindow(options, clock, clock.unsafeCurrentTimeMillis()))))
+      ? retrying(self, options, 0)
+      : Effect.clockWith((clock) => retrying(self, withinWindow(options, clock, clock.unsafeCurrentTimeMillis()), 0))
   })
+
+/**
+ * {@link retry}'s loop: what `Effect.retry(self, schedule(options))` does, stepped by hand so that a program
+ * that only ever sends (an image program) loads none of `effect/Schedule`'s combinators (~5 KB minified
+ * parsed at every import). The same decisions in the same order: a failure is retried while it is
+ * retryable and fewer than `retries` retries were made; the delay ({@link delayFor}, one `Random.next`
+ * drawn only when retrying) is logged at debug level, then slept on the fiber's `Clock` (none for a
+ * zero delay, as the schedule driver does); once the policy stops, the last failure is the result.
+ */
+function retrying<A, E, R>(self: Effect.Effect<A, E, R>, options: Options, attempt: number): Effect.Effect<A, E, R> {
+  const retryable = options.while ?? isRetryable
+  return Effect.catchAll(self, (error) =>
+    attempt >= options.retries || !retryable(error)
+      ? Effect.fail(error)
+      : Effect.flatMap(Random.next, (random) => {
+        const delay = delayFor(error, attempt, options, random)
+        const millis = Duration.toMillis(delay)
+        const logged = Effect.annotateLogs(
+          Effect.logDebug(`sogni: retry ${attempt + 1} in ${Duration.format(delay)}`),
+          { error: describe(error) }
+        )
+        return Effect.zipRight(
+          millis > 0 ? Effect.zipRight(logged, Effect.sleep(delay)) : logged,
+          retrying(self, options, attempt + 1)
+        )
+      }))
+}
 
 /**
  * `options` with its `window` folded into `while`: a failure is retried only if it arrived less than

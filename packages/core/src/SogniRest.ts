@@ -50,6 +50,7 @@ import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import type * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import * as LeanStream from "./LeanStream.js"
 import * as RestClient from "./internal/restClient.js"
 import * as PlatformHttp from "./PlatformHttp.js"
 import * as RetryPolicy from "./RetryPolicy.js"
@@ -344,7 +345,7 @@ export const make: Effect.Effect<
           kind: "client",
           attributes: { "http.request.method": method, "sogni.host": host, "url.path": path.split("?")[0] }
         }),
-        Stream.unwrap
+        LeanStream.unwrap
       )
     },
     getBytes: (url, options = {}) =>

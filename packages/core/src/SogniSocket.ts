@@ -63,6 +63,7 @@ import * as ScheduleIntervals from "effect/ScheduleIntervals"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type * as SubscriptionRef from "effect/SubscriptionRef"
+import * as LeanStream from "./LeanStream.js"
 import * as Lazy from "./Lazy.js"
 import * as ParseIssues from "./ParseIssues.js"
 import * as Protocol from "./Protocol.js"
@@ -1221,7 +1222,7 @@ export function make(options?: {
     // streams: Effect's channel merge machinery, which nothing else here needs)
     const watch = <K extends LatestEventType>(type: K): Stream.Stream<Protocol.ServerEventPayloads[K], SogniError> => {
       const ref = latest[type] as SubscriptionRef.SubscriptionRef<Option.Option<Protocol.ServerEventPayloads[K]>>
-      return Stream.unwrap(Effect.map(loadSocketWatch, (m) => m.watch(ref, status, ensureWanted)))
+      return LeanStream.unwrap(Effect.map(loadSocketWatch, (m) => m.watch(ref, status, ensureWanted)))
     }
 
     /** Bounds a wait for a server confirmation by `confirmTimeout`. */
@@ -1236,7 +1237,7 @@ export function make(options?: {
       })
 
     const eventsOf = <K extends Protocol.ServerEventType>(...types: ReadonlyArray<K>) =>
-      Stream.unwrapScoped(Effect.map(subscribe(types), (q) => Stream.fromQueue(q))) as Stream.Stream<
+      LeanStream.unwrapScoped(Effect.map(subscribe(types), (q) => Stream.fromQueue(q))) as Stream.Stream<
         Protocol.ServerEventOf<K>
       >
 
@@ -1275,7 +1276,7 @@ export function make(options?: {
       subscribe,
       // built when read (a Stream is a description: the same one each time)
       get events() {
-        return Stream.unwrapScoped(Effect.map(subscribe(), (q) => Stream.fromQueue(q)))
+        return LeanStream.unwrapScoped(Effect.map(subscribe(), (q) => Stream.fromQueue(q)))
       },
       eventsOf,
       route,

@@ -41,10 +41,13 @@ import * as Effectable from "effect/Effectable"
 import * as Queue from "effect/Queue"
 import * as Readable from "effect/Readable"
 import * as Ref from "effect/Ref"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Subscribable from "effect/Subscribable"
 import type * as SubscriptionRef from "effect/SubscriptionRef"
 import * as SynchronizedRef from "effect/SynchronizedRef"
+import * as Lazy from "./Lazy.js"
+import * as LeanStream from "./LeanStream.js"
 
 // the type ids' values are variance markers that nothing reads; Effect's own are `{ _A: (_) => _ }`
 const variance = { _A: identity }
@@ -97,9 +100,13 @@ class LightSubscriptionRef<in out A> extends Effectable.Class<A> implements Subs
     return this.get
   }
 
-  get changes(): Stream.Stream<A> {
+  /**
+   * The value now and a queue of every later write, subscribed under the semaphore (so none is missed or
+   * repeated); the queue leaves the subscribers when the scope closes.
+   */
+  subscribe(): Effect.Effect<readonly [A, Queue.Dequeue<A>], never, Scope.Scope> {
     const self = this
-    return Stream.unwrapScoped(self.semaphore.withPermits(1)(Effect.gen(function*() {
+    return self.semaphore.withPermits(1)(Effect.gen(function*() {
       const queue = yield* Effect.acquireRelease(
         Effect.tap(Queue.sliding<A>(changesCapacity), function(queue) {
           self.subscribers.add(queue)
@@ -109,9 +116,14 @@ class LightSubscriptionRef<in out A> extends Effectable.Class<A> implements Subs
           return Queue.shutdown(queue)
         }
       )
-      const current = yield* Ref.get(self.ref)
-      return Stream.concat(Stream.succeed(current), Stream.fromQueue(queue))
-    })))
+      return [yield* Ref.get(self.ref), queue] as const
+    }))
+  }
+
+  get changes(): Stream.Stream<A> {
+    return LeanStream.unwrapScoped(Effect.map(this.subscribe(), function([current, queue]) {
+      return LeanStream.startWith(current, Stream.fromQueue(queue))
+    }))
   }
 
   modify<B>(f: (a: A) => readonly [B, A]): Effect.Effect<B> {
@@ -146,6 +158,58 @@ export function make<A>(value: A): Effect.Effect<SubscriptionRef.SubscriptionRef
     return unsafeMake(value)
   })
 }
+
+/**
+ * Runs `f` on the ref's value now, then on every later write, in order, one at a time, for as long as it
+ * runs (it never ends by itself: interrupt it): `Stream.runForEach(self.changes, f)` without a stream. A
+ * watcher that only reacts to changes needs no stream executor (Effect's channel executor, sinks and pull
+ * machinery, ~15 KB minified that a program loads at import when any of its modules runs a stream).
+ *
+ * The values are those of `changes`: for this module's refs, read from the same queue the same way
+ * (taken in batches of up to 4096, as `Stream.fromQueue` takes them, so the overflow policy drops the
+ * same values), with a failure of `f` ending the run with that failure. Another `SubscriptionRef` (Effect's
+ * own) is run through its `changes` stream, with the stream code loaded on first use.
+ *
+ * @example
+ * ```ts
+ * import * as SubscriptionRefs from "@effect-sogni/core/SubscriptionRefs"
+ * import * as Effect from "effect/Effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const ref = yield* SubscriptionRefs.make(0)
+ *   yield* Effect.forkScoped(SubscriptionRefs.forEachChange(ref, (n) => Effect.log(`now ${n}`)))
+ *   yield* SubscriptionRefs.set(ref, 1)
+ * })
+ * ```
+ *
+ * @since 0.2.0
+ */
+export function forEachChange<A, E, R>(
+  self: SubscriptionRef.SubscriptionRef<A>,
+  f: (a: A) => Effect.Effect<unknown, E, R>
+): Effect.Effect<void, E, R> {
+  if (!(self instanceof LightSubscriptionRef)) {
+    return Effect.flatMap(loadChangesForEach, function(m) {
+      return m.runForEach(self.changes, f)
+    })
+  }
+  const ref = self as LightSubscriptionRef<A>
+  return Effect.scoped(Effect.flatMap(ref.subscribe(), function([current, queue]) {
+    return Effect.zipRight(
+      f(current),
+      Effect.forever(Effect.flatMap(Queue.takeBetween(queue, 1, fromQueueChunk), function(values) {
+        return Effect.forEach(values, f, { discard: true })
+      }))
+    )
+  }))
+}
+
+// `Stream.fromQueue`'s default `maxChunkSize`
+const fromQueueChunk = 4096
+
+const loadChangesForEach = /* @__PURE__ */ Lazy.loadOnce(function() {
+  return import("./internal/changesForEach.js")
+})
 
 /** The ref's value (`SubscriptionRef.get`). @since 0.2.0 */
 export function get<A>(self: SubscriptionRef.SubscriptionRef<A>): Effect.Effect<A> {

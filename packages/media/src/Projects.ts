@@ -35,6 +35,7 @@
  * @since 0.1.0
  */
 import * as LeanRest from "@effect-sogni/core/LeanRest"
+import * as LeanStream from "@effect-sogni/core/LeanStream"
 import * as Protocol from "@effect-sogni/core/Protocol"
 import type * as SogniAuth from "@effect-sogni/core/SogniAuth"
 import * as SogniConfig from "@effect-sogni/core/SogniConfig"
@@ -966,7 +967,7 @@ export function make(options: ProjectsOptions = {}) {
       create: (input) => Effect.flatMap(prepared(input), submit),
       submit,
       events: (input) =>
-        Stream.unwrapScoped(
+        LeanStream.unwrapScoped(
           Effect.flatMap(prepared(input), (p) =>
             Effect.map(Effect.acquireRelease(submit(p), cancelOnInterrupt), (project) => project.events))
         ),

@@ -27,6 +27,7 @@
  * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
+import * as LeanStream from "@effect-sogni/core/LeanStream"
 import * as PlatformHttp from "@effect-sogni/core/PlatformHttp"
 import * as Protocol from "@effect-sogni/core/Protocol"
 import * as SogniError from "@effect-sogni/core/SogniError"
@@ -126,7 +127,7 @@ export const make = Effect.gen(function*() {
   const url = urlWith(rest)
   const context: ResultFiles.FilesContext = { client, url }
   const stream = (result: ProjectState.JobResult): Stream.Stream<Uint8Array, SogniError.SogniError> =>
-    Stream.unwrap(Effect.map(files, (f) => f.stream(context, result)))
+    LeanStream.unwrap(Effect.map(files, (f) => f.stream(context, result)))
 
   return {
     url,

@@ -44,6 +44,24 @@
  * code run than memory (page faults: effect ~5350 per import against the official client's ~4800, most of
  * them while parsing; `sys` time ~2-3 ms more).
  *
+ * Found with it (2026-12-06, s37): the library modules beyond the floor's were mostly code a constructor
+ * references and the program never runs. `Stream.unwrap`/`unwrapScoped` flatten through `Stream.flatMap`,
+ * whose concurrent branch holds Effect's channel merging and, through it, `effect/Schedule`'s combinators
+ * (`Stream.concat` reaches the same merging through `Channel.zipRight`); the SDK now builds those streams
+ * with core `LeanStream` (the channel primitives) and steps the REST retry policy by hand: effect -29 KB
+ * minified, and its bundle holds none of Effect's stream runners (the floor's `Stream.runDrain` does). The
+ * adapter's client ran `Stream.runForEach` over its refs' changes, keeping the channel executor; core
+ * `SubscriptionRefs.forEachChange` reads the refs' change queues instead: adapter -31 KB minified in all.
+ * Beyond the floor's, the effect program now loads ~13 KB minified of library modules (queue 5.5, config,
+ * FiberSet, base64), which its run uses. callgrind: effect 753 -> 745 M instructions, adapter 762 -> 753 M
+ * (official 804 M); minor page faults effect ~5370 -> ~5220, adapter ~5510 -> ~5320 (official ~4740, floor
+ * ~4600). `bench startup` (bundled only), five runs each alternating with the previous main, load 3-7:
+ * import CPU ×official effect 1.01 -> 1.00, adapter 1.04 -> 1.00 (medians); over the floor effect +10 -> +8
+ * ms, adapter +13 -> +11. What remains is the SDK's own code (~130 KB minified; `coverage.ts`: ~90 KB of its
+ * 264 KB unminified never called by an image run, spread over Protocol's frame schemas, the project actor,
+ * the socket and Projects, none of it a module of its own) and its page faults while parsing. Installed,
+ * the effect program loads two module files more (core `LeanStream.js`, `effect/Channel.js`: 525 -> 527).
+ *
  * Dynamic imports stay out, as in `bundle.ts` (those the program's `main` runs, such as `ws`, stay in,
  * unevaluated at import). For a CPU profile of the same import, run the printed bundle under
  * `node --cpu-prof`. `compileSplit.ts` splits the cold import between compiling the bundle (which

@@ -6,8 +6,8 @@
  * whole life costs a fiber, a stream's executors and their closures (tens of kB each) that a program
  * which never listens (most: they read the lists or wait for them) would carry for nothing.
  */
+import * as SubscriptionRefs from "@effect-sogni/core/SubscriptionRefs"
 import * as Effect from "effect/Effect"
-import * as Stream from "effect/Stream"
 import type * as SubscriptionRef from "effect/SubscriptionRef"
 import type { Runner } from "./runner.js"
 
@@ -23,9 +23,10 @@ export interface Followed<A> {
 }
 
 /**
- * `ref` as a {@link Followed} value of `runner`'s client. The stream of changes starts with the value at
- * hand; that first value is skipped when it is the one the caller saw when it asked to follow (a value
- * set in between is delivered).
+ * `ref` as a {@link Followed} value of `runner`'s client. Its changes (run with
+ * `SubscriptionRefs.forEachChange`, no stream executor) start with the value at hand; that first value
+ * is skipped when it is the one the caller saw when it asked to follow (a value set in between is
+ * delivered).
  *
  * @internal
  */
@@ -40,7 +41,7 @@ export function followed<A, R>(runner: Runner<R>, ref: SubscriptionRef.Subscript
       const seen = current()
       let first = true
       const fiber = runner.runtime.runFork(
-        Stream.runForEach(ref.changes, (a) =>
+        SubscriptionRefs.forEachChange(ref, (a) =>
           Effect.sync(() => {
             const skip = first && a === seen
             first = false

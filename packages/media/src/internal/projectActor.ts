@@ -33,6 +33,7 @@
  *
  * @internal
  */
+import * as LeanStream from "@effect-sogni/core/LeanStream"
 import type * as Protocol from "@effect-sogni/core/Protocol"
 import type * as SogniError from "@effect-sogni/core/SogniError"
 import type * as Clock from "effect/Clock"
@@ -997,7 +998,7 @@ class ActorProject implements Project {
   // only appends to it, and a consumer wakes once per batch it pulls
   get events(): Stream.Stream<ProjectState.ProjectEvent> {
     const actor = this.actor
-    return (this.events_ ??= Stream.unwrapScoped(
+    return (this.events_ ??= LeanStream.unwrapScoped(
       Effect.map(
         Effect.acquireRelease(
           Effect.sync(() => {
