@@ -309,8 +309,9 @@ export class SogniClient extends Emitter<ClientEvents> {
     // GET; one due before the client exists (the API key's, while the runtime is built) runs once it does
     let lean: LeanRest.LeanRestService | undefined
     let identityDue = false
-    const watchers = Layer.scopedDiscard(
-      Effect.gen(function*() {
+    // started in the runtime's scope once the services are built (`layerRuntime`'s `start`): as a layer
+    // of their own, provided and merged, they cost the image program ~700 more Effect operations
+    const watchers = Effect.gen(function*() {
         const socket = yield* SogniSocket.SogniSocket
         const account = yield* SogniAccount.SogniAccount
         const auth = yield* SogniAuth.SogniAuth
@@ -460,14 +461,13 @@ export class SogniClient extends Emitter<ClientEvents> {
           }
         })))
       })
-    )
     // the logging settings: in the client's runtime (its fiber refs), which the lazily loaded groups
     // build on
     const logging = await loggerLayer(config)
-    const services = watchers.pipe(Layer.provideMerge(Media.layer(settings)))
+    const services = Media.layer(settings)
     const layer = logging === undefined ? services : services.pipe(Layer.provide(logging), Layer.merge(logging))
     const runner = new Runner<Services>(
-      layerRuntime(layer as Layer.Layer<Services>, logging === undefined ? levelOf(config.logLevel) : undefined)
+      layerRuntime<Services>(layer as Layer.Layer<Services>, logging === undefined ? levelOf(config.logLevel) : undefined, watchers)
     )
     client = new SogniClient(runner, config)
     await runner.runtime.runtime()

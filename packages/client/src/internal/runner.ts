@@ -58,11 +58,22 @@ export interface RunnerRuntime<R> {
  * `minimumLogLevel`, when given, is the runtime's minimum log level, set on the fiber that builds it: the
  * layer's constructors and the fibers they fork log at that level, and the runtime keeps it, as with
  * `Logger.minimumLogLevel` merged into the layer, without the layers (and their fibers) that costs.
+ * `start`, when given, runs on the built services in the same scope before `runtime()` resolves (what
+ * it forks or acquires lives until `dispose`): a `Layer.scopedDiscard` provided and merged with `layer`,
+ * without the layer graph.
  */
-export function layerRuntime<R>(layer: Layer.Layer<R>, minimumLogLevel?: LogLevel.LogLevel): RunnerRuntime<R> {
+export function layerRuntime<R>(
+  layer: Layer.Layer<R>,
+  minimumLogLevel?: LogLevel.LogLevel,
+  start?: Effect.Effect<void, never, R | Scope.Scope>
+): RunnerRuntime<R> {
   const scope = Effect.runSync(Scope.make())
   let built: Runtime.Runtime<R> | undefined
-  const build = Scope.extend(Layer.toRuntime(layer), scope)
+  const runtime = Layer.toRuntime(layer)
+  const build = Scope.extend(
+    start === undefined ? runtime : Effect.flatMap(runtime, (rt) => Effect.as(Effect.provide(start, rt.context), rt)),
+    scope
+  )
   const building = Effect.runPromise(
     Effect.tapErrorCause(
       minimumLogLevel === undefined ? build : Effect.locally(build, FiberRef.currentMinimumLogLevel, minimumLogLevel),
@@ -217,13 +228,16 @@ export class Runner<R> {
       }
     }
     // interrupt the pulls and close the scopes together: a pull blocked on the stream's producer is
-    // released either by its own interruption or by the producer's, whichever comes first
-    await Effect.runPromise(
-      Effect.all([
-        Fiber.interruptAll(fibers),
-        Effect.forEach(scopes, (s) => Scope.close(s, Exit.void), { discard: true, concurrency: "unbounded" })
-      ], { concurrency: "unbounded", discard: true })
-    ).catch(() => undefined)
+    // released either by its own interruption or by the producer's, whichever comes first (nothing to
+    // interrupt or close, the usual end of a program whose calls all settled: no fibers started for it)
+    if (fibers.length > 0 || scopes.length > 0) {
+      await Effect.runPromise(
+        Effect.all([
+          Fiber.interruptAll(fibers),
+          Effect.forEach(scopes, (s) => Scope.close(s, Exit.void), { discard: true, concurrency: "unbounded" })
+        ], { concurrency: "unbounded", discard: true })
+      ).catch(() => undefined)
+    }
     await this.runtime.dispose()
   }
 
