@@ -70,6 +70,11 @@ export function watchRef<A>(
   )
   return Effect.asVoid(Effect.forkScoped(Effect.scoped(Effect.flatMap(
     subscribe,
-    ([queue, current]) => Effect.zipRight(f(current), Effect.forever(Effect.flatMap(Queue.take(queue), f)))
+    // what waits is taken at once (as `changes`'s `Stream.fromQueue` pulls it), then handed to `f` in order
+    ([queue, current]) =>
+      Effect.zipRight(
+        f(current),
+        Effect.forever(Effect.flatMap(Queue.takeBetween(queue, 1, capacity), (values) => Effect.forEach(values, f, { discard: true })))
+      )
   ))))
 }
