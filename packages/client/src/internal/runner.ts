@@ -8,7 +8,9 @@ import type * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
+import type * as LogLevel from "effect/LogLevel"
 import * as Runtime from "effect/Runtime"
 import * as Scheduler from "effect/Scheduler"
 import * as Scope from "effect/Scope"
@@ -52,12 +54,31 @@ export interface RunnerRuntime<R> {
  * only what a runner uses: the client's calls start once `runtime()` resolved (`createInstance` and a
  * group's load wait for it), so no call has to wait for the build itself. A build that fails closes
  * the scope (releasing what the layer acquired) and `runtime()` rejects with its cause's error.
+ *
+ * `minimumLogLevel`, when given, is the runtime's minimum log level, set on the fiber that builds it: the
+ * layer's constructors and the fibers they fork log at that level, and the runtime keeps it, as with
+ * `Logger.minimumLogLevel` merged into the layer, without the layers (and their fibers) that costs.
+ * `start`, when given, runs on the built services in the same scope before `runtime()` resolves (what
+ * it forks or acquires lives until `dispose`): a `Layer.scopedDiscard` provided and merged with `layer`,
+ * without the layer graph.
  */
-export function layerRuntime<R>(layer: Layer.Layer<R>): RunnerRuntime<R> {
+export function layerRuntime<R>(
+  layer: Layer.Layer<R>,
+  minimumLogLevel?: LogLevel.LogLevel,
+  start?: Effect.Effect<void, never, R | Scope.Scope>
+): RunnerRuntime<R> {
   const scope = Effect.runSync(Scope.make())
   let built: Runtime.Runtime<R> | undefined
+  const runtime = Layer.toRuntime(layer)
+  const build = Scope.extend(
+    start === undefined ? runtime : Effect.flatMap(runtime, (rt) => Effect.as(Effect.provide(start, rt.context), rt)),
+    scope
+  )
   const building = Effect.runPromise(
-    Effect.tapErrorCause(Scope.extend(Layer.toRuntime(layer), scope), (cause) => Scope.close(scope, Exit.failCause(cause)))
+    Effect.tapErrorCause(
+      minimumLogLevel === undefined ? build : Effect.locally(build, FiberRef.currentMinimumLogLevel, minimumLogLevel),
+      (cause) => Scope.close(scope, Exit.failCause(cause))
+    )
   ).then((runtime) => (built = runtime))
   return {
     runFork: (effect, options) => Runtime.runFork(built!, effect, options),
@@ -207,13 +228,16 @@ export class Runner<R> {
       }
     }
     // interrupt the pulls and close the scopes together: a pull blocked on the stream's producer is
-    // released either by its own interruption or by the producer's, whichever comes first
-    await Effect.runPromise(
-      Effect.all([
-        Fiber.interruptAll(fibers),
-        Effect.forEach(scopes, (s) => Scope.close(s, Exit.void), { discard: true, concurrency: "unbounded" })
-      ], { concurrency: "unbounded", discard: true })
-    ).catch(() => undefined)
+    // released either by its own interruption or by the producer's, whichever comes first (nothing to
+    // interrupt or close, the usual end of a program whose calls all settled: no fibers started for it)
+    if (fibers.length > 0 || scopes.length > 0) {
+      await Effect.runPromise(
+        Effect.all([
+          Fiber.interruptAll(fibers),
+          Effect.forEach(scopes, (s) => Scope.close(s, Exit.void), { discard: true, concurrency: "unbounded" })
+        ], { concurrency: "unbounded", discard: true })
+      ).catch(() => undefined)
+    }
     await this.runtime.dispose()
   }
 
