@@ -208,7 +208,7 @@ const firstImageLegend = (what: string): string =>
   `\n  load average ${loadavg()[0]!.toFixed(1)}; first image = a fresh node process importing ${what} and running its main ` +
   `(connect, one image project, its URLs)\n  against the emulator in this process (loopback, speed ${speed.toExponential()}: ` +
   `every simulated delay 0 ms); ${firstImageRuns} runs, medians; wall since process start.\n  The server's time is included ` +
-  `in wall but excluded from cpu (the child's own user + system); peak rss = the child's maxRSS.\n  The floor creates no ` +
+  `in wall but excluded from cpu (the child's own user + system); peak rss = the child's VmHWM.\n  The floor creates no ` +
   `image project (one REST read, one socket opened): it has no first image\n`
 
 /** The `RESULT startup <label> cpu|wall|rss` lines of a first-image series: the ratios to the official client, then the medians. */

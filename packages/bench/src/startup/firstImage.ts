@@ -8,7 +8,12 @@
  * - wall ms since process start (Node's `performance.now()` origin) at the import's end and at `main`'s
  *   resolved URLs;
  * - the child's own CPU (user + system, `process.cpuUsage()`) at both points;
- * - the child's peak RSS over its life (`process.resourceUsage().maxRSS`).
+ * - the child's peak RSS over its life: `VmHWM` of `/proc/self/status` (the high-water mark of the memory
+ *   the process has had since its `exec`), where there is one. Not `process.resourceUsage().maxRSS`: on
+ *   Linux a child's `ru_maxrss` keeps the high-water mark of the memory it had between `fork` and `exec`,
+ *   a copy of its parent's, so every child of a bench process holding 100 MB read 100 MB (found
+ *   2026-12-06: all three programs read 103.0 MB in a full `pnpm bench`). `maxRSS` is the fallback where
+ *   there is no `/proc` (it is then a ceiling, not the child's own peak).
  *
  * The server is `@effect-sogni/emulator` on loopback in the parent (`startFirstImageServer`) at a speed
  * under which every simulated delay rounds to 0 ms (`speed`), so an image project completes as fast as
@@ -109,7 +114,9 @@ const importCpu = process.cpuUsage()
 const urls = await program.main(JSON.parse(process.argv[2]))
 const wallMs = performance.now()
 const cpu = process.cpuUsage()
-const peakRssBytes = process.resourceUsage().maxRSS * 1024
+const status = await import("node:fs").then((fs) => fs.readFileSync("/proc/self/status", "utf8"), () => "")
+const hwm = /^VmHWM:\\s*(\\d+) kB$/m.exec(status)
+const peakRssBytes = (hwm === null ? process.resourceUsage().maxRSS : Number(hwm[1])) * 1024
 if (!Array.isArray(urls) || urls.length === 0 || !urls.every((u) => typeof u === "string" && /^https?:\\/\\//.test(u))) {
   process.stderr.write("main resolved with no image URLs: " + JSON.stringify(urls) + "\\n")
   process.exit(1)
