@@ -171,6 +171,21 @@ export function delayFor(error: unknown, attempt: number, options: Options, rand
 }
 
 /**
+ * The delay before retry number `attempt` after `error` ({@link delayFor} with one `Random.next`), logged
+ * at debug level: the one step {@link schedule} and {@link retry} share, taken only when the policy goes
+ * on, so the log line is true.
+ */
+function announcedDelay(error: unknown, attempt: number, options: Options): Effect.Effect<Duration.Duration> {
+  return Effect.flatMap(Random.next, (random) => {
+    const delay = delayFor(error, attempt, options, random)
+    return Effect.as(
+      Effect.annotateLogs(Effect.logDebug(`sogni: retry ${attempt + 1} in ${Duration.format(delay)}`), { error: describe(error) }),
+      delay
+    )
+  })
+}
+
+/**
  * The policy as a `Schedule` whose input is the failure: it continues while the failure is retryable and
  * fewer than `retries` retries were made, waiting {@link delayFor}. Outputs the retry count.
  *
@@ -184,17 +199,7 @@ export function schedule(options: Options): Schedule.Schedule<number, unknown> {
     Schedule.intersect(Schedule.recurs(Math.max(0, options.retries))),
     Schedule.whileInput(retryable),
     // only consulted when the schedule goes on, so the log line is true
-    Schedule.addDelayEffect(([error, attempt]) =>
-      Effect.flatMap(Random.next, (random) => {
-        const delay = delayFor(error, attempt, options, random)
-        return Effect.as(
-          Effect.logDebug(`sogni: retry ${attempt + 1} in ${Duration.format(delay)}`).pipe(
-            Effect.annotateLogs({ error: describe(error) })
-          ),
-          delay
-        )
-      })
-    ),
+    Schedule.addDelayEffect(([error, attempt]) => announcedDelay(error, attempt, options)),
     Schedule.map(([, attempt]) => attempt + 1)
   )
 }
@@ -231,7 +236,7 @@ export const retry: {
  * that only ever sends (an image program) loads none of `effect/Schedule`'s combinators (~5 KB minified
  * parsed at every import). The same decisions in the same order: a failure is retried while it is
  * retryable and fewer than `retries` retries were made; the delay ({@link delayFor}, one `Random.next`
- * drawn only when retrying) is logged at debug level, then slept on the fiber's `Clock` (none for a
+ * drawn only when retrying, {@link announcedDelay}) is logged at debug level, then slept on the fiber's `Clock` (none for a
  * zero delay, as the schedule driver does); once the policy stops, the last failure is the result.
  */
 function retrying<A, E, R>(self: Effect.Effect<A, E, R>, options: Options, attempt: number): Effect.Effect<A, E, R> {
@@ -239,18 +244,10 @@ function retrying<A, E, R>(self: Effect.Effect<A, E, R>, options: Options, attem
   return Effect.catchAll(self, (error) =>
     attempt >= options.retries || !retryable(error)
       ? Effect.fail(error)
-      : Effect.flatMap(Random.next, (random) => {
-        const delay = delayFor(error, attempt, options, random)
-        const millis = Duration.toMillis(delay)
-        const logged = Effect.annotateLogs(
-          Effect.logDebug(`sogni: retry ${attempt + 1} in ${Duration.format(delay)}`),
-          { error: describe(error) }
-        )
-        return Effect.zipRight(
-          millis > 0 ? Effect.zipRight(logged, Effect.sleep(delay)) : logged,
-          retrying(self, options, attempt + 1)
-        )
-      }))
+      : Effect.flatMap(announcedDelay(error, attempt, options), (delay) =>
+        Duration.toMillis(delay) > 0
+          ? Effect.zipRight(Effect.sleep(delay), retrying(self, options, attempt + 1))
+          : retrying(self, options, attempt + 1)))
 }
 
 /**

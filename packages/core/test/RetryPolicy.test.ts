@@ -439,7 +439,14 @@ describe("RetryPolicy functions", () => {
     assert.strictEqual(Duration.toMillis(RetryPolicy.delayFor(asked, 0, options, 0.99)), 60_000)
   })
 
-  it.effect("the exported schedule can drive any effect", () =>
+  // the exported schedule and `retry` (which steps the same policy by hand) make the same decisions
+  const drivers = [
+    ["the exported schedule can drive any effect", (self, options) => Effect.retry(self, RetryPolicy.schedule(options))],
+    ["retry makes the schedule's decisions on any effect", (self, options) => RetryPolicy.retry(self, options)]
+  ] as const satisfies ReadonlyArray<
+    readonly [string, <A, E>(self: Effect.Effect<A, E>, options: RetryPolicy.Options) => Effect.Effect<A, E>]
+  >
+  for (const [name, drive] of drivers) it.effect(name, () =>
     Effect.gen(function*() {
       let runs = 0
       const failing = Effect.suspend(() => {
@@ -447,7 +454,7 @@ describe("RetryPolicy functions", () => {
         return Effect.fail(new SogniError.SogniTransportError({ reason: "Connect", message: "down" }))
       })
       const options = { ...RetryPolicy.defaults, retries: 2, base: Duration.seconds(1), jitter: 0 }
-      const fiber = yield* Effect.fork(Effect.retry(failing, RetryPolicy.schedule(options)))
+      const fiber = yield* Effect.fork(drive(failing, options))
       yield* settle
       assert.strictEqual(runs, 1)
       yield* advance(1000)
@@ -458,12 +465,12 @@ describe("RetryPolicy functions", () => {
       // non-retryable errors stop at once
       let other = 0
       yield* Effect.flip(
-        Effect.retry(
+        drive(
           Effect.suspend(() => {
             other++
             return Effect.fail(new SogniError.SogniDecodeError({ reason: "Body", message: "bad" }))
           }),
-          RetryPolicy.schedule(options)
+          options
         )
       )
       assert.strictEqual(other, 1)
