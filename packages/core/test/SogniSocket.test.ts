@@ -581,4 +581,26 @@ describe("SogniSocket resources", () => {
       assert.instanceOf(after, SogniError.SogniTransportError)
       assert.strictEqual((after as SogniError.SogniTransportError).reason, "Closed")
     }))
+
+  it.scopedLive("a send waiting in the outbox after an authenticated socket dropped fails with Closed when the service shuts down", () =>
+    Effect.gen(function*() {
+      const server = yield* makeScriptedServer()
+      const scope = yield* Scope.make()
+      const { socket } = yield* openSocket(server.url, { reconnectBase: "1 hour", sendTimeout: "1 hour" }).pipe(
+        Scope.extend(scope)
+      )
+      yield* socket.awaitAuthenticated
+      // the connection that authenticated is gone and the next one is an hour away: the send waits
+      server.connections[0]!.ws.terminate()
+      yield* awaitStatus(socket, "Reconnecting")
+      const waiting = yield* Effect.fork(socket.send({ type: "llmJobCancel", payload: { jobID: "W" } }))
+      yield* realSleep(20)
+      assert.isTrue(Option.isNone(yield* Fiber.poll(waiting)), "the send waits for the next connection")
+      yield* Scope.close(scope, Exit.void)
+      const failed = yield* Effect.flip(Fiber.join(waiting))
+      assert.instanceOf(failed, SogniError.SogniTransportError)
+      assert.strictEqual((failed as SogniError.SogniTransportError).reason, "Closed")
+      assert.include(failed.message, "shut down")
+      assert.strictEqual(server.connections.length, 1)
+    }))
 })
