@@ -1048,11 +1048,10 @@ export function make(options?: {
         yield* Fiber.interrupt(loopFiber)
         if (Option.isNone(terminal)) {
           yield* setStatus(ConnectionStatus.Closed({ error: Option.none() }))
-          // the error only when something waits for it: its class is built on first use (a Schema class,
-          // some milliseconds), which a program that closes an idle, authenticated socket need not pay
-          if (!(yield* Deferred.isDone(ready)) || retryFirst.length > 0 || (yield* Queue.size(outbox)) > 0) {
-            yield* failPending(shutDown())
-          }
+          // the error only when a send waits for it: its class is built on first use (a Schema class,
+          // some milliseconds), which a program that closes its socket with nothing pending need not pay.
+          // (`ready` is awaited by a connection's sender alone, which ended with the loop just above.)
+          if (retryFirst.length > 0 || (yield* Queue.size(outbox)) > 0) yield* failPending(shutDown())
         }
         yield* Queue.shutdown(outbox)
         routes.clear()
