@@ -820,6 +820,9 @@ export function make(options: ProjectsOptions = {}) {
         const finished = new Map(snapshot.unclaimedCompletedProjects.map((p) => [p.id.toUpperCase(), p]))
         for (const [id, t] of tracked) {
           if (ProjectState.isTerminal(t.current().status)) continue
+          // the service's first handshake, and this project not written yet: it goes out on this connection,
+          // the first, so none of its frames can have died with an earlier one (nothing to look up later)
+          if (generation === 1 && t.sentOn === undefined) continue
           // whatever the handshake says, frames may have died around it: look once more a little later (one
           // check per project, pushed back by each later handshake: a server repeating its handshake must not
           // start a lookup per frame)

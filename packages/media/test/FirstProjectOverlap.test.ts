@@ -4,7 +4,9 @@
  * server of the test's own (`hostileServer.ts`) forwards REST to an emulator but holds one answer back
  * until the request that must overlap it has arrived: done one after the other, the held answer would
  * never come (the hold then answers 503 and the test fails on that error, not on a hang). Also what
- * must not connect: `prepare` alone, and parameters that do not decode.
+ * must not connect: `prepare` alone, and parameters that do not decode. And the service's first handshake
+ * schedules no after-reconnect lookup for a project not written yet (there was no earlier connection
+ * for its frames to die with).
  */
 import { assert, describe, it } from "@effect/vitest"
 import { SogniError, SogniSocket, SubscriptionRefs } from "@effect-sogni/core"
@@ -16,6 +18,7 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type * as Http from "node:http"
 import { Media, Models, Projects } from "../src/index.js"
+import { connectMedia, image } from "./hostileMedia.js"
 import { type HostileServer, makeHostileServer, until } from "./hostileServer.js"
 
 const catalogPath = "/api/v1/models/list"
@@ -142,4 +145,22 @@ describe("the first project's round trips overlap", () => {
       assert.strictEqual(server.connections.length, 0)
       assert.strictEqual((yield* SubscriptionRefs.get(socket.status))._tag, "Idle")
     }))
+
+  it.scopedLive("the first handshake schedules no after-reconnect lookup for a project not yet written: its only lookup is the idle deadline's", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileServer()
+      // the project is admitted, then nothing more is heard of it; every lookup of it answers 404
+      server.onFrame = (c, frame) => {
+        if (frame.type === "jobRequest") {
+          c.send("jobState", { type: "queued", jobID: (frame.payload as { readonly jobID: string }).jobID, queuePosition: 1 })
+        }
+      }
+      const lookups = () => server.restCalls.filter((call) => call.startsWith("GET /v2/projects/")).length
+      // an after-reconnect check would come at 50 ms, long before the idle deadline's lookup at 1 s
+      const { projects } = yield* connectMedia(server, { reconnectCheck: "50 millis", idleTimeout: "1 second" }, { restRetries: 0 })
+      const outcome = yield* Effect.either(projects.run(image(1)))
+      assert(Either.isLeft(outcome))
+      assert.strictEqual(server.connections.length, 1)
+      assert.strictEqual(lookups(), 1, server.restCalls.join(", "))
+    }), { timeout: 30_000 })
 })
