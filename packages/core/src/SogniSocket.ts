@@ -522,6 +522,14 @@ export function make(options?: {
     // sender or failed), so a frame never overtakes an earlier one.
     let writeNow: ((text: string) => boolean) | undefined = undefined
     let outstanding = 0
+    // the open connection's own `writeNow` from its open on (before its first frame is read), for
+    // `flushHeld`; cleared when that connection ends
+    let openWrite: ((text: string) => boolean) | undefined = undefined
+    // set by the first `authenticated` of a connection, read once that event was delivered
+    let flushAfterDelivery = false
+    // the connection's sender has begun writing (after the handshake, or after `authenticatedFallback`
+    // without one): from then on it alone writes what is queued, in order
+    let senderWriting = false
     // the sender (or a failure, or the caller's interruption) is done with a queued send
     const release = (item: Outgoing): void => {
       if (item.counted) {
@@ -544,6 +552,40 @@ export function make(options?: {
     }
     const clock = yield* Effect.clock
     const outbox = yield* Queue.bounded<Outgoing>(settings.sendQueueCapacity)
+    /**
+     * On the turn of a connection's first `authenticated` frame (after the event was delivered, so that
+     * whoever counts handshakes hears of it before a send written here completes): writes what waits,
+     * the frames put back first, then the outbox, in order, straight into the socket. The server then has
+     * the requests while the frames that came with the handshake are still being read, instead of once
+     * the sender's fiber wakes after them. Only while the connection's sender has not begun writing (it
+     * waits for this very handshake, unless `authenticatedFallback` let it go first): nothing is overtaken,
+     * and the sender goes on with whatever is left or comes later.
+     * A write the socket refuses (closing) is put back for the next connection and ends the flush.
+     */
+    const flushHeld = (): void => {
+      const write = openWrite
+      if (write === undefined || senderWriting) return
+      while (retryFirst.length > 0) {
+        const item = retryFirst[0]!
+        if (!item.settled) {
+          if (!write(item.text)) return
+          settle(item, Exit.void)
+        }
+        retryFirst.shift()
+      }
+      while (true) {
+        const next = Effect.runSync(Queue.poll(outbox))
+        if (Option.isNone(next)) return
+        const item = next.value
+        release(item)
+        if (item.settled) continue
+        if (!write(item.text)) {
+          retryFirst.push(item)
+          return
+        }
+        settle(item, Exit.void)
+      }
+    }
     // frames taken from the outbox whose write failed; sent first on the next connection
     const retryFirst: Array<Outgoing> = []
     // completed for each connection once `authenticated` arrived (or the fallback elapsed)
@@ -697,7 +739,9 @@ export function make(options?: {
               setStatus(ConnectionStatus.Authenticated())
             )
           )
-          Deferred.unsafeDone(ready, Exit.void)
+          // the first `authenticated` of this connection: what waits for it goes out on this frame's turn
+          // (below, once the event is delivered), not once the sender's fiber wakes
+          if (Effect.runSync(Deferred.succeed(ready, undefined))) flushAfterDelivery = true
           break
         }
         case "changeNetwork": {
@@ -718,7 +762,12 @@ export function make(options?: {
           }
         }
       }
-      return deliver(event, route)
+      const after = deliver(event, route)
+      if (flushAfterDelivery) {
+        flushAfterDelivery = false
+        flushHeld()
+      }
+      return after
     }
 
     // --- skipped frames: a warning each, at most `decodeWarningLimit` per interval, then a count (logged
@@ -795,11 +844,13 @@ export function make(options?: {
           yield* Effect.addFinalizer(() =>
             Effect.sync(() => {
               currentClose = Effect.void
+              openWrite = undefined
               Deferred.unsafeDone(openConnection, Exit.fail(undefined))
             })
           )
           let opened = false
           ready = yield* Deferred.make<void, SogniError>()
+          senderWriting = false
           const connectionReady = ready
 
           // Once the connection has ended, its writes wait (until interrupted) instead of going into a
@@ -817,6 +868,7 @@ export function make(options?: {
               socket.ping()
               yield* Deferred.await(heardOnce)
             }
+            senderWriting = true
             while (retryFirst.length > 0) {
               const item = retryFirst[0]!
               if (item.settled) {
@@ -891,6 +943,9 @@ export function make(options?: {
               connectTimeout: settings.connectTimeout,
               onFrame: receive,
               onHeard: markHeard,
+              onOpen: (write) => {
+                openWrite = write
+              },
               readCoalesce: settings.readCoalesce
             })
             Deferred.unsafeDone(openConnection, Exit.succeed(socket))

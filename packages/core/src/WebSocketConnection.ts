@@ -84,6 +84,12 @@ export interface Options {
   /** Called for every protocol ping or pong heard from the server (Node only; liveness checks). */
   readonly onHeard?: (() => void) | undefined
   /**
+   * Called on the socket's own turn as it opens, before any frame is handed to `onFrame` (frames that
+   * came with the upgrade response included), with the connection's `writeNow`: for a caller that must
+   * answer a frame on the frame's own turn. Must not throw.
+   */
+  readonly onOpen?: ((writeNow: (text: string) => boolean) => void) | undefined
+  /**
    * Read coalescing (Node only; none when absent or zero): while small reads come less than this apart,
    * reading pauses for this long so the frames arriving meanwhile are read together. It lowers the CPU
    * a fast stream of small frames costs (one TCP read per batch, not per frame; over TLS each record still
@@ -185,9 +191,12 @@ export function open(options: Options): Effect.Effect<WebSocketConnection, Ended
       ws.removeEventListener("error", onError)
       end({ _tag: "Closed", code: event.code, reason: event.reason })
     }
+    // `send` throws only while the socket is still connecting
+    const writeNow = (text: string): boolean => ws.readyState === 1 && (ws.send(text), true)
     const onOpen = () => {
       isOpen = true
       writable.unsafeOpen()
+      options.onOpen?.(writeNow)
       Deferred.unsafeDone(opening, Exit.void)
     }
     ws.addEventListener("close", onClose, { once: true })
@@ -203,8 +212,7 @@ export function open(options: Options): Effect.Effect<WebSocketConnection, Ended
     }
     return {
       write: (text) => writable.whenOpen(Effect.sync(() => ws.send(text))),
-      // `send` throws only while the socket is still connecting
-      writeNow: (text) => ws.readyState === 1 && (ws.send(text), true),
+      writeNow,
       close: (code = 1000, reason) => Effect.sync(() => ws.close(code, reason)),
       ended: Deferred.await(ended),
       canPing: WebSocketTransport.canPing(ws),

@@ -582,6 +582,29 @@ describe("SogniSocket resources", () => {
       assert.strictEqual((after as SogniError.SogniTransportError).reason, "Closed")
     }))
 
+  it.scopedLive("sends held for the handshake go out on its turn, before the frames that came with it are read (a ping right behind it is answered after)", () =>
+    Effect.gen(function*() {
+      // what the server hears, in order: each client text frame's type, and each pong
+      const heard: Array<string> = []
+      const server = yield* makeScriptedServer((c) => {
+        c.ws.on("pong", () => heard.push("pong"))
+        c.ws.on("message", (data: Buffer) => heard.push(String(JSON.parse(data.toString("utf8")).type)))
+        // the handshake and a ping in one write: the client reads both in one go
+        const tcp = (c.ws as unknown as { readonly _socket: import("node:net").Socket })._socket
+        tcp.cork()
+        c.authenticate()
+        c.ws.ping()
+        process.nextTick(() => tcp.uncork())
+      })
+      const { socket } = yield* openSocket(server.url)
+      // made before any connection: it opens one and waits for the handshake in the outbox
+      const sending = yield* Effect.fork(socket.send({ type: "llmJobCancel", payload: { jobID: "held" } }))
+      yield* Fiber.join(sending)
+      yield* eventually(() => heard.includes("pong"), 5000, "the pong")
+      assert.deepStrictEqual(heard.slice(0, 2), ["llmJobCancel", "pong"])
+      assert.strictEqual(server.connections.length, 1)
+    }))
+
   it.scopedLive("a send waiting in the outbox after an authenticated socket dropped fails with Closed when the service shuts down", () =>
     Effect.gen(function*() {
       const server = yield* makeScriptedServer()
