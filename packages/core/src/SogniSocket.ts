@@ -530,6 +530,8 @@ export function make(options?: {
     // the connection's sender has begun writing (after the handshake, or after `authenticatedFallback`
     // without one): from then on it alone writes what is queued, in order
     let senderWriting = false
+    // the connection's first `authenticated` has come
+    let handshakeSeen = false
     // the sender (or a failure, or the caller's interruption) is done with a queued send
     const release = (item: Outgoing): void => {
       if (item.counted) {
@@ -573,7 +575,8 @@ export function make(options?: {
         }
         retryFirst.shift()
       }
-      while (true) {
+      // (a poll is a fiber of its own: none when the outbox holds nothing)
+      while (Option.getOrElse(outbox.unsafeSize(), () => 0) > 0) {
         const next = Effect.runSync(Queue.poll(outbox))
         if (Option.isNone(next)) return
         const item = next.value
@@ -741,7 +744,11 @@ export function make(options?: {
           )
           // the first `authenticated` of this connection: what waits for it goes out on this frame's turn
           // (below, once the event is delivered), not once the sender's fiber wakes
-          if (Effect.runSync(Deferred.succeed(ready, undefined))) flushAfterDelivery = true
+          if (!handshakeSeen) {
+            handshakeSeen = true
+            flushAfterDelivery = true
+          }
+          Deferred.unsafeDone(ready, Exit.void)
           break
         }
         case "changeNetwork": {
@@ -851,6 +858,7 @@ export function make(options?: {
           let opened = false
           ready = yield* Deferred.make<void, SogniError>()
           senderWriting = false
+          handshakeSeen = false
           const connectionReady = ready
 
           // Once the connection has ended, its writes wait (until interrupted) instead of going into a
