@@ -49,7 +49,7 @@ import type * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Runtime from "effect/Runtime"
 import * as Schema from "effect/Schema"
-import type * as Scope from "effect/Scope"
+import * as Scope from "effect/Scope"
 import * as LeanTransport from "./internal/leanTransport.js"
 import * as RestClient from "./internal/restClient.js"
 import * as PlatformHttp from "./PlatformHttp.js"
@@ -181,7 +181,10 @@ export const make: Effect.Effect<
   let closed = false
   const running = new Set<() => void>()
   const fibers = new Set<Fiber.RuntimeFiber<unknown, unknown>>()
-  yield* Effect.addFinalizer(() =>
+  // a plain scope finalizer, not `Effect.addFinalizer`, whose run diffs the fiber's refs (the whole
+  // context of the layer that made the service) against the closing fiber's
+  yield* Scope.addFinalizer(
+    yield* Effect.scope,
     Effect.suspend(() => {
       closed = true
       for (const abort of running) abort()

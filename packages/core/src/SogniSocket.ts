@@ -659,15 +659,19 @@ export function make(options?: {
       return warn
     }
 
+    // with a plain scope finalizer, not `acquireRelease`, whose release diffs the acquiring fiber's refs
+    // against the closing one's (the whole context: a service's subscriptions live in its layer's scope,
+    // and each paid for a diff and two patches of every service when the program ended)
     const subscribe = (types?: ReadonlyArray<Protocol.ServerEventType>) =>
-      Effect.acquireRelease(
-        Effect.map(Queue.bounded<Protocol.ServerEvent>(settings.eventBufferCapacity), (queue) => {
+      Effect.uninterruptible(Effect.flatMap(Effect.scope, (scope) =>
+        Effect.flatMap(Queue.bounded<Protocol.ServerEvent>(settings.eventBufferCapacity), (queue) => {
           const sub: Subscriber = { queue, types: types && types.length > 0 ? new Set(types) : undefined, dropped: 0 }
           subscribers.add(sub)
-          return sub
-        }),
-        (sub) => Effect.zipRight(Effect.sync(() => subscribers.delete(sub)), Queue.shutdown(sub.queue))
-      ).pipe(Effect.map((sub): Queue.Dequeue<Protocol.ServerEvent> => sub.queue))
+          return Effect.as(
+            Scope.addFinalizer(scope, Effect.zipRight(Effect.sync(() => subscribers.delete(sub)), Queue.shutdown(queue))),
+            queue as Queue.Dequeue<Protocol.ServerEvent>
+          )
+        })))
 
     // a plain scope finalizer, not `acquireRelease`: its release diffs the fiber's refs (the whole
     // context), which every project route would pay at its end
@@ -848,7 +852,9 @@ export function make(options?: {
           currentClose = Effect.ignore(
             Effect.flatMap(Deferred.await(openConnection), (c) => c.close(1000, "Client disconnected"))
           )
-          yield* Effect.addFinalizer(() =>
+          // (plain scope finalizers in this module: see `subscribe`)
+          yield* Scope.addFinalizer(
+            yield* Effect.scope,
             Effect.sync(() => {
               currentClose = Effect.void
               openWrite = undefined
@@ -1106,7 +1112,8 @@ export function make(options?: {
 
     const loopFiber = yield* Effect.forkScoped(connectionLoop)
 
-    yield* Effect.addFinalizer(() =>
+    yield* Scope.addFinalizer(
+      serviceScope,
       Effect.gen(function*() {
         yield* Fiber.interrupt(loopFiber)
         if (Option.isNone(terminal)) {

@@ -179,6 +179,26 @@ describe("SogniSocket events", () => {
       assert.isFalse(conn.closed)
     }))
 
+  it.scopedLive("a subscription ends with its scope: its queue is shut down and no longer fed; the other subscribers go on", () =>
+    Effect.gen(function*() {
+      const server = yield* makeScriptedServer()
+      const { socket } = yield* openSocket(server.url)
+      const inner = yield* Scope.make()
+      const ended = yield* socket.subscribe(["toastMessage"]).pipe(Scope.extend(inner))
+      const kept = yield* socket.subscribe(["toastMessage"])
+      yield* socket.awaitAuthenticated
+      const conn = server.connections[0]!
+      conn.send("toastMessage", { type: "info", message: "one" })
+      assert.strictEqual((yield* Queue.take(ended)).type, "toastMessage")
+      assert.strictEqual((yield* Queue.take(kept)).type, "toastMessage")
+      yield* Scope.close(inner, Exit.void)
+      assert.isTrue(yield* Queue.isShutdown(ended))
+      conn.send("toastMessage", { type: "info", message: "two" })
+      const next = yield* Queue.take(kept)
+      assert.deepStrictEqual(next.payload, { type: "info", message: "two" })
+      assert.strictEqual(yield* statusTag(socket), "Authenticated")
+    }))
+
   it.scopedLive("routes job events to their route only, upper-casing ids", () =>
     Effect.gen(function*() {
       const server = yield* makeScriptedServer()
