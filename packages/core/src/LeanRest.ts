@@ -17,9 +17,11 @@
  *   are not quoted).
  *
  * The transport is the `fetch` of `FetchHttpClient.Fetch` (with its `RequestInit`) when the context holds
- * either; otherwise Node's own `http`/`https` with keep-alive connections held by the service (released
- * when its scope closes) where Node is the runtime (about a third of a `fetch`'s CPU per request), and the
- * global `fetch` elsewhere. No span is recorded per request; a failure is logged at debug level as
+ * either; otherwise Node's own `http`/`https` with keep-alive connections (released when the scope of
+ * the last service using them closes) where Node is the runtime (about a third of a `fetch`'s CPU per
+ * request), and the global `fetch` elsewhere. Services made over the same settings (one `SogniConfig`:
+ * media's catalog reads and its result-URL mints, say) share Node's transport, so a mint reuses the
+ * connection a catalog read left open instead of opening one of its own. No span is recorded per request; a failure is logged at debug level as
  * `SogniRest` logs it.
  *
  * @example
@@ -47,7 +49,7 @@ import type * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Runtime from "effect/Runtime"
 import * as Schema from "effect/Schema"
-import type * as Scope from "effect/Scope"
+import * as Scope from "effect/Scope"
 import * as LeanTransport from "./internal/leanTransport.js"
 import * as RestClient from "./internal/restClient.js"
 import * as PlatformHttp from "./PlatformHttp.js"
@@ -116,6 +118,39 @@ export interface LeanRestService {
 
 type Headers = Readonly<Record<string, Redacted.Redacted<string>>>
 
+/** Node's transport of each settings object, and how many services in use hold it. */
+const sharedNode = new WeakMap<SogniConfig.SogniSettings, { readonly transport: LeanTransport.Transport; users: number }>()
+
+/**
+ * Node's transport for `settings`, shared by the services made over them (see the module's description),
+ * with its release: the last service to let go closes it. `undefined` where Node's `http` is not available.
+ */
+function acquireNodeTransport(
+  settings: SogniConfig.SogniSettings
+): { readonly transport: LeanTransport.Transport; readonly release: () => void } | undefined {
+  let entry = sharedNode.get(settings)
+  if (entry === undefined) {
+    const transport = LeanTransport.nodeTransport(settings.maxResponseBytes)
+    if (transport === undefined) return undefined
+    entry = { transport, users: 0 }
+    sharedNode.set(settings, entry)
+  }
+  const held = entry
+  held.users++
+  let released = false
+  return {
+    transport: held.transport,
+    release: () => {
+      if (released) return
+      released = true
+      held.users--
+      if (held.users > 0) return
+      if (sharedNode.get(settings) === held) sharedNode.delete(settings)
+      held.transport.close()
+    }
+  }
+}
+
 /**
  * Builds the service; requests still running when the scope closes are aborted.
  *
@@ -132,10 +167,10 @@ export const make: Effect.Effect<
   const clock = yield* Effect.clock
   const givenFetch = Option.getOrUndefined(yield* Effect.serviceOption(PlatformHttp.Fetch))
   const init = Option.getOrUndefined(yield* Effect.serviceOption(PlatformHttp.RequestInit))
-  // a caller's fetch or RequestInit is honoured; otherwise Node's own http where there is one
+  // a caller's fetch or RequestInit is honoured; otherwise Node's own http where there is one (shared)
   const maxBytes = settings.maxResponseBytes
-  const transport = (givenFetch === undefined && init === undefined ? LeanTransport.nodeTransport(maxBytes) : undefined) ??
-    LeanTransport.fetchTransport(givenFetch ?? globalThis.fetch, init, maxBytes)
+  const node = givenFetch === undefined && init === undefined ? acquireNodeTransport(settings) : undefined
+  const transport = node?.transport ?? LeanTransport.fetchTransport(givenFetch ?? globalThis.fetch, init, maxBytes)
   const policy = RetryPolicy.fromSettings(settings)
   const timeoutMillis = Duration.toMillis(settings.requestTimeout)
   const timeoutText = Duration.format(settings.requestTimeout)
@@ -146,12 +181,16 @@ export const make: Effect.Effect<
   let closed = false
   const running = new Set<() => void>()
   const fibers = new Set<Fiber.RuntimeFiber<unknown, unknown>>()
-  yield* Effect.addFinalizer(() =>
+  // a plain scope finalizer, not `Effect.addFinalizer`, whose run diffs the fiber's refs (the whole
+  // context of the layer that made the service) against the closing fiber's
+  yield* Scope.addFinalizer(
+    yield* Effect.scope,
     Effect.suspend(() => {
       closed = true
       for (const abort of running) abort()
       running.clear()
-      transport.close()
+      if (node !== undefined) node.release()
+      else transport.close()
       return fibers.size === 0 ? Effect.void : Fiber.interruptAll([...fibers])
     })
   )

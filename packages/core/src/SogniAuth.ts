@@ -44,7 +44,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import type * as Scope from "effect/Scope"
+import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type * as TokenSession from "./internal/tokenSession.js"
 import type { Credential, Session } from "./internal/tokenSession.js"
@@ -249,17 +249,19 @@ export const make: Effect.Effect<SogniAuthLive, never, HttpClient.HttpClient | S
             for (const f of stateFollowers) f(session.state)
           })
       ))
+    // a plain scope finalizer, not `acquireRelease` (whose release diffs the follower's refs, the whole
+    // context of a layer, against the closing fiber's)
     const followState: SogniAuthLive["followState"] = (f) =>
-      Effect.acquireRelease(
-        Effect.sync(() => {
-          stateFollowers.add(f)
-          f(followedState)
-        }),
-        () =>
+      Effect.uninterruptible(Effect.flatMap(Effect.scope, (scope) => {
+        stateFollowers.add(f)
+        f(followedState)
+        return Scope.addFinalizer(
+          scope,
           Effect.sync(() => {
             stateFollowers.delete(f)
           })
-      )
+        )
+      }))
 
     // the exchange over the HttpClient loads with the first request (internal/restExchange.ts)
     const exchanges = Effect.promise(() => import("./internal/restExchange.js"))

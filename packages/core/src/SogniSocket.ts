@@ -522,6 +522,16 @@ export function make(options?: {
     // sender or failed), so a frame never overtakes an earlier one.
     let writeNow: ((text: string) => boolean) | undefined = undefined
     let outstanding = 0
+    // the open connection's own `writeNow` from its open on (before its first frame is read), for
+    // `flushHeld`; cleared when that connection ends
+    let openWrite: ((text: string) => boolean) | undefined = undefined
+    // set by the first `authenticated` of a connection, read once that event was delivered
+    let flushAfterDelivery = false
+    // the connection's sender has begun writing (after the handshake, or after `authenticatedFallback`
+    // without one): from then on it alone writes what is queued, in order
+    let senderWriting = false
+    // the connection's first `authenticated` has come
+    let handshakeSeen = false
     // the sender (or a failure, or the caller's interruption) is done with a queued send
     const release = (item: Outgoing): void => {
       if (item.counted) {
@@ -544,6 +554,41 @@ export function make(options?: {
     }
     const clock = yield* Effect.clock
     const outbox = yield* Queue.bounded<Outgoing>(settings.sendQueueCapacity)
+    /**
+     * On the turn of a connection's first `authenticated` frame (after the event was delivered, so that
+     * whoever counts handshakes hears of it before a send written here completes): writes what waits,
+     * the frames put back first, then the outbox, in order, straight into the socket. The server then has
+     * the requests while the frames that came with the handshake are still being read, instead of once
+     * the sender's fiber wakes after them. Only while the connection's sender has not begun writing (it
+     * waits for this very handshake, unless `authenticatedFallback` let it go first): nothing is overtaken,
+     * and the sender goes on with whatever is left or comes later.
+     * A write the socket refuses (closing) is put back for the next connection and ends the flush.
+     */
+    const flushHeld = (): void => {
+      const write = openWrite
+      if (write === undefined || senderWriting) return
+      while (retryFirst.length > 0) {
+        const item = retryFirst[0]!
+        if (!item.settled) {
+          if (!write(item.text)) return
+          settle(item, Exit.void)
+        }
+        retryFirst.shift()
+      }
+      // (a poll is a fiber of its own: none when the outbox holds nothing)
+      while (Option.getOrElse(outbox.unsafeSize(), () => 0) > 0) {
+        const next = Effect.runSync(Queue.poll(outbox))
+        if (Option.isNone(next)) return
+        const item = next.value
+        release(item)
+        if (item.settled) continue
+        if (!write(item.text)) {
+          retryFirst.push(item)
+          return
+        }
+        settle(item, Exit.void)
+      }
+    }
     // frames taken from the outbox whose write failed; sent first on the next connection
     const retryFirst: Array<Outgoing> = []
     // completed for each connection once `authenticated` arrived (or the fallback elapsed)
@@ -614,15 +659,19 @@ export function make(options?: {
       return warn
     }
 
+    // with a plain scope finalizer, not `acquireRelease`, whose release diffs the acquiring fiber's refs
+    // against the closing one's (the whole context: a service's subscriptions live in its layer's scope,
+    // and each paid for a diff and two patches of every service when the program ended)
     const subscribe = (types?: ReadonlyArray<Protocol.ServerEventType>) =>
-      Effect.acquireRelease(
-        Effect.map(Queue.bounded<Protocol.ServerEvent>(settings.eventBufferCapacity), (queue) => {
+      Effect.uninterruptible(Effect.flatMap(Effect.scope, (scope) =>
+        Effect.flatMap(Queue.bounded<Protocol.ServerEvent>(settings.eventBufferCapacity), (queue) => {
           const sub: Subscriber = { queue, types: types && types.length > 0 ? new Set(types) : undefined, dropped: 0 }
           subscribers.add(sub)
-          return sub
-        }),
-        (sub) => Effect.zipRight(Effect.sync(() => subscribers.delete(sub)), Queue.shutdown(sub.queue))
-      ).pipe(Effect.map((sub): Queue.Dequeue<Protocol.ServerEvent> => sub.queue))
+          return Effect.as(
+            Scope.addFinalizer(scope, Effect.zipRight(Effect.sync(() => subscribers.delete(sub)), Queue.shutdown(queue))),
+            queue as Queue.Dequeue<Protocol.ServerEvent>
+          )
+        })))
 
     // a plain scope finalizer, not `acquireRelease`: its release diffs the fiber's refs (the whole
     // context), which every project route would pay at its end
@@ -697,6 +746,12 @@ export function make(options?: {
               setStatus(ConnectionStatus.Authenticated())
             )
           )
+          // the first `authenticated` of this connection: what waits for it goes out on this frame's turn
+          // (below, once the event is delivered), not once the sender's fiber wakes
+          if (!handshakeSeen) {
+            handshakeSeen = true
+            flushAfterDelivery = true
+          }
           Deferred.unsafeDone(ready, Exit.void)
           break
         }
@@ -718,7 +773,12 @@ export function make(options?: {
           }
         }
       }
-      return deliver(event, route)
+      const after = deliver(event, route)
+      if (flushAfterDelivery) {
+        flushAfterDelivery = false
+        flushHeld()
+      }
+      return after
     }
 
     // --- skipped frames: a warning each, at most `decodeWarningLimit` per interval, then a count (logged
@@ -792,14 +852,19 @@ export function make(options?: {
           currentClose = Effect.ignore(
             Effect.flatMap(Deferred.await(openConnection), (c) => c.close(1000, "Client disconnected"))
           )
-          yield* Effect.addFinalizer(() =>
+          // (plain scope finalizers in this module: see `subscribe`)
+          yield* Scope.addFinalizer(
+            yield* Effect.scope,
             Effect.sync(() => {
               currentClose = Effect.void
+              openWrite = undefined
               Deferred.unsafeDone(openConnection, Exit.fail(undefined))
             })
           )
           let opened = false
           ready = yield* Deferred.make<void, SogniError>()
+          senderWriting = false
+          handshakeSeen = false
           const connectionReady = ready
 
           // Once the connection has ended, its writes wait (until interrupted) instead of going into a
@@ -817,6 +882,7 @@ export function make(options?: {
               socket.ping()
               yield* Deferred.await(heardOnce)
             }
+            senderWriting = true
             while (retryFirst.length > 0) {
               const item = retryFirst[0]!
               if (item.settled) {
@@ -891,6 +957,9 @@ export function make(options?: {
               connectTimeout: settings.connectTimeout,
               onFrame: receive,
               onHeard: markHeard,
+              onOpen: (write) => {
+                openWrite = write
+              },
               readCoalesce: settings.readCoalesce
             })
             Deferred.unsafeDone(openConnection, Exit.succeed(socket))
@@ -1043,12 +1112,16 @@ export function make(options?: {
 
     const loopFiber = yield* Effect.forkScoped(connectionLoop)
 
-    yield* Effect.addFinalizer(() =>
+    yield* Scope.addFinalizer(
+      serviceScope,
       Effect.gen(function*() {
         yield* Fiber.interrupt(loopFiber)
         if (Option.isNone(terminal)) {
           yield* setStatus(ConnectionStatus.Closed({ error: Option.none() }))
-          yield* failPending(shutDown())
+          // the error only when a send waits for it: its class is built on first use (a Schema class,
+          // some milliseconds), which a program that closes its socket with nothing pending need not pay.
+          // (`ready` is awaited by a connection's sender alone, which ended with the loop just above.)
+          if (retryFirst.length > 0 || (yield* Queue.size(outbox)) > 0) yield* failPending(shutDown())
         }
         yield* Queue.shutdown(outbox)
         routes.clear()

@@ -40,7 +40,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Redacted from "effect/Redacted"
-import type * as Scope from "effect/Scope"
+import * as Scope from "effect/Scope"
 import * as WebSocketTransport from "./internal/webSocketTransport.js"
 
 /**
@@ -83,6 +83,12 @@ export interface Options {
   readonly onFrame: (data: string | Uint8Array) => void
   /** Called for every protocol ping or pong heard from the server (Node only; liveness checks). */
   readonly onHeard?: (() => void) | undefined
+  /**
+   * Called on the socket's own turn as it opens, before any frame is handed to `onFrame` (frames that
+   * came with the upgrade response included), with the connection's `writeNow`: for a caller that must
+   * answer a frame on the frame's own turn. Must not throw.
+   */
+  readonly onOpen?: ((writeNow: (text: string) => boolean) => void) | undefined
   /**
    * Read coalescing (Node only; none when absent or zero): while small reads come less than this apart,
    * reading pauses for this long so the frames arriving meanwhile are read together. It lowers the CPU
@@ -152,24 +158,30 @@ export function open(options: Options): Effect.Effect<WebSocketConnection, Ended
       const data = event.data
       onFrame(typeof data === "string" ? data : new Uint8Array(data as ArrayBuffer))
     }
-    const ws = yield* Effect.acquireRelease(
-      Effect.sync(() => {
-        const headers: Record<string, string> = {}
-        for (const [k, v] of Object.entries(options.headers ?? {})) headers[k] = Redacted.value(v)
-        return WebSocketTransport.open(options.url, headers, {
-          maxPayload: options.maxFrameBytes,
-          onHeard: options.onHeard,
-          onFrame,
-          readCoalesceMillis: coalesceMillis(options.readCoalesce)
-        })
-      }),
-      (ws) =>
-        Effect.sync(() => {
-          writable.unsafeClose()
-          ws.removeEventListener("message", onMessage)
-          ws.close(1000)
-        })
-    )
+    // made and its close registered in one step, with a plain scope finalizer (not `acquireRelease`,
+    // whose release diffs the fiber's refs against the closing fiber's)
+    const scope = yield* Effect.scope
+    const ws = yield* Effect.uninterruptible(Effect.suspend(() => {
+      const headers: Record<string, string> = {}
+      for (const [k, v] of Object.entries(options.headers ?? {})) headers[k] = Redacted.value(v)
+      const ws = WebSocketTransport.open(options.url, headers, {
+        maxPayload: options.maxFrameBytes,
+        onHeard: options.onHeard,
+        onFrame,
+        readCoalesceMillis: coalesceMillis(options.readCoalesce)
+      })
+      return Effect.as(
+        Scope.addFinalizer(
+          scope,
+          Effect.sync(() => {
+            writable.unsafeClose()
+            ws.removeEventListener("message", onMessage)
+            ws.close(1000)
+          })
+        ),
+        ws
+      )
+    }))
     const end = (why: Ended) => {
       writable.unsafeClose()
       Deferred.unsafeDone(opening, Exit.fail(why))
@@ -185,9 +197,12 @@ export function open(options: Options): Effect.Effect<WebSocketConnection, Ended
       ws.removeEventListener("error", onError)
       end({ _tag: "Closed", code: event.code, reason: event.reason })
     }
+    // `send` throws only while the socket is still connecting
+    const writeNow = (text: string): boolean => ws.readyState === 1 && (ws.send(text), true)
     const onOpen = () => {
       isOpen = true
       writable.unsafeOpen()
+      options.onOpen?.(writeNow)
       Deferred.unsafeDone(opening, Exit.void)
     }
     ws.addEventListener("close", onClose, { once: true })
@@ -203,8 +218,7 @@ export function open(options: Options): Effect.Effect<WebSocketConnection, Ended
     }
     return {
       write: (text) => writable.whenOpen(Effect.sync(() => ws.send(text))),
-      // `send` throws only while the socket is still connecting
-      writeNow: (text) => ws.readyState === 1 && (ws.send(text), true),
+      writeNow,
       close: (code = 1000, reason) => Effect.sync(() => ws.close(code, reason)),
       ended: Deferred.await(ended),
       canPing: WebSocketTransport.canPing(ws),

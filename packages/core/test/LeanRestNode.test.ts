@@ -8,9 +8,11 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import * as Scope from "effect/Scope"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo, Socket } from "node:net"
 import * as LeanTransport from "../src/internal/leanTransport.js"
@@ -185,6 +187,35 @@ describe("LeanRest over Node's http", () => {
           assert.strictEqual(h.open(), 1)
         }))
       // the server sees the close shortly after the scope ended
+      for (let i = 0; i < 100 && h.open() > 0; i++) yield* Effect.sleep("10 millis")
+      assert.strictEqual(h.open(), 0)
+    }))
+
+  it.scopedLive("services made over one settings share their kept-alive connections; the last to close releases them", () =>
+    Effect.gen(function*() {
+      const h = yield* host((n, _req, res) => json(res, 200, { status: "success", data: { downloadUrl: `https://m/${n}.png` } }))
+      const [first, second] = yield* Effect.gen(function*() {
+        const settings = yield* SogniConfig.SogniConfig
+        const firstScope = yield* Scope.make()
+        const first = yield* LeanRest.make.pipe(Scope.extend(firstScope))
+        const second = yield* LeanRest.make
+        assert.deepStrictEqual(yield* getWith(first, "A"), Either.right({ downloadUrl: "https://m/0.png" }))
+        // the second service's request goes over the connection the first one's left open
+        assert.deepStrictEqual(yield* getWith(second, "B"), Either.right({ downloadUrl: "https://m/1.png" }))
+        assert.strictEqual(h.accepted(), 1)
+        // the first service's end leaves the connection to the second
+        yield* Scope.close(firstScope, Exit.void)
+        assert.deepStrictEqual(yield* getWith(second, "C"), Either.right({ downloadUrl: "https://m/2.png" }))
+        assert.strictEqual(h.accepted(), 1)
+        assert.strictEqual(h.open(), 1)
+        // a service over other settings (a copy with the same values) has connections of its own
+        const other = yield* LeanRest.make.pipe(Effect.provideService(SogniConfig.SogniConfig, { ...settings }))
+        assert.deepStrictEqual(yield* getWith(other, "D"), Either.right({ downloadUrl: "https://m/3.png" }))
+        assert.strictEqual(h.accepted(), 2)
+        return [first, second] as const
+      }).pipe(Effect.provide(layer(h.url)), Effect.scoped)
+      assert.notStrictEqual(first, second)
+      // the last services' scope ended: the server sees every connection closed shortly after
       for (let i = 0; i < 100 && h.open() > 0; i++) yield* Effect.sleep("10 millis")
       assert.strictEqual(h.open(), 0)
     }))

@@ -1,15 +1,18 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
+import * as PlatformHttp from "../src/PlatformHttp.js"
 import { Protocol, SogniAuth, SogniConfig, SogniRest, Wallet } from "../src/index.js"
 
 // ---------------------------------------------------------------------------------------------
@@ -285,6 +288,29 @@ describe("SogniAuth login", () => {
           assert.strictEqual(server.count("/v1/account/login"), 0)
         })
       )
+    }))
+})
+
+describe("SogniAuth followers", () => {
+  it.scopedLive("followState: a follower hears the state at once and each change until its scope closes; the others go on", () =>
+    Effect.gen(function*() {
+      const auth = yield* SogniAuth.make.pipe(
+        Effect.provide(Layer.merge(
+          SogniConfig.layer({ apiKey: Redacted.make("key-1"), restEndpoint: "http://127.0.0.1:9", socketEndpoint: "ws://127.0.0.1:9" }),
+          PlatformHttp.fetchLayer
+        ))
+      )
+      const ended: Array<string> = []
+      const kept: Array<string> = []
+      const inner = yield* Scope.make()
+      yield* auth.followState((state) => ended.push(state._tag)).pipe(Scope.extend(inner))
+      yield* auth.followState((state) => kept.push(state._tag))
+      assert.deepStrictEqual([ended, kept], [["ApiKey"], ["ApiKey"]])
+      yield* Scope.close(inner, Exit.void)
+      yield* auth.invalidate("InvalidCredentials")
+      assert.deepStrictEqual((yield* auth.state)._tag, "Unauthenticated")
+      assert.deepStrictEqual(ended, ["ApiKey"])
+      assert.deepStrictEqual(kept, ["ApiKey", "Unauthenticated"])
     }))
 })
 

@@ -179,6 +179,26 @@ describe("SogniSocket events", () => {
       assert.isFalse(conn.closed)
     }))
 
+  it.scopedLive("a subscription ends with its scope: its queue is shut down and no longer fed; the other subscribers go on", () =>
+    Effect.gen(function*() {
+      const server = yield* makeScriptedServer()
+      const { socket } = yield* openSocket(server.url)
+      const inner = yield* Scope.make()
+      const ended = yield* socket.subscribe(["toastMessage"]).pipe(Scope.extend(inner))
+      const kept = yield* socket.subscribe(["toastMessage"])
+      yield* socket.awaitAuthenticated
+      const conn = server.connections[0]!
+      conn.send("toastMessage", { type: "info", message: "one" })
+      assert.strictEqual((yield* Queue.take(ended)).type, "toastMessage")
+      assert.strictEqual((yield* Queue.take(kept)).type, "toastMessage")
+      yield* Scope.close(inner, Exit.void)
+      assert.isTrue(yield* Queue.isShutdown(ended))
+      conn.send("toastMessage", { type: "info", message: "two" })
+      const next = yield* Queue.take(kept)
+      assert.deepStrictEqual(next.payload, { type: "info", message: "two" })
+      assert.strictEqual(yield* statusTag(socket), "Authenticated")
+    }))
+
   it.scopedLive("routes job events to their route only, upper-casing ids", () =>
     Effect.gen(function*() {
       const server = yield* makeScriptedServer()
@@ -580,5 +600,50 @@ describe("SogniSocket resources", () => {
       const after = yield* Effect.flip(socket.awaitAuthenticated)
       assert.instanceOf(after, SogniError.SogniTransportError)
       assert.strictEqual((after as SogniError.SogniTransportError).reason, "Closed")
+    }))
+
+  it.scopedLive("sends held for the handshake go out on its turn, before the frames that came with it are read (a ping right behind it is answered after)", () =>
+    Effect.gen(function*() {
+      // what the server hears, in order: each client text frame's type, and each pong
+      const heard: Array<string> = []
+      const server = yield* makeScriptedServer((c) => {
+        c.ws.on("pong", () => heard.push("pong"))
+        c.ws.on("message", (data: Buffer) => heard.push(String(JSON.parse(data.toString("utf8")).type)))
+        // the handshake and a ping in one write: the client reads both in one go
+        const tcp = (c.ws as unknown as { readonly _socket: import("node:net").Socket })._socket
+        tcp.cork()
+        c.authenticate()
+        c.ws.ping()
+        process.nextTick(() => tcp.uncork())
+      })
+      const { socket } = yield* openSocket(server.url)
+      // made before any connection: it opens one and waits for the handshake in the outbox
+      const sending = yield* Effect.fork(socket.send({ type: "llmJobCancel", payload: { jobID: "held" } }))
+      yield* Fiber.join(sending)
+      yield* eventually(() => heard.includes("pong"), 5000, "the pong")
+      assert.deepStrictEqual(heard.slice(0, 2), ["llmJobCancel", "pong"])
+      assert.strictEqual(server.connections.length, 1)
+    }))
+
+  it.scopedLive("a send waiting in the outbox after an authenticated socket dropped fails with Closed when the service shuts down", () =>
+    Effect.gen(function*() {
+      const server = yield* makeScriptedServer()
+      const scope = yield* Scope.make()
+      const { socket } = yield* openSocket(server.url, { reconnectBase: "1 hour", sendTimeout: "1 hour" }).pipe(
+        Scope.extend(scope)
+      )
+      yield* socket.awaitAuthenticated
+      // the connection that authenticated is gone and the next one is an hour away: the send waits
+      server.connections[0]!.ws.terminate()
+      yield* awaitStatus(socket, "Reconnecting")
+      const waiting = yield* Effect.fork(socket.send({ type: "llmJobCancel", payload: { jobID: "W" } }))
+      yield* realSleep(20)
+      assert.isTrue(Option.isNone(yield* Fiber.poll(waiting)), "the send waits for the next connection")
+      yield* Scope.close(scope, Exit.void)
+      const failed = yield* Effect.flip(Fiber.join(waiting))
+      assert.instanceOf(failed, SogniError.SogniTransportError)
+      assert.strictEqual((failed as SogniError.SogniTransportError).reason, "Closed")
+      assert.include(failed.message, "shut down")
+      assert.strictEqual(server.connections.length, 1)
     }))
 })

@@ -295,9 +295,17 @@ export const make = Effect.gen(function*() {
       })
     })
 
+  // The catalog and the tiers are read together (two round trips at once, not one after the other: a
+  // cold `describe` is on the way of every first project); the catalog's verdict comes first, so an
+  // unknown model is refused as `unknown-model` whatever the tiers' read did, and a failed catalog read
+  // is the error even when the tiers' read failed too.
   const describeFresh = (modelId: string) =>
     Effect.gen(function*() {
-      const list = yield* catalogFresh
+      const [listRead, tiersRead] = yield* Effect.all([Effect.either(catalogFresh), Effect.either(tiersFresh)], {
+        concurrency: 2
+      })
+      if (Either.isLeft(listRead)) return yield* Effect.fail(listRead.left)
+      const list = listRead.right
       const entry = list.find((m) => m.id === modelId)
       if (entry === undefined) {
         return yield* Effect.fail(
@@ -308,7 +316,8 @@ export const make = Effect.gen(function*() {
           })
         )
       }
-      const tier = (yield* tiersFresh)[entry.tier]
+      if (Either.isLeft(tiersRead)) return yield* Effect.fail(tiersRead.left)
+      const tier = tiersRead.right[entry.tier]
       if (tier === undefined) {
         return yield* Effect.fail(
           new SogniError.SogniInvalidRequest({

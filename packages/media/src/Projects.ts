@@ -257,6 +257,12 @@ export interface ProjectsService {
    * Validates, then starts the project and returns it with its id once its request was handed to the
    * socket (at once when it has inputs to upload: the uploads and the send then happen in the
    * background). A failed upload or send ends the project (`Failed`, code 0) rather than losing it.
+   *
+   * Once the parameters decode, the socket starts connecting (when it is not connected yet) while the
+   * model's description is read, so the first project does not wait for the REST reads and then for the
+   * socket; {@link run} and {@link events} do the same. Parameters that do not decode open nothing; a
+   * refusal found against the model (an unknown model, say) may leave the socket opened, as a later send
+   * would. {@link prepare} alone never connects.
    */
   readonly create: (input: Input) => Effect.Effect<Project, SogniError.SogniError>
   /** Starts an already prepared project and returns it, as {@link create} does. */
@@ -396,6 +402,12 @@ const uploadFormats = { image: "PNG, JPEG or WebP", audio: "MP3, M4A, WAV or FLA
 function detectFormat(bytes: Uint8Array): string | undefined {
   if (bytes.length >= 4 && bytes[0] === 0x66 && bytes[1] === 0x4c && bytes[2] === 0x61 && bytes[3] === 0x43) return "audio/flac"
   return Option.getOrUndefined(Sniff.sniff(bytes))
+}
+
+/** Runs `f` on a later turn of the event loop: `setImmediate` where there is one (Node), else a 0 ms timer. */
+function nextMacrotask(f: () => void): void {
+  if (typeof globalThis.setImmediate === "function") globalThis.setImmediate(f)
+  else globalThis.setTimeout(f, 0)
 }
 
 /**
@@ -597,6 +609,20 @@ export function make(options: ProjectsOptions = {}) {
     }
 
     /**
+     * Asks the socket to connect on the next macrotask (a no-op on a socket already open or opening): by
+     * then the reads this turn started (the model's description) are on the wire, so the socket's first
+     * connection (the `ws` module loaded, the upgrade) runs while they are answered instead of before they
+     * are sent. Woken at once, the loop would load `ws` ahead of them (its import settles before the
+     * fibers that issue the reads run). Not on the Effect `Clock`: there is no delay to wait, only a turn
+     * to let pass, and the send connects anyway if this never runs.
+     */
+    const connectSoon: Effect.Effect<void> = Effect.sync(() => {
+      nextMacrotask(() => {
+        serviceFork(socket.connect)
+      })
+    })
+
+    /**
      * Validates parameters against the model and builds the request (nothing is sent).
      *
      * The `Projects.prepare` span is opened as `useSpan` opens it (only when the tracer records spans:
@@ -608,11 +634,17 @@ export function make(options: ProjectsOptions = {}) {
      * one, in the trace lines `Cause.pretty` prints; the span itself still ends failed.)
      */
     const prepare = (params: unknown): Effect.Effect<Prepared, SogniError.SogniError> =>
-      ProjectSpan.use("Projects.prepare", (span) => prepareIn(params, span))
+      ProjectSpan.use("Projects.prepare", (span) => prepareIn(params, span, false))
+
+    /** As {@link prepare}, for a project about to be sent: the socket connects while the model is described. */
+    const prepareToSend = (params: unknown): Effect.Effect<Prepared, SogniError.SogniError> =>
+      ProjectSpan.use("Projects.prepare", (span) => prepareIn(params, span, true))
 
     /**
      * The validation and the build, in the order they always ran: decode, the model's description, the id,
-     * the video/audio rules when needed, the request, the size preset, the upload formats.
+     * the video/audio rules when needed, the request, the size preset, the upload formats. With `connect`
+     * (the project is to be sent) the socket is asked to connect once the parameters decoded, as the
+     * model's description is read: its upgrade and the REST reads then overlap (see `connectSoon`).
      *
      * Written with `flatMap` rather than `Effect.gen`: a generator function made per call gets a prototype
      * object of its own, and hidden classes for it and its generator, on its first run. V8 allocates
@@ -620,9 +652,13 @@ export function make(options: ProjectsOptions = {}) {
      * prototypes and maps there until the next mark-compact (`--log-maps` on the paced fan-out: one
      * initial map and one prototype normalization per prepare).
      */
-    const prepareIn = (params: unknown, span: Tracer.Span | undefined): Effect.Effect<Prepared, SogniError.SogniError> =>
+    const prepareIn = (
+      params: unknown,
+      span: Tracer.Span | undefined,
+      connect: boolean
+    ): Effect.Effect<Prepared, SogniError.SogniError> =>
       Effect.flatMap(decodeParams(params), (decoded) =>
-        Effect.flatMap(models.describe(decoded.modelId), (model) => {
+        Effect.flatMap(connect ? Effect.zipRight(connectSoon, models.describe(decoded.modelId)) : models.describe(decoded.modelId), (model) => {
           const projectId = Protocol.makeId()
           const appSource = Option.getOrUndefined(settings.appSource)
           const build = (kinds: JobRequestBuilder.KindChecks | undefined) =>
@@ -666,7 +702,7 @@ export function make(options: ProjectsOptions = {}) {
         }))
 
     const prepared = (input: Input): Effect.Effect<Prepared, SogniError.SogniError> =>
-      isPrepared(input) ? Effect.succeed(input) : prepare(input)
+      isPrepared(input) ? Effect.succeed(input) : prepareToSend(input)
 
     const actorDeps: ProjectActor.ActorDeps = {
       route: socket.claimRoute,
@@ -784,6 +820,9 @@ export function make(options: ProjectsOptions = {}) {
         const finished = new Map(snapshot.unclaimedCompletedProjects.map((p) => [p.id.toUpperCase(), p]))
         for (const [id, t] of tracked) {
           if (ProjectState.isTerminal(t.current().status)) continue
+          // the service's first handshake, and this project not written yet: it goes out on this connection,
+          // the first, so none of its frames can have died with an earlier one (nothing to look up later)
+          if (generation === 1 && t.sentOn === undefined) continue
           // whatever the handshake says, frames may have died around it: look once more a little later (one
           // check per project, pushed back by each later handshake: a server repeating its handshake must not
           // start a lookup per frame)
