@@ -614,13 +614,17 @@ export function make(options: ProjectsOptions = {}) {
      * connection (the `ws` module loaded, the upgrade) runs while they are answered instead of before they
      * are sent. Woken at once, the loop would load `ws` ahead of them (its import settles before the
      * fibers that issue the reads run). Not on the Effect `Clock`: there is no delay to wait, only a turn
-     * to let pass, and the send connects anyway if this never runs.
+     * to let pass, and the send connects anyway if this never runs. Only while the socket is idle or
+     * closed: a project sent over a connection already there or on its way schedules nothing.
      */
-    const connectSoon: Effect.Effect<void> = Effect.sync(() => {
-      nextMacrotask(() => {
-        serviceFork(socket.connect)
-      })
-    })
+    const connectSoon: Effect.Effect<void> = Effect.flatMap(socket.status.get, (status) =>
+      status._tag === "Idle" || status._tag === "Closed"
+        ? Effect.sync(() => {
+          nextMacrotask(() => {
+            serviceFork(socket.connect)
+          })
+        })
+        : Effect.void)
 
     /**
      * Validates parameters against the model and builds the request (nothing is sent).
