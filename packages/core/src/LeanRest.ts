@@ -181,8 +181,7 @@ export const make: Effect.Effect<
   let closed = false
   const running = new Set<() => void>()
   const fibers = new Set<Fiber.RuntimeFiber<unknown, unknown>>()
-  // a plain scope finalizer, not `Effect.addFinalizer`, whose run diffs the fiber's refs (the whole
-  // context of the layer that made the service) against the closing fiber's
+  // a plain scope finalizer, not `Effect.addFinalizer` (see internal/plainRelease.ts)
   yield* Scope.addFinalizer(
     yield* Effect.scope,
     Effect.suspend(() => {

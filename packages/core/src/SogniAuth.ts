@@ -44,8 +44,9 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import * as Scope from "effect/Scope"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import * as PlainRelease from "./internal/plainRelease.js"
 import type * as TokenSession from "./internal/tokenSession.js"
 import type { Credential, Session } from "./internal/tokenSession.js"
 import * as PlatformHttp from "./PlatformHttp.js"
@@ -249,19 +250,18 @@ export const make: Effect.Effect<SogniAuthLive, never, HttpClient.HttpClient | S
             for (const f of stateFollowers) f(session.state)
           })
       ))
-    // a plain scope finalizer, not `acquireRelease` (whose release diffs the follower's refs, the whole
-    // context of a layer, against the closing fiber's)
+    // released by a plain scope finalizer (internal/plainRelease.ts)
     const followState: SogniAuthLive["followState"] = (f) =>
-      Effect.uninterruptible(Effect.flatMap(Effect.scope, (scope) => {
-        stateFollowers.add(f)
-        f(followedState)
-        return Scope.addFinalizer(
-          scope,
+      PlainRelease.acquireRelease(
+        Effect.sync(() => {
+          stateFollowers.add(f)
+          f(followedState)
+        }),
+        () =>
           Effect.sync(() => {
             stateFollowers.delete(f)
           })
-        )
-      }))
+      )
 
     // the exchange over the HttpClient loads with the first request (internal/restExchange.ts)
     const exchanges = Effect.promise(() => import("./internal/restExchange.js"))

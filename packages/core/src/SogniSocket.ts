@@ -63,6 +63,7 @@ import * as ScheduleIntervals from "effect/ScheduleIntervals"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type * as SubscriptionRef from "effect/SubscriptionRef"
+import * as PlainRelease from "./internal/plainRelease.js"
 import * as LeanStream from "./LeanStream.js"
 import * as Lazy from "./Lazy.js"
 import * as ParseIssues from "./ParseIssues.js"
@@ -659,22 +660,18 @@ export function make(options?: {
       return warn
     }
 
-    // with a plain scope finalizer, not `acquireRelease`, whose release diffs the acquiring fiber's refs
-    // against the closing one's (the whole context: a service's subscriptions live in its layer's scope,
-    // and each paid for a diff and two patches of every service when the program ended)
+    // released by a plain scope finalizer (internal/plainRelease.ts): a service's subscriptions live in
+    // its layer's scope, and each `acquireRelease` release re-applied the whole context at the program's end
     const subscribe = (types?: ReadonlyArray<Protocol.ServerEventType>) =>
-      Effect.uninterruptible(Effect.flatMap(Effect.scope, (scope) =>
-        Effect.flatMap(Queue.bounded<Protocol.ServerEvent>(settings.eventBufferCapacity), (queue) => {
+      PlainRelease.acquireRelease(
+        Effect.map(Queue.bounded<Protocol.ServerEvent>(settings.eventBufferCapacity), (queue) => {
           const sub: Subscriber = { queue, types: types && types.length > 0 ? new Set(types) : undefined, dropped: 0 }
           subscribers.add(sub)
-          return Effect.as(
-            Scope.addFinalizer(scope, Effect.zipRight(Effect.sync(() => subscribers.delete(sub)), Queue.shutdown(queue))),
-            queue as Queue.Dequeue<Protocol.ServerEvent>
-          )
-        })))
+          return sub
+        }),
+        (sub) => Effect.zipRight(Effect.sync(() => subscribers.delete(sub)), Queue.shutdown(sub.queue))
+      ).pipe(Effect.map((sub): Queue.Dequeue<Protocol.ServerEvent> => sub.queue))
 
-    // a plain scope finalizer, not `acquireRelease`: its release diffs the fiber's refs (the whole
-    // context), which every project route would pay at its end
     // claims the route of `jobID` for `handler` now; the remover releases it unless a later claim of the
     // same id took it over
     const claim = (jobID: string, handler: RouteHandler): () => void => {
@@ -689,11 +686,9 @@ export function make(options?: {
       }
     }
 
+    // released by a plain scope finalizer (internal/plainRelease.ts), which every project route pays at its end
     const addRoute = (jobID: string, handler: RouteHandler) =>
-      Effect.flatMap(Effect.scope, (scope) => {
-        const remove = claim(jobID, handler)
-        return Scope.addFinalizer(scope, Effect.sync(remove))
-      })
+      Effect.asVoid(PlainRelease.acquireRelease(Effect.sync(() => claim(jobID, handler)), (remove) => Effect.sync(remove)))
 
     const eventsTo = (onEvent: (event: Protocol.ServerEvent) => void): RouteHandler => (event) => {
       onEvent(event)
@@ -852,7 +847,7 @@ export function make(options?: {
           currentClose = Effect.ignore(
             Effect.flatMap(Deferred.await(openConnection), (c) => c.close(1000, "Client disconnected"))
           )
-          // (plain scope finalizers in this module: see `subscribe`)
+          // (a plain scope finalizer: see internal/plainRelease.ts)
           yield* Scope.addFinalizer(
             yield* Effect.scope,
             Effect.sync(() => {

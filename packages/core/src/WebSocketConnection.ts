@@ -40,7 +40,8 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Redacted from "effect/Redacted"
-import * as Scope from "effect/Scope"
+import type * as Scope from "effect/Scope"
+import * as PlainRelease from "./internal/plainRelease.js"
 import * as WebSocketTransport from "./internal/webSocketTransport.js"
 
 /**
@@ -158,30 +159,25 @@ export function open(options: Options): Effect.Effect<WebSocketConnection, Ended
       const data = event.data
       onFrame(typeof data === "string" ? data : new Uint8Array(data as ArrayBuffer))
     }
-    // made and its close registered in one step, with a plain scope finalizer (not `acquireRelease`,
-    // whose release diffs the fiber's refs against the closing fiber's)
-    const scope = yield* Effect.scope
-    const ws = yield* Effect.uninterruptible(Effect.suspend(() => {
-      const headers: Record<string, string> = {}
-      for (const [k, v] of Object.entries(options.headers ?? {})) headers[k] = Redacted.value(v)
-      const ws = WebSocketTransport.open(options.url, headers, {
-        maxPayload: options.maxFrameBytes,
-        onHeard: options.onHeard,
-        onFrame,
-        readCoalesceMillis: coalesceMillis(options.readCoalesce)
-      })
-      return Effect.as(
-        Scope.addFinalizer(
-          scope,
-          Effect.sync(() => {
-            writable.unsafeClose()
-            ws.removeEventListener("message", onMessage)
-            ws.close(1000)
-          })
-        ),
-        ws
-      )
-    }))
+    // closed by a plain scope finalizer (internal/plainRelease.ts)
+    const ws = yield* PlainRelease.acquireRelease(
+      Effect.sync(() => {
+        const headers: Record<string, string> = {}
+        for (const [k, v] of Object.entries(options.headers ?? {})) headers[k] = Redacted.value(v)
+        return WebSocketTransport.open(options.url, headers, {
+          maxPayload: options.maxFrameBytes,
+          onHeard: options.onHeard,
+          onFrame,
+          readCoalesceMillis: coalesceMillis(options.readCoalesce)
+        })
+      }),
+      (ws) =>
+        Effect.sync(() => {
+          writable.unsafeClose()
+          ws.removeEventListener("message", onMessage)
+          ws.close(1000)
+        })
+    )
     const end = (why: Ended) => {
       writable.unsafeClose()
       Deferred.unsafeDone(opening, Exit.fail(why))
