@@ -12,7 +12,9 @@
  *   15 s, ±20 % jitter; the attempt counter resets whenever a socket opens). Close 1000 stops until the
  *   next send; 4015 (this `appId` connected elsewhere) and every other 4xxx are terminal typed errors, and
  *   only a refusal of the credential itself (4021, an upgrade answered 401/403) clears it
- *   ({@link closeRefusesCredential}).
+ *   ({@link closeRefusesCredential}). A terminal end stays until its owner calls
+ *   {@link SogniSocketService.reopen} (never by itself); {@link SogniSocketService.lastClose} keeps the
+ *   last close's code and reason text.
  * - Server events are decoded once and routed once: events carrying a `jobID` that someone
  *   {@link SogniSocketService.route}s go only to that route, everything else to the
  *   {@link SogniSocketService.events} subscribers. Both outlive reconnects.
@@ -94,7 +96,8 @@ import * as SubscriptionRefs from "./SubscriptionRefs.js"
  * - `Open`: the WebSocket is open, `authenticated` has not arrived yet.
  * - `Authenticated`: ready for work.
  * - `Reconnecting`: closed with a recoverable code; the next attempt starts after `delay`.
- * - `Closed`: terminal; `error` says why (none when the service was shut down).
+ * - `Closed`: terminal; `error` says why (none when the service was shut down). Only an explicit
+ *   {@link SogniSocketService.reopen} turns an end with an error back into `Idle`.
  *
  * @since 0.1.0
  */
@@ -324,6 +327,40 @@ export interface SogniSocketService {
    * it opens; if its opening fails there is nothing to close and this returns.
    */
   readonly disconnect: Effect.Effect<void>
+  /**
+   * How the last connection (or connection attempt) ended, as the WebSocket reported it: the close
+   * frame's code and reason text as they came (a close of this side's own: as the server echoed it); a
+   * connection that ended without a close frame (a network drop, a refused upgrade) reads 1006 and `""`.
+   * `None` before the first end, and after an attempt that opened no socket (no credential to open one
+   * with). Set before the status that follows the close is written, so a watcher of {@link status} reads
+   * the close that status stands for.
+   *
+   * @since 0.2.0
+   */
+  readonly lastClose: Effect.Effect<Option.Option<CloseFrame>>
+  /**
+   * After the connection ended for good (a `Closed` status with its error: 4015, 4010, 4021, another
+   * 4xxx, reconnects given up), forgets that end: the status returns to `Idle` and the next send (or
+   * {@link connect}) opens a fresh connection with the credential in use then, as after a normal close.
+   * Succeeds with whether there was such an end to forget: `false` while a connection may still come, and
+   * once the service is shutting down. It opens nothing itself and the service never calls it: the
+   * connection stays ended until its owner decides otherwise (a new sign-in after 4010/4021, say, or a
+   * program that wants this `appId` back after 4015, which takes it from the connection that claimed it;
+   * calling it after every 4015 while another program does the same makes the two evict each other).
+   *
+   * @since 0.2.0
+   */
+  readonly reopen: Effect.Effect<boolean>
+}
+
+/**
+ * A close as the WebSocket reported it: its code and the reason text the close frame carried.
+ *
+ * @since 0.2.0
+ */
+export interface CloseFrame {
+  readonly code: number
+  readonly reason: string
 }
 
 /**
@@ -464,6 +501,8 @@ interface Outgoing {
 
 class CloseOutcome extends Data.TaggedClass("CloseOutcome")<{
   readonly code: number | undefined
+  /** the close frame's reason text ("" without a close frame) */
+  readonly reason: string
   readonly opened: boolean
   readonly cause: unknown
 }> {}
@@ -595,6 +634,8 @@ export function make(options?: {
     // completed for each connection once `authenticated` arrived (or the fallback elapsed)
     let ready = yield* Deferred.make<void, SogniError>()
     let terminal: Option.Option<SogniError> = Option.none()
+    // how the last connection (or attempt) ended, as the WebSocket reported it (`lastClose`)
+    let lastClose: Option.Option<CloseFrame> = Option.none()
 
     // --- event fan-out -------------------------------------------------------------------------
     interface Subscriber {
@@ -817,7 +858,7 @@ export function make(options?: {
           const headers = yield* credentials.headers.pipe(
             Effect.catchIf(
               (e): e is Exclude<SogniError, SogniAuthenticationError> => e._tag !== "SogniAuthenticationError",
-              (cause) => Effect.fail(new CloseOutcome({ code: 1006, opened: false, cause }))
+              (cause) => Effect.fail(new CloseOutcome({ code: 1006, reason: "", opened: false, cause }))
             )
           )
           const url = connectionUrl({ ...settings, network: yield* SubscriptionRefs.get(network) }, yield* Ref.get(flags))
@@ -959,21 +1000,21 @@ export function make(options?: {
             })
             Deferred.unsafeDone(openConnection, Exit.succeed(socket))
             yield* onOpen(socket)
-            // a normal close (1000) ends the connection without an error
+            // a normal close (1000) ends the connection without an error (with its reason text)
             const why = yield* socket.ended
-            if (why._tag === "Closed" && why.code === 1000) return
+            if (why._tag === "Closed" && why.code === 1000) return why.reason
             return yield* Effect.fail(why)
           }))
 
           const exit = yield* Effect.exit(connection)
           return Exit.match(exit, {
-            onSuccess: () => new CloseOutcome({ code: 1000, opened, cause: undefined }),
+            onSuccess: (reason) => new CloseOutcome({ code: 1000, reason, opened, cause: undefined }),
             onFailure: (cause) => {
-              if (livenessFailure !== undefined) return new CloseOutcome({ code: 1006, opened, cause: livenessFailure })
+              if (livenessFailure !== undefined) return new CloseOutcome({ code: 1006, reason: "", opened, cause: livenessFailure })
               const error = cause._tag === "Fail" ? cause.error : undefined
-              if (error?._tag === "Closed") return new CloseOutcome({ code: error.code, opened, cause: error })
+              if (error?._tag === "Closed") return new CloseOutcome({ code: error.code, reason: error.reason, opened, cause: error })
               // transport failures without a close frame (refused, reset, open timeout) count as 1006
-              return new CloseOutcome({ code: 1006, opened, cause: error ?? cause })
+              return new CloseOutcome({ code: 1006, reason: "", opened, cause: error ?? cause })
             }
           })
         })
@@ -997,11 +1038,13 @@ export function make(options?: {
         }
       })
 
+    // The status last: what waited has failed with the error before a watcher of the status hears of the
+    // end (and may `reopen`, after which new sends must not be failed with it).
     const endTerminally = (error: SogniError) =>
       Effect.gen(function*() {
         terminal = Option.some(error)
-        yield* setStatus(ConnectionStatus.Closed({ error: Option.some(error) }))
         yield* failPending(error)
+        yield* setStatus(ConnectionStatus.Closed({ error: Option.some(error) }))
       })
 
     // --- the loop ------------------------------------------------------------------------------
@@ -1015,7 +1058,8 @@ export function make(options?: {
         ...(code !== undefined ? { closeCode: code } : {})
       })
 
-    const connectionLoop = Effect.gen(function*() {
+    // Connections, one after another, until one ends for good (returns after `endTerminally`).
+    const untilTerminal = Effect.gen(function*() {
       let attempt = 0
       let nextDelay = reconnectDelays()
       // connect on demand: the first send (or `connect`) opens the socket
@@ -1025,6 +1069,8 @@ export function make(options?: {
         let closed: CloseOutcome
         if (Either.isLeft(outcome)) {
           const failure = outcome.left
+          // no socket was opened: no close frame to tell of
+          lastClose = Option.none()
           if (failure._tag === "SogniAuthenticationError" && failure.reason === "NotAuthenticated") {
             // nothing to connect with yet (logged out, say): fail what waits, connect again on demand
             yield* failPending(failure)
@@ -1041,6 +1087,8 @@ export function make(options?: {
           closed = outcome.right
         }
         const { cause, code, opened } = closed
+        // before the status that follows the close, so that its watchers read this close
+        lastClose = Option.some({ code: code ?? 1005, reason: closed.reason })
         lastFailure = Option.some(
           new SogniTransportError({
             reason: opened ? "Closed" : "Connect",
@@ -1105,11 +1153,21 @@ export function make(options?: {
       }
     })
 
+    // after an end for good, a connection comes again only once `reopen` asks for it (at once when it
+    // already has: a watcher of the status may call it before the loop gets here)
+    let reopenAsked = yield* Deferred.make<void>()
+    const connectionLoop = Effect.forever(Effect.zipRight(
+      untilTerminal,
+      Effect.suspend(() => Option.isSome(terminal) ? Deferred.await(reopenAsked) : Effect.void)
+    ))
     const loopFiber = yield* Effect.forkScoped(connectionLoop)
+    // set when the service's scope starts closing: nothing reopens after that
+    let shuttingDown = false
 
     yield* Scope.addFinalizer(
       serviceScope,
       Effect.gen(function*() {
+        shuttingDown = true
         yield* Fiber.interrupt(loopFiber)
         if (Option.isNone(terminal)) {
           yield* setStatus(ConnectionStatus.Closed({ error: Option.none() }))
@@ -1126,6 +1184,27 @@ export function make(options?: {
     )
 
     const ensureWanted = Effect.suspend(() => Deferred.succeed(wantedNow, undefined))
+
+    // Forgets an end for good: the status returns to `Idle` and the loop waits for the next send (or
+    // `connect`). Everything is swapped on one turn, so a send made right after it goes to the new wait.
+    const reopen: Effect.Effect<boolean> = Effect.flatMap(
+      Effect.zip(Deferred.make<void>(), Deferred.make<void>()),
+      ([wanted, nextReopen]) =>
+        Effect.suspend(() => {
+          if (shuttingDown || Option.isNone(terminal)) return Effect.succeed(false)
+          terminal = Option.none()
+          wantedNow = wanted
+          return Effect.zipRight(
+            setStatus(ConnectionStatus.Idle()),
+            Effect.sync(() => {
+              const asked = reopenAsked
+              reopenAsked = nextReopen
+              Deferred.unsafeDone(asked, Exit.void)
+              return true
+            })
+          )
+        })
+    )
 
     // --- send deadlines ------------------------------------------------------------------------
     // One fiber sleeps until the oldest waiting send falls due and fails every send past its deadline
@@ -1353,7 +1432,9 @@ export function make(options?: {
       switchNetwork,
       setEventSubscriptions,
       connect: Effect.asVoid(ensureWanted),
-      disconnect: Effect.suspend(() => currentClose)
+      disconnect: Effect.suspend(() => currentClose),
+      lastClose: Effect.sync(() => lastClose),
+      reopen
     } satisfies SogniSocketService
   })
 }

@@ -1,4 +1,5 @@
 import { assert, describe, expect, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -15,7 +16,7 @@ import * as SubscriptionRef from "effect/SubscriptionRef"
 import * as Supervisor from "effect/Supervisor"
 import * as TestClock from "effect/TestClock"
 import * as net from "node:net"
-import { SogniConfig, SogniError, SogniSocket } from "../src/index.js"
+import { SogniConfig, SogniError, SogniSocket, SubscriptionRefs } from "../src/index.js"
 import type { SogniSettingsInput } from "../src/SogniConfig.js"
 import { eventually, makeScriptedServer, realSleep, type ScriptedServer } from "./util/ScriptedServer.js"
 
@@ -645,5 +646,89 @@ describe("SogniSocket resources", () => {
       assert.strictEqual((failed as SogniError.SogniTransportError).reason, "Closed")
       assert.include(failed.message, "shut down")
       assert.strictEqual(server.connections.length, 1)
+    }))
+})
+
+describe("SogniSocket after an end for good", () => {
+  for (const code of [4015, 4010, 4021]) {
+    it.scopedLive(`after close ${code}, reopen returns the status to Idle; nothing opens until the next send, which opens a fresh connection`, () =>
+      Effect.gen(function*() {
+        // the first connection is closed with the code; later ones are authenticated and kept
+        const server = yield* makeScriptedServer((c) => {
+          if (server.connections.length === 1) setTimeout(() => c.ws.close(code, "policy"), 20)
+          else c.authenticate()
+        })
+        const { socket } = yield* openSocket(server.url)
+        yield* socket.connect
+        yield* awaitStatus(socket, "Closed")
+        assert.deepStrictEqual(yield* socket.lastClose, Option.some({ code, reason: "policy" }))
+        assert.isTrue(yield* socket.reopen)
+        assert.strictEqual(yield* statusTag(socket), "Idle")
+        // a second call finds no end to forget
+        assert.isFalse(yield* socket.reopen)
+        yield* realSleep(100)
+        assert.strictEqual(server.connections.length, 1, "reopen opens nothing by itself")
+        yield* socket.send({ type: "changeNetwork", payload: "relaxed" })
+        yield* eventually(() => server.connections[1]?.received.length === 1, 5000, "the frame on a fresh connection")
+        assert.strictEqual(yield* statusTag(socket), "Authenticated")
+        assert.isFalse(yield* socket.reopen, "a live connection is no end to forget")
+      }))
+  }
+
+  it.scopedLive("a reopen made by a watcher of the status as soon as it reads Closed: the send pending at the close fails with it, the next one goes out on a fresh connection", () =>
+    Effect.gen(function*() {
+      const server = yield* makeScriptedServer((c) => {
+        if (server.connections.length === 1) setTimeout(() => c.ws.close(4015, "another"), 20)
+        else c.authenticate()
+      })
+      const { socket } = yield* openSocket(server.url)
+      const reopened: Array<boolean> = []
+      yield* Effect.forkScoped(SubscriptionRefs.forEachChange(socket.status, (s) =>
+        s._tag === "Closed" ? Effect.map(socket.reopen, (r) => void reopened.push(r)) : Effect.void))
+      const pending = yield* Effect.fork(socket.send({ type: "changeNetwork", payload: "fast" }))
+      const exit = yield* Fiber.await(pending)
+      assert.isTrue(Exit.isFailure(exit) && Cause.failureOption(exit.cause).pipe(Option.exists((e) => e._tag === "SogniConnectionReplacedError")))
+      yield* eventually(() => reopened.length === 1, 5000, "the watcher's reopen")
+      assert.deepStrictEqual(reopened, [true])
+      yield* socket.send({ type: "changeNetwork", payload: "relaxed" })
+      yield* eventually(() => server.connections[1]?.received.length === 1, 5000, "the frame on a fresh connection")
+    }))
+
+  it.scopedLive("reopen before a connection ever ended, and once the service shut down, returns false", () =>
+    Effect.gen(function*() {
+      const server = yield* makeScriptedServer((c) => setTimeout(() => c.ws.close(4015, "another"), 20))
+      const scope = yield* Scope.make()
+      const { socket } = yield* openSocket(server.url).pipe(Scope.extend(scope))
+      assert.isFalse(yield* socket.reopen)
+      yield* socket.connect
+      yield* awaitStatus(socket, "Closed")
+      yield* Scope.close(scope, Exit.void)
+      assert.isFalse(yield* socket.reopen)
+      const status = yield* SubscriptionRef.get(socket.status)
+      assert(status._tag === "Closed" && Option.isSome(status.error), "still ended")
+    }))
+
+  it.scopedLive("lastClose: the close frame's code and reason as they came; 1006 and no text after a drop without one; the client's own close as echoed", () =>
+    Effect.gen(function*() {
+      // 1: closed by the server with 1000 and a reason; 2: dropped without a close frame; 3: kept
+      const server = yield* makeScriptedServer((c) => {
+        c.authenticate()
+        const n = server.connections.length
+        if (n === 1) setTimeout(() => c.ws.close(1000, "maintenance"), 20)
+        if (n === 2) setTimeout(() => c.ws.terminate(), 20)
+      })
+      const { socket } = yield* openSocket(server.url, { reconnectBase: Duration.millis(10), reconnectJitter: 0 })
+      assert.isTrue(Option.isNone(yield* socket.lastClose))
+      yield* socket.connect
+      yield* eventually(() => server.connections[0]?.closed === true, 5000, "the server's close")
+      yield* awaitStatus(socket, "Idle")
+      assert.deepStrictEqual(yield* socket.lastClose, Option.some({ code: 1000, reason: "maintenance" }))
+      yield* socket.connect
+      yield* eventually(() => server.connections.length === 3, 5000, "the reconnection after the drop")
+      yield* awaitStatus(socket, "Authenticated")
+      assert.deepStrictEqual(yield* socket.lastClose, Option.some({ code: 1006, reason: "" }))
+      yield* socket.disconnect
+      yield* awaitStatus(socket, "Idle")
+      assert.deepStrictEqual(yield* socket.lastClose, Option.some({ code: 1000, reason: "Client disconnected" }))
     }))
 })
