@@ -190,6 +190,16 @@ export class ApiClient extends Emitter<ClientEvents> {
   }
 }
 
+/**
+ * The socket after a sign-in: an end for good forgotten (a close 4010, 4021, another 4xxx or 4015 before
+ * it; `SogniSocket.reopen`), then connected, as the official client connects on a new credential.
+ */
+function connectAfterSignIn(): Effect.Effect<void, never, SogniSocket.SogniSocket> {
+  return Effect.flatMap(SogniSocket.SogniSocket, function(socket) {
+    return Effect.zipRight(socket.reopen, socket.connect)
+  })
+}
+
 /** The calls of `internal/clientCalls.ts` and what `createInstance` refuses or warns about, loaded on first use. */
 let clientCalls: Promise<typeof import("./internal/clientCalls.js")> | undefined
 function loadCalls(): Promise<typeof import("./internal/clientCalls.js")> {
@@ -239,8 +249,10 @@ export class SogniClient extends Emitter<ClientEvents> {
     this.lazy = new LazyRuntimes(runner)
     // rewards, announcements, leaderboards, LoRAs and wallet checks: loaded on the first such call
     const extras = this.lazy.group(() => import("./internal/extrasGroup.js"))
+    // a sign-in opens the socket at once, as the official client's (its auth manager's `updated`), also
+    // after the server ended the session: the socket's end is forgotten first (`reopen`)
     this.account = new AccountApi(runner, extras, () => {
-      if (!socketDisabled) void runner.run(Effect.flatMap(SogniSocket.SogniSocket, (s) => s.connect)).catch(() => undefined)
+      if (!socketDisabled) void runner.run(connectAfterSignIn()).catch(() => undefined)
     })
     this.projects = new ProjectsApi(runner, extras, socketDisabled)
     // facades with the classes' public members (their private ones belong to the loaded classes)
@@ -346,11 +358,12 @@ export class SogniClient extends Emitter<ClientEvents> {
         // Effect's stream executor at import)
         yield* SubscriptionRefs.forEachChange(socket.status, (status) =>
             Effect.flatMap(
-              Effect.zip(socket.network.get, socket.authenticated.get),
-              ([network, authenticated]) =>
-                Effect.sync(() => {
+              Effect.all([socket.network.get, socket.authenticated.get, socket.lastClose]),
+              ([network, authenticated, lastClose]) =>
+                Effect.flatMap(Effect.sync((): boolean => {
                   const target = c()
-                  if (target === undefined) return
+                  if (target === undefined) return false
+                  let replaced = false
                   switch (status._tag) {
                     case "Connecting":
                       if (reopen) break
@@ -416,7 +429,10 @@ export class SogniClient extends Emitter<ClientEvents> {
                       connected = false
                       if (live) {
                         live = false
-                        reopen = status._tag === "Idle"
+                        // after 4015 too the next send opens a new connection (below), as in the
+                        // official client, which announces it by `connected` alone
+                        replaced = error?._tag === "SogniConnectionReplacedError"
+                        reopen = status._tag === "Idle" || replaced
                         target.projects._disconnected()
                         // the server's close code, as the official client reports it (4015: this appId
                         // connected elsewhere; 4021, 4010, …: refused); 1000 for a close of our own
@@ -427,14 +443,21 @@ export class SogniClient extends Emitter<ClientEvents> {
                           : error._tag === "SogniAuthenticationError"
                           ? error.closeCode ?? 1000
                           : 1000
-                        target._connection("disconnected", { code, reason: error?.message ?? "closed" })
+                        // the close frame's reason text as it came (the official client passes its close
+                        // event's); none without a close frame
+                        target._connection("disconnected", { code, reason: Option.match(lastClose, { onNone: () => "", onSome: (close) => close.reason }) })
                       }
                       break
                     }
                     default:
                       break
                   }
-                })
+                  return replaced
+                }), (replaced) =>
+                  // 4015 (another connection claimed this appId) is terminal in core; the official client
+                  // opens a new connection with its next send (taking the appId back), so the socket is
+                  // reopened: `Idle`, opened by the next send only, never by itself
+                  replaced ? socket.reopen : Effect.void)
             )
         ).pipe(Effect.forkScoped)
         // the pushes the client reads from the socket itself, in order, through one subscription and one

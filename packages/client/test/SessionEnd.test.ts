@@ -8,7 +8,12 @@
  *   call fails. The adapter's account reads the same, and its later calls are refused with the close's
  *   `AuthenticationError`.
  * - 4015 (another connection took the `appId`) and 1000 keep the credential: `disconnected`, the account
- *   disconnected with no network, still signed in; REST calls still work.
+ *   disconnected with no network, still signed in; REST calls still work; the next project opens a new
+ *   connection (announced by `connected` alone; after 4015 it takes the `appId` back).
+ * - A new sign-in (`account.login`, `setTokens`) after 4010, 4021 or another 4xxx opens the socket at once
+ *   (`connecting`, `connected`) and projects render again.
+ * - `disconnected` carries the close frame's reason text as it came (empty when it had none; the client's
+ *   own close, "Client disconnected", after a REST 401); a network drop emits none.
  * - A close frame without a status code (seen as 1005) is a drop both clients recover from.
  * - Work accepted before a 4010 is not lost here: a finished project whose result URL failed to mint is
  *   minted after the close (core kept the credential), where the official client, left without one, is
@@ -19,6 +24,7 @@ import * as Effect from "effect/Effect"
 import { isAuthenticationError, type Job, SogniClient } from "../src/index.js"
 import { endpoints, type RunningEmulator, startEmulator } from "./emulator.js"
 import { bothClients, settle, until } from "./parity.js"
+import { SogniClient as OfficialClient } from "@sogni-ai/sogni-client"
 
 let emulator: RunningEmulator
 beforeAll(async () => {
@@ -32,7 +38,7 @@ afterAll(async () => {
 interface AnyClient {
   readonly apiClient: {
     readonly isAuthenticated: boolean
-    on(event: string, f: (data: { code: number }) => void): unknown
+    on(event: string, f: (data: { code: number; reason: string }) => void): unknown
   }
   readonly account: {
     readonly currentAccount: {
@@ -149,7 +155,7 @@ describe("a close that ends the session", () => {
 
 describe("a close that keeps the session", () => {
   for (const code of [4015, 1000]) {
-    it(`${code}: disconnected, the account disconnected with no network and still signed in, as the official client`, async () => {
+    it(`${code}: disconnected, the account disconnected with no network and still signed in, and the next project reopens the socket, as the official client`, async () => {
       const seen: Record<string, Seen> = {}
       const balances: Record<string, unknown> = {}
       const reopened: Record<string, ReadonlyArray<string>> = {}
@@ -159,9 +165,9 @@ describe("a close that keeps the session", () => {
         try {
           seen[label] = await closeAndWatch(sogni, appId, code)
           balances[label] = await sogni.account.refreshBalance()
-          if (code === 1000) {
-            // the next project reopens the socket (announced by `connected` alone); the new connection
-            // pushes the models again
+          {
+            // the next project reopens the socket (announced by `connected` alone; after 4015 it takes the
+            // appId back from the connection that claimed it); the new connection pushes the models again
             const events: Array<string> = []
             for (const e of ["connecting", "connected", "disconnected"]) sogni.apiClient.on(e, () => events.push(e))
             const project = await sogni.projects.create(image)
@@ -184,10 +190,8 @@ describe("a close that keeps the session", () => {
         assert.match(String(seen[label]!.account["walletAddress"]), /^0x[0-9a-fA-F]{40}$/)
         assert.isDefined((balances[label] as { spark?: unknown }).spark, `${label}: refreshBalance`)
       }
-      if (code === 1000) {
-        assert.deepStrictEqual(reopened["official"], ["connected"])
-        assert.deepStrictEqual(reopened["adapter"], reopened["official"])
-      }
+      assert.deepStrictEqual(reopened["official"], ["connected"])
+      assert.deepStrictEqual(reopened["adapter"], reopened["official"])
       // the same account on both sides (the balances move with the projects other tests run)
       const { balance: _a, ...official } = seen["official"]!.account
       const { balance: _b, ...adapter } = seen["adapter"]!.account
@@ -213,6 +217,163 @@ describe("a close that keeps the session", () => {
       }
     }
     assert.deepStrictEqual(seen["official"], ["connecting", "connected"])
+    assert.deepStrictEqual(seen["adapter"], seen["official"])
+  })
+})
+
+describe("signing in again after the session ended", () => {
+  const cases = [[4010, "login"], [4021, "login"], [4003, "setTokens"]] as const
+  for (const [code, how] of cases) {
+    it(`${code}, then ${how}: the socket reopens at once and the next project renders, as the official client`, async () => {
+      const { username, password } = emulator.service.accounts[0]!
+      // the tokens a login hands out (the official client's login returns them)
+      const tokens = async () => {
+        const official = await OfficialClient.createInstance({
+          appId: `session-tokens-${code}-${Math.random()}`,
+          logLevel: "silent",
+          network: "fast",
+          disableSocket: true,
+          restEndpoint: emulator.url,
+          socketEndpoint: emulator.wsUrl
+        } as never)
+        try {
+          const login = await official.account.login(username, password)
+          return { token: login.token, refreshToken: login.refreshToken }
+        } finally {
+          official.dispose()
+        }
+      }
+      const signIn = async (sogni: AnyClient) => {
+        const s = sogni as unknown as {
+          account: { login(u: string, p: string): Promise<unknown> }
+          setTokens(t: { token: string; refreshToken: string }): Promise<void>
+        }
+        if (how === "login") await s.account.login(username, password)
+        else await s.setTokens(await tokens())
+      }
+      const seen: Record<
+        string,
+        { events: ReadonlyArray<string>; results: number; models: boolean; isAuthenticated: boolean; account: Record<string, unknown> }
+      > = {}
+      for (const [label, make] of bothClients) {
+        const appId = `session-again-${code}-${how}-${label}`
+        const sogni = (await make({
+          appId,
+          authType: "token",
+          logLevel: "silent",
+          network: "fast",
+          restEndpoint: emulator.url,
+          socketEndpoint: emulator.wsUrl
+        })) as unknown as AnyClient
+        try {
+          await signIn(sogni)
+          await sogni.projects.waitForModels()
+          await until(() => sogni.account.currentAccount.networkStatus === "connected", `${label}: connected`)
+          await settle()
+          await closeAndWatch(sogni, appId, code)
+          const events: Array<string> = []
+          for (const e of ["connecting", "connected", "disconnected"]) sogni.apiClient.on(e, () => events.push(e))
+          await signIn(sogni)
+          // the sign-in opens the socket by itself (no send needed); a project then renders on it
+          await until(() => events.includes("connected"), `${label}: the socket reopened after the ${how}`)
+          const project = await sogni.projects.create(image)
+          const results = (await project.waitForCompletion()).length
+          await until(() => sogni.projects.availableModels.length > 0, `${label}: the models after reopening`)
+          await settle()
+          seen[label] = {
+            events,
+            results,
+            models: sogni.projects.availableModels.length > 0,
+            isAuthenticated: sogni.apiClient.isAuthenticated,
+            account: plain(sogni)
+          }
+        } finally {
+          await sogni.dispose()
+        }
+      }
+      assert.deepStrictEqual(seen["official"]!.events, ["connecting", "connected"])
+      assert.strictEqual(seen["official"]!.results, 1)
+      const { balance: _a, ...official } = seen["official"]!.account
+      const { balance: _b, ...adapter } = seen["adapter"]!.account
+      assert.deepStrictEqual({ ...seen["adapter"]!, account: adapter }, { ...seen["official"]!, account: official })
+      assert.strictEqual(adapter["networkStatus"], "connected")
+      assert.isTrue(seen["adapter"]!.isAuthenticated)
+      assert.isTrue(seen["adapter"]!.models)
+    })
+  }
+})
+
+describe("disconnected's reason", () => {
+  it("is the server's close reason text as it came (empty when the close had none; the client's own close's text after a REST 401 or a logout), as the official client", async () => {
+    type Case = { readonly name: string; readonly close: (appId: string, sogni: AnyClient) => Promise<unknown> }
+    const drop = (options: Record<string, unknown>) => (appId: string) =>
+      Effect.runPromise(emulator.service.control.dropConnection({ appId, ...options }))
+    const cases: ReadonlyArray<Case> = [
+      { name: "4010 with a reason", close: drop({ code: 4010, reason: "app id blocked by the test" }) },
+      { name: "4021 with no reason", close: drop({ code: 4021, reason: "" }) },
+      { name: "another 4xxx with the emulator's default reason", close: drop({ code: 4003 }) },
+      { name: "4015", close: drop({ code: 4015, reason: "switched to a newer connection" }) },
+      { name: "1000 from the server", close: drop({ code: 1000, reason: "maintenance" }) },
+      {
+        name: "a REST 401 (the client closes the socket)",
+        close: async () => {
+          await Effect.runPromise(emulator.service.control.failRest({ count: 1, status: 401, pathPrefix: "/v4/account/balance" }))
+          return undefined
+        }
+      },
+      {
+        name: "a logout (the client closes the socket)",
+        close: (_, sogni) => (sogni as unknown as { account: { logout(): Promise<void> } }).account.logout()
+      }
+    ]
+    const seen: Record<string, Record<string, ReadonlyArray<unknown>>> = { official: {}, adapter: {} }
+    for (const [label, make] of bothClients) {
+      for (const [i, c] of cases.entries()) {
+        const appId = `session-reason-${i}-${label}`
+        const sogni = await connected(make, appId)
+        try {
+          const payloads: Array<unknown> = []
+          sogni.apiClient.on("disconnected", (data) => payloads.push({ ...data }))
+          await c.close(appId, sogni)
+          if (c.name.startsWith("a REST 401")) await sogni.account.refreshBalance().catch(() => undefined)
+          await until(() => payloads.length > 0, `${label} ${c.name}: disconnected`)
+          await settle()
+          seen[label]![c.name] = payloads
+        } finally {
+          await Effect.runPromise(emulator.service.control.clearFaults)
+          await sogni.dispose()
+        }
+      }
+    }
+    assert.deepStrictEqual(seen["official"], {
+      "4010 with a reason": [{ code: 4010, reason: "app id blocked by the test" }],
+      "4021 with no reason": [{ code: 4021, reason: "" }],
+      "another 4xxx with the emulator's default reason": [{ code: 4003, reason: "Closed by the emulator control API" }],
+      "4015": [{ code: 4015, reason: "switched to a newer connection" }],
+      "1000 from the server": [{ code: 1000, reason: "maintenance" }],
+      "a REST 401 (the client closes the socket)": [{ code: 1000, reason: "Client disconnected" }],
+      "a logout (the client closes the socket)": [{ code: 1000, reason: "Client disconnected" }]
+    })
+    assert.deepStrictEqual(seen["adapter"], seen["official"])
+  })
+
+  it("a network drop (no close frame) emits no disconnected in either client: both reconnect", async () => {
+    const seen: Record<string, ReadonlyArray<string>> = {}
+    for (const [label, make] of bothClients) {
+      const appId = `session-reason-drop-${label}`
+      const sogni = await connected(make, appId)
+      try {
+        const events: Array<string> = []
+        sogni.apiClient.on("connected", () => events.push("connected"))
+        sogni.apiClient.on("disconnected", (data) => events.push(`disconnected ${JSON.stringify(data)}`))
+        await Effect.runPromise(emulator.service.control.dropConnection({ appId, abnormal: true }))
+        await until(() => events.includes("connected"), `${label}: the reconnection`, 10_000)
+        seen[label] = events
+      } finally {
+        await sogni.dispose()
+      }
+    }
+    assert.deepStrictEqual(seen["official"], ["connected"])
     assert.deepStrictEqual(seen["adapter"], seen["official"])
   })
 })

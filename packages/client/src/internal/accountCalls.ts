@@ -176,7 +176,8 @@ export const resumeSession = async (
     ...(typeof me["username"] === "string" ? { username: me["username"] } : {}),
     ...(typeof me["walletAddress"] === "string" ? { walletAddress: me["walletAddress"] } : {})
   })
-  if (connect) await api._runner.run(Effect.flatMap(SogniSocket.SogniSocket, (s) => s.connect))
+  // the socket opens with the new credential, also after the server ended the session (its end forgotten)
+  if (connect) await api._runner.run(Effect.flatMap(SogniSocket.SogniSocket, (s) => Effect.zipRight(s.reopen, s.connect)))
 }
 
 /**

@@ -96,7 +96,7 @@ export function layerRuntime<R>(
  * core keeps the credential after a close that does not refuse it (`SogniSocket.closeRefusesCredential`),
  * so the work accepted before (a finished project's result URLs, minted again when they failed) is not
  * lost ({@link Runner.runUngated}). Cleared by a new sign-in (`account.login`, `account.create`,
- * `setTokens`) and by `account.logout`.
+ * `setTokens`), which also reopens the socket (`SogniSocket.reopen`), and by `account.logout`.
  *
  * @internal
  */
