@@ -250,8 +250,11 @@ export interface SogniSocketService {
   /**
    * Completes with the terminal error once the connection ended for good (the key refused, the app
    * blocked, another connection claiming the `appId`, reconnects given up): from then on no server frame
-   * can arrive. Waits for as long as a connection may still come, and for ever after a plain shutdown (its
-   * waiter is dropped when interrupted). Opens nothing, and runs no Stream.
+   * can arrive (until a {@link reopen}). Waits for as long as a connection may still come, and for ever
+   * after a plain shutdown (its waiter is dropped when interrupted). A waiter completes with the end that
+   * came after it started waiting even when a `reopen` forgot that end before the waiter ran again; one
+   * run once completes once (a program that reopens and wants the next end too runs it again once the
+   * status has left `Closed`). Opens nothing, and runs no Stream.
    */
   readonly awaitTerminal: Effect.Effect<SogniError>
   /**
@@ -634,6 +637,9 @@ export function make(options?: {
     // completed for each connection once `authenticated` arrived (or the fallback elapsed)
     let ready = yield* Deferred.make<void, SogniError>()
     let terminal: Option.Option<SogniError> = Option.none()
+    // the ends for good so far and the last one's error (`awaitTerminal`, across `reopen`s)
+    let terminalEnds = 0
+    let lastTerminal: SogniError | undefined
     // how the last connection (or attempt) ended, as the WebSocket reported it (`lastClose`)
     let lastClose: Option.Option<CloseFrame> = Option.none()
 
@@ -1043,6 +1049,8 @@ export function make(options?: {
     const endTerminally = (error: SogniError) =>
       Effect.gen(function*() {
         terminal = Option.some(error)
+        terminalEnds++
+        lastTerminal = error
         yield* failPending(error)
         yield* setStatus(ConnectionStatus.Closed({ error: Option.some(error) }))
       })
@@ -1361,8 +1369,14 @@ export function make(options?: {
     )
 
     // woken by each `Authenticated` or `Closed` status write (the same waiters as `awaitAuthenticated`)
-    const awaitTerminal: Effect.Effect<SogniError> = Effect.suspend(function untilTerminal(): Effect.Effect<SogniError> {
-      return Option.isSome(terminal) ? Effect.succeed(terminal.value) : Effect.flatMap(statusSettled(statusWrites), untilTerminal)
+    // (by the count of ends, not by `terminal` alone: an end that a `reopen` forgot before this waiter
+    // was resumed still completes it)
+    const awaitTerminal: Effect.Effect<SogniError> = Effect.suspend(() => {
+      if (Option.isSome(terminal)) return Effect.succeed(terminal.value)
+      const seen = terminalEnds
+      return Effect.suspend(function untilEnd(): Effect.Effect<SogniError> {
+        return terminalEnds !== seen ? Effect.succeed(lastTerminal!) : Effect.flatMap(statusSettled(statusWrites), untilEnd)
+      })
     })
 
     // the stream is built by internal/socketWatch.ts, loaded with the first `watch` run (it merges two

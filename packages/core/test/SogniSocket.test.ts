@@ -10,6 +10,7 @@ import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
+import * as Scheduler from "effect/Scheduler"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
@@ -692,6 +693,33 @@ describe("SogniSocket after an end for good", () => {
       assert.deepStrictEqual(reopened, [true])
       yield* socket.send({ type: "changeNetwork", payload: "relaxed" })
       yield* eventually(() => server.connections[1]?.received.length === 1, 5000, "the frame on a fresh connection")
+    }))
+
+  it.scopedLive("awaitTerminal completes with an end that a reopen forgot before the waiter ran again", () =>
+    Effect.gen(function*() {
+      const server = yield* makeScriptedServer((c) => {
+        if (server.connections.length === 1) setTimeout(() => c.ws.close(4015, "another"), 20)
+        else c.authenticate()
+      })
+      const { socket } = yield* openSocket(server.url)
+      // the waiter runs on a scheduler of its own, stepped by hand: it is resumed only after the reopen
+      const scheduler = new Scheduler.ControlledScheduler()
+      const waiter = Effect.runFork(Effect.withScheduler(socket.awaitTerminal, scheduler), { scheduler })
+      scheduler.step()
+      assert.isNull(waiter.unsafePoll(), "waiting while the connection may still come")
+      yield* socket.connect
+      yield* awaitStatus(socket, "Closed")
+      assert.isTrue(yield* socket.reopen)
+      assert.isNull(waiter.unsafePoll(), "not resumed yet")
+      scheduler.step()
+      const exit = waiter.unsafePoll()
+      assert(exit !== null && Exit.isSuccess(exit), "completed")
+      assert.strictEqual(exit.value._tag, "SogniConnectionReplacedError")
+      // a waiter started after the reopen waits for the next end
+      const next = yield* Effect.fork(socket.awaitTerminal)
+      yield* realSleep(50)
+      assert.isNull(next.unsafePoll())
+      yield* Fiber.interrupt(next)
     }))
 
   it.scopedLive("reopen before a connection ever ended, and once the service shut down, returns false", () =>
