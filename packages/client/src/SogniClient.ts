@@ -424,14 +424,15 @@ export class SogniClient extends Emitter<ClientEvents> {
                         target._runner.session.ended = error
                         target.account._signOut()
                       }
+                      // after 4015 too the next send opens a new connection (below), as in the official
+                      // client, which announces it by `connected` alone
+                      replaced = error?._tag === "SogniConnectionReplacedError"
+                      if (replaced) reopen = true
                       // no network once disconnected, as the official client
                       target.account._update(live ? { networkStatus: "disconnected", network: null } : { networkStatus: "disconnected" })
                       connected = false
                       if (live) {
                         live = false
-                        // after 4015 too the next send opens a new connection (below), as in the
-                        // official client, which announces it by `connected` alone
-                        replaced = error?._tag === "SogniConnectionReplacedError"
                         reopen = status._tag === "Idle" || replaced
                         target.projects._disconnected()
                         // the server's close code, as the official client reports it (4015: this appId
