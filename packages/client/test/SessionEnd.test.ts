@@ -15,6 +15,8 @@
  * - `disconnected` carries the close frame's reason text as it came (empty when it had none; the client's
  *   own close, "Client disconnected", after a REST 401); a network drop emits none.
  * - A close frame without a status code (seen as 1005) is a drop both clients recover from.
+ * - A project in flight at a later end for good (after a sign-in reopened the socket) is ended by that end:
+ *   its promise rejects with the close's error (the adapter alone, on a slow emulator of its own).
  * - Work accepted before a 4010 is not lost here: a finished project whose result URL failed to mint is
  *   minted after the close (core kept the credential), where the official client, left without one, is
  *   refused.
@@ -509,6 +511,59 @@ describe("the adapter's calls once the session ended", () => {
       } finally {
         await sogni.dispose()
       }
+    }
+  })
+})
+
+describe("a project in flight at a second end for good", () => {
+  // its own emulator, so slow that a [[slow]] step takes 12 s: only the end for good can settle the project
+  let slow: RunningEmulator
+  beforeAll(async () => {
+    slow = await startEmulator({ speed: 0.05 })
+  })
+  afterAll(async () => {
+    await slow?.stop()
+  })
+
+  it("4010, a login, a project, then 4021: the project's promise rejects with the close's error", async () => {
+    const appId = "session-end-second-end"
+    const sogni = await SogniClient.createInstance({ appId, logLevel: "silent", network: "fast", ...endpoints(slow) })
+    const drop = (code: number) =>
+      Effect.runPromise(slow.service.control.dropConnection({ appId, code, reason: `closed ${code}` }))
+    try {
+      await sogni.projects.waitForModels()
+      const disconnected: Array<number> = []
+      sogni.apiClient.on("disconnected", ({ code }) => disconnected.push(code))
+      await drop(4010)
+      await until(() => disconnected.includes(4010), "disconnected 4010")
+      // a new sign-in reopens the socket; a project goes out on it and the server starts rendering it
+      const { username, password } = slow.service.accounts[0]!
+      await sogni.account.login(username, password)
+      const project = await sogni.projects.create({
+        type: "image",
+        modelId: "flux1-schnell-fp8",
+        positivePrompt: "a lantern that stays dark [[slow]]",
+        steps: 8,
+        numberOfMedia: 1,
+        tokenType: "spark"
+      })
+      const outcome = rejection(project.waitForCompletion())
+      await until(
+        () => Effect.runSync(Effect.either(slow.service.control.getProject(project.id)))._tag === "Right",
+        "the server received the project"
+      )
+      await drop(4021)
+      const error = await outcome
+      assert.instanceOf(error, Error, String(error))
+      const { code, message, originalCode } = error as { code?: number; message: string; originalCode?: string }
+      assert.strictEqual(originalCode, "connectionClosed", message)
+      assert.strictEqual(code, 0, message)
+      assert.include(message, "SogniAuthenticationError")
+      assert.include(message, "4021 (closed 4021)")
+      assert.strictEqual(project.status, "failed")
+      assert.notStrictEqual(Effect.runSync(slow.service.control.getProject(project.id)).status, "completed")
+    } finally {
+      await sogni.dispose()
     }
   })
 })

@@ -42,6 +42,7 @@ import * as SogniConfig from "@effect-sogni/core/SogniConfig"
 import * as SogniError from "@effect-sogni/core/SogniError"
 import * as SogniRest from "@effect-sogni/core/SogniRest"
 import * as SogniSocket from "@effect-sogni/core/SogniSocket"
+import * as SubscriptionRefs from "@effect-sogni/core/SubscriptionRefs"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -359,6 +360,14 @@ const loadKindChecks: Effect.Effect<JobRequestBuilder.KindChecks> = Effect.map(
   function(m) {
     return m.kindChecks
   })
+
+/**
+ * What `Projects` does once its socket ended for good (internal/connectionEnded.ts), loaded on the first
+ * such end: a program whose connection never ends for good does not carry it.
+ */
+const loadConnectionEnded: Effect.Effect<typeof import("./internal/connectionEnded.js")> = Lazy.loadOnce(function() {
+  return import("./internal/connectionEnded.js")
+})
 
 /**
  * `Params`, loaded on the first input that the plain image check does not decode (later inputs are decoded
@@ -952,15 +961,21 @@ export function make(options: ProjectsOptions = {}) {
     // unfinished project is looked up once and ended (internal/connectionEnded.ts, loaded then). After 4015
     // (another connection took this appId over) the projects' frames go there and the idle lookups still
     // follow each to its end; only a project whose jobs all ended (its end marker missing) completes now.
+    // Every such end, each once: the socket's owner may `reopen` it (a sign-in after 4010/4021, this appId
+    // taken back after 4015), and the projects in flight at a later end are ended by that end. Each end for
+    // good writes one `Closed` status with its error, and the status watcher reads every write in order
+    // (`SubscriptionRefs.forEachChange`: no Stream, woken only by status writes), so an end that a quick
+    // `reopen` followed is still read; a run of `awaitTerminal` would complete once and, run again while
+    // the status stays `Closed`, at once with the end already handled.
     yield* Effect.forkScoped(
-      Effect.flatMap(socket.awaitTerminal, (error) =>
-        Effect.flatMap(
-          Effect.promise(() => import("./internal/connectionEnded.js")),
-          (m) =>
-            error._tag === "SogniConnectionReplacedError"
-              ? m.endFinished(tracked, now, error)
-              : m.endAll(tracked, findProject, now, error)
-        ))
+      SubscriptionRefs.forEachChange(socket.status, (status) => {
+        if (status._tag !== "Closed" || Option.isNone(status.error)) return Effect.void
+        const error = status.error.value
+        return Effect.flatMap(loadConnectionEnded, (m) =>
+          error._tag === "SogniConnectionReplacedError"
+            ? m.endFinished(tracked, now, error)
+            : m.endAll(tracked, findProject, now, error))
+      })
     )
 
     /**

@@ -4,6 +4,7 @@
  * own emulator: the faults are global to an emulator.
  */
 import { assert, describe, it } from "@effect/vitest"
+import { SogniSocket } from "@effect-sogni/core"
 import { Emulator } from "@effect-sogni/emulator"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
@@ -35,7 +36,7 @@ const connect = (
         ...socket
       }, options)
     ),
-    (ctx) => ({ projects: Context.get(ctx, Projects.Projects), appId })
+    (ctx) => ({ projects: Context.get(ctx, Projects.Projects), socket: Context.get(ctx, SogniSocket.SogniSocket), appId })
   )
 }
 
@@ -284,4 +285,65 @@ describe("Projects under faults", () => {
         void ProjectState
       })
     ), { timeout: 30_000 })
+})
+
+describe("Projects after a reopen", () => {
+  // Every end for good is handled, each once: the projects in flight at a second (and third) end, after the
+  // socket was reopened, fail at once with that close's typed error. The emulator runs so slowly (a [[slow]]
+  // step takes 12 s) and the idle deadline is so far off that only the end watcher can settle them in time.
+  it.scopedLive("4015, reopen, a project, 4010: it fails naming the 4010; reopen, a project, 4021: it fails naming the 4021", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const { appId, projects, socket } = yield* connect(emulator, { idleTimeout: "10 minutes" })
+      /** Closes the connection with `code` and waits until the socket took it as an end for good. */
+      const endWith = (code: number) =>
+        Effect.gen(function*() {
+          const ended = yield* Effect.fork(socket.awaitTerminal)
+          assert.strictEqual((yield* emulator.control.dropConnection({ appId, code, reason: `closed ${code}` })).dropped, 1)
+          return yield* Fiber.join(ended)
+        })
+      /** A project the server admitted and is still rendering (for minutes at this speed). */
+      const running = (prompt: string) =>
+        Effect.gen(function*() {
+          const prepared = image(1, `${prompt} [[slow]]`, 8)
+          const project = yield* projects.submit(prepared)
+          yield* emulator.control.getProject(prepared.request.jobID).pipe(
+            Effect.retry(Schedule.spaced("25 millis")),
+            Effect.orDie
+          )
+          return { project, id: prepared.request.jobID }
+        })
+      /** The project's failure: typed, naming the end for good that ended it (its error and close code). */
+      const failedBy = (project: Projects.Project, tag: string, code: number) =>
+        Effect.gen(function*() {
+          const error = yield* Effect.flip(project.await)
+          assert(error._tag === "SogniProjectError", `unexpected ${error._tag}: ${error.message}`)
+          assert.strictEqual(error.reason, "Failed")
+          assert.strictEqual(error.originalCode, "connectionClosed")
+          assert.include(error.message, tag)
+          assert.include(error.message, `${code} (closed ${code})`)
+          assert.strictEqual((yield* project.state).status, "failed")
+        })
+
+      // connected, then taken over (4015) with nothing in flight; the program takes its appId back
+      yield* socket.connect
+      yield* socket.awaitAuthenticated
+      assert.strictEqual((yield* endWith(4015))._tag, "SogniConnectionReplacedError")
+      assert.isTrue(yield* socket.reopen)
+
+      // a project on the reopened connection, then the app is blocked (4010)
+      const first = yield* running("a heron that waits")
+      const blocked = yield* endWith(4010)
+      assert.strictEqual(blocked._tag, "SogniAuthenticationError")
+      yield* failedBy(first.project, "SogniAuthenticationError", 4010)
+      assert.notStrictEqual((yield* emulator.control.getProject(first.id)).status, "completed")
+
+      // and once more: reopened, a project, the key refused (4021)
+      assert.isTrue(yield* socket.reopen)
+      const second = yield* running("a kite that hangs")
+      assert.strictEqual((yield* endWith(4021))._tag, "SogniAuthenticationError")
+      yield* failedBy(second.project, "SogniAuthenticationError", 4021)
+      assert.notStrictEqual((yield* emulator.control.getProject(second.id)).status, "completed")
+      assert.deepStrictEqual(yield* projects.active, [])
+    }).pipe(Effect.provide(Emulator.layer({ port: 0, speed: 0.05 }))), { timeout: 30_000 })
 })
