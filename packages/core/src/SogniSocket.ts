@@ -586,7 +586,7 @@ export function make(options?: {
     const settle = (item: Outgoing, exit: Exit.Exit<void, SogniError>): void => {
       if (item.settled) return
       item.settled = true
-      pendingSends.delete(item)
+      forgetSend(item)
       const resume = item.resume
       if (resume === undefined) {
         item.early = exit
@@ -594,6 +594,13 @@ export function make(options?: {
         item.resume = undefined
         resume(exit)
       }
+    }
+    // the send deadlines' fiber (`sendDeadlines`) waits for a send (idle) or sleeps until the oldest one's deadline
+    let deadlinesIdle = false
+    const deadlinesWake = yield* Queue.sliding<void>(1)
+    // a send leaves the deadlines' set; the last one wakes a sleeping deadlines fiber so that it goes idle
+    const forgetSend = (item: Outgoing): void => {
+      if (pendingSends.delete(item) && pendingSends.size === 0 && !deadlinesIdle) deadlinesWake.unsafeOffer(undefined)
     }
     const clock = yield* Effect.clock
     const outbox = yield* Queue.bounded<Outgoing>(settings.sendQueueCapacity)
@@ -1217,15 +1224,18 @@ export function make(options?: {
     // --- send deadlines ------------------------------------------------------------------------
     // One fiber sleeps until the oldest waiting send falls due and fails every send past its deadline
     // (`sendTimeout` after it was made); with none waiting it waits for the next send. A send that ends
-    // first just leaves the set, so the fiber may wake for nothing once and sleep again.
+    // first just leaves the set, so the fiber may wake for nothing once and sleep again; the last one to
+    // leave wakes it (`forgetSend`) so that it goes idle: the interrupted sleep clears its timer, which
+    // would otherwise keep a process done with the SDK (a send refused at once, then a logout) alive
+    // until that send's deadline.
     const sendTimeoutMillis = Duration.toMillis(settings.sendTimeout)
     const sendTimeoutText = Duration.format(settings.sendTimeout)
-    let deadlinesIdle = false
-    const deadlinesWake = yield* Queue.sliding<void>(1)
     const sendDeadlines = Effect.forever(Effect.suspend(() => {
       const now = clock.unsafeCurrentTimeMillis()
       for (const pending of pendingSends) {
-        if (pending.at > now) return Effect.sleep(Duration.millis(pending.at - now))
+        if (pending.at > now) {
+          return Effect.ignore(Effect.timeout(Queue.take(deadlinesWake), Duration.millis(pending.at - now)))
+        }
         settle(
           pending,
           Exit.fail(
@@ -1250,7 +1260,7 @@ export function make(options?: {
         return Effect.sync(() => {
           item.resume = undefined
           item.settled = true
-          pendingSends.delete(item)
+          forgetSend(item)
         })
       })
 

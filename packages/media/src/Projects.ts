@@ -494,7 +494,9 @@ export function make(options: ProjectsOptions = {}) {
     // deadline is due takes it over in a watchdog fiber of its own (lookup, expiry). A project tracked
     // while the fiber sleeps never needs waking it: its first deadline is at least min(projectTimeout,
     // idleTimeout) away, and the fiber's wake-up is no later than that from when it went to sleep. With
-    // nothing to watch, the fiber waits for the next `track`.
+    // nothing to watch, the fiber waits for the next `track`. The last `untrack` wakes a sleeping fiber
+    // so that it goes idle: the interrupted sleep clears its timer, which would otherwise keep a process
+    // that is done with the SDK (no `dispose`, a logout) alive until the last project's idle deadline.
     let watchIdle = false
     const watchWake = yield* Queue.sliding<void>(1)
     yield* Effect.forkScoped(Effect.forever(Effect.suspend(() => {
@@ -508,7 +510,7 @@ export function make(options: ProjectsOptions = {}) {
         watchIdle = true
         return Queue.take(watchWake)
       }
-      return Effect.sleep(Duration.millis(Math.max(1, next - at)))
+      return Effect.ignore(Effect.timeout(Queue.take(watchWake), Duration.millis(Math.max(1, next - at))))
     })))
 
     const lean = yield* LeanRest.make
@@ -728,7 +730,8 @@ export function make(options: ProjectsOptions = {}) {
       },
       sharedWatchdog: true,
       untrack: (id) => {
-        tracked.delete(id)
+        // the last one: a sleeping watcher goes idle (an idle one is not woken, a running one finds none)
+        if (tracked.delete(id) && tracked.size === 0 && !watchIdle) watchWake.unsafeOffer(undefined)
       },
       timing: {
         projectTimeout,
