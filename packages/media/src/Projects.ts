@@ -215,8 +215,11 @@ export interface Project {
    * use {@link state} for a snapshot); a listener that throws is removed and the error logged.
    */
   readonly listen: (listener: ProjectListener, options?: ListenOptions) => () => void
-  /** Waits for the end: the results, or why there are none. */
-  readonly await: Effect.Effect<ReadonlyArray<ProjectState.JobResult>, SogniProjectError>
+  /**
+   * Waits for the end: the results, or why there are none (a `SogniProjectError`; the
+   * `SogniAuthenticationError` when the project failed because the credential was refused).
+   */
+  readonly await: Effect.Effect<ReadonlyArray<ProjectState.JobResult>, SogniProjectError | SogniError.SogniAuthenticationError>
   /** Asks the server to cancel and waits for its answer (a no-op once finished). */
   readonly cancel: Effect.Effect<void, SogniProjectError | SogniError.SogniError>
 }
@@ -256,7 +259,9 @@ export interface ProjectsService {
   /**
    * Validates, then starts the project and returns it with its id once its request was handed to the
    * socket (at once when it has inputs to upload: the uploads and the send then happen in the
-   * background). A failed upload or send ends the project (`Failed`, code 0) rather than losing it.
+   * background). A failed upload or send ends the project (`Failed`, code 0) rather than losing it; a send
+   * refused with the credential (4021, 4010) makes that `SogniAuthenticationError` the project's outcome
+   * (`run`, `await`), the failure's `ErrorData.cause`.
    *
    * Once the parameters decode, the socket starts connecting (when it is not connected yet) while the
    * model's description is read, so the first project does not wait for the REST reads and then for the
