@@ -66,6 +66,7 @@ import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type * as SubscriptionRef from "effect/SubscriptionRef"
 import * as PlainRelease from "./internal/plainRelease.js"
+import { WakeableSleep } from "./internal/wakeableSleep.js"
 import * as LeanStream from "./LeanStream.js"
 import * as Lazy from "./Lazy.js"
 import * as ParseIssues from "./ParseIssues.js"
@@ -595,14 +596,12 @@ export function make(options?: {
         resume(exit)
       }
     }
-    // the send deadlines' fiber (`sendDeadlines`) waits for a send (idle) or sleeps until the oldest one's deadline
-    let deadlinesIdle = false
-    const deadlinesWake = yield* Queue.sliding<void>(1)
-    // a send leaves the deadlines' set; the last one wakes a sleeping deadlines fiber so that it goes idle
-    const forgetSend = (item: Outgoing): void => {
-      if (pendingSends.delete(item) && pendingSends.size === 0 && !deadlinesIdle) deadlinesWake.unsafeOffer(undefined)
-    }
     const clock = yield* Effect.clock
+    // the send deadlines' fiber's sleep (`sendDeadlines`): the last send to leave the set ends it
+    const deadlinesSleep = new WakeableSleep(clock)
+    const forgetSend = (item: Outgoing): void => {
+      if (pendingSends.delete(item) && pendingSends.size === 0) deadlinesSleep.wake()
+    }
     const outbox = yield* Queue.bounded<Outgoing>(settings.sendQueueCapacity)
     /**
      * On the turn of a connection's first `authenticated` frame (after the event was delivered, so that
@@ -1225,17 +1224,17 @@ export function make(options?: {
     // One fiber sleeps until the oldest waiting send falls due and fails every send past its deadline
     // (`sendTimeout` after it was made); with none waiting it waits for the next send. A send that ends
     // first just leaves the set, so the fiber may wake for nothing once and sleep again; the last one to
-    // leave wakes it (`forgetSend`) so that it goes idle: the interrupted sleep clears its timer, which
-    // would otherwise keep a process done with the SDK (a send refused at once, then a logout) alive
-    // until that send's deadline.
+    // leave ends its sleep (`forgetSend`, `internal/wakeableSleep.ts`) so that it goes idle and its timer
+    // is cleared, which would otherwise keep a process done with the SDK (a send refused at once, then a
+    // logout) alive until that send's deadline.
     const sendTimeoutMillis = Duration.toMillis(settings.sendTimeout)
     const sendTimeoutText = Duration.format(settings.sendTimeout)
+    let deadlinesIdle = false
+    const deadlinesWake = yield* Queue.sliding<void>(1)
     const sendDeadlines = Effect.forever(Effect.suspend(() => {
       const now = clock.unsafeCurrentTimeMillis()
       for (const pending of pendingSends) {
-        if (pending.at > now) {
-          return Effect.ignore(Effect.timeout(Queue.take(deadlinesWake), Duration.millis(pending.at - now)))
-        }
+        if (pending.at > now) return deadlinesSleep.sleep(pending.at - now, () => pendingSends.size > 0)
         settle(
           pending,
           Exit.fail(

@@ -66,6 +66,7 @@ import * as DownloadUrls from "./internal/downloadUrls.js"
 import { decodePlainImage } from "./internal/plainImage.js"
 import * as ProjectActor from "./internal/projectActor.js"
 import * as ProjectSpan from "./internal/projectSpan.js"
+import { WakeableSleep } from "./internal/wakeableSleep.js"
 import * as Sniff from "./Sniff.js"
 
 // ---------------------------------------------------------------------------------------------
@@ -499,11 +500,13 @@ export function make(options: ProjectsOptions = {}) {
     // deadline is due takes it over in a watchdog fiber of its own (lookup, expiry). A project tracked
     // while the fiber sleeps never needs waking it: its first deadline is at least min(projectTimeout,
     // idleTimeout) away, and the fiber's wake-up is no later than that from when it went to sleep. With
-    // nothing to watch, the fiber waits for the next `track`. The last `untrack` wakes a sleeping fiber
-    // so that it goes idle: the interrupted sleep clears its timer, which would otherwise keep a process
-    // that is done with the SDK (no `dispose`, a logout) alive until the last project's idle deadline.
+    // nothing to watch, the fiber waits for the next `track`. The last `untrack` ends its sleep
+    // (`internal/wakeableSleep.ts`) so that it goes idle and its timer is cleared, which would otherwise
+    // keep a process that is done with the SDK (no `dispose`, a logout) alive until the last project's
+    // idle deadline.
     let watchIdle = false
     const watchWake = yield* Queue.sliding<void>(1)
+    const watchSleep = new WakeableSleep(clock)
     yield* Effect.forkScoped(Effect.forever(Effect.suspend(() => {
       const at = now()
       let next = Infinity
@@ -515,7 +518,7 @@ export function make(options: ProjectsOptions = {}) {
         watchIdle = true
         return Queue.take(watchWake)
       }
-      return Effect.ignore(Effect.timeout(Queue.take(watchWake), Duration.millis(Math.max(1, next - at))))
+      return watchSleep.sleep(Math.max(1, next - at), () => tracked.size > 0)
     })))
 
     const lean = yield* LeanRest.make
@@ -735,8 +738,8 @@ export function make(options: ProjectsOptions = {}) {
       },
       sharedWatchdog: true,
       untrack: (id) => {
-        // the last one: a sleeping watcher goes idle (an idle one is not woken, a running one finds none)
-        if (tracked.delete(id) && tracked.size === 0 && !watchIdle) watchWake.unsafeOffer(undefined)
+        // the last one: a sleeping watcher goes idle
+        if (tracked.delete(id) && tracked.size === 0) watchSleep.wake()
       },
       timing: {
         projectTimeout,
