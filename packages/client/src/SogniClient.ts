@@ -33,7 +33,7 @@ import * as Queue from "effect/Queue"
 import * as Redacted from "effect/Redacted"
 import { AccountApi, type CurrentAccount, toBalances } from "./AccountApi.js"
 import { AnnouncementsApi } from "./AnnouncementsApi.js"
-import { applyEntitlement, readIdentity, readSubscription } from "./internal/accountReads.js"
+import { applyEntitlement, BackgroundReads, readIdentity, readSubscription } from "./internal/accountReads.js"
 import { StatsApi } from "./StatsApi.js"
 import type { ChatApi, ChatRequirements } from "./ChatApi.js"
 import { defined } from "./internal/defined.js"
@@ -320,7 +320,7 @@ export class SogniClient extends Emitter<ClientEvents> {
     let client: SogniClient | undefined
     // the account reads the official client makes by itself (`internal/accountReads.ts`), over core's lean
     // GET; one due before the client exists (the API key's, while the runtime is built) runs once it does
-    let lean: LeanRest.LeanRestService | undefined
+    let lean: BackgroundReads | undefined
     let identityDue = false
     // started in the runtime's scope once the services are built (`layerRuntime`'s `start`): as a layer
     // of their own, provided and merged, they cost the image program ~700 more Effect operations
@@ -329,7 +329,7 @@ export class SogniClient extends Emitter<ClientEvents> {
         const auth = yield* SogniAuth.SogniAuth
         const clock = yield* Effect.clock
         const c = () => client
-        const reads = yield* LeanRest.make
+        const reads = new BackgroundReads(yield* LeanRest.make)
         lean = reads
         // the socket closed normally (1000) after a connection: the send that reopens it announces no
         // `connecting`, as in the official client (which announces one for a reconnection after a drop
@@ -341,7 +341,11 @@ export class SogniClient extends Emitter<ClientEvents> {
         if ("followState" in auth) {
           yield* (auth as SogniAuth.SogniAuthLive).followState((state) => {
             const target = c()
-            if (state._tag === "Unauthenticated") return target?.account._signOut()
+            if (state._tag === "Unauthenticated") {
+              // the account reads still in flight are given up (a logout ends what the session started)
+              reads.abortAll()
+              return target?.account._signOut()
+            }
             reopen = false
             if (target === undefined) identityDue = true
             else readIdentity(target.account, reads)

@@ -6,6 +6,7 @@
 import { Emulator } from "@effect-sogni/emulator"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as http from "node:http"
 import { inspect } from "node:util"
 import { WebSocket, WebSocketServer } from "ws"
 import {
@@ -432,6 +433,58 @@ describe("client", () => {
       process.stderr.write = err
     }
     assert.deepStrictEqual(printed, [])
+  })
+
+  it("a refused API key (4021) or a blocked appId (4010): a project's waitForCompletion rejects with the AuthenticationError; the project's error keeps its data", async () => {
+    // 4010: a loopback socket host whose WebSocket closes every connection as blocked; its plain HTTP (the
+    // model catalog) is relayed to the emulator
+    const upstream = new URL(emulator.url)
+    const host = http.createServer((req, res) => {
+      const relay = http.request({ host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers)
+        answer.pipe(res)
+      })
+      relay.on("error", () => res.destroy())
+      req.pipe(relay)
+    })
+    const blocking = new WebSocketServer({ server: host })
+    blocking.on("connection", (socket) => socket.close(4010, "app blocked"))
+    await new Promise<void>((resolve) => host.listen(0, "127.0.0.1", () => resolve()))
+    try {
+      const cases = [
+        { code: 4021, reason: "InvalidCredentials", options: { apiKey: "refused-key" } },
+        { code: 4010, reason: "AppIdBlocked", options: { socketEndpoint: `ws://127.0.0.1:${(host.address() as { port: number }).port}` } }
+      ] as const
+      for (const { code, reason, options } of cases) {
+        const sogni = await SogniClient.createInstance({ appId: `client-refused-project-${code}`, logLevel: "error", ...endpoints(emulator), ...options })
+        try {
+          const project = await sogni.projects.create({
+            type: "image",
+            modelId: "flux1-schnell-fp8",
+            positivePrompt: "a refused key",
+            steps: 4,
+            numberOfMedia: 1,
+            tokenType: "spark"
+          })
+          const error = await project.waitForCompletion().catch((e) => e)
+          assert.isTrue(isAuthenticationError(error), `${code}: ${String(error)}`)
+          assert.strictEqual(error.reason, reason)
+          assert.strictEqual(error.closeCode, code)
+          // the project itself failed as before: code 0, naming the refusal
+          assert.strictEqual(project.status, "failed")
+          assert.strictEqual(project.error?.code, 0)
+          assert.include(project.error?.message, String(code))
+          // a later wait rejects the same way
+          assert.isTrue(isAuthenticationError(await project.waitForCompletion().catch((e) => e)))
+        } finally {
+          await sogni.dispose()
+        }
+      }
+    } finally {
+      blocking.close()
+      host.closeAllConnections()
+      await new Promise<void>((resolve) => host.close(() => resolve()))
+    }
   })
 
   it("a refused API key: waitForModels rejects at once with the AuthenticationError, and no rejection goes unhandled", async () => {

@@ -96,13 +96,17 @@ export interface LeanRestService {
    * once with the envelope's `data` read by `decode`, or the typed error (after the retry policy gave
    * up). `done` runs on the turn the answer arrives and must not throw. Nothing is called once the
    * scope that built the service closed (its requests are aborted).
+   *
+   * Returns the request's abort: called before `done` ran, it aborts the request (its attempt, its
+   * deadline, a retry under way) and `done` is never called; afterwards it does nothing. For requests a
+   * caller started in the background and gives up on (a logout gives up the account reads it made).
    */
   readonly get: <A>(
     path: string,
     query: Query,
     decode: Decoder<A>,
     done: (result: Either.Either<A, RestError>) => void
-  ) => void
+  ) => () => void
   /**
    * {@link get} on either host: `rest` answers in the `{status, data}` envelope, the socket host's HTTP
    * paths (`/api/...`, e.g. the model catalog) answer with the bare JSON that `decode` reads.
@@ -113,7 +117,7 @@ export interface LeanRestService {
     query: Query | undefined,
     decode: Decoder<A>,
     done: (result: Either.Either<A, RestError>) => void
-  ) => void
+  ) => () => void
 }
 
 type Headers = Readonly<Record<string, Redacted.Redacted<string>>>
@@ -193,14 +197,18 @@ export const make: Effect.Effect<
       return fibers.size === 0 ? Effect.void : Fiber.interruptAll([...fibers])
     })
   )
-  const track = <A, E>(effect: Effect.Effect<A, E>, onExit: (exit: Exit.Exit<A, E>) => void): void => {
-    if (closed) return
+  const track = <A, E>(
+    effect: Effect.Effect<A, E>,
+    onExit: (exit: Exit.Exit<A, E>) => void
+  ): Fiber.RuntimeFiber<A, E> | undefined => {
+    if (closed) return undefined
     const fiber = runFork(effect)
     fibers.add(fiber)
     fiber.addObserver((exit) => {
       fibers.delete(fiber)
       if (!closed) onExit(exit)
     })
+    return fiber
   }
 
   // --- credential headers, read once per `headersReuseMillis` ------------------------------------
@@ -237,7 +245,7 @@ export const make: Effect.Effect<
     headers: Headers,
     decode: Decoder<A>,
     k: (result: Either.Either<A, RestError>) => void
-  ): void => {
+  ): () => void => {
     let settled = false
     let abort: (() => void) | undefined
     const settle = (result: Either.Either<A, RestError>) => {
@@ -291,37 +299,69 @@ export const make: Effect.Effect<
       }
     )
     if (!settled) running.add(cancel)
+    return () => {
+      if (settled) return
+      running.delete(cancel)
+      cancel()
+    }
   }
 
   const attemptEffect = <A>(url: string, enveloped: boolean, headers: Headers, decode: Decoder<A>): Effect.Effect<A, RestError> =>
     Effect.async<A, RestError>((resume) => {
-      attempt(url, enveloped, headers, decode, (result) => resume(Either.isRight(result) ? Effect.succeed(result.right) : Effect.fail(result.left)))
+      // interrupted (an aborted request's retry): the attempt is aborted too
+      const abort = attempt(url, enveloped, headers, decode, (result) => resume(Either.isRight(result) ? Effect.succeed(result.right) : Effect.fail(result.left)))
+      return Effect.sync(abort)
     })
 
   const logFailure = (url: string, error: RestError) => runFork(RestClient.logRequestFailure("GET", url, error))
 
   const getFrom: LeanRestService["getFrom"] = (host, path, query, decode, done) => {
-    if (closed) return
+    if (closed) return doNothing
     const badEndpoint = badEndpoints[host]
-    if (Option.isSome(badEndpoint)) return done(Either.left(badEndpoint.value))
+    if (Option.isSome(badEndpoint)) {
+      done(Either.left(badEndpoint.value))
+      return doNothing
+    }
     const enveloped = host === "rest"
     const url = RestClient.buildUrl(`${bases[host]}${path.startsWith("/") ? path : `/${path}`}`, query)
+    // the abort: `finished` once `done` ran or the caller gave up; `stop` ends what runs now (the
+    // attempt, or the retry's fiber); a wait for the headers is only left to run out
+    let finished = false
+    let stop: (() => void) | undefined
+    const finish = (result: Parameters<typeof done>[0]): void => {
+      if (finished) return
+      finished = true
+      stop = undefined
+      done(result)
+    }
     withHeaders((headersResult) => {
-      if (Either.isLeft(headersResult)) return done(Either.left(headersResult.left))
+      if (finished) return
+      if (Either.isLeft(headersResult)) return finish(Either.left(headersResult.left))
       const headers = headersResult.right
       const startedAt = clock.unsafeCurrentTimeMillis()
-      attempt(url, enveloped, headers, decode, (first) => {
-        if (Either.isRight(first)) return done(first)
+      stop = attempt(url, enveloped, headers, decode, (first) => {
+        if (Either.isRight(first)) return finish(first)
         logFailure(url, first.left)
-        if (policy.retries <= 0 || !(policy.while ?? RetryPolicy.isRetryable)(first.left)) return done(first)
+        if (policy.retries <= 0 || !(policy.while ?? RetryPolicy.isRetryable)(first.left)) return finish(first)
         // the rare path: the policy's schedule with the first failure replayed into it
         const again = Effect.tapError(attemptEffect(url, enveloped, headers, decode), (e) => Effect.sync(() => logFailure(url, e)))
-        track(
+        const fiber = track(
           RestClient.retryAfterFailure(first.left, again, policy, clock, startedAt),
-          (exit) => done(Exit.isSuccess(exit) ? Either.right(exit.value) : Either.left(failureOf(exit, first.left)))
+          (exit) => finish(Exit.isSuccess(exit) ? Either.right(exit.value) : Either.left(failureOf(exit, first.left)))
         )
+        stop = fiber === undefined ? undefined : () => {
+          fibers.delete(fiber)
+          fiber.unsafeInterruptAsFork(fiber.id())
+        }
       })
     })
+    return () => {
+      if (finished) return
+      finished = true
+      const current = stop
+      stop = undefined
+      current?.()
+    }
   }
 
   return {
@@ -329,6 +369,9 @@ export const make: Effect.Effect<
     getFrom
   } satisfies LeanRestService
 })
+
+/** The abort of a request that is not running (refused at once, or made after the scope closed). */
+function doNothing(): void {}
 
 function failureOf<A>(exit: Exit.Exit<A, RestError>, fallback: RestError): RestError {
   return Exit.isFailure(exit) ? Option.getOrElse(Cause.failureOption(exit.cause), () => fallback) : fallback

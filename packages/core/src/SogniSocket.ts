@@ -66,6 +66,7 @@ import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type * as SubscriptionRef from "effect/SubscriptionRef"
 import * as PlainRelease from "./internal/plainRelease.js"
+import { WakeableSleep } from "./internal/wakeableSleep.js"
 import * as LeanStream from "./LeanStream.js"
 import * as Lazy from "./Lazy.js"
 import * as ParseIssues from "./ParseIssues.js"
@@ -586,7 +587,7 @@ export function make(options?: {
     const settle = (item: Outgoing, exit: Exit.Exit<void, SogniError>): void => {
       if (item.settled) return
       item.settled = true
-      pendingSends.delete(item)
+      forgetSend(item)
       const resume = item.resume
       if (resume === undefined) {
         item.early = exit
@@ -596,6 +597,11 @@ export function make(options?: {
       }
     }
     const clock = yield* Effect.clock
+    // the send deadlines' fiber's sleep (`sendDeadlines`): the last send to leave the set ends it
+    const deadlinesSleep = new WakeableSleep(clock)
+    const forgetSend = (item: Outgoing): void => {
+      if (pendingSends.delete(item) && pendingSends.size === 0) deadlinesSleep.wake()
+    }
     const outbox = yield* Queue.bounded<Outgoing>(settings.sendQueueCapacity)
     /**
      * On the turn of a connection's first `authenticated` frame (after the event was delivered, so that
@@ -1217,7 +1223,10 @@ export function make(options?: {
     // --- send deadlines ------------------------------------------------------------------------
     // One fiber sleeps until the oldest waiting send falls due and fails every send past its deadline
     // (`sendTimeout` after it was made); with none waiting it waits for the next send. A send that ends
-    // first just leaves the set, so the fiber may wake for nothing once and sleep again.
+    // first just leaves the set, so the fiber may wake for nothing once and sleep again; the last one to
+    // leave ends its sleep (`forgetSend`, `internal/wakeableSleep.ts`) so that it goes idle and its timer
+    // is cleared, which would otherwise keep a process done with the SDK (a send refused at once, then a
+    // logout) alive until that send's deadline.
     const sendTimeoutMillis = Duration.toMillis(settings.sendTimeout)
     const sendTimeoutText = Duration.format(settings.sendTimeout)
     let deadlinesIdle = false
@@ -1225,7 +1234,7 @@ export function make(options?: {
     const sendDeadlines = Effect.forever(Effect.suspend(() => {
       const now = clock.unsafeCurrentTimeMillis()
       for (const pending of pendingSends) {
-        if (pending.at > now) return Effect.sleep(Duration.millis(pending.at - now))
+        if (pending.at > now) return deadlinesSleep.sleep(pending.at - now, () => pendingSends.size > 0)
         settle(
           pending,
           Exit.fail(
@@ -1250,7 +1259,7 @@ export function make(options?: {
         return Effect.sync(() => {
           item.resume = undefined
           item.settled = true
-          pendingSends.delete(item)
+          forgetSend(item)
         })
       })
 

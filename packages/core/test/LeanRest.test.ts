@@ -125,9 +125,9 @@ describe("LeanRest", () => {
       const state = yield* Effect.gen(function*() {
         const lean = yield* LeanRest.make
         const auth = yield* SogniAuth.SogniAuth
-        const result = yield* Effect.async<Either.Either<{ readonly downloadUrl: string }, SogniRest.RestError>>((resume) =>
+        const result = yield* Effect.async<Either.Either<{ readonly downloadUrl: string }, SogniRest.RestError>>((resume) => {
           lean.get("/v1/image/downloadUrl", {}, LeanRest.decoder(Body), (r) => resume(Effect.succeed(r)))
-        )
+        })
         // the invalidation runs in its own fiber: wait for it
         yield* Effect.sleep("20 millis")
         return { result, state: yield* auth.state }

@@ -1,7 +1,7 @@
 /**
  * LeanRest over Node's own http (no `FetchHttpClient.Fetch` in the context), against a real HTTP server on
  * a loopback port: credential header and query, kept-alive connections, the retry policy, the request
- * timeout (the request is abandoned on the wire), an answer cut short, a refused connection, and every
+ * timeout (the request is abandoned on the wire), a caller's abort (likewise), an answer cut short, a refused connection, and every
  * connection released when the service's scope closes.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
@@ -290,6 +290,41 @@ describe("LeanRest over Node's http", () => {
       assert.notInclude(error!.message, API_KEY)
       for (let i = 0; i < 100 && h.abandoned() === 0; i++) yield* Effect.sleep("10 millis")
       assert.strictEqual(h.abandoned(), 1)
+    }))
+
+  it.scopedLive("a request its caller aborts is dropped on the wire and answers nobody, on its first attempt and in a retry", () =>
+    Effect.gen(function*() {
+      // the first request hangs; the second gets a 503 and its retry hangs; the third is answered
+      const h = yield* host((n, _req, res) => {
+        if (n === 1) return json(res, 503, { status: "error", message: "busy" })
+        if (n === 3) return json(res, 200, { status: "success", data: { downloadUrl: "https://m/after.png" } })
+      })
+      const answers: Array<unknown> = []
+      const after = yield* withLean(h.url, (lean) =>
+        Effect.gen(function*() {
+          const abortFirst = lean.get("/v1/image/downloadUrl", { jobId: "P", imageId: "A", type: "complete" }, LeanRest.decoder(Body), (r) => answers.push(r))
+          for (let i = 0; i < 500 && h.seen.length < 1; i++) yield* Effect.sleep("10 millis")
+          abortFirst()
+          for (let i = 0; i < 500 && h.abandoned() < 1; i++) yield* Effect.sleep("10 millis")
+          assert.strictEqual(h.abandoned(), 1)
+          const abortSecond = lean.get("/v1/image/downloadUrl", { jobId: "P", imageId: "B", type: "complete" }, LeanRest.decoder(Body), (r) => answers.push(r))
+          // the 503, then its retry in flight
+          for (let i = 0; i < 500 && h.seen.length < 3; i++) yield* Effect.sleep("10 millis")
+          abortSecond()
+          for (let i = 0; i < 500 && h.abandoned() < 2; i++) yield* Effect.sleep("10 millis")
+          assert.strictEqual(h.abandoned(), 2)
+          // a second abort does nothing; the service still answers later requests
+          abortSecond()
+          return yield* getWith(lean, "C")
+        }), { requestTimeout: "10 minutes", restRetries: 1 })
+      assert.deepStrictEqual(after, Either.right({ downloadUrl: "https://m/after.png" }))
+      assert.deepStrictEqual(answers, [])
+      assert.deepStrictEqual(h.seen.map((s) => s.url.slice(s.url.indexOf("imageId="))), [
+        "imageId=A&type=complete",
+        "imageId=B&type=complete",
+        "imageId=B&type=complete",
+        "imageId=C&type=complete"
+      ])
     }))
 
   it.scopedLive("an answer cut short is a transport error, retried under the policy", () =>

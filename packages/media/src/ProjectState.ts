@@ -27,6 +27,7 @@
  * @since 0.1.0
  */
 import type * as Protocol from "@effect-sogni/core/Protocol"
+import type * as SogniError from "@effect-sogni/core/SogniError"
 import * as Data from "effect/Data"
 
 // ---------------------------------------------------------------------------------------------
@@ -44,6 +45,12 @@ export interface ErrorData {
   readonly code: number
   readonly message: string
   readonly originalCode?: string | undefined
+  /**
+   * The SDK's error behind a local failure (code 0), when one ended the project: the send's error (a
+   * refused credential's `SogniAuthenticationError`, say). A refused credential is the project's outcome
+   * (`Projects.run`, `Project.await`), as it is every other waiter's.
+   */
+  readonly cause?: SogniError.SogniError | undefined
 }
 
 const stringCodes: Record<string, number> = {

@@ -67,6 +67,7 @@ import * as DownloadUrls from "./internal/downloadUrls.js"
 import { decodePlainImage } from "./internal/plainImage.js"
 import * as ProjectActor from "./internal/projectActor.js"
 import * as ProjectSpan from "./internal/projectSpan.js"
+import { WakeableSleep } from "./internal/wakeableSleep.js"
 import * as Sniff from "./Sniff.js"
 
 // ---------------------------------------------------------------------------------------------
@@ -216,8 +217,11 @@ export interface Project {
    * use {@link state} for a snapshot); a listener that throws is removed and the error logged.
    */
   readonly listen: (listener: ProjectListener, options?: ListenOptions) => () => void
-  /** Waits for the end: the results, or why there are none. */
-  readonly await: Effect.Effect<ReadonlyArray<ProjectState.JobResult>, SogniProjectError>
+  /**
+   * Waits for the end: the results, or why there are none (a `SogniProjectError`; the
+   * `SogniAuthenticationError` when the project failed because the credential was refused).
+   */
+  readonly await: Effect.Effect<ReadonlyArray<ProjectState.JobResult>, SogniProjectError | SogniError.SogniAuthenticationError>
   /** Asks the server to cancel and waits for its answer (a no-op once finished). */
   readonly cancel: Effect.Effect<void, SogniProjectError | SogniError.SogniError>
 }
@@ -257,7 +261,9 @@ export interface ProjectsService {
   /**
    * Validates, then starts the project and returns it with its id once its request was handed to the
    * socket (at once when it has inputs to upload: the uploads and the send then happen in the
-   * background). A failed upload or send ends the project (`Failed`, code 0) rather than losing it.
+   * background). A failed upload or send ends the project (`Failed`, code 0) rather than losing it; a send
+   * refused with the credential (4021, 4010) makes that `SogniAuthenticationError` the project's outcome
+   * (`run`, `await`), the failure's `ErrorData.cause`.
    *
    * Once the parameters decode, the socket starts connecting (when it is not connected yet) while the
    * model's description is read, so the first project does not wait for the REST reads and then for the
@@ -503,9 +509,13 @@ export function make(options: ProjectsOptions = {}) {
     // deadline is due takes it over in a watchdog fiber of its own (lookup, expiry). A project tracked
     // while the fiber sleeps never needs waking it: its first deadline is at least min(projectTimeout,
     // idleTimeout) away, and the fiber's wake-up is no later than that from when it went to sleep. With
-    // nothing to watch, the fiber waits for the next `track`.
+    // nothing to watch, the fiber waits for the next `track`. The last `untrack` ends its sleep
+    // (`internal/wakeableSleep.ts`) so that it goes idle and its timer is cleared, which would otherwise
+    // keep a process that is done with the SDK (no `dispose`, a logout) alive until the last project's
+    // idle deadline.
     let watchIdle = false
     const watchWake = yield* Queue.sliding<void>(1)
+    const watchSleep = new WakeableSleep(clock)
     yield* Effect.forkScoped(Effect.forever(Effect.suspend(() => {
       const at = now()
       let next = Infinity
@@ -517,7 +527,7 @@ export function make(options: ProjectsOptions = {}) {
         watchIdle = true
         return Queue.take(watchWake)
       }
-      return Effect.sleep(Duration.millis(Math.max(1, next - at)))
+      return watchSleep.sleep(Math.max(1, next - at), () => tracked.size > 0)
     })))
 
     const lean = yield* LeanRest.make
@@ -737,7 +747,8 @@ export function make(options: ProjectsOptions = {}) {
       },
       sharedWatchdog: true,
       untrack: (id) => {
-        tracked.delete(id)
+        // the last one: a sleeping watcher goes idle
+        if (tracked.delete(id) && tracked.size === 0) watchSleep.wake()
       },
       timing: {
         projectTimeout,

@@ -129,7 +129,7 @@ describe("projectActor", () => {
       assert.isTrue(Either.isLeft(outcome))
       if (Either.isLeft(outcome)) {
         assert.strictEqual(outcome.left.reason, "Timeout")
-        assert.strictEqual(outcome.left.originalCode, "idleTimeout")
+        assert.strictEqual(outcome.left._tag === "SogniProjectError" ? outcome.left.originalCode : outcome.left._tag, "idleTimeout")
       }
       // the actor keeps its deadlines from then on; the service no longer looks
       assert.strictEqual(h.actor.check(clock.unsafeCurrentTimeMillis()), Infinity)
@@ -386,7 +386,7 @@ describe("projectActor listen options", () => {
       assert.isTrue(Either.isLeft(outcome))
       if (Either.isLeft(outcome)) {
         assert.strictEqual(outcome.left.reason, "Failed")
-        assert.strictEqual(outcome.left.originalCode, "projectLost")
+        assert.strictEqual(outcome.left._tag === "SogniProjectError" ? outcome.left.originalCode : outcome.left._tag, "projectLost")
       }
     }))
 })

@@ -25,6 +25,7 @@ import * as SogniAccount from "@effect-sogni/core/SogniAccount"
 import * as Subscriptions from "@effect-sogni/core/Subscriptions"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import type { RestError } from "@effect-sogni/core/SogniRest"
 import type { AccountApi } from "../AccountApi.js"
 import type { SubscriptionEntitlementSnapshot, SubscriptionFairUseState } from "../types.js"
 import { defined } from "./defined.js"
@@ -172,11 +173,42 @@ export function applyEntitlement(api: AccountApi, payload: unknown, what: string
 // -------------------------------------------------------------------------------------------------
 
 /**
+ * The account reads in flight, over core's lean `GET`: {@link abortAll} aborts them (the credential was
+ * cleared: a logout gives up the reads it made, so that none holds the process up to `requestTimeout`
+ * against a server that does not answer, and none writes a signed-out account's fields).
+ */
+export class BackgroundReads {
+  private readonly running = new Set<() => void>()
+  constructor(private readonly lean: LeanRest.LeanRestService) {}
+
+  /** `GET`s `path` of the REST host; `done` is called unless the read is aborted first. */
+  get<A>(path: string, decode: LeanRest.Decoder<A>, done: (result: Either.Either<A, RestError>) => void): void {
+    const running = this.running
+    let abort: (() => void) | undefined
+    let finished = false
+    abort = this.lean.get(path, {}, decode, (result) => {
+      finished = true
+      if (abort !== undefined) running.delete(abort)
+      done(result)
+    })
+    if (!finished) running.add(abort)
+  }
+
+  /** Aborts every read in flight: none of their callbacks runs. */
+  abortAll(): void {
+    if (this.running.size === 0) return
+    const all = [...this.running]
+    this.running.clear()
+    for (const abort of all) abort()
+  }
+}
+
+/**
  * `GET /v1/account/me` in the background: its username, e-mail and wallet become `currentAccount`'s.
  * A failure is logged and leaves them as they were.
  */
-export function readIdentity(api: AccountApi, lean: LeanRest.LeanRestService): void {
-  lean.get("/v1/account/me", {}, (meDecoder ??= LeanRest.decoder(SogniAccount.MeData)), (result) => {
+export function readIdentity(api: AccountApi, reads: BackgroundReads): void {
+  reads.get("/v1/account/me", (meDecoder ??= LeanRest.decoder(SogniAccount.MeData)), (result) => {
     if (Either.isLeft(result)) return warn(api, "sogni: GET /v1/account/me failed", result.left)
     const me = result.right
     api._update({ username: me.username, email: me.currentEmail === "" ? undefined : me.currentEmail, walletAddress: me.walletAddress })
@@ -188,10 +220,10 @@ export function readIdentity(api: AccountApi, lean: LeanRest.LeanRestService): v
  * entitlement snapshot; without one (or with one that does not decode, logged), `GET
  * /v1/subscriptions/status` in the background. A failure is logged and leaves it as it was.
  */
-export function readSubscription(api: AccountApi, lean: LeanRest.LeanRestService, entitlement: unknown, now: number): void {
+export function readSubscription(api: AccountApi, reads: BackgroundReads, entitlement: unknown, now: number): void {
   if (entitlement !== undefined && entitlement !== null && applyEntitlement(api, entitlement, "authenticated.subscriptionEntitlement", now)) return
   const socketWrites = api._subscriptionGate.socketWrites
-  lean.get("/v1/subscriptions/status", {}, (statusDecoder ??= LeanRest.decoder(Subscriptions.StatusResponse)), (result) => {
+  reads.get("/v1/subscriptions/status", (statusDecoder ??= LeanRest.decoder(Subscriptions.StatusResponse)), (result) => {
     if (Either.isLeft(result)) {
       return warn(api, "sogni: GET /v1/subscriptions/status failed", result.left)
     }

@@ -12,6 +12,7 @@ import * as Effect from "effect/Effect"
 import { AbortError, DisposedError, type InvalidRequestError, ProjectError } from "../errors.js"
 import { errorDataOf, type Job, type JobCalls, type Project, type ProjectCalls } from "../Project.js"
 import type { ErrorData } from "../types.js"
+import { fromTyped } from "./errorMapping.js"
 import type { CallOptions } from "./runner.js"
 
 /** The "job" errors of a project's last failing jobs, held until its "failed" event (see `apply`). */
@@ -147,7 +148,13 @@ export const failedError = (project: Project, data: ErrorData): ProjectError =>
 export const settleEnded = (project: Project, state: ProjectState.ProjectState): void => {
   if (state.status === "failed") {
     const data = state.error === undefined ? { code: 0, message: "Project failed" } : errorDataOf(state.error)
-    project._settle({ _tag: "Error", error: failedError(project, data) })
+    // a refused credential (the send's 4021, 4010) rejects with the `AuthenticationError`, as every other
+    // waiter's does; the `failed` event still has the project's error data
+    const cause = state.error?.cause
+    project._settle({
+      _tag: "Error",
+      error: cause !== undefined && cause._tag === "SogniAuthenticationError" ? fromTyped(cause) : failedError(project, data)
+    })
     project.emit("failed", data)
     // the server's project-level error, if it came while this module loaded, is what later waits read
     project._rejectLaterWithServerError()

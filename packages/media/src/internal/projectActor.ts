@@ -699,7 +699,8 @@ class Actor implements ProjectActor {
       Effect.catchAll((e) =>
         this.feed({
           _tag: "LocalFailure",
-          error: { code: 0, message: `the request could not be sent: ${e.message}` },
+          // the send's error is kept: a refused credential (4021, 4010) is the project's outcome
+          error: { code: 0, message: `the request could not be sent: ${e.message}`, cause: e },
           now: this.now()
         })
       )
@@ -989,7 +990,7 @@ class ActorProject implements Project {
     }
   }
 
-  get await(): Effect.Effect<ReadonlyArray<ProjectState.JobResult>, SogniProjectError> {
+  get await(): Effect.Effect<ReadonlyArray<ProjectState.JobResult>, SogniProjectError | SogniError.SogniAuthenticationError> {
     return Effect.flatMap(this.actor.awaitEnd(), outcome)
   }
 
@@ -1149,10 +1150,14 @@ function hostOf(parent: Scope.Scope): Effect.Effect<Host> {
   })
 }
 
-/** The results of a finished project, or why there are none. */
+/**
+ * The results of a finished project, or why there are none: a `SogniProjectError`, or the
+ * `SogniAuthenticationError` of a refused credential (4021, 4010) that failed it (`ErrorData.cause`), as
+ * it fails every other waiter.
+ */
 export function outcome(
   final: ProjectState.ProjectState
-): Effect.Effect<ReadonlyArray<ProjectState.JobResult>, SogniProjectError> {
+): Effect.Effect<ReadonlyArray<ProjectState.JobResult>, SogniProjectError | SogniError.SogniAuthenticationError> {
   if (final.status === "completed") {
     return Effect.succeed(ProjectState.resultsOf(final.jobs))
   }
@@ -1160,6 +1165,8 @@ export function outcome(
     return Effect.fail(new SogniProjectError({ reason: "Canceled", projectId: final.id, message: "Project canceled" }))
   }
   const error = final.error ?? { code: 0, message: "Project failed" }
+  const cause = error.cause
+  if (cause !== undefined && cause._tag === "SogniAuthenticationError") return Effect.fail(cause)
   const timedOut = error.code === 0 && (error.originalCode === "projectTimeout" || error.originalCode === "idleTimeout")
   return Effect.fail(
     new SogniProjectError({
