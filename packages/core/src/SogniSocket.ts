@@ -66,7 +66,7 @@ import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type * as SubscriptionRef from "effect/SubscriptionRef"
 import * as PlainRelease from "./internal/plainRelease.js"
-import { WakeableSleep } from "./internal/wakeableSleep.js"
+import { WakeableSleep } from "./WakeableSleep.js"
 import * as LeanStream from "./LeanStream.js"
 import * as Lazy from "./Lazy.js"
 import * as ParseIssues from "./ParseIssues.js"
@@ -1224,7 +1224,7 @@ export function make(options?: {
     // One fiber sleeps until the oldest waiting send falls due and fails every send past its deadline
     // (`sendTimeout` after it was made); with none waiting it waits for the next send. A send that ends
     // first just leaves the set, so the fiber may wake for nothing once and sleep again; the last one to
-    // leave ends its sleep (`forgetSend`, `internal/wakeableSleep.ts`) so that it goes idle and its timer
+    // leave ends its sleep (`forgetSend`, `WakeableSleep.ts`) so that it goes idle and its timer
     // is cleared, which would otherwise keep a process done with the SDK (a send refused at once, then a
     // logout) alive until that send's deadline.
     const sendTimeoutMillis = Duration.toMillis(settings.sendTimeout)

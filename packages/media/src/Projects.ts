@@ -67,7 +67,7 @@ import * as DownloadUrls from "./internal/downloadUrls.js"
 import { decodePlainImage } from "./internal/plainImage.js"
 import * as ProjectActor from "./internal/projectActor.js"
 import * as ProjectSpan from "./internal/projectSpan.js"
-import { WakeableSleep } from "./internal/wakeableSleep.js"
+import { WakeableSleep } from "@effect-sogni/core/WakeableSleep"
 import * as Sniff from "./Sniff.js"
 
 // ---------------------------------------------------------------------------------------------
@@ -510,7 +510,7 @@ export function make(options: ProjectsOptions = {}) {
     // while the fiber sleeps never needs waking it: its first deadline is at least min(projectTimeout,
     // idleTimeout) away, and the fiber's wake-up is no later than that from when it went to sleep. With
     // nothing to watch, the fiber waits for the next `track`. The last `untrack` ends its sleep
-    // (`internal/wakeableSleep.ts`) so that it goes idle and its timer is cleared, which would otherwise
+    // (core's `WakeableSleep`) so that it goes idle and its timer is cleared, which would otherwise
     // keep a process that is done with the SDK (no `dispose`, a logout) alive until the last project's
     // idle deadline.
     let watchIdle = false

@@ -3,10 +3,10 @@
  * sleep (`Effect.timeout` on a wake-up would fork two each time). With Effect's own clock the sleep is
  * one timer that {@link WakeableSleep.wake} clears (so it no longer holds the process: a program that is
  * done with the SDK but did not dispose it exits); with another `Clock` (a `TestClock`, whose sleeps hold
- * no timer of the process) it is that clock's `sleep`, not woken early. A copy of core's
- * `internal/wakeableSleep.ts` (core's internals are not exported).
+ * no timer of the process) it is that clock's `sleep`, not woken early. Core's socket (send deadlines)
+ * and media's `Projects` (project deadlines) sleep with it.
  *
- * @internal
+ * @since 0.2.0
  */
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
@@ -17,7 +17,7 @@ const liveClockPrototype: unknown = Object.getPrototypeOf(Clock.make())
 /** The longest delay a JS timer takes (longer ones fire at once): a longer sleep ends there and is re-checked. */
 const maxTimerMillis = 2 ** 31 - 1
 
-/** One fiber's sleep at a time, with the wake-up that ends it early. @internal */
+/** One fiber's sleep at a time, with the wake-up that ends it early. @since 0.2.0 */
 export class WakeableSleep {
   private wakeNow: (() => void) | undefined = undefined
   private readonly live: boolean
