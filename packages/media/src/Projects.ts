@@ -44,6 +44,7 @@ import * as SogniRest from "@effect-sogni/core/SogniRest"
 import * as SogniSocket from "@effect-sogni/core/SogniSocket"
 import * as SubscriptionRefs from "@effect-sogni/core/SubscriptionRefs"
 import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -1035,16 +1036,16 @@ export function make(options: ProjectsOptions = {}) {
     }
     // the service is ready once the watcher has subscribed (and read the status then): a project made
     // before that could be made under a status the watcher never reads
-    const watching = yield* Effect.makeLatch(false)
+    const watching = yield* Deferred.make<void>()
     let subscribed = false
     yield* Effect.forkScoped(
       SubscriptionRefs.forEachChange(socket.status, (status) => {
         if (subscribed) return onStatus(status)
         subscribed = true
-        return Effect.zipRight(watching.open, onStatus(status))
+        return Effect.zipRight(Deferred.succeed(watching, undefined), onStatus(status))
       })
     )
-    yield* watching.await
+    yield* Deferred.await(watching)
 
     /**
      * `run` once validated: as `acquireRelease` in a scope, without the scope and the fiber-refs diff its
