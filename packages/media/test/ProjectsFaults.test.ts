@@ -317,11 +317,10 @@ describe("Projects after a reopen", () => {
        * The project's failure: the end's own error, as a refused send's (round 40; it was a `SogniProjectError`
        * naming it), its data naming the end for good that ended it (its error and close code).
        */
-      const failedBy = (project: Projects.Project, tag: string, code: number) =>
+      const failedBy = (project: Projects.Project, tag: "SogniAuthenticationError", code: number) =>
         Effect.gen(function*() {
           const error = yield* Effect.flip(project.await)
           assert(error._tag === tag, `unexpected ${error._tag}: ${error.message}`)
-          assert(error._tag === "SogniAuthenticationError")
           assert.strictEqual(error.closeCode, code)
           assert.include(error.message, `${code} (closed ${code})`)
           const state = yield* project.state
