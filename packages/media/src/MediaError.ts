@@ -21,8 +21,10 @@ export type TypeId = typeof TypeId
  *
  * - `Failed`: the network (or a local watchdog, code 0) failed it; `code`/`originalCode` as the protocol
  *   reports them (media.md §15). Local ones: `projectLost` (the server has no record of it after a
- *   reconnect) and `connectionClosed` (the socket ended for good, e.g. the key refused: no frame of the
- *   project can arrive any more, and a lookup did not show it finished).
+ *   reconnect) and `connectionClosed` (the socket ended for good, reconnects given up, say: no frame of
+ *   the project can arrive any more, and a lookup did not show it finished; when the end refused the
+ *   credential or the app, 4021, 4010 or another 4xxx, the project fails with that
+ *   `SogniAuthenticationError` instead).
  * - `Canceled`: it was canceled (by this client or another).
  * - `CancelRejected`: the server refused to cancel (a paid vendor job past its cancel point); the
  *   project keeps running.

@@ -44,6 +44,7 @@ import * as SogniRest from "@effect-sogni/core/SogniRest"
 import * as SogniSocket from "@effect-sogni/core/SogniSocket"
 import * as SubscriptionRefs from "@effect-sogni/core/SubscriptionRefs"
 import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -219,7 +220,8 @@ export interface Project {
   readonly listen: (listener: ProjectListener, options?: ListenOptions) => () => void
   /**
    * Waits for the end: the results, or why there are none (a `SogniProjectError`; the
-   * `SogniAuthenticationError` when the project failed because the credential was refused).
+   * `SogniAuthenticationError` when the project failed because the credential or the app was refused:
+   * its send refused, or the socket ending for good with 4021, 4010 or another 4xxx while it was in flight).
    */
   readonly await: Effect.Effect<ReadonlyArray<ProjectState.JobResult>, SogniProjectError | SogniError.SogniAuthenticationError>
   /** Asks the server to cancel and waits for its answer (a no-op once finished). */
@@ -263,7 +265,9 @@ export interface ProjectsService {
    * socket (at once when it has inputs to upload: the uploads and the send then happen in the
    * background). A failed upload or send ends the project (`Failed`, code 0) rather than losing it; a send
    * refused with the credential (4021, 4010) makes that `SogniAuthenticationError` the project's outcome
-   * (`run`, `await`), the failure's `ErrorData.cause`.
+   * (`run`, `await`), the failure's `ErrorData.cause`, and so does such an end for good while the project
+   * is in flight. An end for good ends only the projects made before it: one made after it (the socket
+   * reopened) goes out on the new connection.
    *
    * Once the parameters decode, the socket starts connecting (when it is not connected yet) while the
    * model's description is read, so the first project does not wait for the REST reads and then for the
@@ -450,6 +454,11 @@ export function make(options: ProjectsOptions = {}) {
     const urlLifetime = Duration.toMillis(Duration.decode(options.urlLifetime ?? defaults.urlLifetime))
 
     const tracked = new Map<string, ProjectActor.ProjectActor>()
+    /**
+     * The projects an end for good took over, until its lookups ended them: a reconnect's handshake leaves
+     * them alone (see "a connection that ended for good" below).
+     */
+    const ending = new Set<ProjectActor.ProjectActor>()
     const serviceFibers = yield* FiberSet.make()
     const serviceFork = yield* FiberSet.runtime(serviceFibers)<never>()
 
@@ -738,6 +747,7 @@ export function make(options: ProjectsOptions = {}) {
       fork: serviceFork,
       generation: () => generation,
       nextConnection: (timeout) => Queue.take(generationChanged).pipe(Effect.timeout(timeout), Effect.ignore),
+      connectionStatus: socket.status.get,
       track: (actor) => {
         tracked.set(actor.project.id, actor)
         if (watchIdle) {
@@ -844,6 +854,8 @@ export function make(options: ProjectsOptions = {}) {
         const finished = new Map(snapshot.unclaimedCompletedProjects.map((p) => [p.id.toUpperCase(), p]))
         for (const [id, t] of tracked) {
           if (ProjectState.isTerminal(t.current().status)) continue
+          // an end for good came after it: that end's lookup ends it (it may still be under way)
+          if (ending.has(t)) continue
           // the service's first handshake, and this project not written yet: it goes out on this connection,
           // the first, so none of its frames can have died with an earlier one (nothing to look up later)
           if (generation === 1 && t.sentOn === undefined) continue
@@ -969,25 +981,71 @@ export function make(options: ProjectsOptions = {}) {
 
     // --- a connection that ended for good ------------------------------------------------------
     // After a refused key (4021), a blocked app (4010), any other refusal or reconnects given up, every
-    // unfinished project is looked up once and ended (internal/connectionEnded.ts, loaded then). After 4015
-    // (another connection took this appId over) the projects' frames go there and the idle lookups still
-    // follow each to its end; only a project whose jobs all ended (its end marker missing) completes now.
+    // unfinished project made before that end is looked up once and ended (internal/connectionEnded.ts,
+    // loaded then), a failure carrying the end's error. After 4015 (another connection took this appId over)
+    // the projects' frames go there and the idle lookups still follow each to its end; only a project whose
+    // jobs all ended (its end marker missing) completes now.
     // Every such end, each once: the socket's owner may `reopen` it (a sign-in after 4010/4021, this appId
     // taken back after 4015), and the projects in flight at a later end are ended by that end. Each end for
     // good writes one `Closed` status with its error, and the status watcher reads every write in order
     // (`SubscriptionRefs.forEachChange`: no Stream, woken only by status writes), so an end that a quick
     // `reopen` followed is still read; a run of `awaitTerminal` would complete once and, run again while
     // the status stays `Closed`, at once with the end already handled.
+    //
+    // An end applies only to the projects made before it. The watcher runs after the status write (and a
+    // program that learns of the end first, its send refused, say, may `reopen` and start a project before
+    // then), so it cannot take the tracked projects as they are when it runs: each actor keeps the status it
+    // was made under (`madeUnder`, read on the turn it was tracked), and the watcher, which reads every
+    // status in the order written, ends the projects made under a status it read before this end. A project
+    // made under this end's status or a later one (not read yet) was started after the end. (The watcher's
+    // queue drops its oldest unread status after 1024 unread writes: a project made under a dropped status
+    // would be left to its idle deadline; a backlog of 1024 status writes does not happen.) The projects an
+    // end takes over are chosen on the watcher's turn and marked `ending` until their lookups ended them, so
+    // that the handshake of a connection opened meanwhile (after a `reopen`) does not look them up or
+    // resend them; the work runs in a fiber of its own, leaving the watcher free to read the next status.
+    /** The statuses the watcher has read (each status write is a new value). */
+    const readStatuses = new WeakSet<object>()
+    /** The watcher's reading of one status write, on its turn (see above). */
+    const onStatus = (status: SogniSocket.ConnectionStatus): Effect.Effect<void> => {
+      if (status._tag !== "Closed" || Option.isNone(status.error)) {
+        readStatuses.add(status)
+        return Effect.void
+      }
+      const error = status.error.value
+      const before = new Map<string, ProjectActor.ProjectActor>()
+      for (const [id, t] of tracked) {
+        if (ProjectState.isTerminal(t.current().status)) continue
+        if (t.madeUnder === undefined || readStatuses.has(t.madeUnder)) before.set(id, t)
+      }
+      readStatuses.add(status)
+      if (before.size === 0) return Effect.void
+      if (error._tag === "SogniConnectionReplacedError") {
+        return Effect.sync(() => {
+          serviceFork(Effect.flatMap(loadConnectionEnded, (m) => m.endFinished(before, now, error)))
+        })
+      }
+      for (const t of before.values()) ending.add(t)
+      return Effect.sync(() => {
+        serviceFork(Effect.ensuring(
+          Effect.flatMap(loadConnectionEnded, (m) => m.endAll(before, findProject, now, error)),
+          Effect.sync(() => {
+            for (const t of before.values()) ending.delete(t)
+          })
+        ))
+      })
+    }
+    // the service is ready once the watcher has subscribed (and read the status then): a project made
+    // before that could be made under a status the watcher never reads
+    const watching = yield* Deferred.make<void>()
+    let subscribed = false
     yield* Effect.forkScoped(
       SubscriptionRefs.forEachChange(socket.status, (status) => {
-        if (status._tag !== "Closed" || Option.isNone(status.error)) return Effect.void
-        const error = status.error.value
-        return Effect.flatMap(loadConnectionEnded, (m) =>
-          error._tag === "SogniConnectionReplacedError"
-            ? m.endFinished(tracked, now, error)
-            : m.endAll(tracked, findProject, now, error))
+        if (subscribed) return onStatus(status)
+        subscribed = true
+        return Effect.zipRight(Deferred.succeed(watching, undefined), onStatus(status))
       })
     )
+    yield* Deferred.await(watching)
 
     /**
      * `run` once validated: as `acquireRelease` in a scope, without the scope and the fiber-refs diff its

@@ -289,7 +289,7 @@ describe("Projects under faults", () => {
 
 describe("Projects after a reopen", () => {
   // Every end for good is handled, each once: the projects in flight at a second (and third) end, after the
-  // socket was reopened, fail at once with that close's typed error. The emulator runs so slowly (a [[slow]]
+  // socket was reopened, fail at once with that close's typed error (the `SogniAuthenticationError` itself). The emulator runs so slowly (a [[slow]]
   // step takes 12 s) and the idle deadline is so far off that only the end watcher can settle them in time.
   it.scopedLive("4015, reopen, a project, 4010: it fails naming the 4010; reopen, a project, 4021: it fails naming the 4021", () =>
     Effect.gen(function*() {
@@ -313,16 +313,22 @@ describe("Projects after a reopen", () => {
           )
           return { project, id: prepared.request.jobID }
         })
-      /** The project's failure: typed, naming the end for good that ended it (its error and close code). */
-      const failedBy = (project: Projects.Project, tag: string, code: number) =>
+      /**
+       * The project's failure: the end's own error, as a refused send's (round 40; it was a `SogniProjectError`
+       * naming it), its data naming the end for good that ended it (its error and close code).
+       */
+      const failedBy = (project: Projects.Project, tag: "SogniAuthenticationError", code: number) =>
         Effect.gen(function*() {
           const error = yield* Effect.flip(project.await)
-          assert(error._tag === "SogniProjectError", `unexpected ${error._tag}: ${error.message}`)
-          assert.strictEqual(error.reason, "Failed")
-          assert.strictEqual(error.originalCode, "connectionClosed")
-          assert.include(error.message, tag)
+          assert(error._tag === tag, `unexpected ${error._tag}: ${error.message}`)
+          assert.strictEqual(error.closeCode, code)
           assert.include(error.message, `${code} (closed ${code})`)
-          assert.strictEqual((yield* project.state).status, "failed")
+          const state = yield* project.state
+          assert.strictEqual(state.status, "failed")
+          assert.strictEqual(state.error?.originalCode, "connectionClosed")
+          assert.include(state.error?.message, tag)
+          assert.include(state.error?.message, `${code} (closed ${code})`)
+          assert.strictEqual(state.error?.cause, error)
         })
 
       // connected, then taken over (4015) with nothing in flight; the program takes its appId back

@@ -156,8 +156,10 @@ describe("Projects: drops at the worst moments", () => {
 })
 
 describe("Projects: a connection that ends for good mid-project", () => {
-  for (const [code, tag] of [[4021, "SogniAuthenticationError"], [4010, "SogniAuthenticationError"], [4099, "SogniAuthenticationError"]] as const) {
-    it.scopedLive(`the reconnect is refused (${code}): the project fails at once, typed, naming the refusal (not at the idle deadline)`, () =>
+  // the project in flight fails with the end's own error, as a send the end refused does (round 40: it was a
+  // `SogniProjectError` naming the error, whose data did not carry it)
+  for (const [code, reason] of [[4021, "InvalidCredentials"], [4010, "AppIdBlocked"], [4099, "Rejected"]] as const) {
+    it.scopedLive(`the reconnect is refused (${code}): the project fails at once with the refusal's SogniAuthenticationError (not at the idle deadline)`, () =>
       Effect.gen(function*() {
         const server = yield* makeHostileServer()
         // the idle deadline far beyond the test's: only the terminal close can end the project in time
@@ -173,13 +175,20 @@ describe("Projects: a connection that ends for good mid-project", () => {
           c.send("jobState", { type: "jobStarted", jobID: id, imgID: "A", jobIndex: 0 })
           setTimeout(() => c.drop(), 20)
         }
-        const error = yield* Effect.flip(projects.run(prepared))
-        assert(error._tag === "SogniProjectError", `unexpected ${error._tag}: ${error.message}`)
-        assert.strictEqual(error.reason, "Failed")
-        assert.strictEqual(error.originalCode, "connectionClosed")
-        assert.include(error.message, tag)
+        const project = yield* projects.submit(prepared)
+        const error = yield* Effect.flip(project.await)
+        assert(error._tag === "SogniAuthenticationError", `unexpected ${error._tag}: ${error.message}`)
+        assert.strictEqual(error.reason, reason)
+        assert.strictEqual(error.closeCode, code)
         // the close's code and reason, as the server sent them
         assert.include(error.message, `${code} (refused by policy)`)
+        // failed by the end (its send had gone out), its data naming the end and carrying it
+        const state = yield* project.state
+        assert.strictEqual(state.status, "failed")
+        assert.strictEqual(state.error?.code, 0)
+        assert.strictEqual(state.error?.originalCode, "connectionClosed")
+        assert.include(state.error?.message, "SogniAuthenticationError")
+        assert.strictEqual(state.error?.cause, error)
         assert.strictEqual(server.connections.length, 2)
         assert.deepStrictEqual(yield* projects.active, [])
       }), { timeout: 30_000 })

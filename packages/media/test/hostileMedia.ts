@@ -2,7 +2,7 @@
  * Media over the hostile server (`hostileServer.ts`), shared by the tests that script it: the services
  * built with every log line captured, a prepared image project, and the job id a frame names.
  */
-import { SogniAccount } from "@effect-sogni/core"
+import { SogniAccount, SogniSocket } from "@effect-sogni/core"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -60,6 +60,7 @@ export const connectMedia = (
       projects: Context.get(ctx, Projects.Projects),
       models: Context.get(ctx, Models.Models),
       account: Context.get(ctx, SogniAccount.SogniAccount),
+      socket: Context.get(ctx, SogniSocket.SogniSocket),
       lines
     }
   })

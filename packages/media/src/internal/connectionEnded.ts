@@ -3,8 +3,10 @@
  * reconnects given up): no frame of any project can arrive any more, so each unfinished project is looked
  * up once; finished → its outcome (URLs minted as usual, the project ending when they arrive). Otherwise it
  * gets a local failure (`Failed`, code 0, `connectionClosed`, naming the socket's error: its close code and
- * reason) now, instead of waiting out its idle deadline (minutes) for a lookup that ends it the same way or
- * as a bare `Timeout`; and the state machine keeps finished work: a project whose jobs all ended, one with a
+ * reason; with that error as its `cause`, so that `run` and `await` fail with a refused credential's
+ * `SogniAuthenticationError` as they do when the send itself was refused) now, instead of waiting out its
+ * idle deadline (minutes) for a lookup that ends it the same way or as a bare `Timeout`; and the state
+ * machine keeps finished work: a project whose jobs all ended, one with a
  * result, completes with what it received (only the server's end marker is missing), once the URLs still
  * being minted arrive. So only a project with a job still unfinished fails. Loaded with a dynamic import
  * when that happens: a program whose connection never ends for good does not carry it.
@@ -42,7 +44,10 @@ export function endFinished(tracked: ReadonlyMap<string, ProjectActor.ProjectAct
   )
 }
 
-/** Ends every unfinished project of `tracked` after the socket's terminal `error`. */
+/**
+ * Ends every unfinished project of `tracked` (the projects made before the end: `Projects` chooses them)
+ * after the socket's terminal `error`.
+ */
 export function endAll(
   tracked: ReadonlyMap<string, ProjectActor.ProjectActor>,
   findProject: (id: string) => Effect.Effect<Option.Option<Protocol.RecoveredProject>, SogniError.SogniError>,
@@ -71,7 +76,10 @@ export function endAll(
             error: {
               code: 0,
               originalCode: "connectionClosed",
-              message: `Project ${id} can no longer be followed: the connection ended for good (${error._tag}: ${error.message}).`
+              message: `Project ${id} can no longer be followed: the connection ended for good (${error._tag}: ${error.message}).`,
+              // the end's own error, as a send that the end refused carries it: a refused credential's
+              // `SogniAuthenticationError` (4021, 4010, another 4xxx) is then the project's outcome
+              cause: error
             },
             now: now()
           })

@@ -136,6 +136,12 @@ export interface ActorDeps {
   readonly nextConnection: (timeout: Duration.Duration) => Effect.Effect<void>
   /** Registers a new actor with the service, before its route is claimed and its request sent. */
   readonly track: (actor: ProjectActor) => void
+  /**
+   * Read as each actor is made, on the turn it is tracked, and kept as its {@link ProjectActor.madeUnder}:
+   * the socket's status then (a value each status write makes anew). The service tells by it which projects
+   * an end for good came after. Without it an actor's `madeUnder` is undefined.
+   */
+  readonly connectionStatus?: Effect.Effect<object> | undefined
   /** Called once when the project ended, before it is released. */
   readonly untrack: (id: string) => void
   /**
@@ -152,6 +158,11 @@ export interface ProjectActor {
   readonly createdAt: number
   /** The connection generation on which the request was written (undefined until written). */
   sentOn: number | undefined
+  /**
+   * The socket's status when the actor was made ({@link ActorDeps.connectionStatus}, read on the turn it
+   * was tracked): an end for good applies to the projects made under a status written before it.
+   */
+  readonly madeUnder: object | undefined
   /** Applies one input (through the mailbox) and runs the commands it yields. */
   readonly feed: (input: ProjectState.Input) => Effect.Effect<void>
   readonly current: () => ProjectState.ProjectState
@@ -286,6 +297,7 @@ class Actor implements ProjectActor {
   readonly createdAt: number
   /** The connection generation on which the request was written (undefined until written). */
   sentOn: number | undefined = undefined
+  madeUnder: object | undefined = undefined
   readonly id: string
   readonly deps: ActorDeps
   // what a resend and the URL mints need of `prepared`: never `prepared` itself
@@ -1076,11 +1088,20 @@ export function make(
   // `flatMap`s, not `Effect.gen`: a generator function made per project gets a prototype object and hidden
   // classes of its own on its first run, allocated in the old generation, where they outlive the project
   // as garbage until the next mark-compact
+  // the socket's status is read on the turn the actor is tracked (`open` is synchronous)
+  const status = deps.connectionStatus ?? noStatus
   return Effect.flatMap(hostOf(parent), (host) =>
     runtime !== undefined
-      ? Effect.sync(() => open(deps, host, prepared, keepBacklog, adopted, startInCaller, runtime))
-      : Effect.map(Effect.runtime<never>(), (caller) => open(deps, host, prepared, keepBacklog, adopted, startInCaller, caller)))
+      ? Effect.map(status, (madeUnder) => open(deps, host, prepared, keepBacklog, adopted, startInCaller, runtime, madeUnder))
+      : Effect.zipWith(
+        Effect.runtime<never>(),
+        status,
+        (caller, madeUnder) => open(deps, host, prepared, keepBacklog, adopted, startInCaller, caller, madeUnder)
+      ))
 }
+
+/** What {@link make} reads as `madeUnder` when the deps give no `connectionStatus`. */
+const noStatus: Effect.Effect<object | undefined> = Effect.succeed(undefined)
 
 /** The body of {@link make}, once the host and the runtime are known: everything here is synchronous. */
 function open(
@@ -1090,9 +1111,11 @@ function open(
   keepBacklog: boolean,
   adopted: Adopted | undefined,
   startInCaller: boolean,
-  runtime: Runtime.Runtime<never>
+  runtime: Runtime.Runtime<never>,
+  madeUnder: object | undefined
 ): ProjectActor {
   const actor = new Actor(deps, prepared, keepBacklog, adopted, startInCaller, host, runtime)
+  actor.madeUnder = madeUnder
   if (host.closed) {
     // made in a scope that has closed: released at once, as a scope forked from it would have been
     actor.detach()
