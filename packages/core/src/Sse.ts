@@ -95,7 +95,8 @@ export interface Parser {
   readonly feed: (text: string) => Array<Frame>
   /**
    * Whether the event being read grew past `maxEventChars` (the parser then holds nothing more of it and
-   * reads no further: every later `feed` returns no frame).
+   * reads no further: every later `feed` returns no frame). Checked on every piece and every line, so the
+   * parser never holds more than `maxEventChars` plus the piece it is given.
    */
   readonly overflowed: () => boolean
 }
@@ -114,8 +115,13 @@ export const defaultMaxEventBytes = 32 * 1024 * 1024
  * @since 0.2.0
  */
 export const makeParser = (maxEventChars: number = Number.POSITIVE_INFINITY): Parser => {
-  let buffer = ""
-  /** Characters of the current event's lines already consumed (reset at each blank line). */
+  /**
+   * The unfinished line: the pieces of it read so far (joined once, when its line end arrives, so a long
+   * line costs its length once and is never rescanned).
+   */
+  let partial: Array<string> = []
+  let partialChars = 0
+  /** Characters of the current event's finished lines, line ends included (reset at each blank line). */
   let blockChars = 0
   let overflow = false
   let skipLf = false
@@ -162,41 +168,67 @@ export const makeParser = (maxEventChars: number = Number.POSITIVE_INFINITY): Pa
     }
   }
 
+  /** Releases what is held of the event past the limit; the parser reads no further. */
+  const overflowed = () => {
+    overflow = true
+    partial = []
+    partialChars = 0
+    data = undefined
+  }
+
   return {
     overflowed: () => overflow,
-    feed: (text) => {
-      if (overflow) return []
-      buffer += text
-      if (skipLf && buffer.length > 0) {
-        // the previous piece ended with "\r": a "\n" starting this one belongs to it
-        if (buffer[0] === "\n") buffer = buffer.slice(1)
-        skipLf = false
-      }
-      if (!started && buffer.length > 0) {
+    feed: (piece) => {
+      if (overflow || piece.length === 0) return []
+      let text = piece
+      if (!started) {
         started = true
-        if (buffer.charCodeAt(0) === 0xfeff) buffer = buffer.slice(1)
+        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
       }
       const out: Array<Frame> = []
       let at = 0
-      for (;;) {
-        let end = at
-        while (end < buffer.length && buffer[end] !== "\n" && buffer[end] !== "\r") end++
-        if (end === buffer.length) break
-        blockChars += end - at + 1
-        line(buffer.slice(at, end), out)
-        if (buffer[end] === "\r" && end + 1 === buffer.length) {
-          skipLf = true
-          at = end + 1
-          break
-        }
-        at = buffer[end] === "\r" && buffer[end + 1] === "\n" ? end + 2 : end + 1
+      if (skipLf) {
+        // the previous piece ended with "\r": a "\n" starting this one belongs to it
+        if (text.charCodeAt(0) === 10) at = 1
+        skipLf = false
       }
-      buffer = buffer.slice(at)
-      if (blockChars + buffer.length > maxEventChars) {
+      // the next "\n" and "\r" at or after `at` (-1: none in this piece); each is searched again only once passed
+      let lf = text.indexOf("\n", at)
+      let cr = text.indexOf("\r", at)
+      while (lf !== -1 || cr !== -1) {
+        const end = lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr)
+        let lineText = text.slice(at, end)
+        if (partialChars > 0) {
+          partial.push(lineText)
+          lineText = partial.join("")
+          partial = []
+          partialChars = 0
+        }
+        if (lineText !== "") {
+          // the event's lines so far, each with its line end (the blank line that ends it is not counted)
+          blockChars += lineText.length + 1
+          if (blockChars > maxEventChars) {
+            overflowed()
+            return out
+          }
+        }
+        line(lineText, out)
+        if (end === cr && cr + 1 === lf) {
+          at = lf + 1
+        } else if (end === cr && cr + 1 === text.length) {
+          skipLf = true
+          at = text.length
+        } else {
+          at = end + 1
+        }
+        if (lf !== -1 && lf < at) lf = text.indexOf("\n", at)
+        if (cr !== -1 && cr < at) cr = text.indexOf("\r", at)
+      }
+      if (at < text.length) {
+        partial.push(at === 0 ? text : text.slice(at))
+        partialChars += text.length - at
         // an event that never ends: release what was held of it and read no further
-        overflow = true
-        buffer = ""
-        data = undefined
+        if (blockChars + partialChars > maxEventChars) overflowed()
       }
       return out
     }
