@@ -3,9 +3,10 @@
  *
  * {@link resumable} reads an event log over SSE (chat runs, chat.md §15.3; workflows, workflows.md §8) and
  * survives dropped connections: it opens a connection from a cursor (the caller turns it into
- * `Last-Event-ID` or `?after=`), decodes each frame's `data` with a `Schema` (a malformed frame is logged
- * and skipped, never fatal: a warning for each of the first five, then their count in one line at the
- * end), drops events it already delivered, and ends after the terminal event. When a connection breaks
+ * `Last-Event-ID` or `?after=`), decodes each frame's `data` with a `Schema` and an optional `check` (a
+ * malformed frame is logged and skipped, never fatal and never moving the cursor: a warning for each of
+ * the first five, then their count in one line at the end), drops events it already delivered, and ends
+ * after the terminal event. When a connection breaks
  * (reset, retryable status, silence beyond `idleTimeout`, a clean close before the terminal event) it
  * waits as core's {@link RetryPolicy} says and opens the next one from the cursor.
  *
@@ -369,10 +370,14 @@ export interface ResumableOptions<A, I, C, E, E2, R> {
   readonly schema: Schema.Schema<A, I, never>
   /** Frames to decode (default: those with `data`); the others only prove the connection alive. */
   readonly accept?: ((frame: Frame) => boolean) | undefined
+  /**
+   * Why a decoded event is not a real one of this log (`undefined`: it is), e.g. its sequence and the
+   * frame's `id:` disagree. Such a frame is logged and skipped like one whose `data` does not decode. A
+   * skipped frame never moves the cursor: it is not handed to `advance`.
+   */
+  readonly check?: ((event: A, frame: Frame) => string | undefined) | undefined
   /** The cursor after `event`, or `None` when `event` was already delivered (a replay). */
   readonly advance: (cursor: C, event: A, frame: Frame) => Option.Option<C>
-  /** The cursor after a malformed frame (default: unchanged). */
-  readonly skip?: ((cursor: C, frame: Frame) => C) | undefined
   /** Whether `event` is the last one. */
   readonly isTerminal: (event: A) => boolean
   /**
@@ -415,10 +420,12 @@ export const resumable = <A, I, C, E, E2, R>(
     let dropsSince: number | undefined
     let heard = false
     // malformed frames: a warning for each of the first few; the rest are counted and reported once, at the end
-    const skips = SkipWarnings.unsafeMake<Frame>({
+    const skips = SkipWarnings.unsafeMake<{ readonly frame: Frame; readonly reason: string }>({
       limit: skipWarningLimit,
-      warning: (frame) =>
-        Effect.logWarning(`sogni: ${options.label}: skipped a malformed event frame (id ${frame.id ?? "none"})`),
+      warning: ({ frame, reason }) =>
+        Effect.logWarning(
+          `sogni: ${options.label}: skipped a malformed event frame (id ${frame.id ?? "none"}): ${reason}`
+        ),
       summary: (count) =>
         Effect.logWarning(`sogni: ${options.label}: skipped ${count} more malformed event frames (warnings suppressed)`)
     })
@@ -427,10 +434,9 @@ export const resumable = <A, I, C, E, E2, R>(
       heard = true
       if (finished || !accept(frame)) return Effect.succeed([])
       const decoded = decode(frame.data ?? "")
-      if (Either.isLeft(decoded)) {
-        if (options.skip !== undefined) cursor = options.skip(cursor, frame)
-        return Effect.as(skips.report(frame), [])
-      }
+      if (Either.isLeft(decoded)) return Effect.as(skips.report({ frame, reason: "its data is not an event" }), [])
+      const problem = options.check?.(decoded.right, frame)
+      if (problem !== undefined) return Effect.as(skips.report({ frame, reason: problem }), [])
       const next = options.advance(cursor, decoded.right, frame)
       if (Option.isNone(next)) return Effect.succeed([])
       cursor = next.value
