@@ -3,7 +3,8 @@
  * random frames, line endings and split points), and the resumable reader, reading through `SogniRest.stream`
  * from a real loopback HTTP server that cuts each connection at an arbitrary byte offset, delivers every
  * event exactly once and in order. Also: heartbeats renew the reconnect budget, a server that keeps
- * hanging up after a heartbeat is given up on after `reconnectWindow`, malformed frames are skipped, and
+ * hanging up after a heartbeat is given up on after `reconnectWindow`, malformed frames (and frames the
+ * caller's `check` rejects) are skipped without moving the cursor, and
  * interrupting the consumer closes the connection on the server side.
  */
 import { assert, describe, it } from "@effect/vitest"
@@ -14,6 +15,7 @@ import * as Effect from "effect/Effect"
 import * as FastCheck from "effect/FastCheck"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
@@ -245,6 +247,7 @@ const policy: RetryPolicy.Options = { ...RetryPolicy.defaults, retries: 3, base:
 const read = (options: {
   readonly settings?: Partial<Sse.Settings>
   readonly cursor?: number
+  readonly check?: (event: Event, frame: Sse.Frame) => string | undefined
 }) =>
   Effect.flatMap(SogniRest.SogniRest, (rest) =>
     Sse.resumable({
@@ -257,6 +260,7 @@ const read = (options: {
           headers: after > 0 ? { "last-event-id": String(after) } : {}
         }),
       schema: Event,
+      check: options.check,
       advance: (after, event: Event) => (event.sequence > after ? Option.some(event.sequence) : Option.none()),
       isTerminal: (event) => event.type === "done",
       giveUp: (exhausted) =>
@@ -329,6 +333,27 @@ describe("Sse.resumable over a loopback server", () => {
       assert.deepStrictEqual(sequences(events), [1, 2, 4, 5, 6])
       assert.deepStrictEqual(server.cursors, [0, 4])
     }).pipe(Effect.scoped))
+
+  it.live("a frame check rejects is logged with its reason and skipped, and never moves the cursor", () => {
+    const warnings: Array<string> = []
+    const logger = Logger.make(({ logLevel, message }) => {
+      if (logLevel._tag === "Warning") warnings.push(Array.isArray(message) ? message.join(" ") : String(message))
+    })
+    return Effect.gen(function*() {
+      const log = logOf(4)
+      // first connection: event 1, then a frame whose sequence 50 is not its id: 7, then a cut
+      const junk = `id: 7\nevent: progress\ndata: ${JSON.stringify({ sequence: 50, type: "progress" })}\n\n`
+      const server = yield* serve((i, cursor) =>
+        i === 0 ? { text: log.body(0).split("id: 2")[0]! + junk, cut: true } : { text: log.body(cursor), cut: false }
+      )
+      const events = yield* read({
+        check: (event, frame) => (frame.id === String(event.sequence) ? undefined : `id: ${frame.id} is not ${event.sequence}`)
+      }).pipe(Effect.provide(restLayer(server.url)))
+      assert.deepStrictEqual(sequences(events), oneTo(4))
+      assert.deepStrictEqual(server.cursors, [0, 1])
+      assert.deepStrictEqual(warnings, ["sogni: test log: skipped a malformed event frame (id 7): id: 7 is not 50"])
+    }).pipe(Effect.scoped, Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+  })
 
   it.live("interrupting the consumer closes the connection the server holds open", () =>
     Effect.gen(function*() {
