@@ -3,9 +3,10 @@
  *
  * {@link resumable} reads an event log over SSE (chat runs, chat.md §15.3; workflows, workflows.md §8) and
  * survives dropped connections: it opens a connection from a cursor (the caller turns it into
- * `Last-Event-ID` or `?after=`), decodes each frame's `data` with a `Schema` (a malformed frame is logged
- * and skipped, never fatal: a warning for each of the first five, then their count in one line at the
- * end), drops events it already delivered, and ends after the terminal event. When a connection breaks
+ * `Last-Event-ID` or `?after=`), decodes each frame's `data` with a `Schema` and an optional `check` (a
+ * malformed frame is logged and skipped, never fatal and never moving the cursor: a warning for each of
+ * the first five, then their count in one line at the end), drops events it already delivered, and ends
+ * after the terminal event. When a connection breaks
  * (reset, retryable status, silence beyond `idleTimeout`, a clean close before the terminal event) it
  * waits as core's {@link RetryPolicy} says and opens the next one from the cursor.
  *
@@ -95,7 +96,8 @@ export interface Parser {
   readonly feed: (text: string) => Array<Frame>
   /**
    * Whether the event being read grew past `maxEventChars` (the parser then holds nothing more of it and
-   * reads no further: every later `feed` returns no frame).
+   * reads no further: every later `feed` returns no frame). Checked on every piece and every line, so the
+   * parser never holds more than `maxEventChars` plus the piece it is given.
    */
   readonly overflowed: () => boolean
 }
@@ -114,8 +116,13 @@ export const defaultMaxEventBytes = 32 * 1024 * 1024
  * @since 0.2.0
  */
 export const makeParser = (maxEventChars: number = Number.POSITIVE_INFINITY): Parser => {
-  let buffer = ""
-  /** Characters of the current event's lines already consumed (reset at each blank line). */
+  /**
+   * The unfinished line: the pieces of it read so far (joined once, when its line end arrives, so a long
+   * line costs its length once and is never rescanned).
+   */
+  let partial: Array<string> = []
+  let partialChars = 0
+  /** Characters of the current event's finished lines, line ends included (reset at each blank line). */
   let blockChars = 0
   let overflow = false
   let skipLf = false
@@ -162,41 +169,67 @@ export const makeParser = (maxEventChars: number = Number.POSITIVE_INFINITY): Pa
     }
   }
 
+  /** Releases what is held of the event past the limit; the parser reads no further. */
+  const overflowed = () => {
+    overflow = true
+    partial = []
+    partialChars = 0
+    data = undefined
+  }
+
   return {
     overflowed: () => overflow,
-    feed: (text) => {
-      if (overflow) return []
-      buffer += text
-      if (skipLf && buffer.length > 0) {
-        // the previous piece ended with "\r": a "\n" starting this one belongs to it
-        if (buffer[0] === "\n") buffer = buffer.slice(1)
-        skipLf = false
-      }
-      if (!started && buffer.length > 0) {
+    feed: (piece) => {
+      if (overflow || piece.length === 0) return []
+      let text = piece
+      if (!started) {
         started = true
-        if (buffer.charCodeAt(0) === 0xfeff) buffer = buffer.slice(1)
+        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
       }
       const out: Array<Frame> = []
       let at = 0
-      for (;;) {
-        let end = at
-        while (end < buffer.length && buffer[end] !== "\n" && buffer[end] !== "\r") end++
-        if (end === buffer.length) break
-        blockChars += end - at + 1
-        line(buffer.slice(at, end), out)
-        if (buffer[end] === "\r" && end + 1 === buffer.length) {
-          skipLf = true
-          at = end + 1
-          break
-        }
-        at = buffer[end] === "\r" && buffer[end + 1] === "\n" ? end + 2 : end + 1
+      if (skipLf) {
+        // the previous piece ended with "\r": a "\n" starting this one belongs to it
+        if (text.charCodeAt(0) === 10) at = 1
+        skipLf = false
       }
-      buffer = buffer.slice(at)
-      if (blockChars + buffer.length > maxEventChars) {
+      // the next "\n" and "\r" at or after `at` (-1: none in this piece); each is searched again only once passed
+      let lf = text.indexOf("\n", at)
+      let cr = text.indexOf("\r", at)
+      while (lf !== -1 || cr !== -1) {
+        const end = lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr)
+        let lineText = text.slice(at, end)
+        if (partialChars > 0) {
+          partial.push(lineText)
+          lineText = partial.join("")
+          partial = []
+          partialChars = 0
+        }
+        if (lineText !== "") {
+          // the event's lines so far, each with its line end (the blank line that ends it is not counted)
+          blockChars += lineText.length + 1
+          if (blockChars > maxEventChars) {
+            overflowed()
+            return out
+          }
+        }
+        line(lineText, out)
+        if (end === cr && cr + 1 === lf) {
+          at = lf + 1
+        } else if (end === cr && cr + 1 === text.length) {
+          skipLf = true
+          at = text.length
+        } else {
+          at = end + 1
+        }
+        if (lf !== -1 && lf < at) lf = text.indexOf("\n", at)
+        if (cr !== -1 && cr < at) cr = text.indexOf("\r", at)
+      }
+      if (at < text.length) {
+        partial.push(at === 0 ? text : text.slice(at))
+        partialChars += text.length - at
         // an event that never ends: release what was held of it and read no further
-        overflow = true
-        buffer = ""
-        data = undefined
+        if (blockChars + partialChars > maxEventChars) overflowed()
       }
       return out
     }
@@ -337,10 +370,14 @@ export interface ResumableOptions<A, I, C, E, E2, R> {
   readonly schema: Schema.Schema<A, I, never>
   /** Frames to decode (default: those with `data`); the others only prove the connection alive. */
   readonly accept?: ((frame: Frame) => boolean) | undefined
+  /**
+   * Why a decoded event is not a real one of this log (`undefined`: it is), e.g. its sequence and the
+   * frame's `id:` disagree. Such a frame is logged and skipped like one whose `data` does not decode. A
+   * skipped frame never moves the cursor: it is not handed to `advance`.
+   */
+  readonly check?: ((event: A, frame: Frame) => string | undefined) | undefined
   /** The cursor after `event`, or `None` when `event` was already delivered (a replay). */
   readonly advance: (cursor: C, event: A, frame: Frame) => Option.Option<C>
-  /** The cursor after a malformed frame (default: unchanged). */
-  readonly skip?: ((cursor: C, frame: Frame) => C) | undefined
   /** Whether `event` is the last one. */
   readonly isTerminal: (event: A) => boolean
   /**
@@ -383,10 +420,12 @@ export const resumable = <A, I, C, E, E2, R>(
     let dropsSince: number | undefined
     let heard = false
     // malformed frames: a warning for each of the first few; the rest are counted and reported once, at the end
-    const skips = SkipWarnings.unsafeMake<Frame>({
+    const skips = SkipWarnings.unsafeMake<{ readonly frame: Frame; readonly reason: string }>({
       limit: skipWarningLimit,
-      warning: (frame) =>
-        Effect.logWarning(`sogni: ${options.label}: skipped a malformed event frame (id ${frame.id ?? "none"})`),
+      warning: ({ frame, reason }) =>
+        Effect.logWarning(
+          `sogni: ${options.label}: skipped a malformed event frame (id ${frame.id ?? "none"}): ${reason}`
+        ),
       summary: (count) =>
         Effect.logWarning(`sogni: ${options.label}: skipped ${count} more malformed event frames (warnings suppressed)`)
     })
@@ -395,10 +434,9 @@ export const resumable = <A, I, C, E, E2, R>(
       heard = true
       if (finished || !accept(frame)) return Effect.succeed([])
       const decoded = decode(frame.data ?? "")
-      if (Either.isLeft(decoded)) {
-        if (options.skip !== undefined) cursor = options.skip(cursor, frame)
-        return Effect.as(skips.report(frame), [])
-      }
+      if (Either.isLeft(decoded)) return Effect.as(skips.report({ frame, reason: "its data is not an event" }), [])
+      const problem = options.check?.(decoded.right, frame)
+      if (problem !== undefined) return Effect.as(skips.report({ frame, reason: problem }), [])
       const next = options.advance(cursor, decoded.right, frame)
       if (Option.isNone(next)) return Effect.succeed([])
       cursor = next.value

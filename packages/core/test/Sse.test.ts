@@ -3,7 +3,8 @@
  * random frames, line endings and split points), and the resumable reader, reading through `SogniRest.stream`
  * from a real loopback HTTP server that cuts each connection at an arbitrary byte offset, delivers every
  * event exactly once and in order. Also: heartbeats renew the reconnect budget, a server that keeps
- * hanging up after a heartbeat is given up on after `reconnectWindow`, malformed frames are skipped, and
+ * hanging up after a heartbeat is given up on after `reconnectWindow`, malformed frames (and frames the
+ * caller's `check` rejects) are skipped without moving the cursor, and
  * interrupting the consumer closes the connection on the server side.
  */
 import { assert, describe, it } from "@effect/vitest"
@@ -14,6 +15,7 @@ import * as Effect from "effect/Effect"
 import * as FastCheck from "effect/FastCheck"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
@@ -85,6 +87,68 @@ describe("Sse.makeParser", () => {
     },
     { fastCheck: { numRuns: 400 } }
   )
+
+  it.prop(
+    "each line with its own line end (LF, CR, CRLF), comments, id, retry, multi-line data: any split gives the frames of the whole text",
+    {
+      frames: FastCheck.array(frameArb, { maxLength: 10 }),
+      eols: FastCheck.array(FastCheck.constantFrom("\n", "\r\n", "\r"), { minLength: 1, maxLength: 16 }),
+      cuts: FastCheck.array(FastCheck.nat(), { maxLength: 30 })
+    },
+    ({ cuts, eols, frames }) => {
+      // line k ends with eols[k % eols.length]: LF, CR and CRLF mixed inside one stream (an LF right after a
+      // CR would join it into one CRLF line end, so that LF becomes a CRLF)
+      let k = 0
+      let previous = ""
+      const text = frames.map((f) => render(f, "\n")).join("").replace(/\n/g, () => {
+        const eol = eols[k++ % eols.length]!
+        previous = previous === "\r" && eol === "\n" ? "\r\n" : eol
+        return previous
+      })
+      const whole = Sse.makeParser().feed(text)
+      assert.deepStrictEqual(whole, frames.map(expected))
+      const parser = Sse.makeParser()
+      assert.deepStrictEqual(splitAt(text, cuts).flatMap((piece) => parser.feed(piece)), whole)
+      const byChar = Sse.makeParser()
+      assert.deepStrictEqual([...text].flatMap((c) => byChar.feed(c)), whole)
+    },
+    { fastCheck: { numRuns: 300 } }
+  )
+
+  it("a CRLF split between two pieces ends one line, not two", () => {
+    const parser = Sse.makeParser()
+    const out = [...parser.feed("id: 7\r"), ...parser.feed("\ndata: a\r"), ...parser.feed("\ndata: b\r\n\r"), ...parser.feed("\n")]
+    assert.deepStrictEqual(out, [{ id: "7", event: undefined, data: "a\nb", leadingComment: false }])
+  })
+
+  it("an event of exactly maxEventChars is read; one character more overflows", () => {
+    // "data: " + 10 characters + "\n" = 17 characters of lines (the blank line that ends it is not counted)
+    const event = `data: ${"y".repeat(10)}\n\n`
+    assert.deepStrictEqual(Sse.makeParser(17).feed(event).map((f) => f.data), ["y".repeat(10)])
+    const small = Sse.makeParser(16)
+    assert.deepStrictEqual(small.feed(event), [])
+    assert.isTrue(small.overflowed())
+    assert.deepStrictEqual(small.feed("data: z\n\n"), [], "nothing is read after an overflow")
+  })
+
+  it("an event that never ends overflows after at most maxEventChars plus one piece, as one line or as many", () => {
+    const bound = 1024 * 1024
+    const size = 64 * 1024
+    for (const piece of ["x".repeat(size), `data: ${"x".repeat(size - 7)}\n`]) {
+      const parser = Sse.makeParser(bound)
+      parser.feed("event: big\ndata: ")
+      let fed = 0
+      let pieces = 0
+      while (!parser.overflowed() && pieces < 1000) {
+        assert.deepStrictEqual(parser.feed(piece), [])
+        fed += piece.length
+        pieces++
+      }
+      assert.isTrue(parser.overflowed())
+      assert.isAtMost(fed, bound + size, `overflowed after ${pieces} pieces`)
+      assert.isAbove(fed, bound - size)
+    }
+  })
 
   it("a comment inside a block is skipped; a field without colon has an empty value; ids with NUL are ignored", () => {
     const parser = Sse.makeParser()
@@ -183,6 +247,7 @@ const policy: RetryPolicy.Options = { ...RetryPolicy.defaults, retries: 3, base:
 const read = (options: {
   readonly settings?: Partial<Sse.Settings>
   readonly cursor?: number
+  readonly check?: (event: Event, frame: Sse.Frame) => string | undefined
 }) =>
   Effect.flatMap(SogniRest.SogniRest, (rest) =>
     Sse.resumable({
@@ -195,6 +260,7 @@ const read = (options: {
           headers: after > 0 ? { "last-event-id": String(after) } : {}
         }),
       schema: Event,
+      check: options.check,
       advance: (after, event: Event) => (event.sequence > after ? Option.some(event.sequence) : Option.none()),
       isTerminal: (event) => event.type === "done",
       giveUp: (exhausted) =>
@@ -267,6 +333,27 @@ describe("Sse.resumable over a loopback server", () => {
       assert.deepStrictEqual(sequences(events), [1, 2, 4, 5, 6])
       assert.deepStrictEqual(server.cursors, [0, 4])
     }).pipe(Effect.scoped))
+
+  it.live("a frame check rejects is logged with its reason and skipped, and never moves the cursor", () => {
+    const warnings: Array<string> = []
+    const logger = Logger.make(({ logLevel, message }) => {
+      if (logLevel._tag === "Warning") warnings.push(Array.isArray(message) ? message.join(" ") : String(message))
+    })
+    return Effect.gen(function*() {
+      const log = logOf(4)
+      // first connection: event 1, then a frame whose sequence 50 is not its id: 7, then a cut
+      const junk = `id: 7\nevent: progress\ndata: ${JSON.stringify({ sequence: 50, type: "progress" })}\n\n`
+      const server = yield* serve((i, cursor) =>
+        i === 0 ? { text: log.body(0).split("id: 2")[0]! + junk, cut: true } : { text: log.body(cursor), cut: false }
+      )
+      const events = yield* read({
+        check: (event, frame) => (frame.id === String(event.sequence) ? undefined : `id: ${frame.id} is not ${event.sequence}`)
+      }).pipe(Effect.provide(restLayer(server.url)))
+      assert.deepStrictEqual(sequences(events), oneTo(4))
+      assert.deepStrictEqual(server.cursors, [0, 1])
+      assert.deepStrictEqual(warnings, ["sogni: test log: skipped a malformed event frame (id 7): id: 7 is not 50"])
+    }).pipe(Effect.scoped, Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+  })
 
   it.live("interrupting the consumer closes the connection the server holds open", () =>
     Effect.gen(function*() {
@@ -379,6 +466,26 @@ describe("Sse.frames past maxEventBytes", () => {
       assert.deepStrictEqual(seen, ["one", "two"])
       assert.instanceOf(error, SogniError.SogniDecodeError)
       assert.strictEqual((error as SogniError.SogniDecodeError).reason, "TooLarge")
+    }))
+
+  it.effect("an endless event fails with TooLarge after the source gave at most maxEventBytes plus one read", () =>
+    Effect.gen(function*() {
+      const bound = 2 * 1024 * 1024
+      const read = new TextEncoder().encode("x".repeat(64 * 1024))
+      let reads = 0
+      // a source that never stops: one event header, then bytes of the same line forever
+      const source = Stream.concat(
+        Stream.make(new TextEncoder().encode("id: 1\ndata: ")),
+        Stream.repeatEffect(Effect.sync(() => {
+          reads++
+          return read
+        }))
+      )
+      const error = yield* Effect.flip(Stream.runDrain(Sse.frames(source, bound)))
+      assert.instanceOf(error, SogniError.SogniDecodeError)
+      assert.strictEqual((error as SogniError.SogniDecodeError).reason, "TooLarge")
+      assert.isAtMost(reads * read.length, bound + read.length, `${reads} reads`)
+      assert.isAbove(reads * read.length, bound - read.length)
     }))
 
   it.effect("a read that stays under the limit is never failed, and the stream ends with its source", () =>

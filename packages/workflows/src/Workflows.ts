@@ -10,7 +10,10 @@
  * - `streamEvents(id)` is a `Stream<WorkflowEvent>` that reconnects by itself after a dropped connection,
  *   resuming after the last delivered event (`?after=` and `Last-Event-ID`), delivers each event once and
  *   in order, absorbs heartbeats and ends after the terminal event (`completed`, `partial_failure`,
- *   `failed`, `cancelled`). Interrupting it closes the connection.
+ *   `failed`, `cancelled`). Only a real event counts: one with an `id:` line, a `sequence` (integer ≥ 0)
+ *   its decimal `id:` agrees with, and a type its `event:` line names; any other frame is logged and
+ *   skipped and moves neither the resume point nor the replay watermark. Interrupting it closes the
+ *   connection.
  * - `resume`, `reseed`, `cancel` and `confirmCost` move a workflow along; `templates.*` and `replay.*`
  *   cover the two companion surfaces.
  *
@@ -232,7 +235,11 @@ export interface WorkflowsService {
   readonly get: (workflowId: string) => Effect.Effect<Workflow.WorkflowRecord, WorkflowError>
   /** The full event history. */
   readonly events: (workflowId: string) => Effect.Effect<ReadonlyArray<Workflow.WorkflowEvent>, WorkflowError>
-  /** Live events, resuming by itself after drops, ending after the terminal event. */
+  /**
+   * Live events, resuming by itself after drops, ending after the terminal event. A frame that is not a
+   * real event of this workflow (no `id:` line, no integer `sequence` or none that agrees with its `id:`,
+   * no type, another workflow's id) is logged and skipped and moves nothing.
+   */
   readonly streamEvents: (
     workflowId: string,
     options?: StreamOptions

@@ -1,6 +1,8 @@
 /**
  * `Workflows` against a hostile loopback server (the emulator's workflow routes always answer well and at
- * their own pace): garbage, wrong-typed and heartbeat frames between events, a connection cut mid-event
+ * their own pace): garbage, wrong-typed and heartbeat frames between events, stray events a proxy injects
+ * (they swallow no real event), a malformed frame with a bogus id before a cut (it does not move the
+ * resume cursor), a connection cut mid-event
  * and resumed from the cursor on the wire (`?after=` and `Last-Event-ID`), a server that goes silent
  * mid-stream, resumes refused with HTML 502s, thousands of events in one write, an interrupted consumer,
  * and GETs answered with HTML 503s (retried a bounded number of times, then a typed error).
@@ -83,6 +85,56 @@ describe("Workflows against a hostile server", () => {
       assert.strictEqual(streams(server).length, 1)
     }).pipe(Effect.provide(logs.layer), Logger.withMinimumLogLevel(LogLevel.All))
   })
+
+  it.scopedLive("stray events a proxy injects (a high sequence, a data id, no id: line or type) swallow nothing: all 15 arrive", () => {
+    const logs = capture()
+    return Effect.gen(function*() {
+      const server = yield* makeHostileHttp
+      server.handle = (_req, res) => {
+        sse(res)
+        let body = ""
+        for (let n = 1; n <= 15; n++) {
+          body += n === 15 ? last(15) : event(n)
+          if (n === 1) body += `event: workflow_progress\ndata: ${JSON.stringify({ sequence: 99, status: "running" })}\n\n`
+          if (n === 2) body += `data: ${JSON.stringify({ id: 5 })}\n\n`
+          // decodes, and has an id: line, but its sequence is not its id
+          if (n === 3) body += `id: 50\nevent: step_started\ndata: ${JSON.stringify({ sequence: 99, type: "step_started" })}\n\n`
+        }
+        res.end(body)
+      }
+      const workflows = yield* workflowsOn(server.url)
+      const events = yield* Stream.runCollect(workflows.streamEvents("wf_1"))
+      assert.deepStrictEqual(ids(events), Array.from({ length: 15 }, (_, i) => String(i + 1)))
+      const skipped = logs.lines.filter((l) => l.includes("skipped a malformed event frame"))
+      assert.strictEqual(skipped.length, 3, logs.lines.join("\n"))
+      assert.include(skipped[2], "its id: 50 is not its sequence 99")
+      assert.strictEqual(streams(server).length, 1)
+    }).pipe(Effect.provide(logs.layer), Logger.withMinimumLogLevel(LogLevel.All))
+  })
+
+  it.scopedLive("a malformed frame with a bogus id: 999 before a cut: the resume asks for after the last real event, all arrive", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileHttp
+      server.handle = (req, res) => {
+        sse(res)
+        if (streams(server).length === 1) {
+          res.write(event(1) + event(2) + event(3) + "id: 999\nevent: workflow_progress\ndata: not json\n\n", () =>
+            setTimeout(() => res.socket?.destroy(), 20))
+          return
+        }
+        const after = Number(new URLSearchParams(req.query).get("after"))
+        let body = ""
+        for (let n = after + 1; n <= 9; n++) body += n === 9 ? last(9) : event(n)
+        res.end(body)
+      }
+      const workflows = yield* workflowsOn(server.url)
+      const events = yield* Stream.runCollect(workflows.streamEvents("wf_1"))
+      assert.deepStrictEqual(ids(events), ["1", "2", "3", "4", "5", "6", "7", "8", "9"])
+      assert.strictEqual(Chunk.unsafeLast(events).status, "completed")
+      const [, second] = streams(server)
+      assert.strictEqual(second!.query, "after=3")
+      assert.strictEqual(second!.headers["last-event-id"], "3")
+    }))
 
   it.scopedLive("a connection cut mid-event resumes on the wire from the last delivered id: ?after= and Last-Event-ID", () =>
     Effect.gen(function*() {

@@ -5,7 +5,7 @@
  * `partial_failure`). Also: a source that never gets anywhere fails with `WorkflowStreamError`, and a clean
  * close of a finished workflow ends the stream.
  */
-import { SogniError } from "@effect-sogni/core"
+import { SogniError, Sse } from "@effect-sogni/core"
 import { assert, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
@@ -13,9 +13,12 @@ import * as Effect from "effect/Effect"
 import * as FastCheck from "effect/FastCheck"
 import * as Fiber from "effect/Fiber"
 import * as Random from "effect/Random"
+import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
+import * as Fs from "node:fs"
 import * as EventStream from "../src/internal/eventStream.js"
+import * as Workflow from "../src/Workflow.js"
 import type { WorkflowError } from "../src/WorkflowError.js"
 
 const resume: EventStream.ResumeOptions = {
@@ -285,9 +288,19 @@ describe("resumable event reader", () => {
       assert.strictEqual(released, 1)
     }))
 
-  it.live("malformed frames are skipped and the cursor still moves past them", () =>
+  it.live("a skipped frame never moves the cursor: after a cut the reader resumes from the last real event", () =>
     Effect.gen(function*() {
       const cursors: Array<string | undefined> = []
+      // after event 1: junk with a bogus id (not JSON; JSON with no type; a sequence its id: contradicts;
+      // another workflow's event), then the connection breaks
+      const junk = [
+        "id: 999\nevent: workflow_progress\ndata: not json\n\n",
+        `id: 998\nevent: workflow_progress\ndata: ${JSON.stringify({ sequence: 998, status: "running" })}\n\n`,
+        `id: 997\nevent: step_started\ndata: ${JSON.stringify({ sequence: 2, type: "step_started", status: "running" })}\n\n`,
+        `id: 996\nevent: step_started\ndata: ${
+          JSON.stringify({ id: "996", sequence: 996, workflowId: "wf_other", type: "step_started", status: "running" })
+        }\n\n`
+      ].join("")
       const events = yield* EventStream.resumableEvents({
         workflowId: "wf_bad",
         after: undefined,
@@ -296,14 +309,52 @@ describe("resumable event reader", () => {
           cursors.push(cursor)
           return cursor === undefined
             ? Stream.concat(
-              Stream.make(encoder.encode(`${frame(1, 3, "completed")}id: 2\nevent: x\ndata: {not json\n\n`)),
+              Stream.make(encoder.encode(`${frame(1, 3, "completed")}${junk}`)),
               Stream.fail(new SogniError.SogniTransportError({ reason: "Http", message: "reset" }))
             )
-            : Stream.make(encoder.encode(frame(3, 3, "completed")))
+            : Stream.make(encoder.encode(frame(2, 3, "completed") + frame(3, 3, "completed")))
         },
         status: Effect.succeed("running")
       }).pipe(Stream.runCollect, Effect.map(Chunk.toReadonlyArray))
-      assert.deepStrictEqual(events.map((e) => e.id), ["1", "3"])
-      assert.deepStrictEqual(cursors, [undefined, "2"])
+      assert.deepStrictEqual(events.map((e) => e.id), ["1", "2", "3"])
+      assert.deepStrictEqual(cursors, [undefined, "1"])
     }))
+
+  it.effect("the protocol's transcript (fixtures/workflow-sse-transcript.txt): all seven events, in order, to the terminal one", () =>
+    Effect.gen(function*() {
+      // the wire bytes of both connections (a copy of the protocol fixture), without the commentary (#) and HTTP (> <) lines
+      const wire = Fs.readFileSync(new URL("fixtures/workflow-sse-transcript.txt", import.meta.url), "utf8")
+        .split("\n").filter((line) => !/^[#<>]/.test(line)).join("\n")
+      const events = yield* EventStream.resumableEvents({
+        workflowId: "wf_7f3a9c",
+        after: undefined,
+        resume,
+        open: () => Stream.make(encoder.encode(wire)),
+        status: Effect.succeed("cancelled")
+      }).pipe(Stream.runCollect, Effect.map(Chunk.toReadonlyArray))
+      assert.deepStrictEqual(events.map((e) => e.id), ["1", "2", "3", "4", "5", "6", "7"])
+      assert.strictEqual(events[6]!.status, "cancelled")
+    }))
+
+  it("what a real event carries: an id: line, a sequence its decimal id: agrees with, a type its event: line names", () => {
+    const event = (data: Record<string, unknown>) => Schema.decodeUnknownSync(Workflow.WorkflowEvent)(data)
+    const frameOf = (id: string | undefined, name: string | undefined = "step_started"): Sse.Frame => ({
+      id,
+      event: name,
+      data: "{}",
+      leadingComment: false
+    })
+    const real = { id: "4", sequence: 4, workflowId: "wf_1", type: "step_started", status: "running" }
+    assert.isUndefined(EventStream.problemOf("wf_1", event(real), frameOf("4")))
+    assert.isUndefined(EventStream.problemOf("wf_1", event({ sequence: 4, type: "step_started" }), frameOf("4", undefined)))
+    // an opaque id: is echoed back as it is
+    assert.isUndefined(EventStream.problemOf("wf_1", event({ ...real, id: "evt-4" }), frameOf("evt-4")))
+    assert.isUndefined(EventStream.problemOf("wf_1", event({ sequence: 4, type: "step_started" }), frameOf("evt-4")))
+    assert.include(EventStream.problemOf("wf_1", event(real), frameOf(undefined)), "no id: line")
+    assert.include(EventStream.problemOf("wf_1", event({ ...real, id: undefined }), frameOf("5")), "is not its sequence 4")
+    assert.include(EventStream.problemOf("wf_1", event({ ...real, id: "7" }), frameOf("4")), "data id 7")
+    assert.include(EventStream.problemOf("wf_1", event(real), frameOf("4", "workflow_progress")), "is not its type")
+    assert.include(EventStream.problemOf("wf_1", event({ ...real, workflowId: "wf_2" }), frameOf("4")), "wf_2")
+    assert.include(EventStream.problemOf("wf_1", event({ id: "4", type: "step_started" }), frameOf("4")), "no sequence")
+  })
 })

@@ -1,8 +1,10 @@
 /**
  * `Workflows.streamEvents` on core's resumable SSE reader (`Sse.resumable`): the workflows-specific parts
  * only. The cursor is the last delivered frame id (sent back as `?after=` + `Last-Event-ID`, workflows.md
- * §8.4); replays are recognised by the event's `sequence` (or a numeric id); the stream ends on a terminal
- * `status`; a clean close that delivered nothing ends it when the record says the workflow is over. A 200
+ * §8.4); replays are recognised by the event's `sequence`; the stream ends on a terminal `status`. Only a
+ * real event moves the cursor ({@link problemOf}: it carries an `id:` line, a `sequence` that is an integer
+ * ≥ 0 and a `type`, consistent with each other and with this workflow); any other frame (a proxy's
+ * injected junk, a stray frame with a bogus `id:`) is logged and skipped and moves nothing; a clean close that delivered nothing ends it when the record says the workflow is over. A 200
  * that is not events (the platform's JSON refusal, a proxy's HTML page) is not resumed: `Workflows` opens
  * each connection through core's `AnswerKind.eventsOnly`, and {@link refusalOf} reads the refusal.
  *
@@ -13,7 +15,7 @@ import * as Sse from "@effect-sogni/core/Sse"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import type * as Schema from "effect/Schema"
+import * as Schema from "effect/Schema"
 import type * as Stream from "effect/Stream"
 import * as Workflow from "../Workflow.js"
 import { WorkflowApiError, WorkflowStreamError } from "../WorkflowError.js"
@@ -42,6 +44,48 @@ interface Cursor {
 const numeric = (id: string | undefined): number | undefined => (id !== undefined && /^\d+$/.test(id) ? Number(id) : undefined)
 
 /**
+ * What a streamed event's `data` must carry beside the rest of {@link Workflow.WorkflowEvent} (workflows.md
+ * §7, the protocol's workflow-event schema): `sequence`, an integer ≥ 0, and a type (`type` or `event`).
+ * Other fields are kept for the event's own decoding.
+ */
+const Carried = Schema.Struct(
+  { sequence: Schema.NonNegativeInt, type: Schema.optional(Schema.String), event: Schema.optional(Schema.String) },
+  { key: Schema.String, value: Schema.Unknown }
+).pipe(Schema.filter((wire) => wire.type !== undefined || wire.event !== undefined || "an event has a type"))
+
+/** A streamed event: {@link Carried}, then decoded as a {@link Workflow.WorkflowEvent}. */
+const StreamedEvent = Schema.compose(Carried, Workflow.WorkflowEvent, { strict: false })
+
+/**
+ * Why a decoded frame is not a real event of workflow `workflowId` (`undefined`: it is). A real event
+ * (workflows.md §8.3) has an `id:` line (the cursor it is resumed from); a decimal `id:` is its `sequence`;
+ * its `data.id`, when it has one, is its `id:`; an `event:` line, when there is one, names its type; its
+ * `workflowId`, when it has one, is this workflow.
+ *
+ * @internal
+ */
+export const problemOf = (
+  workflowId: string,
+  event: Workflow.WorkflowEvent,
+  frame: Sse.Frame
+): string | undefined => {
+  if (frame.id === undefined || frame.id === "") return "it has no id: line to resume from"
+  const sequence = event.sequence
+  if (sequence === undefined) return "it has no sequence"
+  const id = numeric(frame.id)
+  if (id !== undefined && id !== sequence) return `its id: ${frame.id} is not its sequence ${sequence}`
+  // the decoded id is data.id, or the sequence when data has none
+  if (event.id !== frame.id && event.id !== String(sequence)) return `its data id ${event.id} is not its id: ${frame.id}`
+  if (frame.event !== undefined && frame.event !== "" && frame.event !== event.type) {
+    return `its event: ${frame.event} is not its type ${event.type}`
+  }
+  if (event.workflowId !== undefined && event.workflowId !== workflowId) {
+    return `it belongs to workflow ${event.workflowId}`
+  }
+  return undefined
+}
+
+/**
  * Events of one workflow, resuming after drops.
  *
  * @internal
@@ -56,18 +100,17 @@ export const resumableEvents = <E, E2>(options: {
   readonly status: Effect.Effect<string | undefined, E2>
 }): Stream.Stream<Workflow.WorkflowEvent, E | E2 | WorkflowStreamError> => {
   const { resume, workflowId } = options
-  return Sse.resumable<Workflow.WorkflowEvent, Schema.Schema.Encoded<typeof Workflow.WorkflowEvent>, Cursor, E | E2, WorkflowStreamError, never>({
+  return Sse.resumable<Workflow.WorkflowEvent, Schema.Schema.Encoded<typeof StreamedEvent>, Cursor, E | E2, WorkflowStreamError, never>({
     label: `workflow ${workflowId}`,
     cursor: { id: options.after, sequence: numeric(options.after) ?? -1 },
     open: (cursor) => options.open(cursor.id),
-    schema: Workflow.WorkflowEvent,
-    advance: (cursor, event, frame) => {
-      const id = frame.id ?? (event.id === undefined ? "" : String(event.id))
-      const sequence = event.sequence ?? numeric(id)
-      if (sequence !== undefined && sequence <= cursor.sequence) return Option.none()
-      return Option.some({ id: id !== "" ? id : cursor.id, sequence: sequence ?? cursor.sequence })
-    },
-    skip: (cursor, frame) => (frame.id !== undefined ? { ...cursor, id: frame.id } : cursor),
+    schema: StreamedEvent,
+    check: (event, frame) => problemOf(workflowId, event, frame),
+    // checked: the frame has an id and the event a sequence
+    advance: (cursor, event, frame) =>
+      frame.id === undefined || event.sequence === undefined || event.sequence <= cursor.sequence
+        ? Option.none()
+        : Option.some({ id: frame.id, sequence: event.sequence }),
     isTerminal: (event) => Workflow.isTerminal(event.status),
     // a clean close that delivered events resumes; one that delivered nothing asks the record
     onCleanClose: (delivered) =>
