@@ -237,8 +237,9 @@ export interface WorkflowsService {
   readonly events: (workflowId: string) => Effect.Effect<ReadonlyArray<Workflow.WorkflowEvent>, WorkflowError>
   /**
    * Live events, resuming by itself after drops, ending after the terminal event. A frame that is not a
-   * real event of this workflow (no `id:` line, no integer `sequence` or none that agrees with its `id:`,
-   * no type, another workflow's id) is logged and skipped and moves nothing.
+   * real event of this workflow (no integer `sequence` or none that agrees with its `id:` line, no type,
+   * another workflow's id) is logged and skipped and moves nothing. An event without an `id:` line is
+   * read (as the official client reads it) and resumed from its `sequence`.
    */
   readonly streamEvents: (
     workflowId: string,

@@ -136,6 +136,30 @@ describe("Workflows against a hostile server", () => {
       assert.strictEqual(second!.headers["last-event-id"], "3")
     }))
 
+  it.scopedLive("a server that sends no id: lines: every event arrives, and a cut resumes from the last sequence", () =>
+    Effect.gen(function*() {
+      const server = yield* makeHostileHttp
+      const bare = (n: number) => event(n, n === 6 ? "completed" : "running", n === 6 ? "workflow_completed" : "step_started")
+        .replace(`id: ${n}\n`, "")
+      server.handle = (req, res) => {
+        sse(res)
+        if (streams(server).length === 1) {
+          res.write(bare(1) + bare(2) + bare(3), () => setTimeout(() => res.socket?.destroy(), 20))
+          return
+        }
+        const after = Number(new URLSearchParams(req.query).get("after"))
+        let body = ""
+        for (let n = after + 1; n <= 6; n++) body += bare(n)
+        res.end(body)
+      }
+      const workflows = yield* workflowsOn(server.url)
+      const events = yield* Stream.runCollect(workflows.streamEvents("wf_1"))
+      assert.deepStrictEqual(ids(events), ["1", "2", "3", "4", "5", "6"])
+      const [, second] = streams(server)
+      assert.strictEqual(second!.query, "after=3")
+      assert.strictEqual(second!.headers["last-event-id"], "3")
+    }))
+
   it.scopedLive("a connection cut mid-event resumes on the wire from the last delivered id: ?after= and Last-Event-ID", () =>
     Effect.gen(function*() {
       const server = yield* makeHostileHttp

@@ -2,8 +2,8 @@
  * `Workflows.streamEvents` on core's resumable SSE reader (`Sse.resumable`): the workflows-specific parts
  * only. The cursor is the last delivered frame id (sent back as `?after=` + `Last-Event-ID`, workflows.md
  * §8.4); replays are recognised by the event's `sequence`; the stream ends on a terminal `status`. Only a
- * real event moves the cursor ({@link problemOf}: it carries an `id:` line, a `sequence` that is an integer
- * ≥ 0 and a `type`, consistent with each other and with this workflow); any other frame (a proxy's
+ * real event moves the cursor ({@link problemOf}: it carries a `sequence` that is an integer ≥ 0 and a
+ * `type`, consistent with its `id:` line when it has one and with this workflow); any other frame (a proxy's
  * injected junk, a stray frame with a bogus `id:`) is logged and skipped and moves nothing; a clean close that delivered nothing ends it when the record says the workflow is over. A 200
  * that is not events (the platform's JSON refusal, a proxy's HTML page) is not resumed: `Workflows` opens
  * each connection through core's `AnswerKind.eventsOnly`, and {@link refusalOf} reads the refusal.
@@ -58,7 +58,8 @@ const StreamedEvent = Schema.compose(Carried, Workflow.WorkflowEvent, { strict: 
 
 /**
  * Why a decoded frame is not a real event of workflow `workflowId` (`undefined`: it is). A real event
- * (workflows.md §8.3) has an `id:` line (the cursor it is resumed from); a decimal `id:` is its `sequence`;
+ * (workflows.md §8.3) has a `sequence`; its `id:` line is the cursor it is resumed from (without one, the
+ * sequence is, and a `data.id` must be that sequence); a decimal `id:` is its `sequence`;
  * its `data.id`, when it has one, is its `id:`; an `event:` line, when there is one, names its type; its
  * `workflowId`, when it has one, is this workflow.
  *
@@ -69,9 +70,12 @@ export const problemOf = (
   event: Workflow.WorkflowEvent,
   frame: Sse.Frame
 ): string | undefined => {
-  if (frame.id === undefined || frame.id === "") return "it has no id: line to resume from"
   const sequence = event.sequence
   if (sequence === undefined) return "it has no sequence"
+  // no id: line (the official client reads such events too; it cannot resume them): the cursor is the sequence
+  if (frame.id === undefined || frame.id === "") {
+    return event.id !== String(sequence) ? `its data id ${event.id} is not its sequence ${sequence}` : undefined
+  }
   const id = numeric(frame.id)
   if (id !== undefined && id !== sequence) return `its id: ${frame.id} is not its sequence ${sequence}`
   // the decoded id is data.id, or the sequence when data has none
@@ -106,11 +110,11 @@ export const resumableEvents = <E, E2>(options: {
     open: (cursor) => options.open(cursor.id),
     schema: StreamedEvent,
     check: (event, frame) => problemOf(workflowId, event, frame),
-    // checked: the frame has an id and the event a sequence
+    // checked: the event has a sequence; a frame without an id: line resumes from it
     advance: (cursor, event, frame) =>
-      frame.id === undefined || event.sequence === undefined || event.sequence <= cursor.sequence
+      event.sequence === undefined || event.sequence <= cursor.sequence
         ? Option.none()
-        : Option.some({ id: frame.id, sequence: event.sequence }),
+        : Option.some({ id: frame.id === undefined || frame.id === "" ? String(event.sequence) : frame.id, sequence: event.sequence }),
     isTerminal: (event) => Workflow.isTerminal(event.status),
     // a clean close that delivered events resumes; one that delivered nothing asks the record
     onCleanClose: (delivered) =>
