@@ -14,6 +14,11 @@
  * - interrupting a stream or a completion sends `llmJobCancel { jobID }` (in the background, bounded by
  *   `cancelTimeout`) and releases the route.
  *
+ * A job that carries on after a reconnect may have lost the frames the server sent while the socket was
+ * down (nothing on the wire can tell): its `Finish` and completion carry `gap` (`ChatChunk.ReplyGap`) and a
+ * warning is logged once; `onReplyGap: "fail"` fails such a job instead, and the tool loop never runs the
+ * calls of such a round.
+ *
  * `<think>…</think>` text is split into `ReasoningDelta`s unless `splitThinking: false`.
  *
  * @example
