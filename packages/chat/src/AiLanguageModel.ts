@@ -12,6 +12,10 @@
  *   Streams are incremental (`text-start`/`text-delta`/`text-end`, reasoning likewise,
  *   `tool-params-*` as the arguments arrive, then `tool-call` and `finish`).
  * - Tool handlers are run by `@effect/ai` itself (one step per call, as with any provider).
+ * - A reply that crossed a reconnect (`ChatChunk.ReplyGap`) has its `finish` part's metadata carry
+ *   `{ sogni: { gap } }`; when such a reply asks for tools, the call fails instead (`AiError.UnknownError`
+ *   whose cause is `SogniChatJobError { reason: "ReplyGap" }`): arguments that may have a hole never
+ *   reach a handler.
  * - Sogni errors become `AiError.UnknownError` with the original error as `cause`; arguments that are not
  *   JSON become `AiError.MalformedOutput`, and unsupported prompt parts `AiError.MalformedInput`.
  *
@@ -45,8 +49,8 @@ import * as Encoding from "effect/Encoding"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import { Chat, type ChatService } from "./Chat.js"
-import type { ChatChunk, ChatCompletion } from "./ChatChunk.js"
-import type { ChatError } from "./ChatError.js"
+import type { ChatChunk, ChatCompletion, ReplyGap, TokenUsage } from "./ChatChunk.js"
+import { type ChatError, SogniChatJobError } from "./ChatError.js"
 import type * as ChatRequest from "./ChatRequest.js"
 import { finishReason, initialState, step, usageOf } from "./internal/aiParts.js"
 
@@ -227,13 +231,45 @@ const toolCallPart = (call: ChatRequest.ToolCall, method: string) =>
 const fromChatError = (method: string) => (error: ChatError): AiError.AiError =>
   new AiError.UnknownError({ module: MODULE, method, description: error.message, cause: error })
 
+/**
+ * Tool calls of a reply that crossed a reconnect may have a hole: they are refused before `@effect/ai`
+ * could run them.
+ */
+const refuseGappedCalls = (
+  finish: { readonly jobID: string; readonly gap?: ReplyGap | undefined; readonly toolCalls: ReadonlyArray<unknown> },
+  method: string
+): Effect.Effect<void, AiError.AiError> =>
+  finish.gap === undefined || finish.toolCalls.length === 0 ? Effect.void : Effect.fail(
+    fromChatError(method)(
+      new SogniChatJobError({
+        reason: "ReplyGap",
+        jobID: finish.jobID,
+        error: "reply_gap",
+        message: `the reply of job ${finish.jobID} crossed a reconnect: its tool calls' arguments may have a hole, so they are not run`
+      })
+    )
+  )
+
+/** The `finish` part: with the reply's gap, if it had one, as Sogni metadata. */
+const finishPart = (
+  reason: string,
+  usage: TokenUsage,
+  gap: ReplyGap | undefined
+): Response.FinishPartEncoded => ({
+  type: "finish",
+  reason: finishReason(reason),
+  usage: usageOf(usage),
+  ...(gap !== undefined ? { metadata: { sogni: { gap } } } : {})
+})
+
 const completionParts = (completion: ChatCompletion, model: string) =>
   Effect.gen(function*() {
+    yield* refuseGappedCalls(completion, "generateText")
     const parts: Array<Response.PartEncoded> = [{ type: "response-metadata", id: completion.jobID, modelId: model }]
     if (completion.reasoning.length > 0) parts.push({ type: "reasoning", text: completion.reasoning })
     if (completion.text.length > 0) parts.push({ type: "text", text: completion.text })
     for (const call of completion.toolCalls) parts.push(yield* toolCallPart(call, "generateText"))
-    parts.push({ type: "finish", reason: finishReason(completion.finishReason), usage: usageOf(completion.usage) })
+    parts.push(finishPart(completion.finishReason, completion.usage, completion.gap))
     return parts
   })
 
@@ -289,12 +325,11 @@ export const make = (options: Options): Effect.Effect<LanguageModel.Service, nev
               }),
               Stream.mapEffect(({ calls, finish, parts }) =>
                 Effect.gen(function*() {
+                  for (const f of finish) if (f._tag === "Finish") yield* refuseGappedCalls(f, "streamText")
                   const out: Array<Response.StreamPartEncoded> = [...parts]
                   for (const call of calls) out.push(yield* toolCallPart(call, "streamText"))
                   for (const f of finish) {
-                    if (f._tag === "Finish") {
-                      out.push({ type: "finish", reason: finishReason(f.finishReason), usage: usageOf(f.usage) })
-                    }
+                    if (f._tag === "Finish") out.push(finishPart(f.finishReason, f.usage, f.gap))
                   }
                   return out
                 })

@@ -14,6 +14,11 @@
  * - interrupting a stream or a completion sends `llmJobCancel { jobID }` (in the background, bounded by
  *   `cancelTimeout`) and releases the route.
  *
+ * A job that carries on after a reconnect may have lost the frames the server sent while the socket was
+ * down (nothing on the wire can tell): its `Finish` and completion carry `gap` (`ChatChunk.ReplyGap`) and a
+ * warning is logged once; `onReplyGap: "fail"` fails such a job instead, and the tool loop never runs the
+ * calls of such a round.
+ *
  * `<think>…</think>` text is split into `ReasoningDelta`s unless `splitThinking: false`.
  *
  * @example
@@ -75,6 +80,7 @@ import * as SchemaAST from "effect/SchemaAST"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
+import type * as ChatChunkNs from "./ChatChunk.js"
 import {
   type ChatChunk,
   type ChatCompletion,
@@ -251,6 +257,15 @@ export interface CallOptions {
    * as the official client yields them (the worker still reaches `Finish.workerName`).
    */
   readonly jobStates?: boolean | undefined
+  /**
+   * A job whose socket dropped while it was unfinished and that carried on after the reconnect may have
+   * lost tokens (the server buffers nothing; see `ChatChunk.ReplyGap`). `"mark"` (default): the job goes
+   * on, its `Finish` and completion carry `gap`, and a warning is logged once for the job. `"fail"`: the
+   * job fails as soon as the drop is noticed, with `SogniChatJobError { reason: "ReplyGap" }`
+   * (retryable), and is cancelled upstream. A tool round never runs tool calls whose reply crossed a
+   * reconnect, whichever is chosen (the tool loop fails with the same error).
+   */
+  readonly onReplyGap?: "mark" | "fail" | undefined
 }
 
 /** Options of the tool loop. @since 0.1.0 */
@@ -414,6 +429,17 @@ export const estimate = (
 
 const lost = (jobID: string, message: string) =>
   new SogniChatJobError({ reason: "TransportLost", jobID, error: "transport_lost", message })
+
+const replyGap = (jobID: string, message: string) =>
+  new SogniChatJobError({ reason: "ReplyGap", jobID, error: "reply_gap", message })
+
+/** The warning logged once for a job whose reply crossed a reconnect (counts and times only). */
+const gapWarning = (jobID: string, gap: ChatChunkNs.ReplyGap): string =>
+  `Chat: the reply of job ${jobID} crossed ${gap.drops === 1 ? "a reconnect" : `${gap.drops} reconnects`} (first drop at ${
+    new Date(gap.firstDropAt).toISOString()
+  }); token frames the server sent while the socket was down are lost, so the reply may have a hole (${gap.tokenFrames} token frames arrived${
+    gap.completionTokens !== undefined ? `, the server counted ${gap.completionTokens} completion tokens` : ""
+  })`
 
 /**
  * A chunk stream ended without its `Finish`: there is no completion to return.
@@ -662,6 +688,13 @@ export const make = (
         // set once the stream got its ending (end or failure); later endings are ignored
         let ended = false
         let frames = 0
+        // reply gaps (`onReplyGap`): drops while the job was unfinished, the frame count at the first,
+        // and the token frames with text or tool-call data (evidence for the `ReplyGap`)
+        const failOnGap = call?.onReplyGap === "fail"
+        let drops = 0
+        let firstDropAt = 0
+        let framesAtFirstDrop = 0
+        let tokenFrames = 0
         let lastFrameAt = clock.unsafeCurrentTimeMillis()
         // the idle clock is read once per socket turn, not once per frame: the first frame of a turn
         // queues a microtask that stamps the time when the turn's frames are all handled (a turn of a
@@ -687,6 +720,12 @@ export const make = (
             stamping = true
             settledPromise.then(stamp)
           }
+          if (event.type === "jobTokens") {
+            const t = event.payload
+            if ((t.content !== undefined && t.content !== null && t.content.length > 0) || t.tool_calls !== undefined) tokenFrames++
+          } else if (drops > 0 && event.type === "llmJobResult") {
+            state = ChatJob.withGap(state, { drops, firstDropAt, tokenFrames })
+          }
           state = ChatJob.feed(state, event, emit.offer, emit.offerText)
           const ending = state.ending
           if (ending !== undefined && !ended) {
@@ -710,6 +749,20 @@ export const make = (
               )
             })
         )
+
+        // once per job: a reply that went on after a drop may have a hole (`onReplyGap: "mark"`); a job
+        // the drop failed (or that `"fail"` ended) says so in its error instead
+        yield* Effect.addFinalizer(() => {
+          if (drops === 0 || frames === framesAtFirstDrop || failOnGap) return Effect.void
+          const gap = state.gap ?? {
+            reason: "Reconnected" as const,
+            drops,
+            firstDropAt,
+            tokenFrames,
+            completionTokens: state.acc.usage?.completion_tokens
+          }
+          return Effect.logWarning(gapWarning(jobID, gap))
+        })
 
         yield* socket.send({ type: "llmJobRequest", payload }).pipe(
           Effect.tapError(() => Effect.sync(() => (settled = true)))
@@ -738,6 +791,22 @@ export const make = (
 
         // transport watchdog (chat.md §7)
         let dropped = false
+        // the socket left `Authenticated` while the job was unfinished: frames sent meanwhile are lost
+        const noteDrop = () => {
+          dropped = true
+          if (ended) return
+          if (drops === 0) {
+            firstDropAt = clock.unsafeCurrentTimeMillis()
+            framesAtFirstDrop = frames
+          }
+          drops++
+          if (failOnGap) {
+            finishWith(replyGap(
+              jobID,
+              `the socket dropped while job ${jobID} was unfinished: frames sent before the reconnect are lost, and the call asked to fail such a job (onReplyGap: "fail")`
+            ))
+          }
+        }
         const checkRecovered = Effect.gen(function*() {
           const auth = yield* SubscriptionRef.get(socket.authenticated)
           const ids = Option.isSome(auth) ? auth.value.activeLLMJobIDs : undefined
@@ -781,10 +850,10 @@ export const make = (
                   })
                 case "Idle":
                   // a normal close: reconnect so the server can rebind the job (it waits 30 s)
-                  dropped = true
+                  if (!dropped) noteDrop()
                   return socket.connect
                 default:
-                  dropped = true
+                  if (!dropped) noteDrop()
                   return Effect.void
               }
             })
@@ -889,6 +958,13 @@ export const make = (
               return Stream.empty
             }
             const calls = finish.toolCalls
+            // arguments that may have a hole are never handed to a tool
+            if (finish.gap !== undefined) {
+              return Stream.fail(replyGap(
+                finish.jobID,
+                `the reply of round ${n} (job ${finish.jobID}) crossed a reconnect: its tool calls' arguments may have a hole, so its tools were not run`
+              ))
+            }
             const results = new Map<string, Tool.Resolution>()
             const announced = Stream.fromIterable(calls.map((c) => ToolEvent.ToolCall({ round: n, call: c })))
             const resolved = Stream.fromIterable(calls).pipe(

@@ -59,6 +59,32 @@ export interface LlmCostEstimate {
   readonly outputTokens: number
 }
 
+/**
+ * A reply that may have a hole: the socket dropped while the job was unfinished and the job carried on
+ * after the reconnect (it was listed in `authenticated.activeLLMJobIDs`, or showed a frame within the
+ * recovery grace; chat.md §7). The server sends a job's frames to the app's current connection and
+ * buffers nothing, and token frames carry no sequence number (chat.md §3.2–§3.3): whatever it sent
+ * while the socket was down is gone, and nothing on the wire says how much. The text (or tool-call
+ * arguments) may therefore miss a stretch somewhere after the first drop.
+ *
+ * `tokenFrames` against `completionTokens` is supporting evidence only: a frame may carry several
+ * tokens, so a shortfall there neither proves nor rules out a hole; the drop is what marks the reply.
+ *
+ * @since 0.3.0
+ */
+export interface ReplyGap {
+  /** Why the reply may have a hole: the socket reconnected while the job was unfinished. */
+  readonly reason: "Reconnected"
+  /** How many times the socket dropped while the job was unfinished (at least 1). */
+  readonly drops: number
+  /** When the first of those drops was noticed (epoch milliseconds). */
+  readonly firstDropAt: number
+  /** `jobTokens` frames with text or tool-call data that did arrive. */
+  readonly tokenFrames: number
+  /** The server's `usage.completion_tokens` for the job, when it reported usage. */
+  readonly completionTokens: number | undefined
+}
+
 /** @since 0.1.0 */
 export const zeroUsage: TokenUsage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 }
 
@@ -106,6 +132,11 @@ export type ChatChunk = Data.TaggedEnum<{
     readonly cost: LLMJobCost | undefined
     /** The accumulated tool calls, by `index`. */
     readonly toolCalls: ReadonlyArray<ToolCall>
+    /**
+     * Set when the reply crossed a reconnect and may have a hole ({@link ReplyGap}); absent otherwise.
+     * Providers without such a transport never set it.
+     */
+    readonly gap?: ReplyGap | undefined
   }
 }>
 
@@ -157,6 +188,8 @@ export interface ChatCompletion {
   readonly workerName: string | undefined
   readonly cost: LLMJobCost | undefined
   readonly toolCalls: ReadonlyArray<ToolCall>
+  /** Set when the reply crossed a reconnect and may have a hole ({@link ReplyGap}); absent otherwise. */
+  readonly gap?: ReplyGap | undefined
 }
 
 /** A folding state for {@link collect}. @since 0.1.0 */
@@ -203,7 +236,8 @@ export const toCompletion = (c: Collector): ChatCompletion | undefined =>
     timeTaken: c.finish.timeTaken,
     workerName: c.finish.workerName,
     cost: c.finish.cost,
-    toolCalls: c.finish.toolCalls
+    toolCalls: c.finish.toolCalls,
+    ...(c.finish.gap !== undefined ? { gap: c.finish.gap } : {})
   }
 
 /** One tool round of a completion with tools. @since 0.1.0 */

@@ -47,7 +47,12 @@ export const subscriptionErrorCodeOf = (errorCode: string | undefined): Option.O
 }
 
 /** Wire error tags that say "submit the same request again" (chat.md §3.4). @since 0.1.0 */
-export const retryableErrorTags: ReadonlySet<string> = new Set(["server_restarting", "transport_lost", "idle_timeout"])
+export const retryableErrorTags: ReadonlySet<string> = new Set([
+  "server_restarting",
+  "transport_lost",
+  "idle_timeout",
+  "reply_gap"
+])
 
 /**
  * A chat job ended without a result.
@@ -63,15 +68,22 @@ export const retryableErrorTags: ReadonlySet<string> = new Set(["server_restarti
  * - `BufferOverflow`: the stream's consumer fell so far behind that even merging the waiting text could
  *   not keep the job's buffer within twice `streamBufferSize` chunks (`error` is `buffer_overflow`; see
  *   `Chat.ChatOptions.streamBufferSize`); the job was cancelled upstream.
+ * - `ReplyGap`: the reply crossed a reconnect, so it may have a hole (`error` is `reply_gap`; see
+ *   `ChatChunk.ReplyGap`), and either the call asked to fail such a job (`onReplyGap: "fail"`: the job
+ *   fails when the drop is noticed and is cancelled upstream) or it was a tool round, whose calls are
+ *   never run with arguments that may have a hole (the tool loop fails instead). Retryable.
  *
  * @since 0.1.0
  */
 export class SogniChatJobError extends Schema.TaggedError<SogniChatJobError>("@effect-sogni/chat/SogniChatJobError")(
   "SogniChatJobError",
   {
-    reason: Schema.Literal("JobFailed", "TransportLost", "IdleTimeout", "Incomplete", "BufferOverflow"),
+    reason: Schema.Literal("JobFailed", "TransportLost", "IdleTimeout", "Incomplete", "BufferOverflow", "ReplyGap"),
     jobID: Schema.String,
-    /** Machine tag: the wire `error` (e.g. `insufficient_balance`), or `transport_lost` / `idle_timeout`. */
+    /**
+     * Machine tag: the wire `error` (e.g. `insufficient_balance`), or `transport_lost` / `idle_timeout` /
+     * `reply_gap`.
+     */
     error: Schema.String,
     /** Wire `error_code` (e.g. `"4078"`). */
     errorCode: Schema.optional(Schema.String),
@@ -85,7 +97,10 @@ export class SogniChatJobError extends Schema.TaggedError<SogniChatJobError>("@e
 ) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
-  /** `server_restarting`, `transport_lost` and `idle_timeout` may succeed when submitted again. @since 0.1.0 */
+  /**
+   * `server_restarting`, `transport_lost`, `idle_timeout` and `reply_gap` may succeed when submitted again.
+   * @since 0.1.0
+   */
   get isRetryable(): boolean {
     return retryableErrorTags.has(this.error)
   }

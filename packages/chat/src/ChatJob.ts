@@ -20,7 +20,7 @@
  * @since 0.1.0
  */
 import type * as Protocol from "@effect-sogni/core/Protocol"
-import { ChatChunk } from "./ChatChunk.js"
+import { ChatChunk, type ReplyGap } from "./ChatChunk.js"
 import { SogniChatJobError } from "./ChatError.js"
 import * as ChunkAccumulator from "./ChunkAccumulator.js"
 import { textDelta } from "./internal/textDelta.js"
@@ -42,6 +42,11 @@ export interface State {
   readonly ended: boolean
   /** How the job ended, once it did. */
   readonly ending: Ending | undefined
+  /**
+   * Set by the shell ({@link withGap}) when the socket dropped while the job was unfinished; the `Finish`
+   * carries it, with the server's `completion_tokens` filled in.
+   */
+  readonly gap?: ReplyGap | undefined
 }
 
 /** How a job ended. @since 0.1.0 */
@@ -105,6 +110,28 @@ const textsAsChunks = (emit: (chunk: ChatChunk) => void) => (t: string) => emit(
 const nonEmpty = (s: string | null | undefined): s is string => typeof s === "string" && s.length > 0
 
 const completed: Ending = { _tag: "Completed" }
+
+/**
+ * Marks the job's reply as crossing a reconnect ({@link ReplyGap}): what the socket's side knows
+ * (drops, when, the token frames that arrived). The `Finish` of the job carries it, with the server's
+ * reported `completion_tokens` added. Calling it again replaces the counts.
+ *
+ * @since 0.3.0
+ */
+export const withGap = (
+  state: State,
+  gap: { readonly drops: number; readonly firstDropAt: number; readonly tokenFrames: number }
+): State =>
+  state.ended ? state : {
+    ...state,
+    gap: {
+      reason: "Reconnected",
+      drops: gap.drops,
+      firstDropAt: gap.firstDropAt,
+      tokenFrames: gap.tokenFrames,
+      completionTokens: undefined
+    }
+  }
 
 /**
  * The error of an `llmJobError` frame.
@@ -209,6 +236,8 @@ export const feed = (
         textChunks(emit, text, out.reasoning, out.content)
       }
       const result = ChunkAccumulator.result(state.acc, r.usage)
+      const reported = r.usage ?? state.acc.usage
+      const gap = state.gap === undefined ? undefined : { ...state.gap, completionTokens: reported?.completion_tokens }
       emit(Finish({
         jobID: state.jobID,
         role: result.role,
@@ -217,9 +246,10 @@ export const feed = (
         timeTaken: r.timeTaken ?? 0,
         workerName: r.workerName ?? state.workerName,
         cost: r.cost,
-        toolCalls: result.toolCalls
+        toolCalls: result.toolCalls,
+        ...(gap !== undefined ? { gap } : {})
       }))
-      return { ...state, ended: true, ending: completed }
+      return gap === undefined ? { ...state, ended: true, ending: completed } : { ...state, ended: true, ending: completed, gap }
     }
     case "llmJobError":
       return { ...state, ended: true, ending: { _tag: "Failed", error: jobError(event.payload, state.jobID) } }

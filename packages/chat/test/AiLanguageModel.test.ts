@@ -195,4 +195,45 @@ describe("AiLanguageModel against the emulator", () => {
         assert.strictEqual((error.cause as { _tag?: string })._tag, "SogniChatJobError")
       }
     }))
+
+  // the emulator's [[drop]] cuts the socket mid-reply and the job resumes after the reconnect: the reply
+  // may have a hole (chat.md §3.3, §7)
+  emulatorTest("a reply that crossed a reconnect: the finish part carries the gap; asking for tools, it runs none and fails", () =>
+    Effect.gen(function*() {
+      const text = yield* LanguageModel.generateText({ prompt: "[[drop]] Say hello to the otters" })
+      assert.match(text.text, /^You said: "Say hello to the otters"\./)
+      const finish = text.content.find((p) => p.type === "finish")
+      const gap = finish?.metadata?.["sogni"]?.["gap"] as { readonly reason: string; readonly drops: number } | undefined
+      assert.deepStrictEqual([gap?.reason, gap?.drops], ["Reconnected", 1])
+      const clean = yield* LanguageModel.generateText({ prompt: "Say hello to the otters" })
+      assert.isUndefined(clean.content.find((p) => p.type === "finish")?.metadata?.["sogni"])
+
+      let ran = 0
+      const counted = WeatherKit.toLayer({
+        get_weather: ({ location }) => Effect.sync(() => ({ location, tempC: ++ran, sky: "sunny" }))
+      })
+      const error = yield* Effect.flip(
+        LanguageModel.generateText({ prompt: "[[drop]] Call get_weather for \"Austin, TX\"", toolkit: WeatherKit }).pipe(
+          Effect.provide(counted)
+        )
+      )
+      assert.strictEqual(error._tag, "UnknownError")
+      const cause = (error as { readonly cause?: { readonly _tag?: string; readonly reason?: string } }).cause
+      assert.deepStrictEqual([cause?._tag, cause?.reason], ["SogniChatJobError", "ReplyGap"])
+      // streaming too: the parameters may stream, but no tool-call part and no handler
+      const streamed: Array<string> = []
+      const streamError = yield* Effect.flip(
+        LanguageModel.streamText({ prompt: "[[drop]] Call get_weather for \"Oslo\"", toolkit: WeatherKit }).pipe(
+          Stream.runForEach((p) => Effect.sync(() => void streamed.push(p.type))),
+          Effect.provide(counted)
+        )
+      )
+      assert.deepStrictEqual(
+        [streamError._tag, (streamError as { readonly cause?: { readonly reason?: string } }).cause?.reason],
+        ["UnknownError", "ReplyGap"]
+      )
+      assert.notInclude(streamed, "tool-call")
+      assert.notInclude(streamed, "tool-result")
+      assert.strictEqual(ran, 0)
+    }))
 })

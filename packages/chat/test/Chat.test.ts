@@ -420,6 +420,39 @@ describe("Chat over a socket", () => {
       server.play({ ...job!, conn: server.connections[1]! }, textFrames(["lo"]).slice(2))
       const c = yield* Fiber.join(fiber)
       assert.strictEqual(c.text, "Hello")
+      // it crossed a reconnect: marked, with what arrived against what the server counted
+      assert(c.gap !== undefined)
+      assert.deepStrictEqual({ ...c.gap, firstDropAt: 0 }, { reason: "Reconnected", drops: 1, firstDropAt: 0, tokenFrames: 2, completionTokens: 1 })
+    }))
+
+  it.scopedLive("a tool round whose reply crossed a reconnect runs none of its tools: the loop fails with a retryable ReplyGap", () =>
+    Effect.gen(function*() {
+      const server = yield* makeLLMServer
+      let job: LLMRequest | undefined
+      server.authenticated = (i) => (i === 0 ? { activeLLMJobIDs: [] } : { activeLLMJobIDs: [job!.jobID.toLowerCase()] })
+      const frames = toolCallFrames([{ id: "call_1", name: "get_weather", args: ["{\"location\":", " \"Austin\"}"] }])
+      server.script = (r) => {
+        job = r
+        // the call's head, then the socket goes; the arguments and the result come on the new connection
+        server.play(r, frames.slice(0, 1))
+        setTimeout(() => r.conn.ws.terminate(), 30)
+      }
+      let ran = 0
+      const counted = Tool.make("get_weather", {
+        parameters: Schema.Struct({ location: Schema.String }),
+        handler: ({ location }) => Effect.sync(() => ({ location, n: ++ran }))
+      })
+      const chat = yield* chatFor(server)
+      const fiber = yield* Effect.fork(Effect.flip(chat.completeWithTools(ask("Weather in Austin?"), Tool.toolkit(counted))))
+      yield* eventually(() => server.connections.length === 2, 3_000, "reconnect")
+      yield* Effect.sleep("50 millis")
+      server.play({ ...job!, conn: server.connections[1]! }, frames.slice(1))
+      const error = yield* Fiber.join(fiber)
+      assert(error._tag === "SogniChatJobError")
+      assert.deepStrictEqual([error.reason, error.error, error.isRetryable, error.jobID], ["ReplyGap", "reply_gap", true, job!.jobID])
+      assert.match(error.message, /tools were not run/)
+      assert.strictEqual(ran, 0)
+      assert.strictEqual(server.requests.length, 1)
     }))
 
   it.scopedLive("without activeLLMJobIDs after a reconnect, a job that shows no frame within the grace is lost", () =>

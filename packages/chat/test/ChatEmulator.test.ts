@@ -12,6 +12,8 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
@@ -42,11 +44,12 @@ const chatFor = (options: Chat.ChatOptions = {}) =>
   Effect.gen(function*() {
     const emulator = yield* Emulator.Emulator
     const tap = yield* makeEmulatorTap(emulator.wsUrl)
+    const appId = `chat-emulator-${++apps}`
     const ctx = yield* Layer.build(
       Chat.layer(options).pipe(
         Layer.provideMerge(
           Sogni.layer({
-            appId: `chat-emulator-${++apps}`,
+            appId,
             apiKey: Redacted.make(emulator.apiKey),
             restEndpoint: emulator.url,
             socketEndpoint: tap.url,
@@ -57,7 +60,7 @@ const chatFor = (options: Chat.ChatOptions = {}) =>
         )
       )
     )
-    return { chat: Context.get(ctx, Chat.Chat), tap }
+    return { chat: Context.get(ctx, Chat.Chat), tap, appId, emulator }
   })
 
 const emulatorTest = (
@@ -318,6 +321,10 @@ describe("Chat against the emulator", () => {
       assert.strictEqual(c.finishReason, "stop")
       assert.strictEqual(tap.connections(), 2)
       assert.strictEqual(tap.requests.length, 1)
+      // the emulator's [[drop]] waits for the rebind, so nothing is lost here, but nothing on the wire
+      // can say so: the reply crossed a reconnect and is marked
+      assert.strictEqual(c.gap?.reason, "Reconnected")
+      assert.strictEqual(c.gap?.drops, 1)
     }), 20_000)
 
   emulatorTest("vision: an image part reaches the model as an image_url data URI", () =>
@@ -367,4 +374,89 @@ describe("Chat against the emulator", () => {
       const deltas = chunks.filter((c) => c._tag === "TextDelta").length
       assert.isBelow(deltas, 2000, "the tokens that arrived while the consumer slept were merged")
     }).pipe(Effect.provide(Emulator.layer({ port: 0, speed: 12, llmLongTokens: 2000, llmTokensPerTick: 200 }))), 60_000)
+
+  // a reply that crosses a reconnect may have lost tokens (the server buffers nothing, chat.md §3.3/§7):
+  // the reply is marked, a warning is logged once, and callers can ask to fail instead
+  describe("a reply that crosses a dropped connection", () => {
+    const capture = () => {
+      const lines: Array<string> = []
+      const logger = Logger.make(({ logLevel, message }) => {
+        lines.push(`${logLevel.label} ${Array.isArray(message) ? message.join(" ") : String(message)}`)
+      })
+      return { lines, layer: Logger.replace(Logger.defaultLogger, logger) }
+    }
+    const gapTest = (name: string, body: (lines: Array<string>) => Effect.Effect<void, unknown, Emulator.Emulator | Scope.Scope>) =>
+      it.scopedLive(name, () => {
+        const logs = capture()
+        return Effect.scoped(body(logs.lines)).pipe(
+          Effect.provide(Emulator.layer({ port: 0, speed: 4, llmLongTokens: 400 })),
+          Effect.provide(logs.layer),
+          Logger.withMinimumLogLevel(LogLevel.All)
+        )
+      }, 30_000)
+    const request = ask("[[long]] tell me everything", { maxTokens: 2000 })
+
+    /** Streams `request`, closing the app's connection (1006, as a proxy cutting the socket) after two text deltas. */
+    const streamDropped = (options?: Chat.CallOptions) =>
+      Effect.gen(function*() {
+        const { appId, chat, emulator, tap } = yield* chatFor({ idleTimeout: "10 seconds" })
+        let texts = 0
+        const result = yield* chat.stream(request, options).pipe(
+          Stream.tap((c) =>
+            c._tag === "TextDelta" && ++texts === 2
+              ? Effect.asVoid(emulator.control.dropConnection({ appId, abnormal: true }))
+              : Effect.void
+          ),
+          Stream.runCollect,
+          Effect.map(Chunk.toReadonlyArray),
+          Effect.either
+        )
+        return { result, tap, chat }
+      })
+
+    gapTest("the Finish and the completion carry a typed gap and one warning is logged; a reply without a drop carries none", (lines) =>
+      Effect.gen(function*() {
+        const { result, tap, chat } = yield* streamDropped()
+        assert(result._tag === "Right", String(result._tag === "Left" ? result.left : ""))
+        const chunks = result.right
+        const finish = chunks.at(-1)!
+        assert(finish._tag === "Finish")
+        assert.strictEqual(tap.connections(), 2)
+        assert.strictEqual(finish.finishReason, "stop")
+        const gap = finish.gap
+        assert(gap !== undefined, "the Finish names the gap")
+        assert.deepStrictEqual([gap.reason, gap.drops, gap.completionTokens], ["Reconnected", 1, finish.usage.completion_tokens])
+        assert.isAtLeast(gap.firstDropAt, 1)
+        // evidence only: what arrived is never more than what the server counted
+        assert.isAtLeast(gap.tokenFrames, 2)
+        assert.isAtMost(gap.tokenFrames, finish.usage.completion_tokens)
+        const warnings = lines.filter((l) => l.startsWith("WARN") && l.includes(finish.jobID))
+        assert.strictEqual(warnings.length, 1, lines.join("\n"))
+        assert.match(warnings[0]!, /crossed a reconnect .*may have a hole \(\d+ token frames arrived, the server counted \d+ completion tokens\)/)
+        assert.notInclude(lines.join("\n"), "test-key")
+
+        // the same request with no drop: no gap, no warning
+        const clean = yield* chat.complete(request)
+        assert.isFalse("gap" in clean)
+        assert.strictEqual(clean.usage.completion_tokens, finish.usage.completion_tokens)
+        assert.deepStrictEqual(lines.filter((l) => l.startsWith("WARN") && l.includes(clean.jobID)), [])
+        // the completion of a dropped reply carries it too
+        const folded = yield* Chat.foldCompletion(Stream.fromIterable(chunks))
+        assert.deepStrictEqual(folded.gap, gap)
+      }))
+
+    gapTest("onReplyGap: \"fail\" fails the job with a retryable ReplyGap when the drop is noticed and cancels it upstream", (lines) =>
+      Effect.gen(function*() {
+        const { result, tap } = yield* streamDropped({ onReplyGap: "fail" })
+        assert(result._tag === "Left")
+        const error = result.left
+        assert(error._tag === "SogniChatJobError")
+        assert.deepStrictEqual([error.reason, error.error, error.isRetryable], ["ReplyGap", "reply_gap", true])
+        assert.match(error.message, /onReplyGap: "fail"/)
+        yield* eventually(() => tap.cancels.length === 1, 5_000, "llmJobCancel after the reconnect")
+        assert.strictEqual(tap.cancels[0], tap.requests[0]!.jobID)
+        // the error says it; no warning on top
+        assert.strictEqual(lines.filter((l) => l.startsWith("WARN") && l.includes(error.jobID)).length, 0)
+      }))
+  })
 })

@@ -464,7 +464,9 @@ class Folder {
       timeTaken: f.timeTaken,
       workerName: f.workerName,
       cost: f.cost,
-      tool_calls: f.toolCalls.length > 0 ? f.toolCalls : undefined
+      tool_calls: f.toolCalls.length > 0 ? f.toolCalls : undefined,
+      // the adapter's extra: the reply crossed a reconnect (the chat package logged the warning)
+      gap: f.gap
     })
   }
 

@@ -187,7 +187,8 @@ export class ProjectError extends /* @__PURE__ */ define("ProjectError") {}
 export const isProjectError = /* @__PURE__ */ guard<"ProjectError", ProjectError>("ProjectError")
 
 /**
- * A chat job ended without a result (`JobFailed`, `TransportLost`, `IdleTimeout`). As in the official
+ * A chat job ended without a result (`JobFailed`, `TransportLost`, `IdleTimeout`, `ReplyGap`: a tool round
+ * whose reply crossed a reconnect, see `ChatCompletionResult.gap`). As in the official
  * client, `errorType` is the server's tag, `code`/`errorCode` the wire code string.
  *
  * @since 0.1.0

@@ -915,7 +915,22 @@ export interface ChatCompletionResult {
   readonly cost?: LLMJobCost
   readonly tool_calls?: ReadonlyArray<ToolCall>
   readonly toolHistory?: ReadonlyArray<ToolHistoryEntry>
+  /**
+   * An extra of this adapter (the official result has no such field): set when the reply crossed a
+   * reconnect and may have a hole (tokens the server sent while the socket was down are lost; a warning
+   * is logged too). Absent otherwise.
+   */
+  readonly gap?: ChatReplyGap
 }
+
+/**
+ * Why a chat reply may have a hole: the socket dropped `drops` times while the job was unfinished (the
+ * first at `firstDropAt`, epoch ms) and the job went on after the reconnect. `tokenFrames` (what arrived)
+ * against `completionTokens` (what the server counted) is evidence only: a frame may carry several tokens.
+ *
+ * @since 0.3.0
+ */
+export type ChatReplyGap = ChatChunk.ReplyGap
 
 /** A chat job's lifecycle frame, as `sogni.chat.on("jobState", …)` receives it. @since 0.1.0 */
 export interface ChatJobStateEvent {

@@ -23,7 +23,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
 import { type EmulatorTap, makeEmulatorTap } from "../../chat/test/util/EmulatorTap.js"
-import { endpoints, type RunningEmulator, startEmulator } from "./emulator.js"
+import { endpoints, recordingLogger, type RunningEmulator, startEmulator } from "./emulator.js"
 
 const MODEL = "qwen3.6-35b-a3b-gguf-iq4xs"
 let emulator: RunningEmulator
@@ -411,4 +411,44 @@ describe("chat", () => {
       }
     })
   })
+
+  // the server buffers nothing for a dropped socket and token frames carry no sequence (chat.md §3.3,
+  // §7): a reply that went on after a reconnect may have a hole, and the result says so
+  it("a streamed reply that crosses a dropped connection: finalResult.gap and one warning through the client's logger; none without a drop", async () => {
+    const long = await startEmulator({ llmLongTokens: 400 })
+    const { lines, logger } = recordingLogger()
+    const appId = "client-chat-gap"
+    const sogni = await SogniClient.createInstance({ appId, logLevel: "warn", logger, ...endpoints(long) })
+    try {
+      const params = { model: MODEL, messages: [{ role: "user" as const, content: "[[long]] tell me everything" }], max_tokens: 2000 }
+      const stream = await sogni.chat.completions.create({ ...params, stream: true })
+      let texts = 0
+      for await (const chunk of stream) {
+        // a proxy cutting the socket (1006) after two pieces of text
+        if (chunk.content.length > 0 && ++texts === 2) {
+          await Effect.runPromise(long.service.control.dropConnection({ appId, abnormal: true }))
+        }
+      }
+      const result = stream.finalResult
+      assert.isNotNull(result)
+      assert.strictEqual(result!.finishReason, "stop")
+      const gap = result!.gap
+      assert.isDefined(gap)
+      assert.deepStrictEqual([gap!.reason, gap!.drops, gap!.completionTokens], ["Reconnected", 1, result!.usage.completion_tokens])
+      assert.isAtMost(gap!.tokenFrames, result!.usage.completion_tokens)
+      for (let i = 0; i < 100 && !lines.some((l) => l.includes(result!.jobID)); i++) await new Promise((r) => setTimeout(r, 20))
+      const warnings = lines.filter((l) => l.includes(result!.jobID))
+      assert.strictEqual(warnings.length, 1, lines.join("\n"))
+      assert.match(warnings[0]!, /^warn .*crossed a reconnect.*may have a hole/)
+      assert.notInclude(lines.join("\n"), long.apiKey)
+
+      const clean = await sogni.chat.completions.create(params)
+      assert.isFalse("gap" in clean)
+      assert.strictEqual(clean.usage.completion_tokens, result!.usage.completion_tokens)
+      assert.isFalse(lines.some((l) => l.includes(clean.jobID)))
+    } finally {
+      await sogni.dispose()
+      await long.stop()
+    }
+  }, 30_000)
 })
