@@ -11,10 +11,15 @@
  *   here: both clients' events, and those already emitted one event-loop turn after the account turned
  *   `connecting` (no clock is read: the attempt comes a backoff delay later, long after that turn).
  *   Neither client emits `disconnected` for such a drop.
+ * - A reconnect attempt that fails (the upgrade refused with a 503 by a relay in front of the emulator):
+ *   one more `connecting` as the next attempt is scheduled, then `connected`, in both clients.
  */
 import { SogniClient as OfficialClient } from "@sogni-ai/sogni-client"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import { createServer, type IncomingMessage } from "node:http"
+import { type AddressInfo, connect, type Socket } from "node:net"
+import type { Duplex } from "node:stream"
 import { endpoints, type RunningEmulator, startEmulator } from "./emulator.js"
 import { bothClients, settle, until } from "./parity.js"
 
@@ -180,4 +185,80 @@ describe("connecting after a drop the client recovers from", () => {
       assert.deepStrictEqual(seen["adapter"], seen["official"])
     })
   }
+})
+
+/**
+ * A relay in front of the emulator's socket host: each WebSocket upgrade is piped to the emulator, or,
+ * while `refuse` is above zero, answered with a 503 (counted down). `upgrades` counts the requests.
+ */
+const socketRelay = async (target: URL) => {
+  const state = { refuse: 0, upgrades: 0 }
+  const open = new Set<Duplex | Socket>()
+  const server = createServer((_req, res) => {
+    res.writeHead(404)
+    res.end()
+  })
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    state.upgrades++
+    open.add(socket)
+    socket.on("close", () => open.delete(socket))
+    socket.on("error", () => socket.destroy())
+    if (state.refuse > 0) {
+      state.refuse--
+      socket.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+      return
+    }
+    const upstream = connect(Number(target.port), target.hostname, () => {
+      const lines = [`${req.method} ${req.url} HTTP/1.1`]
+      for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`)
+      upstream.write(`${lines.join("\r\n")}\r\n\r\n`)
+      if (head.length > 0) upstream.write(head)
+      socket.pipe(upstream).pipe(socket)
+    })
+    open.add(upstream)
+    upstream.on("close", () => {
+      open.delete(upstream)
+      socket.destroy()
+    })
+    upstream.on("error", () => upstream.destroy())
+    socket.on("close", () => upstream.destroy())
+  })
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()))
+  return {
+    state,
+    url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => {
+      for (const s of open) s.destroy()
+      return new Promise<void>((resolve) => server.close(() => resolve()))
+    }
+  }
+}
+
+describe("connecting after a reconnect attempt that fails", () => {
+  it("one more connecting as the next attempt is scheduled, then connected, as the official client", async () => {
+    const seen: Record<string, { readonly events: ReadonlyArray<string>; readonly upgrades: number }> = {}
+    for (const [label, make] of bothClients) {
+      const relay = await socketRelay(new URL(emulator.wsUrl))
+      const appId = `moments-refused-${label}`
+      const sogni = (await make({ appId, logLevel: "silent", network: "fast", ...endpoints(emulator), socketEndpoint: relay.url })) as unknown as AnyClient
+      try {
+        await sogni.projects.waitForModels()
+        await until(() => sogni.account.currentAccount.networkStatus === "connected", `${label}: connected`)
+        await settle()
+        const events = connectionEvents(sogni)
+        const before = relay.state.upgrades
+        // the first attempt after the drop is refused, the next one goes through
+        relay.state.refuse = 1
+        await Effect.runPromise(emulator.service.control.dropConnection({ appId, abnormal: true }))
+        await until(() => events.includes("connected"), `${label}: the reconnection`, 15_000)
+        await settle()
+        seen[label] = { events, upgrades: relay.state.upgrades - before }
+      } finally {
+        await sogni.dispose()
+        await relay.close()
+      }
+    }
+    assert.deepStrictEqual(seen["official"], { events: ["connecting", "connecting", "connected"], upgrades: 2 })
+    assert.deepStrictEqual(seen["adapter"], seen["official"])
+  })
 })
