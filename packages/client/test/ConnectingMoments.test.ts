@@ -1,10 +1,10 @@
 /**
  * When `connecting` fires, against the official client on the same emulator over real loopback sockets:
  *
- * - A sign-in that opens the socket (`account.login`, `account.create`, `setTokens`; the first one, and
- *   one after the server ended the session with 4010, 4021 or another 4xxx): the official client emits
- *   `connecting` from its auth manager's `updated`, before the sign-in's promise resolves, then
- *   `connected`. Recorded here: both clients' events with the promise's resolution among them.
+ * - A sign-in that opens the socket (`account.login`, `account.create`, `setTokens`; the first one, one
+ *   after the server ended the session with 4010, 4021 or another 4xxx, one after a logout): the official
+ *   client emits `connecting` from its auth manager's `updated`, before the sign-in's promise resolves,
+ *   then `connected`. Recorded here: both clients' events with the promise's resolution among them.
  * - A drop the client recovers from (no close frame, a close 1001, a close frame without a code): the
  *   official client emits `connecting` as soon as it schedules the reconnect attempt, in the turn in
  *   which its account turns `connecting` and a backoff delay (~1 s) before the attempt starts. Recorded
@@ -55,15 +55,17 @@ const stamp = () => Math.round(performance.now() * 1000).toString(36)
 
 describe("connecting after a sign-in", () => {
   type How = "login" | "create" | "setTokens"
-  // [the close that ended the session before the sign-in (none: the first sign-in), how it signs in]
-  const cases: ReadonlyArray<readonly [number | undefined, How]> = [
+  // [how the session before the sign-in ended (a server's close code, a logout; none: the first
+  // sign-in), how it signs in]
+  const cases: ReadonlyArray<readonly [number | "logout" | undefined, How]> = [
     [undefined, "login"],
     [4010, "login"],
     [4021, "create"],
-    [4003, "setTokens"]
+    [4003, "setTokens"],
+    ["logout", "login"]
   ]
   for (const [code, how] of cases) {
-    const name = code === undefined ? `the first ${how}` : `${code}, then ${how}`
+    const name = code === undefined ? `the first ${how}` : `${code === "logout" ? "a logout" : code}, then ${how}`
     it(`${name}: connecting before the promise resolves, then connected, as the official client`, async () => {
       const { username, password } = emulator.service.accounts[0]!
       // the tokens a login hands out (the official client's login returns them)
@@ -116,8 +118,9 @@ describe("connecting after a sign-in", () => {
             await sogni.projects.waitForModels()
             await until(() => sogni.account.currentAccount.networkStatus === "connected", `${label}: connected`)
             const ended = connectionEvents(sogni)
-            await Effect.runPromise(emulator.service.control.dropConnection({ appId, code, reason: "closed by the test" }))
-            await until(() => ended.includes("disconnected"), `${label}: disconnected ${code}`)
+            if (code === "logout") await (sogni as unknown as { account: { logout(): Promise<void> } }).account.logout()
+            else await Effect.runPromise(emulator.service.control.dropConnection({ appId, code, reason: "closed by the test" }))
+            await until(() => ended.includes("disconnected"), `${label}: disconnected after ${code}`)
             await settle()
           }
           const events = connectionEvents(sogni)
