@@ -107,10 +107,11 @@ export interface SogniClientConfig {
 /**
  * Connection events (the official `apiClient` events): `connecting` when a sign-in opens the socket
  * (before the sign-in's promise resolves) and, after a drop the socket recovers from, as soon as each
- * reconnect attempt is scheduled (before its backoff delay), `connected` once authenticated, `disconnected` only when the connection
- * ends for good (closed, disposed, refused), as the official client reserves it for terminal outcomes;
- * its `code` is the close's (1000 for a close of the client's own) and its `reason` the close frame's text
- * as the server sent it (`""` when it had none), as the official client passes its close event's.
+ * reconnect attempt is scheduled (before its backoff delay); `connected` once authenticated;
+ * `disconnected` only when the connection ends for good (closed, disposed, refused), as the official
+ * client reserves it for terminal outcomes; its `code` is the close's (1000 for a close of the client's
+ * own) and its `reason` the close frame's text as the server sent it (`""` when it had none), as the
+ * official client passes its close event's.
  * @since 0.1.0
  */
 export interface ClientEvents {
