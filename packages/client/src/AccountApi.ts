@@ -167,8 +167,11 @@ export class AccountApi extends Emitter<AccountEvents> {
   constructor(
     private readonly runner: Runner<AccountRequirements>,
     private readonly extras: () => Promise<Extras>,
-    /** @internal */
-    readonly _onLogin: () => void
+    /**
+     * @internal After a sign-in: opens the socket (unless it is disabled); resolves once the connection
+     * it opens is announced (`connecting`), as the official client's sign-in resolves after that event.
+     */
+    readonly _onLogin: () => Promise<void>
   ) {
     super()
   }

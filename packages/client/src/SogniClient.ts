@@ -25,7 +25,9 @@ import * as SubscriptionRefs from "@effect-sogni/core/SubscriptionRefs"
 import * as Media from "@effect-sogni/media/Media"
 import * as ProjectState from "@effect-sogni/media/ProjectState"
 import * as Models from "@effect-sogni/media/Models"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as EffectLogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
@@ -103,11 +105,13 @@ export interface SogniClientConfig {
 }
 
 /**
- * Connection events (the official `apiClient` events): `connecting` before each attempt (also after a
- * drop the socket recovers from), `connected` once authenticated, `disconnected` only when the connection
- * ends for good (closed, disposed, refused), as the official client reserves it for terminal outcomes;
- * its `code` is the close's (1000 for a close of the client's own) and its `reason` the close frame's text
- * as the server sent it (`""` when it had none), as the official client passes its close event's.
+ * Connection events (the official `apiClient` events): `connecting` when a sign-in opens the socket
+ * (before the sign-in's promise resolves) and, after a drop the socket recovers from, as soon as each
+ * reconnect attempt is scheduled (before its backoff delay); `connected` once authenticated;
+ * `disconnected` only when the connection ends for good (closed, disposed, refused), as the official
+ * client reserves it for terminal outcomes; its `code` is the close's (1000 for a close of the client's
+ * own) and its `reason` the close frame's text as the server sent it (`""` when it had none), as the
+ * official client passes its close event's.
  * @since 0.1.0
  */
 export interface ClientEvents {
@@ -194,11 +198,30 @@ export class ApiClient extends Emitter<ClientEvents> {
 
 /**
  * The socket after a sign-in: an end for good forgotten (a close 4010, 4021, another 4xxx or 4015 before
- * it; `SogniSocket.reopen`), then connected, as the official client connects on a new credential.
+ * it; `SogniSocket.reopen`), then connected, as the official client connects on a new credential. When
+ * that opens a connection (no socket was open or being opened: the status is `Idle`), it completes once
+ * the client's connection watcher has announced it (`connecting`, from the `Connecting` status the
+ * connection loop writes next; `announced` holds the waits): the official client emits `connecting`
+ * from its auth manager's `updated`, before its sign-in's promise resolves. (Also `createInstance`'s
+ * first connection with an API key, which the official client announces within `createInstance`.)
  */
-function connectAfterSignIn(): Effect.Effect<void, never, SogniSocket.SogniSocket> {
+function connectAnnounced(announced: Set<() => void>): Effect.Effect<void, never, SogniSocket.SogniSocket> {
   return Effect.flatMap(SogniSocket.SogniSocket, function(socket) {
-    return Effect.zipRight(socket.reopen, socket.connect)
+    return Effect.flatMap(Effect.zipRight(socket.reopen, socket.status.get), function(status) {
+      if (status._tag !== "Idle") return socket.connect
+      return Effect.flatMap(Deferred.make<void>(), function(done) {
+        const wake = function() {
+          Deferred.unsafeDone(done, Exit.void)
+        }
+        announced.add(wake)
+        return Effect.ensuring(
+          Effect.zipRight(socket.connect, Deferred.await(done)),
+          Effect.sync(function() {
+            announced.delete(wake)
+          })
+        )
+      })
+    })
   })
 }
 
@@ -234,6 +257,12 @@ export class SogniClient extends Emitter<ClientEvents> {
   readonly config: Omit<SogniClientConfig, "apiKey">
   /** @internal Whether the client was created with an API key (the key itself stays in the runtime). */
   readonly _hasApiKey: boolean
+  /**
+   * @internal The sign-ins (and `createInstance`'s first connection) waiting for the connection watcher to
+   * announce the connection they open (`connectAnnounced`); woken once it has handled the next status that
+   * is not `Idle`.
+   */
+  readonly _announced = new Set<() => void>()
   /** `chat` as its facade. */
   private readonly lazyChat: LazyChatApi
   /** `chat`, `workflows` and `replay` load their code and services on their first call. */
@@ -253,9 +282,8 @@ export class SogniClient extends Emitter<ClientEvents> {
     const extras = this.lazy.group(() => import("./internal/extrasGroup.js"))
     // a sign-in opens the socket at once, as the official client's (its auth manager's `updated`), also
     // after the server ended the session: the socket's end is forgotten first (`reopen`)
-    this.account = new AccountApi(runner, extras, () => {
-      if (!socketDisabled) void runner.run(connectAfterSignIn()).catch(() => undefined)
-    })
+    this.account = new AccountApi(runner, extras, () =>
+      socketDisabled ? Promise.resolve() : runner.run(connectAnnounced(this._announced)).catch(() => undefined))
     this.projects = new ProjectsApi(runner, extras, socketDisabled)
     // facades with the classes' public members (their private ones belong to the loaded classes)
     const chat = this.lazy.group(() =>
@@ -360,6 +388,9 @@ export class SogniClient extends Emitter<ClientEvents> {
         // good, refused or given up, is announced too)
         let connected = false
         let live = false
+        // a reconnect attempt announced when it was scheduled (`Reconnecting`): its `Connecting` is not
+        // announced again
+        let scheduled = false
         // (`SubscriptionRefs.forEachChange`: the same values as running `status.changes`, without loading
         // Effect's stream executor at import)
         yield* SubscriptionRefs.forEachChange(socket.status, (status) =>
@@ -370,9 +401,11 @@ export class SogniClient extends Emitter<ClientEvents> {
                   const target = c()
                   if (target === undefined) return false
                   let replaced = false
+                  const announcedAlready = scheduled
+                  scheduled = false
                   switch (status._tag) {
                     case "Connecting":
-                      if (reopen) break
+                      if (reopen || announcedAlready) break
                       target.account._update({ networkStatus: "connecting" })
                       target._connection("connecting", { network })
                       break
@@ -410,11 +443,15 @@ export class SogniClient extends Emitter<ClientEvents> {
                       }
                       break
                     case "Reconnecting":
-                      // a drop the socket recovers from: as the official client, no `disconnected` (kept for
-                      // terminal outcomes), `connecting` with each attempt, `connected` once back
+                      // a drop the socket recovers from (or an attempt that failed): as the official client,
+                      // no `disconnected` (kept for terminal outcomes), `connecting` as soon as the next
+                      // attempt is scheduled (core writes this status before the backoff delay, the attempt's
+                      // `Connecting` after it), `connected` once back
                       connected = false
                       reopen = false
+                      scheduled = true
                       target.account._update({ networkStatus: "connecting" })
+                      target._connection("connecting", { network })
                       break
                     case "Closed":
                     case "Idle": {
@@ -458,6 +495,12 @@ export class SogniClient extends Emitter<ClientEvents> {
                     }
                     default:
                       break
+                  }
+                  // the sign-ins waiting for their connection's `connecting` (`connectAnnounced`): announced
+                  // above, or not to be (a connection refused before its attempt, say)
+                  if (status._tag !== "Idle" && target._announced.size > 0) {
+                    for (const wake of target._announced) wake()
+                    target._announced.clear()
                   }
                   return replaced
                 }), (replaced) =>
@@ -510,7 +553,9 @@ export class SogniClient extends Emitter<ClientEvents> {
     // attribution the client does not send (a workload, invalid connection fields) is warned about
     if (config.attribution !== undefined) await (await loadCalls()).warnAttribution(runner, config)
     if (config.disableSocket !== true && config.apiKey !== undefined) {
-      await runner.run(Effect.flatMap(SogniSocket.SogniSocket, (s) => s.connect))
+      // announced before this resolves, as the official client's `connecting` (emitted within its
+      // `createInstance`, where no listener of the caller's can hear it)
+      await runner.run(connectAnnounced(client._announced))
     }
     return client
   }

@@ -1086,10 +1086,12 @@ export function make(options?: {
           // no socket was opened: no close frame to tell of
           lastClose = Option.none()
           if (failure._tag === "SogniAuthenticationError" && failure.reason === "NotAuthenticated") {
-            // nothing to connect with yet (logged out, say): fail what waits, connect again on demand
+            // nothing to connect with yet (logged out, say): fail what waits, connect again on demand. The
+            // new wait is in place before the status says `Idle`, so a send or `connect` made once a
+            // watcher sees `Idle` is not lost (it would complete the spent wait)
+            wantedNow = yield* Deferred.make<void>()
             yield* failPending(failure)
             yield* setStatus(ConnectionStatus.Idle())
-            wantedNow = yield* Deferred.make<void>()
             yield* Deferred.await(wantedNow)
             continue
           }
@@ -1120,9 +1122,11 @@ export function make(options?: {
           : classifyClose(code)
         switch (action._tag) {
           case "Normal": {
+            // the next wait first, as above: a `connect` made once a watcher sees `Idle` (the adapter's
+            // sign-in, which waits for the connection it opens to be announced) completes it
+            wantedNow = yield* Deferred.make<void>()
             yield* setStatus(ConnectionStatus.Idle())
             if ((yield* Queue.size(outbox)) === 0 && retryFirst.length === 0) {
-              wantedNow = yield* Deferred.make<void>()
               yield* Deferred.await(wantedNow)
             }
             attempt = 0

@@ -42,7 +42,7 @@ export const calls: AccountCallsCode = {
     )
     api._runner.session.ended = undefined
     api._update({ isAuthenticated: true, username })
-    api._onLogin()
+    await api._onLogin()
     return { username }
   },
   logout: async (api, options) => {
@@ -84,7 +84,7 @@ export const calls: AccountCallsCode = {
     const created = await x.runUngated(x.signup({ ...params, password: Redacted.make(password), rememberMe }), options?.signal)
     api._runner.session.ended = undefined
     api._update({ isAuthenticated: true, username: created.username, walletAddress: created.walletAddress })
-    api._onLogin()
+    await api._onLogin()
     return created
   },
   getNonce: async (api, walletAddress, options) => {
@@ -157,12 +157,12 @@ export const calls: AccountCallsCode = {
 
 /**
  * `SogniClient.setTokens` once its arguments are checked: the tokens are handed to the session, the
- * account is read (and becomes `currentAccount`'s), then the socket connects unless it is disabled.
+ * socket connects (unless it is disabled) and its `connecting` is emitted, then the account is read (and
+ * becomes `currentAccount`'s), in the official client's order.
  */
 export const resumeSession = async (
   api: AccountApi,
-  tokens: { readonly token: string; readonly refreshToken: string },
-  connect: boolean
+  tokens: { readonly token: string; readonly refreshToken: string }
 ): Promise<void> => {
   // a sign-in, also after the server ended the session (whose refusal of new calls it lifts)
   await api._runner.runUngated(
@@ -170,14 +170,15 @@ export const resumeSession = async (
       auth.setTokens({ token: Redacted.make(tokens.token), refreshToken: Redacted.make(tokens.refreshToken) }))
   )
   api._runner.session.ended = undefined
+  // the socket opens with the new credential, also after the server ended the session (its end
+  // forgotten), and is announced before the account is read, as the official client's
+  await api._onLogin()
   const me = await api.me()
   api._update({
     isAuthenticated: true,
     ...(typeof me["username"] === "string" ? { username: me["username"] } : {}),
     ...(typeof me["walletAddress"] === "string" ? { walletAddress: me["walletAddress"] } : {})
   })
-  // the socket opens with the new credential, also after the server ended the session (its end forgotten)
-  if (connect) await api._runner.run(Effect.flatMap(SogniSocket.SogniSocket, (s) => Effect.zipRight(s.reopen, s.connect)))
 }
 
 /**

@@ -37,7 +37,7 @@ export const calls: ClientCallsCode = {
       })
     }
     const { resumeSession } = await import("./accountCalls.js")
-    await resumeSession(client.account, tokens, client.config.disableSocket !== true)
+    await resumeSession(client.account, tokens)
   },
   checkAuth: async () => {
     throw new InvalidRequestError("checkAuth is for cookie authentication, which this client does not support", {
