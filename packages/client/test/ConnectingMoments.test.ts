@@ -14,14 +14,13 @@
  * - A reconnect attempt that fails (the upgrade refused with a 503 by a relay in front of the emulator):
  *   one more `connecting` as the next attempt is scheduled, then `connected`, in both clients.
  */
-import { SogniClient as OfficialClient } from "@sogni-ai/sogni-client"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { createServer, type IncomingMessage } from "node:http"
 import { type AddressInfo, connect, type Socket } from "node:net"
 import type { Duplex } from "node:stream"
 import { endpoints, type RunningEmulator, startEmulator } from "./emulator.js"
-import { bothClients, settle, until } from "./parity.js"
+import { bothClients, loginTokens, settle, until } from "./parity.js"
 
 let emulator: RunningEmulator
 beforeAll(async () => {
@@ -68,23 +67,7 @@ describe("connecting after a sign-in", () => {
     const name = code === undefined ? `the first ${how}` : `${code === "logout" ? "a logout" : code}, then ${how}`
     it(`${name}: connecting before the promise resolves, then connected, as the official client`, async () => {
       const { username, password } = emulator.service.accounts[0]!
-      // the tokens a login hands out (the official client's login returns them)
-      const tokens = async () => {
-        const official = await OfficialClient.createInstance({
-          appId: `moments-tokens-${stamp()}`,
-          logLevel: "silent",
-          network: "fast",
-          disableSocket: true,
-          restEndpoint: emulator.url,
-          socketEndpoint: emulator.wsUrl
-        } as never)
-        try {
-          const login = await official.account.login(username, password)
-          return { token: login.token, refreshToken: login.refreshToken }
-        } finally {
-          official.dispose()
-        }
-      }
+      const tokens = () => loginTokens(emulator, { username, password }, `moments-tokens-${stamp()}`)
       const signIn = async (sogni: AnyClient, label: string): Promise<unknown> => {
         if (how === "login") return sogni.account.login(username, password)
         if (how === "setTokens") {

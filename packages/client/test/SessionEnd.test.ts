@@ -26,8 +26,7 @@ import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { isAuthenticationError, type Job, SogniClient } from "../src/index.js"
 import { endpoints, type RunningEmulator, startEmulator } from "./emulator.js"
-import { bothClients, settle, until } from "./parity.js"
-import { SogniClient as OfficialClient } from "@sogni-ai/sogni-client"
+import { bothClients, loginTokens, settle, until } from "./parity.js"
 
 let emulator: RunningEmulator
 beforeAll(async () => {
@@ -229,23 +228,7 @@ describe("signing in again after the session ended", () => {
   for (const [code, how] of cases) {
     it(`${code}, then ${how}: the socket reopens at once and the next project renders, as the official client`, async () => {
       const { username, password } = emulator.service.accounts[0]!
-      // the tokens a login hands out (the official client's login returns them)
-      const tokens = async () => {
-        const official = await OfficialClient.createInstance({
-          appId: `session-tokens-${code}-${Math.random()}`,
-          logLevel: "silent",
-          network: "fast",
-          disableSocket: true,
-          restEndpoint: emulator.url,
-          socketEndpoint: emulator.wsUrl
-        } as never)
-        try {
-          const login = await official.account.login(username, password)
-          return { token: login.token, refreshToken: login.refreshToken }
-        } finally {
-          official.dispose()
-        }
-      }
+      const tokens = () => loginTokens(emulator, { username, password }, `session-tokens-${code}-${Math.random()}`)
       const signIn = async (sogni: AnyClient) => {
         const s = sogni as unknown as {
           account: { login(u: string, p: string): Promise<unknown> }

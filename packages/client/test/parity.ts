@@ -26,3 +26,28 @@ export async function until(check: () => Promise<boolean> | boolean, what: strin
 export function settle(): Promise<void> {
   return new Promise((r) => setTimeout(r, 300))
 }
+
+/**
+ * The tokens a login to `emulator` hands out, read with the official client (its login returns them), for
+ * the scenarios that sign in with `setTokens`.
+ */
+export async function loginTokens(
+  emulator: { readonly url: string; readonly wsUrl: string },
+  account: { readonly username: string; readonly password: string },
+  appId: string
+): Promise<{ readonly token: string; readonly refreshToken: string }> {
+  const official = await OfficialClient.createInstance({
+    appId,
+    logLevel: "silent",
+    network: "fast",
+    disableSocket: true,
+    restEndpoint: emulator.url,
+    socketEndpoint: emulator.wsUrl
+  } as never)
+  try {
+    const login = await official.account.login(account.username, account.password)
+    return { token: login.token, refreshToken: login.refreshToken }
+  } finally {
+    official.dispose()
+  }
+}
